@@ -1,0 +1,175 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/enum"
+)
+
+// User is a person who logs in. Users belong to a home organisation.
+type User struct{ ent.Schema }
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		// Emails are stored lower-cased; login is by email across all organisations.
+		field.String("email").NotEmpty().MaxLen(254).Unique().Annotations(entgql.OrderField("EMAIL")),
+		field.String("name").Default("").MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("handle").NotEmpty().MaxLen(64).Comment("used for @mentions"),
+		field.String("password_hash").Sensitive().Annotations(entgql.Skip()),
+		field.Enum("role").GoType(enum.Role("")).Default(string(enum.RoleAnalyst)),
+		field.Bool("active").Default(true),
+		field.String("timezone").Default("UTC"),
+		field.Time("last_login_at").Optional().Nillable(),
+		field.Time("password_changed_at").Optional().Nillable().Annotations(entgql.Skip()),
+		field.String("mfa_secret").Optional().Sensitive().Annotations(entgql.Skip()),
+		field.Bool("mfa_enabled").Default(false),
+		field.JSON("notification_prefs", map[string]map[string]bool{}).Optional().Annotations(entgql.Skip()),
+		field.JSON("features", map[string]bool{}).Optional().Annotations(entgql.Skip()),
+		field.UUID("default_view_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("groups", Group.Type).Ref("members"),
+		edge.To("sessions", Session.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
+		edge.To("api_tokens", APIToken.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
+		edge.To("default_view", AlertView.Type).Field("default_view_id").Unique().Annotations(entgql.Skip()),
+		edge.To("hidden_views", AlertView.Type).Annotations(entgql.Skip()),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("organization_id", "handle").Unique()}
+}
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+}
+
+// Group is a team of users (e.g. "Tier 1"), used for assignment.
+type Group struct{ ent.Schema }
+
+// Mixin of the Group.
+func (Group) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Group.
+func (Group) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("description").Default("").MaxLen(2000),
+	}
+}
+
+// Edges of the Group.
+func (Group) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("members", User.Type)}
+}
+
+// Indexes of the Group.
+func (Group) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("organization_id", "name").Unique()}
+}
+
+// Annotations of the Group.
+func (Group) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+}
+
+// Contact is a client-side person who receives reports and notices.
+type Contact struct{ ent.Schema }
+
+// Mixin of the Contact.
+func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Contact.
+func (Contact) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("email").Default("").MaxLen(254),
+		field.String("phone").Default("").MaxLen(50),
+		field.String("role").Default("").MaxLen(100),
+		field.Bool("notify_reports").Default(true),
+		field.Bool("notify_incidents").Default(false),
+	}
+}
+
+// Annotations of the Contact.
+func (Contact) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
+
+// Session is a login: an opaque bearer token stored only as its hash.
+type Session struct{ ent.Schema }
+
+// Mixin of the Session.
+func (Session) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Session.
+func (Session) Fields() []ent.Field {
+	return []ent.Field{
+		field.Bytes("token_hash").Unique().Sensitive(),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.Time("expires_at"),
+		field.Time("last_seen_at").Optional().Nillable(),
+		field.String("ip").Default(""),
+		field.String("user_agent").Default(""),
+	}
+}
+
+// Edges of the Session.
+func (Session) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+// Annotations of the Session.
+func (Session) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// APIToken is a named, per-user credential sent as "Authorization: Token ...".
+// It carries the user's role; only a hash of the secret is stored.
+type APIToken struct{ ent.Schema }
+
+// Mixin of the APIToken.
+func (APIToken) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the APIToken.
+func (APIToken) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(100),
+		field.String("prefix").Immutable().Comment("first characters of the secret, shown in lists"),
+		field.Bytes("token_hash").Unique().Sensitive().Annotations(entgql.Skip()),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.Time("last_used_at").Optional().Nillable(),
+		field.Time("expires_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the APIToken.
+func (APIToken) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("api_tokens").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+// Annotations of the APIToken.
+func (APIToken) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Type("APIToken")}
+}

@@ -1,0 +1,65 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/ent/rule"
+)
+
+// Organization is a tenant. A provider (MSSP) organisation has client
+// organisations as children; users of the provider may act in them.
+type Organization struct{ ent.Schema }
+
+// Mixin of the Organization.
+func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}} }
+
+// Fields of the Organization.
+func (Organization) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("slug").NotEmpty().MaxLen(63).Unique().Annotations(entgql.OrderField("SLUG")),
+		field.String("timezone").Default("UTC"),
+		field.String("contact_email").Optional(),
+		field.String("region").Optional().Comment("data-residency region label"),
+		field.String("plan").Default("standard"),
+		field.Int("user_quota").Default(0).NonNegative().Comment("seats allowed; 0 means unlimited"),
+		field.Bool("mfa_enabled").Default(false),
+		field.Bool("mfa_enforced").Default(false),
+		field.UUID("parent_id", uuid.UUID{}).Optional().Nillable(),
+		field.String("inbound_email_token").Optional().Sensitive().Unique().
+			Comment("secret path segment of the inbound email webhook"),
+	}
+}
+
+// Edges of the Organization.
+func (Organization) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("children", Organization.Type).
+			From("parent").Field("parent_id").Unique(),
+		edge.From("users", User.Type).Ref("organization").Annotations(entgql.Skip()),
+	}
+}
+
+// Annotations of the Organization.
+func (Organization) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField(),
+		entsql.Annotation{Table: "organizations"},
+	}
+}
+
+// Policy of the Organization.
+func (Organization) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterVisibleOrganizations()},
+		Mutation: privacy.MutationPolicy{rule.AdminCreatesOrganizations(), rule.FilterVisibleOrganizations()},
+	}
+}

@@ -1,0 +1,239 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/enum"
+)
+
+// Dashboard is a set of widgets bound to metrics or saved queries.
+type Dashboard struct{ ent.Schema }
+
+// Mixin of the Dashboard.
+func (Dashboard) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Dashboard.
+func (Dashboard) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("description").Default(""),
+		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
+		field.Bool("shared").Default(false),
+		field.JSON("widgets", []map[string]any{}).Optional(),
+		field.JSON("layout", map[string]any{}).Optional(),
+	}
+}
+
+// Edges of the Dashboard.
+func (Dashboard) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("owner", User.Type).Field("owner_id").Unique()}
+}
+
+// Annotations of the Dashboard.
+func (Dashboard) Annotations() []schema.Annotation { return hidden() }
+
+// SavedQuery is a named query in the filter language over one source.
+type SavedQuery struct{ ent.Schema }
+
+// Mixin of the SavedQuery.
+func (SavedQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the SavedQuery.
+func (SavedQuery) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("description").Default(""),
+		field.String("source").NotEmpty(),
+		field.Text("query"),
+		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
+		field.Bool("shared").Default(false),
+	}
+}
+
+// Edges of the SavedQuery.
+func (SavedQuery) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("owner", User.Type).Field("owner_id").Unique()}
+}
+
+// Annotations of the SavedQuery.
+func (SavedQuery) Annotations() []schema.Annotation { return hidden() }
+
+// Notification is one in-app message for one user.
+type Notification struct{ ent.Schema }
+
+// Mixin of the Notification.
+func (Notification) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Notification.
+func (Notification) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("user_id", uuid.UUID{}),
+		field.Enum("kind").GoType(enum.NotificationKind("")),
+		field.String("title").NotEmpty(),
+		field.Text("body").Default(""),
+		field.String("entity_type").Default(""),
+		field.UUID("entity_id", uuid.UUID{}).Optional().Nillable(),
+		field.Time("read_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the Notification.
+func (Notification) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("user", User.Type).Field("user_id").Unique().Required().Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of the Notification.
+func (Notification) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "read_at", "created_at")}
+}
+
+// Annotations of the Notification.
+func (Notification) Annotations() []schema.Annotation { return hidden() }
+
+// Macro is a named set of actions an analyst applies in one go.
+type Macro struct{ ent.Schema }
+
+// Mixin of the Macro.
+func (Macro) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Macro.
+func (Macro) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("description").Default(""),
+		field.Enum("target").GoType(enum.MacroTarget("")),
+		field.JSON("actions", []map[string]any{}),
+	}
+}
+
+// Annotations of the Macro.
+func (Macro) Annotations() []schema.Annotation { return hidden() }
+
+// Trigger is an ordered automation rule: on event, if condition, do actions.
+type Trigger struct{ ent.Schema }
+
+// Mixin of the Trigger.
+func (Trigger) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Trigger.
+func (Trigger) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("event").NotEmpty(),
+		field.Text("condition").Default(""),
+		field.JSON("actions", []map[string]any{}),
+		field.Int("position").Default(0),
+		field.Bool("enabled").Default(true),
+	}
+}
+
+// Annotations of the Trigger.
+func (Trigger) Annotations() []schema.Annotation { return hidden() }
+
+// ChatMessage is one turn of a conversation about an alert or an incident.
+type ChatMessage struct{ ent.Schema }
+
+// Mixin of the ChatMessage.
+func (ChatMessage) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the ChatMessage.
+func (ChatMessage) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable(),
+		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable(),
+		field.UUID("user_id", uuid.UUID{}).Optional().Nillable(),
+		field.Enum("role").GoType(enum.ChatRole("")),
+		field.Text("content"),
+		field.Int("prompt_tokens").Default(0),
+		field.Int("completion_tokens").Default(0),
+	}
+}
+
+// Indexes of the ChatMessage.
+func (ChatMessage) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("alert_id", "created_at"), index.Fields("incident_id", "created_at")}
+}
+
+// Annotations of the ChatMessage.
+func (ChatMessage) Annotations() []schema.Annotation { return hidden() }
+
+// Analysis is an AI triage result for an alert or an incident.
+type Analysis struct{ ent.Schema }
+
+// Mixin of the Analysis.
+func (Analysis) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Analysis.
+func (Analysis) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable(),
+		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable(),
+		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)),
+		field.String("provider").Default("builtin"),
+		field.String("model").Default(""),
+		field.String("verdict").Default(""),
+		field.Float("confidence").Default(0),
+		field.Enum("severity").GoType(enum.Severity("")).Optional().Nillable(),
+		field.JSON("result", map[string]any{}).Optional(),
+		field.Int("prompt_tokens").Default(0),
+		field.Int("completion_tokens").Default(0),
+		field.Bool("flagged_inaccurate").Default(false),
+		field.Text("error").Default(""),
+	}
+}
+
+// Annotations of the Analysis.
+func (Analysis) Annotations() []schema.Annotation { return hidden() }
+
+// AIUsage records the tokens of one provider call, for quotas and reports.
+type AIUsage struct{ ent.Schema }
+
+// Mixin of the AIUsage.
+func (AIUsage) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the AIUsage.
+func (AIUsage) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("user_id", uuid.UUID{}).Optional().Nillable(),
+		field.String("feature").NotEmpty(),
+		field.String("provider").NotEmpty(),
+		field.String("model").Default(""),
+		field.Int("prompt_tokens").Default(0),
+		field.Int("completion_tokens").Default(0),
+	}
+}
+
+// Annotations of the AIUsage.
+func (AIUsage) Annotations() []schema.Annotation { return hidden() }
+
+// Setting is one organisation-wide settings document (ai, email, security,
+// sla, report), stored as JSON so that each group evolves on its own.
+type Setting struct{ ent.Schema }
+
+// Mixin of the Setting.
+func (Setting) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the Setting.
+func (Setting) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("key").NotEmpty(),
+		field.JSON("value", map[string]any{}),
+		field.Bytes("blob").Optional().Comment("binary payload, e.g. the uploaded report template"),
+	}
+}
+
+// Indexes of the Setting.
+func (Setting) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("organization_id", "key").Unique()}
+}
+
+// Annotations of the Setting.
+func (Setting) Annotations() []schema.Annotation { return hidden() }

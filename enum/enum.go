@@ -1,0 +1,42 @@
+// Package enum holds the closed value sets of the data model.
+//
+// ent stores the lower-case values (what REST clients and the database see);
+// GraphQL exposes them UPPER_CASE, as is conventional there. The case mapping
+// lives here and nowhere else: MarshalGQL/UnmarshalGQL translate, and the
+// GraphQL schema hook in ent/entc.go upper-cases the generated enum values.
+package enum
+
+//go:generate go run ./internal/gen
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// GraphQLName returns the GraphQL spelling of a stored enum value.
+func GraphQLName(v string) string { return strings.ToUpper(v) }
+
+// StoredName returns the stored (REST) spelling of a GraphQL enum value.
+func StoredName(v string) string { return strings.ToLower(v) }
+
+func marshal(w io.Writer, v string) { _, _ = io.WriteString(w, strconv.Quote(GraphQLName(v))) }
+
+// unmarshal accepts either spelling so that internal callers may pass stored
+// values; GraphQL validation has already restricted literals to the schema.
+func unmarshal(v any, values []string) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("enum must be a string, got %T", v)
+	}
+	s = StoredName(s)
+	if !slices.Contains(values, s) {
+		return "", fmt.Errorf("%q is not one of %s", s, strings.Join(values, ", "))
+	}
+	return s, nil
+}
+
+// Valid reports whether v is one of values; used by REST and domain validation.
+func Valid(v string, values []string) bool { return slices.Contains(values, v) }

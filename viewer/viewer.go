@@ -1,0 +1,63 @@
+// Package viewer carries who is making a request, and in which organisation,
+// through the context. It has no dependencies so that the data layer's
+// privacy rules, the auth middleware and the resolvers can all share it.
+package viewer
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/enum"
+)
+
+// Kind says how the caller authenticated.
+type Kind int
+
+const (
+	// KindUser is a human behind a session token or a personal API token.
+	KindUser Kind = iota + 1
+	// KindConnector is a security tool authenticated by its connector key.
+	KindConnector
+)
+
+// Viewer is the authenticated caller and the organisation scope it acts in.
+type Viewer struct {
+	Kind        Kind
+	UserID      uuid.UUID // zero for connectors
+	ConnectorID uuid.UUID // zero for users
+	Role        enum.Role
+	HomeOrgID   uuid.UUID
+	// OrgID is the organisation the request acts in: the home organisation,
+	// or a client organisation picked with X-Seliq-Org.
+	OrgID uuid.UUID
+	// VisibleOrgIDs is OrgID and every organisation below it. Organisation
+	// reads are limited to it; tenant-owned rows are limited to OrgID alone.
+	VisibleOrgIDs []uuid.UUID
+	// SessionID or TokenID identifies the credential (for logout, last-used).
+	SessionID uuid.UUID
+	TokenID   uuid.UUID
+}
+
+// CanSee reports whether organisation id is within the viewer's scope.
+func (v *Viewer) CanSee(id uuid.UUID) bool { return slices.Contains(v.VisibleOrgIDs, id) }
+
+// IsAdmin reports whether the viewer holds the admin role.
+func (v *Viewer) IsAdmin() bool { return v.Role == enum.RoleAdmin }
+
+// CanWrite reports whether the viewer may change anything at all.
+func (v *Viewer) CanWrite() bool { return v.Role == enum.RoleAdmin || v.Role == enum.RoleAnalyst }
+
+type ctxKey struct{}
+
+// NewContext returns a context carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer, or nil when the request is anonymous.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}
