@@ -29,6 +29,9 @@ type Viewer struct {
 	ConnectorID uuid.UUID // zero for users
 	Role        enum.Role
 	HomeOrgID   uuid.UUID
+	// TopLevel is true when the home organisation has no parent: its admins
+	// are provider admins (they create client organisations, rename slugs).
+	TopLevel bool
 	// OrgID is the organisation the request acts in: the home organisation,
 	// or a client organisation picked with X-Seliq-Org.
 	OrgID uuid.UUID
@@ -46,6 +49,10 @@ func (v *Viewer) CanSee(id uuid.UUID) bool { return slices.Contains(v.VisibleOrg
 // IsAdmin reports whether the viewer holds the admin role.
 func (v *Viewer) IsAdmin() bool { return v.Role == enum.RoleAdmin }
 
+// IsProviderAdmin reports whether the viewer administers a top-level
+// (provider) organisation.
+func (v *Viewer) IsProviderAdmin() bool { return v.IsAdmin() && v.TopLevel }
+
 // CanWrite reports whether the viewer may change anything at all.
 func (v *Viewer) CanWrite() bool { return v.Role == enum.RoleAdmin || v.Role == enum.RoleAnalyst }
 
@@ -60,4 +67,17 @@ func NewContext(ctx context.Context, v *Viewer) context.Context {
 func FromContext(ctx context.Context) *Viewer {
 	v, _ := ctx.Value(ctxKey{}).(*Viewer)
 	return v
+}
+
+// Home returns ctx with the viewer acting in its home organisation. A user's
+// own record and credentials live there, whichever client organisation the
+// request targets.
+func Home(ctx context.Context) context.Context {
+	v := FromContext(ctx)
+	if v == nil || v.OrgID == v.HomeOrgID {
+		return ctx
+	}
+	home := *v
+	home.OrgID = v.HomeOrgID
+	return NewContext(ctx, &home)
 }

@@ -158,7 +158,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	dir, name := path.Split(r.URL.Path)
 	switch {
-	case name == "":
+	case name == "" && !strings.HasSuffix(dir, "assets/"):
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", p.csp)
 		h.Set("Cache-Control", "no-cache") // revalidate: it names the current asset versions

@@ -94,7 +94,7 @@ func TestAssets(t *testing.T) {
 	mux := newMux()
 	for _, tc := range []struct {
 		target, ctype, cache string
-		code             int
+		code                 int
 	}{
 		{"/playground/assets/graphiql.min.js", "text/javascript; charset=utf-8", "no-cache", 200},
 		{"/playground/assets/graphiql.min.css", "text/css; charset=utf-8", "no-cache", 200},
@@ -102,11 +102,10 @@ func TestAssets(t *testing.T) {
 		{"/docs/assets/swagger-ui-bundle.js", "text/javascript; charset=utf-8", "no-cache", 200},
 		{"/docs/assets/swagger-ui.css?v=" + allAssets["swagger-ui.css"].version, "text/css; charset=utf-8", "public, max-age=31536000, immutable", 200},
 		{"/playground/assets/nope.js", "", "", 404},
-		{"/playground/assets/", "", "", 404},                 // no directory listing
-		{"/playground/assets/VERSIONS.txt", "", "", 404},     // only JS/CSS are embedded
-		{"/docs/assets/graphiql.min.js", "", "", 404},        // each page serves only its own assets
-		{"/playground/graphiql.min.js", "", "", 404},         // assets live under assets/
-		{"/playground/assets/../../etc/passwd", "", "", 404}, // cleaned by the mux, still 404
+		{"/playground/assets/", "", "", 404},             // no directory listing
+		{"/playground/assets/VERSIONS.txt", "", "", 404}, // only JS/CSS are embedded
+		{"/docs/assets/graphiql.min.js", "", "", 404},    // each page serves only its own assets
+		{"/playground/graphiql.min.js", "", "", 404},     // assets live under assets/
 	} {
 		rec := get(t, mux, tc.target)
 		if rec.Code != tc.code {
@@ -183,16 +182,17 @@ func (g *gqlRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"data":{"__typename":"Query","hello":"world"}}`)
 }
 
-// find returns the first recorded request whose query contains substr.
-func (g *gqlRecorder) find(substr string) (gqlReq, bool) {
+// last returns the last recorded request whose query contains substr, and
+// how many such requests there were.
+func (g *gqlRecorder) last(substr string) (last gqlReq, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, r := range g.reqs {
 		if strings.Contains(r.Query, substr) {
-			return r, true
+			last, n = r, n+1
 		}
 	}
-	return gqlReq{}, false
+	return last, n
 }
 
 // introspectionResult describes `type Query { hello: String }`: the minimum
@@ -233,28 +233,37 @@ func TestBrowserPlayground(t *testing.T) {
 
 	b.navigate(srv.URL + "/playground/?query=" + url.QueryEscape("{ hello }"))
 	b.waitFor("GraphiQL rendered", `!!document.querySelector('.graphiql-container .graphiql-execute-button')`)
+	// GraphiQL fetches the schema on load.
+	waitUntil(t, "introspection POST", func() bool { _, n := gql.last("__schema"); return n == 1 })
+	// The schema from the fake introspection result is usable.
+	b.eval(`document.querySelector('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]').click()`)
+	b.waitFor("schema in the doc explorer", `document.querySelector('.graphiql-doc-explorer').textContent.includes('query: Query')`)
+	b.waitFor("?query= in the query editor", `document.querySelector('.graphiql-query-editor').textContent.includes('hello')`)
 
-	// GraphiQL introspects on load, sending the headers editor's content:
-	// the pre-filled hint until the user edits it.
-	waitUntil(t, "introspection POST", func() bool { _, ok := gql.find("__schema"); return ok })
-	if r, _ := gql.find("__schema"); r.Auth != headersHint {
-		t.Errorf("introspection Authorization = %q, want the hint %q", r.Auth, headersHint)
+	// The headers editor starts with the Authorization hint; replace it with a
+	// token as a user would (via CodeMirror's API) and run the query.
+	b.eval(`document.querySelector('.graphiql-editor-tools [data-name="headers"]').click()`)
+	const headersEditor = `document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').CodeMirror`
+	if v := string(b.eval(headersEditor + `.getValue()`)); !strings.Contains(v, headersHint) {
+		t.Errorf("headers editor = %s, want the hint %q", v, headersHint)
 	}
-	b.waitFor("query from ?query= in the editor", `document.querySelector('.graphiql-query-editor').textContent.includes('hello')`)
-
-	// Type a token as the user would (via CodeMirror's API), then run the query.
-	b.eval(`document.querySelector('.graphiql-editor-tool .CodeMirror').CodeMirror
-		.setValue('{"Authorization": "Bearer test-token"}')`)
+	b.eval(headersEditor + `.setValue('{"Authorization": "Bearer test-token"}')`)
 	b.eval(`document.querySelector('.graphiql-execute-button').click()`)
 	b.waitFor("result shown", `document.querySelector('.graphiql-response').textContent.includes('"world"')`)
-	r, ok := gql.find("hello")
-	if !ok || r.Auth != "Bearer test-token" {
-		t.Errorf("query request = %+v (found %v), want Authorization \"Bearer test-token\"", r, ok)
+	if r, n := gql.last("hello"); n != 1 || r.Auth != "Bearer test-token" {
+		t.Errorf("query requests: %d, last %+v; want 1 with Authorization \"Bearer test-token\"", n, r)
 	}
 
-	// shouldPersistHeaders: the edited headers survive a reload.
+	// shouldPersistHeaders: after a reload the token is still in the editor
+	// and is sent with the schema introspection too. GraphiQL stores editor
+	// content debounced, so wait for it first.
+	b.waitFor("headers stored", `(localStorage.getItem('graphiql:headers') || '').includes('test-token')`)
 	b.navigate(srv.URL + "/playground/")
-	b.waitFor("headers persisted", `(document.querySelector('.graphiql-editor-tool .CodeMirror')||{CodeMirror:{getValue(){return ''}}}).CodeMirror.getValue().includes('test-token')`)
+	waitUntil(t, "second introspection POST", func() bool { _, n := gql.last("__schema"); return n == 2 })
+	if r, _ := gql.last("__schema"); r.Auth != "Bearer test-token" {
+		t.Errorf("introspection after reload: Authorization %q, want the persisted token", r.Auth)
+	}
+	b.waitFor("headers persisted", headersEditor+`.getValue().includes('test-token')`)
 
 	b.checkClean(srv.URL)
 }
@@ -267,6 +276,9 @@ func TestBrowserAPIDocs(t *testing.T) {
 	b.waitFor("operation rendered", `!!document.querySelector('.opblock-summary-path')
 		&& document.querySelector('.opblock-summary-path').textContent.includes('/api/v1/widgets')
 		&& document.body.textContent.includes('List widgets')`)
+	// Expanding the operation renders its responses (more UI under the CSP).
+	b.eval(`document.querySelector('.opblock-summary-control').click()`)
+	b.waitFor("operation expanded", `document.querySelector('.opblock-body').textContent.includes('The widgets')`)
 	b.checkClean(srv.URL)
 }
 
@@ -400,7 +412,9 @@ func (b *browser) event(m cdpMsg) {
 		json.Unmarshal(m.Params, &p)
 		b.requests = append(b.requests, p.Request.URL)
 	case "Log.entryAdded":
-		var p struct{ Entry struct{ Level, Source, Text, URL string } }
+		var p struct {
+			Entry struct{ Level, Source, Text, URL string }
+		}
 		json.Unmarshal(m.Params, &p)
 		if p.Entry.Level == "error" || strings.Contains(p.Entry.Text, "Content Security Policy") {
 			b.problems = append(b.problems, fmt.Sprintf("log %s/%s: %s %s", p.Entry.Source, p.Entry.Level, p.Entry.Text, p.Entry.URL))

@@ -11,8 +11,29 @@
   var headersHint = JSON.stringify(
     { Authorization: 'Bearer <token from POST /api/v1/auth/login>' }, null, 2);
 
+  var fetchGraphQL = GraphiQL.createFetcher({ url: root.dataset.endpoint });
+  // GraphiQL 4 runs its first introspection before the headers editor
+  // exists, so that request would go out without the user's persisted
+  // Authorization header (and fail against an API that requires it). Any
+  // request GraphiQL sends without headers gets the persisted ones instead.
+  function fetcher(graphQLParams, opts) {
+    if (!opts || !opts.headers) {
+      var stored = persistedHeaders();
+      if (stored) opts = Object.assign({}, opts, { headers: stored });
+    }
+    return fetchGraphQL(graphQLParams, opts);
+  }
+  function persistedHeaders() {
+    try {
+      var h = JSON.parse(localStorage.getItem('graphiql:headers'));
+      return h && typeof h === 'object' ? h : null;
+    } catch (e) {
+      return null; // nothing stored, or not valid JSON
+    }
+  }
+
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: root.dataset.endpoint }),
+    fetcher: fetcher,
     defaultHeaders: headersHint,
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: true,

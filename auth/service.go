@@ -1,0 +1,265 @@
+// Package auth authenticates callers: password logins that issue opaque
+// session tokens, personal API tokens, and connector keys. It turns a
+// credential into a viewer; what the viewer may do is decided elsewhere
+// (roles in the API layer, tenancy in the data layer).
+package auth
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/connector"
+	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/ent/session"
+	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/tenancy"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Config tunes the service.
+type Config struct {
+	SessionTTL time.Duration // default 12h
+	LoginLimit int           // attempts per minute per client IP and email; default 10
+}
+
+// Service authenticates callers.
+type Service struct {
+	client     *ent.Client
+	sessionTTL time.Duration
+	logins     *ratelimit.Limiter
+}
+
+// New returns a Service over client.
+func New(client *ent.Client, cfg Config) *Service {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.LoginLimit <= 0 {
+		cfg.LoginLimit = 10
+	}
+	return &Service{client: client, sessionTTL: cfg.SessionTTL, logins: ratelimit.New(cfg.LoginLimit, time.Minute)}
+}
+
+// System returns a context that bypasses the privacy rules. Only credential
+// checks and bootstrap use it: they run before any viewer exists.
+func System(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// usageWriteInterval bounds how often last-seen/last-used stamps are written,
+// so authenticating a request is a read, not a write.
+const usageWriteInterval = time.Minute
+
+// Session is the result of a successful login.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	User      *ent.User
+}
+
+var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password")
+
+// NormalizeEmail is how emails are stored and compared.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Login checks a password and opens a session. Unknown users, wrong
+// passwords and deactivated users all get the same answer.
+func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgent string) (*Session, error) {
+	email = NormalizeEmail(email)
+	if email == "" {
+		return nil, apperr.Invalid("email", "is required")
+	}
+	if password == "" {
+		return nil, apperr.Invalid("password", "is required")
+	}
+	if ok, wait := s.logins.Allow(clientIP + "|" + email); !ok {
+		return nil, &apperr.Error{Code: apperr.RateLimited, Message: "too many login attempts; try again later", RetryAfter: wait}
+	}
+	sys := System(ctx)
+	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
+	if ent.IsNotFound(err) {
+		_, _ = VerifyPassword(dummyHash, password)
+		return nil, errBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !u.Active {
+		return nil, errBadLogin
+	}
+	token := NewSecret(PrefixSession)
+	now := time.Now()
+	expires := now.Add(s.sessionTTL)
+	if err := s.client.Session.Create().
+		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(HashSecret(token)).
+		SetExpiresAt(expires).SetLastSeenAt(now).SetIP(clientIP).SetUserAgent(truncate(userAgent, 300)).
+		Exec(sys); err != nil {
+		return nil, err
+	}
+	if u, err = u.Update().SetLastLoginAt(now).Save(sys); err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: expires, User: u}, nil
+}
+
+// Logout ends the session the request was authenticated with. A request made
+// with an API token has no session; revoke the token instead.
+func (s *Service) Logout(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if v.SessionID == uuid.Nil {
+		return apperr.Invalid("authorization", "logout ends a session; API tokens are revoked instead")
+	}
+	return s.client.Session.DeleteOneID(v.SessionID).Exec(System(ctx))
+}
+
+// RevokeSessions ends every session of a user (password reset, deactivation).
+func (s *Service) RevokeSessions(ctx context.Context, userID uuid.UUID) error {
+	_, err := s.client.Session.Delete().Where(session.UserID(userID)).Exec(System(ctx))
+	return err
+}
+
+// Authenticate turns an Authorization header value and an optional
+// X-Seliq-Org value into a viewer. Errors are Unauthenticated (401) or
+// Forbidden (403, organisation out of scope).
+func (s *Service) Authenticate(ctx context.Context, authorization, org string) (*viewer.Viewer, error) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || secret == "" {
+		return nil, apperr.New(apperr.Unauthenticated, "malformed Authorization header; use \"Bearer <token>\" or \"Token <api token>\"")
+	}
+	var (
+		v   *viewer.Viewer
+		err error
+	)
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		v, err = s.fromSession(ctx, secret)
+	case "token":
+		v, err = s.fromAPIToken(ctx, secret)
+	default:
+		return nil, apperr.New(apperr.Unauthenticated, "unsupported authorization scheme %q", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tenancy.Apply(ctx, s.client, v, strings.TrimSpace(org)); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
+
+func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, error) {
+	sys := System(ctx)
+	sess, err := s.client.Session.Query().Where(session.TokenHash(HashSecret(secret))).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if now.After(sess.ExpiresAt) {
+		return nil, errBadToken
+	}
+	v, err := s.userViewer(sys, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	v.SessionID = sess.ID
+	if sess.LastSeenAt == nil || now.Sub(*sess.LastSeenAt) > usageWriteInterval {
+		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, error) {
+	sys := System(ctx)
+	tok, err := s.client.APIToken.Query().Where(apitoken.TokenHash(HashSecret(secret))).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if tok.ExpiresAt != nil && now.After(*tok.ExpiresAt) {
+		return nil, errBadToken
+	}
+	v, err := s.userViewer(sys, tok.UserID)
+	if err != nil {
+		return nil, err
+	}
+	v.TokenID = tok.ID
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > usageWriteInterval {
+		if err := s.client.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (s *Service) userViewer(sys context.Context, id uuid.UUID) (*viewer.Viewer, error) {
+	u, err := s.client.User.Query().Where(user.ID(id)).WithOrganization().Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.Active {
+		return nil, apperr.New(apperr.Unauthenticated, "user is deactivated")
+	}
+	return &viewer.Viewer{
+		Kind: viewer.KindUser, UserID: u.ID, Role: u.Role, HomeOrgID: u.OrganizationID,
+		TopLevel: u.Edges.Organization.ParentID == nil,
+	}, nil
+}
+
+// AuthenticateConnector verifies an X-API-Key. The viewer it returns acts in
+// the connector's organisation and nowhere else; it is only accepted by the
+// ingest endpoint.
+func (s *Service) AuthenticateConnector(ctx context.Context, key string) (*viewer.Viewer, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return nil, apperr.New(apperr.Unauthenticated, "missing X-API-Key header")
+	}
+	c, err := s.client.Connector.Query().Where(connector.KeyHash(HashSecret(key))).Only(System(ctx))
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.Unauthenticated, "invalid connector key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.Enabled {
+		return nil, apperr.New(apperr.Forbidden, "connector is disabled")
+	}
+	return &viewer.Viewer{
+		Kind: viewer.KindConnector, ConnectorID: c.ID, Role: "", HomeOrgID: c.OrganizationID,
+		OrgID: c.OrganizationID, VisibleOrgIDs: []uuid.UUID{c.OrganizationID},
+	}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,121 @@
+// Package directory manages who is who: organisations and their contacts,
+// users and groups. Authorisation by role happens in the API layer; tenancy
+// is enforced by the data layer; this package owns the business rules
+// (quotas, the last admin, slug rules, input validation).
+package directory
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+)
+
+// Directory is the service.
+type Directory struct {
+	client *ent.Client
+	// revokeSessions is called when a user's sessions must end (password
+	// reset, deactivation).
+	revokeSessions func(ctx context.Context, userID uuid.UUID) error
+}
+
+// New returns a Directory. revoke ends a user's sessions.
+func New(client *ent.Client, revoke func(ctx context.Context, userID uuid.UUID) error) *Directory {
+	return &Directory{client: client, revokeSessions: revoke}
+}
+
+// MinPasswordLength is the password policy's floor.
+const MinPasswordLength = 12
+
+var (
+	slugRe   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	handleRe = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`)
+)
+
+func validateEmail(field, email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 {
+		return "", apperr.Invalid(field, "is not a valid email address")
+	}
+	return email, nil
+}
+
+func validatePassword(field, p string) error {
+	if len([]rune(p)) < MinPasswordLength {
+		return apperr.Invalid(field, "must be at least %d characters", MinPasswordLength)
+	}
+	if len(p) > 1024 {
+		return apperr.Invalid(field, "must be at most 1024 bytes")
+	}
+	return nil
+}
+
+func validateSlug(s string) error {
+	if !slugRe.MatchString(s) {
+		return apperr.Invalid("slug", "must be 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen")
+	}
+	return nil
+}
+
+func validateTimezone(field, tz string) error {
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		return apperr.Invalid(field, "%q is not an IANA time zone", tz)
+	}
+	return nil
+}
+
+func required(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", apperr.Invalid(field, "is required")
+	}
+	if len([]rune(s)) > max {
+		return "", apperr.Invalid(field, "must be at most %d characters", max)
+	}
+	return s, nil
+}
+
+func optional(field string, s *string, max int) (*string, error) {
+	if s == nil {
+		return nil, nil
+	}
+	v, err := required(field, *s, max)
+	return &v, err
+}
+
+// notFound turns ent's not-found into the API's; anything else passes through.
+func notFound(err error, what string, id fmt.Stringer) error {
+	if ent.IsNotFound(err) {
+		return apperr.NotFoundf("%s %s not found", what, id)
+	}
+	return err
+}
+
+// conflict turns a unique-constraint violation into a 409 naming the field.
+func conflict(err error, field, msg string) error {
+	if ent.IsConstraintError(err) {
+		return &apperr.Error{Code: apperr.Conflict, Field: field, Message: msg}
+	}
+	return err
+}
+
+// withTx runs fn in a transaction: no partial writes.
+func (d *Directory) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := d.client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the cause is err; a failed rollback only means nothing was written
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,312 @@
+package directory
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/viewer"
+)
+
+// CreateUserInput creates a user in the acting organisation.
+type CreateUserInput struct {
+	Email    string
+	Name     *string
+	Handle   *string
+	Role     *enum.Role
+	Password *string
+	Timezone *string
+}
+
+// UpdateUserInput changes a user (admin).
+type UpdateUserInput struct {
+	Name     *string
+	Handle   *string
+	Role     *enum.Role
+	Active   *bool
+	Timezone *string
+}
+
+// UpdateMeInput changes the caller's own profile.
+type UpdateMeInput struct {
+	Name            *string
+	Handle          *string
+	Timezone        *string
+	Password        *string
+	CurrentPassword *string
+}
+
+// Quota is the seat count of an organisation.
+type Quota struct {
+	Used      int
+	Allowed   *int
+	Remaining *int
+}
+
+// handleFromEmail derives a mention handle from the email's local part.
+func handleFromEmail(email string) string {
+	local, _, _ := strings.Cut(email, "@")
+	var b strings.Builder
+	for _, r := range local {
+		if handleRe.MatchString(string(r)) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "user"
+	}
+	return b.String()
+}
+
+func validateHandle(h string) error {
+	if !handleRe.MatchString(h) {
+		return apperr.Invalid("handle", "must be 1-64 letters, digits, dots, hyphens or underscores")
+	}
+	return nil
+}
+
+// Me returns the calling user.
+func (d *Directory) Me(ctx context.Context) (*ent.User, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind != viewer.KindUser {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	return d.client.User.Get(viewer.Home(ctx), v.UserID)
+}
+
+// User returns a user of the acting organisation.
+func (d *Directory) User(ctx context.Context, id uuid.UUID) (*ent.User, error) {
+	u, err := d.client.User.Get(ctx, id)
+	return u, notFound(err, "user", id)
+}
+
+// CreateUser adds a user to the acting organisation, within its seat quota.
+func (d *Directory) CreateUser(ctx context.Context, in CreateUserInput) (*ent.User, error) {
+	email, err := validateEmail("email", in.Email)
+	if err != nil {
+		return nil, err
+	}
+	name, err := optional("name", in.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	handle := handleFromEmail(email)
+	if in.Handle != nil {
+		handle = strings.TrimSpace(*in.Handle)
+	}
+	if err := validateHandle(handle); err != nil {
+		return nil, err
+	}
+	role := enum.RoleAnalyst
+	if in.Role != nil {
+		role = *in.Role
+	}
+	if in.Timezone != nil {
+		if err := validateTimezone("timezone", *in.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	password := auth.GeneratePassword() // unusable until reset: nobody saw it
+	if in.Password != nil {
+		if err := validatePassword("password", *in.Password); err != nil {
+			return nil, err
+		}
+		password = *in.Password
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	var created *ent.User
+	err = d.withTx(ctx, func(tx *ent.Tx) error {
+		q, err := quota(ctx, tx.Client())
+		if err != nil {
+			return err
+		}
+		if q.Remaining != nil && *q.Remaining <= 0 {
+			return apperr.New(apperr.Conflict, "user quota reached: %d of %d seats used", q.Used, *q.Allowed)
+		}
+		c := tx.User.Create().SetEmail(email).SetHandle(handle).SetRole(role).SetPasswordHash(hash).
+			SetNillableName(name).SetNillableTimezone(in.Timezone)
+		created, err = c.Save(ctx)
+		return conflict(err, "email", "a user with this email or handle already exists")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created.Unwrap(), nil // detach from the finished transaction
+}
+
+func quota(ctx context.Context, c *ent.Client) (*Quota, error) {
+	v := viewer.FromContext(ctx)
+	org, err := c.Organization.Get(ctx, v.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	used, err := c.User.Query().Where(user.Active(true)).Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := &Quota{Used: used}
+	if org.UserQuota > 0 {
+		allowed, remaining := org.UserQuota, max(org.UserQuota-used, 0)
+		q.Allowed, q.Remaining = &allowed, &remaining
+	}
+	return q, nil
+}
+
+// Quota returns the acting organisation's seat usage (active users).
+func (d *Directory) Quota(ctx context.Context) (*Quota, error) { return quota(ctx, d.client) }
+
+// UpdateUser changes a user of the acting organisation. The organisation
+// always keeps at least one active admin.
+func (d *Directory) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInput) (*ent.User, error) {
+	name, err := optional("name", in.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	if in.Handle != nil {
+		if err := validateHandle(*in.Handle); err != nil {
+			return nil, err
+		}
+	}
+	if in.Timezone != nil {
+		if err := validateTimezone("timezone", *in.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	var updated *ent.User
+	err = d.withTx(ctx, func(tx *ent.Tx) error {
+		u, err := tx.User.Get(ctx, id)
+		if err != nil {
+			return notFound(err, "user", id)
+		}
+		losesAdmin := u.Role == enum.RoleAdmin && u.Active &&
+			((in.Role != nil && *in.Role != enum.RoleAdmin) || (in.Active != nil && !*in.Active))
+		if losesAdmin {
+			if err := ensureAnotherAdmin(ctx, tx.Client(), id); err != nil {
+				return err
+			}
+		}
+		upd := tx.User.UpdateOne(u).SetNillableName(name).SetNillableHandle(in.Handle).
+			SetNillableRole(in.Role).SetNillableActive(in.Active).SetNillableTimezone(in.Timezone)
+		updated, err = upd.Save(ctx)
+		return conflict(err, "handle", "another user of this organisation has this handle")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.Active != nil && !*in.Active {
+		if err := d.revokeSessions(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return updated.Unwrap(), nil
+}
+
+func ensureAnotherAdmin(ctx context.Context, c *ent.Client, except uuid.UUID) error {
+	n, err := c.User.Query().Where(user.RoleEQ(enum.RoleAdmin), user.Active(true), user.IDNEQ(except)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.Conflict, "the organisation must keep at least one active admin")
+	}
+	return nil
+}
+
+// DeleteUser removes a user; their notes and activity stay, attributed by name.
+func (d *Directory) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	if v := viewer.FromContext(ctx); v != nil && v.UserID == id {
+		return apperr.New(apperr.Conflict, "you cannot delete yourself")
+	}
+	return d.withTx(ctx, func(tx *ent.Tx) error {
+		u, err := tx.User.Get(ctx, id)
+		if err != nil {
+			return notFound(err, "user", id)
+		}
+		if u.Role == enum.RoleAdmin && u.Active {
+			if err := ensureAnotherAdmin(ctx, tx.Client(), id); err != nil {
+				return err
+			}
+		}
+		return tx.User.DeleteOne(u).Exec(ctx)
+	})
+}
+
+// ResetPassword sets a new password (generated when empty) and ends the
+// user's sessions. The generated password is returned once.
+func (d *Directory) ResetPassword(ctx context.Context, id uuid.UUID, password *string) (*ent.User, string, error) {
+	generated := ""
+	if password == nil || *password == "" {
+		generated = auth.GeneratePassword()
+		password = &generated
+	} else if err := validatePassword("password", *password); err != nil {
+		return nil, "", err
+	}
+	hash, err := auth.HashPassword(*password)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := d.client.User.UpdateOneID(id).SetPasswordHash(hash).SetPasswordChangedAt(time.Now()).Save(ctx)
+	if err != nil {
+		return nil, "", notFound(err, "user", id)
+	}
+	if err := d.revokeSessions(ctx, id); err != nil {
+		return nil, "", err
+	}
+	return u, generated, nil
+}
+
+// UpdateMe changes the caller's profile; a new password needs the current one.
+func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, error) {
+	me, err := d.Me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx = viewer.Home(ctx)
+	name, err := optional("name", in.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	if in.Handle != nil {
+		if err := validateHandle(*in.Handle); err != nil {
+			return nil, err
+		}
+	}
+	if in.Timezone != nil {
+		if err := validateTimezone("timezone", *in.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	upd := d.client.User.UpdateOne(me).SetNillableName(name).SetNillableHandle(in.Handle).SetNillableTimezone(in.Timezone)
+	if in.Password != nil {
+		if in.CurrentPassword == nil {
+			return nil, apperr.Invalid("current_password", "is required to change the password")
+		}
+		ok, err := auth.VerifyPassword(me.PasswordHash, *in.CurrentPassword)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, apperr.Invalid("current_password", "is wrong")
+		}
+		if err := validatePassword("password", *in.Password); err != nil {
+			return nil, err
+		}
+		hash, err := auth.HashPassword(*in.Password)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetPasswordHash(hash).SetPasswordChangedAt(time.Now())
+	}
+	u, err := upd.Save(ctx)
+	return u, conflict(err, "handle", "another user of this organisation has this handle")
+}

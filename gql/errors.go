@@ -1,0 +1,98 @@
+// Package gql builds the GraphQL HTTP handler: transports, limits, the role
+// directive, authentication of root fields and the error presenter that gives
+// every error a stable extensions.code.
+package gql
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"unicode"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/ent/rule"
+)
+
+// Classify maps any error the domain or the data layer returns to an
+// apperr.Error. Unknown errors become INTERNAL with a generic message (the
+// cause is logged, never shown).
+func Classify(err error) *apperr.Error {
+	if e, ok := apperr.As(err); ok {
+		return e
+	}
+	var (
+		nf *ent.NotFoundError
+		ve *ent.ValidationError
+		ce *ent.ConstraintError
+	)
+	switch {
+	case errors.Is(err, rule.ErrNoViewer):
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	case errors.Is(err, rule.ErrReadOnly):
+		return apperr.New(apperr.Forbidden, "read-only users cannot change data")
+	case errors.Is(err, privacy.Deny):
+		return apperr.New(apperr.Forbidden, "not allowed")
+	case errors.As(err, &nf):
+		return apperr.NotFoundf("%s not found", strings.TrimPrefix(nf.Error(), "ent: "))
+	case errors.As(err, &ve):
+		return apperr.Invalid(SnakeCase(ve.Name), "%s", ve.Unwrap().Error())
+	case errors.As(err, &ce):
+		return apperr.New(apperr.Conflict, "conflicts with an existing record")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return apperr.New(apperr.Internal, "request cancelled or timed out")
+	}
+	return &apperr.Error{Code: apperr.Internal, Message: "internal error"}
+}
+
+// SnakeCase turns a GraphQL or Go name (organizationID, userIDs) into the
+// snake_case REST clients use (organization_id, user_ids).
+func SnakeCase(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			prevLower := i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]))
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1]) && i > 0 && unicode.IsUpper(rs[i-1])
+			if prevLower || (nextLower && !(rs[i+1] == 's' && i+2 == len(rs))) {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// presentError is gqlgen's ErrorPresenter.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var already *gqlerror.Error
+		if errors.As(err, &already) && already.Extensions["code"] != nil && already.Err == nil {
+			return gerr // parse and validation errors come coded from gqlgen
+		}
+		e := Classify(err)
+		if e.Code == apperr.Internal {
+			log.ErrorContext(ctx, "graphql resolver error", "error", err, "path", gerr.Path.String())
+		}
+		gerr.Message = e.Message
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		gerr.Extensions["code"] = string(e.Code)
+		if e.Field != "" {
+			gerr.Extensions["field"] = e.Field
+		}
+		if e.RetryAfter > 0 {
+			gerr.Extensions["retryAfter"] = int(e.RetryAfter.Seconds())
+		}
+		return gerr
+	}
+}

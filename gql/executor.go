@@ -1,0 +1,36 @@
+package gql
+
+import (
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// configurable is what handler.Server and executor.Executor share, so the
+// HTTP endpoint and the REST layer get the very same limits and checks.
+type configurable interface {
+	Use(graphql.HandlerExtension)
+	AroundFields(graphql.FieldMiddleware)
+	SetErrorPresenter(graphql.ErrorPresenterFunc)
+	SetRecoverFunc(graphql.RecoverFunc)
+	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+}
+
+func configure(x configurable, cfg Config) {
+	x.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	x.Use(extension.Introspection{})
+	x.Use(extension.FixedComplexityLimit(MaxComplexity))
+	x.Use(depthLimit{max: MaxDepth})
+	x.AroundFields(requireViewer)
+	x.SetErrorPresenter(presentError(cfg.Logger))
+	x.SetRecoverFunc(recoverFunc(cfg.Logger))
+}
+
+// NewExecutor returns an in-process executor for the REST layer.
+func NewExecutor(cfg Config, es graphql.ExecutableSchema) *executor.Executor {
+	e := executor.New(es)
+	configure(e, cfg)
+	return e
+}

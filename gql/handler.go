@@ -1,0 +1,103 @@
+package gql
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/graph"
+	"github.com/seliq/seliq/realtime"
+	"github.com/seliq/seliq/resolvers"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Limits bound the cost of one operation.
+const (
+	MaxComplexity = 2000
+	MaxDepth      = 12
+)
+
+// publicRootFields may be called without credentials.
+var publicRootFields = map[string]bool{"login": true}
+
+// Config configures the handler.
+type Config struct {
+	Resolvers      *resolvers.Resolver
+	Logger         *slog.Logger
+	AllowedOrigins []string
+}
+
+// NewSchema returns the executable schema with its directives wired.
+func NewSchema(r *resolvers.Resolver) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{
+		Resolvers: r,
+		Directives: graph.DirectiveRoot{
+			HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role enum.Role) (any, error) {
+				v := viewer.FromContext(ctx)
+				if v == nil {
+					return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+				}
+				if !v.HasRole(role) {
+					return nil, apperr.New(apperr.Forbidden, "requires the %s role", role)
+				}
+				return next(ctx)
+			},
+		},
+		Complexity: graph.ComplexityRoot{},
+	})
+}
+
+// NewServer returns the gqlgen server behind /graphql.
+func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
+	srv := handler.New(es)
+	// WebSocket first: it must see the upgrade request before the GET transport.
+	srv.AddTransport(transport.Websocket{
+		Implementation:        realtime.GorillaWebsocket{AllowedOrigins: cfg.AllowedOrigins},
+		KeepAlivePingInterval: 15 * time.Second,
+		PingPongInterval:      15 * time.Second,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	configure(srv, cfg)
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	return srv
+}
+
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return apperr.New(apperr.Internal, "internal error")
+	}
+}
+
+// requireViewer fails every root field but the public ones when the caller
+// is not an authenticated user, before any resolver runs.
+func requireViewer(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return next(ctx)
+	}
+	switch fc.Object { // only root types are named so; nested fields carry their own type
+	case "Query", "Mutation", "Subscription":
+	default:
+		return next(ctx)
+	}
+	if publicRootFields[fc.Field.Name] {
+		return next(ctx)
+	}
+	if v := viewer.FromContext(ctx); v == nil || v.Kind != viewer.KindUser {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	return next(ctx)
+}

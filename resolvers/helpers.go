@@ -1,0 +1,84 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/graph/model"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Page sizes: entgql returns the whole table when neither first nor last is
+// given, so a default applies, and a cap keeps one request bounded.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// pageSize validates first/last and applies the default.
+func pageSize(first, last *int) (*int, *int, error) {
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"first", first}, {"last", last}} {
+		if p.v != nil && (*p.v < 0 || *p.v > MaxPageSize) {
+			return nil, nil, apperr.Invalid(p.name, "must be between 0 and %d", MaxPageSize)
+		}
+	}
+	if first == nil && last == nil {
+		n := DefaultPageSize
+		first = &n
+	}
+	return first, last, nil
+}
+
+// nodeType finds which table holds id. UUIDs carry no type, so each
+// GraphQL-visible table is asked in turn; the privacy rules apply, so an
+// object outside the caller's scope is simply not found.
+func nodeType(c *ent.Client) func(context.Context, uuid.UUID) (string, error) {
+	return func(ctx context.Context, id uuid.UUID) (string, error) {
+		probes := []struct {
+			table string
+			exist func() (bool, error)
+		}{
+			{user.Table, func() (bool, error) { return c.User.Query().Where(user.ID(id)).Exist(ctx) }},
+			{organization.Table, func() (bool, error) { return c.Organization.Query().Where(organization.ID(id)).Exist(ctx) }},
+			{group.Table, func() (bool, error) { return c.Group.Query().Where(group.ID(id)).Exist(ctx) }},
+			{contact.Table, func() (bool, error) { return c.Contact.Query().Where(contact.ID(id)).Exist(ctx) }},
+			{apitoken.Table, func() (bool, error) {
+				// Tokens are personal: only their owner resolves them.
+				v := viewer.FromContext(ctx)
+				if v == nil {
+					return false, nil
+				}
+				return c.APIToken.Query().Where(apitoken.ID(id), apitoken.UserID(v.UserID)).Exist(viewer.Home(ctx))
+			}},
+		}
+		for _, p := range probes {
+			ok, err := p.exist()
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				return p.table, nil
+			}
+		}
+		return "", apperr.NotFoundf("node %s not found", id)
+	}
+}
+
+// deleted is the payload of a successful delete.
+func deleted(id uuid.UUID, err error) (*model.DeletePayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: id}, nil
+}

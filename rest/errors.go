@@ -1,0 +1,58 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/gql"
+)
+
+func secs(n int) time.Duration { return time.Duration(n) * time.Second }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// validationDetail is one entry of a 422 body, in the shape FastAPI-style
+// clients of the reference API parse: {"loc": ["body", "email"], "msg", "type"}.
+type validationDetail struct {
+	Loc  []string `json:"loc"`
+	Msg  string   `json:"msg"`
+	Type string   `json:"type"`
+}
+
+// WriteError answers with the status of err's code and a {"detail": ...}
+// body; 422 names the offending field.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
+func writeError(w http.ResponseWriter, err error) {
+	e, ok := apperr.As(err)
+	if !ok {
+		e = gql.Classify(err)
+	}
+	status := e.Code.HTTPStatus()
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="seliq"`)
+	}
+	if e.Code != apperr.BadInput {
+		writeJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
+		return
+	}
+	loc := []string{"body"}
+	if e.Field != "" {
+		loc = append(loc, strings.Split(e.Field, ".")...)
+	}
+	writeJSON(w, status, map[string]any{
+		"detail": []validationDetail{{Loc: loc, Msg: e.Message, Type: "value_error"}},
+		"code":   e.Code,
+	})
+}

@@ -1,0 +1,354 @@
+// Package rest serves the /api/v1 compatibility layer as a projection of the
+// GraphQL schema: a route table, the OpenAPI document generated from it, and
+// the mapping of GraphQL errors to HTTP statuses. It holds no business logic.
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/go-chi/chi/v5"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/gql"
+)
+
+// MaxBodyBytes bounds a request body; larger bodies get 413.
+const MaxBodyBytes = 1 << 20
+
+// API is the mounted REST layer.
+type API struct {
+	exec   *executor.Executor
+	schema *ast.Schema
+	routes []*compiled
+}
+
+// compiled is a Route with its operation text and response shape prepared
+// once at start-up.
+type compiled struct {
+	Route
+	query     string
+	def       *ast.FieldDefinition
+	shape     *shape
+	list      bool
+	orderable bool
+}
+
+// New compiles the route table against the schema. A route naming an
+// unknown field or argument is a programming error and fails start-up.
+func New(exec *executor.Executor, es graphql.ExecutableSchema, routes []Route) (*API, error) {
+	a := &API{exec: exec, schema: es.Schema()}
+	for _, r := range routes {
+		c, err := a.compile(r)
+		if err != nil {
+			return nil, fmt.Errorf("route %s %s: %w", r.Method, r.Path, err)
+		}
+		a.routes = append(a.routes, c)
+	}
+	return a, nil
+}
+
+func (a *API) compile(r Route) (*compiled, error) {
+	opType, def := "query", a.schema.Query.Fields.ForName(r.Field)
+	if def == nil && a.schema.Mutation != nil {
+		opType, def = "mutation", a.schema.Mutation.Fields.ForName(r.Field)
+	}
+	if def == nil {
+		return nil, fmt.Errorf("no root field %q", r.Field)
+	}
+	for _, arg := range r.PathArgs {
+		if def.Arguments.ForName(arg) == nil {
+			return nil, fmt.Errorf("field %q has no argument %q", r.Field, arg)
+		}
+	}
+	if r.Body != "" && r.Body != "*" && def.Arguments.ForName(r.Body) == nil {
+		return nil, fmt.Errorf("field %q has no argument %q", r.Field, r.Body)
+	}
+	if r.Status == 0 {
+		r.Status = http.StatusOK
+	}
+	sel, sh := selection(a.schema, def.Type, 0)
+	var vars, args []string
+	for _, arg := range def.Arguments {
+		vars = append(vars, fmt.Sprintf("$%s: %s", arg.Name, arg.Type.String()))
+		args = append(args, fmt.Sprintf("%s: $%s", arg.Name, arg.Name))
+	}
+	q := opType
+	if len(vars) > 0 {
+		q += "(" + strings.Join(vars, ", ") + ")"
+	}
+	q += " { result: " + r.Field
+	if len(args) > 0 {
+		q += "(" + strings.Join(args, ", ") + ")"
+	}
+	q += " " + sel + " }"
+	return &compiled{
+		Route: r, query: q, def: def, shape: sh,
+		list:      strings.HasSuffix(def.Type.Name(), "Connection"),
+		orderable: def.Arguments.ForName("orderBy") != nil,
+	}, nil
+}
+
+// Mount registers every route on r, a router mounted at prefix (which should
+// strip trailing slashes, so "/users/" and "/users" are one route).
+func (a *API) Mount(r chi.Router, prefix string) {
+	for _, c := range a.routes {
+		r.Method(c.Method, strings.TrimPrefix(c.Path, prefix), a.handler(c))
+	}
+}
+
+func (a *API) handler(c *compiled) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		vars, err := a.variables(c, r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		data, err := a.execute(r.Context(), c, vars)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if c.Status == http.StatusNoContent {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, c.Status, a.reshape(c, data))
+	}
+}
+
+// variables gathers the operation's variables from the path, the query
+// string and the body.
+func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
+	vars := map[string]any{}
+	for param, arg := range c.PathArgs {
+		vars[arg] = chi.URLParam(r, param)
+	}
+	q := r.URL.Query()
+	for param, arg := range c.QueryArgs {
+		if v := q.Get(param); v != "" {
+			vars[arg] = v
+		}
+	}
+	if c.list {
+		if err := listVariables(c, q, vars); err != nil {
+			return nil, err
+		}
+	}
+	if c.Body == "" {
+		return vars, nil
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	conv := inputConverter{schema: a.schema, loc: "body"}
+	if c.Body != "*" {
+		if body == nil {
+			body = map[string]any{}
+		}
+		v, err := conv.convert(body, c.def.Arguments.ForName(c.Body).Type, nil)
+		if err != nil {
+			return nil, err
+		}
+		vars[c.Body] = v
+		return vars, nil
+	}
+	obj, ok := body.(map[string]any)
+	if !ok {
+		return nil, apperr.Invalid("", "the body must be a JSON object")
+	}
+	for k, v := range obj {
+		arg := argument(c.def, k)
+		if arg == nil || c.isPathArg(arg.Name) {
+			return nil, apperr.Invalid(k, "is not a known field")
+		}
+		if vars[arg.Name], err = conv.convert(v, arg.Type, []string{k}); err != nil {
+			return nil, err
+		}
+	}
+	return vars, nil
+}
+
+func (c *compiled) isPathArg(name string) bool {
+	for _, a := range c.PathArgs {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+func argument(def *ast.FieldDefinition, key string) *ast.ArgumentDefinition {
+	for _, a := range def.Arguments {
+		if gql.SnakeCase(a.Name) == key || a.Name == key {
+			return a
+		}
+	}
+	return nil
+}
+
+// listVariables maps limit, cursor and sort ("name" or "-created_at").
+func listVariables(c *compiled, q map[string][]string, vars map[string]any) error {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if s := get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return &apperr.Error{Code: apperr.BadInput, Field: "limit", Message: "must be an integer"}
+		}
+		vars["first"] = n
+	}
+	if s := get("cursor"); s != "" {
+		vars["after"] = s
+	}
+	if s := get("sort"); s != "" && c.orderable {
+		dir := "ASC"
+		if strings.HasPrefix(s, "-") {
+			dir, s = "DESC", s[1:]
+		}
+		vars["orderBy"] = map[string]any{"field": strings.ToUpper(s), "direction": dir}
+	}
+	return nil
+}
+
+// readBody decodes a JSON body of at most MaxBodyBytes. Numbers stay exact.
+func readBody(r *http.Request) (any, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, apperr.Invalid("", "could not read the body: %v", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, apperr.Invalid("", "malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, apperr.Invalid("", "malformed JSON: trailing data after the value")
+	}
+	return v, nil
+}
+
+// execute runs the operation and returns data.result, or the first error
+// classified for HTTP.
+func (a *API) execute(ctx context.Context, c *compiled, vars map[string]any) (any, error) {
+	ctx = graphql.StartOperationTrace(ctx)
+	now := graphql.Now()
+	params := &graphql.RawParams{Query: c.query, Variables: vars, ReadTime: graphql.TraceTiming{Start: now, End: now}}
+	oc, errs := a.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		return nil, fromGraphQL(errs, c)
+	}
+	handler, ctx := a.exec.DispatchOperation(ctx, oc)
+	resp := handler(ctx)
+	if len(resp.Errors) > 0 {
+		return nil, fromGraphQL(resp.Errors, c)
+	}
+	var data map[string]any
+	dec := json.NewDecoder(bytes.NewReader(resp.Data))
+	dec.UseNumber()
+	if err := dec.Decode(&data); err != nil {
+		return nil, err
+	}
+	return data["result"], nil
+}
+
+// fromGraphQL turns the first GraphQL error into an apperr, naming the
+// offending field of a variable that failed coercion.
+func fromGraphQL(errs gqlerror.List, c *compiled) error {
+	e := errs[0]
+	code, _ := e.Extensions["code"].(string)
+	out := &apperr.Error{Code: apperr.Code(code), Message: e.Message}
+	if f, ok := e.Extensions["field"].(string); ok {
+		out.Field = f
+	}
+	if s, ok := e.Extensions["retryAfter"].(int); ok {
+		out.RetryAfter = secs(s)
+	}
+	switch code {
+	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
+		out.Code = apperr.BadInput
+		out.Field = variableField(e.Path, c)
+	case "":
+		out.Code = apperr.Internal
+	}
+	return out
+}
+
+// variableField turns a coercion error path (variable, input, email) into the
+// REST field name (email).
+func variableField(p ast.Path, c *compiled) string {
+	var parts []string
+	for i, el := range p {
+		name, ok := el.(ast.PathName)
+		if !ok {
+			parts = append(parts, fmt.Sprint(el))
+			continue
+		}
+		if i == 0 && name == "variable" {
+			continue
+		}
+		if i == 1 && string(name) == c.Body {
+			continue
+		}
+		parts = append(parts, gql.SnakeCase(string(name)))
+	}
+	return strings.Join(parts, ".")
+}
+
+// reshape lower-cases enums, flattens connections and merges payload fields.
+func (a *API) reshape(c *compiled, data any) any {
+	if c.list {
+		conn, _ := data.(map[string]any)
+		return listBody(conn, c.shape.fields[0].shape)
+	}
+	data = lowerEnums(data, c.shape)
+	if c.Merge == "" {
+		return data
+	}
+	obj, _ := data.(map[string]any)
+	inner, _ := obj[c.Merge].(map[string]any)
+	delete(obj, c.Merge)
+	for k, v := range inner {
+		obj[k] = v
+	}
+	return obj
+}
+
+func listBody(conn map[string]any, item *shape) map[string]any {
+	edges, _ := conn["edges"].([]any)
+	items := make([]any, 0, len(edges))
+	for _, e := range edges {
+		if m, ok := e.(map[string]any); ok {
+			items = append(items, lowerEnums(m["node"], &shape{fields: item.fields}))
+		}
+	}
+	var next any
+	if pi, ok := conn["pageInfo"].(map[string]any); ok && pi["hasNextPage"] == true {
+		next = pi["endCursor"]
+	}
+	return map[string]any{"items": items, "total": conn["totalCount"], "next_cursor": next}
+}

@@ -1,0 +1,242 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/gql"
+)
+
+type obj = map[string]any
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// OpenAPI renders the OpenAPI 3.1 document of routes, derived from the same
+// GraphQL types the handlers use, so the document cannot drift from them.
+func OpenAPI(schema *ast.Schema, routes []Route) ([]byte, error) {
+	a := &API{schema: schema}
+	paths := obj{}
+	for _, r := range routes {
+		c, err := a.compile(r)
+		if err != nil {
+			return nil, err
+		}
+		item, _ := paths[r.Path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[r.Path] = item
+		}
+		item[strings.ToLower(r.Method)] = a.operation(c)
+	}
+	doc := obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "Seliq API",
+			"version":     "1.0.0",
+			"description": "REST compatibility layer of the Seliq GraphQL API. Authenticate with `Authorization: Bearer <token>` from POST /api/v1/auth/login, or a personal API token as `Authorization: Token <secret>`. Provider users pick a client organisation with `X-Seliq-Org: <id or slug>`. Paths are served with and without a trailing slash.",
+		},
+		"servers": []obj{{"url": "/"}},
+		"paths":   paths,
+		"components": obj{
+			"securitySchemes": obj{
+				"bearer":   obj{"type": "http", "scheme": "bearer", "description": "Session token from POST /api/v1/auth/login."},
+				"apiToken": obj{"type": "apiKey", "in": "header", "name": "Authorization", "description": "Personal API token: `Token <secret>`."},
+			},
+			"schemas": obj{
+				"Error": obj{"type": "object", "required": []string{"detail"}, "properties": obj{
+					"detail": obj{"type": "string"}, "code": obj{"type": "string"},
+				}},
+				"ValidationError": obj{"type": "object", "required": []string{"detail"}, "properties": obj{
+					"code": obj{"type": "string"},
+					"detail": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+						"loc": obj{"type": "array", "items": obj{"type": "string"}},
+						"msg": obj{"type": "string"}, "type": obj{"type": "string"},
+					}}},
+				}},
+			},
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func (a *API) operation(c *compiled) obj {
+	op := obj{"operationId": c.Field, "summary": c.Summary, "tags": []string{c.Tag}}
+	if c.def.Description != "" {
+		op["description"] = c.def.Description
+	}
+	var params []obj
+	for _, m := range pathParam.FindAllStringSubmatch(c.Path, -1) {
+		arg := c.def.Arguments.ForName(c.PathArgs[m[1]])
+		params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": a.typeSchema(arg.Type, true)})
+	}
+	if c.list {
+		params = append(params,
+			obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 0, "maximum": 500, "default": 50}},
+			obj{"name": "cursor", "in": "query", "description": "next_cursor of the previous page", "schema": obj{"type": "string"}})
+		if c.orderable {
+			params = append(params, obj{"name": "sort", "in": "query", "description": "field to sort by, prefixed with - for descending (e.g. -created_at)", "schema": obj{"type": "string"}})
+		}
+	}
+	if !c.Public {
+		params = append(params, obj{"name": "X-Seliq-Org", "in": "header", "description": "organisation (id or slug) to act in; defaults to your home organisation", "schema": obj{"type": "string"}})
+		op["security"] = []obj{{"bearer": []string{}}, {"apiToken": []string{}}}
+	}
+	op["parameters"] = params
+	switch c.Body {
+	case "":
+	case "*":
+		props, required := obj{}, []string{}
+		for _, arg := range c.def.Arguments {
+			if c.isPathArg(arg.Name) {
+				continue
+			}
+			key := gql.SnakeCase(arg.Name)
+			props[key] = a.typeSchema(arg.Type, true)
+			if arg.Type.NonNull {
+				required = append(required, key)
+			}
+		}
+		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "properties": props, "required": required}}}}
+	default:
+		arg := c.def.Arguments.ForName(c.Body)
+		op["requestBody"] = obj{"required": arg.Type.NonNull, "content": obj{"application/json": obj{"schema": a.typeSchema(arg.Type, true)}}}
+	}
+	responses := obj{}
+	switch {
+	case c.Status == http.StatusNoContent:
+		responses["204"] = obj{"description": "Done."}
+	case c.list:
+		item := a.shapeSchema(&shape{fields: c.shape.fields[0].shape.fields})
+		responses[strconv.Itoa(c.Status)] = jsonResponse("A page of results.", obj{"type": "object", "properties": obj{
+			"items": obj{"type": "array", "items": item}, "total": obj{"type": "integer"},
+			"next_cursor": obj{"type": []string{"string", "null"}},
+		}})
+	default:
+		s := a.shapeSchema(c.shape)
+		if c.Merge != "" {
+			s = a.mergedSchema(c)
+		}
+		responses[strconv.Itoa(c.Status)] = jsonResponse("Success.", s)
+	}
+	errRef := func(d string) obj { return jsonResponse(d, obj{"$ref": "#/components/schemas/Error"}) }
+	responses["401"] = errRef("Missing, invalid or expired credentials.")
+	if !c.Public {
+		responses["403"] = errRef("The role or the organisation scope does not allow this.")
+	}
+	if len(c.PathArgs) > 0 {
+		responses["404"] = errRef("Not found, or not within your organisation.")
+	}
+	if c.Body != "" {
+		responses["413"] = errRef("Body larger than 1 MiB.")
+		responses["409"] = errRef("Conflicts with existing data.")
+	}
+	responses["422"] = jsonResponse("Invalid input; loc names the field.", obj{"$ref": "#/components/schemas/ValidationError"})
+	responses["429"] = errRef("Rate limited; see Retry-After.")
+	op["responses"] = responses
+	return op
+}
+
+func jsonResponse(desc string, schema obj) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+var scalarSchemas = map[string]obj{
+	"String": {"type": "string"}, "Int": {"type": "integer"}, "Float": {"type": "number"},
+	"Boolean": {"type": "boolean"}, "ID": {"type": "string", "format": "uuid"},
+	"Time": {"type": "string", "format": "date-time"}, "Cursor": {"type": "string"},
+}
+
+// typeSchema is the JSON schema of a GraphQL input type as REST sends it.
+func (a *API) typeSchema(t *ast.Type, input bool) obj {
+	if t.Elem != nil {
+		return obj{"type": "array", "items": a.typeSchema(t.Elem, input)}
+	}
+	def := a.schema.Types[t.Name()]
+	switch def.Kind {
+	case ast.Scalar:
+		if s, ok := scalarSchemas[def.Name]; ok {
+			return s
+		}
+		return obj{}
+	case ast.Enum:
+		return obj{"type": "string", "enum": enumValues(def)}
+	}
+	props, required := obj{}, []string{}
+	for _, f := range def.Fields {
+		key := gql.SnakeCase(f.Name)
+		s := a.typeSchema(f.Type, input)
+		if f.Description != "" {
+			s = withDesc(s, f.Description)
+		}
+		props[key] = s
+		if f.Type.NonNull && f.DefaultValue == nil {
+			required = append(required, key)
+		}
+	}
+	return obj{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+}
+
+func withDesc(s obj, d string) obj {
+	out := obj{"description": d}
+	for k, v := range s {
+		out[k] = v
+	}
+	return out
+}
+
+func enumValues(def *ast.Definition) []string {
+	vals := make([]string, len(def.EnumValues))
+	for i, v := range def.EnumValues {
+		vals[i] = enum.StoredName(v.Name)
+	}
+	return vals
+}
+
+// shapeSchema is the JSON schema of a REST response body.
+func (a *API) shapeSchema(sh *shape) obj {
+	var s obj
+	switch {
+	case sh.enum:
+		s = obj{"type": "string", "enum": enumValues(a.schema.Types[sh.typeName])}
+	case sh.scalar != "":
+		s = scalarSchemas[sh.scalar]
+		if s == nil {
+			s = obj{}
+		}
+	default:
+		props, required := obj{}, []string{}
+		for _, f := range sh.fields {
+			fs := a.shapeSchema(f.shape)
+			if f.desc != "" {
+				fs = withDesc(fs, f.desc)
+			}
+			props[f.key] = fs
+			if !f.shape.nullable {
+				required = append(required, f.key)
+			}
+		}
+		s = obj{"type": "object", "properties": props, "required": required}
+	}
+	if sh.list {
+		return obj{"type": "array", "items": s}
+	}
+	return s
+}
+
+func (a *API) mergedSchema(c *compiled) obj {
+	merged := &shape{}
+	for _, f := range c.shape.fields {
+		if f.key == c.Merge {
+			merged.fields = append(merged.fields, f.shape.fields...)
+		} else {
+			merged.fields = append(merged.fields, f)
+		}
+	}
+	return a.shapeSchema(merged)
+}

@@ -1,0 +1,67 @@
+package rest
+
+import "net/http"
+
+// Route is one REST endpoint, declared as a projection of a GraphQL root
+// field: the handler builds the operation, maps path, query and body to its
+// arguments, runs it in process and reshapes the result. Authentication,
+// roles, tenancy, validation and errors are therefore those of GraphQL.
+type Route struct {
+	Method  string
+	Path    string // chi pattern without trailing slash; both forms are served
+	Field   string // GraphQL root field (Query or Mutation)
+	Summary string
+	Tag     string
+	// PathArgs maps a path parameter to the argument it fills.
+	PathArgs map[string]string
+	// QueryArgs maps query parameters to arguments (lists also get limit,
+	// cursor and sort).
+	QueryArgs map[string]string
+	// Body is the argument the JSON body fills; "*" spreads the body's keys
+	// over the arguments; "" means no body.
+	Body string
+	// Status on success; 204 sends no body.
+	Status int
+	// Merge inlines one payload field into the response (the created token
+	// next to its one-time secret).
+	Merge string
+	// Public routes need no credentials (login).
+	Public bool
+}
+
+// Routes is the REST surface. Paths follow the Seliq API reference.
+var Routes = []Route{
+	{Method: http.MethodPost, Path: "/api/v1/auth/login", Field: "login", Body: "input", Tag: "auth", Summary: "Login", Public: true},
+	{Method: http.MethodPost, Path: "/api/v1/auth/logout", Field: "logout", Tag: "auth", Summary: "Logout", Status: http.StatusNoContent},
+
+	{Method: http.MethodGet, Path: "/api/v1/users/me", Field: "me", Tag: "users", Summary: "Get Me"},
+	{Method: http.MethodPatch, Path: "/api/v1/users/me", Field: "updateMe", Body: "input", Tag: "users", Summary: "Update Me"},
+	{Method: http.MethodGet, Path: "/api/v1/users", Field: "users", Tag: "users", Summary: "List Users"},
+	{Method: http.MethodPost, Path: "/api/v1/users", Field: "createUser", Body: "input", Status: http.StatusCreated, Tag: "users", Summary: "Create User"},
+	{Method: http.MethodGet, Path: "/api/v1/users/quota", Field: "userQuota", Tag: "users", Summary: "Get User Quota"},
+	{Method: http.MethodGet, Path: "/api/v1/users/{user_id}", Field: "user", PathArgs: map[string]string{"user_id": "id"}, Tag: "users", Summary: "Get User"},
+	{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Field: "updateUser", PathArgs: map[string]string{"user_id": "id"}, Body: "input", Tag: "users", Summary: "Patch User"},
+	{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Field: "deleteUser", PathArgs: map[string]string{"user_id": "id"}, Status: http.StatusNoContent, Tag: "users", Summary: "Delete User"},
+	{Method: http.MethodPost, Path: "/api/v1/users/{user_id}/reset-password", Field: "resetPassword", PathArgs: map[string]string{"user_id": "id"}, Body: "input", Tag: "users", Summary: "Reset Password"},
+
+	{Method: http.MethodGet, Path: "/api/v1/users/me/api-tokens", Field: "apiTokens", Tag: "api-tokens", Summary: "List My API Tokens"},
+	{Method: http.MethodPost, Path: "/api/v1/users/me/api-tokens", Field: "createAPIToken", Body: "input", Status: http.StatusCreated, Merge: "api_token", Tag: "api-tokens", Summary: "Create API Token"},
+	{Method: http.MethodDelete, Path: "/api/v1/users/me/api-tokens/{token_id}", Field: "revokeAPIToken", PathArgs: map[string]string{"token_id": "id"}, Status: http.StatusNoContent, Tag: "api-tokens", Summary: "Revoke API Token"},
+
+	{Method: http.MethodGet, Path: "/api/v1/organizations", Field: "organizations", Tag: "organizations", Summary: "List Organizations"},
+	{Method: http.MethodPost, Path: "/api/v1/organizations", Field: "createOrganization", Body: "input", Status: http.StatusCreated, Tag: "organizations", Summary: "Create Organization"},
+	{Method: http.MethodGet, Path: "/api/v1/organizations/by-slug/{slug}", Field: "organizationBySlug", PathArgs: map[string]string{"slug": "slug"}, Tag: "organizations", Summary: "Get Organization By Slug"},
+	{Method: http.MethodGet, Path: "/api/v1/organizations/{organization_id}", Field: "organization", PathArgs: map[string]string{"organization_id": "id"}, Tag: "organizations", Summary: "Get Organization"},
+	{Method: http.MethodPatch, Path: "/api/v1/organizations/{organization_id}", Field: "updateOrganization", PathArgs: map[string]string{"organization_id": "id"}, Body: "input", Tag: "organizations", Summary: "Patch Organization"},
+	{Method: http.MethodGet, Path: "/api/v1/organizations/{organization_id}/contacts", Field: "contacts", PathArgs: map[string]string{"organization_id": "organizationID"}, Tag: "organizations", Summary: "List Contacts"},
+	{Method: http.MethodPost, Path: "/api/v1/organizations/{organization_id}/contacts", Field: "createContact", PathArgs: map[string]string{"organization_id": "organizationID"}, Body: "input", Status: http.StatusCreated, Tag: "organizations", Summary: "Create Contact"},
+	{Method: http.MethodPatch, Path: "/api/v1/organizations/{organization_id}/contacts/{contact_id}", Field: "updateContact", PathArgs: map[string]string{"organization_id": "organizationID", "contact_id": "id"}, Body: "input", Tag: "organizations", Summary: "Patch Contact"},
+	{Method: http.MethodDelete, Path: "/api/v1/organizations/{organization_id}/contacts/{contact_id}", Field: "deleteContact", PathArgs: map[string]string{"organization_id": "organizationID", "contact_id": "id"}, Status: http.StatusNoContent, Tag: "organizations", Summary: "Delete Contact"},
+
+	{Method: http.MethodGet, Path: "/api/v1/groups", Field: "groups", Tag: "groups", Summary: "List Groups"},
+	{Method: http.MethodPost, Path: "/api/v1/groups", Field: "createGroup", Body: "input", Status: http.StatusCreated, Tag: "groups", Summary: "Create Group"},
+	{Method: http.MethodGet, Path: "/api/v1/groups/{group_id}", Field: "group", PathArgs: map[string]string{"group_id": "id"}, Tag: "groups", Summary: "Get Group"},
+	{Method: http.MethodPatch, Path: "/api/v1/groups/{group_id}", Field: "updateGroup", PathArgs: map[string]string{"group_id": "id"}, Body: "input", Tag: "groups", Summary: "Update Group"},
+	{Method: http.MethodDelete, Path: "/api/v1/groups/{group_id}", Field: "deleteGroup", PathArgs: map[string]string{"group_id": "id"}, Status: http.StatusNoContent, Tag: "groups", Summary: "Delete Group"},
+	{Method: http.MethodPut, Path: "/api/v1/groups/{group_id}/members", Field: "setGroupMembers", PathArgs: map[string]string{"group_id": "id"}, Body: "*", Tag: "groups", Summary: "Replace Group Members"},
+}

@@ -1,0 +1,191 @@
+package rest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/gql"
+)
+
+// shape describes a REST response body derived from a GraphQL type: the
+// snake_case keys and which of them hold enum values to lower-case.
+type shape struct {
+	typeName string
+	list     bool
+	enum     bool
+	nullable bool
+	scalar   string // GraphQL scalar name for leaves
+	fields   []*field
+}
+
+type field struct {
+	key   string // snake_case alias
+	name  string // GraphQL field name
+	shape *shape
+	desc  string
+}
+
+// nestDepth is how many object levels below the root a REST body includes
+// (e.g. a group's members, a login's user); deeper data has its own route.
+const nestDepth = 1
+
+// selection returns the GraphQL selection set for a type with snake_case
+// aliases, and the shape of the JSON it produces.
+func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
+	def := schema.Types[t.Name()]
+	sh := &shape{typeName: def.Name, list: t.Elem != nil, nullable: !t.NonNull}
+	switch def.Kind {
+	case ast.Scalar:
+		sh.scalar = def.Name
+		return "", sh
+	case ast.Enum:
+		sh.enum = true
+		return "", sh
+	}
+	if strings.HasSuffix(def.Name, "Connection") {
+		return connectionSelection(schema, def, sh)
+	}
+	var b strings.Builder
+	b.WriteString("{ ")
+	for _, f := range def.Fields {
+		if strings.HasPrefix(f.Name, "__") || hasRequiredArgs(f) {
+			continue
+		}
+		inner := schema.Types[f.Type.Name()]
+		isObject := inner.Kind == ast.Object || inner.Kind == ast.Interface
+		if isObject && (depth >= nestDepth || strings.HasSuffix(inner.Name, "Connection")) {
+			continue
+		}
+		sub, subShape := selection(schema, f.Type, depth+1)
+		subShape.nullable = !f.Type.NonNull
+		key := gql.SnakeCase(f.Name)
+		sh.fields = append(sh.fields, &field{key: key, name: f.Name, shape: subShape, desc: f.Description})
+		if key != f.Name {
+			fmt.Fprintf(&b, "%s: ", key)
+		}
+		b.WriteString(f.Name)
+		if sub != "" {
+			b.WriteString(" " + sub)
+		}
+		b.WriteString(" ")
+	}
+	b.WriteString("}")
+	return b.String(), sh
+}
+
+// connectionSelection pages through a Relay connection; the handler turns
+// it into {"items", "total", "next_cursor"}.
+func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape) (string, *shape) {
+	edge := schema.Types[def.Fields.ForName("edges").Type.Name()]
+	node := edge.Fields.ForName("node").Type
+	sel, nodeShape := selection(schema, &ast.Type{NamedType: node.Name(), NonNull: true}, 0)
+	sh.fields = []*field{{key: "items", shape: &shape{list: true, fields: nodeShape.fields, typeName: nodeShape.typeName}}}
+	return "{ totalCount pageInfo { endCursor hasNextPage } edges { node " + sel + " } }", sh
+}
+
+func hasRequiredArgs(f *ast.FieldDefinition) bool {
+	return slices.ContainsFunc(f.Arguments, func(a *ast.ArgumentDefinition) bool {
+		return a.Type.NonNull && a.DefaultValue == nil
+	})
+}
+
+// lowerEnums rewrites GraphQL enum values in v to their REST spelling.
+func lowerEnums(v any, sh *shape) any {
+	switch x := v.(type) {
+	case []any:
+		for i := range x {
+			x[i] = lowerEnums(x[i], sh)
+		}
+	case map[string]any:
+		for _, f := range sh.fields {
+			if fv, ok := x[f.key]; ok {
+				x[f.key] = lowerEnums(fv, f.shape)
+			}
+		}
+	case string:
+		if sh.enum {
+			return enum.StoredName(x)
+		}
+	}
+	return v
+}
+
+// inputConverter turns a REST JSON value (snake_case keys, lower-case enum
+// values) into GraphQL variables for type t, refusing unknown keys.
+type inputConverter struct {
+	schema *ast.Schema
+	loc    string // "body", "query" or "path", for error locations
+}
+
+func (c inputConverter) convert(v any, t *ast.Type, path []string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if t.Elem != nil {
+		list, ok := v.([]any)
+		if !ok {
+			return nil, c.invalid(path, "must be a list")
+		}
+		out := make([]any, len(list))
+		for i, e := range list {
+			var err error
+			if out[i], err = c.convert(e, t.Elem, append(path, fmt.Sprint(i))); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	def := c.schema.Types[t.Name()]
+	switch def.Kind {
+	case ast.InputObject:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, c.invalid(path, "must be an object")
+		}
+		out := make(map[string]any, len(obj))
+		for k, fv := range obj {
+			f := inputField(def, k)
+			if f == nil {
+				return nil, c.invalid(append(path, k), "is not a known field")
+			}
+			var err error
+			if out[f.Name], err = c.convert(fv, f.Type, append(path, k)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case ast.Enum:
+		s, ok := v.(string)
+		if !ok {
+			return nil, c.invalid(path, "must be a string")
+		}
+		up := enum.GraphQLName(s)
+		if def.EnumValues.ForName(up) == nil {
+			allowed := make([]string, len(def.EnumValues))
+			for i, ev := range def.EnumValues {
+				allowed[i] = enum.StoredName(ev.Name)
+			}
+			return nil, c.invalid(path, "must be one of %s", strings.Join(allowed, ", "))
+		}
+		return up, nil
+	}
+	return v, nil
+}
+
+func inputField(def *ast.Definition, key string) *ast.FieldDefinition {
+	for _, f := range def.Fields {
+		if gql.SnakeCase(f.Name) == key || f.Name == key {
+			return f
+		}
+	}
+	return nil
+}
+
+func (c inputConverter) invalid(path []string, format string, args ...any) error {
+	return &apperr.Error{Code: apperr.BadInput, Field: strings.Join(path, "."), Message: fmt.Sprintf(format, args...)}
+}

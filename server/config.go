@@ -1,0 +1,73 @@
+// Package server assembles the HTTP server: configuration, middleware,
+// GraphQL, REST, the playground and docs, health and metrics.
+package server
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is read from SELIQ_* environment variables; flags may override.
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	AdminEmail     string
+	AdminPassword  string
+	LogLevel       slog.Level
+	SessionTTL     time.Duration
+	LoginLimit     int
+	AllowedOrigins []string
+}
+
+// DefaultDatabaseURL is the embedded SQLite database.
+const DefaultDatabaseURL = "sqlite://./data/seliq.db"
+
+// LoadConfig reads the environment, then the flags in args.
+func LoadConfig(args []string) (Config, error) {
+	cfg := Config{
+		Addr:          env("SELIQ_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:   env("SELIQ_DATABASE_URL", DefaultDatabaseURL),
+		AdminEmail:    os.Getenv("SELIQ_ADMIN_EMAIL"),
+		AdminPassword: os.Getenv("SELIQ_ADMIN_PASSWORD"),
+		LoginLimit:    10,
+		SessionTTL:    12 * time.Hour,
+	}
+	level := env("SELIQ_LOG_LEVEL", "info")
+	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
+	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "sqlite://PATH or postgres://... (SELIQ_DATABASE_URL)")
+	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (SELIQ_LOG_LEVEL)")
+	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
+	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return cfg, fmt.Errorf("SELIQ_LOG_LEVEL: %w", err)
+	}
+	d, err := time.ParseDuration(ttl)
+	if err != nil || d <= 0 {
+		return cfg, fmt.Errorf("SELIQ_SESSION_TTL: %q is not a positive duration", ttl)
+	}
+	cfg.SessionTTL = d
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
+		}
+	}
+	return cfg, nil
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/reqctx"
+	"github.com/seliq/seliq/resolvers"
+	"github.com/seliq/seliq/rest"
+	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/tenancy"
+	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/webui"
+)
+
+// Server is the assembled application.
+type Server struct {
+	DB      *storage.DB
+	Auth    *auth.Service
+	Handler http.Handler
+	log     *slog.Logger
+}
+
+// New wires the application over an open, migrated database.
+func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
+	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit})
+	res := &resolvers.Resolver{
+		Client:    db.Client,
+		Auth:      authSvc,
+		Directory: directory.New(db.Client, authSvc.RevokeSessions),
+	}
+	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins}
+	es := gql.NewSchema(res)
+	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
+	if err != nil {
+		return nil, err
+	}
+	openapi, err := rest.OpenAPI(es.Schema(), rest.Routes)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, reqctx.Middleware, accessLog(log), m.middleware, recoverer(log))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	r.Handle("/playground", http.RedirectHandler("/playground/", http.StatusMovedPermanently))
+	r.Handle("/playground/*", http.StripPrefix("/playground", webui.Playground("/graphql")))
+	r.Handle("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently))
+	r.Handle("/docs/*", http.StripPrefix("/docs", webui.APIDocs("/api/v1/openapi.json")))
+
+	r.Group(func(r chi.Router) {
+		r.Use(authenticate(authSvc), limitBody)
+		r.Handle("/graphql", gql.NewServer(gcfg, es))
+		r.Route("/api/v1", func(r chi.Router) {
+			r.Use(middleware.StripSlashes)
+			r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(openapi)
+			})
+			api.Mount(r, "/api/v1")
+			r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+				rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
+			})
+			r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
+			})
+		})
+	})
+	return &Server{DB: db, Auth: authSvc, Handler: r, log: log}, nil
+}
+
+// authenticate resolves the credential into a viewer. No credential leaves
+// the request anonymous (every protected field then refuses it); a bad one
+// is refused here with 401, an out-of-scope X-Seliq-Org with 403.
+func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := r.Header.Get("Authorization")
+			if h == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			v, err := svc.Authenticate(r.Context(), h, r.Header.Get(tenancy.HeaderOrg))
+			if err != nil {
+				rest.WriteError(w, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+		})
+	}
+}
+
+// limitBody caps request bodies; the REST layer answers 413 when exceeded,
+// and GraphQL's transport fails the read.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > rest.MaxBodyBytes {
+			rest.WriteError(w, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", rest.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, rest.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			if strings.HasPrefix(r.URL.Path, "/healthz") || r.URL.Path == "/metrics" {
+				return
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", ww.Status()), slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", middleware.GetReqID(r.Context())))
+		})
+	}
+}
+
+func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.ErrorContext(r.Context(), "panic", "panic", p, "path", r.URL.Path)
+					rest.WriteError(w, apperr.New(apperr.Internal, "internal error"))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}

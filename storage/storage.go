@@ -1,0 +1,117 @@
+// Package storage opens the database behind ent: embedded SQLite by default,
+// PostgreSQL in production. It is the only place that knows the drivers.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/migrate"
+	_ "github.com/seliq/seliq/ent/runtime" // registers schema hooks and privacy policies
+)
+
+// DB is an open database with its ent client.
+type DB struct {
+	Client  *ent.Client
+	Dialect string
+	SQL     *sql.DB
+	// Pool is set on PostgreSQL; LISTEN/NOTIFY and COPY use it directly.
+	Pool *pgxpool.Pool
+}
+
+// Open connects to rawURL: "sqlite://PATH" (":memory:" is not supported, as
+// each connection would see its own database) or "postgres://...".
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		return openSQLite(strings.TrimPrefix(rawURL, "sqlite://"))
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL)
+	default:
+		return nil, fmt.Errorf("database URL %q: want sqlite://PATH or postgres://", redact(rawURL))
+	}
+}
+
+func openSQLite(path string) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("sqlite URL has no path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	// foreign_keys: ent's migration and cascades need them; _time_format:
+	// store times strftime can read; _txlock=immediate: take the write lock at
+	// BEGIN so concurrent writers queue on busy_timeout instead of failing.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	drv := entsql.OpenDB(dialect.SQLite, db)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.SQLite, SQL: db}, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	pool, err := pgxpool.New(ctx, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(rawURL), err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	drv := entsql.OpenDB(dialect.Postgres, db)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.Postgres, SQL: db, Pool: pool}, nil
+}
+
+// Migrate brings the schema up to date. On PostgreSQL an advisory lock makes
+// replicas that start together migrate one after the other.
+func (d *DB) Migrate(ctx context.Context) error {
+	if d.Dialect != dialect.Postgres {
+		return d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true))
+	}
+	conn, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	const lockKey = 0x5e11c0 // arbitrary, constant per application
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey) //nolint:errcheck // released with the session anyway
+	return d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true))
+}
+
+// Ping checks the database answers (readiness).
+func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
+
+// Close releases the client and the pool.
+func (d *DB) Close() error {
+	err := d.Client.Close()
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+	return err
+}
+
+// redact hides a password in a URL before it reaches a log line.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable URL>"
+	}
+	return u.Redacted()
+}
