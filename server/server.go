@@ -60,7 +60,9 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, reqctx.Middleware, accessLog(log), m.middleware, recoverer(log))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -10,10 +10,10 @@ import (
 	"entgo.io/ent/entql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/viewer"
 )
 
