@@ -21,9 +21,11 @@ import (
 	"github.com/seliq/seliq/viewer"
 )
 
-// Limits bound the cost of one operation.
+// Limits bound the cost of one operation: complexity scores each list by
+// the rows it may return (see complexity.go), so 20000 allows a full page of
+// 500 users but not nested fan-outs.
 const (
-	MaxComplexity = 2000
+	MaxComplexity = 20000
 	MaxDepth      = 12
 )
 
@@ -53,7 +55,7 @@ func NewSchema(r *resolvers.Resolver) graphql.ExecutableSchema {
 				return next(ctx)
 			},
 		},
-		Complexity: graph.ComplexityRoot{},
+		Complexity: complexity(),
 	})
 }
 
