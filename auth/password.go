@@ -21,6 +21,15 @@ const (
 	saltLen      = 16
 )
 
+// Bounds on parameters read from a stored hash: argon2 panics on zero
+// rounds or threads, an empty key would match every password, and absurd
+// memory or rounds would exhaust the server.
+const (
+	minKeyLen    = 16
+	maxArgonTime = 100
+	maxArgonMem  = 1 << 20 // KiB (1 GiB)
+)
+
 var b64 = base64.RawStdEncoding
 
 // HashPassword returns the password's argon2id hash in PHC string format.
@@ -52,12 +61,15 @@ func VerifyPassword(encoded, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
 		return false, errBadHash
 	}
+	if iters < 1 || iters > maxArgonTime || threads < 1 || mem > maxArgonMem {
+		return false, errBadHash
+	}
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil {
 		return false, errBadHash
 	}
 	want, err := b64.DecodeString(parts[5])
-	if err != nil {
+	if err != nil || len(want) < minKeyLen {
 		return false, errBadHash
 	}
 	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))

@@ -41,9 +41,15 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			switch {
+			case len(s.SelectionSet) == 0:
 				d = 1
-			} else {
+			case s.Name == "ofType" && s.ObjectDefinition != nil && s.ObjectDefinition.Name == "__Type":
+				// Introspection's type-wrapper chain (NON_NULL of LIST of ...)
+				// is one object per level and cannot fan out; the standard
+				// introspection query nests it 9 deep (GraphiQL, codegen).
+				d = selectionDepth(s.SelectionSet, frags, seen+1)
+			default:
 				d = 1 + selectionDepth(s.SelectionSet, frags, seen+1)
 			}
 		case *ast.InlineFragment:

@@ -7,10 +7,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seliq/seliq/apperr"
@@ -39,7 +42,7 @@ func Classify(err error) *apperr.Error {
 	case errors.Is(err, privacy.Deny):
 		return apperr.New(apperr.Forbidden, "not allowed")
 	case errors.As(err, &nf):
-		return apperr.NotFoundf("%s not found", strings.TrimPrefix(nf.Error(), "ent: "))
+		return apperr.NotFoundf("%s", strings.TrimPrefix(nf.Error(), "ent: ")) // "user not found"
 	case errors.As(err, &ve):
 		return apperr.Invalid(SnakeCase(ve.Name), "%s", ve.Unwrap().Error())
 	case errors.As(err, &ce):
@@ -80,7 +83,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		e := Classify(err)
 		if e.Code == apperr.Internal {
-			log.ErrorContext(ctx, "graphql resolver error", "error", err, "path", gerr.Path.String())
+			if in := inputError(ctx, err); in != nil {
+				e = in
+			} else {
+				log.ErrorContext(ctx, "graphql resolver error", "error", err, "path", gerr.Path.String())
+			}
 		}
 		gerr.Message = e.Message
 		if gerr.Extensions == nil {
@@ -95,4 +102,34 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gerr
 	}
+}
+
+// inputError recognises an argument value that could not be decoded into its
+// Go type (an ID that is not a UUID, a malformed Time or Cursor). gqlgen
+// reports it wrapped with the argument's path below the field being
+// resolved, which resolver errors never carry. It is the caller's mistake:
+// BAD_USER_INPUT naming the argument (inside "input", the input field).
+func inputError(ctx context.Context, err error) *apperr.Error {
+	var gerr *gqlerror.Error
+	if !errors.As(err, &gerr) || gerr.Err == nil {
+		return nil
+	}
+	at := graphql.GetPath(ctx)
+	if len(gerr.Path) <= len(at) || !slices.Equal(gerr.Path[:len(at)], at) {
+		return nil
+	}
+	below := gerr.Path[len(at):]
+	var parts []string
+	for i, el := range below {
+		switch p := el.(type) {
+		case ast.PathName:
+			if i == 0 && p == "input" && len(below) > 1 {
+				continue
+			}
+			parts = append(parts, SnakeCase(string(p)))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(p)))
+		}
+	}
+	return apperr.Invalid(strings.Join(parts, "."), "%s", gerr.Err.Error())
 }

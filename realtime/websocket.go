@@ -37,6 +37,13 @@ func (g GorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		// Reuse write buffers across idle connections: most subscribers are
 		// idle most of the time, and this keeps per-connection memory small.
 		WriteBufferPool: writeBufferPool,
+		// Status only: when Accept fails, gqlgen's transport writes its own
+		// JSON error body, which would otherwise follow gorilla's text one.
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, _ error) {
+			w.Header().Set("Sec-Websocket-Version", "13")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+		},
 	}
 	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/viewer"
 )
 
 // MaxBodyBytes bounds a request body; larger bodies get 413.
@@ -42,6 +43,7 @@ type compiled struct {
 	def       *ast.FieldDefinition
 	shape     *shape
 	list      bool
+	array     bool // a plain GraphQL list, answered in the list envelope too
 	orderable bool
 }
 
@@ -96,6 +98,7 @@ func (a *API) compile(r Route) (*compiled, error) {
 	return &compiled{
 		Route: r, query: q, def: def, shape: sh,
 		list:      strings.HasSuffix(def.Type.Name(), "Connection"),
+		array:     def.Type.Elem != nil,
 		orderable: def.Arguments.ForName("orderBy") != nil,
 	}, nil
 }
@@ -110,6 +113,12 @@ func (a *API) Mount(r chi.Router, prefix string) {
 
 func (a *API) handler(c *compiled) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Credentials come before the body: an anonymous caller gets 401,
+		// not a validation error about a request it may not make.
+		if v := viewer.FromContext(r.Context()); !c.Public && (v == nil || v.Kind != viewer.KindUser) {
+			writeError(w, apperr.New(apperr.Unauthenticated, "authentication required"))
+			return
+		}
 		vars, err := a.variables(c, r)
 		if err != nil {
 			writeError(w, err)
@@ -246,7 +255,8 @@ func readBody(r *http.Request) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, apperr.Invalid("", "malformed JSON: %v", err)
 	}
-	if dec.More() {
+	// Not dec.More(): it reports false for a stray "}" or "]" after the value.
+	if len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, apperr.Invalid("", "malformed JSON: trailing data after the value")
 	}
 	return v, nil
@@ -283,12 +293,17 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 	code, _ := e.Extensions["code"].(string)
 	out := &apperr.Error{Code: apperr.Code(code), Message: e.Message}
 	if f, ok := e.Extensions["field"].(string); ok {
-		out.Field = f
+		out.Field = restField(f, c)
 	}
 	if s, ok := e.Extensions["retryAfter"].(int); ok {
 		out.RetryAfter = secs(s)
 	}
 	switch code {
+	case "COMPLEXITY_LIMIT_EXCEEDED": // the page asked for is too costly
+		out.Code = apperr.BadInput
+		if c.list {
+			out.Field = "limit"
+		}
 	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
 		out.Code = apperr.BadInput
 		out.Field = variableField(e.Path, c)
@@ -296,6 +311,29 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 		out.Code = apperr.Internal
 	}
 	return out
+}
+
+// restField names an argument the way the REST client sent it: the path
+// parameter it came from, or limit and cursor for a list's first and after.
+func restField(f string, c *compiled) string {
+	head, tail, nested := strings.Cut(f, ".")
+	for param, arg := range c.PathArgs {
+		if head == arg || head == gql.SnakeCase(arg) {
+			head = param
+		}
+	}
+	if c.list {
+		switch head {
+		case "first":
+			head = "limit"
+		case "after":
+			head = "cursor"
+		}
+	}
+	if nested {
+		return head + "." + tail
+	}
+	return head
 }
 
 // variableField turns a coercion error path (variable, input, email) into the
@@ -326,6 +364,13 @@ func (a *API) reshape(c *compiled, data any) any {
 		return listBody(conn, c.shape.fields[0].shape)
 	}
 	data = lowerEnums(data, c.shape)
+	if c.array {
+		items, _ := data.([]any)
+		if items == nil {
+			items = []any{}
+		}
+		return map[string]any{"items": items, "total": len(items), "next_cursor": nil}
+	}
 	if c.Merge == "" {
 		return data
 	}

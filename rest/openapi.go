@@ -111,8 +111,12 @@ func (a *API) operation(c *compiled) obj {
 	switch {
 	case c.Status == http.StatusNoContent:
 		responses["204"] = obj{"description": "Done."}
-	case c.list:
-		item := a.shapeSchema(&shape{fields: c.shape.fields[0].shape.fields})
+	case c.list, c.array:
+		fields := c.shape.fields
+		if c.list {
+			fields = c.shape.fields[0].shape.fields
+		}
+		item := a.shapeSchema(&shape{fields: fields})
 		responses[strconv.Itoa(c.Status)] = jsonResponse("A page of results.", obj{"type": "object", "properties": obj{
 			"items": obj{"type": "array", "items": item}, "total": obj{"type": "integer"},
 			"next_cursor": obj{"type": []string{"string", "null"}},
