@@ -43,3 +43,6 @@ fuzz:
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzConvertInput -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/entities -run='^$$' -fuzz='FuzzExtract$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/entities -run='^$$' -fuzz=FuzzExtractJSON -fuzztime=$(FUZZTIME)

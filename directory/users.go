@@ -72,6 +72,26 @@ func validateHandle(h string) error {
 	return nil
 }
 
+// validateProfile checks the fields a user and an admin may both change and
+// returns the trimmed name.
+func validateProfile(name, handle, timezone *string) (*string, error) {
+	n, err := optional("name", name, 200)
+	if err != nil {
+		return nil, err
+	}
+	if handle != nil {
+		if err := validateHandle(*handle); err != nil {
+			return nil, err
+		}
+	}
+	if timezone != nil {
+		if err := validateTimezone("timezone", *timezone); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
 // Me returns the calling user.
 func (d *Directory) Me(ctx context.Context) (*ent.User, error) {
 	v := viewer.FromContext(ctx)
@@ -168,19 +188,9 @@ func (d *Directory) Quota(ctx context.Context) (*Quota, error) { return quota(ct
 // UpdateUser changes a user of the acting organisation. The organisation
 // always keeps at least one active admin.
 func (d *Directory) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInput) (*ent.User, error) {
-	name, err := optional("name", in.Name, 200)
+	name, err := validateProfile(in.Name, in.Handle, in.Timezone)
 	if err != nil {
 		return nil, err
-	}
-	if in.Handle != nil {
-		if err := validateHandle(*in.Handle); err != nil {
-			return nil, err
-		}
-	}
-	if in.Timezone != nil {
-		if err := validateTimezone("timezone", *in.Timezone); err != nil {
-			return nil, err
-		}
 	}
 	var updated *ent.User
 	err = d.withTx(ctx, func(tx *ent.Tx) error {
@@ -272,19 +282,9 @@ func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, 
 		return nil, err
 	}
 	ctx = viewer.Home(ctx)
-	name, err := optional("name", in.Name, 200)
+	name, err := validateProfile(in.Name, in.Handle, in.Timezone)
 	if err != nil {
 		return nil, err
-	}
-	if in.Handle != nil {
-		if err := validateHandle(*in.Handle); err != nil {
-			return nil, err
-		}
-	}
-	if in.Timezone != nil {
-		if err := validateTimezone("timezone", *in.Timezone); err != nil {
-			return nil, err
-		}
 	}
 	upd := d.client.User.UpdateOne(me).SetNillableName(name).SetNillableHandle(in.Handle).SetNillableTimezone(in.Timezone)
 	if in.Password != nil {
