@@ -29,3 +29,30 @@ func TestHealthAndMe(t *testing.T) {
 		}
 	})
 }
+
+// A credential refused before execution still answers /graphql in GraphQL's
+// shape, with the HTTP status of the refusal.
+func TestGraphQLRefusedCredentials(t *testing.T) {
+	env := apitest.Start(t, testenv.Open(t, testenv.SQLite))
+	cases := []struct {
+		name   string
+		client func() *apitest.Client
+		status int
+		code   string
+	}{
+		{"bad token", func() *apitest.Client {
+			c := env.Anonymous()
+			c.Authorization = "Bearer sqs_nope"
+			return c
+		}, http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{"org outside tree", func() *apitest.Client { return env.Admin().As("no-such-org") }, http.StatusForbidden, "FORBIDDEN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.client().GraphQL(`{ me { email } }`, nil)
+			if g.Status != tc.status || g.Code() != tc.code {
+				t.Fatalf("status %d code %q, want %d %q", g.Status, g.Code(), tc.status, tc.code)
+			}
+		})
+	}
+}
