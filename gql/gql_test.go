@@ -128,7 +128,7 @@ var schema = NewSchema(&resolvers.Resolver{}).Schema()
 // depthOf validates q against the schema and measures its operation.
 func depthOf(t *testing.T, q string) int {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, q)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
 	if errs != nil {
 		t.Fatalf("invalid query %q: %v", q, errs)
 	}
@@ -217,7 +217,7 @@ func TestDepthLimit(t *testing.T) {
 	ext := depthLimit{max: MaxDepth}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, tt.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 			if errs != nil {
 				t.Fatal(errs)
 			}
