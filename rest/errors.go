@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,9 +30,11 @@ type validationDetail struct {
 
 // WriteError answers with the status of err's code and a {"detail": ...}
 // body; 422 names the offending field.
-func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err, nil) }
 
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers err; c (when known) tells whether a 422's field came
+// from the path, the query string or the body.
+func writeError(w http.ResponseWriter, err error, c *compiled) {
 	e, ok := apperr.As(err)
 	if !ok {
 		e = gql.Classify(err)
@@ -47,7 +50,10 @@ func writeError(w http.ResponseWriter, err error) {
 		writeJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
 		return
 	}
-	loc := []string{"body"}
+	loc := []string{c.location(e.Field)}
+	if errors.As(err, new(*bodyError)) {
+		loc[0] = "body"
+	}
 	if e.Field != "" {
 		loc = append(loc, strings.Split(e.Field, ".")...)
 	}
@@ -56,3 +62,30 @@ func writeError(w http.ResponseWriter, err error) {
 		"code":   e.Code,
 	})
 }
+
+// listParams are the query parameters every list route accepts.
+var listParams = map[string]bool{"limit": true, "cursor": true, "sort": true}
+
+// location names where a REST field came from: "path", "query" or "body".
+func (c *compiled) location(field string) string {
+	if c == nil {
+		return "body"
+	}
+	head, _, _ := strings.Cut(field, ".")
+	if _, ok := c.PathArgs[head]; ok {
+		return "path"
+	}
+	if _, ok := c.QueryArgs[head]; ok || (c.list && listParams[head]) {
+		return "query"
+	}
+	return "body"
+}
+
+// bodyError marks an error found in the request body, whose field names can
+// coincide with path parameters (organization_id).
+type bodyError struct{ err error }
+
+func (b *bodyError) Error() string { return b.err.Error() }
+func (b *bodyError) Unwrap() error { return b.err }
+
+func inBody(err error) error { return &bodyError{err} }

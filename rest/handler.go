@@ -116,17 +116,17 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 		// Credentials come before the body: an anonymous caller gets 401,
 		// not a validation error about a request it may not make.
 		if v := viewer.FromContext(r.Context()); !c.Public && (v == nil || v.Kind != viewer.KindUser) {
-			writeError(w, apperr.New(apperr.Unauthenticated, "authentication required"))
+			writeError(w, apperr.New(apperr.Unauthenticated, "authentication required"), c)
 			return
 		}
 		vars, err := a.variables(c, r)
 		if err != nil {
-			writeError(w, err)
+			writeError(w, err, c)
 			return
 		}
 		data, err := a.execute(r.Context(), c, vars)
 		if err != nil {
-			writeError(w, err)
+			writeError(w, err, c)
 			return
 		}
 		if c.Status == http.StatusNoContent {
@@ -160,7 +160,7 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 	}
 	body, err := readBody(r)
 	if err != nil {
-		return nil, err
+		return nil, inBody(err)
 	}
 	conv := inputConverter{schema: a.schema, loc: "body"}
 	if c.Body != "*" {
@@ -169,7 +169,7 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 		}
 		v, err := conv.convert(body, c.def.Arguments.ForName(c.Body).Type, nil)
 		if err != nil {
-			return nil, err
+			return nil, inBody(err)
 		}
 		vars[c.Body] = v
 		return vars, nil
@@ -181,10 +181,10 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 	for k, v := range obj {
 		arg := argument(c.def, k)
 		if arg == nil || c.isPathArg(arg.Name) {
-			return nil, apperr.Invalid(k, "is not a known field")
+			return nil, inBody(apperr.Invalid(k, "is not a known field"))
 		}
 		if vars[arg.Name], err = conv.convert(v, arg.Type, []string{k}); err != nil {
-			return nil, err
+			return nil, inBody(err)
 		}
 	}
 	return vars, nil

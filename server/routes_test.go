@@ -156,15 +156,21 @@ func (s *suite) gqlErr(t *testing.T, c *apitest.Client, q string, vars map[strin
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// wantLoc checks a 422 body names field as the last element of its loc.
+// wantLoc checks a 422 body names field in its loc, after the part of the
+// request it came from: "path:user_id" and "query:limit" name path and query
+// parameters, a bare name a body field.
 func wantLoc(t *testing.T, res *apitest.Response, field string) {
 	t.Helper()
 	if res.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d, want 422: %s", res.Status, res.Raw)
 	}
 	loc := detailLoc(t, res)
-	if loc[0] != "body" {
-		t.Fatalf("loc %v should start with body: %s", loc, res.Raw)
+	want := "body"
+	if src, name, ok := strings.Cut(field, ":"); ok {
+		want, field = src, name
+	}
+	if loc[0] != want {
+		t.Fatalf("loc %v should start with %s: %s", loc, want, res.Raw)
 	}
 	if field == "" {
 		if len(loc) != 1 {
@@ -670,7 +676,7 @@ func (s *suite) testUsers(t *testing.T) {
 		}
 		wantDetail(t, s.rest(t, s.admin, http.MethodGet, "/api/v1/users/"+fakeID, nil, http.StatusNotFound))
 		s.gqlErr(t, s.admin, `query($id: ID!) { user(id: $id) { id } }`, map[string]any{"id": fakeID}, "NOT_FOUND")
-		wantLoc(t, s.rest(t, s.admin, http.MethodGet, "/api/v1/users/not-a-uuid", nil, http.StatusUnprocessableEntity), "user_id")
+		wantLoc(t, s.rest(t, s.admin, http.MethodGet, "/api/v1/users/not-a-uuid", nil, http.StatusUnprocessableEntity), "path:user_id")
 		wantField(t, s.gqlErr(t, s.admin, `{ user(id: "not-a-uuid") { id } }`, nil, "BAD_USER_INPUT"), "id")
 	})
 
@@ -1480,14 +1486,14 @@ func (s *suite) testBadInput(t *testing.T) {
 		{"scalar for list", "PUT", "/api/v1/groups/" + fakeID + "/members", map[string]any{"user_ids": "abc"}, 422, "user_ids"},
 		{"bad id in list", "POST", "/api/v1/groups", map[string]any{"name": "BadIDs", "member_ids": []string{"nope"}}, 422, "member_ids"},
 		{"null for required", "POST", "/api/v1/groups", map[string]any{"name": nil}, 422, "name"},
-		{"malformed path id", "GET", "/api/v1/users/not-a-uuid", nil, 422, "user_id"},
-		{"malformed path id on delete", "DELETE", "/api/v1/groups/42", nil, 422, "group_id"},
-		{"malformed contact id", "PATCH", "/api/v1/organizations/" + s.acmeID + "/contacts/x", map[string]any{"name": "x"}, 422, "contact_id"},
-		{"malformed organisation id", "GET", "/api/v1/organizations/acme", nil, 422, "organization_id"},
-		{"limit not a number", "GET", "/api/v1/users?limit=abc", nil, 422, "limit"},
-		{"limit too large", "GET", "/api/v1/users?limit=501", nil, 422, "limit"},
-		{"negative limit", "GET", "/api/v1/groups?limit=-1", nil, 422, "limit"},
-		{"garbage cursor", "GET", "/api/v1/users?cursor=garbage", nil, 422, "cursor"},
+		{"malformed path id", "GET", "/api/v1/users/not-a-uuid", nil, 422, "path:user_id"},
+		{"malformed path id on delete", "DELETE", "/api/v1/groups/42", nil, 422, "path:group_id"},
+		{"malformed contact id", "PATCH", "/api/v1/organizations/" + s.acmeID + "/contacts/x", map[string]any{"name": "x"}, 422, "path:contact_id"},
+		{"malformed organisation id", "GET", "/api/v1/organizations/acme", nil, 422, "path:organization_id"},
+		{"limit not a number", "GET", "/api/v1/users?limit=abc", nil, 422, "query:limit"},
+		{"limit too large", "GET", "/api/v1/users?limit=501", nil, 422, "query:limit"},
+		{"negative limit", "GET", "/api/v1/groups?limit=-1", nil, 422, "query:limit"},
+		{"garbage cursor", "GET", "/api/v1/users?cursor=garbage", nil, 422, "query:cursor"},
 		{"unknown sort field", "GET", "/api/v1/users?sort=password_hash", nil, 422, ""},
 		{"body over 1 MiB", "PATCH", "/api/v1/users/me", big, 413, ""},
 		{"login body over 1 MiB", "POST", "/api/v1/auth/login", big, 413, ""},
