@@ -57,6 +57,11 @@ func System(ctx context.Context) context.Context {
 // so authenticating a request is a read, not a write.
 const usageWriteInterval = time.Minute
 
+// stampDue reports whether a last-seen/last-used stamp should be rewritten.
+func stampDue(last *time.Time, now time.Time) bool {
+	return last == nil || now.Sub(*last) > usageWriteInterval
+}
+
 // Session is the result of a successful login.
 type Session struct {
 	Token     string
@@ -182,7 +187,7 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 		return nil, err
 	}
 	v.SessionID = sess.ID
-	if sess.LastSeenAt == nil || now.Sub(*sess.LastSeenAt) > usageWriteInterval {
+	if stampDue(sess.LastSeenAt, now) {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
@@ -208,7 +213,7 @@ func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.View
 		return nil, err
 	}
 	v.TokenID = tok.ID
-	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > usageWriteInterval {
+	if stampDue(tok.LastUsedAt, now) {
 		if err := s.client.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}

@@ -14,7 +14,8 @@ import (
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
@@ -47,7 +48,7 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seliq"`)
 	}
 	if e.Code != apperr.BadInput {
-		writeJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
+		WriteJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
 		return
 	}
 	loc := []string{c.location(e.Field)}
@@ -57,7 +58,7 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 	if e.Field != "" {
 		loc = append(loc, strings.Split(e.Field, ".")...)
 	}
-	writeJSON(w, status, map[string]any{
+	WriteJSON(w, status, map[string]any{
 		"detail": []validationDetail{{Loc: loc, Msg: e.Message, Type: "value_error"}},
 		"code":   e.Code,
 	})

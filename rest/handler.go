@@ -133,7 +133,7 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		writeJSON(w, c.Status, a.reshape(c, data))
+		WriteJSON(w, c.Status, a.reshape(c, data))
 	}
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -61,16 +60,16 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, reqctx.Middleware, accessLog(log), m.middleware, recoverer(log))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
+			rest.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	r.Handle("/playground", http.RedirectHandler("/playground/", http.StatusMovedPermanently))
@@ -92,7 +91,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 				rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
 			})
 			r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-				writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
+				rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 			})
 		})
 	})
@@ -129,7 +128,7 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 // extensions.code where they look for it.
 func writeGraphQLError(w http.ResponseWriter, err error) {
 	e := gql.Classify(err)
-	writeJSON(w, e.Code.HTTPStatus(), map[string]any{
+	rest.WriteJSON(w, e.Code.HTTPStatus(), map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
 	})
 }
@@ -145,12 +144,6 @@ func limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, rest.MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
