@@ -43,6 +43,8 @@ type Alert struct {
 	Description string `json:"description,omitempty"`
 	// Severity holds the value of the "severity" field.
 	Severity enum.Severity `json:"severity,omitempty"`
+	// SeverityRank holds the value of the "severity_rank" field.
+	SeverityRank int `json:"severity_rank,omitempty"`
 	// Status holds the value of the "status" field.
 	Status enum.AlertStatus `json:"status,omitempty"`
 	// Disposition holds the value of the "disposition" field.
@@ -56,9 +58,11 @@ type Alert struct {
 	// Mitre holds the value of the "mitre" field.
 	Mitre []string `json:"mitre,omitempty"`
 	// Raw holds the value of the "raw" field.
-	Raw map[string]interface{} `json:"raw,omitempty"`
+	Raw json.RawMessage `json:"raw,omitempty"`
 	// Fingerprint holds the value of the "fingerprint" field.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// DedupKey holds the value of the "dedup_key" field.
+	DedupKey *string `json:"dedup_key,omitempty"`
 	// Occurrences holds the value of the "occurrences" field.
 	Occurrences int `json:"occurrences,omitempty"`
 	// FirstSeenAt holds the value of the "first_seen_at" field.
@@ -95,7 +99,7 @@ type AlertEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -151,9 +155,9 @@ func (*Alert) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case alert.FieldTags, alert.FieldEntities, alert.FieldMitre, alert.FieldRaw:
 			values[i] = new([]byte)
-		case alert.FieldOccurrences:
+		case alert.FieldSeverityRank, alert.FieldOccurrences:
 			values[i] = new(sql.NullInt64)
-		case alert.FieldSource, alert.FieldExternalID, alert.FieldTitle, alert.FieldDescription, alert.FieldSeverity, alert.FieldStatus, alert.FieldDisposition, alert.FieldFingerprint:
+		case alert.FieldSource, alert.FieldExternalID, alert.FieldTitle, alert.FieldDescription, alert.FieldSeverity, alert.FieldStatus, alert.FieldDisposition, alert.FieldFingerprint, alert.FieldDedupKey:
 			values[i] = new(sql.NullString)
 		case alert.FieldCreatedAt, alert.FieldUpdatedAt, alert.FieldFirstSeenAt, alert.FieldLastSeenAt, alert.FieldEventTime, alert.FieldIngestedAt, alert.FieldAcknowledgedAt, alert.FieldResolvedAt:
 			values[i] = new(sql.NullTime)
@@ -235,6 +239,12 @@ func (_m *Alert) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Severity = enum.Severity(value.String)
 			}
+		case alert.FieldSeverityRank:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field severity_rank", values[i])
+			} else if value.Valid {
+				_m.SeverityRank = int(value.Int64)
+			}
 		case alert.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
@@ -292,6 +302,13 @@ func (_m *Alert) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field fingerprint", values[i])
 			} else if value.Valid {
 				_m.Fingerprint = value.String
+			}
+		case alert.FieldDedupKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field dedup_key", values[i])
+			} else if value.Valid {
+				_m.DedupKey = new(string)
+				*_m.DedupKey = value.String
 			}
 		case alert.FieldOccurrences:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -430,6 +447,9 @@ func (_m *Alert) String() string {
 	builder.WriteString("severity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Severity))
 	builder.WriteString(", ")
+	builder.WriteString("severity_rank=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SeverityRank))
+	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
@@ -457,6 +477,11 @@ func (_m *Alert) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("fingerprint=")
 	builder.WriteString(_m.Fingerprint)
+	builder.WriteString(", ")
+	if v := _m.DedupKey; v != nil {
+		builder.WriteString("dedup_key=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("occurrences=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Occurrences))

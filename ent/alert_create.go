@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -132,6 +133,20 @@ func (_c *AlertCreate) SetNillableSeverity(v *enum.Severity) *AlertCreate {
 	return _c
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_c *AlertCreate) SetSeverityRank(v int) *AlertCreate {
+	_c.mutation.SetSeverityRank(v)
+	return _c
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_c *AlertCreate) SetNillableSeverityRank(v *int) *AlertCreate {
+	if v != nil {
+		_c.SetSeverityRank(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *AlertCreate) SetStatus(v enum.AlertStatus) *AlertCreate {
 	_c.mutation.SetStatus(v)
@@ -193,7 +208,7 @@ func (_c *AlertCreate) SetMitre(v []string) *AlertCreate {
 }
 
 // SetRaw sets the "raw" field.
-func (_c *AlertCreate) SetRaw(v map[string]interface{}) *AlertCreate {
+func (_c *AlertCreate) SetRaw(v json.RawMessage) *AlertCreate {
 	_c.mutation.SetRaw(v)
 	return _c
 }
@@ -208,6 +223,20 @@ func (_c *AlertCreate) SetFingerprint(v string) *AlertCreate {
 func (_c *AlertCreate) SetNillableFingerprint(v *string) *AlertCreate {
 	if v != nil {
 		_c.SetFingerprint(*v)
+	}
+	return _c
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (_c *AlertCreate) SetDedupKey(v string) *AlertCreate {
+	_c.mutation.SetDedupKey(v)
+	return _c
+}
+
+// SetNillableDedupKey sets the "dedup_key" field if the given value is not nil.
+func (_c *AlertCreate) SetNillableDedupKey(v *string) *AlertCreate {
+	if v != nil {
+		_c.SetDedupKey(*v)
 	}
 	return _c
 }
@@ -421,6 +450,10 @@ func (_c *AlertCreate) defaults() error {
 		v := alert.DefaultSeverity
 		_c.mutation.SetSeverity(v)
 	}
+	if _, ok := _c.mutation.SeverityRank(); !ok {
+		v := alert.DefaultSeverityRank
+		_c.mutation.SetSeverityRank(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := alert.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -504,6 +537,9 @@ func (_c *AlertCreate) check() error {
 		if err := alert.SeverityValidator(v); err != nil {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "Alert.severity": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.SeverityRank(); !ok {
+		return &ValidationError{Name: "severity_rank", err: errors.New(`ent: missing required field "Alert.severity_rank"`)}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Alert.status"`)}
@@ -600,6 +636,10 @@ func (_c *AlertCreate) createSpec() (*Alert, *sqlgraph.CreateSpec) {
 		_spec.SetField(alert.FieldSeverity, field.TypeEnum, value)
 		_node.Severity = value
 	}
+	if value, ok := _c.mutation.SeverityRank(); ok {
+		_spec.SetField(alert.FieldSeverityRank, field.TypeInt, value)
+		_node.SeverityRank = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(alert.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -627,6 +667,10 @@ func (_c *AlertCreate) createSpec() (*Alert, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Fingerprint(); ok {
 		_spec.SetField(alert.FieldFingerprint, field.TypeString, value)
 		_node.Fingerprint = value
+	}
+	if value, ok := _c.mutation.DedupKey(); ok {
+		_spec.SetField(alert.FieldDedupKey, field.TypeString, value)
+		_node.DedupKey = &value
 	}
 	if value, ok := _c.mutation.Occurrences(); ok {
 		_spec.SetField(alert.FieldOccurrences, field.TypeInt, value)
@@ -866,6 +910,24 @@ func (u *AlertUpsert) UpdateSeverity() *AlertUpsert {
 	return u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *AlertUpsert) SetSeverityRank(v int) *AlertUpsert {
+	u.Set(alert.FieldSeverityRank, v)
+	return u
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateSeverityRank() *AlertUpsert {
+	u.SetExcluded(alert.FieldSeverityRank)
+	return u
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *AlertUpsert) AddSeverityRank(v int) *AlertUpsert {
+	u.Add(alert.FieldSeverityRank, v)
+	return u
+}
+
 // SetStatus sets the "status" field.
 func (u *AlertUpsert) SetStatus(v enum.AlertStatus) *AlertUpsert {
 	u.Set(alert.FieldStatus, v)
@@ -969,7 +1031,7 @@ func (u *AlertUpsert) ClearMitre() *AlertUpsert {
 }
 
 // SetRaw sets the "raw" field.
-func (u *AlertUpsert) SetRaw(v map[string]interface{}) *AlertUpsert {
+func (u *AlertUpsert) SetRaw(v json.RawMessage) *AlertUpsert {
 	u.Set(alert.FieldRaw, v)
 	return u
 }
@@ -995,6 +1057,24 @@ func (u *AlertUpsert) SetFingerprint(v string) *AlertUpsert {
 // UpdateFingerprint sets the "fingerprint" field to the value that was provided on create.
 func (u *AlertUpsert) UpdateFingerprint() *AlertUpsert {
 	u.SetExcluded(alert.FieldFingerprint)
+	return u
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (u *AlertUpsert) SetDedupKey(v string) *AlertUpsert {
+	u.Set(alert.FieldDedupKey, v)
+	return u
+}
+
+// UpdateDedupKey sets the "dedup_key" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateDedupKey() *AlertUpsert {
+	u.SetExcluded(alert.FieldDedupKey)
+	return u
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (u *AlertUpsert) ClearDedupKey() *AlertUpsert {
+	u.SetNull(alert.FieldDedupKey)
 	return u
 }
 
@@ -1274,6 +1354,27 @@ func (u *AlertUpsertOne) UpdateSeverity() *AlertUpsertOne {
 	})
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *AlertUpsertOne) SetSeverityRank(v int) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSeverityRank(v)
+	})
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *AlertUpsertOne) AddSeverityRank(v int) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.AddSeverityRank(v)
+	})
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateSeverityRank() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSeverityRank()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *AlertUpsertOne) SetStatus(v enum.AlertStatus) *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
@@ -1394,7 +1495,7 @@ func (u *AlertUpsertOne) ClearMitre() *AlertUpsertOne {
 }
 
 // SetRaw sets the "raw" field.
-func (u *AlertUpsertOne) SetRaw(v map[string]interface{}) *AlertUpsertOne {
+func (u *AlertUpsertOne) SetRaw(v json.RawMessage) *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
 		s.SetRaw(v)
 	})
@@ -1425,6 +1526,27 @@ func (u *AlertUpsertOne) SetFingerprint(v string) *AlertUpsertOne {
 func (u *AlertUpsertOne) UpdateFingerprint() *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
 		s.UpdateFingerprint()
+	})
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (u *AlertUpsertOne) SetDedupKey(v string) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetDedupKey(v)
+	})
+}
+
+// UpdateDedupKey sets the "dedup_key" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateDedupKey() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateDedupKey()
+	})
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (u *AlertUpsertOne) ClearDedupKey() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearDedupKey()
 	})
 }
 
@@ -1890,6 +2012,27 @@ func (u *AlertUpsertBulk) UpdateSeverity() *AlertUpsertBulk {
 	})
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *AlertUpsertBulk) SetSeverityRank(v int) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSeverityRank(v)
+	})
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *AlertUpsertBulk) AddSeverityRank(v int) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.AddSeverityRank(v)
+	})
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateSeverityRank() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSeverityRank()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *AlertUpsertBulk) SetStatus(v enum.AlertStatus) *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
@@ -2010,7 +2153,7 @@ func (u *AlertUpsertBulk) ClearMitre() *AlertUpsertBulk {
 }
 
 // SetRaw sets the "raw" field.
-func (u *AlertUpsertBulk) SetRaw(v map[string]interface{}) *AlertUpsertBulk {
+func (u *AlertUpsertBulk) SetRaw(v json.RawMessage) *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
 		s.SetRaw(v)
 	})
@@ -2041,6 +2184,27 @@ func (u *AlertUpsertBulk) SetFingerprint(v string) *AlertUpsertBulk {
 func (u *AlertUpsertBulk) UpdateFingerprint() *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
 		s.UpdateFingerprint()
+	})
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (u *AlertUpsertBulk) SetDedupKey(v string) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetDedupKey(v)
+	})
+}
+
+// UpdateDedupKey sets the "dedup_key" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateDedupKey() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateDedupKey()
+	})
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (u *AlertUpsertBulk) ClearDedupKey() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearDedupKey()
 	})
 }
 

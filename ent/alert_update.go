@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -132,6 +133,27 @@ func (_u *AlertUpdate) SetNillableSeverity(v *enum.Severity) *AlertUpdate {
 	return _u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_u *AlertUpdate) SetSeverityRank(v int) *AlertUpdate {
+	_u.mutation.ResetSeverityRank()
+	_u.mutation.SetSeverityRank(v)
+	return _u
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_u *AlertUpdate) SetNillableSeverityRank(v *int) *AlertUpdate {
+	if v != nil {
+		_u.SetSeverityRank(*v)
+	}
+	return _u
+}
+
+// AddSeverityRank adds value to the "severity_rank" field.
+func (_u *AlertUpdate) AddSeverityRank(v int) *AlertUpdate {
+	_u.mutation.AddSeverityRank(v)
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *AlertUpdate) SetStatus(v enum.AlertStatus) *AlertUpdate {
 	_u.mutation.SetStatus(v)
@@ -241,8 +263,14 @@ func (_u *AlertUpdate) ClearMitre() *AlertUpdate {
 }
 
 // SetRaw sets the "raw" field.
-func (_u *AlertUpdate) SetRaw(v map[string]interface{}) *AlertUpdate {
+func (_u *AlertUpdate) SetRaw(v json.RawMessage) *AlertUpdate {
 	_u.mutation.SetRaw(v)
+	return _u
+}
+
+// AppendRaw appends value to the "raw" field.
+func (_u *AlertUpdate) AppendRaw(v json.RawMessage) *AlertUpdate {
+	_u.mutation.AppendRaw(v)
 	return _u
 }
 
@@ -263,6 +291,26 @@ func (_u *AlertUpdate) SetNillableFingerprint(v *string) *AlertUpdate {
 	if v != nil {
 		_u.SetFingerprint(*v)
 	}
+	return _u
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (_u *AlertUpdate) SetDedupKey(v string) *AlertUpdate {
+	_u.mutation.SetDedupKey(v)
+	return _u
+}
+
+// SetNillableDedupKey sets the "dedup_key" field if the given value is not nil.
+func (_u *AlertUpdate) SetNillableDedupKey(v *string) *AlertUpdate {
+	if v != nil {
+		_u.SetDedupKey(*v)
+	}
+	return _u
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (_u *AlertUpdate) ClearDedupKey() *AlertUpdate {
+	_u.mutation.ClearDedupKey()
 	return _u
 }
 
@@ -544,6 +592,12 @@ func (_u *AlertUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(alert.FieldSeverity, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.SeverityRank(); ok {
+		_spec.SetField(alert.FieldSeverityRank, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeverityRank(); ok {
+		_spec.AddField(alert.FieldSeverityRank, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(alert.FieldStatus, field.TypeEnum, value)
 	}
@@ -589,11 +643,22 @@ func (_u *AlertUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(alert.FieldRaw, field.TypeJSON, value)
 	}
+	if value, ok := _u.mutation.AppendedRaw(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, alert.FieldRaw, value)
+		})
+	}
 	if _u.mutation.RawCleared() {
 		_spec.ClearField(alert.FieldRaw, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Fingerprint(); ok {
 		_spec.SetField(alert.FieldFingerprint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.DedupKey(); ok {
+		_spec.SetField(alert.FieldDedupKey, field.TypeString, value)
+	}
+	if _u.mutation.DedupKeyCleared() {
+		_spec.ClearField(alert.FieldDedupKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Occurrences(); ok {
 		_spec.SetField(alert.FieldOccurrences, field.TypeInt, value)
@@ -830,6 +895,27 @@ func (_u *AlertUpdateOne) SetNillableSeverity(v *enum.Severity) *AlertUpdateOne 
 	return _u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_u *AlertUpdateOne) SetSeverityRank(v int) *AlertUpdateOne {
+	_u.mutation.ResetSeverityRank()
+	_u.mutation.SetSeverityRank(v)
+	return _u
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_u *AlertUpdateOne) SetNillableSeverityRank(v *int) *AlertUpdateOne {
+	if v != nil {
+		_u.SetSeverityRank(*v)
+	}
+	return _u
+}
+
+// AddSeverityRank adds value to the "severity_rank" field.
+func (_u *AlertUpdateOne) AddSeverityRank(v int) *AlertUpdateOne {
+	_u.mutation.AddSeverityRank(v)
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *AlertUpdateOne) SetStatus(v enum.AlertStatus) *AlertUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -939,8 +1025,14 @@ func (_u *AlertUpdateOne) ClearMitre() *AlertUpdateOne {
 }
 
 // SetRaw sets the "raw" field.
-func (_u *AlertUpdateOne) SetRaw(v map[string]interface{}) *AlertUpdateOne {
+func (_u *AlertUpdateOne) SetRaw(v json.RawMessage) *AlertUpdateOne {
 	_u.mutation.SetRaw(v)
+	return _u
+}
+
+// AppendRaw appends value to the "raw" field.
+func (_u *AlertUpdateOne) AppendRaw(v json.RawMessage) *AlertUpdateOne {
+	_u.mutation.AppendRaw(v)
 	return _u
 }
 
@@ -961,6 +1053,26 @@ func (_u *AlertUpdateOne) SetNillableFingerprint(v *string) *AlertUpdateOne {
 	if v != nil {
 		_u.SetFingerprint(*v)
 	}
+	return _u
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (_u *AlertUpdateOne) SetDedupKey(v string) *AlertUpdateOne {
+	_u.mutation.SetDedupKey(v)
+	return _u
+}
+
+// SetNillableDedupKey sets the "dedup_key" field if the given value is not nil.
+func (_u *AlertUpdateOne) SetNillableDedupKey(v *string) *AlertUpdateOne {
+	if v != nil {
+		_u.SetDedupKey(*v)
+	}
+	return _u
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (_u *AlertUpdateOne) ClearDedupKey() *AlertUpdateOne {
+	_u.mutation.ClearDedupKey()
 	return _u
 }
 
@@ -1272,6 +1384,12 @@ func (_u *AlertUpdateOne) sqlSave(ctx context.Context) (_node *Alert, err error)
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(alert.FieldSeverity, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.SeverityRank(); ok {
+		_spec.SetField(alert.FieldSeverityRank, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeverityRank(); ok {
+		_spec.AddField(alert.FieldSeverityRank, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(alert.FieldStatus, field.TypeEnum, value)
 	}
@@ -1317,11 +1435,22 @@ func (_u *AlertUpdateOne) sqlSave(ctx context.Context) (_node *Alert, err error)
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(alert.FieldRaw, field.TypeJSON, value)
 	}
+	if value, ok := _u.mutation.AppendedRaw(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, alert.FieldRaw, value)
+		})
+	}
 	if _u.mutation.RawCleared() {
 		_spec.ClearField(alert.FieldRaw, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Fingerprint(); ok {
 		_spec.SetField(alert.FieldFingerprint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.DedupKey(); ok {
+		_spec.SetField(alert.FieldDedupKey, field.TypeString, value)
+	}
+	if _u.mutation.DedupKeyCleared() {
+		_spec.ClearField(alert.FieldDedupKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Occurrences(); ok {
 		_spec.SetField(alert.FieldOccurrences, field.TypeInt, value)

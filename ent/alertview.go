@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -34,7 +35,7 @@ type AlertView struct {
 	// Shared holds the value of the "shared" field.
 	Shared bool `json:"shared,omitempty"`
 	// Filters holds the value of the "filters" field.
-	Filters map[string]interface{} `json:"filters,omitempty"`
+	Filters schematype.AlertFilter `json:"filters,omitempty"`
 	// Sort holds the value of the "sort" field.
 	Sort string `json:"sort,omitempty"`
 	// Columns holds the value of the "columns" field.
@@ -57,7 +58,7 @@ type AlertViewEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [1]map[string]int
 
 	namedHiddenBy map[string][]*User
 }

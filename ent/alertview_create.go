@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -95,8 +96,16 @@ func (_c *AlertViewCreate) SetNillableShared(v *bool) *AlertViewCreate {
 }
 
 // SetFilters sets the "filters" field.
-func (_c *AlertViewCreate) SetFilters(v map[string]interface{}) *AlertViewCreate {
+func (_c *AlertViewCreate) SetFilters(v schematype.AlertFilter) *AlertViewCreate {
 	_c.mutation.SetFilters(v)
+	return _c
+}
+
+// SetNillableFilters sets the "filters" field if the given value is not nil.
+func (_c *AlertViewCreate) SetNillableFilters(v *schematype.AlertFilter) *AlertViewCreate {
+	if v != nil {
+		_c.SetFilters(*v)
+	}
 	return _c
 }
 
@@ -477,7 +486,7 @@ func (u *AlertViewUpsert) UpdateShared() *AlertViewUpsert {
 }
 
 // SetFilters sets the "filters" field.
-func (u *AlertViewUpsert) SetFilters(v map[string]interface{}) *AlertViewUpsert {
+func (u *AlertViewUpsert) SetFilters(v schematype.AlertFilter) *AlertViewUpsert {
 	u.Set(alertview.FieldFilters, v)
 	return u
 }
@@ -642,7 +651,7 @@ func (u *AlertViewUpsertOne) UpdateShared() *AlertViewUpsertOne {
 }
 
 // SetFilters sets the "filters" field.
-func (u *AlertViewUpsertOne) SetFilters(v map[string]interface{}) *AlertViewUpsertOne {
+func (u *AlertViewUpsertOne) SetFilters(v schematype.AlertFilter) *AlertViewUpsertOne {
 	return u.Update(func(s *AlertViewUpsert) {
 		s.SetFilters(v)
 	})
@@ -982,7 +991,7 @@ func (u *AlertViewUpsertBulk) UpdateShared() *AlertViewUpsertBulk {
 }
 
 // SetFilters sets the "filters" field.
-func (u *AlertViewUpsertBulk) SetFilters(v map[string]interface{}) *AlertViewUpsertBulk {
+func (u *AlertViewUpsertBulk) SetFilters(v schematype.AlertFilter) *AlertViewUpsertBulk {
 	return u.Update(func(s *AlertViewUpsert) {
 		s.SetFilters(v)
 	})

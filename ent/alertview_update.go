@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/predicate"
+	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -87,8 +88,16 @@ func (_u *AlertViewUpdate) SetNillableShared(v *bool) *AlertViewUpdate {
 }
 
 // SetFilters sets the "filters" field.
-func (_u *AlertViewUpdate) SetFilters(v map[string]interface{}) *AlertViewUpdate {
+func (_u *AlertViewUpdate) SetFilters(v schematype.AlertFilter) *AlertViewUpdate {
 	_u.mutation.SetFilters(v)
+	return _u
+}
+
+// SetNillableFilters sets the "filters" field if the given value is not nil.
+func (_u *AlertViewUpdate) SetNillableFilters(v *schematype.AlertFilter) *AlertViewUpdate {
+	if v != nil {
+		_u.SetFilters(*v)
+	}
 	return _u
 }
 
@@ -435,8 +444,16 @@ func (_u *AlertViewUpdateOne) SetNillableShared(v *bool) *AlertViewUpdateOne {
 }
 
 // SetFilters sets the "filters" field.
-func (_u *AlertViewUpdateOne) SetFilters(v map[string]interface{}) *AlertViewUpdateOne {
+func (_u *AlertViewUpdateOne) SetFilters(v schematype.AlertFilter) *AlertViewUpdateOne {
 	_u.mutation.SetFilters(v)
+	return _u
+}
+
+// SetNillableFilters sets the "filters" field if the given value is not nil.
+func (_u *AlertViewUpdateOne) SetNillableFilters(v *schematype.AlertFilter) *AlertViewUpdateOne {
+	if v != nil {
+		_u.SetFilters(*v)
+	}
 	return _u
 }
 

@@ -31,7 +31,7 @@ type DeadLetter struct {
 	// Reason holds the value of the "reason" field.
 	Reason string `json:"reason,omitempty"`
 	// Payload holds the value of the "payload" field.
-	Payload []byte `json:"payload,omitempty"`
+	Payload string `json:"payload,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeadLetterQuery when eager-loading is set.
 	Edges        DeadLetterEdges `json:"edges"`
@@ -47,6 +47,8 @@ type DeadLetterEdges struct {
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -76,9 +78,7 @@ func (*DeadLetter) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deadletter.FieldPayload:
-			values[i] = new([]byte)
-		case deadletter.FieldReason:
+		case deadletter.FieldReason, deadletter.FieldPayload:
 			values[i] = new(sql.NullString)
 		case deadletter.FieldCreatedAt, deadletter.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -136,10 +136,10 @@ func (_m *DeadLetter) assignValues(columns []string, values []any) error {
 				_m.Reason = value.String
 			}
 		case deadletter.FieldPayload:
-			if value, ok := values[i].(*[]byte); !ok {
+			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field payload", values[i])
-			} else if value != nil {
-				_m.Payload = *value
+			} else if value.Valid {
+				_m.Payload = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -203,7 +203,7 @@ func (_m *DeadLetter) String() string {
 	builder.WriteString(_m.Reason)
 	builder.WriteString(", ")
 	builder.WriteString("payload=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Payload))
+	builder.WriteString(_m.Payload)
 	builder.WriteByte(')')
 	return builder.String()
 }

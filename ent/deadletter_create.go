@@ -73,7 +73,7 @@ func (_c *DeadLetterCreate) SetReason(v string) *DeadLetterCreate {
 }
 
 // SetPayload sets the "payload" field.
-func (_c *DeadLetterCreate) SetPayload(v []byte) *DeadLetterCreate {
+func (_c *DeadLetterCreate) SetPayload(v string) *DeadLetterCreate {
 	_c.mutation.SetPayload(v)
 	return _c
 }
@@ -238,7 +238,7 @@ func (_c *DeadLetterCreate) createSpec() (*DeadLetter, *sqlgraph.CreateSpec) {
 		_node.Reason = value
 	}
 	if value, ok := _c.mutation.Payload(); ok {
-		_spec.SetField(deadletter.FieldPayload, field.TypeBytes, value)
+		_spec.SetField(deadletter.FieldPayload, field.TypeString, value)
 		_node.Payload = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
@@ -364,7 +364,7 @@ func (u *DeadLetterUpsert) UpdateReason() *DeadLetterUpsert {
 }
 
 // SetPayload sets the "payload" field.
-func (u *DeadLetterUpsert) SetPayload(v []byte) *DeadLetterUpsert {
+func (u *DeadLetterUpsert) SetPayload(v string) *DeadLetterUpsert {
 	u.Set(deadletter.FieldPayload, v)
 	return u
 }
@@ -472,7 +472,7 @@ func (u *DeadLetterUpsertOne) UpdateReason() *DeadLetterUpsertOne {
 }
 
 // SetPayload sets the "payload" field.
-func (u *DeadLetterUpsertOne) SetPayload(v []byte) *DeadLetterUpsertOne {
+func (u *DeadLetterUpsertOne) SetPayload(v string) *DeadLetterUpsertOne {
 	return u.Update(func(s *DeadLetterUpsert) {
 		s.SetPayload(v)
 	})
@@ -749,7 +749,7 @@ func (u *DeadLetterUpsertBulk) UpdateReason() *DeadLetterUpsertBulk {
 }
 
 // SetPayload sets the "payload" field.
-func (u *DeadLetterUpsertBulk) SetPayload(v []byte) *DeadLetterUpsertBulk {
+func (u *DeadLetterUpsertBulk) SetPayload(v string) *DeadLetterUpsertBulk {
 	return u.Update(func(s *DeadLetterUpsert) {
 		s.SetPayload(v)
 	})

@@ -66,8 +66,16 @@ func (_u *DeadLetterUpdate) SetNillableReason(v *string) *DeadLetterUpdate {
 }
 
 // SetPayload sets the "payload" field.
-func (_u *DeadLetterUpdate) SetPayload(v []byte) *DeadLetterUpdate {
+func (_u *DeadLetterUpdate) SetPayload(v string) *DeadLetterUpdate {
 	_u.mutation.SetPayload(v)
+	return _u
+}
+
+// SetNillablePayload sets the "payload" field if the given value is not nil.
+func (_u *DeadLetterUpdate) SetNillablePayload(v *string) *DeadLetterUpdate {
+	if v != nil {
+		_u.SetPayload(*v)
+	}
 	return _u
 }
 
@@ -165,7 +173,7 @@ func (_u *DeadLetterUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		_spec.SetField(deadletter.FieldReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Payload(); ok {
-		_spec.SetField(deadletter.FieldPayload, field.TypeBytes, value)
+		_spec.SetField(deadletter.FieldPayload, field.TypeString, value)
 	}
 	if _u.mutation.ConnectorCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -253,8 +261,16 @@ func (_u *DeadLetterUpdateOne) SetNillableReason(v *string) *DeadLetterUpdateOne
 }
 
 // SetPayload sets the "payload" field.
-func (_u *DeadLetterUpdateOne) SetPayload(v []byte) *DeadLetterUpdateOne {
+func (_u *DeadLetterUpdateOne) SetPayload(v string) *DeadLetterUpdateOne {
 	_u.mutation.SetPayload(v)
+	return _u
+}
+
+// SetNillablePayload sets the "payload" field if the given value is not nil.
+func (_u *DeadLetterUpdateOne) SetNillablePayload(v *string) *DeadLetterUpdateOne {
+	if v != nil {
+		_u.SetPayload(*v)
+	}
 	return _u
 }
 
@@ -382,7 +398,7 @@ func (_u *DeadLetterUpdateOne) sqlSave(ctx context.Context) (_node *DeadLetter, 
 		_spec.SetField(deadletter.FieldReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Payload(); ok {
-		_spec.SetField(deadletter.FieldPayload, field.TypeBytes, value)
+		_spec.SetField(deadletter.FieldPayload, field.TypeString, value)
 	}
 	if _u.mutation.ConnectorCleared() {
 		edge := &sqlgraph.EdgeSpec{

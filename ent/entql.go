@@ -126,6 +126,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			alert.FieldTitle:          {Type: field.TypeString, Column: alert.FieldTitle},
 			alert.FieldDescription:    {Type: field.TypeString, Column: alert.FieldDescription},
 			alert.FieldSeverity:       {Type: field.TypeEnum, Column: alert.FieldSeverity},
+			alert.FieldSeverityRank:   {Type: field.TypeInt, Column: alert.FieldSeverityRank},
 			alert.FieldStatus:         {Type: field.TypeEnum, Column: alert.FieldStatus},
 			alert.FieldDisposition:    {Type: field.TypeEnum, Column: alert.FieldDisposition},
 			alert.FieldAssigneeID:     {Type: field.TypeUUID, Column: alert.FieldAssigneeID},
@@ -134,6 +135,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			alert.FieldMitre:          {Type: field.TypeJSON, Column: alert.FieldMitre},
 			alert.FieldRaw:            {Type: field.TypeJSON, Column: alert.FieldRaw},
 			alert.FieldFingerprint:    {Type: field.TypeString, Column: alert.FieldFingerprint},
+			alert.FieldDedupKey:       {Type: field.TypeString, Column: alert.FieldDedupKey},
 			alert.FieldOccurrences:    {Type: field.TypeInt, Column: alert.FieldOccurrences},
 			alert.FieldFirstSeenAt:    {Type: field.TypeTime, Column: alert.FieldFirstSeenAt},
 			alert.FieldLastSeenAt:     {Type: field.TypeTime, Column: alert.FieldLastSeenAt},
@@ -306,7 +308,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deadletter.FieldOrganizationID: {Type: field.TypeUUID, Column: deadletter.FieldOrganizationID},
 			deadletter.FieldConnectorID:    {Type: field.TypeUUID, Column: deadletter.FieldConnectorID},
 			deadletter.FieldReason:         {Type: field.TypeString, Column: deadletter.FieldReason},
-			deadletter.FieldPayload:        {Type: field.TypeBytes, Column: deadletter.FieldPayload},
+			deadletter.FieldPayload:        {Type: field.TypeString, Column: deadletter.FieldPayload},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -1701,6 +1703,11 @@ func (f *AlertFilter) WhereSeverity(p entql.StringP) {
 	f.Where(p.Field(alert.FieldSeverity))
 }
 
+// WhereSeverityRank applies the entql int predicate on the severity_rank field.
+func (f *AlertFilter) WhereSeverityRank(p entql.IntP) {
+	f.Where(p.Field(alert.FieldSeverityRank))
+}
+
 // WhereStatus applies the entql string predicate on the status field.
 func (f *AlertFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(alert.FieldStatus))
@@ -1739,6 +1746,11 @@ func (f *AlertFilter) WhereRaw(p entql.BytesP) {
 // WhereFingerprint applies the entql string predicate on the fingerprint field.
 func (f *AlertFilter) WhereFingerprint(p entql.StringP) {
 	f.Where(p.Field(alert.FieldFingerprint))
+}
+
+// WhereDedupKey applies the entql string predicate on the dedup_key field.
+func (f *AlertFilter) WhereDedupKey(p entql.StringP) {
+	f.Where(p.Field(alert.FieldDedupKey))
 }
 
 // WhereOccurrences applies the entql int predicate on the occurrences field.
@@ -2608,8 +2620,8 @@ func (f *DeadLetterFilter) WhereReason(p entql.StringP) {
 	f.Where(p.Field(deadletter.FieldReason))
 }
 
-// WherePayload applies the entql []byte predicate on the payload field.
-func (f *DeadLetterFilter) WherePayload(p entql.BytesP) {
+// WherePayload applies the entql string predicate on the payload field.
+func (f *DeadLetterFilter) WherePayload(p entql.StringP) {
 	f.Where(p.Field(deadletter.FieldPayload))
 }
 

@@ -7,9 +7,15 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/seliq/seliq/ent/activity"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -151,6 +157,680 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ActivityQuery) CollectFields(ctx context.Context, satisfies ...string) (*ActivityQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ActivityQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(activity.Columns))
+		selectedFields = []string{activity.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "actor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withActor = query
+			if _, ok := fieldSeen[activity.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldActorID)
+				fieldSeen[activity.FieldActorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[activity.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, activity.FieldCreatedAt)
+				fieldSeen[activity.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[activity.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, activity.FieldUpdatedAt)
+				fieldSeen[activity.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[activity.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldOrganizationID)
+				fieldSeen[activity.FieldOrganizationID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[activity.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldActorID)
+				fieldSeen[activity.FieldActorID] = struct{}{}
+			}
+		case "actorName":
+			if _, ok := fieldSeen[activity.FieldActorName]; !ok {
+				selectedFields = append(selectedFields, activity.FieldActorName)
+				fieldSeen[activity.FieldActorName] = struct{}{}
+			}
+		case "entityType":
+			if _, ok := fieldSeen[activity.FieldEntityType]; !ok {
+				selectedFields = append(selectedFields, activity.FieldEntityType)
+				fieldSeen[activity.FieldEntityType] = struct{}{}
+			}
+		case "entityID":
+			if _, ok := fieldSeen[activity.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldEntityID)
+				fieldSeen[activity.FieldEntityID] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[activity.FieldAction]; !ok {
+				selectedFields = append(selectedFields, activity.FieldAction)
+				fieldSeen[activity.FieldAction] = struct{}{}
+			}
+		case "field":
+			if _, ok := fieldSeen[activity.FieldField]; !ok {
+				selectedFields = append(selectedFields, activity.FieldField)
+				fieldSeen[activity.FieldField] = struct{}{}
+			}
+		case "before":
+			if _, ok := fieldSeen[activity.FieldBefore]; !ok {
+				selectedFields = append(selectedFields, activity.FieldBefore)
+				fieldSeen[activity.FieldBefore] = struct{}{}
+			}
+		case "after":
+			if _, ok := fieldSeen[activity.FieldAfter]; !ok {
+				selectedFields = append(selectedFields, activity.FieldAfter)
+				fieldSeen[activity.FieldAfter] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type activityPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ActivityPaginateOption
+}
+
+func newActivityPaginateArgs(rv map[string]any) *activityPaginateArgs {
+	args := &activityPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ActivityOrder{Field: &ActivityOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithActivityOrder(order))
+			}
+		case *ActivityOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithActivityOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AlertQuery) CollectFields(ctx context.Context, satisfies ...string) (*AlertQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AlertQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(alert.Columns))
+		selectedFields = []string{alert.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "connector":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConnectorClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, connectorImplementors)...); err != nil {
+				return err
+			}
+			_q.withConnector = query
+			if _, ok := fieldSeen[alert.FieldConnectorID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldConnectorID)
+				fieldSeen[alert.FieldConnectorID] = struct{}{}
+			}
+
+		case "assignee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignee = query
+			if _, ok := fieldSeen[alert.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldAssigneeID)
+				fieldSeen[alert.FieldAssigneeID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[alert.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldCreatedAt)
+				fieldSeen[alert.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[alert.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldUpdatedAt)
+				fieldSeen[alert.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[alert.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldOrganizationID)
+				fieldSeen[alert.FieldOrganizationID] = struct{}{}
+			}
+		case "connectorID":
+			if _, ok := fieldSeen[alert.FieldConnectorID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldConnectorID)
+				fieldSeen[alert.FieldConnectorID] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[alert.FieldSource]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSource)
+				fieldSeen[alert.FieldSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[alert.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldExternalID)
+				fieldSeen[alert.FieldExternalID] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[alert.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, alert.FieldTitle)
+				fieldSeen[alert.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[alert.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, alert.FieldDescription)
+				fieldSeen[alert.FieldDescription] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[alert.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSeverity)
+				fieldSeen[alert.FieldSeverity] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[alert.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, alert.FieldStatus)
+				fieldSeen[alert.FieldStatus] = struct{}{}
+			}
+		case "disposition":
+			if _, ok := fieldSeen[alert.FieldDisposition]; !ok {
+				selectedFields = append(selectedFields, alert.FieldDisposition)
+				fieldSeen[alert.FieldDisposition] = struct{}{}
+			}
+		case "assigneeID":
+			if _, ok := fieldSeen[alert.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldAssigneeID)
+				fieldSeen[alert.FieldAssigneeID] = struct{}{}
+			}
+		case "tags":
+			if _, ok := fieldSeen[alert.FieldTags]; !ok {
+				selectedFields = append(selectedFields, alert.FieldTags)
+				fieldSeen[alert.FieldTags] = struct{}{}
+			}
+		case "entities":
+			if _, ok := fieldSeen[alert.FieldEntities]; !ok {
+				selectedFields = append(selectedFields, alert.FieldEntities)
+				fieldSeen[alert.FieldEntities] = struct{}{}
+			}
+		case "mitre":
+			if _, ok := fieldSeen[alert.FieldMitre]; !ok {
+				selectedFields = append(selectedFields, alert.FieldMitre)
+				fieldSeen[alert.FieldMitre] = struct{}{}
+			}
+		case "raw":
+			if _, ok := fieldSeen[alert.FieldRaw]; !ok {
+				selectedFields = append(selectedFields, alert.FieldRaw)
+				fieldSeen[alert.FieldRaw] = struct{}{}
+			}
+		case "fingerprint":
+			if _, ok := fieldSeen[alert.FieldFingerprint]; !ok {
+				selectedFields = append(selectedFields, alert.FieldFingerprint)
+				fieldSeen[alert.FieldFingerprint] = struct{}{}
+			}
+		case "occurrences":
+			if _, ok := fieldSeen[alert.FieldOccurrences]; !ok {
+				selectedFields = append(selectedFields, alert.FieldOccurrences)
+				fieldSeen[alert.FieldOccurrences] = struct{}{}
+			}
+		case "firstSeenAt":
+			if _, ok := fieldSeen[alert.FieldFirstSeenAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldFirstSeenAt)
+				fieldSeen[alert.FieldFirstSeenAt] = struct{}{}
+			}
+		case "lastSeenAt":
+			if _, ok := fieldSeen[alert.FieldLastSeenAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldLastSeenAt)
+				fieldSeen[alert.FieldLastSeenAt] = struct{}{}
+			}
+		case "eventTime":
+			if _, ok := fieldSeen[alert.FieldEventTime]; !ok {
+				selectedFields = append(selectedFields, alert.FieldEventTime)
+				fieldSeen[alert.FieldEventTime] = struct{}{}
+			}
+		case "ingestedAt":
+			if _, ok := fieldSeen[alert.FieldIngestedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldIngestedAt)
+				fieldSeen[alert.FieldIngestedAt] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[alert.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldAcknowledgedAt)
+				fieldSeen[alert.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[alert.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldResolvedAt)
+				fieldSeen[alert.FieldResolvedAt] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[alert.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldIncidentID)
+				fieldSeen[alert.FieldIncidentID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type alertPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AlertPaginateOption
+}
+
+func newAlertPaginateArgs(rv map[string]any) *alertPaginateArgs {
+	args := &alertPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AlertOrder{Field: &AlertOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAlertOrder(order))
+			}
+		case *AlertOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAlertOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AlertViewQuery) CollectFields(ctx context.Context, satisfies ...string) (*AlertViewQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AlertViewQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(alertview.Columns))
+		selectedFields = []string{alertview.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "owner":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withOwner = query
+			if _, ok := fieldSeen[alertview.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldOwnerID)
+				fieldSeen[alertview.FieldOwnerID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[alertview.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldCreatedAt)
+				fieldSeen[alertview.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[alertview.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldUpdatedAt)
+				fieldSeen[alertview.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[alertview.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldOrganizationID)
+				fieldSeen[alertview.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[alertview.FieldName]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldName)
+				fieldSeen[alertview.FieldName] = struct{}{}
+			}
+		case "ownerID":
+			if _, ok := fieldSeen[alertview.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldOwnerID)
+				fieldSeen[alertview.FieldOwnerID] = struct{}{}
+			}
+		case "shared":
+			if _, ok := fieldSeen[alertview.FieldShared]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldShared)
+				fieldSeen[alertview.FieldShared] = struct{}{}
+			}
+		case "filters":
+			if _, ok := fieldSeen[alertview.FieldFilters]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldFilters)
+				fieldSeen[alertview.FieldFilters] = struct{}{}
+			}
+		case "sort":
+			if _, ok := fieldSeen[alertview.FieldSort]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldSort)
+				fieldSeen[alertview.FieldSort] = struct{}{}
+			}
+		case "columns":
+			if _, ok := fieldSeen[alertview.FieldColumns]; !ok {
+				selectedFields = append(selectedFields, alertview.FieldColumns)
+				fieldSeen[alertview.FieldColumns] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type alertviewPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AlertViewPaginateOption
+}
+
+func newAlertViewPaginateArgs(rv map[string]any) *alertviewPaginateArgs {
+	args := &alertviewPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AlertViewOrder{Field: &AlertViewOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAlertViewOrder(order))
+			}
+		case *AlertViewOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAlertViewOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ConnectorQuery) CollectFields(ctx context.Context, satisfies ...string) (*ConnectorQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ConnectorQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(connector.Columns))
+		selectedFields = []string{connector.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[connector.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldCreatedAt)
+				fieldSeen[connector.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[connector.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldUpdatedAt)
+				fieldSeen[connector.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[connector.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, connector.FieldOrganizationID)
+				fieldSeen[connector.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[connector.FieldName]; !ok {
+				selectedFields = append(selectedFields, connector.FieldName)
+				fieldSeen[connector.FieldName] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[connector.FieldType]; !ok {
+				selectedFields = append(selectedFields, connector.FieldType)
+				fieldSeen[connector.FieldType] = struct{}{}
+			}
+		case "mode":
+			if _, ok := fieldSeen[connector.FieldMode]; !ok {
+				selectedFields = append(selectedFields, connector.FieldMode)
+				fieldSeen[connector.FieldMode] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[connector.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, connector.FieldEnabled)
+				fieldSeen[connector.FieldEnabled] = struct{}{}
+			}
+		case "dedupFields":
+			if _, ok := fieldSeen[connector.FieldDedupFields]; !ok {
+				selectedFields = append(selectedFields, connector.FieldDedupFields)
+				fieldSeen[connector.FieldDedupFields] = struct{}{}
+			}
+		case "dedupWindowSeconds":
+			if _, ok := fieldSeen[connector.FieldDedupWindowSeconds]; !ok {
+				selectedFields = append(selectedFields, connector.FieldDedupWindowSeconds)
+				fieldSeen[connector.FieldDedupWindowSeconds] = struct{}{}
+			}
+		case "pollIntervalSeconds":
+			if _, ok := fieldSeen[connector.FieldPollIntervalSeconds]; !ok {
+				selectedFields = append(selectedFields, connector.FieldPollIntervalSeconds)
+				fieldSeen[connector.FieldPollIntervalSeconds] = struct{}{}
+			}
+		case "rateLimitPerMinute":
+			if _, ok := fieldSeen[connector.FieldRateLimitPerMinute]; !ok {
+				selectedFields = append(selectedFields, connector.FieldRateLimitPerMinute)
+				fieldSeen[connector.FieldRateLimitPerMinute] = struct{}{}
+			}
+		case "keyPrefix":
+			if _, ok := fieldSeen[connector.FieldKeyPrefix]; !ok {
+				selectedFields = append(selectedFields, connector.FieldKeyPrefix)
+				fieldSeen[connector.FieldKeyPrefix] = struct{}{}
+			}
+		case "lastSeenAt":
+			if _, ok := fieldSeen[connector.FieldLastSeenAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldLastSeenAt)
+				fieldSeen[connector.FieldLastSeenAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type connectorPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ConnectorPaginateOption
+}
+
+func newConnectorPaginateArgs(rv map[string]any) *connectorPaginateArgs {
+	args := &connectorPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ConnectorOrder{Field: &ConnectorOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithConnectorOrder(order))
+			}
+		case *ConnectorOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithConnectorOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ContactQuery) CollectFields(ctx context.Context, satisfies ...string) (*ContactQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -277,6 +957,132 @@ func newContactPaginateArgs(rv map[string]any) *contactPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DeadLetterQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeadLetterQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DeadLetterQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(deadletter.Columns))
+		selectedFields = []string{deadletter.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "connector":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConnectorClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, connectorImplementors)...); err != nil {
+				return err
+			}
+			_q.withConnector = query
+			if _, ok := fieldSeen[deadletter.FieldConnectorID]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldConnectorID)
+				fieldSeen[deadletter.FieldConnectorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[deadletter.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldCreatedAt)
+				fieldSeen[deadletter.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[deadletter.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldUpdatedAt)
+				fieldSeen[deadletter.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[deadletter.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldOrganizationID)
+				fieldSeen[deadletter.FieldOrganizationID] = struct{}{}
+			}
+		case "connectorID":
+			if _, ok := fieldSeen[deadletter.FieldConnectorID]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldConnectorID)
+				fieldSeen[deadletter.FieldConnectorID] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[deadletter.FieldReason]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldReason)
+				fieldSeen[deadletter.FieldReason] = struct{}{}
+			}
+		case "payload":
+			if _, ok := fieldSeen[deadletter.FieldPayload]; !ok {
+				selectedFields = append(selectedFields, deadletter.FieldPayload)
+				fieldSeen[deadletter.FieldPayload] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deadletterPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeadLetterPaginateOption
+}
+
+func newDeadLetterPaginateArgs(rv map[string]any) *deadletterPaginateArgs {
+	args := &deadletterPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DeadLetterOrder{Field: &DeadLetterOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDeadLetterOrder(order))
+			}
+		case *DeadLetterOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDeadLetterOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *GroupQuery) CollectFields(ctx context.Context, satisfies ...string) (*GroupQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -389,6 +1195,162 @@ func newGroupPaginateArgs(rv map[string]any) *groupPaginateArgs {
 		case *GroupOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithGroupOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NoteQuery) CollectFields(ctx context.Context, satisfies ...string) (*NoteQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(note.Columns))
+		selectedFields = []string{note.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "alert":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AlertClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, alertImplementors)...); err != nil {
+				return err
+			}
+			_q.withAlert = query
+			if _, ok := fieldSeen[note.FieldAlertID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAlertID)
+				fieldSeen[note.FieldAlertID] = struct{}{}
+			}
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[note.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAuthorID)
+				fieldSeen[note.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[note.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, note.FieldCreatedAt)
+				fieldSeen[note.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[note.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, note.FieldUpdatedAt)
+				fieldSeen[note.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[note.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, note.FieldOrganizationID)
+				fieldSeen[note.FieldOrganizationID] = struct{}{}
+			}
+		case "alertID":
+			if _, ok := fieldSeen[note.FieldAlertID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAlertID)
+				fieldSeen[note.FieldAlertID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[note.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, note.FieldIncidentID)
+				fieldSeen[note.FieldIncidentID] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[note.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAuthorID)
+				fieldSeen[note.FieldAuthorID] = struct{}{}
+			}
+		case "authorName":
+			if _, ok := fieldSeen[note.FieldAuthorName]; !ok {
+				selectedFields = append(selectedFields, note.FieldAuthorName)
+				fieldSeen[note.FieldAuthorName] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[note.FieldBody]; !ok {
+				selectedFields = append(selectedFields, note.FieldBody)
+				fieldSeen[note.FieldBody] = struct{}{}
+			}
+		case "mentions":
+			if _, ok := fieldSeen[note.FieldMentions]; !ok {
+				selectedFields = append(selectedFields, note.FieldMentions)
+				fieldSeen[note.FieldMentions] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotePaginateOption
+}
+
+func newNotePaginateArgs(rv map[string]any) *notePaginateArgs {
+	args := &notePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &NoteOrder{Field: &NoteOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithNoteOrder(order))
+			}
+		case *NoteOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithNoteOrder(v))
 			}
 		}
 	}

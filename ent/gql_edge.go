@@ -16,6 +16,46 @@ func (_m *APIToken) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Activity) Actor(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Alert) Connector(ctx context.Context) (*Connector, error) {
+	result, err := _m.Edges.ConnectorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConnector().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Alert) Assignee(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AssigneeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssignee().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AlertView) Owner(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.OwnerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOwner().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *DeadLetter) Connector(ctx context.Context) (*Connector, error) {
+	result, err := _m.Edges.ConnectorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConnector().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Group) Members(ctx context.Context) (result []*User, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedMembers(graphql.GetFieldContext(ctx).Field.Alias)
@@ -26,6 +66,22 @@ func (_m *Group) Members(ctx context.Context) (result []*User, err error) {
 		result, err = _m.QueryMembers().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Note) Alert(ctx context.Context) (*Alert, error) {
+	result, err := _m.Edges.AlertOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAlert().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Note) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Organization) Parent(ctx context.Context) (*Organization, error) {

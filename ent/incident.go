@@ -83,7 +83,7 @@ type IncidentEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedAlerts   map[string][]*Alert
 	namedTimeline map[string][]*TimelineEvent

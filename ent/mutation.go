@@ -2970,6 +2970,8 @@ type AlertMutation struct {
 	title               *string
 	description         *string
 	severity            *enum.Severity
+	severity_rank       *int
+	addseverity_rank    *int
 	status              *enum.AlertStatus
 	disposition         *enum.Disposition
 	tags                *[]string
@@ -2978,8 +2980,10 @@ type AlertMutation struct {
 	appendentities      []schematype.Entity
 	mitre               *[]string
 	appendmitre         []string
-	raw                 *map[string]interface{}
+	raw                 *json.RawMessage
+	appendraw           json.RawMessage
 	fingerprint         *string
+	dedup_key           *string
 	occurrences         *int
 	addoccurrences      *int
 	first_seen_at       *time.Time
@@ -3443,6 +3447,62 @@ func (m *AlertMutation) ResetSeverity() {
 	m.severity = nil
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (m *AlertMutation) SetSeverityRank(i int) {
+	m.severity_rank = &i
+	m.addseverity_rank = nil
+}
+
+// SeverityRank returns the value of the "severity_rank" field in the mutation.
+func (m *AlertMutation) SeverityRank() (r int, exists bool) {
+	v := m.severity_rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverityRank returns the old "severity_rank" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldSeverityRank(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverityRank is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverityRank requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverityRank: %w", err)
+	}
+	return oldValue.SeverityRank, nil
+}
+
+// AddSeverityRank adds i to the "severity_rank" field.
+func (m *AlertMutation) AddSeverityRank(i int) {
+	if m.addseverity_rank != nil {
+		*m.addseverity_rank += i
+	} else {
+		m.addseverity_rank = &i
+	}
+}
+
+// AddedSeverityRank returns the value that was added to the "severity_rank" field in this mutation.
+func (m *AlertMutation) AddedSeverityRank() (r int, exists bool) {
+	v := m.addseverity_rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeverityRank resets all changes to the "severity_rank" field.
+func (m *AlertMutation) ResetSeverityRank() {
+	m.severity_rank = nil
+	m.addseverity_rank = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *AlertMutation) SetStatus(es enum.AlertStatus) {
 	m.status = &es
@@ -3773,12 +3833,13 @@ func (m *AlertMutation) ResetMitre() {
 }
 
 // SetRaw sets the "raw" field.
-func (m *AlertMutation) SetRaw(value map[string]interface{}) {
-	m.raw = &value
+func (m *AlertMutation) SetRaw(jm json.RawMessage) {
+	m.raw = &jm
+	m.appendraw = nil
 }
 
 // Raw returns the value of the "raw" field in the mutation.
-func (m *AlertMutation) Raw() (r map[string]interface{}, exists bool) {
+func (m *AlertMutation) Raw() (r json.RawMessage, exists bool) {
 	v := m.raw
 	if v == nil {
 		return
@@ -3789,7 +3850,7 @@ func (m *AlertMutation) Raw() (r map[string]interface{}, exists bool) {
 // OldRaw returns the old "raw" field's value of the Alert entity.
 // If the Alert object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AlertMutation) OldRaw(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *AlertMutation) OldRaw(ctx context.Context) (v json.RawMessage, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRaw is only allowed on UpdateOne operations")
 	}
@@ -3803,9 +3864,23 @@ func (m *AlertMutation) OldRaw(ctx context.Context) (v map[string]interface{}, e
 	return oldValue.Raw, nil
 }
 
+// AppendRaw adds jm to the "raw" field.
+func (m *AlertMutation) AppendRaw(jm json.RawMessage) {
+	m.appendraw = append(m.appendraw, jm...)
+}
+
+// AppendedRaw returns the list of values that were appended to the "raw" field in this mutation.
+func (m *AlertMutation) AppendedRaw() (json.RawMessage, bool) {
+	if len(m.appendraw) == 0 {
+		return nil, false
+	}
+	return m.appendraw, true
+}
+
 // ClearRaw clears the value of the "raw" field.
 func (m *AlertMutation) ClearRaw() {
 	m.raw = nil
+	m.appendraw = nil
 	m.clearedFields[alert.FieldRaw] = struct{}{}
 }
 
@@ -3818,6 +3893,7 @@ func (m *AlertMutation) RawCleared() bool {
 // ResetRaw resets all changes to the "raw" field.
 func (m *AlertMutation) ResetRaw() {
 	m.raw = nil
+	m.appendraw = nil
 	delete(m.clearedFields, alert.FieldRaw)
 }
 
@@ -3855,6 +3931,55 @@ func (m *AlertMutation) OldFingerprint(ctx context.Context) (v string, err error
 // ResetFingerprint resets all changes to the "fingerprint" field.
 func (m *AlertMutation) ResetFingerprint() {
 	m.fingerprint = nil
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (m *AlertMutation) SetDedupKey(s string) {
+	m.dedup_key = &s
+}
+
+// DedupKey returns the value of the "dedup_key" field in the mutation.
+func (m *AlertMutation) DedupKey() (r string, exists bool) {
+	v := m.dedup_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupKey returns the old "dedup_key" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldDedupKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupKey: %w", err)
+	}
+	return oldValue.DedupKey, nil
+}
+
+// ClearDedupKey clears the value of the "dedup_key" field.
+func (m *AlertMutation) ClearDedupKey() {
+	m.dedup_key = nil
+	m.clearedFields[alert.FieldDedupKey] = struct{}{}
+}
+
+// DedupKeyCleared returns if the "dedup_key" field was cleared in this mutation.
+func (m *AlertMutation) DedupKeyCleared() bool {
+	_, ok := m.clearedFields[alert.FieldDedupKey]
+	return ok
+}
+
+// ResetDedupKey resets all changes to the "dedup_key" field.
+func (m *AlertMutation) ResetDedupKey() {
+	m.dedup_key = nil
+	delete(m.clearedFields, alert.FieldDedupKey)
 }
 
 // SetOccurrences sets the "occurrences" field.
@@ -4359,7 +4484,7 @@ func (m *AlertMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AlertMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, alert.FieldCreatedAt)
 	}
@@ -4387,6 +4512,9 @@ func (m *AlertMutation) Fields() []string {
 	if m.severity != nil {
 		fields = append(fields, alert.FieldSeverity)
 	}
+	if m.severity_rank != nil {
+		fields = append(fields, alert.FieldSeverityRank)
+	}
 	if m.status != nil {
 		fields = append(fields, alert.FieldStatus)
 	}
@@ -4410,6 +4538,9 @@ func (m *AlertMutation) Fields() []string {
 	}
 	if m.fingerprint != nil {
 		fields = append(fields, alert.FieldFingerprint)
+	}
+	if m.dedup_key != nil {
+		fields = append(fields, alert.FieldDedupKey)
 	}
 	if m.occurrences != nil {
 		fields = append(fields, alert.FieldOccurrences)
@@ -4461,6 +4592,8 @@ func (m *AlertMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case alert.FieldSeverity:
 		return m.Severity()
+	case alert.FieldSeverityRank:
+		return m.SeverityRank()
 	case alert.FieldStatus:
 		return m.Status()
 	case alert.FieldDisposition:
@@ -4477,6 +4610,8 @@ func (m *AlertMutation) Field(name string) (ent.Value, bool) {
 		return m.Raw()
 	case alert.FieldFingerprint:
 		return m.Fingerprint()
+	case alert.FieldDedupKey:
+		return m.DedupKey()
 	case alert.FieldOccurrences:
 		return m.Occurrences()
 	case alert.FieldFirstSeenAt:
@@ -4520,6 +4655,8 @@ func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldDescription(ctx)
 	case alert.FieldSeverity:
 		return m.OldSeverity(ctx)
+	case alert.FieldSeverityRank:
+		return m.OldSeverityRank(ctx)
 	case alert.FieldStatus:
 		return m.OldStatus(ctx)
 	case alert.FieldDisposition:
@@ -4536,6 +4673,8 @@ func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldRaw(ctx)
 	case alert.FieldFingerprint:
 		return m.OldFingerprint(ctx)
+	case alert.FieldDedupKey:
+		return m.OldDedupKey(ctx)
 	case alert.FieldOccurrences:
 		return m.OldOccurrences(ctx)
 	case alert.FieldFirstSeenAt:
@@ -4624,6 +4763,13 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSeverity(v)
 		return nil
+	case alert.FieldSeverityRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverityRank(v)
+		return nil
 	case alert.FieldStatus:
 		v, ok := value.(enum.AlertStatus)
 		if !ok {
@@ -4667,7 +4813,7 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 		m.SetMitre(v)
 		return nil
 	case alert.FieldRaw:
-		v, ok := value.(map[string]interface{})
+		v, ok := value.(json.RawMessage)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -4679,6 +4825,13 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFingerprint(v)
+		return nil
+	case alert.FieldDedupKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupKey(v)
 		return nil
 	case alert.FieldOccurrences:
 		v, ok := value.(int)
@@ -4744,6 +4897,9 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *AlertMutation) AddedFields() []string {
 	var fields []string
+	if m.addseverity_rank != nil {
+		fields = append(fields, alert.FieldSeverityRank)
+	}
 	if m.addoccurrences != nil {
 		fields = append(fields, alert.FieldOccurrences)
 	}
@@ -4755,6 +4911,8 @@ func (m *AlertMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *AlertMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case alert.FieldSeverityRank:
+		return m.AddedSeverityRank()
 	case alert.FieldOccurrences:
 		return m.AddedOccurrences()
 	}
@@ -4766,6 +4924,13 @@ func (m *AlertMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AlertMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case alert.FieldSeverityRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeverityRank(v)
+		return nil
 	case alert.FieldOccurrences:
 		v, ok := value.(int)
 		if !ok {
@@ -4801,6 +4966,9 @@ func (m *AlertMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(alert.FieldRaw) {
 		fields = append(fields, alert.FieldRaw)
+	}
+	if m.FieldCleared(alert.FieldDedupKey) {
+		fields = append(fields, alert.FieldDedupKey)
 	}
 	if m.FieldCleared(alert.FieldEventTime) {
 		fields = append(fields, alert.FieldEventTime)
@@ -4849,6 +5017,9 @@ func (m *AlertMutation) ClearField(name string) error {
 	case alert.FieldRaw:
 		m.ClearRaw()
 		return nil
+	case alert.FieldDedupKey:
+		m.ClearDedupKey()
+		return nil
 	case alert.FieldEventTime:
 		m.ClearEventTime()
 		return nil
@@ -4896,6 +5067,9 @@ func (m *AlertMutation) ResetField(name string) error {
 	case alert.FieldSeverity:
 		m.ResetSeverity()
 		return nil
+	case alert.FieldSeverityRank:
+		m.ResetSeverityRank()
+		return nil
 	case alert.FieldStatus:
 		m.ResetStatus()
 		return nil
@@ -4919,6 +5093,9 @@ func (m *AlertMutation) ResetField(name string) error {
 		return nil
 	case alert.FieldFingerprint:
 		m.ResetFingerprint()
+		return nil
+	case alert.FieldDedupKey:
+		m.ResetDedupKey()
 		return nil
 	case alert.FieldOccurrences:
 		m.ResetOccurrences()
@@ -5086,7 +5263,7 @@ type AlertViewMutation struct {
 	updated_at          *time.Time
 	name                *string
 	shared              *bool
-	filters             *map[string]interface{}
+	filters             *schematype.AlertFilter
 	sort                *string
 	columns             *[]string
 	appendcolumns       []string
@@ -5437,12 +5614,12 @@ func (m *AlertViewMutation) ResetShared() {
 }
 
 // SetFilters sets the "filters" field.
-func (m *AlertViewMutation) SetFilters(value map[string]interface{}) {
-	m.filters = &value
+func (m *AlertViewMutation) SetFilters(sf schematype.AlertFilter) {
+	m.filters = &sf
 }
 
 // Filters returns the value of the "filters" field in the mutation.
-func (m *AlertViewMutation) Filters() (r map[string]interface{}, exists bool) {
+func (m *AlertViewMutation) Filters() (r schematype.AlertFilter, exists bool) {
 	v := m.filters
 	if v == nil {
 		return
@@ -5453,7 +5630,7 @@ func (m *AlertViewMutation) Filters() (r map[string]interface{}, exists bool) {
 // OldFilters returns the old "filters" field's value of the AlertView entity.
 // If the AlertView object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AlertViewMutation) OldFilters(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *AlertViewMutation) OldFilters(ctx context.Context) (v schematype.AlertFilter, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldFilters is only allowed on UpdateOne operations")
 	}
@@ -5861,7 +6038,7 @@ func (m *AlertViewMutation) SetField(name string, value ent.Value) error {
 		m.SetShared(v)
 		return nil
 	case alertview.FieldFilters:
-		v, ok := value.(map[string]interface{})
+		v, ok := value.(schematype.AlertFilter)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -11569,7 +11746,7 @@ type DeadLetterMutation struct {
 	created_at          *time.Time
 	updated_at          *time.Time
 	reason              *string
-	payload             *[]byte
+	payload             *string
 	clearedFields       map[string]struct{}
 	organization        *uuid.UUID
 	clearedorganization bool
@@ -11865,12 +12042,12 @@ func (m *DeadLetterMutation) ResetReason() {
 }
 
 // SetPayload sets the "payload" field.
-func (m *DeadLetterMutation) SetPayload(b []byte) {
-	m.payload = &b
+func (m *DeadLetterMutation) SetPayload(s string) {
+	m.payload = &s
 }
 
 // Payload returns the value of the "payload" field in the mutation.
-func (m *DeadLetterMutation) Payload() (r []byte, exists bool) {
+func (m *DeadLetterMutation) Payload() (r string, exists bool) {
 	v := m.payload
 	if v == nil {
 		return
@@ -11881,7 +12058,7 @@ func (m *DeadLetterMutation) Payload() (r []byte, exists bool) {
 // OldPayload returns the old "payload" field's value of the DeadLetter entity.
 // If the DeadLetter object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeadLetterMutation) OldPayload(ctx context.Context) (v []byte, err error) {
+func (m *DeadLetterMutation) OldPayload(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
 	}
@@ -12093,7 +12270,7 @@ func (m *DeadLetterMutation) SetField(name string, value ent.Value) error {
 		m.SetReason(v)
 		return nil
 	case deadletter.FieldPayload:
-		v, ok := value.([]byte)
+		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

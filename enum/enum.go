@@ -40,3 +40,11 @@ func unmarshal(v any, values []string) (string, error) {
 
 // Valid reports whether v is one of values; used by REST and domain validation.
 func Valid(v string, values []string) bool { return slices.Contains(values, v) }
+
+// Rank orders severities for sorting: critical 5 … info 1, 0 when unknown.
+func (e Severity) Rank() int {
+	if i := slices.Index(severityValues, string(e)); i >= 0 {
+		return len(severityValues) - i
+	}
+	return 0
+}

@@ -51,7 +51,13 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
+// AlertView returns graph.AlertViewResolver implementation.
+func (r *Resolver) AlertView() graph.AlertViewResolver { return &alertViewResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	alertViewResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+)

@@ -37,6 +37,8 @@ const (
 	FieldDescription = "description"
 	// FieldSeverity holds the string denoting the severity field in the database.
 	FieldSeverity = "severity"
+	// FieldSeverityRank holds the string denoting the severity_rank field in the database.
+	FieldSeverityRank = "severity_rank"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldDisposition holds the string denoting the disposition field in the database.
@@ -53,6 +55,8 @@ const (
 	FieldRaw = "raw"
 	// FieldFingerprint holds the string denoting the fingerprint field in the database.
 	FieldFingerprint = "fingerprint"
+	// FieldDedupKey holds the string denoting the dedup_key field in the database.
+	FieldDedupKey = "dedup_key"
 	// FieldOccurrences holds the string denoting the occurrences field in the database.
 	FieldOccurrences = "occurrences"
 	// FieldFirstSeenAt holds the string denoting the first_seen_at field in the database.
@@ -121,6 +125,7 @@ var Columns = []string{
 	FieldTitle,
 	FieldDescription,
 	FieldSeverity,
+	FieldSeverityRank,
 	FieldStatus,
 	FieldDisposition,
 	FieldAssigneeID,
@@ -129,6 +134,7 @@ var Columns = []string{
 	FieldMitre,
 	FieldRaw,
 	FieldFingerprint,
+	FieldDedupKey,
 	FieldOccurrences,
 	FieldFirstSeenAt,
 	FieldLastSeenAt,
@@ -155,7 +161,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/seliq/seliq/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -171,6 +177,8 @@ var (
 	TitleValidator func(string) error
 	// DefaultDescription holds the default value on creation for the "description" field.
 	DefaultDescription string
+	// DefaultSeverityRank holds the default value on creation for the "severity_rank" field.
+	DefaultSeverityRank int
 	// DefaultFingerprint holds the default value on creation for the "fingerprint" field.
 	DefaultFingerprint string
 	// DefaultOccurrences holds the default value on creation for the "occurrences" field.
@@ -272,6 +280,11 @@ func BySeverity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeverity, opts...).ToFunc()
 }
 
+// BySeverityRank orders the results by the severity_rank field.
+func BySeverityRank(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeverityRank, opts...).ToFunc()
+}
+
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
@@ -290,6 +303,11 @@ func ByAssigneeID(opts ...sql.OrderTermOption) OrderOption {
 // ByFingerprint orders the results by the fingerprint field.
 func ByFingerprint(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFingerprint, opts...).ToFunc()
+}
+
+// ByDedupKey orders the results by the dedup_key field.
+func ByDedupKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDedupKey, opts...).ToFunc()
 }
 
 // ByOccurrences orders the results by the occurrences field.

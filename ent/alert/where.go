@@ -97,6 +97,11 @@ func Description(v string) predicate.Alert {
 	return predicate.Alert(sql.FieldEQ(FieldDescription, v))
 }
 
+// SeverityRank applies equality check predicate on the "severity_rank" field. It's identical to SeverityRankEQ.
+func SeverityRank(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSeverityRank, v))
+}
+
 // AssigneeID applies equality check predicate on the "assignee_id" field. It's identical to AssigneeIDEQ.
 func AssigneeID(v uuid.UUID) predicate.Alert {
 	return predicate.Alert(sql.FieldEQ(FieldAssigneeID, v))
@@ -105,6 +110,11 @@ func AssigneeID(v uuid.UUID) predicate.Alert {
 // Fingerprint applies equality check predicate on the "fingerprint" field. It's identical to FingerprintEQ.
 func Fingerprint(v string) predicate.Alert {
 	return predicate.Alert(sql.FieldEQ(FieldFingerprint, v))
+}
+
+// DedupKey applies equality check predicate on the "dedup_key" field. It's identical to DedupKeyEQ.
+func DedupKey(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldDedupKey, v))
 }
 
 // Occurrences applies equality check predicate on the "occurrences" field. It's identical to OccurrencesEQ.
@@ -567,6 +577,46 @@ func SeverityNotIn(vs ...enum.Severity) predicate.Alert {
 	return predicate.Alert(sql.FieldNotIn(FieldSeverity, v...))
 }
 
+// SeverityRankEQ applies the EQ predicate on the "severity_rank" field.
+func SeverityRankEQ(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSeverityRank, v))
+}
+
+// SeverityRankNEQ applies the NEQ predicate on the "severity_rank" field.
+func SeverityRankNEQ(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldNEQ(FieldSeverityRank, v))
+}
+
+// SeverityRankIn applies the In predicate on the "severity_rank" field.
+func SeverityRankIn(vs ...int) predicate.Alert {
+	return predicate.Alert(sql.FieldIn(FieldSeverityRank, vs...))
+}
+
+// SeverityRankNotIn applies the NotIn predicate on the "severity_rank" field.
+func SeverityRankNotIn(vs ...int) predicate.Alert {
+	return predicate.Alert(sql.FieldNotIn(FieldSeverityRank, vs...))
+}
+
+// SeverityRankGT applies the GT predicate on the "severity_rank" field.
+func SeverityRankGT(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldGT(FieldSeverityRank, v))
+}
+
+// SeverityRankGTE applies the GTE predicate on the "severity_rank" field.
+func SeverityRankGTE(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldGTE(FieldSeverityRank, v))
+}
+
+// SeverityRankLT applies the LT predicate on the "severity_rank" field.
+func SeverityRankLT(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldLT(FieldSeverityRank, v))
+}
+
+// SeverityRankLTE applies the LTE predicate on the "severity_rank" field.
+func SeverityRankLTE(v int) predicate.Alert {
+	return predicate.Alert(sql.FieldLTE(FieldSeverityRank, v))
+}
+
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v enum.AlertStatus) predicate.Alert {
 	vc := v
@@ -770,6 +820,81 @@ func FingerprintEqualFold(v string) predicate.Alert {
 // FingerprintContainsFold applies the ContainsFold predicate on the "fingerprint" field.
 func FingerprintContainsFold(v string) predicate.Alert {
 	return predicate.Alert(sql.FieldContainsFold(FieldFingerprint, v))
+}
+
+// DedupKeyEQ applies the EQ predicate on the "dedup_key" field.
+func DedupKeyEQ(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldDedupKey, v))
+}
+
+// DedupKeyNEQ applies the NEQ predicate on the "dedup_key" field.
+func DedupKeyNEQ(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldNEQ(FieldDedupKey, v))
+}
+
+// DedupKeyIn applies the In predicate on the "dedup_key" field.
+func DedupKeyIn(vs ...string) predicate.Alert {
+	return predicate.Alert(sql.FieldIn(FieldDedupKey, vs...))
+}
+
+// DedupKeyNotIn applies the NotIn predicate on the "dedup_key" field.
+func DedupKeyNotIn(vs ...string) predicate.Alert {
+	return predicate.Alert(sql.FieldNotIn(FieldDedupKey, vs...))
+}
+
+// DedupKeyGT applies the GT predicate on the "dedup_key" field.
+func DedupKeyGT(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldGT(FieldDedupKey, v))
+}
+
+// DedupKeyGTE applies the GTE predicate on the "dedup_key" field.
+func DedupKeyGTE(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldGTE(FieldDedupKey, v))
+}
+
+// DedupKeyLT applies the LT predicate on the "dedup_key" field.
+func DedupKeyLT(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldLT(FieldDedupKey, v))
+}
+
+// DedupKeyLTE applies the LTE predicate on the "dedup_key" field.
+func DedupKeyLTE(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldLTE(FieldDedupKey, v))
+}
+
+// DedupKeyContains applies the Contains predicate on the "dedup_key" field.
+func DedupKeyContains(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldContains(FieldDedupKey, v))
+}
+
+// DedupKeyHasPrefix applies the HasPrefix predicate on the "dedup_key" field.
+func DedupKeyHasPrefix(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldHasPrefix(FieldDedupKey, v))
+}
+
+// DedupKeyHasSuffix applies the HasSuffix predicate on the "dedup_key" field.
+func DedupKeyHasSuffix(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldHasSuffix(FieldDedupKey, v))
+}
+
+// DedupKeyIsNil applies the IsNil predicate on the "dedup_key" field.
+func DedupKeyIsNil() predicate.Alert {
+	return predicate.Alert(sql.FieldIsNull(FieldDedupKey))
+}
+
+// DedupKeyNotNil applies the NotNil predicate on the "dedup_key" field.
+func DedupKeyNotNil() predicate.Alert {
+	return predicate.Alert(sql.FieldNotNull(FieldDedupKey))
+}
+
+// DedupKeyEqualFold applies the EqualFold predicate on the "dedup_key" field.
+func DedupKeyEqualFold(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEqualFold(FieldDedupKey, v))
+}
+
+// DedupKeyContainsFold applies the ContainsFold predicate on the "dedup_key" field.
+func DedupKeyContainsFold(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldContainsFold(FieldDedupKey, v))
 }
 
 // OccurrencesEQ applies the EQ predicate on the "occurrences" field.

@@ -82,7 +82,7 @@ func Reason(v string) predicate.DeadLetter {
 }
 
 // Payload applies equality check predicate on the "payload" field. It's identical to PayloadEQ.
-func Payload(v []byte) predicate.DeadLetter {
+func Payload(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldEQ(FieldPayload, v))
 }
 
@@ -272,43 +272,68 @@ func ReasonContainsFold(v string) predicate.DeadLetter {
 }
 
 // PayloadEQ applies the EQ predicate on the "payload" field.
-func PayloadEQ(v []byte) predicate.DeadLetter {
+func PayloadEQ(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldEQ(FieldPayload, v))
 }
 
 // PayloadNEQ applies the NEQ predicate on the "payload" field.
-func PayloadNEQ(v []byte) predicate.DeadLetter {
+func PayloadNEQ(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldNEQ(FieldPayload, v))
 }
 
 // PayloadIn applies the In predicate on the "payload" field.
-func PayloadIn(vs ...[]byte) predicate.DeadLetter {
+func PayloadIn(vs ...string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldIn(FieldPayload, vs...))
 }
 
 // PayloadNotIn applies the NotIn predicate on the "payload" field.
-func PayloadNotIn(vs ...[]byte) predicate.DeadLetter {
+func PayloadNotIn(vs ...string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldNotIn(FieldPayload, vs...))
 }
 
 // PayloadGT applies the GT predicate on the "payload" field.
-func PayloadGT(v []byte) predicate.DeadLetter {
+func PayloadGT(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldGT(FieldPayload, v))
 }
 
 // PayloadGTE applies the GTE predicate on the "payload" field.
-func PayloadGTE(v []byte) predicate.DeadLetter {
+func PayloadGTE(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldGTE(FieldPayload, v))
 }
 
 // PayloadLT applies the LT predicate on the "payload" field.
-func PayloadLT(v []byte) predicate.DeadLetter {
+func PayloadLT(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldLT(FieldPayload, v))
 }
 
 // PayloadLTE applies the LTE predicate on the "payload" field.
-func PayloadLTE(v []byte) predicate.DeadLetter {
+func PayloadLTE(v string) predicate.DeadLetter {
 	return predicate.DeadLetter(sql.FieldLTE(FieldPayload, v))
+}
+
+// PayloadContains applies the Contains predicate on the "payload" field.
+func PayloadContains(v string) predicate.DeadLetter {
+	return predicate.DeadLetter(sql.FieldContains(FieldPayload, v))
+}
+
+// PayloadHasPrefix applies the HasPrefix predicate on the "payload" field.
+func PayloadHasPrefix(v string) predicate.DeadLetter {
+	return predicate.DeadLetter(sql.FieldHasPrefix(FieldPayload, v))
+}
+
+// PayloadHasSuffix applies the HasSuffix predicate on the "payload" field.
+func PayloadHasSuffix(v string) predicate.DeadLetter {
+	return predicate.DeadLetter(sql.FieldHasSuffix(FieldPayload, v))
+}
+
+// PayloadEqualFold applies the EqualFold predicate on the "payload" field.
+func PayloadEqualFold(v string) predicate.DeadLetter {
+	return predicate.DeadLetter(sql.FieldEqualFold(FieldPayload, v))
+}
+
+// PayloadContainsFold applies the ContainsFold predicate on the "payload" field.
+func PayloadContainsFold(v string) predicate.DeadLetter {
+	return predicate.DeadLetter(sql.FieldContainsFold(FieldPayload, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

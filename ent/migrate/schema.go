@@ -140,6 +140,7 @@ var (
 		{Name: "title", Type: field.TypeString, Size: 1000},
 		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "severity", Type: field.TypeEnum, Enums: []string{"critical", "high", "medium", "low", "info"}, Default: "medium"},
+		{Name: "severity_rank", Type: field.TypeInt, Default: 3},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"new", "acknowledged", "in_progress", "resolved", "closed"}, Default: "new"},
 		{Name: "disposition", Type: field.TypeEnum, Nullable: true, Enums: []string{"true_positive", "false_positive", "benign", "duplicate"}},
 		{Name: "tags", Type: field.TypeJSON, Nullable: true},
@@ -147,6 +148,7 @@ var (
 		{Name: "mitre", Type: field.TypeJSON, Nullable: true},
 		{Name: "raw", Type: field.TypeJSON, Nullable: true},
 		{Name: "fingerprint", Type: field.TypeString, Default: ""},
+		{Name: "dedup_key", Type: field.TypeString, Nullable: true},
 		{Name: "occurrences", Type: field.TypeInt, Default: 1},
 		{Name: "first_seen_at", Type: field.TypeTime},
 		{Name: "last_seen_at", Type: field.TypeTime},
@@ -167,25 +169,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "alerts_organizations_organization",
-				Columns:    []*schema.Column{AlertsColumns[22]},
+				Columns:    []*schema.Column{AlertsColumns[24]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "alerts_connectors_connector",
-				Columns:    []*schema.Column{AlertsColumns[23]},
+				Columns:    []*schema.Column{AlertsColumns[25]},
 				RefColumns: []*schema.Column{ConnectorsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "alerts_users_assignee",
-				Columns:    []*schema.Column{AlertsColumns[24]},
+				Columns:    []*schema.Column{AlertsColumns[26]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "alerts_incidents_alerts",
-				Columns:    []*schema.Column{AlertsColumns[25]},
+				Columns:    []*schema.Column{AlertsColumns[27]},
 				RefColumns: []*schema.Column{IncidentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -194,27 +196,52 @@ var (
 			{
 				Name:    "alert_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[22], AlertsColumns[1]},
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[1]},
 			},
 			{
-				Name:    "alert_organization_id_status_severity",
-				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[22], AlertsColumns[8], AlertsColumns[7]},
+				Name:    "alert_organization_id_dedup_key",
+				Unique:  true,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[16]},
 			},
 			{
 				Name:    "alert_organization_id_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[22], AlertsColumns[17]},
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[19]},
+			},
+			{
+				Name:    "alert_organization_id_status_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[9], AlertsColumns[19]},
+			},
+			{
+				Name:    "alert_organization_id_severity_rank_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[8], AlertsColumns[19]},
+			},
+			{
+				Name:    "alert_organization_id_source_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[3], AlertsColumns[19]},
+			},
+			{
+				Name:    "alert_organization_id_connector_id_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[25], AlertsColumns[19]},
+			},
+			{
+				Name:    "alert_organization_id_assignee_id_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[26], AlertsColumns[19]},
 			},
 			{
 				Name:    "alert_organization_id_fingerprint",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[22], AlertsColumns[14]},
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[15]},
 			},
 			{
-				Name:    "alert_connector_id_external_id",
+				Name:    "alert_incident_id",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[23], AlertsColumns[4]},
+				Columns: []*schema.Column{AlertsColumns[27]},
 			},
 		},
 	}
@@ -464,7 +491,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "reason", Type: field.TypeString, Size: 2147483647},
-		{Name: "payload", Type: field.TypeBytes},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647},
 		{Name: "organization_id", Type: field.TypeUUID},
 		{Name: "connector_id", Type: field.TypeUUID},
 	}
@@ -492,6 +519,11 @@ var (
 				Name:    "deadletter_organization_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{DeadLettersColumns[5], DeadLettersColumns[1]},
+			},
+			{
+				Name:    "deadletter_connector_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeadLettersColumns[6], DeadLettersColumns[1]},
 			},
 		},
 	}

@@ -189,6 +189,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	alertHooks := schema.Alert{}.Hooks()
+
+	alert.Hooks[1] = alertHooks[0]
 	alertMixinFields0 := alertMixin[0].Fields()
 	_ = alertMixinFields0
 	alertFields := schema.Alert{}.Fields()
@@ -233,24 +236,28 @@ func init() {
 	alertDescDescription := alertFields[4].Descriptor()
 	// alert.DefaultDescription holds the default value on creation for the description field.
 	alert.DefaultDescription = alertDescDescription.Default.(string)
+	// alertDescSeverityRank is the schema descriptor for severity_rank field.
+	alertDescSeverityRank := alertFields[6].Descriptor()
+	// alert.DefaultSeverityRank holds the default value on creation for the severity_rank field.
+	alert.DefaultSeverityRank = alertDescSeverityRank.Default.(int)
 	// alertDescFingerprint is the schema descriptor for fingerprint field.
-	alertDescFingerprint := alertFields[13].Descriptor()
+	alertDescFingerprint := alertFields[14].Descriptor()
 	// alert.DefaultFingerprint holds the default value on creation for the fingerprint field.
 	alert.DefaultFingerprint = alertDescFingerprint.Default.(string)
 	// alertDescOccurrences is the schema descriptor for occurrences field.
-	alertDescOccurrences := alertFields[14].Descriptor()
+	alertDescOccurrences := alertFields[16].Descriptor()
 	// alert.DefaultOccurrences holds the default value on creation for the occurrences field.
 	alert.DefaultOccurrences = alertDescOccurrences.Default.(int)
 	// alertDescFirstSeenAt is the schema descriptor for first_seen_at field.
-	alertDescFirstSeenAt := alertFields[15].Descriptor()
+	alertDescFirstSeenAt := alertFields[17].Descriptor()
 	// alert.DefaultFirstSeenAt holds the default value on creation for the first_seen_at field.
 	alert.DefaultFirstSeenAt = alertDescFirstSeenAt.Default.(func() time.Time)
 	// alertDescLastSeenAt is the schema descriptor for last_seen_at field.
-	alertDescLastSeenAt := alertFields[16].Descriptor()
+	alertDescLastSeenAt := alertFields[18].Descriptor()
 	// alert.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
 	alert.DefaultLastSeenAt = alertDescLastSeenAt.Default.(func() time.Time)
 	// alertDescIngestedAt is the schema descriptor for ingested_at field.
-	alertDescIngestedAt := alertFields[18].Descriptor()
+	alertDescIngestedAt := alertFields[20].Descriptor()
 	// alert.DefaultIngestedAt holds the default value on creation for the ingested_at field.
 	alert.DefaultIngestedAt = alertDescIngestedAt.Default.(func() time.Time)
 	// alertDescID is the schema descriptor for id field.

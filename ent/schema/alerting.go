@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"context"
+	"encoding/json"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -12,6 +14,8 @@ import (
 	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
 
+	gen "github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/hook"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 )
@@ -29,23 +33,28 @@ func (Connector) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMix
 // Fields of the Connector.
 func (Connector) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("type").NotEmpty().Comment("catalogue entry, e.g. crowdstrike, wazuh, generic"),
-		field.Enum("mode").GoType(enum.ConnectorMode("")).Default(string(enum.ConnectorModePush)),
+		field.Enum("mode").GoType(enum.ConnectorMode("")).Default(string(enum.ConnectorModePush)).
+			Annotations(entgql.Type("ConnectorMode")),
 		field.Bool("enabled").Default(true),
-		field.JSON("settings", map[string]any{}).Optional(),
+		// settings may hold secrets (the catalogue marks them writeOnly);
+		// GraphQL exposes them through a resolver that masks those.
+		field.JSON("settings", map[string]any{}).Optional().Annotations(entgql.Skip()),
 		field.Strings("dedup_fields").Optional(),
 		field.Int("dedup_window_seconds").Default(600).Positive(),
 		field.Int("poll_interval_seconds").Default(60).Positive(),
 		field.Int("rate_limit_per_minute").Default(300).Positive(),
 		field.String("key_prefix").Default(""),
-		field.Bytes("key_hash").Unique().Sensitive(),
+		field.Bytes("key_hash").Unique().Sensitive().Annotations(entgql.Skip()),
 		field.Time("last_seen_at").Optional().Nillable(),
 	}
 }
 
 // Annotations of the Connector.
-func (Connector) Annotations() []schema.Annotation { return hidden() }
+func (Connector) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Alert is one normalised detection from a connector.
 type Alert struct{ ent.Schema }
@@ -59,20 +68,33 @@ func (Alert) Fields() []ent.Field {
 		field.UUID("connector_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("source").NotEmpty(),
 		field.String("external_id").Default(""),
-		field.String("title").NotEmpty().MaxLen(1000),
+		field.String("title").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
 		field.Text("description").Default(""),
-		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)),
-		field.Enum("status").GoType(enum.AlertStatus("")).Default(string(enum.AlertStatusNew)),
-		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable(),
+		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
+			Annotations(entgql.Type("Severity")),
+		// severity_rank orders by severity (critical highest); the enum's
+		// text would sort alphabetically. Kept in step with severity by a hook.
+		field.Int("severity_rank").Default(3).
+			Annotations(entgql.OrderField("SEVERITY"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Enum("status").GoType(enum.AlertStatus("")).Default(string(enum.AlertStatusNew)).
+			Annotations(entgql.Type("AlertStatus")),
+		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable().
+			Annotations(entgql.Type("Disposition")),
 		field.UUID("assignee_id", uuid.UUID{}).Optional().Nillable(),
 		field.Strings("tags").Optional(),
-		field.JSON("entities", []schematype.Entity{}).Optional(),
+		field.JSON("entities", []schematype.Entity{}).Optional().Annotations(entgql.Type("[AlertEntity!]")),
 		field.Strings("mitre").Optional(),
-		field.JSON("raw", map[string]any{}).Optional(),
+		// raw is the payload exactly as the connector sent it.
+		field.JSON("raw", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
 		field.String("fingerprint").Default(""),
-		field.Int("occurrences").Default(1),
-		field.Time("first_seen_at").Default(time.Now),
-		field.Time("last_seen_at").Default(time.Now),
+		// dedup_key is the fingerprint while the alert can still absorb
+		// repeats; it is cleared when the alert is resolved or closed, or
+		// when its window lapses, so the unique index (organization_id,
+		// dedup_key) makes concurrent repeats merge instead of racing.
+		field.String("dedup_key").Optional().Nillable().Annotations(entgql.Skip()),
+		field.Int("occurrences").Default(1).Annotations(entgql.OrderField("OCCURRENCES")),
+		field.Time("first_seen_at").Default(time.Now).Annotations(entgql.OrderField("FIRST_SEEN_AT")),
+		field.Time("last_seen_at").Default(time.Now).Annotations(entgql.OrderField("LAST_SEEN_AT")),
 		field.Time("event_time").Optional().Nillable(),
 		field.Time("ingested_at").Default(time.Now).Immutable(),
 		field.Time("acknowledged_at").Optional().Nillable(),
@@ -86,22 +108,44 @@ func (Alert) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("connector", Connector.Type).Field("connector_id").Unique(),
 		edge.To("assignee", User.Type).Field("assignee_id").Unique(),
-		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique(),
+		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique().Annotations(entgql.Skip()),
 	}
 }
 
 // Indexes of the Alert.
 func (Alert) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("organization_id", "status", "severity"),
+		index.Fields("organization_id", "dedup_key").Unique(),
 		index.Fields("organization_id", "last_seen_at"),
+		index.Fields("organization_id", "status", "last_seen_at"),
+		index.Fields("organization_id", "severity_rank", "last_seen_at"),
+		index.Fields("organization_id", "source", "last_seen_at"),
+		index.Fields("organization_id", "connector_id", "last_seen_at"),
+		index.Fields("organization_id", "assignee_id", "last_seen_at"),
 		index.Fields("organization_id", "fingerprint"),
-		index.Fields("connector_id", "external_id"),
+		index.Fields("incident_id"),
 	}
 }
 
+// Hooks of the Alert.
+func (Alert) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(keepSeverityRank, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)}
+}
+
+// keepSeverityRank derives severity_rank whenever severity is written.
+func keepSeverityRank(next ent.Mutator) ent.Mutator {
+	return hook.AlertFunc(func(ctx context.Context, m *gen.AlertMutation) (gen.Value, error) {
+		if s, ok := m.Severity(); ok {
+			m.SetSeverityRank(s.Rank())
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
 // Annotations of the Alert.
-func (Alert) Annotations() []schema.Annotation { return hidden() }
+func (Alert) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // DeadLetter keeps a payload that parsed but could not be mapped.
 type DeadLetter struct{ ent.Schema }
@@ -114,7 +158,8 @@ func (DeadLetter) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("connector_id", uuid.UUID{}),
 		field.Text("reason"),
-		field.Bytes("payload"),
+		// payload is the unmappable item as received, for replay.
+		field.Text("payload"),
 	}
 }
 
@@ -126,8 +171,15 @@ func (DeadLetter) Edges() []ent.Edge {
 	}
 }
 
+// Indexes of the DeadLetter.
+func (DeadLetter) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("connector_id", "created_at")}
+}
+
 // Annotations of the DeadLetter.
-func (DeadLetter) Annotations() []schema.Annotation { return hidden() }
+func (DeadLetter) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // AlertView is a named saved filter over the alert queue, personal or shared.
 type AlertView struct{ ent.Schema }
@@ -138,10 +190,10 @@ func (AlertView) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMix
 // Fields of the AlertView.
 func (AlertView) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
 		field.Bool("shared").Default(false),
-		field.JSON("filters", map[string]any{}).Optional(),
+		field.JSON("filters", schematype.AlertFilter{}).Optional().Annotations(entgql.Type("AlertViewFilter")),
 		field.String("sort").Default(""),
 		field.Strings("columns").Optional(),
 	}
@@ -151,9 +203,9 @@ func (AlertView) Fields() []ent.Field {
 func (AlertView) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("owner", User.Type).Field("owner_id").Unique(),
-		edge.From("hidden_by", User.Type).Ref("hidden_views"),
+		edge.From("hidden_by", User.Type).Ref("hidden_views").Annotations(entgql.Skip()),
 	}
 }
 
 // Annotations of the AlertView.
-func (AlertView) Annotations() []schema.Annotation { return hidden() }
+func (AlertView) Annotations() []schema.Annotation { return nil }

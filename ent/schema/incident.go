@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"entgo.io/contrib/entgql"
 	"time"
 
 	"entgo.io/ent"
@@ -122,13 +123,15 @@ func (Note) Fields() []ent.Field {
 func (Note) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("alert", Alert.Type).Field("alert_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
-		edge.To("incident", Incident.Type).Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("incident", Incident.Type).Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("author", User.Type).Field("author_id").Unique(),
 	}
 }
 
 // Annotations of the Note.
-func (Note) Annotations() []schema.Annotation { return hidden() }
+func (Note) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Activity is the audit record of one change: who, when, what, before, after.
 type Activity struct{ ent.Schema }
@@ -142,11 +145,11 @@ func (Activity) Fields() []ent.Field {
 		field.UUID("actor_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("actor_name").Default(""),
 		field.String("entity_type").NotEmpty(),
-		field.UUID("entity_id", uuid.UUID{}),
+		field.UUID("entity_id", uuid.UUID{}).Annotations(entgql.Type("ID")),
 		field.String("action").NotEmpty(),
 		field.String("field").Default(""),
-		field.JSON("before", json.RawMessage{}).Optional(),
-		field.JSON("after", json.RawMessage{}).Optional(),
+		field.JSON("before", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
+		field.JSON("after", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
 	}
 }
 
@@ -161,7 +164,9 @@ func (Activity) Indexes() []ent.Index {
 }
 
 // Annotations of the Activity.
-func (Activity) Annotations() []schema.Annotation { return hidden() }
+func (Activity) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Report is a rendered incident document, internal or client-facing.
 type Report struct{ ent.Schema }
