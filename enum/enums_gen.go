@@ -340,6 +340,34 @@ func (e *MacroTarget) UnmarshalGQL(v any) error {
 	return err
 }
 
+// BulkAlertAction is an action applied to many alerts at once.
+type BulkAlertAction string
+
+const (
+	BulkAlertActionUpdate       BulkAlertAction = "update"
+	BulkAlertActionClose        BulkAlertAction = "close"
+	BulkAlertActionAssign       BulkAlertAction = "assign"
+	BulkAlertActionLinkIncident BulkAlertAction = "link_incident"
+)
+
+var bulkAlertActionValues = []string{"update", "close", "assign", "link_incident"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (BulkAlertAction) Values() []string { return bulkAlertActionValues }
+
+// Valid reports whether the value is one of the set.
+func (e BulkAlertAction) Valid() bool { return Valid(string(e), bulkAlertActionValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e BulkAlertAction) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *BulkAlertAction) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, bulkAlertActionValues)
+	*e = BulkAlertAction(s)
+	return err
+}
+
 // NotificationKind is notification event type.
 type NotificationKind string
 

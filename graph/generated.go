@@ -18,6 +18,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
+	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
@@ -25,6 +28,7 @@ import (
 	"github.com/seliq/seliq/gql/scalar"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/views"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -323,11 +327,11 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddAlertNote        func(childComplexity int, alertID uuid.UUID, input model.AddNoteInput) int
-		BulkAlerts          func(childComplexity int, input model.BulkAlertsInput) int
+		AddAlertNote        func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
+		BulkAlerts          func(childComplexity int, input alerts.BulkAlertsInput) int
 		CreateAPIToken      func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAlertView     func(childComplexity int, input model.CreateAlertViewInput) int
-		CreateConnector     func(childComplexity int, input model.CreateConnectorInput) int
+		CreateAlertView     func(childComplexity int, input views.CreateAlertViewInput) int
+		CreateConnector     func(childComplexity int, input connectors.CreateConnectorInput) int
 		CreateContact       func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
 		CreateGroup         func(childComplexity int, input directory.CreateGroupInput) int
 		CreateOrganization  func(childComplexity int, input directory.CreateOrganizationInput) int
@@ -346,9 +350,9 @@ type ComplexityRoot struct {
 		SetDefaultAlertView func(childComplexity int, viewID *uuid.UUID) int
 		SetGroupMembers     func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
 		UnhideAlertView     func(childComplexity int, id uuid.UUID) int
-		UpdateAlert         func(childComplexity int, id uuid.UUID, input model.UpdateAlertInput) int
-		UpdateAlertView     func(childComplexity int, id uuid.UUID, input model.UpdateAlertViewInput) int
-		UpdateConnector     func(childComplexity int, id uuid.UUID, input model.UpdateConnectorInput) int
+		UpdateAlert         func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
+		UpdateAlertView     func(childComplexity int, id uuid.UUID, input views.UpdateAlertViewInput) int
+		UpdateConnector     func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
 		UpdateContact       func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
 		UpdateGroup         func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
 		UpdateMe            func(childComplexity int, input directory.UpdateMeInput) int
@@ -440,7 +444,7 @@ type ComplexityRoot struct {
 		Organization       func(childComplexity int, id uuid.UUID) int
 		OrganizationBySlug func(childComplexity int, slug string) int
 		Organizations      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
-		SearchActivity     func(childComplexity int, filter *model.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
+		SearchActivity     func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
 		User               func(childComplexity int, id uuid.UUID) int
 		UserQuota          func(childComplexity int) int
 		Users              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
@@ -512,15 +516,15 @@ type MutationResolver interface {
 	SetGroupMembers(ctx context.Context, id uuid.UUID, userIDs []uuid.UUID) (*ent.Group, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
-	CreateConnector(ctx context.Context, input model.CreateConnectorInput) (*model.ConnectorKeyPayload, error)
-	UpdateConnector(ctx context.Context, id uuid.UUID, input model.UpdateConnectorInput) (*ent.Connector, error)
+	CreateConnector(ctx context.Context, input connectors.CreateConnectorInput) (*connectors.ConnectorKeyPayload, error)
+	UpdateConnector(ctx context.Context, id uuid.UUID, input connectors.UpdateConnectorInput) (*ent.Connector, error)
 	DeleteConnector(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
-	RotateConnectorKey(ctx context.Context, id uuid.UUID) (*model.ConnectorKeyPayload, error)
-	UpdateAlert(ctx context.Context, id uuid.UUID, input model.UpdateAlertInput) (*ent.Alert, error)
-	AddAlertNote(ctx context.Context, alertID uuid.UUID, input model.AddNoteInput) (*ent.Note, error)
-	BulkAlerts(ctx context.Context, input model.BulkAlertsInput) (*model.BulkAlertsPayload, error)
-	CreateAlertView(ctx context.Context, input model.CreateAlertViewInput) (*ent.AlertView, error)
-	UpdateAlertView(ctx context.Context, id uuid.UUID, input model.UpdateAlertViewInput) (*ent.AlertView, error)
+	RotateConnectorKey(ctx context.Context, id uuid.UUID) (*connectors.ConnectorKeyPayload, error)
+	UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error)
+	AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error)
+	BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error)
+	CreateAlertView(ctx context.Context, input views.CreateAlertViewInput) (*ent.AlertView, error)
+	UpdateAlertView(ctx context.Context, id uuid.UUID, input views.UpdateAlertViewInput) (*ent.AlertView, error)
 	DeleteAlertView(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	SetDefaultAlertView(ctx context.Context, viewID *uuid.UUID) (*ent.AlertView, error)
 	HideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error)
@@ -541,11 +545,11 @@ type QueryResolver interface {
 	UserQuota(ctx context.Context) (*directory.Quota, error)
 	APITokens(ctx context.Context) ([]*ent.APIToken, error)
 	Alerts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) (*ent.AlertConnection, error)
-	AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*model.AlertFacets, error)
+	AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*alerts.AlertFacets, error)
 	Alert(ctx context.Context, id uuid.UUID) (*ent.Alert, error)
 	AlertNotes(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error)
 	AlertActivity(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error)
-	SearchActivity(ctx context.Context, filter *model.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error)
+	SearchActivity(ctx context.Context, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error)
 	Connectors(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error)
 	Connector(ctx context.Context, id uuid.UUID) (*ent.Connector, error)
 	ConnectorCatalogue(ctx context.Context) ([]*catalogue.Type, error)
@@ -1693,7 +1697,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddAlertNote(childComplexity, args["alertID"].(uuid.UUID), args["input"].(model.AddNoteInput)), true
+		return e.ComplexityRoot.Mutation.AddAlertNote(childComplexity, args["alertID"].(uuid.UUID), args["input"].(alerts.AddNoteInput)), true
 	case "Mutation.bulkAlerts":
 		if e.ComplexityRoot.Mutation.BulkAlerts == nil {
 			break
@@ -1704,7 +1708,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.BulkAlerts(childComplexity, args["input"].(model.BulkAlertsInput)), true
+		return e.ComplexityRoot.Mutation.BulkAlerts(childComplexity, args["input"].(alerts.BulkAlertsInput)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1726,7 +1730,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAlertView(childComplexity, args["input"].(model.CreateAlertViewInput)), true
+		return e.ComplexityRoot.Mutation.CreateAlertView(childComplexity, args["input"].(views.CreateAlertViewInput)), true
 	case "Mutation.createConnector":
 		if e.ComplexityRoot.Mutation.CreateConnector == nil {
 			break
@@ -1737,7 +1741,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateConnector(childComplexity, args["input"].(model.CreateConnectorInput)), true
+		return e.ComplexityRoot.Mutation.CreateConnector(childComplexity, args["input"].(connectors.CreateConnectorInput)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1941,7 +1945,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateAlert(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateAlertInput)), true
+		return e.ComplexityRoot.Mutation.UpdateAlert(childComplexity, args["id"].(uuid.UUID), args["input"].(alerts.UpdateAlertInput)), true
 	case "Mutation.updateAlertView":
 		if e.ComplexityRoot.Mutation.UpdateAlertView == nil {
 			break
@@ -1952,7 +1956,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateAlertView(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateAlertViewInput)), true
+		return e.ComplexityRoot.Mutation.UpdateAlertView(childComplexity, args["id"].(uuid.UUID), args["input"].(views.UpdateAlertViewInput)), true
 	case "Mutation.updateConnector":
 		if e.ComplexityRoot.Mutation.UpdateConnector == nil {
 			break
@@ -1963,7 +1967,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateConnector(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateConnectorInput)), true
+		return e.ComplexityRoot.Mutation.UpdateConnector(childComplexity, args["id"].(uuid.UUID), args["input"].(connectors.UpdateConnectorInput)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -2490,7 +2494,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SearchActivity(childComplexity, args["filter"].(*model.ActivitySearchInput), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder)), true
+		return e.ComplexityRoot.Query.SearchActivity(childComplexity, args["filter"].(*audit.ActivitySearchInput), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -4151,8 +4155,8 @@ func (ec *executionContext) field_Mutation_addAlertNote_args(ctx context.Context
 	}
 	args["alertID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.AddNoteInput, error) {
-			return ec.unmarshalNAddNoteInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAddNoteInput(ctx, v)
+		func(ctx context.Context, v any) (alerts.AddNoteInput, error) {
+			return ec.unmarshalNAddNoteInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐAddNoteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4165,8 +4169,8 @@ func (ec *executionContext) field_Mutation_bulkAlerts_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.BulkAlertsInput, error) {
-			return ec.unmarshalNBulkAlertsInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertsInput(ctx, v)
+		func(ctx context.Context, v any) (alerts.BulkAlertsInput, error) {
+			return ec.unmarshalNBulkAlertsInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4193,8 +4197,8 @@ func (ec *executionContext) field_Mutation_createAlertView_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateAlertViewInput, error) {
-			return ec.unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐCreateAlertViewInput(ctx, v)
+		func(ctx context.Context, v any) (views.CreateAlertViewInput, error) {
+			return ec.unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4207,8 +4211,8 @@ func (ec *executionContext) field_Mutation_createConnector_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateConnectorInput, error) {
-			return ec.unmarshalNCreateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐCreateConnectorInput(ctx, v)
+		func(ctx context.Context, v any) (connectors.CreateConnectorInput, error) {
+			return ec.unmarshalNCreateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋconnectorsᚐCreateConnectorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4499,8 +4503,8 @@ func (ec *executionContext) field_Mutation_updateAlertView_args(ctx context.Cont
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateAlertViewInput, error) {
-			return ec.unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateAlertViewInput(ctx, v)
+		func(ctx context.Context, v any) (views.UpdateAlertViewInput, error) {
+			return ec.unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4521,8 +4525,8 @@ func (ec *executionContext) field_Mutation_updateAlert_args(ctx context.Context,
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateAlertInput, error) {
-			return ec.unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateAlertInput(ctx, v)
+		func(ctx context.Context, v any) (alerts.UpdateAlertInput, error) {
+			return ec.unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐUpdateAlertInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4543,8 +4547,8 @@ func (ec *executionContext) field_Mutation_updateConnector_args(ctx context.Cont
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateConnectorInput, error) {
-			return ec.unmarshalNUpdateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateConnectorInput(ctx, v)
+		func(ctx context.Context, v any) (connectors.UpdateConnectorInput, error) {
+			return ec.unmarshalNUpdateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋconnectorsᚐUpdateConnectorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5177,8 +5181,8 @@ func (ec *executionContext) field_Query_searchActivity_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ActivitySearchInput, error) {
-			return ec.unmarshalOActivitySearchInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐActivitySearchInput(ctx, v)
+		func(ctx context.Context, v any) (*audit.ActivitySearchInput, error) {
+			return ec.unmarshalOActivitySearchInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋauditᚐActivitySearchInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6909,7 +6913,7 @@ func (ec *executionContext) fieldContext_AlertEntity_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AlertEntity", field, false, false, "String")
 }
 
-func (ec *executionContext) _AlertFacets_status(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_status(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6921,8 +6925,8 @@ func (ec *executionContext) _AlertFacets_status(ctx context.Context, field graph
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6941,7 +6945,7 @@ func (ec *executionContext) fieldContext_AlertFacets_status(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertFacets_severity(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_severity(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6953,8 +6957,8 @@ func (ec *executionContext) _AlertFacets_severity(ctx context.Context, field gra
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6973,7 +6977,7 @@ func (ec *executionContext) fieldContext_AlertFacets_severity(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertFacets_source(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_source(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6985,8 +6989,8 @@ func (ec *executionContext) _AlertFacets_source(ctx context.Context, field graph
 			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7005,7 +7009,7 @@ func (ec *executionContext) fieldContext_AlertFacets_source(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertFacets_connector(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_connector(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7017,8 +7021,8 @@ func (ec *executionContext) _AlertFacets_connector(ctx context.Context, field gr
 			return obj.Connector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7037,7 +7041,7 @@ func (ec *executionContext) fieldContext_AlertFacets_connector(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertFacets_assignee(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_assignee(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7049,8 +7053,8 @@ func (ec *executionContext) _AlertFacets_assignee(ctx context.Context, field gra
 			return obj.Assignee, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7069,7 +7073,7 @@ func (ec *executionContext) fieldContext_AlertFacets_assignee(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertFacets_tags(ctx context.Context, field graphql.CollectedField, obj *model.AlertFacets) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertFacets_tags(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7081,8 +7085,8 @@ func (ec *executionContext) _AlertFacets_tags(ctx context.Context, field graphql
 			return obj.Tags, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
-			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7694,7 +7698,7 @@ func (ec *executionContext) fieldContext_AlertViewFilter_incidentID(_ context.Co
 	return graphql.NewScalarFieldContext("AlertViewFilter", field, false, false, "ID")
 }
 
-func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field graphql.CollectedField, obj *model.BulkAlertsPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7706,8 +7710,8 @@ func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field
 			return obj.Action, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.BulkAlertAction) graphql.Marshaler {
-			return ec.marshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertAction(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v enum.BulkAlertAction) graphql.Marshaler {
+			return ec.marshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋenumᚐBulkAlertAction(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7717,7 +7721,7 @@ func (ec *executionContext) fieldContext_BulkAlertsPayload_action(_ context.Cont
 	return graphql.NewScalarFieldContext("BulkAlertsPayload", field, false, false, "BulkAlertAction")
 }
 
-func (ec *executionContext) _BulkAlertsPayload_matched(ctx context.Context, field graphql.CollectedField, obj *model.BulkAlertsPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _BulkAlertsPayload_matched(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7740,7 +7744,7 @@ func (ec *executionContext) fieldContext_BulkAlertsPayload_matched(_ context.Con
 	return graphql.NewScalarFieldContext("BulkAlertsPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _BulkAlertsPayload_updated(ctx context.Context, field graphql.CollectedField, obj *model.BulkAlertsPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _BulkAlertsPayload_updated(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8319,7 +8323,7 @@ func (ec *executionContext) fieldContext_ConnectorFieldMapping_note(_ context.Co
 	return graphql.NewScalarFieldContext("ConnectorFieldMapping", field, false, false, "String")
 }
 
-func (ec *executionContext) _ConnectorKeyPayload_connector(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorKeyPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ConnectorKeyPayload_connector(ctx context.Context, field graphql.CollectedField, obj *connectors.ConnectorKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8351,7 +8355,7 @@ func (ec *executionContext) fieldContext_ConnectorKeyPayload_connector(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _ConnectorKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorKeyPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ConnectorKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *connectors.ConnectorKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9375,7 +9379,7 @@ func (ec *executionContext) fieldContext_DeletePayload_deletedID(_ context.Conte
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
-func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *model.FacetValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *alerts.FacetValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9398,7 +9402,7 @@ func (ec *executionContext) fieldContext_FacetValue_value(_ context.Context, fie
 	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "String")
 }
 
-func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql.CollectedField, obj *model.FacetValue) (ret graphql.Marshaler) {
+func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql.CollectedField, obj *alerts.FacetValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10849,7 +10853,7 @@ func (ec *executionContext) _Mutation_createConnector(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateConnector(ctx, fc.Args["input"].(model.CreateConnectorInput))
+			return ec.Resolvers.Mutation().CreateConnector(ctx, fc.Args["input"].(connectors.CreateConnectorInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10857,11 +10861,11 @@ func (ec *executionContext) _Mutation_createConnector(ctx context.Context, field
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.ConnectorKeyPayload
+					var zeroVal *connectors.ConnectorKeyPayload
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ConnectorKeyPayload
+					var zeroVal *connectors.ConnectorKeyPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -10870,8 +10874,8 @@ func (ec *executionContext) _Mutation_createConnector(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectorKeyPayload) graphql.Marshaler {
-			return ec.marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐConnectorKeyPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *connectors.ConnectorKeyPayload) graphql.Marshaler {
+			return ec.marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋconnectorsᚐConnectorKeyPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10911,7 +10915,7 @@ func (ec *executionContext) _Mutation_updateConnector(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateConnector(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateConnectorInput))
+			return ec.Resolvers.Mutation().UpdateConnector(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(connectors.UpdateConnectorInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11043,11 +11047,11 @@ func (ec *executionContext) _Mutation_rotateConnectorKey(ctx context.Context, fi
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.ConnectorKeyPayload
+					var zeroVal *connectors.ConnectorKeyPayload
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ConnectorKeyPayload
+					var zeroVal *connectors.ConnectorKeyPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -11056,8 +11060,8 @@ func (ec *executionContext) _Mutation_rotateConnectorKey(ctx context.Context, fi
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectorKeyPayload) graphql.Marshaler {
-			return ec.marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐConnectorKeyPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *connectors.ConnectorKeyPayload) graphql.Marshaler {
+			return ec.marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋconnectorsᚐConnectorKeyPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11097,7 +11101,7 @@ func (ec *executionContext) _Mutation_updateAlert(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateAlert(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateAlertInput))
+			return ec.Resolvers.Mutation().UpdateAlert(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(alerts.UpdateAlertInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11159,7 +11163,7 @@ func (ec *executionContext) _Mutation_addAlertNote(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddAlertNote(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["input"].(model.AddNoteInput))
+			return ec.Resolvers.Mutation().AddAlertNote(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["input"].(alerts.AddNoteInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11221,7 +11225,7 @@ func (ec *executionContext) _Mutation_bulkAlerts(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().BulkAlerts(ctx, fc.Args["input"].(model.BulkAlertsInput))
+			return ec.Resolvers.Mutation().BulkAlerts(ctx, fc.Args["input"].(alerts.BulkAlertsInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11229,11 +11233,11 @@ func (ec *executionContext) _Mutation_bulkAlerts(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
 				if err != nil {
-					var zeroVal *model.BulkAlertsPayload
+					var zeroVal *alerts.BulkAlertsPayload
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.BulkAlertsPayload
+					var zeroVal *alerts.BulkAlertsPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -11242,8 +11246,8 @@ func (ec *executionContext) _Mutation_bulkAlerts(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkAlertsPayload) graphql.Marshaler {
-			return ec.marshalNBulkAlertsPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertsPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *alerts.BulkAlertsPayload) graphql.Marshaler {
+			return ec.marshalNBulkAlertsPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertsPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11283,7 +11287,7 @@ func (ec *executionContext) _Mutation_createAlertView(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAlertView(ctx, fc.Args["input"].(model.CreateAlertViewInput))
+			return ec.Resolvers.Mutation().CreateAlertView(ctx, fc.Args["input"].(views.CreateAlertViewInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertView) graphql.Marshaler {
@@ -11327,7 +11331,7 @@ func (ec *executionContext) _Mutation_updateAlertView(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateAlertView(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateAlertViewInput))
+			return ec.Resolvers.Mutation().UpdateAlertView(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(views.UpdateAlertViewInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertView) graphql.Marshaler {
@@ -13163,8 +13167,8 @@ func (ec *executionContext) _Query_alertFacets(ctx context.Context, field graphq
 			return ec.Resolvers.Query().AlertFacets(ctx, fc.Args["filter"].(*schematype.AlertFilter))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertFacets) graphql.Marshaler {
-			return ec.marshalNAlertFacets2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertFacets(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *alerts.AlertFacets) graphql.Marshaler {
+			return ec.marshalNAlertFacets2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐAlertFacets(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13336,7 +13340,7 @@ func (ec *executionContext) _Query_searchActivity(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SearchActivity(ctx, fc.Args["filter"].(*model.ActivitySearchInput), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder))
+			return ec.Resolvers.Query().SearchActivity(ctx, fc.Args["filter"].(*audit.ActivitySearchInput), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ActivityConnection) graphql.Marshaler {
@@ -15445,8 +15449,8 @@ func UnmarshalActivityOrder(ctx context.Context, raw any) (ent.ActivityOrder, er
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputActivitySearchInput(ctx context.Context, obj any) (model.ActivitySearchInput, error) {
-	var it model.ActivitySearchInput
+func (ec *executionContext) unmarshalInputActivitySearchInput(ctx context.Context, obj any) (audit.ActivitySearchInput, error) {
+	var it audit.ActivitySearchInput
 	if obj == nil {
 		return it, nil
 	}
@@ -15523,14 +15527,14 @@ func (ec *executionContext) unmarshalInputActivitySearchInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalActivitySearchInput(ctx context.Context, raw any) (model.ActivitySearchInput, error) {
-	var out model.ActivitySearchInput
+func UnmarshalActivitySearchInput(ctx context.Context, raw any) (audit.ActivitySearchInput, error) {
+	var out audit.ActivitySearchInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivitySearchInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAddNoteInput(ctx context.Context, obj any) (model.AddNoteInput, error) {
-	var it model.AddNoteInput
+func (ec *executionContext) unmarshalInputAddNoteInput(ctx context.Context, obj any) (alerts.AddNoteInput, error) {
+	var it alerts.AddNoteInput
 	if obj == nil {
 		return it, nil
 	}
@@ -15565,8 +15569,8 @@ func (ec *executionContext) unmarshalInputAddNoteInput(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAddNoteInput(ctx context.Context, raw any) (model.AddNoteInput, error) {
-	var out model.AddNoteInput
+func UnmarshalAddNoteInput(ctx context.Context, raw any) (alerts.AddNoteInput, error) {
+	var out alerts.AddNoteInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddNoteInput", raw, &out)
 	return out, err
 }
@@ -15796,8 +15800,8 @@ func UnmarshalAlertViewOrder(ctx context.Context, raw any) (ent.AlertViewOrder, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, obj any) (model.BulkAlertChanges, error) {
-	var it model.BulkAlertChanges
+func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, obj any) (alerts.BulkAlertChanges, error) {
+	var it alerts.BulkAlertChanges
 	if obj == nil {
 		return it, nil
 	}
@@ -15881,14 +15885,14 @@ func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBulkAlertChanges(ctx context.Context, raw any) (model.BulkAlertChanges, error) {
-	var out model.BulkAlertChanges
+func UnmarshalBulkAlertChanges(ctx context.Context, raw any) (alerts.BulkAlertChanges, error) {
+	var out alerts.BulkAlertChanges
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BulkAlertChanges", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputBulkAlertsInput(ctx context.Context, obj any) (model.BulkAlertsInput, error) {
-	var it model.BulkAlertsInput
+func (ec *executionContext) unmarshalInputBulkAlertsInput(ctx context.Context, obj any) (alerts.BulkAlertsInput, error) {
+	var it alerts.BulkAlertsInput
 	if obj == nil {
 		return it, nil
 	}
@@ -15921,14 +15925,14 @@ func (ec *executionContext) unmarshalInputBulkAlertsInput(ctx context.Context, o
 			it.Filter = data
 		case "action":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
-			data, err := ec.unmarshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertAction(ctx, v)
+			data, err := ec.unmarshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋenumᚐBulkAlertAction(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Action = data
 		case "changes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changes"))
-			data, err := ec.unmarshalOBulkAlertChanges2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertChanges(ctx, v)
+			data, err := ec.unmarshalOBulkAlertChanges2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertChanges(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -15944,8 +15948,8 @@ func (ec *executionContext) unmarshalInputBulkAlertsInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBulkAlertsInput(ctx context.Context, raw any) (model.BulkAlertsInput, error) {
-	var out model.BulkAlertsInput
+func UnmarshalBulkAlertsInput(ctx context.Context, raw any) (alerts.BulkAlertsInput, error) {
+	var out alerts.BulkAlertsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BulkAlertsInput", raw, &out)
 	return out, err
 }
@@ -16105,8 +16109,8 @@ func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Context, obj any) (model.CreateAlertViewInput, error) {
-	var it model.CreateAlertViewInput
+func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Context, obj any) (views.CreateAlertViewInput, error) {
+	var it views.CreateAlertViewInput
 	if obj == nil {
 		return it, nil
 	}
@@ -16173,14 +16177,14 @@ func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateAlertViewInput(ctx context.Context, raw any) (model.CreateAlertViewInput, error) {
-	var out model.CreateAlertViewInput
+func UnmarshalCreateAlertViewInput(ctx context.Context, raw any) (views.CreateAlertViewInput, error) {
+	var out views.CreateAlertViewInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAlertViewInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Context, obj any) (model.CreateConnectorInput, error) {
-	var it model.CreateConnectorInput
+func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Context, obj any) (connectors.CreateConnectorInput, error) {
+	var it connectors.CreateConnectorInput
 	if obj == nil {
 		return it, nil
 	}
@@ -16278,8 +16282,8 @@ func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateConnectorInput(ctx context.Context, raw any) (model.CreateConnectorInput, error) {
-	var out model.CreateConnectorInput
+func UnmarshalCreateConnectorInput(ctx context.Context, raw any) (connectors.CreateConnectorInput, error) {
+	var out connectors.CreateConnectorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateConnectorInput", raw, &out)
 	return out, err
 }
@@ -16906,8 +16910,8 @@ func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPassw
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, obj any) (model.UpdateAlertInput, error) {
-	var it model.UpdateAlertInput
+func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, obj any) (alerts.UpdateAlertInput, error) {
+	var it alerts.UpdateAlertInput
 	if obj == nil {
 		return it, nil
 	}
@@ -16970,14 +16974,14 @@ func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateAlertInput(ctx context.Context, raw any) (model.UpdateAlertInput, error) {
-	var out model.UpdateAlertInput
+func UnmarshalUpdateAlertInput(ctx context.Context, raw any) (alerts.UpdateAlertInput, error) {
+	var out alerts.UpdateAlertInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAlertInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Context, obj any) (model.UpdateAlertViewInput, error) {
-	var it model.UpdateAlertViewInput
+func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Context, obj any) (views.UpdateAlertViewInput, error) {
+	var it views.UpdateAlertViewInput
 	if obj == nil {
 		return it, nil
 	}
@@ -17040,14 +17044,14 @@ func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateAlertViewInput(ctx context.Context, raw any) (model.UpdateAlertViewInput, error) {
-	var out model.UpdateAlertViewInput
+func UnmarshalUpdateAlertViewInput(ctx context.Context, raw any) (views.UpdateAlertViewInput, error) {
+	var out views.UpdateAlertViewInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAlertViewInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Context, obj any) (model.UpdateConnectorInput, error) {
-	var it model.UpdateConnectorInput
+func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Context, obj any) (connectors.UpdateConnectorInput, error) {
+	var it connectors.UpdateConnectorInput
 	if obj == nil {
 		return it, nil
 	}
@@ -17131,8 +17135,8 @@ func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateConnectorInput(ctx context.Context, raw any) (model.UpdateConnectorInput, error) {
-	var out model.UpdateConnectorInput
+func UnmarshalUpdateConnectorInput(ctx context.Context, raw any) (connectors.UpdateConnectorInput, error) {
+	var out connectors.UpdateConnectorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConnectorInput", raw, &out)
 	return out, err
 }
@@ -18175,7 +18179,7 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 
 var alertFacetsImplementors = []string{"AlertFacets"}
 
-func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionSet, obj *model.AlertFacets) graphql.Marshaler {
+func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionSet, obj *alerts.AlertFacets) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18417,7 +18421,7 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 
 var bulkAlertsPayloadImplementors = []string{"BulkAlertsPayload"}
 
-func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BulkAlertsPayload) graphql.Marshaler {
+func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.SelectionSet, obj *alerts.BulkAlertsPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, bulkAlertsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18687,7 +18691,7 @@ func (ec *executionContext) _ConnectorFieldMapping(ctx context.Context, sel ast.
 
 var connectorKeyPayloadImplementors = []string{"ConnectorKeyPayload"}
 
-func (ec *executionContext) _ConnectorKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectorKeyPayload) graphql.Marshaler {
+func (ec *executionContext) _ConnectorKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *connectors.ConnectorKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19178,7 +19182,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 
 var facetValueImplementors = []string{"FacetValue"}
 
-func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSet, obj *model.FacetValue) graphql.Marshaler {
+func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSet, obj *alerts.FacetValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20943,7 +20947,7 @@ func (ec *executionContext) marshalNActivityOrderField2ᚖgithubᚗcomᚋseliq�
 	return v
 }
 
-func (ec *executionContext) unmarshalNAddNoteInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAddNoteInput(ctx context.Context, v any) (model.AddNoteInput, error) {
+func (ec *executionContext) unmarshalNAddNoteInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐAddNoteInput(ctx context.Context, v any) (alerts.AddNoteInput, error) {
 	res, err := ec.unmarshalInputAddNoteInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -20968,7 +20972,7 @@ func (ec *executionContext) marshalNAlertEntity2githubᚗcomᚋseliqᚋseliqᚋe
 	return ec._AlertEntity(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNAlertFacets2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertFacets(ctx context.Context, sel ast.SelectionSet, v *model.AlertFacets) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertFacets2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐAlertFacets(ctx context.Context, sel ast.SelectionSet, v *alerts.AlertFacets) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AlertFacets!")
 		return graphql.Null
@@ -21052,22 +21056,22 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertAction(ctx context.Context, v any) (model.BulkAlertAction, error) {
-	var res model.BulkAlertAction
+func (ec *executionContext) unmarshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋenumᚐBulkAlertAction(ctx context.Context, v any) (enum.BulkAlertAction, error) {
+	var res enum.BulkAlertAction
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertAction(ctx context.Context, sel ast.SelectionSet, v model.BulkAlertAction) graphql.Marshaler {
+func (ec *executionContext) marshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋenumᚐBulkAlertAction(ctx context.Context, sel ast.SelectionSet, v enum.BulkAlertAction) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNBulkAlertsInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertsInput(ctx context.Context, v any) (model.BulkAlertsInput, error) {
+func (ec *executionContext) unmarshalNBulkAlertsInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertsInput(ctx context.Context, v any) (alerts.BulkAlertsInput, error) {
 	res, err := ec.unmarshalInputBulkAlertsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNBulkAlertsPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertsPayload(ctx context.Context, sel ast.SelectionSet, v *model.BulkAlertsPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNBulkAlertsPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertsPayload(ctx context.Context, sel ast.SelectionSet, v *alerts.BulkAlertsPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BulkAlertsPayload!")
 		return graphql.Null
@@ -21111,7 +21115,7 @@ func (ec *executionContext) marshalNConnectorFieldMapping2ᚕgithubᚗcomᚋseli
 	return ret
 }
 
-func (ec *executionContext) marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐConnectorKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConnectorKeyPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNConnectorKeyPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋconnectorsᚐConnectorKeyPayload(ctx context.Context, sel ast.SelectionSet, v *connectors.ConnectorKeyPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConnectorKeyPayload!")
 		return graphql.Null
@@ -21240,12 +21244,12 @@ func (ec *executionContext) marshalNCreateAPITokenPayload2ᚖgithubᚗcomᚋseli
 	return ec._CreateAPITokenPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐCreateAlertViewInput(ctx context.Context, v any) (model.CreateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx context.Context, v any) (views.CreateAlertViewInput, error) {
 	res, err := ec.unmarshalInputCreateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐCreateConnectorInput(ctx context.Context, v any) (model.CreateConnectorInput, error) {
+func (ec *executionContext) unmarshalNCreateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋconnectorsᚐCreateConnectorInput(ctx context.Context, v any) (connectors.CreateConnectorInput, error) {
 	res, err := ec.unmarshalInputCreateConnectorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -21310,11 +21314,11 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseli
 	return ec._DeletePayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
+func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValue(ctx, sel, v[i])
+		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValue(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21326,7 +21330,7 @@ func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseli
 	return ret
 }
 
-func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐFacetValue(ctx context.Context, sel ast.SelectionSet, v *model.FacetValue) graphql.Marshaler {
+func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValue(ctx context.Context, sel ast.SelectionSet, v *alerts.FacetValue) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FacetValue!")
 		return graphql.Null
@@ -21611,17 +21615,17 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateAlertInput(ctx context.Context, v any) (model.UpdateAlertInput, error) {
+func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐUpdateAlertInput(ctx context.Context, v any) (alerts.UpdateAlertInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateAlertViewInput(ctx context.Context, v any) (model.UpdateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (views.UpdateAlertViewInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐUpdateConnectorInput(ctx context.Context, v any) (model.UpdateConnectorInput, error) {
+func (ec *executionContext) unmarshalNUpdateConnectorInput2githubᚗcomᚋseliqᚋseliqᚋconnectorsᚐUpdateConnectorInput(ctx context.Context, v any) (connectors.UpdateConnectorInput, error) {
 	res, err := ec.unmarshalInputUpdateConnectorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -21876,7 +21880,7 @@ func (ec *executionContext) unmarshalOActivityOrder2ᚖgithubᚗcomᚋseliqᚋse
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOActivitySearchInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐActivitySearchInput(ctx context.Context, v any) (*model.ActivitySearchInput, error) {
+func (ec *executionContext) unmarshalOActivitySearchInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋauditᚐActivitySearchInput(ctx context.Context, v any) (*audit.ActivitySearchInput, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -22039,7 +22043,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) unmarshalOBulkAlertChanges2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐBulkAlertChanges(ctx context.Context, v any) (*model.BulkAlertChanges, error) {
+func (ec *executionContext) unmarshalOBulkAlertChanges2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐBulkAlertChanges(ctx context.Context, v any) (*alerts.BulkAlertChanges, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -11,10 +11,14 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/views"
 )
 
 // Hidden is the resolver for the hidden field.
@@ -28,12 +32,12 @@ func (r *alertViewResolver) IsDefault(ctx context.Context, obj *ent.AlertView) (
 }
 
 // CreateConnector is the resolver for the createConnector field.
-func (r *mutationResolver) CreateConnector(ctx context.Context, input model.CreateConnectorInput) (*model.ConnectorKeyPayload, error) {
+func (r *mutationResolver) CreateConnector(ctx context.Context, input connectors.CreateConnectorInput) (*connectors.ConnectorKeyPayload, error) {
 	panic(fmt.Errorf("not implemented: CreateConnector - createConnector"))
 }
 
 // UpdateConnector is the resolver for the updateConnector field.
-func (r *mutationResolver) UpdateConnector(ctx context.Context, id uuid.UUID, input model.UpdateConnectorInput) (*ent.Connector, error) {
+func (r *mutationResolver) UpdateConnector(ctx context.Context, id uuid.UUID, input connectors.UpdateConnectorInput) (*ent.Connector, error) {
 	panic(fmt.Errorf("not implemented: UpdateConnector - updateConnector"))
 }
 
@@ -43,32 +47,32 @@ func (r *mutationResolver) DeleteConnector(ctx context.Context, id uuid.UUID) (*
 }
 
 // RotateConnectorKey is the resolver for the rotateConnectorKey field.
-func (r *mutationResolver) RotateConnectorKey(ctx context.Context, id uuid.UUID) (*model.ConnectorKeyPayload, error) {
+func (r *mutationResolver) RotateConnectorKey(ctx context.Context, id uuid.UUID) (*connectors.ConnectorKeyPayload, error) {
 	panic(fmt.Errorf("not implemented: RotateConnectorKey - rotateConnectorKey"))
 }
 
 // UpdateAlert is the resolver for the updateAlert field.
-func (r *mutationResolver) UpdateAlert(ctx context.Context, id uuid.UUID, input model.UpdateAlertInput) (*ent.Alert, error) {
+func (r *mutationResolver) UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error) {
 	panic(fmt.Errorf("not implemented: UpdateAlert - updateAlert"))
 }
 
 // AddAlertNote is the resolver for the addAlertNote field.
-func (r *mutationResolver) AddAlertNote(ctx context.Context, alertID uuid.UUID, input model.AddNoteInput) (*ent.Note, error) {
+func (r *mutationResolver) AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error) {
 	panic(fmt.Errorf("not implemented: AddAlertNote - addAlertNote"))
 }
 
 // BulkAlerts is the resolver for the bulkAlerts field.
-func (r *mutationResolver) BulkAlerts(ctx context.Context, input model.BulkAlertsInput) (*model.BulkAlertsPayload, error) {
+func (r *mutationResolver) BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error) {
 	panic(fmt.Errorf("not implemented: BulkAlerts - bulkAlerts"))
 }
 
 // CreateAlertView is the resolver for the createAlertView field.
-func (r *mutationResolver) CreateAlertView(ctx context.Context, input model.CreateAlertViewInput) (*ent.AlertView, error) {
+func (r *mutationResolver) CreateAlertView(ctx context.Context, input views.CreateAlertViewInput) (*ent.AlertView, error) {
 	panic(fmt.Errorf("not implemented: CreateAlertView - createAlertView"))
 }
 
 // UpdateAlertView is the resolver for the updateAlertView field.
-func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input model.UpdateAlertViewInput) (*ent.AlertView, error) {
+func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input views.UpdateAlertViewInput) (*ent.AlertView, error) {
 	panic(fmt.Errorf("not implemented: UpdateAlertView - updateAlertView"))
 }
 
@@ -98,7 +102,7 @@ func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[uuid.UU
 }
 
 // AlertFacets is the resolver for the alertFacets field.
-func (r *queryResolver) AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*model.AlertFacets, error) {
+func (r *queryResolver) AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*alerts.AlertFacets, error) {
 	panic(fmt.Errorf("not implemented: AlertFacets - alertFacets"))
 }
 
@@ -118,7 +122,7 @@ func (r *queryResolver) AlertActivity(ctx context.Context, alertID uuid.UUID, af
 }
 
 // SearchActivity is the resolver for the searchActivity field.
-func (r *queryResolver) SearchActivity(ctx context.Context, filter *model.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
+func (r *queryResolver) SearchActivity(ctx context.Context, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
 	panic(fmt.Errorf("not implemented: SearchActivity - searchActivity"))
 }
 
@@ -151,35 +155,3 @@ func (r *queryResolver) AlertViews(ctx context.Context) ([]*ent.AlertView, error
 func (r *queryResolver) DefaultAlertView(ctx context.Context) (*ent.AlertView, error) {
 	panic(fmt.Errorf("not implemented: DefaultAlertView - defaultAlertView"))
 }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *activityFilterResolver) EntityType(ctx context.Context, obj *ent.ActivityFilter, data *string) error {
-	panic(fmt.Errorf("not implemented: EntityType - entityType"))
-}
-func (r *activityFilterResolver) EntityID(ctx context.Context, obj *ent.ActivityFilter, data *uuid.UUID) error {
-	panic(fmt.Errorf("not implemented: EntityID - entityID"))
-}
-func (r *activityFilterResolver) ActorID(ctx context.Context, obj *ent.ActivityFilter, data *uuid.UUID) error {
-	panic(fmt.Errorf("not implemented: ActorID - actorID"))
-}
-func (r *activityFilterResolver) Action(ctx context.Context, obj *ent.ActivityFilter, data *string) error {
-	panic(fmt.Errorf("not implemented: Action - action"))
-}
-func (r *activityFilterResolver) Field(ctx context.Context, obj *ent.ActivityFilter, data *string) error {
-	panic(fmt.Errorf("not implemented: Field - field"))
-}
-func (r *activityFilterResolver) Since(ctx context.Context, obj *ent.ActivityFilter, data *time.Time) error {
-	panic(fmt.Errorf("not implemented: Since - since"))
-}
-func (r *activityFilterResolver) Until(ctx context.Context, obj *ent.ActivityFilter, data *time.Time) error {
-	panic(fmt.Errorf("not implemented: Until - until"))
-}
-func (r *Resolver) ActivityFilter() graph.ActivityFilterResolver { return &activityFilterResolver{r} }
-type activityFilterResolver struct{ *Resolver }
-*/

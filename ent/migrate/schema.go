@@ -274,7 +274,7 @@ var (
 				Symbol:     "alert_views_users_owner",
 				Columns:    []*schema.Column{AlertViewsColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
+				OnDelete:   schema.Cascade,
 			},
 		},
 		Indexes: []*schema.Index{

@@ -106,8 +106,9 @@ func (Alert) Fields() []ent.Field {
 // Edges of the Alert.
 func (Alert) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("connector", Connector.Type).Field("connector_id").Unique(),
-		edge.To("assignee", User.Type).Field("assignee_id").Unique(),
+		// Deleting a connector or a user keeps their alerts.
+		edge.To("connector", Connector.Type).Field("connector_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("assignee", User.Type).Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique().Annotations(entgql.Skip()),
 	}
 }
@@ -202,7 +203,7 @@ func (AlertView) Fields() []ent.Field {
 // Edges of the AlertView.
 func (AlertView) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("owner", User.Type).Field("owner_id").Unique(),
+		edge.To("owner", User.Type).Field("owner_id").Unique().Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.From("hidden_by", User.Type).Ref("hidden_views").Annotations(entgql.Skip()),
 	}
 }

@@ -3,79 +3,11 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/schematype"
-	"github.com/seliq/seliq/enum"
 )
-
-type ActivitySearchInput struct {
-	// alert, incident, connector, ...
-	EntityType *string    `json:"entityType,omitempty"`
-	EntityID   *uuid.UUID `json:"entityID,omitempty"`
-	ActorID    *uuid.UUID `json:"actorID,omitempty"`
-	Action     *string    `json:"action,omitempty"`
-	Field      *string    `json:"field,omitempty"`
-	Since      *time.Time `json:"since,omitempty"`
-	Until      *time.Time `json:"until,omitempty"`
-}
-
-type AddNoteInput struct {
-	Body string `json:"body"`
-}
-
-// Counts per value of each field, each computed with every other active filter
-// applied (so the counts beside a checked status still show the alternatives).
-// Values are the stored (lower-case) spellings.
-type AlertFacets struct {
-	Status    []*FacetValue `json:"status"`
-	Severity  []*FacetValue `json:"severity"`
-	Source    []*FacetValue `json:"source"`
-	Connector []*FacetValue `json:"connector"`
-	Assignee  []*FacetValue `json:"assignee"`
-	Tags      []*FacetValue `json:"tags"`
-}
-
-type BulkAlertChanges struct {
-	Status     *enum.AlertStatus             `json:"status,omitempty"`
-	Severity   *enum.Severity                `json:"severity,omitempty"`
-	AssigneeID graphql.Omittable[*uuid.UUID] `json:"assigneeID,omitempty"`
-	// Replaces the tags.
-	Tags        []string          `json:"tags,omitempty"`
-	AddTags     []string          `json:"addTags,omitempty"`
-	RemoveTags  []string          `json:"removeTags,omitempty"`
-	Disposition *enum.Disposition `json:"disposition,omitempty"`
-	IncidentID  *uuid.UUID        `json:"incidentID,omitempty"`
-}
-
-type BulkAlertsInput struct {
-	// At most 10,000 ids; or use filter.
-	AlertIDs []uuid.UUID             `json:"alertIDs,omitempty"`
-	Filter   *schematype.AlertFilter `json:"filter,omitempty"`
-	Action   BulkAlertAction         `json:"action"`
-	Changes  *BulkAlertChanges       `json:"changes,omitempty"`
-}
-
-type BulkAlertsPayload struct {
-	Action BulkAlertAction `json:"action"`
-	// Alerts the selection matched.
-	Matched int `json:"matched"`
-	// Alerts actually changed (the rest already had the values).
-	Updated int `json:"updated"`
-}
-
-type ConnectorKeyPayload struct {
-	Connector *ent.Connector `json:"connector"`
-	// The connector's key for X-API-Key; shown only here.
-	APIKey string `json:"apiKey"`
-}
 
 type CreateAPITokenInput struct {
 	Name      string     `json:"name"`
@@ -88,41 +20,8 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
-type CreateAlertViewInput struct {
-	Name string `json:"name"`
-	// Shared views are visible to the whole organisation; the owner or an admin may change them.
-	Shared  *bool                   `json:"shared,omitempty"`
-	Filters *schematype.AlertFilter `json:"filters,omitempty"`
-	// e.g. -last_seen_at
-	Sort    *string  `json:"sort,omitempty"`
-	Columns []string `json:"columns,omitempty"`
-}
-
-type CreateConnectorInput struct {
-	Name string `json:"name"`
-	// A catalogue key, e.g. crowdstrike.
-	Type    string              `json:"type"`
-	Mode    *enum.ConnectorMode `json:"mode,omitempty"`
-	Enabled *bool               `json:"enabled,omitempty"`
-	// Validated against the type's settings schema.
-	Settings map[string]any `json:"settings,omitempty"`
-	// Overrides the type's dedup fields.
-	DedupFields []string `json:"dedupFields,omitempty"`
-	// Rolling window in which repeats merge; default 600.
-	DedupWindowSeconds  *int `json:"dedupWindowSeconds,omitempty"`
-	PollIntervalSeconds *int `json:"pollIntervalSeconds,omitempty"`
-	RateLimitPerMinute  *int `json:"rateLimitPerMinute,omitempty"`
-}
-
 type DeletePayload struct {
 	DeletedID uuid.UUID `json:"deletedID"`
-}
-
-// How many alerts have one value of a field.
-type FacetValue struct {
-	// The value; null counts alerts without one (unassigned, no connector).
-	Value *string `json:"value,omitempty"`
-	Count int     `json:"count"`
 }
 
 type LoginInput struct {
@@ -147,97 +46,4 @@ type ResetPasswordPayload struct {
 	User *ent.User `json:"user"`
 	// Set only when the server generated the password; shown once.
 	TemporaryPassword *string `json:"temporaryPassword,omitempty"`
-}
-
-type UpdateAlertInput struct {
-	Status   *enum.AlertStatus `json:"status,omitempty"`
-	Severity *enum.Severity    `json:"severity,omitempty"`
-	// null unassigns.
-	AssigneeID graphql.Omittable[*uuid.UUID] `json:"assigneeID,omitempty"`
-	Tags       []string                      `json:"tags,omitempty"`
-	// Required when closing; null clears it when reopening.
-	Disposition graphql.Omittable[*enum.Disposition] `json:"disposition,omitempty"`
-}
-
-type UpdateAlertViewInput struct {
-	Name    *string                 `json:"name,omitempty"`
-	Shared  *bool                   `json:"shared,omitempty"`
-	Filters *schematype.AlertFilter `json:"filters,omitempty"`
-	Sort    *string                 `json:"sort,omitempty"`
-	Columns []string                `json:"columns,omitempty"`
-}
-
-type UpdateConnectorInput struct {
-	Name    *string             `json:"name,omitempty"`
-	Mode    *enum.ConnectorMode `json:"mode,omitempty"`
-	Enabled *bool               `json:"enabled,omitempty"`
-	// Replaces the settings; masked secrets sent back unchanged are kept.
-	Settings            map[string]any `json:"settings,omitempty"`
-	DedupFields         []string       `json:"dedupFields,omitempty"`
-	DedupWindowSeconds  *int           `json:"dedupWindowSeconds,omitempty"`
-	PollIntervalSeconds *int           `json:"pollIntervalSeconds,omitempty"`
-	RateLimitPerMinute  *int           `json:"rateLimitPerMinute,omitempty"`
-}
-
-type BulkAlertAction string
-
-const (
-	// Apply changes (status, severity, assignee, tags, disposition).
-	BulkAlertActionUpdate BulkAlertAction = "UPDATE"
-	// Close with changes.disposition.
-	BulkAlertActionClose BulkAlertAction = "CLOSE"
-	// Assign to changes.assigneeID (null unassigns).
-	BulkAlertActionAssign BulkAlertAction = "ASSIGN"
-	// Link to changes.incidentID.
-	BulkAlertActionLinkIncident BulkAlertAction = "LINK_INCIDENT"
-)
-
-var AllBulkAlertAction = []BulkAlertAction{
-	BulkAlertActionUpdate,
-	BulkAlertActionClose,
-	BulkAlertActionAssign,
-	BulkAlertActionLinkIncident,
-}
-
-func (e BulkAlertAction) IsValid() bool {
-	switch e {
-	case BulkAlertActionUpdate, BulkAlertActionClose, BulkAlertActionAssign, BulkAlertActionLinkIncident:
-		return true
-	}
-	return false
-}
-
-func (e BulkAlertAction) String() string {
-	return string(e)
-}
-
-func (e *BulkAlertAction) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = BulkAlertAction(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid BulkAlertAction", str)
-	}
-	return nil
-}
-
-func (e BulkAlertAction) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *BulkAlertAction) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e BulkAlertAction) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }
