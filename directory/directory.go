@@ -16,6 +16,7 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/storage"
 )
 
 // Directory is the service.
@@ -109,13 +110,5 @@ func conflict(err error, field, msg string) error {
 
 // withTx runs fn in a transaction: no partial writes.
 func (d *Directory) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := d.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the cause is err; a failed rollback only means nothing was written
-		return err
-	}
-	return tx.Commit()
+	return storage.InTx(ctx, d.client, fn)
 }
