@@ -1,0 +1,133 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/activity"
+	"github.com/seliq/seliq/ent/predicate"
+	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Entry is one recorded change. Action names what happened ("update",
+// "create", "note", "merge"...); Field, Before and After describe a field
+// change and are empty otherwise.
+type Entry struct {
+	EntityType string
+	EntityID   uuid.UUID
+	Action     string
+	Field      string
+	Before     any
+	After      any
+}
+
+// batch bounds one multi-row INSERT (PostgreSQL allows 65535 parameters;
+// an activity row has about ten).
+const batch = 1000
+
+// Record writes entries as the viewer of ctx. Pass the transaction's client
+// so the record commits or rolls back with the change it describes.
+func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	actorID, actorName, err := actor(ctx, client)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(entries); start += batch {
+		chunk := entries[start:min(start+batch, len(entries))]
+		builders := make([]*ent.ActivityCreate, len(chunk))
+		for i, e := range chunk {
+			b := client.Activity.Create().
+				SetEntityType(e.EntityType).SetEntityID(e.EntityID).
+				SetAction(e.Action).SetField(e.Field).
+				SetNillableActorID(actorID).SetActorName(actorName)
+			if e.Before != nil {
+				raw, err := json.Marshal(e.Before)
+				if err != nil {
+					return fmt.Errorf("activity before: %w", err)
+				}
+				b.SetBefore(raw)
+			}
+			if e.After != nil {
+				raw, err := json.Marshal(e.After)
+				if err != nil {
+					return fmt.Errorf("activity after: %w", err)
+				}
+				b.SetAfter(raw)
+			}
+			builders[i] = b
+		}
+		if err := client.Activity.CreateBulk(builders...).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// actor names the viewer. The name is copied so the record survives the
+// user's deletion.
+func actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, "system", nil
+	case v.Kind == viewer.KindConnector:
+		return nil, "connector:" + v.ConnectorID.String(), nil
+	}
+	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(viewer.Home(ctx))
+	if err != nil {
+		return nil, "", fmt.Errorf("activity actor: %w", err)
+	}
+	name := u.Name
+	if name == "" {
+		name = u.Email
+	}
+	return &v.UserID, name, nil
+}
+
+// Search pages through the acting organisation's activity, newest first
+// unless ordered otherwise.
+func Search(ctx context.Context, client *ent.Client, in *ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
+	if orderBy == nil {
+		orderBy = &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	}
+	return client.Activity.Query().Where(predicates(in)...).
+		Paginate(ctx, after, first, before, last, ent.WithActivityOrder(orderBy))
+}
+
+func predicates(in *ActivitySearchInput) []predicate.Activity {
+	if in == nil {
+		return nil
+	}
+	var ps []predicate.Activity
+	if in.EntityType != nil {
+		ps = append(ps, activity.EntityType(*in.EntityType))
+	}
+	if in.EntityID != nil {
+		ps = append(ps, activity.EntityID(*in.EntityID))
+	}
+	if in.ActorID != nil {
+		ps = append(ps, activity.ActorID(*in.ActorID))
+	}
+	if in.Action != nil {
+		ps = append(ps, activity.Action(*in.Action))
+	}
+	if in.Field != nil {
+		ps = append(ps, activity.Field(*in.Field))
+	}
+	if in.Since != nil {
+		ps = append(ps, activity.CreatedAtGTE(in.Since.UTC()))
+	}
+	if in.Until != nil {
+		ps = append(ps, activity.CreatedAtLT(in.Until.UTC()))
+	}
+	return ps
+}
