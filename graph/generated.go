@@ -44,6 +44,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AlertView() AlertViewResolver
+	Connector() ConnectorResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -496,6 +497,9 @@ type ComplexityRoot struct {
 type AlertViewResolver interface {
 	Hidden(ctx context.Context, obj *ent.AlertView) (bool, error)
 	IsDefault(ctx context.Context, obj *ent.AlertView) (bool, error)
+}
+type ConnectorResolver interface {
+	Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error)
 }
 type MutationResolver interface {
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
@@ -3088,7 +3092,7 @@ type ConnectorFieldMapping {
 
 extend type Connector {
   "Settings, with secrets (writeOnly in the type's schema) masked."
-  settings: Map
+  settings: Map @goField(forceResolver: true)
 }
 
 extend type AlertView {
@@ -8098,7 +8102,7 @@ func (ec *executionContext) _Connector_settings(ctx context.Context, field graph
 			return ec.fieldContext_Connector_settings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Settings, nil
+			return ec.Resolvers.Connector().Settings(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
@@ -8109,7 +8113,7 @@ func (ec *executionContext) _Connector_settings(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Connector_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "Map")
+	return graphql.NewScalarFieldContext("Connector", field, true, true, "Map")
 }
 
 func (ec *executionContext) _ConnectorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectorConnection) (ret graphql.Marshaler) {
@@ -18476,78 +18480,79 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._Connector_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Connector_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Connector_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organizationID":
 			out.Values[i] = ec._Connector_organizationID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Connector_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._Connector_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mode":
 			out.Values[i] = ec._Connector_mode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enabled":
 			out.Values[i] = ec._Connector_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dedupFields":
 			out.Values[i] = ec._Connector_dedupFields(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dedupWindowSeconds":
 			out.Values[i] = ec._Connector_dedupWindowSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pollIntervalSeconds":
 			out.Values[i] = ec._Connector_pollIntervalSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rateLimitPerMinute":
 			out.Values[i] = ec._Connector_rateLimitPerMinute(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "keyPrefix":
 			out.Values[i] = ec._Connector_keyPrefix(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastSeenAt":
 			out.Values[i] = ec._Connector_lastSeenAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "settings":
-			out.Values[i] = ec._Connector_settings(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connector_settings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

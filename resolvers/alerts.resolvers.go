@@ -31,6 +31,11 @@ func (r *alertViewResolver) IsDefault(ctx context.Context, obj *ent.AlertView) (
 	panic(fmt.Errorf("not implemented: IsDefault - isDefault"))
 }
 
+// Settings is the resolver for the settings field.
+func (r *connectorResolver) Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error) {
+	panic(fmt.Errorf("not implemented: Settings - settings"))
+}
+
 // CreateConnector is the resolver for the createConnector field.
 func (r *mutationResolver) CreateConnector(ctx context.Context, input connectors.CreateConnectorInput) (*connectors.ConnectorKeyPayload, error) {
 	panic(fmt.Errorf("not implemented: CreateConnector - createConnector"))
@@ -155,3 +160,28 @@ func (r *queryResolver) AlertViews(ctx context.Context) ([]*ent.AlertView, error
 func (r *queryResolver) DefaultAlertView(ctx context.Context) (*ent.AlertView, error) {
 	panic(fmt.Errorf("not implemented: DefaultAlertView - defaultAlertView"))
 }
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *createConnectorInputResolver) Settings(ctx context.Context, obj *connectors.CreateConnectorInput, data map[string]any) error {
+	panic(fmt.Errorf("not implemented: Settings - settings"))
+}
+func (r *updateConnectorInputResolver) Settings(ctx context.Context, obj *connectors.UpdateConnectorInput, data map[string]any) error {
+	panic(fmt.Errorf("not implemented: Settings - settings"))
+}
+func (r *Resolver) CreateConnectorInput() graph.CreateConnectorInputResolver {
+	return &createConnectorInputResolver{r}
+}
+func (r *Resolver) UpdateConnectorInput() graph.UpdateConnectorInputResolver {
+	return &updateConnectorInputResolver{r}
+}
+type (
+	createConnectorInputResolver struct{ *Resolver }
+	updateConnectorInputResolver struct{ *Resolver }
+)
+*/

@@ -54,10 +54,14 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 // AlertView returns graph.AlertViewResolver implementation.
 func (r *Resolver) AlertView() graph.AlertViewResolver { return &alertViewResolver{r} }
 
+// Connector returns graph.ConnectorResolver implementation.
+func (r *Resolver) Connector() graph.ConnectorResolver { return &connectorResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
 	alertViewResolver struct{ *Resolver }
+	connectorResolver struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
 )

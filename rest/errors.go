@@ -76,7 +76,7 @@ func (c *compiled) location(field string) string {
 	if _, ok := c.PathArgs[head]; ok {
 		return "path"
 	}
-	if _, ok := c.QueryArgs[head]; ok || (c.list && listParams[head]) {
+	if c.reservedParam(head) || c.filterParam(head) {
 		return "query"
 	}
 	return "body"

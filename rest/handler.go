@@ -45,6 +45,7 @@ type compiled struct {
 	list      bool
 	array     bool // a plain GraphQL list, answered in the list envelope too
 	orderable bool
+	filterDef *ast.Definition // the Filter argument's input type
 }
 
 // New compiles the route table against the schema. A route naming an
@@ -77,6 +78,14 @@ func (a *API) compile(r Route) (*compiled, error) {
 	if r.Body != "" && r.Body != "*" && def.Arguments.ForName(r.Body) == nil {
 		return nil, fmt.Errorf("field %q has no argument %q", r.Field, r.Body)
 	}
+	var filterDef *ast.Definition
+	if r.Filter != "" {
+		arg := def.Arguments.ForName(r.Filter)
+		if arg == nil || a.schema.Types[arg.Type.Name()].Kind != ast.InputObject {
+			return nil, fmt.Errorf("field %q has no input-object argument %q", r.Field, r.Filter)
+		}
+		filterDef = a.schema.Types[arg.Type.Name()]
+	}
 	if r.Status == 0 {
 		r.Status = http.StatusOK
 	}
@@ -100,6 +109,7 @@ func (a *API) compile(r Route) (*compiled, error) {
 		list:      strings.HasSuffix(def.Type.Name(), "Connection"),
 		array:     def.Type.Elem != nil,
 		orderable: def.Arguments.ForName("orderBy") != nil,
+		filterDef: filterDef,
 	}, nil
 }
 
@@ -155,6 +165,15 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	if c.filterDef != nil {
+		f, err := queryFilter(a.schema, c.filterDef, q, c.reservedParam)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			vars[c.Filter] = f
+		}
+	}
 	if c.Body == "" {
 		return vars, nil
 	}
@@ -188,6 +207,18 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 		}
 	}
 	return vars, nil
+}
+
+// reservedParam reports whether a query parameter has a meaning of its own
+// on this route (paging, a mapped argument) rather than naming a filter field.
+func (c *compiled) reservedParam(name string) bool {
+	_, mapped := c.QueryArgs[name]
+	return mapped || (c.list && listParams[name])
+}
+
+// filterParam reports whether a query parameter names a filter field.
+func (c *compiled) filterParam(name string) bool {
+	return c.filterDef != nil && inputField(c.filterDef, name) != nil
 }
 
 func (c *compiled) isPathArg(name string) bool {
@@ -317,6 +348,10 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 // parameter it came from, or limit and cursor for a list's first and after.
 func restField(f string, c *compiled) string {
 	head, tail, nested := strings.Cut(f, ".")
+	if c.Filter != "" && nested && (head == c.Filter || head == gql.SnakeCase(c.Filter)) {
+		// A filter's fields are the query parameters themselves.
+		head, tail, nested = strings.Cut(tail, ".")
+	}
 	for param, arg := range c.PathArgs {
 		if head == arg || head == gql.SnakeCase(arg) {
 			head = param

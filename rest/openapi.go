@@ -83,6 +83,18 @@ func (a *API) operation(c *compiled) obj {
 			params = append(params, obj{"name": "sort", "in": "query", "description": "field to sort by, prefixed with - for descending (e.g. -created_at)", "schema": obj{"type": "string"}})
 		}
 	}
+	if c.filterDef != nil {
+		for _, f := range c.filterDef.Fields {
+			p := obj{"name": gql.SnakeCase(f.Name), "in": "query", "schema": a.typeSchema(f.Type, true)}
+			if f.Type.Elem != nil {
+				p["style"], p["explode"] = "form", false // comma-separated; repeating the parameter works too
+			}
+			if f.Description != "" {
+				p["description"] = f.Description
+			}
+			params = append(params, p)
+		}
+	}
 	if !c.Public {
 		params = append(params, obj{"name": "X-Seliq-Org", "in": "header", "description": "organisation (id or slug) to act in; defaults to your home organisation", "schema": obj{"type": "string"}})
 		op["security"] = []obj{{"bearer": []string{}}, {"apiToken": []string{}}}

@@ -17,6 +17,9 @@ type Route struct {
 	// QueryArgs maps query parameters to arguments (lists also get limit,
 	// cursor and sort).
 	QueryArgs map[string]string
+	// Filter is an input-object argument filled from the query parameters
+	// the route does not otherwise use (GET /alerts?status=new,acknowledged).
+	Filter string
 	// Body is the argument the JSON body fills; "*" spreads the body's keys
 	// over the arguments; "" means no body.
 	Body string
@@ -64,4 +67,32 @@ var Routes = []Route{
 	{Method: http.MethodPatch, Path: "/api/v1/groups/{group_id}", Field: "updateGroup", PathArgs: map[string]string{"group_id": "id"}, Body: "input", Tag: "groups", Summary: "Update Group"},
 	{Method: http.MethodDelete, Path: "/api/v1/groups/{group_id}", Field: "deleteGroup", PathArgs: map[string]string{"group_id": "id"}, Status: http.StatusNoContent, Tag: "groups", Summary: "Delete Group"},
 	{Method: http.MethodPut, Path: "/api/v1/groups/{group_id}/members", Field: "setGroupMembers", PathArgs: map[string]string{"group_id": "id"}, Body: "*", Tag: "groups", Summary: "Replace Group Members"},
+
+	{Method: http.MethodGet, Path: "/api/v1/alerts", Field: "alerts", Filter: "filter", Tag: "alerts", Summary: "List Alerts"},
+	{Method: http.MethodGet, Path: "/api/v1/alerts/facets", Field: "alertFacets", Filter: "filter", Tag: "alerts", Summary: "Alert Facets"},
+	{Method: http.MethodPost, Path: "/api/v1/alerts/bulk", Field: "bulkAlerts", Body: "input", Tag: "alerts", Summary: "Bulk Alert Action"},
+	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}", Field: "alert", PathArgs: map[string]string{"alert_id": "id"}, Tag: "alerts", Summary: "Get Alert"},
+	{Method: http.MethodPatch, Path: "/api/v1/alerts/{alert_id}", Field: "updateAlert", PathArgs: map[string]string{"alert_id": "id"}, Body: "input", Tag: "alerts", Summary: "Patch Alert"},
+	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/activity", Field: "alertActivity", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "alerts", Summary: "List Alert Activity"},
+	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/notes", Field: "alertNotes", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "alerts", Summary: "List Alert Notes"},
+	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/notes", Field: "addAlertNote", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusCreated, Tag: "alerts", Summary: "Add Alert Note"},
+	{Method: http.MethodPost, Path: "/api/v1/activity/search", Field: "searchActivity", Body: "filter", Tag: "activity", Summary: "Search Activity"},
+
+	{Method: http.MethodGet, Path: "/api/v1/alert-views", Field: "alertViews", Tag: "alert-views", Summary: "List Views"},
+	{Method: http.MethodPost, Path: "/api/v1/alert-views", Field: "createAlertView", Body: "input", Status: http.StatusCreated, Tag: "alert-views", Summary: "Create View"},
+	{Method: http.MethodGet, Path: "/api/v1/alert-views/me/default", Field: "defaultAlertView", Tag: "alert-views", Summary: "Get Default View"},
+	{Method: http.MethodPut, Path: "/api/v1/alert-views/me/default", Field: "setDefaultAlertView", Body: "*", Tag: "alert-views", Summary: "Set Default View"},
+	{Method: http.MethodPatch, Path: "/api/v1/alert-views/{view_id}", Field: "updateAlertView", PathArgs: map[string]string{"view_id": "id"}, Body: "input", Tag: "alert-views", Summary: "Update View"},
+	{Method: http.MethodDelete, Path: "/api/v1/alert-views/{view_id}", Field: "deleteAlertView", PathArgs: map[string]string{"view_id": "id"}, Status: http.StatusNoContent, Tag: "alert-views", Summary: "Delete View"},
+	{Method: http.MethodPost, Path: "/api/v1/alert-views/{view_id}/hide", Field: "hideAlertView", PathArgs: map[string]string{"view_id": "id"}, Tag: "alert-views", Summary: "Hide View"},
+	{Method: http.MethodDelete, Path: "/api/v1/alert-views/{view_id}/hide", Field: "unhideAlertView", PathArgs: map[string]string{"view_id": "id"}, Tag: "alert-views", Summary: "Unhide View"},
+
+	{Method: http.MethodGet, Path: "/api/v1/connectors", Field: "connectors", Tag: "connectors", Summary: "List Connectors"},
+	{Method: http.MethodPost, Path: "/api/v1/connectors", Field: "createConnector", Body: "input", Status: http.StatusCreated, Merge: "connector", Tag: "connectors", Summary: "Create Connector"},
+	{Method: http.MethodGet, Path: "/api/v1/connectors/catalogue", Field: "connectorCatalogue", Tag: "connectors", Summary: "List Catalogue"},
+	{Method: http.MethodGet, Path: "/api/v1/connectors/{connector_id}", Field: "connector", PathArgs: map[string]string{"connector_id": "id"}, Tag: "connectors", Summary: "Get Connector"},
+	{Method: http.MethodPatch, Path: "/api/v1/connectors/{connector_id}", Field: "updateConnector", PathArgs: map[string]string{"connector_id": "id"}, Body: "input", Tag: "connectors", Summary: "Patch Connector"},
+	{Method: http.MethodDelete, Path: "/api/v1/connectors/{connector_id}", Field: "deleteConnector", PathArgs: map[string]string{"connector_id": "id"}, Status: http.StatusNoContent, Tag: "connectors", Summary: "Delete Connector"},
+	{Method: http.MethodPost, Path: "/api/v1/connectors/{connector_id}/rotate-key", Field: "rotateConnectorKey", PathArgs: map[string]string{"connector_id": "id"}, Merge: "connector", Tag: "connectors", Summary: "Rotate Connector Key"},
+	{Method: http.MethodGet, Path: "/api/v1/connectors/{connector_id}/dead-letters", Field: "deadLetters", PathArgs: map[string]string{"connector_id": "connectorID"}, Tag: "connectors", Summary: "List Dead Letters"},
 }

@@ -92,7 +92,10 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey) //nolint:errcheck // released with the session anyway
-	return d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true))
+	if err := d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+		return err
+	}
+	return d.createDialectIndexes(ctx, conn)
 }
 
 // Ping checks the database answers (readiness).

@@ -68,7 +68,12 @@ type Client struct {
 	Authorization string
 	// Org is sent as X-Seliq-Org when set.
 	Org string
+	// APIKey is sent as X-API-Key when set (a connector).
+	APIKey string
 }
+
+// Connector returns a client authenticating with a connector key.
+func (e *Env) Connector(key string) *Client { return &Client{env: e, APIKey: key} }
 
 // Anonymous returns a client without credentials.
 func (e *Env) Anonymous() *Client { return &Client{env: e} }
@@ -156,6 +161,9 @@ func (c *Client) send(req *http.Request) *Response {
 	}
 	if c.Org != "" {
 		req.Header.Set("X-Seliq-Org", c.Org)
+	}
+	if c.APIKey != "" {
+		req.Header.Set("X-API-Key", c.APIKey)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

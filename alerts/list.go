@@ -1,0 +1,135 @@
+package alerts
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/schematype"
+)
+
+// Service is the triage queue.
+type Service struct {
+	client *ent.Client
+}
+
+// New returns the service over client.
+func New(client *ent.Client) *Service {
+	return &Service{client: client}
+}
+
+// defaultOrder puts the most recently active alerts first.
+var defaultOrder = ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldLastSeenAt}
+
+// List pages through the queue (entgql Paginate with WithAlertOrder and the
+// filter); default order last_seen_at DESC. The connection's total counts
+// every alert that matches the filter.
+func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], first *int,
+	before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder,
+) (*ent.AlertConnection, error) {
+	if err := ValidateFilter(f); err != nil {
+		return nil, err
+	}
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	order := orderOrDefault(orderBy)
+	if err := order.Direction.Validate(); err != nil {
+		return nil, apperr.Invalid("order_by.direction", "must be ASC or DESC")
+	}
+	after, err := cursorFor(order, after, "after")
+	if err != nil {
+		return nil, err
+	}
+	before, err = cursorFor(order, before, "before")
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Alert.Query().Where(Predicates(f)...).
+		Paginate(ctx, after, first, before, last, ent.WithAlertOrder(&order))
+}
+
+// Get returns one alert of the acting organisation; an alert of another
+// organisation is an ent NotFound error, like one that does not exist.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Alert, error) {
+	return s.client.Alert.Get(ctx, id)
+}
+
+// orderOrDefault fills what the caller left out; an order without a field
+// sorts by last activity rather than by id.
+func orderOrDefault(o *ent.AlertOrder) ent.AlertOrder {
+	if o == nil {
+		return defaultOrder
+	}
+	order := *o
+	if order.Field == nil {
+		order.Field = defaultOrder.Field
+	}
+	return order
+}
+
+// checkPage reports the paging mistakes ent would otherwise return as
+// untyped errors.
+func checkPage(first, last *int) error {
+	switch {
+	case first != nil && last != nil:
+		return apperr.Invalid("last", "cannot be combined with first")
+	case first != nil && *first < 0:
+		return apperr.Invalid("first", "must not be negative")
+	case last != nil && *last < 0:
+		return apperr.Invalid("last", "must not be negative")
+	}
+	return nil
+}
+
+// cursorFor checks that c was issued for an order on the same field, so a
+// stale or foreign cursor is a validation error instead of a SQL type
+// error, and normalises its value: times to UTC (SQLite compares times as
+// text, which orders correctly only within one offset) and integers, which
+// the cursor encoding shrinks to the smallest width, to int64.
+func cursorFor(order ent.AlertOrder, c *entgql.Cursor[uuid.UUID], param string) (*entgql.Cursor[uuid.UUID], error) {
+	if c == nil {
+		return nil, nil
+	}
+	out := *c
+	bad := apperr.Invalid(param, "does not belong to a listing in %s order", order.Field.String())
+	switch order.Field.String() {
+	case "CREATED_AT", "UPDATED_AT", "FIRST_SEEN_AT", "LAST_SEEN_AT":
+		t, ok := c.Value.(time.Time)
+		if !ok {
+			return nil, bad
+		}
+		out.Value = t.UTC()
+	case "SEVERITY", "OCCURRENCES":
+		n, ok := integer(c.Value)
+		if !ok {
+			return nil, bad
+		}
+		out.Value = n
+	case "TITLE":
+		if _, ok := c.Value.(string); !ok {
+			return nil, bad
+		}
+	default:
+		if c.Value != nil {
+			return nil, bad
+		}
+	}
+	return &out, nil
+}
+
+func integer(v any) (int64, bool) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), true
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return int64(rv.Uint()), true
+	}
+	return 0, false
+}

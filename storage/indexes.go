@@ -1,0 +1,47 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+
+	"entgo.io/ent/dialect"
+)
+
+// postgresIndexes are the indexes ent's schema cannot declare: GIN indexes
+// over jsonb for the queue's tag and entity filters (`@>`, `?|`), and
+// trigram indexes for its free-text search (ILIKE '%…%').
+var postgresIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS alerts_tags_gin ON alerts USING GIN (tags)`,
+	`CREATE INDEX IF NOT EXISTS alerts_entities_gin ON alerts USING GIN (entities jsonb_path_ops)`,
+}
+
+// trigramIndexes need the pg_trgm extension, which a managed database may
+// not let the application create; free text then falls back to scans.
+var trigramIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS alerts_title_trgm ON alerts USING GIN (title gin_trgm_ops)`,
+	`CREATE INDEX IF NOT EXISTS alerts_description_trgm ON alerts USING GIN (description gin_trgm_ops)`,
+}
+
+// createDialectIndexes runs after ent's migration, under the same lock.
+func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
+	if d.Dialect != dialect.Postgres {
+		return nil
+	}
+	for _, q := range postgresIndexes {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm`); err != nil {
+		slog.WarnContext(ctx, "pg_trgm unavailable: free-text alert search will scan", "error", err)
+		return nil
+	}
+	for _, q := range trigramIndexes {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
+	return nil
+}
