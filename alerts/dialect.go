@@ -100,17 +100,17 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 // tagElements adds the alert's tags, one row per tag, to the FROM clause of
-// s and returns the expression naming one tag. A tags value that is JSON
-// null (or anything but an array) contributes no rows.
+// s and returns the column naming one tag. A tags value that is JSON null
+// (or anything but an array) contributes no rows.
 func tagElements(s *sql.Selector) string {
 	col := s.C(alert.FieldTags)
 	if s.Dialect() == dialect.Postgres {
 		s.AppendFromExpr(sql.Expr("jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col +
 			") = 'array' THEN " + col + " END) AS tag(value)"))
-		return "tag.value"
+	} else {
+		s.AppendFromExpr(sql.Expr("json_each(CASE WHEN json_type(" + col + ") = 'array' THEN " + col + " END) AS tag"))
 	}
-	s.AppendFromExpr(sql.Expr("json_each(CASE WHEN json_type(" + col + ") = 'array' THEN " + col + " END) AS tag"))
-	return "tag.value"
+	return sql.Dialect(s.Dialect()).Table("tag").C("value")
 }
 
 // byteOrder makes text sort by code point on PostgreSQL, as SQLite's BINARY

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"time"
 
@@ -128,8 +129,10 @@ func integer(v any) (int64, bool) {
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return rv.Int(), true
-	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return int64(rv.Uint()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if u := rv.Uint(); u <= math.MaxInt64 {
+			return int64(u), true
+		}
 	}
 	return 0, false
 }

@@ -15,14 +15,14 @@ import (
 
 // Limits of the connector fields.
 const (
-	maxNameLen         = 200
-	maxDedupFields     = 20
-	minDedupWindow     = 1
-	maxDedupWindow     = 86400
-	minPollInterval    = 30
-	maxPollInterval    = 86400
-	minRateLimit       = 1
-	maxRateLimit       = 100000
+	maxNameLen          = 200
+	maxDedupFields      = 20
+	minDedupWindow      = 1
+	maxDedupWindow      = 86400
+	minPollInterval     = 30
+	maxPollInterval     = 86400
+	minRateLimit        = 1
+	maxRateLimit        = 100000
 	entityTypeConnector = "connector"
 )
 

@@ -33,6 +33,8 @@ type tenantOrg struct {
 	AdminEmail, AnalystEmail string
 	GroupID, ContactID       string
 	TokenID, Token           string // the admin's personal API token
+	ConnectorID, Key         string // a generic connector and its key
+	AlertID, ViewID          string // an ingested alert (with one note) and a shared view
 }
 
 // tenantWorld is the provider organisation "default" with client
@@ -80,6 +82,7 @@ func setupTenantWorld(t *testing.T, db *storage.DB) *tenantWorld {
 			map[string]any{"name": o.Name + " CISO", "email": "ciso@" + o.Slug + ".test"}, http.StatusCreated).String("id")
 		tok := s.rest(t, o.Admin, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "automation"}, http.StatusCreated)
 		o.TokenID, o.Token = tok.String("id"), tok.String("token")
+		setupTenantAlerts(t, s, env, o)
 		if w.A == nil {
 			w.A = o
 		} else {
@@ -499,6 +502,7 @@ var crossOrgCases = []crossOrgCase{
 }
 
 func TestCrossOrganization(t *testing.T) {
+	cases := slices.Concat(crossOrgCases, alertCrossOrgCases)
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		world := setupTenantWorld(t, db)
 		s := &suite{}
@@ -507,7 +511,7 @@ func TestCrossOrganization(t *testing.T) {
 			w    *tenantWorld
 		}{{"A→B", world}, {"B→A", world.swapped()}} {
 			t.Run(dir.name, func(t *testing.T) {
-				for _, tc := range crossOrgCases {
+				for _, tc := range cases {
 					t.Run(tc.name, func(t *testing.T) { runCrossOrgCase(t, s, dir.w, tc) })
 				}
 			})
@@ -613,6 +617,7 @@ func checkUntouched(t *testing.T, s *suite, w *tenantWorld, o *tenantOrg) {
 	if got := strs(groups.Items(), "name"); !slices.Equal(got, []string{"Provider SOC"}) {
 		t.Fatalf("provider groups: %v", got)
 	}
+	checkAlertsUntouched(t, s, w, o)
 	prov := s.rest(t, w.Provider, http.MethodGet, "/api/v1/organizations/"+w.ProviderOrgID, nil, http.StatusOK)
 	if prov.Body["mfa_enforced"] != false || len(prov.Body["children"].([]any)) != 2 {
 		t.Fatalf("provider organisation changed: %s", prov.Raw)

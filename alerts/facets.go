@@ -1,0 +1,129 @@
+package alerts
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/schematype"
+)
+
+// maxFacetValues bounds the open-ended facets (source, tags), whose values
+// are not a fixed set.
+const maxFacetValues = 50
+
+// facet describes one count of the sidebar: which values it groups by and
+// which part of the filter it ignores, so that the counts beside a checked
+// value still show the alternatives.
+type facet struct {
+	// group returns the SQL expression grouped on, adding to s's FROM
+	// clause what it needs.
+	group func(s *sql.Selector) string
+	// without clears the facet's own field from a copy of the filter.
+	without func(f *schematype.AlertFilter)
+	limit   int
+	out     func(*AlertFacets) *[]*FacetValue
+}
+
+func column(name string) func(s *sql.Selector) string {
+	return func(s *sql.Selector) string { return s.C(name) }
+}
+
+var facets = []facet{
+	{
+		group:   column(alert.FieldStatus),
+		without: func(f *schematype.AlertFilter) { f.Status = nil },
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Status },
+	},
+	{
+		group:   column(alert.FieldSeverity),
+		without: func(f *schematype.AlertFilter) { f.Severity = nil },
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Severity },
+	},
+	{
+		group:   column(alert.FieldSource),
+		without: func(f *schematype.AlertFilter) { f.Source = nil },
+		limit:   maxFacetValues,
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Source },
+	},
+	{
+		group:   column(alert.FieldConnectorID),
+		without: func(f *schematype.AlertFilter) { f.ConnectorID = nil },
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Connector },
+	},
+	{
+		group:   column(alert.FieldAssigneeID),
+		without: func(f *schematype.AlertFilter) { f.AssigneeID, f.Unassigned = nil, nil },
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Assignee },
+	},
+	{
+		group:   tagElements,
+		without: func(f *schematype.AlertFilter) { f.Tag = nil },
+		limit:   maxFacetValues,
+		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Tags },
+	},
+}
+
+// Facets counts the alerts matching f per value of status, severity,
+// source, connector, assignee and tag, each count ignoring the filter's
+// own condition on that field. Lists run from the most frequent value,
+// ties by value (byte order), a missing value (no connector, no assignee)
+// last among its ties.
+func (s *Service) Facets(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
+	if err := ValidateFilter(f); err != nil {
+		return nil, err
+	}
+	out := &AlertFacets{}
+	for _, fc := range facets {
+		values, err := s.count(ctx, f, fc)
+		if err != nil {
+			return nil, err
+		}
+		*fc.out(out) = values
+	}
+	return out, nil
+}
+
+type facetRow struct {
+	Value *string `sql:"facet_value"`
+	Count int     `sql:"facet_count"`
+}
+
+// count runs one GROUP BY. It goes through an ent query, so the tenant
+// filter of the privacy policy is part of its WHERE clause.
+func (s *Service) count(ctx context.Context, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
+	var others schematype.AlertFilter
+	if f != nil {
+		others = *f
+	}
+	fc.without(&others)
+	var rows []facetRow
+	err := s.client.Alert.Query().Where(Predicates(&others)...).
+		Modify(func(sel *sql.Selector) { groupCount(sel, fc) }).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	values := make([]*FacetValue, len(rows))
+	for i, r := range rows {
+		values[i] = &FacetValue{Value: r.Value, Count: r.Count}
+	}
+	return values, nil
+}
+
+// groupCount turns sel into "SELECT value, COUNT(*) ... GROUP BY value"
+// ordered by count, then value. Values are cast to text so that uuid
+// columns read back as their canonical string on PostgreSQL too.
+func groupCount(sel *sql.Selector, fc facet) {
+	group := fc.group(sel)
+	value := "CAST(" + group + " AS TEXT)"
+	sel.SelectExpr(sql.Expr(value+" AS facet_value"), sql.Expr("COUNT(*) AS facet_count")).
+		GroupBy(group).
+		OrderExprFunc(func(b *sql.Builder) {
+			b.WriteString("COUNT(*) DESC, ").WriteString(byteOrder(sel, value)).WriteString(" ASC NULLS LAST")
+		})
+	if fc.limit > 0 {
+		sel.Limit(fc.limit)
+	}
+}

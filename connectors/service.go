@@ -1,0 +1,180 @@
+package connectors
+
+import (
+	"context"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/connector"
+	"github.com/seliq/seliq/ent/deadletter"
+	"github.com/seliq/seliq/storage"
+)
+
+// Service manages the connectors of the viewer's acting organisation. The
+// privacy rules confine every query to that organisation, so a connector of
+// another one is simply not found.
+type Service struct {
+	client *ent.Client
+}
+
+// New returns a Service over client.
+func New(client *ent.Client) *Service { return &Service{client: client} }
+
+// Create validates in, stores the connector with a fresh key and returns the
+// key; only its hash is kept, so this is the one time it is shown.
+func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*ConnectorKeyPayload, error) {
+	v, err := checkCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	key := auth.NewSecret(auth.PrefixConnector)
+	var c *ent.Connector
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		create := tx.Connector.Create().
+			SetName(v.name).SetType(v.typ.Key).SetMode(v.mode).
+			SetNillableEnabled(in.Enabled).
+			SetNillableDedupWindowSeconds(in.DedupWindowSeconds).
+			SetNillablePollIntervalSeconds(in.PollIntervalSeconds).
+			SetNillableRateLimitPerMinute(in.RateLimitPerMinute).
+			SetKeyHash(auth.HashSecret(key)).SetKeyPrefix(auth.DisplayPrefix(key))
+		if v.settings != nil {
+			create.SetSettings(v.settings)
+		}
+		if v.dedupFields != nil {
+			create.SetDedupFields(v.dedupFields)
+		}
+		var err error
+		if c, err = create.Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{
+			EntityType: entityTypeConnector, EntityID: c.ID, Action: "create",
+			After: map[string]any{"name": c.Name, "type": c.Type, "mode": c.Mode},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ConnectorKeyPayload{Connector: c.Unwrap(), APIKey: key}, nil
+}
+
+// Update changes the fields that in sets (nil leaves a field alone). Settings replace the stored ones as a
+// whole, except that a secret sent back as Mask keeps its stored value.
+// An update that changes nothing writes nothing.
+func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateConnectorInput) (*ent.Connector, error) {
+	var out *ent.Connector
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := load(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		u := c.Update()
+		entries, err := planUpdate(c, in, u)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			out = c
+			return nil
+		}
+		if out, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), entries...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Unwrap(), nil
+}
+
+// Delete removes the connector. Its alerts stay (their connector_id becomes
+// null); its dead letters go with it. Both are foreign-key actions, so they
+// happen in the same statement.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+	return storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := load(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Connector.DeleteOne(c).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{
+			EntityType: entityTypeConnector, EntityID: c.ID, Action: "delete",
+			Before: map[string]any{"name": c.Name, "type": c.Type, "mode": c.Mode},
+		})
+	})
+}
+
+// RotateKey replaces the connector's key; the old key stops authenticating
+// when the transaction commits.
+func (s *Service) RotateKey(ctx context.Context, id uuid.UUID) (*ConnectorKeyPayload, error) {
+	key := auth.NewSecret(auth.PrefixConnector)
+	var out *ent.Connector
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := load(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		out, err = c.Update().SetKeyHash(auth.HashSecret(key)).SetKeyPrefix(auth.DisplayPrefix(key)).Save(ctx)
+		if err != nil {
+			return err
+		}
+		// Neither key nor prefix is recorded: the log is readable by every
+		// admin of the organisation, long after the key was shown.
+		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: entityTypeConnector, EntityID: c.ID, Action: "rotate_key"})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ConnectorKeyPayload{Connector: out.Unwrap(), APIKey: key}, nil
+}
+
+// DeadLetters pages through the payloads of a connector that could not be
+// mapped, newest first.
+func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	visible, err := s.client.Connector.Query().Where(connector.ID(connectorID)).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !visible {
+		return nil, notFound(connectorID)
+	}
+	return s.client.DeadLetter.Query().Where(deadletter.ConnectorID(connectorID)).
+		Paginate(ctx, after, first, before, last, ent.WithDeadLetterOrder(&ent.DeadLetterOrder{
+			Field: ent.DeadLetterOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc,
+		}))
+}
+
+// checkPage refuses what entgql would report as an uncoded (500) error.
+func checkPage(first, last *int) error {
+	switch {
+	case first != nil && last != nil:
+		return apperr.Invalid("last", "cannot be combined with first")
+	case first != nil && *first < 0:
+		return apperr.Invalid("first", "must not be negative")
+	case last != nil && *last < 0:
+		return apperr.Invalid("last", "must not be negative")
+	}
+	return nil
+}
+
+// load returns the connector if the viewer's organisation owns it.
+func load(ctx context.Context, client *ent.Client, id uuid.UUID) (*ent.Connector, error) {
+	c, err := client.Connector.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, notFound(id)
+	}
+	return c, err
+}
+
+func notFound(id uuid.UUID) error { return apperr.NotFoundf("connector %s not found", id) }
