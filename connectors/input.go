@@ -71,11 +71,16 @@ func checkCreate(in CreateConnectorInput) (*validCreate, error) {
 	return &validCreate{name: name, typ: t, mode: mode, settings: settings, dedupFields: dedup}, nil
 }
 
-// cleanName trims name and checks its length in characters.
+// cleanName trims name and checks its length. The length is counted in
+// bytes of UTF-8, the measure the schema's MaxLen enforces on save; counting
+// characters here would let a long non-ASCII name pass only to fail there.
 func cleanName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n == 0 || n > maxNameLen {
-		return "", apperr.Invalid("name", "must be 1 to %d characters", maxNameLen)
+	if name == "" || len(name) > maxNameLen {
+		return "", apperr.Invalid("name", "must be 1 to %d bytes long", maxNameLen)
+	}
+	if !utf8.ValidString(name) {
+		return "", apperr.Invalid("name", "must be valid UTF-8")
 	}
 	return name, nil
 }

@@ -1,6 +1,8 @@
 package gql
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -16,6 +18,7 @@ type configurable interface {
 	SetErrorPresenter(graphql.ErrorPresenterFunc)
 	SetRecoverFunc(graphql.RecoverFunc)
 	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+	AroundOperations(graphql.OperationMiddleware)
 }
 
 func configure(x configurable, cfg Config) {
@@ -26,6 +29,11 @@ func configure(x configurable, cfg Config) {
 	x.AroundFields(requireViewer)
 	x.SetErrorPresenter(presentError(cfg.Logger))
 	x.SetRecoverFunc(recoverFunc(cfg.Logger))
+	if cfg.OperationContext != nil {
+		x.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			return next(cfg.OperationContext(ctx))
+		})
+	}
 }
 
 // NewExecutor returns an in-process executor for the REST layer.

@@ -38,6 +38,9 @@ type Config struct {
 	Resolvers      *resolvers.Resolver
 	Logger         *slog.Logger
 	AllowedOrigins []string
+	// OperationContext, when set, prepares each operation's context (e.g. a
+	// per-request cache).
+	OperationContext func(context.Context) context.Context
 }
 
 // NewSchema returns the executable schema with its directives wired.

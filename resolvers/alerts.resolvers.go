@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
@@ -23,165 +22,168 @@ import (
 
 // Hidden is the resolver for the hidden field.
 func (r *alertViewResolver) Hidden(ctx context.Context, obj *ent.AlertView) (bool, error) {
-	panic(fmt.Errorf("not implemented: Hidden - hidden"))
+	return r.Views.Hidden(ctx, obj)
 }
 
 // IsDefault is the resolver for the isDefault field.
 func (r *alertViewResolver) IsDefault(ctx context.Context, obj *ent.AlertView) (bool, error) {
-	panic(fmt.Errorf("not implemented: IsDefault - isDefault"))
+	return r.Views.IsDefault(ctx, obj)
 }
 
 // Settings is the resolver for the settings field.
 func (r *connectorResolver) Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Settings - settings"))
+	return connectors.MaskedSettings(obj), nil
 }
 
 // CreateConnector is the resolver for the createConnector field.
 func (r *mutationResolver) CreateConnector(ctx context.Context, input connectors.CreateConnectorInput) (*connectors.ConnectorKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateConnector - createConnector"))
+	return r.ConnectorService.Create(ctx, input)
 }
 
 // UpdateConnector is the resolver for the updateConnector field.
 func (r *mutationResolver) UpdateConnector(ctx context.Context, id uuid.UUID, input connectors.UpdateConnectorInput) (*ent.Connector, error) {
-	panic(fmt.Errorf("not implemented: UpdateConnector - updateConnector"))
+	return r.ConnectorService.Update(ctx, id, input)
 }
 
 // DeleteConnector is the resolver for the deleteConnector field.
 func (r *mutationResolver) DeleteConnector(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteConnector - deleteConnector"))
+	return deleted(id, r.ConnectorService.Delete(ctx, id))
 }
 
 // RotateConnectorKey is the resolver for the rotateConnectorKey field.
 func (r *mutationResolver) RotateConnectorKey(ctx context.Context, id uuid.UUID) (*connectors.ConnectorKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: RotateConnectorKey - rotateConnectorKey"))
+	return r.ConnectorService.RotateKey(ctx, id)
 }
 
 // UpdateAlert is the resolver for the updateAlert field.
 func (r *mutationResolver) UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error) {
-	panic(fmt.Errorf("not implemented: UpdateAlert - updateAlert"))
+	return alerts.Update(ctx, r.Client, id, input)
 }
 
 // AddAlertNote is the resolver for the addAlertNote field.
 func (r *mutationResolver) AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error) {
-	panic(fmt.Errorf("not implemented: AddAlertNote - addAlertNote"))
+	return alerts.AddNote(ctx, r.Client, alertID, input)
 }
 
 // BulkAlerts is the resolver for the bulkAlerts field.
 func (r *mutationResolver) BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error) {
-	panic(fmt.Errorf("not implemented: BulkAlerts - bulkAlerts"))
+	if err := r.allowBulk(ctx); err != nil {
+		return nil, err
+	}
+	return alerts.Bulk(ctx, r.Client, input)
 }
 
 // CreateAlertView is the resolver for the createAlertView field.
 func (r *mutationResolver) CreateAlertView(ctx context.Context, input views.CreateAlertViewInput) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: CreateAlertView - createAlertView"))
+	return r.Views.Create(ctx, input)
 }
 
 // UpdateAlertView is the resolver for the updateAlertView field.
 func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input views.UpdateAlertViewInput) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: UpdateAlertView - updateAlertView"))
+	return r.Views.Update(ctx, id, input)
 }
 
 // DeleteAlertView is the resolver for the deleteAlertView field.
 func (r *mutationResolver) DeleteAlertView(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteAlertView - deleteAlertView"))
+	return deleted(id, r.Views.Delete(ctx, id))
 }
 
 // SetDefaultAlertView is the resolver for the setDefaultAlertView field.
 func (r *mutationResolver) SetDefaultAlertView(ctx context.Context, viewID *uuid.UUID) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: SetDefaultAlertView - setDefaultAlertView"))
+	return r.Views.SetDefault(ctx, viewID)
 }
 
 // HideAlertView is the resolver for the hideAlertView field.
 func (r *mutationResolver) HideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: HideAlertView - hideAlertView"))
+	return r.Views.Hide(ctx, id)
 }
 
 // UnhideAlertView is the resolver for the unhideAlertView field.
 func (r *mutationResolver) UnhideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: UnhideAlertView - unhideAlertView"))
+	return r.Views.Unhide(ctx, id)
 }
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) (*ent.AlertConnection, error) {
-	panic(fmt.Errorf("not implemented: Alerts - alerts"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Triage.List(ctx, filter, after, first, before, last, orderBy)
 }
 
 // AlertFacets is the resolver for the alertFacets field.
 func (r *queryResolver) AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*alerts.AlertFacets, error) {
-	panic(fmt.Errorf("not implemented: AlertFacets - alertFacets"))
+	return r.Triage.Facets(ctx, filter)
 }
 
 // Alert is the resolver for the alert field.
 func (r *queryResolver) Alert(ctx context.Context, id uuid.UUID) (*ent.Alert, error) {
-	panic(fmt.Errorf("not implemented: Alert - alert"))
+	return r.Triage.Get(ctx, id)
 }
 
 // AlertNotes is the resolver for the alertNotes field.
 func (r *queryResolver) AlertNotes(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	panic(fmt.Errorf("not implemented: AlertNotes - alertNotes"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return alerts.Notes(ctx, r.Client, alertID, after, first, before, last)
 }
 
 // AlertActivity is the resolver for the alertActivity field.
 func (r *queryResolver) AlertActivity(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	panic(fmt.Errorf("not implemented: AlertActivity - alertActivity"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return alerts.Activity(ctx, r.Client, alertID, after, first, before, last)
 }
 
 // SearchActivity is the resolver for the searchActivity field.
 func (r *queryResolver) SearchActivity(ctx context.Context, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
-	panic(fmt.Errorf("not implemented: SearchActivity - searchActivity"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Search(ctx, r.Client, filter, after, first, before, last, orderBy)
 }
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error) {
-	panic(fmt.Errorf("not implemented: Connectors - connectors"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Connector.Query().Paginate(ctx, after, first, before, last, ent.WithConnectorOrder(orderBy))
 }
 
 // Connector is the resolver for the connector field.
 func (r *queryResolver) Connector(ctx context.Context, id uuid.UUID) (*ent.Connector, error) {
-	panic(fmt.Errorf("not implemented: Connector - connector"))
+	return r.Client.Connector.Get(ctx, id)
 }
 
 // ConnectorCatalogue is the resolver for the connectorCatalogue field.
 func (r *queryResolver) ConnectorCatalogue(ctx context.Context) ([]*catalogue.Type, error) {
-	panic(fmt.Errorf("not implemented: ConnectorCatalogue - connectorCatalogue"))
+	return connectors.Catalogue(), nil
 }
 
 // DeadLetters is the resolver for the deadLetters field.
 func (r *queryResolver) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
-	panic(fmt.Errorf("not implemented: DeadLetters - deadLetters"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.ConnectorService.DeadLetters(ctx, connectorID, after, first, before, last)
 }
 
 // AlertViews is the resolver for the alertViews field.
 func (r *queryResolver) AlertViews(ctx context.Context) ([]*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: AlertViews - alertViews"))
+	return r.Views.List(ctx)
 }
 
 // DefaultAlertView is the resolver for the defaultAlertView field.
 func (r *queryResolver) DefaultAlertView(ctx context.Context) (*ent.AlertView, error) {
-	panic(fmt.Errorf("not implemented: DefaultAlertView - defaultAlertView"))
+	return r.Views.Default(ctx)
 }
 
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *createConnectorInputResolver) Settings(ctx context.Context, obj *connectors.CreateConnectorInput, data map[string]any) error {
-	panic(fmt.Errorf("not implemented: Settings - settings"))
-}
-func (r *updateConnectorInputResolver) Settings(ctx context.Context, obj *connectors.UpdateConnectorInput, data map[string]any) error {
-	panic(fmt.Errorf("not implemented: Settings - settings"))
-}
-func (r *Resolver) CreateConnectorInput() graph.CreateConnectorInputResolver {
-	return &createConnectorInputResolver{r}
-}
-func (r *Resolver) UpdateConnectorInput() graph.UpdateConnectorInputResolver {
-	return &updateConnectorInputResolver{r}
-}
-type (
-	createConnectorInputResolver struct{ *Resolver }
-	updateConnectorInputResolver struct{ *Resolver }
-)
-*/

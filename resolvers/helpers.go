@@ -82,3 +82,15 @@ func deleted(id uuid.UUID, err error) (*model.DeletePayload, error) {
 	}
 	return &model.DeletePayload{DeletedID: id}, nil
 }
+
+// allowBulk applies the per-user rate limit of bulk alert actions.
+func (r *Resolver) allowBulk(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if ok, retry := r.BulkLimit.Allow(v.UserID.String()); !ok {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "too many bulk actions; retry later", RetryAfter: retry}
+	}
+	return nil
+}

@@ -3,9 +3,13 @@
 package resolvers
 
 import (
+	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/views"
 )
 
 // Resolver holds the dependencies shared by all resolvers.
@@ -13,4 +17,10 @@ type Resolver struct {
 	Client    *ent.Client
 	Auth      *auth.Service
 	Directory *directory.Directory
+	// Triage is the alert queue (named apart from the alerts query field).
+	Triage           *alerts.Service
+	ConnectorService *connectors.Service
+	Views            *views.Service
+	// BulkLimit bounds bulk alert actions per user.
+	BulkLimit *ratelimit.Limiter
 }

@@ -216,9 +216,11 @@ func (c *compiled) reservedParam(name string) bool {
 	return mapped || (c.list && listParams[name])
 }
 
-// filterParam reports whether a query parameter names a filter field.
+// filterParam reports whether a query parameter feeds the filter: on a
+// filtered route every parameter without a meaning of its own does, known
+// or not.
 func (c *compiled) filterParam(name string) bool {
-	return c.filterDef != nil && inputField(c.filterDef, name) != nil
+	return c.filterDef != nil && !c.reservedParam(name)
 }
 
 func (c *compiled) isPathArg(name string) bool {
@@ -255,7 +257,9 @@ func listVariables(c *compiled, q map[string][]string, vars map[string]any) erro
 		vars["first"] = n
 	}
 	if s := get("cursor"); s != "" {
-		vars["after"] = s
+		// Cursors are standard base64, which never holds a space: a "+"
+		// sent unescaped in the query string arrives as one.
+		vars["after"] = strings.ReplaceAll(s, " ", "+")
 	}
 	if s := get("sort"); s != "" && c.orderable {
 		dir := "ASC"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +22,10 @@ type Config struct {
 	SessionTTL     time.Duration
 	LoginLimit     int
 	AllowedOrigins []string
+	// BulkLimit is how many bulk alert actions a user may start a minute.
+	BulkLimit int
+	// IngestMaxBytes bounds one ingest payload.
+	IngestMaxBytes int64
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -35,10 +40,12 @@ func LoadConfig(args []string) (Config, error) {
 		AdminPassword: os.Getenv("SELIQ_ADMIN_PASSWORD"),
 		LoginLimit:    10,
 		SessionTTL:    12 * time.Hour,
+		BulkLimit:     100,
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
+	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -46,6 +53,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (SELIQ_LOG_LEVEL)")
 	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
+	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -57,6 +65,9 @@ func LoadConfig(args []string) (Config, error) {
 		return cfg, fmt.Errorf("SELIQ_SESSION_TTL: %q is not a positive duration", ttl)
 	}
 	cfg.SessionTTL = d
+	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
+		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)

@@ -13,16 +13,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/rest"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/views"
 	"github.com/seliq/seliq/webui"
 )
 
@@ -38,11 +43,16 @@ type Server struct {
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit})
 	res := &resolvers.Resolver{
-		Client:    db.Client,
-		Auth:      authSvc,
-		Directory: directory.New(db.Client, authSvc.RevokeSessions),
+		Client:           db.Client,
+		Auth:             authSvc,
+		Directory:        directory.New(db.Client, authSvc.RevokeSessions),
+		Triage:           alerts.New(db.Client),
+		ConnectorService: connectors.New(db.Client),
+		Views:            views.New(db.Client),
+		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
-	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins}
+	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache}
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes})
 	es := gql.NewSchema(res)
 	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
@@ -77,22 +87,25 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	r.Handle("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently))
 	r.Handle("/docs/*", http.StripPrefix("/docs", webui.APIDocs("/api/v1/openapi.json")))
 
-	r.Group(func(r chi.Router) {
-		r.Use(authenticate(authSvc), limitBody)
-		r.Handle("/graphql", gql.NewServer(gcfg, es))
-		r.Route("/api/v1", func(r chi.Router) {
-			r.Use(middleware.StripSlashes)
+	r.With(authenticate(authSvc), limitBody).Handle("/graphql", gql.NewServer(gcfg, es))
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(middleware.StripSlashes)
+		// Connectors authenticate with their key and send larger bodies;
+		// the ingest handler applies both itself.
+		r.Method(http.MethodPost, "/alerts/ingest", ingestion.Handler(authSvc))
+		r.Group(func(r chi.Router) {
+			r.Use(authenticate(authSvc), limitBody)
 			r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(openapi)
 			})
 			api.Mount(r, "/api/v1")
-			r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-				rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
-			})
-			r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-				rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
-			})
+		})
+		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+			rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
 	return &Server{DB: db, Auth: authSvc, Handler: r, log: log}, nil

@@ -8,7 +8,7 @@ import (
 	"github.com/seliq/seliq/apperr"
 )
 
-// maxName matches the column size of alert_views.name.
+// maxName is the schema's limit on alert_views.name, in bytes.
 const maxName = 200
 
 // maxColumns bounds a view's column list.
@@ -25,14 +25,20 @@ var columnNames = []string{
 	"occurrences", "first_seen_at", "last_seen_at", "event_time", "created_at", "incident",
 }
 
-// validateName returns the trimmed name.
+// validateName returns the trimmed name. The length is in bytes because
+// that is what the schema's MaxLen enforces; text PostgreSQL cannot store is
+// refused here rather than failing in the driver.
 func validateName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
+	switch {
+	case name == "":
 		return "", apperr.Invalid("name", "must not be empty")
-	}
-	if utf8.RuneCountInString(name) > maxName {
-		return "", apperr.Invalid("name", "must be at most %d characters", maxName)
+	case !utf8.ValidString(name):
+		return "", apperr.Invalid("name", "is not valid UTF-8")
+	case strings.ContainsRune(name, 0):
+		return "", apperr.Invalid("name", "must not contain NUL characters")
+	case len(name) > maxName:
+		return "", apperr.Invalid("name", "must be at most %d bytes (fewer characters outside ASCII)", maxName)
 	}
 	return name, nil
 }

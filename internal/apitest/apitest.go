@@ -42,7 +42,7 @@ type Options struct {
 // the application on a loopback httptest server.
 func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	t.Helper()
-	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000}
+	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, BulkLimit: 1000}
 	for _, o := range opts {
 		if o.LoginLimit > 0 {
 			cfg.LoginLimit = o.LoginLimit

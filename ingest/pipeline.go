@@ -1,0 +1,347 @@
+// Package ingest turns what a connector sends into alerts: it maps the payload
+// with the connector's catalogue type, extracts entities, fingerprints each
+// alert over the connector's dedup fields and deduplicates it against the
+// organisation's open alerts, all in one transaction. A payload that cannot be
+// mapped is kept as a dead letter instead.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/go-chi/httprate"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/ingest/entities"
+	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/viewer"
+)
+
+// DefaultMaxBodyBytes bounds a payload unless Options say otherwise.
+const DefaultMaxBodyBytes = 5 << 20
+
+// Options tune a Service.
+type Options struct {
+	MaxBodyBytes int64            // default 5 MiB; larger → 413
+	Now          func() time.Time // default time.Now; tests may pin it
+}
+
+// Service ingests connector payloads.
+type Service struct {
+	db      *storage.DB
+	maxBody int64
+	now     func() time.Time
+	sql     statements
+	// limiter counts posts per connector; each request carries its
+	// connector's own limit, so one limiter serves them all.
+	limiter *httprate.RateLimiter
+}
+
+// New returns a Service writing to db.
+func New(db *storage.DB, opts Options) *Service {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{
+		db:      db,
+		maxBody: opts.MaxBodyBytes,
+		now:     opts.Now,
+		sql:     statementsFor(db.Dialect),
+		limiter: httprate.NewRateLimiter(defaultRateLimit, rateWindow),
+	}
+}
+
+// Result is the answer to one payload.
+type Result struct {
+	Results      []ItemResult `json:"results"` // one per mapped alert, in payload order
+	Accepted     int          `json:"accepted"`
+	Created      int          `json:"created"`
+	Merged       int          `json:"merged"`
+	DeadLettered int          `json:"dead_lettered"`
+	DeadLetterID *uuid.UUID   `json:"dead_letter_id,omitempty"`
+}
+
+// ItemResult says what became of one mapped alert.
+type ItemResult struct {
+	ID          uuid.UUID `json:"id"`
+	Status      string    `json:"status"` // StatusCreated or StatusMerged
+	Occurrences int       `json:"occurrences"`
+	Fingerprint string    `json:"fingerprint"`
+}
+
+// Item statuses.
+const (
+	StatusCreated = "created"
+	StatusMerged  = "merged"
+)
+
+// lastSeenInterval bounds how often the connector's last_seen_at is
+// rewritten: every post rewriting it would serialise all of a connector's
+// concurrent posts on that one row until they commit.
+const lastSeenInterval = time.Minute
+
+// Ingest maps body with the connector's catalogue type, extracts entities,
+// fingerprints and deduplicates, all in one transaction. ctx must carry a
+// viewer acting in the connector's organisation (the connector itself when
+// called from Handler). Errors are *apperr.Error for bad input: a payload of
+// the wrong shape is BadInput naming the field; an unmappable one is not an
+// error but a dead letter.
+func (s *Service) Ingest(ctx context.Context, c *ent.Connector, body []byte) (*Result, error) {
+	if err := checkCaller(ctx, c); err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > s.maxBody {
+		return nil, tooLarge(s.maxBody)
+	}
+	now := s.now().UTC()
+	mapped, err := catalogue.Map(c.Type, body)
+	var (
+		fieldErr   *catalogue.FieldError
+		unmappable *catalogue.Unmappable
+	)
+	switch {
+	case errors.As(err, &fieldErr):
+		return nil, apperr.Invalid(fieldErr.Field, "%s", fieldErr.Reason)
+	case errors.As(err, &unmappable):
+		return s.deadLetter(ctx, c, body, unmappable.Reason, now)
+	case errors.Is(err, catalogue.ErrUnknownType):
+		// A connector whose type left the catalogue cannot be fixed by its
+		// sender; keep the payload for replay once the type is repaired.
+		return s.deadLetter(ctx, c, body, fmt.Sprintf("connector type %q is not in the catalogue", c.Type), now)
+	case err != nil:
+		return nil, err
+	}
+	items, err := s.prepare(c, mapped)
+	if err != nil {
+		return nil, err
+	}
+	return s.store(ctx, c, items, now)
+}
+
+// checkCaller refuses a context whose viewer acts outside the connector's
+// organisation: the dedup statements bypass ent's tenant filter, so the
+// organisation they touch must be the caller's own.
+func checkCaller(ctx context.Context, c *ent.Connector) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	case v.OrgID != c.OrganizationID:
+		return apperr.New(apperr.Forbidden, "connector belongs to another organisation")
+	case !c.Enabled:
+		return apperr.New(apperr.Forbidden, "connector is disabled")
+	}
+	return nil
+}
+
+func tooLarge(limit int64) error {
+	return apperr.New(apperr.TooLarge, "payload exceeds %d bytes", limit)
+}
+
+// item is one mapped alert ready to be written.
+type item struct {
+	alert       catalogue.Alert
+	fingerprint string
+	tags        json.RawMessage
+	mitre       json.RawMessage
+	entities    json.RawMessage
+	raw         json.RawMessage
+	description string
+}
+
+// prepare does the CPU work outside the transaction: entities, fingerprint
+// and the JSON column values.
+func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, error) {
+	fields := dedupFields(c)
+	pg := s.db.Dialect == dialect.Postgres
+	items := make([]item, len(mapped))
+	for i, a := range mapped {
+		it := item{alert: a, fingerprint: fingerprint(c.ID, fields, &a), raw: a.Raw, description: a.Description}
+		var err error
+		if it.tags, err = marshalList(a.Tags); err != nil {
+			return nil, err
+		}
+		if it.mitre, err = marshalList(a.Mitre); err != nil {
+			return nil, err
+		}
+		if it.entities, err = json.Marshal(extractEntities(&a)); err != nil {
+			return nil, fmt.Errorf("marshal entities: %w", err)
+		}
+		if pg {
+			it.raw = pgJSON(it.raw)
+			it.entities = pgJSON(it.entities)
+			it.description = pgText(it.description)
+		}
+		items[i] = it
+	}
+	return items, nil
+}
+
+// dedupFields are the connector's own dedup fields, else its type's.
+func dedupFields(c *ent.Connector) []string {
+	if len(c.DedupFields) > 0 {
+		return c.DedupFields
+	}
+	t, _ := catalogue.Lookup(c.Type)
+	return t.DedupFields
+}
+
+// marshalList encodes a list column; an empty list is [] rather than null,
+// as ent writes it.
+func marshalList(l []string) (json.RawMessage, error) {
+	if l == nil {
+		l = []string{}
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return nil, fmt.Errorf("marshal list: %w", err)
+	}
+	return b, nil
+}
+
+// extractEntities combines what the mapper knows for sure (attributes as
+// hints, with title and description) with what the original document holds
+// beyond the mapped fields.
+func extractEntities(a *catalogue.Alert) []entities.Entity {
+	known := entities.Extract(a.Attributes, a.Title, a.Description)
+	return mergeEntities(known, entities.ExtractJSON(a.Raw))
+}
+
+// mergeEntities appends the entities of more not already in base, with the
+// rules a single extraction applies: users compare case-insensitively, a
+// name known as a hostname is not repeated as a domain, and the total is
+// bounded by entities.MaxEntities.
+func mergeEntities(base, more []entities.Entity) []entities.Entity {
+	type key struct{ typ, val string }
+	norm := func(e entities.Entity) key {
+		if e.Type == entities.User {
+			return key{e.Type, strings.ToLower(e.Value)}
+		}
+		return key{e.Type, e.Value}
+	}
+	seen := make(map[key]bool, len(base)+len(more))
+	hosts := make(map[string]bool)
+	for _, e := range slices.Concat(base, more) {
+		if e.Type == entities.Hostname {
+			hosts[e.Value] = true
+		}
+	}
+	out := make([]entities.Entity, 0, min(len(base)+len(more), entities.MaxEntities))
+	for _, e := range slices.Concat(base, more) {
+		k := norm(e)
+		if seen[k] || (e.Type == entities.Domain && hosts[e.Value]) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+		if len(out) == entities.MaxEntities {
+			break
+		}
+	}
+	return out
+}
+
+// store writes the items in one transaction: one dedup statement per alert,
+// the activity of each, and the connector's last-seen stamp.
+func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time) (*Result, error) {
+	res := &Result{Results: make([]ItemResult, len(items))}
+	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
+	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
+		d := deduper{tx: tx, sql: s.sql, orgID: c.OrganizationID, connectorID: c.ID, now: now, cutoff: cutoff}
+		// Rows are locked in fingerprint order so that two payloads
+		// repeating the same alerts in different orders cannot deadlock.
+		for _, i := range lockOrder(items) {
+			r, err := d.upsert(ctx, &items[i])
+			if err != nil {
+				return err
+			}
+			res.Results[i] = r
+		}
+		if err := audit.Record(ctx, tx.Client(), activityEntries(res.Results)...); err != nil {
+			return err
+		}
+		return s.stampConnector(ctx, tx, c, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range res.Results {
+		if r.Status == StatusCreated {
+			res.Created++
+		} else {
+			res.Merged++
+		}
+	}
+	res.Accepted = len(res.Results)
+	return res, nil
+}
+
+// lockOrder returns the item indexes sorted by fingerprint, payload order
+// among equal fingerprints (so the first of two repeats is the one created).
+func lockOrder(items []item) []int {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return strings.Compare(items[a].fingerprint, items[b].fingerprint)
+	})
+	return order
+}
+
+// activityEntries are one entry per created alert and one per merge.
+func activityEntries(results []ItemResult) []audit.Entry {
+	entries := make([]audit.Entry, len(results))
+	for i, r := range results {
+		if r.Status == StatusCreated {
+			entries[i] = audit.Entry{EntityType: "alert", EntityID: r.ID, Action: "create"}
+			continue
+		}
+		entries[i] = audit.Entry{EntityType: "alert", EntityID: r.ID, Action: "merge",
+			Field: "occurrences", Before: r.Occurrences - 1, After: r.Occurrences}
+	}
+	return entries
+}
+
+// stampConnector records that the connector was heard from, at most once
+// per lastSeenInterval.
+func (s *Service) stampConnector(ctx context.Context, tx *ent.Tx, c *ent.Connector, now time.Time) error {
+	if c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) < lastSeenInterval {
+		return nil
+	}
+	return tx.Connector.UpdateOneID(c.ID).SetLastSeenAt(now).Exec(ctx)
+}
+
+// deadLetter keeps a payload that could not be mapped, with the reason.
+func (s *Service) deadLetter(ctx context.Context, c *ent.Connector, body []byte, reason string, now time.Time) (*Result, error) {
+	payload := string(body)
+	if s.db.Dialect == dialect.Postgres {
+		payload = pgText(payload)
+	}
+	var id uuid.UUID
+	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
+		dl, err := tx.DeadLetter.Create().SetConnectorID(c.ID).SetReason(reason).SetPayload(payload).Save(ctx)
+		if err != nil {
+			return err
+		}
+		id = dl.ID
+		return s.stampConnector(ctx, tx, c, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Results: []ItemResult{}, DeadLettered: 1, DeadLetterID: &id}, nil
+}
