@@ -26,34 +26,34 @@ type facet struct {
 	out     func(*AlertFacets) *[]*FacetValue
 }
 
-func column(name string) func(s *sql.Selector) string {
+func facetColumn(name string) func(s *sql.Selector) string {
 	return func(s *sql.Selector) string { return s.C(name) }
 }
 
 var facets = []facet{
 	{
-		group:   column(alert.FieldStatus),
+		group:   facetColumn(alert.FieldStatus),
 		without: func(f *schematype.AlertFilter) { f.Status = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Status },
 	},
 	{
-		group:   column(alert.FieldSeverity),
+		group:   facetColumn(alert.FieldSeverity),
 		without: func(f *schematype.AlertFilter) { f.Severity = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Severity },
 	},
 	{
-		group:   column(alert.FieldSource),
+		group:   facetColumn(alert.FieldSource),
 		without: func(f *schematype.AlertFilter) { f.Source = nil },
 		limit:   maxFacetValues,
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Source },
 	},
 	{
-		group:   column(alert.FieldConnectorID),
+		group:   facetColumn(alert.FieldConnectorID),
 		without: func(f *schematype.AlertFilter) { f.ConnectorID = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Connector },
 	},
 	{
-		group:   column(alert.FieldAssigneeID),
+		group:   facetColumn(alert.FieldAssigneeID),
 		without: func(f *schematype.AlertFilter) { f.AssigneeID, f.Unassigned = nil, nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Assignee },
 	},
@@ -76,7 +76,7 @@ func (s *Service) Facets(ctx context.Context, f *schematype.AlertFilter) (*Alert
 	}
 	out := &AlertFacets{}
 	for _, fc := range facets {
-		values, err := s.count(ctx, f, fc)
+		values, err := s.countFacet(ctx, f, fc)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +92,7 @@ type facetRow struct {
 
 // count runs one GROUP BY. It goes through an ent query, so the tenant
 // filter of the privacy policy is part of its WHERE clause.
-func (s *Service) count(ctx context.Context, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
+func (s *Service) countFacet(ctx context.Context, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
 	var others schematype.AlertFilter
 	if f != nil {
 		others = *f

@@ -26,30 +26,30 @@ type facetRef struct {
 	got     func(*alerts.AlertFacets) []*alerts.FacetValue
 }
 
-func one(s string) []*string { return []*string{&s} }
+func oneValue(s string) []*string { return []*string{&s} }
 
 var facetRefs = []facetRef{
-	{"status", func(a *ent.Alert) []*string { return one(string(a.Status)) },
+	{"status", func(a *ent.Alert) []*string { return oneValue(string(a.Status)) },
 		func(f *schematype.AlertFilter) { f.Status = nil }, 0,
 		func(a *alerts.AlertFacets) []*alerts.FacetValue { return a.Status }},
-	{"severity", func(a *ent.Alert) []*string { return one(string(a.Severity)) },
+	{"severity", func(a *ent.Alert) []*string { return oneValue(string(a.Severity)) },
 		func(f *schematype.AlertFilter) { f.Severity = nil }, 0,
 		func(a *alerts.AlertFacets) []*alerts.FacetValue { return a.Severity }},
-	{"source", func(a *ent.Alert) []*string { return one(a.Source) },
+	{"source", func(a *ent.Alert) []*string { return oneValue(a.Source) },
 		func(f *schematype.AlertFilter) { f.Source = nil }, 50,
 		func(a *alerts.AlertFacets) []*alerts.FacetValue { return a.Source }},
 	{"connector", func(a *ent.Alert) []*string {
 		if a.ConnectorID == nil {
 			return []*string{nil}
 		}
-		return one(a.ConnectorID.String())
+		return oneValue(a.ConnectorID.String())
 	}, func(f *schematype.AlertFilter) { f.ConnectorID = nil }, 0,
 		func(a *alerts.AlertFacets) []*alerts.FacetValue { return a.Connector }},
 	{"assignee", func(a *ent.Alert) []*string {
 		if a.AssigneeID == nil {
 			return []*string{nil}
 		}
-		return one(a.AssigneeID.String())
+		return oneValue(a.AssigneeID.String())
 	}, func(f *schematype.AlertFilter) { f.AssigneeID, f.Unassigned = nil, nil }, 0,
 		func(a *alerts.AlertFacets) []*alerts.FacetValue { return a.Assignee }},
 	{"tags", func(a *ent.Alert) []*string {
@@ -73,11 +73,11 @@ func bruteForce(all []*ent.Alert, f *schematype.AlertFilter, ref facetRef) []str
 	counts := map[string]int{}
 	const none = "\x00none"
 	for _, a := range all {
-		if !matches(a, &others) {
+		if !matchesFilter(a, &others) {
 			continue
 		}
 		for _, v := range ref.values(a) {
-			counts[cmp.Or(deref(v), none)]++
+			counts[cmp.Or(derefString(v), none)]++
 		}
 	}
 	type kv struct {
@@ -117,14 +117,14 @@ func noneLast(a, b, none string) int {
 	return cmp.Compare(a, b)
 }
 
-func deref(s *string) string {
+func derefString(s *string) string {
 	if s == nil {
 		return ""
 	}
 	return *s
 }
 
-func flatten(vs []*alerts.FacetValue) []string {
+func flattenFacet(vs []*alerts.FacetValue) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		value := "<null>"
@@ -146,7 +146,7 @@ func TestFacetsMatchBruteForce(t *testing.T) {
 		other.seed(t, db, randomSpecs(r, other, 200))
 		svc := alerts.New(db.Client)
 
-		filters := []*schematype.AlertFilter{nil, {}, {Unassigned: ptr(true)}, {Tag: []string{"tag00"}, Status: []enum.AlertStatus{enum.AlertStatusNew}}}
+		filters := []*schematype.AlertFilter{nil, {}, {Unassigned: pointer(true)}, {Tag: []string{"tag00"}, Status: []enum.AlertStatus{enum.AlertStatusNew}}}
 		for range 16 {
 			filters = append(filters, randomFilter(r, o))
 		}
@@ -155,12 +155,12 @@ func TestFacetsMatchBruteForce(t *testing.T) {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				got, err := svc.Facets(o.ctx, f)
 				if err != nil {
-					t.Fatalf("facets %s: %v", describe(f), err)
+					t.Fatalf("facets %s: %v", describeFilter(f), err)
 				}
 				for _, ref := range facetRefs {
 					want := bruteForce(all, f, ref)
-					if g := flatten(ref.got(got)); !slices.Equal(g, want) {
-						t.Errorf("filter %s, facet %s:\n got %v\nwant %v", describe(f), ref.name, g, want)
+					if g := flattenFacet(ref.got(got)); !slices.Equal(g, want) {
+						t.Errorf("filter %s, facet %s:\n got %v\nwant %v", describeFilter(f), ref.name, g, want)
 					}
 					if ref.limit > 0 && len(want) == ref.limit {
 						sawLimit[ref.name] = true

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/apperr"
@@ -90,18 +91,18 @@ func ValidateFilter(f *schematype.AlertFilter) error {
 		return nil
 	}
 	checks := []func() error{
-		func() error { return checkCount("status", len(f.Status)) },
-		func() error { return checkCount("severity", len(f.Severity)) },
-		func() error { return checkCount("source", len(f.Source)) },
-		func() error { return checkCount("connector_id", len(f.ConnectorID)) },
-		func() error { return checkCount("assignee_id", len(f.AssigneeID)) },
-		func() error { return checkCount("tag", len(f.Tag)) },
-		func() error { return checkEnums(f) },
-		func() error { return checkTexts("source", f.Source) },
-		func() error { return checkTexts("tag", f.Tag) },
-		func() error { return checkOptionalText("entity", f.Entity, maxEntityLength) },
-		func() error { return checkOptionalText("q", f.Q, maxQLength) },
-		func() error { return checkRange(f) },
+		func() error { return checkListSize("status", len(f.Status)) },
+		func() error { return checkListSize("severity", len(f.Severity)) },
+		func() error { return checkListSize("source", len(f.Source)) },
+		func() error { return checkListSize("connector_id", len(f.ConnectorID)) },
+		func() error { return checkListSize("assignee_id", len(f.AssigneeID)) },
+		func() error { return checkListSize("tag", len(f.Tag)) },
+		func() error { return checkFilterEnums(f) },
+		func() error { return checkFilterTexts("source", f.Source) },
+		func() error { return checkFilterTexts("tag", f.Tag) },
+		func() error { return checkOptionalFilterText("entity", f.Entity, maxEntityLength) },
+		func() error { return checkOptionalFilterText("q", f.Q, maxQLength) },
+		func() error { return checkTimeRange(f) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -113,14 +114,14 @@ func ValidateFilter(f *schematype.AlertFilter) error {
 
 func filterField(name string) string { return "filter." + name }
 
-func checkCount(field string, n int) error {
+func checkListSize(field string, n int) error {
 	if n > maxFilterValues {
 		return apperr.Invalid(filterField(field), "lists at most %d values", maxFilterValues)
 	}
 	return nil
 }
 
-func checkEnums(f *schematype.AlertFilter) error {
+func checkFilterEnums(f *schematype.AlertFilter) error {
 	for _, s := range f.Status {
 		if !s.Valid() {
 			return apperr.Invalid(filterField("status"), "%q is not an alert status", s)
@@ -134,25 +135,25 @@ func checkEnums(f *schematype.AlertFilter) error {
 	return nil
 }
 
-func checkTexts(field string, values []string) error {
+func checkFilterTexts(field string, values []string) error {
 	for _, v := range values {
-		if err := checkText(field, v, maxValueLength); err != nil {
+		if err := checkFilterText(field, v, maxValueLength); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func checkOptionalText(field string, v *string, maxLen int) error {
+func checkOptionalFilterText(field string, v *string, maxLen int) error {
 	if v == nil {
 		return nil
 	}
-	return checkText(field, *v, maxLen)
+	return checkFilterText(field, *v, maxLen)
 }
 
 // checkText bounds a string in characters and refuses what no stored value
 // can contain.
-func checkText(field, v string, maxLen int) error {
+func checkFilterText(field, v string, maxLen int) error {
 	switch {
 	case !utf8.ValidString(v):
 		return apperr.Invalid(filterField(field), "is not valid UTF-8")
@@ -164,7 +165,18 @@ func checkText(field, v string, maxLen int) error {
 	return nil
 }
 
-func checkRange(f *schematype.AlertFilter) error {
+// checkTimeRange keeps bounds within four-digit years, which both
+// databases store and SQLite's text form orders correctly, and non-empty.
+func checkTimeRange(f *schematype.AlertFilter) error {
+	bounds := []struct {
+		name string
+		t    *time.Time
+	}{{"since", f.Since}, {"until", f.Until}}
+	for _, b := range bounds {
+		if b.t != nil && (b.t.UTC().Year() < 1 || b.t.UTC().Year() > 9999) {
+			return apperr.Invalid(filterField(b.name), "must be between years 1 and 9999")
+		}
+	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return apperr.Invalid(filterField("until"), "must be after since")
 	}

@@ -98,7 +98,7 @@ func cursorFor(order ent.AlertOrder, c *entgql.Cursor[uuid.UUID], param string) 
 		return nil, nil
 	}
 	out := *c
-	bad := apperr.Invalid(param, "does not belong to a listing in %s order", order.Field.String())
+	bad := apperr.Invalid(param, "was issued for a listing in another order")
 	switch order.Field.String() {
 	case "CREATED_AT", "UPDATED_AT", "FIRST_SEEN_AT", "LAST_SEEN_AT":
 		t, ok := c.Value.(time.Time)
@@ -107,7 +107,7 @@ func cursorFor(order ent.AlertOrder, c *entgql.Cursor[uuid.UUID], param string) 
 		}
 		out.Value = t.UTC()
 	case "SEVERITY", "OCCURRENCES":
-		n, ok := integer(c.Value)
+		n, ok := cursorInt(c.Value)
 		if !ok {
 			return nil, bad
 		}
@@ -124,7 +124,7 @@ func cursorFor(order ent.AlertOrder, c *entgql.Cursor[uuid.UUID], param string) 
 	return &out, nil
 }
 
-func integer(v any) (int64, bool) {
+func cursorInt(v any) (int64, bool) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

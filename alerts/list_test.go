@@ -143,7 +143,7 @@ func (o *queueOrg) insert(t testing.TB, db *storage.DB, specs []alertSpec) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func pointer[T any](v T) *T { return &v }
 
 // roundTrip passes a cursor through its GraphQL encoding, as a client would.
 func roundTrip(t *testing.T, c *entgql.Cursor[uuid.UUID]) *entgql.Cursor[uuid.UUID] {
@@ -316,17 +316,17 @@ func TestListTotalCountUnderFilters(t *testing.T) {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				var want []*ent.Alert
 				for _, a := range all {
-					if matches(a, f) {
+					if matchesFilter(a, f) {
 						want = append(want, a)
 					}
 				}
 				wantIDs := sortedIDs(want, orderCases[len(orderCases)-1].less, entgql.OrderDirectionDesc)
 				got, total := pageForward(t, svc, o.ctx, f, nil, 9)
 				if total != len(want) {
-					t.Errorf("filter %s: totalCount = %d, want %d", describe(f), total, len(want))
+					t.Errorf("filter %s: totalCount = %d, want %d", describeFilter(f), total, len(want))
 				}
 				if !slices.Equal(got, wantIDs) {
-					t.Errorf("filter %s: listed %d alerts, want %d in last_seen_at order", describe(f), len(got), len(wantIDs))
+					t.Errorf("filter %s: listed %d alerts, want %d in last_seen_at order", describeFilter(f), len(got), len(wantIDs))
 				}
 			})
 		}
@@ -338,7 +338,7 @@ func TestListRefusesBadInput(t *testing.T) {
 	o := newQueueOrg(t, db, "bad")
 	o.seed(t, db, pagingSpecs(mrand.New(mrand.NewPCG(7, 8)), 5))
 	svc := alerts.New(db.Client)
-	first, err := svc.List(o.ctx, nil, nil, ptr(2), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AlertOrderFieldTitle})
+	first, err := svc.List(o.ctx, nil, nil, pointer(2), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AlertOrderFieldTitle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,10 +352,10 @@ func TestListRefusesBadInput(t *testing.T) {
 		order       *ent.AlertOrder
 		field       string
 	}{
-		{name: "first and last", first: ptr(1), last: ptr(1), field: "last"},
-		{name: "negative first", first: ptr(-1), field: "first"},
-		{name: "negative last", last: ptr(-1), field: "last"},
-		{name: "cursor of another order", after: titleCursor, first: ptr(2), order: severity, field: "after"},
+		{name: "first and last", first: pointer(1), last: pointer(1), field: "last"},
+		{name: "negative first", first: pointer(-1), field: "first"},
+		{name: "negative last", last: pointer(-1), field: "last"},
+		{name: "cursor of another order", after: titleCursor, first: pointer(2), order: severity, field: "after"},
 		{name: "bad direction", order: &ent.AlertOrder{Direction: "SIDEWAYS"}, field: "order_by.direction"},
 		{name: "bad filter", f: &schematype.AlertFilter{Status: []enum.AlertStatus{"open"}}, field: "filter.status"},
 	} {
@@ -382,7 +382,7 @@ func TestTenantIsolation(t *testing.T) {
 		inB := b.seed(t, db, onlyB)
 		svc := alerts.New(db.Client)
 
-		conn, err := svc.List(a.ctx, nil, nil, ptr(1000), nil, nil, nil)
+		conn, err := svc.List(a.ctx, nil, nil, pointer(1000), nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,7 +394,7 @@ func TestTenantIsolation(t *testing.T) {
 				t.Fatalf("org A's list holds alert %s of another organisation", e.Node.ID)
 			}
 		}
-		sameSource, err := svc.List(a.ctx, &schematype.AlertFilter{Source: []string{"only-b"}, Tag: []string{"only-b"}}, nil, ptr(10), nil, nil, nil)
+		sameSource, err := svc.List(a.ctx, &schematype.AlertFilter{Source: []string{"only-b"}, Tag: []string{"only-b"}}, nil, pointer(10), nil, nil, nil)
 		if err != nil || sameSource.TotalCount != 0 {
 			t.Fatalf("filtering org A by org B's values: total %v, err %v", sameSource.TotalCount, err)
 		}
@@ -437,7 +437,7 @@ func sumCounts(vs []*alerts.FacetValue) int {
 }
 
 // describe prints a filter for failure messages.
-func describe(f *schematype.AlertFilter) string {
+func describeFilter(f *schematype.AlertFilter) string {
 	if f == nil {
 		return "<nil>"
 	}
@@ -497,7 +497,7 @@ func BenchmarkQueue100k(b *testing.B) {
 				Status:   []enum.AlertStatus{enum.AlertStatusNew, enum.AlertStatusAcknowledged},
 				Severity: []enum.Severity{enum.SeverityCritical, enum.SeverityHigh},
 			}
-			page, err := svc.List(o.ctx, nil, nil, ptr(50), nil, nil, nil)
+			page, err := svc.List(o.ctx, nil, nil, pointer(50), nil, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -506,31 +506,31 @@ func BenchmarkQueue100k(b *testing.B) {
 				run  func() error
 			}{
 				{"list/first_page", func() error {
-					_, err := svc.List(o.ctx, nil, nil, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, nil, nil, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"list/second_page", func() error {
-					_, err := svc.List(o.ctx, nil, page.PageInfo.EndCursor, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, nil, page.PageInfo.EndCursor, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"list/by_severity", func() error {
-					_, err := svc.List(o.ctx, nil, nil, ptr(50), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})
+					_, err := svc.List(o.ctx, nil, nil, pointer(50), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})
 					return err
 				}},
 				{"list/status_severity", func() error {
-					_, err := svc.List(o.ctx, filtered, nil, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, filtered, nil, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"list/tag", func() error {
-					_, err := svc.List(o.ctx, &schematype.AlertFilter{Tag: []string{"tag03", "tag40"}}, nil, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, &schematype.AlertFilter{Tag: []string{"tag03", "tag40"}}, nil, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"list/entity", func() error {
-					_, err := svc.List(o.ctx, &schematype.AlertFilter{Entity: ptr("evil.example")}, nil, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, &schematype.AlertFilter{Entity: pointer("evil.example")}, nil, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"list/q", func() error {
-					_, err := svc.List(o.ctx, &schematype.AlertFilter{Q: ptr("ransom")}, nil, ptr(50), nil, nil, nil)
+					_, err := svc.List(o.ctx, &schematype.AlertFilter{Q: pointer("ransom")}, nil, pointer(50), nil, nil, nil)
 					return err
 				}},
 				{"facets/none", func() error {

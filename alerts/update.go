@@ -44,11 +44,11 @@ func Update(ctx context.Context, client *ent.Client, id uuid.UUID, in UpdateAler
 	now := time.Now().UTC()
 	var out *ent.Alert
 	err = storage.InTx(ctx, client, func(tx *ent.Tx) error {
-		if err := checkAssignee(ctx, tx.Client(), "assignee_id", p.assignee); err != nil {
-			return err
-		}
 		a, err := lockedAlert(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if err := checkAssignee(ctx, tx.Client(), "assignee_id", p.assignee); err != nil {
 			return err
 		}
 		c, entries, err := planChange(a, p)
@@ -354,14 +354,15 @@ func nonNilTags(tags []string) []string {
 }
 
 // transitionAllowed is the status machine: new → acknowledged →
-// in_progress → resolved → closed; any open status may go straight to
-// resolved or closed; resolved and closed reopen to an open status.
+// in_progress → resolved → closed. Open statuses only move forward (an
+// analyst may start work on a new alert directly) or straight to resolved
+// or closed; resolved and closed reopen to an open status.
 func transitionAllowed(from, to enum.AlertStatus) bool {
 	switch {
 	case from == to:
 		return true
 	case !isTerminal(from):
-		return isTerminal(to) || nextStatus[from] == to
+		return isTerminal(to) || openRank[to] > openRank[from]
 	case from == enum.AlertStatusResolved:
 		return true // to closed, or reopened
 	default: // closed
@@ -369,10 +370,12 @@ func transitionAllowed(from, to enum.AlertStatus) bool {
 	}
 }
 
-// nextStatus is the single forward step of each early open status.
-var nextStatus = map[enum.AlertStatus]enum.AlertStatus{
-	enum.AlertStatusNew:          enum.AlertStatusAcknowledged,
-	enum.AlertStatusAcknowledged: enum.AlertStatusInProgress,
+// openRank orders the open statuses; work on an alert does not go back to
+// an earlier one without resolving it first.
+var openRank = map[enum.AlertStatus]int{
+	enum.AlertStatusNew:          1,
+	enum.AlertStatusAcknowledged: 2,
+	enum.AlertStatusInProgress:   3,
 }
 
 // isTerminal reports whether s ends triage (resolved or closed).

@@ -146,6 +146,7 @@ type statePair struct{ from, to enum.AlertStatus }
 // allowedMoves lists every permitted change of status (besides staying).
 var allowedMoves = map[statePair]bool{
 	{enum.AlertStatusNew, enum.AlertStatusAcknowledged}:        true,
+	{enum.AlertStatusNew, enum.AlertStatusInProgress}:          true,
 	{enum.AlertStatusNew, enum.AlertStatusResolved}:            true,
 	{enum.AlertStatusNew, enum.AlertStatusClosed}:              true,
 	{enum.AlertStatusAcknowledged, enum.AlertStatusInProgress}: true,

@@ -15,16 +15,18 @@ import (
 
 // Limits of the connector fields.
 const (
-	maxNameLen          = 200
-	maxDedupFields      = 20
-	minDedupWindow      = 1
-	maxDedupWindow      = 86400
-	minPollInterval     = 30
-	maxPollInterval     = 86400
-	minRateLimit        = 1
-	maxRateLimit        = 100000
-	entityTypeConnector = "connector"
+	maxNameLen      = 200
+	maxDedupFields  = 20
+	minDedupWindow  = 1
+	maxDedupWindow  = 86400
+	minPollInterval = 30
+	maxPollInterval = 86400
+	minRateLimit    = 1
+	maxRateLimit    = 100000
 )
+
+// entityTypeConnector names connectors in the activity log.
+const entityTypeConnector = "connector"
 
 // validCreate is a CreateConnectorInput that passed every check, in the
 // form it is stored.

@@ -33,6 +33,9 @@ func pageSize(first, last *int) (*int, *int, error) {
 			return nil, nil, apperr.Invalid(p.name, "must be between 0 and %d", MaxPageSize)
 		}
 	}
+	if first != nil && last != nil {
+		return nil, nil, apperr.Invalid("last", "cannot be combined with first")
+	}
 	if first == nil && last == nil {
 		n := DefaultPageSize
 		first = &n

@@ -23,7 +23,7 @@ const maxFilterValues = 100
 func queryFilter(schema *ast.Schema, def *ast.Definition, q url.Values, reserved func(string) bool) (map[string]any, error) {
 	keys := make([]string, 0, len(q))
 	for k := range q {
-		if !reserved(k) {
+		if k != "" && !reserved(k) { // a stray "&=" names nothing
 			keys = append(keys, k)
 		}
 	}

@@ -3,6 +3,8 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -111,6 +113,54 @@ func FuzzConvertInput(f *testing.F) {
 				s, ok := v.(string)
 				if !ok || ed.EnumValues.ForName(s) == nil || s != enum.GraphQLName(s) {
 					t.Fatalf("convert(%s, %s): %s = %#v is not a %s value", data, typ.Name(), k, v, ed.Name)
+				}
+			}
+		}
+	})
+}
+
+// FuzzQueryFilter: any query string parsed into the alert list's filter
+// never panics, fails only with BAD_USER_INPUT naming a parameter, and on
+// success yields only AlertFilter fields, lists for list fields and
+// upper-case values of the field's enum.
+func FuzzQueryFilter(f *testing.F) {
+	for _, seed := range []string{
+		"", "status=new", "status=new,acknowledged&severity=high", "status=new&status=closed",
+		"tag=a,,b&entity=10.0.0.1", "unassigned=true", "unassigned=maybe", "since=2024-01-01T00:00:00Z",
+		"q=%25_%5C&q=x", "connector_id=" + strings.Repeat("x,", 120), "bogus=1", "severity=CRITICAL",
+		"limit=5&cursor=abc&sort=-severity", "status=%C4%B0", "assignee_id=%00",
+	} {
+		f.Add(seed)
+	}
+	def := schema.Types["AlertFilter"]
+	reserved := func(k string) bool { return listParams[k] }
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			t.Skip("not a query string")
+		}
+		out, err := queryFilter(schema, def, q, reserved)
+		if err != nil {
+			e, ok := apperr.As(err)
+			if !ok || e.Code != apperr.BadInput || e.Field == "" {
+				t.Fatalf("queryFilter(%q) error %T %v, want BAD_USER_INPUT naming a field", raw, err, err)
+			}
+			return
+		}
+		for k, v := range out {
+			fd := def.Fields.ForName(k)
+			if fd == nil {
+				t.Fatalf("queryFilter(%q) produced unknown field %q", raw, k)
+			}
+			list, isList := v.([]any)
+			if (fd.Type.Elem != nil) != isList {
+				t.Fatalf("field %s: list %v for type %s", k, isList, fd.Type)
+			}
+			ed := schema.Types[fd.Type.Name()]
+			for _, e := range list {
+				s, _ := e.(string)
+				if s == "" || (ed.Kind == ast.Enum && ed.EnumValues.ForName(s) == nil) {
+					t.Fatalf("field %s: bad value %#v", k, e)
 				}
 			}
 		}

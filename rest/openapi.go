@@ -34,6 +34,7 @@ func OpenAPI(schema *ast.Schema, routes []Route) ([]byte, error) {
 		}
 		item[strings.ToLower(r.Method)] = a.operation(c)
 	}
+	paths["/api/v1/alerts/ingest"] = obj{"post": ingestOperation()}
 	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{
@@ -45,8 +46,9 @@ func OpenAPI(schema *ast.Schema, routes []Route) ([]byte, error) {
 		"paths":   paths,
 		"components": obj{
 			"securitySchemes": obj{
-				"bearer":   obj{"type": "http", "scheme": "bearer", "description": "Session token from POST /api/v1/auth/login."},
-				"apiToken": obj{"type": "apiKey", "in": "header", "name": "Authorization", "description": "Personal API token: `Token <secret>`."},
+				"bearer":       obj{"type": "http", "scheme": "bearer", "description": "Session token from POST /api/v1/auth/login."},
+				"apiToken":     obj{"type": "apiKey", "in": "header", "name": "Authorization", "description": "Personal API token: `Token <secret>`."},
+				"connectorKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A connector's key, shown once when the connector is created or its key rotated."},
 			},
 			"schemas": obj{
 				"Error": obj{"type": "object", "required": []string{"detail"}, "properties": obj{
@@ -255,4 +257,34 @@ func (a *API) mergedSchema(c *compiled) obj {
 		}
 	}
 	return a.shapeSchema(merged)
+}
+
+// ingestOperation documents the one hand-written route: connectors post
+// payloads in their vendor's format, which no GraphQL type describes.
+func ingestOperation() obj {
+	errRef := func(d string) obj { return jsonResponse(d, obj{"$ref": "#/components/schemas/Error"}) }
+	item := obj{"type": "object", "properties": obj{
+		"id": obj{"type": "string", "format": "uuid"}, "status": obj{"type": "string", "enum": []string{"created", "merged"}},
+		"occurrences": obj{"type": "integer"}, "fingerprint": obj{"type": "string"},
+	}}
+	return obj{
+		"operationId": "ingestAlerts",
+		"summary":     "Ingest an alert from a source connector",
+		"tags":        []string{"alerts"},
+		"description": "Accepts one alert, a JSON array of alerts, newline-delimited JSON, or the vendor's native envelope (e.g. Alertmanager's webhook), in the format of the connector's catalogue type. Each alert is normalised, its entities extracted and fingerprinted; a repeat within the connector's window merges into the open alert. Payloads that parse but cannot be mapped are kept as dead letters. Rate limited per connector (rate_limit_per_minute).",
+		"security":    []obj{{"connectorKey": []string{}}},
+		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{}}}},
+		"responses": obj{
+			"202": jsonResponse("Accepted: one result per alert, in payload order.", obj{"type": "object", "properties": obj{
+				"results": obj{"type": "array", "items": item}, "accepted": obj{"type": "integer"},
+				"created": obj{"type": "integer"}, "merged": obj{"type": "integer"},
+				"dead_lettered": obj{"type": "integer"}, "dead_letter_id": obj{"type": "string", "format": "uuid"},
+			}}),
+			"401": errRef("Missing or invalid connector key."),
+			"403": errRef("The connector is disabled."),
+			"413": errRef("Payload larger than the ingest limit (5 MiB by default)."),
+			"422": jsonResponse("The payload does not fit the connector's format; loc names the field.", obj{"$ref": "#/components/schemas/ValidationError"}),
+			"429": errRef("Over the connector's rate limit; see Retry-After."),
+		},
+	}
 }

@@ -247,7 +247,7 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi = %q", doc.OpenAPI)
 	}
-	for _, k := range []string{"bearer", "apiToken"} {
+	for _, k := range []string{"bearer", "apiToken", "connectorKey"} {
 		if doc.Components.SecuritySchemes[k] == nil {
 			t.Errorf("security scheme %s missing", k)
 		}
@@ -261,8 +261,12 @@ func TestOpenAPI(t *testing.T) {
 	for _, item := range doc.Paths {
 		operations += len(item)
 	}
-	if operations != len(Routes) {
-		t.Errorf("document has %d operations, want one per route (%d)", operations, len(Routes))
+	// One per route, plus the hand-written ingest endpoint.
+	if operations != len(Routes)+1 {
+		t.Errorf("document has %d operations, want one per route (%d) and ingest", operations, len(Routes))
+	}
+	if ingest := doc.Paths["/api/v1/alerts/ingest"]["post"]; ingest == nil || ingest["responses"].(map[string]any)["202"] == nil {
+		t.Errorf("ingest operation missing or incomplete: %v", ingest)
 	}
 	ids := map[string]bool{}
 	param := regexp.MustCompile(`\{([a-z_]+)\}`)

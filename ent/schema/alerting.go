@@ -3,7 +3,6 @@ package schema
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -93,10 +92,10 @@ func (Alert) Fields() []ent.Field {
 		// dedup_key) makes concurrent repeats merge instead of racing.
 		field.String("dedup_key").Optional().Nillable().Annotations(entgql.Skip()),
 		field.Int("occurrences").Default(1).Annotations(entgql.OrderField("OCCURRENCES")),
-		field.Time("first_seen_at").Default(time.Now).Annotations(entgql.OrderField("FIRST_SEEN_AT")),
-		field.Time("last_seen_at").Default(time.Now).Annotations(entgql.OrderField("LAST_SEEN_AT")),
+		field.Time("first_seen_at").Default(now).Annotations(entgql.OrderField("FIRST_SEEN_AT")),
+		field.Time("last_seen_at").Default(now).Annotations(entgql.OrderField("LAST_SEEN_AT")),
 		field.Time("event_time").Optional().Nillable(),
-		field.Time("ingested_at").Default(time.Now).Immutable(),
+		field.Time("ingested_at").Default(now).Immutable(),
 		field.Time("acknowledged_at").Optional().Nillable(),
 		field.Time("resolved_at").Optional().Nillable(),
 		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable(),

@@ -3,7 +3,6 @@ package schema
 import (
 	"encoding/json"
 	"entgo.io/contrib/entgql"
-	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -78,7 +77,7 @@ func (TimelineEvent) Fields() []ent.Field {
 		field.Enum("kind").GoType(enum.TimelineKind("")),
 		field.String("title").NotEmpty().MaxLen(1000),
 		field.Text("description").Default(""),
-		field.Time("occurred_at").Default(time.Now),
+		field.Time("occurred_at").Default(now),
 		field.Bool("automatic").Default(true).Immutable().Comment("automatic events cannot be edited or deleted"),
 		field.UUID("actor_id", uuid.UUID{}).Optional().Nillable(),
 		field.JSON("data", map[string]any{}).Optional(),

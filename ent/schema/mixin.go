@@ -19,6 +19,10 @@ import (
 // ordered enough to keep B-tree inserts local on large tables.
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
+// now is the default of every timestamp: UTC, because SQLite stores times
+// as text and text order is time order only within one offset.
+func now() time.Time { return time.Now().UTC() }
+
 // BaseMixin gives every entity a UUID id, timestamps and the policy shared by
 // all of them: nothing is read or written without a viewer in the context.
 type BaseMixin struct{ mixin.Schema }
@@ -27,9 +31,9 @@ type BaseMixin struct{ mixin.Schema }
 func (BaseMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("id", uuid.UUID{}).Default(newID).Immutable(),
-		field.Time("created_at").Default(time.Now).Immutable().
+		field.Time("created_at").Default(now).Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
-		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
+		field.Time("updated_at").Default(now).UpdateDefault(now).
 			Annotations(entgql.OrderField("UPDATED_AT")),
 	}
 }
