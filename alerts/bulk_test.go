@@ -333,7 +333,8 @@ func TestBulkValidation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create incident: %v", err)
 		}
-		a := o.newAlert(t, db, alertState{})
+		started := time.Now().UTC()
+		a := o.newAlert(t, db, alertState{status: enum.AlertStatusInProgress, acknowledged: &started})
 		ids := []uuid.UUID{a.ID}
 		tooMany := make([]uuid.UUID, maxBulkIDs+1)
 		for i := range tooMany {
@@ -380,7 +381,7 @@ func TestBulkValidation(t *testing.T) {
 			{"an invalid severity", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionUpdate,
 				Changes: &BulkAlertChanges{Severity: ref(enum.Severity("dire"))}}, "changes.severity"},
 			{"a refused transition", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionUpdate,
-				Changes: &BulkAlertChanges{Status: ref(enum.AlertStatusInProgress)}}, "changes.status"},
+				Changes: &BulkAlertChanges{Status: ref(enum.AlertStatusAcknowledged)}}, "changes.status"},
 			{"closing through update without a disposition", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionUpdate,
 				Changes: &BulkAlertChanges{Status: ref(enum.AlertStatusClosed)}}, "changes.disposition"},
 			{"a disposition on open alerts", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionUpdate,
@@ -392,7 +393,7 @@ func TestBulkValidation(t *testing.T) {
 				wantInvalid(t, err, tc.field)
 			})
 		}
-		if got := o.reload(t, db, a.ID); got.Status != enum.AlertStatusNew || !got.UpdatedAt.Equal(o.reload(t, db, a.ID).UpdatedAt) || len(o.history(t, db, a.ID)) != 0 {
+		if got := o.reload(t, db, a.ID); got.Status != enum.AlertStatusInProgress || !got.UpdatedAt.Equal(o.reload(t, db, a.ID).UpdatedAt) || len(o.history(t, db, a.ID)) != 0 {
 			t.Fatalf("refused bulks changed the alert")
 		}
 	})

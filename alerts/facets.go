@@ -90,7 +90,7 @@ type facetRow struct {
 	Count int     `sql:"facet_count"`
 }
 
-// count runs one GROUP BY. It goes through an ent query, so the tenant
+// countFacet runs one GROUP BY. It goes through an ent query, so the tenant
 // filter of the privacy policy is part of its WHERE clause.
 func (s *Service) countFacet(ctx context.Context, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
 	var others schematype.AlertFilter

@@ -124,6 +124,11 @@ func TestHandlerAccepted(t *testing.T) {
 			t.Errorf("results %+v", res.Results)
 		}
 
+		empty := post(t, srv.URL, key, strings.NewReader(`[]`))
+		if res := empty.result(t); res.Accepted != 0 || !strings.Contains(string(empty.body), `"results":[]`) {
+			t.Errorf("empty batch answered %s", empty.body)
+		}
+
 		dl := post(t, srv.URL, suricataKey, strings.NewReader(`{"event_type":"stats"}`)).result(t)
 		if dl.DeadLettered != 1 || dl.DeadLetterID == nil || dl.Results == nil {
 			t.Errorf("dead letter answer %+v", dl)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -21,6 +22,7 @@ import (
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
 	"github.com/seliq/seliq/storage"
@@ -42,6 +44,7 @@ type Service struct {
 	maxBody int64
 	now     func() time.Time
 	sql     statements
+	stamped sync.Map // connector id → time.Time of the last committed last_seen_at stamp
 	// limiter counts posts per connector; each request carries its
 	// connector's own limit, so one limiter serves them all.
 	limiter *httprate.RateLimiter
@@ -259,6 +262,7 @@ func mergeEntities(base, more []entities.Entity) []entities.Entity {
 func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time) (*Result, error) {
 	res := &Result{Results: make([]ItemResult, len(items))}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
+	stamped := false
 	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
 		d := deduper{tx: tx, sql: s.sql, orgID: c.OrganizationID, connectorID: c.ID, now: now, cutoff: cutoff}
 		// Rows are locked in fingerprint order so that two payloads
@@ -273,11 +277,14 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		if err := audit.Record(ctx, tx.Client(), activityEntries(res.Results)...); err != nil {
 			return err
 		}
-		return s.stampConnector(ctx, tx, c, now)
+		var err error
+		stamped, err = s.stampConnector(ctx, tx, c, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.rememberStamp(c, stamped, now)
 	for _, r := range res.Results {
 		if r.Status == StatusCreated {
 			res.Created++
@@ -317,12 +324,31 @@ func activityEntries(results []ItemResult) []audit.Entry {
 }
 
 // stampConnector records that the connector was heard from, at most once
-// per lastSeenInterval.
-func (s *Service) stampConnector(ctx context.Context, tx *ent.Tx, c *ent.Connector, now time.Time) error {
-	if c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) < lastSeenInterval {
-		return nil
+// per lastSeenInterval; it reports whether it wrote. The condition is
+// repeated in the statement because c may be a stale copy: another replica
+// may have stamped since it was read.
+func (s *Service) stampConnector(ctx context.Context, tx *ent.Tx, c *ent.Connector, now time.Time) (bool, error) {
+	last := c.LastSeenAt
+	if v, ok := s.stamped.Load(c.ID); ok {
+		if t := v.(time.Time); last == nil || t.After(*last) {
+			last = &t
+		}
 	}
-	return tx.Connector.UpdateOneID(c.ID).SetLastSeenAt(now).Exec(ctx)
+	if last != nil && now.Sub(*last) < lastSeenInterval {
+		return false, nil
+	}
+	err := tx.Connector.Update().
+		Where(connector.ID(c.ID), connector.Or(connector.LastSeenAtIsNil(), connector.LastSeenAtLT(now.Add(-lastSeenInterval)))).
+		SetLastSeenAt(now).Exec(ctx)
+	return err == nil, err
+}
+
+// rememberStamp notes a committed stamp, so that callers holding an older
+// copy of the connector do not stamp it again.
+func (s *Service) rememberStamp(c *ent.Connector, stamped bool, now time.Time) {
+	if stamped {
+		s.stamped.Store(c.ID, now)
+	}
 }
 
 // deadLetter keeps a payload that could not be mapped, with the reason.
@@ -331,17 +357,22 @@ func (s *Service) deadLetter(ctx context.Context, c *ent.Connector, body []byte,
 	if s.db.Dialect == dialect.Postgres {
 		payload = pgText(payload)
 	}
-	var id uuid.UUID
+	var (
+		id      uuid.UUID
+		stamped bool
+	)
 	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
 		dl, err := tx.DeadLetter.Create().SetConnectorID(c.ID).SetReason(reason).SetPayload(payload).Save(ctx)
 		if err != nil {
 			return err
 		}
 		id = dl.ID
-		return s.stampConnector(ctx, tx, c, now)
+		stamped, err = s.stampConnector(ctx, tx, c, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.rememberStamp(c, stamped, now)
 	return &Result{Results: []ItemResult{}, DeadLettered: 1, DeadLetterID: &id}, nil
 }

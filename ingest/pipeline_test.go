@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,6 +330,74 @@ func TestIngestRepeatOfFinishedAlert(t *testing.T) {
 	})
 }
 
+// Concurrent repeats of a closed alert race to retire its key: exactly one
+// new alert comes out of them, holding every repeat.
+func TestIngestConcurrentRepeatsOfClosedAlert(t *testing.T) {
+	const posts = 20
+	body := genericAlert("Reopened by repeats", "app-2")
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, Options{})
+		c, key := newConnector(t, db, e.org, "generic")
+		first := e.ingest(t, c, key, body).Results[0]
+		if err := db.Client.Alert.UpdateOneID(first.ID).SetStatus(enum.AlertStatusClosed).
+			SetDisposition(enum.DispositionBenign).Exec(orgCtx(e.org)); err != nil {
+			t.Fatal(err)
+		}
+		ctx := e.as(t, key)
+		var wg sync.WaitGroup
+		errs := make(chan error, posts)
+		for range posts {
+			wg.Go(func() {
+				if _, err := e.svc.Ingest(ctx, c, body); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("concurrent ingest: %v", err)
+		}
+		all := alertsOf(t, db, e.org)
+		if len(all) != 2 || all[0].ID != first.ID || all[0].Occurrences != 1 || all[1].Occurrences != posts {
+			t.Fatalf("%d alerts; want the closed one untouched and one new with %d occurrences", len(all), posts)
+		}
+	})
+}
+
+// Payloads repeating the same alerts in opposite orders, concurrently, all
+// succeed (rows are locked in one order, so they cannot deadlock).
+func TestIngestOppositeOrdersConcurrently(t *testing.T) {
+	const workers, rounds = 8, 5
+	a, b := genericAlert("Order A", "h-a"), genericAlert("Order B", "h-b")
+	payloads := [][]byte{genericBatch(a, b), genericBatch(b, a)}
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, Options{})
+		c, key := newConnector(t, db, e.org, "generic")
+		ctx := e.as(t, key)
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		for w := range workers {
+			wg.Go(func() {
+				for range rounds {
+					if _, err := e.svc.Ingest(ctx, c, payloads[w%2]); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("concurrent ingest: %v", err)
+		}
+		all := alertsOf(t, db, e.org)
+		if len(all) != 2 || all[0].Occurrences != workers*rounds || all[1].Occurrences != workers*rounds {
+			t.Fatalf("%d alerts, want 2 with %d occurrences each", len(all), workers*rounds)
+		}
+	})
+}
+
 // The same payload from two organisations' connectors gives each its own
 // alert; repeats only ever merge within the organisation.
 func TestIngestOrganisationsNeverMerge(t *testing.T) {
@@ -415,7 +484,7 @@ func TestIngestRefused(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, db, Options{MaxBodyBytes: 512})
 				c, key := newConnector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetEnabled(!tt.disabled) })
-				ctx := context.Background()
+				var ctx context.Context
 				if tt.ctx != nil {
 					ctx = tt.ctx(e, key)
 				} else {

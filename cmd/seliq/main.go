@@ -3,12 +3,14 @@
 //	seliq serve          start the API server (default)
 //	seliq migrate        bring the database schema up to date and exit
 //	seliq admin create   create or reset the first organisation and admin
+//	seliq demo           fill the database with realistic demo alerts
 //	seliq version        print the version
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/seliq/seliq/demo"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
@@ -50,11 +53,13 @@ func run(args []string) error {
 		return withDB(args[1:], func(ctx context.Context, cfg server.Config, db *storage.DB, log *slog.Logger) error {
 			return bootstrap(ctx, cfg, db, log)
 		})
+	case "demo":
+		return runDemo(args)
 	case "version":
 		fmt.Println("seliq", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, admin create or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, admin create, demo or version)", cmd)
 	}
 }
 
@@ -93,6 +98,38 @@ func bootstrap(ctx context.Context, cfg server.Config, db *storage.DB, log *slog
 		fmt.Fprintf(os.Stderr, "\n  First admin created. Log in with:\n    email:    %s\n    password: %s\n  (shown once; change it with PATCH /api/v1/users/me)\n\n", b.Email, b.Password)
 	}
 	return nil
+}
+
+// runDemo fills the database serve would use with generated alerts from
+// one connector per vendor, sent through the ingest pipeline.
+func runDemo(args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	alerts := fs.Int("alerts", demo.DefaultAlerts, "distinct alerts to generate (about 15% more deliveries repeat earlier ones)")
+	seed := fs.Uint64("seed", 1, "generator seed: the same seed gives the same alerts")
+	days := fs.Int("days", demo.DefaultDays, "spread event times over the last N days")
+	dbURL := fs.String("database-url", "", "sqlite://PATH or postgres://... (default SELIQ_DATABASE_URL, as serve)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var serveArgs []string
+	if *dbURL != "" {
+		serveArgs = []string{"-database-url", *dbURL}
+	}
+	return withDB(serveArgs, func(ctx context.Context, cfg server.Config, db *storage.DB, log *slog.Logger) error {
+		if err := bootstrap(ctx, cfg, db, log); err != nil {
+			return err
+		}
+		sum, err := demo.Run(ctx, db, demo.Options{
+			Alerts: *alerts, Seed: *seed, Days: *days,
+			AdminEmail: cfg.AdminEmail, AdminPassword: cfg.AdminPassword, Progress: os.Stderr,
+		})
+		if err != nil {
+			return err
+		}
+		sum.Print(os.Stdout)
+		fmt.Printf("\n  Log in: start the server (make run, or seliq serve), open http://%s/playground/ and log in as %s.\n", cfg.Addr, sum.AdminEmail)
+		return nil
+	})
 }
 
 func serve(args []string) error {
