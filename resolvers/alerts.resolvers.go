@@ -186,4 +186,3 @@ func (r *queryResolver) AlertViews(ctx context.Context) ([]*ent.AlertView, error
 func (r *queryResolver) DefaultAlertView(ctx context.Context) (*ent.AlertView, error) {
 	return r.Views.Default(ctx)
 }
-
