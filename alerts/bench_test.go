@@ -1,0 +1,172 @@
+package alerts_test
+
+import (
+	"context"
+	"database/sql"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/testenv"
+)
+
+// benchAlerts is the queue size of BenchmarkQueue: SELIQ_BENCH_ALERTS,
+// default 100,000 (the figures are taken at 1,000,000).
+func benchAlerts(b *testing.B) int {
+	n := 100_000
+	if s := os.Getenv("SELIQ_BENCH_ALERTS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("SELIQ_BENCH_ALERTS=%q is not a positive integer", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// explainDriver records the SQL of every query so the benchmark can show
+// PostgreSQL's plan for it (SELIQ_BENCH_EXPLAIN=1).
+type explainDriver struct {
+	dialect.Driver
+	mu      sync.Mutex
+	queries []capturedQuery
+}
+
+type capturedQuery struct {
+	sql  string
+	args []any
+}
+
+func (d *explainDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.mu.Lock()
+	a, _ := args.([]any)
+	d.queries = append(d.queries, capturedQuery{query, a})
+	d.mu.Unlock()
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *explainDriver) take() []capturedQuery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queries
+	d.queries = nil
+	return q
+}
+
+// BenchmarkQueue times the queue's read side over SELIQ_BENCH_ALERTS alerts
+// of one organisation on each database (run with -bench Queue -benchtime 20x).
+func BenchmarkQueue(b *testing.B) {
+	n := benchAlerts(b)
+	for _, d := range []testenv.Dialect{testenv.SQLite, testenv.Postgres} {
+		b.Run(string(d), func(b *testing.B) {
+			db := testenv.Open(b, d)
+			o := newQueueOrg(b, db, "bench")
+			start := time.Now()
+			r := mrand.New(mrand.NewPCG(13, 14))
+			for done := 0; done < n; done += 50_000 {
+				o.insert(b, db, randomSpecs(r, o, min(50_000, n-done)))
+			}
+			b.Logf("%s: inserted %d alerts in %v", d, n, time.Since(start).Round(time.Millisecond))
+			if d == testenv.Postgres {
+				if _, err := db.SQL.ExecContext(context.Background(), "ANALYZE alerts"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			explain := d == testenv.Postgres && os.Getenv("SELIQ_BENCH_EXPLAIN") != ""
+			client := db.Client
+			var spy *explainDriver
+			if explain {
+				spy = &explainDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
+				client = ent.NewClient(ent.Driver(spy))
+			}
+			svc := alerts.New(client)
+			filtered := &schematype.AlertFilter{
+				Status:   []enum.AlertStatus{enum.AlertStatusNew, enum.AlertStatusAcknowledged},
+				Severity: []enum.Severity{enum.SeverityCritical, enum.SeverityHigh},
+			}
+			page, err := svc.List(o.ctx, nil, nil, pointer(50), nil, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			list := func(f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], order *ent.AlertOrder) func() error {
+				return func() error {
+					_, err := svc.List(o.ctx, f, after, pointer(50), nil, nil, order)
+					return err
+				}
+			}
+			for _, bc := range []struct {
+				name string
+				run  func() error
+			}{
+				{"list/first_page", list(nil, nil, nil)},
+				{"list/second_page", list(nil, page.PageInfo.EndCursor, nil)},
+				{"list/by_severity", list(nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})},
+				{"list/status_severity", list(filtered, nil, nil)},
+				{"list/three_filters_sorted", list(&schematype.AlertFilter{
+					Status: filtered.Status, Severity: filtered.Severity, Source: []string{"src00", "src01", "src02"},
+				}, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})},
+				{"list/tag", list(&schematype.AlertFilter{Tag: []string{"tag03", "tag40"}}, nil, nil)},
+				{"list/entity", list(&schematype.AlertFilter{Entity: pointer("evil.example")}, nil, nil)},
+				{"list/q", list(&schematype.AlertFilter{Q: pointer("ransom")}, nil, nil)},
+				{"facets/none", func() error {
+					_, err := svc.Facets(o.ctx, nil)
+					return err
+				}},
+				{"facets/status_severity", func() error {
+					_, err := svc.Facets(o.ctx, filtered)
+					return err
+				}},
+			} {
+				b.Run(bc.name, func(b *testing.B) {
+					for b.Loop() {
+						if err := bc.run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				if explain {
+					logPlans(b, db.SQL, bc.name, spy.take())
+				}
+			}
+		})
+	}
+}
+
+// logPlans prints EXPLAIN (ANALYZE, BUFFERS) of each distinct query a case
+// ran, so the indexes each one uses can be read off the benchmark log.
+func logPlans(b *testing.B, db *sql.DB, name string, qs []capturedQuery) {
+	seen := map[string]bool{}
+	for _, q := range qs {
+		if seen[q.sql] {
+			continue
+		}
+		seen[q.sql] = true
+		rows, err := db.QueryContext(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+		if err != nil {
+			b.Fatalf("explain %s: %v", name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				b.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		_ = rows.Close()
+		b.Logf("%s\n%s\n%s", name, q.sql, strings.Join(plan, "\n"))
+	}
+}
