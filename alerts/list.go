@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"github.com/seliq/seliq/paging"
 	"math"
 	"reflect"
 	"time"
@@ -36,14 +37,15 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *en
 	if err := ValidateFilter(f); err != nil {
 		return nil, err
 	}
-	if err := checkPage(first, last); err != nil {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
 		return nil, err
 	}
 	order := orderOrDefault(orderBy)
 	if err := order.Direction.Validate(); err != nil {
 		return nil, apperr.Invalid("order_by.direction", "must be ASC or DESC")
 	}
-	after, err := cursorFor(order, after, "after")
+	after, err = cursorFor(order, after, "after")
 	if err != nil {
 		return nil, err
 	}
@@ -72,20 +74,6 @@ func orderOrDefault(o *ent.AlertOrder) ent.AlertOrder {
 		order.Field = defaultOrder.Field
 	}
 	return order
-}
-
-// checkPage reports the paging mistakes ent would otherwise return as
-// untyped errors.
-func checkPage(first, last *int) error {
-	switch {
-	case first != nil && last != nil:
-		return apperr.Invalid("last", "cannot be combined with first")
-	case first != nil && *first < 0:
-		return apperr.Invalid("first", "must not be negative")
-	case last != nil && *last < 0:
-		return apperr.Invalid("last", "must not be negative")
-	}
-	return nil
 }
 
 // cursorFor checks that c was issued for an order on the same field, so a

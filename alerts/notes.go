@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"github.com/seliq/seliq/paging"
 	"regexp"
 	"strings"
 	"time"
@@ -115,13 +116,14 @@ func mentions(body string) []string {
 // Notes pages through an alert's notes, oldest first. An alert the viewer
 // cannot see is not found.
 func Notes(ctx context.Context, client *ent.Client, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	if err := checkPage(first, last); err != nil {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
 		return nil, err
 	}
 	if err := alertVisible(ctx, client, alertID); err != nil {
 		return nil, err
 	}
-	after, before, err := createdAtCursors(after, before)
+	after, before, err = createdAtCursors(after, before)
 	if err != nil {
 		return nil, err
 	}
@@ -133,13 +135,14 @@ func Notes(ctx context.Context, client *ent.Client, alertID uuid.UUID, after *en
 // Activity pages through an alert's activity, newest first. An alert the
 // viewer cannot see is not found.
 func Activity(ctx context.Context, client *ent.Client, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	if err := checkPage(first, last); err != nil {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
 		return nil, err
 	}
 	if err := alertVisible(ctx, client, alertID); err != nil {
 		return nil, err
 	}
-	after, before, err := createdAtCursors(after, before)
+	after, before, err = createdAtCursors(after, before)
 	if err != nil {
 		return nil, err
 	}

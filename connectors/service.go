@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"github.com/seliq/seliq/paging"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
@@ -139,7 +140,8 @@ func (s *Service) RotateKey(ctx context.Context, id uuid.UUID) (*ConnectorKeyPay
 // DeadLetters pages through the payloads of a connector that could not be
 // mapped, newest first.
 func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
-	if err := checkPage(first, last); err != nil {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
 		return nil, err
 	}
 	visible, err := s.client.Connector.Query().Where(connector.ID(connectorID)).Exist(ctx)
@@ -153,19 +155,6 @@ func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, after 
 		Paginate(ctx, after, first, before, last, ent.WithDeadLetterOrder(&ent.DeadLetterOrder{
 			Field: ent.DeadLetterOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc,
 		}))
-}
-
-// checkPage refuses what entgql would report as an uncoded (500) error.
-func checkPage(first, last *int) error {
-	switch {
-	case first != nil && last != nil:
-		return apperr.Invalid("last", "cannot be combined with first")
-	case first != nil && *first < 0:
-		return apperr.Invalid("first", "must not be negative")
-	case last != nil && *last < 0:
-		return apperr.Invalid("last", "must not be negative")
-	}
-	return nil
 }
 
 // load returns the connector if the viewer's organisation owns it.

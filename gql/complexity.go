@@ -2,12 +2,12 @@ package gql
 
 import (
 	"github.com/google/uuid"
+	"github.com/seliq/seliq/paging"
 
 	"entgo.io/contrib/entgql"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
-	"github.com/seliq/seliq/resolvers"
 )
 
 // listGuess is the assumed length of an unpaginated list edge (a group's
@@ -18,7 +18,7 @@ type cursor = *entgql.Cursor[uuid.UUID]
 
 // page scores a connection: each requested item costs its selection.
 func page(child int, first, last *int) int {
-	n := resolvers.DefaultPageSize
+	n := paging.Default
 	if first != nil {
 		n = *first
 	} else if last != nil {

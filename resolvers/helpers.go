@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"github.com/seliq/seliq/paging"
 
 	"github.com/google/uuid"
 
@@ -16,32 +17,8 @@ import (
 	"github.com/seliq/seliq/viewer"
 )
 
-// Page sizes: entgql returns the whole table when neither first nor last is
-// given, so a default applies, and a cap keeps one request bounded.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
-
 // pageSize validates first/last and applies the default.
-func pageSize(first, last *int) (*int, *int, error) {
-	for _, p := range []struct {
-		name string
-		v    *int
-	}{{"first", first}, {"last", last}} {
-		if p.v != nil && (*p.v < 0 || *p.v > MaxPageSize) {
-			return nil, nil, apperr.Invalid(p.name, "must be between 0 and %d", MaxPageSize)
-		}
-	}
-	if first != nil && last != nil {
-		return nil, nil, apperr.Invalid("last", "cannot be combined with first")
-	}
-	if first == nil && last == nil {
-		n := DefaultPageSize
-		first = &n
-	}
-	return first, last, nil
-}
+func pageSize(first, last *int) (*int, *int, error) { return paging.Normalize(first, last) }
 
 // nodeType finds which table holds id. UUIDs carry no type, so each
 // GraphQL-visible table is asked in turn; the privacy rules apply, so an
