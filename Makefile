@@ -41,6 +41,10 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzReadBody -fuzztime=$(FUZZTIME)
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzConvertInput -fuzztime=$(FUZZTIME)
+	$(GO) test ./rest -run='^$$' -fuzz=FuzzQueryFilter -fuzztime=$(FUZZTIME)
+	$(GO) test ./alerts -run='^$$' -fuzz=FuzzPredicates -fuzztime=$(FUZZTIME)
+	$(GO) test ./connectors -run='^$$' -fuzz=FuzzValidateSettings -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)

@@ -438,3 +438,24 @@ func anyList(v any) []string {
 	}
 	return out
 }
+
+// Bulk actions are limited per user (100 a minute by default; 2 here).
+func TestBulkRateLimit(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db, apitest.Options{BulkLimit: 2})
+		s := &suite{env: env}
+		admin := env.Admin()
+		body := map[string]any{"filter": map[string]any{"status": []string{"new"}}, "action": "assign", "changes": map[string]any{"assignee_id": nil}}
+		for range 2 {
+			s.rest(t, admin, http.MethodPost, "/api/v1/alerts/bulk", body, http.StatusOK)
+		}
+		res := s.rest(t, admin, http.MethodPost, "/api/v1/alerts/bulk", body, http.StatusTooManyRequests)
+		if res.Header.Get("Retry-After") == "" {
+			t.Fatalf("429 without Retry-After: %s", res.Raw)
+		}
+		s.gqlErr(t, admin, `mutation { bulkAlerts(input: {filter: {}, action: ASSIGN, changes: {assigneeID: null}}) { matched } }`, nil, "RATE_LIMITED")
+		// Another user has a budget of their own.
+		s.createUser(t, admin, analystEmail, "analyst", analystPassword)
+		s.rest(t, env.Login(analystEmail, analystPassword), http.MethodPost, "/api/v1/alerts/bulk", body, http.StatusOK)
+	})
+}

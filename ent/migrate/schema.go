@@ -214,9 +214,9 @@ var (
 				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[9], AlertsColumns[19]},
 			},
 			{
-				Name:    "alert_organization_id_severity_rank_last_seen_at",
+				Name:    "alert_organization_id_severity_rank_id",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[8], AlertsColumns[19]},
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[8], AlertsColumns[0]},
 			},
 			{
 				Name:    "alert_organization_id_source_last_seen_at",

@@ -118,7 +118,9 @@ func (Alert) Indexes() []ent.Index {
 		index.Fields("organization_id", "dedup_key").Unique(),
 		index.Fields("organization_id", "last_seen_at"),
 		index.Fields("organization_id", "status", "last_seen_at"),
-		index.Fields("organization_id", "severity_rank", "last_seen_at"),
+		// Sorting by severity breaks ties by id (entgql's cursor order), so
+		// the index ends with id: a page is read off the index, not sorted.
+		index.Fields("organization_id", "severity_rank", "id"),
 		index.Fields("organization_id", "source", "last_seen_at"),
 		index.Fields("organization_id", "connector_id", "last_seen_at"),
 		index.Fields("organization_id", "assignee_id", "last_seen_at"),

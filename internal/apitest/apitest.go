@@ -36,6 +36,7 @@ type Env struct {
 // Options tweak the server configuration.
 type Options struct {
 	LoginLimit int
+	BulkLimit  int
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -46,6 +47,9 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	for _, o := range opts {
 		if o.LoginLimit > 0 {
 			cfg.LoginLimit = o.LoginLimit
+		}
+		if o.BulkLimit > 0 {
+			cfg.BulkLimit = o.BulkLimit
 		}
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
