@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/seliq/seliq/paging"
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
@@ -382,7 +383,7 @@ func TestTenantIsolation(t *testing.T) {
 		inB := b.seed(t, db, onlyB)
 		svc := alerts.New(db.Client)
 
-		conn, err := svc.List(a.ctx, nil, nil, pointer(1000), nil, nil, nil)
+		conn, err := svc.List(a.ctx, nil, nil, pointer(paging.Max), nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
