@@ -214,6 +214,11 @@ var (
 				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[9], AlertsColumns[19]},
 			},
 			{
+				Name:    "alert_organization_id_status_severity",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[9], AlertsColumns[7]},
+			},
+			{
 				Name:    "alert_organization_id_severity_rank_id",
 				Unique:  false,
 				Columns: []*schema.Column{AlertsColumns[24], AlertsColumns[8], AlertsColumns[0]},

@@ -118,6 +118,9 @@ func (Alert) Indexes() []ent.Index {
 		index.Fields("organization_id", "dedup_key").Unique(),
 		index.Fields("organization_id", "last_seen_at"),
 		index.Fields("organization_id", "status", "last_seen_at"),
+		// Counts and facets under status and severity filters (the triage
+		// queue's commonest) are answered from this index alone.
+		index.Fields("organization_id", "status", "severity"),
 		// Sorting by severity breaks ties by id (entgql's cursor order), so
 		// the index ends with id: a page is read off the index, not sorted.
 		index.Fields("organization_id", "severity_rank", "id"),
