@@ -55,12 +55,14 @@ func openSQLite(path string) (*DB, error) {
 	}
 	// cache_size (64 MiB) and mmap_size: the queue's facet scans over an
 	// organisation's alerts otherwise thrash SQLite's 2 MB default cache.
+	// temp_store: the ingest upsert's statement journal stays in memory
+	// instead of a temporary file.
 	// foreign_keys: ent's migration and cascades need them; _time_format:
 	// store times strftime can read; _txlock=immediate: take the write lock at
 	// BEGIN so concurrent writers queue on busy_timeout instead of failing.
 	dsn := "file:" + uriPath.Replace(path) + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite&_txlock=immediate" +
-		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_pragma=temp_store(MEMORY)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
