@@ -162,6 +162,16 @@ var alertCrossOrgCases = []crossOrgCase{
 	{name: "analyst hides B's shared view", actor: analystA,
 		rest: send("POST", p("/api/v1/alert-views/%s/hide", viewB), nil), status: 404,
 		gql: op(`mutation($id: ID!) { hideAlertView(id: $id) { id } }`, idVar(viewB)), code: "NOT_FOUND"},
+	{name: "analyst unhides B's shared view", actor: analystA,
+		rest: send("DELETE", p("/api/v1/alert-views/%s/hide", viewB), nil), status: 404,
+		gql: op(`mutation($id: ID!) { unhideAlertView(id: $id) { id } }`, idVar(viewB)), code: "NOT_FOUND"},
+	{name: "analyst facets B's connector", actor: analystA,
+		rest: get(p("/api/v1/alerts/facets?connector_id=%s", connectorB)), status: 200,
+		checkREST: func(t *testing.T, w *tenantWorld, res *apitest.Response) {
+			if st := res.Body["status"].([]any); len(st) != 0 {
+				t.Fatalf("facets counted B's alerts: %s", res.Raw)
+			}
+		}},
 	{name: "analyst makes B's view the default", actor: analystA,
 		rest: func(w *tenantWorld) (string, string, any) {
 			return "PUT", "/api/v1/alert-views/me/default", map[string]any{"view_id": w.B.ViewID}
