@@ -24,8 +24,8 @@ import (
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/apperr"
-	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
@@ -222,7 +222,8 @@ func connectorContext(ctx context.Context, c *ent.Connector) context.Context {
 }
 
 // ensureConnectors returns the demo connector of every vendor by catalogue
-// key, creating the missing ones (with their activity) in one transaction.
+// key, creating the missing ones through the connectors service (which
+// validates them and records their activity).
 // Their keys are not shown: the demo posts in process, and an admin can
 // rotate a key to point a real sensor at one.
 func ensureConnectors(ctx context.Context, client *ent.Client, sum *Summary) (map[string]*ent.Connector, error) {
@@ -240,31 +241,29 @@ func ensureConnectors(ctx context.Context, client *ent.Client, sum *Summary) (ma
 			byName[c.Name] = c
 		}
 	}
-	out := make(map[string]*ent.Connector, len(vendors))
-	err = storage.InTx(ctx, client, func(tx *ent.Tx) error {
-		for _, v := range vendors {
-			c, found := byName[v.connector]
-			var err error
-			if found {
-				err = usable(c, v)
-			} else {
-				c, err = createConnector(ctx, tx, v)
+	// Check every existing connector before creating any, so a conflict
+	// leaves the database as it was.
+	for _, v := range vendors {
+		if c, found := byName[v.connector]; found {
+			if err := usable(c, v); err != nil {
+				return nil, err
 			}
-			if err != nil {
-				return err
-			}
-			out[v.key] = c
-			sum.Connectors = append(sum.Connectors, ConnectorSummary{ID: c.ID, Name: c.Name, Type: c.Type, New: !found})
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	for _, cs := range sum.Connectors {
-		if cs.New {
-			out[cs.Type] = out[cs.Type].Unwrap()
+	svc := connectors.New(client)
+	mode := enum.ConnectorModePush
+	out := make(map[string]*ent.Connector, len(vendors))
+	for _, v := range vendors {
+		c, found := byName[v.connector]
+		if !found {
+			created, err := svc.Create(ctx, connectors.CreateConnectorInput{Name: v.connector, Type: v.key, Mode: &mode})
+			if err != nil {
+				return nil, fmt.Errorf("create connector %q: %w", v.connector, err)
+			}
+			c = created.Connector
 		}
+		out[v.key] = c
+		sum.Connectors = append(sum.Connectors, ConnectorSummary{ID: c.ID, Name: c.Name, Type: c.Type, New: !found})
 	}
 	return out, nil
 }
@@ -278,21 +277,6 @@ func usable(c *ent.Connector, v vendor) error {
 		return apperr.New(apperr.Conflict, "connector %q is disabled; enable or delete it", c.Name)
 	}
 	return nil
-}
-
-func createConnector(ctx context.Context, tx *ent.Tx, v vendor) (*ent.Connector, error) {
-	key := auth.NewSecret(auth.PrefixConnector)
-	c, err := tx.Connector.Create().
-		SetName(v.connector).SetType(v.key).SetMode(enum.ConnectorModePush).
-		SetKeyHash(auth.HashSecret(key)).SetKeyPrefix(auth.DisplayPrefix(key)).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("create connector %q: %w", v.connector, err)
-	}
-	return c, audit.Record(ctx, tx.Client(), audit.Entry{
-		EntityType: "connector", EntityID: c.ID, Action: "create",
-		After: map[string]any{"name": c.Name, "type": c.Type, "mode": c.Mode},
-	})
 }
 
 // feed posts the planned batches through the ingest pipeline, each as its
