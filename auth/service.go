@@ -53,13 +53,14 @@ func System(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
 
-// usageWriteInterval bounds how often last-seen/last-used stamps are written,
-// so authenticating a request is a read, not a write.
-const usageWriteInterval = time.Minute
+// UsageWriteInterval bounds how often last-seen/last-used stamps (sessions,
+// API tokens, connectors) are written, so authenticating a request is a
+// read, not a write.
+const UsageWriteInterval = time.Minute
 
-// stampDue reports whether a last-seen/last-used stamp should be rewritten.
-func stampDue(last *time.Time, now time.Time) bool {
-	return last == nil || now.Sub(*last) > usageWriteInterval
+// StampDue reports whether a last-seen/last-used stamp should be rewritten.
+func StampDue(last *time.Time, now time.Time) bool {
+	return last == nil || now.Sub(*last) > UsageWriteInterval
 }
 
 // Session is the result of a successful login.
@@ -187,7 +188,7 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 		return nil, err
 	}
 	v.SessionID = sess.ID
-	if stampDue(sess.LastSeenAt, now) {
+	if StampDue(sess.LastSeenAt, now) {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
@@ -213,7 +214,7 @@ func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.View
 		return nil, err
 	}
 	v.TokenID = tok.ID
-	if stampDue(tok.LastUsedAt, now) {
+	if StampDue(tok.LastUsedAt, now) {
 		if err := s.client.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ingest/catalogue"
@@ -90,11 +91,6 @@ const (
 	StatusCreated = "created"
 	StatusMerged  = "merged"
 )
-
-// lastSeenInterval bounds how often the connector's last_seen_at is
-// rewritten: every post rewriting it would serialise all of a connector's
-// concurrent posts on that one row until they commit.
-const lastSeenInterval = time.Minute
 
 // Ingest maps body with the connector's catalogue type, extracts entities,
 // fingerprints and deduplicates, all in one transaction. ctx must carry a
@@ -324,7 +320,9 @@ func activityEntries(results []ItemResult) []audit.Entry {
 }
 
 // stampConnector records that the connector was heard from, at most once
-// per lastSeenInterval; it reports whether it wrote. The condition is
+// per auth.UsageWriteInterval (rewriting it on every post would serialise
+// a connector's concurrent posts on that one row); it reports whether it
+// wrote. The condition is
 // repeated in the statement because c may be a stale copy: another replica
 // may have stamped since it was read.
 func (s *Service) stampConnector(ctx context.Context, tx *ent.Tx, c *ent.Connector, now time.Time) (bool, error) {
@@ -334,11 +332,11 @@ func (s *Service) stampConnector(ctx context.Context, tx *ent.Tx, c *ent.Connect
 			last = &t
 		}
 	}
-	if last != nil && now.Sub(*last) < lastSeenInterval {
+	if !auth.StampDue(last, now) {
 		return false, nil
 	}
 	err := tx.Connector.Update().
-		Where(connector.ID(c.ID), connector.Or(connector.LastSeenAtIsNil(), connector.LastSeenAtLT(now.Add(-lastSeenInterval)))).
+		Where(connector.ID(c.ID), connector.Or(connector.LastSeenAtIsNil(), connector.LastSeenAtLT(now.Add(-auth.UsageWriteInterval)))).
 		SetLastSeenAt(now).Exec(ctx)
 	return err == nil, err
 }
