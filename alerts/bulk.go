@@ -85,7 +85,7 @@ func bulkIDs(in BulkAlertsInput) ([]uuid.UUID, error) {
 	case len(in.AlertIDs) > 0 && in.Filter != nil:
 		return nil, apperr.Invalid("alert_ids", "give alert_ids or filter, not both")
 	case in.Filter != nil:
-		return nil, ValidateFilter(in.Filter)
+		return nil, ValidateFilter("filter", in.Filter)
 	case len(in.AlertIDs) == 0:
 		return nil, apperr.Invalid("alert_ids", "give 1 to %d alert ids, or a filter", maxBulkIDs)
 	case len(in.AlertIDs) > maxBulkIDs:

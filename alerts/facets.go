@@ -75,7 +75,7 @@ const facetConcurrency = 3
 // ties by value (byte order), a missing value (no connector, no assignee)
 // last among its ties.
 func (s *Service) Facets(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
-	if err := ValidateFilter(f); err != nil {
+	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
 	}
 	// Each facet is its own scan; running them side by side bounds the

@@ -85,57 +85,58 @@ func assigneePredicate(f *schematype.AlertFilter) predicate.Alert {
 // ValidateFilter checks a filter before it reaches SQL: bounded sizes,
 // known enum values, a non-empty time range, and text PostgreSQL can store
 // (valid UTF-8 without NUL, which it rejects with an error rather than
-// matching nothing). Errors name the field as "filter.<snake_case>".
-func ValidateFilter(f *schematype.AlertFilter) error {
+// matching nothing). Errors name the field as "<arg>.<snake_case>", arg
+// being the name the caller gave the filter ("filter", a view's "filters").
+func ValidateFilter(arg string, f *schematype.AlertFilter) error {
 	if f == nil {
 		return nil
 	}
-	checks := []func() error{
-		func() error { return checkListSize("status", len(f.Status)) },
-		func() error { return checkListSize("severity", len(f.Severity)) },
-		func() error { return checkListSize("source", len(f.Source)) },
-		func() error { return checkListSize("connector_id", len(f.ConnectorID)) },
-		func() error { return checkListSize("assignee_id", len(f.AssigneeID)) },
-		func() error { return checkListSize("tag", len(f.Tag)) },
-		func() error { return checkFilterEnums(f) },
-		func() error { return checkFilterTexts("source", f.Source) },
-		func() error { return checkFilterTexts("tag", f.Tag) },
-		func() error { return checkOptionalFilterText("entity", f.Entity, maxEntityLength) },
-		func() error { return checkOptionalFilterText("q", f.Q, maxQLength) },
-		func() error { return checkTimeRange(f) },
+	checks := []func() *apperr.Error{
+		func() *apperr.Error { return checkListSize("status", len(f.Status)) },
+		func() *apperr.Error { return checkListSize("severity", len(f.Severity)) },
+		func() *apperr.Error { return checkListSize("source", len(f.Source)) },
+		func() *apperr.Error { return checkListSize("connector_id", len(f.ConnectorID)) },
+		func() *apperr.Error { return checkListSize("assignee_id", len(f.AssigneeID)) },
+		func() *apperr.Error { return checkListSize("tag", len(f.Tag)) },
+		func() *apperr.Error { return checkFilterEnums(f) },
+		func() *apperr.Error { return checkFilterTexts("source", f.Source) },
+		func() *apperr.Error { return checkFilterTexts("tag", f.Tag) },
+		func() *apperr.Error { return checkOptionalFilterText("entity", f.Entity, maxEntityLength) },
+		func() *apperr.Error { return checkOptionalFilterText("q", f.Q, maxQLength) },
+		func() *apperr.Error { return checkTimeRange(f) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
-			return err
+			e := *err
+			e.Field = arg + "." + e.Field
+			return &e
 		}
 	}
 	return nil
 }
 
-func filterField(name string) string { return "filter." + name }
-
-func checkListSize(field string, n int) error {
+func checkListSize(field string, n int) *apperr.Error {
 	if n > maxFilterValues {
-		return apperr.Invalid(filterField(field), "lists at most %d values", maxFilterValues)
+		return apperr.Invalid(field, "lists at most %d values", maxFilterValues)
 	}
 	return nil
 }
 
-func checkFilterEnums(f *schematype.AlertFilter) error {
+func checkFilterEnums(f *schematype.AlertFilter) *apperr.Error {
 	for _, s := range f.Status {
 		if !s.Valid() {
-			return apperr.Invalid(filterField("status"), "%q is not an alert status", s)
+			return apperr.Invalid("status", "%q is not an alert status", s)
 		}
 	}
 	for _, s := range f.Severity {
 		if !s.Valid() {
-			return apperr.Invalid(filterField("severity"), "%q is not a severity", s)
+			return apperr.Invalid("severity", "%q is not a severity", s)
 		}
 	}
 	return nil
 }
 
-func checkFilterTexts(field string, values []string) error {
+func checkFilterTexts(field string, values []string) *apperr.Error {
 	for _, v := range values {
 		if err := checkFilterText(field, v, maxValueLength); err != nil {
 			return err
@@ -144,7 +145,7 @@ func checkFilterTexts(field string, values []string) error {
 	return nil
 }
 
-func checkOptionalFilterText(field string, v *string, maxLen int) error {
+func checkOptionalFilterText(field string, v *string, maxLen int) *apperr.Error {
 	if v == nil {
 		return nil
 	}
@@ -153,32 +154,32 @@ func checkOptionalFilterText(field string, v *string, maxLen int) error {
 
 // checkText bounds a string in characters and refuses what no stored value
 // can contain.
-func checkFilterText(field, v string, maxLen int) error {
+func checkFilterText(field, v string, maxLen int) *apperr.Error {
 	switch {
 	case !utf8.ValidString(v):
-		return apperr.Invalid(filterField(field), "is not valid UTF-8")
+		return apperr.Invalid(field, "is not valid UTF-8")
 	case strings.ContainsRune(v, 0):
-		return apperr.Invalid(filterField(field), "must not contain NUL characters")
+		return apperr.Invalid(field, "must not contain NUL characters")
 	case utf8.RuneCountInString(v) > maxLen:
-		return apperr.Invalid(filterField(field), "must be at most %d characters", maxLen)
+		return apperr.Invalid(field, "must be at most %d characters", maxLen)
 	}
 	return nil
 }
 
 // checkTimeRange keeps bounds within four-digit years, which both
 // databases store and SQLite's text form orders correctly, and non-empty.
-func checkTimeRange(f *schematype.AlertFilter) error {
+func checkTimeRange(f *schematype.AlertFilter) *apperr.Error {
 	bounds := []struct {
 		name string
 		t    *time.Time
 	}{{"since", f.Since}, {"until", f.Until}}
 	for _, b := range bounds {
 		if b.t != nil && (b.t.UTC().Year() < 1 || b.t.UTC().Year() > 9999) {
-			return apperr.Invalid(filterField(b.name), "must be between years 1 and 9999")
+			return apperr.Invalid(b.name, "must be between years 1 and 9999")
 		}
 	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
-		return apperr.Invalid(filterField("until"), "must be after since")
+		return apperr.Invalid("until", "must be after since")
 	}
 	return nil
 }

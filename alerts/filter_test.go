@@ -110,7 +110,7 @@ func TestFilterSemantics(t *testing.T) {
 			}, []string{"a6"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				if err := alerts.ValidateFilter(tc.f); err != nil {
+				if err := alerts.ValidateFilter("filter", tc.f); err != nil {
 					t.Fatalf("valid filter refused: %v", err)
 				}
 				conn, err := svc.List(o.ctx, tc.f, nil, pointer(100), nil, nil, nil)
@@ -182,7 +182,7 @@ func TestValidateFilter(t *testing.T) {
 		{"invalid UTF-8 in source", &schematype.AlertFilter{Source: []string{"\xff"}}, "filter.source"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := alerts.ValidateFilter(tc.f)
+			err := alerts.ValidateFilter("filter", tc.f)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("valid filter refused: %v", err)

@@ -34,7 +34,7 @@ var defaultOrder = ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: e
 func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], first *int,
 	before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder,
 ) (*ent.AlertConnection, error) {
-	if err := ValidateFilter(f); err != nil {
+	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
 	}
 	first, last, err := paging.Normalize(first, last)
