@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -96,6 +97,10 @@ func actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 // Search pages through the acting organisation's activity, newest first
 // unless ordered otherwise.
 func Search(ctx context.Context, client *ent.Client, in *ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
 	}

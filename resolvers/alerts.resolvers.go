@@ -17,6 +17,7 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/views"
 )
 
@@ -105,10 +106,6 @@ func (r *mutationResolver) UnhideAlertView(ctx context.Context, id uuid.UUID) (*
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) (*ent.AlertConnection, error) {
-	first, last, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return r.Triage.List(ctx, filter, after, first, before, last, orderBy)
 }
 
@@ -124,34 +121,22 @@ func (r *queryResolver) Alert(ctx context.Context, id uuid.UUID) (*ent.Alert, er
 
 // AlertNotes is the resolver for the alertNotes field.
 func (r *queryResolver) AlertNotes(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	first, last, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return alerts.Notes(ctx, r.Client, alertID, after, first, before, last)
 }
 
 // AlertActivity is the resolver for the alertActivity field.
 func (r *queryResolver) AlertActivity(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	first, last, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return alerts.Activity(ctx, r.Client, alertID, after, first, before, last)
 }
 
 // SearchActivity is the resolver for the searchActivity field.
 func (r *queryResolver) SearchActivity(ctx context.Context, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
-	first, last, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return audit.Search(ctx, r.Client, filter, after, first, before, last, orderBy)
 }
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error) {
-	first, last, err := pageSize(first, last)
+	first, last, err := paging.Normalize(first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -170,10 +155,6 @@ func (r *queryResolver) ConnectorCatalogue(ctx context.Context) ([]*catalogue.Ty
 
 // DeadLetters is the resolver for the deadLetters field.
 func (r *queryResolver) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
-	first, last, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return r.ConnectorService.DeadLetters(ctx, connectorID, after, first, before, last)
 }
 

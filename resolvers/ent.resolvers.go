@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
+	"github.com/seliq/seliq/paging"
 )
 
 // Node is the resolver for the node field.
@@ -26,7 +27,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]ent.Noder
 
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) (*ent.GroupConnection, error) {
-	first, last, err := pageSize(first, last)
+	first, last, err := paging.Normalize(first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func (r *queryResolver) Groups(ctx context.Context, after *entgql.Cursor[uuid.UU
 
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) (*ent.OrganizationConnection, error) {
-	first, last, err := pageSize(first, last)
+	first, last, err := paging.Normalize(first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +45,7 @@ func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error) {
-	first, last, err := pageSize(first, last)
+	first, last, err := paging.Normalize(first, last)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"github.com/seliq/seliq/paging"
 
 	"github.com/google/uuid"
 
@@ -16,9 +15,6 @@ import (
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/viewer"
 )
-
-// pageSize validates first/last and applies the default.
-func pageSize(first, last *int) (*int, *int, error) { return paging.Normalize(first, last) }
 
 // nodeType finds which table holds id. UUIDs carry no type, so each
 // GraphQL-visible table is asked in turn; the privacy rules apply, so an

@@ -14,6 +14,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
+	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/reqctx"
 )
 
@@ -157,7 +158,7 @@ func (r *queryResolver) Contacts(ctx context.Context, organizationID uuid.UUID, 
 	if err != nil {
 		return nil, err
 	}
-	first, last, err = pageSize(first, last)
+	first, last, err = paging.Normalize(first, last)
 	if err != nil {
 		return nil, err
 	}
