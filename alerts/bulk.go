@@ -10,13 +10,15 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
-	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/tags"
 )
 
 const (
@@ -48,14 +50,18 @@ func Bulk(ctx context.Context, client *ent.Client, in BulkAlertsInput) (*BulkAle
 	now := time.Now().UTC()
 	out := &BulkAlertsPayload{Action: in.Action}
 	err = storage.InTx(ctx, client, func(tx *ent.Tx) error {
-		if err := checkAssignee(ctx, tx.Client(), p.field("assignee_id"), p.assignee); err != nil {
-			return err
-		}
-		if err := checkIncident(ctx, tx.Client(), p.incident); err != nil {
+		if err := directory.CheckAssignable(ctx, tx.Client(), p.field("assignee_id"), p.assignee.Value()); err != nil {
 			return err
 		}
 		targets, err := selectTargets(ctx, tx, ids, in.Filter, p)
 		if err != nil {
+			return err
+		}
+		if p.incident != nil {
+			// Linking has one implementation, which also keeps the
+			// incidents' timelines and counts.
+			out.Matched = len(targets)
+			out.Updated, err = incidents.Attach(ctx, tx.Client(), *p.incident, p.field("incident_id"), alertIDs(targets))
 			return err
 		}
 		groups, entries, err := planBulk(targets, p)
@@ -180,14 +186,14 @@ func bulkTags(p *triagePatch, ch *BulkAlertChanges) error {
 	}
 	var err error
 	if ch.Tags != nil {
-		if p.tags, err = cleanTags(p.field("tags"), ch.Tags); err != nil {
+		if p.tags, err = tags.Clean(p.field("tags"), ch.Tags); err != nil {
 			return err
 		}
 	}
-	if p.addTags, err = cleanTags(p.field("add_tags"), ch.AddTags); err != nil {
+	if p.addTags, err = tags.Clean(p.field("add_tags"), ch.AddTags); err != nil {
 		return err
 	}
-	if p.removeTags, err = cleanTags(p.field("remove_tags"), ch.RemoveTags); err != nil {
+	if p.removeTags, err = tags.Clean(p.field("remove_tags"), ch.RemoveTags); err != nil {
 		return err
 	}
 	for _, t := range p.removeTags {
@@ -224,19 +230,12 @@ func linkChanges(p *triagePatch, ch *BulkAlertChanges) error {
 	return nil
 }
 
-// checkIncident refuses an incident the acting organisation does not have.
-func checkIncident(ctx context.Context, client *ent.Client, id *uuid.UUID) error {
-	if id == nil {
-		return nil
+func alertIDs(alerts []*ent.Alert) []uuid.UUID {
+	ids := make([]uuid.UUID, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
 	}
-	ok, err := client.Incident.Query().Where(incident.ID(*id)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return apperr.Invalid("changes.incident_id", "%s is not an incident of this organisation", id)
-	}
-	return nil
+	return ids
 }
 
 // selectTargets reads the picked alerts of the acting organisation, only

@@ -5,6 +5,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/schematype"
@@ -31,17 +32,19 @@ func facetColumn(name string) func(s *sql.Selector) string {
 	return func(s *sql.Selector) string { return s.C(name) }
 }
 
+var severityFacet = facet{
+	group:   facetColumn(alert.FieldSeverity),
+	without: func(f *schematype.AlertFilter) { f.Severity = nil },
+	out:     func(a *AlertFacets) *[]*FacetValue { return &a.Severity },
+}
+
 var facets = []facet{
 	{
 		group:   facetColumn(alert.FieldStatus),
 		without: func(f *schematype.AlertFilter) { f.Status = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Status },
 	},
-	{
-		group:   facetColumn(alert.FieldSeverity),
-		without: func(f *schematype.AlertFilter) { f.Severity = nil },
-		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Severity },
-	},
+	severityFacet,
 	{
 		group:   facetColumn(alert.FieldSource),
 		without: func(f *schematype.AlertFilter) { f.Source = nil },
@@ -140,4 +143,10 @@ func groupCount(sel *sql.Selector, fc facet) {
 	if fc.limit > 0 {
 		sel.Limit(fc.limit)
 	}
+}
+
+// Severities counts an incident's linked alerts per severity (one GROUP
+// BY over the incident_id index), for the incident's header.
+func (s *Service) Severities(ctx context.Context, incidentID uuid.UUID) ([]*FacetValue, error) {
+	return s.countFacet(ctx, &schematype.AlertFilter{IncidentID: &incidentID}, severityFacet)
 }

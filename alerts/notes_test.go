@@ -16,30 +16,10 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
-
-func TestMentions(t *testing.T) {
-	cases := []struct {
-		body string
-		want []string
-	}{
-		{"ping @ana and @Bob_2.", []string{"ana", "Bob_2"}},
-		{"mail bob@example.com, not a mention", []string{}},
-		{"@ana @ANA again @ana", []string{"ana"}},
-		{"(@x.y) cc @first.last-name, thanks", []string{"x.y", "first.last-name"}},
-		{"line one\n@carl: look", []string{"carl"}},
-		{"a lone @ and @@double", []string{}},
-		{"@" + strings.Repeat("a", 65) + " @" + strings.Repeat("b", 64), []string{strings.Repeat("b", 64)}},
-		{"@ana...", []string{"ana"}},
-	}
-	for _, tc := range cases {
-		if got := mentions(tc.body); !slices.Equal(got, tc.want) {
-			t.Errorf("mentions(%q) = %q, want %q", tc.body, got, tc.want)
-		}
-	}
-}
 
 func TestAddNote(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
@@ -47,7 +27,7 @@ func TestAddNote(t *testing.T) {
 		other := newTriageOrg(t, db, "globex")
 		a := o.newAlert(t, db, alertState{})
 		theirs := other.newAlert(t, db, alertState{})
-		longest := strings.Repeat("é", maxNoteLength)
+		longest := strings.Repeat("é", notes.MaxLength)
 		cases := []struct {
 			name     string
 			ctx      context.Context

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -16,17 +14,12 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
-	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/storage"
-)
-
-// Limits on an alert's tags.
-const (
-	maxTags      = 50
-	maxTagLength = 64
+	"github.com/seliq/seliq/tags"
 )
 
 // entityAlert is the activity log's entity type for alerts.
@@ -48,7 +41,7 @@ func Update(ctx context.Context, client *ent.Client, id uuid.UUID, in UpdateAler
 		if err != nil {
 			return err
 		}
-		if err := checkAssignee(ctx, tx.Client(), "assignee_id", p.assignee); err != nil {
+		if err := directory.CheckAssignable(ctx, tx.Client(), "assignee_id", p.assignee.Value()); err != nil {
 			return err
 		}
 		c, entries, err := planChange(a, p)
@@ -81,11 +74,11 @@ func updatePatch(in UpdateAlertInput) (*triagePatch, error) {
 		return nil, err
 	}
 	if in.Tags != nil {
-		tags, err := cleanTags("tags", in.Tags)
+		cleaned, err := tags.Clean("tags", in.Tags)
 		if err != nil {
 			return nil, err
 		}
-		p.tags = tags
+		p.tags = cleaned
 	}
 	return p, nil
 }
@@ -157,7 +150,6 @@ type alertChange struct {
 	tags           string // a JSON array: slices are not comparable
 	setDisposition bool
 	disposition    enum.Disposition // "" clears it
-	incident       uuid.UUID        // uuid.Nil keeps it
 	acknowledge    bool             // acknowledged_at = now
 	resolve        bool             // resolved_at = now
 	reopen         bool             // resolved_at = NULL
@@ -193,9 +185,6 @@ func (c alertChange) apply(m *ent.AlertMutation, now time.Time) error {
 		} else {
 			m.SetDisposition(c.disposition)
 		}
-	}
-	if c.incident != uuid.Nil {
-		m.SetIncidentID(c.incident)
 	}
 	if c.acknowledge {
 		m.SetAcknowledgedAt(now)
@@ -250,10 +239,6 @@ func planChange(a *ent.Alert, p *triagePatch) (alertChange, []audit.Entry, error
 	}
 	if err := planTags(a, p, &c, record); err != nil {
 		return c, nil, err
-	}
-	if p.incident != nil && !samePtr(p.incident, a.IncidentID) {
-		c.incident = *p.incident
-		record("incident_id", optUUID(a.IncidentID), p.incident.String())
 	}
 	return c, entries, nil
 }
@@ -318,8 +303,8 @@ func planTags(a *ent.Alert, p *triagePatch, c *alertChange, record func(field st
 	after := p.tags
 	if after == nil {
 		after = editTags(a.Tags, p.addTags, p.removeTags)
-		if len(after) > maxTags {
-			return apperr.Invalid(p.field("add_tags"), "alert %s would carry more than %d tags", a.ID, maxTags)
+		if len(after) > tags.Max {
+			return apperr.Invalid(p.field("add_tags"), "alert %s would carry more than %d tags", a.ID, tags.Max)
 		}
 	}
 	if slices.Equal(after, a.Tags) {
@@ -381,48 +366,6 @@ var openRank = map[enum.AlertStatus]int{
 // isTerminal reports whether s ends triage (resolved or closed).
 func isTerminal(s enum.AlertStatus) bool {
 	return s == enum.AlertStatusResolved || s == enum.AlertStatusClosed
-}
-
-// cleanTags trims, checks and deduplicates tags, keeping their order. The
-// result is never nil.
-func cleanTags(field string, tags []string) ([]string, error) {
-	out := make([]string, 0, len(tags))
-	for _, raw := range tags {
-		t := strings.TrimSpace(raw)
-		switch {
-		case t == "":
-			return nil, apperr.Invalid(field, "tags must not be empty")
-		case !utf8.ValidString(t) || strings.ContainsRune(t, 0):
-			return nil, apperr.Invalid(field, "tag %q is not valid text", t)
-		case utf8.RuneCountInString(t) > maxTagLength:
-			return nil, apperr.Invalid(field, "tag %q is longer than %d characters", t, maxTagLength)
-		}
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	if len(out) > maxTags {
-		return nil, apperr.Invalid(field, "at most %d tags", maxTags)
-	}
-	return out, nil
-}
-
-// checkAssignee refuses an assignee who is not an active user of the acting
-// organisation (the privacy rules confine the query to it). An unset or null
-// assignee needs no check.
-func checkAssignee(ctx context.Context, client *ent.Client, field string, assignee graphql.Omittable[*uuid.UUID]) error {
-	id := assignee.Value()
-	if id == nil {
-		return nil
-	}
-	ok, err := client.User.Query().Where(user.ID(*id), user.Active(true)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return apperr.Invalid(field, "%s is not an active user of this organisation", id)
-	}
-	return nil
 }
 
 func dispositionOf(c *alertChange) *enum.Disposition {

@@ -21,6 +21,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/tags"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -417,9 +418,9 @@ func checkJSON(t *testing.T, what string, got json.RawMessage, want any) {
 }
 
 func TestUpdateTags(t *testing.T) {
-	long := strings.Repeat("é", maxTagLength)
-	many := make([]string, 0, maxTags+5)
-	for i := range maxTags {
+	long := strings.Repeat("é", tags.MaxLength)
+	many := make([]string, 0, tags.Max+5)
+	for i := range tags.Max {
 		many = append(many, fmt.Sprint("t", i))
 	}
 	many = append(many, "t0", " t1 ", "t2", "t3", "t4") // duplicates keep it at 50
@@ -434,7 +435,7 @@ func TestUpdateTags(t *testing.T) {
 		{"64 characters", nil, []string{long}, []string{long}, ""},
 		{"65 characters", nil, []string{long + "x"}, nil, "tags"},
 		{"blank tag", nil, []string{"a", "  "}, nil, "tags"},
-		{"50 distinct after deduplication", nil, many, many[:maxTags], ""},
+		{"50 distinct after deduplication", nil, many, many[:tags.Max], ""},
 		{"51 distinct", nil, append(slices.Clone(many), "extra"), nil, "tags"},
 		{"empty list clears", []string{"a"}, []string{}, []string{}, ""},
 	}

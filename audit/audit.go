@@ -82,6 +82,8 @@ func actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 		return nil, "system", nil
 	case v.Kind == viewer.KindConnector:
 		return nil, "connector:" + v.ConnectorID.String(), nil
+	case v.Kind == viewer.KindJob:
+		return nil, "system", nil
 	}
 	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(viewer.Home(ctx))
 	if err != nil {
@@ -135,4 +137,21 @@ func predicates(in *ActivitySearchInput) []predicate.Activity {
 		ps = append(ps, activity.CreatedAtLT(in.Until.UTC()))
 	}
 	return ps
+}
+
+// ForEntity pages through one entity's activity, newest first. The caller
+// has checked that the entity is visible.
+func ForEntity(ctx context.Context, client *ent.Client, entityType string, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	after, before, err = paging.TimeCursors(after, before)
+	if err != nil {
+		return nil, err
+	}
+	order := &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	return client.Activity.Query().
+		Where(activity.EntityType(entityType), activity.EntityID(id)).
+		Paginate(ctx, after, first, before, last, ent.WithActivityOrder(order))
 }

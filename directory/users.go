@@ -310,3 +310,20 @@ func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, 
 	u, err := upd.Save(ctx)
 	return u, conflict(err, "handle", "another user of this organisation has this handle")
 }
+
+// CheckAssignable refuses an assignee who is not an active user of the
+// acting organisation (the privacy rules confine the query to it); nil
+// needs no check. Errors name field.
+func CheckAssignable(ctx context.Context, client *ent.Client, field string, id *uuid.UUID) error {
+	if id == nil {
+		return nil
+	}
+	ok, err := client.User.Query().Where(user.ID(*id), user.Active(true)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.Invalid(field, "%s is not an active user of this organisation", id)
+	}
+	return nil
+}

@@ -3424,6 +3424,22 @@ func (c *ReportClient) QueryIncident(_m *Report) *IncidentQuery {
 	return query
 }
 
+// QueryCreatedBy queries the created_by edge of a Report.
+func (c *ReportClient) QueryCreatedBy(_m *Report) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(report.Table, report.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, report.CreatedByTable, report.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ReportClient) Hooks() []Hook {
 	hooks := c.hooks.Report

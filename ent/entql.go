@@ -349,11 +349,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldSummary:              {Type: field.TypeString, Column: incident.FieldSummary},
 			incident.FieldAiSummary:            {Type: field.TypeString, Column: incident.FieldAiSummary},
 			incident.FieldSeverity:             {Type: field.TypeEnum, Column: incident.FieldSeverity},
+			incident.FieldSeverityRank:         {Type: field.TypeInt, Column: incident.FieldSeverityRank},
 			incident.FieldStatus:               {Type: field.TypeEnum, Column: incident.FieldStatus},
 			incident.FieldDisposition:          {Type: field.TypeEnum, Column: incident.FieldDisposition},
 			incident.FieldAssigneeID:           {Type: field.TypeUUID, Column: incident.FieldAssigneeID},
 			incident.FieldGroupID:              {Type: field.TypeUUID, Column: incident.FieldGroupID},
 			incident.FieldTags:                 {Type: field.TypeJSON, Column: incident.FieldTags},
+			incident.FieldAlertCount:           {Type: field.TypeInt, Column: incident.FieldAlertCount},
 			incident.FieldAcknowledgedAt:       {Type: field.TypeTime, Column: incident.FieldAcknowledgedAt},
 			incident.FieldClosedAt:             {Type: field.TypeTime, Column: incident.FieldClosedAt},
 			incident.FieldSLAAckBreachedAt:     {Type: field.TypeTime, Column: incident.FieldSLAAckBreachedAt},
@@ -470,8 +472,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldFormat:         {Type: field.TypeEnum, Column: report.FieldFormat},
 			report.FieldStatus:         {Type: field.TypeEnum, Column: report.FieldStatus},
 			report.FieldFileName:       {Type: field.TypeString, Column: report.FieldFileName},
+			report.FieldContentType:    {Type: field.TypeString, Column: report.FieldContentType},
+			report.FieldSize:           {Type: field.TypeInt, Column: report.FieldSize},
 			report.FieldContent:        {Type: field.TypeBytes, Column: report.FieldContent},
 			report.FieldError:          {Type: field.TypeString, Column: report.FieldError},
+			report.FieldAttempts:       {Type: field.TypeInt, Column: report.FieldAttempts},
+			report.FieldRenderMs:       {Type: field.TypeInt, Column: report.FieldRenderMs},
+			report.FieldCompletedAt:    {Type: field.TypeTime, Column: report.FieldCompletedAt},
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
@@ -559,6 +566,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldOccurredAt:     {Type: field.TypeTime, Column: timelineevent.FieldOccurredAt},
 			timelineevent.FieldAutomatic:      {Type: field.TypeBool, Column: timelineevent.FieldAutomatic},
 			timelineevent.FieldActorID:        {Type: field.TypeUUID, Column: timelineevent.FieldActorID},
+			timelineevent.FieldActorName:      {Type: field.TypeString, Column: timelineevent.FieldActorName},
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
@@ -1093,6 +1101,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Report",
 		"Incident",
+	)
+	graph.MustAddE(
+		"created_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+		},
+		"Report",
+		"User",
 	)
 	graph.MustAddE(
 		"organization",
@@ -2831,6 +2851,11 @@ func (f *IncidentFilter) WhereSeverity(p entql.StringP) {
 	f.Where(p.Field(incident.FieldSeverity))
 }
 
+// WhereSeverityRank applies the entql int predicate on the severity_rank field.
+func (f *IncidentFilter) WhereSeverityRank(p entql.IntP) {
+	f.Where(p.Field(incident.FieldSeverityRank))
+}
+
 // WhereStatus applies the entql string predicate on the status field.
 func (f *IncidentFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(incident.FieldStatus))
@@ -2854,6 +2879,11 @@ func (f *IncidentFilter) WhereGroupID(p entql.ValueP) {
 // WhereTags applies the entql json.RawMessage predicate on the tags field.
 func (f *IncidentFilter) WhereTags(p entql.BytesP) {
 	f.Where(p.Field(incident.FieldTags))
+}
+
+// WhereAlertCount applies the entql int predicate on the alert_count field.
+func (f *IncidentFilter) WhereAlertCount(p entql.IntP) {
+	f.Where(p.Field(incident.FieldAlertCount))
 }
 
 // WhereAcknowledgedAt applies the entql time.Time predicate on the acknowledged_at field.
@@ -3535,6 +3565,16 @@ func (f *ReportFilter) WhereFileName(p entql.StringP) {
 	f.Where(p.Field(report.FieldFileName))
 }
 
+// WhereContentType applies the entql string predicate on the content_type field.
+func (f *ReportFilter) WhereContentType(p entql.StringP) {
+	f.Where(p.Field(report.FieldContentType))
+}
+
+// WhereSize applies the entql int predicate on the size field.
+func (f *ReportFilter) WhereSize(p entql.IntP) {
+	f.Where(p.Field(report.FieldSize))
+}
+
 // WhereContent applies the entql []byte predicate on the content field.
 func (f *ReportFilter) WhereContent(p entql.BytesP) {
 	f.Where(p.Field(report.FieldContent))
@@ -3543,6 +3583,21 @@ func (f *ReportFilter) WhereContent(p entql.BytesP) {
 // WhereError applies the entql string predicate on the error field.
 func (f *ReportFilter) WhereError(p entql.StringP) {
 	f.Where(p.Field(report.FieldError))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *ReportFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(report.FieldAttempts))
+}
+
+// WhereRenderMs applies the entql int predicate on the render_ms field.
+func (f *ReportFilter) WhereRenderMs(p entql.IntP) {
+	f.Where(p.Field(report.FieldRenderMs))
+}
+
+// WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
+func (f *ReportFilter) WhereCompletedAt(p entql.TimeP) {
+	f.Where(p.Field(report.FieldCompletedAt))
 }
 
 // WhereCreatedByID applies the entql [16]byte predicate on the created_by_id field.
@@ -3572,6 +3627,20 @@ func (f *ReportFilter) WhereHasIncident() {
 // WhereHasIncidentWith applies a predicate to check if query has an edge incident with a given conditions (other predicates).
 func (f *ReportFilter) WhereHasIncidentWith(preds ...predicate.Incident) {
 	f.Where(entql.HasEdgeWith("incident", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCreatedBy applies a predicate to check if query has an edge created_by.
+func (f *ReportFilter) WhereHasCreatedBy() {
+	f.Where(entql.HasEdge("created_by"))
+}
+
+// WhereHasCreatedByWith applies a predicate to check if query has an edge created_by with a given conditions (other predicates).
+func (f *ReportFilter) WhereHasCreatedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("created_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3976,6 +4045,11 @@ func (f *TimelineEventFilter) WhereAutomatic(p entql.BoolP) {
 // WhereActorID applies the entql [16]byte predicate on the actor_id field.
 func (f *TimelineEventFilter) WhereActorID(p entql.ValueP) {
 	f.Where(p.Field(timelineevent.FieldActorID))
+}
+
+// WhereActorName applies the entql string predicate on the actor_name field.
+func (f *TimelineEventFilter) WhereActorName(p entql.StringP) {
+	f.Where(p.Field(timelineevent.FieldActorName))
 }
 
 // WhereData applies the entql json.RawMessage predicate on the data field.

@@ -15,8 +15,11 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -357,6 +360,21 @@ func (_q *AlertQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[alert.FieldAssigneeID]; !ok {
 				selectedFields = append(selectedFields, alert.FieldAssigneeID)
 				fieldSeen[alert.FieldAssigneeID] = struct{}{}
+			}
+
+		case "incident":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.withIncident = query
+			if _, ok := fieldSeen[alert.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldIncidentID)
+				fieldSeen[alert.FieldIncidentID] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[alert.FieldCreatedAt]; !ok {
@@ -1202,6 +1220,212 @@ func newGroupPaginateArgs(rv map[string]any) *groupPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IncidentQuery) CollectFields(ctx context.Context, satisfies ...string) (*IncidentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IncidentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(incident.Columns))
+		selectedFields = []string{incident.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "assignee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignee = query
+			if _, ok := fieldSeen[incident.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAssigneeID)
+				fieldSeen[incident.FieldAssigneeID] = struct{}{}
+			}
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, groupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[incident.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldGroupID)
+				fieldSeen[incident.FieldGroupID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[incident.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldCreatedAt)
+				fieldSeen[incident.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[incident.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldUpdatedAt)
+				fieldSeen[incident.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[incident.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldOrganizationID)
+				fieldSeen[incident.FieldOrganizationID] = struct{}{}
+			}
+		case "number":
+			if _, ok := fieldSeen[incident.FieldNumber]; !ok {
+				selectedFields = append(selectedFields, incident.FieldNumber)
+				fieldSeen[incident.FieldNumber] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[incident.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTitle)
+				fieldSeen[incident.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[incident.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, incident.FieldDescription)
+				fieldSeen[incident.FieldDescription] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[incident.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSummary)
+				fieldSeen[incident.FieldSummary] = struct{}{}
+			}
+		case "aiSummary":
+			if _, ok := fieldSeen[incident.FieldAiSummary]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAiSummary)
+				fieldSeen[incident.FieldAiSummary] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[incident.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSeverity)
+				fieldSeen[incident.FieldSeverity] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[incident.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, incident.FieldStatus)
+				fieldSeen[incident.FieldStatus] = struct{}{}
+			}
+		case "disposition":
+			if _, ok := fieldSeen[incident.FieldDisposition]; !ok {
+				selectedFields = append(selectedFields, incident.FieldDisposition)
+				fieldSeen[incident.FieldDisposition] = struct{}{}
+			}
+		case "assigneeID":
+			if _, ok := fieldSeen[incident.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAssigneeID)
+				fieldSeen[incident.FieldAssigneeID] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[incident.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldGroupID)
+				fieldSeen[incident.FieldGroupID] = struct{}{}
+			}
+		case "tags":
+			if _, ok := fieldSeen[incident.FieldTags]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTags)
+				fieldSeen[incident.FieldTags] = struct{}{}
+			}
+		case "alertCount":
+			if _, ok := fieldSeen[incident.FieldAlertCount]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAlertCount)
+				fieldSeen[incident.FieldAlertCount] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[incident.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAcknowledgedAt)
+				fieldSeen[incident.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "closedAt":
+			if _, ok := fieldSeen[incident.FieldClosedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldClosedAt)
+				fieldSeen[incident.FieldClosedAt] = struct{}{}
+			}
+		case "slaAckBreachedAt":
+			if _, ok := fieldSeen[incident.FieldSLAAckBreachedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAAckBreachedAt)
+				fieldSeen[incident.FieldSLAAckBreachedAt] = struct{}{}
+			}
+		case "slaResolveBreachedAt":
+			if _, ok := fieldSeen[incident.FieldSLAResolveBreachedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAResolveBreachedAt)
+				fieldSeen[incident.FieldSLAResolveBreachedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type incidentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IncidentPaginateOption
+}
+
+func newIncidentPaginateArgs(rv map[string]any) *incidentPaginateArgs {
+	args := &incidentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &IncidentOrder{Field: &IncidentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithIncidentOrder(order))
+			}
+		case *IncidentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithIncidentOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *NoteQuery) CollectFields(ctx context.Context, satisfies ...string) (*NoteQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1236,6 +1460,21 @@ func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[note.FieldAlertID]; !ok {
 				selectedFields = append(selectedFields, note.FieldAlertID)
 				fieldSeen[note.FieldAlertID] = struct{}{}
+			}
+
+		case "incident":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.withIncident = query
+			if _, ok := fieldSeen[note.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, note.FieldIncidentID)
+				fieldSeen[note.FieldIncidentID] = struct{}{}
 			}
 
 		case "author":
@@ -1520,6 +1759,333 @@ func newOrganizationPaginateArgs(rv map[string]any) *organizationPaginateArgs {
 		case *OrganizationOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithOrganizationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReportQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReportQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReportQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(report.Columns))
+		selectedFields = []string{report.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "createdBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[report.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, report.FieldCreatedByID)
+				fieldSeen[report.FieldCreatedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[report.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, report.FieldCreatedAt)
+				fieldSeen[report.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[report.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, report.FieldUpdatedAt)
+				fieldSeen[report.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[report.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, report.FieldOrganizationID)
+				fieldSeen[report.FieldOrganizationID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[report.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, report.FieldIncidentID)
+				fieldSeen[report.FieldIncidentID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[report.FieldKind]; !ok {
+				selectedFields = append(selectedFields, report.FieldKind)
+				fieldSeen[report.FieldKind] = struct{}{}
+			}
+		case "format":
+			if _, ok := fieldSeen[report.FieldFormat]; !ok {
+				selectedFields = append(selectedFields, report.FieldFormat)
+				fieldSeen[report.FieldFormat] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[report.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, report.FieldStatus)
+				fieldSeen[report.FieldStatus] = struct{}{}
+			}
+		case "fileName":
+			if _, ok := fieldSeen[report.FieldFileName]; !ok {
+				selectedFields = append(selectedFields, report.FieldFileName)
+				fieldSeen[report.FieldFileName] = struct{}{}
+			}
+		case "contentType":
+			if _, ok := fieldSeen[report.FieldContentType]; !ok {
+				selectedFields = append(selectedFields, report.FieldContentType)
+				fieldSeen[report.FieldContentType] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[report.FieldSize]; !ok {
+				selectedFields = append(selectedFields, report.FieldSize)
+				fieldSeen[report.FieldSize] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[report.FieldError]; !ok {
+				selectedFields = append(selectedFields, report.FieldError)
+				fieldSeen[report.FieldError] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[report.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, report.FieldAttempts)
+				fieldSeen[report.FieldAttempts] = struct{}{}
+			}
+		case "renderMs":
+			if _, ok := fieldSeen[report.FieldRenderMs]; !ok {
+				selectedFields = append(selectedFields, report.FieldRenderMs)
+				fieldSeen[report.FieldRenderMs] = struct{}{}
+			}
+		case "completedAt":
+			if _, ok := fieldSeen[report.FieldCompletedAt]; !ok {
+				selectedFields = append(selectedFields, report.FieldCompletedAt)
+				fieldSeen[report.FieldCompletedAt] = struct{}{}
+			}
+		case "createdByID":
+			if _, ok := fieldSeen[report.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, report.FieldCreatedByID)
+				fieldSeen[report.FieldCreatedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reportPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReportPaginateOption
+}
+
+func newReportPaginateArgs(rv map[string]any) *reportPaginateArgs {
+	args := &reportPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ReportOrder{Field: &ReportOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithReportOrder(order))
+			}
+		case *ReportOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithReportOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TimelineEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*TimelineEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TimelineEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(timelineevent.Columns))
+		selectedFields = []string{timelineevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "actor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withActor = query
+			if _, ok := fieldSeen[timelineevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldActorID)
+				fieldSeen[timelineevent.FieldActorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[timelineevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldCreatedAt)
+				fieldSeen[timelineevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[timelineevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldUpdatedAt)
+				fieldSeen[timelineevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[timelineevent.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldOrganizationID)
+				fieldSeen[timelineevent.FieldOrganizationID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[timelineevent.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldIncidentID)
+				fieldSeen[timelineevent.FieldIncidentID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[timelineevent.FieldKind]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldKind)
+				fieldSeen[timelineevent.FieldKind] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[timelineevent.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldTitle)
+				fieldSeen[timelineevent.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[timelineevent.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldDescription)
+				fieldSeen[timelineevent.FieldDescription] = struct{}{}
+			}
+		case "occurredAt":
+			if _, ok := fieldSeen[timelineevent.FieldOccurredAt]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldOccurredAt)
+				fieldSeen[timelineevent.FieldOccurredAt] = struct{}{}
+			}
+		case "automatic":
+			if _, ok := fieldSeen[timelineevent.FieldAutomatic]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldAutomatic)
+				fieldSeen[timelineevent.FieldAutomatic] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[timelineevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldActorID)
+				fieldSeen[timelineevent.FieldActorID] = struct{}{}
+			}
+		case "actorName":
+			if _, ok := fieldSeen[timelineevent.FieldActorName]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldActorName)
+				fieldSeen[timelineevent.FieldActorName] = struct{}{}
+			}
+		case "data":
+			if _, ok := fieldSeen[timelineevent.FieldData]; !ok {
+				selectedFields = append(selectedFields, timelineevent.FieldData)
+				fieldSeen[timelineevent.FieldData] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type timelineeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TimelineEventPaginateOption
+}
+
+func newTimelineEventPaginateArgs(rv map[string]any) *timelineeventPaginateArgs {
+	args := &timelineeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TimelineEventOrder{Field: &TimelineEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTimelineEventOrder(order))
+			}
+		case *TimelineEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTimelineEventOrder(v))
 			}
 		}
 	}

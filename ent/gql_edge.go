@@ -40,6 +40,14 @@ func (_m *Alert) Assignee(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Alert) Incident(ctx context.Context) (*Incident, error) {
+	result, err := _m.Edges.IncidentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryIncident().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *AlertView) Owner(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.OwnerOrErr()
 	if IsNotLoaded(err) {
@@ -68,10 +76,34 @@ func (_m *Group) Members(ctx context.Context) (result []*User, err error) {
 	return result, err
 }
 
+func (_m *Incident) Assignee(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AssigneeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssignee().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Incident) Group(ctx context.Context) (*Group, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Note) Alert(ctx context.Context) (*Alert, error) {
 	result, err := _m.Edges.AlertOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAlert().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Note) Incident(ctx context.Context) (*Incident, error) {
+	result, err := _m.Edges.IncidentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryIncident().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -102,6 +134,22 @@ func (_m *Organization) Children(ctx context.Context) (result []*Organization, e
 		result, err = _m.QueryChildren().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Report) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *TimelineEvent) Actor(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *User) Groups(ctx context.Context) (result []*Group, err error) {

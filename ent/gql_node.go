@@ -18,8 +18,11 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -68,6 +71,11 @@ var groupImplementors = []string{"Group", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Group) IsNode() {}
 
+var incidentImplementors = []string{"Incident", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Incident) IsNode() {}
+
 var noteImplementors = []string{"Note", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -77,6 +85,16 @@ var organizationImplementors = []string{"Organization", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Organization) IsNode() {}
+
+var reportImplementors = []string{"Report", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Report) IsNode() {}
+
+var timelineeventImplementors = []string{"TimelineEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*TimelineEvent) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -213,6 +231,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			}
 		}
 		return query.Only(ctx)
+	case incident.Table:
+		query := c.Incident.Query().
+			Where(incident.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incidentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case note.Table:
 		query := c.Note.Query().
 			Where(note.ID(id))
@@ -227,6 +254,24 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(organization.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case report.Table:
+		query := c.Report.Query().
+			Where(report.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reportImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case timelineevent.Table:
+		query := c.TimelineEvent.Query().
+			Where(timelineevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, timelineeventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -441,6 +486,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 				*noder = node
 			}
 		}
+	case incident.Table:
+		query := c.Incident.Query().
+			Where(incident.IDIn(ids...))
+		query, err := query.CollectFields(ctx, incidentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case note.Table:
 		query := c.Note.Query().
 			Where(note.IDIn(ids...))
@@ -461,6 +522,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Organization.Query().
 			Where(organization.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organizationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case report.Table:
+		query := c.Report.Query().
+			Where(report.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reportImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case timelineevent.Table:
+		query := c.TimelineEvent.Query().
+			Where(timelineevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, timelineeventImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -23,8 +23,11 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -2783,6 +2786,410 @@ func (_m *Group) ToEdge(order *GroupOrder) *GroupEdge {
 	}
 }
 
+// IncidentEdge is the edge representation of Incident.
+type IncidentEdge struct {
+	Node   *Incident `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// IncidentConnection is the connection containing edges to Incident.
+type IncidentConnection struct {
+	Edges      []*IncidentEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *IncidentConnection) build(nodes []*Incident, pager *incidentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Incident
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Incident {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Incident {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IncidentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IncidentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IncidentPaginateOption enables pagination customization.
+type IncidentPaginateOption func(*incidentPager) error
+
+// WithIncidentOrder configures pagination ordering.
+func WithIncidentOrder(order *IncidentOrder) IncidentPaginateOption {
+	if order == nil {
+		order = DefaultIncidentOrder
+	}
+	o := *order
+	return func(pager *incidentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultIncidentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithIncidentFilter configures pagination filter.
+func WithIncidentFilter(filter func(*IncidentQuery) (*IncidentQuery, error)) IncidentPaginateOption {
+	return func(pager *incidentPager) error {
+		if filter == nil {
+			return errors.New("IncidentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type incidentPager struct {
+	reverse bool
+	order   *IncidentOrder
+	filter  func(*IncidentQuery) (*IncidentQuery, error)
+}
+
+func newIncidentPager(opts []IncidentPaginateOption, reverse bool) (*incidentPager, error) {
+	pager := &incidentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultIncidentOrder
+	}
+	return pager, nil
+}
+
+func (p *incidentPager) applyFilter(query *IncidentQuery) (*IncidentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *incidentPager) toCursor(_m *Incident) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *incidentPager) applyCursors(query *IncidentQuery, after, before *Cursor) (*IncidentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIncidentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *incidentPager) applyOrder(query *IncidentQuery) *IncidentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultIncidentOrder.Field {
+		query = query.Order(DefaultIncidentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *incidentPager) orderExpr(query *IncidentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultIncidentOrder.Field {
+			b.Comma().Ident(DefaultIncidentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Incident.
+func (_m *IncidentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IncidentPaginateOption,
+) (*IncidentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIncidentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IncidentConnection{Edges: []*IncidentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// IncidentOrderFieldCreatedAt orders Incident by created_at.
+	IncidentOrderFieldCreatedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: incident.FieldCreatedAt,
+		toTerm: incident.ByCreatedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldUpdatedAt orders Incident by updated_at.
+	IncidentOrderFieldUpdatedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: incident.FieldUpdatedAt,
+		toTerm: incident.ByUpdatedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldNumber orders Incident by number.
+	IncidentOrderFieldNumber = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.Number, nil
+		},
+		column: incident.FieldNumber,
+		toTerm: incident.ByNumber,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Number,
+			}
+		},
+	}
+	// IncidentOrderFieldTitle orders Incident by title.
+	IncidentOrderFieldTitle = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: incident.FieldTitle,
+		toTerm: incident.ByTitle,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// IncidentOrderFieldSeverityRank orders Incident by severity_rank.
+	IncidentOrderFieldSeverityRank = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.SeverityRank, nil
+		},
+		column: incident.FieldSeverityRank,
+		toTerm: incident.BySeverityRank,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.SeverityRank,
+			}
+		},
+	}
+	// IncidentOrderFieldStatus orders Incident by status.
+	IncidentOrderFieldStatus = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: incident.FieldStatus,
+		toTerm: incident.ByStatus,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// IncidentOrderFieldAlertCount orders Incident by alert_count.
+	IncidentOrderFieldAlertCount = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.AlertCount, nil
+		},
+		column: incident.FieldAlertCount,
+		toTerm: incident.ByAlertCount,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.AlertCount,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f IncidentOrderField) String() string {
+	var str string
+	switch f.column {
+	case IncidentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case IncidentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case IncidentOrderFieldNumber.column:
+		str = "NUMBER"
+	case IncidentOrderFieldTitle.column:
+		str = "TITLE"
+	case IncidentOrderFieldSeverityRank.column:
+		str = "SEVERITY"
+	case IncidentOrderFieldStatus.column:
+		str = "STATUS"
+	case IncidentOrderFieldAlertCount.column:
+		str = "ALERT_COUNT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f IncidentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *IncidentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("IncidentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *IncidentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *IncidentOrderFieldUpdatedAt
+	case "NUMBER":
+		*f = *IncidentOrderFieldNumber
+	case "TITLE":
+		*f = *IncidentOrderFieldTitle
+	case "SEVERITY":
+		*f = *IncidentOrderFieldSeverityRank
+	case "STATUS":
+		*f = *IncidentOrderFieldStatus
+	case "ALERT_COUNT":
+		*f = *IncidentOrderFieldAlertCount
+	default:
+		return fmt.Errorf("%s is not a valid IncidentOrderField", str)
+	}
+	return nil
+}
+
+// IncidentOrderField defines the ordering field of Incident.
+type IncidentOrderField struct {
+	// Value extracts the ordering value from the given Incident.
+	Value    func(*Incident) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) incident.OrderOption
+	toCursor func(*Incident) Cursor
+}
+
+// IncidentOrder defines the ordering of Incident.
+type IncidentOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *IncidentOrderField `json:"field"`
+}
+
+// DefaultIncidentOrder is the default ordering of Incident.
+var DefaultIncidentOrder = &IncidentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: incident.FieldID,
+		toTerm: incident.ByID,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Incident into IncidentEdge.
+func (_m *Incident) ToEdge(order *IncidentOrder) *IncidentEdge {
+	if order == nil {
+		order = DefaultIncidentOrder
+	}
+	return &IncidentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // NoteEdge is the edge representation of Note.
 type NoteEdge struct {
 	Node   *Note  `json:"node"`
@@ -3442,6 +3849,652 @@ func (_m *Organization) ToEdge(order *OrganizationOrder) *OrganizationEdge {
 		order = DefaultOrganizationOrder
 	}
 	return &OrganizationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReportEdge is the edge representation of Report.
+type ReportEdge struct {
+	Node   *Report `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// ReportConnection is the connection containing edges to Report.
+type ReportConnection struct {
+	Edges      []*ReportEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *ReportConnection) build(nodes []*Report, pager *reportPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Report
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Report {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Report {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReportEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReportEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReportPaginateOption enables pagination customization.
+type ReportPaginateOption func(*reportPager) error
+
+// WithReportOrder configures pagination ordering.
+func WithReportOrder(order *ReportOrder) ReportPaginateOption {
+	if order == nil {
+		order = DefaultReportOrder
+	}
+	o := *order
+	return func(pager *reportPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultReportOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithReportFilter configures pagination filter.
+func WithReportFilter(filter func(*ReportQuery) (*ReportQuery, error)) ReportPaginateOption {
+	return func(pager *reportPager) error {
+		if filter == nil {
+			return errors.New("ReportQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reportPager struct {
+	reverse bool
+	order   *ReportOrder
+	filter  func(*ReportQuery) (*ReportQuery, error)
+}
+
+func newReportPager(opts []ReportPaginateOption, reverse bool) (*reportPager, error) {
+	pager := &reportPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultReportOrder
+	}
+	return pager, nil
+}
+
+func (p *reportPager) applyFilter(query *ReportQuery) (*ReportQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reportPager) toCursor(_m *Report) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *reportPager) applyCursors(query *ReportQuery, after, before *Cursor) (*ReportQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultReportOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reportPager) applyOrder(query *ReportQuery) *ReportQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultReportOrder.Field {
+		query = query.Order(DefaultReportOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *reportPager) orderExpr(query *ReportQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultReportOrder.Field {
+			b.Comma().Ident(DefaultReportOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Report.
+func (_m *ReportQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReportPaginateOption,
+) (*ReportConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReportPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReportConnection{Edges: []*ReportEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReportOrderFieldCreatedAt orders Report by created_at.
+	ReportOrderFieldCreatedAt = &ReportOrderField{
+		Value: func(_m *Report) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: report.FieldCreatedAt,
+		toTerm: report.ByCreatedAt,
+		toCursor: func(_m *Report) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ReportOrderFieldUpdatedAt orders Report by updated_at.
+	ReportOrderFieldUpdatedAt = &ReportOrderField{
+		Value: func(_m *Report) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: report.FieldUpdatedAt,
+		toTerm: report.ByUpdatedAt,
+		toCursor: func(_m *Report) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReportOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReportOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ReportOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReportOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReportOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReportOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ReportOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ReportOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReportOrderField", str)
+	}
+	return nil
+}
+
+// ReportOrderField defines the ordering field of Report.
+type ReportOrderField struct {
+	// Value extracts the ordering value from the given Report.
+	Value    func(*Report) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) report.OrderOption
+	toCursor func(*Report) Cursor
+}
+
+// ReportOrder defines the ordering of Report.
+type ReportOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *ReportOrderField `json:"field"`
+}
+
+// DefaultReportOrder is the default ordering of Report.
+var DefaultReportOrder = &ReportOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReportOrderField{
+		Value: func(_m *Report) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: report.FieldID,
+		toTerm: report.ByID,
+		toCursor: func(_m *Report) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Report into ReportEdge.
+func (_m *Report) ToEdge(order *ReportOrder) *ReportEdge {
+	if order == nil {
+		order = DefaultReportOrder
+	}
+	return &ReportEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TimelineEventEdge is the edge representation of TimelineEvent.
+type TimelineEventEdge struct {
+	Node   *TimelineEvent `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// TimelineEventConnection is the connection containing edges to TimelineEvent.
+type TimelineEventConnection struct {
+	Edges      []*TimelineEventEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *TimelineEventConnection) build(nodes []*TimelineEvent, pager *timelineeventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *TimelineEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *TimelineEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *TimelineEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TimelineEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TimelineEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TimelineEventPaginateOption enables pagination customization.
+type TimelineEventPaginateOption func(*timelineeventPager) error
+
+// WithTimelineEventOrder configures pagination ordering.
+func WithTimelineEventOrder(order *TimelineEventOrder) TimelineEventPaginateOption {
+	if order == nil {
+		order = DefaultTimelineEventOrder
+	}
+	o := *order
+	return func(pager *timelineeventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTimelineEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTimelineEventFilter configures pagination filter.
+func WithTimelineEventFilter(filter func(*TimelineEventQuery) (*TimelineEventQuery, error)) TimelineEventPaginateOption {
+	return func(pager *timelineeventPager) error {
+		if filter == nil {
+			return errors.New("TimelineEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type timelineeventPager struct {
+	reverse bool
+	order   *TimelineEventOrder
+	filter  func(*TimelineEventQuery) (*TimelineEventQuery, error)
+}
+
+func newTimelineEventPager(opts []TimelineEventPaginateOption, reverse bool) (*timelineeventPager, error) {
+	pager := &timelineeventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTimelineEventOrder
+	}
+	return pager, nil
+}
+
+func (p *timelineeventPager) applyFilter(query *TimelineEventQuery) (*TimelineEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *timelineeventPager) toCursor(_m *TimelineEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *timelineeventPager) applyCursors(query *TimelineEventQuery, after, before *Cursor) (*TimelineEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTimelineEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *timelineeventPager) applyOrder(query *TimelineEventQuery) *TimelineEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTimelineEventOrder.Field {
+		query = query.Order(DefaultTimelineEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *timelineeventPager) orderExpr(query *TimelineEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTimelineEventOrder.Field {
+			b.Comma().Ident(DefaultTimelineEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to TimelineEvent.
+func (_m *TimelineEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TimelineEventPaginateOption,
+) (*TimelineEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTimelineEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TimelineEventConnection{Edges: []*TimelineEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TimelineEventOrderFieldCreatedAt orders TimelineEvent by created_at.
+	TimelineEventOrderFieldCreatedAt = &TimelineEventOrderField{
+		Value: func(_m *TimelineEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: timelineevent.FieldCreatedAt,
+		toTerm: timelineevent.ByCreatedAt,
+		toCursor: func(_m *TimelineEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// TimelineEventOrderFieldUpdatedAt orders TimelineEvent by updated_at.
+	TimelineEventOrderFieldUpdatedAt = &TimelineEventOrderField{
+		Value: func(_m *TimelineEvent) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: timelineevent.FieldUpdatedAt,
+		toTerm: timelineevent.ByUpdatedAt,
+		toCursor: func(_m *TimelineEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// TimelineEventOrderFieldOccurredAt orders TimelineEvent by occurred_at.
+	TimelineEventOrderFieldOccurredAt = &TimelineEventOrderField{
+		Value: func(_m *TimelineEvent) (ent.Value, error) {
+			return _m.OccurredAt, nil
+		},
+		column: timelineevent.FieldOccurredAt,
+		toTerm: timelineevent.ByOccurredAt,
+		toCursor: func(_m *TimelineEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.OccurredAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TimelineEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case TimelineEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case TimelineEventOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case TimelineEventOrderFieldOccurredAt.column:
+		str = "OCCURRED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TimelineEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TimelineEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TimelineEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TimelineEventOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *TimelineEventOrderFieldUpdatedAt
+	case "OCCURRED_AT":
+		*f = *TimelineEventOrderFieldOccurredAt
+	default:
+		return fmt.Errorf("%s is not a valid TimelineEventOrderField", str)
+	}
+	return nil
+}
+
+// TimelineEventOrderField defines the ordering field of TimelineEvent.
+type TimelineEventOrderField struct {
+	// Value extracts the ordering value from the given TimelineEvent.
+	Value    func(*TimelineEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) timelineevent.OrderOption
+	toCursor func(*TimelineEvent) Cursor
+}
+
+// TimelineEventOrder defines the ordering of TimelineEvent.
+type TimelineEventOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *TimelineEventOrderField `json:"field"`
+}
+
+// DefaultTimelineEventOrder is the default ordering of TimelineEvent.
+var DefaultTimelineEventOrder = &TimelineEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TimelineEventOrderField{
+		Value: func(_m *TimelineEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: timelineevent.FieldID,
+		toTerm: timelineevent.ByID,
+		toCursor: func(_m *TimelineEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts TimelineEvent into TimelineEventEdge.
+func (_m *TimelineEvent) ToEdge(order *TimelineEventOrder) *TimelineEventEdge {
+	if order == nil {
+		order = DefaultTimelineEventOrder
+	}
+	return &TimelineEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

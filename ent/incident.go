@@ -41,6 +41,8 @@ type Incident struct {
 	AiSummary string `json:"ai_summary,omitempty"`
 	// Severity holds the value of the "severity" field.
 	Severity enum.Severity `json:"severity,omitempty"`
+	// SeverityRank holds the value of the "severity_rank" field.
+	SeverityRank int `json:"severity_rank,omitempty"`
 	// Status holds the value of the "status" field.
 	Status enum.IncidentStatus `json:"status,omitempty"`
 	// Disposition holds the value of the "disposition" field.
@@ -51,6 +53,8 @@ type Incident struct {
 	GroupID *uuid.UUID `json:"group_id,omitempty"`
 	// Tags holds the value of the "tags" field.
 	Tags []string `json:"tags,omitempty"`
+	// AlertCount holds the value of the "alert_count" field.
+	AlertCount int `json:"alert_count,omitempty"`
 	// AcknowledgedAt holds the value of the "acknowledged_at" field.
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	// ClosedAt holds the value of the "closed_at" field.
@@ -83,7 +87,7 @@ type IncidentEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [2]map[string]int
 
 	namedAlerts   map[string][]*Alert
 	namedTimeline map[string][]*TimelineEvent
@@ -159,7 +163,7 @@ func (*Incident) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case incident.FieldTags:
 			values[i] = new([]byte)
-		case incident.FieldNumber:
+		case incident.FieldNumber, incident.FieldSeverityRank, incident.FieldAlertCount:
 			values[i] = new(sql.NullInt64)
 		case incident.FieldTitle, incident.FieldDescription, incident.FieldSummary, incident.FieldAiSummary, incident.FieldSeverity, incident.FieldStatus, incident.FieldDisposition:
 			values[i] = new(sql.NullString)
@@ -242,6 +246,12 @@ func (_m *Incident) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Severity = enum.Severity(value.String)
 			}
+		case incident.FieldSeverityRank:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field severity_rank", values[i])
+			} else if value.Valid {
+				_m.SeverityRank = int(value.Int64)
+			}
 		case incident.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
@@ -276,6 +286,12 @@ func (_m *Incident) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Tags); err != nil {
 					return fmt.Errorf("unmarshal field tags: %w", err)
 				}
+			}
+		case incident.FieldAlertCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field alert_count", values[i])
+			} else if value.Valid {
+				_m.AlertCount = int(value.Int64)
 			}
 		case incident.FieldAcknowledgedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -398,6 +414,9 @@ func (_m *Incident) String() string {
 	builder.WriteString("severity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Severity))
 	builder.WriteString(", ")
+	builder.WriteString("severity_rank=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SeverityRank))
+	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
@@ -418,6 +437,9 @@ func (_m *Incident) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("tags=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
+	builder.WriteString(", ")
+	builder.WriteString("alert_count=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AlertCount))
 	builder.WriteString(", ")
 	if v := _m.AcknowledgedAt; v != nil {
 		builder.WriteString("acknowledged_at=")

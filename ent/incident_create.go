@@ -133,6 +133,20 @@ func (_c *IncidentCreate) SetNillableSeverity(v *enum.Severity) *IncidentCreate 
 	return _c
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_c *IncidentCreate) SetSeverityRank(v int) *IncidentCreate {
+	_c.mutation.SetSeverityRank(v)
+	return _c
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSeverityRank(v *int) *IncidentCreate {
+	if v != nil {
+		_c.SetSeverityRank(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *IncidentCreate) SetStatus(v enum.IncidentStatus) *IncidentCreate {
 	_c.mutation.SetStatus(v)
@@ -192,6 +206,20 @@ func (_c *IncidentCreate) SetNillableGroupID(v *uuid.UUID) *IncidentCreate {
 // SetTags sets the "tags" field.
 func (_c *IncidentCreate) SetTags(v []string) *IncidentCreate {
 	_c.mutation.SetTags(v)
+	return _c
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (_c *IncidentCreate) SetAlertCount(v int) *IncidentCreate {
+	_c.mutation.SetAlertCount(v)
+	return _c
+}
+
+// SetNillableAlertCount sets the "alert_count" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableAlertCount(v *int) *IncidentCreate {
+	if v != nil {
+		_c.SetAlertCount(*v)
+	}
 	return _c
 }
 
@@ -392,9 +420,17 @@ func (_c *IncidentCreate) defaults() error {
 		v := incident.DefaultSeverity
 		_c.mutation.SetSeverity(v)
 	}
+	if _, ok := _c.mutation.SeverityRank(); !ok {
+		v := incident.DefaultSeverityRank
+		_c.mutation.SetSeverityRank(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := incident.DefaultStatus
 		_c.mutation.SetStatus(v)
+	}
+	if _, ok := _c.mutation.AlertCount(); !ok {
+		v := incident.DefaultAlertCount
+		_c.mutation.SetAlertCount(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if incident.DefaultID == nil {
@@ -445,6 +481,9 @@ func (_c *IncidentCreate) check() error {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "Incident.severity": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.SeverityRank(); !ok {
+		return &ValidationError{Name: "severity_rank", err: errors.New(`ent: missing required field "Incident.severity_rank"`)}
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Incident.status"`)}
 	}
@@ -457,6 +496,9 @@ func (_c *IncidentCreate) check() error {
 		if err := incident.DispositionValidator(v); err != nil {
 			return &ValidationError{Name: "disposition", err: fmt.Errorf(`ent: validator failed for field "Incident.disposition": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.AlertCount(); !ok {
+		return &ValidationError{Name: "alert_count", err: errors.New(`ent: missing required field "Incident.alert_count"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Incident.organization"`)}
@@ -529,6 +571,10 @@ func (_c *IncidentCreate) createSpec() (*Incident, *sqlgraph.CreateSpec) {
 		_spec.SetField(incident.FieldSeverity, field.TypeEnum, value)
 		_node.Severity = value
 	}
+	if value, ok := _c.mutation.SeverityRank(); ok {
+		_spec.SetField(incident.FieldSeverityRank, field.TypeInt, value)
+		_node.SeverityRank = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(incident.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -540,6 +586,10 @@ func (_c *IncidentCreate) createSpec() (*Incident, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Tags(); ok {
 		_spec.SetField(incident.FieldTags, field.TypeJSON, value)
 		_node.Tags = value
+	}
+	if value, ok := _c.mutation.AlertCount(); ok {
+		_spec.SetField(incident.FieldAlertCount, field.TypeInt, value)
+		_node.AlertCount = value
 	}
 	if value, ok := _c.mutation.AcknowledgedAt(); ok {
 		_spec.SetField(incident.FieldAcknowledgedAt, field.TypeTime, value)
@@ -780,6 +830,24 @@ func (u *IncidentUpsert) UpdateSeverity() *IncidentUpsert {
 	return u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *IncidentUpsert) SetSeverityRank(v int) *IncidentUpsert {
+	u.Set(incident.FieldSeverityRank, v)
+	return u
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSeverityRank() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSeverityRank)
+	return u
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *IncidentUpsert) AddSeverityRank(v int) *IncidentUpsert {
+	u.Add(incident.FieldSeverityRank, v)
+	return u
+}
+
 // SetStatus sets the "status" field.
 func (u *IncidentUpsert) SetStatus(v enum.IncidentStatus) *IncidentUpsert {
 	u.Set(incident.FieldStatus, v)
@@ -861,6 +929,24 @@ func (u *IncidentUpsert) UpdateTags() *IncidentUpsert {
 // ClearTags clears the value of the "tags" field.
 func (u *IncidentUpsert) ClearTags() *IncidentUpsert {
 	u.SetNull(incident.FieldTags)
+	return u
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (u *IncidentUpsert) SetAlertCount(v int) *IncidentUpsert {
+	u.Set(incident.FieldAlertCount, v)
+	return u
+}
+
+// UpdateAlertCount sets the "alert_count" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateAlertCount() *IncidentUpsert {
+	u.SetExcluded(incident.FieldAlertCount)
+	return u
+}
+
+// AddAlertCount adds v to the "alert_count" field.
+func (u *IncidentUpsert) AddAlertCount(v int) *IncidentUpsert {
+	u.Add(incident.FieldAlertCount, v)
 	return u
 }
 
@@ -1077,6 +1163,27 @@ func (u *IncidentUpsertOne) UpdateSeverity() *IncidentUpsertOne {
 	})
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *IncidentUpsertOne) SetSeverityRank(v int) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSeverityRank(v)
+	})
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *IncidentUpsertOne) AddSeverityRank(v int) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.AddSeverityRank(v)
+	})
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSeverityRank() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSeverityRank()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *IncidentUpsertOne) SetStatus(v enum.IncidentStatus) *IncidentUpsertOne {
 	return u.Update(func(s *IncidentUpsert) {
@@ -1172,6 +1279,27 @@ func (u *IncidentUpsertOne) UpdateTags() *IncidentUpsertOne {
 func (u *IncidentUpsertOne) ClearTags() *IncidentUpsertOne {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearTags()
+	})
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (u *IncidentUpsertOne) SetAlertCount(v int) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetAlertCount(v)
+	})
+}
+
+// AddAlertCount adds v to the "alert_count" field.
+func (u *IncidentUpsertOne) AddAlertCount(v int) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.AddAlertCount(v)
+	})
+}
+
+// UpdateAlertCount sets the "alert_count" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateAlertCount() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateAlertCount()
 	})
 }
 
@@ -1567,6 +1695,27 @@ func (u *IncidentUpsertBulk) UpdateSeverity() *IncidentUpsertBulk {
 	})
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (u *IncidentUpsertBulk) SetSeverityRank(v int) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSeverityRank(v)
+	})
+}
+
+// AddSeverityRank adds v to the "severity_rank" field.
+func (u *IncidentUpsertBulk) AddSeverityRank(v int) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.AddSeverityRank(v)
+	})
+}
+
+// UpdateSeverityRank sets the "severity_rank" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSeverityRank() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSeverityRank()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *IncidentUpsertBulk) SetStatus(v enum.IncidentStatus) *IncidentUpsertBulk {
 	return u.Update(func(s *IncidentUpsert) {
@@ -1662,6 +1811,27 @@ func (u *IncidentUpsertBulk) UpdateTags() *IncidentUpsertBulk {
 func (u *IncidentUpsertBulk) ClearTags() *IncidentUpsertBulk {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearTags()
+	})
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (u *IncidentUpsertBulk) SetAlertCount(v int) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetAlertCount(v)
+	})
+}
+
+// AddAlertCount adds v to the "alert_count" field.
+func (u *IncidentUpsertBulk) AddAlertCount(v int) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.AddAlertCount(v)
+	})
+}
+
+// UpdateAlertCount sets the "alert_count" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateAlertCount() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateAlertCount()
 	})
 }
 

@@ -113,6 +113,27 @@ func (_u *IncidentUpdate) SetNillableSeverity(v *enum.Severity) *IncidentUpdate 
 	return _u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_u *IncidentUpdate) SetSeverityRank(v int) *IncidentUpdate {
+	_u.mutation.ResetSeverityRank()
+	_u.mutation.SetSeverityRank(v)
+	return _u
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSeverityRank(v *int) *IncidentUpdate {
+	if v != nil {
+		_u.SetSeverityRank(*v)
+	}
+	return _u
+}
+
+// AddSeverityRank adds value to the "severity_rank" field.
+func (_u *IncidentUpdate) AddSeverityRank(v int) *IncidentUpdate {
+	_u.mutation.AddSeverityRank(v)
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *IncidentUpdate) SetStatus(v enum.IncidentStatus) *IncidentUpdate {
 	_u.mutation.SetStatus(v)
@@ -202,6 +223,27 @@ func (_u *IncidentUpdate) AppendTags(v []string) *IncidentUpdate {
 // ClearTags clears the value of the "tags" field.
 func (_u *IncidentUpdate) ClearTags() *IncidentUpdate {
 	_u.mutation.ClearTags()
+	return _u
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (_u *IncidentUpdate) SetAlertCount(v int) *IncidentUpdate {
+	_u.mutation.ResetAlertCount()
+	_u.mutation.SetAlertCount(v)
+	return _u
+}
+
+// SetNillableAlertCount sets the "alert_count" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableAlertCount(v *int) *IncidentUpdate {
+	if v != nil {
+		_u.SetAlertCount(*v)
+	}
+	return _u
+}
+
+// AddAlertCount adds value to the "alert_count" field.
+func (_u *IncidentUpdate) AddAlertCount(v int) *IncidentUpdate {
+	_u.mutation.AddAlertCount(v)
 	return _u
 }
 
@@ -526,6 +568,12 @@ func (_u *IncidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(incident.FieldSeverity, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.SeverityRank(); ok {
+		_spec.SetField(incident.FieldSeverityRank, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeverityRank(); ok {
+		_spec.AddField(incident.FieldSeverityRank, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(incident.FieldStatus, field.TypeEnum, value)
 	}
@@ -545,6 +593,12 @@ func (_u *IncidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.TagsCleared() {
 		_spec.ClearField(incident.FieldTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AlertCount(); ok {
+		_spec.SetField(incident.FieldAlertCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAlertCount(); ok {
+		_spec.AddField(incident.FieldAlertCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AcknowledgedAt(); ok {
 		_spec.SetField(incident.FieldAcknowledgedAt, field.TypeTime, value)
@@ -861,6 +915,27 @@ func (_u *IncidentUpdateOne) SetNillableSeverity(v *enum.Severity) *IncidentUpda
 	return _u
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (_u *IncidentUpdateOne) SetSeverityRank(v int) *IncidentUpdateOne {
+	_u.mutation.ResetSeverityRank()
+	_u.mutation.SetSeverityRank(v)
+	return _u
+}
+
+// SetNillableSeverityRank sets the "severity_rank" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSeverityRank(v *int) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSeverityRank(*v)
+	}
+	return _u
+}
+
+// AddSeverityRank adds value to the "severity_rank" field.
+func (_u *IncidentUpdateOne) AddSeverityRank(v int) *IncidentUpdateOne {
+	_u.mutation.AddSeverityRank(v)
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *IncidentUpdateOne) SetStatus(v enum.IncidentStatus) *IncidentUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -950,6 +1025,27 @@ func (_u *IncidentUpdateOne) AppendTags(v []string) *IncidentUpdateOne {
 // ClearTags clears the value of the "tags" field.
 func (_u *IncidentUpdateOne) ClearTags() *IncidentUpdateOne {
 	_u.mutation.ClearTags()
+	return _u
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (_u *IncidentUpdateOne) SetAlertCount(v int) *IncidentUpdateOne {
+	_u.mutation.ResetAlertCount()
+	_u.mutation.SetAlertCount(v)
+	return _u
+}
+
+// SetNillableAlertCount sets the "alert_count" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableAlertCount(v *int) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetAlertCount(*v)
+	}
+	return _u
+}
+
+// AddAlertCount adds value to the "alert_count" field.
+func (_u *IncidentUpdateOne) AddAlertCount(v int) *IncidentUpdateOne {
+	_u.mutation.AddAlertCount(v)
 	return _u
 }
 
@@ -1304,6 +1400,12 @@ func (_u *IncidentUpdateOne) sqlSave(ctx context.Context) (_node *Incident, err 
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(incident.FieldSeverity, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.SeverityRank(); ok {
+		_spec.SetField(incident.FieldSeverityRank, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeverityRank(); ok {
+		_spec.AddField(incident.FieldSeverityRank, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(incident.FieldStatus, field.TypeEnum, value)
 	}
@@ -1323,6 +1425,12 @@ func (_u *IncidentUpdateOne) sqlSave(ctx context.Context) (_node *Incident, err 
 	}
 	if _u.mutation.TagsCleared() {
 		_spec.ClearField(incident.FieldTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AlertCount(); ok {
+		_spec.SetField(incident.FieldAlertCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAlertCount(); ok {
+		_spec.AddField(incident.FieldAlertCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AcknowledgedAt(); ok {
 		_spec.SetField(incident.FieldAcknowledgedAt, field.TypeTime, value)

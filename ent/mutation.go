@@ -13141,10 +13141,14 @@ type IncidentMutation struct {
 	summary                 *string
 	ai_summary              *string
 	severity                *enum.Severity
+	severity_rank           *int
+	addseverity_rank        *int
 	status                  *enum.IncidentStatus
 	disposition             *enum.Disposition
 	tags                    *[]string
 	appendtags              []string
+	alert_count             *int
+	addalert_count          *int
 	acknowledged_at         *time.Time
 	closed_at               *time.Time
 	sla_ack_breached_at     *time.Time
@@ -13618,6 +13622,62 @@ func (m *IncidentMutation) ResetSeverity() {
 	m.severity = nil
 }
 
+// SetSeverityRank sets the "severity_rank" field.
+func (m *IncidentMutation) SetSeverityRank(i int) {
+	m.severity_rank = &i
+	m.addseverity_rank = nil
+}
+
+// SeverityRank returns the value of the "severity_rank" field in the mutation.
+func (m *IncidentMutation) SeverityRank() (r int, exists bool) {
+	v := m.severity_rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverityRank returns the old "severity_rank" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSeverityRank(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverityRank is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverityRank requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverityRank: %w", err)
+	}
+	return oldValue.SeverityRank, nil
+}
+
+// AddSeverityRank adds i to the "severity_rank" field.
+func (m *IncidentMutation) AddSeverityRank(i int) {
+	if m.addseverity_rank != nil {
+		*m.addseverity_rank += i
+	} else {
+		m.addseverity_rank = &i
+	}
+}
+
+// AddedSeverityRank returns the value that was added to the "severity_rank" field in this mutation.
+func (m *IncidentMutation) AddedSeverityRank() (r int, exists bool) {
+	v := m.addseverity_rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeverityRank resets all changes to the "severity_rank" field.
+func (m *IncidentMutation) ResetSeverityRank() {
+	m.severity_rank = nil
+	m.addseverity_rank = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *IncidentMutation) SetStatus(es enum.IncidentStatus) {
 	m.status = &es
@@ -13864,6 +13924,62 @@ func (m *IncidentMutation) ResetTags() {
 	m.tags = nil
 	m.appendtags = nil
 	delete(m.clearedFields, incident.FieldTags)
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (m *IncidentMutation) SetAlertCount(i int) {
+	m.alert_count = &i
+	m.addalert_count = nil
+}
+
+// AlertCount returns the value of the "alert_count" field in the mutation.
+func (m *IncidentMutation) AlertCount() (r int, exists bool) {
+	v := m.alert_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlertCount returns the old "alert_count" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldAlertCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlertCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlertCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlertCount: %w", err)
+	}
+	return oldValue.AlertCount, nil
+}
+
+// AddAlertCount adds i to the "alert_count" field.
+func (m *IncidentMutation) AddAlertCount(i int) {
+	if m.addalert_count != nil {
+		*m.addalert_count += i
+	} else {
+		m.addalert_count = &i
+	}
+}
+
+// AddedAlertCount returns the value that was added to the "alert_count" field in this mutation.
+func (m *IncidentMutation) AddedAlertCount() (r int, exists bool) {
+	v := m.addalert_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAlertCount resets all changes to the "alert_count" field.
+func (m *IncidentMutation) ResetAlertCount() {
+	m.alert_count = nil
+	m.addalert_count = nil
 }
 
 // SetAcknowledgedAt sets the "acknowledged_at" field.
@@ -14339,7 +14455,7 @@ func (m *IncidentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IncidentMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, incident.FieldCreatedAt)
 	}
@@ -14367,6 +14483,9 @@ func (m *IncidentMutation) Fields() []string {
 	if m.severity != nil {
 		fields = append(fields, incident.FieldSeverity)
 	}
+	if m.severity_rank != nil {
+		fields = append(fields, incident.FieldSeverityRank)
+	}
 	if m.status != nil {
 		fields = append(fields, incident.FieldStatus)
 	}
@@ -14381,6 +14500,9 @@ func (m *IncidentMutation) Fields() []string {
 	}
 	if m.tags != nil {
 		fields = append(fields, incident.FieldTags)
+	}
+	if m.alert_count != nil {
+		fields = append(fields, incident.FieldAlertCount)
 	}
 	if m.acknowledged_at != nil {
 		fields = append(fields, incident.FieldAcknowledgedAt)
@@ -14420,6 +14542,8 @@ func (m *IncidentMutation) Field(name string) (ent.Value, bool) {
 		return m.AiSummary()
 	case incident.FieldSeverity:
 		return m.Severity()
+	case incident.FieldSeverityRank:
+		return m.SeverityRank()
 	case incident.FieldStatus:
 		return m.Status()
 	case incident.FieldDisposition:
@@ -14430,6 +14554,8 @@ func (m *IncidentMutation) Field(name string) (ent.Value, bool) {
 		return m.GroupID()
 	case incident.FieldTags:
 		return m.Tags()
+	case incident.FieldAlertCount:
+		return m.AlertCount()
 	case incident.FieldAcknowledgedAt:
 		return m.AcknowledgedAt()
 	case incident.FieldClosedAt:
@@ -14465,6 +14591,8 @@ func (m *IncidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldAiSummary(ctx)
 	case incident.FieldSeverity:
 		return m.OldSeverity(ctx)
+	case incident.FieldSeverityRank:
+		return m.OldSeverityRank(ctx)
 	case incident.FieldStatus:
 		return m.OldStatus(ctx)
 	case incident.FieldDisposition:
@@ -14475,6 +14603,8 @@ func (m *IncidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldGroupID(ctx)
 	case incident.FieldTags:
 		return m.OldTags(ctx)
+	case incident.FieldAlertCount:
+		return m.OldAlertCount(ctx)
 	case incident.FieldAcknowledgedAt:
 		return m.OldAcknowledgedAt(ctx)
 	case incident.FieldClosedAt:
@@ -14555,6 +14685,13 @@ func (m *IncidentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSeverity(v)
 		return nil
+	case incident.FieldSeverityRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverityRank(v)
+		return nil
 	case incident.FieldStatus:
 		v, ok := value.(enum.IncidentStatus)
 		if !ok {
@@ -14589,6 +14726,13 @@ func (m *IncidentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTags(v)
+		return nil
+	case incident.FieldAlertCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlertCount(v)
 		return nil
 	case incident.FieldAcknowledgedAt:
 		v, ok := value.(time.Time)
@@ -14629,6 +14773,12 @@ func (m *IncidentMutation) AddedFields() []string {
 	if m.addnumber != nil {
 		fields = append(fields, incident.FieldNumber)
 	}
+	if m.addseverity_rank != nil {
+		fields = append(fields, incident.FieldSeverityRank)
+	}
+	if m.addalert_count != nil {
+		fields = append(fields, incident.FieldAlertCount)
+	}
 	return fields
 }
 
@@ -14639,6 +14789,10 @@ func (m *IncidentMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case incident.FieldNumber:
 		return m.AddedNumber()
+	case incident.FieldSeverityRank:
+		return m.AddedSeverityRank()
+	case incident.FieldAlertCount:
+		return m.AddedAlertCount()
 	}
 	return nil, false
 }
@@ -14654,6 +14808,20 @@ func (m *IncidentMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddNumber(v)
+		return nil
+	case incident.FieldSeverityRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeverityRank(v)
+		return nil
+	case incident.FieldAlertCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAlertCount(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Incident numeric field %s", name)
@@ -14760,6 +14928,9 @@ func (m *IncidentMutation) ResetField(name string) error {
 	case incident.FieldSeverity:
 		m.ResetSeverity()
 		return nil
+	case incident.FieldSeverityRank:
+		m.ResetSeverityRank()
+		return nil
 	case incident.FieldStatus:
 		m.ResetStatus()
 		return nil
@@ -14774,6 +14945,9 @@ func (m *IncidentMutation) ResetField(name string) error {
 		return nil
 	case incident.FieldTags:
 		m.ResetTags()
+		return nil
+	case incident.FieldAlertCount:
+		m.ResetAlertCount()
 		return nil
 	case incident.FieldAcknowledgedAt:
 		m.ResetAcknowledgedAt()
@@ -19047,14 +19221,23 @@ type ReportMutation struct {
 	format              *enum.ReportFormat
 	status              *enum.JobStatus
 	file_name           *string
+	content_type        *string
+	size                *int
+	addsize             *int
 	content             *[]byte
 	error               *string
-	created_by_id       *uuid.UUID
+	attempts            *int
+	addattempts         *int
+	render_ms           *int
+	addrender_ms        *int
+	completed_at        *time.Time
 	clearedFields       map[string]struct{}
 	organization        *uuid.UUID
 	clearedorganization bool
 	incident            *uuid.UUID
 	clearedincident     bool
+	created_by          *uuid.UUID
+	clearedcreated_by   bool
 	done                bool
 	oldValue            func(context.Context) (*Report, error)
 	predicates          []predicate.Report
@@ -19452,6 +19635,98 @@ func (m *ReportMutation) ResetFileName() {
 	m.file_name = nil
 }
 
+// SetContentType sets the "content_type" field.
+func (m *ReportMutation) SetContentType(s string) {
+	m.content_type = &s
+}
+
+// ContentType returns the value of the "content_type" field in the mutation.
+func (m *ReportMutation) ContentType() (r string, exists bool) {
+	v := m.content_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentType returns the old "content_type" field's value of the Report entity.
+// If the Report object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportMutation) OldContentType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentType: %w", err)
+	}
+	return oldValue.ContentType, nil
+}
+
+// ResetContentType resets all changes to the "content_type" field.
+func (m *ReportMutation) ResetContentType() {
+	m.content_type = nil
+}
+
+// SetSize sets the "size" field.
+func (m *ReportMutation) SetSize(i int) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *ReportMutation) Size() (r int, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the Report entity.
+// If the Report object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportMutation) OldSize(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *ReportMutation) AddSize(i int) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *ReportMutation) AddedSize() (r int, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *ReportMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
 // SetContent sets the "content" field.
 func (m *ReportMutation) SetContent(b []byte) {
 	m.content = &b
@@ -19537,14 +19812,175 @@ func (m *ReportMutation) ResetError() {
 	m.error = nil
 }
 
+// SetAttempts sets the "attempts" field.
+func (m *ReportMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *ReportMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the Report entity.
+// If the Report object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *ReportMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *ReportMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *ReportMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (m *ReportMutation) SetRenderMs(i int) {
+	m.render_ms = &i
+	m.addrender_ms = nil
+}
+
+// RenderMs returns the value of the "render_ms" field in the mutation.
+func (m *ReportMutation) RenderMs() (r int, exists bool) {
+	v := m.render_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRenderMs returns the old "render_ms" field's value of the Report entity.
+// If the Report object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportMutation) OldRenderMs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRenderMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRenderMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRenderMs: %w", err)
+	}
+	return oldValue.RenderMs, nil
+}
+
+// AddRenderMs adds i to the "render_ms" field.
+func (m *ReportMutation) AddRenderMs(i int) {
+	if m.addrender_ms != nil {
+		*m.addrender_ms += i
+	} else {
+		m.addrender_ms = &i
+	}
+}
+
+// AddedRenderMs returns the value that was added to the "render_ms" field in this mutation.
+func (m *ReportMutation) AddedRenderMs() (r int, exists bool) {
+	v := m.addrender_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRenderMs resets all changes to the "render_ms" field.
+func (m *ReportMutation) ResetRenderMs() {
+	m.render_ms = nil
+	m.addrender_ms = nil
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *ReportMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *ReportMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the Report entity.
+// If the Report object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *ReportMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[report.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *ReportMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[report.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *ReportMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, report.FieldCompletedAt)
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ReportMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ReportMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -19570,7 +20006,7 @@ func (m *ReportMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ReportMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[report.FieldCreatedByID] = struct{}{}
 }
 
@@ -19582,7 +20018,7 @@ func (m *ReportMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ReportMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, report.FieldCreatedByID)
 }
 
@@ -19640,6 +20076,33 @@ func (m *ReportMutation) ResetIncident() {
 	m.clearedincident = false
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ReportMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[report.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ReportMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ReportMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ReportMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
 // Where appends a list predicates to the ReportMutation builder.
 func (m *ReportMutation) Where(ps ...predicate.Report) {
 	m.predicates = append(m.predicates, ps...)
@@ -19674,7 +20137,7 @@ func (m *ReportMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ReportMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, report.FieldCreatedAt)
 	}
@@ -19699,13 +20162,28 @@ func (m *ReportMutation) Fields() []string {
 	if m.file_name != nil {
 		fields = append(fields, report.FieldFileName)
 	}
+	if m.content_type != nil {
+		fields = append(fields, report.FieldContentType)
+	}
+	if m.size != nil {
+		fields = append(fields, report.FieldSize)
+	}
 	if m.content != nil {
 		fields = append(fields, report.FieldContent)
 	}
 	if m.error != nil {
 		fields = append(fields, report.FieldError)
 	}
-	if m.created_by_id != nil {
+	if m.attempts != nil {
+		fields = append(fields, report.FieldAttempts)
+	}
+	if m.render_ms != nil {
+		fields = append(fields, report.FieldRenderMs)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, report.FieldCompletedAt)
+	}
+	if m.created_by != nil {
 		fields = append(fields, report.FieldCreatedByID)
 	}
 	return fields
@@ -19732,10 +20210,20 @@ func (m *ReportMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case report.FieldFileName:
 		return m.FileName()
+	case report.FieldContentType:
+		return m.ContentType()
+	case report.FieldSize:
+		return m.Size()
 	case report.FieldContent:
 		return m.Content()
 	case report.FieldError:
 		return m.Error()
+	case report.FieldAttempts:
+		return m.Attempts()
+	case report.FieldRenderMs:
+		return m.RenderMs()
+	case report.FieldCompletedAt:
+		return m.CompletedAt()
 	case report.FieldCreatedByID:
 		return m.CreatedByID()
 	}
@@ -19763,10 +20251,20 @@ func (m *ReportMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldStatus(ctx)
 	case report.FieldFileName:
 		return m.OldFileName(ctx)
+	case report.FieldContentType:
+		return m.OldContentType(ctx)
+	case report.FieldSize:
+		return m.OldSize(ctx)
 	case report.FieldContent:
 		return m.OldContent(ctx)
 	case report.FieldError:
 		return m.OldError(ctx)
+	case report.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case report.FieldRenderMs:
+		return m.OldRenderMs(ctx)
+	case report.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
 	case report.FieldCreatedByID:
 		return m.OldCreatedByID(ctx)
 	}
@@ -19834,6 +20332,20 @@ func (m *ReportMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFileName(v)
 		return nil
+	case report.FieldContentType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentType(v)
+		return nil
+	case report.FieldSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
 	case report.FieldContent:
 		v, ok := value.([]byte)
 		if !ok {
@@ -19847,6 +20359,27 @@ func (m *ReportMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetError(v)
+		return nil
+	case report.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case report.FieldRenderMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRenderMs(v)
+		return nil
+	case report.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
 		return nil
 	case report.FieldCreatedByID:
 		v, ok := value.(uuid.UUID)
@@ -19862,13 +20395,31 @@ func (m *ReportMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *ReportMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, report.FieldSize)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, report.FieldAttempts)
+	}
+	if m.addrender_ms != nil {
+		fields = append(fields, report.FieldRenderMs)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *ReportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case report.FieldSize:
+		return m.AddedSize()
+	case report.FieldAttempts:
+		return m.AddedAttempts()
+	case report.FieldRenderMs:
+		return m.AddedRenderMs()
+	}
 	return nil, false
 }
 
@@ -19877,6 +20428,27 @@ func (m *ReportMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ReportMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case report.FieldSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	case report.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	case report.FieldRenderMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRenderMs(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Report numeric field %s", name)
 }
@@ -19887,6 +20459,9 @@ func (m *ReportMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(report.FieldContent) {
 		fields = append(fields, report.FieldContent)
+	}
+	if m.FieldCleared(report.FieldCompletedAt) {
+		fields = append(fields, report.FieldCompletedAt)
 	}
 	if m.FieldCleared(report.FieldCreatedByID) {
 		fields = append(fields, report.FieldCreatedByID)
@@ -19907,6 +20482,9 @@ func (m *ReportMutation) ClearField(name string) error {
 	switch name {
 	case report.FieldContent:
 		m.ClearContent()
+		return nil
+	case report.FieldCompletedAt:
+		m.ClearCompletedAt()
 		return nil
 	case report.FieldCreatedByID:
 		m.ClearCreatedByID()
@@ -19943,11 +20521,26 @@ func (m *ReportMutation) ResetField(name string) error {
 	case report.FieldFileName:
 		m.ResetFileName()
 		return nil
+	case report.FieldContentType:
+		m.ResetContentType()
+		return nil
+	case report.FieldSize:
+		m.ResetSize()
+		return nil
 	case report.FieldContent:
 		m.ResetContent()
 		return nil
 	case report.FieldError:
 		m.ResetError()
+		return nil
+	case report.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case report.FieldRenderMs:
+		m.ResetRenderMs()
+		return nil
+	case report.FieldCompletedAt:
+		m.ResetCompletedAt()
 		return nil
 	case report.FieldCreatedByID:
 		m.ResetCreatedByID()
@@ -19958,12 +20551,15 @@ func (m *ReportMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ReportMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.organization != nil {
 		edges = append(edges, report.EdgeOrganization)
 	}
 	if m.incident != nil {
 		edges = append(edges, report.EdgeIncident)
+	}
+	if m.created_by != nil {
+		edges = append(edges, report.EdgeCreatedBy)
 	}
 	return edges
 }
@@ -19980,13 +20576,17 @@ func (m *ReportMutation) AddedIDs(name string) []ent.Value {
 		if id := m.incident; id != nil {
 			return []ent.Value{*id}
 		}
+	case report.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ReportMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -19998,12 +20598,15 @@ func (m *ReportMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ReportMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedorganization {
 		edges = append(edges, report.EdgeOrganization)
 	}
 	if m.clearedincident {
 		edges = append(edges, report.EdgeIncident)
+	}
+	if m.clearedcreated_by {
+		edges = append(edges, report.EdgeCreatedBy)
 	}
 	return edges
 }
@@ -20016,6 +20619,8 @@ func (m *ReportMutation) EdgeCleared(name string) bool {
 		return m.clearedorganization
 	case report.EdgeIncident:
 		return m.clearedincident
+	case report.EdgeCreatedBy:
+		return m.clearedcreated_by
 	}
 	return false
 }
@@ -20030,6 +20635,9 @@ func (m *ReportMutation) ClearEdge(name string) error {
 	case report.EdgeIncident:
 		m.ClearIncident()
 		return nil
+	case report.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Report unique edge %s", name)
 }
@@ -20043,6 +20651,9 @@ func (m *ReportMutation) ResetEdge(name string) error {
 		return nil
 	case report.EdgeIncident:
 		m.ResetIncident()
+		return nil
+	case report.EdgeCreatedBy:
+		m.ResetCreatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Report edge %s", name)
@@ -22511,6 +23122,7 @@ type TimelineEventMutation struct {
 	description         *string
 	occurred_at         *time.Time
 	automatic           *bool
+	actor_name          *string
 	data                *map[string]interface{}
 	clearedFields       map[string]struct{}
 	organization        *uuid.UUID
@@ -23001,6 +23613,42 @@ func (m *TimelineEventMutation) ResetActorID() {
 	delete(m.clearedFields, timelineevent.FieldActorID)
 }
 
+// SetActorName sets the "actor_name" field.
+func (m *TimelineEventMutation) SetActorName(s string) {
+	m.actor_name = &s
+}
+
+// ActorName returns the value of the "actor_name" field in the mutation.
+func (m *TimelineEventMutation) ActorName() (r string, exists bool) {
+	v := m.actor_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorName returns the old "actor_name" field's value of the TimelineEvent entity.
+// If the TimelineEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimelineEventMutation) OldActorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorName: %w", err)
+	}
+	return oldValue.ActorName, nil
+}
+
+// ResetActorName resets all changes to the "actor_name" field.
+func (m *TimelineEventMutation) ResetActorName() {
+	m.actor_name = nil
+}
+
 // SetData sets the "data" field.
 func (m *TimelineEventMutation) SetData(value map[string]interface{}) {
 	m.data = &value
@@ -23165,7 +23813,7 @@ func (m *TimelineEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TimelineEventMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, timelineevent.FieldCreatedAt)
 	}
@@ -23195,6 +23843,9 @@ func (m *TimelineEventMutation) Fields() []string {
 	}
 	if m.actor != nil {
 		fields = append(fields, timelineevent.FieldActorID)
+	}
+	if m.actor_name != nil {
+		fields = append(fields, timelineevent.FieldActorName)
 	}
 	if m.data != nil {
 		fields = append(fields, timelineevent.FieldData)
@@ -23227,6 +23878,8 @@ func (m *TimelineEventMutation) Field(name string) (ent.Value, bool) {
 		return m.Automatic()
 	case timelineevent.FieldActorID:
 		return m.ActorID()
+	case timelineevent.FieldActorName:
+		return m.ActorName()
 	case timelineevent.FieldData:
 		return m.Data()
 	}
@@ -23258,6 +23911,8 @@ func (m *TimelineEventMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldAutomatic(ctx)
 	case timelineevent.FieldActorID:
 		return m.OldActorID(ctx)
+	case timelineevent.FieldActorName:
+		return m.OldActorName(ctx)
 	case timelineevent.FieldData:
 		return m.OldData(ctx)
 	}
@@ -23338,6 +23993,13 @@ func (m *TimelineEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetActorID(v)
+		return nil
+	case timelineevent.FieldActorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorName(v)
 		return nil
 	case timelineevent.FieldData:
 		v, ok := value.(map[string]interface{})
@@ -23439,6 +24101,9 @@ func (m *TimelineEventMutation) ResetField(name string) error {
 		return nil
 	case timelineevent.FieldActorID:
 		m.ResetActorID()
+		return nil
+	case timelineevent.FieldActorName:
+		m.ResetActorName()
 		return nil
 	case timelineevent.FieldData:
 		m.ResetData()

@@ -61,7 +61,7 @@ type NoteEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge

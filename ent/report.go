@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
@@ -37,10 +38,20 @@ type Report struct {
 	Status enum.JobStatus `json:"status,omitempty"`
 	// FileName holds the value of the "file_name" field.
 	FileName string `json:"file_name,omitempty"`
+	// ContentType holds the value of the "content_type" field.
+	ContentType string `json:"content_type,omitempty"`
+	// bytes of content
+	Size int `json:"size,omitempty"`
 	// Content holds the value of the "content" field.
 	Content []byte `json:"content,omitempty"`
 	// Error holds the value of the "error" field.
 	Error string `json:"error,omitempty"`
+	// renders started; a restart mid-render starts another
+	Attempts int `json:"attempts,omitempty"`
+	// RenderMs holds the value of the "render_ms" field.
+	RenderMs int `json:"render_ms,omitempty"`
+	// CompletedAt holds the value of the "completed_at" field.
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
 	CreatedByID *uuid.UUID `json:"created_by_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -55,9 +66,13 @@ type ReportEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Incident holds the value of the incident edge.
 	Incident *Incident `json:"incident,omitempty"`
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -82,6 +97,17 @@ func (e ReportEdges) IncidentOrErr() (*Incident, error) {
 	return nil, &NotLoadedError{edge: "incident"}
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ReportEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Report) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -91,9 +117,11 @@ func (*Report) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case report.FieldContent:
 			values[i] = new([]byte)
-		case report.FieldKind, report.FieldFormat, report.FieldStatus, report.FieldFileName, report.FieldError:
+		case report.FieldSize, report.FieldAttempts, report.FieldRenderMs:
+			values[i] = new(sql.NullInt64)
+		case report.FieldKind, report.FieldFormat, report.FieldStatus, report.FieldFileName, report.FieldContentType, report.FieldError:
 			values[i] = new(sql.NullString)
-		case report.FieldCreatedAt, report.FieldUpdatedAt:
+		case report.FieldCreatedAt, report.FieldUpdatedAt, report.FieldCompletedAt:
 			values[i] = new(sql.NullTime)
 		case report.FieldID, report.FieldOrganizationID, report.FieldIncidentID:
 			values[i] = new(uuid.UUID)
@@ -166,6 +194,18 @@ func (_m *Report) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FileName = value.String
 			}
+		case report.FieldContentType:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field content_type", values[i])
+			} else if value.Valid {
+				_m.ContentType = value.String
+			}
+		case report.FieldSize:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field size", values[i])
+			} else if value.Valid {
+				_m.Size = int(value.Int64)
+			}
 		case report.FieldContent:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field content", values[i])
@@ -177,6 +217,25 @@ func (_m *Report) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field error", values[i])
 			} else if value.Valid {
 				_m.Error = value.String
+			}
+		case report.FieldAttempts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field attempts", values[i])
+			} else if value.Valid {
+				_m.Attempts = int(value.Int64)
+			}
+		case report.FieldRenderMs:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field render_ms", values[i])
+			} else if value.Valid {
+				_m.RenderMs = int(value.Int64)
+			}
+		case report.FieldCompletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field completed_at", values[i])
+			} else if value.Valid {
+				_m.CompletedAt = new(time.Time)
+				*_m.CompletedAt = value.Time
 			}
 		case report.FieldCreatedByID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -206,6 +265,11 @@ func (_m *Report) QueryOrganization() *OrganizationQuery {
 // QueryIncident queries the "incident" edge of the Report entity.
 func (_m *Report) QueryIncident() *IncidentQuery {
 	return NewReportClient(_m.config).QueryIncident(_m)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Report entity.
+func (_m *Report) QueryCreatedBy() *UserQuery {
+	return NewReportClient(_m.config).QueryCreatedBy(_m)
 }
 
 // Update returns a builder for updating this Report.
@@ -255,11 +319,28 @@ func (_m *Report) String() string {
 	builder.WriteString("file_name=")
 	builder.WriteString(_m.FileName)
 	builder.WriteString(", ")
+	builder.WriteString("content_type=")
+	builder.WriteString(_m.ContentType)
+	builder.WriteString(", ")
+	builder.WriteString("size=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Size))
+	builder.WriteString(", ")
 	builder.WriteString("content=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Content))
 	builder.WriteString(", ")
 	builder.WriteString("error=")
 	builder.WriteString(_m.Error)
+	builder.WriteString(", ")
+	builder.WriteString("attempts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attempts))
+	builder.WriteString(", ")
+	builder.WriteString("render_ms=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RenderMs))
+	builder.WriteString(", ")
+	if v := _m.CompletedAt; v != nil {
+		builder.WriteString("completed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.CreatedByID; v != nil {
 		builder.WriteString("created_by_id=")

@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
@@ -107,6 +108,34 @@ func (_c *ReportCreate) SetNillableFileName(v *string) *ReportCreate {
 	return _c
 }
 
+// SetContentType sets the "content_type" field.
+func (_c *ReportCreate) SetContentType(v string) *ReportCreate {
+	_c.mutation.SetContentType(v)
+	return _c
+}
+
+// SetNillableContentType sets the "content_type" field if the given value is not nil.
+func (_c *ReportCreate) SetNillableContentType(v *string) *ReportCreate {
+	if v != nil {
+		_c.SetContentType(*v)
+	}
+	return _c
+}
+
+// SetSize sets the "size" field.
+func (_c *ReportCreate) SetSize(v int) *ReportCreate {
+	_c.mutation.SetSize(v)
+	return _c
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_c *ReportCreate) SetNillableSize(v *int) *ReportCreate {
+	if v != nil {
+		_c.SetSize(*v)
+	}
+	return _c
+}
+
 // SetContent sets the "content" field.
 func (_c *ReportCreate) SetContent(v []byte) *ReportCreate {
 	_c.mutation.SetContent(v)
@@ -123,6 +152,48 @@ func (_c *ReportCreate) SetError(v string) *ReportCreate {
 func (_c *ReportCreate) SetNillableError(v *string) *ReportCreate {
 	if v != nil {
 		_c.SetError(*v)
+	}
+	return _c
+}
+
+// SetAttempts sets the "attempts" field.
+func (_c *ReportCreate) SetAttempts(v int) *ReportCreate {
+	_c.mutation.SetAttempts(v)
+	return _c
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_c *ReportCreate) SetNillableAttempts(v *int) *ReportCreate {
+	if v != nil {
+		_c.SetAttempts(*v)
+	}
+	return _c
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (_c *ReportCreate) SetRenderMs(v int) *ReportCreate {
+	_c.mutation.SetRenderMs(v)
+	return _c
+}
+
+// SetNillableRenderMs sets the "render_ms" field if the given value is not nil.
+func (_c *ReportCreate) SetNillableRenderMs(v *int) *ReportCreate {
+	if v != nil {
+		_c.SetRenderMs(*v)
+	}
+	return _c
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (_c *ReportCreate) SetCompletedAt(v time.Time) *ReportCreate {
+	_c.mutation.SetCompletedAt(v)
+	return _c
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_c *ReportCreate) SetNillableCompletedAt(v *time.Time) *ReportCreate {
+	if v != nil {
+		_c.SetCompletedAt(*v)
 	}
 	return _c
 }
@@ -163,6 +234,11 @@ func (_c *ReportCreate) SetOrganization(v *Organization) *ReportCreate {
 // SetIncident sets the "incident" edge to the Incident entity.
 func (_c *ReportCreate) SetIncident(v *Incident) *ReportCreate {
 	return _c.SetIncidentID(v.ID)
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *ReportCreate) SetCreatedBy(v *User) *ReportCreate {
+	return _c.SetCreatedByID(v.ID)
 }
 
 // Mutation returns the ReportMutation object of the builder.
@@ -224,9 +300,25 @@ func (_c *ReportCreate) defaults() error {
 		v := report.DefaultFileName
 		_c.mutation.SetFileName(v)
 	}
+	if _, ok := _c.mutation.ContentType(); !ok {
+		v := report.DefaultContentType
+		_c.mutation.SetContentType(v)
+	}
+	if _, ok := _c.mutation.Size(); !ok {
+		v := report.DefaultSize
+		_c.mutation.SetSize(v)
+	}
 	if _, ok := _c.mutation.Error(); !ok {
 		v := report.DefaultError
 		_c.mutation.SetError(v)
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		v := report.DefaultAttempts
+		_c.mutation.SetAttempts(v)
+	}
+	if _, ok := _c.mutation.RenderMs(); !ok {
+		v := report.DefaultRenderMs
+		_c.mutation.SetRenderMs(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if report.DefaultID == nil {
@@ -279,8 +371,20 @@ func (_c *ReportCreate) check() error {
 	if _, ok := _c.mutation.FileName(); !ok {
 		return &ValidationError{Name: "file_name", err: errors.New(`ent: missing required field "Report.file_name"`)}
 	}
+	if _, ok := _c.mutation.ContentType(); !ok {
+		return &ValidationError{Name: "content_type", err: errors.New(`ent: missing required field "Report.content_type"`)}
+	}
+	if _, ok := _c.mutation.Size(); !ok {
+		return &ValidationError{Name: "size", err: errors.New(`ent: missing required field "Report.size"`)}
+	}
 	if _, ok := _c.mutation.Error(); !ok {
 		return &ValidationError{Name: "error", err: errors.New(`ent: missing required field "Report.error"`)}
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "Report.attempts"`)}
+	}
+	if _, ok := _c.mutation.RenderMs(); !ok {
+		return &ValidationError{Name: "render_ms", err: errors.New(`ent: missing required field "Report.render_ms"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Report.organization"`)}
@@ -348,6 +452,14 @@ func (_c *ReportCreate) createSpec() (*Report, *sqlgraph.CreateSpec) {
 		_spec.SetField(report.FieldFileName, field.TypeString, value)
 		_node.FileName = value
 	}
+	if value, ok := _c.mutation.ContentType(); ok {
+		_spec.SetField(report.FieldContentType, field.TypeString, value)
+		_node.ContentType = value
+	}
+	if value, ok := _c.mutation.Size(); ok {
+		_spec.SetField(report.FieldSize, field.TypeInt, value)
+		_node.Size = value
+	}
 	if value, ok := _c.mutation.Content(); ok {
 		_spec.SetField(report.FieldContent, field.TypeBytes, value)
 		_node.Content = value
@@ -356,9 +468,17 @@ func (_c *ReportCreate) createSpec() (*Report, *sqlgraph.CreateSpec) {
 		_spec.SetField(report.FieldError, field.TypeString, value)
 		_node.Error = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(report.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
+	if value, ok := _c.mutation.Attempts(); ok {
+		_spec.SetField(report.FieldAttempts, field.TypeInt, value)
+		_node.Attempts = value
+	}
+	if value, ok := _c.mutation.RenderMs(); ok {
+		_spec.SetField(report.FieldRenderMs, field.TypeInt, value)
+		_node.RenderMs = value
+	}
+	if value, ok := _c.mutation.CompletedAt(); ok {
+		_spec.SetField(report.FieldCompletedAt, field.TypeTime, value)
+		_node.CompletedAt = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -392,6 +512,23 @@ func (_c *ReportCreate) createSpec() (*Report, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.IncidentID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -458,30 +595,6 @@ func (u *ReportUpsert) UpdateUpdatedAt() *ReportUpsert {
 	return u
 }
 
-// SetKind sets the "kind" field.
-func (u *ReportUpsert) SetKind(v enum.ReportKind) *ReportUpsert {
-	u.Set(report.FieldKind, v)
-	return u
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *ReportUpsert) UpdateKind() *ReportUpsert {
-	u.SetExcluded(report.FieldKind)
-	return u
-}
-
-// SetFormat sets the "format" field.
-func (u *ReportUpsert) SetFormat(v enum.ReportFormat) *ReportUpsert {
-	u.Set(report.FieldFormat, v)
-	return u
-}
-
-// UpdateFormat sets the "format" field to the value that was provided on create.
-func (u *ReportUpsert) UpdateFormat() *ReportUpsert {
-	u.SetExcluded(report.FieldFormat)
-	return u
-}
-
 // SetStatus sets the "status" field.
 func (u *ReportUpsert) SetStatus(v enum.JobStatus) *ReportUpsert {
 	u.Set(report.FieldStatus, v)
@@ -503,6 +616,36 @@ func (u *ReportUpsert) SetFileName(v string) *ReportUpsert {
 // UpdateFileName sets the "file_name" field to the value that was provided on create.
 func (u *ReportUpsert) UpdateFileName() *ReportUpsert {
 	u.SetExcluded(report.FieldFileName)
+	return u
+}
+
+// SetContentType sets the "content_type" field.
+func (u *ReportUpsert) SetContentType(v string) *ReportUpsert {
+	u.Set(report.FieldContentType, v)
+	return u
+}
+
+// UpdateContentType sets the "content_type" field to the value that was provided on create.
+func (u *ReportUpsert) UpdateContentType() *ReportUpsert {
+	u.SetExcluded(report.FieldContentType)
+	return u
+}
+
+// SetSize sets the "size" field.
+func (u *ReportUpsert) SetSize(v int) *ReportUpsert {
+	u.Set(report.FieldSize, v)
+	return u
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *ReportUpsert) UpdateSize() *ReportUpsert {
+	u.SetExcluded(report.FieldSize)
+	return u
+}
+
+// AddSize adds v to the "size" field.
+func (u *ReportUpsert) AddSize(v int) *ReportUpsert {
+	u.Add(report.FieldSize, v)
 	return u
 }
 
@@ -533,6 +676,60 @@ func (u *ReportUpsert) SetError(v string) *ReportUpsert {
 // UpdateError sets the "error" field to the value that was provided on create.
 func (u *ReportUpsert) UpdateError() *ReportUpsert {
 	u.SetExcluded(report.FieldError)
+	return u
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *ReportUpsert) SetAttempts(v int) *ReportUpsert {
+	u.Set(report.FieldAttempts, v)
+	return u
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *ReportUpsert) UpdateAttempts() *ReportUpsert {
+	u.SetExcluded(report.FieldAttempts)
+	return u
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *ReportUpsert) AddAttempts(v int) *ReportUpsert {
+	u.Add(report.FieldAttempts, v)
+	return u
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (u *ReportUpsert) SetRenderMs(v int) *ReportUpsert {
+	u.Set(report.FieldRenderMs, v)
+	return u
+}
+
+// UpdateRenderMs sets the "render_ms" field to the value that was provided on create.
+func (u *ReportUpsert) UpdateRenderMs() *ReportUpsert {
+	u.SetExcluded(report.FieldRenderMs)
+	return u
+}
+
+// AddRenderMs adds v to the "render_ms" field.
+func (u *ReportUpsert) AddRenderMs(v int) *ReportUpsert {
+	u.Add(report.FieldRenderMs, v)
+	return u
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *ReportUpsert) SetCompletedAt(v time.Time) *ReportUpsert {
+	u.Set(report.FieldCompletedAt, v)
+	return u
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *ReportUpsert) UpdateCompletedAt() *ReportUpsert {
+	u.SetExcluded(report.FieldCompletedAt)
+	return u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *ReportUpsert) ClearCompletedAt() *ReportUpsert {
+	u.SetNull(report.FieldCompletedAt)
 	return u
 }
 
@@ -580,6 +777,12 @@ func (u *ReportUpsertOne) UpdateNewValues() *ReportUpsertOne {
 		if _, exists := u.create.mutation.IncidentID(); exists {
 			s.SetIgnore(report.FieldIncidentID)
 		}
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(report.FieldKind)
+		}
+		if _, exists := u.create.mutation.Format(); exists {
+			s.SetIgnore(report.FieldFormat)
+		}
 	}))
 	return u
 }
@@ -625,34 +828,6 @@ func (u *ReportUpsertOne) UpdateUpdatedAt() *ReportUpsertOne {
 	})
 }
 
-// SetKind sets the "kind" field.
-func (u *ReportUpsertOne) SetKind(v enum.ReportKind) *ReportUpsertOne {
-	return u.Update(func(s *ReportUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *ReportUpsertOne) UpdateKind() *ReportUpsertOne {
-	return u.Update(func(s *ReportUpsert) {
-		s.UpdateKind()
-	})
-}
-
-// SetFormat sets the "format" field.
-func (u *ReportUpsertOne) SetFormat(v enum.ReportFormat) *ReportUpsertOne {
-	return u.Update(func(s *ReportUpsert) {
-		s.SetFormat(v)
-	})
-}
-
-// UpdateFormat sets the "format" field to the value that was provided on create.
-func (u *ReportUpsertOne) UpdateFormat() *ReportUpsertOne {
-	return u.Update(func(s *ReportUpsert) {
-		s.UpdateFormat()
-	})
-}
-
 // SetStatus sets the "status" field.
 func (u *ReportUpsertOne) SetStatus(v enum.JobStatus) *ReportUpsertOne {
 	return u.Update(func(s *ReportUpsert) {
@@ -678,6 +853,41 @@ func (u *ReportUpsertOne) SetFileName(v string) *ReportUpsertOne {
 func (u *ReportUpsertOne) UpdateFileName() *ReportUpsertOne {
 	return u.Update(func(s *ReportUpsert) {
 		s.UpdateFileName()
+	})
+}
+
+// SetContentType sets the "content_type" field.
+func (u *ReportUpsertOne) SetContentType(v string) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetContentType(v)
+	})
+}
+
+// UpdateContentType sets the "content_type" field to the value that was provided on create.
+func (u *ReportUpsertOne) UpdateContentType() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateContentType()
+	})
+}
+
+// SetSize sets the "size" field.
+func (u *ReportUpsertOne) SetSize(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetSize(v)
+	})
+}
+
+// AddSize adds v to the "size" field.
+func (u *ReportUpsertOne) AddSize(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddSize(v)
+	})
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *ReportUpsertOne) UpdateSize() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateSize()
 	})
 }
 
@@ -713,6 +923,69 @@ func (u *ReportUpsertOne) SetError(v string) *ReportUpsertOne {
 func (u *ReportUpsertOne) UpdateError() *ReportUpsertOne {
 	return u.Update(func(s *ReportUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *ReportUpsertOne) SetAttempts(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *ReportUpsertOne) AddAttempts(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *ReportUpsertOne) UpdateAttempts() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (u *ReportUpsertOne) SetRenderMs(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetRenderMs(v)
+	})
+}
+
+// AddRenderMs adds v to the "render_ms" field.
+func (u *ReportUpsertOne) AddRenderMs(v int) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddRenderMs(v)
+	})
+}
+
+// UpdateRenderMs sets the "render_ms" field to the value that was provided on create.
+func (u *ReportUpsertOne) UpdateRenderMs() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateRenderMs()
+	})
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *ReportUpsertOne) SetCompletedAt(v time.Time) *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetCompletedAt(v)
+	})
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *ReportUpsertOne) UpdateCompletedAt() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateCompletedAt()
+	})
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *ReportUpsertOne) ClearCompletedAt() *ReportUpsertOne {
+	return u.Update(func(s *ReportUpsert) {
+		s.ClearCompletedAt()
 	})
 }
 
@@ -929,6 +1202,12 @@ func (u *ReportUpsertBulk) UpdateNewValues() *ReportUpsertBulk {
 			if _, exists := b.mutation.IncidentID(); exists {
 				s.SetIgnore(report.FieldIncidentID)
 			}
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(report.FieldKind)
+			}
+			if _, exists := b.mutation.Format(); exists {
+				s.SetIgnore(report.FieldFormat)
+			}
 		}
 	}))
 	return u
@@ -975,34 +1254,6 @@ func (u *ReportUpsertBulk) UpdateUpdatedAt() *ReportUpsertBulk {
 	})
 }
 
-// SetKind sets the "kind" field.
-func (u *ReportUpsertBulk) SetKind(v enum.ReportKind) *ReportUpsertBulk {
-	return u.Update(func(s *ReportUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *ReportUpsertBulk) UpdateKind() *ReportUpsertBulk {
-	return u.Update(func(s *ReportUpsert) {
-		s.UpdateKind()
-	})
-}
-
-// SetFormat sets the "format" field.
-func (u *ReportUpsertBulk) SetFormat(v enum.ReportFormat) *ReportUpsertBulk {
-	return u.Update(func(s *ReportUpsert) {
-		s.SetFormat(v)
-	})
-}
-
-// UpdateFormat sets the "format" field to the value that was provided on create.
-func (u *ReportUpsertBulk) UpdateFormat() *ReportUpsertBulk {
-	return u.Update(func(s *ReportUpsert) {
-		s.UpdateFormat()
-	})
-}
-
 // SetStatus sets the "status" field.
 func (u *ReportUpsertBulk) SetStatus(v enum.JobStatus) *ReportUpsertBulk {
 	return u.Update(func(s *ReportUpsert) {
@@ -1028,6 +1279,41 @@ func (u *ReportUpsertBulk) SetFileName(v string) *ReportUpsertBulk {
 func (u *ReportUpsertBulk) UpdateFileName() *ReportUpsertBulk {
 	return u.Update(func(s *ReportUpsert) {
 		s.UpdateFileName()
+	})
+}
+
+// SetContentType sets the "content_type" field.
+func (u *ReportUpsertBulk) SetContentType(v string) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetContentType(v)
+	})
+}
+
+// UpdateContentType sets the "content_type" field to the value that was provided on create.
+func (u *ReportUpsertBulk) UpdateContentType() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateContentType()
+	})
+}
+
+// SetSize sets the "size" field.
+func (u *ReportUpsertBulk) SetSize(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetSize(v)
+	})
+}
+
+// AddSize adds v to the "size" field.
+func (u *ReportUpsertBulk) AddSize(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddSize(v)
+	})
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *ReportUpsertBulk) UpdateSize() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateSize()
 	})
 }
 
@@ -1063,6 +1349,69 @@ func (u *ReportUpsertBulk) SetError(v string) *ReportUpsertBulk {
 func (u *ReportUpsertBulk) UpdateError() *ReportUpsertBulk {
 	return u.Update(func(s *ReportUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *ReportUpsertBulk) SetAttempts(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *ReportUpsertBulk) AddAttempts(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *ReportUpsertBulk) UpdateAttempts() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (u *ReportUpsertBulk) SetRenderMs(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetRenderMs(v)
+	})
+}
+
+// AddRenderMs adds v to the "render_ms" field.
+func (u *ReportUpsertBulk) AddRenderMs(v int) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.AddRenderMs(v)
+	})
+}
+
+// UpdateRenderMs sets the "render_ms" field to the value that was provided on create.
+func (u *ReportUpsertBulk) UpdateRenderMs() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateRenderMs()
+	})
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *ReportUpsertBulk) SetCompletedAt(v time.Time) *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.SetCompletedAt(v)
+	})
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *ReportUpsertBulk) UpdateCompletedAt() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.UpdateCompletedAt()
+	})
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *ReportUpsertBulk) ClearCompletedAt() *ReportUpsertBulk {
+	return u.Update(func(s *ReportUpsert) {
+		s.ClearCompletedAt()
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/user"
 )
 
 // ReportQuery is the builder for querying Report entities.
@@ -29,6 +30,7 @@ type ReportQuery struct {
 	predicates       []predicate.Report
 	withOrganization *OrganizationQuery
 	withIncident     *IncidentQuery
+	withCreatedBy    *UserQuery
 	loadTotal        []func(context.Context, []*Report) error
 	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -104,6 +106,28 @@ func (_q *ReportQuery) QueryIncident() *IncidentQuery {
 			sqlgraph.From(report.Table, report.FieldID, selector),
 			sqlgraph.To(incident.Table, incident.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, report.IncidentTable, report.IncidentColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *ReportQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(report.Table, report.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, report.CreatedByTable, report.CreatedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -305,6 +329,7 @@ func (_q *ReportQuery) Clone() *ReportQuery {
 		predicates:       append([]predicate.Report{}, _q.predicates...),
 		withOrganization: _q.withOrganization.Clone(),
 		withIncident:     _q.withIncident.Clone(),
+		withCreatedBy:    _q.withCreatedBy.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -331,6 +356,17 @@ func (_q *ReportQuery) WithIncident(opts ...func(*IncidentQuery)) *ReportQuery {
 		opt(query)
 	}
 	_q.withIncident = query
+	return _q
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ReportQuery) WithCreatedBy(opts ...func(*UserQuery)) *ReportQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
 	return _q
 }
 
@@ -418,9 +454,10 @@ func (_q *ReportQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Repor
 	var (
 		nodes       = []*Report{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withOrganization != nil,
 			_q.withIncident != nil,
+			_q.withCreatedBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -453,6 +490,12 @@ func (_q *ReportQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Repor
 	if query := _q.withIncident; query != nil {
 		if err := _q.loadIncident(ctx, query, nodes, nil,
 			func(n *Report, e *Incident) { n.Edges.Incident = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *Report, e *User) { n.Edges.CreatedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -522,6 +565,38 @@ func (_q *ReportQuery) loadIncident(ctx context.Context, query *IncidentQuery, n
 	}
 	return nil
 }
+func (_q *ReportQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*Report, init func(*Report), assign func(*Report, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Report)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *ReportQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -556,6 +631,9 @@ func (_q *ReportQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withIncident != nil {
 			_spec.Node.AddColumnOnce(report.FieldIncidentID)
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(report.FieldCreatedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

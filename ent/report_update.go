@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
@@ -34,34 +35,6 @@ func (_u *ReportUpdate) Where(ps ...predicate.Report) *ReportUpdate {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *ReportUpdate) SetUpdatedAt(v time.Time) *ReportUpdate {
 	_u.mutation.SetUpdatedAt(v)
-	return _u
-}
-
-// SetKind sets the "kind" field.
-func (_u *ReportUpdate) SetKind(v enum.ReportKind) *ReportUpdate {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *ReportUpdate) SetNillableKind(v *enum.ReportKind) *ReportUpdate {
-	if v != nil {
-		_u.SetKind(*v)
-	}
-	return _u
-}
-
-// SetFormat sets the "format" field.
-func (_u *ReportUpdate) SetFormat(v enum.ReportFormat) *ReportUpdate {
-	_u.mutation.SetFormat(v)
-	return _u
-}
-
-// SetNillableFormat sets the "format" field if the given value is not nil.
-func (_u *ReportUpdate) SetNillableFormat(v *enum.ReportFormat) *ReportUpdate {
-	if v != nil {
-		_u.SetFormat(*v)
-	}
 	return _u
 }
 
@@ -93,6 +66,41 @@ func (_u *ReportUpdate) SetNillableFileName(v *string) *ReportUpdate {
 	return _u
 }
 
+// SetContentType sets the "content_type" field.
+func (_u *ReportUpdate) SetContentType(v string) *ReportUpdate {
+	_u.mutation.SetContentType(v)
+	return _u
+}
+
+// SetNillableContentType sets the "content_type" field if the given value is not nil.
+func (_u *ReportUpdate) SetNillableContentType(v *string) *ReportUpdate {
+	if v != nil {
+		_u.SetContentType(*v)
+	}
+	return _u
+}
+
+// SetSize sets the "size" field.
+func (_u *ReportUpdate) SetSize(v int) *ReportUpdate {
+	_u.mutation.ResetSize()
+	_u.mutation.SetSize(v)
+	return _u
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_u *ReportUpdate) SetNillableSize(v *int) *ReportUpdate {
+	if v != nil {
+		_u.SetSize(*v)
+	}
+	return _u
+}
+
+// AddSize adds value to the "size" field.
+func (_u *ReportUpdate) AddSize(v int) *ReportUpdate {
+	_u.mutation.AddSize(v)
+	return _u
+}
+
 // SetContent sets the "content" field.
 func (_u *ReportUpdate) SetContent(v []byte) *ReportUpdate {
 	_u.mutation.SetContent(v)
@@ -119,6 +127,68 @@ func (_u *ReportUpdate) SetNillableError(v *string) *ReportUpdate {
 	return _u
 }
 
+// SetAttempts sets the "attempts" field.
+func (_u *ReportUpdate) SetAttempts(v int) *ReportUpdate {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *ReportUpdate) SetNillableAttempts(v *int) *ReportUpdate {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *ReportUpdate) AddAttempts(v int) *ReportUpdate {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (_u *ReportUpdate) SetRenderMs(v int) *ReportUpdate {
+	_u.mutation.ResetRenderMs()
+	_u.mutation.SetRenderMs(v)
+	return _u
+}
+
+// SetNillableRenderMs sets the "render_ms" field if the given value is not nil.
+func (_u *ReportUpdate) SetNillableRenderMs(v *int) *ReportUpdate {
+	if v != nil {
+		_u.SetRenderMs(*v)
+	}
+	return _u
+}
+
+// AddRenderMs adds value to the "render_ms" field.
+func (_u *ReportUpdate) AddRenderMs(v int) *ReportUpdate {
+	_u.mutation.AddRenderMs(v)
+	return _u
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (_u *ReportUpdate) SetCompletedAt(v time.Time) *ReportUpdate {
+	_u.mutation.SetCompletedAt(v)
+	return _u
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_u *ReportUpdate) SetNillableCompletedAt(v *time.Time) *ReportUpdate {
+	if v != nil {
+		_u.SetCompletedAt(*v)
+	}
+	return _u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (_u *ReportUpdate) ClearCompletedAt() *ReportUpdate {
+	_u.mutation.ClearCompletedAt()
+	return _u
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (_u *ReportUpdate) SetCreatedByID(v uuid.UUID) *ReportUpdate {
 	_u.mutation.SetCreatedByID(v)
@@ -139,9 +209,20 @@ func (_u *ReportUpdate) ClearCreatedByID() *ReportUpdate {
 	return _u
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_u *ReportUpdate) SetCreatedBy(v *User) *ReportUpdate {
+	return _u.SetCreatedByID(v.ID)
+}
+
 // Mutation returns the ReportMutation object of the builder.
 func (_u *ReportUpdate) Mutation() *ReportMutation {
 	return _u.mutation
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (_u *ReportUpdate) ClearCreatedBy() *ReportUpdate {
+	_u.mutation.ClearCreatedBy()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -188,16 +269,6 @@ func (_u *ReportUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *ReportUpdate) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := report.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Report.kind": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.Format(); ok {
-		if err := report.FormatValidator(v); err != nil {
-			return &ValidationError{Name: "format", err: fmt.Errorf(`ent: validator failed for field "Report.format": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := report.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Report.status": %w`, err)}
@@ -233,17 +304,20 @@ func (_u *ReportUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(report.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(report.FieldKind, field.TypeEnum, value)
-	}
-	if value, ok := _u.mutation.Format(); ok {
-		_spec.SetField(report.FieldFormat, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(report.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.FileName(); ok {
 		_spec.SetField(report.FieldFileName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ContentType(); ok {
+		_spec.SetField(report.FieldContentType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Size(); ok {
+		_spec.SetField(report.FieldSize, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSize(); ok {
+		_spec.AddField(report.FieldSize, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Content(); ok {
 		_spec.SetField(report.FieldContent, field.TypeBytes, value)
@@ -254,11 +328,52 @@ func (_u *ReportUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(report.FieldError, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.CreatedByID(); ok {
-		_spec.SetField(report.FieldCreatedByID, field.TypeUUID, value)
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(report.FieldAttempts, field.TypeInt, value)
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(report.FieldCreatedByID, field.TypeUUID)
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(report.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RenderMs(); ok {
+		_spec.SetField(report.FieldRenderMs, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRenderMs(); ok {
+		_spec.AddField(report.FieldRenderMs, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CompletedAt(); ok {
+		_spec.SetField(report.FieldCompletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.CompletedAtCleared() {
+		_spec.ClearField(report.FieldCompletedAt, field.TypeTime)
+	}
+	if _u.mutation.CreatedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -285,34 +400,6 @@ type ReportUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *ReportUpdateOne) SetUpdatedAt(v time.Time) *ReportUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
-	return _u
-}
-
-// SetKind sets the "kind" field.
-func (_u *ReportUpdateOne) SetKind(v enum.ReportKind) *ReportUpdateOne {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *ReportUpdateOne) SetNillableKind(v *enum.ReportKind) *ReportUpdateOne {
-	if v != nil {
-		_u.SetKind(*v)
-	}
-	return _u
-}
-
-// SetFormat sets the "format" field.
-func (_u *ReportUpdateOne) SetFormat(v enum.ReportFormat) *ReportUpdateOne {
-	_u.mutation.SetFormat(v)
-	return _u
-}
-
-// SetNillableFormat sets the "format" field if the given value is not nil.
-func (_u *ReportUpdateOne) SetNillableFormat(v *enum.ReportFormat) *ReportUpdateOne {
-	if v != nil {
-		_u.SetFormat(*v)
-	}
 	return _u
 }
 
@@ -344,6 +431,41 @@ func (_u *ReportUpdateOne) SetNillableFileName(v *string) *ReportUpdateOne {
 	return _u
 }
 
+// SetContentType sets the "content_type" field.
+func (_u *ReportUpdateOne) SetContentType(v string) *ReportUpdateOne {
+	_u.mutation.SetContentType(v)
+	return _u
+}
+
+// SetNillableContentType sets the "content_type" field if the given value is not nil.
+func (_u *ReportUpdateOne) SetNillableContentType(v *string) *ReportUpdateOne {
+	if v != nil {
+		_u.SetContentType(*v)
+	}
+	return _u
+}
+
+// SetSize sets the "size" field.
+func (_u *ReportUpdateOne) SetSize(v int) *ReportUpdateOne {
+	_u.mutation.ResetSize()
+	_u.mutation.SetSize(v)
+	return _u
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_u *ReportUpdateOne) SetNillableSize(v *int) *ReportUpdateOne {
+	if v != nil {
+		_u.SetSize(*v)
+	}
+	return _u
+}
+
+// AddSize adds value to the "size" field.
+func (_u *ReportUpdateOne) AddSize(v int) *ReportUpdateOne {
+	_u.mutation.AddSize(v)
+	return _u
+}
+
 // SetContent sets the "content" field.
 func (_u *ReportUpdateOne) SetContent(v []byte) *ReportUpdateOne {
 	_u.mutation.SetContent(v)
@@ -370,6 +492,68 @@ func (_u *ReportUpdateOne) SetNillableError(v *string) *ReportUpdateOne {
 	return _u
 }
 
+// SetAttempts sets the "attempts" field.
+func (_u *ReportUpdateOne) SetAttempts(v int) *ReportUpdateOne {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *ReportUpdateOne) SetNillableAttempts(v *int) *ReportUpdateOne {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *ReportUpdateOne) AddAttempts(v int) *ReportUpdateOne {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetRenderMs sets the "render_ms" field.
+func (_u *ReportUpdateOne) SetRenderMs(v int) *ReportUpdateOne {
+	_u.mutation.ResetRenderMs()
+	_u.mutation.SetRenderMs(v)
+	return _u
+}
+
+// SetNillableRenderMs sets the "render_ms" field if the given value is not nil.
+func (_u *ReportUpdateOne) SetNillableRenderMs(v *int) *ReportUpdateOne {
+	if v != nil {
+		_u.SetRenderMs(*v)
+	}
+	return _u
+}
+
+// AddRenderMs adds value to the "render_ms" field.
+func (_u *ReportUpdateOne) AddRenderMs(v int) *ReportUpdateOne {
+	_u.mutation.AddRenderMs(v)
+	return _u
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (_u *ReportUpdateOne) SetCompletedAt(v time.Time) *ReportUpdateOne {
+	_u.mutation.SetCompletedAt(v)
+	return _u
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_u *ReportUpdateOne) SetNillableCompletedAt(v *time.Time) *ReportUpdateOne {
+	if v != nil {
+		_u.SetCompletedAt(*v)
+	}
+	return _u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (_u *ReportUpdateOne) ClearCompletedAt() *ReportUpdateOne {
+	_u.mutation.ClearCompletedAt()
+	return _u
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (_u *ReportUpdateOne) SetCreatedByID(v uuid.UUID) *ReportUpdateOne {
 	_u.mutation.SetCreatedByID(v)
@@ -390,9 +574,20 @@ func (_u *ReportUpdateOne) ClearCreatedByID() *ReportUpdateOne {
 	return _u
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_u *ReportUpdateOne) SetCreatedBy(v *User) *ReportUpdateOne {
+	return _u.SetCreatedByID(v.ID)
+}
+
 // Mutation returns the ReportMutation object of the builder.
 func (_u *ReportUpdateOne) Mutation() *ReportMutation {
 	return _u.mutation
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (_u *ReportUpdateOne) ClearCreatedBy() *ReportUpdateOne {
+	_u.mutation.ClearCreatedBy()
+	return _u
 }
 
 // Where appends a list predicates to the ReportUpdate builder.
@@ -452,16 +647,6 @@ func (_u *ReportUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *ReportUpdateOne) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := report.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Report.kind": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.Format(); ok {
-		if err := report.FormatValidator(v); err != nil {
-			return &ValidationError{Name: "format", err: fmt.Errorf(`ent: validator failed for field "Report.format": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := report.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Report.status": %w`, err)}
@@ -514,17 +699,20 @@ func (_u *ReportUpdateOne) sqlSave(ctx context.Context) (_node *Report, err erro
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(report.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(report.FieldKind, field.TypeEnum, value)
-	}
-	if value, ok := _u.mutation.Format(); ok {
-		_spec.SetField(report.FieldFormat, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(report.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.FileName(); ok {
 		_spec.SetField(report.FieldFileName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ContentType(); ok {
+		_spec.SetField(report.FieldContentType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Size(); ok {
+		_spec.SetField(report.FieldSize, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSize(); ok {
+		_spec.AddField(report.FieldSize, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Content(); ok {
 		_spec.SetField(report.FieldContent, field.TypeBytes, value)
@@ -535,11 +723,52 @@ func (_u *ReportUpdateOne) sqlSave(ctx context.Context) (_node *Report, err erro
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(report.FieldError, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.CreatedByID(); ok {
-		_spec.SetField(report.FieldCreatedByID, field.TypeUUID, value)
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(report.FieldAttempts, field.TypeInt, value)
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(report.FieldCreatedByID, field.TypeUUID)
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(report.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RenderMs(); ok {
+		_spec.SetField(report.FieldRenderMs, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRenderMs(); ok {
+		_spec.AddField(report.FieldRenderMs, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CompletedAt(); ok {
+		_spec.SetField(report.FieldCompletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.CompletedAtCleared() {
+		_spec.ClearField(report.FieldCompletedAt, field.TypeTime)
+	}
+	if _u.mutation.CreatedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   report.CreatedByTable,
+			Columns: []string{report.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Report{config: _u.config}

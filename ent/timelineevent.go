@@ -43,6 +43,8 @@ type TimelineEvent struct {
 	Automatic bool `json:"automatic,omitempty"`
 	// ActorID holds the value of the "actor_id" field.
 	ActorID *uuid.UUID `json:"actor_id,omitempty"`
+	// kept when the actor is deleted
+	ActorName string `json:"actor_name,omitempty"`
 	// Data holds the value of the "data" field.
 	Data map[string]interface{} `json:"data,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -110,7 +112,7 @@ func (*TimelineEvent) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case timelineevent.FieldAutomatic:
 			values[i] = new(sql.NullBool)
-		case timelineevent.FieldKind, timelineevent.FieldTitle, timelineevent.FieldDescription:
+		case timelineevent.FieldKind, timelineevent.FieldTitle, timelineevent.FieldDescription, timelineevent.FieldActorName:
 			values[i] = new(sql.NullString)
 		case timelineevent.FieldCreatedAt, timelineevent.FieldUpdatedAt, timelineevent.FieldOccurredAt:
 			values[i] = new(sql.NullTime)
@@ -197,6 +199,12 @@ func (_m *TimelineEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ActorID = new(uuid.UUID)
 				*_m.ActorID = *value.S.(*uuid.UUID)
+			}
+		case timelineevent.FieldActorName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field actor_name", values[i])
+			} else if value.Valid {
+				_m.ActorName = value.String
 			}
 		case timelineevent.FieldData:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -288,6 +296,9 @@ func (_m *TimelineEvent) String() string {
 		builder.WriteString("actor_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("actor_name=")
+	builder.WriteString(_m.ActorName)
 	builder.WriteString(", ")
 	builder.WriteString("data=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Data))

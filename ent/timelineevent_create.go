@@ -136,6 +136,20 @@ func (_c *TimelineEventCreate) SetNillableActorID(v *uuid.UUID) *TimelineEventCr
 	return _c
 }
 
+// SetActorName sets the "actor_name" field.
+func (_c *TimelineEventCreate) SetActorName(v string) *TimelineEventCreate {
+	_c.mutation.SetActorName(v)
+	return _c
+}
+
+// SetNillableActorName sets the "actor_name" field if the given value is not nil.
+func (_c *TimelineEventCreate) SetNillableActorName(v *string) *TimelineEventCreate {
+	if v != nil {
+		_c.SetActorName(*v)
+	}
+	return _c
+}
+
 // SetData sets the "data" field.
 func (_c *TimelineEventCreate) SetData(v map[string]interface{}) *TimelineEventCreate {
 	_c.mutation.SetData(v)
@@ -237,6 +251,10 @@ func (_c *TimelineEventCreate) defaults() error {
 		v := timelineevent.DefaultAutomatic
 		_c.mutation.SetAutomatic(v)
 	}
+	if _, ok := _c.mutation.ActorName(); !ok {
+		v := timelineevent.DefaultActorName
+		_c.mutation.SetActorName(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if timelineevent.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized timelineevent.DefaultID (forgotten import ent/runtime?)")
@@ -285,6 +303,9 @@ func (_c *TimelineEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.Automatic(); !ok {
 		return &ValidationError{Name: "automatic", err: errors.New(`ent: missing required field "TimelineEvent.automatic"`)}
+	}
+	if _, ok := _c.mutation.ActorName(); !ok {
+		return &ValidationError{Name: "actor_name", err: errors.New(`ent: missing required field "TimelineEvent.actor_name"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "TimelineEvent.organization"`)}
@@ -355,6 +376,10 @@ func (_c *TimelineEventCreate) createSpec() (*TimelineEvent, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Automatic(); ok {
 		_spec.SetField(timelineevent.FieldAutomatic, field.TypeBool, value)
 		_node.Automatic = value
+	}
+	if value, ok := _c.mutation.ActorName(); ok {
+		_spec.SetField(timelineevent.FieldActorName, field.TypeString, value)
+		_node.ActorName = value
 	}
 	if value, ok := _c.mutation.Data(); ok {
 		_spec.SetField(timelineevent.FieldData, field.TypeJSON, value)
@@ -475,18 +500,6 @@ func (u *TimelineEventUpsert) UpdateUpdatedAt() *TimelineEventUpsert {
 	return u
 }
 
-// SetKind sets the "kind" field.
-func (u *TimelineEventUpsert) SetKind(v enum.TimelineKind) *TimelineEventUpsert {
-	u.Set(timelineevent.FieldKind, v)
-	return u
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *TimelineEventUpsert) UpdateKind() *TimelineEventUpsert {
-	u.SetExcluded(timelineevent.FieldKind)
-	return u
-}
-
 // SetTitle sets the "title" field.
 func (u *TimelineEventUpsert) SetTitle(v string) *TimelineEventUpsert {
 	u.Set(timelineevent.FieldTitle, v)
@@ -541,6 +554,18 @@ func (u *TimelineEventUpsert) ClearActorID() *TimelineEventUpsert {
 	return u
 }
 
+// SetActorName sets the "actor_name" field.
+func (u *TimelineEventUpsert) SetActorName(v string) *TimelineEventUpsert {
+	u.Set(timelineevent.FieldActorName, v)
+	return u
+}
+
+// UpdateActorName sets the "actor_name" field to the value that was provided on create.
+func (u *TimelineEventUpsert) UpdateActorName() *TimelineEventUpsert {
+	u.SetExcluded(timelineevent.FieldActorName)
+	return u
+}
+
 // SetData sets the "data" field.
 func (u *TimelineEventUpsert) SetData(v map[string]interface{}) *TimelineEventUpsert {
 	u.Set(timelineevent.FieldData, v)
@@ -584,6 +609,9 @@ func (u *TimelineEventUpsertOne) UpdateNewValues() *TimelineEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.IncidentID(); exists {
 			s.SetIgnore(timelineevent.FieldIncidentID)
+		}
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(timelineevent.FieldKind)
 		}
 		if _, exists := u.create.mutation.Automatic(); exists {
 			s.SetIgnore(timelineevent.FieldAutomatic)
@@ -630,20 +658,6 @@ func (u *TimelineEventUpsertOne) SetUpdatedAt(v time.Time) *TimelineEventUpsertO
 func (u *TimelineEventUpsertOne) UpdateUpdatedAt() *TimelineEventUpsertOne {
 	return u.Update(func(s *TimelineEventUpsert) {
 		s.UpdateUpdatedAt()
-	})
-}
-
-// SetKind sets the "kind" field.
-func (u *TimelineEventUpsertOne) SetKind(v enum.TimelineKind) *TimelineEventUpsertOne {
-	return u.Update(func(s *TimelineEventUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *TimelineEventUpsertOne) UpdateKind() *TimelineEventUpsertOne {
-	return u.Update(func(s *TimelineEventUpsert) {
-		s.UpdateKind()
 	})
 }
 
@@ -707,6 +721,20 @@ func (u *TimelineEventUpsertOne) UpdateActorID() *TimelineEventUpsertOne {
 func (u *TimelineEventUpsertOne) ClearActorID() *TimelineEventUpsertOne {
 	return u.Update(func(s *TimelineEventUpsert) {
 		s.ClearActorID()
+	})
+}
+
+// SetActorName sets the "actor_name" field.
+func (u *TimelineEventUpsertOne) SetActorName(v string) *TimelineEventUpsertOne {
+	return u.Update(func(s *TimelineEventUpsert) {
+		s.SetActorName(v)
+	})
+}
+
+// UpdateActorName sets the "actor_name" field to the value that was provided on create.
+func (u *TimelineEventUpsertOne) UpdateActorName() *TimelineEventUpsertOne {
+	return u.Update(func(s *TimelineEventUpsert) {
+		s.UpdateActorName()
 	})
 }
 
@@ -923,6 +951,9 @@ func (u *TimelineEventUpsertBulk) UpdateNewValues() *TimelineEventUpsertBulk {
 			if _, exists := b.mutation.IncidentID(); exists {
 				s.SetIgnore(timelineevent.FieldIncidentID)
 			}
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(timelineevent.FieldKind)
+			}
 			if _, exists := b.mutation.Automatic(); exists {
 				s.SetIgnore(timelineevent.FieldAutomatic)
 			}
@@ -969,20 +1000,6 @@ func (u *TimelineEventUpsertBulk) SetUpdatedAt(v time.Time) *TimelineEventUpsert
 func (u *TimelineEventUpsertBulk) UpdateUpdatedAt() *TimelineEventUpsertBulk {
 	return u.Update(func(s *TimelineEventUpsert) {
 		s.UpdateUpdatedAt()
-	})
-}
-
-// SetKind sets the "kind" field.
-func (u *TimelineEventUpsertBulk) SetKind(v enum.TimelineKind) *TimelineEventUpsertBulk {
-	return u.Update(func(s *TimelineEventUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *TimelineEventUpsertBulk) UpdateKind() *TimelineEventUpsertBulk {
-	return u.Update(func(s *TimelineEventUpsert) {
-		s.UpdateKind()
 	})
 }
 
@@ -1046,6 +1063,20 @@ func (u *TimelineEventUpsertBulk) UpdateActorID() *TimelineEventUpsertBulk {
 func (u *TimelineEventUpsertBulk) ClearActorID() *TimelineEventUpsertBulk {
 	return u.Update(func(s *TimelineEventUpsert) {
 		s.ClearActorID()
+	})
+}
+
+// SetActorName sets the "actor_name" field.
+func (u *TimelineEventUpsertBulk) SetActorName(v string) *TimelineEventUpsertBulk {
+	return u.Update(func(s *TimelineEventUpsert) {
+		s.SetActorName(v)
+	})
+}
+
+// UpdateActorName sets the "actor_name" field to the value that was provided on create.
+func (u *TimelineEventUpsertBulk) UpdateActorName() *TimelineEventUpsertBulk {
+	return u.Update(func(s *TimelineEventUpsert) {
+		s.UpdateActorName()
 	})
 }
 

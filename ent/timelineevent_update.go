@@ -15,7 +15,6 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
-	"github.com/seliq/seliq/enum"
 )
 
 // TimelineEventUpdate is the builder for updating TimelineEvent entities.
@@ -35,20 +34,6 @@ func (_u *TimelineEventUpdate) Where(ps ...predicate.TimelineEvent) *TimelineEve
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *TimelineEventUpdate) SetUpdatedAt(v time.Time) *TimelineEventUpdate {
 	_u.mutation.SetUpdatedAt(v)
-	return _u
-}
-
-// SetKind sets the "kind" field.
-func (_u *TimelineEventUpdate) SetKind(v enum.TimelineKind) *TimelineEventUpdate {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *TimelineEventUpdate) SetNillableKind(v *enum.TimelineKind) *TimelineEventUpdate {
-	if v != nil {
-		_u.SetKind(*v)
-	}
 	return _u
 }
 
@@ -111,6 +96,20 @@ func (_u *TimelineEventUpdate) SetNillableActorID(v *uuid.UUID) *TimelineEventUp
 // ClearActorID clears the value of the "actor_id" field.
 func (_u *TimelineEventUpdate) ClearActorID() *TimelineEventUpdate {
 	_u.mutation.ClearActorID()
+	return _u
+}
+
+// SetActorName sets the "actor_name" field.
+func (_u *TimelineEventUpdate) SetActorName(v string) *TimelineEventUpdate {
+	_u.mutation.SetActorName(v)
+	return _u
+}
+
+// SetNillableActorName sets the "actor_name" field if the given value is not nil.
+func (_u *TimelineEventUpdate) SetNillableActorName(v *string) *TimelineEventUpdate {
+	if v != nil {
+		_u.SetActorName(*v)
+	}
 	return _u
 }
 
@@ -186,11 +185,6 @@ func (_u *TimelineEventUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *TimelineEventUpdate) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := timelineevent.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "TimelineEvent.kind": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := timelineevent.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "TimelineEvent.title": %w`, err)}
@@ -226,9 +220,6 @@ func (_u *TimelineEventUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(timelineevent.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(timelineevent.FieldKind, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(timelineevent.FieldTitle, field.TypeString, value)
 	}
@@ -237,6 +228,9 @@ func (_u *TimelineEventUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.OccurredAt(); ok {
 		_spec.SetField(timelineevent.FieldOccurredAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ActorName(); ok {
+		_spec.SetField(timelineevent.FieldActorName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Data(); ok {
 		_spec.SetField(timelineevent.FieldData, field.TypeJSON, value)
@@ -301,20 +295,6 @@ func (_u *TimelineEventUpdateOne) SetUpdatedAt(v time.Time) *TimelineEventUpdate
 	return _u
 }
 
-// SetKind sets the "kind" field.
-func (_u *TimelineEventUpdateOne) SetKind(v enum.TimelineKind) *TimelineEventUpdateOne {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *TimelineEventUpdateOne) SetNillableKind(v *enum.TimelineKind) *TimelineEventUpdateOne {
-	if v != nil {
-		_u.SetKind(*v)
-	}
-	return _u
-}
-
 // SetTitle sets the "title" field.
 func (_u *TimelineEventUpdateOne) SetTitle(v string) *TimelineEventUpdateOne {
 	_u.mutation.SetTitle(v)
@@ -374,6 +354,20 @@ func (_u *TimelineEventUpdateOne) SetNillableActorID(v *uuid.UUID) *TimelineEven
 // ClearActorID clears the value of the "actor_id" field.
 func (_u *TimelineEventUpdateOne) ClearActorID() *TimelineEventUpdateOne {
 	_u.mutation.ClearActorID()
+	return _u
+}
+
+// SetActorName sets the "actor_name" field.
+func (_u *TimelineEventUpdateOne) SetActorName(v string) *TimelineEventUpdateOne {
+	_u.mutation.SetActorName(v)
+	return _u
+}
+
+// SetNillableActorName sets the "actor_name" field if the given value is not nil.
+func (_u *TimelineEventUpdateOne) SetNillableActorName(v *string) *TimelineEventUpdateOne {
+	if v != nil {
+		_u.SetActorName(*v)
+	}
 	return _u
 }
 
@@ -462,11 +456,6 @@ func (_u *TimelineEventUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *TimelineEventUpdateOne) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := timelineevent.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "TimelineEvent.kind": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := timelineevent.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "TimelineEvent.title": %w`, err)}
@@ -519,9 +508,6 @@ func (_u *TimelineEventUpdateOne) sqlSave(ctx context.Context) (_node *TimelineE
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(timelineevent.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(timelineevent.FieldKind, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(timelineevent.FieldTitle, field.TypeString, value)
 	}
@@ -530,6 +516,9 @@ func (_u *TimelineEventUpdateOne) sqlSave(ctx context.Context) (_node *TimelineE
 	}
 	if value, ok := _u.mutation.OccurredAt(); ok {
 		_spec.SetField(timelineevent.FieldOccurredAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ActorName(); ok {
+		_spec.SetField(timelineevent.FieldActorName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Data(); ok {
 		_spec.SetField(timelineevent.FieldData, field.TypeJSON, value)

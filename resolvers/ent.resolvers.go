@@ -58,11 +58,15 @@ func (r *Resolver) AlertView() graph.AlertViewResolver { return &alertViewResolv
 // Connector returns graph.ConnectorResolver implementation.
 func (r *Resolver) Connector() graph.ConnectorResolver { return &connectorResolver{r} }
 
+// Incident returns graph.IncidentResolver implementation.
+func (r *Resolver) Incident() graph.IncidentResolver { return &incidentResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
 	alertViewResolver struct{ *Resolver }
 	connectorResolver struct{ *Resolver }
+	incidentResolver  struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
 )

@@ -8,7 +8,9 @@ import (
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
 )
 
@@ -21,6 +23,8 @@ type Resolver struct {
 	Triage           *alerts.Service
 	ConnectorService *connectors.Service
 	Views            *views.Service
+	IncidentService  *incidents.Service
+	Reports          *report.Service
 	// BulkLimit bounds bulk alert actions per user.
 	BulkLimit *ratelimit.Limiter
 }

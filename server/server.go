@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/apperr"
@@ -19,8 +20,12 @@ import (
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/report/files"
 	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/rest"
@@ -36,12 +41,44 @@ type Server struct {
 	DB      *storage.DB
 	Auth    *auth.Service
 	Handler http.Handler
+	// Jobs works the durable job queue between Start and Stop.
+	Jobs    *jobs.Runner
+	Reports *report.Service
 	log     *slog.Logger
 }
+
+// Start begins working background jobs and re-queues the work a previous
+// process left unfinished.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	n, err := s.Reports.Resume(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("resumed unfinished reports", "count", n)
+	}
+	return nil
+}
+
+// Stop stops working jobs; ones still running when ctx ends are cancelled
+// and picked up again by the next process.
+func (s *Server) Stop(ctx context.Context) error { return s.Jobs.Stop(ctx) }
 
 // New wires the application over an open, migrated database.
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit})
+	// Workers register after the runner exists: the report service queues
+	// on the runner, and the runner works the report service's jobs.
+	workers := river.NewWorkers()
+	runner, err := jobs.New(db, jobs.Config{Workers: workers, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	reports := report.New(db.Client, runner, log)
+	river.AddWorker(workers, reports.Worker())
 	res := &resolvers.Resolver{
 		Client:           db.Client,
 		Auth:             authSvc,
@@ -49,6 +86,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Triage:           alerts.New(db.Client),
 		ConnectorService: connectors.New(db.Client),
 		Views:            views.New(db.Client),
+		IncidentService:  incidents.New(db.Client),
+		Reports:          reports,
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache}
@@ -99,6 +138,9 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(openapi)
 			})
+			r.Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", files.Download(reports))
+			r.Method(http.MethodGet, "/settings/report/template", files.TemplateDownload(reports))
+			r.Method(http.MethodPost, "/settings/report/template", files.TemplateUpload(reports))
 			api.Mount(r, "/api/v1")
 		})
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -108,7 +150,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, log: log}, nil
+	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, log: log}, nil
 }
 
 // authenticate resolves the credential into a viewer. No credential leaves

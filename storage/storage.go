@@ -92,6 +92,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
 			return err
 		}
+		if err := d.migrateJobQueue(ctx); err != nil {
+			return err
+		}
 		// Refresh the planner's statistics, which SQLite does not keep by itself.
 		_, err := d.SQL.ExecContext(ctx, "PRAGMA optimize")
 		return err
@@ -107,6 +110,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey) //nolint:errcheck // released with the session anyway
 	if err := d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+		return err
+	}
+	if err := d.migrateJobQueue(ctx); err != nil {
 		return err
 	}
 	return d.createDialectIndexes(ctx, conn)

@@ -20,6 +20,9 @@ const (
 	KindUser Kind = iota + 1
 	// KindConnector is a security tool authenticated by its connector key.
 	KindConnector
+	// KindJob is background work (a report render, an analysis) acting in
+	// one organisation on behalf of whoever queued it.
+	KindJob
 )
 
 // Viewer is the authenticated caller and the organisation scope it acts in.
@@ -80,4 +83,13 @@ func Home(ctx context.Context) context.Context {
 	home := *v
 	home.OrgID = v.HomeOrgID
 	return NewContext(ctx, &home)
+}
+
+// ForJob returns ctx acting in organisation orgID as background work: it
+// reads and writes that organisation's rows only, as an analyst would.
+func ForJob(ctx context.Context, orgID uuid.UUID) context.Context {
+	return NewContext(ctx, &Viewer{
+		Kind: KindJob, Role: enum.RoleAnalyst,
+		HomeOrgID: orgID, OrgID: orgID, VisibleOrgIDs: []uuid.UUID{orgID},
+	})
 }

@@ -145,6 +145,9 @@ func serve(args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := srv.Start(ctx); err != nil {
+			return err
+		}
 		hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 		base := "http://" + ln.Addr().String()
 		log.Info("seliq listening", "addr", ln.Addr().String(), "database", db.Dialect, "version", version)
@@ -159,6 +162,6 @@ func serve(args []string) error {
 		log.Info("shutting down")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		return hs.Shutdown(shutdownCtx)
+		return errors.Join(hs.Shutdown(shutdownCtx), srv.Stop(shutdownCtx))
 	})
 }

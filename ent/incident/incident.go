@@ -37,6 +37,8 @@ const (
 	FieldAiSummary = "ai_summary"
 	// FieldSeverity holds the string denoting the severity field in the database.
 	FieldSeverity = "severity"
+	// FieldSeverityRank holds the string denoting the severity_rank field in the database.
+	FieldSeverityRank = "severity_rank"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldDisposition holds the string denoting the disposition field in the database.
@@ -47,6 +49,8 @@ const (
 	FieldGroupID = "group_id"
 	// FieldTags holds the string denoting the tags field in the database.
 	FieldTags = "tags"
+	// FieldAlertCount holds the string denoting the alert_count field in the database.
+	FieldAlertCount = "alert_count"
 	// FieldAcknowledgedAt holds the string denoting the acknowledged_at field in the database.
 	FieldAcknowledgedAt = "acknowledged_at"
 	// FieldClosedAt holds the string denoting the closed_at field in the database.
@@ -125,11 +129,13 @@ var Columns = []string{
 	FieldSummary,
 	FieldAiSummary,
 	FieldSeverity,
+	FieldSeverityRank,
 	FieldStatus,
 	FieldDisposition,
 	FieldAssigneeID,
 	FieldGroupID,
 	FieldTags,
+	FieldAlertCount,
 	FieldAcknowledgedAt,
 	FieldClosedAt,
 	FieldSLAAckBreachedAt,
@@ -152,7 +158,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/seliq/seliq/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -168,6 +174,10 @@ var (
 	DefaultSummary string
 	// DefaultAiSummary holds the default value on creation for the "ai_summary" field.
 	DefaultAiSummary string
+	// DefaultSeverityRank holds the default value on creation for the "severity_rank" field.
+	DefaultSeverityRank int
+	// DefaultAlertCount holds the default value on creation for the "alert_count" field.
+	DefaultAlertCount int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -259,6 +269,11 @@ func BySeverity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeverity, opts...).ToFunc()
 }
 
+// BySeverityRank orders the results by the severity_rank field.
+func BySeverityRank(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeverityRank, opts...).ToFunc()
+}
+
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
@@ -277,6 +292,11 @@ func ByAssigneeID(opts ...sql.OrderTermOption) OrderOption {
 // ByGroupID orders the results by the group_id field.
 func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
+}
+
+// ByAlertCount orders the results by the alert_count field.
+func ByAlertCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAlertCount, opts...).ToFunc()
 }
 
 // ByAcknowledgedAt orders the results by the acknowledged_at field.

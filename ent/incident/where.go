@@ -97,6 +97,11 @@ func AiSummary(v string) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldAiSummary, v))
 }
 
+// SeverityRank applies equality check predicate on the "severity_rank" field. It's identical to SeverityRankEQ.
+func SeverityRank(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSeverityRank, v))
+}
+
 // AssigneeID applies equality check predicate on the "assignee_id" field. It's identical to AssigneeIDEQ.
 func AssigneeID(v uuid.UUID) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldAssigneeID, v))
@@ -105,6 +110,11 @@ func AssigneeID(v uuid.UUID) predicate.Incident {
 // GroupID applies equality check predicate on the "group_id" field. It's identical to GroupIDEQ.
 func GroupID(v uuid.UUID) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldGroupID, v))
+}
+
+// AlertCount applies equality check predicate on the "alert_count" field. It's identical to AlertCountEQ.
+func AlertCount(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldAlertCount, v))
 }
 
 // AcknowledgedAt applies equality check predicate on the "acknowledged_at" field. It's identical to AcknowledgedAtEQ.
@@ -557,6 +567,46 @@ func SeverityNotIn(vs ...enum.Severity) predicate.Incident {
 	return predicate.Incident(sql.FieldNotIn(FieldSeverity, v...))
 }
 
+// SeverityRankEQ applies the EQ predicate on the "severity_rank" field.
+func SeverityRankEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSeverityRank, v))
+}
+
+// SeverityRankNEQ applies the NEQ predicate on the "severity_rank" field.
+func SeverityRankNEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSeverityRank, v))
+}
+
+// SeverityRankIn applies the In predicate on the "severity_rank" field.
+func SeverityRankIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSeverityRank, vs...))
+}
+
+// SeverityRankNotIn applies the NotIn predicate on the "severity_rank" field.
+func SeverityRankNotIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSeverityRank, vs...))
+}
+
+// SeverityRankGT applies the GT predicate on the "severity_rank" field.
+func SeverityRankGT(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSeverityRank, v))
+}
+
+// SeverityRankGTE applies the GTE predicate on the "severity_rank" field.
+func SeverityRankGTE(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSeverityRank, v))
+}
+
+// SeverityRankLT applies the LT predicate on the "severity_rank" field.
+func SeverityRankLT(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSeverityRank, v))
+}
+
+// SeverityRankLTE applies the LTE predicate on the "severity_rank" field.
+func SeverityRankLTE(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSeverityRank, v))
+}
+
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v enum.IncidentStatus) predicate.Incident {
 	vc := v
@@ -695,6 +745,46 @@ func TagsIsNil() predicate.Incident {
 // TagsNotNil applies the NotNil predicate on the "tags" field.
 func TagsNotNil() predicate.Incident {
 	return predicate.Incident(sql.FieldNotNull(FieldTags))
+}
+
+// AlertCountEQ applies the EQ predicate on the "alert_count" field.
+func AlertCountEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldAlertCount, v))
+}
+
+// AlertCountNEQ applies the NEQ predicate on the "alert_count" field.
+func AlertCountNEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldAlertCount, v))
+}
+
+// AlertCountIn applies the In predicate on the "alert_count" field.
+func AlertCountIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldAlertCount, vs...))
+}
+
+// AlertCountNotIn applies the NotIn predicate on the "alert_count" field.
+func AlertCountNotIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldAlertCount, vs...))
+}
+
+// AlertCountGT applies the GT predicate on the "alert_count" field.
+func AlertCountGT(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldAlertCount, v))
+}
+
+// AlertCountGTE applies the GTE predicate on the "alert_count" field.
+func AlertCountGTE(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldAlertCount, v))
+}
+
+// AlertCountLT applies the LT predicate on the "alert_count" field.
+func AlertCountLT(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldAlertCount, v))
+}
+
+// AlertCountLTE applies the LTE predicate on the "alert_count" field.
+func AlertCountLTE(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldAlertCount, v))
 }
 
 // AcknowledgedAtEQ applies the EQ predicate on the "acknowledged_at" field.

@@ -578,9 +578,11 @@ var (
 		{Name: "summary", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "ai_summary", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "severity", Type: field.TypeEnum, Enums: []string{"critical", "high", "medium", "low", "info"}, Default: "medium"},
+		{Name: "severity_rank", Type: field.TypeInt, Default: 3},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"new", "in_progress", "pending", "escalated", "closed"}, Default: "new"},
 		{Name: "disposition", Type: field.TypeEnum, Nullable: true, Enums: []string{"true_positive", "false_positive", "benign", "duplicate"}},
 		{Name: "tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "alert_count", Type: field.TypeInt, Default: 0},
 		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "sla_ack_breached_at", Type: field.TypeTime, Nullable: true},
@@ -597,19 +599,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "incidents_organizations_organization",
-				Columns:    []*schema.Column{IncidentsColumns[16]},
+				Columns:    []*schema.Column{IncidentsColumns[18]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "incidents_users_assignee",
-				Columns:    []*schema.Column{IncidentsColumns[17]},
+				Columns:    []*schema.Column{IncidentsColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "incidents_groups_group",
-				Columns:    []*schema.Column{IncidentsColumns[18]},
+				Columns:    []*schema.Column{IncidentsColumns[20]},
 				RefColumns: []*schema.Column{GroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -618,17 +620,27 @@ var (
 			{
 				Name:    "incident_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{IncidentsColumns[16], IncidentsColumns[1]},
+				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[1]},
 			},
 			{
 				Name:    "incident_organization_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{IncidentsColumns[16], IncidentsColumns[3]},
+				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[3]},
 			},
 			{
-				Name:    "incident_organization_id_status",
+				Name:    "incident_organization_id_status_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{IncidentsColumns[16], IncidentsColumns[9]},
+				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[10], IncidentsColumns[1]},
+			},
+			{
+				Name:    "incident_organization_id_severity_rank_id",
+				Unique:  false,
+				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[9], IncidentsColumns[0]},
+			},
+			{
+				Name:    "incident_organization_id_assignee_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[19], IncidentsColumns[1]},
 			},
 		},
 	}
@@ -802,11 +814,16 @@ var (
 		{Name: "format", Type: field.TypeEnum, Enums: []string{"pdf", "html", "markdown"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "running", "ready", "failed"}, Default: "pending"},
 		{Name: "file_name", Type: field.TypeString, Default: ""},
+		{Name: "content_type", Type: field.TypeString, Default: ""},
+		{Name: "size", Type: field.TypeInt, Default: 0},
 		{Name: "content", Type: field.TypeBytes, Nullable: true},
 		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "render_ms", Type: field.TypeInt, Default: 0},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "incident_id", Type: field.TypeUUID},
 		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ReportsTable holds the schema information for the "reports" table.
 	ReportsTable = &schema.Table{
@@ -816,22 +833,38 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "reports_incidents_reports",
-				Columns:    []*schema.Column{ReportsColumns[10]},
+				Columns:    []*schema.Column{ReportsColumns[14]},
 				RefColumns: []*schema.Column{IncidentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "reports_organizations_organization",
-				Columns:    []*schema.Column{ReportsColumns[11]},
+				Columns:    []*schema.Column{ReportsColumns[15]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "reports_users_created_by",
+				Columns:    []*schema.Column{ReportsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "report_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ReportsColumns[11], ReportsColumns[1]},
+				Columns: []*schema.Column{ReportsColumns[15], ReportsColumns[1]},
+			},
+			{
+				Name:    "report_incident_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ReportsColumns[14], ReportsColumns[1]},
+			},
+			{
+				Name:    "report_status",
+				Unique:  false,
+				Columns: []*schema.Column{ReportsColumns[5]},
 			},
 		},
 	}
@@ -961,6 +994,7 @@ var (
 		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "occurred_at", Type: field.TypeTime},
 		{Name: "automatic", Type: field.TypeBool, Default: true},
+		{Name: "actor_name", Type: field.TypeString, Default: ""},
 		{Name: "data", Type: field.TypeJSON, Nullable: true},
 		{Name: "incident_id", Type: field.TypeUUID},
 		{Name: "organization_id", Type: field.TypeUUID},
@@ -974,19 +1008,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "timeline_events_incidents_timeline",
-				Columns:    []*schema.Column{TimelineEventsColumns[9]},
+				Columns:    []*schema.Column{TimelineEventsColumns[10]},
 				RefColumns: []*schema.Column{IncidentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "timeline_events_organizations_organization",
-				Columns:    []*schema.Column{TimelineEventsColumns[10]},
+				Columns:    []*schema.Column{TimelineEventsColumns[11]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "timeline_events_users_actor",
-				Columns:    []*schema.Column{TimelineEventsColumns[11]},
+				Columns:    []*schema.Column{TimelineEventsColumns[12]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -995,12 +1029,12 @@ var (
 			{
 				Name:    "timelineevent_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TimelineEventsColumns[10], TimelineEventsColumns[1]},
+				Columns: []*schema.Column{TimelineEventsColumns[11], TimelineEventsColumns[1]},
 			},
 			{
 				Name:    "timelineevent_incident_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{TimelineEventsColumns[9], TimelineEventsColumns[6]},
+				Columns: []*schema.Column{TimelineEventsColumns[10], TimelineEventsColumns[6]},
 			},
 		},
 	}
@@ -1209,6 +1243,7 @@ func init() {
 	}
 	ReportsTable.ForeignKeys[0].RefTable = IncidentsTable
 	ReportsTable.ForeignKeys[1].RefTable = OrganizationsTable
+	ReportsTable.ForeignKeys[2].RefTable = UsersTable
 	SavedQueriesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SavedQueriesTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = OrganizationsTable

@@ -35,16 +35,28 @@ const (
 	FieldStatus = "status"
 	// FieldFileName holds the string denoting the file_name field in the database.
 	FieldFileName = "file_name"
+	// FieldContentType holds the string denoting the content_type field in the database.
+	FieldContentType = "content_type"
+	// FieldSize holds the string denoting the size field in the database.
+	FieldSize = "size"
 	// FieldContent holds the string denoting the content field in the database.
 	FieldContent = "content"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
+	// FieldAttempts holds the string denoting the attempts field in the database.
+	FieldAttempts = "attempts"
+	// FieldRenderMs holds the string denoting the render_ms field in the database.
+	FieldRenderMs = "render_ms"
+	// FieldCompletedAt holds the string denoting the completed_at field in the database.
+	FieldCompletedAt = "completed_at"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeIncident holds the string denoting the incident edge name in mutations.
 	EdgeIncident = "incident"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
 	// Table holds the table name of the report in the database.
 	Table = "reports"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -61,6 +73,13 @@ const (
 	IncidentInverseTable = "incidents"
 	// IncidentColumn is the table column denoting the incident relation/edge.
 	IncidentColumn = "incident_id"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "reports"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
 )
 
 // Columns holds all SQL columns for report fields.
@@ -74,8 +93,13 @@ var Columns = []string{
 	FieldFormat,
 	FieldStatus,
 	FieldFileName,
+	FieldContentType,
+	FieldSize,
 	FieldContent,
 	FieldError,
+	FieldAttempts,
+	FieldRenderMs,
+	FieldCompletedAt,
 	FieldCreatedByID,
 }
 
@@ -105,8 +129,16 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// DefaultFileName holds the default value on creation for the "file_name" field.
 	DefaultFileName string
+	// DefaultContentType holds the default value on creation for the "content_type" field.
+	DefaultContentType string
+	// DefaultSize holds the default value on creation for the "size" field.
+	DefaultSize int
 	// DefaultError holds the default value on creation for the "error" field.
 	DefaultError string
+	// DefaultAttempts holds the default value on creation for the "attempts" field.
+	DefaultAttempts int
+	// DefaultRenderMs holds the default value on creation for the "render_ms" field.
+	DefaultRenderMs int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -191,9 +223,34 @@ func ByFileName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFileName, opts...).ToFunc()
 }
 
+// ByContentType orders the results by the content_type field.
+func ByContentType(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContentType, opts...).ToFunc()
+}
+
+// BySize orders the results by the size field.
+func BySize(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSize, opts...).ToFunc()
+}
+
 // ByError orders the results by the error field.
 func ByError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldError, opts...).ToFunc()
+}
+
+// ByAttempts orders the results by the attempts field.
+func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAttempts, opts...).ToFunc()
+}
+
+// ByRenderMs orders the results by the render_ms field.
+func ByRenderMs(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRenderMs, opts...).ToFunc()
+}
+
+// ByCompletedAt orders the results by the completed_at field.
+func ByCompletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCompletedAt, opts...).ToFunc()
 }
 
 // ByCreatedByID orders the results by the created_by_id field.
@@ -214,6 +271,13 @@ func ByIncidentField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newIncidentStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -226,6 +290,13 @@ func newIncidentStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IncidentInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, IncidentTable, IncidentColumn),
+	)
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
 	)
 }
 

@@ -82,6 +82,16 @@ func FileName(v string) predicate.Report {
 	return predicate.Report(sql.FieldEQ(FieldFileName, v))
 }
 
+// ContentType applies equality check predicate on the "content_type" field. It's identical to ContentTypeEQ.
+func ContentType(v string) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldContentType, v))
+}
+
+// Size applies equality check predicate on the "size" field. It's identical to SizeEQ.
+func Size(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldSize, v))
+}
+
 // Content applies equality check predicate on the "content" field. It's identical to ContentEQ.
 func Content(v []byte) predicate.Report {
 	return predicate.Report(sql.FieldEQ(FieldContent, v))
@@ -90,6 +100,21 @@ func Content(v []byte) predicate.Report {
 // Error applies equality check predicate on the "error" field. It's identical to ErrorEQ.
 func Error(v string) predicate.Report {
 	return predicate.Report(sql.FieldEQ(FieldError, v))
+}
+
+// Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
+func Attempts(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldAttempts, v))
+}
+
+// RenderMs applies equality check predicate on the "render_ms" field. It's identical to RenderMsEQ.
+func RenderMs(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldRenderMs, v))
+}
+
+// CompletedAt applies equality check predicate on the "completed_at" field. It's identical to CompletedAtEQ.
+func CompletedAt(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldCompletedAt, v))
 }
 
 // CreatedByID applies equality check predicate on the "created_by_id" field. It's identical to CreatedByIDEQ.
@@ -372,6 +397,111 @@ func FileNameContainsFold(v string) predicate.Report {
 	return predicate.Report(sql.FieldContainsFold(FieldFileName, v))
 }
 
+// ContentTypeEQ applies the EQ predicate on the "content_type" field.
+func ContentTypeEQ(v string) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldContentType, v))
+}
+
+// ContentTypeNEQ applies the NEQ predicate on the "content_type" field.
+func ContentTypeNEQ(v string) predicate.Report {
+	return predicate.Report(sql.FieldNEQ(FieldContentType, v))
+}
+
+// ContentTypeIn applies the In predicate on the "content_type" field.
+func ContentTypeIn(vs ...string) predicate.Report {
+	return predicate.Report(sql.FieldIn(FieldContentType, vs...))
+}
+
+// ContentTypeNotIn applies the NotIn predicate on the "content_type" field.
+func ContentTypeNotIn(vs ...string) predicate.Report {
+	return predicate.Report(sql.FieldNotIn(FieldContentType, vs...))
+}
+
+// ContentTypeGT applies the GT predicate on the "content_type" field.
+func ContentTypeGT(v string) predicate.Report {
+	return predicate.Report(sql.FieldGT(FieldContentType, v))
+}
+
+// ContentTypeGTE applies the GTE predicate on the "content_type" field.
+func ContentTypeGTE(v string) predicate.Report {
+	return predicate.Report(sql.FieldGTE(FieldContentType, v))
+}
+
+// ContentTypeLT applies the LT predicate on the "content_type" field.
+func ContentTypeLT(v string) predicate.Report {
+	return predicate.Report(sql.FieldLT(FieldContentType, v))
+}
+
+// ContentTypeLTE applies the LTE predicate on the "content_type" field.
+func ContentTypeLTE(v string) predicate.Report {
+	return predicate.Report(sql.FieldLTE(FieldContentType, v))
+}
+
+// ContentTypeContains applies the Contains predicate on the "content_type" field.
+func ContentTypeContains(v string) predicate.Report {
+	return predicate.Report(sql.FieldContains(FieldContentType, v))
+}
+
+// ContentTypeHasPrefix applies the HasPrefix predicate on the "content_type" field.
+func ContentTypeHasPrefix(v string) predicate.Report {
+	return predicate.Report(sql.FieldHasPrefix(FieldContentType, v))
+}
+
+// ContentTypeHasSuffix applies the HasSuffix predicate on the "content_type" field.
+func ContentTypeHasSuffix(v string) predicate.Report {
+	return predicate.Report(sql.FieldHasSuffix(FieldContentType, v))
+}
+
+// ContentTypeEqualFold applies the EqualFold predicate on the "content_type" field.
+func ContentTypeEqualFold(v string) predicate.Report {
+	return predicate.Report(sql.FieldEqualFold(FieldContentType, v))
+}
+
+// ContentTypeContainsFold applies the ContainsFold predicate on the "content_type" field.
+func ContentTypeContainsFold(v string) predicate.Report {
+	return predicate.Report(sql.FieldContainsFold(FieldContentType, v))
+}
+
+// SizeEQ applies the EQ predicate on the "size" field.
+func SizeEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldSize, v))
+}
+
+// SizeNEQ applies the NEQ predicate on the "size" field.
+func SizeNEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldNEQ(FieldSize, v))
+}
+
+// SizeIn applies the In predicate on the "size" field.
+func SizeIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldIn(FieldSize, vs...))
+}
+
+// SizeNotIn applies the NotIn predicate on the "size" field.
+func SizeNotIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldNotIn(FieldSize, vs...))
+}
+
+// SizeGT applies the GT predicate on the "size" field.
+func SizeGT(v int) predicate.Report {
+	return predicate.Report(sql.FieldGT(FieldSize, v))
+}
+
+// SizeGTE applies the GTE predicate on the "size" field.
+func SizeGTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldGTE(FieldSize, v))
+}
+
+// SizeLT applies the LT predicate on the "size" field.
+func SizeLT(v int) predicate.Report {
+	return predicate.Report(sql.FieldLT(FieldSize, v))
+}
+
+// SizeLTE applies the LTE predicate on the "size" field.
+func SizeLTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldLTE(FieldSize, v))
+}
+
 // ContentEQ applies the EQ predicate on the "content" field.
 func ContentEQ(v []byte) predicate.Report {
 	return predicate.Report(sql.FieldEQ(FieldContent, v))
@@ -487,6 +617,136 @@ func ErrorContainsFold(v string) predicate.Report {
 	return predicate.Report(sql.FieldContainsFold(FieldError, v))
 }
 
+// AttemptsEQ applies the EQ predicate on the "attempts" field.
+func AttemptsEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldAttempts, v))
+}
+
+// AttemptsNEQ applies the NEQ predicate on the "attempts" field.
+func AttemptsNEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldNEQ(FieldAttempts, v))
+}
+
+// AttemptsIn applies the In predicate on the "attempts" field.
+func AttemptsIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldIn(FieldAttempts, vs...))
+}
+
+// AttemptsNotIn applies the NotIn predicate on the "attempts" field.
+func AttemptsNotIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldNotIn(FieldAttempts, vs...))
+}
+
+// AttemptsGT applies the GT predicate on the "attempts" field.
+func AttemptsGT(v int) predicate.Report {
+	return predicate.Report(sql.FieldGT(FieldAttempts, v))
+}
+
+// AttemptsGTE applies the GTE predicate on the "attempts" field.
+func AttemptsGTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldGTE(FieldAttempts, v))
+}
+
+// AttemptsLT applies the LT predicate on the "attempts" field.
+func AttemptsLT(v int) predicate.Report {
+	return predicate.Report(sql.FieldLT(FieldAttempts, v))
+}
+
+// AttemptsLTE applies the LTE predicate on the "attempts" field.
+func AttemptsLTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldLTE(FieldAttempts, v))
+}
+
+// RenderMsEQ applies the EQ predicate on the "render_ms" field.
+func RenderMsEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldRenderMs, v))
+}
+
+// RenderMsNEQ applies the NEQ predicate on the "render_ms" field.
+func RenderMsNEQ(v int) predicate.Report {
+	return predicate.Report(sql.FieldNEQ(FieldRenderMs, v))
+}
+
+// RenderMsIn applies the In predicate on the "render_ms" field.
+func RenderMsIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldIn(FieldRenderMs, vs...))
+}
+
+// RenderMsNotIn applies the NotIn predicate on the "render_ms" field.
+func RenderMsNotIn(vs ...int) predicate.Report {
+	return predicate.Report(sql.FieldNotIn(FieldRenderMs, vs...))
+}
+
+// RenderMsGT applies the GT predicate on the "render_ms" field.
+func RenderMsGT(v int) predicate.Report {
+	return predicate.Report(sql.FieldGT(FieldRenderMs, v))
+}
+
+// RenderMsGTE applies the GTE predicate on the "render_ms" field.
+func RenderMsGTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldGTE(FieldRenderMs, v))
+}
+
+// RenderMsLT applies the LT predicate on the "render_ms" field.
+func RenderMsLT(v int) predicate.Report {
+	return predicate.Report(sql.FieldLT(FieldRenderMs, v))
+}
+
+// RenderMsLTE applies the LTE predicate on the "render_ms" field.
+func RenderMsLTE(v int) predicate.Report {
+	return predicate.Report(sql.FieldLTE(FieldRenderMs, v))
+}
+
+// CompletedAtEQ applies the EQ predicate on the "completed_at" field.
+func CompletedAtEQ(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldEQ(FieldCompletedAt, v))
+}
+
+// CompletedAtNEQ applies the NEQ predicate on the "completed_at" field.
+func CompletedAtNEQ(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldNEQ(FieldCompletedAt, v))
+}
+
+// CompletedAtIn applies the In predicate on the "completed_at" field.
+func CompletedAtIn(vs ...time.Time) predicate.Report {
+	return predicate.Report(sql.FieldIn(FieldCompletedAt, vs...))
+}
+
+// CompletedAtNotIn applies the NotIn predicate on the "completed_at" field.
+func CompletedAtNotIn(vs ...time.Time) predicate.Report {
+	return predicate.Report(sql.FieldNotIn(FieldCompletedAt, vs...))
+}
+
+// CompletedAtGT applies the GT predicate on the "completed_at" field.
+func CompletedAtGT(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldGT(FieldCompletedAt, v))
+}
+
+// CompletedAtGTE applies the GTE predicate on the "completed_at" field.
+func CompletedAtGTE(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldGTE(FieldCompletedAt, v))
+}
+
+// CompletedAtLT applies the LT predicate on the "completed_at" field.
+func CompletedAtLT(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldLT(FieldCompletedAt, v))
+}
+
+// CompletedAtLTE applies the LTE predicate on the "completed_at" field.
+func CompletedAtLTE(v time.Time) predicate.Report {
+	return predicate.Report(sql.FieldLTE(FieldCompletedAt, v))
+}
+
+// CompletedAtIsNil applies the IsNil predicate on the "completed_at" field.
+func CompletedAtIsNil() predicate.Report {
+	return predicate.Report(sql.FieldIsNull(FieldCompletedAt))
+}
+
+// CompletedAtNotNil applies the NotNil predicate on the "completed_at" field.
+func CompletedAtNotNil() predicate.Report {
+	return predicate.Report(sql.FieldNotNull(FieldCompletedAt))
+}
+
 // CreatedByIDEQ applies the EQ predicate on the "created_by_id" field.
 func CreatedByIDEQ(v uuid.UUID) predicate.Report {
 	return predicate.Report(sql.FieldEQ(FieldCreatedByID, v))
@@ -505,26 +765,6 @@ func CreatedByIDIn(vs ...uuid.UUID) predicate.Report {
 // CreatedByIDNotIn applies the NotIn predicate on the "created_by_id" field.
 func CreatedByIDNotIn(vs ...uuid.UUID) predicate.Report {
 	return predicate.Report(sql.FieldNotIn(FieldCreatedByID, vs...))
-}
-
-// CreatedByIDGT applies the GT predicate on the "created_by_id" field.
-func CreatedByIDGT(v uuid.UUID) predicate.Report {
-	return predicate.Report(sql.FieldGT(FieldCreatedByID, v))
-}
-
-// CreatedByIDGTE applies the GTE predicate on the "created_by_id" field.
-func CreatedByIDGTE(v uuid.UUID) predicate.Report {
-	return predicate.Report(sql.FieldGTE(FieldCreatedByID, v))
-}
-
-// CreatedByIDLT applies the LT predicate on the "created_by_id" field.
-func CreatedByIDLT(v uuid.UUID) predicate.Report {
-	return predicate.Report(sql.FieldLT(FieldCreatedByID, v))
-}
-
-// CreatedByIDLTE applies the LTE predicate on the "created_by_id" field.
-func CreatedByIDLTE(v uuid.UUID) predicate.Report {
-	return predicate.Report(sql.FieldLTE(FieldCreatedByID, v))
 }
 
 // CreatedByIDIsNil applies the IsNil predicate on the "created_by_id" field.
@@ -575,6 +815,29 @@ func HasIncident() predicate.Report {
 func HasIncidentWith(preds ...predicate.Incident) predicate.Report {
 	return predicate.Report(func(s *sql.Selector) {
 		step := newIncidentStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCreatedBy applies the HasEdge predicate on the "created_by" edge.
+func HasCreatedBy() predicate.Report {
+	return predicate.Report(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCreatedByWith applies the HasEdge predicate on the "created_by" edge with a given conditions (other predicates).
+func HasCreatedByWith(preds ...predicate.User) predicate.Report {
+	return predicate.Report(func(s *sql.Selector) {
+		step := newCreatedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -706,6 +706,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	incidentHooks := schema.Incident{}.Hooks()
+
+	incident.Hooks[1] = incidentHooks[0]
 	incidentMixinFields0 := incidentMixin[0].Fields()
 	_ = incidentMixinFields0
 	incidentFields := schema.Incident{}.Fields()
@@ -750,6 +753,14 @@ func init() {
 	incidentDescAiSummary := incidentFields[4].Descriptor()
 	// incident.DefaultAiSummary holds the default value on creation for the ai_summary field.
 	incident.DefaultAiSummary = incidentDescAiSummary.Default.(string)
+	// incidentDescSeverityRank is the schema descriptor for severity_rank field.
+	incidentDescSeverityRank := incidentFields[6].Descriptor()
+	// incident.DefaultSeverityRank holds the default value on creation for the severity_rank field.
+	incident.DefaultSeverityRank = incidentDescSeverityRank.Default.(int)
+	// incidentDescAlertCount is the schema descriptor for alert_count field.
+	incidentDescAlertCount := incidentFields[12].Descriptor()
+	// incident.DefaultAlertCount holds the default value on creation for the alert_count field.
+	incident.DefaultAlertCount = incidentDescAlertCount.Default.(int)
 	// incidentDescID is the schema descriptor for id field.
 	incidentDescID := incidentMixinFields0[0].Descriptor()
 	// incident.DefaultID holds the default value on creation for the id field.
@@ -994,10 +1005,26 @@ func init() {
 	reportDescFileName := reportFields[4].Descriptor()
 	// report.DefaultFileName holds the default value on creation for the file_name field.
 	report.DefaultFileName = reportDescFileName.Default.(string)
+	// reportDescContentType is the schema descriptor for content_type field.
+	reportDescContentType := reportFields[5].Descriptor()
+	// report.DefaultContentType holds the default value on creation for the content_type field.
+	report.DefaultContentType = reportDescContentType.Default.(string)
+	// reportDescSize is the schema descriptor for size field.
+	reportDescSize := reportFields[6].Descriptor()
+	// report.DefaultSize holds the default value on creation for the size field.
+	report.DefaultSize = reportDescSize.Default.(int)
 	// reportDescError is the schema descriptor for error field.
-	reportDescError := reportFields[6].Descriptor()
+	reportDescError := reportFields[8].Descriptor()
 	// report.DefaultError holds the default value on creation for the error field.
 	report.DefaultError = reportDescError.Default.(string)
+	// reportDescAttempts is the schema descriptor for attempts field.
+	reportDescAttempts := reportFields[9].Descriptor()
+	// report.DefaultAttempts holds the default value on creation for the attempts field.
+	report.DefaultAttempts = reportDescAttempts.Default.(int)
+	// reportDescRenderMs is the schema descriptor for render_ms field.
+	reportDescRenderMs := reportFields[10].Descriptor()
+	// report.DefaultRenderMs holds the default value on creation for the render_ms field.
+	report.DefaultRenderMs = reportDescRenderMs.Default.(int)
 	// reportDescID is the schema descriptor for id field.
 	reportDescID := reportMixinFields0[0].Descriptor()
 	// report.DefaultID holds the default value on creation for the id field.
@@ -1182,6 +1209,10 @@ func init() {
 	timelineeventDescAutomatic := timelineeventFields[5].Descriptor()
 	// timelineevent.DefaultAutomatic holds the default value on creation for the automatic field.
 	timelineevent.DefaultAutomatic = timelineeventDescAutomatic.Default.(bool)
+	// timelineeventDescActorName is the schema descriptor for actor_name field.
+	timelineeventDescActorName := timelineeventFields[7].Descriptor()
+	// timelineevent.DefaultActorName holds the default value on creation for the actor_name field.
+	timelineevent.DefaultActorName = timelineeventDescActorName.Default.(string)
 	// timelineeventDescID is the schema descriptor for id field.
 	timelineeventDescID := timelineeventMixinFields0[0].Descriptor()
 	// timelineevent.DefaultID holds the default value on creation for the id field.

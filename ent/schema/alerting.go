@@ -108,7 +108,7 @@ func (Alert) Edges() []ent.Edge {
 		// Deleting a connector or a user keeps their alerts.
 		edge.To("connector", Connector.Type).Field("connector_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("assignee", User.Type).Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
-		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique().Annotations(entgql.Skip()),
+		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique(),
 	}
 }
 

@@ -1,9 +1,10 @@
 package schema
 
 import (
+	"context"
 	"encoding/json"
-	"entgo.io/contrib/entgql"
 
+	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -12,6 +13,8 @@ import (
 	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
 
+	gen "github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/hook"
 	"github.com/seliq/seliq/enum"
 )
 
@@ -24,17 +27,28 @@ func (Incident) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixi
 // Fields of the Incident.
 func (Incident) Fields() []ent.Field {
 	return []ent.Field{
-		field.Int("number").Immutable().Comment("per-organisation running number"),
-		field.String("title").NotEmpty().MaxLen(1000),
+		field.Int("number").Immutable().Comment("per-organisation running number").
+			Annotations(entgql.OrderField("NUMBER")),
+		field.String("title").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
 		field.Text("description").Default(""),
 		field.Text("summary").Default("").Comment("manual summary; overrides the AI one in client reports"),
 		field.Text("ai_summary").Default(""),
-		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)),
-		field.Enum("status").GoType(enum.IncidentStatus("")).Default(string(enum.IncidentStatusNew)),
-		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable(),
+		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
+			Annotations(entgql.Type("Severity")),
+		// severity_rank orders by severity, as on alerts.
+		field.Int("severity_rank").Default(3).
+			Annotations(entgql.OrderField("SEVERITY"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Enum("status").GoType(enum.IncidentStatus("")).Default(string(enum.IncidentStatusNew)).
+			Annotations(entgql.Type("IncidentStatus"), entgql.OrderField("STATUS")),
+		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable().
+			Annotations(entgql.Type("Disposition")),
 		field.UUID("assignee_id", uuid.UUID{}).Optional().Nillable(),
 		field.UUID("group_id", uuid.UUID{}).Optional().Nillable(),
 		field.Strings("tags").Optional(),
+		// alert_count is kept by linking and unlinking in the same
+		// transaction, so a list of incidents shows counts without a
+		// COUNT per row.
+		field.Int("alert_count").Default(0).Annotations(entgql.OrderField("ALERT_COUNT")),
 		field.Time("acknowledged_at").Optional().Nillable(),
 		field.Time("closed_at").Optional().Nillable(),
 		field.Time("sla_ack_breached_at").Optional().Nillable(),
@@ -45,11 +59,13 @@ func (Incident) Fields() []ent.Field {
 // Edges of the Incident.
 func (Incident) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("alerts", Alert.Type),
-		edge.To("assignee", User.Type).Field("assignee_id").Unique(),
-		edge.To("group", Group.Type).Field("group_id").Unique(),
-		edge.To("timeline", TimelineEvent.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
-		edge.To("reports", Report.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		// Linked alerts, timeline and reports are paged by their own
+		// queries (capped page sizes, typed orders), not as edges.
+		edge.To("alerts", Alert.Type).Annotations(entgql.Skip()),
+		edge.To("assignee", User.Type).Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("group", Group.Type).Field("group_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("timeline", TimelineEvent.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
+		edge.To("reports", Report.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 	}
 }
 
@@ -57,12 +73,31 @@ func (Incident) Edges() []ent.Edge {
 func (Incident) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("organization_id", "number").Unique(),
-		index.Fields("organization_id", "status"),
+		index.Fields("organization_id", "status", "created_at"),
+		index.Fields("organization_id", "severity_rank", "id"),
+		index.Fields("organization_id", "assignee_id", "created_at"),
 	}
 }
 
+// Hooks of the Incident.
+func (Incident) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(keepIncidentSeverityRank, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)}
+}
+
+// keepIncidentSeverityRank derives severity_rank whenever severity is written.
+func keepIncidentSeverityRank(next ent.Mutator) ent.Mutator {
+	return hook.IncidentFunc(func(ctx context.Context, m *gen.IncidentMutation) (gen.Value, error) {
+		if s, ok := m.Severity(); ok {
+			m.SetSeverityRank(s.Rank())
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
 // Annotations of the Incident.
-func (Incident) Annotations() []schema.Annotation { return hidden() }
+func (Incident) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // TimelineEvent is one dated entry of an incident's story.
 type TimelineEvent struct{ ent.Schema }
@@ -74,21 +109,22 @@ func (TimelineEvent) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, Tenan
 func (TimelineEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("incident_id", uuid.UUID{}).Immutable(),
-		field.Enum("kind").GoType(enum.TimelineKind("")),
+		field.Enum("kind").GoType(enum.TimelineKind("")).Immutable().Annotations(entgql.Type("TimelineKind")),
 		field.String("title").NotEmpty().MaxLen(1000),
 		field.Text("description").Default(""),
-		field.Time("occurred_at").Default(now),
+		field.Time("occurred_at").Default(now).Annotations(entgql.OrderField("OCCURRED_AT")),
 		field.Bool("automatic").Default(true).Immutable().Comment("automatic events cannot be edited or deleted"),
 		field.UUID("actor_id", uuid.UUID{}).Optional().Nillable(),
-		field.JSON("data", map[string]any{}).Optional(),
+		field.String("actor_name").Default("").Comment("kept when the actor is deleted"),
+		field.JSON("data", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
 	}
 }
 
 // Edges of the TimelineEvent.
 func (TimelineEvent) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("incident", Incident.Type).Ref("timeline").Field("incident_id").Unique().Required().Immutable(),
-		edge.To("actor", User.Type).Field("actor_id").Unique(),
+		edge.From("incident", Incident.Type).Ref("timeline").Field("incident_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+		edge.To("actor", User.Type).Field("actor_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
@@ -98,7 +134,9 @@ func (TimelineEvent) Indexes() []ent.Index {
 }
 
 // Annotations of the TimelineEvent.
-func (TimelineEvent) Annotations() []schema.Annotation { return hidden() }
+func (TimelineEvent) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Note is an analyst's comment on an alert or an incident.
 type Note struct{ ent.Schema }
@@ -122,7 +160,7 @@ func (Note) Fields() []ent.Field {
 func (Note) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("alert", Alert.Type).Field("alert_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
-		edge.To("incident", Incident.Type).Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
+		edge.To("incident", Incident.Type).Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("author", User.Type).Field("author_id").Unique(),
 	}
 }
@@ -177,12 +215,19 @@ func (Report) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{
 func (Report) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("incident_id", uuid.UUID{}).Immutable(),
-		field.Enum("kind").GoType(enum.ReportKind("")),
-		field.Enum("format").GoType(enum.ReportFormat("")),
-		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)),
+		field.Enum("kind").GoType(enum.ReportKind("")).Immutable().Annotations(entgql.Type("ReportKind")),
+		field.Enum("format").GoType(enum.ReportFormat("")).Immutable().Annotations(entgql.Type("ReportFormat")),
+		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
+			Annotations(entgql.Type("JobStatus")),
 		field.String("file_name").Default(""),
-		field.Bytes("content").Optional(),
+		field.String("content_type").Default(""),
+		field.Int("size").Default(0).Comment("bytes of content"),
+		// content is served by the download route, never inside a listing.
+		field.Bytes("content").Optional().Annotations(entgql.Skip()),
 		field.Text("error").Default(""),
+		field.Int("attempts").Default(0).Comment("renders started; a restart mid-render starts another"),
+		field.Int("render_ms").Default(0),
+		field.Time("completed_at").Optional().Nillable(),
 		field.UUID("created_by_id", uuid.UUID{}).Optional().Nillable(),
 	}
 }
@@ -190,9 +235,15 @@ func (Report) Fields() []ent.Field {
 // Edges of the Report.
 func (Report) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("incident", Incident.Type).Ref("reports").Field("incident_id").Unique().Required().Immutable(),
+		edge.From("incident", Incident.Type).Ref("reports").Field("incident_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+		edge.To("created_by", User.Type).Field("created_by_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
+// Indexes of the Report.
+func (Report) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("incident_id", "created_at"), index.Fields("status")}
+}
+
 // Annotations of the Report.
-func (Report) Annotations() []schema.Annotation { return hidden() }
+func (Report) Annotations() []schema.Annotation { return nil }

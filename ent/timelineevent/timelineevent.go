@@ -39,6 +39,8 @@ const (
 	FieldAutomatic = "automatic"
 	// FieldActorID holds the string denoting the actor_id field in the database.
 	FieldActorID = "actor_id"
+	// FieldActorName holds the string denoting the actor_name field in the database.
+	FieldActorName = "actor_name"
 	// FieldData holds the string denoting the data field in the database.
 	FieldData = "data"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
@@ -85,6 +87,7 @@ var Columns = []string{
 	FieldOccurredAt,
 	FieldAutomatic,
 	FieldActorID,
+	FieldActorName,
 	FieldData,
 }
 
@@ -120,6 +123,8 @@ var (
 	DefaultOccurredAt func() time.Time
 	// DefaultAutomatic holds the default value on creation for the "automatic" field.
 	DefaultAutomatic bool
+	// DefaultActorName holds the default value on creation for the "actor_name" field.
+	DefaultActorName string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -190,6 +195,11 @@ func ByAutomatic(opts ...sql.OrderTermOption) OrderOption {
 // ByActorID orders the results by the actor_id field.
 func ByActorID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActorID, opts...).ToFunc()
+}
+
+// ByActorName orders the results by the actor_name field.
+func ByActorName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActorName, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -102,6 +102,11 @@ func ActorID(v uuid.UUID) predicate.TimelineEvent {
 	return predicate.TimelineEvent(sql.FieldEQ(FieldActorID, v))
 }
 
+// ActorName applies equality check predicate on the "actor_name" field. It's identical to ActorNameEQ.
+func ActorName(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldEQ(FieldActorName, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.TimelineEvent {
 	return predicate.TimelineEvent(sql.FieldEQ(FieldCreatedAt, v))
@@ -460,6 +465,71 @@ func ActorIDIsNil() predicate.TimelineEvent {
 // ActorIDNotNil applies the NotNil predicate on the "actor_id" field.
 func ActorIDNotNil() predicate.TimelineEvent {
 	return predicate.TimelineEvent(sql.FieldNotNull(FieldActorID))
+}
+
+// ActorNameEQ applies the EQ predicate on the "actor_name" field.
+func ActorNameEQ(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldEQ(FieldActorName, v))
+}
+
+// ActorNameNEQ applies the NEQ predicate on the "actor_name" field.
+func ActorNameNEQ(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldNEQ(FieldActorName, v))
+}
+
+// ActorNameIn applies the In predicate on the "actor_name" field.
+func ActorNameIn(vs ...string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldIn(FieldActorName, vs...))
+}
+
+// ActorNameNotIn applies the NotIn predicate on the "actor_name" field.
+func ActorNameNotIn(vs ...string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldNotIn(FieldActorName, vs...))
+}
+
+// ActorNameGT applies the GT predicate on the "actor_name" field.
+func ActorNameGT(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldGT(FieldActorName, v))
+}
+
+// ActorNameGTE applies the GTE predicate on the "actor_name" field.
+func ActorNameGTE(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldGTE(FieldActorName, v))
+}
+
+// ActorNameLT applies the LT predicate on the "actor_name" field.
+func ActorNameLT(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldLT(FieldActorName, v))
+}
+
+// ActorNameLTE applies the LTE predicate on the "actor_name" field.
+func ActorNameLTE(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldLTE(FieldActorName, v))
+}
+
+// ActorNameContains applies the Contains predicate on the "actor_name" field.
+func ActorNameContains(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldContains(FieldActorName, v))
+}
+
+// ActorNameHasPrefix applies the HasPrefix predicate on the "actor_name" field.
+func ActorNameHasPrefix(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldHasPrefix(FieldActorName, v))
+}
+
+// ActorNameHasSuffix applies the HasSuffix predicate on the "actor_name" field.
+func ActorNameHasSuffix(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldHasSuffix(FieldActorName, v))
+}
+
+// ActorNameEqualFold applies the EqualFold predicate on the "actor_name" field.
+func ActorNameEqualFold(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldEqualFold(FieldActorName, v))
+}
+
+// ActorNameContainsFold applies the ContainsFold predicate on the "actor_name" field.
+func ActorNameContainsFold(v string) predicate.TimelineEvent {
+	return predicate.TimelineEvent(sql.FieldContainsFold(FieldActorName, v))
 }
 
 // DataIsNil applies the IsNil predicate on the "data" field.

@@ -60,8 +60,16 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatalf("start jobs: %v", err)
+	}
 	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Stop(ctx)
+	})
 	return &Env{T: t, DB: db, URL: hs.URL, Srv: srv}
 }
 

@@ -1,0 +1,271 @@
+// Package incidents owns the unit of work analysts investigate and clients
+// read: its lifecycle (a status machine with timestamps and dispositions),
+// the alerts linked to it, its timeline, notes and activity.
+//
+// Every change is recorded in the activity log and, where an analyst would
+// want it in the story, as an automatic timeline event, in the transaction
+// of the change itself.
+package incidents
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/tags"
+	"github.com/seliq/seliq/viewer"
+)
+
+// entityIncident is the activity log's entity type for incidents.
+const entityIncident = "incident"
+
+// Limits on an incident's text.
+const (
+	maxTitle       = 1000
+	maxDescription = 100000
+)
+
+// Service is the incidents API.
+type Service struct{ client *ent.Client }
+
+// New returns the service over client.
+func New(client *ent.Client) *Service { return &Service{client: client} }
+
+// Create opens an incident in the acting organisation with the next
+// number, links the given alerts and, when no severity is given, takes
+// the highest of theirs (medium without alerts).
+func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Incident, error) {
+	f, err := checkCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	var out *ent.Incident
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID); err != nil {
+			return err
+		}
+		if err := checkGroup(ctx, c, in.GroupID); err != nil {
+			return err
+		}
+		alerts, err := lockAlerts(ctx, c, "alert_ids", in.AlertIDs)
+		if err != nil {
+			return err
+		}
+		number, err := nextNumber(ctx, c)
+		if err != nil {
+			return err
+		}
+		severity := enum.SeverityMedium
+		switch {
+		case in.Severity != nil:
+			severity = *in.Severity
+		case len(alerts) > 0:
+			severity = highestSeverity(alerts)
+		}
+		inc, err := c.Incident.Create().SetNumber(number).SetTitle(f.title).
+			SetDescription(f.description).SetSummary(f.summary).SetSeverity(severity).
+			SetNillableAssigneeID(in.AssigneeID).SetNillableGroupID(in.GroupID).
+			SetTags(f.tags).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: inc.ID, Action: "create",
+			After: map[string]any{"number": number, "title": inc.Title, "severity": inc.Severity}}); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, c, inc.ID, enum.TimelineKindAnalystAction, "Incident opened", inc.Title, nil); err != nil {
+			return err
+		}
+		if _, _, err := attach(ctx, c, inc, alerts); err != nil {
+			return err
+		}
+		if in.AssigneeID != nil {
+			if err := notify.Assigned(ctx, c, *in.AssigneeID, subject(inc)); err != nil {
+				return err
+			}
+		}
+		out, err = c.Incident.Get(ctx, inc.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Unwrap(), nil
+}
+
+// createFields are a creation's validated texts.
+type createFields struct {
+	title, description, summary string
+	tags                        []string
+}
+
+func checkCreate(in CreateIncidentInput) (createFields, error) {
+	var f createFields
+	var err error
+	if f.title, err = cleanTitle(in.Title); err != nil {
+		return f, err
+	}
+	if f.description, err = cleanText("description", deref(in.Description)); err != nil {
+		return f, err
+	}
+	if f.summary, err = cleanText("summary", deref(in.Summary)); err != nil {
+		return f, err
+	}
+	if in.Severity != nil && !in.Severity.Valid() {
+		return f, apperr.Invalid("severity", "%q is not a severity", *in.Severity)
+	}
+	if f.tags, err = tags.Clean("tags", in.Tags); err != nil {
+		return f, err
+	}
+	if len(in.AlertIDs) > maxLinkIDs {
+		return f, apperr.Invalid("alert_ids", "at most %d alerts at a time", maxLinkIDs)
+	}
+	return f, nil
+}
+
+// nextNumber returns the acting organisation's next incident number. On
+// PostgreSQL the organisation's row is locked until the transaction ends,
+// so concurrent creations take turns instead of colliding on the unique
+// (organization_id, number); SQLite transactions are already serialised.
+func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return 0, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	_, err := c.Organization.Query().Where(organization.ID(v.OrgID)).
+		Modify(lockOnPostgres).Select(organization.FieldID).Only(viewer.Home(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("lock organisation: %w", err)
+	}
+	last, err := c.Incident.Query().Order(ent.Desc(incident.FieldNumber)).
+		Select(incident.FieldNumber).First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return 1, nil
+	case err != nil:
+		return 0, fmt.Errorf("last incident number: %w", err)
+	}
+	return last.Number + 1, nil
+}
+
+// lockOnPostgres adds FOR UPDATE where the dialect supports it.
+func lockOnPostgres(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.ForUpdate()
+	}
+}
+
+// Get returns one incident of the acting organisation.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Incident, error) {
+	inc, err := s.client.Incident.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFoundf("incident %s not found", id)
+	}
+	return inc, err
+}
+
+// visible loads an incident of the acting organisation inside a
+// transaction, locked on PostgreSQL so that concurrent patches plan from
+// the same state one after the other.
+func visible(ctx context.Context, c *ent.Client, id uuid.UUID) (*ent.Incident, error) {
+	inc, err := c.Incident.Query().Where(incident.ID(id)).Modify(lockOnPostgres).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFoundf("incident %s not found", id)
+	}
+	return inc, err
+}
+
+// checkGroup refuses a group the acting organisation does not have.
+func checkGroup(ctx context.Context, c *ent.Client, id *uuid.UUID) error {
+	if id == nil {
+		return nil
+	}
+	ok, err := c.Group.Query().Where(group.ID(*id)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.Invalid("group_id", "%s is not a group of this organisation", id)
+	}
+	return nil
+}
+
+func cleanTitle(raw string) (string, error) {
+	t := strings.TrimSpace(raw)
+	switch {
+	case t == "":
+		return "", apperr.Invalid("title", "must not be empty")
+	case !storable(t):
+		return "", apperr.Invalid("title", "is not valid text")
+	case utf8.RuneCountInString(t) > maxTitle:
+		return "", apperr.Invalid("title", "must be at most %d characters", maxTitle)
+	}
+	return t, nil
+}
+
+func cleanText(field, raw string) (string, error) {
+	t := strings.TrimSpace(raw)
+	switch {
+	case !storable(t):
+		return "", apperr.Invalid(field, "is not valid text")
+	case utf8.RuneCountInString(t) > maxDescription:
+		return "", apperr.Invalid(field, "must be at most %d characters", maxDescription)
+	}
+	return t, nil
+}
+
+// storable is text PostgreSQL accepts: valid UTF-8 without NUL.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// subject names an incident in notifications.
+func subject(inc *ent.Incident) notify.Subject {
+	return notify.Subject{EntityType: entityIncident, EntityID: inc.ID, Title: fmt.Sprintf("incident #%d %s", inc.Number, inc.Title)}
+}
+
+// highestSeverity is the most severe of the alerts' severities.
+func highestSeverity(alerts []*ent.Alert) enum.Severity {
+	best := alerts[0].Severity
+	for _, a := range alerts[1:] {
+		if a.Severity.Rank() > best.Rank() {
+			best = a.Severity
+		}
+	}
+	return best
+}
+
+// now is the time every stamp of one change shares, in UTC (SQLite
+// compares times as text).
+func now() time.Time { return time.Now().UTC() }
+
+// sortedIDs returns the distinct ids in byte order, the order rows are
+// locked in, so that two transactions cannot deadlock on each other.
+func sortedIDs(ids []uuid.UUID) []uuid.UUID {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	return slices.Compact(out)
+}

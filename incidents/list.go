@@ -1,0 +1,128 @@
+package incidents
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/predicate"
+	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/storage/sqlpred"
+)
+
+// Limits on a filter, so that a request cannot expand into an unbounded
+// query.
+const (
+	maxFilterValues = 100
+	maxQLength      = 200
+)
+
+// defaultOrder lists the newest incidents first.
+var defaultOrder = ent.IncidentOrder{Direction: entgql.OrderDirectionDesc, Field: ent.IncidentOrderFieldCreatedAt}
+
+// List pages through the acting organisation's incidents.
+func (s *Service) List(ctx context.Context, f *IncidentFilter, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder) (*ent.IncidentConnection, error) {
+	first, last, err := paging.Normalize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateFilter(f); err != nil {
+		return nil, err
+	}
+	order := defaultOrder
+	if orderBy != nil {
+		order = *orderBy
+		if order.Field == nil {
+			order.Field = defaultOrder.Field
+		}
+	}
+	if order.Field == ent.IncidentOrderFieldCreatedAt || order.Field == ent.IncidentOrderFieldUpdatedAt {
+		if after, before, err = paging.TimeCursors(after, before); err != nil {
+			return nil, err
+		}
+	}
+	return s.client.Incident.Query().Where(predicates(f)...).
+		Paginate(ctx, after, first, before, last, ent.WithIncidentOrder(&order))
+}
+
+// validateFilter bounds a filter and checks its enums and text.
+func validateFilter(f *IncidentFilter) error {
+	if f == nil {
+		return nil
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"status", len(f.Status)}, {"severity", len(f.Severity)}, {"assignee_id", len(f.AssigneeID)},
+		{"group_id", len(f.GroupID)}, {"tag", len(f.Tag)}} {
+		if l.n > maxFilterValues {
+			return apperr.Invalid("filter."+l.field, "at most %d values", maxFilterValues)
+		}
+	}
+	for _, s := range f.Status {
+		if !s.Valid() {
+			return apperr.Invalid("filter.status", "%q is not an incident status", s)
+		}
+	}
+	for _, s := range f.Severity {
+		if !s.Valid() {
+			return apperr.Invalid("filter.severity", "%q is not a severity", s)
+		}
+	}
+	for _, t := range f.Tag {
+		if !storable(t) {
+			return apperr.Invalid("filter.tag", "is not valid text")
+		}
+	}
+	if f.Q != nil && (!storable(*f.Q) || utf8.RuneCountInString(*f.Q) > maxQLength) {
+		return apperr.Invalid("filter.q", "must be valid text of at most %d characters", maxQLength)
+	}
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
+		return apperr.Invalid("filter.until", "must be after since")
+	}
+	return nil
+}
+
+// predicates turns a validated filter into ent predicates.
+func predicates(f *IncidentFilter) []predicate.Incident {
+	if f == nil {
+		return nil
+	}
+	var ps []predicate.Incident
+	if len(f.Status) > 0 {
+		ps = append(ps, incident.StatusIn(f.Status...))
+	}
+	if len(f.Severity) > 0 {
+		ps = append(ps, incident.SeverityIn(f.Severity...))
+	}
+	unassigned := f.Unassigned != nil && *f.Unassigned
+	switch {
+	case len(f.AssigneeID) > 0 && unassigned:
+		ps = append(ps, incident.Or(incident.AssigneeIDIn(f.AssigneeID...), incident.AssigneeIDIsNil()))
+	case len(f.AssigneeID) > 0:
+		ps = append(ps, incident.AssigneeIDIn(f.AssigneeID...))
+	case unassigned:
+		ps = append(ps, incident.AssigneeIDIsNil())
+	}
+	if len(f.GroupID) > 0 {
+		ps = append(ps, incident.GroupIDIn(f.GroupID...))
+	}
+	if len(f.Tag) > 0 {
+		ps = append(ps, sqlpred.HasAnyString(incident.FieldTags, f.Tag))
+	}
+	if f.Q != nil && *f.Q != "" {
+		ps = append(ps, sqlpred.ContainsText(*f.Q, incident.FieldTitle, incident.FieldDescription, incident.FieldSummary))
+	}
+	if f.Since != nil {
+		ps = append(ps, incident.CreatedAtGTE(f.Since.UTC()))
+	}
+	if f.Until != nil {
+		ps = append(ps, incident.CreatedAtLT(f.Until.UTC()))
+	}
+	return ps
+}

@@ -1,0 +1,73 @@
+package incidents
+
+import (
+	"context"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/notes"
+	"github.com/seliq/seliq/storage"
+)
+
+// AddNote adds the calling user's note to an incident, puts it on the
+// timeline and notifies the users it mentions. A note is a first response:
+// it stamps acknowledged_at when nothing has yet.
+func (s *Service) AddNote(ctx context.Context, id uuid.UUID, body string) (*ent.Note, error) {
+	if _, err := notes.Body(body); err != nil {
+		return nil, err
+	}
+	var out *ent.Note
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		inc, err := visible(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		if out, err = notes.Write(ctx, c, notes.Incident(inc.ID, inc.Number, inc.Title), body); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, c, id, enum.TimelineKindNoteAdded, "Note added by "+out.AuthorName, excerpt(out.Body),
+			map[string]any{"note_id": out.ID}); err != nil {
+			return err
+		}
+		if inc.AcknowledgedAt != nil {
+			return nil
+		}
+		t := now()
+		if err := c.Incident.UpdateOne(inc).SetAcknowledgedAt(t).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: id, Action: "update",
+			Field: "acknowledged_at", After: t})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Unwrap(), nil
+}
+
+// excerptLength bounds the part of a note the timeline repeats, in runes.
+const excerptLength = 500
+
+func excerpt(body string) string { return truncate(body, excerptLength) }
+
+// Notes pages through an incident's notes, oldest first.
+func (s *Service) Notes(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
+	inc, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return notes.List(ctx, s.client, notes.Incident(inc.ID, inc.Number, inc.Title), after, first, before, last)
+}
+
+// Activity pages through an incident's activity, newest first.
+func (s *Service) Activity(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	return audit.ForEntity(ctx, s.client, entityIncident, id, after, first, before, last)
+}

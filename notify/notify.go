@@ -1,0 +1,108 @@
+// Package notify creates in-app notifications. They are rows first, written
+// in the transaction of the change that causes them, so that none is lost
+// and none announces a change that rolled back; live delivery reads them.
+package notify
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/predicate"
+	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Subject is what a notification is about.
+type Subject struct {
+	EntityType string // "alert", "incident"
+	EntityID   uuid.UUID
+	// Title names the subject in the notification ("Incident #12: Ransomware on FS01").
+	Title string
+}
+
+// Mentioned notifies the users of the acting organisation that names
+// designate: a user handle, or the local part of a user's email, compared
+// case-insensitively. The author is not notified of their own mention, and a
+// user named twice is notified once. Names that designate nobody are ignored.
+func Mentioned(ctx context.Context, client *ent.Client, names []string, s Subject, excerpt string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	users, err := client.User.Query().Where(user.Or(namePredicates(names)...)).All(ctx)
+	if err != nil {
+		return err
+	}
+	author := uuid.Nil
+	if v := viewer.FromContext(ctx); v != nil {
+		author = v.UserID
+	}
+	var ids []uuid.UUID
+	for _, u := range users {
+		if u.ID != author && designated(u, names) {
+			ids = append(ids, u.ID)
+		}
+	}
+	return create(ctx, client, ids, enum.NotificationKindMentioned, "You were mentioned on "+s.Title, excerpt, s)
+}
+
+// Assigned notifies a user that the viewer assigned them something; assigning
+// oneself notifies nobody.
+func Assigned(ctx context.Context, client *ent.Client, assignee uuid.UUID, s Subject) error {
+	if v := viewer.FromContext(ctx); v != nil && v.UserID == assignee {
+		return nil
+	}
+	return create(ctx, client, []uuid.UUID{assignee}, enum.NotificationKindAssigned, "Assigned to you: "+s.Title, "", s)
+}
+
+// namePredicates narrows the query to candidates; designated makes the
+// exact, case-insensitive decision, since email local parts cannot be
+// matched portably in SQL.
+func namePredicates(names []string) []predicate.User {
+	ps := make([]predicate.User, 0, 2*len(names))
+	for _, n := range names {
+		ps = append(ps, user.HandleEqualFold(n), user.EmailHasPrefix(strings.ToLower(n)+"@"), user.EmailHasPrefix(n+"@"))
+	}
+	return ps
+}
+
+func designated(u *ent.User, names []string) bool {
+	local, _, _ := strings.Cut(u.Email, "@")
+	for _, n := range names {
+		if strings.EqualFold(u.Handle, n) || strings.EqualFold(local, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// excerptLength bounds the body copied into a notification, in runes.
+const excerptLength = 280
+
+func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enum.NotificationKind, title, body string, s Subject) error {
+	if len(users) == 0 {
+		return nil
+	}
+	body = excerpt(body)
+	bulk := make([]*ent.NotificationCreate, len(users))
+	for i, id := range users {
+		bulk[i] = client.Notification.Create().SetUserID(id).SetKind(kind).
+			SetTitle(truncate(title, 500)).SetBody(body).
+			SetEntityType(s.EntityType).SetEntityID(s.EntityID)
+	}
+	return client.Notification.CreateBulk(bulk...).Exec(ctx)
+}
+
+func excerpt(s string) string { return truncate(s, excerptLength) }
+
+// truncate cuts s to n runes, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
