@@ -207,7 +207,7 @@ func (c *logCapture) assertQuiet(t *testing.T) {
 // migrated runs River's migration on db (ent's ran in testenv).
 func migrated(t *testing.T, db *storage.DB) *storage.DB {
 	t.Helper()
-	if err := Migrate(context.Background(), db); err != nil {
+	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
 	return db

@@ -31,6 +31,9 @@
 // "available" without consuming an attempt and is picked up by the next
 // runner.
 //
+// Args are stored as JSON (jsonb on PostgreSQL, which rejects the NUL
+// character in strings: keep \u0000 out of args).
+//
 // # SQLite
 //
 // River's SQLite driver has no LISTEN/NOTIFY; it emulates it with a
@@ -82,8 +85,9 @@ type Config struct {
 	// Workers are the workers to run. Nil makes the Runner insert-only: it can
 	// Enqueue (any kind) but not Start, which suits a CLI. A non-nil Workers
 	// must register every kind the process enqueues, as River rejects other
-	// kinds at Enqueue to catch a forgotten registration early; River cannot
-	// tell an empty Workers from a full one, so pass nil, not an empty bundle.
+	// kinds at Enqueue to catch a forgotten registration early. River does not
+	// expose how many workers a bundle holds, so an empty bundle cannot be
+	// told apart: pass nil instead (an empty one rejects every Enqueue).
 	Workers *river.Workers
 	// Concurrency is how many jobs run at once in this process. Default 4.
 	Concurrency int
@@ -91,8 +95,8 @@ type Config struct {
 	// errors on stderr.
 	Logger *slog.Logger
 	// JobTimeout cancels a job's context after this long unless its worker
-	// overrides Timeout. Default River's (1 minute). Never -1: the rescuer
-	// leaves a job without a timeout running forever.
+	// overrides Timeout. Default River's (1 minute). River's -1 (no timeout)
+	// is refused: the rescuer never rescues a job without a timeout.
 	JobTimeout time.Duration
 	// RescueStuckJobsAfter is how long a job may stay running before the
 	// rescuer assumes its process died and retries it; it must be at least
@@ -101,8 +105,9 @@ type Config struct {
 	// RetryPolicy schedules retries of failed jobs. Default River's
 	// exponential backoff (attempt⁴ seconds).
 	RetryPolicy river.ClientRetryPolicy
-	// FetchPollInterval is the fallback fetch period. Default 200 ms on
-	// SQLite and River's 1 s on PostgreSQL, where LISTEN/NOTIFY wakes workers.
+	// FetchPollInterval is the fallback fetch period, at least River's
+	// FetchCooldown (100 ms). Default 200 ms on SQLite and River's 1 s on
+	// PostgreSQL, where LISTEN/NOTIFY wakes workers.
 	FetchPollInterval time.Duration
 }
 
@@ -127,7 +132,7 @@ type Runner struct {
 	insertOnly bool
 }
 
-// New builds a Runner on db. Call Migrate first.
+// New builds a Runner on db, which storage's Migrate has prepared.
 func New(db *storage.DB, cfg Config) (*Runner, error) {
 	rc, err := riverConfig(db.Dialect, cfg)
 	if err != nil {
@@ -143,6 +148,9 @@ func New(db *storage.DB, cfg Config) (*Runner, error) {
 func riverConfig(dbDialect string, cfg Config) (*river.Config, error) {
 	if cfg.Concurrency < 0 {
 		return nil, fmt.Errorf("jobs: negative concurrency %d", cfg.Concurrency)
+	}
+	if cfg.JobTimeout < 0 {
+		return nil, fmt.Errorf("jobs: JobTimeout %v would exempt jobs from stuck-job rescue", cfg.JobTimeout)
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -195,8 +203,7 @@ func (r *Runner) Start(ctx context.Context) error {
 
 // Stop stops fetching and waits for running jobs to finish. If ctx ends
 // first, it cancels the running jobs' contexts, which returns their rows to
-// "available" without using an attempt, waits up to hardStopGrace for them
-// to return, and reports ctx's error. A job that ignores its context is left
+// "available" without using an attempt, waits up to 5 s for them to return, and reports ctx's error. A job that ignores its context is left
 // running; the rescuer retries it after RescueStuckJobsAfter.
 func (r *Runner) Stop(ctx context.Context) error {
 	// River's Stop fails only when ctx ends first.

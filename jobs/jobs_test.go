@@ -13,6 +13,10 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/seliq/seliq/internal/testenv"
@@ -22,6 +26,7 @@ import (
 func TestMigrate(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
+		removeRiver(t, db)
 		// Replicas starting together on a fresh database take turns. SQLite
 		// has no lock to take turns on; one process migrates it.
 		replicas := 1
@@ -31,7 +36,7 @@ func TestMigrate(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, replicas)
 		for i := range errs {
-			wg.Go(func() { errs[i] = Migrate(ctx, db) })
+			wg.Go(func() { errs[i] = db.Migrate(ctx) })
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -44,7 +49,7 @@ func TestMigrate(t *testing.T) {
 			t.Fatal("no River migration recorded")
 		}
 
-		if err := Migrate(ctx, db); err != nil {
+		if err := db.Migrate(ctx); err != nil {
 			t.Fatalf("second Migrate: %v", err)
 		}
 		if again := migrationVersions(t, db); !slices.Equal(again, first) {
@@ -62,6 +67,35 @@ func TestMigrate(t *testing.T) {
 		enqueue(t, r, testArgs{Case: "after-migrations"}, nil)
 		waitJob(t, db, "after-migrations", rivertype.JobStateAvailable)
 	})
+}
+
+// removeRiver takes River's tables out, leaving ent's, whether or not
+// storage's migration created them.
+func removeRiver(t *testing.T, db *storage.DB) {
+	t.Helper()
+	var err error
+	switch db.Dialect {
+	case dialect.SQLite:
+		err = migrateDownAll(riversqlite.New(db.SQL))
+	case dialect.Postgres:
+		err = migrateDownAll(riverpgxv5.New(db.Pool))
+	}
+	if err != nil {
+		t.Fatalf("remove River's tables: %v", err)
+	}
+	var leftover int
+	if err := db.SQL.QueryRowContext(context.Background(), "SELECT count(*) FROM river_job").Scan(&leftover); err == nil {
+		t.Fatal("river_job survived its removal")
+	}
+}
+
+func migrateDownAll[TTx any](driver riverdriver.Driver[TTx]) error {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: defaultLogger()})
+	if err != nil {
+		return err
+	}
+	_, err = migrator.Migrate(context.Background(), rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
+	return err
 }
 
 func migrationVersions(t *testing.T, db *storage.DB) []int {
@@ -83,6 +117,32 @@ func migrationVersions(t *testing.T, db *storage.DB) []int {
 		t.Fatalf("read river_migration: %v", err)
 	}
 	return out
+}
+
+func TestNewRejectsConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{name: "negative concurrency", cfg: Config{Workers: newWorker().workers(), Concurrency: -1}, wantErr: "negative concurrency"},
+		{name: "no job timeout", cfg: Config{JobTimeout: -1}, wantErr: "exempt jobs from stuck-job rescue"},
+		{
+			name:    "rescue before timeout",
+			cfg:     Config{JobTimeout: time.Minute, RescueStuckJobsAfter: time.Second},
+			wantErr: "RescueStuckJobsAfter cannot be less than JobTimeout",
+		},
+		{name: "poll faster than cooldown", cfg: Config{FetchPollInterval: time.Millisecond}, wantErr: "FetchPollInterval cannot be shorter than FetchCooldown"},
+	}
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if _, err := New(db, tt.cfg); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("New = %v, want an error containing %q", err, tt.wantErr)
+				}
+			})
+		}
+	})
 }
 
 func TestEnqueueIsWorkedOnce(t *testing.T) {

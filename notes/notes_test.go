@@ -26,4 +26,3 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
-

@@ -35,6 +35,8 @@ type tenantOrg struct {
 	TokenID, Token           string // the admin's personal API token
 	ConnectorID, Key         string // a generic connector and its key
 	AlertID, ViewID          string // an ingested alert (with one note) and a shared view
+	IncidentID, EventID      string // an incident holding AlertID, and its manual timeline event
+	ReportID                 string // a rendered report of IncidentID
 }
 
 // tenantWorld is the provider organisation "default" with client
@@ -83,6 +85,7 @@ func setupTenantWorld(t *testing.T, db *storage.DB) *tenantWorld {
 		tok := s.rest(t, o.Admin, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "automation"}, http.StatusCreated)
 		o.TokenID, o.Token = tok.String("id"), tok.String("token")
 		setupTenantAlerts(t, s, env, o)
+		setupTenantIncidents(t, s, o)
 		if w.A == nil {
 			w.A = o
 		} else {
@@ -502,7 +505,7 @@ var crossOrgCases = []crossOrgCase{
 }
 
 func TestCrossOrganization(t *testing.T) {
-	cases := slices.Concat(crossOrgCases, alertCrossOrgCases)
+	cases := slices.Concat(crossOrgCases, alertCrossOrgCases, incidentCrossOrgCases)
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		world := setupTenantWorld(t, db)
 		s := &suite{}
@@ -618,6 +621,7 @@ func checkUntouched(t *testing.T, s *suite, w *tenantWorld, o *tenantOrg) {
 		t.Fatalf("provider groups: %v", got)
 	}
 	checkAlertsUntouched(t, s, w, o)
+	checkIncidentsUntouched(t, s, w, o)
 	prov := s.rest(t, w.Provider, http.MethodGet, "/api/v1/organizations/"+w.ProviderOrgID, nil, http.StatusOK)
 	if prov.Body["mfa_enforced"] != false || len(prov.Body["children"].([]any)) != 2 {
 		t.Fatalf("provider organisation changed: %s", prov.Raw)

@@ -75,8 +75,21 @@ func openSQLite(path string) (*DB, error) {
 // subtest directories of go test contain "#").
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
+// defaultPoolSize is the PostgreSQL pool's size unless the URL sets one.
+const defaultPoolSize = 16
+
 func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
-	pool, err := pgxpool.New(ctx, rawURL)
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(rawURL), err)
+	}
+	// pgx's default pool (max(4, CPUs)) is too small for a server: the job
+	// queue's listener holds one connection for good, and a facets request
+	// runs three queries at once. The URL's pool_max_conns still wins.
+	if !strings.Contains(rawURL, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultPoolSize)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", redact(rawURL), err)
 	}

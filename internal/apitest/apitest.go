@@ -166,6 +166,17 @@ func (c *Client) Do(method, path string, body any) *Response {
 	return c.send(req)
 }
 
+// DoRaw sends body as it is with the given Content-Type (a file upload).
+func (c *Client) DoRaw(method, path, contentType string, body []byte) *Response {
+	c.env.T.Helper()
+	req, err := http.NewRequest(method, c.env.URL+path, bytes.NewReader(body))
+	if err != nil {
+		c.env.T.Fatalf("request: %v", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return c.send(req)
+}
+
 func (c *Client) send(req *http.Request) *Response {
 	c.env.T.Helper()
 	if c.Authorization != "" {

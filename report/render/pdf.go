@@ -70,6 +70,9 @@ type pdfRenderer struct {
 	// each time it is called, so calls are skipped when nothing changes.
 	font  fontState
 	color rgb
+	// registered says which faces fpdf has loaded. Loading a font costs
+	// fpdf a few milliseconds, so faces are loaded when first drawn.
+	registered []bool
 
 	left      float64 // indentation of the current block from the margin
 	quote     int     // blockquote depth
@@ -114,8 +117,8 @@ func newPDFRenderer(ctx context.Context, doc Document, markdown []byte) (*pdfRen
 			return nil, err
 		}
 		r.faces = append(r.faces, fc)
-		p.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
 	}
+	r.registered = make([]bool, len(r.faces))
 	p.SetMargins(marginX, marginTop, marginX)
 	p.SetAutoPageBreak(false, marginBottom)
 	p.SetCellMargin(0)
@@ -170,6 +173,10 @@ func (r *pdfRenderer) setFont(face int, size float64) {
 		return
 	}
 	f := r.faces[face]
+	if !r.registered[face] {
+		r.pdf.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
+		r.registered[face] = true
+	}
 	r.pdf.SetFont(f.family, f.style, size)
 	r.font = fontState{face, size}
 }

@@ -53,6 +53,7 @@ func fontFiles() []fontFile {
 // layout pass free of side effects.
 type face struct {
 	family, style string
+	ttf           []byte
 	font          *sfnt.Font
 	buf           sfnt.Buffer
 	// advance holds each rune's width in ems, or -1 when the font lacks it.
@@ -64,7 +65,7 @@ func newFace(f fontFile) (*face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse font %s%s: %w", f.family, f.style, err)
 	}
-	return &face{family: f.family, style: f.style, font: parsed, advance: map[rune]float64{}}, nil
+	return &face{family: f.family, style: f.style, ttf: f.ttf, font: parsed, advance: map[rune]float64{}}, nil
 }
 
 // em returns the advance of r in ems, or -1 when the font cannot draw r.
