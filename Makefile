@@ -50,3 +50,6 @@ fuzz:
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz='FuzzExtract$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz=FuzzExtractJSON -fuzztime=$(FUZZTIME)
+	$(GO) test ./report/render -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./report/render -run='^$$' -fuzz=FuzzRenderPDF -fuzztime=$(FUZZTIME)
+	$(GO) test ./report/render -run='^$$' -fuzz=FuzzEscapeInline -fuzztime=$(FUZZTIME)

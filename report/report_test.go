@@ -32,7 +32,7 @@ type fixture struct {
 	incident *ent.Incident
 }
 
-func newFixture(t *testing.T, db *storage.DB, role enum.Role) *fixture {
+func newFixture(t testing.TB, db *storage.DB, role enum.Role) *fixture {
 	t.Helper()
 	sys := auth.System(context.Background())
 	org, err := db.Client.Organization.Create().SetName("Acme Corp").SetSlug("acme").Save(sys)

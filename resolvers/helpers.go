@@ -7,10 +7,15 @@ import (
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/viewer"
@@ -29,6 +34,11 @@ func nodeType(c *ent.Client) func(context.Context, uuid.UUID) (string, error) {
 			{organization.Table, func() (bool, error) { return c.Organization.Query().Where(organization.ID(id)).Exist(ctx) }},
 			{group.Table, func() (bool, error) { return c.Group.Query().Where(group.ID(id)).Exist(ctx) }},
 			{contact.Table, func() (bool, error) { return c.Contact.Query().Where(contact.ID(id)).Exist(ctx) }},
+			{alert.Table, func() (bool, error) { return c.Alert.Query().Where(alert.ID(id)).Exist(ctx) }},
+			{connector.Table, func() (bool, error) { return c.Connector.Query().Where(connector.ID(id)).Exist(ctx) }},
+			{incident.Table, func() (bool, error) { return c.Incident.Query().Where(incident.ID(id)).Exist(ctx) }},
+			{timelineevent.Table, func() (bool, error) { return c.TimelineEvent.Query().Where(timelineevent.ID(id)).Exist(ctx) }},
+			{report.Table, func() (bool, error) { return c.Report.Query().Where(report.ID(id)).Exist(ctx) }},
 			{apitoken.Table, func() (bool, error) {
 				// Tokens are personal: only their owner resolves them.
 				v := viewer.FromContext(ctx)

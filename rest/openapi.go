@@ -35,6 +35,16 @@ func OpenAPI(schema *ast.Schema, routes []Route) ([]byte, error) {
 		item[strings.ToLower(r.Method)] = a.operation(c)
 	}
 	paths["/api/v1/alerts/ingest"] = obj{"post": ingestOperation()}
+	for path, ops := range fileOperations() {
+		item, _ := paths[path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[path] = item
+		}
+		for method, op := range ops {
+			item[method] = op
+		}
+	}
 	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{
@@ -285,6 +295,60 @@ func ingestOperation() obj {
 			"413": errRef("Payload larger than the ingest limit (5 MiB by default)."),
 			"422": jsonResponse("The payload does not fit the connector's format; loc names the field.", obj{"$ref": "#/components/schemas/ValidationError"}),
 			"429": errRef("Over the connector's rate limit; see Retry-After."),
+		},
+	}
+}
+
+// fileOperations documents the binary routes (report files, the report
+// template), which are hand-written because no JSON type describes a file.
+func fileOperations() map[string]obj {
+	errRef := func(d string) obj { return jsonResponse(d, obj{"$ref": "#/components/schemas/Error"}) }
+	users := []obj{{"bearer": []string{}}, {"apiToken": []string{}}}
+	uuidParam := func(name string) obj {
+		return obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string", "format": "uuid"}}
+	}
+	file := func(desc string, types ...string) obj {
+		content := obj{}
+		for _, t := range types {
+			content[t] = obj{"schema": obj{"type": "string", "format": "binary"}}
+		}
+		return obj{"description": desc, "content": content,
+			"headers": obj{"Content-Disposition": obj{"schema": obj{"type": "string"}, "description": "attachment; filename=..."}}}
+	}
+	return map[string]obj{
+		"/api/v1/incidents/{incident_id}/reports/{report_id}/download": {"get": obj{
+			"operationId": "downloadReport", "summary": "Download Report", "tags": []string{"reports"}, "security": users,
+			"parameters": []obj{uuidParam("incident_id"), uuidParam("report_id")},
+			"responses": obj{
+				"200": file("The rendered report, as an attachment.", "application/pdf", "text/html", "text/markdown"),
+				"401": errRef("Missing or invalid credentials."),
+				"404": errRef("No such report on this incident in the acting organisation."),
+				"409": errRef("The report is still pending or running, or failed (the detail says why)."),
+			},
+		}},
+		"/api/v1/settings/report/template": {
+			"get": obj{
+				"operationId": "downloadReportTemplate", "summary": "Download Template", "tags": []string{"settings"}, "security": users,
+				"description": "The template in effect: the organisation's upload, or the built-in one (header X-Seliq-Template: custom | builtin).",
+				"responses": obj{"200": file("The template source (Go text/template producing Markdown).", "text/plain"),
+					"401": errRef("Missing or invalid credentials.")},
+			},
+			"post": obj{
+				"operationId": "uploadReportTemplate", "summary": "Upload Template", "tags": []string{"settings"}, "security": users,
+				"description": "Admins only. The template is the \"file\" part of a multipart form, or the raw body. It is parsed and executed against sample incidents before it is saved; an error is a 422 naming the line.",
+				"requestBody": obj{"required": true, "content": obj{
+					"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "format": "binary"}}}},
+					"text/plain":          obj{"schema": obj{"type": "string"}},
+				}},
+				"responses": obj{
+					"200": jsonResponse("Saved.", obj{"type": "object", "properties": obj{
+						"custom": obj{"type": "boolean"}, "updated_at": obj{"type": "string", "format": "date-time"}, "bytes": obj{"type": "integer"}}}),
+					"401": errRef("Missing or invalid credentials."),
+					"403": errRef("Only administrators change the template."),
+					"413": errRef("Upload larger than 512 KiB."),
+					"422": jsonResponse("The template does not parse or fails on a sample incident; the message names the line.", obj{"$ref": "#/components/schemas/ValidationError"}),
+				},
+			},
 		},
 	}
 }

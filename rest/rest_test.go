@@ -261,9 +261,21 @@ func TestOpenAPI(t *testing.T) {
 	for _, item := range doc.Paths {
 		operations += len(item)
 	}
-	// One per route, plus the hand-written ingest endpoint.
-	if operations != len(Routes)+1 {
-		t.Errorf("document has %d operations, want one per route (%d) and ingest", operations, len(Routes))
+	// One per route, plus the hand-written ingest and file endpoints.
+	files := 0
+	for _, ops := range fileOperations() {
+		files += len(ops)
+	}
+	if operations != len(Routes)+1+files {
+		t.Errorf("document has %d operations, want one per route (%d), ingest and %d file routes", operations, len(Routes), files)
+	}
+	for path, method := range map[string]string{
+		"/api/v1/incidents/{incident_id}/reports/{report_id}/download": "get",
+		"/api/v1/settings/report/template":                             "post",
+	} {
+		if op := doc.Paths[path][method]; op == nil || op["responses"].(map[string]any)["200"] == nil {
+			t.Errorf("%s %s missing or incomplete: %v", method, path, op)
+		}
 	}
 	if ingest := doc.Paths["/api/v1/alerts/ingest"]["post"]; ingest == nil || ingest["responses"].(map[string]any)["202"] == nil {
 		t.Errorf("ingest operation missing or incomplete: %v", ingest)

@@ -223,7 +223,14 @@ func (s *incidentSuite) testTimeline(t *testing.T) {
 	e2 := s.gql(t, s.analyst, `mutation($inc: ID!) { addTimelineEvent(incidentID: $inc, input: {title: "Firewall rule added"}) { id } }`, map[string]any{"inc": s.incident})
 	s.gql(t, s.analyst, `mutation($inc: ID!, $e: ID!) { deleteTimelineEvent(incidentID: $inc, eventID: $e) { deletedID } }`,
 		map[string]any{"inc": s.incident, "e": digS(e2, "addTimelineEvent", "id")})
-	s.gql(t, s.reader, `query($inc: ID!) { incidentTimeline(incidentID: $inc, first: 5) { totalCount edges { node { kind title automatic actorName } } } }`, map[string]any{"inc": s.incident})
+	tl := s.gql(t, s.reader, `query($inc: ID!) { incidentTimeline(incidentID: $inc, first: 5) { totalCount edges { node { id kind title automatic actorName } } } }`, map[string]any{"inc": s.incident})
+	// Incidents, their events and alerts resolve through node(id) too.
+	for typ, id := range map[string]string{"Incident": s.incident, "TimelineEvent": digS(nodes(tl["incidentTimeline"])[0], "id"), "Alert": s.alerts[0]} {
+		n := obj(s.gql(t, s.reader, `query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": id})["node"])
+		if n["__typename"] != typ || n["id"] != id {
+			t.Fatalf("node(%s) = %v, want a %s", id, n, typ)
+		}
+	}
 }
 
 func (s *incidentSuite) testReportSettings(t *testing.T) {

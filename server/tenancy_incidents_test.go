@@ -62,6 +62,12 @@ var incidentCrossOrgCases = []crossOrgCase{
 	{name: "analyst reads B's incident", actor: analystA,
 		rest: get(p("/api/v1/incidents/%s", incidentB)), status: 404,
 		gql: op(`query($id: ID!) { incident(id: $id) { id } }`, idVar(incidentB)), code: "NOT_FOUND"},
+	{name: "analyst resolves B's incident as a node", actor: analystA,
+		gql: op(nodeQuery, idVar(incidentB)), code: "NOT_FOUND"},
+	{name: "analyst resolves B's report as a node", actor: analystA,
+		gql: op(nodeQuery, idVar(reportB)), code: "NOT_FOUND"},
+	{name: "analyst resolves B's timeline event as a node", actor: analystA,
+		gql: op(nodeQuery, idVar(eventB)), code: "NOT_FOUND"},
 	{name: "analyst lists only own incidents", actor: analystA,
 		rest: get(lit("/api/v1/incidents")), status: 200,
 		checkREST: func(t *testing.T, w *tenantWorld, res *apitest.Response) {
