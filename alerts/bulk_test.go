@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/alert"
@@ -85,7 +86,7 @@ func TestBulkByIDsAcrossOrganisations(t *testing.T) {
 		as := o.reloadAll(t, db, ids)
 		for i, a := range as {
 			if a.Status != enum.AlertStatusClosed || a.Disposition == nil || *a.Disposition != enum.DispositionBenign || a.DedupKey != nil {
-				t.Errorf("alert %d: status %s disposition %v dedup %v", i, a.Status, optString(a.Disposition), a.DedupKey)
+				t.Errorf("alert %d: status %s disposition %v dedup %v", i, a.Status, audit.Opt(a.Disposition), a.DedupKey)
 			}
 		}
 		if a := as[0]; a.AcknowledgedAt == nil || a.AcknowledgedAt.Before(start.Add(-time.Millisecond)) || a.ResolvedAt == nil || a.ResolvedAt.Before(start.Add(-time.Millisecond)) {
@@ -173,7 +174,7 @@ func TestBulkActions(t *testing.T) {
 			check: func(t *testing.T, _ env, as []*ent.Alert) {
 				for _, a := range as {
 					if a.Status != enum.AlertStatusInProgress || a.ResolvedAt != nil || a.Disposition != nil {
-						t.Errorf("reopened alert: %s resolved_at %v disposition %v", a.Status, a.ResolvedAt, optString(a.Disposition))
+						t.Errorf("reopened alert: %s resolved_at %v disposition %v", a.Status, a.ResolvedAt, audit.Opt(a.Disposition))
 					}
 				}
 			},
@@ -254,7 +255,7 @@ func TestBulkActions(t *testing.T) {
 			check: func(t *testing.T, e env, as []*ent.Alert) {
 				for _, a := range as {
 					if a.AssigneeID == nil || *a.AssigneeID != e.o.analyst.ID {
-						t.Errorf("assignee = %v", optUUID(a.AssigneeID))
+						t.Errorf("assignee = %v", audit.Opt(a.AssigneeID))
 					}
 				}
 			},
@@ -268,7 +269,7 @@ func TestBulkActions(t *testing.T) {
 			matched: 2, updated: 1, entries: 1,
 			check: func(t *testing.T, _ env, as []*ent.Alert) {
 				if as[0].AssigneeID != nil {
-					t.Errorf("assignee = %v, want none", optUUID(as[0].AssigneeID))
+					t.Errorf("assignee = %v, want none", audit.Opt(as[0].AssigneeID))
 				}
 			},
 		},
@@ -282,7 +283,7 @@ func TestBulkActions(t *testing.T) {
 			check: func(t *testing.T, e env, as []*ent.Alert) {
 				for _, a := range as {
 					if a.IncidentID == nil || *a.IncidentID != e.incident.ID {
-						t.Errorf("incident_id = %v", optUUID(a.IncidentID))
+						t.Errorf("incident_id = %v", audit.Opt(a.IncidentID))
 					}
 				}
 			},

@@ -226,7 +226,7 @@ func planChange(a *ent.Alert, p *triagePatch) (alertChange, []audit.Entry, error
 		return c, nil, err
 	}
 	if c.setDisposition {
-		record("disposition", optString(a.Disposition), optString(dispositionOf(&c)))
+		record("disposition", audit.Opt(a.Disposition), audit.Opt(dispositionOf(&c)))
 	}
 	if p.severity != nil && *p.severity != a.Severity {
 		c.severity = *p.severity
@@ -235,7 +235,7 @@ func planChange(a *ent.Alert, p *triagePatch) (alertChange, []audit.Entry, error
 	if p.assignee.IsSet() && !samePtr(p.assignee.Value(), a.AssigneeID) {
 		c.setAssignee = true
 		c.assignee = uuidOrNil(p.assignee.Value())
-		record("assignee_id", optUUID(a.AssigneeID), optUUID(p.assignee.Value()))
+		record("assignee_id", audit.Opt(a.AssigneeID), audit.Opt(p.assignee.Value()))
 	}
 	if err := planTags(a, p, &c, record); err != nil {
 		return c, nil, err
@@ -385,20 +385,4 @@ func uuidOrNil(id *uuid.UUID) uuid.UUID {
 		return uuid.Nil
 	}
 	return *id
-}
-
-// optUUID and optString give the activity log a JSON null (an untyped nil)
-// for an absent value rather than a typed nil pointer.
-func optUUID(id *uuid.UUID) any {
-	if id == nil {
-		return nil
-	}
-	return id.String()
-}
-
-func optString[T ~string](s *T) any {
-	if s == nil {
-		return nil
-	}
-	return string(*s)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
@@ -331,10 +332,10 @@ func TestUpdateDisposition(t *testing.T) {
 				}
 				stored := o.reload(t, db, a.ID)
 				if !samePtr(stored.Disposition, tc.want) && tc.wantField == "" {
-					t.Errorf("disposition = %v, want %v", optString(stored.Disposition), optString(tc.want))
+					t.Errorf("disposition = %v, want %v", audit.Opt(stored.Disposition), audit.Opt(tc.want))
 				}
 				if tc.wantField != "" && !samePtr(stored.Disposition, seed.disposition) {
-					t.Errorf("refused update changed the disposition to %v", optString(stored.Disposition))
+					t.Errorf("refused update changed the disposition to %v", audit.Opt(stored.Disposition))
 				}
 				var n int
 				for _, e := range o.history(t, db, a.ID) {
@@ -381,15 +382,15 @@ func TestUpdateAssignee(t *testing.T) {
 					t.Fatalf("update: %v", err)
 				}
 				if got := o.reload(t, db, a.ID).AssigneeID; !samePtr(got, want) {
-					t.Errorf("assignee = %v, want %v", optUUID(got), optUUID(want))
+					t.Errorf("assignee = %v, want %v", audit.Opt(got), audit.Opt(want))
 				}
 				es := o.history(t, db, a.ID)
 				if len(es) != tc.entries {
 					t.Fatalf("%d activity entries, want %d", len(es), tc.entries)
 				}
 				if tc.entries == 1 {
-					checkJSON(t, "before", es[0].Before, optUUID(tc.start))
-					checkJSON(t, "after", es[0].After, optUUID(tc.to))
+					checkJSON(t, "before", es[0].Before, audit.Opt(tc.start))
+					checkJSON(t, "after", es[0].After, audit.Opt(tc.to))
 				}
 			})
 		}

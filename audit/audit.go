@@ -155,3 +155,13 @@ func ForEntity(ctx context.Context, client *ent.Client, entityType string, id uu
 		Where(activity.EntityType(entityType), activity.EntityID(id)).
 		Paginate(ctx, after, first, before, last, ent.WithActivityOrder(order))
 }
+
+// Opt is *p for an entry's Before or After, or an untyped nil when p is nil,
+// so that an absent value is recorded as absent rather than as a typed nil
+// pointer.
+func Opt[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

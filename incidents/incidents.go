@@ -11,9 +11,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -30,6 +28,7 @@ import (
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tags"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -208,32 +207,11 @@ func checkGroup(ctx context.Context, c *ent.Client, id *uuid.UUID) error {
 	return nil
 }
 
-func cleanTitle(raw string) (string, error) {
-	t := strings.TrimSpace(raw)
-	switch {
-	case t == "":
-		return "", apperr.Invalid("title", "must not be empty")
-	case !storable(t):
-		return "", apperr.Invalid("title", "is not valid text")
-	case utf8.RuneCountInString(t) > maxTitle:
-		return "", apperr.Invalid("title", "must be at most %d characters", maxTitle)
-	}
-	return t, nil
-}
+func cleanTitle(raw string) (string, error) { return textfield.Required("title", raw, maxTitle) }
 
 func cleanText(field, raw string) (string, error) {
-	t := strings.TrimSpace(raw)
-	switch {
-	case !storable(t):
-		return "", apperr.Invalid(field, "is not valid text")
-	case utf8.RuneCountInString(t) > maxDescription:
-		return "", apperr.Invalid(field, "must be at most %d characters", maxDescription)
-	}
-	return t, nil
+	return textfield.Optional(field, raw, maxDescription)
 }
-
-// storable is text PostgreSQL accepts: valid UTF-8 without NUL.
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func deref(s *string) string {
 	if s == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/storage/sqlpred"
+	"github.com/seliq/seliq/textfield"
 )
 
 // Limits on a filter, so that a request cannot expand into an unbounded
@@ -75,11 +76,11 @@ func validateFilter(f *IncidentFilter) error {
 		}
 	}
 	for _, t := range f.Tag {
-		if !storable(t) {
+		if !textfield.Storable(t) {
 			return apperr.Invalid("filter.tag", "is not valid text")
 		}
 	}
-	if f.Q != nil && (!storable(*f.Q) || utf8.RuneCountInString(*f.Q) > maxQLength) {
+	if f.Q != nil && (!textfield.Storable(*f.Q) || utf8.RuneCountInString(*f.Q) > maxQLength) {
 		return apperr.Invalid("filter.q", "must be valid text of at most %d characters", maxQLength)
 	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {

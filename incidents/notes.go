@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/textfield"
 )
 
 // AddNote adds the calling user's note to an incident, puts it on the
@@ -53,7 +54,7 @@ func (s *Service) AddNote(ctx context.Context, id uuid.UUID, body string) (*ent.
 // excerptLength bounds the part of a note the timeline repeats, in runes.
 const excerptLength = 500
 
-func excerpt(body string) string { return truncate(body, excerptLength) }
+func excerpt(body string) string { return textfield.Truncate(body, excerptLength) }
 
 // Notes pages through an incident's notes, oldest first.
 func (s *Service) Notes(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {

@@ -2,7 +2,6 @@ package incidents
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -15,6 +14,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -28,7 +28,7 @@ func addEvent(ctx context.Context, c *ent.Client, incidentID uuid.UUID, kind enu
 		return err
 	}
 	return c.TimelineEvent.Create().SetIncidentID(incidentID).SetKind(kind).
-		SetTitle(truncate(title, maxEventTitle)).SetDescription(description).
+		SetTitle(textfield.Truncate(title, maxEventTitle)).SetDescription(description).
 		SetOccurredAt(now()).SetAutomatic(true).
 		SetNillableActorID(id).SetActorName(name).SetData(data).Exec(ctx)
 }
@@ -212,18 +212,7 @@ func manualEvent(ctx context.Context, c *ent.Client, id, eventID uuid.UUID, verb
 	return e, nil
 }
 
-func eventTitle(raw string) (string, error) {
-	t := strings.TrimSpace(raw)
-	switch {
-	case t == "":
-		return "", apperr.Invalid("title", "must not be empty")
-	case !storable(t):
-		return "", apperr.Invalid("title", "is not valid text")
-	case len([]rune(t)) > maxEventTitle:
-		return "", apperr.Invalid("title", "must be at most %d characters", maxEventTitle)
-	}
-	return t, nil
-}
+func eventTitle(raw string) (string, error) { return textfield.Required("title", raw, maxEventTitle) }
 
 // maxFuture is how far ahead of now an event may be dated: clocks differ,
 // but an event has happened by definition.
@@ -243,15 +232,6 @@ func occurredAt(at *time.Time) (time.Time, error) {
 		return t, apperr.Invalid("occurred_at", "must not be in the future")
 	}
 	return t, nil
-}
-
-// truncate cuts s to n runes, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // RecordEvent adds an automatic event to an incident's timeline with the

@@ -185,13 +185,13 @@ func plan(inc *ent.Incident, p *patch) (*change, error) {
 			ch.update.SetAssigneeID(*a)
 			ch.assigned = true
 		}
-		record("assignee_id", optUUID(inc.AssigneeID), optUUID(a))
+		record("assignee_id", audit.Opt(inc.AssigneeID), audit.Opt(a))
 		title := "Unassigned"
 		if a != nil {
 			title = "Assignee changed"
 		}
 		ch.events = append(ch.events, event{enum.TimelineKindAssigneeChanged, title,
-			map[string]any{"from": optUUID(inc.AssigneeID), "to": optUUID(a)}})
+			map[string]any{"from": audit.Opt(inc.AssigneeID), "to": audit.Opt(a)}})
 	}
 	if p.GroupID.IsSet() && !samePtr(p.GroupID.Value(), inc.GroupID) {
 		if g := p.GroupID.Value(); g == nil {
@@ -199,7 +199,7 @@ func plan(inc *ent.Incident, p *patch) (*change, error) {
 		} else {
 			ch.update.SetGroupID(*g)
 		}
-		record("group_id", optUUID(inc.GroupID), optUUID(p.GroupID.Value()))
+		record("group_id", audit.Opt(inc.GroupID), audit.Opt(p.GroupID.Value()))
 	}
 	if p.tags != nil && !slices.Equal(p.tags, inc.Tags) {
 		ch.update.SetTags(p.tags)
@@ -233,10 +233,10 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 		switch {
 		case to == enum.IncidentStatusClosed:
 			ch.update.SetClosedAt(t)
-			record("closed_at", optTime(inc.ClosedAt), t)
+			record("closed_at", audit.Opt(inc.ClosedAt), t)
 		case from == enum.IncidentStatusClosed:
 			ch.update.ClearClosedAt()
-			record("closed_at", optTime(inc.ClosedAt), nil)
+			record("closed_at", audit.Opt(inc.ClosedAt), nil)
 		}
 	}
 	after := inc.Disposition
@@ -258,7 +258,7 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 		} else {
 			ch.update.SetDisposition(*after)
 		}
-		record("disposition", optString(inc.Disposition), optString(after))
+		record("disposition", audit.Opt(inc.Disposition), audit.Opt(after))
 	}
 	return nil
 }
@@ -266,25 +266,4 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 // samePtr reports whether two optional values are equal.
 func samePtr[T comparable](a, b *T) bool {
 	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
-}
-
-func optUUID(id *uuid.UUID) any {
-	if id == nil {
-		return nil
-	}
-	return id.String()
-}
-
-func optString[T ~string](v *T) any {
-	if v == nil {
-		return nil
-	}
-	return string(*v)
-}
-
-func optTime[T interface{ IsZero() bool }](v *T) any {
-	if v == nil {
-		return nil
-	}
-	return *v
 }

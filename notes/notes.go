@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -49,12 +50,7 @@ func incidentTitle(number int, title string) string {
 // quoteLength bounds a title quoted in a notification, in runes.
 const quoteLength = 120
 
-func quote(title string) string {
-	if utf8.RuneCountInString(title) > quoteLength {
-		title = string([]rune(title)[:quoteLength-1]) + "…"
-	}
-	return "“" + title + "”"
-}
+func quote(title string) string { return "“" + textfield.Truncate(title, quoteLength) + "”" }
 
 // Write adds the calling user's note to t with the client of the caller's
 // transaction, records it in t's activity and notifies the users it
@@ -104,18 +100,7 @@ func Write(ctx context.Context, client *ent.Client, t Target, rawBody string) (*
 
 // Body trims a body and checks it holds 1 to MaxLength characters of
 // storable text.
-func Body(raw string) (string, error) {
-	body := strings.TrimSpace(raw)
-	switch {
-	case body == "":
-		return "", apperr.Invalid("body", "must not be empty")
-	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
-		return "", apperr.Invalid("body", "is not valid text")
-	case utf8.RuneCountInString(body) > MaxLength:
-		return "", apperr.Invalid("body", "must be at most %d characters", MaxLength)
-	}
-	return body, nil
-}
+func Body(raw string) (string, error) { return textfield.Required("body", raw, MaxLength) }
 
 // mentionRe finds "@name" where the @ starts a word, so that the @ inside
 // an email address is not taken for a mention. Names use the characters of

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -90,19 +91,10 @@ func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enu
 	bulk := make([]*ent.NotificationCreate, len(users))
 	for i, id := range users {
 		bulk[i] = client.Notification.Create().SetUserID(id).SetKind(kind).
-			SetTitle(truncate(title, 500)).SetBody(body).
+			SetTitle(textfield.Truncate(title, 500)).SetBody(body).
 			SetEntityType(s.EntityType).SetEntityID(s.EntityID)
 	}
 	return client.Notification.CreateBulk(bulk...).Exec(ctx)
 }
 
-func excerpt(s string) string { return truncate(s, excerptLength) }
-
-// truncate cuts s to n runes, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+func excerpt(s string) string { return textfield.Truncate(s, excerptLength) }

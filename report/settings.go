@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
@@ -13,6 +12,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/report/render"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -109,9 +109,9 @@ func apply(cur Settings, in UpdateSettingsInput) (Settings, error) {
 		if t.in == nil {
 			continue
 		}
-		v := strings.TrimSpace(*t.in)
-		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) || utf8.RuneCountInString(v) > maxBrandingText {
-			return cur, apperr.Invalid(t.field, "must be valid text of at most %d characters", maxBrandingText)
+		v, err := textfield.Optional(t.field, *t.in, maxBrandingText)
+		if err != nil {
+			return cur, err
 		}
 		*t.out = v
 	}

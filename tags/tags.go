@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/textfield"
 )
 
 // Limits on one object's tags.
@@ -26,7 +27,7 @@ func Clean(field string, in []string) ([]string, error) {
 		switch {
 		case t == "":
 			return nil, apperr.Invalid(field, "tags must not be empty")
-		case !utf8.ValidString(t) || strings.ContainsRune(t, 0):
+		case !textfield.Storable(t):
 			return nil, apperr.Invalid(field, "tag %q is not valid text", t)
 		case utf8.RuneCountInString(t) > MaxLength:
 			return nil, apperr.Invalid(field, "tag %q is longer than %d characters", t, MaxLength)
