@@ -38,7 +38,7 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	actorID, actorName, err := actor(ctx, client)
+	actorID, actorName, err := Actor(ctx, client)
 	if err != nil {
 		return err
 	}
@@ -73,9 +73,11 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 	return nil
 }
 
-// actor names the viewer. The name is copied so the record survives the
-// user's deletion.
-func actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) {
+// Actor names the viewer of ctx for a record: a user's id and name (or
+// email when unnamed), "connector:<id>" for a connector, "system" for
+// background work. The name is copied into records so that they survive
+// the user's deletion.
+func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) {
 	v := viewer.FromContext(ctx)
 	switch {
 	case v == nil:

@@ -15,7 +15,6 @@ import (
 	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // maxEventTitle bounds a timeline event's title, in characters.
@@ -23,7 +22,7 @@ const maxEventTitle = 1000
 
 // addEvent writes an automatic timeline event as the viewer of ctx.
 func addEvent(ctx context.Context, c *ent.Client, incidentID uuid.UUID, kind enum.TimelineKind, title, description string, data map[string]any) error {
-	id, name, err := actor(ctx, c)
+	id, name, err := audit.Actor(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -31,23 +30,6 @@ func addEvent(ctx context.Context, c *ent.Client, incidentID uuid.UUID, kind enu
 		SetTitle(textfield.Truncate(title, maxEventTitle)).SetDescription(description).
 		SetOccurredAt(now()).SetAutomatic(true).
 		SetNillableActorID(id).SetActorName(name).SetData(data).Exec(ctx)
-}
-
-// actor is the viewer's user id and name, copied so that an event keeps
-// its author's name after the user is deleted.
-func actor(ctx context.Context, c *ent.Client) (*uuid.UUID, string, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.Kind != viewer.KindUser {
-		return nil, "system", nil
-	}
-	u, err := c.User.Get(viewer.Home(ctx), v.UserID)
-	if err != nil {
-		return nil, "", err
-	}
-	if u.Name != "" {
-		return &u.ID, u.Name, nil
-	}
-	return &u.ID, u.Email, nil
 }
 
 // Timeline pages through an incident's events in the order they occurred.
@@ -89,7 +71,7 @@ func (s *Service) AddTimelineEvent(ctx context.Context, id uuid.UUID, in Timelin
 		if _, err := visible(ctx, c, id); err != nil {
 			return err
 		}
-		actorID, name, err := actor(ctx, c)
+		actorID, name, err := audit.Actor(ctx, c)
 		if err != nil {
 			return err
 		}

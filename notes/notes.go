@@ -64,18 +64,12 @@ func Write(ctx context.Context, client *ent.Client, t Target, rawBody string) (*
 	if v == nil || v.Kind != viewer.KindUser {
 		return nil, apperr.New(apperr.Forbidden, "only users write notes")
 	}
-	// The author's record lives in their home organisation, which is not
-	// the acting one when a provider works in a client's.
-	author, err := client.User.Get(viewer.Home(ctx), v.UserID)
+	authorID, name, err := audit.Actor(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	name := author.Name
-	if name == "" {
-		name = author.Email
-	}
 	names := Mentions(body)
-	create := client.Note.Create().SetAuthorID(author.ID).SetAuthorName(name).SetBody(body).SetMentions(names)
+	create := client.Note.Create().SetNillableAuthorID(authorID).SetAuthorName(name).SetBody(body).SetMentions(names)
 	switch t.Subject.EntityType {
 	case "alert":
 		create.SetAlertID(t.Subject.EntityID)
