@@ -10,8 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/alert"
