@@ -27,6 +27,7 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
+	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/macro"
@@ -71,6 +72,8 @@ type Client struct {
 	Dashboard *DashboardClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
@@ -119,6 +122,7 @@ func (c *Client) init() {
 	c.Contact = NewContactClient(c.config)
 	c.Dashboard = NewDashboardClient(c.config)
 	c.DeadLetter = NewDeadLetterClient(c.config)
+	c.Event = NewEventClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Incident = NewIncidentClient(c.config)
 	c.Macro = NewMacroClient(c.config)
@@ -235,6 +239,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Contact:       NewContactClient(cfg),
 		Dashboard:     NewDashboardClient(cfg),
 		DeadLetter:    NewDeadLetterClient(cfg),
+		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
 		Macro:         NewMacroClient(cfg),
@@ -278,6 +283,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Contact:       NewContactClient(cfg),
 		Dashboard:     NewDashboardClient(cfg),
 		DeadLetter:    NewDeadLetterClient(cfg),
+		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
 		Macro:         NewMacroClient(cfg),
@@ -321,8 +327,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
-		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Group,
-		c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
+		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Event,
+		c.Group, c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
 		c.SavedQuery, c.Session, c.Setting, c.TimelineEvent, c.Trigger, c.User,
 	} {
 		n.Use(hooks...)
@@ -334,8 +340,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
-		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Group,
-		c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
+		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Event,
+		c.Group, c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
 		c.SavedQuery, c.Session, c.Setting, c.TimelineEvent, c.Trigger, c.User,
 	} {
 		n.Intercept(interceptors...)
@@ -367,6 +373,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Dashboard.mutate(ctx, m)
 	case *DeadLetterMutation:
 		return c.DeadLetter.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
 	case *GroupMutation:
 		return c.Group.mutate(ctx, m)
 	case *IncidentMutation:
@@ -2189,6 +2197,139 @@ func (c *DeadLetterClient) mutate(ctx context.Context, m *DeadLetterMutation) (V
 		return (&DeadLetterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DeadLetter mutation op: %q", m.Op())
+	}
+}
+
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id int64) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id int64) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id int64) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id int64) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	return c.hooks.Event
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
 	}
 }
 
@@ -4514,15 +4655,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, Dashboard, DeadLetter, Group, Incident, Macro, Note, Notification,
-		Organization, Report, SavedQuery, Session, Setting, TimelineEvent, Trigger,
-		User []ent.Hook
+		Contact, Dashboard, DeadLetter, Event, Group, Incident, Macro, Note,
+		Notification, Organization, Report, SavedQuery, Session, Setting,
+		TimelineEvent, Trigger, User []ent.Hook
 	}
 	inters struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, Dashboard, DeadLetter, Group, Incident, Macro, Note, Notification,
-		Organization, Report, SavedQuery, Session, Setting, TimelineEvent, Trigger,
-		User []ent.Interceptor
+		Contact, Dashboard, DeadLetter, Event, Group, Incident, Macro, Note,
+		Notification, Organization, Report, SavedQuery, Session, Setting,
+		TimelineEvent, Trigger, User []ent.Interceptor
 	}
 )
 

@@ -23,6 +23,7 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
+	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/macro"
@@ -107,6 +108,7 @@ func checkColumn(t, c string) error {
 			contact.Table:       contact.ValidColumn,
 			dashboard.Table:     dashboard.ValidColumn,
 			deadletter.Table:    deadletter.ValidColumn,
+			event.Table:         event.ValidColumn,
 			group.Table:         group.ValidColumn,
 			incident.Table:      incident.ValidColumn,
 			macro.Table:         macro.ValidColumn,

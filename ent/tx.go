@@ -36,6 +36,8 @@ type Tx struct {
 	Dashboard *DashboardClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
@@ -204,6 +206,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.Dashboard = NewDashboardClient(tx.config)
 	tx.DeadLetter = NewDeadLetterClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.Incident = NewIncidentClient(tx.config)
 	tx.Macro = NewMacroClient(tx.config)

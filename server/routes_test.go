@@ -1926,9 +1926,11 @@ func (s *suite) testOpenAPI(t *testing.T) {
 		for _, item := range doc.Paths {
 			ops += len(item)
 		}
-		// The route table, plus the hand-written ingest endpoint.
-		if ops != len(rest.Routes)+1 || doc.Paths["/api/v1/alerts/ingest"]["post"].OperationID != "ingestAlerts" {
-			t.Errorf("document has %d operations, the route table %d (+ ingest)", ops, len(rest.Routes))
+		// The route table, plus the hand-written ingest endpoint and the
+		// three file routes (report download, template download and upload).
+		if ops != len(rest.Routes)+4 || doc.Paths["/api/v1/alerts/ingest"]["post"].OperationID != "ingestAlerts" ||
+			doc.Paths["/api/v1/incidents/{incident_id}/reports/{report_id}/download"]["get"].OperationID != "downloadReport" {
+			t.Errorf("document has %d operations, the route table %d (+ ingest and 3 file routes)", ops, len(rest.Routes))
 		}
 	}
 }

@@ -532,6 +532,29 @@ var (
 			},
 		},
 	}
+	// RealtimeEventsColumns holds the columns for the "realtime_events" table.
+	RealtimeEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "entity_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// RealtimeEventsTable holds the schema information for the "realtime_events" table.
+	RealtimeEventsTable = &schema.Table{
+		Name:       "realtime_events",
+		Columns:    RealtimeEventsColumns,
+		PrimaryKey: []*schema.Column{RealtimeEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RealtimeEventsColumns[6]},
+			},
+		},
+	}
 	// GroupsColumns holds the columns for the "groups" table.
 	GroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -1188,6 +1211,7 @@ var (
 		ContactsTable,
 		DashboardsTable,
 		DeadLettersTable,
+		RealtimeEventsTable,
 		GroupsTable,
 		IncidentsTable,
 		MacrosTable,
@@ -1226,6 +1250,9 @@ func init() {
 	DashboardsTable.ForeignKeys[1].RefTable = UsersTable
 	DeadLettersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	DeadLettersTable.ForeignKeys[1].RefTable = ConnectorsTable
+	RealtimeEventsTable.Annotation = &entsql.Annotation{
+		Table: "realtime_events",
+	}
 	GroupsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	IncidentsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	IncidentsTable.ForeignKeys[1].RefTable = UsersTable

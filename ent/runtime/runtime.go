@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
+	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/macro"
@@ -644,6 +645,20 @@ func init() {
 	deadletterDescID := deadletterMixinFields0[0].Descriptor()
 	// deadletter.DefaultID holds the default value on creation for the id field.
 	deadletter.DefaultID = deadletterDescID.Default.(func() uuid.UUID)
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescTopic is the schema descriptor for topic field.
+	eventDescTopic := eventFields[2].Descriptor()
+	// event.TopicValidator is a validator for the "topic" field. It is called by the builders before save.
+	event.TopicValidator = eventDescTopic.Validators[0].(func(string) error)
+	// eventDescKind is the schema descriptor for kind field.
+	eventDescKind := eventFields[3].Descriptor()
+	// event.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	event.KindValidator = eventDescKind.Validators[0].(func(string) error)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[6].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	groupMixin := schema.Group{}.Mixin()
 	group.Policy = privacy.NewPolicies(groupMixin[0], groupMixin[1], schema.Group{})
 	group.Hooks[0] = func(next ent.Mutator) ent.Mutator {
