@@ -436,30 +436,6 @@ func (u *NotificationUpsert) UpdateUpdatedAt() *NotificationUpsert {
 	return u
 }
 
-// SetUserID sets the "user_id" field.
-func (u *NotificationUpsert) SetUserID(v uuid.UUID) *NotificationUpsert {
-	u.Set(notification.FieldUserID, v)
-	return u
-}
-
-// UpdateUserID sets the "user_id" field to the value that was provided on create.
-func (u *NotificationUpsert) UpdateUserID() *NotificationUpsert {
-	u.SetExcluded(notification.FieldUserID)
-	return u
-}
-
-// SetKind sets the "kind" field.
-func (u *NotificationUpsert) SetKind(v enum.NotificationKind) *NotificationUpsert {
-	u.Set(notification.FieldKind, v)
-	return u
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *NotificationUpsert) UpdateKind() *NotificationUpsert {
-	u.SetExcluded(notification.FieldKind)
-	return u
-}
-
 // SetTitle sets the "title" field.
 func (u *NotificationUpsert) SetTitle(v string) *NotificationUpsert {
 	u.Set(notification.FieldTitle, v)
@@ -555,6 +531,12 @@ func (u *NotificationUpsertOne) UpdateNewValues() *NotificationUpsertOne {
 		if _, exists := u.create.mutation.OrganizationID(); exists {
 			s.SetIgnore(notification.FieldOrganizationID)
 		}
+		if _, exists := u.create.mutation.UserID(); exists {
+			s.SetIgnore(notification.FieldUserID)
+		}
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(notification.FieldKind)
+		}
 	}))
 	return u
 }
@@ -597,34 +579,6 @@ func (u *NotificationUpsertOne) SetUpdatedAt(v time.Time) *NotificationUpsertOne
 func (u *NotificationUpsertOne) UpdateUpdatedAt() *NotificationUpsertOne {
 	return u.Update(func(s *NotificationUpsert) {
 		s.UpdateUpdatedAt()
-	})
-}
-
-// SetUserID sets the "user_id" field.
-func (u *NotificationUpsertOne) SetUserID(v uuid.UUID) *NotificationUpsertOne {
-	return u.Update(func(s *NotificationUpsert) {
-		s.SetUserID(v)
-	})
-}
-
-// UpdateUserID sets the "user_id" field to the value that was provided on create.
-func (u *NotificationUpsertOne) UpdateUserID() *NotificationUpsertOne {
-	return u.Update(func(s *NotificationUpsert) {
-		s.UpdateUserID()
-	})
-}
-
-// SetKind sets the "kind" field.
-func (u *NotificationUpsertOne) SetKind(v enum.NotificationKind) *NotificationUpsertOne {
-	return u.Update(func(s *NotificationUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *NotificationUpsertOne) UpdateKind() *NotificationUpsertOne {
-	return u.Update(func(s *NotificationUpsert) {
-		s.UpdateKind()
 	})
 }
 
@@ -901,6 +855,12 @@ func (u *NotificationUpsertBulk) UpdateNewValues() *NotificationUpsertBulk {
 			if _, exists := b.mutation.OrganizationID(); exists {
 				s.SetIgnore(notification.FieldOrganizationID)
 			}
+			if _, exists := b.mutation.UserID(); exists {
+				s.SetIgnore(notification.FieldUserID)
+			}
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(notification.FieldKind)
+			}
 		}
 	}))
 	return u
@@ -944,34 +904,6 @@ func (u *NotificationUpsertBulk) SetUpdatedAt(v time.Time) *NotificationUpsertBu
 func (u *NotificationUpsertBulk) UpdateUpdatedAt() *NotificationUpsertBulk {
 	return u.Update(func(s *NotificationUpsert) {
 		s.UpdateUpdatedAt()
-	})
-}
-
-// SetUserID sets the "user_id" field.
-func (u *NotificationUpsertBulk) SetUserID(v uuid.UUID) *NotificationUpsertBulk {
-	return u.Update(func(s *NotificationUpsert) {
-		s.SetUserID(v)
-	})
-}
-
-// UpdateUserID sets the "user_id" field to the value that was provided on create.
-func (u *NotificationUpsertBulk) UpdateUserID() *NotificationUpsertBulk {
-	return u.Update(func(s *NotificationUpsert) {
-		s.UpdateUserID()
-	})
-}
-
-// SetKind sets the "kind" field.
-func (u *NotificationUpsertBulk) SetKind(v enum.NotificationKind) *NotificationUpsertBulk {
-	return u.Update(func(s *NotificationUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *NotificationUpsertBulk) UpdateKind() *NotificationUpsertBulk {
-	return u.Update(func(s *NotificationUpsert) {
-		s.UpdateKind()
 	})
 }
 

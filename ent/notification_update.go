@@ -14,8 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/user"
-	"github.com/seliq/seliq/enum"
 )
 
 // NotificationUpdate is the builder for updating Notification entities.
@@ -35,34 +33,6 @@ func (_u *NotificationUpdate) Where(ps ...predicate.Notification) *NotificationU
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *NotificationUpdate) SetUpdatedAt(v time.Time) *NotificationUpdate {
 	_u.mutation.SetUpdatedAt(v)
-	return _u
-}
-
-// SetUserID sets the "user_id" field.
-func (_u *NotificationUpdate) SetUserID(v uuid.UUID) *NotificationUpdate {
-	_u.mutation.SetUserID(v)
-	return _u
-}
-
-// SetNillableUserID sets the "user_id" field if the given value is not nil.
-func (_u *NotificationUpdate) SetNillableUserID(v *uuid.UUID) *NotificationUpdate {
-	if v != nil {
-		_u.SetUserID(*v)
-	}
-	return _u
-}
-
-// SetKind sets the "kind" field.
-func (_u *NotificationUpdate) SetKind(v enum.NotificationKind) *NotificationUpdate {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *NotificationUpdate) SetNillableKind(v *enum.NotificationKind) *NotificationUpdate {
-	if v != nil {
-		_u.SetKind(*v)
-	}
 	return _u
 }
 
@@ -148,20 +118,9 @@ func (_u *NotificationUpdate) ClearReadAt() *NotificationUpdate {
 	return _u
 }
 
-// SetUser sets the "user" edge to the User entity.
-func (_u *NotificationUpdate) SetUser(v *User) *NotificationUpdate {
-	return _u.SetUserID(v.ID)
-}
-
 // Mutation returns the NotificationMutation object of the builder.
 func (_u *NotificationUpdate) Mutation() *NotificationMutation {
 	return _u.mutation
-}
-
-// ClearUser clears the "user" edge to the User entity.
-func (_u *NotificationUpdate) ClearUser() *NotificationUpdate {
-	_u.mutation.ClearUser()
-	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -208,11 +167,6 @@ func (_u *NotificationUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *NotificationUpdate) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := notification.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Notification.kind": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := notification.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Notification.title": %w`, err)}
@@ -248,9 +202,6 @@ func (_u *NotificationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(notification.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(notification.FieldKind, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(notification.FieldTitle, field.TypeString, value)
 	}
@@ -271,35 +222,6 @@ func (_u *NotificationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.ReadAtCleared() {
 		_spec.ClearField(notification.FieldReadAt, field.TypeTime)
-	}
-	if _u.mutation.UserCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   notification.UserTable,
-			Columns: []string{notification.UserColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.UserIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   notification.UserTable,
-			Columns: []string{notification.UserColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -326,34 +248,6 @@ type NotificationUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *NotificationUpdateOne) SetUpdatedAt(v time.Time) *NotificationUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
-	return _u
-}
-
-// SetUserID sets the "user_id" field.
-func (_u *NotificationUpdateOne) SetUserID(v uuid.UUID) *NotificationUpdateOne {
-	_u.mutation.SetUserID(v)
-	return _u
-}
-
-// SetNillableUserID sets the "user_id" field if the given value is not nil.
-func (_u *NotificationUpdateOne) SetNillableUserID(v *uuid.UUID) *NotificationUpdateOne {
-	if v != nil {
-		_u.SetUserID(*v)
-	}
-	return _u
-}
-
-// SetKind sets the "kind" field.
-func (_u *NotificationUpdateOne) SetKind(v enum.NotificationKind) *NotificationUpdateOne {
-	_u.mutation.SetKind(v)
-	return _u
-}
-
-// SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *NotificationUpdateOne) SetNillableKind(v *enum.NotificationKind) *NotificationUpdateOne {
-	if v != nil {
-		_u.SetKind(*v)
-	}
 	return _u
 }
 
@@ -439,20 +333,9 @@ func (_u *NotificationUpdateOne) ClearReadAt() *NotificationUpdateOne {
 	return _u
 }
 
-// SetUser sets the "user" edge to the User entity.
-func (_u *NotificationUpdateOne) SetUser(v *User) *NotificationUpdateOne {
-	return _u.SetUserID(v.ID)
-}
-
 // Mutation returns the NotificationMutation object of the builder.
 func (_u *NotificationUpdateOne) Mutation() *NotificationMutation {
 	return _u.mutation
-}
-
-// ClearUser clears the "user" edge to the User entity.
-func (_u *NotificationUpdateOne) ClearUser() *NotificationUpdateOne {
-	_u.mutation.ClearUser()
-	return _u
 }
 
 // Where appends a list predicates to the NotificationUpdate builder.
@@ -512,11 +395,6 @@ func (_u *NotificationUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *NotificationUpdateOne) check() error {
-	if v, ok := _u.mutation.Kind(); ok {
-		if err := notification.KindValidator(v); err != nil {
-			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Notification.kind": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := notification.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Notification.title": %w`, err)}
@@ -569,9 +447,6 @@ func (_u *NotificationUpdateOne) sqlSave(ctx context.Context) (_node *Notificati
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(notification.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Kind(); ok {
-		_spec.SetField(notification.FieldKind, field.TypeEnum, value)
-	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(notification.FieldTitle, field.TypeString, value)
 	}
@@ -592,35 +467,6 @@ func (_u *NotificationUpdateOne) sqlSave(ctx context.Context) (_node *Notificati
 	}
 	if _u.mutation.ReadAtCleared() {
 		_spec.ClearField(notification.FieldReadAt, field.TypeTime)
-	}
-	if _u.mutation.UserCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   notification.UserTable,
-			Columns: []string{notification.UserColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.UserIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   notification.UserTable,
-			Columns: []string{notification.UserColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Notification{config: _u.config}

@@ -29,6 +29,7 @@ import (
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -50,6 +51,7 @@ type ResolverRoot interface {
 	Incident() IncidentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -145,6 +147,12 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	AlertEvent struct {
+		Alert  func(childComplexity int) int
+		Cursor func(childComplexity int) int
+		Kind   func(childComplexity int) int
+	}
+
 	AlertFacets struct {
 		Assignee  func(childComplexity int) int
 		Connector func(childComplexity int) int
@@ -189,6 +197,11 @@ type ComplexityRoot struct {
 		Action  func(childComplexity int) int
 		Matched func(childComplexity int) int
 		Updated func(childComplexity int) int
+	}
+
+	ChannelPrefs struct {
+		Email func(childComplexity int) int
+		InApp func(childComplexity int) int
 	}
 
 	Connector struct {
@@ -362,6 +375,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	IncidentEvent struct {
+		Cursor   func(childComplexity int) int
+		Incident func(childComplexity int) int
+		Kind     func(childComplexity int) int
+	}
+
 	LinkAlertsPayload struct {
 		Incident func(childComplexity int) int
 		Linked   func(childComplexity int) int
@@ -375,51 +394,65 @@ type ComplexityRoot struct {
 		User        func(childComplexity int) int
 	}
 
+	MarkAllReadPayload struct {
+		Updated func(childComplexity int) int
+	}
+
+	MetricsTick struct {
+		At                   func(childComplexity int) int
+		OpenAlertsBySeverity func(childComplexity int) int
+		OpenIncidents        func(childComplexity int) int
+		UnassignedAlerts     func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AddAlertNote         func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
-		AddIncidentNote      func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
-		AddTimelineEvent     func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
-		BulkAlerts           func(childComplexity int, input alerts.BulkAlertsInput) int
-		CreateAPIToken       func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAlertView      func(childComplexity int, input views.CreateAlertViewInput) int
-		CreateConnector      func(childComplexity int, input connectors.CreateConnectorInput) int
-		CreateContact        func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
-		CreateGroup          func(childComplexity int, input directory.CreateGroupInput) int
-		CreateIncident       func(childComplexity int, input incidents.CreateIncidentInput) int
-		CreateOrganization   func(childComplexity int, input directory.CreateOrganizationInput) int
-		CreateReport         func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
-		CreateUser           func(childComplexity int, input directory.CreateUserInput) int
-		DeleteAlertView      func(childComplexity int, id uuid.UUID) int
-		DeleteConnector      func(childComplexity int, id uuid.UUID) int
-		DeleteContact        func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
-		DeleteGroup          func(childComplexity int, id uuid.UUID) int
-		DeleteReport         func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
-		DeleteReportTemplate func(childComplexity int) int
-		DeleteTimelineEvent  func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
-		DeleteUser           func(childComplexity int, id uuid.UUID) int
-		HideAlertView        func(childComplexity int, id uuid.UUID) int
-		LinkAlerts           func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
-		Login                func(childComplexity int, input model.LoginInput) int
-		Logout               func(childComplexity int) int
-		ResetPassword        func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
-		RevokeAPIToken       func(childComplexity int, id uuid.UUID) int
-		RotateConnectorKey   func(childComplexity int, id uuid.UUID) int
-		SetDefaultAlertView  func(childComplexity int, viewID *uuid.UUID) int
-		SetGroupMembers      func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
-		UnhideAlertView      func(childComplexity int, id uuid.UUID) int
-		UnlinkAlert          func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
-		UpdateAlert          func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
-		UpdateAlertView      func(childComplexity int, id uuid.UUID, input views.UpdateAlertViewInput) int
-		UpdateConnector      func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
-		UpdateContact        func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
-		UpdateGroup          func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
-		UpdateIncident       func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
-		UpdateMe             func(childComplexity int, input directory.UpdateMeInput) int
-		UpdateOrganization   func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
-		UpdateReportSettings func(childComplexity int, input report.UpdateSettingsInput) int
-		UpdateTimelineEvent  func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
-		UpdateUser           func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
-		UploadReportTemplate func(childComplexity int, source string) int
+		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
+		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
+		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
+		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
+		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateAlertView          func(childComplexity int, input views.CreateAlertViewInput) int
+		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
+		CreateContact            func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
+		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
+		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
+		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
+		CreateReport             func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
+		CreateUser               func(childComplexity int, input directory.CreateUserInput) int
+		DeleteAlertView          func(childComplexity int, id uuid.UUID) int
+		DeleteConnector          func(childComplexity int, id uuid.UUID) int
+		DeleteContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
+		DeleteGroup              func(childComplexity int, id uuid.UUID) int
+		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
+		DeleteReportTemplate     func(childComplexity int) int
+		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
+		DeleteUser               func(childComplexity int, id uuid.UUID) int
+		HideAlertView            func(childComplexity int, id uuid.UUID) int
+		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
+		Login                    func(childComplexity int, input model.LoginInput) int
+		Logout                   func(childComplexity int) int
+		MarkAllNotificationsRead func(childComplexity int) int
+		MarkNotificationRead     func(childComplexity int, id uuid.UUID) int
+		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
+		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
+		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
+		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
+		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
+		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
+		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
+		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
+		UpdateAlertView          func(childComplexity int, id uuid.UUID, input views.UpdateAlertViewInput) int
+		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
+		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
+		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
+		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
+		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
+		UpdateNotificationPrefs  func(childComplexity int, input notify.PrefsInput) int
+		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
+		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
+		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
+		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
+		UploadReportTemplate     func(childComplexity int, source string) int
 	}
 
 	Note struct {
@@ -447,6 +480,45 @@ type ComplexityRoot struct {
 	NoteEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Notification struct {
+		Body           func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		EntityID       func(childComplexity int) int
+		EntityType     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		ReadAt         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationEvent struct {
+		Cursor       func(childComplexity int) int
+		Notification func(childComplexity int) int
+	}
+
+	NotificationPrefs struct {
+		Assigned       func(childComplexity int) int
+		CriticalAlert  func(childComplexity int) int
+		IncidentStatus func(childComplexity int) int
+		Mentioned      func(childComplexity int) int
+		SLAAtRisk      func(childComplexity int) int
+		SLABreach      func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -486,40 +558,43 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens          func(childComplexity int) int
-		Alert              func(childComplexity int, id uuid.UUID) int
-		AlertActivity      func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		AlertFacets        func(childComplexity int, filter *schematype.AlertFilter) int
-		AlertNotes         func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		AlertViews         func(childComplexity int) int
-		Alerts             func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
-		Connector          func(childComplexity int, id uuid.UUID) int
-		ConnectorCatalogue func(childComplexity int) int
-		Connectors         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
-		Contacts           func(childComplexity int, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) int
-		DeadLetters        func(childComplexity int, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		DefaultAlertView   func(childComplexity int) int
-		Group              func(childComplexity int, id uuid.UUID) int
-		Groups             func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
-		Incident           func(childComplexity int, id uuid.UUID) int
-		IncidentActivity   func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		IncidentNotes      func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		IncidentReports    func(childComplexity int, incidentID uuid.UUID) int
-		IncidentTimeline   func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		Incidents          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
-		Me                 func(childComplexity int) int
-		Node               func(childComplexity int, id uuid.UUID) int
-		Nodes              func(childComplexity int, ids []uuid.UUID) int
-		Organization       func(childComplexity int, id uuid.UUID) int
-		OrganizationBySlug func(childComplexity int, slug string) int
-		Organizations      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
-		Report             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
-		ReportSettings     func(childComplexity int) int
-		ReportTemplate     func(childComplexity int) int
-		SearchActivity     func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
-		User               func(childComplexity int, id uuid.UUID) int
-		UserQuota          func(childComplexity int) int
-		Users              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
+		APITokens           func(childComplexity int) int
+		Alert               func(childComplexity int, id uuid.UUID) int
+		AlertActivity       func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertFacets         func(childComplexity int, filter *schematype.AlertFilter) int
+		AlertNotes          func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertViews          func(childComplexity int) int
+		Alerts              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
+		Connector           func(childComplexity int, id uuid.UUID) int
+		ConnectorCatalogue  func(childComplexity int) int
+		Connectors          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
+		Contacts            func(childComplexity int, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) int
+		DeadLetters         func(childComplexity int, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		DefaultAlertView    func(childComplexity int) int
+		Group               func(childComplexity int, id uuid.UUID) int
+		Groups              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
+		Incident            func(childComplexity int, id uuid.UUID) int
+		IncidentActivity    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentNotes       func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentReports     func(childComplexity int, incidentID uuid.UUID) int
+		IncidentTimeline    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		Incidents           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
+		Me                  func(childComplexity int) int
+		Node                func(childComplexity int, id uuid.UUID) int
+		Nodes               func(childComplexity int, ids []uuid.UUID) int
+		NotificationHistory func(childComplexity int, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		NotificationPrefs   func(childComplexity int) int
+		Notifications       func(childComplexity int, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		Organization        func(childComplexity int, id uuid.UUID) int
+		OrganizationBySlug  func(childComplexity int, slug string) int
+		Organizations       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
+		Report              func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
+		ReportSettings      func(childComplexity int) int
+		ReportTemplate      func(childComplexity int) int
+		SearchActivity      func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
+		User                func(childComplexity int, id uuid.UUID) int
+		UserQuota           func(childComplexity int) int
+		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
 	}
 
 	Report struct {
@@ -572,6 +647,13 @@ type ComplexityRoot struct {
 	ResetPasswordPayload struct {
 		TemporaryPassword func(childComplexity int) int
 		User              func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AlertEvents       func(childComplexity int, filter *schematype.AlertFilter, after *string) int
+		IncidentEvents    func(childComplexity int, filter *incidents.IncidentFilter, after *string) int
+		MetricsTick       func(childComplexity int) int
+		NotificationAdded func(childComplexity int, after *string) int
 	}
 
 	TimelineEvent struct {
@@ -696,6 +778,9 @@ type MutationResolver interface {
 	UpdateReportSettings(ctx context.Context, input report.UpdateSettingsInput) (*report.Settings, error)
 	UploadReportTemplate(ctx context.Context, source string) (*report.Template, error)
 	DeleteReportTemplate(ctx context.Context) (*report.Template, error)
+	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
+	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
+	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -732,6 +817,15 @@ type QueryResolver interface {
 	Report(ctx context.Context, incidentID uuid.UUID, reportID uuid.UUID) (*ent.Report, error)
 	ReportSettings(ctx context.Context) (*report.Settings, error)
 	ReportTemplate(ctx context.Context) (*report.Template, error)
+	Notifications(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
+	NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
+	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
+}
+type SubscriptionResolver interface {
+	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *model.AlertEvent, error)
+	IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *model.IncidentEvent, error)
+	NotificationAdded(ctx context.Context, after *string) (<-chan *model.NotificationEvent, error)
+	MetricsTick(ctx context.Context) (<-chan *model.MetricsTick, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1144,6 +1238,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AlertEntity.Value(childComplexity), true
 
+	case "AlertEvent.alert":
+		if e.ComplexityRoot.AlertEvent.Alert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Alert(childComplexity), true
+	case "AlertEvent.cursor":
+		if e.ComplexityRoot.AlertEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Cursor(childComplexity), true
+	case "AlertEvent.kind":
+		if e.ComplexityRoot.AlertEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Kind(childComplexity), true
+
 	case "AlertFacets.assignee":
 		if e.ComplexityRoot.AlertFacets.Assignee == nil {
 			break
@@ -1351,6 +1464,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BulkAlertsPayload.Updated(childComplexity), true
+
+	case "ChannelPrefs.email":
+		if e.ComplexityRoot.ChannelPrefs.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelPrefs.Email(childComplexity), true
+	case "ChannelPrefs.inApp":
+		if e.ComplexityRoot.ChannelPrefs.InApp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelPrefs.InApp(childComplexity), true
 
 	case "Connector.createdAt":
 		if e.ComplexityRoot.Connector.CreatedAt == nil {
@@ -2026,6 +2152,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IncidentEdge.Node(childComplexity), true
 
+	case "IncidentEvent.cursor":
+		if e.ComplexityRoot.IncidentEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEvent.Cursor(childComplexity), true
+	case "IncidentEvent.incident":
+		if e.ComplexityRoot.IncidentEvent.Incident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEvent.Incident(childComplexity), true
+	case "IncidentEvent.kind":
+		if e.ComplexityRoot.IncidentEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEvent.Kind(childComplexity), true
+
 	case "LinkAlertsPayload.incident":
 		if e.ComplexityRoot.LinkAlertsPayload.Incident == nil {
 			break
@@ -2069,6 +2214,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.User(childComplexity), true
+
+	case "MarkAllReadPayload.updated":
+		if e.ComplexityRoot.MarkAllReadPayload.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkAllReadPayload.Updated(childComplexity), true
+
+	case "MetricsTick.at":
+		if e.ComplexityRoot.MetricsTick.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.At(childComplexity), true
+	case "MetricsTick.openAlertsBySeverity":
+		if e.ComplexityRoot.MetricsTick.OpenAlertsBySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.OpenAlertsBySeverity(childComplexity), true
+	case "MetricsTick.openIncidents":
+		if e.ComplexityRoot.MetricsTick.OpenIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.OpenIncidents(childComplexity), true
+	case "MetricsTick.unassignedAlerts":
+		if e.ComplexityRoot.MetricsTick.UnassignedAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.UnassignedAlerts(childComplexity), true
 
 	case "Mutation.addAlertNote":
 		if e.ComplexityRoot.Mutation.AddAlertNote == nil {
@@ -2335,6 +2512,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markAllNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkAllNotificationsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markNotificationRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationRead(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -2489,6 +2683,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["input"].(directory.UpdateMeInput)), true
+	case "Mutation.updateNotificationPrefs":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPrefs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPrefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPrefs(childComplexity, args["input"].(notify.PrefsInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -2655,6 +2860,155 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NoteEdge.Node(childComplexity), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.entityID":
+		if e.ComplexityRoot.Notification.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.EntityID(childComplexity), true
+	case "Notification.entityType":
+		if e.ComplexityRoot.Notification.EntityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.EntityType(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.organizationID":
+		if e.ComplexityRoot.Notification.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.OrganizationID(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+	case "Notification.updatedAt":
+		if e.ComplexityRoot.Notification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UpdatedAt(childComplexity), true
+	case "Notification.userID":
+		if e.ComplexityRoot.Notification.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UserID(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationEvent.cursor":
+		if e.ComplexityRoot.NotificationEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEvent.Cursor(childComplexity), true
+	case "NotificationEvent.notification":
+		if e.ComplexityRoot.NotificationEvent.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEvent.Notification(childComplexity), true
+
+	case "NotificationPrefs.assigned":
+		if e.ComplexityRoot.NotificationPrefs.Assigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.Assigned(childComplexity), true
+	case "NotificationPrefs.criticalAlert":
+		if e.ComplexityRoot.NotificationPrefs.CriticalAlert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.CriticalAlert(childComplexity), true
+	case "NotificationPrefs.incidentStatus":
+		if e.ComplexityRoot.NotificationPrefs.IncidentStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.IncidentStatus(childComplexity), true
+	case "NotificationPrefs.mentioned":
+		if e.ComplexityRoot.NotificationPrefs.Mentioned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.Mentioned(childComplexity), true
+	case "NotificationPrefs.slaAtRisk":
+		if e.ComplexityRoot.NotificationPrefs.SLAAtRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.SLAAtRisk(childComplexity), true
+	case "NotificationPrefs.slaBreach":
+		if e.ComplexityRoot.NotificationPrefs.SLABreach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.SLABreach(childComplexity), true
 
 	case "Organization.children":
 		if e.ComplexityRoot.Organization.Children == nil {
@@ -3044,6 +3398,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Query.notificationHistory":
+		if e.ComplexityRoot.Query.NotificationHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notificationHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotificationHistory(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
+	case "Query.notificationPrefs":
+		if e.ComplexityRoot.Query.NotificationPrefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPrefs(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unread"].(*bool), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.organization":
 		if e.ComplexityRoot.Query.Organization == nil {
 			break
@@ -3367,6 +3749,46 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResetPasswordPayload.User(childComplexity), true
 
+	case "Subscription.alertEvents":
+		if e.ComplexityRoot.Subscription.AlertEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertEvents(childComplexity, args["filter"].(*schematype.AlertFilter), args["after"].(*string)), true
+	case "Subscription.incidentEvents":
+		if e.ComplexityRoot.Subscription.IncidentEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_incidentEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.IncidentEvents(childComplexity, args["filter"].(*incidents.IncidentFilter), args["after"].(*string)), true
+	case "Subscription.metricsTick":
+		if e.ComplexityRoot.Subscription.MetricsTick == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.MetricsTick(childComplexity), true
+	case "Subscription.notificationAdded":
+		if e.ComplexityRoot.Subscription.NotificationAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_notificationAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity, args["after"].(*string)), true
+
 	case "TimelineEvent.actor":
 		if e.ComplexityRoot.TimelineEvent.Actor == nil {
 			break
@@ -3632,6 +4054,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AlertViewOrder", ec.unmarshalInputAlertViewOrder),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
+			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
 			graphql.NewInputUnmarshaler("ConnectorOrder", ec.unmarshalInputConnectorOrder),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
@@ -3650,6 +4073,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LinkAlertsInput", ec.unmarshalInputLinkAlertsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("NoteOrder", ec.unmarshalInputNoteOrder),
+			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
+			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ReportOrder", ec.unmarshalInputReportOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
@@ -3712,6 +4137,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -4409,6 +4851,114 @@ extend type Mutation {
   deleteReportTemplate: ReportTemplate! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
+	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
+# over /graphql as WebSocket (graphql-transport-ws, and the legacy
+# graphql-ws) or server-sent events; authenticate in connection_init's
+# payload ({"Authorization": "Bearer <token>", "X-Seliq-Org": "<org>"}) or
+# with the request's headers.
+
+"One channel choice per kind of notification."
+type ChannelPrefs {
+  inApp: Boolean!
+  email: Boolean!
+}
+
+"Where each kind of notification goes."
+type NotificationPrefs {
+  assigned: ChannelPrefs!
+  mentioned: ChannelPrefs!
+  incidentStatus: ChannelPrefs!
+  slaAtRisk: ChannelPrefs!
+  slaBreach: ChannelPrefs!
+  criticalAlert: ChannelPrefs!
+}
+
+input ChannelPrefsInput {
+  inApp: Boolean
+  email: Boolean
+}
+
+input NotificationPrefsInput {
+  assigned: ChannelPrefsInput
+  mentioned: ChannelPrefsInput
+  incidentStatus: ChannelPrefsInput
+  slaAtRisk: ChannelPrefsInput
+  slaBreach: ChannelPrefsInput
+  criticalAlert: ChannelPrefsInput
+}
+
+type MarkAllReadPayload {
+  "Notifications marked read."
+  updated: Int!
+}
+
+enum EventKind {
+  CREATED
+  UPDATED
+  MERGED
+  DELETED
+}
+
+"A change to an alert the subscriber may see and whose filter it matches."
+type AlertEvent {
+  kind: EventKind!
+  "The alert as it is now (null when deleted)."
+  alert: Alert
+  "Pass as after to resume from here."
+  cursor: String!
+}
+
+"A change to an incident the subscriber may see and whose filter it matches."
+type IncidentEvent {
+  kind: EventKind!
+  incident: Incident
+  cursor: String!
+}
+
+"A notification for the subscriber."
+type NotificationEvent {
+  notification: Notification!
+  "Pass as after to resume from here: nothing is missed in between."
+  cursor: String!
+}
+
+"Live counters of the acting organisation, sent at most once a second."
+type MetricsTick {
+  at: Time!
+  "Alerts not resolved or closed, per severity."
+  openAlertsBySeverity: [FacetValue!]!
+  "Open alerts nobody is assigned to."
+  unassignedAlerts: Int!
+  "Incidents not closed."
+  openIncidents: Int!
+}
+
+extend type Query {
+  "The caller's notifications, newest first; unread: true keeps the unread ones."
+  notifications(unread: Boolean, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  "The caller's read notifications, newest first."
+  notificationHistory(since: Time, until: Time, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  notificationPrefs: NotificationPrefs!
+}
+
+extend type Mutation {
+  markNotificationRead(id: ID!): Notification!
+  markAllNotificationsRead: MarkAllReadPayload!
+  updateNotificationPrefs(input: NotificationPrefsInput!): NotificationPrefs!
+}
+
+type Subscription {
+  "Alerts created, merged into or updated, among those the filter selects."
+  alertEvents(filter: AlertFilter, after: String): AlertEvent!
+  incidentEvents(filter: IncidentFilter, after: String): IncidentEvent!
+  """
+  The caller's new notifications. With after (a cursor from an earlier
+  event), first replays what was missed, then goes live.
+  """
+  notificationAdded(after: String): NotificationEvent!
+  metricsTick: MetricsTick!
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4593,6 +5143,18 @@ func (ec *executionContext) childFields_AlertEntity(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AlertEntity", field.Name)
 }
 
+func (ec *executionContext) childFields_AlertEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_AlertEvent_kind(ctx, field)
+	case "alert":
+		return ec.fieldContext_AlertEvent_alert(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AlertEvent_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_AlertFacets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -4683,6 +5245,16 @@ func (ec *executionContext) childFields_BulkAlertsPayload(ctx context.Context, f
 		return ec.fieldContext_BulkAlertsPayload_updated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BulkAlertsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelPrefs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inApp":
+		return ec.fieldContext_ChannelPrefs_inApp(ctx, field)
+	case "email":
+		return ec.fieldContext_ChannelPrefs_email(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelPrefs", field.Name)
 }
 
 func (ec *executionContext) childFields_Connector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5027,6 +5599,18 @@ func (ec *executionContext) childFields_IncidentEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IncidentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_IncidentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_IncidentEvent_kind(ctx, field)
+	case "incident":
+		return ec.fieldContext_IncidentEvent_incident(ctx, field)
+	case "cursor":
+		return ec.fieldContext_IncidentEvent_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_LinkAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "incident":
@@ -5051,6 +5635,28 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MarkAllReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "updated":
+		return ec.fieldContext_MarkAllReadPayload_updated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MarkAllReadPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricsTick(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_MetricsTick_at(ctx, field)
+	case "openAlertsBySeverity":
+		return ec.fieldContext_MetricsTick_openAlertsBySeverity(ctx, field)
+	case "unassignedAlerts":
+		return ec.fieldContext_MetricsTick_unassignedAlerts(ctx, field)
+	case "openIncidents":
+		return ec.fieldContext_MetricsTick_openIncidents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricsTick", field.Name)
 }
 
 func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5105,6 +5711,84 @@ func (ec *executionContext) childFields_NoteEdge(ctx context.Context, field grap
 		return ec.fieldContext_NoteEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NoteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Notification_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_Notification_organizationID(ctx, field)
+	case "userID":
+		return ec.fieldContext_Notification_userID(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "entityType":
+		return ec.fieldContext_Notification_entityType(ctx, field)
+	case "entityID":
+		return ec.fieldContext_Notification_entityID(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notification":
+		return ec.fieldContext_NotificationEvent_notification(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NotificationEvent_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPrefs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assigned":
+		return ec.fieldContext_NotificationPrefs_assigned(ctx, field)
+	case "mentioned":
+		return ec.fieldContext_NotificationPrefs_mentioned(ctx, field)
+	case "incidentStatus":
+		return ec.fieldContext_NotificationPrefs_incidentStatus(ctx, field)
+	case "slaAtRisk":
+		return ec.fieldContext_NotificationPrefs_slaAtRisk(ctx, field)
+	case "slaBreach":
+		return ec.fieldContext_NotificationPrefs_slaBreach(ctx, field)
+	case "criticalAlert":
+		return ec.fieldContext_NotificationPrefs_criticalAlert(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPrefs", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5975,6 +6659,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markNotificationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6243,6 +6941,20 @@ func (ec *executionContext) field_Mutation_updateMe_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (directory.UpdateMeInput, error) {
 			return ec.unmarshalNUpdateMeInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateMeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationPrefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (notify.PrefsInput, error) {
+			return ec.unmarshalNNotificationPrefsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7009,6 +7721,106 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_notificationHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "unread",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["unread"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_organizationBySlug_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7216,6 +8028,64 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_alertEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*schematype.AlertFilter, error) {
+			return ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐAlertFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_incidentEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*incidents.IncidentFilter, error) {
+			return ec.unmarshalOIncidentFilter2ᚖgithubᚗcomᚋseliqᚋseliqᚋincidentsᚐIncidentFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_notificationAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
 	return args, nil
 }
 
@@ -8873,6 +9743,84 @@ func (ec *executionContext) fieldContext_AlertEntity_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AlertEntity", field, false, false, "String")
 }
 
+func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EventKind) graphql.Marshaler {
+			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "EventKind")
+}
+
+func (ec *executionContext) _AlertEvent_alert(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_alert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alert, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Alert) graphql.Marshaler {
+			return ec.marshalOAlert2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlert(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_alert(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _AlertFacets_status(ctx context.Context, field graphql.CollectedField, obj *alerts.AlertFacets) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9725,6 +10673,52 @@ func (ec *executionContext) _BulkAlertsPayload_updated(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_BulkAlertsPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BulkAlertsPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChannelPrefs_inApp(ctx context.Context, field graphql.CollectedField, obj *notify.ChannelPrefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelPrefs_inApp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InApp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelPrefs_inApp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelPrefs", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelPrefs_email(ctx context.Context, field graphql.CollectedField, obj *notify.ChannelPrefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelPrefs_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelPrefs_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelPrefs", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
@@ -12439,6 +13433,84 @@ func (ec *executionContext) fieldContext_IncidentEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("IncidentEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _IncidentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EventKind) graphql.Marshaler {
+			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentEvent", field, false, false, "EventKind")
+}
+
+func (ec *executionContext) _IncidentEvent_incident(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEvent_incident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incident, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEvent_incident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _LinkAlertsPayload_incident(ctx context.Context, field graphql.CollectedField, obj *incidents.LinkAlertsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12616,6 +13688,130 @@ func (ec *executionContext) fieldContext_LoginPayload_user(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, field graphql.CollectedField, obj *notify.MarkAllReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkAllReadPayload_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkAllReadPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarkAllReadPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_at(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MetricsTick_openAlertsBySeverity(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_openAlertsBySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenAlertsBySeverity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_openAlertsBySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsTick",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsTick_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_unassignedAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnassignedAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_unassignedAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_openIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -15115,6 +16311,126 @@ func (ec *executionContext) fieldContext_Mutation_deleteReportTemplate(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markNotificationRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkNotificationRead(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markNotificationRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markAllNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markAllNotificationsRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().MarkAllNotificationsRead(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.MarkAllReadPayload) graphql.Marshaler {
+			return ec.marshalNMarkAllReadPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐMarkAllReadPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markAllNotificationsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarkAllReadPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationPrefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationPrefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationPrefs(ctx, fc.Args["input"].(notify.PrefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Prefs) graphql.Marshaler {
+			return ec.marshalNNotificationPrefs2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationPrefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPrefs(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationPrefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15581,6 +16897,648 @@ func (ec *executionContext) _NoteEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_NoteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NoteEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.NotificationKind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_entityType(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_entityType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_entityType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_readAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.NotificationEdge) graphql.Marshaler {
+			return ec.marshalONotificationEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+			return ec.marshalONotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _NotificationEvent_notification(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEvent_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEvent_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationPrefs_assigned(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_assigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assigned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_assigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_mentioned(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_mentioned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mentioned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_mentioned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_incidentStatus(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_incidentStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_incidentStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_slaAtRisk(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_slaAtRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAAtRisk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_slaAtRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_slaBreach(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_slaBreach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreach, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_slaBreach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_criticalAlert(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_criticalAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CriticalAlert, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_criticalAlert(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
@@ -17598,6 +19556,126 @@ func (ec *executionContext) fieldContext_Query_reportTemplate(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Notifications(ctx, fc.Args["unread"].(*bool), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NotificationHistory(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notificationHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationPrefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPrefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPrefs(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Prefs) graphql.Marshaler {
+			return ec.marshalNNotificationPrefs2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPrefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18550,6 +20628,170 @@ func (ec *executionContext) _ResetPasswordPayload_temporaryPassword(ctx context.
 }
 func (ec *executionContext) fieldContext_ResetPasswordPayload_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_alertEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AlertEvents(ctx, fc.Args["filter"].(*schematype.AlertFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
+			return ec.marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_alertEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_incidentEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_incidentEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().IncidentEvents(ctx, fc.Args["filter"].(*incidents.IncidentFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentEvent) graphql.Marshaler {
+			return ec.marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐIncidentEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_incidentEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_incidentEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_notificationAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().NotificationAdded(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationEvent) graphql.Marshaler {
+			return ec.marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐNotificationEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_notificationAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_notificationAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_metricsTick(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_metricsTick(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().MetricsTick(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MetricsTick) graphql.Marshaler {
+			return ec.marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMetricsTick(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_metricsTick(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsTick(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TimelineEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
@@ -21228,6 +23470,55 @@ func UnmarshalBulkAlertsInput(ctx context.Context, raw any) (alerts.BulkAlertsIn
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChannelPrefsInput(ctx context.Context, obj any) (notify.ChannelPrefsInput, error) {
+	var it notify.ChannelPrefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inApp", "email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inApp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inApp"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InApp = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChannelPrefsInput unmarshals raw into the ChannelPrefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChannelPrefsInput(ctx context.Context, raw any) (notify.ChannelPrefsInput, error) {
+	var out notify.ChannelPrefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelPrefsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConnectorOrder(ctx context.Context, obj any) (ent.ConnectorOrder, error) {
 	var it ent.ConnectorOrder
 	if obj == nil {
@@ -22419,6 +24710,136 @@ func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any
 func UnmarshalNoteOrder(ctx context.Context, raw any) (ent.NoteOrder, error) {
 	var out ent.NoteOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NoteOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotificationOrder(ctx context.Context, obj any) (ent.NotificationOrder, error) {
+	var it ent.NotificationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationOrder unmarshals raw into the NotificationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationOrder(ctx context.Context, raw any) (ent.NotificationOrder, error) {
+	var out ent.NotificationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Context, obj any) (notify.PrefsInput, error) {
+	var it notify.PrefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"assigned", "mentioned", "incidentStatus", "slaAtRisk", "slaBreach", "criticalAlert"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "assigned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigned"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Assigned = data
+		case "mentioned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentioned"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mentioned = data
+		case "incidentStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentStatus"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentStatus = data
+		case "slaAtRisk":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaAtRisk"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLAAtRisk = data
+		case "slaBreach":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaBreach"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLABreach = data
+		case "criticalAlert":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("criticalAlert"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CriticalAlert = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationPrefsInput unmarshals raw into the NotificationPrefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationPrefsInput(ctx context.Context, raw any) (notify.PrefsInput, error) {
+	var out notify.PrefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationPrefsInput", raw, &out)
 	return out, err
 }
 
@@ -23677,6 +26098,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
+	case *ent.Notification:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Notification(ctx, sel, obj)
 	case *ent.Note:
 		if obj == nil {
 			return graphql.Null
@@ -24289,6 +26715,49 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var alertEventImplementors = []string{"AlertEvent"}
+
+func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AlertEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertEvent")
+		case "kind":
+			out.Values[i] = ec._AlertEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alert":
+			out.Values[i] = ec._AlertEvent_alert(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AlertEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var alertFacetsImplementors = []string{"AlertFacets"}
 
 func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionSet, obj *alerts.AlertFacets) graphql.Marshaler {
@@ -24554,6 +27023,44 @@ func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.Sele
 			}
 		case "updated":
 			out.Values[i] = ec._BulkAlertsPayload_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelPrefsImplementors = []string{"ChannelPrefs"}
+
+func (ec *executionContext) _ChannelPrefs(ctx context.Context, sel ast.SelectionSet, obj *notify.ChannelPrefs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelPrefsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelPrefs")
+		case "inApp":
+			out.Values[i] = ec._ChannelPrefs_inApp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._ChannelPrefs_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25709,6 +28216,49 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var incidentEventImplementors = []string{"IncidentEvent"}
+
+func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentEvent")
+		case "kind":
+			out.Values[i] = ec._IncidentEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incident":
+			out.Values[i] = ec._IncidentEvent_incident(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._IncidentEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var linkAlertsPayloadImplementors = []string{"LinkAlertsPayload"}
 
 func (ec *executionContext) _LinkAlertsPayload(ctx context.Context, sel ast.SelectionSet, obj *incidents.LinkAlertsPayload) graphql.Marshaler {
@@ -25780,6 +28330,87 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 			}
 		case "user":
 			out.Values[i] = ec._LoginPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var markAllReadPayloadImplementors = []string{"MarkAllReadPayload"}
+
+func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.SelectionSet, obj *notify.MarkAllReadPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, markAllReadPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MarkAllReadPayload")
+		case "updated":
+			out.Values[i] = ec._MarkAllReadPayload_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricsTickImplementors = []string{"MetricsTick"}
+
+func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionSet, obj *model.MetricsTick) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricsTickImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricsTick")
+		case "at":
+			out.Values[i] = ec._MetricsTick_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openAlertsBySeverity":
+			out.Values[i] = ec._MetricsTick_openAlertsBySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassignedAlerts":
+			out.Values[i] = ec._MetricsTick_unassignedAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openIncidents":
+			out.Values[i] = ec._MetricsTick_openIncidents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26127,6 +28758,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "markNotificationRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markNotificationRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markAllNotificationsRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markAllNotificationsRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationPrefs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationPrefs(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26301,6 +28953,266 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "cursor":
 			out.Values[i] = ec._NoteEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification", "Node"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *ent.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.Values[i] = ec._Notification_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Notification_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationID":
+			out.Values[i] = ec._Notification_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userID":
+			out.Values[i] = ec._Notification_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Notification_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Notification_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._Notification_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityType":
+			out.Values[i] = ec._Notification_entityType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityID":
+			out.Values[i] = ec._Notification_entityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "readAt":
+			out.Values[i] = ec._Notification_readAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationConnectionImplementors = []string{"NotificationConnection"}
+
+func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationConnection")
+		case "edges":
+			out.Values[i] = ec._NotificationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NotificationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._NotificationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationEdgeImplementors = []string{"NotificationEdge"}
+
+func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEdge")
+		case "node":
+			out.Values[i] = ec._NotificationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._NotificationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationEventImplementors = []string{"NotificationEvent"}
+
+func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEvent")
+		case "notification":
+			out.Values[i] = ec._NotificationEvent_notification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._NotificationEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPrefsImplementors = []string{"NotificationPrefs"}
+
+func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.SelectionSet, obj *notify.Prefs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPrefsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPrefs")
+		case "assigned":
+			out.Values[i] = ec._NotificationPrefs_assigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mentioned":
+			out.Values[i] = ec._NotificationPrefs_mentioned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentStatus":
+			out.Values[i] = ec._NotificationPrefs_incidentStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaAtRisk":
+			out.Values[i] = ec._NotificationPrefs_slaAtRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaBreach":
+			out.Values[i] = ec._NotificationPrefs_slaBreach(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "criticalAlert":
+			out.Values[i] = ec._NotificationPrefs_criticalAlert(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26778,6 +29690,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reportTemplate(ctx, field)
 				})
+		case "notifications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notifications(ctx, field)
+				})
+		case "notificationHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationHistory(ctx, field)
+				})
+		case "notificationPrefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPrefs(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -27133,6 +30063,32 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "alertEvents":
+		return ec._Subscription_alertEvents(ctx, fields[0])
+	case "incidentEvents":
+		return ec._Subscription_incidentEvents(ctx, fields[0])
+	case "notificationAdded":
+		return ec._Subscription_notificationAdded(ctx, fields[0])
+	case "metricsTick":
+		return ec._Subscription_metricsTick(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var timelineEventImplementors = []string{"TimelineEvent", "Node"}
@@ -27980,6 +30936,14 @@ func (ec *executionContext) marshalNAlertEntity2githubᚗcomᚋseliqᚋseliqᚋe
 	return ec._AlertEntity(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertEvent(ctx context.Context, sel ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertEvent!")
+		return graphql.Null
+	}
+	return ec._AlertEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAlertFacets2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐAlertFacets(ctx context.Context, sel ast.SelectionSet, v *alerts.AlertFacets) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AlertFacets!")
@@ -28085,6 +31049,10 @@ func (ec *executionContext) marshalNBulkAlertsPayload2ᚖgithubᚗcomᚋseliqᚋ
 		return graphql.Null
 	}
 	return ec._BulkAlertsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx context.Context, sel ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+	return ec._ChannelPrefs(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx context.Context, sel ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
@@ -28327,6 +31295,16 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseli
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx context.Context, v any) (model.EventKind, error) {
+	var res model.EventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx context.Context, sel ast.SelectionSet, v model.EventKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28440,6 +31418,14 @@ func (ec *executionContext) marshalNIncidentConnection2ᚖgithubᚗcomᚋseliq�
 	return ec._IncidentConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐIncidentEvent(ctx context.Context, sel ast.SelectionSet, v *model.IncidentEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentEvent!")
+		return graphql.Null
+	}
+	return ec._IncidentEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNIncidentOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncidentOrderField(ctx context.Context, v any) (*ent.IncidentOrderField, error) {
 	var res = new(ent.IncidentOrderField)
 	err := res.UnmarshalGQL(v)
@@ -28532,6 +31518,22 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNMarkAllReadPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐMarkAllReadPayload(ctx context.Context, sel ast.SelectionSet, v *notify.MarkAllReadPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MarkAllReadPayload!")
+		return graphql.Null
+	}
+	return ec._MarkAllReadPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMetricsTick(ctx context.Context, sel ast.SelectionSet, v *model.MetricsTick) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricsTick!")
+		return graphql.Null
+	}
+	return ec._MetricsTick(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋseliqᚋseliqᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28570,6 +31572,67 @@ func (ec *executionContext) marshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋsel
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx context.Context, sel ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Notification!")
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.NotificationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
+		return graphql.Null
+	}
+	return ec._NotificationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐNotificationEvent(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationEvent!")
+		return graphql.Null
+	}
+	return ec._NotificationEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx context.Context, v any) (enum.NotificationKind, error) {
+	var res enum.NotificationKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx context.Context, sel ast.SelectionSet, v enum.NotificationKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, v any) (*ent.NotificationOrderField, error) {
+	var res = new(ent.NotificationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NotificationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNNotificationPrefs2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefs(ctx context.Context, sel ast.SelectionSet, v *notify.Prefs) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPrefs!")
+		return graphql.Null
+	}
+	return ec._NotificationPrefs(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationPrefsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefsInput(ctx context.Context, v any) (notify.PrefsInput, error) {
+	res, err := ec.unmarshalInputNotificationPrefsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -29265,6 +32328,14 @@ func (ec *executionContext) unmarshalOBulkAlertChanges2ᚖgithubᚗcomᚋseliq�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx context.Context, v any) (*notify.ChannelPrefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChannelPrefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx context.Context, sel ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -29706,6 +32777,33 @@ func (ec *executionContext) marshalONoteEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 		return graphql.Null
 	}
 	return ec._NoteEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx context.Context, sel ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONotificationEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.NotificationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONotificationEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalONotificationEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.NotificationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOOrganization2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Organization) graphql.Marshaler {

@@ -84,8 +84,9 @@ func designated(u *ent.User, names []string) bool {
 const excerptLength = 280
 
 func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enum.NotificationKind, title, body string, s Subject) error {
-	if len(users) == 0 {
-		return nil
+	users, err := wantInApp(ctx, client, users, kind)
+	if err != nil || len(users) == 0 {
+		return err
 	}
 	body = excerpt(body)
 	bulk := make([]*ent.NotificationCreate, len(users))
@@ -95,6 +96,25 @@ func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enu
 			SetEntityType(s.EntityType).SetEntityID(s.EntityID)
 	}
 	return client.Notification.CreateBulk(bulk...).Exec(ctx)
+}
+
+// wantInApp keeps the users whose preferences take kind in the app.
+func wantInApp(ctx context.Context, client *ent.Client, ids []uuid.UUID, kind enum.NotificationKind) ([]uuid.UUID, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	users, err := client.User.Query().Where(user.IDIn(ids...)).
+		Select(user.FieldID, user.FieldNotificationPrefs).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []uuid.UUID
+	for _, u := range users {
+		if prefsOf(u)[kind].InApp {
+			out = append(out, u.ID)
+		}
+	}
+	return out, nil
 }
 
 func excerpt(s string) string { return textfield.Truncate(s, excerptLength) }

@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
@@ -25,6 +26,8 @@ type Resolver struct {
 	Views            *views.Service
 	IncidentService  *incidents.Service
 	Reports          *report.Service
+	// Feed is the caller's notifications (named apart from the query field).
+	Feed *notify.Service
 	// BulkLimit bounds bulk alert actions per user.
 	BulkLimit *ratelimit.Limiter
 }

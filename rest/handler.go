@@ -156,9 +156,15 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 	}
 	q := r.URL.Query()
 	for param, arg := range c.QueryArgs {
-		if v := q.Get(param); v != "" {
-			vars[arg] = v
+		given := q[param]
+		if len(given) == 0 || given[0] == "" {
+			continue
 		}
+		v, err := queryValue(a.schema, c.def.Arguments.ForName(arg).Type, param, given)
+		if err != nil {
+			return nil, err
+		}
+		vars[arg] = v
 	}
 	if c.list {
 		if err := listVariables(c, q, vars); err != nil {

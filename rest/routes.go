@@ -99,6 +99,13 @@ var Routes = []Route{
 	{Method: http.MethodPatch, Path: "/api/v1/settings/report", Field: "updateReportSettings", Body: "input", Tag: "settings", Summary: "Update Report Config"},
 	{Method: http.MethodDelete, Path: "/api/v1/settings/report/template", Field: "deleteReportTemplate", Status: http.StatusNoContent, Tag: "settings", Summary: "Delete Template"},
 
+	{Method: http.MethodGet, Path: "/api/v1/notifications", Field: "notifications", QueryArgs: map[string]string{"unread": "unread"}, Tag: "notifications", Summary: "List Notifications"},
+	{Method: http.MethodGet, Path: "/api/v1/notifications/history", Field: "notificationHistory", QueryArgs: map[string]string{"since": "since", "until": "until"}, Tag: "notifications", Summary: "List Notification History"},
+	{Method: http.MethodPost, Path: "/api/v1/notifications/read-all", Field: "markAllNotificationsRead", Tag: "notifications", Summary: "Mark All Read"},
+	{Method: http.MethodPost, Path: "/api/v1/notifications/{notification_id}/read", Field: "markNotificationRead", PathArgs: map[string]string{"notification_id": "id"}, Tag: "notifications", Summary: "Mark Notification Read"},
+	{Method: http.MethodGet, Path: "/api/v1/users/me/notification-prefs", Field: "notificationPrefs", Tag: "notifications", Summary: "Get Notification Prefs"},
+	{Method: http.MethodPatch, Path: "/api/v1/users/me/notification-prefs", Field: "updateNotificationPrefs", Body: "input", Tag: "notifications", Summary: "Update Notification Prefs"},
+
 	{Method: http.MethodGet, Path: "/api/v1/alert-views", Field: "alertViews", Tag: "alert-views", Summary: "List Views"},
 	{Method: http.MethodPost, Path: "/api/v1/alert-views", Field: "createAlertView", Body: "input", Status: http.StatusCreated, Tag: "alert-views", Summary: "Create View"},
 	{Method: http.MethodGet, Path: "/api/v1/alert-views/me/default", Field: "defaultAlertView", Tag: "alert-views", Summary: "Get Default View"},

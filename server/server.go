@@ -23,6 +23,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/report/files"
@@ -88,6 +89,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Views:            views.New(db.Client),
 		IncidentService:  incidents.New(db.Client),
 		Reports:          reports,
+		Feed:             notify.NewService(db.Client),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache}

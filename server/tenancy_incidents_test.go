@@ -20,7 +20,13 @@ func setupTenantIncidents(t *testing.T, s *suite, o *tenantOrg) {
 	inc := s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents",
 		map[string]any{"title": "Intrusion at " + o.Slug, "alert_ids": []string{o.AlertID}}, http.StatusCreated)
 	o.IncidentID = inc.String("id")
-	s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/notes", map[string]any{"body": "scoping"}, http.StatusCreated)
+	admin := s.rest(t, o.Admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("handle")
+	s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/notes", map[string]any{"body": "scoping, cc @" + admin}, http.StatusCreated)
+	feed := s.rest(t, o.Admin, http.MethodGet, "/api/v1/notifications", nil, http.StatusOK).Items()
+	if len(feed) != 1 {
+		t.Fatalf("%s admin's feed: %v", o.Slug, feed)
+	}
+	o.NotificationID = feed[0]["id"].(string)
 	o.EventID = s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/timeline",
 		map[string]any{"title": "Attacker logged in"}, http.StatusCreated).String("id")
 	rep := s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/reports",
@@ -149,6 +155,24 @@ var incidentCrossOrgCases = []crossOrgCase{
 		gql: func(w *tenantWorld) (string, map[string]any) {
 			return `mutation($inc: ID!, $r: ID!) { deleteReport(incidentID: $inc, reportID: $r) { deletedID } }`, map[string]any{"inc": w.B.IncidentID, "r": w.B.ReportID}
 		}, code: "NOT_FOUND"},
+	{name: "admin reads only own notifications", actor: adminA,
+		rest: get(lit("/api/v1/notifications")), status: 200,
+		checkREST: func(t *testing.T, w *tenantWorld, res *apitest.Response) {
+			if got := strs(res.Items(), "id"); !slices.Equal(got, []string{w.A.NotificationID}) {
+				t.Fatalf("notifications %v, want only A's", got)
+			}
+		},
+		gql: op(`{ notifications { edges { node { id } } } }`, nil),
+		checkGQL: func(t *testing.T, w *tenantWorld, data map[string]any) {
+			if got := strs(nodes(data["notifications"]), "id"); !slices.Equal(got, []string{w.A.NotificationID}) {
+				t.Fatalf("GraphQL notifications %v", got)
+			}
+		}},
+	{name: "admin marks B's notification read", actor: adminA,
+		rest: send("POST", p("/api/v1/notifications/%s/read", func(w *tenantWorld) string { return w.B.NotificationID }), nil), status: 404,
+		gql: op(`mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, idVar(func(w *tenantWorld) string { return w.B.NotificationID })), code: "NOT_FOUND"},
+	{name: "provider admin marks all read in B leaves B's admin's unread", actor: in(provider, slugB),
+		rest: send("POST", lit("/api/v1/notifications/read-all"), nil), status: 200},
 	{name: "admin changes B's report settings", actor: in(adminA, slugB),
 		rest: send("PATCH", lit("/api/v1/settings/report"), map[string]any{"company_name": "Pwned"}), status: 403,
 		gql: op(`mutation { updateReportSettings(input: {companyName: "Pwned"}) { companyName } }`, nil), gqlStatus: 403},
@@ -190,6 +214,10 @@ func checkIncidentsUntouched(t *testing.T, s *suite, w *tenantWorld, o *tenantOr
 		t.Fatalf("%s incident notes changed: %s", o.Slug, notes.Raw)
 	}
 	s.rest(t, as, http.MethodGet, "/api/v1/incidents/"+o.IncidentID+"/reports/"+o.ReportID+"/download", nil, http.StatusOK)
+	unread := s.rest(t, o.Admin, http.MethodGet, "/api/v1/notifications?unread=true", nil, http.StatusOK)
+	if got := strs(unread.Items(), "id"); !slices.Equal(got, []string{o.NotificationID}) {
+		t.Fatalf("%s admin's unread notifications: %v", o.Slug, got)
+	}
 	set := s.rest(t, as, http.MethodGet, "/api/v1/settings/report", nil, http.StatusOK)
 	if set.String("company_name") == "Pwned" || set.Body["custom_template"] != false {
 		t.Fatalf("%s report settings changed: %s", o.Slug, set.Raw)

@@ -37,6 +37,7 @@ type tenantOrg struct {
 	AlertID, ViewID          string // an ingested alert (with one note) and a shared view
 	IncidentID, EventID      string // an incident holding AlertID, and its manual timeline event
 	ReportID                 string // a rendered report of IncidentID
+	NotificationID           string // the admin's notification of a mention in IncidentID's note
 }
 
 // tenantWorld is the provider organisation "default" with client

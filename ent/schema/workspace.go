@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -73,12 +74,12 @@ func (Notification) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, Tenant
 // Fields of the Notification.
 func (Notification) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("user_id", uuid.UUID{}),
-		field.Enum("kind").GoType(enum.NotificationKind("")),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.Enum("kind").GoType(enum.NotificationKind("")).Immutable().Annotations(entgql.Type("NotificationKind")),
 		field.String("title").NotEmpty(),
 		field.Text("body").Default(""),
 		field.String("entity_type").Default(""),
-		field.UUID("entity_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("entity_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Type("ID")),
 		field.Time("read_at").Optional().Nillable(),
 	}
 }
@@ -86,7 +87,7 @@ func (Notification) Fields() []ent.Field {
 // Edges of the Notification.
 func (Notification) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("user", User.Type).Field("user_id").Unique().Required().Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("user", User.Type).Field("user_id").Unique().Required().Immutable().Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 	}
 }
 
@@ -96,7 +97,9 @@ func (Notification) Indexes() []ent.Index {
 }
 
 // Annotations of the Notification.
-func (Notification) Annotations() []schema.Annotation { return hidden() }
+func (Notification) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Macro is a named set of actions an analyst applies in one go.
 type Macro struct{ ent.Schema }
