@@ -41,6 +41,9 @@ type Config struct {
 	// OperationContext, when set, prepares each operation's context (e.g. a
 	// per-request cache).
 	OperationContext func(context.Context) context.Context
+	// Authenticate resolves the credentials a WebSocket client sends in
+	// connection_init's payload (browsers cannot set headers on a WebSocket).
+	Authenticate func(ctx context.Context, authorization, org string) (*viewer.Viewer, error)
 }
 
 // NewSchema returns the executable schema with its directives wired.
@@ -71,13 +74,77 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 		Implementation:        realtime.GorillaWebsocket{AllowedOrigins: cfg.AllowedOrigins},
 		KeepAlivePingInterval: 15 * time.Second,
 		PingPongInterval:      15 * time.Second,
+		InitFunc:              initFunc(cfg.Authenticate),
+		InitTimeout:           10 * time.Second,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	// Server-sent events, for clients that cannot open a WebSocket: a POST
+	// with Accept: text/event-stream; it must precede the plain POST.
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	configure(srv, cfg)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	return srv
+}
+
+// Close codes of a refused connection_init: graphql-ws clients treat 4401
+// as fatal and retry 4403.
+const (
+	closeUnauthenticated = 4401
+	closeForbidden       = 4403
+)
+
+// initFunc authenticates a WebSocket at connection_init, before any
+// operation starts. Credentials in the payload ({"Authorization": "Bearer
+// ..." or "Token ...", "X-Seliq-Org": "..."}) win over the upgrade
+// request's headers; a connection with neither is refused, as is one whose
+// credentials are bad (4401) or whose organisation is out of reach (4403).
+func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer, error)) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		authz := payloadString(p, "Authorization")
+		if authz == "" {
+			if viewer.FromContext(ctx) != nil {
+				return ctx, nil, nil
+			}
+			err := apperr.New(apperr.Unauthenticated, "authentication required: send Authorization in connection_init's payload")
+			return refuse(ctx, closeUnauthenticated, err)
+		}
+		if authenticate == nil {
+			return refuse(ctx, closeUnauthenticated, apperr.New(apperr.Unauthenticated, "authentication is not configured"))
+		}
+		v, err := authenticate(ctx, authz, payloadString(p, "X-Seliq-Org"))
+		if err != nil {
+			code := closeUnauthenticated
+			if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
+				code = closeForbidden
+			}
+			return refuse(ctx, code, err)
+		}
+		return viewer.NewContext(ctx, v), nil, nil
+	}
+}
+
+// refuse answers a refused connection_init; gqlgen needs a non-nil
+// context carrying the close code and reason (STACK.md, pitfall 9).
+func refuse(ctx context.Context, code int, err error) (context.Context, *transport.InitPayload, error) {
+	msg := err.Error()
+	if e, ok := apperr.As(err); ok {
+		msg = e.Message
+	}
+	ctx = transport.WithWebsocketCloseCode(ctx, code)
+	return transport.AppendCloseReason(ctx, msg), nil, err
+}
+
+// payloadString reads a key of the init payload case-insensitively, as
+// clients spell header names differently.
+func payloadString(p transport.InitPayload, key string) string {
+	for k, v := range p {
+		if s, ok := v.(string); ok && strings.EqualFold(k, key) {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
 }
 
 func recoverFunc(log *slog.Logger) graphql.RecoverFunc {

@@ -213,6 +213,31 @@ func (c *client) init() {
 	c.expect("connection_ack", "")
 }
 
+// expectRefusal reads until the server closes the connection and fails
+// unless the close code is one of codes (the legacy protocol sends a
+// connection_error first). No operation may start on a refused connection.
+func (c *client) expectRefusal(codes ...int) {
+	c.t.Helper()
+	for {
+		m, err := c.read()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			for _, code := range codes {
+				if ce.Code == code {
+					return
+				}
+			}
+			c.t.Fatalf("closed with %d %q, want one of %v", ce.Code, ce.Text, codes)
+		}
+		if err != nil {
+			c.t.Fatalf("waiting for the close: %v", err)
+		}
+		if m.Type != "connection_error" {
+			c.t.Fatalf("got %s %s before the close, want a refusal", m.Type, m.Payload)
+		}
+	}
+}
+
 func operation(query string) map[string]any { return map[string]any{"query": query} }
 
 // query runs one operation and returns its single result, checking that
@@ -249,12 +274,26 @@ func TestWebsocketProtocols(t *testing.T) {
 					// The connection stays usable for further operations.
 					mustBeAdmin(t, c.query("2", `query Again { me { email } }`), "me")
 				})
-				t.Run("anonymous", func(t *testing.T) {
+				t.Run("anonymous is refused at connection_init", func(t *testing.T) {
 					c := mustDial(t, env, p, "")
-					c.init()
-					if r := c.query("1", meQuery); r.code() != "UNAUTHENTICATED" || r.Data["me"] != nil {
-						t.Fatalf("anonymous me: %+v, want UNAUTHENTICATED", r)
-					}
+					c.mustSend("connection_init", "", map[string]any{})
+					c.expectRefusal(4401)
+				})
+				t.Run("token in connection_init's payload", func(t *testing.T) {
+					c := mustDial(t, env, p, "")
+					c.mustSend("connection_init", "", map[string]any{"Authorization": token})
+					c.expect("connection_ack", "")
+					mustBeAdmin(t, c.query("1", meQuery), "me")
+				})
+				t.Run("bad token in the payload", func(t *testing.T) {
+					c := mustDial(t, env, p, "")
+					c.mustSend("connection_init", "", map[string]any{"Authorization": "Bearer not-a-token"})
+					c.expectRefusal(4401)
+				})
+				t.Run("organisation out of reach", func(t *testing.T) {
+					c := mustDial(t, env, p, "")
+					c.mustSend("connection_init", "", map[string]any{"Authorization": token, "X-Seliq-Org": "no-such-org"})
+					c.expectRefusal(4403)
 				})
 				t.Run("bad token refused at upgrade", func(t *testing.T) {
 					_, resp, err := dial(t, env, p, http.Header{"Authorization": {"Bearer not-a-token"}})

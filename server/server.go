@@ -92,7 +92,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Feed:             notify.NewService(db.Client),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
-	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache}
+	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes})
 	es := gql.NewSchema(res)
 	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
