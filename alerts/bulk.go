@@ -17,8 +17,10 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tags"
+	"github.com/seliq/seliq/viewer"
 )
 
 const (
@@ -74,6 +76,9 @@ func Bulk(ctx context.Context, client *ent.Client, in BulkAlertsInput) (*BulkAle
 		out.Matched = len(targets)
 		for _, g := range groups {
 			out.Updated += len(g.ids)
+		}
+		if err := recordChanged(ctx, tx.Client(), groups); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx.Client(), entries...)
 	})
@@ -299,6 +304,19 @@ func planBulk(targets []*ent.Alert, p *triagePatch) ([]*bulkGroup, []audit.Entry
 		entries = append(entries, es...)
 	}
 	return groups, entries, nil
+}
+
+// recordChanged announces every alert a bulk action changed.
+func recordChanged(ctx context.Context, c *ent.Client, groups []*bulkGroup) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil
+	}
+	var ids []uuid.UUID
+	for _, g := range groups {
+		ids = append(ids, g.ids...)
+	}
+	return hub.Record(ctx, c, hub.Changed(v.OrgID, hub.TopicAlert, hub.KindUpdated, ids...)...)
 }
 
 // writeGroups issues one set-based UPDATE per group and 1000 ids, through

@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tags"
 )
@@ -57,6 +58,9 @@ func Update(ctx context.Context, client *ent.Client, id uuid.UUID, in UpdateAler
 			return err
 		}
 		if out, err = upd.Save(ctx); err != nil {
+			return err
+		}
+		if err := hub.Record(ctx, tx.Client(), hub.Changed(out.OrganizationID, hub.TopicAlert, hub.KindUpdated, out.ID)...); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Client(), entries...)

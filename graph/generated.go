@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -822,10 +823,10 @@ type QueryResolver interface {
 	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
 }
 type SubscriptionResolver interface {
-	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *model.AlertEvent, error)
-	IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *model.IncidentEvent, error)
-	NotificationAdded(ctx context.Context, after *string) (<-chan *model.NotificationEvent, error)
-	MetricsTick(ctx context.Context) (<-chan *model.MetricsTick, error)
+	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error)
+	IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *live.IncidentEvent, error)
+	NotificationAdded(ctx context.Context, after *string) (<-chan *live.NotificationEvent, error)
+	MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -9743,7 +9744,7 @@ func (ec *executionContext) fieldContext_AlertEntity_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AlertEntity", field, false, false, "String")
 }
 
-func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.CollectedField, obj *live.AlertEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9755,8 +9756,8 @@ func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.
 			return obj.Kind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventKind) graphql.Marshaler {
-			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v live.EventKind) graphql.Marshaler {
+			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9766,7 +9767,7 @@ func (ec *executionContext) fieldContext_AlertEvent_kind(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "EventKind")
 }
 
-func (ec *executionContext) _AlertEvent_alert(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertEvent_alert(ctx context.Context, field graphql.CollectedField, obj *live.AlertEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9798,7 +9799,7 @@ func (ec *executionContext) fieldContext_AlertEvent_alert(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.AlertEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13433,7 +13434,7 @@ func (ec *executionContext) fieldContext_IncidentEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("IncidentEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _IncidentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _IncidentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *live.IncidentEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13445,8 +13446,8 @@ func (ec *executionContext) _IncidentEvent_kind(ctx context.Context, field graph
 			return obj.Kind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventKind) graphql.Marshaler {
-			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v live.EventKind) graphql.Marshaler {
+			return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13456,7 +13457,7 @@ func (ec *executionContext) fieldContext_IncidentEvent_kind(_ context.Context, f
 	return graphql.NewScalarFieldContext("IncidentEvent", field, false, false, "EventKind")
 }
 
-func (ec *executionContext) _IncidentEvent_incident(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _IncidentEvent_incident(ctx context.Context, field graphql.CollectedField, obj *live.IncidentEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13488,7 +13489,7 @@ func (ec *executionContext) fieldContext_IncidentEvent_incident(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _IncidentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _IncidentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.IncidentEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13713,7 +13714,7 @@ func (ec *executionContext) fieldContext_MarkAllReadPayload_updated(_ context.Co
 	return graphql.NewScalarFieldContext("MarkAllReadPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _MetricsTick_at(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+func (ec *executionContext) _MetricsTick_at(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13736,7 +13737,7 @@ func (ec *executionContext) fieldContext_MetricsTick_at(_ context.Context, field
 	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Time")
 }
 
-func (ec *executionContext) _MetricsTick_openAlertsBySeverity(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+func (ec *executionContext) _MetricsTick_openAlertsBySeverity(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13768,7 +13769,7 @@ func (ec *executionContext) fieldContext_MetricsTick_openAlertsBySeverity(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _MetricsTick_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+func (ec *executionContext) _MetricsTick_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13791,7 +13792,7 @@ func (ec *executionContext) fieldContext_MetricsTick_unassignedAlerts(_ context.
 	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
 }
 
-func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, field graphql.CollectedField, obj *model.MetricsTick) (ret graphql.Marshaler) {
+func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17294,7 +17295,7 @@ func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _NotificationEvent_notification(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationEvent_notification(ctx context.Context, field graphql.CollectedField, obj *live.NotificationEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17326,7 +17327,7 @@ func (ec *executionContext) fieldContext_NotificationEvent_notification(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _NotificationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.NotificationEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20643,8 +20644,8 @@ func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field
 			return ec.Resolvers.Subscription().AlertEvents(ctx, fc.Args["filter"].(*schematype.AlertFilter), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
-			return ec.marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.AlertEvent) graphql.Marshaler {
+			return ec.marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐAlertEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20687,8 +20688,8 @@ func (ec *executionContext) _Subscription_incidentEvents(ctx context.Context, fi
 			return ec.Resolvers.Subscription().IncidentEvents(ctx, fc.Args["filter"].(*incidents.IncidentFilter), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentEvent) graphql.Marshaler {
-			return ec.marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐIncidentEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.IncidentEvent) graphql.Marshaler {
+			return ec.marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐIncidentEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20731,8 +20732,8 @@ func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context,
 			return ec.Resolvers.Subscription().NotificationAdded(ctx, fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationEvent) graphql.Marshaler {
-			return ec.marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐNotificationEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.NotificationEvent) graphql.Marshaler {
+			return ec.marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐNotificationEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20774,8 +20775,8 @@ func (ec *executionContext) _Subscription_metricsTick(ctx context.Context, field
 			return ec.Resolvers.Subscription().MetricsTick(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MetricsTick) graphql.Marshaler {
-			return ec.marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMetricsTick(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.MetricsTick) graphql.Marshaler {
+			return ec.marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐMetricsTick(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26717,7 +26718,7 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 
 var alertEventImplementors = []string{"AlertEvent"}
 
-func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AlertEvent) graphql.Marshaler {
+func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSet, obj *live.AlertEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -28218,7 +28219,7 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 
 var incidentEventImplementors = []string{"IncidentEvent"}
 
-func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentEvent) graphql.Marshaler {
+func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.SelectionSet, obj *live.IncidentEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -28385,7 +28386,7 @@ func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.Sel
 
 var metricsTickImplementors = []string{"MetricsTick"}
 
-func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionSet, obj *model.MetricsTick) graphql.Marshaler {
+func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionSet, obj *live.MetricsTick) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricsTickImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -29139,7 +29140,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 
 var notificationEventImplementors = []string{"NotificationEvent"}
 
-func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEvent) graphql.Marshaler {
+func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.SelectionSet, obj *live.NotificationEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -30936,7 +30937,7 @@ func (ec *executionContext) marshalNAlertEntity2githubᚗcomᚋseliqᚋseliqᚋe
 	return ec._AlertEntity(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐAlertEvent(ctx context.Context, sel ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐAlertEvent(ctx context.Context, sel ast.SelectionSet, v *live.AlertEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AlertEvent!")
 		return graphql.Null
@@ -31295,13 +31296,13 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseli
 	return ec._DeletePayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx context.Context, v any) (model.EventKind, error) {
-	var res model.EventKind
+func (ec *executionContext) unmarshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx context.Context, v any) (live.EventKind, error) {
+	var res live.EventKind
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐEventKind(ctx context.Context, sel ast.SelectionSet, v model.EventKind) graphql.Marshaler {
+func (ec *executionContext) marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx context.Context, sel ast.SelectionSet, v live.EventKind) graphql.Marshaler {
 	return v
 }
 
@@ -31418,7 +31419,7 @@ func (ec *executionContext) marshalNIncidentConnection2ᚖgithubᚗcomᚋseliq�
 	return ec._IncidentConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐIncidentEvent(ctx context.Context, sel ast.SelectionSet, v *model.IncidentEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNIncidentEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐIncidentEvent(ctx context.Context, sel ast.SelectionSet, v *live.IncidentEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "IncidentEvent!")
 		return graphql.Null
@@ -31526,7 +31527,7 @@ func (ec *executionContext) marshalNMarkAllReadPayload2ᚖgithubᚗcomᚋseliq�
 	return ec._MarkAllReadPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMetricsTick(ctx context.Context, sel ast.SelectionSet, v *model.MetricsTick) graphql.Marshaler {
+func (ec *executionContext) marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐMetricsTick(ctx context.Context, sel ast.SelectionSet, v *live.MetricsTick) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MetricsTick!")
 		return graphql.Null
@@ -31590,7 +31591,7 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋsel
 	return ec._NotificationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐNotificationEvent(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNNotificationEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐNotificationEvent(ctx context.Context, sel ast.SelectionSet, v *live.NotificationEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "NotificationEvent!")
 		return graphql.Null

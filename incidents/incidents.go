@@ -26,6 +26,7 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tags"
 	"github.com/seliq/seliq/textfield"
@@ -91,6 +92,9 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 			return err
 		}
 		if err := addEvent(ctx, c, inc.ID, enum.TimelineKindAnalystAction, "Incident opened", inc.Title, nil); err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindCreated, inc.ID); err != nil {
 			return err
 		}
 		if _, _, err := attach(ctx, c, inc, alerts); err != nil {
@@ -234,6 +238,16 @@ func highestSeverity(alerts []*ent.Alert) enum.Severity {
 		}
 	}
 	return best
+}
+
+// announce records, in the caller's transaction, that incidents changed,
+// for the subscribers of the acting organisation.
+func announce(ctx context.Context, c *ent.Client, kind string, ids ...uuid.UUID) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil
+	}
+	return hub.Record(ctx, c, hub.Changed(v.OrgID, hub.TopicIncident, kind, ids...)...)
 }
 
 // now is the time every stamp of one change shares, in UTC (SQLite

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -113,6 +114,12 @@ func (s *Service) UnlinkAlert(ctx context.Context, id, alertID uuid.UUID) (*ent.
 			return err
 		}
 		if err := recount(ctx, c, id); err != nil {
+			return err
+		}
+		if err := hub.Record(ctx, c, hub.Changed(inc.OrganizationID, hub.TopicAlert, hub.KindUpdated, a.ID)...); err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
 			return err
 		}
 		out, err = c.Incident.Get(ctx, inc.ID)
@@ -230,7 +237,13 @@ func attach(ctx context.Context, c *ent.Client, inc *ent.Incident, alerts []*ent
 		}
 		moved += len(gone)
 	}
-	return len(ids), moved, recount(ctx, c, inc.ID)
+	if err := recount(ctx, c, inc.ID); err != nil {
+		return 0, 0, err
+	}
+	if err := hub.Record(ctx, c, hub.Changed(inc.OrganizationID, hub.TopicAlert, hub.KindUpdated, ids...)...); err != nil {
+		return 0, 0, err
+	}
+	return len(ids), moved, announce(ctx, c, hub.KindUpdated, append([]uuid.UUID{inc.ID}, fromOrd...)...)
 }
 
 // linkTitle names a link event: the alert's title for one, a count for many.

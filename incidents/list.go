@@ -89,6 +89,15 @@ func validateFilter(f *IncidentFilter) error {
 	return nil
 }
 
+// Predicates validates a filter and turns it into ent predicates (the
+// incident subscription filters with them).
+func Predicates(f *IncidentFilter) ([]predicate.Incident, error) {
+	if err := validateFilter(f); err != nil {
+		return nil, err
+	}
+	return predicates(f), nil
+}
+
 // predicates turns a validated filter into ent predicates.
 func predicates(f *IncidentFilter) []predicate.Incident {
 	if f == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/notes"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
 )
@@ -33,6 +34,9 @@ func (s *Service) AddNote(ctx context.Context, id uuid.UUID, body string) (*ent.
 		}
 		if err := addEvent(ctx, c, id, enum.TimelineKindNoteAdded, "Note added by "+out.AuthorName, excerpt(out.Body),
 			map[string]any{"note_id": out.ID}); err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
 			return err
 		}
 		if inc.AcknowledgedAt != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
 )
@@ -79,6 +80,9 @@ func (s *Service) AddTimelineEvent(ctx context.Context, id uuid.UUID, in Timelin
 			SetTitle(title).SetDescription(description).SetOccurredAt(at).SetAutomatic(false).
 			SetNillableActorID(actorID).SetActorName(name).Save(ctx)
 		if err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: id, Action: "timeline_add",
@@ -150,6 +154,9 @@ func (s *Service) UpdateTimelineEvent(ctx context.Context, id, eventID uuid.UUID
 		if out, err = upd.Save(ctx); err != nil {
 			return err
 		}
+		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
+			return err
+		}
 		return audit.Record(ctx, c, entries...)
 	})
 	if err != nil {
@@ -168,6 +175,9 @@ func (s *Service) DeleteTimelineEvent(ctx context.Context, id, eventID uuid.UUID
 			return err
 		}
 		if err := c.TimelineEvent.DeleteOne(e).Exec(ctx); err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: id, Action: "timeline_delete",

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tags"
 )
@@ -69,6 +70,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 			return err
 		}
 		if err := audit.Record(ctx, c, ch.entries...); err != nil {
+			return err
+		}
+		if err := announce(ctx, c, hub.KindUpdated, inc.ID); err != nil {
 			return err
 		}
 		for _, e := range ch.events {

@@ -26,6 +26,7 @@ import (
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -273,6 +274,9 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		if err := audit.Record(ctx, tx.Client(), activityEntries(res.Results)...); err != nil {
 			return err
 		}
+		if err := hub.Record(ctx, tx.Client(), alertEvents(c.OrganizationID, res.Results)...); err != nil {
+			return err
+		}
 		var err error
 		stamped, err = s.stampConnector(ctx, tx, c, now)
 		return err
@@ -303,6 +307,19 @@ func lockOrder(items []item) []int {
 		return strings.Compare(items[a].fingerprint, items[b].fingerprint)
 	})
 	return order
+}
+
+// alertEvents announce each created or merged alert to subscribers.
+func alertEvents(org uuid.UUID, results []ItemResult) []hub.Event {
+	events := make([]hub.Event, len(results))
+	for i, r := range results {
+		kind := hub.KindMerged
+		if r.Status == StatusCreated {
+			kind = hub.KindCreated
+		}
+		events[i] = hub.Event{OrganizationID: org, Topic: hub.TopicAlert, Kind: kind, EntityID: r.ID}
+	}
+	return events
 }
 
 // activityEntries are one entry per created alert and one per merge.

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
@@ -95,7 +96,15 @@ func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enu
 			SetTitle(textfield.Truncate(title, 500)).SetBody(body).
 			SetEntityType(s.EntityType).SetEntityID(s.EntityID)
 	}
-	return client.Notification.CreateBulk(bulk...).Exec(ctx)
+	created, err := client.Notification.CreateBulk(bulk...).Save(ctx)
+	if err != nil {
+		return err
+	}
+	events := make([]hub.Event, len(created))
+	for i, n := range created {
+		events[i] = hub.Event{OrganizationID: n.OrganizationID, Topic: hub.TopicNotification, Kind: hub.KindCreated, EntityID: n.ID, UserID: &n.UserID}
+	}
+	return hub.Record(ctx, client, events...)
 }
 
 // wantInApp keeps the users whose preferences take kind in the app.

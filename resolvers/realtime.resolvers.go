@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -15,9 +14,9 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/graph"
-	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/realtime/live"
 )
 
 // MarkNotificationRead is the resolver for the markNotificationRead field.
@@ -51,23 +50,23 @@ func (r *queryResolver) NotificationPrefs(ctx context.Context) (*notify.Prefs, e
 }
 
 // AlertEvents is the resolver for the alertEvents field.
-func (r *subscriptionResolver) AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *model.AlertEvent, error) {
-	panic(fmt.Errorf("not implemented: AlertEvents - alertEvents"))
+func (r *subscriptionResolver) AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error) {
+	return r.Live.AlertEvents(ctx, filter, after)
 }
 
 // IncidentEvents is the resolver for the incidentEvents field.
-func (r *subscriptionResolver) IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *model.IncidentEvent, error) {
-	panic(fmt.Errorf("not implemented: IncidentEvents - incidentEvents"))
+func (r *subscriptionResolver) IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *live.IncidentEvent, error) {
+	return r.Live.IncidentEvents(ctx, filter, after)
 }
 
 // NotificationAdded is the resolver for the notificationAdded field.
-func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *model.NotificationEvent, error) {
-	panic(fmt.Errorf("not implemented: NotificationAdded - notificationAdded"))
+func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *live.NotificationEvent, error) {
+	return r.Live.NotificationAdded(ctx, after)
 }
 
 // MetricsTick is the resolver for the metricsTick field.
-func (r *subscriptionResolver) MetricsTick(ctx context.Context) (<-chan *model.MetricsTick, error) {
-	panic(fmt.Errorf("not implemented: MetricsTick - metricsTick"))
+func (r *subscriptionResolver) MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error) {
+	return r.Live.MetricsTick(ctx)
 }
 
 // Subscription returns graph.SubscriptionResolver implementation.

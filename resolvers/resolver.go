@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
 )
@@ -28,6 +29,8 @@ type Resolver struct {
 	Reports          *report.Service
 	// Feed is the caller's notifications (named apart from the query field).
 	Feed *notify.Service
+	// Live serves the subscriptions.
+	Live *live.Service
 	// BulkLimit bounds bulk alert actions per user.
 	BulkLimit *ratelimit.Limiter
 }

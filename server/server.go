@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/realtime/hub"
+	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/report/files"
 	"github.com/seliq/seliq/reqctx"
@@ -45,12 +48,17 @@ type Server struct {
 	// Jobs works the durable job queue between Start and Stop.
 	Jobs    *jobs.Runner
 	Reports *report.Service
-	log     *slog.Logger
+	// Hub fans realtime events out to this replica's subscribers.
+	Hub *hub.Hub
+	log *slog.Logger
 }
 
 // Start begins working background jobs and re-queues the work a previous
 // process left unfinished.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.Hub.Start(ctx); err != nil {
+		return err
+	}
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
@@ -66,7 +74,9 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Stop stops working jobs; ones still running when ctx ends are cancelled
 // and picked up again by the next process.
-func (s *Server) Stop(ctx context.Context) error { return s.Jobs.Stop(ctx) }
+func (s *Server) Stop(ctx context.Context) error {
+	return errors.Join(s.Jobs.Stop(ctx), s.Hub.Stop(ctx))
+}
 
 // New wires the application over an open, migrated database.
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
@@ -79,6 +89,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
+	events := hub.New(db, hub.Config{Logger: log})
+	// Writers record events in their transactions; the hook wakes the hub
+	// once those commit.
+	db.Client.Event.Use(events.CommitHook())
 	river.AddWorker(workers, reports.Worker())
 	res := &resolvers.Resolver{
 		Client:           db.Client,
@@ -90,6 +104,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		IncidentService:  incidents.New(db.Client),
 		Reports:          reports,
 		Feed:             notify.NewService(db.Client),
+		Live:             live.New(db.Client, events, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
@@ -152,7 +167,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, log: log}, nil
+	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Hub: events, log: log}, nil
 }
 
 // authenticate resolves the credential into a viewer. No credential leaves

@@ -3,25 +3,11 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/ent"
 )
-
-// A change to an alert the subscriber may see and whose filter it matches.
-type AlertEvent struct {
-	Kind EventKind `json:"kind"`
-	// The alert as it is now (null when deleted).
-	Alert *ent.Alert `json:"alert,omitempty"`
-	// Pass as after to resume from here.
-	Cursor string `json:"cursor"`
-}
 
 type CreateAPITokenInput struct {
 	Name      string     `json:"name"`
@@ -38,13 +24,6 @@ type DeletePayload struct {
 	DeletedID uuid.UUID `json:"deletedID"`
 }
 
-// A change to an incident the subscriber may see and whose filter it matches.
-type IncidentEvent struct {
-	Kind     EventKind     `json:"kind"`
-	Incident *ent.Incident `json:"incident,omitempty"`
-	Cursor   string        `json:"cursor"`
-}
-
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -56,24 +35,6 @@ type LoginPayload struct {
 	TokenType string    `json:"tokenType"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	User      *ent.User `json:"user"`
-}
-
-// Live counters of the acting organisation, sent at most once a second.
-type MetricsTick struct {
-	At time.Time `json:"at"`
-	// Alerts not resolved or closed, per severity.
-	OpenAlertsBySeverity []*alerts.FacetValue `json:"openAlertsBySeverity"`
-	// Open alerts nobody is assigned to.
-	UnassignedAlerts int `json:"unassignedAlerts"`
-	// Incidents not closed.
-	OpenIncidents int `json:"openIncidents"`
-}
-
-// A notification for the subscriber.
-type NotificationEvent struct {
-	Notification *ent.Notification `json:"notification"`
-	// Pass as after to resume from here: nothing is missed in between.
-	Cursor string `json:"cursor"`
 }
 
 type ResetPasswordInput struct {
@@ -88,63 +49,4 @@ type ResetPasswordPayload struct {
 }
 
 type Subscription struct {
-}
-
-type EventKind string
-
-const (
-	EventKindCreated EventKind = "CREATED"
-	EventKindUpdated EventKind = "UPDATED"
-	EventKindMerged  EventKind = "MERGED"
-	EventKindDeleted EventKind = "DELETED"
-)
-
-var AllEventKind = []EventKind{
-	EventKindCreated,
-	EventKindUpdated,
-	EventKindMerged,
-	EventKindDeleted,
-}
-
-func (e EventKind) IsValid() bool {
-	switch e {
-	case EventKindCreated, EventKindUpdated, EventKindMerged, EventKindDeleted:
-		return true
-	}
-	return false
-}
-
-func (e EventKind) String() string {
-	return string(e)
-}
-
-func (e *EventKind) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = EventKind(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid EventKind", str)
-	}
-	return nil
-}
-
-func (e EventKind) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *EventKind) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e EventKind) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

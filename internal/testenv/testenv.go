@@ -123,3 +123,18 @@ func redact(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// Replica opens a second storage.DB on db's PostgreSQL database, as another
+// server replica would; it is closed on cleanup.
+func Replica(t testing.TB, db *storage.DB) *storage.DB {
+	t.Helper()
+	if db.Pool == nil {
+		t.Fatal("replicas share a PostgreSQL database")
+	}
+	other, err := storage.Open(context.Background(), db.Pool.Config().ConnString())
+	if err != nil {
+		t.Fatalf("open replica: %v", err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	return other
+}

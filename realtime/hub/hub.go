@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,6 +49,9 @@ const (
 	// maxRetryDelay caps the wait before re-checking in-flight writers or
 	// retrying after a database error.
 	maxRetryDelay = 200 * time.Millisecond
+	// notifyGap spaces this replica's NOTIFYs: pokes arriving meanwhile
+	// coalesce into the next one.
+	notifyGap = 2 * time.Millisecond
 )
 
 // Errors that end a subscription (see Subscription.Err) or refuse one.
@@ -69,16 +73,17 @@ const (
 
 // Hub is one replica's event dispatcher and its subscribers.
 type Hub struct {
-	db        *storage.DB
-	cfg       Config
-	log       *slog.Logger
-	batch     int              // rows per outbox read (replay and dispatch)
-	backoff   [2]time.Duration // listener reconnect backoff: first, cap
-	notifyGap time.Duration    // minimum spacing of this replica's NOTIFYs
+	db      *storage.DB
+	cfg     Config
+	log     *slog.Logger
+	batch   int              // rows per outbox read (replay and dispatch)
+	backoff [2]time.Duration // listener reconnect backoff: first, cap
 
 	wake   chan struct{} // wakes the dispatcher; capacity 1 coalesces pokes
 	notify chan struct{} // wakes the notifier (PostgreSQL); same
 
+	// mu guards the fields below and the state of every Subscription; the
+	// dispatcher fans out while holding it.
 	mu        sync.Mutex
 	state     state
 	last      int64                                    // every event with id <= last is final and delivered
@@ -88,7 +93,8 @@ type Hub struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	listener listenerState
+	// listenerPID is the LISTEN connection's backend, 0 while disconnected.
+	listenerPID atomic.Uint32
 }
 
 // New returns a hub over db; Start runs it.
@@ -111,7 +117,6 @@ func New(db *storage.DB, cfg Config) *Hub {
 		log:       cfg.Logger.With("component", "realtime"),
 		batch:     readBatch,
 		backoff:   [2]time.Duration{50 * time.Millisecond, 5 * time.Second},
-		notifyGap: 2 * time.Millisecond,
 		wake:      make(chan struct{}, 1),
 		notify:    make(chan struct{}, 1),
 		live:      make(map[uuid.UUID]map[*Subscription]struct{}),

@@ -3,17 +3,12 @@ package hub
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 )
 
 // channel is the PostgreSQL notification channel. Its payload is empty: a
 // notification only says "read the outbox", the rows say what happened.
 const channel = "seliq_events"
-
-// listenerState exposes the LISTEN connection's backend (0 while
-// disconnected), which the reconnect test terminates.
-type listenerState struct{ pid atomic.Uint32 }
 
 // listenLoop keeps a LISTEN connection open, reconnecting with exponential
 // backoff. Each (re)connection wakes the dispatcher, which catches up from
@@ -46,7 +41,7 @@ func (h *Hub) listen(ctx context.Context) (listened bool, err error) {
 	}
 	conn := pooled.Hijack()
 	defer func() {
-		h.listener.pid.Store(0)
+		h.listenerPID.Store(0)
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		_ = conn.Close(closeCtx) // the connection is being discarded either way
@@ -54,7 +49,7 @@ func (h *Hub) listen(ctx context.Context) (listened bool, err error) {
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return false, fmt.Errorf("listen %s: %w", channel, err)
 	}
-	h.listener.pid.Store(conn.PgConn().PID())
+	h.listenerPID.Store(conn.PgConn().PID())
 	signal(h.wake)
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
@@ -78,7 +73,7 @@ func (h *Hub) notifyLoop(ctx context.Context) {
 		if _, err := h.db.Pool.Exec(ctx, "NOTIFY "+channel); err != nil && ctx.Err() == nil {
 			h.log.Warn("realtime: notify other replicas (they fall back to polling)", "err", err)
 		}
-		if sleep(ctx, h.notifyGap) != nil {
+		if sleep(ctx, notifyGap) != nil {
 			return
 		}
 	}

@@ -186,12 +186,12 @@ func TestListenerReconnectCatchesUp(t *testing.T) {
 	s := subscribe(t, h, 0, Filter{OrganizationID: org})
 	ctx := context.Background()
 
-	waitFor(t, func() bool { return h.listener.pid.Load() != 0 })
-	pid := h.listener.pid.Load()
+	waitFor(t, func() bool { return h.listenerPID.Load() != 0 })
+	pid := h.listenerPID.Load()
 	if _, err := db.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return h.listener.pid.Load() == 0 })
+	waitFor(t, func() bool { return h.listenerPID.Load() == 0 })
 	missed := alert(org)
 	if err := Record(ctx, other.Client, missed); err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func TestListenerReconnectCatchesUp(t *testing.T) {
 	if got := receive(t, s, 1, 2*time.Second); got[0].EntityID != missed.EntityID {
 		t.Fatalf("got %v, want the event recorded while disconnected", got[0].EntityID)
 	}
-	if now := h.listener.pid.Load(); now == 0 || now == pid {
+	if now := h.listenerPID.Load(); now == 0 || now == pid {
 		t.Fatalf("listener backend %d after reconnect, was %d", now, pid)
 	}
 

@@ -1,0 +1,224 @@
+// Package live serves the GraphQL subscriptions. Each subscription is a
+// hub subscription confined to the subscriber's organisation (and, for
+// notifications, to the subscriber); every event is turned back into the
+// object it names by loading it as the subscriber, so the privacy rules of
+// the data layer decide what is sent, and a filter is applied by the same
+// predicates as the queue. An event whose object the subscriber may not
+// see, or that its filter excludes, is skipped.
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+
+	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/notification"
+	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/realtime/hub"
+	"github.com/seliq/seliq/viewer"
+)
+
+// EventKind is what happened to an object, UPPER_CASE in GraphQL.
+type EventKind string
+
+// The kinds.
+const (
+	Created EventKind = "CREATED"
+	Updated EventKind = "UPDATED"
+	Merged  EventKind = "MERGED"
+	Deleted EventKind = "DELETED"
+)
+
+var kinds = map[string]EventKind{hub.KindCreated: Created, hub.KindUpdated: Updated, hub.KindMerged: Merged, hub.KindDeleted: Deleted}
+
+// MarshalGQL writes the kind as a GraphQL enum value.
+func (k EventKind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (k *EventKind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("event kind must be a string")
+	}
+	switch EventKind(s) {
+	case Created, Updated, Merged, Deleted:
+		*k = EventKind(s)
+		return nil
+	}
+	return fmt.Errorf("%q is not an event kind", s)
+}
+
+// AlertEvent is a change to an alert.
+type AlertEvent struct {
+	Kind   EventKind  `json:"kind"`
+	Alert  *ent.Alert `json:"alert"`
+	Cursor string     `json:"cursor"`
+}
+
+// IncidentEvent is a change to an incident.
+type IncidentEvent struct {
+	Kind     EventKind     `json:"kind"`
+	Incident *ent.Incident `json:"incident"`
+	Cursor   string        `json:"cursor"`
+}
+
+// NotificationEvent is a new notification for the subscriber.
+type NotificationEvent struct {
+	Notification *ent.Notification `json:"notification"`
+	Cursor       string            `json:"cursor"`
+}
+
+// Service serves subscriptions from a hub.
+type Service struct {
+	client *ent.Client
+	hub    *hub.Hub
+	log    *slog.Logger
+}
+
+// New returns the service.
+func New(client *ent.Client, h *hub.Hub, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{client: client, hub: h, log: log}
+}
+
+// subscriber is the viewer of a subscription: a user.
+func subscriber(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind != viewer.KindUser {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	return v, nil
+}
+
+// parseCursor reads an event cursor: the outbox id of the last event the
+// client received.
+func parseCursor(after *string) (int64, error) {
+	if after == nil || *after == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(*after, 10, 64)
+	if err != nil || id < 0 {
+		return 0, apperr.Invalid("after", "is not a cursor of this subscription")
+	}
+	return id, nil
+}
+
+func cursor(e hub.Event) string { return strconv.FormatInt(e.ID, 10) }
+
+// stream runs a hub subscription and sends what load makes of each event
+// until the subscriber leaves or is dropped. load returns nil for events
+// the subscriber is not to see.
+func stream[T any](ctx context.Context, s *Service, after *string, f hub.Filter, load func(context.Context, hub.Event) (*T, error)) (<-chan *T, error) {
+	from, err := parseCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.hub.Subscribe(ctx, from, f)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	out := make(chan *T, 1)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		for e := range sub.C {
+			v, err := load(ctx, e)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("subscription: load event", "event", e.ID, "topic", e.Topic, "err", err)
+				}
+				continue
+			}
+			if v == nil {
+				continue
+			}
+			select {
+			case out <- v:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := sub.Err(); err != nil && ctx.Err() == nil {
+			// A dropped subscriber sees the stream complete and resumes
+			// from its last cursor: nothing is lost.
+			s.log.Info("subscription ended", "reason", err)
+		}
+	}()
+	return out, nil
+}
+
+// AlertEvents streams changes to the alerts filter selects.
+func (s *Service) AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *AlertEvent, error) {
+	v, err := subscriber(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := alerts.ValidateFilter("filter", filter); err != nil {
+		return nil, err
+	}
+	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicAlert}}
+	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*AlertEvent, error) {
+		a, err := s.client.Alert.Query().Where(alert.ID(e.EntityID)).Where(alerts.Predicates(filter)...).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &AlertEvent{Kind: kinds[e.Kind], Alert: a, Cursor: cursor(e)}, nil
+	})
+}
+
+// IncidentEvents streams changes to the incidents filter selects.
+func (s *Service) IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *IncidentEvent, error) {
+	v, err := subscriber(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := incidents.Predicates(filter)
+	if err != nil {
+		return nil, err
+	}
+	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicIncident}}
+	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*IncidentEvent, error) {
+		inc, err := s.client.Incident.Query().Where(incident.ID(e.EntityID)).Where(ps...).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &IncidentEvent{Kind: kinds[e.Kind], Incident: inc, Cursor: cursor(e)}, nil
+	})
+}
+
+// NotificationAdded streams the subscriber's new notifications; with
+// after, the ones since that cursor first.
+func (s *Service) NotificationAdded(ctx context.Context, after *string) (<-chan *NotificationEvent, error) {
+	v, err := subscriber(ctx)
+	if err != nil {
+		return nil, err
+	}
+	me := v.UserID
+	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicNotification}, UserID: &me}
+	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*NotificationEvent, error) {
+		n, err := s.client.Notification.Query().Where(notification.ID(e.EntityID), notification.UserID(me)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &NotificationEvent{Notification: n, Cursor: cursor(e)}, nil
+	})
+}
