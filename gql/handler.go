@@ -102,6 +102,7 @@ const (
 // credentials are bad (4401) or whose organisation is out of reach (4403).
 func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer, error)) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		ctx = realtime.WithSubscriptionLimit(ctx, realtime.MaxSubscriptionsPerConnection)
 		authz := payloadString(p, "Authorization")
 		if authz == "" {
 			if viewer.FromContext(ctx) != nil {

@@ -4,13 +4,19 @@ package realtime_test
 // client per subprotocol, writes through the REST API.
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -315,5 +321,114 @@ func TestMetricsTick(t *testing.T) {
 			t.Fatalf("tick after two alerts %+v %v", tick, err)
 		}
 		t.Logf("tick after %v (at most one a second)", time.Since(start))
+	})
+}
+
+// TestSubscriptionLimitPerConnection: a connection runs at most
+// realtime.MaxSubscriptionsPerConnection subscriptions at once; closing one
+// frees its slot.
+func TestSubscriptionLimitPerConnection(t *testing.T) {
+	db := testenv.Open(t, testenv.SQLite)
+	env := apitest.Start(t, db)
+	p := protocols[0]
+	c := mustDial(t, env, p, env.Admin().Authorization)
+	c.init()
+	// Operations start concurrently, so which one is refused is not fixed:
+	// exactly one of limit+1 is.
+	for i := range realtime.MaxSubscriptionsPerConnection + 1 {
+		c.subscribe(fmt.Sprint("s", i), alertSub, nil)
+	}
+	m := c.mustRead(t)
+	if m.Type != "next" || !strings.Contains(string(m.Payload), "too many subscriptions") || !strings.Contains(string(m.Payload), "RATE_LIMITED") {
+		t.Fatalf("the subscription over the limit got %s %s", m.Type, m.Payload)
+	}
+	refused := m.ID
+	c.expect("complete", refused)
+	open := "s0"
+	if refused == open {
+		open = "s1"
+	}
+	c.mustSend("complete", open, nil)
+	time.Sleep(100 * time.Millisecond) // the server ends it and frees its slot
+	c.subscribe("again", alertSub, nil)
+	key := connectorKey(t, env.Admin(), "EDR")
+	id := ingest(t, env, key, "after the limit")
+	// Every open subscription receives it; read until "again" does.
+	deadline := time.Now().Add(latency)
+	for time.Now().Before(deadline) {
+		m, err := c.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID == "again" {
+			if !strings.Contains(string(m.Payload), id) {
+				t.Fatalf("again got %s", m.Payload)
+			}
+			return
+		}
+	}
+	t.Fatal("the freed slot did not take a new subscription")
+}
+
+func (c *client) mustRead(t *testing.T) message {
+	t.Helper()
+	m, err := c.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestServerSentEvents: clients that cannot open a WebSocket subscribe
+// with a POST accepting text/event-stream.
+func TestServerSentEvents(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db)
+		admin := env.Admin()
+		key := connectorKey(t, admin, "EDR")
+		body, _ := json.Marshal(operation(alertSub))
+		req, err := http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", admin.Authorization)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("SSE: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		time.Sleep(100 * time.Millisecond)
+		id := ingest(t, env, key, "over server-sent events")
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("the stream ended before the event")
+				}
+				if strings.HasPrefix(l, "data:") && strings.Contains(l, id) {
+					if !strings.Contains(l, `"kind":"CREATED"`) {
+						t.Fatalf("event %s", l)
+					}
+					return
+				}
+			case <-ctx.Done():
+				t.Fatal("no event over SSE")
+			}
+		}
 	})
 }

@@ -89,7 +89,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
-	events := hub.New(db, hub.Config{Logger: log})
+	// A subscriber's buffer of 64 events keeps an idle subscription small
+	// (about 7 KiB) while absorbing bursts; a client slower than that is
+	// dropped and resumes from its cursor.
+	events := hub.New(db, hub.Config{Logger: log, Buffer: 64})
 	// Writers record events in their transactions; the hook wakes the hub
 	// once those commit.
 	db.Client.Event.Use(events.CommitHook())

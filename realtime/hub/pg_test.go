@@ -37,18 +37,6 @@ func begin(t *testing.T, db *storage.DB) pgx.Tx {
 	return tx
 }
 
-// openSecond opens another storage.DB on the same PostgreSQL database: a
-// second replica.
-func openSecond(t *testing.T, db *storage.DB) *storage.DB {
-	t.Helper()
-	db2, err := storage.Open(context.Background(), db.Pool.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db2.Close() })
-	return db2
-}
-
 // TestOutOfOrderCommitIsNeverSkipped: transaction A draws id n and stays
 // open while B draws n+1 and commits. Nothing may be delivered until A
 // ends, then n before n+1. In the second case B took its transaction id
@@ -142,7 +130,7 @@ func TestStartWaitsForOpenWriters(t *testing.T) {
 
 func TestReplicasWakeEachOther(t *testing.T) {
 	db := testenv.Open(t, testenv.Postgres)
-	other := openSecond(t, db)
+	other := testenv.Replica(t, db)
 	const poll = 300 * time.Millisecond
 	hA := startHub(t, db, Config{PollInterval: poll})
 	hB := startHub(t, other, Config{PollInterval: time.Hour})
@@ -175,7 +163,7 @@ func TestReplicasWakeEachOther(t *testing.T) {
 
 func TestListenerReconnectCatchesUp(t *testing.T) {
 	db := testenv.Open(t, testenv.Postgres)
-	other := openSecond(t, db)
+	other := testenv.Replica(t, db)
 	// No polling, and a reconnection slow enough to record in between: only
 	// the catch-up after reconnecting can deliver.
 	h := startHub(t, db, Config{PollInterval: time.Hour}, func(h *Hub) {

@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/viewer"
 )
@@ -123,12 +124,18 @@ func stream[T any](ctx context.Context, s *Service, after *string, f hub.Filter,
 	if err != nil {
 		return nil, err
 	}
+	release, err := realtime.AcquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := s.hub.Subscribe(ctx, from, f)
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	out := make(chan *T, 1)
 	go func() {
+		defer release()
 		defer close(out)
 		defer sub.Close()
 		for e := range sub.C {

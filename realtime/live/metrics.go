@@ -10,6 +10,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -32,18 +33,25 @@ func (s *Service) MetricsTick(ctx context.Context) (<-chan *MetricsTick, error) 
 	if err != nil {
 		return nil, err
 	}
+	release, err := realtime.AcquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := s.hub.Subscribe(ctx, 0, hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicAlert, hub.TopicIncident}})
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	first, err := s.counters(ctx)
 	if err != nil {
 		sub.Close()
+		release()
 		return nil, err
 	}
 	out := make(chan *MetricsTick, 1)
 	out <- first
 	go func() {
+		defer release()
 		defer close(out)
 		defer sub.Close()
 		ticker := time.NewTicker(tickEvery)

@@ -1,0 +1,46 @@
+package realtime
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/seliq/seliq/apperr"
+)
+
+// MaxSubscriptionsPerConnection bounds the subscriptions one WebSocket
+// connection runs at once: each holds a hub subscription and a goroutine.
+const MaxSubscriptionsPerConnection = 50
+
+type slotsKey struct{}
+
+// slots counts one connection's running subscriptions.
+type slots struct {
+	used atomic.Int32
+	max  int32
+}
+
+// WithSubscriptionLimit gives a connection's context a budget of max
+// concurrent subscriptions; operations started on the connection inherit it.
+func WithSubscriptionLimit(ctx context.Context, max int) context.Context {
+	return context.WithValue(ctx, slotsKey{}, &slots{max: int32(max)})
+}
+
+// AcquireSubscription takes one of the connection's slots and returns the
+// function that gives it back. Outside a limited connection (server-sent
+// events, tests) it always succeeds.
+func AcquireSubscription(ctx context.Context) (release func(), err error) {
+	s, ok := ctx.Value(slotsKey{}).(*slots)
+	if !ok {
+		return func() {}, nil
+	}
+	if s.used.Add(1) > s.max {
+		s.used.Add(-1)
+		return nil, &apperr.Error{Code: apperr.RateLimited, Message: "too many subscriptions on this connection; close one first"}
+	}
+	var once atomic.Bool
+	return func() {
+		if once.CompareAndSwap(false, true) {
+			s.used.Add(-1)
+		}
+	}, nil
+}
