@@ -93,7 +93,7 @@ func decodeAlert(t *testing.T, e event) alertEvent {
 }
 
 // connectorKey creates a generic connector as c and returns its key.
-func connectorKey(t *testing.T, c *apitest.Client, name string) string {
+func connectorKey(t testing.TB, c *apitest.Client, name string) string {
 	t.Helper()
 	res := c.Do(http.MethodPost, "/api/v1/connectors", map[string]any{"name": name, "type": "generic"})
 	if res.Status != http.StatusCreated {
@@ -102,7 +102,7 @@ func connectorKey(t *testing.T, c *apitest.Client, name string) string {
 	return res.String("api_key")
 }
 
-func ingest(t *testing.T, env *apitest.Env, key, title string) string {
+func ingest(t testing.TB, env *apitest.Env, key, title string) string {
 	t.Helper()
 	res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": title, "severity": "high"})
 	if res.Status != http.StatusAccepted {

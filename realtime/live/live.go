@@ -82,6 +82,7 @@ type Service struct {
 	client *ent.Client
 	hub    *hub.Hub
 	log    *slog.Logger
+	shared *shared
 }
 
 // New returns the service.
@@ -89,7 +90,7 @@ func New(client *ent.Client, h *hub.Hub, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, hub: h, log: log}
+	return &Service{client: client, hub: h, log: log, shared: newShared()}
 }
 
 // subscriber is the viewer of a subscription: a user.
@@ -174,15 +175,16 @@ func (s *Service) AlertEvents(ctx context.Context, filter *schematype.AlertFilte
 		return nil, err
 	}
 	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicAlert}}
+	ps := alerts.Predicates(filter)
 	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*AlertEvent, error) {
-		a, err := s.client.Alert.Query().Where(alert.ID(e.EntityID)).Where(alerts.Predicates(filter)...).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, nil
+		query := func(ctx context.Context) (any, error) {
+			return s.client.Alert.Query().Where(alert.ID(e.EntityID)).Where(ps...).Only(ctx)
 		}
-		if err != nil {
+		a, err := s.load(ctx, e, len(ps) == 0, query)
+		if a == nil || err != nil {
 			return nil, err
 		}
-		return &AlertEvent{Kind: kinds[e.Kind], Alert: a, Cursor: cursor(e)}, nil
+		return &AlertEvent{Kind: kinds[e.Kind], Alert: a.(*ent.Alert), Cursor: cursor(e)}, nil
 	})
 }
 
@@ -198,15 +200,34 @@ func (s *Service) IncidentEvents(ctx context.Context, filter *incidents.Incident
 	}
 	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicIncident}}
 	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*IncidentEvent, error) {
-		inc, err := s.client.Incident.Query().Where(incident.ID(e.EntityID)).Where(ps...).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, nil
+		query := func(ctx context.Context) (any, error) {
+			return s.client.Incident.Query().Where(incident.ID(e.EntityID)).Where(ps...).Only(ctx)
 		}
-		if err != nil {
+		inc, err := s.load(ctx, e, len(ps) == 0, query)
+		if inc == nil || err != nil {
 			return nil, err
 		}
-		return &IncidentEvent{Kind: kinds[e.Kind], Incident: inc, Cursor: cursor(e)}, nil
+		return &IncidentEvent{Kind: kinds[e.Kind], Incident: inc.(*ent.Incident), Cursor: cursor(e)}, nil
 	})
+}
+
+// load runs query for e: once for all unfiltered subscribers, or as this
+// subscriber when it filters. It returns nil, nil when the object is gone
+// or filtered out.
+func (s *Service) load(ctx context.Context, e hub.Event, unfiltered bool, query func(context.Context) (any, error)) (any, error) {
+	var (
+		v   any
+		err error
+	)
+	if unfiltered {
+		v, err = s.shared.get(ctx, e, query)
+	} else {
+		v, err = query(ctx)
+	}
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // NotificationAdded streams the subscriber's new notifications; with

@@ -29,12 +29,12 @@ function finish(code, message) {
   process.exit(code);
 }
 
-function describe(errOrEvent) {
-  if (errOrEvent instanceof Error) return errOrEvent.message;
-  if (errOrEvent && typeof errOrEvent.code === 'number') {
-    return `socket closed with ${errOrEvent.code} ${errOrEvent.reason ?? ''}`.trim();
-  }
-  return JSON.stringify(errOrEvent);
+// describe turns what graphql-ws hands a sink's error (an Error, a
+// socket's error or close event, or a GraphQL errors array) into text.
+function describe(err) {
+  if (typeof err?.code === 'number') return `socket closed with ${err.code} ${err.reason ?? ''}`.trim();
+  if (err?.message) return err.message;
+  return JSON.stringify(err);
 }
 
 function onConnected() {
