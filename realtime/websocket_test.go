@@ -66,14 +66,6 @@ type result struct {
 	} `json:"errors"`
 }
 
-func (r result) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	s, _ := r.Errors[0].Extensions["code"].(string)
-	return s
-}
-
 // client is a minimal GraphQL WebSocket client over gorilla/websocket.
 type client struct {
 	t     testing.TB
