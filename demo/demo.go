@@ -114,6 +114,7 @@ type Summary struct {
 	Merged      int // deliveries deduplication merged into an alert
 	DeadLetters int // bodies kept as dead letters (none expected)
 	Triage      Triage
+	Incidents   int           // incidents opened from the alerts
 	Ingest      time.Duration // time spent in ingest calls
 	Triaged     time.Duration // time spent in the triage step
 	Elapsed     time.Duration // the whole run
@@ -183,6 +184,9 @@ func Run(ctx context.Context, db *storage.DB, opts Options) (*Summary, error) {
 	}
 	t0 := time.Now()
 	if sum.Triage, err = triage(actx, db.Client, admin.ID, created, opts.Seed); err != nil {
+		return nil, err
+	}
+	if sum.Incidents, err = openIncidents(actx, db.Client); err != nil {
 		return nil, err
 	}
 	sum.Triaged = time.Since(t0)
@@ -482,4 +486,5 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "%d %s", s.Triage.Closed[dw.d], dw.d)
 	}
 	fmt.Fprintln(w, ")")
+	fmt.Fprintf(w, "  incidents %d opened from critical and high alerts, with timeline entries and notes\n", s.Incidents)
 }

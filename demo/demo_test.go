@@ -268,6 +268,18 @@ func TestRun(t *testing.T) {
 		if sum.Sent != sum.Created+sum.Merged || sum.DeadLetters != 0 || sum.Merged < sum.Repeats {
 			t.Errorf("sent %d = created %d + merged %d? repeats %d, dead letters %d", sum.Sent, sum.Created, sum.Merged, sum.Repeats, sum.DeadLetters)
 		}
+		incs, err := db.Client.Incident.Query().WithAlerts().All(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(incs) == 0 || len(incs) != sum.Incidents {
+			t.Fatalf("%d incidents stored, %d reported; want some, and equal", len(incs), sum.Incidents)
+		}
+		for _, inc := range incs {
+			if len(inc.Edges.Alerts) == 0 || inc.AlertCount != len(inc.Edges.Alerts) || inc.Status == enum.IncidentStatusNew || inc.AcknowledgedAt == nil {
+				t.Errorf("incident #%d %q: %d alerts (count %d), status %s", inc.Number, inc.Title, len(inc.Edges.Alerts), inc.AlertCount, inc.Status)
+			}
+		}
 		sources := map[string]int{}
 		var merged, closed, acked, assigned, badClosed int
 		for _, a := range list {
