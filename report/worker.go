@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -120,9 +121,10 @@ func (s *Service) fail(ctx context.Context, args RenderArgs, cause error) error 
 		SetStatus(enum.JobStatusFailed).SetError(cause.Error()).SetCompletedAt(time.Now().UTC()).Exec(ctx)
 }
 
-func title(s string) string {
-	if s == "" {
-		return s
+// title capitalises a report kind for an event title ("Client").
+func title(kind string) string {
+	if kind == "" {
+		return kind
 	}
-	return string(s[0]-'a'+'A') + s[1:]
+	return strings.ToUpper(kind[:1]) + kind[1:]
 }
