@@ -3,8 +3,9 @@ GO        ?= go
 PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH_OUT ?= bench/results.txt
+SCALE     ?= small
 
-.PHONY: run test generate lint bench build fuzz tidy-check
+.PHONY: run test generate lint bench bench-go build fuzz tidy-check
 
 ## run: start the server on the embedded SQLite database (./data/seliq.db)
 run:
@@ -31,8 +32,17 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v -E '/graph|/ent(/|$$)') ./ent/rule ./ent/schema ./ent/schematype
 
-## bench: Go benchmarks of the hot paths; figures are written to $(BENCH_OUT)
+## bench: the benchmark harness (cmd/seliq-bench): a server process on a
+## fresh database of each kind, loaded at SCALE (small ≈ 10k alerts, medium
+## 100k, large 1M: make bench SCALE=large), then ingest, the triage queue,
+## facets, bulk close and WebSocket fan-out; the table and its JSON line
+## (last) go to bench/results-$(SCALE).txt. See BENCHMARKS.md.
 bench:
+	@mkdir -p bench
+	$(GO) run ./cmd/seliq-bench -scale $(SCALE) -json | tee bench/results-$(SCALE).txt
+
+## bench-go: the Go micro-benchmarks of the hot paths; figures in $(BENCH_OUT)
+bench-go:
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 $(PKGS) | tee $(BENCH_OUT)
 

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Request counts of the latency measurements: warm-up requests are not
+// timed (they fill the server's and the database's caches).
+const (
+	warmup      = 5
+	listSamples = 50
+	facetRounds = 20
+)
+
+// The measured triage-queue page: three filters and a sort.
+var (
+	listStatuses   = []string{"new", "acknowledged"}
+	listSeverities = []string{"critical", "high"}
+)
+
+const restListPath = "/api/v1/alerts?status=new,acknowledged&severity=critical,high&tag=" + listTag + "&sort=-severity&limit=50"
+
+const graphqlList = `query($f: AlertFilter, $o: AlertOrder) {
+  alerts(first: 50, filter: $f, orderBy: $o) { totalCount edges { node { id title } } }
+}`
+
+var graphqlListVars = map[string]any{
+	"f": map[string]any{"status": []string{"NEW", "ACKNOWLEDGED"}, "severity": []string{"CRITICAL", "HIGH"}, "tag": []string{listTag}},
+	"o": map[string]any{"field": "SEVERITY", "direction": "DESC"},
+}
+
+// restPage is the part of the REST list answer the benchmark checks.
+type restPage struct {
+	Items []struct {
+		ID uuid.UUID `json:"id"`
+	} `json:"items"`
+	Total int `json:"total"`
+}
+
+// timeN runs fn warmup+n times and returns the durations of the last n.
+func timeN(n int, fn func() error) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := range warmup + n {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return nil, err
+		}
+		if i >= warmup {
+			out = append(out, time.Since(start))
+		}
+	}
+	return out, nil
+}
+
+// measureList times the filtered first page over REST and GraphQL and
+// returns the REST page's ids (to compare with raw SQL's).
+func measureList(ctx context.Context, a *api, f figures) ([]uuid.UUID, error) {
+	var page restPage
+	var gq struct {
+		Alerts struct {
+			TotalCount int `json:"totalCount"`
+		} `json:"alerts"`
+	}
+	// REST and GraphQL requests alternate, so that whatever else loads the
+	// machine weighs on both alike.
+	var rest, gql []time.Duration
+	pair := func() error {
+		start := time.Now()
+		if err := a.expect(ctx, http.StatusOK, http.MethodGet, restListPath, nil, &page); err != nil {
+			return err
+		}
+		rest = append(rest, time.Since(start))
+		start = time.Now()
+		if err := a.graphql(ctx, graphqlList, graphqlListVars, &gq); err != nil {
+			return err
+		}
+		gql = append(gql, time.Since(start))
+		return nil
+	}
+	for range warmup {
+		if err := pair(); err != nil {
+			return nil, err
+		}
+	}
+	rest, gql = rest[:0], gql[:0]
+	for range listSamples {
+		if err := pair(); err != nil {
+			return nil, err
+		}
+	}
+	if gq.Alerts.TotalCount != page.Total {
+		return nil, fmt.Errorf("list: GraphQL counts %d alerts, REST %d", gq.Alerts.TotalCount, page.Total)
+	}
+	all := append(slices.Clone(rest), gql...)
+	f["list_p50_ms"], f["list_p99_ms"] = percentile(all, 0.5), percentile(all, 0.99)
+	f["list_rest_p50_ms"], f["list_rest_p99_ms"] = percentile(rest, 0.5), percentile(rest, 0.99)
+	f["list_graphql_p50_ms"], f["list_graphql_p99_ms"] = percentile(gql, 0.5), percentile(gql, 0.99)
+	f["list_matches"] = float64(page.Total)
+	ids := make([]uuid.UUID, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	return ids, nil
+}
+
+func measureFacets(ctx context.Context, a *api, f figures) error {
+	d, err := timeN(facetRounds, func() error {
+		return a.expect(ctx, http.StatusOK, http.MethodGet, "/api/v1/alerts/facets?status=new", nil, nil)
+	})
+	if err != nil {
+		return err
+	}
+	f["facets_p50_ms"], f["facets_p99_ms"] = percentile(d, 0.5), percentile(d, 0.99)
+	return nil
+}
+
+// rawPageSQL and rawCountSQL are the list page written by hand: what the
+// API's page and totalCount need, with nothing in between.
+const (
+	rawWhere = `WHERE organization_id = $1 AND status = ANY($2) AND severity = ANY($3) AND tags @> $4::jsonb`
+	rawPage  = `SELECT ` + "id, created_at, updated_at, source, external_id, title, description, severity, severity_rank, status, disposition, tags, entities, mitre, raw, fingerprint, dedup_key, occurrences, first_seen_at, last_seen_at, event_time, ingested_at, acknowledged_at, resolved_at, organization_id, connector_id, assignee_id, incident_id" +
+		` FROM alerts ` + rawWhere + ` ORDER BY severity_rank DESC, id DESC LIMIT 50`
+	rawCount = `SELECT count(*) FROM alerts ` + rawWhere
+)
+
+// measureRawSQL times the same page and count over pgx and sets the
+// ratio of the API's list p50 to it. It returns the page's ids.
+func measureRawSQL(ctx context.Context, pool *pgxpool.Pool, org uuid.UUID, f figures) ([]uuid.UUID, error) {
+	tags := `["` + listTag + `"]`
+	var ids []uuid.UUID
+	d, err := timeN(listSamples, func() error {
+		ids = ids[:0]
+		rows, err := pool.Query(ctx, rawPage, org, listStatuses, listSeverities, tags)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, uuid.UUID(vals[0].([16]byte)))
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var total int
+		return pool.QueryRow(ctx, rawCount, org, listStatuses, listSeverities, tags).Scan(&total)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raw SQL: %w", err)
+	}
+	f["raw_sql_p50_ms"] = percentile(d, 0.5)
+	f["list_vs_raw_sql_ratio"] = f["list_p50_ms"] / f["raw_sql_p50_ms"]
+	return ids, nil
+}
+
+// bulkFilter selects the alerts the generator marked with bulkTag that are
+// still open.
+var bulkFilter = map[string]any{"tag": []string{bulkTag}, "status": bulkStatuses}
+
+func measureBulk(ctx context.Context, a *api, f figures) error {
+	var out struct {
+		Matched int `json:"matched"`
+		Updated int `json:"updated"`
+	}
+	body := map[string]any{"filter": bulkFilter, "action": "close", "changes": map[string]any{"disposition": "benign"}}
+	start := time.Now()
+	if err := a.expect(ctx, http.StatusOK, http.MethodPost, "/api/v1/alerts/bulk", body, &out); err != nil {
+		return err
+	}
+	f["bulk_10k_s"] = time.Since(start).Seconds()
+	f["bulk_matched"] = float64(out.Matched)
+	if out.Updated != out.Matched {
+		return fmt.Errorf("bulk: matched %d alerts but closed %d", out.Matched, out.Updated)
+	}
+	return nil
+}
+
+// ingestOptions shape the ingest measurement.
+type ingestOptions struct {
+	posters  int
+	batch    int
+	repeats  float64 // share of each batch that repeats an earlier alert
+	duration time.Duration
+}
+
+var defaultIngest = ingestOptions{posters: 12, batch: 100, repeats: 0.2, duration: 5 * time.Second}
+
+// ingestTotals are the alerts the server accepted.
+type ingestTotals struct {
+	accepted, created, merged atomic.Int64
+}
+
+// measureIngest posts batches concurrently with the connector's key for
+// the configured duration and reports accepted alerts per second.
+func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, f figures) error {
+	var tot ingestTotals
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var firstErr error
+	var once sync.Once
+	deadline := time.Now().Add(opt.duration)
+	start := time.Now()
+	for p := range opt.posters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := postUntil(ctx, a, key, p, opt, deadline, &tot); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return fmt.Errorf("ingest: %w", firstErr)
+	}
+	f["ingest_per_s"] = float64(tot.accepted.Load()) / elapsed.Seconds()
+	if acc := tot.accepted.Load(); acc > 0 {
+		f["ingest_merged_share"] = float64(tot.merged.Load()) / float64(acc)
+	}
+	return checkIngested(ctx, a, tot.created.Load())
+}
+
+// checkIngested makes sure every alert the server acknowledged as created
+// is stored: a fast ingest that loses alerts would not count.
+func checkIngested(ctx context.Context, a *api, created int64) error {
+	var page restPage
+	if err := a.expect(ctx, http.StatusOK, http.MethodGet, "/api/v1/alerts?source="+ingestSource+"&limit=1", nil, &page); err != nil {
+		return err
+	}
+	if int64(page.Total) != created {
+		return fmt.Errorf("ingest: the server acknowledged %d new alerts but stores %d", created, page.Total)
+	}
+	return nil
+}
+
+// postUntil is one poster: batches of new alerts mixed with repeats of
+// alerts it sent before, until the deadline.
+func postUntil(ctx context.Context, a *api, key string, poster int, opt ingestOptions, deadline time.Time, tot *ingestTotals) error {
+	r := mrand.New(mrand.NewPCG(uint64(poster), 42))
+	b := ingestBatcher{poster: poster, rng: r, repeats: opt.repeats}
+	headers := map[string]string{"X-API-Key": key}
+	for time.Now().Before(deadline) {
+		status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", b.next(opt.batch), headers)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusAccepted {
+			return fmt.Errorf("status %d: %.300s", status, raw)
+		}
+		var res struct{ Accepted, Created, Merged int }
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		tot.accepted.Add(int64(res.Accepted))
+		tot.created.Add(int64(res.Created))
+		tot.merged.Add(int64(res.Merged))
+	}
+	return nil
+}
+
+// ingestBatcher makes one poster's batches in the generic connector's
+// schema. A repeat resends an earlier alert unchanged, so it has the same
+// fingerprint and merges into the open alert.
+type ingestBatcher struct {
+	poster  int
+	rng     *mrand.Rand
+	repeats float64
+	seq     int
+	sent    []map[string]any
+}
+
+// ingestSource is the source of the ingested alerts, apart from the loaded ones.
+const ingestSource = "bench-ingest"
+
+// historyCap bounds the alerts a poster may repeat.
+const historyCap = 2000
+
+func (b *ingestBatcher) next(size int) []map[string]any {
+	out := make([]map[string]any, 0, size)
+	repeats := 0
+	if len(b.sent) > 0 {
+		repeats = int(b.repeats * float64(size))
+	}
+	for range repeats {
+		out = append(out, b.sent[b.rng.IntN(len(b.sent))])
+	}
+	for len(out) < size {
+		b.seq++
+		sev := pick(b.rng, severities)
+		host := fmt.Sprintf("ingest-%02d-%04d", b.poster, b.seq%5000)
+		alert := map[string]any{
+			"title":       fmt.Sprintf("Bench ingest %d-%d on %s", b.poster, b.seq, host),
+			"description": "Generated by seliq-bench.",
+			"severity":    sev,
+			"source":      ingestSource,
+			"external_id": fmt.Sprintf("bench-%d-%d", b.poster, b.seq),
+			"tags":        []string{"bench"},
+			"attributes":  map[string]any{"host": host, "src_ip": fmt.Sprintf("10.9.%d.%d", b.poster, 1+b.seq%250)},
+		}
+		out = append(out, alert)
+		if len(b.sent) < historyCap {
+			b.sent = append(b.sent, alert)
+		} else {
+			b.sent[b.rng.IntN(historyCap)] = alert
+		}
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// percentile is the nearest-rank q-quantile (0 < q ≤ 1) of samples, in
+// milliseconds; NaN without samples. samples is left unchanged.
+func percentile(samples []time.Duration, q float64) float64 {
+	if len(samples) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(samples)
+	slices.Sort(s)
+	rank := int(math.Ceil(q*float64(len(s)))) - 1
+	rank = min(max(rank, 0), len(s)-1)
+	return ms(s[rank])
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// metric is one reported figure. Every metric is reported per database as
+// key_postgres and key_sqlite; alias, when set, also names the PostgreSQL
+// figure (the required names are PostgreSQL's).
+type metric struct {
+	key    string
+	alias  string
+	label  string
+	unit   string
+	target string // the target on PostgreSQL at 1M alerts
+}
+
+// metrics are the figures in report order.
+var metrics = []metric{
+	{key: "alerts_in_db", alias: "alerts_in_db", label: "alerts in database", unit: "alerts"},
+	{key: "load_s", label: "bulk load (COPY / batched INSERT)", unit: "s"},
+	{key: "ingest_per_s", label: "HTTP ingest, 20% repeats", unit: "alerts/s", target: "≥ 5000"},
+	{key: "ingest_merged_share", label: "  of which merged", unit: "share"},
+	{key: "list_p50_ms", alias: "list_p50_ms", label: "list first page, REST+GraphQL p50", unit: "ms", target: "≤ 20"},
+	{key: "list_p99_ms", alias: "list_p99_ms", label: "list first page, REST+GraphQL p99", unit: "ms", target: "≤ 100"},
+	{key: "list_rest_p50_ms", alias: "list_rest_p50_ms", label: "  REST p50", unit: "ms"},
+	{key: "list_rest_p99_ms", alias: "list_rest_p99_ms", label: "  REST p99", unit: "ms"},
+	{key: "list_graphql_p50_ms", alias: "list_graphql_p50_ms", label: "  GraphQL p50", unit: "ms"},
+	{key: "list_graphql_p99_ms", alias: "list_graphql_p99_ms", label: "  GraphQL p99", unit: "ms"},
+	{key: "list_matches", label: "  alerts matching the list filter", unit: "alerts"},
+	{key: "raw_sql_p50_ms", alias: "raw_sql_p50_ms", label: "same page by hand-written SQL p50", unit: "ms"},
+	{key: "list_vs_raw_sql_ratio", alias: "list_vs_raw_sql_ratio", label: "list p50 ÷ raw SQL p50", unit: "×", target: "≤ 1.5"},
+	{key: "facets_p50_ms", alias: "facets_p50_ms", label: "facets (status=new) p50", unit: "ms", target: "≤ 150"},
+	{key: "facets_p99_ms", alias: "facets_p99_ms", label: "facets (status=new) p99", unit: "ms"},
+	{key: "bulk_10k_s", alias: "bulk_10k_s", label: "bulk close by filter", unit: "s", target: "≤ 3 (10k)"},
+	{key: "bulk_matched", alias: "bulk_matched", label: "  alerts the bulk filter matched", unit: "alerts"},
+	{key: "ws_fanout_p50_ms", alias: "ws_fanout_p50_ms", label: "WebSocket fan-out p50", unit: "ms"},
+	{key: "ws_fanout_p99_ms", alias: "ws_fanout_p99_ms", label: "WebSocket fan-out p99", unit: "ms", target: "≤ 250 (10k subs)"},
+	{key: "ws_fanout_last_ms", alias: "ws_fanout_last_ms", label: "  time to the last delivery (median of rounds)", unit: "ms"},
+	{key: "ws_conn_kib", alias: "ws_conn_kib", label: "server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
+}
+
+// figures are one database's measurements by metric key.
+type figures map[string]float64
+
+// dbNames are the databases in report order (the JSON suffixes).
+var dbNames = []string{"postgres", "sqlite"}
+
+// report is everything one run measured.
+type report struct {
+	Scale       string
+	DBs         string
+	Subscribers int
+	Elapsed     time.Duration
+	ByDB        map[string]figures // "postgres", "sqlite"; absent when not run
+	Notes       []string
+}
+
+// field is one key of the JSON line, in order.
+type field struct {
+	key   string
+	value any
+}
+
+// jsonFields lays the report out flat: run metadata, then each metric
+// under its alias (PostgreSQL's figure) and per database. A figure that was
+// not measured is null, so the shape is the same whatever -db says.
+func (r *report) jsonFields() []field {
+	out := []field{
+		{"scale", r.Scale}, {"db", r.DBs}, {"subscribers", r.Subscribers},
+		{"elapsed_s", round(r.Elapsed.Seconds(), 1)},
+	}
+	for _, m := range metrics {
+		if m.alias != "" {
+			out = append(out, field{m.alias, r.value("postgres", m.key)})
+		}
+	}
+	for _, m := range metrics {
+		for _, db := range dbNames {
+			out = append(out, field{m.key + "_" + db, r.value(db, m.key)})
+		}
+	}
+	return append(out, field{"notes", r.Notes})
+}
+
+// value is a figure rounded for printing, or nil when it was not measured.
+func (r *report) value(db, key string) any {
+	v, ok := r.ByDB[db][key]
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return round(v, 3)
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// MarshalJSON writes the fields in order (a map would sort them).
+func (r *report) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range r.jsonFields() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.key, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// printTable writes the human table: one row per metric, one column per
+// database that ran, and the target.
+func (r *report) printTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var dbs []string
+	for _, db := range dbNames {
+		if _, ok := r.ByDB[db]; ok {
+			dbs = append(dbs, db)
+		}
+	}
+	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Elapsed.Seconds())
+	fmt.Fprintf(tw, "metric\tunit\t%s\ttarget (PostgreSQL, 1M)\n", strings.Join(dbs, "\t"))
+	for _, m := range metrics {
+		cells := make([]string, len(dbs))
+		for i, db := range dbs {
+			cells[i] = formatValue(r.value(db, m.key))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.label, m.unit, strings.Join(cells, "\t"), m.target)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
+}
+
+func formatValue(v any) string {
+	f, ok := v.(float64)
+	switch {
+	case !ok:
+		return "-"
+	case f >= 100:
+		return fmt.Sprintf("%.0f", f)
+	case f >= 10:
+		return fmt.Sprintf("%.1f", f)
+	default:
+		return fmt.Sprintf("%.2f", f)
+	}
+}
