@@ -1,0 +1,162 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckAddr(t *testing.T) {
+	tests := []struct {
+		ip               string
+		blockedAlways    bool // refused even with AllowPrivate
+		blockedByDefault bool // refused with AllowPrivate=false
+	}{
+		{"169.254.169.254", true, true},
+		{"169.254.0.1", true, true},
+		{"fd00:ec2::254", true, true},
+		{"::ffff:169.254.169.254", true, true},
+		{"64:ff9b::a9fe:a9fe", true, true}, // NAT64 form of the metadata IP
+		{"fe80::1", true, true},
+		{"fe80::1%eth0", true, true},
+		{"0.0.0.0", true, true},
+		{"0.1.2.3", true, true},
+		{"::", true, true},
+		{"224.0.0.1", true, true},
+		{"ff02::1", true, true},
+		{"255.255.255.255", true, true},
+		{"127.0.0.1", false, true},
+		{"127.8.9.10", false, true},
+		{"::1", false, true},
+		{"::ffff:127.0.0.1", false, true},
+		{"10.1.2.3", false, true},
+		{"172.16.5.4", false, true},
+		{"192.168.1.10", false, true},
+		{"100.64.0.1", false, true},
+		{"fd12:3456::1", false, true},
+		{"8.8.8.8", false, false},
+		{"2606:4700:4700::1111", false, false},
+		{"64:ff9b::808:808", false, false},
+		{"172.32.0.1", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ip, func(t *testing.T) {
+			a := netip.MustParseAddr(tt.ip)
+			for _, allow := range []bool{true, false} {
+				want := tt.blockedAlways || (!allow && tt.blockedByDefault)
+				err := checkAddr(a, allow)
+				if got := errors.Is(err, ErrBlockedAddress); got != want {
+					t.Errorf("AllowPrivate=%v: blocked=%v (%v), want %v", allow, got, err, want)
+				}
+			}
+		})
+	}
+}
+
+// The dialer refuses in Control, before connect, so no packet is sent to
+// the metadata address.
+func TestGuardedDialerChecksDialedIP(t *testing.T) {
+	tests := []struct {
+		addr  string
+		allow bool
+	}{
+		{"169.254.169.254:80", true},
+		{"169.254.169.254:80", false},
+		{"localhost:9", false}, // a name that resolves to loopback
+		{"127.0.0.1:9", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			conn, err := guardedDialer(tt.allow).DialContext(ctx, "tcp", tt.addr)
+			if err == nil {
+				conn.Close()
+			}
+			if !errors.Is(err, ErrBlockedAddress) {
+				t.Errorf("err = %v, want ErrBlockedAddress", err)
+			}
+		})
+	}
+}
+
+func TestSSRFEndToEnd(t *testing.T) {
+	srv := openAIServer(t, nil)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("private forbidden: name resolving to loopback is refused at dial", func(t *testing.T) {
+		c, log := newTestClient(t, KindOpenAICompatible, "http://localhost:"+port+"/v1", func(c *Config) { c.AllowPrivate = false })
+		_, err := c.Models(context.Background())
+		if !errors.Is(err, ErrBlockedAddress) {
+			t.Fatalf("err = %v, want ErrBlockedAddress", err)
+		}
+		if srv.hits.Load() != 0 || len(log.get()) != 0 {
+			t.Errorf("hits %d, waits %v: refusal must not reach the server or retry", srv.hits.Load(), log.get())
+		}
+	})
+	t.Run("private forbidden: literal loopback is refused by New", func(t *testing.T) {
+		_, err := New(Config{Kind: KindOpenAICompatible, BaseURL: srv.URL + "/v1"})
+		if !errors.Is(err, ErrBlockedAddress) {
+			t.Fatalf("err = %v, want ErrBlockedAddress", err)
+		}
+	})
+	t.Run("private allowed reaches the server", func(t *testing.T) {
+		c, _ := newTestClient(t, KindOpenAICompatible, srv.URL+"/v1")
+		if _, err := c.Models(context.Background()); err != nil {
+			t.Fatalf("Models: %v", err)
+		}
+	})
+}
+
+func TestNewRefusesBaseURLs(t *testing.T) {
+	tests := []struct {
+		url         string
+		wantBlocked bool
+	}{
+		{"http://169.254.169.254/latest/meta-data", true},
+		{"http://[fd00:ec2::254]/", true},
+		{"http://[::ffff:a9fe:a9fe]/", true},
+		{"file:///etc/passwd", true},
+		{"gopher://example.com/", true},
+		{"http://user:pass@example.com/v1", true},
+		{"http:///v1", false},
+		{"://bad", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := New(Config{Kind: KindAnthropic, BaseURL: tt.url, AllowPrivate: true})
+			if err == nil {
+				t.Fatal("New accepted the URL")
+			}
+			if errors.Is(err, ErrBlockedAddress) != tt.wantBlocked {
+				t.Errorf("err = %v, ErrBlockedAddress want %v", err, tt.wantBlocked)
+			}
+		})
+	}
+	if _, err := New(Config{Kind: "bedrock"}); err == nil {
+		t.Error("unknown kind accepted")
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusTemporaryRedirect)
+	})
+	c, _ := newTestClient(t, KindOpenAICompatible, srv.URL+"/v1")
+	_, err := c.Models(context.Background())
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTemporaryRedirect || !strings.Contains(apiErr.Message, "not followed") {
+		t.Fatalf("err = %v, want unfollowed redirect", err)
+	}
+	if srv.hits.Load() != 1 {
+		t.Errorf("hits = %d", srv.hits.Load())
+	}
+}
