@@ -53,6 +53,8 @@ type Analysis struct {
 	FlaggedInaccurate bool `json:"flagged_inaccurate,omitempty"`
 	// Error holds the value of the "error" field.
 	Error string `json:"error,omitempty"`
+	// CompletedAt holds the value of the "completed_at" field.
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AnalysisQuery when eager-loading is set.
 	Edges        AnalysisEdges `json:"edges"`
@@ -96,7 +98,7 @@ func (*Analysis) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case analysis.FieldStatus, analysis.FieldProvider, analysis.FieldModel, analysis.FieldVerdict, analysis.FieldSeverity, analysis.FieldError:
 			values[i] = new(sql.NullString)
-		case analysis.FieldCreatedAt, analysis.FieldUpdatedAt:
+		case analysis.FieldCreatedAt, analysis.FieldUpdatedAt, analysis.FieldCompletedAt:
 			values[i] = new(sql.NullTime)
 		case analysis.FieldID, analysis.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
@@ -222,6 +224,13 @@ func (_m *Analysis) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Error = value.String
 			}
+		case analysis.FieldCompletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field completed_at", values[i])
+			} else if value.Valid {
+				_m.CompletedAt = new(time.Time)
+				*_m.CompletedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -316,6 +325,11 @@ func (_m *Analysis) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("error=")
 	builder.WriteString(_m.Error)
+	builder.WriteString(", ")
+	if v := _m.CompletedAt; v != nil {
+		builder.WriteString("completed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -234,6 +234,20 @@ func (_c *AnalysisCreate) SetNillableError(v *string) *AnalysisCreate {
 	return _c
 }
 
+// SetCompletedAt sets the "completed_at" field.
+func (_c *AnalysisCreate) SetCompletedAt(v time.Time) *AnalysisCreate {
+	_c.mutation.SetCompletedAt(v)
+	return _c
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_c *AnalysisCreate) SetNillableCompletedAt(v *time.Time) *AnalysisCreate {
+	if v != nil {
+		_c.SetCompletedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AnalysisCreate) SetID(v uuid.UUID) *AnalysisCreate {
 	_c.mutation.SetID(v)
@@ -497,6 +511,10 @@ func (_c *AnalysisCreate) createSpec() (*Analysis, *sqlgraph.CreateSpec) {
 		_spec.SetField(analysis.FieldError, field.TypeString, value)
 		_node.Error = value
 	}
+	if value, ok := _c.mutation.CompletedAt(); ok {
+		_spec.SetField(analysis.FieldCompletedAt, field.TypeTime, value)
+		_node.CompletedAt = &value
+	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -737,6 +755,24 @@ func (u *AnalysisUpsert) SetError(v string) *AnalysisUpsert {
 // UpdateError sets the "error" field to the value that was provided on create.
 func (u *AnalysisUpsert) UpdateError() *AnalysisUpsert {
 	u.SetExcluded(analysis.FieldError)
+	return u
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *AnalysisUpsert) SetCompletedAt(v time.Time) *AnalysisUpsert {
+	u.Set(analysis.FieldCompletedAt, v)
+	return u
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *AnalysisUpsert) UpdateCompletedAt() *AnalysisUpsert {
+	u.SetExcluded(analysis.FieldCompletedAt)
+	return u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *AnalysisUpsert) ClearCompletedAt() *AnalysisUpsert {
+	u.SetNull(analysis.FieldCompletedAt)
 	return u
 }
 
@@ -1000,6 +1036,27 @@ func (u *AnalysisUpsertOne) SetError(v string) *AnalysisUpsertOne {
 func (u *AnalysisUpsertOne) UpdateError() *AnalysisUpsertOne {
 	return u.Update(func(s *AnalysisUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *AnalysisUpsertOne) SetCompletedAt(v time.Time) *AnalysisUpsertOne {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.SetCompletedAt(v)
+	})
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *AnalysisUpsertOne) UpdateCompletedAt() *AnalysisUpsertOne {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.UpdateCompletedAt()
+	})
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *AnalysisUpsertOne) ClearCompletedAt() *AnalysisUpsertOne {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.ClearCompletedAt()
 	})
 }
 
@@ -1430,6 +1487,27 @@ func (u *AnalysisUpsertBulk) SetError(v string) *AnalysisUpsertBulk {
 func (u *AnalysisUpsertBulk) UpdateError() *AnalysisUpsertBulk {
 	return u.Update(func(s *AnalysisUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (u *AnalysisUpsertBulk) SetCompletedAt(v time.Time) *AnalysisUpsertBulk {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.SetCompletedAt(v)
+	})
+}
+
+// UpdateCompletedAt sets the "completed_at" field to the value that was provided on create.
+func (u *AnalysisUpsertBulk) UpdateCompletedAt() *AnalysisUpsertBulk {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.UpdateCompletedAt()
+	})
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (u *AnalysisUpsertBulk) ClearCompletedAt() *AnalysisUpsertBulk {
+	return u.Update(func(s *AnalysisUpsert) {
+		s.ClearCompletedAt()
 	})
 }
 

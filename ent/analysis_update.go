@@ -215,6 +215,26 @@ func (_u *AnalysisUpdate) SetNillableError(v *string) *AnalysisUpdate {
 	return _u
 }
 
+// SetCompletedAt sets the "completed_at" field.
+func (_u *AnalysisUpdate) SetCompletedAt(v time.Time) *AnalysisUpdate {
+	_u.mutation.SetCompletedAt(v)
+	return _u
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_u *AnalysisUpdate) SetNillableCompletedAt(v *time.Time) *AnalysisUpdate {
+	if v != nil {
+		_u.SetCompletedAt(*v)
+	}
+	return _u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (_u *AnalysisUpdate) ClearCompletedAt() *AnalysisUpdate {
+	_u.mutation.ClearCompletedAt()
+	return _u
+}
+
 // Mutation returns the AnalysisMutation object of the builder.
 func (_u *AnalysisUpdate) Mutation() *AnalysisMutation {
 	return _u.mutation
@@ -354,6 +374,12 @@ func (_u *AnalysisUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(analysis.FieldError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.CompletedAt(); ok {
+		_spec.SetField(analysis.FieldCompletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.CompletedAtCleared() {
+		_spec.ClearField(analysis.FieldCompletedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -562,6 +588,26 @@ func (_u *AnalysisUpdateOne) SetNillableError(v *string) *AnalysisUpdateOne {
 	return _u
 }
 
+// SetCompletedAt sets the "completed_at" field.
+func (_u *AnalysisUpdateOne) SetCompletedAt(v time.Time) *AnalysisUpdateOne {
+	_u.mutation.SetCompletedAt(v)
+	return _u
+}
+
+// SetNillableCompletedAt sets the "completed_at" field if the given value is not nil.
+func (_u *AnalysisUpdateOne) SetNillableCompletedAt(v *time.Time) *AnalysisUpdateOne {
+	if v != nil {
+		_u.SetCompletedAt(*v)
+	}
+	return _u
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (_u *AnalysisUpdateOne) ClearCompletedAt() *AnalysisUpdateOne {
+	_u.mutation.ClearCompletedAt()
+	return _u
+}
+
 // Mutation returns the AnalysisMutation object of the builder.
 func (_u *AnalysisUpdateOne) Mutation() *AnalysisMutation {
 	return _u.mutation
@@ -731,6 +777,12 @@ func (_u *AnalysisUpdateOne) sqlSave(ctx context.Context) (_node *Analysis, err 
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(analysis.FieldError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.CompletedAt(); ok {
+		_spec.SetField(analysis.FieldCompletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.CompletedAtCleared() {
+		_spec.ClearField(analysis.FieldCompletedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Analysis{config: _u.config}

@@ -196,6 +196,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			analysis.FieldCompletionTokens:  {Type: field.TypeInt, Column: analysis.FieldCompletionTokens},
 			analysis.FieldFlaggedInaccurate: {Type: field.TypeBool, Column: analysis.FieldFlaggedInaccurate},
 			analysis.FieldError:             {Type: field.TypeString, Column: analysis.FieldError},
+			analysis.FieldCompletedAt:       {Type: field.TypeTime, Column: analysis.FieldCompletedAt},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -2134,6 +2135,11 @@ func (f *AnalysisFilter) WhereFlaggedInaccurate(p entql.BoolP) {
 // WhereError applies the entql string predicate on the error field.
 func (f *AnalysisFilter) WhereError(p entql.StringP) {
 	f.Where(p.Field(analysis.FieldError))
+}
+
+// WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
+func (f *AnalysisFilter) WhereCompletedAt(p entql.TimeP) {
+	f.Where(p.Field(analysis.FieldCompletedAt))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

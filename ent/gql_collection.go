@@ -10,6 +10,7 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/alertview"
+	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -697,6 +698,172 @@ func newAlertViewPaginateArgs(rv map[string]any) *alertviewPaginateArgs {
 		case *AlertViewOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAlertViewOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AnalysisQuery) CollectFields(ctx context.Context, satisfies ...string) (*AnalysisQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AnalysisQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(analysis.Columns))
+		selectedFields = []string{analysis.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[analysis.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldCreatedAt)
+				fieldSeen[analysis.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[analysis.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldUpdatedAt)
+				fieldSeen[analysis.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[analysis.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldOrganizationID)
+				fieldSeen[analysis.FieldOrganizationID] = struct{}{}
+			}
+		case "alertID":
+			if _, ok := fieldSeen[analysis.FieldAlertID]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldAlertID)
+				fieldSeen[analysis.FieldAlertID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[analysis.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldIncidentID)
+				fieldSeen[analysis.FieldIncidentID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[analysis.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldStatus)
+				fieldSeen[analysis.FieldStatus] = struct{}{}
+			}
+		case "provider":
+			if _, ok := fieldSeen[analysis.FieldProvider]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldProvider)
+				fieldSeen[analysis.FieldProvider] = struct{}{}
+			}
+		case "model":
+			if _, ok := fieldSeen[analysis.FieldModel]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldModel)
+				fieldSeen[analysis.FieldModel] = struct{}{}
+			}
+		case "verdict":
+			if _, ok := fieldSeen[analysis.FieldVerdict]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldVerdict)
+				fieldSeen[analysis.FieldVerdict] = struct{}{}
+			}
+		case "confidence":
+			if _, ok := fieldSeen[analysis.FieldConfidence]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldConfidence)
+				fieldSeen[analysis.FieldConfidence] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[analysis.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldSeverity)
+				fieldSeen[analysis.FieldSeverity] = struct{}{}
+			}
+		case "result":
+			if _, ok := fieldSeen[analysis.FieldResult]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldResult)
+				fieldSeen[analysis.FieldResult] = struct{}{}
+			}
+		case "promptTokens":
+			if _, ok := fieldSeen[analysis.FieldPromptTokens]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldPromptTokens)
+				fieldSeen[analysis.FieldPromptTokens] = struct{}{}
+			}
+		case "completionTokens":
+			if _, ok := fieldSeen[analysis.FieldCompletionTokens]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldCompletionTokens)
+				fieldSeen[analysis.FieldCompletionTokens] = struct{}{}
+			}
+		case "flaggedInaccurate":
+			if _, ok := fieldSeen[analysis.FieldFlaggedInaccurate]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldFlaggedInaccurate)
+				fieldSeen[analysis.FieldFlaggedInaccurate] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[analysis.FieldError]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldError)
+				fieldSeen[analysis.FieldError] = struct{}{}
+			}
+		case "completedAt":
+			if _, ok := fieldSeen[analysis.FieldCompletedAt]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldCompletedAt)
+				fieldSeen[analysis.FieldCompletedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type analysisPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AnalysisPaginateOption
+}
+
+func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
+	args := &analysisPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AnalysisOrder{Field: &AnalysisOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAnalysisOrder(order))
+			}
+		case *AnalysisOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAnalysisOrder(v))
 			}
 		}
 	}

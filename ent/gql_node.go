@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/alertview"
+	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -51,6 +52,11 @@ var alertviewImplementors = []string{"AlertView", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AlertView) IsNode() {}
+
+var analysisImplementors = []string{"Analysis", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Analysis) IsNode() {}
 
 var connectorImplementors = []string{"Connector", "Node"}
 
@@ -197,6 +203,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(alertview.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, alertviewImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case analysis.Table:
+		query := c.Analysis.Query().
+			Where(analysis.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, analysisImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -425,6 +440,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.AlertView.Query().
 			Where(alertview.IDIn(ids...))
 		query, err := query.CollectFields(ctx, alertviewImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case analysis.Table:
+		query := c.Analysis.Query().
+			Where(analysis.IDIn(ids...))
+		query, err := query.CollectFields(ctx, analysisImplementors...)
 		if err != nil {
 			return nil, err
 		}

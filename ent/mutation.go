@@ -6305,6 +6305,7 @@ type AnalysisMutation struct {
 	addcompletion_tokens *int
 	flagged_inaccurate   *bool
 	error                *string
+	completed_at         *time.Time
 	clearedFields        map[string]struct{}
 	organization         *uuid.UUID
 	clearedorganization  bool
@@ -7105,6 +7106,55 @@ func (m *AnalysisMutation) ResetError() {
 	m.error = nil
 }
 
+// SetCompletedAt sets the "completed_at" field.
+func (m *AnalysisMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *AnalysisMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *AnalysisMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[analysis.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *AnalysisMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *AnalysisMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, analysis.FieldCompletedAt)
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *AnalysisMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -7166,7 +7216,7 @@ func (m *AnalysisMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AnalysisMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, analysis.FieldCreatedAt)
 	}
@@ -7215,6 +7265,9 @@ func (m *AnalysisMutation) Fields() []string {
 	if m.error != nil {
 		fields = append(fields, analysis.FieldError)
 	}
+	if m.completed_at != nil {
+		fields = append(fields, analysis.FieldCompletedAt)
+	}
 	return fields
 }
 
@@ -7255,6 +7308,8 @@ func (m *AnalysisMutation) Field(name string) (ent.Value, bool) {
 		return m.FlaggedInaccurate()
 	case analysis.FieldError:
 		return m.Error()
+	case analysis.FieldCompletedAt:
+		return m.CompletedAt()
 	}
 	return nil, false
 }
@@ -7296,6 +7351,8 @@ func (m *AnalysisMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldFlaggedInaccurate(ctx)
 	case analysis.FieldError:
 		return m.OldError(ctx)
+	case analysis.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Analysis field %s", name)
 }
@@ -7417,6 +7474,13 @@ func (m *AnalysisMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetError(v)
 		return nil
+	case analysis.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Analysis field %s", name)
 }
@@ -7498,6 +7562,9 @@ func (m *AnalysisMutation) ClearedFields() []string {
 	if m.FieldCleared(analysis.FieldResult) {
 		fields = append(fields, analysis.FieldResult)
 	}
+	if m.FieldCleared(analysis.FieldCompletedAt) {
+		fields = append(fields, analysis.FieldCompletedAt)
+	}
 	return fields
 }
 
@@ -7523,6 +7590,9 @@ func (m *AnalysisMutation) ClearField(name string) error {
 		return nil
 	case analysis.FieldResult:
 		m.ClearResult()
+		return nil
+	case analysis.FieldCompletedAt:
+		m.ClearCompletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis nullable field %s", name)
@@ -7579,6 +7649,9 @@ func (m *AnalysisMutation) ResetField(name string) error {
 		return nil
 	case analysis.FieldError:
 		m.ResetError()
+		return nil
+	case analysis.FieldCompletedAt:
+		m.ResetCompletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis field %s", name)

@@ -194,6 +194,27 @@ type ComplexityRoot struct {
 		Until       func(childComplexity int) int
 	}
 
+	Analysis struct {
+		AlertID           func(childComplexity int) int
+		CompletedAt       func(childComplexity int) int
+		CompletionTokens  func(childComplexity int) int
+		Confidence        func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Error             func(childComplexity int) int
+		FlaggedInaccurate func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IncidentID        func(childComplexity int) int
+		Model             func(childComplexity int) int
+		OrganizationID    func(childComplexity int) int
+		PromptTokens      func(childComplexity int) int
+		Provider          func(childComplexity int) int
+		Result            func(childComplexity int) int
+		Severity          func(childComplexity int) int
+		Status            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Verdict           func(childComplexity int) int
+	}
+
 	BulkAlertsPayload struct {
 		Action  func(childComplexity int) int
 		Matched func(childComplexity int) int
@@ -410,6 +431,8 @@ type ComplexityRoot struct {
 		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
 		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
 		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
+		AnalyseAlert             func(childComplexity int, alertID uuid.UUID) int
+		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID) int
 		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAlertView          func(childComplexity int, input views.CreateAlertViewInput) int
@@ -562,6 +585,7 @@ type ComplexityRoot struct {
 		APITokens           func(childComplexity int) int
 		Alert               func(childComplexity int, id uuid.UUID) int
 		AlertActivity       func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertAnalysis       func(childComplexity int, alertID uuid.UUID) int
 		AlertFacets         func(childComplexity int, filter *schematype.AlertFilter) int
 		AlertNotes          func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertViews          func(childComplexity int) int
@@ -576,6 +600,7 @@ type ComplexityRoot struct {
 		Groups              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
 		Incident            func(childComplexity int, id uuid.UUID) int
 		IncidentActivity    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentAnalysis    func(childComplexity int, incidentID uuid.UUID) int
 		IncidentNotes       func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		IncidentReports     func(childComplexity int, incidentID uuid.UUID) int
 		IncidentTimeline    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
@@ -779,6 +804,8 @@ type MutationResolver interface {
 	UpdateReportSettings(ctx context.Context, input report.UpdateSettingsInput) (*report.Settings, error)
 	UploadReportTemplate(ctx context.Context, source string) (*report.Template, error)
 	DeleteReportTemplate(ctx context.Context) (*report.Template, error)
+	AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error)
+	AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error)
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
@@ -818,6 +845,8 @@ type QueryResolver interface {
 	Report(ctx context.Context, incidentID uuid.UUID, reportID uuid.UUID) (*ent.Report, error)
 	ReportSettings(ctx context.Context) (*report.Settings, error)
 	ReportTemplate(ctx context.Context) (*report.Template, error)
+	AlertAnalysis(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error)
+	IncidentAnalysis(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error)
 	Notifications(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
@@ -1446,6 +1475,115 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertViewFilter.Until(childComplexity), true
+
+	case "Analysis.alertID":
+		if e.ComplexityRoot.Analysis.AlertID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.AlertID(childComplexity), true
+	case "Analysis.completedAt":
+		if e.ComplexityRoot.Analysis.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.CompletedAt(childComplexity), true
+	case "Analysis.completionTokens":
+		if e.ComplexityRoot.Analysis.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.CompletionTokens(childComplexity), true
+	case "Analysis.confidence":
+		if e.ComplexityRoot.Analysis.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Confidence(childComplexity), true
+	case "Analysis.createdAt":
+		if e.ComplexityRoot.Analysis.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.CreatedAt(childComplexity), true
+	case "Analysis.error":
+		if e.ComplexityRoot.Analysis.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Error(childComplexity), true
+	case "Analysis.flaggedInaccurate":
+		if e.ComplexityRoot.Analysis.FlaggedInaccurate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.FlaggedInaccurate(childComplexity), true
+	case "Analysis.id":
+		if e.ComplexityRoot.Analysis.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.ID(childComplexity), true
+	case "Analysis.incidentID":
+		if e.ComplexityRoot.Analysis.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.IncidentID(childComplexity), true
+	case "Analysis.model":
+		if e.ComplexityRoot.Analysis.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Model(childComplexity), true
+	case "Analysis.organizationID":
+		if e.ComplexityRoot.Analysis.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.OrganizationID(childComplexity), true
+	case "Analysis.promptTokens":
+		if e.ComplexityRoot.Analysis.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.PromptTokens(childComplexity), true
+	case "Analysis.provider":
+		if e.ComplexityRoot.Analysis.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Provider(childComplexity), true
+	case "Analysis.result":
+		if e.ComplexityRoot.Analysis.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Result(childComplexity), true
+	case "Analysis.severity":
+		if e.ComplexityRoot.Analysis.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Severity(childComplexity), true
+	case "Analysis.status":
+		if e.ComplexityRoot.Analysis.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Status(childComplexity), true
+	case "Analysis.updatedAt":
+		if e.ComplexityRoot.Analysis.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.UpdatedAt(childComplexity), true
+	case "Analysis.verdict":
+		if e.ComplexityRoot.Analysis.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Verdict(childComplexity), true
 
 	case "BulkAlertsPayload.action":
 		if e.ComplexityRoot.BulkAlertsPayload.Action == nil {
@@ -2281,6 +2419,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddTimelineEvent(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(incidents.TimelineEventInput)), true
+	case "Mutation.analyseAlert":
+		if e.ComplexityRoot.Mutation.AnalyseAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_analyseAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnalyseAlert(childComplexity, args["alertID"].(uuid.UUID)), true
+	case "Mutation.analyseIncident":
+		if e.ComplexityRoot.Mutation.AnalyseIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_analyseIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnalyseIncident(childComplexity, args["incidentID"].(uuid.UUID)), true
 	case "Mutation.bulkAlerts":
 		if e.ComplexityRoot.Mutation.BulkAlerts == nil {
 			break
@@ -3187,6 +3347,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertActivity(childComplexity, args["alertID"].(uuid.UUID), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
+	case "Query.alertAnalysis":
+		if e.ComplexityRoot.Query.AlertAnalysis == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertAnalysis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertAnalysis(childComplexity, args["alertID"].(uuid.UUID)), true
 	case "Query.alertFacets":
 		if e.ComplexityRoot.Query.AlertFacets == nil {
 			break
@@ -3326,6 +3497,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.IncidentActivity(childComplexity, args["incidentID"].(uuid.UUID), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
+	case "Query.incidentAnalysis":
+		if e.ComplexityRoot.Query.IncidentAnalysis == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentAnalysis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentAnalysis(childComplexity, args["incidentID"].(uuid.UUID)), true
 	case "Query.incidentNotes":
 		if e.ComplexityRoot.Query.IncidentNotes == nil {
 			break
@@ -4053,6 +4235,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
 			graphql.NewInputUnmarshaler("AlertViewOrder", ec.unmarshalInputAlertViewOrder),
+			graphql.NewInputUnmarshaler("AnalysisOrder", ec.unmarshalInputAnalysisOrder),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
 			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
@@ -4851,6 +5034,20 @@ extend type Mutation {
   "Go back to the built-in template."
   deleteReportTemplate: ReportTemplate! @hasRole(role: ADMIN)
 }
+
+extend type Query {
+  "The alert's newest analysis (NOT_FOUND before the first)."
+  alertAnalysis(alertID: ID!): Analysis!
+  "The incident's newest analysis (NOT_FOUND before the first)."
+  incidentAnalysis(incidentID: ID!): Analysis!
+}
+
+extend type Mutation {
+  "Queue a triage analysis of the alert; it is pending until the analyst has run."
+  analyseAlert(alertID: ID!): Analysis! @hasRole(role: ANALYST)
+  "Queue a triage analysis of the incident over its alerts and timeline."
+  analyseIncident(incidentID: ID!): Analysis! @hasRole(role: ANALYST)
+}
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
 # over /graphql as WebSocket (graphql-transport-ws, and the legacy
@@ -5234,6 +5431,48 @@ func (ec *executionContext) childFields_AlertViewFilter(ctx context.Context, fie
 		return ec.fieldContext_AlertViewFilter_incidentID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertViewFilter", field.Name)
+}
+
+func (ec *executionContext) childFields_Analysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Analysis_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Analysis_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Analysis_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_Analysis_organizationID(ctx, field)
+	case "alertID":
+		return ec.fieldContext_Analysis_alertID(ctx, field)
+	case "incidentID":
+		return ec.fieldContext_Analysis_incidentID(ctx, field)
+	case "status":
+		return ec.fieldContext_Analysis_status(ctx, field)
+	case "provider":
+		return ec.fieldContext_Analysis_provider(ctx, field)
+	case "model":
+		return ec.fieldContext_Analysis_model(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Analysis_verdict(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Analysis_confidence(ctx, field)
+	case "severity":
+		return ec.fieldContext_Analysis_severity(ctx, field)
+	case "result":
+		return ec.fieldContext_Analysis_result(ctx, field)
+	case "promptTokens":
+		return ec.fieldContext_Analysis_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_Analysis_completionTokens(ctx, field)
+	case "flaggedInaccurate":
+		return ec.fieldContext_Analysis_flaggedInaccurate(ctx, field)
+	case "error":
+		return ec.fieldContext_Analysis_error(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Analysis_completedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analysis", field.Name)
 }
 
 func (ec *executionContext) childFields_BulkAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6332,6 +6571,34 @@ func (ec *executionContext) field_Mutation_addTimelineEvent_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_analyseAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_analyseIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_bulkAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7126,6 +7393,20 @@ func (ec *executionContext) field_Query_alertActivity_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertAnalysis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_alertFacets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7517,6 +7798,20 @@ func (ec *executionContext) field_Query_incidentActivity_args(ctx context.Contex
 		return nil, err
 	}
 	args["last"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidentAnalysis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentID"] = arg0
 	return args, nil
 }
 
@@ -10605,6 +10900,420 @@ func (ec *executionContext) _AlertViewFilter_incidentID(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AlertViewFilter_incidentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertViewFilter", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_id(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analysis_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analysis_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_alertID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_alertID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_alertID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_incidentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_incidentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_status(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.JobStatus) graphql.Marshaler {
+			return ec.marshalNJobStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐJobStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "JobStatus")
+}
+
+func (ec *executionContext) _Analysis_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_model(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_verdict(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_confidence(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analysis_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *enum.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _Analysis_result(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Map")
+}
+
+func (ec *executionContext) _Analysis_promptTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_completionTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_flaggedInaccurate(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_flaggedInaccurate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FlaggedInaccurate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_flaggedInaccurate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Analysis_error(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
@@ -16312,6 +17021,130 @@ func (ec *executionContext) fieldContext_Mutation_deleteReportTemplate(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_analyseAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_analyseAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnalyseAlert(ctx, fc.Args["alertID"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_analyseAlert(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_analyseAlert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_analyseIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_analyseIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnalyseIncident(ctx, fc.Args["incidentID"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_analyseIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_analyseIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19553,6 +20386,94 @@ func (ec *executionContext) fieldContext_Query_reportTemplate(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ReportTemplate(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertAnalysis(ctx, fc.Args["alertID"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertAnalysis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertAnalysis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentAnalysis(ctx, fc.Args["incidentID"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentAnalysis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentAnalysis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23317,6 +24238,59 @@ func UnmarshalAlertViewOrder(ctx context.Context, raw any) (ent.AlertViewOrder, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnalysisOrder(ctx context.Context, obj any) (ent.AnalysisOrder, error) {
+	var it ent.AnalysisOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnalysisOrder unmarshals raw into the AnalysisOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnalysisOrder(ctx context.Context, raw any) (ent.AnalysisOrder, error) {
+	var out ent.AnalysisOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalysisOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, obj any) (alerts.BulkAlertChanges, error) {
 	var it alerts.BulkAlertChanges
 	if obj == nil {
@@ -26134,6 +27108,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Connector(ctx, sel, obj)
+	case *ent.Analysis:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Analysis(ctx, sel, obj)
 	case *ent.AlertView:
 		if obj == nil {
 			return graphql.Null
@@ -26981,6 +27960,124 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 			}
 		case "incidentID":
 			out.Values[i] = ec._AlertViewFilter_incidentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analysisImplementors = []string{"Analysis", "Node"}
+
+func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet, obj *ent.Analysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analysis")
+		case "id":
+			out.Values[i] = ec._Analysis_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Analysis_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Analysis_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationID":
+			out.Values[i] = ec._Analysis_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertID":
+			out.Values[i] = ec._Analysis_alertID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "incidentID":
+			out.Values[i] = ec._Analysis_incidentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Analysis_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._Analysis_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._Analysis_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Analysis_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._Analysis_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._Analysis_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._Analysis_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "promptTokens":
+			out.Values[i] = ec._Analysis_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._Analysis_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flaggedInaccurate":
+			out.Values[i] = ec._Analysis_flaggedInaccurate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Analysis_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._Analysis_completedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -28759,6 +29856,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "analyseAlert":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_analyseAlert(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analyseIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_analyseIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "markNotificationRead":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markNotificationRead(ctx, field)
@@ -29690,6 +30801,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reportTemplate(ctx, field)
+				})
+		case "alertAnalysis":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertAnalysis(ctx, field)
+				})
+		case "incidentAnalysis":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentAnalysis(ctx, field)
 				})
 		case "notifications":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -31015,6 +32138,28 @@ func (ec *executionContext) marshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliq�
 	return v
 }
 
+func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx context.Context, sel ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Analysis!")
+		return graphql.Null
+	}
+	return ec._Analysis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, v any) (*ent.AnalysisOrderField, error) {
+	var res = new(ent.AnalysisOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AnalysisOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnalysisOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31328,6 +32473,20 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliq�
 		return graphql.Null
 	}
 	return ec._FacetValue(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐGroup(ctx context.Context, sel ast.SelectionSet, v *ent.Group) graphql.Marshaler {

@@ -93,6 +93,16 @@ func (r *mutationResolver) DeleteReportTemplate(ctx context.Context) (*report.Te
 	return r.Reports.DeleteTemplate(ctx)
 }
 
+// AnalyseAlert is the resolver for the analyseAlert field.
+func (r *mutationResolver) AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error) {
+	return r.Analyst.AnalyseAlert(ctx, alertID)
+}
+
+// AnalyseIncident is the resolver for the analyseIncident field.
+func (r *mutationResolver) AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error) {
+	return r.Analyst.AnalyseIncident(ctx, incidentID)
+}
+
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) (*ent.IncidentConnection, error) {
 	return r.IncidentService.List(ctx, filter, after, first, before, last, orderBy)
@@ -136,4 +146,14 @@ func (r *queryResolver) ReportSettings(ctx context.Context) (*report.Settings, e
 // ReportTemplate is the resolver for the reportTemplate field.
 func (r *queryResolver) ReportTemplate(ctx context.Context) (*report.Template, error) {
 	return r.Reports.Template(ctx)
+}
+
+// AlertAnalysis is the resolver for the alertAnalysis field.
+func (r *queryResolver) AlertAnalysis(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error) {
+	return r.Analyst.LatestForAlert(ctx, alertID)
+}
+
+// IncidentAnalysis is the resolver for the incidentAnalysis field.
+func (r *queryResolver) IncidentAnalysis(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error) {
+	return r.Analyst.LatestForIncident(ctx, incidentID)
 }

@@ -4,6 +4,7 @@ package resolvers
 
 import (
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
@@ -29,6 +30,8 @@ type Resolver struct {
 	Reports          *report.Service
 	// Feed is the caller's notifications (named apart from the query field).
 	Feed *notify.Service
+	// Analyst runs triage analyses (named apart from the query fields).
+	Analyst *analysis.Service
 	// Live serves the subscriptions.
 	Live *live.Service
 	// BulkLimit bounds bulk alert actions per user.

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/connectors"
@@ -48,6 +49,7 @@ type Server struct {
 	// Jobs works the durable job queue between Start and Stop.
 	Jobs    *jobs.Runner
 	Reports *report.Service
+	Analyst *analysis.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	log *slog.Logger
@@ -66,8 +68,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n > 0 {
-		s.log.Info("resumed unfinished reports", "count", n)
+	m, err := s.Analyst.Resume(ctx)
+	if err != nil {
+		return err
+	}
+	if n+m > 0 {
+		s.log.Info("resumed unfinished work", "reports", n, "analyses", m)
 	}
 	return nil
 }
@@ -89,6 +95,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
+	analyst := analysis.New(db.Client, runner, log)
+	river.AddWorker(workers, analyst.Worker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
 	// (about 7 KiB) while absorbing bursts; a client slower than that is
 	// dropped and resumes from its cursor.
@@ -108,6 +116,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Reports:          reports,
 		Feed:             notify.NewService(db.Client),
 		Live:             live.New(db.Client, events, log),
+		Analyst:          analyst,
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
@@ -170,7 +179,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Hub: events, log: log}, nil
+	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events, log: log}, nil
 }
 
 // authenticate resolves the credential into a viewer. No credential leaves

@@ -27,6 +27,8 @@ func setupTenantIncidents(t *testing.T, s *suite, o *tenantOrg) {
 		t.Fatalf("%s admin's feed: %v", o.Slug, feed)
 	}
 	o.NotificationID = feed[0]["id"].(string)
+	s.rest(t, o.Analyst, http.MethodPost, "/api/v1/alerts/"+o.AlertID+"/analyse", nil, http.StatusAccepted)
+	s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/analysis", nil, http.StatusAccepted)
 	o.EventID = s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/timeline",
 		map[string]any{"title": "Attacker logged in"}, http.StatusCreated).String("id")
 	rep := s.rest(t, o.Analyst, http.MethodPost, "/api/v1/incidents/"+o.IncidentID+"/reports",
@@ -155,6 +157,18 @@ var incidentCrossOrgCases = []crossOrgCase{
 		gql: func(w *tenantWorld) (string, map[string]any) {
 			return `mutation($inc: ID!, $r: ID!) { deleteReport(incidentID: $inc, reportID: $r) { deletedID } }`, map[string]any{"inc": w.B.IncidentID, "r": w.B.ReportID}
 		}, code: "NOT_FOUND"},
+	{name: "analyst analyses B's alert", actor: analystA,
+		rest: send("POST", p("/api/v1/alerts/%s/analyse", alertB), nil), status: 404,
+		gql: op(`mutation($id: ID!) { analyseAlert(alertID: $id) { id } }`, idVar(alertB)), code: "NOT_FOUND"},
+	{name: "analyst reads B's alert analysis", actor: analystA,
+		rest: get(p("/api/v1/alerts/%s/analysis", alertB)), status: 404,
+		gql: op(`query($id: ID!) { alertAnalysis(alertID: $id) { id } }`, idVar(alertB)), code: "NOT_FOUND"},
+	{name: "analyst analyses B's incident", actor: analystA,
+		rest: send("POST", p("/api/v1/incidents/%s/analysis", incidentB), nil), status: 404,
+		gql: op(`mutation($id: ID!) { analyseIncident(incidentID: $id) { id } }`, idVar(incidentB)), code: "NOT_FOUND"},
+	{name: "analyst reads B's incident analysis", actor: analystA,
+		rest: get(p("/api/v1/incidents/%s/analysis", incidentB)), status: 404,
+		gql: op(`query($id: ID!) { incidentAnalysis(incidentID: $id) { id } }`, idVar(incidentB)), code: "NOT_FOUND"},
 	{name: "admin reads only own notifications", actor: adminA,
 		rest: get(lit("/api/v1/notifications")), status: 200,
 		checkREST: func(t *testing.T, w *tenantWorld, res *apitest.Response) {

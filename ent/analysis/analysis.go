@@ -51,6 +51,8 @@ const (
 	FieldFlaggedInaccurate = "flagged_inaccurate"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
+	// FieldCompletedAt holds the string denoting the completed_at field in the database.
+	FieldCompletedAt = "completed_at"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// Table holds the table name of the analysis in the database.
@@ -83,6 +85,7 @@ var Columns = []string{
 	FieldCompletionTokens,
 	FieldFlaggedInaccurate,
 	FieldError,
+	FieldCompletedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -232,6 +235,11 @@ func ByFlaggedInaccurate(opts ...sql.OrderTermOption) OrderOption {
 // ByError orders the results by the error field.
 func ByError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldError, opts...).ToFunc()
+}
+
+// ByCompletedAt orders the results by the completed_at field.
+func ByCompletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCompletedAt, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -122,6 +122,11 @@ func Error(v string) predicate.Analysis {
 	return predicate.Analysis(sql.FieldEQ(FieldError, v))
 }
 
+// CompletedAt applies equality check predicate on the "completed_at" field. It's identical to CompletedAtEQ.
+func CompletedAt(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldEQ(FieldCompletedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Analysis {
 	return predicate.Analysis(sql.FieldEQ(FieldCreatedAt, v))
@@ -790,6 +795,56 @@ func ErrorEqualFold(v string) predicate.Analysis {
 // ErrorContainsFold applies the ContainsFold predicate on the "error" field.
 func ErrorContainsFold(v string) predicate.Analysis {
 	return predicate.Analysis(sql.FieldContainsFold(FieldError, v))
+}
+
+// CompletedAtEQ applies the EQ predicate on the "completed_at" field.
+func CompletedAtEQ(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldEQ(FieldCompletedAt, v))
+}
+
+// CompletedAtNEQ applies the NEQ predicate on the "completed_at" field.
+func CompletedAtNEQ(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldNEQ(FieldCompletedAt, v))
+}
+
+// CompletedAtIn applies the In predicate on the "completed_at" field.
+func CompletedAtIn(vs ...time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldIn(FieldCompletedAt, vs...))
+}
+
+// CompletedAtNotIn applies the NotIn predicate on the "completed_at" field.
+func CompletedAtNotIn(vs ...time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldNotIn(FieldCompletedAt, vs...))
+}
+
+// CompletedAtGT applies the GT predicate on the "completed_at" field.
+func CompletedAtGT(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldGT(FieldCompletedAt, v))
+}
+
+// CompletedAtGTE applies the GTE predicate on the "completed_at" field.
+func CompletedAtGTE(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldGTE(FieldCompletedAt, v))
+}
+
+// CompletedAtLT applies the LT predicate on the "completed_at" field.
+func CompletedAtLT(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldLT(FieldCompletedAt, v))
+}
+
+// CompletedAtLTE applies the LTE predicate on the "completed_at" field.
+func CompletedAtLTE(v time.Time) predicate.Analysis {
+	return predicate.Analysis(sql.FieldLTE(FieldCompletedAt, v))
+}
+
+// CompletedAtIsNil applies the IsNil predicate on the "completed_at" field.
+func CompletedAtIsNil() predicate.Analysis {
+	return predicate.Analysis(sql.FieldIsNull(FieldCompletedAt))
+}
+
+// CompletedAtNotNil applies the NotNil predicate on the "completed_at" field.
+func CompletedAtNotNil() predicate.Analysis {
+	return predicate.Analysis(sql.FieldNotNull(FieldCompletedAt))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -308,6 +308,7 @@ var (
 		{Name: "completion_tokens", Type: field.TypeInt, Default: 0},
 		{Name: "flagged_inaccurate", Type: field.TypeBool, Default: false},
 		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "organization_id", Type: field.TypeUUID},
 	}
 	// AnalysesTable holds the schema information for the "analyses" table.
@@ -318,7 +319,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "analyses_organizations_organization",
-				Columns:    []*schema.Column{AnalysesColumns[16]},
+				Columns:    []*schema.Column{AnalysesColumns[17]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -327,7 +328,17 @@ var (
 			{
 				Name:    "analysis_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AnalysesColumns[16], AnalysesColumns[1]},
+				Columns: []*schema.Column{AnalysesColumns[17], AnalysesColumns[1]},
+			},
+			{
+				Name:    "analysis_alert_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AnalysesColumns[3], AnalysesColumns[1]},
+			},
+			{
+				Name:    "analysis_incident_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AnalysesColumns[4], AnalysesColumns[1]},
 			},
 		},
 	}

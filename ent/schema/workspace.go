@@ -177,24 +177,33 @@ func (Analysis) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixi
 // Fields of the Analysis.
 func (Analysis) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)),
+		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
+			Annotations(entgql.Type("JobStatus")),
 		field.String("provider").Default("builtin"),
 		field.String("model").Default(""),
 		field.String("verdict").Default(""),
 		field.Float("confidence").Default(0),
-		field.Enum("severity").GoType(enum.Severity("")).Optional().Nillable(),
-		field.JSON("result", map[string]any{}).Optional(),
+		field.Enum("severity").GoType(enum.Severity("")).Optional().Nillable().Annotations(entgql.Type("Severity")),
+		// result is the whole analysis: summary, reasons, techniques, IOCs,
+		// related items and next steps.
+		field.JSON("result", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
 		field.Int("prompt_tokens").Default(0),
 		field.Int("completion_tokens").Default(0),
 		field.Bool("flagged_inaccurate").Default(false),
 		field.Text("error").Default(""),
+		field.Time("completed_at").Optional().Nillable(),
 	}
 }
 
+// Indexes of the Analysis.
+func (Analysis) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("alert_id", "created_at"), index.Fields("incident_id", "created_at")}
+}
+
 // Annotations of the Analysis.
-func (Analysis) Annotations() []schema.Annotation { return hidden() }
+func (Analysis) Annotations() []schema.Annotation { return nil }
 
 // AIUsage records the tokens of one provider call, for quotas and reports.
 type AIUsage struct{ ent.Schema }

@@ -1,0 +1,151 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ai/builtin"
+	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
+)
+
+// Bounds on the context gathered for one analysis.
+const (
+	historyWindow   = 50 // closed alerts of the same fingerprint counted
+	relatedPerQuery = 5  // related alerts per fingerprint or entity
+	entitiesProbed  = 3  // entities looked up for related alerts
+	incidentAlerts  = 500
+)
+
+func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (builtin.Analysis, error) {
+	a, err := s.client.Alert.Get(ctx, id)
+	if err != nil {
+		return builtin.Analysis{}, fmt.Errorf("load alert: %w", err)
+	}
+	c, err := s.alertContext(ctx, a)
+	if err != nil {
+		return builtin.Analysis{}, err
+	}
+	return builtin.AnalyzeAlert(toBuiltin(a), c), nil
+}
+
+func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.IncidentAnalysis, error) {
+	inc, err := s.client.Incident.Query().Where(incident.ID(id)).Only(ctx)
+	if err != nil {
+		return builtin.IncidentAnalysis{}, fmt.Errorf("load incident: %w", err)
+	}
+	linked, err := s.client.Alert.Query().Where(alert.IncidentID(id)).
+		Order(ent.Asc(alert.FieldFirstSeenAt)).Limit(incidentAlerts).All(ctx)
+	if err != nil {
+		return builtin.IncidentAnalysis{}, fmt.Errorf("load alerts: %w", err)
+	}
+	events, err := s.timeline(ctx, id)
+	if err != nil {
+		return builtin.IncidentAnalysis{}, err
+	}
+	in := builtin.Incident{Title: inc.Title, Description: inc.Description, Severity: string(inc.Severity),
+		Status: string(inc.Status), CreatedAt: inc.CreatedAt, Timeline: events}
+	ic := builtin.IncidentContext{History: map[string]builtin.DispositionHistory{}}
+	for _, a := range linked {
+		in.Alerts = append(in.Alerts, toBuiltin(a))
+		if a.Fingerprint == "" {
+			continue
+		}
+		if _, done := ic.History[a.Fingerprint]; done {
+			continue
+		}
+		h, err := s.history(ctx, a)
+		if err != nil {
+			return builtin.IncidentAnalysis{}, err
+		}
+		ic.History[a.Fingerprint] = h
+	}
+	return builtin.AnalyzeIncident(in, ic), nil
+}
+
+// alertContext gathers the related alerts and incidents (same
+// fingerprint, shared entities) and the disposition history.
+func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (builtin.Context, error) {
+	var c builtin.Context
+	seen := map[uuid.UUID]bool{a.ID: true}
+	incidents := map[uuid.UUID]bool{}
+	add := func(list []*ent.Alert, reason string) {
+		for _, r := range list {
+			if seen[r.ID] {
+				continue
+			}
+			seen[r.ID] = true
+			c.Related = append(c.Related, builtin.Related{ID: r.ID.String(), Title: r.Title, Kind: "alert", Reason: reason})
+			if r.IncidentID != nil && !incidents[*r.IncidentID] {
+				incidents[*r.IncidentID] = true
+				c.Related = append(c.Related, builtin.Related{ID: r.IncidentID.String(), Kind: "incident", Reason: "holds a related alert (" + reason + ")"})
+			}
+		}
+	}
+	if a.Fingerprint != "" {
+		same, err := s.client.Alert.Query().Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID)).
+			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
+		if err != nil {
+			return c, fmt.Errorf("related by fingerprint: %w", err)
+		}
+		add(same, "same fingerprint")
+		if c.History, err = s.history(ctx, a); err != nil {
+			return c, err
+		}
+	}
+	for i, e := range a.Entities {
+		if i == entitiesProbed {
+			break
+		}
+		v := e.Value
+		shared, err := s.client.Alert.Query().
+			Where(alerts.Predicates(&schematype.AlertFilter{Entity: &v})...).Where(alert.IDNEQ(a.ID)).
+			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
+		if err != nil {
+			return c, fmt.Errorf("related by entity: %w", err)
+		}
+		add(shared, "shares "+e.Type+" "+e.Value)
+	}
+	return c, nil
+}
+
+// history counts the dispositions of the latest closed alerts with a's
+// fingerprint.
+func (s *Service) history(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
+	var h builtin.DispositionHistory
+	closed, err := s.client.Alert.Query().
+		Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID), alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()).
+		Order(ent.Desc(alert.FieldResolvedAt)).Limit(historyWindow).Select(alert.FieldDisposition).All(ctx)
+	if err != nil {
+		return h, fmt.Errorf("disposition history: %w", err)
+	}
+	for _, c := range closed {
+		switch *c.Disposition {
+		case enum.DispositionTruePositive:
+			h.TruePositive++
+		case enum.DispositionFalsePositive:
+			h.FalsePositive++
+		case enum.DispositionBenign:
+			h.Benign++
+		case enum.DispositionDuplicate:
+			h.Duplicate++
+		}
+	}
+	return h, nil
+}
+
+func toBuiltin(a *ent.Alert) builtin.Alert {
+	out := builtin.Alert{ID: a.ID.String(), Title: a.Title, Description: a.Description, Source: a.Source,
+		Severity: string(a.Severity), Status: string(a.Status), Tags: a.Tags, Raw: a.Raw,
+		Fingerprint: a.Fingerprint, FirstSeenAt: a.FirstSeenAt, LastSeenAt: a.LastSeenAt, Occurrences: a.Occurrences}
+	for _, e := range a.Entities {
+		out.Entities = append(out.Entities, builtin.Entity{Type: e.Type, Value: e.Value})
+	}
+	return out
+}

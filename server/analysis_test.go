@@ -1,0 +1,83 @@
+package server_test
+
+// Triage analysis of alerts and incidents, as durable jobs, on both
+// surfaces.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seliq/seliq/internal/apitest"
+	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/storage"
+)
+
+// awaitAnalysis polls GET path until the analysis is ready.
+func awaitAnalysis(t *testing.T, s *suite, c *apitest.Client, path string) *apitest.Response {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		res := s.rest(t, c, http.MethodGet, path, nil, http.StatusOK)
+		switch res.String("status") {
+		case "ready":
+			return res
+		case "failed":
+			t.Fatalf("analysis failed: %s", res.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("analysis at %s not ready in time", path)
+	return nil
+}
+
+func TestAnalysisRoutes(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db)
+		s := &suite{env: env, cov: newCoverage()}
+		s.admin = env.Admin()
+		s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
+		s.reader = env.Login(readerEmail, readerPassword)
+		key := s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors", map[string]any{"name": "EDR", "type": "generic"}, http.StatusCreated).String("api_key")
+		ing := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", map[string]any{
+			"title":       "Execution via PowerShell with encoded command",
+			"description": "powershell.exe -nop -w hidden -enc SQBFAFgA launched by winword.exe on fin-ws-042; mimikatz sekurlsa::logonpasswords against lsass",
+			"severity":    "high", "source_ip": "185.220.101.45",
+		}, http.StatusAccepted)
+		alertID := digS(ing.Body["results"].([]any)[0], "id")
+
+		s.rest(t, s.reader, http.MethodGet, "/api/v1/alerts/"+alertID+"/analysis", nil, http.StatusNotFound)
+		req := s.rest(t, s.admin, http.MethodPost, "/api/v1/alerts/"+alertID+"/analyse", nil, http.StatusAccepted)
+		if req.String("status") != "pending" || req.String("provider") != "builtin" {
+			t.Fatalf("analyse: %s", req.Raw)
+		}
+		got := awaitAnalysis(t, s, s.reader, "/api/v1/alerts/"+alertID+"/analysis")
+		result := obj(got.Body["result"])
+		techniques := strings.Join(anyStrs(result["techniques"], "id"), ",")
+		if got.String("verdict") != "likely_malicious" || !strings.Contains(techniques, "T1059.001") || !strings.Contains(techniques, "T1003.001") ||
+			num(got.Body["confidence"]) < 0.5 || got.Body["completed_at"] == nil || obj(result["summary"])["what_happened"] == nil {
+			t.Fatalf("analysis: %s", got.Raw)
+		}
+		g := s.gql(t, s.admin, `mutation($id: ID!) { analyseAlert(alertID: $id) { id status } }`, map[string]any{"id": alertID})
+		if dig(g, "analyseAlert", "status") != "PENDING" {
+			t.Fatalf("GraphQL analyse: %v", g)
+		}
+		s.gql(t, s.reader, `query($id: ID!) { alertAnalysis(alertID: $id) { status verdict confidence severity result } }`, map[string]any{"id": alertID})
+
+		inc := s.rest(t, s.admin, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Intrusion on fin-ws-042", "alert_ids": []string{alertID}}, http.StatusCreated).String("id")
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/incidents/"+inc+"/analysis", nil, http.StatusAccepted)
+		ia := awaitAnalysis(t, s, s.reader, "/api/v1/incidents/"+inc+"/analysis")
+		if n, _ := obj(ia.Body["result"])["narrative"].(string); !strings.Contains(n, "PowerShell") {
+			t.Fatalf("incident narrative: %s", ia.Raw)
+		}
+		s.gql(t, s.admin, `mutation($id: ID!) { analyseIncident(incidentID: $id) { id } }`, map[string]any{"id": inc})
+		s.gql(t, s.reader, `query($id: ID!) { incidentAnalysis(incidentID: $id) { verdict result } }`, map[string]any{"id": inc})
+
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/alerts/"+alertID+"/analyse", nil, http.StatusForbidden)
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/incidents/"+inc+"/analysis", nil, http.StatusForbidden)
+		s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/alerts/"+alertID+"/analysis", nil, http.StatusUnauthorized)
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/alerts/"+fakeID+"/analyse", nil, http.StatusNotFound)
+		t.Run("coverage", s.checkCoverage("analysis"))
+	})
+}
