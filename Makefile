@@ -63,3 +63,7 @@ fuzz:
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzRenderPDF -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzEscapeInline -fuzztime=$(FUZZTIME)
+	$(GO) test ./secrets -run='^$$' -fuzz=FuzzOpen -fuzztime=$(FUZZTIME)
+	$(GO) test ./ai/builtin -run='^$$' -fuzz=FuzzAnalyzeAlert -fuzztime=$(FUZZTIME)
+	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzSSE -fuzztime=$(FUZZTIME)
+	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzExtractJSONObject -fuzztime=$(FUZZTIME)

@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
+	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/connectors"
@@ -60,6 +61,30 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AIFeatures struct {
+		AutoAnalyse       func(childComplexity int) int
+		Chat              func(childComplexity int) int
+		IncidentSummaries func(childComplexity int) int
+	}
+
+	AIQuota struct {
+		Limit     func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		ResetsAt  func(childComplexity int) int
+		Used      func(childComplexity int) int
+	}
+
+	AISettings struct {
+		APIKeySet             func(childComplexity int) int
+		AllowPrivateAddresses func(childComplexity int) int
+		BaseURL               func(childComplexity int) int
+		Features              func(childComplexity int) int
+		Model                 func(childComplexity int) int
+		MonthlyTokenQuota     func(childComplexity int) int
+		Provider              func(childComplexity int) int
+		Temperature           func(childComplexity int) int
+	}
+
 	APIToken struct {
 		CreatedAt      func(childComplexity int) int
 		ExpiresAt      func(childComplexity int) int
@@ -464,6 +489,7 @@ type ComplexityRoot struct {
 		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
 		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
 		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
+		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
 		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
 		UpdateAlertView          func(childComplexity int, id uuid.UUID, input views.UpdateAlertViewInput) int
 		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
@@ -583,6 +609,9 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens           func(childComplexity int) int
+		AiModels            func(childComplexity int) int
+		AiQuota             func(childComplexity int) int
+		AiSettings          func(childComplexity int) int
 		Alert               func(childComplexity int, id uuid.UUID) int
 		AlertActivity       func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertAnalysis       func(childComplexity int, alertID uuid.UUID) int
@@ -809,6 +838,7 @@ type MutationResolver interface {
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
+	UpdateAISettings(ctx context.Context, input config.UpdateInput) (*config.Settings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -850,6 +880,9 @@ type QueryResolver interface {
 	Notifications(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
+	AiSettings(ctx context.Context) (*config.Settings, error)
+	AiModels(ctx context.Context) ([]string, error)
+	AiQuota(ctx context.Context) (*config.Quota, error)
 }
 type SubscriptionResolver interface {
 	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error)
@@ -875,6 +908,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AIFeatures.autoAnalyse":
+		if e.ComplexityRoot.AIFeatures.AutoAnalyse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIFeatures.AutoAnalyse(childComplexity), true
+	case "AIFeatures.chat":
+		if e.ComplexityRoot.AIFeatures.Chat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIFeatures.Chat(childComplexity), true
+	case "AIFeatures.incidentSummaries":
+		if e.ComplexityRoot.AIFeatures.IncidentSummaries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIFeatures.IncidentSummaries(childComplexity), true
+
+	case "AIQuota.limit":
+		if e.ComplexityRoot.AIQuota.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuota.Limit(childComplexity), true
+	case "AIQuota.remaining":
+		if e.ComplexityRoot.AIQuota.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuota.Remaining(childComplexity), true
+	case "AIQuota.resetsAt":
+		if e.ComplexityRoot.AIQuota.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuota.ResetsAt(childComplexity), true
+	case "AIQuota.used":
+		if e.ComplexityRoot.AIQuota.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuota.Used(childComplexity), true
+
+	case "AISettings.apiKeySet":
+		if e.ComplexityRoot.AISettings.APIKeySet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.APIKeySet(childComplexity), true
+	case "AISettings.allowPrivateAddresses":
+		if e.ComplexityRoot.AISettings.AllowPrivateAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.AllowPrivateAddresses(childComplexity), true
+	case "AISettings.baseURL":
+		if e.ComplexityRoot.AISettings.BaseURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.BaseURL(childComplexity), true
+	case "AISettings.features":
+		if e.ComplexityRoot.AISettings.Features == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.Features(childComplexity), true
+	case "AISettings.model":
+		if e.ComplexityRoot.AISettings.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.Model(childComplexity), true
+	case "AISettings.monthlyTokenQuota":
+		if e.ComplexityRoot.AISettings.MonthlyTokenQuota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.MonthlyTokenQuota(childComplexity), true
+	case "AISettings.provider":
+		if e.ComplexityRoot.AISettings.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.Provider(childComplexity), true
+	case "AISettings.temperature":
+		if e.ComplexityRoot.AISettings.Temperature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AISettings.Temperature(childComplexity), true
 
 	case "APIToken.createdAt":
 		if e.ComplexityRoot.APIToken.CreatedAt == nil {
@@ -2767,6 +2893,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkAlert(childComplexity, args["incidentID"].(uuid.UUID), args["alertID"].(uuid.UUID)), true
+	case "Mutation.updateAISettings":
+		if e.ComplexityRoot.Mutation.UpdateAISettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAISettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAISettings(childComplexity, args["input"].(config.UpdateInput)), true
 	case "Mutation.updateAlert":
 		if e.ComplexityRoot.Mutation.UpdateAlert == nil {
 			break
@@ -3325,6 +3462,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity), true
+	case "Query.aiModels":
+		if e.ComplexityRoot.Query.AiModels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AiModels(childComplexity), true
+	case "Query.aiQuota":
+		if e.ComplexityRoot.Query.AiQuota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AiQuota(childComplexity), true
+	case "Query.aiSettings":
+		if e.ComplexityRoot.Query.AiSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AiSettings(childComplexity), true
 	case "Query.alert":
 		if e.ComplexityRoot.Query.Alert == nil {
 			break
@@ -4228,6 +4383,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AIFeaturesInput", ec.unmarshalInputAIFeaturesInput),
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivitySearchInput", ec.unmarshalInputActivitySearchInput),
@@ -4265,6 +4421,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
 			graphql.NewInputUnmarshaler("TimelineEventOrder", ec.unmarshalInputTimelineEventOrder),
+			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
 			graphql.NewInputUnmarshaler("UpdateAlertInput", ec.unmarshalInputUpdateAlertInput),
 			graphql.NewInputUnmarshaler("UpdateAlertViewInput", ec.unmarshalInputUpdateAlertViewInput),
 			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
@@ -5157,6 +5314,70 @@ type Subscription {
   metricsTick: MetricsTick!
 }
 `, BuiltIn: false},
+	{Name: "../ai.graphql", Input: `# AI: the provider behind analyses and chat, and its usage.
+
+"The AI features an organisation turns on."
+type AIFeatures {
+  "Analyse every new alert on ingest."
+  autoAnalyse: Boolean!
+  chat: Boolean!
+  incidentSummaries: Boolean!
+}
+
+"""
+The organisation's AI settings. The API key is never returned, only
+whether one is set; it is stored encrypted.
+"""
+type AISettings {
+  "builtin (no provider; the default), openai_compatible or anthropic."
+  provider: String!
+  baseURL: String!
+  model: String!
+  temperature: Float!
+  features: AIFeatures!
+  monthlyTokenQuota: Int!
+  "Whether the provider may live on loopback or a private network (Ollama, vLLM). Link-local and cloud metadata addresses are always refused."
+  allowPrivateAddresses: Boolean!
+  apiKeySet: Boolean!
+}
+
+input AIFeaturesInput {
+  autoAnalyse: Boolean
+  chat: Boolean
+  incidentSummaries: Boolean
+}
+
+input UpdateAISettingsInput {
+  provider: String
+  baseURL: String
+  "Write-only; an empty string removes the key."
+  apiKey: String
+  model: String
+  temperature: Float
+  features: AIFeaturesInput
+  monthlyTokenQuota: Int
+  allowPrivateAddresses: Boolean
+}
+
+"Token use this calendar month (UTC)."
+type AIQuota {
+  used: Int!
+  limit: Int!
+  remaining: Int!
+  resetsAt: Time!
+}
+
+extend type Query {
+  aiSettings: AISettings!
+  "The models the configured provider offers (the built-in analyst lists itself)."
+  aiModels: [String!]!
+  aiQuota: AIQuota!
+}
+
+extend type Mutation {
+  updateAISettings(input: UpdateAISettingsInput!): AISettings! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5164,6 +5385,54 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AIFeatures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "autoAnalyse":
+		return ec.fieldContext_AIFeatures_autoAnalyse(ctx, field)
+	case "chat":
+		return ec.fieldContext_AIFeatures_chat(ctx, field)
+	case "incidentSummaries":
+		return ec.fieldContext_AIFeatures_incidentSummaries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIFeatures", field.Name)
+}
+
+func (ec *executionContext) childFields_AIQuota(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "used":
+		return ec.fieldContext_AIQuota_used(ctx, field)
+	case "limit":
+		return ec.fieldContext_AIQuota_limit(ctx, field)
+	case "remaining":
+		return ec.fieldContext_AIQuota_remaining(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_AIQuota_resetsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIQuota", field.Name)
+}
+
+func (ec *executionContext) childFields_AISettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_AISettings_provider(ctx, field)
+	case "baseURL":
+		return ec.fieldContext_AISettings_baseURL(ctx, field)
+	case "model":
+		return ec.fieldContext_AISettings_model(ctx, field)
+	case "temperature":
+		return ec.fieldContext_AISettings_temperature(ctx, field)
+	case "features":
+		return ec.fieldContext_AISettings_features(ctx, field)
+	case "monthlyTokenQuota":
+		return ec.fieldContext_AISettings_monthlyTokenQuota(ctx, field)
+	case "allowPrivateAddresses":
+		return ec.fieldContext_AISettings_allowPrivateAddresses(ctx, field)
+	case "apiKeySet":
+		return ec.fieldContext_AISettings_apiKeySet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AISettings", field.Name)
+}
 
 func (ec *executionContext) childFields_APIToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -7063,6 +7332,20 @@ func (ec *executionContext) field_Mutation_unlinkAlert_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateAISettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (config.UpdateInput, error) {
+			return ec.unmarshalNUpdateAISettingsInput2githubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAlertView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8458,6 +8741,360 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AIFeatures_autoAnalyse(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIFeatures_autoAnalyse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoAnalyse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIFeatures_autoAnalyse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIFeatures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AIFeatures_chat(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIFeatures_chat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIFeatures_chat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIFeatures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AIFeatures_incidentSummaries(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIFeatures_incidentSummaries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentSummaries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIFeatures_incidentSummaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIFeatures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AIQuota_used(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuota_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuota_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIQuota_limit(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuota_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuota_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIQuota_remaining(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuota_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuota_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIQuota_resetsAt(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuota_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuota_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuota", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AISettings_provider(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AISettings_baseURL(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_baseURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_baseURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AISettings_model(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AISettings_temperature(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_temperature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Temperature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_temperature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AISettings_features(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_features(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Features, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v config.Features) graphql.Marshaler {
+			return ec.marshalNAIFeatures2githubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐFeatures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_features(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AISettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIFeatures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AISettings_monthlyTokenQuota(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_monthlyTokenQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyTokenQuota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_monthlyTokenQuota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AISettings_allowPrivateAddresses(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_allowPrivateAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowPrivateAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_allowPrivateAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AISettings_apiKeySet(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AISettings_apiKeySet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKeySet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AISettings_apiKeySet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Boolean")
+}
 
 func (ec *executionContext) _APIToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -17265,6 +17902,68 @@ func (ec *executionContext) fieldContext_Mutation_updateNotificationPrefs(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateAISettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAISettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAISettings(ctx, fc.Args["input"].(config.UpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *config.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *config.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *config.Settings) graphql.Marshaler {
+			return ec.marshalNAISettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAISettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AISettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAISettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20598,6 +21297,93 @@ func (ec *executionContext) fieldContext_Query_notificationPrefs(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_aiSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aiSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AiSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *config.Settings) graphql.Marshaler {
+			return ec.marshalNAISettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aiSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AISettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aiModels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aiModels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AiModels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aiModels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_aiQuota(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aiQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AiQuota(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *config.Quota) graphql.Marshaler {
+			return ec.marshalNAIQuota2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐQuota(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aiQuota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIQuota(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23781,6 +24567,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAIFeaturesInput(ctx context.Context, obj any) (config.FeaturesInput, error) {
+	var it config.FeaturesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"autoAnalyse", "chat", "incidentSummaries"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "autoAnalyse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoAnalyse"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoAnalyse = data
+		case "chat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chat"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Chat = data
+		case "incidentSummaries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentSummaries"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentSummaries = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAIFeaturesInput unmarshals raw into the AIFeaturesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAIFeaturesInput(ctx context.Context, raw any) (config.FeaturesInput, error) {
+	var out config.FeaturesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AIFeaturesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj any) (ent.APITokenOrder, error) {
 	var it ent.APITokenOrder
 	if obj == nil {
@@ -26159,6 +27001,97 @@ func UnmarshalTimelineEventOrder(ctx context.Context, raw any) (ent.TimelineEven
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateAISettingsInput(ctx context.Context, obj any) (config.UpdateInput, error) {
+	var it config.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "baseURL", "apiKey", "model", "temperature", "features", "monthlyTokenQuota", "allowPrivateAddresses"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "baseURL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseURL"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseURL = data
+		case "apiKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIKey = data
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "temperature":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("temperature"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Temperature = data
+		case "features":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
+			data, err := ec.unmarshalOAIFeaturesInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐFeaturesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Features = data
+		case "monthlyTokenQuota":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthlyTokenQuota"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthlyTokenQuota = data
+		case "allowPrivateAddresses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPrivateAddresses"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowPrivateAddresses = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateAISettingsInput unmarshals raw into the UpdateAISettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateAISettingsInput(ctx context.Context, raw any) (config.UpdateInput, error) {
+	var out config.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAISettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, obj any) (alerts.UpdateAlertInput, error) {
 	var it alerts.UpdateAlertInput
 	if obj == nil {
@@ -27145,6 +28078,165 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var aIFeaturesImplementors = []string{"AIFeatures"}
+
+func (ec *executionContext) _AIFeatures(ctx context.Context, sel ast.SelectionSet, obj *config.Features) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIFeaturesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIFeatures")
+		case "autoAnalyse":
+			out.Values[i] = ec._AIFeatures_autoAnalyse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chat":
+			out.Values[i] = ec._AIFeatures_chat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentSummaries":
+			out.Values[i] = ec._AIFeatures_incidentSummaries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIQuotaImplementors = []string{"AIQuota"}
+
+func (ec *executionContext) _AIQuota(ctx context.Context, sel ast.SelectionSet, obj *config.Quota) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIQuotaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIQuota")
+		case "used":
+			out.Values[i] = ec._AIQuota_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._AIQuota_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._AIQuota_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._AIQuota_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aISettingsImplementors = []string{"AISettings"}
+
+func (ec *executionContext) _AISettings(ctx context.Context, sel ast.SelectionSet, obj *config.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aISettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AISettings")
+		case "provider":
+			out.Values[i] = ec._AISettings_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseURL":
+			out.Values[i] = ec._AISettings_baseURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._AISettings_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "temperature":
+			out.Values[i] = ec._AISettings_temperature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "features":
+			out.Values[i] = ec._AISettings_features(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyTokenQuota":
+			out.Values[i] = ec._AISettings_monthlyTokenQuota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowPrivateAddresses":
+			out.Values[i] = ec._AISettings_allowPrivateAddresses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKeySet":
+			out.Values[i] = ec._AISettings_apiKeySet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var aPITokenImplementors = []string{"APIToken", "Node"}
 
@@ -29891,6 +30983,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateAISettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAISettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30831,6 +31930,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_notificationPrefs(ctx, field)
+				})
+		case "aiSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aiSettings(ctx, field)
+				})
+		case "aiModels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aiModels(ctx, field)
+				})
+		case "aiQuota":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aiQuota(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -31975,6 +33092,26 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAIFeatures2githubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐFeatures(ctx context.Context, sel ast.SelectionSet, v config.Features) graphql.Marshaler {
+	return ec._AIFeatures(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAIQuota2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐQuota(ctx context.Context, sel ast.SelectionSet, v *config.Quota) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIQuota!")
+		return graphql.Null
+	}
+	return ec._AIQuota(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAISettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐSettings(ctx context.Context, sel ast.SelectionSet, v *config.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AISettings!")
+		return graphql.Null
+	}
+	return ec._AISettings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAPIToken2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -33037,6 +34174,11 @@ func (ec *executionContext) marshalNTimelineKind2githubᚗcomᚋseliqᚋseliqᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNUpdateAISettingsInput2githubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐUpdateInput(ctx context.Context, v any) (config.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateAISettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋseliqᚋalertsᚐUpdateAlertInput(ctx context.Context, v any) (alerts.UpdateAlertInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33280,6 +34422,14 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAIFeaturesInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐFeaturesInput(ctx context.Context, v any) (*config.FeaturesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAIFeaturesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐActivity(ctx context.Context, sel ast.SelectionSet, v *ent.Activity) graphql.Marshaler {
@@ -33647,6 +34797,23 @@ func (ec *executionContext) marshalODisposition2ᚖgithubᚗcomᚋseliqᚋseliq�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Group) graphql.Marshaler {

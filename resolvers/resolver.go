@@ -3,6 +3,7 @@
 package resolvers
 
 import (
+	aiconfig "github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/auth"
@@ -32,6 +33,8 @@ type Resolver struct {
 	Feed *notify.Service
 	// Analyst runs triage analyses (named apart from the query fields).
 	Analyst *analysis.Service
+	// AI is the organisation's AI settings and quota.
+	AI *aiconfig.Service
 	// Live serves the subscriptions.
 	Live *live.Service
 	// BulkLimit bounds bulk alert actions per user.

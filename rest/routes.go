@@ -92,6 +92,11 @@ var Routes = []Route{
 	{Method: http.MethodPatch, Path: "/api/v1/incidents/{incident_id}/timeline/{event_id}", Field: "updateTimelineEvent", PathArgs: map[string]string{"incident_id": "incidentID", "event_id": "eventID"}, Body: "input", Tag: "incidents", Summary: "Update Timeline Event"},
 	{Method: http.MethodDelete, Path: "/api/v1/incidents/{incident_id}/timeline/{event_id}", Field: "deleteTimelineEvent", PathArgs: map[string]string{"incident_id": "incidentID", "event_id": "eventID"}, Status: http.StatusNoContent, Tag: "incidents", Summary: "Delete Timeline Event"},
 
+	{Method: http.MethodGet, Path: "/api/v1/settings/ai", Field: "aiSettings", Tag: "ai", Summary: "Get Ai Config"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/ai", Field: "updateAISettings", Body: "input", Tag: "ai", Summary: "Update Ai Config"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/ai/models", Field: "aiModels", Tag: "ai", Summary: "List Models"},
+	{Method: http.MethodGet, Path: "/api/v1/ai-usage/quota", Field: "aiQuota", Tag: "ai", Summary: "Get Ai Quota"},
+
 	{Method: http.MethodGet, Path: "/api/v1/incidents/{incident_id}/analysis", Field: "incidentAnalysis", PathArgs: map[string]string{"incident_id": "incidentID"}, Tag: "analysis", Summary: "Get Incident Analysis"},
 	{Method: http.MethodPost, Path: "/api/v1/incidents/{incident_id}/analysis", Field: "analyseIncident", PathArgs: map[string]string{"incident_id": "incidentID"}, Status: http.StatusAccepted, Tag: "analysis", Summary: "Generate Incident Analysis"},
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/analysis", Field: "alertAnalysis", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "analysis", Summary: "Get Alert Analysis"},

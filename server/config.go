@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seliq/seliq/secrets"
 )
 
 // Config is read from SELIQ_* environment variables; flags may override.
@@ -26,6 +28,11 @@ type Config struct {
 	BulkLimit int
 	// IngestMaxBytes bounds one ingest payload.
 	IngestMaxBytes int64
+	// SecretKey seals the credentials kept for outbound services (an AI
+	// provider's API key): SELIQ_SECRET_KEY, or the key in SecretKeyFile,
+	// created on first start (see LoadSecretKey).
+	SecretKey     []byte
+	SecretKeyFile string
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -41,6 +48,7 @@ func LoadConfig(args []string) (Config, error) {
 		LoginLimit:    10,
 		SessionTTL:    12 * time.Hour,
 		BulkLimit:     100,
+		SecretKeyFile: env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
@@ -68,12 +76,32 @@ func LoadConfig(args []string) (Config, error) {
 	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
 		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
 	}
+	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
+		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {
+			return cfg, fmt.Errorf("SELIQ_SECRET_KEY: %w", err)
+		}
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
 		}
 	}
 	return cfg, nil
+}
+
+// LoadSecretKey fills SecretKey from SecretKeyFile unless SELIQ_SECRET_KEY
+// set it, creating the file with a random key on first start. Replicas
+// sharing a database must share the key: set SELIQ_SECRET_KEY on each.
+func (c *Config) LoadSecretKey() error {
+	if len(c.SecretKey) > 0 {
+		return nil
+	}
+	key, err := secrets.LoadOrCreateKeyFile(c.SecretKeyFile)
+	if err != nil {
+		return fmt.Errorf("SELIQ_SECRET_KEY_FILE: %w", err)
+	}
+	c.SecretKey = key
+	return nil
 }
 
 func env(key, def string) string {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 
+	aiconfig "github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
@@ -34,6 +36,7 @@ import (
 	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/rest"
+	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/viewer"
@@ -87,6 +90,10 @@ func (s *Server) Stop(ctx context.Context) error {
 // New wires the application over an open, migrated database.
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit})
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("secret key (SELIQ_SECRET_KEY): %w", err)
+	}
 	// Workers register after the runner exists: the report service queues
 	// on the runner, and the runner works the report service's jobs.
 	workers := river.NewWorkers()
@@ -117,6 +124,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Feed:             notify.NewService(db.Client),
 		Live:             live.New(db.Client, events, log),
 		Analyst:          analyst,
+		AI:               aiconfig.New(db.Client, box),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}

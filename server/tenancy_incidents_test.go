@@ -190,6 +190,11 @@ var incidentCrossOrgCases = []crossOrgCase{
 	{name: "admin changes B's report settings", actor: in(adminA, slugB),
 		rest: send("PATCH", lit("/api/v1/settings/report"), map[string]any{"company_name": "Pwned"}), status: 403,
 		gql: op(`mutation { updateReportSettings(input: {companyName: "Pwned"}) { companyName } }`, nil), gqlStatus: 403},
+	{name: "admin changes B's AI settings", actor: in(adminA, slugB),
+		rest: send("PATCH", lit("/api/v1/settings/ai"), map[string]any{"model": "pwned"}), status: 403,
+		gql: op(`mutation { updateAISettings(input: {model: "pwned"}) { model } }`, nil), gqlStatus: 403},
+	{name: "admin's AI settings change is A's alone", actor: adminA,
+		rest: send("PATCH", lit("/api/v1/settings/ai"), map[string]any{"model": "a-model"}), status: 200},
 	{name: "admin uploads B's template", actor: in(adminA, slugB),
 		rest: send("POST", lit("/api/v1/settings/report/template"), "# pwned"), status: 403},
 	{name: "admin reads B's template", actor: in(adminA, slugB),
@@ -233,6 +238,9 @@ func checkIncidentsUntouched(t *testing.T, s *suite, w *tenantWorld, o *tenantOr
 		t.Fatalf("%s admin's unread notifications: %v", o.Slug, got)
 	}
 	set := s.rest(t, as, http.MethodGet, "/api/v1/settings/report", nil, http.StatusOK)
+	if ai := s.rest(t, as, http.MethodGet, "/api/v1/settings/ai", nil, http.StatusOK); ai.String("model") == "pwned" {
+		t.Fatalf("%s AI settings changed: %s", o.Slug, ai.Raw)
+	}
 	if set.String("company_name") == "Pwned" || set.Body["custom_template"] != false {
 		t.Fatalf("%s report settings changed: %s", o.Slug, set.Raw)
 	}

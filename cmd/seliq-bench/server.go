@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,10 +59,12 @@ func newCredentials() credentials {
 	return credentials{email: "bench@seliq.local", password: "bench-" + randomHex(12)}
 }
 
-func randomHex(n int) string {
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
+	return b
 }
 
 // serverEnv is the environment of the server and of `seliq migrate`.
@@ -69,6 +72,8 @@ func serverEnv(addr, dbURL string, cred credentials) []string {
 	return append(os.Environ(),
 		"SELIQ_ADDR="+addr, "SELIQ_DATABASE_URL="+dbURL,
 		"SELIQ_ADMIN_EMAIL="+cred.email, "SELIQ_ADMIN_PASSWORD="+cred.password,
+		// A key per run, so the server writes no key file into the tree.
+		"SELIQ_SECRET_KEY="+base64.StdEncoding.EncodeToString(randomBytes(32)),
 		"SELIQ_LOG_LEVEL=warn")
 }
 

@@ -137,6 +137,9 @@ func serve(args []string) error {
 		if err := bootstrap(ctx, cfg, db, log); err != nil {
 			return err
 		}
+		if err := cfg.LoadSecretKey(); err != nil {
+			return err
+		}
 		srv, err := server.New(cfg, db, log)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )
@@ -43,7 +45,10 @@ type Options struct {
 // the application on a loopback httptest server.
 func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	t.Helper()
-	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, BulkLimit: 1000}
+	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
+	if _, err := rand.Read(cfg.SecretKey); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range opts {
 		if o.LoginLimit > 0 {
 			cfg.LoginLimit = o.LoginLimit

@@ -1,0 +1,315 @@
+// Package config keeps an organisation's AI settings: which provider runs
+// analyses and chat (the built-in analyst by default), its endpoint,
+// model and API key (sealed at rest, never returned), per-feature toggles,
+// and the monthly token quota with its usage.
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/seliq/seliq/ai/builtin"
+	"github.com/seliq/seliq/ai/provider"
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/aiusage"
+	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/secrets"
+	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/textfield"
+	"github.com/seliq/seliq/viewer"
+)
+
+// Providers.
+const (
+	ProviderBuiltin          = "builtin"
+	ProviderOpenAICompatible = provider.KindOpenAICompatible
+	ProviderAnthropic        = provider.KindAnthropic
+)
+
+const settingKey = "ai"
+
+// Features are the AI features an organisation turns on.
+type Features struct {
+	AutoAnalyse       bool `json:"autoAnalyse"`
+	Chat              bool `json:"chat"`
+	IncidentSummaries bool `json:"incidentSummaries"`
+}
+
+// Settings are what clients see: the API key only as whether it is set.
+type Settings struct {
+	Provider          string   `json:"provider"`
+	BaseURL           string   `json:"baseURL"`
+	Model             string   `json:"model"`
+	Temperature       float64  `json:"temperature"`
+	Features          Features `json:"features"`
+	MonthlyTokenQuota int      `json:"monthlyTokenQuota"`
+	// AllowPrivateAddresses lets the provider live on loopback or a private
+	// network (Ollama, vLLM); link-local and metadata addresses are always
+	// refused.
+	AllowPrivateAddresses bool `json:"allowPrivateAddresses"`
+	APIKeySet             bool `json:"apiKeySet"`
+}
+
+// stored is the settings row: Settings plus the sealed key.
+type stored struct {
+	Settings
+	SealedKey string `json:"sealedKey,omitempty"`
+}
+
+// FeaturesInput toggles features; nil keeps one.
+type FeaturesInput struct {
+	AutoAnalyse       *bool `json:"autoAnalyse,omitempty"`
+	Chat              *bool `json:"chat,omitempty"`
+	IncidentSummaries *bool `json:"incidentSummaries,omitempty"`
+}
+
+// UpdateInput patches the settings; nil keeps a value. APIKey "" removes
+// the key.
+type UpdateInput struct {
+	Provider              *string        `json:"provider,omitempty"`
+	BaseURL               *string        `json:"baseURL,omitempty"`
+	APIKey                *string        `json:"apiKey,omitempty"`
+	Model                 *string        `json:"model,omitempty"`
+	Temperature           *float64       `json:"temperature,omitempty"`
+	Features              *FeaturesInput `json:"features,omitempty"`
+	MonthlyTokenQuota     *int           `json:"monthlyTokenQuota,omitempty"`
+	AllowPrivateAddresses *bool          `json:"allowPrivateAddresses,omitempty"`
+}
+
+// Quota is the organisation's token use this month.
+type Quota struct {
+	Used      int       `json:"used"`
+	Limit     int       `json:"limit"`
+	Remaining int       `json:"remaining"`
+	ResetsAt  time.Time `json:"resetsAt"`
+}
+
+// Service reads and writes the settings.
+type Service struct {
+	client *ent.Client
+	box    *secrets.Box
+	// dial builds a provider client; tests keep the default.
+	dial func(provider.Config) (provider.Client, error)
+}
+
+// New returns the service; box seals API keys.
+func New(client *ent.Client, box *secrets.Box) *Service {
+	return &Service{client: client, box: box, dial: provider.New}
+}
+
+func defaults() stored {
+	return stored{Settings: Settings{Provider: ProviderBuiltin, Temperature: 0.2, AllowPrivateAddresses: true,
+		Features: Features{AutoAnalyse: true, Chat: true, IncidentSummaries: true}, MonthlyTokenQuota: 1_000_000}}
+}
+
+// Get returns the acting organisation's settings.
+func (s *Service) Get(ctx context.Context) (*Settings, error) {
+	st, err := load(ctx, s.client)
+	if err != nil {
+		return nil, err
+	}
+	return &st.Settings, nil
+}
+
+func load(ctx context.Context, c *ent.Client) (stored, error) {
+	out := defaults()
+	row, err := c.Setting.Query().Where(setting.Key(settingKey)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return out, nil
+	case err != nil:
+		return out, err
+	}
+	js, err := json.Marshal(row.Value)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(js, &out); err != nil {
+		return out, fmt.Errorf("ai settings: %w", err)
+	}
+	out.APIKeySet = out.SealedKey != ""
+	return out, nil
+}
+
+// Update patches the settings (admins only).
+func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind != viewer.KindUser || !v.IsAdmin() {
+		return nil, apperr.New(apperr.Forbidden, "only administrators change the AI settings")
+	}
+	var out *Settings
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		st, err := load(ctx, tx.Client())
+		if err != nil {
+			return err
+		}
+		if err := s.apply(&st, in, v.OrgID.String()); err != nil {
+			return err
+		}
+		st.APIKeySet = st.SealedKey != ""
+		js, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(js, &m); err != nil {
+			return err
+		}
+		if err := tx.Client().Setting.Create().SetKey(settingKey).SetValue(m).
+			OnConflictColumns(setting.FieldOrganizationID, setting.FieldKey).UpdateValue().Exec(ctx); err != nil {
+			return err
+		}
+		out = &st.Settings
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) apply(st *stored, in UpdateInput, context string) error {
+	if in.Provider != nil {
+		switch *in.Provider {
+		case ProviderBuiltin, ProviderOpenAICompatible, ProviderAnthropic:
+			st.Provider = *in.Provider
+		default:
+			return apperr.Invalid("provider", "must be builtin, openai_compatible or anthropic")
+		}
+	}
+	if in.BaseURL != nil {
+		u := strings.TrimSpace(*in.BaseURL)
+		if u != "" {
+			p, err := url.Parse(u)
+			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
+				return apperr.Invalid("base_url", "must be an http(s) URL without credentials")
+			}
+		}
+		st.BaseURL = u
+	}
+	if in.Model != nil {
+		m, err := textfield.Optional("model", *in.Model, 200)
+		if err != nil {
+			return err
+		}
+		st.Model = m
+	}
+	if in.Temperature != nil {
+		if *in.Temperature < 0 || *in.Temperature > 2 {
+			return apperr.Invalid("temperature", "must be between 0 and 2")
+		}
+		st.Temperature = *in.Temperature
+	}
+	if in.MonthlyTokenQuota != nil {
+		if *in.MonthlyTokenQuota < 0 {
+			return apperr.Invalid("monthly_token_quota", "must not be negative")
+		}
+		st.MonthlyTokenQuota = *in.MonthlyTokenQuota
+	}
+	if in.AllowPrivateAddresses != nil {
+		st.AllowPrivateAddresses = *in.AllowPrivateAddresses
+	}
+	if f := in.Features; f != nil {
+		for _, t := range []struct {
+			in  *bool
+			out *bool
+		}{{f.AutoAnalyse, &st.Features.AutoAnalyse}, {f.Chat, &st.Features.Chat}, {f.IncidentSummaries, &st.Features.IncidentSummaries}} {
+			if t.in != nil {
+				*t.out = *t.in
+			}
+		}
+	}
+	if in.APIKey != nil {
+		key := strings.TrimSpace(*in.APIKey)
+		if key == "" {
+			st.SealedKey = ""
+		} else {
+			if !textfield.Storable(key) || len(key) > 4096 {
+				return apperr.Invalid("api_key", "is not a usable key")
+			}
+			sealed, err := s.box.Seal(key, sealContext(context))
+			if err != nil {
+				return err
+			}
+			st.SealedKey = sealed
+		}
+	}
+	if st.Provider != ProviderBuiltin {
+		// Refuse at save what the client would refuse at use: bad schemes,
+		// credentials in the URL, metadata and link-local addresses.
+		if _, err := s.dial(st.providerConfig("", st.BaseURL)); err != nil {
+			return apperr.Invalid("base_url", "%v", err)
+		}
+	}
+	return nil
+}
+
+func sealContext(org string) string { return "ai:" + org }
+
+func (st stored) providerConfig(key, base string) provider.Config {
+	return provider.Config{Kind: st.Provider, BaseURL: base, APIKey: key, AllowPrivate: st.AllowPrivateAddresses, Timeout: 20 * time.Second, MaxRetries: 1}
+}
+
+// Models lists the models the configured provider offers; the built-in
+// analyst lists itself.
+func (s *Service) Models(ctx context.Context) ([]string, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	st, err := load(ctx, s.client)
+	if err != nil {
+		return nil, err
+	}
+	if st.Provider == ProviderBuiltin {
+		return []string{builtin.Engine}, nil
+	}
+	key := ""
+	if st.SealedKey != "" {
+		if key, err = s.box.Open(st.SealedKey, sealContext(v.OrgID.String())); err != nil {
+			return nil, fmt.Errorf("ai settings: the API key cannot be decrypted with this server's secret key: %w", err)
+		}
+	}
+	c, err := s.dial(st.providerConfig(key, st.BaseURL))
+	if err != nil {
+		return nil, apperr.Invalid("base_url", "%v", err)
+	}
+	models, err := c.Models(ctx)
+	if err != nil {
+		return nil, &apperr.Error{Code: apperr.BadInput, Field: "provider", Message: "the provider did not list its models: " + err.Error()}
+	}
+	return models, nil
+}
+
+// MyQuota returns the acting organisation's token use this calendar month
+// (UTC) against its quota.
+func (s *Service) MyQuota(ctx context.Context) (*Quota, error) {
+	st, err := load(ctx, s.client)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	// An organisation without usage sums to NULL.
+	var sums []struct {
+		Prompt     *int `json:"prompt"`
+		Completion *int `json:"completion"`
+	}
+	err = s.client.AIUsage.Query().Where(aiusage.CreatedAtGTE(start)).
+		Aggregate(ent.As(ent.Sum(aiusage.FieldPromptTokens), "prompt"), ent.As(ent.Sum(aiusage.FieldCompletionTokens), "completion")).
+		Scan(ctx, &sums)
+	if err != nil {
+		return nil, fmt.Errorf("ai usage: %w", err)
+	}
+	used := 0
+	if len(sums) > 0 {
+		for _, n := range []*int{sums[0].Prompt, sums[0].Completion} {
+			if n != nil {
+				used += *n
+			}
+		}
+	}
+	return &Quota{Used: used, Limit: st.MonthlyTokenQuota, Remaining: max(st.MonthlyTokenQuota-used, 0), ResetsAt: start.AddDate(0, 1, 0)}, nil
+}
