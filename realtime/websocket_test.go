@@ -2,14 +2,11 @@ package realtime_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,10 +16,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -334,28 +329,11 @@ func TestWebsocketPing(t *testing.T) {
 	mustBeAdmin(t, c.query("1", meQuery), "me")
 }
 
-// startWithOrigins serves the application like apitest.Start but with
-// AllowedOrigins set (apitest has no option for it).
-func startWithOrigins(t *testing.T, db *storage.DB, origins []string) *apitest.Env {
-	t.Helper()
-	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, apitest.AdminEmail, apitest.AdminPassword); err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, AllowedOrigins: origins}
-	srv, err := server.New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
-	return &apitest.Env{T: t, DB: db, URL: hs.URL, Srv: srv}
-}
-
 func TestWebsocketOrigin(t *testing.T) {
 	db := testenv.Open(t, testenv.SQLite)
 	plain := apitest.Start(t, db)
-	listed := startWithOrigins(t, db, []string{"https://soc.example.test", "http://localhost:3000"})
-	wildcard := startWithOrigins(t, db, []string{"*"})
+	listed := apitest.Start(t, db, apitest.Options{AllowedOrigins: []string{"https://soc.example.test", "http://localhost:3000"}})
+	wildcard := apitest.Start(t, db, apitest.Options{AllowedOrigins: []string{"*"}})
 	token := plain.Admin().Authorization
 
 	for _, tc := range []struct {

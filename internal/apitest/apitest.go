@@ -39,6 +39,8 @@ type Env struct {
 type Options struct {
 	LoginLimit int
 	BulkLimit  int
+	// AllowedOrigins are the extra browser origins allowed to open WebSockets.
+	AllowedOrigins []string
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -56,6 +58,7 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 		if o.BulkLimit > 0 {
 			cfg.BulkLimit = o.BulkLimit
 		}
+		cfg.AllowedOrigins = o.AllowedOrigins
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
