@@ -188,7 +188,10 @@ func TestListenerReconnectCatchesUp(t *testing.T) {
 	if got := receive(t, s, 1, 2*time.Second); got[0].EntityID != missed.EntityID {
 		t.Fatalf("got %v, want the event recorded while disconnected", got[0].EntityID)
 	}
-	if now := h.listenerPID.Load(); now == 0 || now == pid {
+	// The catch-up read may deliver before the new backend's pid is
+	// stored: wait for it.
+	waitFor(t, func() bool { return h.listenerPID.Load() != 0 })
+	if now := h.listenerPID.Load(); now == pid {
 		t.Fatalf("listener backend %d after reconnect, was %d", now, pid)
 	}
 
