@@ -7,7 +7,6 @@ package analysis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -187,7 +187,7 @@ func (s *Service) run(ctx context.Context, args Args) error {
 	default:
 		return fmt.Errorf("analysis %s names neither an alert nor an incident", a.ID)
 	}
-	m, err := toMap(result)
+	m, err := settingdoc.ToMap(result)
 	if err != nil {
 		return err
 	}
@@ -197,15 +197,6 @@ func (s *Service) run(ctx context.Context, args Args) error {
 		upd.SetSeverity(sev)
 	}
 	return upd.Exec(ctx)
-}
-
-func toMap(v any) (map[string]any, error) {
-	js, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(js, &m)
 }
 
 // timeline reads an incident's events for the narrative.

@@ -2,8 +2,6 @@ package report
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/seliq/seliq/apperr"
@@ -11,6 +9,7 @@ import (
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/report/render"
+	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
@@ -44,15 +43,8 @@ func (s *Service) Settings(ctx context.Context) (*Settings, error) {
 
 func settings(ctx context.Context, c *ent.Client) (*Settings, error) {
 	out := defaults()
-	row, err := c.Setting.Query().Where(setting.Key(keySettings)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-	case err != nil:
+	if _, err := settingdoc.Load(ctx, c, keySettings, &out); err != nil {
 		return nil, err
-	default:
-		if err := fromMap(row.Value, &out); err != nil {
-			return nil, fmt.Errorf("report settings: %w", err)
-		}
 	}
 	custom, err := c.Setting.Query().Where(setting.Key(keyTemplate)).Exist(ctx)
 	if err != nil {
@@ -79,12 +71,7 @@ func (s *Service) UpdateSettings(ctx context.Context, in UpdateSettingsInput) (*
 			return err
 		}
 		next.CustomTemplate = false // derived, not stored
-		m, err := toMap(next)
-		if err != nil {
-			return err
-		}
-		if err := c.Setting.Create().SetKey(keySettings).SetValue(m).
-			OnConflictColumns(setting.FieldOrganizationID, setting.FieldKey).UpdateValue().Exec(ctx); err != nil {
+		if err := settingdoc.Save(ctx, c, keySettings, next); err != nil {
 			return err
 		}
 		next.CustomTemplate = cur.CustomTemplate
@@ -162,23 +149,4 @@ func RequireAdmin(ctx context.Context) error {
 		return apperr.New(apperr.Forbidden, "only administrators change report settings")
 	}
 	return nil
-}
-
-// toMap and fromMap convert between a typed document and the JSON object a
-// Setting row stores.
-func toMap(v any) (map[string]any, error) {
-	js, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(js, &m)
-}
-
-func fromMap(m map[string]any, v any) error {
-	js, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(js, v)
 }

@@ -6,7 +6,6 @@ package config
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -17,8 +16,8 @@ import (
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/aiusage"
-	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/secrets"
+	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
@@ -118,19 +117,8 @@ func (s *Service) Get(ctx context.Context) (*Settings, error) {
 
 func load(ctx context.Context, c *ent.Client) (stored, error) {
 	out := defaults()
-	row, err := c.Setting.Query().Where(setting.Key(settingKey)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return out, nil
-	case err != nil:
+	if _, err := settingdoc.Load(ctx, c, settingKey, &out); err != nil {
 		return out, err
-	}
-	js, err := json.Marshal(row.Value)
-	if err != nil {
-		return out, err
-	}
-	if err := json.Unmarshal(js, &out); err != nil {
-		return out, fmt.Errorf("ai settings: %w", err)
 	}
 	out.APIKeySet = out.SealedKey != ""
 	return out, nil
@@ -152,16 +140,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 			return err
 		}
 		st.APIKeySet = st.SealedKey != ""
-		js, err := json.Marshal(st)
-		if err != nil {
-			return err
-		}
-		var m map[string]any
-		if err := json.Unmarshal(js, &m); err != nil {
-			return err
-		}
-		if err := tx.Client().Setting.Create().SetKey(settingKey).SetValue(m).
-			OnConflictColumns(setting.FieldOrganizationID, setting.FieldKey).UpdateValue().Exec(ctx); err != nil {
+		if err := settingdoc.Save(ctx, tx.Client(), settingKey, st); err != nil {
 			return err
 		}
 		out = &st.Settings
