@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
@@ -231,6 +233,25 @@ func (st stored) providerConfig(key, base string) provider.Config {
 	return provider.Config{Kind: st.Provider, BaseURL: base, APIKey: key, AllowPrivate: st.AllowPrivateAddresses, Timeout: 20 * time.Second, MaxRetries: 1}
 }
 
+// dialStored opens the sealed key and builds the provider client; zero
+// timeout and retries take the client's defaults.
+func (s *Service) dialStored(st stored, org uuid.UUID, timeout time.Duration, retries int) (provider.Client, error) {
+	key := ""
+	if st.SealedKey != "" {
+		var err error
+		if key, err = s.box.Open(st.SealedKey, sealContext(org.String())); err != nil {
+			return nil, fmt.Errorf("ai settings: the API key cannot be decrypted with this server's secret key: %w", err)
+		}
+	}
+	cfg := st.providerConfig(key, st.BaseURL)
+	cfg.Timeout, cfg.MaxRetries = timeout, retries
+	c, err := s.dial(cfg)
+	if err != nil {
+		return nil, apperr.Invalid("base_url", "%v", err)
+	}
+	return c, nil
+}
+
 // Models lists the models the configured provider offers; the built-in
 // analyst lists itself.
 func (s *Service) Models(ctx context.Context) ([]string, error) {
@@ -245,15 +266,10 @@ func (s *Service) Models(ctx context.Context) ([]string, error) {
 	if st.Provider == ProviderBuiltin {
 		return []string{builtin.Engine}, nil
 	}
-	key := ""
-	if st.SealedKey != "" {
-		if key, err = s.box.Open(st.SealedKey, sealContext(v.OrgID.String())); err != nil {
-			return nil, fmt.Errorf("ai settings: the API key cannot be decrypted with this server's secret key: %w", err)
-		}
-	}
-	c, err := s.dial(st.providerConfig(key, st.BaseURL))
+	// Listing models is interactive: a short timeout and one retry.
+	c, err := s.dialStored(st, v.OrgID, 20*time.Second, 1)
 	if err != nil {
-		return nil, apperr.Invalid("base_url", "%v", err)
+		return nil, err
 	}
 	models, err := c.Models(ctx)
 	if err != nil {
