@@ -61,6 +61,8 @@ var metrics = []metric{
 	{key: "ws_fanout_p99_ms", alias: "ws_fanout_p99_ms", label: "WebSocket fan-out p99", unit: "ms", target: "≤ 250 (10k subs)"},
 	{key: "ws_fanout_last_ms", alias: "ws_fanout_last_ms", label: "  time to the last delivery (median of rounds)", unit: "ms"},
 	{key: "ws_conn_kib", alias: "ws_conn_kib", label: "server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
+	{key: "ws_conn_stack_kib", alias: "ws_conn_stack_kib", label: "  of which goroutine stacks (runtime gauge)", unit: "KiB"},
+	{key: "ws_conn_goroutines", alias: "ws_conn_goroutines", label: "  goroutines per idle subscriber", unit: "goroutines"},
 }
 
 // figures are one database's measurements by metric key.
