@@ -26,6 +26,13 @@ func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, _ *river.InsertOp
 	return nil
 }
 
+func (r *recorder) EnqueueMany(_ context.Context, params []river.InsertManyParams) error {
+	for _, p := range params {
+		r.args = append(r.args, p.Args.(Args))
+	}
+	return nil
+}
+
 func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		sys := auth.System(context.Background())
@@ -57,8 +64,8 @@ func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 		target := mk(enum.AlertStatusNew, nil, "backup-01")
 
 		q := &recorder{}
-		s := New(db.Client, q, nil)
-		pending, err := s.AnalyseAlert(ctx, target.ID)
+		s := New(db.Client, q, nil, nil)
+		pending, err := s.AnalyseAlert(ctx, target.ID, nil)
 		if err != nil || pending.Status != enum.JobStatusPending || len(q.args) != 1 {
 			t.Fatalf("request: %v %v %d", pending, err, len(q.args))
 		}
@@ -91,7 +98,7 @@ func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 		if _, err := s.LatestForAlert(theirs, target.ID); err == nil {
 			t.Fatal("another organisation read the analysis")
 		}
-		if _, err := s.AnalyseAlert(theirs, target.ID); err == nil {
+		if _, err := s.AnalyseAlert(theirs, target.ID, nil); err == nil {
 			t.Fatal("another organisation requested an analysis")
 		}
 	})

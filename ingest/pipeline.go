@@ -38,6 +38,7 @@ const DefaultMaxBodyBytes = 5 << 20
 type Options struct {
 	MaxBodyBytes int64            // default 5 MiB; larger → 413
 	Now          func() time.Time // default time.Now; tests may pin it
+	AfterCreate  AfterCreate      // optional: told of created alerts (auto-analysis)
 }
 
 // Service ingests connector payloads.
@@ -50,6 +51,7 @@ type Service struct {
 	// limiter counts posts per connector; each request carries its
 	// connector's own limit, so one limiter serves them all.
 	limiter *httprate.RateLimiter
+	after   AfterCreate
 }
 
 // New returns a Service writing to db.
@@ -66,6 +68,7 @@ func New(db *storage.DB, opts Options) *Service {
 		now:     opts.Now,
 		sql:     statementsFor(db.Dialect),
 		limiter: httprate.NewRateLimiter(defaultRateLimit, rateWindow),
+		after:   opts.AfterCreate,
 	}
 }
 
@@ -260,6 +263,7 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 	res := &Result{Results: make([]ItemResult, len(items))}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
 	stamped := false
+	var afterCommit func(context.Context)
 	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
 		d := deduper{tx: tx, sql: s.sql, orgID: c.OrganizationID, connectorID: c.ID, now: now, cutoff: cutoff}
 		// Rows are locked in fingerprint order so that two payloads
@@ -278,6 +282,9 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 			return err
 		}
 		var err error
+		if afterCommit, err = s.onCreated(ctx, tx, res.Results); err != nil {
+			return err
+		}
 		stamped, err = s.stampConnector(ctx, tx, c, now)
 		return err
 	})
@@ -285,6 +292,9 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		return nil, err
 	}
 	s.rememberStamp(c, stamped, now)
+	if afterCommit != nil {
+		afterCommit(ctx)
+	}
 	for _, r := range res.Results {
 		if r.Status == StatusCreated {
 			res.Created++

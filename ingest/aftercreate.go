@@ -1,0 +1,35 @@
+package ingest
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent"
+)
+
+// AfterCreate is told, inside the ingest transaction, which alerts a payload
+// created (merged repeats are not listed). It may write through tx, so its
+// rows commit or roll back with the alerts; the function it returns (nil for
+// none) runs once the transaction has committed, e.g. to enqueue jobs.
+// The analysis service implements it for auto-analysis.
+type AfterCreate interface {
+	OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (afterCommit func(context.Context), err error)
+}
+
+// onCreated hands the created alerts of results to the AfterCreate hook.
+func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, results []ItemResult) (func(context.Context), error) {
+	if s.after == nil {
+		return nil, nil
+	}
+	var ids []uuid.UUID
+	for _, r := range results {
+		if r.Status == StatusCreated {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.after.OnCreated(ctx, tx, ids)
+}
