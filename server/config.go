@@ -33,6 +33,9 @@ type Config struct {
 	// created on first start (see LoadSecretKey).
 	SecretKey     []byte
 	SecretKeyFile string
+	// PprofAddr, when set, serves Go's profiler on a separate listener,
+	// which must be a loopback address: profiles show request data.
+	PprofAddr string
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -49,6 +52,7 @@ func LoadConfig(args []string) (Config, error) {
 		SessionTTL:    12 * time.Hour,
 		BulkLimit:     100,
 		SecretKeyFile: env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
+		PprofAddr:     os.Getenv("SELIQ_PPROF_ADDR"),
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
@@ -61,6 +65,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (SELIQ_LOG_LEVEL)")
 	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof/, off when empty (SELIQ_PPROF_ADDR)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -85,6 +90,9 @@ func LoadConfig(args []string) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
 		}
+	}
+	if cfg.PprofAddr != "" && !isLoopback(cfg.PprofAddr) {
+		return cfg, fmt.Errorf("SELIQ_PPROF_ADDR: %q is not a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT)", cfg.PprofAddr)
 	}
 	return cfg, nil
 }

@@ -148,6 +148,16 @@ func serve(args []string) error {
 		if err != nil {
 			return err
 		}
+		if cfg.PprofAddr != "" {
+			pln, err := net.Listen("tcp", cfg.PprofAddr)
+			if err != nil {
+				return fmt.Errorf("SELIQ_PPROF_ADDR: %w", err)
+			}
+			ps := server.PprofServer()
+			defer ps.Close()
+			go func() { _ = ps.Serve(pln) }() // ends with the process; profiling is best effort
+			log.Info("profiler listening", "addr", pln.Addr().String())
+		}
 		if err := srv.Start(ctx); err != nil {
 			return err
 		}
