@@ -19,7 +19,10 @@ import (
 
 // recorder is a queue that keeps what it was given, so the test runs the
 // job itself.
-type recorder struct{ args []Args }
+type recorder struct {
+	args    []Args
+	batches int // EnqueueMany calls
+}
 
 func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, _ *river.InsertOpts) error {
 	r.args = append(r.args, a.(Args))
@@ -27,6 +30,7 @@ func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, _ *river.InsertOp
 }
 
 func (r *recorder) EnqueueMany(_ context.Context, params []river.InsertManyParams) error {
+	r.batches++
 	for _, p := range params {
 		r.args = append(r.args, p.Args.(Args))
 	}
