@@ -322,14 +322,7 @@ func (s *Service) runAlert(ctx context.Context, a *ent.Analysis, user *uuid.UUID
 	if call.answer != nil {
 		res = merge(b, call.answer)
 	}
-	m, err := settingdoc.ToMap(res)
-	if err != nil {
-		return outcome{}, err
-	}
-	if call.answer != nil {
-		m["builtin"] = builtinSummary(b)
-	}
-	return outcome{result: m, verdict: res.Verdict, confidence: res.Confidence, severity: res.Severity, call: call}, nil
+	return newOutcome(res, res, b, call)
 }
 
 func (s *Service) runIncident(ctx context.Context, a *ent.Analysis, user *uuid.UUID) (outcome, error) {
@@ -342,14 +335,21 @@ func (s *Service) runIncident(ctx context.Context, a *ent.Analysis, user *uuid.U
 	if call.answer != nil {
 		res.Analysis = merge(b.Analysis, call.answer)
 	}
-	m, err := settingdoc.ToMap(res)
+	return newOutcome(res, res.Analysis, b.Analysis, call)
+}
+
+// newOutcome stores result (an alert's or an incident's), whose common part
+// is final; with a model's answer, the built-in analyst's own view b is kept
+// next to it.
+func newOutcome(result any, final, b builtin.Analysis, c call) (outcome, error) {
+	m, err := settingdoc.ToMap(result)
 	if err != nil {
 		return outcome{}, err
 	}
-	if call.answer != nil {
-		m["builtin"] = builtinSummary(b.Analysis)
+	if c.answer != nil {
+		m["builtin"] = builtinSummary(b)
 	}
-	return outcome{result: m, verdict: res.Verdict, confidence: res.Confidence, severity: res.Severity, call: call}, nil
+	return outcome{result: m, verdict: final.Verdict, confidence: final.Confidence, severity: final.Severity, call: c}, nil
 }
 
 // builtinSummary keeps the built-in analyst's own view next to a model's.
