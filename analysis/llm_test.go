@@ -460,3 +460,33 @@ func TestOnCreatedQueuesOneAnalysisPerAlert(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeQueuesAutomaticAnalysesAfterACrash: the rows commit with the
+// alerts; if the process dies before the after-commit enqueue, Resume
+// queues them at the next start.
+func TestResumeQueuesAutomaticAnalysesAfterACrash(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		f := newLLMFixture(t, db, aifake.OpenAI, "gpt-4o")
+		var ids []uuid.UUID
+		for range 3 {
+			ids = append(ids, f.alert(t, "new").ID)
+		}
+		if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
+			_, err := f.svc.OnCreated(f.analyst, tx, ids) // the enqueue never runs
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		restarted := New(db.Client, &recorder{}, f.ai, nil)
+		n, err := restarted.Resume(context.Background())
+		q := restarted.queue.(*recorder)
+		if err != nil || n != 3 || len(q.args) != 3 || q.batches != 1 {
+			t.Fatalf("Resume: %d, %v; %d jobs in %d batches", n, err, len(q.args), q.batches)
+		}
+		for _, a := range q.args {
+			if a.OrganizationID != f.orgID || a.UserID != nil {
+				t.Fatalf("resumed job %+v", a)
+			}
+		}
+	})
+}
