@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -39,6 +40,12 @@ type call struct {
 // maxDetail bounds a fallback's detail (a provider's error message).
 const maxDetail = 500
 
+// fallback builds a Fallback; the detail is bounded and loses NUL
+// characters, which PostgreSQL's jsonb refuses.
+func fallback(reason, detail string) *Fallback {
+	return &Fallback{Reason: reason, Detail: clip(strings.ReplaceAll(detail, "\x00", ""), maxDetail)}
+}
+
 // consult asks the organisation's model about the item under analysis when
 // the pending row names a provider. The quota is checked again here (it may
 // have run out since the request), usage is recorded for whoever requested
@@ -54,10 +61,10 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	var ae *apperr.Error
 	switch {
 	case errors.As(err, &ae) && ae.Code == apperr.RateLimited:
-		c.fallback = &Fallback{Reason: FallbackQuota, Detail: clip(ae.Message, maxDetail)}
+		c.fallback = fallback(FallbackQuota, ae.Message)
 		return c
 	case err != nil:
-		c.fallback = &Fallback{Reason: FallbackUnavailable, Detail: clip(err.Error(), maxDetail)}
+		c.fallback = fallback(FallbackUnavailable, err.Error())
 		return c
 	case p.Builtin() || !featureOn(p.Settings, feature):
 		// Settings changed since the request: the built-in analyst it is.
@@ -66,7 +73,7 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	c.provider, c.model = p.Settings.Provider, p.Settings.Model
 	req, err := build()
 	if err != nil {
-		c.fallback = &Fallback{Reason: FallbackInvalid, Detail: clip(err.Error(), maxDetail)}
+		c.fallback = fallback(FallbackInvalid, err.Error())
 		return c
 	}
 	req.Model, req.Temperature = p.Settings.Model, p.Temperature()
@@ -74,7 +81,7 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	resp, err := p.Client.Complete(cctx, req)
 	cancel()
 	if err != nil {
-		c.fallback = &Fallback{Reason: FallbackProvider, Detail: clip(err.Error(), maxDetail)}
+		c.fallback = fallback(FallbackProvider, err.Error())
 		return c
 	}
 	if resp.Model != "" {
@@ -86,7 +93,7 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 		s.log.Error("record ai usage", "analysis", a.ID, "err", err)
 	}
 	if c.answer, err = parseAnswer(resp.Content); err != nil {
-		c.fallback = &Fallback{Reason: FallbackInvalid, Detail: clip(err.Error(), maxDetail)}
+		c.fallback = fallback(FallbackInvalid, err.Error())
 	}
 	return c
 }

@@ -216,6 +216,14 @@ func TestLLMAnalysis(t *testing.T) {
 						t.Fatal("usage recorded for a failed call")
 					}
 				}},
+			{name: "provider refusal with a NUL in its message is stored on both databases", protocol: aifake.OpenAI,
+				turns: []aifake.Turn{{Status: 400, ErrorMessage: "bad\x00request"}},
+				check: func(t *testing.T, f *llmFixture, a *ent.Analysis) {
+					fb := a.Result["fallback"].(map[string]any)
+					if fb["reason"] != FallbackProvider || !strings.Contains(fb["detail"].(string), "badrequest") || len(f.fake.Requests()) != 1 {
+						t.Fatalf("fallback %v after %d requests", fb, len(f.fake.Requests()))
+					}
+				}},
 			{name: "quota used up between request and job", protocol: aifake.OpenAI,
 				before: func(t *testing.T, f *llmFixture) { f.configure(t, config.UpdateInput{MonthlyTokenQuota: new(0)}) },
 				check: func(t *testing.T, f *llmFixture, a *ent.Analysis) {

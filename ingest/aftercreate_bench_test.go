@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
+	"github.com/riverqueue/river"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 		name string
 		hook bool
 		on   bool
-	}{{"no-hook", false, false}, {"hook-feature-off", true, false}, {"auto-analysis", true, true}}
+		noop bool
+	}{{"no-hook", false, false, false}, {"hook-feature-off", true, false, false}, {"auto-analysis", true, true, false}, {"auto-rows-only", true, true, true}}
 	for _, d := range []testenv.Dialect{testenv.SQLite, testenv.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
 			db := testenv.Open(b, d)
@@ -34,7 +37,11 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 					b.Run(fmt.Sprintf("batch=%d/%s", batch, m.name), func(b *testing.B) {
 						var opts Options
 						if m.hook {
-							opts.AfterCreate = analysis.New(db.Client, runner, nil, nil)
+							var q analysis.Queue = runner
+							if m.noop {
+								q = noopQueue{}
+							}
+							opts.AfterCreate = analysis.New(db.Client, q, nil, nil)
 						}
 						e := newEnv(b, db, opts)
 						st := map[string]any{"provider": "builtin", "features": map[string]any{"autoAnalyse": m.on, "chat": true, "incidentSummaries": true}}
@@ -69,3 +76,8 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 		})
 	}
 }
+
+type noopQueue struct{}
+
+func (noopQueue) Enqueue(context.Context, river.JobArgs, *river.InsertOpts) error { return nil }
+func (noopQueue) EnqueueMany(context.Context, []river.InsertManyParams) error     { return nil }
