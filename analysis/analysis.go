@@ -48,6 +48,7 @@ type Service struct {
 	log    *slog.Logger
 	// callTimeout bounds one model call, its retries included.
 	callTimeout time.Duration
+	auto        *autoCache // the settings auto-analysis reads
 }
 
 // New returns the service; jobs are queued on q, and ai (which may be nil)
@@ -56,7 +57,7 @@ func New(client *ent.Client, q Queue, ai *config.Service, log *slog.Logger) *Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second}
+	return &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL)}
 }
 
 // Engines a request may ask for.

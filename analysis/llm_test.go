@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -495,6 +496,47 @@ func TestResumeQueuesAutomaticAnalysesAfterACrash(t *testing.T) {
 			if a.OrganizationID != f.orgID || a.UserID != nil {
 				t.Fatalf("resumed job %+v", a)
 			}
+		}
+	})
+}
+
+func TestAutoSettingsAreReadOncePerTTL(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		a := newLLMFixture(t, db, aifake.OpenAI, "gpt-4o")
+		b := newLLMFixture(t, db, aifake.OpenAI, "gpt-4o")
+		clock := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+		cache := newAutoCache(5 * time.Second)
+		cache.now = func() time.Time { return clock }
+		read := func(f *llmFixture) config.Settings {
+			t.Helper()
+			st, err := cache.settings(f.analyst, db.Client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		if !read(a).Features.AutoAnalyse || !read(b).Features.AutoAnalyse {
+			t.Fatal("auto-analysis is on by default")
+		}
+		a.configure(t, config.UpdateInput{Features: &config.FeaturesInput{AutoAnalyse: new(false)}})
+		steps := []struct {
+			name    string
+			advance time.Duration
+			f       *llmFixture
+			want    bool
+		}{
+			{"within the TTL the read is remembered", 4 * time.Second, a, true},
+			{"after it the change applies", 2 * time.Second, a, false},
+			{"another organisation keeps its own", 0, b, true},
+		}
+		for _, s := range steps {
+			clock = clock.Add(s.advance)
+			if got := read(s.f).Features.AutoAnalyse; got != s.want {
+				t.Fatalf("%s: autoAnalyse %v, want %v", s.name, got, s.want)
+			}
+		}
+		if _, err := cache.settings(context.Background(), db.Client); err == nil {
+			t.Fatal("settings read without a viewer")
 		}
 	})
 }
