@@ -67,3 +67,4 @@ fuzz:
 	$(GO) test ./ai/builtin -run='^$$' -fuzz=FuzzAnalyzeAlert -fuzztime=$(FUZZTIME)
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzSSE -fuzztime=$(FUZZTIME)
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzExtractJSONObject -fuzztime=$(FUZZTIME)
+	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)

@@ -38,6 +38,7 @@ const DefaultMaxBodyBytes = 5 << 20
 type Options struct {
 	MaxBodyBytes int64            // default 5 MiB; larger → 413
 	Now          func() time.Time // default time.Now; tests may pin it
+	AfterCreate  AfterCreate      // optional: told of created alerts (auto-analysis)
 }
 
 // Service ingests connector payloads.
@@ -50,6 +51,7 @@ type Service struct {
 	// limiter counts posts per connector; each request carries its
 	// connector's own limit, so one limiter serves them all.
 	limiter *httprate.RateLimiter
+	after   AfterCreate
 }
 
 // New returns a Service writing to db.
@@ -66,6 +68,7 @@ func New(db *storage.DB, opts Options) *Service {
 		now:     opts.Now,
 		sql:     statementsFor(db.Dialect),
 		limiter: httprate.NewRateLimiter(defaultRateLimit, rateWindow),
+		after:   opts.AfterCreate,
 	}
 }
 
@@ -261,6 +264,7 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 	res := &Result{}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
 	stamped := false
+	var afterCommit func(context.Context)
 	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
 		d := deduper{tx: tx, sql: s.sql, orgID: c.OrganizationID, connectorID: c.ID, now: now, cutoff: cutoff}
 		results, err := d.upsertAll(ctx, items)
@@ -268,11 +272,11 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 			return err
 		}
 		res.Results = results
-		// createdIDs are the alerts this payload created, known here and
-		// nowhere earlier: work that must commit with their creation (such
-		// as queueing their analysis) goes right after this line.
-		createdIDs := createdAlerts(results)
-		_ = createdIDs
+		// Work that must commit with the creation of these alerts (their
+		// automatic analysis) is queued in this transaction.
+		if afterCommit, err = s.onCreated(ctx, tx, createdAlerts(results)); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, tx.Client(), activityEntries(results)...); err != nil {
 			return err
 		}
@@ -286,6 +290,9 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		return nil, err
 	}
 	s.rememberStamp(c, stamped, now)
+	if afterCommit != nil {
+		afterCommit(ctx)
+	}
 	for _, r := range res.Results {
 		if r.Status == StatusCreated {
 			res.Created++

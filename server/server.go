@@ -102,7 +102,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
-	analyst := analysis.New(db.Client, runner, log)
+	ai := aiconfig.New(db.Client, box)
+	analyst := analysis.New(db.Client, runner, ai, log)
 	river.AddWorker(workers, analyst.Worker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
 	// (about 7 KiB) while absorbing bursts; a client slower than that is
@@ -124,11 +125,12 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Feed:             notify.NewService(db.Client),
 		Live:             live.New(db.Client, events, log),
 		Analyst:          analyst,
-		AI:               aiconfig.New(db.Client, box),
+		AI:               ai,
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes})
+	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gql.NewSchema(res)
 	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
