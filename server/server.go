@@ -21,6 +21,7 @@ import (
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/gql"
@@ -112,6 +113,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// once those commit.
 	db.Client.Event.Use(events.CommitHook())
 	river.AddWorker(workers, reports.Worker())
+	ai := aiconfig.New(db.Client, box)
 	res := &resolvers.Resolver{
 		Client:           db.Client,
 		Auth:             authSvc,
@@ -124,7 +126,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Feed:             notify.NewService(db.Client),
 		Live:             live.New(db.Client, events, log),
 		Analyst:          analyst,
-		AI:               aiconfig.New(db.Client, box),
+		AI:               ai,
+		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
