@@ -11,10 +11,17 @@ import (
 // stream and in the stored answer alike.
 const roundSeparator = "\n\n"
 
-// providerAnswer runs the conversation through the provider: up to
-// maxToolRounds rounds in which the model may call tools, then one without
-// tools. Every call's usage is recorded, the failed ones' too when the
-// provider reported any.
+// lastRoundNote asks for the answer once the tool rounds are spent. The
+// tools stay declared (Anthropic refuses tool results without them).
+const lastRoundNote = "You have used all your tool calls for this question. Answer now from the data you have, without calling tools."
+
+// unfinishedNote ends an answer when the model still called tools after
+// lastRoundNote.
+const unfinishedNote = "(The model kept calling tools and gave no final answer; ask a narrower question.)"
+
+// providerAnswer runs the conversation through the provider: the model may
+// call tools for maxToolRounds rounds, after which it is asked to answer.
+// Every call's usage is recorded.
 func (t *Turn) providerAnswer(ctx context.Context, onDelta func(string) error) (answer, error) {
 	system, msgs, err := t.conversation(ctx)
 	if err != nil {
@@ -23,16 +30,10 @@ func (t *Turn) providerAnswer(ctx context.Context, onDelta func(string) error) (
 	var ans answer
 	var text strings.Builder
 	for round := 0; ; round++ {
-		req := provider.Request{Model: t.p.Settings.Model, System: system, Messages: msgs,
+		req := provider.Request{Model: t.p.Settings.Model, System: system, Messages: msgs, Tools: tools,
 			Temperature: t.p.Temperature(), MaxTokens: maxAnswerTokens}
-		if round < maxToolRounds {
-			req.Tools = tools
-		}
 		started := false
 		emit := func(s string) error {
-			if onDelta == nil {
-				return nil
-			}
 			if !started && text.Len() > 0 {
 				if err := onDelta(roundSeparator); err != nil {
 					return err
@@ -63,7 +64,20 @@ func (t *Turn) providerAnswer(ctx context.Context, onDelta func(string) error) (
 			}
 			text.WriteString(c)
 		}
-		if len(resp.ToolCalls) == 0 || round >= maxToolRounds {
+		if len(resp.ToolCalls) == 0 {
+			ans.content = text.String()
+			return ans, nil
+		}
+		if round == maxToolRounds {
+			if text.Len() > 0 {
+				text.WriteString(roundSeparator)
+			}
+			text.WriteString(unfinishedNote)
+			if onDelta != nil {
+				if err := onDelta(roundSeparator + unfinishedNote); err != nil {
+					return answer{}, err
+				}
+			}
 			ans.content = text.String()
 			return ans, nil
 		}
@@ -74,6 +88,9 @@ func (t *Turn) providerAnswer(ctx context.Context, onDelta func(string) error) (
 				return answer{}, err
 			}
 			msgs = append(msgs, provider.Message{Role: provider.RoleTool, ToolCallID: call.ID, Content: out})
+		}
+		if round == maxToolRounds-1 {
+			msgs = append(msgs, provider.Message{Role: provider.RoleUser, Content: lastRoundNote})
 		}
 	}
 }

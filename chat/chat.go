@@ -43,8 +43,8 @@ const MaxMessageLength = 4000
 
 // Bounds of one answer.
 const (
-	// maxToolRounds is how many times the model may call tools; the call
-	// after the last round offers no tools, so the model must answer.
+	// maxToolRounds is how many rounds of tool calls the model may make
+	// before it is asked to answer (one more call).
 	maxToolRounds = 4
 	// maxAnswerTokens caps each completion.
 	maxAnswerTokens = 1500

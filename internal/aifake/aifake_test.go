@@ -208,6 +208,7 @@ func TestParseRejects(t *testing.T) {
 		{"ant empty text", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":""}]}`, "non-empty"},
 		{"ant unknown tool_result", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}`, "t1"},
 		{"ant missing tool_result", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":"y"}]}`, "tool_result"},
+		{"ant tool blocks without tools", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}`, "must define tools"},
 		{"ant temperature", aifake.Anthropic, `{"model":"m","max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"x"}]}`, "temperature"},
 	}
 	for _, c := range cases {

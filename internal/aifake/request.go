@@ -427,6 +427,13 @@ func ParseAnthropic(h http.Header, body []byte) (Request, error) {
 	if len(pending) > 0 {
 		return req, fmt.Errorf("messages: the final assistant turn has unanswered tool_use ids %s", keys(pending))
 	}
+	if len(names) == 0 {
+		for _, m := range req.Messages {
+			if len(m.ToolCalls) > 0 || len(m.ToolResults) > 0 {
+				return req, errors.New("requests which include tool_use or tool_result blocks must define tools")
+			}
+		}
+	}
 	return req, nil
 }
 
