@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
@@ -114,19 +115,9 @@ func (t *Turn) contextDoc(ctx context.Context) (map[string]any, error) {
 	doc := map[string]any{"kind": t.target.Kind}
 	if a := t.subject.alert; a != nil {
 		doc["alert"] = alertDoc(a, true)
-		an, err := s.latestAnalysis(ctx, entanalysis.AlertID(a.ID))
-		if err != nil {
-			return nil, err
-		}
-		if an == nil {
-			b, err := s.analyst.BuiltinAlert(ctx, a.ID)
-			if err != nil {
-				return nil, err
-			}
-			an = map[string]any{"engine": "builtin", "result": b}
-		}
+		an, err := s.analysisDoc(ctx, entanalysis.AlertID(a.ID), func() (any, error) { return s.analyst.BuiltinAlert(ctx, a.ID) })
 		doc["analysis"] = an
-		return doc, nil
+		return doc, err
 	}
 	inc := t.subject.incident
 	d := map[string]any{
@@ -151,34 +142,34 @@ func (t *Turn) contextDoc(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	events = events[max(0, len(events)-timelineShown):]
-	tl := make([]map[string]any, 0, len(events))
-	for _, e := range events {
-		tl = append(tl, map[string]any{"occurred_at": e.OccurredAt.Format(time.RFC3339), "kind": e.Kind, "title": e.Title})
-	}
-	d["timeline"] = tl
+	d["timeline"] = eventDocs(events, timelineShown)
 	doc["incident"] = d
-	an, err := s.latestAnalysis(ctx, entanalysis.IncidentID(inc.ID))
-	if err != nil {
-		return nil, err
-	}
-	if an == nil {
-		b, err := s.analyst.BuiltinIncident(ctx, inc.ID)
-		if err != nil {
-			return nil, err
-		}
-		an = map[string]any{"engine": "builtin", "result": b}
-	}
+	an, err := s.analysisDoc(ctx, entanalysis.IncidentID(inc.ID), func() (any, error) { return s.analyst.BuiltinIncident(ctx, inc.ID) })
 	doc["analysis"] = an
-	return doc, nil
+	return doc, err
 }
 
-// latestAnalysis is the newest ready analysis matching where, or nil.
-func (s *Service) latestAnalysis(ctx context.Context, where predicate.Analysis) (map[string]any, error) {
+// eventDocs are the last n timeline events, oldest first.
+func eventDocs(events []builtin.Event, n int) []map[string]any {
+	events = events[max(0, len(events)-n):]
+	out := make([]map[string]any, 0, len(events))
+	for _, e := range events {
+		out = append(out, map[string]any{"occurred_at": e.OccurredAt.Format(time.RFC3339), "kind": e.Kind, "title": e.Title})
+	}
+	return out
+}
+
+// analysisDoc is the newest ready analysis matching where or, without one,
+// the built-in analyst's result, which run computes.
+func (s *Service) analysisDoc(ctx context.Context, where predicate.Analysis, run func() (any, error)) (map[string]any, error) {
 	a, err := s.client.Analysis.Query().Where(where, entanalysis.StatusEQ(enum.JobStatusReady)).
 		Order(ent.Desc(entanalysis.FieldCreatedAt), ent.Desc(entanalysis.FieldID)).First(ctx)
 	if ent.IsNotFound(err) {
-		return nil, nil
+		b, err := run()
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"engine": "builtin", "result": b}, nil
 	}
 	if err != nil {
 		return nil, err

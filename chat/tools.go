@@ -286,13 +286,8 @@ func (t *Turn) incidentTimeline(ctx context.Context, args toolArgs) (string, err
 	if err != nil {
 		return "", err
 	}
-	events = events[max(0, len(events)-toolTimeline):]
-	list := make([]map[string]any, 0, len(events))
-	for _, e := range events {
-		list = append(list, map[string]any{"occurred_at": e.OccurredAt.Format(time.RFC3339), "kind": e.Kind, "title": e.Title})
-	}
 	res := map[string]any{"incident": map[string]any{"id": inc.ID, "number": inc.Number, "title": inc.Title,
-		"status": inc.Status, "severity": inc.Severity}, "events": list}
+		"status": inc.Status, "severity": inc.Severity}, "events": eventDocs(events, toolTimeline)}
 	return encodeResult(res, func() bool { return halveOldest(res, "events") }), nil
 }
 

@@ -89,6 +89,7 @@ func TestChatRoutes(t *testing.T) {
 		for _, p := range []aifake.Protocol{aifake.OpenAI, aifake.Anthropic} {
 			t.Run(string(p), func(t *testing.T) { s.testProvider(t, p) })
 		}
+		t.Run("tool rounds bounded", s.testToolRounds)
 		t.Run("provider failure", s.testProviderFailure)
 		t.Run("quota", s.testQuota)
 		t.Run("feature off", s.testFeatureOff)
@@ -273,6 +274,28 @@ func (s *chatSuite) testProvider(t *testing.T, p aifake.Protocol) {
 	}
 }
 
+// testToolRounds: a model that keeps calling tools is asked to answer after
+// four rounds, and its fifth call ends the answer either way.
+func (s *chatSuite) testToolRounds(t *testing.T) {
+	fake := aifake.New(t, aifake.Anthropic)
+	s.useProvider(t, fake)
+	call := aifake.Turn{ToolCalls: []aifake.ToolCall{{Name: "related_alerts", Arguments: `{"limit":1}`}}}
+	for range 5 {
+		fake.Enqueue(call)
+	}
+	res := s.rest(t, s.analyst, http.MethodPost, "/api/v1/alerts/"+s.alertID+"/chat", map[string]any{"message": "dig deep"}, http.StatusCreated)
+	reqs := fake.Requests()
+	if len(reqs) != 5 || fake.Pending() != 0 {
+		t.Fatalf("%d provider calls, %d turns left", len(reqs), fake.Pending())
+	}
+	if !strings.Contains(reqs[4].LastUser(), "Answer now") || strings.Contains(reqs[3].LastUser(), "Answer now") {
+		t.Fatalf("last round not asked to answer: %q", reqs[4].LastUser())
+	}
+	if c := digS(res.Body, "reply", "content"); !strings.Contains(c, "kept calling tools") {
+		t.Fatalf("unfinished answer: %s", res.Raw)
+	}
+}
+
 func (s *chatSuite) testProviderFailure(t *testing.T) {
 	fake := aifake.New(t, aifake.OpenAI)
 	s.useProvider(t, fake)
@@ -287,6 +310,13 @@ func (s *chatSuite) testProviderFailure(t *testing.T) {
 	g := s.gqlErr(t, s.analyst, chatAlertQ, map[string]any{"id": s.alertID, "m": "what is this?"}, "INTERNAL")
 	if !strings.Contains(g.Errors[0].Message, "credentials") {
 		t.Fatalf("credentials failure: %+v", g.Errors)
+	}
+	// The provider's own rate limit, with a wait longer than the client
+	// sleeps for, comes back as RATE_LIMITED with its Retry-After.
+	fake.Enqueue(aifake.Turn{Status: http.StatusTooManyRequests, ErrorMessage: "Rate limit reached for requests", RetryAfter: "120"})
+	res = s.rest(t, s.analyst, http.MethodPost, path, map[string]any{"message": "what is this?"}, http.StatusTooManyRequests)
+	if d := wantDetail(t, res); !strings.Contains(d, "rate limiting") || res.Header.Get("Retry-After") != "120" {
+		t.Fatalf("provider rate limit: %s (Retry-After %q)", d, res.Header.Get("Retry-After"))
 	}
 	if after := len(s.history(t, s.reader, path)); after != before {
 		t.Fatalf("a failed answer stored messages: %d → %d", before, after)
