@@ -122,14 +122,14 @@ func isJSONObject(raw []byte) bool {
 // OpenAIBody is a chat-completions request body as the API accepts it;
 // the types below are its parts.
 type OpenAIBody struct {
-	Model         string    `json:"model"`
-	Messages      []OpenAIMessage  `json:"messages"`
-	Tools         []OpenAITool `json:"tools"`
-	ToolChoice    any       `json:"tool_choice"`
-	Temperature   *float64  `json:"temperature"`
-	MaxTokens     *int      `json:"max_tokens"`
-	MaxCompletion *int      `json:"max_completion_tokens"`
-	Stream        bool      `json:"stream"`
+	Model         string          `json:"model"`
+	Messages      []OpenAIMessage `json:"messages"`
+	Tools         []OpenAITool    `json:"tools"`
+	ToolChoice    any             `json:"tool_choice"`
+	Temperature   *float64        `json:"temperature"`
+	MaxTokens     *int            `json:"max_tokens"`
+	MaxCompletion *int            `json:"max_completion_tokens"`
+	Stream        bool            `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -140,11 +140,11 @@ type OpenAIBody struct {
 
 // OpenAIMessage is one entry of messages.
 type OpenAIMessage struct {
-	Role       string        `json:"role"`
-	Content    *string       `json:"content"`
-	Name       string        `json:"name"`
+	Role       string           `json:"role"`
+	Content    *string          `json:"content"`
+	Name       string           `json:"name"`
 	ToolCalls  []OpenAIToolCall `json:"tool_calls"`
-	ToolCallID string        `json:"tool_call_id"`
+	ToolCallID string           `json:"tool_call_id"`
 }
 
 // OpenAIToolCall is one tool call of an assistant message.
@@ -312,18 +312,18 @@ func keys(m map[string]bool) string {
 // AnthropicBody is a Messages API request body as the API accepts it;
 // the types below are its parts.
 type AnthropicBody struct {
-	Model         string          `json:"model"`
-	System        json.RawMessage `json:"system"`
-	MaxTokens     *int            `json:"max_tokens"`
-	Messages      []AnthropicMessage        `json:"messages"`
-	Tools         []AnthropicTool       `json:"tools"`
-	ToolChoice    json.RawMessage `json:"tool_choice"`
-	Temperature   *float64        `json:"temperature"`
-	TopP          *float64        `json:"top_p"`
-	TopK          *int            `json:"top_k"`
-	StopSequences []string        `json:"stop_sequences"`
-	Stream        bool            `json:"stream"`
-	Metadata      json.RawMessage `json:"metadata"`
+	Model         string             `json:"model"`
+	System        json.RawMessage    `json:"system"`
+	MaxTokens     *int               `json:"max_tokens"`
+	Messages      []AnthropicMessage `json:"messages"`
+	Tools         []AnthropicTool    `json:"tools"`
+	ToolChoice    json.RawMessage    `json:"tool_choice"`
+	Temperature   *float64           `json:"temperature"`
+	TopP          *float64           `json:"top_p"`
+	TopK          *int               `json:"top_k"`
+	StopSequences []string           `json:"stop_sequences"`
+	Stream        bool               `json:"stream"`
+	Metadata      json.RawMessage    `json:"metadata"`
 }
 
 // AnthropicMessage is one entry of messages; Content is a string or blocks.
