@@ -1,20 +1,26 @@
 // Package analysis runs the triage analysis of alerts and incidents as
 // durable jobs: a request commits a pending row and queues a job; the worker
 // gathers the context (related alerts, the disposition history of the same
-// fingerprint) and runs the built-in analyst, then stores the result. Every
-// alert can be analysed with no provider configured.
+// fingerprint) and runs the built-in analyst and, when the organisation
+// configured a provider, asks its model too (llm.go), then stores the
+// result. Every alert can be analysed with no provider configured, and a
+// provider that fails or answers badly leaves the built-in result, flagged.
 package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ai/builtin"
+	"github.com/seliq/seliq/ai/config"
+	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
@@ -30,39 +36,78 @@ import (
 // Queue takes analysis jobs; jobs.Runner is one.
 type Queue interface {
 	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+	// EnqueueMany inserts jobs in one batch.
+	EnqueueMany(ctx context.Context, params []river.InsertManyParams) error
 }
 
 // Service is the analysis API and its worker's home.
 type Service struct {
 	client *ent.Client
 	queue  Queue
+	ai     *config.Service // nil: the built-in analyst only
 	log    *slog.Logger
+	// callTimeout bounds one model call, its retries included.
+	callTimeout time.Duration
+	auto        *autoCache // the settings auto-analysis reads
 }
 
-// New returns the service; jobs are queued on q.
-func New(client *ent.Client, q Queue, log *slog.Logger) *Service {
+// New returns the service; jobs are queued on q, and ai (which may be nil)
+// gives the organisation's provider.
+func New(client *ent.Client, q Queue, ai *config.Service, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, queue: q, log: log}
+	return &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL)}
+}
+
+// Engines a request may ask for.
+const (
+	// EngineAuto runs the organisation's configured provider, else the
+	// built-in analyst.
+	EngineAuto = "auto"
+	// EngineBuiltin always runs the built-in analyst: no provider, no tokens.
+	EngineBuiltin = "builtin"
+)
+
+// ProviderBuiltin is the provider recorded for the built-in analyst.
+const ProviderBuiltin = config.ProviderBuiltin
+
+// Options are a request's choices (GraphQL AnalyseInput, the REST body).
+type Options struct {
+	Engine *string `json:"engine,omitempty"`
+}
+
+func (o *Options) engine() (string, error) {
+	if o == nil || o.Engine == nil || *o.Engine == "" {
+		return EngineAuto, nil
+	}
+	switch e := strings.ToLower(*o.Engine); e {
+	case EngineAuto, EngineBuiltin:
+		return e, nil
+	}
+	return "", apperr.Invalid("engine", "must be auto or builtin")
 }
 
 // Args is the job that runs one analysis.
 type Args struct {
-	AnalysisID     uuid.UUID `json:"analysis_id"`
+	AnalysisID     uuid.UUID `json:"analysis_id" river:"unique"`
 	OrganizationID uuid.UUID `json:"organization_id"`
+	// UserID is who requested the analysis, for the usage record; nil for
+	// automatic analyses (and for those resumed after a restart).
+	UserID *uuid.UUID `json:"user_id,omitempty"`
 }
 
 // Kind names the job type.
 func (Args) Kind() string { return "analysis.run" }
 
-// InsertOpts make analysis jobs unique per analysis.
+// InsertOpts make analysis jobs unique per analysis (only analysis_id
+// counts, so a resumed job without the requester is still a duplicate).
 func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // AnalyseAlert queues an analysis of an alert and returns it, pending.
-func (s *Service) AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error) {
+func (s *Service) AnalyseAlert(ctx context.Context, alertID uuid.UUID, in *Options) (*ent.Analysis, error) {
 	ok, err := s.client.Alert.Query().Where(alert.ID(alertID)).Exist(ctx)
 	if err != nil {
 		return nil, err
@@ -70,11 +115,11 @@ func (s *Service) AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Ana
 	if !ok {
 		return nil, apperr.NotFoundf("alert %s not found", alertID)
 	}
-	return s.request(ctx, s.client.Analysis.Create().SetAlertID(alertID))
+	return s.request(ctx, s.client.Analysis.Create().SetAlertID(alertID), config.FeatureAnalysis, in)
 }
 
 // AnalyseIncident queues an analysis of an incident and returns it, pending.
-func (s *Service) AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error) {
+func (s *Service) AnalyseIncident(ctx context.Context, incidentID uuid.UUID, in *Options) (*ent.Analysis, error) {
 	ok, err := s.client.Incident.Query().Where(incident.ID(incidentID)).Exist(ctx)
 	if err != nil {
 		return nil, err
@@ -82,19 +127,61 @@ func (s *Service) AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*e
 	if !ok {
 		return nil, apperr.NotFoundf("incident %s not found", incidentID)
 	}
-	return s.request(ctx, s.client.Analysis.Create().SetIncidentID(incidentID))
+	return s.request(ctx, s.client.Analysis.Create().SetIncidentID(incidentID), config.FeatureIncidentSummary, in)
 }
 
-func (s *Service) request(ctx context.Context, create *ent.AnalysisCreate) (*ent.Analysis, error) {
-	a, err := create.SetProvider("builtin").SetModel(builtin.Engine).Save(ctx)
+func (s *Service) request(ctx context.Context, create *ent.AnalysisCreate, feature string, in *Options) (*ent.Analysis, error) {
+	engine, err := in.engine()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.queue.Enqueue(ctx, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, nil); err != nil {
+	prov, model, err := s.choose(ctx, feature, engine)
+	if err != nil {
+		return nil, err
+	}
+	a, err := create.SetProvider(prov).SetModel(model).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}
+	if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindUser {
+		args.UserID = &v.UserID
+	}
+	if err := s.queue.Enqueue(ctx, args, nil); err != nil {
 		// The row is committed; Resume queues it at the next start.
 		s.log.Error("queue analysis", "analysis", a.ID, "err", err)
 	}
 	return a, nil
+}
+
+// choose picks the engine of a new analysis: the built-in analyst when asked
+// for or when no provider is configured (or the feature is off), else the
+// provider, whose quota must not be used up (RATE_LIMITED, naming the
+// built-in way out).
+func (s *Service) choose(ctx context.Context, feature, engine string) (prov, model string, err error) {
+	if engine == EngineBuiltin || s.ai == nil {
+		return ProviderBuiltin, builtin.Engine, nil
+	}
+	p, err := s.ai.Open(ctx, feature, nil)
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code == apperr.RateLimited {
+		out := *ae
+		out.Message += `. To analyse now without tokens, ask for the built-in analyst: engine "builtin" (REST body {"engine": "builtin"}, GraphQL input {engine: "builtin"})`
+		return "", "", &out
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if p.Builtin() || !featureOn(p.Settings, feature) {
+		return ProviderBuiltin, builtin.Engine, nil
+	}
+	return p.Settings.Provider, p.Settings.Model, nil
+}
+
+// featureOn reports whether the settings let a model do feature's work;
+// alert analyses have no switch of their own.
+func featureOn(st config.Settings, feature string) bool {
+	return feature != config.FeatureIncidentSummary || st.Features.IncidentSummaries
 }
 
 // LatestForAlert returns an alert's newest analysis.
@@ -118,7 +205,7 @@ func (s *Service) LatestForIncident(ctx context.Context, incidentID uuid.UUID) (
 }
 
 // Resume queues every analysis left pending or running, in all
-// organisations (the server calls it at start).
+// organisations (the server calls it at start), in batches.
 func (s *Service) Resume(ctx context.Context) (int, error) {
 	sys := privacy.DecisionContext(ctx, privacy.Allow)
 	open, err := s.client.Analysis.Query().
@@ -127,12 +214,29 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("open analyses: %w", err)
 	}
-	for _, a := range open {
-		if err := s.queue.Enqueue(ctx, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, nil); err != nil {
-			return 0, fmt.Errorf("queue analysis %s: %w", a.ID, err)
-		}
+	if err := s.enqueueAll(ctx, open); err != nil {
+		return 0, err
 	}
 	return len(open), nil
+}
+
+// enqueueBatch is how many jobs one EnqueueMany inserts.
+const enqueueBatch = 500
+
+// enqueueAll queues the jobs of analyses with no known requester.
+func (s *Service) enqueueAll(ctx context.Context, list []*ent.Analysis) error {
+	for len(list) > 0 {
+		n := min(len(list), enqueueBatch)
+		params := make([]river.InsertManyParams, n)
+		for i, a := range list[:n] {
+			params[i] = river.InsertManyParams{Args: Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}}
+		}
+		if err := s.queue.EnqueueMany(ctx, params); err != nil {
+			return fmt.Errorf("queue %d analyses: %w", n, err)
+		}
+		list = list[n:]
+	}
+	return nil
 }
 
 // Worker runs analyses for the job queue.
@@ -144,8 +248,13 @@ type Worker struct {
 // Worker returns the worker to register with the job queue.
 func (s *Service) Worker() *Worker { return &Worker{svc: s} }
 
+// Timeout lets a job outlive River's default minute: a model call may take
+// callTimeout, retries included.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.svc.callTimeout + time.Minute }
+
 // Work runs one analysis; a database error is returned for the queue to
-// retry, and the last attempt fails the analysis with it.
+// retry, and the last attempt fails the analysis with it. Provider problems
+// are not errors: the built-in result is stored, flagged with the reason.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	err := w.svc.run(ctx, job.Args)
 	if err != nil && job.Attempt >= job.MaxAttempts {
@@ -158,7 +267,18 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return err
 }
 
+// outcome is what an analysis stores.
+type outcome struct {
+	result     map[string]any
+	verdict    string
+	confidence float64
+	severity   string
+	call       call
+}
+
 func (s *Service) run(ctx context.Context, args Args) error {
+	// Everything below reads through the tenant-scoped client as the job's
+	// organisation: nothing of another organisation can reach a prompt.
 	ctx = viewer.ForJob(ctx, args.OrganizationID)
 	a, err := s.client.Analysis.Get(ctx, args.AnalysisID)
 	if ent.IsNotFound(err) {
@@ -167,36 +287,75 @@ func (s *Service) run(ctx context.Context, args Args) error {
 	if err != nil || a.Status == enum.JobStatusReady || a.Status == enum.JobStatusFailed {
 		return err
 	}
-	var result any
-	var verdict string
-	var confidence float64
-	var severity string
+	var out outcome
 	switch {
 	case a.AlertID != nil:
-		an, err := s.analyseAlert(ctx, *a.AlertID)
-		if err != nil {
-			return err
-		}
-		result, verdict, confidence, severity = an, an.Verdict, an.Confidence, an.Severity
+		out, err = s.runAlert(ctx, a, args.UserID)
 	case a.IncidentID != nil:
-		an, err := s.analyseIncident(ctx, *a.IncidentID)
-		if err != nil {
-			return err
-		}
-		result, verdict, confidence, severity = an, an.Verdict, an.Confidence, an.Severity
+		out, err = s.runIncident(ctx, a, args.UserID)
 	default:
 		return fmt.Errorf("analysis %s names neither an alert nor an incident", a.ID)
 	}
-	m, err := settingdoc.ToMap(result)
 	if err != nil {
 		return err
 	}
-	upd := s.client.Analysis.UpdateOne(a).SetStatus(enum.JobStatusReady).SetResult(m).
-		SetVerdict(verdict).SetConfidence(confidence).SetCompletedAt(time.Now().UTC())
-	if sev := enum.Severity(severity); sev.Valid() {
+	c := out.call
+	if c.fallback != nil {
+		out.result["fallback"] = map[string]any{"reason": c.fallback.Reason, "detail": c.fallback.Detail}
+	}
+	upd := s.client.Analysis.UpdateOne(a).SetStatus(enum.JobStatusReady).SetResult(out.result).
+		SetVerdict(out.verdict).SetConfidence(out.confidence).SetCompletedAt(time.Now().UTC()).
+		SetProvider(c.provider).SetModel(c.model).
+		SetPromptTokens(c.usage.PromptTokens).SetCompletionTokens(c.usage.CompletionTokens)
+	if sev := enum.Severity(out.severity); sev.Valid() {
 		upd.SetSeverity(sev)
 	}
 	return upd.Exec(ctx)
+}
+
+func (s *Service) runAlert(ctx context.Context, a *ent.Analysis, user *uuid.UUID) (outcome, error) {
+	al, c, b, err := s.analyseAlert(ctx, *a.AlertID)
+	if err != nil {
+		return outcome{}, err
+	}
+	call := s.consult(ctx, a, config.FeatureAnalysis, user, func() (provider.Request, error) { return alertPrompt(al, c, b) })
+	res := b
+	if call.answer != nil {
+		res = merge(b, call.answer)
+	}
+	return newOutcome(res, res, b, call)
+}
+
+func (s *Service) runIncident(ctx context.Context, a *ent.Analysis, user *uuid.UUID) (outcome, error) {
+	in, ic, b, err := s.analyseIncident(ctx, *a.IncidentID)
+	if err != nil {
+		return outcome{}, err
+	}
+	call := s.consult(ctx, a, config.FeatureIncidentSummary, user, func() (provider.Request, error) { return incidentPrompt(in, ic, b) })
+	res := b
+	if call.answer != nil {
+		res.Analysis = merge(b.Analysis, call.answer)
+	}
+	return newOutcome(res, res.Analysis, b.Analysis, call)
+}
+
+// newOutcome stores result (an alert's or an incident's), whose common part
+// is final; with a model's answer, the built-in analyst's own view b is kept
+// next to it.
+func newOutcome(result any, final, b builtin.Analysis, c call) (outcome, error) {
+	m, err := settingdoc.ToMap(result)
+	if err != nil {
+		return outcome{}, err
+	}
+	if c.answer != nil {
+		m["builtin"] = builtinSummary(b)
+	}
+	return outcome{result: m, verdict: final.Verdict, confidence: final.Confidence, severity: final.Severity, call: c}, nil
+}
+
+// builtinSummary keeps the built-in analyst's own view next to a model's.
+func builtinSummary(b builtin.Analysis) map[string]any {
+	return map[string]any{"engine": b.Engine, "verdict": b.Verdict, "confidence": b.Confidence, "severity": b.Severity, "score": b.Score}
 }
 
 // timeline reads an incident's events for the narrative.

@@ -19,10 +19,21 @@ import (
 
 // recorder is a queue that keeps what it was given, so the test runs the
 // job itself.
-type recorder struct{ args []Args }
+type recorder struct {
+	args    []Args
+	batches int // EnqueueMany calls
+}
 
 func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, _ *river.InsertOpts) error {
 	r.args = append(r.args, a.(Args))
+	return nil
+}
+
+func (r *recorder) EnqueueMany(_ context.Context, params []river.InsertManyParams) error {
+	r.batches++
+	for _, p := range params {
+		r.args = append(r.args, p.Args.(Args))
+	}
 	return nil
 }
 
@@ -57,8 +68,8 @@ func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 		target := mk(enum.AlertStatusNew, nil, "backup-01")
 
 		q := &recorder{}
-		s := New(db.Client, q, nil)
-		pending, err := s.AnalyseAlert(ctx, target.ID)
+		s := New(db.Client, q, nil, nil)
+		pending, err := s.AnalyseAlert(ctx, target.ID, nil)
 		if err != nil || pending.Status != enum.JobStatusPending || len(q.args) != 1 {
 			t.Fatalf("request: %v %v %d", pending, err, len(q.args))
 		}
@@ -91,7 +102,7 @@ func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 		if _, err := s.LatestForAlert(theirs, target.ID); err == nil {
 			t.Fatal("another organisation read the analysis")
 		}
-		if _, err := s.AnalyseAlert(theirs, target.ID); err == nil {
+		if _, err := s.AnalyseAlert(theirs, target.ID, nil); err == nil {
 			t.Fatal("another organisation requested an analysis")
 		}
 	})

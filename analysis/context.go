@@ -23,35 +23,45 @@ const (
 	incidentAlerts  = 500
 )
 
-func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (builtin.Analysis, error) {
+// analyseAlert loads the alert and its context and runs the built-in
+// analyst over them.
+func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (builtin.Alert, builtin.Context, builtin.Analysis, error) {
 	a, err := s.client.Alert.Get(ctx, id)
 	if err != nil {
-		return builtin.Analysis{}, fmt.Errorf("load alert: %w", err)
+		return builtin.Alert{}, builtin.Context{}, builtin.Analysis{}, fmt.Errorf("load alert: %w", err)
 	}
 	c, err := s.alertContext(ctx, a)
 	if err != nil {
-		return builtin.Analysis{}, err
+		return builtin.Alert{}, builtin.Context{}, builtin.Analysis{}, err
 	}
-	return builtin.AnalyzeAlert(toBuiltin(a), c), nil
+	ba := toBuiltin(a)
+	return ba, c, builtin.AnalyzeAlert(ba, c), nil
 }
 
-func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.IncidentAnalysis, error) {
+// analyseIncident loads the incident, its alerts, timeline and the history
+// of their fingerprints, and runs the built-in analyst over them.
+func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.Incident, builtin.IncidentContext, builtin.IncidentAnalysis, error) {
+	var (
+		in  builtin.Incident
+		ic  builtin.IncidentContext
+		out builtin.IncidentAnalysis
+	)
 	inc, err := s.client.Incident.Query().Where(incident.ID(id)).Only(ctx)
 	if err != nil {
-		return builtin.IncidentAnalysis{}, fmt.Errorf("load incident: %w", err)
+		return in, ic, out, fmt.Errorf("load incident: %w", err)
 	}
 	linked, err := s.client.Alert.Query().Where(alert.IncidentID(id)).
 		Order(ent.Asc(alert.FieldFirstSeenAt)).Limit(incidentAlerts).All(ctx)
 	if err != nil {
-		return builtin.IncidentAnalysis{}, fmt.Errorf("load alerts: %w", err)
+		return in, ic, out, fmt.Errorf("load alerts: %w", err)
 	}
 	events, err := s.timeline(ctx, id)
 	if err != nil {
-		return builtin.IncidentAnalysis{}, err
+		return in, ic, out, err
 	}
-	in := builtin.Incident{Title: inc.Title, Description: inc.Description, Severity: string(inc.Severity),
+	in = builtin.Incident{Title: inc.Title, Description: inc.Description, Severity: string(inc.Severity),
 		Status: string(inc.Status), CreatedAt: inc.CreatedAt, Timeline: events}
-	ic := builtin.IncidentContext{History: map[string]builtin.DispositionHistory{}}
+	ic = builtin.IncidentContext{History: map[string]builtin.DispositionHistory{}}
 	for _, a := range linked {
 		in.Alerts = append(in.Alerts, toBuiltin(a))
 		if a.Fingerprint == "" {
@@ -62,11 +72,11 @@ func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.In
 		}
 		h, err := s.history(ctx, a)
 		if err != nil {
-			return builtin.IncidentAnalysis{}, err
+			return in, ic, out, err
 		}
 		ic.History[a.Fingerprint] = h
 	}
-	return builtin.AnalyzeIncident(in, ic), nil
+	return in, ic, builtin.AnalyzeIncident(in, ic), nil
 }
 
 // alertContext gathers the related alerts and incidents (same

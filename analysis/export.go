@@ -16,13 +16,15 @@ import (
 // BuiltinAlert runs the built-in analyst on an alert with its gathered
 // context, without storing anything.
 func (s *Service) BuiltinAlert(ctx context.Context, alertID uuid.UUID) (builtin.Analysis, error) {
-	return s.analyseAlert(ctx, alertID)
+	_, _, an, err := s.analyseAlert(ctx, alertID)
+	return an, err
 }
 
 // BuiltinIncident runs the built-in analyst on an incident, its alerts and
 // its timeline, without storing anything.
 func (s *Service) BuiltinIncident(ctx context.Context, incidentID uuid.UUID) (builtin.IncidentAnalysis, error) {
-	return s.analyseIncident(ctx, incidentID)
+	_, _, an, err := s.analyseIncident(ctx, incidentID)
+	return an, err
 }
 
 // AlertContext gathers the alerts and incidents related to a (same

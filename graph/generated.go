@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
@@ -495,8 +496,8 @@ type ComplexityRoot struct {
 		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
 		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
 		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
-		AnalyseAlert             func(childComplexity int, alertID uuid.UUID) int
-		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID) int
+		AnalyseAlert             func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
+		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
 		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAlertView          func(childComplexity int, input views.CreateAlertViewInput) int
@@ -881,8 +882,8 @@ type MutationResolver interface {
 	UpdateReportSettings(ctx context.Context, input report.UpdateSettingsInput) (*report.Settings, error)
 	UploadReportTemplate(ctx context.Context, source string) (*report.Template, error)
 	DeleteReportTemplate(ctx context.Context) (*report.Template, error)
-	AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error)
-	AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error)
+	AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
+	AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
@@ -2746,7 +2747,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AnalyseAlert(childComplexity, args["alertID"].(uuid.UUID)), true
+		return e.ComplexityRoot.Mutation.AnalyseAlert(childComplexity, args["alertID"].(uuid.UUID), args["input"].(*analysis.Options)), true
 	case "Mutation.analyseIncident":
 		if e.ComplexityRoot.Mutation.AnalyseIncident == nil {
 			break
@@ -2757,7 +2758,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AnalyseIncident(childComplexity, args["incidentID"].(uuid.UUID)), true
+		return e.ComplexityRoot.Mutation.AnalyseIncident(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(*analysis.Options)), true
 	case "Mutation.bulkAlerts":
 		if e.ComplexityRoot.Mutation.BulkAlerts == nil {
 			break
@@ -4648,6 +4649,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
 			graphql.NewInputUnmarshaler("AlertViewOrder", ec.unmarshalInputAlertViewOrder),
+			graphql.NewInputUnmarshaler("AnalyseInput", ec.unmarshalInputAnalyseInput),
 			graphql.NewInputUnmarshaler("AnalysisOrder", ec.unmarshalInputAnalysisOrder),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
@@ -5458,11 +5460,25 @@ extend type Query {
   incidentAnalysis(incidentID: ID!): Analysis!
 }
 
+"How an analysis runs."
+input AnalyseInput {
+  """
+  auto (the default): the organisation's configured provider, else the built-in
+  analyst; builtin: always the built-in analyst, which needs no provider and
+  uses no tokens (also when the quota is used up).
+  """
+  engine: String
+}
+
 extend type Mutation {
-  "Queue a triage analysis of the alert; it is pending until the analyst has run."
-  analyseAlert(alertID: ID!): Analysis! @hasRole(role: ANALYST)
-  "Queue a triage analysis of the incident over its alerts and timeline."
-  analyseIncident(incidentID: ID!): Analysis! @hasRole(role: ANALYST)
+  """
+  Queue a triage analysis of the alert; it is pending until the analyst has run.
+  With a provider configured whose monthly token quota is used up: RATE_LIMITED,
+  unless input.engine is "builtin".
+  """
+  analyseAlert(alertID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  "Queue a triage analysis of the incident over its alerts and timeline (RATE_LIMITED as analyseAlert)."
+  analyseIncident(incidentID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
@@ -7239,6 +7255,14 @@ func (ec *executionContext) field_Mutation_analyseAlert_args(ctx context.Context
 		return nil, err
 	}
 	args["alertID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*analysis.Options, error) {
+			return ec.unmarshalOAnalyseInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐOptions(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -7253,6 +7277,14 @@ func (ec *executionContext) field_Mutation_analyseIncident_args(ctx context.Cont
 		return nil, err
 	}
 	args["incidentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*analysis.Options, error) {
+			return ec.unmarshalOAnalyseInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐOptions(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -18805,7 +18837,7 @@ func (ec *executionContext) _Mutation_analyseAlert(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AnalyseAlert(ctx, fc.Args["alertID"].(uuid.UUID))
+			return ec.Resolvers.Mutation().AnalyseAlert(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["input"].(*analysis.Options))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -18867,7 +18899,7 @@ func (ec *executionContext) _Mutation_analyseIncident(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AnalyseIncident(ctx, fc.Args["incidentID"].(uuid.UUID))
+			return ec.Resolvers.Mutation().AnalyseIncident(ctx, fc.Args["incidentID"].(uuid.UUID), fc.Args["input"].(*analysis.Options))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -26550,6 +26582,48 @@ func (ec *executionContext) unmarshalInputAlertViewOrder(ctx context.Context, ob
 func UnmarshalAlertViewOrder(ctx context.Context, raw any) (ent.AlertViewOrder, error) {
 	var out ent.AlertViewOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertViewOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnalyseInput(ctx context.Context, obj any) (analysis.Options, error) {
+	var it analysis.Options
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"engine"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "engine":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("engine"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Engine = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnalyseInput unmarshals raw into the AnalyseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnalyseInput(ctx context.Context, raw any) (analysis.Options, error) {
+	var out analysis.Options
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalyseInput", raw, &out)
 	return out, err
 }
 
@@ -36513,6 +36587,14 @@ func (ec *executionContext) marshalOAlertView2ᚖgithubᚗcomᚋseliqᚋseliqᚋ
 
 func (ec *executionContext) marshalOAlertViewFilter2githubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐAlertFilter(ctx context.Context, sel ast.SelectionSet, v schematype.AlertFilter) graphql.Marshaler {
 	return ec._AlertViewFilter(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalOAnalyseInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐOptions(ctx context.Context, v any) (*analysis.Options, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnalyseInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -119,6 +119,7 @@ type riverClient interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 var (
@@ -225,6 +226,19 @@ func (r *Runner) Stop(ctx context.Context) error {
 func (r *Runner) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
 	if _, err := r.client.Insert(ctx, args, opts); err != nil {
 		return fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// EnqueueMany inserts several jobs in one transaction (a batch statement on
+// PostgreSQL), with the same rules as Enqueue: after commit, never inside an
+// open ent transaction; unique jobs already live are skipped.
+func (r *Runner) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := r.client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("jobs: enqueue %d jobs (%s...): %w", len(params), params[0].Args.Kind(), err)
 	}
 	return nil
 }

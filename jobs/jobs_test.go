@@ -467,3 +467,33 @@ func TestConcurrentWriters(t *testing.T) {
 		logs.assertQuiet(t)
 	})
 }
+
+func TestEnqueueMany(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		migrated(t, db)
+		r := newRunner(t, db, Config{})
+		unique := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+		batch := func(cases ...string) []river.InsertManyParams {
+			out := make([]river.InsertManyParams, len(cases))
+			for i, c := range cases {
+				out[i] = river.InsertManyParams{Args: testArgs{Case: c}, InsertOpts: unique}
+			}
+			return out
+		}
+		if err := r.EnqueueMany(context.Background(), nil); err != nil {
+			t.Fatalf("empty batch: %v", err)
+		}
+		if err := r.EnqueueMany(context.Background(), batch("many-a", "many-b", "many-c")); err != nil {
+			t.Fatal(err)
+		}
+		// The startup re-enqueue of the same batch, plus one new job.
+		if err := r.EnqueueMany(context.Background(), batch("many-a", "many-b", "many-c", "many-d")); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{"many-a", "many-b", "many-c", "many-d"} {
+			if rows := jobsOf(t, db, c); len(rows) != 1 || rows[0].State != rivertype.JobStateAvailable {
+				t.Errorf("%s: rows %+v, want one available job", c, rows)
+			}
+		}
+	})
+}

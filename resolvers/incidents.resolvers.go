@@ -11,6 +11,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/graph/model"
@@ -94,13 +95,13 @@ func (r *mutationResolver) DeleteReportTemplate(ctx context.Context) (*report.Te
 }
 
 // AnalyseAlert is the resolver for the analyseAlert field.
-func (r *mutationResolver) AnalyseAlert(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error) {
-	return r.Analyst.AnalyseAlert(ctx, alertID)
+func (r *mutationResolver) AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error) {
+	return r.Analyst.AnalyseAlert(ctx, alertID, input)
 }
 
 // AnalyseIncident is the resolver for the analyseIncident field.
-func (r *mutationResolver) AnalyseIncident(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error) {
-	return r.Analyst.AnalyseIncident(ctx, incidentID)
+func (r *mutationResolver) AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error) {
+	return r.Analyst.AnalyseIncident(ctx, incidentID, input)
 }
 
 // Incidents is the resolver for the incidents field.

@@ -39,6 +39,9 @@ func TestAnalysisRoutes(t *testing.T) {
 		s.admin = env.Admin()
 		s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
 		s.reader = env.Login(readerEmail, readerPassword)
+		// Auto-analysis off, so the alert has no analysis until asked for
+		// (auto-analysis: analysis_llm_test.go).
+		s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"auto_analyse": false}}, http.StatusOK)
 		key := s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors", map[string]any{"name": "EDR", "type": "generic"}, http.StatusCreated).String("api_key")
 		ing := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", map[string]any{
 			"title":       "Execution via PowerShell with encoded command",

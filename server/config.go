@@ -33,6 +33,9 @@ type Config struct {
 	// created on first start (see LoadSecretKey).
 	SecretKey     []byte
 	SecretKeyFile string
+	// PprofAddr, when set, serves /debug/pprof on this loopback address
+	// (SELIQ_PPROF_ADDR); off by default.
+	PprofAddr string
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -49,6 +52,7 @@ func LoadConfig(args []string) (Config, error) {
 		SessionTTL:    12 * time.Hour,
 		BulkLimit:     100,
 		SecretKeyFile: env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
+		PprofAddr:     os.Getenv("SELIQ_PPROF_ADDR"),
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
@@ -61,6 +65,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (SELIQ_LOG_LEVEL)")
 	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof; empty: off (SELIQ_PPROF_ADDR)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -79,6 +84,11 @@ func LoadConfig(args []string) (Config, error) {
 	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
 		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {
 			return cfg, fmt.Errorf("SELIQ_SECRET_KEY: %w", err)
+		}
+	}
+	if cfg.PprofAddr != "" {
+		if err := checkPprofAddr(cfg.PprofAddr); err != nil {
+			return cfg, err
 		}
 	}
 	for _, o := range strings.Split(origins, ",") {

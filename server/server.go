@@ -103,7 +103,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
-	analyst := analysis.New(db.Client, runner, log)
+	ai := aiconfig.New(db.Client, box)
+	analyst := analysis.New(db.Client, runner, ai, log)
 	river.AddWorker(workers, analyst.Worker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
 	// (about 7 KiB) while absorbing bursts; a client slower than that is
@@ -113,7 +114,6 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// once those commit.
 	db.Client.Event.Use(events.CommitHook())
 	river.AddWorker(workers, reports.Worker())
-	ai := aiconfig.New(db.Client, box)
 	res := &resolvers.Resolver{
 		Client:           db.Client,
 		Auth:             authSvc,
@@ -131,7 +131,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes})
+	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gql.NewSchema(res)
 	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {

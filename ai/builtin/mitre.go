@@ -255,3 +255,15 @@ func (t *trigrams) mayContain(s string) bool {
 func trigramHash(a, b, c byte) uint32 {
 	return (uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 2654435761 >> 16
 }
+
+// LookupTechnique returns the technique of the table with the given ATT&CK
+// id ("T1059.001"), for validating ids that come from elsewhere (a model's
+// answer).
+func LookupTechnique(id string) (Technique, bool) {
+	i, ok := techniques.byID[id]
+	if !ok {
+		return Technique{}, false
+	}
+	t := techniques.techniques[i]
+	return Technique{ID: t.id, Name: t.name, Tactic: t.tactic}, true
+}

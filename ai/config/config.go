@@ -117,6 +117,14 @@ func (s *Service) Get(ctx context.Context) (*Settings, error) {
 	return &st.Settings, nil
 }
 
+// Read returns the acting organisation's settings through c, which may be
+// a transaction's client (ingest reads them once per request, inside its
+// transaction).
+func Read(ctx context.Context, c *ent.Client) (Settings, error) {
+	st, err := load(ctx, c)
+	return st.Settings, err
+}
+
 func load(ctx context.Context, c *ent.Client) (stored, error) {
 	out := defaults()
 	if _, err := settingdoc.Load(ctx, c, settingKey, &out); err != nil {

@@ -88,7 +88,7 @@ func TestReportJSONShape(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := &report{Scale: "small", DBs: "both", Subscribers: 1000, Elapsed: 42 * time.Second, ByDB: tc.byDB}
+			rep := &report{Scale: "small", DBs: "both", Subscribers: 1000, Runs: 3, Elapsed: 42 * time.Second, ByDB: tc.byDB}
 			line, err := json.Marshal(rep)
 			if err != nil {
 				t.Fatal(err)
@@ -110,8 +110,8 @@ func TestReportJSONShape(t *testing.T) {
 					t.Errorf("%s = %v (present %v), want %v", k, v, ok, want)
 				}
 			}
-			if got["scale"] != "small" || got["elapsed_s"] != 42.0 || got["subscribers"] != 1000.0 {
-				t.Errorf("metadata: %v %v %v", got["scale"], got["elapsed_s"], got["subscribers"])
+			if got["scale"] != "small" || got["elapsed_s"] != 42.0 || got["subscribers"] != 1000.0 || got["runs"] != 3.0 {
+				t.Errorf("metadata: %v %v %v %v", got["scale"], got["elapsed_s"], got["subscribers"], got["runs"])
 			}
 		})
 	}
@@ -285,6 +285,24 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
+func TestParseGauges(t *testing.T) {
+	text := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 5042\n" +
+		"go_memstats_stack_inuse_bytes 4.194304e+07\nhttp_requests_total{route=\"/x\"} 3\n"
+	got, err := parseGauges(strings.NewReader(text), "go_goroutines", "go_memstats_stack_inuse_bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["go_goroutines"] != 5042 || got["go_memstats_stack_inuse_bytes"] != 41943040 {
+		t.Errorf("got %v", got)
+	}
+	if _, err := parseGauges(strings.NewReader(text), "go_threads"); err == nil {
+		t.Error("a missing metric was not reported")
+	}
+	if _, err := parseGauges(strings.NewReader("go_goroutines many\n"), "go_goroutines"); err == nil {
+		t.Error("a malformed value was not reported")
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
@@ -297,6 +315,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-scale", "huge"}, 0, nil, true},
 		{[]string{"-db", "mysql"}, 0, nil, true},
 		{[]string{"-subscribers", "0"}, 0, nil, true},
+		{[]string{"-runs", "3", "-db", "sqlite"}, 10_000, []string{"sqlite"}, false},
+		{[]string{"-runs", "0"}, 0, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -308,6 +328,36 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("got %d alerts on %v, want %d on %v", o.alerts, o.dbs, tc.alerts, tc.dbs)
 			}
 		})
+	}
+}
+
+func TestMedianFigures(t *testing.T) {
+	tests := []struct {
+		name string
+		runs []figures
+		want figures
+	}{
+		{"one run is itself", []figures{{"a": 3}}, figures{"a": 3}},
+		{"odd count takes the middle", []figures{{"a": 9}, {"a": 1}, {"a": 4}}, figures{"a": 4}},
+		{"even count takes the middle two's mean", []figures{{"a": 1}, {"a": 10}, {"a": 2}, {"a": 4}}, figures{"a": 3}},
+		{"a metric missing from a run uses the others", []figures{{"a": 1, "b": 5}, {"a": 3}, {"a": 2, "b": 7}}, figures{"a": 2, "b": 6}},
+		{"NaN is not a sample", []figures{{"a": math.NaN()}, {"a": 8}}, figures{"a": 8}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := medianFigures(tc.runs)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, w := range tc.want {
+				if got[k] != w {
+					t.Errorf("%s = %v, want %v", k, got[k], w)
+				}
+			}
+		})
+	}
+	if v := medianFigures([]figures{{"a": math.NaN()}})["a"]; !math.IsNaN(v) {
+		t.Errorf("all-NaN metric = %v, want NaN (reported as null)", v)
 	}
 }
 

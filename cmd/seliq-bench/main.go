@@ -51,6 +51,8 @@ type options struct {
 	subscribers int
 	pgURL       string
 	keep        bool
+	runs        int
+	profileDir  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -66,10 +68,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	pg := fs.String("pg", pgDefault, "PostgreSQL server URL (a maintenance database; the benchmark creates and drops its own)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (server logs, SQLite file) for inspection")
+	runs := fs.Int("runs", 1, "runs per database, each on a fresh database and server; figures are the medians")
+	profile := fs.String("profile", "", "write the server's CPU profiles of the fan-out, list and ingest phases into this directory")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{scale: *scale, json: *asJSON, subscribers: *subs, pgURL: *pg, keep: *keep}
+	o := options{scale: *scale, json: *asJSON, subscribers: *subs, pgURL: *pg, keep: *keep, runs: *runs, profileDir: *profile}
 	var ok bool
 	if o.alerts, ok = scales[*scale]; !ok {
 		return o, fmt.Errorf("-scale %q: want small, medium or large", *scale)
@@ -84,6 +88,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.subscribers < 1 {
 		return o, errNoSubscribers
+	}
+	if o.runs < 1 {
+		return o, fmt.Errorf("-runs %d: want at least 1", o.runs)
 	}
 	return o, nil
 }
@@ -122,17 +129,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, ByDB: map[string]figures{}, Notes: []string{}}
-	for _, db := range opt.dbs {
-		f := figures{}
-		rep.ByDB[db] = f
-		b := &bench{opt: opt, dialect: db, bin: bin, dir: dir, fig: f, progress: func(format string, a ...any) {
-			progress(db+": "+format, a...)
-		}}
-		if err := b.run(ctx); err != nil {
-			return fmt.Errorf("%s: %w", db, err)
+	if opt.profileDir != "" {
+		if err := os.MkdirAll(opt.profileDir, 0o755); err != nil {
+			return err
 		}
-		rep.Notes = append(rep.Notes, b.notes...)
+	}
+	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, Runs: opt.runs, ByDB: map[string]figures{}, Notes: []string{}}
+	for _, db := range opt.dbs {
+		var runs []figures
+		for i := range opt.runs {
+			f := figures{}
+			b := &bench{opt: opt, dialect: db, bin: bin, dir: dir, fig: f, runNo: i + 1, progress: func(format string, a ...any) {
+				progress(fmt.Sprintf("%s run %d/%d: %s", db, i+1, opt.runs, format), a...)
+			}}
+			if err := b.run(ctx); err != nil {
+				return fmt.Errorf("%s: %w", db, err)
+			}
+			runs = append(runs, f)
+			rep.Notes = append(rep.Notes, b.notes...)
+		}
+		rep.ByDB[db] = medianFigures(runs)
 	}
 	rep.Elapsed = time.Since(start)
 	if err := rep.printTable(stdout); err != nil {
@@ -162,6 +178,7 @@ type bench struct {
 	dialect  string // "sqlite" or "postgres"
 	bin, dir string
 	fig      figures
+	runNo    int // 1-based, for profile names
 	notes    []string
 	progress func(format string, a ...any)
 }
@@ -175,7 +192,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 
 	cred := newCredentials()
 	b.progress("starting the server")
-	srv, err := startServer(ctx, b.bin, b.dir, dbURL, cred)
+	srv, err := startServer(ctx, b.bin, b.dir, dbURL, cred, b.opt.profileDir != "")
 	if err != nil {
 		return err
 	}
@@ -269,15 +286,22 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 		return err
 	}
 	b.progress("fan-out to %d WebSocket subscribers", b.opt.subscribers)
-	if err := measureFanout(ctx, srv, a, probe.APIKey, b.opt.subscribers, b.fig); err != nil {
+	hooks := fanoutHooks{
+		idle:   func() { b.snapshot(ctx, srv, "idle") },
+		rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout", 3, run) },
+	}
+	if err := measureFanout(ctx, srv, a, probe.APIKey, b.opt.subscribers, b.fig, hooks); err != nil {
 		return err
 	}
 	b.progress("list and facets")
-	apiIDs, err := measureList(ctx, a, b.fig)
-	if err != nil {
+	var apiIDs []uuid.UUID
+	if err := b.profiled(ctx, srv, "list", 3, func() (err error) {
+		apiIDs, err = measureList(ctx, a, b.fig)
+		return err
+	}); err != nil {
 		return err
 	}
-	if err := measureFacets(ctx, a, b.fig); err != nil {
+	if err := b.profiled(ctx, srv, "facets", 3, func() error { return measureFacets(ctx, a, b.fig) }); err != nil {
 		return err
 	}
 	if b.dialect == "postgres" {
@@ -299,7 +323,9 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 		return err
 	}
 	b.progress("ingest for %v with %d posters", defaultIngest.duration, defaultIngest.posters)
-	return measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, b.fig)
+	return b.profiled(ctx, srv, "ingest", int(defaultIngest.duration/time.Second), func() error {
+		return measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, b.fig)
+	})
 }
 
 // measureRaw times the list page by hand-written SQL and checks it is the

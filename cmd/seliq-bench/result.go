@@ -61,10 +61,45 @@ var metrics = []metric{
 	{key: "ws_fanout_p99_ms", alias: "ws_fanout_p99_ms", label: "WebSocket fan-out p99", unit: "ms", target: "≤ 250 (10k subs)"},
 	{key: "ws_fanout_last_ms", alias: "ws_fanout_last_ms", label: "  time to the last delivery (median of rounds)", unit: "ms"},
 	{key: "ws_conn_kib", alias: "ws_conn_kib", label: "server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
+	{key: "ws_conn_stack_kib", alias: "ws_conn_stack_kib", label: "  of which goroutine stacks (runtime gauge)", unit: "KiB"},
+	{key: "ws_conn_goroutines", alias: "ws_conn_goroutines", label: "  goroutines per idle subscriber", unit: "goroutines"},
 }
 
 // figures are one database's measurements by metric key.
 type figures map[string]float64
+
+// medianFigures is each metric's median over runs (the mean of the middle
+// two for an even count); a metric missing from a run is left out of its
+// median.
+func medianFigures(runs []figures) figures {
+	out := figures{}
+	keys := map[string]bool{}
+	for _, f := range runs {
+		for k := range f {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		var vs []float64
+		for _, f := range runs {
+			if v, ok := f[k]; ok && !math.IsNaN(v) {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			out[k] = math.NaN()
+			continue
+		}
+		slices.Sort(vs)
+		mid := len(vs) / 2
+		if len(vs)%2 == 1 {
+			out[k] = vs[mid]
+		} else {
+			out[k] = (vs[mid-1] + vs[mid]) / 2
+		}
+	}
+	return out
+}
 
 // dbNames are the databases in report order (the JSON suffixes).
 var dbNames = []string{"postgres", "sqlite"}
@@ -74,6 +109,7 @@ type report struct {
 	Scale       string
 	DBs         string
 	Subscribers int
+	Runs        int // per database; figures are the medians
 	Elapsed     time.Duration
 	ByDB        map[string]figures // "postgres", "sqlite"; absent when not run
 	Notes       []string
@@ -90,7 +126,7 @@ type field struct {
 // not measured is null, so the shape is the same whatever -db says.
 func (r *report) jsonFields() []field {
 	out := []field{
-		{"scale", r.Scale}, {"db", r.DBs}, {"subscribers", r.Subscribers},
+		{"scale", r.Scale}, {"db", r.DBs}, {"subscribers", r.Subscribers}, {"runs", r.Runs},
 		{"elapsed_s", round(r.Elapsed.Seconds(), 1)},
 	}
 	for _, m := range metrics {
@@ -154,7 +190,7 @@ func (r *report) printTable(w io.Writer) error {
 			dbs = append(dbs, db)
 		}
 	}
-	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Elapsed.Seconds())
+	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  runs=%d (medians)  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Runs, r.Elapsed.Seconds())
 	fmt.Fprintf(tw, "metric\tunit\t%s\ttarget (PostgreSQL, 1M)\n", strings.Join(dbs, "\t"))
 	for _, m := range metrics {
 		cells := make([]string, len(dbs))

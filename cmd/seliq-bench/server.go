@@ -50,6 +50,8 @@ type serverProc struct {
 	base    string // http://127.0.0.1:port
 	logPath string
 	done    chan struct{}
+	// pprofBase is the profiler's address, empty when not profiling.
+	pprofBase string
 }
 
 // credentials are the first admin's, set through the environment.
@@ -67,9 +69,14 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// serverEnv is the environment of the server and of `seliq migrate`.
-func serverEnv(addr, dbURL string, cred credentials) []string {
-	return append(os.Environ(),
+// serverEnv is the environment of the server and of `seliq migrate`;
+// pprofAddr, when set, turns on the server's profiler there.
+func serverEnv(addr, dbURL, pprofAddr string, cred credentials) []string {
+	env := os.Environ()
+	if pprofAddr != "" {
+		env = append(env, "SELIQ_PPROF_ADDR="+pprofAddr)
+	}
+	return append(env,
 		"SELIQ_ADDR="+addr, "SELIQ_DATABASE_URL="+dbURL,
 		"SELIQ_ADMIN_EMAIL="+cred.email, "SELIQ_ADMIN_PASSWORD="+cred.password,
 		// A key per run, so the server writes no key file into the tree.
@@ -78,11 +85,18 @@ func serverEnv(addr, dbURL string, cred credentials) []string {
 }
 
 // startServer runs `bin serve` on a free port against dbURL, logging to
-// dir, and waits until /readyz answers 200.
-func startServer(ctx context.Context, bin, dir, dbURL string, cred credentials) (*serverProc, error) {
+// dir, and waits until /readyz answers 200. With profile, the server's
+// profiler listens on another free loopback port.
+func startServer(ctx context.Context, bin, dir, dbURL string, cred credentials, profile bool) (*serverProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
+	}
+	pprofAddr := ""
+	if profile {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	logPath := filepath.Join(dir, "server-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log")
 	logFile, err := os.Create(logPath)
@@ -91,12 +105,15 @@ func startServer(ctx context.Context, bin, dir, dbURL string, cred credentials) 
 	}
 	defer logFile.Close() // the child holds its own descriptor
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = serverEnv(addr, dbURL, cred)
+	cmd.Env = serverEnv(addr, dbURL, pprofAddr, cred)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	p := &serverProc{cmd: cmd, base: "http://" + addr, logPath: logPath, done: make(chan struct{})}
+	if pprofAddr != "" {
+		p.pprofBase = "http://" + pprofAddr
+	}
 	go func() {
 		_ = cmd.Wait() // the exit is observed through done; stop reports it
 		close(p.done)
@@ -250,4 +267,58 @@ func redactURL(raw string) string {
 		return "<unparseable URL>"
 	}
 	return u.Redacted()
+}
+
+// runtimeGauges reads the Go runtime's gauges from the server's /metrics:
+// goroutines and the bytes of goroutine stacks, which, unlike RSS, do not
+// depend on how much freed memory the process had kept.
+func (p *serverProc) runtimeGauges(ctx context.Context) (goroutines, stackBytes float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("GET /metrics: status %d", res.StatusCode)
+	}
+	g, err := parseGauges(res.Body, "go_goroutines", "go_memstats_stack_inuse_bytes")
+	if err != nil {
+		return 0, 0, err
+	}
+	return g["go_goroutines"], g["go_memstats_stack_inuse_bytes"], nil
+}
+
+// parseGauges picks unlabelled samples out of a Prometheus text exposition.
+func parseGauges(r io.Reader, names ...string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !want[name] {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return nil, fmt.Errorf("metric %s: %w", name, err)
+		}
+		out[name] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("metric %s missing", n)
+		}
+	}
+	return out, nil
 }

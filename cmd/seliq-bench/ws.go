@@ -115,8 +115,15 @@ func (s *subscriber) listen(arrivals chan<- time.Time, errs chan<- error) {
 // measureFanout opens n subscribers, measures the server's RSS per idle
 // subscriber, then ingests one alert per round and times its delivery to
 // every subscriber.
-func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n int, f figures) error {
+// hooks.idle runs while the subscribers are idle (after the memory
+// reading) and hooks.rounds around the delivery rounds; the profiler uses
+// them.
+func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n int, f figures, hooks fanoutHooks) error {
 	before, err := settledRSS(ctx, srv)
+	if err != nil {
+		return err
+	}
+	g0, st0, err := srv.runtimeGauges(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,6 +141,13 @@ func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n i
 		return err
 	}
 	f["ws_conn_kib"] = (after - before) / float64(n)
+	g1, st1, err := srv.runtimeGauges(ctx)
+	if err != nil {
+		return err
+	}
+	f["ws_conn_goroutines"] = (g1 - g0) / float64(n)
+	f["ws_conn_stack_kib"] = (st1 - st0) / 1024 / float64(n)
+	hooks.idle()
 
 	arrivals := make(chan time.Time, n)
 	errs := make(chan error, n)
@@ -142,13 +156,19 @@ func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n i
 	}
 	var all []time.Duration
 	var lasts []time.Duration
-	for round := range fanoutRounds {
-		lat, err := fanoutRound(ctx, a, key, round, n, arrivals, errs)
-		if err != nil {
-			return err
+	err = hooks.rounds(func() error {
+		for round := range fanoutRounds {
+			lat, err := fanoutRound(ctx, a, key, round, n, arrivals, errs)
+			if err != nil {
+				return err
+			}
+			all = append(all, lat...)
+			lasts = append(lasts, slices.Max(lat))
 		}
-		all = append(all, lat...)
-		lasts = append(lasts, slices.Max(lat))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	f["ws_fanout_p50_ms"], f["ws_fanout_p99_ms"] = percentile(all, 0.5), percentile(all, 0.99)
 	f["ws_fanout_last_ms"] = percentile(lasts, 0.5)
@@ -233,6 +253,12 @@ func fanoutRound(ctx context.Context, a *api, key string, round, n int, arrivals
 		}
 	}
 	return lat, nil
+}
+
+// fanoutHooks let the caller act at two moments of measureFanout.
+type fanoutHooks struct {
+	idle   func()
+	rounds func(run func() error) error
 }
 
 // errNoSubscribers guards the per-connection division.

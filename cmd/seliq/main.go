@@ -151,6 +151,9 @@ func serve(args []string) error {
 		if err := srv.Start(ctx); err != nil {
 			return err
 		}
+		if err := server.StartPprof(ctx, cfg.PprofAddr, log); err != nil {
+			return err
+		}
 		hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 		base := "http://" + ln.Addr().String()
 		log.Info("seliq listening", "addr", ln.Addr().String(), "database", db.Dialect, "version", version)

@@ -1,0 +1,110 @@
+package analysis
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ai/builtin"
+	"github.com/seliq/seliq/ai/config"
+	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/viewer"
+)
+
+// createBatch bounds the rows of one INSERT (SQLite allows 32,766 bound
+// values, about 14 a row here).
+const createBatch = 1000
+
+// OnCreated is auto-analysis, called by ingest inside its transaction with
+// the alerts a payload created: when the organisation's autoAnalyse feature
+// is on (the default), it inserts a pending analysis for each, in the same
+// transaction (one statement per 1,000 alerts), and returns the enqueue of
+// their jobs (one batch insert) to run after commit. The settings are read
+// at most once per autoTTL and organisation (a change of the feature or the
+// provider applies to payloads within that long). A crash between commit and enqueue leaves the rows
+// pending, which Resume queues at the next start.
+func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (func(context.Context), error) {
+	if len(alertIDs) == 0 {
+		return nil, nil
+	}
+	st, err := s.auto.settings(ctx, tx.Client())
+	if err != nil {
+		return nil, err
+	}
+	if !st.Features.AutoAnalyse {
+		return nil, nil
+	}
+	// The quota is checked when the job runs (FallbackQuota), not here:
+	// ingest never fails for want of tokens.
+	prov, model := ProviderBuiltin, builtin.Engine
+	if st.Provider != config.ProviderBuiltin && s.ai != nil {
+		prov, model = st.Provider, st.Model
+	}
+	created := make([]*ent.Analysis, 0, len(alertIDs))
+	for chunk := range slices.Chunk(alertIDs, createBatch) {
+		bulk := make([]*ent.AnalysisCreate, len(chunk))
+		for i, id := range chunk {
+			bulk[i] = tx.Analysis.Create().SetAlertID(id).SetProvider(prov).SetModel(model)
+		}
+		rows, err := tx.Analysis.CreateBulk(bulk...).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		created = append(created, rows...)
+	}
+	return func(ctx context.Context) {
+		// The payload is stored: a client hanging up must not cancel this.
+		if err := s.enqueueAll(context.WithoutCancel(ctx), created); err != nil {
+			s.log.Error("queue automatic analyses; Resume queues them at the next start", "analyses", len(created), "err", err)
+		}
+	}, nil
+}
+
+// autoTTL is how long ingest trusts the auto-analysis settings it read.
+const autoTTL = 5 * time.Second
+
+// autoCache remembers each organisation's AI settings for ingest, so that
+// a busy connector does not pay a settings query per payload.
+type autoCache struct {
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[uuid.UUID]autoEntry
+}
+
+type autoEntry struct {
+	st config.Settings
+	at time.Time
+}
+
+func newAutoCache(ttl time.Duration) *autoCache {
+	return &autoCache{ttl: ttl, now: time.Now, m: map[uuid.UUID]autoEntry{}}
+}
+
+// settings returns the acting organisation's settings, read through c
+// unless a read of less than ttl ago is remembered.
+func (a *autoCache) settings(ctx context.Context, c *ent.Client) (config.Settings, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return config.Settings{}, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	now := a.now()
+	a.mu.Lock()
+	e, ok := a.m[v.OrgID]
+	a.mu.Unlock()
+	if ok && now.Sub(e.at) < a.ttl {
+		return e.st, nil
+	}
+	st, err := config.Read(ctx, c)
+	if err != nil {
+		return st, err
+	}
+	a.mu.Lock()
+	a.m[v.OrgID] = autoEntry{st: st, at: now}
+	a.mu.Unlock()
+	return st, nil
+}
