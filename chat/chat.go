@@ -304,6 +304,17 @@ func (s *Service) Stream(ctx context.Context, t Target, message string) (<-chan 
 	out := make(chan *StreamEvent, streamBuffer)
 	go func() {
 		defer close(out)
+		defer func() {
+			// The answer runs outside gqlgen's recovery; a panic ends
+			// this stream, not the server.
+			if r := recover(); r != nil {
+				s.log.Error("chat answer panicked", "target", t.Kind, "id", t.ID, "panic", r)
+				select {
+				case out <- &StreamEvent{Done: true, Err: apperr.New(apperr.Internal, "internal error")}:
+				default:
+				}
+			}
+		}()
 		send := func(ev *StreamEvent) error {
 			select {
 			case out <- ev:
