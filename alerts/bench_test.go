@@ -94,7 +94,7 @@ func BenchmarkQueue(b *testing.B) {
 				spy = &explainDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
 				client = ent.NewClient(ent.Driver(spy))
 			}
-			svc := alerts.New(client)
+			svc := alerts.New(client, db.Dialect)
 			filtered := &schematype.AlertFilter{
 				Status:   []enum.AlertStatus{enum.AlertStatusNew, enum.AlertStatusAcknowledged},
 				Severity: []enum.Severity{enum.SeverityCritical, enum.SeverityHigh},
