@@ -10,18 +10,30 @@ import (
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/predicate"
+	"github.com/seliq/seliq/ent/schematype"
 )
 
-// CountCap is where the queue's totalCount stops counting. An exact
-// COUNT(*) reads every matching row: at a million alerts it was most of the
-// list's time, for a number nobody triages by. Below the cap the count is
-// exact (and cheap); at the cap it is a lower bound ("10,000 or more"), and
-// AlertConnection.totalCountIsEstimate (REST total_is_estimate) says so.
+// CountCap is where the queue's totalCount stops counting when counting
+// is dear. An exact COUNT(*) under a tag, entity or text condition reads
+// every matching row from the table (the condition is on a JSON or text
+// column no index answers): at a million alerts it was most of the list's
+// time, for a number nobody triages by. Such a count is exact below the cap
+// and a lower bound at it ("10,000 or more"), which
+// AlertConnection.totalCountIsEstimate (REST total_is_estimate) says.
+// Filters on indexed columns only (status, severity, source, connector,
+// assignee, incident, time range) are counted exactly from an index.
 const CountCap = 10_000
 
+// countIsCheap reports whether f's matches can be counted exactly from an
+// index, without reading rows.
+func countIsCheap(f *schematype.AlertFilter) bool {
+	return f == nil || (len(f.Tag) == 0 && f.Entity == nil && f.Q == nil)
+}
+
 // CountIsLowerBound reports whether a totalCount of n may stand for more
-// alerts: counts stop at CountCap.
-func CountIsLowerBound(n int) bool { return n >= CountCap }
+// alerts: a bounded count stops at exactly CountCap, and an exact count is
+// either another number or, when it is CountCap too, still "at least" it.
+func CountIsLowerBound(n int) bool { return n == CountCap }
 
 // boundedCount counts the alerts matching preds, stopping at CountCap:
 // SELECT COUNT(*) FROM (SELECT 1 FROM alerts WHERE … LIMIT cap). It goes
@@ -69,11 +81,15 @@ func withoutCount(ctx context.Context) (_ context.Context, count, pageInfo, edge
 	return graphql.WithFieldContext(ctx, &copyFC), count, pageInfo, edges
 }
 
-// paginate runs Paginate with the bounded count in place of the exact one.
-// Outside GraphQL (no field context) Paginate counts exactly, as before.
-func (s *Service) paginate(ctx context.Context, q *ent.AlertQuery, preds []predicate.Alert, after *ent.Cursor, first *int,
+// paginate runs Paginate, with the bounded count in place of the exact one
+// unless f is cheap to count. Outside GraphQL (no field context) Paginate
+// counts exactly, as before.
+func (s *Service) paginate(ctx context.Context, f *schematype.AlertFilter, q *ent.AlertQuery, preds []predicate.Alert, after *ent.Cursor, first *int,
 	before *ent.Cursor, last *int, opts ...ent.AlertPaginateOption,
 ) (*ent.AlertConnection, error) {
+	if countIsCheap(f) {
+		return q.Paginate(ctx, after, first, before, last, opts...)
+	}
 	pctx, count, pageInfo, edges := withoutCount(ctx)
 	if !count && !pageInfo {
 		return q.Paginate(pctx, after, first, before, last, opts...)

@@ -31,7 +31,8 @@ var defaultOrder = ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: e
 
 // List pages through the queue (entgql Paginate with WithAlertOrder and the
 // filter); default order last_seen_at DESC. The connection's total counts
-// the alerts that match the filter up to CountCap (see boundedCount).
+// the alerts that match the filter, up to CountCap when counting is dear
+// (see countIsCheap).
 func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], first *int,
 	before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder,
 ) (*ent.AlertConnection, error) {
@@ -55,7 +56,7 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *en
 		return nil, err
 	}
 	preds := Predicates(f)
-	return s.paginate(ctx, s.client.Alert.Query().Where(preds...), preds, after, first, before, last, ent.WithAlertOrder(&order))
+	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, after, first, before, last, ent.WithAlertOrder(&order))
 }
 
 // Get returns one alert of the acting organisation; an alert of another

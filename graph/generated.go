@@ -4846,8 +4846,8 @@ extend type Connector {
 
 extend type AlertConnection {
   """
-  True when totalCount stopped at the counting cap (10,000): at least that many alerts match,
-  and the exact number was not counted. Below the cap totalCount is exact.
+  True when totalCount is the counting cap (10,000): at least that many alerts match. Filters on
+  tags, entities or text are counted up to the cap; other filters are counted exactly.
   """
   totalCountIsEstimate: Boolean!
 }

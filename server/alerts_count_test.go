@@ -18,8 +18,9 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// The queue's count is exact below alerts.CountCap and a labelled lower
-// bound at it, on both surfaces, whatever the GraphQL query selects.
+// The queue's count is exact under filters an index answers, and under a
+// tag, entity or text filter exact below alerts.CountCap and a labelled
+// lower bound at it, on both surfaces, whatever the GraphQL query selects.
 func TestAlertCountCap(t *testing.T) {
 	const extra = 25 // alerts past the cap
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
@@ -29,15 +30,20 @@ func TestAlertCountCap(t *testing.T) {
 		org := uuid.MustParse(me.String("organization_id"))
 		seedAlerts(t, db, org, alerts.CountCap+extra)
 
+		all := alerts.CountCap + extra
 		rest := []struct {
 			query    string
 			total    int
 			estimate bool
 		}{
-			{"?limit=5", alerts.CountCap, true},
+			{"?limit=5", all, false}, // indexed filters only: exact
+			{"?severity=critical,high&limit=5", all, false},
 			{"?severity=critical&limit=5", extra, false},
-			{"?severity=critical,high&limit=5", alerts.CountCap, true},
+			{"?tag=edr&limit=5", alerts.CountCap, true}, // read from the rows: bounded
+			{"?tag=edr&severity=critical&limit=5", extra, false},
+			{"?q=seed&limit=5", alerts.CountCap, true},
 			{"?status=closed", 0, false},
+			{"?tag=none", 0, false},
 		}
 		for _, tc := range rest {
 			t.Run("rest"+tc.query, func(t *testing.T) {
@@ -57,11 +63,12 @@ func TestAlertCountCap(t *testing.T) {
 			estimate    bool
 			hasNext     bool
 		}{
-			{"count and page", `{ alerts(first: 3) { totalCount totalCountIsEstimate pageInfo { hasNextPage } edges { node { id } } } }`, alerts.CountCap, true, true},
-			{"count only", `{ alerts(first: 3) { totalCount totalCountIsEstimate pageInfo { hasNextPage } } }`, alerts.CountCap, true, true},
-			{"selective", `{ alerts(first: 30, filter: {severity: [CRITICAL]}) { totalCount totalCountIsEstimate pageInfo { hasNextPage } edges { node { id } } } }`, extra, false, false},
-			{"fragment", `{ alerts(first: 3, filter: {severity: [CRITICAL]}) { ...c edges { node { id } } } } fragment c on AlertConnection { totalCount totalCountIsEstimate pageInfo { hasNextPage } }`, extra, false, true},
-			{"aliased", `{ alerts(first: 3, filter: {severity: [CRITICAL]}) { n: totalCount e: totalCountIsEstimate p: pageInfo { hasNextPage } edges { node { id } } } }`, extra, false, true},
+			{"exact", `{ alerts(first: 3) { totalCount totalCountIsEstimate pageInfo { hasNextPage } edges { node { id } } } }`, all, false, true},
+			{"count and page", `{ alerts(first: 3, filter: {tag: ["edr"]}) { totalCount totalCountIsEstimate pageInfo { hasNextPage } edges { node { id } } } }`, alerts.CountCap, true, true},
+			{"count only", `{ alerts(first: 3, filter: {tag: ["edr"]}) { totalCount totalCountIsEstimate pageInfo { hasNextPage } } }`, alerts.CountCap, true, true},
+			{"selective", `{ alerts(first: 30, filter: {tag: ["edr"], severity: [CRITICAL]}) { totalCount totalCountIsEstimate pageInfo { hasNextPage } edges { node { id } } } }`, extra, false, false},
+			{"fragment", `{ alerts(first: 3, filter: {tag: ["edr"], severity: [CRITICAL]}) { ...c edges { node { id } } } } fragment c on AlertConnection { totalCount totalCountIsEstimate pageInfo { hasNextPage } }`, extra, false, true},
+			{"aliased", `{ alerts(first: 3, filter: {tag: ["edr"], severity: [CRITICAL]}) { n: totalCount e: totalCountIsEstimate p: pageInfo { hasNextPage } edges { node { id } } } }`, extra, false, true},
 		}
 		for _, tc := range gql {
 			t.Run("graphql/"+tc.name, func(t *testing.T) {
@@ -83,7 +90,7 @@ func TestAlertCountCap(t *testing.T) {
 }
 
 // seedAlerts writes n alerts into org directly (the ingest path would take
-// minutes): every one high, but for the last 25 (critical).
+// minutes), all tagged edr: every one high, but for the last 25 (critical).
 func seedAlerts(t *testing.T, db *storage.DB, org uuid.UUID, n int) {
 	t.Helper()
 	ctx := auth.System(context.Background())
@@ -97,7 +104,7 @@ func seedAlerts(t *testing.T, db *storage.DB, org uuid.UUID, n int) {
 			}
 			fp := fmt.Sprintf("seed-%d", i)
 			builders = append(builders, db.Client.Alert.Create().SetOrganizationID(org).SetSource("seed").
-				SetTitle(fp).SetSeverity(sev).SetFingerprint(fp).SetDedupKey(fp).
+				SetTitle(fp).SetSeverity(sev).SetTags([]string{"edr"}).SetFingerprint(fp).SetDedupKey(fp).
 				SetFirstSeenAt(now).SetLastSeenAt(now.Add(-time.Duration(i)*time.Second)).SetIngestedAt(now))
 		}
 		if err := db.Client.Alert.CreateBulk(builders...).Exec(ctx); err != nil {
