@@ -4,33 +4,36 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/schematype"
 )
 
-// On PostgreSQL the five single-column facets are one scan instead of
-// five: the WHERE clause keeps only the filter's conditions that no facet
-// ignores, GROUPING SETS groups the rows by each column in turn, and each
-// facet's count is an aggregate with a FILTER clause holding the rest of the
-// filter minus that facet's own field — exactly the WHERE clause of its
-// former query, so the counts are the same (a group whose FILTER matched no
-// row has count 0 and is dropped, as the former query would not have
-// produced it). Tags expand an array per row, so they keep their own
-// query, run beside the scan.
+// On PostgreSQL the facets whose field the filter leaves alone all count
+// under the same conditions — the whole filter — so they are one scan:
+// GROUPING SETS groups its rows by each of their columns in turn. A facet
+// whose field the filter constrains counts under other conditions (the
+// filter minus that field), so it keeps its own GROUP BY, which is also
+// what lets PostgreSQL answer it from an index (status=new: the status facet
+// is an index-only scan over the organisation, the others read only the new
+// alerts). Folding those into the scan as COUNT(*) FILTER (WHERE …) was
+// tried and was slower: the scan must then read every row any facet needs,
+// the whole organisation as soon as one facet field is filtered (100k
+// alerts, status=new: 228–298 ms against 166–184 ms for six queries). Tags
+// expand an array per row and keep their own query too. Without a filter
+// on a facet field, six queries become two.
 
-// scanFacets are the facets answered by the grouped scan, in GROUPING SETS
-// order (tags are the last facet and excluded).
+// scanFacets are the facets a grouped scan may answer (tags are the last
+// facet and excluded).
 var scanFacets = facets[:len(facets)-1]
 
-// scanRow is one row of the grouped scan: for the grouping set of facet i,
-// G[i] is 0 and V[i], C[i] are its value and count.
+// scanRow is one row of the grouped scan: for the grouping set of its i-th
+// facet, G[i] is 0 and V[i], C[i] are the value and count.
 type scanRow struct {
 	G0, G1, G2, G3, G4 int
 	V0, V1, V2, V3, V4 *string
@@ -44,78 +47,74 @@ func (r *scanRow) facet(i int) (grouped bool, value *string, count int) {
 	return g[i] == 0, v[i], c[i]
 }
 
-// facetsOnePass computes the facets with the grouped scan and the tag query.
+// facetsOnePass computes the shared facets with one grouped scan and each
+// other facet with its own GROUP BY, side by side.
 func (s *Service) facetsOnePass(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
-	var common schematype.AlertFilter
+	var all schematype.AlertFilter
 	if f != nil {
-		common = *f
+		all = *f
 	}
+	var shared, own []facet
 	for _, fc := range scanFacets {
-		fc.without(&common)
-	}
-	// Each facet's FILTER condition: the filter without the facet's own
-	// field, as a predicate rendered on a throwaway selector over alerts
-	// (the predicates only add WHERE conditions qualified by the table).
-	conds := make([]*sql.Predicate, len(scanFacets))
-	for i, fc := range scanFacets {
-		var others schematype.AlertFilter
-		if f != nil {
-			others = *f
-		}
+		others := all
 		fc.without(&others)
-		scratch := sql.Dialect(dialect.Postgres).Select().From(sql.Table(alert.Table))
-		for _, p := range Predicates(&others) {
-			p(scratch)
+		if reflect.DeepEqual(others, all) {
+			shared = append(shared, fc)
+		} else {
+			own = append(own, fc)
 		}
-		conds[i] = scratch.P()
 	}
+	own = append(own, facets[len(facets)-1]) // tags
 	out := &AlertFacets{}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		values, err := s.countFacet(gctx, f, facets[len(facets)-1])
-		out.Tags = values
-		return err
-	})
-	g.Go(func() error {
-		var rows []scanRow
-		err := s.client.Alert.Query().Where(Predicates(&common)...).
-			Modify(func(sel *sql.Selector) { groupingSets(sel, conds) }).
-			Scan(gctx, &rows)
-		if err != nil {
+	g.SetLimit(facetConcurrency)
+	if len(shared) > 0 {
+		g.Go(func() error {
+			var rows []scanRow
+			err := s.client.Alert.Query().Where(Predicates(&all)...).
+				Modify(func(sel *sql.Selector) { groupingSets(sel, shared) }).
+				Scan(gctx, &rows)
+			if err != nil {
+				return err
+			}
+			for i, fc := range shared {
+				*fc.out(out) = facetValues(rows, i, fc.limit)
+			}
+			return nil
+		})
+	}
+	for _, fc := range own {
+		g.Go(func() error {
+			values, err := s.countFacet(gctx, f, fc)
+			*fc.out(out) = values // each goroutine writes its own field
 			return err
-		}
-		for i, fc := range scanFacets {
-			*fc.out(out) = facetValues(rows, i, fc.limit)
-		}
-		return nil
-	})
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// groupingSets turns sel into the grouped scan.
-func groupingSets(sel *sql.Selector, conds []*sql.Predicate) {
-	cols := make([]string, len(scanFacets))
-	sets := make([]string, len(scanFacets))
-	for i, fc := range scanFacets {
+// groupingSets turns sel into the grouped scan of fcs (at most five).
+func groupingSets(sel *sql.Selector, fcs []facet) {
+	cols := make([]string, len(fcs))
+	sets := make([]string, len(fcs))
+	for i, fc := range fcs {
 		cols[i] = fc.group(sel)
 		sets[i] = "(" + cols[i] + ")"
 	}
-	exprs := make([]sql.Querier, 0, 3*len(cols))
-	for i, col := range cols {
+	exprs := make([]sql.Querier, 0, 3*len(scanFacets))
+	for i := range scanFacets {
+		if i >= len(cols) {
+			// Unused columns of scanRow, so that it scans whatever the count.
+			exprs = append(exprs, sql.Expr(fmt.Sprintf("1 AS g%d, NULL AS v%d, 0 AS c%d", i, i, i)))
+			continue
+		}
 		exprs = append(exprs,
-			sql.Expr(fmt.Sprintf("GROUPING(%s) AS g%d", col, i)),
-			sql.Expr(fmt.Sprintf("CAST(%s AS TEXT) AS v%d", col, i)))
-		cond := conds[i]
-		exprs = append(exprs, sql.ExprFunc(func(b *sql.Builder) {
-			b.WriteString("COUNT(*)")
-			if cond != nil {
-				b.WriteString(" FILTER (WHERE ").Join(cond).WriteString(")")
-			}
-			b.WriteString(fmt.Sprintf(" AS c%d", i))
-		}))
+			sql.Expr(fmt.Sprintf("GROUPING(%s) AS g%d", cols[i], i)),
+			sql.Expr(fmt.Sprintf("CAST(%s AS TEXT) AS v%d", cols[i], i)),
+			sql.Expr(fmt.Sprintf("COUNT(*) AS c%d", i)))
 	}
 	sel.SelectExpr(exprs...).GroupBy("GROUPING SETS (" + strings.Join(sets, ", ") + ")")
 }
