@@ -4,6 +4,7 @@ import (
 	"context"
 	"golang.org/x/sync/errgroup"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
@@ -81,6 +82,14 @@ func (s *Service) Facets(ctx context.Context, f *schematype.AlertFilter) (*Alert
 	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
 	}
+	if s.dialect == dialect.Postgres { // see facets_pg.go
+		return s.facetsOnePass(ctx, f)
+	}
+	return s.facetsPerField(ctx, f)
+}
+
+// facetsPerField runs one GROUP BY per facet (SQLite has no GROUPING SETS).
+func (s *Service) facetsPerField(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
 	// Each facet is its own scan; running them side by side bounds the
 	// answer by the slowest rather than the sum.
 	out := &AlertFacets{}

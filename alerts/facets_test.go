@@ -144,7 +144,7 @@ func TestFacetsMatchBruteForce(t *testing.T) {
 		// Another organisation's alerts must not count.
 		other := newQueueOrg(t, db, "elsewhere")
 		other.seed(t, db, randomSpecs(r, other, 200))
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 
 		filters := []*schematype.AlertFilter{nil, {}, {Unassigned: pointer(true)}, {Tag: []string{"tag00"}, Status: []enum.AlertStatus{enum.AlertStatusNew}}}
 		for range 16 {
@@ -179,7 +179,7 @@ func TestFacetsMatchBruteForce(t *testing.T) {
 func TestFacetsRefuseInvalidFilter(t *testing.T) {
 	db := testenv.Open(t, testenv.SQLite)
 	o := newQueueOrg(t, db, "invalid")
-	_, err := alerts.New(db.Client).Facets(o.ctx, &schematype.AlertFilter{Severity: []enum.Severity{"urgent"}})
+	_, err := alerts.New(db.Client, db.Dialect).Facets(o.ctx, &schematype.AlertFilter{Severity: []enum.Severity{"urgent"}})
 	if err == nil {
 		t.Fatal("an unknown severity must be refused")
 	}

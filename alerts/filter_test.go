@@ -52,7 +52,7 @@ func TestFilterSemantics(t *testing.T) {
 		all := o.seed(t, db, semanticsSpecs(o))
 		other := newQueueOrg(t, db, "other")
 		other.seed(t, db, semanticsSpecs(other)) // identical alerts elsewhere must never match
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 		u0, u1 := o.users[0].ID, o.users[1].ID
 		c0 := o.connectors[0].ID
 		hour := func(h int) *time.Time { return pointer(queueBase.Add(time.Duration(h) * time.Hour)) }
@@ -377,7 +377,7 @@ func TestHostileFilters(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		o := newQueueOrg(t, db, "hostile")
 		o.seed(t, db, semanticsSpecs(o))
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 		for i, in := range hostileInputs {
 			filter := hostileFilter(in.tag, in.entity, in.q, in.status, in.since, in.until)
 			_, err := svc.List(o.ctx, filter, nil, pointer(5), nil, nil, nil)
@@ -394,7 +394,7 @@ func FuzzPredicates(f *testing.F) {
 	db := testenv.Open(f, testenv.SQLite)
 	o := newQueueOrg(f, db, "fuzz")
 	o.seed(f, db, semanticsSpecs(o))
-	svc := alerts.New(db.Client)
+	svc := alerts.New(db.Client, db.Dialect)
 	for _, in := range hostileInputs {
 		f.Add(in.tag, in.entity, in.q, in.status, in.since, in.until)
 	}

@@ -17,12 +17,13 @@ import (
 
 // Service is the triage queue.
 type Service struct {
-	client *ent.Client
+	client  *ent.Client
+	dialect string // the database's ent dialect: facets take another path on PostgreSQL
 }
 
-// New returns the service over client.
-func New(client *ent.Client) *Service {
-	return &Service{client: client}
+// New returns the service over client, a database of the ent dialect d.
+func New(client *ent.Client, d string) *Service {
+	return &Service{client: client, dialect: d}
 }
 
 // defaultOrder puts the most recently active alerts first.
@@ -30,7 +31,8 @@ var defaultOrder = ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: e
 
 // List pages through the queue (entgql Paginate with WithAlertOrder and the
 // filter); default order last_seen_at DESC. The connection's total counts
-// every alert that matches the filter.
+// the alerts that match the filter, up to CountCap when counting is dear
+// (see countIsCheap).
 func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], first *int,
 	before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder,
 ) (*ent.AlertConnection, error) {
@@ -53,8 +55,8 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *en
 	if err != nil {
 		return nil, err
 	}
-	return s.client.Alert.Query().Where(Predicates(f)...).
-		Paginate(ctx, after, first, before, last, ent.WithAlertOrder(&order))
+	preds := Predicates(f)
+	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, after, first, before, last, ent.WithAlertOrder(&order))
 }
 
 // Get returns one alert of the acting organisation; an alert of another

@@ -273,7 +273,7 @@ func TestListPagesInEveryOrder(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		o := newQueueOrg(t, db, "paging")
 		all := o.seed(t, db, pagingSpecs(mrand.New(mrand.NewPCG(1, 2)), 120))
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 		for _, oc := range orderCases {
 			for _, dir := range []entgql.OrderDirection{entgql.OrderDirectionAsc, entgql.OrderDirectionDesc} {
 				t.Run(oc.name+"_"+string(dir), func(t *testing.T) {
@@ -310,7 +310,7 @@ func TestListTotalCountUnderFilters(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		o := newQueueOrg(t, db, "totals")
 		all := o.seed(t, db, randomSpecs(mrand.New(mrand.NewPCG(3, 4)), o, 150))
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 		r := mrand.New(mrand.NewPCG(5, 6))
 		for i := range 10 {
 			f := randomFilter(r, o)
@@ -338,7 +338,7 @@ func TestListRefusesBadInput(t *testing.T) {
 	db := testenv.Open(t, testenv.SQLite)
 	o := newQueueOrg(t, db, "bad")
 	o.seed(t, db, pagingSpecs(mrand.New(mrand.NewPCG(7, 8)), 5))
-	svc := alerts.New(db.Client)
+	svc := alerts.New(db.Client, db.Dialect)
 	first, err := svc.List(o.ctx, nil, nil, pointer(2), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AlertOrderFieldTitle})
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +381,7 @@ func TestTenantIsolation(t *testing.T) {
 			onlyB[i].source, onlyB[i].tags = "only-b", []string{"only-b"}
 		}
 		inB := b.seed(t, db, onlyB)
-		svc := alerts.New(db.Client)
+		svc := alerts.New(db.Client, db.Dialect)
 
 		conn, err := svc.List(a.ctx, nil, nil, pointer(paging.Max), nil, nil, nil)
 		if err != nil {

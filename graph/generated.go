@@ -50,6 +50,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AlertConnection() AlertConnectionResolver
 	AlertView() AlertViewResolver
 	ChatStreamEvent() ChatStreamEventResolver
 	Connector() ConnectorResolver
@@ -161,9 +162,10 @@ type ComplexityRoot struct {
 	}
 
 	AlertConnection struct {
-		Edges      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		Edges                func(childComplexity int) int
+		PageInfo             func(childComplexity int) int
+		TotalCount           func(childComplexity int) int
+		TotalCountIsEstimate func(childComplexity int) int
 	}
 
 	AlertEdge struct {
@@ -823,6 +825,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AlertConnectionResolver interface {
+	TotalCountIsEstimate(ctx context.Context, obj *ent.AlertConnection) (bool, error)
+}
 type AlertViewResolver interface {
 	Hidden(ctx context.Context, obj *ent.AlertView) (bool, error)
 	IsDefault(ctx context.Context, obj *ent.AlertView) (bool, error)
@@ -1422,6 +1427,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertConnection.TotalCount(childComplexity), true
+	case "AlertConnection.totalCountIsEstimate":
+		if e.ComplexityRoot.AlertConnection.TotalCountIsEstimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.TotalCountIsEstimate(childComplexity), true
 
 	case "AlertEdge.cursor":
 		if e.ComplexityRoot.AlertEdge.Cursor == nil {
@@ -5094,6 +5105,14 @@ extend type Connector {
   settings: Map @goField(forceResolver: true)
 }
 
+extend type AlertConnection {
+  """
+  True when totalCount is the counting cap (10,000): at least that many alerts match. Filters on
+  tags, entities or text are counted up to the cap; other filters are counted exactly.
+  """
+  totalCountIsEstimate: Boolean!
+}
+
 extend type AlertView {
   "Whether the caller hid this shared view."
   hidden: Boolean!
@@ -5916,6 +5935,8 @@ func (ec *executionContext) childFields_AlertConnection(ctx context.Context, fie
 		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+	case "totalCountIsEstimate":
+		return ec.fieldContext_AlertConnection_totalCountIsEstimate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
 }
@@ -11173,6 +11194,29 @@ func (ec *executionContext) _AlertConnection_totalCount(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AlertConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertConnection_totalCountIsEstimate(ctx context.Context, field graphql.CollectedField, obj *ent.AlertConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertConnection_totalCountIsEstimate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AlertConnection().TotalCountIsEstimate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertConnection_totalCountIsEstimate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertConnection", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _AlertEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AlertEdge) (ret graphql.Marshaler) {
@@ -30329,18 +30373,24 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 		case "edges":
 			out.Values[i] = ec._AlertConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._AlertConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
 			out.Values[i] = ec._AlertConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCountIsEstimate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AlertConnection_totalCountIsEstimate(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

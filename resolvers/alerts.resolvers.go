@@ -21,6 +21,11 @@ import (
 	"github.com/seliq/seliq/views"
 )
 
+// TotalCountIsEstimate is the resolver for the totalCountIsEstimate field.
+func (r *alertConnectionResolver) TotalCountIsEstimate(ctx context.Context, obj *ent.AlertConnection) (bool, error) {
+	return alerts.CountIsLowerBound(obj.TotalCount), nil
+}
+
 // Hidden is the resolver for the hidden field.
 func (r *alertViewResolver) Hidden(ctx context.Context, obj *ent.AlertView) (bool, error) {
 	return r.Views.Hidden(ctx, obj)

@@ -52,6 +52,11 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
+// AlertConnection returns graph.AlertConnectionResolver implementation.
+func (r *Resolver) AlertConnection() graph.AlertConnectionResolver {
+	return &alertConnectionResolver{r}
+}
+
 // AlertView returns graph.AlertViewResolver implementation.
 func (r *Resolver) AlertView() graph.AlertViewResolver { return &alertViewResolver{r} }
 
@@ -65,8 +70,9 @@ func (r *Resolver) Incident() graph.IncidentResolver { return &incidentResolver{
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
-	alertViewResolver struct{ *Resolver }
-	connectorResolver struct{ *Resolver }
-	incidentResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
+	alertConnectionResolver struct{ *Resolver }
+	alertViewResolver       struct{ *Resolver }
+	connectorResolver       struct{ *Resolver }
+	incidentResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
 )

@@ -440,5 +440,9 @@ func listBody(conn map[string]any, item *shape) map[string]any {
 	if pi, ok := conn["pageInfo"].(map[string]any); ok && pi["hasNextPage"] == true {
 		next = pi["endCursor"]
 	}
-	return map[string]any{"items": items, "total": conn["totalCount"], "next_cursor": next}
+	body := map[string]any{"items": items, "total": conn["totalCount"], "next_cursor": next}
+	if v, ok := conn[estimateField]; ok {
+		body["total_is_estimate"] = v
+	}
+	return body
 }

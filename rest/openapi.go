@@ -141,10 +141,15 @@ func (a *API) operation(c *compiled) obj {
 			fields = c.shape.fields[0].shape.fields
 		}
 		item := a.shapeSchema(&shape{fields: fields})
-		responses[strconv.Itoa(c.Status)] = jsonResponse("A page of results.", obj{"type": "object", "properties": obj{
+		props := obj{
 			"items": obj{"type": "array", "items": item}, "total": obj{"type": "integer"},
 			"next_cursor": obj{"type": []string{"string", "null"}},
-		}})
+		}
+		if c.shape.estimate {
+			props["total"] = obj{"type": "integer", "description": "exact below 10,000; a lower bound when total_is_estimate"}
+			props["total_is_estimate"] = obj{"type": "boolean", "description": "true when counting stopped at 10,000: at least total items match"}
+		}
+		responses[strconv.Itoa(c.Status)] = jsonResponse("A page of results.", obj{"type": "object", "properties": props})
 	default:
 		s := a.shapeSchema(c.shape)
 		if c.Merge != "" {

@@ -21,7 +21,11 @@ type shape struct {
 	nullable bool
 	scalar   string // GraphQL scalar name for leaves
 	fields   []*field
+	estimate bool // a connection whose total may be a lower bound (total_is_estimate)
 }
+
+// estimateField flags a connection's totalCount as a lower bound.
+const estimateField = "totalCountIsEstimate"
 
 type field struct {
 	key   string // snake_case alias
@@ -85,7 +89,14 @@ func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape) (st
 	node := edge.Fields.ForName("node").Type
 	sel, nodeShape := selection(schema, &ast.Type{NamedType: node.Name(), NonNull: true}, 0)
 	sh.fields = []*field{{key: "items", shape: &shape{list: true, fields: nodeShape.fields, typeName: nodeShape.typeName}}}
-	return "{ totalCount pageInfo { endCursor hasNextPage } edges { node " + sel + " } }", sh
+	// A connection whose totalCount may stop at a cap says so (the queue's
+	// AlertConnection); REST answers it as total_is_estimate.
+	estimate := ""
+	if def.Fields.ForName(estimateField) != nil {
+		estimate = estimateField + " "
+		sh.estimate = true
+	}
+	return "{ totalCount " + estimate + "pageInfo { endCursor hasNextPage } edges { node " + sel + " } }", sh
 }
 
 func hasRequiredArgs(f *ast.FieldDefinition) bool {

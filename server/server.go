@@ -118,7 +118,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Client:           db.Client,
 		Auth:             authSvc,
 		Directory:        directory.New(db.Client, authSvc.RevokeSessions),
-		Triage:           alerts.New(db.Client),
+		Triage:           alerts.New(db.Client, db.Dialect),
 		ConnectorService: connectors.New(db.Client),
 		Views:            views.New(db.Client),
 		IncidentService:  incidents.New(db.Client),
