@@ -68,3 +68,5 @@ fuzz:
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzSSE -fuzztime=$(FUZZTIME)
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzExtractJSONObject -fuzztime=$(FUZZTIME)
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)
+	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)

@@ -30,7 +30,7 @@ type ChatMessage struct {
 	AlertID *uuid.UUID `json:"alert_id,omitempty"`
 	// IncidentID holds the value of the "incident_id" field.
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
-	// UserID holds the value of the "user_id" field.
+	// who asked; set on the user's turns
 	UserID *uuid.UUID `json:"user_id,omitempty"`
 	// Role holds the value of the "role" field.
 	Role enum.ChatRole `json:"role,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
@@ -864,6 +865,137 @@ func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
 		case *AnalysisOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAnalysisOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ChatMessageQuery) CollectFields(ctx context.Context, satisfies ...string) (*ChatMessageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ChatMessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(chatmessage.Columns))
+		selectedFields = []string{chatmessage.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[chatmessage.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldCreatedAt)
+				fieldSeen[chatmessage.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[chatmessage.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldUpdatedAt)
+				fieldSeen[chatmessage.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[chatmessage.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldOrganizationID)
+				fieldSeen[chatmessage.FieldOrganizationID] = struct{}{}
+			}
+		case "alertID":
+			if _, ok := fieldSeen[chatmessage.FieldAlertID]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldAlertID)
+				fieldSeen[chatmessage.FieldAlertID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[chatmessage.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldIncidentID)
+				fieldSeen[chatmessage.FieldIncidentID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[chatmessage.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldUserID)
+				fieldSeen[chatmessage.FieldUserID] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[chatmessage.FieldRole]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldRole)
+				fieldSeen[chatmessage.FieldRole] = struct{}{}
+			}
+		case "content":
+			if _, ok := fieldSeen[chatmessage.FieldContent]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldContent)
+				fieldSeen[chatmessage.FieldContent] = struct{}{}
+			}
+		case "promptTokens":
+			if _, ok := fieldSeen[chatmessage.FieldPromptTokens]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldPromptTokens)
+				fieldSeen[chatmessage.FieldPromptTokens] = struct{}{}
+			}
+		case "completionTokens":
+			if _, ok := fieldSeen[chatmessage.FieldCompletionTokens]; !ok {
+				selectedFields = append(selectedFields, chatmessage.FieldCompletionTokens)
+				fieldSeen[chatmessage.FieldCompletionTokens] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type chatmessagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ChatMessagePaginateOption
+}
+
+func newChatMessagePaginateArgs(rv map[string]any) *chatmessagePaginateArgs {
+	args := &chatmessagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ChatMessageOrder{Field: &ChatMessageOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithChatMessageOrder(order))
+			}
+		case *ChatMessageOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithChatMessageOrder(v))
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
@@ -57,6 +58,11 @@ var analysisImplementors = []string{"Analysis", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Analysis) IsNode() {}
+
+var chatmessageImplementors = []string{"ChatMessage", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ChatMessage) IsNode() {}
 
 var connectorImplementors = []string{"Connector", "Node"}
 
@@ -212,6 +218,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(analysis.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, analysisImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case chatmessage.Table:
+		query := c.ChatMessage.Query().
+			Where(chatmessage.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, chatmessageImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -456,6 +471,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Analysis.Query().
 			Where(analysis.IDIn(ids...))
 		query, err := query.CollectFields(ctx, analysisImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case chatmessage.Table:
+		query := c.ChatMessage.Query().
+			Where(chatmessage.IDIn(ids...))
+		query, err := query.CollectFields(ctx, chatmessageImplementors...)
 		if err != nil {
 			return nil, err
 		}

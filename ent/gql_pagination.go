@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/deadletter"
@@ -1787,6 +1788,320 @@ func (_m *Analysis) ToEdge(order *AnalysisOrder) *AnalysisEdge {
 		order = DefaultAnalysisOrder
 	}
 	return &AnalysisEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ChatMessageEdge is the edge representation of ChatMessage.
+type ChatMessageEdge struct {
+	Node   *ChatMessage `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// ChatMessageConnection is the connection containing edges to ChatMessage.
+type ChatMessageConnection struct {
+	Edges      []*ChatMessageEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *ChatMessageConnection) build(nodes []*ChatMessage, pager *chatmessagePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ChatMessage
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ChatMessage {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ChatMessage {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ChatMessageEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ChatMessageEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ChatMessagePaginateOption enables pagination customization.
+type ChatMessagePaginateOption func(*chatmessagePager) error
+
+// WithChatMessageOrder configures pagination ordering.
+func WithChatMessageOrder(order *ChatMessageOrder) ChatMessagePaginateOption {
+	if order == nil {
+		order = DefaultChatMessageOrder
+	}
+	o := *order
+	return func(pager *chatmessagePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultChatMessageOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithChatMessageFilter configures pagination filter.
+func WithChatMessageFilter(filter func(*ChatMessageQuery) (*ChatMessageQuery, error)) ChatMessagePaginateOption {
+	return func(pager *chatmessagePager) error {
+		if filter == nil {
+			return errors.New("ChatMessageQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type chatmessagePager struct {
+	reverse bool
+	order   *ChatMessageOrder
+	filter  func(*ChatMessageQuery) (*ChatMessageQuery, error)
+}
+
+func newChatMessagePager(opts []ChatMessagePaginateOption, reverse bool) (*chatmessagePager, error) {
+	pager := &chatmessagePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultChatMessageOrder
+	}
+	return pager, nil
+}
+
+func (p *chatmessagePager) applyFilter(query *ChatMessageQuery) (*ChatMessageQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *chatmessagePager) toCursor(_m *ChatMessage) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *chatmessagePager) applyCursors(query *ChatMessageQuery, after, before *Cursor) (*ChatMessageQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultChatMessageOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *chatmessagePager) applyOrder(query *ChatMessageQuery) *ChatMessageQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultChatMessageOrder.Field {
+		query = query.Order(DefaultChatMessageOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *chatmessagePager) orderExpr(query *ChatMessageQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultChatMessageOrder.Field {
+			b.Comma().Ident(DefaultChatMessageOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ChatMessage.
+func (_m *ChatMessageQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ChatMessagePaginateOption,
+) (*ChatMessageConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newChatMessagePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ChatMessageConnection{Edges: []*ChatMessageEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ChatMessageOrderFieldCreatedAt orders ChatMessage by created_at.
+	ChatMessageOrderFieldCreatedAt = &ChatMessageOrderField{
+		Value: func(_m *ChatMessage) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: chatmessage.FieldCreatedAt,
+		toTerm: chatmessage.ByCreatedAt,
+		toCursor: func(_m *ChatMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ChatMessageOrderFieldUpdatedAt orders ChatMessage by updated_at.
+	ChatMessageOrderFieldUpdatedAt = &ChatMessageOrderField{
+		Value: func(_m *ChatMessage) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: chatmessage.FieldUpdatedAt,
+		toTerm: chatmessage.ByUpdatedAt,
+		toCursor: func(_m *ChatMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ChatMessageOrderField) String() string {
+	var str string
+	switch f.column {
+	case ChatMessageOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ChatMessageOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ChatMessageOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ChatMessageOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ChatMessageOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ChatMessageOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ChatMessageOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ChatMessageOrderField", str)
+	}
+	return nil
+}
+
+// ChatMessageOrderField defines the ordering field of ChatMessage.
+type ChatMessageOrderField struct {
+	// Value extracts the ordering value from the given ChatMessage.
+	Value    func(*ChatMessage) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) chatmessage.OrderOption
+	toCursor func(*ChatMessage) Cursor
+}
+
+// ChatMessageOrder defines the ordering of ChatMessage.
+type ChatMessageOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *ChatMessageOrderField `json:"field"`
+}
+
+// DefaultChatMessageOrder is the default ordering of ChatMessage.
+var DefaultChatMessageOrder = &ChatMessageOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ChatMessageOrderField{
+		Value: func(_m *ChatMessage) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: chatmessage.FieldID,
+		toTerm: chatmessage.ByID,
+		toCursor: func(_m *ChatMessage) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ChatMessage into ChatMessageEdge.
+func (_m *ChatMessage) ToEdge(order *ChatMessageOrder) *ChatMessageEdge {
+	if order == nil {
+		order = DefaultChatMessageOrder
+	}
+	return &ChatMessageEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
@@ -50,6 +51,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AlertView() AlertViewResolver
+	ChatStreamEvent() ChatStreamEventResolver
 	Connector() ConnectorResolver
 	Incident() IncidentResolver
 	Mutation() MutationResolver
@@ -250,6 +252,43 @@ type ComplexityRoot struct {
 	ChannelPrefs struct {
 		Email func(childComplexity int) int
 		InApp func(childComplexity int) int
+	}
+
+	ChatExchange struct {
+		Reply       func(childComplexity int) int
+		UserMessage func(childComplexity int) int
+	}
+
+	ChatMessage struct {
+		AlertID          func(childComplexity int) int
+		CompletionTokens func(childComplexity int) int
+		Content          func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IncidentID       func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		PromptTokens     func(childComplexity int) int
+		Role             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		UserID           func(childComplexity int) int
+	}
+
+	ChatMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ChatMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ChatStreamEvent struct {
+		Delta       func(childComplexity int) int
+		Done        func(childComplexity int) int
+		Message     func(childComplexity int) int
+		UserMessage func(childComplexity int) int
 	}
 
 	Connector struct {
@@ -486,6 +525,8 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
 		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
+		SendAlertChat            func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
+		SendIncidentChat         func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
 		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
 		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
 		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
@@ -616,6 +657,7 @@ type ComplexityRoot struct {
 		Alert               func(childComplexity int, id uuid.UUID) int
 		AlertActivity       func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertAnalysis       func(childComplexity int, alertID uuid.UUID) int
+		AlertChatHistory    func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertFacets         func(childComplexity int, filter *schematype.AlertFilter) int
 		AlertNotes          func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertViews          func(childComplexity int) int
@@ -631,6 +673,7 @@ type ComplexityRoot struct {
 		Incident            func(childComplexity int, id uuid.UUID) int
 		IncidentActivity    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		IncidentAnalysis    func(childComplexity int, incidentID uuid.UUID) int
+		IncidentChatHistory func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		IncidentNotes       func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		IncidentReports     func(childComplexity int, incidentID uuid.UUID) int
 		IncidentTimeline    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
@@ -706,7 +749,9 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AlertChat         func(childComplexity int, alertID uuid.UUID, message string) int
 		AlertEvents       func(childComplexity int, filter *schematype.AlertFilter, after *string) int
+		IncidentChat      func(childComplexity int, incidentID uuid.UUID, message string) int
 		IncidentEvents    func(childComplexity int, filter *incidents.IncidentFilter, after *string) int
 		MetricsTick       func(childComplexity int) int
 		NotificationAdded func(childComplexity int, after *string) int
@@ -782,6 +827,9 @@ type AlertViewResolver interface {
 	Hidden(ctx context.Context, obj *ent.AlertView) (bool, error)
 	IsDefault(ctx context.Context, obj *ent.AlertView) (bool, error)
 }
+type ChatStreamEventResolver interface {
+	Message(ctx context.Context, obj *chat.StreamEvent) (*ent.ChatMessage, error)
+}
 type ConnectorResolver interface {
 	Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error)
 }
@@ -840,6 +888,8 @@ type MutationResolver interface {
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
 	UpdateAISettings(ctx context.Context, input config.UpdateInput) (*config.Settings, error)
+	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
+	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -884,12 +934,16 @@ type QueryResolver interface {
 	AiSettings(ctx context.Context) (*config.Settings, error)
 	AiModels(ctx context.Context) ([]string, error)
 	AiQuota(ctx context.Context) (*config.Quota, error)
+	AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
+	IncidentChatHistory(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 }
 type SubscriptionResolver interface {
 	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error)
 	IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *live.IncidentEvent, error)
 	NotificationAdded(ctx context.Context, after *string) (<-chan *live.NotificationEvent, error)
 	MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error)
+	AlertChat(ctx context.Context, alertID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
+	IncidentChat(ctx context.Context, incidentID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1743,6 +1797,143 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelPrefs.InApp(childComplexity), true
+
+	case "ChatExchange.reply":
+		if e.ComplexityRoot.ChatExchange.Reply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatExchange.Reply(childComplexity), true
+	case "ChatExchange.userMessage":
+		if e.ComplexityRoot.ChatExchange.UserMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatExchange.UserMessage(childComplexity), true
+
+	case "ChatMessage.alertID":
+		if e.ComplexityRoot.ChatMessage.AlertID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.AlertID(childComplexity), true
+	case "ChatMessage.completionTokens":
+		if e.ComplexityRoot.ChatMessage.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.CompletionTokens(childComplexity), true
+	case "ChatMessage.content":
+		if e.ComplexityRoot.ChatMessage.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.Content(childComplexity), true
+	case "ChatMessage.createdAt":
+		if e.ComplexityRoot.ChatMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.CreatedAt(childComplexity), true
+	case "ChatMessage.id":
+		if e.ComplexityRoot.ChatMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.ID(childComplexity), true
+	case "ChatMessage.incidentID":
+		if e.ComplexityRoot.ChatMessage.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.IncidentID(childComplexity), true
+	case "ChatMessage.organizationID":
+		if e.ComplexityRoot.ChatMessage.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.OrganizationID(childComplexity), true
+	case "ChatMessage.promptTokens":
+		if e.ComplexityRoot.ChatMessage.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.PromptTokens(childComplexity), true
+	case "ChatMessage.role":
+		if e.ComplexityRoot.ChatMessage.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.Role(childComplexity), true
+	case "ChatMessage.updatedAt":
+		if e.ComplexityRoot.ChatMessage.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.UpdatedAt(childComplexity), true
+	case "ChatMessage.userID":
+		if e.ComplexityRoot.ChatMessage.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessage.UserID(childComplexity), true
+
+	case "ChatMessageConnection.edges":
+		if e.ComplexityRoot.ChatMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessageConnection.Edges(childComplexity), true
+	case "ChatMessageConnection.pageInfo":
+		if e.ComplexityRoot.ChatMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessageConnection.PageInfo(childComplexity), true
+	case "ChatMessageConnection.totalCount":
+		if e.ComplexityRoot.ChatMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessageConnection.TotalCount(childComplexity), true
+
+	case "ChatMessageEdge.cursor":
+		if e.ComplexityRoot.ChatMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessageEdge.Cursor(childComplexity), true
+	case "ChatMessageEdge.node":
+		if e.ComplexityRoot.ChatMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatMessageEdge.Node(childComplexity), true
+
+	case "ChatStreamEvent.delta":
+		if e.ComplexityRoot.ChatStreamEvent.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatStreamEvent.Delta(childComplexity), true
+	case "ChatStreamEvent.done":
+		if e.ComplexityRoot.ChatStreamEvent.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatStreamEvent.Done(childComplexity), true
+	case "ChatStreamEvent.message":
+		if e.ComplexityRoot.ChatStreamEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatStreamEvent.Message(childComplexity), true
+	case "ChatStreamEvent.userMessage":
+		if e.ComplexityRoot.ChatStreamEvent.UserMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatStreamEvent.UserMessage(childComplexity), true
 
 	case "Connector.createdAt":
 		if e.ComplexityRoot.Connector.CreatedAt == nil {
@@ -2850,6 +3041,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateConnectorKey(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.sendAlertChat":
+		if e.ComplexityRoot.Mutation.SendAlertChat == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendAlertChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendAlertChat(childComplexity, args["alertID"].(uuid.UUID), args["input"].(model.SendChatInput)), true
+	case "Mutation.sendIncidentChat":
+		if e.ComplexityRoot.Mutation.SendIncidentChat == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendIncidentChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendIncidentChat(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(model.SendChatInput)), true
 	case "Mutation.setDefaultAlertView":
 		if e.ComplexityRoot.Mutation.SetDefaultAlertView == nil {
 			break
@@ -3514,6 +3727,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertAnalysis(childComplexity, args["alertID"].(uuid.UUID)), true
+	case "Query.alertChatHistory":
+		if e.ComplexityRoot.Query.AlertChatHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertChatHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertChatHistory(childComplexity, args["alertID"].(uuid.UUID), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.alertFacets":
 		if e.ComplexityRoot.Query.AlertFacets == nil {
 			break
@@ -3664,6 +3888,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.IncidentAnalysis(childComplexity, args["incidentID"].(uuid.UUID)), true
+	case "Query.incidentChatHistory":
+		if e.ComplexityRoot.Query.IncidentChatHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentChatHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentChatHistory(childComplexity, args["incidentID"].(uuid.UUID), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.incidentNotes":
 		if e.ComplexityRoot.Query.IncidentNotes == nil {
 			break
@@ -4088,6 +4323,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResetPasswordPayload.User(childComplexity), true
 
+	case "Subscription.alertChat":
+		if e.ComplexityRoot.Subscription.AlertChat == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertChat(childComplexity, args["alertID"].(uuid.UUID), args["message"].(string)), true
 	case "Subscription.alertEvents":
 		if e.ComplexityRoot.Subscription.AlertEvents == nil {
 			break
@@ -4099,6 +4345,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.AlertEvents(childComplexity, args["filter"].(*schematype.AlertFilter), args["after"].(*string)), true
+	case "Subscription.incidentChat":
+		if e.ComplexityRoot.Subscription.IncidentChat == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_incidentChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.IncidentChat(childComplexity, args["incidentID"].(uuid.UUID), args["message"].(string)), true
 	case "Subscription.incidentEvents":
 		if e.ComplexityRoot.Subscription.IncidentEvents == nil {
 			break
@@ -4397,6 +4654,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
 			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
+			graphql.NewInputUnmarshaler("ChatMessageOrder", ec.unmarshalInputChatMessageOrder),
 			graphql.NewInputUnmarshaler("ConnectorOrder", ec.unmarshalInputConnectorOrder),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
@@ -4421,6 +4679,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReportOrder", ec.unmarshalInputReportOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
+			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
 			graphql.NewInputUnmarshaler("TimelineEventOrder", ec.unmarshalInputTimelineEventOrder),
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
@@ -5394,6 +5653,61 @@ extend type Mutation {
   updateAISettings(input: UpdateAISettingsInput!): AISettings! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
+	{Name: "../chat.graphql", Input: `# Chat: the analyst's conversation with the AI about one alert or incident.
+# Answers come from the organisation's provider (which may call read-only
+# tools over the organisation's data) or, with no provider configured, from
+# the built-in analyst, which says so. A question and its answer are stored
+# together once the answer is complete; when the provider fails nothing is
+# stored and the error is returned.
+
+input SendChatInput {
+  "The question: 1 to 4000 characters."
+  message: String!
+}
+
+"A stored question and its answer."
+type ChatExchange {
+  userMessage: ChatMessage!
+  reply: ChatMessage!
+}
+
+"""
+One event of a streamed answer: fragments of the answer as the model
+produces them (done false), then one event with done true carrying the
+stored answer and question. A provider failure ends the stream with done
+true, message null and the error (nothing is stored).
+"""
+type ChatStreamEvent {
+  "The next fragment of the answer (empty on the last event)."
+  delta: String!
+  done: Boolean!
+  "The stored answer, on the last event."
+  message: ChatMessage
+  "The stored question, on the last event."
+  userMessage: ChatMessage
+}
+
+extend type Query {
+  "The conversation about an alert, oldest first."
+  alertChatHistory(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+  "The conversation about an incident, oldest first."
+  incidentChatHistory(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+}
+
+extend type Mutation {
+  "Ask about an alert; returns once the answer is complete and stored."
+  sendAlertChat(alertID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+  "Ask about an incident; returns once the answer is complete and stored."
+  sendIncidentChat(incidentID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+}
+
+extend type Subscription {
+  "Ask about an alert and stream the answer as it is produced."
+  alertChat(alertID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+  "Ask about an incident and stream the answer as it is produced."
+  incidentChat(incidentID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5780,6 +6094,80 @@ func (ec *executionContext) childFields_ChannelPrefs(ctx context.Context, field 
 		return ec.fieldContext_ChannelPrefs_email(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelPrefs", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatExchange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userMessage":
+		return ec.fieldContext_ChatExchange_userMessage(ctx, field)
+	case "reply":
+		return ec.fieldContext_ChatExchange_reply(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatExchange", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ChatMessage_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ChatMessage_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ChatMessage_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_ChatMessage_organizationID(ctx, field)
+	case "alertID":
+		return ec.fieldContext_ChatMessage_alertID(ctx, field)
+	case "incidentID":
+		return ec.fieldContext_ChatMessage_incidentID(ctx, field)
+	case "userID":
+		return ec.fieldContext_ChatMessage_userID(ctx, field)
+	case "role":
+		return ec.fieldContext_ChatMessage_role(ctx, field)
+	case "content":
+		return ec.fieldContext_ChatMessage_content(ctx, field)
+	case "promptTokens":
+		return ec.fieldContext_ChatMessage_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_ChatMessage_completionTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ChatMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ChatMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ChatMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ChatMessageEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ChatMessageEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatMessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatStreamEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delta":
+		return ec.fieldContext_ChatStreamEvent_delta(ctx, field)
+	case "done":
+		return ec.fieldContext_ChatStreamEvent_done(ctx, field)
+	case "message":
+		return ec.fieldContext_ChatStreamEvent_message(ctx, field)
+	case "userMessage":
+		return ec.fieldContext_ChatStreamEvent_userMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatStreamEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Connector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7292,6 +7680,50 @@ func (ec *executionContext) field_Mutation_rotateConnectorKey_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendAlertChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendChatInput, error) {
+			return ec.unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendIncidentChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendChatInput, error) {
+			return ec.unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDefaultAlertView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7722,6 +8154,52 @@ func (ec *executionContext) field_Query_alertAnalysis_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertChatHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_alertFacets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8127,6 +8605,52 @@ func (ec *executionContext) field_Query_incidentAnalysis_args(ctx context.Contex
 		return nil, err
 	}
 	args["incidentID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidentChatHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
 	return args, nil
 }
 
@@ -8642,6 +9166,28 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_alertChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "message",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["message"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_alertEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8661,6 +9207,28 @@ func (ec *executionContext) field_Subscription_alertEvents_args(ctx context.Cont
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_incidentChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "message",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["message"] = arg1
 	return args, nil
 }
 
@@ -12098,6 +12666,575 @@ func (ec *executionContext) _ChannelPrefs_email(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ChannelPrefs_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChannelPrefs", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatExchange_userMessage(ctx context.Context, field graphql.CollectedField, obj *chat.Exchange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatExchange_userMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+			return ec.marshalNChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatExchange_userMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatExchange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatExchange_reply(ctx context.Context, field graphql.CollectedField, obj *chat.Exchange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatExchange_reply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reply, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+			return ec.marshalNChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatExchange_reply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatExchange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChatMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChatMessage_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChatMessage_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChatMessage_alertID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_alertID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_alertID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChatMessage_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_incidentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_incidentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChatMessage_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChatMessage_role(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.ChatRole) graphql.Marshaler {
+			return ec.marshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ChatRole")
+}
+
+func (ec *executionContext) _ChatMessage_content(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatMessage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatMessage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessage_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ChatMessageEdge) graphql.Marshaler {
+			return ec.marshalOChatMessageEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+			return ec.marshalOChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatMessageEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ChatStreamEvent_delta(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatStreamEvent_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatStreamEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatStreamEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatStreamEvent_done(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatStreamEvent_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatStreamEvent_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatStreamEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatStreamEvent_message(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatStreamEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChatStreamEvent().Message(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+			return ec.marshalOChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatStreamEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatStreamEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatStreamEvent_userMessage(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatStreamEvent_userMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+			return ec.marshalOChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatStreamEvent_userMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatStreamEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessage(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
@@ -17996,6 +19133,130 @@ func (ec *executionContext) fieldContext_Mutation_updateAISettings(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_sendAlertChat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendAlertChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendAlertChat(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["input"].(model.SendChatInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *chat.Exchange
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *chat.Exchange
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Exchange) graphql.Marshaler {
+			return ec.marshalNChatExchange2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐExchange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendAlertChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatExchange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendAlertChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendIncidentChat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendIncidentChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendIncidentChat(ctx, fc.Args["incidentID"].(uuid.UUID), fc.Args["input"].(model.SendChatInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *chat.Exchange
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *chat.Exchange
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Exchange) graphql.Marshaler {
+			return ec.marshalNChatExchange2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐExchange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendIncidentChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatExchange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendIncidentChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21416,6 +22677,94 @@ func (ec *executionContext) fieldContext_Query_aiQuota(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_alertChatHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertChatHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertChatHistory(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessageConnection) graphql.Marshaler {
+			return ec.marshalNChatMessageConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertChatHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertChatHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentChatHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentChatHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentChatHistory(ctx, fc.Args["incidentID"].(uuid.UUID), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChatMessageConnection) graphql.Marshaler {
+			return ec.marshalNChatMessageConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentChatHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentChatHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22530,6 +23879,130 @@ func (ec *executionContext) fieldContext_Subscription_metricsTick(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MetricsTick(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_alertChat(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_alertChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AlertChat(ctx, fc.Args["alertID"].(uuid.UUID), fc.Args["message"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *chat.StreamEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *chat.StreamEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.StreamEvent) graphql.Marshaler {
+			return ec.marshalNChatStreamEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐStreamEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_alertChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatStreamEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_alertChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_incidentChat(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_incidentChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().IncidentChat(ctx, fc.Args["incidentID"].(uuid.UUID), fc.Args["message"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *chat.StreamEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *chat.StreamEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.StreamEvent) graphql.Marshaler {
+			return ec.marshalNChatStreamEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐStreamEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_incidentChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatStreamEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_incidentChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -25410,6 +26883,59 @@ func UnmarshalChannelPrefsInput(ctx context.Context, raw any) (notify.ChannelPre
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChatMessageOrder(ctx context.Context, obj any) (ent.ChatMessageOrder, error) {
+	var it ent.ChatMessageOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChatMessageOrder unmarshals raw into the ChatMessageOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatMessageOrder(ctx context.Context, raw any) (ent.ChatMessageOrder, error) {
+	var out ent.ChatMessageOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatMessageOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConnectorOrder(ctx context.Context, obj any) (ent.ConnectorOrder, error) {
 	var it ent.ConnectorOrder
 	if obj == nil {
@@ -26966,6 +28492,48 @@ func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPassw
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSendChatInput(ctx context.Context, obj any) (model.SendChatInput, error) {
+	var it model.SendChatInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"message"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSendChatInput unmarshals raw into the SendChatInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendChatInput(ctx context.Context, raw any) (model.SendChatInput, error) {
+	var out model.SendChatInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendChatInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTimelineEventInput(ctx context.Context, obj any) (incidents.TimelineEventInput, error) {
 	var it incidents.TimelineEventInput
 	if obj == nil {
@@ -28115,6 +29683,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Connector(ctx, sel, obj)
+	case *ent.ChatMessage:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ChatMessage(ctx, sel, obj)
 	case *ent.Analysis:
 		if obj == nil {
 			return graphql.Null
@@ -29327,6 +30900,257 @@ func (ec *executionContext) _ChannelPrefs(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._ChannelPrefs_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatExchangeImplementors = []string{"ChatExchange"}
+
+func (ec *executionContext) _ChatExchange(ctx context.Context, sel ast.SelectionSet, obj *chat.Exchange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatExchangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatExchange")
+		case "userMessage":
+			out.Values[i] = ec._ChatExchange_userMessage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reply":
+			out.Values[i] = ec._ChatExchange_reply(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatMessageImplementors = []string{"ChatMessage", "Node"}
+
+func (ec *executionContext) _ChatMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.ChatMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatMessage")
+		case "id":
+			out.Values[i] = ec._ChatMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ChatMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ChatMessage_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationID":
+			out.Values[i] = ec._ChatMessage_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertID":
+			out.Values[i] = ec._ChatMessage_alertID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "incidentID":
+			out.Values[i] = ec._ChatMessage_incidentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userID":
+			out.Values[i] = ec._ChatMessage_userID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._ChatMessage_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._ChatMessage_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promptTokens":
+			out.Values[i] = ec._ChatMessage_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._ChatMessage_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatMessageConnectionImplementors = []string{"ChatMessageConnection"}
+
+func (ec *executionContext) _ChatMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ChatMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatMessageConnection")
+		case "edges":
+			out.Values[i] = ec._ChatMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ChatMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ChatMessageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatMessageEdgeImplementors = []string{"ChatMessageEdge"}
+
+func (ec *executionContext) _ChatMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ChatMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatMessageEdge")
+		case "node":
+			out.Values[i] = ec._ChatMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ChatMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatStreamEventImplementors = []string{"ChatStreamEvent"}
+
+func (ec *executionContext) _ChatStreamEvent(ctx context.Context, sel ast.SelectionSet, obj *chat.StreamEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatStreamEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatStreamEvent")
+		case "delta":
+			out.Values[i] = ec._ChatStreamEvent_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._ChatStreamEvent_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChatStreamEvent_message(ctx, field, obj)
+				})
+		case "userMessage":
+			out.Values[i] = ec._ChatStreamEvent_userMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31064,6 +32888,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendAlertChat":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendAlertChat(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendIncidentChat":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendIncidentChat(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32023,6 +33861,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aiQuota(ctx, field)
 				})
+		case "alertChatHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertChatHistory(ctx, field)
+				})
+		case "incidentChatHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentChatHistory(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -32401,6 +34251,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_notificationAdded(ctx, fields[0])
 	case "metricsTick":
 		return ec._Subscription_metricsTick(ctx, fields[0])
+	case "alertChat":
+		return ec._Subscription_alertChat(ctx, fields[0])
+	case "incidentChat":
+		return ec._Subscription_incidentChat(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -33412,6 +35266,62 @@ func (ec *executionContext) marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋ
 	return ec._ChannelPrefs(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNChatExchange2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐExchange(ctx context.Context, sel ast.SelectionSet, v *chat.Exchange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatExchange!")
+		return graphql.Null
+	}
+	return ec._ChatExchange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatMessage!")
+		return graphql.Null
+	}
+	return ec._ChatMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChatMessageConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatMessageConnection!")
+		return graphql.Null
+	}
+	return ec._ChatMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, v any) (*ent.ChatMessageOrderField, error) {
+	var res = new(ent.ChatMessageOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessageOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatMessageOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx context.Context, v any) (enum.ChatRole, error) {
+	var res enum.ChatRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx context.Context, sel ast.SelectionSet, v enum.ChatRole) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNChatStreamEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋchatᚐStreamEvent(ctx context.Context, sel ast.SelectionSet, v *chat.StreamEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatStreamEvent!")
+		return graphql.Null
+	}
+	return ec._ChatStreamEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx context.Context, sel ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Connector!")
@@ -34136,6 +36046,11 @@ func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋseliq
 	return ec._ResetPasswordPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx context.Context, v any) (model.SendChatInput, error) {
+	res, err := ec.unmarshalInputSendChatInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx context.Context, v any) (enum.Severity, error) {
 	var res enum.Severity
 	err := res.UnmarshalGQL(v)
@@ -34726,6 +36641,33 @@ func (ec *executionContext) unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliq�
 	}
 	res, err := ec.unmarshalInputChannelPrefsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChatMessage2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessage(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOChatMessageEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ChatMessageEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOChatMessageEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOChatMessageEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessageEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatMessageEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx context.Context, sel ast.SelectionSet, v *ent.Connector) graphql.Marshaler {

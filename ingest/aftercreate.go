@@ -17,18 +17,9 @@ type AfterCreate interface {
 	OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (afterCommit func(context.Context), err error)
 }
 
-// onCreated hands the created alerts of results to the AfterCreate hook.
-func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, results []ItemResult) (func(context.Context), error) {
-	if s.after == nil {
-		return nil, nil
-	}
-	var ids []uuid.UUID
-	for _, r := range results {
-		if r.Status == StatusCreated {
-			ids = append(ids, r.ID)
-		}
-	}
-	if len(ids) == 0 {
+// onCreated hands the alerts a payload created to the AfterCreate hook.
+func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (func(context.Context), error) {
+	if s.after == nil || len(ids) == 0 {
 		return nil, nil
 	}
 	return s.after.OnCreated(ctx, tx, ids)

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,17 +15,23 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// Deduplication is one statement per alert, race-free without a read first:
-// the unique index (organization_id, dedup_key) turns a concurrent repeat
-// into a conflict, and the conflict into an update of the open alert. The
-// update only applies while that alert is open and inside the rolling
-// window; otherwise no row comes back, the stale alert gives up its key and
-// the insert is tried again.
+// Deduplication is one statement per payload (per chunk of upsertChunk
+// fingerprints), race-free without a read first: the unique index
+// (organization_id, dedup_key) turns a concurrent repeat into a conflict, and
+// the conflict into an update of the open alert. The update only applies
+// while that alert is open and inside the rolling window; otherwise no row
+// comes back for that fingerprint, the stale alert gives up its key and the
+// insert is tried again for the fingerprints that came back empty.
+//
+// One statement cannot touch a row twice (PostgreSQL refuses it), so repeats
+// within a payload are folded into one row per fingerprint whose occurrences
+// is the number of repeats; the per-item results are unfolded afterwards as
+// if each item had been upserted in turn.
 
-// statements are the dedup SQL texts in one dialect's placeholder style.
+// statements builds the dedup SQL texts in one dialect's placeholder style
+// and functions; it is the only place the dedup SQL differs by dialect.
 type statements struct {
-	upsert string
-	retire string
+	pg bool
 }
 
 // insertColumns are written for every new alert, in this order.
@@ -35,33 +42,70 @@ var insertColumns = []string{
 	"event_time", "ingested_at", "created_at", "updated_at",
 }
 
-func statementsFor(d string) statements {
-	n := 0
-	next := func() string {
-		n++
-		if d == dialect.Postgres {
-			return "$" + strconv.Itoa(n)
+// upsertChunk bounds the rows of one statement: 500 rows of 23 columns stay
+// under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+const upsertChunk = 500
+
+func statementsFor(d string) statements { return statements{pg: d == dialect.Postgres} }
+
+// placeholders appends n placeholders numbered from *next (PostgreSQL) or
+// plain ? (SQLite), comma-separated.
+func (s statements) placeholders(b *strings.Builder, next *int, n int) {
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		return "?"
+		*next++
+		if s.pg {
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(*next))
+		} else {
+			b.WriteByte('?')
+		}
 	}
-	values := make([]string, len(insertColumns))
-	for i := range values {
-		values[i] = next()
+}
+
+// upsert is the statement for rows alerts; its arguments are each row's
+// insertColumns, then the window's cutoff.
+func (s statements) upsert(rows int) string {
+	var b strings.Builder
+	b.Grow(rows*len(insertColumns)*6 + 512)
+	b.WriteString("INSERT INTO alerts (" + strings.Join(insertColumns, ", ") + ") VALUES ")
+	next := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		s.placeholders(&b, &next, len(insertColumns))
+		b.WriteByte(')')
 	}
 	// The later of the two stamps: transactions may commit out of order.
 	latest := "MAX(alerts.last_seen_at, excluded.last_seen_at)"
-	if d == dialect.Postgres {
+	if s.pg {
 		latest = "GREATEST(alerts.last_seen_at, excluded.last_seen_at)"
 	}
-	upsert := "INSERT INTO alerts (" + strings.Join(insertColumns, ", ") + ") VALUES (" + strings.Join(values, ", ") + ")" +
-		" ON CONFLICT (organization_id, dedup_key) DO UPDATE SET occurrences = alerts.occurrences + 1," +
+	b.WriteString(" ON CONFLICT (organization_id, dedup_key) DO UPDATE SET occurrences = alerts.occurrences + excluded.occurrences," +
 		" last_seen_at = " + latest + ", updated_at = excluded.updated_at" +
-		" WHERE alerts.last_seen_at >= " + next() + " AND alerts.status NOT IN " + closedStatuses +
-		" RETURNING id, occurrences"
-	n = 0
-	retire := "UPDATE alerts SET dedup_key = NULL WHERE organization_id = " + next() + " AND dedup_key = " + next() +
-		" AND (last_seen_at < " + next() + " OR status IN " + closedStatuses + ")"
-	return statements{upsert: upsert, retire: retire}
+		" WHERE alerts.last_seen_at >= ")
+	s.placeholders(&b, &next, 1)
+	b.WriteString(" AND alerts.status NOT IN " + closedStatuses + " RETURNING dedup_key, id, occurrences")
+	return b.String()
+}
+
+// retire is the statement taking their keys from keys stale or finished
+// alerts; its arguments are the organisation, the cutoff, then the keys.
+func (s statements) retire(keys int) string {
+	var b strings.Builder
+	next := 0
+	b.WriteString("UPDATE alerts SET dedup_key = NULL WHERE organization_id = ")
+	s.placeholders(&b, &next, 1)
+	b.WriteString(" AND (last_seen_at < ")
+	s.placeholders(&b, &next, 1)
+	b.WriteString(" OR status IN " + closedStatuses + ") AND dedup_key IN (")
+	s.placeholders(&b, &next, keys)
+	b.WriteByte(')')
+	return b.String()
 }
 
 // closedStatuses can no longer absorb repeats.
@@ -81,60 +125,154 @@ type deduper struct {
 	cutoff      time.Time // an open alert last seen before it is outside the window
 }
 
-// upsert creates the alert or merges it into the open one with its
-// fingerprint.
-func (d *deduper) upsert(ctx context.Context, it *item) (ItemResult, error) {
-	for range maxAttempts {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return ItemResult{}, err
-		}
-		gotID, occurrences, ok, err := d.insert(ctx, id, it)
-		if err != nil {
-			return ItemResult{}, err
-		}
-		if ok {
-			r := ItemResult{ID: gotID, Status: StatusMerged, Occurrences: occurrences, Fingerprint: it.fingerprint}
-			if gotID == id && occurrences == 1 {
-				r.Status = StatusCreated
-			}
-			return r, nil
-		}
-		if _, err := d.tx.ExecContext(ctx, d.sql.retire, d.orgID, it.fingerprint, d.cutoff); err != nil {
-			return ItemResult{}, fmt.Errorf("retire dedup key: %w", err)
-		}
-	}
-	return ItemResult{}, fmt.Errorf("dedup of fingerprint %s did not settle after %d attempts", it.fingerprint, maxAttempts)
+// group is one fingerprint of a payload: the indexes of its items in payload
+// order. The first item's values are the ones written if the alert is new.
+type group struct {
+	fingerprint string
+	items       []int
+	newID       uuid.UUID // the id offered in the current attempt
+	id          uuid.UUID // the alert it landed in, once settled
+	occurrences int       // the alert's occurrences after this payload
 }
 
-// insert runs the upsert; ok is false when the key belongs to an alert that
-// may not absorb the repeat (closed, or outside the window).
-func (d *deduper) insert(ctx context.Context, id uuid.UUID, it *item) (uuid.UUID, int, bool, error) {
-	a := &it.alert
-	var eventTime any
-	if a.EventTime != nil {
-		eventTime = a.EventTime.UTC()
+// groups folds items by fingerprint, in fingerprint order: every payload
+// locks the rows it touches in that one order, so two payloads repeating
+// the same alerts in different orders cannot deadlock.
+func groups(items []item) []*group {
+	byFP := make(map[string]*group, len(items))
+	out := make([]*group, 0, len(items))
+	for i := range items {
+		g := byFP[items[i].fingerprint]
+		if g == nil {
+			g = &group{fingerprint: items[i].fingerprint}
+			byFP[g.fingerprint] = g
+			out = append(out, g)
+		}
+		g.items = append(g.items, i)
 	}
-	rows, err := d.tx.QueryContext(ctx, d.sql.upsert,
-		id, d.orgID, d.connectorID, a.Source, a.ExternalID, a.Title, it.description,
-		string(a.Severity), a.Severity.Rank(), string(enum.AlertStatusNew), it.tags, it.entities, it.mitre, it.raw,
-		it.fingerprint, it.fingerprint, 1, d.now, d.now,
-		eventTime, d.now, d.now, d.now,
-		d.cutoff,
-	)
+	slices.SortFunc(out, func(a, b *group) int { return strings.Compare(a.fingerprint, b.fingerprint) })
+	return out
+}
+
+// upsertAll creates or merges every item and returns one result per item,
+// in payload order, as if each had been upserted in turn: of n repeats of a
+// new alert the first is created (occurrences 1) and the others merged (2…n);
+// repeats of an existing alert with T occurrences after the payload count
+// T-n+1…T.
+func (d *deduper) upsertAll(ctx context.Context, items []item) ([]ItemResult, error) {
+	all := groups(items)
+	pending := all
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == maxAttempts {
+			return nil, fmt.Errorf("dedup of fingerprint %s did not settle after %d attempts", pending[0].fingerprint, maxAttempts)
+		}
+		var missing []*group
+		for chunk := range slices.Chunk(pending, upsertChunk) {
+			left, err := d.insert(ctx, items, chunk)
+			if err != nil {
+				return nil, err
+			}
+			missing = append(missing, left...)
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if err := d.retire(ctx, missing); err != nil {
+			return nil, err
+		}
+		pending = missing
+	}
+	results := make([]ItemResult, len(items))
+	for _, g := range all {
+		created := g.id == g.newID
+		first := g.occurrences - len(g.items) + 1
+		for k, i := range g.items {
+			r := ItemResult{ID: g.id, Status: StatusMerged, Occurrences: first + k, Fingerprint: g.fingerprint}
+			if created && k == 0 {
+				r.Status = StatusCreated
+			}
+			results[i] = r
+		}
+	}
+	return results, nil
+}
+
+// insert runs the upsert for chunk and settles the groups that came back;
+// it returns those that did not: their key belongs to an alert that may not
+// absorb the repeat (finished, or outside the window).
+func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*group, error) {
+	args := make([]any, 0, len(chunk)*len(insertColumns)+1)
+	for _, g := range chunk {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		g.newID = id
+		it := &items[g.items[0]]
+		a := &it.alert
+		var eventTime any
+		if a.EventTime != nil {
+			eventTime = a.EventTime.UTC()
+		}
+		args = append(args,
+			id, d.orgID, d.connectorID, a.Source, a.ExternalID, a.Title, it.description,
+			string(a.Severity), a.Severity.Rank(), string(enum.AlertStatusNew), it.tags, it.entities, it.mitre, it.raw,
+			it.fingerprint, it.fingerprint, len(g.items), d.now, d.now,
+			eventTime, d.now, d.now, d.now,
+		)
+	}
+	args = append(args, d.cutoff)
+	rows, err := d.tx.QueryContext(ctx, d.sql.upsert(len(chunk)), args...)
 	if err != nil {
-		return uuid.Nil, 0, false, fmt.Errorf("upsert alert: %w", err)
+		return nil, fmt.Errorf("upsert alerts: %w", err)
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		return uuid.Nil, 0, false, rows.Err()
-	}
-	var (
-		got         uuid.UUID
+	// RETURNING order is unspecified on both databases: match by key.
+	type landed struct {
+		id          uuid.UUID
 		occurrences int
-	)
-	if err := rows.Scan(&got, &occurrences); err != nil {
-		return uuid.Nil, 0, false, fmt.Errorf("upsert alert: %w", err)
 	}
-	return got, occurrences, true, rows.Close()
+	got := make(map[string]landed, len(chunk))
+	for rows.Next() {
+		var (
+			key string
+			l   landed
+		)
+		if err := rows.Scan(&key, &l.id, &l.occurrences); err != nil {
+			return nil, fmt.Errorf("upsert alerts: %w", err)
+		}
+		got[key] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("upsert alerts: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("upsert alerts: %w", err)
+	}
+	var missing []*group
+	for _, g := range chunk {
+		l, ok := got[g.fingerprint]
+		if !ok {
+			missing = append(missing, g)
+			continue
+		}
+		g.id, g.occurrences = l.id, l.occurrences
+	}
+	return missing, nil
+}
+
+// retire takes the keys of groups from the stale or finished alerts holding
+// them. The conflicting rows are already locked by this transaction's upsert.
+func (d *deduper) retire(ctx context.Context, groups []*group) error {
+	for chunk := range slices.Chunk(groups, upsertChunk) {
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, d.orgID, d.cutoff)
+		for _, g := range chunk {
+			args = append(args, g.fingerprint)
+		}
+		if _, err := d.tx.ExecContext(ctx, d.sql.retire(len(chunk)), args...); err != nil {
+			return fmt.Errorf("retire dedup keys: %w", err)
+		}
+	}
+	return nil
 }

@@ -257,32 +257,30 @@ func mergeEntities(base, more []entities.Entity) []entities.Entity {
 	return out
 }
 
-// store writes the items in one transaction: one dedup statement per alert,
-// the activity of each, and the connector's last-seen stamp.
+// store writes the items in one transaction: one dedup statement for the
+// payload, the activity and realtime events of all its alerts (one
+// multi-row INSERT each), and the connector's last-seen stamp.
 func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time) (*Result, error) {
-	res := &Result{Results: make([]ItemResult, len(items))}
+	res := &Result{}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
 	stamped := false
 	var afterCommit func(context.Context)
 	err := storage.InTx(ctx, s.db.Client, func(tx *ent.Tx) error {
 		d := deduper{tx: tx, sql: s.sql, orgID: c.OrganizationID, connectorID: c.ID, now: now, cutoff: cutoff}
-		// Rows are locked in fingerprint order so that two payloads
-		// repeating the same alerts in different orders cannot deadlock.
-		for _, i := range lockOrder(items) {
-			r, err := d.upsert(ctx, &items[i])
-			if err != nil {
-				return err
-			}
-			res.Results[i] = r
-		}
-		if err := audit.Record(ctx, tx.Client(), activityEntries(res.Results)...); err != nil {
+		results, err := d.upsertAll(ctx, items)
+		if err != nil {
 			return err
 		}
-		if err := hub.Record(ctx, tx.Client(), alertEvents(c.OrganizationID, res.Results)...); err != nil {
+		res.Results = results
+		// Work that must commit with the creation of these alerts (their
+		// automatic analysis) is queued in this transaction.
+		if afterCommit, err = s.onCreated(ctx, tx, createdAlerts(results)); err != nil {
 			return err
 		}
-		var err error
-		if afterCommit, err = s.onCreated(ctx, tx, res.Results); err != nil {
+		if err := audit.Record(ctx, tx.Client(), activityEntries(results)...); err != nil {
+			return err
+		}
+		if err := hub.Record(ctx, tx.Client(), alertEvents(c.OrganizationID, results)...); err != nil {
 			return err
 		}
 		stamped, err = s.stampConnector(ctx, tx, c, now)
@@ -306,17 +304,16 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 	return res, nil
 }
 
-// lockOrder returns the item indexes sorted by fingerprint, payload order
-// among equal fingerprints (so the first of two repeats is the one created).
-func lockOrder(items []item) []int {
-	order := make([]int, len(items))
-	for i := range order {
-		order[i] = i
+// createdAlerts are the ids of the created alerts among results, in
+// payload order.
+func createdAlerts(results []ItemResult) []uuid.UUID {
+	var ids []uuid.UUID
+	for _, r := range results {
+		if r.Status == StatusCreated {
+			ids = append(ids, r.ID)
+		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return strings.Compare(items[a].fingerprint, items[b].fingerprint)
-	})
-	return order
+	return ids
 }
 
 // alertEvents announce each created or merged alert to subscribers.

@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/group"
@@ -39,6 +40,7 @@ func nodeType(c *ent.Client) func(context.Context, uuid.UUID) (string, error) {
 			{incident.Table, func() (bool, error) { return c.Incident.Query().Where(incident.ID(id)).Exist(ctx) }},
 			{timelineevent.Table, func() (bool, error) { return c.TimelineEvent.Query().Where(timelineevent.ID(id)).Exist(ctx) }},
 			{report.Table, func() (bool, error) { return c.Report.Query().Where(report.ID(id)).Exist(ctx) }},
+			{chatmessage.Table, func() (bool, error) { return c.ChatMessage.Query().Where(chatmessage.ID(id)).Exist(ctx) }},
 			{apitoken.Table, func() (bool, error) {
 				// Tokens are personal: only their owner resolves them.
 				v := viewer.FromContext(ctx)

@@ -7,6 +7,7 @@ import (
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
@@ -35,6 +36,8 @@ type Resolver struct {
 	Analyst *analysis.Service
 	// AI is the organisation's AI settings and quota.
 	AI *aiconfig.Service
+	// Chat answers and stores the conversations about alerts and incidents.
+	Chat *chat.Service
 	// Live serves the subscriptions.
 	Live *live.Service
 	// BulkLimit bounds bulk alert actions per user.

@@ -102,6 +102,11 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/analysis", Field: "alertAnalysis", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "analysis", Summary: "Get Alert Analysis"},
 	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/analyse", Field: "analyseAlert", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusAccepted, Tag: "analysis", Summary: "Trigger Alert Analysis"},
 
+	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/chat", Field: "alertChatHistory", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "chat", Summary: "List Alert Chat"},
+	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/chat", Field: "sendAlertChat", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusCreated, Tag: "chat", Summary: "Send Alert Chat"},
+	{Method: http.MethodGet, Path: "/api/v1/incidents/{incident_id}/chat", Field: "incidentChatHistory", PathArgs: map[string]string{"incident_id": "incidentID"}, Tag: "chat", Summary: "List Incident Chat"},
+	{Method: http.MethodPost, Path: "/api/v1/incidents/{incident_id}/chat", Field: "sendIncidentChat", PathArgs: map[string]string{"incident_id": "incidentID"}, Body: "input", Status: http.StatusCreated, Tag: "chat", Summary: "Send Incident Chat"},
+
 	{Method: http.MethodGet, Path: "/api/v1/incidents/{incident_id}/reports", Field: "incidentReports", PathArgs: map[string]string{"incident_id": "incidentID"}, Tag: "reports", Summary: "List Reports"},
 	{Method: http.MethodPost, Path: "/api/v1/incidents/{incident_id}/reports", Field: "createReport", PathArgs: map[string]string{"incident_id": "incidentID"}, Body: "input", Status: http.StatusAccepted, Tag: "reports", Summary: "Create Report"},
 	{Method: http.MethodDelete, Path: "/api/v1/incidents/{incident_id}/reports/{report_id}", Field: "deleteReport", PathArgs: map[string]string{"incident_id": "incidentID", "report_id": "reportID"}, Status: http.StatusNoContent, Tag: "reports", Summary: "Delete Report"},

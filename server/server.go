@@ -21,6 +21,7 @@ import (
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/gql"
@@ -127,6 +128,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Live:             live.New(db.Client, events, log),
 		Analyst:          analyst,
 		AI:               ai,
+		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
 	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}

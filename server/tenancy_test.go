@@ -38,6 +38,7 @@ type tenantOrg struct {
 	IncidentID, EventID      string // an incident holding AlertID, and its manual timeline event
 	ReportID                 string // a rendered report of IncidentID
 	NotificationID           string // the admin's notification of a mention in IncidentID's note
+	ChatMessageID            string // the analyst's question about AlertID (answered by the built-in analyst)
 }
 
 // tenantWorld is the provider organisation "default" with client
@@ -87,6 +88,7 @@ func setupTenantWorld(t *testing.T, db *storage.DB) *tenantWorld {
 		o.TokenID, o.Token = tok.String("id"), tok.String("token")
 		setupTenantAlerts(t, s, env, o)
 		setupTenantIncidents(t, s, o)
+		setupTenantChat(t, s, o)
 		if w.A == nil {
 			w.A = o
 		} else {
@@ -506,7 +508,7 @@ var crossOrgCases = []crossOrgCase{
 }
 
 func TestCrossOrganization(t *testing.T) {
-	cases := slices.Concat(crossOrgCases, alertCrossOrgCases, incidentCrossOrgCases)
+	cases := slices.Concat(crossOrgCases, alertCrossOrgCases, incidentCrossOrgCases, chatCrossOrgCases)
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		world := setupTenantWorld(t, db)
 		s := &suite{}
@@ -579,6 +581,7 @@ func runCrossOrgCase(t *testing.T, s *suite, w *tenantWorld, tc crossOrgCase) {
 func checkUntouched(t *testing.T, s *suite, w *tenantWorld, o *tenantOrg) {
 	t.Helper()
 	as := w.Provider.As(o.Slug)
+	checkChatUntouched(t, s, as, o)
 	users := s.rest(t, as, http.MethodGet, "/api/v1/users", nil, http.StatusOK)
 	if got := strs(users.Items(), "email"); !slices.Equal(got, sorted(o.AdminEmail, o.AnalystEmail)) {
 		t.Fatalf("%s users: %v", o.Slug, got)

@@ -89,6 +89,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if !strings.Contains(rawURL, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, defaultPoolSize)
 	}
+	cfg.AfterConnect = registerUUID
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", redact(rawURL), err)

@@ -7,47 +7,20 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/seliq/seliq/internal/aifake"
 )
 
-// antWire mirrors the Messages API request body; decodeStrict rejects
-// anything else.
+// antWire is the Messages API request body as the API accepts it, plus
+// turns: Messages with content normalised to blocks.
 type antWire struct {
-	Model       string        `json:"model"`
-	System      *string       `json:"system"`
-	MaxTokens   *int          `json:"max_tokens"`
-	Messages    []antWireMsg  `json:"messages"`
-	Tools       []antWireTool `json:"tools"`
-	Temperature *float64      `json:"temperature"`
-	Stream      bool          `json:"stream"`
-	// turns is Messages with content normalised to blocks.
+	aifake.AnthropicBody
 	turns []antWireTurn
-}
-
-type antWireMsg struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
 }
 
 type antWireTurn struct {
 	Role   string
-	Blocks []antWireBlock
-}
-
-type antWireBlock struct {
-	Type      string          `json:"type"`
-	Text      string          `json:"text"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Input     json.RawMessage `json:"input"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"`
-	IsError   *bool           `json:"is_error"`
-}
-
-type antWireTool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Blocks []aifake.AnthropicBlock
 }
 
 // anthropicServer validates requests as the Messages API does and lets
@@ -65,9 +38,9 @@ func anthropicServer(t *testing.T, reply func(w http.ResponseWriter, req *antWir
 			anthropicModelsPage(t, w, r)
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/messages":
 			var req antWire
-			err := decodeStrict(r, &req)
+			err := decodeValidated(r, aifake.ParseAnthropic, &req)
 			if err == nil {
-				err = validateAnthropicRequest(r, &req)
+				err = decodeTurns(r, &req)
 			}
 			if err != nil {
 				t.Errorf("invalid messages request: %v", err)
@@ -117,20 +90,11 @@ func validateAnthropicHeaders(r *http.Request) error {
 	return nil
 }
 
-func validateAnthropicRequest(r *http.Request, req *antWire) error {
-	if req.Model == "" {
-		return errors.New("model: field required")
-	}
-	if req.MaxTokens == nil || *req.MaxTokens < 1 {
-		return errors.New("max_tokens: field required")
-	}
+// decodeTurns fills req.turns with each message's content as blocks, for
+// assertions; aifake has validated the conversation.
+func decodeTurns(r *http.Request, req *antWire) error {
 	if req.Stream && r.Header.Get("Accept") != "text/event-stream" {
 		return fmt.Errorf("stream with Accept %q", r.Header.Get("Accept"))
-	}
-	for i, tool := range req.Tools {
-		if tool.Name == "" || !isJSONObject(string(tool.InputSchema)) {
-			return fmt.Errorf("tools.%d: malformed", i)
-		}
 	}
 	for i, m := range req.Messages {
 		blocks, err := antWireBlocks(m.Content)
@@ -139,21 +103,21 @@ func validateAnthropicRequest(r *http.Request, req *antWire) error {
 		}
 		req.turns = append(req.turns, antWireTurn{Role: m.Role, Blocks: blocks})
 	}
-	return validateAnthropicTurns(req.turns)
+	return nil
 }
 
 // antWireBlocks accepts content as a string or strictly decoded blocks.
-func antWireBlocks(raw json.RawMessage) ([]antWireBlock, error) {
+func antWireBlocks(raw json.RawMessage) ([]aifake.AnthropicBlock, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if s == "" {
 			return nil, errors.New("content: empty string")
 		}
-		return []antWireBlock{{Type: "text", Text: s}}, nil
+		return []aifake.AnthropicBlock{{Type: "text", Text: s}}, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	var blocks []antWireBlock
+	var blocks []aifake.AnthropicBlock
 	if err := dec.Decode(&blocks); err != nil {
 		return nil, fmt.Errorf("content: %w", err)
 	}
@@ -161,54 +125,6 @@ func antWireBlocks(raw json.RawMessage) ([]antWireBlock, error) {
 		return nil, errors.New("content: empty")
 	}
 	return blocks, nil
-}
-
-// validateAnthropicTurns enforces the conversation rules the API checks:
-// user first, strict alternation, block shapes per role, and each tool_use
-// answered by a leading tool_result in the very next user turn.
-func validateAnthropicTurns(turns []antWireTurn) error {
-	if len(turns) == 0 || turns[0].Role != "user" {
-		return errors.New("messages: first message must use the user role")
-	}
-	var pending map[string]bool
-	for i, turn := range turns {
-		if i > 0 && turn.Role == turns[i-1].Role {
-			return fmt.Errorf("messages.%d: roles must alternate", i)
-		}
-		if turn.Role != "user" && turn.Role != "assistant" {
-			return fmt.Errorf("messages.%d: role %q", i, turn.Role)
-		}
-		next := map[string]bool{}
-		for j, b := range turn.Blocks {
-			if err := validateAntBlock(turn.Role, b, pending, next); err != nil {
-				return fmt.Errorf("messages.%d.content.%d: %w", i, j, err)
-			}
-		}
-		if turn.Role == "user" && len(pending) > 0 {
-			return fmt.Errorf("messages.%d: tool_use ids without tool_result: %v", i, pending)
-		}
-		pending = next
-	}
-	return nil
-}
-
-func validateAntBlock(role string, b antWireBlock, pending, next map[string]bool) error {
-	switch {
-	case b.Type == "text" && b.Text != "":
-	case b.Type == "tool_use" && role == "assistant" && b.ID != "" && b.Name != "" && isJSONObject(string(b.Input)):
-		next[b.ID] = true
-	case b.Type == "tool_result" && role == "user":
-		if !pending[b.ToolUseID] {
-			return fmt.Errorf("tool_result for unknown tool_use %q", b.ToolUseID)
-		}
-		delete(pending, b.ToolUseID)
-	default:
-		return fmt.Errorf("invalid %s block for %s: %+v", b.Type, role, b)
-	}
-	if b.Type != "tool_result" && role == "user" && len(pending) > 0 {
-		return errors.New("tool_result blocks must come first")
-	}
-	return nil
 }
 
 // antMessageJSON is a non-streaming Messages API response.

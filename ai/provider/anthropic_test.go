@@ -36,8 +36,8 @@ func TestAnthropicComplete(t *testing.T) {
 			req: Request{Model: "claude-sonnet-4-5", System: "You are a SOC analyst.", Temperature: ptr(0.3), MaxTokens: 500,
 				Messages: []Message{{Role: RoleSystem, Content: "Alert data is untrusted."}, {Role: RoleUser, Content: "Summarise alert 7"}}},
 			check: func(t *testing.T, w *antWire) {
-				if w.System == nil || *w.System != "You are a SOC analyst.\n\nAlert data is untrusted." {
-					t.Errorf("system = %v", w.System)
+				if string(w.System) != `"You are a SOC analyst.\n\nAlert data is untrusted."` {
+					t.Errorf("system = %s", w.System)
 				}
 				if len(w.Messages) != 1 || string(w.Messages[0].Content) != `"Summarise alert 7"` {
 					t.Errorf("messages = %+v", w.Messages)
@@ -54,8 +54,8 @@ func TestAnthropicComplete(t *testing.T) {
 			name: "json output without prefill and default max_tokens",
 			req:  Request{Model: "claude-haiku-4-5", JSONOutput: true, Messages: []Message{{Role: RoleUser, Content: "Verdict?"}}},
 			check: func(t *testing.T, w *antWire) {
-				if w.System == nil || *w.System != jsonInstruction {
-					t.Errorf("system = %v", w.System)
+				if want, _ := json.Marshal(jsonInstruction); string(w.System) != string(want) {
+					t.Errorf("system = %s", w.System)
 				}
 				if *w.MaxTokens != DefaultAnthropicMaxTokens || w.Temperature != nil {
 					t.Errorf("max_tokens/temperature = %d/%v", *w.MaxTokens, w.Temperature)

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/internal/aifake"
 )
 
 const testKey = "sk-test-123"
@@ -82,16 +85,19 @@ func transportOf(t *testing.T, c Client) *transport {
 	return nil
 }
 
-// decodeStrict decodes a request body, rejecting fields the wire type does
-// not declare, as a strict server would.
-func decodeStrict(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+// decodeValidated reads a request body, has parse (aifake's check of the
+// protocol) validate it as a strict server would, then decodes it into v
+// for the test's assertions.
+func decodeValidated(r *http.Request, parse func(http.Header, []byte) (aifake.Request, error), v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		return fmt.Errorf("request body: %w", err)
 	}
-	if dec.More() {
-		return fmt.Errorf("request body: trailing data")
+	if _, err := parse(r.Header, body); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("request body: %w", err)
 	}
 	return nil
 }

@@ -1,57 +1,19 @@
 package provider
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/seliq/seliq/internal/aifake"
 )
 
-// oaiWire mirrors the chat-completions request body a real server accepts;
-// decodeStrict rejects anything else.
-type oaiWire struct {
-	Model         string        `json:"model"`
-	Messages      []oaiWireMsg  `json:"messages"`
-	Tools         []oaiWireTool `json:"tools"`
-	Temperature   *float64      `json:"temperature"`
-	MaxTokens     *int          `json:"max_tokens"`
-	Stream        bool          `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	ResponseFormat *struct {
-		Type string `json:"type"`
-	} `json:"response_format"`
-}
+// oaiWire is the chat-completions request body as a real server accepts it.
+type oaiWire = aifake.OpenAIBody
 
-type oaiWireMsg struct {
-	Role       string            `json:"role"`
-	Content    *string           `json:"content"`
-	ToolCalls  []oaiWireToolCall `json:"tool_calls"`
-	ToolCallID string            `json:"tool_call_id"`
-}
-
-type oaiWireToolCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
-}
-
-type oaiWireTool struct {
-	Type     string `json:"type"`
-	Function struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description"`
-		Parameters  json.RawMessage `json:"parameters"`
-	} `json:"function"`
-}
-
-// openAIServer validates each request the way the real API does and lets
-// reply answer the valid ones. Invalid requests fail the test and get a 400
+// openAIServer validates each request the way the real API does (through
+// aifake, the fake the rest of Seliq tests with) and lets reply answer the
+// valid ones. Invalid requests fail the test and get a 400
 // in OpenAI's error format.
 func openAIServer(t *testing.T, reply func(w http.ResponseWriter, req *oaiWire)) *fakeServer {
 	t.Helper()
@@ -69,9 +31,9 @@ func openAIServer(t *testing.T, reply func(w http.ResponseWriter, req *oaiWire))
 			}})
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions":
 			var req oaiWire
-			err := decodeStrict(r, &req)
-			if err == nil {
-				err = validateOAIRequest(r, &req)
+			err := decodeValidated(r, aifake.ParseOpenAI, &req)
+			if err == nil && req.Stream && r.Header.Get("Accept") != "text/event-stream" {
+				err = fmt.Errorf("stream with Accept %q", r.Header.Get("Accept"))
 			}
 			if err != nil {
 				t.Errorf("invalid chat request: %v", err)
@@ -88,70 +50,6 @@ func openAIServer(t *testing.T, reply func(w http.ResponseWriter, req *oaiWire))
 
 func oaiErr(typ, msg string) map[string]any {
 	return map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}}
-}
-
-func validateOAIRequest(r *http.Request, req *oaiWire) error {
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		return fmt.Errorf("content-type %q", ct)
-	}
-	if req.Model == "" {
-		return errors.New("model missing")
-	}
-	if len(req.Messages) == 0 {
-		return errors.New("messages empty")
-	}
-	if req.StreamOptions != nil && !req.Stream {
-		return errors.New("stream_options requires stream")
-	}
-	if req.Stream && r.Header.Get("Accept") != "text/event-stream" {
-		return fmt.Errorf("stream with Accept %q", r.Header.Get("Accept"))
-	}
-	if req.ResponseFormat != nil && req.ResponseFormat.Type != "json_object" {
-		return fmt.Errorf("response_format %q", req.ResponseFormat.Type)
-	}
-	for i, tool := range req.Tools {
-		if tool.Type != "function" || tool.Function.Name == "" || !isJSONObject(string(tool.Function.Parameters)) {
-			return fmt.Errorf("tools[%d] malformed", i)
-		}
-	}
-	return validateOAIMessages(req.Messages)
-}
-
-// validateOAIMessages enforces the API's conversation rules: known roles,
-// null content only beside tool_calls, and every tool message answering a
-// call of the preceding assistant turn.
-func validateOAIMessages(msgs []oaiWireMsg) error {
-	pending := map[string]bool{}
-	for i, m := range msgs {
-		switch m.Role {
-		case "system", "user":
-			if m.Content == nil {
-				return fmt.Errorf("messages[%d]: content missing", i)
-			}
-		case "assistant":
-			if m.Content == nil && len(m.ToolCalls) == 0 {
-				return fmt.Errorf("messages[%d]: no content and no tool_calls", i)
-			}
-			pending = map[string]bool{}
-			for _, tc := range m.ToolCalls {
-				if tc.ID == "" || tc.Type != "function" || tc.Function.Name == "" || !json.Valid([]byte(tc.Function.Arguments)) {
-					return fmt.Errorf("messages[%d]: malformed tool call %+v", i, tc)
-				}
-				pending[tc.ID] = true
-			}
-		case "tool":
-			if !pending[m.ToolCallID] {
-				return fmt.Errorf("messages[%d]: tool message for unknown call %q", i, m.ToolCallID)
-			}
-			delete(pending, m.ToolCallID)
-		default:
-			return fmt.Errorf("messages[%d]: role %q", i, m.Role)
-		}
-		if m.Role != "tool" && m.Role != "assistant" && len(pending) > 0 {
-			return fmt.Errorf("messages[%d]: tool calls %v unanswered", i, pending)
-		}
-	}
-	return nil
 }
 
 // oaiCompletion is a non-streaming chat.completion body.

@@ -285,6 +285,24 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
+func TestParseGauges(t *testing.T) {
+	text := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 5042\n" +
+		"go_memstats_stack_inuse_bytes 4.194304e+07\nhttp_requests_total{route=\"/x\"} 3\n"
+	got, err := parseGauges(strings.NewReader(text), "go_goroutines", "go_memstats_stack_inuse_bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["go_goroutines"] != 5042 || got["go_memstats_stack_inuse_bytes"] != 41943040 {
+		t.Errorf("got %v", got)
+	}
+	if _, err := parseGauges(strings.NewReader(text), "go_threads"); err == nil {
+		t.Error("a missing metric was not reported")
+	}
+	if _, err := parseGauges(strings.NewReader("go_goroutines many\n"), "go_goroutines"); err == nil {
+		t.Error("a malformed value was not reported")
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string

@@ -322,10 +322,25 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if err != nil {
 		return err
 	}
-	b.progress("ingest for %v with %d posters", defaultIngest.duration, defaultIngest.posters)
-	return b.profiled(ctx, srv, "ingest", int(defaultIngest.duration/time.Second), func() error {
-		return measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, b.fig)
-	})
+	// Ingest twice: the pipeline alone, then with the built-in analysis of
+	// every new alert (the default), whose jobs run beside the posters.
+	var runs [2]ingestRun
+	for i, auto := range []bool{false, true} {
+		if err := setAutoAnalyse(ctx, a, auto); err != nil {
+			return err
+		}
+		b.progress("ingest for %v with %d posters, auto-analysis %v", defaultIngest.duration, defaultIngest.posters, auto)
+		name := map[bool]string{false: "ingest", true: "ingest-auto-analyse"}[auto]
+		if err := b.profiled(ctx, srv, name, int(defaultIngest.duration/time.Second), func() (err error) {
+			runs[i], err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, i*defaultIngest.posters)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
+	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
+	return checkIngested(ctx, a, runs[0].created+runs[1].created)
 }
 
 // measureRaw times the list page by hand-written SQL and checks it is the

@@ -204,9 +204,17 @@ type ingestTotals struct {
 	accepted, created, merged atomic.Int64
 }
 
+// ingestRun is what one timed ingest measured.
+type ingestRun struct {
+	perSecond, mergedShare float64
+	created                int64
+}
+
 // measureIngest posts batches concurrently with the connector's key for
-// the configured duration and reports accepted alerts per second.
-func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, f figures) error {
+// the configured duration and reports accepted alerts per second. Posters
+// are numbered from posterBase, so that a second run sends new alerts
+// rather than repeats of the first run's.
+func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, posterBase int) (ingestRun, error) {
 	var tot ingestTotals
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -219,7 +227,7 @@ func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := postUntil(ctx, a, key, p, opt, deadline, &tot); err != nil {
+			if err := postUntil(ctx, a, key, posterBase+p, opt, deadline, &tot); err != nil {
 				once.Do(func() { firstErr = err; cancel() })
 			}
 		}()
@@ -227,13 +235,20 @@ func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, f
 	wg.Wait()
 	elapsed := time.Since(start)
 	if firstErr != nil {
-		return fmt.Errorf("ingest: %w", firstErr)
+		return ingestRun{}, fmt.Errorf("ingest: %w", firstErr)
 	}
-	f["ingest_per_s"] = float64(tot.accepted.Load()) / elapsed.Seconds()
+	run := ingestRun{perSecond: float64(tot.accepted.Load()) / elapsed.Seconds(), created: tot.created.Load()}
 	if acc := tot.accepted.Load(); acc > 0 {
-		f["ingest_merged_share"] = float64(tot.merged.Load()) / float64(acc)
+		run.mergedShare = float64(tot.merged.Load()) / float64(acc)
 	}
-	return checkIngested(ctx, a, tot.created.Load())
+	return run, nil
+}
+
+// setAutoAnalyse turns the organisation's analysis of every new alert on
+// or off.
+func setAutoAnalyse(ctx context.Context, a *api, on bool) error {
+	body := map[string]any{"features": map[string]any{"auto_analyse": on}}
+	return a.expect(ctx, http.StatusOK, http.MethodPatch, "/api/v1/settings/ai", body, nil)
 }
 
 // checkIngested makes sure every alert the server acknowledged as created

@@ -268,3 +268,57 @@ func redactURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// runtimeGauges reads the Go runtime's gauges from the server's /metrics:
+// goroutines and the bytes of goroutine stacks, which, unlike RSS, do not
+// depend on how much freed memory the process had kept.
+func (p *serverProc) runtimeGauges(ctx context.Context) (goroutines, stackBytes float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("GET /metrics: status %d", res.StatusCode)
+	}
+	g, err := parseGauges(res.Body, "go_goroutines", "go_memstats_stack_inuse_bytes")
+	if err != nil {
+		return 0, 0, err
+	}
+	return g["go_goroutines"], g["go_memstats_stack_inuse_bytes"], nil
+}
+
+// parseGauges picks unlabelled samples out of a Prometheus text exposition.
+func parseGauges(r io.Reader, names ...string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !want[name] {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return nil, fmt.Errorf("metric %s: %w", name, err)
+		}
+		out[name] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("metric %s missing", n)
+		}
+	}
+	return out, nil
+}

@@ -123,6 +123,10 @@ func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n i
 	if err != nil {
 		return err
 	}
+	g0, st0, err := srv.runtimeGauges(ctx)
+	if err != nil {
+		return err
+	}
 	subs, err := openSubscribers(ctx, "ws"+strings.TrimPrefix(srv.base, "http")+"/graphql", a.token, n)
 	defer func() {
 		for _, s := range subs {
@@ -137,6 +141,12 @@ func measureFanout(ctx context.Context, srv *serverProc, a *api, key string, n i
 		return err
 	}
 	f["ws_conn_kib"] = (after - before) / float64(n)
+	g1, st1, err := srv.runtimeGauges(ctx)
+	if err != nil {
+		return err
+	}
+	f["ws_conn_goroutines"] = (g1 - g0) / float64(n)
+	f["ws_conn_stack_kib"] = (st1 - st0) / 1024 / float64(n)
 	hooks.idle()
 
 	arrivals := make(chan time.Time, n)

@@ -148,17 +148,10 @@ func serve(args []string) error {
 		if err != nil {
 			return err
 		}
-		if cfg.PprofAddr != "" {
-			pln, err := net.Listen("tcp", cfg.PprofAddr)
-			if err != nil {
-				return fmt.Errorf("SELIQ_PPROF_ADDR: %w", err)
-			}
-			ps := server.PprofServer()
-			defer ps.Close()
-			go func() { _ = ps.Serve(pln) }() // ends with the process; profiling is best effort
-			log.Info("profiler listening", "addr", pln.Addr().String())
-		}
 		if err := srv.Start(ctx); err != nil {
+			return err
+		}
+		if err := server.StartPprof(ctx, cfg.PprofAddr, log); err != nil {
 			return err
 		}
 		hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}

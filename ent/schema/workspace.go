@@ -150,10 +150,11 @@ func (ChatMessage) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantM
 // Fields of the ChatMessage.
 func (ChatMessage) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.UUID("user_id", uuid.UUID{}).Optional().Nillable(),
-		field.Enum("role").GoType(enum.ChatRole("")),
+		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("user_id", uuid.UUID{}).Optional().Nillable().Comment("who asked; set on the user's turns").
+			Annotations(entgql.Type("ID")),
+		field.Enum("role").GoType(enum.ChatRole("")).Annotations(entgql.Type("ChatRole")),
 		field.Text("content"),
 		field.Int("prompt_tokens").Default(0),
 		field.Int("completion_tokens").Default(0),
@@ -166,7 +167,9 @@ func (ChatMessage) Indexes() []ent.Index {
 }
 
 // Annotations of the ChatMessage.
-func (ChatMessage) Annotations() []schema.Annotation { return hidden() }
+func (ChatMessage) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
 
 // Analysis is an AI triage result for an alert or an incident.
 type Analysis struct{ ent.Schema }

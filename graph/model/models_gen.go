@@ -48,5 +48,10 @@ type ResetPasswordPayload struct {
 	TemporaryPassword *string `json:"temporaryPassword,omitempty"`
 }
 
+type SendChatInput struct {
+	// The question: 1 to 4000 characters.
+	Message string `json:"message"`
+}
+
 type Subscription struct {
 }

@@ -18,6 +18,7 @@ package aifake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -192,7 +193,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) checkAuth(r *http.Request) error {
 	if s.Protocol == OpenAI {
 		if got := r.Header.Get("Authorization"); got != "Bearer "+s.Key {
-			return fmt.Errorf("Authorization = %q, want a Bearer token with the key", got)
+			return fmt.Errorf("the Authorization header is %q, want a Bearer token with the key", got)
 		}
 		return nil
 	}
@@ -202,7 +203,7 @@ func (s *Server) checkAuth(r *http.Request) error {
 	case r.Header.Get("anthropic-version") != AnthropicVersion:
 		return fmt.Errorf("anthropic-version = %q, want %s", r.Header.Get("anthropic-version"), AnthropicVersion)
 	case r.Header.Get("Authorization") != "":
-		return fmt.Errorf("Authorization header sent to Anthropic")
+		return errors.New("an Authorization header was sent to Anthropic")
 	}
 	return nil
 }

@@ -208,6 +208,7 @@ func TestParseRejects(t *testing.T) {
 		{"ant empty text", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":""}]}`, "non-empty"},
 		{"ant unknown tool_result", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}`, "t1"},
 		{"ant missing tool_result", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":"y"}]}`, "tool_result"},
+		{"ant tool blocks without tools", aifake.Anthropic, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}`, "must define tools"},
 		{"ant temperature", aifake.Anthropic, `{"model":"m","max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"x"}]}`, "temperature"},
 	}
 	for _, c := range cases {
@@ -225,4 +226,25 @@ func TestParseRejects(t *testing.T) {
 	if _, err := aifake.ParseOpenAI(http.Header{}, []byte(`{"model":"m","messages":[{"role":"user","content":"x"}]}`)); err == nil {
 		t.Error("missing content-type accepted")
 	}
+}
+
+// FuzzParse checks both protocol parsers never panic, and that a request
+// they accept has what every valid request has.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","messages":[{"role":"user","content":"x"}]}`,
+		`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
+		`{"model":"m","max_tokens":5,"tools":[{"name":"f","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"r"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if r, err := aifake.ParseOpenAI(jsonHeader(), body); err == nil && (r.Model == "" || len(r.Messages)+len(r.System) == 0) {
+			t.Fatalf("OpenAI request accepted without model or messages: %s", body)
+		}
+		if r, err := aifake.ParseAnthropic(jsonHeader(), body); err == nil && (r.Model == "" || r.MaxTokens < 1 || len(r.Messages) == 0 || r.Messages[0].Role != "user") {
+			t.Fatalf("Anthropic request accepted without model, max_tokens or a first user turn: %s", body)
+		}
+	})
 }

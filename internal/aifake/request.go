@@ -119,15 +119,17 @@ func isJSONObject(raw []byte) bool {
 
 // ---- OpenAI chat completions ----
 
-type oaiBody struct {
-	Model         string    `json:"model"`
-	Messages      []oaiMsg  `json:"messages"`
-	Tools         []oaiTool `json:"tools"`
-	ToolChoice    any       `json:"tool_choice"`
-	Temperature   *float64  `json:"temperature"`
-	MaxTokens     *int      `json:"max_tokens"`
-	MaxCompletion *int      `json:"max_completion_tokens"`
-	Stream        bool      `json:"stream"`
+// OpenAIBody is a chat-completions request body as the API accepts it;
+// the types below are its parts.
+type OpenAIBody struct {
+	Model         string          `json:"model"`
+	Messages      []OpenAIMessage `json:"messages"`
+	Tools         []OpenAITool    `json:"tools"`
+	ToolChoice    any             `json:"tool_choice"`
+	Temperature   *float64        `json:"temperature"`
+	MaxTokens     *int            `json:"max_tokens"`
+	MaxCompletion *int            `json:"max_completion_tokens"`
+	Stream        bool            `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -136,15 +138,17 @@ type oaiBody struct {
 	} `json:"response_format"`
 }
 
-type oaiMsg struct {
-	Role       string        `json:"role"`
-	Content    *string       `json:"content"`
-	Name       string        `json:"name"`
-	ToolCalls  []oaiToolCall `json:"tool_calls"`
-	ToolCallID string        `json:"tool_call_id"`
+// OpenAIMessage is one entry of messages.
+type OpenAIMessage struct {
+	Role       string           `json:"role"`
+	Content    *string          `json:"content"`
+	Name       string           `json:"name"`
+	ToolCalls  []OpenAIToolCall `json:"tool_calls"`
+	ToolCallID string           `json:"tool_call_id"`
 }
 
-type oaiToolCall struct {
+// OpenAIToolCall is one tool call of an assistant message.
+type OpenAIToolCall struct {
 	ID       string `json:"id"`
 	Type     string `json:"type"`
 	Function struct {
@@ -153,7 +157,8 @@ type oaiToolCall struct {
 	} `json:"function"`
 }
 
-type oaiTool struct {
+// OpenAITool is one entry of tools.
+type OpenAITool struct {
 	Type     string `json:"type"`
 	Function struct {
 		Name        string          `json:"name"`
@@ -171,7 +176,7 @@ func ParseOpenAI(h http.Header, body []byte) (Request, error) {
 	if err := checkJSONContentType(h); err != nil {
 		return req, err
 	}
-	var b oaiBody
+	var b OpenAIBody
 	if err := decodeStrict(body, &b); err != nil {
 		return req, err
 	}
@@ -231,7 +236,7 @@ func ParseOpenAI(h http.Header, body []byte) (Request, error) {
 	return req, validateOAIMessages(b.Messages, names)
 }
 
-func mentionsJSON(msgs []oaiMsg) bool {
+func mentionsJSON(msgs []OpenAIMessage) bool {
 	for _, m := range msgs {
 		if m.Content != nil && strings.Contains(strings.ToLower(*m.Content), "json") {
 			return true
@@ -244,7 +249,7 @@ func mentionsJSON(msgs []oaiMsg) bool {
 // present except beside tool_calls, every tool message answering a call of
 // the assistant turn before it, and no other message before all of that
 // turn's calls are answered.
-func validateOAIMessages(msgs []oaiMsg, tools map[string]bool) error {
+func validateOAIMessages(msgs []OpenAIMessage, tools map[string]bool) error {
 	pending := map[string]bool{}
 	for i, m := range msgs {
 		switch m.Role {
@@ -304,27 +309,31 @@ func keys(m map[string]bool) string {
 
 // ---- Anthropic Messages ----
 
-type antBody struct {
-	Model         string          `json:"model"`
-	System        json.RawMessage `json:"system"`
-	MaxTokens     *int            `json:"max_tokens"`
-	Messages      []antMsg        `json:"messages"`
-	Tools         []antTool       `json:"tools"`
-	ToolChoice    json.RawMessage `json:"tool_choice"`
-	Temperature   *float64        `json:"temperature"`
-	TopP          *float64        `json:"top_p"`
-	TopK          *int            `json:"top_k"`
-	StopSequences []string        `json:"stop_sequences"`
-	Stream        bool            `json:"stream"`
-	Metadata      json.RawMessage `json:"metadata"`
+// AnthropicBody is a Messages API request body as the API accepts it;
+// the types below are its parts.
+type AnthropicBody struct {
+	Model         string             `json:"model"`
+	System        json.RawMessage    `json:"system"`
+	MaxTokens     *int               `json:"max_tokens"`
+	Messages      []AnthropicMessage `json:"messages"`
+	Tools         []AnthropicTool    `json:"tools"`
+	ToolChoice    json.RawMessage    `json:"tool_choice"`
+	Temperature   *float64           `json:"temperature"`
+	TopP          *float64           `json:"top_p"`
+	TopK          *int               `json:"top_k"`
+	StopSequences []string           `json:"stop_sequences"`
+	Stream        bool               `json:"stream"`
+	Metadata      json.RawMessage    `json:"metadata"`
 }
 
-type antMsg struct {
+// AnthropicMessage is one entry of messages; Content is a string or blocks.
+type AnthropicMessage struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
 }
 
-type antBlock struct {
+// AnthropicBlock is a content block (text, tool_use or tool_result).
+type AnthropicBlock struct {
 	Type         string          `json:"type"`
 	Text         string          `json:"text"`
 	ID           string          `json:"id"`
@@ -336,7 +345,8 @@ type antBlock struct {
 	CacheControl json.RawMessage `json:"cache_control"`
 }
 
-type antTool struct {
+// AnthropicTool is one entry of tools.
+type AnthropicTool struct {
 	Name         string          `json:"name"`
 	Description  string          `json:"description"`
 	InputSchema  json.RawMessage `json:"input_schema"`
@@ -350,7 +360,7 @@ func ParseAnthropic(h http.Header, body []byte) (Request, error) {
 	if err := checkJSONContentType(h); err != nil {
 		return req, err
 	}
-	var b antBody
+	var b AnthropicBody
 	if err := decodeStrict(body, &b); err != nil {
 		return req, err
 	}
@@ -427,6 +437,13 @@ func ParseAnthropic(h http.Header, body []byte) (Request, error) {
 	if len(pending) > 0 {
 		return req, fmt.Errorf("messages: the final assistant turn has unanswered tool_use ids %s", keys(pending))
 	}
+	if len(names) == 0 {
+		for _, m := range req.Messages {
+			if len(m.ToolCalls) > 0 || len(m.ToolResults) > 0 {
+				return req, errors.New("requests which include tool_use or tool_result blocks must define tools")
+			}
+		}
+	}
 	return req, nil
 }
 
@@ -438,7 +455,7 @@ func antSystem(raw json.RawMessage) (string, error) {
 	if json.Unmarshal(raw, &s) == nil {
 		return s, nil
 	}
-	var blocks []antBlock
+	var blocks []AnthropicBlock
 	if err := decodeStrict(raw, &blocks); err != nil {
 		return "", fmt.Errorf("system: %w", err)
 	}
@@ -454,15 +471,15 @@ func antSystem(raw json.RawMessage) (string, error) {
 
 // antBlocks accepts content as a non-empty string or a non-empty array of
 // strictly decoded blocks.
-func antBlocks(raw json.RawMessage) ([]antBlock, error) {
+func antBlocks(raw json.RawMessage) ([]AnthropicBlock, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if s == "" {
 			return nil, errors.New("content: text content blocks must be non-empty")
 		}
-		return []antBlock{{Type: "text", Text: s}}, nil
+		return []AnthropicBlock{{Type: "text", Text: s}}, nil
 	}
-	var blocks []antBlock
+	var blocks []AnthropicBlock
 	if err := decodeStrict(raw, &blocks); err != nil {
 		return nil, fmt.Errorf("content: %w", err)
 	}
@@ -472,7 +489,7 @@ func antBlocks(raw json.RawMessage) ([]antBlock, error) {
 	return blocks, nil
 }
 
-func checkAntBlock(role string, b antBlock, pending, next, tools map[string]bool) error {
+func checkAntBlock(role string, b AnthropicBlock, pending, next, tools map[string]bool) error {
 	switch {
 	case b.Type == "text":
 		if strings.TrimSpace(b.Text) == "" {
@@ -493,7 +510,7 @@ func checkAntBlock(role string, b antBlock, pending, next, tools map[string]bool
 		delete(pending, b.ToolUseID)
 		if len(b.Content) > 0 {
 			var s string
-			var blocks []antBlock
+			var blocks []AnthropicBlock
 			if json.Unmarshal(b.Content, &s) != nil && decodeStrict(b.Content, &blocks) != nil {
 				return errors.New("tool_result content must be a string or blocks")
 			}
@@ -512,7 +529,7 @@ func resultText(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	var blocks []antBlock
+	var blocks []AnthropicBlock
 	_ = json.Unmarshal(raw, &blocks)
 	var texts []string
 	for _, b := range blocks {

@@ -1,0 +1,241 @@
+package ingest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/activity"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/storage"
+)
+
+// One payload's upsert folds repeats per fingerprint; the results and the
+// activity must still read as if each repeat had been written in turn.
+func TestIngestSameFingerprintThrice(t *testing.T) {
+	a, b := genericAlert("Thrice", "t-1"), genericAlert("Once", "t-2")
+	tests := []struct {
+		name       string
+		prior      int // posts of a before the payload
+		wantStatus []string
+		wantOcc    []int
+		wantAlerts int
+	}{
+		{"new alert", 0, []string{StatusCreated, StatusCreated, StatusMerged, StatusMerged}, []int{1, 1, 2, 3}, 2},
+		{"open alert", 2, []string{StatusMerged, StatusCreated, StatusMerged, StatusMerged}, []int{3, 1, 4, 5}, 2},
+	}
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e := newEnv(t, db, Options{})
+				c, key := newConnector(t, db, e.org, "generic")
+				for range tt.prior {
+					e.ingest(t, c, key, a)
+				}
+				res := e.ingest(t, c, key, genericBatch(a, b, a, a))
+				for i, r := range res.Results {
+					if r.Status != tt.wantStatus[i] || r.Occurrences != tt.wantOcc[i] {
+						t.Errorf("result %d: %s with %d occurrences, want %s with %d", i, r.Status, r.Occurrences, tt.wantStatus[i], tt.wantOcc[i])
+					}
+				}
+				if res.Results[0].ID != res.Results[2].ID || res.Results[2].ID != res.Results[3].ID || res.Results[0].Fingerprint != res.Results[3].Fingerprint {
+					t.Errorf("repeats landed in different alerts: %+v", res.Results)
+				}
+				if got := getAlert(t, db, e.org, res.Results[0].ID); got.Occurrences != tt.prior+3 {
+					t.Errorf("alert holds %d occurrences, want %d", got.Occurrences, tt.prior+3)
+				}
+				if all := alertsOf(t, db, e.org); len(all) != tt.wantAlerts {
+					t.Errorf("%d alerts, want %d", len(all), tt.wantAlerts)
+				}
+				// Each merge's activity steps the count by one, in order.
+				merges, err := db.Client.Activity.Query().
+					Where(activity.EntityID(res.Results[0].ID), activity.Action("merge")).All(orgCtx(e.org))
+				if err != nil {
+					t.Fatal(err)
+				}
+				steps := map[string]bool{}
+				for _, m := range merges {
+					steps[string(m.Before)+"→"+string(m.After)] = true
+				}
+				for occ := 2; occ <= tt.prior+3; occ++ {
+					if !steps[fmt.Sprintf("%d→%d", occ-1, occ)] {
+						t.Errorf("no merge activity %d→%d among %v", occ-1, occ, steps)
+					}
+				}
+				if len(merges) != tt.prior+2 {
+					t.Errorf("%d merge entries, want %d", len(merges), tt.prior+2)
+				}
+			})
+		}
+	})
+}
+
+// One payload mixing new fingerprints, open alerts, finished alerts and
+// alerts outside the window: the open ones merge, the others give up their
+// key to a new alert (created once, however often the payload repeats it),
+// and results keep payload order.
+func TestIngestMixedBatch(t *testing.T) {
+	t0 := time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC)
+	const window = 10 * time.Minute
+	type kind int
+	const (
+		fresh kind = iota
+		open
+		closed
+		resolved
+		stale
+	)
+	payload := []struct {
+		kind    kind
+		alert   int // which alert of its kind
+		status  string
+		occ     int
+		sameAsI int // -1, or the payload index whose alert this lands in
+	}{
+		{closed, 0, StatusCreated, 1, -1},
+		{open, 0, StatusMerged, 2, -1},
+		{fresh, 0, StatusCreated, 1, -1},
+		{stale, 0, StatusCreated, 1, -1},
+		{closed, 0, StatusMerged, 2, 0},
+		{resolved, 0, StatusCreated, 1, -1},
+		{open, 1, StatusMerged, 2, -1},
+		{open, 0, StatusMerged, 3, 1},
+		{stale, 0, StatusMerged, 2, 3},
+		{fresh, 1, StatusCreated, 1, -1},
+	}
+	body := func(k kind, n int) []byte { return genericAlert(fmt.Sprintf("Mixed %d-%d", k, n), fmt.Sprintf("mix-%d-%d", k, n)) }
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		clk := newClock(t0)
+		e := newEnv(t, db, Options{Now: clk.now})
+		c, key := newConnector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetDedupWindowSeconds(int(window / time.Second)) })
+		prior := map[kind]map[int]uuid.UUID{}
+		seed := func(k kind, n int) uuid.UUID {
+			if prior[k] == nil {
+				prior[k] = map[int]uuid.UUID{}
+			}
+			id := e.ingest(t, c, key, body(k, n)).Results[0].ID
+			prior[k][n] = id
+			return id
+		}
+		seed(stale, 0)
+		clk.add(window + time.Second) // the stale alert is now outside the window
+		seed(open, 0)
+		seed(open, 1)
+		for k, st := range map[kind]enum.AlertStatus{closed: enum.AlertStatusClosed, resolved: enum.AlertStatusResolved} {
+			upd := db.Client.Alert.UpdateOneID(seed(k, 0)).SetStatus(st)
+			if st == enum.AlertStatusClosed {
+				upd.SetDisposition(enum.DispositionBenign)
+			}
+			if err := upd.Exec(orgCtx(e.org)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items := make([][]byte, len(payload))
+		for i, p := range payload {
+			items[i] = body(p.kind, p.alert)
+		}
+		clk.add(time.Second)
+		res := e.ingest(t, c, key, genericBatch(items...))
+		if res.Created != 5 || res.Merged != 5 || len(res.Results) != len(payload) {
+			t.Fatalf("created %d merged %d of %d results, want 5, 5, %d", res.Created, res.Merged, len(res.Results), len(payload))
+		}
+		for i, p := range payload {
+			r := res.Results[i]
+			if r.Status != p.status || r.Occurrences != p.occ {
+				t.Errorf("item %d: %s with %d occurrences, want %s with %d", i, r.Status, r.Occurrences, p.status, p.occ)
+			}
+			old, seeded := prior[p.kind][p.alert]
+			switch {
+			case p.sameAsI >= 0 && r.ID != res.Results[p.sameAsI].ID:
+				t.Errorf("item %d landed in %s, want the alert of item %d", i, r.ID, p.sameAsI)
+			case p.kind == open && r.ID != old:
+				t.Errorf("item %d did not merge into the open alert", i)
+			case p.kind != open && seeded && r.ID == old:
+				t.Errorf("item %d merged into a finished or stale alert", i)
+			}
+		}
+		// The finished and stale alerts are untouched, their keys retired.
+		for _, k := range []kind{closed, resolved, stale} {
+			a := getAlert(t, db, e.org, prior[k][0])
+			if a.Occurrences != 1 || a.DedupKey != nil {
+				t.Errorf("kind %d: old alert has %d occurrences and key %v, want 1 and none", k, a.Occurrences, a.DedupKey)
+			}
+		}
+		if all := alertsOf(t, db, e.org); len(all) != 5+5 {
+			t.Errorf("%d alerts, want 5 seeded and 5 created", len(all))
+		}
+	})
+}
+
+// Concurrent payloads sharing fingerprints, each in its own shuffled order
+// and with repeats, never deadlock, and every occurrence is counted once.
+func TestIngestConcurrentSharedFingerprints(t *testing.T) {
+	const workers, rounds, shared, perPayload = 8, 6, 12, 30
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, Options{})
+		c, key := newConnector(t, db, e.org, "generic")
+		ctx := e.as(t, key)
+		var (
+			mu   sync.Mutex
+			sent = map[string]int{} // title → occurrences sent
+			wg   sync.WaitGroup
+		)
+		errs := make(chan error, workers*rounds)
+		for w := range workers {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(w), 7))
+				for range rounds {
+					items := make([][]byte, perPayload)
+					titles := make([]string, perPayload)
+					for i := range items {
+						n := rng.IntN(shared)
+						titles[i] = fmt.Sprintf("Shared %d", n)
+						items[i] = genericAlert(titles[i], fmt.Sprintf("shared-%d", n))
+					}
+					if _, err := e.svc.Ingest(ctx, c, genericBatch(items...)); err != nil {
+						errs <- err
+						continue
+					}
+					mu.Lock()
+					for _, title := range titles {
+						sent[title]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("concurrent ingest: %v", err)
+		}
+		got := map[string]int{}
+		for _, a := range alertsOf(t, db, e.org) {
+			if _, dup := got[a.Title]; dup {
+				t.Errorf("two alerts titled %q", a.Title)
+			}
+			got[a.Title] = a.Occurrences
+		}
+		total := 0
+		for title, n := range sent {
+			total += n
+			if got[title] != n {
+				t.Errorf("%s: %d occurrences stored, %d sent", title, got[title], n)
+			}
+		}
+		if total != workers*rounds*perPayload || len(got) != len(sent) {
+			t.Errorf("%d occurrences over %d alerts stored for %d sent", total, len(got), workers*rounds*perPayload)
+		}
+		acts := actions(t, db, e.org)
+		if acts["create"]+acts["merge"] != total || acts["create"] != len(sent) {
+			t.Errorf("activity %v for %d occurrences of %d alerts", acts, total, len(sent))
+		}
+	})
+}
+
