@@ -144,18 +144,14 @@ func predicates(in *ActivitySearchInput) []predicate.Activity {
 // ForEntity pages through one entity's activity, newest first. The caller
 // has checked that the entity is visible.
 func ForEntity(ctx context.Context, client *ent.Client, entityType string, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	after, before, err = paging.TimeCursors(after, before)
+	w, err := paging.ByTime(after, first, before, last)
 	if err != nil {
 		return nil, err
 	}
 	order := &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
 	return client.Activity.Query().
 		Where(activity.EntityType(entityType), activity.EntityID(id)).
-		Paginate(ctx, after, first, before, last, ent.WithActivityOrder(order))
+		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithActivityOrder(order))
 }
 
 // Opt is *p for an entry's Before or After, or an untyped nil when p is nil,

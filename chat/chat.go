@@ -99,17 +99,13 @@ func (s *Service) History(ctx context.Context, t Target, after *entgql.Cursor[uu
 	if err := s.visible(ctx, t); err != nil {
 		return nil, err
 	}
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	after, before, err = paging.TimeCursors(after, before)
+	w, err := paging.ByTime(after, first, before, last)
 	if err != nil {
 		return nil, err
 	}
 	order := &ent.ChatMessageOrder{Field: ent.ChatMessageOrderFieldCreatedAt, Direction: entgql.OrderDirectionAsc}
 	return s.client.ChatMessage.Query().Where(onTarget(t)).
-		Paginate(ctx, after, first, before, last, ent.WithChatMessageOrder(order))
+		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithChatMessageOrder(order))
 }
 
 func onTarget(t Target) predicate.ChatMessage {
@@ -308,6 +304,17 @@ func (s *Service) Stream(ctx context.Context, t Target, message string) (<-chan 
 	out := make(chan *StreamEvent, streamBuffer)
 	go func() {
 		defer close(out)
+		defer func() {
+			// The answer runs outside gqlgen's recovery; a panic ends
+			// this stream, not the server.
+			if r := recover(); r != nil {
+				s.log.Error("chat answer panicked", "target", t.Kind, "id", t.ID, "panic", r)
+				select {
+				case out <- &StreamEvent{Done: true, Err: apperr.New(apperr.Internal, "internal error")}:
+				default:
+				}
+			}
+		}()
 		send := func(ev *StreamEvent) error {
 			select {
 			case out <- ev:

@@ -35,11 +35,7 @@ func addEvent(ctx context.Context, c *ent.Client, incidentID uuid.UUID, kind enu
 
 // Timeline pages through an incident's events in the order they occurred.
 func (s *Service) Timeline(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.TimelineEventConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	after, before, err = paging.TimeCursors(after, before)
+	w, err := paging.ByTime(after, first, before, last)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +44,7 @@ func (s *Service) Timeline(ctx context.Context, id uuid.UUID, after *entgql.Curs
 	}
 	order := &ent.TimelineEventOrder{Field: ent.TimelineEventOrderFieldOccurredAt, Direction: entgql.OrderDirectionAsc}
 	return s.client.TimelineEvent.Query().Where(timelineevent.IncidentID(id)).
-		Paginate(ctx, after, first, before, last, ent.WithTimelineEventOrder(order))
+		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithTimelineEventOrder(order))
 }
 
 // AddTimelineEvent records a manual event (an analyst's account of

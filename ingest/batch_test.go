@@ -109,7 +109,9 @@ func TestIngestMixedBatch(t *testing.T) {
 		{stale, 0, StatusMerged, 2, 3},
 		{fresh, 1, StatusCreated, 1, -1},
 	}
-	body := func(k kind, n int) []byte { return genericAlert(fmt.Sprintf("Mixed %d-%d", k, n), fmt.Sprintf("mix-%d-%d", k, n)) }
+	body := func(k kind, n int) []byte {
+		return genericAlert(fmt.Sprintf("Mixed %d-%d", k, n), fmt.Sprintf("mix-%d-%d", k, n))
+	}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		clk := newClock(t0)
 		e := newEnv(t, db, Options{Now: clk.now})
@@ -238,4 +240,3 @@ func TestIngestConcurrentSharedFingerprints(t *testing.T) {
 		}
 	})
 }
-

@@ -126,11 +126,7 @@ func Mentions(body string) []string {
 // List pages through t's notes, oldest first. The caller has checked that t
 // is visible.
 func List(ctx context.Context, client *ent.Client, t Target, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	after, before, err = paging.TimeCursors(after, before)
+	w, err := paging.ByTime(after, first, before, last)
 	if err != nil {
 		return nil, err
 	}
@@ -142,5 +138,5 @@ func List(ctx context.Context, client *ent.Client, t Target, after *entgql.Curso
 		q.Where(note.IncidentID(t.Subject.EntityID))
 	}
 	order := &ent.NoteOrder{Field: ent.NoteOrderFieldCreatedAt, Direction: entgql.OrderDirectionAsc}
-	return q.Paginate(ctx, after, first, before, last, ent.WithNoteOrder(order))
+	return q.Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithNoteOrder(order))
 }

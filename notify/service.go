@@ -76,15 +76,12 @@ func (s *Service) History(ctx context.Context, since, until *time.Time, after *e
 }
 
 func (s *Service) page(ctx context.Context, ps []predicate.Notification, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
-	first, last, err := paging.Normalize(first, last)
+	w, err := paging.ByTime(after, first, before, last)
 	if err != nil {
 		return nil, err
 	}
-	if after, before, err = paging.TimeCursors(after, before); err != nil {
-		return nil, err
-	}
 	return s.client.Notification.Query().Where(ps...).
-		Paginate(ctx, after, first, before, last, ent.WithNotificationOrder(newestFirst))
+		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithNotificationOrder(newestFirst))
 }
 
 // MarkRead marks one of the caller's notifications read (again is a no-op).

@@ -31,3 +31,24 @@ func timeCursor(c *entgql.Cursor[uuid.UUID], param string) (*entgql.Cursor[uuid.
 	}
 	return &entgql.Cursor[uuid.UUID]{ID: c.ID, Value: t.UTC()}, nil
 }
+
+// Window is one page request of a listing ordered by a timestamp, ready
+// for ent's Paginate.
+type Window struct {
+	After, Before *entgql.Cursor[uuid.UUID]
+	First, Last   *int
+}
+
+// ByTime normalises the page size (Normalize) and checks the cursors
+// (TimeCursors) of a listing ordered by a timestamp.
+func ByTime(after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (Window, error) {
+	first, last, err := Normalize(first, last)
+	if err != nil {
+		return Window{}, err
+	}
+	after, before, err = TimeCursors(after, before)
+	if err != nil {
+		return Window{}, err
+	}
+	return Window{After: after, Before: before, First: first, Last: last}, nil
+}

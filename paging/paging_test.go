@@ -2,6 +2,10 @@ package paging
 
 import (
 	"testing"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/apperr"
 )
@@ -51,3 +55,45 @@ func deref(p *int) any {
 	}
 	return *p
 }
+
+func TestByTime(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	id := uuid.New()
+	timeCursor := &entgql.Cursor[uuid.UUID]{ID: id, Value: at}
+	tests := []struct {
+		name      string
+		after     *entgql.Cursor[uuid.UUID]
+		first     *int
+		wantField string // the offending argument, "" when valid
+	}{
+		{name: "defaults", wantField: ""},
+		{name: "time cursor in UTC", after: timeCursor, first: ptr(10)},
+		{name: "cursor of another listing", after: &entgql.Cursor[uuid.UUID]{ID: id, Value: "title"}, wantField: "after"},
+		{name: "negative page", first: ptr(-1), wantField: "first"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := ByTime(tc.after, tc.first, nil, nil)
+			if tc.wantField != "" {
+				e, ok := apperr.As(err)
+				if !ok || e.Field != tc.wantField {
+					t.Fatalf("error %v, want one naming %q", err, tc.wantField)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.First == nil || *w.First <= 0 {
+				t.Errorf("First = %v, want the normalised page size", deref(w.First))
+			}
+			if tc.after != nil {
+				if got := w.After.Value.(time.Time); got.Location() != time.UTC || !got.Equal(at) {
+					t.Errorf("After = %v, want %v in UTC", got, at)
+				}
+			}
+		})
+	}
+}
+
+func ptr(v int) *int { return &v }

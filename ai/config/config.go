@@ -260,14 +260,21 @@ func (s *Service) dialStored(st stored, org uuid.UUID, timeout time.Duration, re
 	return c, nil
 }
 
+// viewerSettings are the caller and the acting organisation's settings,
+// for the calls that open the provider (and so its organisation-bound key).
+func (s *Service) viewerSettings(ctx context.Context) (*viewer.Viewer, stored, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, stored{}, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	st, err := load(ctx, s.client)
+	return v, st, err
+}
+
 // Models lists the models the configured provider offers; the built-in
 // analyst lists itself.
 func (s *Service) Models(ctx context.Context) ([]string, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	st, err := load(ctx, s.client)
+	v, st, err := s.viewerSettings(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Features a provider call is recorded under (AIUsage.feature).
@@ -41,11 +40,7 @@ func (p *Provider) Builtin() bool { return p.Client == nil }
 // The quota is checked before a call and usage recorded after it, so calls
 // running at the same moment may overshoot it by what they use.
 func (s *Service) Open(ctx context.Context, feature string, userID *uuid.UUID) (*Provider, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	st, err := load(ctx, s.client)
+	v, st, err := s.viewerSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
