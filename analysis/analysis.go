@@ -49,6 +49,7 @@ type Service struct {
 	// callTimeout bounds one model call, its retries included.
 	callTimeout time.Duration
 	auto        *autoCache // the settings auto-analysis reads
+	batch       *batcher   // the job inserts of automatic analyses
 }
 
 // New returns the service; jobs are queued on q, and ai (which may be nil)
@@ -57,7 +58,9 @@ func New(client *ent.Client, q Queue, ai *config.Service, log *slog.Logger) *Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL)}
+	s := &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL)}
+	s.batch = newBatcher(s)
+	return s
 }
 
 // Engines a request may ask for.

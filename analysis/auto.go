@@ -22,11 +22,12 @@ const createBatch = 1000
 // OnCreated is auto-analysis, called by ingest inside its transaction with
 // the alerts a payload created: when the organisation's autoAnalyse feature
 // is on (the default), it inserts a pending analysis for each, in the same
-// transaction (one statement per 1,000 alerts), and returns the enqueue of
-// their jobs (one batch insert) to run after commit. The settings are read
+// transaction (one statement per 1,000 alerts), and returns the hand-over
+// of their jobs to the batcher, to run after commit. The settings are read
 // at most once per autoTTL and organisation (a change of the feature or the
-// provider applies to payloads within that long). A crash between commit and enqueue leaves the rows
-// pending, which Resume queues at the next start.
+// provider applies to payloads within that long). A crash between commit
+// and the jobs' insert leaves the rows pending, which Resume queues at the
+// next start.
 func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (func(context.Context), error) {
 	if len(alertIDs) == 0 {
 		return nil, nil
@@ -56,12 +57,70 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUI
 		}
 		created = append(created, rows...)
 	}
-	return func(ctx context.Context) {
-		// The payload is stored: a client hanging up must not cancel this.
-		if err := s.enqueueAll(context.WithoutCancel(ctx), created); err != nil {
-			s.log.Error("queue automatic analyses; Resume queues them at the next start", "analyses", len(created), "err", err)
+	return func(context.Context) { s.batch.add(created) }, nil
+}
+
+// batcher coalesces the job inserts of automatic analyses: after-commit
+// hooks hand it their analyses and return at once, and one goroutine at a
+// time inserts everything gathered meanwhile with EnqueueMany, so payloads
+// committed while an insert runs share the next one (and no ingest request
+// waits for River). Nothing runs while there is nothing to insert. A
+// failed insert, or a process that dies first, leaves the rows pending for
+// Resume at the next start.
+type batcher struct {
+	svc     *Service
+	mu      sync.Mutex
+	pending []*ent.Analysis
+	running bool
+	idle    chan struct{} // closed when no insert runs; replaced when one starts
+}
+
+func newBatcher(s *Service) *batcher {
+	idle := make(chan struct{})
+	close(idle)
+	return &batcher{svc: s, idle: idle}
+}
+
+func (b *batcher) add(list []*ent.Analysis) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pending = append(b.pending, list...)
+	if !b.running {
+		b.running, b.idle = true, make(chan struct{})
+		go b.run()
+	}
+}
+
+func (b *batcher) run() {
+	for {
+		b.mu.Lock()
+		list := b.pending
+		b.pending = nil
+		if len(list) == 0 {
+			b.running = false
+			close(b.idle)
+			b.mu.Unlock()
+			return
 		}
-	}, nil
+		b.mu.Unlock()
+		if err := b.svc.enqueueAll(context.Background(), list); err != nil {
+			b.svc.log.Error("queue automatic analyses; Resume queues them at the next start", "analyses", len(list), "err", err)
+		}
+	}
+}
+
+// Drain waits until the automatic analyses handed over so far are queued,
+// or ctx ends (the server calls it before stopping the job queue).
+func (s *Service) Drain(ctx context.Context) error {
+	s.batch.mu.Lock()
+	idle := s.batch.idle
+	s.batch.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // autoTTL is how long ingest trusts the auto-analysis settings it read.

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/apperr"
@@ -446,6 +448,9 @@ func TestOnCreatedQueuesOneAnalysisPerAlert(t *testing.T) {
 					t.Fatal("jobs queued before commit")
 				}
 				after(f.analyst)
+				if err := f.svc.Drain(context.Background()); err != nil {
+					t.Fatal(err)
+				}
 				byAlert := map[uuid.UUID]int{}
 				for _, r := range rows {
 					byAlert[*r.AlertID]++
@@ -539,4 +544,52 @@ func TestAutoSettingsAreReadOncePerTTL(t *testing.T) {
 			t.Fatal("settings read without a viewer")
 		}
 	})
+}
+
+// slowQueue takes a while over each batch, as River does under load.
+type slowQueue struct{ recorder }
+
+func (q *slowQueue) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	time.Sleep(20 * time.Millisecond)
+	return q.recorder.EnqueueMany(ctx, params)
+}
+
+func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
+	q := &slowQueue{}
+	s := New(nil, q, nil, nil)
+	const payloads = 50
+	var wg sync.WaitGroup
+	want := map[uuid.UUID]bool{}
+	lists := make([][]*ent.Analysis, payloads)
+	for i := range lists {
+		for range 3 {
+			a := &ent.Analysis{ID: uuid.New(), OrganizationID: uuid.New()}
+			lists[i] = append(lists[i], a)
+			want[a.ID] = true
+		}
+	}
+	for _, l := range lists {
+		wg.Go(func() { s.batch.add(l) })
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[uuid.UUID]int{}
+	for _, a := range q.args {
+		got[a.AnalysisID]++
+	}
+	if len(got) != len(want) || len(q.args) != len(want) {
+		t.Fatalf("%d jobs for %d analyses (%d distinct)", len(q.args), len(want), len(got))
+	}
+	if q.batches > 5 {
+		t.Fatalf("%d payloads took %d inserts; concurrent ones should share", payloads, q.batches)
+	}
+	// Idle again: a later payload starts a new insert, and Drain waits for it.
+	s.batch.add(lists[0][:1])
+	if err := s.Drain(ctx); err != nil || len(q.args) != len(want)+1 {
+		t.Fatalf("after a later payload: %d jobs, %v", len(q.args), err)
+	}
 }

@@ -83,9 +83,10 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // Stop stops working jobs; ones still running when ctx ends are cancelled
-// and picked up again by the next process.
+// and picked up again by the next process. Automatic analyses handed over
+// by ingest are queued first (or, if ctx ends, resumed at the next start).
 func (s *Server) Stop(ctx context.Context) error {
-	return errors.Join(s.Jobs.Stop(ctx), s.Hub.Stop(ctx))
+	return errors.Join(s.Analyst.Drain(ctx), s.Jobs.Stop(ctx), s.Hub.Stop(ctx))
 }
 
 // New wires the application over an open, migrated database.
