@@ -103,6 +103,11 @@ func TestAnalyzeAlertSpecifics(t *testing.T) {
 			wantAsset(t, an, "10.1.20.42")
 			wantStep(t, an, StepContain, "Block 185.220.101.45")
 		}},
+		{"indicators only inside the encoded command become IOCs", encodedOnly(), Context{}, func(t *testing.T, an Analysis) {
+			wantIOC(t, an, "185.220.101.45")
+			wantIOC(t, an, "http://185.220.101.45/a.ps1")
+			wantStep(t, an, StepContain, "185.220.101.45 at the DNS resolver")
+		}},
 		{"history closes the FP loop", scheduledTaskFP(), Context{History: DispositionHistory{FalsePositive: 47, TruePositive: 3}}, func(t *testing.T, an Analysis) {
 			wantReason(t, an, SignalHistory, "closed as false positive 47 of the last 50 times (true positive 3)", -1)
 			wantStep(t, an, StepTune, "Tune or suppress fingerprint mde:schtask:veeambackupupdate")
@@ -332,4 +337,15 @@ func BenchmarkAnalyzeAlert(b *testing.B) {
 		AnalyzeAlert(f.alert, f.ctx)
 		i++
 	}
+}
+
+// encodedOnly is the CrowdStrike PowerShell alert as ingest stores it when
+// the download address appears only inside -EncodedCommand: entity
+// extraction could not see it.
+func encodedOnly() Alert {
+	a := crowdStrikePowerShell()
+	a.Entities = slices.DeleteFunc(slices.Clone(a.Entities), func(e Entity) bool {
+		return strings.Contains(e.Value, "185.220.101.45")
+	})
+	return a
 }

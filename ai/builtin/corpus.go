@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf16"
+
+	"github.com/seliq/seliq/ingest/entities"
 )
 
 // Bounds on the work done per alert, whatever the input size.
@@ -30,6 +32,9 @@ type facts struct {
 	text     string   // lower-cased text searched for techniques and keywords
 	verdicts []string // vendor verdict fields, "key: value", lower-cased
 	decoded  string   // decoded -EncodedCommand, as shown to the analyst
+	// hidden are the indicators found only in the decoded command: the
+	// ingest extraction never saw them, since they were encoded.
+	hidden []Entity
 }
 
 // encodedPS finds a PowerShell -EncodedCommand argument (any accepted
@@ -48,6 +53,7 @@ func readAlert(a Alert) facts {
 	f.decoded = decodePowerShell(parts)
 	if f.decoded != "" {
 		parts = append(parts, f.decoded)
+		f.hidden = entities.Extract(nil, f.decoded)
 	}
 	f.text = strings.ToLower(strings.Join(parts, "\n"))
 	f.decoded = clip(f.decoded, maxDecodedShown)

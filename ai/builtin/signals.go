@@ -64,7 +64,7 @@ type evidence struct {
 func gatherEvidence(a Alert) evidence {
 	ev := evidence{alert: a, facts: readAlert(a)}
 	ev.techniques = techniques.match(ev.facts.text)
-	ev.iocs, ev.assets = splitEntities(a.Entities)
+	ev.iocs, ev.assets = splitEntities(slices.Concat(a.Entities, ev.facts.hidden))
 	ev.infra = len(ev.techniques) == 0 && isInfra(a.Source, ev.facts.text)
 	ev.noise = firstKeyword(ev.facts.text, noiseKeywords)
 	return ev
