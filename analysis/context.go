@@ -151,7 +151,7 @@ func (s *Service) history(ctx context.Context, a *ent.Alert) (builtin.Dispositio
 }
 
 func toBuiltin(a *ent.Alert) builtin.Alert {
-	out := builtin.Alert{ID: a.ID.String(), Title: a.Title, Description: a.Description, Source: a.Source,
+	out := builtin.Alert{ID: a.ID.String(), Title: a.Title, Description: a.Description, Source: builtin.SourceName(a.Source),
 		Severity: string(a.Severity), Status: string(a.Status), Tags: a.Tags, Raw: a.Raw,
 		Fingerprint: a.Fingerprint, FirstSeenAt: a.FirstSeenAt, LastSeenAt: a.LastSeenAt, Occurrences: a.Occurrences}
 	for _, e := range a.Entities {

@@ -349,3 +349,14 @@ func encodedOnly() Alert {
 	})
 	return a
 }
+
+func TestSourceName(t *testing.T) {
+	for in, want := range map[string]string{
+		"crowdstrike": "CrowdStrike Falcon", " Defender ": "Microsoft Defender", "alertmanager": "Alertmanager",
+		"Microsoft Defender for Endpoint": "Microsoft Defender for Endpoint", "": "", "my-edr": "my-edr",
+	} {
+		if got := SourceName(in); got != want {
+			t.Errorf("SourceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
