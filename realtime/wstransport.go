@@ -181,9 +181,9 @@ type wsConn struct {
 	// wmu serialises frames: gorilla allows one writer at a time.
 	wmu sync.Mutex
 
-	mu     sync.Mutex
-	ops    map[string]*wsOp
-	closed bool
+	mu      sync.Mutex
+	ops     map[string]*wsOp
+	closed  bool
 	unwatch func() bool // stops watching ctx
 
 	gotPong atomic.Bool
