@@ -56,9 +56,11 @@ func (h *heartbeat) fire() {
 	now := time.Now()
 	var due []*wsConn
 	h.mu.Lock()
-	for e := h.queue.Front(); e != nil; e = h.queue.Front() {
+	// Each connection at most once a round: a re-armed one is at the back.
+	for range h.queue.Len() {
+		e := h.queue.Front()
 		c := e.Value.(*wsConn)
-		if c.due.After(now.Add(heartbeatBatch)) {
+		if c.due.After(now.Add(min(heartbeatBatch, h.every/2))) {
 			break
 		}
 		due = append(due, c)
