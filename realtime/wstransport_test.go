@@ -206,7 +206,7 @@ func TestWebsocketTransportEdgeCases(t *testing.T) {
 		name string
 		// run drives the connection; it returns the close code expected per
 		// protocol, or 0 when the connection must stay usable.
-		run                  func(c *stubConn)
+		run                   func(c *stubConn)
 		transportWS, legacyWS int
 	}{
 		{"malformed JSON", func(c *stubConn) { c.init(); c.raw(`{"type":`) }, realtime.CloseBadRequest, legacyProtocolError},
