@@ -467,9 +467,7 @@ func (c *wsConn) sendResponse(id string, r *graphql.Response) {
 	}
 	b = append(b, '}')
 	*buf = b
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.writeLocked(b, writeWait)
+	c.send(b, writeWait)
 }
 
 func (c *wsConn) sendErrors(id string, errs ...*gqlerror.Error) {
@@ -482,15 +480,23 @@ func (c *wsConn) sendErrors(id string, errs ...*gqlerror.Error) {
 
 func (c *wsConn) complete(id string) { c.write(id, "complete", nil, writeWait) }
 
-// write sends one frame; failures surface on the reading side, which then
-// ends the connection.
+// write sends one frame.
 func (c *wsConn) write(id, typ string, payload []byte, wait time.Duration) {
 	buf := getFrame()
 	defer putFrame(buf)
 	*buf = appendFrame(*buf, id, typ, payload)
+	c.send(*buf, wait)
+}
+
+// send writes frame; a failed write (a peer that has not read for wait, or
+// gone) ends the connection, as gorilla cannot write on it any more.
+func (c *wsConn) send(frame []byte, wait time.Duration) {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.writeLocked(*buf, wait)
+	err := c.writeLocked(frame, wait)
+	c.wmu.Unlock()
+	if err != nil {
+		c.close(0, "")
+	}
 }
 
 func (c *wsConn) writeLocked(frame []byte, wait time.Duration) error {
