@@ -70,3 +70,4 @@ fuzz:
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./realtime -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)

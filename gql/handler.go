@@ -70,12 +70,11 @@ func NewSchema(r *resolvers.Resolver) graphql.ExecutableSchema {
 func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 	srv := handler.New(es)
 	// WebSocket first: it must see the upgrade request before the GET transport.
-	srv.AddTransport(transport.Websocket{
-		Implementation:        realtime.GorillaWebsocket{AllowedOrigins: cfg.AllowedOrigins},
-		KeepAlivePingInterval: 15 * time.Second,
-		PingPongInterval:      15 * time.Second,
-		InitFunc:              initFunc(cfg.Authenticate),
-		InitTimeout:           10 * time.Second,
+	srv.AddTransport(&realtime.Websocket{
+		AllowedOrigins: cfg.AllowedOrigins,
+		InitFunc:       initFunc(cfg.Authenticate),
+		InitTimeout:    10 * time.Second,
+		KeepAlive:      15 * time.Second,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -88,53 +87,45 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 	return srv
 }
 
-// Close codes of a refused connection_init: graphql-ws clients treat 4401
-// as fatal and retry 4403.
-const (
-	closeUnauthenticated = 4401
-	closeForbidden       = 4403
-)
-
 // initFunc authenticates a WebSocket at connection_init, before any
 // operation starts. Credentials in the payload ({"Authorization": "Bearer
 // ..." or "Token ...", "X-Seliq-Org": "..."}) win over the upgrade
 // request's headers; a connection with neither is refused, as is one whose
 // credentials are bad (4401) or whose organisation is out of reach (4403).
-func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer, error)) transport.WebsocketInitFunc {
-	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer, error)) realtime.InitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, error) {
 		ctx = realtime.WithSubscriptionLimit(ctx, realtime.MaxSubscriptionsPerConnection)
 		authz := payloadString(p, "Authorization")
 		if authz == "" {
 			if viewer.FromContext(ctx) != nil {
-				return ctx, nil, nil
+				return ctx, nil
 			}
 			err := apperr.New(apperr.Unauthenticated, "authentication required: send Authorization in connection_init's payload")
-			return refuse(ctx, closeUnauthenticated, err)
+			return refuse(realtime.CloseUnauthorized, err)
 		}
 		if authenticate == nil {
-			return refuse(ctx, closeUnauthenticated, apperr.New(apperr.Unauthenticated, "authentication is not configured"))
+			return refuse(realtime.CloseUnauthorized, apperr.New(apperr.Unauthenticated, "authentication is not configured"))
 		}
 		v, err := authenticate(ctx, authz, payloadString(p, "X-Seliq-Org"))
 		if err != nil {
-			code := closeUnauthenticated
+			code := realtime.CloseUnauthorized
 			if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
-				code = closeForbidden
+				code = realtime.CloseForbidden
 			}
-			return refuse(ctx, code, err)
+			return refuse(code, err)
 		}
-		return viewer.NewContext(ctx, v), nil, nil
+		return viewer.NewContext(ctx, v), nil
 	}
 }
 
-// refuse answers a refused connection_init; gqlgen needs a non-nil
-// context carrying the close code and reason (STACK.md, pitfall 9).
-func refuse(ctx context.Context, code int, err error) (context.Context, *transport.InitPayload, error) {
+// refuse answers a refused connection_init with the close code and reason;
+// graphql-ws clients treat 4401 as fatal and retry 4403.
+func refuse(code int, err error) (context.Context, error) {
 	msg := err.Error()
 	if e, ok := apperr.As(err); ok {
 		msg = e.Message
 	}
-	ctx = transport.WithWebsocketCloseCode(ctx, code)
-	return transport.AppendCloseReason(ctx, msg), nil, err
+	return nil, &realtime.InitError{Code: code, Reason: msg, Err: err}
 }
 
 // payloadString reads a key of the init payload case-insensitively, as

@@ -90,6 +90,8 @@ type Subscription struct {
 	unwatch func() bool
 	// cancelReplay stops the replay goroutine, which then closes ch.
 	cancelReplay context.CancelFunc
+	// wake, if set, is called after each send on ch and after its close.
+	wake func()
 }
 
 // Close ends the subscription (Err = ErrClosed) and closes C. Events
@@ -112,6 +114,15 @@ func (s *Subscription) Err() error {
 // be too. after > 0 first replays the outbox from after, then continues
 // live with no gap and no duplicate. The subscription ends when ctx does.
 func (h *Hub) Subscribe(ctx context.Context, after int64, filter Filter) (*Subscription, error) {
+	return h.SubscribeWake(ctx, after, filter, nil)
+}
+
+// SubscribeWake is Subscribe for a consumer that does not park a goroutine
+// on C: wake is called once after every event sent on C and once after C is
+// closed, so the consumer receives exactly once per call. The dispatcher
+// calls it holding the hub's lock: it must not block (starting a goroutine
+// is fine) nor call into the hub.
+func (h *Hub) SubscribeWake(ctx context.Context, after int64, filter Filter, wake func()) (*Subscription, error) {
 	if after < 0 {
 		return nil, fmt.Errorf("subscribe after %d: negative id", after)
 	}
@@ -119,7 +130,7 @@ func (h *Hub) Subscribe(ctx context.Context, after int64, filter Filter) (*Subsc
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	ch := make(chan Event, h.cfg.Buffer)
-	s := &Subscription{C: ch, h: h, ch: ch, filter: filter.clone()}
+	s := &Subscription{C: ch, h: h, ch: ch, filter: filter.clone(), wake: wake}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -167,6 +178,7 @@ func (h *Hub) fanoutLocked(events []Event) {
 			}
 			select {
 			case s.ch <- *e:
+				s.woke()
 			default:
 				h.endLocked(s, ErrSlowConsumer)
 			}
@@ -202,6 +214,14 @@ func (h *Hub) endLocked(s *Subscription, err error) {
 		delete(h.live, org)
 	}
 	close(s.ch)
+	s.woke()
+}
+
+// woke calls wake, if any.
+func (s *Subscription) woke() {
+	if s.wake != nil {
+		s.wake()
+	}
 }
 
 // replay sends the stored events after s.cursor, then makes s live.
@@ -214,6 +234,7 @@ func (h *Hub) replay(ctx context.Context, s *Subscription) {
 	}
 	h.endLocked(s, fmt.Errorf("replay: %w", err)) // no-op if already ended
 	close(s.ch)
+	s.woke()
 }
 
 // catchUp reads the outbox from s.cursor up to the hub's position, in
@@ -238,6 +259,7 @@ func (h *Hub) catchUp(ctx context.Context, s *Subscription) error {
 		for _, e := range fromRows(rows) {
 			select {
 			case s.ch <- e:
+				s.woke()
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/apperr"
@@ -120,6 +121,11 @@ func cursor(e hub.Event) string { return strconv.FormatInt(e.ID, 10) }
 // stream runs a hub subscription and sends what load makes of each event
 // until the subscriber leaves or is dropped. load returns nil for events
 // the subscriber is not to see.
+//
+// No goroutine waits on the subscription: the hub wakes it for each event,
+// and a pump goroutine runs only while events are waiting (see pump), so an
+// idle subscriber costs the connection no goroutine beyond the operation's
+// own, which waits on out.
 func stream[T any](ctx context.Context, s *Service, after *string, f hub.Filter, load func(context.Context, hub.Event) (*T, error)) (<-chan *T, error) {
 	from, err := parseCursor(after)
 	if err != nil {
@@ -129,40 +135,86 @@ func stream[T any](ctx context.Context, s *Service, after *string, f hub.Filter,
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.hub.Subscribe(ctx, from, f)
+	p := &pump[T]{ctx: ctx, s: s, load: load, release: release, out: make(chan *T, 1), ready: make(chan struct{})}
+	sub, err := s.hub.SubscribeWake(ctx, from, f, p.wake)
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
-	out := make(chan *T, 1)
-	go func() {
-		defer release()
-		defer close(out)
-		defer sub.Close()
-		for e := range sub.C {
-			v, err := load(ctx, e)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("subscription: load event", "event", e.ID, "topic", e.Topic, "err", err)
-				}
-				continue
-			}
-			if v == nil {
-				continue
-			}
-			select {
-			case out <- v:
-			case <-ctx.Done():
-				return
-			}
+	p.sub = sub
+	close(p.ready)
+	return p.out, nil
+}
+
+// pump carries one subscription's events to out. The hub calls wake once
+// per event sent and once when the subscription ends; pending counts the
+// calls not yet handled, and the goroutine that handles them runs from the
+// call that raises it from 0 to the one that brings it back, receiving
+// exactly once per call, so it never blocks on the hub and at most one runs
+// at a time. A subscriber that does not keep up fills the hub's buffer and
+// is dropped, as when a goroutine waited on it.
+type pump[T any] struct {
+	ctx     context.Context
+	s       *Service
+	load    func(context.Context, hub.Event) (*T, error)
+	release func()
+	out     chan *T
+	sub     *hub.Subscription
+	ready   chan struct{} // closed once sub is set
+	pending atomic.Int64
+}
+
+func (p *pump[T]) wake() {
+	if p.pending.Add(1) == 1 {
+		go p.drain()
+	}
+}
+
+func (p *pump[T]) drain() {
+	<-p.ready
+	for {
+		e, ok := <-p.sub.C
+		if !ok {
+			p.end()
+			return // the last call: pending stays up, no pump starts again
 		}
-		if err := sub.Err(); err != nil && ctx.Err() == nil {
-			// A dropped subscriber sees the stream complete and resumes
-			// from its last cursor: nothing is lost.
-			s.log.Info("subscription ended", "reason", err)
+		p.deliver(e)
+		if p.pending.Add(-1) == 0 {
+			return
 		}
-	}()
-	return out, nil
+	}
+}
+
+// deliver loads e and sends it; once the subscriber has left, the events
+// still buffered are only drained.
+func (p *pump[T]) deliver(e hub.Event) {
+	if p.ctx.Err() != nil {
+		return
+	}
+	v, err := p.load(p.ctx, e)
+	if err != nil {
+		if p.ctx.Err() == nil {
+			p.s.log.Warn("subscription: load event", "event", e.ID, "topic", e.Topic, "err", err)
+		}
+		return
+	}
+	if v == nil {
+		return
+	}
+	select {
+	case p.out <- v:
+	case <-p.ctx.Done():
+	}
+}
+
+func (p *pump[T]) end() {
+	if err := p.sub.Err(); err != nil && p.ctx.Err() == nil {
+		// A dropped subscriber sees the stream complete and resumes
+		// from its last cursor: nothing is lost.
+		p.s.log.Info("subscription ended", "reason", err)
+	}
+	p.release()
+	close(p.out)
 }
 
 // AlertEvents streams changes to the alerts filter selects.
