@@ -146,7 +146,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: %w", db, err)
 			}
 			runs = append(runs, f)
-			rep.Notes = append(rep.Notes, b.notes...)
+			for _, n := range b.notes {
+				if !slices.Contains(rep.Notes, n) { // the same on every run
+					rep.Notes = append(rep.Notes, n)
+				}
+			}
 		}
 		rep.ByDB[db] = medianFigures(runs)
 	}
