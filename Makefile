@@ -4,6 +4,7 @@ PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH_OUT ?= bench/results.txt
 SCALE     ?= small
+RUNS      ?= 1
 
 .PHONY: run test generate lint bench bench-go build fuzz tidy-check
 
@@ -35,11 +36,12 @@ lint:
 ## bench: the benchmark harness (cmd/seliq-bench): a server process on a
 ## fresh database of each kind, loaded at SCALE (small ≈ 10k alerts, medium
 ## 100k, large 1M: make bench SCALE=large), then ingest, the triage queue,
-## facets, bulk close and WebSocket fan-out; the table and its JSON line
-## (last) go to bench/results-$(SCALE).txt. See BENCHMARKS.md.
+## facets, bulk close and WebSocket fan-out; RUNS=3 reports medians of
+## three fresh runs. The table and its JSON line (last) go to
+## bench/results-$(SCALE).txt. See BENCHMARKS.md.
 bench:
 	@mkdir -p bench
-	$(GO) run ./cmd/seliq-bench -scale $(SCALE) -json | tee bench/results-$(SCALE).txt
+	$(GO) run ./cmd/seliq-bench -scale $(SCALE) -runs $(RUNS) -json | tee bench/results-$(SCALE).txt
 
 ## bench-go: the Go micro-benchmarks of the hot paths; figures in $(BENCH_OUT)
 bench-go:
