@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/connectors"
@@ -34,6 +35,7 @@ import (
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -285,8 +287,22 @@ func usable(c *ent.Connector, v vendor) error {
 
 // feed posts the planned batches through the ingest pipeline, each as its
 // connector, and returns the ids of the alerts it created.
-func feed(ctx context.Context, db *storage.DB, conns map[string]*ent.Connector, opts Options, sum *Summary) ([]uuid.UUID, error) {
-	svc := ingest.New(db, ingest.Options{})
+func feed(ctx context.Context, db *storage.DB, conns map[string]*ent.Connector, opts Options, sum *Summary) (_ []uuid.UUID, err error) {
+	// The demo's alerts are analysed as a server's would be: their pending
+	// analyses commit with them (when the organisation's auto-analysis is
+	// on, the default) and their jobs wait in the queue for a server to run
+	// them, so the first `seliq serve` triages the demo queue.
+	queue, err := jobs.New(db, jobs.Config{})
+	if err != nil {
+		return nil, err
+	}
+	analyst := analysis.New(db.Client, queue, nil, nil)
+	defer func() {
+		if derr := analyst.Drain(ctx); err == nil && derr != nil {
+			err = fmt.Errorf("queue the demo's analyses: %w", derr)
+		}
+	}()
+	svc := ingest.New(db, ingest.Options{AfterCreate: analyst})
 	span := time.Duration(opts.Days) * 24 * time.Hour
 	plan := NewPlan(rand.New(rand.NewPCG(opts.Seed, streamAlerts)), opts.Now(), opts.Alerts, span, opts.BatchSize)
 	per := make(map[string]*ConnectorSummary, len(sum.Connectors))
@@ -487,4 +503,5 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w, ")")
 	fmt.Fprintf(w, "  incidents %d opened from critical and high alerts, with timeline entries and notes\n", s.Incidents)
+	fmt.Fprintf(w, "  analyses  queued for every new alert (when auto-analysis is on); the server runs them when it starts\n")
 }

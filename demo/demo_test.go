@@ -14,6 +14,7 @@ import (
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
+	entanalysis "github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
@@ -267,6 +268,18 @@ func TestRun(t *testing.T) {
 		}
 		if sum.Sent != sum.Created+sum.Merged || sum.DeadLetters != 0 || sum.Merged < sum.Repeats {
 			t.Errorf("sent %d = created %d + merged %d? repeats %d, dead letters %d", sum.Sent, sum.Created, sum.Merged, sum.Repeats, sum.DeadLetters)
+		}
+		// Every created alert waits for its analysis, queued for a server.
+		pending, err := db.Client.Analysis.Query().Where(entanalysis.StatusEQ(enum.JobStatusPending), entanalysis.AlertIDNotNil()).Count(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var queued int
+		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE kind = 'analysis.run' AND state = 'available'").Scan(&queued); err != nil {
+			t.Fatal(err)
+		}
+		if pending != sum.Created || queued != sum.Created {
+			t.Errorf("%d pending analyses and %d queued jobs for %d created alerts; want one each", pending, queued, sum.Created)
 		}
 		incs, err := db.Client.Incident.Query().WithAlerts().All(sys)
 		if err != nil {
