@@ -38,6 +38,3 @@ func (s *Service) AlertContext(ctx context.Context, a *ent.Alert) (builtin.Conte
 func (s *Service) Timeline(ctx context.Context, incidentID uuid.UUID) ([]builtin.Event, error) {
 	return s.timeline(ctx, incidentID)
 }
-
-// BuiltinInput is an alert as the built-in analyst reads it.
-func BuiltinInput(a *ent.Alert) builtin.Alert { return toBuiltin(a) }

@@ -19,6 +19,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/textfield"
 )
 
 // Bounds of the tools.
@@ -302,7 +303,8 @@ func (t *Turn) alertDetails(ctx context.Context, args toolArgs) (string, error) 
 		if len(d) < 200 {
 			return false
 		}
-		res["description"] = d[:len(d)/2] + "…"
+		// Halved by runes, so that no UTF-8 sequence is split.
+		res["description"] = textfield.Truncate(d, utf8.RuneCountInString(d)/2)
 		return true
 	}), nil
 }

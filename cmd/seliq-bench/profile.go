@@ -21,7 +21,7 @@ func (b *bench) profiled(ctx context.Context, srv *serverProc, name string, seco
 	}
 	path := b.profilePath(name)
 	done := make(chan error, 1)
-	go func() { done <- fetchProfile(ctx, srv.pprofBase, seconds, path) }()
+	go func() { done <- fetch(ctx, srv.pprofBase+"/debug/pprof/profile?seconds="+strconv.Itoa(seconds), path) }()
 	// The profiler needs a moment to start sampling.
 	time.Sleep(100 * time.Millisecond)
 	err := fn()
@@ -51,10 +51,6 @@ func (b *bench) snapshot(ctx context.Context, srv *serverProc, name string) {
 
 func (b *bench) profilePath(name string) string {
 	return filepath.Join(b.opt.profileDir, fmt.Sprintf("%s-%s-%s-run%d.pprof", b.opt.scale, b.dialect, name, b.runNo))
-}
-
-func fetchProfile(ctx context.Context, base string, seconds int, path string) error {
-	return fetch(ctx, base+"/debug/pprof/profile?seconds="+strconv.Itoa(seconds), path)
 }
 
 func fetch(ctx context.Context, url, path string) error {
