@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 
+	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 )
 
@@ -15,3 +16,11 @@ func (s *Service) FacetsOnePass(ctx context.Context, f *schematype.AlertFilter) 
 func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
 	return s.facetsPerField(ctx, f)
 }
+
+// DearCount counts f's matches the way a GraphQL totalCount under a filter
+// no index counts does when the page cannot tell.
+func (s *Service) DearCount(ctx context.Context, f *schematype.AlertFilter) (int, error) {
+	return s.dearCount(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
+}
+
+var PlannedRowsOf = plannedRowsOf

@@ -5108,7 +5108,8 @@ extend type Connector {
 extend type AlertConnection {
   """
   True when totalCount is the counting cap (10,000): at least that many alerts match. Filters on
-  tags, entities or text are counted up to the cap; other filters are counted exactly.
+  tags, entities or text are counted up to the cap (on PostgreSQL not at all when the planner
+  expects over three times the cap); other filters are counted exactly.
   """
   totalCountIsEstimate: Boolean!
 }

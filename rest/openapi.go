@@ -147,7 +147,7 @@ func (a *API) operation(c *compiled) obj {
 		}
 		if c.shape.estimate {
 			props["total"] = obj{"type": "integer", "description": "exact below 10,000; a lower bound when total_is_estimate"}
-			props["total_is_estimate"] = obj{"type": "boolean", "description": "true when counting stopped at 10,000: at least total items match"}
+			props["total_is_estimate"] = obj{"type": "boolean", "description": "true when total is the counting cap of 10,000 (counting stopped there, or on PostgreSQL was skipped because the planner expected over 30,000 matches): at least total items match"}
 		}
 		responses[strconv.Itoa(c.Status)] = jsonResponse("A page of results.", obj{"type": "object", "properties": props})
 	default:
