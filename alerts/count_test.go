@@ -77,7 +77,7 @@ func TestDearCountTrustsOnlyTheTenantsEstimate(t *testing.T) {
 	})
 }
 
-func TestPlannedRowsOf(t *testing.T) {
+func TestPlannedRows(t *testing.T) {
 	cases := []struct {
 		name, plan string
 		rows       float64
@@ -92,7 +92,7 @@ func TestPlannedRowsOf(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := alerts.PlannedRowsOf([]byte(tc.plan))
+			rows, err := alerts.PlannedRows([]byte(tc.plan))
 			if (err == nil) != tc.ok || rows != tc.rows {
 				t.Errorf("rows %v, err %v; want %v, ok %v", rows, err, tc.rows, tc.ok)
 			}

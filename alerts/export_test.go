@@ -22,5 +22,3 @@ func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter)
 func (s *Service) DearCount(ctx context.Context, f *schematype.AlertFilter) (int, error) {
 	return s.dearCount(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
 }
-
-var PlannedRowsOf = plannedRowsOf
