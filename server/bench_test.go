@@ -44,7 +44,9 @@ func BenchmarkReads(b *testing.B) {
 				}},
 				// The queue's page as REST answers it, and the same selection
 				// (scalars and the three nested objects) asked over GraphQL.
-				{"alerts50/rest", func() int { return admin.Do(http.MethodGet, "/api/v1/alerts?tag=edr&sort=-severity&limit=50", nil).Status }},
+				{"alerts50/rest", func() int {
+					return admin.Do(http.MethodGet, "/api/v1/alerts?tag=edr&sort=-severity&limit=50", nil).Status
+				}},
 				{"alerts50/graphql", func() int {
 					return admin.GraphQL(`{ alerts(first: 50, filter: {tag: ["edr"]}, orderBy: {field: SEVERITY, direction: DESC}) { totalCount totalCountIsEstimate pageInfo { endCursor hasNextPage } edges { node { id createdAt updatedAt organizationID connectorID source externalID title description severity status disposition assigneeID tags entities { type value } mitre raw fingerprint occurrences firstSeenAt lastSeenAt eventTime ingestedAt acknowledgedAt resolvedAt incidentID connector { id name } assignee { id email } incident { id title } } } } }`, nil).Status
 				}},
