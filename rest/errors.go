@@ -1,11 +1,13 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seliq/seliq/apperr"
@@ -19,6 +21,35 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeJSONBody answers body, JSON already, as WriteJSON would encode it:
+// with <, > and & escaped (so a body is inert if a browser ever sniffs it
+// as HTML) and a final newline.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
+	escaped := getBuffer()
+	defer putBuffer(escaped)
+	json.HTMLEscape(escaped, body)
+	escaped.WriteByte('\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(escaped.Bytes())
+}
+
+// Response bodies are built in pooled buffers; one that grew past
+// maxPooledBuffer (an export, say) is left to the collector rather than
+// kept for every later request.
+const maxPooledBuffer = 1 << 20
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		b.Reset()
+		buffers.Put(b)
+	}
 }
 
 // validationDetail is one entry of a 422 body, in the shape FastAPI-style

@@ -143,7 +143,13 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		WriteJSON(w, c.Status, a.reshape(c, data))
+		body := getBuffer()
+		defer putBuffer(body)
+		if err := project(body, data, c); err != nil {
+			writeError(w, err, c)
+			return
+		}
+		writeJSONBody(w, c.Status, body.Bytes())
 	}
 }
 
@@ -305,7 +311,7 @@ func readBody(r *http.Request) (any, error) {
 
 // execute runs the operation and returns data.result, or the first error
 // classified for HTTP.
-func (a *API) execute(ctx context.Context, c *compiled, vars map[string]any) (any, error) {
+func (a *API) execute(ctx context.Context, c *compiled, vars map[string]any) (json.RawMessage, error) {
 	ctx = graphql.StartOperationTrace(ctx)
 	now := graphql.Now()
 	params := &graphql.RawParams{Query: c.query, Variables: vars, ReadTime: graphql.TraceTiming{Start: now, End: now}}
@@ -318,13 +324,7 @@ func (a *API) execute(ctx context.Context, c *compiled, vars map[string]any) (an
 	if len(resp.Errors) > 0 {
 		return nil, fromGraphQL(resp.Errors, c)
 	}
-	var data map[string]any
-	dec := json.NewDecoder(bytes.NewReader(resp.Data))
-	dec.UseNumber()
-	if err := dec.Decode(&data); err != nil {
-		return nil, err
-	}
-	return data["result"], nil
+	return resp.Data, nil
 }
 
 // fromGraphQL turns the first GraphQL error into an apperr, naming the
@@ -402,47 +402,3 @@ func variableField(p ast.Path, c *compiled) string {
 	return strings.Join(parts, ".")
 }
 
-// reshape lower-cases enums, flattens connections and merges payload fields.
-func (a *API) reshape(c *compiled, data any) any {
-	if c.list {
-		conn, _ := data.(map[string]any)
-		return listBody(conn, c.shape.fields[0].shape)
-	}
-	data = lowerEnums(data, c.shape)
-	if c.array {
-		items, _ := data.([]any)
-		if items == nil {
-			items = []any{}
-		}
-		return map[string]any{"items": items, "total": len(items), "next_cursor": nil}
-	}
-	if c.Merge == "" {
-		return data
-	}
-	obj, _ := data.(map[string]any)
-	inner, _ := obj[c.Merge].(map[string]any)
-	delete(obj, c.Merge)
-	for k, v := range inner {
-		obj[k] = v
-	}
-	return obj
-}
-
-func listBody(conn map[string]any, item *shape) map[string]any {
-	edges, _ := conn["edges"].([]any)
-	items := make([]any, 0, len(edges))
-	for _, e := range edges {
-		if m, ok := e.(map[string]any); ok {
-			items = append(items, lowerEnums(m["node"], &shape{fields: item.fields}))
-		}
-	}
-	var next any
-	if pi, ok := conn["pageInfo"].(map[string]any); ok && pi["hasNextPage"] == true {
-		next = pi["endCursor"]
-	}
-	body := map[string]any{"items": items, "total": conn["totalCount"], "next_cursor": next}
-	if v, ok := conn[estimateField]; ok {
-		body["total_is_estimate"] = v
-	}
-	return body
-}

@@ -105,26 +105,21 @@ func hasRequiredArgs(f *ast.FieldDefinition) bool {
 	})
 }
 
-// lowerEnums rewrites GraphQL enum values in v to their REST spelling.
-func lowerEnums(v any, sh *shape) any {
-	switch x := v.(type) {
-	case []any:
-		for i := range x {
-			x[i] = lowerEnums(x[i], sh)
-		}
-	case map[string]any:
-		for _, f := range sh.fields {
-			if fv, ok := x[f.key]; ok {
-				x[f.key] = lowerEnums(fv, f.shape)
-			}
-		}
-	case string:
-		if sh.enum {
-			return enum.StoredName(x)
+// field returns sh's field of the given key, looking from index from on: a
+// result's members come in the order of the selection, which is sh.fields',
+// so a lookup that starts after the last match usually succeeds at once.
+// It also returns where the next lookup should start.
+func (sh *shape) field(key string, from int) (*field, int) {
+	n := len(sh.fields)
+	for i := range n {
+		j := (from + i) % n
+		if sh.fields[j].key == key {
+			return sh.fields[j], j + 1
 		}
 	}
-	return v
+	return nil, from
 }
+
 
 // inputConverter turns a REST JSON value (snake_case keys, lower-case enum
 // values) into GraphQL variables for type t, refusing unknown keys.

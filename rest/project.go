@@ -1,0 +1,325 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/seliq/seliq/enum"
+)
+
+// A REST body is gqlgen's encoded result restructured: a connection becomes
+// {items, next_cursor, total[, total_is_estimate]}, a plain list {items,
+// next_cursor: null, total}, a merged payload field's members join their
+// parent's, and enum values are lower-cased. Decoding the result into maps
+// and encoding those again was about half of what REST added to GraphQL on
+// a page of 50 alerts, so the result is rewritten as it is scanned instead,
+// and whatever the shape leaves alone is copied byte for byte.
+
+var errMalformed = errors.New("rest: GraphQL result is not the JSON its shape expects")
+
+// project writes the REST body of c's result to out. data is gqlgen's
+// response data, {"result": …}.
+func project(out *bytes.Buffer, data []byte, c *compiled) error {
+	if !json.Valid(data) {
+		return errMalformed
+	}
+	if !utf8.Valid(data) {
+		data = replaceInvalidUTF8(data)
+	}
+	s := &scanner{b: data}
+	found := false
+	err := s.object(func(key string, _ []byte) error {
+		if key != "result" {
+			_, err := s.skip()
+			return err
+		}
+		found = true
+		switch {
+		case c.list:
+			return projectConnection(out, s, c.shape.fields[0].shape)
+		case c.array:
+			return projectArray(out, s, c.shape)
+		case c.Merge != "":
+			return projectMerged(out, s, c.shape, c.Merge)
+		default:
+			return projectValue(out, s, c.shape)
+		}
+	})
+	if err == nil && !found {
+		err = errMalformed
+	}
+	return err
+}
+
+// replaceInvalidUTF8 writes U+FFFD for each byte that is not UTF-8, as
+// encoding/json does when it encodes such a string.
+func replaceInvalidUTF8(data []byte) []byte {
+	out := make([]byte, 0, len(data)+16)
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, data[:size]...)
+		}
+		data = data[size:]
+	}
+	return out
+}
+
+// projectValue copies one value, lower-casing the enums sh marks.
+func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
+	switch s.peek() {
+	case '{':
+		if len(sh.fields) == 0 {
+			return s.copyValue(out)
+		}
+		out.WriteByte('{')
+		next := 0 // gqlgen writes fields in selection order, which is sh.fields'
+		err := s.object(func(key string, rawKey []byte) error {
+			if out.Bytes()[out.Len()-1] != '{' {
+				out.WriteByte(',')
+			}
+			out.Write(rawKey)
+			out.WriteByte(':')
+			var f *field
+			f, next = sh.field(key, next)
+			if f == nil {
+				return s.copyValue(out)
+			}
+			return projectValue(out, s, f.shape)
+		})
+		out.WriteByte('}')
+		return err
+	case '[':
+		out.WriteByte('[')
+		err := s.array(func() error {
+			if out.Bytes()[out.Len()-1] != '[' {
+				out.WriteByte(',')
+			}
+			return projectValue(out, s, sh)
+		})
+		out.WriteByte(']')
+		return err
+	case '"':
+		raw, err := s.str()
+		if err != nil || !sh.enum {
+			out.Write(raw)
+			return err
+		}
+		v, err := unquote(raw)
+		if err != nil {
+			return err
+		}
+		return writeString(out, enum.StoredName(v))
+	default:
+		return s.copyValue(out)
+	}
+}
+
+// projectConnection writes a connection as {items, next_cursor, total}, and
+// total_is_estimate when the connection says whether its total is one.
+// Members the result lacks get what an empty connection has.
+func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
+	if s.peek() != '{' {
+		_, err := s.skip()
+		out.WriteString(`{"items":[],"next_cursor":null,"total":null}`)
+		return err
+	}
+	var wrote struct{ items, cursor, total bool }
+	member := func(key string) {
+		if out.Bytes()[out.Len()-1] != '{' {
+			out.WriteByte(',')
+		}
+		out.WriteString(`"` + key + `":`)
+	}
+	out.WriteByte('{')
+	err := s.object(func(key string, _ []byte) error {
+		switch key {
+		case "totalCount":
+			member("total")
+			wrote.total = true
+			return s.copyValue(out)
+		case estimateField:
+			member("total_is_estimate")
+			return s.copyValue(out)
+		case "pageInfo":
+			member("next_cursor")
+			wrote.cursor = true
+			return projectNextCursor(out, s)
+		case "edges":
+			member("items")
+			wrote.items = true
+			return projectEdges(out, s, item)
+		default:
+			_, err := s.skip()
+			return err
+		}
+	})
+	if !wrote.items {
+		member("items")
+		out.WriteString("[]")
+	}
+	if !wrote.cursor {
+		member("next_cursor")
+		out.WriteString("null")
+	}
+	if !wrote.total {
+		member("total")
+		out.WriteString("null")
+	}
+	out.WriteByte('}')
+	return err
+}
+
+// projectNextCursor writes pageInfo's endCursor when there is a next page,
+// else null.
+func projectNextCursor(out *bytes.Buffer, s *scanner) error {
+	var cursor []byte
+	hasNext := false
+	if s.peek() != '{' {
+		_, err := s.skip()
+		out.WriteString("null")
+		return err
+	}
+	err := s.object(func(key string, _ []byte) error {
+		raw, err := s.skip()
+		switch key {
+		case "hasNextPage":
+			hasNext = string(raw) == "true"
+		case "endCursor":
+			cursor = raw
+		}
+		return err
+	})
+	if hasNext && cursor != nil {
+		out.Write(cursor)
+	} else {
+		out.WriteString("null")
+	}
+	return err
+}
+
+// projectEdges writes the nodes of a connection's edges as a list; a null
+// edge is left out, an edge without a node is a null item.
+func projectEdges(out *bytes.Buffer, s *scanner, item *shape) error {
+	out.WriteByte('[')
+	defer out.WriteByte(']')
+	if s.peek() != '[' {
+		_, err := s.skip()
+		return err
+	}
+	return s.array(func() error {
+		if s.peek() != '{' {
+			_, err := s.skip()
+			return err
+		}
+		if out.Bytes()[out.Len()-1] != '[' {
+			out.WriteByte(',')
+		}
+		node := false
+		err := s.object(func(key string, _ []byte) error {
+			if key != "node" {
+				_, err := s.skip()
+				return err
+			}
+			node = true
+			return projectValue(out, s, item)
+		})
+		if !node {
+			out.WriteString("null")
+		}
+		return err
+	})
+}
+
+// projectArray writes a plain GraphQL list in the list envelope.
+func projectArray(out *bytes.Buffer, s *scanner, sh *shape) error {
+	out.WriteString(`{"items":[`)
+	n := 0
+	var err error
+	if s.peek() == '[' {
+		err = s.array(func() error {
+			if n++; n > 1 {
+				out.WriteByte(',')
+			}
+			return projectValue(out, s, sh)
+		})
+	} else {
+		_, err = s.skip()
+	}
+	out.WriteString(`],"next_cursor":null,"total":`)
+	out.Write(strconv.AppendInt(nil, int64(n), 10))
+	out.WriteByte('}')
+	return err
+}
+
+// projectMerged writes an object with the members of its field merge
+// inlined: the created token or connector beside its one-time secret. A
+// member of the inlined object wins over its parent's of the same name.
+func projectMerged(out *bytes.Buffer, s *scanner, sh *shape, merge string) error {
+	if s.peek() != '{' {
+		return projectValue(out, s, sh)
+	}
+	var outer, inner []member
+	err := s.object(func(key string, rawKey []byte) error {
+		if key != merge {
+			return collectMember(&outer, s, sh, key, rawKey)
+		}
+		f, _ := sh.field(key, 0)
+		if f == nil || s.peek() != '{' {
+			_, err := s.skip()
+			return err
+		}
+		return s.object(func(key string, rawKey []byte) error {
+			return collectMember(&inner, s, f.shape, key, rawKey)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	out.WriteByte('{')
+	for _, m := range outer {
+		if !slices.ContainsFunc(inner, func(i member) bool { return i.key == m.key }) {
+			m.writeTo(out)
+		}
+	}
+	for _, m := range inner {
+		m.writeTo(out)
+	}
+	out.WriteByte('}')
+	return nil
+}
+
+// member is an object member already projected, held until its object's
+// other members are known.
+type member struct {
+	key           string
+	rawKey, value []byte
+}
+
+func collectMember(into *[]member, s *scanner, sh *shape, key string, rawKey []byte) error {
+	var v bytes.Buffer
+	f, _ := sh.field(key, 0)
+	var err error
+	if f == nil {
+		err = s.copyValue(&v)
+	} else {
+		err = projectValue(&v, s, f.shape)
+	}
+	*into = append(*into, member{key: key, rawKey: rawKey, value: v.Bytes()})
+	return err
+}
+
+func (m member) writeTo(out *bytes.Buffer) {
+	if out.Bytes()[out.Len()-1] != '{' {
+		out.WriteByte(',')
+	}
+	out.Write(m.rawKey)
+	out.WriteByte(':')
+	out.Write(m.value)
+}
