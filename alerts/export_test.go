@@ -15,3 +15,13 @@ func (s *Service) FacetsOnePass(ctx context.Context, f *schematype.AlertFilter) 
 func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
 	return s.facetsPerField(ctx, f)
 }
+
+// FacetsFromCounters and FacetsExact expose the counter-backed and the
+// exact facets, which Facets chooses between.
+func (s *Service) FacetsFromCounters(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
+	return s.facetsFromCounters(ctx, f)
+}
+
+func (s *Service) FacetsExact(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
+	return s.facetsExact(ctx, f)
+}
