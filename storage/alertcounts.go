@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 )
@@ -311,4 +313,25 @@ func (d *DB) CompactAlertCounts(ctx context.Context) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// CompactAlertCountsEvery compacts the alert counters every interval until
+// ctx ends. A failure is logged and retried at the next tick: readers stay
+// correct meanwhile, they only add up more deltas.
+func (d *DB) CompactAlertCountsEvery(ctx context.Context, every time.Duration, log *slog.Logger) {
+	if d.Dialect != dialect.Postgres {
+		return
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := d.CompactAlertCounts(ctx); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "compact alert counters", "error", err)
+		}
+	}
 }
