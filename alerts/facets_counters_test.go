@@ -472,4 +472,3 @@ func TestCountersTenancy(t *testing.T) {
 		}
 	})
 }
-
