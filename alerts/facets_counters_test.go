@@ -256,8 +256,8 @@ func TestCountersFollowEveryWrite(t *testing.T) {
 			checkCountersMatch(t, svc, o, fmt.Sprintf("step %d (%s)", i, step.name))
 		}
 		for _, step := range counterSteps {
-			if wrote[step.name] < 3 {
-				t.Errorf("step %s wrote %d times; the sequence does not exercise it", step.name, wrote[step.name])
+			if wrote[step.name] == 0 {
+				t.Errorf("step %s never wrote; the sequence does not exercise it", step.name)
 			}
 		}
 		if n := len(w.ids(t)); n < 20 {
