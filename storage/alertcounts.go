@@ -161,7 +161,7 @@ var sqliteCounterTables = []string{
 // sqliteBump adds sign to the counters of row (NEW or OLD). The WHERE true
 // keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
 func sqliteBump(row, sign string) string {
-	vals := row + "." + strings.ReplaceAll(countDims, ", ", ", "+row+".")
+	vals := prefixed(row)
 	return `INSERT INTO alert_counts (` + countDims + `, n) VALUES (` + vals + `, ` + sign + `)
 		ON CONFLICT (` + sqliteKey + `) DO UPDATE SET n = n + excluded.n;
 	INSERT INTO alert_tag_counts (` + countDims + `, tag, n)
@@ -189,10 +189,13 @@ var sqliteCountTriggers = []struct{ name, body string }{
 	{"alert_counts_delete", `AFTER DELETE ON alerts BEGIN ` + sqliteBump("OLD", "-1") + sqliteDropZeros + ` END`},
 }
 
-// SQLite keeps no deltas: the live views are the counters.
+// SQLite keeps no deltas: the live views are the counters. It has no
+// CREATE OR REPLACE VIEW; dropping first applies a changed definition.
 var sqliteCountViews = []string{
-	`CREATE VIEW IF NOT EXISTS ` + AlertCountsView + ` AS SELECT ` + countDims + `, n FROM alert_counts`,
-	`CREATE VIEW IF NOT EXISTS ` + AlertTagCountsView + ` AS SELECT ` + countDims + `, tag, n FROM alert_tag_counts`,
+	`DROP VIEW IF EXISTS ` + AlertCountsView,
+	`CREATE VIEW ` + AlertCountsView + ` AS SELECT ` + countDims + `, n FROM alert_counts`,
+	`DROP VIEW IF EXISTS ` + AlertTagCountsView,
+	`CREATE VIEW ` + AlertTagCountsView + ` AS SELECT ` + countDims + `, tag, n FROM alert_tag_counts`,
 }
 
 var sqliteBackfill = []string{
