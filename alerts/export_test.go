@@ -22,3 +22,13 @@ func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter)
 func (s *Service) DearCount(ctx context.Context, f *schematype.AlertFilter) (int, error) {
 	return s.dearCount(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
 }
+
+// FacetsFromCounters and FacetsExact expose the counter-backed and the
+// exact facets, which Facets chooses between.
+func (s *Service) FacetsFromCounters(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
+	return s.facetsFromCounters(ctx, f)
+}
+
+func (s *Service) FacetsExact(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
+	return s.facetsExact(ctx, f)
+}

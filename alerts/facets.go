@@ -27,6 +27,8 @@ type facet struct {
 	without func(f *schematype.AlertFilter)
 	limit   int
 	out     func(*AlertFacets) *[]*FacetValue
+	// counted is where the alert counters keep the facet's counts.
+	counted counted
 }
 
 func facetColumn(name string) func(s *sql.Selector) string {
@@ -37,6 +39,7 @@ var severityFacet = facet{
 	group:   facetColumn(alert.FieldSeverity),
 	without: func(f *schematype.AlertFilter) { f.Severity = nil },
 	out:     func(a *AlertFacets) *[]*FacetValue { return &a.Severity },
+	counted: byKey(alert.FieldSeverity),
 }
 
 var facets = []facet{
@@ -44,6 +47,7 @@ var facets = []facet{
 		group:   facetColumn(alert.FieldStatus),
 		without: func(f *schematype.AlertFilter) { f.Status = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Status },
+		counted: byKey(alert.FieldStatus),
 	},
 	severityFacet,
 	{
@@ -51,22 +55,26 @@ var facets = []facet{
 		without: func(f *schematype.AlertFilter) { f.Source = nil },
 		limit:   maxFacetValues,
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Source },
+		counted: byKey(alert.FieldSource),
 	},
 	{
 		group:   facetColumn(alert.FieldConnectorID),
 		without: func(f *schematype.AlertFilter) { f.ConnectorID = nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Connector },
+		counted: byKey(alert.FieldConnectorID),
 	},
 	{
 		group:   facetColumn(alert.FieldAssigneeID),
 		without: func(f *schematype.AlertFilter) { f.AssigneeID, f.Unassigned = nil, nil },
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Assignee },
+		counted: byKey(alert.FieldAssigneeID),
 	},
 	{
 		group:   tagElements,
 		without: func(f *schematype.AlertFilter) { f.Tag = nil },
 		limit:   maxFacetValues,
 		out:     func(a *AlertFacets) *[]*FacetValue { return &a.Tags },
+		counted: byTag,
 	},
 }
 
@@ -82,6 +90,14 @@ func (s *Service) Facets(ctx context.Context, f *schematype.AlertFilter) (*Alert
 	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
 	}
+	if countable(f) { // see facets_counters.go
+		return s.facetsFromCounters(ctx, f)
+	}
+	return s.facetsExact(ctx, f)
+}
+
+// facetsExact counts the matching alerts themselves.
+func (s *Service) facetsExact(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
 	if s.dialect == dialect.Postgres { // see facets_pg.go
 		return s.facetsOnePass(ctx, f)
 	}
@@ -139,18 +155,24 @@ func (s *Service) countFacet(ctx context.Context, f *schematype.AlertFilter, fc 
 }
 
 // groupCount turns sel into "SELECT value, COUNT(*) ... GROUP BY value"
-// ordered by count, then value. Values are cast to text so that uuid
-// columns read back as their canonical string on PostgreSQL too.
+// ordered by count, then value.
 func groupCount(sel *sql.Selector, fc facet) {
-	group := fc.group(sel)
+	groupValues(sel, fc.group(sel), "COUNT(*)", fc.limit)
+}
+
+// groupValues selects group as facet_value and count as facet_count, per
+// value of group, ordered by count, then value, at most limit rows when
+// limit > 0. Values are cast to text so that uuid columns read back as
+// their canonical string on PostgreSQL too.
+func groupValues(sel *sql.Selector, group, count string, limit int) {
 	value := "CAST(" + group + " AS TEXT)"
-	sel.SelectExpr(sql.Expr(value+" AS facet_value"), sql.Expr("COUNT(*) AS facet_count")).
+	sel.SelectExpr(sql.Expr(value+" AS facet_value"), sql.Expr(count+" AS facet_count")).
 		GroupBy(group).
 		OrderExprFunc(func(b *sql.Builder) {
-			b.WriteString("COUNT(*) DESC, ").WriteString(byteOrder(sel, value)).WriteString(" ASC NULLS LAST")
+			b.WriteString(count + " DESC, ").WriteString(byteOrder(sel, value)).WriteString(" ASC NULLS LAST")
 		})
-	if fc.limit > 0 {
-		sel.Limit(fc.limit)
+	if limit > 0 {
+		sel.Limit(limit)
 	}
 }
 

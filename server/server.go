@@ -57,7 +57,13 @@ type Server struct {
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	log *slog.Logger
+	// stopCompactor ends the alert counters' compaction loop and waits for it.
+	stopCompactor func()
 }
+
+// compactEvery is how often a replica folds the alert counters' deltas:
+// often enough that a facets read adds up at most a few seconds of ingest.
+const compactEvery = 2 * time.Second
 
 // Start begins working background jobs and re-queues the work a previous
 // process left unfinished.
@@ -79,13 +85,28 @@ func (s *Server) Start(ctx context.Context) error {
 	if n+m > 0 {
 		s.log.Info("resumed unfinished work", "reports", n, "analyses", m)
 	}
+	s.startCompactor(ctx)
 	return nil
+}
+
+// startCompactor runs the alert counters' compaction until Stop.
+func (s *Server) startCompactor(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.DB.CompactAlertCountsEvery(ctx, compactEvery, s.log)
+	}()
+	s.stopCompactor = func() { cancel(); <-done }
 }
 
 // Stop stops working jobs; ones still running when ctx ends are cancelled
 // and picked up again by the next process. Automatic analyses handed over
 // by ingest are queued first (or, if ctx ends, resumed at the next start).
 func (s *Server) Stop(ctx context.Context) error {
+	if s.stopCompactor != nil {
+		s.stopCompactor()
+	}
 	return errors.Join(s.Analyst.Drain(ctx), s.Jobs.Stop(ctx), s.Hub.Stop(ctx))
 }
 

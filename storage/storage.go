@@ -109,6 +109,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := d.migrateJobQueue(ctx); err != nil {
 			return err
 		}
+		if err := d.migrateAlertCounts(ctx, d.SQL); err != nil {
+			return err
+		}
 		// Refresh the planner's statistics, which SQLite does not keep by itself.
 		_, err := d.SQL.ExecContext(ctx, "PRAGMA optimize")
 		return err
@@ -129,7 +132,10 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.migrateJobQueue(ctx); err != nil {
 		return err
 	}
-	return d.createDialectIndexes(ctx, conn)
+	if err := d.createDialectIndexes(ctx, conn); err != nil {
+		return err
+	}
+	return d.migrateAlertCounts(ctx, conn)
 }
 
 // Ping checks the database answers (readiness).

@@ -1,0 +1,340 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+)
+
+// Alert counters: the number of alerts per (organisation, status, severity,
+// source, connector, assignee), and per the same and one tag, so that the
+// queue's facets read a few thousand counter rows instead of grouping every
+// alert. Triggers keep them, so no write path (ingest, updates, bulk
+// actions, incident links, deletes, foreign-key SET NULL) can forget to.
+//
+// On PostgreSQL, concurrent ingest transactions incrementing the same hot
+// counter rows would queue on their row locks, so statement-level triggers
+// append each statement's net change, grouped by key, to insert-only delta
+// tables; CompactAlertCounts folds the deltas into the counters and readers
+// add the pending deltas (the *_live views). SQLite has one writer at a
+// time: row-level triggers update the counters directly.
+
+// AlertCountsView and AlertTagCountsView are the live counts readers query:
+// organization_id, status, severity, source, connector_id, assignee_id
+// (and tag), and n. A key may appear on several rows (sum n) and with a
+// total of zero (ignore it).
+const (
+	AlertCountsView    = "alert_counts_live"
+	AlertTagCountsView = "alert_tag_counts_live"
+)
+
+// countDims are the alert columns the counters are keyed by.
+const countDims = "organization_id, status, severity, source, connector_id, assignee_id"
+
+// prefixed qualifies each of countDims with alias.
+func prefixed(alias string) string {
+	return alias + "." + strings.ReplaceAll(countDims, ", ", ", "+alias+".")
+}
+
+// pgTagsOf and sqliteTagsOf expand a tags column into one row per tag (a
+// value that is not a JSON array gives none), as the exact facet does.
+func pgTagsOf(col string) string {
+	return "jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN " + col + " END) AS t(tag)"
+}
+
+func sqliteTagsOf(col string) string {
+	return "json_each(CASE WHEN json_type(" + col + ") = 'array' THEN " + col + " END) AS t"
+}
+
+// postgresCounterTables: the counters, keyed with NULLS NOT DISTINCT so that
+// "no connector" is one key; the deltas, unkeyed so that appending never
+// waits on another transaction. The partial indexes let the compactor find
+// the counters that dropped to zero without a scan.
+var postgresCounterTables = []string{
+	`CREATE TABLE alert_counts (organization_id uuid NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id uuid, assignee_id uuid, n bigint NOT NULL,
+		CONSTRAINT alert_counts_key UNIQUE NULLS NOT DISTINCT (` + countDims + `))`,
+	`CREATE INDEX alert_counts_zero ON alert_counts (organization_id) WHERE n = 0`,
+	`CREATE TABLE alert_tag_counts (organization_id uuid NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id uuid, assignee_id uuid, tag text NOT NULL, n bigint NOT NULL,
+		CONSTRAINT alert_tag_counts_key UNIQUE NULLS NOT DISTINCT (` + countDims + `, tag))`,
+	`CREATE INDEX alert_tag_counts_zero ON alert_tag_counts (organization_id) WHERE n = 0`,
+	`CREATE TABLE alert_count_deltas (organization_id uuid NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id uuid, assignee_id uuid, n bigint NOT NULL)`,
+	`CREATE INDEX alert_count_deltas_org ON alert_count_deltas (organization_id)`,
+	`CREATE TABLE alert_tag_count_deltas (organization_id uuid NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id uuid, assignee_id uuid, tag text NOT NULL, n bigint NOT NULL)`,
+	`CREATE INDEX alert_tag_count_deltas_org ON alert_tag_count_deltas (organization_id)`,
+}
+
+// pgAppendDeltas is the body of a trigger function: it appends the net
+// change of the relation changes (countDims, tags, n = +1 or -1 per row) to
+// both delta tables, one row per key.
+func pgAppendDeltas(changes string) string {
+	return `WITH c AS (` + changes + `),
+	d AS (INSERT INTO alert_count_deltas (` + countDims + `, n)
+		SELECT ` + countDims + `, sum(n) FROM c GROUP BY ` + countDims + ` HAVING sum(n) <> 0)
+	INSERT INTO alert_tag_count_deltas (` + countDims + `, tag, n)
+	SELECT ` + countDims + `, t.tag, sum(n) FROM c, ` + pgTagsOf("c.tags") + `
+	GROUP BY ` + countDims + `, t.tag HAVING sum(n) <> 0`
+}
+
+// pgChangedRows pairs the old and new versions of the updated rows whose
+// counted columns changed, as a -1 for the old key and a +1 for the new.
+// An ingest repeat (occurrences, last_seen_at) or a retired dedup key
+// changes none and appends nothing.
+var pgChangedRows = `SELECT v.* FROM old_rows o JOIN new_rows w ON w.id = o.id
+	CROSS JOIN LATERAL (VALUES (` + prefixed("o") + `, o.tags, -1), (` + prefixed("w") + `, w.tags, 1))
+		AS v(` + countDims + `, tags, n)
+	WHERE (` + prefixed("o") + `, o.tags) IS DISTINCT FROM (` + prefixed("w") + `, w.tags)`
+
+// pgCountTrigger is one statement-level trigger and its function.
+// PostgreSQL allows transition tables only on single-event triggers, so
+// there is one per event. An INSERT … ON CONFLICT DO UPDATE fires both: the
+// inserted rows reach the insert trigger, the updated ones the update
+// trigger.
+type pgCountTrigger struct {
+	name, event, referencing, changes string
+}
+
+var pgCountTriggers = []pgCountTrigger{
+	{"alert_counts_insert", "INSERT", "NEW TABLE AS new_rows", `SELECT ` + countDims + `, tags, 1 AS n FROM new_rows`},
+	{"alert_counts_update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", pgChangedRows},
+	{"alert_counts_delete", "DELETE", "OLD TABLE AS old_rows", `SELECT ` + countDims + `, tags, -1 AS n FROM old_rows`},
+}
+
+func (tr pgCountTrigger) statements() []string {
+	return []string{
+		`CREATE OR REPLACE FUNCTION ` + tr.name + `() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			` + pgAppendDeltas(tr.changes) + `;
+			RETURN NULL;
+		END $$`,
+		// Replaced in the migration's transaction: no write runs between the
+		// drop and the create.
+		`DROP TRIGGER IF EXISTS ` + tr.name + ` ON alerts`,
+		`CREATE TRIGGER ` + tr.name + ` AFTER ` + tr.event + ` ON alerts REFERENCING ` + tr.referencing +
+			` FOR EACH STATEMENT EXECUTE FUNCTION ` + tr.name + `()`,
+	}
+}
+
+// postgresCountViews add the pending deltas to the counters.
+var postgresCountViews = []string{
+	`CREATE OR REPLACE VIEW ` + AlertCountsView + ` AS
+		SELECT ` + countDims + `, n FROM alert_counts UNION ALL SELECT ` + countDims + `, n FROM alert_count_deltas`,
+	`CREATE OR REPLACE VIEW ` + AlertTagCountsView + ` AS
+		SELECT ` + countDims + `, tag, n FROM alert_tag_counts UNION ALL SELECT ` + countDims + `, tag, n FROM alert_tag_count_deltas`,
+}
+
+// postgresBackfill counts the alerts that predate the counters. It runs
+// after the triggers are created in the same transaction: creating them
+// locked out writers (SHARE ROW EXCLUSIVE) once the ones in flight had
+// committed, so every alert is counted exactly once, here or by a trigger.
+var postgresBackfill = []string{
+	`INSERT INTO alert_counts (` + countDims + `, n) SELECT ` + countDims + `, count(*) FROM alerts GROUP BY ` + countDims,
+	`INSERT INTO alert_tag_counts (` + countDims + `, tag, n)
+		SELECT ` + prefixed("a") + `, t.tag, count(*) FROM alerts a, ` + pgTagsOf("a.tags") + `
+		GROUP BY ` + prefixed("a") + `, t.tag`,
+}
+
+// sqliteKey is the counters' key on SQLite, whose unique indexes treat NULLs
+// as distinct: a missing connector or assignee is keyed as the empty
+// string. Ids are text, as ent stores them on SQLite.
+const sqliteKey = "organization_id, status, severity, source, ifnull(connector_id, ''), ifnull(assignee_id, '')"
+
+var sqliteCounterTables = []string{
+	`CREATE TABLE alert_counts (organization_id text NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id text, assignee_id text, n integer NOT NULL)`,
+	`CREATE UNIQUE INDEX alert_counts_key ON alert_counts (` + sqliteKey + `)`,
+	`CREATE INDEX alert_counts_zero ON alert_counts (organization_id) WHERE n = 0`,
+	`CREATE TABLE alert_tag_counts (organization_id text NOT NULL, status text NOT NULL, severity text NOT NULL,
+		source text NOT NULL, connector_id text, assignee_id text, tag text NOT NULL, n integer NOT NULL)`,
+	`CREATE UNIQUE INDEX alert_tag_counts_key ON alert_tag_counts (` + sqliteKey + `, tag)`,
+	`CREATE INDEX alert_tag_counts_zero ON alert_tag_counts (organization_id) WHERE n = 0`,
+}
+
+// sqliteBump adds sign to the counters of row (NEW or OLD). The WHERE true
+// keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+func sqliteBump(row, sign string) string {
+	vals := prefixed(row)
+	return `INSERT INTO alert_counts (` + countDims + `, n) VALUES (` + vals + `, ` + sign + `)
+		ON CONFLICT (` + sqliteKey + `) DO UPDATE SET n = n + excluded.n;
+	INSERT INTO alert_tag_counts (` + countDims + `, tag, n)
+		SELECT ` + vals + `, t.value, ` + sign + ` FROM ` + sqliteTagsOf(row+".tags") + ` WHERE true
+		ON CONFLICT (` + sqliteKey + `, tag) DO UPDATE SET n = n + excluded.n;`
+}
+
+// sqliteDropZeros removes the counters a decrement emptied.
+const sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;`
+
+// sqliteCountedChanged is true when an update changes a counted column.
+var sqliteCountedChanged = func() string {
+	var conds []string
+	for _, c := range strings.Split(countDims+", tags", ", ") {
+		conds = append(conds, "OLD."+c+" IS NOT NEW."+c)
+	}
+	return strings.Join(conds, " OR ")
+}()
+
+var sqliteCountTriggers = []struct{ name, body string }{
+	{"alert_counts_insert", `AFTER INSERT ON alerts BEGIN ` + sqliteBump("NEW", "1") + ` END`},
+	// UPDATE OF: an ingest repeat, which sets none of these, skips the trigger.
+	{"alert_counts_update", `AFTER UPDATE OF ` + countDims + `, tags ON alerts WHEN ` + sqliteCountedChanged +
+		` BEGIN ` + sqliteBump("OLD", "-1") + sqliteBump("NEW", "1") + sqliteDropZeros + ` END`},
+	{"alert_counts_delete", `AFTER DELETE ON alerts BEGIN ` + sqliteBump("OLD", "-1") + sqliteDropZeros + ` END`},
+}
+
+// SQLite keeps no deltas: the live views are the counters. It has no
+// CREATE OR REPLACE VIEW; dropping first applies a changed definition.
+var sqliteCountViews = []string{
+	`DROP VIEW IF EXISTS ` + AlertCountsView,
+	`CREATE VIEW ` + AlertCountsView + ` AS SELECT ` + countDims + `, n FROM alert_counts`,
+	`DROP VIEW IF EXISTS ` + AlertTagCountsView,
+	`CREATE VIEW ` + AlertTagCountsView + ` AS SELECT ` + countDims + `, tag, n FROM alert_tag_counts`,
+}
+
+var sqliteBackfill = []string{
+	`INSERT INTO alert_counts (` + countDims + `, n) SELECT ` + countDims + `, count(*) FROM alerts GROUP BY ` + countDims,
+	`INSERT INTO alert_tag_counts (` + countDims + `, tag, n)
+		SELECT ` + prefixed("a") + `, t.value, count(*) FROM alerts a, ` + sqliteTagsOf("a.tags") + `
+		GROUP BY ` + prefixed("a") + `, t.value`,
+}
+
+// beginner is a *sql.DB or the *sql.Conn holding the migration lock.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// migrateAlertCounts creates the counters and their triggers after ent's
+// migration (on PostgreSQL under its lock), in one transaction. The tables
+// are created, and filled from the existing alerts, only the first time;
+// the triggers and functions are replaced every time so that a new version
+// of their SQL takes effect.
+func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var exists bool
+	if err := tx.QueryRowContext(ctx, d.tableExists(), "alert_counts").Scan(&exists); err != nil {
+		return fmt.Errorf("alert counters: %w", err)
+	}
+	var steps []string
+	if !exists {
+		steps = append(steps, d.choose(postgresCounterTables, sqliteCounterTables)...)
+	}
+	steps = append(steps, d.countTriggers()...)
+	if !exists {
+		steps = append(steps, d.choose(postgresBackfill, sqliteBackfill)...)
+	}
+	steps = append(steps, d.choose(postgresCountViews, sqliteCountViews)...)
+	for _, q := range steps {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("alert counters: %w\n%s", err, q)
+		}
+	}
+	return tx.Commit()
+}
+
+func (d *DB) tableExists() string {
+	if d.Dialect == dialect.Postgres {
+		return `SELECT to_regclass($1) IS NOT NULL`
+	}
+	return `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
+}
+
+func (d *DB) choose(postgres, sqlite []string) []string {
+	if d.Dialect == dialect.Postgres {
+		return postgres
+	}
+	return sqlite
+}
+
+func (d *DB) countTriggers() []string {
+	var out []string
+	if d.Dialect == dialect.Postgres {
+		for _, tr := range pgCountTriggers {
+			out = append(out, tr.statements()...)
+		}
+		return out
+	}
+	for _, tr := range sqliteCountTriggers {
+		out = append(out, `DROP TRIGGER IF EXISTS `+tr.name, `CREATE TRIGGER `+tr.name+` `+tr.body)
+	}
+	return out
+}
+
+// compactLock is the advisory lock one compactor holds at a time; the
+// others skip their turn rather than contend on the same counter rows.
+const compactLock = 0x5e11c1
+
+// compactions fold each delta table into its counters. The DELETE …
+// RETURNING and the upsert are one statement, so a reader's snapshot sees
+// a delta either pending or folded, never both or neither.
+var compactions = []string{
+	`WITH d AS (DELETE FROM alert_count_deltas RETURNING ` + countDims + `, n)
+	INSERT INTO alert_counts AS c (` + countDims + `, n)
+	SELECT ` + countDims + `, sum(n) FROM d GROUP BY ` + countDims + ` HAVING sum(n) <> 0
+	ON CONFLICT (` + countDims + `) DO UPDATE SET n = c.n + excluded.n`,
+	`DELETE FROM alert_counts WHERE n = 0`,
+	`WITH d AS (DELETE FROM alert_tag_count_deltas RETURNING ` + countDims + `, tag, n)
+	INSERT INTO alert_tag_counts AS c (` + countDims + `, tag, n)
+	SELECT ` + countDims + `, tag, sum(n) FROM d GROUP BY ` + countDims + `, tag HAVING sum(n) <> 0
+	ON CONFLICT (` + countDims + `, tag) DO UPDATE SET n = c.n + excluded.n`,
+	`DELETE FROM alert_tag_counts WHERE n = 0`,
+}
+
+// CompactAlertCounts folds the pending deltas into the alert counters
+// (PostgreSQL; SQLite keeps none). Readers are correct without it; it keeps
+// what they add up small. Replicas may call it at once: one compacts, the
+// others return at once.
+func (d *DB) CompactAlertCounts(ctx context.Context) error {
+	if d.Dialect != dialect.Postgres {
+		return nil
+	}
+	tx, err := d.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var locked bool
+	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, compactLock).Scan(&locked); err != nil {
+		return fmt.Errorf("compact alert counts: %w", err)
+	}
+	if !locked {
+		return nil
+	}
+	for _, q := range compactions {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("compact alert counts: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// CompactAlertCountsEvery compacts the alert counters every interval until
+// ctx ends. A failure is logged and retried at the next tick: readers stay
+// correct meanwhile, they only add up more deltas.
+func (d *DB) CompactAlertCountsEvery(ctx context.Context, every time.Duration, log *slog.Logger) {
+	if d.Dialect != dialect.Postgres {
+		return
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := d.CompactAlertCounts(ctx); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "compact alert counters", "error", err)
+		}
+	}
+}
