@@ -328,11 +328,11 @@ func (s *Service) runAlert(ctx context.Context, a *ent.Analysis) (outcome, error
 }
 
 func (s *Service) runIncident(ctx context.Context, a *ent.Analysis) (outcome, error) {
-	in, ic, b, err := s.analyseIncident(ctx, *a.IncidentID)
+	in, linked, ic, b, err := s.analyseIncident(ctx, *a.IncidentID)
 	if err != nil {
 		return outcome{}, err
 	}
-	call := s.consult(ctx, a, config.FeatureIncidentSummary, func() (provider.Request, error) { return incidentPrompt(in, ic, b) })
+	call := s.consult(ctx, a, config.FeatureIncidentSummary, func() (provider.Request, error) { return incidentPrompt(in, linked, ic, b) })
 	res := b
 	if call.answer != nil {
 		res.Analysis = merge(b.Analysis, call.answer)

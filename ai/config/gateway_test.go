@@ -230,6 +230,18 @@ func TestReservationLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+		t.Run("allow refuses from the settings read, before any reservation", func(t *testing.T) {
+			f := newQuotaFixture(t, db, 0) // over quota: allow's refusal comes first
+			refused := apperr.New(apperr.Forbidden, "off")
+			var seen Settings
+			_, err := f.svc.Open(f.analyst, FeatureChat, nil, func(st Settings) error { seen = st; return refused })
+			if err != refused || seen.Model != "gpt-4o" {
+				t.Fatalf("Open: %v, settings seen %+v", err, seen)
+			}
+			if recorded, reserved := f.ledger(t); recorded != 0 || reserved != 0 {
+				t.Fatalf("a refused Open wrote %d/%d", recorded, reserved)
+			}
+		})
 		t.Run("the built-in analyst reserves nothing and works over quota", func(t *testing.T) {
 			f := newQuotaFixture(t, db, 0)
 			if _, err := f.svc.Update(f.admin, UpdateInput{Provider: new(ProviderBuiltin)}); err != nil {
