@@ -74,3 +74,4 @@ fuzz:
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./realtime -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)
+	$(GO) test ./textfield -run='^$$' -fuzz=FuzzSanitize -fuzztime=$(FUZZTIME)

@@ -91,20 +91,18 @@ func (o *Options) engine() (string, error) {
 	return "", apperr.Invalid("engine", "must be auto or builtin")
 }
 
-// Args is the job that runs one analysis.
+// Args is the job that runs one analysis. Who requested it is on the
+// analysis row (requested_by), so a job queued again by Resume records its
+// usage for the same user.
 type Args struct {
 	AnalysisID     uuid.UUID `json:"analysis_id" river:"unique"`
 	OrganizationID uuid.UUID `json:"organization_id"`
-	// UserID is who requested the analysis, for the usage record; nil for
-	// automatic analyses (and for those resumed after a restart).
-	UserID *uuid.UUID `json:"user_id,omitempty"`
 }
 
 // Kind names the job type.
 func (Args) Kind() string { return "analysis.run" }
 
-// InsertOpts make analysis jobs unique per analysis (only analysis_id
-// counts, so a resumed job without the requester is still a duplicate).
+// InsertOpts make analysis jobs unique per analysis.
 func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
@@ -142,15 +140,14 @@ func (s *Service) request(ctx context.Context, create *ent.AnalysisCreate, featu
 	if err != nil {
 		return nil, err
 	}
+	if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindUser {
+		create.SetRequestedBy(v.UserID)
+	}
 	a, err := create.SetProvider(prov).SetModel(model).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	args := Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}
-	if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindUser {
-		args.UserID = &v.UserID
-	}
-	if err := s.queue.Enqueue(ctx, args, nil); err != nil {
+	if err := s.queue.Enqueue(ctx, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, nil); err != nil {
 		// The row is committed; Resume queues it at the next start.
 		s.log.Error("queue analysis", "analysis", a.ID, "err", err)
 	}
@@ -165,7 +162,7 @@ func (s *Service) choose(ctx context.Context, feature, engine string) (prov, mod
 	if engine == EngineBuiltin || s.ai == nil {
 		return ProviderBuiltin, builtin.Engine, nil
 	}
-	p, err := s.ai.Open(ctx, feature, nil)
+	st, err := s.ai.Check(ctx)
 	var ae *apperr.Error
 	if errors.As(err, &ae) && ae.Code == apperr.RateLimited {
 		out := *ae
@@ -175,10 +172,10 @@ func (s *Service) choose(ctx context.Context, feature, engine string) (prov, mod
 	if err != nil {
 		return "", "", err
 	}
-	if p.Builtin() || !featureOn(p.Settings, feature) {
+	if st.Provider == config.ProviderBuiltin || !featureOn(st, feature) {
 		return ProviderBuiltin, builtin.Engine, nil
 	}
-	return p.Settings.Provider, p.Settings.Model, nil
+	return st.Provider, st.Model, nil
 }
 
 // featureOn reports whether the settings let a model do feature's work;
@@ -226,7 +223,8 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 // enqueueBatch is how many jobs one EnqueueMany inserts.
 const enqueueBatch = 500
 
-// enqueueAll queues the jobs of analyses with no known requester.
+// enqueueAll queues the jobs of analyses; each job reads its requester
+// from the row.
 func (s *Service) enqueueAll(ctx context.Context, list []*ent.Analysis) error {
 	for len(list) > 0 {
 		n := min(len(list), enqueueBatch)
@@ -293,9 +291,9 @@ func (s *Service) run(ctx context.Context, args Args) error {
 	var out outcome
 	switch {
 	case a.AlertID != nil:
-		out, err = s.runAlert(ctx, a, args.UserID)
+		out, err = s.runAlert(ctx, a)
 	case a.IncidentID != nil:
-		out, err = s.runIncident(ctx, a, args.UserID)
+		out, err = s.runIncident(ctx, a)
 	default:
 		return fmt.Errorf("analysis %s names neither an alert nor an incident", a.ID)
 	}
@@ -316,12 +314,12 @@ func (s *Service) run(ctx context.Context, args Args) error {
 	return upd.Exec(ctx)
 }
 
-func (s *Service) runAlert(ctx context.Context, a *ent.Analysis, user *uuid.UUID) (outcome, error) {
+func (s *Service) runAlert(ctx context.Context, a *ent.Analysis) (outcome, error) {
 	al, c, b, err := s.analyseAlert(ctx, *a.AlertID)
 	if err != nil {
 		return outcome{}, err
 	}
-	call := s.consult(ctx, a, config.FeatureAnalysis, user, func() (provider.Request, error) { return alertPrompt(al, c, b) })
+	call := s.consult(ctx, a, config.FeatureAnalysis, func() (provider.Request, error) { return alertPrompt(al, c, b) })
 	res := b
 	if call.answer != nil {
 		res = merge(b, call.answer)
@@ -329,12 +327,12 @@ func (s *Service) runAlert(ctx context.Context, a *ent.Analysis, user *uuid.UUID
 	return newOutcome(res, res, b, call)
 }
 
-func (s *Service) runIncident(ctx context.Context, a *ent.Analysis, user *uuid.UUID) (outcome, error) {
-	in, ic, b, err := s.analyseIncident(ctx, *a.IncidentID)
+func (s *Service) runIncident(ctx context.Context, a *ent.Analysis) (outcome, error) {
+	in, linked, ic, b, err := s.analyseIncident(ctx, *a.IncidentID)
 	if err != nil {
 		return outcome{}, err
 	}
-	call := s.consult(ctx, a, config.FeatureIncidentSummary, user, func() (provider.Request, error) { return incidentPrompt(in, ic, b) })
+	call := s.consult(ctx, a, config.FeatureIncidentSummary, func() (provider.Request, error) { return incidentPrompt(in, linked, ic, b) })
 	res := b
 	if call.answer != nil {
 		res.Analysis = merge(b.Analysis, call.answer)

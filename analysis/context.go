@@ -25,22 +25,22 @@ const (
 
 // analyseAlert loads the alert and its context and runs the built-in
 // analyst over them.
-func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (builtin.Alert, builtin.Context, builtin.Analysis, error) {
+func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (*ent.Alert, builtin.Context, builtin.Analysis, error) {
 	a, err := s.client.Alert.Get(ctx, id)
 	if err != nil {
-		return builtin.Alert{}, builtin.Context{}, builtin.Analysis{}, fmt.Errorf("load alert: %w", err)
+		return nil, builtin.Context{}, builtin.Analysis{}, fmt.Errorf("load alert: %w", err)
 	}
-	c, err := s.alertContext(ctx, a)
+	c, _, err := s.alertContext(ctx, a)
 	if err != nil {
-		return builtin.Alert{}, builtin.Context{}, builtin.Analysis{}, err
+		return nil, builtin.Context{}, builtin.Analysis{}, err
 	}
-	ba := toBuiltin(a)
-	return ba, c, builtin.AnalyzeAlert(ba, c), nil
+	return a, c, builtin.AnalyzeAlert(toBuiltin(a), c), nil
 }
 
-// analyseIncident loads the incident, its alerts, timeline and the history
-// of their fingerprints, and runs the built-in analyst over them.
-func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.Incident, builtin.IncidentContext, builtin.IncidentAnalysis, error) {
+// analyseIncident loads the incident, its alerts (returned as loaded too,
+// for the prompt), timeline and the history of their fingerprints, and runs
+// the built-in analyst over them.
+func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.Incident, []*ent.Alert, builtin.IncidentContext, builtin.IncidentAnalysis, error) {
 	var (
 		in  builtin.Incident
 		ic  builtin.IncidentContext
@@ -48,16 +48,16 @@ func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.In
 	)
 	inc, err := s.client.Incident.Query().Where(incident.ID(id)).Only(ctx)
 	if err != nil {
-		return in, ic, out, fmt.Errorf("load incident: %w", err)
+		return in, nil, ic, out, fmt.Errorf("load incident: %w", err)
 	}
 	linked, err := s.client.Alert.Query().Where(alert.IncidentID(id)).
 		Order(ent.Asc(alert.FieldFirstSeenAt)).Limit(incidentAlerts).All(ctx)
 	if err != nil {
-		return in, ic, out, fmt.Errorf("load alerts: %w", err)
+		return in, nil, ic, out, fmt.Errorf("load alerts: %w", err)
 	}
 	events, err := s.timeline(ctx, id)
 	if err != nil {
-		return in, ic, out, err
+		return in, nil, ic, out, err
 	}
 	in = builtin.Incident{Title: inc.Title, Description: inc.Description, Severity: string(inc.Severity),
 		Status: string(inc.Status), CreatedAt: inc.CreatedAt, Timeline: events}
@@ -72,17 +72,17 @@ func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.In
 		}
 		h, err := s.history(ctx, a)
 		if err != nil {
-			return in, ic, out, err
+			return in, nil, ic, out, err
 		}
 		ic.History[a.Fingerprint] = h
 	}
-	return in, ic, builtin.AnalyzeIncident(in, ic), nil
+	return in, linked, ic, builtin.AnalyzeIncident(in, ic), nil
 }
 
 // alertContext gathers the related alerts and incidents (same
-// fingerprint, shared entities) and the disposition history.
-func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (builtin.Context, error) {
-	var c builtin.Context
+// fingerprint, shared entities) and the disposition history; rows are the
+// related alerts as loaded (their callers need more than c.Related keeps).
+func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Context, rows []*ent.Alert, err error) {
 	seen := map[uuid.UUID]bool{a.ID: true}
 	incidents := map[uuid.UUID]bool{}
 	add := func(list []*ent.Alert, reason string) {
@@ -91,6 +91,7 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (builtin.Conte
 				continue
 			}
 			seen[r.ID] = true
+			rows = append(rows, r)
 			c.Related = append(c.Related, builtin.Related{ID: r.ID.String(), Title: r.Title, Kind: "alert", Reason: reason})
 			if r.IncidentID != nil && !incidents[*r.IncidentID] {
 				incidents[*r.IncidentID] = true
@@ -102,11 +103,11 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (builtin.Conte
 		same, err := s.client.Alert.Query().Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID)).
 			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
 		if err != nil {
-			return c, fmt.Errorf("related by fingerprint: %w", err)
+			return c, nil, fmt.Errorf("related by fingerprint: %w", err)
 		}
 		add(same, "same fingerprint")
 		if c.History, err = s.history(ctx, a); err != nil {
-			return c, err
+			return c, nil, err
 		}
 	}
 	for i, e := range a.Entities {
@@ -118,11 +119,11 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (builtin.Conte
 			Where(alerts.Predicates(&schematype.AlertFilter{Entity: &v})...).Where(alert.IDNEQ(a.ID)).
 			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
 		if err != nil {
-			return c, fmt.Errorf("related by entity: %w", err)
+			return c, nil, fmt.Errorf("related by entity: %w", err)
 		}
 		add(shared, "shares "+e.Type+" "+e.Value)
 	}
-	return c, nil
+	return c, rows, nil
 }
 
 // history counts the dispositions of the latest closed alerts with a's

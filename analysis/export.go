@@ -23,14 +23,14 @@ func (s *Service) BuiltinAlert(ctx context.Context, alertID uuid.UUID) (builtin.
 // BuiltinIncident runs the built-in analyst on an incident, its alerts and
 // its timeline, without storing anything.
 func (s *Service) BuiltinIncident(ctx context.Context, incidentID uuid.UUID) (builtin.IncidentAnalysis, error) {
-	_, _, an, err := s.analyseIncident(ctx, incidentID)
+	_, _, _, an, err := s.analyseIncident(ctx, incidentID)
 	return an, err
 }
 
 // AlertContext gathers the alerts and incidents related to a (same
 // fingerprint, shared entities) and the disposition history of its
-// fingerprint.
-func (s *Service) AlertContext(ctx context.Context, a *ent.Alert) (builtin.Context, error) {
+// fingerprint; related are the related alerts' rows, as loaded.
+func (s *Service) AlertContext(ctx context.Context, a *ent.Alert) (c builtin.Context, related []*ent.Alert, err error) {
 	return s.alertContext(ctx, a)
 }
 

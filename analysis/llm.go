@@ -3,14 +3,13 @@ package analysis
 import (
 	"context"
 	"errors"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ai/builtin"
+	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/textfield"
 )
 
 // Why a model's answer was not used (result.fallback.reason).
@@ -40,36 +39,53 @@ type call struct {
 // maxDetail bounds a fallback's detail (a provider's error message).
 const maxDetail = 500
 
-// fallback builds a Fallback; the detail is bounded and loses NUL
-// characters, which PostgreSQL's jsonb refuses.
+// fallback builds a Fallback; the detail is bounded and sanitised, since
+// PostgreSQL's jsonb refuses NUL and invalid UTF-8.
 func fallback(reason, detail string) *Fallback {
-	return &Fallback{Reason: reason, Detail: clip(strings.ReplaceAll(detail, "\x00", ""), maxDetail)}
+	return &Fallback{Reason: reason, Detail: clip(textfield.Sanitize(detail), maxDetail)}
 }
+
+// errFeatureOff tells consult that the settings no longer let a model do
+// the work.
+var errFeatureOff = errors.New("feature turned off")
 
 // consult asks the organisation's model about the item under analysis when
 // the pending row names a provider. The quota is checked again here (it may
-// have run out since the request), usage is recorded for whoever requested
-// it, and every failure becomes a Fallback rather than an error, so the
-// analysis always completes.
-func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, user *uuid.UUID, build func() (provider.Request, error)) call {
+// have run out since the request) and the call's budget reserved, usage is
+// recorded for whoever requested the analysis (the row's requested_by), and
+// every failure becomes a Fallback rather than an error, so the analysis
+// always completes.
+func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, build func() (provider.Request, error)) call {
 	local := call{provider: ProviderBuiltin, model: builtin.Engine}
 	if a.Provider == ProviderBuiltin || s.ai == nil {
 		return local
 	}
 	c := call{provider: a.Provider, model: a.Model}
-	p, err := s.ai.Open(ctx, feature, user)
+	p, err := s.ai.Open(ctx, feature, a.RequestedBy, func(st config.Settings) error {
+		if !featureOn(st, feature) {
+			return errFeatureOff
+		}
+		return nil
+	})
 	var ae *apperr.Error
 	switch {
+	case errors.Is(err, errFeatureOff):
+		// Settings changed since the request: the built-in analyst it is.
+		return local
 	case errors.As(err, &ae) && ae.Code == apperr.RateLimited:
 		c.fallback = fallback(FallbackQuota, ae.Message)
 		return c
 	case err != nil:
 		c.fallback = fallback(FallbackUnavailable, err.Error())
 		return c
-	case p.Builtin() || !featureOn(p.Settings, feature):
-		// Settings changed since the request: the built-in analyst it is.
+	case p.Builtin():
 		return local
 	}
+	defer func() {
+		if err := p.Release(ctx); err != nil {
+			s.log.Error("release ai reservation", "analysis", a.ID, "err", err)
+		}
+	}()
 	c.provider, c.model = p.Settings.Provider, p.Settings.Model
 	req, err := build()
 	if err != nil {

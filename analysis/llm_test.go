@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"context"
-	"crypto/rand"
 	"slices"
 	"strings"
 	"sync"
@@ -21,7 +20,6 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/aifake"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -56,14 +54,7 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, secrets.KeySize)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	box, err := secrets.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := testenv.Box(t)
 	f := &llmFixture{db: db, ai: config.New(db.Client, box), q: &recorder{}, fake: aifake.New(t, p), userID: uuid.New(), orgID: org.ID}
 	f.svc = New(db.Client, f.q, f.ai, nil)
 	f.admin = userCtx(org.ID, uuid.New(), enum.RoleAdmin)
@@ -223,7 +214,7 @@ func TestLLMAnalysis(t *testing.T) {
 				turns: []aifake.Turn{{Status: 400, ErrorMessage: "bad\x00request"}},
 				check: func(t *testing.T, f *llmFixture, a *ent.Analysis) {
 					fb := a.Result["fallback"].(map[string]any)
-					if fb["reason"] != FallbackProvider || !strings.Contains(fb["detail"].(string), "badrequest") || len(f.fake.Requests()) != 1 {
+					if fb["reason"] != FallbackProvider || !strings.Contains(fb["detail"].(string), "bad\uFFFDrequest") || len(f.fake.Requests()) != 1 {
 						t.Fatalf("fallback %v after %d requests", fb, len(f.fake.Requests()))
 					}
 				}},
@@ -347,8 +338,8 @@ func TestAnalysisRequestEngineAndQuota(t *testing.T) {
 					t.Fatalf("analysis %v, %v; want provider %s", a, err, c.provider)
 				}
 				args := f.q.args[len(f.q.args)-1]
-				if args.AnalysisID != a.ID || args.UserID == nil || *args.UserID != f.userID {
-					t.Fatalf("job args %+v", args)
+				if args.AnalysisID != a.ID || a.RequestedBy == nil || *a.RequestedBy != f.userID {
+					t.Fatalf("job args %+v, requested by %v", args, a.RequestedBy)
 				}
 			})
 		}
@@ -454,13 +445,13 @@ func TestOnCreatedQueuesOneAnalysisPerAlert(t *testing.T) {
 				byAlert := map[uuid.UUID]int{}
 				for _, r := range rows {
 					byAlert[*r.AlertID]++
-					if r.Provider != c.provider || r.Status != enum.JobStatusPending {
-						t.Fatalf("row %s %s", r.Provider, r.Status)
+					if r.Provider != c.provider || r.Status != enum.JobStatusPending || r.RequestedBy != nil {
+						t.Fatalf("row %s %s, requested by %v", r.Provider, r.Status, r.RequestedBy)
 					}
 				}
 				queued := map[uuid.UUID]bool{}
 				for _, a := range f.q.args {
-					queued[a.AnalysisID] = a.UserID == nil && a.OrganizationID == f.orgID
+					queued[a.AnalysisID] = a.OrganizationID == f.orgID
 				}
 				if len(rows) != c.alerts || len(byAlert) != c.alerts || len(queued) != c.alerts || f.q.batches != (c.alerts+enqueueBatch-1)/enqueueBatch {
 					t.Fatalf("%d alerts: %d rows over %d alerts, %d jobs in %d batches", c.alerts, len(rows), len(byAlert), len(queued), f.q.batches)
@@ -498,9 +489,63 @@ func TestResumeQueuesAutomaticAnalysesAfterACrash(t *testing.T) {
 			t.Fatalf("Resume: %d, %v; %d jobs in %d batches", n, err, len(q.args), q.batches)
 		}
 		for _, a := range q.args {
-			if a.OrganizationID != f.orgID || a.UserID != nil {
+			if a.OrganizationID != f.orgID {
 				t.Fatalf("resumed job %+v", a)
 			}
+		}
+	})
+}
+
+// TestResumedAnalysisRecordsUsageForItsRequester: a requested analysis
+// whose job never ran (the server stopped first) is queued again by Resume
+// at the next start, and its usage is still recorded for the user who
+// asked, on both kinds of analysis.
+func TestResumedAnalysisRecordsUsageForItsRequester(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		cases := []struct {
+			name    string
+			request func(f *llmFixture, a *ent.Alert) (*ent.Analysis, error)
+			feature string
+		}{
+			{"alert", func(f *llmFixture, a *ent.Alert) (*ent.Analysis, error) {
+				return f.svc.AnalyseAlert(f.analyst, a.ID, nil)
+			}, config.FeatureAnalysis},
+			{"incident", func(f *llmFixture, a *ent.Alert) (*ent.Analysis, error) {
+				inc, err := db.Client.Incident.Create().SetTitle("Intrusion").SetNumber(1).SetSeverity(enum.SeverityHigh).Save(f.analyst)
+				if err != nil {
+					return nil, err
+				}
+				if _, err := db.Client.Alert.UpdateOne(a).SetIncidentID(inc.ID).Save(f.analyst); err != nil {
+					return nil, err
+				}
+				return f.svc.AnalyseIncident(f.analyst, inc.ID, nil)
+			}, config.FeatureIncidentSummary},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				f := newLLMFixture(t, db, aifake.OpenAI, "gpt-4o")
+				pending, err := c.request(f, f.alert(t, "Execution via PowerShell"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The server stops before the job runs; the next one resumes it.
+				restarted := New(db.Client, &recorder{}, f.ai, nil)
+				if n, err := restarted.Resume(context.Background()); err != nil || n != 1 {
+					t.Fatalf("Resume: %d, %v", n, err)
+				}
+				q := restarted.queue.(*recorder)
+				if len(q.args) != 1 || q.args[0].AnalysisID != pending.ID {
+					t.Fatalf("resumed jobs %+v", q.args)
+				}
+				f.fake.Enqueue(aifake.Turn{Text: goodAnswer, Usage: aifake.Usage{PromptTokens: 700, CompletionTokens: 70}})
+				if err := restarted.run(context.Background(), q.args[0]); err != nil {
+					t.Fatal(err)
+				}
+				u := f.usage(t)
+				if len(u) != 1 || u[0].UserID == nil || *u[0].UserID != f.userID || u[0].Feature != c.feature || u[0].PromptTokens != 700 {
+					t.Fatalf("usage of the resumed analysis: %+v", u)
+				}
+			})
 		}
 	})
 }

@@ -159,7 +159,8 @@ type Turn struct {
 	subject  *subject
 }
 
-// Prepare validates message, loads the target and opens the provider.
+// Prepare validates message, loads the target and opens the provider,
+// whose reservation against the quota Run releases.
 func (s *Service) Prepare(ctx context.Context, t Target, message string) (*Turn, error) {
 	q, err := textfield.Required("message", message, MaxMessageLength)
 	if err != nil {
@@ -179,15 +180,15 @@ func (s *Service) Prepare(ctx context.Context, t Target, message string) (*Turn,
 	if err != nil {
 		return nil, err
 	}
-	settings, err := s.ai.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !settings.Features.Chat {
-		return nil, apperr.New(apperr.Forbidden, "AI chat is turned off for this organisation; an administrator can turn it on in the AI settings (features.chat)")
-	}
 	uid := v.UserID
-	p, err := s.ai.Open(ctx, aiconfig.FeatureChat, &uid)
+	// The switch is checked on the settings Open reads, before any quota
+	// is reserved: one read of the settings per question.
+	p, err := s.ai.Open(ctx, aiconfig.FeatureChat, &uid, func(st aiconfig.Settings) error {
+		if !st.Features.Chat {
+			return apperr.New(apperr.Forbidden, "AI chat is turned off for this organisation; an administrator can turn it on in the AI settings (features.chat)")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +199,11 @@ func (s *Service) Prepare(ctx context.Context, t Target, message string) (*Turn,
 // fragment of the answer as it is produced, then stores the exchange. An
 // error from onDelta stops the answer; nothing is stored then.
 func (t *Turn) Run(ctx context.Context, onDelta func(string) error) (*Exchange, error) {
+	defer func() {
+		if err := t.p.Release(ctx); err != nil {
+			t.svc.log.Error("release ai reservation", "target", t.target.Kind, "id", t.target.ID, "err", err)
+		}
+	}()
 	var ans answer
 	var err error
 	if t.p.Builtin() {
@@ -222,9 +228,7 @@ func (t *Turn) store(ctx context.Context, ans answer) (*Exchange, error) {
 	if content == "" {
 		content = "(The model returned an empty answer.)"
 	}
-	if !textfield.Storable(content) {
-		content = strings.ToValidUTF8(strings.ReplaceAll(content, "\x00", ""), "\uFFFD")
-	}
+	content = textfield.Sanitize(content)
 	var out Exchange
 	err := storage.InTx(ctx, t.svc.client, func(tx *ent.Tx) error {
 		var err error

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/provider"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
@@ -28,8 +29,9 @@ const (
 	historyChars = 16000
 	// contextChars bounds the context document.
 	contextChars = 24000
-	// fieldChars bounds a free-text field (description, raw payload) in
-	// the context document.
+	// fieldChars bounds a free-text field of an incident in the context
+	// document, and a replayed message (alerts are bounded by
+	// analysis.NewAlertDocument).
 	fieldChars = 4000
 	// incidentAlertsShown bounds the alerts listed in an incident's
 	// context document; timelineShown its most recent events.
@@ -83,37 +85,14 @@ func (s *Service) load(ctx context.Context, t Target) (*subject, error) {
 	return nil, fmt.Errorf("chat: unknown target kind %q", t.Kind)
 }
 
-// alertDoc is an alert's normalised fields, as the model sees them.
-func alertDoc(a *ent.Alert, withRaw bool) map[string]any {
-	ents := make([]map[string]string, 0, len(a.Entities))
-	for _, e := range a.Entities {
-		ents = append(ents, map[string]string{"type": e.Type, "value": e.Value})
-	}
-	d := map[string]any{
-		"id": a.ID, "title": a.Title, "description": textfield.Truncate(a.Description, fieldChars),
-		"source": a.Source, "severity": a.Severity, "status": a.Status, "tags": a.Tags, "mitre": a.Mitre,
-		"entities": ents, "fingerprint": a.Fingerprint, "occurrences": a.Occurrences,
-		"first_seen_at": a.FirstSeenAt.Format(time.RFC3339), "last_seen_at": a.LastSeenAt.Format(time.RFC3339),
-	}
-	if a.Disposition != nil {
-		d["disposition"] = *a.Disposition
-	}
-	if a.IncidentID != nil {
-		d["incident_id"] = *a.IncidentID
-	}
-	if withRaw && len(a.Raw) > 0 {
-		d["raw_payload"] = textfield.Truncate(string(a.Raw), fieldChars)
-	}
-	return d
-}
-
 // contextDoc builds the context document: the normalised fields, and the
 // newest ready analysis or, without one, the built-in analyst's result.
 func (t *Turn) contextDoc(ctx context.Context) (map[string]any, error) {
 	s := t.svc
 	doc := map[string]any{"kind": t.target.Kind}
 	if a := t.subject.alert; a != nil {
-		doc["alert"] = alertDoc(a, true)
+		ad := analysis.NewAlertDocument(a, true)
+		doc["alert"] = &ad
 		an, err := s.analysisDoc(ctx, entanalysis.AlertID(a.ID), func() (any, error) { return s.analyst.BuiltinAlert(ctx, a.ID) })
 		doc["analysis"] = an
 		return doc, err
@@ -132,9 +111,9 @@ func (t *Turn) contextDoc(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	alerts := make([]map[string]any, 0, len(linked))
+	alerts := make([]analysis.AlertDocument, 0, len(linked))
 	for _, a := range linked {
-		alerts = append(alerts, alertDoc(a, false))
+		alerts = append(alerts, analysis.NewAlertDocument(a, false))
 	}
 	d["alerts"] = alerts
 	events, err := s.analyst.Timeline(ctx, inc.ID)
@@ -191,11 +170,11 @@ func encodeContext(doc map[string]any) (string, error) {
 		return string(b), nil
 	}
 	// Too long: drop the bulkiest parts in turn.
-	if a, ok := doc["alert"].(map[string]any); ok {
-		delete(a, "raw_payload")
+	if a, ok := doc["alert"].(*analysis.AlertDocument); ok {
+		a.DropRaw()
 	}
 	if inc, ok := doc["incident"].(map[string]any); ok {
-		if al, ok := inc["alerts"].([]map[string]any); ok && len(al) > 5 {
+		if al, ok := inc["alerts"].([]analysis.AlertDocument); ok && len(al) > 5 {
 			inc["alerts"] = al[:5]
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
@@ -188,21 +189,11 @@ func (t *Turn) relatedAlerts(ctx context.Context, args toolArgs) (string, error)
 	if err != nil {
 		return "", err
 	}
-	c, err := t.svc.analyst.AlertContext(ctx, a)
+	c, rows, err := t.svc.analyst.AlertContext(ctx, a)
 	if err != nil {
 		return "", err
 	}
-	var alertIDs []uuid.UUID
-	for _, r := range c.Related {
-		if id, err := uuid.Parse(r.ID); err == nil && r.Kind == "alert" {
-			alertIDs = append(alertIDs, id)
-		}
-	}
-	rows, err := t.svc.client.Alert.Query().Where(alert.IDIn(alertIDs...)).All(ctx)
-	if err != nil {
-		return "", err
-	}
-	byID := map[string]*ent.Alert{}
+	byID := make(map[string]*ent.Alert, len(rows))
 	for _, r := range rows {
 		byID[r.ID.String()] = r
 	}
@@ -297,14 +288,13 @@ func (t *Turn) alertDetails(ctx context.Context, args toolArgs) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	res := alertDoc(a, false)
-	return encodeResult(res, func() bool {
-		d, _ := res["description"].(string)
-		if len(d) < 200 {
+	res := analysis.NewAlertDocument(a, false)
+	return encodeResult(&res, func() bool {
+		if len(res.Description) < 200 {
 			return false
 		}
 		// Halved by runes, so that no UTF-8 sequence is split.
-		res["description"] = textfield.Truncate(d, utf8.RuneCountInString(d)/2)
+		res.Description = textfield.Truncate(res.Description, utf8.RuneCountInString(res.Description)/2)
 		return true
 	}), nil
 }

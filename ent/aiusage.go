@@ -37,6 +37,8 @@ type AIUsage struct {
 	PromptTokens int `json:"prompt_tokens,omitempty"`
 	// CompletionTokens holds the value of the "completion_tokens" field.
 	CompletionTokens int `json:"completion_tokens,omitempty"`
+	// ReservedTokens holds the value of the "reserved_tokens" field.
+	ReservedTokens int `json:"reserved_tokens,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AIUsageQuery when eager-loading is set.
 	Edges        AIUsageEdges `json:"edges"`
@@ -70,7 +72,7 @@ func (*AIUsage) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case aiusage.FieldUserID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case aiusage.FieldPromptTokens, aiusage.FieldCompletionTokens:
+		case aiusage.FieldPromptTokens, aiusage.FieldCompletionTokens, aiusage.FieldReservedTokens:
 			values[i] = new(sql.NullInt64)
 		case aiusage.FieldFeature, aiusage.FieldProvider, aiusage.FieldModel:
 			values[i] = new(sql.NullString)
@@ -154,6 +156,12 @@ func (_m *AIUsage) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CompletionTokens = int(value.Int64)
 			}
+		case aiusage.FieldReservedTokens:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field reserved_tokens", values[i])
+			} else if value.Valid {
+				_m.ReservedTokens = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -223,6 +231,9 @@ func (_m *AIUsage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("completion_tokens=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CompletionTokens))
+	builder.WriteString(", ")
+	builder.WriteString("reserved_tokens=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ReservedTokens))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -127,6 +127,20 @@ func (_c *AIUsageCreate) SetNillableCompletionTokens(v *int) *AIUsageCreate {
 	return _c
 }
 
+// SetReservedTokens sets the "reserved_tokens" field.
+func (_c *AIUsageCreate) SetReservedTokens(v int) *AIUsageCreate {
+	_c.mutation.SetReservedTokens(v)
+	return _c
+}
+
+// SetNillableReservedTokens sets the "reserved_tokens" field if the given value is not nil.
+func (_c *AIUsageCreate) SetNillableReservedTokens(v *int) *AIUsageCreate {
+	if v != nil {
+		_c.SetReservedTokens(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AIUsageCreate) SetID(v uuid.UUID) *AIUsageCreate {
 	_c.mutation.SetID(v)
@@ -209,6 +223,10 @@ func (_c *AIUsageCreate) defaults() error {
 		v := aiusage.DefaultCompletionTokens
 		_c.mutation.SetCompletionTokens(v)
 	}
+	if _, ok := _c.mutation.ReservedTokens(); !ok {
+		v := aiusage.DefaultReservedTokens
+		_c.mutation.SetReservedTokens(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if aiusage.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized aiusage.DefaultID (forgotten import ent/runtime?)")
@@ -254,6 +272,14 @@ func (_c *AIUsageCreate) check() error {
 	}
 	if _, ok := _c.mutation.CompletionTokens(); !ok {
 		return &ValidationError{Name: "completion_tokens", err: errors.New(`ent: missing required field "AIUsage.completion_tokens"`)}
+	}
+	if _, ok := _c.mutation.ReservedTokens(); !ok {
+		return &ValidationError{Name: "reserved_tokens", err: errors.New(`ent: missing required field "AIUsage.reserved_tokens"`)}
+	}
+	if v, ok := _c.mutation.ReservedTokens(); ok {
+		if err := aiusage.ReservedTokensValidator(v); err != nil {
+			return &ValidationError{Name: "reserved_tokens", err: fmt.Errorf(`ent: validator failed for field "AIUsage.reserved_tokens": %w`, err)}
+		}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "AIUsage.organization"`)}
@@ -325,6 +351,10 @@ func (_c *AIUsageCreate) createSpec() (*AIUsage, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CompletionTokens(); ok {
 		_spec.SetField(aiusage.FieldCompletionTokens, field.TypeInt, value)
 		_node.CompletionTokens = value
+	}
+	if value, ok := _c.mutation.ReservedTokens(); ok {
+		_spec.SetField(aiusage.FieldReservedTokens, field.TypeInt, value)
+		_node.ReservedTokens = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -494,6 +524,24 @@ func (u *AIUsageUpsert) UpdateCompletionTokens() *AIUsageUpsert {
 // AddCompletionTokens adds v to the "completion_tokens" field.
 func (u *AIUsageUpsert) AddCompletionTokens(v int) *AIUsageUpsert {
 	u.Add(aiusage.FieldCompletionTokens, v)
+	return u
+}
+
+// SetReservedTokens sets the "reserved_tokens" field.
+func (u *AIUsageUpsert) SetReservedTokens(v int) *AIUsageUpsert {
+	u.Set(aiusage.FieldReservedTokens, v)
+	return u
+}
+
+// UpdateReservedTokens sets the "reserved_tokens" field to the value that was provided on create.
+func (u *AIUsageUpsert) UpdateReservedTokens() *AIUsageUpsert {
+	u.SetExcluded(aiusage.FieldReservedTokens)
+	return u
+}
+
+// AddReservedTokens adds v to the "reserved_tokens" field.
+func (u *AIUsageUpsert) AddReservedTokens(v int) *AIUsageUpsert {
+	u.Add(aiusage.FieldReservedTokens, v)
 	return u
 }
 
@@ -667,6 +715,27 @@ func (u *AIUsageUpsertOne) AddCompletionTokens(v int) *AIUsageUpsertOne {
 func (u *AIUsageUpsertOne) UpdateCompletionTokens() *AIUsageUpsertOne {
 	return u.Update(func(s *AIUsageUpsert) {
 		s.UpdateCompletionTokens()
+	})
+}
+
+// SetReservedTokens sets the "reserved_tokens" field.
+func (u *AIUsageUpsertOne) SetReservedTokens(v int) *AIUsageUpsertOne {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.SetReservedTokens(v)
+	})
+}
+
+// AddReservedTokens adds v to the "reserved_tokens" field.
+func (u *AIUsageUpsertOne) AddReservedTokens(v int) *AIUsageUpsertOne {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.AddReservedTokens(v)
+	})
+}
+
+// UpdateReservedTokens sets the "reserved_tokens" field to the value that was provided on create.
+func (u *AIUsageUpsertOne) UpdateReservedTokens() *AIUsageUpsertOne {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.UpdateReservedTokens()
 	})
 }
 
@@ -1007,6 +1076,27 @@ func (u *AIUsageUpsertBulk) AddCompletionTokens(v int) *AIUsageUpsertBulk {
 func (u *AIUsageUpsertBulk) UpdateCompletionTokens() *AIUsageUpsertBulk {
 	return u.Update(func(s *AIUsageUpsert) {
 		s.UpdateCompletionTokens()
+	})
+}
+
+// SetReservedTokens sets the "reserved_tokens" field.
+func (u *AIUsageUpsertBulk) SetReservedTokens(v int) *AIUsageUpsertBulk {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.SetReservedTokens(v)
+	})
+}
+
+// AddReservedTokens adds v to the "reserved_tokens" field.
+func (u *AIUsageUpsertBulk) AddReservedTokens(v int) *AIUsageUpsertBulk {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.AddReservedTokens(v)
+	})
+}
+
+// UpdateReservedTokens sets the "reserved_tokens" field to the value that was provided on create.
+func (u *AIUsageUpsertBulk) UpdateReservedTokens() *AIUsageUpsertBulk {
+	return u.Update(func(s *AIUsageUpsert) {
+		s.UpdateReservedTokens()
 	})
 }
 

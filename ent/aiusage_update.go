@@ -140,6 +140,27 @@ func (_u *AIUsageUpdate) AddCompletionTokens(v int) *AIUsageUpdate {
 	return _u
 }
 
+// SetReservedTokens sets the "reserved_tokens" field.
+func (_u *AIUsageUpdate) SetReservedTokens(v int) *AIUsageUpdate {
+	_u.mutation.ResetReservedTokens()
+	_u.mutation.SetReservedTokens(v)
+	return _u
+}
+
+// SetNillableReservedTokens sets the "reserved_tokens" field if the given value is not nil.
+func (_u *AIUsageUpdate) SetNillableReservedTokens(v *int) *AIUsageUpdate {
+	if v != nil {
+		_u.SetReservedTokens(*v)
+	}
+	return _u
+}
+
+// AddReservedTokens adds value to the "reserved_tokens" field.
+func (_u *AIUsageUpdate) AddReservedTokens(v int) *AIUsageUpdate {
+	_u.mutation.AddReservedTokens(v)
+	return _u
+}
+
 // Mutation returns the AIUsageMutation object of the builder.
 func (_u *AIUsageUpdate) Mutation() *AIUsageMutation {
 	return _u.mutation
@@ -199,6 +220,11 @@ func (_u *AIUsageUpdate) check() error {
 			return &ValidationError{Name: "provider", err: fmt.Errorf(`ent: validator failed for field "AIUsage.provider": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReservedTokens(); ok {
+		if err := aiusage.ReservedTokensValidator(v); err != nil {
+			return &ValidationError{Name: "reserved_tokens", err: fmt.Errorf(`ent: validator failed for field "AIUsage.reserved_tokens": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AIUsage.organization"`)
 	}
@@ -252,6 +278,12 @@ func (_u *AIUsageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedCompletionTokens(); ok {
 		_spec.AddField(aiusage.FieldCompletionTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ReservedTokens(); ok {
+		_spec.SetField(aiusage.FieldReservedTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReservedTokens(); ok {
+		_spec.AddField(aiusage.FieldReservedTokens, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -385,6 +417,27 @@ func (_u *AIUsageUpdateOne) AddCompletionTokens(v int) *AIUsageUpdateOne {
 	return _u
 }
 
+// SetReservedTokens sets the "reserved_tokens" field.
+func (_u *AIUsageUpdateOne) SetReservedTokens(v int) *AIUsageUpdateOne {
+	_u.mutation.ResetReservedTokens()
+	_u.mutation.SetReservedTokens(v)
+	return _u
+}
+
+// SetNillableReservedTokens sets the "reserved_tokens" field if the given value is not nil.
+func (_u *AIUsageUpdateOne) SetNillableReservedTokens(v *int) *AIUsageUpdateOne {
+	if v != nil {
+		_u.SetReservedTokens(*v)
+	}
+	return _u
+}
+
+// AddReservedTokens adds value to the "reserved_tokens" field.
+func (_u *AIUsageUpdateOne) AddReservedTokens(v int) *AIUsageUpdateOne {
+	_u.mutation.AddReservedTokens(v)
+	return _u
+}
+
 // Mutation returns the AIUsageMutation object of the builder.
 func (_u *AIUsageUpdateOne) Mutation() *AIUsageMutation {
 	return _u.mutation
@@ -457,6 +510,11 @@ func (_u *AIUsageUpdateOne) check() error {
 			return &ValidationError{Name: "provider", err: fmt.Errorf(`ent: validator failed for field "AIUsage.provider": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReservedTokens(); ok {
+		if err := aiusage.ReservedTokensValidator(v); err != nil {
+			return &ValidationError{Name: "reserved_tokens", err: fmt.Errorf(`ent: validator failed for field "AIUsage.reserved_tokens": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AIUsage.organization"`)
 	}
@@ -527,6 +585,12 @@ func (_u *AIUsageUpdateOne) sqlSave(ctx context.Context) (_node *AIUsage, err er
 	}
 	if value, ok := _u.mutation.AddedCompletionTokens(); ok {
 		_spec.AddField(aiusage.FieldCompletionTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ReservedTokens(); ok {
+		_spec.SetField(aiusage.FieldReservedTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReservedTokens(); ok {
+		_spec.AddField(aiusage.FieldReservedTokens, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &AIUsage{config: _u.config}

@@ -55,6 +55,8 @@ type Analysis struct {
 	Error string `json:"error,omitempty"`
 	// CompletedAt holds the value of the "completed_at" field.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// RequestedBy holds the value of the "requested_by" field.
+	RequestedBy *uuid.UUID `json:"requested_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AnalysisQuery when eager-loading is set.
 	Edges        AnalysisEdges `json:"edges"`
@@ -86,7 +88,7 @@ func (*Analysis) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case analysis.FieldAlertID, analysis.FieldIncidentID:
+		case analysis.FieldAlertID, analysis.FieldIncidentID, analysis.FieldRequestedBy:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case analysis.FieldResult:
 			values[i] = new([]byte)
@@ -231,6 +233,13 @@ func (_m *Analysis) assignValues(columns []string, values []any) error {
 				_m.CompletedAt = new(time.Time)
 				*_m.CompletedAt = value.Time
 			}
+		case analysis.FieldRequestedBy:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field requested_by", values[i])
+			} else if value.Valid {
+				_m.RequestedBy = new(uuid.UUID)
+				*_m.RequestedBy = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -329,6 +338,11 @@ func (_m *Analysis) String() string {
 	if v := _m.CompletedAt; v != nil {
 		builder.WriteString("completed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RequestedBy; v != nil {
+		builder.WriteString("requested_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

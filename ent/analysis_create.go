@@ -248,6 +248,20 @@ func (_c *AnalysisCreate) SetNillableCompletedAt(v *time.Time) *AnalysisCreate {
 	return _c
 }
 
+// SetRequestedBy sets the "requested_by" field.
+func (_c *AnalysisCreate) SetRequestedBy(v uuid.UUID) *AnalysisCreate {
+	_c.mutation.SetRequestedBy(v)
+	return _c
+}
+
+// SetNillableRequestedBy sets the "requested_by" field if the given value is not nil.
+func (_c *AnalysisCreate) SetNillableRequestedBy(v *uuid.UUID) *AnalysisCreate {
+	if v != nil {
+		_c.SetRequestedBy(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AnalysisCreate) SetID(v uuid.UUID) *AnalysisCreate {
 	_c.mutation.SetID(v)
@@ -514,6 +528,10 @@ func (_c *AnalysisCreate) createSpec() (*Analysis, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CompletedAt(); ok {
 		_spec.SetField(analysis.FieldCompletedAt, field.TypeTime, value)
 		_node.CompletedAt = &value
+	}
+	if value, ok := _c.mutation.RequestedBy(); ok {
+		_spec.SetField(analysis.FieldRequestedBy, field.TypeUUID, value)
+		_node.RequestedBy = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -804,6 +822,9 @@ func (u *AnalysisUpsertOne) UpdateNewValues() *AnalysisUpsertOne {
 		}
 		if _, exists := u.create.mutation.IncidentID(); exists {
 			s.SetIgnore(analysis.FieldIncidentID)
+		}
+		if _, exists := u.create.mutation.RequestedBy(); exists {
+			s.SetIgnore(analysis.FieldRequestedBy)
 		}
 	}))
 	return u
@@ -1254,6 +1275,9 @@ func (u *AnalysisUpsertBulk) UpdateNewValues() *AnalysisUpsertBulk {
 			}
 			if _, exists := b.mutation.IncidentID(); exists {
 				s.SetIgnore(analysis.FieldIncidentID)
+			}
+			if _, exists := b.mutation.RequestedBy(); exists {
+				s.SetIgnore(analysis.FieldRequestedBy)
 			}
 		}
 	}))

@@ -381,6 +381,9 @@ func (_u *AnalysisUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CompletedAtCleared() {
 		_spec.ClearField(analysis.FieldCompletedAt, field.TypeTime)
 	}
+	if _u.mutation.RequestedByCleared() {
+		_spec.ClearField(analysis.FieldRequestedBy, field.TypeUUID)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -783,6 +786,9 @@ func (_u *AnalysisUpdateOne) sqlSave(ctx context.Context) (_node *Analysis, err 
 	}
 	if _u.mutation.CompletedAtCleared() {
 		_spec.ClearField(analysis.FieldCompletedAt, field.TypeTime)
+	}
+	if _u.mutation.RequestedByCleared() {
+		_spec.ClearField(analysis.FieldRequestedBy, field.TypeUUID)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Analysis{config: _u.config}

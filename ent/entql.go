@@ -59,6 +59,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			aiusage.FieldModel:            {Type: field.TypeString, Column: aiusage.FieldModel},
 			aiusage.FieldPromptTokens:     {Type: field.TypeInt, Column: aiusage.FieldPromptTokens},
 			aiusage.FieldCompletionTokens: {Type: field.TypeInt, Column: aiusage.FieldCompletionTokens},
+			aiusage.FieldReservedTokens:   {Type: field.TypeInt, Column: aiusage.FieldReservedTokens},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -197,6 +198,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			analysis.FieldFlaggedInaccurate: {Type: field.TypeBool, Column: analysis.FieldFlaggedInaccurate},
 			analysis.FieldError:             {Type: field.TypeString, Column: analysis.FieldError},
 			analysis.FieldCompletedAt:       {Type: field.TypeTime, Column: analysis.FieldCompletedAt},
+			analysis.FieldRequestedBy:       {Type: field.TypeUUID, Column: analysis.FieldRequestedBy},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -1409,6 +1411,11 @@ func (f *AIUsageFilter) WhereCompletionTokens(p entql.IntP) {
 	f.Where(p.Field(aiusage.FieldCompletionTokens))
 }
 
+// WhereReservedTokens applies the entql int predicate on the reserved_tokens field.
+func (f *AIUsageFilter) WhereReservedTokens(p entql.IntP) {
+	f.Where(p.Field(aiusage.FieldReservedTokens))
+}
+
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
 func (f *AIUsageFilter) WhereHasOrganization() {
 	f.Where(entql.HasEdge("organization"))
@@ -2140,6 +2147,11 @@ func (f *AnalysisFilter) WhereError(p entql.StringP) {
 // WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
 func (f *AnalysisFilter) WhereCompletedAt(p entql.TimeP) {
 	f.Where(p.Field(analysis.FieldCompletedAt))
+}
+
+// WhereRequestedBy applies the entql [16]byte predicate on the requested_by field.
+func (f *AnalysisFilter) WhereRequestedBy(p entql.ValueP) {
+	f.Where(p.Field(analysis.FieldRequestedBy))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

@@ -95,6 +95,8 @@ type AIUsageMutation struct {
 	addprompt_tokens     *int
 	completion_tokens    *int
 	addcompletion_tokens *int
+	reserved_tokens      *int
+	addreserved_tokens   *int
 	clearedFields        map[string]struct{}
 	organization         *uuid.UUID
 	clearedorganization  bool
@@ -584,6 +586,62 @@ func (m *AIUsageMutation) ResetCompletionTokens() {
 	m.addcompletion_tokens = nil
 }
 
+// SetReservedTokens sets the "reserved_tokens" field.
+func (m *AIUsageMutation) SetReservedTokens(i int) {
+	m.reserved_tokens = &i
+	m.addreserved_tokens = nil
+}
+
+// ReservedTokens returns the value of the "reserved_tokens" field in the mutation.
+func (m *AIUsageMutation) ReservedTokens() (r int, exists bool) {
+	v := m.reserved_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReservedTokens returns the old "reserved_tokens" field's value of the AIUsage entity.
+// If the AIUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AIUsageMutation) OldReservedTokens(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReservedTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReservedTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReservedTokens: %w", err)
+	}
+	return oldValue.ReservedTokens, nil
+}
+
+// AddReservedTokens adds i to the "reserved_tokens" field.
+func (m *AIUsageMutation) AddReservedTokens(i int) {
+	if m.addreserved_tokens != nil {
+		*m.addreserved_tokens += i
+	} else {
+		m.addreserved_tokens = &i
+	}
+}
+
+// AddedReservedTokens returns the value that was added to the "reserved_tokens" field in this mutation.
+func (m *AIUsageMutation) AddedReservedTokens() (r int, exists bool) {
+	v := m.addreserved_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReservedTokens resets all changes to the "reserved_tokens" field.
+func (m *AIUsageMutation) ResetReservedTokens() {
+	m.reserved_tokens = nil
+	m.addreserved_tokens = nil
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *AIUsageMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -645,7 +703,7 @@ func (m *AIUsageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AIUsageMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, aiusage.FieldCreatedAt)
 	}
@@ -673,6 +731,9 @@ func (m *AIUsageMutation) Fields() []string {
 	if m.completion_tokens != nil {
 		fields = append(fields, aiusage.FieldCompletionTokens)
 	}
+	if m.reserved_tokens != nil {
+		fields = append(fields, aiusage.FieldReservedTokens)
+	}
 	return fields
 }
 
@@ -699,6 +760,8 @@ func (m *AIUsageMutation) Field(name string) (ent.Value, bool) {
 		return m.PromptTokens()
 	case aiusage.FieldCompletionTokens:
 		return m.CompletionTokens()
+	case aiusage.FieldReservedTokens:
+		return m.ReservedTokens()
 	}
 	return nil, false
 }
@@ -726,6 +789,8 @@ func (m *AIUsageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPromptTokens(ctx)
 	case aiusage.FieldCompletionTokens:
 		return m.OldCompletionTokens(ctx)
+	case aiusage.FieldReservedTokens:
+		return m.OldReservedTokens(ctx)
 	}
 	return nil, fmt.Errorf("unknown AIUsage field %s", name)
 }
@@ -798,6 +863,13 @@ func (m *AIUsageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCompletionTokens(v)
 		return nil
+	case aiusage.FieldReservedTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReservedTokens(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AIUsage field %s", name)
 }
@@ -812,6 +884,9 @@ func (m *AIUsageMutation) AddedFields() []string {
 	if m.addcompletion_tokens != nil {
 		fields = append(fields, aiusage.FieldCompletionTokens)
 	}
+	if m.addreserved_tokens != nil {
+		fields = append(fields, aiusage.FieldReservedTokens)
+	}
 	return fields
 }
 
@@ -824,6 +899,8 @@ func (m *AIUsageMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPromptTokens()
 	case aiusage.FieldCompletionTokens:
 		return m.AddedCompletionTokens()
+	case aiusage.FieldReservedTokens:
+		return m.AddedReservedTokens()
 	}
 	return nil, false
 }
@@ -846,6 +923,13 @@ func (m *AIUsageMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddCompletionTokens(v)
+		return nil
+	case aiusage.FieldReservedTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReservedTokens(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AIUsage numeric field %s", name)
@@ -909,6 +993,9 @@ func (m *AIUsageMutation) ResetField(name string) error {
 		return nil
 	case aiusage.FieldCompletionTokens:
 		m.ResetCompletionTokens()
+		return nil
+	case aiusage.FieldReservedTokens:
+		m.ResetReservedTokens()
 		return nil
 	}
 	return fmt.Errorf("unknown AIUsage field %s", name)
@@ -6306,6 +6393,7 @@ type AnalysisMutation struct {
 	flagged_inaccurate   *bool
 	error                *string
 	completed_at         *time.Time
+	requested_by         *uuid.UUID
 	clearedFields        map[string]struct{}
 	organization         *uuid.UUID
 	clearedorganization  bool
@@ -7155,6 +7243,55 @@ func (m *AnalysisMutation) ResetCompletedAt() {
 	delete(m.clearedFields, analysis.FieldCompletedAt)
 }
 
+// SetRequestedBy sets the "requested_by" field.
+func (m *AnalysisMutation) SetRequestedBy(u uuid.UUID) {
+	m.requested_by = &u
+}
+
+// RequestedBy returns the value of the "requested_by" field in the mutation.
+func (m *AnalysisMutation) RequestedBy() (r uuid.UUID, exists bool) {
+	v := m.requested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedBy returns the old "requested_by" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldRequestedBy(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedBy: %w", err)
+	}
+	return oldValue.RequestedBy, nil
+}
+
+// ClearRequestedBy clears the value of the "requested_by" field.
+func (m *AnalysisMutation) ClearRequestedBy() {
+	m.requested_by = nil
+	m.clearedFields[analysis.FieldRequestedBy] = struct{}{}
+}
+
+// RequestedByCleared returns if the "requested_by" field was cleared in this mutation.
+func (m *AnalysisMutation) RequestedByCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldRequestedBy]
+	return ok
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" field.
+func (m *AnalysisMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	delete(m.clearedFields, analysis.FieldRequestedBy)
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *AnalysisMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -7216,7 +7353,7 @@ func (m *AnalysisMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AnalysisMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, analysis.FieldCreatedAt)
 	}
@@ -7268,6 +7405,9 @@ func (m *AnalysisMutation) Fields() []string {
 	if m.completed_at != nil {
 		fields = append(fields, analysis.FieldCompletedAt)
 	}
+	if m.requested_by != nil {
+		fields = append(fields, analysis.FieldRequestedBy)
+	}
 	return fields
 }
 
@@ -7310,6 +7450,8 @@ func (m *AnalysisMutation) Field(name string) (ent.Value, bool) {
 		return m.Error()
 	case analysis.FieldCompletedAt:
 		return m.CompletedAt()
+	case analysis.FieldRequestedBy:
+		return m.RequestedBy()
 	}
 	return nil, false
 }
@@ -7353,6 +7495,8 @@ func (m *AnalysisMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldError(ctx)
 	case analysis.FieldCompletedAt:
 		return m.OldCompletedAt(ctx)
+	case analysis.FieldRequestedBy:
+		return m.OldRequestedBy(ctx)
 	}
 	return nil, fmt.Errorf("unknown Analysis field %s", name)
 }
@@ -7481,6 +7625,13 @@ func (m *AnalysisMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCompletedAt(v)
 		return nil
+	case analysis.FieldRequestedBy:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedBy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Analysis field %s", name)
 }
@@ -7565,6 +7716,9 @@ func (m *AnalysisMutation) ClearedFields() []string {
 	if m.FieldCleared(analysis.FieldCompletedAt) {
 		fields = append(fields, analysis.FieldCompletedAt)
 	}
+	if m.FieldCleared(analysis.FieldRequestedBy) {
+		fields = append(fields, analysis.FieldRequestedBy)
+	}
 	return fields
 }
 
@@ -7593,6 +7747,9 @@ func (m *AnalysisMutation) ClearField(name string) error {
 		return nil
 	case analysis.FieldCompletedAt:
 		m.ClearCompletedAt()
+		return nil
+	case analysis.FieldRequestedBy:
+		m.ClearRequestedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis nullable field %s", name)
@@ -7652,6 +7809,9 @@ func (m *AnalysisMutation) ResetField(name string) error {
 		return nil
 	case analysis.FieldCompletedAt:
 		m.ResetCompletedAt()
+		return nil
+	case analysis.FieldRequestedBy:
+		m.ResetRequestedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis field %s", name)

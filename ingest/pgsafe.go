@@ -3,31 +3,26 @@ package ingest
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/seliq/seliq/textfield"
 )
 
 // PostgreSQL refuses some values Go's encoding/json lets through: NUL in
 // text, invalid UTF-8 anywhere, and in jsonb the escape \u0000 and unpaired
 // surrogate escapes. A sender must not be able to turn such a payload into a
 // failed transaction (a 500), so on PostgreSQL each offending character
-// becomes U+FFFD. SQLite stores them as sent.
+// becomes U+FFFD: text by textfield.Sanitize's rule, JSON documents by
+// pgJSON, its counterpart for jsonb escapes. SQLite stores them as sent.
 
-const replacement = "\uFFFD"
-
-// pgText returns s as PostgreSQL text accepts it.
-func pgText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, replacement)
-	}
-	return strings.ReplaceAll(s, "\x00", replacement)
-}
+// replacement is textfield.Replacement as bytes.
+var replacement = []byte(textfield.Replacement)
 
 // pgJSON returns the valid JSON document b as PostgreSQL jsonb accepts it;
 // b itself when nothing needs replacing.
 func pgJSON(b []byte) []byte {
 	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte(replacement))
+		b = bytes.ToValidUTF8(b, replacement)
 	}
 	var out []byte // nil until the first replacement
 	last := 0

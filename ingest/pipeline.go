@@ -28,6 +28,7 @@ import (
 	"github.com/seliq/seliq/ingest/entities"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/textfield"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -186,7 +187,7 @@ func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, e
 		if pg {
 			it.raw = pgJSON(it.raw)
 			it.entities = pgJSON(it.entities)
-			it.description = pgText(it.description)
+			it.description = textfield.Sanitize(it.description)
 		}
 		items[i] = it
 	}
@@ -377,7 +378,7 @@ func (s *Service) rememberStamp(c *ent.Connector, stamped bool, now time.Time) {
 func (s *Service) deadLetter(ctx context.Context, c *ent.Connector, body []byte, reason string, now time.Time) (*Result, error) {
 	payload := string(body)
 	if s.db.Dialect == dialect.Postgres {
-		payload = pgText(payload)
+		payload = textfield.Sanitize(payload)
 	}
 	var (
 		id      uuid.UUID

@@ -1,6 +1,8 @@
 // Package textfield holds the rules every free-text input follows: trimmed,
 // valid UTF-8 without NUL (PostgreSQL refuses NUL in text and fails the
 // request instead), and bounded in characters, with errors naming the field.
+// Text that is stored as received rather than refused (an ingested payload,
+// a model's answer, a provider's error) goes through Sanitize instead.
 package textfield
 
 import (
@@ -12,6 +14,21 @@ import (
 
 // Storable reports whether PostgreSQL can store s as text.
 func Storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// Replacement is what Sanitize puts in place of what it removes.
+const Replacement = "\uFFFD"
+
+// Sanitize returns s as PostgreSQL can store it as text, by the one rule
+// for text kept rather than refused: each NUL, and each maximal run of
+// bytes that is not valid UTF-8, becomes one U+FFFD. Replacing rather than
+// dropping keeps a mark where something was (and never joins the words on
+// either side); storable text is returned unchanged.
+func Sanitize(s string) string {
+	if Storable(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, Replacement), "\x00", Replacement)
+}
 
 // Required trims raw and checks it holds 1 to max characters of storable
 // text.

@@ -57,3 +57,45 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+func TestSanitize(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"storable text unchanged", "Привет, 😀 <b>", "Привет, 😀 <b>"},
+		{"empty", "", ""},
+		{"NUL replaced", "bad\x00request", "bad\uFFFDrequest"},
+		{"each NUL replaced", "\x00\x00", "\uFFFD\uFFFD"},
+		{"a run of invalid bytes is one replacement", "a\xff\xfeb", "a\uFFFDb"},
+		{"truncated sequence", "caf\xc3", "caf\uFFFD"},
+		{"NUL and invalid UTF-8 together", "a\x00b\xff", "a\uFFFDb\uFFFD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Sanitize(tc.in); got != tc.want {
+				t.Fatalf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzSanitize checks the rule's promises on any input: the result is
+// storable, sanitising again changes nothing, storable input is kept as it
+// is, and only replacements are added (the valid parts stay in order).
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\x00b", "\xff\xfe", "caf\xc3", "😀\x00\xed\xa0\x80", "\uFFFD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Sanitize(s)
+		if !Storable(got) {
+			t.Fatalf("Sanitize(%q) = %q is not storable", s, got)
+		}
+		if Sanitize(got) != got {
+			t.Fatalf("Sanitize is not idempotent on %q", s)
+		}
+		if Storable(s) && got != s {
+			t.Fatalf("storable %q changed to %q", s, got)
+		}
+		if strings.ReplaceAll(got, Replacement, "") != strings.ReplaceAll(strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", ""), Replacement, "") {
+			t.Fatalf("Sanitize(%q) = %q changed more than the replaced parts", s, got)
+		}
+	})
+}

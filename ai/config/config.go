@@ -17,7 +17,6 @@ import (
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
@@ -294,32 +293,16 @@ func (s *Service) Models(ctx context.Context) ([]string, error) {
 }
 
 // MyQuota returns the acting organisation's token use this calendar month
-// (UTC) against its quota.
+// (UTC) against its quota. Used counts recorded tokens only; the budgets
+// held by calls in progress show in Open's refusal.
 func (s *Service) MyQuota(ctx context.Context) (*Quota, error) {
 	st, err := load(ctx, s.client)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	// An organisation without usage sums to NULL.
-	var sums []struct {
-		Prompt     *int `json:"prompt"`
-		Completion *int `json:"completion"`
-	}
-	err = s.client.AIUsage.Query().Where(aiusage.CreatedAtGTE(start)).
-		Aggregate(ent.As(ent.Sum(aiusage.FieldPromptTokens), "prompt"), ent.As(ent.Sum(aiusage.FieldCompletionTokens), "completion")).
-		Scan(ctx, &sums)
+	b, err := balance(ctx, s.client, time.Now().UTC())
 	if err != nil {
-		return nil, fmt.Errorf("ai usage: %w", err)
+		return nil, err
 	}
-	used := 0
-	if len(sums) > 0 {
-		for _, n := range []*int{sums[0].Prompt, sums[0].Completion} {
-			if n != nil {
-				used += *n
-			}
-		}
-	}
-	return &Quota{Used: used, Limit: st.MonthlyTokenQuota, Remaining: max(st.MonthlyTokenQuota-used, 0), ResetsAt: start.AddDate(0, 1, 0)}, nil
+	return &Quota{Used: b.used, Limit: st.MonthlyTokenQuota, Remaining: max(st.MonthlyTokenQuota-b.used, 0), ResetsAt: b.resetsAt}, nil
 }

@@ -34,6 +34,8 @@ const (
 	FieldPromptTokens = "prompt_tokens"
 	// FieldCompletionTokens holds the string denoting the completion_tokens field in the database.
 	FieldCompletionTokens = "completion_tokens"
+	// FieldReservedTokens holds the string denoting the reserved_tokens field in the database.
+	FieldReservedTokens = "reserved_tokens"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// Table holds the table name of the aiusage in the database.
@@ -59,6 +61,7 @@ var Columns = []string{
 	FieldModel,
 	FieldPromptTokens,
 	FieldCompletionTokens,
+	FieldReservedTokens,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -95,6 +98,10 @@ var (
 	DefaultPromptTokens int
 	// DefaultCompletionTokens holds the default value on creation for the "completion_tokens" field.
 	DefaultCompletionTokens int
+	// DefaultReservedTokens holds the default value on creation for the "reserved_tokens" field.
+	DefaultReservedTokens int
+	// ReservedTokensValidator is a validator for the "reserved_tokens" field. It is called by the builders before save.
+	ReservedTokensValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -150,6 +157,11 @@ func ByPromptTokens(opts ...sql.OrderTermOption) OrderOption {
 // ByCompletionTokens orders the results by the completion_tokens field.
 func ByCompletionTokens(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCompletionTokens, opts...).ToFunc()
+}
+
+// ByReservedTokens orders the results by the reserved_tokens field.
+func ByReservedTokens(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReservedTokens, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

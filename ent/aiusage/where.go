@@ -101,6 +101,11 @@ func CompletionTokens(v int) predicate.AIUsage {
 	return predicate.AIUsage(sql.FieldEQ(FieldCompletionTokens, v))
 }
 
+// ReservedTokens applies equality check predicate on the "reserved_tokens" field. It's identical to ReservedTokensEQ.
+func ReservedTokens(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldEQ(FieldReservedTokens, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.AIUsage {
 	return predicate.AIUsage(sql.FieldEQ(FieldCreatedAt, v))
@@ -524,6 +529,46 @@ func CompletionTokensLT(v int) predicate.AIUsage {
 // CompletionTokensLTE applies the LTE predicate on the "completion_tokens" field.
 func CompletionTokensLTE(v int) predicate.AIUsage {
 	return predicate.AIUsage(sql.FieldLTE(FieldCompletionTokens, v))
+}
+
+// ReservedTokensEQ applies the EQ predicate on the "reserved_tokens" field.
+func ReservedTokensEQ(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldEQ(FieldReservedTokens, v))
+}
+
+// ReservedTokensNEQ applies the NEQ predicate on the "reserved_tokens" field.
+func ReservedTokensNEQ(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldNEQ(FieldReservedTokens, v))
+}
+
+// ReservedTokensIn applies the In predicate on the "reserved_tokens" field.
+func ReservedTokensIn(vs ...int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldIn(FieldReservedTokens, vs...))
+}
+
+// ReservedTokensNotIn applies the NotIn predicate on the "reserved_tokens" field.
+func ReservedTokensNotIn(vs ...int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldNotIn(FieldReservedTokens, vs...))
+}
+
+// ReservedTokensGT applies the GT predicate on the "reserved_tokens" field.
+func ReservedTokensGT(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldGT(FieldReservedTokens, v))
+}
+
+// ReservedTokensGTE applies the GTE predicate on the "reserved_tokens" field.
+func ReservedTokensGTE(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldGTE(FieldReservedTokens, v))
+}
+
+// ReservedTokensLT applies the LT predicate on the "reserved_tokens" field.
+func ReservedTokensLT(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldLT(FieldReservedTokens, v))
+}
+
+// ReservedTokensLTE applies the LTE predicate on the "reserved_tokens" field.
+func ReservedTokensLTE(v int) predicate.AIUsage {
+	return predicate.AIUsage(sql.FieldLTE(FieldReservedTokens, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -127,6 +127,11 @@ func CompletedAt(v time.Time) predicate.Analysis {
 	return predicate.Analysis(sql.FieldEQ(FieldCompletedAt, v))
 }
 
+// RequestedBy applies equality check predicate on the "requested_by" field. It's identical to RequestedByEQ.
+func RequestedBy(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldEQ(FieldRequestedBy, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Analysis {
 	return predicate.Analysis(sql.FieldEQ(FieldCreatedAt, v))
@@ -845,6 +850,56 @@ func CompletedAtIsNil() predicate.Analysis {
 // CompletedAtNotNil applies the NotNil predicate on the "completed_at" field.
 func CompletedAtNotNil() predicate.Analysis {
 	return predicate.Analysis(sql.FieldNotNull(FieldCompletedAt))
+}
+
+// RequestedByEQ applies the EQ predicate on the "requested_by" field.
+func RequestedByEQ(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldEQ(FieldRequestedBy, v))
+}
+
+// RequestedByNEQ applies the NEQ predicate on the "requested_by" field.
+func RequestedByNEQ(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldNEQ(FieldRequestedBy, v))
+}
+
+// RequestedByIn applies the In predicate on the "requested_by" field.
+func RequestedByIn(vs ...uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldIn(FieldRequestedBy, vs...))
+}
+
+// RequestedByNotIn applies the NotIn predicate on the "requested_by" field.
+func RequestedByNotIn(vs ...uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldNotIn(FieldRequestedBy, vs...))
+}
+
+// RequestedByGT applies the GT predicate on the "requested_by" field.
+func RequestedByGT(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldGT(FieldRequestedBy, v))
+}
+
+// RequestedByGTE applies the GTE predicate on the "requested_by" field.
+func RequestedByGTE(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldGTE(FieldRequestedBy, v))
+}
+
+// RequestedByLT applies the LT predicate on the "requested_by" field.
+func RequestedByLT(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldLT(FieldRequestedBy, v))
+}
+
+// RequestedByLTE applies the LTE predicate on the "requested_by" field.
+func RequestedByLTE(v uuid.UUID) predicate.Analysis {
+	return predicate.Analysis(sql.FieldLTE(FieldRequestedBy, v))
+}
+
+// RequestedByIsNil applies the IsNil predicate on the "requested_by" field.
+func RequestedByIsNil() predicate.Analysis {
+	return predicate.Analysis(sql.FieldIsNull(FieldRequestedBy))
+}
+
+// RequestedByNotNil applies the NotNil predicate on the "requested_by" field.
+func RequestedByNotNil() predicate.Analysis {
+	return predicate.Analysis(sql.FieldNotNull(FieldRequestedBy))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -20,6 +20,7 @@ var (
 		{Name: "model", Type: field.TypeString, Default: ""},
 		{Name: "prompt_tokens", Type: field.TypeInt, Default: 0},
 		{Name: "completion_tokens", Type: field.TypeInt, Default: 0},
+		{Name: "reserved_tokens", Type: field.TypeInt, Default: 0},
 		{Name: "organization_id", Type: field.TypeUUID},
 	}
 	// AiUsagesTable holds the schema information for the "ai_usages" table.
@@ -30,7 +31,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "ai_usages_organizations_organization",
-				Columns:    []*schema.Column{AiUsagesColumns[9]},
+				Columns:    []*schema.Column{AiUsagesColumns[10]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -39,7 +40,7 @@ var (
 			{
 				Name:    "aiusage_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AiUsagesColumns[9], AiUsagesColumns[1]},
+				Columns: []*schema.Column{AiUsagesColumns[10], AiUsagesColumns[1]},
 			},
 		},
 	}
@@ -309,6 +310,7 @@ var (
 		{Name: "flagged_inaccurate", Type: field.TypeBool, Default: false},
 		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "requested_by", Type: field.TypeUUID, Nullable: true},
 		{Name: "organization_id", Type: field.TypeUUID},
 	}
 	// AnalysesTable holds the schema information for the "analyses" table.
@@ -319,7 +321,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "analyses_organizations_organization",
-				Columns:    []*schema.Column{AnalysesColumns[17]},
+				Columns:    []*schema.Column{AnalysesColumns[18]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -328,7 +330,7 @@ var (
 			{
 				Name:    "analysis_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AnalysesColumns[17], AnalysesColumns[1]},
+				Columns: []*schema.Column{AnalysesColumns[18], AnalysesColumns[1]},
 			},
 			{
 				Name:    "analysis_alert_id_created_at",

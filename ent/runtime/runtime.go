@@ -86,6 +86,12 @@ func init() {
 	aiusageDescCompletionTokens := aiusageFields[5].Descriptor()
 	// aiusage.DefaultCompletionTokens holds the default value on creation for the completion_tokens field.
 	aiusage.DefaultCompletionTokens = aiusageDescCompletionTokens.Default.(int)
+	// aiusageDescReservedTokens is the schema descriptor for reserved_tokens field.
+	aiusageDescReservedTokens := aiusageFields[6].Descriptor()
+	// aiusage.DefaultReservedTokens holds the default value on creation for the reserved_tokens field.
+	aiusage.DefaultReservedTokens = aiusageDescReservedTokens.Default.(int)
+	// aiusage.ReservedTokensValidator is a validator for the "reserved_tokens" field. It is called by the builders before save.
+	aiusage.ReservedTokensValidator = aiusageDescReservedTokens.Validators[0].(func(int) error)
 	// aiusageDescID is the schema descriptor for id field.
 	aiusageDescID := aiusageMixinFields0[0].Descriptor()
 	// aiusage.DefaultID holds the default value on creation for the id field.

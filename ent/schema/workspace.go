@@ -197,6 +197,10 @@ func (Analysis) Fields() []ent.Field {
 		field.Bool("flagged_inaccurate").Default(false),
 		field.Text("error").Default(""),
 		field.Time("completed_at").Optional().Nillable(),
+		// requested_by is the user who asked for the analysis (nil for
+		// automatic ones), kept on the row so that a job queued again at
+		// start (Resume) records its token usage for the same user.
+		field.UUID("requested_by", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 	}
 }
 
@@ -223,6 +227,11 @@ func (AIUsage) Fields() []ent.Field {
 		field.String("model").Default(""),
 		field.Int("prompt_tokens").Default(0),
 		field.Int("completion_tokens").Default(0),
+		// reserved_tokens is the budget a provider call holds against the
+		// monthly quota while it runs (ai/config.Open); the call's Record
+		// settles it to zero with the real tokens, and a call that ends
+		// without usage deletes the row.
+		field.Int("reserved_tokens").Default(0).NonNegative(),
 	}
 }
 

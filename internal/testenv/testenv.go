@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -137,4 +138,19 @@ func Replica(t testing.TB, db *storage.DB) *storage.DB {
 	}
 	t.Cleanup(func() { _ = other.Close() })
 	return other
+}
+
+// Box returns a secrets box with a random key, for tests that seal
+// settings (AI API keys).
+func Box(t testing.TB) *secrets.Box {
+	t.Helper()
+	key := make([]byte, secrets.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }
