@@ -65,20 +65,29 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUI
 // time inserts everything gathered meanwhile with EnqueueMany, so payloads
 // committed while an insert runs share the next one (and no ingest request
 // waits for River). Nothing runs while there is nothing to insert. A
-// failed insert, or a process that dies first, leaves the rows pending for
-// Resume at the next start.
+// failed insert is retried, with what arrived meanwhile, after a growing
+// pause (the database restarting or failing over should not leave
+// analyses waiting for the next start); a process that dies first leaves
+// the rows pending for Resume at the next start.
 type batcher struct {
 	svc     *Service
 	mu      sync.Mutex
 	pending []*ent.Analysis
 	running bool
 	idle    chan struct{} // closed when no insert runs; replaced when one starts
+	// backoff is the pause before retry n (1, 2, …) of a failed insert.
+	backoff func(n int) time.Duration
 }
 
 func newBatcher(s *Service) *batcher {
 	idle := make(chan struct{})
 	close(idle)
-	return &batcher{svc: s, idle: idle}
+	return &batcher{svc: s, idle: idle, backoff: enqueueBackoff}
+}
+
+// enqueueBackoff doubles from 250 ms to a 30 s ceiling.
+func enqueueBackoff(n int) time.Duration {
+	return min(250*time.Millisecond<<min(n-1, 7), 30*time.Second)
 }
 
 func (b *batcher) add(list []*ent.Analysis) {
@@ -103,8 +112,20 @@ func (b *batcher) run() {
 			return
 		}
 		b.mu.Unlock()
-		if err := b.svc.enqueueAll(context.Background(), list); err != nil {
-			b.svc.log.Error("queue automatic analyses; Resume queues them at the next start", "analyses", len(list), "err", err)
+		for failures := 1; ; failures++ {
+			err := b.svc.enqueueAll(context.Background(), list)
+			if err == nil {
+				break
+			}
+			pause := b.backoff(failures)
+			b.svc.log.Error("queue automatic analyses; retrying", "analyses", len(list), "retry_in", pause, "err", err)
+			time.Sleep(pause)
+			// Jobs are unique by their arguments, so those of list that
+			// were inserted before the failure are not queued twice.
+			b.mu.Lock()
+			list = append(list, b.pending...)
+			b.pending = nil
+			b.mu.Unlock()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -636,5 +637,72 @@ func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
 	s.batch.add(lists[0][:1])
 	if err := s.Drain(ctx); err != nil || len(q.args) != len(want)+1 {
 		t.Fatalf("after a later payload: %d jobs, %v", len(q.args), err)
+	}
+}
+
+// flakyQueue refuses its first failures batches, as a database that is
+// restarting would.
+type flakyQueue struct {
+	recorder
+	mu       sync.Mutex
+	failures int
+	refused  int
+}
+
+func (q *flakyQueue) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.refused < q.failures {
+		q.refused++
+		return errors.New("connection refused")
+	}
+	return q.recorder.EnqueueMany(ctx, params)
+}
+
+// A failed insert of automatic analyses is retried, together with what was
+// handed over while it waited, rather than left to the next start.
+func TestBatcherRetriesFailedInserts(t *testing.T) {
+	q := &flakyQueue{failures: 3}
+	s := New(nil, q, nil, nil)
+	var pauses []int
+	s.batch.backoff = func(n int) time.Duration { pauses = append(pauses, n); return 10 * time.Millisecond }
+	mk := func(n int) []*ent.Analysis {
+		var l []*ent.Analysis
+		for range n {
+			l = append(l, &ent.Analysis{ID: uuid.New(), OrganizationID: uuid.New()})
+		}
+		return l
+	}
+	first, later := mk(3), mk(2)
+	s.batch.add(first)
+	time.Sleep(15 * time.Millisecond) // the first insert has failed by now
+	s.batch.add(later)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[uuid.UUID]int{}
+	for _, a := range q.args {
+		got[a.AnalysisID]++
+	}
+	for _, a := range append(first, later...) {
+		if got[a.ID] != 1 {
+			t.Errorf("analysis %s queued %d times, want once", a.ID, got[a.ID])
+		}
+	}
+	if !slices.Equal(pauses, []int{1, 2, 3}) {
+		t.Errorf("pauses before retries %v, want [1 2 3]", pauses)
+	}
+}
+
+func TestEnqueueBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{{1, 250 * time.Millisecond}, {2, 500 * time.Millisecond}, {5, 4 * time.Second}, {8, 30 * time.Second}, {60, 30 * time.Second}} {
+		if got := enqueueBackoff(tc.n); got != tc.want {
+			t.Errorf("enqueueBackoff(%d) = %v, want %v", tc.n, got, tc.want)
+		}
 	}
 }
