@@ -25,6 +25,16 @@ func WithSubscriptionLimit(ctx context.Context, max int) context.Context {
 	return context.WithValue(ctx, slotsKey{}, &slots{max: int32(max)})
 }
 
+// noLimit hides a connection's budget from a context derived from it.
+type noLimit struct{}
+
+// withoutSubscriptionLimit returns ctx without its connection's budget: a
+// shared operation outlives the connection it started from, and each of
+// its subscribers holds a slot of its own connection instead.
+func withoutSubscriptionLimit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotsKey{}, noLimit{})
+}
+
 // AcquireSubscription takes one of the connection's slots and returns the
 // function that gives it back. Outside a limited connection (server-sent
 // events, tests) it always succeeds.

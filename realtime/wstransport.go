@@ -93,10 +93,14 @@ type Websocket struct {
 	// graphql-transport-ws's pings; a client that does not answer a ping
 	// with a pong within two intervals is disconnected.
 	KeepAlive time.Duration
+	// ShareKey, when set, lets subscriptions with the same key share one
+	// execution per event (see wsshare.go); nil shares nothing.
+	ShareKey ShareKeyFunc
 
 	once     sync.Once
 	upgrader websocket.Upgrader
 	beats    heartbeat
+	shares   shares
 }
 
 var _ graphql.Transport = (*Websocket)(nil)
@@ -399,6 +403,16 @@ func (c *wsConn) start(start time.Time, m wireMessage) bool {
 		return true
 	}
 
+	if c.t.ShareKey != nil {
+		if key, ok := c.t.ShareKey(c.ctx, rc); ok {
+			// A connection out of slots runs the operation on its own, so
+			// that the resolver refuses it as usual.
+			if release, err := AcquireSubscription(c.ctx); err == nil {
+				return c.join(ctx, key, rc, m.ID, release)
+			}
+		}
+	}
+
 	ctx, cancel := context.WithCancel(graphql.WithOperationContext(ctx, rc))
 	op := &wsOp{cancel: cancel}
 	c.mu.Lock()
@@ -449,25 +463,37 @@ func (c *wsConn) run(ctx context.Context, op *wsOp, id string, rc *graphql.Opera
 }
 
 func (c *wsConn) sendResponse(id string, r *graphql.Response) {
+	buf := getFrame()
+	defer putFrame(buf)
+	b, err := appendResponse(c.appendResultHead(*buf, id), r)
+	if err != nil {
+		panic(fmt.Errorf("unable to marshal %s: %w", r.Data, err)) // as gqlgen; recovered by run
+	}
+	*buf = append(b, '}')
+	c.send(*buf, writeWait)
+}
+
+// sendPayload sends a result frame around an encoded response: a group's,
+// which every subscriber's frame shares.
+func (c *wsConn) sendPayload(id string, payload []byte) {
+	buf := getFrame()
+	defer putFrame(buf)
+	b := append(c.appendResultHead(*buf, id), payload...)
+	*buf = append(b, '}')
+	c.send(*buf, writeWait)
+}
+
+// appendResultHead appends a result frame up to its payload.
+func (c *wsConn) appendResultHead(b []byte, id string) []byte {
 	typ := "next"
 	if c.legacy {
 		typ = "data"
 	}
-	buf := getFrame()
-	defer putFrame(buf)
-	b := *buf
 	b = append(b, `{"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"type":"`...)
 	b = append(b, typ...)
-	b = append(b, `","payload":`...)
-	b, err := appendResponse(b, r)
-	if err != nil {
-		panic(fmt.Errorf("unable to marshal %s: %w", r.Data, err)) // as gqlgen; recovered by run
-	}
-	b = append(b, '}')
-	*buf = b
-	c.send(b, writeWait)
+	return append(b, `","payload":`...)
 }
 
 func (c *wsConn) sendErrors(id string, errs ...*gqlerror.Error) {

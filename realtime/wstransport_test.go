@@ -409,8 +409,9 @@ func TestWebsocketTransportOperationLifecycle(t *testing.T) {
 }
 
 // TestWebsocketGoroutinesPerSubscriber: an idle connection with one
-// alertEvents subscription costs the server two goroutines, its reader and
-// its operation's, besides what all connections share.
+// alertEvents subscription costs the server one goroutine, its reader,
+// besides what all connections share: the subscriptions have the same
+// document and viewer, so one operation goroutine serves them all.
 func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 	const n = 40
 	env := apitest.Start(t, testenv.Open(t, testenv.SQLite))
@@ -452,20 +453,21 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 				}
 			}
 			// The clients' own reads are done: gorilla runs no goroutine.
-			// shared: the REST client's keep-alive connection to ingest, on
-			// both ends, and the like; not per subscriber.
+			// shared: the group's operation, the REST client's keep-alive
+			// connection to ingest, on both ends, and the like; not per
+			// subscriber.
 			const shared = 8
 			delta := settle(func(a, b int) int { return min(a, b) }) - before
 			t.Logf("%s: %d more goroutines for %d idle subscribed connections", p.name, delta, n)
-			if delta > 2*n+shared {
-				t.Fatalf("%d more goroutines for %d idle subscribed connections, want at most 2 each (+%d shared)", delta, n, shared)
+			if delta > n+shared {
+				t.Fatalf("%d more goroutines for %d idle subscribed connections, want at most 1 each (+%d shared)", delta, n, shared)
 			}
 			for _, c := range clients {
 				c.conn.Close()
 			}
 			// The server's background jobs come and go; none of the
-			// connections' goroutines may stay.
-			waitNoGoroutineIn(t, "realtime.(*wsConn)", "live.(*pump")
+			// connections' goroutines may stay, nor the group's.
+			waitNoGoroutineIn(t, "realtime.(*wsConn)", "live.(*pump", "realtime.(*Websocket).runGroup", "realtime.(*sharedSub)")
 		})
 	}
 }
