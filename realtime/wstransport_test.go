@@ -32,6 +32,8 @@ type stubSchema struct {
 	schema  *ast.Schema
 	ticks   chan int
 	running atomic.Int32
+	// blob, when set, pads each tick's result (set it between ticks).
+	blob string
 }
 
 func newStubSchema() *stubSchema {
@@ -65,6 +67,9 @@ func (s *stubSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return func(ctx context.Context) *graphql.Response {
 			select {
 			case n := <-s.ticks:
+				if s.blob != "" {
+					return &graphql.Response{Data: json.RawMessage(fmt.Sprintf(`{"ticks":%d,"blob":%q}`, n, s.blob))}
+				}
 				return &graphql.Response{Data: json.RawMessage(fmt.Sprintf(`{"ticks":%d}`, n))}
 			case <-ctx.Done():
 				return nil
@@ -79,9 +84,17 @@ func (s *stubSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // that close code.
 func stubServer(t testing.TB, keepAlive time.Duration) (*stubSchema, string) {
 	t.Helper()
+	return stubServerSharing(t, keepAlive, nil)
+}
+
+// stubServerSharing is stubServer whose transport shares subscriptions by
+// shareKey.
+func stubServerSharing(t testing.TB, keepAlive time.Duration, shareKey realtime.ShareKeyFunc) (*stubSchema, string) {
+	t.Helper()
 	es := newStubSchema()
 	srv := handler.New(es)
 	srv.AddTransport(&realtime.Websocket{
+		ShareKey:    shareKey,
 		InitTimeout: 300 * time.Millisecond,
 		KeepAlive:   keepAlive,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, error) {
