@@ -26,7 +26,10 @@ func TestSharedSubscriptionLifecycle(t *testing.T) {
 			b.init()
 			a.start("a", "subscription { ticks }")
 			b.start("b", "subscription { ticks }")
-			waitRunning(t, es, 1) // one operation for both
+			joined(a, b)
+			if n := es.running.Load(); n != 1 {
+				t.Fatalf("%d operations for two subscribers of one group", n)
+			}
 			es.ticks <- 1
 			for _, c := range []struct {
 				conn *stubConn
@@ -38,13 +41,13 @@ func TestSharedSubscriptionLifecycle(t *testing.T) {
 			}
 			// A subscriber that stops leaves the others running ...
 			a.stop("a")
-			time.Sleep(50 * time.Millisecond)
+			joined(a)
 			es.ticks <- 2
 			b.expect(p.result, "b")
 			// ... its connection can subscribe again, and joins the group
 			// (the connection's limit is one subscription: the slot is back).
 			a.start("a2", "subscription { ticks }")
-			time.Sleep(50 * time.Millisecond)
+			joined(a)
 			es.ticks <- 3
 			a.expect(p.result, "a2")
 			b.expect(p.result, "b")
@@ -57,11 +60,25 @@ func TestSharedSubscriptionLifecycle(t *testing.T) {
 	}
 }
 
+// joined returns once each connection has handled the messages sent before:
+// a connection handles its messages in order, so a query's result comes
+// after its earlier subscribe has joined its group, or its stop has left.
+func joined(conns ...*stubConn) {
+	for _, c := range conns {
+		c.start("sync", "{ hello }")
+		c.expect(c.proto.result, "sync")
+		c.expect("complete", "sync")
+	}
+}
+
 // TestSharedSlowConsumerIsDropped: a subscriber that does not read falls
 // behind by the backlog and is dropped, its stream completing after what
 // was queued; the one that reads gets every result and keeps running.
 func TestSharedSlowConsumerIsDropped(t *testing.T) {
-	const results = 200 // of 256 KiB: far past the socket buffers and the backlog
+	// Of 256 KiB each: past the socket buffers and the backlog, and sent
+	// well within the write timeout, which would close the stuck connection
+	// instead.
+	const results = 120
 	es, url := stubServerSharing(t, time.Minute, shareSubscriptionsByQuery)
 	p := protocols[0]
 	reader, stuck := dialStub(t, url, p), dialStub(t, url, p)
@@ -70,21 +87,39 @@ func TestSharedSlowConsumerIsDropped(t *testing.T) {
 	const sub = `subscription Blobs { ticks }`
 	reader.start("r", sub)
 	stuck.start("s", sub)
-	waitRunning(t, es, 1)
+	joined(reader, stuck)
+	// The reader reports each result, and the ticks wait for it to be at
+	// most lag behind, so that only the stuck subscriber overflows however
+	// slow the machine.
+	const lag = 8
+	read := make(chan struct{}, results)
 	got := make(chan int, 1)
+	_ = reader.conn.SetReadDeadline(time.Now().Add(time.Minute))
 	go func() {
 		n := 0
 		for n < results {
-			if _, err := reader.next(); err != nil {
+			if _, _, err := reader.conn.ReadMessage(); err != nil { // no keep-alives in a minute
 				break
 			}
 			n++
+			read <- struct{}{}
 		}
 		got <- n
 	}()
 	es.blob = strings.Repeat("x", 256<<10)
 	for i := range results {
-		es.ticks <- i
+		if i >= lag {
+			select {
+			case <-read:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the reader stalled after %d results", i-lag)
+			}
+		}
+		select {
+		case es.ticks <- i:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the operation stopped taking ticks at %d", i)
+		}
 	}
 	if n := <-got; n != results {
 		t.Fatalf("the reading subscriber got %d results, want %d", n, results)

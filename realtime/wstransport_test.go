@@ -400,6 +400,9 @@ func TestWebsocketTransportOperationLifecycle(t *testing.T) {
 				}
 			})
 			t.Run("connection close cancels operations, nothing left behind", func(t *testing.T) {
+				// The previous connection's operation may still be ending;
+				// it would take the tick.
+				waitRunning(t, es, 0)
 				base := runtime.NumGoroutine()
 				c := dialStub(t, url, p)
 				c.init()
