@@ -235,7 +235,7 @@ func (c *wsConn) handle(data []byte) bool {
 			return false
 		}
 		c.inited = true
-		return c.init(m.Payload)
+		return onOwnStack(func() bool { return c.init(m.Payload) })
 	case m.Type == "subscribe" && !c.legacy, m.Type == "start" && c.legacy:
 		if !c.acked {
 			if c.legacy {
@@ -249,7 +249,7 @@ func (c *wsConn) handle(data []byte) bool {
 			c.protocolError(CloseBadRequest, "Invalid message received")
 			return false
 		}
-		return c.start(start, m)
+		return onOwnStack(func() bool { return c.start(start, m) })
 	case m.Type == "complete" && !c.legacy, m.Type == "stop" && c.legacy:
 		c.mu.Lock()
 		op := c.ops[m.ID]
@@ -272,6 +272,30 @@ func (c *wsConn) handle(data []byte) bool {
 		return false
 	}
 	return true
+}
+
+// onOwnStack runs fn on a short-lived goroutine and waits for it. The
+// reader's stack lives as long as the connection, and the runtime shrinks
+// a stack only when most of it is unused: authenticating (the SQL driver)
+// and preparing an operation (the GraphQL parser and validator) need a
+// deep one, which every idle connection would otherwise keep. A panic in
+// fn is raised again on the reader, where net/http recovers it.
+func onOwnStack(fn func() bool) bool {
+	var (
+		ok    bool
+		fault any
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		defer func() { fault = recover() }()
+		ok = fn()
+	}()
+	<-done
+	if fault != nil {
+		panic(fault)
+	}
+	return ok
 }
 
 // protocolError ends the connection for a client's mistake: with code on

@@ -67,7 +67,7 @@ func TestShareAuditCoversTheSchema(t *testing.T) {
 
 func operation(t *testing.T, query string, vars map[string]any) *graphql.OperationContext {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil) // nil: the default rules
 	if errs != nil {
 		t.Fatalf("%s: %v", query, errs)
 	}
