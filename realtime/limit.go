@@ -8,7 +8,8 @@ import (
 )
 
 // MaxSubscriptionsPerConnection bounds the subscriptions one WebSocket
-// connection runs at once: each holds a hub subscription and a goroutine.
+// connection runs at once: each holds a hub subscription and a goroutine,
+// or a place in a shared one.
 const MaxSubscriptionsPerConnection = 50
 
 type slotsKey struct{}

@@ -5,7 +5,8 @@
 //
 // A connection costs its HTTP handler goroutine, which reads, and one
 // goroutine per running operation, which runs the operation's response loop
-// and writes its frames. Keep-alives and pings come from one timer shared by
+// and writes its frames; subscriptions that share their execution
+// (wsshare.go) cost no goroutine of their own while idle. Keep-alives and pings come from one timer shared by
 // every connection (heartbeat), the init timeout and the missing-pong
 // timeout are read deadlines, and the end of the connection's context
 // closes it through context.AfterFunc: nothing else is parked per
