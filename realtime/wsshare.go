@@ -87,6 +87,12 @@ func (c *wsConn) join(ctx context.Context, key string, rc *graphql.OperationCont
 
 	sh := &c.t.shares
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done { // the connection closed meanwhile
+		return false
+	}
 	g := sh.groups[key]
 	if g == nil {
 		g = &group{key: key, members: map[*sharedSub]struct{}{}}
@@ -103,25 +109,30 @@ func (c *wsConn) join(ctx context.Context, key string, rc *graphql.OperationCont
 	}
 	s.g = g
 	g.members[s] = struct{}{}
-	sh.mu.Unlock()
 	return true
 }
 
 // leave removes s from its group without a complete: the client stopped it
-// or the connection closed. The last subscriber to leave stops the group.
+// or the connection closed, possibly before s joined (join then sees done).
+// The last subscriber to leave stops the group.
 func (s *sharedSub) leave() {
-	s.c.t.shares.remove(s)
 	s.mu.Lock()
 	s.done = true
 	s.queue = nil
 	s.mu.Unlock()
+	s.c.t.shares.remove(s)
 	s.release()
 }
 
+// remove takes s out of its group, if it joined one. Locks: shares.mu is
+// taken before a sharedSub's mu, never while holding it.
 func (sh *shares) remove(s *sharedSub) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	g := s.g
+	if g == nil {
+		return
+	}
 	delete(g.members, s)
 	if len(g.members) > 0 || g.ended {
 		return
@@ -209,18 +220,22 @@ func recoveredErrors(ctx context.Context, rc *graphql.OperationContext, r any) [
 // completes once what it has queued is written.
 func (s *sharedSub) push(item sharedItem) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.done || s.ending {
+		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) >= sharedBacklog {
-		s.c.t.shares.remove(s)
+	dropped := len(s.queue) >= sharedBacklog
+	if dropped {
 		s.ending = true
-		slog.Info("subscription ended", "reason", errSharedSlowConsumer, "id", s.id)
 	} else {
 		s.queue = append(s.queue, item)
 	}
 	s.startFlushLocked()
+	s.mu.Unlock()
+	if dropped {
+		s.c.t.shares.remove(s)
+		slog.Info("subscription ended", "reason", errSharedSlowConsumer, "id", s.id)
+	}
 }
 
 // finish completes the stream after what is queued: the group's operation
