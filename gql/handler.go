@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/realtime"
+	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/viewer"
 )
@@ -75,6 +76,7 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 		InitFunc:       initFunc(cfg.Authenticate),
 		InitTimeout:    10 * time.Second,
 		KeepAlive:      15 * time.Second,
+		ShareKey:       live.ShareKey,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +19,11 @@ import (
 // BenchmarkWebsocketFanout subscribes n WebSocket clients to alertEvents
 // on one server (SQLite), then ingests one alert per iteration and times
 // its delivery to every client: p50 and p99 over all deliveries, and the
-// time to the last one. It also reports the heap held per idle subscribed
-// connection; client and server share the process, so the figure counts
-// both ends of each connection and is an upper bound for the server.
+// time to the last one, and the process's CPU time per delivery. It also
+// reports the heap, goroutine stacks and goroutines held per idle
+// subscribed connection. Client and server share the process, so the
+// figures count both ends of each connection (the clients run no goroutine
+// while idle) and are upper bounds for the server.
 func BenchmarkWebsocketFanout(b *testing.B) {
 	for _, n := range []int{1000, 4000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -32,6 +35,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 			runtime.GC()
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
+			goroutines := runtime.NumGoroutine()
 			conns := make([]*websocket.Conn, n)
 			for i := range conns {
 				conns[i] = subscribedConn(b, env, token)
@@ -40,7 +44,12 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 			runtime.GC()
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
-			perConn := (float64(after.HeapInuse) - float64(before.HeapInuse)) / float64(n) / 1024
+			perConn := func(after, before uint64) float64 { return (float64(after) - float64(before)) / float64(n) }
+			heap := perConn(after.HeapInuse, before.HeapInuse) / 1024
+			stacks := perConn(after.StackInuse, before.StackInuse) / 1024
+			perConnGoroutines := float64(runtime.NumGoroutine()-goroutines) / float64(n)
+
+			cpuBefore := processCPU(b)
 
 			var all []time.Duration
 			var last []time.Duration
@@ -68,13 +77,17 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 				all = append(all, lat...)
 				last = append(last, lat[len(lat)-1])
 			}
+			cpu := processCPU(b) - cpuBefore
 			slices.Sort(all)
 			slices.Sort(last)
 			b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 			b.ReportMetric(float64(last[len(last)/2].Microseconds())/1000, "last-p50-ms")
 			// Reported after the loop: b.Loop discards metrics reported before it.
-			b.ReportMetric(perConn, "KiB/conn")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(len(all)), "cpu-ns/delivery")
+			b.ReportMetric(heap, "heap-KiB/conn")
+			b.ReportMetric(stacks, "stack-KiB/conn")
+			b.ReportMetric(perConnGoroutines, "goroutines/conn")
 			for _, c := range conns {
 				c.Close()
 			}
@@ -128,4 +141,14 @@ func awaitNext(c *websocket.Conn) error {
 			return nil
 		}
 	}
+}
+
+// processCPU is the user and system CPU time the process has used.
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

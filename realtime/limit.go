@@ -8,7 +8,8 @@ import (
 )
 
 // MaxSubscriptionsPerConnection bounds the subscriptions one WebSocket
-// connection runs at once: each holds a hub subscription and a goroutine.
+// connection runs at once: each holds a hub subscription and a goroutine,
+// or a place in a shared one.
 const MaxSubscriptionsPerConnection = 50
 
 type slotsKey struct{}
@@ -23,6 +24,16 @@ type slots struct {
 // concurrent subscriptions; operations started on the connection inherit it.
 func WithSubscriptionLimit(ctx context.Context, max int) context.Context {
 	return context.WithValue(ctx, slotsKey{}, &slots{max: int32(max)})
+}
+
+// noLimit hides a connection's budget from a context derived from it.
+type noLimit struct{}
+
+// withoutSubscriptionLimit returns ctx without its connection's budget: a
+// shared operation outlives the connection it started from, and each of
+// its subscribers holds a slot of its own connection instead.
+func withoutSubscriptionLimit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotsKey{}, noLimit{})
 }
 
 // AcquireSubscription takes one of the connection's slots and returns the

@@ -5,7 +5,8 @@
 //
 // A connection costs its HTTP handler goroutine, which reads, and one
 // goroutine per running operation, which runs the operation's response loop
-// and writes its frames. Keep-alives and pings come from one timer shared by
+// and writes its frames; subscriptions that share their execution
+// (wsshare.go) cost no goroutine of their own while idle. Keep-alives and pings come from one timer shared by
 // every connection (heartbeat), the init timeout and the missing-pong
 // timeout are read deadlines, and the end of the connection's context
 // closes it through context.AfterFunc: nothing else is parked per
@@ -93,10 +94,14 @@ type Websocket struct {
 	// graphql-transport-ws's pings; a client that does not answer a ping
 	// with a pong within two intervals is disconnected.
 	KeepAlive time.Duration
+	// ShareKey, when set, lets subscriptions with the same key share one
+	// execution per event (see wsshare.go); nil shares nothing.
+	ShareKey ShareKeyFunc
 
 	once     sync.Once
 	upgrader websocket.Upgrader
 	beats    heartbeat
+	shares   shares
 }
 
 var _ graphql.Transport = (*Websocket)(nil)
@@ -231,7 +236,7 @@ func (c *wsConn) handle(data []byte) bool {
 			return false
 		}
 		c.inited = true
-		return c.init(m.Payload)
+		return onOwnStack(func() bool { return c.init(m.Payload) })
 	case m.Type == "subscribe" && !c.legacy, m.Type == "start" && c.legacy:
 		if !c.acked {
 			if c.legacy {
@@ -245,7 +250,7 @@ func (c *wsConn) handle(data []byte) bool {
 			c.protocolError(CloseBadRequest, "Invalid message received")
 			return false
 		}
-		return c.start(start, m)
+		return onOwnStack(func() bool { return c.start(start, m) })
 	case m.Type == "complete" && !c.legacy, m.Type == "stop" && c.legacy:
 		c.mu.Lock()
 		op := c.ops[m.ID]
@@ -268,6 +273,30 @@ func (c *wsConn) handle(data []byte) bool {
 		return false
 	}
 	return true
+}
+
+// onOwnStack runs fn on a short-lived goroutine and waits for it. The
+// reader's stack lives as long as the connection, and the runtime shrinks
+// a stack only when most of it is unused: authenticating (the SQL driver)
+// and preparing an operation (the GraphQL parser and validator) need a
+// deep one, which every idle connection would otherwise keep. A panic in
+// fn is raised again on the reader, where net/http recovers it.
+func onOwnStack(fn func() bool) bool {
+	var (
+		ok    bool
+		fault any
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		defer func() { fault = recover() }()
+		ok = fn()
+	}()
+	<-done
+	if fault != nil {
+		panic(fault)
+	}
+	return ok
 }
 
 // protocolError ends the connection for a client's mistake: with code on
@@ -399,6 +428,16 @@ func (c *wsConn) start(start time.Time, m wireMessage) bool {
 		return true
 	}
 
+	if c.t.ShareKey != nil {
+		if key, ok := c.t.ShareKey(c.ctx, rc); ok {
+			// A connection out of slots runs the operation on its own, so
+			// that the resolver refuses it as usual.
+			if release, err := AcquireSubscription(c.ctx); err == nil {
+				return c.join(ctx, key, rc, m.ID, release)
+			}
+		}
+	}
+
 	ctx, cancel := context.WithCancel(graphql.WithOperationContext(ctx, rc))
 	op := &wsOp{cancel: cancel}
 	c.mu.Lock()
@@ -449,25 +488,37 @@ func (c *wsConn) run(ctx context.Context, op *wsOp, id string, rc *graphql.Opera
 }
 
 func (c *wsConn) sendResponse(id string, r *graphql.Response) {
+	buf := getFrame()
+	defer putFrame(buf)
+	b, err := appendResponse(c.appendResultHead(*buf, id), r)
+	if err != nil {
+		panic(fmt.Errorf("unable to marshal %s: %w", r.Data, err)) // as gqlgen; recovered by run
+	}
+	*buf = append(b, '}')
+	c.send(*buf, writeWait)
+}
+
+// sendPayload sends a result frame around an encoded response: a group's,
+// which every subscriber's frame shares.
+func (c *wsConn) sendPayload(id string, payload []byte) {
+	buf := getFrame()
+	defer putFrame(buf)
+	b := append(c.appendResultHead(*buf, id), payload...)
+	*buf = append(b, '}')
+	c.send(*buf, writeWait)
+}
+
+// appendResultHead appends a result frame up to its payload.
+func (c *wsConn) appendResultHead(b []byte, id string) []byte {
 	typ := "next"
 	if c.legacy {
 		typ = "data"
 	}
-	buf := getFrame()
-	defer putFrame(buf)
-	b := *buf
 	b = append(b, `{"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"type":"`...)
 	b = append(b, typ...)
-	b = append(b, `","payload":`...)
-	b, err := appendResponse(b, r)
-	if err != nil {
-		panic(fmt.Errorf("unable to marshal %s: %w", r.Data, err)) // as gqlgen; recovered by run
-	}
-	b = append(b, '}')
-	*buf = b
-	c.send(b, writeWait)
+	return append(b, `","payload":`...)
 }
 
 func (c *wsConn) sendErrors(id string, errs ...*gqlerror.Error) {
