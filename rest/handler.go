@@ -401,4 +401,3 @@ func variableField(p ast.Path, c *compiled) string {
 	}
 	return strings.Join(parts, ".")
 }
-

@@ -120,7 +120,6 @@ func (sh *shape) field(key string, from int) (*field, int) {
 	return nil, from
 }
 
-
 // inputConverter turns a REST JSON value (snake_case keys, lower-case enum
 // values) into GraphQL variables for type t, refusing unknown keys.
 type inputConverter struct {
