@@ -84,14 +84,14 @@ func pgAppendDeltas(changes string) string {
 	GROUP BY ` + countDims + `, t.tag HAVING sum(n) <> 0`
 }
 
-// pgChangedRows pairs the old and new versions of the updated rows whose
-// counted columns changed, as a -1 for the old key and a +1 for the new.
-// An ingest repeat (occurrences, last_seen_at) or a retired dedup key
-// changes none and appends nothing.
-var pgChangedRows = `SELECT v.* FROM old_rows o JOIN new_rows w ON w.id = o.id
-	CROSS JOIN LATERAL (VALUES (` + prefixed("o") + `, o.tags, -1), (` + prefixed("w") + `, w.tags, 1))
-		AS v(` + countDims + `, tags, n)
-	WHERE (` + prefixed("o") + `, o.tags) IS DISTINCT FROM (` + prefixed("w") + `, w.tags)`
+// pgChangedRows counts the updated rows' old versions -1 and their new
+// versions +1: a row whose counted columns did not change (an ingest
+// repeat, a retired dedup key) cancels out, and pgAppendDeltas's HAVING
+// drops its key. Pairing old and new rows by id instead was a join of two
+// transition tables, which have no statistics: PostgreSQL planned a nested
+// loop and closing 20,000 alerts took 1 s longer.
+var pgChangedRows = `SELECT ` + countDims + `, tags, -1 AS n FROM old_rows
+	UNION ALL SELECT ` + countDims + `, tags, 1 AS n FROM new_rows`
 
 // pgCountTrigger is one statement-level trigger and its function.
 // PostgreSQL allows transition tables only on single-event triggers, so
