@@ -330,7 +330,7 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	// every new alert (the default), whose jobs run beside the posters.
 	var runs [2]ingestRun
 	for i, auto := range []bool{false, true} {
-		if err := setAutoAnalyse(ctx, a, auto); err != nil {
+		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, auto); err != nil {
 			return err
 		}
 		b.progress("ingest for %v with %d posters, auto-analysis %v", defaultIngest.duration, defaultIngest.posters, auto)

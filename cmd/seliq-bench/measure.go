@@ -274,10 +274,53 @@ func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, p
 }
 
 // setAutoAnalyse turns the organisation's analysis of every new alert on
-// or off.
-func setAutoAnalyse(ctx context.Context, a *api, on bool) error {
+// or off, and returns once ingest does as told: ingest trusts the settings
+// it read for a few seconds (analysis.autoTTL), which is as long as an
+// ingest run, so without the wait a run may measure the setting before.
+func setAutoAnalyse(ctx context.Context, a *api, key string, on bool) error {
 	body := map[string]any{"features": map[string]any{"auto_analyse": on}}
-	return a.expect(ctx, http.StatusOK, http.MethodPatch, "/api/v1/settings/ai", body, nil)
+	if err := a.expect(ctx, http.StatusOK, http.MethodPatch, "/api/v1/settings/ai", body, nil); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(autoAnalyseLimit)
+	for probe := 0; ; probe++ {
+		analysed, err := probeAutoAnalyse(ctx, a, key, probe)
+		if err != nil || analysed == on {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("auto-analysis still %v %v after it was set to %v", !on, autoAnalyseLimit, on)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// autoAnalyseLimit bounds the wait for a changed auto-analysis setting.
+const autoAnalyseLimit = 15 * time.Second
+
+// probeAutoAnalyse ingests one new alert (source bench-probe, so the ingest
+// check does not count it) and reports whether it got an analysis.
+func probeAutoAnalyse(ctx context.Context, a *api, key string, probe int) (bool, error) {
+	body := map[string]any{"title": fmt.Sprintf("Auto-analysis probe %d %d", probe, time.Now().UnixNano()), "severity": "low", "source": "bench-probe"}
+	status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", body, map[string]string{"X-API-Key": key})
+	if err != nil {
+		return false, err
+	}
+	var out struct{ Results []struct{ ID string } }
+	if status != http.StatusAccepted || json.Unmarshal(raw, &out) != nil || len(out.Results) != 1 {
+		return false, fmt.Errorf("auto-analysis probe: status %d: %.300s", status, raw)
+	}
+	status, raw, err = a.call(ctx, http.MethodGet, "/api/v1/alerts/"+out.Results[0].ID+"/analysis", nil, nil)
+	switch {
+	case err != nil:
+		return false, err
+	case status == http.StatusOK:
+		return true, nil
+	case status == http.StatusNotFound:
+		return false, nil
+	default:
+		return false, fmt.Errorf("auto-analysis probe: analysis status %d: %.300s", status, raw)
+	}
 }
 
 // checkIngested makes sure every alert the server acknowledged as created
