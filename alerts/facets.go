@@ -31,6 +31,17 @@ type facet struct {
 	counted counted
 }
 
+// othersOf is f without the facet's own field: the conditions its counts
+// are taken under.
+func (fc facet) othersOf(f *schematype.AlertFilter) schematype.AlertFilter {
+	var others schematype.AlertFilter
+	if f != nil {
+		others = *f
+	}
+	fc.without(&others)
+	return others
+}
+
 func facetColumn(name string) func(s *sql.Selector) string {
 	return func(s *sql.Selector) string { return s.C(name) }
 }
@@ -135,11 +146,7 @@ type facetRow struct {
 // countFacet runs one GROUP BY. It goes through an ent query, so the tenant
 // filter of the privacy policy is part of its WHERE clause.
 func (s *Service) countFacet(ctx context.Context, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
-	var others schematype.AlertFilter
-	if f != nil {
-		others = *f
-	}
-	fc.without(&others)
+	others := fc.othersOf(f)
 	var rows []facetRow
 	err := s.client.Alert.Query().Where(Predicates(&others)...).
 		Modify(func(sel *sql.Selector) { groupCount(sel, fc) }).

@@ -83,11 +83,7 @@ func (s *Service) facetsFromCounters(ctx context.Context, f *schematype.AlertFil
 // sumFacet is countFacet over the counters: the same grouping, order and
 // limit, counting by SUM(n) and leaving out keys whose alerts are all gone.
 func (s *Service) sumFacet(ctx context.Context, orgID uuid.UUID, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
-	var others schematype.AlertFilter
-	if f != nil {
-		others = *f
-	}
-	fc.without(&others)
+	others := fc.othersOf(f)
 	sel := sql.Dialect(s.dialect).Select().From(sql.Table(fc.counted.view))
 	sel.Where(sql.EQ(sel.C(alert.FieldOrganizationID), orgID))
 	// The counters' columns are named as the alerts', so the filter's own

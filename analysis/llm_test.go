@@ -623,10 +623,7 @@ func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
 	if err := s.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := map[uuid.UUID]int{}
-	for _, a := range q.args {
-		got[a.AnalysisID]++
-	}
+	got := q.jobsPerAnalysis()
 	if len(got) != len(want) || len(q.args) != len(want) {
 		t.Fatalf("%d jobs for %d analyses (%d distinct)", len(q.args), len(want), len(got))
 	}
@@ -638,6 +635,15 @@ func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
 	if err := s.Drain(ctx); err != nil || len(q.args) != len(want)+1 {
 		t.Fatalf("after a later payload: %d jobs, %v", len(q.args), err)
 	}
+}
+
+// jobsPerAnalysis counts the jobs queued for each analysis.
+func (r *recorder) jobsPerAnalysis() map[uuid.UUID]int {
+	got := map[uuid.UUID]int{}
+	for _, a := range r.args {
+		got[a.AnalysisID]++
+	}
+	return got
 }
 
 // flakyQueue refuses its first failures batches, as a database that is
@@ -682,10 +688,7 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	if err := s.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := map[uuid.UUID]int{}
-	for _, a := range q.args {
-		got[a.AnalysisID]++
-	}
+	got := q.jobsPerAnalysis()
 	for _, a := range append(first, later...) {
 		if got[a.ID] != 1 {
 			t.Errorf("analysis %s queued %d times, want once", a.ID, got[a.ID])

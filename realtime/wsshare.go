@@ -200,18 +200,10 @@ func (t *Websocket) runGroup(ctx context.Context, g *group, rc *graphql.Operatio
 	}
 }
 
-// recoveredErrors is the error payload for a panic in the operation, as
-// run sends it.
+// recoveredErrors is the error payload for a panic in the operation, the
+// error run sends for one.
 func recoveredErrors(ctx context.Context, rc *graphql.OperationContext, r any) []byte {
-	err := rc.Recover(ctx, r)
-	var gqlerr *gqlerror.Error
-	if !errors.As(err, &gqlerr) {
-		gqlerr = &gqlerror.Error{}
-		if err != nil {
-			gqlerr.Message = err.Error()
-		}
-	}
-	raw, _ := json.Marshal([]*gqlerror.Error{gqlerr}) // an error list always encodes
+	raw, _ := json.Marshal([]*gqlerror.Error{recoveredError(ctx, rc, r)}) // an error list always encodes
 	return raw
 }
 

@@ -452,19 +452,25 @@ func (c *wsConn) start(start time.Time, m wireMessage) bool {
 	return true
 }
 
+// recoveredError is the GraphQL error for a panic r in an operation, as
+// the operation's recover function makes it.
+func recoveredError(ctx context.Context, rc *graphql.OperationContext, r any) *gqlerror.Error {
+	err := rc.Recover(ctx, r)
+	var gqlerr *gqlerror.Error
+	if !errors.As(err, &gqlerr) {
+		gqlerr = &gqlerror.Error{}
+		if err != nil {
+			gqlerr.Message = err.Error()
+		}
+	}
+	return gqlerr
+}
+
 // run is an operation's goroutine: it runs the response loop and writes.
 func (c *wsConn) run(ctx context.Context, op *wsOp, id string, rc *graphql.OperationContext) {
 	defer func() {
 		if r := recover(); r != nil {
-			err := rc.Recover(ctx, r)
-			var gqlerr *gqlerror.Error
-			if !errors.As(err, &gqlerr) {
-				gqlerr = &gqlerror.Error{}
-				if err != nil {
-					gqlerr.Message = err.Error()
-				}
-			}
-			c.sendErrors(id, gqlerr)
+			c.sendErrors(id, recoveredError(ctx, rc, r))
 		}
 		c.mu.Lock()
 		mine := c.ops[id] == op // not stopped by the client, nor closed

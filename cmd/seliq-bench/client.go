@@ -77,6 +77,19 @@ func (a *api) expect(ctx context.Context, want int, method, path string, body, o
 	return nil
 }
 
+// ingest posts body to the ingest route with a connector key and returns
+// the answer, failing on any status but 202.
+func (a *api) ingest(ctx context.Context, key string, body any) ([]byte, error) {
+	status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", body, map[string]string{"X-API-Key": key})
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusAccepted {
+		return nil, fmt.Errorf("ingest: status %d: %.300s", status, raw)
+	}
+	return raw, nil
+}
+
 // identity is the logged-in admin.
 type identity struct {
 	UserID uuid.UUID `json:"id"`

@@ -302,15 +302,15 @@ const autoAnalyseLimit = 15 * time.Second
 // check does not count it) and reports whether it got an analysis.
 func probeAutoAnalyse(ctx context.Context, a *api, key string, probe int) (bool, error) {
 	body := map[string]any{"title": fmt.Sprintf("Auto-analysis probe %d %d", probe, time.Now().UnixNano()), "severity": "low", "source": "bench-probe"}
-	status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", body, map[string]string{"X-API-Key": key})
+	raw, err := a.ingest(ctx, key, body)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("auto-analysis probe: %w", err)
 	}
 	var out struct{ Results []struct{ ID string } }
-	if status != http.StatusAccepted || json.Unmarshal(raw, &out) != nil || len(out.Results) != 1 {
-		return false, fmt.Errorf("auto-analysis probe: status %d: %.300s", status, raw)
+	if json.Unmarshal(raw, &out) != nil || len(out.Results) != 1 {
+		return false, fmt.Errorf("auto-analysis probe: %.300s", raw)
 	}
-	status, raw, err = a.call(ctx, http.MethodGet, "/api/v1/alerts/"+out.Results[0].ID+"/analysis", nil, nil)
+	status, raw, err := a.call(ctx, http.MethodGet, "/api/v1/alerts/"+out.Results[0].ID+"/analysis", nil, nil)
 	switch {
 	case err != nil:
 		return false, err
@@ -341,14 +341,10 @@ func checkIngested(ctx context.Context, a *api, created int64) error {
 func postUntil(ctx context.Context, a *api, key string, poster int, opt ingestOptions, deadline time.Time, tot *ingestTotals) error {
 	r := mrand.New(mrand.NewPCG(uint64(poster), 42))
 	b := ingestBatcher{poster: poster, rng: r, repeats: opt.repeats}
-	headers := map[string]string{"X-API-Key": key}
 	for time.Now().Before(deadline) {
-		status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", b.next(opt.batch), headers)
+		raw, err := a.ingest(ctx, key, b.next(opt.batch))
 		if err != nil {
 			return err
-		}
-		if status != http.StatusAccepted {
-			return fmt.Errorf("status %d: %.300s", status, raw)
 		}
 		var res struct{ Accepted, Created, Merged int }
 		if err := json.Unmarshal(raw, &res); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -231,12 +230,8 @@ func openSubscribers(ctx context.Context, wsURL, token string, n int) ([]*subscr
 func fanoutRound(ctx context.Context, a *api, key string, round, n int, arrivals <-chan time.Time, errs <-chan error) ([]time.Duration, error) {
 	body := map[string]any{"title": fmt.Sprintf("Fan-out probe %d", round), "severity": "high", "source": "bench-fanout"}
 	start := time.Now()
-	status, raw, err := a.call(ctx, http.MethodPost, "/api/v1/alerts/ingest", body, map[string]string{"X-API-Key": key})
-	if err != nil {
-		return nil, err
-	}
-	if status != http.StatusAccepted {
-		return nil, fmt.Errorf("fan-out ingest: status %d: %.300s", status, raw)
+	if _, err := a.ingest(ctx, key, body); err != nil {
+		return nil, fmt.Errorf("fan-out: %w", err)
 	}
 	lat := make([]time.Duration, 0, n)
 	timeout := time.After(deliveryLimit)
