@@ -23,6 +23,11 @@ const (
 	TooLarge        Code = "PAYLOAD_TOO_LARGE"
 	RateLimited     Code = "RATE_LIMITED"
 	Internal        Code = "INTERNAL"
+	// BadRequest: the request itself could not be read (malformed JSON,
+	// a bad query string), before any field was looked at.
+	BadRequest Code = "BAD_REQUEST"
+	// Timeout: the operation ran past its deadline and was stopped.
+	Timeout Code = "TIMEOUT"
 )
 
 var statuses = map[Code]int{
@@ -34,6 +39,8 @@ var statuses = map[Code]int{
 	TooLarge:        http.StatusRequestEntityTooLarge,
 	RateLimited:     http.StatusTooManyRequests,
 	Internal:        http.StatusInternalServerError,
+	BadRequest:      http.StatusBadRequest,
+	Timeout:         http.StatusGatewayTimeout,
 }
 
 // HTTPStatus returns the status REST answers a code with.

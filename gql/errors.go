@@ -82,7 +82,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr // parse and validation errors come coded from gqlgen
 		}
 		e := Classify(err)
-		if e.Code == apperr.Internal {
+		if t, ok := timedOut(ctx); ok {
+			// Whatever the resolver made of its cancelled context.
+			e = t.apperr()
+		} else if e.Code == apperr.Internal {
 			if in := inputError(ctx, err); in != nil {
 				e = in
 			} else {
@@ -102,6 +105,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gerr
 	}
+}
+
+// timedOut reports whether ctx ended at the operation's deadline.
+func timedOut(ctx context.Context) (timeoutError, bool) {
+	var t timeoutError
+	return t, ctx.Err() != nil && errors.As(context.Cause(ctx), &t)
 }
 
 // inputError recognises an argument value that could not be decoded into its

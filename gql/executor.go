@@ -18,14 +18,28 @@ type configurable interface {
 	SetErrorPresenter(graphql.ErrorPresenterFunc)
 	SetRecoverFunc(graphql.RecoverFunc)
 	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+	SetParserTokenLimit(int)
 	AroundOperations(graphql.OperationMiddleware)
+	AroundResponses(graphql.ResponseMiddleware)
 }
 
 func configure(x configurable, cfg Config) {
-	x.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	cache := lru.New[*ast.QueryDocument](1000)
+	x.SetQueryCache(cache)
+	// Before gqlgen parses and validates: validation is quadratic in
+	// repeated fields (see limits.go). The parser's own limit backs it up.
+	x.Use(documentLimits{cache: cache})
+	x.SetParserTokenLimit(MaxTokens)
 	x.Use(extension.Introspection{})
+	x.Use(pageLimits{})
 	x.Use(extension.FixedComplexityLimit(MaxComplexity))
 	x.Use(depthLimit{max: MaxDepth})
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	x.AroundResponses(deadline(timeout))
+	x.AroundFields(startEventClock)
 	x.AroundFields(requireViewer)
 	x.SetErrorPresenter(presentError(cfg.Logger))
 	x.SetRecoverFunc(recoverFunc(cfg.Logger))

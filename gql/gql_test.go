@@ -123,7 +123,10 @@ func TestClassify(t *testing.T) {
 	})
 }
 
-var schema = NewSchema(&resolvers.Resolver{}).Schema()
+var (
+	execSchema = NewSchema(&resolvers.Resolver{})
+	schema     = execSchema.Schema()
+)
 
 // depthOf validates q against the schema and measures its operation.
 func depthOf(t *testing.T, q string) int {

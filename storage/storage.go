@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -67,6 +68,7 @@ func openSQLite(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	boundSQLitePool(db)
 	drv := entsql.OpenDB(dialect.SQLite, db)
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.SQLite, SQL: db}, nil
 }
@@ -75,8 +77,22 @@ func openSQLite(path string) (*DB, error) {
 // subtest directories of go test contain "#").
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
-// defaultPoolSize is the PostgreSQL pool's size unless the URL sets one.
+// defaultPoolSize is the PostgreSQL pool's size unless the URL sets one,
+// and the SQLite pool's size.
 const defaultPoolSize = 16
+
+// boundSQLitePool caps SQLite's connections: database/sql opens one per
+// concurrent query without limit, and each keeps its own page cache (up to
+// 64 MiB, cache_size above) and file descriptors; a flood of requests left
+// thousands open. The size is PostgreSQL's, so that code holding
+// connections behaves alike on both; WAL lets them all read at once while
+// writers queue on the write lock (busy_timeout). Idle connections are
+// kept, with their warm cache, up to the same number.
+func boundSQLitePool(db *sql.DB) {
+	db.SetMaxOpenConns(defaultPoolSize)
+	db.SetMaxIdleConns(defaultPoolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
 
 func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
@@ -136,6 +152,22 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	return d.migrateAlertCounts(ctx, conn)
+}
+
+// MaxConns is the most connections the database is used through at once.
+func (d *DB) MaxConns() int {
+	if d.Pool != nil {
+		return int(d.Pool.Config().MaxConns)
+	}
+	return d.SQL.Stats().MaxOpenConnections
+}
+
+// OpenConns is how many connections are open now.
+func (d *DB) OpenConns() int {
+	if d.Pool != nil {
+		return int(d.Pool.Stat().TotalConns())
+	}
+	return d.SQL.Stats().OpenConnections
 }
 
 // Ping checks the database answers (readiness).
