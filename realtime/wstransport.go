@@ -34,6 +34,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/seliq/seliq/apperr"
 )
 
 // The subprotocols.
@@ -409,7 +411,11 @@ func (c *wsConn) start(start time.Time, m wireMessage) bool {
 	dec := json.NewDecoder(bytes.NewReader(m.Payload))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil {
-		c.sendErrors(m.ID, &gqlerror.Error{Message: "invalid json"})
+		// The client's mistake, coded as the HTTP transports code it.
+		c.sendErrors(m.ID, &gqlerror.Error{
+			Message:    `the operation payload is not a JSON object such as {"query": "..."}`,
+			Extensions: map[string]any{"code": string(apperr.BadRequest)},
+		})
 		c.complete(m.ID)
 		return true
 	}

@@ -262,7 +262,16 @@ func TestWebsocketTransportEdgeCases(t *testing.T) {
 		{"invalid operation payload", func(c *stubConn) {
 			c.init()
 			c.raw(fmt.Sprintf(`{"type":%q,"id":"x","payload":"not params"}`, c.proto.start))
-			c.expect("error", "x")
+			// The client's mistake, coded as over HTTP (not INTERNAL).
+			m := c.expect("error", "x")
+			var errs []struct {
+				Message    string         `json:"message"`
+				Extensions map[string]any `json:"extensions"`
+			}
+			if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) != 1 ||
+				errs[0].Extensions["code"] != "BAD_REQUEST" || !strings.Contains(errs[0].Message, "not a JSON object") {
+				c.t.Fatalf("error payload %s", m.Payload)
+			}
 			c.expect("complete", "x")
 		}, 0, 0},
 	} {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seliq/seliq/gql"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	// created on first start (see LoadSecretKey).
 	SecretKey     []byte
 	SecretKeyFile string
+	// GraphQLTimeout bounds the execution of one GraphQL query or mutation
+	// (REST included) and of one subscription event (SELIQ_GRAPHQL_TIMEOUT).
+	GraphQLTimeout time.Duration
 	// PprofAddr, when set, serves /debug/pprof on this loopback address
 	// (SELIQ_PPROF_ADDR); off by default.
 	PprofAddr string
@@ -58,6 +62,7 @@ func LoadConfig(args []string) (Config, error) {
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
+	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gql.DefaultTimeout.String())
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -67,6 +72,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof; empty: off (SELIQ_PPROF_ADDR)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
+	fs.StringVar(&gqlTimeout, "graphql-timeout", gqlTimeout, "longest execution of one GraphQL operation or subscription event (SELIQ_GRAPHQL_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -78,6 +84,9 @@ func LoadConfig(args []string) (Config, error) {
 		return cfg, fmt.Errorf("SELIQ_SESSION_TTL: %q is not a positive duration", ttl)
 	}
 	cfg.SessionTTL = d
+	if cfg.GraphQLTimeout, err = time.ParseDuration(gqlTimeout); err != nil || cfg.GraphQLTimeout <= 0 {
+		return cfg, fmt.Errorf("SELIQ_GRAPHQL_TIMEOUT: %q is not a positive duration", gqlTimeout)
+	}
 	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
 		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
 	}

@@ -152,7 +152,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
-	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate}
+	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout}
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gql.NewSchema(res)

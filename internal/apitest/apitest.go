@@ -41,6 +41,8 @@ type Options struct {
 	BulkLimit  int
 	// AllowedOrigins are the extra browser origins allowed to open WebSockets.
 	AllowedOrigins []string
+	// GraphQLTimeout, when set, replaces the default execution deadline.
+	GraphQLTimeout time.Duration
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -59,6 +61,7 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 			cfg.BulkLimit = o.BulkLimit
 		}
 		cfg.AllowedOrigins = o.AllowedOrigins
+		cfg.GraphQLTimeout = o.GraphQLTimeout
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
