@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -42,6 +43,15 @@ const (
 	// type, so each costs a lookup.
 	MaxNodeIDs = 100
 )
+
+// Refusals before execution answer 422 on /graphql (400 to clients
+// accepting application/graphql-response+json), as gqlgen answers parse
+// and validation errors; the kind is only consulted for errors raised
+// before execution, so a resolver's BAD_USER_INPUT is unaffected.
+func init() {
+	errcode.RegisterErrorType(string(apperr.BadInput), errcode.KindProtocol)
+	errcode.RegisterErrorType("COMPLEXITY_LIMIT_EXCEEDED", errcode.KindProtocol)
+}
 
 // refusal is a GraphQL error carrying an apperr code (and field), as the
 // error presenter gives resolver errors.
