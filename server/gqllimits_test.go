@@ -116,3 +116,32 @@ func TestGraphQLTimeout(t *testing.T) {
 		}
 	})
 }
+
+// A /graphql request that cannot be decoded is the client's mistake (it
+// answered INTERNAL): 400 BAD_REQUEST, with or without a login.
+func TestGraphQLMalformedRequest(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db)
+		for _, c := range []struct {
+			name   string
+			client *apitest.Client
+		}{{"anonymous", env.Anonymous()}, {"logged in", env.Admin()}} {
+			t.Run(c.name, func(t *testing.T) {
+				for _, res := range []*apitest.Response{
+					c.client.DoRaw(http.MethodPost, "/graphql", "application/json", []byte(`{"query": "{ me { id } }"`)),
+					c.client.DoRaw(http.MethodPost, "/graphql", "application/json", []byte(`{"query": ["{ me { id } }"]}`)),
+					c.client.Do(http.MethodGet, "/graphql?query=%7B__typename%7D&variables=%7Bx", nil),
+				} {
+					var ext map[string]any
+					if errs, _ := res.Body["errors"].([]any); len(errs) == 1 {
+						first, _ := errs[0].(map[string]any)
+						ext, _ = first["extensions"].(map[string]any)
+					}
+					if res.Status != http.StatusBadRequest || ext["code"] != "BAD_REQUEST" {
+						t.Errorf("status %d: %s", res.Status, res.Raw)
+					}
+				}
+			})
+		}
+	})
+}
