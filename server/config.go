@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	// created on first start (see LoadSecretKey).
 	SecretKey     []byte
 	SecretKeyFile string
+	// WSMaxConnectionsPerUser caps one user's WebSockets and SSE streams
+	// on one replica (SELIQ_WS_MAX_CONNECTIONS_PER_USER, default 20).
+	WSMaxConnectionsPerUser int
 	// PprofAddr, when set, serves /debug/pprof on this loopback address
 	// (SELIQ_PPROF_ADDR); off by default.
 	PprofAddr string
@@ -58,6 +62,7 @@ func LoadConfig(args []string) (Config, error) {
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
+	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(realtime.DefaultMaxConnectionsPerUser))
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -66,6 +71,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof; empty: off (SELIQ_PPROF_ADDR)")
+	fs.StringVar(&wsMax, "ws-max-connections-per-user", wsMax, "WebSockets and SSE streams one user may hold open on this replica (SELIQ_WS_MAX_CONNECTIONS_PER_USER)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -80,6 +86,9 @@ func LoadConfig(args []string) (Config, error) {
 	cfg.SessionTTL = d
 	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
 		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
+	}
+	if cfg.WSMaxConnectionsPerUser, err = strconv.Atoi(wsMax); err != nil || cfg.WSMaxConnectionsPerUser <= 0 {
+		return cfg, fmt.Errorf("SELIQ_WS_MAX_CONNECTIONS_PER_USER: %q is not a positive number", wsMax)
 	}
 	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
 		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {

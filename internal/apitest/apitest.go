@@ -41,6 +41,9 @@ type Options struct {
 	BulkLimit  int
 	// AllowedOrigins are the extra browser origins allowed to open WebSockets.
 	AllowedOrigins []string
+	// WSMaxConnectionsPerUser caps one user's WebSockets and SSE streams
+	// (0: the server's default).
+	WSMaxConnectionsPerUser int
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -59,6 +62,7 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 			cfg.BulkLimit = o.BulkLimit
 		}
 		cfg.AllowedOrigins = o.AllowedOrigins
+		cfg.WSMaxConnectionsPerUser = o.WSMaxConnectionsPerUser
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
