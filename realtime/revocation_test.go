@@ -451,3 +451,43 @@ func (c *client) refusalReason(code int) string {
 		}
 	}
 }
+
+// TestSubscriptionPastTheLimitIsAnError: on both protocols, whichever
+// subscription field it is, the subscription past the per-connection limit
+// gets an error naming the limit, never a bare complete.
+func TestSubscriptionPastTheLimitIsAnError(t *testing.T) {
+	env := apitest.Start(t, testenv.Open(t, testenv.SQLite))
+	token := env.Admin().Authorization
+	fields := map[string]string{
+		"alertEvents":       alertSub,
+		"incidentEvents":    `subscription { incidentEvents { kind cursor } }`,
+		"notificationAdded": `subscription { notificationAdded { cursor } }`,
+		"metricsTick":       `subscription { metricsTick { unassignedAlerts } }`,
+	}
+	want := fmt.Sprintf("at most %d", realtime.MaxSubscriptionsPerConnection)
+	for _, proto := range protocols {
+		for name, query := range fields {
+			t.Run(proto.name+"/"+name, func(t *testing.T) {
+				c := mustDial(t, env, proto, token)
+				c.init()
+				for i := range realtime.MaxSubscriptionsPerConnection {
+					c.subscribe(fmt.Sprint("s", i), query, nil)
+				}
+				c.subscribe("extra", query, nil)
+				// metricsTick answers at once: skip those results.
+				for {
+					m := c.mustRead(t)
+					if m.Type == "complete" {
+						t.Fatalf("%s completed without an error", m.ID)
+					}
+					if m.Type == "error" || strings.Contains(string(m.Payload), `"errors"`) {
+						if !strings.Contains(string(m.Payload), want) || !strings.Contains(string(m.Payload), "RATE_LIMITED") {
+							t.Fatalf("refusal %s %s does not name the limit", m.Type, m.Payload)
+						}
+						return
+					}
+				}
+			})
+		}
+	}
+}
