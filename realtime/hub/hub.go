@@ -14,15 +14,18 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/hook"
+	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -344,7 +347,7 @@ func (h *Hub) deliverUpTo(ctx context.Context, last, bound int64) error {
 		}
 		q := h.db.Client.Event.Query().Where(event.IDGT(last), event.IDLTE(bound))
 		if only != nil {
-			q = q.Where(event.TopicIn(only...))
+			q = q.Where(topicsLiteral(only))
 		}
 		rows, err := q.Order(event.ByID()).Limit(h.batch).All(ctx)
 		if err != nil {
@@ -390,6 +393,21 @@ func (h *Hub) readScope(bound int64) (done bool, only []string) {
 	return false, only
 }
 
+// topicsLiteral matches the topics written as SQL literals, not bound
+// parameters: only then can either database use the partial index on
+// principal events (storage/indexes.go). Topics are this package's
+// constants (Watch checks), never input.
+func topicsLiteral(ts []string) predicate.Event {
+	return func(s *entsql.Selector) {
+		col := s.C(event.FieldTopic)
+		if len(ts) == 1 {
+			s.Where(entsql.ExprP(col + " = '" + ts[0] + "'"))
+			return
+		}
+		s.Where(entsql.ExprP(col + " IN ('" + strings.Join(ts, "', '") + "')"))
+	}
+}
+
 // watcher receives every event of one topic, whatever its organisation.
 type watcher struct {
 	topic string
@@ -403,6 +421,9 @@ type watcher struct {
 // The dispatcher calls fn holding the hub's lock: fn must not block nor
 // call into the hub. stop ends the watch.
 func (h *Hub) Watch(topic string, fn func(Event)) (stop func()) {
+	if !slices.Contains(topics, topic) {
+		panic(fmt.Sprintf("realtime: watch unknown topic %q", topic))
+	}
 	w := &watcher{topic: topic, fn: fn}
 	h.mu.Lock()
 	h.watchers[w] = struct{}{}
