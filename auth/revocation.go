@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -95,43 +94,24 @@ func Revoke(ctx context.Context, client *ent.Client, r Revocation) error {
 // Revocations, which calls each subscriber. Transports subscribe to close
 // the user's open connections; a cache of viewers subscribes to evict them.
 type Revocations struct {
-	mu   sync.Mutex
-	subs map[*func(PrincipalChange)]struct{}
+	hub *hub.Hub
 }
 
 // NewRevocations returns Revocations fed by h's outbox.
-func NewRevocations(h *hub.Hub) *Revocations {
-	r := &Revocations{subs: map[*func(PrincipalChange)]struct{}{}}
-	h.Watch(hub.TopicPrincipal, r.deliver)
-	return r
-}
+func NewRevocations(h *hub.Hub) *Revocations { return &Revocations{hub: h} }
 
 // Subscribe calls fn for every change from now on. fn runs on the hub's
 // dispatcher: it must not block (start a goroutine for slow work).
 // The returned function unsubscribes.
 func (r *Revocations) Subscribe(fn func(PrincipalChange)) (unsubscribe func()) {
-	key := &fn
-	r.mu.Lock()
-	r.subs[key] = struct{}{}
-	r.mu.Unlock()
-	return func() {
-		r.mu.Lock()
-		delete(r.subs, key)
-		r.mu.Unlock()
-	}
-}
-
-func (r *Revocations) deliver(e hub.Event) {
-	if e.UserID == nil {
-		return
-	}
-	c := PrincipalChange{UserID: *e.UserID}
-	if e.EntityID != *e.UserID {
-		c.CredentialID = e.EntityID
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for fn := range r.subs {
-		(*fn)(c)
-	}
+	return r.hub.Watch(hub.TopicPrincipal, func(e hub.Event) {
+		if e.UserID == nil {
+			return
+		}
+		c := PrincipalChange{UserID: *e.UserID}
+		if e.EntityID != *e.UserID {
+			c.CredentialID = e.EntityID
+		}
+		fn(c)
+	})
 }
