@@ -62,7 +62,7 @@ type Server struct {
 	// WebSockets and SSE streams) closes what no longer holds.
 	Revocations *auth.Revocations
 	Connections *realtime.Conns
-	log *slog.Logger
+	log         *slog.Logger
 	// stopCompactor ends the alert counters' compaction loop and waits for it.
 	stopCompactor func()
 }
