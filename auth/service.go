@@ -1,7 +1,9 @@
 // Package auth authenticates callers: password logins that issue opaque
 // session tokens, personal API tokens, and connector keys. It turns a
 // credential into a viewer; what the viewer may do is decided elsewhere
-// (roles in the API layer, tenancy in the data layer).
+// (roles in the API layer, tenancy in the data layer). Revoke and
+// Revocations (revocation.go) are how the end of a credential, or a change
+// to its user, reaches whatever was derived from it on every replica.
 package auth
 
 import (
