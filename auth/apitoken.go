@@ -66,18 +66,19 @@ func (s *Service) APITokens(ctx context.Context) ([]*ent.APIToken, error) {
 		Order(ent.Desc(apitoken.FieldCreatedAt)).All(ctx)
 }
 
-// RevokeAPIToken deletes one of the calling user's tokens.
+// RevokeAPIToken deletes one of the calling user's tokens; connections
+// opened with it close (see Revoke).
 func (s *Service) RevokeAPIToken(ctx context.Context, id uuid.UUID) error {
 	ctx, v, err := atHome(ctx)
 	if err != nil {
 		return err
 	}
-	n, err := s.client.APIToken.Delete().Where(apitoken.ID(id), apitoken.UserID(v.UserID)).Exec(ctx)
+	n, err := s.client.APIToken.Query().Where(apitoken.ID(id), apitoken.UserID(v.UserID)).Count(ctx)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return apperr.NotFoundf("API token %s not found", id)
 	}
-	return nil
+	return s.revoke(ctx, Revocation{UserID: v.UserID, OrgID: v.HomeOrgID, Token: id})
 }

@@ -1,7 +1,9 @@
 // Package auth authenticates callers: password logins that issue opaque
 // session tokens, personal API tokens, and connector keys. It turns a
 // credential into a viewer; what the viewer may do is decided elsewhere
-// (roles in the API layer, tenancy in the data layer).
+// (roles in the API layer, tenancy in the data layer). Revoke and
+// Revocations (revocation.go) are how the end of a credential, or a change
+// to its user, reaches whatever was derived from it on every replica.
 package auth
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/viewer"
 )
@@ -119,7 +122,8 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	return &Session{Token: token, ExpiresAt: expires, User: u}, nil
 }
 
-// Logout ends the session the request was authenticated with. A request made
+// Logout ends the session the request was authenticated with, and with it
+// every connection opened with that session (see Revoke). A request made
 // with an API token has no session; revoke the token instead.
 func (s *Service) Logout(ctx context.Context) error {
 	v := viewer.FromContext(ctx)
@@ -129,13 +133,12 @@ func (s *Service) Logout(ctx context.Context) error {
 	if v.SessionID == uuid.Nil {
 		return apperr.Invalid("authorization", "logout ends a session; API tokens are revoked instead")
 	}
-	return s.client.Session.DeleteOneID(v.SessionID).Exec(System(ctx))
+	return s.revoke(ctx, Revocation{UserID: v.UserID, OrgID: v.HomeOrgID, Session: v.SessionID})
 }
 
-// RevokeSessions ends every session of a user (password reset, deactivation).
-func (s *Service) RevokeSessions(ctx context.Context, userID uuid.UUID) error {
-	_, err := s.client.Session.Delete().Where(session.UserID(userID)).Exec(System(ctx))
-	return err
+// revoke runs Revoke in a transaction of its own.
+func (s *Service) revoke(ctx context.Context, r Revocation) error {
+	return storage.InTx(ctx, s.client, func(tx *ent.Tx) error { return Revoke(ctx, tx.Client(), r) })
 }
 
 // Authenticate turns an Authorization header value and an optional

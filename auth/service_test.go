@@ -264,7 +264,7 @@ func TestSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := svc.RevokeSessions(ctx, alice.ID); err != nil {
+			if err := auth.Revoke(ctx, db.Client, auth.Revocation{UserID: alice.ID, OrgID: org.ID, AllSessions: true}); err != nil {
 				t.Fatal(err)
 			}
 			for _, tok := range []string{t1, t2} {
@@ -276,7 +276,7 @@ func TestSessions(t *testing.T) {
 			if v, err := svc.Authenticate(ctx, "Bearer "+sb.Token, ""); err != nil || v.UserID != bob.ID {
 				t.Errorf("bob's session: %v, %v", v, err)
 			}
-			if err := svc.RevokeSessions(ctx, uuid.New()); err != nil {
+			if err := auth.Revoke(ctx, db.Client, auth.Revocation{UserID: uuid.New(), OrgID: org.ID, AllSessions: true}); err != nil {
 				t.Errorf("revoking sessions of an unknown user: %v", err)
 			}
 		})

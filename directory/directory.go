@@ -12,24 +12,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/storage"
 )
 
-// Directory is the service.
+// Directory is the service. Changes to a user's credentials, role or
+// status go through auth.Revoke in their transaction, which ends what must
+// end and closes the user's open connections on every replica.
 type Directory struct {
 	client *ent.Client
-	// revokeSessions is called when a user's sessions must end (password
-	// reset, deactivation).
-	revokeSessions func(ctx context.Context, userID uuid.UUID) error
 }
 
-// New returns a Directory. revoke ends a user's sessions.
-func New(client *ent.Client, revoke func(ctx context.Context, userID uuid.UUID) error) *Directory {
-	return &Directory{client: client, revokeSessions: revoke}
+// New returns a Directory.
+func New(client *ent.Client) *Directory {
+	return &Directory{client: client}
 }
 
 // MinPasswordLength is the password policy's floor.

@@ -41,6 +41,9 @@ type UpdateMeInput struct {
 	Timezone        *string
 	Password        *string
 	CurrentPassword *string
+	// KeepAPITokens keeps the user's API tokens across a password change;
+	// by default they are revoked with the other sessions.
+	KeepAPITokens *bool
 }
 
 // Quota is the seat count of an organisation.
@@ -207,16 +210,18 @@ func (d *Directory) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserI
 		}
 		upd := tx.User.UpdateOne(u).SetNillableName(name).SetNillableHandle(in.Handle).
 			SetNillableRole(in.Role).SetNillableActive(in.Active).SetNillableTimezone(in.Timezone)
-		updated, err = upd.Save(ctx)
-		return conflict(err, "handle", "another user of this organisation has this handle")
+		if updated, err = upd.Save(ctx); err != nil {
+			return conflict(err, "handle", "another user of this organisation has this handle")
+		}
+		if updated.Role == u.Role && updated.Active == u.Active {
+			return nil
+		}
+		// A new role or status reaches the user's open connections; a
+		// deactivated user's sessions end.
+		return auth.Revoke(ctx, tx.Client(), auth.Revocation{UserID: id, OrgID: u.OrganizationID, AllSessions: !updated.Active})
 	})
 	if err != nil {
 		return nil, err
-	}
-	if in.Active != nil && !*in.Active {
-		if err := d.revokeSessions(ctx, id); err != nil {
-			return nil, err
-		}
 	}
 	return updated.Unwrap(), nil
 }
@@ -247,12 +252,16 @@ func (d *Directory) DeleteUser(ctx context.Context, id uuid.UUID) error {
 				return err
 			}
 		}
+		if err := auth.Revoke(ctx, tx.Client(), auth.Revocation{UserID: id, OrgID: u.OrganizationID, AllSessions: true, AllAPITokens: true}); err != nil {
+			return err
+		}
 		return tx.User.DeleteOne(u).Exec(ctx)
 	})
 }
 
-// ResetPassword sets a new password (generated when empty) and ends the
-// user's sessions. The generated password is returned once.
+// ResetPassword sets a new password (generated when empty) and ends every
+// session and API token of the user, closing their open connections. The
+// generated password is returned once.
 func (d *Directory) ResetPassword(ctx context.Context, id uuid.UUID, password *string) (*ent.User, string, error) {
 	generated := ""
 	if password == nil || *password == "" {
@@ -265,17 +274,22 @@ func (d *Directory) ResetPassword(ctx context.Context, id uuid.UUID, password *s
 	if err != nil {
 		return nil, "", err
 	}
-	u, err := d.client.User.UpdateOneID(id).SetPasswordHash(hash).SetPasswordChangedAt(time.Now()).Save(ctx)
+	var u *ent.User
+	err = d.withTx(ctx, func(tx *ent.Tx) error {
+		if u, err = tx.User.UpdateOneID(id).SetPasswordHash(hash).SetPasswordChangedAt(time.Now()).Save(ctx); err != nil {
+			return notFound(err, "user", id)
+		}
+		return auth.Revoke(ctx, tx.Client(), auth.Revocation{UserID: id, OrgID: u.OrganizationID, AllSessions: true, AllAPITokens: true})
+	})
 	if err != nil {
-		return nil, "", notFound(err, "user", id)
-	}
-	if err := d.revokeSessions(ctx, id); err != nil {
 		return nil, "", err
 	}
-	return u, generated, nil
+	return u.Unwrap(), generated, nil
 }
 
-// UpdateMe changes the caller's profile; a new password needs the current one.
+// UpdateMe changes the caller's profile; a new password needs the current
+// one, and ends the caller's other sessions and, unless KeepAPITokens, their
+// API tokens.
 func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, error) {
 	me, err := d.Me(ctx)
 	if err != nil {
@@ -286,7 +300,7 @@ func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, 
 	if err != nil {
 		return nil, err
 	}
-	upd := d.client.User.UpdateOne(me).SetNillableName(name).SetNillableHandle(in.Handle).SetNillableTimezone(in.Timezone)
+	hash := ""
 	if in.Password != nil {
 		if in.CurrentPassword == nil {
 			return nil, apperr.Invalid("current_password", "is required to change the password")
@@ -301,14 +315,31 @@ func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, 
 		if err := validatePassword("password", *in.Password); err != nil {
 			return nil, err
 		}
-		hash, err := auth.HashPassword(*in.Password)
-		if err != nil {
+		if hash, err = auth.HashPassword(*in.Password); err != nil {
 			return nil, err
 		}
-		upd.SetPasswordHash(hash).SetPasswordChangedAt(time.Now())
 	}
-	u, err := upd.Save(ctx)
-	return u, conflict(err, "handle", "another user of this organisation has this handle")
+	var u *ent.User
+	err = d.withTx(ctx, func(tx *ent.Tx) error {
+		upd := tx.User.UpdateOne(me).SetNillableName(name).SetNillableHandle(in.Handle).SetNillableTimezone(in.Timezone)
+		if hash == "" {
+			u, err = upd.Save(ctx)
+			return err
+		}
+		if u, err = upd.SetPasswordHash(hash).SetPasswordChangedAt(time.Now()).Save(ctx); err != nil {
+			return err
+		}
+		// The session the change is made with stays; whoever else holds the
+		// old password's sessions, or the tokens, is out.
+		return auth.Revoke(ctx, tx.Client(), auth.Revocation{
+			UserID: me.ID, OrgID: me.OrganizationID, AllSessions: true, KeepSession: viewer.FromContext(ctx).SessionID,
+			AllAPITokens: in.KeepAPITokens == nil || !*in.KeepAPITokens,
+		})
+	})
+	if err != nil {
+		return nil, conflict(err, "handle", "another user of this organisation has this handle")
+	}
+	return u.Unwrap(), nil
 }
 
 // CheckAssignable refuses an assignee who is not an active user of the

@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/resolvers"
+	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/viewer"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	// Authenticate resolves the credentials a WebSocket client sends in
 	// connection_init's payload (browsers cannot set headers on a WebSocket).
 	Authenticate func(ctx context.Context, authorization, org string) (*viewer.Viewer, error)
+	// Connections, when set, tracks WebSockets and SSE streams by user: it
+	// caps them and closes them when the user's principal changes.
+	Connections *realtime.Conns
 }
 
 // NewSchema returns the executable schema with its directives wired.
@@ -82,17 +86,19 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 		InitTimeout:    10 * time.Second,
 		KeepAlive:      15 * time.Second,
 		ShareKey:       live.ShareKey,
+		Conns:          cfg.Connections,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryString{transport.GET{}})
 	// Server-sent events, for clients that cannot open a WebSocket: a POST
 	// with Accept: text/event-stream; it must precede the plain POST.
-	srv.AddTransport(jsonBody{transport.SSE{}})
+	srv.AddTransport(jsonBody{realtime.SSE{Conns: cfg.Connections, Principal: ssePrincipal(cfg.Authenticate)}})
 	srv.AddTransport(jsonBody{transport.POST{}})
 	// Persisted queries first: the document limits must see the query it
 	// looks up.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	configure(srv, cfg)
+	srv.AroundOperations(currentViewer(cfg.Authenticate, cfg.Logger))
 	return srv
 }
 
@@ -101,21 +107,25 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 // ..." or "Token ...", "X-Seliq-Org": "..."}) win over the upgrade
 // request's headers; a connection with neither is refused, as is one whose
 // credentials are bad (4401) or whose organisation is out of reach (4403).
-func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer, error)) realtime.InitFunc {
+// The credential stays with the connection: every operation authenticates
+// it again (currentViewer), and so does a change of the user's principal,
+// which closes the connection if it no longer holds (connectionPrincipal).
+func initFunc(authenticate authenticateFunc) realtime.InitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, error) {
 		ctx = realtime.WithSubscriptionLimit(ctx, realtime.MaxSubscriptionsPerConnection)
-		authz := payloadString(p, "Authorization")
-		if authz == "" {
-			if viewer.FromContext(ctx) != nil {
-				return ctx, nil
-			}
+		cred := credential{authorization: payloadString(p, "Authorization"), org: payloadString(p, "X-Seliq-Org")}
+		if cred.authorization == "" {
+			h := realtime.UpgradeHeader(ctx)
+			cred = credential{authorization: strings.TrimSpace(h.Get("Authorization")), org: strings.TrimSpace(h.Get(tenancy.HeaderOrg))}
+		}
+		if cred.authorization == "" {
 			err := apperr.New(apperr.Unauthenticated, "authentication required: send Authorization in connection_init's payload")
 			return refuse(realtime.CloseUnauthorized, err)
 		}
 		if authenticate == nil {
 			return refuse(realtime.CloseUnauthorized, apperr.New(apperr.Unauthenticated, "authentication is not configured"))
 		}
-		v, err := authenticate(ctx, authz, payloadString(p, "X-Seliq-Org"))
+		v, err := authenticate(ctx, cred.authorization, cred.org)
 		if err != nil {
 			code := realtime.CloseUnauthorized
 			if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
@@ -123,6 +133,8 @@ func initFunc(authenticate func(context.Context, string, string) (*viewer.Viewer
 			}
 			return refuse(code, err)
 		}
+		ctx = context.WithValue(ctx, credentialKey{}, cred)
+		ctx = realtime.WithPrincipal(ctx, connectionPrincipal(authenticate, v, cred))
 		return viewer.NewContext(ctx, v), nil
 	}
 }

@@ -4857,6 +4857,10 @@ type Mutation {
   createUser(input: CreateUserInput!): User! @hasRole(role: ADMIN)
   updateUser(id: ID!, input: UpdateUserInput!): User! @hasRole(role: ADMIN)
   deleteUser(id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  """
+  Set a user's password. Every session and API token of the user ends, and their open
+  WebSockets and event streams close.
+  """
   resetPassword(id: ID!, input: ResetPasswordInput): ResetPasswordPayload! @hasRole(role: ADMIN)
 
   createOrganization(input: CreateOrganizationInput!): Organization! @hasRole(role: ADMIN)
@@ -4896,9 +4900,15 @@ input UpdateMeInput {
   name: String
   handle: String
   timezone: String
-  "Changing the password requires the current one."
+  """
+  Changing the password requires the current one. It ends every other session of the
+  caller (and closes their WebSockets and event streams) and revokes their API tokens
+  unless keepAPITokens is true.
+  """
   password: String
   currentPassword: String
+  "Keep the caller's API tokens across a password change (default false: they are revoked)."
+  keepAPITokens: Boolean
 }
 
 input CreateUserInput {
@@ -29245,7 +29255,7 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "handle", "timezone", "password", "currentPassword"}
+	fieldsInOrder := [...]string{"name", "handle", "timezone", "password", "currentPassword", "keepAPITokens"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29287,6 +29297,13 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 				return it, err
 			}
 			it.CurrentPassword = data
+		case "keepAPITokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keepAPITokens"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeepAPITokens = data
 		}
 	}
 	return it, nil

@@ -28,7 +28,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 	for _, n := range []int{1000, 4000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			db := testenv.Open(b, testenv.SQLite)
-			env := apitest.Start(b, db)
+			env := apitest.Start(b, db, apitest.Options{WSMaxConnectionsPerUser: n})
 			token := env.Admin().Authorization
 			key := connectorKey(b, env.Admin(), "EDR")
 

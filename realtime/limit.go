@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/seliq/seliq/apperr"
@@ -46,7 +47,7 @@ func AcquireSubscription(ctx context.Context) (release func(), err error) {
 	}
 	if s.used.Add(1) > s.max {
 		s.used.Add(-1)
-		return nil, &apperr.Error{Code: apperr.RateLimited, Message: "too many subscriptions on this connection; close one first"}
+		return nil, &apperr.Error{Code: apperr.RateLimited, Message: fmt.Sprintf("too many subscriptions on this connection: at most %d; close one first", s.max)}
 	}
 	var once atomic.Bool
 	return func() {

@@ -99,6 +99,10 @@ type Websocket struct {
 	// ShareKey, when set, lets subscriptions with the same key share one
 	// execution per event (see wsshare.go); nil shares nothing.
 	ShareKey ShareKeyFunc
+	// Conns, when set, registers each connection whose InitFunc recorded a
+	// Principal: it caps connections per user and closes them when their
+	// principal changes.
+	Conns *Conns
 
 	once     sync.Once
 	upgrader websocket.Upgrader
@@ -162,7 +166,7 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		ws:      ws,
 		legacy:  ws.Subprotocol() != protoTransportWS, // none offered: legacy, as gqlgen
 		exec:    exec,
-		ctx:     r.Context(),
+		ctx:     context.WithValue(r.Context(), upgradeHeaderKey{}, r.Header),
 		headers: r.Header,
 		ops:     map[string]*wsOp{},
 	}
@@ -188,10 +192,11 @@ type wsConn struct {
 	// wmu serialises frames: gorilla allows one writer at a time.
 	wmu sync.Mutex
 
-	mu      sync.Mutex
-	ops     map[string]*wsOp
-	closed  bool
-	unwatch func() bool // stops watching ctx
+	mu         sync.Mutex
+	ops        map[string]*wsOp
+	closed     bool
+	unwatch    func() bool // stops watching ctx
+	unregister func()      // leaves t.Conns
 
 	gotPong atomic.Bool
 
@@ -340,6 +345,9 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 		}
 		c.ctx = ctx
 	}
+	if !c.register() {
+		return false
+	}
 	c.acked = true
 	if c.legacy {
 		c.write("", "connection_ack", nil, writeWait)
@@ -361,6 +369,46 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 		c.t.beats.add(c)
 	}
 	return true
+}
+
+// register enters the connection in t.Conns under its principal; one past
+// the user's cap is refused with CloseTooManyConnections.
+func (c *wsConn) register() bool {
+	p, ok := PrincipalFrom(c.ctx)
+	if c.t.Conns == nil || !ok {
+		return true
+	}
+	remove, err := c.t.Conns.Add(p, c.close)
+	if err != nil {
+		msg := err.Error()
+		if e, ok := apperr.As(err); ok {
+			msg = e.Message
+		}
+		if c.legacy {
+			c.connectionError(msg)
+		}
+		c.close(CloseTooManyConnections, msg)
+		return false
+	}
+	c.mu.Lock()
+	closed := c.closed
+	if !closed {
+		c.unregister = remove
+	}
+	c.mu.Unlock()
+	if closed {
+		remove()
+	}
+	return !closed
+}
+
+type upgradeHeaderKey struct{}
+
+// UpgradeHeader returns the headers of a WebSocket's upgrade request, for
+// an InitFunc to fall back on when connection_init carries no credentials.
+func UpgradeHeader(ctx context.Context) http.Header {
+	h, _ := ctx.Value(upgradeHeaderKey{}).(http.Header)
+	return h
 }
 
 func (c *wsConn) pongDeadline() time.Time {
@@ -578,13 +626,16 @@ func (c *wsConn) close(code int, reason string) {
 	c.closed = true
 	ops := c.ops
 	c.ops = nil
-	unwatch := c.unwatch
+	unwatch, unregister := c.unwatch, c.unregister
 	c.mu.Unlock()
 	for _, op := range ops {
 		op.cancel()
 	}
 	if unwatch != nil {
 		unwatch()
+	}
+	if unregister != nil {
+		unregister()
 	}
 	c.t.beats.remove(c)
 	if code != 0 {

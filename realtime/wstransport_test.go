@@ -439,7 +439,7 @@ func TestWebsocketTransportOperationLifecycle(t *testing.T) {
 // document and viewer, so one operation goroutine serves them all.
 func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 	const n = 40
-	env := apitest.Start(t, testenv.Open(t, testenv.SQLite))
+	env := apitest.Start(t, testenv.Open(t, testenv.SQLite), apitest.Options{WSMaxConnectionsPerUser: 2 * n}) // one user, both protocols
 	token := env.Admin().Authorization
 	key := connectorKey(t, env.Admin(), "EDR")
 	for _, p := range protocols {

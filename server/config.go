@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -37,6 +38,9 @@ type Config struct {
 	// GraphQLTimeout bounds the execution of one GraphQL query or mutation
 	// (REST included) and of one subscription event (SELIQ_GRAPHQL_TIMEOUT).
 	GraphQLTimeout time.Duration
+	// WSMaxConnectionsPerUser caps one user's WebSockets and SSE streams
+	// on one replica (SELIQ_WS_MAX_CONNECTIONS_PER_USER, default 20).
+	WSMaxConnectionsPerUser int
 	// PprofAddr, when set, serves /debug/pprof on this loopback address
 	// (SELIQ_PPROF_ADDR); off by default.
 	PprofAddr string
@@ -63,6 +67,7 @@ func LoadConfig(args []string) (Config, error) {
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
 	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gql.DefaultTimeout.String())
+	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(realtime.DefaultMaxConnectionsPerUser))
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -71,6 +76,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&ttl, "session-ttl", ttl, "session lifetime (SELIQ_SESSION_TTL)")
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof; empty: off (SELIQ_PPROF_ADDR)")
+	fs.StringVar(&wsMax, "ws-max-connections-per-user", wsMax, "WebSockets and SSE streams one user may hold open on this replica (SELIQ_WS_MAX_CONNECTIONS_PER_USER)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	fs.StringVar(&gqlTimeout, "graphql-timeout", gqlTimeout, "longest execution of one GraphQL operation or subscription event (SELIQ_GRAPHQL_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +95,9 @@ func LoadConfig(args []string) (Config, error) {
 	}
 	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
 		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
+	}
+	if cfg.WSMaxConnectionsPerUser, err = strconv.Atoi(wsMax); err != nil || cfg.WSMaxConnectionsPerUser <= 0 {
+		return cfg, fmt.Errorf("SELIQ_WS_MAX_CONNECTIONS_PER_USER: %q is not a positive number", wsMax)
 	}
 	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
 		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {

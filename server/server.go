@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
@@ -56,7 +57,12 @@ type Server struct {
 	Analyst *analysis.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
-	log *slog.Logger
+	// Revocations tells this replica that a user's standing changed, on
+	// whichever replica the change was made; Connections (this replica's
+	// WebSockets and SSE streams) closes what no longer holds.
+	Revocations *auth.Revocations
+	Connections *realtime.Conns
+	log         *slog.Logger
 	// stopCompactor ends the alert counters' compaction loop and waits for it.
 	stopCompactor func()
 }
@@ -135,11 +141,14 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// Writers record events in their transactions; the hook wakes the hub
 	// once those commit.
 	db.Client.Event.Use(events.CommitHook())
+	revocations := auth.NewRevocations(events)
+	conns := realtime.NewConns(cfg.WSMaxConnectionsPerUser, log)
+	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
 	res := &resolvers.Resolver{
 		Client:           db.Client,
 		Auth:             authSvc,
-		Directory:        directory.New(db.Client, authSvc.RevokeSessions),
+		Directory:        directory.New(db.Client),
 		Triage:           alerts.New(db.Client, db.Dialect),
 		ConnectorService: connectors.New(db.Client),
 		Views:            views.New(db.Client),
@@ -152,7 +161,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
-	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout}
+	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gql.NewSchema(res)
@@ -213,7 +222,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events, log: log}, nil
+	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
+		Revocations: revocations, Connections: conns, log: log}, nil
 }
 
 // authenticate resolves the credential into a viewer. No credential leaves

@@ -24,8 +24,21 @@ var trigramIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS alerts_description_trgm ON alerts USING GIN (description gin_trgm_ops)`,
 }
 
+// partialIndexes are partial indexes both dialects support and ent's schema
+// cannot declare. Each replica's hub reads the principal changes (the
+// revocation signal) even when nobody subscribes; on PostgreSQL this keeps
+// that read from scanning every alert event (SQLite reads the id range).
+var partialIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS realtime_events_principal ON realtime_events (id) WHERE topic = 'principal'`,
+}
+
 // createDialectIndexes runs after ent's migration, under the same lock.
 func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
+	for _, q := range partialIndexes {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
 	if d.Dialect != dialect.Postgres {
 		return nil
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	AllowedOrigins []string
 	// GraphQLTimeout, when set, replaces the default execution deadline.
 	GraphQLTimeout time.Duration
+	// WSMaxConnectionsPerUser caps one user's WebSockets and SSE streams
+	// (0: the server's default).
+	WSMaxConnectionsPerUser int
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -62,6 +65,7 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 		}
 		cfg.AllowedOrigins = o.AllowedOrigins
 		cfg.GraphQLTimeout = o.GraphQLTimeout
+		cfg.WSMaxConnectionsPerUser = o.WSMaxConnectionsPerUser
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)

@@ -17,6 +17,12 @@ const (
 	TopicAlert        = "alert"
 	TopicIncident     = "incident"
 	TopicNotification = "notification"
+	// TopicPrincipal announces that a user's standing changed (a credential
+	// revoked, a role or status changed): EntityID is the revoked session or
+	// API token, or the user when all of it may have changed; UserID is the
+	// user. Only watchers (Hub.Watch) receive it, never an organisation's
+	// subscribers.
+	TopicPrincipal = "principal"
 )
 
 // The kinds of change an event announces.
@@ -28,7 +34,7 @@ const (
 )
 
 var (
-	topics = []string{TopicAlert, TopicIncident, TopicNotification}
+	topics = []string{TopicAlert, TopicIncident, TopicNotification, TopicPrincipal}
 	kinds  = []string{KindCreated, KindUpdated, KindMerged, KindDeleted}
 )
 

@@ -13,15 +13,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/hook"
+	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -89,6 +93,7 @@ type Hub struct {
 	last      int64                                    // every event with id <= last is final and delivered
 	live      map[uuid.UUID]map[*Subscription]struct{} // by organisation
 	replaying map[*Subscription]struct{}
+	watchers  map[*watcher]struct{}
 	runCtx    context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -121,6 +126,7 @@ func New(db *storage.DB, cfg Config) *Hub {
 		notify:    make(chan struct{}, 1),
 		live:      make(map[uuid.UUID]map[*Subscription]struct{}),
 		replaying: make(map[*Subscription]struct{}),
+		watchers:  make(map[*watcher]struct{}),
 	}
 }
 
@@ -327,44 +333,104 @@ func (h *Hub) dispatch(ctx context.Context, front frontier) (again bool) {
 	}
 }
 
-// deliverUpTo fans out the events in (last, bound] to live subscribers in
-// id order and advances the hub's position in the same critical section,
-// which is what lets a replaying subscriber join without gap or duplicate.
+// deliverUpTo fans out the events in (last, bound] to live subscribers and
+// watchers in id order and advances the hub's position in the same critical
+// section, which is what lets a replaying subscriber join without gap or
+// duplicate. With watchers but no live subscriber only the watched topics
+// are read; should a subscriber go live meanwhile, the range is read again
+// in full.
 func (h *Hub) deliverUpTo(ctx context.Context, last, bound int64) error {
 	for last < bound {
-		if h.advanceIfNobodyListens(bound) {
+		done, only := h.readScope(bound)
+		if done {
 			return nil
 		}
-		rows, err := h.db.Client.Event.Query().
-			Where(event.IDGT(last), event.IDLTE(bound)).
-			Order(event.ByID()).
-			Limit(h.batch).
-			All(ctx)
+		q := h.db.Client.Event.Query().Where(event.IDGT(last), event.IDLTE(bound))
+		if only != nil {
+			q = q.Where(topicsLiteral(only))
+		}
+		rows, err := q.Order(event.ByID()).Limit(h.batch).All(ctx)
 		if err != nil {
 			return fmt.Errorf("read events after %d: %w", last, err)
 		}
 		events := fromRows(rows)
+		next := bound
 		if len(rows) == h.batch {
-			last = events[len(events)-1].ID
-		} else {
-			last = bound
+			next = events[len(events)-1].ID
 		}
 		h.mu.Lock()
+		if only != nil && len(h.live) > 0 {
+			h.mu.Unlock()
+			continue
+		}
 		h.fanoutLocked(events)
-		h.last = last
+		h.last, last = next, next
 		h.mu.Unlock()
 	}
 	return nil
 }
 
-// advanceIfNobodyListens moves the position to bound without reading when
-// no subscriber is live: a subscriber joining later starts past bound.
-func (h *Hub) advanceIfNobodyListens(bound int64) bool {
+// readScope says what the dispatcher must read up to bound: nothing when
+// nobody listens (the position moves to bound at once: a subscriber
+// joining later starts past it), only the watched topics when no
+// subscriber is live (only != nil), otherwise everything.
+func (h *Hub) readScope(bound int64) (done bool, only []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.live) > 0 {
-		return false
+		return false, nil
 	}
-	h.last = bound
-	return true
+	if len(h.watchers) == 0 {
+		h.last = bound
+		return true, nil
+	}
+	only = []string{}
+	for w := range h.watchers {
+		if !slices.Contains(only, w.topic) {
+			only = append(only, w.topic)
+		}
+	}
+	return false, only
+}
+
+// topicsLiteral matches the topics written as SQL literals, not bound
+// parameters: only then can either database use the partial index on
+// principal events (storage/indexes.go). Topics are this package's
+// constants (Watch checks), never input.
+func topicsLiteral(ts []string) predicate.Event {
+	return func(s *entsql.Selector) {
+		col := s.C(event.FieldTopic)
+		if len(ts) == 1 {
+			s.Where(entsql.ExprP(col + " = '" + ts[0] + "'"))
+			return
+		}
+		s.Where(entsql.ExprP(col + " IN ('" + strings.Join(ts, "', '") + "')"))
+	}
+}
+
+// watcher receives every event of one topic, whatever its organisation.
+type watcher struct {
+	topic string
+	fn    func(Event)
+}
+
+// Watch calls fn for every event of topic, in every organisation, that the
+// dispatcher delivers from now on (no replay): how replica-wide listeners,
+// such as the principal revocation signal (auth.Revocations), follow the
+// outbox with the same ordering, NOTIFY and poll fallback as subscribers.
+// The dispatcher calls fn holding the hub's lock: fn must not block nor
+// call into the hub. stop ends the watch.
+func (h *Hub) Watch(topic string, fn func(Event)) (stop func()) {
+	if !slices.Contains(topics, topic) {
+		panic(fmt.Sprintf("realtime: watch unknown topic %q", topic))
+	}
+	w := &watcher{topic: topic, fn: fn}
+	h.mu.Lock()
+	h.watchers[w] = struct{}{}
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		delete(h.watchers, w)
+		h.mu.Unlock()
+	}
 }

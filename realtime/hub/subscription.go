@@ -29,7 +29,7 @@ func (f Filter) validate() error {
 		return errors.New("filter needs an organization id")
 	}
 	for _, t := range f.Topics {
-		if !slices.Contains(topics, t) {
+		if !slices.Contains(topics, t) || t == TopicPrincipal {
 			return fmt.Errorf("filter: unknown topic %q", t)
 		}
 	}
@@ -47,7 +47,7 @@ func (f Filter) clone() Filter {
 }
 
 func (f *Filter) match(e *Event) bool {
-	if e.OrganizationID != f.OrganizationID {
+	if e.OrganizationID != f.OrganizationID || e.Topic == TopicPrincipal {
 		return false
 	}
 	if len(f.Topics) > 0 && !slices.Contains(f.Topics, e.Topic) {
@@ -64,6 +64,8 @@ func (f *Filter) predicates() []predicate.Event {
 	ps := []predicate.Event{event.OrganizationID(f.OrganizationID)}
 	if len(f.Topics) > 0 {
 		ps = append(ps, event.TopicIn(f.Topics...))
+	} else {
+		ps = append(ps, event.TopicNEQ(TopicPrincipal))
 	}
 	if f.UserID != nil {
 		ps = append(ps, event.Or(event.TopicNEQ(TopicNotification), event.UserID(*f.UserID)))
@@ -172,6 +174,11 @@ func (h *Hub) goLiveLocked(s *Subscription) {
 func (h *Hub) fanoutLocked(events []Event) {
 	for i := range events {
 		e := &events[i]
+		for w := range h.watchers {
+			if w.topic == e.Topic {
+				w.fn(*e)
+			}
+		}
 		for s := range h.live[e.OrganizationID] {
 			if e.ID <= s.cursor || !s.filter.match(e) {
 				continue
