@@ -57,11 +57,11 @@ var (
 // delivers them to the IPv4 address in their last (or, for 6to4, second and
 // third) 32 bits, so the IPv4 address is checked too.
 var (
-	nat64      = netip.MustParsePrefix("64:ff9b::/96")   // RFC 6052 well-known prefix
-	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48") // RFC 8215 local use
-	compatible = netip.MustParsePrefix("::/96")          // deprecated IPv4-compatible
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")    // RFC 6052 well-known prefix
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")  // RFC 8215 local use
+	compatible = netip.MustParsePrefix("::/96")           // deprecated IPv4-compatible
 	translated = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT IPv4-translated
-	sixToFour  = netip.MustParsePrefix("2002::/16")      // 6to4
+	sixToFour  = netip.MustParsePrefix("2002::/16")       // 6to4
 )
 
 // Policy decides which destinations may be dialed. The zero value and nil
