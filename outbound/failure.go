@@ -74,9 +74,9 @@ func Classify(err error) Failure {
 	switch {
 	case err == nil:
 		return Failure{}
-	case errors.Is(err, ErrRefused):
+	case errors.Is(err, ErrRefused), errors.Is(err, ErrMalformed):
 		return Failure{Category: Refused}
-	case errors.As(err, &se):
+	case errors.As(err, &se) && se.HTTPStatus() > 0:
 		return Failure{Category: HTTPStatus, Status: se.HTTPStatus()}
 	case errors.Is(err, ErrBadResponse):
 		return Failure{Category: BadResponse}

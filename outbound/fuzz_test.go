@@ -24,8 +24,8 @@ func FuzzCheckURL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		u, err := loopbackAllowed.CheckURL(raw)
 		if err != nil {
-			if !errors.Is(err, ErrRefused) {
-				t.Fatalf("error %v does not wrap ErrRefused", err)
+			if !errors.Is(err, ErrRefused) && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v wraps neither ErrRefused nor ErrMalformed", err)
 			}
 			return
 		}

@@ -22,6 +22,10 @@ import (
 // destination IP, scheme or URL form.
 var ErrRefused = errors.New("outbound: refused by policy")
 
+// ErrMalformed is wrapped when a destination cannot be read at all (an
+// unparsable URL, no host): bad input rather than a policy decision.
+var ErrMalformed = errors.New("outbound: malformed destination")
+
 var (
 	// alwaysRefused are destinations no outbound call may reach, whatever
 	// is allowed: link-local (where cloud metadata services live), cloud

@@ -196,8 +196,8 @@ func TestCheckURL(t *testing.T) {
 			if got := err != nil; got != tt.refused {
 				t.Fatalf("err = %v, want refused=%v", err, tt.refused)
 			}
-			if err != nil && !errors.Is(err, ErrRefused) {
-				t.Errorf("err = %v does not wrap ErrRefused", err)
+			if err != nil && !errors.Is(err, ErrRefused) && !errors.Is(err, ErrMalformed) {
+				t.Errorf("err = %v wraps neither ErrRefused nor ErrMalformed", err)
 			}
 		})
 	}

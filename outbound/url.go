@@ -15,7 +15,7 @@ import (
 func (p *Policy) CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: unparsable URL", ErrRefused)
+		return nil, fmt.Errorf("%w: unparsable URL", ErrMalformed)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("%w: scheme %q is not http or https", ErrRefused, u.Scheme)
@@ -24,7 +24,7 @@ func (p *Policy) CheckURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: URL must not carry credentials", ErrRefused)
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%w: URL has no host", ErrRefused)
+		return nil, fmt.Errorf("%w: URL has no host", ErrMalformed)
 	}
 	if u.Port() != "" {
 		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {

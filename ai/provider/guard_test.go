@@ -22,6 +22,13 @@ func TestCheckAddr(t *testing.T) {
 		{"fd00:ec2::254", true, true},
 		{"::ffff:169.254.169.254", true, true},
 		{"64:ff9b::a9fe:a9fe", true, true}, // NAT64 form of the metadata IP
+		{"::ffff:0:a9fe:a9fe", true, true}, // SIIT IPv4-translated
+		{"::a9fe:a9fe", true, true},        // IPv4-compatible
+		{"2002:a9fe:a9fe::1", true, true},  // 6to4
+		{"100.100.100.200", true, true},    // Alibaba Cloud metadata
+		{"192.0.0.192", true, true},        // Oracle Cloud metadata
+		{"168.63.129.16", true, true},      // Azure wire server
+		{"64:ff9b::7f00:1", false, true},   // NAT64 form of loopback
 		{"fe80::1", true, true},
 		{"fe80::1%eth0", true, true},
 		{"0.0.0.0", true, true},
@@ -49,7 +56,7 @@ func TestCheckAddr(t *testing.T) {
 			a := netip.MustParseAddr(tt.ip)
 			for _, allow := range []bool{true, false} {
 				want := tt.blockedAlways || (!allow && tt.blockedByDefault)
-				err := checkAddr(a, allow)
+				err := policy(allow).CheckAddr(a)
 				if got := errors.Is(err, ErrBlockedAddress); got != want {
 					t.Errorf("AllowPrivate=%v: blocked=%v (%v), want %v", allow, got, err, want)
 				}
@@ -74,7 +81,7 @@ func TestGuardedDialerChecksDialedIP(t *testing.T) {
 		t.Run(tt.addr, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			conn, err := guardedDialer(tt.allow).DialContext(ctx, "tcp", tt.addr)
+			conn, err := policy(tt.allow).Dialer().DialContext(ctx, "tcp", tt.addr)
 			if err == nil {
 				conn.Close()
 			}
@@ -93,7 +100,7 @@ func TestSSRFEndToEnd(t *testing.T) {
 	}
 
 	t.Run("private forbidden: name resolving to loopback is refused at dial", func(t *testing.T) {
-		c, log := newTestClient(t, KindOpenAICompatible, "http://localhost:"+port+"/v1", func(c *Config) { c.AllowPrivate = false })
+		c, log := newTestClient(t, KindOpenAICompatible, "http://localhost:"+port+"/v1", func(c *Config) { c.Policy = nil })
 		_, err := c.Models(context.Background())
 		if !errors.Is(err, ErrBlockedAddress) {
 			t.Fatalf("err = %v, want ErrBlockedAddress", err)
@@ -124,6 +131,12 @@ func TestNewRefusesBaseURLs(t *testing.T) {
 		{"http://169.254.169.254/latest/meta-data", true},
 		{"http://[fd00:ec2::254]/", true},
 		{"http://[::ffff:a9fe:a9fe]/", true},
+		{"http://[64:ff9b::a9fe:a9fe]/", true},
+		{"http://2852039166/", true},          // decimal 169.254.169.254
+		{"http://0xa9fea9fe/", true},          // hex
+		{"http://0251.0376.0251.0376/", true}, // octal
+		{"http://169.254.43518/", true},       // shorthand
+		{"http://100.100.100.200/", true},
 		{"file:///etc/passwd", true},
 		{"gopher://example.com/", true},
 		{"http://user:pass@example.com/v1", true},
@@ -132,7 +145,7 @@ func TestNewRefusesBaseURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			_, err := New(Config{Kind: KindAnthropic, BaseURL: tt.url, AllowPrivate: true})
+			_, err := New(Config{Kind: KindAnthropic, BaseURL: tt.url, Policy: privateAllowed})
 			if err == nil {
 				t.Fatal("New accepted the URL")
 			}
