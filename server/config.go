@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -36,6 +38,10 @@ type Config struct {
 	// PprofAddr, when set, serves /debug/pprof on this loopback address
 	// (SELIQ_PPROF_ADDR); off by default.
 	PprofAddr string
+	// OutboundAllow are the loopback and private ranges every
+	// organisation's outbound calls may reach (SELIQ_OUTBOUND_ALLOW,
+	// comma-separated CIDRs); empty by default.
+	OutboundAllow []netip.Prefix
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -58,6 +64,7 @@ func LoadConfig(args []string) (Config, error) {
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
+	outboundAllow := os.Getenv("SELIQ_OUTBOUND_ALLOW")
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -67,6 +74,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&origins, "allowed-origins", origins, "comma-separated browser origins allowed to open WebSockets (SELIQ_ALLOWED_ORIGINS)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", cfg.PprofAddr, "loopback address serving /debug/pprof; empty: off (SELIQ_PPROF_ADDR)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
+	fs.StringVar(&outboundAllow, "outbound-allow", outboundAllow, "comma-separated loopback/private CIDRs outbound calls may reach (SELIQ_OUTBOUND_ALLOW)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -80,6 +88,9 @@ func LoadConfig(args []string) (Config, error) {
 	cfg.SessionTTL = d
 	if cfg.IngestMaxBytes, err = strconv.ParseInt(ingestMax, 10, 64); err != nil || cfg.IngestMaxBytes <= 0 {
 		return cfg, fmt.Errorf("SELIQ_INGEST_MAX_BYTES: %q is not a positive number of bytes", ingestMax)
+	}
+	if cfg.OutboundAllow, err = outbound.ParseRangeList(outboundAllow); err != nil {
+		return cfg, fmt.Errorf("SELIQ_OUTBOUND_ALLOW: %w", err)
 	}
 	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
 		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {

@@ -146,7 +146,7 @@ type Config struct {
 func New(cfg Config) (Client, error) {
 	base := cfg.BaseURL
 	if base == "" {
-		base = defaultBaseURL(cfg.Kind)
+		base = DefaultBaseURL(cfg.Kind)
 	}
 	u, err := cfg.Policy.CheckURL(base)
 	if err != nil {
@@ -163,7 +163,9 @@ func New(cfg Config) (Client, error) {
 	}
 }
 
-func defaultBaseURL(kind string) string {
+// DefaultBaseURL is the vendor's endpoint a kind uses when BaseURL is
+// empty.
+func DefaultBaseURL(kind string) string {
 	if kind == KindAnthropic {
 		return DefaultAnthropicBaseURL
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
@@ -41,6 +42,11 @@ type Options struct {
 	BulkLimit  int
 	// AllowedOrigins are the extra browser origins allowed to open WebSockets.
 	AllowedOrigins []string
+	// OutboundAllow is SELIQ_OUTBOUND_ALLOW: the ranges every organisation's
+	// outbound calls may reach beyond public addresses. Empty, as in
+	// production, nothing on loopback is reachable: tests talking to
+	// internal/aifake set aifake.Loopback.
+	OutboundAllow string
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -59,6 +65,11 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 			cfg.BulkLimit = o.BulkLimit
 		}
 		cfg.AllowedOrigins = o.AllowedOrigins
+		allow, err := outbound.ParseRangeList(o.OutboundAllow)
+		if err != nil {
+			t.Fatalf("OutboundAllow: %v", err)
+		}
+		cfg.OutboundAllow = allow
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
