@@ -218,11 +218,6 @@ func (s *Service) apply(st *stored, in UpdateInput, context string, policy *outb
 			}
 		}
 	}
-	if st.SealedKey != "" && in.APIKey == nil && st.destination() != was && st.destination() != "" {
-		// The stored key was given for the old destination; sending it
-		// to a new one takes whoever changes the URL knowing the key.
-		return apperr.Invalid("api_key", "is required when the destination changes (base_url or provider): the stored key is not sent to a new destination; send the key again, or an empty string to remove it")
-	}
 	if in.APIKey != nil {
 		key := strings.TrimSpace(*in.APIKey)
 		if key == "" {
@@ -244,6 +239,11 @@ func (s *Service) apply(st *stored, in UpdateInput, context string, policy *outb
 		if _, err := s.dial(st.providerConfig("", st.BaseURL, policy)); err != nil {
 			return apperr.Invalid("base_url", "%v", err)
 		}
+	}
+	if st.SealedKey != "" && in.APIKey == nil && st.destination() != was && st.destination() != "" {
+		// The stored key was given for the old destination; sending it
+		// to a new one takes whoever changes the URL knowing the key.
+		return apperr.Invalid("api_key", "is required when the destination changes (base_url or provider): the stored key is not sent to a new destination; send the key again, or an empty string to remove it")
 	}
 	return nil
 }
