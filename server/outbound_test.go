@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -273,4 +274,40 @@ func TestOutboundServerAllow(t *testing.T) {
 			t.Fatalf("hits = %d, want 3", hits.Load())
 		}
 	})
+}
+
+func TestOutboundAllowConfig(t *testing.T) {
+	tests := []struct {
+		env     string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"127.0.0.0/8", []string{"127.0.0.0/8"}, false},
+		{" 10.20.0.0/16 , fd00::/8,192.168.1.5", []string{"10.20.0.0/16", "fd00::/8", "192.168.1.5/32"}, false},
+		{"10.0.0.0/8,nonsense", nil, true},
+		{"127.0.0.1/40", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv("SELIQ_OUTBOUND_ALLOW", tt.env)
+			cfg, err := server.LoadConfig(nil)
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "SELIQ_OUTBOUND_ALLOW") {
+					t.Fatalf("err = %v, want one naming SELIQ_OUTBOUND_ALLOW", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range cfg.OutboundAllow {
+				got = append(got, p.String())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("OutboundAllow = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
