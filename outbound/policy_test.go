@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/outbound/outboundtest"
 )
 
 // loopbackAllowed is the policy with SELIQ_OUTBOUND_ALLOW=127.0.0.0/8.
@@ -24,65 +26,17 @@ var loopbackAllowed = NewPolicy(netip.MustParsePrefix("127.0.0.0/8"))
 var everythingAllowed = NewPolicy(netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
 
 func TestCheckAddr(t *testing.T) {
-	tests := []struct {
-		ip               string
-		blockedAlways    bool // refused even when every range is allowed
-		blockedByDefault bool // refused with nothing allowed
-	}{
-		{"169.254.169.254", true, true},
-		{"169.254.170.2", true, true}, // ECS task metadata
-		{"169.254.0.1", true, true},
-		{"fd00:ec2::254", true, true},
-		{"100.100.100.200", true, true}, // Alibaba
-		{"192.0.0.192", true, true},     // Oracle
-		{"168.63.129.16", true, true},   // Azure wire server
-		{"::ffff:169.254.169.254", true, true},
-		{"::ffff:a9fe:a9fe", true, true},
-		{"64:ff9b::a9fe:a9fe", true, true},       // NAT64 form of the metadata IP
-		{"64:ff9b:1:a9fe:a9:fe00::", true, true}, // local-use NAT64 /48 form
-		{"::ffff:0:a9fe:a9fe", true, true},       // SIIT IPv4-translated
-		{"::a9fe:a9fe", true, true},              // IPv4-compatible
-		{"2002:a9fe:a9fe::1", true, true},        // 6to4
-		{"fe80::1", true, true},
-		{"fe80::1%eth0", true, true},
-		{"0.0.0.0", true, true},
-		{"0.1.2.3", true, true},
-		{"::", true, true},
-		{"224.0.0.1", true, true},
-		{"ff02::1", true, true},
-		{"255.255.255.255", true, true},
-		{"240.0.0.1", true, true},
-		{"127.0.0.1", false, true},
-		{"127.8.9.10", false, true},
-		{"::1", false, true},
-		{"::ffff:127.0.0.1", false, true},
-		{"64:ff9b::7f00:1", false, true}, // NAT64 form of loopback
-		{"2002:7f00:1::", false, true},   // 6to4 form of loopback
-		{"10.1.2.3", false, true},
-		{"::ffff:10.1.2.3", false, true},
-		{"172.16.5.4", false, true},
-		{"192.168.1.10", false, true},
-		{"100.64.0.1", false, true},
-		{"198.18.0.1", false, true},
-		{"fd12:3456::1", false, true},
-		{"fec0::1", false, true},
-		{"8.8.8.8", false, false},
-		{"2606:4700:4700::1111", false, false},
-		{"64:ff9b::808:808", false, false},
-		{"172.32.0.1", false, false},
-		{"100.128.0.1", false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.ip, func(t *testing.T) {
-			a := netip.MustParseAddr(tt.ip)
+	for _, tt := range outboundtest.Addresses {
+		t.Run(tt.IP, func(t *testing.T) {
+			a := netip.MustParseAddr(tt.IP)
 			for _, c := range []struct {
 				name   string
 				policy *Policy
 				want   bool
 			}{
-				{"nothing allowed", nil, tt.blockedByDefault},
-				{"empty policy", NewPolicy(), tt.blockedByDefault},
-				{"everything allowed", everythingAllowed, tt.blockedAlways},
+				{"nothing allowed", nil, tt.RefusedByDefault},
+				{"empty policy", NewPolicy(), tt.RefusedByDefault},
+				{"everything allowed", everythingAllowed, tt.RefusedAlways},
 			} {
 				err := c.policy.CheckAddr(a)
 				if got := errors.Is(err, ErrRefused); got != c.want {

@@ -9,53 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/outbound/outboundtest"
 )
 
 func TestCheckAddr(t *testing.T) {
-	tests := []struct {
-		ip               string
-		blockedAlways    bool // refused even with AllowPrivate
-		blockedByDefault bool // refused with AllowPrivate=false
-	}{
-		{"169.254.169.254", true, true},
-		{"169.254.0.1", true, true},
-		{"fd00:ec2::254", true, true},
-		{"::ffff:169.254.169.254", true, true},
-		{"64:ff9b::a9fe:a9fe", true, true}, // NAT64 form of the metadata IP
-		{"::ffff:0:a9fe:a9fe", true, true}, // SIIT IPv4-translated
-		{"::a9fe:a9fe", true, true},        // IPv4-compatible
-		{"2002:a9fe:a9fe::1", true, true},  // 6to4
-		{"100.100.100.200", true, true},    // Alibaba Cloud metadata
-		{"192.0.0.192", true, true},        // Oracle Cloud metadata
-		{"168.63.129.16", true, true},      // Azure wire server
-		{"64:ff9b::7f00:1", false, true},   // NAT64 form of loopback
-		{"fe80::1", true, true},
-		{"fe80::1%eth0", true, true},
-		{"0.0.0.0", true, true},
-		{"0.1.2.3", true, true},
-		{"::", true, true},
-		{"224.0.0.1", true, true},
-		{"ff02::1", true, true},
-		{"255.255.255.255", true, true},
-		{"127.0.0.1", false, true},
-		{"127.8.9.10", false, true},
-		{"::1", false, true},
-		{"::ffff:127.0.0.1", false, true},
-		{"10.1.2.3", false, true},
-		{"172.16.5.4", false, true},
-		{"192.168.1.10", false, true},
-		{"100.64.0.1", false, true},
-		{"fd12:3456::1", false, true},
-		{"8.8.8.8", false, false},
-		{"2606:4700:4700::1111", false, false},
-		{"64:ff9b::808:808", false, false},
-		{"172.32.0.1", false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.ip, func(t *testing.T) {
-			a := netip.MustParseAddr(tt.ip)
+	for _, tt := range outboundtest.Addresses {
+		t.Run(tt.IP, func(t *testing.T) {
+			a := netip.MustParseAddr(tt.IP)
 			for _, allow := range []bool{true, false} {
-				want := tt.blockedAlways || (!allow && tt.blockedByDefault)
+				want := tt.RefusedAlways || (!allow && tt.RefusedByDefault)
 				err := policy(allow).CheckAddr(a)
 				if got := errors.Is(err, ErrBlockedAddress); got != want {
 					t.Errorf("AllowPrivate=%v: blocked=%v (%v), want %v", allow, got, err, want)
