@@ -106,6 +106,9 @@ type Service struct {
 // providers may be reached, and log receives the provider failures
 // clients only see the category of.
 func New(client *ent.Client, box *secrets.Box, policies Policies, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Service{client: client, box: box, policies: policies, log: log, dial: provider.New}
 }
 
@@ -146,13 +149,14 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 	if v == nil || v.Kind != viewer.KindUser || !v.IsAdmin() {
 		return nil, apperr.New(apperr.Forbidden, "only administrators change the AI settings")
 	}
+	// Read outside the transaction: it holds SQLite's write lock.
+	policy, err := s.policies.For(ctx, v.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	var out *Settings
-	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		st, err := load(ctx, tx.Client())
-		if err != nil {
-			return err
-		}
-		policy, err := s.policies.For(ctx, v.OrgID)
 		if err != nil {
 			return err
 		}
