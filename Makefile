@@ -70,6 +70,8 @@ fuzz:
 	$(GO) test ./ai/builtin -run='^$$' -fuzz=FuzzAnalyzeAlert -fuzztime=$(FUZZTIME)
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzSSE -fuzztime=$(FUZZTIME)
 	$(GO) test ./ai/provider -run='^$$' -fuzz=FuzzExtractJSONObject -fuzztime=$(FUZZTIME)
+	$(GO) test ./outbound -run='^$$' -fuzz=FuzzCheckURL -fuzztime=$(FUZZTIME)
+	$(GO) test ./outbound -run='^$$' -fuzz=FuzzParseRanges -fuzztime=$(FUZZTIME)
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)

@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/textfield"
 )
 
@@ -75,8 +76,13 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	case errors.As(err, &ae) && ae.Code == apperr.RateLimited:
 		c.fallback = fallback(FallbackQuota, ae.Message)
 		return c
+	case errors.As(err, &ae):
+		// Seliq's own refusal (a base URL the policy refuses, a bad key).
+		c.fallback = fallback(FallbackUnavailable, ae.Error())
+		return c
 	case err != nil:
-		c.fallback = fallback(FallbackUnavailable, err.Error())
+		s.log.Warn("ai provider could not be opened", "analysis", a.ID, "err", err)
+		c.fallback = fallback(FallbackUnavailable, "the provider could not be opened")
 		return c
 	case p.Builtin():
 		return local
@@ -97,7 +103,11 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	resp, err := p.Client.Complete(cctx, req)
 	cancel()
 	if err != nil {
-		c.fallback = fallback(FallbackProvider, err.Error())
+		// The stored detail is the category only: the provider's answer
+		// could be another service's body. The error goes to the log.
+		f := outbound.Classify(err)
+		s.log.Warn("ai provider call failed", "analysis", a.ID, "category", f.Category, "err", err)
+		c.fallback = fallback(FallbackProvider, f.Message())
 		return c
 	}
 	if resp.Model != "" {

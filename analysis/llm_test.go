@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/aifake"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -56,7 +58,7 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 		t.Fatal(err)
 	}
 	box := testenv.Box(t)
-	f := &llmFixture{db: db, ai: config.New(db.Client, box), q: &recorder{}, fake: aifake.New(t, p), userID: uuid.New(), orgID: org.ID}
+	f := &llmFixture{db: db, ai: config.New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), q: &recorder{}, fake: aifake.New(t, p), userID: uuid.New(), orgID: org.ID}
 	f.svc = New(db.Client, f.q, f.ai, nil)
 	f.admin = userCtx(org.ID, uuid.New(), enum.RoleAdmin)
 	f.analyst = userCtx(org.ID, f.userID, enum.RoleAnalyst)
@@ -211,11 +213,13 @@ func TestLLMAnalysis(t *testing.T) {
 						t.Fatal("usage recorded for a failed call")
 					}
 				}},
-			{name: "provider refusal with a NUL in its message is stored on both databases", protocol: aifake.OpenAI,
+			// The provider's own words stay in the server log: the stored
+			// detail, which every role reads, is the failure's category.
+			{name: "provider refusal is stored as its category, not its message", protocol: aifake.OpenAI,
 				turns: []aifake.Turn{{Status: 400, ErrorMessage: "bad\x00request"}},
 				check: func(t *testing.T, f *llmFixture, a *ent.Analysis) {
 					fb := a.Result["fallback"].(map[string]any)
-					if fb["reason"] != FallbackProvider || !strings.Contains(fb["detail"].(string), "bad\uFFFDrequest") || len(f.fake.Requests()) != 1 {
+					if fb["reason"] != FallbackProvider || fb["detail"] != "HTTP status 400" || len(f.fake.Requests()) != 1 {
 						t.Fatalf("fallback %v after %d requests", fb, len(f.fake.Requests()))
 					}
 				}},

@@ -56,7 +56,7 @@ func (t *Turn) providerAnswer(ctx context.Context, onDelta func(string) error) (
 			ans.usage.CompletionTokens += resp.Usage.CompletionTokens
 		}
 		if err != nil {
-			return answer{}, providerError(err)
+			return answer{}, providerError(ctx, t.svc.log, err)
 		}
 		if c := resp.Content; c != "" {
 			if text.Len() > 0 {

@@ -32,6 +32,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/textfield"
@@ -256,8 +257,10 @@ func (t *Turn) create(tx *ent.Tx, role enum.ChatRole, content string) *ent.ChatM
 }
 
 // providerError turns a failed provider call into an error the caller can
-// act on; nothing has been stored.
-func providerError(err error) error {
+// act on; nothing has been stored. The caller learns the failure's category
+// only (the provider's answer could be another service's body); the error
+// itself goes to log.
+func providerError(ctx context.Context, log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -277,7 +280,9 @@ func providerError(err error) error {
 			return apperr.New(apperr.Internal, "the AI provider refused the configured credentials (HTTP %d); nothing was stored. An administrator should check the API key in the AI settings", apiErr.Status)
 		}
 	}
-	return apperr.New(apperr.Internal, "the AI provider failed to answer (%s); nothing was stored, retry the question", textfield.Truncate(err.Error(), 300))
+	f := outbound.Classify(err)
+	log.WarnContext(ctx, "ai provider failed to answer a chat question", "category", f.Category, "err", err)
+	return apperr.New(apperr.Internal, "the AI provider failed to answer (%s); nothing was stored, retry the question", f.Message())
 }
 
 // StreamEvent is one event of a streamed answer (GraphQL ChatStreamEvent).

@@ -474,6 +474,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldMfaEnforced:       {Type: field.TypeBool, Column: organization.FieldMfaEnforced},
 			organization.FieldParentID:          {Type: field.TypeUUID, Column: organization.FieldParentID},
 			organization.FieldInboundEmailToken: {Type: field.TypeString, Column: organization.FieldInboundEmailToken},
+			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
@@ -3549,6 +3550,11 @@ func (f *OrganizationFilter) WhereParentID(p entql.ValueP) {
 // WhereInboundEmailToken applies the entql string predicate on the inbound_email_token field.
 func (f *OrganizationFilter) WhereInboundEmailToken(p entql.StringP) {
 	f.Where(p.Field(organization.FieldInboundEmailToken))
+}
+
+// WhereOutboundAllow applies the entql json.RawMessage predicate on the outbound_allow field.
+func (f *OrganizationFilter) WhereOutboundAllow(p entql.BytesP) {
+	f.Where(p.Field(organization.FieldOutboundAllow))
 }
 
 // WhereHasParent applies a predicate to check if query has an edge parent.

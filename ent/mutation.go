@@ -18754,34 +18754,36 @@ func (m *NotificationMutation) ResetEdge(name string) error {
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.
 type OrganizationMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *uuid.UUID
-	created_at          *time.Time
-	updated_at          *time.Time
-	name                *string
-	slug                *string
-	timezone            *string
-	contact_email       *string
-	region              *string
-	plan                *string
-	user_quota          *int
-	adduser_quota       *int
-	mfa_enabled         *bool
-	mfa_enforced        *bool
-	inbound_email_token *string
-	clearedFields       map[string]struct{}
-	parent              *uuid.UUID
-	clearedparent       bool
-	children            map[uuid.UUID]struct{}
-	removedchildren     map[uuid.UUID]struct{}
-	clearedchildren     bool
-	users               map[uuid.UUID]struct{}
-	removedusers        map[uuid.UUID]struct{}
-	clearedusers        bool
-	done                bool
-	oldValue            func(context.Context) (*Organization, error)
-	predicates          []predicate.Organization
+	op                   Op
+	typ                  string
+	id                   *uuid.UUID
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	slug                 *string
+	timezone             *string
+	contact_email        *string
+	region               *string
+	plan                 *string
+	user_quota           *int
+	adduser_quota        *int
+	mfa_enabled          *bool
+	mfa_enforced         *bool
+	inbound_email_token  *string
+	outbound_allow       *[]string
+	appendoutbound_allow []string
+	clearedFields        map[string]struct{}
+	parent               *uuid.UUID
+	clearedparent        bool
+	children             map[uuid.UUID]struct{}
+	removedchildren      map[uuid.UUID]struct{}
+	clearedchildren      bool
+	users                map[uuid.UUID]struct{}
+	removedusers         map[uuid.UUID]struct{}
+	clearedusers         bool
+	done                 bool
+	oldValue             func(context.Context) (*Organization, error)
+	predicates           []predicate.Organization
 }
 
 var _ ent.Mutation = (*OrganizationMutation)(nil)
@@ -19428,6 +19430,71 @@ func (m *OrganizationMutation) ResetInboundEmailToken() {
 	delete(m.clearedFields, organization.FieldInboundEmailToken)
 }
 
+// SetOutboundAllow sets the "outbound_allow" field.
+func (m *OrganizationMutation) SetOutboundAllow(s []string) {
+	m.outbound_allow = &s
+	m.appendoutbound_allow = nil
+}
+
+// OutboundAllow returns the value of the "outbound_allow" field in the mutation.
+func (m *OrganizationMutation) OutboundAllow() (r []string, exists bool) {
+	v := m.outbound_allow
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutboundAllow returns the old "outbound_allow" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldOutboundAllow(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutboundAllow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutboundAllow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutboundAllow: %w", err)
+	}
+	return oldValue.OutboundAllow, nil
+}
+
+// AppendOutboundAllow adds s to the "outbound_allow" field.
+func (m *OrganizationMutation) AppendOutboundAllow(s []string) {
+	m.appendoutbound_allow = append(m.appendoutbound_allow, s...)
+}
+
+// AppendedOutboundAllow returns the list of values that were appended to the "outbound_allow" field in this mutation.
+func (m *OrganizationMutation) AppendedOutboundAllow() ([]string, bool) {
+	if len(m.appendoutbound_allow) == 0 {
+		return nil, false
+	}
+	return m.appendoutbound_allow, true
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (m *OrganizationMutation) ClearOutboundAllow() {
+	m.outbound_allow = nil
+	m.appendoutbound_allow = nil
+	m.clearedFields[organization.FieldOutboundAllow] = struct{}{}
+}
+
+// OutboundAllowCleared returns if the "outbound_allow" field was cleared in this mutation.
+func (m *OrganizationMutation) OutboundAllowCleared() bool {
+	_, ok := m.clearedFields[organization.FieldOutboundAllow]
+	return ok
+}
+
+// ResetOutboundAllow resets all changes to the "outbound_allow" field.
+func (m *OrganizationMutation) ResetOutboundAllow() {
+	m.outbound_allow = nil
+	m.appendoutbound_allow = nil
+	delete(m.clearedFields, organization.FieldOutboundAllow)
+}
+
 // ClearParent clears the "parent" edge to the Organization entity.
 func (m *OrganizationMutation) ClearParent() {
 	m.clearedparent = true
@@ -19597,7 +19664,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -19637,6 +19704,9 @@ func (m *OrganizationMutation) Fields() []string {
 	if m.inbound_email_token != nil {
 		fields = append(fields, organization.FieldInboundEmailToken)
 	}
+	if m.outbound_allow != nil {
+		fields = append(fields, organization.FieldOutboundAllow)
+	}
 	return fields
 }
 
@@ -19671,6 +19741,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.ParentID()
 	case organization.FieldInboundEmailToken:
 		return m.InboundEmailToken()
+	case organization.FieldOutboundAllow:
+		return m.OutboundAllow()
 	}
 	return nil, false
 }
@@ -19706,6 +19778,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldParentID(ctx)
 	case organization.FieldInboundEmailToken:
 		return m.OldInboundEmailToken(ctx)
+	case organization.FieldOutboundAllow:
+		return m.OldOutboundAllow(ctx)
 	}
 	return nil, fmt.Errorf("unknown Organization field %s", name)
 }
@@ -19806,6 +19880,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetInboundEmailToken(v)
 		return nil
+	case organization.FieldOutboundAllow:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutboundAllow(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
 }
@@ -19863,6 +19944,9 @@ func (m *OrganizationMutation) ClearedFields() []string {
 	if m.FieldCleared(organization.FieldInboundEmailToken) {
 		fields = append(fields, organization.FieldInboundEmailToken)
 	}
+	if m.FieldCleared(organization.FieldOutboundAllow) {
+		fields = append(fields, organization.FieldOutboundAllow)
+	}
 	return fields
 }
 
@@ -19888,6 +19972,9 @@ func (m *OrganizationMutation) ClearField(name string) error {
 		return nil
 	case organization.FieldInboundEmailToken:
 		m.ClearInboundEmailToken()
+		return nil
+	case organization.FieldOutboundAllow:
+		m.ClearOutboundAllow()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization nullable field %s", name)
@@ -19935,6 +20022,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldInboundEmailToken:
 		m.ResetInboundEmailToken()
+		return nil
+	case organization.FieldOutboundAllow:
+		m.ResetOutboundAllow()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -44,6 +45,8 @@ type Organization struct {
 	ParentID *uuid.UUID `json:"parent_id,omitempty"`
 	// secret path segment of the inbound email webhook
 	InboundEmailToken string `json:"-"`
+	// loopback and private CIDR ranges outbound calls of this provider's tree may reach
+	OutboundAllow []string `json:"outbound_allow,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrganizationQuery when eager-loading is set.
 	Edges        OrganizationEdges `json:"edges"`
@@ -104,6 +107,8 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case organization.FieldParentID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
+		case organization.FieldOutboundAllow:
+			values[i] = new([]byte)
 		case organization.FieldMfaEnabled, organization.FieldMfaEnforced:
 			values[i] = new(sql.NullBool)
 		case organization.FieldUserQuota:
@@ -214,6 +219,14 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.InboundEmailToken = value.String
 			}
+		case organization.FieldOutboundAllow:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field outbound_allow", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.OutboundAllow); err != nil {
+					return fmt.Errorf("unmarshal field outbound_allow: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -304,6 +317,9 @@ func (_m *Organization) String() string {
 	}
 	builder.WriteString(", ")
 	builder.WriteString("inbound_email_token=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("outbound_allow=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OutboundAllow))
 	builder.WriteByte(')')
 	return builder.String()
 }

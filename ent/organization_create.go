@@ -191,6 +191,12 @@ func (_c *OrganizationCreate) SetNillableInboundEmailToken(v *string) *Organizat
 	return _c
 }
 
+// SetOutboundAllow sets the "outbound_allow" field.
+func (_c *OrganizationCreate) SetOutboundAllow(v []string) *OrganizationCreate {
+	_c.mutation.SetOutboundAllow(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *OrganizationCreate) SetID(v uuid.UUID) *OrganizationCreate {
 	_c.mutation.SetID(v)
@@ -448,6 +454,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.InboundEmailToken(); ok {
 		_spec.SetField(organization.FieldInboundEmailToken, field.TypeString, value)
 		_node.InboundEmailToken = value
+	}
+	if value, ok := _c.mutation.OutboundAllow(); ok {
+		_spec.SetField(organization.FieldOutboundAllow, field.TypeJSON, value)
+		_node.OutboundAllow = value
 	}
 	if nodes := _c.mutation.ParentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -724,6 +734,24 @@ func (u *OrganizationUpsert) ClearInboundEmailToken() *OrganizationUpsert {
 	return u
 }
 
+// SetOutboundAllow sets the "outbound_allow" field.
+func (u *OrganizationUpsert) SetOutboundAllow(v []string) *OrganizationUpsert {
+	u.Set(organization.FieldOutboundAllow, v)
+	return u
+}
+
+// UpdateOutboundAllow sets the "outbound_allow" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateOutboundAllow() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldOutboundAllow)
+	return u
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (u *OrganizationUpsert) ClearOutboundAllow() *OrganizationUpsert {
+	u.SetNull(organization.FieldOutboundAllow)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -975,6 +1003,27 @@ func (u *OrganizationUpsertOne) UpdateInboundEmailToken() *OrganizationUpsertOne
 func (u *OrganizationUpsertOne) ClearInboundEmailToken() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.ClearInboundEmailToken()
+	})
+}
+
+// SetOutboundAllow sets the "outbound_allow" field.
+func (u *OrganizationUpsertOne) SetOutboundAllow(v []string) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetOutboundAllow(v)
+	})
+}
+
+// UpdateOutboundAllow sets the "outbound_allow" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateOutboundAllow() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateOutboundAllow()
+	})
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (u *OrganizationUpsertOne) ClearOutboundAllow() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearOutboundAllow()
 	})
 }
 
@@ -1396,6 +1445,27 @@ func (u *OrganizationUpsertBulk) UpdateInboundEmailToken() *OrganizationUpsertBu
 func (u *OrganizationUpsertBulk) ClearInboundEmailToken() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.ClearInboundEmailToken()
+	})
+}
+
+// SetOutboundAllow sets the "outbound_allow" field.
+func (u *OrganizationUpsertBulk) SetOutboundAllow(v []string) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetOutboundAllow(v)
+	})
+}
+
+// UpdateOutboundAllow sets the "outbound_allow" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateOutboundAllow() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateOutboundAllow()
+	})
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (u *OrganizationUpsertBulk) ClearOutboundAllow() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearOutboundAllow()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/organization"
@@ -219,6 +220,24 @@ func (_u *OrganizationUpdate) SetNillableInboundEmailToken(v *string) *Organizat
 // ClearInboundEmailToken clears the value of the "inbound_email_token" field.
 func (_u *OrganizationUpdate) ClearInboundEmailToken() *OrganizationUpdate {
 	_u.mutation.ClearInboundEmailToken()
+	return _u
+}
+
+// SetOutboundAllow sets the "outbound_allow" field.
+func (_u *OrganizationUpdate) SetOutboundAllow(v []string) *OrganizationUpdate {
+	_u.mutation.SetOutboundAllow(v)
+	return _u
+}
+
+// AppendOutboundAllow appends value to the "outbound_allow" field.
+func (_u *OrganizationUpdate) AppendOutboundAllow(v []string) *OrganizationUpdate {
+	_u.mutation.AppendOutboundAllow(v)
+	return _u
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (_u *OrganizationUpdate) ClearOutboundAllow() *OrganizationUpdate {
+	_u.mutation.ClearOutboundAllow()
 	return _u
 }
 
@@ -434,6 +453,17 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.InboundEmailTokenCleared() {
 		_spec.ClearField(organization.FieldInboundEmailToken, field.TypeString)
+	}
+	if value, ok := _u.mutation.OutboundAllow(); ok {
+		_spec.SetField(organization.FieldOutboundAllow, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOutboundAllow(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, organization.FieldOutboundAllow, value)
+		})
+	}
+	if _u.mutation.OutboundAllowCleared() {
+		_spec.ClearField(organization.FieldOutboundAllow, field.TypeJSON)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -767,6 +797,24 @@ func (_u *OrganizationUpdateOne) ClearInboundEmailToken() *OrganizationUpdateOne
 	return _u
 }
 
+// SetOutboundAllow sets the "outbound_allow" field.
+func (_u *OrganizationUpdateOne) SetOutboundAllow(v []string) *OrganizationUpdateOne {
+	_u.mutation.SetOutboundAllow(v)
+	return _u
+}
+
+// AppendOutboundAllow appends value to the "outbound_allow" field.
+func (_u *OrganizationUpdateOne) AppendOutboundAllow(v []string) *OrganizationUpdateOne {
+	_u.mutation.AppendOutboundAllow(v)
+	return _u
+}
+
+// ClearOutboundAllow clears the value of the "outbound_allow" field.
+func (_u *OrganizationUpdateOne) ClearOutboundAllow() *OrganizationUpdateOne {
+	_u.mutation.ClearOutboundAllow()
+	return _u
+}
+
 // SetParent sets the "parent" edge to the Organization entity.
 func (_u *OrganizationUpdateOne) SetParent(v *Organization) *OrganizationUpdateOne {
 	return _u.SetParentID(v.ID)
@@ -1009,6 +1057,17 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if _u.mutation.InboundEmailTokenCleared() {
 		_spec.ClearField(organization.FieldInboundEmailToken, field.TypeString)
+	}
+	if value, ok := _u.mutation.OutboundAllow(); ok {
+		_spec.SetField(organization.FieldOutboundAllow, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOutboundAllow(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, organization.FieldOutboundAllow, value)
+		})
+	}
+	if _u.mutation.OutboundAllowCleared() {
+		_spec.ClearField(organization.FieldOutboundAllow, field.TypeJSON)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -33,6 +33,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/views"
@@ -79,14 +80,13 @@ type ComplexityRoot struct {
 	}
 
 	AISettings struct {
-		APIKeySet             func(childComplexity int) int
-		AllowPrivateAddresses func(childComplexity int) int
-		BaseURL               func(childComplexity int) int
-		Features              func(childComplexity int) int
-		Model                 func(childComplexity int) int
-		MonthlyTokenQuota     func(childComplexity int) int
-		Provider              func(childComplexity int) int
-		Temperature           func(childComplexity int) int
+		APIKeySet         func(childComplexity int) int
+		BaseURL           func(childComplexity int) int
+		Features          func(childComplexity int) int
+		Model             func(childComplexity int) int
+		MonthlyTokenQuota func(childComplexity int) int
+		Provider          func(childComplexity int) int
+		Temperature       func(childComplexity int) int
 	}
 
 	APIToken struct {
@@ -543,6 +543,7 @@ type ComplexityRoot struct {
 		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
 		UpdateNotificationPrefs  func(childComplexity int, input notify.PrefsInput) int
 		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
+		UpdateOutboundPolicy     func(childComplexity int, input orgallow.UpdateInput) int
 		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
 		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
 		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
@@ -644,6 +645,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	OutboundPolicy struct {
+		AllowedRanges       func(childComplexity int) int
+		ServerAllowedRanges func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -689,6 +695,7 @@ type ComplexityRoot struct {
 		Organization        func(childComplexity int, id uuid.UUID) int
 		OrganizationBySlug  func(childComplexity int, slug string) int
 		Organizations       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
+		OutboundPolicy      func(childComplexity int) int
 		Report              func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
 		ReportSettings      func(childComplexity int) int
 		ReportTemplate      func(childComplexity int) int
@@ -895,6 +902,7 @@ type MutationResolver interface {
 	UpdateAISettings(ctx context.Context, input config.UpdateInput) (*config.Settings, error)
 	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
+	UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -941,6 +949,7 @@ type QueryResolver interface {
 	AiQuota(ctx context.Context) (*config.Quota, error)
 	AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 	IncidentChatHistory(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
+	OutboundPolicy(ctx context.Context) (*orgallow.Settings, error)
 }
 type SubscriptionResolver interface {
 	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error)
@@ -1019,12 +1028,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AISettings.APIKeySet(childComplexity), true
-	case "AISettings.allowPrivateAddresses":
-		if e.ComplexityRoot.AISettings.AllowPrivateAddresses == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AISettings.AllowPrivateAddresses(childComplexity), true
 	case "AISettings.baseURL":
 		if e.ComplexityRoot.AISettings.BaseURL == nil {
 			break
@@ -3228,6 +3231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["id"].(uuid.UUID), args["input"].(directory.UpdateOrganizationInput)), true
+	case "Mutation.updateOutboundPolicy":
+		if e.ComplexityRoot.Mutation.UpdateOutboundPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOutboundPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOutboundPolicy(childComplexity, args["input"].(orgallow.UpdateInput)), true
 	case "Mutation.updateReportSettings":
 		if e.ComplexityRoot.Mutation.UpdateReportSettings == nil {
 			break
@@ -3656,6 +3670,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganizationEdge.Node(childComplexity), true
 
+	case "OutboundPolicy.allowedRanges":
+		if e.ComplexityRoot.OutboundPolicy.AllowedRanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundPolicy.AllowedRanges(childComplexity), true
+	case "OutboundPolicy.serverAllowedRanges":
+		if e.ComplexityRoot.OutboundPolicy.ServerAllowedRanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundPolicy.ServerAllowedRanges(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -4044,6 +4071,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.OrganizationOrder)), true
+	case "Query.outboundPolicy":
+		if e.ComplexityRoot.Query.OutboundPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.OutboundPolicy(childComplexity), true
 	case "Query.report":
 		if e.ComplexityRoot.Query.Report == nil {
 			break
@@ -4702,6 +4735,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
+			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateTimelineEventInput", ec.unmarshalInputUpdateTimelineEventInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -5631,7 +5665,10 @@ type AIFeatures {
 
 """
 The organisation's AI settings. The API key is never returned, only
-whether one is set; it is stored encrypted.
+whether one is set; it is stored encrypted. The provider is reached under
+the outbound policy: a base URL on loopback or a private network works only
+when the provider organisation (outboundPolicy) or the server allows its
+range.
 """
 type AISettings {
   "builtin (no provider; the default), openai_compatible or anthropic."
@@ -5641,8 +5678,6 @@ type AISettings {
   temperature: Float!
   features: AIFeatures!
   monthlyTokenQuota: Int!
-  "Whether the provider may live on loopback or a private network (Ollama, vLLM). Link-local and cloud metadata addresses are always refused."
-  allowPrivateAddresses: Boolean!
   apiKeySet: Boolean!
 }
 
@@ -5654,6 +5689,7 @@ input AIFeaturesInput {
 
 input UpdateAISettingsInput {
   provider: String
+  "Changing the destination (baseURL, or provider with the vendor's default URL) while a key is stored requires apiKey too, so a stored key is never sent somewhere new."
   baseURL: String
   "Write-only; an empty string removes the key."
   apiKey: String
@@ -5661,7 +5697,6 @@ input UpdateAISettingsInput {
   temperature: Float
   features: AIFeaturesInput
   monthlyTokenQuota: Int
-  allowPrivateAddresses: Boolean
 }
 
 "Token use this calendar month (UTC)."
@@ -5738,6 +5773,37 @@ extend type Subscription {
   incidentChat(incidentID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
+	{Name: "../outbound.graphql", Input: `# Outbound calls: which loopback and private ranges a provider's tree may reach.
+
+"""
+The outbound allowlist of the caller's provider organisation. Every outbound
+call (AI providers today) refuses link-local and cloud metadata addresses
+always, and loopback and private addresses unless they fall in these ranges
+(for the provider organisation and every client below it) or in the
+server's (SELIQ_OUTBOUND_ALLOW, for every organisation).
+"""
+type OutboundPolicy {
+  "CIDR ranges the provider organisation allows for itself and its clients."
+  allowedRanges: [String!]!
+  "CIDR ranges the server allows for every organisation; set by the operator."
+  serverAllowedRanges: [String!]!
+}
+
+input UpdateOutboundPolicyInput {
+  "Replaces the ranges (CIDRs; a bare IP is one address); an empty list allows none."
+  allowedRanges: [String!]!
+}
+
+extend type Query {
+  "Administrators of a top-level (provider) organisation only."
+  outboundPolicy: OutboundPolicy! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  "Administrators of a top-level (provider) organisation only; recorded in the activity log."
+  updateOutboundPolicy(input: UpdateOutboundPolicyInput!): OutboundPolicy! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5786,8 +5852,6 @@ func (ec *executionContext) childFields_AISettings(ctx context.Context, field gr
 		return ec.fieldContext_AISettings_features(ctx, field)
 	case "monthlyTokenQuota":
 		return ec.fieldContext_AISettings_monthlyTokenQuota(ctx, field)
-	case "allowPrivateAddresses":
-		return ec.fieldContext_AISettings_allowPrivateAddresses(ctx, field)
 	case "apiKeySet":
 		return ec.fieldContext_AISettings_apiKeySet(ctx, field)
 	}
@@ -6792,6 +6856,16 @@ func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, fi
 		return ec.fieldContext_OrganizationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OutboundPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowedRanges":
+		return ec.fieldContext_OutboundPolicy_allowedRanges(ctx, field)
+	case "serverAllowedRanges":
+		return ec.fieldContext_OutboundPolicy_serverAllowedRanges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboundPolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8029,6 +8103,20 @@ func (ec *executionContext) field_Mutation_updateOrganization_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOutboundPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (orgallow.UpdateInput, error) {
+			return ec.unmarshalNUpdateOutboundPolicyInput2githubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -9680,29 +9768,6 @@ func (ec *executionContext) _AISettings_monthlyTokenQuota(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_AISettings_monthlyTokenQuota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Int")
-}
-
-func (ec *executionContext) _AISettings_allowPrivateAddresses(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AISettings_allowPrivateAddresses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AllowPrivateAddresses, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_AISettings_allowPrivateAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AISettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AISettings_apiKeySet(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
@@ -19312,6 +19377,68 @@ func (ec *executionContext) fieldContext_Mutation_sendIncidentChat(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateOutboundPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOutboundPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOutboundPolicy(ctx, fc.Args["input"].(orgallow.UpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *orgallow.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *orgallow.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *orgallow.Settings) graphql.Marshaler {
+			return ec.marshalNOutboundPolicy2ᚖgithubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOutboundPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboundPolicy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOutboundPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20925,6 +21052,52 @@ func (ec *executionContext) _OrganizationEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_OrganizationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganizationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _OutboundPolicy_allowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OutboundPolicy_allowedRanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedRanges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OutboundPolicy_allowedRanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboundPolicy", field, false, false, "String")
+}
+
+func (ec *executionContext) _OutboundPolicy_serverAllowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OutboundPolicy_serverAllowedRanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerAllowedRanges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OutboundPolicy_serverAllowedRanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboundPolicy", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
@@ -22816,6 +22989,56 @@ func (ec *executionContext) fieldContext_Query_incidentChatHistory(ctx context.C
 	if fc.Args, err = ec.field_Query_incidentChatHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_outboundPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_outboundPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().OutboundPolicy(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *orgallow.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *orgallow.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *orgallow.Settings) graphql.Marshaler {
+			return ec.marshalNOutboundPolicy2ᚖgithubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_outboundPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboundPolicy(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -28709,7 +28932,7 @@ func (ec *executionContext) unmarshalInputUpdateAISettingsInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"provider", "baseURL", "apiKey", "model", "temperature", "features", "monthlyTokenQuota", "allowPrivateAddresses"}
+	fieldsInOrder := [...]string{"provider", "baseURL", "apiKey", "model", "temperature", "features", "monthlyTokenQuota"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28765,13 +28988,6 @@ func (ec *executionContext) unmarshalInputUpdateAISettingsInput(ctx context.Cont
 				return it, err
 			}
 			it.MonthlyTokenQuota = data
-		case "allowPrivateAddresses":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPrivateAddresses"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AllowPrivateAddresses = data
 		}
 	}
 	return it, nil
@@ -29419,6 +29635,48 @@ func UnmarshalUpdateOrganizationInput(ctx context.Context, raw any) (directory.U
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateOutboundPolicyInput(ctx context.Context, obj any) (orgallow.UpdateInput, error) {
+	var it orgallow.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"allowedRanges"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "allowedRanges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedRanges"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedRanges = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOutboundPolicyInput unmarshals raw into the UpdateOutboundPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOutboundPolicyInput(ctx context.Context, raw any) (orgallow.UpdateInput, error) {
+	var out orgallow.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOutboundPolicyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateReportSettingsInput(ctx context.Context, obj any) (report.UpdateSettingsInput, error) {
 	var it report.UpdateSettingsInput
 	if obj == nil {
@@ -29917,11 +30175,6 @@ func (ec *executionContext) _AISettings(ctx context.Context, sel ast.SelectionSe
 			}
 		case "monthlyTokenQuota":
 			out.Values[i] = ec._AISettings_monthlyTokenQuota(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "allowPrivateAddresses":
-			out.Values[i] = ec._AISettings_allowPrivateAddresses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32970,6 +33223,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateOutboundPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOutboundPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33610,6 +33870,44 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var outboundPolicyImplementors = []string{"OutboundPolicy"}
+
+func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.SelectionSet, obj *orgallow.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, outboundPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OutboundPolicy")
+		case "allowedRanges":
+			out.Values[i] = ec._OutboundPolicy_allowedRanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serverAllowedRanges":
+			out.Values[i] = ec._OutboundPolicy_serverAllowedRanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
@@ -33940,6 +34238,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_incidentChatHistory(ctx, field)
+				})
+		case "outboundPolicy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_outboundPolicy(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -36024,6 +36328,14 @@ func (ec *executionContext) marshalNOrganizationOrderField2ᚖgithubᚗcomᚋsel
 	return v
 }
 
+func (ec *executionContext) marshalNOutboundPolicy2ᚖgithubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐSettings(ctx context.Context, sel ast.SelectionSet, v *orgallow.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OutboundPolicy!")
+		return graphql.Null
+	}
+	return ec._OutboundPolicy(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -36273,6 +36585,11 @@ func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋseliqᚋseliq
 
 func (ec *executionContext) unmarshalNUpdateOrganizationInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateOrganizationInput(ctx context.Context, v any) (directory.UpdateOrganizationInput, error) {
 	res, err := ec.unmarshalInputUpdateOrganizationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateOutboundPolicyInput2githubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐUpdateInput(ctx context.Context, v any) (orgallow.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateOutboundPolicyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -135,7 +135,7 @@ func mustDo(t *testing.T, c *apitest.Client, method, path string, body any, want
 
 func TestChatSubscription(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		env := apitest.Start(t, db)
+		env := apitest.Start(t, db, apitest.Options{OutboundAllow: aifake.Loopback})
 		admin := env.Admin()
 		mustDo(t, admin, http.MethodPost, "/api/v1/users", map[string]any{"email": "reader@chat.test", "role": "read_only", "password": "reader-password-01"}, http.StatusCreated)
 		reader := env.Login("reader@chat.test", "reader-password-01")

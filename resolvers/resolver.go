@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
@@ -36,6 +37,8 @@ type Resolver struct {
 	Analyst *analysis.Service
 	// AI is the organisation's AI settings and quota.
 	AI *aiconfig.Service
+	// Outbound is the provider organisations' outbound allowlists.
+	Outbound *orgallow.Service
 	// Chat answers and stores the conversations about alerts and incidents.
 	Chat *chat.Service
 	// Live serves the subscriptions.

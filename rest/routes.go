@@ -95,6 +95,8 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai", Field: "aiSettings", Tag: "ai", Summary: "Get Ai Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/ai", Field: "updateAISettings", Body: "input", Tag: "ai", Summary: "Update Ai Config"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai/models", Field: "aiModels", Tag: "ai", Summary: "List Models"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/outbound", Field: "outboundPolicy", Tag: "outbound", Summary: "Get Outbound Policy"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/outbound", Field: "updateOutboundPolicy", Body: "input", Tag: "outbound", Summary: "Update Outbound Policy"},
 	{Method: http.MethodGet, Path: "/api/v1/ai-usage/quota", Field: "aiQuota", Tag: "ai", Summary: "Get Ai Quota"},
 
 	{Method: http.MethodGet, Path: "/api/v1/incidents/{incident_id}/analysis", Field: "incidentAnalysis", PathArgs: map[string]string{"incident_id": "incidentID"}, Tag: "analysis", Summary: "Get Incident Analysis"},

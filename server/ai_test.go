@@ -38,14 +38,15 @@ func modelsServer(t *testing.T, key string) *httptest.Server {
 
 func TestAISettingsRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		env := apitest.Start(t, db)
+		// The fake provider listens on loopback.
+		env := apitest.Start(t, db, apitest.Options{OutboundAllow: "127.0.0.0/8"})
 		s := &suite{env: env, cov: newCoverage()}
 		s.admin = env.Admin()
 		s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
 		s.analyst = env.Login(analystEmail, analystPassword)
 
 		def := s.rest(t, s.analyst, http.MethodGet, "/api/v1/settings/ai", nil, http.StatusOK)
-		if def.String("provider") != "builtin" || def.Body["api_key_set"] != false || def.Body["allow_private_addresses"] != true {
+		if def.String("provider") != "builtin" || def.Body["api_key_set"] != false || def.Body["allow_private_addresses"] != nil {
 			t.Fatalf("defaults: %s", def.Raw)
 		}
 		models := s.rest(t, s.analyst, http.MethodGet, "/api/v1/settings/ai/models", nil, http.StatusOK)
@@ -88,8 +89,8 @@ func TestAISettingsRoutes(t *testing.T) {
 		} {
 			wantLoc(t, s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", tc.body, http.StatusUnprocessableEntity), tc.field)
 		}
-		// Forbidding private addresses refuses the loopback provider.
-		wantLoc(t, s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"allow_private_addresses": false}, http.StatusUnprocessableEntity), "base_url")
+		// The per-organisation switch is gone: the outbound policy decides.
+		wantLoc(t, s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"allow_private_addresses": true}, http.StatusUnprocessableEntity), "allow_private_addresses")
 		s.rest(t, s.analyst, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"model": "x"}, http.StatusForbidden)
 		s.gqlErr(t, s.analyst, `mutation { updateAISettings(input: {model: "x"}) { model } }`, nil, "FORBIDDEN")
 		s.gql(t, s.admin, `mutation { updateAISettings(input: {apiKey: "", provider: "builtin"}) { apiKeySet provider } }`, nil)

@@ -33,7 +33,7 @@ type llmSuite struct {
 
 func newLLMSuite(t *testing.T, db *storage.DB, settings map[string]any) *llmSuite {
 	t.Helper()
-	env := apitest.Start(t, db)
+	env := apitest.Start(t, db, apitest.Options{OutboundAllow: aifake.Loopback})
 	s := &llmSuite{suite: &suite{env: env}, fake: aifake.New(t, aifake.OpenAI)}
 	s.admin = env.Admin()
 	s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/secrets"
 )
@@ -44,6 +46,10 @@ type Config struct {
 	// PprofAddr, when set, serves /debug/pprof on this loopback address
 	// (SELIQ_PPROF_ADDR); off by default.
 	PprofAddr string
+	// OutboundAllow are the loopback and private ranges every
+	// organisation's outbound calls may reach (SELIQ_OUTBOUND_ALLOW,
+	// comma-separated CIDRs); empty by default.
+	OutboundAllow []netip.Prefix
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -68,6 +74,7 @@ func LoadConfig(args []string) (Config, error) {
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
 	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gql.DefaultTimeout.String())
 	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(realtime.DefaultMaxConnectionsPerUser))
+	outboundAllow := os.Getenv("SELIQ_OUTBOUND_ALLOW")
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -79,6 +86,7 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&wsMax, "ws-max-connections-per-user", wsMax, "WebSockets and SSE streams one user may hold open on this replica (SELIQ_WS_MAX_CONNECTIONS_PER_USER)")
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	fs.StringVar(&gqlTimeout, "graphql-timeout", gqlTimeout, "longest execution of one GraphQL operation or subscription event (SELIQ_GRAPHQL_TIMEOUT)")
+	fs.StringVar(&outboundAllow, "outbound-allow", outboundAllow, "comma-separated loopback/private CIDRs outbound calls may reach (SELIQ_OUTBOUND_ALLOW)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -98,6 +106,9 @@ func LoadConfig(args []string) (Config, error) {
 	}
 	if cfg.WSMaxConnectionsPerUser, err = strconv.Atoi(wsMax); err != nil || cfg.WSMaxConnectionsPerUser <= 0 {
 		return cfg, fmt.Errorf("SELIQ_WS_MAX_CONNECTIONS_PER_USER: %q is not a positive number", wsMax)
+	}
+	if cfg.OutboundAllow, err = outbound.ParseRangeList(outboundAllow); err != nil {
+		return cfg, fmt.Errorf("SELIQ_OUTBOUND_ALLOW: %w", err)
 	}
 	if k := os.Getenv("SELIQ_SECRET_KEY"); k != "" {
 		if cfg.SecretKey, err = secrets.ParseKey(k); err != nil {

@@ -29,6 +29,8 @@ import (
 	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/notify"
+	"github.com/seliq/seliq/outbound"
+	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
@@ -131,7 +133,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reports := report.New(db.Client, runner, log)
-	ai := aiconfig.New(db.Client, box)
+	allowlists := orgallow.New(db.Client, outbound.NewPolicy(cfg.OutboundAllow...))
+	ai := aiconfig.New(db.Client, box, allowlists, log)
 	analyst := analysis.New(db.Client, runner, ai, log)
 	river.AddWorker(workers, analyst.Worker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
@@ -158,6 +161,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Live:             live.New(db.Client, events, log),
 		Analyst:          analyst,
 		AI:               ai,
+		Outbound:         allowlists,
 		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}

@@ -113,3 +113,21 @@ func ActIn(ctx context.Context, client *ent.Client, orgID uuid.UUID) (context.Co
 	}
 	return viewer.NewContext(ctx, &scoped), nil
 }
+
+// Root returns the top-level organisation of id's tree: the provider
+// organisation for a client, id itself for a top-level organisation.
+func Root(ctx context.Context, client *ent.Client, id uuid.UUID) (*ent.Organization, error) {
+	ctx = system(ctx)
+	seen := map[uuid.UUID]bool{}
+	for {
+		org, err := client.Organization.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if org.ParentID == nil || seen[*org.ParentID] {
+			return org, nil
+		}
+		seen[org.ID] = true
+		id = *org.ParentID
+	}
+}

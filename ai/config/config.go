@@ -7,6 +7,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
@@ -48,11 +50,7 @@ type Settings struct {
 	Temperature       float64  `json:"temperature"`
 	Features          Features `json:"features"`
 	MonthlyTokenQuota int      `json:"monthlyTokenQuota"`
-	// AllowPrivateAddresses lets the provider live on loopback or a private
-	// network (Ollama, vLLM); link-local and metadata addresses are always
-	// refused.
-	AllowPrivateAddresses bool `json:"allowPrivateAddresses"`
-	APIKeySet             bool `json:"apiKeySet"`
+	APIKeySet         bool     `json:"apiKeySet"`
 }
 
 // stored is the settings row: Settings plus the sealed key.
@@ -71,14 +69,13 @@ type FeaturesInput struct {
 // UpdateInput patches the settings; nil keeps a value. APIKey "" removes
 // the key.
 type UpdateInput struct {
-	Provider              *string        `json:"provider,omitempty"`
-	BaseURL               *string        `json:"baseURL,omitempty"`
-	APIKey                *string        `json:"apiKey,omitempty"`
-	Model                 *string        `json:"model,omitempty"`
-	Temperature           *float64       `json:"temperature,omitempty"`
-	Features              *FeaturesInput `json:"features,omitempty"`
-	MonthlyTokenQuota     *int           `json:"monthlyTokenQuota,omitempty"`
-	AllowPrivateAddresses *bool          `json:"allowPrivateAddresses,omitempty"`
+	Provider          *string        `json:"provider,omitempty"`
+	BaseURL           *string        `json:"baseURL,omitempty"`
+	APIKey            *string        `json:"apiKey,omitempty"`
+	Model             *string        `json:"model,omitempty"`
+	Temperature       *float64       `json:"temperature,omitempty"`
+	Features          *FeaturesInput `json:"features,omitempty"`
+	MonthlyTokenQuota *int           `json:"monthlyTokenQuota,omitempty"`
 }
 
 // Quota is the organisation's token use this month.
@@ -89,21 +86,34 @@ type Quota struct {
 	ResetsAt  time.Time `json:"resetsAt"`
 }
 
+// Policies gives the outbound policy an organisation's calls run under
+// (outbound/orgallow: the server's ranges plus its provider's).
+type Policies interface {
+	For(ctx context.Context, org uuid.UUID) (*outbound.Policy, error)
+}
+
 // Service reads and writes the settings.
 type Service struct {
-	client *ent.Client
-	box    *secrets.Box
+	client   *ent.Client
+	box      *secrets.Box
+	policies Policies
+	log      *slog.Logger
 	// dial builds a provider client; tests keep the default.
 	dial func(provider.Config) (provider.Client, error)
 }
 
-// New returns the service; box seals API keys.
-func New(client *ent.Client, box *secrets.Box) *Service {
-	return &Service{client: client, box: box, dial: provider.New}
+// New returns the service; box seals API keys, policies decide where
+// providers may be reached, and log receives the provider failures
+// clients only see the category of.
+func New(client *ent.Client, box *secrets.Box, policies Policies, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{client: client, box: box, policies: policies, log: log, dial: provider.New}
 }
 
 func defaults() stored {
-	return stored{Settings: Settings{Provider: ProviderBuiltin, Temperature: 0.2, AllowPrivateAddresses: true,
+	return stored{Settings: Settings{Provider: ProviderBuiltin, Temperature: 0.2,
 		Features: Features{AutoAnalyse: true, Chat: true, IncidentSummaries: true}, MonthlyTokenQuota: 1_000_000}}
 }
 
@@ -139,13 +149,18 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 	if v == nil || v.Kind != viewer.KindUser || !v.IsAdmin() {
 		return nil, apperr.New(apperr.Forbidden, "only administrators change the AI settings")
 	}
+	// Read outside the transaction: it holds SQLite's write lock.
+	policy, err := s.policies.For(ctx, v.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	var out *Settings
-	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		st, err := load(ctx, tx.Client())
 		if err != nil {
 			return err
 		}
-		if err := s.apply(&st, in, v.OrgID.String()); err != nil {
+		if err := s.apply(&st, in, v.OrgID.String(), policy); err != nil {
 			return err
 		}
 		st.APIKeySet = st.SealedKey != ""
@@ -158,7 +173,8 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 	return out, err
 }
 
-func (s *Service) apply(st *stored, in UpdateInput, context string) error {
+func (s *Service) apply(st *stored, in UpdateInput, context string, policy *outbound.Policy) error {
+	was := st.destination()
 	if in.Provider != nil {
 		switch *in.Provider {
 		case ProviderBuiltin, ProviderOpenAICompatible, ProviderAnthropic:
@@ -196,9 +212,6 @@ func (s *Service) apply(st *stored, in UpdateInput, context string) error {
 		}
 		st.MonthlyTokenQuota = *in.MonthlyTokenQuota
 	}
-	if in.AllowPrivateAddresses != nil {
-		st.AllowPrivateAddresses = *in.AllowPrivateAddresses
-	}
 	if f := in.Features; f != nil {
 		for _, t := range []struct {
 			in  *bool
@@ -227,22 +240,43 @@ func (s *Service) apply(st *stored, in UpdateInput, context string) error {
 	if st.Provider != ProviderBuiltin {
 		// Refuse at save what the client would refuse at use: bad schemes,
 		// credentials in the URL, metadata and link-local addresses.
-		if _, err := s.dial(st.providerConfig("", st.BaseURL)); err != nil {
+		if _, err := s.dial(st.providerConfig("", st.BaseURL, policy)); err != nil {
 			return apperr.Invalid("base_url", "%v", err)
 		}
+	}
+	if st.SealedKey != "" && in.APIKey == nil && st.destination() != was && st.destination() != "" {
+		// The stored key was given for the old destination; sending it
+		// to a new one takes whoever changes the URL knowing the key.
+		return apperr.Invalid("api_key", "is required when the destination changes (base_url or provider): the stored key is not sent to a new destination; send the key again, or an empty string to remove it")
 	}
 	return nil
 }
 
+// destination is where the settings send the key: the base URL, or the
+// vendor's default one; "" for the built-in analyst.
+func (st stored) destination() string {
+	if st.Provider == ProviderBuiltin {
+		return ""
+	}
+	if st.BaseURL != "" {
+		return st.BaseURL
+	}
+	return provider.DefaultBaseURL(st.Provider)
+}
+
 func sealContext(org string) string { return "ai:" + org }
 
-func (st stored) providerConfig(key, base string) provider.Config {
-	return provider.Config{Kind: st.Provider, BaseURL: base, APIKey: key, AllowPrivate: st.AllowPrivateAddresses, Timeout: 20 * time.Second, MaxRetries: 1}
+func (st stored) providerConfig(key, base string, policy *outbound.Policy) provider.Config {
+	return provider.Config{Kind: st.Provider, BaseURL: base, APIKey: key, Policy: policy, Timeout: 20 * time.Second, MaxRetries: 1}
 }
 
 // dialStored opens the sealed key and builds the provider client; zero
 // timeout and retries take the client's defaults.
-func (s *Service) dialStored(st stored, org uuid.UUID, timeout time.Duration, retries int) (provider.Client, error) {
+func (s *Service) dialStored(ctx context.Context, st stored, org uuid.UUID, timeout time.Duration, retries int) (provider.Client, error) {
+	policy, err := s.policies.For(ctx, org)
+	if err != nil {
+		return nil, err
+	}
 	key := ""
 	if st.SealedKey != "" {
 		var err error
@@ -250,7 +284,7 @@ func (s *Service) dialStored(st stored, org uuid.UUID, timeout time.Duration, re
 			return nil, fmt.Errorf("ai settings: the API key cannot be decrypted with this server's secret key: %w", err)
 		}
 	}
-	cfg := st.providerConfig(key, st.BaseURL)
+	cfg := st.providerConfig(key, st.BaseURL, policy)
 	cfg.Timeout, cfg.MaxRetries = timeout, retries
 	c, err := s.dial(cfg)
 	if err != nil {
@@ -281,13 +315,17 @@ func (s *Service) Models(ctx context.Context) ([]string, error) {
 		return []string{builtin.Engine}, nil
 	}
 	// Listing models is interactive: a short timeout and one retry.
-	c, err := s.dialStored(st, v.OrgID, 20*time.Second, 1)
+	c, err := s.dialStored(ctx, st, v.OrgID, 20*time.Second, 1)
 	if err != nil {
 		return nil, err
 	}
 	models, err := c.Models(ctx)
 	if err != nil {
-		return nil, &apperr.Error{Code: apperr.BadInput, Field: "provider", Message: "the provider did not list its models: " + err.Error()}
+		// The client learns the category only: the provider's answer or
+		// a dial error could be another service's body or port map.
+		f := outbound.Classify(err)
+		s.log.WarnContext(ctx, "ai provider did not list its models", "org", v.OrgID, "category", f.Category, "err", err)
+		return nil, &apperr.Error{Code: apperr.BadInput, Field: "provider", Message: "the provider did not list its models: " + f.Message()}
 	}
 	return models, nil
 }

@@ -96,7 +96,7 @@ func (s *Service) Open(ctx context.Context, feature string, userID *uuid.UUID, a
 		return p, nil
 	}
 	// Analyses and chat take the client's defaults: 60 s an attempt, 3 retries.
-	if p.Client, err = s.dialStored(st, v.OrgID, 0, 0); err != nil {
+	if p.Client, err = s.dialStored(ctx, st, v.OrgID, 0, 0); err != nil {
 		return nil, err
 	}
 	if err := s.reserve(ctx, p, v.OrgID); err != nil {

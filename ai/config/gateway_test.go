@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/aifake"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -41,7 +43,7 @@ func newQuotaFixture(t *testing.T, db *storage.DB, quota int) *quotaFixture {
 		return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: id, Role: role,
 			HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true})
 	}
-	f := &quotaFixture{db: db, svc: New(db.Client, box), fake: aifake.New(t, aifake.OpenAI), userID: uuid.New()}
+	f := &quotaFixture{db: db, svc: New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), fake: aifake.New(t, aifake.OpenAI), userID: uuid.New()}
 	f.analyst, f.admin = as(f.userID, enum.RoleAnalyst), as(uuid.New(), enum.RoleAdmin)
 	if _, err := f.svc.Update(f.admin, UpdateInput{Provider: new(ProviderOpenAICompatible),
 		BaseURL: new(f.fake.BaseURL()), APIKey: new(f.fake.Key), Model: new("gpt-4o"), MonthlyTokenQuota: new(quota)}); err != nil {

@@ -360,7 +360,7 @@ func TestAnthropicRejectsBadMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, kind := range []string{KindAnthropic, KindOpenAICompatible} {
-				c, err := New(Config{Kind: kind, BaseURL: "http://127.0.0.1:1", AllowPrivate: true})
+				c, err := New(Config{Kind: kind, BaseURL: "http://127.0.0.1:1", Policy: privateAllowed})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -9,47 +9,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/outbound/outboundtest"
 )
 
 func TestCheckAddr(t *testing.T) {
-	tests := []struct {
-		ip               string
-		blockedAlways    bool // refused even with AllowPrivate
-		blockedByDefault bool // refused with AllowPrivate=false
-	}{
-		{"169.254.169.254", true, true},
-		{"169.254.0.1", true, true},
-		{"fd00:ec2::254", true, true},
-		{"::ffff:169.254.169.254", true, true},
-		{"64:ff9b::a9fe:a9fe", true, true}, // NAT64 form of the metadata IP
-		{"fe80::1", true, true},
-		{"fe80::1%eth0", true, true},
-		{"0.0.0.0", true, true},
-		{"0.1.2.3", true, true},
-		{"::", true, true},
-		{"224.0.0.1", true, true},
-		{"ff02::1", true, true},
-		{"255.255.255.255", true, true},
-		{"127.0.0.1", false, true},
-		{"127.8.9.10", false, true},
-		{"::1", false, true},
-		{"::ffff:127.0.0.1", false, true},
-		{"10.1.2.3", false, true},
-		{"172.16.5.4", false, true},
-		{"192.168.1.10", false, true},
-		{"100.64.0.1", false, true},
-		{"fd12:3456::1", false, true},
-		{"8.8.8.8", false, false},
-		{"2606:4700:4700::1111", false, false},
-		{"64:ff9b::808:808", false, false},
-		{"172.32.0.1", false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.ip, func(t *testing.T) {
-			a := netip.MustParseAddr(tt.ip)
+	for _, tt := range outboundtest.Addresses {
+		t.Run(tt.IP, func(t *testing.T) {
+			a := netip.MustParseAddr(tt.IP)
 			for _, allow := range []bool{true, false} {
-				want := tt.blockedAlways || (!allow && tt.blockedByDefault)
-				err := checkAddr(a, allow)
+				want := tt.RefusedAlways || (!allow && tt.RefusedByDefault)
+				err := policy(allow).CheckAddr(a)
 				if got := errors.Is(err, ErrBlockedAddress); got != want {
 					t.Errorf("AllowPrivate=%v: blocked=%v (%v), want %v", allow, got, err, want)
 				}
@@ -74,7 +44,7 @@ func TestGuardedDialerChecksDialedIP(t *testing.T) {
 		t.Run(tt.addr, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			conn, err := guardedDialer(tt.allow).DialContext(ctx, "tcp", tt.addr)
+			conn, err := policy(tt.allow).Dialer().DialContext(ctx, "tcp", tt.addr)
 			if err == nil {
 				conn.Close()
 			}
@@ -93,7 +63,7 @@ func TestSSRFEndToEnd(t *testing.T) {
 	}
 
 	t.Run("private forbidden: name resolving to loopback is refused at dial", func(t *testing.T) {
-		c, log := newTestClient(t, KindOpenAICompatible, "http://localhost:"+port+"/v1", func(c *Config) { c.AllowPrivate = false })
+		c, log := newTestClient(t, KindOpenAICompatible, "http://localhost:"+port+"/v1", func(c *Config) { c.Policy = nil })
 		_, err := c.Models(context.Background())
 		if !errors.Is(err, ErrBlockedAddress) {
 			t.Fatalf("err = %v, want ErrBlockedAddress", err)
@@ -124,6 +94,12 @@ func TestNewRefusesBaseURLs(t *testing.T) {
 		{"http://169.254.169.254/latest/meta-data", true},
 		{"http://[fd00:ec2::254]/", true},
 		{"http://[::ffff:a9fe:a9fe]/", true},
+		{"http://[64:ff9b::a9fe:a9fe]/", true},
+		{"http://2852039166/", true},          // decimal 169.254.169.254
+		{"http://0xa9fea9fe/", true},          // hex
+		{"http://0251.0376.0251.0376/", true}, // octal
+		{"http://169.254.43518/", true},       // shorthand
+		{"http://100.100.100.200/", true},
 		{"file:///etc/passwd", true},
 		{"gopher://example.com/", true},
 		{"http://user:pass@example.com/v1", true},
@@ -132,7 +108,7 @@ func TestNewRefusesBaseURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			_, err := New(Config{Kind: KindAnthropic, BaseURL: tt.url, AllowPrivate: true})
+			_, err := New(Config{Kind: KindAnthropic, BaseURL: tt.url, Policy: privateAllowed})
 			if err == nil {
 				t.Fatal("New accepted the URL")
 			}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/seliq/seliq/internal/aifake"
+	"github.com/seliq/seliq/outbound"
 )
 
 const testKey = "sk-test-123"
@@ -56,11 +58,11 @@ func (s *sleepLog) get() []time.Duration {
 }
 
 // newTestClient builds a client through New (with the production guarded
-// transport; the fake servers listen on loopback, hence AllowPrivate) and
+// transport; the fake servers listen on loopback, hence privateAllowed) and
 // swaps its sleep for a recorder.
 func newTestClient(t *testing.T, kind, baseURL string, mods ...func(*Config)) (Client, *sleepLog) {
 	t.Helper()
-	cfg := Config{Kind: kind, BaseURL: baseURL, APIKey: testKey, AllowPrivate: true, Timeout: 5 * time.Second, MaxRetries: 2}
+	cfg := Config{Kind: kind, BaseURL: baseURL, APIKey: testKey, Policy: privateAllowed, Timeout: 5 * time.Second, MaxRetries: 2}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -166,4 +168,16 @@ func jsonEqual(t *testing.T, got json.RawMessage, want string) {
 	if !bytes.Equal(gb, wb) {
 		t.Errorf("JSON = %s, want %s", gb, wb)
 	}
+}
+
+// privateAllowed is a policy allowing every range an allowlist can name
+// (what AllowPrivate used to mean): what it refuses is refused always.
+var privateAllowed = outbound.NewPolicy(netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
+
+// policy is privateAllowed when allow is set, else the default policy.
+func policy(allow bool) *outbound.Policy {
+	if allow {
+		return privateAllowed
+	}
+	return nil
 }

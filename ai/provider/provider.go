@@ -2,10 +2,10 @@
 // speaks two wire protocols: OpenAI-compatible chat completions (OpenAI,
 // Azure OpenAI v1, vLLM, Ollama's /v1, LiteLLM) and Anthropic's Messages API.
 //
-// Every outbound connection goes through a dialer that checks the IP actually
-// being dialed, so a provider URL cannot be used to reach cloud metadata
-// services (and, when configured, loopback and private networks), even via
-// DNS rebinding. Requests are retried with backoff on 429/5xx.
+// Every outbound connection goes through the outbound policy's dialer, which
+// checks the IP actually being dialed, so a provider URL cannot be used to
+// reach cloud metadata services (nor loopback and private networks the
+// policy does not allow), even via DNS rebinding. Requests are retried with backoff on 429/5xx.
 package provider
 
 import (
@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/seliq/seliq/outbound"
 )
 
 // Provider kinds accepted in Config.Kind.
@@ -130,10 +132,10 @@ type Config struct {
 	// MaxRetries is the number of retries after the first attempt. Zero
 	// means DefaultMaxRetries; a negative value disables retries.
 	MaxRetries int
-	// AllowPrivate permits loopback and private-range destinations
-	// (self-hosted models). Link-local and metadata addresses are always
-	// refused.
-	AllowPrivate bool
+	// Policy decides which destinations may be dialed: nil allows public
+	// addresses only. Link-local and metadata addresses are always
+	// refused; loopback and private ranges when the policy allows them.
+	Policy *outbound.Policy
 	// HTTPClient replaces the guarded client built by New. Only tests
 	// should set it: a client without the guarded dialer bypasses the
 	// address checks on resolved IPs.
@@ -144,9 +146,9 @@ type Config struct {
 func New(cfg Config) (Client, error) {
 	base := cfg.BaseURL
 	if base == "" {
-		base = defaultBaseURL(cfg.Kind)
+		base = DefaultBaseURL(cfg.Kind)
 	}
-	u, err := checkBaseURL(base, cfg.AllowPrivate)
+	u, err := cfg.Policy.CheckURL(base)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +163,9 @@ func New(cfg Config) (Client, error) {
 	}
 }
 
-func defaultBaseURL(kind string) string {
+// DefaultBaseURL is the vendor's endpoint a kind uses when BaseURL is
+// empty.
+func DefaultBaseURL(kind string) string {
 	if kind == KindAnthropic {
 		return DefaultAnthropicBaseURL
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/seliq/seliq/outbound"
 )
 
 const (
@@ -38,6 +40,10 @@ type APIError struct {
 	// RetryAfter is the server's Retry-After, when it sent one.
 	RetryAfter time.Duration
 }
+
+// HTTPStatus is the provider's status (zero for a stream's error event),
+// for outbound.Classify.
+func (e *APIError) HTTPStatus() int { return e.Status }
 
 func (e *APIError) Error() string {
 	var b strings.Builder
@@ -100,7 +106,7 @@ func newTransport(cfg Config) *transport {
 		sleep:      sleepCtx,
 	}
 	if t.client == nil {
-		t.client = newGuardedHTTPClient(cfg.AllowPrivate)
+		t.client = newGuardedHTTPClient(cfg.Policy)
 	}
 	if t.timeout <= 0 {
 		t.timeout = DefaultTimeout
@@ -144,10 +150,10 @@ func (t *transport) attemptJSON(ctx context.Context, c call, out any) error {
 		return fmt.Errorf("provider: reading response: %w", t.explain(ctx, actx, err))
 	}
 	if len(body) > maxResponseBody {
-		return fmt.Errorf("provider: response larger than %d bytes", maxResponseBody)
+		return fmt.Errorf("provider: %w: larger than %d bytes", outbound.ErrBadResponse, maxResponseBody)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("provider: decoding response: %w", err)
+		return fmt.Errorf("provider: decoding response: %w: %w", outbound.ErrBadResponse, err)
 	}
 	return nil
 }
@@ -187,7 +193,7 @@ func (t *transport) attemptStream(ctx context.Context, c call, consume func(io.R
 		return false, readAPIError(resp)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
-		return false, fmt.Errorf("provider: expected text/event-stream, got %q", resp.Header.Get("Content-Type"))
+		return false, fmt.Errorf("provider: %w: expected text/event-stream, got %q", outbound.ErrBadResponse, resp.Header.Get("Content-Type"))
 	}
 	delivered, err := consume(&idleReader{r: resp.Body, timer: idle, d: t.timeout})
 	if err != nil {

@@ -82,7 +82,7 @@ func TestLongRetryAfterIsLeftToCaller(t *testing.T) {
 
 func TestCancelDuringBackoff(t *testing.T) {
 	srv := rateLimited(t, "10")
-	c, err := New(Config{Kind: KindOpenAICompatible, BaseURL: srv.URL, AllowPrivate: true})
+	c, err := New(Config{Kind: KindOpenAICompatible, BaseURL: srv.URL, Policy: privateAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -825,6 +825,7 @@ var (
 		{Name: "mfa_enabled", Type: field.TypeBool, Default: false},
 		{Name: "mfa_enforced", Type: field.TypeBool, Default: false},
 		{Name: "inbound_email_token", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "outbound_allow", Type: field.TypeJSON, Nullable: true},
 		{Name: "parent_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
@@ -835,7 +836,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "organizations_organizations_children",
-				Columns:    []*schema.Column{OrganizationsColumns[13]},
+				Columns:    []*schema.Column{OrganizationsColumns[14]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

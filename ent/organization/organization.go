@@ -42,6 +42,8 @@ const (
 	FieldParentID = "parent_id"
 	// FieldInboundEmailToken holds the string denoting the inbound_email_token field in the database.
 	FieldInboundEmailToken = "inbound_email_token"
+	// FieldOutboundAllow holds the string denoting the outbound_allow field in the database.
+	FieldOutboundAllow = "outbound_allow"
 	// EdgeParent holds the string denoting the parent edge name in mutations.
 	EdgeParent = "parent"
 	// EdgeChildren holds the string denoting the children edge name in mutations.
@@ -83,6 +85,7 @@ var Columns = []string{
 	FieldMfaEnforced,
 	FieldParentID,
 	FieldInboundEmailToken,
+	FieldOutboundAllow,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

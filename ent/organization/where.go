@@ -776,6 +776,16 @@ func InboundEmailTokenContainsFold(v string) predicate.Organization {
 	return predicate.Organization(sql.FieldContainsFold(FieldInboundEmailToken, v))
 }
 
+// OutboundAllowIsNil applies the IsNil predicate on the "outbound_allow" field.
+func OutboundAllowIsNil() predicate.Organization {
+	return predicate.Organization(sql.FieldIsNull(FieldOutboundAllow))
+}
+
+// OutboundAllowNotNil applies the NotNil predicate on the "outbound_allow" field.
+func OutboundAllowNotNil() predicate.Organization {
+	return predicate.Organization(sql.FieldNotNull(FieldOutboundAllow))
+}
+
 // HasParent applies the HasEdge predicate on the "parent" edge.
 func HasParent() predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {

@@ -35,6 +35,10 @@ func (Organization) Fields() []ent.Field {
 		field.UUID("parent_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("inbound_email_token").Optional().Sensitive().Unique().
 			Comment("secret path segment of the inbound email webhook"),
+		// Set on top-level organisations only, by their admins, through
+		// outbound/orgallow; not part of the Organization API type.
+		field.Strings("outbound_allow").Optional().Annotations(entgql.Skip()).
+			Comment("loopback and private CIDR ranges outbound calls of this provider's tree may reach"),
 	}
 }
 

@@ -22,11 +22,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/outbound"
 )
+
+// Loopback is the range fake servers listen on; clients reach them only
+// under a policy allowing it (Policy, or SELIQ_OUTBOUND_ALLOW in a server).
+const Loopback = "127.0.0.0/8"
+
+// Policy is the outbound policy that lets a client reach fake servers.
+func Policy() *outbound.Policy { return outbound.NewPolicy(netip.MustParsePrefix(Loopback)) }
 
 // Protocol is the wire protocol a Server speaks.
 type Protocol string

@@ -18,7 +18,7 @@ var protocols = []aifake.Protocol{aifake.OpenAI, aifake.Anthropic}
 func client(t *testing.T, s *aifake.Server) provider.Client {
 	t.Helper()
 	c, err := provider.New(provider.Config{Kind: string(s.Protocol), BaseURL: s.BaseURL(), APIKey: s.Key,
-		AllowPrivate: true, Timeout: 5 * time.Second, MaxRetries: -1})
+		Policy: aifake.Policy(), Timeout: 5 * time.Second, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
@@ -46,6 +47,11 @@ type Options struct {
 	// WSMaxConnectionsPerUser caps one user's WebSockets and SSE streams
 	// (0: the server's default).
 	WSMaxConnectionsPerUser int
+	// OutboundAllow is SELIQ_OUTBOUND_ALLOW: the ranges every organisation's
+	// outbound calls may reach beyond public addresses. Empty, as in
+	// production, nothing on loopback is reachable: tests talking to
+	// internal/aifake set aifake.Loopback.
+	OutboundAllow string
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -66,6 +72,11 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 		cfg.AllowedOrigins = o.AllowedOrigins
 		cfg.GraphQLTimeout = o.GraphQLTimeout
 		cfg.WSMaxConnectionsPerUser = o.WSMaxConnectionsPerUser
+		allow, err := outbound.ParseRangeList(o.OutboundAllow)
+		if err != nil {
+			t.Fatalf("OutboundAllow: %v", err)
+		}
+		cfg.OutboundAllow = allow
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
