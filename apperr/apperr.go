@@ -22,7 +22,10 @@ const (
 	Conflict        Code = "CONFLICT"
 	TooLarge        Code = "PAYLOAD_TOO_LARGE"
 	RateLimited     Code = "RATE_LIMITED"
-	Internal        Code = "INTERNAL"
+	// Unavailable: a dependency (the database) cannot answer right now;
+	// retry after RetryAfter.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 var statuses = map[Code]int{
@@ -33,6 +36,7 @@ var statuses = map[Code]int{
 	Conflict:        http.StatusConflict,
 	TooLarge:        http.StatusRequestEntityTooLarge,
 	RateLimited:     http.StatusTooManyRequests,
+	Unavailable:     http.StatusServiceUnavailable,
 	Internal:        http.StatusInternalServerError,
 }
 
@@ -51,7 +55,7 @@ type Error struct {
 	// Field names the offending input field for BadInput (snake_case, as
 	// REST clients send it).
 	Field string
-	// RetryAfter is set for RateLimited.
+	// RetryAfter is set for RateLimited and Unavailable.
 	RetryAfter time.Duration
 }
 

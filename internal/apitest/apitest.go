@@ -41,6 +41,9 @@ type Options struct {
 	BulkLimit  int
 	// AllowedOrigins are the extra browser origins allowed to open WebSockets.
 	AllowedOrigins []string
+	// Configure, when set, adjusts the configuration last (timeouts,
+	// trusted proxies, metrics).
+	Configure func(*server.Config)
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -59,6 +62,9 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 			cfg.BulkLimit = o.BulkLimit
 		}
 		cfg.AllowedOrigins = o.AllowedOrigins
+		if o.Configure != nil {
+			o.Configure(&cfg)
+		}
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
@@ -71,7 +77,10 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start jobs: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler)
+	// The server's own timeouts, as cmd/seliq applies them.
+	hs := httptest.NewUnstartedServer(srv.Handler)
+	cfg.Timeouts.Apply(hs.Config)
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
