@@ -30,7 +30,7 @@ func AsUnavailable(err error) (*apperr.Error, bool) {
 	if err == nil || !unavailable(err) {
 		return nil, false
 	}
-	return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; retry later", RetryAfter: RetryAfter}, true
+	return &apperr.Error{Code: apperr.Unavailable, Message: "temporarily unavailable; retry later", RetryAfter: RetryAfter}, true
 }
 
 func unavailable(err error) bool {
