@@ -18,9 +18,6 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// outage makes db unable to answer until restore is called.
-type outage func(t *testing.T, db *storage.DB) (restore func())
-
 // TestDatabaseUnavailable: while the database cannot answer, REST, GraphQL
 // and ingest answer 503 (GraphQL: extensions.code UNAVAILABLE) with
 // Retry-After, so connectors and clients retry instead of giving up on a

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"io"
-	"net"
 	"strings"
 	"time"
 
@@ -38,24 +36,27 @@ func unavailable(err error) bool {
 		connect *pgconn.ConnectError
 		pg      *pgconn.PgError
 		lite    *sqlite.Error
-		netErr  net.Error
+		// pgx's connection-level failures (a read or write on a dead
+		// socket, "conn closed") are unexported types that all say whether
+		// a retry is safe; matching them, rather than any io.ErrUnexpectedEOF
+		// or net.Error, keeps a malformed cursor or an outbound call from
+		// passing for a database outage.
+		pgxConn interface{ SafeToRetry() bool }
 	)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return false // the request's own deadline (which also satisfies net.Error)
+		return false // the request's own deadline
 	case errors.As(err, &connect):
 		return true
 	case errors.As(err, &pg):
 		return unavailablePgCode(pg.Code)
+	case errors.As(err, &pgxConn):
+		return true
 	case errors.As(err, &lite):
 		code := lite.Code() & 0xff // the primary code of an extended one
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
-	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF):
-		return true
 	}
-	// pgx reports a connection closed under a query as "conn closed", with
-	// no exported type to match.
-	return strings.Contains(err.Error(), "conn closed")
+	return errors.Is(err, driver.ErrBadConn)
 }
 
 // unavailablePgCode: connection exceptions (class 08), the server shutting

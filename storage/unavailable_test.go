@@ -5,6 +5,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +31,8 @@ func TestAsUnavailable(t *testing.T) {
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), false},
 		{"cancelled", context.Canceled, false},
+		{"malformed cursor", fmt.Errorf("cannot decode cursor: %w", io.ErrUnexpectedEOF), false},
+		{"outbound call", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false},
 		{"other", errors.New("boom"), false},
 		{"nil", nil, false},
 	} {
