@@ -50,7 +50,8 @@ type Options struct {
 // the application on a loopback httptest server.
 func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	t.Helper()
-	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
+	// Tests log in often from one address: login limits are set high.
+	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, LoginIPLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
 	if _, err := rand.Read(cfg.SecretKey); err != nil {
 		t.Fatal(err)
 	}
