@@ -22,7 +22,10 @@ const (
 	Conflict        Code = "CONFLICT"
 	TooLarge        Code = "PAYLOAD_TOO_LARGE"
 	RateLimited     Code = "RATE_LIMITED"
-	Internal        Code = "INTERNAL"
+	// Unavailable: a dependency (the database) cannot answer right now;
+	// retry after RetryAfter.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 	// BadRequest: the request itself could not be read (malformed JSON,
 	// a bad query string), before any field was looked at.
 	BadRequest Code = "BAD_REQUEST"
@@ -38,6 +41,7 @@ var statuses = map[Code]int{
 	Conflict:        http.StatusConflict,
 	TooLarge:        http.StatusRequestEntityTooLarge,
 	RateLimited:     http.StatusTooManyRequests,
+	Unavailable:     http.StatusServiceUnavailable,
 	Internal:        http.StatusInternalServerError,
 	BadRequest:      http.StatusBadRequest,
 	Timeout:         http.StatusGatewayTimeout,
@@ -58,7 +62,7 @@ type Error struct {
 	// Field names the offending input field for BadInput (snake_case, as
 	// REST clients send it).
 	Field string
-	// RetryAfter is set for RateLimited.
+	// RetryAfter is set for RateLimited and Unavailable.
 	RetryAfter time.Duration
 }
 

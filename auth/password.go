@@ -6,9 +6,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/seliq/seliq/apperr"
 )
 
 // argon2id parameters (RFC 9106's second recommended option, with memory
@@ -32,13 +37,89 @@ const (
 
 var b64 = base64.RawStdEncoding
 
-// HashPassword returns the password's argon2id hash in PHC string format.
+// hashGate bounds how many argon2id computations run at once: each takes
+// 64 MiB and most of a core, so an unbounded flood of logins (or user
+// creations) exhausts memory and starves every other request. Callers past
+// the bound wait up to wait, then are refused with 429.
+type hashGate struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+// DefaultHashWait is how long a password hash waits for a free slot.
+const DefaultHashWait = 2 * time.Second
+
+// hashRetryAfter is what a refused caller is told to wait: a hash takes a
+// fraction of a second, so slots free up quickly.
+const hashRetryAfter = time.Second
+
+// gate is initialised in its declaration, not in init: dummyHash below
+// hashes during package variable initialisation, before init runs.
+var gate = func() *atomic.Pointer[hashGate] {
+	p := new(atomic.Pointer[hashGate])
+	p.Store(newHashGate(0, 0))
+	return p
+}()
+
+// LimitHashing bounds concurrent password hashing to n (default GOMAXPROCS)
+// with callers waiting up to wait (default DefaultHashWait). The bound is
+// process-wide, as the CPU and memory it protects are: logins, user
+// creation and password resets share it.
+func LimitHashing(n int, wait time.Duration) { gate.Store(newHashGate(n, wait)) }
+
+func newHashGate(n int, wait time.Duration) *hashGate {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if wait <= 0 {
+		wait = DefaultHashWait
+	}
+	return &hashGate{slots: make(chan struct{}, n), wait: wait}
+}
+
+// ErrHashBusy refuses a hash when every slot stayed busy for the wait.
+var ErrHashBusy = &apperr.Error{Code: apperr.RateLimited,
+	Message: "the server is busy checking passwords; try again shortly", RetryAfter: hashRetryAfter}
+
+// acquireHash takes a hashing slot and returns its release.
+func acquireHash() (func(), error) {
+	g := gate.Load()
+	select {
+	case g.slots <- struct{}{}:
+		return func() { <-g.slots }, nil
+	default:
+	}
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return func() { <-g.slots }, nil
+	case <-t.C:
+		return nil, ErrHashBusy
+	}
+}
+
+// idKey is argon2.IDKey behind the hashing gate.
+func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	release, err := acquireHash()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
+}
+
+// HashPassword returns the password's argon2id hash in PHC string format,
+// or ErrHashBusy when the server is saturated with hashing.
 func HashPassword(password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -46,7 +127,8 @@ func HashPassword(password string) (string, error) {
 var errBadHash = errors.New("malformed password hash")
 
 // VerifyPassword reports whether password matches the PHC-encoded hash; the
-// parameters are read from the hash so they can be raised later.
+// parameters are read from the hash so they can be raised later. It fails
+// with ErrHashBusy when the server is saturated with hashing.
 func VerifyPassword(encoded, password string) (bool, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
@@ -72,7 +154,10 @@ func VerifyPassword(encoded, password string) (bool, error) {
 	if err != nil || len(want) < minKeyLen {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
+	got, err := idKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

@@ -8,6 +8,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -30,13 +31,20 @@ import (
 type Config struct {
 	SessionTTL time.Duration // default 12h
 	LoginLimit int           // attempts per minute per client IP and email; default 10
+	// LoginIPLimit is attempts per minute per client IP whatever the email,
+	// so cycling through emails does not escape LoginLimit; default 30.
+	LoginIPLimit int
 }
+
+// DefaultLoginIPLimit is the default of Config.LoginIPLimit.
+const DefaultLoginIPLimit = 30
 
 // Service authenticates callers.
 type Service struct {
 	client     *ent.Client
 	sessionTTL time.Duration
 	logins     *ratelimit.Limiter
+	loginsByIP *ratelimit.Limiter
 }
 
 // New returns a Service over client.
@@ -47,7 +55,12 @@ func New(client *ent.Client, cfg Config) *Service {
 	if cfg.LoginLimit <= 0 {
 		cfg.LoginLimit = 10
 	}
-	return &Service{client: client, sessionTTL: cfg.SessionTTL, logins: ratelimit.New(cfg.LoginLimit, time.Minute)}
+	if cfg.LoginIPLimit <= 0 {
+		cfg.LoginIPLimit = DefaultLoginIPLimit
+	}
+	return &Service{client: client, sessionTTL: cfg.SessionTTL,
+		logins:     ratelimit.New(cfg.LoginLimit, time.Minute),
+		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute)}
 }
 
 // System returns a context that bypasses the privacy rules. Only credential
@@ -88,13 +101,17 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	if password == "" {
 		return nil, apperr.Invalid("password", "is required")
 	}
-	if ok, wait := s.logins.Allow(clientIP + "|" + email); !ok {
-		return nil, &apperr.Error{Code: apperr.RateLimited, Message: "too many login attempts; try again later", RetryAfter: wait}
+	if err := s.allowLogin(clientIP, email); err != nil {
+		return nil, err
 	}
 	sys := System(ctx)
 	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
 	if ent.IsNotFound(err) {
-		_, _ = VerifyPassword(dummyHash, password)
+		// The same hash (and the same 429 when hashing is saturated) as for
+		// a known email, so neither timing nor answer tells them apart.
+		if _, err := VerifyPassword(dummyHash, password); errors.Is(err, ErrHashBusy) {
+			return nil, err
+		}
 		return nil, errBadLogin
 	}
 	if err != nil {
@@ -120,6 +137,19 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 		return nil, err
 	}
 	return &Session{Token: token, ExpiresAt: expires, User: u}, nil
+}
+
+// allowLogin counts one attempt against the client's limit across emails,
+// then against its limit for this email.
+func (s *Service) allowLogin(clientIP, email string) error {
+	ok, wait := s.loginsByIP.Allow(clientIP)
+	if ok {
+		ok, wait = s.logins.Allow(clientIP + "|" + email)
+	}
+	if !ok {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "too many login attempts; try again later", RetryAfter: wait}
+	}
+	return nil
 }
 
 // Logout ends the session the request was authenticated with, and with it

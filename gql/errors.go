@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/rule"
+	"github.com/seliq/seliq/storage"
 )
 
 // Classify maps any error the domain or the data layer returns to an
@@ -28,6 +29,9 @@ import (
 func Classify(err error) *apperr.Error {
 	if e, ok := apperr.As(err); ok {
 		return e
+	}
+	if e, ok := storage.AsUnavailable(err); ok {
+		return e // database down or busy: 503 with Retry-After
 	}
 	var (
 		nf *ent.NotFoundError

@@ -4,8 +4,11 @@ package reqctx
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 )
 
 // Info describes the request.
@@ -16,21 +19,117 @@ type Info struct {
 
 type key struct{}
 
-// Middleware records the request's Info in its context. The client address is
-// the TCP peer: forwarded headers are not trusted, as they are client-set.
-func Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		ctx := context.WithValue(r.Context(), key{}, Info{ClientIP: ip, UserAgent: r.UserAgent()})
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+// Middleware records the request's Info in its context with the TCP peer as
+// the client address: forwarded headers are client-set, so none is trusted.
+func Middleware(next http.Handler) http.Handler { return Trusting(nil)(next) }
+
+// Trusting records the request's Info, the client address resolved by
+// ClientIP with trusted as the proxies allowed to name the client. Every
+// reader of the client address (rate limits, sessions, the access log) reads
+// this one value.
+func Trusting(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			info := Info{ClientIP: ClientIP(r, trusted), UserAgent: r.UserAgent()}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, info)))
+		})
+	}
 }
 
 // From returns the request's Info (zero outside an HTTP request).
 func From(ctx context.Context) Info {
 	i, _ := ctx.Value(key{}).(Info)
 	return i
+}
+
+// ClientIP is the request's client address. X-Forwarded-For and X-Real-IP
+// count only when the TCP peer is a trusted proxy; X-Forwarded-For is read
+// from the right, skipping trusted hops, because only the entries our own
+// proxies appended are genuine: anything to their left is what the client
+// sent. With no trusted proxies it is the TCP peer.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
+	peer, ok := parseAddr(r.RemoteAddr)
+	if !ok {
+		return r.RemoteAddr
+	}
+	if !contains(trusted, peer) {
+		return peer.String()
+	}
+	if hops := forwardedFor(r.Header); len(hops) > 0 {
+		client := peer
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, ok := parseAddr(hops[i])
+			if !ok {
+				break // garbage left of our proxies: the last hop they vouch for
+			}
+			client = hop
+			if !contains(trusted, hop) {
+				break
+			}
+		}
+		return client.String()
+	}
+	if real, ok := parseAddr(r.Header.Get("X-Real-IP")); ok {
+		return real.String()
+	}
+	return peer.String()
+}
+
+// forwardedFor lists every X-Forwarded-For entry, across repeated headers,
+// in order.
+func forwardedFor(h http.Header) []string {
+	var hops []string
+	for _, v := range h.Values("X-Forwarded-For") {
+		for _, hop := range strings.Split(v, ",") {
+			if hop = strings.TrimSpace(hop); hop != "" {
+				hops = append(hops, hop)
+			}
+		}
+	}
+	return hops
+}
+
+// parseAddr reads an address with or without a port ("1.2.3.4",
+// "1.2.3.4:80", "[::1]:80"), IPv4-mapped IPv6 as IPv4.
+func parseAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func contains(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePrefixes reads comma-separated CIDRs or single addresses
+// ("10.0.0.0/8, 192.0.2.7").
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR nor an address", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/gql"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/realtime"
+	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -50,6 +51,24 @@ type Config struct {
 	// organisation's outbound calls may reach (SELIQ_OUTBOUND_ALLOW,
 	// comma-separated CIDRs); empty by default.
 	OutboundAllow []netip.Prefix
+	// MetricsAddr, when set, serves /metrics on its own listener and no
+	// longer on Addr (SELIQ_METRICS_ADDR); MetricsToken, when set, requires
+	// "Authorization: Bearer <token>" to read it (SELIQ_METRICS_TOKEN).
+	MetricsAddr  string
+	MetricsToken string
+	// TrustedProxies are the peers whose X-Forwarded-For / X-Real-IP name
+	// the client (SELIQ_TRUSTED_PROXIES, CIDRs); none by default.
+	TrustedProxies []netip.Prefix
+	// LoginIPLimit is login attempts per minute per client IP across
+	// emails (SELIQ_LOGIN_IP_LIMIT).
+	LoginIPLimit int
+	// HashConcurrency bounds concurrent password hashes (0: GOMAXPROCS) and
+	// HashWait is how long one waits for a slot before 429
+	// (SELIQ_PASSWORD_HASH_CONCURRENCY, SELIQ_PASSWORD_HASH_WAIT).
+	HashConcurrency int
+	HashWait        time.Duration
+	// Timeouts of the HTTP server (see timeouts.go).
+	Timeouts Timeouts
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -67,6 +86,22 @@ func LoadConfig(args []string) (Config, error) {
 		BulkLimit:     100,
 		SecretKeyFile: env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
 		PprofAddr:     os.Getenv("SELIQ_PPROF_ADDR"),
+		MetricsAddr:   os.Getenv("SELIQ_METRICS_ADDR"),
+		MetricsToken:  os.Getenv("SELIQ_METRICS_TOKEN"),
+		Timeouts:      DefaultTimeouts,
+	}
+	proxies := os.Getenv("SELIQ_TRUSTED_PROXIES")
+	nums := map[string]*int{
+		"SELIQ_LOGIN_IP_LIMIT":            &cfg.LoginIPLimit,
+		"SELIQ_PASSWORD_HASH_CONCURRENCY": &cfg.HashConcurrency,
+	}
+	durations := map[string]*time.Duration{
+		"SELIQ_PASSWORD_HASH_WAIT":       &cfg.HashWait,
+		"SELIQ_HTTP_READ_HEADER_TIMEOUT": &cfg.Timeouts.ReadHeader,
+		"SELIQ_HTTP_READ_TIMEOUT":        &cfg.Timeouts.Read,
+		"SELIQ_HTTP_WRITE_TIMEOUT":       &cfg.Timeouts.Write,
+		"SELIQ_HTTP_IDLE_TIMEOUT":        &cfg.Timeouts.Idle,
+		"SELIQ_HTTP_DOWNLOAD_TIMEOUT":    &cfg.Timeouts.Download,
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
@@ -87,8 +122,17 @@ func LoadConfig(args []string) (Config, error) {
 	fs.StringVar(&ingestMax, "ingest-max-bytes", ingestMax, "largest alert ingest payload in bytes (SELIQ_INGEST_MAX_BYTES)")
 	fs.StringVar(&gqlTimeout, "graphql-timeout", gqlTimeout, "longest execution of one GraphQL operation or subscription event (SELIQ_GRAPHQL_TIMEOUT)")
 	fs.StringVar(&outboundAllow, "outbound-allow", outboundAllow, "comma-separated loopback/private CIDRs outbound calls may reach (SELIQ_OUTBOUND_ALLOW)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve /metrics on this address instead of the API listener (SELIQ_METRICS_ADDR)")
+	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated CIDRs of proxies whose X-Forwarded-For is believed (SELIQ_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if err := readEnvNumbers(nums, durations); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.TrustedProxies, err = reqctx.ParsePrefixes(proxies); err != nil {
+		return cfg, fmt.Errorf("SELIQ_TRUSTED_PROXIES: %w", err)
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, fmt.Errorf("SELIQ_LOG_LEVEL: %w", err)
@@ -140,6 +184,30 @@ func (c *Config) LoadSecretKey() error {
 		return fmt.Errorf("SELIQ_SECRET_KEY_FILE: %w", err)
 	}
 	c.SecretKey = key
+	return nil
+}
+
+// readEnvNumbers sets each variable that is present: numbers and durations
+// must be positive (leave a variable unset for its default).
+func readEnvNumbers(nums map[string]*int, durations map[string]*time.Duration) error {
+	for key, dst := range nums {
+		if v := os.Getenv(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%s: %q is not a positive number", key, v)
+			}
+			*dst = n
+		}
+	}
+	for key, dst := range durations {
+		if v := os.Getenv(key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s: %q is not a positive duration", key, v)
+			}
+			*dst = d
+		}
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 
 	aiconfig "github.com/seliq/seliq/ai/config"
@@ -64,7 +64,10 @@ type Server struct {
 	// WebSockets and SSE streams) closes what no longer holds.
 	Revocations *auth.Revocations
 	Connections *realtime.Conns
-	log         *slog.Logger
+	// Metrics serves the Prometheus registry (on Handler too unless
+	// Config.MetricsAddr moves it to a listener of its own).
+	Metrics http.Handler
+	log     *slog.Logger
 	// stopCompactor ends the alert counters' compaction loop and waits for it.
 	stopCompactor func()
 }
@@ -120,7 +123,11 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // New wires the application over an open, migrated database.
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
-	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit})
+	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit})
+	if cfg.HashConcurrency > 0 || cfg.HashWait > 0 {
+		auth.LimitHashing(cfg.HashConcurrency, cfg.HashWait)
+	}
+	timeouts := cfg.Timeouts.withDefaults()
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("secret key (SELIQ_SECRET_KEY): %w", err)
@@ -181,9 +188,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	metricsH := metricsHandler(reg, cfg.MetricsToken)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, reqctx.Middleware, accessLog(log), m.middleware, recoverer(log))
+	r.Use(bodyDeadline(timeouts.Read), middleware.RequestID, reqctx.Trusting(cfg.TrustedProxies), accessLog(log), m.middleware, recoverer(log))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -191,18 +199,23 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
+			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryAfter.Seconds())))
 			rest.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
 			return
 		}
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.MetricsAddr == "" {
+		r.Handle("/metrics", metricsH)
+	}
 	r.Handle("/playground", http.RedirectHandler("/playground/", http.StatusMovedPermanently))
 	r.Handle("/playground/*", http.StripPrefix("/playground", webui.Playground("/graphql")))
 	r.Handle("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently))
 	r.Handle("/docs/*", http.StripPrefix("/docs", webui.APIDocs("/api/v1/openapi.json")))
 
-	r.With(authenticate(authSvc), limitBody).Handle("/graphql", gql.NewServer(gcfg, es))
+	// Streams keep no write deadline: they have keep-alives and drop slow
+	// subscribers themselves.
+	r.With(writeDeadline(0, isStream), authenticate(authSvc), limitBody).Handle("/graphql", gql.NewServer(gcfg, es))
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(middleware.StripSlashes)
 		// Connectors authenticate with their key and send larger bodies;
@@ -214,7 +227,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(openapi)
 			})
-			r.Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", files.Download(reports))
+			r.With(writeDeadline(timeouts.Download, always)).
+				Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", files.Download(reports))
 			r.Method(http.MethodGet, "/settings/report/template", files.TemplateDownload(reports))
 			r.Method(http.MethodPost, "/settings/report/template", files.TemplateUpload(reports))
 			api.Mount(r, "/api/v1")
@@ -226,7 +240,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
+	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
 }
 
@@ -260,6 +274,9 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 // extensions.code where they look for it.
 func writeGraphQLError(w http.ResponseWriter, err error) {
 	e := gql.Classify(err)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
 	rest.WriteJSON(w, e.Code.HTTPStatus(), map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
 	})
@@ -288,7 +305,8 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				return
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", methodLabel(r.Method)), slog.String("path", r.URL.Path),
+				slog.String("client_ip", reqctx.From(r.Context()).ClientIP),
 				slog.Int("status", ww.Status()), slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", middleware.GetReqID(r.Context())))
 		})

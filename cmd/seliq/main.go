@@ -154,7 +154,11 @@ func serve(args []string) error {
 		if err := server.StartPprof(ctx, cfg.PprofAddr, log); err != nil {
 			return err
 		}
-		hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		if _, err := srv.StartMetrics(ctx, cfg.MetricsAddr, cfg.Timeouts); err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: srv.Handler}
+		cfg.Timeouts.Apply(hs)
 		base := "http://" + ln.Addr().String()
 		log.Info("seliq listening", "addr", ln.Addr().String(), "database", db.Dialect, "version", version)
 		fmt.Fprintf(os.Stderr, "  Playground: %s/playground/\n  API docs:   %s/docs/\n  Log in:     curl -s -X POST %s/api/v1/auth/login -H 'Content-Type: application/json' -d '{\"email\":\"...\",\"password\":\"...\"}'\n\n", base, base, base)

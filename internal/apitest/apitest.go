@@ -52,13 +52,17 @@ type Options struct {
 	// production, nothing on loopback is reachable: tests talking to
 	// internal/aifake set aifake.Loopback.
 	OutboundAllow string
+	// Configure, when set, adjusts the configuration last (timeouts,
+	// trusted proxies, metrics).
+	Configure func(*server.Config)
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
 // the application on a loopback httptest server.
 func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	t.Helper()
-	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
+	// Tests log in often from one address: login limits are set high.
+	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, LoginIPLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
 	if _, err := rand.Read(cfg.SecretKey); err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +81,9 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 			t.Fatalf("OutboundAllow: %v", err)
 		}
 		cfg.OutboundAllow = allow
+		if o.Configure != nil {
+			o.Configure(&cfg)
+		}
 	}
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
@@ -89,7 +96,10 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start jobs: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler)
+	// The server's own timeouts, as cmd/seliq applies them.
+	hs := httptest.NewUnstartedServer(srv.Handler)
+	cfg.Timeouts.Apply(hs.Config)
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

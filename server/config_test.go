@@ -1,0 +1,54 @@
+package server
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestLoadConfigHardening: the limits and timeouts have their defaults
+// unless set, are read from the environment, and a bad value is refused at
+// start rather than ignored.
+func TestLoadConfigHardening(t *testing.T) {
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timeouts != DefaultTimeouts || cfg.TrustedProxies != nil || cfg.MetricsAddr != "" || cfg.MetricsToken != "" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+
+	t.Setenv("SELIQ_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
+	t.Setenv("SELIQ_LOGIN_IP_LIMIT", "12")
+	t.Setenv("SELIQ_PASSWORD_HASH_CONCURRENCY", "3")
+	t.Setenv("SELIQ_PASSWORD_HASH_WAIT", "750ms")
+	t.Setenv("SELIQ_HTTP_READ_TIMEOUT", "5s")
+	t.Setenv("SELIQ_HTTP_WRITE_TIMEOUT", "90s")
+	t.Setenv("SELIQ_METRICS_ADDR", "10.1.1.1:9100")
+	t.Setenv("SELIQ_METRICS_TOKEN", "scrape")
+	cfg, err = LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}
+	if !slices.Equal(cfg.TrustedProxies, wantProxies) || cfg.LoginIPLimit != 12 || cfg.HashConcurrency != 3 ||
+		cfg.HashWait != 750*time.Millisecond || cfg.Timeouts.Read != 5*time.Second || cfg.Timeouts.Write != 90*time.Second ||
+		cfg.Timeouts.Idle != DefaultTimeouts.Idle || cfg.MetricsAddr != "10.1.1.1:9100" || cfg.MetricsToken != "scrape" {
+		t.Fatalf("from the environment: %+v", cfg)
+	}
+
+	for key, bad := range map[string]string{
+		"SELIQ_TRUSTED_PROXIES":    "10.0.0.0/8,proxy.internal",
+		"SELIQ_LOGIN_IP_LIMIT":     "0",
+		"SELIQ_HTTP_READ_TIMEOUT":  "soon",
+		"SELIQ_PASSWORD_HASH_WAIT": "-1s",
+	} {
+		t.Run(key, func(t *testing.T) {
+			t.Setenv(key, bad)
+			if _, err := LoadConfig(nil); err == nil {
+				t.Errorf("%s=%q accepted", key, bad)
+			}
+		})
+	}
+}
