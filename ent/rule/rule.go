@@ -35,10 +35,11 @@ func DenyIfNoViewer() privacy.QueryMutationRule {
 }
 
 // DenyIfReadOnly refuses every mutation by a read-only user, except to
-// their own API tokens: a read-only integration needs a credential.
+// their own API tokens (a read-only integration needs a credential) and the
+// activity record that the server writes of it.
 func DenyIfReadOnly() privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if m.Type() == ent.TypeAPIToken {
+		if m.Type() == ent.TypeAPIToken || m.Type() == ent.TypeActivity {
 			return privacy.Skip
 		}
 		if v := viewer.FromContext(ctx); v != nil && v.Role == enum.RoleReadOnly {
