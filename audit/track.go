@@ -61,7 +61,9 @@ var (
 	orgTracking = tracking{
 		entity: "organization", deleted: "delete",
 		fields: []string{"name", "slug", "parent_id", "timezone", "contact_email", "region", "plan", "user_quota", "mfa_enabled", "mfa_enforced"},
-		load:   func(ctx context.Context, c *ent.Client, id uuid.UUID) (any, error) { return c.Organization.Get(ctx, id) },
+		load: func(ctx context.Context, c *ent.Client, id uuid.UUID) (any, error) {
+			return c.Organization.Get(ctx, id)
+		},
 	}
 	groupTracking = tracking{
 		entity: "group", deleted: "delete",
