@@ -25,6 +25,9 @@ const (
 	RenderTimeout = 2 * time.Minute
 )
 
+// renderTimeout is RenderTimeout; the tests shorten it.
+var renderTimeout = RenderTimeout
+
 // ErrResourceLimit is matched (errors.Is) by every failure caused by a
 // limit rather than by the template's logic: too many steps, too much
 // output, a value or a total too large, too long. Retrying such a render

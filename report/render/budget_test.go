@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // doubling grows a string in a variable without printing it: 40 doublings
@@ -78,6 +79,22 @@ func TestRenderStopsGuardedBomb(t *testing.T) {
 	}
 	if alloc > maxRenderAlloc {
 		t.Errorf("the refused render allocated %d MiB, want at most %d MiB", alloc>>20, maxRenderAlloc>>20)
+	}
+}
+
+// A render past its deadline fails on a resource limit (not retried),
+// while a caller's own cancellation stays a cancellation.
+func TestRenderDeadlineIsAResourceLimit(t *testing.T) {
+	defer func(d time.Duration) { renderTimeout = d }(renderTimeout)
+	renderTimeout = time.Nanosecond
+	_, err := Render(context.Background(), Default(), testDocument(), FormatPDF)
+	if !errors.Is(err, ErrResourceLimit) || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("Render past its deadline = %v, want a resource limit", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Render(ctx, Default(), testDocument(), FormatPDF); errors.Is(err, ErrResourceLimit) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Render cancelled by its caller = %v, want context.Canceled", err)
 	}
 }
 

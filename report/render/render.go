@@ -51,7 +51,7 @@ func Render(ctx context.Context, t *Template, doc Document, f Format) (Output, e
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
-	rctx, cancel := context.WithTimeout(ctx, RenderTimeout)
+	rctx, cancel := context.WithTimeout(ctx, renderTimeout)
 	defer cancel()
 	out, err := convert(rctx, t, doc, spec)
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
