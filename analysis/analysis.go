@@ -26,9 +26,9 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	entanalysis "github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/viewer"
 )
@@ -205,19 +205,21 @@ func (s *Service) LatestForIncident(ctx context.Context, incidentID uuid.UUID) (
 }
 
 // Resume queues every analysis left pending or running, in all
-// organisations (the server calls it at start), in batches.
+// organisations (the server calls it at start), in batches. Each
+// organisation's analyses are read as its job.
 func (s *Service) Resume(ctx context.Context) (int, error) {
-	sys := privacy.DecisionContext(ctx, privacy.Allow)
-	open, err := s.client.Analysis.Query().
-		Where(entanalysis.StatusIn(enum.JobStatusPending, enum.JobStatusRunning)).
-		Select(entanalysis.FieldID, entanalysis.FieldOrganizationID).All(sys)
-	if err != nil {
-		return 0, fmt.Errorf("open analyses: %w", err)
-	}
-	if err := s.enqueueAll(ctx, open); err != nil {
-		return 0, err
-	}
-	return len(open), nil
+	queued := 0
+	err := jobs.ForEachOrganization(ctx, s.client, func(ctx context.Context, _ uuid.UUID) error {
+		open, err := s.client.Analysis.Query().
+			Where(entanalysis.StatusIn(enum.JobStatusPending, enum.JobStatusRunning)).
+			Select(entanalysis.FieldID, entanalysis.FieldOrganizationID).All(ctx)
+		if err != nil {
+			return fmt.Errorf("open analyses: %w", err)
+		}
+		queued += len(open)
+		return s.enqueueAll(ctx, open)
+	})
+	return queued, err
 }
 
 // enqueueBatch is how many jobs one EnqueueMany inserts.

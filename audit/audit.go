@@ -42,6 +42,10 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 	if err != nil {
 		return err
 	}
+	// Named rather than left to the tenant rule, so that a record made
+	// where the rules are bypassed (credential code) still lands in the
+	// acting organisation.
+	v := viewer.FromContext(ctx)
 	for start := 0; start < len(entries); start += batch {
 		chunk := entries[start:min(start+batch, len(entries))]
 		builders := make([]*ent.ActivityCreate, len(chunk))
@@ -50,6 +54,9 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 				SetEntityType(e.EntityType).SetEntityID(e.EntityID).
 				SetAction(e.Action).SetField(e.Field).
 				SetNillableActorID(actorID).SetActorName(actorName)
+			if v != nil {
+				b.SetOrganizationID(v.OrgID)
+			}
 			if e.Before != nil {
 				raw, err := json.Marshal(e.Before)
 				if err != nil {
@@ -88,6 +95,10 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 		return nil, "system", nil
 	}
 	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(viewer.Home(ctx))
+	if ent.IsNotFound(err) {
+		// Deleted while acting (or never stored): named by id, unlinked.
+		return nil, "user:" + v.UserID.String(), nil
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("activity actor: %w", err)
 	}

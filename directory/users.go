@@ -143,7 +143,9 @@ func (d *Directory) CreateUser(ctx context.Context, in CreateUserInput) (*ent.Us
 		}
 		password = *in.Password
 	}
-	hash, err := auth.HashPassword(password)
+	// Hash before anything can refuse the email, so that a taken email
+	// costs the same time as a new one (see errEmailUnavailable).
+	hash, err := hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
@@ -156,15 +158,64 @@ func (d *Directory) CreateUser(ctx context.Context, in CreateUserInput) (*ent.Us
 		if q.Remaining != nil && *q.Remaining <= 0 {
 			return apperr.New(apperr.Conflict, "user quota reached: %d of %d seats used", q.Used, *q.Allowed)
 		}
+		// Email first: a handle derived from an email taken in this
+		// organisation would otherwise answer differently from another
+		// tenant's.
+		if err := emailFree(ctx, tx.Client(), email); err != nil {
+			return err
+		}
+		if err := handleFree(ctx, tx.Client(), handle); err != nil {
+			return err
+		}
 		c := tx.User.Create().SetEmail(email).SetHandle(handle).SetRole(role).SetPasswordHash(hash).
 			SetNillableName(name).SetNillableTimezone(in.Timezone)
 		created, err = c.Save(ctx)
-		return conflict(err, "email", "a user with this email or handle already exists")
+		if ent.IsConstraintError(err) {
+			return errEmailUnavailable // lost a race with another create
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return created.Unwrap(), nil // detach from the finished transaction
+}
+
+// hashPassword is auth.HashPassword; the tests count its calls to check
+// that every create path pays for a hash.
+var hashPassword = auth.HashPassword
+
+// errEmailUnavailable answers every create whose email is taken, whether by
+// a user the caller can see or by one of another tenant: emails are unique
+// across all organisations (they are the login), and a distinct answer for
+// the second case would let any admin probe other tenants' accounts. The
+// same 422, after the same hash and the same single lookup, for both.
+var errEmailUnavailable = apperr.Invalid("email", "cannot be used for a new user")
+
+// emailFree looks the email up across all organisations, as the unique
+// index does; the answer never says where it was found.
+func emailFree(ctx context.Context, c *ent.Client, email string) error {
+	taken, err := c.User.Query().Where(user.Email(email)).Exist(auth.System(ctx))
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errEmailUnavailable
+	}
+	return nil
+}
+
+// handleFree refuses a handle already used in the acting organisation
+// (handles are unique per organisation, so this reveals nothing outside).
+func handleFree(ctx context.Context, c *ent.Client, handle string) error {
+	taken, err := c.User.Query().Where(user.Handle(handle)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return &apperr.Error{Code: apperr.Conflict, Field: "handle", Message: "another user of this organisation has this handle"}
+	}
+	return nil
 }
 
 func quota(ctx context.Context, c *ent.Client) (*Quota, error) {

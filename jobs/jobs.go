@@ -34,6 +34,22 @@
 // Args are stored as JSON (jsonb on PostgreSQL, which rejects the NUL
 // character in strings: keep \u0000 out of args).
 //
+// # Tenancy
+//
+// A job acts in one organisation, as the system principal of that
+// organisation: its worker's first step is ctx = viewer.ForJob(ctx,
+// args.OrganizationID), with the organisation taken from the job's args,
+// which the enqueuing request filled from the row it created. That is the
+// only way a job reads or writes: the privacy rules confine a job viewer
+// to its organisation for reads and writes alike (rule.DenyIfNoViewer
+// refuses a job viewer that reaches wider), so a job for one organisation
+// can never see or change another's rows. Jobs never use the privacy
+// bypass (privacy.DecisionContext with Allow); work that must start before
+// any organisation is known (re-queueing at start) goes through
+// ForEachOrganization, which reads only the organisations' ids that way.
+// The bypass is otherwise left to what runs before any viewer exists: see
+// the rule package.
+//
 // # SQLite
 //
 // River's SQLite driver has no LISTEN/NOTIFY; it emulates it with a

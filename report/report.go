@@ -17,9 +17,9 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/report"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/viewer"
 )
@@ -189,21 +189,25 @@ func (s *Service) Delete(ctx context.Context, incidentID, reportID uuid.UUID) er
 // organisations: the server calls it at start, so a crash between a
 // report's commit and its job, or a queue that lost a job, loses nothing.
 // Jobs are unique per report, so reports whose job survived are not
-// queued twice.
+// queued twice. Each organisation's reports are read as its job.
 func (s *Service) Resume(ctx context.Context) (int, error) {
-	sys := privacy.DecisionContext(ctx, privacy.Allow)
-	open, err := s.client.Report.Query().
-		Where(report.StatusIn(enum.JobStatusPending, enum.JobStatusRunning)).
-		Select(report.FieldID, report.FieldOrganizationID).All(sys)
-	if err != nil {
-		return 0, fmt.Errorf("open reports: %w", err)
-	}
-	for _, r := range open {
-		if err := s.queue.Enqueue(ctx, RenderArgs{ReportID: r.ID, OrganizationID: r.OrganizationID}, nil); err != nil {
-			return 0, fmt.Errorf("queue report %s: %w", r.ID, err)
+	queued := 0
+	err := jobs.ForEachOrganization(ctx, s.client, func(ctx context.Context, _ uuid.UUID) error {
+		open, err := s.client.Report.Query().
+			Where(report.StatusIn(enum.JobStatusPending, enum.JobStatusRunning)).
+			Select(report.FieldID, report.FieldOrganizationID).All(ctx)
+		if err != nil {
+			return fmt.Errorf("open reports: %w", err)
 		}
-	}
-	return len(open), nil
+		for _, r := range open {
+			if err := s.queue.Enqueue(ctx, RenderArgs{ReportID: r.ID, OrganizationID: r.OrganizationID}, nil); err != nil {
+				return fmt.Errorf("queue report %s: %w", r.ID, err)
+			}
+		}
+		queued += len(open)
+		return nil
+	})
+	return queued, err
 }
 
 // incidentVisible reports a missing incident, or another organisation's,

@@ -35,7 +35,8 @@ const renderTimeout = 5 * time.Minute
 func (w *Worker) Timeout(*river.Job[RenderArgs]) time.Duration { return renderTimeout }
 
 // Work renders one report. A render that cannot succeed (a template that
-// fails on this incident) fails the report at once; anything else (the
+// fails on this incident, or exceeds a render limit) fails the report at
+// once and cancels the job, so it is never retried; anything else (the
 // database) is returned so the queue retries, and the last attempt fails
 // the report with the error.
 func (w *Worker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
@@ -45,7 +46,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &permanent):
-		return w.svc.fail(ctx, job.Args, permanent.err)
+		if ferr := w.svc.fail(ctx, job.Args, permanent.err); ferr != nil {
+			return ferr
+		}
+		return river.JobCancel(permanent.err)
 	case job.Attempt >= job.MaxAttempts:
 		if ferr := w.svc.fail(ctx, job.Args, err); ferr != nil {
 			return errors.Join(err, ferr)
@@ -91,8 +95,8 @@ func (s *Service) render(ctx context.Context, args RenderArgs) error {
 	start := time.Now()
 	out, err := render.Render(ctx, tmpl, doc, render.Format(r.Format))
 	if err != nil {
-		if ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil && !errors.Is(err, render.ErrResourceLimit) {
+			return err // stopped from outside: another process takes it up
 		}
 		return &permanentError{err}
 	}

@@ -638,8 +638,9 @@ func (s *suite) testUsers(t *testing.T) {
 		}{
 			{"bad email", map[string]any{"email": "not-an-email"}, 422, "email"},
 			{"missing email", map[string]any{"name": "x"}, 422, "email"},
-			{"duplicate email", map[string]any{"email": analystEmail}, 409, ""},
-			{"duplicate email other case", map[string]any{"email": strings.ToUpper(readerEmail)}, 409, ""},
+			// A taken email is a 422 on email, as for another tenant's (directory.errEmailUnavailable).
+			{"duplicate email", map[string]any{"email": analystEmail}, 422, "email"},
+			{"duplicate email other case", map[string]any{"email": strings.ToUpper(readerEmail)}, 422, "email"},
 			{"short password", map[string]any{"email": "pw@provider.test", "password": "short"}, 422, "password"},
 			{"wrong role", map[string]any{"email": "role@provider.test", "role": "superuser"}, 422, "role"},
 			{"graphql-style role", map[string]any{"email": "role@provider.test", "role": 3}, 422, "role"},
@@ -657,7 +658,7 @@ func (s *suite) testUsers(t *testing.T) {
 				}
 			})
 		}
-		s.gqlErr(t, s.admin, `mutation { createUser(input: {email: "analyst@provider.test"}) { id } }`, nil, "CONFLICT")
+		wantField(t, s.gqlErr(t, s.admin, `mutation { createUser(input: {email: "analyst@provider.test"}) { id } }`, nil, "BAD_USER_INPUT"), "email")
 		wantField(t, s.gqlErr(t, s.admin, `mutation { createUser(input: {email: "nope"}) { id } }`, nil, "BAD_USER_INPUT"), "email")
 		s.gqlErr(t, s.admin, `mutation { createUser(input: {email: "x@provider.test", role: SUPERUSER}) { id } }`, nil, "GRAPHQL_VALIDATION_FAILED")
 		if n := num(s.rest(t, s.admin, http.MethodGet, "/api/v1/users", nil, 200).Body["total"]); n != 5 {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/migrate"
 	_ "github.com/seliq/seliq/ent/runtime" // registers schema hooks and privacy policies
@@ -70,7 +71,7 @@ func openSQLite(path string) (*DB, error) {
 	}
 	boundSQLitePool(db)
 	drv := entsql.OpenDB(dialect.SQLite, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.SQLite, SQL: db}, nil
+	return &DB{Client: newClient(drv), Dialect: dialect.SQLite, SQL: db}, nil
 }
 
 // uriPath escapes what would end the path of a SQLite URI filename (the
@@ -112,7 +113,16 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	drv := entsql.OpenDB(dialect.Postgres, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.Postgres, SQL: db, Pool: pool}, nil
+	return &DB{Client: newClient(drv), Dialect: dialect.Postgres, SQL: db, Pool: pool}, nil
+}
+
+// newClient is the ent client every process uses: with the activity log's
+// tracking of users, organisations, groups, contacts, tokens and AI
+// settings, so that no caller can change them unrecorded.
+func newClient(drv *entsql.Driver) *ent.Client {
+	client := ent.NewClient(ent.Driver(drv))
+	audit.Track(client)
+	return client
 }
 
 // Migrate brings the schema up to date. On PostgreSQL an advisory lock makes

@@ -85,8 +85,12 @@ func Home(ctx context.Context) context.Context {
 	return NewContext(ctx, &home)
 }
 
-// ForJob returns ctx acting in organisation orgID as background work: it
-// reads and writes that organisation's rows only, as an analyst would.
+// ForJob returns ctx acting in organisation orgID as background work, the
+// system principal of that organisation: it reads and writes that
+// organisation's rows only, as an analyst would, and the privacy rules
+// refuse a job viewer that reaches any further. It is the one way every
+// job (renders, analyses, timers, triggers, e-mail, polls) acts: see the
+// jobs package.
 func ForJob(ctx context.Context, orgID uuid.UUID) context.Context {
 	return NewContext(ctx, &Viewer{
 		Kind: KindJob, Role: enum.RoleAnalyst,

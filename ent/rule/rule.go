@@ -1,6 +1,20 @@
 // Package rule holds the privacy rules that enforce authentication and
-// tenancy in the data layer. Code that must act without a viewer (bootstrap,
-// credential lookups) opts out explicitly with privacy.DecisionContext.
+// tenancy in the data layer.
+//
+// Code that must act before any viewer or organisation exists opts out
+// explicitly with privacy.DecisionContext(ctx, privacy.Allow). These are
+// the only places, each confined by its own predicate:
+//
+//   - auth.System: credential checks (sessions, API tokens, connector keys,
+//     login), the e-mail uniqueness check of user creation, and bootstrap
+//     (directory.EnsureBootstrap);
+//   - tenancy: reading the organisation tree to work out a request's scope;
+//   - notify's ownRow: a user's writes to rows they read as theirs;
+//   - jobs.ForEachOrganization: the ids of organisations, to re-queue work
+//     at start.
+//
+// Background jobs never bypass: they act as viewer.ForJob(ctx, orgID), the
+// system principal of one organisation, which these rules confine to it.
 package rule
 
 import (
@@ -24,21 +38,35 @@ var (
 	ErrTenant   = errors.New("organisation outside the caller's scope")
 )
 
-// DenyIfNoViewer fails closed when the context carries no viewer.
+// DenyIfNoViewer fails closed when the context carries no viewer, or a job
+// viewer that is not confined to exactly one organisation.
 func DenyIfNoViewer() privacy.QueryMutationRule {
 	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
-		if viewer.FromContext(ctx) == nil {
+		v := viewer.FromContext(ctx)
+		if v == nil {
 			return privacy.Denyf("%w", ErrNoViewer)
+		}
+		if v.Kind == viewer.KindJob && !jobConfined(v) {
+			return privacy.Denyf("%w: a job acts in one organisation only", ErrTenant)
 		}
 		return privacy.Skip
 	})
 }
 
+// jobConfined reports whether a job viewer acts in, and sees, its one
+// organisation only, as viewer.ForJob builds it: a job cannot be widened
+// to a subtree or moved to another organisation.
+func jobConfined(v *viewer.Viewer) bool {
+	return v.OrgID != uuid.Nil && v.HomeOrgID == v.OrgID &&
+		len(v.VisibleOrgIDs) == 1 && v.VisibleOrgIDs[0] == v.OrgID
+}
+
 // DenyIfReadOnly refuses every mutation by a read-only user, except to
-// their own API tokens: a read-only integration needs a credential.
+// their own API tokens (a read-only integration needs a credential) and the
+// activity record that the server writes of it.
 func DenyIfReadOnly() privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if m.Type() == ent.TypeAPIToken {
+		if m.Type() == ent.TypeAPIToken || m.Type() == ent.TypeActivity {
 			return privacy.Skip
 		}
 		if v := viewer.FromContext(ctx); v != nil && v.Role == enum.RoleReadOnly {

@@ -36,8 +36,12 @@
 // their line before any report is due. It refuses empty templates,
 // templates over MaxTemplateSize or not UTF-8, templates whose output is
 // empty, templates that call themselves, and runaway templates: output is
-// limited to MaxOutputSize and loop iterations plus template calls to
-// MaxSteps per execution. Errors are *TemplateError with a 1-based line
+// limited to MaxOutputSize, loop iterations plus template calls to
+// MaxSteps, each string a function builds to MaxValueSize and all of them
+// to MaxBuilt per execution, and a Render to RenderTimeout; a failure
+// caused by a limit matches ErrResourceLimit (retrying cannot help), and
+// a large sample incident makes limits that only many alerts reach show
+// at upload. Errors are *TemplateError with a 1-based line
 // (and column when known). Default returns the built-in template, which is
 // also the best example; TEMPLATES.md is the guide for users.
 //

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"text/template"
 	"time"
@@ -16,19 +17,21 @@ const dash = "—"
 // reads the same wherever it is opened.
 const dateLayout = "2006-01-02 15:04 UTC"
 
-// templateFuncs is the FuncMap documented in doc.go and TEMPLATES.md.
-func templateFuncs() template.FuncMap {
-	return template.FuncMap{
+// templateFuncs is the FuncMap documented in doc.go and TEMPLATES.md, with
+// every function that builds text spending from b.
+func templateFuncs(b *budget) template.FuncMap {
+	funcs := template.FuncMap{
 		"date":     formatDate,
 		"duration": formatDuration,
-		"md":       escapeInline,
-		"mdblock":  escapeBlock,
-		"upper":    func(v any) string { return strings.ToUpper(text(v)) },
-		"lower":    func(v any) string { return strings.ToLower(text(v)) },
-		"join":     func(sep string, items []string) string { return strings.Join(items, sep) },
-		"label":    label,
-		"severity": severity,
+		"md":       b.counted(escapeInline),
+		"mdblock":  b.counted(escapeBlock),
+		"upper":    b.counted(func(v any) string { return strings.ToUpper(text(v)) }),
+		"lower":    b.counted(func(v any) string { return strings.ToLower(text(v)) }),
+		"label":    b.counted(label),
+		"severity": b.counted(severity),
 	}
+	maps.Copy(funcs, b.funcs())
+	return funcs
 }
 
 // text turns a template value into a string; nil (an absent value) is empty.

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,15 +51,30 @@ func Render(ctx context.Context, t *Template, doc Document, f Format) (Output, e
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
-	markdown, err := execute(ctx, t.src, doc)
+	rctx, cancel := context.WithTimeout(ctx, renderTimeout)
+	defer cancel()
+	out, err := convert(rctx, t, doc, spec)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		// Our deadline, not the caller's: the template is too slow.
+		err = errRenderTimeout
+	}
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
+	}
+	return out, nil
+}
+
+// convert executes t on doc and converts the Markdown to spec's format.
+func convert(ctx context.Context, t *Template, doc Document, spec formatSpec) (Output, error) {
+	markdown, err := execute(ctx, t.src, doc)
+	if err != nil {
+		return Output{}, err
 	}
 	// Values from alerts may be any bytes; every output is declared UTF-8.
 	markdown = bytes.ToValidUTF8(markdown, []byte(string(replacementChar)))
 	body, err := spec.render(ctx, doc, markdown)
 	if err != nil {
-		return Output{}, fmt.Errorf("render %s: %w", f, err)
+		return Output{}, fmt.Errorf("convert to %s: %w", spec.extension, err)
 	}
 	return Output{Body: body, ContentType: spec.contentType, Extension: spec.extension}, nil
 }

@@ -1,16 +1,42 @@
 package render
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // sampleDocuments are what Parse executes a template against: every
 // section on with a few of everything; every section on with nothing in
-// them and every optional value absent; every section off. Together they
-// take both sides of the usual {{if}}, {{with}} and {{range}}…{{else}}.
+// them and every optional value absent; every section off; and a large
+// incident, so that a template whose cost only shows on many alerts
+// ({{if gt (len .Alerts) 100}}…) hits the limits at upload rather than in
+// the render job. Together they take both sides of the usual {{if}},
+// {{with}} and {{range}}…{{else}}.
 func sampleDocuments() []Document {
 	empty := sparseSample()
 	empty.Kind = KindInternal
 	empty.Sections = AllSections()
-	return []Document{richSample(), empty, sparseSample()}
+	return []Document{richSample(), empty, sparseSample(), largeSample()}
+}
+
+// largeSampleSize is the number of alerts, entities and events of the
+// large sample: more than most incidents, cheap to run a template on.
+const largeSampleSize = 1000
+
+func largeSample() Document {
+	doc := richSample()
+	first := doc.Alerts[0]
+	doc.Alerts = make([]Alert, largeSampleSize)
+	doc.Entities = make([]Entity, largeSampleSize)
+	doc.Timeline = make([]Event, largeSampleSize)
+	for i := range largeSampleSize {
+		a := first
+		a.Title = fmt.Sprintf("%s #%d", first.Title, i+1)
+		doc.Alerts[i] = a
+		doc.Entities[i] = Entity{Type: "ip", Value: fmt.Sprintf("198.51.100.%d", i%256), Count: i%7 + 1}
+		doc.Timeline[i] = Event{OccurredAt: a.FirstSeenAt, Kind: "comment", Title: fmt.Sprintf("Update %d", i+1), Actor: "Alex Analyst"}
+	}
+	return doc
 }
 
 func richSample() Document {

@@ -39,8 +39,8 @@ const stepFunc = "seliqStep"
 var defaultSource []byte
 
 var (
-	errTooManySteps = fmt.Errorf("template runs too long: more than %d loop iterations and template calls", MaxSteps)
-	errOutputTooBig = fmt.Errorf("template output exceeds %d MiB", MaxOutputSize>>20)
+	errTooManySteps = &limitError{fmt.Sprintf("template runs too long: more than %d loop iterations and template calls", MaxSteps)}
+	errOutputTooBig = &limitError{fmt.Sprintf("template output exceeds %d MiB", MaxOutputSize>>20)}
 )
 
 // Template is a parsed and validated report template.
@@ -67,7 +67,11 @@ type TemplateError struct {
 	// Column is 1-based, in characters; 0 when unknown.
 	Column  int
 	Message string
+	// cause is kept for errors.Is when a limit was hit (ErrResourceLimit).
+	cause error
 }
+
+func (e *TemplateError) Unwrap() error { return e.cause }
 
 func (e *TemplateError) Error() string {
 	switch {
@@ -141,7 +145,7 @@ func advance(line, col int, r rune) (int, int) {
 // execute runs the template source on doc. The source is parsed anew each
 // time so that the step counter and the context are bound to this run only.
 func execute(ctx context.Context, src []byte, doc Document) ([]byte, error) {
-	st := &execState{ctx: ctx}
+	st := &execState{budget: budget{ctx: ctx}}
 	t, err := compile(src, st)
 	if err != nil {
 		return nil, err
@@ -154,13 +158,13 @@ func execute(ctx context.Context, src []byte, doc Document) ([]byte, error) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, fmt.Errorf("execute template: %w", ctx.Err())
 	case errors.Is(err, errOutputTooBig):
-		return nil, &TemplateError{Message: errOutputTooBig.Error()}
+		return nil, &TemplateError{Message: errOutputTooBig.Error(), cause: errOutputTooBig}
 	}
 	return nil, execError(src, err)
 }
 
 func compile(src []byte, st *execState) (*template.Template, error) {
-	funcs := templateFuncs()
+	funcs := templateFuncs(&st.budget)
 	funcs[stepFunc] = st.step
 	t, err := template.New(templateName).Funcs(funcs).Parse(string(src))
 	if err != nil {
@@ -173,9 +177,10 @@ func compile(src []byte, st *execState) (*template.Template, error) {
 	return t, nil
 }
 
-// execState is the budget of one execution.
+// execState is the budget of one execution: steps, and what functions
+// build.
 type execState struct {
-	ctx   context.Context
+	budget
 	steps int
 }
 
@@ -337,8 +342,11 @@ func parseError(src []byte, err error) error {
 
 func execError(src []byte, err error) error {
 	te := locate(src, err)
-	if errors.Is(err, errTooManySteps) {
-		te.Message = errTooManySteps.Error()
+	var limit *limitError
+	if errors.As(err, &limit) {
+		// The location is kept; the message is the limit's, without
+		// text/template's "error calling printf:" prefix.
+		te.Message, te.cause = limit.Error(), limit
 	}
 	return te
 }
