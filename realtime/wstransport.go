@@ -47,9 +47,12 @@ const (
 // Close codes of graphql-transport-ws
 // (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
 const (
-	CloseBadRequest      = 4400
-	CloseUnauthorized    = 4401
-	CloseForbidden       = 4403
+	CloseBadRequest   = 4400
+	CloseUnauthorized = 4401
+	CloseForbidden    = 4403
+	// CloseTryAgainLater (RFC 6455's 1013) refuses a connection for a
+	// passing reason, such as the database being unreachable.
+	CloseTryAgainLater   = 1013
 	CloseInitTimeout     = 4408
 	CloseDuplicateID     = 4409
 	CloseTooManyInitReqs = 4429

@@ -258,7 +258,7 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 			v, err := svc.Authenticate(r.Context(), h, r.Header.Get(tenancy.HeaderOrg))
 			if err != nil {
 				if r.URL.Path == "/graphql" {
-					writeGraphQLError(w, err)
+					gql.WriteError(w, err)
 					return
 				}
 				rest.WriteError(w, err)
@@ -267,19 +267,6 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
 		})
 	}
-}
-
-// writeGraphQLError refuses a /graphql request before execution with the
-// HTTP status of the error and a GraphQL-shaped body, so GraphQL clients find
-// extensions.code where they look for it.
-func writeGraphQLError(w http.ResponseWriter, err error) {
-	e := gql.Classify(err)
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
-	}
-	rest.WriteJSON(w, e.Code.HTTPStatus(), map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
-	})
 }
 
 // limitBody caps request bodies; the REST layer answers 413 when exceeded,

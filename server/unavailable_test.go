@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -76,6 +79,19 @@ func TestDatabaseUnavailable(t *testing.T) {
 				}
 			})
 		}
+		if readsFail {
+			wg.Go(func() {
+				code, reason := websocketInit(t, env, admin.Authorization)
+				if code != realtime.CloseTryAgainLater || !strings.Contains(strings.ToLower(reason), "unavailable") {
+					t.Errorf("WebSocket connection_init during the outage: close %d %q; want %d (try again later)", code, reason, realtime.CloseTryAgainLater)
+				}
+				for _, leak := range []string{"dial", "pgx", "postgres", "127.0.0.1", "SQLSTATE"} {
+					if strings.Contains(reason, leak) {
+						t.Errorf("close reason %q leaks %q", reason, leak)
+					}
+				}
+			})
+		}
 		wg.Wait()
 		if res := env.Anonymous().Do(http.MethodGet, "/readyz", nil); res.Status != readyz {
 			t.Errorf("/readyz during the outage: %d, want %d", res.Status, readyz)
@@ -97,6 +113,36 @@ func TestDatabaseUnavailable(t *testing.T) {
 			}
 		}
 	})
+}
+
+// websocketInit opens a graphql-transport-ws connection with authorization
+// in connection_init and returns the code and reason it is closed with.
+func websocketInit(t *testing.T, env *apitest.Env, authorization string) (int, string) {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(env.URL, "http")+"/graphql", nil)
+	if err != nil {
+		t.Errorf("dial: %v", err)
+		return 0, ""
+	}
+	defer conn.Close()
+	if err := conn.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": authorization}}); err != nil {
+		t.Errorf("connection_init: %v", err)
+		return 0, ""
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		if _, msg, err := conn.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code, ce.Text
+			}
+			t.Errorf("read: %v", err)
+			return 0, ""
+		} else if strings.Contains(string(msg), "connection_ack") {
+			return 0, "acknowledged"
+		}
+	}
 }
 
 // errorCode is the error code of a REST or GraphQL answer ("" if none) and
