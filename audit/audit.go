@@ -95,10 +95,6 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 		return nil, "system", nil
 	}
 	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(viewer.Home(ctx))
-	if ent.IsNotFound(err) {
-		// Deleted while acting (or never stored): named by id, unlinked.
-		return nil, "user:" + v.UserID.String(), nil
-	}
 	if err != nil {
 		return nil, "", fmt.Errorf("activity actor: %w", err)
 	}
