@@ -28,6 +28,12 @@ const (
 	// the document (each fragment definition once); the introspection
 	// query has 77.
 	MaxSelections = 1000
+	// MaxExpandedSelections counts the selections an operation stands for
+	// once every fragment spread is replaced by its fragment: ten spreads of
+	// a fragment that spreads another ten times, a dozen levels deep, is a
+	// short document that validation, depth and complexity would walk
+	// 10^12 times. The introspection query expands to a few hundred.
+	MaxExpandedSelections = 10000
 	// MaxRepeats bounds the fields answering under one response name in one
 	// selection set (through inline fragments and repeated spreads): the
 	// quadratic factor of validation.
@@ -108,14 +114,16 @@ func checkDocument(query string) *gqlerror.Error {
 
 // shape is what the limits count in a parsed, not yet validated, document.
 type shape struct {
-	selections, aliases, repeats, rootFields int
-	repeated                                 string // the response name repeated most
+	selections, expanded, aliases, repeats, rootFields int
+	repeated                                           string // the response name repeated most
 }
 
 func (s shape) check() *gqlerror.Error {
 	switch {
 	case s.selections > MaxSelections:
 		return tooLarge("the document selects %d fields and fragments; the limit is %d", s.selections, MaxSelections)
+	case s.expanded > MaxExpandedSelections:
+		return tooLarge("an operation expands to more than %d fields and fragments once its fragments are spread; the limit is %d", MaxExpandedSelections, MaxExpandedSelections)
 	case s.repeats > MaxRepeats:
 		return tooLarge("%q is selected %d times in one selection set; the limit is %d", s.repeated, s.repeats, MaxRepeats)
 	case s.aliases > MaxAliases:
@@ -144,14 +152,60 @@ func measure(doc *ast.QueryDocument) shape {
 			}
 		}
 	}
+	sizes := expansion{frags: doc.Fragments, size: map[string]int{}}
 	for _, op := range doc.Operations {
 		walk(op.SelectionSet)
 		s.rootFields = max(s.rootFields, rootFields(op.SelectionSet, doc.Fragments, map[string]bool{}))
+		s.expanded = max(s.expanded, sizes.of(op.SelectionSet))
 	}
 	for _, f := range doc.Fragments {
 		walk(f.SelectionSet)
 	}
 	return s
+}
+
+// expansion measures selection sets with their fragment spreads replaced
+// by the fragments, each fragment measured once (memoised), so the count
+// is linear in the document however the fragments fan out. Sizes saturate
+// just past the limit.
+type expansion struct {
+	frags ast.FragmentDefinitionList
+	size  map[string]int // fragment name → expanded size; -1 while measuring
+}
+
+func (e expansion) of(set ast.SelectionSet) int {
+	n := 0
+	for _, sel := range set {
+		n++
+		switch x := sel.(type) {
+		case *ast.Field:
+			n += e.of(x.SelectionSet)
+		case *ast.InlineFragment:
+			n += e.of(x.SelectionSet)
+		case *ast.FragmentSpread:
+			n += e.fragment(x.Name)
+		}
+		if n > MaxExpandedSelections {
+			return MaxExpandedSelections + 1
+		}
+	}
+	return n
+}
+
+// fragment is a fragment's expanded size; an unknown fragment or a cycle
+// counts nothing here, as validation refuses both.
+func (e expansion) fragment(name string) int {
+	if n, ok := e.size[name]; ok {
+		return max(n, 0)
+	}
+	f := e.frags.ForName(name)
+	if f == nil {
+		return 0
+	}
+	e.size[name] = -1
+	n := e.of(f.SelectionSet)
+	e.size[name] = n
+	return n
 }
 
 // countRepeats records the response name of set answered most often,

@@ -41,6 +41,18 @@ func repeat(s string, n int) string {
 	return b.String()
 }
 
+// fanout is a short document whose fragments each spread the next one
+// width times, levels deep: width^levels selections once spread.
+func fanout(levels, width int) string {
+	var b strings.Builder
+	b.WriteString("query { me { ...F0 } }\n")
+	for i := range levels {
+		fmt.Fprintf(&b, "fragment F%d on User { id %s}\n", i, repeat(fmt.Sprintf("...F%d", i+1), width))
+	}
+	fmt.Fprintf(&b, "fragment F%d on User { id }\n", levels)
+	return b.String()
+}
+
 func ids(n int) string {
 	q := make([]string, n)
 	for i := range q {
@@ -68,6 +80,8 @@ func TestOperationLimits(t *testing.T) {
 		{name: "repeated field", query: "{ me {" + repeat("email", MaxRepeats+1) + "} }", code: "BAD_USER_INPUT", msg: `"email" is selected 11 times in one selection set; the limit is 10`},
 		{name: "repeated through inline fragments", query: "{ me {" + repeat("... on User { email }", MaxRepeats+1) + "} }", code: "BAD_USER_INPUT", msg: `"email" is selected 11 times`},
 		{name: "repeated spread", query: "{ me {" + repeat("...F", MaxRepeats+1) + "} } fragment F on User { email }", code: "BAD_USER_INPUT", msg: `"...F" is selected 11 times`},
+		{name: "fragments fanning out twelve levels", query: fanout(12, MaxRepeats), code: "BAD_USER_INPUT", msg: "expands to more than 10000 fields and fragments"},
+		{name: "fragments fanning out within the limit", query: fanout(3, MaxRepeats)},
 		{name: "repeats at the limit", query: "{ me {" + repeat("email", MaxRepeats) + "} }"},
 		// Finding 2: aliases, root fields, page sizes, cost.
 		{name: "50 aliases of alerts(first: 500)", query: "{" + repeat("a%d: alerts(first: 500) { edges { node { raw } } }", 50) + "}", code: "BAD_USER_INPUT", msg: "an operation selects 50 root fields; the limit is 20"},
@@ -163,6 +177,10 @@ func BenchmarkRefuseEmailFlood(b *testing.B) {
 
 func BenchmarkRefuse6000Aliases(b *testing.B) {
 	benchmarkPrepare(b, "{"+repeat("a%d: alerts(first: 500) { edges { node { raw } } }", 6000)+"}", true)
+}
+
+func BenchmarkRefuseFragmentFanout(b *testing.B) {
+	benchmarkPrepare(b, fanout(12, MaxRepeats), true)
 }
 
 func BenchmarkValidateAtTheLimits(b *testing.B) {
