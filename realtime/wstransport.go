@@ -3,7 +3,8 @@
 // subprotocols: graphql-transport-ws (the graphql-ws npm package) and the
 // legacy graphql-ws (Apollo's subscriptions-transport-ws).
 //
-// A connection costs its HTTP handler goroutine, which reads, and one
+// A connection costs one goroutine, which reads (the HTTP handler returns
+// once the connection is upgraded), and one
 // goroutine per running operation, which runs the operation's response loop
 // and writes its frames; subscriptions that share their execution
 // (wsshare.go) cost no goroutine of their own while idle. Keep-alives and pings come from one timer shared by
@@ -20,8 +21,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -169,13 +172,30 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		ws:      ws,
 		legacy:  ws.Subprotocol() != protoTransportWS, // none offered: legacy, as gqlgen
 		exec:    exec,
-		ctx:     context.WithValue(r.Context(), upgradeHeaderKey{}, r.Header),
+		ctx:     context.WithValue(context.WithoutCancel(r.Context()), upgradeHeaderKey{}, r.Header),
 		headers: r.Header,
 		ops:     map[string]*wsOp{},
 	}
 	if t.InitTimeout > 0 {
 		_ = ws.SetReadDeadline(time.Now().Add(t.InitTimeout))
 	}
+	// The connection outlives this request: it is read on a goroutine of
+	// its own and the handler returns, so the reader's stack, kept as long
+	// as the connection, holds the read loop alone and not the router and
+	// middleware frames the upgrade came through (with today's middleware
+	// that is 8 KiB per idle connection instead of 16).
+	go c.serveAlone()
+}
+
+// serveAlone serves the connection off the HTTP handler: a panic there
+// (onOwnStack raises init's and start's again) is logged and ends this
+// connection only, as net/http's recovery did before.
+func (c *wsConn) serveAlone() {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Error("realtime: panic serving a WebSocket", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
 	c.serve()
 }
 
