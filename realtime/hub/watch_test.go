@@ -27,7 +27,7 @@ func watch(t *testing.T, h *Hub, topic string) <-chan Event {
 func watched(t *testing.T, ch <-chan Event, n int) []Event {
 	t.Helper()
 	var got []Event
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(10 * time.Second)
 	for len(got) < n {
 		select {
 		case e := <-ch:
@@ -63,14 +63,14 @@ func TestWatchSeesEveryOrganisationButSubscribersNever(t *testing.T) {
 		replaying := subscribe(t, h, from, Filter{OrganizationID: orgA})
 		first := alert(orgA)
 		record(t, db, h, first, principalEvent(orgA, u1))
-		if e := receive(t, all, 1, time.Second)[0]; e.EntityID != first.EntityID {
+		if e := receive(t, all, 1, 10*time.Second)[0]; e.EntityID != first.EntityID {
 			t.Fatalf("subscriber got %+v, want the alert", e)
 		}
 		expectNothing(t, all, 50*time.Millisecond)
 		if e := watched(t, ch, 1)[0]; *e.UserID != u1 {
 			t.Fatalf("watcher got %+v", e)
 		}
-		for _, e := range receive(t, replaying, 2, time.Second) {
+		for _, e := range receive(t, replaying, 2, 10*time.Second) {
 			if e.Topic != TopicAlert {
 				t.Fatalf("replaying subscriber got %+v", e)
 			}
@@ -91,7 +91,7 @@ func TestWatchReadsNoGapWhenASubscriberJoins(t *testing.T) {
 		watch(t, h, TopicPrincipal)
 		org := uuid.New()
 		record(t, db, h, alert(org))
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for h.LastID() == 0 { // the dispatcher moves on, reading principal events only
 			if time.Now().After(deadline) {
 				t.Fatal("the dispatcher did not advance")
@@ -111,7 +111,7 @@ func TestWatchReadsNoGapWhenASubscriberJoins(t *testing.T) {
 			want = append(want, e.EntityID)
 			record(t, db, h, e)
 		}
-		got := receive(t, s, len(want), 3*time.Second)
+		got := receive(t, s, len(want), 10*time.Second)
 		if !slices.Equal(entities(got), want) {
 			t.Fatalf("got %d events %v, want %v", len(got), entities(got), want)
 		}
