@@ -6,7 +6,9 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -92,4 +94,13 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// SetRetryAfter sets the Retry-After header when e carries a delay: whole
+// seconds, rounded up and at least one, so a sub-second wait never reads
+// "retry now".
+func (e *Error) SetRetryAfter(h http.Header) {
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
+	}
 }

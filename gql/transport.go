@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -113,9 +112,7 @@ func WriteError(w http.ResponseWriter, err error) {
 		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
 	w.Header().Set("Content-Type", "application/json")
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(e.RetryAfter.Seconds()))))
-	}
+	e.SetRetryAfter(w.Header())
 	w.WriteHeader(e.Code.HTTPStatus())
 	_, _ = w.Write(body)
 }

@@ -3,7 +3,6 @@ package realtime
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -41,7 +40,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		msg := err.Error()
 		if e, ok := apperr.As(err); ok {
 			msg = e.Message
-			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+			e.SetRetryAfter(w.Header())
 		}
 		transport.SendErrorf(w, http.StatusTooManyRequests, "%s", msg)
 		return

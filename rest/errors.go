@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,9 +71,7 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 		e = gql.Classify(err)
 	}
 	status := e.Code.HTTPStatus()
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
-	}
+	e.SetRetryAfter(w.Header())
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seliq"`)
 	}
