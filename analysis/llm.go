@@ -105,8 +105,7 @@ func (s *Service) consult(ctx context.Context, a *ent.Analysis, feature string, 
 	if err != nil {
 		// The stored detail is the category only: the provider's answer
 		// could be another service's body. The error goes to the log.
-		f := outbound.Classify(err)
-		s.log.Warn("ai provider call failed", "analysis", a.ID, "category", f.Category, "err", err)
+		f := outbound.Logged(ctx, s.log, "ai provider call failed", err, "analysis", a.ID)
 		c.fallback = fallback(FallbackProvider, f.Message())
 		return c
 	}

@@ -280,8 +280,7 @@ func providerError(ctx context.Context, log *slog.Logger, err error) error {
 			return apperr.New(apperr.Internal, "the AI provider refused the configured credentials (HTTP %d); nothing was stored. An administrator should check the API key in the AI settings", apiErr.Status)
 		}
 	}
-	f := outbound.Classify(err)
-	log.WarnContext(ctx, "ai provider failed to answer a chat question", "category", f.Category, "err", err)
+	f := outbound.Logged(ctx, log, "ai provider failed to answer a chat question", err)
 	return apperr.New(apperr.Internal, "the AI provider failed to answer (%s); nothing was stored, retry the question", f.Message())
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -64,6 +65,15 @@ func (f Failure) Message() string {
 		return "unreadable response"
 	}
 	return "failed"
+}
+
+// Logged classifies err for the client and logs it whole, with its
+// category, under msg and args: what every caller of an outbound service
+// does with a failure it reports.
+func Logged(ctx context.Context, log *slog.Logger, msg string, err error, args ...any) Failure {
+	f := Classify(err)
+	log.WarnContext(ctx, msg, append(args, "category", f.Category, "err", err)...)
+	return f
 }
 
 // Classify sorts an outbound error into its category.

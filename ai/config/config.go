@@ -323,8 +323,7 @@ func (s *Service) Models(ctx context.Context) ([]string, error) {
 	if err != nil {
 		// The client learns the category only: the provider's answer or
 		// a dial error could be another service's body or port map.
-		f := outbound.Classify(err)
-		s.log.WarnContext(ctx, "ai provider did not list its models", "org", v.OrgID, "category", f.Category, "err", err)
+		f := outbound.Logged(ctx, s.log, "ai provider did not list its models", err, "org", v.OrgID)
 		return nil, &apperr.Error{Code: apperr.BadInput, Field: "provider", Message: "the provider did not list its models: " + f.Message()}
 	}
 	return models, nil
