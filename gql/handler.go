@@ -127,26 +127,12 @@ func initFunc(authenticate authenticateFunc) realtime.InitFunc {
 		}
 		v, err := authenticate(ctx, cred.authorization, cred.org)
 		if err != nil {
-			return refuse(initCloseCode(Classify(err)), Classify(err))
+			e := Classify(err)
+			return refuse(realtime.CloseCodeFor(e), e)
 		}
 		ctx = context.WithValue(ctx, credentialKey{}, cred)
 		ctx = realtime.WithPrincipal(ctx, connectionPrincipal(authenticate, v, cred))
 		return viewer.NewContext(ctx, v), nil
-	}
-}
-
-// initCloseCode picks connection_init's close code: 4401 for a bad
-// credential (fatal to graphql-ws clients), 4403 for an organisation out of
-// reach, and 1013 (try again later, which clients retry) when the database
-// cannot answer or anything else went wrong on our side.
-func initCloseCode(e *apperr.Error) int {
-	switch e.Code {
-	case apperr.Unauthenticated:
-		return realtime.CloseUnauthorized
-	case apperr.Forbidden:
-		return realtime.CloseForbidden
-	default:
-		return realtime.CloseTryAgainLater
 	}
 }
 

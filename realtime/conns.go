@@ -133,6 +133,23 @@ func (cs *Conns) Recheck(userID uuid.UUID) {
 	}()
 }
 
+// CloseCodeFor is the close code for a connection whose credential check
+// failed with err: 4401 when the credential no longer authenticates (fatal
+// to graphql-ws clients), 4403 when it does but no longer reaches what was
+// asked, and 1013 (try again later, which clients retry) for anything
+// passing on the server's side, such as the database being unreachable.
+func CloseCodeFor(err error) int {
+	e, _ := apperr.As(err)
+	switch {
+	case e != nil && e.Code == apperr.Unauthenticated:
+		return CloseUnauthorized
+	case e != nil && e.Code == apperr.Forbidden:
+		return CloseForbidden
+	default:
+		return CloseTryAgainLater
+	}
+}
+
 func (cs *Conns) recheck(c *conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
 	defer cancel()
@@ -140,13 +157,16 @@ func (cs *Conns) recheck(c *conn) {
 	if err == nil {
 		return
 	}
-	e, ok := apperr.As(err)
-	switch {
-	case ok && e.Code == apperr.Unauthenticated:
-		c.end(CloseUnauthorized, "Unauthorized: "+e.Message)
-	case ok && e.Code == apperr.Forbidden:
-		c.end(CloseForbidden, "Forbidden: "+e.Message)
-	default:
+	code := CloseCodeFor(err)
+	if code == CloseTryAgainLater {
+		// Passing (the database): the next operation checks again.
 		cs.log.Warn("realtime: re-authenticate a connection after a principal change", "user", c.p.UserID, "err", err)
+		return
 	}
+	e, _ := apperr.As(err)
+	reason := "Unauthorized: "
+	if code == CloseForbidden {
+		reason = "Forbidden: "
+	}
+	c.end(code, reason+e.Message)
 }
