@@ -16,9 +16,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/internal/cidr"
 )
 
 // ErrRefused is wrapped by every refusal of the policy: a forbidden
@@ -82,7 +83,7 @@ type Policy struct {
 // loopback and private addresses inside allow. Link-local and metadata
 // addresses stay refused even when allow covers them.
 func NewPolicy(allow ...netip.Prefix) *Policy {
-	return &Policy{allow: normalize(allow)}
+	return &Policy{allow: cidr.Normalize(allow)}
 }
 
 // With returns a policy that also allows extra (a provider organisation's
@@ -145,25 +146,16 @@ func (p *Policy) refusal(a netip.Addr) string {
 		return "unspecified"
 	case a.IsMulticast():
 		return "multicast"
-	case a.IsLinkLocalUnicast(), inAny(a, alwaysRefused):
+	case a.IsLinkLocalUnicast(), cidr.Contains(alwaysRefused, a):
 		return "link-local, metadata or reserved"
-	case !a.IsLoopback() && !a.IsPrivate() && !inAny(a, privateRanges):
+	case !a.IsLoopback() && !a.IsPrivate() && !cidr.Contains(privateRanges, a):
 		return ""
-	case inAny(a, p.Allowed()):
+	case cidr.Contains(p.Allowed(), a):
 		return ""
 	case a.IsLoopback():
 		return "loopback, not in the allowed ranges"
 	}
 	return "private, not in the allowed ranges"
-}
-
-func inAny(a netip.Addr, prefixes []netip.Prefix) bool {
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxRanges bounds an allowlist; a longer one is a mistake, not a network.
@@ -177,62 +169,11 @@ func ParseRanges(list []string) ([]netip.Prefix, error) {
 	if len(list) > maxRanges {
 		return nil, fmt.Errorf("at most %d ranges", maxRanges)
 	}
-	out := make([]netip.Prefix, 0, len(list))
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		p, err := parseRange(s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return normalize(out), nil
+	return cidr.ParseAll(list)
 }
 
 // ParseRangeList parses a comma-separated list (SELIQ_OUTBOUND_ALLOW).
-func ParseRangeList(s string) ([]netip.Prefix, error) {
-	var list []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			list = append(list, part)
-		}
-	}
-	return ParseRanges(list)
-}
-
-func parseRange(s string) (netip.Prefix, error) {
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil || a.Zone() != "" {
-			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range", s)
-		}
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range", s)
-	}
-	return p, nil
-}
-
-// normalize canonicalises prefixes for matching against unmapped addresses.
-func normalize(in []netip.Prefix) []netip.Prefix {
-	out := make([]netip.Prefix, 0, len(in))
-	for _, p := range in {
-		if !p.IsValid() {
-			continue
-		}
-		if a := p.Addr(); a.Is4In6() {
-			bits := max(p.Bits()-96, 0)
-			p = netip.PrefixFrom(a.Unmap(), bits)
-		}
-		p = p.Masked()
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func ParseRangeList(s string) ([]netip.Prefix, error) { return ParseRanges(cidr.Fields(s)) }
 
 // FormatRanges renders prefixes as strings, for settings and the audit log.
 func FormatRanges(ps []netip.Prefix) []string {

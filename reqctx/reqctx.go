@@ -4,11 +4,12 @@ package reqctx
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/seliq/seliq/internal/cidr"
 )
 
 // Info describes the request.
@@ -52,7 +53,7 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	if !ok {
 		return r.RemoteAddr
 	}
-	if !contains(trusted, peer) {
+	if !cidr.Contains(trusted, peer) {
 		return peer.String()
 	}
 	if hops := forwardedFor(r.Header); len(hops) > 0 {
@@ -63,7 +64,7 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 				break // garbage left of our proxies: the last hop they vouch for
 			}
 			client = hop
-			if !contains(trusted, hop) {
+			if !cidr.Contains(trusted, hop) {
 				break
 			}
 		}
@@ -101,35 +102,4 @@ func parseAddr(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.Unmap().WithZone(""), true
-}
-
-func contains(prefixes []netip.Prefix, a netip.Addr) bool {
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// ParsePrefixes reads comma-separated CIDRs or single addresses
-// ("10.0.0.0/8, 192.0.2.7").
-func ParsePrefixes(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is neither a CIDR nor an address", f)
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
 }

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/internal/cidr"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/realtime"
-	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/secrets"
 )
 
@@ -131,7 +131,7 @@ func LoadConfig(args []string) (Config, error) {
 		return cfg, err
 	}
 	var err error
-	if cfg.TrustedProxies, err = reqctx.ParsePrefixes(proxies); err != nil {
+	if cfg.TrustedProxies, err = cidr.ParseAll(cidr.Fields(proxies)); err != nil {
 		return cfg, fmt.Errorf("SELIQ_TRUSTED_PROXIES: %w", err)
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
