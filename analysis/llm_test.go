@@ -24,7 +24,6 @@ import (
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // llmFixture is an organisation whose AI settings point at a fake provider,
@@ -44,21 +43,6 @@ type llmFixture struct {
 
 const otherOrgMarker = "GLOBEX-CONFIDENTIAL"
 
-// userCtx acts as a new user of org with role. The user is real: changes
-// are recorded with their actor, and an actor that does not exist fails
-// the change.
-func userCtx(t *testing.T, db *storage.DB, org *ent.Organization, role enum.Role) (context.Context, uuid.UUID) {
-	t.Helper()
-	handle := string(role) + "-" + uuid.NewString()[:8]
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(handle + "@" + org.Slug + ".test").SetHandle(handle).
-		SetPasswordHash("x").SetRole(role).Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
-		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true}), u.ID
-}
-
 func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string) *llmFixture {
 	t.Helper()
 	sys := auth.System(context.Background())
@@ -70,8 +54,8 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 	box := testenv.Box(t)
 	f := &llmFixture{db: db, ai: config.New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), q: &recorder{}, fake: aifake.New(t, p), orgID: org.ID}
 	f.svc = New(db.Client, f.q, f.ai, nil)
-	f.admin, _ = userCtx(t, db, org, enum.RoleAdmin)
-	f.analyst, f.userID = userCtx(t, db, org, enum.RoleAnalyst)
+	f.admin, _ = testenv.UserContext(t, db, org, enum.RoleAdmin)
+	f.analyst, f.userID = testenv.UserContext(t, db, org, enum.RoleAnalyst)
 	f.configure(t, config.UpdateInput{Provider: new(string(p)), BaseURL: new(f.fake.BaseURL()), APIKey: new(f.fake.Key), Model: new(model)})
 
 	// Another organisation holds an alert of the same fingerprint and
@@ -80,7 +64,7 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, _ := userCtx(t, db, other, enum.RoleAdmin)
+	theirs, _ := testenv.UserContext(t, db, other, enum.RoleAdmin)
 	if _, err := db.Client.Alert.Create().SetTitle(otherOrgMarker + " PowerShell on fin-ws-042").SetSource("defender").
 		SetSeverity(enum.SeverityHigh).SetFingerprint("edr:powershell:fin-ws-042").SetDescription(otherOrgMarker).
 		SetEntities([]schematype.Entity{{Type: "hostname", Value: "fin-ws-042"}, {Type: "ipv4", Value: "185.220.101.45"}}).Save(theirs); err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // quotaFixture is an organisation whose provider is a fake, with a quota.
@@ -39,20 +38,9 @@ func newQuotaFixture(t *testing.T, db *storage.DB, quota int) *quotaFixture {
 		t.Fatal(err)
 	}
 	box := testenv.Box(t)
-	// Real users: every change is recorded with its actor, and an actor
-	// that does not exist fails the change.
-	as := func(handle string, role enum.Role) (context.Context, uuid.UUID) {
-		u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(handle + "@" + org.Slug + ".test").SetHandle(handle).
-			SetPasswordHash("x").SetRole(role).Save(auth.System(context.Background()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
-			HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true}), u.ID
-	}
 	f := &quotaFixture{db: db, svc: New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), fake: aifake.New(t, aifake.OpenAI)}
-	f.analyst, f.userID = as("analyst", enum.RoleAnalyst)
-	f.admin, _ = as("admin", enum.RoleAdmin)
+	f.analyst, f.userID = testenv.UserContext(t, db, org, enum.RoleAnalyst)
+	f.admin, _ = testenv.UserContext(t, db, org, enum.RoleAdmin)
 	if _, err := f.svc.Update(f.admin, UpdateInput{Provider: new(ProviderOpenAICompatible),
 		BaseURL: new(f.fake.BaseURL()), APIKey: new(f.fake.Key), Model: new("gpt-4o"), MonthlyTokenQuota: new(quota)}); err != nil {
 		t.Fatal(err)

@@ -14,10 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/storage"
+	"github.com/seliq/seliq/viewer"
 )
 
 // EnvPostgresURL names the PostgreSQL server for tests (any database on it;
@@ -153,4 +158,20 @@ func Box(t testing.TB) *secrets.Box {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// UserContext creates a user of org with role and returns a context acting
+// as them in org, with their id. The user is real: changes are recorded in
+// the activity log with their actor, and an actor that does not exist
+// fails the change.
+func UserContext(t testing.TB, db *storage.DB, org *ent.Organization, role enum.Role) (context.Context, uuid.UUID) {
+	t.Helper()
+	handle := string(role) + "-" + uuid.NewString()[:8]
+	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(handle + "@" + org.Slug + ".test").SetHandle(handle).
+		SetPasswordHash("x").SetRole(role).Save(privacy.DecisionContext(context.Background(), privacy.Allow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
+		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: org.ParentID == nil}), u.ID
 }
