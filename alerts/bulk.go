@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
@@ -17,10 +16,11 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/tags"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/tags"
-	"github.com/seliq/seliq/viewer"
 )
 
 const (

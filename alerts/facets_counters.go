@@ -13,8 +13,8 @@ import (
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/rule"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // The alert counters (storage/alertcounts.go) hold the number of alerts per

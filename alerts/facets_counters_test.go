@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/privacy"
@@ -24,6 +23,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )

@@ -5,10 +5,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // Limits on a filter, so that a request cannot expand into an unbounded

@@ -11,10 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )

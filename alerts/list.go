@@ -2,17 +2,18 @@ package alerts
 
 import (
 	"context"
-	"github.com/seliq/seliq/paging"
 	"math"
 	"reflect"
 	"time"
 
+	"github.com/seliq/seliq/internal/paging"
+
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // Service is the triage queue.

@@ -6,25 +6,26 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"github.com/seliq/seliq/paging"
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seliq/seliq/internal/paging"
+
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // queueOrg is one organisation with the people, connectors and incident its

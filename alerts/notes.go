@@ -6,10 +6,10 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/storage"
 )

@@ -12,15 +12,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/tags"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/tags"
 )
 
 // entityAlert is the activity log's entity type for alerts.

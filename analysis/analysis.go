@@ -21,16 +21,16 @@ import (
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	entanalysis "github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
-	"github.com/seliq/seliq/settingdoc"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/storage/settingstore"
 )
 
 // Queue takes analysis jobs; jobs.Runner is one.
@@ -346,7 +346,7 @@ func (s *Service) runIncident(ctx context.Context, a *ent.Analysis) (outcome, er
 // is final; with a model's answer, the built-in analyst's own view b is kept
 // next to it.
 func newOutcome(result any, final, b builtin.Analysis, c call) (outcome, error) {
-	m, err := settingdoc.ToMap(result)
+	m, err := settingstore.ToMap(result)
 	if err != nil {
 		return outcome{}, err
 	}

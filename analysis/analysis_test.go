@@ -13,8 +13,8 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // recorder is a queue that keeps what it was given, so the test runs the

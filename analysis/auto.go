@@ -10,9 +10,9 @@ import (
 
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // createBatch bounds the rows of one INSERT (SQLite allows 32,766 bound

@@ -7,10 +7,10 @@ import (
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/outbound"
-	"github.com/seliq/seliq/textfield"
 )
 
 // Why a model's answer was not used (result.fallback.reason).

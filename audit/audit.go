@@ -12,8 +12,8 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
-	"github.com/seliq/seliq/paging"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // Entry is one recorded change. Action names what happened ("update",

@@ -11,7 +11,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/setting"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // Track makes client record in the activity log every change to what

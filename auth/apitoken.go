@@ -7,10 +7,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/apitoken"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // atHome returns ctx with the viewer acting in its home organisation: API

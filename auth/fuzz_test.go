@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // FuzzAuthorizationHeader feeds arbitrary Authorization and X-Seliq-Org

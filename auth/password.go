@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // argon2id parameters (RFC 9106's second recommended option, with memory

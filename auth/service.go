@@ -14,17 +14,17 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/user"
-	"github.com/seliq/seliq/ratelimit"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/ratelimit"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Config tunes the service.

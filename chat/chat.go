@@ -25,18 +25,18 @@ import (
 	aiconfig "github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/analysis"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/outbound"
-	"github.com/seliq/seliq/paging"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // MaxMessageLength bounds a question, in characters.

@@ -9,7 +9,6 @@ import (
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/analysis"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	entanalysis "github.com/seliq/seliq/ent/analysis"
@@ -17,7 +16,8 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/textfield"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
 )
 
 // Bounds of what one question shows the model.

@@ -20,7 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/textfield"
+	"github.com/seliq/seliq/internal/textfield"
 )
 
 // Bounds of the tools.

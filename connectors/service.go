@@ -2,17 +2,18 @@ package connectors
 
 import (
 	"context"
-	"github.com/seliq/seliq/paging"
+
+	"github.com/seliq/seliq/internal/paging"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/deadletter"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/storage"
 )
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/ent"
@@ -20,9 +19,10 @@ import (
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 func ptr[T any](v T) *T { return &v }

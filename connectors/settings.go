@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // Mask stands in for a secret setting wherever settings are shown. A client

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 const (

@@ -24,7 +24,6 @@ import (
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/analysis"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
@@ -35,9 +34,10 @@ import (
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Defaults and bounds of Options.

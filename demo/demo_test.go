@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
@@ -18,6 +17,7 @@ import (
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/storage"
 )
 

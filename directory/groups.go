@@ -6,9 +6,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // CreateGroupInput creates a group.

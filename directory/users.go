@@ -7,12 +7,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // CreateUserInput creates a user in the acting organisation.

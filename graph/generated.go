@@ -18,8 +18,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
+	gqlparser "github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/chat"
@@ -28,17 +32,14 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/gql/scalar"
 	"github.com/seliq/seliq/graph/model"
+	"github.com/seliq/seliq/graph/scalar"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
-	"github.com/seliq/seliq/views"
-	gqlparser "github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -502,7 +503,7 @@ type ComplexityRoot struct {
 		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
 		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAlertView          func(childComplexity int, input views.CreateAlertViewInput) int
+		CreateAlertView          func(childComplexity int, input alertviews.CreateAlertViewInput) int
 		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
 		CreateContact            func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
 		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
@@ -535,7 +536,7 @@ type ComplexityRoot struct {
 		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
 		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
 		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
-		UpdateAlertView          func(childComplexity int, id uuid.UUID, input views.UpdateAlertViewInput) int
+		UpdateAlertView          func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
 		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
 		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
 		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
@@ -875,8 +876,8 @@ type MutationResolver interface {
 	UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error)
 	AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error)
 	BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error)
-	CreateAlertView(ctx context.Context, input views.CreateAlertViewInput) (*ent.AlertView, error)
-	UpdateAlertView(ctx context.Context, id uuid.UUID, input views.UpdateAlertViewInput) (*ent.AlertView, error)
+	CreateAlertView(ctx context.Context, input alertviews.CreateAlertViewInput) (*ent.AlertView, error)
+	UpdateAlertView(ctx context.Context, id uuid.UUID, input alertviews.UpdateAlertViewInput) (*ent.AlertView, error)
 	DeleteAlertView(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	SetDefaultAlertView(ctx context.Context, viewID *uuid.UUID) (*ent.AlertView, error)
 	HideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error)
@@ -2805,7 +2806,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAlertView(childComplexity, args["input"].(views.CreateAlertViewInput)), true
+		return e.ComplexityRoot.Mutation.CreateAlertView(childComplexity, args["input"].(alertviews.CreateAlertViewInput)), true
 	case "Mutation.createConnector":
 		if e.ComplexityRoot.Mutation.CreateConnector == nil {
 			break
@@ -3153,7 +3154,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateAlertView(childComplexity, args["id"].(uuid.UUID), args["input"].(views.UpdateAlertViewInput)), true
+		return e.ComplexityRoot.Mutation.UpdateAlertView(childComplexity, args["id"].(uuid.UUID), args["input"].(alertviews.UpdateAlertViewInput)), true
 	case "Mutation.updateConnector":
 		if e.ComplexityRoot.Mutation.UpdateConnector == nil {
 			break
@@ -7426,7 +7427,7 @@ func (ec *executionContext) field_Mutation_createAlertView_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (views.CreateAlertViewInput, error) {
+		func(ctx context.Context, v any) (alertviews.CreateAlertViewInput, error) {
 			return ec.unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx, v)
 		})
 	if err != nil {
@@ -7928,7 +7929,7 @@ func (ec *executionContext) field_Mutation_updateAlertView_args(ctx context.Cont
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (views.UpdateAlertViewInput, error) {
+		func(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
 			return ec.unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx, v)
 		})
 	if err != nil {
@@ -17899,7 +17900,7 @@ func (ec *executionContext) _Mutation_createAlertView(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAlertView(ctx, fc.Args["input"].(views.CreateAlertViewInput))
+			return ec.Resolvers.Mutation().CreateAlertView(ctx, fc.Args["input"].(alertviews.CreateAlertViewInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertView) graphql.Marshaler {
@@ -17943,7 +17944,7 @@ func (ec *executionContext) _Mutation_updateAlertView(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateAlertView(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(views.UpdateAlertViewInput))
+			return ec.Resolvers.Mutation().UpdateAlertView(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(alertviews.UpdateAlertViewInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertView) graphql.Marshaler {
@@ -27369,8 +27370,8 @@ func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Context, obj any) (views.CreateAlertViewInput, error) {
-	var it views.CreateAlertViewInput
+func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Context, obj any) (alertviews.CreateAlertViewInput, error) {
+	var it alertviews.CreateAlertViewInput
 	if obj == nil {
 		return it, nil
 	}
@@ -27437,8 +27438,8 @@ func (ec *executionContext) unmarshalInputCreateAlertViewInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateAlertViewInput(ctx context.Context, raw any) (views.CreateAlertViewInput, error) {
-	var out views.CreateAlertViewInput
+func UnmarshalCreateAlertViewInput(ctx context.Context, raw any) (alertviews.CreateAlertViewInput, error) {
+	var out alertviews.CreateAlertViewInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAlertViewInput", raw, &out)
 	return out, err
 }
@@ -29075,8 +29076,8 @@ func UnmarshalUpdateAlertInput(ctx context.Context, raw any) (alerts.UpdateAlert
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Context, obj any) (views.UpdateAlertViewInput, error) {
-	var it views.UpdateAlertViewInput
+func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Context, obj any) (alertviews.UpdateAlertViewInput, error) {
+	var it alertviews.UpdateAlertViewInput
 	if obj == nil {
 		return it, nil
 	}
@@ -29139,8 +29140,8 @@ func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateAlertViewInput(ctx context.Context, raw any) (views.UpdateAlertViewInput, error) {
-	var out views.UpdateAlertViewInput
+func UnmarshalUpdateAlertViewInput(ctx context.Context, raw any) (alertviews.UpdateAlertViewInput, error) {
+	var out alertviews.UpdateAlertViewInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAlertViewInput", raw, &out)
 	return out, err
 }
@@ -35859,7 +35860,7 @@ func (ec *executionContext) marshalNCreateAPITokenPayload2ᚖgithubᚗcomᚋseli
 	return ec._CreateAPITokenPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx context.Context, v any) (views.CreateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx context.Context, v any) (alertviews.CreateAlertViewInput, error) {
 	res, err := ec.unmarshalInputCreateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -36553,7 +36554,7 @@ func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋse
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (views.UpdateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

@@ -17,7 +17,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
@@ -25,12 +24,13 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/tags"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/tags"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // entityIncident is the activity log's entity type for incidents.

@@ -7,13 +7,13 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/storage/sqlpred"
-	"github.com/seliq/seliq/textfield"
 )
 
 // Limits on a filter, so that a request cannot expand into an unbounded

@@ -9,10 +9,10 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
 )
 
 // AddNote adds the calling user's note to an incident, puts it on the

@@ -7,15 +7,15 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
 )
 
 // maxEventTitle bounds a timeline event's title, in characters.

@@ -3,15 +3,16 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"github.com/riverqueue/river"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/jobs"
-	"github.com/seliq/seliq/settingdoc"
+	"github.com/seliq/seliq/storage/settingstore"
 )
 
 // BenchmarkIngestAutoAnalysis measures what auto-analysis adds to ingest:
@@ -51,7 +52,7 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 						}
 						e := newEnv(b, db, opts)
 						st := map[string]any{"provider": "builtin", "features": map[string]any{"autoAnalyse": m.on, "chat": true, "incidentSummaries": true}}
-						if err := settingdoc.Save(orgCtx(e.org), db.Client, "ai", st); err != nil {
+						if err := settingstore.Save(orgCtx(e.org), db.Client, "ai", st); err != nil {
 							b.Fatal(err)
 						}
 						if got, err := config.Read(orgCtx(e.org), db.Client); err != nil || got.Features.AutoAnalyse != m.on {

@@ -9,10 +9,10 @@ import (
 
 	"github.com/go-chi/httprate"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/rest"
-	"github.com/seliq/seliq/viewer"
 )
 
 // ConnectorAuthenticator turns an X-API-Key into the connector's viewer

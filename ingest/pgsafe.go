@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/seliq/seliq/textfield"
+	"github.com/seliq/seliq/internal/textfield"
 )
 
 // PostgreSQL refuses some values Go's encoding/json lets through: NUL in

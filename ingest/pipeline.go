@@ -19,17 +19,17 @@ import (
 	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // DefaultMaxBodyBytes bounds a payload unless Options say otherwise.

@@ -17,13 +17,13 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/privacy"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // ForEachOrganization calls fn for every organisation with ctx acting in it

@@ -15,8 +15,8 @@ import (
 	"github.com/seliq/seliq/ent/rule"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // rows is one organisation's alert, incident and report.

@@ -14,14 +14,14 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/note"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/notify"
-	"github.com/seliq/seliq/paging"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // MaxLength bounds a note's body, in characters.

@@ -13,9 +13,9 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Subject is what a notification is about.

@@ -3,10 +3,10 @@ package notify
 import (
 	"context"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // Channels a notification can go out on.

@@ -7,13 +7,13 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/privacy"
-	"github.com/seliq/seliq/paging"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // Service is the calling user's notification feed and preferences.

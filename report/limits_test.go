@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )

@@ -11,17 +11,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/report"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // fixture is an organisation with an incident worth reporting on.

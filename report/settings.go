@@ -4,15 +4,15 @@ import (
 	"context"
 	"strings"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/report/render"
-	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/storage/settingstore"
 )
 
 // Setting keys: the settings document, and the uploaded template (its
@@ -43,7 +43,7 @@ func (s *Service) Settings(ctx context.Context) (*Settings, error) {
 
 func settings(ctx context.Context, c *ent.Client) (*Settings, error) {
 	out := defaults()
-	if _, err := settingdoc.Load(ctx, c, keySettings, &out); err != nil {
+	if _, err := settingstore.Load(ctx, c, keySettings, &out); err != nil {
 		return nil, err
 	}
 	custom, err := c.Setting.Query().Where(setting.Key(keyTemplate)).Exist(ctx)
@@ -71,7 +71,7 @@ func (s *Service) UpdateSettings(ctx context.Context, in UpdateSettingsInput) (*
 			return err
 		}
 		next.CustomTemplate = false // derived, not stored
-		if err := settingdoc.Save(ctx, c, keySettings, next); err != nil {
+		if err := settingstore.Save(ctx, c, keySettings, next); err != nil {
 			return err
 		}
 		next.CustomTemplate = cur.CustomTemplate

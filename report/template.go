@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/report/render"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Template returns the template in effect: the organisation's upload, or

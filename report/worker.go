@@ -13,9 +13,9 @@ import (
 	"github.com/seliq/seliq/ent/report"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/report/render"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Worker renders reports for the job queue.

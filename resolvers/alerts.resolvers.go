@@ -10,15 +10,16 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/ingest/catalogue"
-	"github.com/seliq/seliq/paging"
-	"github.com/seliq/seliq/views"
+	"github.com/seliq/seliq/internal/paging"
 )
 
 // TotalCountIsEstimate is the resolver for the totalCountIsEstimate field.
@@ -80,12 +81,12 @@ func (r *mutationResolver) BulkAlerts(ctx context.Context, input alerts.BulkAler
 }
 
 // CreateAlertView is the resolver for the createAlertView field.
-func (r *mutationResolver) CreateAlertView(ctx context.Context, input views.CreateAlertViewInput) (*ent.AlertView, error) {
+func (r *mutationResolver) CreateAlertView(ctx context.Context, input alertviews.CreateAlertViewInput) (*ent.AlertView, error) {
 	return r.Views.Create(ctx, input)
 }
 
 // UpdateAlertView is the resolver for the updateAlertView field.
-func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input views.UpdateAlertViewInput) (*ent.AlertView, error) {
+func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input alertviews.UpdateAlertViewInput) (*ent.AlertView, error) {
 	return r.Views.Update(ctx, id, input)
 }
 

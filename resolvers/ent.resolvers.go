@@ -10,9 +10,10 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
-	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/internal/paging"
 )
 
 // Node is the resolver for the node field.

@@ -5,6 +5,7 @@ package resolvers
 import (
 	aiconfig "github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
@@ -12,12 +13,11 @@ import (
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/internal/ratelimit"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
-	"github.com/seliq/seliq/ratelimit"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
-	"github.com/seliq/seliq/views"
 )
 
 // Resolver holds the dependencies shared by all resolvers.
@@ -28,7 +28,7 @@ type Resolver struct {
 	// Triage is the alert queue (named apart from the alerts query field).
 	Triage           *alerts.Service
 	ConnectorService *connectors.Service
-	Views            *views.Service
+	Views            *alertviews.Service
 	IncidentService  *incidents.Service
 	Reports          *report.Service
 	// Feed is the caller's notifications (named apart from the query field).

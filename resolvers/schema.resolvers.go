@@ -10,12 +10,13 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
-	"github.com/seliq/seliq/paging"
-	"github.com/seliq/seliq/reqctx"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/reqctx"
 )
 
 // Login is the resolver for the login field.

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seliq/seliq/apperr"
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
@@ -68,7 +68,7 @@ func WriteError(w http.ResponseWriter, err error) { writeError(w, err, nil) }
 func writeError(w http.ResponseWriter, err error, c *compiled) {
 	e, ok := apperr.As(err)
 	if !ok {
-		e = gql.Classify(err)
+		e = gqlserver.Classify(err)
 	}
 	status := e.Code.HTTPStatus()
 	e.SetRetryAfter(w.Header())

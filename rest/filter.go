@@ -8,7 +8,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // maxFilterValues bounds how many values one query parameter may list, so a

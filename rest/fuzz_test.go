@@ -9,8 +9,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // FuzzReadBody: any request body yields either a value, or BAD_USER_INPUT /

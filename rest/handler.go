@@ -20,9 +20,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/seliq/seliq/apperr"
-	"github.com/seliq/seliq/gql"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // MaxBodyBytes bounds a request body; larger bodies get 413.
@@ -246,7 +246,7 @@ func (c *compiled) isPathArg(name string) bool {
 
 func argument(def *ast.FieldDefinition, key string) *ast.ArgumentDefinition {
 	for _, a := range def.Arguments {
-		if gql.SnakeCase(a.Name) == key || a.Name == key {
+		if gqlserver.SnakeCase(a.Name) == key || a.Name == key {
 			return a
 		}
 	}
@@ -358,12 +358,12 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 // parameter it came from, or limit and cursor for a list's first and after.
 func restField(f string, c *compiled) string {
 	head, tail, nested := strings.Cut(f, ".")
-	if c.Filter != "" && nested && (head == c.Filter || head == gql.SnakeCase(c.Filter)) {
+	if c.Filter != "" && nested && (head == c.Filter || head == gqlserver.SnakeCase(c.Filter)) {
 		// A filter's fields are the query parameters themselves.
 		head, tail, nested = strings.Cut(tail, ".")
 	}
 	for param, arg := range c.PathArgs {
-		if head == arg || head == gql.SnakeCase(arg) {
+		if head == arg || head == gqlserver.SnakeCase(arg) {
 			head = param
 		}
 	}
@@ -397,7 +397,7 @@ func variableField(p ast.Path, c *compiled) string {
 		if i == 1 && string(name) == c.Body {
 			continue
 		}
-		parts = append(parts, gql.SnakeCase(string(name)))
+		parts = append(parts, gqlserver.SnakeCase(string(name)))
 	}
 	return strings.Join(parts, ".")
 }

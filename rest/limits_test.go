@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seliq/seliq/gql"
-	"github.com/seliq/seliq/paging"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/resolvers"
 )
 
@@ -57,8 +57,8 @@ func sampleValue(s *ast.Schema, t *ast.Type) any {
 // the page limits, the depth and complexity limits must all let it
 // through, or REST clients would be refused pages they are promised.
 func TestRoutesPassTheLimits(t *testing.T) {
-	es := gql.NewSchema(&resolvers.Resolver{})
-	exec := gql.NewExecutor(gql.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, es)
+	es := gqlserver.NewSchema(&resolvers.Resolver{})
+	exec := gqlserver.NewExecutor(gqlserver.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, es)
 	a, err := New(exec, es, Routes)
 	if err != nil {
 		t.Fatal(err)
@@ -86,5 +86,5 @@ func TestRoutesPassTheLimits(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("costliest route: %s at %d (limit %d)", worstRoute, worst, gql.MaxComplexity)
+	t.Logf("costliest route: %s at %d (limit %d)", worstRoute, worst, gqlserver.MaxComplexity)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
 )
 
 type obj = map[string]any
@@ -97,7 +97,7 @@ func (a *API) operation(c *compiled) obj {
 	}
 	if c.filterDef != nil {
 		for _, f := range c.filterDef.Fields {
-			p := obj{"name": gql.SnakeCase(f.Name), "in": "query", "schema": a.typeSchema(f.Type, true)}
+			p := obj{"name": gqlserver.SnakeCase(f.Name), "in": "query", "schema": a.typeSchema(f.Type, true)}
 			if f.Type.Elem != nil {
 				p["style"], p["explode"] = "form", false // comma-separated; repeating the parameter works too
 			}
@@ -120,7 +120,7 @@ func (a *API) operation(c *compiled) obj {
 			if c.isPathArg(arg.Name) {
 				continue
 			}
-			key := gql.SnakeCase(arg.Name)
+			key := gqlserver.SnakeCase(arg.Name)
 			props[key] = a.typeSchema(arg.Type, true)
 			if arg.Type.NonNull {
 				required = append(required, key)
@@ -202,7 +202,7 @@ func (a *API) typeSchema(t *ast.Type, input bool) obj {
 	}
 	props, required := obj{}, []string{}
 	for _, f := range def.Fields {
-		key := gql.SnakeCase(f.Name)
+		key := gqlserver.SnakeCase(f.Name)
 		s := a.typeSchema(f.Type, input)
 		if f.Description != "" {
 			s = withDesc(s, f.Description)

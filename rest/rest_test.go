@@ -16,12 +16,12 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seliq/seliq/apperr"
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/resolvers"
 )
 
-var schema = gql.NewSchema(&resolvers.Resolver{}).Schema()
+var schema = gqlserver.NewSchema(&resolvers.Resolver{}).Schema()
 
 // nested is a small schema with input objects inside input objects and
 // lists, which the real schema does not have yet.

@@ -7,9 +7,9 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // shape describes a REST response body derived from a GraphQL type: the
@@ -67,7 +67,7 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 		}
 		sub, subShape := selection(schema, f.Type, depth+1)
 		subShape.nullable = !f.Type.NonNull
-		key := gql.SnakeCase(f.Name)
+		key := gqlserver.SnakeCase(f.Name)
 		sh.fields = append(sh.fields, &field{key: key, name: f.Name, shape: subShape, desc: f.Description})
 		if key != f.Name {
 			fmt.Fprintf(&b, "%s: ", key)
@@ -184,7 +184,7 @@ func (c inputConverter) convert(v any, t *ast.Type, path []string) (any, error) 
 
 func inputField(def *ast.Definition, key string) *ast.FieldDefinition {
 	for _, f := range def.Fields {
-		if gql.SnakeCase(f.Name) == key || f.Name == key {
+		if gqlserver.SnakeCase(f.Name) == key || f.Name == key {
 			return f
 		}
 	}

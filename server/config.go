@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/internal/cidr"
+	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/outbound"
-	"github.com/seliq/seliq/realtime"
-	"github.com/seliq/seliq/secrets"
 )
 
 // Config is read from SELIQ_* environment variables; flags may override.
@@ -107,8 +107,8 @@ func LoadConfig(args []string) (Config, error) {
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())
 	origins := os.Getenv("SELIQ_ALLOWED_ORIGINS")
 	ingestMax := env("SELIQ_INGEST_MAX_BYTES", "5242880")
-	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gql.DefaultTimeout.String())
-	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(realtime.DefaultMaxConnectionsPerUser))
+	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gqlserver.DefaultTimeout.String())
+	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(stream.DefaultMaxConnectionsPerUser))
 	outboundAllow := os.Getenv("SELIQ_OUTBOUND_ALLOW")
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)

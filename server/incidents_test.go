@@ -18,8 +18,8 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 type incidentSuite struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/rest"
 )
 

@@ -18,33 +18,33 @@ import (
 
 	aiconfig "github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
-	"github.com/seliq/seliq/gql"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/ratelimit"
+	"github.com/seliq/seliq/internal/reqctx"
+	"github.com/seliq/seliq/internal/secrets"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/outbound/orgallow"
-	"github.com/seliq/seliq/ratelimit"
-	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/report/files"
-	"github.com/seliq/seliq/reqctx"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/rest"
-	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
-	"github.com/seliq/seliq/viewer"
-	"github.com/seliq/seliq/views"
 	"github.com/seliq/seliq/webui"
 )
 
@@ -63,7 +63,7 @@ type Server struct {
 	// whichever replica the change was made; Connections (this replica's
 	// WebSockets and SSE streams) closes what no longer holds.
 	Revocations *auth.Revocations
-	Connections *realtime.Conns
+	Connections *stream.Conns
 	// Metrics serves the Prometheus registry (on Handler too unless
 	// Config.MetricsAddr moves it to a listener of its own).
 	Metrics http.Handler
@@ -152,7 +152,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// once those commit.
 	db.Client.Event.Use(events.CommitHook())
 	revocations := auth.NewRevocations(events)
-	conns := realtime.NewConns(cfg.WSMaxConnectionsPerUser, log)
+	conns := stream.NewConns(cfg.WSMaxConnectionsPerUser, log)
 	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
 	res := &resolvers.Resolver{
@@ -161,7 +161,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Directory:        directory.New(db.Client),
 		Triage:           alerts.New(db.Client, db.Dialect),
 		ConnectorService: connectors.New(db.Client),
-		Views:            views.New(db.Client),
+		Views:            alertviews.New(db.Client),
 		IncidentService:  incidents.New(db.Client),
 		Reports:          reports,
 		Feed:             notify.NewService(db.Client),
@@ -172,11 +172,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:             chat.New(db.Client, ai, analyst, log),
 		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
 	}
-	gcfg := gql.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: views.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
+	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
-	es := gql.NewSchema(res)
-	api, err := rest.New(gql.NewExecutor(gcfg, es), es, rest.Routes)
+	es := gqlserver.NewSchema(res)
+	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 
 	// Streams keep no write deadline: they have keep-alives and drop slow
 	// subscribers themselves.
-	r.With(writeDeadline(0, isStream), authenticate(authSvc), limitBody).Handle("/graphql", gql.NewServer(gcfg, es))
+	r.With(writeDeadline(0, isStream), authenticate(authSvc), limitBody).Handle("/graphql", gqlserver.NewServer(gcfg, es))
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(middleware.StripSlashes)
 		// Connectors authenticate with their key and send larger bodies;
@@ -258,7 +258,7 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 			v, err := svc.Authenticate(r.Context(), h, r.Header.Get(tenancy.HeaderOrg))
 			if err != nil {
 				if r.URL.Path == "/graphql" {
-					gql.WriteError(w, err)
+					gqlserver.WriteError(w, err)
 					return
 				}
 				rest.WriteError(w, err)

@@ -15,9 +15,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -82,8 +82,8 @@ func TestDatabaseUnavailable(t *testing.T) {
 		if readsFail {
 			wg.Go(func() {
 				code, reason := websocketInit(t, env, admin.Authorization)
-				if code != realtime.CloseTryAgainLater || !strings.Contains(strings.ToLower(reason), "unavailable") {
-					t.Errorf("WebSocket connection_init during the outage: close %d %q; want %d (try again later)", code, reason, realtime.CloseTryAgainLater)
+				if code != stream.CloseTryAgainLater || !strings.Contains(strings.ToLower(reason), "unavailable") {
+					t.Errorf("WebSocket connection_init during the outage: close %d %q; want %d (try again later)", code, reason, stream.CloseTryAgainLater)
 				}
 				for _, leak := range []string{"dial", "pgx", "postgres", "127.0.0.1", "SQLSTATE"} {
 					if strings.Contains(reason, leak) {

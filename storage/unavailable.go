@@ -11,7 +11,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // RetryAfter is what callers are told to wait while the database is

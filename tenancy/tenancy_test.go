@@ -7,13 +7,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
-	"github.com/seliq/seliq/viewer"
 )
 
 // tree is root → {mid, sib}, mid → {leaf1, leaf2}, plus an unrelated "other".

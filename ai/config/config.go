@@ -16,14 +16,14 @@ import (
 
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/secrets"
+	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/outbound"
-	"github.com/seliq/seliq/secrets"
-	"github.com/seliq/seliq/settingdoc"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/textfield"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/storage/settingstore"
 )
 
 // Providers.
@@ -136,7 +136,7 @@ func Read(ctx context.Context, c *ent.Client) (Settings, error) {
 
 func load(ctx context.Context, c *ent.Client) (stored, error) {
 	out := defaults()
-	if _, err := settingdoc.Load(ctx, c, settingKey, &out); err != nil {
+	if _, err := settingstore.Load(ctx, c, settingKey, &out); err != nil {
 		return out, err
 	}
 	out.APIKeySet = out.SealedKey != ""
@@ -164,7 +164,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 			return err
 		}
 		st.APIKeySet = st.SealedKey != ""
-		if err := settingdoc.Save(ctx, tx.Client(), settingKey, st); err != nil {
+		if err := settingstore.Save(ctx, tx.Client(), settingKey, st); err != nil {
 			return err
 		}
 		out = &st.Settings

@@ -10,10 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/ent/organization"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/storage"
 )
 

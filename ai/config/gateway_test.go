@@ -11,11 +11,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/aifake"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"

@@ -28,7 +28,7 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/viewer"
+	"github.com/seliq/seliq/internal/viewer"
 )
 
 // Errors returned by the rules; the API layer maps them to 401 and 403.

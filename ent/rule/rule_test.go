@@ -15,8 +15,8 @@ import (
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // world is two unrelated tenants A and B (B has a child B1), each with a user.

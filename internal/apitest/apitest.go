@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/outbound"
-	"github.com/seliq/seliq/secrets"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )

@@ -20,9 +20,9 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/secrets"
+	"github.com/seliq/seliq/internal/secrets"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
-	"github.com/seliq/seliq/viewer"
 )
 
 // EnvPostgresURL names the PostgreSQL server for tests (any database on it;

@@ -13,14 +13,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/privacy"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
-	"github.com/seliq/seliq/viewer"
 )
 
 // Settings are the provider organisation's ranges and, read-only, the

@@ -16,16 +16,15 @@ import (
 	"sync/atomic"
 
 	"github.com/seliq/seliq/alerts"
-	"github.com/seliq/seliq/apperr"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/incidents"
-	"github.com/seliq/seliq/realtime"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
-	"github.com/seliq/seliq/viewer"
 )
 
 // EventKind is what happened to an object, UPPER_CASE in GraphQL.
@@ -131,7 +130,7 @@ func stream[T any](ctx context.Context, s *Service, after *string, f hub.Filter,
 	if err != nil {
 		return nil, err
 	}
-	release, err := realtime.AcquireSubscription(ctx)
+	release, err := AcquireSubscription(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/realtime"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -33,7 +32,7 @@ func (s *Service) MetricsTick(ctx context.Context) (<-chan *MetricsTick, error) 
 	if err != nil {
 		return nil, err
 	}
-	release, err := realtime.AcquireSubscription(ctx)
+	release, err := AcquireSubscription(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
-	"github.com/seliq/seliq/viewer"
 )
 
 // sharedLoads bounds the events whose loaded object is kept for other

@@ -17,10 +17,10 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/apperr"
+	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/report"
 	"github.com/seliq/seliq/rest"
-	"github.com/seliq/seliq/viewer"
 )
 
 // maxTemplateUpload bounds an uploaded template with its multipart

@@ -1,0 +1,4 @@
+package stream
+
+// SharedFields exposes the audit table to the schema test.
+var SharedFields = sharedFields

@@ -1,0 +1,104 @@
+package stream_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/seliq/seliq/internal/apitest"
+	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/storage"
+)
+
+// TestSharedSubscriptionsKeepViewersApart: subscriptions with the same
+// document share an execution only within one organisation and role, so
+// each of these subscribers, all with alertSub, gets its own organisation's
+// events, and per-user subscriptions are never shared across users.
+func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db)
+		admin := env.Admin()
+		if res := admin.Do(http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}); res.Status != http.StatusCreated {
+			t.Fatalf("create org: %d %s", res.Status, res.Raw)
+		}
+		ana := createUser(t, env, "ana@seliq.test", "analyst")
+		bob := createUser(t, env, "bob@seliq.test", "admin")
+		homeKey := connectorKey(t, admin, "home EDR")
+		acmeKey := connectorKey(t, admin.As("acme"), "acme EDR")
+		p := protocols[0]
+		connect := func(authorization, org string) *client {
+			c := mustDial(t, env, p, "")
+			payload := map[string]any{"Authorization": authorization}
+			if org != "" {
+				payload["X-Seliq-Org"] = org
+			}
+			c.mustSend("connection_init", "", payload)
+			c.expect("connection_ack", "")
+			return c
+		}
+
+		t.Run("alertEvents by organisation and role", func(t *testing.T) {
+			adminHome, bobHome := connect(admin.Authorization, ""), connect(bob.Authorization, "")
+			anaHome, adminAcme := connect(ana.Authorization, ""), connect(admin.Authorization, "acme")
+			for _, c := range []*client{adminHome, bobHome, anaHome, adminAcme} {
+				c.subscribe("s", alertSub, nil)
+			}
+			time.Sleep(100 * time.Millisecond)
+			home := ingest(t, env, homeKey, "home's alert")
+			for name, c := range map[string]*client{"admin": adminHome, "bob": bobHome, "ana": anaHome} {
+				if e := decodeAlert(t, c.next("s", latency)); e.Alert.ID != home || e.Alert.Title != "home's alert" {
+					t.Fatalf("%s got %+v, want home's alert %s", name, e, home)
+				}
+			}
+			// In order: had home's event reached acme's subscriber, it would
+			// come first.
+			acme := ingest(t, env, acmeKey, "acme's alert")
+			if e := decodeAlert(t, adminAcme.next("s", latency)); e.Alert.ID != acme || e.Alert.Title != "acme's alert" {
+				t.Fatalf("the admin acting in acme got %+v, want only acme's alert %s", e, acme)
+			}
+		})
+
+		t.Run("notificationAdded by user", func(t *testing.T) {
+			const sub = `subscription { notificationAdded { notification { body } } }`
+			adminFeed, bobFeed := connect(admin.Authorization, ""), connect(bob.Authorization, "")
+			adminFeed.subscribe("n", sub, nil)
+			bobFeed.subscribe("n", sub, nil)
+			time.Sleep(100 * time.Millisecond)
+			inc := ana.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing"}).String("id")
+			mention := func(who *apitest.Client, text string) string {
+				t.Helper()
+				body := "@" + who.Do(http.MethodGet, "/api/v1/users/me", nil).String("handle") + " " + text
+				if res := ana.Do(http.MethodPost, "/api/v1/incidents/"+inc+"/notes", map[string]any{"body": body}); res.Status != http.StatusCreated {
+					t.Fatalf("note: %d %s", res.Status, res.Raw)
+				}
+				return body
+			}
+			body := func(e event) string {
+				var n struct{ Notification struct{ Body string } }
+				if err := json.Unmarshal(e.Data["notificationAdded"], &n); err != nil {
+					t.Fatal(err)
+				}
+				return n.Notification.Body
+			}
+			forBob := mention(bob, "for bob")
+			if got := body(bobFeed.next("n", latency)); got != forBob {
+				t.Fatalf("bob got %q, want %q", got, forBob)
+			}
+			forAdmin := mention(admin, "for the admin")
+			if got := body(adminFeed.next("n", latency)); got != forAdmin {
+				t.Fatalf("the admin got %q first, want only his own %q", got, forAdmin)
+			}
+		})
+	})
+}
+
+// createUser creates a user of the home organisation and logs in as it.
+func createUser(t *testing.T, env *apitest.Env, email, role string) *apitest.Client {
+	t.Helper()
+	const password = "a-long-password-1"
+	if res := env.Admin().Do(http.MethodPost, "/api/v1/users", map[string]any{"email": email, "password": password, "role": role}); res.Status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", res.Status, res.Raw)
+	}
+	return env.Login(email, password)
+}

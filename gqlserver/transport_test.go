@@ -1,0 +1,156 @@
+package gqlserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/seliq/seliq/resolvers"
+)
+
+// A request that cannot be decoded is the client's mistake: 400 with code
+// BAD_REQUEST and a message saying what is wrong, on every HTTP transport
+// (it was INTERNAL). The body is not echoed back.
+func TestMalformedRequests(t *testing.T) {
+	srv := NewServer(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, NewSchema(&resolvers.Resolver{}))
+	// As server.limitBody does, with a small limit.
+	hs := httptest.NewServer(http.MaxBytesHandler(srv, 64))
+	t.Cleanup(hs.Close)
+	tests := []struct {
+		name   string
+		method string
+		query  string // URL query for GET
+		body   string
+		sse    bool
+		status int
+		code   string
+		msg    string
+	}{
+		{name: "POST truncated JSON", method: "POST", body: `{"query": "{ me { id } }", "secret-token-abc`, status: 400, code: "BAD_REQUEST", msg: "the request body is not valid JSON"},
+		{name: "POST not JSON", method: "POST", body: `query { me { id } }`, status: 400, code: "BAD_REQUEST", msg: "not valid JSON"},
+		{name: "POST wrong type", method: "POST", body: `{"query": 5}`, status: 400, code: "BAD_REQUEST", msg: `"query" cannot be a JSON number`},
+		{name: "POST variables not an object", method: "POST", body: `{"query": "{ me { id } }", "variables": [1]}`, status: 400, code: "BAD_REQUEST", msg: `"variables" cannot be a JSON array`},
+		{name: "POST array", method: "POST", body: `[{"query": "{ me { id } }"}]`, status: 400, code: "BAD_REQUEST", msg: "must be a JSON object, not array"},
+		{name: "POST empty", method: "POST", body: ``, status: 400, code: "BAD_REQUEST", msg: "the request body is empty"},
+		{name: "POST too large", method: "POST", body: `{"query": "{` + strings.Repeat(" __typename", 20) + ` }"}`, status: 413, code: "PAYLOAD_TOO_LARGE", msg: "exceeds 64 bytes"},
+		{name: "SSE truncated JSON", method: "POST", sse: true, body: `{"query": `, status: 400, code: "BAD_REQUEST", msg: "not valid JSON"},
+		{name: "GET bad variables", method: "GET", query: "query=" + url.QueryEscape("{ __typename }") + "&variables=" + url.QueryEscape(`{"a":`), status: 400, code: "BAD_REQUEST", msg: "variables is not valid JSON"},
+		{name: "GET variables not an object", method: "GET", query: "query=" + url.QueryEscape("{ __typename }") + "&variables=5", status: 400, code: "BAD_REQUEST", msg: "variables must be a JSON object"},
+		{name: "GET bad extensions", method: "GET", query: "query=" + url.QueryEscape("{ __typename }") + "&extensions=" + url.QueryEscape(`{x}`), status: 400, code: "BAD_REQUEST", msg: "extensions is not valid JSON"},
+		{name: "GET bad query string", method: "GET", query: "query=%zz", status: 400, code: "BAD_REQUEST", msg: "malformed query string"},
+		{name: "POST well formed", method: "POST", body: `{"query": "{ __typename }"}`, status: 200},
+		{name: "GET well formed", method: "GET", query: "query=" + url.QueryEscape("{ __typename }") + "&variables=" + url.QueryEscape(`{}`), status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, hs.URL+"?"+tt.query, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.method == "POST" {
+				req.Header.Set("Content-Type", "application/json")
+				// Chunked, so that only the read notices the size.
+				req.ContentLength = -1
+			}
+			if tt.sse {
+				req.Header.Set("Accept", "text/event-stream")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, raw)
+			}
+			if tt.code == "" {
+				return
+			}
+			var body struct {
+				Errors []struct {
+					Message    string         `json:"message"`
+					Extensions map[string]any `json:"extensions"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal(raw, &body); err != nil || len(body.Errors) != 1 {
+				t.Fatalf("body %s: %v", raw, err)
+			}
+			e := body.Errors[0]
+			if e.Extensions["code"] != tt.code || !strings.Contains(e.Message, tt.msg) {
+				t.Errorf("error %q %v, want %s containing %q", e.Message, e.Extensions, tt.code, tt.msg)
+			}
+			if strings.Contains(string(raw), "secret-token-abc") {
+				t.Errorf("the body is echoed back: %s", raw)
+			}
+		})
+	}
+}
+
+// Queries and mutations run under a deadline; the presenter reports it as
+// TIMEOUT whatever error the resolver made of the cancelled context.
+func TestDeadlineOnQueries(t *testing.T) {
+	for _, op := range []ast.Operation{ast.Query, ast.Mutation} {
+		t.Run(string(op), func(t *testing.T) {
+			ctx := operationContext(op)
+			var got *gqlerror.Error
+			deadline(20*time.Millisecond)(ctx, func(ctx context.Context) *graphql.Response {
+				if _, ok := ctx.Deadline(); !ok {
+					t.Error("no deadline")
+				}
+				<-ctx.Done()
+				got = presentError(slog.New(slog.NewTextHandler(io.Discard, nil)))(ctx, errors.New("sql: statement interrupted"))
+				return nil
+			})
+			assertTimeout(t, got)
+		})
+	}
+}
+
+// A subscription waits for its events without a deadline; each event's
+// execution gets one from its first field on.
+func TestDeadlineOnSubscriptionEvents(t *testing.T) {
+	ctx := operationContext(ast.Subscription)
+	var got *gqlerror.Error
+	deadline(20*time.Millisecond)(ctx, func(ctx context.Context) *graphql.Response {
+		if _, ok := ctx.Deadline(); ok || ctx.Err() != nil {
+			t.Error("waiting for an event is under a deadline")
+		}
+		// The event arrived: its first field starts the clock.
+		_, err := startEventClock(ctx, func(ctx context.Context) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		got = presentError(slog.New(slog.NewTextHandler(io.Discard, nil)))(ctx, err)
+		return nil
+	})
+	assertTimeout(t, got)
+}
+
+func operationContext(op ast.Operation) context.Context {
+	return graphql.WithOperationContext(context.Background(), &graphql.OperationContext{
+		Operation: &ast.OperationDefinition{Operation: op},
+	})
+}
+
+func assertTimeout(t *testing.T, err *gqlerror.Error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error presented")
+	}
+	if err.Extensions["code"] != "TIMEOUT" || !strings.Contains(err.Message, "ran longer than 20ms") {
+		t.Errorf("presented %q %v", err.Message, err.Extensions)
+	}
+}

@@ -1,4 +1,0 @@
-package live
-
-// SharedFields exposes the audit table to the schema test.
-var SharedFields = sharedFields

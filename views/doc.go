@@ -1,4 +1,0 @@
-// Package views keeps the saved views of the alert queue: personal or
-// shared filters with sort and columns, each user's default, and the shared
-// views a user chose to hide.
-package views
