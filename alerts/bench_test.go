@@ -24,7 +24,7 @@ import (
 )
 
 // benchAlerts is the queue size of BenchmarkQueue: SELIQ_BENCH_ALERTS,
-// default 100,000 (the figures are taken at 1,000,000).
+// default 100,000 (BENCHMARKS.md's figures are taken at 1,000,000).
 func benchAlerts(b *testing.B) int {
 	n := 100_000
 	if s := os.Getenv("SELIQ_BENCH_ALERTS"); s != "" {

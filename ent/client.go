@@ -25,21 +25,17 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
-	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
-	"github.com/seliq/seliq/ent/trigger"
 	"github.com/seliq/seliq/ent/user"
 
 	stdsql "database/sql"
@@ -68,8 +64,6 @@ type Client struct {
 	Connector *ConnectorClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
-	// Dashboard is the client for interacting with the Dashboard builders.
-	Dashboard *DashboardClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
 	// Event is the client for interacting with the Event builders.
@@ -78,8 +72,6 @@ type Client struct {
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
 	Incident *IncidentClient
-	// Macro is the client for interacting with the Macro builders.
-	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -88,16 +80,12 @@ type Client struct {
 	Organization *OrganizationClient
 	// Report is the client for interacting with the Report builders.
 	Report *ReportClient
-	// SavedQuery is the client for interacting with the SavedQuery builders.
-	SavedQuery *SavedQueryClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
-	// Trigger is the client for interacting with the Trigger builders.
-	Trigger *TriggerClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -120,21 +108,17 @@ func (c *Client) init() {
 	c.ChatMessage = NewChatMessageClient(c.config)
 	c.Connector = NewConnectorClient(c.config)
 	c.Contact = NewContactClient(c.config)
-	c.Dashboard = NewDashboardClient(c.config)
 	c.DeadLetter = NewDeadLetterClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Incident = NewIncidentClient(c.config)
-	c.Macro = NewMacroClient(c.config)
 	c.Note = NewNoteClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.Report = NewReportClient(c.config)
-	c.SavedQuery = NewSavedQueryClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.TimelineEvent = NewTimelineEventClient(c.config)
-	c.Trigger = NewTriggerClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -237,21 +221,17 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ChatMessage:   NewChatMessageClient(cfg),
 		Connector:     NewConnectorClient(cfg),
 		Contact:       NewContactClient(cfg),
-		Dashboard:     NewDashboardClient(cfg),
 		DeadLetter:    NewDeadLetterClient(cfg),
 		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
-		Macro:         NewMacroClient(cfg),
 		Note:          NewNoteClient(cfg),
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
 		Report:        NewReportClient(cfg),
-		SavedQuery:    NewSavedQueryClient(cfg),
 		Session:       NewSessionClient(cfg),
 		Setting:       NewSettingClient(cfg),
 		TimelineEvent: NewTimelineEventClient(cfg),
-		Trigger:       NewTriggerClient(cfg),
 		User:          NewUserClient(cfg),
 	}, nil
 }
@@ -281,21 +261,17 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ChatMessage:   NewChatMessageClient(cfg),
 		Connector:     NewConnectorClient(cfg),
 		Contact:       NewContactClient(cfg),
-		Dashboard:     NewDashboardClient(cfg),
 		DeadLetter:    NewDeadLetterClient(cfg),
 		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
-		Macro:         NewMacroClient(cfg),
 		Note:          NewNoteClient(cfg),
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
 		Report:        NewReportClient(cfg),
-		SavedQuery:    NewSavedQueryClient(cfg),
 		Session:       NewSessionClient(cfg),
 		Setting:       NewSettingClient(cfg),
 		TimelineEvent: NewTimelineEventClient(cfg),
-		Trigger:       NewTriggerClient(cfg),
 		User:          NewUserClient(cfg),
 	}, nil
 }
@@ -327,9 +303,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
-		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Event,
-		c.Group, c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
-		c.SavedQuery, c.Session, c.Setting, c.TimelineEvent, c.Trigger, c.User,
+		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
+		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -340,9 +316,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
-		c.ChatMessage, c.Connector, c.Contact, c.Dashboard, c.DeadLetter, c.Event,
-		c.Group, c.Incident, c.Macro, c.Note, c.Notification, c.Organization, c.Report,
-		c.SavedQuery, c.Session, c.Setting, c.TimelineEvent, c.Trigger, c.User,
+		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
+		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -369,8 +345,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Connector.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
-	case *DashboardMutation:
-		return c.Dashboard.mutate(ctx, m)
 	case *DeadLetterMutation:
 		return c.DeadLetter.mutate(ctx, m)
 	case *EventMutation:
@@ -379,8 +353,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Group.mutate(ctx, m)
 	case *IncidentMutation:
 		return c.Incident.mutate(ctx, m)
-	case *MacroMutation:
-		return c.Macro.mutate(ctx, m)
 	case *NoteMutation:
 		return c.Note.mutate(ctx, m)
 	case *NotificationMutation:
@@ -389,16 +361,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *ReportMutation:
 		return c.Report.mutate(ctx, m)
-	case *SavedQueryMutation:
-		return c.SavedQuery.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
 		return c.Setting.mutate(ctx, m)
 	case *TimelineEventMutation:
 		return c.TimelineEvent.mutate(ctx, m)
-	case *TriggerMutation:
-		return c.Trigger.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -1868,172 +1836,6 @@ func (c *ContactClient) mutate(ctx context.Context, m *ContactMutation) (Value, 
 	}
 }
 
-// DashboardClient is a client for the Dashboard schema.
-type DashboardClient struct {
-	config
-}
-
-// NewDashboardClient returns a client for the Dashboard from the given config.
-func NewDashboardClient(c config) *DashboardClient {
-	return &DashboardClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `dashboard.Hooks(f(g(h())))`.
-func (c *DashboardClient) Use(hooks ...Hook) {
-	c.hooks.Dashboard = append(c.hooks.Dashboard, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `dashboard.Intercept(f(g(h())))`.
-func (c *DashboardClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Dashboard = append(c.inters.Dashboard, interceptors...)
-}
-
-// Create returns a builder for creating a Dashboard entity.
-func (c *DashboardClient) Create() *DashboardCreate {
-	mutation := newDashboardMutation(c.config, OpCreate)
-	return &DashboardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Dashboard entities.
-func (c *DashboardClient) CreateBulk(builders ...*DashboardCreate) *DashboardCreateBulk {
-	return &DashboardCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *DashboardClient) MapCreateBulk(slice any, setFunc func(*DashboardCreate, int)) *DashboardCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &DashboardCreateBulk{err: fmt.Errorf("calling to DashboardClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*DashboardCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &DashboardCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Dashboard.
-func (c *DashboardClient) Update() *DashboardUpdate {
-	mutation := newDashboardMutation(c.config, OpUpdate)
-	return &DashboardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *DashboardClient) UpdateOne(_m *Dashboard) *DashboardUpdateOne {
-	mutation := newDashboardMutation(c.config, OpUpdateOne, withDashboard(_m))
-	return &DashboardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *DashboardClient) UpdateOneID(id uuid.UUID) *DashboardUpdateOne {
-	mutation := newDashboardMutation(c.config, OpUpdateOne, withDashboardID(id))
-	return &DashboardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Dashboard.
-func (c *DashboardClient) Delete() *DashboardDelete {
-	mutation := newDashboardMutation(c.config, OpDelete)
-	return &DashboardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *DashboardClient) DeleteOne(_m *Dashboard) *DashboardDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *DashboardClient) DeleteOneID(id uuid.UUID) *DashboardDeleteOne {
-	builder := c.Delete().Where(dashboard.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &DashboardDeleteOne{builder}
-}
-
-// Query returns a query builder for Dashboard.
-func (c *DashboardClient) Query() *DashboardQuery {
-	return &DashboardQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeDashboard},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Dashboard entity by its id.
-func (c *DashboardClient) Get(ctx context.Context, id uuid.UUID) (*Dashboard, error) {
-	return c.Query().Where(dashboard.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *DashboardClient) GetX(ctx context.Context, id uuid.UUID) *Dashboard {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a Dashboard.
-func (c *DashboardClient) QueryOrganization(_m *Dashboard) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(dashboard.Table, dashboard.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, dashboard.OrganizationTable, dashboard.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryOwner queries the owner edge of a Dashboard.
-func (c *DashboardClient) QueryOwner(_m *Dashboard) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(dashboard.Table, dashboard.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, dashboard.OwnerTable, dashboard.OwnerColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *DashboardClient) Hooks() []Hook {
-	hooks := c.hooks.Dashboard
-	return append(hooks[:len(hooks):len(hooks)], dashboard.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *DashboardClient) Interceptors() []Interceptor {
-	return c.inters.Dashboard
-}
-
-func (c *DashboardClient) mutate(ctx context.Context, m *DashboardMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&DashboardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&DashboardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&DashboardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&DashboardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Dashboard mutation op: %q", m.Op())
-	}
-}
-
 // DeadLetterClient is a client for the DeadLetter schema.
 type DeadLetterClient struct {
 	config
@@ -2726,156 +2528,6 @@ func (c *IncidentClient) mutate(ctx context.Context, m *IncidentMutation) (Value
 		return (&IncidentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Incident mutation op: %q", m.Op())
-	}
-}
-
-// MacroClient is a client for the Macro schema.
-type MacroClient struct {
-	config
-}
-
-// NewMacroClient returns a client for the Macro from the given config.
-func NewMacroClient(c config) *MacroClient {
-	return &MacroClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `macro.Hooks(f(g(h())))`.
-func (c *MacroClient) Use(hooks ...Hook) {
-	c.hooks.Macro = append(c.hooks.Macro, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `macro.Intercept(f(g(h())))`.
-func (c *MacroClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Macro = append(c.inters.Macro, interceptors...)
-}
-
-// Create returns a builder for creating a Macro entity.
-func (c *MacroClient) Create() *MacroCreate {
-	mutation := newMacroMutation(c.config, OpCreate)
-	return &MacroCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Macro entities.
-func (c *MacroClient) CreateBulk(builders ...*MacroCreate) *MacroCreateBulk {
-	return &MacroCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *MacroClient) MapCreateBulk(slice any, setFunc func(*MacroCreate, int)) *MacroCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &MacroCreateBulk{err: fmt.Errorf("calling to MacroClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*MacroCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &MacroCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Macro.
-func (c *MacroClient) Update() *MacroUpdate {
-	mutation := newMacroMutation(c.config, OpUpdate)
-	return &MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *MacroClient) UpdateOne(_m *Macro) *MacroUpdateOne {
-	mutation := newMacroMutation(c.config, OpUpdateOne, withMacro(_m))
-	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *MacroClient) UpdateOneID(id uuid.UUID) *MacroUpdateOne {
-	mutation := newMacroMutation(c.config, OpUpdateOne, withMacroID(id))
-	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Macro.
-func (c *MacroClient) Delete() *MacroDelete {
-	mutation := newMacroMutation(c.config, OpDelete)
-	return &MacroDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *MacroClient) DeleteOne(_m *Macro) *MacroDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *MacroClient) DeleteOneID(id uuid.UUID) *MacroDeleteOne {
-	builder := c.Delete().Where(macro.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &MacroDeleteOne{builder}
-}
-
-// Query returns a query builder for Macro.
-func (c *MacroClient) Query() *MacroQuery {
-	return &MacroQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeMacro},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Macro entity by its id.
-func (c *MacroClient) Get(ctx context.Context, id uuid.UUID) (*Macro, error) {
-	return c.Query().Where(macro.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *MacroClient) GetX(ctx context.Context, id uuid.UUID) *Macro {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a Macro.
-func (c *MacroClient) QueryOrganization(_m *Macro) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(macro.Table, macro.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, macro.OrganizationTable, macro.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *MacroClient) Hooks() []Hook {
-	hooks := c.hooks.Macro
-	return append(hooks[:len(hooks):len(hooks)], macro.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *MacroClient) Interceptors() []Interceptor {
-	return c.inters.Macro
-}
-
-func (c *MacroClient) mutate(ctx context.Context, m *MacroMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&MacroCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&MacroDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Macro mutation op: %q", m.Op())
 	}
 }
 
@@ -3607,172 +3259,6 @@ func (c *ReportClient) mutate(ctx context.Context, m *ReportMutation) (Value, er
 	}
 }
 
-// SavedQueryClient is a client for the SavedQuery schema.
-type SavedQueryClient struct {
-	config
-}
-
-// NewSavedQueryClient returns a client for the SavedQuery from the given config.
-func NewSavedQueryClient(c config) *SavedQueryClient {
-	return &SavedQueryClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `savedquery.Hooks(f(g(h())))`.
-func (c *SavedQueryClient) Use(hooks ...Hook) {
-	c.hooks.SavedQuery = append(c.hooks.SavedQuery, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `savedquery.Intercept(f(g(h())))`.
-func (c *SavedQueryClient) Intercept(interceptors ...Interceptor) {
-	c.inters.SavedQuery = append(c.inters.SavedQuery, interceptors...)
-}
-
-// Create returns a builder for creating a SavedQuery entity.
-func (c *SavedQueryClient) Create() *SavedQueryCreate {
-	mutation := newSavedQueryMutation(c.config, OpCreate)
-	return &SavedQueryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of SavedQuery entities.
-func (c *SavedQueryClient) CreateBulk(builders ...*SavedQueryCreate) *SavedQueryCreateBulk {
-	return &SavedQueryCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *SavedQueryClient) MapCreateBulk(slice any, setFunc func(*SavedQueryCreate, int)) *SavedQueryCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &SavedQueryCreateBulk{err: fmt.Errorf("calling to SavedQueryClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*SavedQueryCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &SavedQueryCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for SavedQuery.
-func (c *SavedQueryClient) Update() *SavedQueryUpdate {
-	mutation := newSavedQueryMutation(c.config, OpUpdate)
-	return &SavedQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *SavedQueryClient) UpdateOne(_m *SavedQuery) *SavedQueryUpdateOne {
-	mutation := newSavedQueryMutation(c.config, OpUpdateOne, withSavedQuery(_m))
-	return &SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *SavedQueryClient) UpdateOneID(id uuid.UUID) *SavedQueryUpdateOne {
-	mutation := newSavedQueryMutation(c.config, OpUpdateOne, withSavedQueryID(id))
-	return &SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for SavedQuery.
-func (c *SavedQueryClient) Delete() *SavedQueryDelete {
-	mutation := newSavedQueryMutation(c.config, OpDelete)
-	return &SavedQueryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *SavedQueryClient) DeleteOne(_m *SavedQuery) *SavedQueryDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *SavedQueryClient) DeleteOneID(id uuid.UUID) *SavedQueryDeleteOne {
-	builder := c.Delete().Where(savedquery.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &SavedQueryDeleteOne{builder}
-}
-
-// Query returns a query builder for SavedQuery.
-func (c *SavedQueryClient) Query() *SavedQueryQuery {
-	return &SavedQueryQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeSavedQuery},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a SavedQuery entity by its id.
-func (c *SavedQueryClient) Get(ctx context.Context, id uuid.UUID) (*SavedQuery, error) {
-	return c.Query().Where(savedquery.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *SavedQueryClient) GetX(ctx context.Context, id uuid.UUID) *SavedQuery {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a SavedQuery.
-func (c *SavedQueryClient) QueryOrganization(_m *SavedQuery) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.OrganizationTable, savedquery.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryOwner queries the owner edge of a SavedQuery.
-func (c *SavedQueryClient) QueryOwner(_m *SavedQuery) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.OwnerTable, savedquery.OwnerColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *SavedQueryClient) Hooks() []Hook {
-	hooks := c.hooks.SavedQuery
-	return append(hooks[:len(hooks):len(hooks)], savedquery.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *SavedQueryClient) Interceptors() []Interceptor {
-	return c.inters.SavedQuery
-}
-
-func (c *SavedQueryClient) mutate(ctx context.Context, m *SavedQueryMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&SavedQueryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&SavedQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&SavedQueryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown SavedQuery mutation op: %q", m.Op())
-	}
-}
-
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -4271,156 +3757,6 @@ func (c *TimelineEventClient) mutate(ctx context.Context, m *TimelineEventMutati
 	}
 }
 
-// TriggerClient is a client for the Trigger schema.
-type TriggerClient struct {
-	config
-}
-
-// NewTriggerClient returns a client for the Trigger from the given config.
-func NewTriggerClient(c config) *TriggerClient {
-	return &TriggerClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `trigger.Hooks(f(g(h())))`.
-func (c *TriggerClient) Use(hooks ...Hook) {
-	c.hooks.Trigger = append(c.hooks.Trigger, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `trigger.Intercept(f(g(h())))`.
-func (c *TriggerClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Trigger = append(c.inters.Trigger, interceptors...)
-}
-
-// Create returns a builder for creating a Trigger entity.
-func (c *TriggerClient) Create() *TriggerCreate {
-	mutation := newTriggerMutation(c.config, OpCreate)
-	return &TriggerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Trigger entities.
-func (c *TriggerClient) CreateBulk(builders ...*TriggerCreate) *TriggerCreateBulk {
-	return &TriggerCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *TriggerClient) MapCreateBulk(slice any, setFunc func(*TriggerCreate, int)) *TriggerCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &TriggerCreateBulk{err: fmt.Errorf("calling to TriggerClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*TriggerCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &TriggerCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Trigger.
-func (c *TriggerClient) Update() *TriggerUpdate {
-	mutation := newTriggerMutation(c.config, OpUpdate)
-	return &TriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *TriggerClient) UpdateOne(_m *Trigger) *TriggerUpdateOne {
-	mutation := newTriggerMutation(c.config, OpUpdateOne, withTrigger(_m))
-	return &TriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *TriggerClient) UpdateOneID(id uuid.UUID) *TriggerUpdateOne {
-	mutation := newTriggerMutation(c.config, OpUpdateOne, withTriggerID(id))
-	return &TriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Trigger.
-func (c *TriggerClient) Delete() *TriggerDelete {
-	mutation := newTriggerMutation(c.config, OpDelete)
-	return &TriggerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *TriggerClient) DeleteOne(_m *Trigger) *TriggerDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *TriggerClient) DeleteOneID(id uuid.UUID) *TriggerDeleteOne {
-	builder := c.Delete().Where(trigger.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &TriggerDeleteOne{builder}
-}
-
-// Query returns a query builder for Trigger.
-func (c *TriggerClient) Query() *TriggerQuery {
-	return &TriggerQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeTrigger},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Trigger entity by its id.
-func (c *TriggerClient) Get(ctx context.Context, id uuid.UUID) (*Trigger, error) {
-	return c.Query().Where(trigger.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *TriggerClient) GetX(ctx context.Context, id uuid.UUID) *Trigger {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a Trigger.
-func (c *TriggerClient) QueryOrganization(_m *Trigger) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(trigger.Table, trigger.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, trigger.OrganizationTable, trigger.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *TriggerClient) Hooks() []Hook {
-	hooks := c.hooks.Trigger
-	return append(hooks[:len(hooks):len(hooks)], trigger.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *TriggerClient) Interceptors() []Interceptor {
-	return c.inters.Trigger
-}
-
-func (c *TriggerClient) mutate(ctx context.Context, m *TriggerMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&TriggerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&TriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&TriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&TriggerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Trigger mutation op: %q", m.Op())
-	}
-}
-
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -4655,15 +3991,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, Dashboard, DeadLetter, Event, Group, Incident, Macro, Note,
-		Notification, Organization, Report, SavedQuery, Session, Setting,
-		TimelineEvent, Trigger, User []ent.Hook
+		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
+		Report, Session, Setting, TimelineEvent, User []ent.Hook
 	}
 	inters struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, Dashboard, DeadLetter, Event, Group, Incident, Macro, Note,
-		Notification, Organization, Report, SavedQuery, Session, Setting,
-		TimelineEvent, Trigger, User []ent.Interceptor
+		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
+		Report, Session, Setting, TimelineEvent, User []ent.Interceptor
 	}
 )
 

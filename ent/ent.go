@@ -21,21 +21,17 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
-	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
-	"github.com/seliq/seliq/ent/trigger"
 	"github.com/seliq/seliq/ent/user"
 )
 
@@ -106,21 +102,17 @@ func checkColumn(t, c string) error {
 			chatmessage.Table:   chatmessage.ValidColumn,
 			connector.Table:     connector.ValidColumn,
 			contact.Table:       contact.ValidColumn,
-			dashboard.Table:     dashboard.ValidColumn,
 			deadletter.Table:    deadletter.ValidColumn,
 			event.Table:         event.ValidColumn,
 			group.Table:         group.ValidColumn,
 			incident.Table:      incident.ValidColumn,
-			macro.Table:         macro.ValidColumn,
 			note.Table:          note.ValidColumn,
 			notification.Table:  notification.ValidColumn,
 			organization.Table:  organization.ValidColumn,
 			report.Table:        report.ValidColumn,
-			savedquery.Table:    savedquery.ValidColumn,
 			session.Table:       session.ValidColumn,
 			setting.Table:       setting.ValidColumn,
 			timelineevent.Table: timelineevent.ValidColumn,
-			trigger.Table:       trigger.ValidColumn,
 			user.Table:          user.ValidColumn,
 		})
 	})

@@ -12,22 +12,18 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
-	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
-	"github.com/seliq/seliq/ent/trigger"
 	"github.com/seliq/seliq/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -38,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -276,28 +272,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
-			Table:   dashboard.Table,
-			Columns: dashboard.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: dashboard.FieldID,
-			},
-		},
-		Type: "Dashboard",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			dashboard.FieldCreatedAt:      {Type: field.TypeTime, Column: dashboard.FieldCreatedAt},
-			dashboard.FieldUpdatedAt:      {Type: field.TypeTime, Column: dashboard.FieldUpdatedAt},
-			dashboard.FieldOrganizationID: {Type: field.TypeUUID, Column: dashboard.FieldOrganizationID},
-			dashboard.FieldName:           {Type: field.TypeString, Column: dashboard.FieldName},
-			dashboard.FieldDescription:    {Type: field.TypeString, Column: dashboard.FieldDescription},
-			dashboard.FieldOwnerID:        {Type: field.TypeUUID, Column: dashboard.FieldOwnerID},
-			dashboard.FieldShared:         {Type: field.TypeBool, Column: dashboard.FieldShared},
-			dashboard.FieldWidgets:        {Type: field.TypeJSON, Column: dashboard.FieldWidgets},
-			dashboard.FieldLayout:         {Type: field.TypeJSON, Column: dashboard.FieldLayout},
-		},
-	}
-	graph.Nodes[10] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deadletter.Table,
 			Columns: deadletter.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -315,7 +289,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deadletter.FieldPayload:        {Type: field.TypeString, Column: deadletter.FieldPayload},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -334,7 +308,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:      {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -352,7 +326,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   incident.Table,
 			Columns: incident.Columns,
@@ -385,27 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldSLAResolveBreachedAt: {Type: field.TypeTime, Column: incident.FieldSLAResolveBreachedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
-			Table:   macro.Table,
-			Columns: macro.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: macro.FieldID,
-			},
-		},
-		Type: "Macro",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			macro.FieldCreatedAt:      {Type: field.TypeTime, Column: macro.FieldCreatedAt},
-			macro.FieldUpdatedAt:      {Type: field.TypeTime, Column: macro.FieldUpdatedAt},
-			macro.FieldOrganizationID: {Type: field.TypeUUID, Column: macro.FieldOrganizationID},
-			macro.FieldName:           {Type: field.TypeString, Column: macro.FieldName},
-			macro.FieldDescription:    {Type: field.TypeString, Column: macro.FieldDescription},
-			macro.FieldTarget:         {Type: field.TypeEnum, Column: macro.FieldTarget},
-			macro.FieldActions:        {Type: field.TypeJSON, Column: macro.FieldActions},
-		},
-	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   note.Table,
 			Columns: note.Columns,
@@ -427,7 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			note.FieldMentions:       {Type: field.TypeJSON, Column: note.FieldMentions},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -450,7 +404,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -477,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   report.Table,
 			Columns: report.Columns,
@@ -506,29 +460,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
-			Table:   savedquery.Table,
-			Columns: savedquery.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: savedquery.FieldID,
-			},
-		},
-		Type: "SavedQuery",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			savedquery.FieldCreatedAt:      {Type: field.TypeTime, Column: savedquery.FieldCreatedAt},
-			savedquery.FieldUpdatedAt:      {Type: field.TypeTime, Column: savedquery.FieldUpdatedAt},
-			savedquery.FieldOrganizationID: {Type: field.TypeUUID, Column: savedquery.FieldOrganizationID},
-			savedquery.FieldName:           {Type: field.TypeString, Column: savedquery.FieldName},
-			savedquery.FieldDescription:    {Type: field.TypeString, Column: savedquery.FieldDescription},
-			savedquery.FieldSource:         {Type: field.TypeString, Column: savedquery.FieldSource},
-			savedquery.FieldQuery:          {Type: field.TypeString, Column: savedquery.FieldQuery},
-			savedquery.FieldOwnerID:        {Type: field.TypeUUID, Column: savedquery.FieldOwnerID},
-			savedquery.FieldShared:         {Type: field.TypeBool, Column: savedquery.FieldShared},
-		},
-	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -550,7 +482,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:      {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -569,7 +501,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -594,29 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
-			Table:   trigger.Table,
-			Columns: trigger.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: trigger.FieldID,
-			},
-		},
-		Type: "Trigger",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			trigger.FieldCreatedAt:      {Type: field.TypeTime, Column: trigger.FieldCreatedAt},
-			trigger.FieldUpdatedAt:      {Type: field.TypeTime, Column: trigger.FieldUpdatedAt},
-			trigger.FieldOrganizationID: {Type: field.TypeUUID, Column: trigger.FieldOrganizationID},
-			trigger.FieldName:           {Type: field.TypeString, Column: trigger.FieldName},
-			trigger.FieldEvent:          {Type: field.TypeString, Column: trigger.FieldEvent},
-			trigger.FieldCondition:      {Type: field.TypeString, Column: trigger.FieldCondition},
-			trigger.FieldActions:        {Type: field.TypeJSON, Column: trigger.FieldActions},
-			trigger.FieldPosition:       {Type: field.TypeInt, Column: trigger.FieldPosition},
-			trigger.FieldEnabled:        {Type: field.TypeBool, Column: trigger.FieldEnabled},
-		},
-	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -843,30 +753,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   dashboard.OrganizationTable,
-			Columns: []string{dashboard.OrganizationColumn},
-			Bidi:    false,
-		},
-		"Dashboard",
-		"Organization",
-	)
-	graph.MustAddE(
-		"owner",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   dashboard.OwnerTable,
-			Columns: []string{dashboard.OwnerColumn},
-			Bidi:    false,
-		},
-		"Dashboard",
-		"User",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
 			Table:   deadletter.OrganizationTable,
 			Columns: []string{deadletter.OrganizationColumn},
 			Bidi:    false,
@@ -981,18 +867,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Incident",
 		"Report",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   macro.OrganizationTable,
-			Columns: []string{macro.OrganizationColumn},
-			Bidi:    false,
-		},
-		"Macro",
-		"Organization",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1143,30 +1017,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.OrganizationTable,
-			Columns: []string{savedquery.OrganizationColumn},
-			Bidi:    false,
-		},
-		"SavedQuery",
-		"Organization",
-	)
-	graph.MustAddE(
-		"owner",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   savedquery.OwnerTable,
-			Columns: []string{savedquery.OwnerColumn},
-			Bidi:    false,
-		},
-		"SavedQuery",
-		"User",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
 			Table:   session.OrganizationTable,
 			Columns: []string{session.OrganizationColumn},
 			Bidi:    false,
@@ -1233,18 +1083,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"TimelineEvent",
 		"User",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   trigger.OrganizationTable,
-			Columns: []string{trigger.OrganizationColumn},
-			Bidi:    false,
-		},
-		"Trigger",
-		"Organization",
 	)
 	graph.MustAddE(
 		"organization",
@@ -2502,119 +2340,6 @@ func (f *ContactFilter) WhereHasOrganizationWith(preds ...predicate.Organization
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *DashboardQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the DashboardQuery builder.
-func (_q *DashboardQuery) Filter() *DashboardFilter {
-	return &DashboardFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *DashboardMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the DashboardMutation builder.
-func (m *DashboardMutation) Filter() *DashboardFilter {
-	return &DashboardFilter{config: m.config, predicateAdder: m}
-}
-
-// DashboardFilter provides a generic filtering capability at runtime for DashboardQuery.
-type DashboardFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *DashboardFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *DashboardFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(dashboard.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *DashboardFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(dashboard.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *DashboardFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(dashboard.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *DashboardFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(dashboard.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *DashboardFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(dashboard.FieldName))
-}
-
-// WhereDescription applies the entql string predicate on the description field.
-func (f *DashboardFilter) WhereDescription(p entql.StringP) {
-	f.Where(p.Field(dashboard.FieldDescription))
-}
-
-// WhereOwnerID applies the entql [16]byte predicate on the owner_id field.
-func (f *DashboardFilter) WhereOwnerID(p entql.ValueP) {
-	f.Where(p.Field(dashboard.FieldOwnerID))
-}
-
-// WhereShared applies the entql bool predicate on the shared field.
-func (f *DashboardFilter) WhereShared(p entql.BoolP) {
-	f.Where(p.Field(dashboard.FieldShared))
-}
-
-// WhereWidgets applies the entql json.RawMessage predicate on the widgets field.
-func (f *DashboardFilter) WhereWidgets(p entql.BytesP) {
-	f.Where(p.Field(dashboard.FieldWidgets))
-}
-
-// WhereLayout applies the entql json.RawMessage predicate on the layout field.
-func (f *DashboardFilter) WhereLayout(p entql.BytesP) {
-	f.Where(p.Field(dashboard.FieldLayout))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *DashboardFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *DashboardFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// WhereHasOwner applies a predicate to check if query has an edge owner.
-func (f *DashboardFilter) WhereHasOwner() {
-	f.Where(entql.HasEdge("owner"))
-}
-
-// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
-func (f *DashboardFilter) WhereHasOwnerWith(preds ...predicate.User) {
-	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *DeadLetterQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2643,7 +2368,7 @@ type DeadLetterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeadLetterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2741,7 +2466,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2811,7 +2536,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2904,7 +2629,7 @@ type IncidentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IncidentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3100,95 +2825,6 @@ func (f *IncidentFilter) WhereHasReportsWith(preds ...predicate.Report) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *MacroQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the MacroQuery builder.
-func (_q *MacroQuery) Filter() *MacroFilter {
-	return &MacroFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *MacroMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the MacroMutation builder.
-func (m *MacroMutation) Filter() *MacroFilter {
-	return &MacroFilter{config: m.config, predicateAdder: m}
-}
-
-// MacroFilter provides a generic filtering capability at runtime for MacroQuery.
-type MacroFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *MacroFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *MacroFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(macro.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *MacroFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(macro.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *MacroFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(macro.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *MacroFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(macro.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *MacroFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(macro.FieldName))
-}
-
-// WhereDescription applies the entql string predicate on the description field.
-func (f *MacroFilter) WhereDescription(p entql.StringP) {
-	f.Where(p.Field(macro.FieldDescription))
-}
-
-// WhereTarget applies the entql string predicate on the target field.
-func (f *MacroFilter) WhereTarget(p entql.StringP) {
-	f.Where(p.Field(macro.FieldTarget))
-}
-
-// WhereActions applies the entql json.RawMessage predicate on the actions field.
-func (f *MacroFilter) WhereActions(p entql.BytesP) {
-	f.Where(p.Field(macro.FieldActions))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *MacroFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *MacroFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *NoteQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3217,7 +2853,7 @@ type NoteFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoteFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3358,7 +2994,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3476,7 +3112,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3628,7 +3264,7 @@ type ReportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3762,119 +3398,6 @@ func (f *ReportFilter) WhereHasCreatedByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *SavedQueryQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the SavedQueryQuery builder.
-func (_q *SavedQueryQuery) Filter() *SavedQueryFilter {
-	return &SavedQueryFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *SavedQueryMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the SavedQueryMutation builder.
-func (m *SavedQueryMutation) Filter() *SavedQueryFilter {
-	return &SavedQueryFilter{config: m.config, predicateAdder: m}
-}
-
-// SavedQueryFilter provides a generic filtering capability at runtime for SavedQueryQuery.
-type SavedQueryFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *SavedQueryFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *SavedQueryFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *SavedQueryFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(savedquery.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *SavedQueryFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(savedquery.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *SavedQueryFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *SavedQueryFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldName))
-}
-
-// WhereDescription applies the entql string predicate on the description field.
-func (f *SavedQueryFilter) WhereDescription(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldDescription))
-}
-
-// WhereSource applies the entql string predicate on the source field.
-func (f *SavedQueryFilter) WhereSource(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldSource))
-}
-
-// WhereQuery applies the entql string predicate on the query field.
-func (f *SavedQueryFilter) WhereQuery(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldQuery))
-}
-
-// WhereOwnerID applies the entql [16]byte predicate on the owner_id field.
-func (f *SavedQueryFilter) WhereOwnerID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldOwnerID))
-}
-
-// WhereShared applies the entql bool predicate on the shared field.
-func (f *SavedQueryFilter) WhereShared(p entql.BoolP) {
-	f.Where(p.Field(savedquery.FieldShared))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *SavedQueryFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *SavedQueryFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// WhereHasOwner applies a predicate to check if query has an edge owner.
-func (f *SavedQueryFilter) WhereHasOwner() {
-	f.Where(entql.HasEdge("owner"))
-}
-
-// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
-func (f *SavedQueryFilter) WhereHasOwnerWith(preds ...predicate.User) {
-	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3903,7 +3426,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4016,7 +3539,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4100,7 +3623,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4214,105 +3737,6 @@ func (f *TimelineEventFilter) WhereHasActorWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *TriggerQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the TriggerQuery builder.
-func (_q *TriggerQuery) Filter() *TriggerFilter {
-	return &TriggerFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *TriggerMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the TriggerMutation builder.
-func (m *TriggerMutation) Filter() *TriggerFilter {
-	return &TriggerFilter{config: m.config, predicateAdder: m}
-}
-
-// TriggerFilter provides a generic filtering capability at runtime for TriggerQuery.
-type TriggerFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *TriggerFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *TriggerFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(trigger.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *TriggerFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(trigger.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *TriggerFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(trigger.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *TriggerFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(trigger.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *TriggerFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(trigger.FieldName))
-}
-
-// WhereEvent applies the entql string predicate on the event field.
-func (f *TriggerFilter) WhereEvent(p entql.StringP) {
-	f.Where(p.Field(trigger.FieldEvent))
-}
-
-// WhereCondition applies the entql string predicate on the condition field.
-func (f *TriggerFilter) WhereCondition(p entql.StringP) {
-	f.Where(p.Field(trigger.FieldCondition))
-}
-
-// WhereActions applies the entql json.RawMessage predicate on the actions field.
-func (f *TriggerFilter) WhereActions(p entql.BytesP) {
-	f.Where(p.Field(trigger.FieldActions))
-}
-
-// WherePosition applies the entql int predicate on the position field.
-func (f *TriggerFilter) WherePosition(p entql.IntP) {
-	f.Where(p.Field(trigger.FieldPosition))
-}
-
-// WhereEnabled applies the entql bool predicate on the enabled field.
-func (f *TriggerFilter) WhereEnabled(p entql.BoolP) {
-	f.Where(p.Field(trigger.FieldEnabled))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *TriggerFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *TriggerFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4341,7 +3765,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -32,8 +32,6 @@ type Tx struct {
 	Connector *ConnectorClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
-	// Dashboard is the client for interacting with the Dashboard builders.
-	Dashboard *DashboardClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
 	// Event is the client for interacting with the Event builders.
@@ -42,8 +40,6 @@ type Tx struct {
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
 	Incident *IncidentClient
-	// Macro is the client for interacting with the Macro builders.
-	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -52,16 +48,12 @@ type Tx struct {
 	Organization *OrganizationClient
 	// Report is the client for interacting with the Report builders.
 	Report *ReportClient
-	// SavedQuery is the client for interacting with the SavedQuery builders.
-	SavedQuery *SavedQueryClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
-	// Trigger is the client for interacting with the Trigger builders.
-	Trigger *TriggerClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -204,21 +196,17 @@ func (tx *Tx) init() {
 	tx.ChatMessage = NewChatMessageClient(tx.config)
 	tx.Connector = NewConnectorClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
-	tx.Dashboard = NewDashboardClient(tx.config)
 	tx.DeadLetter = NewDeadLetterClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.Incident = NewIncidentClient(tx.config)
-	tx.Macro = NewMacroClient(tx.config)
 	tx.Note = NewNoteClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Report = NewReportClient(tx.config)
-	tx.SavedQuery = NewSavedQueryClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.TimelineEvent = NewTimelineEventClient(tx.config)
-	tx.Trigger = NewTriggerClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

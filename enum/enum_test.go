@@ -89,7 +89,6 @@ func TestEnums(t *testing.T) {
 	t.Run("JobStatus", func(t *testing.T) {
 		checkEnum[enum.JobStatus](t, []string{"pending", "running", "ready", "failed"})
 	})
-	t.Run("MacroTarget", func(t *testing.T) { checkEnum[enum.MacroTarget](t, []string{"alert", "incident"}) })
 	t.Run("NotificationKind", func(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
 			"sla_breach", "critical_alert"})

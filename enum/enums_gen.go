@@ -314,32 +314,6 @@ func (e *JobStatus) UnmarshalGQL(v any) error {
 	return err
 }
 
-// MacroTarget is what a macro applies to.
-type MacroTarget string
-
-const (
-	MacroTargetAlert    MacroTarget = "alert"
-	MacroTargetIncident MacroTarget = "incident"
-)
-
-var macroTargetValues = []string{"alert", "incident"}
-
-// Values lists the stored values (ent derives the column type from it).
-func (MacroTarget) Values() []string { return macroTargetValues }
-
-// Valid reports whether the value is one of the set.
-func (e MacroTarget) Valid() bool { return Valid(string(e), macroTargetValues) }
-
-// MarshalGQL writes the GraphQL (upper-case) spelling.
-func (e MacroTarget) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
-
-// UnmarshalGQL reads either spelling.
-func (e *MacroTarget) UnmarshalGQL(v any) error {
-	s, err := unmarshal(v, macroTargetValues)
-	*e = MacroTarget(s)
-	return err
-}
-
 // BulkAlertAction is an action applied to many alerts at once.
 type BulkAlertAction string
 

@@ -59,7 +59,7 @@ func TestEveryListIsScored(t *testing.T) {
 		t.Helper()
 		n, ok := execSchema.Complexity(ctx, owner, f.Name, child, args)
 		if !ok {
-			t.Fatalf("%s.%s returns %s but has no complexity function: add one to complexity() in gql/complexity.go", owner, f.Name, f.Type)
+			t.Fatalf("%s.%s returns %s but has no complexity function: add one to complexity() in gqlserver/complexity.go", owner, f.Name, f.Type)
 		}
 		return n
 	}

@@ -61,7 +61,7 @@ func ids(n int) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// The attacks of the security sweep, and the shapes next to them, are
+// Cost attacks, and the shapes next to them, are
 // refused before validation or execution with BAD_USER_INPUT naming the
 // limit (COMPLEXITY_LIMIT_EXCEEDED for the cost); ordinary documents pass.
 func TestOperationLimits(t *testing.T) {
@@ -74,7 +74,7 @@ func TestOperationLimits(t *testing.T) {
 		msg   string // in the message
 		field string
 	}{
-		// Finding 3: parser and validation cost.
+		// Parser and validation cost.
 		{name: "typename flood", query: "{" + repeat("__typename", 8000) + "}", code: "BAD_USER_INPUT", msg: "the document selects 8000 fields and fragments; the limit is 1000"},
 		{name: "email flood", query: "{ me {" + repeat("email", 50000) + "} }", code: "BAD_USER_INPUT", msg: "more than 10000 tokens; the limit is 10000"},
 		{name: "repeated field", query: "{ me {" + repeat("email", MaxRepeats+1) + "} }", code: "BAD_USER_INPUT", msg: `"email" is selected 11 times in one selection set; the limit is 10`},
@@ -83,7 +83,7 @@ func TestOperationLimits(t *testing.T) {
 		{name: "fragments fanning out twelve levels", query: fanout(12, MaxRepeats), code: "BAD_USER_INPUT", msg: "expands to more than 10000 fields and fragments"},
 		{name: "fragments fanning out within the limit", query: fanout(3, MaxRepeats)},
 		{name: "repeats at the limit", query: "{ me {" + repeat("email", MaxRepeats) + "} }"},
-		// Finding 2: aliases, root fields, page sizes, cost.
+		// Aliases, root fields, page sizes, cost.
 		{name: "50 aliases of alerts(first: 500)", query: "{" + repeat("a%d: alerts(first: 500) { edges { node { raw } } }", 50) + "}", code: "BAD_USER_INPUT", msg: "an operation selects 50 root fields; the limit is 20"},
 		{name: "6000 aliases", query: "{" + repeat("a%d: alerts(first: 500) { edges { node { raw } } }", 6000) + "}", code: "BAD_USER_INPUT", msg: "tokens; the limit is 10000"},
 		{name: "aliases below the root", query: "{ me {" + repeat("a%d: email", MaxAliases+1) + "} }", code: "BAD_USER_INPUT", msg: "the document has 101 aliases; the limit is 100"},

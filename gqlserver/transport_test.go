@@ -21,8 +21,8 @@ import (
 )
 
 // A request that cannot be decoded is the client's mistake: 400 with code
-// BAD_REQUEST and a message saying what is wrong, on every HTTP transport
-// (it was INTERNAL). The body is not echoed back.
+// BAD_REQUEST and a message saying what is wrong, on every HTTP transport,
+// never INTERNAL. The body is not echoed back.
 func TestMalformedRequests(t *testing.T) {
 	srv := NewServer(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, NewSchema(&resolvers.Resolver{}))
 	// As server.limitBody does, with a small limit.

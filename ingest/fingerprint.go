@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/binary"
+
 	farm "github.com/dgryski/go-farm"
 
 	"encoding/hex"

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -49,9 +48,6 @@ type Service struct {
 	now     func() time.Time
 	sql     statements
 	stamped sync.Map // connector id → time.Time of the last committed last_seen_at stamp
-	// limiter counts posts per connector; each request carries its
-	// connector's own limit, so one limiter serves them all.
-	limiter *httprate.RateLimiter
 	after   AfterCreate
 }
 
@@ -68,7 +64,6 @@ func New(db *storage.DB, opts Options) *Service {
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,
 		sql:     statementsFor(db.Dialect),
-		limiter: httprate.NewRateLimiter(defaultRateLimit, rateWindow),
 		after:   opts.AfterCreate,
 	}
 }
@@ -99,8 +94,8 @@ const (
 
 // Ingest maps body with the connector's catalogue type, extracts entities,
 // fingerprints and deduplicates, all in one transaction. ctx must carry a
-// viewer acting in the connector's organisation (the connector itself when
-// called from Handler). Errors are *apperr.Error for bad input: a payload of
+// viewer acting in the connector's organisation (the connector itself, as
+// Authenticate returns it). Errors are *apperr.Error for bad input: a payload of
 // the wrong shape is BadInput naming the field; an unmappable one is not an
 // error but a dead letter.
 func (s *Service) Ingest(ctx context.Context, c *ent.Connector, body []byte) (*Result, error) {
@@ -108,7 +103,7 @@ func (s *Service) Ingest(ctx context.Context, c *ent.Connector, body []byte) (*R
 		return nil, err
 	}
 	if int64(len(body)) > s.maxBody {
-		return nil, tooLarge(s.maxBody)
+		return nil, TooLarge(s.maxBody)
 	}
 	now := s.now().UTC()
 	mapped, err := catalogue.Map(c.Type, body)
@@ -151,7 +146,8 @@ func checkCaller(ctx context.Context, c *ent.Connector) error {
 	return nil
 }
 
-func tooLarge(limit int64) error {
+// TooLarge is the error for a payload over limit bytes (413).
+func TooLarge(limit int64) error {
 	return apperr.New(apperr.TooLarge, "payload exceeds %d bytes", limit)
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// referenceBody is the REST body as it was built before project: the result
-// decoded into maps, reshaped, encoded again. project must answer the same
+// referenceBody is the REST body built the plain way: the result decoded
+// into maps, reshaped, encoded again. project must answer the same
 // JSON for every result.
 func referenceBody(t testing.TB, c *compiled, data []byte) []byte {
 	t.Helper()

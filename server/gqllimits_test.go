@@ -25,8 +25,8 @@ func numbered(format string, n int) string {
 	return b.String()
 }
 
-// The GraphQL cost attacks of the security sweep (issue 13, findings 2 and
-// 3), replayed over HTTP against a server on each database: each is refused
+// GraphQL cost attacks (floods of fields, tokens, aliases, nodes and page
+// sizes), replayed over HTTP against a server on each database: each is refused
 // before it runs, with 422 and a code and message naming the limit. The
 // typename flood needs no login.
 func TestGraphQLCostAttacksAreRefused(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// TestLoginFloodAcrossEmails reproduces the login flood over HTTP: varying
-// the email no longer escapes the limit, which is keyed on the client
+// TestLoginFloodAcrossEmails replays a login flood over HTTP: varying the
+// email does not escape the limit, which is keyed on the client
 // address the server resolves. X-Forwarded-For names that client only when
 // the peer is a trusted proxy, so a direct client cannot rotate it to
 // escape the limit, while clients behind a trusted proxy are told apart

@@ -12,10 +12,10 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// TestMetricsLabelsBounded reproduces the /metrics blow-up: requests with
-// long, distinct method names and paths used to add a series each (200 of
-// 50 KB made /metrics 183 MB). Now unknown methods are one label value,
-// OTHER, and unmatched paths one route, so /metrics does not grow with them.
+// TestMetricsLabelsBounded: requests with long, distinct method names and
+// paths would each add a series if labels took them as sent (200 of 50 KB
+// would make /metrics 183 MB). Unknown methods are one label value, OTHER,
+// and unmatched paths one route, so /metrics does not grow with them.
 func TestMetricsLabelsBounded(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)

@@ -40,9 +40,10 @@ import (
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
-	"github.com/seliq/seliq/report/files"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/rest"
+	"github.com/seliq/seliq/rest/download"
+	"github.com/seliq/seliq/rest/webhook"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/webui"
@@ -220,7 +221,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		r.Use(middleware.StripSlashes)
 		// Connectors authenticate with their key and send larger bodies;
 		// the ingest handler applies both itself.
-		r.Method(http.MethodPost, "/alerts/ingest", ingestion.Handler(authSvc))
+		r.Method(http.MethodPost, "/alerts/ingest", webhook.Handler(ingestion, authSvc))
 		r.Group(func(r chi.Router) {
 			r.Use(authenticate(authSvc), limitBody)
 			r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
@@ -228,9 +229,9 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 				_, _ = w.Write(openapi)
 			})
 			r.With(writeDeadline(timeouts.Download, always)).
-				Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", files.Download(reports))
-			r.Method(http.MethodGet, "/settings/report/template", files.TemplateDownload(reports))
-			r.Method(http.MethodPost, "/settings/report/template", files.TemplateUpload(reports))
+				Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", download.Report(reports))
+			r.Method(http.MethodGet, "/settings/report/template", download.Template(reports))
+			r.Method(http.MethodPost, "/settings/report/template", download.TemplateUpload(reports))
 			api.Mount(r, "/api/v1")
 		})
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

@@ -24,10 +24,9 @@ import (
 // TestSlowBodyCutOff reproduces the slow-body attack over a real TCP
 // connection: the client sends its headers and one byte of a 1000-byte
 // body, then nothing. The server must give up on the body after the read
-// timeout and close the connection (it used to wait for as long as bytes
-// trickled in), answering a client error (REST) and never a 5xx. (GraphQL's
-// transport reports an unreadable body as a GraphQL error with status 200;
-// its code is finding 13's.)
+// timeout and close the connection rather than wait for as long as bytes
+// trickle in, answering a client error (REST) and never a 5xx. (GraphQL's
+// transport reports an unreadable body as a GraphQL error with status 200.)
 func TestSlowBodyCutOff(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {

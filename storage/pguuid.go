@@ -13,8 +13,8 @@ import (
 // text fails (building an error with fmt.Errorf), pgx parses the text back
 // and encodes the result — three conversions and an error per uuid
 // argument. Ids are in nearly every statement (an ingest payload binds
-// three per alert, its activity and events two more), so this was a fifth
-// of the server's CPU while ingesting. The plan below hands the 16 bytes to
+// three per alert, its activity and events two more), so this costs a
+// fifth of the server's CPU while ingesting. The plan below hands the 16 bytes to
 // pgx's own uuid codec instead.
 
 // registerUUID makes pgx encode uuid.UUID arguments directly on conn.

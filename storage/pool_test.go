@@ -12,9 +12,9 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// A flood of concurrent requests left 5,548 SQLite connections open: the
-// pool is bounded on both databases, and writers still all get through
-// (WAL, busy_timeout) when they outnumber the connections.
+// A flood of concurrent requests must not open a connection each: the pool
+// is bounded on both databases, and writers still all get through (WAL,
+// busy_timeout) when they outnumber the connections.
 func TestPoolIsBounded(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		limit := db.MaxConns()

@@ -84,8 +84,8 @@ const defaultPoolSize = 16
 
 // boundSQLitePool caps SQLite's connections: database/sql opens one per
 // concurrent query without limit, and each keeps its own page cache (up to
-// 64 MiB, cache_size above) and file descriptors; a flood of requests left
-// thousands open. The size is PostgreSQL's, so that code holding
+// 64 MiB, cache_size above) and file descriptors, so a flood of requests
+// would open thousands. The size is PostgreSQL's, so that code holding
 // connections behaves alike on both; WAL lets them all read at once while
 // writers queue on the write lock (busy_timeout). Idle connections are
 // kept, with their warm cache, up to the same number.

@@ -170,8 +170,8 @@ func jsonEqual(t *testing.T, got json.RawMessage, want string) {
 	}
 }
 
-// privateAllowed is a policy allowing every range an allowlist can name
-// (what AllowPrivate used to mean): what it refuses is refused always.
+// privateAllowed is a policy allowing every range an allowlist can name:
+// what it refuses is refused always.
 var privateAllowed = outbound.NewPolicy(netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
 
 // policy is privateAllowed when allow is set, else the default policy.

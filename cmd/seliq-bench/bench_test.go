@@ -55,7 +55,7 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// requiredKeys are the figures the issue names; the JSON line must always
+// requiredKeys are the figures a run must report; the JSON line must always
 // carry them, null when not measured.
 var requiredKeys = []string{
 	"alerts_in_db", "ingest_per_s_sqlite", "ingest_per_s_postgres", "list_p50_ms", "list_p99_ms",

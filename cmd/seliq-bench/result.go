@@ -29,13 +29,13 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // metric is one reported figure. Every metric is reported per database as
 // key_postgres and key_sqlite; alias, when set, also names the PostgreSQL
-// figure (the required names are PostgreSQL's).
+// figure (the required names are PostgreSQL's).
 type metric struct {
 	key    string
 	alias  string
 	label  string
 	unit   string
-	target string // the target on PostgreSQL at 1M alerts
+	target string // the target on PostgreSQL at 1M alerts
 }
 
 // metrics are the figures in report order.
@@ -182,7 +182,7 @@ func (r *report) MarshalJSON() ([]byte, error) {
 }
 
 // printTable writes the human table: one row per metric, one column per
-// database that ran, and the target.
+// database that ran, and the target.
 func (r *report) printTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var dbs []string

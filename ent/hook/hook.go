@@ -117,18 +117,6 @@ func (f ContactFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContactMutation", m)
 }
 
-// The DashboardFunc type is an adapter to allow the use of ordinary
-// function as Dashboard mutator.
-type DashboardFunc func(context.Context, *ent.DashboardMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f DashboardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.DashboardMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DashboardMutation", m)
-}
-
 // The DeadLetterFunc type is an adapter to allow the use of ordinary
 // function as DeadLetter mutator.
 type DeadLetterFunc func(context.Context, *ent.DeadLetterMutation) (ent.Value, error)
@@ -175,18 +163,6 @@ func (f IncidentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IncidentMutation", m)
-}
-
-// The MacroFunc type is an adapter to allow the use of ordinary
-// function as Macro mutator.
-type MacroFunc func(context.Context, *ent.MacroMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f MacroFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.MacroMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MacroMutation", m)
 }
 
 // The NoteFunc type is an adapter to allow the use of ordinary
@@ -237,18 +213,6 @@ func (f ReportFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReportMutation", m)
 }
 
-// The SavedQueryFunc type is an adapter to allow the use of ordinary
-// function as SavedQuery mutator.
-type SavedQueryFunc func(context.Context, *ent.SavedQueryMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f SavedQueryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.SavedQueryMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SavedQueryMutation", m)
-}
-
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)
@@ -283,18 +247,6 @@ func (f TimelineEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TimelineEventMutation", m)
-}
-
-// The TriggerFunc type is an adapter to allow the use of ordinary
-// function as Trigger mutator.
-type TriggerFunc func(context.Context, *ent.TriggerMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f TriggerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.TriggerMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TriggerMutation", m)
 }
 
 // The UserFunc type is an adapter to allow the use of ordinary

@@ -463,46 +463,6 @@ var (
 			},
 		},
 	}
-	// DashboardsColumns holds the columns for the "dashboards" table.
-	DashboardsColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Default: ""},
-		{Name: "shared", Type: field.TypeBool, Default: false},
-		{Name: "widgets", Type: field.TypeJSON, Nullable: true},
-		{Name: "layout", Type: field.TypeJSON, Nullable: true},
-		{Name: "organization_id", Type: field.TypeUUID},
-		{Name: "owner_id", Type: field.TypeUUID, Nullable: true},
-	}
-	// DashboardsTable holds the schema information for the "dashboards" table.
-	DashboardsTable = &schema.Table{
-		Name:       "dashboards",
-		Columns:    DashboardsColumns,
-		PrimaryKey: []*schema.Column{DashboardsColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "dashboards_organizations_organization",
-				Columns:    []*schema.Column{DashboardsColumns[8]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "dashboards_users_owner",
-				Columns:    []*schema.Column{DashboardsColumns[9]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "dashboard_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{DashboardsColumns[8], DashboardsColumns[1]},
-			},
-		},
-	}
 	// DeadLettersColumns holds the columns for the "dead_letters" table.
 	DeadLettersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -677,38 +637,6 @@ var (
 				Name:    "incident_organization_id_assignee_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{IncidentsColumns[18], IncidentsColumns[19], IncidentsColumns[1]},
-			},
-		},
-	}
-	// MacrosColumns holds the columns for the "macros" table.
-	MacrosColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Default: ""},
-		{Name: "target", Type: field.TypeEnum, Enums: []string{"alert", "incident"}},
-		{Name: "actions", Type: field.TypeJSON},
-		{Name: "organization_id", Type: field.TypeUUID},
-	}
-	// MacrosTable holds the schema information for the "macros" table.
-	MacrosTable = &schema.Table{
-		Name:       "macros",
-		Columns:    MacrosColumns,
-		PrimaryKey: []*schema.Column{MacrosColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "macros_organizations_organization",
-				Columns:    []*schema.Column{MacrosColumns[7]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "macro_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{MacrosColumns[7], MacrosColumns[1]},
 			},
 		},
 	}
@@ -905,46 +833,6 @@ var (
 			},
 		},
 	}
-	// SavedQueriesColumns holds the columns for the "saved_queries" table.
-	SavedQueriesColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Default: ""},
-		{Name: "source", Type: field.TypeString},
-		{Name: "query", Type: field.TypeString, Size: 2147483647},
-		{Name: "shared", Type: field.TypeBool, Default: false},
-		{Name: "organization_id", Type: field.TypeUUID},
-		{Name: "owner_id", Type: field.TypeUUID, Nullable: true},
-	}
-	// SavedQueriesTable holds the schema information for the "saved_queries" table.
-	SavedQueriesTable = &schema.Table{
-		Name:       "saved_queries",
-		Columns:    SavedQueriesColumns,
-		PrimaryKey: []*schema.Column{SavedQueriesColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "saved_queries_organizations_organization",
-				Columns:    []*schema.Column{SavedQueriesColumns[8]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "saved_queries_users_owner",
-				Columns:    []*schema.Column{SavedQueriesColumns[9]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "savedquery_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{SavedQueriesColumns[8], SavedQueriesColumns[1]},
-			},
-		},
-	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -1075,40 +963,6 @@ var (
 			},
 		},
 	}
-	// TriggersColumns holds the columns for the "triggers" table.
-	TriggersColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "event", Type: field.TypeString},
-		{Name: "condition", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "actions", Type: field.TypeJSON},
-		{Name: "position", Type: field.TypeInt, Default: 0},
-		{Name: "enabled", Type: field.TypeBool, Default: true},
-		{Name: "organization_id", Type: field.TypeUUID},
-	}
-	// TriggersTable holds the schema information for the "triggers" table.
-	TriggersTable = &schema.Table{
-		Name:       "triggers",
-		Columns:    TriggersColumns,
-		PrimaryKey: []*schema.Column{TriggersColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "triggers_organizations_organization",
-				Columns:    []*schema.Column{TriggersColumns[9]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "trigger_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{TriggersColumns[9], TriggersColumns[1]},
-			},
-		},
-	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -1223,21 +1077,17 @@ var (
 		ChatMessagesTable,
 		ConnectorsTable,
 		ContactsTable,
-		DashboardsTable,
 		DeadLettersTable,
 		RealtimeEventsTable,
 		GroupsTable,
 		IncidentsTable,
-		MacrosTable,
 		NotesTable,
 		NotificationsTable,
 		OrganizationsTable,
 		ReportsTable,
-		SavedQueriesTable,
 		SessionsTable,
 		SettingsTable,
 		TimelineEventsTable,
-		TriggersTable,
 		UsersTable,
 		GroupMembersTable,
 		UserHiddenViewsTable,
@@ -1260,8 +1110,6 @@ func init() {
 	ChatMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ConnectorsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable
-	DashboardsTable.ForeignKeys[0].RefTable = OrganizationsTable
-	DashboardsTable.ForeignKeys[1].RefTable = UsersTable
 	DeadLettersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	DeadLettersTable.ForeignKeys[1].RefTable = ConnectorsTable
 	RealtimeEventsTable.Annotation = &entsql.Annotation{
@@ -1271,7 +1119,6 @@ func init() {
 	IncidentsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	IncidentsTable.ForeignKeys[1].RefTable = UsersTable
 	IncidentsTable.ForeignKeys[2].RefTable = GroupsTable
-	MacrosTable.ForeignKeys[0].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[1].RefTable = AlertsTable
 	NotesTable.ForeignKeys[2].RefTable = IncidentsTable
@@ -1285,15 +1132,12 @@ func init() {
 	ReportsTable.ForeignKeys[0].RefTable = IncidentsTable
 	ReportsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	ReportsTable.ForeignKeys[2].RefTable = UsersTable
-	SavedQueriesTable.ForeignKeys[0].RefTable = OrganizationsTable
-	SavedQueriesTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	SettingsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	TimelineEventsTable.ForeignKeys[0].RefTable = IncidentsTable
 	TimelineEventsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	TimelineEventsTable.ForeignKeys[2].RefTable = UsersTable
-	TriggersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	UsersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	UsersTable.ForeignKeys[1].RefTable = AlertViewsTable
 	GroupMembersTable.ForeignKeys[0].RefTable = GroupsTable

@@ -33,9 +33,6 @@ type Connector func(*sql.Selector)
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 
-// Dashboard is the predicate function for dashboard builders.
-type Dashboard func(*sql.Selector)
-
 // DeadLetter is the predicate function for deadletter builders.
 type DeadLetter func(*sql.Selector)
 
@@ -47,9 +44,6 @@ type Group func(*sql.Selector)
 
 // Incident is the predicate function for incident builders.
 type Incident func(*sql.Selector)
-
-// Macro is the predicate function for macro builders.
-type Macro func(*sql.Selector)
 
 // Note is the predicate function for note builders.
 type Note func(*sql.Selector)
@@ -63,9 +57,6 @@ type Organization func(*sql.Selector)
 // Report is the predicate function for report builders.
 type Report func(*sql.Selector)
 
-// SavedQuery is the predicate function for savedquery builders.
-type SavedQuery func(*sql.Selector)
-
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
@@ -74,9 +65,6 @@ type Setting func(*sql.Selector)
 
 // TimelineEvent is the predicate function for timelineevent builders.
 type TimelineEvent func(*sql.Selector)
-
-// Trigger is the predicate function for trigger builders.
-type Trigger func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -327,30 +327,6 @@ func (f ContactMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ContactMutation", m)
 }
 
-// The DashboardQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type DashboardQueryRuleFunc func(context.Context, *ent.DashboardQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f DashboardQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.DashboardQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DashboardQuery", q)
-}
-
-// The DashboardMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type DashboardMutationRuleFunc func(context.Context, *ent.DashboardMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f DashboardMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.DashboardMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DashboardMutation", m)
-}
-
 // The DeadLetterQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DeadLetterQueryRuleFunc func(context.Context, *ent.DeadLetterQuery) error
@@ -445,30 +421,6 @@ func (f IncidentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IncidentMutation", m)
-}
-
-// The MacroQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type MacroQueryRuleFunc func(context.Context, *ent.MacroQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f MacroQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.MacroQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MacroQuery", q)
-}
-
-// The MacroMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type MacroMutationRuleFunc func(context.Context, *ent.MacroMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f MacroMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.MacroMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MacroMutation", m)
 }
 
 // The NoteQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -567,30 +519,6 @@ func (f ReportMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReportMutation", m)
 }
 
-// The SavedQueryQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type SavedQueryQueryRuleFunc func(context.Context, *ent.SavedQueryQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f SavedQueryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.SavedQueryQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SavedQueryQuery", q)
-}
-
-// The SavedQueryMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type SavedQueryMutationRuleFunc func(context.Context, *ent.SavedQueryMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f SavedQueryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.SavedQueryMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SavedQueryMutation", m)
-}
-
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -661,30 +589,6 @@ func (f TimelineEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TimelineEventMutation", m)
-}
-
-// The TriggerQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type TriggerQueryRuleFunc func(context.Context, *ent.TriggerQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f TriggerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.TriggerQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TriggerQuery", q)
-}
-
-// The TriggerMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type TriggerMutationRuleFunc func(context.Context, *ent.TriggerMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f TriggerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.TriggerMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TriggerMutation", m)
 }
 
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -764,8 +668,6 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
-	case *ent.DashboardQuery:
-		return q.Filter(), nil
 	case *ent.DeadLetterQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
@@ -773,8 +675,6 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.GroupQuery:
 		return q.Filter(), nil
 	case *ent.IncidentQuery:
-		return q.Filter(), nil
-	case *ent.MacroQuery:
 		return q.Filter(), nil
 	case *ent.NoteQuery:
 		return q.Filter(), nil
@@ -784,15 +684,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ReportQuery:
 		return q.Filter(), nil
-	case *ent.SavedQueryQuery:
-		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.SettingQuery:
 		return q.Filter(), nil
 	case *ent.TimelineEventQuery:
-		return q.Filter(), nil
-	case *ent.TriggerQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
@@ -821,8 +717,6 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
-	case *ent.DashboardMutation:
-		return m.Filter(), nil
 	case *ent.DeadLetterMutation:
 		return m.Filter(), nil
 	case *ent.EventMutation:
@@ -830,8 +724,6 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.GroupMutation:
 		return m.Filter(), nil
 	case *ent.IncidentMutation:
-		return m.Filter(), nil
-	case *ent.MacroMutation:
 		return m.Filter(), nil
 	case *ent.NoteMutation:
 		return m.Filter(), nil
@@ -841,15 +733,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ReportMutation:
 		return m.Filter(), nil
-	case *ent.SavedQueryMutation:
-		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.SettingMutation:
 		return m.Filter(), nil
 	case *ent.TimelineEventMutation:
-		return m.Filter(), nil
-	case *ent.TriggerMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

@@ -16,22 +16,18 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
-	"github.com/seliq/seliq/ent/dashboard"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/schema"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
-	"github.com/seliq/seliq/ent/trigger"
 	"github.com/seliq/seliq/ent/user"
 
 	"entgo.io/ent"
@@ -569,60 +565,6 @@ func init() {
 	contactDescID := contactMixinFields0[0].Descriptor()
 	// contact.DefaultID holds the default value on creation for the id field.
 	contact.DefaultID = contactDescID.Default.(func() uuid.UUID)
-	dashboardMixin := schema.Dashboard{}.Mixin()
-	dashboard.Policy = privacy.NewPolicies(dashboardMixin[0], dashboardMixin[1], schema.Dashboard{})
-	dashboard.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := dashboard.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	dashboardMixinFields0 := dashboardMixin[0].Fields()
-	_ = dashboardMixinFields0
-	dashboardFields := schema.Dashboard{}.Fields()
-	_ = dashboardFields
-	// dashboardDescCreatedAt is the schema descriptor for created_at field.
-	dashboardDescCreatedAt := dashboardMixinFields0[1].Descriptor()
-	// dashboard.DefaultCreatedAt holds the default value on creation for the created_at field.
-	dashboard.DefaultCreatedAt = dashboardDescCreatedAt.Default.(func() time.Time)
-	// dashboardDescUpdatedAt is the schema descriptor for updated_at field.
-	dashboardDescUpdatedAt := dashboardMixinFields0[2].Descriptor()
-	// dashboard.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	dashboard.DefaultUpdatedAt = dashboardDescUpdatedAt.Default.(func() time.Time)
-	// dashboard.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	dashboard.UpdateDefaultUpdatedAt = dashboardDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// dashboardDescName is the schema descriptor for name field.
-	dashboardDescName := dashboardFields[0].Descriptor()
-	// dashboard.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	dashboard.NameValidator = func() func(string) error {
-		validators := dashboardDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// dashboardDescDescription is the schema descriptor for description field.
-	dashboardDescDescription := dashboardFields[1].Descriptor()
-	// dashboard.DefaultDescription holds the default value on creation for the description field.
-	dashboard.DefaultDescription = dashboardDescDescription.Default.(string)
-	// dashboardDescShared is the schema descriptor for shared field.
-	dashboardDescShared := dashboardFields[3].Descriptor()
-	// dashboard.DefaultShared holds the default value on creation for the shared field.
-	dashboard.DefaultShared = dashboardDescShared.Default.(bool)
-	// dashboardDescID is the schema descriptor for id field.
-	dashboardDescID := dashboardMixinFields0[0].Descriptor()
-	// dashboard.DefaultID holds the default value on creation for the id field.
-	dashboard.DefaultID = dashboardDescID.Default.(func() uuid.UUID)
 	deadletterMixin := schema.DeadLetter{}.Mixin()
 	deadletter.Policy = privacy.NewPolicies(deadletterMixin[0], deadletterMixin[1], schema.DeadLetter{})
 	deadletter.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -786,56 +728,6 @@ func init() {
 	incidentDescID := incidentMixinFields0[0].Descriptor()
 	// incident.DefaultID holds the default value on creation for the id field.
 	incident.DefaultID = incidentDescID.Default.(func() uuid.UUID)
-	macroMixin := schema.Macro{}.Mixin()
-	macro.Policy = privacy.NewPolicies(macroMixin[0], macroMixin[1], schema.Macro{})
-	macro.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := macro.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	macroMixinFields0 := macroMixin[0].Fields()
-	_ = macroMixinFields0
-	macroFields := schema.Macro{}.Fields()
-	_ = macroFields
-	// macroDescCreatedAt is the schema descriptor for created_at field.
-	macroDescCreatedAt := macroMixinFields0[1].Descriptor()
-	// macro.DefaultCreatedAt holds the default value on creation for the created_at field.
-	macro.DefaultCreatedAt = macroDescCreatedAt.Default.(func() time.Time)
-	// macroDescUpdatedAt is the schema descriptor for updated_at field.
-	macroDescUpdatedAt := macroMixinFields0[2].Descriptor()
-	// macro.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	macro.DefaultUpdatedAt = macroDescUpdatedAt.Default.(func() time.Time)
-	// macro.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	macro.UpdateDefaultUpdatedAt = macroDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// macroDescName is the schema descriptor for name field.
-	macroDescName := macroFields[0].Descriptor()
-	// macro.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	macro.NameValidator = func() func(string) error {
-		validators := macroDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// macroDescDescription is the schema descriptor for description field.
-	macroDescDescription := macroFields[1].Descriptor()
-	// macro.DefaultDescription holds the default value on creation for the description field.
-	macro.DefaultDescription = macroDescDescription.Default.(string)
-	// macroDescID is the schema descriptor for id field.
-	macroDescID := macroMixinFields0[0].Descriptor()
-	// macro.DefaultID holds the default value on creation for the id field.
-	macro.DefaultID = macroDescID.Default.(func() uuid.UUID)
 	noteMixin := schema.Note{}.Mixin()
 	note.Policy = privacy.NewPolicies(noteMixin[0], noteMixin[1], schema.Note{})
 	note.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1050,64 +942,6 @@ func init() {
 	reportDescID := reportMixinFields0[0].Descriptor()
 	// report.DefaultID holds the default value on creation for the id field.
 	report.DefaultID = reportDescID.Default.(func() uuid.UUID)
-	savedqueryMixin := schema.SavedQuery{}.Mixin()
-	savedquery.Policy = privacy.NewPolicies(savedqueryMixin[0], savedqueryMixin[1], schema.SavedQuery{})
-	savedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := savedquery.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	savedqueryMixinFields0 := savedqueryMixin[0].Fields()
-	_ = savedqueryMixinFields0
-	savedqueryFields := schema.SavedQuery{}.Fields()
-	_ = savedqueryFields
-	// savedqueryDescCreatedAt is the schema descriptor for created_at field.
-	savedqueryDescCreatedAt := savedqueryMixinFields0[1].Descriptor()
-	// savedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
-	savedquery.DefaultCreatedAt = savedqueryDescCreatedAt.Default.(func() time.Time)
-	// savedqueryDescUpdatedAt is the schema descriptor for updated_at field.
-	savedqueryDescUpdatedAt := savedqueryMixinFields0[2].Descriptor()
-	// savedquery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	savedquery.DefaultUpdatedAt = savedqueryDescUpdatedAt.Default.(func() time.Time)
-	// savedquery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	savedquery.UpdateDefaultUpdatedAt = savedqueryDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// savedqueryDescName is the schema descriptor for name field.
-	savedqueryDescName := savedqueryFields[0].Descriptor()
-	// savedquery.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	savedquery.NameValidator = func() func(string) error {
-		validators := savedqueryDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// savedqueryDescDescription is the schema descriptor for description field.
-	savedqueryDescDescription := savedqueryFields[1].Descriptor()
-	// savedquery.DefaultDescription holds the default value on creation for the description field.
-	savedquery.DefaultDescription = savedqueryDescDescription.Default.(string)
-	// savedqueryDescSource is the schema descriptor for source field.
-	savedqueryDescSource := savedqueryFields[2].Descriptor()
-	// savedquery.SourceValidator is a validator for the "source" field. It is called by the builders before save.
-	savedquery.SourceValidator = savedqueryDescSource.Validators[0].(func(string) error)
-	// savedqueryDescShared is the schema descriptor for shared field.
-	savedqueryDescShared := savedqueryFields[5].Descriptor()
-	// savedquery.DefaultShared holds the default value on creation for the shared field.
-	savedquery.DefaultShared = savedqueryDescShared.Default.(bool)
-	// savedqueryDescID is the schema descriptor for id field.
-	savedqueryDescID := savedqueryMixinFields0[0].Descriptor()
-	// savedquery.DefaultID holds the default value on creation for the id field.
-	savedquery.DefaultID = savedqueryDescID.Default.(func() uuid.UUID)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(sessionMixin[0], sessionMixin[1], schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1238,68 +1072,6 @@ func init() {
 	timelineeventDescID := timelineeventMixinFields0[0].Descriptor()
 	// timelineevent.DefaultID holds the default value on creation for the id field.
 	timelineevent.DefaultID = timelineeventDescID.Default.(func() uuid.UUID)
-	triggerMixin := schema.Trigger{}.Mixin()
-	trigger.Policy = privacy.NewPolicies(triggerMixin[0], triggerMixin[1], schema.Trigger{})
-	trigger.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := trigger.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	triggerMixinFields0 := triggerMixin[0].Fields()
-	_ = triggerMixinFields0
-	triggerFields := schema.Trigger{}.Fields()
-	_ = triggerFields
-	// triggerDescCreatedAt is the schema descriptor for created_at field.
-	triggerDescCreatedAt := triggerMixinFields0[1].Descriptor()
-	// trigger.DefaultCreatedAt holds the default value on creation for the created_at field.
-	trigger.DefaultCreatedAt = triggerDescCreatedAt.Default.(func() time.Time)
-	// triggerDescUpdatedAt is the schema descriptor for updated_at field.
-	triggerDescUpdatedAt := triggerMixinFields0[2].Descriptor()
-	// trigger.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	trigger.DefaultUpdatedAt = triggerDescUpdatedAt.Default.(func() time.Time)
-	// trigger.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	trigger.UpdateDefaultUpdatedAt = triggerDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// triggerDescName is the schema descriptor for name field.
-	triggerDescName := triggerFields[0].Descriptor()
-	// trigger.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	trigger.NameValidator = func() func(string) error {
-		validators := triggerDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// triggerDescEvent is the schema descriptor for event field.
-	triggerDescEvent := triggerFields[1].Descriptor()
-	// trigger.EventValidator is a validator for the "event" field. It is called by the builders before save.
-	trigger.EventValidator = triggerDescEvent.Validators[0].(func(string) error)
-	// triggerDescCondition is the schema descriptor for condition field.
-	triggerDescCondition := triggerFields[2].Descriptor()
-	// trigger.DefaultCondition holds the default value on creation for the condition field.
-	trigger.DefaultCondition = triggerDescCondition.Default.(string)
-	// triggerDescPosition is the schema descriptor for position field.
-	triggerDescPosition := triggerFields[4].Descriptor()
-	// trigger.DefaultPosition holds the default value on creation for the position field.
-	trigger.DefaultPosition = triggerDescPosition.Default.(int)
-	// triggerDescEnabled is the schema descriptor for enabled field.
-	triggerDescEnabled := triggerFields[5].Descriptor()
-	// trigger.DefaultEnabled holds the default value on creation for the enabled field.
-	trigger.DefaultEnabled = triggerDescEnabled.Default.(bool)
-	// triggerDescID is the schema descriptor for id field.
-	triggerDescID := triggerMixinFields0[0].Descriptor()
-	// trigger.DefaultID holds the default value on creation for the id field.
-	trigger.DefaultID = triggerDescID.Default.(func() uuid.UUID)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], userMixin[1], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -19,8 +19,8 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// hidden keeps an entity out of the GraphQL schema until the issue that
-// exposes it lands; the table exists now so the model does not churn later.
+// hidden keeps an entity out of the GraphQL schema: only the services read
+// and write it (AI usage records, settings documents).
 func hidden() []schema.Annotation { return []schema.Annotation{entgql.Skip()} }
 
 // Connector is a security tool that sends (push) or is polled for (pull) alerts.

@@ -13,58 +13,6 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// Dashboard is a set of widgets bound to metrics or saved queries.
-type Dashboard struct{ ent.Schema }
-
-// Mixin of the Dashboard.
-func (Dashboard) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
-
-// Fields of the Dashboard.
-func (Dashboard) Fields() []ent.Field {
-	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("description").Default(""),
-		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
-		field.Bool("shared").Default(false),
-		field.JSON("widgets", []map[string]any{}).Optional(),
-		field.JSON("layout", map[string]any{}).Optional(),
-	}
-}
-
-// Edges of the Dashboard.
-func (Dashboard) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("owner", User.Type).Field("owner_id").Unique()}
-}
-
-// Annotations of the Dashboard.
-func (Dashboard) Annotations() []schema.Annotation { return hidden() }
-
-// SavedQuery is a named query in the filter language over one source.
-type SavedQuery struct{ ent.Schema }
-
-// Mixin of the SavedQuery.
-func (SavedQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
-
-// Fields of the SavedQuery.
-func (SavedQuery) Fields() []ent.Field {
-	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("description").Default(""),
-		field.String("source").NotEmpty(),
-		field.Text("query"),
-		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
-		field.Bool("shared").Default(false),
-	}
-}
-
-// Edges of the SavedQuery.
-func (SavedQuery) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("owner", User.Type).Field("owner_id").Unique()}
-}
-
-// Annotations of the SavedQuery.
-func (SavedQuery) Annotations() []schema.Annotation { return hidden() }
-
 // Notification is one in-app message for one user.
 type Notification struct{ ent.Schema }
 
@@ -100,46 +48,6 @@ func (Notification) Indexes() []ent.Index {
 func (Notification) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
-
-// Macro is a named set of actions an analyst applies in one go.
-type Macro struct{ ent.Schema }
-
-// Mixin of the Macro.
-func (Macro) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
-
-// Fields of the Macro.
-func (Macro) Fields() []ent.Field {
-	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("description").Default(""),
-		field.Enum("target").GoType(enum.MacroTarget("")),
-		field.JSON("actions", []map[string]any{}),
-	}
-}
-
-// Annotations of the Macro.
-func (Macro) Annotations() []schema.Annotation { return hidden() }
-
-// Trigger is an ordered automation rule: on event, if condition, do actions.
-type Trigger struct{ ent.Schema }
-
-// Mixin of the Trigger.
-func (Trigger) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
-
-// Fields of the Trigger.
-func (Trigger) Fields() []ent.Field {
-	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("event").NotEmpty(),
-		field.Text("condition").Default(""),
-		field.JSON("actions", []map[string]any{}),
-		field.Int("position").Default(0),
-		field.Bool("enabled").Default(true),
-	}
-}
-
-// Annotations of the Trigger.
-func (Trigger) Annotations() []schema.Annotation { return hidden() }
 
 // ChatMessage is one turn of a conversation about an alert or an incident.
 type ChatMessage struct{ ent.Schema }

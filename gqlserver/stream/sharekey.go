@@ -12,7 +12,7 @@ import (
 	"github.com/seliq/seliq/internal/viewer"
 )
 
-// ShareKey is the WebSocket transport's grouping key (realtime.ShareKeyFunc):
+// ShareKey is the WebSocket transport's grouping key (ShareKeyFunc):
 // subscriptions with the same key run once per event, as the first
 // subscriber of the group, and every subscriber receives the same bytes.
 //

@@ -113,8 +113,8 @@ func ingest(t testing.TB, env *apitest.Env, key, title string) string {
 	return out.Results[0].ID
 }
 
-// latency is how long a subscriber may wait for an event (the issue's
-// bound is 100 ms; the assertion leaves room for a loaded CI machine and
+// latency is how long a subscriber may wait for an event (the target is
+// 100 ms; the assertion leaves room for a loaded CI machine and
 // the measured figure is logged).
 const latency = 2 * time.Second
 

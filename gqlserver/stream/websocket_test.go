@@ -28,7 +28,7 @@ import (
 const meQuery = `{ me { email } }`
 
 // readLimit is gqlgen's default Websocket.PayloadReadLimit (1 MiB), which
-// gql.NewServer keeps; the adapter enforces it through gorilla's SetReadLimit.
+// gqlserver.NewServer keeps; the adapter enforces it through gorilla's SetReadLimit.
 const readLimit = 1 << 20
 
 // protocol names the message types of one subprotocol.

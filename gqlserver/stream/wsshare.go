@@ -18,7 +18,7 @@ import (
 // others, and with which: operations with the same key receive the same
 // bytes for every event. It must return ok only when every field the
 // operation selects resolves to the same value for every viewer the key
-// covers (see live.ShareKey for the audit). ctx is the connection's.
+// covers (see ShareKey for the audit). ctx is the connection's.
 type ShareKeyFunc func(ctx context.Context, rc *graphql.OperationContext) (key string, ok bool)
 
 // sharedBacklog bounds the results a shared subscriber may have waiting to

@@ -28,7 +28,6 @@ var defs = []enumDef{
 	{"ReportKind", "audience of an incident report", []string{"internal", "client"}},
 	{"ReportFormat", "file format of an incident report", []string{"pdf", "html", "markdown"}},
 	{"JobStatus", "state of background work such as a report render or an analysis", []string{"pending", "running", "ready", "failed"}},
-	{"MacroTarget", "what a macro applies to", []string{"alert", "incident"}},
 	{"BulkAlertAction", "an action applied to many alerts at once", []string{"update", "close", "assign", "link_incident"}},
 	{"NotificationKind", "notification event type", []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}},
 }

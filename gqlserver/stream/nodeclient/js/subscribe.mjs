@@ -1,5 +1,5 @@
 // A real graphql-ws client (the library browsers and Node apps use) run by
-// realtime/nodeclient's Go test against a live Seliq server.
+// gqlserver/stream/nodeclient's Go test against a live Seliq server.
 //
 // Environment:
 //   SELIQ_WS_URL         ws://host:port/graphql

@@ -1,8 +1,10 @@
-package ingest
+package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,19 +12,98 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/activity"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/rest/webhook"
 	"github.com/seliq/seliq/storage"
 )
+
+// env is one organisation on a fresh database with the ingest service.
+type env struct {
+	db    *storage.DB
+	svc   *ingest.Service
+	authn *auth.Service
+	org   *ent.Organization
+}
+
+var slugSeq atomic.Int64
+
+func newEnv(t *testing.T, db *storage.DB, opts ingest.Options) *env {
+	t.Helper()
+	n := slugSeq.Add(1)
+	org, err := db.Client.Organization.Create().SetName(fmt.Sprintf("Org %d", n)).
+		SetSlug(fmt.Sprintf("org-%d", n)).Save(auth.System(context.Background()))
+	if err != nil {
+		t.Fatalf("create organisation: %v", err)
+	}
+	return &env{db: db, svc: ingest.New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: org}
+}
+
+// newConnector creates a connector of typ in the organisation and returns
+// it with its key.
+func (e *env) newConnector(t *testing.T, typ string, set ...func(*ent.ConnectorCreate)) (*ent.Connector, string) {
+	t.Helper()
+	key := auth.NewSecret(auth.PrefixConnector)
+	b := e.db.Client.Connector.Create().SetOrganizationID(e.org.ID).SetName(typ + " connector").SetType(typ).
+		SetKeyPrefix(key[:8]).SetKeyHash(auth.HashSecret(key))
+	for _, f := range set {
+		f(b)
+	}
+	c, err := b.Save(auth.System(context.Background()))
+	if err != nil {
+		t.Fatalf("create connector: %v", err)
+	}
+	return c, key
+}
+
+// alerts lists the organisation's alerts, oldest first.
+func (e *env) alerts(t *testing.T) []*ent.Alert {
+	t.Helper()
+	all, err := e.db.Client.Alert.Query().Where(alert.OrganizationID(e.org.ID)).
+		Order(ent.Asc(alert.FieldCreatedAt), ent.Asc(alert.FieldID)).All(auth.System(context.Background()))
+	if err != nil {
+		t.Fatalf("list alerts: %v", err)
+	}
+	return all
+}
+
+// actions counts the organisation's alert activity entries by action.
+func (e *env) actions(t *testing.T) map[string]int {
+	t.Helper()
+	all, err := e.db.Client.Activity.Query().Where(activity.OrganizationID(e.org.ID), activity.EntityType("alert")).
+		All(auth.System(context.Background()))
+	if err != nil {
+		t.Fatalf("list activity: %v", err)
+	}
+	out := map[string]int{}
+	for _, a := range all {
+		out[a.Action]++
+	}
+	return out
+}
 
 // server is the handler behind a real HTTP server.
 func (e *env) server(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(e.svc.Handler(e.authn))
+	srv := httptest.NewServer(webhook.Handler(e.svc, e.authn))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// genericAlert is a generic-connector payload for one alert.
+func genericAlert(title, host string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"title": title, "severity": "high", "source": "unit-test",
+		"attributes": map[string]string{"host": host, "src_ip": "203.0.113.9"},
+	})
+	return b
 }
 
 type response struct {
@@ -53,12 +134,12 @@ func post(t *testing.T, url, key string, body io.Reader) response {
 	return response{resp.StatusCode, resp.Header, b}
 }
 
-func (r response) result(t *testing.T) Result {
+func (r response) result(t *testing.T) ingest.Result {
 	t.Helper()
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var res Result
+	var res ingest.Result
 	if err := json.Unmarshal(r.body, &res); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
@@ -70,10 +151,10 @@ func TestHandlerConcurrentRepeats(t *testing.T) {
 	const posts = 50
 	body := genericAlert("Beacon to known C2", "ws-17")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		e := newEnv(t, db, ingest.Options{})
+		c, key := e.newConnector(t, "generic")
 		srv := e.server(t)
-		results := make([]ItemResult, posts)
+		results := make([]ingest.ItemResult, posts)
 		var wg sync.WaitGroup
 		for i := range posts {
 			wg.Go(func() {
@@ -84,7 +165,7 @@ func TestHandlerConcurrentRepeats(t *testing.T) {
 		wg.Wait()
 		created, occurrences := 0, make([]int, 0, posts)
 		for _, r := range results {
-			if r.Status == StatusCreated {
+			if r.Status == ingest.StatusCreated {
 				created++
 			}
 			occurrences = append(occurrences, r.Occurrences)
@@ -93,11 +174,11 @@ func TestHandlerConcurrentRepeats(t *testing.T) {
 		if created != 1 || occurrences[0] != 1 || occurrences[posts-1] != posts || len(slices.Compact(occurrences)) != posts {
 			t.Errorf("%d created; occurrences %v", created, occurrences)
 		}
-		all := alertsOf(t, db, e.org)
+		all := e.alerts(t)
 		if len(all) != 1 || all[0].Occurrences != posts || *all[0].ConnectorID != c.ID {
 			t.Fatalf("%d alerts, want one with %d occurrences", len(all), posts)
 		}
-		if got := actions(t, db, e.org); got["create"] != 1 || got["merge"] != posts-1 {
+		if got := e.actions(t); got["create"] != 1 || got["merge"] != posts-1 {
 			t.Errorf("activity %v", got)
 		}
 	})
@@ -107,12 +188,12 @@ func TestHandlerConcurrentRepeats(t *testing.T) {
 // the dead letter's id.
 func TestHandlerAccepted(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, Options{})
-		_, key := newConnector(t, db, e.org, "generic")
-		_, suricataKey := newConnector(t, db, e.org, "suricata")
+		e := newEnv(t, db, ingest.Options{})
+		_, key := e.newConnector(t, "generic")
+		_, suricataKey := e.newConnector(t, "suricata")
 		srv := e.server(t)
 
-		r := post(t, srv.URL, key, bytes.NewReader(genericBatch(genericAlert("a", "h1"), genericAlert("b", "h2"))))
+		r := post(t, srv.URL, key, strings.NewReader(`[`+string(genericAlert("a", "h1"))+`,`+string(genericAlert("b", "h2"))+`]`))
 		var raw map[string]any
 		if err := json.Unmarshal(r.body, &raw); err != nil || r.header.Get("Content-Type") != "application/json" {
 			t.Fatalf("body %s: %v", r.body, err)
@@ -120,7 +201,7 @@ func TestHandlerAccepted(t *testing.T) {
 		if _, has := raw["dead_letter_id"]; has || raw["accepted"] != 2.0 || raw["created"] != 2.0 || raw["merged"] != 0.0 || raw["dead_lettered"] != 0.0 {
 			t.Errorf("body %s", r.body)
 		}
-		if res := r.result(t); len(res.Results) != 2 || len(res.Results[0].Fingerprint) != 16 || res.Results[0].Status != StatusCreated {
+		if res := r.result(t); len(res.Results) != 2 || len(res.Results[0].Fingerprint) != 16 || res.Results[0].Status != ingest.StatusCreated {
 			t.Errorf("results %+v", res.Results)
 		}
 
@@ -172,9 +253,9 @@ func TestHandlerErrors(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				e := newEnv(t, db, Options{MaxBodyBytes: tt.maxBytes})
-				_, good := newConnector(t, db, e.org, "generic")
-				_, disabled := newConnector(t, db, e.org, "generic", func(c *ent.ConnectorCreate) { c.SetEnabled(false) })
+				e := newEnv(t, db, ingest.Options{MaxBodyBytes: tt.maxBytes})
+				_, good := e.newConnector(t, "generic")
+				_, disabled := e.newConnector(t, "generic", func(c *ent.ConnectorCreate) { c.SetEnabled(false) })
 				key := good
 				if tt.key != nil {
 					key = tt.key(good, disabled)
@@ -214,7 +295,7 @@ func TestHandlerErrors(t *testing.T) {
 						t.Errorf("detail %s, want loc %v", answer.Detail, tt.loc)
 					}
 				}
-				if len(alertsOf(t, db, e.org)) != 0 {
+				if len(e.alerts(t)) != 0 {
 					t.Errorf("a refused post stored alerts")
 				}
 			})
@@ -226,9 +307,9 @@ func TestHandlerErrors(t *testing.T) {
 // fourth; another connector is not affected.
 func TestHandlerRateLimit(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, Options{})
-		_, slow := newConnector(t, db, e.org, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
-		_, other := newConnector(t, db, e.org, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
+		e := newEnv(t, db, ingest.Options{})
+		_, slow := e.newConnector(t, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
+		_, other := e.newConnector(t, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
 		srv := e.server(t)
 		body := genericAlert("Limited", "h")
 		for i := range 3 {
@@ -244,7 +325,7 @@ func TestHandlerRateLimit(t *testing.T) {
 		if r := post(t, srv.URL, other, bytes.NewReader(body)); r.status != http.StatusAccepted {
 			t.Errorf("other connector: status %d", r.status)
 		}
-		if all := alertsOf(t, db, e.org); len(all) != 2 || all[0].Occurrences+all[1].Occurrences != 4 {
+		if all := e.alerts(t); len(all) != 2 || all[0].Occurrences+all[1].Occurrences != 4 {
 			t.Errorf("limited post was stored: %d alerts", len(all))
 		}
 	})

@@ -1,12 +1,12 @@
-// Package files serves the binary routes of the REST surface, the only
-// hand-written ones (ARCHITECTURE.md): a report's file, and the report
-// template as a file. Each calls the same report.Service methods as
-// GraphQL, so roles and tenancy are the same.
-package files
+// Package download serves the binary routes of the REST surface, the only
+// hand-written ones besides the ingest webhook (ARCHITECTURE.md): a
+// report's file, and the report template as a file, down and up. Each
+// calls the same report.Service methods as GraphQL, so roles and tenancy
+// are the same.
+package download
 
 import (
 	"errors"
-
 	"io"
 	"mime"
 	"mime/multipart"
@@ -30,8 +30,8 @@ const maxTemplateUpload = 512 << 10
 // templateFileName is the name the template downloads under.
 const templateFileName = "seliq-report-template.md.tmpl"
 
-// Download serves GET /incidents/{incident_id}/reports/{report_id}/download.
-func Download(s *report.Service) http.Handler {
+// Report serves GET /incidents/{incident_id}/reports/{report_id}/download.
+func Report(s *report.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		incidentID, err := pathID(r, "incident_id")
 		if err != nil {
@@ -52,9 +52,9 @@ func Download(s *report.Service) http.Handler {
 	})
 }
 
-// TemplateDownload serves GET /settings/report/template: the
-// template in effect, uploaded or built-in.
-func TemplateDownload(s *report.Service) http.Handler {
+// Template serves GET /settings/report/template: the template in effect,
+// uploaded or built-in.
+func Template(s *report.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if viewer.FromContext(r.Context()) == nil {
 			rest.WriteError(w, apperr.New(apperr.Unauthenticated, "authentication required"))
