@@ -18,9 +18,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
-	gqlparser "github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/alertviews"
@@ -40,6 +37,8 @@ import (
 	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	gqlparser "github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -7428,7 +7427,7 @@ func (ec *executionContext) field_Mutation_createAlertView_args(ctx context.Cont
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (alertviews.CreateAlertViewInput, error) {
-			return ec.unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx, v)
+			return ec.unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋalertviewsᚐCreateAlertViewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7930,7 +7929,7 @@ func (ec *executionContext) field_Mutation_updateAlertView_args(ctx context.Cont
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
-			return ec.unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx, v)
+			return ec.unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋalertviewsᚐUpdateAlertViewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -35860,7 +35859,7 @@ func (ec *executionContext) marshalNCreateAPITokenPayload2ᚖgithubᚗcomᚋseli
 	return ec._CreateAPITokenPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐCreateAlertViewInput(ctx context.Context, v any) (alertviews.CreateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNCreateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋalertviewsᚐCreateAlertViewInput(ctx context.Context, v any) (alertviews.CreateAlertViewInput, error) {
 	res, err := ec.unmarshalInputCreateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -36554,7 +36553,7 @@ func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋse
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
+func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋalertviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertViewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

@@ -10,7 +10,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/audit"
