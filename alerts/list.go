@@ -42,7 +42,8 @@ var defaultOrder = ent.AlertOrder{Direction: paging.Desc, Field: ent.AlertOrderF
 // the alerts that match the filter, up to CountCap when counting is dear
 // (see countIsCheap). sel is what a GraphQL caller reads of the
 // connection; nil (outside GraphQL) lets Paginate count exactly.
-func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, page paging.Page, orderBy *ent.AlertOrder, sel *Selection,
+func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, page paging.Page, orderBy *ent.AlertOrder,
+	sel *Selection,
 ) (*ent.AlertConnection, error) {
 	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
