@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
@@ -20,6 +19,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 )
 
@@ -100,13 +100,13 @@ func BenchmarkQueue(b *testing.B) {
 				Severity: []enum.Severity{enum.SeverityCritical, enum.SeverityHigh},
 			}
 			statusNew := &schematype.AlertFilter{Status: []enum.AlertStatus{enum.AlertStatusNew}}
-			page, err := svc.List(o.ctx, nil, nil, pointer(50), nil, nil, nil)
+			page, err := svc.List(o.ctx, nil, paging.Page{First: pointer(50)}, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			list := func(f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], order *ent.AlertOrder) func() error {
+			list := func(f *schematype.AlertFilter, after *ent.Cursor, order *ent.AlertOrder) func() error {
 				return func() error {
-					_, err := svc.List(o.ctx, f, after, pointer(50), nil, nil, order)
+					_, err := svc.List(o.ctx, f, paging.Page{After: after, First: pointer(50)}, order, nil)
 					return err
 				}
 			}
@@ -116,11 +116,11 @@ func BenchmarkQueue(b *testing.B) {
 			}{
 				{"list/first_page", list(nil, nil, nil)},
 				{"list/second_page", list(nil, page.PageInfo.EndCursor, nil)},
-				{"list/by_severity", list(nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})},
+				{"list/by_severity", list(nil, nil, &ent.AlertOrder{Direction: paging.Desc, Field: ent.AlertOrderFieldSeverityRank})},
 				{"list/status_severity", list(filtered, nil, nil)},
 				{"list/three_filters_sorted", list(&schematype.AlertFilter{
 					Status: filtered.Status, Severity: filtered.Severity, Source: []string{"src00", "src01", "src02"},
-				}, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldSeverityRank})},
+				}, nil, &ent.AlertOrder{Direction: paging.Desc, Field: ent.AlertOrderFieldSeverityRank})},
 				{"list/tag", list(&schematype.AlertFilter{Tag: []string{"tag03", "tag40"}}, nil, nil)},
 				{"list/entity", list(&schematype.AlertFilter{Entity: pointer("evil.example")}, nil, nil)},
 				{"list/q", list(&schematype.AlertFilter{Q: pointer("ransom")}, nil, nil)},

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -17,6 +16,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/tags"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
@@ -40,7 +40,13 @@ const (
 // in Go; alerts receiving identical values are then written by one UPDATE
 // per 1000 ids, so ten thousand alerts cost a few dozen statements rather
 // than ten thousand.
-func Bulk(ctx context.Context, client *ent.Client, in BulkAlertsInput) (*BulkAlertsPayload, error) {
+//
+// With a bulk limit (WithBulkLimit), each user may run only so many bulk
+// actions a minute.
+func (s *Service) Bulk(ctx context.Context, in BulkAlertsInput) (*BulkAlertsPayload, error) {
+	if err := s.allowBulk(ctx); err != nil {
+		return nil, err
+	}
 	ids, err := bulkIDs(in)
 	if err != nil {
 		return nil, err
@@ -51,7 +57,7 @@ func Bulk(ctx context.Context, client *ent.Client, in BulkAlertsInput) (*BulkAle
 	}
 	now := time.Now().UTC()
 	out := &BulkAlertsPayload{Action: in.Action}
-	err = storage.InTx(ctx, client, func(tx *ent.Tx) error {
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := directory.CheckAssignable(ctx, tx.Client(), p.field("assignee_id"), p.assignee.Value()); err != nil {
 			return err
 		}
@@ -179,7 +185,7 @@ func updateChanges(p *triagePatch, ch *BulkAlertChanges, anyGiven bool) error {
 	}
 	p.status, p.severity, p.assignee = ch.Status, ch.Severity, ch.AssigneeID
 	if ch.Disposition != nil {
-		p.disposition = graphql.OmittableOf(ch.Disposition)
+		p.disposition = opt.Of(ch.Disposition)
 	}
 	return bulkTags(p, ch)
 }
@@ -215,7 +221,7 @@ func closeChanges(p *triagePatch, ch *BulkAlertChanges) error {
 	}
 	closed := enum.AlertStatusClosed
 	p.status = &closed
-	p.disposition = graphql.OmittableOf(ch.Disposition)
+	p.disposition = opt.Of(ch.Disposition)
 	return nil
 }
 
@@ -332,6 +338,22 @@ func writeGroups(ctx context.Context, tx *ent.Tx, groups []*bulkGroup, now time.
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// allowBulk applies the per-user rate limit of bulk actions, when there is
+// one.
+func (s *Service) allowBulk(ctx context.Context) error {
+	if s.bulkLimit == nil {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if ok, retry := s.bulkLimit.Allow(v.UserID.String()); !ok {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "too many bulk actions; retry later", RetryAfter: retry}
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -17,6 +16,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -72,7 +72,7 @@ func TestBulkByIDsAcrossOrganisations(t *testing.T) {
 		})
 		theirs := b.newAlert(t, db, seedFor(enum.AlertStatusNew, "k1"))
 		start := time.Now().UTC()
-		got, err := Bulk(o.ctx, db.Client, BulkAlertsInput{
+		got, err := New(db.Client, db.Dialect).Bulk(o.ctx, BulkAlertsInput{
 			AlertIDs: []uuid.UUID{ids[0], ids[1], ids[2], theirs.ID, ids[0]},
 			Action:   enum.BulkAlertActionClose,
 			Changes:  &BulkAlertChanges{Disposition: ref(enum.DispositionBenign)},
@@ -249,7 +249,7 @@ func TestBulkActions(t *testing.T) {
 				return []alertState{{}, {assignee: &e.o.analyst.ID}, {assignee: &e.o.admin.ID}}
 			},
 			changes: func(e env) (enum.BulkAlertAction, *BulkAlertChanges) {
-				return enum.BulkAlertActionAssign, &BulkAlertChanges{AssigneeID: graphql.OmittableOf(&e.o.analyst.ID)}
+				return enum.BulkAlertActionAssign, &BulkAlertChanges{AssigneeID: opt.Of(&e.o.analyst.ID)}
 			},
 			matched: 3, updated: 2, entries: 2,
 			check: func(t *testing.T, e env, as []*ent.Alert) {
@@ -264,7 +264,7 @@ func TestBulkActions(t *testing.T) {
 			name:  "assign null unassigns",
 			seeds: func(e env) []alertState { return []alertState{{assignee: &e.o.admin.ID}, {}} },
 			changes: func(env) (enum.BulkAlertAction, *BulkAlertChanges) {
-				return enum.BulkAlertActionAssign, &BulkAlertChanges{AssigneeID: graphql.OmittableOf[*uuid.UUID](nil)}
+				return enum.BulkAlertActionAssign, &BulkAlertChanges{AssigneeID: opt.Of[*uuid.UUID](nil)}
 			},
 			matched: 2, updated: 1, entries: 1,
 			check: func(t *testing.T, _ env, as []*ent.Alert) {
@@ -306,7 +306,7 @@ func TestBulkActions(t *testing.T) {
 				}
 				ids := o.seedMany(t, db, seeds)
 				action, changes := tc.changes(e)
-				got, err := Bulk(o.ctx, db.Client, BulkAlertsInput{AlertIDs: ids, Action: action, Changes: changes})
+				got, err := New(db.Client, db.Dialect).Bulk(o.ctx, BulkAlertsInput{AlertIDs: ids, Action: action, Changes: changes})
 				if err != nil {
 					t.Fatalf("bulk: %v", err)
 				}
@@ -361,9 +361,9 @@ func TestBulkValidation(t *testing.T) {
 				Changes: &BulkAlertChanges{Disposition: benign, Status: ref(enum.AlertStatusNew)}}, "changes.status"},
 			{"assign without an assignee", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionAssign}, "changes.assignee_id"},
 			{"assign another organisation's user", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionAssign,
-				Changes: &BulkAlertChanges{AssigneeID: graphql.OmittableOf(&other.admin.ID)}}, "changes.assignee_id"},
+				Changes: &BulkAlertChanges{AssigneeID: opt.Of(&other.admin.ID)}}, "changes.assignee_id"},
 			{"assign an inactive user", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionAssign,
-				Changes: &BulkAlertChanges{AssigneeID: graphql.OmittableOf(&o.inactive.ID)}}, "changes.assignee_id"},
+				Changes: &BulkAlertChanges{AssigneeID: opt.Of(&o.inactive.ID)}}, "changes.assignee_id"},
 			{"link without an incident", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionLinkIncident}, "changes.incident_id"},
 			{"link to an unknown incident", BulkAlertsInput{AlertIDs: ids, Action: enum.BulkAlertActionLinkIncident,
 				Changes: &BulkAlertChanges{IncidentID: ref(uuid.New())}}, "changes.incident_id"},
@@ -390,7 +390,7 @@ func TestBulkValidation(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := Bulk(o.ctx, db.Client, tc.in)
+				_, err := New(db.Client, db.Dialect).Bulk(o.ctx, tc.in)
 				wantInvalid(t, err, tc.field)
 			})
 		}
@@ -433,7 +433,7 @@ func TestBulkIsAtomic(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				if _, err := Bulk(tc.ctx, db.Client, tc.in); err == nil {
+				if _, err := New(db.Client, db.Dialect).Bulk(tc.ctx, tc.in); err == nil {
 					t.Fatal("bulk succeeded")
 				}
 				after := o.reloadAll(t, db, ids)
@@ -469,7 +469,7 @@ func TestBulkTenThousand(t *testing.T) {
 		b.seedMany(t, db, []alertState{{tags: []string{"campaign"}}})
 
 		start := time.Now()
-		got, err := Bulk(o.ctx, db.Client, BulkAlertsInput{
+		got, err := New(db.Client, db.Dialect).Bulk(o.ctx, BulkAlertsInput{
 			Filter:  &schematype.AlertFilter{Tag: []string{"campaign"}},
 			Action:  enum.BulkAlertActionClose,
 			Changes: &BulkAlertChanges{Disposition: ref(enum.DispositionFalsePositive)},
@@ -500,9 +500,9 @@ func TestBulkTenThousand(t *testing.T) {
 		}
 
 		start = time.Now()
-		got, err = Bulk(o.ctx, db.Client, BulkAlertsInput{
+		got, err = New(db.Client, db.Dialect).Bulk(o.ctx, BulkAlertsInput{
 			AlertIDs: ids, Action: enum.BulkAlertActionAssign,
-			Changes: &BulkAlertChanges{AssigneeID: graphql.OmittableOf(&o.analyst.ID)},
+			Changes: &BulkAlertChanges{AssigneeID: opt.Of(&o.analyst.ID)},
 		})
 		elapsed = time.Since(start)
 		if err != nil {

@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/internal/paging"
 )
 
 // CountCap is where the queue's totalCount stops counting when counting
@@ -135,67 +133,46 @@ func (s *Service) dearCount(ctx context.Context, conn *ent.AlertConnection, edge
 	return s.boundedCount(ctx, preds)
 }
 
-// withoutCount returns ctx as entgql's Paginate reads it, minus the
-// connection's totalCount and pageInfo fields: Paginate would answer either
-// with an exact COUNT(*). It reports what was removed. pageInfo needs no
-// count when edges are read (Paginate reads one row past the page); without
-// edges, the caller derives it from the bounded count.
-func withoutCount(ctx context.Context) (_ context.Context, count, pageInfo, edges bool) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil {
-		return ctx, false, false, false
-	}
-	var kept ast.SelectionSet
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
-		switch f.Name {
-		case "totalCount":
-			count = true
-			continue
-		case "pageInfo":
-			pageInfo = true
-			continue
-		case "edges":
-			edges = true
-		}
-		kept = append(kept, f.Field)
-	}
-	copyFC := *fc
-	field := *fc.Field.Field
-	field.SelectionSet = slices.Clip(kept)
-	copyFC.Field.Field = &field
-	copyFC.Field.Selections = field.SelectionSet
-	return graphql.WithFieldContext(ctx, &copyFC), count, pageInfo, edges
+// Selection is what a GraphQL query reads of an alert connection.
+type Selection struct {
+	TotalCount, PageInfo, Edges bool
+	// Uncounted returns ctx as ent's Paginate reads it, minus the
+	// connection's totalCount and pageInfo fields, which Paginate would
+	// answer with an exact COUNT(*). pageInfo needs no count when edges are
+	// read (Paginate reads one row past the page); without edges, paginate
+	// derives it from the bounded count.
+	Uncounted func(context.Context) context.Context
 }
 
 // paginate runs Paginate, with the bounded count in place of the exact one
-// unless f is cheap to count. Outside GraphQL (no field context) Paginate
-// counts exactly, as before.
-func (s *Service) paginate(ctx context.Context, f *schematype.AlertFilter, q *ent.AlertQuery, preds []predicate.Alert, after *ent.Cursor, first *int,
-	before *ent.Cursor, last *int, opts ...ent.AlertPaginateOption,
+// unless f is cheap to count. Without a selection (outside GraphQL)
+// Paginate counts exactly.
+func (s *Service) paginate(ctx context.Context, f *schematype.AlertFilter, q *ent.AlertQuery, preds []predicate.Alert, page paging.Page,
+	sel *Selection, opts ...ent.AlertPaginateOption,
 ) (*ent.AlertConnection, error) {
-	if countIsCheap(f) {
-		return q.Paginate(ctx, after, first, before, last, opts...)
+	if countIsCheap(f) || sel == nil {
+		return paging.Paginate(ctx, page, q.Paginate, opts...)
 	}
-	pctx, count, pageInfo, edges := withoutCount(ctx)
-	if !count && !pageInfo {
-		return q.Paginate(pctx, after, first, before, last, opts...)
+	pctx := sel.Uncounted(ctx)
+	if !sel.TotalCount && !sel.PageInfo {
+		return paging.Paginate(pctx, page, q.Paginate, opts...)
 	}
-	conn, err := q.Paginate(pctx, after, first, before, last, opts...)
+	conn, err := paging.Paginate(pctx, page, q.Paginate, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if !count && edges {
+	if !sel.TotalCount && sel.Edges {
 		return conn, nil
 	}
-	n, err := s.dearCount(ctx, conn, edges, after, before, first, last, preds)
+	n, err := s.dearCount(ctx, conn, sel.Edges, page.After, page.Before, page.First, page.Last, preds)
 	if err != nil {
 		return nil, err
 	}
 	conn.TotalCount = n
-	if !edges {
+	if !sel.Edges {
 		// What Paginate sets when it counts without reading the page.
-		conn.PageInfo.HasNextPage = first != nil && n > 0
-		conn.PageInfo.HasPreviousPage = last != nil && n > 0
+		conn.PageInfo.HasNextPage = page.First != nil && n > 0
+		conn.PageInfo.HasPreviousPage = page.Last != nil && n > 0
 	}
 	return conn, nil
 }

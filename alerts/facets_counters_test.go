@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
@@ -24,6 +23,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -130,20 +130,20 @@ func allowRefusal(t *testing.T, what string, err error) bool {
 	return err == nil
 }
 
-func (w *counterWorld) randomStatus(r *mrand.Rand) (*enum.AlertStatus, graphql.Omittable[*enum.Disposition]) {
+func (w *counterWorld) randomStatus(r *mrand.Rand) (*enum.AlertStatus, opt.Value[*enum.Disposition]) {
 	s := enum.AlertStatus(enum.AlertStatus("").Values()[r.IntN(5)])
-	var d graphql.Omittable[*enum.Disposition]
+	var d opt.Value[*enum.Disposition]
 	if s == enum.AlertStatusClosed {
-		d = graphql.OmittableOf(pointer(enum.DispositionBenign))
+		d = opt.Of(pointer(enum.DispositionBenign))
 	}
 	return &s, d
 }
 
-func (w *counterWorld) randomAssignee(r *mrand.Rand) graphql.Omittable[*uuid.UUID] {
+func (w *counterWorld) randomAssignee(r *mrand.Rand) opt.Value[*uuid.UUID] {
 	if r.IntN(3) == 0 {
-		return graphql.OmittableOf[*uuid.UUID](nil)
+		return opt.Of[*uuid.UUID](nil)
 	}
-	return graphql.OmittableOf(&w.o.users[r.IntN(len(w.o.users))].ID)
+	return opt.Of(&w.o.users[r.IntN(len(w.o.users))].ID)
 }
 
 // counterSteps are the writes of the property test, each through the
@@ -174,7 +174,7 @@ var counterSteps = []struct {
 			default:
 				in.Tags = []string{counterTags[r.IntN(len(counterTags))]}
 			}
-			_, err := alerts.Update(w.o.ctx, w.db.Client, id, in)
+			_, err := alerts.New(w.db.Client, w.db.Dialect).Update(w.o.ctx, id, in)
 			wrote = allowRefusal(t, "update", err) || wrote
 		}
 		return wrote
@@ -202,7 +202,7 @@ var counterSteps = []struct {
 		if len(in.AlertIDs) == 0 && in.Filter == nil {
 			return false
 		}
-		_, err := alerts.Bulk(w.o.ctx, w.db.Client, in)
+		_, err := alerts.New(w.db.Client, w.db.Dialect).Bulk(w.o.ctx, in)
 		return allowRefusal(t, "bulk", err)
 	}},
 	{"link incident", func(t *testing.T, w *counterWorld, r *mrand.Rand) bool {
@@ -314,7 +314,7 @@ func TestCountersUnderConcurrentWriters(t *testing.T) {
 						return
 					}
 					for _, id := range ids {
-						_, err := alerts.Update(o.ctx, db.Client, id, alerts.UpdateAlertInput{AssigneeID: w.randomAssignee(r)})
+						_, err := alerts.New(db.Client, db.Dialect).Update(o.ctx, id, alerts.UpdateAlertInput{AssigneeID: w.randomAssignee(r)})
 						if err != nil {
 							t.Errorf("update: %v", err)
 							return

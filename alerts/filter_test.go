@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -113,7 +114,7 @@ func TestFilterSemantics(t *testing.T) {
 				if err := alerts.ValidateFilter("filter", tc.f); err != nil {
 					t.Fatalf("valid filter refused: %v", err)
 				}
-				conn, err := svc.List(o.ctx, tc.f, nil, pointer(100), nil, nil, nil)
+				conn, err := svc.List(o.ctx, tc.f, paging.Page{First: pointer(100)}, nil, nil)
 				if err != nil {
 					t.Fatalf("list: %v", err)
 				}
@@ -380,7 +381,7 @@ func TestHostileFilters(t *testing.T) {
 		svc := alerts.New(db.Client, db.Dialect)
 		for i, in := range hostileInputs {
 			filter := hostileFilter(in.tag, in.entity, in.q, in.status, in.since, in.until)
-			_, err := svc.List(o.ctx, filter, nil, pointer(5), nil, nil, nil)
+			_, err := svc.List(o.ctx, filter, paging.Page{First: pointer(5)}, nil, nil)
 			checkOnlyInvalid(t, fmt.Sprintf("list %d", i), err)
 			_, err = svc.Facets(o.ctx, filter)
 			checkOnlyInvalid(t, fmt.Sprintf("facets %d", i), err)
@@ -400,7 +401,7 @@ func FuzzPredicates(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, tag, entity, q, status string, since, until int64) {
 		filter := hostileFilter(tag, entity, q, status, since, until)
-		_, err := svc.List(o.ctx, filter, nil, pointer(5), nil, nil, nil)
+		_, err := svc.List(o.ctx, filter, paging.Page{First: pointer(5)}, nil, nil)
 		checkOnlyInvalid(t, "list", err)
 		_, err = svc.Facets(o.ctx, filter)
 		checkOnlyInvalid(t, "facets", err)

@@ -6,20 +6,20 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/seliq/seliq/internal/paging"
-
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/ratelimit"
 )
 
 // Service is the triage queue.
 type Service struct {
-	client  *ent.Client
-	dialect string // the database's ent dialect: facets take another path on PostgreSQL
+	client    *ent.Client
+	dialect   string // the database's ent dialect: facets take another path on PostgreSQL
+	bulkLimit *ratelimit.Limiter
 }
 
 // New returns the service over client, a database of the ent dialect d.
@@ -27,20 +27,28 @@ func New(client *ent.Client, d string) *Service {
 	return &Service{client: client, dialect: d}
 }
 
+// WithBulkLimit makes Bulk refuse a user's actions beyond l's rate, and
+// returns s.
+func (s *Service) WithBulkLimit(l *ratelimit.Limiter) *Service {
+	s.bulkLimit = l
+	return s
+}
+
 // defaultOrder puts the most recently active alerts first.
-var defaultOrder = ent.AlertOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AlertOrderFieldLastSeenAt}
+var defaultOrder = ent.AlertOrder{Direction: paging.Desc, Field: ent.AlertOrderFieldLastSeenAt}
 
 // List pages through the queue (entgql Paginate with WithAlertOrder and the
 // filter); default order last_seen_at DESC. The connection's total counts
 // the alerts that match the filter, up to CountCap when counting is dear
-// (see countIsCheap).
-func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *entgql.Cursor[uuid.UUID], first *int,
-	before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder,
+// (see countIsCheap). sel is what a GraphQL caller reads of the
+// connection; nil (outside GraphQL) lets Paginate count exactly.
+func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, page paging.Page, orderBy *ent.AlertOrder,
+	sel *Selection,
 ) (*ent.AlertConnection, error) {
 	if err := ValidateFilter("filter", f); err != nil {
 		return nil, err
 	}
-	first, last, err := paging.Normalize(first, last)
+	page, err := page.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -48,16 +56,16 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, after *en
 	if err := order.Direction.Validate(); err != nil {
 		return nil, apperr.Invalid("order_by.direction", "must be ASC or DESC")
 	}
-	after, err = cursorFor(order, after, "after")
+	page.After, err = cursorFor(order, page.After, "after")
 	if err != nil {
 		return nil, err
 	}
-	before, err = cursorFor(order, before, "before")
+	page.Before, err = cursorFor(order, page.Before, "before")
 	if err != nil {
 		return nil, err
 	}
 	preds := Predicates(f)
-	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, after, first, before, last, ent.WithAlertOrder(&order))
+	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, page, sel, ent.WithAlertOrder(&order))
 }
 
 // Get returns one alert of the acting organisation; an alert of another
@@ -84,7 +92,7 @@ func orderOrDefault(o *ent.AlertOrder) ent.AlertOrder {
 // error, and normalises its value: times to UTC (SQLite compares times as
 // text, which orders correctly only within one offset) and integers, which
 // the cursor encoding shrinks to the smallest width, to int64.
-func cursorFor(order ent.AlertOrder, c *entgql.Cursor[uuid.UUID], param string) (*entgql.Cursor[uuid.UUID], error) {
+func cursorFor(order ent.AlertOrder, c *ent.Cursor, param string) (*ent.Cursor, error) {
 	if c == nil {
 		return nil, nil
 	}

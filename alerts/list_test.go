@@ -14,7 +14,6 @@ import (
 
 	"github.com/seliq/seliq/internal/paging"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
@@ -148,14 +147,14 @@ func (o *queueOrg) insert(t testing.TB, db *storage.DB, specs []alertSpec) {
 func pointer[T any](v T) *T { return &v }
 
 // roundTrip passes a cursor through its GraphQL encoding, as a client would.
-func roundTrip(t *testing.T, c *entgql.Cursor[uuid.UUID]) *entgql.Cursor[uuid.UUID] {
+func roundTrip(t *testing.T, c *ent.Cursor) *ent.Cursor {
 	t.Helper()
 	if c == nil {
 		return nil
 	}
 	var buf bytes.Buffer
 	c.MarshalGQL(&buf)
-	var out entgql.Cursor[uuid.UUID]
+	var out ent.Cursor
 	if err := out.UnmarshalGQL(strings.Trim(buf.String(), `"`)); err != nil {
 		t.Fatalf("decode cursor: %v", err)
 	}
@@ -181,11 +180,11 @@ var orderCases = []orderCase{
 
 // sortedIDs orders alerts as the database must: by the field, ties by id,
 // both in the same direction.
-func sortedIDs(as []*ent.Alert, less func(a, b *ent.Alert) int, dir entgql.OrderDirection) []uuid.UUID {
+func sortedIDs(as []*ent.Alert, less func(a, b *ent.Alert) int, dir ent.OrderDirection) []uuid.UUID {
 	sorted := slices.Clone(as)
 	slices.SortFunc(sorted, func(a, b *ent.Alert) int {
 		c := cmp.Or(less(a, b), bytes.Compare(a.ID[:], b.ID[:]))
-		if dir == entgql.OrderDirectionDesc {
+		if dir == paging.Desc {
 			return -c
 		}
 		return c
@@ -202,11 +201,11 @@ func pageForward(t *testing.T, svc *alerts.Service, ctx context.Context, f *sche
 	t.Helper()
 	var (
 		ids   []uuid.UUID
-		after *entgql.Cursor[uuid.UUID]
+		after *ent.Cursor
 		total = -1
 	)
 	for range 1000 {
-		conn, err := svc.List(ctx, f, after, &size, nil, nil, order)
+		conn, err := svc.List(ctx, f, paging.Page{After: after, First: &size}, order, nil)
 		if err != nil {
 			t.Fatalf("list: %v", err)
 		}
@@ -232,10 +231,10 @@ func pageBackward(t *testing.T, svc *alerts.Service, ctx context.Context, order 
 	t.Helper()
 	var (
 		ids    []uuid.UUID
-		before *entgql.Cursor[uuid.UUID]
+		before *ent.Cursor
 	)
 	for range 1000 {
-		conn, err := svc.List(ctx, nil, nil, nil, before, &size, order)
+		conn, err := svc.List(ctx, nil, paging.Page{Before: before, Last: &size}, order, nil)
 		if err != nil {
 			t.Fatalf("list backwards: %v", err)
 		}
@@ -276,7 +275,7 @@ func TestListPagesInEveryOrder(t *testing.T) {
 		all := o.seed(t, db, pagingSpecs(mrand.New(mrand.NewPCG(1, 2)), 120))
 		svc := alerts.New(db.Client, db.Dialect)
 		for _, oc := range orderCases {
-			for _, dir := range []entgql.OrderDirection{entgql.OrderDirectionAsc, entgql.OrderDirectionDesc} {
+			for _, dir := range []ent.OrderDirection{paging.Asc, paging.Desc} {
 				t.Run(oc.name+"_"+string(dir), func(t *testing.T) {
 					order := &ent.AlertOrder{Direction: dir, Field: oc.field}
 					want := sortedIDs(all, oc.less, dir)
@@ -294,12 +293,12 @@ func TestListPagesInEveryOrder(t *testing.T) {
 			}
 		}
 		t.Run("default is LAST_SEEN_AT DESC", func(t *testing.T) {
-			want := sortedIDs(all, orderCases[len(orderCases)-1].less, entgql.OrderDirectionDesc)
+			want := sortedIDs(all, orderCases[len(orderCases)-1].less, paging.Desc)
 			got, _ := pageForward(t, svc, o.ctx, nil, nil, 50)
 			if !slices.Equal(got, want) {
 				t.Error("nil order does not list by last_seen_at descending")
 			}
-			got, _ = pageForward(t, svc, o.ctx, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionDesc}, 50)
+			got, _ = pageForward(t, svc, o.ctx, nil, &ent.AlertOrder{Direction: paging.Desc}, 50)
 			if !slices.Equal(got, want) {
 				t.Error("an order without a field does not list by last_seen_at")
 			}
@@ -322,7 +321,7 @@ func TestListTotalCountUnderFilters(t *testing.T) {
 						want = append(want, a)
 					}
 				}
-				wantIDs := sortedIDs(want, orderCases[len(orderCases)-1].less, entgql.OrderDirectionDesc)
+				wantIDs := sortedIDs(want, orderCases[len(orderCases)-1].less, paging.Desc)
 				got, total := pageForward(t, svc, o.ctx, f, nil, 9)
 				if total != len(want) {
 					t.Errorf("filter %s: totalCount = %d, want %d", describeFilter(f), total, len(want))
@@ -340,16 +339,16 @@ func TestListRefusesBadInput(t *testing.T) {
 	o := newQueueOrg(t, db, "bad")
 	o.seed(t, db, pagingSpecs(mrand.New(mrand.NewPCG(7, 8)), 5))
 	svc := alerts.New(db.Client, db.Dialect)
-	first, err := svc.List(o.ctx, nil, nil, pointer(2), nil, nil, &ent.AlertOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AlertOrderFieldTitle})
+	first, err := svc.List(o.ctx, nil, paging.Page{First: pointer(2)}, &ent.AlertOrder{Direction: paging.Asc, Field: ent.AlertOrderFieldTitle}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	titleCursor := first.PageInfo.EndCursor
-	severity := &ent.AlertOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AlertOrderFieldSeverityRank}
+	severity := &ent.AlertOrder{Direction: paging.Asc, Field: ent.AlertOrderFieldSeverityRank}
 	for _, tc := range []struct {
 		name        string
 		f           *schematype.AlertFilter
-		after       *entgql.Cursor[uuid.UUID]
+		after       *ent.Cursor
 		first, last *int
 		order       *ent.AlertOrder
 		field       string
@@ -362,7 +361,7 @@ func TestListRefusesBadInput(t *testing.T) {
 		{name: "bad filter", f: &schematype.AlertFilter{Status: []enum.AlertStatus{"open"}}, field: "filter.status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := svc.List(o.ctx, tc.f, tc.after, tc.first, nil, tc.last, tc.order)
+			_, err := svc.List(o.ctx, tc.f, paging.Page{After: tc.after, First: tc.first, Last: tc.last}, tc.order, nil)
 			e, ok := apperr.As(err)
 			if !ok || e.Code != apperr.BadInput || e.Field != tc.field {
 				t.Fatalf("err = %v, want BAD_USER_INPUT on %s", err, tc.field)
@@ -384,7 +383,7 @@ func TestTenantIsolation(t *testing.T) {
 		inB := b.seed(t, db, onlyB)
 		svc := alerts.New(db.Client, db.Dialect)
 
-		conn, err := svc.List(a.ctx, nil, nil, pointer(paging.Max), nil, nil, nil)
+		conn, err := svc.List(a.ctx, nil, paging.Page{First: pointer(paging.Max)}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +395,7 @@ func TestTenantIsolation(t *testing.T) {
 				t.Fatalf("org A's list holds alert %s of another organisation", e.Node.ID)
 			}
 		}
-		sameSource, err := svc.List(a.ctx, &schematype.AlertFilter{Source: []string{"only-b"}, Tag: []string{"only-b"}}, nil, pointer(10), nil, nil, nil)
+		sameSource, err := svc.List(a.ctx, &schematype.AlertFilter{Source: []string{"only-b"}, Tag: []string{"only-b"}}, paging.Page{First: pointer(10)}, nil, nil)
 		if err != nil || sameSource.TotalCount != 0 {
 			t.Fatalf("filtering org A by org B's values: total %v, err %v", sameSource.TotalCount, err)
 		}

@@ -3,13 +3,13 @@ package alerts
 import (
 	"context"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/storage"
 )
@@ -17,12 +17,12 @@ import (
 // AddNote adds the calling user's note to an alert of the acting
 // organisation, records it in the alert's activity and notifies the users
 // it mentions.
-func AddNote(ctx context.Context, client *ent.Client, alertID uuid.UUID, in AddNoteInput) (*ent.Note, error) {
+func (s *Service) AddNote(ctx context.Context, alertID uuid.UUID, in AddNoteInput) (*ent.Note, error) {
 	if _, err := notes.Body(in.Body); err != nil {
 		return nil, err
 	}
 	var out *ent.Note
-	err := storage.InTx(ctx, client, func(tx *ent.Tx) error {
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		a, err := tx.Alert.Query().Where(alert.ID(alertID)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return apperr.NotFoundf("alert %s not found", alertID)
@@ -41,26 +41,26 @@ func AddNote(ctx context.Context, client *ent.Client, alertID uuid.UUID, in AddN
 
 // Notes pages through an alert's notes, oldest first. An alert the viewer
 // cannot see is not found.
-func Notes(ctx context.Context, client *ent.Client, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	if err := alertVisible(ctx, client, alertID); err != nil {
+func (s *Service) Notes(ctx context.Context, alertID uuid.UUID, page paging.Page) (*ent.NoteConnection, error) {
+	if err := s.alertVisible(ctx, alertID); err != nil {
 		return nil, err
 	}
-	return notes.List(ctx, client, notes.Alert(alertID, ""), after, first, before, last)
+	return notes.List(ctx, s.client, notes.Alert(alertID, ""), page)
 }
 
 // Activity pages through an alert's activity, newest first. An alert the
 // viewer cannot see is not found.
-func Activity(ctx context.Context, client *ent.Client, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	if err := alertVisible(ctx, client, alertID); err != nil {
+func (s *Service) Activity(ctx context.Context, alertID uuid.UUID, page paging.Page) (*ent.ActivityConnection, error) {
+	if err := s.alertVisible(ctx, alertID); err != nil {
 		return nil, err
 	}
-	return audit.ForEntity(ctx, client, entityAlert, alertID, after, first, before, last)
+	return audit.ForEntity(ctx, s.client, entityAlert, alertID, page)
 }
 
 // alertVisible reports a missing alert, or one of another organisation, as
 // not found.
-func alertVisible(ctx context.Context, client *ent.Client, id uuid.UUID) error {
-	ok, err := client.Alert.Query().Where(alert.ID(id)).Exist(ctx)
+func (s *Service) alertVisible(ctx context.Context, id uuid.UUID) error {
+	ok, err := s.client.Alert.Query().Where(alert.ID(id)).Exist(ctx)
 	if err != nil {
 		return err
 	}

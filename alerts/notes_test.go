@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"entgo.io/contrib/entgql"
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/notes"
@@ -62,7 +62,7 @@ func TestAddNote(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				before := len(o.history(t, db, tc.alertID))
-				n, err := AddNote(tc.ctx, db.Client, tc.alertID, AddNoteInput{Body: tc.body})
+				n, err := New(db.Client, db.Dialect).AddNote(tc.ctx, tc.alertID, AddNoteInput{Body: tc.body})
 				if tc.wantErr != nil {
 					tc.wantErr(t, err)
 					if after := len(o.history(t, db, tc.alertID)); after != before {
@@ -110,7 +110,7 @@ func wantCode(t *testing.T, err error, code apperr.Code) {
 
 // cursorThroughGraphQL encodes and decodes a cursor as a client's request
 // would carry it.
-func cursorThroughGraphQL(t *testing.T, c *entgql.Cursor[uuid.UUID]) *entgql.Cursor[uuid.UUID] {
+func cursorThroughGraphQL(t *testing.T, c *ent.Cursor) *ent.Cursor {
 	t.Helper()
 	var buf bytes.Buffer
 	c.MarshalGQL(&buf)
@@ -118,7 +118,7 @@ func cursorThroughGraphQL(t *testing.T, c *entgql.Cursor[uuid.UUID]) *entgql.Cur
 	if err != nil {
 		t.Fatalf("cursor %s: %v", buf.String(), err)
 	}
-	var out entgql.Cursor[uuid.UUID]
+	var out ent.Cursor
 	if err := out.UnmarshalGQL(s); err != nil {
 		t.Fatalf("decode cursor: %v", err)
 	}
@@ -135,16 +135,16 @@ func TestNotesPaging(t *testing.T) {
 		for i := range 5 {
 			body := "note " + strconv.Itoa(i)
 			bodies = append(bodies, body)
-			if _, err := AddNote(o.ctx, db.Client, a.ID, AddNoteInput{Body: body}); err != nil {
+			if _, err := New(db.Client, db.Dialect).AddNote(o.ctx, a.ID, AddNoteInput{Body: body}); err != nil {
 				t.Fatalf("add note: %v", err)
 			}
 		}
-		if _, err := AddNote(o.ctx, db.Client, elsewhere.ID, AddNoteInput{Body: "not on a"}); err != nil {
+		if _, err := New(db.Client, db.Dialect).AddNote(o.ctx, elsewhere.ID, AddNoteInput{Body: "not on a"}); err != nil {
 			t.Fatalf("add note: %v", err)
 		}
-		page := func(after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) *ent.NoteConnection {
+		page := func(after *ent.Cursor, first *int, before *ent.Cursor, last *int) *ent.NoteConnection {
 			t.Helper()
-			conn, err := Notes(o.ctx, db.Client, a.ID, after, first, before, last)
+			conn, err := New(db.Client, db.Dialect).Notes(o.ctx, a.ID, paging.Page{After: after, First: first, Before: before, Last: last})
 			if err != nil {
 				t.Fatalf("notes: %v", err)
 			}
@@ -181,7 +181,7 @@ func TestNotesPaging(t *testing.T) {
 		if got := bodiesOf(back); !slices.Equal(got, bodies[1:3]) {
 			t.Fatalf("two before = %q, want %q", got, bodies[1:3])
 		}
-		if _, err := Notes(other.ctx, db.Client, a.ID, nil, nil, nil, nil); !isCode(err, apperr.NotFound) {
+		if _, err := New(db.Client, db.Dialect).Notes(other.ctx, a.ID, paging.Page{}); !isCode(err, apperr.NotFound) {
 			t.Fatalf("notes of another organisation's alert: %v, want not found", err)
 		}
 		minus := -1
@@ -189,7 +189,7 @@ func TestNotesPaging(t *testing.T) {
 			first, last *int
 			field       string
 		}{{&two, &two, "last"}, {&minus, nil, "first"}, {nil, &minus, "last"}} {
-			_, err := Notes(o.ctx, db.Client, a.ID, nil, args.first, nil, args.last)
+			_, err := New(db.Client, db.Dialect).Notes(o.ctx, a.ID, paging.Page{First: args.first, Last: args.last})
 			wantInvalid(t, err, args.field)
 		}
 	})
@@ -205,16 +205,16 @@ func TestAlertActivity(t *testing.T) {
 		o := newTriageOrg(t, db, "acme")
 		other := newTriageOrg(t, db, "globex")
 		a := o.newAlert(t, db, alertState{})
-		if _, err := AddNote(o.ctx, db.Client, a.ID, AddNoteInput{Body: "first"}); err != nil {
+		if _, err := New(db.Client, db.Dialect).AddNote(o.ctx, a.ID, AddNoteInput{Body: "first"}); err != nil {
 			t.Fatalf("add note: %v", err)
 		}
-		if _, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{Status: ref(enum.AlertStatusAcknowledged)}); err != nil {
+		if _, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{Status: ref(enum.AlertStatusAcknowledged)}); err != nil {
 			t.Fatalf("update: %v", err)
 		}
-		if _, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{AssigneeID: graphql.OmittableOf(&o.analyst.ID)}); err != nil {
+		if _, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{AssigneeID: opt.Of(&o.analyst.ID)}); err != nil {
 			t.Fatalf("update: %v", err)
 		}
-		conn, err := Activity(o.ctx, db.Client, a.ID, nil, nil, nil, nil)
+		conn, err := New(db.Client, db.Dialect).Activity(o.ctx, a.ID, paging.Page{})
 		if err != nil {
 			t.Fatalf("activity: %v", err)
 		}
@@ -227,11 +227,11 @@ func TestAlertActivity(t *testing.T) {
 			t.Fatalf("activity = %q (total %d), want newest first %q", got, conn.TotalCount, want)
 		}
 		one := 1
-		next, err := Activity(o.ctx, db.Client, a.ID, cursorThroughGraphQL(t, &conn.Edges[0].Cursor), &one, nil, nil)
+		next, err := New(db.Client, db.Dialect).Activity(o.ctx, a.ID, paging.Page{After: cursorThroughGraphQL(t, &conn.Edges[0].Cursor), First: &one})
 		if err != nil || len(next.Edges) != 1 || next.Edges[0].Node.Field != "status" {
 			t.Fatalf("page after the newest = %v, %v; want the status entry", next, err)
 		}
-		if _, err := Activity(other.ctx, db.Client, a.ID, nil, nil, nil, nil); !isCode(err, apperr.NotFound) {
+		if _, err := New(db.Client, db.Dialect).Activity(other.ctx, a.ID, paging.Page{}); !isCode(err, apperr.NotFound) {
 			t.Fatalf("activity of another organisation's alert: %v, want not found", err)
 		}
 	})

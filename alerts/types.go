@@ -1,11 +1,11 @@
 package alerts
 
 import (
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/opt"
 )
 
 // UpdateAlertInput is a patch of one alert; nil leaves a field unchanged.
@@ -13,10 +13,10 @@ type UpdateAlertInput struct {
 	Status   *enum.AlertStatus `json:"status,omitempty"`
 	Severity *enum.Severity    `json:"severity,omitempty"`
 	// AssigneeID set to null unassigns.
-	AssigneeID graphql.Omittable[*uuid.UUID] `json:"assigneeID"`
-	Tags       []string                      `json:"tags,omitempty"`
+	AssigneeID opt.Value[*uuid.UUID] `json:"assigneeID"`
+	Tags       []string              `json:"tags,omitempty"`
 	// Disposition set to null clears it (when reopening).
-	Disposition graphql.Omittable[*enum.Disposition] `json:"disposition"`
+	Disposition opt.Value[*enum.Disposition] `json:"disposition"`
 }
 
 // AddNoteInput is the body of a note.
@@ -34,14 +34,14 @@ type BulkAlertsInput struct {
 
 // BulkAlertChanges are the values a bulk action writes.
 type BulkAlertChanges struct {
-	Status      *enum.AlertStatus             `json:"status,omitempty"`
-	Severity    *enum.Severity                `json:"severity,omitempty"`
-	AssigneeID  graphql.Omittable[*uuid.UUID] `json:"assigneeID"`
-	Tags        []string                      `json:"tags,omitempty"`
-	AddTags     []string                      `json:"addTags,omitempty"`
-	RemoveTags  []string                      `json:"removeTags,omitempty"`
-	Disposition *enum.Disposition             `json:"disposition,omitempty"`
-	IncidentID  *uuid.UUID                    `json:"incidentID,omitempty"`
+	Status      *enum.AlertStatus     `json:"status,omitempty"`
+	Severity    *enum.Severity        `json:"severity,omitempty"`
+	AssigneeID  opt.Value[*uuid.UUID] `json:"assigneeID"`
+	Tags        []string              `json:"tags,omitempty"`
+	AddTags     []string              `json:"addTags,omitempty"`
+	RemoveTags  []string              `json:"removeTags,omitempty"`
+	Disposition *enum.Disposition     `json:"disposition,omitempty"`
+	IncidentID  *uuid.UUID            `json:"incidentID,omitempty"`
 }
 
 // BulkAlertsPayload reports what a bulk action did.

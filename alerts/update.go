@@ -9,7 +9,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -18,6 +17,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/tags"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
@@ -30,14 +30,14 @@ const entityAlert = "alert"
 // transitions with their timestamps, severity, assignee, tags, disposition.
 // Each field that changes is recorded in the activity log in the same
 // transaction; a patch that changes nothing writes nothing.
-func Update(ctx context.Context, client *ent.Client, id uuid.UUID, in UpdateAlertInput) (*ent.Alert, error) {
+func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateAlertInput) (*ent.Alert, error) {
 	p, err := updatePatch(in)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now().UTC()
 	var out *ent.Alert
-	err = storage.InTx(ctx, client, func(tx *ent.Tx) error {
+	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		a, err := lockedAlert(ctx, tx, id)
 		if err != nil {
 			return err
@@ -108,13 +108,13 @@ func lockOnPostgres(s *sql.Selector) {
 type triagePatch struct {
 	status   *enum.AlertStatus
 	severity *enum.Severity
-	assignee graphql.Omittable[*uuid.UUID]
+	assignee opt.Value[*uuid.UUID]
 	// tags replaces the tags when non-nil; otherwise addTags and removeTags
 	// edit each alert's own tags.
 	tags        []string
 	addTags     []string
 	removeTags  []string
-	disposition graphql.Omittable[*enum.Disposition]
+	disposition opt.Value[*enum.Disposition]
 	incident    *uuid.UUID
 	// prefix qualifies the field names of errors ("changes." in a bulk).
 	prefix string

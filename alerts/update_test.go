@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -20,6 +19,7 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/tags"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/internal/viewer"
@@ -208,10 +208,10 @@ func checkTransition(t *testing.T, db *storage.DB, o *triageOrg, from, to enum.A
 	a := o.newAlert(t, db, seedFor(from, key))
 	in := UpdateAlertInput{Status: ref(to)}
 	if to == enum.AlertStatusClosed && from != enum.AlertStatusClosed {
-		in.Disposition = graphql.OmittableOf(ref(enum.DispositionTruePositive))
+		in.Disposition = opt.Of(ref(enum.DispositionTruePositive))
 	}
 	start := time.Now().UTC()
-	got, err := Update(o.ctx, db.Client, a.ID, in)
+	got, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, in)
 	end := time.Now().UTC()
 	if from != to && !allowedMoves[statePair{from, to}] {
 		wantInvalid(t, err, "status")
@@ -281,7 +281,7 @@ func checkTransition(t *testing.T, db *storage.DB, o *triageOrg, from, to enum.A
 
 func TestUpdateDisposition(t *testing.T) {
 	benign, fp := enum.DispositionBenign, enum.DispositionFalsePositive
-	set := func(d *enum.Disposition) graphql.Omittable[*enum.Disposition] { return graphql.OmittableOf(d) }
+	set := func(d *enum.Disposition) opt.Value[*enum.Disposition] { return opt.Of(d) }
 	cases := []struct {
 		name      string
 		seed      alertState
@@ -324,7 +324,7 @@ func TestUpdateDisposition(t *testing.T) {
 					seed.dedupKey = ref(fmt.Sprint("key-", i))
 				}
 				a := o.newAlert(t, db, seed)
-				_, err := Update(o.ctx, db.Client, a.ID, tc.in)
+				_, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, tc.in)
 				if tc.wantField != "" {
 					wantInvalid(t, err, tc.wantField)
 				} else if err != nil {
@@ -373,7 +373,7 @@ func TestUpdateAssignee(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				a := o.newAlert(t, db, alertState{assignee: tc.start})
-				_, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{AssigneeID: graphql.OmittableOf(tc.to)})
+				_, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{AssigneeID: opt.Of(tc.to)})
 				want := tc.to
 				if tc.wantField != "" {
 					wantInvalid(t, err, tc.wantField)
@@ -445,7 +445,7 @@ func TestUpdateTags(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				a := o.newAlert(t, db, alertState{tags: tc.start})
-				_, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{Tags: tc.in})
+				_, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{Tags: tc.in})
 				if tc.wantField != "" {
 					wantInvalid(t, err, tc.wantField)
 					if n := len(o.history(t, db, a.ID)); n != 0 {
@@ -479,10 +479,10 @@ func TestUpdateRecordsOnlyChanges(t *testing.T) {
 		}
 		t.Run("a patch that changes nothing writes nothing", func(t *testing.T) {
 			a := o.reload(t, db, o.newAlert(t, db, start).ID) // as stored, at the database's precision
-			got, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{
+			got, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{
 				Status: ref(enum.AlertStatusAcknowledged), Severity: ref(enum.SeverityMedium),
-				AssigneeID: graphql.OmittableOf(&o.admin.ID), Tags: []string{" a", "b", "a"},
-				Disposition: graphql.OmittableOf[*enum.Disposition](nil),
+				AssigneeID: opt.Of(&o.admin.ID), Tags: []string{" a", "b", "a"},
+				Disposition: opt.Of[*enum.Disposition](nil),
 			})
 			if err != nil {
 				t.Fatalf("update: %v", err)
@@ -496,9 +496,9 @@ func TestUpdateRecordsOnlyChanges(t *testing.T) {
 		})
 		t.Run("one entry per changed field with before and after", func(t *testing.T) {
 			a := o.newAlert(t, db, start)
-			got, err := Update(o.ctx, db.Client, a.ID, UpdateAlertInput{
+			got, err := New(db.Client, db.Dialect).Update(o.ctx, a.ID, UpdateAlertInput{
 				Status: ref(enum.AlertStatusAcknowledged), Severity: ref(enum.SeverityCritical),
-				AssigneeID: graphql.OmittableOf(&o.analyst.ID), Tags: []string{"a", "b"},
+				AssigneeID: opt.Of(&o.analyst.ID), Tags: []string{"a", "b"},
 			})
 			if err != nil {
 				t.Fatalf("update: %v", err)
@@ -530,11 +530,11 @@ func TestUpdateAcrossOrganisations(t *testing.T) {
 		a := newTriageOrg(t, db, "acme")
 		b := newTriageOrg(t, db, "globex")
 		theirs := b.newAlert(t, db, alertState{})
-		_, err := Update(a.ctx, db.Client, theirs.ID, UpdateAlertInput{Severity: ref(enum.SeverityCritical)})
+		_, err := New(db.Client, db.Dialect).Update(a.ctx, theirs.ID, UpdateAlertInput{Severity: ref(enum.SeverityCritical)})
 		if !ent.IsNotFound(err) {
 			t.Fatalf("updating another organisation's alert: %v, want not found", err)
 		}
-		if _, err := Update(a.ctx, db.Client, uuid.New(), UpdateAlertInput{}); !ent.IsNotFound(err) {
+		if _, err := New(db.Client, db.Dialect).Update(a.ctx, uuid.New(), UpdateAlertInput{}); !ent.IsNotFound(err) {
 			t.Fatalf("updating an unknown alert: %v, want not found", err)
 		}
 		if got := b.reload(t, db, theirs.ID); got.Severity != enum.SeverityMedium {
@@ -553,7 +553,7 @@ func TestUpdateIsAtomic(t *testing.T) {
 		o := newTriageOrg(t, db, "acme")
 		a := o.reload(t, db, o.newAlert(t, db, alertState{}).ID)
 		ghost := viewerContext(uuid.New(), o.org.ID)
-		if _, err := Update(ghost, db.Client, a.ID, UpdateAlertInput{Severity: ref(enum.SeverityHigh)}); err == nil {
+		if _, err := New(db.Client, db.Dialect).Update(ghost, a.ID, UpdateAlertInput{Severity: ref(enum.SeverityHigh)}); err == nil {
 			t.Fatal("update by an unknown actor succeeded")
 		}
 		if got := o.reload(t, db, a.ID); got.Severity != enum.SeverityMedium || !got.UpdatedAt.Equal(a.UpdatedAt) {

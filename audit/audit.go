@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
@@ -105,18 +104,23 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 	return &v.UserID, name, nil
 }
 
+// Service searches the activity log.
+type Service struct {
+	client *ent.Client
+}
+
+// New returns the service over client.
+func New(client *ent.Client) *Service {
+	return &Service{client: client}
+}
+
 // Search pages through the acting organisation's activity, newest first
 // unless ordered otherwise.
-func Search(ctx context.Context, client *ent.Client, in *ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) Search(ctx context.Context, in *ActivitySearchInput, page paging.Page, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
 	if orderBy == nil {
-		orderBy = &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+		orderBy = &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: paging.Desc}
 	}
-	return client.Activity.Query().Where(predicates(in)...).
-		Paginate(ctx, after, first, before, last, ent.WithActivityOrder(orderBy))
+	return paging.Paginate(ctx, page, s.client.Activity.Query().Where(predicates(in)...).Paginate, ent.WithActivityOrder(orderBy))
 }
 
 func predicates(in *ActivitySearchInput) []predicate.Activity {
@@ -150,15 +154,14 @@ func predicates(in *ActivitySearchInput) []predicate.Activity {
 
 // ForEntity pages through one entity's activity, newest first. The caller
 // has checked that the entity is visible.
-func ForEntity(ctx context.Context, client *ent.Client, entityType string, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	w, err := paging.ByTime(after, first, before, last)
+func ForEntity(ctx context.Context, client *ent.Client, entityType string, id uuid.UUID, page paging.Page) (*ent.ActivityConnection, error) {
+	page, err := page.ByTime()
 	if err != nil {
 		return nil, err
 	}
-	order := &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
-	return client.Activity.Query().
-		Where(activity.EntityType(entityType), activity.EntityID(id)).
-		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithActivityOrder(order))
+	order := &ent.ActivityOrder{Field: ent.ActivityOrderFieldCreatedAt, Direction: paging.Desc}
+	q := client.Activity.Query().Where(activity.EntityType(entityType), activity.EntityID(id))
+	return paging.Paginate(ctx, page, q.Paginate, ent.WithActivityOrder(order))
 }
 
 // Opt is *p for an entry's Before or After, or an untyped nil when p is nil,

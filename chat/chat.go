@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	aiconfig "github.com/seliq/seliq/ai/config"
@@ -96,17 +95,16 @@ type Exchange struct {
 
 // History pages through a conversation, oldest first. An alert or incident
 // the viewer cannot see is not found.
-func (s *Service) History(ctx context.Context, t Target, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error) {
+func (s *Service) History(ctx context.Context, t Target, page paging.Page) (*ent.ChatMessageConnection, error) {
 	if err := s.visible(ctx, t); err != nil {
 		return nil, err
 	}
-	w, err := paging.ByTime(after, first, before, last)
+	page, err := page.ByTime()
 	if err != nil {
 		return nil, err
 	}
-	order := &ent.ChatMessageOrder{Field: ent.ChatMessageOrderFieldCreatedAt, Direction: entgql.OrderDirectionAsc}
-	return s.client.ChatMessage.Query().Where(onTarget(t)).
-		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithChatMessageOrder(order))
+	order := &ent.ChatMessageOrder{Field: ent.ChatMessageOrderFieldCreatedAt, Direction: paging.Asc}
+	return paging.Paginate(ctx, page, s.client.ChatMessage.Query().Where(onTarget(t)).Paginate, ent.WithChatMessageOrder(order))
 }
 
 func onTarget(t Target) predicate.ChatMessage {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/seliq/seliq/internal/paging"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -26,6 +25,17 @@ type Service struct {
 
 // New returns a Service over client.
 func New(client *ent.Client) *Service { return &Service{client: client} }
+
+// List pages through the acting organisation's connectors.
+func (s *Service) List(ctx context.Context, page paging.Page, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error) {
+	return paging.Paginate(ctx, page, s.client.Connector.Query().Paginate, ent.WithConnectorOrder(orderBy))
+}
+
+// Get returns a connector of the acting organisation; one of another
+// organisation is an ent NotFound error, like one that does not exist.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Connector, error) {
+	return s.client.Connector.Get(ctx, id)
+}
 
 // Create validates in, stores the connector with a fresh key and returns the
 // key; only its hash is kept, so this is the one time it is shown.
@@ -140,8 +150,8 @@ func (s *Service) RotateKey(ctx context.Context, id uuid.UUID) (*ConnectorKeyPay
 
 // DeadLetters pages through the payloads of a connector that could not be
 // mapped, newest first.
-func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
-	first, last, err := paging.Normalize(first, last)
+func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, page paging.Page) (*ent.DeadLetterConnection, error) {
+	page, err := page.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +162,9 @@ func (s *Service) DeadLetters(ctx context.Context, connectorID uuid.UUID, after 
 	if !visible {
 		return nil, notFound(connectorID)
 	}
-	return s.client.DeadLetter.Query().Where(deadletter.ConnectorID(connectorID)).
-		Paginate(ctx, after, first, before, last, ent.WithDeadLetterOrder(&ent.DeadLetterOrder{
-			Field: ent.DeadLetterOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc,
-		}))
+	order := &ent.DeadLetterOrder{Field: ent.DeadLetterOrderFieldCreatedAt, Direction: paging.Desc}
+	return paging.Paginate(ctx, page, s.client.DeadLetter.Query().Where(deadletter.ConnectorID(connectorID)).Paginate,
+		ent.WithDeadLetterOrder(order))
 }
 
 // load returns the connector if the viewer's organisation owns it.

@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
@@ -557,7 +558,7 @@ func TestDeadLetters(t *testing.T) {
 				if pages > 3 {
 					t.Fatal("paging does not end")
 				}
-				conn, err := svc.DeadLetters(a.ctx, c.ID, after, ptr(3), nil, nil)
+				conn, err := svc.DeadLetters(a.ctx, c.ID, paging.Page{After: after, First: ptr(3)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -592,7 +593,7 @@ func TestDeadLetters(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				conn, err := svc.DeadLetters(a.ctx, tc.connector, nil, tc.first, nil, tc.last)
+				conn, err := svc.DeadLetters(a.ctx, tc.connector, paging.Page{First: tc.first, Last: tc.last})
 				if tc.code != "" {
 					if e := wantCode(t, err, tc.code); e.Field != tc.field {
 						t.Fatalf("field %q, want %q", e.Field, tc.field)
@@ -642,7 +643,7 @@ func TestOtherOrganisation(t *testing.T) {
 				return err
 			}},
 			{"dead letters", func() error {
-				_, err := svc.DeadLetters(b.ctx, id, nil, ptr(10), nil, nil)
+				_, err := svc.DeadLetters(b.ctx, id, paging.Page{First: ptr(10)})
 				return err
 			}},
 			{"delete", func() error { return svc.Delete(b.ctx, id) }},

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
@@ -35,6 +34,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
@@ -185,7 +185,7 @@ func Run(ctx context.Context, db *storage.DB, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	if sum.Triage, err = triage(actx, db.Client, admin.ID, created, opts.Seed); err != nil {
+	if sum.Triage, err = triage(actx, db, admin.ID, created, opts.Seed); err != nil {
 		return nil, err
 	}
 	if sum.Incidents, err = openIncidents(actx, db.Client); err != nil {
@@ -371,9 +371,9 @@ var dispositions = []struct {
 // triage makes the queue look worked on, as the admin and through the same
 // bulk actions an analyst uses: it assigns a quarter, closes about a third
 // of the older alerts with a disposition and acknowledges a fifth.
-func triage(ctx context.Context, client *ent.Client, adminID uuid.UUID, ids []uuid.UUID, seed uint64) (Triage, error) {
+func triage(ctx context.Context, db *storage.DB, adminID uuid.UUID, ids []uuid.UUID, seed uint64) (Triage, error) {
 	t := Triage{Closed: map[enum.Disposition]int{}}
-	list, err := byEventTime(ctx, client, ids)
+	list, err := byEventTime(ctx, db.Client, ids)
 	if err != nil {
 		return t, err
 	}
@@ -395,15 +395,16 @@ func triage(ctx context.Context, client *ent.Client, adminID uuid.UUID, ids []uu
 		}
 	}
 	steps := []bulkStep{
-		{assign, enum.BulkAlertActionAssign, alerts.BulkAlertChanges{AssigneeID: graphql.OmittableOf(&adminID)}, func(n int) { t.Assigned += n }},
+		{assign, enum.BulkAlertActionAssign, alerts.BulkAlertChanges{AssigneeID: opt.Of(&adminID)}, func(n int) { t.Assigned += n }},
 		{ack, enum.BulkAlertActionUpdate, alerts.BulkAlertChanges{Status: ptr(enum.AlertStatusAcknowledged)}, func(n int) { t.Acknowledged += n }},
 	}
 	for _, dw := range dispositions {
 		d := dw.d
 		steps = append(steps, bulkStep{closing[d], enum.BulkAlertActionClose, alerts.BulkAlertChanges{Disposition: &d}, func(n int) { t.Closed[d] += n }})
 	}
+	svc := alerts.New(db.Client, db.Dialect)
 	for _, st := range steps {
-		if err := st.run(ctx, client); err != nil {
+		if err := st.run(ctx, svc); err != nil {
 			return t, err
 		}
 	}
@@ -418,10 +419,10 @@ type bulkStep struct {
 	count   func(updated int)
 }
 
-func (st bulkStep) run(ctx context.Context, client *ent.Client) error {
+func (st bulkStep) run(ctx context.Context, svc *alerts.Service) error {
 	for chunk := range slices.Chunk(st.ids, bulkChunk) {
 		changes := st.changes
-		res, err := alerts.Bulk(ctx, client, alerts.BulkAlertsInput{AlertIDs: chunk, Action: st.action, Changes: &changes})
+		res, err := svc.Bulk(ctx, alerts.BulkAlertsInput{AlertIDs: chunk, Action: st.action, Changes: &changes})
 		if err != nil {
 			return fmt.Errorf("triage (%s): %w", st.action, err)
 		}

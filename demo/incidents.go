@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/internal/opt"
 )
 
 // Shape of the incidents the run opens.
@@ -86,6 +86,6 @@ func work(ctx context.Context, svc *incidents.Service, id uuid.UUID, close bool)
 	}
 	d := enum.DispositionTruePositive
 	_, err := svc.Update(ctx, id, incidents.UpdateIncidentInput{
-		Status: ptr(enum.IncidentStatusClosed), Disposition: graphql.OmittableOf(&d)})
+		Status: ptr(enum.IncidentStatusClosed), Disposition: opt.Of(&d)})
 	return err
 }

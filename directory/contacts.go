@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/tenancy"
 )
 
@@ -44,15 +45,24 @@ func validateContact(email, phone, role *string) error {
 	return nil
 }
 
-// ContactsContext returns ctx acting in orgID (which must be within scope),
+// contactsContext returns ctx acting in orgID (which must be within scope),
 // for listing and changing that organisation's contacts.
-func (d *Directory) ContactsContext(ctx context.Context, orgID uuid.UUID) (context.Context, error) {
+func (d *Directory) contactsContext(ctx context.Context, orgID uuid.UUID) (context.Context, error) {
 	return tenancy.ActIn(ctx, d.client, orgID)
+}
+
+// Contacts pages through the contacts of organisation orgID.
+func (d *Directory) Contacts(ctx context.Context, orgID uuid.UUID, page paging.Page, orderBy *ent.ContactOrder) (*ent.ContactConnection, error) {
+	ctx, err := d.contactsContext(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return paging.Paginate(ctx, page, d.client.Contact.Query().Paginate, ent.WithContactOrder(orderBy))
 }
 
 // CreateContact adds a contact to organisation orgID.
 func (d *Directory) CreateContact(ctx context.Context, orgID uuid.UUID, in CreateContactInput) (*ent.Contact, error) {
-	ctx, err := d.ContactsContext(ctx, orgID)
+	ctx, err := d.contactsContext(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +80,7 @@ func (d *Directory) CreateContact(ctx context.Context, orgID uuid.UUID, in Creat
 
 // UpdateContact changes a contact of organisation orgID.
 func (d *Directory) UpdateContact(ctx context.Context, orgID, id uuid.UUID, in UpdateContactInput) (*ent.Contact, error) {
-	ctx, err := d.ContactsContext(ctx, orgID)
+	ctx, err := d.contactsContext(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +99,7 @@ func (d *Directory) UpdateContact(ctx context.Context, orgID, id uuid.UUID, in U
 
 // DeleteContact removes a contact of organisation orgID.
 func (d *Directory) DeleteContact(ctx context.Context, orgID, id uuid.UUID) error {
-	ctx, err := d.ContactsContext(ctx, orgID)
+	ctx, err := d.contactsContext(ctx, orgID)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 )
 
 // CreateGroupInput creates a group.
@@ -28,6 +29,11 @@ type UpdateGroupInput struct {
 func (d *Directory) Group(ctx context.Context, id uuid.UUID) (*ent.Group, error) {
 	g, err := d.client.Group.Get(ctx, id)
 	return g, notFound(err, "group", id)
+}
+
+// Groups pages through the acting organisation's groups.
+func (d *Directory) Groups(ctx context.Context, page paging.Page, orderBy *ent.GroupOrder) (*ent.GroupConnection, error) {
+	return paging.Paginate(ctx, page, d.client.Group.Query().Paginate, ent.WithGroupOrder(orderBy))
 }
 
 // members checks that every id is a user of the acting organisation: the

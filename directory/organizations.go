@@ -8,6 +8,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/viewer"
 )
 
@@ -64,6 +65,11 @@ func (c orgCommon) validate() error {
 func (d *Directory) Organization(ctx context.Context, id uuid.UUID) (*ent.Organization, error) {
 	o, err := d.client.Organization.Get(ctx, id)
 	return o, notFound(err, "organization", id)
+}
+
+// Organizations pages through the organisations within the caller's scope.
+func (d *Directory) Organizations(ctx context.Context, page paging.Page, orderBy *ent.OrganizationOrder) (*ent.OrganizationConnection, error) {
+	return paging.Paginate(ctx, page, d.client.Organization.Query().Paginate, ent.WithOrganizationOrder(orderBy))
 }
 
 // OrganizationBySlug returns an organisation within scope by slug.

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/viewer"
 )
 
@@ -108,6 +109,11 @@ func (d *Directory) Me(ctx context.Context) (*ent.User, error) {
 func (d *Directory) User(ctx context.Context, id uuid.UUID) (*ent.User, error) {
 	u, err := d.client.User.Get(ctx, id)
 	return u, notFound(err, "user", id)
+}
+
+// Users pages through the users the caller may see.
+func (d *Directory) Users(ctx context.Context, page paging.Page, orderBy *ent.UserOrder) (*ent.UserConnection, error) {
+	return paging.Paginate(ctx, page, d.client.User.Query().Paginate, ent.WithUserOrder(orderBy))
 }
 
 // CreateUser adds a user to the acting organisation, within its seat quota.

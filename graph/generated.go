@@ -59,6 +59,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	BulkAlertChanges() BulkAlertChangesResolver
+	UpdateAlertInput() UpdateAlertInputResolver
+	UpdateIncidentInput() UpdateIncidentInputResolver
 }
 
 type DirectiveRoot struct {
@@ -958,6 +961,20 @@ type SubscriptionResolver interface {
 	MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error)
 	AlertChat(ctx context.Context, alertID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
 	IncidentChat(ctx context.Context, incidentID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
+}
+
+type BulkAlertChangesResolver interface {
+	AssigneeID(ctx context.Context, obj *alerts.BulkAlertChanges, data *uuid.UUID) error
+}
+type UpdateAlertInputResolver interface {
+	AssigneeID(ctx context.Context, obj *alerts.UpdateAlertInput, data *uuid.UUID) error
+
+	Disposition(ctx context.Context, obj *alerts.UpdateAlertInput, data *enum.Disposition) error
+}
+type UpdateIncidentInputResolver interface {
+	Disposition(ctx context.Context, obj *incidents.UpdateIncidentInput, data *enum.Disposition) error
+	AssigneeID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
+	GroupID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -5248,10 +5265,10 @@ input UpdateAlertInput {
   status: AlertStatus
   severity: Severity
   "null unassigns."
-  assigneeID: ID @goField(omittable: true)
+  assigneeID: ID @goField(forceResolver: true)
   tags: [String!]
   "Required when closing; null clears it when reopening."
-  disposition: Disposition @goField(omittable: true)
+  disposition: Disposition @goField(forceResolver: true)
 }
 
 input AddNoteInput {
@@ -5291,7 +5308,7 @@ input BulkAlertsInput {
 input BulkAlertChanges {
   status: AlertStatus
   severity: Severity
-  assigneeID: ID @goField(omittable: true)
+  assigneeID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
   addTags: [String!]
@@ -5384,10 +5401,10 @@ input UpdateIncidentInput {
   """
   status: IncidentStatus
   "Required when closing; null clears it (reopening clears it too)."
-  disposition: Disposition @goField(omittable: true)
+  disposition: Disposition @goField(forceResolver: true)
   "null unassigns."
-  assigneeID: ID @goField(omittable: true)
-  groupID: ID @goField(omittable: true)
+  assigneeID: ID @goField(forceResolver: true)
+  groupID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
 }
@@ -26996,7 +27013,9 @@ func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it.AssigneeID = graphql.OmittableOf(data)
+			if err = ec.Resolvers.BulkAlertChanges().AssigneeID(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "tags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -29043,7 +29062,9 @@ func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it.AssigneeID = graphql.OmittableOf(data)
+			if err = ec.Resolvers.UpdateAlertInput().AssigneeID(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "tags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -29057,7 +29078,9 @@ func (ec *executionContext) unmarshalInputUpdateAlertInput(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it.Disposition = graphql.OmittableOf(data)
+			if err = ec.Resolvers.UpdateAlertInput().Disposition(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -29421,21 +29444,27 @@ func (ec *executionContext) unmarshalInputUpdateIncidentInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.Disposition = graphql.OmittableOf(data)
+			if err = ec.Resolvers.UpdateIncidentInput().Disposition(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "assigneeID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeID"))
 			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.AssigneeID = graphql.OmittableOf(data)
+			if err = ec.Resolvers.UpdateIncidentInput().AssigneeID(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "groupID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
 			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.GroupID = graphql.OmittableOf(data)
+			if err = ec.Resolvers.UpdateIncidentInput().GroupID(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "tags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"unicode/utf8"
 
-	"entgo.io/contrib/entgql"
-	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
@@ -24,11 +21,11 @@ const (
 )
 
 // defaultOrder lists the newest incidents first.
-var defaultOrder = ent.IncidentOrder{Direction: entgql.OrderDirectionDesc, Field: ent.IncidentOrderFieldCreatedAt}
+var defaultOrder = ent.IncidentOrder{Direction: paging.Desc, Field: ent.IncidentOrderFieldCreatedAt}
 
 // List pages through the acting organisation's incidents.
-func (s *Service) List(ctx context.Context, f *IncidentFilter, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder) (*ent.IncidentConnection, error) {
-	first, last, err := paging.Normalize(first, last)
+func (s *Service) List(ctx context.Context, f *IncidentFilter, page paging.Page, orderBy *ent.IncidentOrder) (*ent.IncidentConnection, error) {
+	page, err := page.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -43,12 +40,11 @@ func (s *Service) List(ctx context.Context, f *IncidentFilter, after *entgql.Cur
 		}
 	}
 	if order.Field == ent.IncidentOrderFieldCreatedAt || order.Field == ent.IncidentOrderFieldUpdatedAt {
-		if after, before, err = paging.TimeCursors(after, before); err != nil {
+		if page, err = page.ByTime(); err != nil {
 			return nil, err
 		}
 	}
-	return s.client.Incident.Query().Where(predicates(f)...).
-		Paginate(ctx, after, first, before, last, ent.WithIncidentOrder(&order))
+	return paging.Paginate(ctx, page, s.client.Incident.Query().Where(predicates(f)...).Paginate, ent.WithIncidentOrder(&order))
 }
 
 // validateFilter bounds a filter and checks its enums and text.

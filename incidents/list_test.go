@@ -3,11 +3,11 @@ package incidents
 import (
 	"testing"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -48,7 +48,7 @@ func TestList(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				page, err := o.svc.List(o.ctx, tc.f, nil, nil, nil, nil, nil)
+				page, err := o.svc.List(o.ctx, tc.f, paging.Page{}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -63,13 +63,13 @@ func TestList(t *testing.T) {
 			})
 		}
 		t.Run("by severity, paged", func(t *testing.T) {
-			order := &ent.IncidentOrder{Field: ent.IncidentOrderFieldSeverityRank, Direction: entgql.OrderDirectionDesc}
+			order := &ent.IncidentOrder{Field: ent.IncidentOrderFieldSeverityRank, Direction: paging.Desc}
 			one := 1
-			first, err := o.svc.List(o.ctx, nil, nil, &one, nil, nil, order)
+			first, err := o.svc.List(o.ctx, nil, paging.Page{First: &one}, order)
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := o.svc.List(o.ctx, nil, first.PageInfo.EndCursor, &one, nil, nil, order)
+			second, err := o.svc.List(o.ctx, nil, paging.Page{After: first.PageInfo.EndCursor, First: &one}, order)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,12 +78,12 @@ func TestList(t *testing.T) {
 			}
 		})
 		t.Run("bad filters", func(t *testing.T) {
-			_, err := o.svc.List(o.ctx, &IncidentFilter{Status: []enum.IncidentStatus{"open"}}, nil, nil, nil, nil, nil)
+			_, err := o.svc.List(o.ctx, &IncidentFilter{Status: []enum.IncidentStatus{"open"}}, paging.Page{}, nil)
 			wantInvalid(t, err, "filter.status")
-			_, err = o.svc.List(o.ctx, &IncidentFilter{Q: ptr("a\x00")}, nil, nil, nil, nil, nil)
+			_, err = o.svc.List(o.ctx, &IncidentFilter{Q: ptr("a\x00")}, paging.Page{}, nil)
 			wantInvalid(t, err, "filter.q")
 			both := 1
-			_, err = o.svc.List(o.ctx, nil, nil, &both, nil, &both, nil)
+			_, err = o.svc.List(o.ctx, nil, paging.Page{First: &both, Last: &both}, nil)
 			wantInvalid(t, err, "last")
 		})
 	})

@@ -3,12 +3,12 @@ package incidents
 import (
 	"context"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/notes"
 	"github.com/seliq/seliq/realtime/hub"
@@ -61,18 +61,18 @@ const excerptLength = 500
 func excerpt(body string) string { return textfield.Truncate(body, excerptLength) }
 
 // Notes pages through an incident's notes, oldest first.
-func (s *Service) Notes(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
+func (s *Service) Notes(ctx context.Context, id uuid.UUID, page paging.Page) (*ent.NoteConnection, error) {
 	inc, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return notes.List(ctx, s.client, notes.Incident(inc.ID, inc.Number, inc.Title), after, first, before, last)
+	return notes.List(ctx, s.client, notes.Incident(inc.ID, inc.Number, inc.Title), page)
 }
 
 // Activity pages through an incident's activity, newest first.
-func (s *Service) Activity(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
+func (s *Service) Activity(ctx context.Context, id uuid.UUID, page paging.Page) (*ent.ActivityConnection, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	return audit.ForEntity(ctx, s.client, entityIncident, id, after, first, before, last)
+	return audit.ForEntity(ctx, s.client, entityIncident, id, page)
 }

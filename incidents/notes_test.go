@@ -5,6 +5,7 @@ import (
 
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -44,7 +45,7 @@ func TestNotesMentionNotify(t *testing.T) {
 		if last := ev[len(ev)-1]; last.Kind != enum.TimelineKindNoteAdded || !last.Automatic {
 			t.Fatalf("last event = %s", last.Kind)
 		}
-		page, err := o.svc.Notes(o.ctx, inc.ID, nil, nil, nil, nil)
+		page, err := o.svc.Notes(o.ctx, inc.ID, paging.Page{})
 		if err != nil || page.TotalCount != 1 {
 			t.Fatalf("notes: %v, %v", page, err)
 		}
@@ -54,9 +55,9 @@ func TestNotesMentionNotify(t *testing.T) {
 			wantInvalid(t, err, "body")
 			_, err = other.svc.AddNote(other.ctx, inc.ID, "hello @bob")
 			wantCode(t, err, "NOT_FOUND")
-			_, err = other.svc.Notes(other.ctx, inc.ID, nil, nil, nil, nil)
+			_, err = other.svc.Notes(other.ctx, inc.ID, paging.Page{})
 			wantCode(t, err, "NOT_FOUND")
-			_, err = other.svc.Activity(other.ctx, inc.ID, nil, nil, nil, nil)
+			_, err = other.svc.Activity(other.ctx, inc.ID, paging.Page{})
 			wantCode(t, err, "NOT_FOUND")
 			if c := db.Client.Note.Query().CountX(o.ctx); c != 1 {
 				t.Fatalf("%d notes, want 1", c)

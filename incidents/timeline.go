@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -34,17 +33,17 @@ func addEvent(ctx context.Context, c *ent.Client, incidentID uuid.UUID, kind enu
 }
 
 // Timeline pages through an incident's events in the order they occurred.
-func (s *Service) Timeline(ctx context.Context, id uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.TimelineEventConnection, error) {
-	w, err := paging.ByTime(after, first, before, last)
+func (s *Service) Timeline(ctx context.Context, id uuid.UUID, page paging.Page) (*ent.TimelineEventConnection, error) {
+	page, err := page.ByTime()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	order := &ent.TimelineEventOrder{Field: ent.TimelineEventOrderFieldOccurredAt, Direction: entgql.OrderDirectionAsc}
-	return s.client.TimelineEvent.Query().Where(timelineevent.IncidentID(id)).
-		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithTimelineEventOrder(order))
+	order := &ent.TimelineEventOrder{Field: ent.TimelineEventOrderFieldOccurredAt, Direction: paging.Asc}
+	q := s.client.TimelineEvent.Query().Where(timelineevent.IncidentID(id))
+	return paging.Paginate(ctx, page, q.Paginate, ent.WithTimelineEventOrder(order))
 }
 
 // AddTimelineEvent records a manual event (an analyst's account of

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -41,7 +42,7 @@ func TestTimeline(t *testing.T) {
 			if e.Automatic || e.Kind != enum.TimelineKindManual || e.Title != "First phishing email delivered" || e.ActorName != o.admin.Name {
 				t.Fatalf("event = %+v", e)
 			}
-			page, err := o.svc.Timeline(o.ctx, inc.ID, nil, nil, nil, nil)
+			page, err := o.svc.Timeline(o.ctx, inc.ID, paging.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +75,7 @@ func TestTimeline(t *testing.T) {
 		})
 		t.Run("another organisation cannot read or touch the timeline", func(t *testing.T) {
 			other := newOrg(t, db, "globex")
-			_, err := other.svc.Timeline(other.ctx, inc.ID, nil, nil, nil, nil)
+			_, err := other.svc.Timeline(other.ctx, inc.ID, paging.Page{})
 			wantCode(t, err, "NOT_FOUND")
 			_, err = other.svc.AddTimelineEvent(other.ctx, inc.ID, TimelineEventInput{Title: "x"})
 			wantCode(t, err, "NOT_FOUND")

@@ -3,11 +3,11 @@ package incidents
 import (
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/opt"
 )
 
 // CreateIncidentInput opens an incident, from scratch or from alerts.
@@ -25,15 +25,15 @@ type CreateIncidentInput struct {
 
 // UpdateIncidentInput is a patch of one incident; nil leaves a field as it is.
 type UpdateIncidentInput struct {
-	Title       *string                              `json:"title,omitempty"`
-	Description *string                              `json:"description,omitempty"`
-	Summary     *string                              `json:"summary,omitempty"`
-	Severity    *enum.Severity                       `json:"severity,omitempty"`
-	Status      *enum.IncidentStatus                 `json:"status,omitempty"`
-	Disposition graphql.Omittable[*enum.Disposition] `json:"disposition"`
-	AssigneeID  graphql.Omittable[*uuid.UUID]        `json:"assigneeID"`
-	GroupID     graphql.Omittable[*uuid.UUID]        `json:"groupID"`
-	Tags        []string                             `json:"tags,omitempty"`
+	Title       *string                      `json:"title,omitempty"`
+	Description *string                      `json:"description,omitempty"`
+	Summary     *string                      `json:"summary,omitempty"`
+	Severity    *enum.Severity               `json:"severity,omitempty"`
+	Status      *enum.IncidentStatus         `json:"status,omitempty"`
+	Disposition opt.Value[*enum.Disposition] `json:"disposition"`
+	AssigneeID  opt.Value[*uuid.UUID]        `json:"assigneeID"`
+	GroupID     opt.Value[*uuid.UUID]        `json:"groupID"`
+	Tags        []string                     `json:"tags,omitempty"`
 }
 
 // IncidentFilter selects incidents: values within a field are

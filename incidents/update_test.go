@@ -3,9 +3,8 @@ package incidents
 import (
 	"testing"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -37,7 +36,7 @@ func TestTransitionAllowed(t *testing.T) {
 
 func TestUpdateStatusMachine(t *testing.T) {
 	fp := enum.DispositionFalsePositive
-	set := func(d enum.Disposition) graphql.Omittable[*enum.Disposition] { return graphql.OmittableOf(&d) }
+	set := func(d enum.Disposition) opt.Value[*enum.Disposition] { return opt.Of(&d) }
 	cases := []struct {
 		name string
 		// path drives the incident from new before the patch under test.
@@ -142,7 +141,7 @@ func TestUpdateStatusMachine(t *testing.T) {
 		t.Run("severity and assignee go on the timeline; the assignee is notified", func(t *testing.T) {
 			inc := o.incident(t, "people")
 			_, err := o.svc.Update(o.ctx, inc.ID, UpdateIncidentInput{
-				Severity: ptr(enum.SeverityCritical), AssigneeID: graphql.OmittableOf(&o.bob.ID)})
+				Severity: ptr(enum.SeverityCritical), AssigneeID: opt.Of(&o.bob.ID)})
 			if err != nil {
 				t.Fatal(err)
 			}

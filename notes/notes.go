@@ -11,7 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
@@ -125,8 +124,8 @@ func Mentions(body string) []string {
 
 // List pages through t's notes, oldest first. The caller has checked that t
 // is visible.
-func List(ctx context.Context, client *ent.Client, t Target, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	w, err := paging.ByTime(after, first, before, last)
+func List(ctx context.Context, client *ent.Client, t Target, page paging.Page) (*ent.NoteConnection, error) {
+	page, err := page.ByTime()
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +136,6 @@ func List(ctx context.Context, client *ent.Client, t Target, after *entgql.Curso
 	case "incident":
 		q.Where(note.IncidentID(t.Subject.EntityID))
 	}
-	order := &ent.NoteOrder{Field: ent.NoteOrderFieldCreatedAt, Direction: entgql.OrderDirectionAsc}
-	return q.Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithNoteOrder(order))
+	order := &ent.NoteOrder{Field: ent.NoteOrderFieldCreatedAt, Direction: paging.Asc}
+	return paging.Paginate(ctx, page, q.Paginate, ent.WithNoteOrder(order))
 }

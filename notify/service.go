@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
@@ -39,11 +38,11 @@ func mine(ctx context.Context) (predicate.Notification, error) {
 }
 
 // newestFirst orders a feed.
-var newestFirst = &ent.NotificationOrder{Field: ent.NotificationOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+var newestFirst = &ent.NotificationOrder{Field: ent.NotificationOrderFieldCreatedAt, Direction: paging.Desc}
 
 // List pages through the caller's notifications, newest first; unread
 // keeps only those not yet read.
-func (s *Service) List(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
+func (s *Service) List(ctx context.Context, unread *bool, page paging.Page) (*ent.NotificationConnection, error) {
 	own, err := mine(ctx)
 	if err != nil {
 		return nil, err
@@ -52,12 +51,12 @@ func (s *Service) List(ctx context.Context, unread *bool, after *entgql.Cursor[u
 	if unread != nil && *unread {
 		ps = append(ps, notification.ReadAtIsNil())
 	}
-	return s.page(ctx, ps, after, first, before, last)
+	return s.feed(ctx, ps, page)
 }
 
 // History pages through the caller's read notifications, newest first,
 // created in [since, until).
-func (s *Service) History(ctx context.Context, since, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
+func (s *Service) History(ctx context.Context, since, until *time.Time, page paging.Page) (*ent.NotificationConnection, error) {
 	own, err := mine(ctx)
 	if err != nil {
 		return nil, err
@@ -72,16 +71,16 @@ func (s *Service) History(ctx context.Context, since, until *time.Time, after *e
 		}
 		ps = append(ps, notification.CreatedAtLT(until.UTC()))
 	}
-	return s.page(ctx, ps, after, first, before, last)
+	return s.feed(ctx, ps, page)
 }
 
-func (s *Service) page(ctx context.Context, ps []predicate.Notification, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
-	w, err := paging.ByTime(after, first, before, last)
+// feed pages through the caller's notifications that match ps.
+func (s *Service) feed(ctx context.Context, ps []predicate.Notification, page paging.Page) (*ent.NotificationConnection, error) {
+	page, err := page.ByTime()
 	if err != nil {
 		return nil, err
 	}
-	return s.client.Notification.Query().Where(ps...).
-		Paginate(ctx, w.After, w.First, w.Before, w.Last, ent.WithNotificationOrder(newestFirst))
+	return paging.Paginate(ctx, page, s.client.Notification.Query().Where(ps...).Paginate, ent.WithNotificationOrder(newestFirst))
 }
 
 // MarkRead marks one of the caller's notifications read (again is a no-op).

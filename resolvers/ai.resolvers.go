@@ -13,20 +13,20 @@ import (
 
 // UpdateAISettings is the resolver for the updateAISettings field.
 func (r *mutationResolver) UpdateAISettings(ctx context.Context, input config.UpdateInput) (*config.Settings, error) {
-	return r.AI.Update(ctx, input)
+	return r.Services.AI.Update(ctx, input)
 }
 
 // AiSettings is the resolver for the aiSettings field.
 func (r *queryResolver) AiSettings(ctx context.Context) (*config.Settings, error) {
-	return r.AI.Get(ctx)
+	return r.Services.AI.Get(ctx)
 }
 
 // AiModels is the resolver for the aiModels field.
 func (r *queryResolver) AiModels(ctx context.Context) ([]string, error) {
-	return r.AI.Models(ctx)
+	return r.Services.AI.Models(ctx)
 }
 
 // AiQuota is the resolver for the aiQuota field.
 func (r *queryResolver) AiQuota(ctx context.Context) (*config.Quota, error) {
-	return r.AI.MyQuota(ctx)
+	return r.Services.AI.MyQuota(ctx)
 }

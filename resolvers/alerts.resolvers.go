@@ -16,9 +16,10 @@ import (
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/ingest/catalogue"
-	"github.com/seliq/seliq/internal/paging"
 )
 
 // TotalCountIsEstimate is the resolver for the totalCountIsEstimate field.
@@ -28,12 +29,12 @@ func (r *alertConnectionResolver) TotalCountIsEstimate(ctx context.Context, obj 
 
 // Hidden is the resolver for the hidden field.
 func (r *alertViewResolver) Hidden(ctx context.Context, obj *ent.AlertView) (bool, error) {
-	return r.Views.Hidden(ctx, obj)
+	return r.Services.AlertViews.Hidden(ctx, obj)
 }
 
 // IsDefault is the resolver for the isDefault field.
 func (r *alertViewResolver) IsDefault(ctx context.Context, obj *ent.AlertView) (bool, error) {
-	return r.Views.IsDefault(ctx, obj)
+	return r.Services.AlertViews.IsDefault(ctx, obj)
 }
 
 // Settings is the resolver for the settings field.
@@ -43,114 +44,107 @@ func (r *connectorResolver) Settings(ctx context.Context, obj *ent.Connector) (m
 
 // CreateConnector is the resolver for the createConnector field.
 func (r *mutationResolver) CreateConnector(ctx context.Context, input connectors.CreateConnectorInput) (*connectors.ConnectorKeyPayload, error) {
-	return r.ConnectorService.Create(ctx, input)
+	return r.Services.Connectors.Create(ctx, input)
 }
 
 // UpdateConnector is the resolver for the updateConnector field.
 func (r *mutationResolver) UpdateConnector(ctx context.Context, id uuid.UUID, input connectors.UpdateConnectorInput) (*ent.Connector, error) {
-	return r.ConnectorService.Update(ctx, id, input)
+	return r.Services.Connectors.Update(ctx, id, input)
 }
 
 // DeleteConnector is the resolver for the deleteConnector field.
 func (r *mutationResolver) DeleteConnector(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.ConnectorService.Delete(ctx, id))
+	return deleted(id, r.Services.Connectors.Delete(ctx, id))
 }
 
 // RotateConnectorKey is the resolver for the rotateConnectorKey field.
 func (r *mutationResolver) RotateConnectorKey(ctx context.Context, id uuid.UUID) (*connectors.ConnectorKeyPayload, error) {
-	return r.ConnectorService.RotateKey(ctx, id)
+	return r.Services.Connectors.RotateKey(ctx, id)
 }
 
 // UpdateAlert is the resolver for the updateAlert field.
 func (r *mutationResolver) UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error) {
-	return alerts.Update(ctx, r.Client, id, input)
+	return r.Services.Alerts.Update(ctx, id, input)
 }
 
 // AddAlertNote is the resolver for the addAlertNote field.
 func (r *mutationResolver) AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error) {
-	return alerts.AddNote(ctx, r.Client, alertID, input)
+	return r.Services.Alerts.AddNote(ctx, alertID, input)
 }
 
 // BulkAlerts is the resolver for the bulkAlerts field.
 func (r *mutationResolver) BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error) {
-	if err := r.allowBulk(ctx); err != nil {
-		return nil, err
-	}
-	return alerts.Bulk(ctx, r.Client, input)
+	return r.Services.Alerts.Bulk(ctx, input)
 }
 
 // CreateAlertView is the resolver for the createAlertView field.
 func (r *mutationResolver) CreateAlertView(ctx context.Context, input alertviews.CreateAlertViewInput) (*ent.AlertView, error) {
-	return r.Views.Create(ctx, input)
+	return r.Services.AlertViews.Create(ctx, input)
 }
 
 // UpdateAlertView is the resolver for the updateAlertView field.
 func (r *mutationResolver) UpdateAlertView(ctx context.Context, id uuid.UUID, input alertviews.UpdateAlertViewInput) (*ent.AlertView, error) {
-	return r.Views.Update(ctx, id, input)
+	return r.Services.AlertViews.Update(ctx, id, input)
 }
 
 // DeleteAlertView is the resolver for the deleteAlertView field.
 func (r *mutationResolver) DeleteAlertView(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.Views.Delete(ctx, id))
+	return deleted(id, r.Services.AlertViews.Delete(ctx, id))
 }
 
 // SetDefaultAlertView is the resolver for the setDefaultAlertView field.
 func (r *mutationResolver) SetDefaultAlertView(ctx context.Context, viewID *uuid.UUID) (*ent.AlertView, error) {
-	return r.Views.SetDefault(ctx, viewID)
+	return r.Services.AlertViews.SetDefault(ctx, viewID)
 }
 
 // HideAlertView is the resolver for the hideAlertView field.
 func (r *mutationResolver) HideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error) {
-	return r.Views.Hide(ctx, id)
+	return r.Services.AlertViews.Hide(ctx, id)
 }
 
 // UnhideAlertView is the resolver for the unhideAlertView field.
 func (r *mutationResolver) UnhideAlertView(ctx context.Context, id uuid.UUID) (*ent.AlertView, error) {
-	return r.Views.Unhide(ctx, id)
+	return r.Services.AlertViews.Unhide(ctx, id)
 }
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) (*ent.AlertConnection, error) {
-	return r.Triage.List(ctx, filter, after, first, before, last, orderBy)
+	return r.Services.Alerts.List(ctx, filter, page(after, first, before, last), orderBy, alertSelection(ctx))
 }
 
 // AlertFacets is the resolver for the alertFacets field.
 func (r *queryResolver) AlertFacets(ctx context.Context, filter *schematype.AlertFilter) (*alerts.AlertFacets, error) {
-	return r.Triage.Facets(ctx, filter)
+	return r.Services.Alerts.Facets(ctx, filter)
 }
 
 // Alert is the resolver for the alert field.
 func (r *queryResolver) Alert(ctx context.Context, id uuid.UUID) (*ent.Alert, error) {
-	return r.Triage.Get(ctx, id)
+	return r.Services.Alerts.Get(ctx, id)
 }
 
 // AlertNotes is the resolver for the alertNotes field.
 func (r *queryResolver) AlertNotes(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	return alerts.Notes(ctx, r.Client, alertID, after, first, before, last)
+	return r.Services.Alerts.Notes(ctx, alertID, page(after, first, before, last))
 }
 
 // AlertActivity is the resolver for the alertActivity field.
 func (r *queryResolver) AlertActivity(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	return alerts.Activity(ctx, r.Client, alertID, after, first, before, last)
+	return r.Services.Alerts.Activity(ctx, alertID, page(after, first, before, last))
 }
 
 // SearchActivity is the resolver for the searchActivity field.
 func (r *queryResolver) SearchActivity(ctx context.Context, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) (*ent.ActivityConnection, error) {
-	return audit.Search(ctx, r.Client, filter, after, first, before, last, orderBy)
+	return r.Services.Audit.Search(ctx, filter, page(after, first, before, last), orderBy)
 }
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.Client.Connector.Query().Paginate(ctx, after, first, before, last, ent.WithConnectorOrder(orderBy))
+	return r.Services.Connectors.List(ctx, page(after, first, before, last), orderBy)
 }
 
 // Connector is the resolver for the connector field.
 func (r *queryResolver) Connector(ctx context.Context, id uuid.UUID) (*ent.Connector, error) {
-	return r.Client.Connector.Get(ctx, id)
+	return r.Services.Connectors.Get(ctx, id)
 }
 
 // ConnectorCatalogue is the resolver for the connectorCatalogue field.
@@ -160,15 +154,48 @@ func (r *queryResolver) ConnectorCatalogue(ctx context.Context) ([]*catalogue.Ty
 
 // DeadLetters is the resolver for the deadLetters field.
 func (r *queryResolver) DeadLetters(ctx context.Context, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DeadLetterConnection, error) {
-	return r.ConnectorService.DeadLetters(ctx, connectorID, after, first, before, last)
+	return r.Services.Connectors.DeadLetters(ctx, connectorID, page(after, first, before, last))
 }
 
 // AlertViews is the resolver for the alertViews field.
 func (r *queryResolver) AlertViews(ctx context.Context) ([]*ent.AlertView, error) {
-	return r.Views.List(ctx)
+	return r.Services.AlertViews.List(ctx)
 }
 
 // DefaultAlertView is the resolver for the defaultAlertView field.
 func (r *queryResolver) DefaultAlertView(ctx context.Context) (*ent.AlertView, error) {
-	return r.Views.Default(ctx)
+	return r.Services.AlertViews.Default(ctx)
 }
+
+// AssigneeID is the resolver for the assigneeID field.
+func (r *bulkAlertChangesResolver) AssigneeID(ctx context.Context, obj *alerts.BulkAlertChanges, data *uuid.UUID) error {
+	obj.AssigneeID.Set(data)
+	return nil
+}
+
+// AssigneeID is the resolver for the assigneeID field.
+func (r *updateAlertInputResolver) AssigneeID(ctx context.Context, obj *alerts.UpdateAlertInput, data *uuid.UUID) error {
+	obj.AssigneeID.Set(data)
+	return nil
+}
+
+// Disposition is the resolver for the disposition field.
+func (r *updateAlertInputResolver) Disposition(ctx context.Context, obj *alerts.UpdateAlertInput, data *enum.Disposition) error {
+	obj.Disposition.Set(data)
+	return nil
+}
+
+// BulkAlertChanges returns graph.BulkAlertChangesResolver implementation.
+func (r *Resolver) BulkAlertChanges() graph.BulkAlertChangesResolver {
+	return &bulkAlertChangesResolver{r}
+}
+
+// UpdateAlertInput returns graph.UpdateAlertInputResolver implementation.
+func (r *Resolver) UpdateAlertInput() graph.UpdateAlertInputResolver {
+	return &updateAlertInputResolver{r}
+}
+
+type (
+	bulkAlertChangesResolver struct{ *Resolver }
+	updateAlertInputResolver struct{ *Resolver }
+)

@@ -23,32 +23,32 @@ func (r *chatStreamEventResolver) Message(ctx context.Context, obj *chat.StreamE
 
 // SendAlertChat is the resolver for the sendAlertChat field.
 func (r *mutationResolver) SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error) {
-	return r.Chat.Send(ctx, chat.Alert(alertID), input.Message)
+	return r.Services.Chat.Send(ctx, chat.Alert(alertID), input.Message)
 }
 
 // SendIncidentChat is the resolver for the sendIncidentChat field.
 func (r *mutationResolver) SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error) {
-	return r.Chat.Send(ctx, chat.Incident(incidentID), input.Message)
+	return r.Services.Chat.Send(ctx, chat.Incident(incidentID), input.Message)
 }
 
 // AlertChatHistory is the resolver for the alertChatHistory field.
 func (r *queryResolver) AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error) {
-	return r.Chat.History(ctx, chat.Alert(alertID), after, first, before, last)
+	return r.Services.Chat.History(ctx, chat.Alert(alertID), page(after, first, before, last))
 }
 
 // IncidentChatHistory is the resolver for the incidentChatHistory field.
 func (r *queryResolver) IncidentChatHistory(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error) {
-	return r.Chat.History(ctx, chat.Incident(incidentID), after, first, before, last)
+	return r.Services.Chat.History(ctx, chat.Incident(incidentID), page(after, first, before, last))
 }
 
 // AlertChat is the resolver for the alertChat field.
 func (r *subscriptionResolver) AlertChat(ctx context.Context, alertID uuid.UUID, message string) (<-chan *chat.StreamEvent, error) {
-	return r.Chat.Stream(ctx, chat.Alert(alertID), message)
+	return r.Services.Chat.Stream(ctx, chat.Alert(alertID), message)
 }
 
 // IncidentChat is the resolver for the incidentChat field.
 func (r *subscriptionResolver) IncidentChat(ctx context.Context, incidentID uuid.UUID, message string) (<-chan *chat.StreamEvent, error) {
-	return r.Chat.Stream(ctx, chat.Incident(incidentID), message)
+	return r.Services.Chat.Stream(ctx, chat.Incident(incidentID), message)
 }
 
 // ChatStreamEvent returns graph.ChatStreamEventResolver implementation.

@@ -12,44 +12,31 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
-	"github.com/seliq/seliq/internal/paging"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id uuid.UUID) (ent.Noder, error) {
-	return r.Client.Noder(ctx, id, ent.WithNodeType(nodeType(r.Client)))
+	return r.Services.Nodes.Node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]ent.Noder, error) {
-	return r.Client.Noders(ctx, ids, ent.WithNodeType(nodeType(r.Client)))
+	return r.Services.Nodes.Nodes(ctx, ids)
 }
 
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) (*ent.GroupConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.Client.Group.Query().Paginate(ctx, after, first, before, last, ent.WithGroupOrder(orderBy))
+	return r.Services.Directory.Groups(ctx, page(after, first, before, last), orderBy)
 }
 
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) (*ent.OrganizationConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.Client.Organization.Query().Paginate(ctx, after, first, before, last, ent.WithOrganizationOrder(orderBy))
+	return r.Services.Directory.Organizations(ctx, page(after, first, before, last), orderBy)
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error) {
-	first, last, err := paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
+	return r.Services.Directory.Users(ctx, page(after, first, before, last), orderBy)
 }
 
 // AlertConnection returns graph.AlertConnectionResolver implementation.

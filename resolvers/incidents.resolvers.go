@@ -14,6 +14,8 @@ import (
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/report"
@@ -21,140 +23,165 @@ import (
 
 // Alerts is the resolver for the alerts field.
 func (r *incidentResolver) Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error) {
-	return r.Triage.List(ctx, &schematype.AlertFilter{IncidentID: &obj.ID}, after, first, before, last, orderBy)
+	return r.Services.Alerts.List(ctx, &schematype.AlertFilter{IncidentID: &obj.ID}, page(after, first, before, last), orderBy, alertSelection(ctx))
 }
 
 // AlertSeverities is the resolver for the alertSeverities field.
 func (r *incidentResolver) AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error) {
-	return r.Triage.Severities(ctx, obj.ID)
+	return r.Services.Alerts.Severities(ctx, obj.ID)
 }
 
 // CreateIncident is the resolver for the createIncident field.
 func (r *mutationResolver) CreateIncident(ctx context.Context, input incidents.CreateIncidentInput) (*ent.Incident, error) {
-	return r.IncidentService.Create(ctx, input)
+	return r.Services.Incidents.Create(ctx, input)
 }
 
 // UpdateIncident is the resolver for the updateIncident field.
 func (r *mutationResolver) UpdateIncident(ctx context.Context, id uuid.UUID, input incidents.UpdateIncidentInput) (*ent.Incident, error) {
-	return r.IncidentService.Update(ctx, id, input)
+	return r.Services.Incidents.Update(ctx, id, input)
 }
 
 // LinkAlerts is the resolver for the linkAlerts field.
 func (r *mutationResolver) LinkAlerts(ctx context.Context, incidentID uuid.UUID, input incidents.LinkAlertsInput) (*incidents.LinkAlertsPayload, error) {
-	return r.IncidentService.LinkAlerts(ctx, incidentID, input)
+	return r.Services.Incidents.LinkAlerts(ctx, incidentID, input)
 }
 
 // UnlinkAlert is the resolver for the unlinkAlert field.
 func (r *mutationResolver) UnlinkAlert(ctx context.Context, incidentID uuid.UUID, alertID uuid.UUID) (*ent.Incident, error) {
-	return r.IncidentService.UnlinkAlert(ctx, incidentID, alertID)
+	return r.Services.Incidents.UnlinkAlert(ctx, incidentID, alertID)
 }
 
 // AddIncidentNote is the resolver for the addIncidentNote field.
 func (r *mutationResolver) AddIncidentNote(ctx context.Context, incidentID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error) {
-	return r.IncidentService.AddNote(ctx, incidentID, input.Body)
+	return r.Services.Incidents.AddNote(ctx, incidentID, input.Body)
 }
 
 // AddTimelineEvent is the resolver for the addTimelineEvent field.
 func (r *mutationResolver) AddTimelineEvent(ctx context.Context, incidentID uuid.UUID, input incidents.TimelineEventInput) (*ent.TimelineEvent, error) {
-	return r.IncidentService.AddTimelineEvent(ctx, incidentID, input)
+	return r.Services.Incidents.AddTimelineEvent(ctx, incidentID, input)
 }
 
 // UpdateTimelineEvent is the resolver for the updateTimelineEvent field.
 func (r *mutationResolver) UpdateTimelineEvent(ctx context.Context, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) (*ent.TimelineEvent, error) {
-	return r.IncidentService.UpdateTimelineEvent(ctx, incidentID, eventID, input)
+	return r.Services.Incidents.UpdateTimelineEvent(ctx, incidentID, eventID, input)
 }
 
 // DeleteTimelineEvent is the resolver for the deleteTimelineEvent field.
 func (r *mutationResolver) DeleteTimelineEvent(ctx context.Context, incidentID uuid.UUID, eventID uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(eventID, r.IncidentService.DeleteTimelineEvent(ctx, incidentID, eventID))
+	return deleted(eventID, r.Services.Incidents.DeleteTimelineEvent(ctx, incidentID, eventID))
 }
 
 // CreateReport is the resolver for the createReport field.
 func (r *mutationResolver) CreateReport(ctx context.Context, incidentID uuid.UUID, input *report.CreateInput) (*ent.Report, error) {
-	return r.Reports.Create(ctx, incidentID, input)
+	return r.Services.Reports.Create(ctx, incidentID, input)
 }
 
 // DeleteReport is the resolver for the deleteReport field.
 func (r *mutationResolver) DeleteReport(ctx context.Context, incidentID uuid.UUID, reportID uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(reportID, r.Reports.Delete(ctx, incidentID, reportID))
+	return deleted(reportID, r.Services.Reports.Delete(ctx, incidentID, reportID))
 }
 
 // UpdateReportSettings is the resolver for the updateReportSettings field.
 func (r *mutationResolver) UpdateReportSettings(ctx context.Context, input report.UpdateSettingsInput) (*report.Settings, error) {
-	return r.Reports.UpdateSettings(ctx, input)
+	return r.Services.Reports.UpdateSettings(ctx, input)
 }
 
 // UploadReportTemplate is the resolver for the uploadReportTemplate field.
 func (r *mutationResolver) UploadReportTemplate(ctx context.Context, source string) (*report.Template, error) {
-	return r.Reports.UploadTemplate(ctx, []byte(source))
+	return r.Services.Reports.UploadTemplate(ctx, []byte(source))
 }
 
 // DeleteReportTemplate is the resolver for the deleteReportTemplate field.
 func (r *mutationResolver) DeleteReportTemplate(ctx context.Context) (*report.Template, error) {
-	return r.Reports.DeleteTemplate(ctx)
+	return r.Services.Reports.DeleteTemplate(ctx)
 }
 
 // AnalyseAlert is the resolver for the analyseAlert field.
 func (r *mutationResolver) AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error) {
-	return r.Analyst.AnalyseAlert(ctx, alertID, input)
+	return r.Services.Analysis.AnalyseAlert(ctx, alertID, input)
 }
 
 // AnalyseIncident is the resolver for the analyseIncident field.
 func (r *mutationResolver) AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error) {
-	return r.Analyst.AnalyseIncident(ctx, incidentID, input)
+	return r.Services.Analysis.AnalyseIncident(ctx, incidentID, input)
 }
 
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) (*ent.IncidentConnection, error) {
-	return r.IncidentService.List(ctx, filter, after, first, before, last, orderBy)
+	return r.Services.Incidents.List(ctx, filter, page(after, first, before, last), orderBy)
 }
 
 // Incident is the resolver for the incident field.
 func (r *queryResolver) Incident(ctx context.Context, id uuid.UUID) (*ent.Incident, error) {
-	return r.IncidentService.Get(ctx, id)
+	return r.Services.Incidents.Get(ctx, id)
 }
 
 // IncidentTimeline is the resolver for the incidentTimeline field.
 func (r *queryResolver) IncidentTimeline(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.TimelineEventConnection, error) {
-	return r.IncidentService.Timeline(ctx, incidentID, after, first, before, last)
+	return r.Services.Incidents.Timeline(ctx, incidentID, page(after, first, before, last))
 }
 
 // IncidentNotes is the resolver for the incidentNotes field.
 func (r *queryResolver) IncidentNotes(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NoteConnection, error) {
-	return r.IncidentService.Notes(ctx, incidentID, after, first, before, last)
+	return r.Services.Incidents.Notes(ctx, incidentID, page(after, first, before, last))
 }
 
 // IncidentActivity is the resolver for the incidentActivity field.
 func (r *queryResolver) IncidentActivity(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ActivityConnection, error) {
-	return r.IncidentService.Activity(ctx, incidentID, after, first, before, last)
+	return r.Services.Incidents.Activity(ctx, incidentID, page(after, first, before, last))
 }
 
 // IncidentReports is the resolver for the incidentReports field.
 func (r *queryResolver) IncidentReports(ctx context.Context, incidentID uuid.UUID) ([]*ent.Report, error) {
-	return r.Reports.List(ctx, incidentID)
+	return r.Services.Reports.List(ctx, incidentID)
 }
 
 // Report is the resolver for the report field.
 func (r *queryResolver) Report(ctx context.Context, incidentID uuid.UUID, reportID uuid.UUID) (*ent.Report, error) {
-	return r.Reports.Get(ctx, incidentID, reportID)
+	return r.Services.Reports.Get(ctx, incidentID, reportID)
 }
 
 // ReportSettings is the resolver for the reportSettings field.
 func (r *queryResolver) ReportSettings(ctx context.Context) (*report.Settings, error) {
-	return r.Reports.Settings(ctx)
+	return r.Services.Reports.Settings(ctx)
 }
 
 // ReportTemplate is the resolver for the reportTemplate field.
 func (r *queryResolver) ReportTemplate(ctx context.Context) (*report.Template, error) {
-	return r.Reports.Template(ctx)
+	return r.Services.Reports.Template(ctx)
 }
 
 // AlertAnalysis is the resolver for the alertAnalysis field.
 func (r *queryResolver) AlertAnalysis(ctx context.Context, alertID uuid.UUID) (*ent.Analysis, error) {
-	return r.Analyst.LatestForAlert(ctx, alertID)
+	return r.Services.Analysis.LatestForAlert(ctx, alertID)
 }
 
 // IncidentAnalysis is the resolver for the incidentAnalysis field.
 func (r *queryResolver) IncidentAnalysis(ctx context.Context, incidentID uuid.UUID) (*ent.Analysis, error) {
-	return r.Analyst.LatestForIncident(ctx, incidentID)
+	return r.Services.Analysis.LatestForIncident(ctx, incidentID)
 }
+
+// Disposition is the resolver for the disposition field.
+func (r *updateIncidentInputResolver) Disposition(ctx context.Context, obj *incidents.UpdateIncidentInput, data *enum.Disposition) error {
+	obj.Disposition.Set(data)
+	return nil
+}
+
+// AssigneeID is the resolver for the assigneeID field.
+func (r *updateIncidentInputResolver) AssigneeID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error {
+	obj.AssigneeID.Set(data)
+	return nil
+}
+
+// GroupID is the resolver for the groupID field.
+func (r *updateIncidentInputResolver) GroupID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error {
+	obj.GroupID.Set(data)
+	return nil
+}
+
+// UpdateIncidentInput returns graph.UpdateIncidentInputResolver implementation.
+func (r *Resolver) UpdateIncidentInput() graph.UpdateIncidentInputResolver {
+	return &updateIncidentInputResolver{r}
+}
+
+type updateIncidentInputResolver struct{ *Resolver }

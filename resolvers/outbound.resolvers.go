@@ -13,10 +13,10 @@ import (
 
 // UpdateOutboundPolicy is the resolver for the updateOutboundPolicy field.
 func (r *mutationResolver) UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error) {
-	return r.Outbound.Update(ctx, input)
+	return r.Services.Outbound.Update(ctx, input)
 }
 
 // OutboundPolicy is the resolver for the outboundPolicy field.
 func (r *queryResolver) OutboundPolicy(ctx context.Context) (*orgallow.Settings, error) {
-	return r.Outbound.Get(ctx)
+	return r.Services.Outbound.Get(ctx)
 }

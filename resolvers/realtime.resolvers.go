@@ -21,52 +21,52 @@ import (
 
 // MarkNotificationRead is the resolver for the markNotificationRead field.
 func (r *mutationResolver) MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error) {
-	return r.Feed.MarkRead(ctx, id)
+	return r.Services.Notifications.MarkRead(ctx, id)
 }
 
 // MarkAllNotificationsRead is the resolver for the markAllNotificationsRead field.
 func (r *mutationResolver) MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error) {
-	return r.Feed.MarkAllRead(ctx)
+	return r.Services.Notifications.MarkAllRead(ctx)
 }
 
 // UpdateNotificationPrefs is the resolver for the updateNotificationPrefs field.
 func (r *mutationResolver) UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error) {
-	return r.Feed.UpdateMyPrefs(ctx, input)
+	return r.Services.Notifications.UpdateMyPrefs(ctx, input)
 }
 
 // Notifications is the resolver for the notifications field.
 func (r *queryResolver) Notifications(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
-	return r.Feed.List(ctx, unread, after, first, before, last)
+	return r.Services.Notifications.List(ctx, unread, page(after, first, before, last))
 }
 
 // NotificationHistory is the resolver for the notificationHistory field.
 func (r *queryResolver) NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error) {
-	return r.Feed.History(ctx, since, until, after, first, before, last)
+	return r.Services.Notifications.History(ctx, since, until, page(after, first, before, last))
 }
 
 // NotificationPrefs is the resolver for the notificationPrefs field.
 func (r *queryResolver) NotificationPrefs(ctx context.Context) (*notify.Prefs, error) {
-	return r.Feed.MyPrefs(ctx)
+	return r.Services.Notifications.MyPrefs(ctx)
 }
 
 // AlertEvents is the resolver for the alertEvents field.
 func (r *subscriptionResolver) AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error) {
-	return r.Live.AlertEvents(ctx, filter, after)
+	return r.Services.Live.AlertEvents(ctx, filter, after)
 }
 
 // IncidentEvents is the resolver for the incidentEvents field.
 func (r *subscriptionResolver) IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *live.IncidentEvent, error) {
-	return r.Live.IncidentEvents(ctx, filter, after)
+	return r.Services.Live.IncidentEvents(ctx, filter, after)
 }
 
 // NotificationAdded is the resolver for the notificationAdded field.
 func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *live.NotificationEvent, error) {
-	return r.Live.NotificationAdded(ctx, after)
+	return r.Services.Live.NotificationAdded(ctx, after)
 }
 
 // MetricsTick is the resolver for the metricsTick field.
 func (r *subscriptionResolver) MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error) {
-	return r.Live.MetricsTick(ctx)
+	return r.Services.Live.MetricsTick(ctx)
 }
 
 // Subscription returns graph.SubscriptionResolver implementation.

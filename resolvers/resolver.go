@@ -1,5 +1,5 @@
-// Package resolvers implements the GraphQL schema. Resolvers are thin: they
-// translate arguments and call the domain packages.
+// Package resolvers implements the GraphQL schema. Resolvers are thin: each
+// translates its arguments and calls a method of a domain service.
 package resolvers
 
 import (
@@ -7,13 +7,13 @@ import (
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
-	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/incidents"
-	"github.com/seliq/seliq/internal/ratelimit"
+	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/realtime/live"
@@ -22,19 +22,22 @@ import (
 
 // Resolver holds the dependencies shared by all resolvers.
 type Resolver struct {
-	Client    *ent.Client
-	Auth      *auth.Service
-	Directory *directory.Directory
-	// Triage is the alert queue (named apart from the alerts query field).
-	Triage           *alerts.Service
-	ConnectorService *connectors.Service
-	Views            *alertviews.Service
-	IncidentService  *incidents.Service
-	Reports          *report.Service
-	// Feed is the caller's notifications (named apart from the query field).
-	Feed *notify.Service
-	// Analyst runs triage analyses (named apart from the query fields).
-	Analyst *analysis.Service
+	Services *Services
+}
+
+// Services are the domain services the resolvers call, one per domain.
+type Services struct {
+	Auth          *auth.Service
+	Directory     *directory.Directory
+	Nodes         *nodes.Service
+	Alerts        *alerts.Service
+	AlertViews    *alertviews.Service
+	Audit         *audit.Service
+	Connectors    *connectors.Service
+	Incidents     *incidents.Service
+	Reports       *report.Service
+	Notifications *notify.Service
+	Analysis      *analysis.Service
 	// AI is the organisation's AI settings and quota.
 	AI *aiconfig.Service
 	// Outbound is the provider organisations' outbound allowlists.
@@ -43,6 +46,4 @@ type Resolver struct {
 	Chat *chat.Service
 	// Live serves the subscriptions.
 	Live *live.Service
-	// BulkLimit bounds bulk alert actions per user.
-	BulkLimit *ratelimit.Limiter
 }

@@ -14,14 +14,13 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
-	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/reqctx"
 )
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
 	info := reqctx.From(ctx)
-	s, err := r.Auth.Login(ctx, input.Email, input.Password, info.ClientIP, info.UserAgent)
+	s, err := r.Services.Auth.Login(ctx, input.Email, input.Password, info.ClientIP, info.UserAgent)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +29,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
-	if err := r.Auth.Logout(ctx); err != nil {
+	if err := r.Services.Auth.Logout(ctx); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -38,22 +37,22 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 
 // UpdateMe is the resolver for the updateMe field.
 func (r *mutationResolver) UpdateMe(ctx context.Context, input directory.UpdateMeInput) (*ent.User, error) {
-	return r.Directory.UpdateMe(ctx, input)
+	return r.Services.Directory.UpdateMe(ctx, input)
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input directory.CreateUserInput) (*ent.User, error) {
-	return r.Directory.CreateUser(ctx, input)
+	return r.Services.Directory.CreateUser(ctx, input)
 }
 
 // UpdateUser is the resolver for the updateUser field.
 func (r *mutationResolver) UpdateUser(ctx context.Context, id uuid.UUID, input directory.UpdateUserInput) (*ent.User, error) {
-	return r.Directory.UpdateUser(ctx, id, input)
+	return r.Services.Directory.UpdateUser(ctx, id, input)
 }
 
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.Directory.DeleteUser(ctx, id))
+	return deleted(id, r.Services.Directory.DeleteUser(ctx, id))
 }
 
 // ResetPassword is the resolver for the resetPassword field.
@@ -62,7 +61,7 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, id uuid.UUID, inpu
 	if input != nil {
 		password = input.Password
 	}
-	u, generated, err := r.Directory.ResetPassword(ctx, id, password)
+	u, generated, err := r.Services.Directory.ResetPassword(ctx, id, password)
 	if err != nil {
 		return nil, err
 	}
@@ -75,52 +74,52 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, id uuid.UUID, inpu
 
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input directory.CreateOrganizationInput) (*ent.Organization, error) {
-	return r.Directory.CreateOrganization(ctx, input)
+	return r.Services.Directory.CreateOrganization(ctx, input)
 }
 
 // UpdateOrganization is the resolver for the updateOrganization field.
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, id uuid.UUID, input directory.UpdateOrganizationInput) (*ent.Organization, error) {
-	return r.Directory.UpdateOrganization(ctx, id, input)
+	return r.Services.Directory.UpdateOrganization(ctx, id, input)
 }
 
 // CreateContact is the resolver for the createContact field.
 func (r *mutationResolver) CreateContact(ctx context.Context, organizationID uuid.UUID, input directory.CreateContactInput) (*ent.Contact, error) {
-	return r.Directory.CreateContact(ctx, organizationID, input)
+	return r.Services.Directory.CreateContact(ctx, organizationID, input)
 }
 
 // UpdateContact is the resolver for the updateContact field.
 func (r *mutationResolver) UpdateContact(ctx context.Context, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) (*ent.Contact, error) {
-	return r.Directory.UpdateContact(ctx, organizationID, id, input)
+	return r.Services.Directory.UpdateContact(ctx, organizationID, id, input)
 }
 
 // DeleteContact is the resolver for the deleteContact field.
 func (r *mutationResolver) DeleteContact(ctx context.Context, organizationID uuid.UUID, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.Directory.DeleteContact(ctx, organizationID, id))
+	return deleted(id, r.Services.Directory.DeleteContact(ctx, organizationID, id))
 }
 
 // CreateGroup is the resolver for the createGroup field.
 func (r *mutationResolver) CreateGroup(ctx context.Context, input directory.CreateGroupInput) (*ent.Group, error) {
-	return r.Directory.CreateGroup(ctx, input)
+	return r.Services.Directory.CreateGroup(ctx, input)
 }
 
 // UpdateGroup is the resolver for the updateGroup field.
 func (r *mutationResolver) UpdateGroup(ctx context.Context, id uuid.UUID, input directory.UpdateGroupInput) (*ent.Group, error) {
-	return r.Directory.UpdateGroup(ctx, id, input)
+	return r.Services.Directory.UpdateGroup(ctx, id, input)
 }
 
 // DeleteGroup is the resolver for the deleteGroup field.
 func (r *mutationResolver) DeleteGroup(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.Directory.DeleteGroup(ctx, id))
+	return deleted(id, r.Services.Directory.DeleteGroup(ctx, id))
 }
 
 // SetGroupMembers is the resolver for the setGroupMembers field.
 func (r *mutationResolver) SetGroupMembers(ctx context.Context, id uuid.UUID, userIDs []uuid.UUID) (*ent.Group, error) {
-	return r.Directory.SetGroupMembers(ctx, id, userIDs)
+	return r.Services.Directory.SetGroupMembers(ctx, id, userIDs)
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
-	t, err := r.Auth.CreateAPIToken(ctx, input.Name, input.ExpiresAt)
+	t, err := r.Services.Auth.CreateAPIToken(ctx, input.Name, input.ExpiresAt)
 	if err != nil {
 		return nil, err
 	}
@@ -129,55 +128,47 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error) {
-	return deleted(id, r.Auth.RevokeAPIToken(ctx, id))
+	return deleted(id, r.Services.Auth.RevokeAPIToken(ctx, id))
 }
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
-	return r.Directory.Me(ctx)
+	return r.Services.Directory.Me(ctx)
 }
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id uuid.UUID) (*ent.User, error) {
-	return r.Directory.User(ctx, id)
+	return r.Services.Directory.User(ctx, id)
 }
 
 // Organization is the resolver for the organization field.
 func (r *queryResolver) Organization(ctx context.Context, id uuid.UUID) (*ent.Organization, error) {
-	return r.Directory.Organization(ctx, id)
+	return r.Services.Directory.Organization(ctx, id)
 }
 
 // OrganizationBySlug is the resolver for the organizationBySlug field.
 func (r *queryResolver) OrganizationBySlug(ctx context.Context, slug string) (*ent.Organization, error) {
-	return r.Directory.OrganizationBySlug(ctx, slug)
+	return r.Services.Directory.OrganizationBySlug(ctx, slug)
 }
 
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) (*ent.ContactConnection, error) {
-	ctx, err := r.Directory.ContactsContext(ctx, organizationID)
-	if err != nil {
-		return nil, err
-	}
-	first, last, err = paging.Normalize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.Client.Contact.Query().Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy))
+	return r.Services.Directory.Contacts(ctx, organizationID, page(after, first, before, last), orderBy)
 }
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id uuid.UUID) (*ent.Group, error) {
-	return r.Directory.Group(ctx, id)
+	return r.Services.Directory.Group(ctx, id)
 }
 
 // UserQuota is the resolver for the userQuota field.
 func (r *queryResolver) UserQuota(ctx context.Context) (*directory.Quota, error) {
-	return r.Directory.Quota(ctx)
+	return r.Services.Directory.Quota(ctx)
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context) ([]*ent.APIToken, error) {
-	return r.Auth.APITokens(ctx)
+	return r.Services.Auth.APITokens(ctx)
 }
 
 // Mutation returns graph.MutationResolver implementation.

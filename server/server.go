@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
@@ -34,6 +35,7 @@ import (
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/outbound/orgallow"
@@ -156,23 +158,23 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	conns := stream.NewConns(cfg.WSMaxConnectionsPerUser, log)
 	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
-	res := &resolvers.Resolver{
-		Client:           db.Client,
-		Auth:             authSvc,
-		Directory:        directory.New(db.Client),
-		Triage:           alerts.New(db.Client, db.Dialect),
-		ConnectorService: connectors.New(db.Client),
-		Views:            alertviews.New(db.Client),
-		IncidentService:  incidents.New(db.Client),
-		Reports:          reports,
-		Feed:             notify.NewService(db.Client),
-		Live:             live.New(db.Client, events, log),
-		Analyst:          analyst,
-		AI:               ai,
-		Outbound:         allowlists,
-		Chat:             chat.New(db.Client, ai, analyst, log),
-		BulkLimit:        ratelimit.New(cfg.BulkLimit, time.Minute),
-	}
+	res := &resolvers.Resolver{Services: &resolvers.Services{
+		Auth:          authSvc,
+		Directory:     directory.New(db.Client),
+		Nodes:         nodes.New(db.Client),
+		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
+		AlertViews:    alertviews.New(db.Client),
+		Audit:         audit.New(db.Client),
+		Connectors:    connectors.New(db.Client),
+		Incidents:     incidents.New(db.Client),
+		Reports:       reports,
+		Notifications: notify.NewService(db.Client),
+		Analysis:      analyst,
+		AI:            ai,
+		Outbound:      allowlists,
+		Chat:          chat.New(db.Client, ai, analyst, log),
+		Live:          live.New(db.Client, events, log),
+	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})

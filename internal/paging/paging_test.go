@@ -1,10 +1,10 @@
 package paging
 
 import (
+	"context"
 	"testing"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/internal/apperr"
@@ -59,21 +59,21 @@ func deref(p *int) any {
 func TestByTime(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("CET", 3600))
 	id := uuid.New()
-	timeCursor := &entgql.Cursor[uuid.UUID]{ID: id, Value: at}
+	timeCursor := &Cursor{ID: id, Value: at}
 	tests := []struct {
 		name      string
-		after     *entgql.Cursor[uuid.UUID]
+		after     *Cursor
 		first     *int
 		wantField string // the offending argument, "" when valid
 	}{
 		{name: "defaults", wantField: ""},
 		{name: "time cursor in UTC", after: timeCursor, first: ptr(10)},
-		{name: "cursor of another listing", after: &entgql.Cursor[uuid.UUID]{ID: id, Value: "title"}, wantField: "after"},
+		{name: "cursor of another listing", after: &Cursor{ID: id, Value: "title"}, wantField: "after"},
 		{name: "negative page", first: ptr(-1), wantField: "first"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, err := ByTime(tc.after, tc.first, nil, nil)
+			w, err := Page{After: tc.after, First: tc.first}.ByTime()
 			if tc.wantField != "" {
 				e, ok := apperr.As(err)
 				if !ok || e.Field != tc.wantField {
@@ -97,3 +97,24 @@ func TestByTime(t *testing.T) {
 }
 
 func ptr(v int) *int { return &v }
+
+func TestPaginate(t *testing.T) {
+	// paginate stands for a query's generated Paginate method.
+	paginate := func(_ context.Context, _ *Cursor, first *int, _ *Cursor, last *int, _ ...string) (*int, error) {
+		if last != nil {
+			return last, nil
+		}
+		return first, nil
+	}
+	got, err := Paginate(context.Background(), Page{}, paginate)
+	if err != nil || got == nil || *got != Default {
+		t.Fatalf("no size: got %v, %v; want the default %d", deref(got), err, Default)
+	}
+	got, err = Paginate(context.Background(), Page{Last: ptr(7)}, paginate, "option")
+	if err != nil || got == nil || *got != 7 {
+		t.Fatalf("last 7: got %v, %v", deref(got), err)
+	}
+	if _, err := Paginate(context.Background(), Page{First: ptr(Max + 1)}, paginate); err == nil {
+		t.Fatal("a page above the cap was run")
+	}
+}
