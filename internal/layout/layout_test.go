@@ -38,21 +38,6 @@ var notDomain = []struct{ prefix, why string }{
 	{module + "/internal", "support code and test helpers (apitest drives the server)"},
 }
 
-// pendingRemoval is a temporary allowlist: the imports of entgql, gqlgen and
-// gqlparser still in domain packages on this branch (package → imports).
-// The services branch removes them; empty the map once both branches are
-// merged (the test names each entry that is no longer needed).
-var pendingRemoval = map[string][]string{
-	module + "/alerts":     {"entgo.io/contrib/entgql", "github.com/99designs/gqlgen/graphql", "github.com/vektah/gqlparser/v2/ast"},
-	module + "/audit":      {"entgo.io/contrib/entgql"},
-	module + "/chat":       {"entgo.io/contrib/entgql"},
-	module + "/connectors": {"entgo.io/contrib/entgql"},
-	module + "/demo":       {"github.com/99designs/gqlgen/graphql"},
-	module + "/incidents":  {"entgo.io/contrib/entgql", "github.com/99designs/gqlgen/graphql"},
-	module + "/notes":      {"entgo.io/contrib/entgql"},
-	module + "/notify":     {"entgo.io/contrib/entgql"},
-}
-
 // under reports whether path is prefix or below it.
 func under(path, prefix string) bool {
 	return path == prefix || strings.HasPrefix(path, prefix+"/")
@@ -99,7 +84,6 @@ func TestDomainImportsNoTransport(t *testing.T) {
 			t.Errorf("transport package %s does not exist: update the table", e.prefix)
 		}
 	}
-	used := map[string]bool{}
 	for pkg, imps := range pkgs {
 		if !isDomain(pkg) {
 			continue
@@ -108,18 +92,7 @@ func TestDomainImportsNoTransport(t *testing.T) {
 			if !matches(imp, transport) {
 				continue
 			}
-			if slices.Contains(pendingRemoval[pkg], imp) {
-				used[pkg+" "+imp] = true
-				continue
-			}
 			t.Errorf("domain package %s imports transport package %s", pkg, imp)
-		}
-	}
-	for pkg, imps := range pendingRemoval {
-		for _, imp := range imps {
-			if !used[pkg+" "+imp] {
-				t.Errorf("pendingRemoval: %s no longer imports %s; remove the entry", pkg, imp)
-			}
 		}
 	}
 }
@@ -142,9 +115,6 @@ func TestRealtimeImportsNoTransport(t *testing.T) {
 	for _, pkg := range realtime {
 		if !isDomain(pkg) {
 			t.Errorf("%s is not classified as domain", pkg)
-		}
-		if _, pending := pendingRemoval[pkg]; pending {
-			t.Errorf("%s must not be in pendingRemoval", pkg)
 		}
 		// Walk the module's own packages only: ent's generated code brings
 		// gqlgen and entgql into every package's dependencies.
