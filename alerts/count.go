@@ -111,10 +111,10 @@ func PlannedRows(plan []byte) (float64, error) {
 	return *out[0].Plan.Rows, nil
 }
 
-// dearCount is the total for a filter no index counts: all of the page
+// filteredTotal is the total for a filter that is not cheap to count: all of the page
 // when the page is everything that matches, else CountCap when PostgreSQL
 // expects far more than it, else the bounded count.
-func (s *Service) dearCount(ctx context.Context, conn *ent.AlertConnection, edges bool, after, before *ent.Cursor, first, last *int,
+func (s *Service) filteredTotal(ctx context.Context, conn *ent.AlertConnection, edges bool, after, before *ent.Cursor, first, last *int,
 	preds []predicate.Alert,
 ) (int, error) {
 	if edges && after == nil && before == nil &&
@@ -164,7 +164,7 @@ func (s *Service) paginate(ctx context.Context, f *schematype.AlertFilter, q *en
 	if !sel.TotalCount && sel.Edges {
 		return conn, nil
 	}
-	n, err := s.dearCount(ctx, conn, sel.Edges, page.After, page.Before, page.First, page.Last, preds)
+	n, err := s.filteredTotal(ctx, conn, sel.Edges, page.After, page.Before, page.First, page.Last, preds)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // than CountCap matches in the acting organisation, and run otherwise: the
 // estimate is of the tenant's rows (another organisation's many matches do
 // not make a small tenant's count a guess), and SQLite always counts.
-func TestDearCountTrustsOnlyTheTenantsEstimate(t *testing.T) {
+func TestFilteredTotalTrustsOnlyTheTenantsEstimate(t *testing.T) {
 	const many = 3*alerts.CountCap + 5_000
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		small := newQueueOrg(t, db, "small")
@@ -58,7 +58,7 @@ func TestDearCountTrustsOnlyTheTenantsEstimate(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				queries.Store(0)
-				n, err := svc.DearCount(tc.ctx, filter)
+				n, err := svc.FilteredTotal(tc.ctx, filter)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -17,10 +17,10 @@ func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter)
 	return s.facetsPerField(ctx, f)
 }
 
-// DearCount counts f's matches the way a GraphQL totalCount under a filter
+// FilteredTotal counts f's matches the way a GraphQL totalCount under a filter
 // no index counts does when the page cannot tell.
-func (s *Service) DearCount(ctx context.Context, f *schematype.AlertFilter) (int, error) {
-	return s.dearCount(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
+func (s *Service) FilteredTotal(ctx context.Context, f *schematype.AlertFilter) (int, error) {
+	return s.filteredTotal(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
 }
 
 // FacetsFromCounters and FacetsExact expose the counter-backed and the
