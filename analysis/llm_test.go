@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ai/config"
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/ent/schematype"
@@ -45,12 +44,7 @@ const otherOrgMarker = "GLOBEX-CONFIDENTIAL"
 
 func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string) *llmFixture {
 	t.Helper()
-	sys := auth.System(context.Background())
-	suffix := uuid.NewString()[:8]
-	org, err := db.Client.Organization.Create().SetName("Acme").SetSlug("acme-" + suffix).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testenv.Org(t, db, testenv.Name("Acme"))
 	box := testenv.Box(t)
 	f := &llmFixture{db: db, ai: config.New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), q: &recorder{}, fake: aifake.New(t, p), orgID: org.ID}
 	f.svc = New(db.Client, f.q, f.ai, nil)
@@ -60,10 +54,7 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 
 	// Another organisation holds an alert of the same fingerprint and
 	// entities, and a provider of its own.
-	other, err := db.Client.Organization.Create().SetName("Globex").SetSlug("globex-" + suffix).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testenv.Org(t, db, testenv.Name("Globex"))
 	theirs, _ := testenv.UserContext(t, db, other, enum.RoleAdmin)
 	if _, err := db.Client.Alert.Create().SetTitle(otherOrgMarker + " PowerShell on fin-ws-042").SetSource("defender").
 		SetSeverity(enum.SeverityHigh).SetFingerprint("edr:powershell:fin-ws-042").SetDescription(otherOrgMarker).

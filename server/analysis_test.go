@@ -35,10 +35,7 @@ func awaitAnalysis(t *testing.T, s *suite, c *apitest.Client, path string) *apit
 func TestAnalysisRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		s := &suite{env: env, cov: newCoverage()}
-		s.admin = env.Admin()
-		s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-		s.reader = env.Login(readerEmail, readerPassword)
+		s := newSuite(t, env, newCoverage())
 		// Auto-analysis off, so the alert has no analysis until asked for
 		// (auto-analysis: analysis_llm_test.go).
 		s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"auto_analyse": false}}, http.StatusOK)

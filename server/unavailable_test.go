@@ -34,7 +34,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := newConnectorKey(t, admin, "outage")
+		key := admin.ConnectorKey(t, "outage")
 		block, readsFail, readyz := blockPostgres, true, http.StatusServiceUnavailable
 		if db.Pool == nil {
 			block, readsFail, readyz = lockSQLite, false, http.StatusOK

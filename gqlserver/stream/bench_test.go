@@ -30,7 +30,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 			db := testenv.Open(b, testenv.SQLite)
 			env := apitest.Start(b, db, apitest.Options{WSMaxConnectionsPerUser: n})
 			token := env.Admin().Authorization
-			key := connectorKey(b, env.Admin(), "EDR")
+			key := env.Admin().ConnectorKey(b, "EDR")
 
 			runtime.GC()
 			var before runtime.MemStats
@@ -71,7 +71,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 						mu.Unlock()
 					}()
 				}
-				ingest(b, env, key, fmt.Sprint("fan-out ", i))
+				env.Ingest(b, key, fmt.Sprint("fan-out ", i))
 				wg.Wait()
 				slices.Sort(lat)
 				all = append(all, lat...)

@@ -22,10 +22,10 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 		if res := admin.Do(http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}); res.Status != http.StatusCreated {
 			t.Fatalf("create org: %d %s", res.Status, res.Raw)
 		}
-		ana := createUser(t, env, "ana@seliq.test", "analyst")
-		bob := createUser(t, env, "bob@seliq.test", "admin")
-		homeKey := connectorKey(t, admin, "home EDR")
-		acmeKey := connectorKey(t, admin.As("acme"), "acme EDR")
+		ana, _ := env.NewUser(t, admin, "ana@seliq.test", "analyst")
+		bob, _ := env.NewUser(t, admin, "bob@seliq.test", "admin")
+		homeKey := admin.ConnectorKey(t, "home EDR")
+		acmeKey := admin.As("acme").ConnectorKey(t, "acme EDR")
 		p := protocols[0]
 		connect := func(authorization, org string) *client {
 			c := mustDial(t, env, p, "")
@@ -45,7 +45,7 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 				c.subscribe("s", alertSub, nil)
 			}
 			time.Sleep(100 * time.Millisecond)
-			home := ingest(t, env, homeKey, "home's alert")
+			home := env.Ingest(t, homeKey, "home's alert")
 			for name, c := range map[string]*client{"admin": adminHome, "bob": bobHome, "ana": anaHome} {
 				if e := decodeAlert(t, c.next("s", latency)); e.Alert.ID != home || e.Alert.Title != "home's alert" {
 					t.Fatalf("%s got %+v, want home's alert %s", name, e, home)
@@ -53,7 +53,7 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 			}
 			// In order: had home's event reached acme's subscriber, it would
 			// come first.
-			acme := ingest(t, env, acmeKey, "acme's alert")
+			acme := env.Ingest(t, acmeKey, "acme's alert")
 			if e := decodeAlert(t, adminAcme.next("s", latency)); e.Alert.ID != acme || e.Alert.Title != "acme's alert" {
 				t.Fatalf("the admin acting in acme got %+v, want only acme's alert %s", e, acme)
 			}
@@ -91,14 +91,4 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 			}
 		})
 	})
-}
-
-// createUser creates a user of the home organisation and logs in as it.
-func createUser(t *testing.T, env *apitest.Env, email, role string) *apitest.Client {
-	t.Helper()
-	const password = "a-long-password-1"
-	if res := env.Admin().Do(http.MethodPost, "/api/v1/users", map[string]any{"email": email, "password": password, "role": role}); res.Status != http.StatusCreated {
-		t.Fatalf("create user: %d %s", res.Status, res.Raw)
-	}
-	return env.Login(email, password)
 }

@@ -92,27 +92,6 @@ func decodeAlert(t *testing.T, e event) alertEvent {
 	return a
 }
 
-// connectorKey creates a generic connector as c and returns its key.
-func connectorKey(t testing.TB, c *apitest.Client, name string) string {
-	t.Helper()
-	res := c.Do(http.MethodPost, "/api/v1/connectors", map[string]any{"name": name, "type": "generic"})
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create connector: %d %s", res.Status, res.Raw)
-	}
-	return res.String("api_key")
-}
-
-func ingest(t testing.TB, env *apitest.Env, key, title string) string {
-	t.Helper()
-	res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": title, "severity": "high"})
-	if res.Status != http.StatusAccepted {
-		t.Fatalf("ingest: %d %s", res.Status, res.Raw)
-	}
-	var out struct{ Results []struct{ ID string } }
-	_ = json.Unmarshal(res.Raw, &out)
-	return out.Results[0].ID
-}
-
 // latency is how long a subscriber may wait for an event (the issue's
 // bound is 100 ms; the assertion leaves room for a loaded CI machine and
 // the measured figure is logged).
@@ -122,7 +101,7 @@ func TestAlertEventsSubscription(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
+		key := admin.ConnectorKey(t, "EDR")
 		for _, p := range protocols {
 			t.Run(p.name, func(t *testing.T) {
 				c := mustDial(t, env, p, "")
@@ -131,13 +110,13 @@ func TestAlertEventsSubscription(t *testing.T) {
 				c.subscribe("s1", alertSub, nil)
 				time.Sleep(50 * time.Millisecond) // the subscription registers
 				start := time.Now()
-				id := ingest(t, env, key, "Beacon to 203.0.113.9 via "+p.name)
+				id := env.Ingest(t, key, "Beacon to 203.0.113.9 via "+p.name)
 				e := decodeAlert(t, c.next("s1", latency))
 				t.Logf("%s: alert event delivered %v after the ingest request started", p.name, time.Since(start))
 				if e.Kind != "CREATED" || e.Alert.ID != id || e.Alert.Title != "Beacon to 203.0.113.9 via "+p.name || e.Cursor == "" {
 					t.Fatalf("event %+v, want CREATED of %s", e, id)
 				}
-				ingest(t, env, key, "Beacon to 203.0.113.9 via "+p.name) // a repeat merges
+				env.Ingest(t, key, "Beacon to 203.0.113.9 via "+p.name) // a repeat merges
 				if m := decodeAlert(t, c.next("s1", latency)); m.Kind != "MERGED" || m.Alert.ID != id {
 					t.Fatalf("repeat: %+v, want MERGED of %s", m, id)
 				}
@@ -155,7 +134,7 @@ func TestAlertEventsSubscription(t *testing.T) {
 			c.init()
 			c.subscribe("f", `subscription { alertEvents(filter: {severity: [CRITICAL]}) { kind alert { title severity } } }`, nil)
 			time.Sleep(50 * time.Millisecond)
-			ingest(t, env, key, "only high, filtered out")
+			env.Ingest(t, key, "only high, filtered out")
 			res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": "critical one", "severity": "critical"})
 			if res.Status != http.StatusAccepted {
 				t.Fatal(res.Status)
@@ -176,8 +155,8 @@ func TestSubscriptionsStayInTheirOrganisation(t *testing.T) {
 		if res := admin.Do(http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}); res.Status != http.StatusCreated {
 			t.Fatalf("create org: %d %s", res.Status, res.Raw)
 		}
-		homeKey := connectorKey(t, admin, "home EDR")
-		acmeKey := connectorKey(t, admin.As("acme"), "acme EDR")
+		homeKey := admin.ConnectorKey(t, "home EDR")
+		acmeKey := admin.As("acme").ConnectorKey(t, "acme EDR")
 		for _, p := range protocols {
 			t.Run(p.name, func(t *testing.T) {
 				inAcme := mustDial(t, env, p, "")
@@ -186,14 +165,14 @@ func TestSubscriptionsStayInTheirOrganisation(t *testing.T) {
 				inAcme.subscribe("a", alertSub, nil)
 				inAcme.subscribe("n", `subscription { incidentEvents { kind incident { title } } }`, nil)
 				time.Sleep(50 * time.Millisecond)
-				ingest(t, env, homeKey, "home only")
+				env.Ingest(t, homeKey, "home only")
 				if res := admin.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "home incident"}); res.Status != http.StatusCreated {
 					t.Fatal(res.Status)
 				}
 				// Events arrive in order, so had the home organisation's
 				// leaked, they would come before acme's own.
 				title := "acme's own via " + p.name
-				ingest(t, env, acmeKey, title)
+				env.Ingest(t, acmeKey, title)
 				if e := decodeAlert(t, inAcme.next("a", latency)); e.Alert.Title != title {
 					t.Fatalf("acme subscriber got %+v, want only %q", e, title)
 				}
@@ -209,7 +188,7 @@ func TestFanOutAcrossReplicas(t *testing.T) {
 	a := apitest.Start(t, db)
 	b := apitest.Start(t, testenv.Replica(t, db))
 	adminB := b.Admin()
-	key := connectorKey(t, adminB, "EDR via B")
+	key := adminB.ConnectorKey(t, "EDR via B")
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			c := mustDial(t, a, p, a.Admin().Authorization)
@@ -217,7 +196,7 @@ func TestFanOutAcrossReplicas(t *testing.T) {
 			c.subscribe("x", alertSub, nil)
 			time.Sleep(50 * time.Millisecond)
 			start := time.Now()
-			id := ingest(t, b, key, "written on B, "+p.name)
+			id := b.Ingest(t, key, "written on B, "+p.name)
 			e := decodeAlert(t, c.next("x", latency))
 			t.Logf("%s: delivered on A %v after the ingest on B started", p.name, time.Since(start))
 			if e.Kind != "CREATED" || e.Alert.ID != id {
@@ -238,10 +217,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		if res := admin.Do(http.MethodPost, "/api/v1/users", map[string]any{"email": "ana@seliq.test", "password": "a-long-password-1", "role": "analyst"}); res.Status != http.StatusCreated {
-			t.Fatalf("create user: %d %s", res.Status, res.Raw)
-		}
-		ana := env.Login("ana@seliq.test", "a-long-password-1")
+		ana, _ := env.NewUser(t, admin, "ana@seliq.test", "analyst")
 		handle := admin.Do(http.MethodGet, "/api/v1/users/me", nil).String("handle")
 		inc := ana.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing"}).String("id")
 		mention := func(text string) {
@@ -304,7 +280,7 @@ func TestMetricsTick(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
+		key := admin.ConnectorKey(t, "EDR")
 		c := mustDial(t, env, protocols[1], admin.Authorization)
 		c.init()
 		c.subscribe("m", `subscription { metricsTick { at unassignedAlerts openIncidents openAlertsBySeverity { value count } } }`, nil)
@@ -314,8 +290,8 @@ func TestMetricsTick(t *testing.T) {
 		if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || tick.UnassignedAlerts != 0 {
 			t.Fatalf("first tick %+v %v", tick, err)
 		}
-		ingest(t, env, key, "one")
-		ingest(t, env, key, "two")
+		env.Ingest(t, key, "one")
+		env.Ingest(t, key, "two")
 		start := time.Now()
 		if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || tick.UnassignedAlerts != 2 {
 			t.Fatalf("tick after two alerts %+v %v", tick, err)
@@ -351,8 +327,8 @@ func TestSubscriptionLimitPerConnection(t *testing.T) {
 	c.mustSend("complete", open, nil)
 	time.Sleep(100 * time.Millisecond) // the server ends it and frees its slot
 	c.subscribe("again", alertSub, nil)
-	key := connectorKey(t, env.Admin(), "EDR")
-	id := ingest(t, env, key, "after the limit")
+	key := env.Admin().ConnectorKey(t, "EDR")
+	id := env.Ingest(t, key, "after the limit")
 	// Every open subscription receives it; read until "again" does.
 	deadline := time.Now().Add(latency)
 	for time.Now().Before(deadline) {
@@ -385,7 +361,7 @@ func TestServerSentEvents(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
+		key := admin.ConnectorKey(t, "EDR")
 		body, _ := json.Marshal(operation(alertSub))
 		req, err := http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
 		if err != nil {
@@ -413,7 +389,7 @@ func TestServerSentEvents(t *testing.T) {
 			}
 		}()
 		time.Sleep(100 * time.Millisecond)
-		id := ingest(t, env, key, "over server-sent events")
+		id := env.Ingest(t, key, "over server-sent events")
 		for {
 			select {
 			case l, ok := <-lines:

@@ -442,7 +442,7 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 	const n = 40
 	env := apitest.Start(t, testenv.Open(t, testenv.SQLite), apitest.Options{WSMaxConnectionsPerUser: 2 * n}) // one user, both protocols
 	token := env.Admin().Authorization
-	key := connectorKey(t, env.Admin(), "EDR")
+	key := env.Admin().ConnectorKey(t, "EDR")
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			// The server's background jobs start goroutines of their own
@@ -472,7 +472,7 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond) // the subscriptions reach the hub
 			// Every subscription is live once it has had an event.
-			id := ingest(t, env, key, "goroutines "+p.name)
+			id := env.Ingest(t, key, "goroutines "+p.name)
 			for _, c := range clients {
 				if e := c.next("s", latency); !strings.Contains(string(e.Data["alertEvents"]), id) {
 					t.Fatalf("event %s", e.Data["alertEvents"])

@@ -14,14 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/privacy"
-	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/secrets"
-	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -44,10 +39,15 @@ const (
 // database that is removed afterwards.
 func ForEachDB(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 	t.Helper()
+	ForEachDialect(t, func(t *testing.T, d Dialect) { fn(t, Open(t, d)) })
+}
+
+// ForEachDialect runs fn as a subtest per dialect, for tests that open
+// several databases of it.
+func ForEachDialect(t *testing.T, fn func(t *testing.T, d Dialect)) {
+	t.Helper()
 	for _, d := range []Dialect{SQLite, Postgres} {
-		t.Run(string(d), func(t *testing.T) {
-			fn(t, Open(t, d))
-		})
+		t.Run(string(d), func(t *testing.T) { fn(t, d) })
 	}
 }
 
@@ -158,20 +158,4 @@ func Box(t testing.TB) *secrets.Box {
 		t.Fatal(err)
 	}
 	return box
-}
-
-// UserContext creates a user of org with role and returns a context acting
-// as them in org, with their id. The user is real: changes are recorded in
-// the activity log with their actor, and an actor that does not exist
-// fails the change.
-func UserContext(t testing.TB, db *storage.DB, org *ent.Organization, role enum.Role) (context.Context, uuid.UUID) {
-	t.Helper()
-	handle := string(role) + "-" + uuid.NewString()[:8]
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(handle + "@" + org.Slug + ".test").SetHandle(handle).
-		SetPasswordHash("x").SetRole(role).Save(privacy.DecisionContext(context.Background(), privacy.Allow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
-		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: org.ParentID == nil}), u.ID
 }
