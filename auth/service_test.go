@@ -202,9 +202,14 @@ func TestSessions(t *testing.T) {
 		}
 
 		t.Run("expired by ttl", func(t *testing.T) {
-			short := auth.New(db.Client, auth.Config{SessionTTL: time.Millisecond})
+			now := time.Now()
+			short := auth.New(db.Client, auth.Config{SessionTTL: time.Hour, Now: func() time.Time { return now }})
 			tok := login(t, short)
-			time.Sleep(20 * time.Millisecond)
+			now = now.Add(time.Hour - time.Second)
+			if _, err := short.Authenticate(ctx, "Bearer "+tok, ""); err != nil {
+				t.Fatalf("a second before the TTL: %v", err)
+			}
+			now = now.Add(2 * time.Second)
 			wantCode(t, mustErr(short.Authenticate(ctx, "Bearer "+tok, "")), apperr.Unauthenticated)
 		})
 
@@ -476,6 +481,24 @@ func TestAPITokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantCode(t, mustErr(svc.Authenticate(ctx, "Token "+c.Secret, "")), apperr.Unauthenticated)
+		})
+
+		t.Run("expires by the clock", func(t *testing.T) {
+			now := time.Now()
+			clocked := auth.New(db.Client, auth.Config{Now: func() time.Time { return now }})
+			expires := now.Add(time.Hour)
+			c, err := clocked.CreateAPIToken(aliceCtx, "an hour", &expires)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = expires.Add(-time.Second)
+			if _, err := clocked.Authenticate(ctx, "Token "+c.Secret, ""); err != nil {
+				t.Fatalf("a second before expiry: %v", err)
+			}
+			now = expires.Add(time.Second)
+			wantCode(t, mustErr(clocked.Authenticate(ctx, "Token "+c.Secret, "")), apperr.Unauthenticated)
+			// Nor can a token be created already expired by the clock.
+			wantCode(t, mustErr(clocked.CreateAPIToken(aliceCtx, "stale", &expires)), apperr.BadInput)
 		})
 
 		t.Run("revoke", func(t *testing.T) {
