@@ -585,7 +585,7 @@ func TestAutoSettingsAreReadOncePerTTL(t *testing.T) {
 type slowQueue struct{ recorder }
 
 func (q *slowQueue) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a slow insert, during which payloads pile up
 	return q.recorder.EnqueueMany(ctx, params)
 }
 
@@ -660,7 +660,15 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	q := &flakyQueue{failures: 3}
 	s := New(nil, q, nil, nil)
 	var pauses []int
-	s.batch.backoff = func(n int) time.Duration { pauses = append(pauses, n); return 10 * time.Millisecond }
+	failed := make(chan struct{}, 1)
+	s.batch.backoff = func(n int) time.Duration {
+		pauses = append(pauses, n)
+		select {
+		case failed <- struct{}{}:
+		default:
+		}
+		return 10 * time.Millisecond
+	}
 	mk := func(n int) []*ent.Analysis {
 		var l []*ent.Analysis
 		for range n {
@@ -670,7 +678,11 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	}
 	first, later := mk(3), mk(2)
 	s.batch.add(first)
-	time.Sleep(15 * time.Millisecond) // the first insert has failed by now
+	select { // the first insert has failed: later joins the retries
+	case <-failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first insert was not retried")
+	}
 	s.batch.add(later)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -89,19 +89,15 @@ func runner(t *testing.T, db *storage.DB, svc *Service) *jobs.Runner {
 // await polls a report until it leaves pending and running.
 func await(t *testing.T, f *fixture, id uuid.UUID) *ent.Report {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		r, err := f.db.Client.Report.Get(f.ctx, id)
-		if err != nil {
+	var r *ent.Report
+	testenv.Eventually(t, 60*time.Second, "report "+id.String()+" rendered", func() bool {
+		var err error
+		if r, err = f.db.Client.Report.Get(f.ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if r.Status == enum.JobStatusReady || r.Status == enum.JobStatusFailed {
-			return r
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("report %s still not rendered", id)
-	return nil
+		return r.Status == enum.JobStatusReady || r.Status == enum.JobStatusFailed
+	})
+	return r
 }
 
 func TestRenderLifecycle(t *testing.T) {

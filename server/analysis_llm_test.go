@@ -234,10 +234,7 @@ func TestAutoAnalysisOnIngest(t *testing.T) {
 					}
 				}
 				if c.turns > 0 {
-					deadline := time.Now().Add(10 * time.Second)
-					for s.fake.Pending() > 0 && time.Now().Before(deadline) {
-						time.Sleep(20 * time.Millisecond)
-					}
+					testenv.Poll(10*time.Second, func() bool { return s.fake.Pending() == 0 })
 					q := s.rest(t, s.analyst, http.MethodGet, "/api/v1/ai-usage/quota", nil, http.StatusOK)
 					if num(q.Body["used"]) != float64(110*c.turns) {
 						t.Fatalf("quota after automatic analyses: %s", q.Raw)

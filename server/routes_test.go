@@ -2034,6 +2034,6 @@ func awaitFreshMinute(t *testing.T) {
 	next := now.Truncate(time.Minute).Add(time.Minute)
 	if left := next.Sub(now); left < 20*time.Second {
 		t.Logf("waiting %v for a fresh rate-limit window", left.Round(time.Second))
-		time.Sleep(left + 100*time.Millisecond)
+		time.Sleep(left + 100*time.Millisecond) // the limiter's window is the wall-clock minute
 	}
 }

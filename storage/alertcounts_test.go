@@ -45,10 +45,7 @@ func TestCompactAlertCountsEvery(t *testing.T) {
 		defer close(done)
 		db.CompactAlertCountsEvery(loop, 10*time.Millisecond, slog.Default())
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for pendingDeltas(t, db) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Poll(10*time.Second, func() bool { return pendingDeltas(t, db) == 0 })
 	stop()
 	<-done
 	if n := pendingDeltas(t, db); n != 0 {

@@ -399,23 +399,15 @@ func TestConnectionCapPerUser(t *testing.T) {
 				openSocket(t, env, proto, env.Admin().Authorization).expectOpen("other user")
 				open[0].conn.Close()
 				uid := uuid.MustParse(p.id)
-				deadline := time.Now().Add(5 * time.Second)
-				for env.Srv.Connections.Count(uid) >= max {
-					if time.Now().After(deadline) {
-						t.Fatal("closing a connection did not free its place")
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				// The server notices a client's close by reading: poll its count.
+				testenv.Eventually(t, 5*time.Second, "closing a connection frees its place",
+					func() bool { return env.Srv.Connections.Count(uid) < max })
 				openSocket(t, env, proto, p.token).expectOpen("freed")
 				for _, c := range open[1:] {
 					c.conn.Close()
 				}
-				for env.Srv.Connections.Count(uid) > 1 {
-					if time.Now().After(deadline) {
-						t.Fatal("closed connections stay counted")
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				testenv.Eventually(t, 5*time.Second, "closed connections are no longer counted",
+					func() bool { return env.Srv.Connections.Count(uid) <= 1 })
 			})
 		}
 	})

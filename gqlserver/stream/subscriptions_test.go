@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,23 @@ func (c *client) next(id string, timeout time.Duration) event {
 
 const alertSub = `subscription { alertEvents { kind cursor alert { id title } } }`
 
+// alertSubAfter is alertSub resuming after a cursor (see resumeVars).
+const alertSubAfter = `subscription($after: String) { alertEvents(after: $after) { kind cursor alert { id title } } }`
+
+// resumeVars returns the variables of a subscription that receives every
+// event written after this call, however late the server registers it: the
+// hub replays what it missed from the cursor. Cursor 0 would mean "from
+// registration", so an empty outbox first gets an event (a logout's).
+func resumeVars(t testing.TB, env *apitest.Env) map[string]any {
+	t.Helper()
+	h := env.Srv.Hub
+	if h.LastID() == 0 {
+		env.Admin().Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
+		testenv.Eventually(t, latency, "the hub dispatches the logout", func() bool { return h.LastID() > 0 })
+	}
+	return map[string]any{"after": strconv.FormatInt(h.LastID(), 10)}
+}
+
 type alertEvent struct {
 	Kind   string
 	Cursor string
@@ -107,8 +125,7 @@ func TestAlertEventsSubscription(t *testing.T) {
 				c := mustDial(t, env, p, "")
 				c.mustSend("connection_init", "", map[string]any{"Authorization": admin.Authorization})
 				c.expect("connection_ack", "")
-				c.subscribe("s1", alertSub, nil)
-				time.Sleep(50 * time.Millisecond) // the subscription registers
+				c.subscribe("s1", alertSubAfter, resumeVars(t, env))
 				start := time.Now()
 				id := env.Ingest(t, key, "Beacon to 203.0.113.9 via "+p.name)
 				e := decodeAlert(t, c.next("s1", latency))
@@ -132,8 +149,7 @@ func TestAlertEventsSubscription(t *testing.T) {
 		t.Run("filter", func(t *testing.T) {
 			c := mustDial(t, env, protocols[0], admin.Authorization)
 			c.init()
-			c.subscribe("f", `subscription { alertEvents(filter: {severity: [CRITICAL]}) { kind alert { title severity } } }`, nil)
-			time.Sleep(50 * time.Millisecond)
+			c.subscribe("f", `subscription($after: String) { alertEvents(filter: {severity: [CRITICAL]}, after: $after) { kind alert { title severity } } }`, resumeVars(t, env))
 			env.Ingest(t, key, "only high, filtered out")
 			res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": "critical one", "severity": "critical"})
 			if res.Status != http.StatusAccepted {
@@ -162,9 +178,8 @@ func TestSubscriptionsStayInTheirOrganisation(t *testing.T) {
 				inAcme := mustDial(t, env, p, "")
 				inAcme.mustSend("connection_init", "", map[string]any{"Authorization": admin.Authorization, "X-Seliq-Org": "acme"})
 				inAcme.expect("connection_ack", "")
-				inAcme.subscribe("a", alertSub, nil)
+				inAcme.subscribe("a", alertSubAfter, resumeVars(t, env))
 				inAcme.subscribe("n", `subscription { incidentEvents { kind incident { title } } }`, nil)
-				time.Sleep(50 * time.Millisecond)
 				env.Ingest(t, homeKey, "home only")
 				if res := admin.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "home incident"}); res.Status != http.StatusCreated {
 					t.Fatal(res.Status)
@@ -193,8 +208,7 @@ func TestFanOutAcrossReplicas(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			c := mustDial(t, a, p, a.Admin().Authorization)
 			c.init()
-			c.subscribe("x", alertSub, nil)
-			time.Sleep(50 * time.Millisecond)
+			c.subscribe("x", alertSubAfter, resumeVars(t, a))
 			start := time.Now()
 			id := b.Ingest(t, key, "written on B, "+p.name)
 			e := decodeAlert(t, c.next("x", latency))
@@ -237,8 +251,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 		p := protocols[0]
 		c := mustDial(t, env, p, admin.Authorization)
 		c.init()
-		c.subscribe("n", sub, nil)
-		time.Sleep(50 * time.Millisecond)
+		c.subscribe("n", sub, resumeVars(t, env))
 		mention("first")
 		first := decode(c.next("n", latency))
 		if first.Notification.Body != "@"+handle+" first" || first.Cursor == "" {
@@ -264,8 +277,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 		// admin's four notifications: her first event is her own.
 		other := mustDial(t, env, p, ana.Authorization)
 		other.init()
-		other.subscribe("n", sub, map[string]any{"after": "1"})
-		time.Sleep(50 * time.Millisecond)
+		other.subscribe("n", sub, map[string]any{"after": "1"}) // replays: no wait for it to register
 		anaHandle := ana.Do(http.MethodGet, "/api/v1/users/me", nil).String("handle")
 		if res := admin.Do(http.MethodPost, "/api/v1/incidents/"+inc+"/notes", map[string]any{"body": "@" + anaHandle + " yours"}); res.Status != http.StatusCreated {
 			t.Fatalf("note: %d %s", res.Status, res.Raw)
@@ -325,21 +337,29 @@ func TestSubscriptionLimitPerConnection(t *testing.T) {
 		open = "s1"
 	}
 	c.mustSend("complete", open, nil)
-	time.Sleep(100 * time.Millisecond) // the server ends it and frees its slot
-	c.subscribe("again", alertSub, nil)
+	vars := resumeVars(t, env)
 	key := env.Admin().ConnectorKey(t, "EDR")
 	id := env.Ingest(t, key, "after the limit")
-	// Every open subscription receives it; read until "again" does.
+	// The server frees the slot once the operation has ended, which the
+	// client is not told: subscribe again until it is taken. Every open
+	// subscription receives the alert, replayed from vars' cursor.
 	deadline := time.Now().Add(latency)
-	for time.Now().Before(deadline) {
-		m, err := c.read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.ID == "again" {
-			if !strings.Contains(string(m.Payload), id) {
-				t.Fatalf("again got %s", m.Payload)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		again := fmt.Sprint("again", attempt)
+		c.subscribe(again, alertSubAfter, vars)
+		for {
+			m := c.mustRead(t)
+			if m.ID != again {
+				continue
 			}
+			if strings.Contains(string(m.Payload), "too many subscriptions") {
+				c.expect("complete", again)
+				break
+			}
+			if !strings.Contains(string(m.Payload), id) {
+				t.Fatalf("%s got %s", again, m.Payload)
+			}
+			t.Logf("the slot was taken on attempt %d", attempt+1)
 			return
 		}
 	}
@@ -362,7 +382,9 @@ func TestServerSentEvents(t *testing.T) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
 		key := admin.ConnectorKey(t, "EDR")
-		body, _ := json.Marshal(operation(alertSub))
+		op := operation(alertSubAfter)
+		op["variables"] = resumeVars(t, env)
+		body, _ := json.Marshal(op)
 		req, err := http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -388,7 +410,6 @@ func TestServerSentEvents(t *testing.T) {
 				lines <- sc.Text()
 			}
 		}()
-		time.Sleep(100 * time.Millisecond)
 		id := env.Ingest(t, key, "over server-sent events")
 		for {
 			select {

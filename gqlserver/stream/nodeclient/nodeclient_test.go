@@ -52,7 +52,7 @@ func TestGraphQLWSNodeClient(t *testing.T) {
 				"SELIQ_EXPECT_TITLE": title,
 			})
 			c.waitReady(t)
-			time.Sleep(registerDelay)
+			time.Sleep(registerDelay) // the Node client reports no registration: see registerDelay
 			id := env.Ingest(t, key, title)
 			e := findAlert(t, c.wait(t), title)
 			if e.Kind != "CREATED" || e.Alert.ID != id || e.Cursor == "" {
