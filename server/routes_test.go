@@ -880,7 +880,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 
 	t.Run("list", func(t *testing.T) {
 		res := s.rest(t, s.admin, http.MethodGet, "/api/v1/organizations", nil, http.StatusOK)
-		if got := strs(res.Items(), "slug"); !slices.Equal(got, []string{"acme", "default", "quota-co"}) || num(res.Body["total"]) != 3 {
+		if got := strs(res.Items(), "slug"); !slices.Equal(got, []string{"acme", "default"}) || num(res.Body["total"]) != 2 {
 			t.Fatalf("organizations: %v: %s", got, res.Raw)
 		}
 		for _, it := range res.Items() {
@@ -893,7 +893,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 			}
 		}
 		data := s.gql(t, s.admin, `{ organizations { totalCount edges { node { id slug parentID } } } }`, nil)
-		if num(dig(data, "organizations", "totalCount")) != 3 {
+		if num(dig(data, "organizations", "totalCount")) != 2 {
 			t.Fatalf("GraphQL organizations: %+v", data)
 		}
 		// A client admin sees only their organisation.
@@ -967,7 +967,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 		}
 		s.gqlErr(t, s.admin, `mutation { createOrganization(input: {name: "Dup", slug: "globex"}) { id } }`, nil, "CONFLICT")
 		wantField(t, s.gqlErr(t, s.admin, `mutation { createOrganization(input: {name: "Bad", slug: "UPPER"}) { id } }`, nil, "BAD_USER_INPUT"), "slug")
-		if n := num(s.rest(t, s.admin, http.MethodGet, "/api/v1/organizations", nil, 200).Body["total"]); n != 5 {
+		if n := num(s.rest(t, s.admin, http.MethodGet, "/api/v1/organizations", nil, 200).Body["total"]); n != 4 {
 			t.Fatalf("refused creates changed the organisation count: %v", n)
 		}
 	})
@@ -989,7 +989,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 		}
 		// The provider organisation lists its children.
 		prov := s.rest(t, s.admin, http.MethodGet, "/api/v1/organizations/"+s.providerOrgID, nil, http.StatusOK)
-		if got := anyStrs(prov.Body["children"], "slug"); !slices.Equal(got, []string{"acme", "globex", "initech", "quota-co"}) {
+		if got := anyStrs(prov.Body["children"], "slug"); !slices.Equal(got, []string{"acme", "globex", "initech"}) {
 			t.Fatalf("children: %v", got)
 		}
 		wantDetail(t, s.rest(t, s.admin, http.MethodGet, "/api/v1/organizations/by-slug/no-such-org", nil, http.StatusNotFound))
