@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"
@@ -17,13 +16,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -39,33 +36,14 @@ type queueOrg struct {
 
 func newQueueOrg(t testing.TB, db *storage.DB, slug string) *queueOrg {
 	t.Helper()
-	sys := auth.System(context.Background())
-	org, err := db.Client.Organization.Create().SetName(slug).SetSlug(slug).Save(sys)
-	if err != nil {
-		t.Fatalf("create organisation: %v", err)
-	}
-	o := &queueOrg{org: org}
+	o := &queueOrg{org: testenv.Org(t, db, testenv.Slug(slug))}
 	for i := range 3 {
-		u, err := db.Client.User.Create().SetOrganizationID(org.ID).
-			SetEmail(fmt.Sprintf("u%d@%s.example", i, slug)).SetHandle(fmt.Sprintf("u%d", i)).
-			SetPasswordHash("x").SetRole(enum.RoleAdmin).Save(sys)
-		if err != nil {
-			t.Fatalf("create user: %v", err)
-		}
-		o.users = append(o.users, u)
-		key := make([]byte, 16)
-		_, _ = rand.Read(key)
-		c, err := db.Client.Connector.Create().SetOrganizationID(org.ID).
-			SetName(fmt.Sprintf("c%d", i)).SetType("generic").SetKeyHash(key).Save(sys)
-		if err != nil {
-			t.Fatalf("create connector: %v", err)
-		}
+		o.users = append(o.users, testenv.User(t, db, o.org, enum.RoleAdmin, testenv.Handle(fmt.Sprintf("u%d", i))))
+		c, _ := testenv.Connector(t, db, o.org, "generic", func(c *ent.ConnectorCreate) { c.SetName(fmt.Sprintf("c%d", i)) })
 		o.connectors = append(o.connectors, c)
 	}
-	o.ctx = viewer.NewContext(context.Background(), &viewer.Viewer{
-		Kind: viewer.KindUser, UserID: o.users[0].ID, Role: enum.RoleAdmin,
-		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true,
-	})
+	o.ctx = testenv.As(o.users[0], o.org)
+	var err error
 	if o.incident, err = db.Client.Incident.Create().SetNumber(1).SetTitle("incident").Save(o.ctx); err != nil {
 		t.Fatalf("create incident: %v", err)
 	}

@@ -38,27 +38,14 @@ type triageOrg struct {
 
 func newTriageOrg(t testing.TB, db *storage.DB, slug string) *triageOrg {
 	t.Helper()
-	sys := auth.System(context.Background())
-	org, err := db.Client.Organization.Create().SetName(slug).SetSlug(slug).Save(sys)
-	if err != nil {
-		t.Fatalf("create organisation: %v", err)
-	}
-	mkUser := func(handle, name string, active bool) *ent.User {
-		u, err := db.Client.User.Create().SetOrganizationID(org.ID).
-			SetEmail(handle + "@" + slug + ".example").SetHandle(handle).SetName(name).
-			SetPasswordHash("x").SetRole(enum.RoleAdmin).SetActive(active).Save(sys)
-		if err != nil {
-			t.Fatalf("create user: %v", err)
-		}
-		return u
-	}
+	org := testenv.Org(t, db, testenv.Slug(slug))
 	o := &triageOrg{
 		org:      org,
-		admin:    mkUser("ada", "Ada "+slug, true),
-		analyst:  mkUser("bob", "", true),
-		inactive: mkUser("carl", "Carl", false),
+		admin:    testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("ada"), testenv.FullName("Ada "+slug)),
+		analyst:  testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("bob")),
+		inactive: testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("carl"), testenv.FullName("Carl"), testenv.Inactive()),
 	}
-	o.ctx = viewerContext(o.admin.ID, org.ID)
+	o.ctx = testenv.As(o.admin, org)
 	return o
 }
 

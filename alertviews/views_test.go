@@ -40,33 +40,16 @@ type world struct {
 
 func setup(t *testing.T, db *storage.DB) *world {
 	t.Helper()
-	sys := auth.System(context.Background())
-	c := db.Client
-	org := func(name string, parent *ent.Organization) *ent.Organization {
-		t.Helper()
-		create := c.Organization.Create().SetName(name).SetSlug(strings.ToLower(name))
-		if parent != nil {
-			create.SetParentID(parent.ID)
-		}
-		o, err := create.Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o
+	org := func(name string, opts ...testenv.OrgOption) *ent.Organization {
+		return testenv.Org(t, db, append(opts, testenv.Slug(strings.ToLower(name)), testenv.Name(name))...)
 	}
 	person := func(o *ent.Organization, handle string, role enum.Role) *ent.User {
-		t.Helper()
-		u, err := c.User.Create().SetOrganizationID(o.ID).SetEmail(handle + "@" + o.Slug + ".test").
-			SetHandle(handle).SetName(handle).SetRole(role).SetPasswordHash("x").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
+		return testenv.User(t, db, o, role, testenv.Handle(handle), testenv.FullName(handle))
 	}
-	w := &world{db: db, svc: alertviews.New(c)}
-	w.a = org("A", nil)
-	w.b = org("B", nil)
-	w.c = org("C", w.a)
+	w := &world{db: db, svc: alertviews.New(db.Client)}
+	w.a = org("A")
+	w.b = org("B")
+	w.c = org("C", testenv.Parent(w.a.ID))
 	w.alice = person(w.a, "alice", enum.RoleAdmin)
 	w.bob = person(w.a, "bob", enum.RoleAnalyst)
 	w.carol = person(w.a, "carol", enum.RoleAnalyst)

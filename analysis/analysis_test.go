@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
@@ -39,18 +38,8 @@ func (r *recorder) EnqueueMany(_ context.Context, params []river.InsertManyParam
 
 func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		sys := auth.System(context.Background())
-		org, err := db.Client.Organization.Create().SetName("Acme").SetSlug("acme").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail("ada@acme.example").SetHandle("ada").
-			SetPasswordHash("x").SetRole(enum.RoleAnalyst).Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: enum.RoleAnalyst,
-			HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true})
+		org := testenv.Org(t, db, testenv.Slug("acme"), testenv.Name("Acme"))
+		ctx, _ := testenv.UserContext(t, db, org, enum.RoleAnalyst, testenv.Handle("ada"))
 		mk := func(status enum.AlertStatus, d *enum.Disposition, host string) *ent.Alert {
 			b := db.Client.Alert.Create().SetTitle("Suspicious scheduled task created").SetSource("defender").
 				SetSeverity(enum.SeverityMedium).SetStatus(status).SetNillableDisposition(d).SetFingerprint("mde:schtask:backup").
@@ -93,10 +82,7 @@ func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		other, err := db.Client.Organization.Create().SetName("Globex").SetSlug("globex").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		other := testenv.Org(t, db, testenv.Slug("globex"), testenv.Name("Globex"))
 		theirs := viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: uuid.New(), Role: enum.RoleAdmin,
 			HomeOrgID: other.ID, OrgID: other.ID, VisibleOrgIDs: []uuid.UUID{other.ID}, TopLevel: true})
 		if _, err := s.LatestForAlert(theirs, target.ID); err == nil {

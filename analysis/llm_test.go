@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ai/config"
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/ent/schematype"
@@ -45,12 +44,7 @@ const otherOrgMarker = "GLOBEX-CONFIDENTIAL"
 
 func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string) *llmFixture {
 	t.Helper()
-	sys := auth.System(context.Background())
-	suffix := uuid.NewString()[:8]
-	org, err := db.Client.Organization.Create().SetName("Acme").SetSlug("acme-" + suffix).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testenv.Org(t, db, testenv.Name("Acme"))
 	box := testenv.Box(t)
 	f := &llmFixture{db: db, ai: config.New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), q: &recorder{}, fake: aifake.New(t, p), orgID: org.ID}
 	f.svc = New(db.Client, f.q, f.ai, nil)
@@ -60,10 +54,7 @@ func newLLMFixture(t *testing.T, db *storage.DB, p aifake.Protocol, model string
 
 	// Another organisation holds an alert of the same fingerprint and
 	// entities, and a provider of its own.
-	other, err := db.Client.Organization.Create().SetName("Globex").SetSlug("globex-" + suffix).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testenv.Org(t, db, testenv.Name("Globex"))
 	theirs, _ := testenv.UserContext(t, db, other, enum.RoleAdmin)
 	if _, err := db.Client.Alert.Create().SetTitle(otherOrgMarker + " PowerShell on fin-ws-042").SetSource("defender").
 		SetSeverity(enum.SeverityHigh).SetFingerprint("edr:powershell:fin-ws-042").SetDescription(otherOrgMarker).
@@ -594,7 +585,7 @@ func TestAutoSettingsAreReadOncePerTTL(t *testing.T) {
 type slowQueue struct{ recorder }
 
 func (q *slowQueue) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a slow insert, during which payloads pile up
 	return q.recorder.EnqueueMany(ctx, params)
 }
 
@@ -669,7 +660,15 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	q := &flakyQueue{failures: 3}
 	s := New(nil, q, nil, nil)
 	var pauses []int
-	s.batch.backoff = func(n int) time.Duration { pauses = append(pauses, n); return 10 * time.Millisecond }
+	failed := make(chan struct{}, 1)
+	s.batch.backoff = func(n int) time.Duration {
+		pauses = append(pauses, n)
+		select {
+		case failed <- struct{}{}:
+		default:
+		}
+		return 10 * time.Millisecond
+	}
 	mk := func(n int) []*ent.Analysis {
 		var l []*ent.Analysis
 		for range n {
@@ -679,7 +678,11 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	}
 	first, later := mk(3), mk(2)
 	s.batch.add(first)
-	time.Sleep(15 * time.Millisecond) // the first insert has failed by now
+	select { // the first insert has failed: later joins the retries
+	case <-failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first insert was not retried")
+	}
 	s.batch.add(later)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -23,8 +23,8 @@ func TestDirectoryChangesAreAudited(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		adminID := mustDo(t, admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("id")
-		orgID := mustDo(t, admin, http.MethodGet, "/api/v1/organizations/by-slug/default", nil, http.StatusOK).String("id")
+		adminID := admin.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("id")
+		orgID := admin.Must(t, http.MethodGet, "/api/v1/organizations/by-slug/default", nil, http.StatusOK).String("id")
 		ids := map[string]string{}
 		secrets := []string{firstPassword, resetPassword, aiKey, "$argon2id$"}
 
@@ -35,78 +35,78 @@ func TestDirectoryChangesAreAudited(t *testing.T) {
 			before, after         any // nil: absent; map: these keys at least
 		}{
 			{"user create", func(t *testing.T) string {
-				ids["user"] = mustDo(t, admin, http.MethodPost, "/api/v1/users", map[string]any{"email": "audited@provider.test", "password": firstPassword, "role": "analyst"}, http.StatusCreated).String("id")
+				ids["user"] = admin.Must(t, http.MethodPost, "/api/v1/users", map[string]any{"email": "audited@provider.test", "password": firstPassword, "role": "analyst"}, http.StatusCreated).String("id")
 				return ids["user"]
 			}, "user", "create", "", nil, map[string]any{"email": "audited@provider.test", "role": "analyst", "active": true}},
 			{"role change", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/users/"+ids["user"], map[string]any{"role": "read_only"}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/users/"+ids["user"], map[string]any{"role": "read_only"}, http.StatusOK)
 				return ids["user"]
 			}, "user", "update", "role", "analyst", "read_only"},
 			{"password reset", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPost, "/api/v1/users/"+ids["user"]+"/reset-password", map[string]any{"password": resetPassword}, http.StatusOK)
+				admin.Must(t, http.MethodPost, "/api/v1/users/"+ids["user"]+"/reset-password", map[string]any{"password": resetPassword}, http.StatusOK)
 				return ids["user"]
 			}, "user", "password_reset", "", nil, nil},
 			{"deactivation", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/users/"+ids["user"], map[string]any{"active": false}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/users/"+ids["user"], map[string]any{"active": false}, http.StatusOK)
 				return ids["user"]
 			}, "user", "update", "active", true, false},
 			{"user delete", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodDelete, "/api/v1/users/"+ids["user"], nil, http.StatusNoContent)
+				admin.Must(t, http.MethodDelete, "/api/v1/users/"+ids["user"], nil, http.StatusNoContent)
 				return ids["user"]
 			}, "user", "delete", "", map[string]any{"email": "audited@provider.test"}, nil},
 			{"API token create", func(t *testing.T) string {
-				res := mustDo(t, admin, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "ci"}, http.StatusCreated)
+				res := admin.Must(t, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "ci"}, http.StatusCreated)
 				secrets = append(secrets, res.String("token"))
 				ids["token"] = res.String("id")
 				return ids["token"]
 			}, "api_token", "create", "", nil, map[string]any{"name": "ci", "user_id": adminID}},
 			{"API token revoke", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodDelete, "/api/v1/users/me/api-tokens/"+ids["token"], nil, http.StatusNoContent)
+				admin.Must(t, http.MethodDelete, "/api/v1/users/me/api-tokens/"+ids["token"], nil, http.StatusNoContent)
 				return ids["token"]
 			}, "api_token", "revoke", "", map[string]any{"name": "ci"}, nil},
 			{"organisation create", func(t *testing.T) string {
-				ids["org"] = mustDo(t, admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Client One", "slug": "client-one"}, http.StatusCreated).String("id")
+				ids["org"] = admin.Must(t, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Client One", "slug": "client-one"}, http.StatusCreated).String("id")
 				return ids["org"]
 			}, "organization", "create", "", nil, map[string]any{"name": "Client One", "slug": "client-one", "parent_id": orgID}},
 			{"organisation change", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/organizations/"+ids["org"], map[string]any{"user_quota": 5}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/organizations/"+ids["org"], map[string]any{"user_quota": 5}, http.StatusOK)
 				return ids["org"]
 			}, "organization", "update", "user_quota", float64(0), float64(5)},
 			{"group create", func(t *testing.T) string {
-				ids["group"] = mustDo(t, admin, http.MethodPost, "/api/v1/groups", map[string]any{"name": "Tier 1", "member_ids": []string{adminID}}, http.StatusCreated).String("id")
+				ids["group"] = admin.Must(t, http.MethodPost, "/api/v1/groups", map[string]any{"name": "Tier 1", "member_ids": []string{adminID}}, http.StatusCreated).String("id")
 				return ids["group"]
 			}, "group", "create", "", nil, map[string]any{"name": "Tier 1", "members": []any{adminID}}},
 			{"group rename", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/groups/"+ids["group"], map[string]any{"name": "Tier 2"}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/groups/"+ids["group"], map[string]any{"name": "Tier 2"}, http.StatusOK)
 				return ids["group"]
 			}, "group", "update", "name", "Tier 1", "Tier 2"},
 			{"group members", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPut, "/api/v1/groups/"+ids["group"]+"/members", map[string]any{"user_ids": []string{}}, http.StatusOK)
+				admin.Must(t, http.MethodPut, "/api/v1/groups/"+ids["group"]+"/members", map[string]any{"user_ids": []string{}}, http.StatusOK)
 				return ids["group"]
 			}, "group", "update", "members", []any{adminID}, []any{}},
 			{"group delete", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodDelete, "/api/v1/groups/"+ids["group"], nil, http.StatusNoContent)
+				admin.Must(t, http.MethodDelete, "/api/v1/groups/"+ids["group"], nil, http.StatusNoContent)
 				return ids["group"]
 			}, "group", "delete", "", map[string]any{"name": "Tier 2"}, nil},
 			{"contact create", func(t *testing.T) string {
-				ids["contact"] = mustDo(t, admin, http.MethodPost, "/api/v1/organizations/"+orgID+"/contacts", map[string]any{"name": "Dana", "email": "dana@client.test"}, http.StatusCreated).String("id")
+				ids["contact"] = admin.Must(t, http.MethodPost, "/api/v1/organizations/"+orgID+"/contacts", map[string]any{"name": "Dana", "email": "dana@client.test"}, http.StatusCreated).String("id")
 				return ids["contact"]
 			}, "contact", "create", "", nil, map[string]any{"name": "Dana", "email": "dana@client.test"}},
 			{"contact change", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/organizations/"+orgID+"/contacts/"+ids["contact"], map[string]any{"phone": "+1 555 0100"}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/organizations/"+orgID+"/contacts/"+ids["contact"], map[string]any{"phone": "+1 555 0100"}, http.StatusOK)
 				return ids["contact"]
 			}, "contact", "update", "phone", "", "+1 555 0100"},
 			{"contact delete", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodDelete, "/api/v1/organizations/"+orgID+"/contacts/"+ids["contact"], nil, http.StatusNoContent)
+				admin.Must(t, http.MethodDelete, "/api/v1/organizations/"+orgID+"/contacts/"+ids["contact"], nil, http.StatusNoContent)
 				return ids["contact"]
 			}, "contact", "delete", "", map[string]any{"name": "Dana"}, nil},
 			{"AI settings", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"model": "audit-model", "api_key": aiKey}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"model": "audit-model", "api_key": aiKey}, http.StatusOK)
 				return orgID
 			}, "ai_settings", "update", "model", nil, "audit-model"}, // no document before the first save
 			{"AI key", func(*testing.T) string { return orgID }, "ai_settings", "update", "sealedKey", "unset", "set"},
 			{"AI key replaced", func(t *testing.T) string {
-				mustDo(t, admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"model": "audit-model-2", "api_key": aiKey + "-2"}, http.StatusOK)
+				admin.Must(t, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"model": "audit-model-2", "api_key": aiKey + "-2"}, http.StatusOK)
 				return orgID
 			}, "ai_settings", "update", "model", "audit-model", "audit-model-2"},
 			{"AI key replaced, as a fact", func(*testing.T) string { return orgID }, "ai_settings", "update", "sealedKey", "set", "set"},
@@ -118,7 +118,7 @@ func TestDirectoryChangesAreAudited(t *testing.T) {
 				if st.field != "" {
 					filter["field"] = st.field
 				}
-				rows := mustDo(t, admin, http.MethodPost, "/api/v1/activity/search", filter, http.StatusOK).Items()
+				rows := admin.Must(t, http.MethodPost, "/api/v1/activity/search", filter, http.StatusOK).Items()
 				if len(rows) == 0 {
 					t.Fatalf("no activity row for %v", filter)
 				}
@@ -131,7 +131,7 @@ func TestDirectoryChangesAreAudited(t *testing.T) {
 			})
 		}
 
-		all := mustDo(t, admin, http.MethodPost, "/api/v1/activity/search?limit=500", map[string]any{}, http.StatusOK)
+		all := admin.Must(t, http.MethodPost, "/api/v1/activity/search?limit=500", map[string]any{}, http.StatusOK)
 		for _, s := range secrets {
 			if s != "" && strings.Contains(string(all.Raw), s) {
 				t.Errorf("the activity log holds a secret %q", s)
@@ -180,13 +180,4 @@ func equalJSON(a, b any) bool {
 		return true
 	}
 	return a == b
-}
-
-func mustDo(t *testing.T, c *apitest.Client, method, path string, body any, status int) *apitest.Response {
-	t.Helper()
-	res := c.Do(method, path, body)
-	if res.Status != status {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, res.Status, status, res.Raw)
-	}
-	return res
 }

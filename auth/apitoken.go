@@ -43,7 +43,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, name string, expiresAt *ti
 	if len(name) > 100 {
 		return nil, apperr.Invalid("name", "must be at most 100 characters")
 	}
-	if expiresAt != nil && !expiresAt.After(time.Now()) {
+	if expiresAt != nil && !expiresAt.After(s.now()) {
 		return nil, apperr.Invalid("expires_at", "must be in the future")
 	}
 	secret := NewSecret(PrefixAPIToken)

@@ -20,15 +20,8 @@ import (
 func FuzzAuthorizationHeader(f *testing.F) {
 	db := testenv.Open(f, testenv.SQLite)
 	ctx := context.Background()
-	org, err := db.Client.Organization.Create().SetName("Acme").SetSlug("acme").Save(auth.System(ctx))
-	if err != nil {
-		f.Fatal(err)
-	}
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail("alice@acme.test").SetHandle("alice").
-		SetPasswordHash(pwHash).SetRole(enum.RoleAdmin).Save(auth.System(ctx))
-	if err != nil {
-		f.Fatal(err)
-	}
+	org := testenv.Org(f, db, testenv.Slug("acme"))
+	u := testenv.User(f, db, org, enum.RoleAdmin, testenv.Handle("alice"), withPassword)
 	svc := auth.New(db.Client, auth.Config{})
 	sess, err := svc.Login(ctx, "alice@acme.test", password, "127.0.0.1", "fuzz")
 	if err != nil {

@@ -20,8 +20,8 @@ import (
 func TestLoginIPLimitAcrossEmails(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		org := newOrg(t, db, "acme", nil)
-		newUser(t, db, org.ID, "alice@acme.test", enum.RoleAnalyst, true)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
 		svc := auth.New(db.Client, auth.Config{LoginLimit: 1000, LoginIPLimit: 3})
 
 		for i := range 3 {
@@ -49,8 +49,8 @@ func TestLoginIPLimitAcrossEmails(t *testing.T) {
 func TestLoginWhileHashingSaturated(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		org := newOrg(t, db, "acme", nil)
-		newUser(t, db, org.ID, "alice@acme.test", enum.RoleAnalyst, true)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
 		svc := auth.New(db.Client, auth.Config{})
 		auth.LimitHashing(1, 50*time.Millisecond)
 		t.Cleanup(func() { auth.LimitHashing(0, 0) })

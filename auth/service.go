@@ -34,6 +34,8 @@ type Config struct {
 	// LoginIPLimit is attempts per minute per client IP whatever the email,
 	// so cycling through emails does not escape LoginLimit; default 30.
 	LoginIPLimit int
+	// Now is the clock sessions and tokens expire by; default time.Now.
+	Now func() time.Time
 }
 
 // DefaultLoginIPLimit is the default of Config.LoginIPLimit.
@@ -45,6 +47,7 @@ type Service struct {
 	sessionTTL time.Duration
 	logins     *ratelimit.Limiter
 	loginsByIP *ratelimit.Limiter
+	now        func() time.Time
 }
 
 // New returns a Service over client.
@@ -58,7 +61,10 @@ func New(client *ent.Client, cfg Config) *Service {
 	if cfg.LoginIPLimit <= 0 {
 		cfg.LoginIPLimit = DefaultLoginIPLimit
 	}
-	return &Service{client: client, sessionTTL: cfg.SessionTTL,
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now,
 		logins:     ratelimit.New(cfg.LoginLimit, time.Minute),
 		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute)}
 }
@@ -125,7 +131,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 		return nil, errBadLogin
 	}
 	token := NewSecret(PrefixSession)
-	now := time.Now()
+	now := s.now()
 	expires := now.Add(s.sessionTTL)
 	if err := s.client.Session.Create().
 		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(HashSecret(token)).
@@ -212,7 +218,7 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := s.now()
 	if now.After(sess.ExpiresAt) {
 		return nil, errBadToken
 	}
@@ -238,7 +244,7 @@ func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.View
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := s.now()
 	if tok.ExpiresAt != nil && now.After(*tok.ExpiresAt) {
 		return nil, errBadToken
 	}

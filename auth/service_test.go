@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -37,16 +38,6 @@ func wantCode(t *testing.T, err error, code apperr.Code) *apperr.Error {
 	return e
 }
 
-func newOrg(t *testing.T, db *storage.DB, slug string, parent *uuid.UUID) *ent.Organization {
-	t.Helper()
-	o, err := db.Client.Organization.Create().SetName(strings.ToUpper(slug)).SetSlug(slug).
-		SetNillableParentID(parent).Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
 var pwHash = func() string {
 	h, err := auth.HashPassword(password)
 	if err != nil {
@@ -55,16 +46,8 @@ var pwHash = func() string {
 	return h
 }()
 
-func newUser(t *testing.T, db *storage.DB, orgID uuid.UUID, email string, role enum.Role, active bool) *ent.User {
-	t.Helper()
-	u, err := db.Client.User.Create().SetOrganizationID(orgID).SetEmail(email).
-		SetHandle(strings.Split(email, "@")[0]).SetPasswordHash(pwHash).SetRole(role).SetActive(active).
-		Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
+// withPassword gives a user the password the tests log in with.
+var withPassword = testenv.PasswordHash(pwHash)
 
 func userViewer(u *ent.User) *viewer.Viewer {
 	return &viewer.Viewer{
@@ -76,9 +59,9 @@ func userViewer(u *ent.User) *viewer.Viewer {
 func TestLogin(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		org := newOrg(t, db, "acme", nil)
-		alice := newUser(t, db, org.ID, "alice@acme.test", enum.RoleAnalyst, true)
-		newUser(t, db, org.ID, "gone@acme.test", enum.RoleAdmin, false)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		alice := testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
+		testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("gone"), withPassword, testenv.Inactive())
 		svc := auth.New(db.Client, auth.Config{})
 
 		t.Run("success", func(t *testing.T) {
@@ -173,9 +156,9 @@ func mustErr[T any](_ T, err error) error { return err }
 func TestLoginRateLimit(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		org := newOrg(t, db, "acme", nil)
-		newUser(t, db, org.ID, "alice@acme.test", enum.RoleAnalyst, true)
-		newUser(t, db, org.ID, "bob@acme.test", enum.RoleAnalyst, true)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("bob"), withPassword)
 		svc := auth.New(db.Client, auth.Config{LoginLimit: 3})
 
 		for range 3 {
@@ -206,8 +189,8 @@ func TestSessions(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		sys := auth.System(ctx)
-		org := newOrg(t, db, "acme", nil)
-		alice := newUser(t, db, org.ID, "alice@acme.test", enum.RoleAdmin, true)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		alice := testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("alice"), withPassword)
 		svc := auth.New(db.Client, auth.Config{})
 		login := func(t *testing.T, svc *auth.Service) string {
 			t.Helper()
@@ -219,9 +202,14 @@ func TestSessions(t *testing.T) {
 		}
 
 		t.Run("expired by ttl", func(t *testing.T) {
-			short := auth.New(db.Client, auth.Config{SessionTTL: time.Millisecond})
+			now := time.Now()
+			short := auth.New(db.Client, auth.Config{SessionTTL: time.Hour, Now: func() time.Time { return now }})
 			tok := login(t, short)
-			time.Sleep(20 * time.Millisecond)
+			now = now.Add(time.Hour - time.Second)
+			if _, err := short.Authenticate(ctx, "Bearer "+tok, ""); err != nil {
+				t.Fatalf("a second before the TTL: %v", err)
+			}
+			now = now.Add(2 * time.Second)
 			wantCode(t, mustErr(short.Authenticate(ctx, "Bearer "+tok, "")), apperr.Unauthenticated)
 		})
 
@@ -258,7 +246,7 @@ func TestSessions(t *testing.T) {
 		})
 
 		t.Run("revoke sessions", func(t *testing.T) {
-			bob := newUser(t, db, org.ID, "bob@acme.test", enum.RoleAnalyst, true)
+			bob := testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("bob"), withPassword)
 			t1, t2 := login(t, svc), login(t, svc)
 			sb, err := svc.Login(ctx, "bob@acme.test", password, "", "")
 			if err != nil {
@@ -282,7 +270,7 @@ func TestSessions(t *testing.T) {
 		})
 
 		t.Run("deactivated after login", func(t *testing.T) {
-			carol := newUser(t, db, org.ID, "carol@acme.test", enum.RoleAnalyst, true)
+			carol := testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("carol"), withPassword)
 			s, err := svc.Login(ctx, "carol@acme.test", password, "", "")
 			if err != nil {
 				t.Fatal(err)
@@ -318,11 +306,11 @@ func TestSessions(t *testing.T) {
 func TestAuthenticateOrganizationHeader(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		provider := newOrg(t, db, "provider", nil)
-		client := newOrg(t, db, "client", &provider.ID)
-		other := newOrg(t, db, "other", nil)
-		newUser(t, db, provider.ID, "p@provider.test", enum.RoleAdmin, true)
-		newUser(t, db, client.ID, "c@client.test", enum.RoleAdmin, true)
+		provider := testenv.Org(t, db, testenv.Slug("provider"))
+		client := testenv.Org(t, db, testenv.Slug("client"), testenv.Parent(provider.ID))
+		other := testenv.Org(t, db, testenv.Slug("other"))
+		testenv.User(t, db, provider, enum.RoleAdmin, testenv.Handle("p"), withPassword)
+		testenv.User(t, db, client, enum.RoleAdmin, testenv.Handle("c"), withPassword)
 		svc := auth.New(db.Client, auth.Config{})
 		tok := func(email string) string {
 			s, err := svc.Login(ctx, email, password, "", "")
@@ -358,10 +346,10 @@ func TestAPITokens(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		sys := auth.System(ctx)
-		provider := newOrg(t, db, "provider", nil)
-		client := newOrg(t, db, "client", &provider.ID)
-		alice := newUser(t, db, provider.ID, "alice@provider.test", enum.RoleReadOnly, true)
-		bob := newUser(t, db, provider.ID, "bob@provider.test", enum.RoleAdmin, true)
+		provider := testenv.Org(t, db, testenv.Slug("provider"))
+		client := testenv.Org(t, db, testenv.Slug("client"), testenv.Parent(provider.ID))
+		alice := testenv.User(t, db, provider, enum.RoleReadOnly, testenv.Handle("alice"), withPassword)
+		bob := testenv.User(t, db, provider, enum.RoleAdmin, testenv.Handle("bob"), withPassword)
 		svc := auth.New(db.Client, auth.Config{})
 		aliceCtx := viewer.NewContext(ctx, userViewer(alice))
 		bobCtx := viewer.NewContext(ctx, userViewer(bob))
@@ -495,6 +483,24 @@ func TestAPITokens(t *testing.T) {
 			wantCode(t, mustErr(svc.Authenticate(ctx, "Token "+c.Secret, "")), apperr.Unauthenticated)
 		})
 
+		t.Run("expires by the clock", func(t *testing.T) {
+			now := time.Now()
+			clocked := auth.New(db.Client, auth.Config{Now: func() time.Time { return now }})
+			expires := now.Add(time.Hour)
+			c, err := clocked.CreateAPIToken(aliceCtx, "an hour", &expires)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = expires.Add(-time.Second)
+			if _, err := clocked.Authenticate(ctx, "Token "+c.Secret, ""); err != nil {
+				t.Fatalf("a second before expiry: %v", err)
+			}
+			now = expires.Add(time.Second)
+			wantCode(t, mustErr(clocked.Authenticate(ctx, "Token "+c.Secret, "")), apperr.Unauthenticated)
+			// Nor can a token be created already expired by the clock.
+			wantCode(t, mustErr(clocked.CreateAPIToken(aliceCtx, "stale", &expires)), apperr.BadInput)
+		})
+
 		t.Run("revoke", func(t *testing.T) {
 			c, err := svc.CreateAPIToken(aliceCtx, "to revoke", nil)
 			if err != nil {
@@ -533,7 +539,7 @@ func TestAuthenticateConnector(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		sys := auth.System(ctx)
-		org := newOrg(t, db, "acme", nil)
+		org := testenv.Org(t, db, testenv.Slug("acme"))
 		newConnector := func(name, key string, enabled bool) *ent.Connector {
 			c, err := db.Client.Connector.Create().SetOrganizationID(org.ID).SetName(name).SetType("generic").
 				SetKeyPrefix(auth.DisplayPrefix(key)).SetKeyHash(auth.HashSecret(key)).SetEnabled(enabled).Save(sys)
@@ -594,4 +600,19 @@ func TestAuthenticateMalformed(t *testing.T) {
 			})
 		}
 	})
+}
+
+// testenv.Connector makes its key as NewSecret and HashSecret do, so the key
+// authenticates as the connector.
+func TestFixtureConnectorKeyAuthenticates(t *testing.T) {
+	db := testenv.Open(t, testenv.SQLite)
+	org := testenv.Org(t, db)
+	c, key := testenv.Connector(t, db, org, "generic")
+	if !strings.HasPrefix(key, auth.PrefixConnector) || !bytes.Equal(c.KeyHash, auth.HashSecret(key)) {
+		t.Fatalf("key %q, hash %x: not as auth makes them", key, c.KeyHash)
+	}
+	v, err := auth.New(db.Client, auth.Config{}).AuthenticateConnector(context.Background(), key)
+	if err != nil || v.ConnectorID != c.ID || v.OrgID != org.ID {
+		t.Fatalf("authenticate: %+v %v", v, err)
+	}
 }

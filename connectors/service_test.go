@@ -22,7 +22,6 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -37,21 +36,9 @@ type tenant struct {
 
 func newTenant(t *testing.T, db *storage.DB, slug string) tenant {
 	t.Helper()
-	sys := auth.System(context.Background())
-	org, err := db.Client.Organization.Create().SetName(strings.ToUpper(slug)).SetSlug(slug).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail("admin@" + slug + ".test").
-		SetHandle("admin-" + slug).SetName("Admin " + slug).SetPasswordHash("x").SetRole(enum.RoleAdmin).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := viewer.NewContext(context.Background(), &viewer.Viewer{
-		Kind: viewer.KindUser, UserID: u.ID, Role: enum.RoleAdmin, HomeOrgID: org.ID,
-		OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true,
-	})
-	return tenant{org: org, admin: u, ctx: ctx}
+	org := testenv.Org(t, db, testenv.Slug(slug), testenv.Name(strings.ToUpper(slug)))
+	u := testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("admin-"+slug), testenv.Email("admin@"+slug+".test"), testenv.FullName("Admin "+slug))
+	return tenant{org: org, admin: u, ctx: testenv.As(u, org)}
 }
 
 func wantCode(t *testing.T, err error, code apperr.Code) *apperr.Error {

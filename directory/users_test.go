@@ -2,7 +2,6 @@ package directory_test
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -62,17 +61,10 @@ func TestCreateUserEmailOfAnotherTenantIsNotRevealed(t *testing.T) {
 // test server's, with one user.
 func otherProvider(t *testing.T, db *storage.DB, email string) {
 	t.Helper()
-	ctx := auth.System(context.Background())
-	org, err := db.Client.Organization.Create().SetName("Other provider").SetSlug("other-provider").Save(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testenv.Org(t, db, testenv.Slug("other-provider"), testenv.Name("Other provider"))
 	hash, err := auth.HashPassword("victim-password-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(email).SetHandle("victim").
-		SetRole(enum.RoleAdmin).SetPasswordHash(hash).Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+	testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("victim"), testenv.Email(email), testenv.PasswordHash(hash))
 }

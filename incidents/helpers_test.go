@@ -6,13 +6,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
-	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -28,30 +27,12 @@ type org struct {
 
 func newOrg(t testing.TB, db *storage.DB, slug string) *org {
 	t.Helper()
-	sys := auth.System(context.Background())
-	o, err := db.Client.Organization.Create().SetName(slug).SetSlug(slug).Save(sys)
-	if err != nil {
-		t.Fatalf("create organisation: %v", err)
-	}
-	mk := func(handle, name string) *ent.User {
-		u, err := db.Client.User.Create().SetOrganizationID(o.ID).
-			SetEmail(handle + ".mail@" + slug + ".example").SetHandle(handle).SetName(name).
-			SetPasswordHash("x").SetRole(enum.RoleAdmin).Save(sys)
-		if err != nil {
-			t.Fatalf("create user: %v", err)
-		}
-		return u
-	}
-	out := &org{svc: New(db.Client), db: db, org: o, admin: mk("ada", "Ada "+slug), bob: mk("bob", "")}
-	out.ctx = as(out.admin.ID, o.ID)
+	o := testenv.Org(t, db, testenv.Slug(slug))
+	out := &org{svc: New(db.Client), db: db, org: o,
+		admin: testenv.User(t, db, o, enum.RoleAdmin, testenv.Handle("ada"), testenv.FullName("Ada "+slug)),
+		bob:   testenv.User(t, db, o, enum.RoleAdmin, testenv.Handle("bob"))}
+	out.ctx = testenv.As(out.admin, o)
 	return out
-}
-
-func as(userID, orgID uuid.UUID) context.Context {
-	return viewer.NewContext(context.Background(), &viewer.Viewer{
-		Kind: viewer.KindUser, UserID: userID, Role: enum.RoleAdmin,
-		HomeOrgID: orgID, OrgID: orgID, VisibleOrgIDs: []uuid.UUID{orgID}, TopLevel: true,
-	})
 }
 
 func (o *org) alert(t testing.TB, title string, sev enum.Severity) *ent.Alert {

@@ -150,7 +150,7 @@ func TestUpdateStatusMachine(t *testing.T) {
 			if len(got) != len(want) || got[1] != want[1] || got[2] != want[2] {
 				t.Fatalf("timeline kinds = %v, want %v", got, want)
 			}
-			n, err := db.Client.Notification.Query().All(as(o.bob.ID, o.org.ID))
+			n, err := db.Client.Notification.Query().All(testenv.As(o.bob, o.org))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -58,7 +58,7 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 						if got, err := config.Read(orgCtx(e.org), db.Client); err != nil || got.Features.AutoAnalyse != m.on {
 							b.Fatalf("settings %+v %v", got, err)
 						}
-						c, key := newConnector(b, db, e.org, "generic")
+						c, key := testenv.Connector(b, db, e.org, "generic")
 						ctx := e.as(b, key)
 						n := 0
 						start := time.Now()

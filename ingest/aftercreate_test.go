@@ -35,7 +35,7 @@ func TestAfterCreateHearsOfCreatedAlertsOnly(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		h := &hookRecorder{}
 		e := newEnv(t, db, Options{AfterCreate: h})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 
 		first := e.ingest(t, c, key, genericBatch(genericAlert("A", "ws-1"), genericAlert("B", "ws-2"), genericAlert("A", "ws-1")))
 		repeat := e.ingest(t, c, key, genericAlert("A", "ws-1"))

@@ -34,7 +34,7 @@ func TestIngestSameFingerprintThrice(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, db, Options{})
-				c, key := newConnector(t, db, e.org, "generic")
+				c, key := testenv.Connector(t, db, e.org, "generic")
 				for range tt.prior {
 					e.ingest(t, c, key, a)
 				}
@@ -115,7 +115,7 @@ func TestIngestMixedBatch(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		clk := newClock(t0)
 		e := newEnv(t, db, Options{Now: clk.now})
-		c, key := newConnector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetDedupWindowSeconds(int(window / time.Second)) })
+		c, key := testenv.Connector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetDedupWindowSeconds(int(window / time.Second)) })
 		prior := map[kind]map[int]uuid.UUID{}
 		seed := func(k kind, n int) uuid.UUID {
 			if prior[k] == nil {
@@ -181,7 +181,7 @@ func TestIngestConcurrentSharedFingerprints(t *testing.T) {
 	const workers, rounds, shared, perPayload = 8, 6, 12, 30
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		ctx := e.as(t, key)
 		var (
 			mu   sync.Mutex

@@ -33,7 +33,7 @@ func BenchmarkIngest(b *testing.B) {
 						mode = "parallel"
 					}
 					b.Run(tc.name+"/"+mode, func(b *testing.B) {
-						c, key := newConnector(b, db, e.org, "generic")
+						c, key := testenv.Connector(b, db, e.org, "generic")
 						ctx := e.as(b, key)
 						var seq atomic.Int64
 						payload := func() []byte {

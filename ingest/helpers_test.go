@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,11 +14,10 @@ import (
 	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 )
-
-var slugSeq atomic.Int64
 
 // env is one organisation on a fresh database with the ingest service.
 type env struct {
@@ -31,34 +29,13 @@ type env struct {
 
 func newEnv(t testing.TB, db *storage.DB, opts Options) *env {
 	t.Helper()
-	return &env{db: db, svc: New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: newOrg(t, db)}
+	return &env{db: db, svc: New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: testenv.Org(t, db)}
 }
 
-func newOrg(t testing.TB, db *storage.DB) *ent.Organization {
-	t.Helper()
-	n := slugSeq.Add(1)
-	org, err := db.Client.Organization.Create().SetName(fmt.Sprintf("Org %d", n)).
-		SetSlug(fmt.Sprintf("org-%d", n)).Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatalf("create organisation: %v", err)
-	}
-	return org
-}
-
-// connector creates a connector of typ in org and returns it with its key.
+// newConnector is testenv.Connector under the name handler_test.go uses.
 func newConnector(t testing.TB, db *storage.DB, org *ent.Organization, typ string, set ...func(*ent.ConnectorCreate)) (*ent.Connector, string) {
 	t.Helper()
-	key := auth.NewSecret(auth.PrefixConnector)
-	b := db.Client.Connector.Create().SetOrganizationID(org.ID).SetName(typ + " connector").SetType(typ).
-		SetKeyPrefix(key[:8]).SetKeyHash(auth.HashSecret(key))
-	for _, f := range set {
-		f(b)
-	}
-	c, err := b.Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatalf("create connector: %v", err)
-	}
-	return c, key
+	return testenv.Connector(t, db, org, typ, set...)
 }
 
 // as returns the context the handler would ingest with: the connector's viewer.

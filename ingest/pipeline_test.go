@@ -61,7 +61,7 @@ func TestIngestSamples(t *testing.T) {
 					t.Fatalf("sample does not map: %v", err)
 				}
 				// A connector per sample: samples must not merge with each other.
-				c, key := newConnector(t, db, e.org, typ)
+				c, key := testenv.Connector(t, db, e.org, typ)
 				res := e.ingest(t, c, key, body)
 				if len(res.Results) != len(want) || res.Accepted != len(want) || res.Created+res.Merged != len(want) || res.DeadLettered != 0 {
 					t.Fatalf("result %+v for %d mapped alerts", res, len(want))
@@ -154,7 +154,7 @@ func TestIngestGenericSampleEntities(t *testing.T) {
 	}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		res := e.ingest(t, c, key, body)
 		a := getAlert(t, db, e.org, res.Results[0].ID)
 		if a.Source != "okta-script" || a.Severity != enum.SeverityHigh || a.SeverityRank != 4 {
@@ -192,7 +192,7 @@ func TestIngestDistinctAndRepeats(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, db, Options{})
-				c, key := newConnector(t, db, e.org, "generic")
+				c, key := testenv.Connector(t, db, e.org, "generic")
 				var created, merged int
 				for _, p := range tt.posts {
 					res := e.ingest(t, c, key, p)
@@ -227,7 +227,7 @@ func TestIngestRepeatWithinPayload(t *testing.T) {
 	a, b := genericAlert("Repeated", "web-1"), genericAlert("Other", "web-2")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		res := e.ingest(t, c, key, genericBatch(a, b, a))
 		got := []string{res.Results[0].Status, res.Results[1].Status, res.Results[2].Status}
 		if !slices.Equal(got, []string{StatusCreated, StatusCreated, StatusMerged}) {
@@ -259,7 +259,7 @@ func TestIngestDedupWindow(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		clk := newClock(t0)
 		e := newEnv(t, db, Options{Now: clk.now})
-		c, key := newConnector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetDedupWindowSeconds(int(window / time.Second)) })
+		c, key := testenv.Connector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetDedupWindowSeconds(int(window / time.Second)) })
 		var ids []uuid.UUID
 		for i, s := range steps {
 			clk.set(t0.Add(s.at))
@@ -299,7 +299,7 @@ func TestIngestRepeatOfFinishedAlert(t *testing.T) {
 			t.Run(string(tt.status), func(t *testing.T) {
 				clk := newClock(time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC))
 				e := newEnv(t, db, Options{Now: clk.now})
-				c, key := newConnector(t, db, e.org, "generic")
+				c, key := testenv.Connector(t, db, e.org, "generic")
 				body := genericAlert("Finished", "app-1")
 				first := e.ingest(t, c, key, body).Results[0]
 				upd := db.Client.Alert.UpdateOneID(first.ID).SetStatus(tt.status)
@@ -337,7 +337,7 @@ func TestIngestConcurrentRepeatsOfClosedAlert(t *testing.T) {
 	body := genericAlert("Reopened by repeats", "app-2")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		first := e.ingest(t, c, key, body).Results[0]
 		if err := db.Client.Alert.UpdateOneID(first.ID).SetStatus(enum.AlertStatusClosed).
 			SetDisposition(enum.DispositionBenign).Exec(orgCtx(e.org)); err != nil {
@@ -373,7 +373,7 @@ func TestIngestOppositeOrdersConcurrently(t *testing.T) {
 	payloads := [][]byte{genericBatch(a, b), genericBatch(b, a)}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		ctx := e.as(t, key)
 		var wg sync.WaitGroup
 		errs := make(chan error, workers*rounds)
@@ -404,9 +404,9 @@ func TestIngestOrganisationsNeverMerge(t *testing.T) {
 	body := genericAlert("Shared indicator", "edge-1")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		other := newOrg(t, db)
-		ca, keyA := newConnector(t, db, e.org, "generic")
-		cb, keyB := newConnector(t, db, other, "generic")
+		other := testenv.Org(t, db)
+		ca, keyA := testenv.Connector(t, db, e.org, "generic")
+		cb, keyB := testenv.Connector(t, db, other, "generic")
 		ra := e.ingest(t, ca, keyA, body).Results[0]
 		rb := e.ingest(t, cb, keyB, body).Results[0]
 		e.ingest(t, ca, keyA, body)
@@ -437,7 +437,7 @@ func TestIngestDeadLetter(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, db, Options{})
-				c, key := newConnector(t, db, e.org, tt.typ)
+				c, key := testenv.Connector(t, db, e.org, tt.typ)
 				res := e.ingest(t, c, key, []byte(tt.body))
 				if res.DeadLettered != 1 || res.DeadLetterID == nil || res.Accepted != 0 || res.Results == nil || len(res.Results) != 0 {
 					t.Fatalf("result %+v", res)
@@ -483,7 +483,7 @@ func TestIngestRefused(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, db, Options{MaxBodyBytes: 512})
-				c, key := newConnector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetEnabled(!tt.disabled) })
+				c, key := testenv.Connector(t, db, e.org, "generic", func(cc *ent.ConnectorCreate) { cc.SetEnabled(!tt.disabled) })
 				var ctx context.Context
 				if tt.ctx != nil {
 					ctx = tt.ctx(e, key)
@@ -511,7 +511,7 @@ func TestIngestAwkwardText(t *testing.T) {
 		"\"vendor\":{\"blob\":\"\\u0000\\udc00\\ud83d\\ude00 \\\\u0000\",\"bad\":\"\xfe\"},\"attributes\":{\"host\":\"odd-1\"}}")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		r := e.ingest(t, c, key, body).Results[0]
 		a := getAlert(t, db, e.org, r.ID)
 		if a.Title != "NUL   in title" || !strings.HasPrefix(a.Description, "line") {
@@ -534,7 +534,7 @@ func TestIngestAwkwardText(t *testing.T) {
 func TestIngestRowsMatchEnt(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
-		c, key := newConnector(t, db, e.org, "generic")
+		c, key := testenv.Connector(t, db, e.org, "generic")
 		body := []byte(`{"title":"Same","description":"d","severity":"low","external_id":"7","tags":["a"],"mitre":["T1059"],` +
 			`"event_time":"2024-05-14T09:21:07.25Z","attributes":{"host":"h1.example.com"}}`)
 		r := e.ingest(t, c, key, body).Results[0]

@@ -39,7 +39,7 @@ func runCrashHelper(rawURL string) {
 		fmt.Fprintln(os.Stderr, "crash helper:", err)
 		os.Exit(2)
 	}
-	time.Sleep(time.Hour)
+	time.Sleep(time.Hour) // holds the job until the test kills this process
 	os.Exit(3)
 }
 
@@ -88,7 +88,7 @@ func TestCrashedRunnerJobIsRescued(t *testing.T) {
 		// B's rescuer looks when B becomes leader, then only every 30 s: let
 		// the job be stuck for longer than RescueStuckJobsAfter first.
 		const rescueAfter = time.Second
-		time.Sleep(rescueAfter)
+		time.Sleep(rescueAfter) // River measures stuck time by the clock: let it pass
 		wb, logs := newWorker(), &logCapture{}
 		wb.succeed = true
 		start := time.Now()

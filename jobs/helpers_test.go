@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -36,21 +37,19 @@ func TestMain(m *testing.M) {
 // riverGoroutines waits up to timeout for River's goroutines to end and
 // returns the stacks of those still alive.
 func riverGoroutines(timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
+	var alive []string
+	testenv.Poll(timeout, func() bool {
 		buf := make([]byte, 4<<20)
 		buf = buf[:runtime.Stack(buf, true)]
-		var alive []string
+		alive = nil
 		for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
 			if bytes.Contains(g, []byte("github.com/riverqueue/river")) {
 				alive = append(alive, string(g))
 			}
 		}
-		if len(alive) == 0 || time.Now().After(deadline) {
-			return strings.Join(alive, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(alive) == 0
+	})
+	return strings.Join(alive, "\n\n")
 }
 
 // testArgs is the args of every test job; Case tells the jobs of one
@@ -292,13 +291,11 @@ func jobsOf(t *testing.T, db *storage.DB, testCase string) []jobRow {
 func waitJob(t *testing.T, db *storage.DB, testCase string, state rivertype.JobState) jobRow {
 	t.Helper()
 	var last []jobRow
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	if testenv.Poll(20*time.Second, func() bool {
 		last = jobsOf(t, db, testCase)
-		if len(last) == 1 && last[0].State == state {
-			return last[0]
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(last) == 1 && last[0].State == state
+	}) {
+		return last[0]
 	}
 	t.Fatalf("job of %q not alone in state %s within 20s; rows: %+v", testCase, state, last)
 	return jobRow{}

@@ -440,22 +440,17 @@ func TestConcurrentWriters(t *testing.T) {
 			t.Error(err)
 		}
 
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			rows := jobsOf(t, db, t.Name())
-			done := 0
-			for _, row := range rows {
+		done := 0
+		if !testenv.Poll(20*time.Second, func() bool {
+			done = 0
+			for _, row := range jobsOf(t, db, t.Name()) {
 				if row.State == rivertype.JobStateCompleted {
 					done++
 				}
 			}
-			if done == enqueuers*jobsEach {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d jobs completed within 20s", done, enqueuers*jobsEach)
-			}
-			time.Sleep(20 * time.Millisecond)
+			return done == enqueuers*jobsEach
+		}) {
+			t.Fatalf("%d of %d jobs completed within 20s", done, enqueuers*jobsEach)
 		}
 		var written int
 		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM jobs_test_writes").Scan(&written); err != nil {

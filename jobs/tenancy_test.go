@@ -49,8 +49,8 @@ func TestJobIsConfinedToItsOrganization(t *testing.T) {
 		c := db.Client
 		bg := context.Background()
 		sys := privacy.DecisionContext(bg, privacy.Allow)
-		orgA := c.Organization.Create().SetName("A").SetSlug("a").SaveX(sys)
-		orgB := c.Organization.Create().SetName("B").SetSlug("b").SaveX(sys)
+		orgA := testenv.Org(t, db, testenv.Slug("a"), testenv.Name("A"))
+		orgB := testenv.Org(t, db, testenv.Slug("b"), testenv.Name("B"))
 		jobA := viewer.ForJob(bg, orgA.ID)
 		mine, theirs := seed(t, c, jobA), seed(t, c, viewer.ForJob(bg, orgB.ID))
 

@@ -53,17 +53,14 @@ func TestTemplateBombFailsPermanently(t *testing.T) {
 // state and attempt count.
 func renderJob(t *testing.T, db *storage.DB) (state string, attempt int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	if !testenv.Poll(30*time.Second, func() bool {
 		err := db.SQL.QueryRow(`SELECT state, attempt FROM river_job WHERE kind = 'report.render'`).Scan(&state, &attempt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if state != "running" && state != "available" {
-			return state, attempt
-		}
-		time.Sleep(50 * time.Millisecond)
+		return state != "running" && state != "available"
+	}) {
+		t.Fatalf("render job still %s", state)
 	}
-	t.Fatalf("render job still %s", state)
-	return "", 0
+	return state, attempt
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/report"
 	"github.com/seliq/seliq/ent/timelineevent"
@@ -34,18 +33,10 @@ type fixture struct {
 
 func newFixture(t testing.TB, db *storage.DB, role enum.Role) *fixture {
 	t.Helper()
-	sys := auth.System(context.Background())
-	org, err := db.Client.Organization.Create().SetName("Acme Corp").SetSlug("acme").Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail("ada@acme.example").SetHandle("ada").
-		SetName("Ada Analyst").SetPasswordHash("x").SetRole(role).Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
-		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true})
+	org := testenv.Org(t, db, testenv.Slug("acme"), testenv.Name("Acme Corp"))
+	u := testenv.User(t, db, org, role, testenv.Handle("ada"), testenv.FullName("Ada Analyst"))
+	ctx := testenv.As(u, org)
+	// The alerts are raised by an admin acting as the same user.
 	admin := viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: enum.RoleAdmin,
 		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: true})
 	var ids []uuid.UUID
@@ -98,19 +89,15 @@ func runner(t *testing.T, db *storage.DB, svc *Service) *jobs.Runner {
 // await polls a report until it leaves pending and running.
 func await(t *testing.T, f *fixture, id uuid.UUID) *ent.Report {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		r, err := f.db.Client.Report.Get(f.ctx, id)
-		if err != nil {
+	var r *ent.Report
+	testenv.Eventually(t, 60*time.Second, "report "+id.String()+" rendered", func() bool {
+		var err error
+		if r, err = f.db.Client.Report.Get(f.ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if r.Status == enum.JobStatusReady || r.Status == enum.JobStatusFailed {
-			return r
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("report %s still not rendered", id)
-	return nil
+		return r.Status == enum.JobStatusReady || r.Status == enum.JobStatusFailed
+	})
+	return r
 }
 
 func TestRenderLifecycle(t *testing.T) {

@@ -40,10 +40,7 @@ func TestAISettingsRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		// The fake provider listens on loopback.
 		env := apitest.Start(t, db, apitest.Options{OutboundAllow: "127.0.0.0/8"})
-		s := &suite{env: env, cov: newCoverage()}
-		s.admin = env.Admin()
-		s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-		s.analyst = env.Login(analystEmail, analystPassword)
+		s := newSuite(t, env, newCoverage())
 
 		def := s.rest(t, s.analyst, http.MethodGet, "/api/v1/settings/ai", nil, http.StatusOK)
 		if def.String("provider") != "builtin" || def.Body["api_key_set"] != false || def.Body["allow_private_addresses"] != nil {

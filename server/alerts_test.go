@@ -25,14 +25,7 @@ type alertSuite struct {
 func TestAlertRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		s := &alertSuite{suite: &suite{env: env, cov: newCoverage()}}
-		s.admin = env.Admin()
-		me := s.rest(t, s.admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
-		s.adminID, s.providerOrgID = me.String("id"), me.String("organization_id")
-		s.analystID = s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-		s.readerID = s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-		s.analyst = env.Login(analystEmail, analystPassword)
-		s.reader = env.Login(readerEmail, readerPassword)
+		s := &alertSuite{suite: newSuite(t, env, newCoverage())}
 
 		t.Run("catalogue", s.testCatalogue)
 		t.Run("connectors", s.testConnectors)

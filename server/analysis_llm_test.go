@@ -34,12 +34,7 @@ type llmSuite struct {
 func newLLMSuite(t *testing.T, db *storage.DB, settings map[string]any) *llmSuite {
 	t.Helper()
 	env := apitest.Start(t, db, apitest.Options{OutboundAllow: aifake.Loopback})
-	s := &llmSuite{suite: &suite{env: env}, fake: aifake.New(t, aifake.OpenAI)}
-	s.admin = env.Admin()
-	s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-	s.analyst = env.Login(analystEmail, analystPassword)
-	s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-	s.reader = env.Login(readerEmail, readerPassword)
+	s := &llmSuite{suite: newSuite(t, env, nil), fake: aifake.New(t, aifake.OpenAI)}
 	body := map[string]any{"provider": "openai_compatible", "base_url": s.fake.BaseURL(), "api_key": s.fake.Key, "model": "gpt-4o"}
 	for k, v := range settings {
 		body[k] = v
@@ -239,10 +234,7 @@ func TestAutoAnalysisOnIngest(t *testing.T) {
 					}
 				}
 				if c.turns > 0 {
-					deadline := time.Now().Add(10 * time.Second)
-					for s.fake.Pending() > 0 && time.Now().Before(deadline) {
-						time.Sleep(20 * time.Millisecond)
-					}
+					testenv.Poll(10*time.Second, func() bool { return s.fake.Pending() == 0 })
 					q := s.rest(t, s.analyst, http.MethodGet, "/api/v1/ai-usage/quota", nil, http.StatusOK)
 					if num(q.Body["used"]) != float64(110*c.turns) {
 						t.Fatalf("quota after automatic analyses: %s", q.Raw)

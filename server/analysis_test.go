@@ -17,28 +17,21 @@ import (
 // awaitAnalysis polls GET path until the analysis is ready.
 func awaitAnalysis(t *testing.T, s *suite, c *apitest.Client, path string) *apitest.Response {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		res := s.rest(t, c, http.MethodGet, path, nil, http.StatusOK)
-		switch res.String("status") {
-		case "ready":
-			return res
-		case "failed":
+	var res *apitest.Response
+	testenv.Eventually(t, 30*time.Second, "analysis at "+path+" ready", func() bool {
+		res = s.rest(t, c, http.MethodGet, path, nil, http.StatusOK)
+		if res.String("status") == "failed" {
 			t.Fatalf("analysis failed: %s", res.Raw)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("analysis at %s not ready in time", path)
-	return nil
+		return res.String("status") == "ready"
+	})
+	return res
 }
 
 func TestAnalysisRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		s := &suite{env: env, cov: newCoverage()}
-		s.admin = env.Admin()
-		s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-		s.reader = env.Login(readerEmail, readerPassword)
+		s := newSuite(t, env, newCoverage())
 		// Auto-analysis off, so the alert has no analysis until asked for
 		// (auto-analysis: analysis_llm_test.go).
 		s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"auto_analyse": false}}, http.StatusOK)

@@ -44,12 +44,7 @@ const (
 func newChatSuite(t *testing.T, db *storage.DB) *chatSuite {
 	t.Helper()
 	env := apitest.Start(t, db, apitest.Options{OutboundAllow: aifake.Loopback})
-	s := &chatSuite{suite: &suite{env: env, cov: newCoverage()}}
-	s.admin = env.Admin()
-	s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-	s.analyst = env.Login(analystEmail, analystPassword)
-	s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-	s.reader = env.Login(readerEmail, readerPassword)
+	s := &chatSuite{suite: newSuite(t, env, newCoverage())}
 	key := s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors", map[string]any{"name": "EDR", "type": "generic"}, http.StatusCreated).String("api_key")
 	ingest := func(key, title, desc string) string {
 		res := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest",

@@ -32,13 +32,3 @@ func rawDo(t *testing.T, env *apitest.Env, method, path, body string, header map
 	raw, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(raw)
 }
-
-// newConnectorKey creates a push connector as admin and returns its key.
-func newConnectorKey(t *testing.T, admin *apitest.Client, name string) string {
-	t.Helper()
-	res := admin.Do(http.MethodPost, "/api/v1/connectors", map[string]any{"name": name, "type": "generic"})
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create connector: %d %s", res.Status, res.Raw)
-	}
-	return res.String("api_key")
-}

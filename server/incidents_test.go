@@ -31,14 +31,7 @@ type incidentSuite struct {
 func TestIncidentRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		s := &incidentSuite{suite: &suite{env: env, cov: newCoverage()}}
-		s.admin = env.Admin()
-		me := s.rest(t, s.admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
-		s.adminID, s.providerOrgID = me.String("id"), me.String("organization_id")
-		s.analystID = s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-		s.readerID = s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-		s.analyst = env.Login(analystEmail, analystPassword)
-		s.reader = env.Login(readerEmail, readerPassword)
+		s := &incidentSuite{suite: newSuite(t, env, newCoverage())}
 		key := s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors", map[string]any{"name": "EDR", "type": "generic"}, http.StatusCreated).String("api_key")
 		ing := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", []map[string]any{
 			{"title": "Ransom note on FS01", "severity": "critical", "source_ip": "10.0.0.5"},

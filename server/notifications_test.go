@@ -14,13 +14,7 @@ import (
 func TestNotificationRoutes(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		s := &suite{env: env, cov: newCoverage()}
-		s.admin = env.Admin()
-		s.adminID = s.rest(t, s.admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("id")
-		s.analystID = s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-		s.readerID = s.createUser(t, s.admin, readerEmail, "read_only", readerPassword)
-		s.analyst = env.Login(analystEmail, analystPassword)
-		s.reader = env.Login(readerEmail, readerPassword)
+		s := newSuite(t, env, newCoverage())
 		me := s.rest(t, s.reader, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
 		readerHandle := me.String("handle")
 		inc := s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing wave"}, http.StatusCreated).String("id")

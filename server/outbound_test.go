@@ -71,29 +71,20 @@ func wantCategory(t *testing.T, res *apitest.Response, category, port string) {
 // tree) with an admin, and logs in as that admin.
 func otherProvider(t *testing.T, env *apitest.Env) *apitest.Client {
 	t.Helper()
-	sys := auth.System(context.Background())
-	org, err := env.DB.Client.Organization.Create().SetName("Other MSSP").SetSlug("other-mssp").Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testenv.Org(t, env.DB, testenv.Slug("other-mssp"), testenv.Name("Other MSSP"))
 	hash, err := auth.HashPassword(analystPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := env.DB.Client.User.Create().SetOrganizationID(org.ID).SetEmail("admin@other-mssp.test").SetHandle("other-admin").
-		SetName("Other admin").SetRole(enum.RoleAdmin).SetPasswordHash(hash).Exec(sys); err != nil {
-		t.Fatal(err)
-	}
+	testenv.User(t, env.DB, org, enum.RoleAdmin, testenv.Handle("other-admin"), testenv.Email("admin@other-mssp.test"),
+		testenv.FullName("Other admin"), testenv.PasswordHash(hash))
 	return env.Login("admin@other-mssp.test", analystPassword)
 }
 
 func TestOutboundPolicy(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db) // SELIQ_OUTBOUND_ALLOW empty: the default
-		s := &suite{env: env, cov: newCoverage()}
-		s.admin = env.Admin()
-		s.createUser(t, s.admin, analystEmail, "analyst", analystPassword)
-		s.analyst = env.Login(analystEmail, analystPassword)
+		s := newSuite(t, env, newCoverage())
 		s.rest(t, s.admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Client A", "slug": "client-a"}, http.StatusCreated)
 		s.createUser(t, s.admin.As("client-a"), "admin@client-a.test", "admin", readerPassword)
 		clientAdmin := env.Login("admin@client-a.test", readerPassword)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/internal/apitest"
+	"github.com/seliq/seliq/internal/testenv"
 )
 
 // setupTenantIncidents gives o an incident holding o's alert, with a note,
@@ -40,21 +41,20 @@ func setupTenantIncidents(t *testing.T, s *suite, o *tenantOrg) {
 // awaitReport polls a report until the worker has rendered it.
 func awaitReport(t *testing.T, s *suite, c *apitest.Client, incidentID, reportID string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	var done map[string]any
+	testenv.Eventually(t, 60*time.Second, "report "+reportID+" rendered", func() bool {
 		list := s.rest(t, c, http.MethodGet, "/api/v1/incidents/"+incidentID+"/reports", nil, http.StatusOK)
 		for _, r := range list.Items() {
 			if r["id"] == reportID && (r["status"] == "ready" || r["status"] == "failed") {
 				if r["status"] != "ready" {
 					t.Fatalf("report failed: %v", r["error"])
 				}
-				return r
+				done = r
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("report %s not rendered in time", reportID)
-	return nil
+		return done != nil
+	})
+	return done
 }
 
 func incidentB(w *tenantWorld) string { return w.B.IncidentID }

@@ -31,7 +31,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db, apitest.Options{Configure: func(c *server.Config) { c.Timeouts.Read = readTimeout }})
-		key := newConnectorKey(t, env.Admin(), "slow")
+		key := env.Admin().ConnectorKey(t, "slow")
 		u, err := url.Parse(env.URL)
 		if err != nil {
 			t.Fatal(err)

@@ -34,7 +34,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := newConnectorKey(t, admin, "outage")
+		key := admin.ConnectorKey(t, "outage")
 		block, readsFail, readyz := blockPostgres, true, http.StatusServiceUnavailable
 		if db.Pool == nil {
 			block, readsFail, readyz = lockSQLite, false, http.StatusOK
@@ -101,15 +101,13 @@ func TestDatabaseUnavailable(t *testing.T) {
 		// The database is another process: poll until each request succeeds.
 		deadline := time.Now().Add(30 * time.Second)
 		for _, c := range append(checks, check{name: "readyz", client: env.Anonymous(), method: http.MethodGet, path: "/readyz", okCode: http.StatusOK}) {
-			for {
-				res := do(c)
-				if code, _ := errorCode(res, c.graphQL); res.Status == c.okCode && code == "" {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s after the outage: %d %s", c.name, res.Status, res.Raw)
-				}
-				time.Sleep(100 * time.Millisecond)
+			var res *apitest.Response
+			if !testenv.Poll(time.Until(deadline), func() bool {
+				res = do(c)
+				code, _ := errorCode(res, c.graphQL)
+				return res.Status == c.okCode && code == ""
+			}) {
+				t.Fatalf("%s after the outage: %d %s", c.name, res.Status, res.Raw)
 			}
 		}
 	})

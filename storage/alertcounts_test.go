@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -28,11 +27,8 @@ func pendingDeltas(t *testing.T, db *storage.DB) int {
 func TestCompactAlertCountsEvery(t *testing.T) {
 	db := testenv.Open(t, testenv.Postgres)
 	ctx := context.Background()
-	org, err := db.Client.Organization.Create().SetName("compact").SetSlug("compact").Save(auth.System(ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.SQL.ExecContext(ctx, `INSERT INTO alerts (id, created_at, updated_at, source, external_id, title,
+	org := testenv.Org(t, db, testenv.Slug("compact"))
+	_, err := db.SQL.ExecContext(ctx, `INSERT INTO alerts (id, created_at, updated_at, source, external_id, title,
 		description, severity, severity_rank, status, tags, fingerprint, occurrences, first_seen_at, last_seen_at,
 		ingested_at, organization_id)
 		SELECT gen_random_uuid(), now(), now(), 'src' || (i % 3), '', 'a', '', 'high', 4, 'new', '["x", "y"]', '', 1,
@@ -49,10 +45,7 @@ func TestCompactAlertCountsEvery(t *testing.T) {
 		defer close(done)
 		db.CompactAlertCountsEvery(loop, 10*time.Millisecond, slog.Default())
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for pendingDeltas(t, db) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Poll(10*time.Second, func() bool { return pendingDeltas(t, db) == 0 })
 	stop()
 	<-done
 	if n := pendingDeltas(t, db); n != 0 {

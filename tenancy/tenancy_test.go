@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
@@ -23,13 +22,12 @@ type tree struct {
 
 func buildTree(t *testing.T, db *storage.DB) tree {
 	t.Helper()
-	sys := privacy.DecisionContext(context.Background(), privacy.Allow)
 	mk := func(slug string, parent *uuid.UUID) uuid.UUID {
-		o, err := db.Client.Organization.Create().SetName(slug).SetSlug(slug).SetNillableParentID(parent).Save(sys)
-		if err != nil {
-			t.Fatal(err)
+		opts := []testenv.OrgOption{testenv.Slug(slug)}
+		if parent != nil {
+			opts = append(opts, testenv.Parent(*parent))
 		}
-		return o.ID
+		return testenv.Org(t, db, opts...).ID
 	}
 	var tr tree
 	tr.root = mk("root", nil)

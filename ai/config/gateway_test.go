@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ai/provider"
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent/aiusage"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/aifake"
@@ -33,10 +32,7 @@ type quotaFixture struct {
 
 func newQuotaFixture(t *testing.T, db *storage.DB, quota int) *quotaFixture {
 	t.Helper()
-	org, err := db.Client.Organization.Create().SetName("Acme").SetSlug("acme-" + uuid.NewString()[:8]).Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testenv.Org(t, db, testenv.Name("Acme"))
 	box := testenv.Box(t)
 	f := &quotaFixture{db: db, svc: New(db.Client, box, outbound.Fixed{Policy: aifake.Policy()}, slog.New(slog.DiscardHandler)), fake: aifake.New(t, aifake.OpenAI)}
 	f.analyst, f.userID = testenv.UserContext(t, db, org, enum.RoleAnalyst)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -30,7 +31,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 			db := testenv.Open(b, testenv.SQLite)
 			env := apitest.Start(b, db, apitest.Options{WSMaxConnectionsPerUser: n})
 			token := env.Admin().Authorization
-			key := connectorKey(b, env.Admin(), "EDR")
+			key := env.Admin().ConnectorKey(b, "EDR")
 
 			runtime.GC()
 			var before runtime.MemStats
@@ -40,7 +41,15 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 			for i := range conns {
 				conns[i] = subscribedConn(b, env, token)
 			}
-			time.Sleep(200 * time.Millisecond)
+			// Every connection has joined the shared subscription; once it
+			// delivers, each receives the warm-up alert (after awaitSharedLive's).
+			awaitSharedLive(b, env, key, token, "")
+			warm := env.Ingest(b, key, "warm-up")
+			for _, c := range conns {
+				if err := awaitAlert(c, warm); err != nil {
+					b.Fatal(err)
+				}
+			}
 			runtime.GC()
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
@@ -71,7 +80,7 @@ func BenchmarkWebsocketFanout(b *testing.B) {
 						mu.Unlock()
 					}()
 				}
-				ingest(b, env, key, fmt.Sprint("fan-out ", i))
+				env.Ingest(b, key, fmt.Sprint("fan-out ", i))
 				wg.Wait()
 				slices.Sort(lat)
 				all = append(all, lat...)
@@ -116,10 +125,34 @@ func subscribedConn(b *testing.B, env *apitest.Env, token string) *websocket.Con
 		b.Fatalf("ack: %v %v", ack, err)
 	}
 	send(map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": alertSub}})
-	return conn
+	// The server joins the subscription to its group before reading the
+	// ping: the pong means it has joined.
+	send(map[string]any{"type": "ping"})
+	for {
+		var m message
+		if err := conn.ReadJSON(&m); err != nil {
+			b.Fatal(err)
+		}
+		if m.Type == "pong" {
+			return conn
+		}
+	}
 }
 
 var clientWriteBuffers = &sync.Pool{}
+
+// awaitAlert reads the subscription's results until one about alert id.
+func awaitAlert(c *websocket.Conn, id string) error {
+	for {
+		var m message
+		if err := c.ReadJSON(&m); err != nil {
+			return err
+		}
+		if m.Type == "next" && strings.Contains(string(m.Payload), id) {
+			return nil
+		}
+	}
+}
 
 // awaitNext reads until the subscription's next message, answering pings.
 func awaitNext(c *websocket.Conn) error {

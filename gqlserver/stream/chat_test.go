@@ -124,34 +124,25 @@ func initAs(t *testing.T, env *apitest.Env, p protocol, c *apitest.Client) *clie
 	return ws
 }
 
-func mustDo(t *testing.T, c *apitest.Client, method, path string, body any, want int) *apitest.Response {
-	t.Helper()
-	res := c.Do(method, path, body)
-	if res.Status != want {
-		t.Fatalf("%s %s: %d %s", method, path, res.Status, res.Raw)
-	}
-	return res
-}
-
 func TestChatSubscription(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db, apitest.Options{OutboundAllow: aifake.Loopback})
 		admin := env.Admin()
-		mustDo(t, admin, http.MethodPost, "/api/v1/users", map[string]any{"email": "reader@chat.test", "role": "read_only", "password": "reader-password-01"}, http.StatusCreated)
+		admin.Must(t, http.MethodPost, "/api/v1/users", map[string]any{"email": "reader@chat.test", "role": "read_only", "password": "reader-password-01"}, http.StatusCreated)
 		reader := env.Login("reader@chat.test", "reader-password-01")
-		alertID := ingest(t, env, connectorKey(t, admin, "EDR"), "Execution via PowerShell with encoded command")
-		incidentID := mustDo(t, admin, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Intrusion", "alert_ids": []string{alertID}}, http.StatusCreated).String("id")
-		mustDo(t, admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}, http.StatusCreated)
-		acmeAlert := ingest(t, env, connectorKey(t, admin.As("acme"), "acme EDR"), "acme's alert")
+		alertID := env.Ingest(t, admin.ConnectorKey(t, "EDR"), "Execution via PowerShell with encoded command")
+		incidentID := admin.Must(t, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Intrusion", "alert_ids": []string{alertID}}, http.StatusCreated).String("id")
+		admin.Must(t, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}, http.StatusCreated)
+		acmeAlert := env.Ingest(t, admin.As("acme").ConnectorKey(t, "acme EDR"), "acme's alert")
 		vars := map[string]any{"id": alertID, "m": "Is it malicious?"}
 		historyLen := func() int {
-			return len(mustDo(t, admin, http.MethodGet, "/api/v1/alerts/"+alertID+"/chat", nil, http.StatusOK).Items())
+			return len(admin.Must(t, http.MethodGet, "/api/v1/alerts/"+alertID+"/chat", nil, http.StatusOK).Items())
 		}
 
 		for _, fp := range []aifake.Protocol{aifake.OpenAI, aifake.Anthropic} {
 			t.Run(string(fp), func(t *testing.T) {
 				fake := aifake.New(t, fp)
-				mustDo(t, admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"provider": string(fp), "base_url": fake.BaseURL(),
+				admin.Must(t, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"provider": string(fp), "base_url": fake.BaseURL(),
 					"api_key": fake.Key, "model": "m", "features": map[string]any{"chat": true}}, http.StatusOK)
 				parts := []string{"The ", "alert ", "looks ", "malicious: ", "encoded ", "PowerShell."}
 				fake.Enqueue(aifake.Turn{Text: strings.Join(parts, ""), Chunks: parts, ChunkDelay: 10 * time.Millisecond})
@@ -202,7 +193,7 @@ func TestChatSubscription(t *testing.T) {
 			})
 		}
 
-		mustDo(t, admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"provider": "builtin"}, http.StatusOK)
+		admin.Must(t, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"provider": "builtin"}, http.StatusOK)
 		for _, p := range protocols {
 			t.Run("builtin "+p.name, func(t *testing.T) {
 				ws := initAs(t, env, p, admin)

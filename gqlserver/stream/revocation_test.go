@@ -52,15 +52,9 @@ type principal struct {
 func newPrincipal(t *testing.T, env *apitest.Env, admin *apitest.Client, role string) principal {
 	t.Helper()
 	email := fmt.Sprintf("%s-%s@provider.test", role, uuid.NewString()[:8])
-	res := admin.Do(http.MethodPost, "/api/v1/users", map[string]any{"email": email, "password": "a-long-password-1", "role": role})
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create user: %d %s", res.Status, res.Raw)
-	}
-	p := principal{id: res.String("id"), session: env.Login(email, "a-long-password-1")}
-	tok := p.session.Do(http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "script"})
-	if tok.Status != http.StatusCreated {
-		t.Fatalf("create API token: %d %s", tok.Status, tok.Raw)
-	}
+	var p principal
+	p.session, p.id = env.NewUser(t, admin, email, role)
+	tok := p.session.Must(t, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "script"}, http.StatusCreated)
 	p.token, p.tokenID = "Token "+tok.String("token"), tok.String("id")
 	return p
 }
@@ -153,42 +147,42 @@ func TestRevocationClosesConnections(t *testing.T) {
 			{
 				name: "logout", role: "admin",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, p.session.Do(http.MethodPost, "/api/v1/auth/logout", nil), http.StatusNoContent)
+					p.session.Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
 				},
 				closed: map[string]int{"session": stream.CloseUnauthorized}, kept: []string{"token"},
 			},
 			{
 				name: "API token revoked", role: "analyst",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, p.session.Do(http.MethodDelete, "/api/v1/users/me/api-tokens/"+p.tokenID, nil), http.StatusNoContent)
+					p.session.Must(t, http.MethodDelete, "/api/v1/users/me/api-tokens/"+p.tokenID, nil, http.StatusNoContent)
 				},
 				closed: map[string]int{"token": stream.CloseUnauthorized}, kept: []string{"session"},
 			},
 			{
 				name: "deactivated", role: "admin",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, admin.Do(http.MethodPatch, "/api/v1/users/"+p.id, map[string]any{"active": false}), http.StatusOK)
+					admin.Must(t, http.MethodPatch, "/api/v1/users/"+p.id, map[string]any{"active": false}, http.StatusOK)
 				},
 				closed: map[string]int{"session": stream.CloseUnauthorized, "token": stream.CloseUnauthorized},
 			},
 			{
 				name: "deleted", role: "analyst",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, admin.Do(http.MethodDelete, "/api/v1/users/"+p.id, nil), http.StatusNoContent)
+					admin.Must(t, http.MethodDelete, "/api/v1/users/"+p.id, nil, http.StatusNoContent)
 				},
 				closed: map[string]int{"session": stream.CloseUnauthorized, "token": stream.CloseUnauthorized},
 			},
 			{
 				name: "admin reset password", role: "analyst",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, admin.Do(http.MethodPost, "/api/v1/users/"+p.id+"/reset-password", map[string]any{"password": "another-long-password"}), http.StatusOK)
+					admin.Must(t, http.MethodPost, "/api/v1/users/"+p.id+"/reset-password", map[string]any{"password": "another-long-password"}, http.StatusOK)
 				},
 				closed: map[string]int{"session": stream.CloseUnauthorized, "token": stream.CloseUnauthorized},
 			},
 			{
 				name: "demoted", role: "admin",
 				change: func(t *testing.T, p principal) {
-					mustStatus(t, admin.Do(http.MethodPatch, "/api/v1/users/"+p.id, map[string]any{"role": "read_only"}), http.StatusOK)
+					admin.Must(t, http.MethodPatch, "/api/v1/users/"+p.id, map[string]any{"role": "read_only"}, http.StatusOK)
 				},
 				closed: map[string]int{"session": stream.CloseForbidden, "token": stream.CloseForbidden},
 			},
@@ -197,9 +191,9 @@ func TestRevocationClosesConnections(t *testing.T) {
 				change: func(t *testing.T, p principal) {
 					// Made with a second session: the one the sockets use
 					// is another one, and ends.
-					other := a.Login(emailOf(t, p), "a-long-password-1")
-					mustStatus(t, other.Do(http.MethodPatch, "/api/v1/users/me", map[string]any{
-						"password": "a-new-long-password", "current_password": "a-long-password-1"}), http.StatusOK)
+					other := a.Login(emailOf(t, p), apitest.UserPassword)
+					other.Must(t, http.MethodPatch, "/api/v1/users/me", map[string]any{
+						"password": "a-new-long-password", "current_password": apitest.UserPassword}, http.StatusOK)
 					if r := other.Do(http.MethodGet, "/api/v1/users/me", nil); r.Status != http.StatusOK {
 						t.Errorf("the session that changed the password: %d %s", r.Status, r.Raw)
 					}
@@ -239,13 +233,6 @@ func emailOf(t *testing.T, p principal) string {
 	return res.String("email")
 }
 
-func mustStatus(t *testing.T, res *apitest.Response, want int) {
-	t.Helper()
-	if res.Status != want {
-		t.Fatalf("status %d, want %d: %s", res.Status, want, res.Raw)
-	}
-}
-
 // TestPasswordChangeKeepsTokensOnRequest: keep_api_tokens keeps the API
 // token's socket open across the user's own password change; the session
 // the change is made with stays, its socket too.
@@ -256,19 +243,19 @@ func TestPasswordChangeKeepsTokensOnRequest(t *testing.T) {
 		proto := protocols[0]
 		mine := openSocket(t, b, proto, p.session.Authorization)
 		token := openSocket(t, b, proto, p.token)
-		other := a.Login(emailOf(t, p), "a-long-password-1")
+		other := a.Login(emailOf(t, p), apitest.UserPassword)
 		otherSock := openSocket(t, b, proto, other.Authorization)
 		start := time.Now()
-		mustStatus(t, p.session.Do(http.MethodPatch, "/api/v1/users/me", map[string]any{
-			"password": "a-new-long-password", "current_password": "a-long-password-1", "keep_api_tokens": true}), http.StatusOK)
+		p.session.Must(t, http.MethodPatch, "/api/v1/users/me", map[string]any{
+			"password": "a-new-long-password", "current_password": apitest.UserPassword, "keep_api_tokens": true}, http.StatusOK)
 		otherSock.expectClosed(stream.CloseUnauthorized, start)
 		mine.expectOpen("mine")
 		token.expectOpen("token")
-		mustStatus(t, other.Do(http.MethodGet, "/api/v1/users/me", nil), http.StatusUnauthorized)
-		mustStatus(t, p.session.Do(http.MethodGet, "/api/v1/users/me", nil), http.StatusOK)
+		other.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusUnauthorized)
+		p.session.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
 		byToken := a.Anonymous()
 		byToken.Authorization = p.token
-		mustStatus(t, byToken.Do(http.MethodGet, "/api/v1/users/me", nil), http.StatusOK)
+		byToken.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
 	})
 }
 
@@ -324,7 +311,7 @@ func TestRevocationEndsServerSentEvents(t *testing.T) {
 		lines, cancel := openStream(t, b, p.session.Authorization)
 		defer cancel()
 		start := time.Now()
-		mustStatus(t, p.session.Do(http.MethodPost, "/api/v1/auth/logout", nil), http.StatusNoContent)
+		p.session.Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
 		deadline := time.After(revocationBound)
 		for {
 			select {
@@ -412,23 +399,15 @@ func TestConnectionCapPerUser(t *testing.T) {
 				openSocket(t, env, proto, env.Admin().Authorization).expectOpen("other user")
 				open[0].conn.Close()
 				uid := uuid.MustParse(p.id)
-				deadline := time.Now().Add(5 * time.Second)
-				for env.Srv.Connections.Count(uid) >= max {
-					if time.Now().After(deadline) {
-						t.Fatal("closing a connection did not free its place")
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				// The server notices a client's close by reading: poll its count.
+				testenv.Eventually(t, 5*time.Second, "closing a connection frees its place",
+					func() bool { return env.Srv.Connections.Count(uid) < max })
 				openSocket(t, env, proto, p.token).expectOpen("freed")
 				for _, c := range open[1:] {
 					c.conn.Close()
 				}
-				for env.Srv.Connections.Count(uid) > 1 {
-					if time.Now().After(deadline) {
-						t.Fatal("closed connections stay counted")
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				testenv.Eventually(t, 5*time.Second, "closed connections are no longer counted",
+					func() bool { return env.Srv.Connections.Count(uid) <= 1 })
 			})
 		}
 	})

@@ -3,8 +3,8 @@ package stream_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
@@ -22,10 +22,10 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 		if res := admin.Do(http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}); res.Status != http.StatusCreated {
 			t.Fatalf("create org: %d %s", res.Status, res.Raw)
 		}
-		ana := createUser(t, env, "ana@seliq.test", "analyst")
-		bob := createUser(t, env, "bob@seliq.test", "admin")
-		homeKey := connectorKey(t, admin, "home EDR")
-		acmeKey := connectorKey(t, admin.As("acme"), "acme EDR")
+		ana, _ := env.NewUser(t, admin, "ana@seliq.test", "analyst")
+		bob, _ := env.NewUser(t, admin, "bob@seliq.test", "admin")
+		homeKey := admin.ConnectorKey(t, "home EDR")
+		acmeKey := admin.As("acme").ConnectorKey(t, "acme EDR")
 		p := protocols[0]
 		connect := func(authorization, org string) *client {
 			c := mustDial(t, env, p, "")
@@ -43,28 +43,42 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 			anaHome, adminAcme := connect(ana.Authorization, ""), connect(admin.Authorization, "acme")
 			for _, c := range []*client{adminHome, bobHome, anaHome, adminAcme} {
 				c.subscribe("s", alertSub, nil)
+				// Joined to its group once a later message is answered.
+				c.query("sync", meQuery)
 			}
-			time.Sleep(100 * time.Millisecond)
-			home := ingest(t, env, homeKey, "home's alert")
+			// The groups: home admins, home analysts, acme admins.
+			awaitSharedLive(t, env, homeKey, admin.Authorization, "")
+			awaitSharedLive(t, env, homeKey, ana.Authorization, "")
+			awaitSharedLive(t, env, acmeKey, admin.Authorization, "acme")
+			// next skips awaitSharedLive's probes.
+			next := func(c *client) alertEvent {
+				for {
+					if e := decodeAlert(t, c.next("s", latency)); !strings.HasPrefix(e.Alert.Title, "probe ") {
+						return e
+					}
+				}
+			}
+			home := env.Ingest(t, homeKey, "home's alert")
 			for name, c := range map[string]*client{"admin": adminHome, "bob": bobHome, "ana": anaHome} {
-				if e := decodeAlert(t, c.next("s", latency)); e.Alert.ID != home || e.Alert.Title != "home's alert" {
+				if e := next(c); e.Alert.ID != home || e.Alert.Title != "home's alert" {
 					t.Fatalf("%s got %+v, want home's alert %s", name, e, home)
 				}
 			}
 			// In order: had home's event reached acme's subscriber, it would
 			// come first.
-			acme := ingest(t, env, acmeKey, "acme's alert")
-			if e := decodeAlert(t, adminAcme.next("s", latency)); e.Alert.ID != acme || e.Alert.Title != "acme's alert" {
+			acme := env.Ingest(t, acmeKey, "acme's alert")
+			if e := next(adminAcme); e.Alert.ID != acme || e.Alert.Title != "acme's alert" {
 				t.Fatalf("the admin acting in acme got %+v, want only acme's alert %s", e, acme)
 			}
 		})
 
 		t.Run("notificationAdded by user", func(t *testing.T) {
-			const sub = `subscription { notificationAdded { notification { body } } }`
+			// Not shared (per user): resuming from a cursor, no wait for it to register.
+			const sub = `subscription($after: String) { notificationAdded(after: $after) { notification { body } } }`
 			adminFeed, bobFeed := connect(admin.Authorization, ""), connect(bob.Authorization, "")
-			adminFeed.subscribe("n", sub, nil)
-			bobFeed.subscribe("n", sub, nil)
-			time.Sleep(100 * time.Millisecond)
+			from := resumeVars(t, env)
+			adminFeed.subscribe("n", sub, from)
+			bobFeed.subscribe("n", sub, from)
 			inc := ana.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing"}).String("id")
 			mention := func(who *apitest.Client, text string) string {
 				t.Helper()
@@ -91,14 +105,4 @@ func TestSharedSubscriptionsKeepViewersApart(t *testing.T) {
 			}
 		})
 	})
-}
-
-// createUser creates a user of the home organisation and logs in as it.
-func createUser(t *testing.T, env *apitest.Env, email, role string) *apitest.Client {
-	t.Helper()
-	const password = "a-long-password-1"
-	if res := env.Admin().Do(http.MethodPost, "/api/v1/users", map[string]any{"email": email, "password": password, "role": role}); res.Status != http.StatusCreated {
-		t.Fatalf("create user: %d %s", res.Status, res.Raw)
-	}
-	return env.Login(email, password)
 }

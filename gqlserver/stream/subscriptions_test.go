@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,23 @@ func (c *client) next(id string, timeout time.Duration) event {
 
 const alertSub = `subscription { alertEvents { kind cursor alert { id title } } }`
 
+// alertSubAfter is alertSub resuming after a cursor (see resumeVars).
+const alertSubAfter = `subscription($after: String) { alertEvents(after: $after) { kind cursor alert { id title } } }`
+
+// resumeVars returns the variables of a subscription that receives every
+// event written after this call, however late the server registers it: the
+// hub replays what it missed from the cursor. Cursor 0 would mean "from
+// registration", so an empty outbox first gets an event (a logout's).
+func resumeVars(t testing.TB, env *apitest.Env) map[string]any {
+	t.Helper()
+	h := env.Srv.Hub
+	if h.LastID() == 0 {
+		env.Admin().Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
+		testenv.Eventually(t, latency, "the hub dispatches the logout", func() bool { return h.LastID() > 0 })
+	}
+	return map[string]any{"after": strconv.FormatInt(h.LastID(), 10)}
+}
+
 type alertEvent struct {
 	Kind   string
 	Cursor string
@@ -92,27 +110,6 @@ func decodeAlert(t *testing.T, e event) alertEvent {
 	return a
 }
 
-// connectorKey creates a generic connector as c and returns its key.
-func connectorKey(t testing.TB, c *apitest.Client, name string) string {
-	t.Helper()
-	res := c.Do(http.MethodPost, "/api/v1/connectors", map[string]any{"name": name, "type": "generic"})
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create connector: %d %s", res.Status, res.Raw)
-	}
-	return res.String("api_key")
-}
-
-func ingest(t testing.TB, env *apitest.Env, key, title string) string {
-	t.Helper()
-	res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": title, "severity": "high"})
-	if res.Status != http.StatusAccepted {
-		t.Fatalf("ingest: %d %s", res.Status, res.Raw)
-	}
-	var out struct{ Results []struct{ ID string } }
-	_ = json.Unmarshal(res.Raw, &out)
-	return out.Results[0].ID
-}
-
 // latency is how long a subscriber may wait for an event (the target is
 // 100 ms; the assertion leaves room for a loaded CI machine and
 // the measured figure is logged).
@@ -122,22 +119,21 @@ func TestAlertEventsSubscription(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
+		key := admin.ConnectorKey(t, "EDR")
 		for _, p := range protocols {
 			t.Run(p.name, func(t *testing.T) {
 				c := mustDial(t, env, p, "")
 				c.mustSend("connection_init", "", map[string]any{"Authorization": admin.Authorization})
 				c.expect("connection_ack", "")
-				c.subscribe("s1", alertSub, nil)
-				time.Sleep(50 * time.Millisecond) // the subscription registers
+				c.subscribe("s1", alertSubAfter, resumeVars(t, env))
 				start := time.Now()
-				id := ingest(t, env, key, "Beacon to 203.0.113.9 via "+p.name)
+				id := env.Ingest(t, key, "Beacon to 203.0.113.9 via "+p.name)
 				e := decodeAlert(t, c.next("s1", latency))
 				t.Logf("%s: alert event delivered %v after the ingest request started", p.name, time.Since(start))
 				if e.Kind != "CREATED" || e.Alert.ID != id || e.Alert.Title != "Beacon to 203.0.113.9 via "+p.name || e.Cursor == "" {
 					t.Fatalf("event %+v, want CREATED of %s", e, id)
 				}
-				ingest(t, env, key, "Beacon to 203.0.113.9 via "+p.name) // a repeat merges
+				env.Ingest(t, key, "Beacon to 203.0.113.9 via "+p.name) // a repeat merges
 				if m := decodeAlert(t, c.next("s1", latency)); m.Kind != "MERGED" || m.Alert.ID != id {
 					t.Fatalf("repeat: %+v, want MERGED of %s", m, id)
 				}
@@ -153,9 +149,8 @@ func TestAlertEventsSubscription(t *testing.T) {
 		t.Run("filter", func(t *testing.T) {
 			c := mustDial(t, env, protocols[0], admin.Authorization)
 			c.init()
-			c.subscribe("f", `subscription { alertEvents(filter: {severity: [CRITICAL]}) { kind alert { title severity } } }`, nil)
-			time.Sleep(50 * time.Millisecond)
-			ingest(t, env, key, "only high, filtered out")
+			c.subscribe("f", `subscription($after: String) { alertEvents(filter: {severity: [CRITICAL]}, after: $after) { kind alert { title severity } } }`, resumeVars(t, env))
+			env.Ingest(t, key, "only high, filtered out")
 			res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": "critical one", "severity": "critical"})
 			if res.Status != http.StatusAccepted {
 				t.Fatal(res.Status)
@@ -176,24 +171,23 @@ func TestSubscriptionsStayInTheirOrganisation(t *testing.T) {
 		if res := admin.Do(http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}); res.Status != http.StatusCreated {
 			t.Fatalf("create org: %d %s", res.Status, res.Raw)
 		}
-		homeKey := connectorKey(t, admin, "home EDR")
-		acmeKey := connectorKey(t, admin.As("acme"), "acme EDR")
+		homeKey := admin.ConnectorKey(t, "home EDR")
+		acmeKey := admin.As("acme").ConnectorKey(t, "acme EDR")
 		for _, p := range protocols {
 			t.Run(p.name, func(t *testing.T) {
 				inAcme := mustDial(t, env, p, "")
 				inAcme.mustSend("connection_init", "", map[string]any{"Authorization": admin.Authorization, "X-Seliq-Org": "acme"})
 				inAcme.expect("connection_ack", "")
-				inAcme.subscribe("a", alertSub, nil)
+				inAcme.subscribe("a", alertSubAfter, resumeVars(t, env))
 				inAcme.subscribe("n", `subscription { incidentEvents { kind incident { title } } }`, nil)
-				time.Sleep(50 * time.Millisecond)
-				ingest(t, env, homeKey, "home only")
+				env.Ingest(t, homeKey, "home only")
 				if res := admin.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "home incident"}); res.Status != http.StatusCreated {
 					t.Fatal(res.Status)
 				}
 				// Events arrive in order, so had the home organisation's
 				// leaked, they would come before acme's own.
 				title := "acme's own via " + p.name
-				ingest(t, env, acmeKey, title)
+				env.Ingest(t, acmeKey, title)
 				if e := decodeAlert(t, inAcme.next("a", latency)); e.Alert.Title != title {
 					t.Fatalf("acme subscriber got %+v, want only %q", e, title)
 				}
@@ -209,15 +203,14 @@ func TestFanOutAcrossReplicas(t *testing.T) {
 	a := apitest.Start(t, db)
 	b := apitest.Start(t, testenv.Replica(t, db))
 	adminB := b.Admin()
-	key := connectorKey(t, adminB, "EDR via B")
+	key := adminB.ConnectorKey(t, "EDR via B")
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			c := mustDial(t, a, p, a.Admin().Authorization)
 			c.init()
-			c.subscribe("x", alertSub, nil)
-			time.Sleep(50 * time.Millisecond)
+			c.subscribe("x", alertSubAfter, resumeVars(t, a))
 			start := time.Now()
-			id := ingest(t, b, key, "written on B, "+p.name)
+			id := b.Ingest(t, key, "written on B, "+p.name)
 			e := decodeAlert(t, c.next("x", latency))
 			t.Logf("%s: delivered on A %v after the ingest on B started", p.name, time.Since(start))
 			if e.Kind != "CREATED" || e.Alert.ID != id {
@@ -238,10 +231,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		if res := admin.Do(http.MethodPost, "/api/v1/users", map[string]any{"email": "ana@seliq.test", "password": "a-long-password-1", "role": "analyst"}); res.Status != http.StatusCreated {
-			t.Fatalf("create user: %d %s", res.Status, res.Raw)
-		}
-		ana := env.Login("ana@seliq.test", "a-long-password-1")
+		ana, _ := env.NewUser(t, admin, "ana@seliq.test", "analyst")
 		handle := admin.Do(http.MethodGet, "/api/v1/users/me", nil).String("handle")
 		inc := ana.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing"}).String("id")
 		mention := func(text string) {
@@ -261,8 +251,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 		p := protocols[0]
 		c := mustDial(t, env, p, admin.Authorization)
 		c.init()
-		c.subscribe("n", sub, nil)
-		time.Sleep(50 * time.Millisecond)
+		c.subscribe("n", sub, resumeVars(t, env))
 		mention("first")
 		first := decode(c.next("n", latency))
 		if first.Notification.Body != "@"+handle+" first" || first.Cursor == "" {
@@ -288,8 +277,7 @@ func TestNotificationsResumeFromCursor(t *testing.T) {
 		// admin's four notifications: her first event is her own.
 		other := mustDial(t, env, p, ana.Authorization)
 		other.init()
-		other.subscribe("n", sub, map[string]any{"after": "1"})
-		time.Sleep(50 * time.Millisecond)
+		other.subscribe("n", sub, map[string]any{"after": "1"}) // replays: no wait for it to register
 		anaHandle := ana.Do(http.MethodGet, "/api/v1/users/me", nil).String("handle")
 		if res := admin.Do(http.MethodPost, "/api/v1/incidents/"+inc+"/notes", map[string]any{"body": "@" + anaHandle + " yours"}); res.Status != http.StatusCreated {
 			t.Fatalf("note: %d %s", res.Status, res.Raw)
@@ -304,7 +292,7 @@ func TestMetricsTick(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
+		key := admin.ConnectorKey(t, "EDR")
 		c := mustDial(t, env, protocols[1], admin.Authorization)
 		c.init()
 		c.subscribe("m", `subscription { metricsTick { at unassignedAlerts openIncidents openAlertsBySeverity { value count } } }`, nil)
@@ -314,8 +302,8 @@ func TestMetricsTick(t *testing.T) {
 		if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || tick.UnassignedAlerts != 0 {
 			t.Fatalf("first tick %+v %v", tick, err)
 		}
-		ingest(t, env, key, "one")
-		ingest(t, env, key, "two")
+		env.Ingest(t, key, "one")
+		env.Ingest(t, key, "two")
 		start := time.Now()
 		if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || tick.UnassignedAlerts != 2 {
 			t.Fatalf("tick after two alerts %+v %v", tick, err)
@@ -349,21 +337,29 @@ func TestSubscriptionLimitPerConnection(t *testing.T) {
 		open = "s1"
 	}
 	c.mustSend("complete", open, nil)
-	time.Sleep(100 * time.Millisecond) // the server ends it and frees its slot
-	c.subscribe("again", alertSub, nil)
-	key := connectorKey(t, env.Admin(), "EDR")
-	id := ingest(t, env, key, "after the limit")
-	// Every open subscription receives it; read until "again" does.
+	vars := resumeVars(t, env)
+	key := env.Admin().ConnectorKey(t, "EDR")
+	id := env.Ingest(t, key, "after the limit")
+	// The server frees the slot once the operation has ended, which the
+	// client is not told: subscribe again until it is taken. Every open
+	// subscription receives the alert, replayed from vars' cursor.
 	deadline := time.Now().Add(latency)
-	for time.Now().Before(deadline) {
-		m, err := c.read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.ID == "again" {
-			if !strings.Contains(string(m.Payload), id) {
-				t.Fatalf("again got %s", m.Payload)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		again := fmt.Sprint("again", attempt)
+		c.subscribe(again, alertSubAfter, vars)
+		for {
+			m := c.mustRead(t)
+			if m.ID != again {
+				continue
 			}
+			if strings.Contains(string(m.Payload), "too many subscriptions") {
+				c.expect("complete", again)
+				break
+			}
+			if !strings.Contains(string(m.Payload), id) {
+				t.Fatalf("%s got %s", again, m.Payload)
+			}
+			t.Logf("the slot was taken on attempt %d", attempt+1)
 			return
 		}
 	}
@@ -385,8 +381,10 @@ func TestServerSentEvents(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
-		key := connectorKey(t, admin, "EDR")
-		body, _ := json.Marshal(operation(alertSub))
+		key := admin.ConnectorKey(t, "EDR")
+		op := operation(alertSubAfter)
+		op["variables"] = resumeVars(t, env)
+		body, _ := json.Marshal(op)
 		req, err := http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -412,8 +410,7 @@ func TestServerSentEvents(t *testing.T) {
 				lines <- sc.Text()
 			}
 		}()
-		time.Sleep(100 * time.Millisecond)
-		id := ingest(t, env, key, "over server-sent events")
+		id := env.Ingest(t, key, "over server-sent events")
 		for {
 			select {
 			case l, ok := <-lines:

@@ -575,16 +575,15 @@ func graphqlHandlerReturns(t testing.TB, env *apitest.Env) int {
 // waitHandlersReturned waits until n WebSocket handlers have returned.
 func waitHandlersReturned(t testing.TB, env *apitest.Env, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := graphqlHandlerReturns(t, env)
-		if got == n {
-			return
-		}
-		if got > n || time.Now().After(deadline) {
+	var got int
+	if !testenv.Poll(10*time.Second, func() bool {
+		got = graphqlHandlerReturns(t, env)
+		if got > n {
 			t.Fatalf("%d /graphql WebSocket handlers returned, want %d", got, n)
 		}
-		time.Sleep(20 * time.Millisecond)
+		return got == n
+	}) {
+		t.Fatalf("%d /graphql WebSocket handlers returned, want %d", got, n)
 	}
 }
 

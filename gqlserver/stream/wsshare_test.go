@@ -9,6 +9,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seliq/seliq/internal/testenv"
 )
 
 // shareSubscriptionsByQuery shares every subscription with the same
@@ -167,11 +169,7 @@ func (c *stubConn) expectAny() message {
 
 func waitRunning(t *testing.T, es *stubSchema, n int32) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for es.running.Load() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscriptions run, want %d", es.running.Load(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testenv.Poll(5*time.Second, func() bool { return es.running.Load() == n }) {
+		t.Fatalf("%d subscriptions run, want %d", es.running.Load(), n)
 	}
 }

@@ -356,31 +356,22 @@ func TestWebsocketTransportHeartbeat(t *testing.T) {
 // waitGoroutines waits until at most n goroutines run.
 func waitGoroutines(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testenv.Poll(10*time.Second, func() bool { return runtime.NumGoroutine() <= n }) {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
 	}
 }
 
 // waitNoGoroutineIn waits until no goroutine's stack mentions any of funcs.
 func waitNoGoroutineIn(t testing.TB, funcs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	buf := make([]byte, 4<<20)
-	for {
-		stacks := string(buf[:runtime.Stack(buf, true)])
-		left := slices.ContainsFunc(funcs, func(f string) bool { return strings.Contains(stacks, f) })
-		if !left {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines left in %v:\n%s", funcs, stacks)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var stacks string
+	if !testenv.Poll(10*time.Second, func() bool {
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		return !slices.ContainsFunc(funcs, func(f string) bool { return strings.Contains(stacks, f) })
+	}) {
+		t.Fatalf("goroutines left in %v:\n%s", funcs, stacks)
 	}
 }
 
@@ -395,13 +386,7 @@ func TestWebsocketTransportOperationLifecycle(t *testing.T) {
 				es.ticks <- 1
 				c.expect(p.result, "a")
 				c.stop("a")
-				deadline := time.Now().Add(5 * time.Second)
-				for es.running.Load() != 0 {
-					if time.Now().After(deadline) {
-						t.Fatal("the stopped subscription still runs")
-					}
-					time.Sleep(5 * time.Millisecond)
-				}
+				waitRunning(t, es, 0)
 				// The limit is 1: the slot is free again.
 				c.start("b", "subscription { ticks }")
 				es.ticks <- 2
@@ -420,13 +405,9 @@ func TestWebsocketTransportOperationLifecycle(t *testing.T) {
 				es.ticks <- 1
 				c.expect(p.result, "a")
 				c.conn.Close()
-				deadline := time.Now().Add(5 * time.Second)
-				for es.running.Load() != 0 {
-					if time.Now().After(deadline) {
-						buf := make([]byte, 1<<20)
-						t.Fatalf("the subscription outlived its connection:\n%s", buf[:runtime.Stack(buf, true)])
-					}
-					time.Sleep(5 * time.Millisecond)
+				if !testenv.Poll(5*time.Second, func() bool { return es.running.Load() == 0 }) {
+					buf := make([]byte, 1<<20)
+					t.Fatalf("the subscription outlived its connection:\n%s", buf[:runtime.Stack(buf, true)])
 				}
 				waitGoroutines(t, base)
 			})
@@ -442,7 +423,7 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 	const n = 40
 	env := apitest.Start(t, testenv.Open(t, testenv.SQLite), apitest.Options{WSMaxConnectionsPerUser: 2 * n}) // one user, both protocols
 	token := env.Admin().Authorization
-	key := connectorKey(t, env.Admin(), "EDR")
+	key := env.Admin().ConnectorKey(t, "EDR")
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			// The server's background jobs start goroutines of their own
@@ -453,7 +434,7 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 			settle := func(pick func(int, int) int) int {
 				got := -1
 				for range 6 {
-					time.Sleep(100 * time.Millisecond)
+					time.Sleep(100 * time.Millisecond) // samples the count over time: background jobs come and go
 					if g := runtime.NumGoroutine(); got < 0 {
 						got = g
 					} else {
@@ -468,14 +449,20 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 				c := mustDial(t, env, p, token)
 				c.init()
 				c.subscribe("s", alertSub, nil)
+				// The server joins a subscription to its group before reading
+				// the next message: the query's answer means "s" has joined.
+				mustBeAdmin(t, c.query("sync", meQuery), "me")
 				clients[i] = c
 			}
-			time.Sleep(500 * time.Millisecond) // the subscriptions reach the hub
-			// Every subscription is live once it has had an event.
-			id := ingest(t, env, key, "goroutines "+p.name)
+			awaitSharedLive(t, env, key, token, "")
+			// Every subscription is live once it has had an event (after
+			// those of awaitSharedLive).
+			id := env.Ingest(t, key, "goroutines "+p.name)
 			for _, c := range clients {
-				if e := c.next("s", latency); !strings.Contains(string(e.Data["alertEvents"]), id) {
-					t.Fatalf("event %s", e.Data["alertEvents"])
+				for e := c.next("s", latency); !strings.Contains(string(e.Data["alertEvents"]), id); e = c.next("s", latency) {
+					if !strings.Contains(string(e.Data["alertEvents"]), "probe") {
+						t.Fatalf("event %s", e.Data["alertEvents"])
+					}
 				}
 			}
 			// The clients' own reads are done: gorilla runs no goroutine.
@@ -496,4 +483,47 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 			waitNoGoroutineIn(t, "realtime.(*wsConn)", "live.(*pump", "realtime.(*Websocket).runGroup", "realtime.(*sharedSub)")
 		})
 	}
+}
+
+// awaitSharedLive returns once the shared alertSub operation of the viewer
+// (authorization acting in org, "" for home) delivers events, which it
+// starts doing after its own goroutine has subscribed to the hub: a probe
+// joins the group and alerts titled "probe …" are ingested through key
+// until it receives one. Members that joined before receive every later
+// event.
+func awaitSharedLive(t testing.TB, env *apitest.Env, key, authorization, org string) {
+	t.Helper()
+	probe := mustDial(t, env, protocols[0], "")
+	payload := map[string]any{"Authorization": authorization}
+	if org != "" {
+		payload["X-Seliq-Org"] = org
+	}
+	probe.mustSend("connection_init", "", payload)
+	probe.expect("connection_ack", "")
+	probe.subscribe("probe", alertSub, nil)
+	got := make(chan error, 1)
+	go func() {
+		for {
+			m, err := probe.read()
+			if err != nil || m.ID == "probe" {
+				got <- err
+				return
+			}
+		}
+	}()
+	n := 0
+	testenv.Eventually(t, latency, "the shared subscription delivers", func() bool {
+		n++
+		env.Ingest(t, key, fmt.Sprint("probe ", n))
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("probe: %v", err)
+			}
+			return true
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	})
+	probe.conn.Close()
 }

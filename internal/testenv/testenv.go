@@ -14,14 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/privacy"
-	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/secrets"
-	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -44,31 +39,45 @@ const (
 // database that is removed afterwards.
 func ForEachDB(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 	t.Helper()
+	ForEachDialect(t, func(t *testing.T, d Dialect) { fn(t, Open(t, d)) })
+}
+
+// ForEachDialect runs fn as a subtest per dialect, for tests that open
+// several databases of it.
+func ForEachDialect(t *testing.T, fn func(t *testing.T, d Dialect)) {
+	t.Helper()
 	for _, d := range []Dialect{SQLite, Postgres} {
-		t.Run(string(d), func(t *testing.T) {
-			fn(t, Open(t, d))
-		})
+		t.Run(string(d), func(t *testing.T) { fn(t, d) })
 	}
 }
 
-// Open returns a fresh, migrated database of dialect d.
+// Open returns a fresh, migrated database of dialect d. A PostgreSQL one
+// is a copy of a template database migrated once (template.go).
 func Open(t testing.TB, d Dialect) *storage.DB {
 	t.Helper()
-	ctx := context.Background()
-	var rawURL string
 	switch d {
 	case SQLite:
-		rawURL = "sqlite://" + filepath.Join(t.TempDir(), "seliq.db")
+		return open(t, "sqlite://"+filepath.Join(t.TempDir(), "seliq.db"), true)
 	case Postgres:
-		rawURL = postgresDatabase(t)
+		return open(t, postgresDatabase(t, true), false)
 	}
+	t.Fatalf("unknown dialect %q", d)
+	return nil
+}
+
+// open opens rawURL, closes it on cleanup and migrates it if asked to.
+func open(t testing.TB, rawURL string, migrate bool) *storage.DB {
+	t.Helper()
+	ctx := context.Background()
 	db, err := storage.Open(ctx, rawURL)
 	if err != nil {
-		t.Fatalf("open %s: %v", d, err)
+		t.Fatalf("open %s: %v", redact(rawURL), err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate %s: %v", d, err)
+	if migrate {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrate %s: %v", redact(rawURL), err)
+		}
 	}
 	return db
 }
@@ -81,8 +90,9 @@ func PostgresURL() (string, bool) {
 	return defaultPostgresURL, false
 }
 
-// postgresDatabase creates a database for one test and drops it on cleanup.
-func postgresDatabase(t testing.TB) string {
+// postgresDatabase creates a database for one test, a copy of the migrated
+// template or else empty, and drops it on cleanup.
+func postgresDatabase(t testing.TB, migrated bool) string {
 	t.Helper()
 	base, required := PostgresURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -95,10 +105,20 @@ func postgresDatabase(t testing.TB) string {
 		t.Skipf("PostgreSQL not reachable at %s (set %s to require it): %v", redact(base), EnvPostgresURL, err)
 	}
 	defer admin.Close(context.Background())
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "seliq_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	create := "CREATE DATABASE " + name
+	if migrated {
+		tpl, err := migratedTemplate(admin, base)
+		if err != nil {
+			t.Fatalf("template database: %v", err)
+		}
+		create += " TEMPLATE " + tpl
+	}
+	if err := createDatabase(ctx, admin, create); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -114,12 +134,21 @@ func postgresDatabase(t testing.TB) string {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(base)
+	u, err := withDatabase(base, name)
 	if err != nil {
 		t.Fatalf("parse %s: %v", EnvPostgresURL, err)
 	}
+	return u
+}
+
+// withDatabase returns the server URL base naming database name.
+func withDatabase(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 func redact(raw string) string {
@@ -158,20 +187,4 @@ func Box(t testing.TB) *secrets.Box {
 		t.Fatal(err)
 	}
 	return box
-}
-
-// UserContext creates a user of org with role and returns a context acting
-// as them in org, with their id. The user is real: changes are recorded in
-// the activity log with their actor, and an actor that does not exist
-// fails the change.
-func UserContext(t testing.TB, db *storage.DB, org *ent.Organization, role enum.Role) (context.Context, uuid.UUID) {
-	t.Helper()
-	handle := string(role) + "-" + uuid.NewString()[:8]
-	u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(handle + "@" + org.Slug + ".test").SetHandle(handle).
-		SetPasswordHash("x").SetRole(role).Save(privacy.DecisionContext(context.Background(), privacy.Allow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, UserID: u.ID, Role: role,
-		HomeOrgID: org.ID, OrgID: org.ID, VisibleOrgIDs: []uuid.UUID{org.ID}, TopLevel: org.ParentID == nil}), u.ID
 }

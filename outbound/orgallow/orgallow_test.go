@@ -27,29 +27,19 @@ func adminOf(org *ent.Organization, user uuid.UUID, tree []uuid.UUID) context.Co
 // server's reach everyone; only a top-level organisation's admin sets them.
 func TestPolicyFollowsTheProviderTree(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		sys := auth.System(context.Background())
-		mk := func(slug string, parent *ent.Organization) *ent.Organization {
-			c := db.Client.Organization.Create().SetName(slug).SetSlug(slug + "-" + uuid.NewString()[:8])
+		mk := func(name string, parent *ent.Organization) *ent.Organization {
+			opts := []testenv.OrgOption{testenv.Name(name)}
 			if parent != nil {
-				c.SetParentID(parent.ID)
+				opts = append(opts, testenv.Parent(parent.ID))
 			}
-			org, err := c.Save(sys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return org
+			return testenv.Org(t, db, opts...)
 		}
 		provider, other := mk("mssp", nil), mk("other", nil)
 		client := mk("client", provider)
 		sub := mk("sub", client)
 		hash, _ := auth.HashPassword("pw-0123456789")
 		user := func(org *ent.Organization) uuid.UUID {
-			u, err := db.Client.User.Create().SetOrganizationID(org.ID).SetEmail(uuid.NewString()[:8] + "@x.test").
-				SetHandle("u" + uuid.NewString()[:8]).SetRole(enum.RoleAdmin).SetPasswordHash(hash).Save(sys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return u.ID
+			return testenv.User(t, db, org, enum.RoleAdmin, testenv.PasswordHash(hash)).ID
 		}
 		svc := New(db.Client, outbound.NewPolicy(netip.MustParsePrefix("127.0.0.0/8")))
 		providerAdmin := adminOf(provider, user(provider), []uuid.UUID{provider.ID, client.ID, sub.ID})

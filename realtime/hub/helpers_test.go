@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -47,15 +48,13 @@ func assertNoHubGoroutines(t testing.TB, h *Hub) {
 	t.Helper()
 	mark := fmt.Sprintf("(%p, ", h)
 	var stacks string
-	for range 50 {
+	if !testenv.Poll(time.Second, func() bool {
 		buf := make([]byte, 1<<20)
 		stacks = string(buf[:runtime.Stack(buf, true)])
-		if !hubFrame(stacks, mark) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+		return !hubFrame(stacks, mark)
+	}) {
+		t.Errorf("hub goroutines left after Stop:\n%s", stacks)
 	}
-	t.Errorf("hub goroutines left after Stop:\n%s", stacks)
 }
 
 func hubFrame(stacks, mark string) bool {
@@ -96,6 +95,10 @@ func subscribe(t testing.TB, h *Hub, after int64, f Filter) *Subscription {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// delivery is how long tests wait for an event: generous, as a loaded
+// machine may be slow; how fast delivery is belongs in the benchmarks.
+const delivery = 10 * time.Second
 
 // receive returns the next n events of s, failing after timeout.
 func receive(t testing.TB, s *Subscription, n int, timeout time.Duration) []Event {

@@ -159,7 +159,7 @@ func TestSlowConsumerIsDroppedOthersContinue(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Fatalf("writer blocked %v", d)
 			}
-			got = append(got, receive(t, reader, 1, time.Second)...)
+			got = append(got, receive(t, reader, 1, delivery)...)
 		}
 		assertConsecutive(t, eventIDs(got), got[0].ID)
 		var buffered []Event
@@ -227,7 +227,7 @@ func TestSubscribeAfterReplaysThenContinuesLive(t *testing.T) {
 					t.Errorf("first id %d, want %d", got[0], tt.first)
 				}
 				writeSome(2)
-				live := receive(t, s, 2, time.Second)
+				live := receive(t, s, 2, delivery)
 				if live[0].ID <= want[len(want)-1] || live[1].ID <= live[0].ID {
 					t.Errorf("live ids %v after replayed %d", eventIDs(live), want[len(want)-1])
 				}
@@ -247,8 +247,8 @@ func TestSubscribeAheadOfHubSkipsUpToCursor(t *testing.T) {
 		ahead := h.LastID() + 2
 		s := subscribe(t, h, ahead, Filter{OrganizationID: org})
 		record(t, db, h, alert(org), alert(org), alert(org))
-		all := eventIDs(receive(t, s0, 3, time.Second))
-		got := eventIDs(receive(t, s, 1, time.Second))
+		all := eventIDs(receive(t, s0, 3, delivery))
+		got := eventIDs(receive(t, s, 1, delivery))
 		if all[2] != ahead+1 || got[0] != ahead+1 {
 			t.Errorf("got %v, all %v, cursor %d", got, all, ahead)
 		}
@@ -290,7 +290,7 @@ func TestCommitHookPokesAfterCommitOnly(t *testing.T) {
 		expectNothing(t, s, 100*time.Millisecond)
 
 		committed := inTx(true)
-		got := receive(t, s, 2, 100*time.Millisecond)
+		got := receive(t, s, 2, delivery)
 		if got[0].EntityID != committed.EntityID || got[0].EntityID == rolledBack.EntityID {
 			t.Errorf("got %v, want the committed events", entities(got))
 		}
@@ -299,7 +299,7 @@ func TestCommitHookPokesAfterCommitOnly(t *testing.T) {
 		if err := Record(ctx, db.Client, outside); err != nil {
 			t.Fatal(err)
 		}
-		if got := receive(t, s, 1, 100*time.Millisecond); got[0].EntityID != outside.EntityID {
+		if got := receive(t, s, 1, delivery); got[0].EntityID != outside.EntityID {
 			t.Errorf("got %v, want the event recorded outside a transaction", entities(got))
 		}
 	})
@@ -437,11 +437,5 @@ func countEvents(t *testing.T, db *storage.DB) int {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("condition not met within 2s")
+	testenv.Eventually(t, delivery, "condition", cond)
 }

@@ -131,22 +131,23 @@ func TestStartWaitsForOpenWriters(t *testing.T) {
 func TestReplicasWakeEachOther(t *testing.T) {
 	db := testenv.Open(t, testenv.Postgres)
 	other := testenv.Replica(t, db)
-	const poll = 300 * time.Millisecond
-	hA := startHub(t, db, Config{PollInterval: poll})
+	// Each way is the only one its hub has to learn of the event: the
+	// listening hub never polls, the polling one is never notified.
 	hB := startHub(t, other, Config{PollInterval: time.Hour})
 	org := uuid.New()
-	s := subscribe(t, hA, 0, Filter{OrganizationID: org})
-
 	tests := []struct {
-		name   string
-		poke   bool
-		within time.Duration
+		name string
+		poke bool
+		hub  Config
 	}{
-		{"NOTIFY from the writer's replica", true, 100 * time.Millisecond},
-		{"poll without any poke", false, poll + 100*time.Millisecond},
+		{"NOTIFY from the writer's replica", true, Config{PollInterval: time.Hour}},
+		{"poll without any poke", false, Config{PollInterval: 300 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			h := startHub(t, db, tt.hub)
+			s := subscribe(t, h, 0, Filter{OrganizationID: org})
+			waitFor(t, func() bool { return h.listenerPID.Load() != 0 }) // listening, and its wake-up read done
 			e := alert(org)
 			if err := Record(context.Background(), other.Client, e); err != nil {
 				t.Fatal(err)
@@ -154,7 +155,7 @@ func TestReplicasWakeEachOther(t *testing.T) {
 			if tt.poke {
 				hB.Poke()
 			}
-			if got := receive(t, s, 1, tt.within); got[0].EntityID != e.EntityID {
+			if got := receive(t, s, 1, delivery); got[0].EntityID != e.EntityID {
 				t.Errorf("got %v, want %v", got[0].EntityID, e.EntityID)
 			}
 		})
@@ -185,7 +186,7 @@ func TestListenerReconnectCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	hB.Poke() // lost: nobody listens on h's side
-	if got := receive(t, s, 1, 2*time.Second); got[0].EntityID != missed.EntityID {
+	if got := receive(t, s, 1, delivery); got[0].EntityID != missed.EntityID {
 		t.Fatalf("got %v, want the event recorded while disconnected", got[0].EntityID)
 	}
 	// The catch-up read may deliver before the new backend's pid is
@@ -197,7 +198,7 @@ func TestListenerReconnectCatchesUp(t *testing.T) {
 
 	// Notifications flow again.
 	record(t, other, hB, alert(org))
-	receive(t, s, 1, 100*time.Millisecond)
+	receive(t, s, 1, delivery)
 }
 
 func TestPokesCoalesceIntoFewNotifies(t *testing.T) {

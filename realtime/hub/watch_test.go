@@ -63,14 +63,14 @@ func TestWatchSeesEveryOrganisationButSubscribersNever(t *testing.T) {
 		replaying := subscribe(t, h, from, Filter{OrganizationID: orgA})
 		first := alert(orgA)
 		record(t, db, h, first, principalEvent(orgA, u1))
-		if e := receive(t, all, 1, 10*time.Second)[0]; e.EntityID != first.EntityID {
+		if e := receive(t, all, 1, delivery)[0]; e.EntityID != first.EntityID {
 			t.Fatalf("subscriber got %+v, want the alert", e)
 		}
 		expectNothing(t, all, 50*time.Millisecond)
 		if e := watched(t, ch, 1)[0]; *e.UserID != u1 {
 			t.Fatalf("watcher got %+v", e)
 		}
-		for _, e := range receive(t, replaying, 2, 10*time.Second) {
+		for _, e := range receive(t, replaying, 2, delivery) {
 			if e.Topic != TopicAlert {
 				t.Fatalf("replaying subscriber got %+v", e)
 			}
@@ -91,13 +91,8 @@ func TestWatchReadsNoGapWhenASubscriberJoins(t *testing.T) {
 		watch(t, h, TopicPrincipal)
 		org := uuid.New()
 		record(t, db, h, alert(org))
-		deadline := time.Now().Add(10 * time.Second)
-		for h.LastID() == 0 { // the dispatcher moves on, reading principal events only
-			if time.Now().After(deadline) {
-				t.Fatal("the dispatcher did not advance")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		// The dispatcher moves on, reading principal events only.
+		testenv.Eventually(t, 10*time.Second, "the dispatcher advances", func() bool { return h.LastID() > 0 })
 		from := h.LastID()
 		var want []uuid.UUID
 		for range 20 {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +44,7 @@ func TestGraphQLWSNodeClient(t *testing.T) {
 		url := "ws" + strings.TrimPrefix(env.URL, "http") + "/graphql"
 
 		t.Run("subscribe", func(t *testing.T) {
-			key := connectorKey(t, admin)
+			key := admin.ConnectorKey(t, "graphql-ws client test")
 			title := fmt.Sprintf("graphql-ws client on %s at %d", db.Dialect, time.Now().UnixNano())
 			c := startClient(t, dir, map[string]string{
 				"SELIQ_WS_URL":       url,
@@ -53,8 +52,8 @@ func TestGraphQLWSNodeClient(t *testing.T) {
 				"SELIQ_EXPECT_TITLE": title,
 			})
 			c.waitReady(t)
-			time.Sleep(registerDelay)
-			id := ingest(t, env, key, title)
+			time.Sleep(registerDelay) // the Node client reports no registration: see registerDelay
+			id := env.Ingest(t, key, title)
 			e := findAlert(t, c.wait(t), title)
 			if e.Kind != "CREATED" || e.Alert.ID != id || e.Cursor == "" {
 				t.Fatalf("event %+v, want CREATED of %s with a cursor", e, id)
@@ -256,28 +255,4 @@ func closeOf(t *testing.T, lines []string) (int, string) {
 		t.Fatalf("client line %q: %v", lines[len(lines)-1], err)
 	}
 	return e.Closed, e.Reason
-}
-
-// connectorKey creates a generic connector as c and returns its key.
-func connectorKey(t *testing.T, c *apitest.Client) string {
-	t.Helper()
-	res := c.Do(http.MethodPost, "/api/v1/connectors", map[string]any{"name": "graphql-ws client test", "type": "generic"})
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create connector: %d %s", res.Status, res.Raw)
-	}
-	return res.String("api_key")
-}
-
-// ingest posts an alert through key's connector and returns its id.
-func ingest(t *testing.T, env *apitest.Env, key, title string) string {
-	t.Helper()
-	res := env.Connector(key).Do(http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": title, "severity": "high"})
-	if res.Status != http.StatusAccepted {
-		t.Fatalf("ingest: %d %s", res.Status, res.Raw)
-	}
-	var out struct{ Results []struct{ ID string } }
-	if err := json.Unmarshal(res.Raw, &out); err != nil || len(out.Results) != 1 {
-		t.Fatalf("ingest answer %s: %v", res.Raw, err)
-	}
-	return out.Results[0].ID
 }
