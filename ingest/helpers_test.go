@@ -32,12 +32,6 @@ func newEnv(t testing.TB, db *storage.DB, opts Options) *env {
 	return &env{db: db, svc: New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: testenv.Org(t, db)}
 }
 
-// newConnector is testenv.Connector under the name handler_test.go uses.
-func newConnector(t testing.TB, db *storage.DB, org *ent.Organization, typ string, set ...func(*ent.ConnectorCreate)) (*ent.Connector, string) {
-	t.Helper()
-	return testenv.Connector(t, db, org, typ, set...)
-}
-
 // as returns the context the handler would ingest with: the connector's viewer.
 func (e *env) as(t testing.TB, key string) context.Context {
 	t.Helper()

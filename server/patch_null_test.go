@@ -17,7 +17,7 @@ func TestPatchNullVersusAbsent(t *testing.T) {
 		env := apitest.Start(t, db)
 		s := &suite{env: env, admin: env.Admin()}
 		s.adminID = s.rest(t, s.admin, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("id")
-		key := newConnectorKey(t, s.admin, "patches")
+		key := s.admin.ConnectorKey(t, "patches")
 		s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", map[string]any{"title": "probe", "severity": "low"}, http.StatusAccepted)
 		alertID := strs(s.rest(t, s.admin, http.MethodGet, "/api/v1/alerts", nil, http.StatusOK).Items(), "id")[0]
 

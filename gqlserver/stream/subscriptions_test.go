@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,17 +81,10 @@ const alertSub = `subscription { alertEvents { kind cursor alert { id title } } 
 const alertSubAfter = `subscription($after: String) { alertEvents(after: $after) { kind cursor alert { id title } } }`
 
 // resumeVars returns the variables of a subscription that receives every
-// event written after this call, however late the server registers it: the
-// hub replays what it missed from the cursor. Cursor 0 would mean "from
-// registration", so an empty outbox first gets an event (a logout's).
+// event written after this call (apitest.Env.EventCursor).
 func resumeVars(t testing.TB, env *apitest.Env) map[string]any {
 	t.Helper()
-	h := env.Srv.Hub
-	if h.LastID() == 0 {
-		env.Admin().Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
-		testenv.Eventually(t, latency, "the hub dispatches the logout", func() bool { return h.LastID() > 0 })
-	}
-	return map[string]any{"after": strconv.FormatInt(h.LastID(), 10)}
+	return map[string]any{"after": env.EventCursor(t)}
 }
 
 type alertEvent struct {

@@ -57,7 +57,7 @@ func TestSharedSubscriptionLifecycle(t *testing.T) {
 			a.stop("a2")
 			b.conn.Close()
 			waitRunning(t, es, 0)
-			waitNoGoroutineIn(t, "realtime.(*Websocket).runGroup", "realtime.(*sharedSub)")
+			waitNoGoroutineIn(t, "stream.(*Websocket).runGroup", "stream.(*sharedSub)")
 		})
 	}
 }

@@ -480,7 +480,7 @@ func TestWebsocketGoroutinesPerSubscriber(t *testing.T) {
 			}
 			// The server's background jobs come and go; none of the
 			// connections' goroutines may stay, nor the group's.
-			waitNoGoroutineIn(t, "realtime.(*wsConn)", "live.(*pump", "realtime.(*Websocket).runGroup", "realtime.(*sharedSub)")
+			waitNoGoroutineIn(t, "stream.(*wsConn)", "live.(*pump", "stream.(*Websocket).runGroup", "stream.(*sharedSub)")
 		})
 	}
 }

@@ -3,7 +3,11 @@ package apitest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/seliq/seliq/internal/testenv"
 )
 
 // The passwords of the users Team creates, and of users NewUser creates.
@@ -87,4 +91,18 @@ func (e *Env) Team(t testing.TB) *Team {
 	tm.Analyst = e.Login(AnalystEmail, AnalystPassword)
 	tm.Reader = e.Login(ReaderEmail, ReaderPassword)
 	return tm
+}
+
+// EventCursor returns a subscription cursor after which every event
+// written from now on is delivered, however late the server registers the
+// subscription: the hub replays what it missed. Cursor 0 would mean "from
+// registration", so an empty outbox first gets an event (a logout's).
+func (e *Env) EventCursor(t testing.TB) string {
+	t.Helper()
+	h := e.Srv.Hub
+	if h.LastID() == 0 {
+		e.Admin().Must(t, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusNoContent)
+		testenv.Eventually(t, 10*time.Second, "the hub dispatches the logout", func() bool { return h.LastID() > 0 })
+	}
+	return strconv.FormatInt(h.LastID(), 10)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/seliq/seliq/auth"
@@ -33,34 +31,16 @@ type env struct {
 	org   *ent.Organization
 }
 
-var slugSeq atomic.Int64
-
 func newEnv(t *testing.T, db *storage.DB, opts ingest.Options) *env {
 	t.Helper()
-	n := slugSeq.Add(1)
-	org, err := db.Client.Organization.Create().SetName(fmt.Sprintf("Org %d", n)).
-		SetSlug(fmt.Sprintf("org-%d", n)).Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatalf("create organisation: %v", err)
-	}
-	return &env{db: db, svc: ingest.New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: org}
+	return &env{db: db, svc: ingest.New(db, opts), authn: auth.New(db.Client, auth.Config{}), org: testenv.Org(t, db)}
 }
 
 // newConnector creates a connector of typ in the organisation and returns
 // it with its key.
 func (e *env) newConnector(t *testing.T, typ string, set ...func(*ent.ConnectorCreate)) (*ent.Connector, string) {
 	t.Helper()
-	key := auth.NewSecret(auth.PrefixConnector)
-	b := e.db.Client.Connector.Create().SetOrganizationID(e.org.ID).SetName(typ + " connector").SetType(typ).
-		SetKeyPrefix(key[:8]).SetKeyHash(auth.HashSecret(key))
-	for _, f := range set {
-		f(b)
-	}
-	c, err := b.Save(auth.System(context.Background()))
-	if err != nil {
-		t.Fatalf("create connector: %v", err)
-	}
-	return c, key
+	return testenv.Connector(t, e.db, e.org, typ, set...)
 }
 
 // alerts lists the organisation's alerts, oldest first.

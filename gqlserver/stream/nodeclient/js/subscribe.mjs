@@ -6,6 +6,7 @@
 //   SELIQ_TOKEN          sent as connection_init's Authorization; omitted when empty
 //   SELIQ_EXPECT_TITLE   subscribe mode: exit 0 once an alert with this title arrives
 //   SELIQ_EXPECT_CLOSE   refusal mode: exit 0 only if the server closes with this code
+//   SELIQ_AFTER          optional cursor: receive every event after it
 //
 // stdout carries "READY" once the subscribe frame is on the wire, then one
 // JSON line per event (or the close event in refusal mode); diagnostics go
@@ -15,12 +16,13 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 const timeoutMs = 15_000;
-const query = 'subscription { alertEvents { kind cursor alert { id title } } }';
+const query = 'subscription($after: String) { alertEvents(after: $after) { kind cursor alert { id title } } }';
 
 const url = process.env.SELIQ_WS_URL;
 const token = process.env.SELIQ_TOKEN ?? '';
 const expectTitle = process.env.SELIQ_EXPECT_TITLE ?? '';
 const expectClose = Number(process.env.SELIQ_EXPECT_CLOSE ?? 0);
+const after = process.env.SELIQ_AFTER || null;
 
 // finish exits at once: stdout is a pipe, which Node writes synchronously
 // on POSIX, so nothing printed before is lost.
@@ -70,7 +72,7 @@ function main() {
     on: { connected: onConnected, closed: onClosed },
   });
   client.subscribe(
-    { query },
+    { query, variables: { after } },
     {
       next: onResult,
       error: (err) => finish(1, describe(err)),
