@@ -37,6 +37,7 @@ func modelsServer(t *testing.T, key string) *httptest.Server {
 }
 
 func TestAISettingsRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		// The fake provider listens on loopback.
 		env := apitest.Start(t, db, apitest.Options{OutboundAllow: "127.0.0.0/8"})

@@ -23,6 +23,7 @@ type alertSuite struct {
 }
 
 func TestAlertRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		s := &alertSuite{suite: newSuite(t, env, newCoverage())}
@@ -434,6 +435,7 @@ func anyList(v any) []string {
 
 // Bulk actions are limited per user (100 a minute by default; 2 here).
 func TestBulkRateLimit(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db, apitest.Options{BulkLimit: 2})
 		s := &suite{env: env}

@@ -70,6 +70,7 @@ func powershellAlert(host string) map[string]any {
 }
 
 func TestAnalysisLLMAndQuota(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		s := newLLMSuite(t, db, map[string]any{"monthly_token_quota": 5000, "features": map[string]any{"auto_analyse": false}})
 		ids, _ := s.ingest(t, powershellAlert("fin-ws-042"))
@@ -150,6 +151,7 @@ func TestAnalysisLLMAndQuota(t *testing.T) {
 }
 
 func TestAnalysisProviderFailureFallsBack(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		s := newLLMSuite(t, db, map[string]any{"features": map[string]any{"auto_analyse": false}})
 		ids, _ := s.ingest(t, powershellAlert("fin-ws-042"))
@@ -186,6 +188,7 @@ func dialectOf(db *storage.DB) testenv.Dialect {
 }
 
 func TestAutoAnalysisOnIngest(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		cases := []struct {
 			name     string

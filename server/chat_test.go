@@ -79,6 +79,7 @@ func (s *chatSuite) history(t *testing.T, c *apitest.Client, path string) []map[
 }
 
 func TestChatRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		s := newChatSuite(t, db)
 		t.Run("builtin", s.testBuiltin)

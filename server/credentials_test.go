@@ -14,6 +14,7 @@ import (
 // keeping the session it was made with; an admin's reset ends every session
 // and API token. Before, the other sessions and the tokens kept working.
 func TestPasswordChangeAndResetEndCredentials(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	const first, second = "first-long-password", "second-long-password"
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)

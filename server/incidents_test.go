@@ -29,6 +29,7 @@ type incidentSuite struct {
 }
 
 func TestIncidentRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		s := &incidentSuite{suite: newSuite(t, env, newCoverage())}

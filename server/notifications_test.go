@@ -12,6 +12,7 @@ import (
 )
 
 func TestNotificationRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		s := newSuite(t, env, newCoverage())

@@ -82,6 +82,7 @@ func otherProvider(t *testing.T, env *apitest.Env) *apitest.Client {
 }
 
 func TestOutboundPolicy(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db) // SELIQ_OUTBOUND_ALLOW empty: the default
 		s := newSuite(t, env, newCoverage())

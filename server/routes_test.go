@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,8 +309,9 @@ const fakeID = "00000000-0000-7000-8000-000000000000"
 // ---------------------------------------------------------------------------
 
 // TestRoutes runs each group of routes on a server of its own, so that any
-// one runs alone (-run 'TestRoutes/sqlite/users').
+// one runs alone (-run 'TestRoutes/sqlite/groups/users').
 func TestRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDialect(t, func(t *testing.T, d testenv.Dialect) {
 		groups := []struct {
 			name string
@@ -332,15 +334,21 @@ func TestRoutes(t *testing.T) {
 			{"depth_limit", (*suite).testDepthLimit},
 			{"openapi", (*suite).testOpenAPI},
 		}
-		cov, ran := newCoverage(), 0
-		for _, g := range groups {
-			t.Run(g.name, func(t *testing.T) {
-				ran++
-				g.test(newRouteSuite(t, testenv.Open(t, d), cov), t)
-			})
-		}
+		cov := newCoverage()
+		var ran atomic.Int32
+		// Each group has its own server and database, so they run in
+		// parallel; t.Run of the wrapper returns once all of them are done.
+		t.Run("groups", func(t *testing.T) {
+			for _, g := range groups {
+				t.Run(g.name, func(t *testing.T) {
+					t.Parallel()
+					ran.Add(1)
+					g.test(newRouteSuite(t, testenv.Open(t, d), cov), t)
+				})
+			}
+		})
 		t.Run("coverage", func(t *testing.T) {
-			if ran < len(groups) {
+			if int(ran.Load()) < len(groups) {
 				t.Skip("not every group ran")
 			}
 			(&suite{cov: cov}).coverageOf(t, []string{"auth", "users", "api-tokens", "organizations", "groups"})
@@ -1961,6 +1969,7 @@ func (s *suite) testOpenAPI(t *testing.T) {
 // TestLoginRateLimit: ten failed logins per minute for one email from one
 // client, then 429 with Retry-After; on GraphQL, RATE_LIMITED.
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db, apitest.Options{LoginLimit: 10})
 		anon := env.Anonymous()

@@ -508,6 +508,7 @@ var crossOrgCases = []crossOrgCase{
 }
 
 func TestCrossOrganization(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	cases := slices.Concat(crossOrgCases, alertCrossOrgCases, incidentCrossOrgCases, chatCrossOrgCases)
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		world := setupTenantWorld(t, db)

@@ -31,6 +31,7 @@ import (
 // lock past the busy timeout, which is answered 503 the same way (reads
 // go on, as WAL allows, and /readyz stays ready).
 func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()

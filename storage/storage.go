@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -125,11 +126,22 @@ func newClient(drv *entsql.Driver) *ent.Client {
 	return client
 }
 
+// schemaCreate serialises ent's migration within the process: it writes
+// into the package-level table descriptions (migrate.Tables), so two
+// migrations at once (tests open several databases in parallel) race.
+var schemaCreate sync.Mutex
+
+func (d *DB) createSchema(ctx context.Context) error {
+	schemaCreate.Lock()
+	defer schemaCreate.Unlock()
+	return d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true))
+}
+
 // Migrate brings the schema up to date. On PostgreSQL an advisory lock makes
 // replicas that start together migrate one after the other.
 func (d *DB) Migrate(ctx context.Context) error {
 	if d.Dialect != dialect.Postgres {
-		if err := d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+		if err := d.createSchema(ctx); err != nil {
 			return err
 		}
 		if err := d.migrateJobQueue(ctx); err != nil {
@@ -152,7 +164,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey) //nolint:errcheck // released with the session anyway
-	if err := d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+	if err := d.createSchema(ctx); err != nil {
 		return err
 	}
 	if err := d.migrateJobQueue(ctx); err != nil {
