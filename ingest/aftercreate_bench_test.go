@@ -66,11 +66,11 @@ func BenchmarkIngestAutoAnalysis(b *testing.B) {
 							items := make([][]byte, batch)
 							for i := range items {
 								n++
-								items[i] = genericAlert(fmt.Sprintf("Benchmark alert %d", n), fmt.Sprintf("host-%d", n%500))
+								items[i] = testenv.GenericAlert(fmt.Sprintf("Benchmark alert %d", n), fmt.Sprintf("host-%d", n%500))
 							}
 							body := items[0]
 							if batch > 1 {
-								body = genericBatch(items...)
+								body = testenv.GenericBatch(items...)
 							}
 							if _, err := e.svc.Ingest(ctx, c, body); err != nil {
 								b.Fatal(err)

@@ -37,8 +37,8 @@ func TestAfterCreateHearsOfCreatedAlertsOnly(t *testing.T) {
 		e := newEnv(t, db, Options{AfterCreate: h})
 		c, key := testenv.Connector(t, db, e.org, "generic")
 
-		first := e.ingest(t, c, key, genericBatch(genericAlert("A", "ws-1"), genericAlert("B", "ws-2"), genericAlert("A", "ws-1")))
-		repeat := e.ingest(t, c, key, genericAlert("A", "ws-1"))
+		first := e.ingest(t, c, key, testenv.GenericBatch(testenv.GenericAlert("A", "ws-1"), testenv.GenericAlert("B", "ws-2"), testenv.GenericAlert("A", "ws-1")))
+		repeat := e.ingest(t, c, key, testenv.GenericAlert("A", "ws-1"))
 		cases := []struct {
 			name string
 			got  bool
@@ -58,7 +58,7 @@ func TestAfterCreateHearsOfCreatedAlertsOnly(t *testing.T) {
 		// A failing hook rolls the payload back.
 		h.fail = errors.New("hook refused")
 		before := len(alertsOf(t, db, e.org))
-		if _, err := e.svc.Ingest(e.as(t, key), c, genericAlert("C", "ws-3")); !errors.Is(err, h.fail) {
+		if _, err := e.svc.Ingest(e.as(t, key), c, testenv.GenericAlert("C", "ws-3")); !errors.Is(err, h.fail) {
 			t.Fatalf("ingest with a failing hook: %v", err)
 		}
 		if after := len(alertsOf(t, db, e.org)); after != before || h.committed != 1 {

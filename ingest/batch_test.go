@@ -19,7 +19,7 @@ import (
 // One payload's upsert folds repeats per fingerprint; the results and the
 // activity must still read as if each repeat had been written in turn.
 func TestIngestSameFingerprintThrice(t *testing.T) {
-	a, b := genericAlert("Thrice", "t-1"), genericAlert("Once", "t-2")
+	a, b := testenv.GenericAlert("Thrice", "t-1"), testenv.GenericAlert("Once", "t-2")
 	tests := []struct {
 		name       string
 		prior      int // posts of a before the payload
@@ -38,7 +38,7 @@ func TestIngestSameFingerprintThrice(t *testing.T) {
 				for range tt.prior {
 					e.ingest(t, c, key, a)
 				}
-				res := e.ingest(t, c, key, genericBatch(a, b, a, a))
+				res := e.ingest(t, c, key, testenv.GenericBatch(a, b, a, a))
 				for i, r := range res.Results {
 					if r.Status != tt.wantStatus[i] || r.Occurrences != tt.wantOcc[i] {
 						t.Errorf("result %d: %s with %d occurrences, want %s with %d", i, r.Status, r.Occurrences, tt.wantStatus[i], tt.wantOcc[i])
@@ -110,7 +110,7 @@ func TestIngestMixedBatch(t *testing.T) {
 		{fresh, 1, StatusCreated, 1, -1},
 	}
 	body := func(k kind, n int) []byte {
-		return genericAlert(fmt.Sprintf("Mixed %d-%d", k, n), fmt.Sprintf("mix-%d-%d", k, n))
+		return testenv.GenericAlert(fmt.Sprintf("Mixed %d-%d", k, n), fmt.Sprintf("mix-%d-%d", k, n))
 	}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		clk := newClock(t0)
@@ -143,7 +143,7 @@ func TestIngestMixedBatch(t *testing.T) {
 			items[i] = body(p.kind, p.alert)
 		}
 		clk.add(time.Second)
-		res := e.ingest(t, c, key, genericBatch(items...))
+		res := e.ingest(t, c, key, testenv.GenericBatch(items...))
 		if res.Created != 5 || res.Merged != 5 || len(res.Results) != len(payload) {
 			t.Fatalf("created %d merged %d of %d results, want 5, 5, %d", res.Created, res.Merged, len(res.Results), len(payload))
 		}
@@ -198,9 +198,9 @@ func TestIngestConcurrentSharedFingerprints(t *testing.T) {
 					for i := range items {
 						n := rng.IntN(shared)
 						titles[i] = fmt.Sprintf("Shared %d", n)
-						items[i] = genericAlert(titles[i], fmt.Sprintf("shared-%d", n))
+						items[i] = testenv.GenericAlert(titles[i], fmt.Sprintf("shared-%d", n))
 					}
-					if _, err := e.svc.Ingest(ctx, c, genericBatch(items...)); err != nil {
+					if _, err := e.svc.Ingest(ctx, c, testenv.GenericBatch(items...)); err != nil {
 						errs <- err
 						continue
 					}

@@ -43,12 +43,12 @@ func BenchmarkIngest(b *testing.B) {
 								if !tc.repeat {
 									n = seq.Add(1)
 								}
-								items[i] = genericAlert(fmt.Sprintf("Benchmark alert %d", n), fmt.Sprintf("host-%d", n%500))
+								items[i] = testenv.GenericAlert(fmt.Sprintf("Benchmark alert %d", n), fmt.Sprintf("host-%d", n%500))
 							}
 							if tc.batch == 1 {
 								return items[0]
 							}
-							return genericBatch(items...)
+							return testenv.GenericBatch(items...)
 						}
 						start := time.Now()
 						if !parallel {

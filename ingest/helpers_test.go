@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,25 +90,6 @@ func actions(t testing.TB, db *storage.DB, org *ent.Organization) map[string]int
 		out[a.Action]++
 	}
 	return out
-}
-
-// genericAlert is a generic-connector payload for one alert.
-func genericAlert(title, host string) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"title": title, "severity": "high", "source": "unit-test",
-		"attributes": map[string]string{"host": host, "src_ip": "203.0.113.9"},
-	})
-	return b
-}
-
-// genericBatch is a JSON array of the payloads.
-func genericBatch(items ...[]byte) []byte {
-	raws := make([]json.RawMessage, len(items))
-	for i, it := range items {
-		raws[i] = it
-	}
-	b, _ := json.Marshal(raws)
-	return b
 }
 
 // clock is a pinned, settable time source.

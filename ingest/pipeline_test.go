@@ -176,7 +176,7 @@ func TestIngestGenericSampleEntities(t *testing.T) {
 func TestIngestDistinctAndRepeats(t *testing.T) {
 	payloads := make([][]byte, 0, 120)
 	for i := range 100 {
-		payloads = append(payloads, genericAlert(fmt.Sprintf("Alert %03d", i), fmt.Sprintf("host-%03d", i)))
+		payloads = append(payloads, testenv.GenericAlert(fmt.Sprintf("Alert %03d", i), fmt.Sprintf("host-%03d", i)))
 	}
 	for i := range 20 {
 		payloads = append(payloads, payloads[i*5])
@@ -185,7 +185,7 @@ func TestIngestDistinctAndRepeats(t *testing.T) {
 		name  string
 		posts [][]byte
 	}{
-		{"one payload", [][]byte{genericBatch(payloads...)}},
+		{"one payload", [][]byte{testenv.GenericBatch(payloads...)}},
 		{"one post each", payloads},
 	}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
@@ -224,11 +224,11 @@ func TestIngestDistinctAndRepeats(t *testing.T) {
 // Within one payload the first of two repeats is created, the second merged,
 // and results keep payload order.
 func TestIngestRepeatWithinPayload(t *testing.T) {
-	a, b := genericAlert("Repeated", "web-1"), genericAlert("Other", "web-2")
+	a, b := testenv.GenericAlert("Repeated", "web-1"), testenv.GenericAlert("Other", "web-2")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
 		c, key := testenv.Connector(t, db, e.org, "generic")
-		res := e.ingest(t, c, key, genericBatch(a, b, a))
+		res := e.ingest(t, c, key, testenv.GenericBatch(a, b, a))
 		got := []string{res.Results[0].Status, res.Results[1].Status, res.Results[2].Status}
 		if !slices.Equal(got, []string{StatusCreated, StatusCreated, StatusMerged}) {
 			t.Fatalf("statuses %v", got)
@@ -263,7 +263,7 @@ func TestIngestDedupWindow(t *testing.T) {
 		var ids []uuid.UUID
 		for i, s := range steps {
 			clk.set(t0.Add(s.at))
-			r := e.ingest(t, c, key, genericAlert("Window", "db-1")).Results[0]
+			r := e.ingest(t, c, key, testenv.GenericAlert("Window", "db-1")).Results[0]
 			if r.Status == StatusCreated {
 				ids = append(ids, r.ID)
 			}
@@ -300,7 +300,7 @@ func TestIngestRepeatOfFinishedAlert(t *testing.T) {
 				clk := newClock(time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC))
 				e := newEnv(t, db, Options{Now: clk.now})
 				c, key := testenv.Connector(t, db, e.org, "generic")
-				body := genericAlert("Finished", "app-1")
+				body := testenv.GenericAlert("Finished", "app-1")
 				first := e.ingest(t, c, key, body).Results[0]
 				upd := db.Client.Alert.UpdateOneID(first.ID).SetStatus(tt.status)
 				if tt.disposition != "" {
@@ -334,7 +334,7 @@ func TestIngestRepeatOfFinishedAlert(t *testing.T) {
 // new alert comes out of them, holding every repeat.
 func TestIngestConcurrentRepeatsOfClosedAlert(t *testing.T) {
 	const posts = 20
-	body := genericAlert("Reopened by repeats", "app-2")
+	body := testenv.GenericAlert("Reopened by repeats", "app-2")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
 		c, key := testenv.Connector(t, db, e.org, "generic")
@@ -369,8 +369,8 @@ func TestIngestConcurrentRepeatsOfClosedAlert(t *testing.T) {
 // succeed (rows are locked in one order, so they cannot deadlock).
 func TestIngestOppositeOrdersConcurrently(t *testing.T) {
 	const workers, rounds = 8, 5
-	a, b := genericAlert("Order A", "h-a"), genericAlert("Order B", "h-b")
-	payloads := [][]byte{genericBatch(a, b), genericBatch(b, a)}
+	a, b := testenv.GenericAlert("Order A", "h-a"), testenv.GenericAlert("Order B", "h-b")
+	payloads := [][]byte{testenv.GenericBatch(a, b), testenv.GenericBatch(b, a)}
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
 		c, key := testenv.Connector(t, db, e.org, "generic")
@@ -401,7 +401,7 @@ func TestIngestOppositeOrdersConcurrently(t *testing.T) {
 // The same payload from two organisations' connectors gives each its own
 // alert; repeats only ever merge within the organisation.
 func TestIngestOrganisationsNeverMerge(t *testing.T) {
-	body := genericAlert("Shared indicator", "edge-1")
+	body := testenv.GenericAlert("Shared indicator", "edge-1")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, Options{})
 		other := testenv.Org(t, db)

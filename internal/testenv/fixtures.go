@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -158,4 +159,23 @@ func Connector(t testing.TB, db *storage.DB, org *ent.Organization, typ string, 
 		t.Fatalf("create connector: %v", err)
 	}
 	return conn, key
+}
+
+// GenericAlert is a generic-connector ingest payload for one alert.
+func GenericAlert(title, host string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"title": title, "severity": "high", "source": "unit-test",
+		"attributes": map[string]string{"host": host, "src_ip": "203.0.113.9"},
+	})
+	return b
+}
+
+// GenericBatch is a JSON array of ingest payloads.
+func GenericBatch(items ...[]byte) []byte {
+	raws := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		raws[i] = it
+	}
+	b, _ := json.Marshal(raws)
+	return b
 }

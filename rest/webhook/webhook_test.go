@@ -77,15 +77,6 @@ func (e *env) server(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// genericAlert is a generic-connector payload for one alert.
-func genericAlert(title, host string) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"title": title, "severity": "high", "source": "unit-test",
-		"attributes": map[string]string{"host": host, "src_ip": "203.0.113.9"},
-	})
-	return b
-}
-
 type response struct {
 	status int
 	header http.Header
@@ -129,7 +120,7 @@ func (r response) result(t *testing.T) ingest.Result {
 // 50 concurrent posts of one alert end as one alert seen 50 times.
 func TestHandlerConcurrentRepeats(t *testing.T) {
 	const posts = 50
-	body := genericAlert("Beacon to known C2", "ws-17")
+	body := testenv.GenericAlert("Beacon to known C2", "ws-17")
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, ingest.Options{})
 		c, key := e.newConnector(t, "generic")
@@ -173,7 +164,7 @@ func TestHandlerAccepted(t *testing.T) {
 		_, suricataKey := e.newConnector(t, "suricata")
 		srv := e.server(t)
 
-		r := post(t, srv.URL, key, strings.NewReader(`[`+string(genericAlert("a", "h1"))+`,`+string(genericAlert("b", "h2"))+`]`))
+		r := post(t, srv.URL, key, strings.NewReader(`[`+string(testenv.GenericAlert("a", "h1"))+`,`+string(testenv.GenericAlert("b", "h2"))+`]`))
 		var raw map[string]any
 		if err := json.Unmarshal(r.body, &raw); err != nil || r.header.Get("Content-Type") != "application/json" {
 			t.Fatalf("body %s: %v", r.body, err)
@@ -291,7 +282,7 @@ func TestHandlerRateLimit(t *testing.T) {
 		_, slow := e.newConnector(t, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
 		_, other := e.newConnector(t, "generic", func(c *ent.ConnectorCreate) { c.SetRateLimitPerMinute(3) })
 		srv := e.server(t)
-		body := genericAlert("Limited", "h")
+		body := testenv.GenericAlert("Limited", "h")
 		for i := range 3 {
 			if r := post(t, srv.URL, slow, bytes.NewReader(body)); r.status != http.StatusAccepted {
 				t.Fatalf("post %d: status %d %s", i+1, r.status, r.body)
