@@ -22,7 +22,7 @@ import (
 // tag, entity or text filter exact below alerts.CountCap and a labelled
 // lower bound at it, on both surfaces, whatever the GraphQL query selects.
 func TestAlertCountCap(t *testing.T) {
-	t.Parallel() // independent: its own servers and databases
+	t.Parallel()     // independent: its own servers and databases
 	const extra = 25 // alerts past the cap
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)

@@ -20,7 +20,7 @@ import (
 // TestBrowserPlayground logs in over REST, pastes the token into GraphiQL's
 // headers editor as a user would, and runs a query that needs it.
 func TestBrowserPlayground(t *testing.T) {
-	t.Parallel() // independent: its own servers and databases
+	t.Parallel()          // independent: its own servers and databases
 	b := browser.Start(t) // first: skips without chromium
 	env := apitest.Start(t, testenv.Open(t, testenv.SQLite))
 	token := env.Admin().Authorization // POST /api/v1/auth/login
