@@ -13,3 +13,8 @@ func HoldHashSlots() (release func()) {
 		}
 	}
 }
+
+// RestoreHashParams puts the production hashing cost back.
+func RestoreHashParams() {
+	hashParams.Store(&argonParams{time: argonTime, memory: argonMemory, threads: argonThreads})
+}

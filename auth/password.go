@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -36,6 +37,30 @@ const (
 )
 
 var b64 = base64.RawStdEncoding
+
+// argonParams are the cost parameters of new hashes; verification reads
+// them from each stored hash instead.
+type argonParams struct {
+	time, memory uint32
+	threads      uint8
+}
+
+// hashParams is initialised in its declaration, as gate is (see below).
+var hashParams = func() *atomic.Pointer[argonParams] {
+	p := new(atomic.Pointer[argonParams])
+	p.Store(&argonParams{time: argonTime, memory: argonMemory, threads: argonThreads})
+	return p
+}()
+
+// UseCheapHashingInTests makes new password hashes cheap (one pass over
+// 1 MiB), for test binaries whose servers create and log in many users. It
+// panics outside a test binary: a running server always hashes at full cost.
+func UseCheapHashingInTests() {
+	if !testing.Testing() {
+		panic("auth: cheap password hashing outside a test binary")
+	}
+	hashParams.Store(&argonParams{time: 1, memory: 1024, threads: 1})
+}
 
 // hashGate bounds how many argon2id computations run at once: each takes
 // 64 MiB and most of a core, so an unbounded flood of logins (or user
@@ -116,12 +141,13 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key, err := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	p := *hashParams.Load()
+	key, err := idKey([]byte(password), salt, p.time, p.memory, p.threads, argonKeyLen)
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.memory, p.time, p.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 var errBadHash = errors.New("malformed password hash")

@@ -238,3 +238,32 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+// New hashes carry the production cost; in tests, UseCheapHashingInTests
+// lowers it, and the cheap hashes still verify (cost is read from the hash).
+func TestHashCost(t *testing.T) {
+	full, err := auth.HashPassword("a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(full, "$m=65536,t=3,p=2$") {
+		t.Fatalf("production hash %q, want m=65536,t=3,p=2", full)
+	}
+	auth.UseCheapHashingInTests()
+	t.Cleanup(auth.RestoreHashParams)
+	cheap, err := auth.HashPassword("a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cheap, "$m=1024,t=1,p=1$") {
+		t.Fatalf("test hash %q, want m=1024,t=1,p=1", cheap)
+	}
+	for _, h := range []string{full, cheap} {
+		if ok, err := auth.VerifyPassword(h, "a long enough password"); !ok || err != nil {
+			t.Fatalf("verify %q: %v %v", h, ok, err)
+		}
+		if ok, _ := auth.VerifyPassword(h, "another password"); ok {
+			t.Fatalf("%q verified a wrong password", h)
+		}
+	}
+}

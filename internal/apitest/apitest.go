@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/outbound"
@@ -61,6 +62,9 @@ type Options struct {
 // the application on a loopback httptest server.
 func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	t.Helper()
+	// Server tests create users and log in all the time; full-cost hashes
+	// would dominate their run time. auth's own tests keep the real cost.
+	auth.UseCheapHashingInTests()
 	// Tests log in often from one address: login limits are set high.
 	cfg := server.Config{SessionTTL: time.Hour, LoginLimit: 1000, LoginIPLimit: 1000, BulkLimit: 1000, SecretKey: make([]byte, secrets.KeySize)}
 	if _, err := rand.Read(cfg.SecretKey); err != nil {
