@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/internal/apperr"
@@ -46,9 +47,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, name string, expiresAt *ti
 	if expiresAt != nil && !expiresAt.After(s.now()) {
 		return nil, apperr.Invalid("expires_at", "must be in the future")
 	}
-	secret := NewSecret(PrefixAPIToken)
+	secret := credential.NewSecret(credential.PrefixAPIToken)
 	tok, err := s.client.APIToken.Create().
-		SetName(name).SetPrefix(DisplayPrefix(secret)).SetTokenHash(HashSecret(secret)).
+		SetName(name).SetPrefix(credential.DisplayPrefix(secret)).SetTokenHash(credential.HashSecret(secret)).
 		SetUserID(v.UserID).SetNillableExpiresAt(expiresAt).Save(ctx)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/auth/credential"
 )
 
 var b64 = base64.RawStdEncoding
@@ -151,11 +152,11 @@ func TestVerifyPasswordMalformed(t *testing.T) {
 
 func TestNewSecret(t *testing.T) {
 	charset := regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
-	for _, prefix := range []string{auth.PrefixSession, auth.PrefixAPIToken, auth.PrefixConnector, ""} {
+	for _, prefix := range []string{credential.PrefixSession, credential.PrefixAPIToken, credential.PrefixConnector, ""} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
 			seen := map[string]bool{}
 			for range 500 {
-				s := auth.NewSecret(prefix)
+				s := credential.NewSecret(prefix)
 				if !strings.HasPrefix(s, prefix) {
 					t.Fatalf("%q lacks prefix %q", s, prefix)
 				}
@@ -169,24 +170,24 @@ func TestNewSecret(t *testing.T) {
 			}
 		})
 	}
-	if p := map[string]bool{auth.PrefixSession: true, auth.PrefixAPIToken: true, auth.PrefixConnector: true}; len(p) != 3 {
+	if p := map[string]bool{credential.PrefixSession: true, credential.PrefixAPIToken: true, credential.PrefixConnector: true}; len(p) != 3 {
 		t.Error("credential prefixes are not distinct")
 	}
 }
 
 func TestHashSecret(t *testing.T) {
-	tests := []string{"", "sqs_abc", auth.NewSecret(auth.PrefixAPIToken)}
+	tests := []string{"", "sqs_abc", credential.NewSecret(credential.PrefixAPIToken)}
 	for _, s := range tests {
 		want := sha256.Sum256([]byte(s))
-		got := auth.HashSecret(s)
+		got := credential.HashSecret(s)
 		if string(got) != string(want[:]) {
 			t.Errorf("HashSecret(%q) = %x, want sha256 %x", s, got, want)
 		}
-		if string(auth.HashSecret(s)) != string(got) {
+		if string(credential.HashSecret(s)) != string(got) {
 			t.Errorf("HashSecret(%q) is not deterministic", s)
 		}
 	}
-	if string(auth.HashSecret("a")) == string(auth.HashSecret("b")) {
+	if string(credential.HashSecret("a")) == string(credential.HashSecret("b")) {
 		t.Error("different secrets hash equally")
 	}
 }
@@ -200,12 +201,12 @@ func TestDisplayPrefix(t *testing.T) {
 		{"sqt_abcdefghijklmnopqrstuvwxyz", "sqt_abcdefgh"},
 	}
 	for _, tt := range tests {
-		if got := auth.DisplayPrefix(tt.in); got != tt.want {
+		if got := credential.DisplayPrefix(tt.in); got != tt.want {
 			t.Errorf("DisplayPrefix(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	s := auth.NewSecret(auth.PrefixAPIToken)
-	if p := auth.DisplayPrefix(s); len(p) != 12 || !strings.HasPrefix(s, p) || len(s)-len(p) < 32 {
+	s := credential.NewSecret(credential.PrefixAPIToken)
+	if p := credential.DisplayPrefix(s); len(p) != 12 || !strings.HasPrefix(s, p) || len(s)-len(p) < 32 {
 		t.Errorf("DisplayPrefix(%q) = %q: want 12 leading characters and most of the secret hidden", s, p)
 	}
 }
@@ -214,7 +215,7 @@ func TestGeneratePassword(t *testing.T) {
 	re := regexp.MustCompile(`^[A-Za-z0-9]{20}$`)
 	seen := map[string]bool{}
 	for range 200 {
-		p := auth.GeneratePassword()
+		p := credential.GeneratePassword()
 		if !re.MatchString(p) {
 			t.Fatalf("GeneratePassword() = %q, want 20 alphanumerics", p)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/connector"
@@ -130,11 +131,11 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	if !ok || !u.Active {
 		return nil, errBadLogin
 	}
-	token := NewSecret(PrefixSession)
+	token := credential.NewSecret(credential.PrefixSession)
 	now := s.now()
 	expires := now.Add(s.sessionTTL)
 	if err := s.client.Session.Create().
-		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(HashSecret(token)).
+		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(credential.HashSecret(token)).
 		SetExpiresAt(expires).SetLastSeenAt(now).SetIP(clientIP).SetUserAgent(truncate(userAgent, 300)).
 		Exec(sys); err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
 
 func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, error) {
 	sys := System(ctx)
-	sess, err := s.client.Session.Query().Where(session.TokenHash(HashSecret(secret))).Only(sys)
+	sess, err := s.client.Session.Query().Where(session.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, errBadToken
 	}
@@ -237,7 +238,7 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 
 func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, error) {
 	sys := System(ctx)
-	tok, err := s.client.APIToken.Query().Where(apitoken.TokenHash(HashSecret(secret))).Only(sys)
+	tok, err := s.client.APIToken.Query().Where(apitoken.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, errBadToken
 	}
@@ -286,7 +287,7 @@ func (s *Service) AuthenticateConnector(ctx context.Context, key string) (*viewe
 	if key == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "missing X-API-Key header")
 	}
-	c, err := s.client.Connector.Query().Where(connector.KeyHash(HashSecret(key))).Only(System(ctx))
+	c, err := s.client.Connector.Query().Where(connector.KeyHash(credential.HashSecret(key))).Only(System(ctx))
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.Unauthenticated, "invalid connector key")
 	}

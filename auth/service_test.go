@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/enum"
@@ -70,7 +71,7 @@ func TestLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(s.Token, auth.PrefixSession) {
+			if !strings.HasPrefix(s.Token, credential.PrefixSession) {
 				t.Errorf("token %q lacks the session prefix", s.Token)
 			}
 			if s.User.ID != alice.ID || s.User.LastLoginAt == nil || s.User.LastLoginAt.Before(before.Add(-time.Second)) {
@@ -93,7 +94,7 @@ func TestLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(sess.TokenHash) != string(auth.HashSecret(s.Token)) || sess.IP != "10.0.0.1" || sess.UserAgent != "test-agent" {
+			if string(sess.TokenHash) != string(credential.HashSecret(s.Token)) || sess.IP != "10.0.0.1" || sess.UserAgent != "test-agent" {
 				t.Errorf("session row = %+v", sess)
 			}
 			// The scheme is case-insensitive and surrounding space is ignored.
@@ -140,7 +141,7 @@ func TestLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sess, err := db.Client.Session.Query().Where(session.TokenHash(auth.HashSecret(s.Token))).Only(auth.System(ctx))
+			sess, err := db.Client.Session.Query().Where(session.TokenHash(credential.HashSecret(s.Token))).Only(auth.System(ctx))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +219,7 @@ func TestSessions(t *testing.T) {
 			if _, err := svc.Authenticate(ctx, "Bearer "+tok, ""); err != nil {
 				t.Fatal(err)
 			}
-			n, err := db.Client.Session.Update().Where(session.TokenHash(auth.HashSecret(tok))).
+			n, err := db.Client.Session.Update().Where(session.TokenHash(credential.HashSecret(tok))).
 				SetExpiresAt(time.Now().Add(-time.Second)).Save(sys)
 			if err != nil || n != 1 {
 				t.Fatalf("expire session: %d, %v", n, err)
@@ -284,7 +285,7 @@ func TestSessions(t *testing.T) {
 		t.Run("last seen written", func(t *testing.T) {
 			tok := login(t, svc)
 			old := time.Now().Add(-time.Hour)
-			if _, err := db.Client.Session.Update().Where(session.TokenHash(auth.HashSecret(tok))).
+			if _, err := db.Client.Session.Update().Where(session.TokenHash(credential.HashSecret(tok))).
 				SetLastSeenAt(old).Save(sys); err != nil {
 				t.Fatal(err)
 			}
@@ -360,9 +361,9 @@ func TestAPITokens(t *testing.T) {
 			t.Fatal(err) // read-only users may create their own tokens
 		}
 		secret, tok := created.Secret, created.Token
-		if !strings.HasPrefix(secret, auth.PrefixAPIToken) || tok.Prefix != auth.DisplayPrefix(secret) ||
+		if !strings.HasPrefix(secret, credential.PrefixAPIToken) || tok.Prefix != credential.DisplayPrefix(secret) ||
 			tok.Name != "ci pipeline" || tok.UserID != alice.ID || tok.OrganizationID != provider.ID ||
-			tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(expires) || string(tok.TokenHash) != string(auth.HashSecret(secret)) {
+			tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(expires) || string(tok.TokenHash) != string(credential.HashSecret(secret)) {
 			t.Errorf("created token = %+v (secret %q)", tok, secret)
 		}
 
@@ -542,13 +543,13 @@ func TestAuthenticateConnector(t *testing.T) {
 		org := testenv.Org(t, db, testenv.Slug("acme"))
 		newConnector := func(name, key string, enabled bool) *ent.Connector {
 			c, err := db.Client.Connector.Create().SetOrganizationID(org.ID).SetName(name).SetType("generic").
-				SetKeyPrefix(auth.DisplayPrefix(key)).SetKeyHash(auth.HashSecret(key)).SetEnabled(enabled).Save(sys)
+				SetKeyPrefix(credential.DisplayPrefix(key)).SetKeyHash(credential.HashSecret(key)).SetEnabled(enabled).Save(sys)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return c
 		}
-		key, offKey := auth.NewSecret(auth.PrefixConnector), auth.NewSecret(auth.PrefixConnector)
+		key, offKey := credential.NewSecret(credential.PrefixConnector), credential.NewSecret(credential.PrefixConnector)
 		on := newConnector("on", key, true)
 		newConnector("off", offKey, false)
 		svc := auth.New(db.Client, auth.Config{})
@@ -567,7 +568,7 @@ func TestAuthenticateConnector(t *testing.T) {
 		}{
 			{"disabled", offKey, apperr.Forbidden},
 			{"wrong key", key + "x", apperr.Unauthenticated},
-			{"unknown key", auth.NewSecret(auth.PrefixConnector), apperr.Unauthenticated},
+			{"unknown key", credential.NewSecret(credential.PrefixConnector), apperr.Unauthenticated},
 			{"empty", "", apperr.Unauthenticated},
 			{"blank", "   ", apperr.Unauthenticated},
 		}
@@ -588,7 +589,7 @@ func TestAuthenticateMalformed(t *testing.T) {
 		svc := auth.New(db.Client, auth.Config{})
 		for _, h := range []string{
 			"", " ", "Bearer", "Bearer ", "Bearer    ", "Token", "Token  ", "Basic x", "Basic dXNlcjpwYXNz",
-			"Digest a=b", auth.NewSecret(auth.PrefixSession), "Bearer sqs_unknown", "Token sqt_unknown",
+			"Digest a=b", credential.NewSecret(credential.PrefixSession), "Bearer sqs_unknown", "Token sqt_unknown",
 			"Bearer\tsqs_x", "BearerToken x",
 		} {
 			t.Run(h, func(t *testing.T) {
@@ -602,13 +603,12 @@ func TestAuthenticateMalformed(t *testing.T) {
 	})
 }
 
-// testenv.Connector makes its key as NewSecret and HashSecret do, so the key
-// authenticates as the connector.
+// testenv.Connector's key authenticates as the connector it created.
 func TestFixtureConnectorKeyAuthenticates(t *testing.T) {
 	db := testenv.Open(t, testenv.SQLite)
 	org := testenv.Org(t, db)
 	c, key := testenv.Connector(t, db, org, "generic")
-	if !strings.HasPrefix(key, auth.PrefixConnector) || !bytes.Equal(c.KeyHash, auth.HashSecret(key)) {
+	if !strings.HasPrefix(key, credential.PrefixConnector) || !bytes.Equal(c.KeyHash, credential.HashSecret(key)) {
 		t.Fatalf("key %q, hash %x: not as auth makes them", key, c.KeyHash)
 	}
 	v, err := auth.New(db.Client, auth.Config{}).AuthenticateConnector(context.Background(), key)

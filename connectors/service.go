@@ -3,12 +3,12 @@ package connectors
 import (
 	"context"
 
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/internal/paging"
 
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/audit"
-	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/deadletter"
@@ -44,7 +44,7 @@ func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*Connect
 	if err != nil {
 		return nil, err
 	}
-	key := auth.NewSecret(auth.PrefixConnector)
+	key := credential.NewSecret(credential.PrefixConnector)
 	var c *ent.Connector
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		create := tx.Connector.Create().
@@ -53,7 +53,7 @@ func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*Connect
 			SetNillableDedupWindowSeconds(in.DedupWindowSeconds).
 			SetNillablePollIntervalSeconds(in.PollIntervalSeconds).
 			SetNillableRateLimitPerMinute(in.RateLimitPerMinute).
-			SetKeyHash(auth.HashSecret(key)).SetKeyPrefix(auth.DisplayPrefix(key))
+			SetKeyHash(credential.HashSecret(key)).SetKeyPrefix(credential.DisplayPrefix(key))
 		if v.settings != nil {
 			create.SetSettings(v.settings)
 		}
@@ -127,14 +127,14 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 // RotateKey replaces the connector's key; the old key stops authenticating
 // when the transaction commits.
 func (s *Service) RotateKey(ctx context.Context, id uuid.UUID) (*ConnectorKeyPayload, error) {
-	key := auth.NewSecret(auth.PrefixConnector)
+	key := credential.NewSecret(credential.PrefixConnector)
 	var out *ent.Connector
 	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		c, err := load(ctx, tx.Client(), id)
 		if err != nil {
 			return err
 		}
-		out, err = c.Update().SetKeyHash(auth.HashSecret(key)).SetKeyPrefix(auth.DisplayPrefix(key)).Save(ctx)
+		out, err = c.Update().SetKeyHash(credential.HashSecret(key)).SetKeyPrefix(credential.DisplayPrefix(key)).Save(ctx)
 		if err != nil {
 			return err
 		}

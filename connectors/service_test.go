@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
@@ -187,8 +188,8 @@ func TestCreate(t *testing.T) {
 				if c.OrganizationID != a.org.ID {
 					t.Errorf("organisation %s, want %s", c.OrganizationID, a.org.ID)
 				}
-				if !strings.HasPrefix(got.APIKey, auth.PrefixConnector) || c.KeyPrefix != auth.DisplayPrefix(got.APIKey) ||
-					string(c.KeyHash) != string(auth.HashSecret(got.APIKey)) {
+				if !strings.HasPrefix(got.APIKey, credential.PrefixConnector) || c.KeyPrefix != credential.DisplayPrefix(got.APIKey) ||
+					string(c.KeyHash) != string(credential.HashSecret(got.APIKey)) {
 					t.Errorf("key %q stored as prefix %q", got.APIKey, c.KeyPrefix)
 				}
 				if v, err := authn.AuthenticateConnector(context.Background(), got.APIKey); c.Enabled && (err != nil || v.ConnectorID != c.ID) {
@@ -397,11 +398,11 @@ func TestRotateKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		newKey := rotated.APIKey
-		if newKey == oldKey || !strings.HasPrefix(newKey, auth.PrefixConnector) {
+		if newKey == oldKey || !strings.HasPrefix(newKey, credential.PrefixConnector) {
 			t.Fatalf("rotated key %q (old %q)", newKey, oldKey)
 		}
-		if rotated.Connector.KeyPrefix != auth.DisplayPrefix(newKey) {
-			t.Errorf("prefix %q, want %q", rotated.Connector.KeyPrefix, auth.DisplayPrefix(newKey))
+		if rotated.Connector.KeyPrefix != credential.DisplayPrefix(newKey) {
+			t.Errorf("prefix %q, want %q", rotated.Connector.KeyPrefix, credential.DisplayPrefix(newKey))
 		}
 		for _, tc := range []struct {
 			name string
@@ -642,7 +643,7 @@ func TestOtherOrganisation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("connector of acme: %v", err)
 		}
-		if got.Name != "Falcon" || string(got.KeyHash) != string(auth.HashSecret(theirs.APIKey)) || !got.UpdatedAt.Equal(original.UpdatedAt) {
+		if got.Name != "Falcon" || string(got.KeyHash) != string(credential.HashSecret(theirs.APIKey)) || !got.UpdatedAt.Equal(original.UpdatedAt) {
 			t.Errorf("connector changed by another organisation: %+v", got)
 		}
 		if n := db.Client.Activity.Query().Where(activity.EntityID(id)).CountX(a.ctx); n != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/enum"
@@ -38,7 +39,7 @@ func EnsureBootstrap(ctx context.Context, client *ent.Client, email, password st
 	}
 	out := &Bootstrap{Created: true, Email: email}
 	if password == "" {
-		password = auth.GeneratePassword()
+		password = credential.GeneratePassword()
 		out.Password = password
 	} else if err := validatePassword("SELIQ_ADMIN_PASSWORD", password); err != nil {
 		return nil, err

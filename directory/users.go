@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
@@ -142,7 +143,7 @@ func (d *Directory) CreateUser(ctx context.Context, in CreateUserInput) (*ent.Us
 			return nil, err
 		}
 	}
-	password := auth.GeneratePassword() // unusable until reset: nobody saw it
+	password := credential.GeneratePassword() // unusable until reset: nobody saw it
 	if in.Password != nil {
 		if err := validatePassword("password", *in.Password); err != nil {
 			return nil, err
@@ -322,7 +323,7 @@ func (d *Directory) DeleteUser(ctx context.Context, id uuid.UUID) error {
 func (d *Directory) ResetPassword(ctx context.Context, id uuid.UUID, password *string) (*ent.User, string, error) {
 	generated := ""
 	if password == nil || *password == "" {
-		generated = auth.GeneratePassword()
+		generated = credential.GeneratePassword()
 		password = &generated
 	} else if err := validatePassword("password", *password); err != nil {
 		return nil, "", err

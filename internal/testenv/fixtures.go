@@ -2,14 +2,12 @@ package testenv
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/auth/credential"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/enum"
@@ -134,23 +132,14 @@ func UserContext(t testing.TB, db *storage.DB, org *ent.Organization, role enum.
 	return As(u, org), u.ID
 }
 
-// ConnectorKeyPrefix is the prefix of connector keys (auth.PrefixConnector).
-const ConnectorKeyPrefix = "sqk_"
-
 // Connector creates a connector of typ in org and returns it with its key,
 // which authenticates as the connector. set adjusts the connector before it
 // is saved.
 func Connector(t testing.TB, db *storage.DB, org *ent.Organization, typ string, set ...func(*ent.ConnectorCreate)) (*ent.Connector, string) {
 	t.Helper()
-	// The key and its stored hash as auth.NewSecret and auth.HashSecret make them.
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	key := ConnectorKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
-	hash := sha256.Sum256([]byte(key))
+	key := credential.NewSecret(credential.PrefixConnector)
 	c := db.Client.Connector.Create().SetOrganizationID(org.ID).SetName(typ + " connector").SetType(typ).
-		SetKeyPrefix(key[:8]).SetKeyHash(hash[:])
+		SetKeyPrefix(key[:8]).SetKeyHash(credential.HashSecret(key))
 	for _, f := range set {
 		f(c)
 	}

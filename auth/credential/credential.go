@@ -1,4 +1,8 @@
-package auth
+// Package credential makes and stores the random secrets Seliq issues
+// (session and API tokens, connector keys, generated passwords): how they
+// look, and what of them is stored. It depends on nothing, so tests and
+// fixtures can mint a credential the way the server does.
+package credential
 
 import (
 	"crypto/rand"
