@@ -111,14 +111,12 @@ func PlannedRows(plan []byte) (float64, error) {
 	return *out[0].Plan.Rows, nil
 }
 
-// filteredTotal is the total for a filter that is not cheap to count: all of the page
-// when the page is everything that matches, else CountCap when PostgreSQL
-// expects far more than it, else the bounded count.
-func (s *Service) filteredTotal(ctx context.Context, conn *ent.AlertConnection, edges bool, after, before *ent.Cursor, first, last *int,
-	preds []predicate.Alert,
-) (int, error) {
-	if edges && after == nil && before == nil &&
-		(first != nil && !conn.PageInfo.HasNextPage || last != nil && !conn.PageInfo.HasPreviousPage) {
+// filteredTotal is the total for a filter that is not cheap to count: all
+// of the page when the page is everything that matches, else CountCap when
+// PostgreSQL expects far more than it, else the bounded count.
+func (s *Service) filteredTotal(ctx context.Context, conn *ent.AlertConnection, edges bool, page paging.Page, preds []predicate.Alert) (int, error) {
+	if edges && page.After == nil && page.Before == nil &&
+		(page.First != nil && !conn.PageInfo.HasNextPage || page.Last != nil && !conn.PageInfo.HasPreviousPage) {
 		return len(conn.Edges), nil
 	}
 	if s.dialect == dialect.Postgres {
@@ -164,7 +162,7 @@ func (s *Service) paginate(ctx context.Context, f *schematype.AlertFilter, q *en
 	if !sel.TotalCount && sel.Edges {
 		return conn, nil
 	}
-	n, err := s.filteredTotal(ctx, conn, sel.Edges, page.After, page.Before, page.First, page.Last, preds)
+	n, err := s.filteredTotal(ctx, conn, sel.Edges, page, preds)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/internal/paging"
 )
 
 // FacetsOnePass and FacetsPerField expose both facet paths to the
@@ -20,7 +21,7 @@ func (s *Service) FacetsPerField(ctx context.Context, f *schematype.AlertFilter)
 // FilteredTotal counts f's matches the way a GraphQL totalCount under a filter
 // no index counts does when the page cannot tell.
 func (s *Service) FilteredTotal(ctx context.Context, f *schematype.AlertFilter) (int, error) {
-	return s.filteredTotal(ctx, &ent.AlertConnection{}, false, nil, nil, nil, nil, Predicates(f))
+	return s.filteredTotal(ctx, &ent.AlertConnection{}, false, paging.Page{}, Predicates(f))
 }
 
 // FacetsFromCounters and FacetsExact expose the counter-backed and the
