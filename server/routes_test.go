@@ -121,11 +121,7 @@ func (s *suite) rest(t *testing.T, c *apitest.Client, method, path string, body 
 	if s.cov != nil {
 		s.cov.markPath(method, path)
 	}
-	res := c.Do(method, path, body)
-	if res.Status != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.Status, want, res.Raw)
-	}
-	return res
+	return c.Must(t, method, path, body, want)
 }
 
 // gql runs a GraphQL operation that must succeed and returns its data.
