@@ -57,6 +57,8 @@ type Alert struct {
 	Entities []schematype.Entity `json:"entities,omitempty"`
 	// Mitre holds the value of the "mitre" field.
 	Mitre []string `json:"mitre,omitempty"`
+	// Attributes holds the value of the "attributes" field.
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// Raw holds the value of the "raw" field.
 	Raw json.RawMessage `json:"raw,omitempty"`
 	// Fingerprint holds the value of the "fingerprint" field.
@@ -153,7 +155,7 @@ func (*Alert) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case alert.FieldConnectorID, alert.FieldAssigneeID, alert.FieldIncidentID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case alert.FieldTags, alert.FieldEntities, alert.FieldMitre, alert.FieldRaw:
+		case alert.FieldTags, alert.FieldEntities, alert.FieldMitre, alert.FieldAttributes, alert.FieldRaw:
 			values[i] = new([]byte)
 		case alert.FieldSeverityRank, alert.FieldOccurrences:
 			values[i] = new(sql.NullInt64)
@@ -287,6 +289,14 @@ func (_m *Alert) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Mitre); err != nil {
 					return fmt.Errorf("unmarshal field mitre: %w", err)
+				}
+			}
+		case alert.FieldAttributes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field attributes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Attributes); err != nil {
+					return fmt.Errorf("unmarshal field attributes: %w", err)
 				}
 			}
 		case alert.FieldRaw:
@@ -471,6 +481,9 @@ func (_m *Alert) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("mitre=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Mitre))
+	builder.WriteString(", ")
+	builder.WriteString("attributes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attributes))
 	builder.WriteString(", ")
 	builder.WriteString("raw=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Raw))

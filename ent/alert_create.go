@@ -207,6 +207,12 @@ func (_c *AlertCreate) SetMitre(v []string) *AlertCreate {
 	return _c
 }
 
+// SetAttributes sets the "attributes" field.
+func (_c *AlertCreate) SetAttributes(v map[string]string) *AlertCreate {
+	_c.mutation.SetAttributes(v)
+	return _c
+}
+
 // SetRaw sets the "raw" field.
 func (_c *AlertCreate) SetRaw(v json.RawMessage) *AlertCreate {
 	_c.mutation.SetRaw(v)
@@ -660,6 +666,10 @@ func (_c *AlertCreate) createSpec() (*Alert, *sqlgraph.CreateSpec) {
 		_spec.SetField(alert.FieldMitre, field.TypeJSON, value)
 		_node.Mitre = value
 	}
+	if value, ok := _c.mutation.Attributes(); ok {
+		_spec.SetField(alert.FieldAttributes, field.TypeJSON, value)
+		_node.Attributes = value
+	}
 	if value, ok := _c.mutation.Raw(); ok {
 		_spec.SetField(alert.FieldRaw, field.TypeJSON, value)
 		_node.Raw = value
@@ -1027,6 +1037,24 @@ func (u *AlertUpsert) UpdateMitre() *AlertUpsert {
 // ClearMitre clears the value of the "mitre" field.
 func (u *AlertUpsert) ClearMitre() *AlertUpsert {
 	u.SetNull(alert.FieldMitre)
+	return u
+}
+
+// SetAttributes sets the "attributes" field.
+func (u *AlertUpsert) SetAttributes(v map[string]string) *AlertUpsert {
+	u.Set(alert.FieldAttributes, v)
+	return u
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateAttributes() *AlertUpsert {
+	u.SetExcluded(alert.FieldAttributes)
+	return u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *AlertUpsert) ClearAttributes() *AlertUpsert {
+	u.SetNull(alert.FieldAttributes)
 	return u
 }
 
@@ -1491,6 +1519,27 @@ func (u *AlertUpsertOne) UpdateMitre() *AlertUpsertOne {
 func (u *AlertUpsertOne) ClearMitre() *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearMitre()
+	})
+}
+
+// SetAttributes sets the "attributes" field.
+func (u *AlertUpsertOne) SetAttributes(v map[string]string) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetAttributes(v)
+	})
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateAttributes() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateAttributes()
+	})
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *AlertUpsertOne) ClearAttributes() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearAttributes()
 	})
 }
 
@@ -2149,6 +2198,27 @@ func (u *AlertUpsertBulk) UpdateMitre() *AlertUpsertBulk {
 func (u *AlertUpsertBulk) ClearMitre() *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearMitre()
+	})
+}
+
+// SetAttributes sets the "attributes" field.
+func (u *AlertUpsertBulk) SetAttributes(v map[string]string) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetAttributes(v)
+	})
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateAttributes() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateAttributes()
+	})
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *AlertUpsertBulk) ClearAttributes() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearAttributes()
 	})
 }
 

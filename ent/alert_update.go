@@ -262,6 +262,18 @@ func (_u *AlertUpdate) ClearMitre() *AlertUpdate {
 	return _u
 }
 
+// SetAttributes sets the "attributes" field.
+func (_u *AlertUpdate) SetAttributes(v map[string]string) *AlertUpdate {
+	_u.mutation.SetAttributes(v)
+	return _u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (_u *AlertUpdate) ClearAttributes() *AlertUpdate {
+	_u.mutation.ClearAttributes()
+	return _u
+}
+
 // SetRaw sets the "raw" field.
 func (_u *AlertUpdate) SetRaw(v json.RawMessage) *AlertUpdate {
 	_u.mutation.SetRaw(v)
@@ -639,6 +651,12 @@ func (_u *AlertUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MitreCleared() {
 		_spec.ClearField(alert.FieldMitre, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attributes(); ok {
+		_spec.SetField(alert.FieldAttributes, field.TypeJSON, value)
+	}
+	if _u.mutation.AttributesCleared() {
+		_spec.ClearField(alert.FieldAttributes, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(alert.FieldRaw, field.TypeJSON, value)
@@ -1021,6 +1039,18 @@ func (_u *AlertUpdateOne) AppendMitre(v []string) *AlertUpdateOne {
 // ClearMitre clears the value of the "mitre" field.
 func (_u *AlertUpdateOne) ClearMitre() *AlertUpdateOne {
 	_u.mutation.ClearMitre()
+	return _u
+}
+
+// SetAttributes sets the "attributes" field.
+func (_u *AlertUpdateOne) SetAttributes(v map[string]string) *AlertUpdateOne {
+	_u.mutation.SetAttributes(v)
+	return _u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (_u *AlertUpdateOne) ClearAttributes() *AlertUpdateOne {
+	_u.mutation.ClearAttributes()
 	return _u
 }
 
@@ -1431,6 +1461,12 @@ func (_u *AlertUpdateOne) sqlSave(ctx context.Context) (_node *Alert, err error)
 	}
 	if _u.mutation.MitreCleared() {
 		_spec.ClearField(alert.FieldMitre, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attributes(); ok {
+		_spec.SetField(alert.FieldAttributes, field.TypeJSON, value)
+	}
+	if _u.mutation.AttributesCleared() {
+		_spec.ClearField(alert.FieldAttributes, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(alert.FieldRaw, field.TypeJSON, value)

@@ -131,6 +131,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			alert.FieldTags:           {Type: field.TypeJSON, Column: alert.FieldTags},
 			alert.FieldEntities:       {Type: field.TypeJSON, Column: alert.FieldEntities},
 			alert.FieldMitre:          {Type: field.TypeJSON, Column: alert.FieldMitre},
+			alert.FieldAttributes:     {Type: field.TypeJSON, Column: alert.FieldAttributes},
 			alert.FieldRaw:            {Type: field.TypeJSON, Column: alert.FieldRaw},
 			alert.FieldFingerprint:    {Type: field.TypeString, Column: alert.FieldFingerprint},
 			alert.FieldDedupKey:       {Type: field.TypeString, Column: alert.FieldDedupKey},
@@ -1623,6 +1624,11 @@ func (f *AlertFilter) WhereEntities(p entql.BytesP) {
 // WhereMitre applies the entql json.RawMessage predicate on the mitre field.
 func (f *AlertFilter) WhereMitre(p entql.BytesP) {
 	f.Where(p.Field(alert.FieldMitre))
+}
+
+// WhereAttributes applies the entql json.RawMessage predicate on the attributes field.
+func (f *AlertFilter) WhereAttributes(p entql.BytesP) {
+	f.Where(p.Field(alert.FieldAttributes))
 }
 
 // WhereRaw applies the entql json.RawMessage predicate on the raw field.

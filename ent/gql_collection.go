@@ -454,6 +454,11 @@ func (_q *AlertQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, alert.FieldMitre)
 				fieldSeen[alert.FieldMitre] = struct{}{}
 			}
+		case "attributes":
+			if _, ok := fieldSeen[alert.FieldAttributes]; !ok {
+				selectedFields = append(selectedFields, alert.FieldAttributes)
+				fieldSeen[alert.FieldAttributes] = struct{}{}
+			}
 		case "raw":
 			if _, ok := fieldSeen[alert.FieldRaw]; !ok {
 				selectedFields = append(selectedFields, alert.FieldRaw)

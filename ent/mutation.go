@@ -3061,6 +3061,7 @@ type AlertMutation struct {
 	appendentities      []schematype.Entity
 	mitre               *[]string
 	appendmitre         []string
+	attributes          *map[string]string
 	raw                 *json.RawMessage
 	appendraw           json.RawMessage
 	fingerprint         *string
@@ -3913,6 +3914,55 @@ func (m *AlertMutation) ResetMitre() {
 	delete(m.clearedFields, alert.FieldMitre)
 }
 
+// SetAttributes sets the "attributes" field.
+func (m *AlertMutation) SetAttributes(value map[string]string) {
+	m.attributes = &value
+}
+
+// Attributes returns the value of the "attributes" field in the mutation.
+func (m *AlertMutation) Attributes() (r map[string]string, exists bool) {
+	v := m.attributes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttributes returns the old "attributes" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldAttributes(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttributes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttributes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttributes: %w", err)
+	}
+	return oldValue.Attributes, nil
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (m *AlertMutation) ClearAttributes() {
+	m.attributes = nil
+	m.clearedFields[alert.FieldAttributes] = struct{}{}
+}
+
+// AttributesCleared returns if the "attributes" field was cleared in this mutation.
+func (m *AlertMutation) AttributesCleared() bool {
+	_, ok := m.clearedFields[alert.FieldAttributes]
+	return ok
+}
+
+// ResetAttributes resets all changes to the "attributes" field.
+func (m *AlertMutation) ResetAttributes() {
+	m.attributes = nil
+	delete(m.clearedFields, alert.FieldAttributes)
+}
+
 // SetRaw sets the "raw" field.
 func (m *AlertMutation) SetRaw(jm json.RawMessage) {
 	m.raw = &jm
@@ -4565,7 +4615,7 @@ func (m *AlertMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AlertMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 28)
 	if m.created_at != nil {
 		fields = append(fields, alert.FieldCreatedAt)
 	}
@@ -4613,6 +4663,9 @@ func (m *AlertMutation) Fields() []string {
 	}
 	if m.mitre != nil {
 		fields = append(fields, alert.FieldMitre)
+	}
+	if m.attributes != nil {
+		fields = append(fields, alert.FieldAttributes)
 	}
 	if m.raw != nil {
 		fields = append(fields, alert.FieldRaw)
@@ -4687,6 +4740,8 @@ func (m *AlertMutation) Field(name string) (ent.Value, bool) {
 		return m.Entities()
 	case alert.FieldMitre:
 		return m.Mitre()
+	case alert.FieldAttributes:
+		return m.Attributes()
 	case alert.FieldRaw:
 		return m.Raw()
 	case alert.FieldFingerprint:
@@ -4750,6 +4805,8 @@ func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldEntities(ctx)
 	case alert.FieldMitre:
 		return m.OldMitre(ctx)
+	case alert.FieldAttributes:
+		return m.OldAttributes(ctx)
 	case alert.FieldRaw:
 		return m.OldRaw(ctx)
 	case alert.FieldFingerprint:
@@ -4892,6 +4949,13 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMitre(v)
+		return nil
+	case alert.FieldAttributes:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttributes(v)
 		return nil
 	case alert.FieldRaw:
 		v, ok := value.(json.RawMessage)
@@ -5045,6 +5109,9 @@ func (m *AlertMutation) ClearedFields() []string {
 	if m.FieldCleared(alert.FieldMitre) {
 		fields = append(fields, alert.FieldMitre)
 	}
+	if m.FieldCleared(alert.FieldAttributes) {
+		fields = append(fields, alert.FieldAttributes)
+	}
 	if m.FieldCleared(alert.FieldRaw) {
 		fields = append(fields, alert.FieldRaw)
 	}
@@ -5094,6 +5161,9 @@ func (m *AlertMutation) ClearField(name string) error {
 		return nil
 	case alert.FieldMitre:
 		m.ClearMitre()
+		return nil
+	case alert.FieldAttributes:
+		m.ClearAttributes()
 		return nil
 	case alert.FieldRaw:
 		m.ClearRaw()
@@ -5168,6 +5238,9 @@ func (m *AlertMutation) ResetField(name string) error {
 		return nil
 	case alert.FieldMitre:
 		m.ResetMitre()
+		return nil
+	case alert.FieldAttributes:
+		m.ResetAttributes()
 		return nil
 	case alert.FieldRaw:
 		m.ResetRaw()

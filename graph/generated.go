@@ -51,6 +51,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	AlertConnection() AlertConnectionResolver
 	AlertView() AlertViewResolver
 	ChatStreamEvent() ChatStreamEventResolver
@@ -136,6 +137,7 @@ type ComplexityRoot struct {
 		AcknowledgedAt func(childComplexity int) int
 		Assignee       func(childComplexity int) int
 		AssigneeID     func(childComplexity int) int
+		Attributes     func(childComplexity int) int
 		Connector      func(childComplexity int) int
 		ConnectorID    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -835,6 +837,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AlertResolver interface {
+	Attributes(ctx context.Context, obj *ent.Alert) (map[string]any, error)
+}
 type AlertConnectionResolver interface {
 	TotalCountIsEstimate(ctx context.Context, obj *ent.AlertConnection) (bool, error)
 }
@@ -1272,6 +1277,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.AssigneeID(childComplexity), true
+	case "Alert.attributes":
+		if e.ComplexityRoot.Alert.Attributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Attributes(childComplexity), true
 	case "Alert.connector":
 		if e.ComplexityRoot.Alert.Connector == nil {
 			break
@@ -5989,6 +6000,8 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_entities(ctx, field)
 	case "mitre":
 		return ec.fieldContext_Alert_mitre(ctx, field)
+	case "attributes":
+		return ec.fieldContext_Alert_attributes(ctx, field)
 	case "raw":
 		return ec.fieldContext_Alert_raw(ctx, field)
 	case "fingerprint":
@@ -10874,6 +10887,29 @@ func (ec *executionContext) _Alert_mitre(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Alert_mitre(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_attributes(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_attributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().Attributes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_attributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, true, true, "Map")
 }
 
 func (ec *executionContext) _Alert_raw(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
@@ -30574,6 +30610,12 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "attributes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_attributes(ctx, field, obj)
+				})
 		case "raw":
 			out.Values[i] = ec._Alert_raw(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -37,12 +37,12 @@ type statements struct {
 // insertColumns are written for every new alert, in this order.
 var insertColumns = []string{
 	"id", "organization_id", "connector_id", "source", "external_id", "title", "description",
-	"severity", "severity_rank", "status", "tags", "entities", "mitre", "raw",
+	"severity", "severity_rank", "status", "tags", "entities", "mitre", "attributes", "raw",
 	"fingerprint", "dedup_key", "occurrences", "first_seen_at", "last_seen_at",
 	"event_time", "ingested_at", "created_at", "updated_at",
 }
 
-// upsertChunk bounds the rows of one statement: 500 rows of 23 columns stay
+// upsertChunk bounds the rows of one statement: 500 rows of 24 columns stay
 // under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 const upsertChunk = 500
 
@@ -216,7 +216,7 @@ func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*
 		}
 		args = append(args,
 			id, d.orgID, d.connectorID, a.Source, a.ExternalID, a.Title, it.description,
-			string(a.Severity), a.Severity.Rank(), string(enum.AlertStatusNew), it.tags, it.entities, it.mitre, it.raw,
+			string(a.Severity), a.Severity.Rank(), string(enum.AlertStatusNew), it.tags, it.entities, it.mitre, it.attributes, it.raw,
 			it.fingerprint, it.fingerprint, len(g.items), d.now, d.now,
 			eventTime, d.now, d.now, d.now,
 		)

@@ -158,6 +158,7 @@ type item struct {
 	tags        json.RawMessage
 	mitre       json.RawMessage
 	entities    json.RawMessage
+	attributes  json.RawMessage
 	raw         json.RawMessage
 	description string
 }
@@ -180,14 +181,31 @@ func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, e
 		if it.entities, err = json.Marshal(extractEntities(&a)); err != nil {
 			return nil, fmt.Errorf("marshal entities: %w", err)
 		}
+		if it.attributes, err = MarshalAttributes(a.Attributes); err != nil {
+			return nil, err
+		}
 		if pg {
 			it.raw = pgJSON(it.raw)
 			it.entities = pgJSON(it.entities)
+			it.attributes = pgJSON(it.attributes)
 			it.description = textfield.Sanitize(it.description)
 		}
 		items[i] = it
 	}
 	return items, nil
+}
+
+// MarshalAttributes encodes the attributes column: the vendor fields the
+// mapping named, {} when it named none.
+func MarshalAttributes(attrs map[string]string) (json.RawMessage, error) {
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return nil, fmt.Errorf("marshal attributes: %w", err)
+	}
+	return b, nil
 }
 
 // dedupFields are the connector's own dedup fields, else its type's.

@@ -7,12 +7,18 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 )
+
+// Attributes is the resolver for the attributes field.
+func (r *alertResolver) Attributes(ctx context.Context, obj *ent.Alert) (map[string]any, error) {
+	panic(fmt.Errorf("not implemented: Attributes - attributes"))
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id uuid.UUID) (ent.Noder, error) {
@@ -39,6 +45,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	return r.Services.Directory.Users(ctx, page(after, first, before, last), orderBy)
 }
 
+// Alert returns graph.AlertResolver implementation.
+func (r *Resolver) Alert() graph.AlertResolver { return &alertResolver{r} }
+
 // AlertConnection returns graph.AlertConnectionResolver implementation.
 func (r *Resolver) AlertConnection() graph.AlertConnectionResolver {
 	return &alertConnectionResolver{r}
@@ -57,6 +66,7 @@ func (r *Resolver) Incident() graph.IncidentResolver { return &incidentResolver{
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
+	alertResolver           struct{ *Resolver }
 	alertConnectionResolver struct{ *Resolver }
 	alertViewResolver       struct{ *Resolver }
 	connectorResolver       struct{ *Resolver }

@@ -10,11 +10,12 @@ import (
 )
 
 // postgresIndexes are the indexes ent's schema cannot declare: GIN indexes
-// over jsonb for the queue's tag and entity filters (`@>`, `?|`), and
+// over jsonb for the queue's tag, entity and attribute filters (`@>`, `?|`), and
 // trigram indexes for its free-text search (ILIKE '%…%').
 var postgresIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS alerts_tags_gin ON alerts USING GIN (tags)`,
 	`CREATE INDEX IF NOT EXISTS alerts_entities_gin ON alerts USING GIN (entities jsonb_path_ops)`,
+	`CREATE INDEX IF NOT EXISTS alerts_attributes_gin ON alerts USING GIN (attributes jsonb_path_ops)`,
 }
 
 // trigramIndexes need the pg_trgm extension, which a managed database may

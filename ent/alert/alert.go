@@ -51,6 +51,8 @@ const (
 	FieldEntities = "entities"
 	// FieldMitre holds the string denoting the mitre field in the database.
 	FieldMitre = "mitre"
+	// FieldAttributes holds the string denoting the attributes field in the database.
+	FieldAttributes = "attributes"
 	// FieldRaw holds the string denoting the raw field in the database.
 	FieldRaw = "raw"
 	// FieldFingerprint holds the string denoting the fingerprint field in the database.
@@ -132,6 +134,7 @@ var Columns = []string{
 	FieldTags,
 	FieldEntities,
 	FieldMitre,
+	FieldAttributes,
 	FieldRaw,
 	FieldFingerprint,
 	FieldDedupKey,

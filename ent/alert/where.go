@@ -747,6 +747,16 @@ func MitreNotNil() predicate.Alert {
 	return predicate.Alert(sql.FieldNotNull(FieldMitre))
 }
 
+// AttributesIsNil applies the IsNil predicate on the "attributes" field.
+func AttributesIsNil() predicate.Alert {
+	return predicate.Alert(sql.FieldIsNull(FieldAttributes))
+}
+
+// AttributesNotNil applies the NotNil predicate on the "attributes" field.
+func AttributesNotNil() predicate.Alert {
+	return predicate.Alert(sql.FieldNotNull(FieldAttributes))
+}
+
 // RawIsNil applies the IsNil predicate on the "raw" field.
 func RawIsNil() predicate.Alert {
 	return predicate.Alert(sql.FieldIsNull(FieldRaw))

@@ -244,23 +244,23 @@ func init() {
 	// alert.DefaultSeverityRank holds the default value on creation for the severity_rank field.
 	alert.DefaultSeverityRank = alertDescSeverityRank.Default.(int)
 	// alertDescFingerprint is the schema descriptor for fingerprint field.
-	alertDescFingerprint := alertFields[14].Descriptor()
+	alertDescFingerprint := alertFields[15].Descriptor()
 	// alert.DefaultFingerprint holds the default value on creation for the fingerprint field.
 	alert.DefaultFingerprint = alertDescFingerprint.Default.(string)
 	// alertDescOccurrences is the schema descriptor for occurrences field.
-	alertDescOccurrences := alertFields[16].Descriptor()
+	alertDescOccurrences := alertFields[17].Descriptor()
 	// alert.DefaultOccurrences holds the default value on creation for the occurrences field.
 	alert.DefaultOccurrences = alertDescOccurrences.Default.(int)
 	// alertDescFirstSeenAt is the schema descriptor for first_seen_at field.
-	alertDescFirstSeenAt := alertFields[17].Descriptor()
+	alertDescFirstSeenAt := alertFields[18].Descriptor()
 	// alert.DefaultFirstSeenAt holds the default value on creation for the first_seen_at field.
 	alert.DefaultFirstSeenAt = alertDescFirstSeenAt.Default.(func() time.Time)
 	// alertDescLastSeenAt is the schema descriptor for last_seen_at field.
-	alertDescLastSeenAt := alertFields[18].Descriptor()
+	alertDescLastSeenAt := alertFields[19].Descriptor()
 	// alert.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
 	alert.DefaultLastSeenAt = alertDescLastSeenAt.Default.(func() time.Time)
 	// alertDescIngestedAt is the schema descriptor for ingested_at field.
-	alertDescIngestedAt := alertFields[20].Descriptor()
+	alertDescIngestedAt := alertFields[21].Descriptor()
 	// alert.DefaultIngestedAt holds the default value on creation for the ingested_at field.
 	alert.DefaultIngestedAt = alertDescIngestedAt.Default.(func() time.Time)
 	// alertDescID is the schema descriptor for id field.

@@ -83,6 +83,9 @@ func (Alert) Fields() []ent.Field {
 		field.Strings("tags").Optional(),
 		field.JSON("entities", []schematype.Entity{}).Optional().Annotations(entgql.Type("[AlertEntity!]")),
 		field.Strings("mitre").Optional(),
+		// attributes are the vendor fields the connector's mapping named (rule,
+		// host, user, process…), which the query language reads.
+		field.JSON("attributes", map[string]string{}).Optional().Annotations(entgql.Type("Map")),
 		// raw is the payload exactly as the connector sent it.
 		field.JSON("raw", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
 		field.String("fingerprint").Default(""),

@@ -33,20 +33,24 @@ const (
 	BadRequest Code = "BAD_REQUEST"
 	// Timeout: the operation ran past its deadline and was stopped.
 	Timeout Code = "TIMEOUT"
+	// QueryTooExpensive: a query's size, estimated cost or running time is
+	// over its limit; narrowing it helps, retrying does not.
+	QueryTooExpensive Code = "QUERY_TOO_EXPENSIVE"
 )
 
 var statuses = map[Code]int{
-	Unauthenticated: http.StatusUnauthorized,
-	Forbidden:       http.StatusForbidden,
-	NotFound:        http.StatusNotFound,
-	BadInput:        http.StatusUnprocessableEntity,
-	Conflict:        http.StatusConflict,
-	TooLarge:        http.StatusRequestEntityTooLarge,
-	RateLimited:     http.StatusTooManyRequests,
-	Unavailable:     http.StatusServiceUnavailable,
-	Internal:        http.StatusInternalServerError,
-	BadRequest:      http.StatusBadRequest,
-	Timeout:         http.StatusGatewayTimeout,
+	Unauthenticated:   http.StatusUnauthorized,
+	Forbidden:         http.StatusForbidden,
+	NotFound:          http.StatusNotFound,
+	BadInput:          http.StatusUnprocessableEntity,
+	Conflict:          http.StatusConflict,
+	TooLarge:          http.StatusRequestEntityTooLarge,
+	RateLimited:       http.StatusTooManyRequests,
+	Unavailable:       http.StatusServiceUnavailable,
+	Internal:          http.StatusInternalServerError,
+	BadRequest:        http.StatusBadRequest,
+	Timeout:           http.StatusGatewayTimeout,
+	QueryTooExpensive: http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus returns the status REST answers a code with.
@@ -66,6 +70,9 @@ type Error struct {
 	Field string
 	// RetryAfter is set for RateLimited and Unavailable.
 	RetryAfter time.Duration
+	// Details are machine-readable facts about the error (a query's line and
+	// column); GraphQL shows them in extensions, REST in the detail's ctx.
+	Details map[string]any
 }
 
 func (e *Error) Error() string {

@@ -1,0 +1,247 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+
+	"github.com/seliq/seliq/internal/apperr"
+)
+
+// Limits on one expression, checked before anything runs.
+const (
+	// MaxQueryLength is the longest expression accepted, in characters.
+	MaxQueryLength = 4096
+	// maxNodes bounds the expression's size once parsed (and so the SQL it becomes).
+	maxNodes = 400
+	// maxListLiteral bounds a literal list (severity in [...]).
+	maxListLiteral = 1000
+	// MaxCost bounds CEL's static cost estimate of the in-memory program and,
+	// at run time, its actual cost on one record.
+	MaxCost = 1_000_000
+)
+
+// CodeTooExpensive is the error code of a query refused or stopped for its cost.
+const CodeTooExpensive = apperr.QueryTooExpensive
+
+// Query is a compiled expression over one source: its SQL predicate and its
+// in-memory program mean the same thing.
+type Query struct {
+	Source *Source
+	Text   string
+	// now is the instant "now" stood for when constants were folded.
+	now       time.Time
+	where     pred
+	program   cel.Program
+	ranked    []*Field
+	attrKeys  []string
+	fieldsUse map[string]bool
+}
+
+// Error is a query that does not compile, with where and why.
+type Error struct {
+	Line, Column int // 1-based
+	Message      string
+	Suggestion   string
+}
+
+// Compile checks text against src's fields and builds both back-ends; field
+// names the argument in errors ("query"). An empty text matches everything.
+// now is the instant "now" stands for.
+func Compile(src *Source, field, text string, now time.Time) (*Query, error) {
+	q := &Query{Source: src, Text: text, now: now.UTC(), fieldsUse: map[string]bool{}}
+	if strings.TrimSpace(text) == "" {
+		q.where = constPred(true)
+		q.program = nil
+		return q, nil
+	}
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+		return nil, apperr.Invalid(field, "must be valid UTF-8 without NUL characters")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxQueryLength {
+		return nil, &apperr.Error{Code: CodeTooExpensive, Field: field,
+			Message: fmt.Sprintf("the query is %d characters long, over the limit of %d; narrow it or save parts as separate queries", n, MaxQueryLength)}
+	}
+	checked, iss := src.env.Compile(text)
+	if iss != nil && iss.Err() != nil {
+		return nil, issueError(field, text, iss)
+	}
+	if checked.OutputType() != cel.BoolType {
+		return nil, positioned(field, text, Error{Line: 1, Column: 1,
+			Message: fmt.Sprintf("the query must be a condition (true or false), not a %s", checked.OutputType())})
+	}
+	native := checked.NativeRep()
+	if n := countNodes(native.Expr()); n > maxNodes {
+		return nil, &apperr.Error{Code: CodeTooExpensive, Field: field,
+			Message: fmt.Sprintf("the query has %d terms, over the limit of %d; narrow it", n, maxNodes)}
+	}
+	t := &translator{src: src, ast: native, q: q}
+	where, err := t.boolean(native.Expr())
+	if err != nil {
+		if e, ok := err.(*Error); ok {
+			return nil, positioned(field, text, *e)
+		}
+		return nil, err
+	}
+	q.where = where
+	if err := q.buildProgram(checked, field); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// buildProgram rewrites ranked comparisons to ranks and plans the program.
+func (q *Query) buildProgram(checked *cel.Ast, field string) error {
+	env := q.Source.env
+	opt, err := cel.NewStaticOptimizer(&rankRewriter{src: q.Source})
+	if err != nil {
+		return err
+	}
+	optimized, iss := opt.Optimize(env, checked)
+	if iss != nil && iss.Err() != nil {
+		return fmt.Errorf("query: rewriting ranks: %w", iss.Err())
+	}
+	est, err := env.EstimateCost(optimized, sizeEstimator{})
+	if err != nil {
+		return fmt.Errorf("query: estimating cost: %w", err)
+	}
+	if est.Max > MaxCost {
+		return &apperr.Error{Code: CodeTooExpensive, Field: field,
+			Message: fmt.Sprintf("the query could cost up to %d steps per record, over the limit of %d; use fewer list conditions or simpler patterns", est.Max, MaxCost)}
+	}
+	prg, err := env.Program(optimized, cel.CostLimit(MaxCost), cel.InterruptCheckFrequency(100), cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return fmt.Errorf("query: planning: %w", err)
+	}
+	q.program = prg
+	return nil
+}
+
+// issueError turns CEL's first issue into a 422 naming where and what.
+func issueError(field, text string, iss *cel.Issues) error {
+	first := iss.Errors()[0]
+	e := Error{Line: first.Location.Line(), Column: first.Location.Column() + 1, Message: first.Message}
+	if i := strings.Index(e.Message, " (did you mean '"); i >= 0 {
+		rest := e.Message[i+len(" (did you mean '"):]
+		if j := strings.Index(rest, "'"); j >= 0 {
+			e.Suggestion = rest[:j]
+		}
+		e.Message = e.Message[:i]
+	}
+	e.Message = strings.TrimPrefix(e.Message, "Syntax error: ")
+	if strings.HasPrefix(e.Message, "undeclared reference to ") {
+		e.Message = "unknown field " + strings.TrimPrefix(e.Message, "undeclared reference to ")
+	}
+	return positioned(field, text, e)
+}
+
+// positioned is the 422 for e: the message names line and column and the
+// suggestion, and Details carry them for editors.
+func positioned(field, text string, e Error) error {
+	msg := fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
+	if e.Suggestion != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", e.Suggestion)
+	}
+	details := map[string]any{"line": e.Line, "column": e.Column}
+	if e.Suggestion != "" {
+		details["suggestion"] = e.Suggestion
+	}
+	return &apperr.Error{Code: apperr.BadInput, Field: field, Message: msg, Details: details}
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// errAt is a translation error at expression id.
+func (t *translator) errAt(id int64, format string, args ...any) *Error {
+	loc := t.ast.SourceInfo().GetStartLocation(id)
+	line, col := 1, 1
+	if loc != common.NoLocation {
+		line, col = loc.Line(), loc.Column()+1
+	}
+	return &Error{Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
+}
+
+func countNodes(e celast.Expr) int {
+	n := 0
+	celast.PostOrderVisit(e, celast.NewExprVisitor(func(celast.Expr) { n++ }))
+	return n
+}
+
+// rankRewriter replaces `severity >= "high"` with `_rank_severity >= 4` in
+// the in-memory program: CEL compares strings lexically, the query language
+// by rank. The translator has already refused any other ordering of a
+// ranked field.
+type rankRewriter struct{ src *Source }
+
+func (r *rankRewriter) Optimize(ctx *cel.OptimizerContext, a *celast.AST) *celast.AST {
+	root := celast.NavigateAST(a)
+	for _, e := range celast.MatchDescendants(root, celast.KindMatcher(celast.CallKind)) {
+		call := e.AsCall()
+		if !orderingOps[call.FunctionName()] || len(call.Args()) != 2 {
+			continue
+		}
+		args := call.Args()
+		for i := range 2 {
+			f := r.rankedField(a, args[i])
+			lit := args[1-i]
+			if f == nil || lit.Kind() != celast.LiteralKind {
+				continue
+			}
+			s, ok := lit.AsLiteral().(types.String)
+			if !ok {
+				continue
+			}
+			rank, _ := f.rank(string(s))
+			newArgs := []celast.Expr{ctx.NewIdent(rankVar(f.Name)), ctx.NewLiteral(types.Int(rank))}
+			if i == 1 {
+				newArgs[0], newArgs[1] = newArgs[1], newArgs[0]
+			}
+			ctx.UpdateExpr(e, ctx.NewCall(call.FunctionName(), newArgs...))
+			break
+		}
+	}
+	return a
+}
+
+func (r *rankRewriter) rankedField(a *celast.AST, e celast.Expr) *Field {
+	ref, ok := a.ReferenceMap()[e.ID()]
+	if !ok || ref.Value != nil {
+		return nil
+	}
+	if f, ok := r.src.byName[ref.Name]; ok && f.Ranked {
+		return f
+	}
+	return nil
+}
+
+var orderingOps = map[string]bool{"_<_": true, "_<=_": true, "_>_": true, "_>=_": true}
+
+// sizeEstimator bounds the lists and strings of a record for CEL's static
+// cost estimate.
+type sizeEstimator struct{}
+
+func (sizeEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	// Every list and string of a record is bounded: entities and tags by
+	// ingest, text by the fields' limits (description is cut for the estimate).
+	switch n.Type().String() {
+	case "list(string)":
+		return &cost.SizeEstimate{Min: 0, Max: 1000}
+	case "string":
+		if p := strings.Join(n.Path(), "."); p == "title" || p == "description" {
+			return &cost.SizeEstimate{Min: 0, Max: 4096}
+		}
+		return &cost.SizeEstimate{Min: 0, Max: 256} // a list element or a short field
+	}
+	return nil
+}
+
+func (sizeEstimator) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
