@@ -32,11 +32,13 @@ type column struct {
 	types []string
 }
 
-func plain(name string) column      { return column{kind: colPlain, name: name} }
-func nullable(name string) column   { return column{kind: colPlain, name: name, nullable: true} }
-func object(fk string) column       { return column{kind: colObject, name: fk} }
-func jsonList(name string) column   { return column{kind: colList, name: name} }
-func entities(types ...string) column { return column{kind: colEntities, name: "entities", types: types} }
+func plain(name string) column    { return column{kind: colPlain, name: name} }
+func nullable(name string) column { return column{kind: colPlain, name: name, nullable: true} }
+func object(fk string) column     { return column{kind: colObject, name: fk} }
+func jsonList(name string) column { return column{kind: colList, name: name} }
+func entities(types ...string) column {
+	return column{kind: colEntities, name: "entities", types: types}
+}
 func related(fk, table, target string) column {
 	return column{kind: colRelated, name: fk, table: table, target: target}
 }

@@ -300,7 +300,7 @@ func (t *translator) comprehension(e celast.Expr) (pred, error) {
 	}
 	all := bool(init)
 	return func(x sqlCtx) *sql.Predicate {
-			s := x.s
+		s := x.s
 		if all {
 			return sql.Not(elementsExist(s, f, func(elem string) *sql.Predicate { return sql.Not(p(sqlCtx{s: s, elem: elem})) }))
 		}
@@ -692,7 +692,7 @@ func relatedExists(s *sql.Selector, col column, op string, c ref.Val, typ Type) 
 // attributeTest reads attributes[key] as text, "" when absent.
 func attributeTest(column, key, op string, c ref.Val) pred {
 	return func(x sqlCtx) *sql.Predicate {
-			s := x.s
+		s := x.s
 		if s.Dialect() == dialect.Postgres {
 			if str, ok := c.(types.String); ok && op == "==" && str != "" {
 				// Containment, which the GIN index on attributes serves.
@@ -722,7 +722,7 @@ func (t *translator) membership(f *Field, value string) pred {
 	col := f.col
 	t.q.fieldsUse[f.Name] = true
 	return func(x sqlCtx) *sql.Predicate {
-			s := x.s
+		s := x.s
 		if s.Dialect() == dialect.Postgres {
 			// Containment, which the GIN indexes serve.
 			if col.kind == colEntities {
