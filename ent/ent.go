@@ -29,6 +29,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
@@ -110,6 +111,7 @@ func checkColumn(t, c string) error {
 			notification.Table:  notification.ValidColumn,
 			organization.Table:  organization.ValidColumn,
 			report.Table:        report.ValidColumn,
+			savedquery.Table:    savedquery.ValidColumn,
 			session.Table:       session.ValidColumn,
 			setting.Table:       setting.ValidColumn,
 			timelineevent.Table: timelineevent.ValidColumn,

@@ -21,6 +21,7 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
 	"github.com/seliq/seliq/ent/timelineevent"
@@ -34,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -463,6 +464,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   savedquery.Table,
+			Columns: savedquery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: savedquery.FieldID,
+			},
+		},
+		Type: "SavedQuery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			savedquery.FieldCreatedAt:      {Type: field.TypeTime, Column: savedquery.FieldCreatedAt},
+			savedquery.FieldUpdatedAt:      {Type: field.TypeTime, Column: savedquery.FieldUpdatedAt},
+			savedquery.FieldOrganizationID: {Type: field.TypeUUID, Column: savedquery.FieldOrganizationID},
+			savedquery.FieldName:           {Type: field.TypeString, Column: savedquery.FieldName},
+			savedquery.FieldDescription:    {Type: field.TypeString, Column: savedquery.FieldDescription},
+			savedquery.FieldSource:         {Type: field.TypeString, Column: savedquery.FieldSource},
+			savedquery.FieldQuery:          {Type: field.TypeString, Column: savedquery.FieldQuery},
+			savedquery.FieldSort:           {Type: field.TypeString, Column: savedquery.FieldSort},
+			savedquery.FieldGroupBy:        {Type: field.TypeJSON, Column: savedquery.FieldGroupBy},
+			savedquery.FieldInterval:       {Type: field.TypeString, Column: savedquery.FieldInterval},
+			savedquery.FieldVisibility:     {Type: field.TypeEnum, Column: savedquery.FieldVisibility},
+			savedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: savedquery.FieldAuthorID},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -483,7 +509,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:      {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -502,7 +528,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -527,7 +553,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -1011,6 +1037,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Report",
+		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedquery.OrganizationTable,
+			Columns: []string{savedquery.OrganizationColumn},
+			Bidi:    false,
+		},
+		"SavedQuery",
+		"Organization",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedquery.AuthorTable,
+			Columns: []string{savedquery.AuthorColumn},
+			Bidi:    false,
+		},
+		"SavedQuery",
 		"User",
 	)
 	graph.MustAddE(
@@ -3404,6 +3454,134 @@ func (f *ReportFilter) WhereHasCreatedByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SavedQueryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SavedQueryQuery builder.
+func (_q *SavedQueryQuery) Filter() *SavedQueryFilter {
+	return &SavedQueryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SavedQueryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SavedQueryMutation builder.
+func (m *SavedQueryMutation) Filter() *SavedQueryFilter {
+	return &SavedQueryFilter{config: m.config, predicateAdder: m}
+}
+
+// SavedQueryFilter provides a generic filtering capability at runtime for SavedQueryQuery.
+type SavedQueryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SavedQueryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *SavedQueryFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(savedquery.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SavedQueryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(savedquery.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SavedQueryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(savedquery.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *SavedQueryFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(savedquery.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SavedQueryFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *SavedQueryFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldDescription))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *SavedQueryFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldSource))
+}
+
+// WhereQuery applies the entql string predicate on the query field.
+func (f *SavedQueryFilter) WhereQuery(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldQuery))
+}
+
+// WhereSort applies the entql string predicate on the sort field.
+func (f *SavedQueryFilter) WhereSort(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldSort))
+}
+
+// WhereGroupBy applies the entql json.RawMessage predicate on the group_by field.
+func (f *SavedQueryFilter) WhereGroupBy(p entql.BytesP) {
+	f.Where(p.Field(savedquery.FieldGroupBy))
+}
+
+// WhereInterval applies the entql string predicate on the interval field.
+func (f *SavedQueryFilter) WhereInterval(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldInterval))
+}
+
+// WhereVisibility applies the entql string predicate on the visibility field.
+func (f *SavedQueryFilter) WhereVisibility(p entql.StringP) {
+	f.Where(p.Field(savedquery.FieldVisibility))
+}
+
+// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
+func (f *SavedQueryFilter) WhereAuthorID(p entql.ValueP) {
+	f.Where(p.Field(savedquery.FieldAuthorID))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *SavedQueryFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *SavedQueryFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *SavedQueryFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *SavedQueryFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3432,7 +3610,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3545,7 +3723,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3629,7 +3807,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3771,7 +3949,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

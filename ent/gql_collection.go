@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -2366,6 +2367,162 @@ func newReportPaginateArgs(rv map[string]any) *reportPaginateArgs {
 		case *ReportOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithReportOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SavedQueryQuery) CollectFields(ctx context.Context, satisfies ...string) (*SavedQueryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SavedQueryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(savedquery.Columns))
+		selectedFields = []string{savedquery.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[savedquery.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldAuthorID)
+				fieldSeen[savedquery.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[savedquery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldCreatedAt)
+				fieldSeen[savedquery.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[savedquery.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldUpdatedAt)
+				fieldSeen[savedquery.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[savedquery.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldOrganizationID)
+				fieldSeen[savedquery.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[savedquery.FieldName]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldName)
+				fieldSeen[savedquery.FieldName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[savedquery.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldDescription)
+				fieldSeen[savedquery.FieldDescription] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[savedquery.FieldSource]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldSource)
+				fieldSeen[savedquery.FieldSource] = struct{}{}
+			}
+		case "query":
+			if _, ok := fieldSeen[savedquery.FieldQuery]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldQuery)
+				fieldSeen[savedquery.FieldQuery] = struct{}{}
+			}
+		case "sort":
+			if _, ok := fieldSeen[savedquery.FieldSort]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldSort)
+				fieldSeen[savedquery.FieldSort] = struct{}{}
+			}
+		case "groupBy":
+			if _, ok := fieldSeen[savedquery.FieldGroupBy]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldGroupBy)
+				fieldSeen[savedquery.FieldGroupBy] = struct{}{}
+			}
+		case "interval":
+			if _, ok := fieldSeen[savedquery.FieldInterval]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldInterval)
+				fieldSeen[savedquery.FieldInterval] = struct{}{}
+			}
+		case "visibility":
+			if _, ok := fieldSeen[savedquery.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldVisibility)
+				fieldSeen[savedquery.FieldVisibility] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[savedquery.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, savedquery.FieldAuthorID)
+				fieldSeen[savedquery.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type savedqueryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SavedQueryPaginateOption
+}
+
+func newSavedQueryPaginateArgs(rv map[string]any) *savedqueryPaginateArgs {
+	args := &savedqueryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SavedQueryOrder{Field: &SavedQueryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSavedQueryOrder(order))
+			}
+		case *SavedQueryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSavedQueryOrder(v))
 			}
 		}
 	}

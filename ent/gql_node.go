@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -108,6 +109,11 @@ var reportImplementors = []string{"Report", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Report) IsNode() {}
+
+var savedqueryImplementors = []string{"SavedQuery", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SavedQuery) IsNode() {}
 
 var timelineeventImplementors = []string{"TimelineEvent", "Node"}
 
@@ -308,6 +314,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(report.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reportImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case savedquery.Table:
+		query := c.SavedQuery.Query().
+			Where(savedquery.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, savedqueryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -631,6 +646,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Report.Query().
 			Where(report.IDIn(ids...))
 		query, err := query.CollectFields(ctx, reportImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case savedquery.Table:
+		query := c.SavedQuery.Query().
+			Where(savedquery.IDIn(ids...))
+		query, err := query.CollectFields(ctx, savedqueryImplementors...)
 		if err != nil {
 			return nil, err
 		}

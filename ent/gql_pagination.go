@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
+	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -5108,6 +5109,338 @@ func (_m *Report) ToEdge(order *ReportOrder) *ReportEdge {
 		order = DefaultReportOrder
 	}
 	return &ReportEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SavedQueryEdge is the edge representation of SavedQuery.
+type SavedQueryEdge struct {
+	Node   *SavedQuery `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// SavedQueryConnection is the connection containing edges to SavedQuery.
+type SavedQueryConnection struct {
+	Edges      []*SavedQueryEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *SavedQueryConnection) build(nodes []*SavedQuery, pager *savedqueryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SavedQuery
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SavedQuery {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SavedQuery {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SavedQueryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SavedQueryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SavedQueryPaginateOption enables pagination customization.
+type SavedQueryPaginateOption func(*savedqueryPager) error
+
+// WithSavedQueryOrder configures pagination ordering.
+func WithSavedQueryOrder(order *SavedQueryOrder) SavedQueryPaginateOption {
+	if order == nil {
+		order = DefaultSavedQueryOrder
+	}
+	o := *order
+	return func(pager *savedqueryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSavedQueryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSavedQueryFilter configures pagination filter.
+func WithSavedQueryFilter(filter func(*SavedQueryQuery) (*SavedQueryQuery, error)) SavedQueryPaginateOption {
+	return func(pager *savedqueryPager) error {
+		if filter == nil {
+			return errors.New("SavedQueryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type savedqueryPager struct {
+	reverse bool
+	order   *SavedQueryOrder
+	filter  func(*SavedQueryQuery) (*SavedQueryQuery, error)
+}
+
+func newSavedQueryPager(opts []SavedQueryPaginateOption, reverse bool) (*savedqueryPager, error) {
+	pager := &savedqueryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSavedQueryOrder
+	}
+	return pager, nil
+}
+
+func (p *savedqueryPager) applyFilter(query *SavedQueryQuery) (*SavedQueryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *savedqueryPager) toCursor(_m *SavedQuery) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *savedqueryPager) applyCursors(query *SavedQueryQuery, after, before *Cursor) (*SavedQueryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSavedQueryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *savedqueryPager) applyOrder(query *SavedQueryQuery) *SavedQueryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSavedQueryOrder.Field {
+		query = query.Order(DefaultSavedQueryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *savedqueryPager) orderExpr(query *SavedQueryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSavedQueryOrder.Field {
+			b.Comma().Ident(DefaultSavedQueryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SavedQuery.
+func (_m *SavedQueryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SavedQueryPaginateOption,
+) (*SavedQueryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSavedQueryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SavedQueryConnection{Edges: []*SavedQueryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SavedQueryOrderFieldCreatedAt orders SavedQuery by created_at.
+	SavedQueryOrderFieldCreatedAt = &SavedQueryOrderField{
+		Value: func(_m *SavedQuery) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: savedquery.FieldCreatedAt,
+		toTerm: savedquery.ByCreatedAt,
+		toCursor: func(_m *SavedQuery) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SavedQueryOrderFieldUpdatedAt orders SavedQuery by updated_at.
+	SavedQueryOrderFieldUpdatedAt = &SavedQueryOrderField{
+		Value: func(_m *SavedQuery) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: savedquery.FieldUpdatedAt,
+		toTerm: savedquery.ByUpdatedAt,
+		toCursor: func(_m *SavedQuery) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// SavedQueryOrderFieldName orders SavedQuery by name.
+	SavedQueryOrderFieldName = &SavedQueryOrderField{
+		Value: func(_m *SavedQuery) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: savedquery.FieldName,
+		toTerm: savedquery.ByName,
+		toCursor: func(_m *SavedQuery) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SavedQueryOrderField) String() string {
+	var str string
+	switch f.column {
+	case SavedQueryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SavedQueryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case SavedQueryOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SavedQueryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SavedQueryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SavedQueryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SavedQueryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SavedQueryOrderFieldUpdatedAt
+	case "NAME":
+		*f = *SavedQueryOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid SavedQueryOrderField", str)
+	}
+	return nil
+}
+
+// SavedQueryOrderField defines the ordering field of SavedQuery.
+type SavedQueryOrderField struct {
+	// Value extracts the ordering value from the given SavedQuery.
+	Value    func(*SavedQuery) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) savedquery.OrderOption
+	toCursor func(*SavedQuery) Cursor
+}
+
+// SavedQueryOrder defines the ordering of SavedQuery.
+type SavedQueryOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *SavedQueryOrderField `json:"field"`
+}
+
+// DefaultSavedQueryOrder is the default ordering of SavedQuery.
+var DefaultSavedQueryOrder = &SavedQueryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SavedQueryOrderField{
+		Value: func(_m *SavedQuery) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: savedquery.FieldID,
+		toTerm: savedquery.ByID,
+		toCursor: func(_m *SavedQuery) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SavedQuery into SavedQueryEdge.
+func (_m *SavedQuery) ToEdge(order *SavedQueryOrder) *SavedQueryEdge {
+	if order == nil {
+		order = DefaultSavedQueryOrder
+	}
+	return &SavedQueryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

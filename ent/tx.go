@@ -48,6 +48,8 @@ type Tx struct {
 	Organization *OrganizationClient
 	// Report is the client for interacting with the Report builders.
 	Report *ReportClient
+	// SavedQuery is the client for interacting with the SavedQuery builders.
+	SavedQuery *SavedQueryClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -204,6 +206,7 @@ func (tx *Tx) init() {
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Report = NewReportClient(tx.config)
+	tx.SavedQuery = NewSavedQueryClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.TimelineEvent = NewTimelineEventClient(tx.config)

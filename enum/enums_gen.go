@@ -371,3 +371,29 @@ func (e *NotificationKind) UnmarshalGQL(v any) error {
 	*e = NotificationKind(s)
 	return err
 }
+
+// Visibility is who sees a saved object: its author alone or the whole organisation.
+type Visibility string
+
+const (
+	VisibilityPrivate Visibility = "private"
+	VisibilityShared  Visibility = "shared"
+)
+
+var visibilityValues = []string{"private", "shared"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (Visibility) Values() []string { return visibilityValues }
+
+// Valid reports whether the value is one of the set.
+func (e Visibility) Valid() bool { return Valid(string(e), visibilityValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e Visibility) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *Visibility) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, visibilityValues)
+	*e = Visibility(s)
+	return err
+}

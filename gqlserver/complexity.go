@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/query"
 )
 
 // Assumed lengths of lists that take no page size, used to score them.
@@ -171,5 +172,31 @@ func complexity() graph.ComplexityRoot {
 	c.AlertFacets.Status = valuesOf(len(enum.AlertStatus("").Values()))
 	c.Incident.AlertSeverities = valuesOf(severities)
 	c.MetricsTick.OpenAlertsBySeverity = valuesOf(severities)
+	// The query language: a run's groups and buckets are bounded by the query
+	// service itself (query.MaxTop, its bucket limit); these score a typical
+	// answer so a document asking for several runs still adds up.
+	sources := query.Sources()
+	c.Query.QuerySources = valuesOf(len(sources))
+	c.QuerySource.Fields = valuesOf(mostFields(sources))
+	c.Query.QueryLookups = func(child int, _, _ string, _ *string, limit *int) int {
+		n := query.DefaultLookups
+		if limit != nil {
+			n = min(max(*limit, 1), query.MaxLookups)
+		}
+		return items(n, child)
+	}
+	c.Query.SavedQueries = func(child int, _ cursor, first *int, _ cursor, last *int) int { return page(child, first, last) }
+	c.QueryResult.Groups = valuesOf(query.MaxTop + 1)
+	c.QueryResult.Series = valuesOf(listGuess)
+	c.QueryBucket.Groups = valuesOf(query.DefaultTop + 1)
 	return c
+}
+
+// mostFields is the field count of the largest source.
+func mostFields(sources []*query.Source) int {
+	n := 0
+	for _, s := range sources {
+		n = max(n, len(s.Fields))
+	}
+	return n
 }

@@ -107,6 +107,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if e.RetryAfter > 0 {
 			gerr.Extensions["retryAfter"] = int(e.RetryAfter.Seconds())
 		}
+		for k, v := range e.Details {
+			if _, taken := gerr.Extensions[k]; !taken {
+				gerr.Extensions[k] = v
+			}
+		}
 		return gerr
 	}
 }

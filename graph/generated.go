@@ -35,6 +35,7 @@ import (
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -59,6 +60,7 @@ type ResolverRoot interface {
 	Incident() IncidentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	QueryField() QueryFieldResolver
 	Subscription() SubscriptionResolver
 	BulkAlertChanges() BulkAlertChangesResolver
 	UpdateAlertInput() UpdateAlertInputResolver
@@ -514,6 +516,7 @@ type ComplexityRoot struct {
 		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
 		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
 		CreateReport             func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
+		CreateSavedQuery         func(childComplexity int, input query.CreateSavedQueryInput) int
 		CreateUser               func(childComplexity int, input directory.CreateUserInput) int
 		DeleteAlertView          func(childComplexity int, id uuid.UUID) int
 		DeleteConnector          func(childComplexity int, id uuid.UUID) int
@@ -521,6 +524,7 @@ type ComplexityRoot struct {
 		DeleteGroup              func(childComplexity int, id uuid.UUID) int
 		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
 		DeleteReportTemplate     func(childComplexity int) int
+		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
 		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
 		DeleteUser               func(childComplexity int, id uuid.UUID) int
 		HideAlertView            func(childComplexity int, id uuid.UUID) int
@@ -550,6 +554,7 @@ type ComplexityRoot struct {
 		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
 		UpdateOutboundPolicy     func(childComplexity int, input orgallow.UpdateInput) int
 		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
+		UpdateSavedQuery         func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
 		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
 		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
 		UploadReportTemplate     func(childComplexity int, source string) int
@@ -701,13 +706,63 @@ type ComplexityRoot struct {
 		OrganizationBySlug  func(childComplexity int, slug string) int
 		Organizations       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
 		OutboundPolicy      func(childComplexity int) int
+		QueryLookups        func(childComplexity int, source string, field string, prefix *string, limit *int) int
+		QuerySources        func(childComplexity int) int
 		Report              func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
 		ReportSettings      func(childComplexity int) int
 		ReportTemplate      func(childComplexity int) int
+		RunQuery            func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
+		RunSavedQuery       func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
+		SavedQueries        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		SavedQuery          func(childComplexity int, id uuid.UUID) int
 		SearchActivity      func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
 		User                func(childComplexity int, id uuid.UUID) int
 		UserQuota           func(childComplexity int) int
 		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
+	}
+
+	QueryBucket struct {
+		Count  func(childComplexity int) int
+		Groups func(childComplexity int) int
+		Start  func(childComplexity int) int
+	}
+
+	QueryField struct {
+		Description func(childComplexity int) int
+		Groupable   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Operators   func(childComplexity int) int
+		Type        func(childComplexity int) int
+		Values      func(childComplexity int) int
+	}
+
+	QueryGroup struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+		Other func(childComplexity int) int
+	}
+
+	QueryLookupValue struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	QueryResult struct {
+		Groups      func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+		NextCursor  func(childComplexity int) int
+		Rows        func(childComplexity int) int
+		Series      func(childComplexity int) int
+		Source      func(childComplexity int) int
+		TimeZone    func(childComplexity int) int
+		Total       func(childComplexity int) int
+	}
+
+	QuerySource struct {
+		Description func(childComplexity int) int
+		Fields      func(childComplexity int) int
+		Name        func(childComplexity int) int
+		TimeField   func(childComplexity int) int
 	}
 
 	Report struct {
@@ -760,6 +815,34 @@ type ComplexityRoot struct {
 	ResetPasswordPayload struct {
 		TemporaryPassword func(childComplexity int) int
 		User              func(childComplexity int) int
+	}
+
+	SavedQuery struct {
+		Author         func(childComplexity int) int
+		AuthorID       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		GroupBy        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Interval       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		Query          func(childComplexity int) int
+		Sort           func(childComplexity int) int
+		Source         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Visibility     func(childComplexity int) int
+	}
+
+	SavedQueryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SavedQueryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -911,6 +994,9 @@ type MutationResolver interface {
 	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error)
+	CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.SavedQuery, error)
+	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.SavedQuery, error)
+	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -958,6 +1044,15 @@ type QueryResolver interface {
 	AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 	IncidentChatHistory(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 	OutboundPolicy(ctx context.Context) (*orgallow.Settings, error)
+	QuerySources(ctx context.Context) ([]*query.Source, error)
+	QueryLookups(ctx context.Context, source string, field string, prefix *string, limit *int) ([]*query.LookupValue, error)
+	RunQuery(ctx context.Context, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) (*query.Result, error)
+	SavedQueries(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.SavedQueryConnection, error)
+	SavedQuery(ctx context.Context, id uuid.UUID) (*ent.SavedQuery, error)
+	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
+}
+type QueryFieldResolver interface {
+	Type(ctx context.Context, obj *query.Field) (string, error)
 }
 type SubscriptionResolver interface {
 	AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *live.AlertEvent, error)
@@ -2900,6 +2995,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateReport(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(*report.CreateInput)), true
+	case "Mutation.createSavedQuery":
+		if e.ComplexityRoot.Mutation.CreateSavedQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSavedQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSavedQuery(childComplexity, args["input"].(query.CreateSavedQueryInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -2972,6 +3078,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteReportTemplate(childComplexity), true
+	case "Mutation.deleteSavedQuery":
+		if e.ComplexityRoot.Mutation.DeleteSavedQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedQuery(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteTimelineEvent":
 		if e.ComplexityRoot.Mutation.DeleteTimelineEvent == nil {
 			break
@@ -3281,6 +3398,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateReportSettings(childComplexity, args["input"].(report.UpdateSettingsInput)), true
+	case "Mutation.updateSavedQuery":
+		if e.ComplexityRoot.Mutation.UpdateSavedQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSavedQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSavedQuery(childComplexity, args["id"].(uuid.UUID), args["input"].(query.UpdateSavedQueryInput)), true
 	case "Mutation.updateTimelineEvent":
 		if e.ComplexityRoot.Mutation.UpdateTimelineEvent == nil {
 			break
@@ -4105,6 +4233,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.OutboundPolicy(childComplexity), true
+	case "Query.queryLookups":
+		if e.ComplexityRoot.Query.QueryLookups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_queryLookups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QueryLookups(childComplexity, args["source"].(string), args["field"].(string), args["prefix"].(*string), args["limit"].(*int)), true
+	case "Query.querySources":
+		if e.ComplexityRoot.Query.QuerySources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.QuerySources(childComplexity), true
 	case "Query.report":
 		if e.ComplexityRoot.Query.Report == nil {
 			break
@@ -4128,6 +4273,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReportTemplate(childComplexity), true
+	case "Query.runQuery":
+		if e.ComplexityRoot.Query.RunQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_runQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RunQuery(childComplexity, args["source"].(string), args["query"].(string), args["fields"].([]string), args["sort"].(*string), args["limit"].(*int), args["cursor"].(*string), args["since"].(*time.Time), args["until"].(*time.Time), args["groupBy"].([]string), args["interval"].(*string), args["top"].(*int)), true
+	case "Query.runSavedQuery":
+		if e.ComplexityRoot.Query.RunSavedQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_runSavedQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RunSavedQuery(childComplexity, args["id"].(uuid.UUID), args["input"].(*query.RunSavedQueryInput)), true
+	case "Query.savedQueries":
+		if e.ComplexityRoot.Query.SavedQueries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedQueries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedQueries(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
+	case "Query.savedQuery":
+		if e.ComplexityRoot.Query.SavedQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedQuery(childComplexity, args["id"].(uuid.UUID)), true
 	case "Query.searchActivity":
 		if e.ComplexityRoot.Query.SearchActivity == nil {
 			break
@@ -4167,6 +4356,168 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.UserOrder)), true
+
+	case "QueryBucket.count":
+		if e.ComplexityRoot.QueryBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryBucket.Count(childComplexity), true
+	case "QueryBucket.groups":
+		if e.ComplexityRoot.QueryBucket.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryBucket.Groups(childComplexity), true
+	case "QueryBucket.start":
+		if e.ComplexityRoot.QueryBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryBucket.Start(childComplexity), true
+
+	case "QueryField.description":
+		if e.ComplexityRoot.QueryField.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Description(childComplexity), true
+	case "QueryField.groupable":
+		if e.ComplexityRoot.QueryField.Groupable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Groupable(childComplexity), true
+	case "QueryField.name":
+		if e.ComplexityRoot.QueryField.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Name(childComplexity), true
+	case "QueryField.operators":
+		if e.ComplexityRoot.QueryField.Operators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Operators(childComplexity), true
+	case "QueryField.type":
+		if e.ComplexityRoot.QueryField.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Type(childComplexity), true
+	case "QueryField.values":
+		if e.ComplexityRoot.QueryField.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryField.Values(childComplexity), true
+
+	case "QueryGroup.count":
+		if e.ComplexityRoot.QueryGroup.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryGroup.Count(childComplexity), true
+	case "QueryGroup.key":
+		if e.ComplexityRoot.QueryGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryGroup.Key(childComplexity), true
+	case "QueryGroup.other":
+		if e.ComplexityRoot.QueryGroup.Other == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryGroup.Other(childComplexity), true
+
+	case "QueryLookupValue.count":
+		if e.ComplexityRoot.QueryLookupValue.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryLookupValue.Count(childComplexity), true
+	case "QueryLookupValue.value":
+		if e.ComplexityRoot.QueryLookupValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryLookupValue.Value(childComplexity), true
+
+	case "QueryResult.groups":
+		if e.ComplexityRoot.QueryResult.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.Groups(childComplexity), true
+	case "QueryResult.hasNextPage":
+		if e.ComplexityRoot.QueryResult.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.HasNextPage(childComplexity), true
+	case "QueryResult.nextCursor":
+		if e.ComplexityRoot.QueryResult.NextCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.NextCursor(childComplexity), true
+	case "QueryResult.rows":
+		if e.ComplexityRoot.QueryResult.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.Rows(childComplexity), true
+	case "QueryResult.series":
+		if e.ComplexityRoot.QueryResult.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.Series(childComplexity), true
+	case "QueryResult.source":
+		if e.ComplexityRoot.QueryResult.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.Source(childComplexity), true
+	case "QueryResult.timeZone":
+		if e.ComplexityRoot.QueryResult.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.TimeZone(childComplexity), true
+	case "QueryResult.total":
+		if e.ComplexityRoot.QueryResult.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryResult.Total(childComplexity), true
+
+	case "QuerySource.description":
+		if e.ComplexityRoot.QuerySource.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuerySource.Description(childComplexity), true
+	case "QuerySource.fields":
+		if e.ComplexityRoot.QuerySource.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuerySource.Fields(childComplexity), true
+	case "QuerySource.name":
+		if e.ComplexityRoot.QuerySource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuerySource.Name(childComplexity), true
+	case "QuerySource.timeField":
+		if e.ComplexityRoot.QuerySource.TimeField == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuerySource.TimeField(childComplexity), true
 
 	case "Report.attempts":
 		if e.ComplexityRoot.Report.Attempts == nil {
@@ -4394,6 +4745,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResetPasswordPayload.User(childComplexity), true
+
+	case "SavedQuery.author":
+		if e.ComplexityRoot.SavedQuery.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Author(childComplexity), true
+	case "SavedQuery.authorID":
+		if e.ComplexityRoot.SavedQuery.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.AuthorID(childComplexity), true
+	case "SavedQuery.createdAt":
+		if e.ComplexityRoot.SavedQuery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.CreatedAt(childComplexity), true
+	case "SavedQuery.description":
+		if e.ComplexityRoot.SavedQuery.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Description(childComplexity), true
+	case "SavedQuery.groupBy":
+		if e.ComplexityRoot.SavedQuery.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.GroupBy(childComplexity), true
+	case "SavedQuery.id":
+		if e.ComplexityRoot.SavedQuery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.ID(childComplexity), true
+	case "SavedQuery.interval":
+		if e.ComplexityRoot.SavedQuery.Interval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Interval(childComplexity), true
+	case "SavedQuery.name":
+		if e.ComplexityRoot.SavedQuery.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Name(childComplexity), true
+	case "SavedQuery.organizationID":
+		if e.ComplexityRoot.SavedQuery.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.OrganizationID(childComplexity), true
+	case "SavedQuery.query":
+		if e.ComplexityRoot.SavedQuery.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Query(childComplexity), true
+	case "SavedQuery.sort":
+		if e.ComplexityRoot.SavedQuery.Sort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Sort(childComplexity), true
+	case "SavedQuery.source":
+		if e.ComplexityRoot.SavedQuery.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Source(childComplexity), true
+	case "SavedQuery.updatedAt":
+		if e.ComplexityRoot.SavedQuery.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.UpdatedAt(childComplexity), true
+	case "SavedQuery.visibility":
+		if e.ComplexityRoot.SavedQuery.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQuery.Visibility(childComplexity), true
+
+	case "SavedQueryConnection.edges":
+		if e.ComplexityRoot.SavedQueryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQueryConnection.Edges(childComplexity), true
+	case "SavedQueryConnection.pageInfo":
+		if e.ComplexityRoot.SavedQueryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQueryConnection.PageInfo(childComplexity), true
+	case "SavedQueryConnection.totalCount":
+		if e.ComplexityRoot.SavedQueryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQueryConnection.TotalCount(childComplexity), true
+
+	case "SavedQueryEdge.cursor":
+		if e.ComplexityRoot.SavedQueryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQueryEdge.Cursor(childComplexity), true
+	case "SavedQueryEdge.node":
+		if e.ComplexityRoot.SavedQueryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedQueryEdge.Node(childComplexity), true
 
 	case "Subscription.alertChat":
 		if e.ComplexityRoot.Subscription.AlertChat == nil {
@@ -4737,6 +5205,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateIncidentInput", ec.unmarshalInputCreateIncidentInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
+			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("DeadLetterOrder", ec.unmarshalInputDeadLetterOrder),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
@@ -4751,6 +5220,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReportOrder", ec.unmarshalInputReportOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
+			graphql.NewInputUnmarshaler("RunSavedQueryInput", ec.unmarshalInputRunSavedQueryInput),
+			graphql.NewInputUnmarshaler("SavedQueryOrder", ec.unmarshalInputSavedQueryOrder),
 			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
 			graphql.NewInputUnmarshaler("TimelineEventOrder", ec.unmarshalInputTimelineEventOrder),
@@ -4765,6 +5236,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
+			graphql.NewInputUnmarshaler("UpdateSavedQueryInput", ec.unmarshalInputUpdateSavedQueryInput),
 			graphql.NewInputUnmarshaler("UpdateTimelineEventInput", ec.unmarshalInputUpdateTimelineEventInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -5830,6 +6302,197 @@ extend type Query {
 extend type Mutation {
   "Administrators of a top-level (provider) organisation only; recorded in the activity log."
   updateOutboundPolicy(input: UpdateOutboundPolicyInput!): OutboundPolicy! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
+	{Name: "../query.graphql", Input: `# The query language: its sources and fields, value lookups for an editor,
+# the query runner and saved queries. The language is CEL; see the README's
+# "Query language" section and GET /api/v1/queries/sources.
+
+"A field the query language reads."
+type QueryField {
+  "The name used in expressions: severity, assignee.email, entities.ip, attributes…"
+  name: String!
+  "string, int, timestamp, list(string), map(string, string) or object (compared with null)."
+  type: String!
+  "What the field holds."
+  description: String!
+  "The operators and functions an editor may offer after the field."
+  operators: [String!]!
+  "Whether a run can group by the field (groupBy) and lookups list its values."
+  groupable: Boolean!
+  "The field's closed set of values, when it has one (an empty string is the missing value)."
+  values: [String!]
+}
+
+"A kind of record the query language reads."
+type QuerySource {
+  "alerts, incidents or activity."
+  name: String!
+  "What the source holds."
+  description: String!
+  "The timestamp field since, until and interval apply to."
+  timeField: String!
+  "Every field an expression may name."
+  fields: [QueryField!]!
+}
+
+"One value of a field and how many records have it."
+type QueryLookupValue {
+  "The value."
+  value: String!
+  "Records with the value."
+  count: Int!
+}
+
+"The count of one combination of the grouped fields' values."
+type QueryGroup {
+  "The values, in groupBy order; empty for the other group."
+  key: [String!]!
+  "Matching records in the group."
+  count: Int!
+  "Whether this sums every group beyond the top ones."
+  other: Boolean!
+}
+
+"One interval of a time series."
+type QueryBucket {
+  "The bucket's start; buckets follow the organisation's time zone."
+  start: Time!
+  "Matching records in the bucket."
+  count: Int!
+  "The top groups' counts in the bucket (the same groups in every bucket), when groupBy was given."
+  groups: [QueryGroup!]!
+}
+
+"What a run returns: rows, or groups (groupBy), or a time series (interval)."
+type QueryResult {
+  "The source queried."
+  source: String!
+  "The matching records, each with id and the fields asked for; null in grouped runs."
+  rows: [Map!]
+  "The cursor of the next page of rows, when there is one."
+  nextCursor: String
+  "Whether more rows follow."
+  hasNextPage: Boolean!
+  "The top groups, largest first, then the other group; null unless groupBy was given without interval."
+  groups: [QueryGroup!]
+  "Every bucket of the range, oldest first; null unless interval was given."
+  series: [QueryBucket!]
+  "Matching records, in grouped runs and time series."
+  total: Int!
+  "The time zone of the buckets (the organisation's)."
+  timeZone: String!
+}
+
+"A saved query's run: the page and range to run it over."
+input RunSavedQueryInput {
+  "Fields of each row (row results)."
+  fields: [String!]
+  "Rows per page, 1 to 500 (default 50)."
+  limit: Int
+  "Where the previous page ended (its nextCursor)."
+  cursor: String
+  "Records at or after this instant (on the source's time field)."
+  since: Time
+  "Records before this instant."
+  until: Time
+  "Groups returned before other, 1 to 100 (default 10)."
+  top: Int
+}
+
+"A new saved query."
+input CreateSavedQueryInput {
+  "A name, 1 to 200 characters."
+  name: String!
+  "What the query is for."
+  description: String
+  "alerts, incidents or activity."
+  source: String!
+  "The expression; it must compile against the source."
+  query: String!
+  "The default order of rows: a field, - first for descending."
+  sort: String
+  "The default grouping."
+  groupBy: [String!]
+  "The default time-series interval: 1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d or 1w."
+  interval: String
+  "PRIVATE (the author alone, the default) or SHARED (the organisation)."
+  visibility: Visibility
+}
+
+"Changes to a saved query; fields left out keep their value."
+input UpdateSavedQueryInput {
+  "A name, 1 to 200 characters."
+  name: String
+  "What the query is for."
+  description: String
+  "alerts, incidents or activity."
+  source: String
+  "The expression; it must compile against the source."
+  query: String
+  "The default order of rows."
+  sort: String
+  "The default grouping; an empty list removes it."
+  groupBy: [String!]
+  "The default time-series interval; an empty string removes it."
+  interval: String
+  "PRIVATE or SHARED."
+  visibility: Visibility
+}
+
+extend type Query {
+  "Every source the query language reads, with its fields, for an editor's autocomplete."
+  querySources: [QuerySource!]!
+  """
+  A field's most frequent values starting with prefix (case-insensitively), for an editor's
+  autocomplete. Alert fields the alert counters keep (severity, status, source, connector,
+  assignee, tags) are counted over every alert; other fields over the last seven days.
+  """
+  queryLookups(source: String!, field: String!, prefix: String, limit: Int): [QueryLookupValue!]!
+  """
+  Runs a query. Without groupBy or interval it returns rows, paged by cursor; with groupBy,
+  counts per group (the top ones and other); with interval, a time series in the organisation's
+  time zone. Refused with QUERY_TOO_EXPENSIVE when too large or too slow.
+  """
+  runQuery(
+    "alerts, incidents or activity."
+    source: String!
+    "The expression, e.g. severity >= \"high\" && \"prod\" in tags; empty matches everything."
+    query: String!
+    "Fields of each row; id is always there."
+    fields: [String!]
+    "A field to order rows by, - first for descending (default: the time field, newest first)."
+    sort: String
+    "Rows per page, 1 to 500 (default 50)."
+    limit: Int
+    "Where the previous page ended (its nextCursor)."
+    cursor: String
+    "Records at or after this instant (on the source's time field)."
+    since: Time
+    "Records before this instant."
+    until: Time
+    "Fields to count per value of (up to three)."
+    groupBy: [String!]
+    "A time-series bucket width: 1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d or 1w."
+    interval: String
+    "Groups returned before other, 1 to 100 (default 10)."
+    top: Int
+  ): QueryResult!
+  "The caller's own saved queries and the organisation's shared ones, by name."
+  savedQueries(after: Cursor, first: Int, before: Cursor, last: Int): SavedQueryConnection!
+  "One saved query the caller may see."
+  savedQuery(id: ID!): SavedQuery!
+  "Runs a saved query with its sort, grouping and interval."
+  runSavedQuery(id: ID!, input: RunSavedQueryInput): QueryResult!
+}
+
+extend type Mutation {
+  "Saves a query, authored by the caller."
+  createSavedQuery(input: CreateSavedQueryInput!): SavedQuery!
+  "Changes a saved query: its author may, and an admin may change a shared one."
+  updateSavedQuery(id: ID!, input: UpdateSavedQueryInput!): SavedQuery!
+  "Deletes a saved query: its author may, and an admin may delete a shared one."
+  deleteSavedQuery(id: ID!): DeletePayload!
 }
 `, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -6912,6 +7575,94 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_QueryBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_QueryBucket_start(ctx, field)
+	case "count":
+		return ec.fieldContext_QueryBucket_count(ctx, field)
+	case "groups":
+		return ec.fieldContext_QueryBucket_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_QueryField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_QueryField_name(ctx, field)
+	case "type":
+		return ec.fieldContext_QueryField_type(ctx, field)
+	case "description":
+		return ec.fieldContext_QueryField_description(ctx, field)
+	case "operators":
+		return ec.fieldContext_QueryField_operators(ctx, field)
+	case "groupable":
+		return ec.fieldContext_QueryField_groupable(ctx, field)
+	case "values":
+		return ec.fieldContext_QueryField_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryField", field.Name)
+}
+
+func (ec *executionContext) childFields_QueryGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_QueryGroup_key(ctx, field)
+	case "count":
+		return ec.fieldContext_QueryGroup_count(ctx, field)
+	case "other":
+		return ec.fieldContext_QueryGroup_other(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_QueryLookupValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_QueryLookupValue_value(ctx, field)
+	case "count":
+		return ec.fieldContext_QueryLookupValue_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryLookupValue", field.Name)
+}
+
+func (ec *executionContext) childFields_QueryResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_QueryResult_source(ctx, field)
+	case "rows":
+		return ec.fieldContext_QueryResult_rows(ctx, field)
+	case "nextCursor":
+		return ec.fieldContext_QueryResult_nextCursor(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_QueryResult_hasNextPage(ctx, field)
+	case "groups":
+		return ec.fieldContext_QueryResult_groups(ctx, field)
+	case "series":
+		return ec.fieldContext_QueryResult_series(ctx, field)
+	case "total":
+		return ec.fieldContext_QueryResult_total(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_QueryResult_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryResult", field.Name)
+}
+
+func (ec *executionContext) childFields_QuerySource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_QuerySource_name(ctx, field)
+	case "description":
+		return ec.fieldContext_QuerySource_description(ctx, field)
+	case "timeField":
+		return ec.fieldContext_QuerySource_timeField(ctx, field)
+	case "fields":
+		return ec.fieldContext_QuerySource_fields(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuerySource", field.Name)
+}
+
 func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7014,6 +7765,62 @@ func (ec *executionContext) childFields_ResetPasswordPayload(ctx context.Context
 		return ec.fieldContext_ResetPasswordPayload_temporaryPassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResetPasswordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedQuery_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedQuery_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SavedQuery_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_SavedQuery_organizationID(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedQuery_name(ctx, field)
+	case "description":
+		return ec.fieldContext_SavedQuery_description(ctx, field)
+	case "source":
+		return ec.fieldContext_SavedQuery_source(ctx, field)
+	case "query":
+		return ec.fieldContext_SavedQuery_query(ctx, field)
+	case "sort":
+		return ec.fieldContext_SavedQuery_sort(ctx, field)
+	case "groupBy":
+		return ec.fieldContext_SavedQuery_groupBy(ctx, field)
+	case "interval":
+		return ec.fieldContext_SavedQuery_interval(ctx, field)
+	case "visibility":
+		return ec.fieldContext_SavedQuery_visibility(ctx, field)
+	case "authorID":
+		return ec.fieldContext_SavedQuery_authorID(ctx, field)
+	case "author":
+		return ec.fieldContext_SavedQuery_author(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedQuery", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedQueryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SavedQueryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SavedQueryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SavedQueryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedQueryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedQueryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SavedQueryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SavedQueryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedQueryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_TimelineEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7566,6 +8373,20 @@ func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSavedQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (query.CreateSavedQueryInput, error) {
+			return ec.unmarshalNCreateSavedQueryInput2githubᚗcomᚋseliqᚋseliqᚋqueryᚐCreateSavedQueryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7663,6 +8484,20 @@ func (ec *executionContext) field_Mutation_deleteReport_args(ctx context.Context
 		return nil, err
 	}
 	args["reportID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSavedQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8161,6 +8996,28 @@ func (ec *executionContext) field_Mutation_updateReportSettings_args(ctx context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSavedQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (query.UpdateSavedQueryInput, error) {
+			return ec.unmarshalNUpdateSavedQueryInput2githubᚗcomᚋseliqᚋseliqᚋqueryᚐUpdateSavedQueryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -9180,6 +10037,44 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_queryLookups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "field",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["field"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "prefix",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["prefix"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9199,6 +10094,174 @@ func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["reportID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_runQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fields",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fields"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "cursor",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cursor"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["top"] = arg10
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_runSavedQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*query.RunSavedQueryInput, error) {
+			return ec.unmarshalORunSavedQueryInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐRunSavedQueryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedQueries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -19492,6 +20555,138 @@ func (ec *executionContext) fieldContext_Mutation_updateOutboundPolicy(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSavedQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSavedQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSavedQuery(ctx, fc.Args["input"].(query.CreateSavedQueryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSavedQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSavedQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSavedQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSavedQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSavedQuery(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(query.UpdateSavedQueryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSavedQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSavedQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedQuery(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23096,6 +24291,258 @@ func (ec *executionContext) fieldContext_Query_outboundPolicy(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_querySources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_querySources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().QuerySources(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.Source) graphql.Marshaler {
+			return ec.marshalNQuerySource2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_querySources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuerySource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_queryLookups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_queryLookups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().QueryLookups(ctx, fc.Args["source"].(string), fc.Args["field"].(string), fc.Args["prefix"].(*string), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.LookupValue) graphql.Marshaler {
+			return ec.marshalNQueryLookupValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_queryLookups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryLookupValue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_queryLookups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_runQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_runQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RunQuery(ctx, fc.Args["source"].(string), fc.Args["query"].(string), fc.Args["fields"].([]string), fc.Args["sort"].(*string), fc.Args["limit"].(*int), fc.Args["cursor"].(*string), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["groupBy"].([]string), fc.Args["interval"].(*string), fc.Args["top"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *query.Result) graphql.Marshaler {
+			return ec.marshalNQueryResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_runQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_runQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedQueries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedQueries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedQueries(ctx, fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQueryConnection) graphql.Marshaler {
+			return ec.marshalNSavedQueryConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedQueries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQueryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedQueries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedQuery(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_runSavedQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_runSavedQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RunSavedQuery(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(*query.RunSavedQueryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *query.Result) graphql.Marshaler {
+			return ec.marshalNQueryResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_runSavedQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_runSavedQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23167,6 +24614,640 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueryBucket_start(ctx context.Context, field graphql.CollectedField, obj *query.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryBucket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _QueryBucket_count(ctx context.Context, field graphql.CollectedField, obj *query.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueryBucket_groups(ctx context.Context, field graphql.CollectedField, obj *query.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryBucket_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.Group) graphql.Marshaler {
+			return ec.marshalNQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryBucket_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QueryBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueryField_name(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryField_type(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QueryField().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, true, true, "String")
+}
+
+func (ec *executionContext) _QueryField_description(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryField_operators(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_operators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_operators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryField_groupable(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_groupable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groupable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_groupable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _QueryField_values(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryField_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueryField_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryField", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryGroup_key(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryGroup_count(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryGroup_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryGroup_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueryGroup_other(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryGroup_other(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Other, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryGroup_other(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _QueryLookupValue_value(ctx context.Context, field graphql.CollectedField, obj *query.LookupValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryLookupValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryLookupValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryLookupValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryLookupValue_count(ctx context.Context, field graphql.CollectedField, obj *query.LookupValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryLookupValue_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryLookupValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryLookupValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueryResult_source(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryResult_rows(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2ᚕmapᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "Map")
+}
+
+func (ec *executionContext) _QueryResult_nextCursor(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_nextCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_nextCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryResult_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _QueryResult_groups(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.Group) graphql.Marshaler {
+			return ec.marshalOQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QueryResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueryResult_series(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.Bucket) graphql.Marshaler {
+			return ec.marshalOQueryBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucketᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QueryResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueryResult_total(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueryResult_timeZone(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryResult_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryResult_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuerySource_name(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuerySource_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuerySource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuerySource", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuerySource_description(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuerySource_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuerySource_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuerySource", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuerySource_timeField(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuerySource_timeField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeField(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuerySource_timeField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuerySource", field, true, false, "String")
+}
+
+func (ec *executionContext) _QuerySource_fields(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuerySource_fields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*query.Field) graphql.Marshaler {
+			return ec.marshalNQueryField2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuerySource_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuerySource",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryField(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24048,6 +26129,479 @@ func (ec *executionContext) _ResetPasswordPayload_temporaryPassword(ctx context.
 }
 func (ec *executionContext) fieldContext_ResetPasswordPayload_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SavedQuery_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SavedQuery_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedQuery_name(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_description(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_source(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_query(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_sort(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_sort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sort, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_sort(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_interval(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_interval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_interval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedQuery_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visibility, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Visibility) graphql.Marshaler {
+			return ec.marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Visibility")
+}
+
+func (ec *executionContext) _SavedQuery_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_authorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_authorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedQuery_author(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQuery_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQuery_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedQuery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedQueryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQueryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SavedQueryEdge) graphql.Marshaler {
+			return ec.marshalOSavedQueryEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQueryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedQueryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQueryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedQueryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQueryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQueryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedQueryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedQueryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQueryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQueryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQueryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SavedQueryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQueryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+			return ec.marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQueryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedQueryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedQuery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedQueryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedQueryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedQueryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedQueryEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -27981,6 +30535,97 @@ func UnmarshalCreateReportInput(ctx context.Context, raw any) (report.CreateInpu
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSavedQueryInput(ctx context.Context, obj any) (query.CreateSavedQueryInput, error) {
+	var it query.CreateSavedQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "source", "query", "sort", "groupBy", "interval", "visibility"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		case "groupBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupBy"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupBy = data
+		case "interval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interval"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interval = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSavedQueryInput unmarshals raw into the CreateSavedQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSavedQueryInput(ctx context.Context, raw any) (query.CreateSavedQueryInput, error) {
+	var out query.CreateSavedQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSavedQueryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, obj any) (directory.CreateUserInput, error) {
 	var it directory.CreateUserInput
 	if obj == nil {
@@ -28822,6 +31467,136 @@ func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context
 func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPasswordInput, error) {
 	var out model.ResetPasswordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetPasswordInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRunSavedQueryInput(ctx context.Context, obj any) (query.RunSavedQueryInput, error) {
+	var it query.RunSavedQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"fields", "limit", "cursor", "since", "until", "top"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		case "cursor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cursor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cursor = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		case "top":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("top"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Top = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRunSavedQueryInput unmarshals raw into the RunSavedQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRunSavedQueryInput(ctx context.Context, raw any) (query.RunSavedQueryInput, error) {
+	var out query.RunSavedQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunSavedQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSavedQueryOrder(ctx context.Context, obj any) (ent.SavedQueryOrder, error) {
+	var it ent.SavedQueryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSavedQueryOrder unmarshals raw into the SavedQueryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSavedQueryOrder(ctx context.Context, raw any) (ent.SavedQueryOrder, error) {
+	var out ent.SavedQueryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavedQueryOrder", raw, &out)
 	return out, err
 }
 
@@ -29826,6 +32601,97 @@ func UnmarshalUpdateReportSettingsInput(ctx context.Context, raw any) (report.Up
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateSavedQueryInput(ctx context.Context, obj any) (query.UpdateSavedQueryInput, error) {
+	var it query.UpdateSavedQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "source", "query", "sort", "groupBy", "interval", "visibility"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		case "groupBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupBy"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupBy = data
+		case "interval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interval"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interval = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSavedQueryInput unmarshals raw into the UpdateSavedQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSavedQueryInput(ctx context.Context, raw any) (query.UpdateSavedQueryInput, error) {
+	var out query.UpdateSavedQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSavedQueryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateTimelineEventInput(ctx context.Context, obj any) (incidents.UpdateTimelineEventInput, error) {
 	var it incidents.UpdateTimelineEventInput
 	if obj == nil {
@@ -30023,6 +32889,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._TimelineEvent(ctx, sel, obj)
+	case *ent.SavedQuery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SavedQuery(ctx, sel, obj)
 	case *ent.Report:
 		if obj == nil {
 			return graphql.Null
@@ -33301,6 +36172,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSavedQuery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSavedQuery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSavedQuery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSavedQuery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedQuery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedQuery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34316,6 +37208,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_outboundPolicy(ctx, field)
 				})
+		case "querySources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_querySources(ctx, field)
+				})
+		case "queryLookups":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_queryLookups(ctx, field)
+				})
+		case "runQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_runQuery(ctx, field)
+				})
+		case "savedQueries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedQueries(ctx, field)
+				})
+		case "savedQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedQuery(ctx, field)
+				})
+		case "runSavedQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_runSavedQuery(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -34329,6 +37257,305 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryBucketImplementors = []string{"QueryBucket"}
+
+func (ec *executionContext) _QueryBucket(ctx context.Context, sel ast.SelectionSet, obj *query.Bucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryBucket")
+		case "start":
+			out.Values[i] = ec._QueryBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._QueryBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._QueryBucket_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryFieldImplementors = []string{"QueryField"}
+
+func (ec *executionContext) _QueryField(ctx context.Context, sel ast.SelectionSet, obj *query.Field) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryFieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryField")
+		case "name":
+			out.Values[i] = ec._QueryField_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QueryField_type(ctx, field, obj)
+				})
+		case "description":
+			out.Values[i] = ec._QueryField_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "operators":
+			out.Values[i] = ec._QueryField_operators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groupable":
+			out.Values[i] = ec._QueryField_groupable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "values":
+			out.Values[i] = ec._QueryField_values(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryGroupImplementors = []string{"QueryGroup"}
+
+func (ec *executionContext) _QueryGroup(ctx context.Context, sel ast.SelectionSet, obj *query.Group) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryGroup")
+		case "key":
+			out.Values[i] = ec._QueryGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._QueryGroup_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "other":
+			out.Values[i] = ec._QueryGroup_other(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryLookupValueImplementors = []string{"QueryLookupValue"}
+
+func (ec *executionContext) _QueryLookupValue(ctx context.Context, sel ast.SelectionSet, obj *query.LookupValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryLookupValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryLookupValue")
+		case "value":
+			out.Values[i] = ec._QueryLookupValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._QueryLookupValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryResultImplementors = []string{"QueryResult"}
+
+func (ec *executionContext) _QueryResult(ctx context.Context, sel ast.SelectionSet, obj *query.Result) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryResult")
+		case "source":
+			out.Values[i] = ec._QueryResult_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._QueryResult_rows(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nextCursor":
+			out.Values[i] = ec._QueryResult_nextCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._QueryResult_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._QueryResult_groups(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._QueryResult_series(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._QueryResult_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._QueryResult_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var querySourceImplementors = []string{"QuerySource"}
+
+func (ec *executionContext) _QuerySource(ctx context.Context, sel ast.SelectionSet, obj *query.Source) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, querySourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuerySource")
+		case "name":
+			out.Values[i] = ec._QuerySource_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._QuerySource_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeField":
+			out.Values[i] = ec._QuerySource_timeField(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fields":
+			out.Values[i] = ec._QuerySource_fields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -34654,6 +37881,186 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 		case "temporaryPassword":
 			out.Values[i] = ec._ResetPasswordPayload_temporaryPassword(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedQueryImplementors = []string{"SavedQuery", "Node"}
+
+func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedQuery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedQuery")
+		case "id":
+			out.Values[i] = ec._SavedQuery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SavedQuery_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SavedQuery_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizationID":
+			out.Values[i] = ec._SavedQuery_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SavedQuery_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._SavedQuery_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._SavedQuery_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "query":
+			out.Values[i] = ec._SavedQuery_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sort":
+			out.Values[i] = ec._SavedQuery_sort(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groupBy":
+			out.Values[i] = ec._SavedQuery_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interval":
+			out.Values[i] = ec._SavedQuery_interval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "visibility":
+			out.Values[i] = ec._SavedQuery_visibility(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorID":
+			out.Values[i] = ec._SavedQuery_authorID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedQuery_author(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedQueryConnectionImplementors = []string{"SavedQueryConnection"}
+
+func (ec *executionContext) _SavedQueryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedQueryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedQueryConnection")
+		case "edges":
+			out.Values[i] = ec._SavedQueryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SavedQueryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SavedQueryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedQueryEdgeImplementors = []string{"SavedQueryEdge"}
+
+func (ec *executionContext) _SavedQueryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedQueryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedQueryEdge")
+		case "node":
+			out.Values[i] = ec._SavedQueryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SavedQueryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -35960,6 +39367,11 @@ func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋsel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateSavedQueryInput2githubᚗcomᚋseliqᚋseliqᚋqueryᚐCreateSavedQueryInput(ctx context.Context, v any) (query.CreateSavedQueryInput, error) {
+	res, err := ec.unmarshalInputCreateSavedQueryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐCreateUserInput(ctx context.Context, v any) (directory.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36411,6 +39823,118 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNQueryBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucket(ctx context.Context, sel ast.SelectionSet, v *query.Bucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryBucket!")
+		return graphql.Null
+	}
+	return ec._QueryBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueryField2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Field) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryField2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueryField2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐField(ctx context.Context, sel ast.SelectionSet, v *query.Field) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryField!")
+		return graphql.Null
+	}
+	return ec._QueryField(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Group) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroup(ctx context.Context, sel ast.SelectionSet, v *query.Group) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryGroup!")
+		return graphql.Null
+	}
+	return ec._QueryGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueryLookupValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.LookupValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryLookupValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueryLookupValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValue(ctx context.Context, sel ast.SelectionSet, v *query.LookupValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryLookupValue!")
+		return graphql.Null
+	}
+	return ec._QueryLookupValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueryResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐResult(ctx context.Context, sel ast.SelectionSet, v *query.Result) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryResult!")
+		return graphql.Null
+	}
+	return ec._QueryResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuerySource2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Source) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuerySource2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuerySource2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSource(ctx context.Context, sel ast.SelectionSet, v *query.Source) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuerySource!")
+		return graphql.Null
+	}
+	return ec._QuerySource(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Report) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -36495,6 +40019,36 @@ func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋseliq
 		return graphql.Null
 	}
 	return ec._ResetPasswordPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedQuery!")
+		return graphql.Null
+	}
+	return ec._SavedQuery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedQueryConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQueryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedQueryConnection!")
+		return graphql.Null
+	}
+	return ec._SavedQueryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx context.Context, v any) (*ent.SavedQueryOrderField, error) {
+	var res = new(ent.SavedQueryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQueryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedQueryOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx context.Context, v any) (model.SendChatInput, error) {
@@ -36669,6 +40223,11 @@ func (ec *executionContext) unmarshalNUpdateReportSettingsInput2githubᚗcomᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateSavedQueryInput2githubᚗcomᚋseliqᚋseliqᚋqueryᚐUpdateSavedQueryInput(ctx context.Context, v any) (query.UpdateSavedQueryInput, error) {
+	res, err := ec.unmarshalInputUpdateSavedQueryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateTimelineEventInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐUpdateTimelineEventInput(ctx context.Context, v any) (incidents.UpdateTimelineEventInput, error) {
 	res, err := ec.unmarshalInputUpdateTimelineEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36724,6 +40283,16 @@ func (ec *executionContext) unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋen
 }
 
 func (ec *executionContext) marshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx context.Context, sel ast.SelectionSet, v enum.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx context.Context, v any) (enum.Visibility, error) {
+	var res enum.Visibility
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx context.Context, sel ast.SelectionSet, v enum.Visibility) graphql.Marshaler {
 	return v
 }
 
@@ -37552,6 +41121,41 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalOMap2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMap2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMap2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNMap2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋseliqᚋseliqᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -37667,6 +41271,44 @@ func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋseliq�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOQueryBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Bucket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOReportFormat2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐReportFormat(ctx context.Context, v any) (*enum.ReportFormat, error) {
 	if v == nil {
 		return nil, nil
@@ -37713,6 +41355,41 @@ func (ec *executionContext) unmarshalOResetPasswordInput2ᚖgithubᚗcomᚋseliq
 	}
 	res, err := ec.unmarshalInputResetPasswordInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORunSavedQueryInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐRunSavedQueryInput(ctx context.Context, v any) (*query.RunSavedQueryInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRunSavedQueryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedQuery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSavedQueryEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SavedQueryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSavedQueryEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSavedQueryEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQueryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedQueryEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx context.Context, v any) ([]enum.Severity, error) {
@@ -37941,6 +41618,22 @@ func (ec *executionContext) unmarshalOUserRole2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalOUserRole2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx context.Context, sel ast.SelectionSet, v *enum.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx context.Context, v any) (*enum.Visibility, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.Visibility)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx context.Context, sel ast.SelectionSet, v *enum.Visibility) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/query"
 )
 
 // page is a connection field's paging arguments.
@@ -59,4 +61,28 @@ func alertSelection(ctx context.Context) *alerts.Selection {
 		return graphql.WithFieldContext(ctx, &copyFC)
 	}
 	return sel
+}
+
+// runInput gathers runQuery's arguments (one of which, "query", hides the
+// package of the same name in the resolver).
+func runInput(source, text string, fields []string, sort *string, limit *int, cursor *string, since, until *time.Time,
+	groupBy []string, interval *string, top *int,
+) query.RunInput {
+	in := query.RunInput{Source: source, Query: text, Fields: fields, Limit: limit, Cursor: cursor, Since: since, Until: until, GroupBy: groupBy, Top: top}
+	if sort != nil {
+		in.Sort = *sort
+	}
+	if interval != nil {
+		in.Interval = *interval
+	}
+	return in
+}
+
+// lookupInput gathers queryLookups' arguments.
+func lookupInput(source, field string, prefix *string, limit *int) query.LookupInput {
+	in := query.LookupInput{Source: source, Field: field, Limit: limit}
+	if prefix != nil {
+		in.Prefix = *prefix
+	}
+	return in
 }

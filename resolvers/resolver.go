@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 )
@@ -46,4 +47,6 @@ type Services struct {
 	Chat *chat.Service
 	// Live serves the subscriptions.
 	Live *live.Service
+	// Query is the query language: sources, lookups, runs, saved queries.
+	Query *query.Service
 }

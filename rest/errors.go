@@ -57,6 +57,8 @@ type validationDetail struct {
 	Loc  []string `json:"loc"`
 	Msg  string   `json:"msg"`
 	Type string   `json:"type"`
+	// Ctx carries the error's details: a query's line, column and suggestion.
+	Ctx map[string]any `json:"ctx,omitempty"`
 }
 
 // WriteError answers with the status of err's code and a {"detail": ...}
@@ -76,7 +78,11 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seliq"`)
 	}
 	if e.Code != apperr.BadInput {
-		WriteJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
+		body := map[string]any{"detail": e.Message, "code": e.Code}
+		if e.Field != "" && e.Code == apperr.QueryTooExpensive {
+			body["field"] = e.Field
+		}
+		WriteJSON(w, status, body)
 		return
 	}
 	loc := []string{c.location(e.Field)}
@@ -87,7 +93,7 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 		loc = append(loc, strings.Split(e.Field, ".")...)
 	}
 	WriteJSON(w, status, map[string]any{
-		"detail": []validationDetail{{Loc: loc, Msg: e.Message, Type: "value_error"}},
+		"detail": []validationDetail{{Loc: loc, Msg: e.Message, Type: "value_error", Ctx: e.Details}},
 		"code":   e.Code,
 	})
 }

@@ -339,6 +339,14 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 	if s, ok := e.Extensions["retryAfter"].(int); ok {
 		out.RetryAfter = secs(s)
 	}
+	for _, k := range detailKeys {
+		if v, ok := e.Extensions[k]; ok {
+			if out.Details == nil {
+				out.Details = map[string]any{}
+			}
+			out.Details[k] = v
+		}
+	}
 	switch code {
 	case "COMPLEXITY_LIMIT_EXCEEDED": // the page asked for is too costly
 		out.Code = apperr.BadInput
@@ -353,6 +361,10 @@ func fromGraphQL(errs gqlerror.List, c *compiled) error {
 	}
 	return out
 }
+
+// detailKeys are the error details REST passes on in a validation detail's
+// ctx: where in a query expression the error is, and the likely fix.
+var detailKeys = []string{"line", "column", "suggestion"}
 
 // restField names an argument the way the REST client sent it: the path
 // parameter it came from, or limit and cursor for a list's first and after.

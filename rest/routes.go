@@ -132,6 +132,16 @@ var Routes = []Route{
 	{Method: http.MethodPost, Path: "/api/v1/alert-views/{view_id}/hide", Field: "hideAlertView", PathArgs: map[string]string{"view_id": "id"}, Tag: "alert-views", Summary: "Hide View"},
 	{Method: http.MethodDelete, Path: "/api/v1/alert-views/{view_id}/hide", Field: "unhideAlertView", PathArgs: map[string]string{"view_id": "id"}, Tag: "alert-views", Summary: "Unhide View"},
 
+	{Method: http.MethodGet, Path: "/api/v1/queries/sources", Field: "querySources", Tag: "queries", Summary: "List Sources"},
+	{Method: http.MethodGet, Path: "/api/v1/queries/lookups", Field: "queryLookups", QueryArgs: map[string]string{"source": "source", "field": "field", "prefix": "prefix", "limit": "limit"}, Tag: "queries", Summary: "Get Lookups"},
+	{Method: http.MethodPost, Path: "/api/v1/queries/run", Field: "runQuery", Body: "*", Tag: "queries", Summary: "Run Query"},
+	{Method: http.MethodGet, Path: "/api/v1/saved-queries", Field: "savedQueries", Tag: "saved-queries", Summary: "List Saved Queries"},
+	{Method: http.MethodPost, Path: "/api/v1/saved-queries", Field: "createSavedQuery", Body: "input", Status: http.StatusCreated, Tag: "saved-queries", Summary: "Create Saved Query"},
+	{Method: http.MethodGet, Path: "/api/v1/saved-queries/{query_id}", Field: "savedQuery", PathArgs: map[string]string{"query_id": "id"}, Tag: "saved-queries", Summary: "Get Saved Query"},
+	{Method: http.MethodPatch, Path: "/api/v1/saved-queries/{query_id}", Field: "updateSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Body: "input", Tag: "saved-queries", Summary: "Patch Saved Query"},
+	{Method: http.MethodDelete, Path: "/api/v1/saved-queries/{query_id}", Field: "deleteSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Status: http.StatusNoContent, Tag: "saved-queries", Summary: "Delete Saved Query"},
+	{Method: http.MethodPost, Path: "/api/v1/saved-queries/{query_id}/run", Field: "runSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Body: "input", Tag: "saved-queries", Summary: "Run Saved Query"},
+
 	{Method: http.MethodGet, Path: "/api/v1/connectors", Field: "connectors", Tag: "connectors", Summary: "List Connectors"},
 	{Method: http.MethodPost, Path: "/api/v1/connectors", Field: "createConnector", Body: "input", Status: http.StatusCreated, Merge: "connector", Tag: "connectors", Summary: "Create Connector"},
 	{Method: http.MethodGet, Path: "/api/v1/connectors/catalogue", Field: "connectorCatalogue", Tag: "connectors", Summary: "List Catalogue"},

@@ -39,6 +39,7 @@ import (
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
@@ -174,6 +175,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Outbound:      allowlists,
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
+		Query:         query.New(db.Client, db.Dialect),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.

@@ -57,6 +57,9 @@ type Organization func(*sql.Selector)
 // Report is the predicate function for report builders.
 type Report func(*sql.Selector)
 
+// SavedQuery is the predicate function for savedquery builders.
+type SavedQuery func(*sql.Selector)
+
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 

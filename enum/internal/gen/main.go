@@ -30,6 +30,7 @@ var defs = []enumDef{
 	{"JobStatus", "state of background work such as a report render or an analysis", []string{"pending", "running", "ready", "failed"}},
 	{"BulkAlertAction", "an action applied to many alerts at once", []string{"update", "close", "assign", "link_incident"}},
 	{"NotificationKind", "notification event type", []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}},
+	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []string{"private", "shared"}},
 }
 
 func camel(s string) string {

@@ -1,0 +1,57 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/enum"
+)
+
+// SavedQuery is a named query-language expression over one source, with how
+// to show its result, private to its author or shared with the organisation.
+type SavedQuery struct{ ent.Schema }
+
+// Mixin of the SavedQuery.
+func (SavedQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the SavedQuery.
+func (SavedQuery) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.Text("description").Default(""),
+		field.String("source").NotEmpty(),
+		// query compiled when saved; it is compiled again on every run, since
+		// the fields of a source can change between releases.
+		field.Text("query").Default(""),
+		field.String("sort").Default(""),
+		field.Strings("group_by").Optional(),
+		field.String("interval").Default(""),
+		field.Enum("visibility").GoType(enum.Visibility("")).Default(string(enum.VisibilityPrivate)).
+			Annotations(entgql.Type("Visibility")),
+		field.UUID("author_id", uuid.UUID{}).Optional().Nillable(),
+	}
+}
+
+// Edges of the SavedQuery.
+func (SavedQuery) Edges() []ent.Edge {
+	return []ent.Edge{
+		// A deleted author's shared queries stay with the organisation.
+		edge.To("author", User.Type).Field("author_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+	}
+}
+
+// Indexes of the SavedQuery.
+func (SavedQuery) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("organization_id", "visibility", "name"), index.Fields("author_id")}
+}
+
+// Annotations of the SavedQuery.
+func (SavedQuery) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
