@@ -29,7 +29,7 @@ const CountCap = 10_000
 // countIsCheap reports whether f's matches can be counted exactly from an
 // index, without reading rows.
 func countIsCheap(f *schematype.AlertFilter) bool {
-	return f == nil || (len(f.Tag) == 0 && f.Entity == nil && f.Q == nil)
+	return f == nil || (len(f.Tag) == 0 && f.Entity == nil && f.Q == nil && f.Query == nil)
 }
 
 // PlannedSkipFactor: on PostgreSQL a dear count is skipped when the

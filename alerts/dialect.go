@@ -37,7 +37,21 @@ func hasEntityValue(v string) predicate.Alert {
 // containsText matches alerts whose title or description contains q (see
 // sqlpred.ContainsText for how case folds on each dialect).
 func containsText(q string) predicate.Alert {
-	return sqlpred.ContainsText(q, alert.FieldTitle, alert.FieldDescription)
+	return sqlpred.ContainsTextIn(q, column(alert.FieldTitle), column(alert.FieldDescription), ruleAttribute)
+}
+
+func column(name string) func(*sql.Selector) string {
+	return func(s *sql.Selector) string { return s.C(name) }
+}
+
+// ruleAttribute is the SQL of the rule name the connector mapped, which the
+// queue's text search covers beside the title and description.
+func ruleAttribute(s *sql.Selector) string {
+	col := s.C(alert.FieldAttributes)
+	if s.Dialect() == dialect.Postgres {
+		return "(" + col + " ->> 'rule')"
+	}
+	return "json_extract(" + col + ", '$.rule')"
 }
 
 // tagElements adds the alert's tags, one row per tag, to the FROM clause of

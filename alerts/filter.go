@@ -5,10 +5,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/query"
 )
 
 // Limits on a filter, so that a request cannot expand into an unbounded
@@ -64,7 +67,24 @@ func Predicates(f *schematype.AlertFilter) []predicate.Alert {
 	if f.IncidentID != nil {
 		add(alert.IncidentIDEQ(*f.IncidentID))
 	}
+	if f.Query != nil {
+		// ValidateFilter compiled it already; a query that stopped compiling
+		// since (a saved view) matches nothing rather than everything.
+		q, err := compileQuery("query", *f.Query)
+		if err != nil {
+			add(predicate.Alert(func(s *sql.Selector) { s.Where(sql.False()) }))
+		} else {
+			add(predicate.Alert(q.Where()))
+		}
+	}
 	return ps
+}
+
+// compileQuery compiles an alert filter's query expression, field naming it
+// in errors.
+func compileQuery(field, text string) (*query.Query, error) {
+	src, _ := query.Lookup("alerts")
+	return query.Compile(src, field, text, time.Now())
 }
 
 // assigneePredicate combines AssigneeID and Unassigned, which are
@@ -104,6 +124,7 @@ func ValidateFilter(arg string, f *schematype.AlertFilter) error {
 		func() *apperr.Error { return checkOptionalFilterText("entity", f.Entity, maxEntityLength) },
 		func() *apperr.Error { return checkOptionalFilterText("q", f.Q, maxQLength) },
 		func() *apperr.Error { return checkTimeRange(f) },
+		func() *apperr.Error { return checkQuery(f.Query) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -111,6 +132,21 @@ func ValidateFilter(arg string, f *schematype.AlertFilter) error {
 			e.Field = arg + "." + e.Field
 			return &e
 		}
+	}
+	return nil
+}
+
+// checkQuery compiles the filter's expression: nothing reaches the database
+// before it does.
+func checkQuery(text *string) *apperr.Error {
+	if text == nil {
+		return nil
+	}
+	if _, err := compileQuery("query", *text); err != nil {
+		if e, ok := apperr.As(err); ok {
+			return e
+		}
+		return apperr.Invalid("query", "%v", err)
 	}
 	return nil
 }

@@ -222,6 +222,7 @@ type ComplexityRoot struct {
 		Entity      func(childComplexity int) int
 		IncidentID  func(childComplexity int) int
 		Q           func(childComplexity int) int
+		Query       func(childComplexity int) int
 		Severity    func(childComplexity int) int
 		Since       func(childComplexity int) int
 		Source      func(childComplexity int) int
@@ -1751,6 +1752,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertViewFilter.Q(childComplexity), true
+	case "AlertViewFilter.query":
+		if e.ComplexityRoot.AlertViewFilter.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertViewFilter.Query(childComplexity), true
 	case "AlertViewFilter.severity":
 		if e.ComplexityRoot.AlertViewFilter.Severity == nil {
 			break
@@ -5579,9 +5586,14 @@ input AlertFilter {
   since: Time
   "last_seen_at before this instant."
   until: Time
-  "Free text, matched case-insensitively in title and description."
+  "Free text, matched case-insensitively in the title, the description and the rule name."
   q: String
   incidentID: ID
+  """
+  An expression of the query language over alerts (see querySources), e.g.
+  severity >= "high" && "prod" in tags; combined with the other fields by AND.
+  """
+  query: String
 }
 
 "A saved view's filter: the fields of AlertFilter."
@@ -5598,6 +5610,8 @@ type AlertViewFilter {
   until: Time
   q: String
   incidentID: ID
+  "An expression of the query language over alerts."
+  query: String
 }
 
 "How many alerts have one value of a field."
@@ -6817,6 +6831,8 @@ func (ec *executionContext) childFields_AlertViewFilter(ctx context.Context, fie
 		return ec.fieldContext_AlertViewFilter_q(ctx, field)
 	case "incidentID":
 		return ec.fieldContext_AlertViewFilter_incidentID(ctx, field)
+	case "query":
+		return ec.fieldContext_AlertViewFilter_query(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertViewFilter", field.Name)
 }
@@ -13373,6 +13389,29 @@ func (ec *executionContext) _AlertViewFilter_incidentID(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AlertViewFilter_incidentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertViewFilter", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertViewFilter_query(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertViewFilter_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertViewFilter_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertViewFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _Analysis_id(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
@@ -29256,7 +29295,7 @@ func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "severity", "source", "connectorID", "assigneeID", "unassigned", "tag", "entity", "since", "until", "q", "incidentID"}
+	fieldsInOrder := [...]string{"status", "severity", "source", "connectorID", "assigneeID", "unassigned", "tag", "entity", "since", "until", "q", "incidentID", "query"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29347,6 +29386,13 @@ func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.IncidentID = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
 		}
 	}
 	return it, nil
@@ -33962,6 +34008,11 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 			}
 		case "incidentID":
 			out.Values[i] = ec._AlertViewFilter_incidentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._AlertViewFilter_query(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

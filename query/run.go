@@ -338,11 +338,11 @@ func after(sel *sql.Selector, key sortKey, v any, id string) *sql.Predicate {
 		typ = TypeInt
 	}
 	c := toVal(v)
-	idArg := parseID(id)
+	idArg, idCol := parseID(id), sel.C("id")
 	return sql.Or(
 		opSQL(sel.Dialect(), sel.C(key.column), op, c, typ),
 		sql.And(opSQL(sel.Dialect(), sel.C(key.column), "==", c, typ),
-			sql.P(func(b *sql.Builder) { b.WriteString(sel.C("id") + " " + op + " ").Arg(idArg) })),
+			sql.P(func(b *sql.Builder) { b.WriteString(idCol + " " + op + " ").Arg(idArg) })),
 	)
 }
 

@@ -680,11 +680,14 @@ func sqlArg(c ref.Val) any {
 }
 
 // relatedExists is "the related row exists and its column passes".
+// Column names are resolved when the pred is applied, not when the SQL is
+// written: a caller may re-home the selector in between (a count wraps it).
 func relatedExists(s *sql.Selector, col column, op string, c ref.Val, typ Type) *sql.Predicate {
+	fk, d := s.C(col.name), s.Dialect()
 	return sql.P(func(b *sql.Builder) {
 		b.WriteString("EXISTS (SELECT 1 FROM ").Ident(col.table).WriteString(" AS r WHERE r.id = ").
-			WriteString(s.C(col.name)).WriteString(" AND ")
-		b.Join(opSQL(s.Dialect(), "r."+b.Quote(col.target), op, c, typ))
+			WriteString(fk).WriteString(" AND ")
+		b.Join(opSQL(d, "r."+b.Quote(col.target), op, c, typ))
 		b.WriteString(")")
 	})
 }
@@ -742,9 +745,8 @@ func (t *translator) membership(f *Field, value string) pred {
 
 // elements writes the FROM of a list field's elements and returns the
 // element's SQL and the filter on entity types (empty for plain lists).
-func elements(b *sql.Builder, s *sql.Selector, f *Field) (elem string) {
-	col := s.C(f.col.name)
-	if s.Dialect() == dialect.Postgres {
+func elements(b *sql.Builder, d, col string, f *Field) (elem string) {
+	if d == dialect.Postgres {
 		if f.col.kind == colEntities {
 			b.WriteString("jsonb_array_elements(CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN " + col + " END) AS je(v)")
 			b.WriteString(" WHERE je.v ->> 'type' IN (" + typeList(f.col.types) + ")")
@@ -772,9 +774,10 @@ func typeList(ts []string) string {
 
 // elementsExist is "some element of the list passes p".
 func elementsExist(s *sql.Selector, f *Field, p func(elem string) *sql.Predicate) *sql.Predicate {
+	d, col := s.Dialect(), s.C(f.col.name)
 	return sql.P(func(b *sql.Builder) {
 		b.WriteString("EXISTS (SELECT 1 FROM ")
-		elem := elements(b, s, f)
+		elem := elements(b, d, col, f)
 		b.WriteString(" AND ")
 		b.Join(p(elem))
 		b.WriteString(")")
@@ -786,7 +789,7 @@ func countElements(s *sql.Selector, f *Field) string {
 	var b sql.Builder
 	b.SetDialect(s.Dialect())
 	b.WriteString("(SELECT COUNT(*) FROM ")
-	elements(&b, s, f)
+	elements(&b, s.Dialect(), s.C(f.col.name), f)
 	b.WriteString(")")
 	return b.String()
 }

@@ -7,17 +7,17 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 )
 
 // Attributes is the resolver for the attributes field.
 func (r *alertResolver) Attributes(ctx context.Context, obj *ent.Alert) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Attributes - attributes"))
+	return stringMap(obj.Attributes), nil
 }
 
 // Node is the resolver for the node field.

@@ -86,3 +86,16 @@ func lookupInput(source, field string, prefix *string, limit *int) query.LookupI
 	}
 	return in
 }
+
+// stringMap is a map of strings as the Map scalar writes it; nil stays null
+// (an alert stored before attributes were kept, until the backfill).
+func stringMap(m map[string]string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -38,6 +38,14 @@ type field struct {
 // (e.g. a group's members, a login's user); deeper data has its own route.
 const nestDepth = 1
 
+// valueType reports whether an object is part of its parent's value (a
+// time series' buckets and their groups) rather than an entity with an id
+// and routes of its own: those are included below nestDepth, a few levels
+// at most.
+func valueType(def *ast.Definition, depth int) bool {
+	return depth < nestDepth+2 && def.Fields.ForName("id") == nil
+}
+
 // selection returns the GraphQL selection set for a type with snake_case
 // aliases, and the shape of the JSON it produces.
 func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
@@ -62,7 +70,7 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 		}
 		inner := schema.Types[f.Type.Name()]
 		isObject := inner.Kind == ast.Object || inner.Kind == ast.Interface
-		if isObject && (depth >= nestDepth || strings.HasSuffix(inner.Name, "Connection")) {
+		if isObject && ((depth >= nestDepth && !valueType(inner, depth)) || strings.HasSuffix(inner.Name, "Connection")) {
 			continue
 		}
 		sub, subShape := selection(schema, f.Type, depth+1)

@@ -97,6 +97,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Alerts stored before alerts kept their attributes get them mapped again.
+	if err := s.Jobs.Enqueue(ctx, ingest.BackfillArgs{}, nil); err != nil {
+		return err
+	}
 	if n+m > 0 {
 		s.log.Info("resumed unfinished work", "reports", n, "analyses", m)
 	}
@@ -159,6 +163,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	conns := stream.NewConns(cfg.WSMaxConnectionsPerUser, log)
 	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
+	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),

@@ -23,6 +23,7 @@ var postgresIndexes = []string{
 var trigramIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS alerts_title_trgm ON alerts USING GIN (title gin_trgm_ops)`,
 	`CREATE INDEX IF NOT EXISTS alerts_description_trgm ON alerts USING GIN (description gin_trgm_ops)`,
+	`CREATE INDEX IF NOT EXISTS alerts_rule_trgm ON alerts USING GIN ((attributes ->> 'rule') gin_trgm_ops)`,
 }
 
 // partialIndexes are partial indexes both dialects support and ent's schema

@@ -27,7 +27,11 @@ type AlertFilter struct {
 	// Since and Until bound last_seen_at: [Since, Until).
 	Since *time.Time `json:"since,omitempty"`
 	Until *time.Time `json:"until,omitempty"`
-	// Q is free text, matched case-insensitively in title and description.
+	// Q is free text, matched case-insensitively in the title, the
+	// description and the rule name (attributes.rule).
 	Q          *string    `json:"q,omitempty"`
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
+	// Query is an expression of the query language over alerts, combined
+	// with the other fields by AND.
+	Query *string `json:"query,omitempty"`
 }

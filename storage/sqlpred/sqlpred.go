@@ -59,16 +59,26 @@ func JSONBContains(col string, doc any) *sql.Predicate {
 // "é" — SQLite's lower() has the same limitation without the ICU
 // extension, so nothing better is available in plain SQL there.
 func ContainsText(q string, columns ...string) func(*sql.Selector) {
+	exprs := make([]func(*sql.Selector) string, len(columns))
+	for i, col := range columns {
+		exprs[i] = func(s *sql.Selector) string { return s.C(col) }
+	}
+	return ContainsTextIn(q, exprs...)
+}
+
+// ContainsTextIn is ContainsText over SQL expressions (a JSON field as
+// text) rather than columns; a NULL expression does not match.
+func ContainsTextIn(q string, exprs ...func(*sql.Selector) string) func(*sql.Selector) {
 	pattern := "%" + EscapeLike(q) + "%"
 	return func(s *sql.Selector) {
 		op := " LIKE "
 		if s.Dialect() == dialect.Postgres {
 			op = " ILIKE "
 		}
-		ors := make([]*sql.Predicate, len(columns))
-		for i, col := range columns {
+		ors := make([]*sql.Predicate, len(exprs))
+		for i, expr := range exprs {
 			ors[i] = sql.P(func(b *sql.Builder) {
-				b.WriteString(s.C(col)).WriteString(op).Arg(pattern).WriteString(` ESCAPE '\'`)
+				b.WriteString(expr(s)).WriteString(op).Arg(pattern).WriteString(` ESCAPE '\'`)
 			})
 		}
 		s.Where(sql.Or(ors...))
