@@ -5863,6 +5863,8 @@ input IncidentFilter {
   since: Time
   "created_at before this instant."
   until: Time
+  "An expression of the query language over incidents (see querySources); combined with the other fields by AND."
+  query: String
 }
 
 extend type Incident {
@@ -30870,7 +30872,7 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until"}
+	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30940,6 +30942,13 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.Until = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
 		}
 	}
 	return it, nil

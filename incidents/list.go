@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/ent"
@@ -10,6 +11,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/storage/sqlpred"
 )
 
@@ -76,6 +78,11 @@ func validateFilter(f *IncidentFilter) error {
 			return apperr.Invalid("filter.tag", "is not valid text")
 		}
 	}
+	if f.Query != nil {
+		if _, err := CompileQuery(*f.Query); err != nil {
+			return err
+		}
+	}
 	if f.Q != nil && (!textfield.Storable(*f.Q) || utf8.RuneCountInString(*f.Q) > maxQLength) {
 		return apperr.Invalid("filter.q", "must be valid text of at most %d characters", maxQLength)
 	}
@@ -130,5 +137,16 @@ func predicates(f *IncidentFilter) []predicate.Incident {
 	if f.Until != nil {
 		ps = append(ps, incident.CreatedAtLT(f.Until.UTC()))
 	}
+	if f.Query != nil {
+		if q, err := CompileQuery(*f.Query); err == nil { // validateFilter compiled it already
+			ps = append(ps, predicate.Incident(q.Where()))
+		}
+	}
 	return ps
+}
+
+// CompileQuery compiles an incident filter's query expression.
+func CompileQuery(text string) (*query.Query, error) {
+	src, _ := query.Lookup("incidents")
+	return query.Compile(src, "filter.query", text, time.Now())
 }

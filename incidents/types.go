@@ -48,6 +48,9 @@ type IncidentFilter struct {
 	Q          *string               `json:"q,omitempty"`
 	Since      *time.Time            `json:"since,omitempty"`
 	Until      *time.Time            `json:"until,omitempty"`
+	// Query is an expression of the query language over incidents,
+	// combined with the other fields by AND.
+	Query *string `json:"query,omitempty"`
 }
 
 // LinkAlertsInput names the alerts to link.

@@ -3,6 +3,7 @@ package query
 import (
 	"regexp"
 	"strings"
+	"time"
 
 	"cel.dev/cel-go/common/overloads"
 	"cel.dev/cel-go/common/types"
@@ -15,9 +16,14 @@ import (
 // (assignee) holds nil or a map; attributes hold a map[string]string.
 type Record map[string]any
 
-// Matches evaluates the query on one record. A record the program cannot
-// evaluate (over the cost limit) does not match; the error says why.
-func (q *Query) Matches(r Record) (bool, error) {
+// Matches evaluates the query on one record, "now" being the instant the
+// query was compiled at. A record the program cannot evaluate (over the cost
+// limit) does not match; the error says why.
+func (q *Query) Matches(r Record) (bool, error) { return q.MatchesAt(r, q.now) }
+
+// MatchesAt is Matches with "now" at the given instant: a live subscription
+// evaluates each event at its own time.
+func (q *Query) MatchesAt(r Record, now time.Time) (bool, error) {
 	if q.program == nil {
 		return true, nil
 	}
@@ -25,7 +31,7 @@ func (q *Query) Matches(r Record) (bool, error) {
 	for k, v := range r {
 		act[k] = v
 	}
-	act[nowVar] = types.Timestamp{Time: q.now}
+	act[nowVar] = types.Timestamp{Time: now.UTC()}
 	for _, f := range q.Source.Fields {
 		if f.Ranked {
 			s, _ := r[f.Name].(string)

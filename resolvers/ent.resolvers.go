@@ -10,7 +10,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 )

@@ -151,6 +151,32 @@ func TestAlertEventsSubscription(t *testing.T) {
 				t.Fatalf("filtered subscription got %+v", e)
 			}
 		})
+		t.Run("query filter", func(t *testing.T) {
+			// The same text as the queue's ?query= and a saved query, evaluated
+			// in memory on each event.
+			c := mustDial(t, env, protocols[0], admin.Authorization)
+			c.init()
+			q := `severity >= "high" && entities.ip.exists(i, i.startsWith("203.0.113.")) && attributes.rule == "C2 beacon"`
+			c.subscribe("q", `subscription($after: String, $q: String) { alertEvents(filter: {query: $q}, after: $after) { kind alert { title } } }`,
+				map[string]any{"after": env.EventCursor(t), "q": q})
+			for _, a := range []map[string]any{
+				{"title": "wrong rule", "severity": "critical", "attributes": map[string]any{"rule": "Port scan", "src_ip": "203.0.113.5"}},
+				{"title": "too low", "severity": "medium", "attributes": map[string]any{"rule": "C2 beacon", "src_ip": "203.0.113.5"}},
+				{"title": "other network", "severity": "high", "attributes": map[string]any{"rule": "C2 beacon", "src_ip": "198.51.100.5"}},
+				{"title": "match", "severity": "high", "attributes": map[string]any{"rule": "C2 beacon", "src_ip": "203.0.113.77"}},
+			} {
+				env.Connector(key).Must(t, http.MethodPost, "/api/v1/alerts/ingest", a, http.StatusAccepted)
+			}
+			if e := decodeAlert(t, c.next("q", latency)); e.Alert.Title != "match" {
+				t.Fatalf("query-filtered subscription got %+v", e)
+			}
+			// A query that does not compile is refused at subscription.
+			c.subscribe("bad", `subscription { alertEvents(filter: {query: "severity >"}) { kind } }`, nil)
+			m := c.mustRead(t)
+			if !strings.Contains(string(m.Payload), "BAD_USER_INPUT") {
+				t.Fatalf("bad query: %s %s", m.Type, m.Payload)
+			}
+		})
 	})
 }
 

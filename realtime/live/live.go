@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/ent"
@@ -24,6 +25,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -216,7 +218,11 @@ func (p *pump[T]) end() {
 	close(p.out)
 }
 
-// AlertEvents streams changes to the alerts filter selects.
+// AlertEvents streams changes to the alerts filter selects. The filter's
+// query expression is evaluated in memory on the changed alert, which is
+// loaded once per event for every subscriber whose other filter fields are
+// empty; those fields, when set, are SQL conditions of the subscriber's own
+// load.
 func (s *Service) AlertEvents(ctx context.Context, filter *schematype.AlertFilter, after *string) (<-chan *AlertEvent, error) {
 	v, err := subscriber(ctx)
 	if err != nil {
@@ -225,25 +231,69 @@ func (s *Service) AlertEvents(ctx context.Context, filter *schematype.AlertFilte
 	if err := alerts.ValidateFilter("filter", filter); err != nil {
 		return nil, err
 	}
+	rest, program, err := splitAlertQuery(filter)
+	if err != nil {
+		return nil, err
+	}
 	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicAlert}}
-	ps := alerts.Predicates(filter)
+	ps := alerts.Predicates(rest)
 	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*AlertEvent, error) {
-		query := func(ctx context.Context) (any, error) {
-			return s.client.Alert.Query().Where(alert.ID(e.EntityID)).Where(ps...).Only(ctx)
+		load := func(ctx context.Context) (any, error) {
+			return s.client.Alert.Query().Where(alert.ID(e.EntityID)).Where(ps...).
+				WithConnector().WithAssignee().WithIncident().Only(ctx)
 		}
-		a, err := s.load(ctx, e, len(ps) == 0, query)
+		a, err := s.load(ctx, e, len(ps) == 0, load)
 		if a == nil || err != nil {
+			return nil, err
+		}
+		if ok, err := matches(program, query.AlertRecord(a.(*ent.Alert))); !ok {
 			return nil, err
 		}
 		return &AlertEvent{Kind: kinds[e.Kind], Alert: a.(*ent.Alert), Cursor: cursor(e)}, nil
 	})
 }
 
-// IncidentEvents streams changes to the incidents filter selects.
+// splitAlertQuery separates a filter's query expression, compiled for
+// in-memory evaluation, from its other fields.
+func splitAlertQuery(filter *schematype.AlertFilter) (*schematype.AlertFilter, *query.Query, error) {
+	if filter == nil || filter.Query == nil {
+		return filter, nil, nil
+	}
+	src, _ := query.Lookup("alerts")
+	program, err := query.Compile(src, "filter.query", *filter.Query, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	rest := *filter
+	rest.Query = nil
+	return &rest, program, nil
+}
+
+// matches evaluates program on r; no program matches everything. A record
+// over the cost limit does not match, and the subscription goes on.
+func matches(program *query.Query, r query.Record) (bool, error) {
+	if program == nil {
+		return true, nil
+	}
+	ok, _ := program.MatchesAt(r, time.Now())
+	return ok, nil
+}
+
+// IncidentEvents streams changes to the incidents filter selects; its query
+// expression is evaluated in memory, as for AlertEvents.
 func (s *Service) IncidentEvents(ctx context.Context, filter *incidents.IncidentFilter, after *string) (<-chan *IncidentEvent, error) {
 	v, err := subscriber(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var program *query.Query
+	if filter != nil && filter.Query != nil {
+		if program, err = incidents.CompileQuery(*filter.Query); err != nil {
+			return nil, err
+		}
+		rest := *filter
+		rest.Query = nil
+		filter = &rest
 	}
 	ps, err := incidents.Predicates(filter)
 	if err != nil {
@@ -251,11 +301,14 @@ func (s *Service) IncidentEvents(ctx context.Context, filter *incidents.Incident
 	}
 	f := hub.Filter{OrganizationID: v.OrgID, Topics: []string{hub.TopicIncident}}
 	return stream(ctx, s, after, f, func(ctx context.Context, e hub.Event) (*IncidentEvent, error) {
-		query := func(ctx context.Context) (any, error) {
-			return s.client.Incident.Query().Where(incident.ID(e.EntityID)).Where(ps...).Only(ctx)
+		load := func(ctx context.Context) (any, error) {
+			return s.client.Incident.Query().Where(incident.ID(e.EntityID)).Where(ps...).WithAssignee().Only(ctx)
 		}
-		inc, err := s.load(ctx, e, len(ps) == 0, query)
+		inc, err := s.load(ctx, e, len(ps) == 0, load)
 		if inc == nil || err != nil {
+			return nil, err
+		}
+		if ok, err := matches(program, query.IncidentRecord(inc.(*ent.Incident))); !ok {
 			return nil, err
 		}
 		return &IncidentEvent{Kind: kinds[e.Kind], Incident: inc.(*ent.Incident), Cursor: cursor(e)}, nil
