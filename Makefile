@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test ./alerts -run='^$$' -fuzz=FuzzPredicates -fuzztime=$(FUZZTIME)
 	$(GO) test ./connectors -run='^$$' -fuzz=FuzzValidateSettings -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)
+	$(GO) test ./query -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)

@@ -64,7 +64,7 @@ var specs = []alertSpec{
 		disposition: enum.DispositionBenign, occurrences: 1, age: 5 * time.Minute},
 }
 
-func buildWorld(t *testing.T, db *storage.DB) *world {
+func buildWorld(t testing.TB, db *storage.DB) *world {
 	t.Helper()
 	org := testenv.Org(t, db)
 	other := testenv.Org(t, db)

@@ -273,4 +273,10 @@ func (s *querySuite) testQueueFilter(t *testing.T) {
 		t.Fatalf("q covers the rule: %s", res.Raw)
 	}
 	wantLoc(t, s.analyst.Do(http.MethodGet, "/api/v1/alerts?query="+url.QueryEscape("severity >"), nil), "query:query")
+	// A saved view holds the same text.
+	view := s.analyst.Must(t, http.MethodPost, "/api/v1/alert-views", map[string]any{"name": "Outages", "filters": map[string]any{"query": `attributes.rule == "NodeDown"`}}, http.StatusCreated)
+	if dig(view.Body, "filters", "query") != `attributes.rule == "NodeDown"` {
+		t.Fatalf("view keeps its query: %s", view.Raw)
+	}
+	wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/alert-views", map[string]any{"name": "Broken", "filters": map[string]any{"query": "rule =="}}), "query")
 }
