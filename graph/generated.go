@@ -6462,7 +6462,7 @@ extend type Query {
   """
   A field's most frequent values starting with prefix (case-insensitively), for an editor's
   autocomplete. Alert fields the alert counters keep (severity, status, source, connector,
-  assignee, tags) are counted over every alert; other fields over the last seven days.
+  assignee, tags) are counted over every alert; other fields over the latest 5,000 records.
   """
   queryLookups(source: String!, field: String!, prefix: String, limit: Int): [QueryLookupValue!]!
   """

@@ -2,13 +2,12 @@ package query
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
@@ -24,12 +23,10 @@ const (
 	DefaultLookups  = 10
 	MaxLookups      = 100
 	maxLookupPrefix = 200
-	// recentWindow is how far back a lookup reads fields the alert counters
-	// do not keep (entities, attributes, incidents, activity): the values
-	// an analyst is likely to ask about, read from a bounded slice of rows.
-	recentWindow = 7 * 24 * time.Hour
-	// maxRecentRows bounds the rows such a lookup reads.
-	maxRecentRows = 20_000
+	// recentRows is how many of the latest records a lookup reads for the
+	// fields the alert counters do not keep (entities, attributes,
+	// incidents, activity): the values an analyst is likely to ask about.
+	recentRows = 5000
 )
 
 // LookupValue is one value of a field and how many rows have it.
@@ -183,61 +180,70 @@ func (s *Service) counterValues(ctx context.Context, view, column, join, target 
 	return counts, rows.Err()
 }
 
-// recentValues counts the values of f (or of one attribute) over the rows
-// of the last recentWindow, at most maxRecentRows of them.
+// recentValues counts the values of f (or of one attribute) over the
+// source's latest recentRows records: an index walk and one column each,
+// however many records there are.
 func (s *Service) recentValues(ctx context.Context, src *Source, f *Field, attr string) (map[string]int, error) {
-	since := s.now().Add(-recentWindow)
 	q := &Query{Source: src, where: constPred(true)}
-	where := s.where(q, &since, nil)
+	timeCol := src.byName[src.timeField].col.name
 	type row struct {
-		Value string `sql:"v"`
-		Count int    `sql:"n"`
+		Value *string `sql:"v"`
 	}
 	var rows []row
-	err := backends[src.Name].scan(ctx, s.client, where, func(sel *sql.Selector) {
-		var value string
-		switch {
-		case attr != "":
-			if sel.Dialect() == dialect.Postgres {
-				value = "COALESCE(" + sel.C(f.col.name) + " ->> " + pgLiteral(attr) + ", '')"
-			} else {
-				value = "COALESCE(json_extract(" + sel.C(f.col.name) + ", " + sqliteLiteral("$."+jsonQuote(attr)) + "), '')"
-			}
-		case f.Type == TypeStringList:
-			value = listElements(sel, f)
-		default:
+	err := backends[src.Name].scan(ctx, s.client, s.where(q, nil, nil), func(sel *sql.Selector) {
+		value := "CAST(" + sel.C(f.col.name) + " AS TEXT)"
+		if f.Groupable {
 			value = groupKey{field: f}.expr(sel, 0)
 		}
-		sel.SelectExpr(sql.Expr("CAST("+value+" AS TEXT) AS v"), sql.Expr("COUNT(*) AS n")).
-			GroupBy(value).OrderExpr(sql.Expr("COUNT(*) DESC")).Limit(maxRecentRows)
+		sel.Select().SelectExpr(sql.Expr(value + " AS v")).
+			OrderExpr(sql.Expr(sel.C(timeCol) + " DESC")).Limit(recentRows)
 	}, &rows)
 	if err != nil {
 		return nil, err
 	}
-	counts := make(map[string]int, len(rows))
+	counts := map[string]int{}
 	for _, r := range rows {
-		counts[r.Value] += r.Count
+		if r.Value == nil {
+			continue
+		}
+		for _, v := range valuesOf(f, attr, *r.Value) {
+			counts[v]++
+		}
 	}
 	return counts, nil
 }
 
-// listElements adds a list field's elements to sel's FROM, one row each,
-// and returns the element's SQL.
-func listElements(sel *sql.Selector, f *Field) string {
-	col := sel.C(f.col.name)
-	if sel.Dialect() == dialect.Postgres {
-		if f.col.kind == colEntities {
-			sel.AppendFromExpr(sql.Expr("jsonb_array_elements(CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN " + col + " END) AS le(v)"))
-			sel.Where(sql.ExprP("le.v ->> 'type' IN (" + typeList(f.col.types) + ")"))
-			return "(le.v ->> 'value')"
+// valuesOf reads the values one record holds: the column's text, a JSON
+// list's strings, the entities of the field's types, or one attribute.
+func valuesOf(f *Field, attr, text string) []string {
+	switch {
+	case attr != "":
+		var m map[string]any
+		if json.Unmarshal([]byte(text), &m) != nil {
+			return nil
 		}
-		sel.AppendFromExpr(sql.Expr("jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN " + col + " END) AS le(v)"))
-		return "le.v"
+		if v, ok := m[attr].(string); ok && v != "" {
+			return []string{v}
+		}
+		return nil
+	case f.col.kind == colEntities:
+		var es []struct{ Type, Value string }
+		if json.Unmarshal([]byte(text), &es) != nil {
+			return nil
+		}
+		var out []string
+		for _, e := range es {
+			if slices.Contains(f.col.types, e.Type) {
+				out = append(out, e.Value)
+			}
+		}
+		return out
+	case f.Type == TypeStringList:
+		var l []string
+		if json.Unmarshal([]byte(text), &l) != nil {
+			return nil
+		}
+		return l
 	}
-	sel.AppendFromExpr(sql.Expr("json_each(CASE WHEN json_type(" + col + ") = 'array' THEN " + col + " END) AS le"))
-	if f.col.kind == colEntities {
-		sel.Where(sql.ExprP("json_extract(le.value, '$.type') IN (" + typeList(f.col.types) + ")"))
-		return "json_extract(le.value, '$.value')"
-	}
-	return "le.value"
+	return []string{text}
 }

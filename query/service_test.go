@@ -80,7 +80,7 @@ func TestLimitsHitOnPurpose(t *testing.T) {
 				SetSource("s").SetTags([]string{"a", "b", "c"})
 		}
 		for i := 0; i < len(bulk); i += 500 {
-			db.Client.Alert.CreateBulk(bulk[i:i+500]...).ExecX(ctx)
+			db.Client.Alert.CreateBulk(bulk[i : i+500]...).ExecX(ctx)
 		}
 		slow := query.New(db.Client, db.Dialect).WithTimeout(time.Millisecond)
 		heavy := `title.matches("(a|b|c|d|e|f|g|h)+[0-9]{3}x") || tags.exists(t, t.matches("z+$")) || description.contains("zz")`

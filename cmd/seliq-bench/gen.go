@@ -108,6 +108,7 @@ type alertRow struct {
 	Tags           []byte
 	Entities       []byte
 	Mitre          []byte
+	Attributes     []byte
 	Raw            []byte
 	Fingerprint    string
 	DedupKey       *string
@@ -127,7 +128,7 @@ type alertRow struct {
 // alertColumns are the alerts table's columns in alertRow's order.
 var alertColumns = []string{
 	"id", "created_at", "updated_at", "source", "external_id", "title", "description",
-	"severity", "severity_rank", "status", "disposition", "tags", "entities", "mitre", "raw",
+	"severity", "severity_rank", "status", "disposition", "tags", "entities", "mitre", "attributes", "raw",
 	"fingerprint", "dedup_key", "occurrences", "first_seen_at", "last_seen_at", "event_time",
 	"ingested_at", "acknowledged_at", "resolved_at", "organization_id", "connector_id",
 	"assignee_id", "incident_id",
@@ -138,7 +139,7 @@ var alertColumns = []string{
 func (a *alertRow) values() []any {
 	return []any{
 		a.ID, a.CreatedAt, a.UpdatedAt, a.Source, a.ExternalID, a.Title, a.Description,
-		a.Severity, a.SeverityRank, a.Status, nullable(a.Disposition), jsonOrNull(a.Tags), jsonOrNull(a.Entities), jsonOrNull(a.Mitre), jsonOrNull(a.Raw),
+		a.Severity, a.SeverityRank, a.Status, nullable(a.Disposition), jsonOrNull(a.Tags), jsonOrNull(a.Entities), jsonOrNull(a.Mitre), jsonOrNull(a.Attributes), jsonOrNull(a.Raw),
 		a.Fingerprint, nullable(a.DedupKey), a.Occurrences, a.FirstSeenAt, a.LastSeenAt, nullable(a.EventTime),
 		a.IngestedAt, nullable(a.AcknowledgedAt), nullable(a.ResolvedAt), a.OrganizationID, nullable(a.ConnectorID),
 		nullable(a.AssigneeID), nullable(a.IncidentID),
@@ -220,11 +221,21 @@ func (g *generator) next() alertRow {
 	if r.IntN(3) > 0 {
 		a.Mitre = mustJSON([]string{mitreTechniques[r.IntN(len(mitreTechniques))]})
 	}
-	a.Raw = mustJSON(map[string]any{"vendor": source, "id": a.ExternalID, "host": host, "title": a.Title, "severity": severity})
+	rule := ruleNames[r.IntN(len(ruleNames))]
+	a.Attributes = mustJSON(map[string]string{"rule": rule, "host": host})
+	a.Raw = mustJSON(map[string]any{"vendor": source, "id": a.ExternalID, "host": host, "title": a.Title, "severity": severity, "rule": rule})
 	// Unique per alert (the real one hashes the dedup fields). dedup_key
 	// stays NULL: every window of a month-old queue has lapsed.
 	a.Fingerprint = fmt.Sprintf("%016x", r.Uint64())
 	return a
+}
+
+// ruleNames are the detection rules the generated alerts' connectors map to
+// attributes.rule.
+var ruleNames = []string{
+	"Credential Dumping", "Suspicious PowerShell", "NodeDown", "ET SCAN Nmap", "Brute Force", "Impossible Travel",
+	"Malware Detected", "Ransomware Behavior", "C2 Beacon", "Lateral Movement via SMB", "Phishing Link Clicked",
+	"Privilege Escalation", "Disk Space Low", "Web Shell", "DNS Tunneling", "Unusual Login Hour",
 }
 
 // triage sets what an analyst's work leaves: acknowledgement, assignee,

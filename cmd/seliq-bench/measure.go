@@ -405,3 +405,51 @@ func (b *ingestBatcher) next(size int) []map[string]any {
 	}
 	return out
 }
+
+// The query language's measurements: a three-condition row query's first
+// page, counts by severity per hour over the generated month, and the
+// lookups an editor calls on each keystroke.
+const (
+	queryRowsText = `severity >= "high" && status == "new" && "` + listTag + `" in tags`
+	querySamples  = 20
+)
+
+// lookupPaths are the lookups measured: fields the alert counters keep and
+// fields read from the latest records.
+var lookupPaths = []string{
+	"/api/v1/queries/lookups?source=alerts&field=source&prefix=c",
+	"/api/v1/queries/lookups?source=alerts&field=tags",
+	"/api/v1/queries/lookups?source=alerts&field=assignee.email",
+	"/api/v1/queries/lookups?source=alerts&field=attributes.rule&prefix=s",
+	"/api/v1/queries/lookups?source=alerts&field=entities.ip&prefix=10.",
+}
+
+func measureQueries(ctx context.Context, a *api, f figures) error {
+	rows, err := timeN(querySamples, func() error {
+		return a.expect(ctx, http.StatusOK, http.MethodPost, "/api/v1/queries/run",
+			map[string]any{"source": "alerts", "query": queryRowsText, "limit": 50}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	f["query_rows_p50_ms"], f["query_rows_p99_ms"] = percentile(rows, 0.5), percentile(rows, 0.99)
+	since := time.Now().Add(-spreadDays * 24 * time.Hour).UTC().Format(time.RFC3339)
+	grouped, err := timeN(querySamples, func() error {
+		return a.expect(ctx, http.StatusOK, http.MethodPost, "/api/v1/queries/run",
+			map[string]any{"source": "alerts", "query": "", "group_by": []string{"severity"}, "interval": "1h", "since": since}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	f["query_grouped_p50_ms"], f["query_grouped_p99_ms"] = percentile(grouped, 0.5), percentile(grouped, 0.99)
+	var lookups []time.Duration
+	for _, path := range lookupPaths {
+		d, err := timeN(querySamples, func() error { return a.expect(ctx, http.StatusOK, http.MethodGet, path, nil, nil) })
+		if err != nil {
+			return err
+		}
+		lookups = append(lookups, d...)
+	}
+	f["lookups_p50_ms"], f["lookups_p99_ms"] = percentile(lookups, 0.5), percentile(lookups, 0.99)
+	return nil
+}
