@@ -92,11 +92,7 @@ func IncidentRecord(n *ent.Incident) Record {
 	if n.Disposition != nil {
 		r["disposition"] = string(*n.Disposition)
 	}
-	r["assignee"], r["assignee.email"], r["assignee.handle"] = nil, "", ""
-	if u := n.Edges.Assignee; u != nil {
-		r["assignee"] = map[string]any{"email": u.Email, "handle": u.Handle}
-		r["assignee.email"], r["assignee.handle"] = u.Email, u.Handle
-	}
+	setAssignee(r, n.Edges.Assignee)
 	return r
 }
 

@@ -39,11 +39,7 @@ func AlertRecord(a *ent.Alert) Record {
 		r["connector"] = map[string]any{"name": c.Name, "type": c.Type}
 		r["connector.name"], r["connector.type"] = c.Name, c.Type
 	}
-	r["assignee"], r["assignee.email"], r["assignee.handle"] = nil, "", ""
-	if u := a.Edges.Assignee; u != nil {
-		r["assignee"] = map[string]any{"email": u.Email, "handle": u.Handle}
-		r["assignee.email"], r["assignee.handle"] = u.Email, u.Handle
-	}
+	setAssignee(r, a.Edges.Assignee)
 	r["incident"], r["incident.number"], r["incident.status"] = nil, int64(0), ""
 	if i := a.Edges.Incident; i != nil {
 		r["incident"] = map[string]any{"number": int64(i.Number), "status": string(i.Status)}
@@ -79,4 +75,13 @@ func nonNilMap(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// setAssignee sets the assignee fields of r from u (nil when unassigned).
+func setAssignee(r Record, u *ent.User) {
+	r["assignee"], r["assignee.email"], r["assignee.handle"] = nil, "", ""
+	if u != nil {
+		r["assignee"] = map[string]any{"email": u.Email, "handle": u.Handle}
+		r["assignee.email"], r["assignee.handle"] = u.Email, u.Handle
+	}
 }

@@ -482,12 +482,18 @@ func (s *Service) grouped(ctx context.Context, q *Query, since, until *time.Time
 	return rows, nil
 }
 
-func (s *Service) groups(ctx context.Context, q *Query, in RunInput) (*Result, error) {
-	keys, err := parseGroupBy(q.Source, in.GroupBy)
+// grouping reads a run's group_by and top.
+func grouping(src *Source, in RunInput) ([]groupKey, int, error) {
+	keys, err := parseGroupBy(src, in.GroupBy)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	top, err := parseTop(in.Top)
+	return keys, top, err
+}
+
+func (s *Service) groups(ctx context.Context, q *Query, in RunInput) (*Result, error) {
+	keys, top, err := grouping(q.Source, in)
 	if err != nil {
 		return nil, err
 	}
@@ -553,11 +559,7 @@ func (s *Service) series(ctx context.Context, q *Query, in RunInput, now time.Ti
 	if !ok {
 		return nil, apperr.Invalid("interval", "must be one of %s", intervalNames())
 	}
-	keys, err := parseGroupBy(q.Source, in.GroupBy)
-	if err != nil {
-		return nil, err
-	}
-	top, err := parseTop(in.Top)
+	keys, top, err := grouping(q.Source, in)
 	if err != nil {
 		return nil, err
 	}

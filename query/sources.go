@@ -67,11 +67,27 @@ func entityFields() []*Field {
 	return out
 }
 
+// severityField is the ranked severity of alerts and incidents.
+func severityField() *Field {
+	return &Field{Name: "severity", Type: TypeString, Description: `Severity; compares by rank (severity >= "high" is high or critical).`,
+		Groupable: true, Values: enum.Severity("").Values(), Ranked: true,
+		col: column{kind: colPlain, name: "severity", rank: "severity_rank"}}
+}
+
+// assigneeFields are the assignee object and its email and handle.
+func assigneeFields(what string) []*Field {
+	return []*Field{
+		{Name: "assignee", Type: TypeObject, Description: "The analyst the " + what + " is assigned to; null when unassigned.", col: object("assignee_id")},
+		{Name: "assignee.email", Type: TypeString, Description: `The assignee's email; "" when unassigned.`, Groupable: true,
+			col: related("assignee_id", "users", "email")},
+		{Name: "assignee.handle", Type: TypeString, Description: `The assignee's @handle; "" when unassigned.`, Groupable: true,
+			col: related("assignee_id", "users", "handle")},
+	}
+}
+
 func init() {
 	alertFields := []*Field{
-		{Name: "severity", Type: TypeString, Description: `Severity; compares by rank (severity >= "high" is high or critical).`,
-			Groupable: true, Values: enum.Severity("").Values(), Ranked: true,
-			col: column{kind: colPlain, name: "severity", rank: "severity_rank"}},
+		severityField(),
 		{Name: "status", Type: TypeString, Description: "Triage status.", Groupable: true,
 			Values: enum.AlertStatus("").Values(), col: plain("status")},
 		{Name: "disposition", Type: TypeString, Description: `Disposition once closed; "" while there is none.`, Groupable: true,
@@ -82,11 +98,9 @@ func init() {
 			col: related("connector_id", "connectors", "name")},
 		{Name: "connector.type", Type: TypeString, Description: `The connector's catalogue type; "" without a connector.`, Groupable: true,
 			col: related("connector_id", "connectors", "type")},
-		{Name: "assignee", Type: TypeObject, Description: "The analyst the alert is assigned to; null when unassigned.", col: object("assignee_id")},
-		{Name: "assignee.email", Type: TypeString, Description: `The assignee's email; "" when unassigned.`, Groupable: true,
-			col: related("assignee_id", "users", "email")},
-		{Name: "assignee.handle", Type: TypeString, Description: `The assignee's @handle; "" when unassigned.`, Groupable: true,
-			col: related("assignee_id", "users", "handle")},
+	}
+	alertFields = append(alertFields, assigneeFields("alert")...)
+	alertFields = append(alertFields, []*Field{
 		{Name: "tags", Type: TypeStringList, Description: "Labels on the alert.", col: jsonList("tags")},
 		{Name: "techniques", Type: TypeStringList, Description: "MITRE ATT&CK technique ids, e.g. T1059.001.", col: jsonList("mitre")},
 		{Name: "title", Type: TypeString, Description: "Title.", col: plain("title")},
@@ -103,29 +117,25 @@ func init() {
 			Values: append([]string{""}, enum.IncidentStatus("").Values()...), col: related("incident_id", "incidents", "status")},
 		{Name: "attributes", Type: TypeStringMap, Description: `The vendor fields the connector mapped: attributes.rule, attributes.host, attributes.user, attributes.process…; a field the alert lacks reads "".`,
 			col: column{kind: colAttributes, name: "attributes"}},
-	}
+	}...)
 	alertFields = append(alertFields, entityFields()...)
 	register(&Source{Name: "alerts", Description: "Alerts in the triage queue.", table: "alerts", timeField: "last_seen_at", Fields: alertFields})
 
-	register(&Source{Name: "incidents", Description: "Incidents.", table: "incidents", timeField: "created_at", Fields: []*Field{
+	incidentFields := []*Field{
 		{Name: "number", Type: TypeInt, Description: "The incident's number in its organisation.", col: plain("number")},
 		{Name: "title", Type: TypeString, Description: "Title.", col: plain("title")},
 		{Name: "description", Type: TypeString, Description: "Description.", col: plain("description")},
-		{Name: "severity", Type: TypeString, Description: `Severity; compares by rank (severity >= "high").`, Groupable: true,
-			Values: enum.Severity("").Values(), Ranked: true, col: column{kind: colPlain, name: "severity", rank: "severity_rank"}},
+		severityField(),
 		{Name: "status", Type: TypeString, Description: "Status.", Groupable: true, Values: enum.IncidentStatus("").Values(), col: plain("status")},
 		{Name: "disposition", Type: TypeString, Description: `Disposition; "" while there is none.`, Groupable: true,
 			Values: append([]string{""}, enum.Disposition("").Values()...), col: nullable("disposition")},
-		{Name: "assignee", Type: TypeObject, Description: "The assignee; null when unassigned.", col: object("assignee_id")},
-		{Name: "assignee.email", Type: TypeString, Description: `The assignee's email; "" when unassigned.`, Groupable: true,
-			col: related("assignee_id", "users", "email")},
-		{Name: "assignee.handle", Type: TypeString, Description: `The assignee's @handle; "" when unassigned.`, Groupable: true,
-			col: related("assignee_id", "users", "handle")},
 		{Name: "tags", Type: TypeStringList, Description: "Labels.", col: jsonList("tags")},
 		{Name: "alert_count", Type: TypeInt, Description: "Alerts linked to the incident.", col: plain("alert_count")},
 		{Name: "created_at", Type: TypeTimestamp, Description: "When the incident was opened.", col: plain("created_at")},
 		{Name: "updated_at", Type: TypeTimestamp, Description: "Last change.", col: plain("updated_at")},
-	}})
+	}
+	incidentFields = append(incidentFields, assigneeFields("incident")...)
+	register(&Source{Name: "incidents", Description: "Incidents.", table: "incidents", timeField: "created_at", Fields: incidentFields})
 
 	register(&Source{Name: "activity", Description: "The activity log: every recorded change.", table: "activities", timeField: "created_at", Fields: []*Field{
 		{Name: "action", Type: TypeString, Description: "What was done, e.g. update, create, delete.", Groupable: true, col: plain("action")},
