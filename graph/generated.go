@@ -4871,6 +4871,34 @@ Every root field except login already requires an authenticated caller.
 """
 directive @hasRole(role: UserRole!) on FIELD_DEFINITION
 
+"""
+A limit the server enforces on an input value (its domain validation refuses
+other values with BAD_USER_INPUT). Stated here so the REST layer's OpenAPI
+document carries it; it is not checked at run time by the directive itself.
+"""
+directive @constraint(
+  "Fewest characters."
+  minLength: Int
+  "Most characters."
+  maxLength: Int
+  "An ECMA-262 regular expression the value must match (unanchored unless it says so)."
+  pattern: String
+  "A JSON Schema format: email, uri..."
+  format: String
+  "Smallest number allowed."
+  minimum: Float
+  "Largest number allowed."
+  maximum: Float
+  "Fewest list items."
+  minItems: Int
+  "Most list items."
+  maxItems: Int
+  "Names a list of allowed values the server supplies at start-up (rest.Options.Values), e.g. connectorTypes."
+  valuesFrom: String
+  "A valid example value, for the document's examples."
+  example: String
+) on INPUT_FIELD_DEFINITION | ARGUMENT_DEFINITION
+
 
 extend type Query {
   "The authenticated user."
@@ -4924,15 +4952,15 @@ type Mutation {
   createGroup(input: CreateGroupInput!): Group! @hasRole(role: ADMIN)
   updateGroup(id: ID!, input: UpdateGroupInput!): Group! @hasRole(role: ADMIN)
   deleteGroup(id: ID!): DeletePayload! @hasRole(role: ADMIN)
-  setGroupMembers(id: ID!, userIDs: [ID!]!): Group! @hasRole(role: ADMIN)
+  setGroupMembers(id: ID!, userIDs: [ID!]! @constraint(maxItems: 10000)): Group! @hasRole(role: ADMIN)
 
   createAPIToken(input: CreateAPITokenInput!): CreateAPITokenPayload!
   revokeAPIToken(id: ID!): DeletePayload!
 }
 
 input LoginInput {
-  email: String!
-  password: String!
+  email: String! @constraint(minLength: 1)
+  password: String! @constraint(minLength: 1)
 }
 
 type LoginPayload {
@@ -4948,8 +4976,8 @@ type DeletePayload {
 }
 
 input UpdateMeInput {
-  name: String
-  handle: String
+  name: String @constraint(maxLength: 200)
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
   timezone: String
   """
   Changing the password requires the current one. It ends every other session of the
@@ -4963,18 +4991,18 @@ input UpdateMeInput {
 }
 
 input CreateUserInput {
-  email: String!
-  name: String
-  handle: String
+  email: String! @constraint(format: "email")
+  name: String @constraint(maxLength: 200)
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
   role: UserRole = ANALYST
   "At least 12 characters. When omitted a password is generated and returned by resetPassword only."
-  password: String
+  password: String @constraint(minLength: 12)
   timezone: String
 }
 
 input UpdateUserInput {
-  name: String
-  handle: String
+  name: String @constraint(maxLength: 200)
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
   role: UserRole
   active: Boolean
   timezone: String
@@ -4982,7 +5010,7 @@ input UpdateUserInput {
 
 input ResetPasswordInput {
   "The new password; when omitted a temporary one is generated and returned."
-  password: String
+  password: String @constraint(minLength: 12)
 }
 
 type ResetPasswordPayload {
@@ -4992,15 +5020,15 @@ type ResetPasswordPayload {
 }
 
 input CreateOrganizationInput {
-  name: String!
-  slug: String!
+  name: String! @constraint(minLength: 1, pattern: "\\S")
+  slug: String! @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
   "Defaults to the acting organisation, which becomes the provider."
   parentID: ID
   timezone: String
   contactEmail: String
   region: String
   plan: String
-  userQuota: Int
+  userQuota: Int @constraint(minimum: 0)
   mfaEnabled: Boolean
   mfaEnforced: Boolean
 }
@@ -5008,18 +5036,18 @@ input CreateOrganizationInput {
 input UpdateOrganizationInput {
   name: String
   "Only provider admins may change a slug once set."
-  slug: String
+  slug: String @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
   timezone: String
   contactEmail: String
   region: String
   plan: String
-  userQuota: Int
+  userQuota: Int @constraint(minimum: 0)
   mfaEnabled: Boolean
   mfaEnforced: Boolean
 }
 
 input CreateContactInput {
-  name: String!
+  name: String! @constraint(minLength: 1, pattern: "\\S")
   email: String
   phone: String
   role: String
@@ -5037,18 +5065,18 @@ input UpdateContactInput {
 }
 
 input CreateGroupInput {
-  name: String!
-  description: String
-  memberIDs: [ID!]
+  name: String! @constraint(minLength: 1, pattern: "\\S")
+  description: String @constraint(maxLength: 2000)
+  memberIDs: [ID!] @constraint(maxItems: 10000)
 }
 
 input UpdateGroupInput {
   name: String
-  description: String
+  description: String @constraint(maxLength: 2000)
 }
 
 input CreateAPITokenInput {
-  name: String!
+  name: String! @constraint(minLength: 1, maxLength: 100, pattern: "\\S")
   expiresAt: Time
 }
 
@@ -5228,19 +5256,19 @@ extend type Mutation {
 }
 
 input CreateConnectorInput {
-  name: String!
+  name: String! @constraint(minLength: 1, pattern: "\\S")
   "A catalogue key, e.g. crowdstrike."
-  type: String!
+  type: String! @constraint(valuesFrom: "connectorTypes")
   mode: ConnectorMode = PUSH
   enabled: Boolean = true
   "Validated against the type's settings schema."
   settings: Map
   "Overrides the type's dedup fields."
-  dedupFields: [String!]
+  dedupFields: [String!] @constraint(maxItems: 20)
   "Rolling window in which repeats merge; default 600."
-  dedupWindowSeconds: Int
-  pollIntervalSeconds: Int
-  rateLimitPerMinute: Int
+  dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
 input UpdateConnectorInput {
@@ -5249,10 +5277,10 @@ input UpdateConnectorInput {
   enabled: Boolean
   "Replaces the settings; masked secrets sent back unchanged are kept."
   settings: Map
-  dedupFields: [String!]
-  dedupWindowSeconds: Int
-  pollIntervalSeconds: Int
-  rateLimitPerMinute: Int
+  dedupFields: [String!] @constraint(maxItems: 20)
+  dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
 type ConnectorKeyPayload {
@@ -5272,7 +5300,7 @@ input UpdateAlertInput {
 }
 
 input AddNoteInput {
-  body: String!
+  body: String! @constraint(minLength: 1, maxLength: 20000, pattern: "\\S")
 }
 
 input ActivitySearchInput {
@@ -5299,7 +5327,7 @@ enum BulkAlertAction {
 
 input BulkAlertsInput {
   "At most 10,000 ids; or use filter."
-  alertIDs: [ID!]
+  alertIDs: [ID!] @constraint(maxItems: 10000)
   filter: AlertFilter
   action: BulkAlertAction!
   changes: BulkAlertChanges
@@ -5326,21 +5354,21 @@ type BulkAlertsPayload {
 }
 
 input CreateAlertViewInput {
-  name: String!
+  name: String! @constraint(minLength: 1, pattern: "\\S")
   "Shared views are visible to the whole organisation; the owner or an admin may change them."
   shared: Boolean = false
   filters: AlertFilter
   "e.g. -last_seen_at"
-  sort: String
-  columns: [String!]
+  sort: String @constraint(valuesFrom: "alertViewSorts")
+  columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 
 input UpdateAlertViewInput {
   name: String
   shared: Boolean
   filters: AlertFilter
-  sort: String
-  columns: [String!]
+  sort: String @constraint(valuesFrom: "alertViewSorts")
+  columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 `, BuiltIn: false},
 	{Name: "../incidents.graphql", Input: `# Incidents: lifecycle, linked alerts, timeline, notes, activity, and the
@@ -5376,8 +5404,8 @@ extend type Incident {
 }
 
 input CreateIncidentInput {
-  title: String!
-  description: String
+  title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
+  description: String @constraint(maxLength: 100000)
   "A manual summary; in client reports it overrides the AI one."
   summary: String
   "Defaults to the highest severity among alertIDs (medium without alerts)."
@@ -5386,7 +5414,7 @@ input CreateIncidentInput {
   groupID: ID
   tags: [String!]
   "Alerts to link at once (at most 10,000); alerts of another incident move."
-  alertIDs: [ID!]
+  alertIDs: [ID!] @constraint(maxItems: 10000)
 }
 
 input UpdateIncidentInput {
@@ -5411,7 +5439,7 @@ input UpdateIncidentInput {
 
 input LinkAlertsInput {
   "1 to 10,000 alert ids of this organisation."
-  alertIDs: [ID!]!
+  alertIDs: [ID!]! @constraint(minItems: 1, maxItems: 10000)
 }
 
 type LinkAlertsPayload {
@@ -5423,7 +5451,7 @@ type LinkAlertsPayload {
 }
 
 input TimelineEventInput {
-  title: String!
+  title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
   description: String
   "Defaults to now."
   occurredAt: Time
@@ -5473,10 +5501,10 @@ input ReportSectionsInput {
 }
 
 input UpdateReportSettingsInput {
-  companyName: String
-  accentColor: String
-  footer: String
-  confidentiality: String
+  companyName: String @constraint(maxLength: 200)
+  accentColor: String @constraint(pattern: "^\\s*#[0-9A-Fa-f]{6}\\s*$", example: "#1F6FEB")
+  footer: String @constraint(maxLength: 200)
+  confidentiality: String @constraint(maxLength: 200)
   defaultKind: ReportKind
   defaultFormat: ReportFormat
   sections: ReportSectionsInput
@@ -5705,15 +5733,15 @@ input AIFeaturesInput {
 }
 
 input UpdateAISettingsInput {
-  provider: String
+  provider: String @constraint(valuesFrom: "aiProviders")
   "Changing the destination (baseURL, or provider with the vendor's default URL) while a key is stored requires apiKey too, so a stored key is never sent somewhere new."
   baseURL: String
   "Write-only; an empty string removes the key."
   apiKey: String
-  model: String
-  temperature: Float
+  model: String @constraint(maxLength: 200)
+  temperature: Float @constraint(minimum: 0, maximum: 2)
   features: AIFeaturesInput
-  monthlyTokenQuota: Int
+  monthlyTokenQuota: Int @constraint(minimum: 0)
 }
 
 "Token use this calendar month (UTC)."
@@ -5744,7 +5772,7 @@ extend type Mutation {
 
 input SendChatInput {
   "The question: 1 to 4000 characters."
-  message: String!
+  message: String! @constraint(minLength: 1, maxLength: 4000, pattern: "\\S")
 }
 
 "A stored question and its answer."

@@ -183,7 +183,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	openapi, err := rest.OpenAPI(es.Schema(), rest.Routes)
+	openapi, err := rest.OpenAPI(es.Schema(), rest.Routes, rest.ServerOptions())
 	if err != nil {
 		return nil, err
 	}
