@@ -384,6 +384,8 @@ func (g *docGen) responses(c *compiled) obj {
 	retry := obj{"Retry-After": obj{"description": "Seconds to wait before retrying.", "schema": obj{"type": "integer"}}}
 	out["429"] = withHeaders(errRef("Rate limited; see Retry-After."), retry)
 	out["503"] = withHeaders(errRef("The database is unreachable for now; see Retry-After."), retry)
+	out["500"] = errRef("The server's own fault, or a failure of a service it depends on (an AI provider); the detail says which.")
+	out["504"] = errRef("The operation ran past its deadline and was stopped.")
 	return out
 }
 
@@ -561,8 +563,8 @@ func (g *docGen) enumRef(def *ast.Definition) obj {
 // nullable lets s be null too: a type array where s has one type, anyOf
 // otherwise (a $ref, an enum).
 func nullable(s obj) obj {
-	if len(s) == 0 {
-		return s // any JSON value, null included
+	if len(s) == 0 { // any JSON value: listed, as validators differ on whether {} admits null
+		return obj{"type": []string{"object", "array", "string", "number", "boolean", "null"}}
 	}
 	_, isRef := s["$ref"]
 	_, isEnum := s["enum"]
