@@ -795,10 +795,10 @@ func (g *docGen) ingestOperation() obj {
 	}}
 	g.schemas["IngestResult"] = obj{"type": "object", "description": "What became of an ingested payload.",
 		"required": []string{"results", "accepted", "created", "merged", "dead_lettered"}, "properties": obj{
-		"results": obj{"type": "array", "items": item}, "accepted": obj{"type": "integer"},
-		"created": obj{"type": "integer"}, "merged": obj{"type": "integer"},
-		"dead_lettered": obj{"type": "integer"}, "dead_letter_id": obj{"type": "string", "format": "uuid"},
-	}}
+			"results": obj{"type": "array", "items": item}, "accepted": obj{"type": "integer"},
+			"created": obj{"type": "integer"}, "merged": obj{"type": "integer"},
+			"dead_lettered": obj{"type": "integer"}, "dead_letter_id": obj{"type": "string", "format": "uuid"},
+		}}
 	return obj{
 		"operationId": "ingestAlerts",
 		"summary":     "Ingest an alert from a source connector",
@@ -881,7 +881,6 @@ func (g *docGen) fileOperations() map[string]obj {
 		},
 	}
 }
-
 
 // ServerOptions are the Options of the served document: the lists the
 // validating packages accept.

@@ -31,7 +31,6 @@ type contract struct {
 	err    error
 }
 
-
 var (
 	contractOnce sync.Once
 	loaded       contract
