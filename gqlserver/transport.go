@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -15,21 +14,17 @@ import (
 
 // gqlgen's transports answer a request they cannot decode with an uncoded
 // error (which the presenter turns into INTERNAL) or none at all, echo the
-// body back and log it. These wrappers decode first and refuse a malformed
+// body back and log it. jsonBody decodes first and refuses a malformed
 // request as the client's mistake: 400 BAD_REQUEST (413 when too large).
+// The plain HTTP transports, POST and GET, are served by httpTransport.
 
-// jsonBody wraps a transport reading a JSON body (POST, SSE).
+// jsonBody wraps a transport reading a JSON body (SSE).
 type jsonBody struct{ graphql.Transport }
 
 func (t jsonBody) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooBig.Limit))
-			return
-		}
-		WriteError(w, apperr.New(apperr.BadRequest, "could not read the request body"))
+		writeReadError(w, err)
 		return
 	}
 	var params graphql.RawParams
@@ -41,26 +36,13 @@ func (t jsonBody) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	t.Transport.Do(w, r, exec)
 }
 
-// queryString wraps the GET transport, whose variables and extensions are
-// JSON in the query string.
-type queryString struct{ graphql.Transport }
-
-func (t queryString) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		WriteError(w, apperr.New(apperr.BadRequest, "malformed query string: %v", err))
+func writeReadError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		WriteError(w, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooBig.Limit))
 		return
 	}
-	for _, param := range []string{"variables", "extensions"} {
-		if v := q.Get(param); v != "" {
-			var m map[string]any
-			if err := decodeJSON([]byte(v), &m); err != nil {
-				WriteError(w, malformed(param, err))
-				return
-			}
-		}
-	}
-	t.Transport.Do(w, r, exec)
+	WriteError(w, apperr.New(apperr.BadRequest, "could not read the request body"))
 }
 
 // decodeJSON decodes as gqlgen's transports do (numbers kept exact).

@@ -273,12 +273,15 @@ func (g *GraphQLResult) Code() string {
 	return s
 }
 
-// GraphQL posts an operation to /graphql.
+// GraphQL posts an operation to /graphql, accepting
+// application/graphql-response+json.
 func (c *Client) GraphQL(query string, vars map[string]any) *GraphQLResult {
 	c.env.T.Helper()
 	buf, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.env.URL+"/graphql", bytes.NewReader(buf))
 	req.Header.Set("Content-Type", "application/json")
+	// As current GraphQL clients do: request errors are then 400.
+	req.Header.Set("Accept", "application/graphql-response+json, application/json;q=0.9")
 	res := c.send(req, buf)
 	out := &GraphQLResult{Status: res.Status}
 	if err := json.Unmarshal(res.Raw, out); err != nil {
