@@ -92,9 +92,13 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	// Server-sent events, for clients that cannot open a WebSocket: a POST
 	// with Accept: text/event-stream; it must precede the plain POST.
-	srv.AddTransport(jsonBody{stream.SSE{Conns: cfg.Connections, Principal: ssePrincipal(cfg.Authenticate)}})
+	sse := stream.SSE{Conns: cfg.Connections, Principal: ssePrincipal(cfg.Authenticate)}
+	srv.AddTransport(jsonBody{sse})
+	// The same over GET (EventSource); it must precede the plain GET.
+	srv.AddTransport(sseGET{sse})
 	srv.AddTransport(httpTransport{method: http.MethodGet, log: cfg.Logger})
 	srv.AddTransport(httpTransport{method: http.MethodPost, log: cfg.Logger})
+	srv.AddTransport(noSingleConnection{})
 	// Persisted queries first: the document limits must see the query it
 	// looks up.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})

@@ -103,7 +103,10 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		post("51FE", "4xx or 5xx on a document that does not validate (graphql-response+json)", gqlResp, `{"query": "{ 8f31403dfe404bccbb0e835f2629c6a7 }"}`, want{minStatus: 400, maxStatus: 599}),
 		post("74FF", "400 on a document that does not validate (graphql-response+json)", gqlResp, `{"query": "{ 8f31403dfe404bccbb0e835f2629c6a7 }"}`, bad400),
 		post("5E5B", "no data entry on a document that does not validate (graphql-response+json)", gqlResp, `{"query": "{ 8f31403dfe404bccbb0e835f2629c6a7 }"}`, want{noData: true}),
-		// Beyond the audit: variables that do not coerce are a request error too.
+		// Beyond the audit: graphql-sse's single connection mode is refused
+		// with what to use instead; variables that do not coerce are a
+		// request error.
+		{id: "SSE1", name: "PUT (a graphql-sse stream reservation) answers 405", method: http.MethodPut, contentType: "-", want: want{status: 405, errors: 1}},
 		post("VARS", "400 on variables that do not coerce (graphql-response+json)", gqlResp, `{"query": "`+typeVar+`", "variables": {"name": {"a": 1}}}`, bad400),
 		post("VARJ", "200 with errors on variables that do not coerce (json)", appJSON, `{"query": "`+typeVar+`", "variables": {"name": {"a": 1}}}`, errs200),
 	}
