@@ -4703,19 +4703,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AIFeaturesInput", ec.unmarshalInputAIFeaturesInput),
-			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivitySearchInput", ec.unmarshalInputActivitySearchInput),
 			graphql.NewInputUnmarshaler("AddNoteInput", ec.unmarshalInputAddNoteInput),
 			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
-			graphql.NewInputUnmarshaler("AlertViewOrder", ec.unmarshalInputAlertViewOrder),
 			graphql.NewInputUnmarshaler("AnalyseInput", ec.unmarshalInputAnalyseInput),
-			graphql.NewInputUnmarshaler("AnalysisOrder", ec.unmarshalInputAnalysisOrder),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
 			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
-			graphql.NewInputUnmarshaler("ChatMessageOrder", ec.unmarshalInputChatMessageOrder),
 			graphql.NewInputUnmarshaler("ConnectorOrder", ec.unmarshalInputConnectorOrder),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
@@ -4727,22 +4723,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
-			graphql.NewInputUnmarshaler("DeadLetterOrder", ec.unmarshalInputDeadLetterOrder),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
 			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
 			graphql.NewInputUnmarshaler("LinkAlertsInput", ec.unmarshalInputLinkAlertsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
-			graphql.NewInputUnmarshaler("NoteOrder", ec.unmarshalInputNoteOrder),
-			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
 			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
-			graphql.NewInputUnmarshaler("ReportOrder", ec.unmarshalInputReportOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
-			graphql.NewInputUnmarshaler("TimelineEventOrder", ec.unmarshalInputTimelineEventOrder),
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
 			graphql.NewInputUnmarshaler("UpdateAlertInput", ec.unmarshalInputUpdateAlertInput),
 			graphql.NewInputUnmarshaler("UpdateAlertViewInput", ec.unmarshalInputUpdateAlertViewInput),
@@ -4904,21 +4895,47 @@ extend type Query {
   "The authenticated user."
   me: User!
   "A user of the acting organisation."
-  user(id: ID!): User!
+  user(
+    "The user's id."
+    id: ID!
+  ): User!
   "An organisation within the caller's scope, by id."
-  organization(id: ID!): Organization!
+  organization(
+    "The organisation's id."
+    id: ID!
+  ): Organization!
   "An organisation within the caller's scope, by slug."
-  organizationBySlug(slug: String!): Organization!
+  organizationBySlug(
+    "The organisation's slug."
+    slug: String!
+  ): Organization!
   "Contacts of an organisation within the caller's scope."
-  contacts(organizationID: ID!, after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ContactOrder): ContactConnection!
+  contacts(
+    "The organisation's id."
+    organizationID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ContactOrder
+  ): ContactConnection!
   "A group of the acting organisation."
-  group(id: ID!): Group!
+  group(
+    "The group's id."
+    id: ID!
+  ): Group!
   "Seats used and allowed in the acting organisation."
   userQuota: UserQuota!
   "The caller's personal API tokens."
   apiTokens: [APIToken!]!
 }
 
+"Seats of the acting organisation: used, allowed and left."
 type UserQuota {
   used: Int!
   "Seats allowed; null when unlimited."
@@ -4926,43 +4943,115 @@ type UserQuota {
   remaining: Int
 }
 
+"Every change, each checked against the caller's role and organisation."
 type Mutation {
   "Exchange an email and password for a bearer token."
-  login(input: LoginInput!): LoginPayload!
+  login(
+    "The email and password."
+    input: LoginInput!
+  ): LoginPayload!
   "End the current session."
   logout: Boolean!
 
-  updateMe(input: UpdateMeInput!): User!
-  createUser(input: CreateUserInput!): User! @hasRole(role: ADMIN)
-  updateUser(id: ID!, input: UpdateUserInput!): User! @hasRole(role: ADMIN)
-  deleteUser(id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  updateMe(
+    "The changes: fields left out keep their value."
+    input: UpdateMeInput!
+  ): User!
+  createUser(
+    "The values of the new record; see the input type."
+    input: CreateUserInput!
+  ): User! @hasRole(role: ADMIN)
+  updateUser(
+    "The user's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateUserInput!
+  ): User! @hasRole(role: ADMIN)
+  deleteUser(
+    "The user's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
   """
   Set a user's password. Every session and API token of the user ends, and their open
   WebSockets and event streams close.
   """
-  resetPassword(id: ID!, input: ResetPasswordInput): ResetPasswordPayload! @hasRole(role: ADMIN)
+  resetPassword(
+    "The user's id."
+    id: ID!
+    "The new password; none has one generated."
+    input: ResetPasswordInput
+  ): ResetPasswordPayload! @hasRole(role: ADMIN)
 
-  createOrganization(input: CreateOrganizationInput!): Organization! @hasRole(role: ADMIN)
-  updateOrganization(id: ID!, input: UpdateOrganizationInput!): Organization! @hasRole(role: ADMIN)
+  createOrganization(
+    "The values of the new record; see the input type."
+    input: CreateOrganizationInput!
+  ): Organization! @hasRole(role: ADMIN)
+  updateOrganization(
+    "The organisation's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateOrganizationInput!
+  ): Organization! @hasRole(role: ADMIN)
 
-  createContact(organizationID: ID!, input: CreateContactInput!): Contact! @hasRole(role: ADMIN)
-  updateContact(organizationID: ID!, id: ID!, input: UpdateContactInput!): Contact! @hasRole(role: ADMIN)
-  deleteContact(organizationID: ID!, id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  createContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The values of the new record; see the input type."
+    input: CreateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  updateContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The contact's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  deleteContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The contact's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
 
-  createGroup(input: CreateGroupInput!): Group! @hasRole(role: ADMIN)
-  updateGroup(id: ID!, input: UpdateGroupInput!): Group! @hasRole(role: ADMIN)
-  deleteGroup(id: ID!): DeletePayload! @hasRole(role: ADMIN)
-  setGroupMembers(id: ID!, userIDs: [ID!]! @constraint(maxItems: 10000)): Group! @hasRole(role: ADMIN)
+  createGroup(
+    "The values of the new record; see the input type."
+    input: CreateGroupInput!
+  ): Group! @hasRole(role: ADMIN)
+  updateGroup(
+    "The group's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateGroupInput!
+  ): Group! @hasRole(role: ADMIN)
+  deleteGroup(
+    "The group's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
+  setGroupMembers(
+    "The group's id."
+    id: ID!
+    "The members: every user of the group afterwards (at most 10,000)."
+    userIDs: [ID!]! @constraint(maxItems: 10000)
+  ): Group! @hasRole(role: ADMIN)
 
-  createAPIToken(input: CreateAPITokenInput!): CreateAPITokenPayload!
-  revokeAPIToken(id: ID!): DeletePayload!
+  createAPIToken(
+    "The values of the new record; see the input type."
+    input: CreateAPITokenInput!
+  ): CreateAPITokenPayload!
+  revokeAPIToken(
+    "The API token's id."
+    id: ID!
+  ): DeletePayload!
 }
 
+"Credentials to log in with."
 input LoginInput {
   email: String! @constraint(minLength: 1)
   password: String! @constraint(minLength: 1)
 }
 
+"A new session: its bearer token and its user."
 type LoginPayload {
   accessToken: String!
   "Always \"bearer\"."
@@ -4971,10 +5060,12 @@ type LoginPayload {
   user: User!
 }
 
+"What a delete removed."
 type DeletePayload {
   deletedID: ID!
 }
 
+"Changes to the caller's own profile; fields left out keep their value."
 input UpdateMeInput {
   name: String @constraint(maxLength: 200)
   handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
@@ -4990,6 +5081,7 @@ input UpdateMeInput {
   keepAPITokens: Boolean
 }
 
+"A user to create in the acting organisation."
 input CreateUserInput {
   email: String! @constraint(format: "email")
   name: String @constraint(maxLength: 200)
@@ -5000,6 +5092,7 @@ input CreateUserInput {
   timezone: String
 }
 
+"Changes to a user; fields left out keep their value."
 input UpdateUserInput {
   name: String @constraint(maxLength: 200)
   handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
@@ -5008,17 +5101,20 @@ input UpdateUserInput {
   timezone: String
 }
 
+"A password reset."
 input ResetPasswordInput {
   "The new password; when omitted a temporary one is generated and returned."
   password: String @constraint(minLength: 12)
 }
 
+"The user whose password was reset, and the generated password if any."
 type ResetPasswordPayload {
   user: User!
   "Set only when the server generated the password; shown once."
   temporaryPassword: String
 }
 
+"A client organisation to create below the acting one."
 input CreateOrganizationInput {
   name: String! @constraint(minLength: 1, pattern: "\\S")
   slug: String! @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
@@ -5033,6 +5129,7 @@ input CreateOrganizationInput {
   mfaEnforced: Boolean
 }
 
+"Changes to an organisation; fields left out keep their value."
 input UpdateOrganizationInput {
   name: String
   "Only provider admins may change a slug once set."
@@ -5046,6 +5143,7 @@ input UpdateOrganizationInput {
   mfaEnforced: Boolean
 }
 
+"A contact of an organisation to create."
 input CreateContactInput {
   name: String! @constraint(minLength: 1, pattern: "\\S")
   email: String
@@ -5055,6 +5153,7 @@ input CreateContactInput {
   notifyIncidents: Boolean
 }
 
+"Changes to a contact; fields left out keep their value."
 input UpdateContactInput {
   name: String
   email: String
@@ -5064,22 +5163,26 @@ input UpdateContactInput {
   notifyIncidents: Boolean
 }
 
+"A group to create."
 input CreateGroupInput {
   name: String! @constraint(minLength: 1, pattern: "\\S")
   description: String @constraint(maxLength: 2000)
   memberIDs: [ID!] @constraint(maxItems: 10000)
 }
 
+"Changes to a group; fields left out keep their value."
 input UpdateGroupInput {
   name: String
   description: String @constraint(maxLength: 2000)
 }
 
+"A personal API token to create."
 input CreateAPITokenInput {
   name: String! @constraint(minLength: 1, maxLength: 100, pattern: "\\S")
   expiresAt: Time
 }
 
+"A created API token and its secret, which is shown only here."
 type CreateAPITokenPayload {
   "The secret, shown only in this response: send it as \"Authorization: Token <secret>\"."
   token: String!
@@ -5212,21 +5315,100 @@ extend type AlertView {
 
 extend type Query {
   "The triage queue."
-  alerts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AlertOrder, filter: AlertFilter): AlertConnection!
+  alerts(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: AlertOrder
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+  ): AlertConnection!
   "Value counts for the queue's filter sidebar."
-  alertFacets(filter: AlertFilter): AlertFacets!
-  alert(id: ID!): Alert!
-  alertNotes(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): NoteConnection!
-  alertActivity(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ActivityConnection!
+  alertFacets(
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+  ): AlertFacets!
+  alert(
+    "The alert's id."
+    id: ID!
+  ): Alert!
+  alertNotes(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NoteConnection!
+  alertActivity(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ActivityConnection!
   "Every recorded change in the acting organisation, newest first unless ordered otherwise."
-  searchActivity(filter: ActivitySearchInput, after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ActivityOrder): ActivityConnection!
+  searchActivity(
+    "Only the items matching this filter (all when omitted)."
+    filter: ActivitySearchInput
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ActivityOrder
+  ): ActivityConnection!
 
-  connectors(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ConnectorOrder): ConnectorConnection!
-  connector(id: ID!): Connector!
+  connectors(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ConnectorOrder
+  ): ConnectorConnection!
+  connector(
+    "The connector's id."
+    id: ID!
+  ): Connector!
   "Every connector type Seliq can ingest from."
   connectorCatalogue: [ConnectorType!]!
   "Payloads of a connector that parsed but could not be mapped, newest first."
-  deadLetters(connectorID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): DeadLetterConnection! @hasRole(role: ADMIN)
+  deadLetters(
+    "The connector's id."
+    connectorID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): DeadLetterConnection! @hasRole(role: ADMIN)
 
   "The caller's own views and the organisation's shared ones (hidden ones included, flagged)."
   alertViews: [AlertView!]!
@@ -5235,26 +5417,74 @@ extend type Query {
 }
 
 extend type Mutation {
-  createConnector(input: CreateConnectorInput!): ConnectorKeyPayload! @hasRole(role: ADMIN)
-  updateConnector(id: ID!, input: UpdateConnectorInput!): Connector! @hasRole(role: ADMIN)
-  deleteConnector(id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  createConnector(
+    "The values of the new record; see the input type."
+    input: CreateConnectorInput!
+  ): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  updateConnector(
+    "The connector's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateConnectorInput!
+  ): Connector! @hasRole(role: ADMIN)
+  deleteConnector(
+    "The connector's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
   "Replace a connector's key; the old one stops working at once."
-  rotateConnectorKey(id: ID!): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  rotateConnectorKey(
+    "The connector's id."
+    id: ID!
+  ): ConnectorKeyPayload! @hasRole(role: ADMIN)
 
-  updateAlert(id: ID!, input: UpdateAlertInput!): Alert! @hasRole(role: ANALYST)
-  addAlertNote(alertID: ID!, input: AddNoteInput!): Note! @hasRole(role: ANALYST)
+  updateAlert(
+    "The alert's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateAlertInput!
+  ): Alert! @hasRole(role: ANALYST)
+  addAlertNote(
+    "The alert's id."
+    alertID: ID!
+    "The new entry."
+    input: AddNoteInput!
+  ): Note! @hasRole(role: ANALYST)
   "One action over alerts picked by id or by filter, in one transaction."
-  bulkAlerts(input: BulkAlertsInput!): BulkAlertsPayload! @hasRole(role: ANALYST)
+  bulkAlerts(
+    "The alerts to act on (ids or a filter), the action and its changes."
+    input: BulkAlertsInput!
+  ): BulkAlertsPayload! @hasRole(role: ANALYST)
 
-  createAlertView(input: CreateAlertViewInput!): AlertView!
-  updateAlertView(id: ID!, input: UpdateAlertViewInput!): AlertView!
-  deleteAlertView(id: ID!): DeletePayload!
+  createAlertView(
+    "The values of the new record; see the input type."
+    input: CreateAlertViewInput!
+  ): AlertView!
+  updateAlertView(
+    "The alert view's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateAlertViewInput!
+  ): AlertView!
+  deleteAlertView(
+    "The alert view's id."
+    id: ID!
+  ): DeletePayload!
   "Pick the caller's default view; null clears it."
-  setDefaultAlertView(viewID: ID): AlertView
-  hideAlertView(id: ID!): AlertView!
-  unhideAlertView(id: ID!): AlertView!
+  setDefaultAlertView(
+    "The alert view's id; null clears the default."
+    viewID: ID
+  ): AlertView
+  hideAlertView(
+    "The alert view's id."
+    id: ID!
+  ): AlertView!
+  unhideAlertView(
+    "The alert view's id."
+    id: ID!
+  ): AlertView!
 }
 
+"A connector to create."
 input CreateConnectorInput {
   name: String! @constraint(minLength: 1, pattern: "\\S")
   "A catalogue key, e.g. crowdstrike."
@@ -5271,6 +5501,7 @@ input CreateConnectorInput {
   rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
+"Changes to a connector; fields left out keep their value."
 input UpdateConnectorInput {
   name: String
   mode: ConnectorMode
@@ -5283,12 +5514,14 @@ input UpdateConnectorInput {
   rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
+"A connector and its key, which is shown only here."
 type ConnectorKeyPayload {
   connector: Connector!
   "The connector's key for X-API-Key; shown only here."
   apiKey: String!
 }
 
+"Changes to an alert; fields left out keep their value, null clears a nullable one."
 input UpdateAlertInput {
   status: AlertStatus
   severity: Severity
@@ -5299,10 +5532,12 @@ input UpdateAlertInput {
   disposition: Disposition @goField(forceResolver: true)
 }
 
+"A note to add."
 input AddNoteInput {
   body: String! @constraint(minLength: 1, maxLength: 20000, pattern: "\\S")
 }
 
+"Selects activity records; fields combine with AND."
 input ActivitySearchInput {
   "alert, incident, connector, ..."
   entityType: String
@@ -5314,6 +5549,7 @@ input ActivitySearchInput {
   until: Time
 }
 
+"An action applied to many alerts at once."
 enum BulkAlertAction {
   "Apply changes (status, severity, assignee, tags, disposition)."
   UPDATE
@@ -5325,6 +5561,7 @@ enum BulkAlertAction {
   LINK_INCIDENT
 }
 
+"Which alerts (ids or a filter, not both), the action and its changes."
 input BulkAlertsInput {
   "At most 10,000 ids; or use filter."
   alertIDs: [ID!] @constraint(maxItems: 10000)
@@ -5333,6 +5570,7 @@ input BulkAlertsInput {
   changes: BulkAlertChanges
 }
 
+"The changes a bulk action applies; fields left out are not changed."
 input BulkAlertChanges {
   status: AlertStatus
   severity: Severity
@@ -5345,6 +5583,7 @@ input BulkAlertChanges {
   incidentID: ID
 }
 
+"What a bulk action did."
 type BulkAlertsPayload {
   action: BulkAlertAction!
   "Alerts the selection matched."
@@ -5353,6 +5592,7 @@ type BulkAlertsPayload {
   updated: Int!
 }
 
+"A saved alert view to create."
 input CreateAlertViewInput {
   name: String! @constraint(minLength: 1, pattern: "\\S")
   "Shared views are visible to the whole organisation; the owner or an admin may change them."
@@ -5363,6 +5603,7 @@ input CreateAlertViewInput {
   columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 
+"Changes to a saved view; fields left out keep their value."
 input UpdateAlertViewInput {
   name: String
   shared: Boolean
@@ -5398,11 +5639,23 @@ input IncidentFilter {
 
 extend type Incident {
   "The linked alerts, most recently seen first unless ordered otherwise."
-  alerts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AlertOrder): AlertConnection!
+  alerts(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: AlertOrder
+  ): AlertConnection!
   "Linked alerts per severity (only severities that occur)."
   alertSeverities: [FacetValue!]!
 }
 
+"An incident to open."
 input CreateIncidentInput {
   title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
   description: String @constraint(maxLength: 100000)
@@ -5417,6 +5670,7 @@ input CreateIncidentInput {
   alertIDs: [ID!] @constraint(maxItems: 10000)
 }
 
+"Changes to an incident; fields left out keep their value, null clears a nullable one."
 input UpdateIncidentInput {
   title: String
   description: String
@@ -5437,11 +5691,13 @@ input UpdateIncidentInput {
   tags: [String!]
 }
 
+"Alerts to link to an incident."
 input LinkAlertsInput {
   "1 to 10,000 alert ids of this organisation."
   alertIDs: [ID!]! @constraint(minItems: 1, maxItems: 10000)
 }
 
+"What linking alerts did."
 type LinkAlertsPayload {
   incident: Incident!
   "Alerts newly linked (alerts already linked here are not counted)."
@@ -5450,6 +5706,7 @@ type LinkAlertsPayload {
   moved: Int!
 }
 
+"A timeline event to add to an incident."
 input TimelineEventInput {
   title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
   description: String
@@ -5457,6 +5714,7 @@ input TimelineEventInput {
   occurredAt: Time
 }
 
+"Changes to a timeline event; fields left out keep their value."
 input UpdateTimelineEventInput {
   title: String
   description: String
@@ -5490,6 +5748,7 @@ type ReportSettings {
   customTemplate: Boolean!
 }
 
+"Report sections to show or hide; those left out keep their setting."
 input ReportSectionsInput {
   summary: Boolean
   timeline: Boolean
@@ -5500,6 +5759,7 @@ input ReportSectionsInput {
   timings: Boolean
 }
 
+"Changes to the report settings; fields left out keep their value."
 input UpdateReportSettingsInput {
   companyName: String @constraint(maxLength: 200)
   accentColor: String @constraint(pattern: "^\\s*#[0-9A-Fa-f]{6}\\s*$", example: "#1F6FEB")
@@ -5519,6 +5779,7 @@ type ReportTemplate {
   updatedAt: Time
 }
 
+"A report to render."
 input CreateReportInput {
   "Defaults to the organisation's default kind."
   kind: ReportKind
@@ -5527,46 +5788,165 @@ input CreateReportInput {
 }
 
 extend type Query {
-  incidents(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: IncidentOrder, filter: IncidentFilter): IncidentConnection!
-  incident(id: ID!): Incident!
+  incidents(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: IncidentOrder
+    "Only the items matching this filter (all when omitted)."
+    filter: IncidentFilter
+  ): IncidentConnection!
+  incident(
+    "The incident's id."
+    id: ID!
+  ): Incident!
   "An incident's timeline, in the order events occurred."
-  incidentTimeline(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): TimelineEventConnection!
-  incidentNotes(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): NoteConnection!
-  incidentActivity(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ActivityConnection!
+  incidentTimeline(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): TimelineEventConnection!
+  incidentNotes(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NoteConnection!
+  incidentActivity(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ActivityConnection!
   "An incident's reports, newest first."
-  incidentReports(incidentID: ID!): [Report!]!
-  report(incidentID: ID!, reportID: ID!): Report!
+  incidentReports(
+    "The incident's id."
+    incidentID: ID!
+  ): [Report!]!
+  report(
+    "The incident's id."
+    incidentID: ID!
+    "The report's id."
+    reportID: ID!
+  ): Report!
   reportSettings: ReportSettings!
   reportTemplate: ReportTemplate!
 }
 
 extend type Mutation {
-  createIncident(input: CreateIncidentInput!): Incident! @hasRole(role: ANALYST)
-  updateIncident(id: ID!, input: UpdateIncidentInput!): Incident! @hasRole(role: ANALYST)
-  linkAlerts(incidentID: ID!, input: LinkAlertsInput!): LinkAlertsPayload! @hasRole(role: ANALYST)
-  unlinkAlert(incidentID: ID!, alertID: ID!): Incident! @hasRole(role: ANALYST)
-  addIncidentNote(incidentID: ID!, input: AddNoteInput!): Note! @hasRole(role: ANALYST)
-  addTimelineEvent(incidentID: ID!, input: TimelineEventInput!): TimelineEvent! @hasRole(role: ANALYST)
+  createIncident(
+    "The values of the new record; see the input type."
+    input: CreateIncidentInput!
+  ): Incident! @hasRole(role: ANALYST)
+  updateIncident(
+    "The incident's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateIncidentInput!
+  ): Incident! @hasRole(role: ANALYST)
+  linkAlerts(
+    "The incident's id."
+    incidentID: ID!
+    "The alerts to link."
+    input: LinkAlertsInput!
+  ): LinkAlertsPayload! @hasRole(role: ANALYST)
+  unlinkAlert(
+    "The incident's id."
+    incidentID: ID!
+    "The alert's id."
+    alertID: ID!
+  ): Incident! @hasRole(role: ANALYST)
+  addIncidentNote(
+    "The incident's id."
+    incidentID: ID!
+    "The new entry."
+    input: AddNoteInput!
+  ): Note! @hasRole(role: ANALYST)
+  addTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The new entry."
+    input: TimelineEventInput!
+  ): TimelineEvent! @hasRole(role: ANALYST)
   "Manual events only; automatic ones are refused with CONFLICT."
-  updateTimelineEvent(incidentID: ID!, eventID: ID!, input: UpdateTimelineEventInput!): TimelineEvent! @hasRole(role: ANALYST)
+  updateTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The timeline event's id."
+    eventID: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateTimelineEventInput!
+  ): TimelineEvent! @hasRole(role: ANALYST)
   "Manual events only; automatic ones are refused with CONFLICT."
-  deleteTimelineEvent(incidentID: ID!, eventID: ID!): DeletePayload! @hasRole(role: ANALYST)
+  deleteTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The timeline event's id."
+    eventID: ID!
+  ): DeletePayload! @hasRole(role: ANALYST)
 
   "Queue a report; it is pending until a worker renders it (ready or failed)."
-  createReport(incidentID: ID!, input: CreateReportInput): Report! @hasRole(role: ANALYST)
-  deleteReport(incidentID: ID!, reportID: ID!): DeletePayload! @hasRole(role: ANALYST)
-  updateReportSettings(input: UpdateReportSettingsInput!): ReportSettings! @hasRole(role: ADMIN)
+  createReport(
+    "The incident's id."
+    incidentID: ID!
+    "The report's kind and format (the organisation's defaults when omitted)."
+    input: CreateReportInput
+  ): Report! @hasRole(role: ANALYST)
+  deleteReport(
+    "The incident's id."
+    incidentID: ID!
+    "The report's id."
+    reportID: ID!
+  ): DeletePayload! @hasRole(role: ANALYST)
+  updateReportSettings(
+    "The changes: fields left out keep their value."
+    input: UpdateReportSettingsInput!
+  ): ReportSettings! @hasRole(role: ADMIN)
   "Replace the built-in template; refused with the line of the first error."
-  uploadReportTemplate(source: String!): ReportTemplate! @hasRole(role: ADMIN)
+  uploadReportTemplate(
+    "The template source: Go text/template producing Markdown."
+    source: String!
+  ): ReportTemplate! @hasRole(role: ADMIN)
   "Go back to the built-in template."
   deleteReportTemplate: ReportTemplate! @hasRole(role: ADMIN)
 }
 
 extend type Query {
   "The alert's newest analysis (NOT_FOUND before the first)."
-  alertAnalysis(alertID: ID!): Analysis!
+  alertAnalysis(
+    "The alert's id."
+    alertID: ID!
+  ): Analysis!
   "The incident's newest analysis (NOT_FOUND before the first)."
-  incidentAnalysis(incidentID: ID!): Analysis!
+  incidentAnalysis(
+    "The incident's id."
+    incidentID: ID!
+  ): Analysis!
 }
 
 "How an analysis runs."
@@ -5585,9 +5965,19 @@ extend type Mutation {
   With a provider configured whose monthly token quota is used up: RATE_LIMITED,
   unless input.engine is "builtin".
   """
-  analyseAlert(alertID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  analyseAlert(
+    "The alert's id."
+    alertID: ID!
+    "How to analyse (the engine)."
+    input: AnalyseInput
+  ): Analysis! @hasRole(role: ANALYST)
   "Queue a triage analysis of the incident over its alerts and timeline (RATE_LIMITED as analyseAlert)."
-  analyseIncident(incidentID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  analyseIncident(
+    "The incident's id."
+    incidentID: ID!
+    "How to analyse (the engine)."
+    input: AnalyseInput
+  ): Analysis! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
@@ -5612,11 +6002,13 @@ type NotificationPrefs {
   criticalAlert: ChannelPrefs!
 }
 
+"Where one kind of notification is delivered; channels left out keep their setting."
 input ChannelPrefsInput {
   inApp: Boolean
   email: Boolean
 }
 
+"Delivery preferences to change, by notification kind; kinds left out keep theirs."
 input NotificationPrefsInput {
   assigned: ChannelPrefsInput
   mentioned: ChannelPrefsInput
@@ -5626,15 +6018,21 @@ input NotificationPrefsInput {
   criticalAlert: ChannelPrefsInput
 }
 
+"What marking every notification read did."
 type MarkAllReadPayload {
   "Notifications marked read."
   updated: Int!
 }
 
+"What happened to the object an event carries."
 enum EventKind {
+  "The object was created."
   CREATED
+  "The object changed."
   UPDATED
+  "A repeat merged into the object (an alert's occurrences grew)."
   MERGED
+  "The object was deleted."
   DELETED
 }
 
@@ -5674,27 +6072,71 @@ type MetricsTick {
 
 extend type Query {
   "The caller's notifications, newest first; unread: true keeps the unread ones."
-  notifications(unread: Boolean, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  notifications(
+    "Only unread notifications (true) or only read ones (false); all when omitted."
+    unread: Boolean
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NotificationConnection!
   "The caller's read notifications, newest first."
-  notificationHistory(since: Time, until: Time, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  notificationHistory(
+    "Only notifications created at or after this instant."
+    since: Time
+    "Only notifications created before this instant."
+    until: Time
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NotificationConnection!
   notificationPrefs: NotificationPrefs!
 }
 
 extend type Mutation {
-  markNotificationRead(id: ID!): Notification!
+  markNotificationRead(
+    "The notification's id."
+    id: ID!
+  ): Notification!
   markAllNotificationsRead: MarkAllReadPayload!
-  updateNotificationPrefs(input: NotificationPrefsInput!): NotificationPrefs!
+  updateNotificationPrefs(
+    "The changes: fields left out keep their value."
+    input: NotificationPrefsInput!
+  ): NotificationPrefs!
 }
 
+"Live updates over a WebSocket or server-sent events."
 type Subscription {
   "Alerts created, merged into or updated, among those the filter selects."
-  alertEvents(filter: AlertFilter, after: String): AlertEvent!
-  incidentEvents(filter: IncidentFilter, after: String): IncidentEvent!
+  alertEvents(
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): AlertEvent!
+  incidentEvents(
+    "Only the items matching this filter (all when omitted)."
+    filter: IncidentFilter
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): IncidentEvent!
   """
   The caller's new notifications. With after (a cursor from an earlier
   event), first replays what was missed, then goes live.
   """
-  notificationAdded(after: String): NotificationEvent!
+  notificationAdded(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): NotificationEvent!
   metricsTick: MetricsTick!
 }
 `, BuiltIn: false},
@@ -5726,12 +6168,14 @@ type AISettings {
   apiKeySet: Boolean!
 }
 
+"The AI features to turn on or off; those left out keep their setting."
 input AIFeaturesInput {
   autoAnalyse: Boolean
   chat: Boolean
   incidentSummaries: Boolean
 }
 
+"Changes to the AI settings; fields left out keep their value."
 input UpdateAISettingsInput {
   provider: String @constraint(valuesFrom: "aiProviders")
   "Changing the destination (baseURL, or provider with the vendor's default URL) while a key is stored requires apiKey too, so a stored key is never sent somewhere new."
@@ -5760,7 +6204,10 @@ extend type Query {
 }
 
 extend type Mutation {
-  updateAISettings(input: UpdateAISettingsInput!): AISettings! @hasRole(role: ADMIN)
+  updateAISettings(
+    "The changes: fields left out keep their value."
+    input: UpdateAISettingsInput!
+  ): AISettings! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../chat.graphql", Input: `# Chat: the analyst's conversation with the AI about one alert or incident.
@@ -5770,6 +6217,7 @@ extend type Mutation {
 # together once the answer is complete; when the provider fails nothing is
 # stored and the error is returned.
 
+"A question for the AI analyst."
 input SendChatInput {
   "The question: 1 to 4000 characters."
   message: String! @constraint(minLength: 1, maxLength: 4000, pattern: "\\S")
@@ -5799,23 +6247,65 @@ type ChatStreamEvent {
 
 extend type Query {
   "The conversation about an alert, oldest first."
-  alertChatHistory(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+  alertChatHistory(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ChatMessageConnection!
   "The conversation about an incident, oldest first."
-  incidentChatHistory(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+  incidentChatHistory(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ChatMessageConnection!
 }
 
 extend type Mutation {
   "Ask about an alert; returns once the answer is complete and stored."
-  sendAlertChat(alertID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+  sendAlertChat(
+    "The alert's id."
+    alertID: ID!
+    "The question."
+    input: SendChatInput!
+  ): ChatExchange! @hasRole(role: ANALYST)
   "Ask about an incident; returns once the answer is complete and stored."
-  sendIncidentChat(incidentID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+  sendIncidentChat(
+    "The incident's id."
+    incidentID: ID!
+    "The question."
+    input: SendChatInput!
+  ): ChatExchange! @hasRole(role: ANALYST)
 }
 
 extend type Subscription {
   "Ask about an alert and stream the answer as it is produced."
-  alertChat(alertID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+  alertChat(
+    "The alert's id."
+    alertID: ID!
+    "The question: 1 to 4000 characters."
+    message: String!
+  ): ChatStreamEvent! @hasRole(role: ANALYST)
   "Ask about an incident and stream the answer as it is produced."
-  incidentChat(incidentID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+  incidentChat(
+    "The incident's id."
+    incidentID: ID!
+    "The question: 1 to 4000 characters."
+    message: String!
+  ): ChatStreamEvent! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 	{Name: "../outbound.graphql", Input: `# Outbound calls: which loopback and private ranges a provider's tree may reach.
@@ -5834,6 +6324,7 @@ type OutboundPolicy {
   serverAllowedRanges: [String!]!
 }
 
+"The outbound allowlist to set."
 input UpdateOutboundPolicyInput {
   "Replaces the ranges (CIDRs; a bare IP is one address); an empty list allows none."
   allowedRanges: [String!]!
@@ -5846,7 +6337,10 @@ extend type Query {
 
 extend type Mutation {
   "Administrators of a top-level (provider) organisation only; recorded in the activity log."
-  updateOutboundPolicy(input: UpdateOutboundPolicyInput!): OutboundPolicy! @hasRole(role: ADMIN)
+  updateOutboundPolicy(
+    "The changes: fields left out keep their value."
+    input: UpdateOutboundPolicyInput!
+  ): OutboundPolicy! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -26451,59 +26945,6 @@ func UnmarshalAIFeaturesInput(ctx context.Context, raw any) (config.FeaturesInpu
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj any) (ent.APITokenOrder, error) {
-	var it ent.APITokenOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAPITokenOrder unmarshals raw into the APITokenOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, error) {
-	var out ent.APITokenOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "APITokenOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputActivityOrder(ctx context.Context, obj any) (ent.ActivityOrder, error) {
 	var it ent.ActivityOrder
 	if obj == nil {
@@ -26855,59 +27296,6 @@ func UnmarshalAlertOrder(ctx context.Context, raw any) (ent.AlertOrder, error) {
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAlertViewOrder(ctx context.Context, obj any) (ent.AlertViewOrder, error) {
-	var it ent.AlertViewOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAlertViewOrder unmarshals raw into the AlertViewOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAlertViewOrder(ctx context.Context, raw any) (ent.AlertViewOrder, error) {
-	var out ent.AlertViewOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertViewOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputAnalyseInput(ctx context.Context, obj any) (analysis.Options, error) {
 	var it analysis.Options
 	if obj == nil {
@@ -26947,59 +27335,6 @@ func (ec *executionContext) unmarshalInputAnalyseInput(ctx context.Context, obj 
 func UnmarshalAnalyseInput(ctx context.Context, raw any) (analysis.Options, error) {
 	var out analysis.Options
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalyseInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputAnalysisOrder(ctx context.Context, obj any) (ent.AnalysisOrder, error) {
-	var it ent.AnalysisOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAnalysisOrder unmarshals raw into the AnalysisOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAnalysisOrder(ctx context.Context, raw any) (ent.AnalysisOrder, error) {
-	var out ent.AnalysisOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalysisOrder", raw, &out)
 	return out, err
 }
 
@@ -27205,59 +27540,6 @@ func (ec *executionContext) unmarshalInputChannelPrefsInput(ctx context.Context,
 func UnmarshalChannelPrefsInput(ctx context.Context, raw any) (notify.ChannelPrefsInput, error) {
 	var out notify.ChannelPrefsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelPrefsInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputChatMessageOrder(ctx context.Context, obj any) (ent.ChatMessageOrder, error) {
-	var it ent.ChatMessageOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalChatMessageOrder unmarshals raw into the ChatMessageOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalChatMessageOrder(ctx context.Context, raw any) (ent.ChatMessageOrder, error) {
-	var out ent.ChatMessageOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatMessageOrder", raw, &out)
 	return out, err
 }
 
@@ -28054,59 +28336,6 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.CreateUse
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDeadLetterOrder(ctx context.Context, obj any) (ent.DeadLetterOrder, error) {
-	var it ent.DeadLetterOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalDeadLetterOrder unmarshals raw into the DeadLetterOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalDeadLetterOrder(ctx context.Context, raw any) (ent.DeadLetterOrder, error) {
-	var out ent.DeadLetterOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeadLetterOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputGroupOrder(ctx context.Context, obj any) (ent.GroupOrder, error) {
 	var it ent.GroupOrder
 	if obj == nil {
@@ -28402,112 +28631,6 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any) (ent.NoteOrder, error) {
-	var it ent.NoteOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalNoteOrder unmarshals raw into the NoteOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalNoteOrder(ctx context.Context, raw any) (ent.NoteOrder, error) {
-	var out ent.NoteOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "NoteOrder", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputNotificationOrder(ctx context.Context, obj any) (ent.NotificationOrder, error) {
-	var it ent.NotificationOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalNotificationOrder unmarshals raw into the NotificationOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalNotificationOrder(ctx context.Context, raw any) (ent.NotificationOrder, error) {
-	var out ent.NotificationOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Context, obj any) (notify.PrefsInput, error) {
 	var it notify.PrefsInput
 	if obj == nil {
@@ -28635,59 +28758,6 @@ func (ec *executionContext) unmarshalInputOrganizationOrder(ctx context.Context,
 func UnmarshalOrganizationOrder(ctx context.Context, raw any) (ent.OrganizationOrder, error) {
 	var out ent.OrganizationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationOrder", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputReportOrder(ctx context.Context, obj any) (ent.ReportOrder, error) {
-	var it ent.ReportOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalReportOrder unmarshals raw into the ReportOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalReportOrder(ctx context.Context, raw any) (ent.ReportOrder, error) {
-	var out ent.ReportOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportOrder", raw, &out)
 	return out, err
 }
 
@@ -28912,59 +28982,6 @@ func (ec *executionContext) unmarshalInputTimelineEventInput(ctx context.Context
 func UnmarshalTimelineEventInput(ctx context.Context, raw any) (incidents.TimelineEventInput, error) {
 	var out incidents.TimelineEventInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimelineEventInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputTimelineEventOrder(ctx context.Context, obj any) (ent.TimelineEventOrder, error) {
-	var it ent.TimelineEventOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalTimelineEventOrder unmarshals raw into the TimelineEventOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalTimelineEventOrder(ctx context.Context, raw any) (ent.TimelineEventOrder, error) {
-	var out ent.TimelineEventOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimelineEventOrder", raw, &out)
 	return out, err
 }
 
@@ -35493,20 +35510,6 @@ func (ec *executionContext) marshalNAPIToken2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 	return ec._APIToken(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx context.Context, v any) (*ent.APITokenOrderField, error) {
-	var res = new(ent.APITokenOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.APITokenOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "APITokenOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNActivityConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐActivityConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ActivityConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ActivityConnection!")
@@ -35618,40 +35621,12 @@ func (ec *executionContext) marshalNAlertView2ᚖgithubᚗcomᚋseliqᚋseliqᚋ
 	return ec._AlertView(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx context.Context, v any) (*ent.AlertViewOrderField, error) {
-	var res = new(ent.AlertViewOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AlertViewOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AlertViewOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx context.Context, sel ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Analysis!")
 		return graphql.Null
 	}
 	return ec._Analysis(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, v any) (*ent.AnalysisOrderField, error) {
-	var res = new(ent.AnalysisOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AnalysisOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AnalysisOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -35717,20 +35692,6 @@ func (ec *executionContext) marshalNChatMessageConnection2ᚖgithubᚗcomᚋseli
 		return graphql.Null
 	}
 	return ec._ChatMessageConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, v any) (*ent.ChatMessageOrderField, error) {
-	var res = new(ent.ChatMessageOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessageOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ChatMessageOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx context.Context, v any) (enum.ChatRole, error) {
@@ -35967,20 +35928,6 @@ func (ec *executionContext) marshalNDeadLetterConnection2ᚖgithubᚗcomᚋseliq
 		return graphql.Null
 	}
 	return ec._DeadLetterConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx context.Context, v any) (*ent.DeadLetterOrderField, error) {
-	var res = new(ent.DeadLetterOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DeadLetterOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeadLetterOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -36270,20 +36217,6 @@ func (ec *executionContext) marshalNNoteConnection2ᚖgithubᚗcomᚋseliqᚋsel
 	return ec._NoteConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx context.Context, v any) (*ent.NoteOrderField, error) {
-	var res = new(ent.NoteOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NoteOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NoteOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx context.Context, sel ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Notification!")
@@ -36315,20 +36248,6 @@ func (ec *executionContext) unmarshalNNotificationKind2githubᚗcomᚋseliqᚋse
 }
 
 func (ec *executionContext) marshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx context.Context, sel ast.SelectionSet, v enum.NotificationKind) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, v any) (*ent.NotificationOrderField, error) {
-	var res = new(ent.NotificationOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NotificationOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NotificationOrderField!")
-		return graphql.Null
-	}
 	return v
 }
 
@@ -36438,20 +36357,6 @@ func (ec *executionContext) unmarshalNReportKind2githubᚗcomᚋseliqᚋseliqᚋ
 }
 
 func (ec *executionContext) marshalNReportKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐReportKind(ctx context.Context, sel ast.SelectionSet, v enum.ReportKind) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx context.Context, v any) (*ent.ReportOrderField, error) {
-	var res = new(ent.ReportOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReportOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ReportOrderField!")
-		return graphql.Null
-	}
 	return v
 }
 
@@ -36574,20 +36479,6 @@ func (ec *executionContext) marshalNTimelineEventConnection2ᚖgithubᚗcomᚋse
 func (ec *executionContext) unmarshalNTimelineEventInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐTimelineEventInput(ctx context.Context, v any) (incidents.TimelineEventInput, error) {
 	res, err := ec.unmarshalInputTimelineEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx context.Context, v any) (*ent.TimelineEventOrderField, error) {
-	var res = new(ent.TimelineEventOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.TimelineEventOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TimelineEventOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNTimelineKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐTimelineKind(ctx context.Context, v any) (enum.TimelineKind, error) {

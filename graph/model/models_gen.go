@@ -9,26 +9,31 @@ import (
 	"github.com/seliq/seliq/ent"
 )
 
+// A personal API token to create.
 type CreateAPITokenInput struct {
 	Name      string     `json:"name"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// A created API token and its secret, which is shown only here.
 type CreateAPITokenPayload struct {
 	// The secret, shown only in this response: send it as "Authorization: Token <secret>".
 	Token    string        `json:"token"`
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+// What a delete removed.
 type DeletePayload struct {
 	DeletedID uuid.UUID `json:"deletedID"`
 }
 
+// Credentials to log in with.
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
+// A new session: its bearer token and its user.
 type LoginPayload struct {
 	AccessToken string `json:"accessToken"`
 	// Always "bearer".
@@ -37,21 +42,25 @@ type LoginPayload struct {
 	User      *ent.User `json:"user"`
 }
 
+// A password reset.
 type ResetPasswordInput struct {
 	// The new password; when omitted a temporary one is generated and returned.
 	Password *string `json:"password,omitempty"`
 }
 
+// The user whose password was reset, and the generated password if any.
 type ResetPasswordPayload struct {
 	User *ent.User `json:"user"`
 	// Set only when the server generated the password; shown once.
 	TemporaryPassword *string `json:"temporaryPassword,omitempty"`
 }
 
+// A question for the AI analyst.
 type SendChatInput struct {
 	// The question: 1 to 4000 characters.
 	Message string `json:"message"`
 }
 
+// Live updates over a WebSocket or server-sent events.
 type Subscription struct {
 }
