@@ -4937,9 +4937,11 @@ extend type Query {
 
 "Seats of the acting organisation: used, allowed and left."
 type UserQuota {
+  "Active users."
   used: Int!
   "Seats allowed; null when unlimited."
   allowed: Int
+  "Seats left; null when unlimited."
   remaining: Int
 }
 
@@ -4953,20 +4955,24 @@ type Mutation {
   "End the current session."
   logout: Boolean!
 
+  "Change the caller's own profile or password."
   updateMe(
     "The changes: fields left out keep their value."
     input: UpdateMeInput!
   ): User!
+  "Create a user in the acting organisation."
   createUser(
     "The values of the new record; see the input type."
     input: CreateUserInput!
   ): User! @hasRole(role: ADMIN)
+  "Change a user of the acting organisation."
   updateUser(
     "The user's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateUserInput!
   ): User! @hasRole(role: ADMIN)
+  "Delete a user; their sessions, tokens and live connections end."
   deleteUser(
     "The user's id."
     id: ID!
@@ -4982,10 +4988,12 @@ type Mutation {
     input: ResetPasswordInput
   ): ResetPasswordPayload! @hasRole(role: ADMIN)
 
+  "Create a client organisation below the acting one."
   createOrganization(
     "The values of the new record; see the input type."
     input: CreateOrganizationInput!
   ): Organization! @hasRole(role: ADMIN)
+  "Change an organisation within the caller's scope."
   updateOrganization(
     "The organisation's id."
     id: ID!
@@ -4993,12 +5001,14 @@ type Mutation {
     input: UpdateOrganizationInput!
   ): Organization! @hasRole(role: ADMIN)
 
+  "Add a contact to an organisation."
   createContact(
     "The organisation's id."
     organizationID: ID!
     "The values of the new record; see the input type."
     input: CreateContactInput!
   ): Contact! @hasRole(role: ADMIN)
+  "Change a contact of an organisation."
   updateContact(
     "The organisation's id."
     organizationID: ID!
@@ -5007,6 +5017,7 @@ type Mutation {
     "The changes: fields left out keep their value."
     input: UpdateContactInput!
   ): Contact! @hasRole(role: ADMIN)
+  "Delete a contact of an organisation."
   deleteContact(
     "The organisation's id."
     organizationID: ID!
@@ -5014,20 +5025,24 @@ type Mutation {
     id: ID!
   ): DeletePayload! @hasRole(role: ADMIN)
 
+  "Create a group in the acting organisation."
   createGroup(
     "The values of the new record; see the input type."
     input: CreateGroupInput!
   ): Group! @hasRole(role: ADMIN)
+  "Change a group's name or description."
   updateGroup(
     "The group's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateGroupInput!
   ): Group! @hasRole(role: ADMIN)
+  "Delete a group; its members stay."
   deleteGroup(
     "The group's id."
     id: ID!
   ): DeletePayload! @hasRole(role: ADMIN)
+  "Replace a group's members."
   setGroupMembers(
     "The group's id."
     id: ID!
@@ -5035,10 +5050,12 @@ type Mutation {
     userIDs: [ID!]! @constraint(maxItems: 10000)
   ): Group! @hasRole(role: ADMIN)
 
+  "Create a personal API token for the caller; its secret is shown only in the answer."
   createAPIToken(
     "The values of the new record; see the input type."
     input: CreateAPITokenInput!
   ): CreateAPITokenPayload!
+  "Revoke one of the caller's API tokens; it stops working at once."
   revokeAPIToken(
     "The API token's id."
     id: ID!
@@ -5047,28 +5064,37 @@ type Mutation {
 
 "Credentials to log in with."
 input LoginInput {
+  "The user's email address."
   email: String! @constraint(minLength: 1)
+  "The user's password."
   password: String! @constraint(minLength: 1)
 }
 
 "A new session: its bearer token and its user."
 type LoginPayload {
+  "The bearer token: send it as \"Authorization: Bearer <token>\"."
   accessToken: String!
   "Always \"bearer\"."
   tokenType: String!
+  "When the session ends."
   expiresAt: Time!
+  "The logged-in user."
   user: User!
 }
 
 "What a delete removed."
 type DeletePayload {
+  "The id of what was deleted."
   deletedID: ID!
 }
 
 "Changes to the caller's own profile; fields left out keep their value."
 input UpdateMeInput {
+  "Your display name."
   name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
   handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
   """
   Changing the password requires the current one. It ends every other session of the
@@ -5076,6 +5102,7 @@ input UpdateMeInput {
   unless keepAPITokens is true.
   """
   password: String
+  "Your current password; required to change the password."
   currentPassword: String
   "Keep the caller's API tokens across a password change (default false: they are revoked)."
   keepAPITokens: Boolean
@@ -5083,21 +5110,31 @@ input UpdateMeInput {
 
 "A user to create in the acting organisation."
 input CreateUserInput {
+  "The user's email address, used to log in."
   email: String! @constraint(format: "email")
+  "The user's name."
   name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
   handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "The user's role."
   role: UserRole = ANALYST
   "At least 12 characters. When omitted a password is generated and returned by resetPassword only."
   password: String @constraint(minLength: 12)
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
 }
 
 "Changes to a user; fields left out keep their value."
 input UpdateUserInput {
+  "The user's name."
   name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
   handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "The user's role."
   role: UserRole
+  "False deactivates the user: their sessions, tokens and live connections end."
   active: Boolean
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
 }
 
@@ -5109,6 +5146,7 @@ input ResetPasswordInput {
 
 "The user whose password was reset, and the generated password if any."
 type ResetPasswordPayload {
+  "The user."
   user: User!
   "Set only when the server generated the password; shown once."
   temporaryPassword: String
@@ -5116,69 +5154,105 @@ type ResetPasswordPayload {
 
 "A client organisation to create below the acting one."
 input CreateOrganizationInput {
+  "The organisation's name."
   name: String! @constraint(minLength: 1, pattern: "\\S")
+  "Unique short name used in URLs and X-Seliq-Org: 1-63 lower-case letters, digits or hyphens."
   slug: String! @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
   "Defaults to the acting organisation, which becomes the provider."
   parentID: ID
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
+  "The organisation's contact address."
   contactEmail: String
+  "The organisation's region (free text, e.g. eu)."
   region: String
+  "The organisation's plan (free text)."
   plan: String
+  "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
+  "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
+  "Whether the organisation's users must use multi-factor authentication."
   mfaEnforced: Boolean
 }
 
 "Changes to an organisation; fields left out keep their value."
 input UpdateOrganizationInput {
+  "The organisation's name."
   name: String
   "Only provider admins may change a slug once set."
   slug: String @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
+  "The organisation's contact address."
   contactEmail: String
+  "The organisation's region (free text, e.g. eu)."
   region: String
+  "The organisation's plan (free text)."
   plan: String
+  "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
+  "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
+  "Whether the organisation's users must use multi-factor authentication."
   mfaEnforced: Boolean
 }
 
 "A contact of an organisation to create."
 input CreateContactInput {
+  "The contact's name."
   name: String! @constraint(minLength: 1, pattern: "\\S")
+  "The contact's email address."
   email: String
+  "Phone number."
   phone: String
+  "The contact's role at the organisation, e.g. CISO."
   role: String
+  "Whether the contact receives incident reports."
   notifyReports: Boolean
+  "Whether the contact is told about incidents."
   notifyIncidents: Boolean
 }
 
 "Changes to a contact; fields left out keep their value."
 input UpdateContactInput {
+  "The contact's name."
   name: String
+  "The contact's email address."
   email: String
+  "Phone number."
   phone: String
+  "The contact's role at the organisation, e.g. CISO."
   role: String
+  "Whether the contact receives incident reports."
   notifyReports: Boolean
+  "Whether the contact is told about incidents."
   notifyIncidents: Boolean
 }
 
 "A group to create."
 input CreateGroupInput {
+  "The group's name."
   name: String! @constraint(minLength: 1, pattern: "\\S")
+  "The group's description."
   description: String @constraint(maxLength: 2000)
+  "The group's first members (at most 10,000)."
   memberIDs: [ID!] @constraint(maxItems: 10000)
 }
 
 "Changes to a group; fields left out keep their value."
 input UpdateGroupInput {
+  "The group's name."
   name: String
+  "The group's description."
   description: String @constraint(maxLength: 2000)
 }
 
 "A personal API token to create."
 input CreateAPITokenInput {
+  "The token's name."
   name: String! @constraint(minLength: 1, maxLength: 100, pattern: "\\S")
+  "When the token stops working; never when omitted."
   expiresAt: Time
 }
 
@@ -5186,6 +5260,7 @@ input CreateAPITokenInput {
 type CreateAPITokenPayload {
   "The secret, shown only in this response: send it as \"Authorization: Token <secret>\"."
   token: String!
+  "The token's record (without the secret)."
   apiToken: APIToken!
 }
 `, BuiltIn: false},
@@ -5202,6 +5277,7 @@ scalar Map
 type AlertEntity {
   "ipv4, ipv6, domain, url, hostname, user, email, md5, sha1, sha256 or cve."
   type: String!
+  "The indicator, e.g. 203.0.113.7."
   value: String!
 }
 
@@ -5211,11 +5287,15 @@ AND. The REST list takes the same fields as query parameters (snake_case,
 lists comma-separated or repeated).
 """
 input AlertFilter {
+  "Any of these statuses."
   status: [AlertStatus!]
+  "Any of these severities."
   severity: [Severity!]
   "Integration name, e.g. crowdstrike."
   source: [String!]
+  "From any of these connectors."
   connectorID: [ID!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
   "Alerts nobody is assigned to (combined with assigneeID by OR)."
   unassigned: Boolean
@@ -5229,22 +5309,35 @@ input AlertFilter {
   until: Time
   "Free text, matched case-insensitively in title and description."
   q: String
+  "Linked to this incident."
   incidentID: ID
 }
 
 "A saved view's filter: the fields of AlertFilter."
 type AlertViewFilter {
+  "Any of these statuses."
   status: [AlertStatus!]
+  "Any of these severities."
   severity: [Severity!]
+  "From any of these integrations, e.g. crowdstrike."
   source: [String!]
+  "From any of these connectors."
   connectorID: [ID!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
+  "Nobody is assigned (combined with assigneeID by OR)."
   unassigned: Boolean
+  "Carrying any of these tags."
   tag: [String!]
+  "With an extracted entity of exactly this value."
   entity: String
+  "last_seen_at at or after this instant."
   since: Time
+  "last_seen_at before this instant."
   until: Time
+  "Free text, matched case-insensitively in title and description."
   q: String
+  "Linked to this incident."
   incidentID: ID
 }
 
@@ -5252,6 +5345,7 @@ type AlertViewFilter {
 type FacetValue {
   "The value; null counts alerts without one (unassigned, no connector)."
   value: String
+  "How many alerts have the value."
   count: Int!
 }
 
@@ -5261,25 +5355,37 @@ applied (so the counts beside a checked status still show the alternatives).
 Values are the stored (lower-case) spellings.
 """
 type AlertFacets {
+  "Counts per status."
   status: [FacetValue!]!
+  "Counts per severity."
   severity: [FacetValue!]!
+  "Counts per integration."
   source: [FacetValue!]!
+  "Counts per connector (null: none)."
   connector: [FacetValue!]!
+  "Counts per assignee (null: unassigned)."
   assignee: [FacetValue!]!
+  "Counts per tag."
   tags: [FacetValue!]!
 }
 
 "A connector type of the catalogue: how its payloads map to an alert."
 type ConnectorType {
+  "The catalogue key, e.g. crowdstrike."
   key: String!
+  "Display name."
   name: String!
+  "The vendor."
   vendor: String!
+  "What the connector ingests."
   description: String!
+  "The modes it supports."
   modes: [ConnectorMode!]!
   "The vendor's severity scale and how it translates."
   severityScale: String!
   "Fields fingerprinted for deduplication unless the connector overrides them."
   dedupFields: [String!]!
+  "How its payloads map onto an alert."
   mapping: [ConnectorFieldMapping!]!
   "JSON Schema (draft 2020-12) of the connector's settings."
   settingsSchema: Map!
@@ -5287,8 +5393,11 @@ type ConnectorType {
 
 "Where one normalised field comes from."
 type ConnectorFieldMapping {
+  "The normalised alert field."
   target: String!
+  "Where in the vendor's payload it comes from."
   source: String!
+  "How the value is transformed, if at all."
   note: String
 }
 
@@ -5334,10 +5443,12 @@ extend type Query {
     "Only the items matching this filter (all when omitted)."
     filter: AlertFilter
   ): AlertFacets!
+  "An alert of the acting organisation."
   alert(
     "The alert's id."
     id: ID!
   ): Alert!
+  "The notes on an alert, oldest first."
   alertNotes(
     "The alert's id."
     alertID: ID!
@@ -5350,6 +5461,7 @@ extend type Query {
     "Returns at most this many items from the end (at most 500)."
     last: Int
   ): NoteConnection!
+  "The changes made to an alert, newest first."
   alertActivity(
     "The alert's id."
     alertID: ID!
@@ -5378,6 +5490,7 @@ extend type Query {
     orderBy: ActivityOrder
   ): ActivityConnection!
 
+  "The acting organisation's connectors."
   connectors(
     "Returns the items after this cursor (the previous page's endCursor)."
     after: Cursor
@@ -5390,6 +5503,7 @@ extend type Query {
     "How to order the items."
     orderBy: ConnectorOrder
   ): ConnectorConnection!
+  "A connector of the acting organisation."
   connector(
     "The connector's id."
     id: ID!
@@ -5417,16 +5531,19 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Create a connector; its key is shown only in the answer."
   createConnector(
     "The values of the new record; see the input type."
     input: CreateConnectorInput!
   ): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  "Change a connector's settings."
   updateConnector(
     "The connector's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateConnectorInput!
   ): Connector! @hasRole(role: ADMIN)
+  "Delete a connector; its key stops working and its alerts stay."
   deleteConnector(
     "The connector's id."
     id: ID!
@@ -5437,12 +5554,14 @@ extend type Mutation {
     id: ID!
   ): ConnectorKeyPayload! @hasRole(role: ADMIN)
 
+  "Change an alert's status, severity, assignee, tags or disposition."
   updateAlert(
     "The alert's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateAlertInput!
   ): Alert! @hasRole(role: ANALYST)
+  "Write a note on an alert; @handles mention (and notify) users."
   addAlertNote(
     "The alert's id."
     alertID: ID!
@@ -5455,16 +5574,19 @@ extend type Mutation {
     input: BulkAlertsInput!
   ): BulkAlertsPayload! @hasRole(role: ANALYST)
 
+  "Save an alert view for the caller, or shared with the organisation."
   createAlertView(
     "The values of the new record; see the input type."
     input: CreateAlertViewInput!
   ): AlertView!
+  "Change a saved view (its owner, or an admin for shared ones)."
   updateAlertView(
     "The alert view's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateAlertViewInput!
   ): AlertView!
+  "Delete a view the caller owns (an admin may delete shared ones)."
   deleteAlertView(
     "The alert view's id."
     id: ID!
@@ -5474,10 +5596,12 @@ extend type Mutation {
     "The alert view's id; null clears the default."
     viewID: ID
   ): AlertView
+  "Hide a shared view from the caller's list."
   hideAlertView(
     "The alert view's id."
     id: ID!
   ): AlertView!
+  "Show a hidden shared view in the caller's list again."
   unhideAlertView(
     "The alert view's id."
     id: ID!
@@ -5486,10 +5610,13 @@ extend type Mutation {
 
 "A connector to create."
 input CreateConnectorInput {
+  "The connector's name."
   name: String! @constraint(minLength: 1, pattern: "\\S")
   "A catalogue key, e.g. crowdstrike."
   type: String! @constraint(valuesFrom: "connectorTypes")
+  "push (the source posts) or pull (Seliq polls)."
   mode: ConnectorMode = PUSH
+  "Whether the connector takes (or polls) alerts."
   enabled: Boolean = true
   "Validated against the type's settings schema."
   settings: Map
@@ -5497,25 +5624,35 @@ input CreateConnectorInput {
   dedupFields: [String!] @constraint(maxItems: 20)
   "Rolling window in which repeats merge; default 600."
   dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  "Seconds between polls in pull mode (30 to 86400)."
   pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  "Payloads accepted per minute (1 to 100000); more answer 429."
   rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
 "Changes to a connector; fields left out keep their value."
 input UpdateConnectorInput {
+  "The connector's name."
   name: String
+  "push (the source posts) or pull (Seliq polls)."
   mode: ConnectorMode
+  "Whether the connector takes (or polls) alerts."
   enabled: Boolean
   "Replaces the settings; masked secrets sent back unchanged are kept."
   settings: Map
+  "Overrides the type's dedup fields."
   dedupFields: [String!] @constraint(maxItems: 20)
+  "Rolling window in which repeats merge (1 to 86400 seconds)."
   dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  "Seconds between polls in pull mode (30 to 86400)."
   pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  "Payloads accepted per minute (1 to 100000); more answer 429."
   rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
 "A connector and its key, which is shown only here."
 type ConnectorKeyPayload {
+  "The connector."
   connector: Connector!
   "The connector's key for X-API-Key; shown only here."
   apiKey: String!
@@ -5523,10 +5660,13 @@ type ConnectorKeyPayload {
 
 "Changes to an alert; fields left out keep their value, null clears a nullable one."
 input UpdateAlertInput {
+  "The alert's status."
   status: AlertStatus
+  "The alert's severity."
   severity: Severity
   "null unassigns."
   assigneeID: ID @goField(forceResolver: true)
+  "Replaces the alert's tags."
   tags: [String!]
   "Required when closing; null clears it when reopening."
   disposition: Disposition @goField(forceResolver: true)
@@ -5534,6 +5674,7 @@ input UpdateAlertInput {
 
 "A note to add."
 input AddNoteInput {
+  "The note, Markdown; @handles mention users."
   body: String! @constraint(minLength: 1, maxLength: 20000, pattern: "\\S")
 }
 
@@ -5541,11 +5682,17 @@ input AddNoteInput {
 input ActivitySearchInput {
   "alert, incident, connector, ..."
   entityType: String
+  "Only changes to this object."
   entityID: ID
+  "Only changes made by this user."
   actorID: ID
+  "Only this action, e.g. update."
   action: String
+  "Only changes of this field, e.g. status."
   field: String
+  "Only changes at or after this instant."
   since: Time
+  "Only changes before this instant."
   until: Time
 }
 
@@ -5565,26 +5712,37 @@ enum BulkAlertAction {
 input BulkAlertsInput {
   "At most 10,000 ids; or use filter."
   alertIDs: [ID!] @constraint(maxItems: 10000)
+  "Act on every alert matching this filter instead of alertIDs."
   filter: AlertFilter
+  "What to do."
   action: BulkAlertAction!
+  "The values the action applies."
   changes: BulkAlertChanges
 }
 
 "The changes a bulk action applies; fields left out are not changed."
 input BulkAlertChanges {
+  "The new status."
   status: AlertStatus
+  "The new severity."
   severity: Severity
+  "The user to assign; null unassigns."
   assigneeID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
+  "Tags to add."
   addTags: [String!]
+  "Tags to remove."
   removeTags: [String!]
+  "The disposition; required to close."
   disposition: Disposition
+  "The incident to link to (link_incident)."
   incidentID: ID
 }
 
 "What a bulk action did."
 type BulkAlertsPayload {
+  "The action applied."
   action: BulkAlertAction!
   "Alerts the selection matched."
   matched: Int!
@@ -5594,21 +5752,29 @@ type BulkAlertsPayload {
 
 "A saved alert view to create."
 input CreateAlertViewInput {
+  "The view's name."
   name: String! @constraint(minLength: 1, pattern: "\\S")
   "Shared views are visible to the whole organisation; the owner or an admin may change them."
   shared: Boolean = false
+  "The view's filter."
   filters: AlertFilter
   "e.g. -last_seen_at"
   sort: String @constraint(valuesFrom: "alertViewSorts")
+  "The queue's columns, in order."
   columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 
 "Changes to a saved view; fields left out keep their value."
 input UpdateAlertViewInput {
+  "The view's name."
   name: String
+  "Shared views are visible to the whole organisation."
   shared: Boolean
+  "The view's filter."
   filters: AlertFilter
+  "The queue's sort, e.g. -last_seen_at; empty for the default."
   sort: String @constraint(valuesFrom: "alertViewSorts")
+  "The queue's columns, in order."
   columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 `, BuiltIn: false},
@@ -5621,11 +5787,15 @@ Selects incidents. Values within a field are alternatives; fields combine
 with AND. The REST list takes the same fields as query parameters.
 """
 input IncidentFilter {
+  "Any of these statuses."
   status: [IncidentStatus!]
+  "Any of these severities."
   severity: [Severity!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
   "Incidents nobody is assigned to (combined with assigneeID by OR)."
   unassigned: Boolean
+  "Assigned to any of these groups."
   groupID: [ID!]
   "Incidents carrying any of these tags."
   tag: [String!]
@@ -5657,14 +5827,19 @@ extend type Incident {
 
 "An incident to open."
 input CreateIncidentInput {
+  "The incident's title."
   title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
+  "The incident's description."
   description: String @constraint(maxLength: 100000)
   "A manual summary; in client reports it overrides the AI one."
   summary: String
   "Defaults to the highest severity among alertIDs (medium without alerts)."
   severity: Severity
+  "The user assigned."
   assigneeID: ID
+  "The group assigned."
   groupID: ID
+  "The incident's tags."
   tags: [String!]
   "Alerts to link at once (at most 10,000); alerts of another incident move."
   alertIDs: [ID!] @constraint(maxItems: 10000)
@@ -5672,9 +5847,13 @@ input CreateIncidentInput {
 
 "Changes to an incident; fields left out keep their value, null clears a nullable one."
 input UpdateIncidentInput {
+  "The incident's title."
   title: String
+  "The incident's description."
   description: String
+  "A manual summary; in client reports it overrides the AI one."
   summary: String
+  "The incident's severity."
   severity: Severity
   """
   new → in_progress | pending | escalated | closed; the open statuses move
@@ -5686,6 +5865,7 @@ input UpdateIncidentInput {
   disposition: Disposition @goField(forceResolver: true)
   "null unassigns."
   assigneeID: ID @goField(forceResolver: true)
+  "The group assigned; null unassigns."
   groupID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
@@ -5699,6 +5879,7 @@ input LinkAlertsInput {
 
 "What linking alerts did."
 type LinkAlertsPayload {
+  "The incident afterwards."
   incident: Incident!
   "Alerts newly linked (alerts already linked here are not counted)."
   linked: Int!
@@ -5708,7 +5889,9 @@ type LinkAlertsPayload {
 
 "A timeline event to add to an incident."
 input TimelineEventInput {
+  "The timeline event's title."
   title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
+  "The timeline event's description."
   description: String
   "Defaults to now."
   occurredAt: Time
@@ -5716,33 +5899,47 @@ input TimelineEventInput {
 
 "Changes to a timeline event; fields left out keep their value."
 input UpdateTimelineEventInput {
+  "The timeline event's title."
   title: String
+  "The timeline event's description."
   description: String
+  "When it happened."
   occurredAt: Time
 }
 
 "Which parts of an incident a report shows."
 type ReportSections {
+  "The summary (the manual one, else the AI's)."
   summary: Boolean!
+  "The incident's timeline."
   timeline: Boolean!
+  "The linked alerts."
   alerts: Boolean!
+  "The indicators extracted from the alerts."
   entities: Boolean!
   "Analysts' notes; never shown in client reports."
   notes: Boolean!
+  "The disposition and how it was reached."
   disposition: Boolean!
+  "Time to acknowledge and to resolve."
   timings: Boolean!
 }
 
 "How the organisation's incident reports look."
 type ReportSettings {
+  "Company name on the reports' cover."
   companyName: String!
   "#RRGGBB"
   accentColor: String!
+  "Footer text of every page."
   footer: String!
   "Label printed in every page's footer, e.g. CONFIDENTIAL."
   confidentiality: String!
+  "Kind rendered when a request names none."
   defaultKind: ReportKind!
+  "Format rendered when a request names none."
   defaultFormat: ReportFormat!
+  "Which sections reports show."
   sections: ReportSections!
   "Whether an uploaded template replaces the built-in one."
   customTemplate: Boolean!
@@ -5750,23 +5947,37 @@ type ReportSettings {
 
 "Report sections to show or hide; those left out keep their setting."
 input ReportSectionsInput {
+  "The summary (the manual one, else the AI's)."
   summary: Boolean
+  "The incident's timeline."
   timeline: Boolean
+  "The linked alerts."
   alerts: Boolean
+  "The indicators extracted from the alerts."
   entities: Boolean
+  "Analysts' notes; never shown in client reports."
   notes: Boolean
+  "The disposition and how it was reached."
   disposition: Boolean
+  "Time to acknowledge and to resolve."
   timings: Boolean
 }
 
 "Changes to the report settings; fields left out keep their value."
 input UpdateReportSettingsInput {
+  "Company name on the reports' cover."
   companyName: String @constraint(maxLength: 200)
+  "The reports' accent colour, written #RRGGBB."
   accentColor: String @constraint(pattern: "^\\s*#[0-9A-Fa-f]{6}\\s*$", example: "#1F6FEB")
+  "Footer text of every page."
   footer: String @constraint(maxLength: 200)
+  "Label printed in every page's footer, e.g. CONFIDENTIAL."
   confidentiality: String @constraint(maxLength: 200)
+  "Kind rendered when a request names none."
   defaultKind: ReportKind
+  "Format rendered when a request names none."
   defaultFormat: ReportFormat
+  "Which sections reports show."
   sections: ReportSectionsInput
 }
 
@@ -5776,6 +5987,7 @@ type ReportTemplate {
   source: String!
   "False when the built-in template is in effect."
   custom: Boolean!
+  "When the template was uploaded; null for the built-in one."
   updatedAt: Time
 }
 
@@ -5788,6 +6000,7 @@ input CreateReportInput {
 }
 
 extend type Query {
+  "The acting organisation's incidents, newest first unless ordered otherwise."
   incidents(
     "Returns the items after this cursor (the previous page's endCursor)."
     after: Cursor
@@ -5802,6 +6015,7 @@ extend type Query {
     "Only the items matching this filter (all when omitted)."
     filter: IncidentFilter
   ): IncidentConnection!
+  "An incident of the acting organisation."
   incident(
     "The incident's id."
     id: ID!
@@ -5819,6 +6033,7 @@ extend type Query {
     "Returns at most this many items from the end (at most 500)."
     last: Int
   ): TimelineEventConnection!
+  "The notes on an incident, oldest first."
   incidentNotes(
     "The incident's id."
     incidentID: ID!
@@ -5831,6 +6046,7 @@ extend type Query {
     "Returns at most this many items from the end (at most 500)."
     last: Int
   ): NoteConnection!
+  "The changes made to an incident, newest first."
   incidentActivity(
     "The incident's id."
     incidentID: ID!
@@ -5848,45 +6064,54 @@ extend type Query {
     "The incident's id."
     incidentID: ID!
   ): [Report!]!
+  "A report of an incident."
   report(
     "The incident's id."
     incidentID: ID!
     "The report's id."
     reportID: ID!
   ): Report!
+  "The acting organisation's report branding, defaults and sections."
   reportSettings: ReportSettings!
+  "The report template in effect: the organisation's upload or the built-in one."
   reportTemplate: ReportTemplate!
 }
 
 extend type Mutation {
+  "Open an incident, optionally linking alerts at once."
   createIncident(
     "The values of the new record; see the input type."
     input: CreateIncidentInput!
   ): Incident! @hasRole(role: ANALYST)
+  "Change an incident: title, texts, severity, status, disposition, assignee, group, tags."
   updateIncident(
     "The incident's id."
     id: ID!
     "The changes: fields left out keep their value."
     input: UpdateIncidentInput!
   ): Incident! @hasRole(role: ANALYST)
+  "Link alerts to an incident; alerts of another incident move."
   linkAlerts(
     "The incident's id."
     incidentID: ID!
     "The alerts to link."
     input: LinkAlertsInput!
   ): LinkAlertsPayload! @hasRole(role: ANALYST)
+  "Unlink an alert from an incident."
   unlinkAlert(
     "The incident's id."
     incidentID: ID!
     "The alert's id."
     alertID: ID!
   ): Incident! @hasRole(role: ANALYST)
+  "Write a note on an incident; @handles mention (and notify) users."
   addIncidentNote(
     "The incident's id."
     incidentID: ID!
     "The new entry."
     input: AddNoteInput!
   ): Note! @hasRole(role: ANALYST)
+  "Add an event to an incident's timeline by hand."
   addTimelineEvent(
     "The incident's id."
     incidentID: ID!
@@ -5917,12 +6142,14 @@ extend type Mutation {
     "The report's kind and format (the organisation's defaults when omitted)."
     input: CreateReportInput
   ): Report! @hasRole(role: ANALYST)
+  "Delete a report and its file."
   deleteReport(
     "The incident's id."
     incidentID: ID!
     "The report's id."
     reportID: ID!
   ): DeletePayload! @hasRole(role: ANALYST)
+  "Change the organisation's report branding, defaults and sections."
   updateReportSettings(
     "The changes: fields left out keep their value."
     input: UpdateReportSettingsInput!
@@ -5988,33 +6215,49 @@ extend type Mutation {
 
 "One channel choice per kind of notification."
 type ChannelPrefs {
+  "Shown in the in-app feed."
   inApp: Boolean!
+  "Sent by email."
   email: Boolean!
 }
 
 "Where each kind of notification goes."
 type NotificationPrefs {
+  "Delivery of notifications about an alert or incident assigned to you."
   assigned: ChannelPrefs!
+  "Delivery of notifications about mentions of you in notes."
   mentioned: ChannelPrefs!
+  "Delivery of notifications about status changes of incidents you are assigned."
   incidentStatus: ChannelPrefs!
+  "Delivery of notifications about incidents of yours close to their SLA deadline."
   slaAtRisk: ChannelPrefs!
+  "Delivery of notifications about incidents of yours past their SLA deadline."
   slaBreach: ChannelPrefs!
+  "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefs!
 }
 
 "Where one kind of notification is delivered; channels left out keep their setting."
 input ChannelPrefsInput {
+  "Show in the in-app feed."
   inApp: Boolean
+  "Send by email."
   email: Boolean
 }
 
 "Delivery preferences to change, by notification kind; kinds left out keep theirs."
 input NotificationPrefsInput {
+  "Delivery of notifications about an alert or incident assigned to you."
   assigned: ChannelPrefsInput
+  "Delivery of notifications about mentions of you in notes."
   mentioned: ChannelPrefsInput
+  "Delivery of notifications about status changes of incidents you are assigned."
   incidentStatus: ChannelPrefsInput
+  "Delivery of notifications about incidents of yours close to their SLA deadline."
   slaAtRisk: ChannelPrefsInput
+  "Delivery of notifications about incidents of yours past their SLA deadline."
   slaBreach: ChannelPrefsInput
+  "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefsInput
 }
 
@@ -6038,6 +6281,7 @@ enum EventKind {
 
 "A change to an alert the subscriber may see and whose filter it matches."
 type AlertEvent {
+  "What happened to the alert."
   kind: EventKind!
   "The alert as it is now (null when deleted)."
   alert: Alert
@@ -6047,13 +6291,17 @@ type AlertEvent {
 
 "A change to an incident the subscriber may see and whose filter it matches."
 type IncidentEvent {
+  "What happened to the incident."
   kind: EventKind!
+  "The incident as it is now (null when deleted)."
   incident: Incident
+  "Pass as after to resume from here."
   cursor: String!
 }
 
 "A notification for the subscriber."
 type NotificationEvent {
+  "The new notification."
   notification: Notification!
   "Pass as after to resume from here: nothing is missed in between."
   cursor: String!
@@ -6061,6 +6309,7 @@ type NotificationEvent {
 
 "Live counters of the acting organisation, sent at most once a second."
 type MetricsTick {
+  "When the counters were taken."
   at: Time!
   "Alerts not resolved or closed, per severity."
   openAlertsBySeverity: [FacetValue!]!
@@ -6099,15 +6348,19 @@ extend type Query {
     "Returns at most this many items from the end (at most 500)."
     last: Int
   ): NotificationConnection!
+  "Where the caller's notifications are delivered, per kind."
   notificationPrefs: NotificationPrefs!
 }
 
 extend type Mutation {
+  "Mark one of the caller's notifications read."
   markNotificationRead(
     "The notification's id."
     id: ID!
   ): Notification!
+  "Mark every notification of the caller read."
   markAllNotificationsRead: MarkAllReadPayload!
+  "Change where the caller's notifications are delivered."
   updateNotificationPrefs(
     "The changes: fields left out keep their value."
     input: NotificationPrefsInput!
@@ -6123,6 +6376,7 @@ type Subscription {
     "Returns the items after this cursor (the previous page's endCursor)."
     after: String
   ): AlertEvent!
+  "Incidents created, changed or deleted in the acting organisation, from a cursor on."
   incidentEvents(
     "Only the items matching this filter (all when omitted)."
     filter: IncidentFilter
@@ -6137,6 +6391,7 @@ type Subscription {
     "Returns the items after this cursor (the previous page's endCursor)."
     after: String
   ): NotificationEvent!
+  "Queue metrics of the acting organisation: at once, then after changes, at most once a second."
   metricsTick: MetricsTick!
 }
 `, BuiltIn: false},
@@ -6146,7 +6401,9 @@ type Subscription {
 type AIFeatures {
   "Analyse every new alert on ingest."
   autoAnalyse: Boolean!
+  "The AI analyst answers questions about alerts and incidents."
   chat: Boolean!
+  "The AI writes incident summaries."
   incidentSummaries: Boolean!
 }
 
@@ -6160,50 +6417,71 @@ range.
 type AISettings {
   "builtin (no provider; the default), openai_compatible or anthropic."
   provider: String!
+  "The provider's API URL; empty for the vendor's default."
   baseURL: String!
+  "The model asked for; empty for the provider's default."
   model: String!
+  "Sampling temperature, 0 to 2."
   temperature: Float!
+  "The AI features turned on."
   features: AIFeatures!
+  "Tokens the organisation may use per calendar month (UTC)."
   monthlyTokenQuota: Int!
+  "Whether an API key is stored (it is never returned)."
   apiKeySet: Boolean!
 }
 
 "The AI features to turn on or off; those left out keep their setting."
 input AIFeaturesInput {
+  "Analyse every new alert on ingest."
   autoAnalyse: Boolean
+  "The AI analyst answers questions about alerts and incidents."
   chat: Boolean
+  "The AI writes incident summaries."
   incidentSummaries: Boolean
 }
 
 "Changes to the AI settings; fields left out keep their value."
 input UpdateAISettingsInput {
+  "builtin (no provider), openai_compatible or anthropic."
   provider: String @constraint(valuesFrom: "aiProviders")
   "Changing the destination (baseURL, or provider with the vendor's default URL) while a key is stored requires apiKey too, so a stored key is never sent somewhere new."
   baseURL: String
   "Write-only; an empty string removes the key."
   apiKey: String
+  "The model to ask for; empty for the provider's default."
   model: String @constraint(maxLength: 200)
+  "Sampling temperature, 0 to 2."
   temperature: Float @constraint(minimum: 0, maximum: 2)
+  "The AI features to turn on or off."
   features: AIFeaturesInput
+  "Tokens the organisation may use per calendar month (UTC)."
   monthlyTokenQuota: Int @constraint(minimum: 0)
 }
 
 "Token use this calendar month (UTC)."
 type AIQuota {
+  "Tokens used this month."
   used: Int!
+  "Tokens allowed this month."
   limit: Int!
+  "Tokens left this month."
   remaining: Int!
+  "When the count starts again (the first of next month, UTC)."
   resetsAt: Time!
 }
 
 extend type Query {
+  "The acting organisation's AI settings (the key is never returned)."
   aiSettings: AISettings!
   "The models the configured provider offers (the built-in analyst lists itself)."
   aiModels: [String!]!
+  "The acting organisation's AI token use this month."
   aiQuota: AIQuota!
 }
 
 extend type Mutation {
+  "Change the organisation's AI settings."
   updateAISettings(
     "The changes: fields left out keep their value."
     input: UpdateAISettingsInput!
@@ -6225,7 +6503,9 @@ input SendChatInput {
 
 "A stored question and its answer."
 type ChatExchange {
+  "The question, as stored."
   userMessage: ChatMessage!
+  "The AI analyst's answer."
   reply: ChatMessage!
 }
 
@@ -6238,6 +6518,7 @@ true, message null and the error (nothing is stored).
 type ChatStreamEvent {
   "The next fragment of the answer (empty on the last event)."
   delta: String!
+  "True on the last event: the answer is complete (and stored, unless it failed)."
   done: Boolean!
   "The stored answer, on the last event."
   message: ChatMessage
