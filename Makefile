@@ -85,4 +85,6 @@ fuzz:
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./gqlserver/stream -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)
+	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzHTTPRequest -fuzztime=$(FUZZTIME)
+	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzResponseMedia -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/textfield -run='^$$' -fuzz=FuzzSanitize -fuzztime=$(FUZZTIME)
