@@ -21,20 +21,22 @@ import (
 )
 
 // GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/):
-// POST with a JSON body and GET with the query string, answered as the
-// client's Accept header asks.
+// POST with a JSON body and GET with the query string, answered in the
+// media type the client's Accept header asks for (application/json when it
+// names neither JSON type), with the statuses of the graphql-http audit:
 //
-//   - application/json (also for no Accept, */* and application/*): every
-//     GraphQL response is 200, request errors included (a body that is not
-//     JSON, invalid parameters, a document that does not parse or validate,
-//     variables that do not coerce): the errors are in the body.
-//   - application/graphql-response+json: a request error is 400 with no
-//     data entry; an executed operation is 200.
+//   - a request that is not a GraphQL request (a body that is not JSON, a
+//     missing query, parameters of the wrong JSON type) is 400, whatever
+//     the media type;
+//   - a document that does not parse or validate, or variables that do
+//     not coerce, is 200 under application/json (the errors are in the
+//     body) and 400 without a data entry under
+//     application/graphql-response+json;
+//   - an executed operation is 200.
 //
-// A body that cannot be read is 413 (too large) or 400 whatever the media
-// type, as is POST without a JSON Content-Type (no transport takes it); GET
-// refuses mutations with 405. Client mistakes are logged at debug level,
-// without the request.
+// A body larger than the limit is 413; POST without a JSON Content-Type
+// finds no transport (400); GET refuses mutations with 405. Client
+// mistakes are logged at debug level, without the request.
 
 const (
 	mediaJSON            = "application/json"
@@ -70,7 +72,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			WriteError(w, err)
 			return
 		}
-		t.refuse(r.Context(), w, media, gqlerror.List{requestError(err)})
+		t.refuse(r.Context(), w, http.StatusBadRequest, gqlerror.List{requestError(err)})
 		return
 	}
 	params.Headers = r.Header
@@ -79,7 +81,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		t.refuse(ctx, w, media, resp.Errors)
+		t.refuse(ctx, w, operationErrorStatus(media, resp.Errors), resp.Errors)
 		return
 	}
 	if t.method == http.MethodGet {
@@ -158,30 +160,35 @@ func (t httpTransport) params(r *http.Request) (*graphql.RawParams, error) {
 	return p, nil
 }
 
-// refuse answers a request error: 200 for application/json, 400 without a
-// data entry for application/graphql-response+json.
-func (t httpTransport) refuse(ctx context.Context, w http.ResponseWriter, media string, errs gqlerror.List) {
+// refuse answers a request that runs no operation with status and errs.
+func (t httpTransport) refuse(ctx context.Context, w http.ResponseWriter, status int, errs gqlerror.List) {
 	if t.log != nil && t.log.Enabled(ctx, slog.LevelDebug) {
 		code, _ := errs[0].Extensions["code"].(string)
-		t.log.DebugContext(ctx, "graphql request refused", "code", code, "errors", len(errs))
-	}
-	status := http.StatusOK
-	if media == mediaGraphQLResponse {
-		status = http.StatusBadRequest
-		for _, e := range errs {
-			// A refusal that is not about the request itself (a rate
-			// limit, the database down) keeps its own status.
-			code, _ := e.Extensions["code"].(string)
-			if s := apperr.Code(code).HTTPStatus(); keepStatus[s] {
-				status = s
-			}
-		}
+		t.log.DebugContext(ctx, "graphql request refused", "code", code, "status", status, "errors", len(errs))
 	}
 	if retry, ok := errs[0].Extensions["retryAfter"].(int); ok {
 		(&apperr.Error{RetryAfter: time.Duration(retry) * time.Second}).SetRetryAfter(w.Header())
 	}
 	w.WriteHeader(status)
 	writeResponse(w, &graphql.Response{Errors: errs})
+}
+
+// operationErrorStatus is the status of a document that does not parse or
+// validate, or of variables that do not coerce: 200 under application/json,
+// 400 under application/graphql-response+json, unless the refusal is not
+// about the request itself (a rate limit, the database down).
+func operationErrorStatus(media string, errs gqlerror.List) int {
+	if media != mediaGraphQLResponse {
+		return http.StatusOK
+	}
+	status := http.StatusBadRequest
+	for _, e := range errs {
+		code, _ := e.Extensions["code"].(string)
+		if s := apperr.Code(code).HTTPStatus(); keepStatus[s] {
+			status = s
+		}
+	}
+	return status
 }
 
 // keepStatus are the statuses of codes a request error answers with as they

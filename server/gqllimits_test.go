@@ -120,9 +120,7 @@ func TestGraphQLTimeout(t *testing.T) {
 }
 
 // A /graphql request that cannot be decoded is the client's mistake (it
-// answered INTERNAL): BAD_REQUEST, with or without a login; the status is
-// 200 for these clients, which send no Accept (application/json, where the
-// GraphQL over HTTP spec has every GraphQL response answer 200).
+// answered INTERNAL): 400 BAD_REQUEST, with or without a login.
 func TestGraphQLMalformedRequest(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
@@ -141,7 +139,7 @@ func TestGraphQLMalformedRequest(t *testing.T) {
 						first, _ := errs[0].(map[string]any)
 						ext, _ = first["extensions"].(map[string]any)
 					}
-					if res.Status != http.StatusOK || ext["code"] != "BAD_REQUEST" {
+					if res.Status != http.StatusBadRequest || ext["code"] != "BAD_REQUEST" {
 						t.Errorf("status %d: %s", res.Status, res.Raw)
 					}
 				}
