@@ -6,7 +6,7 @@ BENCH_OUT ?= bench/results.txt
 SCALE     ?= small
 RUNS      ?= 1
 
-.PHONY: run test generate lint bench bench-go build fuzz tidy-check
+.PHONY: run test generate lint lint-api bench bench-go build fuzz tidy-check
 
 ## run: start the server on the embedded SQLite database (./data/seliq.db)
 run:
@@ -32,6 +32,15 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v -E '/graph|/ent(/|$$)') ./ent/rule ./ent/schema ./ent/schematype
+
+## lint-api: lint the REST layer's OpenAPI document with Redocly's CLI
+## (pinned; fetched by npx from the npm registry, so it needs Node.js 20.19+
+## and is not part of make test). The document is written to bin/openapi.json.
+REDOCLY ?= npx --yes @redocly/cli@2.77.0
+lint-api:
+	@mkdir -p bin
+	$(GO) run ./cmd/seliq openapi > bin/openapi.json
+	$(REDOCLY) lint --format=stylish bin/openapi.json
 
 ## bench: the benchmark harness (cmd/seliq-bench): a server process on a
 ## fresh database of each kind, loaded at SCALE (small ≈ 10k alerts, medium
@@ -77,4 +86,6 @@ fuzz:
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./gqlserver/stream -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)
+	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzHTTPRequest -fuzztime=$(FUZZTIME)
+	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzResponseMedia -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/textfield -run='^$$' -fuzz=FuzzSanitize -fuzztime=$(FUZZTIME)

@@ -68,3 +68,16 @@ func validateColumns(columns []string) error {
 	}
 	return nil
 }
+
+// SortValues are the sort values a view accepts besides "" (the queue's
+// default order): each sortable field, ascending or (with -) descending.
+func SortValues() []string {
+	out := make([]string, 0, 2*len(sortFields))
+	for _, f := range sortFields {
+		out = append(out, f, "-"+f)
+	}
+	return out
+}
+
+// ColumnNames are the columns a view may list.
+func ColumnNames() []string { return slices.Clone(columnNames) }

@@ -27,21 +27,21 @@ type Activity struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// ActorID holds the value of the "actor_id" field.
+	// Who made the change; null for the system or a deleted user.
 	ActorID *uuid.UUID `json:"actor_id,omitempty"`
-	// ActorName holds the value of the "actor_name" field.
+	// Who made the change, kept when the user is deleted.
 	ActorName string `json:"actor_name,omitempty"`
-	// EntityType holds the value of the "entity_type" field.
+	// What kind of object changed: alert, incident, connector...
 	EntityType string `json:"entity_type,omitempty"`
-	// EntityID holds the value of the "entity_id" field.
+	// The object that changed.
 	EntityID uuid.UUID `json:"entity_id,omitempty"`
-	// Action holds the value of the "action" field.
+	// What was done: create, update, delete...
 	Action string `json:"action,omitempty"`
-	// Field holds the value of the "field" field.
+	// The field that changed; empty for the whole object.
 	Field string `json:"field,omitempty"`
-	// Before holds the value of the "before" field.
+	// The value before the change.
 	Before json.RawMessage `json:"before,omitempty"`
-	// After holds the value of the "after" field.
+	// The value after the change.
 	After json.RawMessage `json:"after,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ActivityQuery when eager-loading is set.
@@ -53,7 +53,7 @@ type Activity struct {
 type ActivityEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Actor holds the value of the actor edge.
+	// Who made the change.
 	Actor *User `json:"actor,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

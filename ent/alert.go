@@ -31,55 +31,55 @@ type Alert struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// ConnectorID holds the value of the "connector_id" field.
+	// The connector that delivered it; null for alerts made another way or whose connector is gone.
 	ConnectorID *uuid.UUID `json:"connector_id,omitempty"`
-	// Source holds the value of the "source" field.
+	// The integration it came from, e.g. crowdstrike.
 	Source string `json:"source,omitempty"`
-	// ExternalID holds the value of the "external_id" field.
+	// The source's own id for it; empty when it has none.
 	ExternalID string `json:"external_id,omitempty"`
-	// Title holds the value of the "title" field.
+	// One-line summary.
 	Title string `json:"title,omitempty"`
-	// Description holds the value of the "description" field.
+	// Details, as the source gave them.
 	Description string `json:"description,omitempty"`
-	// Severity holds the value of the "severity" field.
+	// How bad it is, mapped from the vendor's scale.
 	Severity enum.Severity `json:"severity,omitempty"`
 	// SeverityRank holds the value of the "severity_rank" field.
 	SeverityRank int `json:"severity_rank,omitempty"`
-	// Status holds the value of the "status" field.
+	// Where triage is.
 	Status enum.AlertStatus `json:"status,omitempty"`
-	// Disposition holds the value of the "disposition" field.
+	// The verdict; set when closed.
 	Disposition *enum.Disposition `json:"disposition,omitempty"`
-	// AssigneeID holds the value of the "assignee_id" field.
+	// The user working on it; null when unassigned.
 	AssigneeID *uuid.UUID `json:"assignee_id,omitempty"`
-	// Tags holds the value of the "tags" field.
+	// Labels, from the source and analysts.
 	Tags []string `json:"tags,omitempty"`
-	// Entities holds the value of the "entities" field.
+	// Indicators extracted from the payload (IPs, domains, hashes, users...).
 	Entities []schematype.Entity `json:"entities,omitempty"`
-	// Mitre holds the value of the "mitre" field.
+	// MITRE ATT&CK technique ids, e.g. T1059.001.
 	Mitre []string `json:"mitre,omitempty"`
-	// Attributes holds the value of the "attributes" field.
+	// The vendor fields the connector mapped (rule, host, user, process...), which the query language reads as attributes.<name>.
 	Attributes map[string]string `json:"attributes,omitempty"`
-	// Raw holds the value of the "raw" field.
+	// The payload exactly as the connector sent it.
 	Raw json.RawMessage `json:"raw,omitempty"`
-	// Fingerprint holds the value of the "fingerprint" field.
+	// Hash of the dedup fields: repeats with the same fingerprint merge.
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// DedupKey holds the value of the "dedup_key" field.
 	DedupKey *string `json:"dedup_key,omitempty"`
-	// Occurrences holds the value of the "occurrences" field.
+	// How many payloads merged into it.
 	Occurrences int `json:"occurrences,omitempty"`
-	// FirstSeenAt holds the value of the "first_seen_at" field.
+	// When the first occurrence arrived.
 	FirstSeenAt time.Time `json:"first_seen_at,omitempty"`
-	// LastSeenAt holds the value of the "last_seen_at" field.
+	// When the latest occurrence arrived.
 	LastSeenAt time.Time `json:"last_seen_at,omitempty"`
-	// EventTime holds the value of the "event_time" field.
+	// When it happened, by the source's clock; null when not given.
 	EventTime *time.Time `json:"event_time,omitempty"`
-	// IngestedAt holds the value of the "ingested_at" field.
+	// When Seliq received it.
 	IngestedAt time.Time `json:"ingested_at,omitempty"`
-	// AcknowledgedAt holds the value of the "acknowledged_at" field.
+	// When it was first acknowledged; null before.
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
-	// ResolvedAt holds the value of the "resolved_at" field.
+	// When it was resolved or closed; null while open.
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident it is linked to; null when none.
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AlertQuery when eager-loading is set.
@@ -91,11 +91,11 @@ type Alert struct {
 type AlertEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Connector holds the value of the connector edge.
+	// The connector that delivered it.
 	Connector *Connector `json:"connector,omitempty"`
-	// Assignee holds the value of the assignee edge.
+	// The user working on it.
 	Assignee *User `json:"assignee,omitempty"`
-	// Incident holds the value of the incident edge.
+	// The incident it is linked to.
 	Incident *Incident `json:"incident,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

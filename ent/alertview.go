@@ -28,17 +28,17 @@ type AlertView struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// Display name.
 	Name string `json:"name,omitempty"`
-	// OwnerID holds the value of the "owner_id" field.
+	// The user who saved it.
 	OwnerID *uuid.UUID `json:"owner_id,omitempty"`
-	// Shared holds the value of the "shared" field.
+	// Whether the whole organisation sees it.
 	Shared bool `json:"shared,omitempty"`
-	// Filters holds the value of the "filters" field.
+	// The queue filter it applies.
 	Filters schematype.AlertFilter `json:"filters,omitempty"`
-	// Sort holds the value of the "sort" field.
+	// The queue order, e.g. -last_seen_at; empty for the default.
 	Sort string `json:"sort,omitempty"`
-	// Columns holds the value of the "columns" field.
+	// The queue columns shown, in order.
 	Columns []string `json:"columns,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AlertViewQuery when eager-loading is set.
@@ -50,7 +50,7 @@ type AlertView struct {
 type AlertViewEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Owner holds the value of the owner edge.
+	// The user who saved it.
 	Owner *User `json:"owner,omitempty"`
 	// HiddenBy holds the value of the hidden_by edge.
 	HiddenBy []*User `json:"hidden_by,omitempty"`

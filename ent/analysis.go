@@ -27,33 +27,33 @@ type Analysis struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// AlertID holds the value of the "alert_id" field.
+	// The alert analysed; null for an incident analysis.
 	AlertID *uuid.UUID `json:"alert_id,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident analysed; null for an alert analysis.
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
-	// Status holds the value of the "status" field.
+	// Whether it is done yet.
 	Status enum.JobStatus `json:"status,omitempty"`
-	// Provider holds the value of the "provider" field.
+	// Who analysed: builtin, openai_compatible or anthropic.
 	Provider string `json:"provider,omitempty"`
-	// Model holds the value of the "model" field.
+	// The model used; empty for the built-in analyst.
 	Model string `json:"model,omitempty"`
-	// Verdict holds the value of the "verdict" field.
+	// The conclusion, e.g. likely_malicious.
 	Verdict string `json:"verdict,omitempty"`
-	// Confidence holds the value of the "confidence" field.
+	// How sure the verdict is, 0 to 1.
 	Confidence float64 `json:"confidence,omitempty"`
-	// Severity holds the value of the "severity" field.
+	// The severity the analysis suggests; null for none.
 	Severity *enum.Severity `json:"severity,omitempty"`
-	// Result holds the value of the "result" field.
+	// The whole analysis: summary, reasons, techniques, indicators, related items and next steps.
 	Result map[string]interface{} `json:"result,omitempty"`
-	// PromptTokens holds the value of the "prompt_tokens" field.
+	// Tokens sent to the provider.
 	PromptTokens int `json:"prompt_tokens,omitempty"`
-	// CompletionTokens holds the value of the "completion_tokens" field.
+	// Tokens the provider answered with.
 	CompletionTokens int `json:"completion_tokens,omitempty"`
-	// FlaggedInaccurate holds the value of the "flagged_inaccurate" field.
+	// Whether an analyst flagged it as wrong.
 	FlaggedInaccurate bool `json:"flagged_inaccurate,omitempty"`
-	// Error holds the value of the "error" field.
+	// Why it failed; empty otherwise.
 	Error string `json:"error,omitempty"`
-	// CompletedAt holds the value of the "completed_at" field.
+	// When it finished; null before.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// RequestedBy holds the value of the "requested_by" field.
 	RequestedBy *uuid.UUID `json:"requested_by,omitempty"`

@@ -26,17 +26,17 @@ type APIToken struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// What the token is for, e.g. siem.
 	Name string `json:"name,omitempty"`
 	// first characters of the secret, shown in lists
 	Prefix string `json:"prefix,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash []byte `json:"-"`
-	// UserID holds the value of the "user_id" field.
+	// The user the token acts as.
 	UserID uuid.UUID `json:"user_id,omitempty"`
-	// LastUsedAt holds the value of the "last_used_at" field.
+	// When the token was last used; null if never.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	// ExpiresAt holds the value of the "expires_at" field.
+	// When the token stops working; null for never.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APITokenQuery when eager-loading is set.
@@ -48,7 +48,7 @@ type APIToken struct {
 type APITokenEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// User holds the value of the user edge.
+	// The user the token acts as.
 	User *User `json:"user,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

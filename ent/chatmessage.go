@@ -26,19 +26,19 @@ type ChatMessage struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// AlertID holds the value of the "alert_id" field.
+	// The alert discussed; null for an incident chat.
 	AlertID *uuid.UUID `json:"alert_id,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident discussed; null for an alert chat.
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
 	// who asked; set on the user's turns
 	UserID *uuid.UUID `json:"user_id,omitempty"`
-	// Role holds the value of the "role" field.
+	// Who wrote it.
 	Role enum.ChatRole `json:"role,omitempty"`
-	// Content holds the value of the "content" field.
+	// The message text.
 	Content string `json:"content,omitempty"`
-	// PromptTokens holds the value of the "prompt_tokens" field.
+	// Tokens sent to the provider for this turn.
 	PromptTokens int `json:"prompt_tokens,omitempty"`
-	// CompletionTokens holds the value of the "completion_tokens" field.
+	// Tokens the provider answered with.
 	CompletionTokens int `json:"completion_tokens,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChatMessageQuery when eager-loading is set.

@@ -27,29 +27,29 @@ type Connector struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// Display name.
 	Name string `json:"name,omitempty"`
 	// catalogue entry, e.g. crowdstrike, wazuh, generic
 	Type string `json:"type,omitempty"`
-	// Mode holds the value of the "mode" field.
+	// push (the source posts alerts) or pull (Seliq polls the source).
 	Mode enum.ConnectorMode `json:"mode,omitempty"`
-	// Enabled holds the value of the "enabled" field.
+	// Whether the connector takes (or polls) alerts; a disabled one answers 403.
 	Enabled bool `json:"enabled,omitempty"`
 	// Settings holds the value of the "settings" field.
 	Settings map[string]interface{} `json:"settings,omitempty"`
-	// DedupFields holds the value of the "dedup_fields" field.
+	// Fields fingerprinted for deduplication; empty uses the type's.
 	DedupFields []string `json:"dedup_fields,omitempty"`
-	// DedupWindowSeconds holds the value of the "dedup_window_seconds" field.
+	// Rolling window in which a repeat merges into the open alert.
 	DedupWindowSeconds int `json:"dedup_window_seconds,omitempty"`
-	// PollIntervalSeconds holds the value of the "poll_interval_seconds" field.
+	// Seconds between polls in pull mode.
 	PollIntervalSeconds int `json:"poll_interval_seconds,omitempty"`
-	// RateLimitPerMinute holds the value of the "rate_limit_per_minute" field.
+	// Payloads accepted per minute; more answer 429.
 	RateLimitPerMinute int `json:"rate_limit_per_minute,omitempty"`
-	// KeyPrefix holds the value of the "key_prefix" field.
+	// First characters of the connector's key, to tell keys apart.
 	KeyPrefix string `json:"key_prefix,omitempty"`
 	// KeyHash holds the value of the "key_hash" field.
 	KeyHash []byte `json:"-"`
-	// LastSeenAt holds the value of the "last_seen_at" field.
+	// When the connector last delivered a payload; null if never.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConnectorQuery when eager-loading is set.

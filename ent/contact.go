@@ -25,17 +25,17 @@ type Contact struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// Full name.
 	Name string `json:"name,omitempty"`
-	// Email holds the value of the "email" field.
+	// Email address; empty when unknown.
 	Email string `json:"email,omitempty"`
-	// Phone holds the value of the "phone" field.
+	// Phone number; empty when unknown.
 	Phone string `json:"phone,omitempty"`
-	// Role holds the value of the "role" field.
+	// Role at the organisation, e.g. CISO.
 	Role string `json:"role,omitempty"`
-	// NotifyReports holds the value of the "notify_reports" field.
+	// Whether the contact receives incident reports.
 	NotifyReports bool `json:"notify_reports,omitempty"`
-	// NotifyIncidents holds the value of the "notify_incidents" field.
+	// Whether the contact is told about incidents.
 	NotifyIncidents bool `json:"notify_incidents,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.

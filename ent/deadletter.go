@@ -26,11 +26,11 @@ type DeadLetter struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// ConnectorID holds the value of the "connector_id" field.
+	// The connector that received the payload.
 	ConnectorID uuid.UUID `json:"connector_id,omitempty"`
-	// Reason holds the value of the "reason" field.
+	// Why it could not be mapped.
 	Reason string `json:"reason,omitempty"`
-	// Payload holds the value of the "payload" field.
+	// The unmappable item as received, for replay.
 	Payload string `json:"payload,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeadLetterQuery when eager-loading is set.
@@ -42,7 +42,7 @@ type DeadLetter struct {
 type DeadLetterEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Connector holds the value of the connector edge.
+	// The connector that received the payload.
 	Connector *Connector `json:"connector,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -25,9 +25,9 @@ type Group struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// Display name, e.g. Tier 1.
 	Name string `json:"name,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the group is for.
 	Description string `json:"description,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the GroupQuery when eager-loading is set.
@@ -39,7 +39,7 @@ type Group struct {
 type GroupEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Members holds the value of the members edge.
+	// The users in the group.
 	Members []*User `json:"members,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -31,37 +31,37 @@ type Incident struct {
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
 	// per-organisation running number
 	Number int `json:"number,omitempty"`
-	// Title holds the value of the "title" field.
+	// One-line summary.
 	Title string `json:"title,omitempty"`
-	// Description holds the value of the "description" field.
+	// What happened, in detail.
 	Description string `json:"description,omitempty"`
 	// manual summary; overrides the AI one in client reports
 	Summary string `json:"summary,omitempty"`
-	// AiSummary holds the value of the "ai_summary" field.
+	// The AI analyst's summary; empty until written.
 	AiSummary string `json:"ai_summary,omitempty"`
-	// Severity holds the value of the "severity" field.
+	// How bad it is.
 	Severity enum.Severity `json:"severity,omitempty"`
 	// SeverityRank holds the value of the "severity_rank" field.
 	SeverityRank int `json:"severity_rank,omitempty"`
-	// Status holds the value of the "status" field.
+	// Where the incident is in its lifecycle.
 	Status enum.IncidentStatus `json:"status,omitempty"`
-	// Disposition holds the value of the "disposition" field.
+	// The verdict; set when closed.
 	Disposition *enum.Disposition `json:"disposition,omitempty"`
-	// AssigneeID holds the value of the "assignee_id" field.
+	// The user who owns it; null when unassigned.
 	AssigneeID *uuid.UUID `json:"assignee_id,omitempty"`
-	// GroupID holds the value of the "group_id" field.
+	// The group that owns it; null when none.
 	GroupID *uuid.UUID `json:"group_id,omitempty"`
-	// Tags holds the value of the "tags" field.
+	// Labels.
 	Tags []string `json:"tags,omitempty"`
-	// AlertCount holds the value of the "alert_count" field.
+	// How many alerts are linked.
 	AlertCount int `json:"alert_count,omitempty"`
-	// AcknowledgedAt holds the value of the "acknowledged_at" field.
+	// When work on it started; null before.
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
-	// ClosedAt holds the value of the "closed_at" field.
+	// When it was closed; null while open.
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
-	// SLAAckBreachedAt holds the value of the "sla_ack_breached_at" field.
+	// When the acknowledgement deadline passed unmet; null if it was met or is still ahead.
 	SLAAckBreachedAt *time.Time `json:"sla_ack_breached_at,omitempty"`
-	// SLAResolveBreachedAt holds the value of the "sla_resolve_breached_at" field.
+	// When the resolution deadline passed unmet; null if it was met or is still ahead.
 	SLAResolveBreachedAt *time.Time `json:"sla_resolve_breached_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the IncidentQuery when eager-loading is set.
@@ -75,9 +75,9 @@ type IncidentEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Alerts holds the value of the alerts edge.
 	Alerts []*Alert `json:"alerts,omitempty"`
-	// Assignee holds the value of the assignee edge.
+	// The user who owns it.
 	Assignee *User `json:"assignee,omitempty"`
-	// Group holds the value of the group edge.
+	// The group that owns it.
 	Group *Group `json:"group,omitempty"`
 	// Timeline holds the value of the timeline edge.
 	Timeline []*TimelineEvent `json:"timeline,omitempty"`

@@ -29,17 +29,17 @@ type Note struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// AlertID holds the value of the "alert_id" field.
+	// The alert it is on; null for an incident note.
 	AlertID *uuid.UUID `json:"alert_id,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident it is on; null for an alert note.
 	IncidentID *uuid.UUID `json:"incident_id,omitempty"`
-	// AuthorID holds the value of the "author_id" field.
+	// Who wrote it; null when the author was deleted.
 	AuthorID *uuid.UUID `json:"author_id,omitempty"`
 	// kept when the author is deleted
 	AuthorName string `json:"author_name,omitempty"`
-	// Body holds the value of the "body" field.
+	// The note, Markdown.
 	Body string `json:"body,omitempty"`
-	// Mentions holds the value of the "mentions" field.
+	// Handles of the users it mentions.
 	Mentions []string `json:"mentions,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the NoteQuery when eager-loading is set.
@@ -51,11 +51,11 @@ type Note struct {
 type NoteEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Alert holds the value of the alert edge.
+	// The alert it is on.
 	Alert *Alert `json:"alert,omitempty"`
-	// Incident holds the value of the incident edge.
+	// The incident it is on.
 	Incident *Incident `json:"incident,omitempty"`
-	// Author holds the value of the author edge.
+	// Who wrote it.
 	Author *User `json:"author,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -27,19 +27,19 @@ type Notification struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// UserID holds the value of the "user_id" field.
+	// The user it is for.
 	UserID uuid.UUID `json:"user_id,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What it is about.
 	Kind enum.NotificationKind `json:"kind,omitempty"`
-	// Title holds the value of the "title" field.
+	// One-line summary.
 	Title string `json:"title,omitempty"`
-	// Body holds the value of the "body" field.
+	// Details.
 	Body string `json:"body,omitempty"`
-	// EntityType holds the value of the "entity_type" field.
+	// What kind of object it is about: alert, incident...
 	EntityType string `json:"entity_type,omitempty"`
-	// EntityID holds the value of the "entity_id" field.
+	// The object it is about.
 	EntityID *uuid.UUID `json:"entity_id,omitempty"`
-	// ReadAt holds the value of the "read_at" field.
+	// When the user read it; null while unread.
 	ReadAt *time.Time `json:"read_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the NotificationQuery when eager-loading is set.

@@ -23,25 +23,25 @@ type Organization struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// Display name.
 	Name string `json:"name,omitempty"`
-	// Slug holds the value of the "slug" field.
+	// Unique short name used in URLs and X-Seliq-Org.
 	Slug string `json:"slug,omitempty"`
-	// Timezone holds the value of the "timezone" field.
+	// IANA time zone of reports and schedules, e.g. Europe/Paris.
 	Timezone string `json:"timezone,omitempty"`
-	// ContactEmail holds the value of the "contact_email" field.
+	// Where to write to the organisation.
 	ContactEmail string `json:"contact_email,omitempty"`
 	// data-residency region label
 	Region string `json:"region,omitempty"`
-	// Plan holds the value of the "plan" field.
+	// The service plan (free text).
 	Plan string `json:"plan,omitempty"`
 	// seats allowed; 0 means unlimited
 	UserQuota int `json:"user_quota,omitempty"`
-	// MfaEnabled holds the value of the "mfa_enabled" field.
+	// Whether its users may use multi-factor authentication.
 	MfaEnabled bool `json:"mfa_enabled,omitempty"`
-	// MfaEnforced holds the value of the "mfa_enforced" field.
+	// Whether its users must use multi-factor authentication.
 	MfaEnforced bool `json:"mfa_enforced,omitempty"`
-	// ParentID holds the value of the "parent_id" field.
+	// The provider organisation above it; null for a top-level one.
 	ParentID *uuid.UUID `json:"parent_id,omitempty"`
 	// secret path segment of the inbound email webhook
 	InboundEmailToken string `json:"-"`
@@ -55,9 +55,9 @@ type Organization struct {
 
 // OrganizationEdges holds the relations/edges for other nodes in the graph.
 type OrganizationEdges struct {
-	// Parent holds the value of the parent edge.
+	// The provider organisation above it.
 	Parent *Organization `json:"parent,omitempty"`
-	// Children holds the value of the children edge.
+	// The client organisations directly below it.
 	Children []*Organization `json:"children,omitempty"`
 	// Users holds the value of the users edge.
 	Users []*User `json:"users,omitempty"`

@@ -28,31 +28,31 @@ type Report struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident it reports on.
 	IncidentID uuid.UUID `json:"incident_id,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// Who it is for.
 	Kind enum.ReportKind `json:"kind,omitempty"`
-	// Format holds the value of the "format" field.
+	// Its file format.
 	Format enum.ReportFormat `json:"format,omitempty"`
-	// Status holds the value of the "status" field.
+	// Whether it is rendered yet.
 	Status enum.JobStatus `json:"status,omitempty"`
-	// FileName holds the value of the "file_name" field.
+	// The file name it downloads as.
 	FileName string `json:"file_name,omitempty"`
-	// ContentType holds the value of the "content_type" field.
+	// The media type of the file.
 	ContentType string `json:"content_type,omitempty"`
 	// bytes of content
 	Size int `json:"size,omitempty"`
 	// Content holds the value of the "content" field.
 	Content []byte `json:"content,omitempty"`
-	// Error holds the value of the "error" field.
+	// Why rendering failed; empty otherwise.
 	Error string `json:"error,omitempty"`
 	// renders started; a restart mid-render starts another
 	Attempts int `json:"attempts,omitempty"`
-	// RenderMs holds the value of the "render_ms" field.
+	// How long rendering took, in milliseconds.
 	RenderMs int `json:"render_ms,omitempty"`
-	// CompletedAt holds the value of the "completed_at" field.
+	// When rendering finished; null before.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
-	// CreatedByID holds the value of the "created_by_id" field.
+	// Who asked for it; null when that user was deleted.
 	CreatedByID *uuid.UUID `json:"created_by_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ReportQuery when eager-loading is set.
@@ -66,7 +66,7 @@ type ReportEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Incident holds the value of the incident edge.
 	Incident *Incident `json:"incident,omitempty"`
-	// CreatedBy holds the value of the created_by edge.
+	// Who asked for it.
 	CreatedBy *User `json:"created_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -28,23 +28,23 @@ type SavedQuery struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// What the query is called, 1 to 200 characters.
 	Name string `json:"name,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the query is for.
 	Description string `json:"description,omitempty"`
-	// Source holds the value of the "source" field.
+	// The source it queries: alerts, incidents or activity.
 	Source string `json:"source,omitempty"`
-	// Query holds the value of the "query" field.
+	// The expression of the query language.
 	Query string `json:"query,omitempty"`
-	// Sort holds the value of the "sort" field.
+	// The default order of rows: a field, - first for descending; empty for the source's time field, newest first.
 	Sort string `json:"sort,omitempty"`
-	// GroupBy holds the value of the "group_by" field.
+	// The default grouping: fields to count per value of.
 	GroupBy []string `json:"group_by,omitempty"`
-	// Interval holds the value of the "interval" field.
+	// The default time-series interval (1m … 1w); empty for none.
 	Interval string `json:"interval,omitempty"`
-	// Visibility holds the value of the "visibility" field.
+	// Who sees it: its author alone, or the organisation.
 	Visibility enum.Visibility `json:"visibility,omitempty"`
-	// AuthorID holds the value of the "author_id" field.
+	// The user who wrote it; null once deleted.
 	AuthorID *uuid.UUID `json:"author_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SavedQueryQuery when eager-loading is set.
@@ -56,7 +56,7 @@ type SavedQuery struct {
 type SavedQueryEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Author holds the value of the author edge.
+	// The user who wrote it.
 	Author *User `json:"author,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -29,23 +29,23 @@ type TimelineEvent struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// IncidentID holds the value of the "incident_id" field.
+	// The incident it belongs to.
 	IncidentID uuid.UUID `json:"incident_id,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What kind of event it is.
 	Kind enum.TimelineKind `json:"kind,omitempty"`
-	// Title holds the value of the "title" field.
+	// One-line summary.
 	Title string `json:"title,omitempty"`
-	// Description holds the value of the "description" field.
+	// Details.
 	Description string `json:"description,omitempty"`
-	// OccurredAt holds the value of the "occurred_at" field.
+	// When it happened.
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
 	// automatic events cannot be edited or deleted
 	Automatic bool `json:"automatic,omitempty"`
-	// ActorID holds the value of the "actor_id" field.
+	// The user who did it; null for automatic events or a deleted user.
 	ActorID *uuid.UUID `json:"actor_id,omitempty"`
 	// kept when the actor is deleted
 	ActorName string `json:"actor_name,omitempty"`
-	// Data holds the value of the "data" field.
+	// Details of an automatic event (the old and new value, the alert linked...).
 	Data map[string]interface{} `json:"data,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TimelineEventQuery when eager-loading is set.
@@ -59,7 +59,7 @@ type TimelineEventEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Incident holds the value of the incident edge.
 	Incident *Incident `json:"incident,omitempty"`
-	// Actor holds the value of the actor edge.
+	// The user who did it.
 	Actor *User `json:"actor,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -28,27 +28,27 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID uuid.UUID `json:"organization_id,omitempty"`
-	// Email holds the value of the "email" field.
+	// Email address, stored lower-cased; login is by email.
 	Email string `json:"email,omitempty"`
-	// Name holds the value of the "name" field.
+	// Display name.
 	Name string `json:"name,omitempty"`
 	// used for @mentions
 	Handle string `json:"handle,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
 	PasswordHash string `json:"-"`
-	// Role holds the value of the "role" field.
+	// What the user may do.
 	Role enum.Role `json:"role,omitempty"`
-	// Active holds the value of the "active" field.
+	// False when deactivated: the user cannot log in.
 	Active bool `json:"active,omitempty"`
-	// Timezone holds the value of the "timezone" field.
+	// IANA time zone the user reads times in, e.g. Europe/Paris.
 	Timezone string `json:"timezone,omitempty"`
-	// LastLoginAt holds the value of the "last_login_at" field.
+	// When the user last logged in; null if never.
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// PasswordChangedAt holds the value of the "password_changed_at" field.
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
 	// MfaSecret holds the value of the "mfa_secret" field.
 	MfaSecret string `json:"-"`
-	// MfaEnabled holds the value of the "mfa_enabled" field.
+	// Whether the user has multi-factor authentication on.
 	MfaEnabled bool `json:"mfa_enabled,omitempty"`
 	// NotificationPrefs holds the value of the "notification_prefs" field.
 	NotificationPrefs map[string]map[string]bool `json:"notification_prefs,omitempty"`
@@ -66,7 +66,7 @@ type User struct {
 type UserEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Groups holds the value of the groups edge.
+	// The groups the user is a member of.
 	Groups []*Group `json:"groups,omitempty"`
 	// Sessions holds the value of the sessions edge.
 	Sessions []*Session `json:"sessions,omitempty"`

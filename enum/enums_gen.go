@@ -8,8 +8,11 @@ import "io"
 type Role string
 
 const (
-	RoleAdmin    Role = "admin"
-	RoleAnalyst  Role = "analyst"
+	// RoleAdmin: Everything, including users, organisations, connectors and settings.
+	RoleAdmin Role = "admin"
+	// RoleAnalyst: Triage: changes alerts and incidents, writes notes, runs analyses and chat.
+	RoleAnalyst Role = "analyst"
+	// RoleReadOnly: Reads everything in scope and changes nothing but their own profile and views.
 	RoleReadOnly Role = "read_only"
 )
 
@@ -35,11 +38,16 @@ func (e *Role) UnmarshalGQL(v any) error {
 type Severity string
 
 const (
+	// SeverityCritical: Needs action now: an active compromise or imminent damage.
 	SeverityCritical Severity = "critical"
-	SeverityHigh     Severity = "high"
-	SeverityMedium   Severity = "medium"
-	SeverityLow      Severity = "low"
-	SeverityInfo     Severity = "info"
+	// SeverityHigh: Needs action soon: likely malicious.
+	SeverityHigh Severity = "high"
+	// SeverityMedium: Worth a look: suspicious.
+	SeverityMedium Severity = "medium"
+	// SeverityLow: Unlikely to matter on its own.
+	SeverityLow Severity = "low"
+	// SeverityInfo: Informational; no action expected.
+	SeverityInfo Severity = "info"
 )
 
 var severityValues = []string{"critical", "high", "medium", "low", "info"}
@@ -64,11 +72,16 @@ func (e *Severity) UnmarshalGQL(v any) error {
 type AlertStatus string
 
 const (
-	AlertStatusNew          AlertStatus = "new"
+	// AlertStatusNew: Not looked at yet.
+	AlertStatusNew AlertStatus = "new"
+	// AlertStatusAcknowledged: Seen by an analyst; not worked on yet.
 	AlertStatusAcknowledged AlertStatus = "acknowledged"
-	AlertStatusInProgress   AlertStatus = "in_progress"
-	AlertStatusResolved     AlertStatus = "resolved"
-	AlertStatusClosed       AlertStatus = "closed"
+	// AlertStatusInProgress: Being investigated.
+	AlertStatusInProgress AlertStatus = "in_progress"
+	// AlertStatusResolved: Dealt with; may still be reviewed.
+	AlertStatusResolved AlertStatus = "resolved"
+	// AlertStatusClosed: Done, with a disposition.
+	AlertStatusClosed AlertStatus = "closed"
 )
 
 var alertStatusValues = []string{"new", "acknowledged", "in_progress", "resolved", "closed"}
@@ -93,11 +106,16 @@ func (e *AlertStatus) UnmarshalGQL(v any) error {
 type IncidentStatus string
 
 const (
-	IncidentStatusNew        IncidentStatus = "new"
+	// IncidentStatusNew: Opened, not worked on yet.
+	IncidentStatusNew IncidentStatus = "new"
+	// IncidentStatusInProgress: Being investigated.
 	IncidentStatusInProgress IncidentStatus = "in_progress"
-	IncidentStatusPending    IncidentStatus = "pending"
-	IncidentStatusEscalated  IncidentStatus = "escalated"
-	IncidentStatusClosed     IncidentStatus = "closed"
+	// IncidentStatusPending: Waiting on someone outside the team (the client, a vendor).
+	IncidentStatusPending IncidentStatus = "pending"
+	// IncidentStatusEscalated: Handed to a higher tier or the client's own team.
+	IncidentStatusEscalated IncidentStatus = "escalated"
+	// IncidentStatusClosed: Done, with a disposition.
+	IncidentStatusClosed IncidentStatus = "closed"
 )
 
 var incidentStatusValues = []string{"new", "in_progress", "pending", "escalated", "closed"}
@@ -122,10 +140,14 @@ func (e *IncidentStatus) UnmarshalGQL(v any) error {
 type Disposition string
 
 const (
-	DispositionTruePositive  Disposition = "true_positive"
+	// DispositionTruePositive: Malicious or policy-breaking activity, as reported.
+	DispositionTruePositive Disposition = "true_positive"
+	// DispositionFalsePositive: The detection was wrong: nothing happened.
 	DispositionFalsePositive Disposition = "false_positive"
-	DispositionBenign        Disposition = "benign"
-	DispositionDuplicate     Disposition = "duplicate"
+	// DispositionBenign: Real activity, but expected or harmless (an admin's scan, a test).
+	DispositionBenign Disposition = "benign"
+	// DispositionDuplicate: Already covered by another alert or incident.
+	DispositionDuplicate Disposition = "duplicate"
 )
 
 var dispositionValues = []string{"true_positive", "false_positive", "benign", "duplicate"}
@@ -150,7 +172,9 @@ func (e *Disposition) UnmarshalGQL(v any) error {
 type ConnectorMode string
 
 const (
+	// ConnectorModePush: The source posts alerts to the ingest endpoint with the connector's key.
 	ConnectorModePush ConnectorMode = "push"
+	// ConnectorModePull: Seliq polls the source's API every poll interval.
 	ConnectorModePull ConnectorMode = "pull"
 )
 
@@ -176,15 +200,24 @@ func (e *ConnectorMode) UnmarshalGQL(v any) error {
 type TimelineKind string
 
 const (
-	TimelineKindAlertLinked     TimelineKind = "alert_linked"
-	TimelineKindAlertUnlinked   TimelineKind = "alert_unlinked"
-	TimelineKindStatusChanged   TimelineKind = "status_changed"
+	// TimelineKindAlertLinked: An alert was linked to the incident.
+	TimelineKindAlertLinked TimelineKind = "alert_linked"
+	// TimelineKindAlertUnlinked: An alert was unlinked from the incident.
+	TimelineKindAlertUnlinked TimelineKind = "alert_unlinked"
+	// TimelineKindStatusChanged: The incident's status changed.
+	TimelineKindStatusChanged TimelineKind = "status_changed"
+	// TimelineKindSeverityChanged: The incident's severity changed.
 	TimelineKindSeverityChanged TimelineKind = "severity_changed"
+	// TimelineKindAssigneeChanged: The incident was assigned or unassigned.
 	TimelineKindAssigneeChanged TimelineKind = "assignee_changed"
-	TimelineKindNoteAdded       TimelineKind = "note_added"
+	// TimelineKindNoteAdded: A note was written on the incident.
+	TimelineKindNoteAdded TimelineKind = "note_added"
+	// TimelineKindReportGenerated: A report of the incident was rendered.
 	TimelineKindReportGenerated TimelineKind = "report_generated"
-	TimelineKindAnalystAction   TimelineKind = "analyst_action"
-	TimelineKindManual          TimelineKind = "manual"
+	// TimelineKindAnalystAction: Something an analyst did outside Seliq, recorded by hand.
+	TimelineKindAnalystAction TimelineKind = "analyst_action"
+	// TimelineKindManual: An event entered by hand.
+	TimelineKindManual TimelineKind = "manual"
 )
 
 var timelineKindValues = []string{"alert_linked", "alert_unlinked", "status_changed", "severity_changed", "assignee_changed", "note_added", "report_generated", "analyst_action", "manual"}
@@ -209,10 +242,14 @@ func (e *TimelineKind) UnmarshalGQL(v any) error {
 type ChatRole string
 
 const (
-	ChatRoleUser      ChatRole = "user"
+	// ChatRoleUser: The analyst's question.
+	ChatRoleUser ChatRole = "user"
+	// ChatRoleAssistant: The AI analyst's answer.
 	ChatRoleAssistant ChatRole = "assistant"
-	ChatRoleSystem    ChatRole = "system"
-	ChatRoleTool      ChatRole = "tool"
+	// ChatRoleSystem: Instructions to the AI analyst.
+	ChatRoleSystem ChatRole = "system"
+	// ChatRoleTool: The result of a lookup the AI analyst made.
+	ChatRoleTool ChatRole = "tool"
 )
 
 var chatRoleValues = []string{"user", "assistant", "system", "tool"}
@@ -237,8 +274,10 @@ func (e *ChatRole) UnmarshalGQL(v any) error {
 type ReportKind string
 
 const (
+	// ReportKindInternal: For the team: everything, notes included.
 	ReportKindInternal ReportKind = "internal"
-	ReportKindClient   ReportKind = "client"
+	// ReportKindClient: For the client organisation: no analysts' notes.
+	ReportKindClient ReportKind = "client"
 )
 
 var reportKindValues = []string{"internal", "client"}
@@ -263,8 +302,11 @@ func (e *ReportKind) UnmarshalGQL(v any) error {
 type ReportFormat string
 
 const (
-	ReportFormatPdf      ReportFormat = "pdf"
-	ReportFormatHtml     ReportFormat = "html"
+	// ReportFormatPdf: A PDF document.
+	ReportFormatPdf ReportFormat = "pdf"
+	// ReportFormatHtml: A self-contained HTML page.
+	ReportFormatHtml ReportFormat = "html"
+	// ReportFormatMarkdown: Markdown text.
 	ReportFormatMarkdown ReportFormat = "markdown"
 )
 
@@ -290,10 +332,14 @@ func (e *ReportFormat) UnmarshalGQL(v any) error {
 type JobStatus string
 
 const (
+	// JobStatusPending: Queued, not started.
 	JobStatusPending JobStatus = "pending"
+	// JobStatusRunning: Being worked on.
 	JobStatusRunning JobStatus = "running"
-	JobStatusReady   JobStatus = "ready"
-	JobStatusFailed  JobStatus = "failed"
+	// JobStatusReady: Done; the result is available.
+	JobStatusReady JobStatus = "ready"
+	// JobStatusFailed: Gave up; the error says why.
+	JobStatusFailed JobStatus = "failed"
 )
 
 var jobStatusValues = []string{"pending", "running", "ready", "failed"}
@@ -318,9 +364,13 @@ func (e *JobStatus) UnmarshalGQL(v any) error {
 type BulkAlertAction string
 
 const (
-	BulkAlertActionUpdate       BulkAlertAction = "update"
-	BulkAlertActionClose        BulkAlertAction = "close"
-	BulkAlertActionAssign       BulkAlertAction = "assign"
+	// BulkAlertActionUpdate: Apply changes (status, severity, assignee, tags, disposition).
+	BulkAlertActionUpdate BulkAlertAction = "update"
+	// BulkAlertActionClose: Close with changes.disposition.
+	BulkAlertActionClose BulkAlertAction = "close"
+	// BulkAlertActionAssign: Assign to changes.assigneeID (null unassigns).
+	BulkAlertActionAssign BulkAlertAction = "assign"
+	// BulkAlertActionLinkIncident: Link to changes.incidentID.
 	BulkAlertActionLinkIncident BulkAlertAction = "link_incident"
 )
 
@@ -346,12 +396,18 @@ func (e *BulkAlertAction) UnmarshalGQL(v any) error {
 type NotificationKind string
 
 const (
-	NotificationKindAssigned       NotificationKind = "assigned"
-	NotificationKindMentioned      NotificationKind = "mentioned"
+	// NotificationKindAssigned: An alert or incident was assigned to you.
+	NotificationKindAssigned NotificationKind = "assigned"
+	// NotificationKindMentioned: Someone mentioned you (@handle) in a note.
+	NotificationKindMentioned NotificationKind = "mentioned"
+	// NotificationKindIncidentStatus: The status of an incident you are assigned changed.
 	NotificationKindIncidentStatus NotificationKind = "incident_status"
-	NotificationKindSlaAtRisk      NotificationKind = "sla_at_risk"
-	NotificationKindSlaBreach      NotificationKind = "sla_breach"
-	NotificationKindCriticalAlert  NotificationKind = "critical_alert"
+	// NotificationKindSlaAtRisk: An incident you are assigned is close to its SLA deadline.
+	NotificationKindSlaAtRisk NotificationKind = "sla_at_risk"
+	// NotificationKindSlaBreach: An incident you are assigned missed its SLA deadline.
+	NotificationKindSlaBreach NotificationKind = "sla_breach"
+	// NotificationKindCriticalAlert: A critical alert arrived in your organisation.
+	NotificationKindCriticalAlert NotificationKind = "critical_alert"
 )
 
 var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}
@@ -376,8 +432,10 @@ func (e *NotificationKind) UnmarshalGQL(v any) error {
 type Visibility string
 
 const (
+	// VisibilityPrivate: Its author alone.
 	VisibilityPrivate Visibility = "private"
-	VisibilityShared  Visibility = "shared"
+	// VisibilityShared: Everyone in the organisation.
+	VisibilityShared Visibility = "shared"
 )
 
 var visibilityValues = []string{"private", "shared"}
@@ -396,4 +454,23 @@ func (e *Visibility) UnmarshalGQL(v any) error {
 	s, err := unmarshal(v, visibilityValues)
 	*e = Visibility(s)
 	return err
+}
+
+// Docs describes each enum and its values by stored value, for the GraphQL
+// schema: the enum's own line under "".
+var Docs = map[string]map[string]string{
+	"Role":             {"": "A user's role.", "admin": "Everything, including users, organisations, connectors and settings.", "analyst": "Triage: changes alerts and incidents, writes notes, runs analyses and chat.", "read_only": "Reads everything in scope and changes nothing but their own profile and views."},
+	"Severity":         {"": "Alert and incident severity.", "critical": "Needs action now: an active compromise or imminent damage.", "high": "Needs action soon: likely malicious.", "medium": "Worth a look: suspicious.", "low": "Unlikely to matter on its own.", "info": "Informational; no action expected."},
+	"AlertStatus":      {"": "Alert triage status.", "new": "Not looked at yet.", "acknowledged": "Seen by an analyst; not worked on yet.", "in_progress": "Being investigated.", "resolved": "Dealt with; may still be reviewed.", "closed": "Done, with a disposition."},
+	"IncidentStatus":   {"": "Incident lifecycle status.", "new": "Opened, not worked on yet.", "in_progress": "Being investigated.", "pending": "Waiting on someone outside the team (the client, a vendor).", "escalated": "Handed to a higher tier or the client's own team.", "closed": "Done, with a disposition."},
+	"Disposition":      {"": "Verdict recorded when an alert or incident is closed.", "true_positive": "Malicious or policy-breaking activity, as reported.", "false_positive": "The detection was wrong: nothing happened.", "benign": "Real activity, but expected or harmless (an admin's scan, a test).", "duplicate": "Already covered by another alert or incident."},
+	"ConnectorMode":    {"": "Whether a connector pushes alerts or is polled.", "push": "The source posts alerts to the ingest endpoint with the connector's key.", "pull": "Seliq polls the source's API every poll interval."},
+	"TimelineKind":     {"": "Incident timeline event type.", "alert_linked": "An alert was linked to the incident.", "alert_unlinked": "An alert was unlinked from the incident.", "status_changed": "The incident's status changed.", "severity_changed": "The incident's severity changed.", "assignee_changed": "The incident was assigned or unassigned.", "note_added": "A note was written on the incident.", "report_generated": "A report of the incident was rendered.", "analyst_action": "Something an analyst did outside Seliq, recorded by hand.", "manual": "An event entered by hand."},
+	"ChatRole":         {"": "Author of a chat message.", "user": "The analyst's question.", "assistant": "The AI analyst's answer.", "system": "Instructions to the AI analyst.", "tool": "The result of a lookup the AI analyst made."},
+	"ReportKind":       {"": "Audience of an incident report.", "internal": "For the team: everything, notes included.", "client": "For the client organisation: no analysts' notes."},
+	"ReportFormat":     {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
+	"JobStatus":        {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
+	"BulkAlertAction":  {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
+	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation."},
+	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 }

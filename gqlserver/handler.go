@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -89,11 +90,15 @@ func NewServer(cfg Config, es graphql.ExecutableSchema) *handler.Server {
 		Conns:          cfg.Connections,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(queryString{transport.GET{}})
 	// Server-sent events, for clients that cannot open a WebSocket: a POST
 	// with Accept: text/event-stream; it must precede the plain POST.
-	srv.AddTransport(jsonBody{stream.SSE{Conns: cfg.Connections, Principal: ssePrincipal(cfg.Authenticate)}})
-	srv.AddTransport(jsonBody{transport.POST{}})
+	sse := stream.SSE{Conns: cfg.Connections, Principal: ssePrincipal(cfg.Authenticate)}
+	srv.AddTransport(jsonBody{sse})
+	// The same over GET (EventSource); it must precede the plain GET.
+	srv.AddTransport(sseGET{sse})
+	srv.AddTransport(httpTransport{method: http.MethodGet, log: cfg.Logger})
+	srv.AddTransport(httpTransport{method: http.MethodPost, log: cfg.Logger})
+	srv.AddTransport(noSingleConnection{})
 	// Persisted queries first: the document limits must see the query it
 	// looks up.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})

@@ -6,30 +6,27 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seliq/seliq/internal/apperr"
 )
 
 // gqlgen's transports answer a request they cannot decode with an uncoded
 // error (which the presenter turns into INTERNAL) or none at all, echo the
-// body back and log it. These wrappers decode first and refuse a malformed
+// body back and log it. jsonBody decodes first and refuses a malformed
 // request as the client's mistake: 400 BAD_REQUEST (413 when too large).
+// The plain HTTP transports, POST and GET, are served by httpTransport.
 
-// jsonBody wraps a transport reading a JSON body (POST, SSE).
+// jsonBody wraps a transport reading a JSON body (SSE).
 type jsonBody struct{ graphql.Transport }
 
 func (t jsonBody) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooBig.Limit))
-			return
-		}
-		WriteError(w, apperr.New(apperr.BadRequest, "could not read the request body"))
+		writeReadError(w, err)
 		return
 	}
 	var params graphql.RawParams
@@ -41,26 +38,13 @@ func (t jsonBody) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	t.Transport.Do(w, r, exec)
 }
 
-// queryString wraps the GET transport, whose variables and extensions are
-// JSON in the query string.
-type queryString struct{ graphql.Transport }
-
-func (t queryString) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		WriteError(w, apperr.New(apperr.BadRequest, "malformed query string: %v", err))
+func writeReadError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		WriteError(w, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooBig.Limit))
 		return
 	}
-	for _, param := range []string{"variables", "extensions"} {
-		if v := q.Get(param); v != "" {
-			var m map[string]any
-			if err := decodeJSON([]byte(v), &m); err != nil {
-				WriteError(w, malformed(param, err))
-				return
-			}
-		}
-	}
-	t.Transport.Do(w, r, exec)
+	WriteError(w, apperr.New(apperr.BadRequest, "could not read the request body"))
 }
 
 // decodeJSON decodes as gqlgen's transports do (numbers kept exact).
@@ -115,4 +99,55 @@ func WriteError(w http.ResponseWriter, err error) {
 	e.SetRetryAfter(w.Header())
 	w.WriteHeader(e.Code.HTTPStatus())
 	_, _ = w.Write(body)
+}
+
+// sseGET serves a subscription over GET with Accept: text/event-stream, the
+// request a browser's EventSource makes: the parameters come from the query
+// string, as for GET queries, and the stream is the SSE transport's.
+// EventSource itself cannot send an Authorization header; clients use an
+// EventSource that can (the graphql-sse client, fetch-event-source). Tokens
+// are not taken from the URL, where logs and Referer headers would keep them.
+type sseGET struct{ sse graphql.Transport }
+
+func (t sseGET) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" &&
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+func (t sseGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	params, err := httpTransport{method: http.MethodGet}.params(r)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		WriteError(w, apperr.New(apperr.BadRequest, "unusable parameters"))
+		return
+	}
+	post := r.Clone(r.Context())
+	post.Method = http.MethodPost
+	post.Body = io.NopCloser(bytes.NewReader(body))
+	post.ContentLength = int64(len(body))
+	post.Header.Set("Content-Type", mediaJSON)
+	t.sse.Do(w, post, exec)
+}
+
+// noSingleConnection answers graphql-sse's single connection mode, which
+// starts by reserving a stream with PUT, with 405 and what to use instead.
+// The mode keeps a reserved stream on the replica that took the PUT, and
+// the operations posted later must reach that same replica: behind a load
+// balancer that needs sticky sessions. Distinct connections mode (one
+// request per subscription, multiplexed over one HTTP/2 connection) needs
+// no server state; so does graphql-ws over a WebSocket.
+type noSingleConnection struct{}
+
+func (noSingleConnection) Supports(r *http.Request) bool { return r.Method == http.MethodPut }
+
+func (noSingleConnection) Do(w http.ResponseWriter, _ *http.Request, _ graphql.GraphExecutor) {
+	w.Header().Set("Allow", "GET, POST")
+	w.Header().Set("Content-Type", mediaJSON)
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	writeResponse(w, &graphql.Response{Errors: gqlerror.List{requestError(apperr.New(apperr.BadRequest,
+		"graphql-sse single connection mode is not supported: use distinct connections mode (POST or GET with Accept: text/event-stream, one request per subscription) or graphql-ws over a WebSocket"))}})
 }

@@ -5189,19 +5189,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AIFeaturesInput", ec.unmarshalInputAIFeaturesInput),
-			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivitySearchInput", ec.unmarshalInputActivitySearchInput),
 			graphql.NewInputUnmarshaler("AddNoteInput", ec.unmarshalInputAddNoteInput),
 			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
-			graphql.NewInputUnmarshaler("AlertViewOrder", ec.unmarshalInputAlertViewOrder),
 			graphql.NewInputUnmarshaler("AnalyseInput", ec.unmarshalInputAnalyseInput),
-			graphql.NewInputUnmarshaler("AnalysisOrder", ec.unmarshalInputAnalysisOrder),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
 			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
-			graphql.NewInputUnmarshaler("ChatMessageOrder", ec.unmarshalInputChatMessageOrder),
 			graphql.NewInputUnmarshaler("ConnectorOrder", ec.unmarshalInputConnectorOrder),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
@@ -5214,24 +5210,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
-			graphql.NewInputUnmarshaler("DeadLetterOrder", ec.unmarshalInputDeadLetterOrder),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
 			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
 			graphql.NewInputUnmarshaler("LinkAlertsInput", ec.unmarshalInputLinkAlertsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
-			graphql.NewInputUnmarshaler("NoteOrder", ec.unmarshalInputNoteOrder),
-			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
 			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
-			graphql.NewInputUnmarshaler("ReportOrder", ec.unmarshalInputReportOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RunSavedQueryInput", ec.unmarshalInputRunSavedQueryInput),
-			graphql.NewInputUnmarshaler("SavedQueryOrder", ec.unmarshalInputSavedQueryOrder),
 			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
-			graphql.NewInputUnmarshaler("TimelineEventOrder", ec.unmarshalInputTimelineEventOrder),
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
 			graphql.NewInputUnmarshaler("UpdateAlertInput", ec.unmarshalInputUpdateAlertInput),
 			graphql.NewInputUnmarshaler("UpdateAlertViewInput", ec.unmarshalInputUpdateAlertViewInput),
@@ -5361,85 +5351,239 @@ Every root field except login already requires an authenticated caller.
 """
 directive @hasRole(role: UserRole!) on FIELD_DEFINITION
 
+"""
+A limit the server enforces on an input value (its domain validation refuses
+other values with BAD_USER_INPUT). Stated here so the REST layer's OpenAPI
+document carries it; it is not checked at run time by the directive itself.
+"""
+directive @constraint(
+  "Fewest characters."
+  minLength: Int
+  "Most characters."
+  maxLength: Int
+  "An ECMA-262 regular expression the value must match (unanchored unless it says so)."
+  pattern: String
+  "A JSON Schema format: email, uri..."
+  format: String
+  "Smallest number allowed."
+  minimum: Float
+  "Largest number allowed."
+  maximum: Float
+  "Fewest list items."
+  minItems: Int
+  "Most list items."
+  maxItems: Int
+  "Names a list of allowed values the server supplies at start-up (rest.Options.Values), e.g. connectorTypes."
+  valuesFrom: String
+  "A valid example value, for the document's examples."
+  example: String
+) on INPUT_FIELD_DEFINITION | ARGUMENT_DEFINITION
+
 
 extend type Query {
   "The authenticated user."
   me: User!
   "A user of the acting organisation."
-  user(id: ID!): User!
+  user(
+    "The user's id."
+    id: ID!
+  ): User!
   "An organisation within the caller's scope, by id."
-  organization(id: ID!): Organization!
+  organization(
+    "The organisation's id."
+    id: ID!
+  ): Organization!
   "An organisation within the caller's scope, by slug."
-  organizationBySlug(slug: String!): Organization!
+  organizationBySlug(
+    "The organisation's slug."
+    slug: String!
+  ): Organization!
   "Contacts of an organisation within the caller's scope."
-  contacts(organizationID: ID!, after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ContactOrder): ContactConnection!
+  contacts(
+    "The organisation's id."
+    organizationID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ContactOrder
+  ): ContactConnection!
   "A group of the acting organisation."
-  group(id: ID!): Group!
+  group(
+    "The group's id."
+    id: ID!
+  ): Group!
   "Seats used and allowed in the acting organisation."
   userQuota: UserQuota!
   "The caller's personal API tokens."
   apiTokens: [APIToken!]!
 }
 
+"Seats of the acting organisation: used, allowed and left."
 type UserQuota {
+  "Active users."
   used: Int!
   "Seats allowed; null when unlimited."
   allowed: Int
+  "Seats left; null when unlimited."
   remaining: Int
 }
 
+"Every change, each checked against the caller's role and organisation."
 type Mutation {
   "Exchange an email and password for a bearer token."
-  login(input: LoginInput!): LoginPayload!
+  login(
+    "The email and password."
+    input: LoginInput!
+  ): LoginPayload!
   "End the current session."
   logout: Boolean!
 
-  updateMe(input: UpdateMeInput!): User!
-  createUser(input: CreateUserInput!): User! @hasRole(role: ADMIN)
-  updateUser(id: ID!, input: UpdateUserInput!): User! @hasRole(role: ADMIN)
-  deleteUser(id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  "Change the caller's own profile or password."
+  updateMe(
+    "The changes: fields left out keep their value."
+    input: UpdateMeInput!
+  ): User!
+  "Create a user in the acting organisation."
+  createUser(
+    "The values of the new record; see the input type."
+    input: CreateUserInput!
+  ): User! @hasRole(role: ADMIN)
+  "Change a user of the acting organisation."
+  updateUser(
+    "The user's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateUserInput!
+  ): User! @hasRole(role: ADMIN)
+  "Delete a user; their sessions, tokens and live connections end."
+  deleteUser(
+    "The user's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
   """
   Set a user's password. Every session and API token of the user ends, and their open
   WebSockets and event streams close.
   """
-  resetPassword(id: ID!, input: ResetPasswordInput): ResetPasswordPayload! @hasRole(role: ADMIN)
+  resetPassword(
+    "The user's id."
+    id: ID!
+    "The new password; none has one generated."
+    input: ResetPasswordInput
+  ): ResetPasswordPayload! @hasRole(role: ADMIN)
 
-  createOrganization(input: CreateOrganizationInput!): Organization! @hasRole(role: ADMIN)
-  updateOrganization(id: ID!, input: UpdateOrganizationInput!): Organization! @hasRole(role: ADMIN)
+  "Create a client organisation below the acting one."
+  createOrganization(
+    "The values of the new record; see the input type."
+    input: CreateOrganizationInput!
+  ): Organization! @hasRole(role: ADMIN)
+  "Change an organisation within the caller's scope."
+  updateOrganization(
+    "The organisation's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateOrganizationInput!
+  ): Organization! @hasRole(role: ADMIN)
 
-  createContact(organizationID: ID!, input: CreateContactInput!): Contact! @hasRole(role: ADMIN)
-  updateContact(organizationID: ID!, id: ID!, input: UpdateContactInput!): Contact! @hasRole(role: ADMIN)
-  deleteContact(organizationID: ID!, id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  "Add a contact to an organisation."
+  createContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The values of the new record; see the input type."
+    input: CreateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  "Change a contact of an organisation."
+  updateContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The contact's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  "Delete a contact of an organisation."
+  deleteContact(
+    "The organisation's id."
+    organizationID: ID!
+    "The contact's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
 
-  createGroup(input: CreateGroupInput!): Group! @hasRole(role: ADMIN)
-  updateGroup(id: ID!, input: UpdateGroupInput!): Group! @hasRole(role: ADMIN)
-  deleteGroup(id: ID!): DeletePayload! @hasRole(role: ADMIN)
-  setGroupMembers(id: ID!, userIDs: [ID!]!): Group! @hasRole(role: ADMIN)
+  "Create a group in the acting organisation."
+  createGroup(
+    "The values of the new record; see the input type."
+    input: CreateGroupInput!
+  ): Group! @hasRole(role: ADMIN)
+  "Change a group's name or description."
+  updateGroup(
+    "The group's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateGroupInput!
+  ): Group! @hasRole(role: ADMIN)
+  "Delete a group; its members stay."
+  deleteGroup(
+    "The group's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
+  "Replace a group's members."
+  setGroupMembers(
+    "The group's id."
+    id: ID!
+    "The members: every user of the group afterwards (at most 10,000)."
+    userIDs: [ID!]! @constraint(maxItems: 10000)
+  ): Group! @hasRole(role: ADMIN)
 
-  createAPIToken(input: CreateAPITokenInput!): CreateAPITokenPayload!
-  revokeAPIToken(id: ID!): DeletePayload!
+  "Create a personal API token for the caller; its secret is shown only in the answer."
+  createAPIToken(
+    "The values of the new record; see the input type."
+    input: CreateAPITokenInput!
+  ): CreateAPITokenPayload!
+  "Revoke one of the caller's API tokens; it stops working at once."
+  revokeAPIToken(
+    "The API token's id."
+    id: ID!
+  ): DeletePayload!
 }
 
+"Credentials to log in with."
 input LoginInput {
-  email: String!
-  password: String!
+  "The user's email address."
+  email: String! @constraint(minLength: 1)
+  "The user's password."
+  password: String! @constraint(minLength: 1)
 }
 
+"A new session: its bearer token and its user."
 type LoginPayload {
+  "The bearer token: send it as \"Authorization: Bearer <token>\"."
   accessToken: String!
   "Always \"bearer\"."
   tokenType: String!
+  "When the session ends."
   expiresAt: Time!
+  "The logged-in user."
   user: User!
 }
 
+"What a delete removed."
 type DeletePayload {
+  "The id of what was deleted."
   deletedID: ID!
 }
 
+"Changes to the caller's own profile; fields left out keep their value."
 input UpdateMeInput {
-  name: String
-  handle: String
+  "Your display name."
+  name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
   """
   Changing the password requires the current one. It ends every other session of the
@@ -5447,104 +5591,165 @@ input UpdateMeInput {
   unless keepAPITokens is true.
   """
   password: String
+  "Your current password; required to change the password."
   currentPassword: String
   "Keep the caller's API tokens across a password change (default false: they are revoked)."
   keepAPITokens: Boolean
 }
 
+"A user to create in the acting organisation."
 input CreateUserInput {
-  email: String!
-  name: String
-  handle: String
+  "The user's email address, used to log in."
+  email: String! @constraint(format: "email")
+  "The user's name."
+  name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "The user's role."
   role: UserRole = ANALYST
   "At least 12 characters. When omitted a password is generated and returned by resetPassword only."
-  password: String
+  password: String @constraint(minLength: 12)
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
 }
 
+"Changes to a user; fields left out keep their value."
 input UpdateUserInput {
-  name: String
-  handle: String
+  "The user's name."
+  name: String @constraint(maxLength: 200)
+  "The @handle others mention the user by: 1-64 letters, digits, dots, hyphens or underscores."
+  handle: String @constraint(pattern: "^[a-zA-Z0-9._-]{1,64}$", example: "ann")
+  "The user's role."
   role: UserRole
+  "False deactivates the user: their sessions, tokens and live connections end."
   active: Boolean
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
 }
 
+"A password reset."
 input ResetPasswordInput {
   "The new password; when omitted a temporary one is generated and returned."
-  password: String
+  password: String @constraint(minLength: 12)
 }
 
+"The user whose password was reset, and the generated password if any."
 type ResetPasswordPayload {
+  "The user."
   user: User!
   "Set only when the server generated the password; shown once."
   temporaryPassword: String
 }
 
+"A client organisation to create below the acting one."
 input CreateOrganizationInput {
-  name: String!
-  slug: String!
+  "The organisation's name."
+  name: String! @constraint(minLength: 1, pattern: "\\S")
+  "Unique short name used in URLs and X-Seliq-Org: 1-63 lower-case letters, digits or hyphens."
+  slug: String! @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
   "Defaults to the acting organisation, which becomes the provider."
   parentID: ID
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
+  "The organisation's contact address."
   contactEmail: String
+  "The organisation's region (free text, e.g. eu)."
   region: String
+  "The organisation's plan (free text)."
   plan: String
-  userQuota: Int
+  "Seats allowed; 0 is unlimited."
+  userQuota: Int @constraint(minimum: 0)
+  "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
+  "Whether the organisation's users must use multi-factor authentication."
   mfaEnforced: Boolean
 }
 
+"Changes to an organisation; fields left out keep their value."
 input UpdateOrganizationInput {
+  "The organisation's name."
   name: String
   "Only provider admins may change a slug once set."
-  slug: String
+  slug: String @constraint(pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", example: "acme")
+  "IANA time zone, e.g. Europe/Paris."
   timezone: String
+  "The organisation's contact address."
   contactEmail: String
+  "The organisation's region (free text, e.g. eu)."
   region: String
+  "The organisation's plan (free text)."
   plan: String
-  userQuota: Int
+  "Seats allowed; 0 is unlimited."
+  userQuota: Int @constraint(minimum: 0)
+  "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
+  "Whether the organisation's users must use multi-factor authentication."
   mfaEnforced: Boolean
 }
 
+"A contact of an organisation to create."
 input CreateContactInput {
-  name: String!
+  "The contact's name."
+  name: String! @constraint(minLength: 1, pattern: "\\S")
+  "The contact's email address."
   email: String
+  "Phone number."
   phone: String
+  "The contact's role at the organisation, e.g. CISO."
   role: String
+  "Whether the contact receives incident reports."
   notifyReports: Boolean
+  "Whether the contact is told about incidents."
   notifyIncidents: Boolean
 }
 
+"Changes to a contact; fields left out keep their value."
 input UpdateContactInput {
+  "The contact's name."
   name: String
+  "The contact's email address."
   email: String
+  "Phone number."
   phone: String
+  "The contact's role at the organisation, e.g. CISO."
   role: String
+  "Whether the contact receives incident reports."
   notifyReports: Boolean
+  "Whether the contact is told about incidents."
   notifyIncidents: Boolean
 }
 
+"A group to create."
 input CreateGroupInput {
-  name: String!
-  description: String
-  memberIDs: [ID!]
+  "The group's name."
+  name: String! @constraint(minLength: 1, pattern: "\\S")
+  "The group's description."
+  description: String @constraint(maxLength: 2000)
+  "The group's first members (at most 10,000)."
+  memberIDs: [ID!] @constraint(maxItems: 10000)
 }
 
+"Changes to a group; fields left out keep their value."
 input UpdateGroupInput {
+  "The group's name."
   name: String
-  description: String
+  "The group's description."
+  description: String @constraint(maxLength: 2000)
 }
 
+"A personal API token to create."
 input CreateAPITokenInput {
-  name: String!
+  "The token's name."
+  name: String! @constraint(minLength: 1, maxLength: 100, pattern: "\\S")
+  "When the token stops working; never when omitted."
   expiresAt: Time
 }
 
+"A created API token and its secret, which is shown only here."
 type CreateAPITokenPayload {
   "The secret, shown only in this response: send it as \"Authorization: Token <secret>\"."
   token: String!
+  "The token's record (without the secret)."
   apiToken: APIToken!
 }
 `, BuiltIn: false},
@@ -5561,6 +5766,7 @@ scalar Map
 type AlertEntity {
   "ipv4, ipv6, domain, url, hostname, user, email, md5, sha1, sha256 or cve."
   type: String!
+  "The indicator, e.g. 203.0.113.7."
   value: String!
 }
 
@@ -5570,11 +5776,15 @@ AND. The REST list takes the same fields as query parameters (snake_case,
 lists comma-separated or repeated).
 """
 input AlertFilter {
+  "Any of these statuses."
   status: [AlertStatus!]
+  "Any of these severities."
   severity: [Severity!]
   "Integration name, e.g. crowdstrike."
   source: [String!]
+  "From any of these connectors."
   connectorID: [ID!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
   "Alerts nobody is assigned to (combined with assigneeID by OR)."
   unassigned: Boolean
@@ -5588,6 +5798,7 @@ input AlertFilter {
   until: Time
   "Free text, matched case-insensitively in the title, the description and the rule name."
   q: String
+  "Linked to this incident."
   incidentID: ID
   """
   An expression of the query language over alerts (see querySources), e.g.
@@ -5598,17 +5809,29 @@ input AlertFilter {
 
 "A saved view's filter: the fields of AlertFilter."
 type AlertViewFilter {
+  "Any of these statuses."
   status: [AlertStatus!]
+  "Any of these severities."
   severity: [Severity!]
+  "From any of these integrations, e.g. crowdstrike."
   source: [String!]
+  "From any of these connectors."
   connectorID: [ID!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
+  "Nobody is assigned (combined with assigneeID by OR)."
   unassigned: Boolean
+  "Carrying any of these tags."
   tag: [String!]
+  "With an extracted entity of exactly this value."
   entity: String
+  "last_seen_at at or after this instant."
   since: Time
+  "last_seen_at before this instant."
   until: Time
+  "Free text, matched case-insensitively in title and description."
   q: String
+  "Linked to this incident."
   incidentID: ID
   "An expression of the query language over alerts."
   query: String
@@ -5618,6 +5841,7 @@ type AlertViewFilter {
 type FacetValue {
   "The value; null counts alerts without one (unassigned, no connector)."
   value: String
+  "How many alerts have the value."
   count: Int!
 }
 
@@ -5627,25 +5851,37 @@ applied (so the counts beside a checked status still show the alternatives).
 Values are the stored (lower-case) spellings.
 """
 type AlertFacets {
+  "Counts per status."
   status: [FacetValue!]!
+  "Counts per severity."
   severity: [FacetValue!]!
+  "Counts per integration."
   source: [FacetValue!]!
+  "Counts per connector (null: none)."
   connector: [FacetValue!]!
+  "Counts per assignee (null: unassigned)."
   assignee: [FacetValue!]!
+  "Counts per tag."
   tags: [FacetValue!]!
 }
 
 "A connector type of the catalogue: how its payloads map to an alert."
 type ConnectorType {
+  "The catalogue key, e.g. crowdstrike."
   key: String!
+  "Display name."
   name: String!
+  "The vendor."
   vendor: String!
+  "What the connector ingests."
   description: String!
+  "The modes it supports."
   modes: [ConnectorMode!]!
   "The vendor's severity scale and how it translates."
   severityScale: String!
   "Fields fingerprinted for deduplication unless the connector overrides them."
   dedupFields: [String!]!
+  "How its payloads map onto an alert."
   mapping: [ConnectorFieldMapping!]!
   "JSON Schema (draft 2020-12) of the connector's settings."
   settingsSchema: Map!
@@ -5653,8 +5889,11 @@ type ConnectorType {
 
 "Where one normalised field comes from."
 type ConnectorFieldMapping {
+  "The normalised alert field."
   target: String!
+  "Where in the vendor's payload it comes from."
   source: String!
+  "How the value is transformed, if at all."
   note: String
 }
 
@@ -5681,21 +5920,105 @@ extend type AlertView {
 
 extend type Query {
   "The triage queue."
-  alerts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AlertOrder, filter: AlertFilter): AlertConnection!
+  alerts(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: AlertOrder
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+  ): AlertConnection!
   "Value counts for the queue's filter sidebar."
-  alertFacets(filter: AlertFilter): AlertFacets!
-  alert(id: ID!): Alert!
-  alertNotes(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): NoteConnection!
-  alertActivity(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ActivityConnection!
+  alertFacets(
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+  ): AlertFacets!
+  "An alert of the acting organisation."
+  alert(
+    "The alert's id."
+    id: ID!
+  ): Alert!
+  "The notes on an alert, oldest first."
+  alertNotes(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NoteConnection!
+  "The changes made to an alert, newest first."
+  alertActivity(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ActivityConnection!
   "Every recorded change in the acting organisation, newest first unless ordered otherwise."
-  searchActivity(filter: ActivitySearchInput, after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ActivityOrder): ActivityConnection!
+  searchActivity(
+    "Only the items matching this filter (all when omitted)."
+    filter: ActivitySearchInput
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ActivityOrder
+  ): ActivityConnection!
 
-  connectors(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: ConnectorOrder): ConnectorConnection!
-  connector(id: ID!): Connector!
+  "The acting organisation's connectors."
+  connectors(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: ConnectorOrder
+  ): ConnectorConnection!
+  "A connector of the acting organisation."
+  connector(
+    "The connector's id."
+    id: ID!
+  ): Connector!
   "Every connector type Seliq can ingest from."
   connectorCatalogue: [ConnectorType!]!
   "Payloads of a connector that parsed but could not be mapped, newest first."
-  deadLetters(connectorID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): DeadLetterConnection! @hasRole(role: ADMIN)
+  deadLetters(
+    "The connector's id."
+    connectorID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): DeadLetterConnection! @hasRole(role: ADMIN)
 
   "The caller's own views and the organisation's shared ones (hidden ones included, flagged)."
   alertViews: [AlertView!]!
@@ -5704,85 +6027,172 @@ extend type Query {
 }
 
 extend type Mutation {
-  createConnector(input: CreateConnectorInput!): ConnectorKeyPayload! @hasRole(role: ADMIN)
-  updateConnector(id: ID!, input: UpdateConnectorInput!): Connector! @hasRole(role: ADMIN)
-  deleteConnector(id: ID!): DeletePayload! @hasRole(role: ADMIN)
+  "Create a connector; its key is shown only in the answer."
+  createConnector(
+    "The values of the new record; see the input type."
+    input: CreateConnectorInput!
+  ): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  "Change a connector's settings."
+  updateConnector(
+    "The connector's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateConnectorInput!
+  ): Connector! @hasRole(role: ADMIN)
+  "Delete a connector; its key stops working and its alerts stay."
+  deleteConnector(
+    "The connector's id."
+    id: ID!
+  ): DeletePayload! @hasRole(role: ADMIN)
   "Replace a connector's key; the old one stops working at once."
-  rotateConnectorKey(id: ID!): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  rotateConnectorKey(
+    "The connector's id."
+    id: ID!
+  ): ConnectorKeyPayload! @hasRole(role: ADMIN)
 
-  updateAlert(id: ID!, input: UpdateAlertInput!): Alert! @hasRole(role: ANALYST)
-  addAlertNote(alertID: ID!, input: AddNoteInput!): Note! @hasRole(role: ANALYST)
+  "Change an alert's status, severity, assignee, tags or disposition."
+  updateAlert(
+    "The alert's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateAlertInput!
+  ): Alert! @hasRole(role: ANALYST)
+  "Write a note on an alert; @handles mention (and notify) users."
+  addAlertNote(
+    "The alert's id."
+    alertID: ID!
+    "The new entry."
+    input: AddNoteInput!
+  ): Note! @hasRole(role: ANALYST)
   "One action over alerts picked by id or by filter, in one transaction."
-  bulkAlerts(input: BulkAlertsInput!): BulkAlertsPayload! @hasRole(role: ANALYST)
+  bulkAlerts(
+    "The alerts to act on (ids or a filter), the action and its changes."
+    input: BulkAlertsInput!
+  ): BulkAlertsPayload! @hasRole(role: ANALYST)
 
-  createAlertView(input: CreateAlertViewInput!): AlertView!
-  updateAlertView(id: ID!, input: UpdateAlertViewInput!): AlertView!
-  deleteAlertView(id: ID!): DeletePayload!
+  "Save an alert view for the caller, or shared with the organisation."
+  createAlertView(
+    "The values of the new record; see the input type."
+    input: CreateAlertViewInput!
+  ): AlertView!
+  "Change a saved view (its owner, or an admin for shared ones)."
+  updateAlertView(
+    "The alert view's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateAlertViewInput!
+  ): AlertView!
+  "Delete a view the caller owns (an admin may delete shared ones)."
+  deleteAlertView(
+    "The alert view's id."
+    id: ID!
+  ): DeletePayload!
   "Pick the caller's default view; null clears it."
-  setDefaultAlertView(viewID: ID): AlertView
-  hideAlertView(id: ID!): AlertView!
-  unhideAlertView(id: ID!): AlertView!
+  setDefaultAlertView(
+    "The alert view's id; null clears the default."
+    viewID: ID
+  ): AlertView
+  "Hide a shared view from the caller's list."
+  hideAlertView(
+    "The alert view's id."
+    id: ID!
+  ): AlertView!
+  "Show a hidden shared view in the caller's list again."
+  unhideAlertView(
+    "The alert view's id."
+    id: ID!
+  ): AlertView!
 }
 
+"A connector to create."
 input CreateConnectorInput {
-  name: String!
+  "The connector's name."
+  name: String! @constraint(minLength: 1, pattern: "\\S")
   "A catalogue key, e.g. crowdstrike."
-  type: String!
+  type: String! @constraint(valuesFrom: "connectorTypes")
+  "push (the source posts) or pull (Seliq polls)."
   mode: ConnectorMode = PUSH
+  "Whether the connector takes (or polls) alerts."
   enabled: Boolean = true
   "Validated against the type's settings schema."
   settings: Map
   "Overrides the type's dedup fields."
-  dedupFields: [String!]
+  dedupFields: [String!] @constraint(maxItems: 20)
   "Rolling window in which repeats merge; default 600."
-  dedupWindowSeconds: Int
-  pollIntervalSeconds: Int
-  rateLimitPerMinute: Int
+  dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  "Seconds between polls in pull mode (30 to 86400)."
+  pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  "Payloads accepted per minute (1 to 100000); more answer 429."
+  rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
+"Changes to a connector; fields left out keep their value."
 input UpdateConnectorInput {
+  "The connector's name."
   name: String
+  "push (the source posts) or pull (Seliq polls)."
   mode: ConnectorMode
+  "Whether the connector takes (or polls) alerts."
   enabled: Boolean
   "Replaces the settings; masked secrets sent back unchanged are kept."
   settings: Map
-  dedupFields: [String!]
-  dedupWindowSeconds: Int
-  pollIntervalSeconds: Int
-  rateLimitPerMinute: Int
+  "Overrides the type's dedup fields."
+  dedupFields: [String!] @constraint(maxItems: 20)
+  "Rolling window in which repeats merge (1 to 86400 seconds)."
+  dedupWindowSeconds: Int @constraint(minimum: 1, maximum: 86400)
+  "Seconds between polls in pull mode (30 to 86400)."
+  pollIntervalSeconds: Int @constraint(minimum: 30, maximum: 86400)
+  "Payloads accepted per minute (1 to 100000); more answer 429."
+  rateLimitPerMinute: Int @constraint(minimum: 1, maximum: 100000)
 }
 
+"A connector and its key, which is shown only here."
 type ConnectorKeyPayload {
+  "The connector."
   connector: Connector!
   "The connector's key for X-API-Key; shown only here."
   apiKey: String!
 }
 
+"Changes to an alert; fields left out keep their value, null clears a nullable one."
 input UpdateAlertInput {
+  "The alert's status."
   status: AlertStatus
+  "The alert's severity."
   severity: Severity
   "null unassigns."
   assigneeID: ID @goField(forceResolver: true)
+  "Replaces the alert's tags."
   tags: [String!]
   "Required when closing; null clears it when reopening."
   disposition: Disposition @goField(forceResolver: true)
 }
 
+"A note to add."
 input AddNoteInput {
-  body: String!
+  "The note, Markdown; @handles mention users."
+  body: String! @constraint(minLength: 1, maxLength: 20000, pattern: "\\S")
 }
 
+"Selects activity records; fields combine with AND."
 input ActivitySearchInput {
   "alert, incident, connector, ..."
   entityType: String
+  "Only changes to this object."
   entityID: ID
+  "Only changes made by this user."
   actorID: ID
+  "Only this action, e.g. update."
   action: String
+  "Only changes of this field, e.g. status."
   field: String
+  "Only changes at or after this instant."
   since: Time
+  "Only changes before this instant."
   until: Time
 }
 
+"An action applied to many alerts at once."
 enum BulkAlertAction {
   "Apply changes (status, severity, assignee, tags, disposition)."
   UPDATE
@@ -5794,27 +6204,41 @@ enum BulkAlertAction {
   LINK_INCIDENT
 }
 
+"Which alerts (ids or a filter, not both), the action and its changes."
 input BulkAlertsInput {
   "At most 10,000 ids; or use filter."
-  alertIDs: [ID!]
+  alertIDs: [ID!] @constraint(maxItems: 10000)
+  "Act on every alert matching this filter instead of alertIDs."
   filter: AlertFilter
+  "What to do."
   action: BulkAlertAction!
+  "The values the action applies."
   changes: BulkAlertChanges
 }
 
+"The changes a bulk action applies; fields left out are not changed."
 input BulkAlertChanges {
+  "The new status."
   status: AlertStatus
+  "The new severity."
   severity: Severity
+  "The user to assign; null unassigns."
   assigneeID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
+  "Tags to add."
   addTags: [String!]
+  "Tags to remove."
   removeTags: [String!]
+  "The disposition; required to close."
   disposition: Disposition
+  "The incident to link to (link_incident)."
   incidentID: ID
 }
 
+"What a bulk action did."
 type BulkAlertsPayload {
+  "The action applied."
   action: BulkAlertAction!
   "Alerts the selection matched."
   matched: Int!
@@ -5822,22 +6246,32 @@ type BulkAlertsPayload {
   updated: Int!
 }
 
+"A saved alert view to create."
 input CreateAlertViewInput {
-  name: String!
+  "The view's name."
+  name: String! @constraint(minLength: 1, pattern: "\\S")
   "Shared views are visible to the whole organisation; the owner or an admin may change them."
   shared: Boolean = false
+  "The view's filter."
   filters: AlertFilter
   "e.g. -last_seen_at"
-  sort: String
-  columns: [String!]
+  sort: String @constraint(valuesFrom: "alertViewSorts")
+  "The queue's columns, in order."
+  columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 
+"Changes to a saved view; fields left out keep their value."
 input UpdateAlertViewInput {
+  "The view's name."
   name: String
+  "Shared views are visible to the whole organisation."
   shared: Boolean
+  "The view's filter."
   filters: AlertFilter
-  sort: String
-  columns: [String!]
+  "The queue's sort, e.g. -last_seen_at; empty for the default."
+  sort: String @constraint(valuesFrom: "alertViewSorts")
+  "The queue's columns, in order."
+  columns: [String!] @constraint(maxItems: 30, valuesFrom: "alertViewColumns")
 }
 `, BuiltIn: false},
 	{Name: "../incidents.graphql", Input: `# Incidents: lifecycle, linked alerts, timeline, notes, activity, and the
@@ -5849,11 +6283,15 @@ Selects incidents. Values within a field are alternatives; fields combine
 with AND. The REST list takes the same fields as query parameters.
 """
 input IncidentFilter {
+  "Any of these statuses."
   status: [IncidentStatus!]
+  "Any of these severities."
   severity: [Severity!]
+  "Assigned to any of these users."
   assigneeID: [ID!]
   "Incidents nobody is assigned to (combined with assigneeID by OR)."
   unassigned: Boolean
+  "Assigned to any of these groups."
   groupID: [ID!]
   "Incidents carrying any of these tags."
   tag: [String!]
@@ -5869,29 +6307,51 @@ input IncidentFilter {
 
 extend type Incident {
   "The linked alerts, most recently seen first unless ordered otherwise."
-  alerts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AlertOrder): AlertConnection!
+  alerts(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: AlertOrder
+  ): AlertConnection!
   "Linked alerts per severity (only severities that occur)."
   alertSeverities: [FacetValue!]!
 }
 
+"An incident to open."
 input CreateIncidentInput {
-  title: String!
-  description: String
+  "The incident's title."
+  title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
+  "The incident's description."
+  description: String @constraint(maxLength: 100000)
   "A manual summary; in client reports it overrides the AI one."
   summary: String
   "Defaults to the highest severity among alertIDs (medium without alerts)."
   severity: Severity
+  "The user assigned."
   assigneeID: ID
+  "The group assigned."
   groupID: ID
+  "The incident's tags."
   tags: [String!]
   "Alerts to link at once (at most 10,000); alerts of another incident move."
-  alertIDs: [ID!]
+  alertIDs: [ID!] @constraint(maxItems: 10000)
 }
 
+"Changes to an incident; fields left out keep their value, null clears a nullable one."
 input UpdateIncidentInput {
+  "The incident's title."
   title: String
+  "The incident's description."
   description: String
+  "A manual summary; in client reports it overrides the AI one."
   summary: String
+  "The incident's severity."
   severity: Severity
   """
   new → in_progress | pending | escalated | closed; the open statuses move
@@ -5903,17 +6363,21 @@ input UpdateIncidentInput {
   disposition: Disposition @goField(forceResolver: true)
   "null unassigns."
   assigneeID: ID @goField(forceResolver: true)
+  "The group assigned; null unassigns."
   groupID: ID @goField(forceResolver: true)
   "Replaces the tags."
   tags: [String!]
 }
 
+"Alerts to link to an incident."
 input LinkAlertsInput {
   "1 to 10,000 alert ids of this organisation."
-  alertIDs: [ID!]!
+  alertIDs: [ID!]! @constraint(minItems: 1, maxItems: 10000)
 }
 
+"What linking alerts did."
 type LinkAlertsPayload {
+  "The incident afterwards."
   incident: Incident!
   "Alerts newly linked (alerts already linked here are not counted)."
   linked: Int!
@@ -5921,63 +6385,97 @@ type LinkAlertsPayload {
   moved: Int!
 }
 
+"A timeline event to add to an incident."
 input TimelineEventInput {
-  title: String!
+  "The timeline event's title."
+  title: String! @constraint(minLength: 1, maxLength: 1000, pattern: "\\S")
+  "The timeline event's description."
   description: String
   "Defaults to now."
   occurredAt: Time
 }
 
+"Changes to a timeline event; fields left out keep their value."
 input UpdateTimelineEventInput {
+  "The timeline event's title."
   title: String
+  "The timeline event's description."
   description: String
+  "When it happened."
   occurredAt: Time
 }
 
 "Which parts of an incident a report shows."
 type ReportSections {
+  "The summary (the manual one, else the AI's)."
   summary: Boolean!
+  "The incident's timeline."
   timeline: Boolean!
+  "The linked alerts."
   alerts: Boolean!
+  "The indicators extracted from the alerts."
   entities: Boolean!
   "Analysts' notes; never shown in client reports."
   notes: Boolean!
+  "The disposition and how it was reached."
   disposition: Boolean!
+  "Time to acknowledge and to resolve."
   timings: Boolean!
 }
 
 "How the organisation's incident reports look."
 type ReportSettings {
+  "Company name on the reports' cover."
   companyName: String!
   "#RRGGBB"
   accentColor: String!
+  "Footer text of every page."
   footer: String!
   "Label printed in every page's footer, e.g. CONFIDENTIAL."
   confidentiality: String!
+  "Kind rendered when a request names none."
   defaultKind: ReportKind!
+  "Format rendered when a request names none."
   defaultFormat: ReportFormat!
+  "Which sections reports show."
   sections: ReportSections!
   "Whether an uploaded template replaces the built-in one."
   customTemplate: Boolean!
 }
 
+"Report sections to show or hide; those left out keep their setting."
 input ReportSectionsInput {
+  "The summary (the manual one, else the AI's)."
   summary: Boolean
+  "The incident's timeline."
   timeline: Boolean
+  "The linked alerts."
   alerts: Boolean
+  "The indicators extracted from the alerts."
   entities: Boolean
+  "Analysts' notes; never shown in client reports."
   notes: Boolean
+  "The disposition and how it was reached."
   disposition: Boolean
+  "Time to acknowledge and to resolve."
   timings: Boolean
 }
 
+"Changes to the report settings; fields left out keep their value."
 input UpdateReportSettingsInput {
-  companyName: String
-  accentColor: String
-  footer: String
-  confidentiality: String
+  "Company name on the reports' cover."
+  companyName: String @constraint(maxLength: 200)
+  "The reports' accent colour, written #RRGGBB."
+  accentColor: String @constraint(pattern: "^\\s*#[0-9A-Fa-f]{6}\\s*$", example: "#1F6FEB")
+  "Footer text of every page."
+  footer: String @constraint(maxLength: 200)
+  "Label printed in every page's footer, e.g. CONFIDENTIAL."
+  confidentiality: String @constraint(maxLength: 200)
+  "Kind rendered when a request names none."
   defaultKind: ReportKind
+  "Format rendered when a request names none."
   defaultFormat: ReportFormat
+  "Which sections reports show."
   sections: ReportSectionsInput
 }
 
@@ -5987,9 +6485,11 @@ type ReportTemplate {
   source: String!
   "False when the built-in template is in effect."
   custom: Boolean!
+  "When the template was uploaded; null for the built-in one."
   updatedAt: Time
 }
 
+"A report to render."
 input CreateReportInput {
   "Defaults to the organisation's default kind."
   kind: ReportKind
@@ -5998,46 +6498,180 @@ input CreateReportInput {
 }
 
 extend type Query {
-  incidents(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: IncidentOrder, filter: IncidentFilter): IncidentConnection!
-  incident(id: ID!): Incident!
+  "The acting organisation's incidents, newest first unless ordered otherwise."
+  incidents(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+    "How to order the items."
+    orderBy: IncidentOrder
+    "Only the items matching this filter (all when omitted)."
+    filter: IncidentFilter
+  ): IncidentConnection!
+  "An incident of the acting organisation."
+  incident(
+    "The incident's id."
+    id: ID!
+  ): Incident!
   "An incident's timeline, in the order events occurred."
-  incidentTimeline(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): TimelineEventConnection!
-  incidentNotes(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): NoteConnection!
-  incidentActivity(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ActivityConnection!
+  incidentTimeline(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): TimelineEventConnection!
+  "The notes on an incident, oldest first."
+  incidentNotes(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NoteConnection!
+  "The changes made to an incident, newest first."
+  incidentActivity(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ActivityConnection!
   "An incident's reports, newest first."
-  incidentReports(incidentID: ID!): [Report!]!
-  report(incidentID: ID!, reportID: ID!): Report!
+  incidentReports(
+    "The incident's id."
+    incidentID: ID!
+  ): [Report!]!
+  "A report of an incident."
+  report(
+    "The incident's id."
+    incidentID: ID!
+    "The report's id."
+    reportID: ID!
+  ): Report!
+  "The acting organisation's report branding, defaults and sections."
   reportSettings: ReportSettings!
+  "The report template in effect: the organisation's upload or the built-in one."
   reportTemplate: ReportTemplate!
 }
 
 extend type Mutation {
-  createIncident(input: CreateIncidentInput!): Incident! @hasRole(role: ANALYST)
-  updateIncident(id: ID!, input: UpdateIncidentInput!): Incident! @hasRole(role: ANALYST)
-  linkAlerts(incidentID: ID!, input: LinkAlertsInput!): LinkAlertsPayload! @hasRole(role: ANALYST)
-  unlinkAlert(incidentID: ID!, alertID: ID!): Incident! @hasRole(role: ANALYST)
-  addIncidentNote(incidentID: ID!, input: AddNoteInput!): Note! @hasRole(role: ANALYST)
-  addTimelineEvent(incidentID: ID!, input: TimelineEventInput!): TimelineEvent! @hasRole(role: ANALYST)
+  "Open an incident, optionally linking alerts at once."
+  createIncident(
+    "The values of the new record; see the input type."
+    input: CreateIncidentInput!
+  ): Incident! @hasRole(role: ANALYST)
+  "Change an incident: title, texts, severity, status, disposition, assignee, group, tags."
+  updateIncident(
+    "The incident's id."
+    id: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateIncidentInput!
+  ): Incident! @hasRole(role: ANALYST)
+  "Link alerts to an incident; alerts of another incident move."
+  linkAlerts(
+    "The incident's id."
+    incidentID: ID!
+    "The alerts to link."
+    input: LinkAlertsInput!
+  ): LinkAlertsPayload! @hasRole(role: ANALYST)
+  "Unlink an alert from an incident."
+  unlinkAlert(
+    "The incident's id."
+    incidentID: ID!
+    "The alert's id."
+    alertID: ID!
+  ): Incident! @hasRole(role: ANALYST)
+  "Write a note on an incident; @handles mention (and notify) users."
+  addIncidentNote(
+    "The incident's id."
+    incidentID: ID!
+    "The new entry."
+    input: AddNoteInput!
+  ): Note! @hasRole(role: ANALYST)
+  "Add an event to an incident's timeline by hand."
+  addTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The new entry."
+    input: TimelineEventInput!
+  ): TimelineEvent! @hasRole(role: ANALYST)
   "Manual events only; automatic ones are refused with CONFLICT."
-  updateTimelineEvent(incidentID: ID!, eventID: ID!, input: UpdateTimelineEventInput!): TimelineEvent! @hasRole(role: ANALYST)
+  updateTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The timeline event's id."
+    eventID: ID!
+    "The changes: fields left out keep their value."
+    input: UpdateTimelineEventInput!
+  ): TimelineEvent! @hasRole(role: ANALYST)
   "Manual events only; automatic ones are refused with CONFLICT."
-  deleteTimelineEvent(incidentID: ID!, eventID: ID!): DeletePayload! @hasRole(role: ANALYST)
+  deleteTimelineEvent(
+    "The incident's id."
+    incidentID: ID!
+    "The timeline event's id."
+    eventID: ID!
+  ): DeletePayload! @hasRole(role: ANALYST)
 
   "Queue a report; it is pending until a worker renders it (ready or failed)."
-  createReport(incidentID: ID!, input: CreateReportInput): Report! @hasRole(role: ANALYST)
-  deleteReport(incidentID: ID!, reportID: ID!): DeletePayload! @hasRole(role: ANALYST)
-  updateReportSettings(input: UpdateReportSettingsInput!): ReportSettings! @hasRole(role: ADMIN)
+  createReport(
+    "The incident's id."
+    incidentID: ID!
+    "The report's kind and format (the organisation's defaults when omitted)."
+    input: CreateReportInput
+  ): Report! @hasRole(role: ANALYST)
+  "Delete a report and its file."
+  deleteReport(
+    "The incident's id."
+    incidentID: ID!
+    "The report's id."
+    reportID: ID!
+  ): DeletePayload! @hasRole(role: ANALYST)
+  "Change the organisation's report branding, defaults and sections."
+  updateReportSettings(
+    "The changes: fields left out keep their value."
+    input: UpdateReportSettingsInput!
+  ): ReportSettings! @hasRole(role: ADMIN)
   "Replace the built-in template; refused with the line of the first error."
-  uploadReportTemplate(source: String!): ReportTemplate! @hasRole(role: ADMIN)
+  uploadReportTemplate(
+    "The template source: Go text/template producing Markdown."
+    source: String!
+  ): ReportTemplate! @hasRole(role: ADMIN)
   "Go back to the built-in template."
   deleteReportTemplate: ReportTemplate! @hasRole(role: ADMIN)
 }
 
 extend type Query {
   "The alert's newest analysis (NOT_FOUND before the first)."
-  alertAnalysis(alertID: ID!): Analysis!
+  alertAnalysis(
+    "The alert's id."
+    alertID: ID!
+  ): Analysis!
   "The incident's newest analysis (NOT_FOUND before the first)."
-  incidentAnalysis(incidentID: ID!): Analysis!
+  incidentAnalysis(
+    "The incident's id."
+    incidentID: ID!
+  ): Analysis!
 }
 
 "How an analysis runs."
@@ -6056,9 +6690,19 @@ extend type Mutation {
   With a provider configured whose monthly token quota is used up: RATE_LIMITED,
   unless input.engine is "builtin".
   """
-  analyseAlert(alertID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  analyseAlert(
+    "The alert's id."
+    alertID: ID!
+    "How to analyse (the engine)."
+    input: AnalyseInput
+  ): Analysis! @hasRole(role: ANALYST)
   "Queue a triage analysis of the incident over its alerts and timeline (RATE_LIMITED as analyseAlert)."
-  analyseIncident(incidentID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  analyseIncident(
+    "The incident's id."
+    incidentID: ID!
+    "How to analyse (the engine)."
+    input: AnalyseInput
+  ): Analysis! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
@@ -6069,48 +6713,73 @@ extend type Mutation {
 
 "One channel choice per kind of notification."
 type ChannelPrefs {
+  "Shown in the in-app feed."
   inApp: Boolean!
+  "Sent by email."
   email: Boolean!
 }
 
 "Where each kind of notification goes."
 type NotificationPrefs {
+  "Delivery of notifications about an alert or incident assigned to you."
   assigned: ChannelPrefs!
+  "Delivery of notifications about mentions of you in notes."
   mentioned: ChannelPrefs!
+  "Delivery of notifications about status changes of incidents you are assigned."
   incidentStatus: ChannelPrefs!
+  "Delivery of notifications about incidents of yours close to their SLA deadline."
   slaAtRisk: ChannelPrefs!
+  "Delivery of notifications about incidents of yours past their SLA deadline."
   slaBreach: ChannelPrefs!
+  "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefs!
 }
 
+"Where one kind of notification is delivered; channels left out keep their setting."
 input ChannelPrefsInput {
+  "Show in the in-app feed."
   inApp: Boolean
+  "Send by email."
   email: Boolean
 }
 
+"Delivery preferences to change, by notification kind; kinds left out keep theirs."
 input NotificationPrefsInput {
+  "Delivery of notifications about an alert or incident assigned to you."
   assigned: ChannelPrefsInput
+  "Delivery of notifications about mentions of you in notes."
   mentioned: ChannelPrefsInput
+  "Delivery of notifications about status changes of incidents you are assigned."
   incidentStatus: ChannelPrefsInput
+  "Delivery of notifications about incidents of yours close to their SLA deadline."
   slaAtRisk: ChannelPrefsInput
+  "Delivery of notifications about incidents of yours past their SLA deadline."
   slaBreach: ChannelPrefsInput
+  "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefsInput
 }
 
+"What marking every notification read did."
 type MarkAllReadPayload {
   "Notifications marked read."
   updated: Int!
 }
 
+"What happened to the object an event carries."
 enum EventKind {
+  "The object was created."
   CREATED
+  "The object changed."
   UPDATED
+  "A repeat merged into the object (an alert's occurrences grew)."
   MERGED
+  "The object was deleted."
   DELETED
 }
 
 "A change to an alert the subscriber may see and whose filter it matches."
 type AlertEvent {
+  "What happened to the alert."
   kind: EventKind!
   "The alert as it is now (null when deleted)."
   alert: Alert
@@ -6120,13 +6789,17 @@ type AlertEvent {
 
 "A change to an incident the subscriber may see and whose filter it matches."
 type IncidentEvent {
+  "What happened to the incident."
   kind: EventKind!
+  "The incident as it is now (null when deleted)."
   incident: Incident
+  "Pass as after to resume from here."
   cursor: String!
 }
 
 "A notification for the subscriber."
 type NotificationEvent {
+  "The new notification."
   notification: Notification!
   "Pass as after to resume from here: nothing is missed in between."
   cursor: String!
@@ -6134,6 +6807,7 @@ type NotificationEvent {
 
 "Live counters of the acting organisation, sent at most once a second."
 type MetricsTick {
+  "When the counters were taken."
   at: Time!
   "Alerts not resolved or closed, per severity."
   openAlertsBySeverity: [FacetValue!]!
@@ -6145,27 +6819,77 @@ type MetricsTick {
 
 extend type Query {
   "The caller's notifications, newest first; unread: true keeps the unread ones."
-  notifications(unread: Boolean, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  notifications(
+    "Only unread notifications (true) or only read ones (false); all when omitted."
+    unread: Boolean
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NotificationConnection!
   "The caller's read notifications, newest first."
-  notificationHistory(since: Time, until: Time, after: Cursor, first: Int, before: Cursor, last: Int): NotificationConnection!
+  notificationHistory(
+    "Only notifications created at or after this instant."
+    since: Time
+    "Only notifications created before this instant."
+    until: Time
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): NotificationConnection!
+  "Where the caller's notifications are delivered, per kind."
   notificationPrefs: NotificationPrefs!
 }
 
 extend type Mutation {
-  markNotificationRead(id: ID!): Notification!
+  "Mark one of the caller's notifications read."
+  markNotificationRead(
+    "The notification's id."
+    id: ID!
+  ): Notification!
+  "Mark every notification of the caller read."
   markAllNotificationsRead: MarkAllReadPayload!
-  updateNotificationPrefs(input: NotificationPrefsInput!): NotificationPrefs!
+  "Change where the caller's notifications are delivered."
+  updateNotificationPrefs(
+    "The changes: fields left out keep their value."
+    input: NotificationPrefsInput!
+  ): NotificationPrefs!
 }
 
+"Live updates over a WebSocket or server-sent events."
 type Subscription {
   "Alerts created, merged into or updated, among those the filter selects."
-  alertEvents(filter: AlertFilter, after: String): AlertEvent!
-  incidentEvents(filter: IncidentFilter, after: String): IncidentEvent!
+  alertEvents(
+    "Only the items matching this filter (all when omitted)."
+    filter: AlertFilter
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): AlertEvent!
+  "Incidents created, changed or deleted in the acting organisation, from a cursor on."
+  incidentEvents(
+    "Only the items matching this filter (all when omitted)."
+    filter: IncidentFilter
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): IncidentEvent!
   """
   The caller's new notifications. With after (a cursor from an earlier
   event), first replays what was missed, then goes live.
   """
-  notificationAdded(after: String): NotificationEvent!
+  notificationAdded(
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: String
+  ): NotificationEvent!
+  "Queue metrics of the acting organisation: at once, then after changes, at most once a second."
   metricsTick: MetricsTick!
 }
 `, BuiltIn: false},
@@ -6175,7 +6899,9 @@ type Subscription {
 type AIFeatures {
   "Analyse every new alert on ingest."
   autoAnalyse: Boolean!
+  "The AI analyst answers questions about alerts and incidents."
   chat: Boolean!
+  "The AI writes incident summaries."
   incidentSummaries: Boolean!
 }
 
@@ -6189,49 +6915,75 @@ range.
 type AISettings {
   "builtin (no provider; the default), openai_compatible or anthropic."
   provider: String!
+  "The provider's API URL; empty for the vendor's default."
   baseURL: String!
+  "The model asked for; empty for the provider's default."
   model: String!
+  "Sampling temperature, 0 to 2."
   temperature: Float!
+  "The AI features turned on."
   features: AIFeatures!
+  "Tokens the organisation may use per calendar month (UTC)."
   monthlyTokenQuota: Int!
+  "Whether an API key is stored (it is never returned)."
   apiKeySet: Boolean!
 }
 
+"The AI features to turn on or off; those left out keep their setting."
 input AIFeaturesInput {
+  "Analyse every new alert on ingest."
   autoAnalyse: Boolean
+  "The AI analyst answers questions about alerts and incidents."
   chat: Boolean
+  "The AI writes incident summaries."
   incidentSummaries: Boolean
 }
 
+"Changes to the AI settings; fields left out keep their value."
 input UpdateAISettingsInput {
-  provider: String
+  "builtin (no provider), openai_compatible or anthropic."
+  provider: String @constraint(valuesFrom: "aiProviders")
   "Changing the destination (baseURL, or provider with the vendor's default URL) while a key is stored requires apiKey too, so a stored key is never sent somewhere new."
   baseURL: String
   "Write-only; an empty string removes the key."
   apiKey: String
-  model: String
-  temperature: Float
+  "The model to ask for; empty for the provider's default."
+  model: String @constraint(maxLength: 200)
+  "Sampling temperature, 0 to 2."
+  temperature: Float @constraint(minimum: 0, maximum: 2)
+  "The AI features to turn on or off."
   features: AIFeaturesInput
-  monthlyTokenQuota: Int
+  "Tokens the organisation may use per calendar month (UTC)."
+  monthlyTokenQuota: Int @constraint(minimum: 0)
 }
 
 "Token use this calendar month (UTC)."
 type AIQuota {
+  "Tokens used this month."
   used: Int!
+  "Tokens allowed this month."
   limit: Int!
+  "Tokens left this month."
   remaining: Int!
+  "When the count starts again (the first of next month, UTC)."
   resetsAt: Time!
 }
 
 extend type Query {
+  "The acting organisation's AI settings (the key is never returned)."
   aiSettings: AISettings!
   "The models the configured provider offers (the built-in analyst lists itself)."
   aiModels: [String!]!
+  "The acting organisation's AI token use this month."
   aiQuota: AIQuota!
 }
 
 extend type Mutation {
-  updateAISettings(input: UpdateAISettingsInput!): AISettings! @hasRole(role: ADMIN)
+  "Change the organisation's AI settings."
+  updateAISettings(
+    "The changes: fields left out keep their value."
+    input: UpdateAISettingsInput!
+  ): AISettings! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../chat.graphql", Input: `# Chat: the analyst's conversation with the AI about one alert or incident.
@@ -6241,14 +6993,17 @@ extend type Mutation {
 # together once the answer is complete; when the provider fails nothing is
 # stored and the error is returned.
 
+"A question for the AI analyst."
 input SendChatInput {
   "The question: 1 to 4000 characters."
-  message: String!
+  message: String! @constraint(minLength: 1, maxLength: 4000, pattern: "\\S")
 }
 
 "A stored question and its answer."
 type ChatExchange {
+  "The question, as stored."
   userMessage: ChatMessage!
+  "The AI analyst's answer."
   reply: ChatMessage!
 }
 
@@ -6261,6 +7016,7 @@ true, message null and the error (nothing is stored).
 type ChatStreamEvent {
   "The next fragment of the answer (empty on the last event)."
   delta: String!
+  "True on the last event: the answer is complete (and stored, unless it failed)."
   done: Boolean!
   "The stored answer, on the last event."
   message: ChatMessage
@@ -6270,23 +7026,65 @@ type ChatStreamEvent {
 
 extend type Query {
   "The conversation about an alert, oldest first."
-  alertChatHistory(alertID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+  alertChatHistory(
+    "The alert's id."
+    alertID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ChatMessageConnection!
   "The conversation about an incident, oldest first."
-  incidentChatHistory(incidentID: ID!, after: Cursor, first: Int, before: Cursor, last: Int): ChatMessageConnection!
+  incidentChatHistory(
+    "The incident's id."
+    incidentID: ID!
+    "Returns the items after this cursor (the previous page's endCursor)."
+    after: Cursor
+    "Returns at most this many items from the start (default 50, at most 500)."
+    first: Int
+    "Returns the items before this cursor."
+    before: Cursor
+    "Returns at most this many items from the end (at most 500)."
+    last: Int
+  ): ChatMessageConnection!
 }
 
 extend type Mutation {
   "Ask about an alert; returns once the answer is complete and stored."
-  sendAlertChat(alertID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+  sendAlertChat(
+    "The alert's id."
+    alertID: ID!
+    "The question."
+    input: SendChatInput!
+  ): ChatExchange! @hasRole(role: ANALYST)
   "Ask about an incident; returns once the answer is complete and stored."
-  sendIncidentChat(incidentID: ID!, input: SendChatInput!): ChatExchange! @hasRole(role: ANALYST)
+  sendIncidentChat(
+    "The incident's id."
+    incidentID: ID!
+    "The question."
+    input: SendChatInput!
+  ): ChatExchange! @hasRole(role: ANALYST)
 }
 
 extend type Subscription {
   "Ask about an alert and stream the answer as it is produced."
-  alertChat(alertID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+  alertChat(
+    "The alert's id."
+    alertID: ID!
+    "The question: 1 to 4000 characters."
+    message: String!
+  ): ChatStreamEvent! @hasRole(role: ANALYST)
   "Ask about an incident and stream the answer as it is produced."
-  incidentChat(incidentID: ID!, message: String!): ChatStreamEvent! @hasRole(role: ANALYST)
+  incidentChat(
+    "The incident's id."
+    incidentID: ID!
+    "The question: 1 to 4000 characters."
+    message: String!
+  ): ChatStreamEvent! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 	{Name: "../outbound.graphql", Input: `# Outbound calls: which loopback and private ranges a provider's tree may reach.
@@ -6305,6 +7103,7 @@ type OutboundPolicy {
   serverAllowedRanges: [String!]!
 }
 
+"The outbound allowlist to set."
 input UpdateOutboundPolicyInput {
   "Replaces the ranges (CIDRs; a bare IP is one address); an empty list allows none."
   allowedRanges: [String!]!
@@ -6317,7 +7116,10 @@ extend type Query {
 
 extend type Mutation {
   "Administrators of a top-level (provider) organisation only; recorded in the activity log."
-  updateOutboundPolicy(input: UpdateOutboundPolicyInput!): OutboundPolicy! @hasRole(role: ADMIN)
+  updateOutboundPolicy(
+    "The changes: fields left out keep their value."
+    input: UpdateOutboundPolicyInput!
+  ): OutboundPolicy! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../query.graphql", Input: `# The query language: its sources and fields, value lookups for an editor,
@@ -6464,7 +7266,16 @@ extend type Query {
   autocomplete. Alert fields the alert counters keep (severity, status, source, connector,
   assignee, tags) are counted over every alert; other fields over the latest 5,000 records.
   """
-  queryLookups(source: String!, field: String!, prefix: String, limit: Int): [QueryLookupValue!]!
+  queryLookups(
+    "alerts, incidents or activity."
+    source: String!
+    "A groupable or list field, or attributes.<name>."
+    field: String!
+    "Only values starting with this text (case-insensitively)."
+    prefix: String
+    "How many values, 1 to 100 (default 10)."
+    limit: Int
+  ): [QueryLookupValue!]!
   """
   Runs a query. Without groupBy or interval it returns rows, paged by cursor; with groupBy,
   counts per group (the top ones and other); with interval, a time series in the organisation's
@@ -6495,20 +7306,29 @@ extend type Query {
     top: Int
   ): QueryResult!
   "The caller's own saved queries and the organisation's shared ones, by name."
-  savedQueries(after: Cursor, first: Int, before: Cursor, last: Int): SavedQueryConnection!
+  savedQueries(
+    "Returns the queries after this cursor."
+    after: Cursor
+    "How many queries from the start, 1 to 500 (default 50)."
+    first: Int
+    "Returns the queries before this cursor."
+    before: Cursor
+    "How many queries from the end, 1 to 500."
+    last: Int
+  ): SavedQueryConnection!
   "One saved query the caller may see."
-  savedQuery(id: ID!): SavedQuery!
+  savedQuery("The saved query's id." id: ID!): SavedQuery!
   "Runs a saved query with its sort, grouping and interval."
-  runSavedQuery(id: ID!, input: RunSavedQueryInput): QueryResult!
+  runSavedQuery("The saved query's id." id: ID!, "The page and range to run it over." input: RunSavedQueryInput): QueryResult!
 }
 
 extend type Mutation {
   "Saves a query, authored by the caller."
-  createSavedQuery(input: CreateSavedQueryInput!): SavedQuery!
+  createSavedQuery("The new query." input: CreateSavedQueryInput!): SavedQuery!
   "Changes a saved query: its author may, and an admin may change a shared one."
-  updateSavedQuery(id: ID!, input: UpdateSavedQueryInput!): SavedQuery!
+  updateSavedQuery("The saved query's id." id: ID!, "The changes." input: UpdateSavedQueryInput!): SavedQuery!
   "Deletes a saved query: its author may, and an admin may delete a shared one."
-  deleteSavedQuery(id: ID!): DeletePayload!
+  deleteSavedQuery("The saved query's id." id: ID!): DeletePayload!
 }
 `, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -29054,59 +29874,6 @@ func UnmarshalAIFeaturesInput(ctx context.Context, raw any) (config.FeaturesInpu
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj any) (ent.APITokenOrder, error) {
-	var it ent.APITokenOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAPITokenOrder unmarshals raw into the APITokenOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, error) {
-	var out ent.APITokenOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "APITokenOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputActivityOrder(ctx context.Context, obj any) (ent.ActivityOrder, error) {
 	var it ent.ActivityOrder
 	if obj == nil {
@@ -29465,59 +30232,6 @@ func UnmarshalAlertOrder(ctx context.Context, raw any) (ent.AlertOrder, error) {
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAlertViewOrder(ctx context.Context, obj any) (ent.AlertViewOrder, error) {
-	var it ent.AlertViewOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAlertViewOrder unmarshals raw into the AlertViewOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAlertViewOrder(ctx context.Context, raw any) (ent.AlertViewOrder, error) {
-	var out ent.AlertViewOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertViewOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputAnalyseInput(ctx context.Context, obj any) (analysis.Options, error) {
 	var it analysis.Options
 	if obj == nil {
@@ -29557,59 +30271,6 @@ func (ec *executionContext) unmarshalInputAnalyseInput(ctx context.Context, obj 
 func UnmarshalAnalyseInput(ctx context.Context, raw any) (analysis.Options, error) {
 	var out analysis.Options
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalyseInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputAnalysisOrder(ctx context.Context, obj any) (ent.AnalysisOrder, error) {
-	var it ent.AnalysisOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAnalysisOrder unmarshals raw into the AnalysisOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAnalysisOrder(ctx context.Context, raw any) (ent.AnalysisOrder, error) {
-	var out ent.AnalysisOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalysisOrder", raw, &out)
 	return out, err
 }
 
@@ -29815,59 +30476,6 @@ func (ec *executionContext) unmarshalInputChannelPrefsInput(ctx context.Context,
 func UnmarshalChannelPrefsInput(ctx context.Context, raw any) (notify.ChannelPrefsInput, error) {
 	var out notify.ChannelPrefsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelPrefsInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputChatMessageOrder(ctx context.Context, obj any) (ent.ChatMessageOrder, error) {
-	var it ent.ChatMessageOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalChatMessageOrder unmarshals raw into the ChatMessageOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalChatMessageOrder(ctx context.Context, raw any) (ent.ChatMessageOrder, error) {
-	var out ent.ChatMessageOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatMessageOrder", raw, &out)
 	return out, err
 }
 
@@ -30755,59 +31363,6 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.CreateUse
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDeadLetterOrder(ctx context.Context, obj any) (ent.DeadLetterOrder, error) {
-	var it ent.DeadLetterOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalDeadLetterOrder unmarshals raw into the DeadLetterOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalDeadLetterOrder(ctx context.Context, raw any) (ent.DeadLetterOrder, error) {
-	var out ent.DeadLetterOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeadLetterOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputGroupOrder(ctx context.Context, obj any) (ent.GroupOrder, error) {
 	var it ent.GroupOrder
 	if obj == nil {
@@ -31110,112 +31665,6 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNoteOrder(ctx context.Context, obj any) (ent.NoteOrder, error) {
-	var it ent.NoteOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalNoteOrder unmarshals raw into the NoteOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalNoteOrder(ctx context.Context, raw any) (ent.NoteOrder, error) {
-	var out ent.NoteOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "NoteOrder", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputNotificationOrder(ctx context.Context, obj any) (ent.NotificationOrder, error) {
-	var it ent.NotificationOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalNotificationOrder unmarshals raw into the NotificationOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalNotificationOrder(ctx context.Context, raw any) (ent.NotificationOrder, error) {
-	var out ent.NotificationOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Context, obj any) (notify.PrefsInput, error) {
 	var it notify.PrefsInput
 	if obj == nil {
@@ -31343,59 +31792,6 @@ func (ec *executionContext) unmarshalInputOrganizationOrder(ctx context.Context,
 func UnmarshalOrganizationOrder(ctx context.Context, raw any) (ent.OrganizationOrder, error) {
 	var out ent.OrganizationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationOrder", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputReportOrder(ctx context.Context, obj any) (ent.ReportOrder, error) {
-	var it ent.ReportOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalReportOrder unmarshals raw into the ReportOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalReportOrder(ctx context.Context, raw any) (ent.ReportOrder, error) {
-	var out ent.ReportOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportOrder", raw, &out)
 	return out, err
 }
 
@@ -31602,59 +31998,6 @@ func UnmarshalRunSavedQueryInput(ctx context.Context, raw any) (query.RunSavedQu
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSavedQueryOrder(ctx context.Context, obj any) (ent.SavedQueryOrder, error) {
-	var it ent.SavedQueryOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalSavedQueryOrder unmarshals raw into the SavedQueryOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalSavedQueryOrder(ctx context.Context, raw any) (ent.SavedQueryOrder, error) {
-	var out ent.SavedQueryOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavedQueryOrder", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputSendChatInput(ctx context.Context, obj any) (model.SendChatInput, error) {
 	var it model.SendChatInput
 	if obj == nil {
@@ -31750,59 +32093,6 @@ func (ec *executionContext) unmarshalInputTimelineEventInput(ctx context.Context
 func UnmarshalTimelineEventInput(ctx context.Context, raw any) (incidents.TimelineEventInput, error) {
 	var out incidents.TimelineEventInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimelineEventInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputTimelineEventOrder(ctx context.Context, obj any) (ent.TimelineEventOrder, error) {
-	var it ent.TimelineEventOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalTimelineEventOrder unmarshals raw into the TimelineEventOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalTimelineEventOrder(ctx context.Context, raw any) (ent.TimelineEventOrder, error) {
-	var out ent.TimelineEventOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimelineEventOrder", raw, &out)
 	return out, err
 }
 
@@ -38974,20 +39264,6 @@ func (ec *executionContext) marshalNAPIToken2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 	return ec._APIToken(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx context.Context, v any) (*ent.APITokenOrderField, error) {
-	var res = new(ent.APITokenOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAPITokenOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.APITokenOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "APITokenOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNActivityConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐActivityConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ActivityConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ActivityConnection!")
@@ -39099,40 +39375,12 @@ func (ec *executionContext) marshalNAlertView2ᚖgithubᚗcomᚋseliqᚋseliqᚋ
 	return ec._AlertView(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx context.Context, v any) (*ent.AlertViewOrderField, error) {
-	var res = new(ent.AlertViewOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAlertViewOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AlertViewOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AlertViewOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx context.Context, sel ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Analysis!")
 		return graphql.Null
 	}
 	return ec._Analysis(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, v any) (*ent.AnalysisOrderField, error) {
-	var res = new(ent.AnalysisOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAnalysisOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysisOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AnalysisOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AnalysisOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -39198,20 +39446,6 @@ func (ec *executionContext) marshalNChatMessageConnection2ᚖgithubᚗcomᚋseli
 		return graphql.Null
 	}
 	return ec._ChatMessageConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, v any) (*ent.ChatMessageOrderField, error) {
-	var res = new(ent.ChatMessageOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNChatMessageOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ChatMessageOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ChatMessageOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx context.Context, v any) (enum.ChatRole, error) {
@@ -39453,20 +39687,6 @@ func (ec *executionContext) marshalNDeadLetterConnection2ᚖgithubᚗcomᚋseliq
 		return graphql.Null
 	}
 	return ec._DeadLetterConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx context.Context, v any) (*ent.DeadLetterOrderField, error) {
-	var res = new(ent.DeadLetterOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDeadLetterOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DeadLetterOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeadLetterOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -39756,20 +39976,6 @@ func (ec *executionContext) marshalNNoteConnection2ᚖgithubᚗcomᚋseliqᚋsel
 	return ec._NoteConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx context.Context, v any) (*ent.NoteOrderField, error) {
-	var res = new(ent.NoteOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNoteOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NoteOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NoteOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotification(ctx context.Context, sel ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Notification!")
@@ -39801,20 +40007,6 @@ func (ec *executionContext) unmarshalNNotificationKind2githubᚗcomᚋseliqᚋse
 }
 
 func (ec *executionContext) marshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx context.Context, sel ast.SelectionSet, v enum.NotificationKind) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, v any) (*ent.NotificationOrderField, error) {
-	var res = new(ent.NotificationOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNotificationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NotificationOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NotificationOrderField!")
-		return graphql.Null
-	}
 	return v
 }
 
@@ -40039,20 +40231,6 @@ func (ec *executionContext) marshalNReportKind2githubᚗcomᚋseliqᚋseliqᚋen
 	return v
 }
 
-func (ec *executionContext) unmarshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx context.Context, v any) (*ent.ReportOrderField, error) {
-	var res = new(ent.ReportOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNReportOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReportOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ReportOrderField!")
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) marshalNReportSections2githubᚗcomᚋseliqᚋseliqᚋreportᚐSections(ctx context.Context, sel ast.SelectionSet, v report.Sections) graphql.Marshaler {
 	return ec._ReportSections(ctx, sel, &v)
 }
@@ -40095,20 +40273,6 @@ func (ec *executionContext) marshalNSavedQueryConnection2ᚖgithubᚗcomᚋseliq
 		return graphql.Null
 	}
 	return ec._SavedQueryConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx context.Context, v any) (*ent.SavedQueryOrderField, error) {
-	var res = new(ent.SavedQueryOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSavedQueryOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQueryOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SavedQueryOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx context.Context, v any) (model.SendChatInput, error) {
@@ -40202,20 +40366,6 @@ func (ec *executionContext) marshalNTimelineEventConnection2ᚖgithubᚗcomᚋse
 func (ec *executionContext) unmarshalNTimelineEventInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐTimelineEventInput(ctx context.Context, v any) (incidents.TimelineEventInput, error) {
 	res, err := ec.unmarshalInputTimelineEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx context.Context, v any) (*ent.TimelineEventOrderField, error) {
-	var res = new(ent.TimelineEventOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNTimelineEventOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.TimelineEventOrderField) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TimelineEventOrderField!")
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalNTimelineKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐTimelineKind(ctx context.Context, v any) (enum.TimelineKind, error) {

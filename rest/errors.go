@@ -77,12 +77,10 @@ func writeError(w http.ResponseWriter, err error, c *compiled) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seliq"`)
 	}
-	if e.Code != apperr.BadInput {
-		body := map[string]any{"detail": e.Message, "code": e.Code}
-		if e.Field != "" && e.Code == apperr.QueryTooExpensive {
-			body["field"] = e.Field
-		}
-		WriteJSON(w, status, body)
+	// A query refused for its cost is invalid input of another kind: the
+	// same 422 body, its own code.
+	if e.Code != apperr.BadInput && e.Code != apperr.QueryTooExpensive {
+		WriteJSON(w, status, map[string]any{"detail": e.Message, "code": e.Code})
 		return
 	}
 	loc := []string{c.location(e.Field)}

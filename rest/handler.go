@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -45,7 +47,11 @@ type compiled struct {
 	list      bool
 	array     bool // a plain GraphQL list, answered in the list envelope too
 	orderable bool
-	filterDef *ast.Definition // the Filter argument's input type
+	sorts     []string // the order-field enum's values, for sort
+	// pathParams are the path's parameters in order, and whether each
+	// fills an ID argument.
+	pathParams []pathParamInfo
+	filterDef  *ast.Definition // the Filter argument's input type
 }
 
 // New compiles the route table against the schema. A route naming an
@@ -106,11 +112,28 @@ func (a *API) compile(r Route) (*compiled, error) {
 	q += " " + sel + " }"
 	return &compiled{
 		Route: r, query: q, def: def, shape: sh,
-		list:      strings.HasSuffix(def.Type.Name(), "Connection"),
-		array:     def.Type.Elem != nil,
-		orderable: def.Arguments.ForName("orderBy") != nil,
-		filterDef: filterDef,
+		list:       strings.HasSuffix(def.Type.Name(), "Connection"),
+		array:      def.Type.Elem != nil,
+		orderable:  def.Arguments.ForName("orderBy") != nil,
+		sorts:      orderFields(a.schema, def),
+		pathParams: pathParamsOf(r, def),
+		filterDef:  filterDef,
 	}, nil
+}
+
+type pathParamInfo struct {
+	name string
+	id   bool
+}
+
+func pathParamsOf(r Route, def *ast.FieldDefinition) []pathParamInfo {
+	var out []pathParamInfo
+	for _, m := range pathParam.FindAllStringSubmatch(r.Path, -1) {
+		if arg := def.Arguments.ForName(r.PathArgs[m[1]]); arg != nil {
+			out = append(out, pathParamInfo{name: m[1], id: arg.Type.Name() == "ID"})
+		}
+	}
+	return out
 }
 
 // Mount registers every route on r, a router mounted at prefix (which should
@@ -157,8 +180,16 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 // string and the body.
 func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 	vars := map[string]any{}
-	for param, arg := range c.PathArgs {
-		vars[arg] = chi.URLParam(r, param)
+	for _, p := range c.pathParams {
+		v := chi.URLParam(r, p.name)
+		// Checked before the body: a record that cannot exist is the
+		// first thing wrong with the request, named as the path has it.
+		if p.id {
+			if _, err := uuid.Parse(v); err != nil {
+				return nil, apperr.Invalid(p.name, "is not a valid id (a UUID)")
+			}
+		}
+		vars[c.PathArgs[p.name]] = v
 	}
 	q := r.URL.Query()
 	for param, arg := range c.QueryArgs {
@@ -278,7 +309,18 @@ func listVariables(c *compiled, q map[string][]string, vars map[string]any) erro
 		if strings.HasPrefix(s, "-") {
 			dir, s = "DESC", s[1:]
 		}
-		vars["orderBy"] = map[string]any{"field": strings.ToUpper(s), "direction": dir}
+		// Checked here, so the error names the parameter the client sent
+		// rather than the orderBy argument it fills.
+		field := strings.ToUpper(s)
+		if !slices.Contains(c.sorts, field) {
+			allowed := make([]string, len(c.sorts))
+			for i, f := range c.sorts {
+				allowed[i] = strings.ToLower(f)
+			}
+			return &apperr.Error{Code: apperr.BadInput, Field: "sort",
+				Message: "must be one of " + strings.Join(allowed, ", ") + ", optionally prefixed with - for descending order"}
+		}
+		vars["orderBy"] = map[string]any{"field": field, "direction": dir}
 	}
 	return nil
 }

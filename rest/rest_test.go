@@ -229,7 +229,7 @@ func TestReadBody(t *testing.T) {
 }
 
 func TestOpenAPI(t *testing.T) {
-	raw, err := OpenAPI(schema, Routes)
+	raw, err := OpenAPI(schema, Routes, ServerOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestOpenAPI(t *testing.T) {
 	}
 	// One per route, plus the hand-written ingest and file endpoints.
 	files := 0
-	for _, ops := range fileOperations() {
+	for _, ops := range (&docGen{a: &API{schema: schema}, schemas: obj{}}).fileOperations() {
 		files += len(ops)
 	}
 	if operations != len(Routes)+1+files {
@@ -310,9 +310,9 @@ func TestOpenAPI(t *testing.T) {
 			if hasBody != (r.Body != "") {
 				t.Errorf("requestBody present = %v, route body %q", hasBody, r.Body)
 			}
-			_, hasSecurity := op["security"]
-			if hasSecurity == r.Public {
-				t.Errorf("security present = %v for public = %v", hasSecurity, r.Public)
+			security, hasSecurity := op["security"].([]any)
+			if !hasSecurity || (len(security) == 0) != r.Public {
+				t.Errorf("security = %v for public = %v", op["security"], r.Public)
 			}
 			status := r.Status
 			if status == 0 {
@@ -334,10 +334,10 @@ func TestOpenAPI(t *testing.T) {
 		t.Error("enum values are not documented lower-case")
 	}
 	// A route that names no GraphQL field is refused.
-	if _, err := OpenAPI(schema, []Route{{Method: http.MethodGet, Path: "/x", Field: "noSuchField"}}); err == nil {
+	if _, err := OpenAPI(schema, []Route{{Method: http.MethodGet, Path: "/x", Field: "noSuchField"}}, ServerOptions()); err == nil {
 		t.Error("OpenAPI accepted a route to an unknown field")
 	}
-	if _, err := OpenAPI(schema, []Route{{Method: http.MethodGet, Path: "/u/{id}", Field: "user", PathArgs: map[string]string{"id": "nope"}}}); err == nil {
+	if _, err := OpenAPI(schema, []Route{{Method: http.MethodGet, Path: "/u/{id}", Field: "user", PathArgs: map[string]string{"id": "nope"}}}, ServerOptions()); err == nil {
 		t.Error("OpenAPI accepted a route with an unknown path argument")
 	}
 }

@@ -22,6 +22,9 @@ type shape struct {
 	scalar   string // GraphQL scalar name for leaves
 	fields   []*field
 	estimate bool // a connection whose total may be a lower bound (total_is_estimate)
+	// trimmed objects left out their object fields for being nested
+	// (nestDepth): the OpenAPI document names them <Type>Summary.
+	trimmed bool
 }
 
 // estimateField flags a connection's totalCount as a lower bound.
@@ -70,7 +73,11 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 		}
 		inner := schema.Types[f.Type.Name()]
 		isObject := inner.Kind == ast.Object || inner.Kind == ast.Interface
-		if isObject && ((depth >= nestDepth && !valueType(inner, depth)) || strings.HasSuffix(inner.Name, "Connection")) {
+		if isObject && strings.HasSuffix(inner.Name, "Connection") {
+			continue
+		}
+		if isObject && depth >= nestDepth && !valueType(inner, depth) {
+			sh.trimmed = true
 			continue
 		}
 		sub, subShape := selection(schema, f.Type, depth+1)

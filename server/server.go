@@ -190,7 +190,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	openapi, err := rest.OpenAPI(es.Schema(), rest.Routes)
+	openapi, err := rest.OpenAPI(es.Schema(), rest.Routes, rest.ServerOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -246,12 +246,30 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 			rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
 		})
-		r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
+		api := r
+		r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+			// RFC 9110: a 405 lists the methods the resource supports.
+			w.Header().Set("Allow", strings.Join(allowedMethods(api, strings.TrimPrefix(req.URL.Path, "/api/v1")), ", "))
+			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed", "code": "METHOD_NOT_ALLOWED"})
 		})
 	})
 	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
+}
+
+// allowedMethods lists the methods routes serves path with, for a 405's
+// Allow header.
+func allowedMethods(routes chi.Routes, path string) []string {
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // authenticate resolves the credential into a viewer. No credential leaves

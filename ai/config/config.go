@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ const (
 	ProviderOpenAICompatible = provider.KindOpenAICompatible
 	ProviderAnthropic        = provider.KindAnthropic
 )
+
+// Providers are the values provider accepts, in the order documented.
+var Providers = []string{ProviderBuiltin, ProviderOpenAICompatible, ProviderAnthropic}
 
 const settingKey = "ai"
 
@@ -176,12 +180,10 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error)
 func (s *Service) apply(st *stored, in UpdateInput, context string, policy *outbound.Policy) error {
 	was := st.destination()
 	if in.Provider != nil {
-		switch *in.Provider {
-		case ProviderBuiltin, ProviderOpenAICompatible, ProviderAnthropic:
-			st.Provider = *in.Provider
-		default:
-			return apperr.Invalid("provider", "must be builtin, openai_compatible or anthropic")
+		if !slices.Contains(Providers, *in.Provider) {
+			return apperr.Invalid("provider", "must be one of %s", strings.Join(Providers, ", "))
 		}
+		st.Provider = *in.Provider
 	}
 	if in.BaseURL != nil {
 		u := strings.TrimSpace(*in.BaseURL)

@@ -4,6 +4,7 @@
 //	seliq migrate        bring the database schema up to date and exit
 //	seliq admin create   create or reset the first organisation and admin
 //	seliq demo           fill the database with realistic demo alerts
+//	seliq openapi        print the REST layer's OpenAPI document (make lint-api)
 //	seliq version        print the version
 package main
 
@@ -22,6 +23,9 @@ import (
 
 	"github.com/seliq/seliq/demo"
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/gqlserver"
+	"github.com/seliq/seliq/resolvers"
+	"github.com/seliq/seliq/rest"
 	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )
@@ -58,8 +62,17 @@ func run(args []string) error {
 	case "version":
 		fmt.Println("seliq", version)
 		return nil
+	case "openapi":
+		// The document served at /api/v1/openapi.json, without a server
+		// or a database: it depends on the code alone.
+		doc, err := rest.OpenAPI(gqlserver.NewSchema(&resolvers.Resolver{}).Schema(), rest.Routes, rest.ServerOptions())
+		if err != nil {
+			return err
+		}
+		_, err = os.Stdout.Write(append(doc, '\n'))
+		return err
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, admin create, demo or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, admin create, demo, openapi or version)", cmd)
 	}
 }
 

@@ -32,21 +32,21 @@ func (Connector) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMix
 // Fields of the Connector.
 func (Connector) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("name").Comment("Display name.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("type").NotEmpty().Comment("catalogue entry, e.g. crowdstrike, wazuh, generic"),
-		field.Enum("mode").GoType(enum.ConnectorMode("")).Default(string(enum.ConnectorModePush)).
+		field.Enum("mode").Comment("push (the source posts alerts) or pull (Seliq polls the source).").GoType(enum.ConnectorMode("")).Default(string(enum.ConnectorModePush)).
 			Annotations(entgql.Type("ConnectorMode")),
-		field.Bool("enabled").Default(true),
+		field.Bool("enabled").Comment("Whether the connector takes (or polls) alerts; a disabled one answers 403.").Default(true),
 		// settings may hold secrets (the catalogue marks them writeOnly);
 		// GraphQL exposes them through a resolver that masks those.
 		field.JSON("settings", map[string]any{}).Optional().Annotations(entgql.Skip()),
-		field.Strings("dedup_fields").Optional(),
-		field.Int("dedup_window_seconds").Default(600).Positive(),
-		field.Int("poll_interval_seconds").Default(60).Positive(),
-		field.Int("rate_limit_per_minute").Default(300).Positive(),
-		field.String("key_prefix").Default(""),
+		field.Strings("dedup_fields").Comment("Fields fingerprinted for deduplication; empty uses the type's.").Optional(),
+		field.Int("dedup_window_seconds").Comment("Rolling window in which a repeat merges into the open alert.").Default(600).Positive(),
+		field.Int("poll_interval_seconds").Comment("Seconds between polls in pull mode.").Default(60).Positive(),
+		field.Int("rate_limit_per_minute").Comment("Payloads accepted per minute; more answer 429.").Default(300).Positive(),
+		field.String("key_prefix").Comment("First characters of the connector's key, to tell keys apart.").Default(""),
 		field.Bytes("key_hash").Unique().Sensitive().Annotations(entgql.Skip()),
-		field.Time("last_seen_at").Optional().Nillable(),
+		field.Time("last_seen_at").Comment("When the connector last delivered a payload; null if never.").Optional().Nillable(),
 	}
 }
 
@@ -64,44 +64,44 @@ func (Alert) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}
 // Fields of the Alert.
 func (Alert) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("connector_id", uuid.UUID{}).Optional().Nillable(),
-		field.String("source").NotEmpty(),
-		field.String("external_id").Default(""),
-		field.String("title").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
-		field.Text("description").Default(""),
-		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
+		field.UUID("connector_id", uuid.UUID{}).Comment("The connector that delivered it; null for alerts made another way or whose connector is gone.").Optional().Nillable(),
+		field.String("source").Comment("The integration it came from, e.g. crowdstrike.").NotEmpty(),
+		field.String("external_id").Comment("The source's own id for it; empty when it has none.").Default(""),
+		field.String("title").Comment("One-line summary.").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
+		field.Text("description").Comment("Details, as the source gave them.").Default(""),
+		field.Enum("severity").Comment("How bad it is, mapped from the vendor's scale.").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
 			Annotations(entgql.Type("Severity")),
 		// severity_rank orders by severity (critical highest); the enum's
 		// text would sort alphabetically. Kept in step with severity by a hook.
 		field.Int("severity_rank").Default(3).
 			Annotations(entgql.OrderField("SEVERITY"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.Enum("status").GoType(enum.AlertStatus("")).Default(string(enum.AlertStatusNew)).
+		field.Enum("status").Comment("Where triage is.").GoType(enum.AlertStatus("")).Default(string(enum.AlertStatusNew)).
 			Annotations(entgql.Type("AlertStatus")),
-		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable().
+		field.Enum("disposition").Comment("The verdict; set when closed.").GoType(enum.Disposition("")).Optional().Nillable().
 			Annotations(entgql.Type("Disposition")),
-		field.UUID("assignee_id", uuid.UUID{}).Optional().Nillable(),
-		field.Strings("tags").Optional(),
-		field.JSON("entities", []schematype.Entity{}).Optional().Annotations(entgql.Type("[AlertEntity!]")),
-		field.Strings("mitre").Optional(),
+		field.UUID("assignee_id", uuid.UUID{}).Comment("The user working on it; null when unassigned.").Optional().Nillable(),
+		field.Strings("tags").Comment("Labels, from the source and analysts.").Optional(),
+		field.JSON("entities", []schematype.Entity{}).Comment("Indicators extracted from the payload (IPs, domains, hashes, users...).").Optional().Annotations(entgql.Type("[AlertEntity!]")),
+		field.Strings("mitre").Comment("MITRE ATT&CK technique ids, e.g. T1059.001.").Optional(),
 		// attributes are the vendor fields the connector's mapping named (rule,
 		// host, user, process…), which the query language reads.
-		field.JSON("attributes", map[string]string{}).Optional().Annotations(entgql.Type("Map")),
+		field.JSON("attributes", map[string]string{}).Comment("The vendor fields the connector mapped (rule, host, user, process...), which the query language reads as attributes.<name>.").Optional().Annotations(entgql.Type("Map")),
 		// raw is the payload exactly as the connector sent it.
-		field.JSON("raw", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
-		field.String("fingerprint").Default(""),
+		field.JSON("raw", json.RawMessage{}).Comment("The payload exactly as the connector sent it.").Optional().Annotations(entgql.Type("JSON")),
+		field.String("fingerprint").Comment("Hash of the dedup fields: repeats with the same fingerprint merge.").Default(""),
 		// dedup_key is the fingerprint while the alert can still absorb
 		// repeats; it is cleared when the alert is resolved or closed, or
 		// when its window lapses, so the unique index (organization_id,
 		// dedup_key) makes concurrent repeats merge instead of racing.
 		field.String("dedup_key").Optional().Nillable().Annotations(entgql.Skip()),
-		field.Int("occurrences").Default(1).Annotations(entgql.OrderField("OCCURRENCES")),
-		field.Time("first_seen_at").Default(now).Annotations(entgql.OrderField("FIRST_SEEN_AT")),
-		field.Time("last_seen_at").Default(now).Annotations(entgql.OrderField("LAST_SEEN_AT")),
-		field.Time("event_time").Optional().Nillable(),
-		field.Time("ingested_at").Default(now).Immutable(),
-		field.Time("acknowledged_at").Optional().Nillable(),
-		field.Time("resolved_at").Optional().Nillable(),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable(),
+		field.Int("occurrences").Comment("How many payloads merged into it.").Default(1).Annotations(entgql.OrderField("OCCURRENCES")),
+		field.Time("first_seen_at").Comment("When the first occurrence arrived.").Default(now).Annotations(entgql.OrderField("FIRST_SEEN_AT")),
+		field.Time("last_seen_at").Comment("When the latest occurrence arrived.").Default(now).Annotations(entgql.OrderField("LAST_SEEN_AT")),
+		field.Time("event_time").Comment("When it happened, by the source's clock; null when not given.").Optional().Nillable(),
+		field.Time("ingested_at").Comment("When Seliq received it.").Default(now).Immutable(),
+		field.Time("acknowledged_at").Comment("When it was first acknowledged; null before.").Optional().Nillable(),
+		field.Time("resolved_at").Comment("When it was resolved or closed; null while open.").Optional().Nillable(),
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident it is linked to; null when none.").Optional().Nillable(),
 	}
 }
 
@@ -109,9 +109,9 @@ func (Alert) Fields() []ent.Field {
 func (Alert) Edges() []ent.Edge {
 	return []ent.Edge{
 		// Deleting a connector or a user keeps their alerts.
-		edge.To("connector", Connector.Type).Field("connector_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
-		edge.To("assignee", User.Type).Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
-		edge.From("incident", Incident.Type).Ref("alerts").Field("incident_id").Unique(),
+		edge.To("connector", Connector.Type).Comment("The connector that delivered it.").Field("connector_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("assignee", User.Type).Comment("The user working on it.").Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.From("incident", Incident.Type).Comment("The incident it is linked to.").Ref("alerts").Field("incident_id").Unique(),
 	}
 }
 
@@ -164,17 +164,17 @@ func (DeadLetter) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMi
 // Fields of the DeadLetter.
 func (DeadLetter) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("connector_id", uuid.UUID{}),
-		field.Text("reason"),
+		field.UUID("connector_id", uuid.UUID{}).Comment("The connector that received the payload."),
+		field.Text("reason").Comment("Why it could not be mapped."),
 		// payload is the unmappable item as received, for replay.
-		field.Text("payload"),
+		field.Text("payload").Comment("The unmappable item as received, for replay."),
 	}
 }
 
 // Edges of the DeadLetter.
 func (DeadLetter) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("connector", Connector.Type).Field("connector_id").Unique().Required().
+		edge.To("connector", Connector.Type).Comment("The connector that received the payload.").Field("connector_id").Unique().Required().
 			Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
@@ -198,19 +198,19 @@ func (AlertView) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMix
 // Fields of the AlertView.
 func (AlertView) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
-		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
-		field.Bool("shared").Default(false),
-		field.JSON("filters", schematype.AlertFilter{}).Optional().Annotations(entgql.Type("AlertViewFilter")),
-		field.String("sort").Default(""),
-		field.Strings("columns").Optional(),
+		field.String("name").Comment("Display name.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.UUID("owner_id", uuid.UUID{}).Comment("The user who saved it.").Optional().Nillable(),
+		field.Bool("shared").Comment("Whether the whole organisation sees it.").Default(false),
+		field.JSON("filters", schematype.AlertFilter{}).Comment("The queue filter it applies.").Optional().Annotations(entgql.Type("AlertViewFilter")),
+		field.String("sort").Comment("The queue order, e.g. -last_seen_at; empty for the default.").Default(""),
+		field.Strings("columns").Comment("The queue columns shown, in order.").Optional(),
 	}
 }
 
 // Edges of the AlertView.
 func (AlertView) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("owner", User.Type).Field("owner_id").Unique().Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("owner", User.Type).Comment("The user who saved it.").Field("owner_id").Unique().Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.From("hidden_by", User.Type).Ref("hidden_views").Annotations(entgql.Skip()),
 	}
 }

@@ -23,17 +23,17 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}}
 func (User) Fields() []ent.Field {
 	return []ent.Field{
 		// Emails are stored lower-cased; login is by email across all organisations.
-		field.String("email").NotEmpty().MaxLen(254).Unique().Annotations(entgql.OrderField("EMAIL")),
-		field.String("name").Default("").MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("email").Comment("Email address, stored lower-cased; login is by email.").NotEmpty().MaxLen(254).Unique().Annotations(entgql.OrderField("EMAIL")),
+		field.String("name").Comment("Display name.").Default("").MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("handle").NotEmpty().MaxLen(64).Comment("used for @mentions"),
 		field.String("password_hash").Sensitive().Annotations(entgql.Skip()),
-		field.Enum("role").GoType(enum.Role("")).Default(string(enum.RoleAnalyst)),
-		field.Bool("active").Default(true),
-		field.String("timezone").Default("UTC"),
-		field.Time("last_login_at").Optional().Nillable(),
+		field.Enum("role").Comment("What the user may do.").GoType(enum.Role("")).Default(string(enum.RoleAnalyst)),
+		field.Bool("active").Comment("False when deactivated: the user cannot log in.").Default(true),
+		field.String("timezone").Comment("IANA time zone the user reads times in, e.g. Europe/Paris.").Default("UTC"),
+		field.Time("last_login_at").Comment("When the user last logged in; null if never.").Optional().Nillable(),
 		field.Time("password_changed_at").Optional().Nillable().Annotations(entgql.Skip()),
 		field.String("mfa_secret").Optional().Sensitive().Annotations(entgql.Skip()),
-		field.Bool("mfa_enabled").Default(false),
+		field.Bool("mfa_enabled").Comment("Whether the user has multi-factor authentication on.").Default(false),
 		field.JSON("notification_prefs", map[string]map[string]bool{}).Optional().Annotations(entgql.Skip()),
 		field.JSON("features", map[string]bool{}).Optional().Annotations(entgql.Skip()),
 		field.UUID("default_view_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
@@ -43,7 +43,7 @@ func (User) Fields() []ent.Field {
 // Edges of the User.
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("groups", Group.Type).Ref("members"),
+		edge.From("groups", Group.Type).Comment("The groups the user is a member of.").Ref("members"),
 		edge.To("sessions", Session.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("api_tokens", APIToken.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("default_view", AlertView.Type).Field("default_view_id").Unique().Annotations(entgql.Skip()),
@@ -58,7 +58,7 @@ func (User) Indexes() []ent.Index {
 
 // Annotations of the User.
 func (User) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField().Description("The users of the acting organisation.")}
 }
 
 // Group is a team of users (e.g. "Tier 1"), used for assignment.
@@ -70,14 +70,14 @@ func (Group) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}
 // Fields of the Group.
 func (Group) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
-		field.String("description").Default("").MaxLen(2000),
+		field.String("name").Comment("Display name, e.g. Tier 1.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("description").Comment("What the group is for.").Default("").MaxLen(2000),
 	}
 }
 
 // Edges of the Group.
 func (Group) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("members", User.Type)}
+	return []ent.Edge{edge.To("members", User.Type).Comment("The users in the group.")}
 }
 
 // Indexes of the Group.
@@ -87,7 +87,7 @@ func (Group) Indexes() []ent.Index {
 
 // Annotations of the Group.
 func (Group) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField().Description("The groups of the acting organisation.")}
 }
 
 // Contact is a client-side person who receives reports and notices.
@@ -99,12 +99,12 @@ func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin
 // Fields of the Contact.
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
-		field.String("email").Default("").MaxLen(254),
-		field.String("phone").Default("").MaxLen(50),
-		field.String("role").Default("").MaxLen(100),
-		field.Bool("notify_reports").Default(true),
-		field.Bool("notify_incidents").Default(false),
+		field.String("name").Comment("Full name.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("email").Comment("Email address; empty when unknown.").Default("").MaxLen(254),
+		field.String("phone").Comment("Phone number; empty when unknown.").Default("").MaxLen(50),
+		field.String("role").Comment("Role at the organisation, e.g. CISO.").Default("").MaxLen(100),
+		field.Bool("notify_reports").Comment("Whether the contact receives incident reports.").Default(true),
+		field.Bool("notify_incidents").Comment("Whether the contact is told about incidents.").Default(false),
 	}
 }
 
@@ -153,19 +153,19 @@ func (APIToken) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixi
 // Fields of the APIToken.
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100),
+		field.String("name").Comment("What the token is for, e.g. siem.").NotEmpty().MaxLen(100),
 		field.String("prefix").Immutable().Comment("first characters of the secret, shown in lists"),
 		field.Bytes("token_hash").Unique().Sensitive().Annotations(entgql.Skip()),
-		field.UUID("user_id", uuid.UUID{}).Immutable(),
-		field.Time("last_used_at").Optional().Nillable(),
-		field.Time("expires_at").Optional().Nillable(),
+		field.UUID("user_id", uuid.UUID{}).Comment("The user the token acts as.").Immutable(),
+		field.Time("last_used_at").Comment("When the token was last used; null if never.").Optional().Nillable(),
+		field.Time("expires_at").Comment("When the token stops working; null for never.").Optional().Nillable(),
 	}
 }
 
 // Edges of the APIToken.
 func (APIToken) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("user", User.Type).Ref("api_tokens").Field("user_id").Unique().Required().Immutable(),
+		edge.From("user", User.Type).Comment("The user the token acts as.").Ref("api_tokens").Field("user_id").Unique().Required().Immutable(),
 	}
 }
 

@@ -29,30 +29,30 @@ func (Incident) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("number").Immutable().Comment("per-organisation running number").
 			Annotations(entgql.OrderField("NUMBER")),
-		field.String("title").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
-		field.Text("description").Default(""),
+		field.String("title").Comment("One-line summary.").NotEmpty().MaxLen(1000).Annotations(entgql.OrderField("TITLE")),
+		field.Text("description").Comment("What happened, in detail.").Default(""),
 		field.Text("summary").Default("").Comment("manual summary; overrides the AI one in client reports"),
-		field.Text("ai_summary").Default(""),
-		field.Enum("severity").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
+		field.Text("ai_summary").Comment("The AI analyst's summary; empty until written.").Default(""),
+		field.Enum("severity").Comment("How bad it is.").GoType(enum.Severity("")).Default(string(enum.SeverityMedium)).
 			Annotations(entgql.Type("Severity")),
 		// severity_rank orders by severity, as on alerts.
 		field.Int("severity_rank").Default(3).
 			Annotations(entgql.OrderField("SEVERITY"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.Enum("status").GoType(enum.IncidentStatus("")).Default(string(enum.IncidentStatusNew)).
+		field.Enum("status").Comment("Where the incident is in its lifecycle.").GoType(enum.IncidentStatus("")).Default(string(enum.IncidentStatusNew)).
 			Annotations(entgql.Type("IncidentStatus"), entgql.OrderField("STATUS")),
-		field.Enum("disposition").GoType(enum.Disposition("")).Optional().Nillable().
+		field.Enum("disposition").Comment("The verdict; set when closed.").GoType(enum.Disposition("")).Optional().Nillable().
 			Annotations(entgql.Type("Disposition")),
-		field.UUID("assignee_id", uuid.UUID{}).Optional().Nillable(),
-		field.UUID("group_id", uuid.UUID{}).Optional().Nillable(),
-		field.Strings("tags").Optional(),
+		field.UUID("assignee_id", uuid.UUID{}).Comment("The user who owns it; null when unassigned.").Optional().Nillable(),
+		field.UUID("group_id", uuid.UUID{}).Comment("The group that owns it; null when none.").Optional().Nillable(),
+		field.Strings("tags").Comment("Labels.").Optional(),
 		// alert_count is kept by linking and unlinking in the same
 		// transaction, so a list of incidents shows counts without a
 		// COUNT per row.
-		field.Int("alert_count").Default(0).Annotations(entgql.OrderField("ALERT_COUNT")),
-		field.Time("acknowledged_at").Optional().Nillable(),
-		field.Time("closed_at").Optional().Nillable(),
-		field.Time("sla_ack_breached_at").Optional().Nillable(),
-		field.Time("sla_resolve_breached_at").Optional().Nillable(),
+		field.Int("alert_count").Comment("How many alerts are linked.").Default(0).Annotations(entgql.OrderField("ALERT_COUNT")),
+		field.Time("acknowledged_at").Comment("When work on it started; null before.").Optional().Nillable(),
+		field.Time("closed_at").Comment("When it was closed; null while open.").Optional().Nillable(),
+		field.Time("sla_ack_breached_at").Comment("When the acknowledgement deadline passed unmet; null if it was met or is still ahead.").Optional().Nillable(),
+		field.Time("sla_resolve_breached_at").Comment("When the resolution deadline passed unmet; null if it was met or is still ahead.").Optional().Nillable(),
 	}
 }
 
@@ -62,8 +62,8 @@ func (Incident) Edges() []ent.Edge {
 		// Linked alerts, timeline and reports are paged by their own
 		// queries (capped page sizes, typed orders), not as edges.
 		edge.To("alerts", Alert.Type).Annotations(entgql.Skip()),
-		edge.To("assignee", User.Type).Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
-		edge.To("group", Group.Type).Field("group_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("assignee", User.Type).Comment("The user who owns it.").Field("assignee_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("group", Group.Type).Comment("The group that owns it.").Field("group_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("timeline", TimelineEvent.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("reports", Report.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 	}
@@ -108,15 +108,15 @@ func (TimelineEvent) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, Tenan
 // Fields of the TimelineEvent.
 func (TimelineEvent) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("incident_id", uuid.UUID{}).Immutable(),
-		field.Enum("kind").GoType(enum.TimelineKind("")).Immutable().Annotations(entgql.Type("TimelineKind")),
-		field.String("title").NotEmpty().MaxLen(1000),
-		field.Text("description").Default(""),
-		field.Time("occurred_at").Default(now).Annotations(entgql.OrderField("OCCURRED_AT")),
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident it belongs to.").Immutable(),
+		field.Enum("kind").Comment("What kind of event it is.").GoType(enum.TimelineKind("")).Immutable().Annotations(entgql.Type("TimelineKind")),
+		field.String("title").Comment("One-line summary.").NotEmpty().MaxLen(1000),
+		field.Text("description").Comment("Details.").Default(""),
+		field.Time("occurred_at").Comment("When it happened.").Default(now).Annotations(entgql.OrderField("OCCURRED_AT")),
 		field.Bool("automatic").Default(true).Immutable().Comment("automatic events cannot be edited or deleted"),
-		field.UUID("actor_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("actor_id", uuid.UUID{}).Comment("The user who did it; null for automatic events or a deleted user.").Optional().Nillable(),
 		field.String("actor_name").Default("").Comment("kept when the actor is deleted"),
-		field.JSON("data", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
+		field.JSON("data", map[string]any{}).Comment("Details of an automatic event (the old and new value, the alert linked...).").Optional().Annotations(entgql.Type("Map")),
 	}
 }
 
@@ -124,7 +124,7 @@ func (TimelineEvent) Fields() []ent.Field {
 func (TimelineEvent) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("incident", Incident.Type).Ref("timeline").Field("incident_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
-		edge.To("actor", User.Type).Field("actor_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("actor", User.Type).Comment("The user who did it.").Field("actor_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
@@ -147,21 +147,21 @@ func (Note) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}}
 // Fields of the Note.
 func (Note) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable(),
-		field.UUID("author_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("alert_id", uuid.UUID{}).Comment("The alert it is on; null for an incident note.").Optional().Nillable().Immutable(),
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident it is on; null for an alert note.").Optional().Nillable().Immutable(),
+		field.UUID("author_id", uuid.UUID{}).Comment("Who wrote it; null when the author was deleted.").Optional().Nillable(),
 		field.String("author_name").Default("").Comment("kept when the author is deleted"),
-		field.Text("body").NotEmpty(),
-		field.Strings("mentions").Optional(),
+		field.Text("body").Comment("The note, Markdown.").NotEmpty(),
+		field.Strings("mentions").Comment("Handles of the users it mentions.").Optional(),
 	}
 }
 
 // Edges of the Note.
 func (Note) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("alert", Alert.Type).Field("alert_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
-		edge.To("incident", Incident.Type).Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
-		edge.To("author", User.Type).Field("author_id").Unique(),
+		edge.To("alert", Alert.Type).Comment("The alert it is on.").Field("alert_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("incident", Incident.Type).Comment("The incident it is on.").Field("incident_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("author", User.Type).Comment("Who wrote it.").Field("author_id").Unique(),
 	}
 }
 
@@ -179,20 +179,20 @@ func (Activity) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixi
 // Fields of the Activity.
 func (Activity) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("actor_id", uuid.UUID{}).Optional().Nillable(),
-		field.String("actor_name").Default(""),
-		field.String("entity_type").NotEmpty(),
-		field.UUID("entity_id", uuid.UUID{}).Annotations(entgql.Type("ID")),
-		field.String("action").NotEmpty(),
-		field.String("field").Default(""),
-		field.JSON("before", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
-		field.JSON("after", json.RawMessage{}).Optional().Annotations(entgql.Type("JSON")),
+		field.UUID("actor_id", uuid.UUID{}).Comment("Who made the change; null for the system or a deleted user.").Optional().Nillable(),
+		field.String("actor_name").Comment("Who made the change, kept when the user is deleted.").Default(""),
+		field.String("entity_type").Comment("What kind of object changed: alert, incident, connector...").NotEmpty(),
+		field.UUID("entity_id", uuid.UUID{}).Comment("The object that changed.").Annotations(entgql.Type("ID")),
+		field.String("action").Comment("What was done: create, update, delete...").NotEmpty(),
+		field.String("field").Comment("The field that changed; empty for the whole object.").Default(""),
+		field.JSON("before", json.RawMessage{}).Comment("The value before the change.").Optional().Annotations(entgql.Type("JSON")),
+		field.JSON("after", json.RawMessage{}).Comment("The value after the change.").Optional().Annotations(entgql.Type("JSON")),
 	}
 }
 
 // Edges of the Activity.
 func (Activity) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("actor", User.Type).Field("actor_id").Unique()}
+	return []ent.Edge{edge.To("actor", User.Type).Comment("Who made the change.").Field("actor_id").Unique()}
 }
 
 // Indexes of the Activity.
@@ -214,21 +214,21 @@ func (Report) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{
 // Fields of the Report.
 func (Report) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("incident_id", uuid.UUID{}).Immutable(),
-		field.Enum("kind").GoType(enum.ReportKind("")).Immutable().Annotations(entgql.Type("ReportKind")),
-		field.Enum("format").GoType(enum.ReportFormat("")).Immutable().Annotations(entgql.Type("ReportFormat")),
-		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident it reports on.").Immutable(),
+		field.Enum("kind").Comment("Who it is for.").GoType(enum.ReportKind("")).Immutable().Annotations(entgql.Type("ReportKind")),
+		field.Enum("format").Comment("Its file format.").GoType(enum.ReportFormat("")).Immutable().Annotations(entgql.Type("ReportFormat")),
+		field.Enum("status").Comment("Whether it is rendered yet.").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
 			Annotations(entgql.Type("JobStatus")),
-		field.String("file_name").Default(""),
-		field.String("content_type").Default(""),
+		field.String("file_name").Comment("The file name it downloads as.").Default(""),
+		field.String("content_type").Comment("The media type of the file.").Default(""),
 		field.Int("size").Default(0).Comment("bytes of content"),
 		// content is served by the download route, never inside a listing.
 		field.Bytes("content").Optional().Annotations(entgql.Skip()),
-		field.Text("error").Default(""),
+		field.Text("error").Comment("Why rendering failed; empty otherwise.").Default(""),
 		field.Int("attempts").Default(0).Comment("renders started; a restart mid-render starts another"),
-		field.Int("render_ms").Default(0),
-		field.Time("completed_at").Optional().Nillable(),
-		field.UUID("created_by_id", uuid.UUID{}).Optional().Nillable(),
+		field.Int("render_ms").Comment("How long rendering took, in milliseconds.").Default(0),
+		field.Time("completed_at").Comment("When rendering finished; null before.").Optional().Nillable(),
+		field.UUID("created_by_id", uuid.UUID{}).Comment("Who asked for it; null when that user was deleted.").Optional().Nillable(),
 	}
 }
 
@@ -236,7 +236,7 @@ func (Report) Fields() []ent.Field {
 func (Report) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("incident", Incident.Type).Ref("reports").Field("incident_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
-		edge.To("created_by", User.Type).Field("created_by_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("created_by", User.Type).Comment("Who asked for it.").Field("created_by_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 

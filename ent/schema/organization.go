@@ -23,16 +23,16 @@ func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}} }
 // Fields of the Organization.
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
-		field.String("slug").NotEmpty().MaxLen(63).Unique().Annotations(entgql.OrderField("SLUG")),
-		field.String("timezone").Default("UTC"),
-		field.String("contact_email").Optional(),
+		field.String("name").Comment("Display name.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.String("slug").Comment("Unique short name used in URLs and X-Seliq-Org.").NotEmpty().MaxLen(63).Unique().Annotations(entgql.OrderField("SLUG")),
+		field.String("timezone").Comment("IANA time zone of reports and schedules, e.g. Europe/Paris.").Default("UTC"),
+		field.String("contact_email").Comment("Where to write to the organisation.").Optional(),
 		field.String("region").Optional().Comment("data-residency region label"),
-		field.String("plan").Default("standard"),
+		field.String("plan").Comment("The service plan (free text).").Default("standard"),
 		field.Int("user_quota").Default(0).NonNegative().Comment("seats allowed; 0 means unlimited"),
-		field.Bool("mfa_enabled").Default(false),
-		field.Bool("mfa_enforced").Default(false),
-		field.UUID("parent_id", uuid.UUID{}).Optional().Nillable(),
+		field.Bool("mfa_enabled").Comment("Whether its users may use multi-factor authentication.").Default(false),
+		field.Bool("mfa_enforced").Comment("Whether its users must use multi-factor authentication.").Default(false),
+		field.UUID("parent_id", uuid.UUID{}).Comment("The provider organisation above it; null for a top-level one.").Optional().Nillable(),
 		field.String("inbound_email_token").Optional().Sensitive().Unique().
 			Comment("secret path segment of the inbound email webhook"),
 		// Set on top-level organisations only, by their admins, through
@@ -45,8 +45,8 @@ func (Organization) Fields() []ent.Field {
 // Edges of the Organization.
 func (Organization) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("children", Organization.Type).
-			From("parent").Field("parent_id").Unique(),
+		edge.To("children", Organization.Type).Comment("The client organisations directly below it.").
+			From("parent").Comment("The provider organisation above it.").Field("parent_id").Unique(),
 		edge.From("users", User.Type).Ref("organization").Annotations(entgql.Skip()),
 	}
 }
@@ -55,7 +55,7 @@ func (Organization) Edges() []ent.Edge {
 func (Organization) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField(),
+		entgql.QueryField().Description("The organisations within the caller's scope: the acting one and those below it."),
 		entsql.Annotation{Table: "organizations"},
 	}
 }

@@ -23,18 +23,18 @@ func (SavedQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMi
 // Fields of the SavedQuery.
 func (SavedQuery) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
-		field.Text("description").Default(""),
-		field.String("source").NotEmpty(),
+		field.String("name").Comment("What the query is called, 1 to 200 characters.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
+		field.Text("description").Comment("What the query is for.").Default(""),
+		field.String("source").Comment("The source it queries: alerts, incidents or activity.").NotEmpty(),
 		// query compiled when saved; it is compiled again on every run, since
 		// the fields of a source can change between releases.
-		field.Text("query").Default(""),
-		field.String("sort").Default(""),
-		field.Strings("group_by").Optional(),
-		field.String("interval").Default(""),
-		field.Enum("visibility").GoType(enum.Visibility("")).Default(string(enum.VisibilityPrivate)).
+		field.Text("query").Comment("The expression of the query language.").Default(""),
+		field.String("sort").Comment("The default order of rows: a field, - first for descending; empty for the source's time field, newest first.").Default(""),
+		field.Strings("group_by").Comment("The default grouping: fields to count per value of.").Optional(),
+		field.String("interval").Comment("The default time-series interval (1m … 1w); empty for none.").Default(""),
+		field.Enum("visibility").Comment("Who sees it: its author alone, or the organisation.").GoType(enum.Visibility("")).Default(string(enum.VisibilityPrivate)).
 			Annotations(entgql.Type("Visibility")),
-		field.UUID("author_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("author_id", uuid.UUID{}).Comment("The user who wrote it; null once deleted.").Optional().Nillable(),
 	}
 }
 
@@ -42,7 +42,7 @@ func (SavedQuery) Fields() []ent.Field {
 func (SavedQuery) Edges() []ent.Edge {
 	return []ent.Edge{
 		// A deleted author's shared queries stay with the organisation.
-		edge.To("author", User.Type).Field("author_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("author", User.Type).Comment("The user who wrote it.").Field("author_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 

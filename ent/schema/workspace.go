@@ -22,13 +22,13 @@ func (Notification) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, Tenant
 // Fields of the Notification.
 func (Notification) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("user_id", uuid.UUID{}).Immutable(),
-		field.Enum("kind").GoType(enum.NotificationKind("")).Immutable().Annotations(entgql.Type("NotificationKind")),
-		field.String("title").NotEmpty(),
-		field.Text("body").Default(""),
-		field.String("entity_type").Default(""),
-		field.UUID("entity_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Type("ID")),
-		field.Time("read_at").Optional().Nillable(),
+		field.UUID("user_id", uuid.UUID{}).Comment("The user it is for.").Immutable(),
+		field.Enum("kind").Comment("What it is about.").GoType(enum.NotificationKind("")).Immutable().Annotations(entgql.Type("NotificationKind")),
+		field.String("title").Comment("One-line summary.").NotEmpty(),
+		field.Text("body").Comment("Details.").Default(""),
+		field.String("entity_type").Comment("What kind of object it is about: alert, incident...").Default(""),
+		field.UUID("entity_id", uuid.UUID{}).Comment("The object it is about.").Optional().Nillable().Annotations(entgql.Type("ID")),
+		field.Time("read_at").Comment("When the user read it; null while unread.").Optional().Nillable(),
 	}
 }
 
@@ -58,14 +58,14 @@ func (ChatMessage) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantM
 // Fields of the ChatMessage.
 func (ChatMessage) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("alert_id", uuid.UUID{}).Comment("The alert discussed; null for an incident chat.").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident discussed; null for an alert chat.").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.UUID("user_id", uuid.UUID{}).Optional().Nillable().Comment("who asked; set on the user's turns").
 			Annotations(entgql.Type("ID")),
-		field.Enum("role").GoType(enum.ChatRole("")).Annotations(entgql.Type("ChatRole")),
-		field.Text("content"),
-		field.Int("prompt_tokens").Default(0),
-		field.Int("completion_tokens").Default(0),
+		field.Enum("role").Comment("Who wrote it.").GoType(enum.ChatRole("")).Annotations(entgql.Type("ChatRole")),
+		field.Text("content").Comment("The message text."),
+		field.Int("prompt_tokens").Comment("Tokens sent to the provider for this turn.").Default(0),
+		field.Int("completion_tokens").Comment("Tokens the provider answered with.").Default(0),
 	}
 }
 
@@ -88,23 +88,23 @@ func (Analysis) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixi
 // Fields of the Analysis.
 func (Analysis) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("alert_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
-		field.UUID("incident_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
-		field.Enum("status").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
+		field.UUID("alert_id", uuid.UUID{}).Comment("The alert analysed; null for an incident analysis.").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.UUID("incident_id", uuid.UUID{}).Comment("The incident analysed; null for an alert analysis.").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.Enum("status").Comment("Whether it is done yet.").GoType(enum.JobStatus("")).Default(string(enum.JobStatusPending)).
 			Annotations(entgql.Type("JobStatus")),
-		field.String("provider").Default("builtin"),
-		field.String("model").Default(""),
-		field.String("verdict").Default(""),
-		field.Float("confidence").Default(0),
-		field.Enum("severity").GoType(enum.Severity("")).Optional().Nillable().Annotations(entgql.Type("Severity")),
+		field.String("provider").Comment("Who analysed: builtin, openai_compatible or anthropic.").Default("builtin"),
+		field.String("model").Comment("The model used; empty for the built-in analyst.").Default(""),
+		field.String("verdict").Comment("The conclusion, e.g. likely_malicious.").Default(""),
+		field.Float("confidence").Comment("How sure the verdict is, 0 to 1.").Default(0),
+		field.Enum("severity").Comment("The severity the analysis suggests; null for none.").GoType(enum.Severity("")).Optional().Nillable().Annotations(entgql.Type("Severity")),
 		// result is the whole analysis: summary, reasons, techniques, IOCs,
 		// related items and next steps.
-		field.JSON("result", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
-		field.Int("prompt_tokens").Default(0),
-		field.Int("completion_tokens").Default(0),
-		field.Bool("flagged_inaccurate").Default(false),
-		field.Text("error").Default(""),
-		field.Time("completed_at").Optional().Nillable(),
+		field.JSON("result", map[string]any{}).Comment("The whole analysis: summary, reasons, techniques, indicators, related items and next steps.").Optional().Annotations(entgql.Type("Map")),
+		field.Int("prompt_tokens").Comment("Tokens sent to the provider.").Default(0),
+		field.Int("completion_tokens").Comment("Tokens the provider answered with.").Default(0),
+		field.Bool("flagged_inaccurate").Comment("Whether an analyst flagged it as wrong.").Default(false),
+		field.Text("error").Comment("Why it failed; empty otherwise.").Default(""),
+		field.Time("completed_at").Comment("When it finished; null before.").Optional().Nillable(),
 		// requested_by is the user who asked for the analysis (nil for
 		// automatic ones), kept on the row so that a job queued again at
 		// start (Resume) records its token usage for the same user.

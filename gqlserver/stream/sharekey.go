@@ -96,7 +96,7 @@ var sharedFields = fieldSet(map[string][]string{
 	"IncidentEvent": {"kind", "incident", "cursor"},
 	"Alert": {"acknowledgedAt", "assignee", "assigneeID", "connector", "connectorID", "createdAt", "description",
 		"disposition", "entities", "eventTime", "externalID", "fingerprint", "firstSeenAt", "id", "incident",
-		"incidentID", "ingestedAt", "lastSeenAt", "mitre", "occurrences", "organizationID", "raw", "resolvedAt",
+		"incidentID", "ingestedAt", "lastSeenAt", "mitre", "occurrences", "organizationID", "raw", "resolvedAt", "attributes",
 		"severity", "source", "status", "tags", "title", "updatedAt"},
 	"AlertEntity": {"type", "value"},
 	"Connector": {"createdAt", "dedupFields", "dedupWindowSeconds", "enabled", "id", "keyPrefix", "lastSeenAt",

@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -394,56 +396,70 @@ func (c *client) mustRead(t *testing.T) message {
 }
 
 // TestServerSentEvents: clients that cannot open a WebSocket subscribe
-// with a POST accepting text/event-stream.
+// with a POST accepting text/event-stream, or with a GET carrying the
+// operation in its query string (what EventSource sends).
 func TestServerSentEvents(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
 		key := admin.ConnectorKey(t, "EDR")
-		op := operation(alertSubAfter)
-		op["variables"] = resumeVars(t, env)
-		body, _ := json.Marshal(op)
-		req, err := http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "text/event-stream")
-		req.Header.Set("Authorization", admin.Authorization)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-			t.Fatalf("SSE: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-		}
-		lines := make(chan string)
-		go func() {
-			defer close(lines)
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-		}()
-		id := env.Ingest(t, key, "over server-sent events")
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatal("the stream ended before the event")
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			t.Run(method, func(t *testing.T) {
+				op := operation(alertSubAfter)
+				op["variables"] = resumeVars(t, env)
+				body, _ := json.Marshal(op)
+				var req *http.Request
+				var err error
+				if method == http.MethodPost {
+					req, err = http.NewRequest(http.MethodPost, env.URL+"/graphql", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+				} else {
+					vars, _ := json.Marshal(op["variables"])
+					q := url.Values{"query": {alertSubAfter}, "variables": {string(vars)}}
+					req, err = http.NewRequest(http.MethodGet, env.URL+"/graphql?"+q.Encode(), nil)
 				}
-				if strings.HasPrefix(l, "data:") && strings.Contains(l, id) {
-					if !strings.Contains(l, `"kind":"CREATED"`) {
-						t.Fatalf("event %s", l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Accept", "text/event-stream")
+				req.Header.Set("Authorization", admin.Authorization)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+					raw, _ := io.ReadAll(resp.Body)
+					t.Fatalf("SSE: %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), raw)
+				}
+				lines := make(chan string)
+				go func() {
+					defer close(lines)
+					sc := bufio.NewScanner(resp.Body)
+					for sc.Scan() {
+						lines <- sc.Text()
 					}
-					return
+				}()
+				id := env.Ingest(t, key, "over server-sent events "+method)
+				for {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							t.Fatal("the stream ended before the event")
+						}
+						if strings.HasPrefix(l, "data:") && strings.Contains(l, id) {
+							if !strings.Contains(l, `"kind":"CREATED"`) {
+								t.Fatalf("event %s", l)
+							}
+							return
+						}
+					case <-ctx.Done():
+						t.Fatal("no event over SSE")
+					}
 				}
-			case <-ctx.Done():
-				t.Fatal("no event over SSE")
-			}
+			})
 		}
 	})
 }

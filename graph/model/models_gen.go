@@ -9,49 +9,68 @@ import (
 	"github.com/seliq/seliq/ent"
 )
 
+// A personal API token to create.
 type CreateAPITokenInput struct {
-	Name      string     `json:"name"`
+	// The token's name.
+	Name string `json:"name"`
+	// When the token stops working; never when omitted.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// A created API token and its secret, which is shown only here.
 type CreateAPITokenPayload struct {
 	// The secret, shown only in this response: send it as "Authorization: Token <secret>".
-	Token    string        `json:"token"`
+	Token string `json:"token"`
+	// The token's record (without the secret).
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+// What a delete removed.
 type DeletePayload struct {
+	// The id of what was deleted.
 	DeletedID uuid.UUID `json:"deletedID"`
 }
 
+// Credentials to log in with.
 type LoginInput struct {
-	Email    string `json:"email"`
+	// The user's email address.
+	Email string `json:"email"`
+	// The user's password.
 	Password string `json:"password"`
 }
 
+// A new session: its bearer token and its user.
 type LoginPayload struct {
+	// The bearer token: send it as "Authorization: Bearer <token>".
 	AccessToken string `json:"accessToken"`
 	// Always "bearer".
-	TokenType string    `json:"tokenType"`
+	TokenType string `json:"tokenType"`
+	// When the session ends.
 	ExpiresAt time.Time `json:"expiresAt"`
-	User      *ent.User `json:"user"`
+	// The logged-in user.
+	User *ent.User `json:"user"`
 }
 
+// A password reset.
 type ResetPasswordInput struct {
 	// The new password; when omitted a temporary one is generated and returned.
 	Password *string `json:"password,omitempty"`
 }
 
+// The user whose password was reset, and the generated password if any.
 type ResetPasswordPayload struct {
+	// The user.
 	User *ent.User `json:"user"`
 	// Set only when the server generated the password; shown once.
 	TemporaryPassword *string `json:"temporaryPassword,omitempty"`
 }
 
+// A question for the AI analyst.
 type SendChatInput struct {
 	// The question: 1 to 4000 characters.
 	Message string `json:"message"`
 }
 
+// Live updates over a WebSocket or server-sent events.
 type Subscription struct {
 }

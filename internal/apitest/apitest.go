@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ type Env struct {
 	DB  *storage.DB
 	URL string
 	Srv *server.Server
+
+	mu         sync.Mutex
+	violations []violation // REST exchanges the OpenAPI document does not describe
 }
 
 // Options tweak the server configuration.
@@ -110,7 +114,9 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 		defer cancel()
 		_ = srv.Stop(ctx)
 	})
-	return &Env{T: t, DB: db, URL: hs.URL, Srv: srv}
+	env := &Env{T: t, DB: db, URL: hs.URL, Srv: srv}
+	t.Cleanup(env.reportViolations)
+	return env
 }
 
 // Client is a caller with optional credentials.
@@ -182,19 +188,22 @@ func (r *Response) Items() []map[string]any {
 // []byte, which are sent as they are.
 func (c *Client) Do(method, path string, body any) *Response {
 	c.env.T.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = bytes.NewBufferString(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
 			c.env.T.Fatalf("encode body: %v", err)
 		}
-		rd = bytes.NewReader(buf)
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, c.env.URL+path, rd)
 	if err != nil {
@@ -203,7 +212,7 @@ func (c *Client) Do(method, path string, body any) *Response {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return c.send(req)
+	return c.send(req, raw)
 }
 
 // DoRaw sends body as it is with the given Content-Type (a file upload).
@@ -214,10 +223,12 @@ func (c *Client) DoRaw(method, path, contentType string, body []byte) *Response 
 		c.env.T.Fatalf("request: %v", err)
 	}
 	req.Header.Set("Content-Type", contentType)
-	return c.send(req)
+	return c.send(req, body)
 }
 
-func (c *Client) send(req *http.Request) *Response {
+// send makes the request, whose body is reqBody, and checks the exchange
+// against the OpenAPI document.
+func (c *Client) send(req *http.Request, reqBody []byte) *Response {
 	c.env.T.Helper()
 	if c.Authorization != "" {
 		req.Header.Set("Authorization", c.Authorization)
@@ -234,6 +245,7 @@ func (c *Client) send(req *http.Request) *Response {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	c.checkContract(req, reqBody, resp, raw)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		_ = json.Unmarshal(raw, &r.Body)
@@ -261,13 +273,16 @@ func (g *GraphQLResult) Code() string {
 	return s
 }
 
-// GraphQL posts an operation to /graphql.
+// GraphQL posts an operation to /graphql, accepting
+// application/graphql-response+json.
 func (c *Client) GraphQL(query string, vars map[string]any) *GraphQLResult {
 	c.env.T.Helper()
 	buf, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.env.URL+"/graphql", bytes.NewReader(buf))
 	req.Header.Set("Content-Type", "application/json")
-	res := c.send(req)
+	// As current GraphQL clients do: request errors are then 400.
+	req.Header.Set("Accept", "application/graphql-response+json, application/json;q=0.9")
+	res := c.send(req, buf)
 	out := &GraphQLResult{Status: res.Status}
 	if err := json.Unmarshal(res.Raw, out); err != nil {
 		c.env.T.Fatalf("graphql response %d: %v: %s", res.Status, err, res.Raw)
