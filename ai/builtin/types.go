@@ -41,11 +41,14 @@ type Alert struct {
 	Status      string
 	Tags        []string
 	Entities    []Entity
-	Raw         json.RawMessage // vendor payload; may be nil
-	Fingerprint string
-	FirstSeenAt time.Time
-	LastSeenAt  time.Time
-	Occurrences int
+	// VendorTechniques are the ATT&CK ids the source itself gave (ingest
+	// keeps them in the alert's mitre column).
+	VendorTechniques []string
+	Raw              json.RawMessage // vendor payload; may be nil
+	Fingerprint      string
+	FirstSeenAt      time.Time
+	LastSeenAt       time.Time
+	Occurrences      int
 }
 
 // Related is an alert or incident the caller found linked to the one under
@@ -69,7 +72,22 @@ type DispositionHistory struct {
 // Context is what the caller gathered around an alert.
 type Context struct {
 	Related []Related
+	// History counts how alerts of the same rule on the same asset were
+	// closed (the fingerprint covers both).
 	History DispositionHistory
+	// Profile describes the organisation's own assets.
+	Profile AssetProfile
+}
+
+// AssetProfile is what an organisation tells the analyst about itself:
+// values matching it are its own assets, never IOCs, and activity from its
+// admin hosts and accounts or its scanners is expected.
+type AssetProfile struct {
+	Domains       []string `json:"domains"`        // its own DNS domains (subdomains included)
+	Networks      []string `json:"networks"`       // its address ranges (CIDR or single addresses), egress included
+	AdminHosts    []string `json:"admin_hosts"`    // jump hosts and admin workstations (names or addresses)
+	AdminAccounts []string `json:"admin_accounts"` // administrator and service accounts
+	Scanners      []string `json:"scanners"`       // its vulnerability scanners (names, addresses or accounts)
 }
 
 // Summary is three short plain-text paragraphs.
