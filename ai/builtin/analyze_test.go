@@ -319,7 +319,18 @@ func values(es []Entity) []string {
 }
 
 func TestReadRaw(t *testing.T) {
-	text, verdicts := readRaw([]byte(`{"a":{"CommandLine":"x.exe /y","list":[{"process.command_line":"z"}]},"Action":"Blocked","n":1,"arr":["q"],"signature":["s1","s2"],"verdict":{"nested":"ignored"}`))
+	f := readRaw([]byte(`{"a":{"CommandLine":"x.exe /y","list":[{"process.command_line":"z"}]},"Action":"Blocked","n":1,"arr":["q"],"signature":["s1","s2"],"verdict":{"nested":"ignored"},` +
+		`"DetectId":"ldt:abc","ja3":{"hash":"72a589da586844d7f0818ce684948eea"},"FalconHostLink":"https://falcon.example/d/1","sha256":"aa"}`))
+	text, verdicts := f.text, f.verdicts
+	if id := f.idText.String(); !strings.Contains(id, "ldt:abc") || !strings.Contains(id, "72a589da586844d7f0818ce684948eea") {
+		t.Errorf("idText = %q, want the detection id and the JA3 fingerprint", id)
+	}
+	if ref := f.refText.String(); !strings.Contains(ref, "https://falcon.example/d/1") {
+		t.Errorf("refText = %q, want the console link", ref)
+	}
+	if plain := f.plain.String(); !strings.Contains(plain, "aa") || strings.Contains(plain, "ldt:abc") {
+		t.Errorf("plain = %q, want the hash and not the id", plain)
+	}
 	if want := []string{"x.exe /y", "z", "s1", "s2"}; !slices.Equal(text, want) {
 		t.Errorf("text = %q, want %q", text, want)
 	}

@@ -115,6 +115,22 @@ type Reason struct {
 	Detail string  `json:"detail"`
 }
 
+// RankedIOC is an IOC with how much it pins the activity down (higher is
+// better) and why it is one.
+type RankedIOC struct {
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	Rank   int    `json:"rank"`
+	Reason string `json:"reason"`
+}
+
+// Excluded is an extracted value that is not an IOC, and why.
+type Excluded struct {
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
 // Step is one recommended action.
 type Step struct {
 	Category string `json:"category"` // contain, investigate, eradicate, recover or tune
@@ -130,12 +146,16 @@ type Analysis struct {
 	Reasons        []Reason    `json:"reasons"`    // strongest first
 	Severity       string      `json:"severity"`   // the analyst's severity
 	SeverityReason string      `json:"severity_reason,omitempty"`
-	IOCs           []Entity    `json:"iocs"`
-	Assets         []Entity    `json:"assets"`
-	Techniques     []Technique `json:"techniques"`
-	Related        []Related   `json:"related"`
-	NextSteps      []Step      `json:"next_steps"`
-	Engine         string      `json:"engine"`
+	IOCs           []Entity    `json:"iocs"`        // best first
+	RankedIOCs     []RankedIOC `json:"ranked_iocs"` // the IOCs with rank and reason
+	// Excluded are extracted values the analyst judged not to be IOCs,
+	// with why (record ids, reference links, well-known services).
+	Excluded   []Excluded  `json:"excluded"`
+	Assets     []Entity    `json:"assets"`
+	Techniques []Technique `json:"techniques"`
+	Related    []Related   `json:"related"`
+	NextSteps  []Step      `json:"next_steps"`
+	Engine     string      `json:"engine"`
 }
 
 // Event is one incident timeline entry.
