@@ -22,7 +22,7 @@ func AnalyzeAlert(a Alert, c Context) Analysis {
 		RankedIOCs:     nonNil(ev.ranked),
 		Excluded:       nonNil(ev.excluded),
 		Assets:         nonNil(ev.assets),
-		Techniques:     nonNil(ev.techniques),
+		Techniques:     nonNil(attackTechniques(verdict, ev.techniques)),
 		Related:        relatedOf(c.Related, a.ID),
 		NextSteps:      nextSteps(ev, verdict, c.History),
 		Engine:         Engine,
@@ -55,4 +55,13 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// attackTechniques are the techniques an analyst records: none for benign
+// activity, which is no attack (the summary still says what it resembles).
+func attackTechniques(verdict string, ts []Technique) []Technique {
+	if verdict == VerdictLikelyBenign {
+		return nil
+	}
+	return ts
 }

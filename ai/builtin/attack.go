@@ -86,3 +86,10 @@ func dropParents(ts []Technique) []Technique {
 	}
 	return slices.DeleteFunc(ts, func(t Technique) bool { return hasSubTechnique(t.ID, seen) })
 }
+
+// LookupMatrix returns the name of an ATT&CK Enterprise technique of the
+// bundled matrix.
+func LookupMatrix(id string) (string, bool) {
+	name, ok := attackMatrix[strings.ToUpper(strings.TrimSpace(id))]
+	return name, ok
+}

@@ -75,7 +75,9 @@ type rawFields struct {
 	refText strings.Builder // values of reference fields (console, docs, schema links)
 }
 
-type keyValue struct{ key, value string }
+// keyValue is a payload value with its normalised key and the key of the
+// object holding it ("http" for {"http": {"hostname": …}}).
+type keyValue struct{ key, parent, value string }
 
 // Field classes: where a value sits decides what it can be.
 const (
@@ -111,7 +113,8 @@ type rawFrame struct {
 	object  bool
 	wantKey bool
 	key     string
-	class   int // inherited by the values inside
+	name    string // the key this container was opened under
+	class   int    // inherited by the values inside
 }
 
 type rawWalker struct {
@@ -143,9 +146,9 @@ func (w *rawWalker) token(tok json.Token) {
 		}
 		switch v {
 		case '{':
-			w.stack = append(w.stack, rawFrame{object: true, wantKey: true, class: containerClass(class)})
+			w.stack = append(w.stack, rawFrame{object: true, wantKey: true, class: containerClass(class), name: w.containerName(key)})
 		case '[':
-			w.stack = append(w.stack, rawFrame{key: key, class: class})
+			w.stack = append(w.stack, rawFrame{key: key, class: class, name: w.containerName(key)})
 		default:
 			w.stack = w.stack[:len(w.stack)-1]
 			w.valueDone()
@@ -160,6 +163,15 @@ func (w *rawWalker) token(tok json.Token) {
 	default:
 		w.valueDone()
 	}
+}
+
+// containerName: the key a new container opens under; inside an array, the
+// array's own name.
+func (w *rawWalker) containerName(key string) string {
+	if top := w.top(); top != nil && !top.object {
+		return top.name
+	}
+	return key
 }
 
 func (w *rawWalker) top() *rawFrame {
@@ -264,7 +276,11 @@ func (w *rawWalker) keep(key, v string, class int) {
 		w.refText.WriteString(lv)
 		w.refText.WriteByte('\n')
 	default:
-		w.values = append(w.values, keyValue{key, lv})
+		parent := ""
+		if top := w.top(); top != nil {
+			parent = top.name
+		}
+		w.values = append(w.values, keyValue{key, parent, lv})
 		w.plain.WriteString(lv)
 		w.plain.WriteByte('\n')
 	}

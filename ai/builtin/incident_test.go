@@ -77,6 +77,8 @@ func TestAnalyzeIncident(t *testing.T) {
 
 func TestAnalyzeIncidentVerdicts(t *testing.T) {
 	travel, brute, scan := impossibleTravel(), wazuhBruteForce(), suricataScan()
+	// A sign-in an expert would only call suspicious (initial access).
+	travel.Title, travel.Description = "Sign-in from an anonymous IP address", "bob@contoso.com signed in from an anonymising proxy."
 	scan.Occurrences = 1
 	tests := []struct {
 		name   string

@@ -52,6 +52,11 @@ const (
 
 func classifyEntities(in []Entity, c iocContext) classified {
 	ents := dedupeEntities(in)
+	for i, e := range ents {
+		if e.Type == entities.Hostname && c.remoteHost(e.Value) {
+			ents[i].Type = entities.Domain
+		}
+	}
 	own := ownDomains(ents)
 	var out classified
 	exclude := func(e Entity, why string) {
@@ -104,6 +109,9 @@ func (c iocContext) notIndicator(e Entity) string {
 		if cat, ok := wellKnown.addr(e.Value); ok {
 			return "well-known " + cat + " address"
 		}
+		if c.onlyIn(e.Value, classID) {
+			return "part of a record id or version, not an address"
+		}
 	case entities.Domain:
 		if cat, ok := wellKnown.domain(e.Value); ok {
 			return "well-known " + cat + " domain"
@@ -138,6 +146,30 @@ func (c iocContext) notIndicator(e Entity) string {
 		}
 	}
 	return ""
+}
+
+// remoteHosts are the fields naming a host the monitored one talked to:
+// Suricata's http.hostname and tls.sni, DNS query names, URL hosts.
+var remoteHostFields = [][2]string{{"http", "hostname"}, {"tls", "sni"}, {"dns", "rrname"}, {"url", "domain"}, {"destination", "domain"}}
+
+// remoteHost: a name the extraction read as a monitored host is in fact
+// the remote end of a connection (a web or TLS server, a DNS query).
+func (c iocContext) remoteHost(v string) bool {
+	if c.fields == nil || !strings.Contains(v, ".") || isOwnDomain(v, nil) || c.profile.ownDomain(v) {
+		return false
+	}
+	lv := strings.ToLower(v)
+	for _, kv := range head(c.fields.values, maxReasonKV) {
+		if kv.value != lv {
+			continue
+		}
+		for _, f := range remoteHostFields {
+			if kv.parent == f[0] && kv.key == f[1] || kv.key == f[1] && f[0] == "tls" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // onlyIn: the value sits in fields of the class and in no plain field.

@@ -11,9 +11,11 @@ import (
 	"github.com/seliq/seliq/ingest/entities"
 )
 
-// Decisions of a rule.
+// Decisions of a rule; a note (0) records a finding and its techniques
+// without deciding.
 const (
 	decideMalicious = 1
+	decideNote      = 0
 	decideBenign    = -1
 )
 
@@ -78,7 +80,6 @@ var (
 	reEngines     = regexp.MustCompile(`(\d+) engines detected`)
 	reTempService = regexp.MustCompile(`(\\windows\\temp\\|\\users\\public\\|\\programdata\\|\\appdata\\local\\temp\\)[^\s"]+\.exe`)
 	reK8sNS       = regexp.MustCompile(`k8s\.ns=([a-z0-9-]+)`)
-	reCount       = regexp.MustCompile(`(pushcount|mfadenials|priorpushdenials|denials|pushes)[":= ]+(\d+)`)
 )
 
 var (
@@ -138,6 +139,11 @@ func decisionRules(in ruleInput) []ruleHit {
 		add(routineLogin(in))
 		add(platformNamespace(in))
 		add(scheduledBackup(in))
+		add(reportedMailKnownSenders(in))
+		add(ownSourceRecon(in))
+	}
+	if !slices.ContainsFunc(hits, func(h ruleHit) bool { return h.decision != 0 }) {
+		add(reportedPhish(in))
 	}
 	return hits
 }
@@ -278,8 +284,8 @@ func cloudLoggingDisabled(in ruleInput) (ruleHit, bool) {
 
 func knownC2(in ruleInput) (ruleHit, bool) {
 	h := in.headline
-	if !in.any(h, "et malware", "et trojan", "et cnc", " cnc", "c&c", "c2 server", "c2 ", "c2_domains", "command and control",
-		"command-and-control", "backdoor:", "cobalt strike", "cobaltstrike", "sliver", "meterpreter") {
+	if !in.any(h, "et malware", "et trojan", "et cnc", "c&c", "c2_domains", "command and control",
+		"command-and-control", "backdoor:", "cobalt strike", "cobaltstrike", "meterpreter") && !containsWord(h, "c2") && !containsWord(h, "cnc") {
 		return ruleHit{}, false
 	}
 	id := "T1071"
@@ -377,16 +383,49 @@ func mfaFatigue(in ruleInput) (ruleHit, bool) {
 	if in.any(t, "mfafraud", "mfa fraud", "mfa fatigue", "push bombing", "push fatigue", "fraud reported") {
 		return hit("mfa_fatigue", decideMalicious, "the user reported an MFA request as fraud or was flooded with prompts", "T1621")
 	}
-	if strings.Contains(t, "push") && in.any(t, "denied", "deny", "reject") {
-		n := 0
-		if m := reCount.FindStringSubmatch(t); m != nil {
-			n, _ = strconv.Atoi(m[2])
-		}
-		if n >= 5 || in.any(in.headline, "repeated", "multiple") {
-			return hit("mfa_fatigue", decideMalicious, "the user refused repeated MFA push requests: someone who has the password is pushing", "T1621")
+	if strings.Contains(t, "push") && in.any(t, "denied", "deny", "denial", "reject") {
+		if in.countField("push", "denial") >= 5 || in.any(in.headline, "repeated", "multiple") {
+			h, ok := hit("mfa_fatigue", decideMalicious, "the user refused repeated MFA push requests: someone who has the password is pushing", "T1621")
+			if strings.Contains(in.headline, "factor") && in.any(in.headline, "deactivat", "reset", "removed", "enrolled") {
+				h.detail += ", then the MFA factor was replaced"
+				h.defining = append(h.defining, "T1556.006")
+			}
+			return h, ok
 		}
 	}
 	return ruleHit{}, false
+}
+
+// countField is the largest number in a plain field whose key contains
+// one of the words.
+func (in ruleInput) countField(words ...string) int {
+	n := 0
+	for _, kv := range head(in.ev.facts.fields.values, maxReasonKV) {
+		if !in.any(kv.key, words...) {
+			continue
+		}
+		if v, err := strconv.Atoi(strings.TrimSpace(kv.value)); err == nil {
+			n = max(n, v)
+		}
+	}
+	return n
+}
+
+// containsWord: w occurs in s between non-word characters.
+func containsWord(s, w string) bool {
+	for off := 0; off < len(s); {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return false
+		}
+		i += off
+		end := i + len(w)
+		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		off = i + 1
+	}
+	return false
 }
 
 func confirmedCompromise(in ruleInput) (ruleHit, bool) {
@@ -454,14 +493,20 @@ func bec(in ruleInput) (ruleHit, bool) {
 
 func ransomware(in ruleInput) (ruleHit, bool) {
 	b := in.body
+	var h ruleHit
 	if strings.Contains(b, "vssadmin") && strings.Contains(b, "delete shadows") || strings.Contains(b, "shadowcopy delete") ||
 		strings.Contains(b, "recoveryenabled no") || strings.Contains(b, "wbadmin delete catalog") || strings.Contains(b, "delete shadows /all") {
-		return hit("inhibit_recovery", decideMalicious, "shadow copies or the recovery configuration were deleted, as ransomware does before encrypting", "T1490")
+		h, _ = hit("inhibit_recovery", decideMalicious, "shadow copies or the recovery configuration were deleted, as ransomware does before encrypting", "T1490")
 	}
 	if in.any(in.headline, "ransomware", "ransom note") || strings.Contains(b, "files were encrypted") {
-		return hit("ransomware", decideMalicious, "ransomware behaviour: files encrypted or a ransomware family detected", "T1486")
+		if h.name == "" {
+			h, _ = hit("ransomware", decideMalicious, "ransomware behaviour: files encrypted or a ransomware family detected")
+		} else {
+			h.name, h.detail = "ransomware", "ransomware: "+h.detail+", and a ransomware family or encryption detected"
+		}
+		h.defining = append(h.defining, "T1486")
 	}
-	return ruleHit{}, false
+	return h, h.name != ""
 }
 
 func credentialDumping(in ruleInput) (ruleHit, bool) {
@@ -535,9 +580,19 @@ func vendorTest(in ruleInput) (ruleHit, bool) {
 	return ruleHit{}, false
 }
 
-// actors are the hosts, accounts and addresses the alert is about.
+// actorKeys are payload fields naming the account that acted.
+var actorKeys = []string{"auid", "srcuser", "subjectusername", "accountname", "username", "actor", "initiatedby", "processuser"}
+
+// actors are the hosts, accounts and addresses the alert is about, and
+// the accounts named in the payload's actor fields.
 func (in ruleInput) actors() []string {
-	return valuesOf(in.ev.assets, entities.User, entities.Hostname, entities.IPv4, entities.IPv6)
+	out := valuesOf(in.ev.assets, entities.User, entities.Hostname, entities.IPv4, entities.IPv6)
+	for _, kv := range head(in.ev.facts.fields.values, maxReasonKV) {
+		if slices.Contains(actorKeys, kv.key) && len(kv.value) <= maxTag {
+			out = append(out, kv.value)
+		}
+	}
+	return out
 }
 
 func (in ruleInput) actorIsAdmin() bool {
@@ -583,7 +638,9 @@ func internetScanner(in ruleInput) (ruleHit, bool) {
 
 func noiseSignature(in ruleInput) (ruleHit, bool) {
 	title := strings.ToLower(in.ev.alert.Title)
-	for _, p := range []string{"et policy", "et info", "gpl ", "et scan", "et dns"} {
+	// Scan signatures are left out: an internal host scanning is recon
+	// unless it is the organisation's scanner (ownScanner).
+	for _, p := range []string{"et policy", "et info", "gpl ", "et dns"} {
 		if strings.HasPrefix(title, p) && in.noExternal() {
 			return hit("policy_signature", decideBenign, fmt.Sprintf("a policy or informational signature (%q) towards the organisation's own or well-known hosts only", strings.TrimSpace(p)))
 		}
@@ -640,6 +697,49 @@ func scheduledBackup(in ruleInput) (ruleHit, bool) {
 	b := in.body
 	if in.any(b, "wbadmin start backup", "veeamagent", "pg_basebackup", "restic backup", "borg create") && in.any(b, "-scheduled", "schedule", "taskeng", "cron", "nightly", "-quiet") {
 		return hit("scheduled_backup", decideBenign, "a scheduled backup job")
+	}
+	return ruleHit{}, false
+}
+
+// reportedMailKnownSenders: a reported mail whose senders and links are all
+// the organisation's own or well-known services (not public mail or
+// user-content hosts), with no attachment hash.
+func reportedMailKnownSenders(in ruleInput) (ruleHit, bool) {
+	if !in.email {
+		return ruleHit{}, false
+	}
+	for _, e := range in.ev.iocs {
+		if e.Type != entities.Email {
+			return ruleHit{}, false
+		}
+		_, dom, _ := strings.Cut(e.Value, "@")
+		if cat, ok := wellKnown.domain(dom); !ok || cat != wkService {
+			return ruleHit{}, false
+		}
+	}
+	return hit("reported_mail_known_senders", decideBenign, "the reported message comes from the organisation itself or a well-known service and links only there")
+}
+
+// ownSourceRecon: reconnaissance or penetration-test findings whose source
+// is the organisation's own network.
+func ownSourceRecon(in ruleInput) (ruleHit, bool) {
+	if in.any(in.headline, "pentest:", "recon:", "portprobe", "kali") && in.fromOwnNetwork() {
+		return hit("own_source_recon", decideBenign, "reconnaissance or penetration-test activity from the organisation's own network")
+	}
+	return ruleHit{}, false
+}
+
+// reportedPhish notes a user-reported mail that no rule decided: what it
+// carries says which phishing technique it would be.
+func reportedPhish(in ruleInput) (ruleHit, bool) {
+	if !in.email {
+		return ruleHit{}, false
+	}
+	switch {
+	case len(valuesOf(in.ev.iocs, entities.URL)) > 0:
+		return ruleHit{name: "reported_phish", decision: decideNote, detail: "a reported mail with an external link", defining: []string{"T1566.002"}}, true
+	case len(valuesOf(in.ev.iocs, entities.SHA256, entities.SHA1, entities.MD5)) > 0:
+		return ruleHit{name: "reported_phish", decision: decideNote, detail: "a reported mail with an attachment", defining: []string{"T1566.001"}}, true
 	}
 	return ruleHit{}, false
 }

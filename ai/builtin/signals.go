@@ -148,6 +148,7 @@ func firstKeyword(text string, words []string) string {
 const (
 	ruleWeight     = 1.0
 	testRuleWeight = 1.2
+	noteWeight     = 0.3
 )
 
 // signals evaluates every signal; each contribution is a Reason.
@@ -160,6 +161,9 @@ func signals(ev evidence, h DispositionHistory) []Reason {
 	}
 	for _, r := range ev.rules {
 		w := ruleWeight * float64(r.decision)
+		if r.decision == decideNote {
+			w = noteWeight
+		}
 		if r.test {
 			w = -testRuleWeight
 		}

@@ -16,7 +16,7 @@ var verdictKeys = []string{
 	"verdict", "action", "disposition", "classification", "determination",
 	"confidencelevel", "threatconfidence", "mitigationstatus", "remediationstatus",
 	"patterndispositiondescription", "threattypes", "threattype", "threatstatus",
-	"detectiontype", "analystverdict",
+	"detectiontype", "analystverdict", "riskstate", "riskdetail",
 }
 
 // maliciousWords in a verdict field mean the vendor judged the activity
@@ -63,7 +63,8 @@ var infraKeywords = []string{
 	"high cpu", "cpu usage", "memory pressure", "out of memory", "oomkilled",
 	"crashloopbackoff", "kubepodcrashlooping", "kubepodnotready", "watchdog",
 	"probe failed", "certificate expir", "latency", "backup job failed",
-	"service unavailable", "deadmanswitch",
+	"service unavailable", "deadmanswitch", "forwarder missing", "has not sent data",
+	"stopped sending", "no data received", "agent disconnected", "license expir",
 }
 
 // hashKeys are fields that hold file hashes: their values are evidence even

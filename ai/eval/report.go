@@ -206,7 +206,9 @@ func tuned(r Result) bool   { return !r.Case.HeldOut }
 func heldOut(r Result) bool { return r.Case.HeldOut }
 
 // Write prints the table (tuned part, held-out part, all), the per-vendor
-// rows over all cases and the worst misses.
+// rows over all cases and the worst misses of the tuned part (held-out
+// misses are not shown, so that nobody tunes on them; WriteHeldOutMisses
+// lists them for a final report).
 func (r Report) Write(w io.Writer, misses int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "part\tcases\tverdict exact\tmal→benign\tbenign recognised\ttech F1 (P/R)\tIOC P\tIOC R\t")
@@ -233,9 +235,17 @@ func (r Report) Write(w io.Writer, misses int) {
 	tw.Flush()
 	if misses > 0 {
 		fmt.Fprintln(w, "\nworst misses:")
-		for _, m := range r.Worst(misses) {
+		for _, m := range r.Worst(misses, tuned) {
 			fmt.Fprintln(w, "  "+m.Describe())
 		}
+	}
+}
+
+// WriteHeldOutMisses lists the misses of the held-out part.
+func (r Report) WriteHeldOutMisses(w io.Writer, misses int) {
+	fmt.Fprintln(w, "\nheld-out misses:")
+	for _, m := range r.Worst(misses, heldOut) {
+		fmt.Fprintln(w, "  "+m.Describe())
 	}
 }
 
@@ -260,11 +270,11 @@ func (res Result) badness() int {
 	return b + 3*(res.TechFP+res.TechFN) + 2*(res.IOCFP+res.IOCFN)
 }
 
-// Worst returns up to n results with a miss, worst first.
-func (r Report) Worst(n int) []Result {
+// Worst returns up to n results that pass keep with a miss, worst first.
+func (r Report) Worst(n int, keep func(Result) bool) []Result {
 	var out []Result
 	for _, res := range r.Results {
-		if res.badness() > 0 {
+		if keep(res) && res.badness() > 0 {
 			out = append(out, res)
 		}
 	}

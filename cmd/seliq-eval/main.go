@@ -15,6 +15,7 @@ import (
 func main() {
 	misses := flag.Int("misses", 15, "worst misses to list")
 	check := flag.Bool("check", false, "exit 1 when the figures over all cases miss a target")
+	heldOut := flag.Bool("held-out-misses", false, "also list the held-out part's misses (for a final report; never tune on them)")
 	flag.Parse()
 	cases, err := eval.Cases()
 	if err != nil {
@@ -28,6 +29,9 @@ func main() {
 	}
 	r := eval.Run(cases, p)
 	r.Write(os.Stdout, *misses)
+	if *heldOut {
+		r.WriteHeldOutMisses(os.Stdout, *misses)
+	}
 	if *check {
 		if short := r.Figures(func(eval.Result) bool { return true }).Shortfalls(); len(short) > 0 {
 			for _, s := range short {
