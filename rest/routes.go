@@ -94,6 +94,8 @@ var Routes = []Route{
 
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai", Field: "aiSettings", Tag: "ai", Summary: "Get Ai Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/ai", Field: "updateAISettings", Body: "input", Tag: "ai", Summary: "Update Ai Config"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/asset-profile", Field: "assetProfile", Tag: "ai", Summary: "Get Asset Profile"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/asset-profile", Field: "updateAssetProfile", Body: "input", Tag: "ai", Summary: "Update Asset Profile"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai/models", Field: "aiModels", Tag: "ai", Summary: "List Models"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/outbound", Field: "outboundPolicy", Tag: "outbound", Summary: "Get Outbound Policy"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/outbound", Field: "updateOutboundPolicy", Body: "input", Tag: "outbound", Summary: "Update Outbound Policy"},

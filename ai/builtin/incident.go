@@ -32,7 +32,7 @@ func AnalyzeIncident(in Incident, c IncidentContext) IncidentAnalysis {
 	alerts := alertsInOrder(in)
 	analyses := make([]Analysis, len(alerts))
 	for i, a := range alerts {
-		analyses[i] = AnalyzeAlert(a, Context{History: c.History[a.Fingerprint]})
+		analyses[i] = AnalyzeAlert(a, Context{History: c.History[a.Fingerprint], Profile: c.Profile})
 	}
 	ia := IncidentAnalysis{Alerts: make([]AlertVerdict, len(alerts))}
 	for i, a := range alerts {

@@ -181,6 +181,8 @@ type IncidentContext struct {
 	Related []Related
 	// History holds the disposition history of each alert fingerprint.
 	History map[string]DispositionHistory
+	// Profile describes the organisation's own assets.
+	Profile AssetProfile
 }
 
 // AlertVerdict is one linked alert's own verdict inside an incident analysis.
