@@ -138,7 +138,7 @@ func TestAnalysisUsesProfileAndScopedHistory(t *testing.T) {
 		}
 		mk := func(title, host string, status enum.AlertStatus, d *enum.Disposition, mitre []string, ents ...schematype.Entity) *ent.Alert {
 			a, err := db.Client.Alert.Create().SetTitle(title).SetSource("wazuh").SetSeverity(enum.SeverityMedium).
-				SetStatus(status).SetNillableDisposition(d).SetFingerprint("fp:"+host+":"+title).SetMitre(mitre).
+				SetStatus(status).SetNillableDisposition(d).SetFingerprint("fp:" + host + ":" + title).SetMitre(mitre).
 				SetEntities(append([]schematype.Entity{{Type: "hostname", Value: host}}, ents...)).Save(admin)
 			if err != nil {
 				t.Fatal(err)
