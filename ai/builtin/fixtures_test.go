@@ -223,7 +223,7 @@ func scheduledTaskFP() Alert {
 func fixtures() []fixture {
 	return []fixture{
 		// A decision rule fired: its techniques, not keyword guesses.
-		{"crowdstrike encoded powershell", crowdStrikePowerShell(), Context{}, VerdictLikelyMalicious, []string{"T1105", "T1059.001"}},
+		{"crowdstrike encoded powershell", crowdStrikePowerShell(), Context{}, VerdictLikelyMalicious, []string{"T1105", "T1059.001", "T1027"}},
 		{"defender mimikatz lsass", defenderMimikatz(), Context{}, VerdictLikelyMalicious, []string{"T1003.001"}},
 		{"sentinelone ransomware", sentinelOneRansomware(), Context{}, VerdictLikelyMalicious, []string{"T1486", "T1490"}},
 		// An internal host that is not a known scanner scanning: recon, no conflict.

@@ -80,6 +80,7 @@ var (
 	reEngines     = regexp.MustCompile(`(\d+) engines detected`)
 	reTempService = regexp.MustCompile(`(\\windows\\temp\\|\\users\\public\\|\\programdata\\|\\appdata\\local\\temp\\)[^\s"]+\.exe`)
 	reK8sNS       = regexp.MustCompile(`k8s\.ns=([a-z0-9-]+)`)
+	reEncodedPS   = regexp.MustCompile(`(?:powershell|pwsh)(?:\.exe)?\s[^\n]{0,200}?\s[-/]e(?:nc|ncodedcommand|c)?\s+[a-z0-9+/]{8,}={0,2}`)
 )
 
 var (
@@ -145,7 +146,18 @@ func decisionRules(in ruleInput) []ruleHit {
 	if !slices.ContainsFunc(hits, func(h ruleHit) bool { return h.decision != 0 }) {
 		add(reportedPhish(in))
 	}
+	add(encodedPowerShell(in))
 	return hits
+}
+
+// encodedPowerShell notes PowerShell run with an encoded command: it is
+// PowerShell execution whatever the payload, and hiding it is obfuscation.
+func encodedPowerShell(in ruleInput) (ruleHit, bool) {
+	if in.ev.facts.decoded == "" && !reEncodedPS.MatchString(in.body) {
+		return ruleHit{}, false
+	}
+	return ruleHit{name: "encoded_powershell", decision: decideNote, detail: "PowerShell ran an encoded command",
+		defining: []string{"T1059.001"}, supporting: []string{"T1027"}}, true
 }
 
 func hit(name string, decision int, detail string, defining ...string) (ruleHit, bool) {
