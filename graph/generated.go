@@ -530,6 +530,7 @@ type ComplexityRoot struct {
 		DeleteReportTemplate     func(childComplexity int) int
 		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
 		DeleteUser               func(childComplexity int, id uuid.UUID) int
+		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
 		HideAlertView            func(childComplexity int, id uuid.UUID) int
 		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
@@ -910,6 +911,7 @@ type MutationResolver interface {
 	DeleteReportTemplate(ctx context.Context) (*report.Template, error)
 	AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
 	AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
+	FlagAnalysis(ctx context.Context, analysisID uuid.UUID, input analysis.FlagInput) (*ent.Analysis, error)
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
@@ -3027,6 +3029,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.flagAnalysis":
+		if e.ComplexityRoot.Mutation.FlagAnalysis == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_flagAnalysis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FlagAnalysis(childComplexity, args["analysisID"].(uuid.UUID), args["input"].(analysis.FlagInput)), true
 	case "Mutation.hideAlertView":
 		if e.ComplexityRoot.Mutation.HideAlertView == nil {
 			break
@@ -4789,6 +4802,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("DeadLetterOrder", ec.unmarshalInputDeadLetterOrder),
+			graphql.NewInputUnmarshaler("FlagAnalysisInput", ec.unmarshalInputFlagAnalysisInput),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
 			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
@@ -5622,6 +5636,14 @@ extend type Mutation {
   analyseAlert(alertID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
   "Queue a triage analysis of the incident over its alerts and timeline (RATE_LIMITED as analyseAlert)."
   analyseIncident(incidentID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
+  "Flag an analysis as inaccurate, or withdraw the flag (flaggedInaccurate); recorded in the activity log."
+  flagAnalysis(analysisID: ID!, input: FlagAnalysisInput!): Analysis! @hasRole(role: ANALYST)
+}
+
+"An analyst's judgement of an analysis."
+input FlagAnalysisInput {
+  "true: the verdict, techniques or IOCs are wrong; false withdraws the flag."
+  inaccurate: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
@@ -7794,6 +7816,28 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_flagAnalysis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "analysisID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["analysisID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (analysis.FlagInput, error) {
+			return ec.unmarshalNFlagAnalysisInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐFlagInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -19325,6 +19369,68 @@ func (ec *executionContext) fieldContext_Mutation_analyseIncident(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_flagAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_flagAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FlagAnalysis(ctx, fc.Args["analysisID"].(uuid.UUID), fc.Args["input"].(analysis.FlagInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_flagAnalysis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_flagAnalysis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28410,6 +28516,48 @@ func UnmarshalDeadLetterOrder(ctx context.Context, raw any) (ent.DeadLetterOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFlagAnalysisInput(ctx context.Context, obj any) (analysis.FlagInput, error) {
+	var it analysis.FlagInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inaccurate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inaccurate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inaccurate"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inaccurate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFlagAnalysisInput unmarshals raw into the FlagAnalysisInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFlagAnalysisInput(ctx context.Context, raw any) (analysis.FlagInput, error) {
+	var out analysis.FlagInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlagAnalysisInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGroupOrder(ctx context.Context, obj any) (ent.GroupOrder, error) {
 	var it ent.GroupOrder
 	if obj == nil {
@@ -33664,6 +33812,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "flagAnalysis":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_flagAnalysis(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "markNotificationRead":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markNotificationRead(ctx, field)
@@ -36470,6 +36625,11 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliq�
 		return graphql.Null
 	}
 	return ec._FacetValue(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFlagAnalysisInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐFlagInput(ctx context.Context, v any) (analysis.FlagInput, error) {
+	res, err := ec.unmarshalInputFlagAnalysisInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {

@@ -70,6 +70,21 @@ func TestAnalysisRoutes(t *testing.T) {
 		s.gql(t, s.admin, `mutation($id: ID!) { analyseIncident(incidentID: $id) { id } }`, map[string]any{"id": inc})
 		s.gql(t, s.reader, `query($id: ID!) { incidentAnalysis(incidentID: $id) { verdict result } }`, map[string]any{"id": inc})
 
+		// An analyst flags the analysis as inaccurate on either surface.
+		anID := got.String("id")
+		flagged := s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": true}, http.StatusOK)
+		if flagged.Body["flagged_inaccurate"] != true {
+			t.Fatalf("flag: %s", flagged.Raw)
+		}
+		wantLoc(t, s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": "yes"}, http.StatusUnprocessableEntity), "inaccurate")
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": false}, http.StatusForbidden)
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+fakeID+"/flag", map[string]any{"inaccurate": true}, http.StatusNotFound)
+		g = s.gql(t, s.admin, `mutation($id: ID!) { flagAnalysis(analysisID: $id, input: {inaccurate: false}) { id flaggedInaccurate } }`, map[string]any{"id": anID})
+		if dig(g, "flagAnalysis", "flaggedInaccurate") != false {
+			t.Fatalf("GraphQL unflag: %v", g)
+		}
+		s.gqlErr(t, s.reader, `mutation($id: ID!) { flagAnalysis(analysisID: $id, input: {inaccurate: true}) { id } }`, map[string]any{"id": anID}, "FORBIDDEN")
+
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/alerts/"+alertID+"/analyse", nil, http.StatusForbidden)
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/incidents/"+inc+"/analysis", nil, http.StatusForbidden)
 		s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/alerts/"+alertID+"/analysis", nil, http.StatusUnauthorized)
