@@ -507,6 +507,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptGrouping           func(childComplexity int, analysisID uuid.UUID) int
 		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
 		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
 		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
@@ -912,6 +913,7 @@ type MutationResolver interface {
 	AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
 	AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
 	FlagAnalysis(ctx context.Context, analysisID uuid.UUID, input analysis.FlagInput) (*ent.Analysis, error)
+	AcceptGrouping(ctx context.Context, analysisID uuid.UUID) (*ent.Incident, error)
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
@@ -2781,6 +2783,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetricsTick.UnassignedAlerts(childComplexity), true
 
+	case "Mutation.acceptGrouping":
+		if e.ComplexityRoot.Mutation.AcceptGrouping == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptGrouping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptGrouping(childComplexity, args["analysisID"].(uuid.UUID)), true
 	case "Mutation.addAlertNote":
 		if e.ComplexityRoot.Mutation.AddAlertNote == nil {
 			break
@@ -5638,6 +5651,13 @@ extend type Mutation {
   analyseIncident(incidentID: ID!, input: AnalyseInput): Analysis! @hasRole(role: ANALYST)
   "Flag an analysis as inaccurate, or withdraw the flag (flaggedInaccurate); recorded in the activity log."
   flagAnalysis(analysisID: ID!, input: FlagAnalysisInput!): Analysis! @hasRole(role: ANALYST)
+  """
+  Accept the grouping an alert analysis proposes (result.grouping: alerts sharing an entity,
+  from the same source on the same asset, or showing the same technique within 30 minutes):
+  they go with the alert into the proposed incident, or a new one. Accepting again returns
+  the same incident; CONFLICT when the analysis proposes none.
+  """
+  acceptGrouping(analysisID: ID!): Incident! @hasRole(role: ANALYST)
 }
 
 "An analyst's judgement of an analysis."
@@ -7428,6 +7448,20 @@ func (ec *executionContext) field_Incident_alerts_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptGrouping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "analysisID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["analysisID"] = arg0
 	return args, nil
 }
 
@@ -19425,6 +19459,68 @@ func (ec *executionContext) fieldContext_Mutation_flagAnalysis(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_flagAnalysis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptGrouping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptGrouping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptGrouping(ctx, fc.Args["analysisID"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Incident
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Incident
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptGrouping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptGrouping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -33815,6 +33911,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "flagAnalysis":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_flagAnalysis(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptGrouping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptGrouping(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

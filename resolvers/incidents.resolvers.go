@@ -111,6 +111,11 @@ func (r *mutationResolver) FlagAnalysis(ctx context.Context, analysisID uuid.UUI
 	return r.Services.Analysis.Flag(ctx, analysisID, input)
 }
 
+// AcceptGrouping is the resolver for the acceptGrouping field.
+func (r *mutationResolver) AcceptGrouping(ctx context.Context, analysisID uuid.UUID) (*ent.Incident, error) {
+	return r.Services.Analysis.AcceptGrouping(ctx, analysisID)
+}
+
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) (*ent.IncidentConnection, error) {
 	return r.Services.Incidents.List(ctx, filter, page(after, first, before, last), orderBy)

@@ -106,6 +106,7 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/analysis", Field: "alertAnalysis", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "analysis", Summary: "Get Alert Analysis"},
 	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/analyse", Field: "analyseAlert", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusAccepted, Tag: "analysis", Summary: "Trigger Alert Analysis"},
 	{Method: http.MethodPost, Path: "/api/v1/analyses/{analysis_id}/flag", Field: "flagAnalysis", PathArgs: map[string]string{"analysis_id": "analysisID"}, Body: "input", Tag: "analysis", Summary: "Flag Analysis"},
+	{Method: http.MethodPost, Path: "/api/v1/analyses/{analysis_id}/grouping/accept", Field: "acceptGrouping", PathArgs: map[string]string{"analysis_id": "analysisID"}, Tag: "analysis", Summary: "Accept Grouping"},
 
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/chat", Field: "alertChatHistory", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "chat", Summary: "List Alert Chat"},
 	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/chat", Field: "sendAlertChat", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusCreated, Tag: "chat", Summary: "Send Alert Chat"},

@@ -85,6 +85,25 @@ func TestAnalysisRoutes(t *testing.T) {
 		}
 		s.gqlErr(t, s.reader, `mutation($id: ID!) { flagAnalysis(analysisID: $id, input: {inaccurate: true}) { id } }`, map[string]any{"id": anID}, "FORBIDDEN")
 
+		// A second alert from the same address within 30 minutes: the next
+		// analysis proposes grouping them, and one call accepts it.
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/grouping/accept", nil, http.StatusConflict)
+		ing2 := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", map[string]any{
+			"title": "Outbound connection to a known C2 address", "severity": "high", "source_ip": "185.220.101.45",
+		}, http.StatusAccepted)
+		second := digS(ing2.Body["results"].([]any)[0], "id")
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/alerts/"+second+"/analyse", nil, http.StatusAccepted)
+		proposed := awaitAnalysis(t, s, s.reader, "/api/v1/alerts/"+second+"/analysis")
+		if ids, _ := obj(obj(proposed.Body["result"])["grouping"])["alert_ids"].([]any); len(ids) != 1 || ids[0] != alertID {
+			t.Fatalf("grouping proposal: %s", proposed.Raw)
+		}
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/analyses/"+proposed.String("id")+"/grouping/accept", nil, http.StatusForbidden)
+		grouped := s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+proposed.String("id")+"/grouping/accept", nil, http.StatusOK)
+		g = s.gql(t, s.admin, `mutation($id: ID!) { acceptGrouping(analysisID: $id) { id } }`, map[string]any{"id": proposed.String("id")})
+		if grouped.String("id") == "" || dig(g, "acceptGrouping", "id") != grouped.String("id") {
+			t.Fatalf("accept grouping: %s / %v", grouped.Raw, g)
+		}
+
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/alerts/"+alertID+"/analyse", nil, http.StatusForbidden)
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/incidents/"+inc+"/analysis", nil, http.StatusForbidden)
 		s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/alerts/"+alertID+"/analysis", nil, http.StatusUnauthorized)
