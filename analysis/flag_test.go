@@ -33,8 +33,15 @@ func TestFlagAnalysis(t *testing.T) {
 		if again, err := s.Flag(analyst, an.ID, FlagInput{Inaccurate: true}); err != nil || !again.FlaggedInaccurate {
 			t.Fatalf("flag again: %v", err)
 		}
+		list, err := Flagged(analyst, db.Client)
+		if err != nil || len(list) != 1 || list[0].AnalysisID != an.ID || list[0].Title != "x" || list[0].Source != "generic" {
+			t.Fatalf("flagged list %+v, %v", list, err)
+		}
 		if got, err = s.Flag(analyst, an.ID, FlagInput{}); err != nil || got.FlaggedInaccurate {
 			t.Fatalf("unflag: %+v, %v", got, err)
+		}
+		if list, err := Flagged(analyst, db.Client); err != nil || len(list) != 0 {
+			t.Fatalf("flagged list after unflagging %+v, %v", list, err)
 		}
 		// Two changes, the repeated flag being none.
 		if n, err := db.Client.Activity.Query().Where(activity.EntityType("analysis"), activity.Field("flagged_inaccurate")).Count(analyst); err != nil || n != 2 {
