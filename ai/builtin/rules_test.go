@@ -134,3 +134,20 @@ func TestVendorTechniquesValidated(t *testing.T) {
 		t.Errorf("matrix technique without a name: %+v", ts[1])
 	}
 }
+
+func TestVendorTactics(t *testing.T) {
+	for in, want := range map[string]string{
+		"Credential Access": "credential-access", "Command_And_Control": "command-and-control", "TA0040": "impact",
+		"mitre_privilege_escalation": "privilege-escalation", "Falcon Overwatch": "", "unknown": "",
+	} {
+		if got := normTactic(in); got != want {
+			t.Errorf("normTactic(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Valid Accounts serves four tactics; the source saw it as persistence.
+	a := Alert{Title: "x", VendorTechniques: []string{"T1078"}, Raw: raw(map[string]any{"rule": map[string]any{"mitre": map[string]any{"tactic": []string{"Persistence"}}}})}
+	an := AnalyzeAlert(a, Context{})
+	if len(an.Techniques) != 1 || an.Techniques[0].Tactic != "persistence" {
+		t.Errorf("techniques %+v, want T1078 as persistence", an.Techniques)
+	}
+}

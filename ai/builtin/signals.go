@@ -75,7 +75,7 @@ func gatherEvidence(a Alert, c Context) evidence {
 	cl := classifyEntities(slices.Concat(a.Entities, ev.facts.hidden), iocContext{profile: p, fields: &ev.facts.fields, hidden: hidden})
 	ev.iocs, ev.ranked, ev.assets, ev.excluded = cl.iocs, cl.ranked, cl.assets, cl.excluded
 	ev.rules = decisionRules(newRuleInput(&ev, p))
-	ev.techniques = chooseTechniques(a, ev.facts.text, ev.rules)
+	ev.techniques = chooseTechniques(a, ev.facts.text, ev.rules, vendorTactics(ev.facts.fields, a.Tags))
 	ev.infra = len(ev.techniques) == 0 && !decidedMalicious(ev.rules) && isInfra(a.Source, ev.facts.text)
 	ev.noise = firstKeyword(ev.facts.text, noiseKeywords)
 	return ev
@@ -85,10 +85,17 @@ func gatherEvidence(a Alert, c Context) evidence {
 // matrix) and what the decision rules establish; keywords only when
 // neither says anything. A rule's supporting techniques count only when
 // the source gave none, or when they refine one the source gave.
-func chooseTechniques(a Alert, text string, rules []ruleHit) []Technique {
+func chooseTechniques(a Alert, text string, rules []ruleHit, tactics []string) []Technique {
 	given := vendorTechniques(a.VendorTechniques)
 	if len(given) == 0 {
 		given = vendorTechniques(vendorTechniqueIDs(text))
+	}
+	// The source's tactic is the context it saw the technique in (many
+	// techniques serve several tactics); when it names exactly one, it wins.
+	if len(tactics) == 1 {
+		for i := range given {
+			given[i].Tactic = tactics[0]
+		}
 	}
 	parents := map[string]bool{}
 	for _, t := range given {
