@@ -153,7 +153,7 @@ func decisionRules(in ruleInput) []ruleHit {
 // encodedPowerShell notes PowerShell run with an encoded command: it is
 // PowerShell execution whatever the payload, and hiding it is obfuscation.
 func encodedPowerShell(in ruleInput) (ruleHit, bool) {
-	if in.ev.facts.decoded == "" && !reEncodedPS.MatchString(in.body) {
+	if in.ev.facts.decoded == "" && (!in.any(in.body, "powershell", "pwsh") || !reEncodedPS.MatchString(in.body)) {
 		return ruleHit{}, false
 	}
 	return ruleHit{name: "encoded_powershell", decision: decideNote, detail: "PowerShell ran an encoded command",
