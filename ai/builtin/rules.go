@@ -153,7 +153,9 @@ func decisionRules(in ruleInput) []ruleHit {
 // encodedPowerShell notes PowerShell run with an encoded command: it is
 // PowerShell execution whatever the payload, and hiding it is obfuscation.
 func encodedPowerShell(in ruleInput) (ruleHit, bool) {
-	if in.ev.facts.decoded == "" && (!in.any(in.body, "powershell", "pwsh") || !reEncodedPS.MatchString(in.body)) {
+	if in.ev.facts.decoded == "" && !in.anyLine(func(l string) bool {
+		return in.any(l, "powershell", "pwsh") && reEncodedPS.MatchString(l)
+	}) {
 		return ruleHit{}, false
 	}
 	return ruleHit{name: "encoded_powershell", decision: decideNote, detail: "PowerShell ran an encoded command",
@@ -261,6 +263,22 @@ func lolbinFetch(in ruleInput) (ruleHit, bool) {
 		return h, true
 	}
 	return ruleHit{}, false
+}
+
+// anyLine reports whether a line of the alert's text or a payload value
+// satisfies f.
+func (in ruleInput) anyLine(f func(string) bool) bool {
+	for _, l := range strings.Split(in.ev.facts.text, "\n") {
+		if f(l) {
+			return true
+		}
+	}
+	for _, kv := range head(in.ev.facts.fields.values, maxReasonKV) {
+		if f(kv.value) {
+			return true
+		}
+	}
+	return false
 }
 
 // externalURL is the first URL in s whose host is outside the
