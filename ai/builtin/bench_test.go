@@ -58,7 +58,7 @@ func BenchmarkAnalyzeAlert10KB(b *testing.B) {
 	for b.Loop() {
 		AnalyzeAlert(a, c)
 	}
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // cpuTime is the process's user plus system CPU time so far.
