@@ -6,7 +6,7 @@ BENCH_OUT ?= bench/results.txt
 SCALE     ?= small
 RUNS      ?= 1
 
-.PHONY: run test generate lint lint-api bench bench-go build fuzz tidy-check
+.PHONY: run test generate lint lint-api bench bench-go build fuzz tidy-check eval
 
 ## run: start the server on the embedded SQLite database (./data/seliq.db)
 run:
@@ -20,6 +20,12 @@ build:
 ## SELIQ_TEST_POSTGRES_URL) on PostgreSQL
 test:
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
+
+## eval: the built-in analyst against the expert-labelled evaluation set
+## (ai/eval); prints the figures per part and vendor and the worst misses,
+## and fails when a figure misses its target
+eval:
+	$(GO) run ./cmd/seliq-eval -check
 
 ## generate: enums, ent (+ entgql schema), then gqlgen; CI fails on any diff
 generate:
@@ -83,6 +89,7 @@ fuzz:
 	$(GO) test ./outbound -run='^$$' -fuzz=FuzzCheckURL -fuzztime=$(FUZZTIME)
 	$(GO) test ./outbound -run='^$$' -fuzz=FuzzParseRanges -fuzztime=$(FUZZTIME)
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)
+	$(GO) test ./analysis -run='^$$' -fuzz=FuzzApplyProfile -fuzztime=$(FUZZTIME)
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./gqlserver/stream -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)

@@ -326,7 +326,18 @@ func (s *Service) runAlert(ctx context.Context, a *ent.Analysis) (outcome, error
 	if call.answer != nil {
 		res = merge(b, call.answer)
 	}
-	return newOutcome(res, res, b, call)
+	out, err := newOutcome(res, res, b, call)
+	if err != nil {
+		return out, err
+	}
+	g, err := s.proposeGrouping(ctx, al)
+	if err != nil {
+		return out, err
+	}
+	if g != nil {
+		out.result["grouping"] = g
+	}
+	return out, nil
 }
 
 func (s *Service) runIncident(ctx context.Context, a *ent.Analysis) (outcome, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 )
@@ -33,6 +34,9 @@ func (s *Service) analyseAlert(ctx context.Context, id uuid.UUID) (*ent.Alert, b
 	c, _, err := s.alertContext(ctx, a)
 	if err != nil {
 		return nil, builtin.Context{}, builtin.Analysis{}, err
+	}
+	if c.Profile, err = loadProfile(ctx, s.client); err != nil {
+		return nil, builtin.Context{}, builtin.Analysis{}, fmt.Errorf("asset profile: %w", err)
 	}
 	return a, c, builtin.AnalyzeAlert(toBuiltin(a), c), nil
 }
@@ -62,6 +66,9 @@ func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.In
 	in = builtin.Incident{Title: inc.Title, Description: inc.Description, Severity: string(inc.Severity),
 		Status: string(inc.Status), CreatedAt: inc.CreatedAt, Timeline: events}
 	ic = builtin.IncidentContext{History: map[string]builtin.DispositionHistory{}}
+	if ic.Profile, err = loadProfile(ctx, s.client); err != nil {
+		return in, nil, ic, out, fmt.Errorf("asset profile: %w", err)
+	}
 	for _, a := range linked {
 		in.Alerts = append(in.Alerts, toBuiltin(a))
 		if a.Fingerprint == "" {
@@ -106,9 +113,9 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Con
 			return c, nil, fmt.Errorf("related by fingerprint: %w", err)
 		}
 		add(same, "same fingerprint")
-		if c.History, err = s.history(ctx, a); err != nil {
-			return c, nil, err
-		}
+	}
+	if c.History, err = s.history(ctx, a); err != nil {
+		return c, nil, err
 	}
 	for i, e := range a.Entities {
 		if i == entitiesProbed {
@@ -126,12 +133,24 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Con
 	return c, rows, nil
 }
 
-// history counts the dispositions of the latest closed alerts with a's
-// fingerprint.
+// history counts the dispositions of the latest closed alerts of the same
+// rule on the same asset: the same source and title (the detection) and
+// the same host (else user) among their entities. Without either, only
+// alerts with a's fingerprint count. Closures of the rule elsewhere, or of
+// other rules here, say nothing about this alert.
 func (s *Service) history(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
 	var h builtin.DispositionHistory
-	closed, err := s.client.Alert.Query().
-		Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID), alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()).
+	where := []predicate.Alert{alert.IDNEQ(a.ID), alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()}
+	switch asset := assetOf(a); {
+	case asset != "":
+		where = append(where, alert.Source(a.Source), alert.Title(a.Title))
+		where = append(where, alerts.Predicates(&schematype.AlertFilter{Entity: &asset})...)
+	case a.Fingerprint != "":
+		where = append(where, alert.Fingerprint(a.Fingerprint))
+	default:
+		return h, nil
+	}
+	closed, err := s.client.Alert.Query().Where(where...).
 		Order(ent.Desc(alert.FieldResolvedAt)).Limit(historyWindow).Select(alert.FieldDisposition).All(ctx)
 	if err != nil {
 		return h, fmt.Errorf("disposition history: %w", err)
@@ -151,9 +170,22 @@ func (s *Service) history(ctx context.Context, a *ent.Alert) (builtin.Dispositio
 	return h, nil
 }
 
+// assetOf is the asset an alert is about: its first host, else its first
+// user.
+func assetOf(a *ent.Alert) string {
+	for _, typ := range []string{"hostname", "user"} {
+		for _, e := range a.Entities {
+			if e.Type == typ {
+				return e.Value
+			}
+		}
+	}
+	return ""
+}
+
 func toBuiltin(a *ent.Alert) builtin.Alert {
 	out := builtin.Alert{ID: a.ID.String(), Title: a.Title, Description: a.Description, Source: builtin.SourceName(a.Source),
-		Severity: string(a.Severity), Status: string(a.Status), Tags: a.Tags, Raw: a.Raw,
+		Severity: string(a.Severity), Status: string(a.Status), Tags: a.Tags, Raw: a.Raw, VendorTechniques: a.Mitre,
 		Fingerprint: a.Fingerprint, FirstSeenAt: a.FirstSeenAt, LastSeenAt: a.LastSeenAt, Occurrences: a.Occurrences}
 	for _, e := range a.Entities {
 		out.Entities = append(out.Entities, builtin.Entity{Type: e.Type, Value: e.Value})

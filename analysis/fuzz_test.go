@@ -6,6 +6,7 @@ import (
 
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 )
 
 // FuzzParseAnswer checks that no answer crashes the validator and that every
@@ -38,6 +39,29 @@ func FuzzParseAnswer(f *testing.F) {
 		}
 		if _, err := json.Marshal(out); err != nil {
 			t.Fatalf("merged result does not encode: %v", err)
+		}
+	})
+}
+
+// FuzzApplyProfile: any asset profile input is accepted in canonical form
+// or refused naming a field, and what is accepted is accepted again
+// unchanged.
+func FuzzApplyProfile(f *testing.F) {
+	f.Add("example.com", "10.0.0.0/8", "jump-01", "svc_backup")
+	f.Add("EXAMPLE.com.", "::ffff:10.1.2.3", "", "a b")
+	f.Add("*.x", "10.0.0.300/8", "x\x00", "")
+	f.Fuzz(func(t *testing.T, domain, network, host, account string) {
+		in := UpdateAssetProfileInput{Domains: []string{domain}, Networks: []string{network}, AdminHosts: []string{host}, AdminAccounts: []string{account}, Scanners: []string{network, host}}
+		p, err := applyProfile(nonNilProfile(builtin.AssetProfile{}), in)
+		if err != nil {
+			if ae, ok := apperr.As(err); !ok || ae.Field == "" {
+				t.Fatalf("error without a field: %v", err)
+			}
+			return
+		}
+		again, err := applyProfile(p, UpdateAssetProfileInput{Domains: p.Domains, Networks: p.Networks, AdminHosts: p.AdminHosts, AdminAccounts: p.AdminAccounts, Scanners: p.Scanners})
+		if err != nil || !equalProfile(again, p) {
+			t.Fatalf("canonical profile %+v not stable: %+v, %v", p, again, err)
 		}
 	})
 }

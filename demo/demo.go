@@ -180,6 +180,9 @@ func Run(ctx context.Context, db *storage.DB, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ensureAssetProfile(actx, db.Client); err != nil {
+		return nil, err
+	}
 	created, err := feed(ctx, db, conns, opts, sum)
 	if err != nil {
 		return nil, err
@@ -194,6 +197,34 @@ func Run(ctx context.Context, db *storage.DB, opts Options) (*Summary, error) {
 	sum.Triaged = time.Since(t0)
 	sum.Elapsed = time.Since(start)
 	return sum, nil
+}
+
+// demoAssetProfile describes the demo organisation to the analyst: its
+// corporate domain and network, the jump host and deployment account its
+// admins use and its vulnerability scanner.
+var demoAssetProfile = analysis.UpdateAssetProfileInput{
+	Domains:       []string{"example.com"},
+	Networks:      []string{"10.0.0.0/8"},
+	AdminHosts:    []string{"jump-01." + dnsSuffix},
+	AdminAccounts: []string{"svc_sccm"},
+	Scanners:      []string{"10.0.9.50"},
+}
+
+// ensureAssetProfile fills the organisation's asset profile unless an
+// admin already set one (a second run keeps their changes).
+func ensureAssetProfile(ctx context.Context, client *ent.Client) error {
+	svc := analysis.New(client, nil, nil, nil)
+	cur, err := svc.AssetProfile(ctx)
+	if err != nil {
+		return fmt.Errorf("asset profile: %w", err)
+	}
+	if len(cur.Domains)+len(cur.Networks)+len(cur.AdminHosts)+len(cur.AdminAccounts)+len(cur.Scanners) > 0 {
+		return nil
+	}
+	if _, err := svc.UpdateAssetProfile(ctx, demoAssetProfile); err != nil {
+		return fmt.Errorf("asset profile: %w", err)
+	}
+	return nil
 }
 
 // bootstrapAdmin finds the bootstrap organisation and its first active admin.

@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/google/uuid"
+	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/alertviews"
@@ -251,6 +252,14 @@ type ComplexityRoot struct {
 		Status            func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		Verdict           func(childComplexity int) int
+	}
+
+	AssetProfile struct {
+		AdminAccounts func(childComplexity int) int
+		AdminHosts    func(childComplexity int) int
+		Domains       func(childComplexity int) int
+		Networks      func(childComplexity int) int
+		Scanners      func(childComplexity int) int
 	}
 
 	BulkAlertsPayload struct {
@@ -503,6 +512,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptGrouping           func(childComplexity int, analysisID uuid.UUID) int
 		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
 		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
 		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
@@ -528,6 +538,7 @@ type ComplexityRoot struct {
 		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
 		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
 		DeleteUser               func(childComplexity int, id uuid.UUID) int
+		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
 		HideAlertView            func(childComplexity int, id uuid.UUID) int
 		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
@@ -546,6 +557,7 @@ type ComplexityRoot struct {
 		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
 		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
 		UpdateAlertView          func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
+		UpdateAssetProfile       func(childComplexity int, input analysis.UpdateAssetProfileInput) int
 		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
 		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
 		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
@@ -681,6 +693,7 @@ type ComplexityRoot struct {
 		AlertNotes          func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertViews          func(childComplexity int) int
 		Alerts              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
+		AssetProfile        func(childComplexity int) int
 		Connector           func(childComplexity int, id uuid.UUID) int
 		ConnectorCatalogue  func(childComplexity int) int
 		Connectors          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
@@ -988,10 +1001,13 @@ type MutationResolver interface {
 	DeleteReportTemplate(ctx context.Context) (*report.Template, error)
 	AnalyseAlert(ctx context.Context, alertID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
 	AnalyseIncident(ctx context.Context, incidentID uuid.UUID, input *analysis.Options) (*ent.Analysis, error)
+	FlagAnalysis(ctx context.Context, analysisID uuid.UUID, input analysis.FlagInput) (*ent.Analysis, error)
+	AcceptGrouping(ctx context.Context, analysisID uuid.UUID) (*ent.Incident, error)
 	MarkNotificationRead(ctx context.Context, id uuid.UUID) (*ent.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*notify.MarkAllReadPayload, error)
 	UpdateNotificationPrefs(ctx context.Context, input notify.PrefsInput) (*notify.Prefs, error)
 	UpdateAISettings(ctx context.Context, input config.UpdateInput) (*config.Settings, error)
+	UpdateAssetProfile(ctx context.Context, input analysis.UpdateAssetProfileInput) (*builtin.AssetProfile, error)
 	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error)
@@ -1040,6 +1056,7 @@ type QueryResolver interface {
 	NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
 	AiSettings(ctx context.Context) (*config.Settings, error)
+	AssetProfile(ctx context.Context) (*builtin.AssetProfile, error)
 	AiModels(ctx context.Context) ([]string, error)
 	AiQuota(ctx context.Context) (*config.Quota, error)
 	AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
@@ -1909,6 +1926,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analysis.Verdict(childComplexity), true
+
+	case "AssetProfile.adminAccounts":
+		if e.ComplexityRoot.AssetProfile.AdminAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssetProfile.AdminAccounts(childComplexity), true
+	case "AssetProfile.adminHosts":
+		if e.ComplexityRoot.AssetProfile.AdminHosts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssetProfile.AdminHosts(childComplexity), true
+	case "AssetProfile.domains":
+		if e.ComplexityRoot.AssetProfile.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssetProfile.Domains(childComplexity), true
+	case "AssetProfile.networks":
+		if e.ComplexityRoot.AssetProfile.Networks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssetProfile.Networks(childComplexity), true
+	case "AssetProfile.scanners":
+		if e.ComplexityRoot.AssetProfile.Scanners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssetProfile.Scanners(childComplexity), true
 
 	case "BulkAlertsPayload.action":
 		if e.ComplexityRoot.BulkAlertsPayload.Action == nil {
@@ -2848,6 +2896,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetricsTick.UnassignedAlerts(childComplexity), true
 
+	case "Mutation.acceptGrouping":
+		if e.ComplexityRoot.Mutation.AcceptGrouping == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptGrouping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptGrouping(childComplexity, args["analysisID"].(uuid.UUID)), true
 	case "Mutation.addAlertNote":
 		if e.ComplexityRoot.Mutation.AddAlertNote == nil {
 			break
@@ -3118,6 +3177,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.flagAnalysis":
+		if e.ComplexityRoot.Mutation.FlagAnalysis == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_flagAnalysis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FlagAnalysis(childComplexity, args["analysisID"].(uuid.UUID), args["input"].(analysis.FlagInput)), true
 	case "Mutation.hideAlertView":
 		if e.ComplexityRoot.Mutation.HideAlertView == nil {
 			break
@@ -3306,6 +3376,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAlertView(childComplexity, args["id"].(uuid.UUID), args["input"].(alertviews.UpdateAlertViewInput)), true
+	case "Mutation.updateAssetProfile":
+		if e.ComplexityRoot.Mutation.UpdateAssetProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAssetProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAssetProfile(childComplexity, args["input"].(analysis.UpdateAssetProfileInput)), true
 	case "Mutation.updateConnector":
 		if e.ComplexityRoot.Mutation.UpdateConnector == nil {
 			break
@@ -3978,6 +4059,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Alerts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.AlertOrder), args["filter"].(*schematype.AlertFilter)), true
+	case "Query.assetProfile":
+		if e.ComplexityRoot.Query.AssetProfile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AssetProfile(childComplexity), true
 	case "Query.connector":
 		if e.ComplexityRoot.Query.Connector == nil {
 			break
@@ -5210,6 +5297,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("FlagAnalysisInput", ec.unmarshalInputFlagAnalysisInput),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
 			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
@@ -5225,6 +5313,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
 			graphql.NewInputUnmarshaler("UpdateAlertInput", ec.unmarshalInputUpdateAlertInput),
 			graphql.NewInputUnmarshaler("UpdateAlertViewInput", ec.unmarshalInputUpdateAlertViewInput),
+			graphql.NewInputUnmarshaler("UpdateAssetProfileInput", ec.unmarshalInputUpdateAssetProfileInput),
 			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
@@ -6703,6 +6792,29 @@ extend type Mutation {
     "How to analyse (the engine)."
     input: AnalyseInput
   ): Analysis! @hasRole(role: ANALYST)
+  "Flag an analysis as inaccurate, or withdraw the flag (flaggedInaccurate); recorded in the activity log."
+  flagAnalysis(
+    "The analysis's id."
+    analysisID: ID!
+    "The judgement."
+    input: FlagAnalysisInput!
+  ): Analysis! @hasRole(role: ANALYST)
+  """
+  Accept the grouping an alert analysis proposes (result.grouping: alerts sharing an entity,
+  from the same source on the same asset, or showing the same technique within 30 minutes):
+  they go with the alert into the proposed incident, or a new one. Accepting again returns
+  the same incident; CONFLICT when the analysis proposes none.
+  """
+  acceptGrouping(
+    "The analysis's id."
+    analysisID: ID!
+  ): Incident! @hasRole(role: ANALYST)
+}
+
+"An analyst's judgement of an analysis."
+input FlagAnalysisInput {
+  "true: the verdict, techniques or IOCs are wrong; false withdraws the flag."
+  inaccurate: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../realtime.graphql", Input: `# Realtime: the notification feed and the subscriptions. Subscriptions run
@@ -6969,9 +7081,43 @@ type AIQuota {
   resetsAt: Time!
 }
 
+"""
+What the organisation tells the built-in analyst about itself: values in
+it are its own assets, never IOCs, and activity of its admin hosts and
+accounts and its scanners is expected.
+"""
+type AssetProfile {
+  "Its DNS domains; subdomains included."
+  domains: [String!]!
+  "Its address ranges (CIDR) or addresses, egress addresses included."
+  networks: [String!]!
+  "Jump hosts and admin workstations: names or addresses."
+  adminHosts: [String!]!
+  "Administrator and service accounts."
+  adminAccounts: [String!]!
+  "Its vulnerability scanners: names, addresses or accounts."
+  scanners: [String!]!
+}
+
+"A list given replaces the stored one (an empty list clears it); a list left out is kept. At most 500 entries each."
+input UpdateAssetProfileInput {
+  "Its DNS domains; subdomains included."
+  domains: [String!]
+  "Its address ranges (CIDR) or addresses, egress addresses included."
+  networks: [String!]
+  "Jump hosts and admin workstations: names or addresses."
+  adminHosts: [String!]
+  "Administrator and service accounts."
+  adminAccounts: [String!]
+  "Its vulnerability scanners: names, addresses or accounts."
+  scanners: [String!]
+}
+
 extend type Query {
   "The acting organisation's AI settings (the key is never returned)."
   aiSettings: AISettings!
+  "The organisation's asset profile, which the built-in analyst uses."
+  assetProfile: AssetProfile!
   "The models the configured provider offers (the built-in analyst lists itself)."
   aiModels: [String!]!
   "The acting organisation's AI token use this month."
@@ -6984,6 +7130,11 @@ extend type Mutation {
     "The changes: fields left out keep their value."
     input: UpdateAISettingsInput!
   ): AISettings! @hasRole(role: ADMIN)
+  "Change the organisation's asset profile, which the built-in analyst uses."
+  updateAssetProfile(
+    "The lists to replace: a list left out is kept."
+    input: UpdateAssetProfileInput!
+  ): AssetProfile! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../chat.graphql", Input: `# Chat: the analyst's conversation with the AI about one alert or incident.
@@ -7699,6 +7850,22 @@ func (ec *executionContext) childFields_Analysis(ctx context.Context, field grap
 		return ec.fieldContext_Analysis_completedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analysis", field.Name)
+}
+
+func (ec *executionContext) childFields_AssetProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "domains":
+		return ec.fieldContext_AssetProfile_domains(ctx, field)
+	case "networks":
+		return ec.fieldContext_AssetProfile_networks(ctx, field)
+	case "adminHosts":
+		return ec.fieldContext_AssetProfile_adminHosts(ctx, field)
+	case "adminAccounts":
+		return ec.fieldContext_AssetProfile_adminAccounts(ctx, field)
+	case "scanners":
+		return ec.fieldContext_AssetProfile_scanners(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssetProfile", field.Name)
 }
 
 func (ec *executionContext) childFields_BulkAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8959,6 +9126,20 @@ func (ec *executionContext) field_Incident_alerts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptGrouping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "analysisID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["analysisID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addAlertNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9375,6 +9556,28 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_flagAnalysis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "analysisID",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["analysisID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (analysis.FlagInput, error) {
+			return ec.unmarshalNFlagAnalysisInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐFlagInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_hideAlertView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9660,6 +9863,20 @@ func (ec *executionContext) field_Mutation_updateAlert_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAssetProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (analysis.UpdateAssetProfileInput, error) {
+			return ec.unmarshalNUpdateAssetProfileInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐUpdateAssetProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -14648,6 +14865,121 @@ func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AssetProfile_domains(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssetProfile_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssetProfile_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssetProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssetProfile_networks(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssetProfile_networks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Networks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssetProfile_networks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssetProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssetProfile_adminHosts(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssetProfile_adminHosts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminHosts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssetProfile_adminHosts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssetProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssetProfile_adminAccounts(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssetProfile_adminAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminAccounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssetProfile_adminAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssetProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssetProfile_scanners(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssetProfile_scanners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scanners, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssetProfile_scanners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssetProfile", field, false, false, "String")
 }
 
 func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
@@ -21048,6 +21380,130 @@ func (ec *executionContext) fieldContext_Mutation_analyseIncident(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_flagAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_flagAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FlagAnalysis(ctx, fc.Args["analysisID"].(uuid.UUID), fc.Args["input"].(analysis.FlagInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Analysis
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_flagAnalysis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_flagAnalysis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptGrouping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptGrouping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptGrouping(ctx, fc.Args["analysisID"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Incident
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Incident
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptGrouping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptGrouping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21224,6 +21680,68 @@ func (ec *executionContext) fieldContext_Mutation_updateAISettings(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateAISettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAssetProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAssetProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAssetProfile(ctx, fc.Args["input"].(analysis.UpdateAssetProfileInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *builtin.AssetProfile
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *builtin.AssetProfile
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *builtin.AssetProfile) graphql.Marshaler {
+			return ec.marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋbuiltinᚐAssetProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAssetProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssetProfile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAssetProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24954,6 +25472,38 @@ func (ec *executionContext) fieldContext_Query_aiSettings(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AISettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_assetProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assetProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AssetProfile(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *builtin.AssetProfile) graphql.Marshaler {
+			return ec.marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋbuiltinᚐAssetProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assetProfile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssetProfile(ctx, field)
 		},
 	}
 	return fc, nil
@@ -31363,6 +31913,48 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.CreateUse
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFlagAnalysisInput(ctx context.Context, obj any) (analysis.FlagInput, error) {
+	var it analysis.FlagInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inaccurate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inaccurate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inaccurate"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inaccurate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFlagAnalysisInput unmarshals raw into the FlagAnalysisInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFlagAnalysisInput(ctx context.Context, raw any) (analysis.FlagInput, error) {
+	var out analysis.FlagInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlagAnalysisInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGroupOrder(ctx context.Context, obj any) (ent.GroupOrder, error) {
 	var it ent.GroupOrder
 	if obj == nil {
@@ -32321,6 +32913,76 @@ func (ec *executionContext) unmarshalInputUpdateAlertViewInput(ctx context.Conte
 func UnmarshalUpdateAlertViewInput(ctx context.Context, raw any) (alertviews.UpdateAlertViewInput, error) {
 	var out alertviews.UpdateAlertViewInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAlertViewInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateAssetProfileInput(ctx context.Context, obj any) (analysis.UpdateAssetProfileInput, error) {
+	var it analysis.UpdateAssetProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"domains", "networks", "adminHosts", "adminAccounts", "scanners"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "domains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domains"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domains = data
+		case "networks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networks"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Networks = data
+		case "adminHosts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adminHosts"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdminHosts = data
+		case "adminAccounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adminAccounts"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdminAccounts = data
+		case "scanners":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scanners"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scanners = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateAssetProfileInput unmarshals raw into the UpdateAssetProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateAssetProfileInput(ctx context.Context, raw any) (analysis.UpdateAssetProfileInput, error) {
+	var out analysis.UpdateAssetProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAssetProfileInput", raw, &out)
 	return out, err
 }
 
@@ -34450,6 +35112,59 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var assetProfileImplementors = []string{"AssetProfile"}
+
+func (ec *executionContext) _AssetProfile(ctx context.Context, sel ast.SelectionSet, obj *builtin.AssetProfile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assetProfileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssetProfile")
+		case "domains":
+			out.Values[i] = ec._AssetProfile_domains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "networks":
+			out.Values[i] = ec._AssetProfile_networks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminHosts":
+			out.Values[i] = ec._AssetProfile_adminHosts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminAccounts":
+			out.Values[i] = ec._AssetProfile_adminAccounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scanners":
+			out.Values[i] = ec._AssetProfile_scanners(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var bulkAlertsPayloadImplementors = []string{"BulkAlertsPayload"}
 
 func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.SelectionSet, obj *alerts.BulkAlertsPayload) graphql.Marshaler {
@@ -36473,6 +37188,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "flagAnalysis":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_flagAnalysis(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptGrouping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptGrouping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "markNotificationRead":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markNotificationRead(ctx, field)
@@ -36497,6 +37226,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateAISettings":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateAISettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAssetProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAssetProfile(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37527,6 +38263,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aiSettings(ctx, field)
+				})
+		case "assetProfile":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assetProfile(ctx, field)
 				})
 		case "aiModels":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -39383,6 +40125,14 @@ func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 	return ec._Analysis(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋbuiltinᚐAssetProfile(ctx context.Context, sel ast.SelectionSet, v *builtin.AssetProfile) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssetProfile!")
+		return graphql.Null
+	}
+	return ec._AssetProfile(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39729,6 +40479,11 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliq�
 		return graphql.Null
 	}
 	return ec._FacetValue(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFlagAnalysisInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐFlagInput(ctx context.Context, v any) (analysis.FlagInput, error) {
+	res, err := ec.unmarshalInputFlagAnalysisInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -40390,6 +41145,11 @@ func (ec *executionContext) unmarshalNUpdateAlertInput2githubᚗcomᚋseliqᚋse
 
 func (ec *executionContext) unmarshalNUpdateAlertViewInput2githubᚗcomᚋseliqᚋseliqᚋalertviewsᚐUpdateAlertViewInput(ctx context.Context, v any) (alertviews.UpdateAlertViewInput, error) {
 	res, err := ec.unmarshalInputUpdateAlertViewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateAssetProfileInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐUpdateAssetProfileInput(ctx context.Context, v any) (analysis.UpdateAssetProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateAssetProfileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -234,42 +232,7 @@ func marshalList(l []string) (json.RawMessage, error) {
 // hints, with title and description) with what the original document holds
 // beyond the mapped fields.
 func extractEntities(a *catalogue.Alert) []entities.Entity {
-	known := entities.Extract(a.Attributes, a.Title, a.Description)
-	return mergeEntities(known, entities.ExtractJSON(a.Raw))
-}
-
-// mergeEntities appends the entities of more not already in base, with the
-// rules a single extraction applies: users compare case-insensitively, a
-// name known as a hostname is not repeated as a domain, and the total is
-// bounded by entities.MaxEntities.
-func mergeEntities(base, more []entities.Entity) []entities.Entity {
-	type key struct{ typ, val string }
-	norm := func(e entities.Entity) key {
-		if e.Type == entities.User {
-			return key{e.Type, strings.ToLower(e.Value)}
-		}
-		return key{e.Type, e.Value}
-	}
-	seen := make(map[key]bool, len(base)+len(more))
-	hosts := make(map[string]bool)
-	for _, e := range slices.Concat(base, more) {
-		if e.Type == entities.Hostname {
-			hosts[e.Value] = true
-		}
-	}
-	out := make([]entities.Entity, 0, min(len(base)+len(more), entities.MaxEntities))
-	for _, e := range slices.Concat(base, more) {
-		k := norm(e)
-		if seen[k] || (e.Type == entities.Domain && hosts[e.Value]) {
-			continue
-		}
-		seen[k] = true
-		out = append(out, e)
-		if len(out) == entities.MaxEntities {
-			break
-		}
-	}
-	return out
+	return entities.ExtractAlert(a.Attributes, a.Raw, a.Title, a.Description)
 }
 
 // store writes the items in one transaction: one dedup statement for the

@@ -596,7 +596,7 @@ func TestMergeEntities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := mergeEntities(tt.base, tt.more)
+			got := entities.Merge(tt.base, tt.more)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
@@ -607,7 +607,7 @@ func TestMergeEntities(t *testing.T) {
 		for i := range 300 {
 			many = append(many, en("ipv4", fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)))
 		}
-		if got := mergeEntities(many[:150], many[150:]); len(got) != 200 {
+		if got := entities.Merge(many[:150], many[150:]); len(got) != 200 {
 			t.Errorf("%d entities, want 200", len(got))
 		}
 	})

@@ -8,7 +8,9 @@ package resolvers
 import (
 	"context"
 
+	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
+	"github.com/seliq/seliq/analysis"
 )
 
 // UpdateAISettings is the resolver for the updateAISettings field.
@@ -16,9 +18,19 @@ func (r *mutationResolver) UpdateAISettings(ctx context.Context, input config.Up
 	return r.Services.AI.Update(ctx, input)
 }
 
+// UpdateAssetProfile is the resolver for the updateAssetProfile field.
+func (r *mutationResolver) UpdateAssetProfile(ctx context.Context, input analysis.UpdateAssetProfileInput) (*builtin.AssetProfile, error) {
+	return r.Services.Analysis.UpdateAssetProfile(ctx, input)
+}
+
 // AiSettings is the resolver for the aiSettings field.
 func (r *queryResolver) AiSettings(ctx context.Context) (*config.Settings, error) {
 	return r.Services.AI.Get(ctx)
+}
+
+// AssetProfile is the resolver for the assetProfile field.
+func (r *queryResolver) AssetProfile(ctx context.Context) (*builtin.AssetProfile, error) {
+	return r.Services.Analysis.AssetProfile(ctx)
 }
 
 // AiModels is the resolver for the aiModels field.

@@ -106,6 +106,16 @@ func (r *mutationResolver) AnalyseIncident(ctx context.Context, incidentID uuid.
 	return r.Services.Analysis.AnalyseIncident(ctx, incidentID, input)
 }
 
+// FlagAnalysis is the resolver for the flagAnalysis field.
+func (r *mutationResolver) FlagAnalysis(ctx context.Context, analysisID uuid.UUID, input analysis.FlagInput) (*ent.Analysis, error) {
+	return r.Services.Analysis.Flag(ctx, analysisID, input)
+}
+
+// AcceptGrouping is the resolver for the acceptGrouping field.
+func (r *mutationResolver) AcceptGrouping(ctx context.Context, analysisID uuid.UUID) (*ent.Incident, error) {
+	return r.Services.Analysis.AcceptGrouping(ctx, analysisID)
+}
+
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) (*ent.IncidentConnection, error) {
 	return r.Services.Incidents.List(ctx, filter, page(after, first, before, last), orderBy)

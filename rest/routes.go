@@ -94,6 +94,8 @@ var Routes = []Route{
 
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai", Field: "aiSettings", Tag: "ai", Summary: "Get Ai Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/ai", Field: "updateAISettings", Body: "input", Tag: "ai", Summary: "Update Ai Config"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/asset-profile", Field: "assetProfile", Tag: "ai", Summary: "Get Asset Profile"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/asset-profile", Field: "updateAssetProfile", Body: "input", Tag: "ai", Summary: "Update Asset Profile"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/ai/models", Field: "aiModels", Tag: "ai", Summary: "List Models"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/outbound", Field: "outboundPolicy", Tag: "outbound", Summary: "Get Outbound Policy"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/outbound", Field: "updateOutboundPolicy", Body: "input", Tag: "outbound", Summary: "Update Outbound Policy"},
@@ -103,6 +105,8 @@ var Routes = []Route{
 	{Method: http.MethodPost, Path: "/api/v1/incidents/{incident_id}/analysis", Field: "analyseIncident", PathArgs: map[string]string{"incident_id": "incidentID"}, Body: "input", Status: http.StatusAccepted, Tag: "analysis", Summary: "Generate Incident Analysis"},
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/analysis", Field: "alertAnalysis", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "analysis", Summary: "Get Alert Analysis"},
 	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/analyse", Field: "analyseAlert", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusAccepted, Tag: "analysis", Summary: "Trigger Alert Analysis"},
+	{Method: http.MethodPost, Path: "/api/v1/analyses/{analysis_id}/flag", Field: "flagAnalysis", PathArgs: map[string]string{"analysis_id": "analysisID"}, Body: "input", Tag: "analysis", Summary: "Flag Analysis"},
+	{Method: http.MethodPost, Path: "/api/v1/analyses/{analysis_id}/grouping/accept", Field: "acceptGrouping", PathArgs: map[string]string{"analysis_id": "analysisID"}, Tag: "analysis", Summary: "Accept Grouping"},
 
 	{Method: http.MethodGet, Path: "/api/v1/alerts/{alert_id}/chat", Field: "alertChatHistory", PathArgs: map[string]string{"alert_id": "alertID"}, Tag: "chat", Summary: "List Alert Chat"},
 	{Method: http.MethodPost, Path: "/api/v1/alerts/{alert_id}/chat", Field: "sendAlertChat", PathArgs: map[string]string{"alert_id": "alertID"}, Body: "input", Status: http.StatusCreated, Tag: "chat", Summary: "Send Alert Chat"},

@@ -106,6 +106,7 @@ func TestAISettingsRoutes(t *testing.T) {
 		}
 		s.gql(t, s.analyst, `{ aiQuota { used limit remaining resetsAt } }`, nil)
 		s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/settings/ai", nil, http.StatusUnauthorized)
+		testAssetProfileRoutes(t, s)
 		t.Run("coverage", s.checkCoverage("ai"))
 	})
 }
@@ -130,4 +131,34 @@ func recordUsage(t *testing.T, db *storage.DB, s *suite, prompt, completion int)
 		SetPromptTokens(prompt).SetCompletionTokens(completion).Exec(auth.System(context.Background())); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testAssetProfileRoutes: the asset profile on both surfaces; admins
+// change it, everyone in the organisation reads it, bad entries are 422
+// naming the field.
+func testAssetProfileRoutes(t *testing.T, s *suite) {
+	t.Helper()
+	def := s.rest(t, s.analyst, http.MethodGet, "/api/v1/settings/asset-profile", nil, http.StatusOK)
+	if l, ok := def.Body["domains"].([]any); !ok || len(l) != 0 {
+		t.Fatalf("default asset profile: %s", def.Raw)
+	}
+	res := s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/asset-profile", map[string]any{
+		"domains": []string{"Example.com"}, "networks": []string{"10.0.0.0/8", "203.0.113.0/28"}, "admin_hosts": []string{"jump-01"},
+		"admin_accounts": []string{"svc_backup"}}, http.StatusOK)
+	if !slices.Equal(anyList(res.Body["domains"]), []string{"example.com"}) || !slices.Equal(anyList(res.Body["admin_hosts"]), []string{"jump-01"}) {
+		t.Fatalf("patched asset profile: %s", res.Raw)
+	}
+	wantLoc(t, s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/asset-profile", map[string]any{"networks": []string{"10.0.0.0/8", "ten"}}, http.StatusUnprocessableEntity), "networks")
+	wantLoc(t, s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/asset-profile", map[string]any{"domains": "example.com"}, http.StatusUnprocessableEntity), "domains")
+	s.rest(t, s.analyst, http.MethodPatch, "/api/v1/settings/asset-profile", map[string]any{"domains": []string{"evil.test"}}, http.StatusForbidden)
+	s.gqlErr(t, s.analyst, `mutation { updateAssetProfile(input: {domains: ["evil.test"]}) { domains } }`, nil, "FORBIDDEN")
+	g := s.gql(t, s.admin, `mutation { updateAssetProfile(input: {scanners: ["10.0.9.50"]}) { domains networks adminHosts adminAccounts scanners } }`, nil)
+	if got := anyList(dig(g, "updateAssetProfile", "scanners")); !slices.Equal(got, []string{"10.0.9.50"}) {
+		t.Fatalf("GraphQL update: %v", g)
+	}
+	g = s.gql(t, s.analyst, `{ assetProfile { domains networks adminHosts adminAccounts scanners } }`, nil)
+	if got := anyList(dig(g, "assetProfile", "networks")); !slices.Equal(got, []string{"10.0.0.0/8", "203.0.113.0/28"}) {
+		t.Fatalf("GraphQL read: %v", g)
+	}
+	s.rest(t, s.env.Anonymous(), http.MethodGet, "/api/v1/settings/asset-profile", nil, http.StatusUnauthorized)
 }

@@ -70,6 +70,40 @@ func TestAnalysisRoutes(t *testing.T) {
 		s.gql(t, s.admin, `mutation($id: ID!) { analyseIncident(incidentID: $id) { id } }`, map[string]any{"id": inc})
 		s.gql(t, s.reader, `query($id: ID!) { incidentAnalysis(incidentID: $id) { verdict result } }`, map[string]any{"id": inc})
 
+		// An analyst flags the analysis as inaccurate on either surface.
+		anID := got.String("id")
+		flagged := s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": true}, http.StatusOK)
+		if flagged.Body["flagged_inaccurate"] != true {
+			t.Fatalf("flag: %s", flagged.Raw)
+		}
+		wantLoc(t, s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": "yes"}, http.StatusUnprocessableEntity), "inaccurate")
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/analyses/"+anID+"/flag", map[string]any{"inaccurate": false}, http.StatusForbidden)
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+fakeID+"/flag", map[string]any{"inaccurate": true}, http.StatusNotFound)
+		g = s.gql(t, s.admin, `mutation($id: ID!) { flagAnalysis(analysisID: $id, input: {inaccurate: false}) { id flaggedInaccurate } }`, map[string]any{"id": anID})
+		if dig(g, "flagAnalysis", "flaggedInaccurate") != false {
+			t.Fatalf("GraphQL unflag: %v", g)
+		}
+		s.gqlErr(t, s.reader, `mutation($id: ID!) { flagAnalysis(analysisID: $id, input: {inaccurate: true}) { id } }`, map[string]any{"id": anID}, "FORBIDDEN")
+
+		// A second alert from the same address within 30 minutes: the next
+		// analysis proposes grouping them, and one call accepts it.
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+anID+"/grouping/accept", nil, http.StatusConflict)
+		ing2 := s.rest(t, env.Connector(key), http.MethodPost, "/api/v1/alerts/ingest", map[string]any{
+			"title": "Outbound connection to a known C2 address", "severity": "high", "source_ip": "185.220.101.45",
+		}, http.StatusAccepted)
+		second := digS(ing2.Body["results"].([]any)[0], "id")
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/alerts/"+second+"/analyse", nil, http.StatusAccepted)
+		proposed := awaitAnalysis(t, s, s.reader, "/api/v1/alerts/"+second+"/analysis")
+		if ids, _ := obj(obj(proposed.Body["result"])["grouping"])["alert_ids"].([]any); len(ids) != 1 || ids[0] != alertID {
+			t.Fatalf("grouping proposal: %s", proposed.Raw)
+		}
+		s.rest(t, s.reader, http.MethodPost, "/api/v1/analyses/"+proposed.String("id")+"/grouping/accept", nil, http.StatusForbidden)
+		grouped := s.rest(t, s.admin, http.MethodPost, "/api/v1/analyses/"+proposed.String("id")+"/grouping/accept", nil, http.StatusOK)
+		g = s.gql(t, s.admin, `mutation($id: ID!) { acceptGrouping(analysisID: $id) { id } }`, map[string]any{"id": proposed.String("id")})
+		if grouped.String("id") == "" || dig(g, "acceptGrouping", "id") != grouped.String("id") {
+			t.Fatalf("accept grouping: %s / %v", grouped.Raw, g)
+		}
+
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/alerts/"+alertID+"/analyse", nil, http.StatusForbidden)
 		s.rest(t, s.reader, http.MethodPost, "/api/v1/incidents/"+inc+"/analysis", nil, http.StatusForbidden)
 		s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/alerts/"+alertID+"/analysis", nil, http.StatusUnauthorized)

@@ -7,9 +7,9 @@ const maxRelated = 50
 // gives the same output), never fails and does bounded work whatever the
 // input size.
 func AnalyzeAlert(a Alert, c Context) Analysis {
-	ev := gatherEvidence(a)
+	ev := gatherEvidence(a, c)
 	reasons := signals(ev, c.History)
-	verdict, confidence, score := verdictOf(reasons)
+	verdict, confidence, score := decide(ev.rules, c.History, reasons)
 	sev, sevWhy := adjustSeverity(a.Severity, verdict, ev.techniques)
 	an := Analysis{
 		Verdict:        verdict,
@@ -19,8 +19,10 @@ func AnalyzeAlert(a Alert, c Context) Analysis {
 		Severity:       sev,
 		SeverityReason: sevWhy,
 		IOCs:           nonNil(ev.iocs),
+		RankedIOCs:     nonNil(ev.ranked),
+		Excluded:       nonNil(ev.excluded),
 		Assets:         nonNil(ev.assets),
-		Techniques:     nonNil(ev.techniques),
+		Techniques:     nonNil(attackTechniques(verdict, ev.techniques)),
 		Related:        relatedOf(c.Related, a.ID),
 		NextSteps:      nextSteps(ev, verdict, c.History),
 		Engine:         Engine,
@@ -53,4 +55,13 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// attackTechniques are the techniques an analyst records: none for benign
+// activity, which is no attack (the summary still says what it resembles).
+func attackTechniques(verdict string, ts []Technique) []Technique {
+	if verdict == VerdictLikelyBenign {
+		return nil
+	}
+	return ts
 }

@@ -101,7 +101,7 @@ func TestAnalyzeAlertSpecifics(t *testing.T) {
 			wantIn(t, an.Summary.WhatHappened, "DownloadString('http://185.220.101.45/a.ps1')", "CrowdStrike Falcon", "fin-ws-042", "jdoe")
 			wantIOC(t, an, "185.220.101.45")
 			wantAsset(t, an, "10.1.20.42")
-			wantStep(t, an, StepContain, "Block 185.220.101.45")
+			wantStep(t, an, StepContain, "185.220.101.45 at the DNS resolver")
 		}},
 		{"indicators only inside the encoded command become IOCs", encodedOnly(), Context{}, func(t *testing.T, an Analysis) {
 			wantIOC(t, an, "185.220.101.45")
@@ -166,8 +166,10 @@ func TestAnalyzeAlertSpecifics(t *testing.T) {
 				t.Errorf("techniques = %v", ids)
 			}
 		}},
-		{"empty alert needs review", Alert{}, Context{}, func(t *testing.T, an Analysis) {
-			if an.Verdict != VerdictNeedsReview || an.Severity != "medium" || an.SeverityReason == "" {
+		// needs_review is kept for conflicting evidence; no evidence at all is
+		// a weak suspicion.
+		{"empty alert is weakly suspicious", Alert{}, Context{}, func(t *testing.T, an Analysis) {
+			if an.Verdict != VerdictSuspicious || an.Confidence > 0.5 || an.Severity != "medium" || an.SeverityReason == "" {
 				t.Errorf("got %s %s (%s)", an.Verdict, an.Severity, an.SeverityReason)
 			}
 		}},
@@ -300,7 +302,9 @@ func TestSplitEntities(t *testing.T) {
 	}
 	iocs, assets := splitEntities(in)
 	gotI, gotA := values(iocs), values(assets)
-	wantI := []string{"8.8.8.8", "evil.example", "https://evil.example/p", "x@evil.example", "d41d8cd98f00b204e9800998ecf8427e", "CVE-2024-3400"}
+	// Ranked (hash and URL first); 8.8.8.8 is a well-known resolver and a CVE
+	// is context, neither an IOC.
+	wantI := []string{"https://evil.example/p", "d41d8cd98f00b204e9800998ecf8427e", "evil.example", "x@evil.example"}
 	wantA := []string{"ws-01.corp.contoso.com", "alice@contoso.com", "10.0.0.5", "100.64.1.1", "fe80::1", "sharepoint.contoso.com", "https://intranet.corp.contoso.com/x", "http://10.0.0.9/a", "dc01.ad.local", "bob@contoso.com"}
 	if !slices.Equal(gotI, wantI) {
 		t.Errorf("IOCs = %v\nwant  %v", gotI, wantI)
@@ -319,7 +323,18 @@ func values(es []Entity) []string {
 }
 
 func TestReadRaw(t *testing.T) {
-	text, verdicts := readRaw([]byte(`{"a":{"CommandLine":"x.exe /y","list":[{"process.command_line":"z"}]},"Action":"Blocked","n":1,"arr":["q"],"signature":["s1","s2"],"verdict":{"nested":"ignored"}`))
+	f := readRaw([]byte(`{"a":{"CommandLine":"x.exe /y","list":[{"process.command_line":"z"}]},"Action":"Blocked","n":1,"arr":["q"],"signature":["s1","s2"],"verdict":{"nested":"ignored"},` +
+		`"DetectId":"ldt:abc","ja3":{"hash":"72a589da586844d7f0818ce684948eea"},"FalconHostLink":"https://falcon.example/d/1","sha256":"aa"}`))
+	text, verdicts := f.text, f.verdicts
+	if id := f.idText.String(); !strings.Contains(id, "ldt:abc") || !strings.Contains(id, "72a589da586844d7f0818ce684948eea") {
+		t.Errorf("idText = %q, want the detection id and the JA3 fingerprint", id)
+	}
+	if ref := f.refText.String(); !strings.Contains(ref, "https://falcon.example/d/1") {
+		t.Errorf("refText = %q, want the console link", ref)
+	}
+	if plain := f.plain.String(); !strings.Contains(plain, "aa") || strings.Contains(plain, "ldt:abc") {
+		t.Errorf("plain = %q, want the hash and not the id", plain)
+	}
 	if want := []string{"x.exe /y", "z", "s1", "s2"}; !slices.Equal(text, want) {
 		t.Errorf("text = %q, want %q", text, want)
 	}

@@ -35,6 +35,8 @@ type facts struct {
 	// hidden are the indicators found only in the decoded command: the
 	// ingest extraction never saw them, since they were encoded.
 	hidden []Entity
+	// fields are the payload's string values by where they sit.
+	fields rawFields
 }
 
 // encodedPS finds a PowerShell -EncodedCommand argument (any accepted
@@ -47,9 +49,9 @@ func readAlert(a Alert) facts {
 	for _, t := range a.Tags[:min(len(a.Tags), maxTags)] {
 		parts = append(parts, clip(t, maxTag))
 	}
-	rawText, verdicts := readRaw(a.Raw)
-	parts = append(parts, rawText...)
-	f.verdicts = verdicts
+	f.fields = readRaw(a.Raw)
+	parts = append(parts, f.fields.text...)
+	f.verdicts = f.fields.verdicts
 	f.decoded = decodePowerShell(parts)
 	if f.decoded != "" {
 		parts = append(parts, f.decoded)
@@ -60,13 +62,39 @@ func readAlert(a Alert) facts {
 	return f
 }
 
+// rawFields is what the walk of the vendor payload kept.
+type rawFields struct {
+	text     []string // values of the text fields (textKeys)
+	verdicts []string // verdict fields (verdictKeys), "key: value", lower-cased
+	// values are the other string values with their (normalised) keys,
+	// lower-cased; ids, fingerprints and references are kept apart in
+	// idText and refText, since what sits there is not evidence.
+	values  []keyValue
+	plain   strings.Builder // the values, newline-separated
+	idText  strings.Builder // values of record-id and fingerprint fields
+	refText strings.Builder // values of reference fields (console, docs, schema links)
+}
+
+// keyValue is a payload value with its normalised key and the key of the
+// object holding it ("http" for {"http": {"hostname": …}}).
+type keyValue struct{ key, parent, value string }
+
+// Field classes: where a value sits decides what it can be.
+const (
+	classPlain = iota
+	classID    // a record id, fingerprint or version: never an indicator
+	classRef   // a link to a console, documentation or schema: a reference
+)
+
 // readRaw walks the vendor payload and returns the values of the text
-// fields (textKeys) and the verdict fields (verdictKeys). Nested keys are
-// matched by their last component; arrays take the key of their field.
-// Malformed or truncated JSON yields what was read before the error.
-func readRaw(raw json.RawMessage) (text, verdicts []string) {
+// fields (textKeys), the verdict fields (verdictKeys) and every string value
+// by field class. Nested keys are matched by their last component; arrays
+// take the key of their field; everything under an id or fingerprint
+// object ("ja3": {"hash": …}) is of its class. Malformed or truncated JSON
+// yields what was read before the error.
+func readRaw(raw json.RawMessage) rawFields {
 	if len(raw) == 0 {
-		return nil, nil
+		return rawFields{}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw[:min(len(raw), maxRawScan)]))
 	dec.UseNumber()
@@ -78,20 +106,21 @@ func readRaw(raw json.RawMessage) (text, verdicts []string) {
 		}
 		w.token(tok)
 	}
-	return w.text, w.verdicts
+	return w.rawFields
 }
 
 type rawFrame struct {
 	object  bool
 	wantKey bool
 	key     string
+	name    string // the key this container was opened under
+	class   int    // inherited by the values inside
 }
 
 type rawWalker struct {
-	stack    []rawFrame
-	text     []string
-	textLen  int
-	verdicts []string
+	rawFields
+	stack   []rawFrame
+	textLen int
 }
 
 func (w *rawWalker) token(tok json.Token) {
@@ -108,21 +137,41 @@ func (w *rawWalker) token(tok json.Token) {
 	}
 	switch v := tok.(type) {
 	case json.Delim:
+		class := classPlain
+		if top != nil {
+			class = top.class
+			if class == classPlain && key != "" {
+				class = keyClass(key)
+			}
+		}
 		switch v {
 		case '{':
-			w.stack = append(w.stack, rawFrame{object: true, wantKey: true})
+			w.stack = append(w.stack, rawFrame{object: true, wantKey: true, class: containerClass(class), name: w.containerName(key)})
 		case '[':
-			w.stack = append(w.stack, rawFrame{key: key})
+			w.stack = append(w.stack, rawFrame{key: key, class: class, name: w.containerName(key)})
 		default:
 			w.stack = w.stack[:len(w.stack)-1]
 			w.valueDone()
 		}
 	case string:
-		w.field(key, v)
+		class := classPlain
+		if top != nil {
+			class = top.class
+		}
+		w.field(key, v, class)
 		w.valueDone()
 	default:
 		w.valueDone()
 	}
+}
+
+// containerName: the key a new container opens under; inside an array, the
+// array's own name.
+func (w *rawWalker) containerName(key string) string {
+	if top := w.top(); top != nil && !top.object {
+		return top.name
+	}
+	return key
 }
 
 func (w *rawWalker) top() *rawFrame {
@@ -138,10 +187,14 @@ func (w *rawWalker) valueDone() {
 	}
 }
 
-func (w *rawWalker) field(key, v string) {
+func (w *rawWalker) field(key, v string, class int) {
 	if v == "" || key == "" {
 		return
 	}
+	if class == classPlain {
+		class = keyClass(key)
+	}
+	w.keep(key, v, class)
 	if slices.Contains(textKeys, key) && w.textLen < maxRawText {
 		v = clip(v, min(maxRawField, maxRawText-w.textLen))
 		w.text = append(w.text, v)
@@ -207,4 +260,54 @@ func decodeUTF16Base64(b64 string) (string, bool) {
 		}
 	}
 	return s, true
+}
+
+// keep files a value by class, within maxRawScan bytes overall.
+func (w *rawWalker) keep(key, v string, class int) {
+	if w.plain.Len()+w.idText.Len()+w.refText.Len()+len(v) > maxRawScan {
+		return
+	}
+	lv := strings.ToLower(v)
+	switch class {
+	case classID:
+		w.idText.WriteString(lv)
+		w.idText.WriteByte('\n')
+	case classRef:
+		w.refText.WriteString(lv)
+		w.refText.WriteByte('\n')
+	default:
+		parent := ""
+		if top := w.top(); top != nil {
+			parent = top.name
+		}
+		w.values = append(w.values, keyValue{key, parent, lv})
+		w.plain.WriteString(lv)
+		w.plain.WriteByte('\n')
+	}
+}
+
+// containerClass is the class an object opened under a field of class c
+// gives its members: an id or fingerprint object holds ids throughout,
+// anything else is judged member by member.
+func containerClass(c int) int {
+	if c == classID {
+		return classID
+	}
+	return classPlain
+}
+
+// keyClass classifies a normalised key.
+func keyClass(k string) int {
+	switch {
+	case slices.Contains(hashKeys, k) || slices.Contains(notIDKeys, k):
+		return classPlain
+	case slices.Contains(refKeys, k) || strings.HasSuffix(k, "link") || strings.HasSuffix(k, "weburl") ||
+		strings.HasSuffix(k, "reference") || strings.HasSuffix(k, "references") || strings.HasPrefix(k, "runbook"):
+		return classRef
+	case slices.Contains(idKeys, k) || strings.HasSuffix(k, "id") || strings.HasSuffix(k, "uid") || strings.HasSuffix(k, "uuid") ||
+		strings.HasSuffix(k, "guid") || strings.HasSuffix(k, "ids") || strings.HasSuffix(k, "idstring") || strings.Contains(k, "version") ||
+		strings.HasSuffix(k, "fingerprint"):
+		return classID
+	}
+	return classPlain
 }

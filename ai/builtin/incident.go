@@ -32,7 +32,7 @@ func AnalyzeIncident(in Incident, c IncidentContext) IncidentAnalysis {
 	alerts := alertsInOrder(in)
 	analyses := make([]Analysis, len(alerts))
 	for i, a := range alerts {
-		analyses[i] = AnalyzeAlert(a, Context{History: c.History[a.Fingerprint]})
+		analyses[i] = AnalyzeAlert(a, Context{History: c.History[a.Fingerprint], Profile: c.Profile})
 	}
 	ia := IncidentAnalysis{Alerts: make([]AlertVerdict, len(alerts))}
 	for i, a := range alerts {
@@ -44,6 +44,7 @@ func AnalyzeIncident(in Incident, c IncidentContext) IncidentAnalysis {
 	ia.Severity, ia.SeverityReason = incidentSeverity(in.Severity, analyses)
 	relevant := relevantAnalyses(analyses, ia.Verdict)
 	ia.IOCs, ia.Assets = mergeEntities(relevant)
+	ia.RankedIOCs, ia.Excluded = mergeRanked(relevant, ia.IOCs)
 	ia.Related = relatedOf(c.Related, "")
 	ia.NextSteps = mergeSteps(relevant)
 	ia.Engine = Engine
@@ -162,6 +163,37 @@ func mergeEntities(as []Analysis) (iocs, assets []Entity) {
 		allAssets = append(allAssets, an.Assets...)
 	}
 	return nonNil(dedupeEntities(allIOCs)), nonNil(dedupeEntities(allAssets))
+}
+
+// mergeRanked keeps, for each merged IOC, its best rank and reason over
+// the alerts, in the order of iocs; and the alerts' exclusions, once each.
+func mergeRanked(as []Analysis, iocs []Entity) ([]RankedIOC, []Excluded) {
+	best := map[Entity]RankedIOC{}
+	var excluded []Excluded
+	seen := map[Excluded]bool{}
+	for _, an := range as {
+		for _, r := range an.RankedIOCs {
+			k := Entity{Type: r.Type, Value: strings.ToLower(r.Value)}
+			if cur, ok := best[k]; !ok || r.Rank > cur.Rank {
+				best[k] = r
+			}
+		}
+		for _, x := range an.Excluded {
+			if !seen[x] && len(excluded) < maxExcluded {
+				seen[x] = true
+				excluded = append(excluded, x)
+			}
+		}
+	}
+	ranked := make([]RankedIOC, 0, len(iocs))
+	for _, e := range iocs {
+		r, ok := best[Entity{Type: e.Type, Value: strings.ToLower(e.Value)}]
+		if !ok {
+			r = RankedIOC{Type: e.Type, Value: e.Value, Reason: e.Type + " from a linked alert"}
+		}
+		ranked = append(ranked, r)
+	}
+	return ranked, nonNil(excluded)
 }
 
 // relevantAnalyses drops likely-benign alerts from an incident that is not

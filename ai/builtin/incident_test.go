@@ -75,8 +75,22 @@ func TestAnalyzeIncident(t *testing.T) {
 	wantIn(t, ia.Summary.Impact, "3 of 4 alerts rated likely malicious", `related to incident "Earlier phishing wave"`)
 }
 
+func TestAnalyzeIncidentRankedIOCs(t *testing.T) {
+	ia := AnalyzeIncident(intrusionIncident(), IncidentContext{})
+	if len(ia.RankedIOCs) != len(ia.IOCs) || ia.Excluded == nil {
+		t.Fatalf("ranked %d of %d IOCs, excluded %v", len(ia.RankedIOCs), len(ia.IOCs), ia.Excluded)
+	}
+	for i, r := range ia.RankedIOCs {
+		if r.Value != ia.IOCs[i].Value || r.Reason == "" {
+			t.Errorf("ranked IOC %d: %+v for %+v", i, r, ia.IOCs[i])
+		}
+	}
+}
+
 func TestAnalyzeIncidentVerdicts(t *testing.T) {
 	travel, brute, scan := impossibleTravel(), wazuhBruteForce(), suricataScan()
+	// A sign-in an expert would only call suspicious (initial access).
+	travel.Title, travel.Description = "Sign-in from an anonymous IP address", "bob@contoso.com signed in from an anonymising proxy."
 	scan.Occurrences = 1
 	tests := []struct {
 		name   string

@@ -36,6 +36,8 @@ var tacticWeights = map[string]float64{
 	"command-and-control":  0.30,
 	"exfiltration":         0.30,
 	"impact":               0.35,
+	"resource-development": 0.05,
+	tacticUnknown:          0.15, // a matrix technique outside the table
 }
 
 var techniqueTable = []techniqueRule{

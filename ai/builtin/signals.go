@@ -25,6 +25,7 @@ const (
 	SignalInfra        = "infrastructure"
 	SignalKillChain    = "kill_chain"
 	SignalAlert        = "alert"
+	SignalRule         = "rule"
 )
 
 // Scoring constants. Scores are sums of reason weights; positive means
@@ -56,18 +57,85 @@ type evidence struct {
 	facts      facts
 	techniques []Technique
 	iocs       []Entity
+	ranked     []RankedIOC
+	excluded   []Excluded
 	assets     []Entity
+	rules      []ruleHit
 	infra      bool
 	noise      string // the noise keyword found, if any
 }
 
-func gatherEvidence(a Alert) evidence {
+func gatherEvidence(a Alert, c Context) evidence {
 	ev := evidence{alert: a, facts: readAlert(a)}
-	ev.techniques = techniques.match(ev.facts.text)
-	ev.iocs, ev.assets = splitEntities(slices.Concat(a.Entities, ev.facts.hidden))
-	ev.infra = len(ev.techniques) == 0 && isInfra(a.Source, ev.facts.text)
+	p := compileProfile(c.Profile)
+	hidden := make(map[Entity]bool, len(ev.facts.hidden))
+	for _, e := range ev.facts.hidden {
+		hidden[e] = true
+	}
+	cl := classifyEntities(slices.Concat(a.Entities, ev.facts.hidden), iocContext{profile: p, fields: &ev.facts.fields, hidden: hidden})
+	ev.iocs, ev.ranked, ev.assets, ev.excluded = cl.iocs, cl.ranked, cl.assets, cl.excluded
+	ev.rules = decisionRules(newRuleInput(&ev, p))
+	ev.techniques = chooseTechniques(a, ev.facts.text, ev.rules, vendorTactics(ev.facts.fields, a.Tags))
+	ev.infra = len(ev.techniques) == 0 && !decidedMalicious(ev.rules) && isInfra(a.Source, ev.facts.text)
 	ev.noise = firstKeyword(ev.facts.text, noiseKeywords)
 	return ev
+}
+
+// chooseTechniques: what the source gave (validated against the ATT&CK
+// matrix) and what the decision rules establish; keywords only when
+// neither says anything. A rule's supporting techniques count only when
+// the source gave none, or when they refine one the source gave.
+func chooseTechniques(a Alert, text string, rules []ruleHit, tactics []string) []Technique {
+	given := vendorTechniques(a.VendorTechniques)
+	if len(given) == 0 {
+		given = vendorTechniques(vendorTechniqueIDs(text))
+	}
+	// The source's tactic is the context it saw the technique in (many
+	// techniques serve several tactics); when it names exactly one, it wins.
+	if len(tactics) == 1 {
+		for i := range given {
+			given[i].Tactic = tactics[0]
+		}
+	}
+	parents := map[string]bool{}
+	for _, t := range given {
+		parents[t.ID] = true
+	}
+	out := slices.Clone(given)
+	seen := map[string]bool{}
+	for _, t := range out {
+		seen[t.ID] = true
+	}
+	add := func(id, why string) {
+		if seen[id] {
+			return
+		}
+		if t, ok := techniqueByID(id, why); ok {
+			seen[id] = true
+			out = append(out, t)
+		}
+	}
+	for _, r := range rules {
+		for _, id := range r.defining {
+			add(id, "rule "+r.name)
+		}
+		for _, id := range r.supporting {
+			parent, _, _ := strings.Cut(id, ".")
+			if len(given) == 0 || parents[parent] && parent != id {
+				add(id, "rule "+r.name)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return techniques.match(text)
+	}
+	out = dropParents(out)
+	sortTechniques(out)
+	return out
+}
+
+func decidedMalicious(rs []ruleHit) bool {
+	return slices.ContainsFunc(rs, func(r ruleHit) bool { return r.decision == decideMalicious })
 }
 
 func isInfra(source, text string) bool {
@@ -83,6 +151,13 @@ func firstKeyword(text string, words []string) string {
 	return ""
 }
 
+// Weights of decision rules: one decides on its own.
+const (
+	ruleWeight     = 1.0
+	testRuleWeight = 1.2
+	noteWeight     = 0.3
+)
+
 // signals evaluates every signal; each contribution is a Reason.
 func signals(ev evidence, h DispositionHistory) []Reason {
 	var rs []Reason
@@ -90,6 +165,20 @@ func signals(ev evidence, h DispositionHistory) []Reason {
 		if ok {
 			rs = append(rs, r)
 		}
+	}
+	for _, r := range ev.rules {
+		w := ruleWeight * float64(r.decision)
+		if r.decision == decideNote {
+			w = noteWeight
+		}
+		if r.test {
+			w = -testRuleWeight
+		}
+		detail := r.detail
+		if ids := slices.Concat(r.defining); len(ids) > 0 {
+			detail += " (ATT&CK " + strings.Join(ids, ", ") + ")"
+		}
+		rs = append(rs, Reason{SignalRule, w, r.name + ": " + detail})
 	}
 	add(severitySignal(ev))
 	rs = append(rs, techniqueSignals(ev.techniques)...)

@@ -16,7 +16,7 @@ var verdictKeys = []string{
 	"verdict", "action", "disposition", "classification", "determination",
 	"confidencelevel", "threatconfidence", "mitigationstatus", "remediationstatus",
 	"patterndispositiondescription", "threattypes", "threattype", "threatstatus",
-	"detectiontype", "analystverdict",
+	"detectiontype", "analystverdict", "riskstate", "riskdetail",
 }
 
 // maliciousWords in a verdict field mean the vendor judged the activity
@@ -63,5 +63,32 @@ var infraKeywords = []string{
 	"high cpu", "cpu usage", "memory pressure", "out of memory", "oomkilled",
 	"crashloopbackoff", "kubepodcrashlooping", "kubepodnotready", "watchdog",
 	"probe failed", "certificate expir", "latency", "backup job failed",
-	"service unavailable", "deadmanswitch",
+	"service unavailable", "deadmanswitch", "forwarder missing", "has not sent data",
+	"stopped sending", "no data received", "agent disconnected", "license expir",
+}
+
+// hashKeys are fields that hold file hashes: their values are evidence even
+// where the key would otherwise read as an id ("sha256" under "fileDetails").
+var hashKeys = []string{
+	"sha256", "sha1", "md5", "sha256string", "sha1string", "md5string", "hash", "hashes",
+	"filehash", "sha256after", "sha1after", "md5after", "imphashfile",
+}
+
+// notIDKeys end like ids but hold names: Okta's login ("alternateId").
+var notIDKeys = []string{"alternateid", "displayid"}
+
+// idKeys are fields (besides names ending in id, uid, uuid, guid, ids,
+// idstring or fingerprint, or naming a version) whose values are record ids,
+// fingerprints or opaque tokens: never indicators.
+var idKeys = []string{
+	"sid", "storyline", "offset", "groupkey", "fingerprint", "ja3", "ja3s", "ja4", "ja4s", "hassh",
+	"hasshserver", "imphash", "pehash", "thumbprint", "serial", "etag", "transaction",
+	"externalsessionid", "arn", "communityid", "flowid", "eventid", "messageid", "serialnumber",
+}
+
+// refKeys are fields (besides names ending in link, weburl, reference(s) or
+// starting with runbook) that link to a console, documentation or schema.
+var refKeys = []string{
+	"srcurl", "generatorurl", "externalurl", "odatacontext", "schema", "odatatype", "documentation",
+	"docs", "helpurl", "consoleurl", "permalink", "resultslink", "detailsurl", "reportlink",
 }

@@ -41,11 +41,14 @@ type Alert struct {
 	Status      string
 	Tags        []string
 	Entities    []Entity
-	Raw         json.RawMessage // vendor payload; may be nil
-	Fingerprint string
-	FirstSeenAt time.Time
-	LastSeenAt  time.Time
-	Occurrences int
+	// VendorTechniques are the ATT&CK ids the source itself gave (ingest
+	// keeps them in the alert's mitre column).
+	VendorTechniques []string
+	Raw              json.RawMessage // vendor payload; may be nil
+	Fingerprint      string
+	FirstSeenAt      time.Time
+	LastSeenAt       time.Time
+	Occurrences      int
 }
 
 // Related is an alert or incident the caller found linked to the one under
@@ -69,7 +72,22 @@ type DispositionHistory struct {
 // Context is what the caller gathered around an alert.
 type Context struct {
 	Related []Related
+	// History counts how alerts of the same rule on the same asset were
+	// closed (the fingerprint covers both).
 	History DispositionHistory
+	// Profile describes the organisation's own assets.
+	Profile AssetProfile
+}
+
+// AssetProfile is what an organisation tells the analyst about itself:
+// values matching it are its own assets, never IOCs, and activity from its
+// admin hosts and accounts or its scanners is expected.
+type AssetProfile struct {
+	Domains       []string `json:"domains"`        // its own DNS domains (subdomains included)
+	Networks      []string `json:"networks"`       // its address ranges (CIDR or single addresses), egress included
+	AdminHosts    []string `json:"admin_hosts"`    // jump hosts and admin workstations (names or addresses)
+	AdminAccounts []string `json:"admin_accounts"` // administrator and service accounts
+	Scanners      []string `json:"scanners"`       // its vulnerability scanners (names, addresses or accounts)
 }
 
 // Summary is three short plain-text paragraphs.
@@ -97,6 +115,22 @@ type Reason struct {
 	Detail string  `json:"detail"`
 }
 
+// RankedIOC is an IOC with how much it pins the activity down (higher is
+// better) and why it is one.
+type RankedIOC struct {
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	Rank   int    `json:"rank"`
+	Reason string `json:"reason"`
+}
+
+// Excluded is an extracted value that is not an IOC, and why.
+type Excluded struct {
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
 // Step is one recommended action.
 type Step struct {
 	Category string `json:"category"` // contain, investigate, eradicate, recover or tune
@@ -112,12 +146,16 @@ type Analysis struct {
 	Reasons        []Reason    `json:"reasons"`    // strongest first
 	Severity       string      `json:"severity"`   // the analyst's severity
 	SeverityReason string      `json:"severity_reason,omitempty"`
-	IOCs           []Entity    `json:"iocs"`
-	Assets         []Entity    `json:"assets"`
-	Techniques     []Technique `json:"techniques"`
-	Related        []Related   `json:"related"`
-	NextSteps      []Step      `json:"next_steps"`
-	Engine         string      `json:"engine"`
+	IOCs           []Entity    `json:"iocs"`        // best first
+	RankedIOCs     []RankedIOC `json:"ranked_iocs"` // the IOCs with rank and reason
+	// Excluded are extracted values the analyst judged not to be IOCs,
+	// with why (record ids, reference links, well-known services).
+	Excluded   []Excluded  `json:"excluded"`
+	Assets     []Entity    `json:"assets"`
+	Techniques []Technique `json:"techniques"`
+	Related    []Related   `json:"related"`
+	NextSteps  []Step      `json:"next_steps"`
+	Engine     string      `json:"engine"`
 }
 
 // Event is one incident timeline entry.
@@ -143,6 +181,8 @@ type IncidentContext struct {
 	Related []Related
 	// History holds the disposition history of each alert fingerprint.
 	History map[string]DispositionHistory
+	// Profile describes the organisation's own assets.
+	Profile AssetProfile
 }
 
 // AlertVerdict is one linked alert's own verdict inside an incident analysis.

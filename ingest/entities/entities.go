@@ -288,3 +288,44 @@ func (c *collector) result() []Entity {
 	}
 	return out
 }
+
+// ExtractAlert is the extraction ingest runs on a mapped alert: the
+// mapper's attributes as hints with the texts (title, description), then
+// what the original document holds beyond them (ExtractJSON), merged.
+func ExtractAlert(hints map[string]string, raw []byte, texts ...string) []Entity {
+	return Merge(Extract(hints, texts...), ExtractJSON(raw))
+}
+
+// Merge appends the entities of more not already in base, with the rules
+// a single extraction applies: users compare case-insensitively, a name
+// known as a hostname is not repeated as a domain, and the total is
+// bounded by MaxEntities.
+func Merge(base, more []Entity) []Entity {
+	type key struct{ typ, val string }
+	norm := func(e Entity) key {
+		if e.Type == User {
+			return key{e.Type, strings.ToLower(e.Value)}
+		}
+		return key{e.Type, e.Value}
+	}
+	seen := make(map[key]bool, len(base)+len(more))
+	hosts := make(map[string]bool)
+	for _, e := range slices.Concat(base, more) {
+		if e.Type == Hostname {
+			hosts[e.Value] = true
+		}
+	}
+	out := make([]Entity, 0, min(len(base)+len(more), MaxEntities))
+	for _, e := range slices.Concat(base, more) {
+		k := norm(e)
+		if seen[k] || (e.Type == Domain && hosts[e.Value]) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+		if len(out) == MaxEntities {
+			break
+		}
+	}
+	return out
+}
