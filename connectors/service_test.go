@@ -106,7 +106,7 @@ func falconPull() connectors.CreateConnectorInput {
 func TestCreate(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		authn := auth.New(db.Client, auth.Config{})
 		cases := []struct {
 			name  string
@@ -221,7 +221,7 @@ func TestCreate(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		pushEmpty := connectors.CreateConnectorInput{Name: "Falcon", Type: "crowdstrike"}
 		// change is one activity row: field, before, after (JSON-decoded).
 		type change struct {
@@ -386,7 +386,7 @@ func keys(m map[string]*ent.Activity) []string {
 func TestRotateKey(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		authn := auth.New(db.Client, auth.Config{})
 		created, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: "Splunk", Type: "splunk"})
 		if err != nil {
@@ -433,7 +433,7 @@ func TestRotateKey(t *testing.T) {
 func TestDelete(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		doomed, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: "Old EDR", Type: "sentinelone"})
 		if err != nil {
 			t.Fatal(err)
@@ -509,7 +509,7 @@ func TestDelete(t *testing.T) {
 func TestDeadLetters(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		mk := func(name string) *ent.Connector {
 			p, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: name, Type: "generic"})
 			if err != nil {
@@ -604,7 +604,7 @@ func TestDeadLetters(t *testing.T) {
 func TestOtherOrganisation(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a, b := newTenant(t, db, "acme"), newTenant(t, db, "globex")
-		svc := connectors.New(db.Client)
+		svc := connectors.New(db.Client, testenv.Box(t))
 		theirs, err := svc.Create(a.ctx, falconPull())
 		if err != nil {
 			t.Fatal(err)

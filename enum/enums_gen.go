@@ -346,15 +346,16 @@ func (e *BulkAlertAction) UnmarshalGQL(v any) error {
 type NotificationKind string
 
 const (
-	NotificationKindAssigned       NotificationKind = "assigned"
-	NotificationKindMentioned      NotificationKind = "mentioned"
-	NotificationKindIncidentStatus NotificationKind = "incident_status"
-	NotificationKindSlaAtRisk      NotificationKind = "sla_at_risk"
-	NotificationKindSlaBreach      NotificationKind = "sla_breach"
-	NotificationKindCriticalAlert  NotificationKind = "critical_alert"
+	NotificationKindAssigned         NotificationKind = "assigned"
+	NotificationKindMentioned        NotificationKind = "mentioned"
+	NotificationKindIncidentStatus   NotificationKind = "incident_status"
+	NotificationKindSlaAtRisk        NotificationKind = "sla_at_risk"
+	NotificationKindSlaBreach        NotificationKind = "sla_breach"
+	NotificationKindCriticalAlert    NotificationKind = "critical_alert"
+	NotificationKindConnectorFailing NotificationKind = "connector_failing"
 )
 
-var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}
+var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing"}
 
 // Values lists the stored values (ent derives the column type from it).
 func (NotificationKind) Values() []string { return notificationKindValues }

@@ -136,6 +136,7 @@ type riverClient interface {
 	StopAndCancel(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 var (
@@ -255,6 +256,28 @@ func (r *Runner) EnqueueMany(ctx context.Context, params []river.InsertManyParam
 	}
 	if _, err := r.client.InsertMany(ctx, params); err != nil {
 		return fmt.Errorf("jobs: enqueue %d jobs (%s...): %w", len(params), params[0].Args.Kind(), err)
+	}
+	return nil
+}
+
+// Wake makes a recurring unique job run now: it inserts the job when none
+// is live and otherwise moves a waiting one (scheduled, e.g. snoozed until
+// its next period, or retryable) to available. A running job is left
+// alone; its worker is expected to look again at what changed before it
+// snoozes. opts must make the job unique by args.
+func (r *Runner) Wake(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	res, err := r.client.Insert(ctx, args, opts)
+	if err != nil {
+		return fmt.Errorf("jobs: wake %s: %w", args.Kind(), err)
+	}
+	if !res.UniqueSkippedAsDuplicate {
+		return nil
+	}
+	switch res.Job.State {
+	case rivertype.JobStateScheduled, rivertype.JobStateRetryable:
+		if _, err := r.client.JobRetry(ctx, res.Job.ID); err != nil {
+			return fmt.Errorf("jobs: wake %s: %w", args.Kind(), err)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/nodes"
@@ -34,6 +35,7 @@ type Services struct {
 	AlertViews    *alertviews.Service
 	Audit         *audit.Service
 	Connectors    *connectors.Service
+	Pull          *pull.Service
 	Incidents     *incidents.Service
 	Reports       *report.Service
 	Notifications *notify.Service

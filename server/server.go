@@ -39,6 +39,7 @@ import (
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
@@ -60,6 +61,8 @@ type Server struct {
 	Jobs    *jobs.Runner
 	Reports *report.Service
 	Analyst *analysis.Service
+	// Pull polls the pull connectors (jobs on Jobs).
+	Pull *pull.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	// Revocations tells this replica that a user's standing changed, on
@@ -96,8 +99,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n+m > 0 {
-		s.log.Info("resumed unfinished work", "reports", n, "analyses", m)
+	p, err := s.Pull.Resume(ctx)
+	if err != nil {
+		return err
+	}
+	if n+m+p > 0 {
+		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p)
 	}
 	s.startCompactor(ctx)
 	return nil
@@ -158,6 +165,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	conns := stream.NewConns(cfg.WSMaxConnectionsPerUser, log)
 	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
+	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
+	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
+	river.AddWorker(workers, puller.Worker())
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -165,7 +176,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
-		Connectors:    connectors.New(db.Client),
+		Connectors:    connectors.New(db.Client, box).WithScheduler(puller),
+		Pull:          puller,
 		Incidents:     incidents.New(db.Client),
 		Reports:       reports,
 		Notifications: notify.NewService(db.Client),
@@ -176,8 +188,6 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Live:          live.New(db.Client, events, log),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
-	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
@@ -243,7 +253,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
+	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
 }
 

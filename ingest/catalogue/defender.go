@@ -37,12 +37,11 @@ func defenderType() Type {
 			{"attributes.email_from / email_to", "evidence[analyzedMessageEvidence].p1Sender.emailAddress / .recipientEmailAddress, mailboxEvidence.primaryAddress", ""},
 		},
 		Settings: settingsSchema("Microsoft Defender connector settings", map[string]any{
-			"tenant_id":             strProp("Microsoft Entra tenant id."),
-			"client_id":             strProp("Application (client) id with SecurityAlert.Read.All."),
-			"client_secret":         secretProp("Client secret of the application."),
-			"base_url":              urlProp("Graph endpoint (national clouds differ).", "https://graph.microsoft.com"),
-			"filter":                strProp("OData $filter applied when polling alerts_v2, e.g. severity ne 'informational'."),
-			"poll_interval_seconds": pollProp(),
+			"tenant_id":     strProp("Microsoft Entra tenant id."),
+			"client_id":     strProp("Application (client) id with SecurityAlert.Read.All."),
+			"client_secret": secretProp("Client secret of the application."),
+			"base_url":      urlProp("Graph endpoint (national clouds differ).", "https://graph.microsoft.com"),
+			"filter":        strProp("OData $filter applied when polling alerts_v2, e.g. severity ne 'informational'."),
 		}, "tenant_id", "client_id", "client_secret"),
 		Map: s.run,
 	}

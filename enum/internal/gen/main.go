@@ -29,7 +29,7 @@ var defs = []enumDef{
 	{"ReportFormat", "file format of an incident report", []string{"pdf", "html", "markdown"}},
 	{"JobStatus", "state of background work such as a report render or an analysis", []string{"pending", "running", "ready", "failed"}},
 	{"BulkAlertAction", "an action applied to many alerts at once", []string{"update", "close", "assign", "link_incident"}},
-	{"NotificationKind", "notification event type", []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}},
+	{"NotificationKind", "notification event type", []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing"}},
 }
 
 func camel(s string) string {
