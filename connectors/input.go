@@ -2,9 +2,9 @@ package connectors
 
 import (
 	"fmt"
-	"time"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/audit"

@@ -483,7 +483,9 @@ func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, 
 
 // SealContext binds a sealed setting to its connector and name, so a
 // value copied to another connector or setting does not open.
-func SealContext(id uuid.UUID, setting string) string { return "connector:" + id.String() + ":" + setting }
+func SealContext(id uuid.UUID, setting string) string {
+	return "connector:" + id.String() + ":" + setting
+}
 
 // ErrSealed: a stored secret does not open with this server's key (a
 // value stored before secrets were sealed, or another key).

@@ -41,24 +41,24 @@ type ChannelPrefsInput struct {
 
 // PrefsInput changes some kinds; nil keeps a kind.
 type PrefsInput struct {
-	Assigned       *ChannelPrefsInput `json:"assigned,omitempty"`
-	Mentioned      *ChannelPrefsInput `json:"mentioned,omitempty"`
-	IncidentStatus *ChannelPrefsInput `json:"incidentStatus,omitempty"`
-	SLAAtRisk      *ChannelPrefsInput `json:"slaAtRisk,omitempty"`
-	SLABreach      *ChannelPrefsInput `json:"slaBreach,omitempty"`
-	CriticalAlert  *ChannelPrefsInput `json:"criticalAlert,omitempty"`
+	Assigned         *ChannelPrefsInput `json:"assigned,omitempty"`
+	Mentioned        *ChannelPrefsInput `json:"mentioned,omitempty"`
+	IncidentStatus   *ChannelPrefsInput `json:"incidentStatus,omitempty"`
+	SLAAtRisk        *ChannelPrefsInput `json:"slaAtRisk,omitempty"`
+	SLABreach        *ChannelPrefsInput `json:"slaBreach,omitempty"`
+	CriticalAlert    *ChannelPrefsInput `json:"criticalAlert,omitempty"`
 	ConnectorFailing *ChannelPrefsInput `json:"connectorFailing,omitempty"`
 }
 
 // defaults: everything in the app; by email what asks for the user's own
 // action (assigned, mentioned) and SLA breaches.
 var defaults = map[enum.NotificationKind]ChannelPrefs{
-	enum.NotificationKindAssigned:       {InApp: true, Email: true},
-	enum.NotificationKindMentioned:      {InApp: true, Email: true},
-	enum.NotificationKindIncidentStatus: {InApp: true},
-	enum.NotificationKindSlaAtRisk:      {InApp: true},
-	enum.NotificationKindSlaBreach:      {InApp: true, Email: true},
-	enum.NotificationKindCriticalAlert:  {InApp: true},
+	enum.NotificationKindAssigned:         {InApp: true, Email: true},
+	enum.NotificationKindMentioned:        {InApp: true, Email: true},
+	enum.NotificationKindIncidentStatus:   {InApp: true},
+	enum.NotificationKindSlaAtRisk:        {InApp: true},
+	enum.NotificationKindSlaBreach:        {InApp: true, Email: true},
+	enum.NotificationKindCriticalAlert:    {InApp: true},
 	enum.NotificationKindConnectorFailing: {InApp: true, Email: true},
 }
 

@@ -69,6 +69,9 @@ type Config struct {
 	// RunTimeout bounds one run (River's job timeout); the lease lasts a
 	// minute longer.
 	RunTimeout time.Duration
+	// LeaseMargin is how long the lease outlives RunTimeout: a replica
+	// that dies mid-poll holds its connector this much longer. Default 1 min.
+	LeaseMargin time.Duration
 	// HTTPTimeout bounds one request to a vendor.
 	HTTPTimeout time.Duration
 	// FailingAfter is how long a connector fails before its admins are told.
@@ -91,6 +94,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RunTimeout <= 0 {
 		c.RunTimeout = DefaultRunTimeout
+	}
+	if c.LeaseMargin <= 0 {
+		c.LeaseMargin = time.Minute
 	}
 	if c.HTTPTimeout <= 0 {
 		c.HTTPTimeout = DefaultHTTPTimeout
@@ -209,7 +215,7 @@ type worker struct {
 	s *Service
 }
 
-// Timeout bounds one run; the lease outlives it by a minute.
+// Timeout bounds one run; the lease outlives it by LeaseMargin.
 func (w *worker) Timeout(*river.Job[Args]) time.Duration { return w.s.cfg.RunTimeout }
 
 // Work runs one poll and snoozes the job until the next. A connector gone,
@@ -256,7 +262,7 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	token := uuid.NewString()
 	leased, err := s.client.Connector.Update().
 		Where(connector.ID(id), connector.Or(connector.PollLeaseUntilIsNil(), connector.PollLeaseUntilLT(now))).
-		SetPollLeaseToken(token).SetPollLeaseUntil(now.Add(s.cfg.RunTimeout + time.Minute)).Save(ctx)
+		SetPollLeaseToken(token).SetPollLeaseUntil(now.Add(s.cfg.RunTimeout + s.cfg.LeaseMargin)).Save(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -279,10 +285,11 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	if more && pollErr == nil {
 		next = 0 // bounded run, still behind: go on at once
 	}
-	if err := s.finish(context.WithoutCancel(ctx), c, token, now, next, items, pollErr); err != nil {
+	at, err := s.finish(context.WithoutCancel(ctx), c, token, now, next, items, pollErr)
+	if err != nil {
 		return 0, err
 	}
-	return next, nil
+	return max(at.Sub(time.Now()), 0), nil
 }
 
 // isStorage tells a database failure (retried by River) from a vendor's.
@@ -375,10 +382,13 @@ func (s *Service) poller(ctx context.Context, c *ent.Connector) (catalogue.Polle
 
 // finish records the run on the connector and releases the lease, in one
 // transaction with its activity and, after an hour of failures, the
-// admins' notification.
-func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, started time.Time, next time.Duration, items int, pollErr error) error {
+// admins' notification. It returns when the next poll is due: next from
+// now, or earlier if a poll was requested (or the interval changed) while
+// this one ran.
+func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, started time.Time, next time.Duration, items int, pollErr error) (time.Time, error) {
 	now := time.Now().UTC()
-	return storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+	at := now.Add(next)
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		cur, err := tx.Connector.Get(ctx, c.ID)
 		if ent.IsNotFound(err) {
 			return nil
@@ -389,8 +399,11 @@ func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, st
 		if cur.PollLeaseToken != token {
 			return nil // overran the lease; the new holder reports
 		}
+		if cur.NextPollAt != nil && !sameTime(cur.NextPollAt, c.NextPollAt) && cur.NextPollAt.Before(at) {
+			at = *cur.NextPollAt
+		}
 		u := cur.Update().SetLastPolledAt(started).SetItemsLastPoll(items).
-			SetNextPollAt(now.Add(next)).SetPollLeaseToken("").ClearPollLeaseUntil()
+			SetNextPollAt(at).SetPollLeaseToken("").ClearPollLeaseUntil()
 		var entries []audit.Entry
 		if pollErr == nil {
 			u.SetLastSuccessAt(now).SetLastError("").ClearFailingSince().SetFailureNotified(false)
@@ -423,6 +436,14 @@ func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, st
 		}
 		return audit.Record(ctx, tx.Client(), entries...)
 	})
+	return at, err
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // release gives the lease back after a database failure.
