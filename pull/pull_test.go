@@ -379,7 +379,7 @@ func TestTwoReplicasNeverPollAtOnce(t *testing.T) {
 		recs := threats(0, 6)
 		srv.Add(recs...)
 		c := a.sentinelone(t, srv, token)
-		entered, release := srv.Hold()
+		entered, release := srv.Hold(0)
 		defer release()
 		done := make(chan error, 1)
 		go func() {

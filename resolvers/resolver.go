@@ -11,12 +11,12 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
-	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
 )

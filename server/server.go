@@ -145,7 +145,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// Workers register after the runner exists: the report service queues
 	// on the runner, and the runner works the report service's jobs.
 	workers := river.NewWorkers()
-	runner, err := jobs.New(db, jobs.Config{Workers: workers, Logger: log})
+	// River rescues a job whose replica died once it has run longer than
+	// this and than its worker's own timeout (every worker sets one), so
+	// a pull connector whose replica crashed mid-poll resumes within
+	// minutes rather than River's default hour.
+	runner, err := jobs.New(db, jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: 10 * time.Minute})
 	if err != nil {
 		return nil, err
 	}

@@ -57,16 +57,17 @@ type Server struct {
 }
 
 // gate is a held API call: entered closes when it arrives, release lets
-// it (and every later one) through.
+// it through.
 type gate struct {
+	after   int // calls to let through first
 	entered chan struct{}
 	release chan struct{}
 }
 
-// Hold makes the next API call wait, after the server counted it, until
-// release is called; entered closes when that call arrives.
-func (s *Server) Hold() (entered <-chan struct{}, release func()) {
-	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+// Hold makes the API call after the next `after` ones wait until release
+// is called; entered closes when that call arrives.
+func (s *Server) Hold(after int) (entered <-chan struct{}, release func()) {
+	g := &gate{after: after, entered: make(chan struct{}), release: make(chan struct{})}
 	s.mu.Lock()
 	s.hold = g
 	s.mu.Unlock()
@@ -88,7 +89,12 @@ func (s *Server) track() (done func()) {
 	s.inFlight++
 	s.maxIn = max(s.maxIn, s.inFlight)
 	g := s.hold
-	s.hold = nil
+	if g != nil && g.after > 0 {
+		g.after--
+		g = nil
+	} else {
+		s.hold = nil
+	}
 	s.mu.Unlock()
 	if g != nil {
 		close(g.entered)
