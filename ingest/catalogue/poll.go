@@ -101,7 +101,16 @@ func (c PollConfig) settingBool(name string, def bool) bool {
 }
 
 // settingInt returns an integer setting or def when it is unset.
+// Settings arrive as int64 when validated and float64 when read back.
 func (c PollConfig) settingInt(name string, def int) int {
+	switch v := c.Settings[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
 	if f, ok := num(c.Settings[name]); ok {
 		return int(f)
 	}

@@ -79,7 +79,49 @@ func vendors() []vendor {
 			oauth:   true,
 			apiPath: "/alerts/queries/alerts/v2",
 		},
+		{
+			key: "elastic", fake: vendorfake.Elastic,
+			creds: vendorfake.Credentials{Token: "ZWxhc3RpYzprZXk="},
+			settings: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "api_key": "ZWxhc3RpYzprZXk=", "query": "kibana.alert.workflow_status:open"}
+			},
+			wrong: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "api_key": "stolen"}
+			},
+			record: func(i int, at time.Time) vendorfake.Record {
+				id := fmt.Sprintf("%08x-0000-4000-8000-%012d", i, i)
+				doc := fmt.Sprintf(`{"@timestamp":%q,"kibana.alert.uuid":%q,"kibana.alert.workflow_status":"open","kibana.alert.rule.name":"Suspicious PowerShell %d","kibana.alert.reason":"process event on host-%d","kibana.alert.severity":"high","kibana.alert.risk_score":73,"kibana.alert.rule.threat":[{"technique":[{"id":"T1059","subtechnique":[{"id":"T1059.001"}]}]}],"host":{"name":"host-%d"},"user":{"name":"u%d"},"process":{"name":"powershell.exe","command_line":"powershell -enc SQBFAFgA"},"source":{"ip":"10.2.0.%d"}}`,
+					at.Format("2006-01-02T15:04:05.000Z07:00"), id, i, i%4, i%4, i%3, i%250+1)
+				return vendorfake.Record{ID: id, Time: at, Doc: json.RawMessage(doc)}
+			},
+			pushBody: searchResponse,
+			apiPath:  "/_search",
+		},
+		{
+			key: "wazuh", fake: vendorfake.WazuhIndexer,
+			creds: vendorfake.Credentials{User: "seliq", Password: "indexer-pw"},
+			settings: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "username": "seliq", "password": "indexer-pw", "min_level": 5}
+			},
+			wrong: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "username": "seliq", "password": "guess"}
+			},
+			record: func(i int, at time.Time) vendorfake.Record {
+				id := fmt.Sprintf("1764576000.%d", 1000+i)
+				doc := fmt.Sprintf(`{"timestamp":%q,"id":%q,"rule":{"level":%d,"description":"sshd: authentication failed %d","id":"5760","groups":["syslog","sshd","authentication_failed"],"mitre":{"id":["T1110"]}},"agent":{"id":"00%d","name":"web-%d"},"data":{"srcip":"203.0.113.%d","dstuser":"root"},"full_log":"Failed password for root from 203.0.113.%d"}`,
+					at.Format("2006-01-02T15:04:05.000Z07:00"), id, 5+i%10, i, i%9, i%9, i%250+1, i%250+1)
+				return vendorfake.Record{ID: id, Time: at, Doc: json.RawMessage(doc)}
+			},
+			pushBody: searchResponse,
+			apiPath:  "/wazuh-alerts-*/_search",
+		},
 	}
+}
+
+// searchResponse is an Elasticsearch/OpenSearch search answer over hits.
+func searchResponse(hits []json.RawMessage) []byte {
+	b, _ := json.Marshal(map[string]any{"hits": map[string]any{"hits": hits}})
+	return b
 }
 
 // records makes n records from start, two per timestamp (ties are where
@@ -150,11 +192,12 @@ func docIDs(t *testing.T, docs []json.RawMessage) []string {
 		var o struct {
 			ID          string `json:"id"`
 			CompositeID string `json:"composite_id"`
+			HitID       string `json:"_id"`
 		}
 		if err := json.Unmarshal(d, &o); err != nil {
 			t.Fatal(err)
 		}
-		out[i] = o.ID + o.CompositeID
+		out[i] = o.ID + o.CompositeID + o.HitID
 	}
 	return out
 }
@@ -290,15 +333,8 @@ func TestPollers(t *testing.T) {
 					}
 					polled = append(polled, a...)
 				}
-				byID := map[string]json.RawMessage{}
-				for _, r := range recs {
-					byID[r.ID] = r.Doc
-				}
-				var pushedDocs []json.RawMessage
-				for _, id := range ids(recs) {
-					pushedDocs = append(pushedDocs, byID[id])
-				}
-				pushed, err := catalogue.Map(v.key, v.pushBody(pushedDocs))
+				// The same records pushed in the vendor's own envelope.
+				pushed, err := catalogue.Map(v.key, v.pushBody(got))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -306,6 +342,38 @@ func TestPollers(t *testing.T) {
 					t.Fatalf("polled alerts differ from pushed ones:\n%+v\n%+v", polled, pushed)
 				}
 			})
+		})
+	}
+}
+
+// TestSearchPollerFilters: Elastic's Lucene query and Wazuh's min_level
+// reach the engine, and Elastic's point in time is closed once caught up.
+func TestSearchPollerFilters(t *testing.T) {
+	for _, v := range vendors() {
+		if v.key != "elastic" && v.key != "wazuh" {
+			continue
+		}
+		t.Run(v.key, func(t *testing.T) {
+			srv := v.fake(t, v.creds)
+			keep := v.records(1, 5, t0)
+			drop := v.record(99, t0)
+			switch v.key {
+			case "elastic":
+				drop.Doc = json.RawMessage(strings.Replace(string(drop.Doc), `"kibana.alert.workflow_status":"open"`, `"kibana.alert.workflow_status":"closed"`, 1))
+			case "wazuh":
+				drop.Doc = json.RawMessage(strings.Replace(string(drop.Doc), `"level":14`, `"level":3`, 1))
+			}
+			srv.Add(append(keep, drop)...)
+			got, _, err := drain(t, newPoller(t, v, v.settings(srv.URL), catalogue.NewTokenCache()), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(docIDs(t, got), ids(keep)) {
+				t.Fatalf("read %v, want %v", docIDs(t, got), ids(keep))
+			}
+			if n := srv.OpenPITs(); n != 0 {
+				t.Fatalf("%d points in time left open", n)
+			}
 		})
 	}
 }

@@ -43,7 +43,8 @@ func wazuhType() Type {
 			"min_level":  map[string]any{"type": "integer", "minimum": 0, "maximum": 15, "default": 3, "description": "Ignore alerts below this rule level when polling."},
 			"verify_tls": boolProp("Verify the server certificate.", true),
 		}, "base_url", "username", "password"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newWazuhPoller,
 	}
 }
 

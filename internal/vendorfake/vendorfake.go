@@ -54,6 +54,19 @@ type Server struct {
 	hold     *gate
 	inFlight int
 	maxIn    int
+	// openPITs counts open points in time (Elastic).
+	openPITs func() int
+}
+
+// OpenPITs returns how many points in time are open: a poller closes
+// the ones it opens once caught up.
+func (s *Server) OpenPITs() int {
+	if s.openPITs == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.openPITs()
 }
 
 // gate is a held API call: entered closes when it arrives, release lets
