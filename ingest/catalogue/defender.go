@@ -41,9 +41,11 @@ func defenderType() Type {
 			"client_id":     strProp("Application (client) id with SecurityAlert.Read.All."),
 			"client_secret": secretProp("Client secret of the application."),
 			"base_url":      urlProp("Graph endpoint (national clouds differ).", "https://graph.microsoft.com"),
-			"filter":        strProp("OData $filter applied when polling alerts_v2, e.g. severity ne 'informational'."),
+			"authority_url": urlProp("Microsoft Entra sign-in endpoint (national clouds differ).", "https://login.microsoftonline.com"),
+			"filter":        strProp("OData $filter added to alerts_v2's createdDateTime filter when polling, e.g. severity ne 'informational'."),
 		}, "tenant_id", "client_id", "client_secret"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newDefenderPoller,
 	}
 }
 
