@@ -53,6 +53,16 @@ type PollConfig struct {
 	Backoff time.Duration
 	// PageSize overrides the vendor page size (tests); 0 keeps the default.
 	PageSize int
+	// Now is the clock of pollers that query time windows (Splunk);
+	// default time.Now.
+	Now func() time.Time
+}
+
+func (c PollConfig) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c PollConfig) pageSize(def int) int {

@@ -29,6 +29,7 @@ type vendor struct {
 	record   func(i int, at time.Time) vendorfake.Record
 	pushBody func(docs []json.RawMessage) []byte
 	oauth    bool   // tokens expire and are refreshed
+	windows  bool   // reads windows of index time, not of the records' own time (Splunk)
 	apiPath  string // the path a 429 or 500 is scripted on
 }
 
@@ -104,6 +105,31 @@ func vendors() []vendor {
 			},
 			oauth:   true,
 			apiPath: "/v1.0/security/alerts_v2",
+		},
+		{
+			key: "splunk",
+			fake: func(t testing.TB, creds vendorfake.Credentials) *vendorfake.Server {
+				return vendorfake.Splunk(t, creds, "SplunkEnterpriseSecuritySuite")
+			},
+			creds: vendorfake.Credentials{Token: "splunk-token"},
+			settings: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "token": "splunk-token", "search": "`notable` | search status=new", "app": "SplunkEnterpriseSecuritySuite"}
+			},
+			wrong: func(base string) map[string]any {
+				return map[string]any{"base_url": base, "token": "stolen", "search": "index=notable"}
+			},
+			record: func(i int, at time.Time) vendorfake.Record {
+				id := fmt.Sprintf("E4A1%06d", i)
+				doc := fmt.Sprintf(`{"_time":%q,"event_id":%q,"rule_name":"Brute Force Access Behavior Detected %d","urgency":"high","src":"198.51.100.%d","dest":"web-%d","user":"admin%d","mitre_technique_id":"T1110"}`,
+					at.Format(time.RFC3339), id, i, i%250+1, i%5, i%3)
+				return vendorfake.Record{ID: id, Time: at, Doc: json.RawMessage(doc)}
+			},
+			pushBody: func(docs []json.RawMessage) []byte {
+				b, _ := json.Marshal(map[string]any{"results": docs})
+				return b
+			},
+			windows: true,
+			apiPath: "/servicesNS/-/SplunkEnterpriseSecuritySuite/search/jobs",
 		},
 		{
 			key: "elastic", fake: vendorfake.Elastic,
@@ -219,11 +245,12 @@ func docIDs(t *testing.T, docs []json.RawMessage) []string {
 			ID          string `json:"id"`
 			CompositeID string `json:"composite_id"`
 			HitID       string `json:"_id"`
+			EventID     string `json:"event_id"`
 		}
 		if err := json.Unmarshal(d, &o); err != nil {
 			t.Fatal(err)
 		}
-		out[i] = o.ID + o.CompositeID + o.HitID
+		out[i] = o.ID + o.CompositeID + o.HitID + o.EventID
 	}
 	return out
 }
@@ -232,6 +259,9 @@ func TestPollers(t *testing.T) {
 	for _, v := range vendors() {
 		t.Run(v.key, func(t *testing.T) {
 			t.Run("pages from the look-back, then only what is new", func(t *testing.T) {
+				if v.windows {
+					t.Skip("index-time windows: TestSplunkIndexTimeWindows")
+				}
 				srv := v.fake(t, v.creds)
 				old := v.record(0, t0.Add(-2*time.Hour)) // before the look-back
 				first := v.records(1, 11, t0)
@@ -411,4 +441,66 @@ func sameIDs(got, want []string) bool {
 	slices.Sort(got)
 	slices.Sort(want)
 	return slices.Equal(got, want)
+}
+
+// TestSplunkIndexTimeWindows: Splunk is read by index time, in windows
+// fixed when they open, so late events count and a resumed window
+// neither repeats nor skips.
+func TestSplunkIndexTimeWindows(t *testing.T) {
+	var v vendor
+	for _, x := range vendors() {
+		if x.key == "splunk" {
+			v = x
+		}
+	}
+	srv := v.fake(t, v.creds)
+	clock := t0.Add(10 * time.Minute)
+	poller := func(settings map[string]any) catalogue.Poller {
+		p, err := catalogue.NewPoller("splunk", catalogue.PollConfig{
+			Settings: settings, HTTP: vendorfake.Policy().Client(outbound.ClientOptions{Timeout: 10 * time.Second}),
+			Since: t0.Add(-time.Hour), Backoff: time.Millisecond, PageSize: 4, Now: func() time.Time { return clock },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := poller(v.settings(srv.URL))
+	first := v.records(1, 6, t0)
+	srv.Add(first...)
+	// Indexed after the window closes: the next window's.
+	soon := v.record(50, clock.Add(time.Second))
+	srv.Add(soon)
+	page, err := p.Fetch(context.Background(), "")
+	if err != nil || !page.More || len(page.Records) != 4 {
+		t.Fatalf("first page: %d records, more %v, %v", len(page.Records), page.More, err)
+	}
+	// Another replica resumes the window from the checkpoint.
+	rest, cp, err := drain(t, poller(v.settings(srv.URL)), page.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := docIDs(t, append(page.Records, rest...)); !sameIDs(got, ids(first)) {
+		t.Fatalf("first window read %v, want %v", got, ids(first))
+	}
+	late := v.record(60, clock.Add(2*time.Minute)) // indexed now, happened long ago
+	late.Doc = json.RawMessage(strings.Replace(string(late.Doc), clock.Add(2*time.Minute).Format(time.RFC3339), t0.Add(-48*time.Hour).Format(time.RFC3339), 1))
+	srv.Add(late)
+	clock = clock.Add(5 * time.Minute)
+	got, _, err := drain(t, p, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameIDs(docIDs(t, got), []string{soon.ID, late.ID}) {
+		t.Fatalf("second window read %v, want the event indexed after the first and the late one", docIDs(t, got))
+	}
+	t.Run("unknown app in words", func(t *testing.T) {
+		s := v.settings(srv.URL)
+		s["app"] = "nope"
+		_, _, err := drain(t, poller(s), "")
+		var pe *catalogue.PollError
+		if !errors.As(err, &pe) || pe.Status != http.StatusNotFound || !strings.Contains(err.Error(), "Application does not exist") {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
