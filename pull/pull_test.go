@@ -127,51 +127,69 @@ func TestRunIsBoundedAndGoesOnAtOnce(t *testing.T) {
 	})
 }
 
-// TestPollMatchesPush: a poll yields the same normalised alerts as pushing
-// the same threats through ingest.
+// TestPollMatchesPush: for every pollable type, a poll of its fake yields
+// the same normalised alerts (entities included) as pushing the same
+// vendor records, as the API returned them, through ingest.
 func TestPollMatchesPush(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		box := testenv.Box(t)
-		a := newFixture(t, db, "polled", box, testConfig(), jobs.Config{})
-		b := newFixture(t, db, "pushed", box, testConfig(), jobs.Config{})
-		srv := vendorfake.SentinelOne(t, creds())
-		recs := threats(0, 7)
-		srv.Add(recs...)
-		if _, err := a.pull.Run(a.job(), a.sentinelone(t, srv, token).ID); err != nil {
-			t.Fatal(err)
-		}
-		pushC, _ := testenv.Connector(t, db, b.org, "sentinelone")
-		docs := make([]json.RawMessage, len(recs))
-		for i, r := range recs {
-			docs[i] = r.Doc
-		}
-		body, _ := json.Marshal(map[string]any{"data": docs})
-		if _, err := b.ingest.Ingest(b.job(), pushC, body); err != nil {
-			t.Fatal(err)
-		}
-		type normalised struct {
-			Source, ExternalID, Title, Description string
-			Severity                               enum.Severity
-			Tags, Mitre                            []string
-			Entities                               any
-			EventTime                              *time.Time
-			Raw                                    string
-		}
-		read := func(f *fixture) []normalised {
-			var out []normalised
-			for _, x := range db.Client.Alert.Query().Order(ent.Asc(alert.FieldExternalID)).AllX(f.job()) {
-				var raw any
-				_ = json.Unmarshal(x.Raw, &raw)
-				rawJSON, _ := json.Marshal(raw)
-				out = append(out, normalised{x.Source, x.ExternalID, x.Title, x.Description, x.Severity, x.Tags, x.Mitre, x.Entities, x.EventTime, string(rawJSON)})
-			}
-			return out
-		}
-		polled, pushed := read(a), read(b)
-		if len(polled) != len(recs) || !reflect.DeepEqual(polled, pushed) {
-			t.Fatalf("polled alerts differ from pushed ones:\npolled %+v\npushed %+v", polled, pushed)
+		for _, v := range vendorfake.Vendors() {
+			t.Run(v.Key, func(t *testing.T) {
+				a := newFixture(t, db, v.Key+"-polled", box, testConfig(), jobs.Config{})
+				b := newFixture(t, db, v.Key+"-pushed", box, testConfig(), jobs.Config{})
+				srv := v.Fake(t, v.Creds)
+				srv.Add(v.Records(1, 6, t0)...)
+				mode := enum.ConnectorModePull
+				created, err := a.connectors.Create(a.ctx, connectors.CreateConnectorInput{Name: v.Key, Type: v.Key, Mode: &mode, Settings: v.Settings(srv.URL)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := a.pull.Run(a.job(), created.Connector.ID); err != nil {
+					t.Fatal(err)
+				}
+				if h := a.reload(t, created.Connector.ID); h.LastError != "" || h.ItemsLastPoll != 6 {
+					t.Fatalf("poll: %d items, error %q", h.ItemsLastPoll, h.LastError)
+				}
+				var records []json.RawMessage
+				for _, x := range db.Client.Alert.Query().Order(ent.Asc(alert.FieldExternalID)).AllX(a.job()) {
+					records = append(records, x.Raw)
+				}
+				pushC, _ := testenv.Connector(t, db, b.org, v.Key)
+				if _, err := b.ingest.Ingest(b.job(), pushC, v.PushBody(records)); err != nil {
+					t.Fatal(err)
+				}
+				polled, pushed := normalisedAlerts(t, a), normalisedAlerts(t, b)
+				if len(polled) != 6 || !reflect.DeepEqual(polled, pushed) {
+					t.Fatalf("polled alerts differ from pushed ones:\npolled %+v\npushed %+v", polled, pushed)
+				}
+			})
 		}
 	})
+}
+
+// normalised is what ingest made of a record, without what differs by
+// connector (ids, fingerprint, timestamps of arrival).
+type normalised struct {
+	Source, ExternalID, Title, Description string
+	Severity                               enum.Severity
+	Tags, Mitre                            []string
+	Entities                               any
+	EventTime                              *time.Time
+	Raw                                    string
+}
+
+func normalisedAlerts(t *testing.T, f *fixture) []normalised {
+	t.Helper()
+	var out []normalised
+	for _, x := range f.db.Client.Alert.Query().Order(ent.Asc(alert.FieldExternalID)).AllX(f.job()) {
+		var raw any
+		if err := json.Unmarshal(x.Raw, &raw); err != nil {
+			t.Fatal(err)
+		}
+		rawJSON, _ := json.Marshal(raw)
+		out = append(out, normalised{x.Source, x.ExternalID, x.Title, x.Description, x.Severity, x.Tags, x.Mitre, x.Entities, x.EventTime, string(rawJSON)})
+	}
+	return out
 }
 
 func TestFailureInWordsNotifiedOnceAndRecovered(t *testing.T) {
