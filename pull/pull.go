@@ -273,6 +273,12 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	if errors.Is(pollErr, errLeaseLost) {
 		return interval, nil
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The replica is stopping: not the vendor's failure. The pages
+		// read so far are committed; the next replica goes on from there.
+		_ = s.release(context.WithoutCancel(ctx), c.ID, token)
+		return 0, ctx.Err()
+	}
 	if pollErr != nil && ctx.Err() == nil && isStorage(pollErr) {
 		_ = s.release(context.WithoutCancel(ctx), c.ID, token)
 		return 0, pollErr
@@ -289,7 +295,7 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	if err != nil {
 		return 0, err
 	}
-	return max(at.Sub(time.Now()), 0), nil
+	return max(time.Until(at), 0), nil
 }
 
 // isStorage tells a database failure (retried by River) from a vendor's.

@@ -102,14 +102,6 @@ func (c PollConfig) settingList(name string) []string {
 	return out
 }
 
-// settingBool returns a boolean setting or def when it is unset.
-func (c PollConfig) settingBool(name string, def bool) bool {
-	if b, ok := c.Settings[name].(bool); ok {
-		return b
-	}
-	return def
-}
-
 // settingInt returns an integer setting or def when it is unset.
 // Settings arrive as int64 when validated and float64 when read back.
 func (c PollConfig) settingInt(name string, def int) int {

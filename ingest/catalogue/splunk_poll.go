@@ -105,4 +105,3 @@ func (p *splunkPoller) Fetch(ctx context.Context, checkpoint string) (Page, erro
 	page.Checkpoint = string(b)
 	return page, nil
 }
-
