@@ -243,7 +243,7 @@ func (s *Service) planSettings(t catalogue.Type, c *ent.Connector, mode enum.Con
 		return nil, err
 	}
 	// Secrets sent in clear are sealed; masked ones kept their sealed value.
-	if next, err = s.seal(t, c.ID, next, func(k string) bool { return incoming == nil || isMask(incoming[k]) }); err != nil {
+	if next, _, err = s.seal(t, c.ID, next, func(k string) bool { return incoming == nil || isMask(incoming[k]) }); err != nil {
 		return nil, err
 	}
 	before, after := maskSecrets(t, c.Settings), maskSecrets(t, next)

@@ -69,7 +69,7 @@ func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*Connect
 	}
 	key := credential.NewSecret(credential.PrefixConnector)
 	id := uuid.Must(uuid.NewV7())
-	if v.settings, err = s.seal(v.typ, id, v.settings, nil); err != nil {
+	if v.settings, _, err = s.seal(v.typ, id, v.settings, nil); err != nil {
 		return nil, err
 	}
 	var c *ent.Connector

@@ -696,3 +696,46 @@ func opened(t *testing.T, box *secrets.Box, c *ent.Connector) map[string]any {
 	}
 	return out
 }
+
+// TestSealStored: secrets stored in clear (before they were sealed) are
+// sealed in place, once; sealed ones and other settings are left alone.
+func TestSealStored(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		a, b := newTenant(t, db, "acme"), newTenant(t, db, "globex")
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		old, err := db.Client.Connector.Create().SetName("Old S1").SetType("sentinelone").SetMode(enum.ConnectorModePull).
+			SetSettings(map[string]any{"base_url": "https://s1.example", "api_token": "plain-token"}).
+			SetKeyHash([]byte("h1")).Save(a.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := db.Client.Connector.Create().SetName("Theirs").SetType("sentinelone").
+			SetSettings(map[string]any{"api_token": "their-token"}).SetKeyHash([]byte("h2")).Save(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealedAlready, err := svc.Create(a.ctx, falconPull())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := db.Client.Connector.GetX(a.ctx, sealedAlready.Connector.ID).Settings["client_secret"]
+		n, err := svc.SealStored(a.ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("sealed %d, %v; want 1", n, err)
+		}
+		got := db.Client.Connector.GetX(a.ctx, old.ID)
+		if got.Settings["api_token"] == "plain-token" || opened(t, box, got)["api_token"] != "plain-token" || got.Settings["base_url"] != "https://s1.example" {
+			t.Fatalf("settings %v", got.Settings)
+		}
+		if after := db.Client.Connector.GetX(a.ctx, sealedAlready.Connector.ID).Settings["client_secret"]; after != before {
+			t.Fatal("an already sealed secret was sealed again")
+		}
+		if db.Client.Connector.GetX(b.ctx, theirs.ID).Settings["api_token"] != "their-token" {
+			t.Fatal("another organisation's connector was changed")
+		}
+		if n, err := svc.SealStored(a.ctx); err != nil || n != 0 {
+			t.Fatalf("second pass sealed %d, %v", n, err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,11 +12,13 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/internal/apperr"
@@ -455,8 +458,9 @@ func checkDestination(t catalogue.Type, stored, incoming map[string]any) error {
 }
 
 // seal encrypts the secret settings of connector id, except those kept
-// reports already sealed (a stored value sent back masked).
-func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, kept func(string) bool) (map[string]any, error) {
+// reports already sealed (a stored value sent back masked), and reports
+// whether it sealed any.
+func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, kept func(string) bool) (map[string]any, bool, error) {
 	var out map[string]any
 	for k, v := range settings {
 		plain, ok := v.(string)
@@ -464,11 +468,11 @@ func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, 
 			continue
 		}
 		if s.box == nil {
-			return nil, fmt.Errorf("connectors: no secret box to seal setting %s", k)
+			return nil, false, fmt.Errorf("connectors: no secret box to seal setting %s", k)
 		}
 		sealed, err := s.box.Seal(plain, SealContext(id, k))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if out == nil {
 			out = maps.Clone(settings)
@@ -476,9 +480,9 @@ func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, 
 		out[k] = sealed
 	}
 	if out == nil {
-		return settings, nil
+		return settings, false, nil
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // SealContext binds a sealed setting to its connector and name, so a
@@ -507,4 +511,43 @@ func OpenSettings(box *secrets.Box, c *ent.Connector) (map[string]any, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// SealStored seals, in the acting organisation, the secret settings kept
+// in clear from before secrets were sealed, and returns how many
+// connectors it changed. A value that does not open but has the sealed
+// form was sealed under another key: only entering it again helps, and
+// the poller says so.
+func (s *Service) SealStored(ctx context.Context) (int, error) {
+	all, err := s.client.Connector.Query().Where(connector.SettingsNotNil()).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range all {
+		t, ok := catalogue.Lookup(c.Type)
+		if !ok {
+			continue
+		}
+		clear := func(k string) bool {
+			v, isString := c.Settings[k].(string)
+			if !isString || !isSecret(t, k) || strings.HasPrefix(v, "v1:") {
+				return false
+			}
+			_, err := s.box.Open(v, SealContext(c.ID, k))
+			return err != nil
+		}
+		sealed, changed, err := s.seal(t, c.ID, c.Settings, func(k string) bool { return !clear(k) })
+		if err != nil {
+			return n, err
+		}
+		if !changed {
+			continue
+		}
+		if err := c.Update().SetSettings(sealed).Exec(ctx); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

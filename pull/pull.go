@@ -158,10 +158,17 @@ func (s *Service) Schedule(ctx context.Context, c *ent.Connector) error {
 }
 
 // Resume queues a job for every enabled pull connector that has none: a
-// crash between a change's commit and its Schedule loses nothing.
+// crash between a change's commit and its Schedule loses nothing. It
+// first seals secret settings stored in clear by an older version.
 func (s *Service) Resume(ctx context.Context) (int, error) {
 	var params []river.InsertManyParams
+	sealer := connectors.New(s.client, s.box)
 	err := jobs.ForEachOrganization(ctx, s.client, func(ctx context.Context, org uuid.UUID) error {
+		if n, err := sealer.SealStored(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			s.log.Info("sealed connector secrets stored in clear", "org", org, "connectors", n)
+		}
 		ids, err := s.client.Connector.Query().
 			Where(connector.ModeEQ(enum.ConnectorModePull), connector.Enabled(true)).IDs(ctx)
 		for _, id := range ids {
