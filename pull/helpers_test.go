@@ -49,7 +49,7 @@ func testConfig() pull.Config {
 	return pull.Config{Backoff: time.Millisecond, PageSize: 4, MaxPages: 3}
 }
 
-func newFixture(t *testing.T, db *storage.DB, slug string, box *secrets.Box, cfg pull.Config, jcfg jobs.Config) *fixture {
+func newFixture(t testing.TB, db *storage.DB, slug string, box *secrets.Box, cfg pull.Config, jcfg jobs.Config) *fixture {
 	t.Helper()
 	org := testenv.Org(t, db, testenv.Slug(slug))
 	admin := testenv.User(t, db, org, enum.RoleAdmin, testenv.Handle("admin-"+slug), testenv.Email("admin@"+slug+".test"))
@@ -58,7 +58,7 @@ func newFixture(t *testing.T, db *storage.DB, slug string, box *secrets.Box, cfg
 
 // wire builds the services over db (a replica of another fixture's
 // database gives a second replica).
-func wire(t *testing.T, db *storage.DB, org *ent.Organization, admin *ent.User, box *secrets.Box, cfg pull.Config, jcfg jobs.Config) *fixture {
+func wire(t testing.TB, db *storage.DB, org *ent.Organization, admin *ent.User, box *secrets.Box, cfg pull.Config, jcfg jobs.Config) *fixture {
 	t.Helper()
 	workers := river.NewWorkers()
 	jcfg.Workers = workers
@@ -77,7 +77,7 @@ func wire(t *testing.T, db *storage.DB, org *ent.Organization, admin *ent.User, 
 }
 
 // start works the jobs until the test ends.
-func (f *fixture) start(t *testing.T) {
+func (f *fixture) start(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := f.runner.Start(ctx); err != nil {
@@ -94,7 +94,7 @@ func (f *fixture) start(t *testing.T) {
 // job is the organisation's system principal, as the worker acts.
 func (f *fixture) job() context.Context { return viewer.ForJob(context.Background(), f.org.ID) }
 
-func (f *fixture) sentinelone(t *testing.T, srv *vendorfake.Server, token string) *ent.Connector {
+func (f *fixture) sentinelone(t testing.TB, srv *vendorfake.Server, token string) *ent.Connector {
 	t.Helper()
 	mode := enum.ConnectorModePull
 	created, err := f.connectors.Create(f.ctx, connectors.CreateConnectorInput{
@@ -107,7 +107,7 @@ func (f *fixture) sentinelone(t *testing.T, srv *vendorfake.Server, token string
 	return created.Connector
 }
 
-func (f *fixture) reload(t *testing.T, id fmt.Stringer) *ent.Connector {
+func (f *fixture) reload(t testing.TB, id fmt.Stringer) *ent.Connector {
 	t.Helper()
 	all := f.db.Client.Connector.Query().AllX(f.job())
 	for _, c := range all {
@@ -121,7 +121,7 @@ func (f *fixture) reload(t *testing.T, id fmt.Stringer) *ent.Connector {
 
 // externalIDs are the external ids of the organisation's alerts, sorted,
 // with their occurrences.
-func (f *fixture) externalIDs(t *testing.T) ([]string, map[string]int) {
+func (f *fixture) externalIDs(t testing.TB) ([]string, map[string]int) {
 	t.Helper()
 	alerts := f.db.Client.Alert.Query().Order(ent.Asc(alert.FieldExternalID)).AllX(f.job())
 	ids := make([]string, len(alerts))
