@@ -234,8 +234,14 @@ func (s *Service) planSettings(t catalogue.Type, c *ent.Connector, mode enum.Con
 		if next, err = unmask(t, incoming, stored); err != nil {
 			return nil, err
 		}
-		if err := checkDestination(t, stored, incoming); err != nil {
+		moved, err := checkDestination(t, stored, incoming)
+		if err != nil {
 			return nil, err
+		}
+		if moved != "" && c.PollCheckpoint != "" {
+			// Another source: its position means nothing there, so the
+			// next poll starts over from the look-back.
+			u.SetPollCheckpoint("")
 		}
 	}
 	next, err := validateSettings(t, mode, next)

@@ -437,8 +437,9 @@ var destinationSettings = []string{"base_url", "authority_url", "tenant_id"}
 
 // checkDestination refuses to keep a stored secret (sent back masked)
 // when the destination changes: whoever points the connector elsewhere
-// must know the credentials it would send there.
-func checkDestination(t catalogue.Type, stored, incoming map[string]any) error {
+// must know the credentials it would send there. It returns the setting
+// that moved, "" if none.
+func checkDestination(t catalogue.Type, stored, incoming map[string]any) (string, error) {
 	moved := ""
 	for _, k := range destinationSettings {
 		if same, err := sameJSON(stored[k], incoming[k]); err == nil && !same {
@@ -447,14 +448,14 @@ func checkDestination(t catalogue.Type, stored, incoming map[string]any) error {
 		}
 	}
 	if moved == "" {
-		return nil
+		return "", nil
 	}
 	for k, v := range incoming {
 		if isSecret(t, k) && isMask(v) {
-			return apperr.Invalid("settings."+k, "is required again when %s changes: the stored secret is not sent to a new destination", moved)
+			return "", apperr.Invalid("settings."+k, "is required again when %s changes: the stored secret is not sent to a new destination", moved)
 		}
 	}
-	return nil
+	return moved, nil
 }
 
 // seal encrypts the secret settings of connector id, except those kept

@@ -276,6 +276,12 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	if leased == 0 {
 		return interval, nil // another replica polls it now
 	}
+	// Read again under the lease: a replica that held it until a moment
+	// ago may have moved the checkpoint since c was read.
+	if c, err = s.client.Connector.Get(ctx, id); err != nil {
+		_ = s.release(context.WithoutCancel(ctx), id, token)
+		return 0, err
+	}
 	items, more, pollErr := s.poll(ctx, c, token)
 	if errors.Is(pollErr, errLeaseLost) {
 		return interval, nil

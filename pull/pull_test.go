@@ -333,8 +333,16 @@ func TestBaseURLChangeNeedsTheSecretAgain(t *testing.T) {
 		if _, err := f.pull.Run(f.job(), c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if h := f.reload(t, c.ID); h.LastError != "" {
+		if h := f.reload(t, c.ID); h.LastError != "" || h.PollCheckpoint == "" {
 			t.Fatalf("the kept secret no longer works: %q", h.LastError)
+		}
+		// Another source: its position is forgotten, the look-back applies.
+		other := vendorfake.SentinelOne(t, creds())
+		if _, err := f.connectors.Update(f.ctx, c.ID, connectors.UpdateConnectorInput{Settings: map[string]any{"base_url": other.URL, "api_token": token}}); err != nil {
+			t.Fatal(err)
+		}
+		if h := f.reload(t, c.ID); h.PollCheckpoint != "" {
+			t.Fatalf("checkpoint %q kept for another source", h.PollCheckpoint)
 		}
 	})
 }

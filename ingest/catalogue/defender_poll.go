@@ -61,6 +61,11 @@ func (p *defenderPoller) Fetch(ctx context.Context, checkpoint string) (Page, er
 	} else if err := json.Unmarshal([]byte(checkpoint), &cur); err != nil {
 		return Page{}, err
 	}
+	if cur.Next != "" && !strings.HasPrefix(cur.Next, p.base+"/") {
+		// A link from the vendor leaving base_url: the token goes nowhere
+		// else. The sweep starts over from the time read up to.
+		cur.Next, cur.Max, cur.MaxSeen = "", time.Time{}, nil
+	}
 	target := cur.Next
 	if target == "" {
 		filter := "createdDateTime ge " + cur.Since.UTC().Format(time.RFC3339Nano)
@@ -69,9 +74,6 @@ func (p *defenderPoller) Fetch(ctx context.Context, checkpoint string) (Page, er
 		}
 		q := url.Values{"$filter": {filter}, "$top": {strconv.Itoa(p.cfg.pageSize(defenderPageSize))}}
 		target = p.base + "/v1.0/security/alerts_v2?" + strings.ReplaceAll(q.Encode(), "+", "%20")
-	} else if !strings.HasPrefix(target, p.base+"/") {
-		// The link comes from the vendor: the token goes nowhere else.
-		return Page{}, &PollError{Vendor: "Microsoft Graph", Reason: "@odata.nextLink leaves base_url; refusing to follow it"}
 	}
 	var out struct {
 		Value    []json.RawMessage `json:"value"`
@@ -99,6 +101,10 @@ func (p *defenderPoller) Fetch(ctx context.Context, checkpoint string) (Page, er
 			cur.MaxSeen = append(cur.MaxSeen, a.ID)
 		}
 		page.Records = append(page.Records, raw)
+	}
+	if out.NextLink != "" && !strings.HasPrefix(out.NextLink, p.base+"/") {
+		// The link comes from the vendor: the token goes nowhere else.
+		return Page{}, &PollError{Vendor: "Microsoft Graph", Reason: "@odata.nextLink leaves base_url; refusing to follow it"}
 	}
 	cur.Next = out.NextLink
 	page.More = cur.Next != ""

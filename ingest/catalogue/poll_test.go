@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -339,4 +340,22 @@ func TestSplunkIndexTimeWindows(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// TestDefenderNextLinkStaysOnBaseURL: a next link to another host is not
+// followed (the bearer token would go with it).
+func TestDefenderNextLinkStaysOnBaseURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			_, _ = w.Write([]byte(`{"access_token":"t","expires_in":3600}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"value":[],"@odata.nextLink":"https://collector.example/steal"}`))
+	}))
+	defer srv.Close()
+	settings := map[string]any{"base_url": srv.URL, "authority_url": srv.URL, "tenant_id": "t", "client_id": "c", "client_secret": "s"}
+	_, err := newPoller(t, vendorfake.Vendor{Key: "defender"}, settings, catalogue.NewTokenCache()).Fetch(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "nextLink") {
+		t.Fatalf("got %v, want the link refused", err)
+	}
 }
