@@ -61,6 +61,8 @@ type Connector struct {
 	ItemsLastPoll int `json:"items_last_poll,omitempty"`
 	// NextPollAt holds the value of the "next_poll_at" field.
 	NextPollAt *time.Time `json:"next_poll_at,omitempty"`
+	// PollRequestedAt holds the value of the "poll_requested_at" field.
+	PollRequestedAt *time.Time `json:"poll_requested_at,omitempty"`
 	// FailingSince holds the value of the "failing_since" field.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	// FailureNotified holds the value of the "failure_notified" field.
@@ -110,7 +112,7 @@ func (*Connector) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case connector.FieldName, connector.FieldType, connector.FieldMode, connector.FieldKeyPrefix, connector.FieldLastError, connector.FieldPollCheckpoint, connector.FieldPollLeaseToken:
 			values[i] = new(sql.NullString)
-		case connector.FieldCreatedAt, connector.FieldUpdatedAt, connector.FieldLastSeenAt, connector.FieldLastPolledAt, connector.FieldLastSuccessAt, connector.FieldNextPollAt, connector.FieldFailingSince, connector.FieldPollLeaseUntil:
+		case connector.FieldCreatedAt, connector.FieldUpdatedAt, connector.FieldLastSeenAt, connector.FieldLastPolledAt, connector.FieldLastSuccessAt, connector.FieldNextPollAt, connector.FieldPollRequestedAt, connector.FieldFailingSince, connector.FieldPollLeaseUntil:
 			values[i] = new(sql.NullTime)
 		case connector.FieldID, connector.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
@@ -263,6 +265,13 @@ func (_m *Connector) assignValues(columns []string, values []any) error {
 				_m.NextPollAt = new(time.Time)
 				*_m.NextPollAt = value.Time
 			}
+		case connector.FieldPollRequestedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field poll_requested_at", values[i])
+			} else if value.Valid {
+				_m.PollRequestedAt = new(time.Time)
+				*_m.PollRequestedAt = value.Time
+			}
 		case connector.FieldFailingSince:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field failing_since", values[i])
@@ -400,6 +409,11 @@ func (_m *Connector) String() string {
 	builder.WriteString(", ")
 	if v := _m.NextPollAt; v != nil {
 		builder.WriteString("next_poll_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PollRequestedAt; v != nil {
+		builder.WriteString("poll_requested_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -258,6 +258,20 @@ func (_c *ConnectorCreate) SetNillableNextPollAt(v *time.Time) *ConnectorCreate 
 	return _c
 }
 
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_c *ConnectorCreate) SetPollRequestedAt(v time.Time) *ConnectorCreate {
+	_c.mutation.SetPollRequestedAt(v)
+	return _c
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillablePollRequestedAt(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetPollRequestedAt(*v)
+	}
+	return _c
+}
+
 // SetFailingSince sets the "failing_since" field.
 func (_c *ConnectorCreate) SetFailingSince(v time.Time) *ConnectorCreate {
 	_c.mutation.SetFailingSince(v)
@@ -650,6 +664,10 @@ func (_c *ConnectorCreate) createSpec() (*Connector, *sqlgraph.CreateSpec) {
 		_spec.SetField(connector.FieldNextPollAt, field.TypeTime, value)
 		_node.NextPollAt = &value
 	}
+	if value, ok := _c.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+		_node.PollRequestedAt = &value
+	}
 	if value, ok := _c.mutation.FailingSince(); ok {
 		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)
 		_node.FailingSince = &value
@@ -1012,6 +1030,24 @@ func (u *ConnectorUpsert) UpdateNextPollAt() *ConnectorUpsert {
 // ClearNextPollAt clears the value of the "next_poll_at" field.
 func (u *ConnectorUpsert) ClearNextPollAt() *ConnectorUpsert {
 	u.SetNull(connector.FieldNextPollAt)
+	return u
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsert) SetPollRequestedAt(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldPollRequestedAt, v)
+	return u
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdatePollRequestedAt() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldPollRequestedAt)
+	return u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsert) ClearPollRequestedAt() *ConnectorUpsert {
+	u.SetNull(connector.FieldPollRequestedAt)
 	return u
 }
 
@@ -1460,6 +1496,27 @@ func (u *ConnectorUpsertOne) UpdateNextPollAt() *ConnectorUpsertOne {
 func (u *ConnectorUpsertOne) ClearNextPollAt() *ConnectorUpsertOne {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearNextPollAt()
+	})
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsertOne) SetPollRequestedAt(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollRequestedAt(v)
+	})
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdatePollRequestedAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollRequestedAt()
+	})
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsertOne) ClearPollRequestedAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollRequestedAt()
 	})
 }
 
@@ -2087,6 +2144,27 @@ func (u *ConnectorUpsertBulk) UpdateNextPollAt() *ConnectorUpsertBulk {
 func (u *ConnectorUpsertBulk) ClearNextPollAt() *ConnectorUpsertBulk {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearNextPollAt()
+	})
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsertBulk) SetPollRequestedAt(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollRequestedAt(v)
+	})
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdatePollRequestedAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollRequestedAt()
+	})
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsertBulk) ClearPollRequestedAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollRequestedAt()
 	})
 }
 

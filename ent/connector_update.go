@@ -321,6 +321,26 @@ func (_u *ConnectorUpdate) ClearNextPollAt() *ConnectorUpdate {
 	return _u
 }
 
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_u *ConnectorUpdate) SetPollRequestedAt(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetPollRequestedAt(v)
+	return _u
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillablePollRequestedAt(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetPollRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (_u *ConnectorUpdate) ClearPollRequestedAt() *ConnectorUpdate {
+	_u.mutation.ClearPollRequestedAt()
+	return _u
+}
+
 // SetFailingSince sets the "failing_since" field.
 func (_u *ConnectorUpdate) SetFailingSince(v time.Time) *ConnectorUpdate {
 	_u.mutation.SetFailingSince(v)
@@ -594,6 +614,12 @@ func (_u *ConnectorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.NextPollAtCleared() {
 		_spec.ClearField(connector.FieldNextPollAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PollRequestedAtCleared() {
+		_spec.ClearField(connector.FieldPollRequestedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.FailingSince(); ok {
 		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)
@@ -928,6 +954,26 @@ func (_u *ConnectorUpdateOne) ClearNextPollAt() *ConnectorUpdateOne {
 	return _u
 }
 
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_u *ConnectorUpdateOne) SetPollRequestedAt(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetPollRequestedAt(v)
+	return _u
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillablePollRequestedAt(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetPollRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (_u *ConnectorUpdateOne) ClearPollRequestedAt() *ConnectorUpdateOne {
+	_u.mutation.ClearPollRequestedAt()
+	return _u
+}
+
 // SetFailingSince sets the "failing_since" field.
 func (_u *ConnectorUpdateOne) SetFailingSince(v time.Time) *ConnectorUpdateOne {
 	_u.mutation.SetFailingSince(v)
@@ -1231,6 +1277,12 @@ func (_u *ConnectorUpdateOne) sqlSave(ctx context.Context) (_node *Connector, er
 	}
 	if _u.mutation.NextPollAtCleared() {
 		_spec.ClearField(connector.FieldNextPollAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PollRequestedAtCleared() {
+		_spec.ClearField(connector.FieldPollRequestedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.FailingSince(); ok {
 		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)

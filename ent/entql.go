@@ -251,6 +251,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			connector.FieldLastError:           {Type: field.TypeString, Column: connector.FieldLastError},
 			connector.FieldItemsLastPoll:       {Type: field.TypeInt, Column: connector.FieldItemsLastPoll},
 			connector.FieldNextPollAt:          {Type: field.TypeTime, Column: connector.FieldNextPollAt},
+			connector.FieldPollRequestedAt:     {Type: field.TypeTime, Column: connector.FieldPollRequestedAt},
 			connector.FieldFailingSince:        {Type: field.TypeTime, Column: connector.FieldFailingSince},
 			connector.FieldFailureNotified:     {Type: field.TypeBool, Column: connector.FieldFailureNotified},
 			connector.FieldPollCheckpoint:      {Type: field.TypeString, Column: connector.FieldPollCheckpoint},
@@ -2259,6 +2260,11 @@ func (f *ConnectorFilter) WhereItemsLastPoll(p entql.IntP) {
 // WhereNextPollAt applies the entql time.Time predicate on the next_poll_at field.
 func (f *ConnectorFilter) WhereNextPollAt(p entql.TimeP) {
 	f.Where(p.Field(connector.FieldNextPollAt))
+}
+
+// WherePollRequestedAt applies the entql time.Time predicate on the poll_requested_at field.
+func (f *ConnectorFilter) WherePollRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldPollRequestedAt))
 }
 
 // WhereFailingSince applies the entql time.Time predicate on the failing_since field.

@@ -8914,6 +8914,7 @@ type ConnectorMutation struct {
 	items_last_poll          *int
 	additems_last_poll       *int
 	next_poll_at             *time.Time
+	poll_requested_at        *time.Time
 	failing_since            *time.Time
 	failure_notified         *bool
 	poll_checkpoint          *string
@@ -9925,6 +9926,55 @@ func (m *ConnectorMutation) ResetNextPollAt() {
 	delete(m.clearedFields, connector.FieldNextPollAt)
 }
 
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (m *ConnectorMutation) SetPollRequestedAt(t time.Time) {
+	m.poll_requested_at = &t
+}
+
+// PollRequestedAt returns the value of the "poll_requested_at" field in the mutation.
+func (m *ConnectorMutation) PollRequestedAt() (r time.Time, exists bool) {
+	v := m.poll_requested_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPollRequestedAt returns the old "poll_requested_at" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldPollRequestedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPollRequestedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPollRequestedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPollRequestedAt: %w", err)
+	}
+	return oldValue.PollRequestedAt, nil
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (m *ConnectorMutation) ClearPollRequestedAt() {
+	m.poll_requested_at = nil
+	m.clearedFields[connector.FieldPollRequestedAt] = struct{}{}
+}
+
+// PollRequestedAtCleared returns if the "poll_requested_at" field was cleared in this mutation.
+func (m *ConnectorMutation) PollRequestedAtCleared() bool {
+	_, ok := m.clearedFields[connector.FieldPollRequestedAt]
+	return ok
+}
+
+// ResetPollRequestedAt resets all changes to the "poll_requested_at" field.
+func (m *ConnectorMutation) ResetPollRequestedAt() {
+	m.poll_requested_at = nil
+	delete(m.clearedFields, connector.FieldPollRequestedAt)
+}
+
 // SetFailingSince sets the "failing_since" field.
 func (m *ConnectorMutation) SetFailingSince(t time.Time) {
 	m.failing_since = &t
@@ -10192,7 +10242,7 @@ func (m *ConnectorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConnectorMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, connector.FieldCreatedAt)
 	}
@@ -10252,6 +10302,9 @@ func (m *ConnectorMutation) Fields() []string {
 	}
 	if m.next_poll_at != nil {
 		fields = append(fields, connector.FieldNextPollAt)
+	}
+	if m.poll_requested_at != nil {
+		fields = append(fields, connector.FieldPollRequestedAt)
 	}
 	if m.failing_since != nil {
 		fields = append(fields, connector.FieldFailingSince)
@@ -10316,6 +10369,8 @@ func (m *ConnectorMutation) Field(name string) (ent.Value, bool) {
 		return m.ItemsLastPoll()
 	case connector.FieldNextPollAt:
 		return m.NextPollAt()
+	case connector.FieldPollRequestedAt:
+		return m.PollRequestedAt()
 	case connector.FieldFailingSince:
 		return m.FailingSince()
 	case connector.FieldFailureNotified:
@@ -10375,6 +10430,8 @@ func (m *ConnectorMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldItemsLastPoll(ctx)
 	case connector.FieldNextPollAt:
 		return m.OldNextPollAt(ctx)
+	case connector.FieldPollRequestedAt:
+		return m.OldPollRequestedAt(ctx)
 	case connector.FieldFailingSince:
 		return m.OldFailingSince(ctx)
 	case connector.FieldFailureNotified:
@@ -10534,6 +10591,13 @@ func (m *ConnectorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetNextPollAt(v)
 		return nil
+	case connector.FieldPollRequestedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPollRequestedAt(v)
+		return nil
 	case connector.FieldFailingSince:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -10668,6 +10732,9 @@ func (m *ConnectorMutation) ClearedFields() []string {
 	if m.FieldCleared(connector.FieldNextPollAt) {
 		fields = append(fields, connector.FieldNextPollAt)
 	}
+	if m.FieldCleared(connector.FieldPollRequestedAt) {
+		fields = append(fields, connector.FieldPollRequestedAt)
+	}
 	if m.FieldCleared(connector.FieldFailingSince) {
 		fields = append(fields, connector.FieldFailingSince)
 	}
@@ -10705,6 +10772,9 @@ func (m *ConnectorMutation) ClearField(name string) error {
 		return nil
 	case connector.FieldNextPollAt:
 		m.ClearNextPollAt()
+		return nil
+	case connector.FieldPollRequestedAt:
+		m.ClearPollRequestedAt()
 		return nil
 	case connector.FieldFailingSince:
 		m.ClearFailingSince()
@@ -10779,6 +10849,9 @@ func (m *ConnectorMutation) ResetField(name string) error {
 		return nil
 	case connector.FieldNextPollAt:
 		m.ResetNextPollAt()
+		return nil
+	case connector.FieldPollRequestedAt:
+		m.ResetPollRequestedAt()
 		return nil
 	case connector.FieldFailingSince:
 		m.ResetFailingSince()

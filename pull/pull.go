@@ -200,7 +200,8 @@ func (s *Service) PollNow(ctx context.Context, id uuid.UUID) (*ent.Connector, er
 		if !c.Enabled {
 			return apperr.Invalid("enabled", "the connector is disabled; enable it to poll")
 		}
-		if out, err = c.Update().SetNextPollAt(time.Now().UTC()).Save(ctx); err != nil {
+		now := time.Now().UTC()
+		if out, err = c.Update().SetNextPollAt(now).SetPollRequestedAt(now).Save(ctx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: "connector", EntityID: c.ID, Action: "poll_requested"})
@@ -263,7 +264,7 @@ func (s *Service) Run(ctx context.Context, id uuid.UUID) (time.Duration, error) 
 	}
 	now := time.Now().UTC()
 	interval := time.Duration(c.PollIntervalSeconds) * time.Second
-	if c.NextPollAt != nil && c.NextPollAt.After(now) {
+	if c.NextPollAt != nil && c.NextPollAt.After(now) && !requestedSince(c, c.LastPolledAt) {
 		return c.NextPollAt.Sub(now), nil
 	}
 	token := uuid.NewString()
@@ -419,7 +420,10 @@ func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, st
 			return nil // overran the lease; the new holder reports
 		}
 		if cur.NextPollAt != nil && !sameTime(cur.NextPollAt, c.NextPollAt) && cur.NextPollAt.Before(at) {
-			at = *cur.NextPollAt
+			at = *cur.NextPollAt // the interval changed while this poll ran
+		}
+		if requestedSince(cur, &started) {
+			at = now // asked to poll now while this poll ran
 		}
 		u := cur.Update().SetLastPolledAt(started).SetItemsLastPoll(items).
 			SetNextPollAt(at).SetPollLeaseToken("").ClearPollLeaseUntil()
@@ -456,6 +460,12 @@ func (s *Service) finish(ctx context.Context, c *ent.Connector, token string, st
 		return audit.Record(ctx, tx.Client(), entries...)
 	})
 	return at, err
+}
+
+// requestedSince reports whether an admin asked to poll c now after t
+// (nil: ever).
+func requestedSince(c *ent.Connector, t *time.Time) bool {
+	return c.PollRequestedAt != nil && (t == nil || c.PollRequestedAt.After(*t))
 }
 
 func sameTime(a, b *time.Time) bool {

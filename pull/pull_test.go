@@ -437,3 +437,52 @@ func TestTwoReplicasNeverPollAtOnce(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 var _ = http.StatusOK
+
+// TestTwoRunningReplicas: two replicas working the jobs, asked from both
+// sides to poll again and again, still call the vendor one poll at a
+// time, and every threat becomes one alert.
+func TestTwoRunningReplicas(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		box := testenv.Box(t)
+		a := newFixture(t, db, "acme", box, testConfig(), jobs.Config{})
+		other := db
+		if db.Pool != nil {
+			other = testenv.Replica(t, db)
+		}
+		b := wire(t, other, a.org, a.admin, box, testConfig(), jobs.Config{})
+		a.start(t)
+		b.start(t)
+		srv := vendorfake.SentinelOne(t, creds())
+		c := a.sentinelone(t, srv, token)
+		var want []string
+		for round := range 8 {
+			recs := threats(1000+round*10, 5)
+			srv.Add(recs...)
+			want = append(want, recordIDs(recs)...)
+			f := a
+			if round%2 == 1 {
+				f = b
+			}
+			if _, err := f.pull.PollNow(f.ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			testenv.Eventually(t, 10*time.Second, "this round's alerts", func() bool {
+				got, _ := a.externalIDs(t)
+				return len(got) == len(want)
+			})
+		}
+		slices.Sort(want)
+		got, occ := a.externalIDs(t)
+		if !slices.Equal(got, want) {
+			t.Fatalf("alerts %v, want %v", got, want)
+		}
+		for id, n := range occ {
+			if n != 1 {
+				t.Errorf("%s seen %d times", id, n)
+			}
+		}
+		if n := srv.MaxInFlight(); n != 1 {
+			t.Fatalf("%d calls to the vendor at once", n)
+		}
+	})
+}

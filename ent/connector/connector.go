@@ -59,6 +59,8 @@ const (
 	FieldItemsLastPoll = "items_last_poll"
 	// FieldNextPollAt holds the string denoting the next_poll_at field in the database.
 	FieldNextPollAt = "next_poll_at"
+	// FieldPollRequestedAt holds the string denoting the poll_requested_at field in the database.
+	FieldPollRequestedAt = "poll_requested_at"
 	// FieldFailingSince holds the string denoting the failing_since field in the database.
 	FieldFailingSince = "failing_since"
 	// FieldFailureNotified holds the string denoting the failure_notified field in the database.
@@ -105,6 +107,7 @@ var Columns = []string{
 	FieldLastError,
 	FieldItemsLastPoll,
 	FieldNextPollAt,
+	FieldPollRequestedAt,
 	FieldFailingSince,
 	FieldFailureNotified,
 	FieldPollCheckpoint,
@@ -273,6 +276,11 @@ func ByItemsLastPoll(opts ...sql.OrderTermOption) OrderOption {
 // ByNextPollAt orders the results by the next_poll_at field.
 func ByNextPollAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNextPollAt, opts...).ToFunc()
+}
+
+// ByPollRequestedAt orders the results by the poll_requested_at field.
+func ByPollRequestedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPollRequestedAt, opts...).ToFunc()
 }
 
 // ByFailingSince orders the results by the failing_since field.

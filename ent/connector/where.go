@@ -142,6 +142,11 @@ func NextPollAt(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldNextPollAt, v))
 }
 
+// PollRequestedAt applies equality check predicate on the "poll_requested_at" field. It's identical to PollRequestedAtEQ.
+func PollRequestedAt(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollRequestedAt, v))
+}
+
 // FailingSince applies equality check predicate on the "failing_since" field. It's identical to FailingSinceEQ.
 func FailingSince(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldFailingSince, v))
@@ -985,6 +990,56 @@ func NextPollAtIsNil() predicate.Connector {
 // NextPollAtNotNil applies the NotNil predicate on the "next_poll_at" field.
 func NextPollAtNotNil() predicate.Connector {
 	return predicate.Connector(sql.FieldNotNull(FieldNextPollAt))
+}
+
+// PollRequestedAtEQ applies the EQ predicate on the "poll_requested_at" field.
+func PollRequestedAtEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtNEQ applies the NEQ predicate on the "poll_requested_at" field.
+func PollRequestedAtNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtIn applies the In predicate on the "poll_requested_at" field.
+func PollRequestedAtIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldPollRequestedAt, vs...))
+}
+
+// PollRequestedAtNotIn applies the NotIn predicate on the "poll_requested_at" field.
+func PollRequestedAtNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldPollRequestedAt, vs...))
+}
+
+// PollRequestedAtGT applies the GT predicate on the "poll_requested_at" field.
+func PollRequestedAtGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtGTE applies the GTE predicate on the "poll_requested_at" field.
+func PollRequestedAtGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtLT applies the LT predicate on the "poll_requested_at" field.
+func PollRequestedAtLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtLTE applies the LTE predicate on the "poll_requested_at" field.
+func PollRequestedAtLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtIsNil applies the IsNil predicate on the "poll_requested_at" field.
+func PollRequestedAtIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldPollRequestedAt))
+}
+
+// PollRequestedAtNotNil applies the NotNil predicate on the "poll_requested_at" field.
+func PollRequestedAtNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldPollRequestedAt))
 }
 
 // FailingSinceEQ applies the EQ predicate on the "failing_since" field.

@@ -411,6 +411,7 @@ var (
 		{Name: "last_error", Type: field.TypeString, Default: ""},
 		{Name: "items_last_poll", Type: field.TypeInt, Default: 0},
 		{Name: "next_poll_at", Type: field.TypeTime, Nullable: true},
+		{Name: "poll_requested_at", Type: field.TypeTime, Nullable: true},
 		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
 		{Name: "failure_notified", Type: field.TypeBool, Default: false},
 		{Name: "poll_checkpoint", Type: field.TypeString, Size: 2147483647, Default: ""},
@@ -426,7 +427,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "connectors_organizations_organization",
-				Columns:    []*schema.Column{ConnectorsColumns[25]},
+				Columns:    []*schema.Column{ConnectorsColumns[26]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -435,7 +436,7 @@ var (
 			{
 				Name:    "connector_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectorsColumns[25], ConnectorsColumns[1]},
+				Columns: []*schema.Column{ConnectorsColumns[26], ConnectorsColumns[1]},
 			},
 		},
 	}

@@ -498,15 +498,15 @@ func init() {
 	// connector.DefaultItemsLastPoll holds the default value on creation for the items_last_poll field.
 	connector.DefaultItemsLastPoll = connectorDescItemsLastPoll.Default.(int)
 	// connectorDescFailureNotified is the schema descriptor for failure_notified field.
-	connectorDescFailureNotified := connectorFields[18].Descriptor()
+	connectorDescFailureNotified := connectorFields[19].Descriptor()
 	// connector.DefaultFailureNotified holds the default value on creation for the failure_notified field.
 	connector.DefaultFailureNotified = connectorDescFailureNotified.Default.(bool)
 	// connectorDescPollCheckpoint is the schema descriptor for poll_checkpoint field.
-	connectorDescPollCheckpoint := connectorFields[19].Descriptor()
+	connectorDescPollCheckpoint := connectorFields[20].Descriptor()
 	// connector.DefaultPollCheckpoint holds the default value on creation for the poll_checkpoint field.
 	connector.DefaultPollCheckpoint = connectorDescPollCheckpoint.Default.(string)
 	// connectorDescPollLeaseToken is the schema descriptor for poll_lease_token field.
-	connectorDescPollLeaseToken := connectorFields[20].Descriptor()
+	connectorDescPollLeaseToken := connectorFields[21].Descriptor()
 	// connector.DefaultPollLeaseToken holds the default value on creation for the poll_lease_token field.
 	connector.DefaultPollLeaseToken = connectorDescPollLeaseToken.Default.(string)
 	// connectorDescID is the schema descriptor for id field.

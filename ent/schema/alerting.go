@@ -53,6 +53,10 @@ func (Connector) Fields() []ent.Field {
 		field.String("last_error").Default("").Comment("why the last poll failed, in words; empty after a success"),
 		field.Int("items_last_poll").Default(0),
 		field.Time("next_poll_at").Optional().Nillable(),
+		// poll_requested_at is when an admin last asked to poll now; only
+		// that request writes it, so a poll finishing at the same moment
+		// cannot overwrite the request.
+		field.Time("poll_requested_at").Optional().Nillable().Annotations(entgql.Skip()),
 		// failing_since is when the current run of failed polls began;
 		// failure_notified marks that admins were told of it (once).
 		field.Time("failing_since").Optional().Nillable().Annotations(entgql.Skip()),
