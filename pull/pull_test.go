@@ -311,7 +311,16 @@ func TestPollNowRules(t *testing.T) {
 				}
 			})
 		}
-		if h := a.reload(t, c.ID); h.NextPollAt != nil {
+		t.Run("another organisation's job cannot poll it", func(t *testing.T) {
+			srv.Add(threats(0, 2)...)
+			if _, err := b.pull.Run(b.job(), c.ID); err == nil {
+				t.Fatal("a job of another organisation ran the connector")
+			}
+			if n := srv.Requests("/web/api/v2.1/threats"); n != 0 {
+				t.Fatalf("%d calls to the vendor", n)
+			}
+		})
+		if h := a.reload(t, c.ID); h.NextPollAt != nil || h.LastPolledAt != nil {
 			t.Fatalf("refused requests changed the connector: %+v", h)
 		}
 	})
