@@ -335,6 +335,12 @@ func (s *Service) poll(ctx context.Context, c *ent.Connector, token string) (int
 	items := 0
 	for range s.cfg.MaxPages {
 		page, err := p.Fetch(ctx, checkpoint)
+		var pe *catalogue.PollError
+		if err != nil && !errors.As(err, &pe) && ctx.Err() == nil {
+			// Not the vendor's answer nor the database: a checkpoint the
+			// poller cannot read. Say so rather than retry it forever.
+			err = &setupError{"the stored poll position cannot be read: " + err.Error()}
+		}
 		if err != nil {
 			return items, false, err
 		}
