@@ -495,3 +495,48 @@ func TestTwoRunningReplicas(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyTLS: a self-signed indexer is refused in words until the
+// connector's verify_tls is turned off.
+func TestVerifyTLS(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		f := newFixture(t, db, "acme", testenv.Box(t), testConfig(), jobs.Config{})
+		var wazuh vendorfake.Vendor
+		for _, v := range vendorfake.Vendors() {
+			if v.Key == "wazuh" {
+				wazuh = v
+			}
+		}
+		c := wazuh.Creds
+		c.TLS = true
+		srv := wazuh.Fake(t, c)
+		srv.Add(wazuh.Records(1, 3, t0)...)
+		mode := enum.ConnectorModePull
+		created, err := f.connectors.Create(f.ctx, connectors.CreateConnectorInput{Name: "Wazuh", Type: "wazuh", Mode: &mode, Settings: wazuh.Settings(srv.URL)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := created.Connector.ID
+		if _, err := f.pull.Run(f.job(), id); err != nil {
+			t.Fatal(err)
+		}
+		if h := f.reload(t, id); !contains(h.LastError, "certificate") || h.ItemsLastPoll != 0 {
+			t.Fatalf("self-signed certificate: last_error %q, %d items", h.LastError, h.ItemsLastPoll)
+		}
+		settings := wazuh.Settings(srv.URL)
+		settings["password"] = connectors.Mask
+		settings["verify_tls"] = false
+		if _, err := f.connectors.Update(f.ctx, id, connectors.UpdateConnectorInput{Settings: settings}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.pull.PollNow(f.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.pull.Run(f.job(), id); err != nil {
+			t.Fatal(err)
+		}
+		if h := f.reload(t, id); h.LastError != "" || h.ItemsLastPoll != 3 {
+			t.Fatalf("verify_tls off: last_error %q, %d items", h.LastError, h.ItemsLastPoll)
+		}
+	})
+}

@@ -128,6 +128,9 @@ type Credentials struct {
 	ClientSecret string
 	User         string // basic auth (Wazuh indexer)
 	Password     string
+	// TLS serves HTTPS with a certificate no client trusts, as an
+	// on-premises SIEM with a self-signed one does.
+	TLS bool
 }
 
 // fault is a scripted misbehaviour of the nth next API call.
@@ -140,10 +143,15 @@ type fault struct {
 func newServer(t testing.TB, creds Credentials, handler func(s *Server) http.Handler) *Server {
 	s := &Server{t: t, creds: creds, requests: map[string]int{}, tokens: map[string]bool{}}
 	h := handler(s)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer s.track()()
 		h.ServeHTTP(w, r)
-	}))
+	})
+	if creds.TLS {
+		s.Server = httptest.NewTLSServer(serve)
+	} else {
+		s.Server = httptest.NewServer(serve)
+	}
 	t.Cleanup(s.Close)
 	return s
 }
