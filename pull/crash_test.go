@@ -158,7 +158,10 @@ func TestCrashMidPollLosesAndRepeatsNothing(t *testing.T) {
 				t.Errorf("threat %s: %d occurrences, want 1 (lost or read twice)", id, occ[id])
 			}
 		}
-		if n := srv.Requests("/web/api/v2.1/threats") - callsBefore; n != 3 {
+		// Pages three to five, from the checkpoint; on a loaded machine B's
+		// own one-second run limit may cut a page short, which is then read
+		// again (uncommitted, so not doubled). Starting over would take 5.
+		if n := srv.Requests("/web/api/v2.1/threats") - callsBefore; n < 3 || n > 4 {
 			t.Errorf("B made %d calls, want 3 (pages three to five, from the checkpoint)", n)
 		}
 	})
