@@ -77,6 +77,7 @@ fuzz:
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzPollAnswer -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz='FuzzExtract$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz=FuzzExtractJSON -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)

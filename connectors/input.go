@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/audit"
@@ -19,7 +20,7 @@ const (
 	maxDedupFields  = 20
 	minDedupWindow  = 1
 	maxDedupWindow  = 86400
-	minPollInterval = 30
+	minPollInterval = 15
 	maxPollInterval = 86400
 	minRateLimit    = 1
 	maxRateLimit    = 100000
@@ -145,7 +146,7 @@ func checkLimits(dedupWindow, pollInterval, rateLimit *int) error {
 // planUpdate validates in against the stored connector c, puts the changes
 // on u and returns one activity entry per changed field (per setting for
 // settings, secrets masked). No entries means nothing changed.
-func planUpdate(c *ent.Connector, in UpdateConnectorInput, u *ent.ConnectorUpdateOne) ([]audit.Entry, error) {
+func (s *Service) planUpdate(c *ent.Connector, in UpdateConnectorInput, u *ent.ConnectorUpdateOne) ([]audit.Entry, error) {
 	t, ok := catalogue.Lookup(c.Type)
 	if !ok {
 		return nil, fmt.Errorf("connector %s has type %q, which is not in the catalogue", c.ID, c.Type)
@@ -176,7 +177,7 @@ func planUpdate(c *ent.Connector, in UpdateConnectorInput, u *ent.ConnectorUpdat
 		}
 	}
 	if in.Settings != nil || mode != c.Mode { // a switch to pull may make stored settings insufficient
-		diffs, err := planSettings(t, c, mode, in.Settings, u)
+		diffs, err := s.planSettings(t, c, mode, in.Settings, u)
 		if err != nil {
 			return nil, err
 		}
@@ -210,6 +211,10 @@ func planUpdate(c *ent.Connector, in UpdateConnectorInput, u *ent.ConnectorUpdat
 	if v := in.PollIntervalSeconds; v != nil && *v != c.PollIntervalSeconds {
 		u.SetPollIntervalSeconds(*v)
 		changed("poll_interval_seconds", c.PollIntervalSeconds, *v)
+		// Live: the next poll moves to the last one plus the new interval.
+		if c.LastPolledAt != nil {
+			u.SetNextPollAt(c.LastPolledAt.Add(time.Duration(*v) * time.Second))
+		}
 	}
 	if v := in.RateLimitPerMinute; v != nil && *v != c.RateLimitPerMinute {
 		u.SetRateLimitPerMinute(*v)
@@ -221,16 +226,30 @@ func planUpdate(c *ent.Connector, in UpdateConnectorInput, u *ent.ConnectorUpdat
 // planSettings validates the settings the connector will have (incoming
 // ones replace the stored ones as a whole, echoed masks kept) and records
 // each setting that changes as "settings.<name>".
-func planSettings(t catalogue.Type, c *ent.Connector, mode enum.ConnectorMode, incoming map[string]any, u *ent.ConnectorUpdateOne) ([]audit.Entry, error) {
-	next := c.Settings
+func (s *Service) planSettings(t catalogue.Type, c *ent.Connector, mode enum.ConnectorMode, incoming map[string]any, u *ent.ConnectorUpdateOne) ([]audit.Entry, error) {
+	stored := withoutRetired(c.Settings)
+	next := stored
 	if incoming != nil {
 		var err error
-		if next, err = unmask(t, incoming, c.Settings); err != nil {
+		if next, err = unmask(t, incoming, stored); err != nil {
 			return nil, err
+		}
+		moved, err := checkDestination(t, stored, incoming)
+		if err != nil {
+			return nil, err
+		}
+		if moved != "" && c.PollCheckpoint != "" {
+			// Another source: its position means nothing there, so the
+			// next poll starts over from the look-back.
+			u.SetPollCheckpoint("")
 		}
 	}
 	next, err := validateSettings(t, mode, next)
 	if err != nil {
+		return nil, err
+	}
+	// Secrets sent in clear are sealed; masked ones kept their sealed value.
+	if next, _, err = s.seal(t, c.ID, next, func(k string) bool { return incoming == nil || isMask(incoming[k]) }); err != nil {
 		return nil, err
 	}
 	before, after := maskSecrets(t, c.Settings), maskSecrets(t, next)

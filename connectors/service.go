@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -20,11 +21,33 @@ import (
 // privacy rules confine every query to that organisation, so a connector of
 // another one is simply not found.
 type Service struct {
-	client *ent.Client
+	client    *ent.Client
+	box       *secrets.Box
+	scheduler Scheduler
 }
 
-// New returns a Service over client.
-func New(client *ent.Client) *Service { return &Service{client: client} }
+// Scheduler is told of a connector whose polling may have to start or
+// change (pull.Service), after the change committed.
+type Scheduler interface {
+	Schedule(ctx context.Context, c *ent.Connector) error
+}
+
+// New returns a Service over client; box seals the secret settings.
+func New(client *ent.Client, box *secrets.Box) *Service { return &Service{client: client, box: box} }
+
+// WithScheduler makes changes to pull connectors reach the poller.
+func (s *Service) WithScheduler(sch Scheduler) *Service {
+	s.scheduler = sch
+	return s
+}
+
+// schedule tells the scheduler, if any, of c.
+func (s *Service) schedule(ctx context.Context, c *ent.Connector) error {
+	if s.scheduler == nil {
+		return nil
+	}
+	return s.scheduler.Schedule(ctx, c)
+}
 
 // List pages through the acting organisation's connectors.
 func (s *Service) List(ctx context.Context, page paging.Page, orderBy *ent.ConnectorOrder) (*ent.ConnectorConnection, error) {
@@ -45,9 +68,13 @@ func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*Connect
 		return nil, err
 	}
 	key := credential.NewSecret(credential.PrefixConnector)
+	id := uuid.Must(uuid.NewV7())
+	if v.settings, _, err = s.seal(v.typ, id, v.settings, nil); err != nil {
+		return nil, err
+	}
 	var c *ent.Connector
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		create := tx.Connector.Create().
+		create := tx.Connector.Create().SetID(id).
 			SetName(v.name).SetType(v.typ.Key).SetMode(v.mode).
 			SetNillableEnabled(in.Enabled).
 			SetNillableDedupWindowSeconds(in.DedupWindowSeconds).
@@ -72,6 +99,9 @@ func (s *Service) Create(ctx context.Context, in CreateConnectorInput) (*Connect
 	if err != nil {
 		return nil, err
 	}
+	if err := s.schedule(ctx, c); err != nil {
+		return nil, err
+	}
 	return &ConnectorKeyPayload{Connector: c.Unwrap(), APIKey: key}, nil
 }
 
@@ -86,7 +116,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateConnectorIn
 			return err
 		}
 		u := c.Update()
-		entries, err := planUpdate(c, in, u)
+		entries, err := s.planUpdate(c, in, u)
 		if err != nil {
 			return err
 		}
@@ -100,6 +130,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateConnectorIn
 		return audit.Record(ctx, tx.Client(), entries...)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.schedule(ctx, out); err != nil {
 		return nil, err
 	}
 	return out.Unwrap(), nil

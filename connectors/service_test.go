@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -106,7 +107,9 @@ func falconPull() connectors.CreateConnectorInput {
 func TestCreate(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		authn := auth.New(db.Client, auth.Config{})
 		cases := []struct {
 			name  string
@@ -127,8 +130,8 @@ func TestCreate(t *testing.T) {
 					}
 				}},
 			{name: "pull with secret and overrides", in: falconPull(), check: func(t *testing.T, c *ent.Connector) {
-				if c.Mode != enum.ConnectorModePull || c.Settings["client_secret"] != secret {
-					t.Errorf("got mode %s settings %v", c.Mode, c.Settings)
+				if c.Mode != enum.ConnectorModePull || c.Settings["client_secret"] == secret || opened(t, box, c)["client_secret"] != secret {
+					t.Errorf("got mode %s settings %v, want the secret sealed", c.Mode, c.Settings)
 				}
 				if !slices.Equal(c.DedupFields, []string{"source", "host"}) {
 					t.Errorf("got dedup fields %v", c.DedupFields)
@@ -164,7 +167,7 @@ func TestCreate(t *testing.T) {
 			{name: "too many dedup fields", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", DedupFields: slices.Repeat([]string{"host"}, 21)}, field: "dedup_fields"},
 			{name: "dedup window zero", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", DedupWindowSeconds: ptr(0)}, field: "dedup_window_seconds"},
 			{name: "dedup window above a day", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", DedupWindowSeconds: ptr(86401)}, field: "dedup_window_seconds"},
-			{name: "poll interval too short", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", PollIntervalSeconds: ptr(29)}, field: "poll_interval_seconds"},
+			{name: "poll interval too short", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", PollIntervalSeconds: ptr(14)}, field: "poll_interval_seconds"},
 			{name: "poll interval too long", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", PollIntervalSeconds: ptr(86401)}, field: "poll_interval_seconds"},
 			{name: "rate limit zero", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", RateLimitPerMinute: ptr(0)}, field: "rate_limit_per_minute"},
 			{name: "rate limit too high", in: connectors.CreateConnectorInput{Name: "x", Type: "generic", RateLimitPerMinute: ptr(100001)}, field: "rate_limit_per_minute"},
@@ -221,7 +224,9 @@ func TestCreate(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		pushEmpty := connectors.CreateConnectorInput{Name: "Falcon", Type: "crowdstrike"}
 		// change is one activity row: field, before, after (JSON-decoded).
 		type change struct {
@@ -243,21 +248,33 @@ func TestUpdate(t *testing.T) {
 				Settings: map[string]any{"base_url": "https://api.crowdstrike.com", "client_id": "cid", "client_secret": connectors.Mask, "filter": "status:'new'"},
 			}},
 			{name: "echoed mask keeps the secret; settings replaced as a whole", in: connectors.UpdateConnectorInput{
-				Settings: map[string]any{"base_url": "https://api.eu-1.crowdstrike.com", "client_id": "cid", "client_secret": connectors.Mask, "poll_interval_seconds": 120},
+				Settings: map[string]any{"base_url": "https://api.crowdstrike.com", "client_id": "cid2", "client_secret": connectors.Mask},
 			}, changes: []change{
-				{"settings.base_url", "https://api.crowdstrike.com", "https://api.eu-1.crowdstrike.com"},
+				{"settings.client_id", "cid", "cid2"},
 				{"settings.filter", "status:'new'", nil},
-				{"settings.poll_interval_seconds", nil, 120.0},
 			}, check: func(t *testing.T, c *ent.Connector) {
-				if c.Settings["client_secret"] != secret || c.Settings["filter"] != nil || c.Settings["poll_interval_seconds"] != 120.0 {
+				if opened(t, box, c)["client_secret"] != secret || c.Settings["filter"] != nil {
 					t.Errorf("got settings %#v", c.Settings)
 				}
 			}},
+			{name: "a new base URL needs the secret again", in: connectors.UpdateConnectorInput{
+				Settings: map[string]any{"base_url": "https://api.eu-1.crowdstrike.com", "client_id": "cid", "client_secret": connectors.Mask},
+			}, field: "settings.client_secret"},
+			{name: "a new base URL with the secret", in: connectors.UpdateConnectorInput{
+				Settings: map[string]any{"base_url": "https://api.eu-1.crowdstrike.com", "client_id": "cid", "client_secret": secret},
+			}, changes: []change{
+				{"settings.base_url", "https://api.crowdstrike.com", "https://api.eu-1.crowdstrike.com"},
+				{"settings.client_secret", connectors.Mask, connectors.Mask},
+				{"settings.filter", "status:'new'", nil},
+			}},
+			{name: "a retired setting is refused", in: connectors.UpdateConnectorInput{
+				Settings: map[string]any{"base_url": "https://api.crowdstrike.com", "client_id": "cid", "client_secret": connectors.Mask, "use_event_stream": true},
+			}, field: "settings.use_event_stream"},
 			{name: "new secret is recorded masked", in: connectors.UpdateConnectorInput{
 				Settings: map[string]any{"base_url": "https://api.crowdstrike.com", "client_id": "cid", "client_secret": "s3cret-rotated", "filter": "status:'new'"},
 			}, changes: []change{{"settings.client_secret", connectors.Mask, connectors.Mask}},
 				check: func(t *testing.T, c *ent.Connector) {
-					if c.Settings["client_secret"] != "s3cret-rotated" {
+					if opened(t, box, c)["client_secret"] != "s3cret-rotated" {
 						t.Errorf("secret %v not replaced", c.Settings["client_secret"])
 					}
 				}},
@@ -386,7 +403,9 @@ func keys(m map[string]*ent.Activity) []string {
 func TestRotateKey(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		authn := auth.New(db.Client, auth.Config{})
 		created, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: "Splunk", Type: "splunk"})
 		if err != nil {
@@ -433,7 +452,9 @@ func TestRotateKey(t *testing.T) {
 func TestDelete(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		doomed, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: "Old EDR", Type: "sentinelone"})
 		if err != nil {
 			t.Fatal(err)
@@ -509,7 +530,9 @@ func TestDelete(t *testing.T) {
 func TestDeadLetters(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a := newTenant(t, db, "acme")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		mk := func(name string) *ent.Connector {
 			p, err := svc.Create(a.ctx, connectors.CreateConnectorInput{Name: name, Type: "generic"})
 			if err != nil {
@@ -604,7 +627,9 @@ func TestDeadLetters(t *testing.T) {
 func TestOtherOrganisation(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		a, b := newTenant(t, db, "acme"), newTenant(t, db, "globex")
-		svc := connectors.New(db.Client)
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		_ = box
 		theirs, err := svc.Create(a.ctx, falconPull())
 		if err != nil {
 			t.Fatal(err)
@@ -658,6 +683,59 @@ func TestOtherOrganisation(t *testing.T) {
 		}
 		if mine.Connector.OrganizationID != b.org.ID {
 			t.Errorf("created in %s, want %s", mine.Connector.OrganizationID, b.org.ID)
+		}
+	})
+}
+
+// opened returns c's settings with the secrets decrypted by box.
+func opened(t *testing.T, box *secrets.Box, c *ent.Connector) map[string]any {
+	t.Helper()
+	out, err := connectors.OpenSettings(box, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSealStored: secrets stored in clear (before they were sealed) are
+// sealed in place, once; sealed ones and other settings are left alone.
+func TestSealStored(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		a, b := newTenant(t, db, "acme"), newTenant(t, db, "globex")
+		box := testenv.Box(t)
+		svc := connectors.New(db.Client, box)
+		old, err := db.Client.Connector.Create().SetName("Old S1").SetType("sentinelone").SetMode(enum.ConnectorModePull).
+			SetSettings(map[string]any{"base_url": "https://s1.example", "api_token": "plain-token"}).
+			SetKeyHash([]byte("h1")).Save(a.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := db.Client.Connector.Create().SetName("Theirs").SetType("sentinelone").
+			SetSettings(map[string]any{"api_token": "their-token"}).SetKeyHash([]byte("h2")).Save(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealedAlready, err := svc.Create(a.ctx, falconPull())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := db.Client.Connector.GetX(a.ctx, sealedAlready.Connector.ID).Settings["client_secret"]
+		n, err := svc.SealStored(a.ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("sealed %d, %v; want 1", n, err)
+		}
+		got := db.Client.Connector.GetX(a.ctx, old.ID)
+		if got.Settings["api_token"] == "plain-token" || opened(t, box, got)["api_token"] != "plain-token" || got.Settings["base_url"] != "https://s1.example" {
+			t.Fatalf("settings %v", got.Settings)
+		}
+		if after := db.Client.Connector.GetX(a.ctx, sealedAlready.Connector.ID).Settings["client_secret"]; after != before {
+			t.Fatal("an already sealed secret was sealed again")
+		}
+		if db.Client.Connector.GetX(b.ctx, theirs.ID).Settings["api_token"] != "their-token" {
+			t.Fatal("another organisation's connector was changed")
+		}
+		if n, err := svc.SealStored(a.ctx); err != nil || n != 0 {
+			t.Fatalf("second pass sealed %d, %v", n, err)
 		}
 	})
 }

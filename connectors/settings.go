@@ -2,7 +2,9 @@ package connectors
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -10,12 +12,17 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/secrets"
 )
 
 // Mask stands in for a secret setting wherever settings are shown. A client
@@ -42,7 +49,7 @@ func Catalogue() []*catalogue.Type {
 func MaskedSettings(c *ent.Connector) map[string]any {
 	t, known := catalogue.Lookup(c.Type)
 	out := make(map[string]any, len(c.Settings))
-	for k, v := range c.Settings {
+	for k, v := range withoutRetired(c.Settings) {
 		if !known || isSecret(t, k) {
 			out[k] = Mask
 			continue
@@ -401,4 +408,147 @@ func mustJSON(v any) string {
 		return fmt.Sprint(v)
 	}
 	return s
+}
+
+// retiredSettings were in the catalogue once and are dropped from stored
+// settings on the next update: the interval is the connector's own field,
+// and no poller can honour the others.
+var retiredSettings = []string{"poll_interval_seconds", "use_event_stream", "app_id"}
+
+// withoutRetired returns settings without the retired ones.
+func withoutRetired(settings map[string]any) map[string]any {
+	if settings == nil {
+		return nil
+	}
+	out := maps.Clone(settings)
+	for _, k := range retiredSettings {
+		delete(out, k)
+	}
+	return out
+}
+
+func isMask(v any) bool {
+	s, ok := v.(string)
+	return ok && s == Mask
+}
+
+// destinationSettings say where a connector's credentials are sent.
+var destinationSettings = []string{"base_url", "authority_url", "tenant_id"}
+
+// checkDestination refuses to keep a stored secret (sent back masked)
+// when the destination changes: whoever points the connector elsewhere
+// must know the credentials it would send there. It returns the setting
+// that moved, "" if none.
+func checkDestination(t catalogue.Type, stored, incoming map[string]any) (string, error) {
+	moved := ""
+	for _, k := range destinationSettings {
+		if same, err := sameJSON(stored[k], incoming[k]); err == nil && !same {
+			moved = k
+			break
+		}
+	}
+	if moved == "" {
+		return "", nil
+	}
+	for k, v := range incoming {
+		if isSecret(t, k) && isMask(v) {
+			return "", apperr.Invalid("settings."+k, "is required again when %s changes: the stored secret is not sent to a new destination", moved)
+		}
+	}
+	return moved, nil
+}
+
+// seal encrypts the secret settings of connector id, except those kept
+// reports already sealed (a stored value sent back masked), and reports
+// whether it sealed any.
+func (s *Service) seal(t catalogue.Type, id uuid.UUID, settings map[string]any, kept func(string) bool) (map[string]any, bool, error) {
+	var out map[string]any
+	for k, v := range settings {
+		plain, ok := v.(string)
+		if !ok || !isSecret(t, k) || (kept != nil && kept(k)) {
+			continue
+		}
+		if s.box == nil {
+			return nil, false, fmt.Errorf("connectors: no secret box to seal setting %s", k)
+		}
+		sealed, err := s.box.Seal(plain, SealContext(id, k))
+		if err != nil {
+			return nil, false, err
+		}
+		if out == nil {
+			out = maps.Clone(settings)
+		}
+		out[k] = sealed
+	}
+	if out == nil {
+		return settings, false, nil
+	}
+	return out, true, nil
+}
+
+// SealContext binds a sealed setting to its connector and name, so a
+// value copied to another connector or setting does not open.
+func SealContext(id uuid.UUID, setting string) string {
+	return "connector:" + id.String() + ":" + setting
+}
+
+// ErrSealed: a stored secret does not open with this server's key (a
+// value stored before secrets were sealed, or another key).
+var ErrSealed = errors.New("connectors: a secret setting cannot be decrypted")
+
+// OpenSettings returns c's settings with the secrets decrypted, for the
+// poller; the error names the setting to enter again.
+func OpenSettings(box *secrets.Box, c *ent.Connector) (map[string]any, error) {
+	t, _ := catalogue.Lookup(c.Type)
+	out := make(map[string]any, len(c.Settings))
+	for k, v := range withoutRetired(c.Settings) {
+		if s, ok := v.(string); ok && isSecret(t, k) {
+			plain, err := box.Open(s, SealContext(c.ID, k))
+			if err != nil {
+				return nil, fmt.Errorf("%w: setting %s does not open with this server's secret key; enter it again", ErrSealed, k)
+			}
+			v = plain
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// SealStored seals, in the acting organisation, the secret settings kept
+// in clear from before secrets were sealed, and returns how many
+// connectors it changed. A value that does not open but has the sealed
+// form was sealed under another key: only entering it again helps, and
+// the poller says so.
+func (s *Service) SealStored(ctx context.Context) (int, error) {
+	all, err := s.client.Connector.Query().Where(connector.SettingsNotNil()).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range all {
+		t, ok := catalogue.Lookup(c.Type)
+		if !ok {
+			continue
+		}
+		clear := func(k string) bool {
+			v, isString := c.Settings[k].(string)
+			if !isString || !isSecret(t, k) || strings.HasPrefix(v, "v1:") {
+				return false
+			}
+			_, err := s.box.Open(v, SealContext(c.ID, k))
+			return err != nil
+		}
+		sealed, changed, err := s.seal(t, c.ID, c.Settings, func(k string) bool { return !clear(k) })
+		if err != nil {
+			return n, err
+		}
+		if !changed {
+			continue
+		}
+		if err := c.Update().SetSettings(sealed).Exec(ctx); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -287,7 +287,7 @@ func ensureConnectors(ctx context.Context, client *ent.Client, sum *Summary) (ma
 			}
 		}
 	}
-	svc := connectors.New(client)
+	svc := connectors.New(client, nil) // demo connectors push: no secrets to seal
 	mode := enum.ConnectorModePush
 	out := make(map[string]*ent.Connector, len(vendors))
 	for _, v := range vendors {

@@ -51,6 +51,28 @@ type Connector struct {
 	KeyHash []byte `json:"-"`
 	// When the connector last delivered a payload; null if never.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// When a poll last ran (pull connectors); null if never.
+	LastPolledAt *time.Time `json:"last_polled_at,omitempty"`
+	// When a poll last succeeded; null if never.
+	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	// why the last poll failed, in words; empty after a success
+	LastError string `json:"last_error,omitempty"`
+	// Alerts the last poll read.
+	ItemsLastPoll int `json:"items_last_poll,omitempty"`
+	// When the next poll is due; null for push connectors.
+	NextPollAt *time.Time `json:"next_poll_at,omitempty"`
+	// PollRequestedAt holds the value of the "poll_requested_at" field.
+	PollRequestedAt *time.Time `json:"poll_requested_at,omitempty"`
+	// FailingSince holds the value of the "failing_since" field.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// FailureNotified holds the value of the "failure_notified" field.
+	FailureNotified bool `json:"failure_notified,omitempty"`
+	// PollCheckpoint holds the value of the "poll_checkpoint" field.
+	PollCheckpoint string `json:"poll_checkpoint,omitempty"`
+	// PollLeaseToken holds the value of the "poll_lease_token" field.
+	PollLeaseToken string `json:"poll_lease_token,omitempty"`
+	// PollLeaseUntil holds the value of the "poll_lease_until" field.
+	PollLeaseUntil *time.Time `json:"poll_lease_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConnectorQuery when eager-loading is set.
 	Edges        ConnectorEdges `json:"edges"`
@@ -84,13 +106,13 @@ func (*Connector) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case connector.FieldSettings, connector.FieldDedupFields, connector.FieldKeyHash:
 			values[i] = new([]byte)
-		case connector.FieldEnabled:
+		case connector.FieldEnabled, connector.FieldFailureNotified:
 			values[i] = new(sql.NullBool)
-		case connector.FieldDedupWindowSeconds, connector.FieldPollIntervalSeconds, connector.FieldRateLimitPerMinute:
+		case connector.FieldDedupWindowSeconds, connector.FieldPollIntervalSeconds, connector.FieldRateLimitPerMinute, connector.FieldItemsLastPoll:
 			values[i] = new(sql.NullInt64)
-		case connector.FieldName, connector.FieldType, connector.FieldMode, connector.FieldKeyPrefix:
+		case connector.FieldName, connector.FieldType, connector.FieldMode, connector.FieldKeyPrefix, connector.FieldLastError, connector.FieldPollCheckpoint, connector.FieldPollLeaseToken:
 			values[i] = new(sql.NullString)
-		case connector.FieldCreatedAt, connector.FieldUpdatedAt, connector.FieldLastSeenAt:
+		case connector.FieldCreatedAt, connector.FieldUpdatedAt, connector.FieldLastSeenAt, connector.FieldLastPolledAt, connector.FieldLastSuccessAt, connector.FieldNextPollAt, connector.FieldPollRequestedAt, connector.FieldFailingSince, connector.FieldPollLeaseUntil:
 			values[i] = new(sql.NullTime)
 		case connector.FieldID, connector.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
@@ -210,6 +232,78 @@ func (_m *Connector) assignValues(columns []string, values []any) error {
 				_m.LastSeenAt = new(time.Time)
 				*_m.LastSeenAt = value.Time
 			}
+		case connector.FieldLastPolledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_polled_at", values[i])
+			} else if value.Valid {
+				_m.LastPolledAt = new(time.Time)
+				*_m.LastPolledAt = value.Time
+			}
+		case connector.FieldLastSuccessAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_success_at", values[i])
+			} else if value.Valid {
+				_m.LastSuccessAt = new(time.Time)
+				*_m.LastSuccessAt = value.Time
+			}
+		case connector.FieldLastError:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_error", values[i])
+			} else if value.Valid {
+				_m.LastError = value.String
+			}
+		case connector.FieldItemsLastPoll:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field items_last_poll", values[i])
+			} else if value.Valid {
+				_m.ItemsLastPoll = int(value.Int64)
+			}
+		case connector.FieldNextPollAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_poll_at", values[i])
+			} else if value.Valid {
+				_m.NextPollAt = new(time.Time)
+				*_m.NextPollAt = value.Time
+			}
+		case connector.FieldPollRequestedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field poll_requested_at", values[i])
+			} else if value.Valid {
+				_m.PollRequestedAt = new(time.Time)
+				*_m.PollRequestedAt = value.Time
+			}
+		case connector.FieldFailingSince:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field failing_since", values[i])
+			} else if value.Valid {
+				_m.FailingSince = new(time.Time)
+				*_m.FailingSince = value.Time
+			}
+		case connector.FieldFailureNotified:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field failure_notified", values[i])
+			} else if value.Valid {
+				_m.FailureNotified = value.Bool
+			}
+		case connector.FieldPollCheckpoint:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field poll_checkpoint", values[i])
+			} else if value.Valid {
+				_m.PollCheckpoint = value.String
+			}
+		case connector.FieldPollLeaseToken:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field poll_lease_token", values[i])
+			} else if value.Valid {
+				_m.PollLeaseToken = value.String
+			}
+		case connector.FieldPollLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field poll_lease_until", values[i])
+			} else if value.Valid {
+				_m.PollLeaseUntil = new(time.Time)
+				*_m.PollLeaseUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -294,6 +388,51 @@ func (_m *Connector) String() string {
 	builder.WriteString(", ")
 	if v := _m.LastSeenAt; v != nil {
 		builder.WriteString("last_seen_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastPolledAt; v != nil {
+		builder.WriteString("last_polled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastSuccessAt; v != nil {
+		builder.WriteString("last_success_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("last_error=")
+	builder.WriteString(_m.LastError)
+	builder.WriteString(", ")
+	builder.WriteString("items_last_poll=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ItemsLastPoll))
+	builder.WriteString(", ")
+	if v := _m.NextPollAt; v != nil {
+		builder.WriteString("next_poll_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PollRequestedAt; v != nil {
+		builder.WriteString("poll_requested_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.FailingSince; v != nil {
+		builder.WriteString("failing_since=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("failure_notified=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FailureNotified))
+	builder.WriteString(", ")
+	builder.WriteString("poll_checkpoint=")
+	builder.WriteString(_m.PollCheckpoint)
+	builder.WriteString(", ")
+	builder.WriteString("poll_lease_token=")
+	builder.WriteString(_m.PollLeaseToken)
+	builder.WriteString(", ")
+	if v := _m.PollLeaseUntil; v != nil {
+		builder.WriteString("poll_lease_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -188,6 +188,160 @@ func (_c *ConnectorCreate) SetNillableLastSeenAt(v *time.Time) *ConnectorCreate 
 	return _c
 }
 
+// SetLastPolledAt sets the "last_polled_at" field.
+func (_c *ConnectorCreate) SetLastPolledAt(v time.Time) *ConnectorCreate {
+	_c.mutation.SetLastPolledAt(v)
+	return _c
+}
+
+// SetNillableLastPolledAt sets the "last_polled_at" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableLastPolledAt(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetLastPolledAt(*v)
+	}
+	return _c
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (_c *ConnectorCreate) SetLastSuccessAt(v time.Time) *ConnectorCreate {
+	_c.mutation.SetLastSuccessAt(v)
+	return _c
+}
+
+// SetNillableLastSuccessAt sets the "last_success_at" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableLastSuccessAt(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetLastSuccessAt(*v)
+	}
+	return _c
+}
+
+// SetLastError sets the "last_error" field.
+func (_c *ConnectorCreate) SetLastError(v string) *ConnectorCreate {
+	_c.mutation.SetLastError(v)
+	return _c
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableLastError(v *string) *ConnectorCreate {
+	if v != nil {
+		_c.SetLastError(*v)
+	}
+	return _c
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (_c *ConnectorCreate) SetItemsLastPoll(v int) *ConnectorCreate {
+	_c.mutation.SetItemsLastPoll(v)
+	return _c
+}
+
+// SetNillableItemsLastPoll sets the "items_last_poll" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableItemsLastPoll(v *int) *ConnectorCreate {
+	if v != nil {
+		_c.SetItemsLastPoll(*v)
+	}
+	return _c
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (_c *ConnectorCreate) SetNextPollAt(v time.Time) *ConnectorCreate {
+	_c.mutation.SetNextPollAt(v)
+	return _c
+}
+
+// SetNillableNextPollAt sets the "next_poll_at" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableNextPollAt(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetNextPollAt(*v)
+	}
+	return _c
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_c *ConnectorCreate) SetPollRequestedAt(v time.Time) *ConnectorCreate {
+	_c.mutation.SetPollRequestedAt(v)
+	return _c
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillablePollRequestedAt(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetPollRequestedAt(*v)
+	}
+	return _c
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_c *ConnectorCreate) SetFailingSince(v time.Time) *ConnectorCreate {
+	_c.mutation.SetFailingSince(v)
+	return _c
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableFailingSince(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetFailingSince(*v)
+	}
+	return _c
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (_c *ConnectorCreate) SetFailureNotified(v bool) *ConnectorCreate {
+	_c.mutation.SetFailureNotified(v)
+	return _c
+}
+
+// SetNillableFailureNotified sets the "failure_notified" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableFailureNotified(v *bool) *ConnectorCreate {
+	if v != nil {
+		_c.SetFailureNotified(*v)
+	}
+	return _c
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (_c *ConnectorCreate) SetPollCheckpoint(v string) *ConnectorCreate {
+	_c.mutation.SetPollCheckpoint(v)
+	return _c
+}
+
+// SetNillablePollCheckpoint sets the "poll_checkpoint" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillablePollCheckpoint(v *string) *ConnectorCreate {
+	if v != nil {
+		_c.SetPollCheckpoint(*v)
+	}
+	return _c
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (_c *ConnectorCreate) SetPollLeaseToken(v string) *ConnectorCreate {
+	_c.mutation.SetPollLeaseToken(v)
+	return _c
+}
+
+// SetNillablePollLeaseToken sets the "poll_lease_token" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillablePollLeaseToken(v *string) *ConnectorCreate {
+	if v != nil {
+		_c.SetPollLeaseToken(*v)
+	}
+	return _c
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (_c *ConnectorCreate) SetPollLeaseUntil(v time.Time) *ConnectorCreate {
+	_c.mutation.SetPollLeaseUntil(v)
+	return _c
+}
+
+// SetNillablePollLeaseUntil sets the "poll_lease_until" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillablePollLeaseUntil(v *time.Time) *ConnectorCreate {
+	if v != nil {
+		_c.SetPollLeaseUntil(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConnectorCreate) SetID(v uuid.UUID) *ConnectorCreate {
 	_c.mutation.SetID(v)
@@ -282,6 +436,26 @@ func (_c *ConnectorCreate) defaults() error {
 		v := connector.DefaultKeyPrefix
 		_c.mutation.SetKeyPrefix(v)
 	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		v := connector.DefaultLastError
+		_c.mutation.SetLastError(v)
+	}
+	if _, ok := _c.mutation.ItemsLastPoll(); !ok {
+		v := connector.DefaultItemsLastPoll
+		_c.mutation.SetItemsLastPoll(v)
+	}
+	if _, ok := _c.mutation.FailureNotified(); !ok {
+		v := connector.DefaultFailureNotified
+		_c.mutation.SetFailureNotified(v)
+	}
+	if _, ok := _c.mutation.PollCheckpoint(); !ok {
+		v := connector.DefaultPollCheckpoint
+		_c.mutation.SetPollCheckpoint(v)
+	}
+	if _, ok := _c.mutation.PollLeaseToken(); !ok {
+		v := connector.DefaultPollLeaseToken
+		_c.mutation.SetPollLeaseToken(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if connector.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized connector.DefaultID (forgotten import ent/runtime?)")
@@ -359,6 +533,21 @@ func (_c *ConnectorCreate) check() error {
 	}
 	if _, ok := _c.mutation.KeyHash(); !ok {
 		return &ValidationError{Name: "key_hash", err: errors.New(`ent: missing required field "Connector.key_hash"`)}
+	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		return &ValidationError{Name: "last_error", err: errors.New(`ent: missing required field "Connector.last_error"`)}
+	}
+	if _, ok := _c.mutation.ItemsLastPoll(); !ok {
+		return &ValidationError{Name: "items_last_poll", err: errors.New(`ent: missing required field "Connector.items_last_poll"`)}
+	}
+	if _, ok := _c.mutation.FailureNotified(); !ok {
+		return &ValidationError{Name: "failure_notified", err: errors.New(`ent: missing required field "Connector.failure_notified"`)}
+	}
+	if _, ok := _c.mutation.PollCheckpoint(); !ok {
+		return &ValidationError{Name: "poll_checkpoint", err: errors.New(`ent: missing required field "Connector.poll_checkpoint"`)}
+	}
+	if _, ok := _c.mutation.PollLeaseToken(); !ok {
+		return &ValidationError{Name: "poll_lease_token", err: errors.New(`ent: missing required field "Connector.poll_lease_token"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Connector.organization"`)}
@@ -454,6 +643,50 @@ func (_c *ConnectorCreate) createSpec() (*Connector, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastSeenAt(); ok {
 		_spec.SetField(connector.FieldLastSeenAt, field.TypeTime, value)
 		_node.LastSeenAt = &value
+	}
+	if value, ok := _c.mutation.LastPolledAt(); ok {
+		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)
+		_node.LastPolledAt = &value
+	}
+	if value, ok := _c.mutation.LastSuccessAt(); ok {
+		_spec.SetField(connector.FieldLastSuccessAt, field.TypeTime, value)
+		_node.LastSuccessAt = &value
+	}
+	if value, ok := _c.mutation.LastError(); ok {
+		_spec.SetField(connector.FieldLastError, field.TypeString, value)
+		_node.LastError = value
+	}
+	if value, ok := _c.mutation.ItemsLastPoll(); ok {
+		_spec.SetField(connector.FieldItemsLastPoll, field.TypeInt, value)
+		_node.ItemsLastPoll = value
+	}
+	if value, ok := _c.mutation.NextPollAt(); ok {
+		_spec.SetField(connector.FieldNextPollAt, field.TypeTime, value)
+		_node.NextPollAt = &value
+	}
+	if value, ok := _c.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+		_node.PollRequestedAt = &value
+	}
+	if value, ok := _c.mutation.FailingSince(); ok {
+		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)
+		_node.FailingSince = &value
+	}
+	if value, ok := _c.mutation.FailureNotified(); ok {
+		_spec.SetField(connector.FieldFailureNotified, field.TypeBool, value)
+		_node.FailureNotified = value
+	}
+	if value, ok := _c.mutation.PollCheckpoint(); ok {
+		_spec.SetField(connector.FieldPollCheckpoint, field.TypeString, value)
+		_node.PollCheckpoint = value
+	}
+	if value, ok := _c.mutation.PollLeaseToken(); ok {
+		_spec.SetField(connector.FieldPollLeaseToken, field.TypeString, value)
+		_node.PollLeaseToken = value
+	}
+	if value, ok := _c.mutation.PollLeaseUntil(); ok {
+		_spec.SetField(connector.FieldPollLeaseUntil, field.TypeTime, value)
+		_node.PollLeaseUntil = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -713,6 +946,180 @@ func (u *ConnectorUpsert) UpdateLastSeenAt() *ConnectorUpsert {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (u *ConnectorUpsert) ClearLastSeenAt() *ConnectorUpsert {
 	u.SetNull(connector.FieldLastSeenAt)
+	return u
+}
+
+// SetLastPolledAt sets the "last_polled_at" field.
+func (u *ConnectorUpsert) SetLastPolledAt(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldLastPolledAt, v)
+	return u
+}
+
+// UpdateLastPolledAt sets the "last_polled_at" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateLastPolledAt() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldLastPolledAt)
+	return u
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (u *ConnectorUpsert) ClearLastPolledAt() *ConnectorUpsert {
+	u.SetNull(connector.FieldLastPolledAt)
+	return u
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (u *ConnectorUpsert) SetLastSuccessAt(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldLastSuccessAt, v)
+	return u
+}
+
+// UpdateLastSuccessAt sets the "last_success_at" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateLastSuccessAt() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldLastSuccessAt)
+	return u
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (u *ConnectorUpsert) ClearLastSuccessAt() *ConnectorUpsert {
+	u.SetNull(connector.FieldLastSuccessAt)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ConnectorUpsert) SetLastError(v string) *ConnectorUpsert {
+	u.Set(connector.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateLastError() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldLastError)
+	return u
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (u *ConnectorUpsert) SetItemsLastPoll(v int) *ConnectorUpsert {
+	u.Set(connector.FieldItemsLastPoll, v)
+	return u
+}
+
+// UpdateItemsLastPoll sets the "items_last_poll" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateItemsLastPoll() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldItemsLastPoll)
+	return u
+}
+
+// AddItemsLastPoll adds v to the "items_last_poll" field.
+func (u *ConnectorUpsert) AddItemsLastPoll(v int) *ConnectorUpsert {
+	u.Add(connector.FieldItemsLastPoll, v)
+	return u
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (u *ConnectorUpsert) SetNextPollAt(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldNextPollAt, v)
+	return u
+}
+
+// UpdateNextPollAt sets the "next_poll_at" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateNextPollAt() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldNextPollAt)
+	return u
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (u *ConnectorUpsert) ClearNextPollAt() *ConnectorUpsert {
+	u.SetNull(connector.FieldNextPollAt)
+	return u
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsert) SetPollRequestedAt(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldPollRequestedAt, v)
+	return u
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdatePollRequestedAt() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldPollRequestedAt)
+	return u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsert) ClearPollRequestedAt() *ConnectorUpsert {
+	u.SetNull(connector.FieldPollRequestedAt)
+	return u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *ConnectorUpsert) SetFailingSince(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldFailingSince, v)
+	return u
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateFailingSince() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldFailingSince)
+	return u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *ConnectorUpsert) ClearFailingSince() *ConnectorUpsert {
+	u.SetNull(connector.FieldFailingSince)
+	return u
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (u *ConnectorUpsert) SetFailureNotified(v bool) *ConnectorUpsert {
+	u.Set(connector.FieldFailureNotified, v)
+	return u
+}
+
+// UpdateFailureNotified sets the "failure_notified" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateFailureNotified() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldFailureNotified)
+	return u
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (u *ConnectorUpsert) SetPollCheckpoint(v string) *ConnectorUpsert {
+	u.Set(connector.FieldPollCheckpoint, v)
+	return u
+}
+
+// UpdatePollCheckpoint sets the "poll_checkpoint" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdatePollCheckpoint() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldPollCheckpoint)
+	return u
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (u *ConnectorUpsert) SetPollLeaseToken(v string) *ConnectorUpsert {
+	u.Set(connector.FieldPollLeaseToken, v)
+	return u
+}
+
+// UpdatePollLeaseToken sets the "poll_lease_token" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdatePollLeaseToken() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldPollLeaseToken)
+	return u
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (u *ConnectorUpsert) SetPollLeaseUntil(v time.Time) *ConnectorUpsert {
+	u.Set(connector.FieldPollLeaseUntil, v)
+	return u
+}
+
+// UpdatePollLeaseUntil sets the "poll_lease_until" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdatePollLeaseUntil() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldPollLeaseUntil)
+	return u
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (u *ConnectorUpsert) ClearPollLeaseUntil() *ConnectorUpsert {
+	u.SetNull(connector.FieldPollLeaseUntil)
 	return u
 }
 
@@ -991,6 +1398,209 @@ func (u *ConnectorUpsertOne) UpdateLastSeenAt() *ConnectorUpsertOne {
 func (u *ConnectorUpsertOne) ClearLastSeenAt() *ConnectorUpsertOne {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetLastPolledAt sets the "last_polled_at" field.
+func (u *ConnectorUpsertOne) SetLastPolledAt(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastPolledAt(v)
+	})
+}
+
+// UpdateLastPolledAt sets the "last_polled_at" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateLastPolledAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastPolledAt()
+	})
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (u *ConnectorUpsertOne) ClearLastPolledAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearLastPolledAt()
+	})
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (u *ConnectorUpsertOne) SetLastSuccessAt(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastSuccessAt(v)
+	})
+}
+
+// UpdateLastSuccessAt sets the "last_success_at" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateLastSuccessAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastSuccessAt()
+	})
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (u *ConnectorUpsertOne) ClearLastSuccessAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearLastSuccessAt()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ConnectorUpsertOne) SetLastError(v string) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateLastError() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (u *ConnectorUpsertOne) SetItemsLastPoll(v int) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetItemsLastPoll(v)
+	})
+}
+
+// AddItemsLastPoll adds v to the "items_last_poll" field.
+func (u *ConnectorUpsertOne) AddItemsLastPoll(v int) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.AddItemsLastPoll(v)
+	})
+}
+
+// UpdateItemsLastPoll sets the "items_last_poll" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateItemsLastPoll() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateItemsLastPoll()
+	})
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (u *ConnectorUpsertOne) SetNextPollAt(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetNextPollAt(v)
+	})
+}
+
+// UpdateNextPollAt sets the "next_poll_at" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateNextPollAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateNextPollAt()
+	})
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (u *ConnectorUpsertOne) ClearNextPollAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearNextPollAt()
+	})
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsertOne) SetPollRequestedAt(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollRequestedAt(v)
+	})
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdatePollRequestedAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollRequestedAt()
+	})
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsertOne) ClearPollRequestedAt() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollRequestedAt()
+	})
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *ConnectorUpsertOne) SetFailingSince(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetFailingSince(v)
+	})
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateFailingSince() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateFailingSince()
+	})
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *ConnectorUpsertOne) ClearFailingSince() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearFailingSince()
+	})
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (u *ConnectorUpsertOne) SetFailureNotified(v bool) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetFailureNotified(v)
+	})
+}
+
+// UpdateFailureNotified sets the "failure_notified" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateFailureNotified() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateFailureNotified()
+	})
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (u *ConnectorUpsertOne) SetPollCheckpoint(v string) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollCheckpoint(v)
+	})
+}
+
+// UpdatePollCheckpoint sets the "poll_checkpoint" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdatePollCheckpoint() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollCheckpoint()
+	})
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (u *ConnectorUpsertOne) SetPollLeaseToken(v string) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollLeaseToken(v)
+	})
+}
+
+// UpdatePollLeaseToken sets the "poll_lease_token" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdatePollLeaseToken() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollLeaseToken()
+	})
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (u *ConnectorUpsertOne) SetPollLeaseUntil(v time.Time) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollLeaseUntil(v)
+	})
+}
+
+// UpdatePollLeaseUntil sets the "poll_lease_until" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdatePollLeaseUntil() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollLeaseUntil()
+	})
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (u *ConnectorUpsertOne) ClearPollLeaseUntil() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollLeaseUntil()
 	})
 }
 
@@ -1436,6 +2046,209 @@ func (u *ConnectorUpsertBulk) UpdateLastSeenAt() *ConnectorUpsertBulk {
 func (u *ConnectorUpsertBulk) ClearLastSeenAt() *ConnectorUpsertBulk {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetLastPolledAt sets the "last_polled_at" field.
+func (u *ConnectorUpsertBulk) SetLastPolledAt(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastPolledAt(v)
+	})
+}
+
+// UpdateLastPolledAt sets the "last_polled_at" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateLastPolledAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastPolledAt()
+	})
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (u *ConnectorUpsertBulk) ClearLastPolledAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearLastPolledAt()
+	})
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (u *ConnectorUpsertBulk) SetLastSuccessAt(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastSuccessAt(v)
+	})
+}
+
+// UpdateLastSuccessAt sets the "last_success_at" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateLastSuccessAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastSuccessAt()
+	})
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (u *ConnectorUpsertBulk) ClearLastSuccessAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearLastSuccessAt()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ConnectorUpsertBulk) SetLastError(v string) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateLastError() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (u *ConnectorUpsertBulk) SetItemsLastPoll(v int) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetItemsLastPoll(v)
+	})
+}
+
+// AddItemsLastPoll adds v to the "items_last_poll" field.
+func (u *ConnectorUpsertBulk) AddItemsLastPoll(v int) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.AddItemsLastPoll(v)
+	})
+}
+
+// UpdateItemsLastPoll sets the "items_last_poll" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateItemsLastPoll() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateItemsLastPoll()
+	})
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (u *ConnectorUpsertBulk) SetNextPollAt(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetNextPollAt(v)
+	})
+}
+
+// UpdateNextPollAt sets the "next_poll_at" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateNextPollAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateNextPollAt()
+	})
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (u *ConnectorUpsertBulk) ClearNextPollAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearNextPollAt()
+	})
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (u *ConnectorUpsertBulk) SetPollRequestedAt(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollRequestedAt(v)
+	})
+}
+
+// UpdatePollRequestedAt sets the "poll_requested_at" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdatePollRequestedAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollRequestedAt()
+	})
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (u *ConnectorUpsertBulk) ClearPollRequestedAt() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollRequestedAt()
+	})
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *ConnectorUpsertBulk) SetFailingSince(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetFailingSince(v)
+	})
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateFailingSince() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateFailingSince()
+	})
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *ConnectorUpsertBulk) ClearFailingSince() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearFailingSince()
+	})
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (u *ConnectorUpsertBulk) SetFailureNotified(v bool) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetFailureNotified(v)
+	})
+}
+
+// UpdateFailureNotified sets the "failure_notified" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateFailureNotified() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateFailureNotified()
+	})
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (u *ConnectorUpsertBulk) SetPollCheckpoint(v string) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollCheckpoint(v)
+	})
+}
+
+// UpdatePollCheckpoint sets the "poll_checkpoint" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdatePollCheckpoint() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollCheckpoint()
+	})
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (u *ConnectorUpsertBulk) SetPollLeaseToken(v string) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollLeaseToken(v)
+	})
+}
+
+// UpdatePollLeaseToken sets the "poll_lease_token" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdatePollLeaseToken() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollLeaseToken()
+	})
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (u *ConnectorUpsertBulk) SetPollLeaseUntil(v time.Time) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetPollLeaseUntil(v)
+	})
+}
+
+// UpdatePollLeaseUntil sets the "poll_lease_until" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdatePollLeaseUntil() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdatePollLeaseUntil()
+	})
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (u *ConnectorUpsertBulk) ClearPollLeaseUntil() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearPollLeaseUntil()
 	})
 }
 

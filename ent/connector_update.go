@@ -226,6 +226,203 @@ func (_u *ConnectorUpdate) ClearLastSeenAt() *ConnectorUpdate {
 	return _u
 }
 
+// SetLastPolledAt sets the "last_polled_at" field.
+func (_u *ConnectorUpdate) SetLastPolledAt(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetLastPolledAt(v)
+	return _u
+}
+
+// SetNillableLastPolledAt sets the "last_polled_at" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableLastPolledAt(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetLastPolledAt(*v)
+	}
+	return _u
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (_u *ConnectorUpdate) ClearLastPolledAt() *ConnectorUpdate {
+	_u.mutation.ClearLastPolledAt()
+	return _u
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (_u *ConnectorUpdate) SetLastSuccessAt(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetLastSuccessAt(v)
+	return _u
+}
+
+// SetNillableLastSuccessAt sets the "last_success_at" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableLastSuccessAt(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetLastSuccessAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (_u *ConnectorUpdate) ClearLastSuccessAt() *ConnectorUpdate {
+	_u.mutation.ClearLastSuccessAt()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ConnectorUpdate) SetLastError(v string) *ConnectorUpdate {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableLastError(v *string) *ConnectorUpdate {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (_u *ConnectorUpdate) SetItemsLastPoll(v int) *ConnectorUpdate {
+	_u.mutation.ResetItemsLastPoll()
+	_u.mutation.SetItemsLastPoll(v)
+	return _u
+}
+
+// SetNillableItemsLastPoll sets the "items_last_poll" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableItemsLastPoll(v *int) *ConnectorUpdate {
+	if v != nil {
+		_u.SetItemsLastPoll(*v)
+	}
+	return _u
+}
+
+// AddItemsLastPoll adds value to the "items_last_poll" field.
+func (_u *ConnectorUpdate) AddItemsLastPoll(v int) *ConnectorUpdate {
+	_u.mutation.AddItemsLastPoll(v)
+	return _u
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (_u *ConnectorUpdate) SetNextPollAt(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetNextPollAt(v)
+	return _u
+}
+
+// SetNillableNextPollAt sets the "next_poll_at" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableNextPollAt(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetNextPollAt(*v)
+	}
+	return _u
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (_u *ConnectorUpdate) ClearNextPollAt() *ConnectorUpdate {
+	_u.mutation.ClearNextPollAt()
+	return _u
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_u *ConnectorUpdate) SetPollRequestedAt(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetPollRequestedAt(v)
+	return _u
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillablePollRequestedAt(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetPollRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (_u *ConnectorUpdate) ClearPollRequestedAt() *ConnectorUpdate {
+	_u.mutation.ClearPollRequestedAt()
+	return _u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_u *ConnectorUpdate) SetFailingSince(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetFailingSince(v)
+	return _u
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableFailingSince(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetFailingSince(*v)
+	}
+	return _u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (_u *ConnectorUpdate) ClearFailingSince() *ConnectorUpdate {
+	_u.mutation.ClearFailingSince()
+	return _u
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (_u *ConnectorUpdate) SetFailureNotified(v bool) *ConnectorUpdate {
+	_u.mutation.SetFailureNotified(v)
+	return _u
+}
+
+// SetNillableFailureNotified sets the "failure_notified" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableFailureNotified(v *bool) *ConnectorUpdate {
+	if v != nil {
+		_u.SetFailureNotified(*v)
+	}
+	return _u
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (_u *ConnectorUpdate) SetPollCheckpoint(v string) *ConnectorUpdate {
+	_u.mutation.SetPollCheckpoint(v)
+	return _u
+}
+
+// SetNillablePollCheckpoint sets the "poll_checkpoint" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillablePollCheckpoint(v *string) *ConnectorUpdate {
+	if v != nil {
+		_u.SetPollCheckpoint(*v)
+	}
+	return _u
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (_u *ConnectorUpdate) SetPollLeaseToken(v string) *ConnectorUpdate {
+	_u.mutation.SetPollLeaseToken(v)
+	return _u
+}
+
+// SetNillablePollLeaseToken sets the "poll_lease_token" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillablePollLeaseToken(v *string) *ConnectorUpdate {
+	if v != nil {
+		_u.SetPollLeaseToken(*v)
+	}
+	return _u
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (_u *ConnectorUpdate) SetPollLeaseUntil(v time.Time) *ConnectorUpdate {
+	_u.mutation.SetPollLeaseUntil(v)
+	return _u
+}
+
+// SetNillablePollLeaseUntil sets the "poll_lease_until" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillablePollLeaseUntil(v *time.Time) *ConnectorUpdate {
+	if v != nil {
+		_u.SetPollLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (_u *ConnectorUpdate) ClearPollLeaseUntil() *ConnectorUpdate {
+	_u.mutation.ClearPollLeaseUntil()
+	return _u
+}
+
 // Mutation returns the ConnectorMutation object of the builder.
 func (_u *ConnectorUpdate) Mutation() *ConnectorMutation {
 	return _u.mutation
@@ -390,6 +587,60 @@ func (_u *ConnectorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(connector.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastPolledAt(); ok {
+		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastPolledAtCleared() {
+		_spec.ClearField(connector.FieldLastPolledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastSuccessAt(); ok {
+		_spec.SetField(connector.FieldLastSuccessAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSuccessAtCleared() {
+		_spec.ClearField(connector.FieldLastSuccessAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(connector.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ItemsLastPoll(); ok {
+		_spec.SetField(connector.FieldItemsLastPoll, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedItemsLastPoll(); ok {
+		_spec.AddField(connector.FieldItemsLastPoll, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextPollAt(); ok {
+		_spec.SetField(connector.FieldNextPollAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextPollAtCleared() {
+		_spec.ClearField(connector.FieldNextPollAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PollRequestedAtCleared() {
+		_spec.ClearField(connector.FieldPollRequestedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailingSince(); ok {
+		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)
+	}
+	if _u.mutation.FailingSinceCleared() {
+		_spec.ClearField(connector.FieldFailingSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailureNotified(); ok {
+		_spec.SetField(connector.FieldFailureNotified, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PollCheckpoint(); ok {
+		_spec.SetField(connector.FieldPollCheckpoint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PollLeaseToken(); ok {
+		_spec.SetField(connector.FieldPollLeaseToken, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PollLeaseUntil(); ok {
+		_spec.SetField(connector.FieldPollLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.PollLeaseUntilCleared() {
+		_spec.ClearField(connector.FieldPollLeaseUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -608,6 +859,203 @@ func (_u *ConnectorUpdateOne) ClearLastSeenAt() *ConnectorUpdateOne {
 	return _u
 }
 
+// SetLastPolledAt sets the "last_polled_at" field.
+func (_u *ConnectorUpdateOne) SetLastPolledAt(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetLastPolledAt(v)
+	return _u
+}
+
+// SetNillableLastPolledAt sets the "last_polled_at" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableLastPolledAt(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetLastPolledAt(*v)
+	}
+	return _u
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (_u *ConnectorUpdateOne) ClearLastPolledAt() *ConnectorUpdateOne {
+	_u.mutation.ClearLastPolledAt()
+	return _u
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (_u *ConnectorUpdateOne) SetLastSuccessAt(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetLastSuccessAt(v)
+	return _u
+}
+
+// SetNillableLastSuccessAt sets the "last_success_at" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableLastSuccessAt(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetLastSuccessAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (_u *ConnectorUpdateOne) ClearLastSuccessAt() *ConnectorUpdateOne {
+	_u.mutation.ClearLastSuccessAt()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ConnectorUpdateOne) SetLastError(v string) *ConnectorUpdateOne {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableLastError(v *string) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (_u *ConnectorUpdateOne) SetItemsLastPoll(v int) *ConnectorUpdateOne {
+	_u.mutation.ResetItemsLastPoll()
+	_u.mutation.SetItemsLastPoll(v)
+	return _u
+}
+
+// SetNillableItemsLastPoll sets the "items_last_poll" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableItemsLastPoll(v *int) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetItemsLastPoll(*v)
+	}
+	return _u
+}
+
+// AddItemsLastPoll adds value to the "items_last_poll" field.
+func (_u *ConnectorUpdateOne) AddItemsLastPoll(v int) *ConnectorUpdateOne {
+	_u.mutation.AddItemsLastPoll(v)
+	return _u
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (_u *ConnectorUpdateOne) SetNextPollAt(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetNextPollAt(v)
+	return _u
+}
+
+// SetNillableNextPollAt sets the "next_poll_at" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableNextPollAt(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetNextPollAt(*v)
+	}
+	return _u
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (_u *ConnectorUpdateOne) ClearNextPollAt() *ConnectorUpdateOne {
+	_u.mutation.ClearNextPollAt()
+	return _u
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (_u *ConnectorUpdateOne) SetPollRequestedAt(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetPollRequestedAt(v)
+	return _u
+}
+
+// SetNillablePollRequestedAt sets the "poll_requested_at" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillablePollRequestedAt(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetPollRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (_u *ConnectorUpdateOne) ClearPollRequestedAt() *ConnectorUpdateOne {
+	_u.mutation.ClearPollRequestedAt()
+	return _u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_u *ConnectorUpdateOne) SetFailingSince(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetFailingSince(v)
+	return _u
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableFailingSince(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetFailingSince(*v)
+	}
+	return _u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (_u *ConnectorUpdateOne) ClearFailingSince() *ConnectorUpdateOne {
+	_u.mutation.ClearFailingSince()
+	return _u
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (_u *ConnectorUpdateOne) SetFailureNotified(v bool) *ConnectorUpdateOne {
+	_u.mutation.SetFailureNotified(v)
+	return _u
+}
+
+// SetNillableFailureNotified sets the "failure_notified" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableFailureNotified(v *bool) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetFailureNotified(*v)
+	}
+	return _u
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (_u *ConnectorUpdateOne) SetPollCheckpoint(v string) *ConnectorUpdateOne {
+	_u.mutation.SetPollCheckpoint(v)
+	return _u
+}
+
+// SetNillablePollCheckpoint sets the "poll_checkpoint" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillablePollCheckpoint(v *string) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetPollCheckpoint(*v)
+	}
+	return _u
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (_u *ConnectorUpdateOne) SetPollLeaseToken(v string) *ConnectorUpdateOne {
+	_u.mutation.SetPollLeaseToken(v)
+	return _u
+}
+
+// SetNillablePollLeaseToken sets the "poll_lease_token" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillablePollLeaseToken(v *string) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetPollLeaseToken(*v)
+	}
+	return _u
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (_u *ConnectorUpdateOne) SetPollLeaseUntil(v time.Time) *ConnectorUpdateOne {
+	_u.mutation.SetPollLeaseUntil(v)
+	return _u
+}
+
+// SetNillablePollLeaseUntil sets the "poll_lease_until" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillablePollLeaseUntil(v *time.Time) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetPollLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (_u *ConnectorUpdateOne) ClearPollLeaseUntil() *ConnectorUpdateOne {
+	_u.mutation.ClearPollLeaseUntil()
+	return _u
+}
+
 // Mutation returns the ConnectorMutation object of the builder.
 func (_u *ConnectorUpdateOne) Mutation() *ConnectorMutation {
 	return _u.mutation
@@ -802,6 +1250,60 @@ func (_u *ConnectorUpdateOne) sqlSave(ctx context.Context) (_node *Connector, er
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(connector.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastPolledAt(); ok {
+		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastPolledAtCleared() {
+		_spec.ClearField(connector.FieldLastPolledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastSuccessAt(); ok {
+		_spec.SetField(connector.FieldLastSuccessAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSuccessAtCleared() {
+		_spec.ClearField(connector.FieldLastSuccessAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(connector.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ItemsLastPoll(); ok {
+		_spec.SetField(connector.FieldItemsLastPoll, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedItemsLastPoll(); ok {
+		_spec.AddField(connector.FieldItemsLastPoll, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextPollAt(); ok {
+		_spec.SetField(connector.FieldNextPollAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextPollAtCleared() {
+		_spec.ClearField(connector.FieldNextPollAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PollRequestedAt(); ok {
+		_spec.SetField(connector.FieldPollRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PollRequestedAtCleared() {
+		_spec.ClearField(connector.FieldPollRequestedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailingSince(); ok {
+		_spec.SetField(connector.FieldFailingSince, field.TypeTime, value)
+	}
+	if _u.mutation.FailingSinceCleared() {
+		_spec.ClearField(connector.FieldFailingSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailureNotified(); ok {
+		_spec.SetField(connector.FieldFailureNotified, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PollCheckpoint(); ok {
+		_spec.SetField(connector.FieldPollCheckpoint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PollLeaseToken(); ok {
+		_spec.SetField(connector.FieldPollLeaseToken, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PollLeaseUntil(); ok {
+		_spec.SetField(connector.FieldPollLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.PollLeaseUntilCleared() {
+		_spec.ClearField(connector.FieldPollLeaseUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Connector{config: _u.config}

@@ -248,6 +248,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 			connector.FieldKeyPrefix:           {Type: field.TypeString, Column: connector.FieldKeyPrefix},
 			connector.FieldKeyHash:             {Type: field.TypeBytes, Column: connector.FieldKeyHash},
 			connector.FieldLastSeenAt:          {Type: field.TypeTime, Column: connector.FieldLastSeenAt},
+			connector.FieldLastPolledAt:        {Type: field.TypeTime, Column: connector.FieldLastPolledAt},
+			connector.FieldLastSuccessAt:       {Type: field.TypeTime, Column: connector.FieldLastSuccessAt},
+			connector.FieldLastError:           {Type: field.TypeString, Column: connector.FieldLastError},
+			connector.FieldItemsLastPoll:       {Type: field.TypeInt, Column: connector.FieldItemsLastPoll},
+			connector.FieldNextPollAt:          {Type: field.TypeTime, Column: connector.FieldNextPollAt},
+			connector.FieldPollRequestedAt:     {Type: field.TypeTime, Column: connector.FieldPollRequestedAt},
+			connector.FieldFailingSince:        {Type: field.TypeTime, Column: connector.FieldFailingSince},
+			connector.FieldFailureNotified:     {Type: field.TypeBool, Column: connector.FieldFailureNotified},
+			connector.FieldPollCheckpoint:      {Type: field.TypeString, Column: connector.FieldPollCheckpoint},
+			connector.FieldPollLeaseToken:      {Type: field.TypeString, Column: connector.FieldPollLeaseToken},
+			connector.FieldPollLeaseUntil:      {Type: field.TypeTime, Column: connector.FieldPollLeaseUntil},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -2280,6 +2291,61 @@ func (f *ConnectorFilter) WhereKeyHash(p entql.BytesP) {
 // WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
 func (f *ConnectorFilter) WhereLastSeenAt(p entql.TimeP) {
 	f.Where(p.Field(connector.FieldLastSeenAt))
+}
+
+// WhereLastPolledAt applies the entql time.Time predicate on the last_polled_at field.
+func (f *ConnectorFilter) WhereLastPolledAt(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldLastPolledAt))
+}
+
+// WhereLastSuccessAt applies the entql time.Time predicate on the last_success_at field.
+func (f *ConnectorFilter) WhereLastSuccessAt(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldLastSuccessAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *ConnectorFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(connector.FieldLastError))
+}
+
+// WhereItemsLastPoll applies the entql int predicate on the items_last_poll field.
+func (f *ConnectorFilter) WhereItemsLastPoll(p entql.IntP) {
+	f.Where(p.Field(connector.FieldItemsLastPoll))
+}
+
+// WhereNextPollAt applies the entql time.Time predicate on the next_poll_at field.
+func (f *ConnectorFilter) WhereNextPollAt(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldNextPollAt))
+}
+
+// WherePollRequestedAt applies the entql time.Time predicate on the poll_requested_at field.
+func (f *ConnectorFilter) WherePollRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldPollRequestedAt))
+}
+
+// WhereFailingSince applies the entql time.Time predicate on the failing_since field.
+func (f *ConnectorFilter) WhereFailingSince(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldFailingSince))
+}
+
+// WhereFailureNotified applies the entql bool predicate on the failure_notified field.
+func (f *ConnectorFilter) WhereFailureNotified(p entql.BoolP) {
+	f.Where(p.Field(connector.FieldFailureNotified))
+}
+
+// WherePollCheckpoint applies the entql string predicate on the poll_checkpoint field.
+func (f *ConnectorFilter) WherePollCheckpoint(p entql.StringP) {
+	f.Where(p.Field(connector.FieldPollCheckpoint))
+}
+
+// WherePollLeaseToken applies the entql string predicate on the poll_lease_token field.
+func (f *ConnectorFilter) WherePollLeaseToken(p entql.StringP) {
+	f.Where(p.Field(connector.FieldPollLeaseToken))
+}
+
+// WherePollLeaseUntil applies the entql time.Time predicate on the poll_lease_until field.
+func (f *ConnectorFilter) WherePollLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(connector.FieldPollLeaseUntil))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

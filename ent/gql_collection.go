@@ -1094,6 +1094,31 @@ func (_q *ConnectorQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, connector.FieldLastSeenAt)
 				fieldSeen[connector.FieldLastSeenAt] = struct{}{}
 			}
+		case "lastPolledAt":
+			if _, ok := fieldSeen[connector.FieldLastPolledAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldLastPolledAt)
+				fieldSeen[connector.FieldLastPolledAt] = struct{}{}
+			}
+		case "lastSuccessAt":
+			if _, ok := fieldSeen[connector.FieldLastSuccessAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldLastSuccessAt)
+				fieldSeen[connector.FieldLastSuccessAt] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[connector.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, connector.FieldLastError)
+				fieldSeen[connector.FieldLastError] = struct{}{}
+			}
+		case "itemsLastPoll":
+			if _, ok := fieldSeen[connector.FieldItemsLastPoll]; !ok {
+				selectedFields = append(selectedFields, connector.FieldItemsLastPoll)
+				fieldSeen[connector.FieldItemsLastPoll] = struct{}{}
+			}
+		case "nextPollAt":
+			if _, ok := fieldSeen[connector.FieldNextPollAt]; !ok {
+				selectedFields = append(selectedFields, connector.FieldNextPollAt)
+				fieldSeen[connector.FieldNextPollAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -8983,6 +8983,18 @@ type ConnectorMutation struct {
 	key_prefix               *string
 	key_hash                 *[]byte
 	last_seen_at             *time.Time
+	last_polled_at           *time.Time
+	last_success_at          *time.Time
+	last_error               *string
+	items_last_poll          *int
+	additems_last_poll       *int
+	next_poll_at             *time.Time
+	poll_requested_at        *time.Time
+	failing_since            *time.Time
+	failure_notified         *bool
+	poll_checkpoint          *string
+	poll_lease_token         *string
+	poll_lease_until         *time.Time
 	clearedFields            map[string]struct{}
 	organization             *uuid.UUID
 	clearedorganization      bool
@@ -9750,6 +9762,500 @@ func (m *ConnectorMutation) ResetLastSeenAt() {
 	delete(m.clearedFields, connector.FieldLastSeenAt)
 }
 
+// SetLastPolledAt sets the "last_polled_at" field.
+func (m *ConnectorMutation) SetLastPolledAt(t time.Time) {
+	m.last_polled_at = &t
+}
+
+// LastPolledAt returns the value of the "last_polled_at" field in the mutation.
+func (m *ConnectorMutation) LastPolledAt() (r time.Time, exists bool) {
+	v := m.last_polled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastPolledAt returns the old "last_polled_at" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldLastPolledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastPolledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastPolledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastPolledAt: %w", err)
+	}
+	return oldValue.LastPolledAt, nil
+}
+
+// ClearLastPolledAt clears the value of the "last_polled_at" field.
+func (m *ConnectorMutation) ClearLastPolledAt() {
+	m.last_polled_at = nil
+	m.clearedFields[connector.FieldLastPolledAt] = struct{}{}
+}
+
+// LastPolledAtCleared returns if the "last_polled_at" field was cleared in this mutation.
+func (m *ConnectorMutation) LastPolledAtCleared() bool {
+	_, ok := m.clearedFields[connector.FieldLastPolledAt]
+	return ok
+}
+
+// ResetLastPolledAt resets all changes to the "last_polled_at" field.
+func (m *ConnectorMutation) ResetLastPolledAt() {
+	m.last_polled_at = nil
+	delete(m.clearedFields, connector.FieldLastPolledAt)
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (m *ConnectorMutation) SetLastSuccessAt(t time.Time) {
+	m.last_success_at = &t
+}
+
+// LastSuccessAt returns the value of the "last_success_at" field in the mutation.
+func (m *ConnectorMutation) LastSuccessAt() (r time.Time, exists bool) {
+	v := m.last_success_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSuccessAt returns the old "last_success_at" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldLastSuccessAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSuccessAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSuccessAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSuccessAt: %w", err)
+	}
+	return oldValue.LastSuccessAt, nil
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (m *ConnectorMutation) ClearLastSuccessAt() {
+	m.last_success_at = nil
+	m.clearedFields[connector.FieldLastSuccessAt] = struct{}{}
+}
+
+// LastSuccessAtCleared returns if the "last_success_at" field was cleared in this mutation.
+func (m *ConnectorMutation) LastSuccessAtCleared() bool {
+	_, ok := m.clearedFields[connector.FieldLastSuccessAt]
+	return ok
+}
+
+// ResetLastSuccessAt resets all changes to the "last_success_at" field.
+func (m *ConnectorMutation) ResetLastSuccessAt() {
+	m.last_success_at = nil
+	delete(m.clearedFields, connector.FieldLastSuccessAt)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ConnectorMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ConnectorMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ConnectorMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetItemsLastPoll sets the "items_last_poll" field.
+func (m *ConnectorMutation) SetItemsLastPoll(i int) {
+	m.items_last_poll = &i
+	m.additems_last_poll = nil
+}
+
+// ItemsLastPoll returns the value of the "items_last_poll" field in the mutation.
+func (m *ConnectorMutation) ItemsLastPoll() (r int, exists bool) {
+	v := m.items_last_poll
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemsLastPoll returns the old "items_last_poll" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldItemsLastPoll(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemsLastPoll is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemsLastPoll requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemsLastPoll: %w", err)
+	}
+	return oldValue.ItemsLastPoll, nil
+}
+
+// AddItemsLastPoll adds i to the "items_last_poll" field.
+func (m *ConnectorMutation) AddItemsLastPoll(i int) {
+	if m.additems_last_poll != nil {
+		*m.additems_last_poll += i
+	} else {
+		m.additems_last_poll = &i
+	}
+}
+
+// AddedItemsLastPoll returns the value that was added to the "items_last_poll" field in this mutation.
+func (m *ConnectorMutation) AddedItemsLastPoll() (r int, exists bool) {
+	v := m.additems_last_poll
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItemsLastPoll resets all changes to the "items_last_poll" field.
+func (m *ConnectorMutation) ResetItemsLastPoll() {
+	m.items_last_poll = nil
+	m.additems_last_poll = nil
+}
+
+// SetNextPollAt sets the "next_poll_at" field.
+func (m *ConnectorMutation) SetNextPollAt(t time.Time) {
+	m.next_poll_at = &t
+}
+
+// NextPollAt returns the value of the "next_poll_at" field in the mutation.
+func (m *ConnectorMutation) NextPollAt() (r time.Time, exists bool) {
+	v := m.next_poll_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextPollAt returns the old "next_poll_at" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldNextPollAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextPollAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextPollAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextPollAt: %w", err)
+	}
+	return oldValue.NextPollAt, nil
+}
+
+// ClearNextPollAt clears the value of the "next_poll_at" field.
+func (m *ConnectorMutation) ClearNextPollAt() {
+	m.next_poll_at = nil
+	m.clearedFields[connector.FieldNextPollAt] = struct{}{}
+}
+
+// NextPollAtCleared returns if the "next_poll_at" field was cleared in this mutation.
+func (m *ConnectorMutation) NextPollAtCleared() bool {
+	_, ok := m.clearedFields[connector.FieldNextPollAt]
+	return ok
+}
+
+// ResetNextPollAt resets all changes to the "next_poll_at" field.
+func (m *ConnectorMutation) ResetNextPollAt() {
+	m.next_poll_at = nil
+	delete(m.clearedFields, connector.FieldNextPollAt)
+}
+
+// SetPollRequestedAt sets the "poll_requested_at" field.
+func (m *ConnectorMutation) SetPollRequestedAt(t time.Time) {
+	m.poll_requested_at = &t
+}
+
+// PollRequestedAt returns the value of the "poll_requested_at" field in the mutation.
+func (m *ConnectorMutation) PollRequestedAt() (r time.Time, exists bool) {
+	v := m.poll_requested_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPollRequestedAt returns the old "poll_requested_at" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldPollRequestedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPollRequestedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPollRequestedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPollRequestedAt: %w", err)
+	}
+	return oldValue.PollRequestedAt, nil
+}
+
+// ClearPollRequestedAt clears the value of the "poll_requested_at" field.
+func (m *ConnectorMutation) ClearPollRequestedAt() {
+	m.poll_requested_at = nil
+	m.clearedFields[connector.FieldPollRequestedAt] = struct{}{}
+}
+
+// PollRequestedAtCleared returns if the "poll_requested_at" field was cleared in this mutation.
+func (m *ConnectorMutation) PollRequestedAtCleared() bool {
+	_, ok := m.clearedFields[connector.FieldPollRequestedAt]
+	return ok
+}
+
+// ResetPollRequestedAt resets all changes to the "poll_requested_at" field.
+func (m *ConnectorMutation) ResetPollRequestedAt() {
+	m.poll_requested_at = nil
+	delete(m.clearedFields, connector.FieldPollRequestedAt)
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (m *ConnectorMutation) SetFailingSince(t time.Time) {
+	m.failing_since = &t
+}
+
+// FailingSince returns the value of the "failing_since" field in the mutation.
+func (m *ConnectorMutation) FailingSince() (r time.Time, exists bool) {
+	v := m.failing_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailingSince returns the old "failing_since" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldFailingSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailingSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailingSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailingSince: %w", err)
+	}
+	return oldValue.FailingSince, nil
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (m *ConnectorMutation) ClearFailingSince() {
+	m.failing_since = nil
+	m.clearedFields[connector.FieldFailingSince] = struct{}{}
+}
+
+// FailingSinceCleared returns if the "failing_since" field was cleared in this mutation.
+func (m *ConnectorMutation) FailingSinceCleared() bool {
+	_, ok := m.clearedFields[connector.FieldFailingSince]
+	return ok
+}
+
+// ResetFailingSince resets all changes to the "failing_since" field.
+func (m *ConnectorMutation) ResetFailingSince() {
+	m.failing_since = nil
+	delete(m.clearedFields, connector.FieldFailingSince)
+}
+
+// SetFailureNotified sets the "failure_notified" field.
+func (m *ConnectorMutation) SetFailureNotified(b bool) {
+	m.failure_notified = &b
+}
+
+// FailureNotified returns the value of the "failure_notified" field in the mutation.
+func (m *ConnectorMutation) FailureNotified() (r bool, exists bool) {
+	v := m.failure_notified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailureNotified returns the old "failure_notified" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldFailureNotified(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailureNotified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailureNotified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailureNotified: %w", err)
+	}
+	return oldValue.FailureNotified, nil
+}
+
+// ResetFailureNotified resets all changes to the "failure_notified" field.
+func (m *ConnectorMutation) ResetFailureNotified() {
+	m.failure_notified = nil
+}
+
+// SetPollCheckpoint sets the "poll_checkpoint" field.
+func (m *ConnectorMutation) SetPollCheckpoint(s string) {
+	m.poll_checkpoint = &s
+}
+
+// PollCheckpoint returns the value of the "poll_checkpoint" field in the mutation.
+func (m *ConnectorMutation) PollCheckpoint() (r string, exists bool) {
+	v := m.poll_checkpoint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPollCheckpoint returns the old "poll_checkpoint" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldPollCheckpoint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPollCheckpoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPollCheckpoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPollCheckpoint: %w", err)
+	}
+	return oldValue.PollCheckpoint, nil
+}
+
+// ResetPollCheckpoint resets all changes to the "poll_checkpoint" field.
+func (m *ConnectorMutation) ResetPollCheckpoint() {
+	m.poll_checkpoint = nil
+}
+
+// SetPollLeaseToken sets the "poll_lease_token" field.
+func (m *ConnectorMutation) SetPollLeaseToken(s string) {
+	m.poll_lease_token = &s
+}
+
+// PollLeaseToken returns the value of the "poll_lease_token" field in the mutation.
+func (m *ConnectorMutation) PollLeaseToken() (r string, exists bool) {
+	v := m.poll_lease_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPollLeaseToken returns the old "poll_lease_token" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldPollLeaseToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPollLeaseToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPollLeaseToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPollLeaseToken: %w", err)
+	}
+	return oldValue.PollLeaseToken, nil
+}
+
+// ResetPollLeaseToken resets all changes to the "poll_lease_token" field.
+func (m *ConnectorMutation) ResetPollLeaseToken() {
+	m.poll_lease_token = nil
+}
+
+// SetPollLeaseUntil sets the "poll_lease_until" field.
+func (m *ConnectorMutation) SetPollLeaseUntil(t time.Time) {
+	m.poll_lease_until = &t
+}
+
+// PollLeaseUntil returns the value of the "poll_lease_until" field in the mutation.
+func (m *ConnectorMutation) PollLeaseUntil() (r time.Time, exists bool) {
+	v := m.poll_lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPollLeaseUntil returns the old "poll_lease_until" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldPollLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPollLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPollLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPollLeaseUntil: %w", err)
+	}
+	return oldValue.PollLeaseUntil, nil
+}
+
+// ClearPollLeaseUntil clears the value of the "poll_lease_until" field.
+func (m *ConnectorMutation) ClearPollLeaseUntil() {
+	m.poll_lease_until = nil
+	m.clearedFields[connector.FieldPollLeaseUntil] = struct{}{}
+}
+
+// PollLeaseUntilCleared returns if the "poll_lease_until" field was cleared in this mutation.
+func (m *ConnectorMutation) PollLeaseUntilCleared() bool {
+	_, ok := m.clearedFields[connector.FieldPollLeaseUntil]
+	return ok
+}
+
+// ResetPollLeaseUntil resets all changes to the "poll_lease_until" field.
+func (m *ConnectorMutation) ResetPollLeaseUntil() {
+	m.poll_lease_until = nil
+	delete(m.clearedFields, connector.FieldPollLeaseUntil)
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *ConnectorMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -9811,7 +10317,7 @@ func (m *ConnectorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConnectorMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, connector.FieldCreatedAt)
 	}
@@ -9857,6 +10363,39 @@ func (m *ConnectorMutation) Fields() []string {
 	if m.last_seen_at != nil {
 		fields = append(fields, connector.FieldLastSeenAt)
 	}
+	if m.last_polled_at != nil {
+		fields = append(fields, connector.FieldLastPolledAt)
+	}
+	if m.last_success_at != nil {
+		fields = append(fields, connector.FieldLastSuccessAt)
+	}
+	if m.last_error != nil {
+		fields = append(fields, connector.FieldLastError)
+	}
+	if m.items_last_poll != nil {
+		fields = append(fields, connector.FieldItemsLastPoll)
+	}
+	if m.next_poll_at != nil {
+		fields = append(fields, connector.FieldNextPollAt)
+	}
+	if m.poll_requested_at != nil {
+		fields = append(fields, connector.FieldPollRequestedAt)
+	}
+	if m.failing_since != nil {
+		fields = append(fields, connector.FieldFailingSince)
+	}
+	if m.failure_notified != nil {
+		fields = append(fields, connector.FieldFailureNotified)
+	}
+	if m.poll_checkpoint != nil {
+		fields = append(fields, connector.FieldPollCheckpoint)
+	}
+	if m.poll_lease_token != nil {
+		fields = append(fields, connector.FieldPollLeaseToken)
+	}
+	if m.poll_lease_until != nil {
+		fields = append(fields, connector.FieldPollLeaseUntil)
+	}
 	return fields
 }
 
@@ -9895,6 +10434,28 @@ func (m *ConnectorMutation) Field(name string) (ent.Value, bool) {
 		return m.KeyHash()
 	case connector.FieldLastSeenAt:
 		return m.LastSeenAt()
+	case connector.FieldLastPolledAt:
+		return m.LastPolledAt()
+	case connector.FieldLastSuccessAt:
+		return m.LastSuccessAt()
+	case connector.FieldLastError:
+		return m.LastError()
+	case connector.FieldItemsLastPoll:
+		return m.ItemsLastPoll()
+	case connector.FieldNextPollAt:
+		return m.NextPollAt()
+	case connector.FieldPollRequestedAt:
+		return m.PollRequestedAt()
+	case connector.FieldFailingSince:
+		return m.FailingSince()
+	case connector.FieldFailureNotified:
+		return m.FailureNotified()
+	case connector.FieldPollCheckpoint:
+		return m.PollCheckpoint()
+	case connector.FieldPollLeaseToken:
+		return m.PollLeaseToken()
+	case connector.FieldPollLeaseUntil:
+		return m.PollLeaseUntil()
 	}
 	return nil, false
 }
@@ -9934,6 +10495,28 @@ func (m *ConnectorMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldKeyHash(ctx)
 	case connector.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
+	case connector.FieldLastPolledAt:
+		return m.OldLastPolledAt(ctx)
+	case connector.FieldLastSuccessAt:
+		return m.OldLastSuccessAt(ctx)
+	case connector.FieldLastError:
+		return m.OldLastError(ctx)
+	case connector.FieldItemsLastPoll:
+		return m.OldItemsLastPoll(ctx)
+	case connector.FieldNextPollAt:
+		return m.OldNextPollAt(ctx)
+	case connector.FieldPollRequestedAt:
+		return m.OldPollRequestedAt(ctx)
+	case connector.FieldFailingSince:
+		return m.OldFailingSince(ctx)
+	case connector.FieldFailureNotified:
+		return m.OldFailureNotified(ctx)
+	case connector.FieldPollCheckpoint:
+		return m.OldPollCheckpoint(ctx)
+	case connector.FieldPollLeaseToken:
+		return m.OldPollLeaseToken(ctx)
+	case connector.FieldPollLeaseUntil:
+		return m.OldPollLeaseUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown Connector field %s", name)
 }
@@ -10048,6 +10631,83 @@ func (m *ConnectorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastSeenAt(v)
 		return nil
+	case connector.FieldLastPolledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastPolledAt(v)
+		return nil
+	case connector.FieldLastSuccessAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSuccessAt(v)
+		return nil
+	case connector.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case connector.FieldItemsLastPoll:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemsLastPoll(v)
+		return nil
+	case connector.FieldNextPollAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextPollAt(v)
+		return nil
+	case connector.FieldPollRequestedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPollRequestedAt(v)
+		return nil
+	case connector.FieldFailingSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailingSince(v)
+		return nil
+	case connector.FieldFailureNotified:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailureNotified(v)
+		return nil
+	case connector.FieldPollCheckpoint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPollCheckpoint(v)
+		return nil
+	case connector.FieldPollLeaseToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPollLeaseToken(v)
+		return nil
+	case connector.FieldPollLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPollLeaseUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Connector field %s", name)
 }
@@ -10065,6 +10725,9 @@ func (m *ConnectorMutation) AddedFields() []string {
 	if m.addrate_limit_per_minute != nil {
 		fields = append(fields, connector.FieldRateLimitPerMinute)
 	}
+	if m.additems_last_poll != nil {
+		fields = append(fields, connector.FieldItemsLastPoll)
+	}
 	return fields
 }
 
@@ -10079,6 +10742,8 @@ func (m *ConnectorMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPollIntervalSeconds()
 	case connector.FieldRateLimitPerMinute:
 		return m.AddedRateLimitPerMinute()
+	case connector.FieldItemsLastPoll:
+		return m.AddedItemsLastPoll()
 	}
 	return nil, false
 }
@@ -10109,6 +10774,13 @@ func (m *ConnectorMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddRateLimitPerMinute(v)
 		return nil
+	case connector.FieldItemsLastPoll:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItemsLastPoll(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Connector numeric field %s", name)
 }
@@ -10125,6 +10797,24 @@ func (m *ConnectorMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(connector.FieldLastSeenAt) {
 		fields = append(fields, connector.FieldLastSeenAt)
+	}
+	if m.FieldCleared(connector.FieldLastPolledAt) {
+		fields = append(fields, connector.FieldLastPolledAt)
+	}
+	if m.FieldCleared(connector.FieldLastSuccessAt) {
+		fields = append(fields, connector.FieldLastSuccessAt)
+	}
+	if m.FieldCleared(connector.FieldNextPollAt) {
+		fields = append(fields, connector.FieldNextPollAt)
+	}
+	if m.FieldCleared(connector.FieldPollRequestedAt) {
+		fields = append(fields, connector.FieldPollRequestedAt)
+	}
+	if m.FieldCleared(connector.FieldFailingSince) {
+		fields = append(fields, connector.FieldFailingSince)
+	}
+	if m.FieldCleared(connector.FieldPollLeaseUntil) {
+		fields = append(fields, connector.FieldPollLeaseUntil)
 	}
 	return fields
 }
@@ -10148,6 +10838,24 @@ func (m *ConnectorMutation) ClearField(name string) error {
 		return nil
 	case connector.FieldLastSeenAt:
 		m.ClearLastSeenAt()
+		return nil
+	case connector.FieldLastPolledAt:
+		m.ClearLastPolledAt()
+		return nil
+	case connector.FieldLastSuccessAt:
+		m.ClearLastSuccessAt()
+		return nil
+	case connector.FieldNextPollAt:
+		m.ClearNextPollAt()
+		return nil
+	case connector.FieldPollRequestedAt:
+		m.ClearPollRequestedAt()
+		return nil
+	case connector.FieldFailingSince:
+		m.ClearFailingSince()
+		return nil
+	case connector.FieldPollLeaseUntil:
+		m.ClearPollLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Connector nullable field %s", name)
@@ -10201,6 +10909,39 @@ func (m *ConnectorMutation) ResetField(name string) error {
 		return nil
 	case connector.FieldLastSeenAt:
 		m.ResetLastSeenAt()
+		return nil
+	case connector.FieldLastPolledAt:
+		m.ResetLastPolledAt()
+		return nil
+	case connector.FieldLastSuccessAt:
+		m.ResetLastSuccessAt()
+		return nil
+	case connector.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case connector.FieldItemsLastPoll:
+		m.ResetItemsLastPoll()
+		return nil
+	case connector.FieldNextPollAt:
+		m.ResetNextPollAt()
+		return nil
+	case connector.FieldPollRequestedAt:
+		m.ResetPollRequestedAt()
+		return nil
+	case connector.FieldFailingSince:
+		m.ResetFailingSince()
+		return nil
+	case connector.FieldFailureNotified:
+		m.ResetFailureNotified()
+		return nil
+	case connector.FieldPollCheckpoint:
+		m.ResetPollCheckpoint()
+		return nil
+	case connector.FieldPollLeaseToken:
+		m.ResetPollLeaseToken()
+		return nil
+	case connector.FieldPollLeaseUntil:
+		m.ResetPollLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Connector field %s", name)

@@ -91,7 +91,7 @@ func TestEnums(t *testing.T) {
 	})
 	t.Run("NotificationKind", func(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
-			"sla_breach", "critical_alert"})
+			"sla_breach", "critical_alert", "connector_failing"})
 	})
 }
 

@@ -408,9 +408,11 @@ const (
 	NotificationKindSlaBreach NotificationKind = "sla_breach"
 	// NotificationKindCriticalAlert: A critical alert arrived in your organisation.
 	NotificationKindCriticalAlert NotificationKind = "critical_alert"
+	// NotificationKindConnectorFailing: A pull connector of your organisation has been failing for an hour.
+	NotificationKindConnectorFailing NotificationKind = "connector_failing"
 )
 
-var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}
+var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing"}
 
 // Values lists the stored values (ent derives the column type from it).
 func (NotificationKind) Values() []string { return notificationKindValues }
@@ -471,6 +473,6 @@ var Docs = map[string]map[string]string{
 	"ReportFormat":     {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
 	"JobStatus":        {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
 	"BulkAlertAction":  {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
-	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation."},
+	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour."},
 	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 }

@@ -316,10 +316,15 @@ type ComplexityRoot struct {
 		DedupWindowSeconds  func(childComplexity int) int
 		Enabled             func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		ItemsLastPoll       func(childComplexity int) int
 		KeyPrefix           func(childComplexity int) int
+		LastError           func(childComplexity int) int
+		LastPolledAt        func(childComplexity int) int
 		LastSeenAt          func(childComplexity int) int
+		LastSuccessAt       func(childComplexity int) int
 		Mode                func(childComplexity int) int
 		Name                func(childComplexity int) int
+		NextPollAt          func(childComplexity int) int
 		OrganizationID      func(childComplexity int) int
 		PollIntervalSeconds func(childComplexity int) int
 		RateLimitPerMinute  func(childComplexity int) int
@@ -545,6 +550,7 @@ type ComplexityRoot struct {
 		Logout                   func(childComplexity int) int
 		MarkAllNotificationsRead func(childComplexity int) int
 		MarkNotificationRead     func(childComplexity int, id uuid.UUID) int
+		PollConnector            func(childComplexity int, id uuid.UUID) int
 		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
 		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
@@ -631,12 +637,13 @@ type ComplexityRoot struct {
 	}
 
 	NotificationPrefs struct {
-		Assigned       func(childComplexity int) int
-		CriticalAlert  func(childComplexity int) int
-		IncidentStatus func(childComplexity int) int
-		Mentioned      func(childComplexity int) int
-		SLAAtRisk      func(childComplexity int) int
-		SLABreach      func(childComplexity int) int
+		Assigned         func(childComplexity int) int
+		ConnectorFailing func(childComplexity int) int
+		CriticalAlert    func(childComplexity int) int
+		IncidentStatus   func(childComplexity int) int
+		Mentioned        func(childComplexity int) int
+		SLAAtRisk        func(childComplexity int) int
+		SLABreach        func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -977,6 +984,7 @@ type MutationResolver interface {
 	UpdateConnector(ctx context.Context, id uuid.UUID, input connectors.UpdateConnectorInput) (*ent.Connector, error)
 	DeleteConnector(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	RotateConnectorKey(ctx context.Context, id uuid.UUID) (*connectors.ConnectorKeyPayload, error)
+	PollConnector(ctx context.Context, id uuid.UUID) (*ent.Connector, error)
 	UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error)
 	AddAlertNote(ctx context.Context, alertID uuid.UUID, input alerts.AddNoteInput) (*ent.Note, error)
 	BulkAlerts(ctx context.Context, input alerts.BulkAlertsInput) (*alerts.BulkAlertsPayload, error)
@@ -2157,18 +2165,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.ID(childComplexity), true
+	case "Connector.itemsLastPoll":
+		if e.ComplexityRoot.Connector.ItemsLastPoll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.ItemsLastPoll(childComplexity), true
 	case "Connector.keyPrefix":
 		if e.ComplexityRoot.Connector.KeyPrefix == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Connector.KeyPrefix(childComplexity), true
+	case "Connector.lastError":
+		if e.ComplexityRoot.Connector.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.LastError(childComplexity), true
+	case "Connector.lastPolledAt":
+		if e.ComplexityRoot.Connector.LastPolledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.LastPolledAt(childComplexity), true
 	case "Connector.lastSeenAt":
 		if e.ComplexityRoot.Connector.LastSeenAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Connector.LastSeenAt(childComplexity), true
+	case "Connector.lastSuccessAt":
+		if e.ComplexityRoot.Connector.LastSuccessAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.LastSuccessAt(childComplexity), true
 	case "Connector.mode":
 		if e.ComplexityRoot.Connector.Mode == nil {
 			break
@@ -2181,6 +2213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Name(childComplexity), true
+	case "Connector.nextPollAt":
+		if e.ComplexityRoot.Connector.NextPollAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.NextPollAt(childComplexity), true
 	case "Connector.organizationID":
 		if e.ComplexityRoot.Connector.OrganizationID == nil {
 			break
@@ -3244,6 +3282,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationRead(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.pollConnector":
+		if e.ComplexityRoot.Mutation.PollConnector == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pollConnector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PollConnector(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -3760,6 +3809,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationPrefs.Assigned(childComplexity), true
+	case "NotificationPrefs.connectorFailing":
+		if e.ComplexityRoot.NotificationPrefs.ConnectorFailing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.ConnectorFailing(childComplexity), true
 	case "NotificationPrefs.criticalAlert":
 		if e.ComplexityRoot.NotificationPrefs.CriticalAlert == nil {
 			break
@@ -6138,6 +6193,11 @@ extend type Mutation {
     "The connector's id."
     id: ID!
   ): ConnectorKeyPayload! @hasRole(role: ADMIN)
+  "Poll a pull connector now instead of at its next interval; answers at once, the poll runs in the background."
+  pollConnector(
+    "The connector's id."
+    id: ID!
+  ): Connector! @hasRole(role: ADMIN)
 
   "Change an alert's status, severity, assignee, tags or disposition."
   updateAlert(
@@ -6845,6 +6905,8 @@ type NotificationPrefs {
   slaBreach: ChannelPrefs!
   "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefs!
+  "A pull connector has failed for an hour (administrators only)."
+  connectorFailing: ChannelPrefs!
 }
 
 "Where one kind of notification is delivered; channels left out keep their setting."
@@ -6869,6 +6931,8 @@ input NotificationPrefsInput {
   slaBreach: ChannelPrefsInput
   "Delivery of notifications about critical alerts in your organisation."
   criticalAlert: ChannelPrefsInput
+  "Delivery of notifications about a pull connector failing for an hour (administrators only)."
+  connectorFailing: ChannelPrefsInput
 }
 
 "What marking every notification read did."
@@ -7994,6 +8058,16 @@ func (ec *executionContext) childFields_Connector(ctx context.Context, field gra
 		return ec.fieldContext_Connector_keyPrefix(ctx, field)
 	case "lastSeenAt":
 		return ec.fieldContext_Connector_lastSeenAt(ctx, field)
+	case "lastPolledAt":
+		return ec.fieldContext_Connector_lastPolledAt(ctx, field)
+	case "lastSuccessAt":
+		return ec.fieldContext_Connector_lastSuccessAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Connector_lastError(ctx, field)
+	case "itemsLastPoll":
+		return ec.fieldContext_Connector_itemsLastPoll(ctx, field)
+	case "nextPollAt":
+		return ec.fieldContext_Connector_nextPollAt(ctx, field)
 	case "settings":
 		return ec.fieldContext_Connector_settings(ctx, field)
 	}
@@ -8494,6 +8568,8 @@ func (ec *executionContext) childFields_NotificationPrefs(ctx context.Context, f
 		return ec.fieldContext_NotificationPrefs_slaBreach(ctx, field)
 	case "criticalAlert":
 		return ec.fieldContext_NotificationPrefs_criticalAlert(ctx, field)
+	case "connectorFailing":
+		return ec.fieldContext_NotificationPrefs_connectorFailing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPrefs", field.Name)
 }
@@ -9629,6 +9705,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 }
 
 func (ec *executionContext) field_Mutation_markNotificationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pollConnector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -15988,6 +16078,121 @@ func (ec *executionContext) fieldContext_Connector_lastSeenAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Connector_lastPolledAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_lastPolledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPolledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_lastPolledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connector_lastSuccessAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_lastSuccessAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSuccessAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_lastSuccessAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connector_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+}
+
+func (ec *executionContext) _Connector_itemsLastPoll(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_itemsLastPoll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemsLastPoll, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_itemsLastPoll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connector_nextPollAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_nextPollAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextPollAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_nextPollAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Connector_settings(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20012,6 +20217,68 @@ func (ec *executionContext) fieldContext_Mutation_rotateConnectorKey(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_pollConnector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pollConnector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PollConnector(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Connector
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Connector
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
+			return ec.marshalNConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pollConnector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connector(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pollConnector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23164,6 +23431,38 @@ func (ec *executionContext) _NotificationPrefs_criticalAlert(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPrefs_criticalAlert(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_connectorFailing(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_connectorFailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectorFailing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_connectorFailing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "NotificationPrefs",
 		Field:      field,
@@ -32268,7 +32567,7 @@ func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"assigned", "mentioned", "incidentStatus", "slaAtRisk", "slaBreach", "criticalAlert"}
+	fieldsInOrder := [...]string{"assigned", "mentioned", "incidentStatus", "slaAtRisk", "slaBreach", "criticalAlert", "connectorFailing"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32317,6 +32616,13 @@ func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Con
 				return it, err
 			}
 			it.CriticalAlert = data
+		case "connectorFailing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("connectorFailing"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConnectorFailing = data
 		}
 	}
 	return it, nil
@@ -35578,6 +35884,31 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastPolledAt":
+			out.Values[i] = ec._Connector_lastPolledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSuccessAt":
+			out.Values[i] = ec._Connector_lastSuccessAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._Connector_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemsLastPoll":
+			out.Values[i] = ec._Connector_itemsLastPoll(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextPollAt":
+			out.Values[i] = ec._Connector_nextPollAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "settings":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -37020,6 +37351,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pollConnector":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pollConnector(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateAlert":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateAlert(ctx, field)
@@ -37713,6 +38051,11 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 			}
 		case "criticalAlert":
 			out.Values[i] = ec._NotificationPrefs_criticalAlert(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectorFailing":
+			out.Values[i] = ec._NotificationPrefs_connectorFailing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

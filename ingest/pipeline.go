@@ -125,7 +125,7 @@ func (s *Service) Ingest(ctx context.Context, c *ent.Connector, body []byte) (*R
 	if err != nil {
 		return nil, err
 	}
-	return s.store(ctx, c, items, now)
+	return s.store(ctx, c, items, now, nil)
 }
 
 // checkCaller refuses a context whose viewer acts outside the connector's
@@ -238,7 +238,7 @@ func extractEntities(a *catalogue.Alert) []entities.Entity {
 // store writes the items in one transaction: one dedup statement for the
 // payload, the activity and realtime events of all its alerts (one
 // multi-row INSERT each), and the connector's last-seen stamp.
-func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time) (*Result, error) {
+func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time, also func(context.Context, *ent.Tx) error) (*Result, error) {
 	res := &Result{}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
 	stamped := false
@@ -261,8 +261,13 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		if err := hub.Record(ctx, tx.Client(), alertEvents(c.OrganizationID, results)...); err != nil {
 			return err
 		}
-		stamped, err = s.stampConnector(ctx, tx, c, now)
-		return err
+		if stamped, err = s.stampConnector(ctx, tx, c, now); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(ctx, tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -542,7 +542,7 @@ func TestIngestRowsMatchEnt(t *testing.T) {
 		now := time.Now().UTC()
 		ref, err := db.Client.Alert.Create().SetConnectorID(c.ID).SetSource(got.Source).SetExternalID(got.ExternalID).
 			SetTitle(got.Title).SetDescription(got.Description).SetSeverity(got.Severity).SetTags(got.Tags).
-			SetEntities(got.Entities).SetMitre(got.Mitre).SetRaw(got.Raw).SetFingerprint("ref").SetDedupKey("ref").
+			SetEntities(got.Entities).SetMitre(got.Mitre).SetAttributes(got.Attributes).SetRaw(got.Raw).SetFingerprint("ref").SetDedupKey("ref").
 			SetEventTime(*got.EventTime).SetFirstSeenAt(now).SetLastSeenAt(now).SetIngestedAt(now).Save(orgCtx(e.org))
 		if err != nil {
 			t.Fatal(err)
@@ -552,7 +552,8 @@ func TestIngestRowsMatchEnt(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.SeverityRank != ref.SeverityRank || !reflect.DeepEqual(got.Tags, ref.Tags) || !reflect.DeepEqual(got.Entities, ref.Entities) ||
-			!reflect.DeepEqual(got.Mitre, ref.Mitre) || !jsonEqual(got.Raw, ref.Raw) || !got.EventTime.Equal(*ref.EventTime) {
+			!reflect.DeepEqual(got.Mitre, ref.Mitre) || !jsonEqual(got.Raw, ref.Raw) || !got.EventTime.Equal(*ref.EventTime) ||
+			got.Attributes["host"] != "h1.example.com" || !reflect.DeepEqual(got.Attributes, ref.Attributes) {
 			t.Errorf("ingested %+v\nent      %+v", got, ref)
 		}
 		if db.Dialect != dialect.SQLite {

@@ -67,9 +67,10 @@ func (testArgs) Kind() string { return "jobs_test" }
 
 // Worker modes.
 const (
-	modeOK    = ""      // succeed
-	modeFail  = "fail"  // fail every attempt
-	modeBlock = "block" // block until the job's context ends or release closes
+	modeOK     = ""       // succeed
+	modeFail   = "fail"   // fail every attempt
+	modeBlock  = "block"  // block until the job's context ends or release closes
+	modeSnooze = "snooze" // snooze for an hour, as a recurring job waits for its next period
 )
 
 // worker records every attempt and behaves per the args' Mode; started
@@ -110,6 +111,8 @@ func (w *worker) work(ctx context.Context, job *river.Job[testArgs]) error {
 			return ctx.Err()
 		case <-w.release:
 		}
+	case job.Args.Mode == modeSnooze:
+		return river.JobSnooze(time.Hour)
 	case job.Args.Mode == modeFail:
 		return fmt.Errorf("attempt %d of %q fails by design", job.Attempt, job.Args.Case)
 	case job.Attempt <= w.failFirst:

@@ -136,6 +136,8 @@ type riverClient interface {
 	StopAndCancel(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 var (
@@ -257,6 +259,61 @@ func (r *Runner) EnqueueMany(ctx context.Context, params []river.InsertManyParam
 		return fmt.Errorf("jobs: enqueue %d jobs (%s...): %w", len(params), params[0].Args.Kind(), err)
 	}
 	return nil
+}
+
+// Wake makes a recurring unique job run now: it inserts the job when none
+// is live and otherwise moves a waiting one (scheduled, e.g. snoozed until
+// its next period, or retryable) to available. A running job cannot be
+// moved: its worker is expected to look again at what changed before it
+// snoozes, and in case it had already looked, Wake follows the job for
+// up to wakeFollow and moves it once it waits.
+func (r *Runner) Wake(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	res, err := r.client.Insert(ctx, args, opts)
+	if err != nil {
+		return fmt.Errorf("jobs: wake %s: %w", args.Kind(), err)
+	}
+	if !res.UniqueSkippedAsDuplicate {
+		return nil
+	}
+	switch res.Job.State {
+	case rivertype.JobStateScheduled, rivertype.JobStateRetryable:
+		if _, err := r.client.JobRetry(ctx, res.Job.ID); err != nil {
+			return fmt.Errorf("jobs: wake %s: %w", args.Kind(), err)
+		}
+	case rivertype.JobStateRunning:
+		go r.follow(context.WithoutCancel(ctx), res.Job.ID)
+	}
+	return nil
+}
+
+// wakeFollow bounds how long Wake follows a running job.
+const wakeFollow = 10 * time.Second
+
+// follow retries job id as soon as it stops running and waits, for up to
+// wakeFollow; a job that runs longer looked at the change itself.
+func (r *Runner) follow(ctx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(ctx, wakeFollow)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		job, err := r.client.JobGet(ctx, id)
+		if err != nil {
+			return
+		}
+		switch job.State {
+		case rivertype.JobStateRunning:
+			continue
+		case rivertype.JobStateScheduled, rivertype.JobStateRetryable:
+			_, _ = r.client.JobRetry(ctx, id)
+		}
+		return
+	}
 }
 
 func defaultLogger() *slog.Logger {

@@ -492,3 +492,33 @@ func TestEnqueueMany(t *testing.T) {
 		}
 	})
 }
+
+// TestWakeRunsASnoozedJobNow: Wake inserts a unique recurring job, and
+// once it snoozes until its next period, Wake makes it run again now,
+// on the same row.
+func TestWakeRunsASnoozedJobNow(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		migrated(t, db)
+		w := newWorker()
+		r := startRunner(t, db, Config{Workers: w.workers()})
+		args := testArgs{Case: t.Name(), Mode: modeSnooze}
+		opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+		ctx := context.Background()
+		if err := r.Wake(ctx, args, opts); err != nil {
+			t.Fatal(err)
+		}
+		w.waitStarted(t)
+		waitJob(t, db, t.Name(), rivertype.JobStateScheduled)
+		if err := r.Wake(ctx, args, opts); err != nil {
+			t.Fatal(err)
+		}
+		w.waitStarted(t)
+		waitJob(t, db, t.Name(), rivertype.JobStateScheduled)
+		if n := w.calls(t.Name()); n != 2 {
+			t.Fatalf("worked %d times, want 2", n)
+		}
+		if rows := jobsOf(t, db, t.Name()); len(rows) != 1 {
+			t.Fatalf("%d rows, want the one job", len(rows))
+		}
+	})
+}

@@ -60,6 +60,16 @@ func Assigned(ctx context.Context, client *ent.Client, assignee uuid.UUID, s Sub
 	return create(ctx, client, []uuid.UUID{assignee}, enum.NotificationKindAssigned, "Assigned to you: "+s.Title, "", s)
 }
 
+// ConnectorFailing tells the acting organisation's active administrators
+// that a connector has been failing; reason is the last error, in words.
+func ConnectorFailing(ctx context.Context, client *ent.Client, s Subject, reason string) error {
+	ids, err := client.User.Query().Where(user.RoleEQ(enum.RoleAdmin), user.Active(true)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	return create(ctx, client, ids, enum.NotificationKindConnectorFailing, "Connector failing for an hour: "+s.Title, reason, s)
+}
+
 // namePredicates narrows the query to candidates; designated makes the
 // exact, case-insensitive decision, since email local parts cannot be
 // matched portably in SQL.

@@ -29,6 +29,8 @@ type Prefs struct {
 	SLAAtRisk      ChannelPrefs `json:"slaAtRisk"`
 	SLABreach      ChannelPrefs `json:"slaBreach"`
 	CriticalAlert  ChannelPrefs `json:"criticalAlert"`
+	// ConnectorFailing reaches administrators only.
+	ConnectorFailing ChannelPrefs `json:"connectorFailing"`
 }
 
 // ChannelPrefsInput changes where one kind goes; nil keeps a channel.
@@ -39,23 +41,25 @@ type ChannelPrefsInput struct {
 
 // PrefsInput changes some kinds; nil keeps a kind.
 type PrefsInput struct {
-	Assigned       *ChannelPrefsInput `json:"assigned,omitempty"`
-	Mentioned      *ChannelPrefsInput `json:"mentioned,omitempty"`
-	IncidentStatus *ChannelPrefsInput `json:"incidentStatus,omitempty"`
-	SLAAtRisk      *ChannelPrefsInput `json:"slaAtRisk,omitempty"`
-	SLABreach      *ChannelPrefsInput `json:"slaBreach,omitempty"`
-	CriticalAlert  *ChannelPrefsInput `json:"criticalAlert,omitempty"`
+	Assigned         *ChannelPrefsInput `json:"assigned,omitempty"`
+	Mentioned        *ChannelPrefsInput `json:"mentioned,omitempty"`
+	IncidentStatus   *ChannelPrefsInput `json:"incidentStatus,omitempty"`
+	SLAAtRisk        *ChannelPrefsInput `json:"slaAtRisk,omitempty"`
+	SLABreach        *ChannelPrefsInput `json:"slaBreach,omitempty"`
+	CriticalAlert    *ChannelPrefsInput `json:"criticalAlert,omitempty"`
+	ConnectorFailing *ChannelPrefsInput `json:"connectorFailing,omitempty"`
 }
 
 // defaults: everything in the app; by email what asks for the user's own
 // action (assigned, mentioned) and SLA breaches.
 var defaults = map[enum.NotificationKind]ChannelPrefs{
-	enum.NotificationKindAssigned:       {InApp: true, Email: true},
-	enum.NotificationKindMentioned:      {InApp: true, Email: true},
-	enum.NotificationKindIncidentStatus: {InApp: true},
-	enum.NotificationKindSlaAtRisk:      {InApp: true},
-	enum.NotificationKindSlaBreach:      {InApp: true, Email: true},
-	enum.NotificationKindCriticalAlert:  {InApp: true},
+	enum.NotificationKindAssigned:         {InApp: true, Email: true},
+	enum.NotificationKindMentioned:        {InApp: true, Email: true},
+	enum.NotificationKindIncidentStatus:   {InApp: true},
+	enum.NotificationKindSlaAtRisk:        {InApp: true},
+	enum.NotificationKindSlaBreach:        {InApp: true, Email: true},
+	enum.NotificationKindCriticalAlert:    {InApp: true},
+	enum.NotificationKindConnectorFailing: {InApp: true, Email: true},
 }
 
 // prefsOf reads a user's stored choices over the defaults. The stored form
@@ -82,6 +86,7 @@ func toPrefs(m map[enum.NotificationKind]ChannelPrefs) *Prefs {
 		Assigned: m[enum.NotificationKindAssigned], Mentioned: m[enum.NotificationKindMentioned],
 		IncidentStatus: m[enum.NotificationKindIncidentStatus], SLAAtRisk: m[enum.NotificationKindSlaAtRisk],
 		SLABreach: m[enum.NotificationKindSlaBreach], CriticalAlert: m[enum.NotificationKindCriticalAlert],
+		ConnectorFailing: m[enum.NotificationKindConnectorFailing],
 	}
 }
 
@@ -106,6 +111,7 @@ func (s *Service) UpdateMyPrefs(ctx context.Context, in PrefsInput) (*Prefs, err
 		enum.NotificationKindAssigned: in.Assigned, enum.NotificationKindMentioned: in.Mentioned,
 		enum.NotificationKindIncidentStatus: in.IncidentStatus, enum.NotificationKindSlaAtRisk: in.SLAAtRisk,
 		enum.NotificationKindSlaBreach: in.SLABreach, enum.NotificationKindCriticalAlert: in.CriticalAlert,
+		enum.NotificationKindConnectorFailing: in.ConnectorFailing,
 	} {
 		if p == nil {
 			continue

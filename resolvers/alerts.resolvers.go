@@ -62,6 +62,11 @@ func (r *mutationResolver) RotateConnectorKey(ctx context.Context, id uuid.UUID)
 	return r.Services.Connectors.RotateKey(ctx, id)
 }
 
+// PollConnector is the resolver for the pollConnector field.
+func (r *mutationResolver) PollConnector(ctx context.Context, id uuid.UUID) (*ent.Connector, error) {
+	return r.Services.Pull.PollNow(ctx, id)
+}
+
 // UpdateAlert is the resolver for the updateAlert field.
 func (r *mutationResolver) UpdateAlert(ctx context.Context, id uuid.UUID, input alerts.UpdateAlertInput) (*ent.Alert, error) {
 	return r.Services.Alerts.Update(ctx, id, input)

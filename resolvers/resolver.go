@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
@@ -35,6 +36,7 @@ type Services struct {
 	AlertViews    *alertviews.Service
 	Audit         *audit.Service
 	Connectors    *connectors.Service
+	Pull          *pull.Service
 	Incidents     *incidents.Service
 	Reports       *report.Service
 	Notifications *notify.Service

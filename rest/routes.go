@@ -153,5 +153,6 @@ var Routes = []Route{
 	{Method: http.MethodPatch, Path: "/api/v1/connectors/{connector_id}", Field: "updateConnector", PathArgs: map[string]string{"connector_id": "id"}, Body: "input", Tag: "connectors", Summary: "Patch Connector"},
 	{Method: http.MethodDelete, Path: "/api/v1/connectors/{connector_id}", Field: "deleteConnector", PathArgs: map[string]string{"connector_id": "id"}, Status: http.StatusNoContent, Tag: "connectors", Summary: "Delete Connector"},
 	{Method: http.MethodPost, Path: "/api/v1/connectors/{connector_id}/rotate-key", Field: "rotateConnectorKey", PathArgs: map[string]string{"connector_id": "id"}, Merge: "connector", Tag: "connectors", Summary: "Rotate Connector Key"},
+	{Method: http.MethodPost, Path: "/api/v1/connectors/{connector_id}/poll", Field: "pollConnector", PathArgs: map[string]string{"connector_id": "id"}, Status: http.StatusAccepted, Tag: "connectors", Summary: "Poll Connector Now"},
 	{Method: http.MethodGet, Path: "/api/v1/connectors/{connector_id}/dead-letters", Field: "deadLetters", PathArgs: map[string]string{"connector_id": "connectorID"}, Tag: "connectors", Summary: "List Dead Letters"},
 }

@@ -113,6 +113,11 @@ func (s *alertSuite) testConnectors(t *testing.T) {
 		s.gql(t, s.admin, `mutation($id: ID!) { updateConnector(id: $id, input: {enabled: true}) { id enabled } }`, map[string]any{"id": s.connID})
 		s.rest(t, s.analyst, http.MethodPatch, "/api/v1/connectors/"+s.connID, map[string]any{"name": "x"}, http.StatusForbidden)
 	})
+	t.Run("poll a push connector", func(t *testing.T) {
+		wantLoc(t, s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors/"+s.connID+"/poll", nil, http.StatusUnprocessableEntity), "mode")
+		s.rest(t, s.analyst, http.MethodPost, "/api/v1/connectors/"+s.connID+"/poll", nil, http.StatusForbidden)
+		s.gqlErr(t, s.admin, `mutation($id: ID!) { pollConnector(id: $id) { id } }`, map[string]any{"id": s.connID}, "BAD_USER_INPUT")
+	})
 	t.Run("rotate key", func(t *testing.T) {
 		old := s.key
 		res := s.rest(t, s.admin, http.MethodPost, "/api/v1/connectors/"+s.connID+"/rotate-key", nil, http.StatusOK)

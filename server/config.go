@@ -17,6 +17,7 @@ import (
 	"github.com/seliq/seliq/internal/cidr"
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/outbound"
+	"github.com/seliq/seliq/pull"
 )
 
 // Config is read from SELIQ_* environment variables; flags may override.
@@ -51,6 +52,9 @@ type Config struct {
 	// organisation's outbound calls may reach (SELIQ_OUTBOUND_ALLOW,
 	// comma-separated CIDRs); empty by default.
 	OutboundAllow []netip.Prefix
+	// Pull tunes the pull connectors' polling; the zero value takes the
+	// defaults (24 h first look-back, 20 pages a run, 5 min a run).
+	Pull pull.Config
 	// MetricsAddr, when set, serves /metrics on its own listener and no
 	// longer on Addr (SELIQ_METRICS_ADDR); MetricsToken, when set, requires
 	// "Authorization: Bearer <token>" to read it (SELIQ_METRICS_TOKEN).
@@ -102,6 +106,7 @@ func LoadConfig(args []string) (Config, error) {
 		"SELIQ_HTTP_WRITE_TIMEOUT":       &cfg.Timeouts.Write,
 		"SELIQ_HTTP_IDLE_TIMEOUT":        &cfg.Timeouts.Idle,
 		"SELIQ_HTTP_DOWNLOAD_TIMEOUT":    &cfg.Timeouts.Download,
+		"SELIQ_PULL_LOOKBACK":            &cfg.Pull.LookBack,
 	}
 	level := env("SELIQ_LOG_LEVEL", "info")
 	ttl := env("SELIQ_SESSION_TTL", cfg.SessionTTL.String())

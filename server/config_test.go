@@ -27,6 +27,7 @@ func TestLoadConfigHardening(t *testing.T) {
 	t.Setenv("SELIQ_HTTP_WRITE_TIMEOUT", "90s")
 	t.Setenv("SELIQ_METRICS_ADDR", "10.1.1.1:9100")
 	t.Setenv("SELIQ_METRICS_TOKEN", "scrape")
+	t.Setenv("SELIQ_PULL_LOOKBACK", "72h")
 	cfg, err = LoadConfig(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,8 @@ func TestLoadConfigHardening(t *testing.T) {
 	wantProxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}
 	if !slices.Equal(cfg.TrustedProxies, wantProxies) || cfg.LoginIPLimit != 12 || cfg.HashConcurrency != 3 ||
 		cfg.HashWait != 750*time.Millisecond || cfg.Timeouts.Read != 5*time.Second || cfg.Timeouts.Write != 90*time.Second ||
-		cfg.Timeouts.Idle != DefaultTimeouts.Idle || cfg.MetricsAddr != "10.1.1.1:9100" || cfg.MetricsToken != "scrape" {
+		cfg.Timeouts.Idle != DefaultTimeouts.Idle || cfg.MetricsAddr != "10.1.1.1:9100" || cfg.MetricsToken != "scrape" ||
+		cfg.Pull.LookBack != 72*time.Hour {
 		t.Fatalf("from the environment: %+v", cfg)
 	}
 
@@ -43,6 +45,7 @@ func TestLoadConfigHardening(t *testing.T) {
 		"SELIQ_LOGIN_IP_LIMIT":     "0",
 		"SELIQ_HTTP_READ_TIMEOUT":  "soon",
 		"SELIQ_PASSWORD_HASH_WAIT": "-1s",
+		"SELIQ_PULL_LOOKBACK":      "yesterday",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, bad)

@@ -79,7 +79,7 @@ func TestNotificationRoutes(t *testing.T) {
 
 		t.Run("prefs", func(t *testing.T) {
 			p := s.rest(t, s.reader, http.MethodGet, "/api/v1/users/me/notification-prefs", nil, http.StatusOK)
-			if dig(p.Body, "mentioned", "in_app") != true || dig(p.Body, "incident_status", "email") != false {
+			if dig(p.Body, "mentioned", "in_app") != true || dig(p.Body, "incident_status", "email") != false || dig(p.Body, "connector_failing", "in_app") != true {
 				t.Fatalf("defaults: %s", p.Raw)
 			}
 			up := s.rest(t, s.reader, http.MethodPatch, "/api/v1/users/me/notification-prefs", map[string]any{"mentioned": map[string]any{"in_app": false}}, http.StatusOK)

@@ -39,6 +39,7 @@ import (
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/outbound/orgallow"
+	"github.com/seliq/seliq/pull"
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/realtime/live"
@@ -61,6 +62,8 @@ type Server struct {
 	Jobs    *jobs.Runner
 	Reports *report.Service
 	Analyst *analysis.Service
+	// Pull polls the pull connectors (jobs on Jobs).
+	Pull *pull.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	// Revocations tells this replica that a user's standing changed, on
@@ -97,12 +100,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.Pull.Resume(ctx)
+	if err != nil {
+		return err
+	}
 	// Alerts stored before alerts kept their attributes get them mapped again.
 	if err := s.Jobs.Enqueue(ctx, ingest.BackfillArgs{}, nil); err != nil {
 		return err
 	}
-	if n+m > 0 {
-		s.log.Info("resumed unfinished work", "reports", n, "analyses", m)
+	if n+m+p > 0 {
+		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p)
 	}
 	s.startCompactor(ctx)
 	return nil
@@ -143,7 +150,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// Workers register after the runner exists: the report service queues
 	// on the runner, and the runner works the report service's jobs.
 	workers := river.NewWorkers()
-	runner, err := jobs.New(db, jobs.Config{Workers: workers, Logger: log})
+	// River rescues a job whose replica died once it has run longer than
+	// this and than its worker's own timeout (every worker sets one), so
+	// a pull connector whose replica crashed mid-poll resumes within
+	// minutes rather than River's default hour.
+	runner, err := jobs.New(db, jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: 10 * time.Minute})
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +175,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
 	river.AddWorker(workers, reports.Worker())
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
+	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
+	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
+	river.AddWorker(workers, puller.Worker())
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -171,7 +186,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
-		Connectors:    connectors.New(db.Client),
+		Connectors:    connectors.New(db.Client, box).WithScheduler(puller),
+		Pull:          puller,
 		Incidents:     incidents.New(db.Client),
 		Reports:       reports,
 		Notifications: notify.NewService(db.Client),
@@ -183,8 +199,6 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Query:         query.New(db.Client, db.Dialect),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
-	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
@@ -253,7 +267,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed", "code": "METHOD_NOT_ALLOWED"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Hub: events,
+	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
 }
 

@@ -49,6 +49,28 @@ const (
 	FieldKeyHash = "key_hash"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
+	// FieldLastPolledAt holds the string denoting the last_polled_at field in the database.
+	FieldLastPolledAt = "last_polled_at"
+	// FieldLastSuccessAt holds the string denoting the last_success_at field in the database.
+	FieldLastSuccessAt = "last_success_at"
+	// FieldLastError holds the string denoting the last_error field in the database.
+	FieldLastError = "last_error"
+	// FieldItemsLastPoll holds the string denoting the items_last_poll field in the database.
+	FieldItemsLastPoll = "items_last_poll"
+	// FieldNextPollAt holds the string denoting the next_poll_at field in the database.
+	FieldNextPollAt = "next_poll_at"
+	// FieldPollRequestedAt holds the string denoting the poll_requested_at field in the database.
+	FieldPollRequestedAt = "poll_requested_at"
+	// FieldFailingSince holds the string denoting the failing_since field in the database.
+	FieldFailingSince = "failing_since"
+	// FieldFailureNotified holds the string denoting the failure_notified field in the database.
+	FieldFailureNotified = "failure_notified"
+	// FieldPollCheckpoint holds the string denoting the poll_checkpoint field in the database.
+	FieldPollCheckpoint = "poll_checkpoint"
+	// FieldPollLeaseToken holds the string denoting the poll_lease_token field in the database.
+	FieldPollLeaseToken = "poll_lease_token"
+	// FieldPollLeaseUntil holds the string denoting the poll_lease_until field in the database.
+	FieldPollLeaseUntil = "poll_lease_until"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// Table holds the table name of the connector in the database.
@@ -80,6 +102,17 @@ var Columns = []string{
 	FieldKeyPrefix,
 	FieldKeyHash,
 	FieldLastSeenAt,
+	FieldLastPolledAt,
+	FieldLastSuccessAt,
+	FieldLastError,
+	FieldItemsLastPoll,
+	FieldNextPollAt,
+	FieldPollRequestedAt,
+	FieldFailingSince,
+	FieldFailureNotified,
+	FieldPollCheckpoint,
+	FieldPollLeaseToken,
+	FieldPollLeaseUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -126,6 +159,16 @@ var (
 	RateLimitPerMinuteValidator func(int) error
 	// DefaultKeyPrefix holds the default value on creation for the "key_prefix" field.
 	DefaultKeyPrefix string
+	// DefaultLastError holds the default value on creation for the "last_error" field.
+	DefaultLastError string
+	// DefaultItemsLastPoll holds the default value on creation for the "items_last_poll" field.
+	DefaultItemsLastPoll int
+	// DefaultFailureNotified holds the default value on creation for the "failure_notified" field.
+	DefaultFailureNotified bool
+	// DefaultPollCheckpoint holds the default value on creation for the "poll_checkpoint" field.
+	DefaultPollCheckpoint string
+	// DefaultPollLeaseToken holds the default value on creation for the "poll_lease_token" field.
+	DefaultPollLeaseToken string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -208,6 +251,61 @@ func ByKeyPrefix(opts ...sql.OrderTermOption) OrderOption {
 // ByLastSeenAt orders the results by the last_seen_at field.
 func ByLastSeenAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastSeenAt, opts...).ToFunc()
+}
+
+// ByLastPolledAt orders the results by the last_polled_at field.
+func ByLastPolledAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastPolledAt, opts...).ToFunc()
+}
+
+// ByLastSuccessAt orders the results by the last_success_at field.
+func ByLastSuccessAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastSuccessAt, opts...).ToFunc()
+}
+
+// ByLastError orders the results by the last_error field.
+func ByLastError(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastError, opts...).ToFunc()
+}
+
+// ByItemsLastPoll orders the results by the items_last_poll field.
+func ByItemsLastPoll(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldItemsLastPoll, opts...).ToFunc()
+}
+
+// ByNextPollAt orders the results by the next_poll_at field.
+func ByNextPollAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextPollAt, opts...).ToFunc()
+}
+
+// ByPollRequestedAt orders the results by the poll_requested_at field.
+func ByPollRequestedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPollRequestedAt, opts...).ToFunc()
+}
+
+// ByFailingSince orders the results by the failing_since field.
+func ByFailingSince(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFailingSince, opts...).ToFunc()
+}
+
+// ByFailureNotified orders the results by the failure_notified field.
+func ByFailureNotified(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFailureNotified, opts...).ToFunc()
+}
+
+// ByPollCheckpoint orders the results by the poll_checkpoint field.
+func ByPollCheckpoint(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPollCheckpoint, opts...).ToFunc()
+}
+
+// ByPollLeaseToken orders the results by the poll_lease_token field.
+func ByPollLeaseToken(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPollLeaseToken, opts...).ToFunc()
+}
+
+// ByPollLeaseUntil orders the results by the poll_lease_until field.
+func ByPollLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPollLeaseUntil, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -117,6 +117,61 @@ func LastSeenAt(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldLastSeenAt, v))
 }
 
+// LastPolledAt applies equality check predicate on the "last_polled_at" field. It's identical to LastPolledAtEQ.
+func LastPolledAt(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastPolledAt, v))
+}
+
+// LastSuccessAt applies equality check predicate on the "last_success_at" field. It's identical to LastSuccessAtEQ.
+func LastSuccessAt(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastSuccessAt, v))
+}
+
+// LastError applies equality check predicate on the "last_error" field. It's identical to LastErrorEQ.
+func LastError(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastError, v))
+}
+
+// ItemsLastPoll applies equality check predicate on the "items_last_poll" field. It's identical to ItemsLastPollEQ.
+func ItemsLastPoll(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldItemsLastPoll, v))
+}
+
+// NextPollAt applies equality check predicate on the "next_poll_at" field. It's identical to NextPollAtEQ.
+func NextPollAt(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldNextPollAt, v))
+}
+
+// PollRequestedAt applies equality check predicate on the "poll_requested_at" field. It's identical to PollRequestedAtEQ.
+func PollRequestedAt(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollRequestedAt, v))
+}
+
+// FailingSince applies equality check predicate on the "failing_since" field. It's identical to FailingSinceEQ.
+func FailingSince(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldFailingSince, v))
+}
+
+// FailureNotified applies equality check predicate on the "failure_notified" field. It's identical to FailureNotifiedEQ.
+func FailureNotified(v bool) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldFailureNotified, v))
+}
+
+// PollCheckpoint applies equality check predicate on the "poll_checkpoint" field. It's identical to PollCheckpointEQ.
+func PollCheckpoint(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollCheckpoint, v))
+}
+
+// PollLeaseToken applies equality check predicate on the "poll_lease_token" field. It's identical to PollLeaseTokenEQ.
+func PollLeaseToken(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollLeaseToken, v))
+}
+
+// PollLeaseUntil applies equality check predicate on the "poll_lease_until" field. It's identical to PollLeaseUntilEQ.
+func PollLeaseUntil(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollLeaseUntil, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldCreatedAt, v))
@@ -680,6 +735,551 @@ func LastSeenAtIsNil() predicate.Connector {
 // LastSeenAtNotNil applies the NotNil predicate on the "last_seen_at" field.
 func LastSeenAtNotNil() predicate.Connector {
 	return predicate.Connector(sql.FieldNotNull(FieldLastSeenAt))
+}
+
+// LastPolledAtEQ applies the EQ predicate on the "last_polled_at" field.
+func LastPolledAtEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastPolledAt, v))
+}
+
+// LastPolledAtNEQ applies the NEQ predicate on the "last_polled_at" field.
+func LastPolledAtNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldLastPolledAt, v))
+}
+
+// LastPolledAtIn applies the In predicate on the "last_polled_at" field.
+func LastPolledAtIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldLastPolledAt, vs...))
+}
+
+// LastPolledAtNotIn applies the NotIn predicate on the "last_polled_at" field.
+func LastPolledAtNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldLastPolledAt, vs...))
+}
+
+// LastPolledAtGT applies the GT predicate on the "last_polled_at" field.
+func LastPolledAtGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldLastPolledAt, v))
+}
+
+// LastPolledAtGTE applies the GTE predicate on the "last_polled_at" field.
+func LastPolledAtGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldLastPolledAt, v))
+}
+
+// LastPolledAtLT applies the LT predicate on the "last_polled_at" field.
+func LastPolledAtLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldLastPolledAt, v))
+}
+
+// LastPolledAtLTE applies the LTE predicate on the "last_polled_at" field.
+func LastPolledAtLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldLastPolledAt, v))
+}
+
+// LastPolledAtIsNil applies the IsNil predicate on the "last_polled_at" field.
+func LastPolledAtIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldLastPolledAt))
+}
+
+// LastPolledAtNotNil applies the NotNil predicate on the "last_polled_at" field.
+func LastPolledAtNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldLastPolledAt))
+}
+
+// LastSuccessAtEQ applies the EQ predicate on the "last_success_at" field.
+func LastSuccessAtEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtNEQ applies the NEQ predicate on the "last_success_at" field.
+func LastSuccessAtNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtIn applies the In predicate on the "last_success_at" field.
+func LastSuccessAtIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldLastSuccessAt, vs...))
+}
+
+// LastSuccessAtNotIn applies the NotIn predicate on the "last_success_at" field.
+func LastSuccessAtNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldLastSuccessAt, vs...))
+}
+
+// LastSuccessAtGT applies the GT predicate on the "last_success_at" field.
+func LastSuccessAtGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtGTE applies the GTE predicate on the "last_success_at" field.
+func LastSuccessAtGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtLT applies the LT predicate on the "last_success_at" field.
+func LastSuccessAtLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtLTE applies the LTE predicate on the "last_success_at" field.
+func LastSuccessAtLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldLastSuccessAt, v))
+}
+
+// LastSuccessAtIsNil applies the IsNil predicate on the "last_success_at" field.
+func LastSuccessAtIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldLastSuccessAt))
+}
+
+// LastSuccessAtNotNil applies the NotNil predicate on the "last_success_at" field.
+func LastSuccessAtNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldLastSuccessAt))
+}
+
+// LastErrorEQ applies the EQ predicate on the "last_error" field.
+func LastErrorEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldLastError, v))
+}
+
+// LastErrorNEQ applies the NEQ predicate on the "last_error" field.
+func LastErrorNEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldLastError, v))
+}
+
+// LastErrorIn applies the In predicate on the "last_error" field.
+func LastErrorIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldLastError, vs...))
+}
+
+// LastErrorNotIn applies the NotIn predicate on the "last_error" field.
+func LastErrorNotIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldLastError, vs...))
+}
+
+// LastErrorGT applies the GT predicate on the "last_error" field.
+func LastErrorGT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldLastError, v))
+}
+
+// LastErrorGTE applies the GTE predicate on the "last_error" field.
+func LastErrorGTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldLastError, v))
+}
+
+// LastErrorLT applies the LT predicate on the "last_error" field.
+func LastErrorLT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldLastError, v))
+}
+
+// LastErrorLTE applies the LTE predicate on the "last_error" field.
+func LastErrorLTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldLastError, v))
+}
+
+// LastErrorContains applies the Contains predicate on the "last_error" field.
+func LastErrorContains(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContains(FieldLastError, v))
+}
+
+// LastErrorHasPrefix applies the HasPrefix predicate on the "last_error" field.
+func LastErrorHasPrefix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasPrefix(FieldLastError, v))
+}
+
+// LastErrorHasSuffix applies the HasSuffix predicate on the "last_error" field.
+func LastErrorHasSuffix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasSuffix(FieldLastError, v))
+}
+
+// LastErrorEqualFold applies the EqualFold predicate on the "last_error" field.
+func LastErrorEqualFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEqualFold(FieldLastError, v))
+}
+
+// LastErrorContainsFold applies the ContainsFold predicate on the "last_error" field.
+func LastErrorContainsFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContainsFold(FieldLastError, v))
+}
+
+// ItemsLastPollEQ applies the EQ predicate on the "items_last_poll" field.
+func ItemsLastPollEQ(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldItemsLastPoll, v))
+}
+
+// ItemsLastPollNEQ applies the NEQ predicate on the "items_last_poll" field.
+func ItemsLastPollNEQ(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldItemsLastPoll, v))
+}
+
+// ItemsLastPollIn applies the In predicate on the "items_last_poll" field.
+func ItemsLastPollIn(vs ...int) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldItemsLastPoll, vs...))
+}
+
+// ItemsLastPollNotIn applies the NotIn predicate on the "items_last_poll" field.
+func ItemsLastPollNotIn(vs ...int) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldItemsLastPoll, vs...))
+}
+
+// ItemsLastPollGT applies the GT predicate on the "items_last_poll" field.
+func ItemsLastPollGT(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldItemsLastPoll, v))
+}
+
+// ItemsLastPollGTE applies the GTE predicate on the "items_last_poll" field.
+func ItemsLastPollGTE(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldItemsLastPoll, v))
+}
+
+// ItemsLastPollLT applies the LT predicate on the "items_last_poll" field.
+func ItemsLastPollLT(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldItemsLastPoll, v))
+}
+
+// ItemsLastPollLTE applies the LTE predicate on the "items_last_poll" field.
+func ItemsLastPollLTE(v int) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldItemsLastPoll, v))
+}
+
+// NextPollAtEQ applies the EQ predicate on the "next_poll_at" field.
+func NextPollAtEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldNextPollAt, v))
+}
+
+// NextPollAtNEQ applies the NEQ predicate on the "next_poll_at" field.
+func NextPollAtNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldNextPollAt, v))
+}
+
+// NextPollAtIn applies the In predicate on the "next_poll_at" field.
+func NextPollAtIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldNextPollAt, vs...))
+}
+
+// NextPollAtNotIn applies the NotIn predicate on the "next_poll_at" field.
+func NextPollAtNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldNextPollAt, vs...))
+}
+
+// NextPollAtGT applies the GT predicate on the "next_poll_at" field.
+func NextPollAtGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldNextPollAt, v))
+}
+
+// NextPollAtGTE applies the GTE predicate on the "next_poll_at" field.
+func NextPollAtGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldNextPollAt, v))
+}
+
+// NextPollAtLT applies the LT predicate on the "next_poll_at" field.
+func NextPollAtLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldNextPollAt, v))
+}
+
+// NextPollAtLTE applies the LTE predicate on the "next_poll_at" field.
+func NextPollAtLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldNextPollAt, v))
+}
+
+// NextPollAtIsNil applies the IsNil predicate on the "next_poll_at" field.
+func NextPollAtIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldNextPollAt))
+}
+
+// NextPollAtNotNil applies the NotNil predicate on the "next_poll_at" field.
+func NextPollAtNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldNextPollAt))
+}
+
+// PollRequestedAtEQ applies the EQ predicate on the "poll_requested_at" field.
+func PollRequestedAtEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtNEQ applies the NEQ predicate on the "poll_requested_at" field.
+func PollRequestedAtNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtIn applies the In predicate on the "poll_requested_at" field.
+func PollRequestedAtIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldPollRequestedAt, vs...))
+}
+
+// PollRequestedAtNotIn applies the NotIn predicate on the "poll_requested_at" field.
+func PollRequestedAtNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldPollRequestedAt, vs...))
+}
+
+// PollRequestedAtGT applies the GT predicate on the "poll_requested_at" field.
+func PollRequestedAtGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtGTE applies the GTE predicate on the "poll_requested_at" field.
+func PollRequestedAtGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtLT applies the LT predicate on the "poll_requested_at" field.
+func PollRequestedAtLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtLTE applies the LTE predicate on the "poll_requested_at" field.
+func PollRequestedAtLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldPollRequestedAt, v))
+}
+
+// PollRequestedAtIsNil applies the IsNil predicate on the "poll_requested_at" field.
+func PollRequestedAtIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldPollRequestedAt))
+}
+
+// PollRequestedAtNotNil applies the NotNil predicate on the "poll_requested_at" field.
+func PollRequestedAtNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldPollRequestedAt))
+}
+
+// FailingSinceEQ applies the EQ predicate on the "failing_since" field.
+func FailingSinceEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldFailingSince, v))
+}
+
+// FailingSinceNEQ applies the NEQ predicate on the "failing_since" field.
+func FailingSinceNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldFailingSince, v))
+}
+
+// FailingSinceIn applies the In predicate on the "failing_since" field.
+func FailingSinceIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldFailingSince, vs...))
+}
+
+// FailingSinceNotIn applies the NotIn predicate on the "failing_since" field.
+func FailingSinceNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldFailingSince, vs...))
+}
+
+// FailingSinceGT applies the GT predicate on the "failing_since" field.
+func FailingSinceGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldFailingSince, v))
+}
+
+// FailingSinceGTE applies the GTE predicate on the "failing_since" field.
+func FailingSinceGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldFailingSince, v))
+}
+
+// FailingSinceLT applies the LT predicate on the "failing_since" field.
+func FailingSinceLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldFailingSince, v))
+}
+
+// FailingSinceLTE applies the LTE predicate on the "failing_since" field.
+func FailingSinceLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldFailingSince, v))
+}
+
+// FailingSinceIsNil applies the IsNil predicate on the "failing_since" field.
+func FailingSinceIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldFailingSince))
+}
+
+// FailingSinceNotNil applies the NotNil predicate on the "failing_since" field.
+func FailingSinceNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldFailingSince))
+}
+
+// FailureNotifiedEQ applies the EQ predicate on the "failure_notified" field.
+func FailureNotifiedEQ(v bool) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldFailureNotified, v))
+}
+
+// FailureNotifiedNEQ applies the NEQ predicate on the "failure_notified" field.
+func FailureNotifiedNEQ(v bool) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldFailureNotified, v))
+}
+
+// PollCheckpointEQ applies the EQ predicate on the "poll_checkpoint" field.
+func PollCheckpointEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointNEQ applies the NEQ predicate on the "poll_checkpoint" field.
+func PollCheckpointNEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointIn applies the In predicate on the "poll_checkpoint" field.
+func PollCheckpointIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldPollCheckpoint, vs...))
+}
+
+// PollCheckpointNotIn applies the NotIn predicate on the "poll_checkpoint" field.
+func PollCheckpointNotIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldPollCheckpoint, vs...))
+}
+
+// PollCheckpointGT applies the GT predicate on the "poll_checkpoint" field.
+func PollCheckpointGT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointGTE applies the GTE predicate on the "poll_checkpoint" field.
+func PollCheckpointGTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointLT applies the LT predicate on the "poll_checkpoint" field.
+func PollCheckpointLT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointLTE applies the LTE predicate on the "poll_checkpoint" field.
+func PollCheckpointLTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointContains applies the Contains predicate on the "poll_checkpoint" field.
+func PollCheckpointContains(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContains(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointHasPrefix applies the HasPrefix predicate on the "poll_checkpoint" field.
+func PollCheckpointHasPrefix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasPrefix(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointHasSuffix applies the HasSuffix predicate on the "poll_checkpoint" field.
+func PollCheckpointHasSuffix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasSuffix(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointEqualFold applies the EqualFold predicate on the "poll_checkpoint" field.
+func PollCheckpointEqualFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEqualFold(FieldPollCheckpoint, v))
+}
+
+// PollCheckpointContainsFold applies the ContainsFold predicate on the "poll_checkpoint" field.
+func PollCheckpointContainsFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContainsFold(FieldPollCheckpoint, v))
+}
+
+// PollLeaseTokenEQ applies the EQ predicate on the "poll_lease_token" field.
+func PollLeaseTokenEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenNEQ applies the NEQ predicate on the "poll_lease_token" field.
+func PollLeaseTokenNEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenIn applies the In predicate on the "poll_lease_token" field.
+func PollLeaseTokenIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldPollLeaseToken, vs...))
+}
+
+// PollLeaseTokenNotIn applies the NotIn predicate on the "poll_lease_token" field.
+func PollLeaseTokenNotIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldPollLeaseToken, vs...))
+}
+
+// PollLeaseTokenGT applies the GT predicate on the "poll_lease_token" field.
+func PollLeaseTokenGT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenGTE applies the GTE predicate on the "poll_lease_token" field.
+func PollLeaseTokenGTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenLT applies the LT predicate on the "poll_lease_token" field.
+func PollLeaseTokenLT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenLTE applies the LTE predicate on the "poll_lease_token" field.
+func PollLeaseTokenLTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenContains applies the Contains predicate on the "poll_lease_token" field.
+func PollLeaseTokenContains(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContains(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenHasPrefix applies the HasPrefix predicate on the "poll_lease_token" field.
+func PollLeaseTokenHasPrefix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasPrefix(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenHasSuffix applies the HasSuffix predicate on the "poll_lease_token" field.
+func PollLeaseTokenHasSuffix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasSuffix(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenEqualFold applies the EqualFold predicate on the "poll_lease_token" field.
+func PollLeaseTokenEqualFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEqualFold(FieldPollLeaseToken, v))
+}
+
+// PollLeaseTokenContainsFold applies the ContainsFold predicate on the "poll_lease_token" field.
+func PollLeaseTokenContainsFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContainsFold(FieldPollLeaseToken, v))
+}
+
+// PollLeaseUntilEQ applies the EQ predicate on the "poll_lease_until" field.
+func PollLeaseUntilEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilNEQ applies the NEQ predicate on the "poll_lease_until" field.
+func PollLeaseUntilNEQ(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilIn applies the In predicate on the "poll_lease_until" field.
+func PollLeaseUntilIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldPollLeaseUntil, vs...))
+}
+
+// PollLeaseUntilNotIn applies the NotIn predicate on the "poll_lease_until" field.
+func PollLeaseUntilNotIn(vs ...time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldPollLeaseUntil, vs...))
+}
+
+// PollLeaseUntilGT applies the GT predicate on the "poll_lease_until" field.
+func PollLeaseUntilGT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilGTE applies the GTE predicate on the "poll_lease_until" field.
+func PollLeaseUntilGTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilLT applies the LT predicate on the "poll_lease_until" field.
+func PollLeaseUntilLT(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilLTE applies the LTE predicate on the "poll_lease_until" field.
+func PollLeaseUntilLTE(v time.Time) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldPollLeaseUntil, v))
+}
+
+// PollLeaseUntilIsNil applies the IsNil predicate on the "poll_lease_until" field.
+func PollLeaseUntilIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldPollLeaseUntil))
+}
+
+// PollLeaseUntilNotNil applies the NotNil predicate on the "poll_lease_until" field.
+func PollLeaseUntilNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldPollLeaseUntil))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

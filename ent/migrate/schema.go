@@ -407,6 +407,17 @@ var (
 		{Name: "key_prefix", Type: field.TypeString, Default: ""},
 		{Name: "key_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_polled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_success_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "items_last_poll", Type: field.TypeInt, Default: 0},
+		{Name: "next_poll_at", Type: field.TypeTime, Nullable: true},
+		{Name: "poll_requested_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
+		{Name: "failure_notified", Type: field.TypeBool, Default: false},
+		{Name: "poll_checkpoint", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "poll_lease_token", Type: field.TypeString, Default: ""},
+		{Name: "poll_lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "organization_id", Type: field.TypeUUID},
 	}
 	// ConnectorsTable holds the schema information for the "connectors" table.
@@ -417,7 +428,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "connectors_organizations_organization",
-				Columns:    []*schema.Column{ConnectorsColumns[15]},
+				Columns:    []*schema.Column{ConnectorsColumns[26]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -426,7 +437,7 @@ var (
 			{
 				Name:    "connector_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectorsColumns[15], ConnectorsColumns[1]},
+				Columns: []*schema.Column{ConnectorsColumns[26], ConnectorsColumns[1]},
 			},
 		},
 	}
@@ -698,7 +709,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing"}},
 		{Name: "title", Type: field.TypeString},
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "entity_type", Type: field.TypeString, Default: ""},

@@ -47,6 +47,27 @@ func (Connector) Fields() []ent.Field {
 		field.String("key_prefix").Comment("First characters of the connector's key, to tell keys apart.").Default(""),
 		field.Bytes("key_hash").Unique().Sensitive().Annotations(entgql.Skip()),
 		field.Time("last_seen_at").Comment("When the connector last delivered a payload; null if never.").Optional().Nillable(),
+		// Pull connectors' health, shown to admins; the poller writes it.
+		field.Time("last_polled_at").Comment("When a poll last ran (pull connectors); null if never.").Optional().Nillable(),
+		field.Time("last_success_at").Comment("When a poll last succeeded; null if never.").Optional().Nillable(),
+		field.String("last_error").Default("").Comment("why the last poll failed, in words; empty after a success"),
+		field.Int("items_last_poll").Comment("Alerts the last poll read.").Default(0),
+		field.Time("next_poll_at").Comment("When the next poll is due; null for push connectors.").Optional().Nillable(),
+		// poll_requested_at is when an admin last asked to poll now; only
+		// that request writes it, so a poll finishing at the same moment
+		// cannot overwrite the request.
+		field.Time("poll_requested_at").Optional().Nillable().Annotations(entgql.Skip()),
+		// failing_since is when the current run of failed polls began;
+		// failure_notified marks that admins were told of it (once).
+		field.Time("failing_since").Optional().Nillable().Annotations(entgql.Skip()),
+		field.Bool("failure_notified").Default(false).Annotations(entgql.Skip()),
+		// poll_checkpoint is the vendor's position (time, id or cursor),
+		// written in the transaction of the alerts read up to it.
+		field.Text("poll_checkpoint").Default("").Annotations(entgql.Skip()),
+		// The poll lease: one replica polls a connector at a time, and a
+		// holder whose lease lapsed cannot commit (the token fences it).
+		field.String("poll_lease_token").Default("").Annotations(entgql.Skip()),
+		field.Time("poll_lease_until").Optional().Nillable().Annotations(entgql.Skip()),
 	}
 }
 

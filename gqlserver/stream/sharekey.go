@@ -100,7 +100,7 @@ var sharedFields = fieldSet(map[string][]string{
 		"severity", "source", "status", "tags", "title", "updatedAt"},
 	"AlertEntity": {"type", "value"},
 	"Connector": {"createdAt", "dedupFields", "dedupWindowSeconds", "enabled", "id", "keyPrefix", "lastSeenAt",
-		"mode", "name", "organizationID", "pollIntervalSeconds", "rateLimitPerMinute", "settings", "type", "updatedAt"},
+		"mode", "name", "organizationID", "pollIntervalSeconds", "rateLimitPerMinute", "settings", "type", "updatedAt", "lastPolledAt", "lastSuccessAt", "lastError", "itemsLastPoll", "nextPollAt"},
 	"Incident": {"acknowledgedAt", "aiSummary", "alertCount", "alertSeverities", "alerts", "assignee", "assigneeID",
 		"closedAt", "createdAt", "description", "disposition", "group", "groupID", "id", "number", "organizationID",
 		"severity", "slaAckBreachedAt", "slaResolveBreachedAt", "status", "summary", "tags", "title", "updatedAt"},

@@ -1,9 +1,11 @@
 // Package catalogue knows every connector type Seliq can ingest from and maps each
 // vendor's payloads to Seliq's normalised alert.
 //
-// It is pure: no database, no HTTP. The ingest pipeline calls Map (or a Type's Map)
+// Mapping is pure: no database, no HTTP. The ingest pipeline calls Map (or a Type's Map)
 // with the raw request body, then extracts entities from the returned alerts,
 // fingerprints them over the connector's dedup fields and deduplicates.
+// A type that can be polled also has a Poller (<key>_poll.go beside its
+// mapping): HTTP through the client it is given, still no database.
 //
 // Every mapper accepts, for its type:
 //   - a single JSON object (one alert, or the vendor's native envelope),
@@ -112,6 +114,9 @@ type Type struct {
 	Mapping       []FieldMapping                        `json:"mapping"`        // documentation of the mapping
 	Settings      map[string]any                        `json:"settings"`       // JSON Schema (draft 2020-12) of the connector's settings
 	Map           func(payload []byte) ([]Alert, error) `json:"-"`
+	// NewPoller builds the type's poller (pull mode); nil for a type
+	// that can only push.
+	NewPoller func(PollConfig) (Poller, error) `json:"-"`
 }
 
 // FieldMapping documents where one normalised field comes from.

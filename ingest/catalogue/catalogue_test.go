@@ -858,10 +858,13 @@ func TestCatalogue(t *testing.T) {
 		if pull && len(req) == 0 {
 			t.Errorf("%s: pull type without required pull settings", typ.Key)
 		}
-		if pull {
-			if _, ok := props["poll_interval_seconds"]; !ok {
-				t.Errorf("%s: pull type without poll_interval_seconds", typ.Key)
-			}
+		// Pull is offered only where a poller honours it; the interval is
+		// the connector's own field, not a setting.
+		if pull != (typ.NewPoller != nil) {
+			t.Errorf("%s: pull mode %v but poller %v", typ.Key, pull, typ.NewPoller != nil)
+		}
+		if _, ok := props["poll_interval_seconds"]; ok {
+			t.Errorf("%s: poll_interval_seconds is the connector's field, not a setting", typ.Key)
 		}
 		for _, r := range req {
 			if _, ok := props[r]; !ok {

@@ -33,16 +33,14 @@ func crowdstrikeType() Type {
 			{"attributes.category", "Tactic; tactic, behaviors[0].tactic", ""},
 		},
 		Settings: settingsSchema("CrowdStrike Falcon connector settings", map[string]any{
-			"base_url":              urlProp("Falcon API base URL for your cloud (US-1, US-2, EU-1, US-GOV-1).", "https://api.crowdstrike.com"),
-			"client_id":             strProp("API client id (scopes: Alerts read, or Detections read; Event streams read for streaming)."),
-			"client_secret":         secretProp("API client secret."),
-			"member_cid":            strProp("Child CID for Flight Control (MSSP) tenants."),
-			"poll_interval_seconds": pollProp(),
-			"filter":                strProp("FQL filter applied when polling, e.g. status:'new'+max_severity:>=50."),
-			"use_event_stream":      boolProp("Consume the Event Streams API (DetectionSummaryEvent) instead of polling.", false),
-			"app_id":                strProp("Event Streams application id (streaming only)."),
+			"base_url":      urlProp("Falcon API base URL for your cloud (US-1, US-2, EU-1, US-GOV-1).", "https://api.crowdstrike.com"),
+			"client_id":     strProp("API client id with the Alerts: Read scope."),
+			"client_secret": secretProp("API client secret."),
+			"member_cid":    strProp("Child CID for Flight Control (MSSP) tenants."),
+			"filter":        strProp("FQL filter added to the Alerts API query when polling, e.g. status:'new'+severity:>=50."),
 		}, "base_url", "client_id", "client_secret"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newCrowdstrikePoller,
 	}
 }
 

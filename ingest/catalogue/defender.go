@@ -37,14 +37,15 @@ func defenderType() Type {
 			{"attributes.email_from / email_to", "evidence[analyzedMessageEvidence].p1Sender.emailAddress / .recipientEmailAddress, mailboxEvidence.primaryAddress", ""},
 		},
 		Settings: settingsSchema("Microsoft Defender connector settings", map[string]any{
-			"tenant_id":             strProp("Microsoft Entra tenant id."),
-			"client_id":             strProp("Application (client) id with SecurityAlert.Read.All."),
-			"client_secret":         secretProp("Client secret of the application."),
-			"base_url":              urlProp("Graph endpoint (national clouds differ).", "https://graph.microsoft.com"),
-			"filter":                strProp("OData $filter applied when polling alerts_v2, e.g. severity ne 'informational'."),
-			"poll_interval_seconds": pollProp(),
+			"tenant_id":     strProp("Microsoft Entra tenant id."),
+			"client_id":     strProp("Application (client) id with SecurityAlert.Read.All."),
+			"client_secret": secretProp("Client secret of the application."),
+			"base_url":      urlProp("Graph endpoint (national clouds differ).", "https://graph.microsoft.com"),
+			"authority_url": urlProp("Microsoft Entra sign-in endpoint (national clouds differ).", "https://login.microsoftonline.com"),
+			"filter":        strProp("OData $filter added to alerts_v2's createdDateTime filter when polling, e.g. severity ne 'informational'."),
 		}, "tenant_id", "client_id", "client_secret"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newDefenderPoller,
 	}
 }
 

@@ -35,14 +35,14 @@ func elasticType() Type {
 			{"attributes.category", "event.category", ""},
 		},
 		Settings: settingsSchema("Elastic Security connector settings", map[string]any{
-			"base_url":              urlProp("Elasticsearch URL for polling the alerts index.", ""),
-			"api_key":               secretProp("Elasticsearch API key (base64 id:key) with read access to the alerts index."),
-			"index":                 strProp("Alerts index pattern (default .alerts-security.alerts-default)."),
-			"query":                 strProp("Optional KQL/Lucene filter, e.g. kibana.alert.workflow_status:open."),
-			"poll_interval_seconds": pollProp(),
-			"verify_tls":            boolProp("Verify the server certificate.", true),
+			"base_url":   urlProp("Elasticsearch URL for polling the alerts index.", ""),
+			"api_key":    secretProp("Elasticsearch API key (base64 id:key) with read access to the alerts index."),
+			"index":      strProp("Alerts index pattern (default .alerts-security.alerts-default)."),
+			"query":      strProp("Optional filter in Lucene query syntax (query_string; _search does not run KQL), e.g. kibana.alert.workflow_status:open."),
+			"verify_tls": boolProp("Verify the server certificate.", true),
 		}, "base_url", "api_key"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newElasticPoller,
 	}
 }
 

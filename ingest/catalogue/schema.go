@@ -38,13 +38,6 @@ func urlProp(desc, def string) map[string]any {
 	return p
 }
 
-func pollProp() map[string]any {
-	return map[string]any{
-		"type": "integer", "minimum": 30, "maximum": 86400, "default": 60,
-		"description": "Seconds between two polls (pull mode).",
-	}
-}
-
 func strListProp(desc string) map[string]any {
 	return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "uniqueItems": true, "description": desc}
 }

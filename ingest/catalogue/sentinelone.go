@@ -35,14 +35,14 @@ func sentineloneType() Type {
 			{"attributes.rule", "threatInfo.threatName", ""},
 		},
 		Settings: settingsSchema("SentinelOne connector settings", map[string]any{
-			"base_url":              urlProp("Management console URL, e.g. https://usea1-partners.sentinelone.net.", ""),
-			"api_token":             secretProp("API token of a service user with threat view permission."),
-			"poll_interval_seconds": pollProp(),
-			"site_ids":              strListProp("Restrict polling to these site ids."),
-			"account_ids":           strListProp("Restrict polling to these account ids."),
-			"confidence_levels":     strListProp("Only import threats with these confidence levels (malicious, suspicious)."),
+			"base_url":          urlProp("Management console URL, e.g. https://usea1-partners.sentinelone.net.", ""),
+			"api_token":         secretProp("API token of a service user with threat view permission."),
+			"site_ids":          strListProp("Restrict polling to these site ids."),
+			"account_ids":       strListProp("Restrict polling to these account ids."),
+			"confidence_levels": strListProp("Only import threats with these confidence levels (malicious, suspicious)."),
 		}, "base_url", "api_token"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newSentinelonePoller,
 	}
 }
 

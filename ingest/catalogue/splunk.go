@@ -38,14 +38,14 @@ func splunkType() Type {
 			{"attributes.category", "result.category", ""},
 		},
 		Settings: settingsSchema("Splunk connector settings", map[string]any{
-			"base_url":              urlProp("Splunk management URL for polling, e.g. https://splunk.example.com:8089.", ""),
-			"token":                 secretProp("Splunk authentication token (pull mode)."),
-			"search":                strProp("Search to poll, e.g. `notable` | search status=new (pull mode)."),
-			"app":                   strProp("App context of the search."),
-			"poll_interval_seconds": pollProp(),
-			"verify_tls":            boolProp("Verify the server certificate.", true),
+			"base_url":   urlProp("Splunk management URL for polling, e.g. https://splunk.example.com:8089.", ""),
+			"token":      secretProp("Splunk authentication token (pull mode)."),
+			"search":     strProp("Search to poll, e.g. `notable` | search status=new (pull mode); each poll runs it over the events indexed since the last."),
+			"app":        strProp("App context of the search."),
+			"verify_tls": boolProp("Verify the server certificate.", true),
 		}, "base_url", "token", "search"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newSplunkPoller,
 	}
 }
 

@@ -36,15 +36,15 @@ func wazuhType() Type {
 			{"attributes.category", "the last (most specific) of rule.groups", ""},
 		},
 		Settings: settingsSchema("Wazuh connector settings", map[string]any{
-			"base_url":              urlProp("Wazuh indexer URL for polling, e.g. https://wazuh-indexer:9200.", ""),
-			"username":              strProp("Indexer user with read access to wazuh-alerts-*."),
-			"password":              secretProp("Indexer password."),
-			"index":                 strProp("Index pattern (default wazuh-alerts-*)."),
-			"min_level":             map[string]any{"type": "integer", "minimum": 0, "maximum": 15, "default": 3, "description": "Ignore alerts below this rule level when polling."},
-			"poll_interval_seconds": pollProp(),
-			"verify_tls":            boolProp("Verify the server certificate.", true),
+			"base_url":   urlProp("Wazuh indexer URL for polling, e.g. https://wazuh-indexer:9200.", ""),
+			"username":   strProp("Indexer user with read access to wazuh-alerts-*."),
+			"password":   secretProp("Indexer password."),
+			"index":      strProp("Index pattern (default wazuh-alerts-*)."),
+			"min_level":  map[string]any{"type": "integer", "minimum": 0, "maximum": 15, "default": 3, "description": "Ignore alerts below this rule level when polling."},
+			"verify_tls": boolProp("Verify the server certificate.", true),
 		}, "base_url", "username", "password"),
-		Map: s.run,
+		Map:       s.run,
+		NewPoller: newWazuhPoller,
 	}
 }
 

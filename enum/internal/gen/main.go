@@ -89,7 +89,8 @@ var defs = []enumDef{
 		{"incident_status", "The status of an incident you are assigned changed."},
 		{"sla_at_risk", "An incident you are assigned is close to its SLA deadline."},
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
-		{"critical_alert", "A critical alert arrived in your organisation."}}},
+		{"critical_alert", "A critical alert arrived in your organisation."},
+		{"connector_failing", "A pull connector of your organisation has been failing for an hour."}}},
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
