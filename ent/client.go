@@ -33,9 +33,9 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 
@@ -81,12 +81,12 @@ type Client struct {
 	Organization *OrganizationClient
 	// Report is the client for interacting with the Report builders.
 	Report *ReportClient
-	// SavedQuery is the client for interacting with the SavedQuery builders.
-	SavedQuery *SavedQueryClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// StoredQuery is the client for interacting with the StoredQuery builders.
+	StoredQuery *StoredQueryClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
 	// User is the client for interacting with the User builders.
@@ -119,9 +119,9 @@ func (c *Client) init() {
 	c.Notification = NewNotificationClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.Report = NewReportClient(c.config)
-	c.SavedQuery = NewSavedQueryClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
+	c.StoredQuery = NewStoredQueryClient(c.config)
 	c.TimelineEvent = NewTimelineEventClient(c.config)
 	c.User = NewUserClient(c.config)
 }
@@ -233,9 +233,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
 		Report:        NewReportClient(cfg),
-		SavedQuery:    NewSavedQueryClient(cfg),
 		Session:       NewSessionClient(cfg),
 		Setting:       NewSettingClient(cfg),
+		StoredQuery:   NewStoredQueryClient(cfg),
 		TimelineEvent: NewTimelineEventClient(cfg),
 		User:          NewUserClient(cfg),
 	}, nil
@@ -274,9 +274,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
 		Report:        NewReportClient(cfg),
-		SavedQuery:    NewSavedQueryClient(cfg),
 		Session:       NewSessionClient(cfg),
 		Setting:       NewSettingClient(cfg),
+		StoredQuery:   NewStoredQueryClient(cfg),
 		TimelineEvent: NewTimelineEventClient(cfg),
 		User:          NewUserClient(cfg),
 	}, nil
@@ -310,8 +310,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.SavedQuery,
-		c.Session, c.Setting, c.TimelineEvent, c.User,
+		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -323,8 +323,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.SavedQuery,
-		c.Session, c.Setting, c.TimelineEvent, c.User,
+		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -367,12 +367,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *ReportMutation:
 		return c.Report.mutate(ctx, m)
-	case *SavedQueryMutation:
-		return c.SavedQuery.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
 		return c.Setting.mutate(ctx, m)
+	case *StoredQueryMutation:
+		return c.StoredQuery.mutate(ctx, m)
 	case *TimelineEventMutation:
 		return c.TimelineEvent.mutate(ctx, m)
 	case *UserMutation:
@@ -3267,172 +3267,6 @@ func (c *ReportClient) mutate(ctx context.Context, m *ReportMutation) (Value, er
 	}
 }
 
-// SavedQueryClient is a client for the SavedQuery schema.
-type SavedQueryClient struct {
-	config
-}
-
-// NewSavedQueryClient returns a client for the SavedQuery from the given config.
-func NewSavedQueryClient(c config) *SavedQueryClient {
-	return &SavedQueryClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `savedquery.Hooks(f(g(h())))`.
-func (c *SavedQueryClient) Use(hooks ...Hook) {
-	c.hooks.SavedQuery = append(c.hooks.SavedQuery, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `savedquery.Intercept(f(g(h())))`.
-func (c *SavedQueryClient) Intercept(interceptors ...Interceptor) {
-	c.inters.SavedQuery = append(c.inters.SavedQuery, interceptors...)
-}
-
-// Create returns a builder for creating a SavedQuery entity.
-func (c *SavedQueryClient) Create() *SavedQueryCreate {
-	mutation := newSavedQueryMutation(c.config, OpCreate)
-	return &SavedQueryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of SavedQuery entities.
-func (c *SavedQueryClient) CreateBulk(builders ...*SavedQueryCreate) *SavedQueryCreateBulk {
-	return &SavedQueryCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *SavedQueryClient) MapCreateBulk(slice any, setFunc func(*SavedQueryCreate, int)) *SavedQueryCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &SavedQueryCreateBulk{err: fmt.Errorf("calling to SavedQueryClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*SavedQueryCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &SavedQueryCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for SavedQuery.
-func (c *SavedQueryClient) Update() *SavedQueryUpdate {
-	mutation := newSavedQueryMutation(c.config, OpUpdate)
-	return &SavedQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *SavedQueryClient) UpdateOne(_m *SavedQuery) *SavedQueryUpdateOne {
-	mutation := newSavedQueryMutation(c.config, OpUpdateOne, withSavedQuery(_m))
-	return &SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *SavedQueryClient) UpdateOneID(id uuid.UUID) *SavedQueryUpdateOne {
-	mutation := newSavedQueryMutation(c.config, OpUpdateOne, withSavedQueryID(id))
-	return &SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for SavedQuery.
-func (c *SavedQueryClient) Delete() *SavedQueryDelete {
-	mutation := newSavedQueryMutation(c.config, OpDelete)
-	return &SavedQueryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *SavedQueryClient) DeleteOne(_m *SavedQuery) *SavedQueryDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *SavedQueryClient) DeleteOneID(id uuid.UUID) *SavedQueryDeleteOne {
-	builder := c.Delete().Where(savedquery.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &SavedQueryDeleteOne{builder}
-}
-
-// Query returns a query builder for SavedQuery.
-func (c *SavedQueryClient) Query() *SavedQueryQuery {
-	return &SavedQueryQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeSavedQuery},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a SavedQuery entity by its id.
-func (c *SavedQueryClient) Get(ctx context.Context, id uuid.UUID) (*SavedQuery, error) {
-	return c.Query().Where(savedquery.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *SavedQueryClient) GetX(ctx context.Context, id uuid.UUID) *SavedQuery {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a SavedQuery.
-func (c *SavedQueryClient) QueryOrganization(_m *SavedQuery) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.OrganizationTable, savedquery.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryAuthor queries the author edge of a SavedQuery.
-func (c *SavedQueryClient) QueryAuthor(_m *SavedQuery) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.AuthorTable, savedquery.AuthorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *SavedQueryClient) Hooks() []Hook {
-	hooks := c.hooks.SavedQuery
-	return append(hooks[:len(hooks):len(hooks)], savedquery.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *SavedQueryClient) Interceptors() []Interceptor {
-	return c.inters.SavedQuery
-}
-
-func (c *SavedQueryClient) mutate(ctx context.Context, m *SavedQueryMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&SavedQueryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&SavedQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&SavedQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&SavedQueryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown SavedQuery mutation op: %q", m.Op())
-	}
-}
-
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -3746,6 +3580,172 @@ func (c *SettingClient) mutate(ctx context.Context, m *SettingMutation) (Value, 
 		return (&SettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Setting mutation op: %q", m.Op())
+	}
+}
+
+// StoredQueryClient is a client for the StoredQuery schema.
+type StoredQueryClient struct {
+	config
+}
+
+// NewStoredQueryClient returns a client for the StoredQuery from the given config.
+func NewStoredQueryClient(c config) *StoredQueryClient {
+	return &StoredQueryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storedquery.Hooks(f(g(h())))`.
+func (c *StoredQueryClient) Use(hooks ...Hook) {
+	c.hooks.StoredQuery = append(c.hooks.StoredQuery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storedquery.Intercept(f(g(h())))`.
+func (c *StoredQueryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StoredQuery = append(c.inters.StoredQuery, interceptors...)
+}
+
+// Create returns a builder for creating a StoredQuery entity.
+func (c *StoredQueryClient) Create() *StoredQueryCreate {
+	mutation := newStoredQueryMutation(c.config, OpCreate)
+	return &StoredQueryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StoredQuery entities.
+func (c *StoredQueryClient) CreateBulk(builders ...*StoredQueryCreate) *StoredQueryCreateBulk {
+	return &StoredQueryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoredQueryClient) MapCreateBulk(slice any, setFunc func(*StoredQueryCreate, int)) *StoredQueryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoredQueryCreateBulk{err: fmt.Errorf("calling to StoredQueryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoredQueryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoredQueryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StoredQuery.
+func (c *StoredQueryClient) Update() *StoredQueryUpdate {
+	mutation := newStoredQueryMutation(c.config, OpUpdate)
+	return &StoredQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoredQueryClient) UpdateOne(_m *StoredQuery) *StoredQueryUpdateOne {
+	mutation := newStoredQueryMutation(c.config, OpUpdateOne, withStoredQuery(_m))
+	return &StoredQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoredQueryClient) UpdateOneID(id uuid.UUID) *StoredQueryUpdateOne {
+	mutation := newStoredQueryMutation(c.config, OpUpdateOne, withStoredQueryID(id))
+	return &StoredQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StoredQuery.
+func (c *StoredQueryClient) Delete() *StoredQueryDelete {
+	mutation := newStoredQueryMutation(c.config, OpDelete)
+	return &StoredQueryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoredQueryClient) DeleteOne(_m *StoredQuery) *StoredQueryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoredQueryClient) DeleteOneID(id uuid.UUID) *StoredQueryDeleteOne {
+	builder := c.Delete().Where(storedquery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoredQueryDeleteOne{builder}
+}
+
+// Query returns a query builder for StoredQuery.
+func (c *StoredQueryClient) Query() *StoredQueryQuery {
+	return &StoredQueryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStoredQuery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StoredQuery entity by its id.
+func (c *StoredQueryClient) Get(ctx context.Context, id uuid.UUID) (*StoredQuery, error) {
+	return c.Query().Where(storedquery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoredQueryClient) GetX(ctx context.Context, id uuid.UUID) *StoredQuery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a StoredQuery.
+func (c *StoredQueryClient) QueryOrganization(_m *StoredQuery) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(storedquery.Table, storedquery.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, storedquery.OrganizationTable, storedquery.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a StoredQuery.
+func (c *StoredQueryClient) QueryAuthor(_m *StoredQuery) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(storedquery.Table, storedquery.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, storedquery.AuthorTable, storedquery.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StoredQueryClient) Hooks() []Hook {
+	hooks := c.hooks.StoredQuery
+	return append(hooks[:len(hooks):len(hooks)], storedquery.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoredQueryClient) Interceptors() []Interceptor {
+	return c.inters.StoredQuery
+}
+
+func (c *StoredQueryClient) mutate(ctx context.Context, m *StoredQueryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoredQueryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoredQueryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoredQueryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoredQueryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StoredQuery mutation op: %q", m.Op())
 	}
 }
 
@@ -4166,12 +4166,12 @@ type (
 	hooks struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
 		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
-		Report, SavedQuery, Session, Setting, TimelineEvent, User []ent.Hook
+		Report, Session, Setting, StoredQuery, TimelineEvent, User []ent.Hook
 	}
 	inters struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
 		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
-		Report, SavedQuery, Session, Setting, TimelineEvent, User []ent.Interceptor
+		Report, Session, Setting, StoredQuery, TimelineEvent, User []ent.Interceptor
 	}
 )
 

@@ -29,9 +29,9 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -111,9 +111,9 @@ func checkColumn(t, c string) error {
 			notification.Table:  notification.ValidColumn,
 			organization.Table:  organization.ValidColumn,
 			report.Table:        report.ValidColumn,
-			savedquery.Table:    savedquery.ValidColumn,
 			session.Table:       session.ValidColumn,
 			setting.Table:       setting.ValidColumn,
+			storedquery.Table:   storedquery.ValidColumn,
 			timelineevent.Table: timelineevent.ValidColumn,
 			user.Table:          user.ValidColumn,
 		})

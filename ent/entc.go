@@ -96,10 +96,19 @@ var (
 
 // describe gives every generated type, field, argument and enum value a
 // description (the playground and generated clients show them).
-func describe(_ *gen.Graph, s *gqlast.Schema) error {
+func describe(g *gen.Graph, s *gqlast.Schema) error {
 	typeDocs, err := schemaTypeDocs("ent/schema")
 	if err != nil {
 		return err
+	}
+	// A type GraphQL names otherwise (entgql.Type) keeps its doc comment.
+	for _, n := range g.Nodes {
+		ann := &entgql.Annotation{}
+		if raw, ok := n.Annotations[ann.Name()]; ok {
+			if err := ann.Decode(raw); err == nil && ann.Type != "" {
+				typeDocs[ann.Type] = typeDocs[n.Name]
+			}
+		}
 	}
 	for name, def := range s.Types {
 		if def.Description == "" {

@@ -21,9 +21,9 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 
@@ -475,31 +475,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
-			Table:   savedquery.Table,
-			Columns: savedquery.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: savedquery.FieldID,
-			},
-		},
-		Type: "SavedQuery",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			savedquery.FieldCreatedAt:      {Type: field.TypeTime, Column: savedquery.FieldCreatedAt},
-			savedquery.FieldUpdatedAt:      {Type: field.TypeTime, Column: savedquery.FieldUpdatedAt},
-			savedquery.FieldOrganizationID: {Type: field.TypeUUID, Column: savedquery.FieldOrganizationID},
-			savedquery.FieldName:           {Type: field.TypeString, Column: savedquery.FieldName},
-			savedquery.FieldDescription:    {Type: field.TypeString, Column: savedquery.FieldDescription},
-			savedquery.FieldSource:         {Type: field.TypeString, Column: savedquery.FieldSource},
-			savedquery.FieldQuery:          {Type: field.TypeString, Column: savedquery.FieldQuery},
-			savedquery.FieldSort:           {Type: field.TypeString, Column: savedquery.FieldSort},
-			savedquery.FieldGroupBy:        {Type: field.TypeJSON, Column: savedquery.FieldGroupBy},
-			savedquery.FieldInterval:       {Type: field.TypeString, Column: savedquery.FieldInterval},
-			savedquery.FieldVisibility:     {Type: field.TypeEnum, Column: savedquery.FieldVisibility},
-			savedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: savedquery.FieldAuthorID},
-		},
-	}
-	graph.Nodes[18] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -520,7 +495,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:      {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -537,6 +512,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldKey:            {Type: field.TypeString, Column: setting.FieldKey},
 			setting.FieldValue:          {Type: field.TypeJSON, Column: setting.FieldValue},
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   storedquery.Table,
+			Columns: storedquery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: storedquery.FieldID,
+			},
+		},
+		Type: "StoredQuery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			storedquery.FieldCreatedAt:      {Type: field.TypeTime, Column: storedquery.FieldCreatedAt},
+			storedquery.FieldUpdatedAt:      {Type: field.TypeTime, Column: storedquery.FieldUpdatedAt},
+			storedquery.FieldOrganizationID: {Type: field.TypeUUID, Column: storedquery.FieldOrganizationID},
+			storedquery.FieldName:           {Type: field.TypeString, Column: storedquery.FieldName},
+			storedquery.FieldDescription:    {Type: field.TypeString, Column: storedquery.FieldDescription},
+			storedquery.FieldSource:         {Type: field.TypeString, Column: storedquery.FieldSource},
+			storedquery.FieldQuery:          {Type: field.TypeString, Column: storedquery.FieldQuery},
+			storedquery.FieldSort:           {Type: field.TypeString, Column: storedquery.FieldSort},
+			storedquery.FieldGroupBy:        {Type: field.TypeJSON, Column: storedquery.FieldGroupBy},
+			storedquery.FieldInterval:       {Type: field.TypeString, Column: storedquery.FieldInterval},
+			storedquery.FieldVisibility:     {Type: field.TypeEnum, Column: storedquery.FieldVisibility},
+			storedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: storedquery.FieldAuthorID},
 		},
 	}
 	graph.Nodes[20] = &sqlgraph.Node{
@@ -1055,30 +1055,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.OrganizationTable,
-			Columns: []string{savedquery.OrganizationColumn},
-			Bidi:    false,
-		},
-		"SavedQuery",
-		"Organization",
-	)
-	graph.MustAddE(
-		"author",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
-			Bidi:    false,
-		},
-		"SavedQuery",
-		"User",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
 			Table:   session.OrganizationTable,
 			Columns: []string{session.OrganizationColumn},
 			Bidi:    false,
@@ -1109,6 +1085,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Setting",
 		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   storedquery.OrganizationTable,
+			Columns: []string{storedquery.OrganizationColumn},
+			Bidi:    false,
+		},
+		"StoredQuery",
+		"Organization",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
+			Bidi:    false,
+		},
+		"StoredQuery",
+		"User",
 	)
 	graph.MustAddE(
 		"organization",
@@ -3520,134 +3520,6 @@ func (f *ReportFilter) WhereHasCreatedByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *SavedQueryQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the SavedQueryQuery builder.
-func (_q *SavedQueryQuery) Filter() *SavedQueryFilter {
-	return &SavedQueryFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *SavedQueryMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the SavedQueryMutation builder.
-func (m *SavedQueryMutation) Filter() *SavedQueryFilter {
-	return &SavedQueryFilter{config: m.config, predicateAdder: m}
-}
-
-// SavedQueryFilter provides a generic filtering capability at runtime for SavedQueryQuery.
-type SavedQueryFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *SavedQueryFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *SavedQueryFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *SavedQueryFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(savedquery.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *SavedQueryFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(savedquery.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *SavedQueryFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *SavedQueryFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldName))
-}
-
-// WhereDescription applies the entql string predicate on the description field.
-func (f *SavedQueryFilter) WhereDescription(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldDescription))
-}
-
-// WhereSource applies the entql string predicate on the source field.
-func (f *SavedQueryFilter) WhereSource(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldSource))
-}
-
-// WhereQuery applies the entql string predicate on the query field.
-func (f *SavedQueryFilter) WhereQuery(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldQuery))
-}
-
-// WhereSort applies the entql string predicate on the sort field.
-func (f *SavedQueryFilter) WhereSort(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldSort))
-}
-
-// WhereGroupBy applies the entql json.RawMessage predicate on the group_by field.
-func (f *SavedQueryFilter) WhereGroupBy(p entql.BytesP) {
-	f.Where(p.Field(savedquery.FieldGroupBy))
-}
-
-// WhereInterval applies the entql string predicate on the interval field.
-func (f *SavedQueryFilter) WhereInterval(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldInterval))
-}
-
-// WhereVisibility applies the entql string predicate on the visibility field.
-func (f *SavedQueryFilter) WhereVisibility(p entql.StringP) {
-	f.Where(p.Field(savedquery.FieldVisibility))
-}
-
-// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
-func (f *SavedQueryFilter) WhereAuthorID(p entql.ValueP) {
-	f.Where(p.Field(savedquery.FieldAuthorID))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *SavedQueryFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *SavedQueryFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// WhereHasAuthor applies a predicate to check if query has an edge author.
-func (f *SavedQueryFilter) WhereHasAuthor() {
-	f.Where(entql.HasEdge("author"))
-}
-
-// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
-func (f *SavedQueryFilter) WhereHasAuthorWith(preds ...predicate.User) {
-	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3676,7 +3548,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3789,7 +3661,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3838,6 +3710,134 @@ func (f *SettingFilter) WhereHasOrganization() {
 // WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
 func (f *SettingFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
 	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *StoredQueryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoredQueryQuery builder.
+func (_q *StoredQueryQuery) Filter() *StoredQueryFilter {
+	return &StoredQueryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoredQueryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoredQueryMutation builder.
+func (m *StoredQueryMutation) Filter() *StoredQueryFilter {
+	return &StoredQueryFilter{config: m.config, predicateAdder: m}
+}
+
+// StoredQueryFilter provides a generic filtering capability at runtime for StoredQueryQuery.
+type StoredQueryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoredQueryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *StoredQueryFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(storedquery.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StoredQueryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(storedquery.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *StoredQueryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(storedquery.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *StoredQueryFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(storedquery.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *StoredQueryFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *StoredQueryFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldDescription))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *StoredQueryFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldSource))
+}
+
+// WhereQuery applies the entql string predicate on the query field.
+func (f *StoredQueryFilter) WhereQuery(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldQuery))
+}
+
+// WhereSort applies the entql string predicate on the sort field.
+func (f *StoredQueryFilter) WhereSort(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldSort))
+}
+
+// WhereGroupBy applies the entql json.RawMessage predicate on the group_by field.
+func (f *StoredQueryFilter) WhereGroupBy(p entql.BytesP) {
+	f.Where(p.Field(storedquery.FieldGroupBy))
+}
+
+// WhereInterval applies the entql string predicate on the interval field.
+func (f *StoredQueryFilter) WhereInterval(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldInterval))
+}
+
+// WhereVisibility applies the entql string predicate on the visibility field.
+func (f *StoredQueryFilter) WhereVisibility(p entql.StringP) {
+	f.Where(p.Field(storedquery.FieldVisibility))
+}
+
+// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
+func (f *StoredQueryFilter) WhereAuthorID(p entql.ValueP) {
+	f.Where(p.Field(storedquery.FieldAuthorID))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *StoredQueryFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *StoredQueryFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *StoredQueryFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *StoredQueryFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -22,7 +22,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -2399,7 +2399,7 @@ func newReportPaginateArgs(rv map[string]any) *reportPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
-func (_q *SavedQueryQuery) CollectFields(ctx context.Context, satisfies ...string) (*SavedQueryQuery, error) {
+func (_q *StoredQueryQuery) CollectFields(ctx context.Context, satisfies ...string) (*StoredQueryQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return _q, nil
@@ -2410,12 +2410,12 @@ func (_q *SavedQueryQuery) CollectFields(ctx context.Context, satisfies ...strin
 	return _q, nil
 }
 
-func (_q *SavedQueryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+func (_q *StoredQueryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(savedquery.Columns))
-		selectedFields = []string{savedquery.FieldID}
+		fieldSeen      = make(map[string]struct{}, len(storedquery.Columns))
+		selectedFields = []string{storedquery.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
@@ -2430,69 +2430,69 @@ func (_q *SavedQueryQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				return err
 			}
 			_q.withAuthor = query
-			if _, ok := fieldSeen[savedquery.FieldAuthorID]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldAuthorID)
-				fieldSeen[savedquery.FieldAuthorID] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldAuthorID)
+				fieldSeen[storedquery.FieldAuthorID] = struct{}{}
 			}
 		case "createdAt":
-			if _, ok := fieldSeen[savedquery.FieldCreatedAt]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldCreatedAt)
-				fieldSeen[savedquery.FieldCreatedAt] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldCreatedAt)
+				fieldSeen[storedquery.FieldCreatedAt] = struct{}{}
 			}
 		case "updatedAt":
-			if _, ok := fieldSeen[savedquery.FieldUpdatedAt]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldUpdatedAt)
-				fieldSeen[savedquery.FieldUpdatedAt] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldUpdatedAt)
+				fieldSeen[storedquery.FieldUpdatedAt] = struct{}{}
 			}
 		case "organizationID":
-			if _, ok := fieldSeen[savedquery.FieldOrganizationID]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldOrganizationID)
-				fieldSeen[savedquery.FieldOrganizationID] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldOrganizationID)
+				fieldSeen[storedquery.FieldOrganizationID] = struct{}{}
 			}
 		case "name":
-			if _, ok := fieldSeen[savedquery.FieldName]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldName)
-				fieldSeen[savedquery.FieldName] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldName]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldName)
+				fieldSeen[storedquery.FieldName] = struct{}{}
 			}
 		case "description":
-			if _, ok := fieldSeen[savedquery.FieldDescription]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldDescription)
-				fieldSeen[savedquery.FieldDescription] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldDescription)
+				fieldSeen[storedquery.FieldDescription] = struct{}{}
 			}
 		case "source":
-			if _, ok := fieldSeen[savedquery.FieldSource]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldSource)
-				fieldSeen[savedquery.FieldSource] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldSource]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldSource)
+				fieldSeen[storedquery.FieldSource] = struct{}{}
 			}
 		case "query":
-			if _, ok := fieldSeen[savedquery.FieldQuery]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldQuery)
-				fieldSeen[savedquery.FieldQuery] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldQuery]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldQuery)
+				fieldSeen[storedquery.FieldQuery] = struct{}{}
 			}
 		case "sort":
-			if _, ok := fieldSeen[savedquery.FieldSort]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldSort)
-				fieldSeen[savedquery.FieldSort] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldSort]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldSort)
+				fieldSeen[storedquery.FieldSort] = struct{}{}
 			}
 		case "groupBy":
-			if _, ok := fieldSeen[savedquery.FieldGroupBy]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldGroupBy)
-				fieldSeen[savedquery.FieldGroupBy] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldGroupBy]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldGroupBy)
+				fieldSeen[storedquery.FieldGroupBy] = struct{}{}
 			}
 		case "interval":
-			if _, ok := fieldSeen[savedquery.FieldInterval]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldInterval)
-				fieldSeen[savedquery.FieldInterval] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldInterval]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldInterval)
+				fieldSeen[storedquery.FieldInterval] = struct{}{}
 			}
 		case "visibility":
-			if _, ok := fieldSeen[savedquery.FieldVisibility]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldVisibility)
-				fieldSeen[savedquery.FieldVisibility] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldVisibility)
+				fieldSeen[storedquery.FieldVisibility] = struct{}{}
 			}
 		case "authorID":
-			if _, ok := fieldSeen[savedquery.FieldAuthorID]; !ok {
-				selectedFields = append(selectedFields, savedquery.FieldAuthorID)
-				fieldSeen[savedquery.FieldAuthorID] = struct{}{}
+			if _, ok := fieldSeen[storedquery.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, storedquery.FieldAuthorID)
+				fieldSeen[storedquery.FieldAuthorID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -144,7 +144,7 @@ func (_m *Report) CreatedBy(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *SavedQuery) Author(ctx context.Context) (*User, error) {
+func (_m *StoredQuery) Author(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.AuthorOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAuthor().Only(ctx)

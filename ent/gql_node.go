@@ -25,7 +25,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 )
@@ -110,10 +110,10 @@ var reportImplementors = []string{"Report", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Report) IsNode() {}
 
-var savedqueryImplementors = []string{"SavedQuery", "Node"}
+var storedqueryImplementors = []string{"SavedQuery", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
-func (*SavedQuery) IsNode() {}
+func (*StoredQuery) IsNode() {}
 
 var timelineeventImplementors = []string{"TimelineEvent", "Node"}
 
@@ -318,11 +318,11 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			}
 		}
 		return query.Only(ctx)
-	case savedquery.Table:
-		query := c.SavedQuery.Query().
-			Where(savedquery.ID(id))
+	case storedquery.Table:
+		query := c.StoredQuery.Query().
+			Where(storedquery.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
-			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, savedqueryImplementors...); err != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, storedqueryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -658,10 +658,10 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 				*noder = node
 			}
 		}
-	case savedquery.Table:
-		query := c.SavedQuery.Query().
-			Where(savedquery.IDIn(ids...))
-		query, err := query.CollectFields(ctx, savedqueryImplementors...)
+	case storedquery.Table:
+		query := c.StoredQuery.Query().
+			Where(storedquery.IDIn(ids...))
+		query, err := query.CollectFields(ctx, storedqueryImplementors...)
 		if err != nil {
 			return nil, err
 		}

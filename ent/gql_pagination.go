@@ -30,7 +30,7 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -5114,6 +5114,9 @@ func (_m *Report) ToEdge(order *ReportOrder) *ReportEdge {
 	}
 }
 
+// SavedQuery is the type alias for StoredQuery.
+type SavedQuery = StoredQuery
+
 // SavedQueryEdge is the edge representation of SavedQuery.
 type SavedQueryEdge struct {
 	Node   *SavedQuery `json:"node"`
@@ -5187,10 +5190,10 @@ func WithSavedQueryOrder(order *SavedQueryOrder) SavedQueryPaginateOption {
 }
 
 // WithSavedQueryFilter configures pagination filter.
-func WithSavedQueryFilter(filter func(*SavedQueryQuery) (*SavedQueryQuery, error)) SavedQueryPaginateOption {
+func WithSavedQueryFilter(filter func(*StoredQueryQuery) (*StoredQueryQuery, error)) SavedQueryPaginateOption {
 	return func(pager *savedqueryPager) error {
 		if filter == nil {
-			return errors.New("SavedQueryQuery filter cannot be nil")
+			return errors.New("StoredQueryQuery filter cannot be nil")
 		}
 		pager.filter = filter
 		return nil
@@ -5200,7 +5203,7 @@ func WithSavedQueryFilter(filter func(*SavedQueryQuery) (*SavedQueryQuery, error
 type savedqueryPager struct {
 	reverse bool
 	order   *SavedQueryOrder
-	filter  func(*SavedQueryQuery) (*SavedQueryQuery, error)
+	filter  func(*StoredQueryQuery) (*StoredQueryQuery, error)
 }
 
 func newSavedQueryPager(opts []SavedQueryPaginateOption, reverse bool) (*savedqueryPager, error) {
@@ -5216,7 +5219,7 @@ func newSavedQueryPager(opts []SavedQueryPaginateOption, reverse bool) (*savedqu
 	return pager, nil
 }
 
-func (p *savedqueryPager) applyFilter(query *SavedQueryQuery) (*SavedQueryQuery, error) {
+func (p *savedqueryPager) applyFilter(query *StoredQueryQuery) (*StoredQueryQuery, error) {
 	if p.filter != nil {
 		return p.filter(query)
 	}
@@ -5227,7 +5230,7 @@ func (p *savedqueryPager) toCursor(_m *SavedQuery) Cursor {
 	return p.order.Field.toCursor(_m)
 }
 
-func (p *savedqueryPager) applyCursors(query *SavedQueryQuery, after, before *Cursor) (*SavedQueryQuery, error) {
+func (p *savedqueryPager) applyCursors(query *StoredQueryQuery, after, before *Cursor) (*StoredQueryQuery, error) {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
@@ -5238,7 +5241,7 @@ func (p *savedqueryPager) applyCursors(query *SavedQueryQuery, after, before *Cu
 	return query, nil
 }
 
-func (p *savedqueryPager) applyOrder(query *SavedQueryQuery) *SavedQueryQuery {
+func (p *savedqueryPager) applyOrder(query *StoredQueryQuery) *StoredQueryQuery {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
@@ -5253,7 +5256,7 @@ func (p *savedqueryPager) applyOrder(query *SavedQueryQuery) *SavedQueryQuery {
 	return query
 }
 
-func (p *savedqueryPager) orderExpr(query *SavedQueryQuery) sql.Querier {
+func (p *savedqueryPager) orderExpr(query *StoredQueryQuery) sql.Querier {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
@@ -5270,7 +5273,7 @@ func (p *savedqueryPager) orderExpr(query *SavedQueryQuery) sql.Querier {
 }
 
 // Paginate executes the query and returns a relay based cursor connection to SavedQuery.
-func (_m *SavedQueryQuery) Paginate(
+func (_m *StoredQueryQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...SavedQueryPaginateOption,
 ) (*SavedQueryConnection, error) {
@@ -5323,13 +5326,13 @@ func (_m *SavedQueryQuery) Paginate(
 }
 
 var (
-	// SavedQueryOrderFieldCreatedAt orders SavedQuery by created_at.
-	SavedQueryOrderFieldCreatedAt = &SavedQueryOrderField{
+	// StoredQueryOrderFieldCreatedAt orders StoredQuery by created_at.
+	StoredQueryOrderFieldCreatedAt = &SavedQueryOrderField{
 		Value: func(_m *SavedQuery) (ent.Value, error) {
 			return _m.CreatedAt, nil
 		},
-		column: savedquery.FieldCreatedAt,
-		toTerm: savedquery.ByCreatedAt,
+		column: storedquery.FieldCreatedAt,
+		toTerm: storedquery.ByCreatedAt,
 		toCursor: func(_m *SavedQuery) Cursor {
 			return Cursor{
 				ID:    _m.ID,
@@ -5337,13 +5340,13 @@ var (
 			}
 		},
 	}
-	// SavedQueryOrderFieldUpdatedAt orders SavedQuery by updated_at.
-	SavedQueryOrderFieldUpdatedAt = &SavedQueryOrderField{
+	// StoredQueryOrderFieldUpdatedAt orders StoredQuery by updated_at.
+	StoredQueryOrderFieldUpdatedAt = &SavedQueryOrderField{
 		Value: func(_m *SavedQuery) (ent.Value, error) {
 			return _m.UpdatedAt, nil
 		},
-		column: savedquery.FieldUpdatedAt,
-		toTerm: savedquery.ByUpdatedAt,
+		column: storedquery.FieldUpdatedAt,
+		toTerm: storedquery.ByUpdatedAt,
 		toCursor: func(_m *SavedQuery) Cursor {
 			return Cursor{
 				ID:    _m.ID,
@@ -5351,13 +5354,13 @@ var (
 			}
 		},
 	}
-	// SavedQueryOrderFieldName orders SavedQuery by name.
-	SavedQueryOrderFieldName = &SavedQueryOrderField{
+	// StoredQueryOrderFieldName orders StoredQuery by name.
+	StoredQueryOrderFieldName = &SavedQueryOrderField{
 		Value: func(_m *SavedQuery) (ent.Value, error) {
 			return _m.Name, nil
 		},
-		column: savedquery.FieldName,
-		toTerm: savedquery.ByName,
+		column: storedquery.FieldName,
+		toTerm: storedquery.ByName,
 		toCursor: func(_m *SavedQuery) Cursor {
 			return Cursor{
 				ID:    _m.ID,
@@ -5371,11 +5374,11 @@ var (
 func (f SavedQueryOrderField) String() string {
 	var str string
 	switch f.column {
-	case SavedQueryOrderFieldCreatedAt.column:
+	case StoredQueryOrderFieldCreatedAt.column:
 		str = "CREATED_AT"
-	case SavedQueryOrderFieldUpdatedAt.column:
+	case StoredQueryOrderFieldUpdatedAt.column:
 		str = "UPDATED_AT"
-	case SavedQueryOrderFieldName.column:
+	case StoredQueryOrderFieldName.column:
 		str = "NAME"
 	}
 	return str
@@ -5394,41 +5397,41 @@ func (f *SavedQueryOrderField) UnmarshalGQL(v interface{}) error {
 	}
 	switch str {
 	case "CREATED_AT":
-		*f = *SavedQueryOrderFieldCreatedAt
+		*f = *StoredQueryOrderFieldCreatedAt
 	case "UPDATED_AT":
-		*f = *SavedQueryOrderFieldUpdatedAt
+		*f = *StoredQueryOrderFieldUpdatedAt
 	case "NAME":
-		*f = *SavedQueryOrderFieldName
+		*f = *StoredQueryOrderFieldName
 	default:
 		return fmt.Errorf("%s is not a valid SavedQueryOrderField", str)
 	}
 	return nil
 }
 
-// SavedQueryOrderField defines the ordering field of SavedQuery.
+// SavedQueryOrderField defines the ordering field of StoredQuery.
 type SavedQueryOrderField struct {
-	// Value extracts the ordering value from the given SavedQuery.
+	// Value extracts the ordering value from the given StoredQuery.
 	Value    func(*SavedQuery) (ent.Value, error)
 	column   string // field or computed.
-	toTerm   func(...sql.OrderTermOption) savedquery.OrderOption
+	toTerm   func(...sql.OrderTermOption) storedquery.OrderOption
 	toCursor func(*SavedQuery) Cursor
 }
 
-// SavedQueryOrder defines the ordering of SavedQuery.
+// SavedQueryOrder defines the ordering of StoredQuery.
 type SavedQueryOrder struct {
 	Direction OrderDirection        `json:"direction"`
 	Field     *SavedQueryOrderField `json:"field"`
 }
 
-// DefaultSavedQueryOrder is the default ordering of SavedQuery.
+// DefaultSavedQueryOrder is the default ordering of StoredQuery.
 var DefaultSavedQueryOrder = &SavedQueryOrder{
 	Direction: entgql.OrderDirectionAsc,
 	Field: &SavedQueryOrderField{
 		Value: func(_m *SavedQuery) (ent.Value, error) {
 			return _m.ID, nil
 		},
-		column: savedquery.FieldID,
-		toTerm: savedquery.ByID,
+		column: storedquery.FieldID,
+		toTerm: storedquery.ByID,
 		toCursor: func(_m *SavedQuery) Cursor {
 			return Cursor{ID: _m.ID}
 		},

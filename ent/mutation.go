@@ -31,10 +31,10 @@ import (
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
@@ -66,9 +66,9 @@ const (
 	TypeNotification  = "Notification"
 	TypeOrganization  = "Organization"
 	TypeReport        = "Report"
-	TypeSavedQuery    = "SavedQuery"
 	TypeSession       = "Session"
 	TypeSetting       = "Setting"
+	TypeStoredQuery   = "StoredQuery"
 	TypeTimelineEvent = "TimelineEvent"
 	TypeUser          = "User"
 )
@@ -20749,1090 +20749,6 @@ func (m *ReportMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Report edge %s", name)
 }
 
-// SavedQueryMutation represents an operation that mutates the SavedQuery nodes in the graph.
-type SavedQueryMutation struct {
-	config
-	op                  Op
-	typ                 string
-	id                  *uuid.UUID
-	created_at          *time.Time
-	updated_at          *time.Time
-	name                *string
-	description         *string
-	source              *string
-	query               *string
-	sort                *string
-	group_by            *[]string
-	appendgroup_by      []string
-	interval            *string
-	visibility          *enum.Visibility
-	clearedFields       map[string]struct{}
-	organization        *uuid.UUID
-	clearedorganization bool
-	author              *uuid.UUID
-	clearedauthor       bool
-	done                bool
-	oldValue            func(context.Context) (*SavedQuery, error)
-	predicates          []predicate.SavedQuery
-}
-
-var _ ent.Mutation = (*SavedQueryMutation)(nil)
-
-// savedqueryOption allows management of the mutation configuration using functional options.
-type savedqueryOption func(*SavedQueryMutation)
-
-// newSavedQueryMutation creates new mutation for the SavedQuery entity.
-func newSavedQueryMutation(c config, op Op, opts ...savedqueryOption) *SavedQueryMutation {
-	m := &SavedQueryMutation{
-		config:        c,
-		op:            op,
-		typ:           TypeSavedQuery,
-		clearedFields: make(map[string]struct{}),
-	}
-	for _, opt := range opts {
-		opt(m)
-	}
-	return m
-}
-
-// withSavedQueryID sets the ID field of the mutation.
-func withSavedQueryID(id uuid.UUID) savedqueryOption {
-	return func(m *SavedQueryMutation) {
-		var (
-			err   error
-			once  sync.Once
-			value *SavedQuery
-		)
-		m.oldValue = func(ctx context.Context) (*SavedQuery, error) {
-			once.Do(func() {
-				if m.done {
-					err = errors.New("querying old values post mutation is not allowed")
-				} else {
-					value, err = m.Client().SavedQuery.Get(ctx, id)
-				}
-			})
-			return value, err
-		}
-		m.id = &id
-	}
-}
-
-// withSavedQuery sets the old SavedQuery of the mutation.
-func withSavedQuery(node *SavedQuery) savedqueryOption {
-	return func(m *SavedQueryMutation) {
-		m.oldValue = func(context.Context) (*SavedQuery, error) {
-			return node, nil
-		}
-		m.id = &node.ID
-	}
-}
-
-// Client returns a new `ent.Client` from the mutation. If the mutation was
-// executed in a transaction (ent.Tx), a transactional client is returned.
-func (m SavedQueryMutation) Client() *Client {
-	client := &Client{config: m.config}
-	client.init()
-	return client
-}
-
-// Tx returns an `ent.Tx` for mutations that were executed in transactions;
-// it returns an error otherwise.
-func (m SavedQueryMutation) Tx() (*Tx, error) {
-	if _, ok := m.driver.(*txDriver); !ok {
-		return nil, errors.New("ent: mutation is not running in a transaction")
-	}
-	tx := &Tx{config: m.config}
-	tx.init()
-	return tx, nil
-}
-
-// SetID sets the value of the id field. Note that this
-// operation is only accepted on creation of SavedQuery entities.
-func (m *SavedQueryMutation) SetID(id uuid.UUID) {
-	m.id = &id
-}
-
-// ID returns the ID value in the mutation. Note that the ID is only available
-// if it was provided to the builder or after it was returned from the database.
-func (m *SavedQueryMutation) ID() (id uuid.UUID, exists bool) {
-	if m.id == nil {
-		return
-	}
-	return *m.id, true
-}
-
-// IDs queries the database and returns the entity ids that match the mutation's predicate.
-// That means, if the mutation is applied within a transaction with an isolation level such
-// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
-// or updated by the mutation.
-func (m *SavedQueryMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
-	switch {
-	case m.op.Is(OpUpdateOne | OpDeleteOne):
-		id, exists := m.ID()
-		if exists {
-			return []uuid.UUID{id}, nil
-		}
-		fallthrough
-	case m.op.Is(OpUpdate | OpDelete):
-		return m.Client().SavedQuery.Query().Where(m.predicates...).IDs(ctx)
-	default:
-		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
-	}
-}
-
-// SetCreatedAt sets the "created_at" field.
-func (m *SavedQueryMutation) SetCreatedAt(t time.Time) {
-	m.created_at = &t
-}
-
-// CreatedAt returns the value of the "created_at" field in the mutation.
-func (m *SavedQueryMutation) CreatedAt() (r time.Time, exists bool) {
-	v := m.created_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldCreatedAt returns the old "created_at" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
-	}
-	return oldValue.CreatedAt, nil
-}
-
-// ResetCreatedAt resets all changes to the "created_at" field.
-func (m *SavedQueryMutation) ResetCreatedAt() {
-	m.created_at = nil
-}
-
-// SetUpdatedAt sets the "updated_at" field.
-func (m *SavedQueryMutation) SetUpdatedAt(t time.Time) {
-	m.updated_at = &t
-}
-
-// UpdatedAt returns the value of the "updated_at" field in the mutation.
-func (m *SavedQueryMutation) UpdatedAt() (r time.Time, exists bool) {
-	v := m.updated_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldUpdatedAt returns the old "updated_at" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
-	}
-	return oldValue.UpdatedAt, nil
-}
-
-// ResetUpdatedAt resets all changes to the "updated_at" field.
-func (m *SavedQueryMutation) ResetUpdatedAt() {
-	m.updated_at = nil
-}
-
-// SetOrganizationID sets the "organization_id" field.
-func (m *SavedQueryMutation) SetOrganizationID(u uuid.UUID) {
-	m.organization = &u
-}
-
-// OrganizationID returns the value of the "organization_id" field in the mutation.
-func (m *SavedQueryMutation) OrganizationID() (r uuid.UUID, exists bool) {
-	v := m.organization
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldOrganizationID returns the old "organization_id" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
-	}
-	return oldValue.OrganizationID, nil
-}
-
-// ResetOrganizationID resets all changes to the "organization_id" field.
-func (m *SavedQueryMutation) ResetOrganizationID() {
-	m.organization = nil
-}
-
-// SetName sets the "name" field.
-func (m *SavedQueryMutation) SetName(s string) {
-	m.name = &s
-}
-
-// Name returns the value of the "name" field in the mutation.
-func (m *SavedQueryMutation) Name() (r string, exists bool) {
-	v := m.name
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldName returns the old "name" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldName(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldName is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldName requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldName: %w", err)
-	}
-	return oldValue.Name, nil
-}
-
-// ResetName resets all changes to the "name" field.
-func (m *SavedQueryMutation) ResetName() {
-	m.name = nil
-}
-
-// SetDescription sets the "description" field.
-func (m *SavedQueryMutation) SetDescription(s string) {
-	m.description = &s
-}
-
-// Description returns the value of the "description" field in the mutation.
-func (m *SavedQueryMutation) Description() (r string, exists bool) {
-	v := m.description
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldDescription returns the old "description" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldDescription(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldDescription requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
-	}
-	return oldValue.Description, nil
-}
-
-// ResetDescription resets all changes to the "description" field.
-func (m *SavedQueryMutation) ResetDescription() {
-	m.description = nil
-}
-
-// SetSource sets the "source" field.
-func (m *SavedQueryMutation) SetSource(s string) {
-	m.source = &s
-}
-
-// Source returns the value of the "source" field in the mutation.
-func (m *SavedQueryMutation) Source() (r string, exists bool) {
-	v := m.source
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSource returns the old "source" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldSource(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSource is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSource requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSource: %w", err)
-	}
-	return oldValue.Source, nil
-}
-
-// ResetSource resets all changes to the "source" field.
-func (m *SavedQueryMutation) ResetSource() {
-	m.source = nil
-}
-
-// SetQuery sets the "query" field.
-func (m *SavedQueryMutation) SetQuery(s string) {
-	m.query = &s
-}
-
-// Query returns the value of the "query" field in the mutation.
-func (m *SavedQueryMutation) Query() (r string, exists bool) {
-	v := m.query
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldQuery returns the old "query" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldQuery(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldQuery is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldQuery requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldQuery: %w", err)
-	}
-	return oldValue.Query, nil
-}
-
-// ResetQuery resets all changes to the "query" field.
-func (m *SavedQueryMutation) ResetQuery() {
-	m.query = nil
-}
-
-// SetSort sets the "sort" field.
-func (m *SavedQueryMutation) SetSort(s string) {
-	m.sort = &s
-}
-
-// Sort returns the value of the "sort" field in the mutation.
-func (m *SavedQueryMutation) Sort() (r string, exists bool) {
-	v := m.sort
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSort returns the old "sort" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldSort(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSort is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSort requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSort: %w", err)
-	}
-	return oldValue.Sort, nil
-}
-
-// ResetSort resets all changes to the "sort" field.
-func (m *SavedQueryMutation) ResetSort() {
-	m.sort = nil
-}
-
-// SetGroupBy sets the "group_by" field.
-func (m *SavedQueryMutation) SetGroupBy(s []string) {
-	m.group_by = &s
-	m.appendgroup_by = nil
-}
-
-// GroupBy returns the value of the "group_by" field in the mutation.
-func (m *SavedQueryMutation) GroupBy() (r []string, exists bool) {
-	v := m.group_by
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldGroupBy returns the old "group_by" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldGroupBy(ctx context.Context) (v []string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldGroupBy is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldGroupBy requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldGroupBy: %w", err)
-	}
-	return oldValue.GroupBy, nil
-}
-
-// AppendGroupBy adds s to the "group_by" field.
-func (m *SavedQueryMutation) AppendGroupBy(s []string) {
-	m.appendgroup_by = append(m.appendgroup_by, s...)
-}
-
-// AppendedGroupBy returns the list of values that were appended to the "group_by" field in this mutation.
-func (m *SavedQueryMutation) AppendedGroupBy() ([]string, bool) {
-	if len(m.appendgroup_by) == 0 {
-		return nil, false
-	}
-	return m.appendgroup_by, true
-}
-
-// ClearGroupBy clears the value of the "group_by" field.
-func (m *SavedQueryMutation) ClearGroupBy() {
-	m.group_by = nil
-	m.appendgroup_by = nil
-	m.clearedFields[savedquery.FieldGroupBy] = struct{}{}
-}
-
-// GroupByCleared returns if the "group_by" field was cleared in this mutation.
-func (m *SavedQueryMutation) GroupByCleared() bool {
-	_, ok := m.clearedFields[savedquery.FieldGroupBy]
-	return ok
-}
-
-// ResetGroupBy resets all changes to the "group_by" field.
-func (m *SavedQueryMutation) ResetGroupBy() {
-	m.group_by = nil
-	m.appendgroup_by = nil
-	delete(m.clearedFields, savedquery.FieldGroupBy)
-}
-
-// SetInterval sets the "interval" field.
-func (m *SavedQueryMutation) SetInterval(s string) {
-	m.interval = &s
-}
-
-// Interval returns the value of the "interval" field in the mutation.
-func (m *SavedQueryMutation) Interval() (r string, exists bool) {
-	v := m.interval
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldInterval returns the old "interval" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldInterval(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldInterval is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldInterval requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldInterval: %w", err)
-	}
-	return oldValue.Interval, nil
-}
-
-// ResetInterval resets all changes to the "interval" field.
-func (m *SavedQueryMutation) ResetInterval() {
-	m.interval = nil
-}
-
-// SetVisibility sets the "visibility" field.
-func (m *SavedQueryMutation) SetVisibility(e enum.Visibility) {
-	m.visibility = &e
-}
-
-// Visibility returns the value of the "visibility" field in the mutation.
-func (m *SavedQueryMutation) Visibility() (r enum.Visibility, exists bool) {
-	v := m.visibility
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldVisibility returns the old "visibility" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldVisibility(ctx context.Context) (v enum.Visibility, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldVisibility is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldVisibility requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldVisibility: %w", err)
-	}
-	return oldValue.Visibility, nil
-}
-
-// ResetVisibility resets all changes to the "visibility" field.
-func (m *SavedQueryMutation) ResetVisibility() {
-	m.visibility = nil
-}
-
-// SetAuthorID sets the "author_id" field.
-func (m *SavedQueryMutation) SetAuthorID(u uuid.UUID) {
-	m.author = &u
-}
-
-// AuthorID returns the value of the "author_id" field in the mutation.
-func (m *SavedQueryMutation) AuthorID() (r uuid.UUID, exists bool) {
-	v := m.author
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAuthorID returns the old "author_id" field's value of the SavedQuery entity.
-// If the SavedQuery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SavedQueryMutation) OldAuthorID(ctx context.Context) (v *uuid.UUID, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAuthorID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
-	}
-	return oldValue.AuthorID, nil
-}
-
-// ClearAuthorID clears the value of the "author_id" field.
-func (m *SavedQueryMutation) ClearAuthorID() {
-	m.author = nil
-	m.clearedFields[savedquery.FieldAuthorID] = struct{}{}
-}
-
-// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
-func (m *SavedQueryMutation) AuthorIDCleared() bool {
-	_, ok := m.clearedFields[savedquery.FieldAuthorID]
-	return ok
-}
-
-// ResetAuthorID resets all changes to the "author_id" field.
-func (m *SavedQueryMutation) ResetAuthorID() {
-	m.author = nil
-	delete(m.clearedFields, savedquery.FieldAuthorID)
-}
-
-// ClearOrganization clears the "organization" edge to the Organization entity.
-func (m *SavedQueryMutation) ClearOrganization() {
-	m.clearedorganization = true
-	m.clearedFields[savedquery.FieldOrganizationID] = struct{}{}
-}
-
-// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
-func (m *SavedQueryMutation) OrganizationCleared() bool {
-	return m.clearedorganization
-}
-
-// OrganizationIDs returns the "organization" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// OrganizationID instead. It exists only for internal usage by the builders.
-func (m *SavedQueryMutation) OrganizationIDs() (ids []uuid.UUID) {
-	if id := m.organization; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetOrganization resets all changes to the "organization" edge.
-func (m *SavedQueryMutation) ResetOrganization() {
-	m.organization = nil
-	m.clearedorganization = false
-}
-
-// ClearAuthor clears the "author" edge to the User entity.
-func (m *SavedQueryMutation) ClearAuthor() {
-	m.clearedauthor = true
-	m.clearedFields[savedquery.FieldAuthorID] = struct{}{}
-}
-
-// AuthorCleared reports if the "author" edge to the User entity was cleared.
-func (m *SavedQueryMutation) AuthorCleared() bool {
-	return m.AuthorIDCleared() || m.clearedauthor
-}
-
-// AuthorIDs returns the "author" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// AuthorID instead. It exists only for internal usage by the builders.
-func (m *SavedQueryMutation) AuthorIDs() (ids []uuid.UUID) {
-	if id := m.author; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetAuthor resets all changes to the "author" edge.
-func (m *SavedQueryMutation) ResetAuthor() {
-	m.author = nil
-	m.clearedauthor = false
-}
-
-// Where appends a list predicates to the SavedQueryMutation builder.
-func (m *SavedQueryMutation) Where(ps ...predicate.SavedQuery) {
-	m.predicates = append(m.predicates, ps...)
-}
-
-// WhereP appends storage-level predicates to the SavedQueryMutation builder. Using this method,
-// users can use type-assertion to append predicates that do not depend on any generated package.
-func (m *SavedQueryMutation) WhereP(ps ...func(*sql.Selector)) {
-	p := make([]predicate.SavedQuery, len(ps))
-	for i := range ps {
-		p[i] = ps[i]
-	}
-	m.Where(p...)
-}
-
-// Op returns the operation name.
-func (m *SavedQueryMutation) Op() Op {
-	return m.op
-}
-
-// SetOp allows setting the mutation operation.
-func (m *SavedQueryMutation) SetOp(op Op) {
-	m.op = op
-}
-
-// Type returns the node type of this mutation (SavedQuery).
-func (m *SavedQueryMutation) Type() string {
-	return m.typ
-}
-
-// Fields returns all fields that were changed during this mutation. Note that in
-// order to get all numeric fields that were incremented/decremented, call
-// AddedFields().
-func (m *SavedQueryMutation) Fields() []string {
-	fields := make([]string, 0, 12)
-	if m.created_at != nil {
-		fields = append(fields, savedquery.FieldCreatedAt)
-	}
-	if m.updated_at != nil {
-		fields = append(fields, savedquery.FieldUpdatedAt)
-	}
-	if m.organization != nil {
-		fields = append(fields, savedquery.FieldOrganizationID)
-	}
-	if m.name != nil {
-		fields = append(fields, savedquery.FieldName)
-	}
-	if m.description != nil {
-		fields = append(fields, savedquery.FieldDescription)
-	}
-	if m.source != nil {
-		fields = append(fields, savedquery.FieldSource)
-	}
-	if m.query != nil {
-		fields = append(fields, savedquery.FieldQuery)
-	}
-	if m.sort != nil {
-		fields = append(fields, savedquery.FieldSort)
-	}
-	if m.group_by != nil {
-		fields = append(fields, savedquery.FieldGroupBy)
-	}
-	if m.interval != nil {
-		fields = append(fields, savedquery.FieldInterval)
-	}
-	if m.visibility != nil {
-		fields = append(fields, savedquery.FieldVisibility)
-	}
-	if m.author != nil {
-		fields = append(fields, savedquery.FieldAuthorID)
-	}
-	return fields
-}
-
-// Field returns the value of a field with the given name. The second boolean
-// return value indicates that this field was not set, or was not defined in the
-// schema.
-func (m *SavedQueryMutation) Field(name string) (ent.Value, bool) {
-	switch name {
-	case savedquery.FieldCreatedAt:
-		return m.CreatedAt()
-	case savedquery.FieldUpdatedAt:
-		return m.UpdatedAt()
-	case savedquery.FieldOrganizationID:
-		return m.OrganizationID()
-	case savedquery.FieldName:
-		return m.Name()
-	case savedquery.FieldDescription:
-		return m.Description()
-	case savedquery.FieldSource:
-		return m.Source()
-	case savedquery.FieldQuery:
-		return m.Query()
-	case savedquery.FieldSort:
-		return m.Sort()
-	case savedquery.FieldGroupBy:
-		return m.GroupBy()
-	case savedquery.FieldInterval:
-		return m.Interval()
-	case savedquery.FieldVisibility:
-		return m.Visibility()
-	case savedquery.FieldAuthorID:
-		return m.AuthorID()
-	}
-	return nil, false
-}
-
-// OldField returns the old value of the field from the database. An error is
-// returned if the mutation operation is not UpdateOne, or the query to the
-// database failed.
-func (m *SavedQueryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
-	switch name {
-	case savedquery.FieldCreatedAt:
-		return m.OldCreatedAt(ctx)
-	case savedquery.FieldUpdatedAt:
-		return m.OldUpdatedAt(ctx)
-	case savedquery.FieldOrganizationID:
-		return m.OldOrganizationID(ctx)
-	case savedquery.FieldName:
-		return m.OldName(ctx)
-	case savedquery.FieldDescription:
-		return m.OldDescription(ctx)
-	case savedquery.FieldSource:
-		return m.OldSource(ctx)
-	case savedquery.FieldQuery:
-		return m.OldQuery(ctx)
-	case savedquery.FieldSort:
-		return m.OldSort(ctx)
-	case savedquery.FieldGroupBy:
-		return m.OldGroupBy(ctx)
-	case savedquery.FieldInterval:
-		return m.OldInterval(ctx)
-	case savedquery.FieldVisibility:
-		return m.OldVisibility(ctx)
-	case savedquery.FieldAuthorID:
-		return m.OldAuthorID(ctx)
-	}
-	return nil, fmt.Errorf("unknown SavedQuery field %s", name)
-}
-
-// SetField sets the value of a field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *SavedQueryMutation) SetField(name string, value ent.Value) error {
-	switch name {
-	case savedquery.FieldCreatedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetCreatedAt(v)
-		return nil
-	case savedquery.FieldUpdatedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetUpdatedAt(v)
-		return nil
-	case savedquery.FieldOrganizationID:
-		v, ok := value.(uuid.UUID)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetOrganizationID(v)
-		return nil
-	case savedquery.FieldName:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetName(v)
-		return nil
-	case savedquery.FieldDescription:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetDescription(v)
-		return nil
-	case savedquery.FieldSource:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSource(v)
-		return nil
-	case savedquery.FieldQuery:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetQuery(v)
-		return nil
-	case savedquery.FieldSort:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSort(v)
-		return nil
-	case savedquery.FieldGroupBy:
-		v, ok := value.([]string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetGroupBy(v)
-		return nil
-	case savedquery.FieldInterval:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetInterval(v)
-		return nil
-	case savedquery.FieldVisibility:
-		v, ok := value.(enum.Visibility)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetVisibility(v)
-		return nil
-	case savedquery.FieldAuthorID:
-		v, ok := value.(uuid.UUID)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAuthorID(v)
-		return nil
-	}
-	return fmt.Errorf("unknown SavedQuery field %s", name)
-}
-
-// AddedFields returns all numeric fields that were incremented/decremented during
-// this mutation.
-func (m *SavedQueryMutation) AddedFields() []string {
-	return nil
-}
-
-// AddedField returns the numeric value that was incremented/decremented on a field
-// with the given name. The second boolean return value indicates that this field
-// was not set, or was not defined in the schema.
-func (m *SavedQueryMutation) AddedField(name string) (ent.Value, bool) {
-	return nil, false
-}
-
-// AddField adds the value to the field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *SavedQueryMutation) AddField(name string, value ent.Value) error {
-	switch name {
-	}
-	return fmt.Errorf("unknown SavedQuery numeric field %s", name)
-}
-
-// ClearedFields returns all nullable fields that were cleared during this
-// mutation.
-func (m *SavedQueryMutation) ClearedFields() []string {
-	var fields []string
-	if m.FieldCleared(savedquery.FieldGroupBy) {
-		fields = append(fields, savedquery.FieldGroupBy)
-	}
-	if m.FieldCleared(savedquery.FieldAuthorID) {
-		fields = append(fields, savedquery.FieldAuthorID)
-	}
-	return fields
-}
-
-// FieldCleared returns a boolean indicating if a field with the given name was
-// cleared in this mutation.
-func (m *SavedQueryMutation) FieldCleared(name string) bool {
-	_, ok := m.clearedFields[name]
-	return ok
-}
-
-// ClearField clears the value of the field with the given name. It returns an
-// error if the field is not defined in the schema.
-func (m *SavedQueryMutation) ClearField(name string) error {
-	switch name {
-	case savedquery.FieldGroupBy:
-		m.ClearGroupBy()
-		return nil
-	case savedquery.FieldAuthorID:
-		m.ClearAuthorID()
-		return nil
-	}
-	return fmt.Errorf("unknown SavedQuery nullable field %s", name)
-}
-
-// ResetField resets all changes in the mutation for the field with the given name.
-// It returns an error if the field is not defined in the schema.
-func (m *SavedQueryMutation) ResetField(name string) error {
-	switch name {
-	case savedquery.FieldCreatedAt:
-		m.ResetCreatedAt()
-		return nil
-	case savedquery.FieldUpdatedAt:
-		m.ResetUpdatedAt()
-		return nil
-	case savedquery.FieldOrganizationID:
-		m.ResetOrganizationID()
-		return nil
-	case savedquery.FieldName:
-		m.ResetName()
-		return nil
-	case savedquery.FieldDescription:
-		m.ResetDescription()
-		return nil
-	case savedquery.FieldSource:
-		m.ResetSource()
-		return nil
-	case savedquery.FieldQuery:
-		m.ResetQuery()
-		return nil
-	case savedquery.FieldSort:
-		m.ResetSort()
-		return nil
-	case savedquery.FieldGroupBy:
-		m.ResetGroupBy()
-		return nil
-	case savedquery.FieldInterval:
-		m.ResetInterval()
-		return nil
-	case savedquery.FieldVisibility:
-		m.ResetVisibility()
-		return nil
-	case savedquery.FieldAuthorID:
-		m.ResetAuthorID()
-		return nil
-	}
-	return fmt.Errorf("unknown SavedQuery field %s", name)
-}
-
-// AddedEdges returns all edge names that were set/added in this mutation.
-func (m *SavedQueryMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
-	if m.organization != nil {
-		edges = append(edges, savedquery.EdgeOrganization)
-	}
-	if m.author != nil {
-		edges = append(edges, savedquery.EdgeAuthor)
-	}
-	return edges
-}
-
-// AddedIDs returns all IDs (to other nodes) that were added for the given edge
-// name in this mutation.
-func (m *SavedQueryMutation) AddedIDs(name string) []ent.Value {
-	switch name {
-	case savedquery.EdgeOrganization:
-		if id := m.organization; id != nil {
-			return []ent.Value{*id}
-		}
-	case savedquery.EdgeAuthor:
-		if id := m.author; id != nil {
-			return []ent.Value{*id}
-		}
-	}
-	return nil
-}
-
-// RemovedEdges returns all edge names that were removed in this mutation.
-func (m *SavedQueryMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
-	return edges
-}
-
-// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
-// the given name in this mutation.
-func (m *SavedQueryMutation) RemovedIDs(name string) []ent.Value {
-	return nil
-}
-
-// ClearedEdges returns all edge names that were cleared in this mutation.
-func (m *SavedQueryMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
-	if m.clearedorganization {
-		edges = append(edges, savedquery.EdgeOrganization)
-	}
-	if m.clearedauthor {
-		edges = append(edges, savedquery.EdgeAuthor)
-	}
-	return edges
-}
-
-// EdgeCleared returns a boolean which indicates if the edge with the given name
-// was cleared in this mutation.
-func (m *SavedQueryMutation) EdgeCleared(name string) bool {
-	switch name {
-	case savedquery.EdgeOrganization:
-		return m.clearedorganization
-	case savedquery.EdgeAuthor:
-		return m.clearedauthor
-	}
-	return false
-}
-
-// ClearEdge clears the value of the edge with the given name. It returns an error
-// if that edge is not defined in the schema.
-func (m *SavedQueryMutation) ClearEdge(name string) error {
-	switch name {
-	case savedquery.EdgeOrganization:
-		m.ClearOrganization()
-		return nil
-	case savedquery.EdgeAuthor:
-		m.ClearAuthor()
-		return nil
-	}
-	return fmt.Errorf("unknown SavedQuery unique edge %s", name)
-}
-
-// ResetEdge resets all changes to the edge with the given name in this mutation.
-// It returns an error if the edge is not defined in the schema.
-func (m *SavedQueryMutation) ResetEdge(name string) error {
-	switch name {
-	case savedquery.EdgeOrganization:
-		m.ResetOrganization()
-		return nil
-	case savedquery.EdgeAuthor:
-		m.ResetAuthor()
-		return nil
-	}
-	return fmt.Errorf("unknown SavedQuery edge %s", name)
-}
-
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
@@ -23395,6 +22311,1090 @@ func (m *SettingMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Setting edge %s", name)
+}
+
+// StoredQueryMutation represents an operation that mutates the StoredQuery nodes in the graph.
+type StoredQueryMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	description         *string
+	source              *string
+	query               *string
+	sort                *string
+	group_by            *[]string
+	appendgroup_by      []string
+	interval            *string
+	visibility          *enum.Visibility
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	author              *uuid.UUID
+	clearedauthor       bool
+	done                bool
+	oldValue            func(context.Context) (*StoredQuery, error)
+	predicates          []predicate.StoredQuery
+}
+
+var _ ent.Mutation = (*StoredQueryMutation)(nil)
+
+// storedqueryOption allows management of the mutation configuration using functional options.
+type storedqueryOption func(*StoredQueryMutation)
+
+// newStoredQueryMutation creates new mutation for the StoredQuery entity.
+func newStoredQueryMutation(c config, op Op, opts ...storedqueryOption) *StoredQueryMutation {
+	m := &StoredQueryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStoredQuery,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStoredQueryID sets the ID field of the mutation.
+func withStoredQueryID(id uuid.UUID) storedqueryOption {
+	return func(m *StoredQueryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StoredQuery
+		)
+		m.oldValue = func(ctx context.Context) (*StoredQuery, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StoredQuery.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStoredQuery sets the old StoredQuery of the mutation.
+func withStoredQuery(node *StoredQuery) storedqueryOption {
+	return func(m *StoredQueryMutation) {
+		m.oldValue = func(context.Context) (*StoredQuery, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StoredQueryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StoredQueryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of StoredQuery entities.
+func (m *StoredQueryMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StoredQueryMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StoredQueryMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StoredQuery.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StoredQueryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StoredQueryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StoredQueryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StoredQueryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StoredQueryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StoredQueryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *StoredQueryMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *StoredQueryMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *StoredQueryMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetName sets the "name" field.
+func (m *StoredQueryMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *StoredQueryMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *StoredQueryMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *StoredQueryMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *StoredQueryMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *StoredQueryMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetSource sets the "source" field.
+func (m *StoredQueryMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *StoredQueryMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *StoredQueryMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetQuery sets the "query" field.
+func (m *StoredQueryMutation) SetQuery(s string) {
+	m.query = &s
+}
+
+// Query returns the value of the "query" field in the mutation.
+func (m *StoredQueryMutation) Query() (r string, exists bool) {
+	v := m.query
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuery returns the old "query" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldQuery(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuery is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuery requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuery: %w", err)
+	}
+	return oldValue.Query, nil
+}
+
+// ResetQuery resets all changes to the "query" field.
+func (m *StoredQueryMutation) ResetQuery() {
+	m.query = nil
+}
+
+// SetSort sets the "sort" field.
+func (m *StoredQueryMutation) SetSort(s string) {
+	m.sort = &s
+}
+
+// Sort returns the value of the "sort" field in the mutation.
+func (m *StoredQueryMutation) Sort() (r string, exists bool) {
+	v := m.sort
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSort returns the old "sort" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldSort(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSort is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSort requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSort: %w", err)
+	}
+	return oldValue.Sort, nil
+}
+
+// ResetSort resets all changes to the "sort" field.
+func (m *StoredQueryMutation) ResetSort() {
+	m.sort = nil
+}
+
+// SetGroupBy sets the "group_by" field.
+func (m *StoredQueryMutation) SetGroupBy(s []string) {
+	m.group_by = &s
+	m.appendgroup_by = nil
+}
+
+// GroupBy returns the value of the "group_by" field in the mutation.
+func (m *StoredQueryMutation) GroupBy() (r []string, exists bool) {
+	v := m.group_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupBy returns the old "group_by" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldGroupBy(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupBy: %w", err)
+	}
+	return oldValue.GroupBy, nil
+}
+
+// AppendGroupBy adds s to the "group_by" field.
+func (m *StoredQueryMutation) AppendGroupBy(s []string) {
+	m.appendgroup_by = append(m.appendgroup_by, s...)
+}
+
+// AppendedGroupBy returns the list of values that were appended to the "group_by" field in this mutation.
+func (m *StoredQueryMutation) AppendedGroupBy() ([]string, bool) {
+	if len(m.appendgroup_by) == 0 {
+		return nil, false
+	}
+	return m.appendgroup_by, true
+}
+
+// ClearGroupBy clears the value of the "group_by" field.
+func (m *StoredQueryMutation) ClearGroupBy() {
+	m.group_by = nil
+	m.appendgroup_by = nil
+	m.clearedFields[storedquery.FieldGroupBy] = struct{}{}
+}
+
+// GroupByCleared returns if the "group_by" field was cleared in this mutation.
+func (m *StoredQueryMutation) GroupByCleared() bool {
+	_, ok := m.clearedFields[storedquery.FieldGroupBy]
+	return ok
+}
+
+// ResetGroupBy resets all changes to the "group_by" field.
+func (m *StoredQueryMutation) ResetGroupBy() {
+	m.group_by = nil
+	m.appendgroup_by = nil
+	delete(m.clearedFields, storedquery.FieldGroupBy)
+}
+
+// SetInterval sets the "interval" field.
+func (m *StoredQueryMutation) SetInterval(s string) {
+	m.interval = &s
+}
+
+// Interval returns the value of the "interval" field in the mutation.
+func (m *StoredQueryMutation) Interval() (r string, exists bool) {
+	v := m.interval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInterval returns the old "interval" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldInterval(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInterval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInterval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInterval: %w", err)
+	}
+	return oldValue.Interval, nil
+}
+
+// ResetInterval resets all changes to the "interval" field.
+func (m *StoredQueryMutation) ResetInterval() {
+	m.interval = nil
+}
+
+// SetVisibility sets the "visibility" field.
+func (m *StoredQueryMutation) SetVisibility(e enum.Visibility) {
+	m.visibility = &e
+}
+
+// Visibility returns the value of the "visibility" field in the mutation.
+func (m *StoredQueryMutation) Visibility() (r enum.Visibility, exists bool) {
+	v := m.visibility
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVisibility returns the old "visibility" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldVisibility(ctx context.Context) (v enum.Visibility, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVisibility is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVisibility requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVisibility: %w", err)
+	}
+	return oldValue.Visibility, nil
+}
+
+// ResetVisibility resets all changes to the "visibility" field.
+func (m *StoredQueryMutation) ResetVisibility() {
+	m.visibility = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *StoredQueryMutation) SetAuthorID(u uuid.UUID) {
+	m.author = &u
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *StoredQueryMutation) AuthorID() (r uuid.UUID, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the StoredQuery entity.
+// If the StoredQuery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoredQueryMutation) OldAuthorID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *StoredQueryMutation) ClearAuthorID() {
+	m.author = nil
+	m.clearedFields[storedquery.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *StoredQueryMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[storedquery.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *StoredQueryMutation) ResetAuthorID() {
+	m.author = nil
+	delete(m.clearedFields, storedquery.FieldAuthorID)
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *StoredQueryMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[storedquery.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *StoredQueryMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *StoredQueryMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *StoredQueryMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *StoredQueryMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[storedquery.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *StoredQueryMutation) AuthorCleared() bool {
+	return m.AuthorIDCleared() || m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *StoredQueryMutation) AuthorIDs() (ids []uuid.UUID) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *StoredQueryMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// Where appends a list predicates to the StoredQueryMutation builder.
+func (m *StoredQueryMutation) Where(ps ...predicate.StoredQuery) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StoredQueryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StoredQueryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StoredQuery, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StoredQueryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StoredQueryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StoredQuery).
+func (m *StoredQueryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StoredQueryMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, storedquery.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, storedquery.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, storedquery.FieldOrganizationID)
+	}
+	if m.name != nil {
+		fields = append(fields, storedquery.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, storedquery.FieldDescription)
+	}
+	if m.source != nil {
+		fields = append(fields, storedquery.FieldSource)
+	}
+	if m.query != nil {
+		fields = append(fields, storedquery.FieldQuery)
+	}
+	if m.sort != nil {
+		fields = append(fields, storedquery.FieldSort)
+	}
+	if m.group_by != nil {
+		fields = append(fields, storedquery.FieldGroupBy)
+	}
+	if m.interval != nil {
+		fields = append(fields, storedquery.FieldInterval)
+	}
+	if m.visibility != nil {
+		fields = append(fields, storedquery.FieldVisibility)
+	}
+	if m.author != nil {
+		fields = append(fields, storedquery.FieldAuthorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StoredQueryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case storedquery.FieldCreatedAt:
+		return m.CreatedAt()
+	case storedquery.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case storedquery.FieldOrganizationID:
+		return m.OrganizationID()
+	case storedquery.FieldName:
+		return m.Name()
+	case storedquery.FieldDescription:
+		return m.Description()
+	case storedquery.FieldSource:
+		return m.Source()
+	case storedquery.FieldQuery:
+		return m.Query()
+	case storedquery.FieldSort:
+		return m.Sort()
+	case storedquery.FieldGroupBy:
+		return m.GroupBy()
+	case storedquery.FieldInterval:
+		return m.Interval()
+	case storedquery.FieldVisibility:
+		return m.Visibility()
+	case storedquery.FieldAuthorID:
+		return m.AuthorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StoredQueryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case storedquery.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case storedquery.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case storedquery.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case storedquery.FieldName:
+		return m.OldName(ctx)
+	case storedquery.FieldDescription:
+		return m.OldDescription(ctx)
+	case storedquery.FieldSource:
+		return m.OldSource(ctx)
+	case storedquery.FieldQuery:
+		return m.OldQuery(ctx)
+	case storedquery.FieldSort:
+		return m.OldSort(ctx)
+	case storedquery.FieldGroupBy:
+		return m.OldGroupBy(ctx)
+	case storedquery.FieldInterval:
+		return m.OldInterval(ctx)
+	case storedquery.FieldVisibility:
+		return m.OldVisibility(ctx)
+	case storedquery.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown StoredQuery field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoredQueryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case storedquery.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case storedquery.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case storedquery.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case storedquery.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case storedquery.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case storedquery.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case storedquery.FieldQuery:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuery(v)
+		return nil
+	case storedquery.FieldSort:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSort(v)
+		return nil
+	case storedquery.FieldGroupBy:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupBy(v)
+		return nil
+	case storedquery.FieldInterval:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInterval(v)
+		return nil
+	case storedquery.FieldVisibility:
+		v, ok := value.(enum.Visibility)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVisibility(v)
+		return nil
+	case storedquery.FieldAuthorID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StoredQuery field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StoredQueryMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StoredQueryMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoredQueryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown StoredQuery numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StoredQueryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(storedquery.FieldGroupBy) {
+		fields = append(fields, storedquery.FieldGroupBy)
+	}
+	if m.FieldCleared(storedquery.FieldAuthorID) {
+		fields = append(fields, storedquery.FieldAuthorID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StoredQueryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StoredQueryMutation) ClearField(name string) error {
+	switch name {
+	case storedquery.FieldGroupBy:
+		m.ClearGroupBy()
+		return nil
+	case storedquery.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown StoredQuery nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StoredQueryMutation) ResetField(name string) error {
+	switch name {
+	case storedquery.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case storedquery.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case storedquery.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case storedquery.FieldName:
+		m.ResetName()
+		return nil
+	case storedquery.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case storedquery.FieldSource:
+		m.ResetSource()
+		return nil
+	case storedquery.FieldQuery:
+		m.ResetQuery()
+		return nil
+	case storedquery.FieldSort:
+		m.ResetSort()
+		return nil
+	case storedquery.FieldGroupBy:
+		m.ResetGroupBy()
+		return nil
+	case storedquery.FieldInterval:
+		m.ResetInterval()
+		return nil
+	case storedquery.FieldVisibility:
+		m.ResetVisibility()
+		return nil
+	case storedquery.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown StoredQuery field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StoredQueryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, storedquery.EdgeOrganization)
+	}
+	if m.author != nil {
+		edges = append(edges, storedquery.EdgeAuthor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StoredQueryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case storedquery.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case storedquery.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StoredQueryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StoredQueryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StoredQueryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, storedquery.EdgeOrganization)
+	}
+	if m.clearedauthor {
+		edges = append(edges, storedquery.EdgeAuthor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StoredQueryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case storedquery.EdgeOrganization:
+		return m.clearedorganization
+	case storedquery.EdgeAuthor:
+		return m.clearedauthor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StoredQueryMutation) ClearEdge(name string) error {
+	switch name {
+	case storedquery.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case storedquery.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown StoredQuery unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StoredQueryMutation) ResetEdge(name string) error {
+	switch name {
+	case storedquery.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case storedquery.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown StoredQuery edge %s", name)
 }
 
 // TimelineEventMutation represents an operation that mutates the TimelineEvent nodes in the graph.

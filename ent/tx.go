@@ -48,12 +48,12 @@ type Tx struct {
 	Organization *OrganizationClient
 	// Report is the client for interacting with the Report builders.
 	Report *ReportClient
-	// SavedQuery is the client for interacting with the SavedQuery builders.
-	SavedQuery *SavedQueryClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// StoredQuery is the client for interacting with the StoredQuery builders.
+	StoredQuery *StoredQueryClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
 	// User is the client for interacting with the User builders.
@@ -206,9 +206,9 @@ func (tx *Tx) init() {
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Report = NewReportClient(tx.config)
-	tx.SavedQuery = NewSavedQueryClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
+	tx.StoredQuery = NewStoredQueryClient(tx.config)
 	tx.TimelineEvent = NewTimelineEventClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }

@@ -1019,8 +1019,8 @@ type MutationResolver interface {
 	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error)
-	CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.SavedQuery, error)
-	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.SavedQuery, error)
+	CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.StoredQuery, error)
+	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.StoredQuery, error)
 	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 }
 type QueryResolver interface {
@@ -1074,7 +1074,7 @@ type QueryResolver interface {
 	QueryLookups(ctx context.Context, source string, field string, prefix *string, limit *int) ([]*query.LookupValue, error)
 	RunQuery(ctx context.Context, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) (*query.Result, error)
 	SavedQueries(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.SavedQueryConnection, error)
-	SavedQuery(ctx context.Context, id uuid.UUID) (*ent.SavedQuery, error)
+	SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error)
 	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
 }
 type QueryFieldResolver interface {
@@ -22214,8 +22214,8 @@ func (ec *executionContext) _Mutation_createSavedQuery(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().CreateSavedQuery(ctx, fc.Args["input"].(query.CreateSavedQueryInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
-			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22258,8 +22258,8 @@ func (ec *executionContext) _Mutation_updateSavedQuery(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().UpdateSavedQuery(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(query.UpdateSavedQueryInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
-			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26178,8 +26178,8 @@ func (ec *executionContext) _Query_savedQuery(ctx context.Context, field graphql
 			return ec.Resolvers.Query().SavedQuery(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
-			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
+			return ec.marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx, selections, v)
 		},
 		true,
 		true,
@@ -27841,7 +27841,7 @@ func (ec *executionContext) fieldContext_ResetPasswordPayload_temporaryPassword(
 	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27864,7 +27864,7 @@ func (ec *executionContext) fieldContext_SavedQuery_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
 }
 
-func (ec *executionContext) _SavedQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27887,7 +27887,7 @@ func (ec *executionContext) fieldContext_SavedQuery_createdAt(_ context.Context,
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SavedQuery_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27910,7 +27910,7 @@ func (ec *executionContext) fieldContext_SavedQuery_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SavedQuery_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27933,7 +27933,7 @@ func (ec *executionContext) fieldContext_SavedQuery_organizationID(_ context.Con
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
 }
 
-func (ec *executionContext) _SavedQuery_name(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_name(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27956,7 +27956,7 @@ func (ec *executionContext) fieldContext_SavedQuery_name(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_description(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_description(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27979,7 +27979,7 @@ func (ec *executionContext) fieldContext_SavedQuery_description(_ context.Contex
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_source(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_source(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28002,7 +28002,7 @@ func (ec *executionContext) fieldContext_SavedQuery_source(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_query(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_query(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28025,7 +28025,7 @@ func (ec *executionContext) fieldContext_SavedQuery_query(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_sort(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_sort(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28048,7 +28048,7 @@ func (ec *executionContext) fieldContext_SavedQuery_sort(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28071,7 +28071,7 @@ func (ec *executionContext) fieldContext_SavedQuery_groupBy(_ context.Context, f
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_interval(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_interval(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28094,7 +28094,7 @@ func (ec *executionContext) fieldContext_SavedQuery_interval(_ context.Context, 
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "String")
 }
 
-func (ec *executionContext) _SavedQuery_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28117,7 +28117,7 @@ func (ec *executionContext) fieldContext_SavedQuery_visibility(_ context.Context
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "Visibility")
 }
 
-func (ec *executionContext) _SavedQuery_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28140,7 +28140,7 @@ func (ec *executionContext) fieldContext_SavedQuery_authorID(_ context.Context, 
 	return graphql.NewScalarFieldContext("SavedQuery", field, false, false, "ID")
 }
 
-func (ec *executionContext) _SavedQuery_author(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SavedQuery_author(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28271,8 +28271,8 @@ func (ec *executionContext) _SavedQueryEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
-			return ec.marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
+			return ec.marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34202,7 +34202,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._TimelineEvent(ctx, sel, obj)
-	case *ent.SavedQuery:
+	case *ent.StoredQuery:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -39337,7 +39337,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 
 var savedQueryImplementors = []string{"SavedQuery", "Node"}
 
-func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedQuery) graphql.Marshaler {
+func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSet, obj *ent.StoredQuery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -41357,7 +41357,7 @@ func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋseliq
 	return ec._ResetPasswordPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+func (ec *executionContext) marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SavedQuery!")
 		return graphql.Null
@@ -42678,7 +42678,7 @@ func (ec *executionContext) unmarshalORunSavedQueryInput2ᚖgithubᚗcomᚋseliq
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQuery(ctx context.Context, sel ast.SelectionSet, v *ent.SavedQuery) graphql.Marshaler {
+func (ec *executionContext) marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
@@ -73,12 +73,12 @@ func caller(ctx context.Context) (*viewer.Viewer, error) {
 
 // visibleTo is the caller's own queries and the organisation's shared ones;
 // the tenant rule adds the organisation.
-func visibleTo(v *viewer.Viewer) predicate.SavedQuery {
-	return savedquery.Or(savedquery.VisibilityEQ(enum.VisibilityShared), savedquery.AuthorID(v.UserID))
+func visibleTo(v *viewer.Viewer) predicate.StoredQuery {
+	return storedquery.Or(storedquery.VisibilityEQ(enum.VisibilityShared), storedquery.AuthorID(v.UserID))
 }
 
-func findSaved(ctx context.Context, c *ent.Client, v *viewer.Viewer, id uuid.UUID) (*ent.SavedQuery, error) {
-	sq, err := c.SavedQuery.Query().Where(savedquery.ID(id), visibleTo(v)).Only(ctx)
+func findSaved(ctx context.Context, c *ent.Client, v *viewer.Viewer, id uuid.UUID) (*ent.StoredQuery, error) {
+	sq, err := c.StoredQuery.Query().Where(storedquery.ID(id), visibleTo(v)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFoundf("saved query %s not found", id)
 	}
@@ -86,7 +86,7 @@ func findSaved(ctx context.Context, c *ent.Client, v *viewer.Viewer, id uuid.UUI
 }
 
 // checkEdit lets the author change a query, and an admin a shared one.
-func checkEdit(v *viewer.Viewer, sq *ent.SavedQuery) error {
+func checkEdit(v *viewer.Viewer, sq *ent.StoredQuery) error {
 	if sq.AuthorID != nil && *sq.AuthorID == v.UserID {
 		return nil
 	}
@@ -102,12 +102,12 @@ func (s *Service) SavedQueries(ctx context.Context, page paging.Page) (*ent.Save
 	if err != nil {
 		return nil, err
 	}
-	order := &ent.SavedQueryOrder{Direction: paging.Asc, Field: ent.SavedQueryOrderFieldName}
-	return paging.Paginate(ctx, page, s.client.SavedQuery.Query().Where(visibleTo(v)).Paginate, ent.WithSavedQueryOrder(order))
+	order := &ent.SavedQueryOrder{Direction: paging.Asc, Field: ent.StoredQueryOrderFieldName}
+	return paging.Paginate(ctx, page, s.client.StoredQuery.Query().Where(visibleTo(v)).Paginate, ent.WithSavedQueryOrder(order))
 }
 
 // SavedQuery returns one query the caller may see.
-func (s *Service) SavedQuery(ctx context.Context, id uuid.UUID) (*ent.SavedQuery, error) {
+func (s *Service) SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error) {
 	v, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ type savedSnapshot struct {
 	Visibility string   `json:"visibility"`
 }
 
-func snapshotOf(sq *ent.SavedQuery) savedSnapshot {
+func snapshotOf(sq *ent.StoredQuery) savedSnapshot {
 	return savedSnapshot{Name: sq.Name, Source: sq.Source, Query: sq.Query, Sort: sq.Sort, GroupBy: sq.GroupBy,
 		Interval: sq.Interval, Visibility: string(sq.Visibility)}
 }
@@ -181,7 +181,7 @@ func deref(p *string) string {
 }
 
 // CreateSavedQuery saves a query authored by the caller; it must compile.
-func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput) (*ent.SavedQuery, error) {
+func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput) (*ent.StoredQuery, error) {
 	v, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -205,9 +205,9 @@ func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput
 		}
 		vis = *in.Visibility
 	}
-	var created *ent.SavedQuery
+	var created *ent.StoredQuery
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		c := tx.SavedQuery.Create().SetName(name).SetDescription(desc).SetSource(d.source).SetQuery(d.query).
+		c := tx.StoredQuery.Create().SetName(name).SetDescription(desc).SetSource(d.source).SetQuery(d.query).
 			SetSort(d.sort).SetInterval(d.interval).SetVisibility(vis).SetAuthorID(v.UserID)
 		if len(d.groupBy) > 0 {
 			c.SetGroupBy(d.groupBy)
@@ -228,12 +228,12 @@ func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput
 
 // UpdateSavedQuery changes a query the caller may edit; the result must
 // still compile.
-func (s *Service) UpdateSavedQuery(ctx context.Context, id uuid.UUID, in UpdateSavedQueryInput) (*ent.SavedQuery, error) {
+func (s *Service) UpdateSavedQuery(ctx context.Context, id uuid.UUID, in UpdateSavedQueryInput) (*ent.StoredQuery, error) {
 	v, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var updated *ent.SavedQuery
+	var updated *ent.StoredQuery
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		sq, err := findSaved(ctx, tx.Client(), v, id)
 		if err != nil {
@@ -242,7 +242,7 @@ func (s *Service) UpdateSavedQuery(ctx context.Context, id uuid.UUID, in UpdateS
 		if err := checkEdit(v, sq); err != nil {
 			return err
 		}
-		upd := tx.SavedQuery.UpdateOne(sq)
+		upd := tx.StoredQuery.UpdateOne(sq)
 		changes, err := s.patch(upd, sq, in)
 		if err != nil || len(changes) == 0 {
 			updated = sq
@@ -259,7 +259,7 @@ func (s *Service) UpdateSavedQuery(ctx context.Context, id uuid.UUID, in UpdateS
 	return updated.Unwrap(), nil
 }
 
-func (s *Service) patch(upd *ent.SavedQueryUpdateOne, sq *ent.SavedQuery, in UpdateSavedQueryInput) ([]audit.Entry, error) {
+func (s *Service) patch(upd *ent.StoredQueryUpdateOne, sq *ent.StoredQuery, in UpdateSavedQueryInput) ([]audit.Entry, error) {
 	var changes []audit.Entry
 	changed := func(field string, before, after any) {
 		changes = append(changes, audit.Entry{EntityType: SavedQueryEntity, EntityID: sq.ID, Action: "update", Field: field, Before: before, After: after})
@@ -306,7 +306,7 @@ func (s *Service) patch(upd *ent.SavedQueryUpdateOne, sq *ent.SavedQuery, in Upd
 	for _, c := range []struct {
 		field         string
 		before, after string
-		set           func(string) *ent.SavedQueryUpdateOne
+		set           func(string) *ent.StoredQueryUpdateOne
 	}{
 		{"source", sq.Source, d.source, upd.SetSource},
 		{"query", sq.Query, d.query, upd.SetQuery},
@@ -350,7 +350,7 @@ func (s *Service) DeleteSavedQuery(ctx context.Context, id uuid.UUID) error {
 		if err := checkEdit(v, sq); err != nil {
 			return err
 		}
-		if err := tx.SavedQuery.DeleteOne(sq).Exec(ctx); err != nil {
+		if err := tx.StoredQuery.DeleteOne(sq).Exec(ctx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Client(), audit.Entry{

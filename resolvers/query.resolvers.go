@@ -18,12 +18,12 @@ import (
 )
 
 // CreateSavedQuery is the resolver for the createSavedQuery field.
-func (r *mutationResolver) CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.SavedQuery, error) {
+func (r *mutationResolver) CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.StoredQuery, error) {
 	return r.Services.Query.CreateSavedQuery(ctx, input)
 }
 
 // UpdateSavedQuery is the resolver for the updateSavedQuery field.
-func (r *mutationResolver) UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.SavedQuery, error) {
+func (r *mutationResolver) UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.StoredQuery, error) {
 	return r.Services.Query.UpdateSavedQuery(ctx, id, input)
 }
 
@@ -53,7 +53,7 @@ func (r *queryResolver) SavedQueries(ctx context.Context, after *entgql.Cursor[u
 }
 
 // SavedQuery is the resolver for the savedQuery field.
-func (r *queryResolver) SavedQuery(ctx context.Context, id uuid.UUID) (*ent.SavedQuery, error) {
+func (r *queryResolver) SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error) {
 	return r.Services.Query.SavedQuery(ctx, id)
 }
 

@@ -213,18 +213,6 @@ func (f ReportFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReportMutation", m)
 }
 
-// The SavedQueryFunc type is an adapter to allow the use of ordinary
-// function as SavedQuery mutator.
-type SavedQueryFunc func(context.Context, *ent.SavedQueryMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f SavedQueryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.SavedQueryMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SavedQueryMutation", m)
-}
-
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)
@@ -247,6 +235,18 @@ func (f SettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SettingMutation", m)
+}
+
+// The StoredQueryFunc type is an adapter to allow the use of ordinary
+// function as StoredQuery mutator.
+type StoredQueryFunc func(context.Context, *ent.StoredQueryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoredQueryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoredQueryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoredQueryMutation", m)
 }
 
 // The TimelineEventFunc type is an adapter to allow the use of ordinary

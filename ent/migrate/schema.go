@@ -845,59 +845,6 @@ var (
 			},
 		},
 	}
-	// SavedQueriesColumns holds the columns for the "saved_queries" table.
-	SavedQueriesColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "source", Type: field.TypeString},
-		{Name: "query", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "sort", Type: field.TypeString, Default: ""},
-		{Name: "group_by", Type: field.TypeJSON, Nullable: true},
-		{Name: "interval", Type: field.TypeString, Default: ""},
-		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"private", "shared"}, Default: "private"},
-		{Name: "organization_id", Type: field.TypeUUID},
-		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
-	}
-	// SavedQueriesTable holds the schema information for the "saved_queries" table.
-	SavedQueriesTable = &schema.Table{
-		Name:       "saved_queries",
-		Columns:    SavedQueriesColumns,
-		PrimaryKey: []*schema.Column{SavedQueriesColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "saved_queries_organizations_organization",
-				Columns:    []*schema.Column{SavedQueriesColumns[11]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "saved_queries_users_author",
-				Columns:    []*schema.Column{SavedQueriesColumns[12]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "savedquery_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{SavedQueriesColumns[11], SavedQueriesColumns[1]},
-			},
-			{
-				Name:    "savedquery_organization_id_visibility_name",
-				Unique:  false,
-				Columns: []*schema.Column{SavedQueriesColumns[11], SavedQueriesColumns[10], SavedQueriesColumns[3]},
-			},
-			{
-				Name:    "savedquery_author_id",
-				Unique:  false,
-				Columns: []*schema.Column{SavedQueriesColumns[12]},
-			},
-		},
-	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -971,6 +918,59 @@ var (
 				Name:    "setting_organization_id_key",
 				Unique:  true,
 				Columns: []*schema.Column{SettingsColumns[6], SettingsColumns[3]},
+			},
+		},
+	}
+	// StoredQueriesColumns holds the columns for the "stored_queries" table.
+	StoredQueriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "source", Type: field.TypeString},
+		{Name: "query", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "sort", Type: field.TypeString, Default: ""},
+		{Name: "group_by", Type: field.TypeJSON, Nullable: true},
+		{Name: "interval", Type: field.TypeString, Default: ""},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"private", "shared"}, Default: "private"},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// StoredQueriesTable holds the schema information for the "stored_queries" table.
+	StoredQueriesTable = &schema.Table{
+		Name:       "stored_queries",
+		Columns:    StoredQueriesColumns,
+		PrimaryKey: []*schema.Column{StoredQueriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "stored_queries_organizations_organization",
+				Columns:    []*schema.Column{StoredQueriesColumns[11]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "stored_queries_users_author",
+				Columns:    []*schema.Column{StoredQueriesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "storedquery_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{StoredQueriesColumns[11], StoredQueriesColumns[1]},
+			},
+			{
+				Name:    "storedquery_organization_id_visibility_name",
+				Unique:  false,
+				Columns: []*schema.Column{StoredQueriesColumns[11], StoredQueriesColumns[10], StoredQueriesColumns[3]},
+			},
+			{
+				Name:    "storedquery_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{StoredQueriesColumns[12]},
 			},
 		},
 	}
@@ -1150,9 +1150,9 @@ var (
 		NotificationsTable,
 		OrganizationsTable,
 		ReportsTable,
-		SavedQueriesTable,
 		SessionsTable,
 		SettingsTable,
+		StoredQueriesTable,
 		TimelineEventsTable,
 		UsersTable,
 		GroupMembersTable,
@@ -1198,11 +1198,11 @@ func init() {
 	ReportsTable.ForeignKeys[0].RefTable = IncidentsTable
 	ReportsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	ReportsTable.ForeignKeys[2].RefTable = UsersTable
-	SavedQueriesTable.ForeignKeys[0].RefTable = OrganizationsTable
-	SavedQueriesTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	SettingsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	StoredQueriesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	StoredQueriesTable.ForeignKeys[1].RefTable = UsersTable
 	TimelineEventsTable.ForeignKeys[0].RefTable = IncidentsTable
 	TimelineEventsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	TimelineEventsTable.ForeignKeys[2].RefTable = UsersTable

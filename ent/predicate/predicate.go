@@ -57,14 +57,14 @@ type Organization func(*sql.Selector)
 // Report is the predicate function for report builders.
 type Report func(*sql.Selector)
 
-// SavedQuery is the predicate function for savedquery builders.
-type SavedQuery func(*sql.Selector)
-
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
 // Setting is the predicate function for setting builders.
 type Setting func(*sql.Selector)
+
+// StoredQuery is the predicate function for storedquery builders.
+type StoredQuery func(*sql.Selector)
 
 // TimelineEvent is the predicate function for timelineevent builders.
 type TimelineEvent func(*sql.Selector)

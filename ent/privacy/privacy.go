@@ -519,30 +519,6 @@ func (f ReportMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReportMutation", m)
 }
 
-// The SavedQueryQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type SavedQueryQueryRuleFunc func(context.Context, *ent.SavedQueryQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f SavedQueryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.SavedQueryQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SavedQueryQuery", q)
-}
-
-// The SavedQueryMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type SavedQueryMutationRuleFunc func(context.Context, *ent.SavedQueryMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f SavedQueryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.SavedQueryMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SavedQueryMutation", m)
-}
-
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -589,6 +565,30 @@ func (f SettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettingMutation", m)
+}
+
+// The StoredQueryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoredQueryQueryRuleFunc func(context.Context, *ent.StoredQueryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoredQueryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoredQueryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoredQueryQuery", q)
+}
+
+// The StoredQueryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoredQueryMutationRuleFunc func(context.Context, *ent.StoredQueryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoredQueryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoredQueryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoredQueryMutation", m)
 }
 
 // The TimelineEventQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -708,11 +708,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ReportQuery:
 		return q.Filter(), nil
-	case *ent.SavedQueryQuery:
-		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.SettingQuery:
+		return q.Filter(), nil
+	case *ent.StoredQueryQuery:
 		return q.Filter(), nil
 	case *ent.TimelineEventQuery:
 		return q.Filter(), nil
@@ -759,11 +759,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ReportMutation:
 		return m.Filter(), nil
-	case *ent.SavedQueryMutation:
-		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.SettingMutation:
+		return m.Filter(), nil
+	case *ent.StoredQueryMutation:
 		return m.Filter(), nil
 	case *ent.TimelineEventMutation:
 		return m.Filter(), nil

@@ -24,10 +24,10 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/report"
-	"github.com/seliq/seliq/ent/savedquery"
 	"github.com/seliq/seliq/ent/schema"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/setting"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
 
@@ -963,72 +963,6 @@ func init() {
 	reportDescID := reportMixinFields0[0].Descriptor()
 	// report.DefaultID holds the default value on creation for the id field.
 	report.DefaultID = reportDescID.Default.(func() uuid.UUID)
-	savedqueryMixin := schema.SavedQuery{}.Mixin()
-	savedquery.Policy = privacy.NewPolicies(savedqueryMixin[0], savedqueryMixin[1], schema.SavedQuery{})
-	savedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := savedquery.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	savedqueryMixinFields0 := savedqueryMixin[0].Fields()
-	_ = savedqueryMixinFields0
-	savedqueryFields := schema.SavedQuery{}.Fields()
-	_ = savedqueryFields
-	// savedqueryDescCreatedAt is the schema descriptor for created_at field.
-	savedqueryDescCreatedAt := savedqueryMixinFields0[1].Descriptor()
-	// savedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
-	savedquery.DefaultCreatedAt = savedqueryDescCreatedAt.Default.(func() time.Time)
-	// savedqueryDescUpdatedAt is the schema descriptor for updated_at field.
-	savedqueryDescUpdatedAt := savedqueryMixinFields0[2].Descriptor()
-	// savedquery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	savedquery.DefaultUpdatedAt = savedqueryDescUpdatedAt.Default.(func() time.Time)
-	// savedquery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	savedquery.UpdateDefaultUpdatedAt = savedqueryDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// savedqueryDescName is the schema descriptor for name field.
-	savedqueryDescName := savedqueryFields[0].Descriptor()
-	// savedquery.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	savedquery.NameValidator = func() func(string) error {
-		validators := savedqueryDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// savedqueryDescDescription is the schema descriptor for description field.
-	savedqueryDescDescription := savedqueryFields[1].Descriptor()
-	// savedquery.DefaultDescription holds the default value on creation for the description field.
-	savedquery.DefaultDescription = savedqueryDescDescription.Default.(string)
-	// savedqueryDescSource is the schema descriptor for source field.
-	savedqueryDescSource := savedqueryFields[2].Descriptor()
-	// savedquery.SourceValidator is a validator for the "source" field. It is called by the builders before save.
-	savedquery.SourceValidator = savedqueryDescSource.Validators[0].(func(string) error)
-	// savedqueryDescQuery is the schema descriptor for query field.
-	savedqueryDescQuery := savedqueryFields[3].Descriptor()
-	// savedquery.DefaultQuery holds the default value on creation for the query field.
-	savedquery.DefaultQuery = savedqueryDescQuery.Default.(string)
-	// savedqueryDescSort is the schema descriptor for sort field.
-	savedqueryDescSort := savedqueryFields[4].Descriptor()
-	// savedquery.DefaultSort holds the default value on creation for the sort field.
-	savedquery.DefaultSort = savedqueryDescSort.Default.(string)
-	// savedqueryDescInterval is the schema descriptor for interval field.
-	savedqueryDescInterval := savedqueryFields[6].Descriptor()
-	// savedquery.DefaultInterval holds the default value on creation for the interval field.
-	savedquery.DefaultInterval = savedqueryDescInterval.Default.(string)
-	// savedqueryDescID is the schema descriptor for id field.
-	savedqueryDescID := savedqueryMixinFields0[0].Descriptor()
-	// savedquery.DefaultID holds the default value on creation for the id field.
-	savedquery.DefaultID = savedqueryDescID.Default.(func() uuid.UUID)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(sessionMixin[0], sessionMixin[1], schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1097,6 +1031,72 @@ func init() {
 	settingDescID := settingMixinFields0[0].Descriptor()
 	// setting.DefaultID holds the default value on creation for the id field.
 	setting.DefaultID = settingDescID.Default.(func() uuid.UUID)
+	storedqueryMixin := schema.StoredQuery{}.Mixin()
+	storedquery.Policy = privacy.NewPolicies(storedqueryMixin[0], storedqueryMixin[1], schema.StoredQuery{})
+	storedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := storedquery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storedqueryMixinFields0 := storedqueryMixin[0].Fields()
+	_ = storedqueryMixinFields0
+	storedqueryFields := schema.StoredQuery{}.Fields()
+	_ = storedqueryFields
+	// storedqueryDescCreatedAt is the schema descriptor for created_at field.
+	storedqueryDescCreatedAt := storedqueryMixinFields0[1].Descriptor()
+	// storedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	storedquery.DefaultCreatedAt = storedqueryDescCreatedAt.Default.(func() time.Time)
+	// storedqueryDescUpdatedAt is the schema descriptor for updated_at field.
+	storedqueryDescUpdatedAt := storedqueryMixinFields0[2].Descriptor()
+	// storedquery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	storedquery.DefaultUpdatedAt = storedqueryDescUpdatedAt.Default.(func() time.Time)
+	// storedquery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	storedquery.UpdateDefaultUpdatedAt = storedqueryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// storedqueryDescName is the schema descriptor for name field.
+	storedqueryDescName := storedqueryFields[0].Descriptor()
+	// storedquery.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	storedquery.NameValidator = func() func(string) error {
+		validators := storedqueryDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storedqueryDescDescription is the schema descriptor for description field.
+	storedqueryDescDescription := storedqueryFields[1].Descriptor()
+	// storedquery.DefaultDescription holds the default value on creation for the description field.
+	storedquery.DefaultDescription = storedqueryDescDescription.Default.(string)
+	// storedqueryDescSource is the schema descriptor for source field.
+	storedqueryDescSource := storedqueryFields[2].Descriptor()
+	// storedquery.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	storedquery.SourceValidator = storedqueryDescSource.Validators[0].(func(string) error)
+	// storedqueryDescQuery is the schema descriptor for query field.
+	storedqueryDescQuery := storedqueryFields[3].Descriptor()
+	// storedquery.DefaultQuery holds the default value on creation for the query field.
+	storedquery.DefaultQuery = storedqueryDescQuery.Default.(string)
+	// storedqueryDescSort is the schema descriptor for sort field.
+	storedqueryDescSort := storedqueryFields[4].Descriptor()
+	// storedquery.DefaultSort holds the default value on creation for the sort field.
+	storedquery.DefaultSort = storedqueryDescSort.Default.(string)
+	// storedqueryDescInterval is the schema descriptor for interval field.
+	storedqueryDescInterval := storedqueryFields[6].Descriptor()
+	// storedquery.DefaultInterval holds the default value on creation for the interval field.
+	storedquery.DefaultInterval = storedqueryDescInterval.Default.(string)
+	// storedqueryDescID is the schema descriptor for id field.
+	storedqueryDescID := storedqueryMixinFields0[0].Descriptor()
+	// storedquery.DefaultID holds the default value on creation for the id field.
+	storedquery.DefaultID = storedqueryDescID.Default.(func() uuid.UUID)
 	timelineeventMixin := schema.TimelineEvent{}.Mixin()
 	timelineevent.Policy = privacy.NewPolicies(timelineeventMixin[0], timelineeventMixin[1], schema.TimelineEvent{})
 	timelineevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -14,39 +14,39 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// SavedQueryUpdate is the builder for updating SavedQuery entities.
-type SavedQueryUpdate struct {
+// StoredQueryUpdate is the builder for updating StoredQuery entities.
+type StoredQueryUpdate struct {
 	config
 	hooks     []Hook
-	mutation  *SavedQueryMutation
+	mutation  *StoredQueryMutation
 	modifiers []func(*sql.UpdateBuilder)
 }
 
-// Where appends a list predicates to the SavedQueryUpdate builder.
-func (_u *SavedQueryUpdate) Where(ps ...predicate.SavedQuery) *SavedQueryUpdate {
+// Where appends a list predicates to the StoredQueryUpdate builder.
+func (_u *StoredQueryUpdate) Where(ps ...predicate.StoredQuery) *StoredQueryUpdate {
 	_u.mutation.Where(ps...)
 	return _u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_u *SavedQueryUpdate) SetUpdatedAt(v time.Time) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetUpdatedAt(v time.Time) *StoredQueryUpdate {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
 // SetName sets the "name" field.
-func (_u *SavedQueryUpdate) SetName(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetName(v string) *StoredQueryUpdate {
 	_u.mutation.SetName(v)
 	return _u
 }
 
 // SetNillableName sets the "name" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableName(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableName(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetName(*v)
 	}
@@ -54,13 +54,13 @@ func (_u *SavedQueryUpdate) SetNillableName(v *string) *SavedQueryUpdate {
 }
 
 // SetDescription sets the "description" field.
-func (_u *SavedQueryUpdate) SetDescription(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetDescription(v string) *StoredQueryUpdate {
 	_u.mutation.SetDescription(v)
 	return _u
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableDescription(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableDescription(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
@@ -68,13 +68,13 @@ func (_u *SavedQueryUpdate) SetNillableDescription(v *string) *SavedQueryUpdate 
 }
 
 // SetSource sets the "source" field.
-func (_u *SavedQueryUpdate) SetSource(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetSource(v string) *StoredQueryUpdate {
 	_u.mutation.SetSource(v)
 	return _u
 }
 
 // SetNillableSource sets the "source" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableSource(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableSource(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetSource(*v)
 	}
@@ -82,13 +82,13 @@ func (_u *SavedQueryUpdate) SetNillableSource(v *string) *SavedQueryUpdate {
 }
 
 // SetQuery sets the "query" field.
-func (_u *SavedQueryUpdate) SetQuery(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetQuery(v string) *StoredQueryUpdate {
 	_u.mutation.SetQuery(v)
 	return _u
 }
 
 // SetNillableQuery sets the "query" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableQuery(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableQuery(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetQuery(*v)
 	}
@@ -96,13 +96,13 @@ func (_u *SavedQueryUpdate) SetNillableQuery(v *string) *SavedQueryUpdate {
 }
 
 // SetSort sets the "sort" field.
-func (_u *SavedQueryUpdate) SetSort(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetSort(v string) *StoredQueryUpdate {
 	_u.mutation.SetSort(v)
 	return _u
 }
 
 // SetNillableSort sets the "sort" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableSort(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableSort(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetSort(*v)
 	}
@@ -110,31 +110,31 @@ func (_u *SavedQueryUpdate) SetNillableSort(v *string) *SavedQueryUpdate {
 }
 
 // SetGroupBy sets the "group_by" field.
-func (_u *SavedQueryUpdate) SetGroupBy(v []string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetGroupBy(v []string) *StoredQueryUpdate {
 	_u.mutation.SetGroupBy(v)
 	return _u
 }
 
 // AppendGroupBy appends value to the "group_by" field.
-func (_u *SavedQueryUpdate) AppendGroupBy(v []string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) AppendGroupBy(v []string) *StoredQueryUpdate {
 	_u.mutation.AppendGroupBy(v)
 	return _u
 }
 
 // ClearGroupBy clears the value of the "group_by" field.
-func (_u *SavedQueryUpdate) ClearGroupBy() *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) ClearGroupBy() *StoredQueryUpdate {
 	_u.mutation.ClearGroupBy()
 	return _u
 }
 
 // SetInterval sets the "interval" field.
-func (_u *SavedQueryUpdate) SetInterval(v string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetInterval(v string) *StoredQueryUpdate {
 	_u.mutation.SetInterval(v)
 	return _u
 }
 
 // SetNillableInterval sets the "interval" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableInterval(v *string) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableInterval(v *string) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetInterval(*v)
 	}
@@ -142,13 +142,13 @@ func (_u *SavedQueryUpdate) SetNillableInterval(v *string) *SavedQueryUpdate {
 }
 
 // SetVisibility sets the "visibility" field.
-func (_u *SavedQueryUpdate) SetVisibility(v enum.Visibility) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetVisibility(v enum.Visibility) *StoredQueryUpdate {
 	_u.mutation.SetVisibility(v)
 	return _u
 }
 
 // SetNillableVisibility sets the "visibility" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableVisibility(v *enum.Visibility) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableVisibility(v *enum.Visibility) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetVisibility(*v)
 	}
@@ -156,13 +156,13 @@ func (_u *SavedQueryUpdate) SetNillableVisibility(v *enum.Visibility) *SavedQuer
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_u *SavedQueryUpdate) SetAuthorID(v uuid.UUID) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetAuthorID(v uuid.UUID) *StoredQueryUpdate {
 	_u.mutation.SetAuthorID(v)
 	return _u
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_u *SavedQueryUpdate) SetNillableAuthorID(v *uuid.UUID) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetNillableAuthorID(v *uuid.UUID) *StoredQueryUpdate {
 	if v != nil {
 		_u.SetAuthorID(*v)
 	}
@@ -170,29 +170,29 @@ func (_u *SavedQueryUpdate) SetNillableAuthorID(v *uuid.UUID) *SavedQueryUpdate 
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (_u *SavedQueryUpdate) ClearAuthorID() *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) ClearAuthorID() *StoredQueryUpdate {
 	_u.mutation.ClearAuthorID()
 	return _u
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_u *SavedQueryUpdate) SetAuthor(v *User) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) SetAuthor(v *User) *StoredQueryUpdate {
 	return _u.SetAuthorID(v.ID)
 }
 
-// Mutation returns the SavedQueryMutation object of the builder.
-func (_u *SavedQueryUpdate) Mutation() *SavedQueryMutation {
+// Mutation returns the StoredQueryMutation object of the builder.
+func (_u *StoredQueryUpdate) Mutation() *StoredQueryMutation {
 	return _u.mutation
 }
 
 // ClearAuthor clears the "author" edge to the User entity.
-func (_u *SavedQueryUpdate) ClearAuthor() *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) ClearAuthor() *StoredQueryUpdate {
 	_u.mutation.ClearAuthor()
 	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
-func (_u *SavedQueryUpdate) Save(ctx context.Context) (int, error) {
+func (_u *StoredQueryUpdate) Save(ctx context.Context) (int, error) {
 	if err := _u.defaults(); err != nil {
 		return 0, err
 	}
@@ -200,7 +200,7 @@ func (_u *SavedQueryUpdate) Save(ctx context.Context) (int, error) {
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_u *SavedQueryUpdate) SaveX(ctx context.Context) int {
+func (_u *StoredQueryUpdate) SaveX(ctx context.Context) int {
 	affected, err := _u.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -209,64 +209,64 @@ func (_u *SavedQueryUpdate) SaveX(ctx context.Context) int {
 }
 
 // Exec executes the query.
-func (_u *SavedQueryUpdate) Exec(ctx context.Context) error {
+func (_u *StoredQueryUpdate) Exec(ctx context.Context) error {
 	_, err := _u.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_u *SavedQueryUpdate) ExecX(ctx context.Context) {
+func (_u *StoredQueryUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SavedQueryUpdate) defaults() error {
+func (_u *StoredQueryUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if savedquery.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized savedquery.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		if storedquery.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized storedquery.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := savedquery.UpdateDefaultUpdatedAt()
+		v := storedquery.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_u *SavedQueryUpdate) check() error {
+func (_u *StoredQueryUpdate) check() error {
 	if v, ok := _u.mutation.Name(); ok {
-		if err := savedquery.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.name": %w`, err)}
+		if err := storedquery.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.name": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Source(); ok {
-		if err := savedquery.SourceValidator(v); err != nil {
-			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.source": %w`, err)}
+		if err := storedquery.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.source": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Visibility(); ok {
-		if err := savedquery.VisibilityValidator(v); err != nil {
-			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.visibility": %w`, err)}
+		if err := storedquery.VisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.visibility": %w`, err)}
 		}
 	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "SavedQuery.organization"`)
+		return errors.New(`ent: clearing a required unique edge "StoredQuery.organization"`)
 	}
 	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
-func (_u *SavedQueryUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SavedQueryUpdate {
+func (_u *StoredQueryUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *StoredQueryUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
 	return _u
 }
 
-func (_u *SavedQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+func (_u *StoredQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
 	}
-	_spec := sqlgraph.NewUpdateSpec(savedquery.Table, savedquery.Columns, sqlgraph.NewFieldSpec(savedquery.FieldID, field.TypeUUID))
+	_spec := sqlgraph.NewUpdateSpec(storedquery.Table, storedquery.Columns, sqlgraph.NewFieldSpec(storedquery.FieldID, field.TypeUUID))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
 			for i := range ps {
@@ -275,46 +275,46 @@ func (_u *SavedQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
-		_spec.SetField(savedquery.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(storedquery.FieldUpdatedAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(savedquery.FieldName, field.TypeString, value)
+		_spec.SetField(storedquery.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Description(); ok {
-		_spec.SetField(savedquery.FieldDescription, field.TypeString, value)
+		_spec.SetField(storedquery.FieldDescription, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Source(); ok {
-		_spec.SetField(savedquery.FieldSource, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSource, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Query(); ok {
-		_spec.SetField(savedquery.FieldQuery, field.TypeString, value)
+		_spec.SetField(storedquery.FieldQuery, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Sort(); ok {
-		_spec.SetField(savedquery.FieldSort, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSort, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.GroupBy(); ok {
-		_spec.SetField(savedquery.FieldGroupBy, field.TypeJSON, value)
+		_spec.SetField(storedquery.FieldGroupBy, field.TypeJSON, value)
 	}
 	if value, ok := _u.mutation.AppendedGroupBy(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, savedquery.FieldGroupBy, value)
+			sqljson.Append(u, storedquery.FieldGroupBy, value)
 		})
 	}
 	if _u.mutation.GroupByCleared() {
-		_spec.ClearField(savedquery.FieldGroupBy, field.TypeJSON)
+		_spec.ClearField(storedquery.FieldGroupBy, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Interval(); ok {
-		_spec.SetField(savedquery.FieldInterval, field.TypeString, value)
+		_spec.SetField(storedquery.FieldInterval, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Visibility(); ok {
-		_spec.SetField(savedquery.FieldVisibility, field.TypeEnum, value)
+		_spec.SetField(storedquery.FieldVisibility, field.TypeEnum, value)
 	}
 	if _u.mutation.AuthorCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -326,8 +326,8 @@ func (_u *SavedQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -341,7 +341,7 @@ func (_u *SavedQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
-			err = &NotFoundError{savedquery.Label}
+			err = &NotFoundError{storedquery.Label}
 		} else if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
 		}
@@ -351,29 +351,29 @@ func (_u *SavedQueryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	return _node, nil
 }
 
-// SavedQueryUpdateOne is the builder for updating a single SavedQuery entity.
-type SavedQueryUpdateOne struct {
+// StoredQueryUpdateOne is the builder for updating a single StoredQuery entity.
+type StoredQueryUpdateOne struct {
 	config
 	fields    []string
 	hooks     []Hook
-	mutation  *SavedQueryMutation
+	mutation  *StoredQueryMutation
 	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_u *SavedQueryUpdateOne) SetUpdatedAt(v time.Time) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetUpdatedAt(v time.Time) *StoredQueryUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
 // SetName sets the "name" field.
-func (_u *SavedQueryUpdateOne) SetName(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetName(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetName(v)
 	return _u
 }
 
 // SetNillableName sets the "name" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableName(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableName(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
 	}
@@ -381,13 +381,13 @@ func (_u *SavedQueryUpdateOne) SetNillableName(v *string) *SavedQueryUpdateOne {
 }
 
 // SetDescription sets the "description" field.
-func (_u *SavedQueryUpdateOne) SetDescription(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetDescription(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetDescription(v)
 	return _u
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableDescription(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableDescription(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
@@ -395,13 +395,13 @@ func (_u *SavedQueryUpdateOne) SetNillableDescription(v *string) *SavedQueryUpda
 }
 
 // SetSource sets the "source" field.
-func (_u *SavedQueryUpdateOne) SetSource(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetSource(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetSource(v)
 	return _u
 }
 
 // SetNillableSource sets the "source" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableSource(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableSource(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetSource(*v)
 	}
@@ -409,13 +409,13 @@ func (_u *SavedQueryUpdateOne) SetNillableSource(v *string) *SavedQueryUpdateOne
 }
 
 // SetQuery sets the "query" field.
-func (_u *SavedQueryUpdateOne) SetQuery(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetQuery(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetQuery(v)
 	return _u
 }
 
 // SetNillableQuery sets the "query" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableQuery(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableQuery(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetQuery(*v)
 	}
@@ -423,13 +423,13 @@ func (_u *SavedQueryUpdateOne) SetNillableQuery(v *string) *SavedQueryUpdateOne 
 }
 
 // SetSort sets the "sort" field.
-func (_u *SavedQueryUpdateOne) SetSort(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetSort(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetSort(v)
 	return _u
 }
 
 // SetNillableSort sets the "sort" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableSort(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableSort(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetSort(*v)
 	}
@@ -437,31 +437,31 @@ func (_u *SavedQueryUpdateOne) SetNillableSort(v *string) *SavedQueryUpdateOne {
 }
 
 // SetGroupBy sets the "group_by" field.
-func (_u *SavedQueryUpdateOne) SetGroupBy(v []string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetGroupBy(v []string) *StoredQueryUpdateOne {
 	_u.mutation.SetGroupBy(v)
 	return _u
 }
 
 // AppendGroupBy appends value to the "group_by" field.
-func (_u *SavedQueryUpdateOne) AppendGroupBy(v []string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) AppendGroupBy(v []string) *StoredQueryUpdateOne {
 	_u.mutation.AppendGroupBy(v)
 	return _u
 }
 
 // ClearGroupBy clears the value of the "group_by" field.
-func (_u *SavedQueryUpdateOne) ClearGroupBy() *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) ClearGroupBy() *StoredQueryUpdateOne {
 	_u.mutation.ClearGroupBy()
 	return _u
 }
 
 // SetInterval sets the "interval" field.
-func (_u *SavedQueryUpdateOne) SetInterval(v string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetInterval(v string) *StoredQueryUpdateOne {
 	_u.mutation.SetInterval(v)
 	return _u
 }
 
 // SetNillableInterval sets the "interval" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableInterval(v *string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableInterval(v *string) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetInterval(*v)
 	}
@@ -469,13 +469,13 @@ func (_u *SavedQueryUpdateOne) SetNillableInterval(v *string) *SavedQueryUpdateO
 }
 
 // SetVisibility sets the "visibility" field.
-func (_u *SavedQueryUpdateOne) SetVisibility(v enum.Visibility) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetVisibility(v enum.Visibility) *StoredQueryUpdateOne {
 	_u.mutation.SetVisibility(v)
 	return _u
 }
 
 // SetNillableVisibility sets the "visibility" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableVisibility(v *enum.Visibility) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableVisibility(v *enum.Visibility) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetVisibility(*v)
 	}
@@ -483,13 +483,13 @@ func (_u *SavedQueryUpdateOne) SetNillableVisibility(v *enum.Visibility) *SavedQ
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_u *SavedQueryUpdateOne) SetAuthorID(v uuid.UUID) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetAuthorID(v uuid.UUID) *StoredQueryUpdateOne {
 	_u.mutation.SetAuthorID(v)
 	return _u
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_u *SavedQueryUpdateOne) SetNillableAuthorID(v *uuid.UUID) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetNillableAuthorID(v *uuid.UUID) *StoredQueryUpdateOne {
 	if v != nil {
 		_u.SetAuthorID(*v)
 	}
@@ -497,42 +497,42 @@ func (_u *SavedQueryUpdateOne) SetNillableAuthorID(v *uuid.UUID) *SavedQueryUpda
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (_u *SavedQueryUpdateOne) ClearAuthorID() *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) ClearAuthorID() *StoredQueryUpdateOne {
 	_u.mutation.ClearAuthorID()
 	return _u
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_u *SavedQueryUpdateOne) SetAuthor(v *User) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) SetAuthor(v *User) *StoredQueryUpdateOne {
 	return _u.SetAuthorID(v.ID)
 }
 
-// Mutation returns the SavedQueryMutation object of the builder.
-func (_u *SavedQueryUpdateOne) Mutation() *SavedQueryMutation {
+// Mutation returns the StoredQueryMutation object of the builder.
+func (_u *StoredQueryUpdateOne) Mutation() *StoredQueryMutation {
 	return _u.mutation
 }
 
 // ClearAuthor clears the "author" edge to the User entity.
-func (_u *SavedQueryUpdateOne) ClearAuthor() *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) ClearAuthor() *StoredQueryUpdateOne {
 	_u.mutation.ClearAuthor()
 	return _u
 }
 
-// Where appends a list predicates to the SavedQueryUpdate builder.
-func (_u *SavedQueryUpdateOne) Where(ps ...predicate.SavedQuery) *SavedQueryUpdateOne {
+// Where appends a list predicates to the StoredQueryUpdate builder.
+func (_u *StoredQueryUpdateOne) Where(ps ...predicate.StoredQuery) *StoredQueryUpdateOne {
 	_u.mutation.Where(ps...)
 	return _u
 }
 
 // Select allows selecting one or more fields (columns) of the returned entity.
 // The default is selecting all fields defined in the entity schema.
-func (_u *SavedQueryUpdateOne) Select(field string, fields ...string) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) Select(field string, fields ...string) *StoredQueryUpdateOne {
 	_u.fields = append([]string{field}, fields...)
 	return _u
 }
 
-// Save executes the query and returns the updated SavedQuery entity.
-func (_u *SavedQueryUpdateOne) Save(ctx context.Context) (*SavedQuery, error) {
+// Save executes the query and returns the updated StoredQuery entity.
+func (_u *StoredQueryUpdateOne) Save(ctx context.Context) (*StoredQuery, error) {
 	if err := _u.defaults(); err != nil {
 		return nil, err
 	}
@@ -540,7 +540,7 @@ func (_u *SavedQueryUpdateOne) Save(ctx context.Context) (*SavedQuery, error) {
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_u *SavedQueryUpdateOne) SaveX(ctx context.Context) *SavedQuery {
+func (_u *StoredQueryUpdateOne) SaveX(ctx context.Context) *StoredQuery {
 	node, err := _u.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -549,77 +549,77 @@ func (_u *SavedQueryUpdateOne) SaveX(ctx context.Context) *SavedQuery {
 }
 
 // Exec executes the query on the entity.
-func (_u *SavedQueryUpdateOne) Exec(ctx context.Context) error {
+func (_u *StoredQueryUpdateOne) Exec(ctx context.Context) error {
 	_, err := _u.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_u *SavedQueryUpdateOne) ExecX(ctx context.Context) {
+func (_u *StoredQueryUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SavedQueryUpdateOne) defaults() error {
+func (_u *StoredQueryUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if savedquery.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized savedquery.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		if storedquery.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized storedquery.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := savedquery.UpdateDefaultUpdatedAt()
+		v := storedquery.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_u *SavedQueryUpdateOne) check() error {
+func (_u *StoredQueryUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
-		if err := savedquery.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.name": %w`, err)}
+		if err := storedquery.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.name": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Source(); ok {
-		if err := savedquery.SourceValidator(v); err != nil {
-			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.source": %w`, err)}
+		if err := storedquery.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.source": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Visibility(); ok {
-		if err := savedquery.VisibilityValidator(v); err != nil {
-			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.visibility": %w`, err)}
+		if err := storedquery.VisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.visibility": %w`, err)}
 		}
 	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "SavedQuery.organization"`)
+		return errors.New(`ent: clearing a required unique edge "StoredQuery.organization"`)
 	}
 	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
-func (_u *SavedQueryUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SavedQueryUpdateOne {
+func (_u *StoredQueryUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *StoredQueryUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
 	return _u
 }
 
-func (_u *SavedQueryUpdateOne) sqlSave(ctx context.Context) (_node *SavedQuery, err error) {
+func (_u *StoredQueryUpdateOne) sqlSave(ctx context.Context) (_node *StoredQuery, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
 	}
-	_spec := sqlgraph.NewUpdateSpec(savedquery.Table, savedquery.Columns, sqlgraph.NewFieldSpec(savedquery.FieldID, field.TypeUUID))
+	_spec := sqlgraph.NewUpdateSpec(storedquery.Table, storedquery.Columns, sqlgraph.NewFieldSpec(storedquery.FieldID, field.TypeUUID))
 	id, ok := _u.mutation.ID()
 	if !ok {
-		return nil, &ValidationError{Name: "id", err: errors.New(`ent: missing "SavedQuery.id" for update`)}
+		return nil, &ValidationError{Name: "id", err: errors.New(`ent: missing "StoredQuery.id" for update`)}
 	}
 	_spec.Node.ID.Value = id
 	if fields := _u.fields; len(fields) > 0 {
 		_spec.Node.Columns = make([]string, 0, len(fields))
-		_spec.Node.Columns = append(_spec.Node.Columns, savedquery.FieldID)
+		_spec.Node.Columns = append(_spec.Node.Columns, storedquery.FieldID)
 		for _, f := range fields {
-			if !savedquery.ValidColumn(f) {
+			if !storedquery.ValidColumn(f) {
 				return nil, &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 			}
-			if f != savedquery.FieldID {
+			if f != storedquery.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, f)
 			}
 		}
@@ -632,46 +632,46 @@ func (_u *SavedQueryUpdateOne) sqlSave(ctx context.Context) (_node *SavedQuery, 
 		}
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
-		_spec.SetField(savedquery.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(storedquery.FieldUpdatedAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(savedquery.FieldName, field.TypeString, value)
+		_spec.SetField(storedquery.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Description(); ok {
-		_spec.SetField(savedquery.FieldDescription, field.TypeString, value)
+		_spec.SetField(storedquery.FieldDescription, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Source(); ok {
-		_spec.SetField(savedquery.FieldSource, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSource, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Query(); ok {
-		_spec.SetField(savedquery.FieldQuery, field.TypeString, value)
+		_spec.SetField(storedquery.FieldQuery, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Sort(); ok {
-		_spec.SetField(savedquery.FieldSort, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSort, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.GroupBy(); ok {
-		_spec.SetField(savedquery.FieldGroupBy, field.TypeJSON, value)
+		_spec.SetField(storedquery.FieldGroupBy, field.TypeJSON, value)
 	}
 	if value, ok := _u.mutation.AppendedGroupBy(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, savedquery.FieldGroupBy, value)
+			sqljson.Append(u, storedquery.FieldGroupBy, value)
 		})
 	}
 	if _u.mutation.GroupByCleared() {
-		_spec.ClearField(savedquery.FieldGroupBy, field.TypeJSON)
+		_spec.ClearField(storedquery.FieldGroupBy, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Interval(); ok {
-		_spec.SetField(savedquery.FieldInterval, field.TypeString, value)
+		_spec.SetField(storedquery.FieldInterval, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Visibility(); ok {
-		_spec.SetField(savedquery.FieldVisibility, field.TypeEnum, value)
+		_spec.SetField(storedquery.FieldVisibility, field.TypeEnum, value)
 	}
 	if _u.mutation.AuthorCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -683,8 +683,8 @@ func (_u *SavedQueryUpdateOne) sqlSave(ctx context.Context) (_node *SavedQuery, 
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -696,12 +696,12 @@ func (_u *SavedQueryUpdateOne) sqlSave(ctx context.Context) (_node *SavedQuery, 
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
-	_node = &SavedQuery{config: _u.config}
+	_node = &StoredQuery{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues
 	if err = sqlgraph.UpdateNode(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
-			err = &NotFoundError{savedquery.Label}
+			err = &NotFoundError{storedquery.Label}
 		} else if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
 		}

@@ -13,15 +13,16 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// SavedQuery is a named query-language expression over one source, with how
-// to show its result, private to its author or shared with the organisation.
-type SavedQuery struct{ ent.Schema }
+// StoredQuery is a named query-language expression over one source, with how
+// to show its result, private to its author or shared with the organisation
+// (GraphQL's SavedQuery).
+type StoredQuery struct{ ent.Schema }
 
-// Mixin of the SavedQuery.
-func (SavedQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+// Mixin of the StoredQuery.
+func (StoredQuery) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
 
-// Fields of the SavedQuery.
-func (SavedQuery) Fields() []ent.Field {
+// Fields of the StoredQuery.
+func (StoredQuery) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").Comment("What the query is called, 1 to 200 characters.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.Text("description").Comment("What the query is for.").Default(""),
@@ -38,20 +39,23 @@ func (SavedQuery) Fields() []ent.Field {
 	}
 }
 
-// Edges of the SavedQuery.
-func (SavedQuery) Edges() []ent.Edge {
+// Edges of the StoredQuery.
+func (StoredQuery) Edges() []ent.Edge {
 	return []ent.Edge{
 		// A deleted author's shared queries stay with the organisation.
 		edge.To("author", User.Type).Comment("The user who wrote it.").Field("author_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
-// Indexes of the SavedQuery.
-func (SavedQuery) Indexes() []ent.Index {
+// Indexes of the StoredQuery.
+func (StoredQuery) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("organization_id", "visibility", "name"), index.Fields("author_id")}
 }
 
-// Annotations of the SavedQuery.
-func (SavedQuery) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+// Annotations of the StoredQuery. It is not named SavedQuery in ent: a
+// first design's saved_queries table and its indexes may remain in old
+// databases (storage keeps retired tables and their rows untouched), and
+// ent names tables and indexes after the type. GraphQL calls it SavedQuery.
+func (StoredQuery) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Type("SavedQuery")}
 }

@@ -14,27 +14,27 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/organization"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// SavedQueryCreate is the builder for creating a SavedQuery entity.
-type SavedQueryCreate struct {
+// StoredQueryCreate is the builder for creating a StoredQuery entity.
+type StoredQueryCreate struct {
 	config
-	mutation *SavedQueryMutation
+	mutation *StoredQueryMutation
 	hooks    []Hook
 	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
-func (_c *SavedQueryCreate) SetCreatedAt(v time.Time) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetCreatedAt(v time.Time) *StoredQueryCreate {
 	_c.mutation.SetCreatedAt(v)
 	return _c
 }
 
 // SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableCreatedAt(v *time.Time) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableCreatedAt(v *time.Time) *StoredQueryCreate {
 	if v != nil {
 		_c.SetCreatedAt(*v)
 	}
@@ -42,13 +42,13 @@ func (_c *SavedQueryCreate) SetNillableCreatedAt(v *time.Time) *SavedQueryCreate
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_c *SavedQueryCreate) SetUpdatedAt(v time.Time) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetUpdatedAt(v time.Time) *StoredQueryCreate {
 	_c.mutation.SetUpdatedAt(v)
 	return _c
 }
 
 // SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableUpdatedAt(v *time.Time) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableUpdatedAt(v *time.Time) *StoredQueryCreate {
 	if v != nil {
 		_c.SetUpdatedAt(*v)
 	}
@@ -56,25 +56,25 @@ func (_c *SavedQueryCreate) SetNillableUpdatedAt(v *time.Time) *SavedQueryCreate
 }
 
 // SetOrganizationID sets the "organization_id" field.
-func (_c *SavedQueryCreate) SetOrganizationID(v uuid.UUID) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetOrganizationID(v uuid.UUID) *StoredQueryCreate {
 	_c.mutation.SetOrganizationID(v)
 	return _c
 }
 
 // SetName sets the "name" field.
-func (_c *SavedQueryCreate) SetName(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetName(v string) *StoredQueryCreate {
 	_c.mutation.SetName(v)
 	return _c
 }
 
 // SetDescription sets the "description" field.
-func (_c *SavedQueryCreate) SetDescription(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetDescription(v string) *StoredQueryCreate {
 	_c.mutation.SetDescription(v)
 	return _c
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableDescription(v *string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableDescription(v *string) *StoredQueryCreate {
 	if v != nil {
 		_c.SetDescription(*v)
 	}
@@ -82,19 +82,19 @@ func (_c *SavedQueryCreate) SetNillableDescription(v *string) *SavedQueryCreate 
 }
 
 // SetSource sets the "source" field.
-func (_c *SavedQueryCreate) SetSource(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetSource(v string) *StoredQueryCreate {
 	_c.mutation.SetSource(v)
 	return _c
 }
 
 // SetQuery sets the "query" field.
-func (_c *SavedQueryCreate) SetQuery(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetQuery(v string) *StoredQueryCreate {
 	_c.mutation.SetQuery(v)
 	return _c
 }
 
 // SetNillableQuery sets the "query" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableQuery(v *string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableQuery(v *string) *StoredQueryCreate {
 	if v != nil {
 		_c.SetQuery(*v)
 	}
@@ -102,13 +102,13 @@ func (_c *SavedQueryCreate) SetNillableQuery(v *string) *SavedQueryCreate {
 }
 
 // SetSort sets the "sort" field.
-func (_c *SavedQueryCreate) SetSort(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetSort(v string) *StoredQueryCreate {
 	_c.mutation.SetSort(v)
 	return _c
 }
 
 // SetNillableSort sets the "sort" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableSort(v *string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableSort(v *string) *StoredQueryCreate {
 	if v != nil {
 		_c.SetSort(*v)
 	}
@@ -116,19 +116,19 @@ func (_c *SavedQueryCreate) SetNillableSort(v *string) *SavedQueryCreate {
 }
 
 // SetGroupBy sets the "group_by" field.
-func (_c *SavedQueryCreate) SetGroupBy(v []string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetGroupBy(v []string) *StoredQueryCreate {
 	_c.mutation.SetGroupBy(v)
 	return _c
 }
 
 // SetInterval sets the "interval" field.
-func (_c *SavedQueryCreate) SetInterval(v string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetInterval(v string) *StoredQueryCreate {
 	_c.mutation.SetInterval(v)
 	return _c
 }
 
 // SetNillableInterval sets the "interval" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableInterval(v *string) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableInterval(v *string) *StoredQueryCreate {
 	if v != nil {
 		_c.SetInterval(*v)
 	}
@@ -136,13 +136,13 @@ func (_c *SavedQueryCreate) SetNillableInterval(v *string) *SavedQueryCreate {
 }
 
 // SetVisibility sets the "visibility" field.
-func (_c *SavedQueryCreate) SetVisibility(v enum.Visibility) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetVisibility(v enum.Visibility) *StoredQueryCreate {
 	_c.mutation.SetVisibility(v)
 	return _c
 }
 
 // SetNillableVisibility sets the "visibility" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableVisibility(v *enum.Visibility) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableVisibility(v *enum.Visibility) *StoredQueryCreate {
 	if v != nil {
 		_c.SetVisibility(*v)
 	}
@@ -150,13 +150,13 @@ func (_c *SavedQueryCreate) SetNillableVisibility(v *enum.Visibility) *SavedQuer
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_c *SavedQueryCreate) SetAuthorID(v uuid.UUID) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetAuthorID(v uuid.UUID) *StoredQueryCreate {
 	_c.mutation.SetAuthorID(v)
 	return _c
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableAuthorID(v *uuid.UUID) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableAuthorID(v *uuid.UUID) *StoredQueryCreate {
 	if v != nil {
 		_c.SetAuthorID(*v)
 	}
@@ -164,13 +164,13 @@ func (_c *SavedQueryCreate) SetNillableAuthorID(v *uuid.UUID) *SavedQueryCreate 
 }
 
 // SetID sets the "id" field.
-func (_c *SavedQueryCreate) SetID(v uuid.UUID) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetID(v uuid.UUID) *StoredQueryCreate {
 	_c.mutation.SetID(v)
 	return _c
 }
 
 // SetNillableID sets the "id" field if the given value is not nil.
-func (_c *SavedQueryCreate) SetNillableID(v *uuid.UUID) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetNillableID(v *uuid.UUID) *StoredQueryCreate {
 	if v != nil {
 		_c.SetID(*v)
 	}
@@ -178,22 +178,22 @@ func (_c *SavedQueryCreate) SetNillableID(v *uuid.UUID) *SavedQueryCreate {
 }
 
 // SetOrganization sets the "organization" edge to the Organization entity.
-func (_c *SavedQueryCreate) SetOrganization(v *Organization) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetOrganization(v *Organization) *StoredQueryCreate {
 	return _c.SetOrganizationID(v.ID)
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_c *SavedQueryCreate) SetAuthor(v *User) *SavedQueryCreate {
+func (_c *StoredQueryCreate) SetAuthor(v *User) *StoredQueryCreate {
 	return _c.SetAuthorID(v.ID)
 }
 
-// Mutation returns the SavedQueryMutation object of the builder.
-func (_c *SavedQueryCreate) Mutation() *SavedQueryMutation {
+// Mutation returns the StoredQueryMutation object of the builder.
+func (_c *StoredQueryCreate) Mutation() *StoredQueryMutation {
 	return _c.mutation
 }
 
-// Save creates the SavedQuery in the database.
-func (_c *SavedQueryCreate) Save(ctx context.Context) (*SavedQuery, error) {
+// Save creates the StoredQuery in the database.
+func (_c *StoredQueryCreate) Save(ctx context.Context) (*StoredQuery, error) {
 	if err := _c.defaults(); err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (_c *SavedQueryCreate) Save(ctx context.Context) (*SavedQuery, error) {
 }
 
 // SaveX calls Save and panics if Save returns an error.
-func (_c *SavedQueryCreate) SaveX(ctx context.Context) *SavedQuery {
+func (_c *StoredQueryCreate) SaveX(ctx context.Context) *StoredQuery {
 	v, err := _c.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -210,118 +210,118 @@ func (_c *SavedQueryCreate) SaveX(ctx context.Context) *SavedQuery {
 }
 
 // Exec executes the query.
-func (_c *SavedQueryCreate) Exec(ctx context.Context) error {
+func (_c *StoredQueryCreate) Exec(ctx context.Context) error {
 	_, err := _c.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_c *SavedQueryCreate) ExecX(ctx context.Context) {
+func (_c *StoredQueryCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *SavedQueryCreate) defaults() error {
+func (_c *StoredQueryCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if savedquery.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized savedquery.DefaultCreatedAt (forgotten import ent/runtime?)")
+		if storedquery.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized storedquery.DefaultCreatedAt (forgotten import ent/runtime?)")
 		}
-		v := savedquery.DefaultCreatedAt()
+		v := storedquery.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if savedquery.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized savedquery.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		if storedquery.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized storedquery.DefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := savedquery.DefaultUpdatedAt()
+		v := storedquery.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
 	if _, ok := _c.mutation.Description(); !ok {
-		v := savedquery.DefaultDescription
+		v := storedquery.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
 	if _, ok := _c.mutation.Query(); !ok {
-		v := savedquery.DefaultQuery
+		v := storedquery.DefaultQuery
 		_c.mutation.SetQuery(v)
 	}
 	if _, ok := _c.mutation.Sort(); !ok {
-		v := savedquery.DefaultSort
+		v := storedquery.DefaultSort
 		_c.mutation.SetSort(v)
 	}
 	if _, ok := _c.mutation.Interval(); !ok {
-		v := savedquery.DefaultInterval
+		v := storedquery.DefaultInterval
 		_c.mutation.SetInterval(v)
 	}
 	if _, ok := _c.mutation.Visibility(); !ok {
-		v := savedquery.DefaultVisibility
+		v := storedquery.DefaultVisibility
 		_c.mutation.SetVisibility(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
-		if savedquery.DefaultID == nil {
-			return fmt.Errorf("ent: uninitialized savedquery.DefaultID (forgotten import ent/runtime?)")
+		if storedquery.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized storedquery.DefaultID (forgotten import ent/runtime?)")
 		}
-		v := savedquery.DefaultID()
+		v := storedquery.DefaultID()
 		_c.mutation.SetID(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_c *SavedQueryCreate) check() error {
+func (_c *StoredQueryCreate) check() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "SavedQuery.created_at"`)}
+		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "StoredQuery.created_at"`)}
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "SavedQuery.updated_at"`)}
+		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "StoredQuery.updated_at"`)}
 	}
 	if _, ok := _c.mutation.OrganizationID(); !ok {
-		return &ValidationError{Name: "organization_id", err: errors.New(`ent: missing required field "SavedQuery.organization_id"`)}
+		return &ValidationError{Name: "organization_id", err: errors.New(`ent: missing required field "StoredQuery.organization_id"`)}
 	}
 	if _, ok := _c.mutation.Name(); !ok {
-		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "SavedQuery.name"`)}
+		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "StoredQuery.name"`)}
 	}
 	if v, ok := _c.mutation.Name(); ok {
-		if err := savedquery.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.name": %w`, err)}
+		if err := storedquery.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.name": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Description(); !ok {
-		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "SavedQuery.description"`)}
+		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "StoredQuery.description"`)}
 	}
 	if _, ok := _c.mutation.Source(); !ok {
-		return &ValidationError{Name: "source", err: errors.New(`ent: missing required field "SavedQuery.source"`)}
+		return &ValidationError{Name: "source", err: errors.New(`ent: missing required field "StoredQuery.source"`)}
 	}
 	if v, ok := _c.mutation.Source(); ok {
-		if err := savedquery.SourceValidator(v); err != nil {
-			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.source": %w`, err)}
+		if err := storedquery.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.source": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Query(); !ok {
-		return &ValidationError{Name: "query", err: errors.New(`ent: missing required field "SavedQuery.query"`)}
+		return &ValidationError{Name: "query", err: errors.New(`ent: missing required field "StoredQuery.query"`)}
 	}
 	if _, ok := _c.mutation.Sort(); !ok {
-		return &ValidationError{Name: "sort", err: errors.New(`ent: missing required field "SavedQuery.sort"`)}
+		return &ValidationError{Name: "sort", err: errors.New(`ent: missing required field "StoredQuery.sort"`)}
 	}
 	if _, ok := _c.mutation.Interval(); !ok {
-		return &ValidationError{Name: "interval", err: errors.New(`ent: missing required field "SavedQuery.interval"`)}
+		return &ValidationError{Name: "interval", err: errors.New(`ent: missing required field "StoredQuery.interval"`)}
 	}
 	if _, ok := _c.mutation.Visibility(); !ok {
-		return &ValidationError{Name: "visibility", err: errors.New(`ent: missing required field "SavedQuery.visibility"`)}
+		return &ValidationError{Name: "visibility", err: errors.New(`ent: missing required field "StoredQuery.visibility"`)}
 	}
 	if v, ok := _c.mutation.Visibility(); ok {
-		if err := savedquery.VisibilityValidator(v); err != nil {
-			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "SavedQuery.visibility": %w`, err)}
+		if err := storedquery.VisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "StoredQuery.visibility": %w`, err)}
 		}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
-		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "SavedQuery.organization"`)}
+		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "StoredQuery.organization"`)}
 	}
 	return nil
 }
 
-func (_c *SavedQueryCreate) sqlSave(ctx context.Context) (*SavedQuery, error) {
+func (_c *StoredQueryCreate) sqlSave(ctx context.Context) (*StoredQuery, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
@@ -344,10 +344,10 @@ func (_c *SavedQueryCreate) sqlSave(ctx context.Context) (*SavedQuery, error) {
 	return _node, nil
 }
 
-func (_c *SavedQueryCreate) createSpec() (*SavedQuery, *sqlgraph.CreateSpec) {
+func (_c *StoredQueryCreate) createSpec() (*StoredQuery, *sqlgraph.CreateSpec) {
 	var (
-		_node = &SavedQuery{config: _c.config}
-		_spec = sqlgraph.NewCreateSpec(savedquery.Table, sqlgraph.NewFieldSpec(savedquery.FieldID, field.TypeUUID))
+		_node = &StoredQuery{config: _c.config}
+		_spec = sqlgraph.NewCreateSpec(storedquery.Table, sqlgraph.NewFieldSpec(storedquery.FieldID, field.TypeUUID))
 	)
 	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
@@ -355,51 +355,51 @@ func (_c *SavedQueryCreate) createSpec() (*SavedQuery, *sqlgraph.CreateSpec) {
 		_spec.ID.Value = &id
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
-		_spec.SetField(savedquery.FieldCreatedAt, field.TypeTime, value)
+		_spec.SetField(storedquery.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
 	if value, ok := _c.mutation.UpdatedAt(); ok {
-		_spec.SetField(savedquery.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(storedquery.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
-		_spec.SetField(savedquery.FieldName, field.TypeString, value)
+		_spec.SetField(storedquery.FieldName, field.TypeString, value)
 		_node.Name = value
 	}
 	if value, ok := _c.mutation.Description(); ok {
-		_spec.SetField(savedquery.FieldDescription, field.TypeString, value)
+		_spec.SetField(storedquery.FieldDescription, field.TypeString, value)
 		_node.Description = value
 	}
 	if value, ok := _c.mutation.Source(); ok {
-		_spec.SetField(savedquery.FieldSource, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSource, field.TypeString, value)
 		_node.Source = value
 	}
 	if value, ok := _c.mutation.Query(); ok {
-		_spec.SetField(savedquery.FieldQuery, field.TypeString, value)
+		_spec.SetField(storedquery.FieldQuery, field.TypeString, value)
 		_node.Query = value
 	}
 	if value, ok := _c.mutation.Sort(); ok {
-		_spec.SetField(savedquery.FieldSort, field.TypeString, value)
+		_spec.SetField(storedquery.FieldSort, field.TypeString, value)
 		_node.Sort = value
 	}
 	if value, ok := _c.mutation.GroupBy(); ok {
-		_spec.SetField(savedquery.FieldGroupBy, field.TypeJSON, value)
+		_spec.SetField(storedquery.FieldGroupBy, field.TypeJSON, value)
 		_node.GroupBy = value
 	}
 	if value, ok := _c.mutation.Interval(); ok {
-		_spec.SetField(savedquery.FieldInterval, field.TypeString, value)
+		_spec.SetField(storedquery.FieldInterval, field.TypeString, value)
 		_node.Interval = value
 	}
 	if value, ok := _c.mutation.Visibility(); ok {
-		_spec.SetField(savedquery.FieldVisibility, field.TypeEnum, value)
+		_spec.SetField(storedquery.FieldVisibility, field.TypeEnum, value)
 		_node.Visibility = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.OrganizationTable,
-			Columns: []string{savedquery.OrganizationColumn},
+			Table:   storedquery.OrganizationTable,
+			Columns: []string{storedquery.OrganizationColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeUUID),
@@ -415,8 +415,8 @@ func (_c *SavedQueryCreate) createSpec() (*SavedQuery, *sqlgraph.CreateSpec) {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   savedquery.AuthorTable,
-			Columns: []string{savedquery.AuthorColumn},
+			Table:   storedquery.AuthorTable,
+			Columns: []string{storedquery.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -434,7 +434,7 @@ func (_c *SavedQueryCreate) createSpec() (*SavedQuery, *sqlgraph.CreateSpec) {
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
 // of the `INSERT` statement. For example:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		SetCreatedAt(v).
 //		OnConflict(
 //			// Update the row with the new values
@@ -443,13 +443,13 @@ func (_c *SavedQueryCreate) createSpec() (*SavedQuery, *sqlgraph.CreateSpec) {
 //		).
 //		// Override some of the fields with custom
 //		// update values.
-//		Update(func(u *ent.SavedQueryUpsert) {
+//		Update(func(u *ent.StoredQueryUpsert) {
 //			SetCreatedAt(v+v).
 //		}).
 //		Exec(ctx)
-func (_c *SavedQueryCreate) OnConflict(opts ...sql.ConflictOption) *SavedQueryUpsertOne {
+func (_c *StoredQueryCreate) OnConflict(opts ...sql.ConflictOption) *StoredQueryUpsertOne {
 	_c.conflict = opts
-	return &SavedQueryUpsertOne{
+	return &StoredQueryUpsertOne{
 		create: _c,
 	}
 }
@@ -457,183 +457,183 @@ func (_c *SavedQueryCreate) OnConflict(opts ...sql.ConflictOption) *SavedQueryUp
 // OnConflictColumns calls `OnConflict` and configures the columns
 // as conflict target. Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		OnConflict(sql.ConflictColumns(columns...)).
 //		Exec(ctx)
-func (_c *SavedQueryCreate) OnConflictColumns(columns ...string) *SavedQueryUpsertOne {
+func (_c *StoredQueryCreate) OnConflictColumns(columns ...string) *StoredQueryUpsertOne {
 	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &SavedQueryUpsertOne{
+	return &StoredQueryUpsertOne{
 		create: _c,
 	}
 }
 
 type (
-	// SavedQueryUpsertOne is the builder for "upsert"-ing
-	//  one SavedQuery node.
-	SavedQueryUpsertOne struct {
-		create *SavedQueryCreate
+	// StoredQueryUpsertOne is the builder for "upsert"-ing
+	//  one StoredQuery node.
+	StoredQueryUpsertOne struct {
+		create *StoredQueryCreate
 	}
 
-	// SavedQueryUpsert is the "OnConflict" setter.
-	SavedQueryUpsert struct {
+	// StoredQueryUpsert is the "OnConflict" setter.
+	StoredQueryUpsert struct {
 		*sql.UpdateSet
 	}
 )
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *SavedQueryUpsert) SetUpdatedAt(v time.Time) *SavedQueryUpsert {
-	u.Set(savedquery.FieldUpdatedAt, v)
+func (u *StoredQueryUpsert) SetUpdatedAt(v time.Time) *StoredQueryUpsert {
+	u.Set(storedquery.FieldUpdatedAt, v)
 	return u
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateUpdatedAt() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldUpdatedAt)
+func (u *StoredQueryUpsert) UpdateUpdatedAt() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldUpdatedAt)
 	return u
 }
 
 // SetName sets the "name" field.
-func (u *SavedQueryUpsert) SetName(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldName, v)
+func (u *StoredQueryUpsert) SetName(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldName, v)
 	return u
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateName() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldName)
+func (u *StoredQueryUpsert) UpdateName() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldName)
 	return u
 }
 
 // SetDescription sets the "description" field.
-func (u *SavedQueryUpsert) SetDescription(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldDescription, v)
+func (u *StoredQueryUpsert) SetDescription(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldDescription, v)
 	return u
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateDescription() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldDescription)
+func (u *StoredQueryUpsert) UpdateDescription() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldDescription)
 	return u
 }
 
 // SetSource sets the "source" field.
-func (u *SavedQueryUpsert) SetSource(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldSource, v)
+func (u *StoredQueryUpsert) SetSource(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldSource, v)
 	return u
 }
 
 // UpdateSource sets the "source" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateSource() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldSource)
+func (u *StoredQueryUpsert) UpdateSource() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldSource)
 	return u
 }
 
 // SetQuery sets the "query" field.
-func (u *SavedQueryUpsert) SetQuery(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldQuery, v)
+func (u *StoredQueryUpsert) SetQuery(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldQuery, v)
 	return u
 }
 
 // UpdateQuery sets the "query" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateQuery() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldQuery)
+func (u *StoredQueryUpsert) UpdateQuery() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldQuery)
 	return u
 }
 
 // SetSort sets the "sort" field.
-func (u *SavedQueryUpsert) SetSort(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldSort, v)
+func (u *StoredQueryUpsert) SetSort(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldSort, v)
 	return u
 }
 
 // UpdateSort sets the "sort" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateSort() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldSort)
+func (u *StoredQueryUpsert) UpdateSort() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldSort)
 	return u
 }
 
 // SetGroupBy sets the "group_by" field.
-func (u *SavedQueryUpsert) SetGroupBy(v []string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldGroupBy, v)
+func (u *StoredQueryUpsert) SetGroupBy(v []string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldGroupBy, v)
 	return u
 }
 
 // UpdateGroupBy sets the "group_by" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateGroupBy() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldGroupBy)
+func (u *StoredQueryUpsert) UpdateGroupBy() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldGroupBy)
 	return u
 }
 
 // ClearGroupBy clears the value of the "group_by" field.
-func (u *SavedQueryUpsert) ClearGroupBy() *SavedQueryUpsert {
-	u.SetNull(savedquery.FieldGroupBy)
+func (u *StoredQueryUpsert) ClearGroupBy() *StoredQueryUpsert {
+	u.SetNull(storedquery.FieldGroupBy)
 	return u
 }
 
 // SetInterval sets the "interval" field.
-func (u *SavedQueryUpsert) SetInterval(v string) *SavedQueryUpsert {
-	u.Set(savedquery.FieldInterval, v)
+func (u *StoredQueryUpsert) SetInterval(v string) *StoredQueryUpsert {
+	u.Set(storedquery.FieldInterval, v)
 	return u
 }
 
 // UpdateInterval sets the "interval" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateInterval() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldInterval)
+func (u *StoredQueryUpsert) UpdateInterval() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldInterval)
 	return u
 }
 
 // SetVisibility sets the "visibility" field.
-func (u *SavedQueryUpsert) SetVisibility(v enum.Visibility) *SavedQueryUpsert {
-	u.Set(savedquery.FieldVisibility, v)
+func (u *StoredQueryUpsert) SetVisibility(v enum.Visibility) *StoredQueryUpsert {
+	u.Set(storedquery.FieldVisibility, v)
 	return u
 }
 
 // UpdateVisibility sets the "visibility" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateVisibility() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldVisibility)
+func (u *StoredQueryUpsert) UpdateVisibility() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldVisibility)
 	return u
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *SavedQueryUpsert) SetAuthorID(v uuid.UUID) *SavedQueryUpsert {
-	u.Set(savedquery.FieldAuthorID, v)
+func (u *StoredQueryUpsert) SetAuthorID(v uuid.UUID) *StoredQueryUpsert {
+	u.Set(storedquery.FieldAuthorID, v)
 	return u
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *SavedQueryUpsert) UpdateAuthorID() *SavedQueryUpsert {
-	u.SetExcluded(savedquery.FieldAuthorID)
+func (u *StoredQueryUpsert) UpdateAuthorID() *StoredQueryUpsert {
+	u.SetExcluded(storedquery.FieldAuthorID)
 	return u
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *SavedQueryUpsert) ClearAuthorID() *SavedQueryUpsert {
-	u.SetNull(savedquery.FieldAuthorID)
+func (u *StoredQueryUpsert) ClearAuthorID() *StoredQueryUpsert {
+	u.SetNull(storedquery.FieldAuthorID)
 	return u
 }
 
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		OnConflict(
 //			sql.ResolveWithNewValues(),
 //			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(savedquery.FieldID)
+//				u.SetIgnore(storedquery.FieldID)
 //			}),
 //		).
 //		Exec(ctx)
-func (u *SavedQueryUpsertOne) UpdateNewValues() *SavedQueryUpsertOne {
+func (u *StoredQueryUpsertOne) UpdateNewValues() *StoredQueryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.ID(); exists {
-			s.SetIgnore(savedquery.FieldID)
+			s.SetIgnore(storedquery.FieldID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
-			s.SetIgnore(savedquery.FieldCreatedAt)
+			s.SetIgnore(storedquery.FieldCreatedAt)
 		}
 		if _, exists := u.create.mutation.OrganizationID(); exists {
-			s.SetIgnore(savedquery.FieldOrganizationID)
+			s.SetIgnore(storedquery.FieldOrganizationID)
 		}
 	}))
 	return u
@@ -642,205 +642,205 @@ func (u *SavedQueryUpsertOne) UpdateNewValues() *SavedQueryUpsertOne {
 // Ignore sets each column to itself in case of conflict.
 // Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //	    OnConflict(sql.ResolveWithIgnore()).
 //	    Exec(ctx)
-func (u *SavedQueryUpsertOne) Ignore() *SavedQueryUpsertOne {
+func (u *StoredQueryUpsertOne) Ignore() *StoredQueryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
 	return u
 }
 
 // DoNothing configures the conflict_action to `DO NOTHING`.
 // Supported only by SQLite and PostgreSQL.
-func (u *SavedQueryUpsertOne) DoNothing() *SavedQueryUpsertOne {
+func (u *StoredQueryUpsertOne) DoNothing() *StoredQueryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.DoNothing())
 	return u
 }
 
-// Update allows overriding fields `UPDATE` values. See the SavedQueryCreate.OnConflict
+// Update allows overriding fields `UPDATE` values. See the StoredQueryCreate.OnConflict
 // documentation for more info.
-func (u *SavedQueryUpsertOne) Update(set func(*SavedQueryUpsert)) *SavedQueryUpsertOne {
+func (u *StoredQueryUpsertOne) Update(set func(*StoredQueryUpsert)) *StoredQueryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&SavedQueryUpsert{UpdateSet: update})
+		set(&StoredQueryUpsert{UpdateSet: update})
 	}))
 	return u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *SavedQueryUpsertOne) SetUpdatedAt(v time.Time) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetUpdatedAt(v time.Time) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetUpdatedAt(v)
 	})
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateUpdatedAt() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateUpdatedAt() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateUpdatedAt()
 	})
 }
 
 // SetName sets the "name" field.
-func (u *SavedQueryUpsertOne) SetName(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetName(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetName(v)
 	})
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateName() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateName() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateName()
 	})
 }
 
 // SetDescription sets the "description" field.
-func (u *SavedQueryUpsertOne) SetDescription(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetDescription(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetDescription(v)
 	})
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateDescription() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateDescription() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateDescription()
 	})
 }
 
 // SetSource sets the "source" field.
-func (u *SavedQueryUpsertOne) SetSource(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetSource(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetSource(v)
 	})
 }
 
 // UpdateSource sets the "source" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateSource() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateSource() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateSource()
 	})
 }
 
 // SetQuery sets the "query" field.
-func (u *SavedQueryUpsertOne) SetQuery(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetQuery(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetQuery(v)
 	})
 }
 
 // UpdateQuery sets the "query" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateQuery() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateQuery() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateQuery()
 	})
 }
 
 // SetSort sets the "sort" field.
-func (u *SavedQueryUpsertOne) SetSort(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetSort(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetSort(v)
 	})
 }
 
 // UpdateSort sets the "sort" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateSort() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateSort() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateSort()
 	})
 }
 
 // SetGroupBy sets the "group_by" field.
-func (u *SavedQueryUpsertOne) SetGroupBy(v []string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetGroupBy(v []string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetGroupBy(v)
 	})
 }
 
 // UpdateGroupBy sets the "group_by" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateGroupBy() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateGroupBy() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateGroupBy()
 	})
 }
 
 // ClearGroupBy clears the value of the "group_by" field.
-func (u *SavedQueryUpsertOne) ClearGroupBy() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) ClearGroupBy() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.ClearGroupBy()
 	})
 }
 
 // SetInterval sets the "interval" field.
-func (u *SavedQueryUpsertOne) SetInterval(v string) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetInterval(v string) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetInterval(v)
 	})
 }
 
 // UpdateInterval sets the "interval" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateInterval() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateInterval() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateInterval()
 	})
 }
 
 // SetVisibility sets the "visibility" field.
-func (u *SavedQueryUpsertOne) SetVisibility(v enum.Visibility) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetVisibility(v enum.Visibility) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetVisibility(v)
 	})
 }
 
 // UpdateVisibility sets the "visibility" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateVisibility() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateVisibility() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateVisibility()
 	})
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *SavedQueryUpsertOne) SetAuthorID(v uuid.UUID) *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) SetAuthorID(v uuid.UUID) *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetAuthorID(v)
 	})
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *SavedQueryUpsertOne) UpdateAuthorID() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) UpdateAuthorID() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateAuthorID()
 	})
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *SavedQueryUpsertOne) ClearAuthorID() *SavedQueryUpsertOne {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertOne) ClearAuthorID() *StoredQueryUpsertOne {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.ClearAuthorID()
 	})
 }
 
 // Exec executes the query.
-func (u *SavedQueryUpsertOne) Exec(ctx context.Context) error {
+func (u *StoredQueryUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for SavedQueryCreate.OnConflict")
+		return errors.New("ent: missing options for StoredQueryCreate.OnConflict")
 	}
 	return u.create.Exec(ctx)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (u *SavedQueryUpsertOne) ExecX(ctx context.Context) {
+func (u *StoredQueryUpsertOne) ExecX(ctx context.Context) {
 	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *SavedQueryUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) {
+func (u *StoredQueryUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) {
 	if u.create.driver.Dialect() == dialect.MySQL {
 		// In case of "ON CONFLICT", there is no way to get back non-numeric ID
 		// fields from the database since MySQL does not support the RETURNING clause.
-		return id, errors.New("ent: SavedQueryUpsertOne.ID is not supported by MySQL driver. Use SavedQueryUpsertOne.Exec instead")
+		return id, errors.New("ent: StoredQueryUpsertOne.ID is not supported by MySQL driver. Use StoredQueryUpsertOne.Exec instead")
 	}
 	node, err := u.create.Save(ctx)
 	if err != nil {
@@ -850,7 +850,7 @@ func (u *SavedQueryUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) 
 }
 
 // IDX is like ID, but panics if an error occurs.
-func (u *SavedQueryUpsertOne) IDX(ctx context.Context) uuid.UUID {
+func (u *StoredQueryUpsertOne) IDX(ctx context.Context) uuid.UUID {
 	id, err := u.ID(ctx)
 	if err != nil {
 		panic(err)
@@ -858,28 +858,28 @@ func (u *SavedQueryUpsertOne) IDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// SavedQueryCreateBulk is the builder for creating many SavedQuery entities in bulk.
-type SavedQueryCreateBulk struct {
+// StoredQueryCreateBulk is the builder for creating many StoredQuery entities in bulk.
+type StoredQueryCreateBulk struct {
 	config
 	err      error
-	builders []*SavedQueryCreate
+	builders []*StoredQueryCreate
 	conflict []sql.ConflictOption
 }
 
-// Save creates the SavedQuery entities in the database.
-func (_c *SavedQueryCreateBulk) Save(ctx context.Context) ([]*SavedQuery, error) {
+// Save creates the StoredQuery entities in the database.
+func (_c *StoredQueryCreateBulk) Save(ctx context.Context) ([]*StoredQuery, error) {
 	if _c.err != nil {
 		return nil, _c.err
 	}
 	specs := make([]*sqlgraph.CreateSpec, len(_c.builders))
-	nodes := make([]*SavedQuery, len(_c.builders))
+	nodes := make([]*StoredQuery, len(_c.builders))
 	mutators := make([]Mutator, len(_c.builders))
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
 			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-				mutation, ok := m.(*SavedQueryMutation)
+				mutation, ok := m.(*StoredQueryMutation)
 				if !ok {
 					return nil, fmt.Errorf("unexpected mutation type %T", m)
 				}
@@ -923,7 +923,7 @@ func (_c *SavedQueryCreateBulk) Save(ctx context.Context) ([]*SavedQuery, error)
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_c *SavedQueryCreateBulk) SaveX(ctx context.Context) []*SavedQuery {
+func (_c *StoredQueryCreateBulk) SaveX(ctx context.Context) []*StoredQuery {
 	v, err := _c.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -932,13 +932,13 @@ func (_c *SavedQueryCreateBulk) SaveX(ctx context.Context) []*SavedQuery {
 }
 
 // Exec executes the query.
-func (_c *SavedQueryCreateBulk) Exec(ctx context.Context) error {
+func (_c *StoredQueryCreateBulk) Exec(ctx context.Context) error {
 	_, err := _c.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_c *SavedQueryCreateBulk) ExecX(ctx context.Context) {
+func (_c *StoredQueryCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
@@ -947,7 +947,7 @@ func (_c *SavedQueryCreateBulk) ExecX(ctx context.Context) {
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
 // of the `INSERT` statement. For example:
 //
-//	client.SavedQuery.CreateBulk(builders...).
+//	client.StoredQuery.CreateBulk(builders...).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -955,13 +955,13 @@ func (_c *SavedQueryCreateBulk) ExecX(ctx context.Context) {
 //		).
 //		// Override some of the fields with custom
 //		// update values.
-//		Update(func(u *ent.SavedQueryUpsert) {
+//		Update(func(u *ent.StoredQueryUpsert) {
 //			SetCreatedAt(v+v).
 //		}).
 //		Exec(ctx)
-func (_c *SavedQueryCreateBulk) OnConflict(opts ...sql.ConflictOption) *SavedQueryUpsertBulk {
+func (_c *StoredQueryCreateBulk) OnConflict(opts ...sql.ConflictOption) *StoredQueryUpsertBulk {
 	_c.conflict = opts
-	return &SavedQueryUpsertBulk{
+	return &StoredQueryUpsertBulk{
 		create: _c,
 	}
 }
@@ -969,45 +969,45 @@ func (_c *SavedQueryCreateBulk) OnConflict(opts ...sql.ConflictOption) *SavedQue
 // OnConflictColumns calls `OnConflict` and configures the columns
 // as conflict target. Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		OnConflict(sql.ConflictColumns(columns...)).
 //		Exec(ctx)
-func (_c *SavedQueryCreateBulk) OnConflictColumns(columns ...string) *SavedQueryUpsertBulk {
+func (_c *StoredQueryCreateBulk) OnConflictColumns(columns ...string) *StoredQueryUpsertBulk {
 	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &SavedQueryUpsertBulk{
+	return &StoredQueryUpsertBulk{
 		create: _c,
 	}
 }
 
-// SavedQueryUpsertBulk is the builder for "upsert"-ing
-// a bulk of SavedQuery nodes.
-type SavedQueryUpsertBulk struct {
-	create *SavedQueryCreateBulk
+// StoredQueryUpsertBulk is the builder for "upsert"-ing
+// a bulk of StoredQuery nodes.
+type StoredQueryUpsertBulk struct {
+	create *StoredQueryCreateBulk
 }
 
 // UpdateNewValues updates the mutable fields using the new values that
 // were set on create. Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		OnConflict(
 //			sql.ResolveWithNewValues(),
 //			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(savedquery.FieldID)
+//				u.SetIgnore(storedquery.FieldID)
 //			}),
 //		).
 //		Exec(ctx)
-func (u *SavedQueryUpsertBulk) UpdateNewValues() *SavedQueryUpsertBulk {
+func (u *StoredQueryUpsertBulk) UpdateNewValues() *StoredQueryUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.ID(); exists {
-				s.SetIgnore(savedquery.FieldID)
+				s.SetIgnore(storedquery.FieldID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
-				s.SetIgnore(savedquery.FieldCreatedAt)
+				s.SetIgnore(storedquery.FieldCreatedAt)
 			}
 			if _, exists := b.mutation.OrganizationID(); exists {
-				s.SetIgnore(savedquery.FieldOrganizationID)
+				s.SetIgnore(storedquery.FieldOrganizationID)
 			}
 		}
 	}))
@@ -1017,202 +1017,202 @@ func (u *SavedQueryUpsertBulk) UpdateNewValues() *SavedQueryUpsertBulk {
 // Ignore sets each column to itself in case of conflict.
 // Using this option is equivalent to using:
 //
-//	client.SavedQuery.Create().
+//	client.StoredQuery.Create().
 //		OnConflict(sql.ResolveWithIgnore()).
 //		Exec(ctx)
-func (u *SavedQueryUpsertBulk) Ignore() *SavedQueryUpsertBulk {
+func (u *StoredQueryUpsertBulk) Ignore() *StoredQueryUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
 	return u
 }
 
 // DoNothing configures the conflict_action to `DO NOTHING`.
 // Supported only by SQLite and PostgreSQL.
-func (u *SavedQueryUpsertBulk) DoNothing() *SavedQueryUpsertBulk {
+func (u *StoredQueryUpsertBulk) DoNothing() *StoredQueryUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.DoNothing())
 	return u
 }
 
-// Update allows overriding fields `UPDATE` values. See the SavedQueryCreateBulk.OnConflict
+// Update allows overriding fields `UPDATE` values. See the StoredQueryCreateBulk.OnConflict
 // documentation for more info.
-func (u *SavedQueryUpsertBulk) Update(set func(*SavedQueryUpsert)) *SavedQueryUpsertBulk {
+func (u *StoredQueryUpsertBulk) Update(set func(*StoredQueryUpsert)) *StoredQueryUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&SavedQueryUpsert{UpdateSet: update})
+		set(&StoredQueryUpsert{UpdateSet: update})
 	}))
 	return u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *SavedQueryUpsertBulk) SetUpdatedAt(v time.Time) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetUpdatedAt(v time.Time) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetUpdatedAt(v)
 	})
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateUpdatedAt() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateUpdatedAt() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateUpdatedAt()
 	})
 }
 
 // SetName sets the "name" field.
-func (u *SavedQueryUpsertBulk) SetName(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetName(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetName(v)
 	})
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateName() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateName() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateName()
 	})
 }
 
 // SetDescription sets the "description" field.
-func (u *SavedQueryUpsertBulk) SetDescription(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetDescription(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetDescription(v)
 	})
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateDescription() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateDescription() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateDescription()
 	})
 }
 
 // SetSource sets the "source" field.
-func (u *SavedQueryUpsertBulk) SetSource(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetSource(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetSource(v)
 	})
 }
 
 // UpdateSource sets the "source" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateSource() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateSource() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateSource()
 	})
 }
 
 // SetQuery sets the "query" field.
-func (u *SavedQueryUpsertBulk) SetQuery(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetQuery(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetQuery(v)
 	})
 }
 
 // UpdateQuery sets the "query" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateQuery() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateQuery() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateQuery()
 	})
 }
 
 // SetSort sets the "sort" field.
-func (u *SavedQueryUpsertBulk) SetSort(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetSort(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetSort(v)
 	})
 }
 
 // UpdateSort sets the "sort" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateSort() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateSort() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateSort()
 	})
 }
 
 // SetGroupBy sets the "group_by" field.
-func (u *SavedQueryUpsertBulk) SetGroupBy(v []string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetGroupBy(v []string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetGroupBy(v)
 	})
 }
 
 // UpdateGroupBy sets the "group_by" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateGroupBy() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateGroupBy() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateGroupBy()
 	})
 }
 
 // ClearGroupBy clears the value of the "group_by" field.
-func (u *SavedQueryUpsertBulk) ClearGroupBy() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) ClearGroupBy() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.ClearGroupBy()
 	})
 }
 
 // SetInterval sets the "interval" field.
-func (u *SavedQueryUpsertBulk) SetInterval(v string) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetInterval(v string) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetInterval(v)
 	})
 }
 
 // UpdateInterval sets the "interval" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateInterval() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateInterval() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateInterval()
 	})
 }
 
 // SetVisibility sets the "visibility" field.
-func (u *SavedQueryUpsertBulk) SetVisibility(v enum.Visibility) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetVisibility(v enum.Visibility) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetVisibility(v)
 	})
 }
 
 // UpdateVisibility sets the "visibility" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateVisibility() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateVisibility() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateVisibility()
 	})
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *SavedQueryUpsertBulk) SetAuthorID(v uuid.UUID) *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) SetAuthorID(v uuid.UUID) *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.SetAuthorID(v)
 	})
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *SavedQueryUpsertBulk) UpdateAuthorID() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) UpdateAuthorID() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.UpdateAuthorID()
 	})
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *SavedQueryUpsertBulk) ClearAuthorID() *SavedQueryUpsertBulk {
-	return u.Update(func(s *SavedQueryUpsert) {
+func (u *StoredQueryUpsertBulk) ClearAuthorID() *StoredQueryUpsertBulk {
+	return u.Update(func(s *StoredQueryUpsert) {
 		s.ClearAuthorID()
 	})
 }
 
 // Exec executes the query.
-func (u *SavedQueryUpsertBulk) Exec(ctx context.Context) error {
+func (u *StoredQueryUpsertBulk) Exec(ctx context.Context) error {
 	if u.create.err != nil {
 		return u.create.err
 	}
 	for i, b := range u.create.builders {
 		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the SavedQueryCreateBulk instead", i)
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the StoredQueryCreateBulk instead", i)
 		}
 	}
 	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for SavedQueryCreateBulk.OnConflict")
+		return errors.New("ent: missing options for StoredQueryCreateBulk.OnConflict")
 	}
 	return u.create.Exec(ctx)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (u *SavedQueryUpsertBulk) ExecX(ctx context.Context) {
+func (u *StoredQueryUpsertBulk) ExecX(ctx context.Context) {
 	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}

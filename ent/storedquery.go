@@ -12,13 +12,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/organization"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// SavedQuery is the model entity for the SavedQuery schema.
-type SavedQuery struct {
+// StoredQuery is the model entity for the StoredQuery schema.
+type StoredQuery struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID uuid.UUID `json:"id,omitempty"`
@@ -47,13 +47,13 @@ type SavedQuery struct {
 	// The user who wrote it; null once deleted.
 	AuthorID *uuid.UUID `json:"author_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
-	// The values are being populated by the SavedQueryQuery when eager-loading is set.
-	Edges        SavedQueryEdges `json:"edges"`
+	// The values are being populated by the StoredQueryQuery when eager-loading is set.
+	Edges        StoredQueryEdges `json:"edges"`
 	selectValues sql.SelectValues
 }
 
-// SavedQueryEdges holds the relations/edges for other nodes in the graph.
-type SavedQueryEdges struct {
+// StoredQueryEdges holds the relations/edges for other nodes in the graph.
+type StoredQueryEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
 	// The user who wrote it.
@@ -67,7 +67,7 @@ type SavedQueryEdges struct {
 
 // OrganizationOrErr returns the Organization value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
-func (e SavedQueryEdges) OrganizationOrErr() (*Organization, error) {
+func (e StoredQueryEdges) OrganizationOrErr() (*Organization, error) {
 	if e.Organization != nil {
 		return e.Organization, nil
 	} else if e.loadedTypes[0] {
@@ -78,7 +78,7 @@ func (e SavedQueryEdges) OrganizationOrErr() (*Organization, error) {
 
 // AuthorOrErr returns the Author value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
-func (e SavedQueryEdges) AuthorOrErr() (*User, error) {
+func (e StoredQueryEdges) AuthorOrErr() (*User, error) {
 	if e.Author != nil {
 		return e.Author, nil
 	} else if e.loadedTypes[1] {
@@ -88,19 +88,19 @@ func (e SavedQueryEdges) AuthorOrErr() (*User, error) {
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
-func (*SavedQuery) scanValues(columns []string) ([]any, error) {
+func (*StoredQuery) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case savedquery.FieldAuthorID:
+		case storedquery.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case savedquery.FieldGroupBy:
+		case storedquery.FieldGroupBy:
 			values[i] = new([]byte)
-		case savedquery.FieldName, savedquery.FieldDescription, savedquery.FieldSource, savedquery.FieldQuery, savedquery.FieldSort, savedquery.FieldInterval, savedquery.FieldVisibility:
+		case storedquery.FieldName, storedquery.FieldDescription, storedquery.FieldSource, storedquery.FieldQuery, storedquery.FieldSort, storedquery.FieldInterval, storedquery.FieldVisibility:
 			values[i] = new(sql.NullString)
-		case savedquery.FieldCreatedAt, savedquery.FieldUpdatedAt:
+		case storedquery.FieldCreatedAt, storedquery.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case savedquery.FieldID, savedquery.FieldOrganizationID:
+		case storedquery.FieldID, storedquery.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -110,68 +110,68 @@ func (*SavedQuery) scanValues(columns []string) ([]any, error) {
 }
 
 // assignValues assigns the values that were returned from sql.Rows (after scanning)
-// to the SavedQuery fields.
-func (_m *SavedQuery) assignValues(columns []string, values []any) error {
+// to the StoredQuery fields.
+func (_m *StoredQuery) assignValues(columns []string, values []any) error {
 	if m, n := len(values), len(columns); m < n {
 		return fmt.Errorf("mismatch number of scan values: %d != %d", m, n)
 	}
 	for i := range columns {
 		switch columns[i] {
-		case savedquery.FieldID:
+		case storedquery.FieldID:
 			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field id", values[i])
 			} else if value != nil {
 				_m.ID = *value
 			}
-		case savedquery.FieldCreatedAt:
+		case storedquery.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
-		case savedquery.FieldUpdatedAt:
+		case storedquery.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
-		case savedquery.FieldOrganizationID:
+		case storedquery.FieldOrganizationID:
 			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field organization_id", values[i])
 			} else if value != nil {
 				_m.OrganizationID = *value
 			}
-		case savedquery.FieldName:
+		case storedquery.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field name", values[i])
 			} else if value.Valid {
 				_m.Name = value.String
 			}
-		case savedquery.FieldDescription:
+		case storedquery.FieldDescription:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
 				_m.Description = value.String
 			}
-		case savedquery.FieldSource:
+		case storedquery.FieldSource:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field source", values[i])
 			} else if value.Valid {
 				_m.Source = value.String
 			}
-		case savedquery.FieldQuery:
+		case storedquery.FieldQuery:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field query", values[i])
 			} else if value.Valid {
 				_m.Query = value.String
 			}
-		case savedquery.FieldSort:
+		case storedquery.FieldSort:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field sort", values[i])
 			} else if value.Valid {
 				_m.Sort = value.String
 			}
-		case savedquery.FieldGroupBy:
+		case storedquery.FieldGroupBy:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field group_by", values[i])
 			} else if value != nil && len(*value) > 0 {
@@ -179,19 +179,19 @@ func (_m *SavedQuery) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field group_by: %w", err)
 				}
 			}
-		case savedquery.FieldInterval:
+		case storedquery.FieldInterval:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field interval", values[i])
 			} else if value.Valid {
 				_m.Interval = value.String
 			}
-		case savedquery.FieldVisibility:
+		case storedquery.FieldVisibility:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field visibility", values[i])
 			} else if value.Valid {
 				_m.Visibility = enum.Visibility(value.String)
 			}
-		case savedquery.FieldAuthorID:
+		case storedquery.FieldAuthorID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field author_id", values[i])
 			} else if value.Valid {
@@ -205,44 +205,44 @@ func (_m *SavedQuery) assignValues(columns []string, values []any) error {
 	return nil
 }
 
-// Value returns the ent.Value that was dynamically selected and assigned to the SavedQuery.
+// Value returns the ent.Value that was dynamically selected and assigned to the StoredQuery.
 // This includes values selected through modifiers, order, etc.
-func (_m *SavedQuery) Value(name string) (ent.Value, error) {
+func (_m *StoredQuery) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
-// QueryOrganization queries the "organization" edge of the SavedQuery entity.
-func (_m *SavedQuery) QueryOrganization() *OrganizationQuery {
-	return NewSavedQueryClient(_m.config).QueryOrganization(_m)
+// QueryOrganization queries the "organization" edge of the StoredQuery entity.
+func (_m *StoredQuery) QueryOrganization() *OrganizationQuery {
+	return NewStoredQueryClient(_m.config).QueryOrganization(_m)
 }
 
-// QueryAuthor queries the "author" edge of the SavedQuery entity.
-func (_m *SavedQuery) QueryAuthor() *UserQuery {
-	return NewSavedQueryClient(_m.config).QueryAuthor(_m)
+// QueryAuthor queries the "author" edge of the StoredQuery entity.
+func (_m *StoredQuery) QueryAuthor() *UserQuery {
+	return NewStoredQueryClient(_m.config).QueryAuthor(_m)
 }
 
-// Update returns a builder for updating this SavedQuery.
-// Note that you need to call SavedQuery.Unwrap() before calling this method if this SavedQuery
+// Update returns a builder for updating this StoredQuery.
+// Note that you need to call StoredQuery.Unwrap() before calling this method if this StoredQuery
 // was returned from a transaction, and the transaction was committed or rolled back.
-func (_m *SavedQuery) Update() *SavedQueryUpdateOne {
-	return NewSavedQueryClient(_m.config).UpdateOne(_m)
+func (_m *StoredQuery) Update() *StoredQueryUpdateOne {
+	return NewStoredQueryClient(_m.config).UpdateOne(_m)
 }
 
-// Unwrap unwraps the SavedQuery entity that was returned from a transaction after it was closed,
+// Unwrap unwraps the StoredQuery entity that was returned from a transaction after it was closed,
 // so that all future queries will be executed through the driver which created the transaction.
-func (_m *SavedQuery) Unwrap() *SavedQuery {
+func (_m *StoredQuery) Unwrap() *StoredQuery {
 	_tx, ok := _m.config.driver.(*txDriver)
 	if !ok {
-		panic("ent: SavedQuery is not a transactional entity")
+		panic("ent: StoredQuery is not a transactional entity")
 	}
 	_m.config.driver = _tx.drv
 	return _m
 }
 
 // String implements the fmt.Stringer.
-func (_m *SavedQuery) String() string {
+func (_m *StoredQuery) String() string {
 	var builder strings.Builder
-	builder.WriteString("SavedQuery(")
+	builder.WriteString("StoredQuery(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -285,5 +285,5 @@ func (_m *SavedQuery) String() string {
 	return builder.String()
 }
 
-// SavedQueries is a parsable slice of SavedQuery.
-type SavedQueries []*SavedQuery
+// StoredQueries is a parsable slice of StoredQuery.
+type StoredQueries []*StoredQuery

@@ -9,29 +9,29 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 )
 
-// SavedQueryDelete is the builder for deleting a SavedQuery entity.
-type SavedQueryDelete struct {
+// StoredQueryDelete is the builder for deleting a StoredQuery entity.
+type StoredQueryDelete struct {
 	config
 	hooks    []Hook
-	mutation *SavedQueryMutation
+	mutation *StoredQueryMutation
 }
 
-// Where appends a list predicates to the SavedQueryDelete builder.
-func (_d *SavedQueryDelete) Where(ps ...predicate.SavedQuery) *SavedQueryDelete {
+// Where appends a list predicates to the StoredQueryDelete builder.
+func (_d *StoredQueryDelete) Where(ps ...predicate.StoredQuery) *StoredQueryDelete {
 	_d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query and returns how many vertices were deleted.
-func (_d *SavedQueryDelete) Exec(ctx context.Context) (int, error) {
+func (_d *StoredQueryDelete) Exec(ctx context.Context) (int, error) {
 	return withHooks(ctx, _d.sqlExec, _d.mutation, _d.hooks)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *SavedQueryDelete) ExecX(ctx context.Context) int {
+func (_d *StoredQueryDelete) ExecX(ctx context.Context) int {
 	n, err := _d.Exec(ctx)
 	if err != nil {
 		panic(err)
@@ -39,8 +39,8 @@ func (_d *SavedQueryDelete) ExecX(ctx context.Context) int {
 	return n
 }
 
-func (_d *SavedQueryDelete) sqlExec(ctx context.Context) (int, error) {
-	_spec := sqlgraph.NewDeleteSpec(savedquery.Table, sqlgraph.NewFieldSpec(savedquery.FieldID, field.TypeUUID))
+func (_d *StoredQueryDelete) sqlExec(ctx context.Context) (int, error) {
+	_spec := sqlgraph.NewDeleteSpec(storedquery.Table, sqlgraph.NewFieldSpec(storedquery.FieldID, field.TypeUUID))
 	if ps := _d.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
 			for i := range ps {
@@ -56,32 +56,32 @@ func (_d *SavedQueryDelete) sqlExec(ctx context.Context) (int, error) {
 	return affected, err
 }
 
-// SavedQueryDeleteOne is the builder for deleting a single SavedQuery entity.
-type SavedQueryDeleteOne struct {
-	_d *SavedQueryDelete
+// StoredQueryDeleteOne is the builder for deleting a single StoredQuery entity.
+type StoredQueryDeleteOne struct {
+	_d *StoredQueryDelete
 }
 
-// Where appends a list predicates to the SavedQueryDelete builder.
-func (_d *SavedQueryDeleteOne) Where(ps ...predicate.SavedQuery) *SavedQueryDeleteOne {
+// Where appends a list predicates to the StoredQueryDelete builder.
+func (_d *StoredQueryDeleteOne) Where(ps ...predicate.StoredQuery) *StoredQueryDeleteOne {
 	_d._d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query.
-func (_d *SavedQueryDeleteOne) Exec(ctx context.Context) error {
+func (_d *StoredQueryDeleteOne) Exec(ctx context.Context) error {
 	n, err := _d._d.Exec(ctx)
 	switch {
 	case err != nil:
 		return err
 	case n == 0:
-		return &NotFoundError{savedquery.Label}
+		return &NotFoundError{storedquery.Label}
 	default:
 		return nil
 	}
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *SavedQueryDeleteOne) ExecX(ctx context.Context) {
+func (_d *StoredQueryDeleteOne) ExecX(ctx context.Context) {
 	if err := _d.Exec(ctx); err != nil {
 		panic(err)
 	}

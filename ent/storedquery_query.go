@@ -16,59 +16,59 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/savedquery"
+	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/ent/user"
 )
 
-// SavedQueryQuery is the builder for querying SavedQuery entities.
-type SavedQueryQuery struct {
+// StoredQueryQuery is the builder for querying StoredQuery entities.
+type StoredQueryQuery struct {
 	config
 	ctx              *QueryContext
-	order            []savedquery.OrderOption
+	order            []storedquery.OrderOption
 	inters           []Interceptor
-	predicates       []predicate.SavedQuery
+	predicates       []predicate.StoredQuery
 	withOrganization *OrganizationQuery
 	withAuthor       *UserQuery
-	loadTotal        []func(context.Context, []*SavedQuery) error
+	loadTotal        []func(context.Context, []*StoredQuery) error
 	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
 }
 
-// Where adds a new predicate for the SavedQueryQuery builder.
-func (_q *SavedQueryQuery) Where(ps ...predicate.SavedQuery) *SavedQueryQuery {
+// Where adds a new predicate for the StoredQueryQuery builder.
+func (_q *StoredQueryQuery) Where(ps ...predicate.StoredQuery) *StoredQueryQuery {
 	_q.predicates = append(_q.predicates, ps...)
 	return _q
 }
 
 // Limit the number of records to be returned by this query.
-func (_q *SavedQueryQuery) Limit(limit int) *SavedQueryQuery {
+func (_q *StoredQueryQuery) Limit(limit int) *StoredQueryQuery {
 	_q.ctx.Limit = &limit
 	return _q
 }
 
 // Offset to start from.
-func (_q *SavedQueryQuery) Offset(offset int) *SavedQueryQuery {
+func (_q *StoredQueryQuery) Offset(offset int) *StoredQueryQuery {
 	_q.ctx.Offset = &offset
 	return _q
 }
 
 // Unique configures the query builder to filter duplicate records on query.
 // By default, unique is set to true, and can be disabled using this method.
-func (_q *SavedQueryQuery) Unique(unique bool) *SavedQueryQuery {
+func (_q *StoredQueryQuery) Unique(unique bool) *StoredQueryQuery {
 	_q.ctx.Unique = &unique
 	return _q
 }
 
 // Order specifies how the records should be ordered.
-func (_q *SavedQueryQuery) Order(o ...savedquery.OrderOption) *SavedQueryQuery {
+func (_q *StoredQueryQuery) Order(o ...storedquery.OrderOption) *StoredQueryQuery {
 	_q.order = append(_q.order, o...)
 	return _q
 }
 
 // QueryOrganization chains the current query on the "organization" edge.
-func (_q *SavedQueryQuery) QueryOrganization() *OrganizationQuery {
+func (_q *StoredQueryQuery) QueryOrganization() *OrganizationQuery {
 	query := (&OrganizationClient{config: _q.config}).Query()
 	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
 		if err := _q.prepareQuery(ctx); err != nil {
@@ -79,9 +79,9 @@ func (_q *SavedQueryQuery) QueryOrganization() *OrganizationQuery {
 			return nil, err
 		}
 		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, selector),
+			sqlgraph.From(storedquery.Table, storedquery.FieldID, selector),
 			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.OrganizationTable, savedquery.OrganizationColumn),
+			sqlgraph.Edge(sqlgraph.M2O, false, storedquery.OrganizationTable, storedquery.OrganizationColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -90,7 +90,7 @@ func (_q *SavedQueryQuery) QueryOrganization() *OrganizationQuery {
 }
 
 // QueryAuthor chains the current query on the "author" edge.
-func (_q *SavedQueryQuery) QueryAuthor() *UserQuery {
+func (_q *StoredQueryQuery) QueryAuthor() *UserQuery {
 	query := (&UserClient{config: _q.config}).Query()
 	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
 		if err := _q.prepareQuery(ctx); err != nil {
@@ -101,9 +101,9 @@ func (_q *SavedQueryQuery) QueryAuthor() *UserQuery {
 			return nil, err
 		}
 		step := sqlgraph.NewStep(
-			sqlgraph.From(savedquery.Table, savedquery.FieldID, selector),
+			sqlgraph.From(storedquery.Table, storedquery.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, savedquery.AuthorTable, savedquery.AuthorColumn),
+			sqlgraph.Edge(sqlgraph.M2O, false, storedquery.AuthorTable, storedquery.AuthorColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -111,21 +111,21 @@ func (_q *SavedQueryQuery) QueryAuthor() *UserQuery {
 	return query
 }
 
-// First returns the first SavedQuery entity from the query.
-// Returns a *NotFoundError when no SavedQuery was found.
-func (_q *SavedQueryQuery) First(ctx context.Context) (*SavedQuery, error) {
+// First returns the first StoredQuery entity from the query.
+// Returns a *NotFoundError when no StoredQuery was found.
+func (_q *StoredQueryQuery) First(ctx context.Context) (*StoredQuery, error) {
 	nodes, err := _q.Limit(1).All(setContextOp(ctx, _q.ctx, ent.OpQueryFirst))
 	if err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
-		return nil, &NotFoundError{savedquery.Label}
+		return nil, &NotFoundError{storedquery.Label}
 	}
 	return nodes[0], nil
 }
 
 // FirstX is like First, but panics if an error occurs.
-func (_q *SavedQueryQuery) FirstX(ctx context.Context) *SavedQuery {
+func (_q *StoredQueryQuery) FirstX(ctx context.Context) *StoredQuery {
 	node, err := _q.First(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -133,22 +133,22 @@ func (_q *SavedQueryQuery) FirstX(ctx context.Context) *SavedQuery {
 	return node
 }
 
-// FirstID returns the first SavedQuery ID from the query.
-// Returns a *NotFoundError when no SavedQuery ID was found.
-func (_q *SavedQueryQuery) FirstID(ctx context.Context) (id uuid.UUID, err error) {
+// FirstID returns the first StoredQuery ID from the query.
+// Returns a *NotFoundError when no StoredQuery ID was found.
+func (_q *StoredQueryQuery) FirstID(ctx context.Context) (id uuid.UUID, err error) {
 	var ids []uuid.UUID
 	if ids, err = _q.Limit(1).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryFirstID)); err != nil {
 		return
 	}
 	if len(ids) == 0 {
-		err = &NotFoundError{savedquery.Label}
+		err = &NotFoundError{storedquery.Label}
 		return
 	}
 	return ids[0], nil
 }
 
 // FirstIDX is like FirstID, but panics if an error occurs.
-func (_q *SavedQueryQuery) FirstIDX(ctx context.Context) uuid.UUID {
+func (_q *StoredQueryQuery) FirstIDX(ctx context.Context) uuid.UUID {
 	id, err := _q.FirstID(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -156,10 +156,10 @@ func (_q *SavedQueryQuery) FirstIDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// Only returns a single SavedQuery entity found by the query, ensuring it only returns one.
-// Returns a *NotSingularError when more than one SavedQuery entity is found.
-// Returns a *NotFoundError when no SavedQuery entities are found.
-func (_q *SavedQueryQuery) Only(ctx context.Context) (*SavedQuery, error) {
+// Only returns a single StoredQuery entity found by the query, ensuring it only returns one.
+// Returns a *NotSingularError when more than one StoredQuery entity is found.
+// Returns a *NotFoundError when no StoredQuery entities are found.
+func (_q *StoredQueryQuery) Only(ctx context.Context) (*StoredQuery, error) {
 	nodes, err := _q.Limit(2).All(setContextOp(ctx, _q.ctx, ent.OpQueryOnly))
 	if err != nil {
 		return nil, err
@@ -168,14 +168,14 @@ func (_q *SavedQueryQuery) Only(ctx context.Context) (*SavedQuery, error) {
 	case 1:
 		return nodes[0], nil
 	case 0:
-		return nil, &NotFoundError{savedquery.Label}
+		return nil, &NotFoundError{storedquery.Label}
 	default:
-		return nil, &NotSingularError{savedquery.Label}
+		return nil, &NotSingularError{storedquery.Label}
 	}
 }
 
 // OnlyX is like Only, but panics if an error occurs.
-func (_q *SavedQueryQuery) OnlyX(ctx context.Context) *SavedQuery {
+func (_q *StoredQueryQuery) OnlyX(ctx context.Context) *StoredQuery {
 	node, err := _q.Only(ctx)
 	if err != nil {
 		panic(err)
@@ -183,10 +183,10 @@ func (_q *SavedQueryQuery) OnlyX(ctx context.Context) *SavedQuery {
 	return node
 }
 
-// OnlyID is like Only, but returns the only SavedQuery ID in the query.
-// Returns a *NotSingularError when more than one SavedQuery ID is found.
+// OnlyID is like Only, but returns the only StoredQuery ID in the query.
+// Returns a *NotSingularError when more than one StoredQuery ID is found.
 // Returns a *NotFoundError when no entities are found.
-func (_q *SavedQueryQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error) {
+func (_q *StoredQueryQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error) {
 	var ids []uuid.UUID
 	if ids, err = _q.Limit(2).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryOnlyID)); err != nil {
 		return
@@ -195,15 +195,15 @@ func (_q *SavedQueryQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error)
 	case 1:
 		id = ids[0]
 	case 0:
-		err = &NotFoundError{savedquery.Label}
+		err = &NotFoundError{storedquery.Label}
 	default:
-		err = &NotSingularError{savedquery.Label}
+		err = &NotSingularError{storedquery.Label}
 	}
 	return
 }
 
 // OnlyIDX is like OnlyID, but panics if an error occurs.
-func (_q *SavedQueryQuery) OnlyIDX(ctx context.Context) uuid.UUID {
+func (_q *StoredQueryQuery) OnlyIDX(ctx context.Context) uuid.UUID {
 	id, err := _q.OnlyID(ctx)
 	if err != nil {
 		panic(err)
@@ -211,18 +211,18 @@ func (_q *SavedQueryQuery) OnlyIDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// All executes the query and returns a list of SavedQueries.
-func (_q *SavedQueryQuery) All(ctx context.Context) ([]*SavedQuery, error) {
+// All executes the query and returns a list of StoredQueries.
+func (_q *StoredQueryQuery) All(ctx context.Context) ([]*StoredQuery, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryAll)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	qr := querierAll[[]*SavedQuery, *SavedQueryQuery]()
-	return withInterceptors[[]*SavedQuery](ctx, _q, qr, _q.inters)
+	qr := querierAll[[]*StoredQuery, *StoredQueryQuery]()
+	return withInterceptors[[]*StoredQuery](ctx, _q, qr, _q.inters)
 }
 
 // AllX is like All, but panics if an error occurs.
-func (_q *SavedQueryQuery) AllX(ctx context.Context) []*SavedQuery {
+func (_q *StoredQueryQuery) AllX(ctx context.Context) []*StoredQuery {
 	nodes, err := _q.All(ctx)
 	if err != nil {
 		panic(err)
@@ -230,20 +230,20 @@ func (_q *SavedQueryQuery) AllX(ctx context.Context) []*SavedQuery {
 	return nodes
 }
 
-// IDs executes the query and returns a list of SavedQuery IDs.
-func (_q *SavedQueryQuery) IDs(ctx context.Context) (ids []uuid.UUID, err error) {
+// IDs executes the query and returns a list of StoredQuery IDs.
+func (_q *StoredQueryQuery) IDs(ctx context.Context) (ids []uuid.UUID, err error) {
 	if _q.ctx.Unique == nil && _q.path != nil {
 		_q.Unique(true)
 	}
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryIDs)
-	if err = _q.Select(savedquery.FieldID).Scan(ctx, &ids); err != nil {
+	if err = _q.Select(storedquery.FieldID).Scan(ctx, &ids); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
 // IDsX is like IDs, but panics if an error occurs.
-func (_q *SavedQueryQuery) IDsX(ctx context.Context) []uuid.UUID {
+func (_q *StoredQueryQuery) IDsX(ctx context.Context) []uuid.UUID {
 	ids, err := _q.IDs(ctx)
 	if err != nil {
 		panic(err)
@@ -252,16 +252,16 @@ func (_q *SavedQueryQuery) IDsX(ctx context.Context) []uuid.UUID {
 }
 
 // Count returns the count of the given query.
-func (_q *SavedQueryQuery) Count(ctx context.Context) (int, error) {
+func (_q *StoredQueryQuery) Count(ctx context.Context) (int, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryCount)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return 0, err
 	}
-	return withInterceptors[int](ctx, _q, querierCount[*SavedQueryQuery](), _q.inters)
+	return withInterceptors[int](ctx, _q, querierCount[*StoredQueryQuery](), _q.inters)
 }
 
 // CountX is like Count, but panics if an error occurs.
-func (_q *SavedQueryQuery) CountX(ctx context.Context) int {
+func (_q *StoredQueryQuery) CountX(ctx context.Context) int {
 	count, err := _q.Count(ctx)
 	if err != nil {
 		panic(err)
@@ -270,7 +270,7 @@ func (_q *SavedQueryQuery) CountX(ctx context.Context) int {
 }
 
 // Exist returns true if the query has elements in the graph.
-func (_q *SavedQueryQuery) Exist(ctx context.Context) (bool, error) {
+func (_q *StoredQueryQuery) Exist(ctx context.Context) (bool, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryExist)
 	switch _, err := _q.FirstID(ctx); {
 	case IsNotFound(err):
@@ -283,7 +283,7 @@ func (_q *SavedQueryQuery) Exist(ctx context.Context) (bool, error) {
 }
 
 // ExistX is like Exist, but panics if an error occurs.
-func (_q *SavedQueryQuery) ExistX(ctx context.Context) bool {
+func (_q *StoredQueryQuery) ExistX(ctx context.Context) bool {
 	exist, err := _q.Exist(ctx)
 	if err != nil {
 		panic(err)
@@ -291,18 +291,18 @@ func (_q *SavedQueryQuery) ExistX(ctx context.Context) bool {
 	return exist
 }
 
-// Clone returns a duplicate of the SavedQueryQuery builder, including all associated steps. It can be
+// Clone returns a duplicate of the StoredQueryQuery builder, including all associated steps. It can be
 // used to prepare common query builders and use them differently after the clone is made.
-func (_q *SavedQueryQuery) Clone() *SavedQueryQuery {
+func (_q *StoredQueryQuery) Clone() *StoredQueryQuery {
 	if _q == nil {
 		return nil
 	}
-	return &SavedQueryQuery{
+	return &StoredQueryQuery{
 		config:           _q.config,
 		ctx:              _q.ctx.Clone(),
-		order:            append([]savedquery.OrderOption{}, _q.order...),
+		order:            append([]storedquery.OrderOption{}, _q.order...),
 		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.SavedQuery{}, _q.predicates...),
+		predicates:       append([]predicate.StoredQuery{}, _q.predicates...),
 		withOrganization: _q.withOrganization.Clone(),
 		withAuthor:       _q.withAuthor.Clone(),
 		// clone intermediate query.
@@ -314,7 +314,7 @@ func (_q *SavedQueryQuery) Clone() *SavedQueryQuery {
 
 // WithOrganization tells the query-builder to eager-load the nodes that are connected to
 // the "organization" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *SavedQueryQuery) WithOrganization(opts ...func(*OrganizationQuery)) *SavedQueryQuery {
+func (_q *StoredQueryQuery) WithOrganization(opts ...func(*OrganizationQuery)) *StoredQueryQuery {
 	query := (&OrganizationClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
@@ -325,7 +325,7 @@ func (_q *SavedQueryQuery) WithOrganization(opts ...func(*OrganizationQuery)) *S
 
 // WithAuthor tells the query-builder to eager-load the nodes that are connected to
 // the "author" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *SavedQueryQuery) WithAuthor(opts ...func(*UserQuery)) *SavedQueryQuery {
+func (_q *StoredQueryQuery) WithAuthor(opts ...func(*UserQuery)) *StoredQueryQuery {
 	query := (&UserClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
@@ -344,15 +344,15 @@ func (_q *SavedQueryQuery) WithAuthor(opts ...func(*UserQuery)) *SavedQueryQuery
 //		Count int `json:"count,omitempty"`
 //	}
 //
-//	client.SavedQuery.Query().
-//		GroupBy(savedquery.FieldCreatedAt).
+//	client.StoredQuery.Query().
+//		GroupBy(storedquery.FieldCreatedAt).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
-func (_q *SavedQueryQuery) GroupBy(field string, fields ...string) *SavedQueryGroupBy {
+func (_q *StoredQueryQuery) GroupBy(field string, fields ...string) *StoredQueryGroupBy {
 	_q.ctx.Fields = append([]string{field}, fields...)
-	grbuild := &SavedQueryGroupBy{build: _q}
+	grbuild := &StoredQueryGroupBy{build: _q}
 	grbuild.flds = &_q.ctx.Fields
-	grbuild.label = savedquery.Label
+	grbuild.label = storedquery.Label
 	grbuild.scan = grbuild.Scan
 	return grbuild
 }
@@ -366,23 +366,23 @@ func (_q *SavedQueryQuery) GroupBy(field string, fields ...string) *SavedQueryGr
 //		CreatedAt time.Time `json:"created_at,omitempty"`
 //	}
 //
-//	client.SavedQuery.Query().
-//		Select(savedquery.FieldCreatedAt).
+//	client.StoredQuery.Query().
+//		Select(storedquery.FieldCreatedAt).
 //		Scan(ctx, &v)
-func (_q *SavedQueryQuery) Select(fields ...string) *SavedQuerySelect {
+func (_q *StoredQueryQuery) Select(fields ...string) *StoredQuerySelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)
-	sbuild := &SavedQuerySelect{SavedQueryQuery: _q}
-	sbuild.label = savedquery.Label
+	sbuild := &StoredQuerySelect{StoredQueryQuery: _q}
+	sbuild.label = storedquery.Label
 	sbuild.flds, sbuild.scan = &_q.ctx.Fields, sbuild.Scan
 	return sbuild
 }
 
-// Aggregate returns a SavedQuerySelect configured with the given aggregations.
-func (_q *SavedQueryQuery) Aggregate(fns ...AggregateFunc) *SavedQuerySelect {
+// Aggregate returns a StoredQuerySelect configured with the given aggregations.
+func (_q *StoredQueryQuery) Aggregate(fns ...AggregateFunc) *StoredQuerySelect {
 	return _q.Select().Aggregate(fns...)
 }
 
-func (_q *SavedQueryQuery) prepareQuery(ctx context.Context) error {
+func (_q *StoredQueryQuery) prepareQuery(ctx context.Context) error {
 	for _, inter := range _q.inters {
 		if inter == nil {
 			return fmt.Errorf("ent: uninitialized interceptor (forgotten import ent/runtime?)")
@@ -394,7 +394,7 @@ func (_q *SavedQueryQuery) prepareQuery(ctx context.Context) error {
 		}
 	}
 	for _, f := range _q.ctx.Fields {
-		if !savedquery.ValidColumn(f) {
+		if !storedquery.ValidColumn(f) {
 			return &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 		}
 	}
@@ -405,18 +405,18 @@ func (_q *SavedQueryQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
-	if savedquery.Policy == nil {
-		return errors.New("ent: uninitialized savedquery.Policy (forgotten import ent/runtime?)")
+	if storedquery.Policy == nil {
+		return errors.New("ent: uninitialized storedquery.Policy (forgotten import ent/runtime?)")
 	}
-	if err := savedquery.Policy.EvalQuery(ctx, _q); err != nil {
+	if err := storedquery.Policy.EvalQuery(ctx, _q); err != nil {
 		return err
 	}
 	return nil
 }
 
-func (_q *SavedQueryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*SavedQuery, error) {
+func (_q *StoredQueryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*StoredQuery, error) {
 	var (
-		nodes       = []*SavedQuery{}
+		nodes       = []*StoredQuery{}
 		_spec       = _q.querySpec()
 		loadedTypes = [2]bool{
 			_q.withOrganization != nil,
@@ -424,10 +424,10 @@ func (_q *SavedQueryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*S
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*SavedQuery).scanValues(nil, columns)
+		return (*StoredQuery).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
-		node := &SavedQuery{config: _q.config}
+		node := &StoredQuery{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
@@ -446,13 +446,13 @@ func (_q *SavedQueryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*S
 	}
 	if query := _q.withOrganization; query != nil {
 		if err := _q.loadOrganization(ctx, query, nodes, nil,
-			func(n *SavedQuery, e *Organization) { n.Edges.Organization = e }); err != nil {
+			func(n *StoredQuery, e *Organization) { n.Edges.Organization = e }); err != nil {
 			return nil, err
 		}
 	}
 	if query := _q.withAuthor; query != nil {
 		if err := _q.loadAuthor(ctx, query, nodes, nil,
-			func(n *SavedQuery, e *User) { n.Edges.Author = e }); err != nil {
+			func(n *StoredQuery, e *User) { n.Edges.Author = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -464,9 +464,9 @@ func (_q *SavedQueryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*S
 	return nodes, nil
 }
 
-func (_q *SavedQueryQuery) loadOrganization(ctx context.Context, query *OrganizationQuery, nodes []*SavedQuery, init func(*SavedQuery), assign func(*SavedQuery, *Organization)) error {
+func (_q *StoredQueryQuery) loadOrganization(ctx context.Context, query *OrganizationQuery, nodes []*StoredQuery, init func(*StoredQuery), assign func(*StoredQuery, *Organization)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
-	nodeids := make(map[uuid.UUID][]*SavedQuery)
+	nodeids := make(map[uuid.UUID][]*StoredQuery)
 	for i := range nodes {
 		fk := nodes[i].OrganizationID
 		if _, ok := nodeids[fk]; !ok {
@@ -493,9 +493,9 @@ func (_q *SavedQueryQuery) loadOrganization(ctx context.Context, query *Organiza
 	}
 	return nil
 }
-func (_q *SavedQueryQuery) loadAuthor(ctx context.Context, query *UserQuery, nodes []*SavedQuery, init func(*SavedQuery), assign func(*SavedQuery, *User)) error {
+func (_q *StoredQueryQuery) loadAuthor(ctx context.Context, query *UserQuery, nodes []*StoredQuery, init func(*StoredQuery), assign func(*StoredQuery, *User)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
-	nodeids := make(map[uuid.UUID][]*SavedQuery)
+	nodeids := make(map[uuid.UUID][]*StoredQuery)
 	for i := range nodes {
 		if nodes[i].AuthorID == nil {
 			continue
@@ -526,7 +526,7 @@ func (_q *SavedQueryQuery) loadAuthor(ctx context.Context, query *UserQuery, nod
 	return nil
 }
 
-func (_q *SavedQueryQuery) sqlCount(ctx context.Context) (int, error) {
+func (_q *StoredQueryQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -538,8 +538,8 @@ func (_q *SavedQueryQuery) sqlCount(ctx context.Context) (int, error) {
 	return sqlgraph.CountNodes(ctx, _q.driver, _spec)
 }
 
-func (_q *SavedQueryQuery) querySpec() *sqlgraph.QuerySpec {
-	_spec := sqlgraph.NewQuerySpec(savedquery.Table, savedquery.Columns, sqlgraph.NewFieldSpec(savedquery.FieldID, field.TypeUUID))
+func (_q *StoredQueryQuery) querySpec() *sqlgraph.QuerySpec {
+	_spec := sqlgraph.NewQuerySpec(storedquery.Table, storedquery.Columns, sqlgraph.NewFieldSpec(storedquery.FieldID, field.TypeUUID))
 	_spec.From = _q.sql
 	if unique := _q.ctx.Unique; unique != nil {
 		_spec.Unique = *unique
@@ -548,17 +548,17 @@ func (_q *SavedQueryQuery) querySpec() *sqlgraph.QuerySpec {
 	}
 	if fields := _q.ctx.Fields; len(fields) > 0 {
 		_spec.Node.Columns = make([]string, 0, len(fields))
-		_spec.Node.Columns = append(_spec.Node.Columns, savedquery.FieldID)
+		_spec.Node.Columns = append(_spec.Node.Columns, storedquery.FieldID)
 		for i := range fields {
-			if fields[i] != savedquery.FieldID {
+			if fields[i] != storedquery.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
 		}
 		if _q.withOrganization != nil {
-			_spec.Node.AddColumnOnce(savedquery.FieldOrganizationID)
+			_spec.Node.AddColumnOnce(storedquery.FieldOrganizationID)
 		}
 		if _q.withAuthor != nil {
-			_spec.Node.AddColumnOnce(savedquery.FieldAuthorID)
+			_spec.Node.AddColumnOnce(storedquery.FieldAuthorID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -584,12 +584,12 @@ func (_q *SavedQueryQuery) querySpec() *sqlgraph.QuerySpec {
 	return _spec
 }
 
-func (_q *SavedQueryQuery) sqlQuery(ctx context.Context) *sql.Selector {
+func (_q *StoredQueryQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	builder := sql.Dialect(_q.driver.Dialect())
-	t1 := builder.Table(savedquery.Table)
+	t1 := builder.Table(storedquery.Table)
 	columns := _q.ctx.Fields
 	if len(columns) == 0 {
-		columns = savedquery.Columns
+		columns = storedquery.Columns
 	}
 	selector := builder.Select(t1.Columns(columns...)...).From(t1)
 	if _q.sql != nil {
@@ -622,7 +622,7 @@ func (_q *SavedQueryQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
 // either committed or rolled-back.
-func (_q *SavedQueryQuery) ForUpdate(opts ...sql.LockOption) *SavedQueryQuery {
+func (_q *StoredQueryQuery) ForUpdate(opts ...sql.LockOption) *StoredQueryQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -635,7 +635,7 @@ func (_q *SavedQueryQuery) ForUpdate(opts ...sql.LockOption) *SavedQueryQuery {
 // ForShare behaves similarly to ForUpdate, except that it acquires a shared mode lock
 // on any rows that are read. Other sessions can read the rows, but cannot modify them
 // until your transaction commits.
-func (_q *SavedQueryQuery) ForShare(opts ...sql.LockOption) *SavedQueryQuery {
+func (_q *StoredQueryQuery) ForShare(opts ...sql.LockOption) *StoredQueryQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -646,33 +646,33 @@ func (_q *SavedQueryQuery) ForShare(opts ...sql.LockOption) *SavedQueryQuery {
 }
 
 // Modify adds a query modifier for attaching custom logic to queries.
-func (_q *SavedQueryQuery) Modify(modifiers ...func(s *sql.Selector)) *SavedQuerySelect {
+func (_q *StoredQueryQuery) Modify(modifiers ...func(s *sql.Selector)) *StoredQuerySelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
 }
 
-// SavedQueryGroupBy is the group-by builder for SavedQuery entities.
-type SavedQueryGroupBy struct {
+// StoredQueryGroupBy is the group-by builder for StoredQuery entities.
+type StoredQueryGroupBy struct {
 	selector
-	build *SavedQueryQuery
+	build *StoredQueryQuery
 }
 
 // Aggregate adds the given aggregation functions to the group-by query.
-func (_g *SavedQueryGroupBy) Aggregate(fns ...AggregateFunc) *SavedQueryGroupBy {
+func (_g *StoredQueryGroupBy) Aggregate(fns ...AggregateFunc) *StoredQueryGroupBy {
 	_g.fns = append(_g.fns, fns...)
 	return _g
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_g *SavedQueryGroupBy) Scan(ctx context.Context, v any) error {
+func (_g *StoredQueryGroupBy) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _g.build.ctx, ent.OpQueryGroupBy)
 	if err := _g.build.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*SavedQueryQuery, *SavedQueryGroupBy](ctx, _g.build, _g, _g.build.inters, v)
+	return scanWithInterceptors[*StoredQueryQuery, *StoredQueryGroupBy](ctx, _g.build, _g, _g.build.inters, v)
 }
 
-func (_g *SavedQueryGroupBy) sqlScan(ctx context.Context, root *SavedQueryQuery, v any) error {
+func (_g *StoredQueryGroupBy) sqlScan(ctx context.Context, root *StoredQueryQuery, v any) error {
 	selector := root.sqlQuery(ctx).Select()
 	aggregation := make([]string, 0, len(_g.fns))
 	for _, fn := range _g.fns {
@@ -699,28 +699,28 @@ func (_g *SavedQueryGroupBy) sqlScan(ctx context.Context, root *SavedQueryQuery,
 	return sql.ScanSlice(rows, v)
 }
 
-// SavedQuerySelect is the builder for selecting fields of SavedQuery entities.
-type SavedQuerySelect struct {
-	*SavedQueryQuery
+// StoredQuerySelect is the builder for selecting fields of StoredQuery entities.
+type StoredQuerySelect struct {
+	*StoredQueryQuery
 	selector
 }
 
 // Aggregate adds the given aggregation functions to the selector query.
-func (_s *SavedQuerySelect) Aggregate(fns ...AggregateFunc) *SavedQuerySelect {
+func (_s *StoredQuerySelect) Aggregate(fns ...AggregateFunc) *StoredQuerySelect {
 	_s.fns = append(_s.fns, fns...)
 	return _s
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_s *SavedQuerySelect) Scan(ctx context.Context, v any) error {
+func (_s *StoredQuerySelect) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _s.ctx, ent.OpQuerySelect)
 	if err := _s.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*SavedQueryQuery, *SavedQuerySelect](ctx, _s.SavedQueryQuery, _s, _s.inters, v)
+	return scanWithInterceptors[*StoredQueryQuery, *StoredQuerySelect](ctx, _s.StoredQueryQuery, _s, _s.inters, v)
 }
 
-func (_s *SavedQuerySelect) sqlScan(ctx context.Context, root *SavedQueryQuery, v any) error {
+func (_s *StoredQuerySelect) sqlScan(ctx context.Context, root *StoredQueryQuery, v any) error {
 	selector := root.sqlQuery(ctx)
 	aggregation := make([]string, 0, len(_s.fns))
 	for _, fn := range _s.fns {
@@ -742,7 +742,7 @@ func (_s *SavedQuerySelect) sqlScan(ctx context.Context, root *SavedQueryQuery, 
 }
 
 // Modify adds a query modifier for attaching custom logic to queries.
-func (_s *SavedQuerySelect) Modify(modifiers ...func(s *sql.Selector)) *SavedQuerySelect {
+func (_s *StoredQuerySelect) Modify(modifiers ...func(s *sql.Selector)) *StoredQuerySelect {
 	_s.modifiers = append(_s.modifiers, modifiers...)
 	return _s
 }
