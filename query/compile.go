@@ -37,12 +37,10 @@ type Query struct {
 	Source *Source
 	Text   string
 	// now is the instant "now" stood for when constants were folded.
-	now       time.Time
-	where     pred
-	program   cel.Program
-	ranked    []*Field
-	attrKeys  []string
-	fieldsUse map[string]bool
+	now      time.Time
+	where    pred
+	program  cel.Program
+	attrKeys []string
 }
 
 // Error is a query that does not compile, with where and why.
@@ -56,7 +54,7 @@ type Error struct {
 // names the argument in errors ("query"). An empty text matches everything.
 // now is the instant "now" stands for.
 func Compile(src *Source, field, text string, now time.Time) (*Query, error) {
-	q := &Query{Source: src, Text: text, now: now.UTC(), fieldsUse: map[string]bool{}}
+	q := &Query{Source: src, Text: text, now: now.UTC()}
 	if strings.TrimSpace(text) == "" {
 		q.where = constPred(true)
 		q.program = nil

@@ -27,7 +27,7 @@ func (q *Query) MatchesAt(r Record, now time.Time) (bool, error) {
 	if q.program == nil {
 		return true, nil
 	}
-	act := make(map[string]any, len(r)+len(q.ranked)+1)
+	act := make(map[string]any, len(r)+2)
 	for k, v := range r {
 		act[k] = v
 	}

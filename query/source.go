@@ -80,8 +80,6 @@ type Source struct {
 	Name        string
 	Description string
 	Fields      []*Field
-	// table is the SQL table the source's rows live in.
-	table string
 	// timeField buckets time series and bounds since/until.
 	timeField string
 

@@ -119,7 +119,7 @@ func init() {
 			col: column{kind: colAttributes, name: "attributes"}},
 	}...)
 	alertFields = append(alertFields, entityFields()...)
-	register(&Source{Name: "alerts", Description: "Alerts in the triage queue.", table: "alerts", timeField: "last_seen_at", Fields: alertFields})
+	register(&Source{Name: "alerts", Description: "Alerts in the triage queue.", timeField: "last_seen_at", Fields: alertFields})
 
 	incidentFields := []*Field{
 		{Name: "number", Type: TypeInt, Description: "The incident's number in its organisation.", col: plain("number")},
@@ -135,9 +135,9 @@ func init() {
 		{Name: "updated_at", Type: TypeTimestamp, Description: "Last change.", col: plain("updated_at")},
 	}
 	incidentFields = append(incidentFields, assigneeFields("incident")...)
-	register(&Source{Name: "incidents", Description: "Incidents.", table: "incidents", timeField: "created_at", Fields: incidentFields})
+	register(&Source{Name: "incidents", Description: "Incidents.", timeField: "created_at", Fields: incidentFields})
 
-	register(&Source{Name: "activity", Description: "The activity log: every recorded change.", table: "activities", timeField: "created_at", Fields: []*Field{
+	register(&Source{Name: "activity", Description: "The activity log: every recorded change.", timeField: "created_at", Fields: []*Field{
 		{Name: "action", Type: TypeString, Description: "What was done, e.g. update, create, delete.", Groupable: true, col: plain("action")},
 		{Name: "entity_type", Type: TypeString, Description: "The kind of object changed, e.g. alert, incident.", Groupable: true, col: plain("entity_type")},
 		{Name: "field", Type: TypeString, Description: `The field changed; "" for a whole-object action.`, Groupable: true, col: plain("field")},

@@ -342,7 +342,6 @@ func (t *translator) value(e celast.Expr) (valueRef, error) {
 		case TypeObject:
 			return valueRef{}, t.errAt(e.ID(), "%s can only be compared with null; %s", f.Name, t.exampleSubfield(f))
 		}
-		t.q.fieldsUse[f.Name] = true
 		return valueRef{field: f}, nil
 	}
 	switch e.Kind() {
@@ -378,7 +377,6 @@ func (t *translator) value(e celast.Expr) (valueRef, error) {
 				arg = c.Args()[0]
 			}
 			if f := t.fieldRef(arg); f != nil && f.Type == TypeStringList {
-				t.q.fieldsUse[f.Name] = true
 				return valueRef{field: f, size: true}, nil
 			}
 		}
@@ -395,7 +393,6 @@ func (t *translator) attribute(e celast.Expr, f *Field, key string) (valueRef, e
 	if !slices.Contains(t.q.attrKeys, key) {
 		t.q.attrKeys = append(t.q.attrKeys, key)
 	}
-	t.q.fieldsUse[f.Name] = true
 	return valueRef{field: f, attr: key}, nil
 }
 
@@ -701,19 +698,18 @@ func attributeTest(column, key, op string, c ref.Val) pred {
 				// Containment, which the GIN index on attributes serves.
 				return sql.And(sql.NotNull(s.C(column)), sqlpred.JSONBContains(s.C(column), map[string]string{key: string(str)}))
 			}
-			expr := "COALESCE(" + s.C(column) + " ->> " + pgLiteral(key) + ", '')"
+			expr := "COALESCE(" + s.C(column) + " ->> " + sqlString(key) + ", '')"
 			return opSQL(dialect.Postgres, expr, op, c, TypeString)
 		}
-		expr := "COALESCE(json_extract(" + s.C(column) + ", " + sqliteLiteral("$."+jsonQuote(key)) + "), '')"
+		expr := "COALESCE(json_extract(" + s.C(column) + ", " + sqlString("$."+jsonQuote(key)) + "), '')"
 		return opSQL(dialect.SQLite, expr, op, c, TypeString)
 	}
 }
 
-// pgLiteral and sqliteLiteral quote a string constant for SQL text: the
-// attribute's name is part of the expression, not a bound argument, so
-// that PostgreSQL can match the expression index on frequent attributes.
-func pgLiteral(s string) string     { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-func sqliteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// sqlString quotes a string constant for SQL text (both dialects quote
+// alike): the attribute's name is part of the expression, not a bound
+// argument, so that PostgreSQL can match an expression index on it.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // jsonQuote quotes an object key for a SQLite JSON path.
 func jsonQuote(k string) string {
@@ -723,7 +719,6 @@ func jsonQuote(k string) string {
 // membership is `value in list`.
 func (t *translator) membership(f *Field, value string) pred {
 	col := f.col
-	t.q.fieldsUse[f.Name] = true
 	return func(x sqlCtx) *sql.Predicate {
 		s := x.s
 		if s.Dialect() == dialect.Postgres {
@@ -767,7 +762,7 @@ func elements(b *sql.Builder, d, col string, f *Field) (elem string) {
 func typeList(ts []string) string {
 	q := make([]string, len(ts))
 	for i, t := range ts {
-		q[i] = pgLiteral(t)
+		q[i] = sqlString(t)
 	}
 	return strings.Join(q, ", ")
 }
