@@ -303,6 +303,34 @@ func (s *Service) AuthenticateConnector(ctx context.Context, key string) (*viewe
 	}, nil
 }
 
+// unknownInbound: no connector has this inbound email token.
+func unknownInbound() error { return apperr.NotFoundf("no such inbound email address") }
+
+// AuthenticateInboundEmail finds the email connector whose inbound URL
+// token this is and returns it as the viewer, like AuthenticateConnector.
+// The lookup is by the token's hash through a unique index, so its time
+// does not depend on how much of a guess matches a real token; an unknown
+// token is NotFound (the URL does not exist), a disabled connector Forbidden.
+func (s *Service) AuthenticateInboundEmail(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if token == "" {
+		return nil, unknownInbound()
+	}
+	c, err := s.client.Connector.Query().Where(connector.InboundTokenHash(credential.HashSecret(token))).Only(System(ctx))
+	if ent.IsNotFound(err) {
+		return nil, unknownInbound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.Enabled {
+		return nil, apperr.New(apperr.Forbidden, "connector is disabled")
+	}
+	return &viewer.Viewer{
+		Kind: viewer.KindConnector, ConnectorID: c.ID, HomeOrgID: c.OrganizationID,
+		OrgID: c.OrganizationID, VisibleOrgIDs: []uuid.UUID{c.OrganizationID},
+	}, nil
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]

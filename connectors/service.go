@@ -21,9 +21,10 @@ import (
 // privacy rules confine every query to that organisation, so a connector of
 // another one is simply not found.
 type Service struct {
-	client    *ent.Client
-	box       *secrets.Box
-	scheduler Scheduler
+	client      *ent.Client
+	box         *secrets.Box
+	scheduler   Scheduler
+	inboundBase string // public base URL of inbound email URLs
 }
 
 // Scheduler is told of a connector whose polling may have to start or

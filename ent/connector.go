@@ -51,6 +51,10 @@ type Connector struct {
 	KeyHash []byte `json:"-"`
 	// When the connector last delivered a payload; null if never.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// InboundTokenHash holds the value of the "inbound_token_hash" field.
+	InboundTokenHash *[]byte `json:"-"`
+	// InboundTokenSealed holds the value of the "inbound_token_sealed" field.
+	InboundTokenSealed string `json:"-"`
 	// When a poll last ran (pull connectors); null if never.
 	LastPolledAt *time.Time `json:"last_polled_at,omitempty"`
 	// When a poll last succeeded; null if never.
@@ -104,13 +108,13 @@ func (*Connector) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case connector.FieldSettings, connector.FieldDedupFields, connector.FieldKeyHash:
+		case connector.FieldSettings, connector.FieldDedupFields, connector.FieldKeyHash, connector.FieldInboundTokenHash:
 			values[i] = new([]byte)
 		case connector.FieldEnabled, connector.FieldFailureNotified:
 			values[i] = new(sql.NullBool)
 		case connector.FieldDedupWindowSeconds, connector.FieldPollIntervalSeconds, connector.FieldRateLimitPerMinute, connector.FieldItemsLastPoll:
 			values[i] = new(sql.NullInt64)
-		case connector.FieldName, connector.FieldType, connector.FieldMode, connector.FieldKeyPrefix, connector.FieldLastError, connector.FieldPollCheckpoint, connector.FieldPollLeaseToken:
+		case connector.FieldName, connector.FieldType, connector.FieldMode, connector.FieldKeyPrefix, connector.FieldInboundTokenSealed, connector.FieldLastError, connector.FieldPollCheckpoint, connector.FieldPollLeaseToken:
 			values[i] = new(sql.NullString)
 		case connector.FieldCreatedAt, connector.FieldUpdatedAt, connector.FieldLastSeenAt, connector.FieldLastPolledAt, connector.FieldLastSuccessAt, connector.FieldNextPollAt, connector.FieldPollRequestedAt, connector.FieldFailingSince, connector.FieldPollLeaseUntil:
 			values[i] = new(sql.NullTime)
@@ -231,6 +235,18 @@ func (_m *Connector) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LastSeenAt = new(time.Time)
 				*_m.LastSeenAt = value.Time
+			}
+		case connector.FieldInboundTokenHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field inbound_token_hash", values[i])
+			} else if value != nil {
+				_m.InboundTokenHash = value
+			}
+		case connector.FieldInboundTokenSealed:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field inbound_token_sealed", values[i])
+			} else if value.Valid {
+				_m.InboundTokenSealed = value.String
 			}
 		case connector.FieldLastPolledAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -390,6 +406,10 @@ func (_m *Connector) String() string {
 		builder.WriteString("last_seen_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("inbound_token_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("inbound_token_sealed=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.LastPolledAt; v != nil {
 		builder.WriteString("last_polled_at=")

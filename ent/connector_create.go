@@ -188,6 +188,26 @@ func (_c *ConnectorCreate) SetNillableLastSeenAt(v *time.Time) *ConnectorCreate 
 	return _c
 }
 
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (_c *ConnectorCreate) SetInboundTokenHash(v []byte) *ConnectorCreate {
+	_c.mutation.SetInboundTokenHash(v)
+	return _c
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (_c *ConnectorCreate) SetInboundTokenSealed(v string) *ConnectorCreate {
+	_c.mutation.SetInboundTokenSealed(v)
+	return _c
+}
+
+// SetNillableInboundTokenSealed sets the "inbound_token_sealed" field if the given value is not nil.
+func (_c *ConnectorCreate) SetNillableInboundTokenSealed(v *string) *ConnectorCreate {
+	if v != nil {
+		_c.SetInboundTokenSealed(*v)
+	}
+	return _c
+}
+
 // SetLastPolledAt sets the "last_polled_at" field.
 func (_c *ConnectorCreate) SetLastPolledAt(v time.Time) *ConnectorCreate {
 	_c.mutation.SetLastPolledAt(v)
@@ -644,6 +664,14 @@ func (_c *ConnectorCreate) createSpec() (*Connector, *sqlgraph.CreateSpec) {
 		_spec.SetField(connector.FieldLastSeenAt, field.TypeTime, value)
 		_node.LastSeenAt = &value
 	}
+	if value, ok := _c.mutation.InboundTokenHash(); ok {
+		_spec.SetField(connector.FieldInboundTokenHash, field.TypeBytes, value)
+		_node.InboundTokenHash = &value
+	}
+	if value, ok := _c.mutation.InboundTokenSealed(); ok {
+		_spec.SetField(connector.FieldInboundTokenSealed, field.TypeString, value)
+		_node.InboundTokenSealed = value
+	}
 	if value, ok := _c.mutation.LastPolledAt(); ok {
 		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)
 		_node.LastPolledAt = &value
@@ -946,6 +974,42 @@ func (u *ConnectorUpsert) UpdateLastSeenAt() *ConnectorUpsert {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (u *ConnectorUpsert) ClearLastSeenAt() *ConnectorUpsert {
 	u.SetNull(connector.FieldLastSeenAt)
+	return u
+}
+
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (u *ConnectorUpsert) SetInboundTokenHash(v []byte) *ConnectorUpsert {
+	u.Set(connector.FieldInboundTokenHash, v)
+	return u
+}
+
+// UpdateInboundTokenHash sets the "inbound_token_hash" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateInboundTokenHash() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldInboundTokenHash)
+	return u
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (u *ConnectorUpsert) ClearInboundTokenHash() *ConnectorUpsert {
+	u.SetNull(connector.FieldInboundTokenHash)
+	return u
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (u *ConnectorUpsert) SetInboundTokenSealed(v string) *ConnectorUpsert {
+	u.Set(connector.FieldInboundTokenSealed, v)
+	return u
+}
+
+// UpdateInboundTokenSealed sets the "inbound_token_sealed" field to the value that was provided on create.
+func (u *ConnectorUpsert) UpdateInboundTokenSealed() *ConnectorUpsert {
+	u.SetExcluded(connector.FieldInboundTokenSealed)
+	return u
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (u *ConnectorUpsert) ClearInboundTokenSealed() *ConnectorUpsert {
+	u.SetNull(connector.FieldInboundTokenSealed)
 	return u
 }
 
@@ -1398,6 +1462,48 @@ func (u *ConnectorUpsertOne) UpdateLastSeenAt() *ConnectorUpsertOne {
 func (u *ConnectorUpsertOne) ClearLastSeenAt() *ConnectorUpsertOne {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (u *ConnectorUpsertOne) SetInboundTokenHash(v []byte) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetInboundTokenHash(v)
+	})
+}
+
+// UpdateInboundTokenHash sets the "inbound_token_hash" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateInboundTokenHash() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateInboundTokenHash()
+	})
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (u *ConnectorUpsertOne) ClearInboundTokenHash() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearInboundTokenHash()
+	})
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (u *ConnectorUpsertOne) SetInboundTokenSealed(v string) *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetInboundTokenSealed(v)
+	})
+}
+
+// UpdateInboundTokenSealed sets the "inbound_token_sealed" field to the value that was provided on create.
+func (u *ConnectorUpsertOne) UpdateInboundTokenSealed() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateInboundTokenSealed()
+	})
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (u *ConnectorUpsertOne) ClearInboundTokenSealed() *ConnectorUpsertOne {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearInboundTokenSealed()
 	})
 }
 
@@ -2046,6 +2152,48 @@ func (u *ConnectorUpsertBulk) UpdateLastSeenAt() *ConnectorUpsertBulk {
 func (u *ConnectorUpsertBulk) ClearLastSeenAt() *ConnectorUpsertBulk {
 	return u.Update(func(s *ConnectorUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (u *ConnectorUpsertBulk) SetInboundTokenHash(v []byte) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetInboundTokenHash(v)
+	})
+}
+
+// UpdateInboundTokenHash sets the "inbound_token_hash" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateInboundTokenHash() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateInboundTokenHash()
+	})
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (u *ConnectorUpsertBulk) ClearInboundTokenHash() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearInboundTokenHash()
+	})
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (u *ConnectorUpsertBulk) SetInboundTokenSealed(v string) *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.SetInboundTokenSealed(v)
+	})
+}
+
+// UpdateInboundTokenSealed sets the "inbound_token_sealed" field to the value that was provided on create.
+func (u *ConnectorUpsertBulk) UpdateInboundTokenSealed() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.UpdateInboundTokenSealed()
+	})
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (u *ConnectorUpsertBulk) ClearInboundTokenSealed() *ConnectorUpsertBulk {
+	return u.Update(func(s *ConnectorUpsert) {
+		s.ClearInboundTokenSealed()
 	})
 }
 

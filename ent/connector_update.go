@@ -226,6 +226,38 @@ func (_u *ConnectorUpdate) ClearLastSeenAt() *ConnectorUpdate {
 	return _u
 }
 
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (_u *ConnectorUpdate) SetInboundTokenHash(v []byte) *ConnectorUpdate {
+	_u.mutation.SetInboundTokenHash(v)
+	return _u
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (_u *ConnectorUpdate) ClearInboundTokenHash() *ConnectorUpdate {
+	_u.mutation.ClearInboundTokenHash()
+	return _u
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (_u *ConnectorUpdate) SetInboundTokenSealed(v string) *ConnectorUpdate {
+	_u.mutation.SetInboundTokenSealed(v)
+	return _u
+}
+
+// SetNillableInboundTokenSealed sets the "inbound_token_sealed" field if the given value is not nil.
+func (_u *ConnectorUpdate) SetNillableInboundTokenSealed(v *string) *ConnectorUpdate {
+	if v != nil {
+		_u.SetInboundTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (_u *ConnectorUpdate) ClearInboundTokenSealed() *ConnectorUpdate {
+	_u.mutation.ClearInboundTokenSealed()
+	return _u
+}
+
 // SetLastPolledAt sets the "last_polled_at" field.
 func (_u *ConnectorUpdate) SetLastPolledAt(v time.Time) *ConnectorUpdate {
 	_u.mutation.SetLastPolledAt(v)
@@ -588,6 +620,18 @@ func (_u *ConnectorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(connector.FieldLastSeenAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.InboundTokenHash(); ok {
+		_spec.SetField(connector.FieldInboundTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.InboundTokenHashCleared() {
+		_spec.ClearField(connector.FieldInboundTokenHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.InboundTokenSealed(); ok {
+		_spec.SetField(connector.FieldInboundTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.InboundTokenSealedCleared() {
+		_spec.ClearField(connector.FieldInboundTokenSealed, field.TypeString)
+	}
 	if value, ok := _u.mutation.LastPolledAt(); ok {
 		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)
 	}
@@ -856,6 +900,38 @@ func (_u *ConnectorUpdateOne) SetNillableLastSeenAt(v *time.Time) *ConnectorUpda
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (_u *ConnectorUpdateOne) ClearLastSeenAt() *ConnectorUpdateOne {
 	_u.mutation.ClearLastSeenAt()
+	return _u
+}
+
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (_u *ConnectorUpdateOne) SetInboundTokenHash(v []byte) *ConnectorUpdateOne {
+	_u.mutation.SetInboundTokenHash(v)
+	return _u
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (_u *ConnectorUpdateOne) ClearInboundTokenHash() *ConnectorUpdateOne {
+	_u.mutation.ClearInboundTokenHash()
+	return _u
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (_u *ConnectorUpdateOne) SetInboundTokenSealed(v string) *ConnectorUpdateOne {
+	_u.mutation.SetInboundTokenSealed(v)
+	return _u
+}
+
+// SetNillableInboundTokenSealed sets the "inbound_token_sealed" field if the given value is not nil.
+func (_u *ConnectorUpdateOne) SetNillableInboundTokenSealed(v *string) *ConnectorUpdateOne {
+	if v != nil {
+		_u.SetInboundTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (_u *ConnectorUpdateOne) ClearInboundTokenSealed() *ConnectorUpdateOne {
+	_u.mutation.ClearInboundTokenSealed()
 	return _u
 }
 
@@ -1250,6 +1326,18 @@ func (_u *ConnectorUpdateOne) sqlSave(ctx context.Context) (_node *Connector, er
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(connector.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.InboundTokenHash(); ok {
+		_spec.SetField(connector.FieldInboundTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.InboundTokenHashCleared() {
+		_spec.ClearField(connector.FieldInboundTokenHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.InboundTokenSealed(); ok {
+		_spec.SetField(connector.FieldInboundTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.InboundTokenSealedCleared() {
+		_spec.ClearField(connector.FieldInboundTokenSealed, field.TypeString)
 	}
 	if value, ok := _u.mutation.LastPolledAt(); ok {
 		_spec.SetField(connector.FieldLastPolledAt, field.TypeTime, value)

@@ -248,6 +248,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			connector.FieldKeyPrefix:           {Type: field.TypeString, Column: connector.FieldKeyPrefix},
 			connector.FieldKeyHash:             {Type: field.TypeBytes, Column: connector.FieldKeyHash},
 			connector.FieldLastSeenAt:          {Type: field.TypeTime, Column: connector.FieldLastSeenAt},
+			connector.FieldInboundTokenHash:    {Type: field.TypeBytes, Column: connector.FieldInboundTokenHash},
+			connector.FieldInboundTokenSealed:  {Type: field.TypeString, Column: connector.FieldInboundTokenSealed},
 			connector.FieldLastPolledAt:        {Type: field.TypeTime, Column: connector.FieldLastPolledAt},
 			connector.FieldLastSuccessAt:       {Type: field.TypeTime, Column: connector.FieldLastSuccessAt},
 			connector.FieldLastError:           {Type: field.TypeString, Column: connector.FieldLastError},
@@ -2291,6 +2293,16 @@ func (f *ConnectorFilter) WhereKeyHash(p entql.BytesP) {
 // WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
 func (f *ConnectorFilter) WhereLastSeenAt(p entql.TimeP) {
 	f.Where(p.Field(connector.FieldLastSeenAt))
+}
+
+// WhereInboundTokenHash applies the entql []byte predicate on the inbound_token_hash field.
+func (f *ConnectorFilter) WhereInboundTokenHash(p entql.BytesP) {
+	f.Where(p.Field(connector.FieldInboundTokenHash))
+}
+
+// WhereInboundTokenSealed applies the entql string predicate on the inbound_token_sealed field.
+func (f *ConnectorFilter) WhereInboundTokenSealed(p entql.StringP) {
+	f.Where(p.Field(connector.FieldInboundTokenSealed))
 }
 
 // WhereLastPolledAt applies the entql time.Time predicate on the last_polled_at field.

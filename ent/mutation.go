@@ -8983,6 +8983,8 @@ type ConnectorMutation struct {
 	key_prefix               *string
 	key_hash                 *[]byte
 	last_seen_at             *time.Time
+	inbound_token_hash       *[]byte
+	inbound_token_sealed     *string
 	last_polled_at           *time.Time
 	last_success_at          *time.Time
 	last_error               *string
@@ -9762,6 +9764,104 @@ func (m *ConnectorMutation) ResetLastSeenAt() {
 	delete(m.clearedFields, connector.FieldLastSeenAt)
 }
 
+// SetInboundTokenHash sets the "inbound_token_hash" field.
+func (m *ConnectorMutation) SetInboundTokenHash(b []byte) {
+	m.inbound_token_hash = &b
+}
+
+// InboundTokenHash returns the value of the "inbound_token_hash" field in the mutation.
+func (m *ConnectorMutation) InboundTokenHash() (r []byte, exists bool) {
+	v := m.inbound_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInboundTokenHash returns the old "inbound_token_hash" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldInboundTokenHash(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInboundTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInboundTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInboundTokenHash: %w", err)
+	}
+	return oldValue.InboundTokenHash, nil
+}
+
+// ClearInboundTokenHash clears the value of the "inbound_token_hash" field.
+func (m *ConnectorMutation) ClearInboundTokenHash() {
+	m.inbound_token_hash = nil
+	m.clearedFields[connector.FieldInboundTokenHash] = struct{}{}
+}
+
+// InboundTokenHashCleared returns if the "inbound_token_hash" field was cleared in this mutation.
+func (m *ConnectorMutation) InboundTokenHashCleared() bool {
+	_, ok := m.clearedFields[connector.FieldInboundTokenHash]
+	return ok
+}
+
+// ResetInboundTokenHash resets all changes to the "inbound_token_hash" field.
+func (m *ConnectorMutation) ResetInboundTokenHash() {
+	m.inbound_token_hash = nil
+	delete(m.clearedFields, connector.FieldInboundTokenHash)
+}
+
+// SetInboundTokenSealed sets the "inbound_token_sealed" field.
+func (m *ConnectorMutation) SetInboundTokenSealed(s string) {
+	m.inbound_token_sealed = &s
+}
+
+// InboundTokenSealed returns the value of the "inbound_token_sealed" field in the mutation.
+func (m *ConnectorMutation) InboundTokenSealed() (r string, exists bool) {
+	v := m.inbound_token_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInboundTokenSealed returns the old "inbound_token_sealed" field's value of the Connector entity.
+// If the Connector object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConnectorMutation) OldInboundTokenSealed(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInboundTokenSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInboundTokenSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInboundTokenSealed: %w", err)
+	}
+	return oldValue.InboundTokenSealed, nil
+}
+
+// ClearInboundTokenSealed clears the value of the "inbound_token_sealed" field.
+func (m *ConnectorMutation) ClearInboundTokenSealed() {
+	m.inbound_token_sealed = nil
+	m.clearedFields[connector.FieldInboundTokenSealed] = struct{}{}
+}
+
+// InboundTokenSealedCleared returns if the "inbound_token_sealed" field was cleared in this mutation.
+func (m *ConnectorMutation) InboundTokenSealedCleared() bool {
+	_, ok := m.clearedFields[connector.FieldInboundTokenSealed]
+	return ok
+}
+
+// ResetInboundTokenSealed resets all changes to the "inbound_token_sealed" field.
+func (m *ConnectorMutation) ResetInboundTokenSealed() {
+	m.inbound_token_sealed = nil
+	delete(m.clearedFields, connector.FieldInboundTokenSealed)
+}
+
 // SetLastPolledAt sets the "last_polled_at" field.
 func (m *ConnectorMutation) SetLastPolledAt(t time.Time) {
 	m.last_polled_at = &t
@@ -10317,7 +10417,7 @@ func (m *ConnectorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConnectorMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 28)
 	if m.created_at != nil {
 		fields = append(fields, connector.FieldCreatedAt)
 	}
@@ -10362,6 +10462,12 @@ func (m *ConnectorMutation) Fields() []string {
 	}
 	if m.last_seen_at != nil {
 		fields = append(fields, connector.FieldLastSeenAt)
+	}
+	if m.inbound_token_hash != nil {
+		fields = append(fields, connector.FieldInboundTokenHash)
+	}
+	if m.inbound_token_sealed != nil {
+		fields = append(fields, connector.FieldInboundTokenSealed)
 	}
 	if m.last_polled_at != nil {
 		fields = append(fields, connector.FieldLastPolledAt)
@@ -10434,6 +10540,10 @@ func (m *ConnectorMutation) Field(name string) (ent.Value, bool) {
 		return m.KeyHash()
 	case connector.FieldLastSeenAt:
 		return m.LastSeenAt()
+	case connector.FieldInboundTokenHash:
+		return m.InboundTokenHash()
+	case connector.FieldInboundTokenSealed:
+		return m.InboundTokenSealed()
 	case connector.FieldLastPolledAt:
 		return m.LastPolledAt()
 	case connector.FieldLastSuccessAt:
@@ -10495,6 +10605,10 @@ func (m *ConnectorMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldKeyHash(ctx)
 	case connector.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
+	case connector.FieldInboundTokenHash:
+		return m.OldInboundTokenHash(ctx)
+	case connector.FieldInboundTokenSealed:
+		return m.OldInboundTokenSealed(ctx)
 	case connector.FieldLastPolledAt:
 		return m.OldLastPolledAt(ctx)
 	case connector.FieldLastSuccessAt:
@@ -10630,6 +10744,20 @@ func (m *ConnectorMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLastSeenAt(v)
+		return nil
+	case connector.FieldInboundTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInboundTokenHash(v)
+		return nil
+	case connector.FieldInboundTokenSealed:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInboundTokenSealed(v)
 		return nil
 	case connector.FieldLastPolledAt:
 		v, ok := value.(time.Time)
@@ -10798,6 +10926,12 @@ func (m *ConnectorMutation) ClearedFields() []string {
 	if m.FieldCleared(connector.FieldLastSeenAt) {
 		fields = append(fields, connector.FieldLastSeenAt)
 	}
+	if m.FieldCleared(connector.FieldInboundTokenHash) {
+		fields = append(fields, connector.FieldInboundTokenHash)
+	}
+	if m.FieldCleared(connector.FieldInboundTokenSealed) {
+		fields = append(fields, connector.FieldInboundTokenSealed)
+	}
 	if m.FieldCleared(connector.FieldLastPolledAt) {
 		fields = append(fields, connector.FieldLastPolledAt)
 	}
@@ -10838,6 +10972,12 @@ func (m *ConnectorMutation) ClearField(name string) error {
 		return nil
 	case connector.FieldLastSeenAt:
 		m.ClearLastSeenAt()
+		return nil
+	case connector.FieldInboundTokenHash:
+		m.ClearInboundTokenHash()
+		return nil
+	case connector.FieldInboundTokenSealed:
+		m.ClearInboundTokenSealed()
 		return nil
 	case connector.FieldLastPolledAt:
 		m.ClearLastPolledAt()
@@ -10909,6 +11049,12 @@ func (m *ConnectorMutation) ResetField(name string) error {
 		return nil
 	case connector.FieldLastSeenAt:
 		m.ResetLastSeenAt()
+		return nil
+	case connector.FieldInboundTokenHash:
+		m.ResetInboundTokenHash()
+		return nil
+	case connector.FieldInboundTokenSealed:
+		m.ResetInboundTokenSealed()
 		return nil
 	case connector.FieldLastPolledAt:
 		m.ResetLastPolledAt()

@@ -448,6 +448,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InboundEmailToken struct {
+		Connector func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
 	Incident struct {
 		AcknowledgedAt       func(childComplexity int) int
 		AiSummary            func(childComplexity int) int
@@ -554,6 +559,7 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
 		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
+		RotateInboundEmailToken  func(childComplexity int) int
 		SendAlertChat            func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
 		SendIncidentChat         func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
 		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
@@ -709,6 +715,7 @@ type ComplexityRoot struct {
 		DefaultAlertView    func(childComplexity int) int
 		Group               func(childComplexity int, id uuid.UUID) int
 		Groups              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
+		InboundEmailURL     func(childComplexity int) int
 		Incident            func(childComplexity int, id uuid.UUID) int
 		IncidentActivity    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		IncidentAnalysis    func(childComplexity int, incidentID uuid.UUID) int
@@ -1022,6 +1029,7 @@ type MutationResolver interface {
 	CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.StoredQuery, error)
 	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.StoredQuery, error)
 	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
+	RotateInboundEmailToken(ctx context.Context) (*connectors.InboundEmailToken, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -1076,6 +1084,7 @@ type QueryResolver interface {
 	SavedQueries(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.SavedQueryConnection, error)
 	SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error)
 	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
+	InboundEmailURL(ctx context.Context) (*string, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -2657,6 +2666,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GroupEdge.Node(childComplexity), true
 
+	case "InboundEmailToken.connector":
+		if e.ComplexityRoot.InboundEmailToken.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEmailToken.Connector(childComplexity), true
+	case "InboundEmailToken.url":
+		if e.ComplexityRoot.InboundEmailToken.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEmailToken.URL(childComplexity), true
+
 	case "Incident.acknowledgedAt":
 		if e.ComplexityRoot.Incident.AcknowledgedAt == nil {
 			break
@@ -3326,6 +3348,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateConnectorKey(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.rotateInboundEmailToken":
+		if e.ComplexityRoot.Mutation.RotateInboundEmailToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RotateInboundEmailToken(childComplexity), true
 	case "Mutation.sendAlertChat":
 		if e.ComplexityRoot.Mutation.SendAlertChat == nil {
 			break
@@ -4198,6 +4226,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Groups(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.GroupOrder)), true
+	case "Query.inboundEmailURL":
+		if e.ComplexityRoot.Query.InboundEmailURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.InboundEmailURL(childComplexity), true
 	case "Query.incident":
 		if e.ComplexityRoot.Query.Incident == nil {
 			break
@@ -5908,7 +5942,7 @@ scalar Map
 
 "One indicator extracted from an alert."
 type AlertEntity {
-  "ipv4, ipv6, domain, url, hostname, user, email, md5, sha1, sha256 or cve."
+  "ipv4, ipv6, domain, url, hostname, user, email, md5, sha1, sha256, cve or filename (an email attachment's name)."
   type: String!
   "The indicator, e.g. 203.0.113.7."
   value: String!
@@ -7546,6 +7580,28 @@ extend type Mutation {
   deleteSavedQuery("The saved query's id." id: ID!): DeletePayload!
 }
 `, BuiltIn: false},
+	{Name: "../inboundemail.graphql", Input: `"""
+An organisation's inbound email address after a rotation: mail services
+(SendGrid Inbound Parse, Mailgun routes, Postmark) post each message to the
+URL, and it becomes an alert of the email connector.
+"""
+type InboundEmailToken {
+  "The URL to give the mail service; its last segment is the token, a credential: keep it secret."
+  url: String!
+  "The email connector the messages are filed under (created by the first rotation)."
+  connector: Connector!
+}
+
+extend type Query {
+  "The acting organisation's inbound email URL, token included (the email settings' inbound_url); null before the first rotation."
+  inboundEmailURL: String @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  "Make a new inbound email token, and with it a new URL; the old URL stops working at once."
+  rotateInboundEmailToken: InboundEmailToken! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8302,6 +8358,16 @@ func (ec *executionContext) childFields_GroupEdge(ctx context.Context, field gra
 		return ec.fieldContext_GroupEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InboundEmailToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_InboundEmailToken_url(ctx, field)
+	case "connector":
+		return ec.fieldContext_InboundEmailToken_connector(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboundEmailToken", field.Name)
 }
 
 func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17841,6 +17907,61 @@ func (ec *executionContext) fieldContext_GroupEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("GroupEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _InboundEmailToken_url(ctx context.Context, field graphql.CollectedField, obj *connectors.InboundEmailToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEmailToken_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEmailToken_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEmailToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _InboundEmailToken_connector(ctx context.Context, field graphql.CollectedField, obj *connectors.InboundEmailToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEmailToken_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
+			return ec.marshalNConnector2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEmailToken_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InboundEmailToken",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Incident_id(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22333,6 +22454,56 @@ func (ec *executionContext) fieldContext_Mutation_deleteSavedQuery(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rotateInboundEmailToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateInboundEmailToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateInboundEmailToken(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *connectors.InboundEmailToken
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *connectors.InboundEmailToken
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *connectors.InboundEmailToken) graphql.Marshaler {
+			return ec.marshalNInboundEmailToken2ᚖgithubᚗcomᚋseliqᚋseliqᚋconnectorsᚐInboundEmailToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateInboundEmailToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InboundEmailToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26251,6 +26422,47 @@ func (ec *executionContext) fieldContext_Query_runSavedQuery(ctx context.Context
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_inboundEmailURL(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inboundEmailURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().InboundEmailURL(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inboundEmailURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -36730,6 +36942,44 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var inboundEmailTokenImplementors = []string{"InboundEmailToken"}
+
+func (ec *executionContext) _InboundEmailToken(ctx context.Context, sel ast.SelectionSet, obj *connectors.InboundEmailToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inboundEmailTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InboundEmailToken")
+		case "url":
+			out.Values[i] = ec._InboundEmailToken_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connector":
+			out.Values[i] = ec._InboundEmailToken_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var incidentImplementors = []string{"Incident", "Node"}
 
 func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet, obj *ent.Incident) graphql.Marshaler {
@@ -37613,6 +37863,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteSavedQuery":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteSavedQuery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateInboundEmailToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateInboundEmailToken(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38678,6 +38935,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_runSavedQuery(ctx, field)
+				})
+		case "inboundEmailURL":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inboundEmailURL(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -40914,6 +41177,14 @@ func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNInboundEmailToken2ᚖgithubᚗcomᚋseliqᚋseliqᚋconnectorsᚐInboundEmailToken(ctx context.Context, sel ast.SelectionSet, v *connectors.InboundEmailToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InboundEmailToken!")
+		return graphql.Null
+	}
+	return ec._InboundEmailToken(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNIncident2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncident(ctx context.Context, sel ast.SelectionSet, v *ent.Incident) graphql.Marshaler {

@@ -228,11 +228,15 @@ func marshalList(l []string) (json.RawMessage, error) {
 	return b, nil
 }
 
-// extractEntities combines what the mapper knows for sure (attributes as
-// hints, with title and description) with what the original document holds
+// extractEntities combines what the mapper knows for sure (its entities,
+// then attributes as hints, with title and description) with what the original document holds
 // beyond the mapped fields.
 func extractEntities(a *catalogue.Alert) []entities.Entity {
-	return entities.ExtractAlert(a.Attributes, a.Raw, a.Title, a.Description)
+	found := entities.ExtractAlert(a.Attributes, a.Raw, a.Title, a.Description)
+	if len(a.Entities) == 0 {
+		return found
+	}
+	return entities.Merge(a.Entities, found)
 }
 
 // store writes the items in one transaction: one dedup statement for the
@@ -354,6 +358,16 @@ func (s *Service) rememberStamp(c *ent.Connector, stamped bool, now time.Time) {
 	if stamped {
 		s.stamped.Store(c.ID, now)
 	}
+}
+
+// DeadLetter keeps a payload the caller could not even parse (a malformed
+// email), with the reason, like a payload its mapper refused. ctx must act
+// as the connector, as for Ingest.
+func (s *Service) DeadLetter(ctx context.Context, c *ent.Connector, body []byte, reason string) (*Result, error) {
+	if err := checkCaller(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.deadLetter(ctx, c, body, reason, s.now().UTC())
 }
 
 // deadLetter keeps a payload that could not be mapped, with the reason.

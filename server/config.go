@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -73,6 +74,16 @@ type Config struct {
 	HashWait        time.Duration
 	// Timeouts of the HTTP server (see timeouts.go).
 	Timeouts Timeouts
+	// PublicURL is the server's address as the outside world reaches it
+	// (SELIQ_PUBLIC_URL, e.g. https://seliq.example.com); inbound email
+	// URLs start with it, and are bare paths without it.
+	PublicURL string
+	// InboundEmailMaxBytes bounds one inbound email delivery, attachments
+	// included (SELIQ_INBOUND_EMAIL_MAX_BYTES, default 25 MiB).
+	InboundEmailMaxBytes int
+	// SMTPFrom is the address Seliq sends mail from (SELIQ_SMTP_FROM);
+	// inbound mail from it is never filed, so nothing loops.
+	SMTPFrom string
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -93,11 +104,14 @@ func LoadConfig(args []string) (Config, error) {
 		MetricsAddr:   os.Getenv("SELIQ_METRICS_ADDR"),
 		MetricsToken:  os.Getenv("SELIQ_METRICS_TOKEN"),
 		Timeouts:      DefaultTimeouts,
+		PublicURL:     os.Getenv("SELIQ_PUBLIC_URL"),
+		SMTPFrom:      os.Getenv("SELIQ_SMTP_FROM"),
 	}
 	proxies := os.Getenv("SELIQ_TRUSTED_PROXIES")
 	nums := map[string]*int{
 		"SELIQ_LOGIN_IP_LIMIT":            &cfg.LoginIPLimit,
 		"SELIQ_PASSWORD_HASH_CONCURRENCY": &cfg.HashConcurrency,
+		"SELIQ_INBOUND_EMAIL_MAX_BYTES":   &cfg.InboundEmailMaxBytes,
 	}
 	durations := map[string]*time.Duration{
 		"SELIQ_PASSWORD_HASH_WAIT":       &cfg.HashWait,
@@ -164,6 +178,9 @@ func LoadConfig(args []string) (Config, error) {
 			return cfg, fmt.Errorf("SELIQ_SECRET_KEY: %w", err)
 		}
 	}
+	if err := checkPublicURL(cfg.PublicURL); err != nil {
+		return cfg, err
+	}
 	if cfg.PprofAddr != "" {
 		if err := checkPprofAddr(cfg.PprofAddr); err != nil {
 			return cfg, err
@@ -175,6 +192,19 @@ func LoadConfig(args []string) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// checkPublicURL accepts an empty value or an absolute http(s) URL with
+// no query or fragment (paths are appended to it).
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("SELIQ_PUBLIC_URL: %q is not an absolute http(s) URL without query or fragment", v)
+	}
+	return nil
 }
 
 // LoadSecretKey fills SecretKey from SecretKeyFile unless SELIQ_SECRET_KEY

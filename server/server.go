@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
@@ -29,6 +31,7 @@ import (
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest"
+	"github.com/seliq/seliq/ingest/mailin"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/ratelimit"
 	"github.com/seliq/seliq/internal/reqctx"
@@ -186,7 +189,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
-		Connectors:    connectors.New(db.Client, box).WithScheduler(puller),
+		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.PublicURL),
 		Pull:          puller,
 		Incidents:     incidents.New(db.Client),
 		Reports:       reports,
@@ -240,6 +243,20 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// Streams keep no write deadline: they have keep-alives and drop slow
 	// subscribers themselves.
 	r.With(writeDeadline(0, isStream), authenticate(authSvc), limitBody).Handle("/graphql", gqlserver.NewServer(gcfg, es))
+	// Inbound email: the URL token is the credential (mail services
+	// cannot send headers), so no other authentication; the receiver
+	// applies its own body limit.
+	inbound := mailin.NewReceiver(ingestion, authSvc, mailin.Config{
+		MaxBytes:     int64(cfg.InboundEmailMaxBytes),
+		OwnAddresses: ownAddresses(cfg.SMTPFrom),
+	})
+	r.Route("/webhooks", func(r chi.Router) {
+		r.Use(middleware.StripSlashes)
+		r.Handle(connectors.InboundEmailPath[len("/webhooks"):]+"{url_token}", webhook.InboundEmail(inbound))
+		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+			rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
+		})
+	})
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(middleware.StripSlashes)
 		// Connectors authenticate with their key and send larger bodies;
@@ -324,6 +341,30 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
+// ownAddresses are the addresses Seliq sends from, which inbound email
+// must never file: the server-wide sender (SELIQ_SMTP_FROM).
+func ownAddresses(smtpFrom string) func(context.Context, uuid.UUID) []string {
+	addr := smtpFrom
+	if a, err := mail.ParseAddress(smtpFrom); err == nil {
+		addr = a.Address
+	}
+	return func(context.Context, uuid.UUID) []string {
+		if addr == "" {
+			return nil
+		}
+		return []string{addr}
+	}
+}
+
+// logPath is the request path as logs may show it: an inbound email URL's
+// token is a credential, so it is replaced.
+func logPath(p string) string {
+	if strings.HasPrefix(p, connectors.InboundEmailPath) {
+		return connectors.InboundEmailPath + "{url_token}"
+	}
+	return p
+}
+
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -334,7 +375,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				return
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", methodLabel(r.Method)), slog.String("path", r.URL.Path),
+				slog.String("method", methodLabel(r.Method)), slog.String("path", logPath(r.URL.Path)),
 				slog.String("client_ip", reqctx.From(r.Context()).ClientIP),
 				slog.Int("status", ww.Status()), slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", middleware.GetReqID(r.Context())))
@@ -350,7 +391,7 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 					if p == http.ErrAbortHandler {
 						panic(p)
 					}
-					log.ErrorContext(r.Context(), "panic", "panic", p, "path", r.URL.Path)
+					log.ErrorContext(r.Context(), "panic", "panic", p, "path", logPath(r.URL.Path))
 					rest.WriteError(w, apperr.New(apperr.Internal, "internal error"))
 				}
 			}()

@@ -17,6 +17,9 @@ const (
 	PrefixSession   = "sqs_"
 	PrefixAPIToken  = "sqt_"
 	PrefixConnector = "sqk_"
+	// PrefixInboundEmail marks an inbound email URL token (it travels in a
+	// URL path, so it is URL-safe like the others).
+	PrefixInboundEmail = "sqm_"
 )
 
 // NewSecret returns a random secret with the given prefix (256 bits of entropy).

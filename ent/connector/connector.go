@@ -49,6 +49,10 @@ const (
 	FieldKeyHash = "key_hash"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
+	// FieldInboundTokenHash holds the string denoting the inbound_token_hash field in the database.
+	FieldInboundTokenHash = "inbound_token_hash"
+	// FieldInboundTokenSealed holds the string denoting the inbound_token_sealed field in the database.
+	FieldInboundTokenSealed = "inbound_token_sealed"
 	// FieldLastPolledAt holds the string denoting the last_polled_at field in the database.
 	FieldLastPolledAt = "last_polled_at"
 	// FieldLastSuccessAt holds the string denoting the last_success_at field in the database.
@@ -102,6 +106,8 @@ var Columns = []string{
 	FieldKeyPrefix,
 	FieldKeyHash,
 	FieldLastSeenAt,
+	FieldInboundTokenHash,
+	FieldInboundTokenSealed,
 	FieldLastPolledAt,
 	FieldLastSuccessAt,
 	FieldLastError,
@@ -251,6 +257,11 @@ func ByKeyPrefix(opts ...sql.OrderTermOption) OrderOption {
 // ByLastSeenAt orders the results by the last_seen_at field.
 func ByLastSeenAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastSeenAt, opts...).ToFunc()
+}
+
+// ByInboundTokenSealed orders the results by the inbound_token_sealed field.
+func ByInboundTokenSealed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInboundTokenSealed, opts...).ToFunc()
 }
 
 // ByLastPolledAt orders the results by the last_polled_at field.

@@ -117,6 +117,16 @@ func LastSeenAt(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldLastSeenAt, v))
 }
 
+// InboundTokenHash applies equality check predicate on the "inbound_token_hash" field. It's identical to InboundTokenHashEQ.
+func InboundTokenHash(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldInboundTokenHash, v))
+}
+
+// InboundTokenSealed applies equality check predicate on the "inbound_token_sealed" field. It's identical to InboundTokenSealedEQ.
+func InboundTokenSealed(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldInboundTokenSealed, v))
+}
+
 // LastPolledAt applies equality check predicate on the "last_polled_at" field. It's identical to LastPolledAtEQ.
 func LastPolledAt(v time.Time) predicate.Connector {
 	return predicate.Connector(sql.FieldEQ(FieldLastPolledAt, v))
@@ -735,6 +745,131 @@ func LastSeenAtIsNil() predicate.Connector {
 // LastSeenAtNotNil applies the NotNil predicate on the "last_seen_at" field.
 func LastSeenAtNotNil() predicate.Connector {
 	return predicate.Connector(sql.FieldNotNull(FieldLastSeenAt))
+}
+
+// InboundTokenHashEQ applies the EQ predicate on the "inbound_token_hash" field.
+func InboundTokenHashEQ(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashNEQ applies the NEQ predicate on the "inbound_token_hash" field.
+func InboundTokenHashNEQ(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashIn applies the In predicate on the "inbound_token_hash" field.
+func InboundTokenHashIn(vs ...[]byte) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldInboundTokenHash, vs...))
+}
+
+// InboundTokenHashNotIn applies the NotIn predicate on the "inbound_token_hash" field.
+func InboundTokenHashNotIn(vs ...[]byte) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldInboundTokenHash, vs...))
+}
+
+// InboundTokenHashGT applies the GT predicate on the "inbound_token_hash" field.
+func InboundTokenHashGT(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashGTE applies the GTE predicate on the "inbound_token_hash" field.
+func InboundTokenHashGTE(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashLT applies the LT predicate on the "inbound_token_hash" field.
+func InboundTokenHashLT(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashLTE applies the LTE predicate on the "inbound_token_hash" field.
+func InboundTokenHashLTE(v []byte) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldInboundTokenHash, v))
+}
+
+// InboundTokenHashIsNil applies the IsNil predicate on the "inbound_token_hash" field.
+func InboundTokenHashIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldInboundTokenHash))
+}
+
+// InboundTokenHashNotNil applies the NotNil predicate on the "inbound_token_hash" field.
+func InboundTokenHashNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldInboundTokenHash))
+}
+
+// InboundTokenSealedEQ applies the EQ predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEQ(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedNEQ applies the NEQ predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedNEQ(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldNEQ(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedIn applies the In predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldIn(FieldInboundTokenSealed, vs...))
+}
+
+// InboundTokenSealedNotIn applies the NotIn predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedNotIn(vs ...string) predicate.Connector {
+	return predicate.Connector(sql.FieldNotIn(FieldInboundTokenSealed, vs...))
+}
+
+// InboundTokenSealedGT applies the GT predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedGT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGT(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedGTE applies the GTE predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedGTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldGTE(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedLT applies the LT predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedLT(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLT(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedLTE applies the LTE predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedLTE(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldLTE(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedContains applies the Contains predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedContains(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContains(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedHasPrefix applies the HasPrefix predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedHasPrefix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasPrefix(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedHasSuffix applies the HasSuffix predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedHasSuffix(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldHasSuffix(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedIsNil applies the IsNil predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedIsNil() predicate.Connector {
+	return predicate.Connector(sql.FieldIsNull(FieldInboundTokenSealed))
+}
+
+// InboundTokenSealedNotNil applies the NotNil predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedNotNil() predicate.Connector {
+	return predicate.Connector(sql.FieldNotNull(FieldInboundTokenSealed))
+}
+
+// InboundTokenSealedEqualFold applies the EqualFold predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedEqualFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldEqualFold(FieldInboundTokenSealed, v))
+}
+
+// InboundTokenSealedContainsFold applies the ContainsFold predicate on the "inbound_token_sealed" field.
+func InboundTokenSealedContainsFold(v string) predicate.Connector {
+	return predicate.Connector(sql.FieldContainsFold(FieldInboundTokenSealed, v))
 }
 
 // LastPolledAtEQ applies the EQ predicate on the "last_polled_at" field.

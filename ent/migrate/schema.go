@@ -407,6 +407,8 @@ var (
 		{Name: "key_prefix", Type: field.TypeString, Default: ""},
 		{Name: "key_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "inbound_token_hash", Type: field.TypeBytes, Unique: true, Nullable: true},
+		{Name: "inbound_token_sealed", Type: field.TypeString, Nullable: true},
 		{Name: "last_polled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_success_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_error", Type: field.TypeString, Default: ""},
@@ -428,7 +430,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "connectors_organizations_organization",
-				Columns:    []*schema.Column{ConnectorsColumns[26]},
+				Columns:    []*schema.Column{ConnectorsColumns[28]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -437,7 +439,7 @@ var (
 			{
 				Name:    "connector_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectorsColumns[26], ConnectorsColumns[1]},
+				Columns: []*schema.Column{ConnectorsColumns[28], ConnectorsColumns[1]},
 			},
 		},
 	}

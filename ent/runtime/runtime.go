@@ -491,23 +491,23 @@ func init() {
 	// connector.DefaultKeyPrefix holds the default value on creation for the key_prefix field.
 	connector.DefaultKeyPrefix = connectorDescKeyPrefix.Default.(string)
 	// connectorDescLastError is the schema descriptor for last_error field.
-	connectorDescLastError := connectorFields[14].Descriptor()
+	connectorDescLastError := connectorFields[16].Descriptor()
 	// connector.DefaultLastError holds the default value on creation for the last_error field.
 	connector.DefaultLastError = connectorDescLastError.Default.(string)
 	// connectorDescItemsLastPoll is the schema descriptor for items_last_poll field.
-	connectorDescItemsLastPoll := connectorFields[15].Descriptor()
+	connectorDescItemsLastPoll := connectorFields[17].Descriptor()
 	// connector.DefaultItemsLastPoll holds the default value on creation for the items_last_poll field.
 	connector.DefaultItemsLastPoll = connectorDescItemsLastPoll.Default.(int)
 	// connectorDescFailureNotified is the schema descriptor for failure_notified field.
-	connectorDescFailureNotified := connectorFields[19].Descriptor()
+	connectorDescFailureNotified := connectorFields[21].Descriptor()
 	// connector.DefaultFailureNotified holds the default value on creation for the failure_notified field.
 	connector.DefaultFailureNotified = connectorDescFailureNotified.Default.(bool)
 	// connectorDescPollCheckpoint is the schema descriptor for poll_checkpoint field.
-	connectorDescPollCheckpoint := connectorFields[20].Descriptor()
+	connectorDescPollCheckpoint := connectorFields[22].Descriptor()
 	// connector.DefaultPollCheckpoint holds the default value on creation for the poll_checkpoint field.
 	connector.DefaultPollCheckpoint = connectorDescPollCheckpoint.Default.(string)
 	// connectorDescPollLeaseToken is the schema descriptor for poll_lease_token field.
-	connectorDescPollLeaseToken := connectorFields[21].Descriptor()
+	connectorDescPollLeaseToken := connectorFields[23].Descriptor()
 	// connector.DefaultPollLeaseToken holds the default value on creation for the poll_lease_token field.
 	connector.DefaultPollLeaseToken = connectorDescPollLeaseToken.Default.(string)
 	// connectorDescID is the schema descriptor for id field.

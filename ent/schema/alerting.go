@@ -47,6 +47,11 @@ func (Connector) Fields() []ent.Field {
 		field.String("key_prefix").Comment("First characters of the connector's key, to tell keys apart.").Default(""),
 		field.Bytes("key_hash").Unique().Sensitive().Annotations(entgql.Skip()),
 		field.Time("last_seen_at").Comment("When the connector last delivered a payload; null if never.").Optional().Nillable(),
+		// The inbound email token (an email connector's URL credential): its
+		// hash finds the connector in constant time, its sealed copy lets
+		// admins read the URL again on the email settings.
+		field.Bytes("inbound_token_hash").Optional().Nillable().Unique().Sensitive().Annotations(entgql.Skip()),
+		field.String("inbound_token_sealed").Optional().Sensitive().Annotations(entgql.Skip()),
 		// Pull connectors' health, shown to admins; the poller writes it.
 		field.Time("last_polled_at").Comment("When a poll last ran (pull connectors); null if never.").Optional().Nillable(),
 		field.Time("last_success_at").Comment("When a poll last succeeded; null if never.").Optional().Nillable(),

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/ingest/entities"
 )
 
 // Alert is one normalised alert produced by a mapper (before entity extraction and dedup).
@@ -41,7 +42,11 @@ type Alert struct {
 	Mitre       []string          `json:"mitre"`                // ATT&CK technique ids like "T1059.001" when the payload names them
 	EventTime   *time.Time        `json:"event_time,omitempty"` // when the source saw it
 	Attributes  map[string]string `json:"attributes"`           // flattened facts for dedup and entities; keys from AttributeKeys
-	Raw         json.RawMessage   `json:"raw"`                  // this alert's own original JSON, byte-for-byte (for an envelope: the element)
+	// Entities are indicators the mapper knows for sure beyond one per
+	// attribute (every recipient and attachment of an email); ingest puts
+	// them first among the alert's entities.
+	Entities []entities.Entity `json:"entities,omitempty"`
+	Raw      json.RawMessage   `json:"raw"` // this alert's own original JSON, byte-for-byte (for an envelope: the element)
 }
 
 // Attribute keys an Alert may carry (the only ones mappers produce).

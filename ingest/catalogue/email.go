@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/ingest/entities"
 )
 
 func emailType() Type {
@@ -31,6 +32,10 @@ func emailType() Type {
 			{"attributes.email_from", "from, From, FromFull.Email, sender", "Address only."},
 			{"attributes.email_to", "to, To, ToFull[0].Email, recipient", "First address."},
 			{"attributes.domain", "the sender's domain", ""},
+			{"attributes.file_name", "attachments[0].filename", "The first attachment (of the message, else of a forwarded one)."},
+			{"attributes.file_hash", "attachments[0].sha256", ""},
+			{"entities", "from, to, cc (every address); attachments[].filename and sha256; the same of each forwarded[] message",
+				"Besides what entity extraction finds in the whole document (URLs, domains, IPs, hashes in the bodies)."},
 		},
 		Settings: settingsSchema("Email connector settings", map[string]any{
 			"allowed_senders": strListProp("Only accept mail from these addresses or @domains (empty: any)."),
@@ -92,9 +97,80 @@ func emailOne(r record) (Alert, error) {
 	if i := strings.LastIndexByte(from, '@'); i >= 0 {
 		at.set(AttrDomain, strings.ToLower(from[i+1:]))
 	}
+	a.Entities = emailEntities(f, 0)
+	for _, e := range a.Entities {
+		switch e.Type {
+		case entities.FileName:
+			at.set(AttrFileName, e.Value)
+		case entities.SHA256:
+			at.set(AttrFileHash, e.Value)
+		}
+	}
 	a.Attributes = at
 	return a, nil
 }
+
+// maxForwarded bounds how deep emailEntities follows forwarded messages
+// (mailin unwraps at most three levels; a hand-made document may nest more).
+const maxForwarded = 3
+
+// emailEntities are the addresses and attachments a mail document names:
+// from, to and cc, then each attachment's file name and SHA-256, then the
+// same of its forwarded messages. The first file name and hash found are
+// the alert's file attributes.
+func emailEntities(obj map[string]any, depth int) []entities.Entity {
+	var out []entities.Entity
+	for _, k := range []string{"from", "to", "cc"} {
+		for _, addr := range allAddresses(obj[k]) {
+			out = append(out, entities.Entity{Type: entities.Email, Value: addr})
+		}
+	}
+	atts, _ := obj["attachments"].([]any)
+	for _, x := range atts {
+		att, _ := x.(map[string]any)
+		if name := oneLine(first(str(att["filename"]), str(att["Name"]), str(att["name"]))); name != "" {
+			out = append(out, entities.Entity{Type: entities.FileName, Value: name})
+		}
+		if h := strings.ToLower(str(att["sha256"])); sha256Hex.MatchString(h) {
+			out = append(out, entities.Entity{Type: entities.SHA256, Value: h})
+		}
+	}
+	if depth < maxForwarded {
+		fws, _ := obj["forwarded"].([]any)
+		for _, x := range fws {
+			if fw, ok := x.(map[string]any); ok {
+				out = append(out, emailEntities(fw, depth+1)...)
+			}
+		}
+	}
+	return out
+}
+
+// allAddresses reads every address of a "Name <a@b>, c@d" string, an
+// object {Email|email|address} or an array of either.
+func allAddresses(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		if list, err := mail.ParseAddressList(x); err == nil {
+			for _, a := range list {
+				out = append(out, strings.ToLower(a.Address))
+			}
+			return out
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, allAddresses(e)...)
+		}
+		return out
+	}
+	if a := firstAddress(v); strings.Contains(a, "@") {
+		out = append(out, a)
+	}
+	return out
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func isNonEmptyObj(v any) bool {
 	switch x := v.(type) {

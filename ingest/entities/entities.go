@@ -35,6 +35,9 @@ const (
 	SHA256   = "sha256"
 	CVE      = "cve"
 	Email    = "email"
+	// FileName is a file's name as a mapper read it (an email's
+	// attachment); never found in free text, where names are ambiguous.
+	FileName = "filename"
 )
 
 // MaxEntities bounds the number of entities returned by one call.
