@@ -94,7 +94,7 @@ func TestParseFormats(t *testing.T) {
 	pm, _ := json.Marshal(map[string]any{
 		"From": "dave@example.org", "FromFull": map[string]any{"Email": "Dave@Example.org", "Name": "Dave"},
 		"To": "soc@acme.test", "ToFull": []any{map[string]any{"Email": "soc@acme.test"}},
-		"CcFull": []any{map[string]any{"Email": "cc@acme.test"}},
+		"CcFull":  []any{map[string]any{"Email": "cc@acme.test"}},
 		"Subject": "Postmark one", "MessageID": "pm-internal-uuid", "TextBody": "go to https://pm.example.com",
 		"Date":        "Tue, 02 Dec 2026 10:00:00 +0000",
 		"Headers":     []any{map[string]any{"Name": "Message-ID", "Value": "<pm-1@example.org>"}},
