@@ -60,6 +60,9 @@ type Options struct {
 	// Configure, when set, adjusts the configuration last (timeouts,
 	// trusted proxies, metrics).
 	Configure func(*server.Config)
+	// Log, when set, receives the server's log (text format), for tests of
+	// what it writes; by default the log is discarded.
+	Log io.Writer
 }
 
 // Start bootstraps the provider organisation and its admin on db and serves
@@ -74,7 +77,11 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	if _, err := rand.Read(cfg.SecretKey); err != nil {
 		t.Fatal(err)
 	}
+	logOut := io.Discard
 	for _, o := range opts {
+		if o.Log != nil {
+			logOut = o.Log
+		}
 		if o.LoginLimit > 0 {
 			cfg.LoginLimit = o.LoginLimit
 		}
@@ -96,7 +103,7 @@ func Start(t testing.TB, db *storage.DB, opts ...Options) *Env {
 	if _, err := directory.EnsureBootstrap(context.Background(), db.Client, AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(logOut, nil))
 	srv, err := server.New(cfg, db, log)
 	if err != nil {
 		t.Fatalf("server: %v", err)
