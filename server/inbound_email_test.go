@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
@@ -103,6 +104,16 @@ func TestInboundEmailAPI(t *testing.T) {
 		status, body := postMail(t, env, http.MethodPost, path, "message/rfc822", []byte(inboundMIME))
 		if status != http.StatusAccepted || body["created"] != 1.0 || body["format"] != "mime" {
 			t.Errorf("raw MIME: %d %v", status, body)
+		}
+		// Mailgun's raw form, on the URL ending in /mime.
+		var mg bytes.Buffer
+		mw := multipart.NewWriter(&mg)
+		_ = mw.WriteField("body-mime", strings.Replace(inboundMIME, "api-1@", "api-mg@", 1))
+		_ = mw.WriteField("recipient", "soc@provider.test")
+		_ = mw.Close()
+		status, body = postMail(t, env, http.MethodPost, path+"/mime", mw.FormDataContentType(), mg.Bytes())
+		if status != http.StatusAccepted || body["created"] != 1.0 || body["format"] != "mailgun-mime" {
+			t.Errorf("Mailgun raw: %d %v", status, body)
 		}
 		pm, _ := json.Marshal(map[string]any{
 			"FromFull": map[string]any{"Email": "eve@evil.test"}, "To": "soc@provider.test", "Subject": "Invoice attached",

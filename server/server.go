@@ -252,7 +252,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	})
 	r.Route("/webhooks", func(r chi.Router) {
 		r.Use(middleware.StripSlashes)
-		r.Handle(connectors.InboundEmailPath[len("/webhooks"):]+"{url_token}", webhook.InboundEmail(inbound))
+		h := webhook.InboundEmail(inbound)
+		r.Handle(connectors.InboundEmailPath[len("/webhooks"):]+"{url_token}", h)
+		// Mailgun posts the raw message (body-mime) to a URL ending in "mime".
+		r.Handle(connectors.InboundEmailPath[len("/webhooks"):]+"{url_token}/mime", h)
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 			rest.WriteError(w, apperr.NotFoundf("no such endpoint"))
 		})
