@@ -80,6 +80,8 @@ fuzz:
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzPollAnswer -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz='FuzzExtract$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/entities -run='^$$' -fuzz=FuzzExtractJSON -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/mailin -run='^$$' -fuzz=FuzzInboundMIME -fuzztime=$(FUZZTIME)
+	$(GO) test ./ingest/mailin -run='^$$' -fuzz=FuzzInboundParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzRenderPDF -fuzztime=$(FUZZTIME)
 	$(GO) test ./report/render -run='^$$' -fuzz=FuzzEscapeInline -fuzztime=$(FUZZTIME)

@@ -6,8 +6,8 @@
 // the only places, each confined by its own predicate:
 //
 //   - auth.System: credential checks (sessions, API tokens, connector keys,
-//     login), the e-mail uniqueness check of user creation, and bootstrap
-//     (directory.EnsureBootstrap);
+//     inbound email tokens, login), the e-mail uniqueness check of user
+//     creation, and bootstrap (directory.EnsureBootstrap);
 //   - tenancy: reading the organisation tree to work out a request's scope;
 //   - notify's ownRow: a user's writes to rows they read as theirs;
 //   - jobs.ForEachOrganization: the ids of organisations, to re-queue work
