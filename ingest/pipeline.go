@@ -374,7 +374,9 @@ func (s *Service) DeadLetter(ctx context.Context, c *ent.Connector, body []byte,
 func (s *Service) deadLetter(ctx context.Context, c *ent.Connector, body []byte, reason string, now time.Time) (*Result, error) {
 	payload := string(body)
 	if s.db.Dialect == dialect.Postgres {
-		payload = textfield.Sanitize(payload)
+		// A reason may quote the payload (a parser's error), so it is
+		// cleaned like the payload.
+		payload, reason = textfield.Sanitize(payload), textfield.Sanitize(reason)
 	}
 	var (
 		id      uuid.UUID

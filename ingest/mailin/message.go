@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Bounds on one delivery's work.
@@ -65,9 +67,22 @@ type MalformedError struct{ Reason string }
 
 func (e *MalformedError) Error() string { return "malformed email: " + e.Reason }
 
+// malformed builds the refusal; its reason may quote the hostile input
+// (a parser's error), so it is made printable and short.
 func malformed(format string, a ...any) error {
-	return &MalformedError{Reason: fmt.Sprintf(format, a...)}
+	r := strings.Map(func(c rune) rune {
+		if c == utf8.RuneError || unicode.IsControl(c) {
+			return '?'
+		}
+		return c
+	}, strings.ToValidUTF8(fmt.Sprintf(format, a...), "?"))
+	if len(r) > maxReason {
+		r = strings.ToValidUTF8(r[:maxReason], "") + "…"
+	}
+	return &MalformedError{Reason: r}
 }
+
+const maxReason = 300
 
 // Automated says why the message must not become an alert because a
 // machine sent it (RFC 3834 Auto-Submitted other than "no", or a bulk or

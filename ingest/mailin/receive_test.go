@@ -170,6 +170,15 @@ func TestReceive(t *testing.T) {
 		if err != nil || len(dls) != 1 || !strings.Contains(dls[0].Reason, "malformed email") {
 			t.Errorf("dead letters: %+v %v", dls, err)
 		}
+		// Hostile bytes (NUL, invalid UTF-8, raw Latin-1 headers) are
+		// stored on both databases, as an alert or as a dead letter.
+		hostile := "From: =?ISO-8859-1?Q?Ren=E9?= <rene@evil.test>\r\nSubject: caf\xe9 \x00 menu\r\nMessage-ID: <nul@x>\r\n\r\nbody \x00\xff\xfe http://nul.example.com/\r\n"
+		if res, err := r.post(t, r.tokenA, "message/rfc822", hostile); err != nil || res.Created != 1 {
+			t.Errorf("hostile but readable mail: %+v %v", res, err)
+		}
+		if _, err := r.post(t, r.tokenA, "message/rfc822", "\x00\xff\xfe not mail"); code(err) != apperr.BadInput {
+			t.Errorf("hostile malformed mail: %v", err)
+		}
 		// A Content-Type of no format: 422 naming it, nothing kept.
 		if _, err = r.post(t, r.tokenA, "text/plain", "hi"); code(err) != apperr.BadInput {
 			t.Errorf("unsupported type: %v", err)
