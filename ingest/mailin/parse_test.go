@@ -221,8 +221,9 @@ func TestDocumentMessageID(t *testing.T) {
 	}
 	a := "From: a@example.org\r\nSubject: one\r\n\r\nbody"
 	b := "From: a@example.org\r\nSubject: two\r\n\r\nbody"
-	if id(a) != id(a) || id(a) == id(b) || !strings.HasPrefix(id(a), "sha256:") {
-		t.Errorf("derived ids: %q %q", id(a), id(b))
+	first, again, other := id(a), id(a), id(b)
+	if first != again || first == other || !strings.HasPrefix(first, "sha256:") {
+		t.Errorf("derived ids: %q, again %q, other %q", first, again, other)
 	}
 }
 
