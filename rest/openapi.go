@@ -57,6 +57,7 @@ var tagDescriptions = map[string]string{
 	"notifications": "The caller's notifications and their delivery preferences.",
 	"alert-views":   "Saved alert views: filters, columns and sort, personal or shared.",
 	"connectors":    "Sources of alerts: their keys, settings, the catalogue of types and dead letters.",
+	"inbound-email": "The organisation's inbound email URL, where mail services post the messages that become alerts (`POST /webhooks/email/inbound/{url_token}`).",
 }
 
 // docGen builds one document; schemas collects the named components.

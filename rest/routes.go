@@ -116,7 +116,7 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/incidents/{incident_id}/reports", Field: "incidentReports", PathArgs: map[string]string{"incident_id": "incidentID"}, Tag: "reports", Summary: "List Reports"},
 	{Method: http.MethodPost, Path: "/api/v1/incidents/{incident_id}/reports", Field: "createReport", PathArgs: map[string]string{"incident_id": "incidentID"}, Body: "input", Status: http.StatusAccepted, Tag: "reports", Summary: "Create Report"},
 	{Method: http.MethodDelete, Path: "/api/v1/incidents/{incident_id}/reports/{report_id}", Field: "deleteReport", PathArgs: map[string]string{"incident_id": "incidentID", "report_id": "reportID"}, Status: http.StatusNoContent, Tag: "reports", Summary: "Delete Report"},
-	{Method: http.MethodPost, Path: "/api/v1/settings/email/inbound-token", Field: "rotateInboundEmailToken", Tag: "settings", Summary: "Rotate Inbound Email Token"},
+	{Method: http.MethodPost, Path: "/api/v1/settings/email/inbound-token", Field: "rotateInboundEmailToken", Tag: "inbound-email", Summary: "Rotate Inbound Email Token"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/report", Field: "reportSettings", Tag: "settings", Summary: "Get Report Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/report", Field: "updateReportSettings", Body: "input", Tag: "settings", Summary: "Update Report Config"},
 	{Method: http.MethodDelete, Path: "/api/v1/settings/report/template", Field: "deleteReportTemplate", Status: http.StatusNoContent, Tag: "settings", Summary: "Delete Template"},

@@ -25,6 +25,7 @@ import (
 const (
 	maxMultipartDepth = 10        // nested multipart levels
 	maxForwardDepth   = 3         // message/rfc822 parts unwrapped inside each other
+	maxForwarded      = 20        // forwarded messages unwrapped per delivery (the rest stay attachments)
 	maxParts          = 500       // MIME parts (or form fields) in the whole delivery
 	maxAttachments    = 100       // attachments listed per message
 	maxTextBytes      = 512 << 10 // text and HTML kept per delivery, all messages together
@@ -168,11 +169,14 @@ func nonNil(l []string) []string {
 
 // budget is what is left of one delivery's bounds.
 type budget struct {
-	parts int
-	text  int
+	parts     int
+	text      int
+	forwarded int
 }
 
-func newBudget() *budget { return &budget{parts: maxParts, text: maxTextBytes} }
+func newBudget() *budget {
+	return &budget{parts: maxParts, text: maxTextBytes, forwarded: maxForwarded}
+}
 
 // part counts one MIME part or form field.
 func (b *budget) part() error {
@@ -202,7 +206,8 @@ func (m *Message) attach(name, ctype string, data []byte, fwdDepth int, b *budge
 		m.Attachments = append(m.Attachments, Attachment{Name: name, ContentType: ctype, Size: len(data), SHA256: hex.EncodeToString(sum[:])})
 	}
 	isMail := strings.EqualFold(ctype, "message/rfc822") || strings.HasSuffix(strings.ToLower(name), ".eml")
-	if isMail && fwdDepth < maxForwardDepth {
+	if isMail && fwdDepth < maxForwardDepth && b.forwarded > 0 {
+		b.forwarded--
 		if fm, err := parseMIME(data, fwdDepth+1, b); err == nil {
 			m.Forwarded = append(m.Forwarded, fm)
 		}
