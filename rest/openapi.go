@@ -132,6 +132,8 @@ func OpenAPI(schema *ast.Schema, routes []Route, opts Options) ([]byte, error) {
 	}
 	put("/api/v1/alerts/ingest", "post", g.ingestOperation())
 	tags["alerts"] = true
+	put("/webhooks/email/inbound/{url_token}", "post", g.inboundEmailOperation())
+	tags["inbound-email"] = true
 	for path, ops := range g.fileOperations() {
 		for method, op := range ops {
 			put(path, method, op.(obj))
@@ -822,6 +824,44 @@ func (g *docGen) ingestOperation() obj {
 			"413": errRef("Payload larger than the ingest limit (5 MiB by default)."),
 			"422": g.jsonResponse("The payload does not fit the connector's format; loc names the field.", ref(validationSchema)),
 			"429": errRef("Over the connector's rate limit; see Retry-After."),
+			"503": errRef("The database is unreachable for now; see Retry-After."),
+		},
+	}
+}
+
+// inboundEmailOperation documents the inbound email URL, outside /api/v1:
+// mail services post to it, the token in the path is the credential.
+func (g *docGen) inboundEmailOperation() obj {
+	errRef := func(d string) obj { return g.jsonResponse(d, ref(errorSchema)) }
+	form := obj{"schema": obj{"type": "object", "additionalProperties": true}}
+	g.schemas["InboundEmailResult"] = obj{"type": "object", "description": "What became of an inbound email: the ingest result, or why it was ignored.",
+		"properties": obj{
+			"results": obj{"type": "array", "items": obj{"type": "object"}}, "accepted": obj{"type": "integer"},
+			"created": obj{"type": "integer"}, "merged": obj{"type": "integer"},
+			"dead_lettered": obj{"type": "integer"}, "dead_letter_id": obj{"type": "string", "format": "uuid"},
+			"format":  obj{"type": "string", "enum": []string{"mime", "sendgrid-raw", "sendgrid", "mailgun-mime", "mailgun", "postmark", "postmark-raw"}, "description": "The delivery format that was read."},
+			"ignored": obj{"type": "string", "description": "Why no alert was filed (auto-submitted or bulk mail, Seliq's own address, a sender the connector does not allow)."},
+		}}
+	return obj{
+		"operationId": "inboundEmail",
+		"summary":     "Inbound Email Webhook",
+		"tags":        []string{"inbound-email"},
+		"description": "A mail service posts one message: raw MIME (message/rfc822), SendGrid Inbound Parse or Mailgun route forms, or Postmark's inbound JSON. The message becomes an alert of the email connector the URL token selects, deduplicated by Message-ID. The same operation answers on the URL followed by /mime (Mailgun's raw form).",
+		"security":    []obj{},
+		"parameters":  []obj{{"name": "url_token", "in": "path", "required": true, "description": "The inbound email token (a credential).", "schema": obj{"type": "string"}}},
+		"requestBody": obj{"required": true, "content": obj{
+			"message/rfc822":                    obj{"schema": obj{"type": "string", "format": "binary"}},
+			"multipart/form-data":               form,
+			"application/x-www-form-urlencoded": form,
+			"application/json":                  form,
+		}},
+		"responses": obj{
+			"202": g.jsonResponse("Accepted: filed, merged, or ignored (see ignored).", ref("InboundEmailResult")),
+			"403": errRef("The email connector is disabled."),
+			"404": errRef("No inbound address has this token."),
+			"413": errRef("Larger than the inbound email limit (25 MiB by default)."),
+			"422": g.jsonResponse("Not an email (kept as a dead letter), or an unsupported Content-Type.", ref(validationSchema)),
+			"429": errRef("Over the address's or the sender's rate limit; see Retry-After."),
 			"503": errRef("The database is unreachable for now; see Retry-After."),
 		},
 	}

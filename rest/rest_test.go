@@ -261,13 +261,14 @@ func TestOpenAPI(t *testing.T) {
 	for _, item := range doc.Paths {
 		operations += len(item)
 	}
-	// One per route, plus the hand-written ingest and file endpoints.
+	// One per route, plus the hand-written ingest, inbound email and file
+	// endpoints.
 	files := 0
 	for _, ops := range (&docGen{a: &API{schema: schema}, schemas: obj{}}).fileOperations() {
 		files += len(ops)
 	}
-	if operations != len(Routes)+1+files {
-		t.Errorf("document has %d operations, want one per route (%d), ingest and %d file routes", operations, len(Routes), files)
+	if operations != len(Routes)+2+files {
+		t.Errorf("document has %d operations, want one per route (%d), ingest, inbound email and %d file routes", operations, len(Routes), files)
 	}
 	for path, method := range map[string]string{
 		"/api/v1/incidents/{incident_id}/reports/{report_id}/download": "get",
@@ -279,6 +280,9 @@ func TestOpenAPI(t *testing.T) {
 	}
 	if ingest := doc.Paths["/api/v1/alerts/ingest"]["post"]; ingest == nil || ingest["responses"].(map[string]any)["202"] == nil {
 		t.Errorf("ingest operation missing or incomplete: %v", ingest)
+	}
+	if in := doc.Paths["/webhooks/email/inbound/{url_token}"]["post"]; in == nil || in["responses"].(map[string]any)["404"] == nil {
+		t.Errorf("inbound email operation missing or incomplete: %v", in)
 	}
 	ids := map[string]bool{}
 	param := regexp.MustCompile(`\{([a-z_]+)\}`)

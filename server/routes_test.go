@@ -1951,11 +1951,13 @@ func (s *suite) testOpenAPI(t *testing.T) {
 		for _, item := range doc.Paths {
 			ops += len(item)
 		}
-		// The route table, plus the hand-written ingest endpoint and the
-		// three file routes (report download, template download and upload).
-		if ops != len(rest.Routes)+4 || doc.Paths["/api/v1/alerts/ingest"]["post"].OperationID != "ingestAlerts" ||
+		// The route table, plus the hand-written ingest and inbound email
+		// endpoints and the three file routes (report download, template
+		// download and upload).
+		if ops != len(rest.Routes)+5 || doc.Paths["/api/v1/alerts/ingest"]["post"].OperationID != "ingestAlerts" ||
+			doc.Paths["/webhooks/email/inbound/{url_token}"]["post"].OperationID != "inboundEmail" ||
 			doc.Paths["/api/v1/incidents/{incident_id}/reports/{report_id}/download"]["get"].OperationID != "downloadReport" {
-			t.Errorf("document has %d operations, the route table %d (+ ingest and 3 file routes)", ops, len(rest.Routes))
+			t.Errorf("document has %d operations, the route table %d (+ ingest, inbound email and 3 file routes)", ops, len(rest.Routes))
 		}
 	}
 }
