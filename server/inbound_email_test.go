@@ -121,6 +121,21 @@ func TestInboundEmailAPI(t *testing.T) {
 		if status != http.StatusAccepted || body["created"] != 1.0 || body["format"] != "mailgun-mime" {
 			t.Errorf("Mailgun raw: %d %v", status, body)
 		}
+		// SendGrid's parsed form, with an attachment.
+		var sg bytes.Buffer
+		sw := multipart.NewWriter(&sg)
+		for _, kv := range [][2]string{{"from", "Trent <trent@evil.test>"}, {"to", "soc@provider.test"}, {"subject", "Quarterly bonus"},
+			{"text", "Details in the file, or at http://bonus.evil.test/q4"}, {"headers", "Message-ID: <sg-api@evil.test>\r\n"},
+			{"attachments", "1"}, {"attachment-info", `{"attachment1":{"filename":"bonus.xlsm","type":"application/vnd.ms-excel.sheet.macroEnabled.12"}}`}} {
+			_ = sw.WriteField(kv[0], kv[1])
+		}
+		fw, _ := sw.CreateFormFile("attachment1", "bonus.xlsm")
+		_, _ = fw.Write([]byte("PK macro"))
+		_ = sw.Close()
+		status, body = postMail(t, env, http.MethodPost, path, sw.FormDataContentType(), sg.Bytes())
+		if status != http.StatusAccepted || body["created"] != 1.0 || body["format"] != "sendgrid" {
+			t.Errorf("SendGrid: %d %v", status, body)
+		}
 		pm, _ := json.Marshal(map[string]any{
 			"FromFull": map[string]any{"Email": "eve@evil.test"}, "To": "soc@provider.test", "Subject": "Invoice attached",
 			"TextBody": "see file", "Headers": []any{map[string]any{"Name": "Message-ID", "Value": "<pm-api@evil.test>"}},
@@ -135,8 +150,26 @@ func TestInboundEmailAPI(t *testing.T) {
 		for _, a := range list {
 			titles[a["title"]] = true
 		}
-		if !titles["[HIGH] Reset your password"] || !titles["Invoice attached"] {
+		if !titles["[HIGH] Reset your password"] || !titles["Invoice attached"] || !titles["Quarterly bonus"] {
 			t.Errorf("alerts: %v", titles)
+		}
+		for _, a := range list {
+			if a["title"] != "Quarterly bonus" {
+				continue
+			}
+			if a["severity"] != "medium" {
+				t.Errorf("severity %v", a["severity"])
+			}
+			found := map[string]bool{}
+			for _, e := range a["entities"].([]any) {
+				e := e.(map[string]any)
+				found[e["type"].(string)+":"+e["value"].(string)] = true
+			}
+			for _, want := range []string{"email:trent@evil.test", "filename:bonus.xlsm", "url:http://bonus.evil.test/q4"} {
+				if !found[want] {
+					t.Errorf("entity %s missing: %v", want, found)
+				}
+			}
 		}
 
 		for _, tt := range []struct {
