@@ -23,12 +23,13 @@ const InboundEmailPath = "/webhooks/email/inbound/"
 // The email connector a first inbound token creates: deduplicated by
 // Message-ID (mailin derives one for mail without), and over a day, since
 // mail services retry a failed delivery for hours.
-var (
+const (
 	inboundConnectorName  = "Inbound email"
-	inboundDedupFields    = []string{"source", "external_id"}
 	inboundDedupWindow    = maxDedupWindow
 	sealContextInboundKey = "inbound_token"
 )
+
+var inboundDedupFields = []string{"source", "external_id"}
 
 // InboundEmailToken is the acting organisation's inbound email address
 // after a rotation: the URL, shown here and on the email settings, and the

@@ -179,6 +179,7 @@ func TestInboundEmailAPI(t *testing.T) {
 		}{
 			{"unknown token", http.MethodPost, "/webhooks/email/inbound/sqm_nope", "message/rfc822", []byte(inboundMIME), http.StatusNotFound},
 			{"no token", http.MethodPost, "/webhooks/email/inbound/", "message/rfc822", []byte(inboundMIME), http.StatusNotFound},
+			{"mistyped URL holding the token", http.MethodPost, "/webhooks/email//inbound/" + token, "message/rfc822", []byte(inboundMIME), http.StatusNotFound},
 			{"GET", http.MethodGet, path, "", nil, http.StatusMethodNotAllowed},
 			{"too large", http.MethodPost, path, "message/rfc822", []byte(inboundMIME + strings.Repeat("x", 70<<10)), http.StatusRequestEntityTooLarge},
 			{"malformed", http.MethodPost, path, "message/rfc822", []byte("not mail"), http.StatusUnprocessableEntity},

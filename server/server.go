@@ -360,10 +360,14 @@ func ownAddresses(smtpFrom string) func(context.Context, uuid.UUID) []string {
 }
 
 // logPath is the request path as logs may show it: an inbound email URL's
-// token is a credential, so it is replaced.
+// token is a credential, so it is replaced, and so is the rest of any
+// other /webhooks path (a mistyped URL may still hold a token).
 func logPath(p string) string {
-	if strings.HasPrefix(p, connectors.InboundEmailPath) {
+	switch {
+	case strings.HasPrefix(p, connectors.InboundEmailPath):
 		return connectors.InboundEmailPath + "{url_token}"
+	case strings.HasPrefix(p, "/webhooks/"):
+		return "/webhooks/{redacted}"
 	}
 	return p
 }
