@@ -55,3 +55,34 @@ func TestLoadConfigHardening(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigInboundEmail: the inbound email settings are read from
+// the environment, and a public URL that cannot prefix a path is refused.
+func TestLoadConfigInboundEmail(t *testing.T) {
+	t.Setenv("SELIQ_PUBLIC_URL", "https://seliq.example.com/base")
+	t.Setenv("SELIQ_INBOUND_EMAIL_MAX_BYTES", "1048576")
+	t.Setenv("SELIQ_SMTP_FROM", "Seliq <seliq@example.com>")
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "https://seliq.example.com/base" || cfg.InboundEmailMaxBytes != 1<<20 || cfg.SMTPFrom != "Seliq <seliq@example.com>" {
+		t.Fatalf("from the environment: %+v", cfg)
+	}
+	if own := ownAddresses(cfg.SMTPFrom)(t.Context(), [16]byte{}); !slices.Equal(own, []string{"seliq@example.com"}) {
+		t.Errorf("own addresses %v", own)
+	}
+	for _, tt := range []struct{ key, bad string }{
+		{"SELIQ_PUBLIC_URL", "seliq.example.com"},
+		{"SELIQ_PUBLIC_URL", "ftp://seliq.example.com"},
+		{"SELIQ_PUBLIC_URL", "https://seliq.example.com/?a=b"},
+		{"SELIQ_INBOUND_EMAIL_MAX_BYTES", "0"},
+	} {
+		t.Run(tt.key+"="+tt.bad, func(t *testing.T) {
+			t.Setenv(tt.key, tt.bad)
+			if _, err := LoadConfig(nil); err == nil {
+				t.Errorf("%s=%q accepted", tt.key, tt.bad)
+			}
+		})
+	}
+}
