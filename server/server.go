@@ -48,6 +48,7 @@ import (
 	"github.com/seliq/seliq/rest"
 	"github.com/seliq/seliq/rest/download"
 	"github.com/seliq/seliq/rest/webhook"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/webui"
@@ -64,6 +65,8 @@ type Server struct {
 	Analyst *analysis.Service
 	// Pull polls the pull connectors (jobs on Jobs).
 	Pull *pull.Service
+	// SLA fires the incidents' SLA timers (jobs on Jobs).
+	SLA *sla.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	// Revocations tells this replica that a user's standing changed, on
@@ -104,12 +107,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	q, err := s.SLA.Resume(ctx)
+	if err != nil {
+		return err
+	}
 	// Alerts stored before alerts kept their attributes get them mapped again.
 	if err := s.Jobs.Enqueue(ctx, ingest.BackfillArgs{}, nil); err != nil {
 		return err
 	}
-	if n+m+p > 0 {
-		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p)
+	if n+m+p+q > 0 {
+		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p, "sla timers", q)
 	}
 	s.startCompactor(ctx)
 	return nil
@@ -179,6 +186,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
+	timers := sla.New(db.Client, runner, nil)
+	river.AddWorker(workers, timers.Worker())
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -188,7 +197,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller),
 		Pull:          puller,
-		Incidents:     incidents.New(db.Client),
+		Incidents:     incidents.New(db.Client).WithSLA(timers),
+		SLA:           timers,
 		Reports:       reports,
 		Notifications: notify.NewService(db.Client),
 		Analysis:      analyst,
@@ -267,7 +277,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed", "code": "METHOD_NOT_ALLOWED"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, Hub: events,
+	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, SLA: timers, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
 }
 
