@@ -527,6 +527,8 @@ type ComplexityRoot struct {
 		At                   func(childComplexity int) int
 		OpenAlertsBySeverity func(childComplexity int) int
 		OpenIncidents        func(childComplexity int) int
+		SLAAtRiskIncidents   func(childComplexity int) int
+		SLABreachedIncidents func(childComplexity int) int
 		UnassignedAlerts     func(childComplexity int) int
 	}
 
@@ -3057,6 +3059,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MetricsTick.OpenIncidents(childComplexity), true
+	case "MetricsTick.slaAtRiskIncidents":
+		if e.ComplexityRoot.MetricsTick.SLAAtRiskIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.SLAAtRiskIncidents(childComplexity), true
+	case "MetricsTick.slaBreachedIncidents":
+		if e.ComplexityRoot.MetricsTick.SLABreachedIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.SLABreachedIncidents(childComplexity), true
 	case "MetricsTick.unassignedAlerts":
 		if e.ComplexityRoot.MetricsTick.UnassignedAlerts == nil {
 			break
@@ -7353,6 +7367,10 @@ type MetricsTick {
   unassignedAlerts: Int!
   "Incidents not closed."
   openIncidents: Int!
+  "Open incidents with an SLA timer at risk (75 % of its window used, not yet breached)."
+  slaAtRiskIncidents: Int!
+  "Open incidents with an SLA timer breached."
+  slaBreachedIncidents: Int!
 }
 
 extend type Query {
@@ -9014,6 +9032,10 @@ func (ec *executionContext) childFields_MetricsTick(ctx context.Context, field g
 		return ec.fieldContext_MetricsTick_unassignedAlerts(ctx, field)
 	case "openIncidents":
 		return ec.fieldContext_MetricsTick_openIncidents(ctx, field)
+	case "slaAtRiskIncidents":
+		return ec.fieldContext_MetricsTick_slaAtRiskIncidents(ctx, field)
+	case "slaBreachedIncidents":
+		return ec.fieldContext_MetricsTick_slaBreachedIncidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MetricsTick", field.Name)
 }
@@ -19892,6 +19914,52 @@ func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_MetricsTick_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_slaAtRiskIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_slaAtRiskIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAAtRiskIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_slaAtRiskIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_slaBreachedIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_slaBreachedIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreachedIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_slaBreachedIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
 }
 
@@ -39279,6 +39347,16 @@ func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionS
 			}
 		case "openIncidents":
 			out.Values[i] = ec._MetricsTick_openIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaAtRiskIncidents":
+			out.Values[i] = ec._MetricsTick_slaAtRiskIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaBreachedIncidents":
+			out.Values[i] = ec._MetricsTick_slaBreachedIncidents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -186,7 +186,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
-	timers := sla.New(db.Client, runner, nil)
+	timers := sla.New(db.Client, runner, nil).WithLogger(log)
 	river.AddWorker(workers, timers.Worker())
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,

@@ -29,6 +29,7 @@ package sla
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type Service struct {
 	client *ent.Client
 	queue  Queue
 	now    Clock
+	log    *slog.Logger
 
 	mu    sync.Mutex
 	cache map[uuid.UUID]cached
@@ -81,7 +83,14 @@ func New(client *ent.Client, queue Queue, now Clock) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{client: client, queue: queue, now: now, cache: map[uuid.UUID]cached{}}
+	return &Service{client: client, queue: queue, now: now, log: slog.Default(), cache: map[uuid.UUID]cached{}}
+}
+
+// WithLogger logs to log what cannot be returned (a failed enqueue after
+// commit).
+func (s *Service) WithLogger(log *slog.Logger) *Service {
+	s.log = log
+	return s
 }
 
 // Now is the service's clock.

@@ -170,7 +170,7 @@ func (s *Service) Schedule(ctx context.Context, inc *ent.Incident) {
 	}
 	if err := s.schedule(ctx, inc); err != nil {
 		// The timers are committed; Resume queues them at the next start.
-		_ = err
+		s.log.Error("schedule SLA timers", "incident", inc.ID, "err", err)
 	}
 }
 
