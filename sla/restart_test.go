@@ -73,13 +73,20 @@ func resumeAll(t *testing.T, rs ...*replica) {
 }
 
 // TestFireOnceAcrossRestartTwoReplicas: two replicas work the jobs of one
-// PostgreSQL database; the SLA clock is moved past the at-risk instant,
+// database (on PostgreSQL each with its own pool, as two servers; on
+// SQLite two runners of one process on the file); the SLA clock is moved past the at-risk instant,
 // then past the due time, each time with a replica restarted and both
 // re-enqueueing at once, plus a duplicate job delivered on purpose. Each
 // event fires once: one notification per recipient, one timeline event.
 func TestFireOnceAcrossRestartTwoReplicas(t *testing.T) {
-	db := testenv.Open(t, testenv.Postgres)
-	other := testenv.Replica(t, db)
+	testenv.ForEachDB(t, testFireOnceAcrossRestart)
+}
+
+func testFireOnceAcrossRestart(t *testing.T, db *storage.DB) {
+	other := db
+	if db.Pool != nil {
+		other = testenv.Replica(t, db)
+	}
 	c := &clock{}
 	a, b := startReplica(t, db, c), startReplica(t, other, c)
 
@@ -93,12 +100,18 @@ func TestFireOnceAcrossRestartTwoReplicas(t *testing.T) {
 		return []int{n[tn.analyst.ID], n[padmin.ID]}
 	}
 
+	if got := counts(enum.NotificationKindSlaAtRisk); got[0]+got[1] != 0 {
+		t.Fatalf("at risk fired at creation: %v", got)
+	}
 	// 12 minutes in: past the at-risk instant (75 % of 15 minutes).
 	c.advance(12 * time.Minute)
 	a.stop(t)
 	a = startReplica(t, db, c)
 	resumeAll(t, a, b)
 	testenv.Eventually(t, 20*time.Second, "the at-risk notification", func() bool { return counts(enum.NotificationKindSlaAtRisk)[0] > 0 })
+	if got := counts(enum.NotificationKindSlaBreach); got[0]+got[1] != 0 {
+		t.Fatalf("breach fired before its due time: %v", got)
+	}
 
 	// 16 minutes in: past the due time.
 	c.advance(4 * time.Minute)
@@ -118,7 +131,7 @@ func TestFireOnceAcrossRestartTwoReplicas(t *testing.T) {
 	}
 	testenv.Eventually(t, 20*time.Second, "every due job worked", func() bool {
 		var n int
-		err := db.Pool.QueryRow(context.Background(),
+		err := db.SQL.QueryRowContext(context.Background(),
 			`SELECT count(*) FROM river_job WHERE kind = 'sla.fire' AND state IN ('available', 'running', 'retryable')`).Scan(&n)
 		return err == nil && n == 0
 	})
