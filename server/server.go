@@ -188,6 +188,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, puller.Worker())
 	timers := sla.New(db.Client, runner, nil).WithLogger(log)
 	river.AddWorker(workers, timers.Worker())
+	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
+	analyst.WithIncidents(incidentsSvc)
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -197,7 +199,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller),
 		Pull:          puller,
-		Incidents:     incidents.New(db.Client).WithSLA(timers),
+		Incidents:     incidentsSvc,
 		SLA:           timers,
 		Reports:       reports,
 		Notifications: notify.NewService(db.Client),
