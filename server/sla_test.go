@@ -132,6 +132,29 @@ func TestSLARoutes(t *testing.T) {
 				t.Fatalf("GraphQL metrics: %v", g)
 			}
 		})
+		t.Run("tenancy", func(t *testing.T) {
+			s.rest(t, s.admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}, http.StatusCreated)
+			s.createUser(t, s.admin.As("acme"), acmeAdminEmail, "admin", acmeAdminPass)
+			acme := env.Login(acmeAdminEmail, acmeAdminPass)
+			if tz := s.rest(t, acme, http.MethodGet, "/api/v1/settings/sla", nil, http.StatusOK).String("time_zone"); tz == "Europe/Paris" {
+				t.Fatalf("a client organisation reads the provider's settings")
+			}
+			s.rest(t, acme, http.MethodPatch, "/api/v1/settings/sla", map[string]any{"time_zone": "Asia/Tokyo"}, http.StatusOK)
+			if tz := s.rest(t, s.reader, http.MethodGet, "/api/v1/settings/sla", nil, http.StatusOK).String("time_zone"); tz != "Europe/Paris" {
+				t.Fatalf("a client's change reached the provider: %s", tz)
+			}
+			if tz := s.rest(t, s.admin.As("acme"), http.MethodGet, "/api/v1/settings/sla", nil, http.StatusOK).String("time_zone"); tz != "Asia/Tokyo" {
+				t.Fatalf("the provider acting in acme reads %s", tz)
+			}
+			s.rest(t, acme.As(s.providerOrgID), http.MethodGet, "/api/v1/settings/sla", nil, http.StatusForbidden)
+			s.rest(t, acme.As(s.providerOrgID), http.MethodPatch, "/api/v1/settings/sla", map[string]any{"time_zone": "UTC"}, http.StatusForbidden)
+			if n := len(s.rest(t, acme, http.MethodGet, "/api/v1/incidents?sla_state=ok,met", nil, http.StatusOK).Items()); n != 0 {
+				t.Fatalf("acme's queue shows %d of the provider's incidents", n)
+			}
+			if n := num(obj(s.rest(t, acme, http.MethodGet, "/api/v1/metrics/sla", nil, http.StatusOK).Body["total"].([]any)[0])["tracked"]); n != 0 {
+				t.Fatalf("acme's metrics count %v of the provider's incidents", n)
+			}
+		})
 		t.Run("coverage", s.checkCoverage("sla"))
 	})
 }
