@@ -30,14 +30,14 @@ type Settings struct {
 	Days []*Day `json:"days"`
 	// Holidays are closed local dates, YYYY-MM-DD, in order.
 	Holidays          []string   `json:"holidays"`
-	EscalationOwnerID *uuid.UUID `json:"escalationOwnerID,omitempty"`
+	EscalationOwnerID *uuid.UUID `json:"escalationOwnerID"`
 }
 
 // Target is one severity's promise; a nil duration is not tracked.
 type Target struct {
 	Severity    enum.Severity `json:"severity"`
-	Acknowledge *string       `json:"acknowledge,omitempty"`
-	Resolve     *string       `json:"resolve,omitempty"`
+	Acknowledge *string       `json:"acknowledge"`
+	Resolve     *string       `json:"resolve"`
 }
 
 // Day is one open week day: opening and closing local times, HH:MM. A

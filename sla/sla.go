@@ -103,12 +103,16 @@ func (s *Service) Settings(ctx context.Context) (*Settings, error) {
 }
 
 func load(ctx context.Context, c *ent.Client) (*Settings, error) {
-	set := Defaults()
+	// A saved document is complete: it is decoded into an empty one, as
+	// decoding over the defaults would keep a default target wherever the
+	// saved one is null.
+	set := &Settings{}
 	found, err := settingstore.Load(ctx, c, settingsKey, set)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
+		set = Defaults()
 		// A new organisation counts business hours in its own zone.
 		if v := viewer.FromContext(ctx); v != nil {
 			if org, err := c.Organization.Get(ctx, v.OrgID); err == nil && org.Timezone != "" {

@@ -70,6 +70,13 @@ func TestSettingsValidation(t *testing.T) {
 			t.Fatalf("saved = %+v", set)
 		}
 
+		// What was saved is what is read back, untracked timers included.
+		reread, err := a.sla.Settings(testenv.As(a.reader, a.org))
+		if err != nil || reread.Targets[0].Acknowledge != nil || *reread.Targets[0].Resolve != "4h" || len(reread.Days) != 2 ||
+			reread.TimeZone != "Europe/Paris" || *reread.EscalationOwnerID != a.analyst.ID {
+			t.Fatalf("read back = %+v, %v", reread, err)
+		}
+
 		// Analysts and read-only users cannot change them; every change is logged.
 		for _, u := range []*ent.User{a.analyst, a.reader} {
 			_, err := a.sla.UpdateSettings(testenv.As(u, a.org), sla.UpdateSettingsInput{TimeZone: str("UTC")})
