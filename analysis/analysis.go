@@ -27,6 +27,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
@@ -50,6 +51,16 @@ type Service struct {
 	callTimeout time.Duration
 	auto        *autoCache // the settings auto-analysis reads
 	batch       *batcher   // the job inserts of automatic analyses
+	// incidents opens the incidents of accepted groupings (with their SLA
+	// timers when the server wired them); nil: a plain incidents service.
+	incidents *incidents.Service
+}
+
+// WithIncidents opens accepted groupings' incidents through svc, so that
+// they get what every incident gets (SLA timers).
+func (s *Service) WithIncidents(svc *incidents.Service) *Service {
+	s.incidents = svc
+	return s
 }
 
 // New returns the service; jobs are queued on q, and ai (which may be nil)

@@ -122,7 +122,10 @@ func (s *Service) AcceptGrouping(ctx context.Context, analysisID uuid.UUID) (*en
 	if err != nil {
 		return nil, err
 	}
-	inc := incidents.New(s.client)
+	inc := s.incidents
+	if inc == nil {
+		inc = incidents.New(s.client)
+	}
 	if g.Accepted != "" {
 		if id, err := uuid.Parse(g.Accepted); err == nil {
 			return inc.Get(ctx, id)

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/opt"
+	"github.com/seliq/seliq/sla"
 )
 
 // Shape of the incidents the run opens.
@@ -42,7 +43,9 @@ func openIncidents(ctx context.Context, client *ent.Client) (int, error) {
 			groups[a.Source] = append(groups[a.Source], a)
 		}
 	}
-	svc := incidents.New(client)
+	// Due times are set now; the server schedules their jobs when it
+	// starts (sla.Service.Resume).
+	svc := incidents.New(client).WithSLA(sla.New(client, nil, nil))
 	opened := 0
 	for i, source := range order[:min(len(order), maxIncidents)] {
 		group := groups[source]

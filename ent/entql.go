@@ -372,6 +372,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldClosedAt:             {Type: field.TypeTime, Column: incident.FieldClosedAt},
 			incident.FieldSLAAckBreachedAt:     {Type: field.TypeTime, Column: incident.FieldSLAAckBreachedAt},
 			incident.FieldSLAResolveBreachedAt: {Type: field.TypeTime, Column: incident.FieldSLAResolveBreachedAt},
+			incident.FieldSLAAckDueAt:          {Type: field.TypeTime, Column: incident.FieldSLAAckDueAt},
+			incident.FieldSLAResolveDueAt:      {Type: field.TypeTime, Column: incident.FieldSLAResolveDueAt},
+			incident.FieldSLAAckAtRiskAt:       {Type: field.TypeTime, Column: incident.FieldSLAAckAtRiskAt},
+			incident.FieldSLAResolveAtRiskAt:   {Type: field.TypeTime, Column: incident.FieldSLAResolveAtRiskAt},
+			incident.FieldSLADueAt:             {Type: field.TypeTime, Column: incident.FieldSLADueAt},
 		},
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
@@ -2872,6 +2877,31 @@ func (f *IncidentFilter) WhereSLAAckBreachedAt(p entql.TimeP) {
 // WhereSLAResolveBreachedAt applies the entql time.Time predicate on the sla_resolve_breached_at field.
 func (f *IncidentFilter) WhereSLAResolveBreachedAt(p entql.TimeP) {
 	f.Where(p.Field(incident.FieldSLAResolveBreachedAt))
+}
+
+// WhereSLAAckDueAt applies the entql time.Time predicate on the sla_ack_due_at field.
+func (f *IncidentFilter) WhereSLAAckDueAt(p entql.TimeP) {
+	f.Where(p.Field(incident.FieldSLAAckDueAt))
+}
+
+// WhereSLAResolveDueAt applies the entql time.Time predicate on the sla_resolve_due_at field.
+func (f *IncidentFilter) WhereSLAResolveDueAt(p entql.TimeP) {
+	f.Where(p.Field(incident.FieldSLAResolveDueAt))
+}
+
+// WhereSLAAckAtRiskAt applies the entql time.Time predicate on the sla_ack_at_risk_at field.
+func (f *IncidentFilter) WhereSLAAckAtRiskAt(p entql.TimeP) {
+	f.Where(p.Field(incident.FieldSLAAckAtRiskAt))
+}
+
+// WhereSLAResolveAtRiskAt applies the entql time.Time predicate on the sla_resolve_at_risk_at field.
+func (f *IncidentFilter) WhereSLAResolveAtRiskAt(p entql.TimeP) {
+	f.Where(p.Field(incident.FieldSLAResolveAtRiskAt))
+}
+
+// WhereSLADueAt applies the entql time.Time predicate on the sla_due_at field.
+func (f *IncidentFilter) WhereSLADueAt(p entql.TimeP) {
+	f.Where(p.Field(incident.FieldSLADueAt))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

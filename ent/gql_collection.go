@@ -1696,6 +1696,31 @@ func (_q *IncidentQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, incident.FieldSLAResolveBreachedAt)
 				fieldSeen[incident.FieldSLAResolveBreachedAt] = struct{}{}
 			}
+		case "slaAckDueAt":
+			if _, ok := fieldSeen[incident.FieldSLAAckDueAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAAckDueAt)
+				fieldSeen[incident.FieldSLAAckDueAt] = struct{}{}
+			}
+		case "slaResolveDueAt":
+			if _, ok := fieldSeen[incident.FieldSLAResolveDueAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAResolveDueAt)
+				fieldSeen[incident.FieldSLAResolveDueAt] = struct{}{}
+			}
+		case "slaAckAtRiskAt":
+			if _, ok := fieldSeen[incident.FieldSLAAckAtRiskAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAAckAtRiskAt)
+				fieldSeen[incident.FieldSLAAckAtRiskAt] = struct{}{}
+			}
+		case "slaResolveAtRiskAt":
+			if _, ok := fieldSeen[incident.FieldSLAResolveAtRiskAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLAResolveAtRiskAt)
+				fieldSeen[incident.FieldSLAResolveAtRiskAt] = struct{}{}
+			}
+		case "slaDueAt":
+			if _, ok := fieldSeen[incident.FieldSLADueAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldSLADueAt)
+				fieldSeen[incident.FieldSLADueAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -3725,6 +3725,20 @@ var (
 			}
 		},
 	}
+	// IncidentOrderFieldSLADueAt orders Incident by sla_due_at.
+	IncidentOrderFieldSLADueAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.SLADueAt, nil
+		},
+		column: incident.FieldSLADueAt,
+		toTerm: incident.BySLADueAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.SLADueAt,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -3745,6 +3759,8 @@ func (f IncidentOrderField) String() string {
 		str = "STATUS"
 	case IncidentOrderFieldAlertCount.column:
 		str = "ALERT_COUNT"
+	case IncidentOrderFieldSLADueAt.column:
+		str = "SLA_DUE_AT"
 	}
 	return str
 }
@@ -3775,6 +3791,8 @@ func (f *IncidentOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *IncidentOrderFieldStatus
 	case "ALERT_COUNT":
 		*f = *IncidentOrderFieldAlertCount
+	case "SLA_DUE_AT":
+		*f = *IncidentOrderFieldSLADueAt
 	default:
 		return fmt.Errorf("%s is not a valid IncidentOrderField", str)
 	}

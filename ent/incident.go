@@ -63,6 +63,16 @@ type Incident struct {
 	SLAAckBreachedAt *time.Time `json:"sla_ack_breached_at,omitempty"`
 	// When the resolution deadline passed unmet; null if it was met or is still ahead.
 	SLAResolveBreachedAt *time.Time `json:"sla_resolve_breached_at,omitempty"`
+	// When the incident must be acknowledged by; null when not tracked.
+	SLAAckDueAt *time.Time `json:"sla_ack_due_at,omitempty"`
+	// When the incident must be closed by; null when not tracked.
+	SLAResolveDueAt *time.Time `json:"sla_resolve_due_at,omitempty"`
+	// When 75 % of the acknowledgement window was used up unmet; null before.
+	SLAAckAtRiskAt *time.Time `json:"sla_ack_at_risk_at,omitempty"`
+	// When 75 % of the resolution window was used up unmet; null before.
+	SLAResolveAtRiskAt *time.Time `json:"sla_resolve_at_risk_at,omitempty"`
+	// The earliest due time of the timers not yet met (breached ones included); null when none is running.
+	SLADueAt *time.Time `json:"sla_due_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the IncidentQuery when eager-loading is set.
 	Edges        IncidentEdges `json:"edges"`
@@ -167,7 +177,7 @@ func (*Incident) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case incident.FieldTitle, incident.FieldDescription, incident.FieldSummary, incident.FieldAiSummary, incident.FieldSeverity, incident.FieldStatus, incident.FieldDisposition:
 			values[i] = new(sql.NullString)
-		case incident.FieldCreatedAt, incident.FieldUpdatedAt, incident.FieldAcknowledgedAt, incident.FieldClosedAt, incident.FieldSLAAckBreachedAt, incident.FieldSLAResolveBreachedAt:
+		case incident.FieldCreatedAt, incident.FieldUpdatedAt, incident.FieldAcknowledgedAt, incident.FieldClosedAt, incident.FieldSLAAckBreachedAt, incident.FieldSLAResolveBreachedAt, incident.FieldSLAAckDueAt, incident.FieldSLAResolveDueAt, incident.FieldSLAAckAtRiskAt, incident.FieldSLAResolveAtRiskAt, incident.FieldSLADueAt:
 			values[i] = new(sql.NullTime)
 		case incident.FieldID, incident.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
@@ -321,6 +331,41 @@ func (_m *Incident) assignValues(columns []string, values []any) error {
 				_m.SLAResolveBreachedAt = new(time.Time)
 				*_m.SLAResolveBreachedAt = value.Time
 			}
+		case incident.FieldSLAAckDueAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_ack_due_at", values[i])
+			} else if value.Valid {
+				_m.SLAAckDueAt = new(time.Time)
+				*_m.SLAAckDueAt = value.Time
+			}
+		case incident.FieldSLAResolveDueAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_resolve_due_at", values[i])
+			} else if value.Valid {
+				_m.SLAResolveDueAt = new(time.Time)
+				*_m.SLAResolveDueAt = value.Time
+			}
+		case incident.FieldSLAAckAtRiskAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_ack_at_risk_at", values[i])
+			} else if value.Valid {
+				_m.SLAAckAtRiskAt = new(time.Time)
+				*_m.SLAAckAtRiskAt = value.Time
+			}
+		case incident.FieldSLAResolveAtRiskAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_resolve_at_risk_at", values[i])
+			} else if value.Valid {
+				_m.SLAResolveAtRiskAt = new(time.Time)
+				*_m.SLAResolveAtRiskAt = value.Time
+			}
+		case incident.FieldSLADueAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_due_at", values[i])
+			} else if value.Valid {
+				_m.SLADueAt = new(time.Time)
+				*_m.SLADueAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -458,6 +503,31 @@ func (_m *Incident) String() string {
 	builder.WriteString(", ")
 	if v := _m.SLAResolveBreachedAt; v != nil {
 		builder.WriteString("sla_resolve_breached_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLAAckDueAt; v != nil {
+		builder.WriteString("sla_ack_due_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLAResolveDueAt; v != nil {
+		builder.WriteString("sla_resolve_due_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLAAckAtRiskAt; v != nil {
+		builder.WriteString("sla_ack_at_risk_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLAResolveAtRiskAt; v != nil {
+		builder.WriteString("sla_resolve_at_risk_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLADueAt; v != nil {
+		builder.WriteString("sla_due_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

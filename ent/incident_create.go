@@ -279,6 +279,76 @@ func (_c *IncidentCreate) SetNillableSLAResolveBreachedAt(v *time.Time) *Inciden
 	return _c
 }
 
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (_c *IncidentCreate) SetSLAAckDueAt(v time.Time) *IncidentCreate {
+	_c.mutation.SetSLAAckDueAt(v)
+	return _c
+}
+
+// SetNillableSLAAckDueAt sets the "sla_ack_due_at" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSLAAckDueAt(v *time.Time) *IncidentCreate {
+	if v != nil {
+		_c.SetSLAAckDueAt(*v)
+	}
+	return _c
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (_c *IncidentCreate) SetSLAResolveDueAt(v time.Time) *IncidentCreate {
+	_c.mutation.SetSLAResolveDueAt(v)
+	return _c
+}
+
+// SetNillableSLAResolveDueAt sets the "sla_resolve_due_at" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSLAResolveDueAt(v *time.Time) *IncidentCreate {
+	if v != nil {
+		_c.SetSLAResolveDueAt(*v)
+	}
+	return _c
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (_c *IncidentCreate) SetSLAAckAtRiskAt(v time.Time) *IncidentCreate {
+	_c.mutation.SetSLAAckAtRiskAt(v)
+	return _c
+}
+
+// SetNillableSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSLAAckAtRiskAt(v *time.Time) *IncidentCreate {
+	if v != nil {
+		_c.SetSLAAckAtRiskAt(*v)
+	}
+	return _c
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (_c *IncidentCreate) SetSLAResolveAtRiskAt(v time.Time) *IncidentCreate {
+	_c.mutation.SetSLAResolveAtRiskAt(v)
+	return _c
+}
+
+// SetNillableSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSLAResolveAtRiskAt(v *time.Time) *IncidentCreate {
+	if v != nil {
+		_c.SetSLAResolveAtRiskAt(*v)
+	}
+	return _c
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (_c *IncidentCreate) SetSLADueAt(v time.Time) *IncidentCreate {
+	_c.mutation.SetSLADueAt(v)
+	return _c
+}
+
+// SetNillableSLADueAt sets the "sla_due_at" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableSLADueAt(v *time.Time) *IncidentCreate {
+	if v != nil {
+		_c.SetSLADueAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *IncidentCreate) SetID(v uuid.UUID) *IncidentCreate {
 	_c.mutation.SetID(v)
@@ -606,6 +676,26 @@ func (_c *IncidentCreate) createSpec() (*Incident, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SLAResolveBreachedAt(); ok {
 		_spec.SetField(incident.FieldSLAResolveBreachedAt, field.TypeTime, value)
 		_node.SLAResolveBreachedAt = &value
+	}
+	if value, ok := _c.mutation.SLAAckDueAt(); ok {
+		_spec.SetField(incident.FieldSLAAckDueAt, field.TypeTime, value)
+		_node.SLAAckDueAt = &value
+	}
+	if value, ok := _c.mutation.SLAResolveDueAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveDueAt, field.TypeTime, value)
+		_node.SLAResolveDueAt = &value
+	}
+	if value, ok := _c.mutation.SLAAckAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAAckAtRiskAt, field.TypeTime, value)
+		_node.SLAAckAtRiskAt = &value
+	}
+	if value, ok := _c.mutation.SLAResolveAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveAtRiskAt, field.TypeTime, value)
+		_node.SLAResolveAtRiskAt = &value
+	}
+	if value, ok := _c.mutation.SLADueAt(); ok {
+		_spec.SetField(incident.FieldSLADueAt, field.TypeTime, value)
+		_node.SLADueAt = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1022,6 +1112,96 @@ func (u *IncidentUpsert) ClearSLAResolveBreachedAt() *IncidentUpsert {
 	return u
 }
 
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (u *IncidentUpsert) SetSLAAckDueAt(v time.Time) *IncidentUpsert {
+	u.Set(incident.FieldSLAAckDueAt, v)
+	return u
+}
+
+// UpdateSLAAckDueAt sets the "sla_ack_due_at" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSLAAckDueAt() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSLAAckDueAt)
+	return u
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (u *IncidentUpsert) ClearSLAAckDueAt() *IncidentUpsert {
+	u.SetNull(incident.FieldSLAAckDueAt)
+	return u
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (u *IncidentUpsert) SetSLAResolveDueAt(v time.Time) *IncidentUpsert {
+	u.Set(incident.FieldSLAResolveDueAt, v)
+	return u
+}
+
+// UpdateSLAResolveDueAt sets the "sla_resolve_due_at" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSLAResolveDueAt() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSLAResolveDueAt)
+	return u
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (u *IncidentUpsert) ClearSLAResolveDueAt() *IncidentUpsert {
+	u.SetNull(incident.FieldSLAResolveDueAt)
+	return u
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsert) SetSLAAckAtRiskAt(v time.Time) *IncidentUpsert {
+	u.Set(incident.FieldSLAAckAtRiskAt, v)
+	return u
+}
+
+// UpdateSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSLAAckAtRiskAt() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSLAAckAtRiskAt)
+	return u
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsert) ClearSLAAckAtRiskAt() *IncidentUpsert {
+	u.SetNull(incident.FieldSLAAckAtRiskAt)
+	return u
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsert) SetSLAResolveAtRiskAt(v time.Time) *IncidentUpsert {
+	u.Set(incident.FieldSLAResolveAtRiskAt, v)
+	return u
+}
+
+// UpdateSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSLAResolveAtRiskAt() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSLAResolveAtRiskAt)
+	return u
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsert) ClearSLAResolveAtRiskAt() *IncidentUpsert {
+	u.SetNull(incident.FieldSLAResolveAtRiskAt)
+	return u
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (u *IncidentUpsert) SetSLADueAt(v time.Time) *IncidentUpsert {
+	u.Set(incident.FieldSLADueAt, v)
+	return u
+}
+
+// UpdateSLADueAt sets the "sla_due_at" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateSLADueAt() *IncidentUpsert {
+	u.SetExcluded(incident.FieldSLADueAt)
+	return u
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (u *IncidentUpsert) ClearSLADueAt() *IncidentUpsert {
+	u.SetNull(incident.FieldSLADueAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1384,6 +1564,111 @@ func (u *IncidentUpsertOne) UpdateSLAResolveBreachedAt() *IncidentUpsertOne {
 func (u *IncidentUpsertOne) ClearSLAResolveBreachedAt() *IncidentUpsertOne {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearSLAResolveBreachedAt()
+	})
+}
+
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (u *IncidentUpsertOne) SetSLAAckDueAt(v time.Time) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAAckDueAt(v)
+	})
+}
+
+// UpdateSLAAckDueAt sets the "sla_ack_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSLAAckDueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAAckDueAt()
+	})
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (u *IncidentUpsertOne) ClearSLAAckDueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAAckDueAt()
+	})
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (u *IncidentUpsertOne) SetSLAResolveDueAt(v time.Time) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAResolveDueAt(v)
+	})
+}
+
+// UpdateSLAResolveDueAt sets the "sla_resolve_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSLAResolveDueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAResolveDueAt()
+	})
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (u *IncidentUpsertOne) ClearSLAResolveDueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAResolveDueAt()
+	})
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsertOne) SetSLAAckAtRiskAt(v time.Time) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAAckAtRiskAt(v)
+	})
+}
+
+// UpdateSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSLAAckAtRiskAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAAckAtRiskAt()
+	})
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsertOne) ClearSLAAckAtRiskAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAAckAtRiskAt()
+	})
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsertOne) SetSLAResolveAtRiskAt(v time.Time) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAResolveAtRiskAt(v)
+	})
+}
+
+// UpdateSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSLAResolveAtRiskAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAResolveAtRiskAt()
+	})
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsertOne) ClearSLAResolveAtRiskAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAResolveAtRiskAt()
+	})
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (u *IncidentUpsertOne) SetSLADueAt(v time.Time) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLADueAt(v)
+	})
+}
+
+// UpdateSLADueAt sets the "sla_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateSLADueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLADueAt()
+	})
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (u *IncidentUpsertOne) ClearSLADueAt() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLADueAt()
 	})
 }
 
@@ -1916,6 +2201,111 @@ func (u *IncidentUpsertBulk) UpdateSLAResolveBreachedAt() *IncidentUpsertBulk {
 func (u *IncidentUpsertBulk) ClearSLAResolveBreachedAt() *IncidentUpsertBulk {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearSLAResolveBreachedAt()
+	})
+}
+
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (u *IncidentUpsertBulk) SetSLAAckDueAt(v time.Time) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAAckDueAt(v)
+	})
+}
+
+// UpdateSLAAckDueAt sets the "sla_ack_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSLAAckDueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAAckDueAt()
+	})
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (u *IncidentUpsertBulk) ClearSLAAckDueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAAckDueAt()
+	})
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (u *IncidentUpsertBulk) SetSLAResolveDueAt(v time.Time) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAResolveDueAt(v)
+	})
+}
+
+// UpdateSLAResolveDueAt sets the "sla_resolve_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSLAResolveDueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAResolveDueAt()
+	})
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (u *IncidentUpsertBulk) ClearSLAResolveDueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAResolveDueAt()
+	})
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsertBulk) SetSLAAckAtRiskAt(v time.Time) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAAckAtRiskAt(v)
+	})
+}
+
+// UpdateSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSLAAckAtRiskAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAAckAtRiskAt()
+	})
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (u *IncidentUpsertBulk) ClearSLAAckAtRiskAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAAckAtRiskAt()
+	})
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsertBulk) SetSLAResolveAtRiskAt(v time.Time) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLAResolveAtRiskAt(v)
+	})
+}
+
+// UpdateSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSLAResolveAtRiskAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLAResolveAtRiskAt()
+	})
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (u *IncidentUpsertBulk) ClearSLAResolveAtRiskAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLAResolveAtRiskAt()
+	})
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (u *IncidentUpsertBulk) SetSLADueAt(v time.Time) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetSLADueAt(v)
+	})
+}
+
+// UpdateSLADueAt sets the "sla_due_at" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateSLADueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateSLADueAt()
+	})
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (u *IncidentUpsertBulk) ClearSLADueAt() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearSLADueAt()
 	})
 }
 

@@ -327,6 +327,106 @@ func (_u *IncidentUpdate) ClearSLAResolveBreachedAt() *IncidentUpdate {
 	return _u
 }
 
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (_u *IncidentUpdate) SetSLAAckDueAt(v time.Time) *IncidentUpdate {
+	_u.mutation.SetSLAAckDueAt(v)
+	return _u
+}
+
+// SetNillableSLAAckDueAt sets the "sla_ack_due_at" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSLAAckDueAt(v *time.Time) *IncidentUpdate {
+	if v != nil {
+		_u.SetSLAAckDueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (_u *IncidentUpdate) ClearSLAAckDueAt() *IncidentUpdate {
+	_u.mutation.ClearSLAAckDueAt()
+	return _u
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (_u *IncidentUpdate) SetSLAResolveDueAt(v time.Time) *IncidentUpdate {
+	_u.mutation.SetSLAResolveDueAt(v)
+	return _u
+}
+
+// SetNillableSLAResolveDueAt sets the "sla_resolve_due_at" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSLAResolveDueAt(v *time.Time) *IncidentUpdate {
+	if v != nil {
+		_u.SetSLAResolveDueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (_u *IncidentUpdate) ClearSLAResolveDueAt() *IncidentUpdate {
+	_u.mutation.ClearSLAResolveDueAt()
+	return _u
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (_u *IncidentUpdate) SetSLAAckAtRiskAt(v time.Time) *IncidentUpdate {
+	_u.mutation.SetSLAAckAtRiskAt(v)
+	return _u
+}
+
+// SetNillableSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSLAAckAtRiskAt(v *time.Time) *IncidentUpdate {
+	if v != nil {
+		_u.SetSLAAckAtRiskAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (_u *IncidentUpdate) ClearSLAAckAtRiskAt() *IncidentUpdate {
+	_u.mutation.ClearSLAAckAtRiskAt()
+	return _u
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (_u *IncidentUpdate) SetSLAResolveAtRiskAt(v time.Time) *IncidentUpdate {
+	_u.mutation.SetSLAResolveAtRiskAt(v)
+	return _u
+}
+
+// SetNillableSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSLAResolveAtRiskAt(v *time.Time) *IncidentUpdate {
+	if v != nil {
+		_u.SetSLAResolveAtRiskAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (_u *IncidentUpdate) ClearSLAResolveAtRiskAt() *IncidentUpdate {
+	_u.mutation.ClearSLAResolveAtRiskAt()
+	return _u
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (_u *IncidentUpdate) SetSLADueAt(v time.Time) *IncidentUpdate {
+	_u.mutation.SetSLADueAt(v)
+	return _u
+}
+
+// SetNillableSLADueAt sets the "sla_due_at" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableSLADueAt(v *time.Time) *IncidentUpdate {
+	if v != nil {
+		_u.SetSLADueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (_u *IncidentUpdate) ClearSLADueAt() *IncidentUpdate {
+	_u.mutation.ClearSLADueAt()
+	return _u
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
 func (_u *IncidentUpdate) AddAlertIDs(ids ...uuid.UUID) *IncidentUpdate {
 	_u.mutation.AddAlertIDs(ids...)
@@ -623,6 +723,36 @@ func (_u *IncidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.SLAResolveBreachedAtCleared() {
 		_spec.ClearField(incident.FieldSLAResolveBreachedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAAckDueAt(); ok {
+		_spec.SetField(incident.FieldSLAAckDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAAckDueAtCleared() {
+		_spec.ClearField(incident.FieldSLAAckDueAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAResolveDueAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAResolveDueAtCleared() {
+		_spec.ClearField(incident.FieldSLAResolveDueAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAAckAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAAckAtRiskAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAAckAtRiskAtCleared() {
+		_spec.ClearField(incident.FieldSLAAckAtRiskAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAResolveAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveAtRiskAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAResolveAtRiskAtCleared() {
+		_spec.ClearField(incident.FieldSLAResolveAtRiskAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLADueAt(); ok {
+		_spec.SetField(incident.FieldSLADueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLADueAtCleared() {
+		_spec.ClearField(incident.FieldSLADueAt, field.TypeTime)
 	}
 	if _u.mutation.AlertsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1129,6 +1259,106 @@ func (_u *IncidentUpdateOne) ClearSLAResolveBreachedAt() *IncidentUpdateOne {
 	return _u
 }
 
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (_u *IncidentUpdateOne) SetSLAAckDueAt(v time.Time) *IncidentUpdateOne {
+	_u.mutation.SetSLAAckDueAt(v)
+	return _u
+}
+
+// SetNillableSLAAckDueAt sets the "sla_ack_due_at" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSLAAckDueAt(v *time.Time) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSLAAckDueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (_u *IncidentUpdateOne) ClearSLAAckDueAt() *IncidentUpdateOne {
+	_u.mutation.ClearSLAAckDueAt()
+	return _u
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (_u *IncidentUpdateOne) SetSLAResolveDueAt(v time.Time) *IncidentUpdateOne {
+	_u.mutation.SetSLAResolveDueAt(v)
+	return _u
+}
+
+// SetNillableSLAResolveDueAt sets the "sla_resolve_due_at" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSLAResolveDueAt(v *time.Time) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSLAResolveDueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (_u *IncidentUpdateOne) ClearSLAResolveDueAt() *IncidentUpdateOne {
+	_u.mutation.ClearSLAResolveDueAt()
+	return _u
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (_u *IncidentUpdateOne) SetSLAAckAtRiskAt(v time.Time) *IncidentUpdateOne {
+	_u.mutation.SetSLAAckAtRiskAt(v)
+	return _u
+}
+
+// SetNillableSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSLAAckAtRiskAt(v *time.Time) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSLAAckAtRiskAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (_u *IncidentUpdateOne) ClearSLAAckAtRiskAt() *IncidentUpdateOne {
+	_u.mutation.ClearSLAAckAtRiskAt()
+	return _u
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (_u *IncidentUpdateOne) SetSLAResolveAtRiskAt(v time.Time) *IncidentUpdateOne {
+	_u.mutation.SetSLAResolveAtRiskAt(v)
+	return _u
+}
+
+// SetNillableSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSLAResolveAtRiskAt(v *time.Time) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSLAResolveAtRiskAt(*v)
+	}
+	return _u
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (_u *IncidentUpdateOne) ClearSLAResolveAtRiskAt() *IncidentUpdateOne {
+	_u.mutation.ClearSLAResolveAtRiskAt()
+	return _u
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (_u *IncidentUpdateOne) SetSLADueAt(v time.Time) *IncidentUpdateOne {
+	_u.mutation.SetSLADueAt(v)
+	return _u
+}
+
+// SetNillableSLADueAt sets the "sla_due_at" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableSLADueAt(v *time.Time) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetSLADueAt(*v)
+	}
+	return _u
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (_u *IncidentUpdateOne) ClearSLADueAt() *IncidentUpdateOne {
+	_u.mutation.ClearSLADueAt()
+	return _u
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
 func (_u *IncidentUpdateOne) AddAlertIDs(ids ...uuid.UUID) *IncidentUpdateOne {
 	_u.mutation.AddAlertIDs(ids...)
@@ -1455,6 +1685,36 @@ func (_u *IncidentUpdateOne) sqlSave(ctx context.Context) (_node *Incident, err 
 	}
 	if _u.mutation.SLAResolveBreachedAtCleared() {
 		_spec.ClearField(incident.FieldSLAResolveBreachedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAAckDueAt(); ok {
+		_spec.SetField(incident.FieldSLAAckDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAAckDueAtCleared() {
+		_spec.ClearField(incident.FieldSLAAckDueAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAResolveDueAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveDueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAResolveDueAtCleared() {
+		_spec.ClearField(incident.FieldSLAResolveDueAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAAckAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAAckAtRiskAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAAckAtRiskAtCleared() {
+		_spec.ClearField(incident.FieldSLAAckAtRiskAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLAResolveAtRiskAt(); ok {
+		_spec.SetField(incident.FieldSLAResolveAtRiskAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLAResolveAtRiskAtCleared() {
+		_spec.ClearField(incident.FieldSLAResolveAtRiskAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLADueAt(); ok {
+		_spec.SetField(incident.FieldSLADueAt, field.TypeTime, value)
+	}
+	if _u.mutation.SLADueAtCleared() {
+		_spec.ClearField(incident.FieldSLADueAt, field.TypeTime)
 	}
 	if _u.mutation.AlertsCleared() {
 		edge := &sqlgraph.EdgeSpec{

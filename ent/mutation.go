@@ -14025,6 +14025,11 @@ type IncidentMutation struct {
 	closed_at               *time.Time
 	sla_ack_breached_at     *time.Time
 	sla_resolve_breached_at *time.Time
+	sla_ack_due_at          *time.Time
+	sla_resolve_due_at      *time.Time
+	sla_ack_at_risk_at      *time.Time
+	sla_resolve_at_risk_at  *time.Time
+	sla_due_at              *time.Time
 	clearedFields           map[string]struct{}
 	organization            *uuid.UUID
 	clearedorganization     bool
@@ -15050,6 +15055,251 @@ func (m *IncidentMutation) ResetSLAResolveBreachedAt() {
 	delete(m.clearedFields, incident.FieldSLAResolveBreachedAt)
 }
 
+// SetSLAAckDueAt sets the "sla_ack_due_at" field.
+func (m *IncidentMutation) SetSLAAckDueAt(t time.Time) {
+	m.sla_ack_due_at = &t
+}
+
+// SLAAckDueAt returns the value of the "sla_ack_due_at" field in the mutation.
+func (m *IncidentMutation) SLAAckDueAt() (r time.Time, exists bool) {
+	v := m.sla_ack_due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLAAckDueAt returns the old "sla_ack_due_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSLAAckDueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLAAckDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLAAckDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLAAckDueAt: %w", err)
+	}
+	return oldValue.SLAAckDueAt, nil
+}
+
+// ClearSLAAckDueAt clears the value of the "sla_ack_due_at" field.
+func (m *IncidentMutation) ClearSLAAckDueAt() {
+	m.sla_ack_due_at = nil
+	m.clearedFields[incident.FieldSLAAckDueAt] = struct{}{}
+}
+
+// SLAAckDueAtCleared returns if the "sla_ack_due_at" field was cleared in this mutation.
+func (m *IncidentMutation) SLAAckDueAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldSLAAckDueAt]
+	return ok
+}
+
+// ResetSLAAckDueAt resets all changes to the "sla_ack_due_at" field.
+func (m *IncidentMutation) ResetSLAAckDueAt() {
+	m.sla_ack_due_at = nil
+	delete(m.clearedFields, incident.FieldSLAAckDueAt)
+}
+
+// SetSLAResolveDueAt sets the "sla_resolve_due_at" field.
+func (m *IncidentMutation) SetSLAResolveDueAt(t time.Time) {
+	m.sla_resolve_due_at = &t
+}
+
+// SLAResolveDueAt returns the value of the "sla_resolve_due_at" field in the mutation.
+func (m *IncidentMutation) SLAResolveDueAt() (r time.Time, exists bool) {
+	v := m.sla_resolve_due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLAResolveDueAt returns the old "sla_resolve_due_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSLAResolveDueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLAResolveDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLAResolveDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLAResolveDueAt: %w", err)
+	}
+	return oldValue.SLAResolveDueAt, nil
+}
+
+// ClearSLAResolveDueAt clears the value of the "sla_resolve_due_at" field.
+func (m *IncidentMutation) ClearSLAResolveDueAt() {
+	m.sla_resolve_due_at = nil
+	m.clearedFields[incident.FieldSLAResolveDueAt] = struct{}{}
+}
+
+// SLAResolveDueAtCleared returns if the "sla_resolve_due_at" field was cleared in this mutation.
+func (m *IncidentMutation) SLAResolveDueAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldSLAResolveDueAt]
+	return ok
+}
+
+// ResetSLAResolveDueAt resets all changes to the "sla_resolve_due_at" field.
+func (m *IncidentMutation) ResetSLAResolveDueAt() {
+	m.sla_resolve_due_at = nil
+	delete(m.clearedFields, incident.FieldSLAResolveDueAt)
+}
+
+// SetSLAAckAtRiskAt sets the "sla_ack_at_risk_at" field.
+func (m *IncidentMutation) SetSLAAckAtRiskAt(t time.Time) {
+	m.sla_ack_at_risk_at = &t
+}
+
+// SLAAckAtRiskAt returns the value of the "sla_ack_at_risk_at" field in the mutation.
+func (m *IncidentMutation) SLAAckAtRiskAt() (r time.Time, exists bool) {
+	v := m.sla_ack_at_risk_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLAAckAtRiskAt returns the old "sla_ack_at_risk_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSLAAckAtRiskAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLAAckAtRiskAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLAAckAtRiskAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLAAckAtRiskAt: %w", err)
+	}
+	return oldValue.SLAAckAtRiskAt, nil
+}
+
+// ClearSLAAckAtRiskAt clears the value of the "sla_ack_at_risk_at" field.
+func (m *IncidentMutation) ClearSLAAckAtRiskAt() {
+	m.sla_ack_at_risk_at = nil
+	m.clearedFields[incident.FieldSLAAckAtRiskAt] = struct{}{}
+}
+
+// SLAAckAtRiskAtCleared returns if the "sla_ack_at_risk_at" field was cleared in this mutation.
+func (m *IncidentMutation) SLAAckAtRiskAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldSLAAckAtRiskAt]
+	return ok
+}
+
+// ResetSLAAckAtRiskAt resets all changes to the "sla_ack_at_risk_at" field.
+func (m *IncidentMutation) ResetSLAAckAtRiskAt() {
+	m.sla_ack_at_risk_at = nil
+	delete(m.clearedFields, incident.FieldSLAAckAtRiskAt)
+}
+
+// SetSLAResolveAtRiskAt sets the "sla_resolve_at_risk_at" field.
+func (m *IncidentMutation) SetSLAResolveAtRiskAt(t time.Time) {
+	m.sla_resolve_at_risk_at = &t
+}
+
+// SLAResolveAtRiskAt returns the value of the "sla_resolve_at_risk_at" field in the mutation.
+func (m *IncidentMutation) SLAResolveAtRiskAt() (r time.Time, exists bool) {
+	v := m.sla_resolve_at_risk_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLAResolveAtRiskAt returns the old "sla_resolve_at_risk_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSLAResolveAtRiskAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLAResolveAtRiskAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLAResolveAtRiskAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLAResolveAtRiskAt: %w", err)
+	}
+	return oldValue.SLAResolveAtRiskAt, nil
+}
+
+// ClearSLAResolveAtRiskAt clears the value of the "sla_resolve_at_risk_at" field.
+func (m *IncidentMutation) ClearSLAResolveAtRiskAt() {
+	m.sla_resolve_at_risk_at = nil
+	m.clearedFields[incident.FieldSLAResolveAtRiskAt] = struct{}{}
+}
+
+// SLAResolveAtRiskAtCleared returns if the "sla_resolve_at_risk_at" field was cleared in this mutation.
+func (m *IncidentMutation) SLAResolveAtRiskAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldSLAResolveAtRiskAt]
+	return ok
+}
+
+// ResetSLAResolveAtRiskAt resets all changes to the "sla_resolve_at_risk_at" field.
+func (m *IncidentMutation) ResetSLAResolveAtRiskAt() {
+	m.sla_resolve_at_risk_at = nil
+	delete(m.clearedFields, incident.FieldSLAResolveAtRiskAt)
+}
+
+// SetSLADueAt sets the "sla_due_at" field.
+func (m *IncidentMutation) SetSLADueAt(t time.Time) {
+	m.sla_due_at = &t
+}
+
+// SLADueAt returns the value of the "sla_due_at" field in the mutation.
+func (m *IncidentMutation) SLADueAt() (r time.Time, exists bool) {
+	v := m.sla_due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLADueAt returns the old "sla_due_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldSLADueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLADueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLADueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLADueAt: %w", err)
+	}
+	return oldValue.SLADueAt, nil
+}
+
+// ClearSLADueAt clears the value of the "sla_due_at" field.
+func (m *IncidentMutation) ClearSLADueAt() {
+	m.sla_due_at = nil
+	m.clearedFields[incident.FieldSLADueAt] = struct{}{}
+}
+
+// SLADueAtCleared returns if the "sla_due_at" field was cleared in this mutation.
+func (m *IncidentMutation) SLADueAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldSLADueAt]
+	return ok
+}
+
+// ResetSLADueAt resets all changes to the "sla_due_at" field.
+func (m *IncidentMutation) ResetSLADueAt() {
+	m.sla_due_at = nil
+	delete(m.clearedFields, incident.FieldSLADueAt)
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *IncidentMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -15327,7 +15577,7 @@ func (m *IncidentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IncidentMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 25)
 	if m.created_at != nil {
 		fields = append(fields, incident.FieldCreatedAt)
 	}
@@ -15388,6 +15638,21 @@ func (m *IncidentMutation) Fields() []string {
 	if m.sla_resolve_breached_at != nil {
 		fields = append(fields, incident.FieldSLAResolveBreachedAt)
 	}
+	if m.sla_ack_due_at != nil {
+		fields = append(fields, incident.FieldSLAAckDueAt)
+	}
+	if m.sla_resolve_due_at != nil {
+		fields = append(fields, incident.FieldSLAResolveDueAt)
+	}
+	if m.sla_ack_at_risk_at != nil {
+		fields = append(fields, incident.FieldSLAAckAtRiskAt)
+	}
+	if m.sla_resolve_at_risk_at != nil {
+		fields = append(fields, incident.FieldSLAResolveAtRiskAt)
+	}
+	if m.sla_due_at != nil {
+		fields = append(fields, incident.FieldSLADueAt)
+	}
 	return fields
 }
 
@@ -15436,6 +15701,16 @@ func (m *IncidentMutation) Field(name string) (ent.Value, bool) {
 		return m.SLAAckBreachedAt()
 	case incident.FieldSLAResolveBreachedAt:
 		return m.SLAResolveBreachedAt()
+	case incident.FieldSLAAckDueAt:
+		return m.SLAAckDueAt()
+	case incident.FieldSLAResolveDueAt:
+		return m.SLAResolveDueAt()
+	case incident.FieldSLAAckAtRiskAt:
+		return m.SLAAckAtRiskAt()
+	case incident.FieldSLAResolveAtRiskAt:
+		return m.SLAResolveAtRiskAt()
+	case incident.FieldSLADueAt:
+		return m.SLADueAt()
 	}
 	return nil, false
 }
@@ -15485,6 +15760,16 @@ func (m *IncidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldSLAAckBreachedAt(ctx)
 	case incident.FieldSLAResolveBreachedAt:
 		return m.OldSLAResolveBreachedAt(ctx)
+	case incident.FieldSLAAckDueAt:
+		return m.OldSLAAckDueAt(ctx)
+	case incident.FieldSLAResolveDueAt:
+		return m.OldSLAResolveDueAt(ctx)
+	case incident.FieldSLAAckAtRiskAt:
+		return m.OldSLAAckAtRiskAt(ctx)
+	case incident.FieldSLAResolveAtRiskAt:
+		return m.OldSLAResolveAtRiskAt(ctx)
+	case incident.FieldSLADueAt:
+		return m.OldSLADueAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Incident field %s", name)
 }
@@ -15634,6 +15919,41 @@ func (m *IncidentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSLAResolveBreachedAt(v)
 		return nil
+	case incident.FieldSLAAckDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLAAckDueAt(v)
+		return nil
+	case incident.FieldSLAResolveDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLAResolveDueAt(v)
+		return nil
+	case incident.FieldSLAAckAtRiskAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLAAckAtRiskAt(v)
+		return nil
+	case incident.FieldSLAResolveAtRiskAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLAResolveAtRiskAt(v)
+		return nil
+	case incident.FieldSLADueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLADueAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Incident field %s", name)
 }
@@ -15727,6 +16047,21 @@ func (m *IncidentMutation) ClearedFields() []string {
 	if m.FieldCleared(incident.FieldSLAResolveBreachedAt) {
 		fields = append(fields, incident.FieldSLAResolveBreachedAt)
 	}
+	if m.FieldCleared(incident.FieldSLAAckDueAt) {
+		fields = append(fields, incident.FieldSLAAckDueAt)
+	}
+	if m.FieldCleared(incident.FieldSLAResolveDueAt) {
+		fields = append(fields, incident.FieldSLAResolveDueAt)
+	}
+	if m.FieldCleared(incident.FieldSLAAckAtRiskAt) {
+		fields = append(fields, incident.FieldSLAAckAtRiskAt)
+	}
+	if m.FieldCleared(incident.FieldSLAResolveAtRiskAt) {
+		fields = append(fields, incident.FieldSLAResolveAtRiskAt)
+	}
+	if m.FieldCleared(incident.FieldSLADueAt) {
+		fields = append(fields, incident.FieldSLADueAt)
+	}
 	return fields
 }
 
@@ -15764,6 +16099,21 @@ func (m *IncidentMutation) ClearField(name string) error {
 		return nil
 	case incident.FieldSLAResolveBreachedAt:
 		m.ClearSLAResolveBreachedAt()
+		return nil
+	case incident.FieldSLAAckDueAt:
+		m.ClearSLAAckDueAt()
+		return nil
+	case incident.FieldSLAResolveDueAt:
+		m.ClearSLAResolveDueAt()
+		return nil
+	case incident.FieldSLAAckAtRiskAt:
+		m.ClearSLAAckAtRiskAt()
+		return nil
+	case incident.FieldSLAResolveAtRiskAt:
+		m.ClearSLAResolveAtRiskAt()
+		return nil
+	case incident.FieldSLADueAt:
+		m.ClearSLADueAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Incident nullable field %s", name)
@@ -15832,6 +16182,21 @@ func (m *IncidentMutation) ResetField(name string) error {
 		return nil
 	case incident.FieldSLAResolveBreachedAt:
 		m.ResetSLAResolveBreachedAt()
+		return nil
+	case incident.FieldSLAAckDueAt:
+		m.ResetSLAAckDueAt()
+		return nil
+	case incident.FieldSLAResolveDueAt:
+		m.ResetSLAResolveDueAt()
+		return nil
+	case incident.FieldSLAAckAtRiskAt:
+		m.ResetSLAAckAtRiskAt()
+		return nil
+	case incident.FieldSLAResolveAtRiskAt:
+		m.ResetSLAResolveAtRiskAt()
+		return nil
+	case incident.FieldSLADueAt:
+		m.ResetSLADueAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Incident field %s", name)

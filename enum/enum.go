@@ -16,11 +16,27 @@ import (
 	"strings"
 )
 
+// spelled holds the stored values that upper-casing cannot turn into a
+// GraphQL name (which may not start with a digit), and their GraphQL names.
+var spelled = map[string]string{"24x7": "TWENTY_FOUR_SEVEN"}
+
 // GraphQLName returns the GraphQL spelling of a stored enum value.
-func GraphQLName(v string) string { return strings.ToUpper(v) }
+func GraphQLName(v string) string {
+	if g, ok := spelled[v]; ok {
+		return g
+	}
+	return strings.ToUpper(v)
+}
 
 // StoredName returns the stored (REST) spelling of a GraphQL enum value.
-func StoredName(v string) string { return strings.ToLower(v) }
+func StoredName(v string) string {
+	for stored, g := range spelled {
+		if v == g {
+			return stored
+		}
+	}
+	return strings.ToLower(v)
+}
 
 func marshal(w io.Writer, v string) { _, _ = io.WriteString(w, strconv.Quote(GraphQLName(v))) }
 

@@ -36,7 +36,10 @@ func checkEnum[T ~string, P gqlEnum[T]](t *testing.T, want []string) {
 	}
 	for _, stored := range want {
 		t.Run(stored, func(t *testing.T) {
-			upper := strings.ToUpper(stored)
+			upper := enum.GraphQLName(stored)
+			if back := enum.StoredName(upper); back != stored {
+				t.Errorf("StoredName(%q) = %q, want %q", upper, back, stored)
+			}
 			if m := marshal[T, P](T(stored)); m != strconv.Quote(upper) {
 				t.Errorf("MarshalGQL(%q) = %s, want %q", stored, m, upper)
 			}
@@ -81,7 +84,7 @@ func TestEnums(t *testing.T) {
 	t.Run("ConnectorMode", func(t *testing.T) { checkEnum[enum.ConnectorMode](t, []string{"push", "pull"}) })
 	t.Run("TimelineKind", func(t *testing.T) {
 		checkEnum[enum.TimelineKind](t, []string{"alert_linked", "alert_unlinked", "status_changed", "severity_changed",
-			"assignee_changed", "note_added", "report_generated", "analyst_action", "manual"})
+			"assignee_changed", "note_added", "report_generated", "sla_at_risk", "sla_breached", "analyst_action", "manual"})
 	})
 	t.Run("ChatRole", func(t *testing.T) { checkEnum[enum.ChatRole](t, []string{"user", "assistant", "system", "tool"}) })
 	t.Run("ReportKind", func(t *testing.T) { checkEnum[enum.ReportKind](t, []string{"internal", "client"}) })
@@ -93,6 +96,16 @@ func TestEnums(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
 			"sla_breach", "critical_alert", "connector_failing"})
 	})
+	t.Run("SLAClockMode", func(t *testing.T) {
+		checkEnum[enum.SLAClockMode](t, []string{"24x7", "business_hours"})
+		if g := enum.GraphQLName("24x7"); g != "TWENTY_FOUR_SEVEN" {
+			t.Errorf("GraphQLName(24x7) = %q; a GraphQL name cannot start with a digit", g)
+		}
+	})
+	t.Run("SLAState", func(t *testing.T) {
+		checkEnum[enum.SLAState](t, []string{"ok", "at_risk", "breached", "met", "paused"})
+	})
+	t.Run("SLATimer", func(t *testing.T) { checkEnum[enum.SLATimer](t, []string{"acknowledge", "resolve"}) })
 }
 
 func TestUnmarshalErrorNamesValues(t *testing.T) {

@@ -214,13 +214,17 @@ const (
 	TimelineKindNoteAdded TimelineKind = "note_added"
 	// TimelineKindReportGenerated: A report of the incident was rendered.
 	TimelineKindReportGenerated TimelineKind = "report_generated"
+	// TimelineKindSlaAtRisk: 75 % of an SLA window was used up before the timer was met.
+	TimelineKindSlaAtRisk TimelineKind = "sla_at_risk"
+	// TimelineKindSlaBreached: An SLA target passed before the timer was met.
+	TimelineKindSlaBreached TimelineKind = "sla_breached"
 	// TimelineKindAnalystAction: Something an analyst did outside Seliq, recorded by hand.
 	TimelineKindAnalystAction TimelineKind = "analyst_action"
 	// TimelineKindManual: An event entered by hand.
 	TimelineKindManual TimelineKind = "manual"
 )
 
-var timelineKindValues = []string{"alert_linked", "alert_unlinked", "status_changed", "severity_changed", "assignee_changed", "note_added", "report_generated", "analyst_action", "manual"}
+var timelineKindValues = []string{"alert_linked", "alert_unlinked", "status_changed", "severity_changed", "assignee_changed", "note_added", "report_generated", "sla_at_risk", "sla_breached", "analyst_action", "manual"}
 
 // Values lists the stored values (ent derives the column type from it).
 func (TimelineKind) Values() []string { return timelineKindValues }
@@ -430,6 +434,96 @@ func (e *NotificationKind) UnmarshalGQL(v any) error {
 	return err
 }
 
+// SLAClockMode is how an organisation's SLA clocks run.
+type SLAClockMode string
+
+const (
+	// SLAClockMode24x7: Round the clock: every hour counts.
+	SLAClockMode24x7 SLAClockMode = "24x7"
+	// SLAClockModeBusinessHours: Only the organisation's opening hours count; the clocks pause outside them and on holidays.
+	SLAClockModeBusinessHours SLAClockMode = "business_hours"
+)
+
+var sLAClockModeValues = []string{"24x7", "business_hours"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (SLAClockMode) Values() []string { return sLAClockModeValues }
+
+// Valid reports whether the value is one of the set.
+func (e SLAClockMode) Valid() bool { return Valid(string(e), sLAClockModeValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e SLAClockMode) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *SLAClockMode) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, sLAClockModeValues)
+	*e = SLAClockMode(s)
+	return err
+}
+
+// SLAState is where one SLA timer of an incident stands.
+type SLAState string
+
+const (
+	// SLAStateOk: Running, less than 75 % of the window used.
+	SLAStateOk SLAState = "ok"
+	// SLAStateAtRisk: Running, at least 75 % of the window used.
+	SLAStateAtRisk SLAState = "at_risk"
+	// SLAStateBreached: The target passed before the timer was met.
+	SLAStateBreached SLAState = "breached"
+	// SLAStateMet: Acknowledged (or resolved) within the target.
+	SLAStateMet SLAState = "met"
+	// SLAStatePaused: Running, but the clock is stopped: outside business hours.
+	SLAStatePaused SLAState = "paused"
+)
+
+var sLAStateValues = []string{"ok", "at_risk", "breached", "met", "paused"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (SLAState) Values() []string { return sLAStateValues }
+
+// Valid reports whether the value is one of the set.
+func (e SLAState) Valid() bool { return Valid(string(e), sLAStateValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e SLAState) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *SLAState) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, sLAStateValues)
+	*e = SLAState(s)
+	return err
+}
+
+// SLATimer is one of an incident's two SLA clocks.
+type SLATimer string
+
+const (
+	// SLATimerAcknowledge: From creation to the first action of a person.
+	SLATimerAcknowledge SLATimer = "acknowledge"
+	// SLATimerResolve: From creation to closing.
+	SLATimerResolve SLATimer = "resolve"
+)
+
+var sLATimerValues = []string{"acknowledge", "resolve"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (SLATimer) Values() []string { return sLATimerValues }
+
+// Valid reports whether the value is one of the set.
+func (e SLATimer) Valid() bool { return Valid(string(e), sLATimerValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e SLATimer) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *SLATimer) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, sLATimerValues)
+	*e = SLATimer(s)
+	return err
+}
+
 // Visibility is who sees a saved object: its author alone or the whole organisation.
 type Visibility string
 
@@ -467,12 +561,15 @@ var Docs = map[string]map[string]string{
 	"IncidentStatus":   {"": "Incident lifecycle status.", "new": "Opened, not worked on yet.", "in_progress": "Being investigated.", "pending": "Waiting on someone outside the team (the client, a vendor).", "escalated": "Handed to a higher tier or the client's own team.", "closed": "Done, with a disposition."},
 	"Disposition":      {"": "Verdict recorded when an alert or incident is closed.", "true_positive": "Malicious or policy-breaking activity, as reported.", "false_positive": "The detection was wrong: nothing happened.", "benign": "Real activity, but expected or harmless (an admin's scan, a test).", "duplicate": "Already covered by another alert or incident."},
 	"ConnectorMode":    {"": "Whether a connector pushes alerts or is polled.", "push": "The source posts alerts to the ingest endpoint with the connector's key.", "pull": "Seliq polls the source's API every poll interval."},
-	"TimelineKind":     {"": "Incident timeline event type.", "alert_linked": "An alert was linked to the incident.", "alert_unlinked": "An alert was unlinked from the incident.", "status_changed": "The incident's status changed.", "severity_changed": "The incident's severity changed.", "assignee_changed": "The incident was assigned or unassigned.", "note_added": "A note was written on the incident.", "report_generated": "A report of the incident was rendered.", "analyst_action": "Something an analyst did outside Seliq, recorded by hand.", "manual": "An event entered by hand."},
+	"TimelineKind":     {"": "Incident timeline event type.", "alert_linked": "An alert was linked to the incident.", "alert_unlinked": "An alert was unlinked from the incident.", "status_changed": "The incident's status changed.", "severity_changed": "The incident's severity changed.", "assignee_changed": "The incident was assigned or unassigned.", "note_added": "A note was written on the incident.", "report_generated": "A report of the incident was rendered.", "sla_at_risk": "75 % of an SLA window was used up before the timer was met.", "sla_breached": "An SLA target passed before the timer was met.", "analyst_action": "Something an analyst did outside Seliq, recorded by hand.", "manual": "An event entered by hand."},
 	"ChatRole":         {"": "Author of a chat message.", "user": "The analyst's question.", "assistant": "The AI analyst's answer.", "system": "Instructions to the AI analyst.", "tool": "The result of a lookup the AI analyst made."},
 	"ReportKind":       {"": "Audience of an incident report.", "internal": "For the team: everything, notes included.", "client": "For the client organisation: no analysts' notes."},
 	"ReportFormat":     {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
 	"JobStatus":        {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
 	"BulkAlertAction":  {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
 	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour."},
+	"SLAClockMode":     {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
+	"SLAState":         {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
+	"SLATimer":         {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},
 	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/sla"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -64,8 +65,10 @@ type ResolverRoot interface {
 	QueryField() QueryFieldResolver
 	Subscription() SubscriptionResolver
 	BulkAlertChanges() BulkAlertChangesResolver
+	SLATargetInput() SLATargetInputResolver
 	UpdateAlertInput() UpdateAlertInputResolver
 	UpdateIncidentInput() UpdateIncidentInputResolver
+	UpdateSLASettingsInput() UpdateSLASettingsInputResolver
 }
 
 type DirectiveRoot struct {
@@ -470,8 +473,14 @@ type ComplexityRoot struct {
 		ID                   func(childComplexity int) int
 		Number               func(childComplexity int) int
 		OrganizationID       func(childComplexity int) int
+		SLA                  func(childComplexity int) int
+		SLAAckAtRiskAt       func(childComplexity int) int
 		SLAAckBreachedAt     func(childComplexity int) int
+		SLAAckDueAt          func(childComplexity int) int
+		SLADueAt             func(childComplexity int) int
+		SLAResolveAtRiskAt   func(childComplexity int) int
 		SLAResolveBreachedAt func(childComplexity int) int
+		SLAResolveDueAt      func(childComplexity int) int
 		Severity             func(childComplexity int) int
 		Status               func(childComplexity int) int
 		Summary              func(childComplexity int) int
@@ -497,6 +506,11 @@ type ComplexityRoot struct {
 		Kind     func(childComplexity int) int
 	}
 
+	IncidentSLA struct {
+		Acknowledge func(childComplexity int) int
+		Resolve     func(childComplexity int) int
+	}
+
 	LinkAlertsPayload struct {
 		Incident func(childComplexity int) int
 		Linked   func(childComplexity int) int
@@ -518,6 +532,8 @@ type ComplexityRoot struct {
 		At                   func(childComplexity int) int
 		OpenAlertsBySeverity func(childComplexity int) int
 		OpenIncidents        func(childComplexity int) int
+		SLAAtRiskIncidents   func(childComplexity int) int
+		SLABreachedIncidents func(childComplexity int) int
 		UnassignedAlerts     func(childComplexity int) int
 	}
 
@@ -579,6 +595,7 @@ type ComplexityRoot struct {
 		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
 		UpdateOutboundPolicy     func(childComplexity int, input orgallow.UpdateInput) int
 		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
+		UpdateSLASettings        func(childComplexity int, input sla.UpdateSettingsInput) int
 		UpdateSavedQuery         func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
 		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
 		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
@@ -741,6 +758,8 @@ type ComplexityRoot struct {
 		ReportTemplate      func(childComplexity int) int
 		RunQuery            func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
 		RunSavedQuery       func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
+		SLAMetrics          func(childComplexity int, since *time.Time, until *time.Time) int
+		SLASettings         func(childComplexity int) int
 		SavedQueries        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		SavedQuery          func(childComplexity int, id uuid.UUID) int
 		SearchActivity      func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
@@ -843,6 +862,59 @@ type ComplexityRoot struct {
 	ResetPasswordPayload struct {
 		TemporaryPassword func(childComplexity int) int
 		User              func(childComplexity int) int
+	}
+
+	SLABusinessDay struct {
+		Closes func(childComplexity int) int
+		Day    func(childComplexity int) int
+		Opens  func(childComplexity int) int
+	}
+
+	SLADurationStats struct {
+		Count         func(childComplexity int) int
+		MeanSeconds   func(childComplexity int) int
+		MedianSeconds func(childComplexity int) int
+		P90Seconds    func(childComplexity int) int
+	}
+
+	SLAMetricRow struct {
+		AtRiskNow         func(childComplexity int) int
+		AttainmentPercent func(childComplexity int) int
+		Breached          func(childComplexity int) int
+		Met               func(childComplexity int) int
+		Severity          func(childComplexity int) int
+		Time              func(childComplexity int) int
+		Timer             func(childComplexity int) int
+		Tracked           func(childComplexity int) int
+	}
+
+	SLAMetrics struct {
+		Rows  func(childComplexity int) int
+		Since func(childComplexity int) int
+		Total func(childComplexity int) int
+		Until func(childComplexity int) int
+	}
+
+	SLASettings struct {
+		ClockMode         func(childComplexity int) int
+		Days              func(childComplexity int) int
+		EscalationOwnerID func(childComplexity int) int
+		Holidays          func(childComplexity int) int
+		Targets           func(childComplexity int) int
+		TimeZone          func(childComplexity int) int
+	}
+
+	SLATarget struct {
+		Acknowledge func(childComplexity int) int
+		Resolve     func(childComplexity int) int
+		Severity    func(childComplexity int) int
+	}
+
+	SLATimerStatus struct {
+		AtRiskAt   func(childComplexity int) int
+		BreachedAt func(childComplexity int) int
+		DueAt      func(childComplexity int) int
+		State      func(childComplexity int) int
 	}
 
 	SavedQuery struct {
@@ -967,6 +1039,7 @@ type ConnectorResolver interface {
 type IncidentResolver interface {
 	Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error)
 	AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error)
+	SLA(ctx context.Context, obj *ent.Incident) (*sla.IncidentSLA, error)
 }
 type MutationResolver interface {
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
@@ -1030,6 +1103,7 @@ type MutationResolver interface {
 	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.StoredQuery, error)
 	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	RotateInboundEmailToken(ctx context.Context) (*connectors.InboundEmailToken, error)
+	UpdateSLASettings(ctx context.Context, input sla.UpdateSettingsInput) (*sla.Settings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -1085,6 +1159,8 @@ type QueryResolver interface {
 	SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error)
 	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
 	InboundEmailURL(ctx context.Context) (*string, error)
+	SLASettings(ctx context.Context) (*sla.Settings, error)
+	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time) (*sla.Metrics, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -1101,6 +1177,10 @@ type SubscriptionResolver interface {
 type BulkAlertChangesResolver interface {
 	AssigneeID(ctx context.Context, obj *alerts.BulkAlertChanges, data *uuid.UUID) error
 }
+type SLATargetInputResolver interface {
+	Acknowledge(ctx context.Context, obj *sla.TargetInput, data *string) error
+	Resolve(ctx context.Context, obj *sla.TargetInput, data *string) error
+}
 type UpdateAlertInputResolver interface {
 	AssigneeID(ctx context.Context, obj *alerts.UpdateAlertInput, data *uuid.UUID) error
 
@@ -1110,6 +1190,9 @@ type UpdateIncidentInputResolver interface {
 	Disposition(ctx context.Context, obj *incidents.UpdateIncidentInput, data *enum.Disposition) error
 	AssigneeID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
 	GroupID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
+}
+type UpdateSLASettingsInputResolver interface {
+	EscalationOwnerID(ctx context.Context, obj *sla.UpdateSettingsInput, data *uuid.UUID) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2780,18 +2863,54 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.OrganizationID(childComplexity), true
+	case "Incident.sla":
+		if e.ComplexityRoot.Incident.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLA(childComplexity), true
+	case "Incident.slaAckAtRiskAt":
+		if e.ComplexityRoot.Incident.SLAAckAtRiskAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLAAckAtRiskAt(childComplexity), true
 	case "Incident.slaAckBreachedAt":
 		if e.ComplexityRoot.Incident.SLAAckBreachedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Incident.SLAAckBreachedAt(childComplexity), true
+	case "Incident.slaAckDueAt":
+		if e.ComplexityRoot.Incident.SLAAckDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLAAckDueAt(childComplexity), true
+	case "Incident.slaDueAt":
+		if e.ComplexityRoot.Incident.SLADueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLADueAt(childComplexity), true
+	case "Incident.slaResolveAtRiskAt":
+		if e.ComplexityRoot.Incident.SLAResolveAtRiskAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLAResolveAtRiskAt(childComplexity), true
 	case "Incident.slaResolveBreachedAt":
 		if e.ComplexityRoot.Incident.SLAResolveBreachedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Incident.SLAResolveBreachedAt(childComplexity), true
+	case "Incident.slaResolveDueAt":
+		if e.ComplexityRoot.Incident.SLAResolveDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLAResolveDueAt(childComplexity), true
 	case "Incident.severity":
 		if e.ComplexityRoot.Incident.Severity == nil {
 			break
@@ -2880,6 +2999,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IncidentEvent.Kind(childComplexity), true
 
+	case "IncidentSLA.acknowledge":
+		if e.ComplexityRoot.IncidentSLA.Acknowledge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentSLA.Acknowledge(childComplexity), true
+	case "IncidentSLA.resolve":
+		if e.ComplexityRoot.IncidentSLA.Resolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentSLA.Resolve(childComplexity), true
+
 	case "LinkAlertsPayload.incident":
 		if e.ComplexityRoot.LinkAlertsPayload.Incident == nil {
 			break
@@ -2949,6 +3081,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MetricsTick.OpenIncidents(childComplexity), true
+	case "MetricsTick.slaAtRiskIncidents":
+		if e.ComplexityRoot.MetricsTick.SLAAtRiskIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.SLAAtRiskIncidents(childComplexity), true
+	case "MetricsTick.slaBreachedIncidents":
+		if e.ComplexityRoot.MetricsTick.SLABreachedIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsTick.SLABreachedIncidents(childComplexity), true
 	case "MetricsTick.unassignedAlerts":
 		if e.ComplexityRoot.MetricsTick.UnassignedAlerts == nil {
 			break
@@ -3563,6 +3707,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateReportSettings(childComplexity, args["input"].(report.UpdateSettingsInput)), true
+	case "Mutation.updateSLASettings":
+		if e.ComplexityRoot.Mutation.UpdateSLASettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSLASettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSLASettings(childComplexity, args["input"].(sla.UpdateSettingsInput)), true
 	case "Mutation.updateSavedQuery":
 		if e.ComplexityRoot.Mutation.UpdateSavedQuery == nil {
 			break
@@ -4478,6 +4633,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RunSavedQuery(childComplexity, args["id"].(uuid.UUID), args["input"].(*query.RunSavedQueryInput)), true
+	case "Query.slaMetrics":
+		if e.ComplexityRoot.Query.SLAMetrics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_slaMetrics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SLAMetrics(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time)), true
+	case "Query.slaSettings":
+		if e.ComplexityRoot.Query.SLASettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SLASettings(childComplexity), true
 	case "Query.savedQueries":
 		if e.ComplexityRoot.Query.SavedQueries == nil {
 			break
@@ -4928,6 +5100,205 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResetPasswordPayload.User(childComplexity), true
+
+	case "SLABusinessDay.closes":
+		if e.ComplexityRoot.SLABusinessDay.Closes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLABusinessDay.Closes(childComplexity), true
+	case "SLABusinessDay.day":
+		if e.ComplexityRoot.SLABusinessDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLABusinessDay.Day(childComplexity), true
+	case "SLABusinessDay.opens":
+		if e.ComplexityRoot.SLABusinessDay.Opens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLABusinessDay.Opens(childComplexity), true
+
+	case "SLADurationStats.count":
+		if e.ComplexityRoot.SLADurationStats.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLADurationStats.Count(childComplexity), true
+	case "SLADurationStats.meanSeconds":
+		if e.ComplexityRoot.SLADurationStats.MeanSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLADurationStats.MeanSeconds(childComplexity), true
+	case "SLADurationStats.medianSeconds":
+		if e.ComplexityRoot.SLADurationStats.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLADurationStats.MedianSeconds(childComplexity), true
+	case "SLADurationStats.p90Seconds":
+		if e.ComplexityRoot.SLADurationStats.P90Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLADurationStats.P90Seconds(childComplexity), true
+
+	case "SLAMetricRow.atRiskNow":
+		if e.ComplexityRoot.SLAMetricRow.AtRiskNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.AtRiskNow(childComplexity), true
+	case "SLAMetricRow.attainmentPercent":
+		if e.ComplexityRoot.SLAMetricRow.AttainmentPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.AttainmentPercent(childComplexity), true
+	case "SLAMetricRow.breached":
+		if e.ComplexityRoot.SLAMetricRow.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Breached(childComplexity), true
+	case "SLAMetricRow.met":
+		if e.ComplexityRoot.SLAMetricRow.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Met(childComplexity), true
+	case "SLAMetricRow.severity":
+		if e.ComplexityRoot.SLAMetricRow.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Severity(childComplexity), true
+	case "SLAMetricRow.time":
+		if e.ComplexityRoot.SLAMetricRow.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Time(childComplexity), true
+	case "SLAMetricRow.timer":
+		if e.ComplexityRoot.SLAMetricRow.Timer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Timer(childComplexity), true
+	case "SLAMetricRow.tracked":
+		if e.ComplexityRoot.SLAMetricRow.Tracked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetricRow.Tracked(childComplexity), true
+
+	case "SLAMetrics.rows":
+		if e.ComplexityRoot.SLAMetrics.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Rows(childComplexity), true
+	case "SLAMetrics.since":
+		if e.ComplexityRoot.SLAMetrics.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Since(childComplexity), true
+	case "SLAMetrics.total":
+		if e.ComplexityRoot.SLAMetrics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Total(childComplexity), true
+	case "SLAMetrics.until":
+		if e.ComplexityRoot.SLAMetrics.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Until(childComplexity), true
+
+	case "SLASettings.clockMode":
+		if e.ComplexityRoot.SLASettings.ClockMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.ClockMode(childComplexity), true
+	case "SLASettings.days":
+		if e.ComplexityRoot.SLASettings.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.Days(childComplexity), true
+	case "SLASettings.escalationOwnerID":
+		if e.ComplexityRoot.SLASettings.EscalationOwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.EscalationOwnerID(childComplexity), true
+	case "SLASettings.holidays":
+		if e.ComplexityRoot.SLASettings.Holidays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.Holidays(childComplexity), true
+	case "SLASettings.targets":
+		if e.ComplexityRoot.SLASettings.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.Targets(childComplexity), true
+	case "SLASettings.timeZone":
+		if e.ComplexityRoot.SLASettings.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLASettings.TimeZone(childComplexity), true
+
+	case "SLATarget.acknowledge":
+		if e.ComplexityRoot.SLATarget.Acknowledge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATarget.Acknowledge(childComplexity), true
+	case "SLATarget.resolve":
+		if e.ComplexityRoot.SLATarget.Resolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATarget.Resolve(childComplexity), true
+	case "SLATarget.severity":
+		if e.ComplexityRoot.SLATarget.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATarget.Severity(childComplexity), true
+
+	case "SLATimerStatus.atRiskAt":
+		if e.ComplexityRoot.SLATimerStatus.AtRiskAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimerStatus.AtRiskAt(childComplexity), true
+	case "SLATimerStatus.breachedAt":
+		if e.ComplexityRoot.SLATimerStatus.BreachedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimerStatus.BreachedAt(childComplexity), true
+	case "SLATimerStatus.dueAt":
+		if e.ComplexityRoot.SLATimerStatus.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimerStatus.DueAt(childComplexity), true
+	case "SLATimerStatus.state":
+		if e.ComplexityRoot.SLATimerStatus.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimerStatus.State(childComplexity), true
 
 	case "SavedQuery.author":
 		if e.ComplexityRoot.SavedQuery.Author == nil {
@@ -5397,6 +5768,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RunSavedQueryInput", ec.unmarshalInputRunSavedQueryInput),
+			graphql.NewInputUnmarshaler("SLABusinessDayInput", ec.unmarshalInputSLABusinessDayInput),
+			graphql.NewInputUnmarshaler("SLATargetInput", ec.unmarshalInputSLATargetInput),
 			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
@@ -5411,6 +5784,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
+			graphql.NewInputUnmarshaler("UpdateSLASettingsInput", ec.unmarshalInputUpdateSLASettingsInput),
 			graphql.NewInputUnmarshaler("UpdateSavedQueryInput", ec.unmarshalInputUpdateSavedQueryInput),
 			graphql.NewInputUnmarshaler("UpdateTimelineEventInput", ec.unmarshalInputUpdateTimelineEventInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -6486,6 +6860,8 @@ input IncidentFilter {
   until: Time
   "An expression of the query language over incidents (see querySources); combined with the other fields by AND."
   query: String
+  "Incidents with a timer in any of these SLA states (ok, at_risk, breached, met; paused is a moment's state and is refused)."
+  slaState: [SLAState!]
 }
 
 extend type Incident {
@@ -7025,6 +7401,10 @@ type MetricsTick {
   unassignedAlerts: Int!
   "Incidents not closed."
   openIncidents: Int!
+  "Open incidents with an SLA timer at risk (75 % of its window used, not yet breached)."
+  slaAtRiskIncidents: Int!
+  "Open incidents with an SLA timer breached."
+  slaBreachedIncidents: Int!
 }
 
 extend type Query {
@@ -7600,6 +7980,200 @@ extend type Query {
 extend type Mutation {
   "Make a new inbound email token, and with it a new URL; the old URL stops working at once."
   rotateInboundEmailToken: InboundEmailToken! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
+	{Name: "../sla.graphql", Input: `# SLA: an organisation's service-level targets, each incident's timers and
+# the SLA figures (package sla).
+
+"The acting organisation's SLA settings: targets per severity, the clock they are counted on, and who hears of breaches."
+type SLASettings {
+  "One entry per severity, most severe first."
+  targets: [SLATarget!]!
+  "Whether every hour counts or only business hours."
+  clockMode: SLAClockMode!
+  "The IANA time zone of the business hours and holidays, e.g. Europe/Paris."
+  timeZone: String!
+  "The open week days, Monday first; a day not listed is closed (business_hours mode)."
+  days: [SLABusinessDay!]!
+  "Closed local dates, YYYY-MM-DD, in order (business_hours mode)."
+  holidays: [String!]!
+  "The user told of every at-risk and breached timer, besides the assignee; null for none."
+  escalationOwnerID: ID
+}
+
+"One severity's targets. A duration is 15m, 4h, 1h30m or 5d (business days; 24 hours each in 24x7 mode); null means not tracked."
+type SLATarget {
+  "The severity the targets apply to."
+  severity: Severity!
+  "Time to acknowledge: from creation to the first action of a person; null when not tracked."
+  acknowledge: String
+  "Time to resolve: from creation to closing; null when not tracked."
+  resolve: String
+}
+
+"One open week day. A closing time at or before the opening time means overnight hours, ending the next day (equal times: open 24 hours)."
+type SLABusinessDay {
+  "The week day, lower case: monday to sunday."
+  day: String!
+  "Opening time, HH:MM local."
+  opens: String!
+  "Closing time, HH:MM local."
+  closes: String!
+}
+
+"A change of the SLA settings: fields left out keep their value."
+input UpdateSLASettingsInput {
+  "Targets of the severities given; the others keep theirs."
+  targets: [SLATargetInput!] @constraint(maxItems: 5)
+  "Whether every hour counts or only business hours."
+  clockMode: SLAClockMode
+  "An IANA time zone, e.g. Europe/Paris."
+  timeZone: String @constraint(maxLength: 64)
+  "Replaces the open week days (business_hours mode needs at least one)."
+  days: [SLABusinessDayInput!] @constraint(maxItems: 7)
+  "Replaces the closed local dates, YYYY-MM-DD."
+  holidays: [String!] @constraint(maxItems: 400)
+  "A user of the organisation; null for none."
+  escalationOwnerID: ID
+}
+
+"One severity's targets to set."
+input SLATargetInput {
+  "The severity the targets apply to."
+  severity: Severity!
+  "A duration (15m, 4h, 1h30m, 5d); null or empty stops tracking; left out keeps it."
+  acknowledge: String @constraint(maxLength: 20)
+  "A duration (15m, 4h, 1h30m, 5d); null or empty stops tracking; left out keeps it."
+  resolve: String @constraint(maxLength: 20)
+}
+
+"One open week day."
+input SLABusinessDayInput {
+  "The week day, lower case: monday to sunday."
+  day: String! @constraint(maxLength: 10)
+  "Opening time, HH:MM local."
+  opens: String! @constraint(maxLength: 5)
+  "Closing time, HH:MM local; at or before opens for overnight hours."
+  closes: String! @constraint(maxLength: 5)
+}
+
+"An incident's two SLA timers; a timer the settings do not track for its severity is null."
+type IncidentSLA {
+  "Time to acknowledge: from creation to the first action of a person (triggers and jobs never count)."
+  acknowledge: SLATimerStatus
+  "Time to resolve: from creation to closing."
+  resolve: SLATimerStatus
+}
+
+"Where one SLA timer stands."
+type SLATimerStatus {
+  "When the timer is due."
+  dueAt: Time!
+  "Its state now: at_risk and breached as recorded at their instant; paused while business hours are closed."
+  state: SLAState!
+  "When 75 % of the window was used up unmet; null before."
+  atRiskAt: Time
+  "When the target passed unmet; null if met or still ahead."
+  breachedAt: Time
+}
+
+"SLA attainment of the incidents created in a period, per severity and timer."
+type SLAMetrics {
+  "Start of the period (created_at at or after)."
+  since: Time!
+  "End of the period (created_at before)."
+  until: Time!
+  "One row per severity and timer, most severe first, acknowledge before resolve."
+  rows: [SLAMetricRow!]!
+  "The same figures over every severity, one row per timer (severity null)."
+  total: [SLAMetricRow!]!
+}
+
+"SLA figures of one severity (or all) and one timer."
+type SLAMetricRow {
+  "The severity; null on a total row."
+  severity: Severity
+  "Which timer."
+  timer: SLATimer!
+  "Incidents of the period whose timer the settings tracked."
+  tracked: Int!
+  "Of those, how many were met within the target."
+  met: Int!
+  "Of those, how many breached the target (met late or not yet)."
+  breached: Int!
+  "met / (met + breached) × 100; null when neither happened yet."
+  attainmentPercent: Float
+  "Open incidents (created at any time) whose timer is at risk now."
+  atRiskNow: Int!
+  "Time from creation to acknowledgement (acknowledge rows) or closing (resolve rows) of the period's incidents that got there, tracked or not."
+  time: SLADurationStats!
+}
+
+"Durations summarised, in seconds; null when count is 0."
+type SLADurationStats {
+  "How many durations."
+  count: Int!
+  "Arithmetic mean."
+  meanSeconds: Float
+  "Median: the middle value, or the mean of the two middle values."
+  medianSeconds: Float
+  "90th percentile, nearest rank: the smallest value at least 90 % of them do not exceed."
+  p90Seconds: Float
+}
+
+"How an organisation's SLA clocks run."
+enum SLAClockMode {
+  "Round the clock: every hour counts (REST: 24x7)."
+  TWENTY_FOUR_SEVEN
+  "Only the business hours count; the clocks pause outside them and on holidays."
+  BUSINESS_HOURS
+}
+
+"Where one SLA timer of an incident stands."
+enum SLAState {
+  "Running, less than 75 % of the window used."
+  OK
+  "Running, at least 75 % of the window used."
+  AT_RISK
+  "The target passed before the timer was met."
+  BREACHED
+  "Met within the target."
+  MET
+  "Running, but the clock is stopped: outside business hours."
+  PAUSED
+}
+
+"One of an incident's two SLA clocks."
+enum SLATimer {
+  "From creation to the first action of a person."
+  ACKNOWLEDGE
+  "From creation to closing."
+  RESOLVE
+}
+
+extend type Incident {
+  "The incident's SLA timers."
+  sla: IncidentSLA!
+}
+
+extend type Query {
+  "The acting organisation's SLA settings (defaults until an administrator saves some)."
+  slaSettings: SLASettings!
+  "SLA attainment and times of the incidents created in [since, until) (default: the last 7 days)."
+  slaMetrics(
+    "Start of the period; default 7 days before until."
+    since: Time
+    "End of the period; default now."
+    until: Time
+  ): SLAMetrics!
+}
+
+extend type Mutation {
+  "Administrators only; recorded in the activity log; moves the due times of open incidents."
+  updateSLASettings(
+    "The changes: fields left out keep their value."
+    input: UpdateSLASettingsInput!
+  ): SLASettings! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -8412,6 +8986,16 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_slaAckBreachedAt(ctx, field)
 	case "slaResolveBreachedAt":
 		return ec.fieldContext_Incident_slaResolveBreachedAt(ctx, field)
+	case "slaAckDueAt":
+		return ec.fieldContext_Incident_slaAckDueAt(ctx, field)
+	case "slaResolveDueAt":
+		return ec.fieldContext_Incident_slaResolveDueAt(ctx, field)
+	case "slaAckAtRiskAt":
+		return ec.fieldContext_Incident_slaAckAtRiskAt(ctx, field)
+	case "slaResolveAtRiskAt":
+		return ec.fieldContext_Incident_slaResolveAtRiskAt(ctx, field)
+	case "slaDueAt":
+		return ec.fieldContext_Incident_slaDueAt(ctx, field)
 	case "assignee":
 		return ec.fieldContext_Incident_assignee(ctx, field)
 	case "group":
@@ -8420,6 +9004,8 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_alerts(ctx, field)
 	case "alertSeverities":
 		return ec.fieldContext_Incident_alertSeverities(ctx, field)
+	case "sla":
+		return ec.fieldContext_Incident_sla(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
 }
@@ -8456,6 +9042,16 @@ func (ec *executionContext) childFields_IncidentEvent(ctx context.Context, field
 		return ec.fieldContext_IncidentEvent_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IncidentEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentSLA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "acknowledge":
+		return ec.fieldContext_IncidentSLA_acknowledge(ctx, field)
+	case "resolve":
+		return ec.fieldContext_IncidentSLA_resolve(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentSLA", field.Name)
 }
 
 func (ec *executionContext) childFields_LinkAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8502,6 +9098,10 @@ func (ec *executionContext) childFields_MetricsTick(ctx context.Context, field g
 		return ec.fieldContext_MetricsTick_unassignedAlerts(ctx, field)
 	case "openIncidents":
 		return ec.fieldContext_MetricsTick_openIncidents(ctx, field)
+	case "slaAtRiskIncidents":
+		return ec.fieldContext_MetricsTick_slaAtRiskIncidents(ctx, field)
+	case "slaBreachedIncidents":
+		return ec.fieldContext_MetricsTick_slaBreachedIncidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MetricsTick", field.Name)
 }
@@ -8912,6 +9512,112 @@ func (ec *executionContext) childFields_ResetPasswordPayload(ctx context.Context
 		return ec.fieldContext_ResetPasswordPayload_temporaryPassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResetPasswordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SLABusinessDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_SLABusinessDay_day(ctx, field)
+	case "opens":
+		return ec.fieldContext_SLABusinessDay_opens(ctx, field)
+	case "closes":
+		return ec.fieldContext_SLABusinessDay_closes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLABusinessDay", field.Name)
+}
+
+func (ec *executionContext) childFields_SLADurationStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SLADurationStats_count(ctx, field)
+	case "meanSeconds":
+		return ec.fieldContext_SLADurationStats_meanSeconds(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_SLADurationStats_medianSeconds(ctx, field)
+	case "p90Seconds":
+		return ec.fieldContext_SLADurationStats_p90Seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLADurationStats", field.Name)
+}
+
+func (ec *executionContext) childFields_SLAMetricRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_SLAMetricRow_severity(ctx, field)
+	case "timer":
+		return ec.fieldContext_SLAMetricRow_timer(ctx, field)
+	case "tracked":
+		return ec.fieldContext_SLAMetricRow_tracked(ctx, field)
+	case "met":
+		return ec.fieldContext_SLAMetricRow_met(ctx, field)
+	case "breached":
+		return ec.fieldContext_SLAMetricRow_breached(ctx, field)
+	case "attainmentPercent":
+		return ec.fieldContext_SLAMetricRow_attainmentPercent(ctx, field)
+	case "atRiskNow":
+		return ec.fieldContext_SLAMetricRow_atRiskNow(ctx, field)
+	case "time":
+		return ec.fieldContext_SLAMetricRow_time(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLAMetricRow", field.Name)
+}
+
+func (ec *executionContext) childFields_SLAMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_SLAMetrics_since(ctx, field)
+	case "until":
+		return ec.fieldContext_SLAMetrics_until(ctx, field)
+	case "rows":
+		return ec.fieldContext_SLAMetrics_rows(ctx, field)
+	case "total":
+		return ec.fieldContext_SLAMetrics_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLAMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_SLASettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "targets":
+		return ec.fieldContext_SLASettings_targets(ctx, field)
+	case "clockMode":
+		return ec.fieldContext_SLASettings_clockMode(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_SLASettings_timeZone(ctx, field)
+	case "days":
+		return ec.fieldContext_SLASettings_days(ctx, field)
+	case "holidays":
+		return ec.fieldContext_SLASettings_holidays(ctx, field)
+	case "escalationOwnerID":
+		return ec.fieldContext_SLASettings_escalationOwnerID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLASettings", field.Name)
+}
+
+func (ec *executionContext) childFields_SLATarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_SLATarget_severity(ctx, field)
+	case "acknowledge":
+		return ec.fieldContext_SLATarget_acknowledge(ctx, field)
+	case "resolve":
+		return ec.fieldContext_SLATarget_resolve(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLATarget", field.Name)
+}
+
+func (ec *executionContext) childFields_SLATimerStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dueAt":
+		return ec.fieldContext_SLATimerStatus_dueAt(ctx, field)
+	case "state":
+		return ec.fieldContext_SLATimerStatus_state(ctx, field)
+	case "atRiskAt":
+		return ec.fieldContext_SLATimerStatus_atRiskAt(ctx, field)
+	case "breachedAt":
+		return ec.fieldContext_SLATimerStatus_breachedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLATimerStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_SavedQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10202,6 +10908,20 @@ func (ec *executionContext) field_Mutation_updateReportSettings_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (report.UpdateSettingsInput, error) {
 			return ec.unmarshalNUpdateReportSettingsInput2githubᚗcomᚋseliqᚋseliqᚋreportᚐUpdateSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSLASettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (sla.UpdateSettingsInput, error) {
+			return ec.unmarshalNUpdateSLASettingsInput2githubᚗcomᚋseliqᚋseliqᚋslaᚐUpdateSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11527,6 +12247,28 @@ func (ec *executionContext) field_Query_searchActivity_args(ctx context.Context,
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_slaMetrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
 	return args, nil
 }
 
@@ -18422,6 +19164,121 @@ func (ec *executionContext) fieldContext_Incident_slaResolveBreachedAt(_ context
 	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Incident_slaAckDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_slaAckDueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAAckDueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_slaAckDueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_slaResolveDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_slaResolveDueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAResolveDueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_slaResolveDueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_slaAckAtRiskAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_slaAckAtRiskAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAAckAtRiskAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_slaAckAtRiskAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_slaResolveAtRiskAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_slaResolveAtRiskAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAResolveAtRiskAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_slaResolveAtRiskAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_slaDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_slaDueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLADueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_slaDueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Incident_assignee(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18557,6 +19414,38 @@ func (ec *executionContext) fieldContext_Incident_alertSeverities(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FacetValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_sla(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().SLA(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.IncidentSLA) graphql.Marshaler {
+			return ec.marshalNIncidentSLA2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐIncidentSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentSLA(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18780,6 +19669,70 @@ func (ec *executionContext) _IncidentEvent_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_IncidentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IncidentEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncidentSLA_acknowledge(ctx context.Context, field graphql.CollectedField, obj *sla.IncidentSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentSLA_acknowledge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acknowledge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.TimerStatus) graphql.Marshaler {
+			return ec.marshalOSLATimerStatus2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTimerStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentSLA_acknowledge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentSLA",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLATimerStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentSLA_resolve(ctx context.Context, field graphql.CollectedField, obj *sla.IncidentSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentSLA_resolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolve, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.TimerStatus) graphql.Marshaler {
+			return ec.marshalOSLATimerStatus2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTimerStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentSLA_resolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentSLA",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLATimerStatus(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LinkAlertsPayload_incident(ctx context.Context, field graphql.CollectedField, obj *incidents.LinkAlertsPayload) (ret graphql.Marshaler) {
@@ -19082,6 +20035,52 @@ func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_MetricsTick_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_slaAtRiskIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_slaAtRiskIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAAtRiskIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_slaAtRiskIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsTick_slaBreachedIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsTick_slaBreachedIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreachedIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsTick_slaBreachedIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MetricsTick", field, false, false, "Int")
 }
 
@@ -22500,6 +23499,68 @@ func (ec *executionContext) fieldContext_Mutation_rotateInboundEmailToken(_ cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InboundEmailToken(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSLASettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSLASettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSLASettings(ctx, fc.Args["input"].(sla.UpdateSettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *sla.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sla.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.Settings) graphql.Marshaler {
+			return ec.marshalNSLASettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSLASettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLASettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSLASettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -26465,6 +27526,82 @@ func (ec *executionContext) fieldContext_Query_inboundEmailURL(_ context.Context
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
+func (ec *executionContext) _Query_slaSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_slaSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SLASettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.Settings) graphql.Marshaler {
+			return ec.marshalNSLASettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_slaSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLASettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_slaMetrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_slaMetrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SLAMetrics(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.Metrics) graphql.Marshaler {
+			return ec.marshalNSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_slaMetrics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetrics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_slaMetrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28051,6 +29188,787 @@ func (ec *executionContext) _ResetPasswordPayload_temporaryPassword(ctx context.
 }
 func (ec *executionContext) fieldContext_ResetPasswordPayload_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLABusinessDay_day(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLABusinessDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLABusinessDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLABusinessDay", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLABusinessDay_opens(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLABusinessDay_opens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLABusinessDay_opens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLABusinessDay", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLABusinessDay_closes(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLABusinessDay_closes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLABusinessDay_closes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLABusinessDay", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLADurationStats_count(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLADurationStats_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLADurationStats_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLADurationStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLADurationStats_meanSeconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLADurationStats_meanSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLADurationStats_meanSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLADurationStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLADurationStats_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLADurationStats_medianSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLADurationStats_medianSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLADurationStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLADurationStats_p90Seconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLADurationStats_p90Seconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90Seconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLADurationStats_p90Seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLADurationStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLAMetricRow_severity(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *enum.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _SLAMetricRow_timer(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_timer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.SLATimer) graphql.Marshaler {
+			return ec.marshalNSLATimer2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLATimer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_timer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "SLATimer")
+}
+
+func (ec *executionContext) _SLAMetricRow_tracked(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_tracked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tracked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_tracked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLAMetricRow_met(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLAMetricRow_breached(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLAMetricRow_attainmentPercent(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_attainmentPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttainmentPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_attainmentPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLAMetricRow_atRiskNow(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_atRiskNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtRiskNow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_atRiskNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetricRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLAMetricRow_time(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetricRow_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.DurationStats) graphql.Marshaler {
+			return ec.marshalNSLADurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDurationStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetricRow_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAMetricRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLADurationStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLAMetrics_since(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetrics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAMetrics_until(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAMetrics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAMetrics_rows(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLAMetrics_total(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLASettings_targets(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.Target) graphql.Marshaler {
+			return ec.marshalNSLATarget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLASettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLATarget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLASettings_clockMode(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_clockMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClockMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.SLAClockMode) graphql.Marshaler {
+			return ec.marshalNSLAClockMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_clockMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLASettings", field, false, false, "SLAClockMode")
+}
+
+func (ec *executionContext) _SLASettings_timeZone(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLASettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLASettings_days(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.Day) graphql.Marshaler {
+			return ec.marshalNSLABusinessDay2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLASettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLABusinessDay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLASettings_holidays(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_holidays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Holidays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_holidays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLASettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLASettings_escalationOwnerID(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLASettings_escalationOwnerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EscalationOwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLASettings_escalationOwnerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLASettings", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SLATarget_severity(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATarget_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATarget_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATarget", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _SLATarget_acknowledge(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATarget_acknowledge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acknowledge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATarget_acknowledge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLATarget_resolve(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATarget_resolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolve, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATarget_resolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLATimerStatus_dueAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimerStatus_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimerStatus_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimerStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimerStatus_state(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimerStatus_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.SLAState) graphql.Marshaler {
+			return ec.marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimerStatus_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimerStatus", field, false, false, "SLAState")
+}
+
+func (ec *executionContext) _SLATimerStatus_atRiskAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimerStatus_atRiskAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtRiskAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimerStatus_atRiskAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimerStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimerStatus_breachedAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimerStatus_breachedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreachedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimerStatus_breachedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimerStatus", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SavedQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
@@ -32530,7 +34448,7 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query"}
+	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query", "slaState"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32607,6 +34525,13 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.Query = data
+		case "slaState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaState"))
+			data, err := ec.unmarshalOSLAState2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLAState = data
 		}
 	}
 	return it, nil
@@ -33105,6 +35030,122 @@ func (ec *executionContext) unmarshalInputRunSavedQueryInput(ctx context.Context
 func UnmarshalRunSavedQueryInput(ctx context.Context, raw any) (query.RunSavedQueryInput, error) {
 	var out query.RunSavedQueryInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunSavedQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSLABusinessDayInput(ctx context.Context, obj any) (sla.DayInput, error) {
+	var it sla.DayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"day", "opens", "closes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "opens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opens"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Opens = data
+		case "closes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closes"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Closes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSLABusinessDayInput unmarshals raw into the SLABusinessDayInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSLABusinessDayInput(ctx context.Context, raw any) (sla.DayInput, error) {
+	var out sla.DayInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SLABusinessDayInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSLATargetInput(ctx context.Context, obj any) (sla.TargetInput, error) {
+	var it sla.TargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "acknowledge", "resolve"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "acknowledge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledge"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.SLATargetInput().Acknowledge(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "resolve":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolve"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.SLATargetInput().Resolve(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSLATargetInput unmarshals raw into the SLATargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSLATargetInput(ctx context.Context, raw any) (sla.TargetInput, error) {
+	var out sla.TargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SLATargetInput", raw, &out)
 	return out, err
 }
 
@@ -34123,6 +36164,85 @@ func (ec *executionContext) unmarshalInputUpdateReportSettingsInput(ctx context.
 func UnmarshalUpdateReportSettingsInput(ctx context.Context, raw any) (report.UpdateSettingsInput, error) {
 	var out report.UpdateSettingsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateReportSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSLASettingsInput(ctx context.Context, obj any) (sla.UpdateSettingsInput, error) {
+	var it sla.UpdateSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"targets", "clockMode", "timeZone", "days", "holidays", "escalationOwnerID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOSLATargetInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
+		case "clockMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clockMode"))
+			data, err := ec.unmarshalOSLAClockMode2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClockMode = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOSLABusinessDayInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "holidays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holidays"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Holidays = data
+		case "escalationOwnerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationOwnerID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateSLASettingsInput().EscalationOwnerID(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSLASettingsInput unmarshals raw into the UpdateSLASettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSLASettingsInput(ctx context.Context, raw any) (sla.UpdateSettingsInput, error) {
+	var out sla.UpdateSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSLASettingsInput", raw, &out)
 	return out, err
 }
 
@@ -37091,6 +39211,31 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "slaAckDueAt":
+			out.Values[i] = ec._Incident_slaAckDueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaResolveDueAt":
+			out.Values[i] = ec._Incident_slaResolveDueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaAckAtRiskAt":
+			out.Values[i] = ec._Incident_slaAckAtRiskAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaResolveAtRiskAt":
+			out.Values[i] = ec._Incident_slaResolveAtRiskAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaDueAt":
+			out.Values[i] = ec._Incident_slaDueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "assignee":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -37114,6 +39259,12 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_alertSeverities(ctx, field, obj)
+				})
+		case "sla":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_sla(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -37237,6 +39388,44 @@ func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.Selectio
 		case "cursor":
 			out.Values[i] = ec._IncidentEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentSLAImplementors = []string{"IncidentSLA"}
+
+func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionSet, obj *sla.IncidentSLA) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentSLAImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentSLA")
+		case "acknowledge":
+			out.Values[i] = ec._IncidentSLA_acknowledge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolve":
+			out.Values[i] = ec._IncidentSLA_resolve(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37408,6 +39597,16 @@ func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionS
 			}
 		case "openIncidents":
 			out.Values[i] = ec._MetricsTick_openIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaAtRiskIncidents":
+			out.Values[i] = ec._MetricsTick_slaAtRiskIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaBreachedIncidents":
+			out.Values[i] = ec._MetricsTick_slaBreachedIncidents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37870,6 +40069,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rotateInboundEmailToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rotateInboundEmailToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSLASettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSLASettings(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38942,6 +41148,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inboundEmailURL(ctx, field)
 				})
+		case "slaSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_slaSettings(ctx, field)
+				})
+		case "slaMetrics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_slaMetrics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -39578,6 +41796,362 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 			}
 		case "temporaryPassword":
 			out.Values[i] = ec._ResetPasswordPayload_temporaryPassword(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLABusinessDayImplementors = []string{"SLABusinessDay"}
+
+func (ec *executionContext) _SLABusinessDay(ctx context.Context, sel ast.SelectionSet, obj *sla.Day) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLABusinessDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLABusinessDay")
+		case "day":
+			out.Values[i] = ec._SLABusinessDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opens":
+			out.Values[i] = ec._SLABusinessDay_opens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closes":
+			out.Values[i] = ec._SLABusinessDay_closes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLADurationStatsImplementors = []string{"SLADurationStats"}
+
+func (ec *executionContext) _SLADurationStats(ctx context.Context, sel ast.SelectionSet, obj *sla.DurationStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLADurationStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLADurationStats")
+		case "count":
+			out.Values[i] = ec._SLADurationStats_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanSeconds":
+			out.Values[i] = ec._SLADurationStats_meanSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianSeconds":
+			out.Values[i] = ec._SLADurationStats_medianSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90Seconds":
+			out.Values[i] = ec._SLADurationStats_p90Seconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLAMetricRowImplementors = []string{"SLAMetricRow"}
+
+func (ec *executionContext) _SLAMetricRow(ctx context.Context, sel ast.SelectionSet, obj *sla.MetricRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLAMetricRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLAMetricRow")
+		case "severity":
+			out.Values[i] = ec._SLAMetricRow_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timer":
+			out.Values[i] = ec._SLAMetricRow_timer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tracked":
+			out.Values[i] = ec._SLAMetricRow_tracked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "met":
+			out.Values[i] = ec._SLAMetricRow_met(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breached":
+			out.Values[i] = ec._SLAMetricRow_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attainmentPercent":
+			out.Values[i] = ec._SLAMetricRow_attainmentPercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "atRiskNow":
+			out.Values[i] = ec._SLAMetricRow_atRiskNow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._SLAMetricRow_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLAMetricsImplementors = []string{"SLAMetrics"}
+
+func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSet, obj *sla.Metrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLAMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLAMetrics")
+		case "since":
+			out.Values[i] = ec._SLAMetrics_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._SLAMetrics_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._SLAMetrics_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._SLAMetrics_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLASettingsImplementors = []string{"SLASettings"}
+
+func (ec *executionContext) _SLASettings(ctx context.Context, sel ast.SelectionSet, obj *sla.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLASettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLASettings")
+		case "targets":
+			out.Values[i] = ec._SLASettings_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clockMode":
+			out.Values[i] = ec._SLASettings_clockMode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._SLASettings_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._SLASettings_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "holidays":
+			out.Values[i] = ec._SLASettings_holidays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalationOwnerID":
+			out.Values[i] = ec._SLASettings_escalationOwnerID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLATargetImplementors = []string{"SLATarget"}
+
+func (ec *executionContext) _SLATarget(ctx context.Context, sel ast.SelectionSet, obj *sla.Target) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLATargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLATarget")
+		case "severity":
+			out.Values[i] = ec._SLATarget_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acknowledge":
+			out.Values[i] = ec._SLATarget_acknowledge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolve":
+			out.Values[i] = ec._SLATarget_resolve(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLATimerStatusImplementors = []string{"SLATimerStatus"}
+
+func (ec *executionContext) _SLATimerStatus(ctx context.Context, sel ast.SelectionSet, obj *sla.TimerStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLATimerStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLATimerStatus")
+		case "dueAt":
+			out.Values[i] = ec._SLATimerStatus_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._SLATimerStatus_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "atRiskAt":
+			out.Values[i] = ec._SLATimerStatus_atRiskAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "breachedAt":
+			out.Values[i] = ec._SLATimerStatus_breachedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -41225,6 +43799,14 @@ func (ec *executionContext) marshalNIncidentOrderField2ᚖgithubᚗcomᚋseliq�
 	return v
 }
 
+func (ec *executionContext) marshalNIncidentSLA2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐIncidentSLA(ctx context.Context, sel ast.SelectionSet, v *sla.IncidentSLA) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentSLA!")
+		return graphql.Null
+	}
+	return ec._IncidentSLA(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNIncidentStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐIncidentStatus(ctx context.Context, v any) (enum.IncidentStatus, error) {
 	var res enum.IncidentStatus
 	err := res.UnmarshalGQL(v)
@@ -41628,6 +44210,142 @@ func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋseliq
 	return ec._ResetPasswordPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSLABusinessDay2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.Day) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLABusinessDay2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLABusinessDay2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDay(ctx context.Context, sel ast.SelectionSet, v *sla.Day) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLABusinessDay!")
+		return graphql.Null
+	}
+	return ec._SLABusinessDay(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSLABusinessDayInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayInput(ctx context.Context, v any) (*sla.DayInput, error) {
+	res, err := ec.unmarshalInputSLABusinessDayInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSLAClockMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx context.Context, v any) (enum.SLAClockMode, error) {
+	var res enum.SLAClockMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLAClockMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx context.Context, sel ast.SelectionSet, v enum.SLAClockMode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSLADurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDurationStats(ctx context.Context, sel ast.SelectionSet, v *sla.DurationStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLADurationStats!")
+		return graphql.Null
+	}
+	return ec._SLADurationStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLAMetricRow2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLAMetricRow2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRow(ctx context.Context, sel ast.SelectionSet, v *sla.MetricRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLAMetricRow!")
+		return graphql.Null
+	}
+	return ec._SLAMetricRow(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetrics(ctx context.Context, sel ast.SelectionSet, v *sla.Metrics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLAMetrics!")
+		return graphql.Null
+	}
+	return ec._SLAMetrics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSLASettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐSettings(ctx context.Context, sel ast.SelectionSet, v *sla.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLASettings!")
+		return graphql.Null
+	}
+	return ec._SLASettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx context.Context, v any) (enum.SLAState, error) {
+	var res enum.SLAState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx context.Context, sel ast.SelectionSet, v enum.SLAState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSLATarget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.Target) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLATarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTarget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLATarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTarget(ctx context.Context, sel ast.SelectionSet, v *sla.Target) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLATarget!")
+		return graphql.Null
+	}
+	return ec._SLATarget(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSLATargetInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetInput(ctx context.Context, v any) (*sla.TargetInput, error) {
+	res, err := ec.unmarshalInputSLATargetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSLATimer2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLATimer(ctx context.Context, v any) (enum.SLATimer, error) {
+	var res enum.SLATimer
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLATimer2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLATimer(ctx context.Context, sel ast.SelectionSet, v enum.SLATimer) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SavedQuery!")
@@ -41804,6 +44522,11 @@ func (ec *executionContext) unmarshalNUpdateOutboundPolicyInput2githubᚗcomᚋs
 
 func (ec *executionContext) unmarshalNUpdateReportSettingsInput2githubᚗcomᚋseliqᚋseliqᚋreportᚐUpdateSettingsInput(ctx context.Context, v any) (report.UpdateSettingsInput, error) {
 	res, err := ec.unmarshalInputUpdateReportSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateSLASettingsInput2githubᚗcomᚋseliqᚋseliqᚋslaᚐUpdateSettingsInput(ctx context.Context, v any) (sla.UpdateSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateSLASettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -42947,6 +45670,99 @@ func (ec *executionContext) unmarshalORunSavedQueryInput2ᚖgithubᚗcomᚋseliq
 	}
 	res, err := ec.unmarshalInputRunSavedQueryInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSLABusinessDayInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayInputᚄ(ctx context.Context, v any) ([]*sla.DayInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*sla.DayInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSLABusinessDayInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSLAClockMode2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx context.Context, v any) (*enum.SLAClockMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.SLAClockMode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSLAClockMode2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx context.Context, sel ast.SelectionSet, v *enum.SLAClockMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSLAState2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAStateᚄ(ctx context.Context, v any) ([]enum.SLAState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]enum.SLAState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSLAState2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSLAStateᚄ(ctx context.Context, sel ast.SelectionSet, v []enum.SLAState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSLATargetInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetInputᚄ(ctx context.Context, v any) ([]*sla.TargetInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*sla.TargetInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSLATargetInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSLATimerStatus2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTimerStatus(ctx context.Context, sel ast.SelectionSet, v *sla.TimerStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SLATimerStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {

@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/realtime/hub"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -43,10 +44,49 @@ const (
 )
 
 // Service is the incidents API.
-type Service struct{ client *ent.Client }
+type Service struct {
+	client *ent.Client
+	timers *sla.Service
+}
 
 // New returns the service over client.
 func New(client *ent.Client) *Service { return &Service{client: client} }
+
+// WithSLA keeps the incidents' SLA timers with timers: set when an
+// incident opens, moved when its severity or status changes, met by the
+// first action of a person.
+func (s *Service) WithSLA(timers *sla.Service) *Service {
+	s.timers = timers
+	return s
+}
+
+// applySLA brings inc's timers in line, in the caller's transaction, and
+// returns the incident as stored and a function scheduling its timers'
+// jobs, to be called after commit.
+func (s *Service) applySLA(ctx context.Context, c *ent.Client, inc *ent.Incident) (*ent.Incident, func(context.Context), error) {
+	if s.timers == nil {
+		return inc, func(context.Context) {}, nil
+	}
+	out, changed, err := s.timers.Apply(ctx, c, inc)
+	if err != nil || !changed {
+		return inc, func(context.Context) {}, err
+	}
+	return out, func(ctx context.Context) { s.timers.Schedule(ctx, out) }, nil
+}
+
+// acknowledge stamps acknowledged_at on upd when this is the first action
+// of a person on inc (a status change, an assignment, a note). Jobs and
+// triggers never acknowledge, so automation cannot meet an SLA for anyone.
+// It returns the activity entry to record, or nil.
+func acknowledge(ctx context.Context, inc *ent.Incident, upd *ent.IncidentUpdateOne) *audit.Entry {
+	v := viewer.FromContext(ctx)
+	if inc.AcknowledgedAt != nil || v == nil || v.Kind != viewer.KindUser {
+		return nil
+	}
+	t := now()
+	upd.SetAcknowledgedAt(t)
+	return &audit.Entry{EntityType: entityIncident, EntityID: inc.ID, Action: "update", Field: "acknowledged_at", After: t}
+}
 
 // Create opens an incident in the acting organisation with the next
 // number, links the given alerts and, when no severity is given, takes
@@ -57,6 +97,7 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 		return nil, err
 	}
 	var out *ent.Incident
+	schedule := func(context.Context) {}
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID); err != nil {
@@ -105,12 +146,16 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 				return err
 			}
 		}
-		out, err = c.Incident.Get(ctx, inc.ID)
+		if out, err = c.Incident.Get(ctx, inc.ID); err != nil {
+			return err
+		}
+		out, schedule, err = s.applySLA(ctx, c, out)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	schedule(ctx)
 	return out.Unwrap(), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/query"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage/sqlpred"
 )
 
@@ -58,7 +59,7 @@ func validateFilter(f *IncidentFilter) error {
 		field string
 		n     int
 	}{{"status", len(f.Status)}, {"severity", len(f.Severity)}, {"assignee_id", len(f.AssigneeID)},
-		{"group_id", len(f.GroupID)}, {"tag", len(f.Tag)}} {
+		{"group_id", len(f.GroupID)}, {"tag", len(f.Tag)}, {"sla_state", len(f.SLAState)}} {
 		if l.n > maxFilterValues {
 			return apperr.Invalid("filter."+l.field, "at most %d values", maxFilterValues)
 		}
@@ -80,6 +81,11 @@ func validateFilter(f *IncidentFilter) error {
 	}
 	if f.Query != nil {
 		if _, err := CompileQuery(*f.Query); err != nil {
+			return err
+		}
+	}
+	if len(f.SLAState) > 0 {
+		if _, err := sla.StateFilter("filter.sla_state", f.SLAState); err != nil {
 			return err
 		}
 	}
@@ -136,6 +142,11 @@ func predicates(f *IncidentFilter) []predicate.Incident {
 	}
 	if f.Until != nil {
 		ps = append(ps, incident.CreatedAtLT(f.Until.UTC()))
+	}
+	if len(f.SLAState) > 0 {
+		if p, err := sla.StateFilter("filter.sla_state", f.SLAState); err == nil { // validateFilter checked it
+			ps = append(ps, p)
+		}
 	}
 	if f.Query != nil {
 		if q, err := CompileQuery(*f.Query); err == nil { // validateFilter compiled it already

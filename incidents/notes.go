@@ -23,6 +23,7 @@ func (s *Service) AddNote(ctx context.Context, id uuid.UUID, body string) (*ent.
 		return nil, err
 	}
 	var out *ent.Note
+	schedule := func(context.Context) {}
 	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		inc, err := visible(ctx, c, id)
@@ -39,19 +40,24 @@ func (s *Service) AddNote(ctx context.Context, id uuid.UUID, body string) (*ent.
 		if err := announce(ctx, c, hub.KindUpdated, id); err != nil {
 			return err
 		}
-		if inc.AcknowledgedAt != nil {
+		upd := c.Incident.UpdateOne(inc)
+		e := acknowledge(ctx, inc, upd)
+		if e == nil {
 			return nil
 		}
-		t := now()
-		if err := c.Incident.UpdateOne(inc).SetAcknowledgedAt(t).Exec(ctx); err != nil {
+		if inc, err = upd.Save(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: id, Action: "update",
-			Field: "acknowledged_at", After: t})
+		if err := audit.Record(ctx, c, *e); err != nil {
+			return err
+		}
+		_, schedule, err = s.applySLA(ctx, c, inc)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	schedule(ctx)
 	return out.Unwrap(), nil
 }
 

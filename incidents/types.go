@@ -51,6 +51,8 @@ type IncidentFilter struct {
 	// Query is an expression of the query language over incidents,
 	// combined with the other fields by AND.
 	Query *string `json:"query,omitempty"`
+	// SLAState keeps incidents with a timer in any of these states.
+	SLAState []enum.SLAState `json:"slaState,omitempty"`
 }
 
 // LinkAlertsInput names the alerts to link.

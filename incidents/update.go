@@ -35,8 +35,9 @@ func TransitionAllowed(from, to enum.IncidentStatus) bool {
 	return slices.Contains(transitions[from], to)
 }
 
-// Update applies a patch. Status moves follow the machine above: the first
-// move out of new stamps acknowledged_at, closing needs a disposition and
+// Update applies a patch. Status moves follow the machine above: a
+// person's first status change or assignment stamps acknowledged_at
+// (acknowledge), closing needs a disposition and
 // stamps closed_at, reopening clears both. Each changed field is recorded
 // in the activity log; status, severity and assignee changes also go on
 // the timeline. A patch that changes nothing writes nothing.
@@ -46,6 +47,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 		return nil, err
 	}
 	var out *ent.Incident
+	schedule := func(context.Context) {}
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		inc, err := visible(ctx, c, id)
@@ -58,7 +60,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 		if err := checkGroup(ctx, c, in.GroupID.Value()); err != nil {
 			return err
 		}
-		ch, err := plan(inc, p)
+		ch, err := plan(ctx, inc, p)
 		if err != nil {
 			return err
 		}
@@ -67,6 +69,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 			return nil
 		}
 		if out, err = ch.update.Save(ctx); err != nil {
+			return err
+		}
+		if out, schedule, err = s.applySLA(ctx, c, out); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, c, ch.entries...); err != nil {
@@ -88,6 +93,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 	if err != nil {
 		return nil, err
 	}
+	schedule(ctx)
 	return out.Unwrap(), nil
 }
 
@@ -156,7 +162,7 @@ type event struct {
 
 // plan checks the patch against the incident's state and builds the update,
 // its activity entries and its timeline events.
-func plan(inc *ent.Incident, p *patch) (*change, error) {
+func plan(ctx context.Context, inc *ent.Incident, p *patch) (*change, error) {
 	ch := &change{update: inc.Update()}
 	record := func(field string, before, after any) {
 		ch.entries = append(ch.entries, audit.Entry{EntityType: entityIncident, EntityID: inc.ID,
@@ -197,6 +203,11 @@ func plan(inc *ent.Incident, p *patch) (*change, error) {
 		ch.events = append(ch.events, event{enum.TimelineKindAssigneeChanged, title,
 			map[string]any{"from": audit.Opt(inc.AssigneeID), "to": audit.Opt(a)}})
 	}
+	if (statusMoved(inc, p) || ch.assigned) && inc.AcknowledgedAt == nil {
+		if e := acknowledge(ctx, inc, ch.update); e != nil {
+			ch.entries = append(ch.entries, *e)
+		}
+	}
 	if p.GroupID.IsSet() && !samePtr(p.GroupID.Value(), inc.GroupID) {
 		if g := p.GroupID.Value(); g == nil {
 			ch.update.ClearGroupID()
@@ -230,10 +241,6 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 		ch.events = append(ch.events, event{enum.TimelineKindStatusChanged,
 			fmt.Sprintf("Status changed from %s to %s", from, to),
 			map[string]any{"from": from, "to": to}})
-		if inc.AcknowledgedAt == nil {
-			ch.update.SetAcknowledgedAt(t)
-			record("acknowledged_at", nil, t)
-		}
 		switch {
 		case to == enum.IncidentStatusClosed:
 			ch.update.SetClosedAt(t)
@@ -266,6 +273,9 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 	}
 	return nil
 }
+
+// statusMoved reports whether the patch changes the status.
+func statusMoved(inc *ent.Incident, p *patch) bool { return p.Status != nil && *p.Status != inc.Status }
 
 // samePtr reports whether two optional values are equal.
 func samePtr[T comparable](a, b *T) bool {

@@ -63,7 +63,7 @@ func Assigned(ctx context.Context, client *ent.Client, assignee uuid.UUID, s Sub
 // ConnectorFailing tells the acting organisation's active administrators
 // that a connector has been failing; reason is the last error, in words.
 func ConnectorFailing(ctx context.Context, client *ent.Client, s Subject, reason string) error {
-	ids, err := client.User.Query().Where(user.RoleEQ(enum.RoleAdmin), user.Active(true)).IDs(ctx)
+	ids, err := Admins(ctx, client)
 	if err != nil {
 		return err
 	}
@@ -137,3 +137,23 @@ func wantInApp(ctx context.Context, client *ent.Client, ids []uuid.UUID, kind en
 }
 
 func excerpt(s string) string { return textfield.Truncate(s, excerptLength) }
+
+// SLA notifies users that an incident's SLA timer is at risk or breached
+// (kind sla_at_risk or sla_breach), per their preferences; a user listed
+// twice is notified once.
+func SLA(ctx context.Context, client *ent.Client, kind enum.NotificationKind, users []uuid.UUID, title, body string, s Subject) error {
+	seen := map[uuid.UUID]bool{}
+	var ids []uuid.UUID
+	for _, id := range users {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return create(ctx, client, ids, kind, title, body, s)
+}
+
+// Admins returns the acting organisation's active administrators.
+func Admins(ctx context.Context, client *ent.Client) ([]uuid.UUID, error) {
+	return client.User.Query().Where(user.RoleEQ(enum.RoleAdmin), user.Active(true)).IDs(ctx)
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/sla"
 )
 
 // Resolver holds the dependencies shared by all resolvers.
@@ -51,4 +52,7 @@ type Services struct {
 	Live *live.Service
 	// Query is the query language: sources, lookups, runs, saved queries.
 	Query *query.Service
+	// SLA is the organisations' SLA settings, the incidents' timers and
+	// the SLA metrics.
+	SLA *sla.Service
 }

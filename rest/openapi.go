@@ -54,6 +54,7 @@ var tagDescriptions = map[string]string{
 	"chat":          "Conversations with the AI analyst about an alert or an incident.",
 	"reports":       "Incident reports: rendering requests and their files.",
 	"settings":      "Organisation settings: report branding and template.",
+	"sla":           "SLA settings (targets per severity, business hours, escalation owner) and SLA attainment figures.",
 	"notifications": "The caller's notifications and their delivery preferences.",
 	"alert-views":   "Saved alert views: filters, columns and sort, personal or shared.",
 	"connectors":    "Sources of alerts: their keys, settings, the catalogue of types and dead letters.",

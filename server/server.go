@@ -51,6 +51,7 @@ import (
 	"github.com/seliq/seliq/rest"
 	"github.com/seliq/seliq/rest/download"
 	"github.com/seliq/seliq/rest/webhook"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 	"github.com/seliq/seliq/webui"
@@ -67,6 +68,8 @@ type Server struct {
 	Analyst *analysis.Service
 	// Pull polls the pull connectors (jobs on Jobs).
 	Pull *pull.Service
+	// SLA fires the incidents' SLA timers (jobs on Jobs).
+	SLA *sla.Service
 	// Hub fans realtime events out to this replica's subscribers.
 	Hub *hub.Hub
 	// Revocations tells this replica that a user's standing changed, on
@@ -107,12 +110,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	q, err := s.SLA.Resume(ctx)
+	if err != nil {
+		return err
+	}
 	// Alerts stored before alerts kept their attributes get them mapped again.
 	if err := s.Jobs.Enqueue(ctx, ingest.BackfillArgs{}, nil); err != nil {
 		return err
 	}
-	if n+m+p > 0 {
-		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p)
+	if n+m+p+q > 0 {
+		s.log.Info("resumed unfinished work", "reports", n, "analyses", m, "pull connectors", p, "sla timers", q)
 	}
 	s.startCompactor(ctx)
 	return nil
@@ -182,6 +189,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
+	timers := sla.New(db.Client, runner, nil).WithLogger(log)
+	river.AddWorker(workers, timers.Worker())
+	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
+	analyst.WithIncidents(incidentsSvc)
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -191,7 +202,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.PublicURL),
 		Pull:          puller,
-		Incidents:     incidents.New(db.Client),
+		Incidents:     incidentsSvc,
+		SLA:           timers,
 		Reports:       reports,
 		Notifications: notify.NewService(db.Client),
 		Analysis:      analyst,
@@ -287,7 +299,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 			rest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "method not allowed", "code": "METHOD_NOT_ALLOWED"})
 		})
 	})
-	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, Hub: events,
+	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, SLA: timers, Hub: events,
 		Revocations: revocations, Connections: conns, log: log}, nil
 }
 

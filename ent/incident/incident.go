@@ -59,6 +59,16 @@ const (
 	FieldSLAAckBreachedAt = "sla_ack_breached_at"
 	// FieldSLAResolveBreachedAt holds the string denoting the sla_resolve_breached_at field in the database.
 	FieldSLAResolveBreachedAt = "sla_resolve_breached_at"
+	// FieldSLAAckDueAt holds the string denoting the sla_ack_due_at field in the database.
+	FieldSLAAckDueAt = "sla_ack_due_at"
+	// FieldSLAResolveDueAt holds the string denoting the sla_resolve_due_at field in the database.
+	FieldSLAResolveDueAt = "sla_resolve_due_at"
+	// FieldSLAAckAtRiskAt holds the string denoting the sla_ack_at_risk_at field in the database.
+	FieldSLAAckAtRiskAt = "sla_ack_at_risk_at"
+	// FieldSLAResolveAtRiskAt holds the string denoting the sla_resolve_at_risk_at field in the database.
+	FieldSLAResolveAtRiskAt = "sla_resolve_at_risk_at"
+	// FieldSLADueAt holds the string denoting the sla_due_at field in the database.
+	FieldSLADueAt = "sla_due_at"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeAlerts holds the string denoting the alerts edge name in mutations.
@@ -140,6 +150,11 @@ var Columns = []string{
 	FieldClosedAt,
 	FieldSLAAckBreachedAt,
 	FieldSLAResolveBreachedAt,
+	FieldSLAAckDueAt,
+	FieldSLAResolveDueAt,
+	FieldSLAAckAtRiskAt,
+	FieldSLAResolveAtRiskAt,
+	FieldSLADueAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -317,6 +332,31 @@ func BySLAAckBreachedAt(opts ...sql.OrderTermOption) OrderOption {
 // BySLAResolveBreachedAt orders the results by the sla_resolve_breached_at field.
 func BySLAResolveBreachedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSLAResolveBreachedAt, opts...).ToFunc()
+}
+
+// BySLAAckDueAt orders the results by the sla_ack_due_at field.
+func BySLAAckDueAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLAAckDueAt, opts...).ToFunc()
+}
+
+// BySLAResolveDueAt orders the results by the sla_resolve_due_at field.
+func BySLAResolveDueAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLAResolveDueAt, opts...).ToFunc()
+}
+
+// BySLAAckAtRiskAt orders the results by the sla_ack_at_risk_at field.
+func BySLAAckAtRiskAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLAAckAtRiskAt, opts...).ToFunc()
+}
+
+// BySLAResolveAtRiskAt orders the results by the sla_resolve_at_risk_at field.
+func BySLAResolveAtRiskAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLAResolveAtRiskAt, opts...).ToFunc()
+}
+
+// BySLADueAt orders the results by the sla_due_at field.
+func BySLADueAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLADueAt, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -137,6 +137,31 @@ func SLAResolveBreachedAt(v time.Time) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldSLAResolveBreachedAt, v))
 }
 
+// SLAAckDueAt applies equality check predicate on the "sla_ack_due_at" field. It's identical to SLAAckDueAtEQ.
+func SLAAckDueAt(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAAckDueAt, v))
+}
+
+// SLAResolveDueAt applies equality check predicate on the "sla_resolve_due_at" field. It's identical to SLAResolveDueAtEQ.
+func SLAResolveDueAt(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAResolveDueAt, v))
+}
+
+// SLAAckAtRiskAt applies equality check predicate on the "sla_ack_at_risk_at" field. It's identical to SLAAckAtRiskAtEQ.
+func SLAAckAtRiskAt(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAt applies equality check predicate on the "sla_resolve_at_risk_at" field. It's identical to SLAResolveAtRiskAtEQ.
+func SLAResolveAtRiskAt(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLADueAt applies equality check predicate on the "sla_due_at" field. It's identical to SLADueAtEQ.
+func SLADueAt(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLADueAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldCreatedAt, v))
@@ -985,6 +1010,256 @@ func SLAResolveBreachedAtIsNil() predicate.Incident {
 // SLAResolveBreachedAtNotNil applies the NotNil predicate on the "sla_resolve_breached_at" field.
 func SLAResolveBreachedAtNotNil() predicate.Incident {
 	return predicate.Incident(sql.FieldNotNull(FieldSLAResolveBreachedAt))
+}
+
+// SLAAckDueAtEQ applies the EQ predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtNEQ applies the NEQ predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtNEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtIn applies the In predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSLAAckDueAt, vs...))
+}
+
+// SLAAckDueAtNotIn applies the NotIn predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtNotIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSLAAckDueAt, vs...))
+}
+
+// SLAAckDueAtGT applies the GT predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtGT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtGTE applies the GTE predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtGTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtLT applies the LT predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtLT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtLTE applies the LTE predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtLTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSLAAckDueAt, v))
+}
+
+// SLAAckDueAtIsNil applies the IsNil predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldSLAAckDueAt))
+}
+
+// SLAAckDueAtNotNil applies the NotNil predicate on the "sla_ack_due_at" field.
+func SLAAckDueAtNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldSLAAckDueAt))
+}
+
+// SLAResolveDueAtEQ applies the EQ predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtNEQ applies the NEQ predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtNEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtIn applies the In predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSLAResolveDueAt, vs...))
+}
+
+// SLAResolveDueAtNotIn applies the NotIn predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtNotIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSLAResolveDueAt, vs...))
+}
+
+// SLAResolveDueAtGT applies the GT predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtGT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtGTE applies the GTE predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtGTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtLT applies the LT predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtLT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtLTE applies the LTE predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtLTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSLAResolveDueAt, v))
+}
+
+// SLAResolveDueAtIsNil applies the IsNil predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldSLAResolveDueAt))
+}
+
+// SLAResolveDueAtNotNil applies the NotNil predicate on the "sla_resolve_due_at" field.
+func SLAResolveDueAtNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldSLAResolveDueAt))
+}
+
+// SLAAckAtRiskAtEQ applies the EQ predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtNEQ applies the NEQ predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtNEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtIn applies the In predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSLAAckAtRiskAt, vs...))
+}
+
+// SLAAckAtRiskAtNotIn applies the NotIn predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtNotIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSLAAckAtRiskAt, vs...))
+}
+
+// SLAAckAtRiskAtGT applies the GT predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtGT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtGTE applies the GTE predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtGTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtLT applies the LT predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtLT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtLTE applies the LTE predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtLTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSLAAckAtRiskAt, v))
+}
+
+// SLAAckAtRiskAtIsNil applies the IsNil predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldSLAAckAtRiskAt))
+}
+
+// SLAAckAtRiskAtNotNil applies the NotNil predicate on the "sla_ack_at_risk_at" field.
+func SLAAckAtRiskAtNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldSLAAckAtRiskAt))
+}
+
+// SLAResolveAtRiskAtEQ applies the EQ predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtNEQ applies the NEQ predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtNEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtIn applies the In predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSLAResolveAtRiskAt, vs...))
+}
+
+// SLAResolveAtRiskAtNotIn applies the NotIn predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtNotIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSLAResolveAtRiskAt, vs...))
+}
+
+// SLAResolveAtRiskAtGT applies the GT predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtGT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtGTE applies the GTE predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtGTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtLT applies the LT predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtLT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtLTE applies the LTE predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtLTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSLAResolveAtRiskAt, v))
+}
+
+// SLAResolveAtRiskAtIsNil applies the IsNil predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldSLAResolveAtRiskAt))
+}
+
+// SLAResolveAtRiskAtNotNil applies the NotNil predicate on the "sla_resolve_at_risk_at" field.
+func SLAResolveAtRiskAtNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldSLAResolveAtRiskAt))
+}
+
+// SLADueAtEQ applies the EQ predicate on the "sla_due_at" field.
+func SLADueAtEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldSLADueAt, v))
+}
+
+// SLADueAtNEQ applies the NEQ predicate on the "sla_due_at" field.
+func SLADueAtNEQ(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldSLADueAt, v))
+}
+
+// SLADueAtIn applies the In predicate on the "sla_due_at" field.
+func SLADueAtIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldSLADueAt, vs...))
+}
+
+// SLADueAtNotIn applies the NotIn predicate on the "sla_due_at" field.
+func SLADueAtNotIn(vs ...time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldSLADueAt, vs...))
+}
+
+// SLADueAtGT applies the GT predicate on the "sla_due_at" field.
+func SLADueAtGT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGT(FieldSLADueAt, v))
+}
+
+// SLADueAtGTE applies the GTE predicate on the "sla_due_at" field.
+func SLADueAtGTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldGTE(FieldSLADueAt, v))
+}
+
+// SLADueAtLT applies the LT predicate on the "sla_due_at" field.
+func SLADueAtLT(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLT(FieldSLADueAt, v))
+}
+
+// SLADueAtLTE applies the LTE predicate on the "sla_due_at" field.
+func SLADueAtLTE(v time.Time) predicate.Incident {
+	return predicate.Incident(sql.FieldLTE(FieldSLADueAt, v))
+}
+
+// SLADueAtIsNil applies the IsNil predicate on the "sla_due_at" field.
+func SLADueAtIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldSLADueAt))
+}
+
+// SLADueAtNotNil applies the NotNil predicate on the "sla_due_at" field.
+func SLADueAtNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldSLADueAt))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -53,6 +53,16 @@ func (Incident) Fields() []ent.Field {
 		field.Time("closed_at").Comment("When it was closed; null while open.").Optional().Nillable(),
 		field.Time("sla_ack_breached_at").Comment("When the acknowledgement deadline passed unmet; null if it was met or is still ahead.").Optional().Nillable(),
 		field.Time("sla_resolve_breached_at").Comment("When the resolution deadline passed unmet; null if it was met or is still ahead.").Optional().Nillable(),
+		// The SLA timers (package sla): each due time is null when the
+		// organisation's settings do not track that timer for the severity.
+		// The at-risk and breach stamps are written once, by a conditional
+		// UPDATE, so that the job firing them is exactly-once.
+		field.Time("sla_ack_due_at").Comment("When the incident must be acknowledged by; null when not tracked.").Optional().Nillable(),
+		field.Time("sla_resolve_due_at").Comment("When the incident must be closed by; null when not tracked.").Optional().Nillable(),
+		field.Time("sla_ack_at_risk_at").Comment("When 75 % of the acknowledgement window was used up unmet; null before.").Optional().Nillable(),
+		field.Time("sla_resolve_at_risk_at").Comment("When 75 % of the resolution window was used up unmet; null before.").Optional().Nillable(),
+		field.Time("sla_due_at").Comment("The earliest due time of the timers not yet met (breached ones included); null when none is running.").Optional().Nillable().
+			Annotations(entgql.OrderField("SLA_DUE_AT")),
 	}
 }
 
@@ -76,6 +86,7 @@ func (Incident) Indexes() []ent.Index {
 		index.Fields("organization_id", "status", "created_at"),
 		index.Fields("organization_id", "severity_rank", "id"),
 		index.Fields("organization_id", "assignee_id", "created_at"),
+		index.Fields("organization_id", "sla_due_at"),
 	}
 }
 

@@ -132,7 +132,7 @@ var (
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k enum.TimelineKind) error {
 	switch k {
-	case "alert_linked", "alert_unlinked", "status_changed", "severity_changed", "assignee_changed", "note_added", "report_generated", "analyst_action", "manual":
+	case "alert_linked", "alert_unlinked", "status_changed", "severity_changed", "assignee_changed", "note_added", "report_generated", "sla_at_risk", "sla_breached", "analyst_action", "manual":
 		return nil
 	default:
 		return fmt.Errorf("timelineevent: invalid enum value for kind field: %q", k)

@@ -103,7 +103,12 @@ var sharedFields = fieldSet(map[string][]string{
 		"mode", "name", "organizationID", "pollIntervalSeconds", "rateLimitPerMinute", "settings", "type", "updatedAt", "lastPolledAt", "lastSuccessAt", "lastError", "itemsLastPoll", "nextPollAt"},
 	"Incident": {"acknowledgedAt", "aiSummary", "alertCount", "alertSeverities", "alerts", "assignee", "assigneeID",
 		"closedAt", "createdAt", "description", "disposition", "group", "groupID", "id", "number", "organizationID",
-		"severity", "slaAckBreachedAt", "slaResolveBreachedAt", "status", "summary", "tags", "title", "updatedAt"},
+		"severity", "slaAckBreachedAt", "slaResolveBreachedAt", "status", "summary", "tags", "title", "updatedAt",
+		"slaAckDueAt", "slaResolveDueAt", "slaAckAtRiskAt", "slaResolveAtRiskAt", "slaDueAt", "sla"},
+	// The SLA timers depend on the incident, the organisation's settings
+	// and the clock, never on the viewer.
+	"IncidentSLA":    {"acknowledge", "resolve"},
+	"SLATimerStatus": {"dueAt", "state", "atRiskAt", "breachedAt"},
 	"User": {"active", "createdAt", "email", "groups", "handle", "id", "lastLoginAt", "mfaEnabled", "name",
 		"organizationID", "role", "timezone", "updatedAt"},
 	"Group":           {"createdAt", "description", "id", "members", "name", "organizationID", "updatedAt"},

@@ -16,9 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/live"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -315,9 +320,9 @@ func TestMetricsTick(t *testing.T) {
 		key := admin.ConnectorKey(t, "EDR")
 		c := mustDial(t, env, protocols[1], admin.Authorization)
 		c.init()
-		c.subscribe("m", `subscription { metricsTick { at unassignedAlerts openIncidents openAlertsBySeverity { value count } } }`, nil)
+		c.subscribe("m", `subscription { metricsTick { at unassignedAlerts openIncidents openAlertsBySeverity { value count } slaAtRiskIncidents slaBreachedIncidents } }`, nil)
 		var tick struct {
-			UnassignedAlerts, OpenIncidents int
+			UnassignedAlerts, OpenIncidents, SLAAtRiskIncidents, SLABreachedIncidents int
 		}
 		if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || tick.UnassignedAlerts != 0 {
 			t.Fatalf("first tick %+v %v", tick, err)
@@ -329,6 +334,27 @@ func TestMetricsTick(t *testing.T) {
 			t.Fatalf("tick after two alerts %+v %v", tick, err)
 		}
 		t.Logf("tick after %v (at most one a second)", time.Since(start))
+
+		// A breached SLA timer counts as soon as its job fires.
+		res := admin.Do(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Ransomware", "severity": "critical"})
+		org := admin.Do(http.MethodGet, "/api/v1/users/me", nil).String("organization_id")
+		orgID, incID := uuid.MustParse(org), uuid.MustParse(res.String("id"))
+		inc, err := db.Client.Incident.Get(viewer.ForJob(context.Background(), orgID), incID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fired, err := sla.New(db.Client, nil, nil).Fire(viewer.ForJob(context.Background(), orgID), sla.FireArgs{OrganizationID: orgID,
+			IncidentID: incID, Timer: enum.SLATimerAcknowledge, Event: "breach", Due: *inc.SLAAckDueAt, At: *inc.SLAAckDueAt}); err != nil || !fired {
+			t.Fatalf("fire: %v %v", fired, err)
+		}
+		for i := 0; tick.SLABreachedIncidents == 0; i++ {
+			if err := json.Unmarshal(c.next("m", latency).Data["metricsTick"], &tick); err != nil || i > 3 {
+				t.Fatalf("no tick counting the breach: %+v %v", tick, err)
+			}
+		}
+		if tick.SLABreachedIncidents != 1 || tick.SLAAtRiskIncidents != 0 || tick.OpenIncidents != 1 {
+			t.Fatalf("tick after the breach %+v", tick)
+		}
 	})
 }
 

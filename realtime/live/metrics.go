@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/realtime/hub"
+	slatimers "github.com/seliq/seliq/sla"
 )
 
 // MetricsTick is the live counters of a dashboard.
@@ -19,6 +20,8 @@ type MetricsTick struct {
 	OpenAlertsBySeverity []*alerts.FacetValue `json:"openAlertsBySeverity"`
 	UnassignedAlerts     int                  `json:"unassignedAlerts"`
 	OpenIncidents        int                  `json:"openIncidents"`
+	SLAAtRiskIncidents   int                  `json:"slaAtRiskIncidents"`
+	SLABreachedIncidents int                  `json:"slaBreachedIncidents"`
 }
 
 // tickEvery bounds how often counters are sent: at most once a period, and
@@ -117,5 +120,16 @@ func (s *Service) counters(ctx context.Context) (*MetricsTick, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open incidents: %w", err)
 	}
-	return &MetricsTick{At: time.Now().UTC(), OpenAlertsBySeverity: bySeverity, UnassignedAlerts: unassigned, OpenIncidents: open}, nil
+	sla := map[enum.SLAState]int{}
+	for _, st := range []enum.SLAState{enum.SLAStateAtRisk, enum.SLAStateBreached} {
+		p, err := slatimers.StateFilter("sla_state", []enum.SLAState{st})
+		if err != nil {
+			return nil, err
+		}
+		if sla[st], err = s.client.Incident.Query().Where(incident.StatusNEQ(enum.IncidentStatusClosed), p).Count(ctx); err != nil {
+			return nil, fmt.Errorf("%s incidents: %w", st, err)
+		}
+	}
+	return &MetricsTick{At: time.Now().UTC(), OpenAlertsBySeverity: bySeverity, UnassignedAlerts: unassigned, OpenIncidents: open,
+		SLAAtRiskIncidents: sla[enum.SLAStateAtRisk], SLABreachedIncidents: sla[enum.SLAStateBreached]}, nil
 }

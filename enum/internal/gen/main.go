@@ -59,6 +59,8 @@ var defs = []enumDef{
 		{"assignee_changed", "The incident was assigned or unassigned."},
 		{"note_added", "A note was written on the incident."},
 		{"report_generated", "A report of the incident was rendered."},
+		{"sla_at_risk", "75 % of an SLA window was used up before the timer was met."},
+		{"sla_breached", "An SLA target passed before the timer was met."},
 		{"analyst_action", "Something an analyst did outside Seliq, recorded by hand."},
 		{"manual", "An event entered by hand."}}},
 	{"ChatRole", "author of a chat message", []value{
@@ -91,6 +93,18 @@ var defs = []enumDef{
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
 		{"critical_alert", "A critical alert arrived in your organisation."},
 		{"connector_failing", "A pull connector of your organisation has been failing for an hour."}}},
+	{"SLAClockMode", "how an organisation's SLA clocks run", []value{
+		{"24x7", "Round the clock: every hour counts."},
+		{"business_hours", "Only the organisation's opening hours count; the clocks pause outside them and on holidays."}}},
+	{"SLAState", "where one SLA timer of an incident stands", []value{
+		{"ok", "Running, less than 75 % of the window used."},
+		{"at_risk", "Running, at least 75 % of the window used."},
+		{"breached", "The target passed before the timer was met."},
+		{"met", "Acknowledged (or resolved) within the target."},
+		{"paused", "Running, but the clock is stopped: outside business hours."}}},
+	{"SLATimer", "one of an incident's two SLA clocks", []value{
+		{"acknowledge", "From creation to the first action of a person."},
+		{"resolve", "From creation to closing."}}},
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
