@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/ai/provider"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/incident"
@@ -174,6 +175,13 @@ func (s *Service) Prepare(ctx context.Context, t Target, message string) (*Turn,
 	}
 	if !v.CanWrite() {
 		return nil, apperr.New(apperr.Forbidden, "requires the analyst role")
+	}
+	me, err := s.client.User.Get(viewer.Home(ctx), v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !features.On(me, features.AIChat) {
+		return nil, apperr.New(apperr.Forbidden, "AI chat is turned off for you (feature ai_chat); turn it back on with PATCH /api/v1/settings/features/ai_chat")
 	}
 	subj, err := s.load(ctx, t)
 	if err != nil {

@@ -430,6 +430,36 @@ func (e *NotificationKind) UnmarshalGQL(v any) error {
 	return err
 }
 
+// SMTPSecurity is how the connection to an SMTP server is protected.
+type SMTPSecurity string
+
+const (
+	// SMTPSecurityStarttls: Plain connection upgraded with STARTTLS, which the server must offer (port 587).
+	SMTPSecurityStarttls SMTPSecurity = "starttls"
+	// SMTPSecurityTls: TLS from the first byte, implicit TLS (port 465).
+	SMTPSecurityTls SMTPSecurity = "tls"
+	// SMTPSecurityNone: No encryption; accepted only for a server on the loopback interface (a local relay).
+	SMTPSecurityNone SMTPSecurity = "none"
+)
+
+var sMTPSecurityValues = []string{"starttls", "tls", "none"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (SMTPSecurity) Values() []string { return sMTPSecurityValues }
+
+// Valid reports whether the value is one of the set.
+func (e SMTPSecurity) Valid() bool { return Valid(string(e), sMTPSecurityValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e SMTPSecurity) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *SMTPSecurity) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, sMTPSecurityValues)
+	*e = SMTPSecurity(s)
+	return err
+}
+
 // Visibility is who sees a saved object: its author alone or the whole organisation.
 type Visibility string
 
@@ -474,5 +504,6 @@ var Docs = map[string]map[string]string{
 	"JobStatus":        {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
 	"BulkAlertAction":  {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
 	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour."},
+	"SMTPSecurity":     {"": "How the connection to an SMTP server is protected.", "starttls": "Plain connection upgraded with STARTTLS, which the server must offer (port 587).", "tls": "TLS from the first byte, implicit TLS (port 465).", "none": "No encryption; accepted only for a server on the loopback interface (a local relay)."},
 	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 }

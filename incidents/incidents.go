@@ -105,6 +105,9 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 				return err
 			}
 		}
+		if err := notify.ContactsOfIncident(ctx, c, inc, notify.IncidentOpened); err != nil {
+			return err
+		}
 		out, err = c.Incident.Get(ctx, inc.ID)
 		return err
 	})

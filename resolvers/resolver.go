@@ -12,7 +12,9 @@ import (
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
@@ -51,4 +53,8 @@ type Services struct {
 	Live *live.Service
 	// Query is the query language: sources, lookups, runs, saved queries.
 	Query *query.Service
+	// Mail is the email settings and the sending of messages.
+	Mail *mail.Service
+	// Features is each user's feature flags.
+	Features *features.Service
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/incidents"
@@ -35,6 +36,7 @@ import (
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
@@ -176,7 +178,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, reports.Worker())
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
+	// and the on-duty group of its critical ones.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{analyst, notify.CriticalAlerts{}}})
+	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
+	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
 	res := &resolvers.Resolver{Services: &resolvers.Services{
@@ -197,6 +202,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
 		Query:         query.New(db.Client, db.Dialect),
+		Mail:          mailer,
+		Features:      features.New(db.Client),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

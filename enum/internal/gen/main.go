@@ -91,6 +91,10 @@ var defs = []enumDef{
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
 		{"critical_alert", "A critical alert arrived in your organisation."},
 		{"connector_failing", "A pull connector of your organisation has been failing for an hour."}}},
+	{"SMTPSecurity", "how the connection to an SMTP server is protected", []value{
+		{"starttls", "Plain connection upgraded with STARTTLS, which the server must offer (port 587)."},
+		{"tls", "TLS from the first byte, implicit TLS (port 465)."},
+		{"none", "No encryption; accepted only for a server on the loopback interface (a local relay)."}}},
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
