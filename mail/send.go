@@ -101,7 +101,7 @@ func (s *Service) deliver(ctx context.Context, org uuid.UUID, cfg smtpConfig, ms
 		}
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	case enum.SMTPSecurityNone:
-		if !loopback(cfg.Host) {
+		if !Loopback(cfg.Host) {
 			return fmt.Errorf("mail: unencrypted SMTP refused to %s, which is not loopback", cfg.Host)
 		}
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))

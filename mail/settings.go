@@ -251,7 +251,7 @@ func (s *Service) apply(st *stored, in UpdateInput, org uuid.UUID, policy *outbo
 	if st.SMTPHost != "" && st.SMTPPort == 0 {
 		st.SMTPPort = defaultPort(st.SMTPTLS)
 	}
-	if st.SMTPTLS == enum.SMTPSecurityNone && st.SMTPHost != "" && !loopback(st.SMTPHost) {
+	if st.SMTPTLS == enum.SMTPSecurityNone && st.SMTPHost != "" && !Loopback(st.SMTPHost) {
 		return apperr.Invalid("smtp_tls", "none is only allowed for a server on the loopback interface (localhost, 127.0.0.1, ::1); use starttls or tls")
 	}
 	if in.SMTPUsername != nil {
@@ -327,9 +327,9 @@ func defaultPort(tls enum.SMTPSecurity) int {
 	return 587
 }
 
-// loopback reports whether host names this machine: an unencrypted SMTP
+// Loopback reports whether host names this machine: an unencrypted SMTP
 // connection is only acceptable to a relay on the same host.
-func loopback(host string) bool {
+func Loopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

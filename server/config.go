@@ -256,6 +256,9 @@ func checkMail(cfg *Config, port string) error {
 			return fmt.Errorf("SELIQ_SMTP_FROM: %q is not an email address", m.From)
 		}
 	}
+	if m.Host != "" && m.TLS == enum.SMTPSecurityNone && !mail.Loopback(m.Host) {
+		return fmt.Errorf("SELIQ_SMTP_TLS: none is only allowed for a loopback SELIQ_SMTP_HOST")
+	}
 	if m.Host != "" && m.From == "" {
 		return fmt.Errorf("SELIQ_SMTP_FROM is required with SELIQ_SMTP_HOST")
 	}

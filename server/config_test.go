@@ -3,8 +3,12 @@ package server
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/mail"
 )
 
 // TestLoadConfigHardening: the limits and timeouts have their defaults
@@ -51,6 +55,43 @@ func TestLoadConfigHardening(t *testing.T) {
 			t.Setenv(key, bad)
 			if _, err := LoadConfig(nil); err == nil {
 				t.Errorf("%s=%q accepted", key, bad)
+			}
+		})
+	}
+}
+
+// The server's SMTP default and public URL: read, defaulted, and refused
+// when they could not work.
+func TestLoadConfigMail(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		err  string
+		want mail.Server
+	}{
+		{"nothing set", nil, "", mail.Server{TLS: enum.SMTPSecurityStarttls, PublicURL: "http://127.0.0.1:8080"}},
+		{"a relay", map[string]string{"SELIQ_SMTP_HOST": "SMTP.Example.com", "SELIQ_SMTP_PORT": "2525", "SELIQ_SMTP_TLS": "tls",
+			"SELIQ_SMTP_USERNAME": "soc", "SELIQ_SMTP_PASSWORD": "pw", "SELIQ_SMTP_FROM": "soc@example.com", "SELIQ_PUBLIC_URL": "https://seliq.example.com/"}, "",
+			mail.Server{Host: "smtp.example.com", Port: 2525, TLS: enum.SMTPSecurityTls, Username: "soc", Password: "pw", From: "soc@example.com", PublicURL: "https://seliq.example.com"}},
+		{"unknown mode", map[string]string{"SELIQ_SMTP_TLS": "ssl"}, "SELIQ_SMTP_TLS", mail.Server{}},
+		{"bad port", map[string]string{"SELIQ_SMTP_PORT": "0"}, "SELIQ_SMTP_PORT", mail.Server{}},
+		{"no sender", map[string]string{"SELIQ_SMTP_HOST": "smtp.example.com"}, "SELIQ_SMTP_FROM", mail.Server{}},
+		{"unencrypted to a remote host", map[string]string{"SELIQ_SMTP_HOST": "smtp.example.com", "SELIQ_SMTP_TLS": "none", "SELIQ_SMTP_FROM": "a@example.com"}, "SELIQ_SMTP_TLS", mail.Server{}},
+		{"public URL without scheme", map[string]string{"SELIQ_PUBLIC_URL": "seliq.example.com"}, "SELIQ_PUBLIC_URL", mail.Server{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, k := range []string{"SELIQ_SMTP_HOST", "SELIQ_SMTP_PORT", "SELIQ_SMTP_TLS", "SELIQ_SMTP_USERNAME", "SELIQ_SMTP_PASSWORD", "SELIQ_SMTP_FROM", "SELIQ_PUBLIC_URL", "SELIQ_ADDR"} {
+				t.Setenv(k, c.env[k])
+			}
+			cfg, err := LoadConfig(nil)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one naming %s", err, c.err)
+				}
+				return
+			}
+			if err != nil || cfg.Mail != c.want {
+				t.Fatalf("mail config %+v, %v; want %+v", cfg.Mail, err, c.want)
 			}
 		})
 	}
