@@ -43,12 +43,7 @@ const (
 // organisation without its own (SELIQ_SMTP_*), and the public address
 // links in messages point to (SELIQ_PUBLIC_URL).
 type Server struct {
-	Host     string
-	Port     int
-	TLS      enum.SMTPSecurity
-	Username string
-	Password string
-	From     string
+	SMTP
 	// PublicURL is the server's address as users reach it, without a
 	// trailing slash (https://seliq.example.com).
 	PublicURL string
@@ -93,23 +88,18 @@ type UpdateInput struct {
 	FromAddress  *string            `json:"fromAddress,omitempty"`
 }
 
-// Policies gives the outbound policy an organisation's calls run under.
-type Policies interface {
-	For(ctx context.Context, org uuid.UUID) (*outbound.Policy, error)
-}
-
 // Service reads and writes the settings and sends messages.
 type Service struct {
 	client   *ent.Client
 	box      *secrets.Box
-	policies Policies
+	policies outbound.Policies
 	server   Server
 	log      *slog.Logger
 }
 
 // New returns the service: box seals SMTP passwords, policies decide which
 // SMTP servers may be reached, server is the configuration's default.
-func New(client *ent.Client, box *secrets.Box, policies Policies, server Server, log *slog.Logger) *Service {
+func New(client *ent.Client, box *secrets.Box, policies outbound.Policies, server Server, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -117,15 +107,20 @@ func New(client *ent.Client, box *secrets.Box, policies Policies, server Server,
 	return &Service{client: client, box: box, policies: policies, server: server, log: log}
 }
 
-// smtpConfig is a resolved SMTP configuration, password in clear.
-type smtpConfig struct {
+// SMTP is an SMTP server and how to send through it, password in clear.
+type SMTP struct {
 	Host     string
 	Port     int
 	TLS      enum.SMTPSecurity
 	Username string
 	Password string
 	From     string
-	Source   string
+}
+
+// smtpConfig is the resolved configuration of an organisation.
+type smtpConfig struct {
+	SMTP
+	Source string
 }
 
 func requireAdmin(ctx context.Context) (*viewer.Viewer, error) {
@@ -360,7 +355,7 @@ func (s *Service) resolve(ctx context.Context, c *ent.Client, org uuid.UUID) (sm
 		if srv.Host == "" {
 			src = SourceNone
 		}
-		return smtpConfig{Host: srv.Host, Port: port, TLS: srv.TLS, Username: srv.Username, Password: srv.Password, From: from, Source: src}, nil
+		return smtpConfig{SMTP: SMTP{Host: srv.Host, Port: port, TLS: srv.TLS, Username: srv.Username, Password: srv.Password, From: from}, Source: src}, nil
 	}
 	pw := ""
 	if st.SMTPPassword != "" {
@@ -372,5 +367,5 @@ func (s *Service) resolve(ctx context.Context, c *ent.Client, org uuid.UUID) (sm
 	if from == "" {
 		from = s.server.From
 	}
-	return smtpConfig{Host: st.SMTPHost, Port: st.SMTPPort, TLS: st.SMTPTLS, Username: st.SMTPUsername, Password: pw, From: from, Source: SourceOrganization}, nil
+	return smtpConfig{SMTP: SMTP{Host: st.SMTPHost, Port: st.SMTPPort, TLS: st.SMTPTLS, Username: st.SMTPUsername, Password: pw, From: from}, Source: SourceOrganization}, nil
 }

@@ -124,8 +124,8 @@ func LoadConfig(args []string) (Config, error) {
 	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(stream.DefaultMaxConnectionsPerUser))
 	outboundAllow := os.Getenv("SELIQ_OUTBOUND_ALLOW")
 	smtpPort := os.Getenv("SELIQ_SMTP_PORT")
-	cfg.Mail = mail.Server{Host: strings.ToLower(strings.TrimSpace(os.Getenv("SELIQ_SMTP_HOST"))), TLS: enum.SMTPSecurity(env("SELIQ_SMTP_TLS", "starttls")),
-		Username: os.Getenv("SELIQ_SMTP_USERNAME"), Password: os.Getenv("SELIQ_SMTP_PASSWORD"), From: os.Getenv("SELIQ_SMTP_FROM"),
+	cfg.Mail = mail.Server{SMTP: mail.SMTP{Host: strings.ToLower(strings.TrimSpace(os.Getenv("SELIQ_SMTP_HOST"))), TLS: enum.SMTPSecurity(env("SELIQ_SMTP_TLS", "starttls")),
+		Username: os.Getenv("SELIQ_SMTP_USERNAME"), Password: os.Getenv("SELIQ_SMTP_PASSWORD"), From: os.Getenv("SELIQ_SMTP_FROM")},
 		PublicURL: os.Getenv("SELIQ_PUBLIC_URL")}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)

@@ -69,10 +69,10 @@ func TestLoadConfigMail(t *testing.T) {
 		err  string
 		want mail.Server
 	}{
-		{"nothing set", nil, "", mail.Server{TLS: enum.SMTPSecurityStarttls, PublicURL: "http://127.0.0.1:8080"}},
+		{"nothing set", nil, "", mail.Server{SMTP: mail.SMTP{TLS: enum.SMTPSecurityStarttls}, PublicURL: "http://127.0.0.1:8080"}},
 		{"a relay", map[string]string{"SELIQ_SMTP_HOST": "SMTP.Example.com", "SELIQ_SMTP_PORT": "2525", "SELIQ_SMTP_TLS": "tls",
 			"SELIQ_SMTP_USERNAME": "soc", "SELIQ_SMTP_PASSWORD": "pw", "SELIQ_SMTP_FROM": "soc@example.com", "SELIQ_PUBLIC_URL": "https://seliq.example.com/"}, "",
-			mail.Server{Host: "smtp.example.com", Port: 2525, TLS: enum.SMTPSecurityTls, Username: "soc", Password: "pw", From: "soc@example.com", PublicURL: "https://seliq.example.com"}},
+			mail.Server{SMTP: mail.SMTP{Host: "smtp.example.com", Port: 2525, TLS: enum.SMTPSecurityTls, Username: "soc", Password: "pw", From: "soc@example.com"}, PublicURL: "https://seliq.example.com"}},
 		{"unknown mode", map[string]string{"SELIQ_SMTP_TLS": "ssl"}, "SELIQ_SMTP_TLS", mail.Server{}},
 		{"bad port", map[string]string{"SELIQ_SMTP_PORT": "0"}, "SELIQ_SMTP_PORT", mail.Server{}},
 		{"no sender", map[string]string{"SELIQ_SMTP_HOST": "smtp.example.com"}, "SELIQ_SMTP_FROM", mail.Server{}},
