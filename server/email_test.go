@@ -272,6 +272,21 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 			}
 		})
 
+		t.Run("reports", func(t *testing.T) {
+			// The contacts above receive reports (notify_reports is on by
+			// default): a client report reaches them attached, an internal
+			// one does not.
+			id := s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Reported incident"}, http.StatusCreated).String("id")
+			s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents/"+id+"/reports", map[string]any{"kind": "internal", "format": "markdown"}, http.StatusAccepted)
+			s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents/"+id+"/reports", map[string]any{"kind": "client", "format": "markdown"}, http.StatusAccepted)
+			got := waitMail(t, fake, "ciso@client.test", "A security report is ready", 1)
+			data := string(got[0].Data)
+			if !strings.Contains(data, "Content-Disposition: attachment") || !strings.Contains(data, ".md") {
+				t.Fatalf("the report is not attached:\n%s", data)
+			}
+			waitMail(t, fake, "quiet@client.test", "A security report is ready", 1)
+		})
+
 		t.Run("coverage", s.checkCoverage("email", "features"))
 	})
 }
