@@ -7781,7 +7781,7 @@ type EmailSettings {
   smtpPasswordSet: Boolean!
   "The sender address of every message."
   fromAddress: String!
-  "organization (its own settings), server (the server's SELIQ_SMTP_* default) or none (no SMTP server: email waits)."
+  "organization (its own settings), server (the server's SELIQ_SMTP_* default) or none (no SMTP server: email is off and messages are dropped)."
   source: String!
 }
 

@@ -361,3 +361,22 @@ func bodies(t *testing.T, contentType string, body io.Reader) (text, html string
 		}
 	}
 }
+
+// Without any SMTP server email is off: the message is dropped, not
+// retried for days.
+func TestNoServerCancels(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		org := testenv.Org(t, db)
+		admin, _ := testenv.UserContext(t, db, org, enum.RoleAdmin)
+		svc := newService(t, db, nil)
+		job := mail.Job{OrganizationID: org.ID, MessageID: "notification." + uuid.NewString(), To: "a@example.com", Content: mail.Content{Heading: "h"}}
+		if err := storage.InTx(admin, db.Client, func(tx *ent.Tx) error { return mail.Enqueue(admin, tx.Client(), job) }); err != nil {
+			t.Fatal(err)
+		}
+		startWorker(t, db, svc)
+		testenv.Eventually(t, 20*time.Second, "the job cancelled", func() bool { return state(t, db) == rivertype.JobStateCancelled })
+		if n := attempts(t, db); n != 1 {
+			t.Fatalf("%d attempts, want 1", n)
+		}
+	})
+}

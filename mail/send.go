@@ -32,8 +32,8 @@ const MaxAttachment = 5 << 20
 // sendTimeout bounds one SMTP exchange, connection included.
 const sendTimeout = 30 * time.Second
 
-// errNotConfigured is a job's failure while no SMTP server is set: it is
-// retried with backoff, so setting one up delivers what waited.
+// errNotConfigured cancels a job while neither the organisation nor the
+// server has an SMTP server: email is off for it.
 var errNotConfigured = errors.New("mail: no SMTP server configured for the organisation or the server")
 
 // build turns a job into a go-mail message.
@@ -239,7 +239,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Job]) error {
 		return err
 	}
 	if cfg.Host == "" {
-		return errNotConfigured
+		// No SMTP server anywhere means email is off for the organisation:
+		// the message is dropped rather than retried for days.
+		return river.JobCancel(errNotConfigured)
 	}
 	j := job.Args
 	var attach *ent.Report

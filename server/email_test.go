@@ -207,6 +207,9 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 			if dig(g, "setOnDutyGroup", "onDutyGroupId") != group {
 				t.Fatalf("on duty: %v", g)
 			}
+			if g := s.gql(t, s.reader, `{ notificationSettings { onDutyGroupId } }`, nil); dig(g, "notificationSettings", "onDutyGroupId") != group {
+				t.Fatalf("notification settings: %v", g)
+			}
 			key := s.admin.ConnectorKey(t, "edr")
 			hostile := `Pay now at http://evil.example.com/<b>x</b>`
 			kinds(t, "critical_alert", "A critical alert arrived", func(i int) {
