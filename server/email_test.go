@@ -114,6 +114,18 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 				t.Fatalf("GraphQL test message: %v", g)
 			}
 			s.gqlErr(t, s.analyst, `{ emailSettings { smtpHost } }`, nil, "FORBIDDEN")
+
+			// Per organisation: a client organisation has its own (none yet),
+			// and its settings do not change the provider's.
+			s.rest(t, s.admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Client Mail", "slug": "client-mail"}, http.StatusCreated)
+			client := s.admin.As("client-mail")
+			if got := s.rest(t, client, http.MethodGet, "/api/v1/settings/email", nil, http.StatusOK); got.Body["source"] != "none" || got.Body["smtp_host"] != "" {
+				t.Fatalf("the client organisation sees %s", got.Raw)
+			}
+			s.rest(t, client, http.MethodPatch, "/api/v1/settings/email", map[string]any{"smtp_host": "smtp.client.example", "from_address": "soc@client.example"}, http.StatusOK)
+			if got := s.rest(t, s.admin, http.MethodGet, "/api/v1/settings/email", nil, http.StatusOK); got.Body["smtp_host"] != "127.0.0.1" {
+				t.Fatalf("the client's change reached the provider: %s", got.Raw)
+			}
 		})
 
 		readerHandle := s.rest(t, s.reader, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("handle")
