@@ -94,6 +94,8 @@ fuzz:
 	$(GO) test ./outbound -run='^$$' -fuzz=FuzzParseRanges -fuzztime=$(FUZZTIME)
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParseAnswer -fuzztime=$(FUZZTIME)
 	$(GO) test ./analysis -run='^$$' -fuzz=FuzzApplyProfile -fuzztime=$(FUZZTIME)
+	$(GO) test ./mail -run='^$$' -fuzz=FuzzDefuse -fuzztime=$(FUZZTIME)
+	$(GO) test ./mail -run='^$$' -fuzz=FuzzParseAddress -fuzztime=$(FUZZTIME)
 	$(GO) test ./chat -run='^$$' -fuzz=FuzzDecodeArgs -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/aifake -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./gqlserver/stream -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME)

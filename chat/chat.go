@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/textfield"
@@ -174,6 +175,13 @@ func (s *Service) Prepare(ctx context.Context, t Target, message string) (*Turn,
 	}
 	if !v.CanWrite() {
 		return nil, apperr.New(apperr.Forbidden, "requires the analyst role")
+	}
+	me, err := s.client.User.Get(viewer.Home(ctx), v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !features.On(me, features.AIChat) {
+		return nil, apperr.New(apperr.Forbidden, "AI chat is turned off for you (feature ai_chat); turn it back on with PATCH /api/v1/settings/features/ai_chat")
 	}
 	subj, err := s.load(ctx, t)
 	if err != nil {

@@ -524,6 +524,36 @@ func (e *SLATimer) UnmarshalGQL(v any) error {
 	return err
 }
 
+// SMTPSecurity is how the connection to an SMTP server is protected.
+type SMTPSecurity string
+
+const (
+	// SMTPSecurityStarttls: Plain connection upgraded with STARTTLS, which the server must offer (port 587).
+	SMTPSecurityStarttls SMTPSecurity = "starttls"
+	// SMTPSecurityTls: TLS from the first byte, implicit TLS (port 465).
+	SMTPSecurityTls SMTPSecurity = "tls"
+	// SMTPSecurityNone: No encryption; accepted only for a server on the loopback interface (a local relay).
+	SMTPSecurityNone SMTPSecurity = "none"
+)
+
+var sMTPSecurityValues = []string{"starttls", "tls", "none"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (SMTPSecurity) Values() []string { return sMTPSecurityValues }
+
+// Valid reports whether the value is one of the set.
+func (e SMTPSecurity) Valid() bool { return Valid(string(e), sMTPSecurityValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e SMTPSecurity) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *SMTPSecurity) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, sMTPSecurityValues)
+	*e = SMTPSecurity(s)
+	return err
+}
+
 // Visibility is who sees a saved object: its author alone or the whole organisation.
 type Visibility string
 
@@ -571,5 +601,6 @@ var Docs = map[string]map[string]string{
 	"SLAClockMode":     {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
 	"SLAState":         {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
 	"SLATimer":         {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},
+	"SMTPSecurity":     {"": "How the connection to an SMTP server is protected.", "starttls": "Plain connection upgraded with STARTTLS, which the server must offer (port 587).", "tls": "TLS from the first byte, implicit TLS (port 465).", "none": "No encryption; accepted only for a server on the loopback interface (a local relay)."},
 	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 }

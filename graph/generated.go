@@ -30,10 +30,12 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/graph/scalar"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/query"
@@ -59,6 +61,7 @@ type ResolverRoot interface {
 	AlertView() AlertViewResolver
 	ChatStreamEvent() ChatStreamEventResolver
 	Connector() ConnectorResolver
+	EmailSettings() EmailSettingsResolver
 	Incident() IncidentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -425,9 +428,34 @@ type ComplexityRoot struct {
 		DeletedID func(childComplexity int) int
 	}
 
+	EmailSettings struct {
+		FromAddress     func(childComplexity int) int
+		InboundURL      func(childComplexity int) int
+		SMTPHost        func(childComplexity int) int
+		SMTPPasswordSet func(childComplexity int) int
+		SMTPPort        func(childComplexity int) int
+		SMTPTLS         func(childComplexity int) int
+		SMTPUsername    func(childComplexity int) int
+		Source          func(childComplexity int) int
+	}
+
+	EmailTestResult struct {
+		Message func(childComplexity int) int
+		OK      func(childComplexity int) int
+	}
+
 	FacetValue struct {
 		Count func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	Feature struct {
+		Default            func(childComplexity int) int
+		Description        func(childComplexity int) int
+		Enabled            func(childComplexity int) int
+		Key                func(childComplexity int) int
+		OrganizationAllows func(childComplexity int) int
+		Value              func(childComplexity int) int
 	}
 
 	Group struct {
@@ -578,8 +606,11 @@ type ComplexityRoot struct {
 		RotateInboundEmailToken  func(childComplexity int) int
 		SendAlertChat            func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
 		SendIncidentChat         func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
+		SendTestEmail            func(childComplexity int, to string) int
 		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
+		SetFeature               func(childComplexity int, key string, enabled bool) int
 		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
+		SetOnDutyGroup           func(childComplexity int, groupID *uuid.UUID) int
 		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
 		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
 		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
@@ -588,6 +619,7 @@ type ComplexityRoot struct {
 		UpdateAssetProfile       func(childComplexity int, input analysis.UpdateAssetProfileInput) int
 		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
 		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
+		UpdateEmailSettings      func(childComplexity int, input mail.UpdateInput) int
 		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
 		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
 		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
@@ -669,6 +701,10 @@ type ComplexityRoot struct {
 		SLABreach        func(childComplexity int) int
 	}
 
+	NotificationSettings struct {
+		OnDutyGroupID func(childComplexity int) int
+	}
+
 	Organization struct {
 		Children     func(childComplexity int) int
 		ContactEmail func(childComplexity int) int
@@ -711,61 +747,64 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens           func(childComplexity int) int
-		AiModels            func(childComplexity int) int
-		AiQuota             func(childComplexity int) int
-		AiSettings          func(childComplexity int) int
-		Alert               func(childComplexity int, id uuid.UUID) int
-		AlertActivity       func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		AlertAnalysis       func(childComplexity int, alertID uuid.UUID) int
-		AlertChatHistory    func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		AlertFacets         func(childComplexity int, filter *schematype.AlertFilter) int
-		AlertNotes          func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		AlertViews          func(childComplexity int) int
-		Alerts              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
-		AssetProfile        func(childComplexity int) int
-		Connector           func(childComplexity int, id uuid.UUID) int
-		ConnectorCatalogue  func(childComplexity int) int
-		Connectors          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
-		Contacts            func(childComplexity int, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) int
-		DeadLetters         func(childComplexity int, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		DefaultAlertView    func(childComplexity int) int
-		Group               func(childComplexity int, id uuid.UUID) int
-		Groups              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
-		InboundEmailURL     func(childComplexity int) int
-		Incident            func(childComplexity int, id uuid.UUID) int
-		IncidentActivity    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		IncidentAnalysis    func(childComplexity int, incidentID uuid.UUID) int
-		IncidentChatHistory func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		IncidentNotes       func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		IncidentReports     func(childComplexity int, incidentID uuid.UUID) int
-		IncidentTimeline    func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		Incidents           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
-		Me                  func(childComplexity int) int
-		Node                func(childComplexity int, id uuid.UUID) int
-		Nodes               func(childComplexity int, ids []uuid.UUID) int
-		NotificationHistory func(childComplexity int, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		NotificationPrefs   func(childComplexity int) int
-		Notifications       func(childComplexity int, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		Organization        func(childComplexity int, id uuid.UUID) int
-		OrganizationBySlug  func(childComplexity int, slug string) int
-		Organizations       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
-		OutboundPolicy      func(childComplexity int) int
-		QueryLookups        func(childComplexity int, source string, field string, prefix *string, limit *int) int
-		QuerySources        func(childComplexity int) int
-		Report              func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
-		ReportSettings      func(childComplexity int) int
-		ReportTemplate      func(childComplexity int) int
-		RunQuery            func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
-		RunSavedQuery       func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
-		SLAMetrics          func(childComplexity int, since *time.Time, until *time.Time) int
-		SLASettings         func(childComplexity int) int
-		SavedQueries        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
-		SavedQuery          func(childComplexity int, id uuid.UUID) int
-		SearchActivity      func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
-		User                func(childComplexity int, id uuid.UUID) int
-		UserQuota           func(childComplexity int) int
-		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
+		APITokens            func(childComplexity int) int
+		AiModels             func(childComplexity int) int
+		AiQuota              func(childComplexity int) int
+		AiSettings           func(childComplexity int) int
+		Alert                func(childComplexity int, id uuid.UUID) int
+		AlertActivity        func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertAnalysis        func(childComplexity int, alertID uuid.UUID) int
+		AlertChatHistory     func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertFacets          func(childComplexity int, filter *schematype.AlertFilter) int
+		AlertNotes           func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		AlertViews           func(childComplexity int) int
+		Alerts               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
+		AssetProfile         func(childComplexity int) int
+		Connector            func(childComplexity int, id uuid.UUID) int
+		ConnectorCatalogue   func(childComplexity int) int
+		Connectors           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
+		Contacts             func(childComplexity int, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) int
+		DeadLetters          func(childComplexity int, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		DefaultAlertView     func(childComplexity int) int
+		EmailSettings        func(childComplexity int) int
+		Features             func(childComplexity int) int
+		Group                func(childComplexity int, id uuid.UUID) int
+		Groups               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.GroupOrder) int
+		InboundEmailURL      func(childComplexity int) int
+		Incident             func(childComplexity int, id uuid.UUID) int
+		IncidentActivity     func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentAnalysis     func(childComplexity int, incidentID uuid.UUID) int
+		IncidentChatHistory  func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentNotes        func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		IncidentReports      func(childComplexity int, incidentID uuid.UUID) int
+		IncidentTimeline     func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		Incidents            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
+		Me                   func(childComplexity int) int
+		Node                 func(childComplexity int, id uuid.UUID) int
+		Nodes                func(childComplexity int, ids []uuid.UUID) int
+		NotificationHistory  func(childComplexity int, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		NotificationPrefs    func(childComplexity int) int
+		NotificationSettings func(childComplexity int) int
+		Notifications        func(childComplexity int, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		Organization         func(childComplexity int, id uuid.UUID) int
+		OrganizationBySlug   func(childComplexity int, slug string) int
+		Organizations        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
+		OutboundPolicy       func(childComplexity int) int
+		QueryLookups         func(childComplexity int, source string, field string, prefix *string, limit *int) int
+		QuerySources         func(childComplexity int) int
+		Report               func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
+		ReportSettings       func(childComplexity int) int
+		ReportTemplate       func(childComplexity int) int
+		RunQuery             func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
+		RunSavedQuery        func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
+		SLAMetrics           func(childComplexity int, since *time.Time, until *time.Time) int
+		SLASettings          func(childComplexity int) int
+		SavedQueries         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		SavedQuery           func(childComplexity int, id uuid.UUID) int
+		SearchActivity       func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
+		User                 func(childComplexity int, id uuid.UUID) int
+		UserQuota            func(childComplexity int) int
+		Users                func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
 	}
 
 	QueryBucket struct {
@@ -1036,6 +1075,9 @@ type ChatStreamEventResolver interface {
 type ConnectorResolver interface {
 	Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error)
 }
+type EmailSettingsResolver interface {
+	InboundURL(ctx context.Context, obj *mail.Settings) (*string, error)
+}
 type IncidentResolver interface {
 	Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error)
 	AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error)
@@ -1104,6 +1146,10 @@ type MutationResolver interface {
 	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	RotateInboundEmailToken(ctx context.Context) (*connectors.InboundEmailToken, error)
 	UpdateSLASettings(ctx context.Context, input sla.UpdateSettingsInput) (*sla.Settings, error)
+	UpdateEmailSettings(ctx context.Context, input mail.UpdateInput) (*mail.Settings, error)
+	SendTestEmail(ctx context.Context, to string) (*mail.TestResult, error)
+	SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*notify.Settings, error)
+	SetFeature(ctx context.Context, key string, enabled bool) (*features.Feature, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -1161,6 +1207,9 @@ type QueryResolver interface {
 	InboundEmailURL(ctx context.Context) (*string, error)
 	SLASettings(ctx context.Context) (*sla.Settings, error)
 	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time) (*sla.Metrics, error)
+	EmailSettings(ctx context.Context) (*mail.Settings, error)
+	NotificationSettings(ctx context.Context) (*notify.Settings, error)
+	Features(ctx context.Context) ([]*features.Feature, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -2661,6 +2710,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletePayload.DeletedID(childComplexity), true
 
+	case "EmailSettings.fromAddress":
+		if e.ComplexityRoot.EmailSettings.FromAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.FromAddress(childComplexity), true
+	case "EmailSettings.inboundUrl":
+		if e.ComplexityRoot.EmailSettings.InboundURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.InboundURL(childComplexity), true
+	case "EmailSettings.smtpHost":
+		if e.ComplexityRoot.EmailSettings.SMTPHost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.SMTPHost(childComplexity), true
+	case "EmailSettings.smtpPasswordSet":
+		if e.ComplexityRoot.EmailSettings.SMTPPasswordSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.SMTPPasswordSet(childComplexity), true
+	case "EmailSettings.smtpPort":
+		if e.ComplexityRoot.EmailSettings.SMTPPort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.SMTPPort(childComplexity), true
+	case "EmailSettings.smtpTls":
+		if e.ComplexityRoot.EmailSettings.SMTPTLS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.SMTPTLS(childComplexity), true
+	case "EmailSettings.smtpUsername":
+		if e.ComplexityRoot.EmailSettings.SMTPUsername == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.SMTPUsername(childComplexity), true
+	case "EmailSettings.source":
+		if e.ComplexityRoot.EmailSettings.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailSettings.Source(childComplexity), true
+
+	case "EmailTestResult.message":
+		if e.ComplexityRoot.EmailTestResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailTestResult.Message(childComplexity), true
+	case "EmailTestResult.ok":
+		if e.ComplexityRoot.EmailTestResult.OK == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailTestResult.OK(childComplexity), true
+
 	case "FacetValue.count":
 		if e.ComplexityRoot.FacetValue.Count == nil {
 			break
@@ -2673,6 +2784,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
+
+	case "Feature.default":
+		if e.ComplexityRoot.Feature.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.Default(childComplexity), true
+	case "Feature.description":
+		if e.ComplexityRoot.Feature.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.Description(childComplexity), true
+	case "Feature.enabled":
+		if e.ComplexityRoot.Feature.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.Enabled(childComplexity), true
+	case "Feature.key":
+		if e.ComplexityRoot.Feature.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.Key(childComplexity), true
+	case "Feature.organizationAllows":
+		if e.ComplexityRoot.Feature.OrganizationAllows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.OrganizationAllows(childComplexity), true
+	case "Feature.value":
+		if e.ComplexityRoot.Feature.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feature.Value(childComplexity), true
 
 	case "Group.createdAt":
 		if e.ComplexityRoot.Group.CreatedAt == nil {
@@ -3520,6 +3668,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendIncidentChat(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(model.SendChatInput)), true
+	case "Mutation.sendTestEmail":
+		if e.ComplexityRoot.Mutation.SendTestEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendTestEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendTestEmail(childComplexity, args["to"].(string)), true
 	case "Mutation.setDefaultAlertView":
 		if e.ComplexityRoot.Mutation.SetDefaultAlertView == nil {
 			break
@@ -3531,6 +3690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultAlertView(childComplexity, args["viewID"].(*uuid.UUID)), true
+	case "Mutation.setFeature":
+		if e.ComplexityRoot.Mutation.SetFeature == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFeature_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFeature(childComplexity, args["key"].(string), args["enabled"].(bool)), true
 	case "Mutation.setGroupMembers":
 		if e.ComplexityRoot.Mutation.SetGroupMembers == nil {
 			break
@@ -3542,6 +3712,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetGroupMembers(childComplexity, args["id"].(uuid.UUID), args["userIDs"].([]uuid.UUID)), true
+	case "Mutation.setOnDutyGroup":
+		if e.ComplexityRoot.Mutation.SetOnDutyGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOnDutyGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOnDutyGroup(childComplexity, args["groupId"].(*uuid.UUID)), true
 	case "Mutation.unhideAlertView":
 		if e.ComplexityRoot.Mutation.UnhideAlertView == nil {
 			break
@@ -3630,6 +3811,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["organizationID"].(uuid.UUID), args["id"].(uuid.UUID), args["input"].(directory.UpdateContactInput)), true
+	case "Mutation.updateEmailSettings":
+		if e.ComplexityRoot.Mutation.UpdateEmailSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateEmailSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateEmailSettings(childComplexity, args["input"].(mail.UpdateInput)), true
 	case "Mutation.updateGroup":
 		if e.ComplexityRoot.Mutation.UpdateGroup == nil {
 			break
@@ -4029,6 +4221,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPrefs.SLABreach(childComplexity), true
 
+	case "NotificationSettings.onDutyGroupId":
+		if e.ComplexityRoot.NotificationSettings.OnDutyGroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.OnDutyGroupID(childComplexity), true
+
 	case "Organization.children":
 		if e.ComplexityRoot.Organization.Children == nil {
 			break
@@ -4359,6 +4558,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DefaultAlertView(childComplexity), true
+	case "Query.emailSettings":
+		if e.ComplexityRoot.Query.EmailSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EmailSettings(childComplexity), true
+	case "Query.features":
+		if e.ComplexityRoot.Query.Features == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Features(childComplexity), true
 	case "Query.group":
 		if e.ComplexityRoot.Query.Group == nil {
 			break
@@ -4521,6 +4732,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.NotificationPrefs(childComplexity), true
+	case "Query.notificationSettings":
+		if e.ComplexityRoot.Query.NotificationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationSettings(childComplexity), true
 	case "Query.notifications":
 		if e.ComplexityRoot.Query.Notifications == nil {
 			break
@@ -5778,6 +5995,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAssetProfileInput", ec.unmarshalInputUpdateAssetProfileInput),
 			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpdateEmailSettingsInput", ec.unmarshalInputUpdateEmailSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
@@ -8176,6 +8394,120 @@ extend type Mutation {
   ): SLASettings! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
+	{Name: "../email.graphql", Input: `# Email out: an organisation's SMTP settings (the server's SELIQ_SMTP_*
+# default otherwise), the test message, the organisation's notification
+# settings, and each user's feature flags.
+
+"How the connection to an SMTP server is protected."
+enum SMTPSecurity {
+  "Plain connection upgraded with STARTTLS, which the server must offer (port 587)."
+  STARTTLS
+  "TLS from the first byte, implicit TLS (port 465)."
+  TLS
+  "No encryption; accepted only for a server on the loopback interface (a local relay)."
+  NONE
+}
+
+"The SMTP settings in force for the organisation (the password is never returned)."
+type EmailSettings {
+  "The SMTP server's host name or IP address; empty when no email is sent."
+  smtpHost: String!
+  "The SMTP server's port."
+  smtpPort: Int!
+  "How the connection is protected."
+  smtpTls: SMTPSecurity!
+  "The account to authenticate as; empty: no authentication."
+  smtpUsername: String!
+  "Whether a password is stored (it is write-only)."
+  smtpPasswordSet: Boolean!
+  "The sender address of every message."
+  fromAddress: String!
+  "organization (its own settings), server (the server's SELIQ_SMTP_* default) or none (no SMTP server: email is off and messages are dropped)."
+  source: String!
+  "The URL mail services post inbound messages to (they become alerts of the organisation's email connector); null until the first rotateInboundEmailToken. It holds a credential: share it only with the mail service."
+  inboundUrl: String
+}
+
+"Changes to the email settings; fields left out keep their value."
+input UpdateEmailSettingsInput {
+  "Host name or IP address, through the outbound policy; an empty string returns to the server's default. Changing it while a password is stored requires smtpPassword too."
+  smtpHost: String @constraint(maxLength: 253)
+  "Port, 1 to 65535 (default 587 for STARTTLS, 465 for TLS, 25 for none)."
+  smtpPort: Int @constraint(minimum: 1, maximum: 65535)
+  "How the connection is protected; NONE only for a loopback host."
+  smtpTls: SMTPSecurity
+  "The account to authenticate as; empty: no authentication."
+  smtpUsername: String @constraint(maxLength: 254)
+  "Write-only, stored encrypted; an empty string removes it."
+  smtpPassword: String @constraint(maxLength: 1024)
+  "The sender address of every message."
+  fromAddress: String @constraint(maxLength: 254)
+}
+
+"What the SMTP server answered to a test message."
+type EmailTestResult {
+  "Whether the server accepted the message."
+  ok: Boolean!
+  "The answer in words: accepted, authentication failed, connection refused, TLS error…"
+  message: String!
+}
+
+"An organisation's notification settings."
+type NotificationSettings {
+  "The group whose members are told of new critical alerts; null: nobody is."
+  onDutyGroupId: ID
+}
+
+"A per-user feature flag the server honours for the calling user."
+type Feature {
+  "The flag's key, as in PATCH /settings/features/{key}."
+  key: String!
+  "What the flag changes."
+  description: String!
+  "Its value until the user changes it."
+  default: Boolean!
+  "The user's own choice."
+  value: Boolean!
+  "Whether the acting organisation allows the feature (a user's flag only narrows it)."
+  organizationAllows: Boolean!
+  "What the server does for the user: value and organizationAllows."
+  enabled: Boolean!
+}
+
+extend type Query {
+  "The email settings in force for the acting organisation (administrators)."
+  emailSettings: EmailSettings! @hasRole(role: ADMIN)
+  "The acting organisation's notification settings."
+  notificationSettings: NotificationSettings!
+  "The calling user's feature flags."
+  features: [Feature!]!
+}
+
+extend type Mutation {
+  "Change the organisation's email settings."
+  updateEmailSettings(
+    "The changes: fields left out keep their value."
+    input: UpdateEmailSettingsInput!
+  ): EmailSettings! @hasRole(role: ADMIN)
+  "Send a test message now with the settings in force and report the server's answer."
+  sendTestEmail(
+    "The recipient's address."
+    to: String! @constraint(maxLength: 254)
+  ): EmailTestResult! @hasRole(role: ADMIN)
+  "Choose the group told of new critical alerts."
+  setOnDutyGroup(
+    "The group; null: nobody is told."
+    groupId: ID
+  ): NotificationSettings! @hasRole(role: ADMIN)
+  "Turn one of the calling user's feature flags on or off."
+  setFeature(
+    "The flag's key."
+    key: String!
+    "On or off."
+    enabled: Boolean!
+  ): Feature!
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8882,6 +9214,38 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_EmailSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "smtpHost":
+		return ec.fieldContext_EmailSettings_smtpHost(ctx, field)
+	case "smtpPort":
+		return ec.fieldContext_EmailSettings_smtpPort(ctx, field)
+	case "smtpTls":
+		return ec.fieldContext_EmailSettings_smtpTls(ctx, field)
+	case "smtpUsername":
+		return ec.fieldContext_EmailSettings_smtpUsername(ctx, field)
+	case "smtpPasswordSet":
+		return ec.fieldContext_EmailSettings_smtpPasswordSet(ctx, field)
+	case "fromAddress":
+		return ec.fieldContext_EmailSettings_fromAddress(ctx, field)
+	case "source":
+		return ec.fieldContext_EmailSettings_source(ctx, field)
+	case "inboundUrl":
+		return ec.fieldContext_EmailSettings_inboundUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_EmailTestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_EmailTestResult_ok(ctx, field)
+	case "message":
+		return ec.fieldContext_EmailTestResult_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailTestResult", field.Name)
+}
+
 func (ec *executionContext) childFields_FacetValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -8890,6 +9254,24 @@ func (ec *executionContext) childFields_FacetValue(ctx context.Context, field gr
 		return ec.fieldContext_FacetValue_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
+}
+
+func (ec *executionContext) childFields_Feature(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Feature_key(ctx, field)
+	case "description":
+		return ec.fieldContext_Feature_description(ctx, field)
+	case "default":
+		return ec.fieldContext_Feature_default(ctx, field)
+	case "value":
+		return ec.fieldContext_Feature_value(ctx, field)
+	case "organizationAllows":
+		return ec.fieldContext_Feature_organizationAllows(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Feature_enabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feature", field.Name)
 }
 
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9238,6 +9620,14 @@ func (ec *executionContext) childFields_NotificationPrefs(ctx context.Context, f
 		return ec.fieldContext_NotificationPrefs_connectorFailing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPrefs", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "onDutyGroupId":
+		return ec.fieldContext_NotificationSettings_onDutyGroupId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10598,6 +10988,20 @@ func (ec *executionContext) field_Mutation_sendIncidentChat_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendTestEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDefaultAlertView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10609,6 +11013,28 @@ func (ec *executionContext) field_Mutation_setDefaultAlertView_args(ctx context.
 		return nil, err
 	}
 	args["viewID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setFeature_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg1
 	return args, nil
 }
 
@@ -10631,6 +11057,20 @@ func (ec *executionContext) field_Mutation_setGroupMembers_args(ctx context.Cont
 		return nil, err
 	}
 	args["userIDs"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOnDutyGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupId",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupId"] = arg0
 	return args, nil
 }
 
@@ -10791,6 +11231,20 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateEmailSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (mail.UpdateInput, error) {
+			return ec.unmarshalNUpdateEmailSettingsInput2githubᚗcomᚋseliqᚋseliqᚋmailᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -18291,6 +18745,236 @@ func (ec *executionContext) fieldContext_DeletePayload_deletedID(_ context.Conte
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _EmailSettings_smtpHost(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_smtpHost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPHost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_smtpHost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailSettings_smtpPort(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_smtpPort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPPort, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_smtpPort(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EmailSettings_smtpTls(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_smtpTls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPTLS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.SMTPSecurity) graphql.Marshaler {
+			return ec.marshalNSMTPSecurity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_smtpTls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "SMTPSecurity")
+}
+
+func (ec *executionContext) _EmailSettings_smtpUsername(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_smtpUsername(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPUsername, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_smtpUsername(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailSettings_smtpPasswordSet(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_smtpPasswordSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPPasswordSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_smtpPasswordSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EmailSettings_fromAddress(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_fromAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_fromAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailSettings_source(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailSettings_inboundUrl(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailSettings_inboundUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EmailSettings().InboundURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailSettings_inboundUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailSettings", field, true, true, "String")
+}
+
+func (ec *executionContext) _EmailTestResult_ok(ctx context.Context, field graphql.CollectedField, obj *mail.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailTestResult_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OK, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailTestResult_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailTestResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EmailTestResult_message(ctx context.Context, field graphql.CollectedField, obj *mail.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailTestResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailTestResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailTestResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *alerts.FacetValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18335,6 +19019,144 @@ func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feature_key(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feature_default(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Feature_value(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Feature_organizationAllows(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_organizationAllows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationAllows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_organizationAllows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Feature_enabled(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feature_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feature_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feature", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
@@ -23565,6 +24387,236 @@ func (ec *executionContext) fieldContext_Mutation_updateSLASettings(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateEmailSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateEmailSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateEmailSettings(ctx, fc.Args["input"].(mail.UpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *mail.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *mail.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *mail.Settings) graphql.Marshaler {
+			return ec.marshalNEmailSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateEmailSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateEmailSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendTestEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendTestEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendTestEmail(ctx, fc.Args["to"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *mail.TestResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *mail.TestResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *mail.TestResult) graphql.Marshaler {
+			return ec.marshalNEmailTestResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendTestEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendTestEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOnDutyGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOnDutyGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOnDutyGroup(ctx, fc.Args["groupId"].(*uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *notify.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *notify.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOnDutyGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOnDutyGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setFeature(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setFeature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetFeature(ctx, fc.Args["key"].(string), fc.Args["enabled"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *features.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeature(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setFeature(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feature(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setFeature_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24705,6 +25757,29 @@ func (ec *executionContext) fieldContext_NotificationPrefs_connectorFailing(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _NotificationSettings_onDutyGroupId(ctx context.Context, field graphql.CollectedField, obj *notify.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_onDutyGroupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnDutyGroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_onDutyGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
@@ -27598,6 +28673,120 @@ func (ec *executionContext) fieldContext_Query_slaMetrics(ctx context.Context, f
 	if fc.Args, err = ec.field_Query_slaMetrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_emailSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_emailSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().EmailSettings(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *mail.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *mail.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *mail.Settings) graphql.Marshaler {
+			return ec.marshalNEmailSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_emailSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_features(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_features(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Features(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*features.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeatureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_features(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feature(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -35713,6 +36902,83 @@ func UnmarshalUpdateContactInput(ctx context.Context, raw any) (directory.Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateEmailSettingsInput(ctx context.Context, obj any) (mail.UpdateInput, error) {
+	var it mail.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"smtpHost", "smtpPort", "smtpTls", "smtpUsername", "smtpPassword", "fromAddress"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "smtpHost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smtpHost"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SMTPHost = data
+		case "smtpPort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smtpPort"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SMTPPort = data
+		case "smtpTls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smtpTls"))
+			data, err := ec.unmarshalOSMTPSecurity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SMTPTLS = data
+		case "smtpUsername":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smtpUsername"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SMTPUsername = data
+		case "smtpPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smtpPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SMTPPassword = data
+		case "fromAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromAddress"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromAddress = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateEmailSettingsInput unmarshals raw into the UpdateEmailSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateEmailSettingsInput(ctx context.Context, raw any) (mail.UpdateInput, error) {
+	var out mail.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateEmailSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateGroupInput(ctx context.Context, obj any) (directory.UpdateGroupInput, error) {
 	var it directory.UpdateGroupInput
 	if obj == nil {
@@ -38879,6 +40145,113 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var emailSettingsImplementors = []string{"EmailSettings"}
+
+func (ec *executionContext) _EmailSettings(ctx context.Context, sel ast.SelectionSet, obj *mail.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailSettings")
+		case "smtpHost":
+			out.Values[i] = ec._EmailSettings_smtpHost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smtpPort":
+			out.Values[i] = ec._EmailSettings_smtpPort(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smtpTls":
+			out.Values[i] = ec._EmailSettings_smtpTls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smtpUsername":
+			out.Values[i] = ec._EmailSettings_smtpUsername(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smtpPasswordSet":
+			out.Values[i] = ec._EmailSettings_smtpPasswordSet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromAddress":
+			out.Values[i] = ec._EmailSettings_fromAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._EmailSettings_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inboundUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EmailSettings_inboundUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emailTestResultImplementors = []string{"EmailTestResult"}
+
+func (ec *executionContext) _EmailTestResult(ctx context.Context, sel ast.SelectionSet, obj *mail.TestResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailTestResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailTestResult")
+		case "ok":
+			out.Values[i] = ec._EmailTestResult_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._EmailTestResult_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var facetValueImplementors = []string{"FacetValue"}
 
 func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSet, obj *alerts.FacetValue) graphql.Marshaler {
@@ -38897,6 +40270,64 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 			}
 		case "count":
 			out.Values[i] = ec._FacetValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var featureImplementors = []string{"Feature"}
+
+func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, obj *features.Feature) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, featureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feature")
+		case "key":
+			out.Values[i] = ec._Feature_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Feature_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._Feature_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Feature_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationAllows":
+			out.Values[i] = ec._Feature_organizationAllows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._Feature_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40080,6 +41511,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateEmailSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateEmailSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendTestEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendTestEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOnDutyGroup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOnDutyGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setFeature":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setFeature(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40520,6 +41979,39 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 		case "connectorFailing":
 			out.Values[i] = ec._NotificationPrefs_connectorFailing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsImplementors = []string{"NotificationSettings"}
+
+func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.SelectionSet, obj *notify.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettings")
+		case "onDutyGroupId":
+			out.Values[i] = ec._NotificationSettings_onDutyGroupId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -41159,6 +42651,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_slaMetrics(ctx, field)
+				})
+		case "emailSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_emailSettings(ctx, field)
+				})
+		case "notificationSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationSettings(ctx, field)
+				})
+		case "features":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_features(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -43627,6 +45137,22 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseli
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEmailSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐSettings(ctx context.Context, sel ast.SelectionSet, v *mail.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailSettings!")
+		return graphql.Null
+	}
+	return ec._EmailSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEmailTestResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐTestResult(ctx context.Context, sel ast.SelectionSet, v *mail.TestResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailTestResult!")
+		return graphql.Null
+	}
+	return ec._EmailTestResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx context.Context, v any) (live.EventKind, error) {
 	var res live.EventKind
 	err := res.UnmarshalGQL(v)
@@ -43659,6 +45185,30 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliq�
 		return graphql.Null
 	}
 	return ec._FacetValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeature2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*features.Feature) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeature2ᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeature(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeature2ᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeature(ctx context.Context, sel ast.SelectionSet, v *features.Feature) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Feature!")
+		return graphql.Null
+	}
+	return ec._Feature(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFlagAnalysisInput2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐFlagInput(ctx context.Context, v any) (analysis.FlagInput, error) {
@@ -43972,6 +45522,14 @@ func (ec *executionContext) marshalNNotificationPrefs2ᚖgithubᚗcomᚋseliqᚋ
 func (ec *executionContext) unmarshalNNotificationPrefsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefsInput(ctx context.Context, v any) (notify.PrefsInput, error) {
 	res, err := ec.unmarshalInputNotificationPrefsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐSettings(ctx context.Context, sel ast.SelectionSet, v *notify.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationSettings!")
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -44346,6 +45904,16 @@ func (ec *executionContext) marshalNSLATimer2githubᚗcomᚋseliqᚋseliqᚋenum
 	return v
 }
 
+func (ec *executionContext) unmarshalNSMTPSecurity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx context.Context, v any) (enum.SMTPSecurity, error) {
+	var res enum.SMTPSecurity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSMTPSecurity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx context.Context, sel ast.SelectionSet, v enum.SMTPSecurity) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SavedQuery!")
@@ -44492,6 +46060,11 @@ func (ec *executionContext) unmarshalNUpdateConnectorInput2githubᚗcomᚋseliq�
 
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateContactInput(ctx context.Context, v any) (directory.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateEmailSettingsInput2githubᚗcomᚋseliqᚋseliqᚋmailᚐUpdateInput(ctx context.Context, v any) (mail.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateEmailSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -45763,6 +47336,22 @@ func (ec *executionContext) marshalOSLATimerStatus2ᚖgithubᚗcomᚋseliqᚋsel
 		return graphql.Null
 	}
 	return ec._SLATimerStatus(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSMTPSecurity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx context.Context, v any) (*enum.SMTPSecurity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.SMTPSecurity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSMTPSecurity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx context.Context, sel ast.SelectionSet, v *enum.SMTPSecurity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOSavedQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐStoredQuery(ctx context.Context, sel ast.SelectionSet, v *ent.StoredQuery) graphql.Marshaler {

@@ -146,6 +146,9 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 				return err
 			}
 		}
+		if err := notify.ContactsOfIncident(ctx, c, inc, notify.IncidentOpened); err != nil {
+			return err
+		}
 		if out, err = c.Incident.Get(ctx, inc.ID); err != nil {
 			return err
 		}

@@ -86,9 +86,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 			}
 		}
 		if a := in.AssigneeID.Value(); a != nil && ch.assigned {
-			return notify.Assigned(ctx, c, *a, subject(out))
+			if err := notify.Assigned(ctx, c, *a, subject(out)); err != nil {
+				return err
+			}
 		}
-		return nil
+		return announceStatus(ctx, c, out, ch.statusFrom, ch.statusTo)
 	})
 	if err != nil {
 		return nil, err
@@ -151,6 +153,8 @@ type change struct {
 	entries  []audit.Entry
 	events   []event
 	assigned bool
+	// statusFrom and statusTo are set when the status changes.
+	statusFrom, statusTo enum.IncidentStatus
 }
 
 // event is an automatic timeline entry a change produces.
@@ -236,6 +240,7 @@ func planStatus(inc *ent.Incident, p *patch, ch *change, record func(string, any
 			return apperr.Invalid("status", "an incident cannot move from %s to %s", from, to)
 		}
 		t := now()
+		ch.statusFrom, ch.statusTo = from, to
 		ch.update.SetStatus(to)
 		record("status", string(from), string(to))
 		ch.events = append(ch.events, event{enum.TimelineKindStatusChanged,
@@ -280,4 +285,24 @@ func statusMoved(inc *ent.Incident, p *patch) bool { return p.Status != nil && *
 // samePtr reports whether two optional values are equal.
 func samePtr[T comparable](a, b *T) bool {
 	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// announceStatus tells who follows the incident (its assignee and group)
+// of a status change, and its organisation's contacts who asked to hear
+// about incidents when it closes or reopens; nothing when the status did
+// not change.
+func announceStatus(ctx context.Context, c *ent.Client, inc *ent.Incident, from, to enum.IncidentStatus) error {
+	if from == to {
+		return nil
+	}
+	if err := notify.IncidentStatus(ctx, c, inc, subject(inc), from, to); err != nil {
+		return err
+	}
+	switch {
+	case to == enum.IncidentStatusClosed:
+		return notify.ContactsOfIncident(ctx, c, inc, notify.IncidentClosed)
+	case from == enum.IncidentStatusClosed:
+		return notify.ContactsOfIncident(ctx, c, inc, notify.IncidentReopened)
+	}
+	return nil
 }

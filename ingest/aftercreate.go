@@ -24,3 +24,33 @@ func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (f
 	}
 	return s.after.OnCreated(ctx, tx, ids)
 }
+
+// Chain is several AfterCreate hooks called in turn in the same
+// transaction (auto-analysis, the on-duty group's critical alerts); their
+// after-commit functions run in the same order.
+type Chain []AfterCreate
+
+// OnCreated calls every hook; the first error aborts the payload.
+func (ch Chain) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (func(context.Context), error) {
+	var after []func(context.Context)
+	for _, h := range ch {
+		if h == nil {
+			continue
+		}
+		f, err := h.OnCreated(ctx, tx, alertIDs)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			after = append(after, f)
+		}
+	}
+	if len(after) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context) {
+		for _, f := range after {
+			f(ctx)
+		}
+	}, nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
@@ -95,42 +96,65 @@ func designated(u *ent.User, names []string) bool {
 const excerptLength = 280
 
 func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enum.NotificationKind, title, body string, s Subject) error {
-	users, err := wantInApp(ctx, client, users, kind)
-	if err != nil || len(users) == 0 {
+	rs, err := recipients(ctx, client, users, kind)
+	if err != nil || len(rs) == 0 {
 		return err
 	}
 	body = excerpt(body)
-	bulk := make([]*ent.NotificationCreate, len(users))
-	for i, id := range users {
-		bulk[i] = client.Notification.Create().SetUserID(id).SetKind(kind).
-			SetTitle(textfield.Truncate(title, 500)).SetBody(body).
-			SetEntityType(s.EntityType).SetEntityID(s.EntityID)
+	var bulk []*ent.NotificationCreate
+	for _, r := range rs {
+		if r.prefs.InApp {
+			bulk = append(bulk, client.Notification.Create().SetUserID(r.id).SetKind(kind).
+				SetTitle(textfield.Truncate(title, 500)).SetBody(body).
+				SetEntityType(s.EntityType).SetEntityID(s.EntityID))
+		}
 	}
-	created, err := client.Notification.CreateBulk(bulk...).Save(ctx)
-	if err != nil {
-		return err
+	notified := make(map[uuid.UUID]uuid.UUID, len(bulk))
+	if len(bulk) > 0 {
+		created, err := client.Notification.CreateBulk(bulk...).Save(ctx)
+		if err != nil {
+			return err
+		}
+		events := make([]hub.Event, len(created))
+		for i, n := range created {
+			notified[n.UserID] = n.ID
+			events[i] = hub.Event{OrganizationID: n.OrganizationID, Topic: hub.TopicNotification, Kind: hub.KindCreated, EntityID: n.ID, UserID: &n.UserID}
+		}
+		if err := hub.Record(ctx, client, events...); err != nil {
+			return err
+		}
 	}
-	events := make([]hub.Event, len(created))
-	for i, n := range created {
-		events[i] = hub.Event{OrganizationID: n.OrganizationID, Topic: hub.TopicNotification, Kind: hub.KindCreated, EntityID: n.ID, UserID: &n.UserID}
-	}
-	return hub.Record(ctx, client, events...)
+	return emailUsers(ctx, client, rs, notified, kind, body, s)
 }
 
-// wantInApp keeps the users whose preferences take kind in the app.
-func wantInApp(ctx context.Context, client *ent.Client, ids []uuid.UUID, kind enum.NotificationKind) ([]uuid.UUID, error) {
+// recipient is a user to notify and where they take this kind.
+type recipient struct {
+	id    uuid.UUID
+	email string
+	// mail is whether an email goes to them: their preference for the
+	// kind, their email_notifications flag, and an active account.
+	mail  bool
+	prefs ChannelPrefs
+}
+
+// recipients reads the users' preferences for kind and keeps those who
+// take it on at least one channel.
+func recipients(ctx context.Context, client *ent.Client, ids []uuid.UUID, kind enum.NotificationKind) ([]recipient, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	users, err := client.User.Query().Where(user.IDIn(ids...)).
-		Select(user.FieldID, user.FieldNotificationPrefs).All(ctx)
+		Select(user.FieldID, user.FieldEmail, user.FieldActive, user.FieldNotificationPrefs, user.FieldFeatures).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []uuid.UUID
+	var out []recipient
 	for _, u := range users {
-		if prefsOf(u)[kind].InApp {
-			out = append(out, u.ID)
+		p := prefsOf(u)[kind]
+		r := recipient{id: u.ID, email: u.Email, prefs: p,
+			mail: p.Email && u.Active && u.Email != "" && features.On(u, features.EmailNotifications)}
+		if p.InApp || r.mail {
+			out = append(out, r)
 		}
 	}
 	return out, nil

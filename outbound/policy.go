@@ -184,6 +184,13 @@ func FormatRanges(ps []netip.Prefix) []string {
 	return out
 }
 
+// Policies gives the policy an organisation's calls run under
+// (outbound/orgallow: the server's ranges plus its provider's; Fixed in
+// tests and tools).
+type Policies interface {
+	For(ctx context.Context, org uuid.UUID) (*Policy, error)
+}
+
 // Fixed gives every organisation the same policy: a source for tests and
 // tools without provider organisations.
 type Fixed struct{ Policy *Policy }

@@ -14,6 +14,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/report/render"
 	"github.com/seliq/seliq/storage"
 )
@@ -110,9 +111,17 @@ func (s *Service) render(ctx context.Context, args RenderArgs) error {
 		if err != nil || n == 0 {
 			return err
 		}
-		return incidents.RecordEvent(ctx, c, r.IncidentID, enum.TimelineKindReportGenerated,
+		if err := incidents.RecordEvent(ctx, c, r.IncidentID, enum.TimelineKindReportGenerated,
 			fmt.Sprintf("%s %s report generated", title(string(r.Kind)), r.Format),
-			map[string]any{"report_id": r.ID, "kind": r.Kind, "format": r.Format})
+			map[string]any{"report_id": r.ID, "kind": r.Kind, "format": r.Format}); err != nil {
+			return err
+		}
+		if r.Kind != enum.ReportKindClient {
+			return nil
+		}
+		// Client reports go to the organisation's contacts who receive
+		// reports, queued with the report's readiness.
+		return notify.ContactsReport(ctx, c, r, render.FileName(doc, render.Format(r.Format)))
 	})
 }
 

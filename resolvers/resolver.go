@@ -12,7 +12,9 @@ import (
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
@@ -55,4 +57,8 @@ type Services struct {
 	// SLA is the organisations' SLA settings, the incidents' timers and
 	// the SLA metrics.
 	SLA *sla.Service
+	// Mail is the email settings and the sending of messages.
+	Mail *mail.Service
+	// Features is each user's feature flags.
+	Features *features.Service
 }

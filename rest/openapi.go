@@ -59,6 +59,8 @@ var tagDescriptions = map[string]string{
 	"alert-views":   "Saved alert views: filters, columns and sort, personal or shared.",
 	"connectors":    "Sources of alerts: their keys, settings, the catalogue of types and dead letters.",
 	"inbound-email": "The organisation's inbound email URL, where mail services post the messages that become alerts (`POST /webhooks/email/inbound/{url_token}`).",
+	"email":         "Outgoing email: the organisation's SMTP server (or the server's default) and a test message.",
+	"features":      "The caller's feature flags: switches that narrow, for them alone, what the organisation allows.",
 }
 
 // docGen builds one document; schemas collects the named components.

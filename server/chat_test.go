@@ -91,6 +91,7 @@ func TestChatRoutes(t *testing.T) {
 		t.Run("provider failure", s.testProviderFailure)
 		t.Run("quota", s.testQuota)
 		t.Run("feature off", s.testFeatureOff)
+		t.Run("user flag", s.testUserFlag)
 		t.Run("coverage", s.checkCoverage("chat"))
 	})
 }
@@ -356,6 +357,36 @@ func (s *chatSuite) testFeatureOff(t *testing.T) {
 		t.Fatalf("feature-off error: %+v", g.Errors)
 	}
 	s.history(t, s.reader, "/api/v1/alerts/"+s.alertID+"/chat")
+	s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"chat": true}}, http.StatusOK)
+}
+
+// testUserFlag: a user's ai_chat flag turns chat off for them alone, and
+// cannot turn on what the organisation turned off.
+func (s *chatSuite) testUserFlag(t *testing.T) {
+	path := "/api/v1/alerts/" + s.alertID + "/chat"
+	ask := map[string]any{"message": "is it malicious?"}
+	flag := func(c *apitest.Client, on bool) *apitest.Response {
+		return s.rest(t, c, http.MethodPatch, "/api/v1/settings/features/ai_chat", map[string]any{"enabled": on}, http.StatusOK)
+	}
+	if off := flag(s.analyst, false); off.Body["enabled"] != false || off.Body["organization_allows"] != true {
+		t.Fatalf("flag off: %s", off.Raw)
+	}
+	res := s.rest(t, s.analyst, http.MethodPost, path, ask, http.StatusForbidden)
+	if d := wantDetail(t, res); !strings.Contains(d, "turned off for you") {
+		t.Fatalf("flag-off detail: %s", d)
+	}
+	s.rest(t, s.admin, http.MethodPost, path, ask, http.StatusCreated) // others unaffected
+	flag(s.analyst, true)
+	s.rest(t, s.analyst, http.MethodPost, path, ask, http.StatusCreated)
+
+	// The organisation's switch wins over the user's "on".
+	s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"chat": false}}, http.StatusOK)
+	for _, f := range s.rest(t, s.analyst, http.MethodGet, "/api/v1/settings/features", nil, http.StatusOK).Items() {
+		if f["key"] == "ai_chat" && (f["value"] != true || f["organization_allows"] != false || f["enabled"] != false) {
+			t.Fatalf("ai_chat with the organisation's chat off: %v", f)
+		}
+	}
+	s.rest(t, s.analyst, http.MethodPost, path, ask, http.StatusForbidden)
 	s.rest(t, s.admin, http.MethodPatch, "/api/v1/settings/ai", map[string]any{"features": map[string]any{"chat": true}}, http.StatusOK)
 }
 

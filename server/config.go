@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/internal/cidr"
 	"github.com/seliq/seliq/internal/secrets"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/pull"
 )
@@ -74,16 +76,14 @@ type Config struct {
 	HashWait        time.Duration
 	// Timeouts of the HTTP server (see timeouts.go).
 	Timeouts Timeouts
-	// PublicURL is the server's address as the outside world reaches it
-	// (SELIQ_PUBLIC_URL, e.g. https://seliq.example.com); inbound email
-	// URLs start with it, and are bare paths without it.
-	PublicURL string
 	// InboundEmailMaxBytes bounds one inbound email delivery, attachments
 	// included (SELIQ_INBOUND_EMAIL_MAX_BYTES, default 25 MiB).
 	InboundEmailMaxBytes int
-	// SMTPFrom is the address Seliq sends mail from (SELIQ_SMTP_FROM);
-	// inbound mail from it is never filed, so nothing loops.
-	SMTPFrom string
+	// Mail is the SMTP server every organisation without its own uses
+	// (SELIQ_SMTP_HOST, _PORT, _TLS, _USERNAME, _PASSWORD, _FROM) and the
+	// public URL links in messages point to (SELIQ_PUBLIC_URL; default
+	// http:// and the listen address).
+	Mail mail.Server
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -104,8 +104,6 @@ func LoadConfig(args []string) (Config, error) {
 		MetricsAddr:   os.Getenv("SELIQ_METRICS_ADDR"),
 		MetricsToken:  os.Getenv("SELIQ_METRICS_TOKEN"),
 		Timeouts:      DefaultTimeouts,
-		PublicURL:     os.Getenv("SELIQ_PUBLIC_URL"),
-		SMTPFrom:      os.Getenv("SELIQ_SMTP_FROM"),
 	}
 	proxies := os.Getenv("SELIQ_TRUSTED_PROXIES")
 	nums := map[string]*int{
@@ -129,6 +127,10 @@ func LoadConfig(args []string) (Config, error) {
 	gqlTimeout := env("SELIQ_GRAPHQL_TIMEOUT", gqlserver.DefaultTimeout.String())
 	wsMax := env("SELIQ_WS_MAX_CONNECTIONS_PER_USER", strconv.Itoa(stream.DefaultMaxConnectionsPerUser))
 	outboundAllow := os.Getenv("SELIQ_OUTBOUND_ALLOW")
+	smtpPort := os.Getenv("SELIQ_SMTP_PORT")
+	cfg.Mail = mail.Server{SMTP: mail.SMTP{Host: strings.ToLower(strings.TrimSpace(os.Getenv("SELIQ_SMTP_HOST"))), TLS: enum.SMTPSecurity(env("SELIQ_SMTP_TLS", "starttls")),
+		Username: os.Getenv("SELIQ_SMTP_USERNAME"), Password: os.Getenv("SELIQ_SMTP_PASSWORD"), From: os.Getenv("SELIQ_SMTP_FROM")},
+		PublicURL: os.Getenv("SELIQ_PUBLIC_URL")}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (SELIQ_ADDR)")
@@ -178,13 +180,13 @@ func LoadConfig(args []string) (Config, error) {
 			return cfg, fmt.Errorf("SELIQ_SECRET_KEY: %w", err)
 		}
 	}
-	if err := checkPublicURL(cfg.PublicURL); err != nil {
-		return cfg, err
-	}
 	if cfg.PprofAddr != "" {
 		if err := checkPprofAddr(cfg.PprofAddr); err != nil {
 			return cfg, err
 		}
+	}
+	if err := checkMail(&cfg, smtpPort); err != nil {
+		return cfg, err
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -251,4 +253,38 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// checkMail validates the server's SMTP default and public URL.
+func checkMail(cfg *Config, port string) error {
+	m := &cfg.Mail
+	if !m.TLS.Valid() {
+		return fmt.Errorf("SELIQ_SMTP_TLS: %q is not starttls, tls or none", m.TLS)
+	}
+	if port != "" {
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("SELIQ_SMTP_PORT: %q is not a port", port)
+		}
+		m.Port = p
+	}
+	if m.From != "" {
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			return fmt.Errorf("SELIQ_SMTP_FROM: %q is not an email address", m.From)
+		}
+	}
+	if m.Host != "" && m.TLS == enum.SMTPSecurityNone && !mail.Loopback(m.Host) {
+		return fmt.Errorf("SELIQ_SMTP_TLS: none is only allowed for a loopback SELIQ_SMTP_HOST")
+	}
+	if m.Host != "" && m.From == "" {
+		return fmt.Errorf("SELIQ_SMTP_FROM is required with SELIQ_SMTP_HOST")
+	}
+	if m.PublicURL == "" {
+		m.PublicURL = "http://" + cfg.Addr
+	}
+	if err := checkPublicURL(m.PublicURL); err != nil {
+		return err
+	}
+	m.PublicURL = strings.TrimRight(m.PublicURL, "/")
+	return nil
 }

@@ -3,8 +3,12 @@ package server
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/mail"
 )
 
 // TestLoadConfigHardening: the limits and timeouts have their defaults
@@ -56,21 +60,17 @@ func TestLoadConfigHardening(t *testing.T) {
 	}
 }
 
-// TestLoadConfigInboundEmail: the inbound email settings are read from
-// the environment, and a public URL that cannot prefix a path is refused.
+// TestLoadConfigInboundEmail: the inbound size limit is read from the
+// environment, and a public URL that cannot prefix a path is refused.
 func TestLoadConfigInboundEmail(t *testing.T) {
 	t.Setenv("SELIQ_PUBLIC_URL", "https://seliq.example.com/base")
 	t.Setenv("SELIQ_INBOUND_EMAIL_MAX_BYTES", "1048576")
-	t.Setenv("SELIQ_SMTP_FROM", "Seliq <seliq@example.com>")
 	cfg, err := LoadConfig(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.PublicURL != "https://seliq.example.com/base" || cfg.InboundEmailMaxBytes != 1<<20 || cfg.SMTPFrom != "Seliq <seliq@example.com>" {
+	if cfg.Mail.PublicURL != "https://seliq.example.com/base" || cfg.InboundEmailMaxBytes != 1<<20 {
 		t.Fatalf("from the environment: %+v", cfg)
-	}
-	if own := ownAddresses(cfg.SMTPFrom)(t.Context(), [16]byte{}); !slices.Equal(own, []string{"seliq@example.com"}) {
-		t.Errorf("own addresses %v", own)
 	}
 	for _, tt := range []struct{ key, bad string }{
 		{"SELIQ_PUBLIC_URL", "seliq.example.com"},
@@ -82,6 +82,43 @@ func TestLoadConfigInboundEmail(t *testing.T) {
 			t.Setenv(tt.key, tt.bad)
 			if _, err := LoadConfig(nil); err == nil {
 				t.Errorf("%s=%q accepted", tt.key, tt.bad)
+			}
+		})
+	}
+}
+
+// The server's SMTP default and public URL: read, defaulted, and refused
+// when they could not work.
+func TestLoadConfigMail(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		err  string
+		want mail.Server
+	}{
+		{"nothing set", nil, "", mail.Server{SMTP: mail.SMTP{TLS: enum.SMTPSecurityStarttls}, PublicURL: "http://127.0.0.1:8080"}},
+		{"a relay", map[string]string{"SELIQ_SMTP_HOST": "SMTP.Example.com", "SELIQ_SMTP_PORT": "2525", "SELIQ_SMTP_TLS": "tls",
+			"SELIQ_SMTP_USERNAME": "soc", "SELIQ_SMTP_PASSWORD": "pw", "SELIQ_SMTP_FROM": "soc@example.com", "SELIQ_PUBLIC_URL": "https://seliq.example.com/"}, "",
+			mail.Server{SMTP: mail.SMTP{Host: "smtp.example.com", Port: 2525, TLS: enum.SMTPSecurityTls, Username: "soc", Password: "pw", From: "soc@example.com"}, PublicURL: "https://seliq.example.com"}},
+		{"unknown mode", map[string]string{"SELIQ_SMTP_TLS": "ssl"}, "SELIQ_SMTP_TLS", mail.Server{}},
+		{"bad port", map[string]string{"SELIQ_SMTP_PORT": "0"}, "SELIQ_SMTP_PORT", mail.Server{}},
+		{"no sender", map[string]string{"SELIQ_SMTP_HOST": "smtp.example.com"}, "SELIQ_SMTP_FROM", mail.Server{}},
+		{"unencrypted to a remote host", map[string]string{"SELIQ_SMTP_HOST": "smtp.example.com", "SELIQ_SMTP_TLS": "none", "SELIQ_SMTP_FROM": "a@example.com"}, "SELIQ_SMTP_TLS", mail.Server{}},
+		{"public URL without scheme", map[string]string{"SELIQ_PUBLIC_URL": "seliq.example.com"}, "SELIQ_PUBLIC_URL", mail.Server{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, k := range []string{"SELIQ_SMTP_HOST", "SELIQ_SMTP_PORT", "SELIQ_SMTP_TLS", "SELIQ_SMTP_USERNAME", "SELIQ_SMTP_PASSWORD", "SELIQ_SMTP_FROM", "SELIQ_PUBLIC_URL", "SELIQ_ADDR"} {
+				t.Setenv(k, c.env[k])
+			}
+			cfg, err := LoadConfig(nil)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one naming %s", err, c.err)
+				}
+				return
+			}
+			if err != nil || cfg.Mail != c.want {
+				t.Fatalf("mail config %+v, %v; want %+v", cfg.Mail, err, c.want)
 			}
 		})
 	}

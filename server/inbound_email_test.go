@@ -71,7 +71,7 @@ func TestInboundEmailAPI(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		logs := &syncBuffer{}
 		env := apitest.Start(t, db, apitest.Options{Log: logs, Configure: func(c *server.Config) {
-			c.PublicURL = "https://seliq.example.test"
+			c.Mail.PublicURL = "https://seliq.example.test"
 			c.InboundEmailMaxBytes = 64 << 10
 		}})
 		s := newSuite(t, env, newCoverage())
@@ -103,6 +103,10 @@ func TestInboundEmailAPI(t *testing.T) {
 		}
 		if d := s.gql(t, team.Admin, `{ inboundEmailURL }`, nil); d["inboundEmailURL"] != url {
 			t.Errorf("inboundEmailURL %v, want %s", d["inboundEmailURL"], url)
+		}
+		// The email settings show the same URL (read-only there).
+		if got := s.rest(t, team.Admin, http.MethodGet, "/api/v1/settings/email", nil, http.StatusOK).String("inbound_url"); got != url {
+			t.Errorf("settings/email inbound_url %q, want %s", got, url)
 		}
 		path := strings.TrimPrefix(url, "https://seliq.example.test")
 		token := strings.TrimPrefix(path, "/webhooks/email/inbound/")

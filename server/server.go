@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
@@ -27,6 +25,7 @@ import (
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/incidents"
@@ -38,6 +37,7 @@ import (
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
@@ -186,7 +186,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, reports.Worker())
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
+	// and the on-duty group of its critical ones.
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{analyst, notify.CriticalAlerts{}}})
+	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
+	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
 	timers := sla.New(db.Client, runner, nil).WithLogger(log)
@@ -200,7 +203,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
-		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.PublicURL),
+		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.Mail.PublicURL),
 		Pull:          puller,
 		Incidents:     incidentsSvc,
 		SLA:           timers,
@@ -212,6 +215,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
 		Query:         query.New(db.Client, db.Dialect),
+		Mail:          mailer,
+		Features:      features.New(db.Client),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)
@@ -260,7 +265,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// applies its own body limit.
 	inbound := mailin.NewReceiver(ingestion, authSvc, mailin.Config{
 		MaxBytes:     int64(cfg.InboundEmailMaxBytes),
-		OwnAddresses: ownAddresses(cfg.SMTPFrom),
+		OwnAddresses: mailer.OwnAddresses,
 	})
 	r.Route("/webhooks", func(r chi.Router) {
 		r.Use(middleware.StripSlashes)
@@ -354,21 +359,6 @@ func limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, rest.MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// ownAddresses are the addresses Seliq sends from, which inbound email
-// must never file: the server-wide sender (SELIQ_SMTP_FROM).
-func ownAddresses(smtpFrom string) func(context.Context, uuid.UUID) []string {
-	addr := smtpFrom
-	if a, err := mail.ParseAddress(smtpFrom); err == nil {
-		addr = a.Address
-	}
-	return func(context.Context, uuid.UUID) []string {
-		if addr == "" {
-			return nil
-		}
-		return []string{addr}
-	}
 }
 
 // logPath is the request path as logs may show it: an inbound email URL's

@@ -121,7 +121,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 // tracking of users, organisations, groups, contacts, tokens and AI
 // settings, so that no caller can change them unrecorded.
 func newClient(drv *entsql.Driver) *ent.Client {
-	client := ent.NewClient(ent.Driver(drv))
+	client := ent.NewClient(ent.Driver(exposingDriver{drv}))
 	audit.Track(client)
 	return client
 }

@@ -2,20 +2,75 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"sync"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/seliq/seliq/ent"
 )
 
 // InTx runs fn in a transaction and commits it if fn succeeds: no partial
 // writes. Entities fn returns must be detached with Unwrap before use.
+// While fn runs, SQLTx answers for tx.Client(), so work that must commit
+// with the change (a job queued with jobs.EnqueueTx) joins the same
+// database transaction.
 func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
-	tx, err := client.Tx(ctx)
+	sink := &txSink{}
+	tx, err := client.Tx(context.WithValue(ctx, sinkKey{}, sink))
 	if err != nil {
 		return err
+	}
+	if sink.tx != nil {
+		open.Store(tx.Client(), sink)
+		defer open.Delete(tx.Client())
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the cause is err; a failed rollback only means nothing was written
 		return err
 	}
 	return tx.Commit()
+}
+
+// SQLTx returns the database transaction under c, a transaction's client
+// inside InTx, and its dialect; ok is false for any other client.
+func SQLTx(c *ent.Client) (tx *sql.Tx, dialectName string, ok bool) {
+	v, found := open.Load(c)
+	if !found {
+		return nil, "", false
+	}
+	s := v.(*txSink)
+	return s.tx, s.dialect, true
+}
+
+// open maps the clients of InTx's running transactions to their sinks.
+var open sync.Map
+
+// sinkKey carries a txSink into the driver's BeginTx.
+type sinkKey struct{}
+
+// txSink receives the *sql.Tx ent begins, which ent's Tx does not expose.
+type txSink struct {
+	tx      *sql.Tx
+	dialect string
+}
+
+// exposingDriver is ent's SQL driver, telling InTx the *sql.Tx it begins.
+type exposingDriver struct{ *entsql.Driver }
+
+func (d exposingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+func (d exposingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	tx, err := d.Driver.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := ctx.Value(sinkKey{}).(*txSink); ok {
+		if t, ok := tx.(*entsql.Tx); ok {
+			s.tx, _ = t.Tx.(*sql.Tx)
+			s.dialect = d.Dialect()
+		}
+	}
+	return tx, nil
 }

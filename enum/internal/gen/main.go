@@ -105,6 +105,10 @@ var defs = []enumDef{
 	{"SLATimer", "one of an incident's two SLA clocks", []value{
 		{"acknowledge", "From creation to the first action of a person."},
 		{"resolve", "From creation to closing."}}},
+	{"SMTPSecurity", "how the connection to an SMTP server is protected", []value{
+		{"starttls", "Plain connection upgraded with STARTTLS, which the server must offer (port 587)."},
+		{"tls", "TLS from the first byte, implicit TLS (port 465)."},
+		{"none", "No encryption; accepted only for a server on the loopback interface (a local relay)."}}},
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
