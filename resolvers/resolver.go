@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/security"
 )
 
 // Resolver holds the dependencies shared by all resolvers.
@@ -51,4 +52,6 @@ type Services struct {
 	Live *live.Service
 	// Query is the query language: sources, lookups, runs, saved queries.
 	Query *query.Service
+	// Security is the organisations' security settings and login lockouts.
+	Security *security.Service
 }
