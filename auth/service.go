@@ -184,13 +184,16 @@ func (s *Service) openSession(sys context.Context, u *ent.User, pol policy.Setti
 	token := credential.NewSecret(credential.PrefixSession)
 	now := s.now()
 	expires := now.Add(min(s.sessionTTL, pol.SessionMaxAge()))
-	if err := s.client.Session.Create().
+	// Created by the service's clock: the maximum age counts from it.
+	if err := s.client.Session.Create().SetCreatedAt(now.UTC()).
 		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(credential.HashSecret(token)).
 		SetExpiresAt(expires).SetLastSeenAt(now).SetIP(clientIP).SetUserAgent(truncate(userAgent, 300)).
 		Exec(sys); err != nil {
 		return nil, err
 	}
-	u, err := u.Update().SetLastLoginAt(now).Save(sys)
+	// By id through s.client: u may come from another client than the
+	// transaction this runs in (CompleteMFA).
+	u, err := s.client.User.UpdateOneID(u.ID).SetLastLoginAt(now).Save(sys)
 	if err != nil {
 		return nil, err
 	}
