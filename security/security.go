@@ -12,7 +12,6 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/reqctx"
 	"github.com/seliq/seliq/internal/viewer"
@@ -75,6 +74,17 @@ func (s *Service) Update(ctx context.Context, in policy.Update) (*policy.Setting
 		if ip := reqctx.From(ctx).ClientIP; !next.Allows(ip) {
 			return apperr.Invalid("ip_allowlist", "would lock you out: your own address (%s) is not in it", ip)
 		}
+		if next.MFARequired && !cur.MFARequired {
+			// Requiring MFA of others while having none would leave the
+			// admin's own session able only to enrol: enrol first.
+			me, err := c.User.Get(auth.System(ctx), v.UserID)
+			if err != nil {
+				return err
+			}
+			if !me.MfaEnabled {
+				return apperr.Invalid("mfa_required", "turn on your own multi-factor authentication first (POST /api/v1/users/me/mfa/totp)")
+			}
+		}
 		if next.MFARequired != cur.MFARequired {
 			if err := c.Organization.UpdateOneID(v.OrgID).SetMfaEnforced(next.MFARequired).Exec(ctx); err != nil {
 				return err
@@ -92,12 +102,12 @@ func (s *Service) Update(ctx context.Context, in policy.Update) (*policy.Setting
 	return &out, nil
 }
 
-// applyToSessions ends, through auth.Revoke, what the new settings no
-// longer admit: sessions of the organisation's users opened from an
-// address outside a new allowlist. Every user of the organisation is told
-// their principal changed when the allowlist or MFA requirement did, so
-// their open connections authenticate again under the new rules (and close
-// if they fail).
+// applyToSessions tells every user of the organisation, through
+// auth.Revoke, that their principal changed when the allowlist or the MFA
+// requirement did: each request is checked against the settings anyway,
+// and this makes their open WebSockets and event streams authenticate
+// again under the new rules, closing those from an address the allowlist
+// no longer admits and those that became enrol-only.
 func (s *Service) applyToSessions(ctx context.Context, c *ent.Client, before, after policy.Settings) error {
 	if slices.Equal(before.IPAllowlist, after.IPAllowlist) && before.MFARequired == after.MFARequired {
 		return nil
@@ -107,24 +117,8 @@ func (s *Service) applyToSessions(ctx context.Context, c *ent.Client, before, af
 		return err
 	}
 	for _, u := range users {
-		sessions, err := c.Session.Query().Where(session.UserID(u.ID)).All(auth.System(ctx))
-		if err != nil {
+		if err := auth.Revoke(ctx, c, auth.Revocation{UserID: u.ID, OrgID: u.OrganizationID}); err != nil {
 			return err
-		}
-		announced := false
-		for _, sess := range sessions {
-			if after.Allows(sess.IP) {
-				continue
-			}
-			if err := auth.Revoke(ctx, c, auth.Revocation{UserID: u.ID, OrgID: u.OrganizationID, Session: sess.ID}); err != nil {
-				return err
-			}
-			announced = true
-		}
-		if !announced {
-			if err := auth.Revoke(ctx, c, auth.Revocation{UserID: u.ID, OrgID: u.OrganizationID}); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -94,7 +94,12 @@ func TestSecuritySettingsAPI(t *testing.T) {
 		if res.Body["lockout_threshold"] != float64(5) || res.Body["session_idle_timeout_minutes"] != float64(30) {
 			t.Fatalf("patched: %s", res.Raw)
 		}
-		// mfa_required is the organisation's mfa_enforced, on either surface.
+		// mfa_required is the organisation's mfa_enforced, on either surface;
+		// requiring it takes the admin's own MFA first.
+		if r := admin.GraphQL(`mutation { updateSecuritySettings(input: {mfaRequired: true}) { mfaRequired } }`, nil); r.Code() != "BAD_USER_INPUT" {
+			t.Fatalf("MFA required by an admin without MFA: %+v", r.Errors)
+		}
+		enrolMFA(t, admin)
 		gql := admin.GraphQL(`mutation { updateSecuritySettings(input: {mfaRequired: true}) { mfaRequired ipAllowlist } }`, nil)
 		if len(gql.Errors) > 0 {
 			t.Fatalf("GraphQL update: %+v", gql.Errors)
@@ -141,6 +146,15 @@ func TestSecuritySettingsAPI(t *testing.T) {
 			t.Fatalf("a client admin sees the provider's settings: %s", res.Raw)
 		}
 	})
+}
+
+// enrolMFA turns MFA on for c's user; c's session stays a full one.
+func enrolMFA(t *testing.T, c *apitest.Client) []any {
+	t.Helper()
+	en := c.Must(t, http.MethodPost, "/api/v1/users/me/mfa/totp", nil, http.StatusOK)
+	conf := c.Must(t, http.MethodPost, "/api/v1/users/me/mfa/totp/confirm", map[string]any{"code": currentCode(t, en.String("secret"))}, http.StatusOK)
+	codes, _ := conf.Body["recovery_codes"].([]any)
+	return codes
 }
 
 func currentCode(t *testing.T, secret string) string {
@@ -203,7 +217,13 @@ func TestMFAAPI(t *testing.T) {
 		reader.Must(t, http.MethodDelete, "/api/v1/users/me/mfa/totp", map[string]any{"code": "000000"}, http.StatusUnprocessableEntity)
 		reader.Must(t, http.MethodDelete, "/api/v1/users/me/mfa/totp", map[string]any{"code": codes[2]}, http.StatusNoContent)
 
+		// Admin unlock: a row over REST, admins only.
+		reader.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusForbidden)
+		admin.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusOK)
+
 		// MFA required: a user without it gets a session that can only enrol.
+		admin.Must(t, http.MethodPatch, "/api/v1/settings/security", map[string]any{"mfa_required": true}, http.StatusUnprocessableEntity)
+		enrolMFA(t, admin)
 		admin.Must(t, http.MethodPatch, "/api/v1/settings/security", map[string]any{"mfa_required": true}, http.StatusOK)
 		login := env.Anonymous().Must(t, http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "rita@provider.test", "password": apitest.UserPassword}, http.StatusOK)
 		if login.Body["enrol_only"] != true || login.String("access_token") == "" {
@@ -229,10 +249,10 @@ func TestMFAAPI(t *testing.T) {
 		if r := limited.GraphQL(`mutation { createAPIToken(input: {name: "x"}) { token } }`, nil); r.Code() != "FORBIDDEN" {
 			t.Fatalf("enrol-only GraphQL: %+v", r.Errors)
 		}
+		if r := admin.GraphQL(`{ securitySettings { mfaRequired } }`, nil); len(r.Errors) > 0 {
+			t.Fatalf("the admin with MFA: %+v", r.Errors)
+		}
 
-		// Admin unlock: a row over REST, admins only.
-		reader.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusForbidden)
-		admin.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusOK)
 	})
 }
 
