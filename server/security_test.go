@@ -7,6 +7,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -284,6 +285,66 @@ func TestLockoutAPI(t *testing.T) {
 		n, err := db.Client.Activity.Query().Where(activity.Action("unlock")).Count(auth.System(context.Background()))
 		if err != nil || n != 1 {
 			t.Fatalf("unlock activity: %d %v", n, err)
+		}
+	})
+}
+
+// The password policy holds wherever a password is set: creation, reset
+// and a user's own change, with the organisation's minimum length.
+func TestPasswordPolicyAPI(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		env := apitest.Start(t, db)
+		admin := env.Admin()
+		user, id := env.NewUser(t, admin, "piano@provider.test", "analyst")
+		admin.Must(t, http.MethodPatch, "/api/v1/settings/security", map[string]any{"password_min_length": 20}, http.StatusOK)
+		type call struct {
+			c                   *apitest.Client
+			method, path, email string
+			body                func(pw string) map[string]any
+		}
+		create := call{admin, http.MethodPost, "/api/v1/users", "piano.new@provider.test", func(pw string) map[string]any {
+			return map[string]any{"email": "piano.new@provider.test", "password": pw}
+		}}
+		reset := call{admin, http.MethodPost, "/api/v1/users/" + id + "/reset-password", "piano@provider.test", func(pw string) map[string]any {
+			return map[string]any{"password": pw}
+		}}
+		change := call{user, http.MethodPatch, "/api/v1/users/me", "piano@provider.test", func(pw string) map[string]any {
+			return map[string]any{"password": pw, "current_password": apitest.UserPassword}
+		}}
+		for _, tt := range []struct {
+			name, password string
+			ok             bool
+		}{
+			{"shorter than the organisation's minimum", "violet-otter-canoe", false},
+			{"a common password", "passwordpassword1234", false},
+			{"a breached-style password", "Welcome2026!!!!!!!!!!", false},
+			{"the email in it", "%s-2026", false},
+			{"a good one", "violet-otter-canoe-lake", true},
+		} {
+			// The reset last: it ends the user's sessions.
+			for _, c := range []call{create, change, reset} {
+				name := c.method + " " + c.path
+				if tt.ok && c.path == create.path {
+					continue // the email is then taken for the next run
+				}
+				t.Run(tt.name+" on "+name, func(t *testing.T) {
+					want := http.StatusUnprocessableEntity
+					if tt.ok {
+						want = http.StatusOK
+					}
+					pw := tt.password
+					if strings.Contains(pw, "%s") {
+						pw = fmt.Sprintf(pw, c.email)
+					}
+					res := c.c.Must(t, c.method, c.path, c.body(pw), want)
+					if !tt.ok && !strings.Contains(string(res.Raw), "password") {
+						t.Fatalf("422 does not name the password: %s", res.Raw)
+					}
+				})
+			}
+		}
+		if r := admin.GraphQL(`mutation { createUser(input: {email: "g@provider.test", password: "Qwerty123456789!!!!!"}) { id } }`, nil); r.Code() != "BAD_USER_INPUT" {
+			t.Fatalf("GraphQL create with a padded common word: %+v", r.Errors)
 		}
 	})
 }

@@ -31,7 +31,8 @@ var denied = sync.OnceValue(func() map[string]bool {
 })
 
 // CheckPassword applies the password policy to a password being set for the
-// user with this email; field names the input in the error.
+// user with this email (the whole address, or its name padded with digits
+// and symbols, is refused); field names the input in the error.
 func (s Settings) CheckPassword(field, password, email string) error {
 	min := max(s.PasswordMinLength, MinPasswordLength)
 	if n := len([]rune(password)); n < min {
@@ -45,9 +46,10 @@ func (s Settings) CheckPassword(field, password, email string) error {
 	}
 	lower := strings.ToLower(password)
 	email = strings.ToLower(strings.TrimSpace(email))
-	if local, _, _ := strings.Cut(email, "@"); email != "" &&
-		(strings.Contains(lower, email) || (len(local) >= 4 && strings.Contains(lower, local))) {
-		return apperr.Invalid(field, "must not contain your email address")
+	local, _, _ := strings.Cut(email, "@")
+	core := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
+	if email != "" && (strings.Contains(lower, email) || core == strings.TrimFunc(local, func(r rune) bool { return !unicode.IsLetter(r) })) {
+		return apperr.Invalid(field, "must not be or contain your email address")
 	}
 	return nil
 }
