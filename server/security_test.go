@@ -171,6 +171,8 @@ func TestMFAAPI(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
 		admin := env.Admin()
+		s := &suite{env: env, cov: newCoverage()}
+		defer t.Run("coverage", s.checkCoverage("security", "mfa"))
 		reader, readerID := env.NewUser(t, admin, "rita@provider.test", "read_only")
 
 		// Login of a user without MFA answers as it always did.
@@ -180,12 +182,12 @@ func TestMFAAPI(t *testing.T) {
 		}
 
 		// A read-only user enrols.
-		en := reader.Must(t, http.MethodPost, "/api/v1/users/me/mfa/totp", nil, http.StatusOK)
+		en := s.rest(t, reader, http.MethodPost, "/api/v1/users/me/mfa/totp", nil, http.StatusOK)
 		if en.String("secret") == "" || !strings.HasPrefix(en.String("otpauth_uri"), "otpauth://totp/") || en.String("qr_png_base64") == "" {
 			t.Fatalf("enrolment: %s", en.Raw)
 		}
 		reader.Must(t, http.MethodPost, "/api/v1/users/me/mfa/totp/confirm", map[string]any{"code": "000000"}, http.StatusUnprocessableEntity)
-		conf := reader.Must(t, http.MethodPost, "/api/v1/users/me/mfa/totp/confirm", map[string]any{"code": currentCode(t, en.String("secret"))}, http.StatusOK)
+		conf := s.rest(t, reader, http.MethodPost, "/api/v1/users/me/mfa/totp/confirm", map[string]any{"code": currentCode(t, en.String("secret"))}, http.StatusOK)
 		codes, _ := conf.Body["recovery_codes"].([]any)
 		if len(codes) != 10 {
 			t.Fatalf("recovery codes: %s", conf.Raw)
@@ -216,16 +218,32 @@ func TestMFAAPI(t *testing.T) {
 		}
 
 		reader.Must(t, http.MethodDelete, "/api/v1/users/me/mfa/totp", map[string]any{"code": "000000"}, http.StatusUnprocessableEntity)
-		reader.Must(t, http.MethodDelete, "/api/v1/users/me/mfa/totp", map[string]any{"code": codes[2]}, http.StatusNoContent)
+		s.rest(t, reader, http.MethodDelete, "/api/v1/users/me/mfa/totp", map[string]any{"code": codes[2]}, http.StatusNoContent)
+
+		// The same on GraphQL, for an analyst.
+		ana, _ := env.NewUser(t, admin, "andy@provider.test", "analyst")
+		g := s.gql(t, ana, `mutation { enrolTOTP { secret otpauthURI qrPngBase64 } }`, nil)
+		secret := digS(g, "enrolTOTP", "secret")
+		g = s.gql(t, ana, `mutation($c: String!) { confirmTOTP(code: $c) { recoveryCodes } }`, map[string]any{"c": currentCode(t, secret)})
+		anaCodes, _ := dig(g, "confirmTOTP", "recoveryCodes").([]any)
+		if len(anaCodes) != 10 {
+			t.Fatalf("GraphQL confirmation: %+v", g)
+		}
+		s.gqlErr(t, ana, `mutation { disableTOTP(code: "000000") }`, nil, "BAD_USER_INPUT")
+		if g := s.gql(t, ana, `mutation($c: String!) { disableTOTP(code: $c) }`, map[string]any{"c": anaCodes[0]}); g["disableTOTP"] != true {
+			t.Fatalf("GraphQL disable: %+v", g)
+		}
+		s.rest(t, admin, http.MethodGet, "/api/v1/settings/security", nil, http.StatusOK)
+		s.gql(t, admin, `{ securitySettings { mfaRequired sessionMaxAgeMinutes sessionIdleTimeoutMinutes passwordMinLength lockoutThreshold ipAllowlist } }`, nil)
 
 		// Admin unlock: a row over REST, admins only.
 		reader.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusForbidden)
 		admin.Must(t, http.MethodPost, "/api/v1/users/"+readerID+"/unlock", nil, http.StatusOK)
 
 		// MFA required: a user without it gets a session that can only enrol.
-		admin.Must(t, http.MethodPatch, "/api/v1/settings/security", map[string]any{"mfa_required": true}, http.StatusUnprocessableEntity)
+		s.rest(t, admin, http.MethodPatch, "/api/v1/settings/security", map[string]any{"mfa_required": true}, http.StatusUnprocessableEntity)
 		enrolMFA(t, admin)
-		admin.Must(t, http.MethodPatch, "/api/v1/settings/security", map[string]any{"mfa_required": true}, http.StatusOK)
+		s.gql(t, admin, `mutation { updateSecuritySettings(input: {mfaRequired: true}) { mfaRequired } }`, nil)
 		login := env.Anonymous().Must(t, http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "rita@provider.test", "password": apitest.UserPassword}, http.StatusOK)
 		if login.Body["enrol_only"] != true || login.String("access_token") == "" {
 			t.Fatalf("login where MFA is required: %s", login.Raw)
