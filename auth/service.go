@@ -242,13 +242,14 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 		return nil, apperr.New(apperr.Unauthenticated, "malformed Authorization header; use \"Bearer <token>\" or \"Token <api token>\"")
 	}
 	var (
-		v   *viewer.Viewer
-		u   *ent.User
-		err error
+		v    *viewer.Viewer
+		u    *ent.User
+		home *policy.Settings // the home organisation's, when already read
+		err  error
 	)
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		v, u, err = s.fromSession(ctx, secret)
+		v, u, home, err = s.fromSession(ctx, secret)
 	case "token":
 		v, u, err = s.fromAPIToken(ctx, secret)
 	default:
@@ -260,7 +261,7 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 	if err := tenancy.Apply(ctx, s.client, v, strings.TrimSpace(org)); err != nil {
 		return nil, err
 	}
-	if err := s.applyPolicies(ctx, v, u); err != nil {
+	if err := s.applyPolicies(ctx, v, u, home); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -272,18 +273,25 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 // allowlist (sessions and API tokens alike), and a session of a user
 // without MFA where either requires it may only enrol. API tokens are the
 // scripts' credential: MFA does not apply to them.
-func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.User) error {
+func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.User, home *policy.Settings) error {
 	sys := System(ctx)
 	clientIP := reqctx.From(ctx).ClientIP
-	orgs := []uuid.UUID{v.HomeOrgID}
-	if v.OrgID != v.HomeOrgID {
-		orgs = append(orgs, v.OrgID)
-	}
-	for _, id := range orgs {
-		pol, err := policy.ForOrg(sys, s.client, id)
+	if home == nil {
+		pol, err := policy.For(sys, s.client, u.Edges.Organization)
 		if err != nil {
 			return err
 		}
+		home = &pol
+	}
+	pols := []policy.Settings{*home}
+	if v.OrgID != v.HomeOrgID {
+		acting, err := policy.ForOrg(sys, s.client, v.OrgID)
+		if err != nil {
+			return err
+		}
+		pols = append(pols, acting)
+	}
+	for _, pol := range pols {
 		if !pol.Allows(clientIP) {
 			return errAddressRefused
 		}
@@ -296,26 +304,26 @@ func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.Us
 
 var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
 
-func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, error) {
+func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, *policy.Settings, error) {
 	sys := System(ctx)
 	sess, err := s.client.Session.Query().Where(session.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
-		return nil, nil, errBadToken
+		return nil, nil, nil, errBadToken
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	now := s.now()
 	if sess.MfaPending || now.After(sess.ExpiresAt) {
-		return nil, nil, errBadToken
+		return nil, nil, nil, errBadToken
 	}
 	v, u, err := s.userViewer(sys, sess.UserID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	pol, err := policy.ForOrg(sys, s.client, u.OrganizationID)
+	pol, err := policy.For(sys, s.client, u.Edges.Organization)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The organisation's limits as they are now, not as they were at login:
 	// a session past either ends, through Revoke so its open connections
@@ -329,17 +337,17 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 	}
 	if ended != "" {
 		if err := s.revoke(sys, Revocation{UserID: u.ID, OrgID: u.OrganizationID, Session: sess.ID}); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return nil, nil, apperr.New(apperr.Unauthenticated, "%s", ended)
+		return nil, nil, nil, apperr.New(apperr.Unauthenticated, "%s", ended)
 	}
 	v.SessionID = sess.ID
 	if StampDue(sess.LastSeenAt, now) {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return v, u, nil
+	return v, u, &pol, nil
 }
 
 func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, error) {

@@ -169,13 +169,18 @@ func (s Settings) IdleTimeout() time.Duration {
 // that organisation's rows: credential checks pass a system context (they
 // run before a viewer exists); the settings service its admin's.
 func ForOrg(ctx context.Context, c *ent.Client, orgID uuid.UUID) (Settings, error) {
-	out := Defaults()
 	org, err := c.Organization.Query().Where(organization.ID(orgID)).Only(ctx)
 	if err != nil {
-		return out, err
+		return Defaults(), err
 	}
+	return For(ctx, c, org)
+}
+
+// For reads the settings of org, already loaded.
+func For(ctx context.Context, c *ent.Client, org *ent.Organization) (Settings, error) {
+	out := Defaults()
 	out.MFARequired = org.MfaEnforced
-	row, err := c.Setting.Query().Where(setting.OrganizationID(orgID), setting.Key(Key)).Only(ctx)
+	row, err := c.Setting.Query().Where(setting.OrganizationID(org.ID), setting.Key(Key)).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		return out, nil
@@ -185,6 +190,7 @@ func ForOrg(ctx context.Context, c *ent.Client, orgID uuid.UUID) (Settings, erro
 	if err := Decode(row.Value, &out); err != nil {
 		return Defaults(), err
 	}
+	out.MFARequired = org.MfaEnforced
 	return out, nil
 }
 
