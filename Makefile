@@ -102,3 +102,5 @@ fuzz:
 	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzHTTPRequest -fuzztime=$(FUZZTIME)
 	$(GO) test ./gqlserver -run='^$$' -fuzz=FuzzResponseMedia -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/textfield -run='^$$' -fuzz=FuzzSanitize -fuzztime=$(FUZZTIME)
+	$(GO) test ./security/policy -run='^$$' -fuzz=FuzzApply -fuzztime=$(FUZZTIME)
+	$(GO) test ./security/policy -run='^$$' -fuzz=FuzzCheckPassword -fuzztime=$(FUZZTIME)

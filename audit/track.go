@@ -31,7 +31,7 @@ func Track(client *ent.Client) {
 	client.Group.Use(groupTracking.hook())
 	client.Contact.Use(contactTracking.hook())
 	client.APIToken.Use(tokenTracking.hook())
-	client.Setting.Use(trackSettings(map[string]string{"ai": "ai_settings", "email": "email_settings", "notifications": "notification_settings"}))
+	client.Setting.Use(trackSettings(map[string]string{"ai": "ai_settings", "email": "email_settings", "notifications": "notification_settings", "security": "security_settings"}))
 }
 
 // tracking is how one entity type is recorded.

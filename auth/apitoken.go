@@ -22,8 +22,15 @@ func atHome(ctx context.Context) (context.Context, *viewer.Viewer, error) {
 	if v == nil || v.Kind != viewer.KindUser {
 		return nil, nil, apperr.New(apperr.Unauthenticated, "a user session or API token is required")
 	}
+	if v.EnrolOnly {
+		return nil, nil, ErrEnrolOnly
+	}
 	return viewer.Home(ctx), v, nil
 }
+
+// ErrEnrolOnly refuses whatever an enrol-only session asks but MFA
+// enrolment.
+var ErrEnrolOnly = apperr.New(apperr.Forbidden, "your organisation requires multi-factor authentication: enrol (POST /api/v1/users/me/mfa/totp) before anything else")
 
 // NewAPIToken is a freshly created token; Secret is never stored or shown again.
 type NewAPIToken struct {

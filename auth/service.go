@@ -23,7 +23,10 @@ import (
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/ratelimit"
+	"github.com/seliq/seliq/internal/reqctx"
+	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/security/policy"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
 )
@@ -37,6 +40,8 @@ type Config struct {
 	LoginIPLimit int
 	// Now is the clock sessions and tokens expire by; default time.Now.
 	Now func() time.Time
+	// Box seals TOTP secrets at rest; MFA enrolment is refused without it.
+	Box *secrets.Box
 }
 
 // DefaultLoginIPLimit is the default of Config.LoginIPLimit.
@@ -48,7 +53,11 @@ type Service struct {
 	sessionTTL time.Duration
 	logins     *ratelimit.Limiter
 	loginsByIP *ratelimit.Limiter
-	now        func() time.Time
+	// mfaByUser bounds second-factor attempts per account, across MFA
+	// tokens (each token also allows only maxMFAAttempts).
+	mfaByUser *ratelimit.Limiter
+	now       func() time.Time
+	box       *secrets.Box
 }
 
 // New returns a Service over client.
@@ -65,9 +74,10 @@ func New(client *ent.Client, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now,
+	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now, box: cfg.Box,
 		logins:     ratelimit.New(cfg.LoginLimit, time.Minute),
-		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute)}
+		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute),
+		mfaByUser:  ratelimit.New(mfaAccountLimit, mfaAccountWindow)}
 }
 
 // System returns a context that bypasses the privacy rules. Only credential
@@ -86,11 +96,17 @@ func StampDue(last *time.Time, now time.Time) bool {
 	return last == nil || now.Sub(*last) > UsageWriteInterval
 }
 
-// Session is the result of a successful login.
+// Session is the result of a successful login: a session (Token), or,
+// for a user with MFA, the MFAToken to complete the login with
+// (CompleteMFA) and no session yet.
 type Session struct {
 	Token     string
 	ExpiresAt time.Time
 	User      *ent.User
+	MFAToken  string
+	// EnrolOnly: the user has no MFA and their organisation requires it;
+	// the session can only enrol.
+	EnrolOnly bool
 }
 
 var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password")
@@ -99,7 +115,10 @@ var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password"
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Login checks a password and opens a session. Unknown users, wrong
-// passwords and deactivated users all get the same answer.
+// passwords and deactivated users all get the same answer. Each wrong
+// password counts towards the account's lockout for the client's address
+// (lockout.go); the organisation's IP allowlist applies; a user with MFA
+// gets an MFA token instead of a session (CompleteMFA finishes the login).
 func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgent string) (*Session, error) {
 	email = NormalizeEmail(email)
 	if email == "" {
@@ -124,26 +143,61 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	if err != nil {
 		return nil, err
 	}
+	pol, err := policy.ForOrg(sys, s.client, u.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLockout(sys, u, clientIP); err != nil {
+		return nil, err
+	}
 	ok, err := VerifyPassword(u.PasswordHash, password)
 	if err != nil {
 		return nil, err
 	}
 	if !ok || !u.Active {
+		if !ok {
+			if err := s.recordFailure(sys, u, clientIP, pol.LockoutThreshold); err != nil {
+				return nil, err
+			}
+		}
 		return nil, errBadLogin
 	}
+	if err := s.clearFailures(sys, u.ID, clientIP); err != nil {
+		return nil, err
+	}
+	if !pol.Allows(clientIP) {
+		return nil, errAddressRefused
+	}
+	if u.MfaEnabled {
+		return s.challenge(sys, u, clientIP, userAgent)
+	}
+	return s.openSession(sys, u, pol, clientIP, userAgent)
+}
+
+// errAddressRefused refuses a credential used from outside its
+// organisation's IP allowlist.
+var errAddressRefused = apperr.New(apperr.Forbidden, "your address is not in the organisation's IP allowlist")
+
+// openSession issues a session to u, living as long as both the server's
+// session lifetime and the organisation's absolute limit allow.
+func (s *Service) openSession(sys context.Context, u *ent.User, pol policy.Settings, clientIP, userAgent string) (*Session, error) {
 	token := credential.NewSecret(credential.PrefixSession)
 	now := s.now()
-	expires := now.Add(s.sessionTTL)
-	if err := s.client.Session.Create().
+	expires := now.Add(min(s.sessionTTL, pol.SessionMaxAge()))
+	// Created by the service's clock: the maximum age counts from it.
+	if err := s.client.Session.Create().SetCreatedAt(now.UTC()).
 		SetOrganizationID(u.OrganizationID).SetUserID(u.ID).SetTokenHash(credential.HashSecret(token)).
 		SetExpiresAt(expires).SetLastSeenAt(now).SetIP(clientIP).SetUserAgent(truncate(userAgent, 300)).
 		Exec(sys); err != nil {
 		return nil, err
 	}
-	if u, err = u.Update().SetLastLoginAt(now).Save(sys); err != nil {
+	// By id through s.client: u may come from another client than the
+	// transaction this runs in (CompleteMFA).
+	u, err := s.client.User.UpdateOneID(u.ID).SetLastLoginAt(now).Save(sys)
+	if err != nil {
 		return nil, err
 	}
-	return &Session{Token: token, ExpiresAt: expires, User: u}, nil
+	return &Session{Token: token, ExpiresAt: expires, User: u, EnrolOnly: pol.MFARequired && !u.MfaEnabled}, nil
 }
 
 // allowLogin counts one attempt against the client's limit across emails,
@@ -188,14 +242,16 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 		return nil, apperr.New(apperr.Unauthenticated, "malformed Authorization header; use \"Bearer <token>\" or \"Token <api token>\"")
 	}
 	var (
-		v   *viewer.Viewer
-		err error
+		v    *viewer.Viewer
+		u    *ent.User
+		home *policy.Settings // the home organisation's, when already read
+		err  error
 	)
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		v, err = s.fromSession(ctx, secret)
+		v, u, home, err = s.fromSession(ctx, secret)
 	case "token":
-		v, err = s.fromAPIToken(ctx, secret)
+		v, u, err = s.fromAPIToken(ctx, secret)
 	default:
 		return nil, apperr.New(apperr.Unauthenticated, "unsupported authorization scheme %q", scheme)
 	}
@@ -205,78 +261,136 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 	if err := tenancy.Apply(ctx, s.client, v, strings.TrimSpace(org)); err != nil {
 		return nil, err
 	}
+	if err := s.applyPolicies(ctx, v, u, home); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// applyPolicies applies the security settings of the user's home
+// organisation and, for a provider user acting in a client organisation,
+// that organisation's too: the request's address must be in each IP
+// allowlist (sessions and API tokens alike), and a session of a user
+// without MFA where either requires it may only enrol. API tokens are the
+// scripts' credential: MFA does not apply to them.
+func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.User, home *policy.Settings) error {
+	sys := System(ctx)
+	clientIP := reqctx.From(ctx).ClientIP
+	if home == nil {
+		pol, err := policy.For(sys, s.client, u.Edges.Organization)
+		if err != nil {
+			return err
+		}
+		home = &pol
+	}
+	pols := []policy.Settings{*home}
+	if v.OrgID != v.HomeOrgID {
+		acting, err := policy.ForOrg(sys, s.client, v.OrgID)
+		if err != nil {
+			return err
+		}
+		pols = append(pols, acting)
+	}
+	for _, pol := range pols {
+		if !pol.Allows(clientIP) {
+			return errAddressRefused
+		}
+		if v.SessionID != uuid.Nil && pol.MFARequired && !u.MfaEnabled {
+			v.EnrolOnly = true
+		}
+	}
+	return nil
 }
 
 var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
 
-func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, error) {
+func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, *policy.Settings, error) {
 	sys := System(ctx)
 	sess, err := s.client.Session.Query().Where(session.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
-		return nil, errBadToken
+		return nil, nil, nil, errBadToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	now := s.now()
-	if now.After(sess.ExpiresAt) {
-		return nil, errBadToken
+	if sess.MfaPending || now.After(sess.ExpiresAt) {
+		return nil, nil, nil, errBadToken
 	}
-	v, err := s.userViewer(sys, sess.UserID)
+	v, u, err := s.userViewer(sys, sess.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
+	}
+	pol, err := policy.For(sys, s.client, u.Edges.Organization)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The organisation's limits as they are now, not as they were at login:
+	// a session past either ends, through Revoke so its open connections
+	// close with it.
+	ended := ""
+	switch {
+	case now.Sub(sess.CreatedAt) > pol.SessionMaxAge():
+		ended = "the session reached the organisation's maximum age; log in again"
+	case pol.IdleTimeout() > 0 && sess.LastSeenAt != nil && now.Sub(*sess.LastSeenAt) > pol.IdleTimeout():
+		ended = "the session was idle longer than the organisation allows; log in again"
+	}
+	if ended != "" {
+		if err := s.revoke(sys, Revocation{UserID: u.ID, OrgID: u.OrganizationID, Session: sess.ID}); err != nil {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, apperr.New(apperr.Unauthenticated, "%s", ended)
 	}
 	v.SessionID = sess.ID
 	if StampDue(sess.LastSeenAt, now) {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return v, nil
+	return v, u, &pol, nil
 }
 
-func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, error) {
+func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, error) {
 	sys := System(ctx)
 	tok, err := s.client.APIToken.Query().Where(apitoken.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
-		return nil, errBadToken
+		return nil, nil, errBadToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	if tok.ExpiresAt != nil && now.After(*tok.ExpiresAt) {
-		return nil, errBadToken
+		return nil, nil, errBadToken
 	}
-	v, err := s.userViewer(sys, tok.UserID)
+	v, u, err := s.userViewer(sys, tok.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v.TokenID = tok.ID
 	if StampDue(tok.LastUsedAt, now) {
 		if err := s.client.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return v, nil
+	return v, u, nil
 }
 
-func (s *Service) userViewer(sys context.Context, id uuid.UUID) (*viewer.Viewer, error) {
+func (s *Service) userViewer(sys context.Context, id uuid.UUID) (*viewer.Viewer, *ent.User, error) {
 	u, err := s.client.User.Query().Where(user.ID(id)).WithOrganization().Only(sys)
 	if ent.IsNotFound(err) {
-		return nil, errBadToken
+		return nil, nil, errBadToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !u.Active {
-		return nil, apperr.New(apperr.Unauthenticated, "user is deactivated")
+		return nil, nil, apperr.New(apperr.Unauthenticated, "user is deactivated")
 	}
 	return &viewer.Viewer{
 		Kind: viewer.KindUser, UserID: u.ID, Role: u.Role, HomeOrgID: u.OrganizationID,
 		TopLevel: u.Edges.Organization.ParentID == nil,
-	}, nil
+	}, u, nil
 }
 
 // AuthenticateConnector verifies an X-API-Key. The viewer it returns acts in

@@ -12,8 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/security/policy"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -29,8 +33,9 @@ func New(client *ent.Client) *Directory {
 	return &Directory{client: client}
 }
 
-// MinPasswordLength is the password policy's floor.
-const MinPasswordLength = 12
+// MinPasswordLength is the password policy's floor; an organisation may
+// raise it (security settings' password_min_length).
+const MinPasswordLength = policy.MinPasswordLength
 
 var (
 	slugRe   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -47,13 +52,17 @@ func validateEmail(field, email string) (string, error) {
 }
 
 func validatePassword(field, p string) error {
-	if len([]rune(p)) < MinPasswordLength {
-		return apperr.Invalid(field, "must be at least %d characters", MinPasswordLength)
+	return policy.Defaults().CheckPassword(field, p, "")
+}
+
+// checkPassword applies organisation orgID's password policy to a password
+// being set for the user with this email.
+func (d *Directory) checkPassword(ctx context.Context, orgID uuid.UUID, field, password, email string) error {
+	pol, err := policy.ForOrg(auth.System(ctx), d.client, orgID)
+	if err != nil {
+		return err
 	}
-	if len(p) > 1024 {
-		return apperr.Invalid(field, "must be at most 1024 bytes")
-	}
-	return nil
+	return pol.CheckPassword(field, password, email)
 }
 
 func validateSlug(s string) error {

@@ -145,7 +145,7 @@ func (d *Directory) CreateUser(ctx context.Context, in CreateUserInput) (*ent.Us
 	}
 	password := credential.GeneratePassword() // unusable until reset: nobody saw it
 	if in.Password != nil {
-		if err := validatePassword("password", *in.Password); err != nil {
+		if err := d.checkPassword(ctx, viewer.FromContext(ctx).OrgID, "password", *in.Password, email); err != nil {
 			return nil, err
 		}
 		password = *in.Password
@@ -325,8 +325,14 @@ func (d *Directory) ResetPassword(ctx context.Context, id uuid.UUID, password *s
 	if password == nil || *password == "" {
 		generated = credential.GeneratePassword()
 		password = &generated
-	} else if err := validatePassword("password", *password); err != nil {
-		return nil, "", err
+	} else {
+		target, err := d.client.User.Get(ctx, id)
+		if err != nil {
+			return nil, "", notFound(err, "user", id)
+		}
+		if err := d.checkPassword(ctx, target.OrganizationID, "password", *password, target.Email); err != nil {
+			return nil, "", err
+		}
 	}
 	hash, err := auth.HashPassword(*password)
 	if err != nil {
@@ -370,7 +376,7 @@ func (d *Directory) UpdateMe(ctx context.Context, in UpdateMeInput) (*ent.User, 
 		if !ok {
 			return nil, apperr.Invalid("current_password", "is wrong")
 		}
-		if err := validatePassword("password", *in.Password); err != nil {
+		if err := d.checkPassword(ctx, me.OrganizationID, "password", *in.Password, me.Email); err != nil {
 			return nil, err
 		}
 		if hash, err = auth.HashPassword(*in.Password); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -73,6 +74,8 @@ type Client struct {
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
 	Incident *IncidentClient
+	// LoginLockout is the client for interacting with the LoginLockout builders.
+	LoginLockout *LoginLockoutClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -115,6 +118,7 @@ func (c *Client) init() {
 	c.Event = NewEventClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Incident = NewIncidentClient(c.config)
+	c.LoginLockout = NewLoginLockoutClient(c.config)
 	c.Note = NewNoteClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
@@ -229,6 +233,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
+		LoginLockout:  NewLoginLockoutClient(cfg),
 		Note:          NewNoteClient(cfg),
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
@@ -270,6 +275,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Event:         NewEventClient(cfg),
 		Group:         NewGroupClient(cfg),
 		Incident:      NewIncidentClient(cfg),
+		LoginLockout:  NewLoginLockoutClient(cfg),
 		Note:          NewNoteClient(cfg),
 		Notification:  NewNotificationClient(cfg),
 		Organization:  NewOrganizationClient(cfg),
@@ -310,8 +316,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
-		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
+		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
+		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -323,8 +329,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.Note, c.Notification, c.Organization, c.Report, c.Session,
-		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
+		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
+		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -359,6 +365,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Group.mutate(ctx, m)
 	case *IncidentMutation:
 		return c.Incident.mutate(ctx, m)
+	case *LoginLockoutMutation:
+		return c.LoginLockout.mutate(ctx, m)
 	case *NoteMutation:
 		return c.Note.mutate(ctx, m)
 	case *NotificationMutation:
@@ -2539,6 +2547,172 @@ func (c *IncidentClient) mutate(ctx context.Context, m *IncidentMutation) (Value
 	}
 }
 
+// LoginLockoutClient is a client for the LoginLockout schema.
+type LoginLockoutClient struct {
+	config
+}
+
+// NewLoginLockoutClient returns a client for the LoginLockout from the given config.
+func NewLoginLockoutClient(c config) *LoginLockoutClient {
+	return &LoginLockoutClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginlockout.Hooks(f(g(h())))`.
+func (c *LoginLockoutClient) Use(hooks ...Hook) {
+	c.hooks.LoginLockout = append(c.hooks.LoginLockout, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginlockout.Intercept(f(g(h())))`.
+func (c *LoginLockoutClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginLockout = append(c.inters.LoginLockout, interceptors...)
+}
+
+// Create returns a builder for creating a LoginLockout entity.
+func (c *LoginLockoutClient) Create() *LoginLockoutCreate {
+	mutation := newLoginLockoutMutation(c.config, OpCreate)
+	return &LoginLockoutCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginLockout entities.
+func (c *LoginLockoutClient) CreateBulk(builders ...*LoginLockoutCreate) *LoginLockoutCreateBulk {
+	return &LoginLockoutCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginLockoutClient) MapCreateBulk(slice any, setFunc func(*LoginLockoutCreate, int)) *LoginLockoutCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginLockoutCreateBulk{err: fmt.Errorf("calling to LoginLockoutClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginLockoutCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginLockoutCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginLockout.
+func (c *LoginLockoutClient) Update() *LoginLockoutUpdate {
+	mutation := newLoginLockoutMutation(c.config, OpUpdate)
+	return &LoginLockoutUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginLockoutClient) UpdateOne(_m *LoginLockout) *LoginLockoutUpdateOne {
+	mutation := newLoginLockoutMutation(c.config, OpUpdateOne, withLoginLockout(_m))
+	return &LoginLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginLockoutClient) UpdateOneID(id uuid.UUID) *LoginLockoutUpdateOne {
+	mutation := newLoginLockoutMutation(c.config, OpUpdateOne, withLoginLockoutID(id))
+	return &LoginLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginLockout.
+func (c *LoginLockoutClient) Delete() *LoginLockoutDelete {
+	mutation := newLoginLockoutMutation(c.config, OpDelete)
+	return &LoginLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginLockoutClient) DeleteOne(_m *LoginLockout) *LoginLockoutDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginLockoutClient) DeleteOneID(id uuid.UUID) *LoginLockoutDeleteOne {
+	builder := c.Delete().Where(loginlockout.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginLockoutDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginLockout.
+func (c *LoginLockoutClient) Query() *LoginLockoutQuery {
+	return &LoginLockoutQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginLockout},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginLockout entity by its id.
+func (c *LoginLockoutClient) Get(ctx context.Context, id uuid.UUID) (*LoginLockout, error) {
+	return c.Query().Where(loginlockout.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginLockoutClient) GetX(ctx context.Context, id uuid.UUID) *LoginLockout {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a LoginLockout.
+func (c *LoginLockoutClient) QueryOrganization(_m *LoginLockout) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(loginlockout.Table, loginlockout.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, loginlockout.OrganizationTable, loginlockout.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a LoginLockout.
+func (c *LoginLockoutClient) QueryUser(_m *LoginLockout) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(loginlockout.Table, loginlockout.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, loginlockout.UserTable, loginlockout.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LoginLockoutClient) Hooks() []Hook {
+	hooks := c.hooks.LoginLockout
+	return append(hooks[:len(hooks):len(hooks)], loginlockout.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginLockoutClient) Interceptors() []Interceptor {
+	return c.inters.LoginLockout
+}
+
+func (c *LoginLockoutClient) mutate(ctx context.Context, m *LoginLockoutMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginLockoutCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginLockoutUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginLockout mutation op: %q", m.Op())
+	}
+}
+
 // NoteClient is a client for the Note schema.
 type NoteClient struct {
 	config
@@ -4103,6 +4277,22 @@ func (c *UserClient) QueryAPITokens(_m *User) *APITokenQuery {
 	return query
 }
 
+// QueryLoginLockouts queries the login_lockouts edge of a User.
+func (c *UserClient) QueryLoginLockouts(_m *User) *LoginLockoutQuery {
+	query := (&LoginLockoutClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(loginlockout.Table, loginlockout.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.LoginLockoutsTable, user.LoginLockoutsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDefaultView queries the default_view edge of a User.
 func (c *UserClient) QueryDefaultView(_m *User) *AlertViewQuery {
 	query := (&AlertViewClient{config: c.config}).Query()
@@ -4165,13 +4355,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
-		Report, Session, Setting, StoredQuery, TimelineEvent, User []ent.Hook
+		Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
+		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
+		User []ent.Hook
 	}
 	inters struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, DeadLetter, Event, Group, Incident, Note, Notification, Organization,
-		Report, Session, Setting, StoredQuery, TimelineEvent, User []ent.Interceptor
+		Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
+		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
+		User []ent.Interceptor
 	}
 )
 

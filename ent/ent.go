@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -107,6 +108,7 @@ func checkColumn(t, c string) error {
 			event.Table:         event.ValidColumn,
 			group.Table:         group.ValidColumn,
 			incident.Table:      incident.ValidColumn,
+			loginlockout.Table:  loginlockout.ValidColumn,
 			note.Table:          note.ValidColumn,
 			notification.Table:  notification.ValidColumn,
 			organization.Table:  organization.ValidColumn,

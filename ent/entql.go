@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -35,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -381,6 +382,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   loginlockout.Table,
+			Columns: loginlockout.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: loginlockout.FieldID,
+			},
+		},
+		Type: "LoginLockout",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			loginlockout.FieldCreatedAt:      {Type: field.TypeTime, Column: loginlockout.FieldCreatedAt},
+			loginlockout.FieldUpdatedAt:      {Type: field.TypeTime, Column: loginlockout.FieldUpdatedAt},
+			loginlockout.FieldOrganizationID: {Type: field.TypeUUID, Column: loginlockout.FieldOrganizationID},
+			loginlockout.FieldUserID:         {Type: field.TypeUUID, Column: loginlockout.FieldUserID},
+			loginlockout.FieldIP:             {Type: field.TypeString, Column: loginlockout.FieldIP},
+			loginlockout.FieldFailures:       {Type: field.TypeInt, Column: loginlockout.FieldFailures},
+			loginlockout.FieldLockedUntil:    {Type: field.TypeTime, Column: loginlockout.FieldLockedUntil},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   note.Table,
 			Columns: note.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -401,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			note.FieldMentions:       {Type: field.TypeJSON, Column: note.FieldMentions},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -424,7 +445,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -451,7 +472,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   report.Table,
 			Columns: report.Columns,
@@ -480,7 +501,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -500,9 +521,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldLastSeenAt:     {Type: field.TypeTime, Column: session.FieldLastSeenAt},
 			session.FieldIP:             {Type: field.TypeString, Column: session.FieldIP},
 			session.FieldUserAgent:      {Type: field.TypeString, Column: session.FieldUserAgent},
+			session.FieldMfaPending:     {Type: field.TypeBool, Column: session.FieldMfaPending},
+			session.FieldMfaAttempts:    {Type: field.TypeInt, Column: session.FieldMfaAttempts},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -521,7 +544,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storedquery.Table,
 			Columns: storedquery.Columns,
@@ -546,7 +569,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: storedquery.FieldAuthorID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -571,7 +594,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -596,6 +619,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldPasswordChangedAt: {Type: field.TypeTime, Column: user.FieldPasswordChangedAt},
 			user.FieldMfaSecret:         {Type: field.TypeString, Column: user.FieldMfaSecret},
 			user.FieldMfaEnabled:        {Type: field.TypeBool, Column: user.FieldMfaEnabled},
+			user.FieldMfaRecoveryCodes:  {Type: field.TypeJSON, Column: user.FieldMfaRecoveryCodes},
+			user.FieldMfaLastStep:       {Type: field.TypeInt64, Column: user.FieldMfaLastStep},
 			user.FieldNotificationPrefs: {Type: field.TypeJSON, Column: user.FieldNotificationPrefs},
 			user.FieldFeatures:          {Type: field.TypeJSON, Column: user.FieldFeatures},
 			user.FieldDefaultViewID:     {Type: field.TypeUUID, Column: user.FieldDefaultViewID},
@@ -918,6 +943,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   loginlockout.OrganizationTable,
+			Columns: []string{loginlockout.OrganizationColumn},
+			Bidi:    false,
+		},
+		"LoginLockout",
+		"Organization",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   loginlockout.UserTable,
+			Columns: []string{loginlockout.UserColumn},
+			Bidi:    false,
+		},
+		"LoginLockout",
+		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   note.OrganizationTable,
 			Columns: []string{note.OrganizationColumn},
 			Bidi:    false,
@@ -1200,6 +1249,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"APIToken",
+	)
+	graph.MustAddE(
+		"login_lockouts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"LoginLockout",
 	)
 	graph.MustAddE(
 		"default_view",
@@ -2989,6 +3050,109 @@ func (f *IncidentFilter) WhereHasReportsWith(preds ...predicate.Report) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *LoginLockoutQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LoginLockoutQuery builder.
+func (_q *LoginLockoutQuery) Filter() *LoginLockoutFilter {
+	return &LoginLockoutFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LoginLockoutMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LoginLockoutMutation builder.
+func (m *LoginLockoutMutation) Filter() *LoginLockoutFilter {
+	return &LoginLockoutFilter{config: m.config, predicateAdder: m}
+}
+
+// LoginLockoutFilter provides a generic filtering capability at runtime for LoginLockoutQuery.
+type LoginLockoutFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LoginLockoutFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *LoginLockoutFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(loginlockout.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LoginLockoutFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(loginlockout.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *LoginLockoutFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(loginlockout.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *LoginLockoutFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(loginlockout.FieldOrganizationID))
+}
+
+// WhereUserID applies the entql [16]byte predicate on the user_id field.
+func (f *LoginLockoutFilter) WhereUserID(p entql.ValueP) {
+	f.Where(p.Field(loginlockout.FieldUserID))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *LoginLockoutFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(loginlockout.FieldIP))
+}
+
+// WhereFailures applies the entql int predicate on the failures field.
+func (f *LoginLockoutFilter) WhereFailures(p entql.IntP) {
+	f.Where(p.Field(loginlockout.FieldFailures))
+}
+
+// WhereLockedUntil applies the entql time.Time predicate on the locked_until field.
+func (f *LoginLockoutFilter) WhereLockedUntil(p entql.TimeP) {
+	f.Where(p.Field(loginlockout.FieldLockedUntil))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *LoginLockoutFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *LoginLockoutFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *LoginLockoutFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *LoginLockoutFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NoteQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3017,7 +3181,7 @@ type NoteFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoteFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3158,7 +3322,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3276,7 +3440,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3428,7 +3592,7 @@ type ReportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3590,7 +3754,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3644,6 +3808,16 @@ func (f *SessionFilter) WhereIP(p entql.StringP) {
 // WhereUserAgent applies the entql string predicate on the user_agent field.
 func (f *SessionFilter) WhereUserAgent(p entql.StringP) {
 	f.Where(p.Field(session.FieldUserAgent))
+}
+
+// WhereMfaPending applies the entql bool predicate on the mfa_pending field.
+func (f *SessionFilter) WhereMfaPending(p entql.BoolP) {
+	f.Where(p.Field(session.FieldMfaPending))
+}
+
+// WhereMfaAttempts applies the entql int predicate on the mfa_attempts field.
+func (f *SessionFilter) WhereMfaAttempts(p entql.IntP) {
+	f.Where(p.Field(session.FieldMfaAttempts))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
@@ -3703,7 +3877,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3787,7 +3961,7 @@ type StoredQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoredQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3915,7 +4089,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4057,7 +4231,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4138,6 +4312,16 @@ func (f *UserFilter) WhereMfaEnabled(p entql.BoolP) {
 	f.Where(p.Field(user.FieldMfaEnabled))
 }
 
+// WhereMfaRecoveryCodes applies the entql json.RawMessage predicate on the mfa_recovery_codes field.
+func (f *UserFilter) WhereMfaRecoveryCodes(p entql.BytesP) {
+	f.Where(p.Field(user.FieldMfaRecoveryCodes))
+}
+
+// WhereMfaLastStep applies the entql int64 predicate on the mfa_last_step field.
+func (f *UserFilter) WhereMfaLastStep(p entql.Int64P) {
+	f.Where(p.Field(user.FieldMfaLastStep))
+}
+
 // WhereNotificationPrefs applies the entql json.RawMessage predicate on the notification_prefs field.
 func (f *UserFilter) WhereNotificationPrefs(p entql.BytesP) {
 	f.Where(p.Field(user.FieldNotificationPrefs))
@@ -4203,6 +4387,20 @@ func (f *UserFilter) WhereHasAPITokens() {
 // WhereHasAPITokensWith applies a predicate to check if query has an edge api_tokens with a given conditions (other predicates).
 func (f *UserFilter) WhereHasAPITokensWith(preds ...predicate.APIToken) {
 	f.Where(entql.HasEdgeWith("api_tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasLoginLockouts applies a predicate to check if query has an edge login_lockouts.
+func (f *UserFilter) WhereHasLoginLockouts() {
+	f.Where(entql.HasEdge("login_lockouts"))
+}
+
+// WhereHasLoginLockoutsWith applies a predicate to check if query has an edge login_lockouts with a given conditions (other predicates).
+func (f *UserFilter) WhereHasLoginLockoutsWith(preds ...predicate.LoginLockout) {
+	f.Where(entql.HasEdgeWith("login_lockouts", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -62,6 +63,7 @@ const (
 	TypeEvent         = "Event"
 	TypeGroup         = "Group"
 	TypeIncident      = "Incident"
+	TypeLoginLockout  = "LoginLockout"
 	TypeNote          = "Note"
 	TypeNotification  = "Notification"
 	TypeOrganization  = "Organization"
@@ -16392,6 +16394,820 @@ func (m *IncidentMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Incident edge %s", name)
 }
 
+// LoginLockoutMutation represents an operation that mutates the LoginLockout nodes in the graph.
+type LoginLockoutMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	ip                  *string
+	failures            *int
+	addfailures         *int
+	locked_until        *time.Time
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	user                *uuid.UUID
+	cleareduser         bool
+	done                bool
+	oldValue            func(context.Context) (*LoginLockout, error)
+	predicates          []predicate.LoginLockout
+}
+
+var _ ent.Mutation = (*LoginLockoutMutation)(nil)
+
+// loginlockoutOption allows management of the mutation configuration using functional options.
+type loginlockoutOption func(*LoginLockoutMutation)
+
+// newLoginLockoutMutation creates new mutation for the LoginLockout entity.
+func newLoginLockoutMutation(c config, op Op, opts ...loginlockoutOption) *LoginLockoutMutation {
+	m := &LoginLockoutMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLoginLockout,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLoginLockoutID sets the ID field of the mutation.
+func withLoginLockoutID(id uuid.UUID) loginlockoutOption {
+	return func(m *LoginLockoutMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LoginLockout
+		)
+		m.oldValue = func(ctx context.Context) (*LoginLockout, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LoginLockout.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLoginLockout sets the old LoginLockout of the mutation.
+func withLoginLockout(node *LoginLockout) loginlockoutOption {
+	return func(m *LoginLockoutMutation) {
+		m.oldValue = func(context.Context) (*LoginLockout, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LoginLockoutMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LoginLockoutMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LoginLockout entities.
+func (m *LoginLockoutMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LoginLockoutMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LoginLockoutMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LoginLockout.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LoginLockoutMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LoginLockoutMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LoginLockoutMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *LoginLockoutMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *LoginLockoutMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *LoginLockoutMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *LoginLockoutMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *LoginLockoutMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *LoginLockoutMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *LoginLockoutMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *LoginLockoutMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *LoginLockoutMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetIP sets the "ip" field.
+func (m *LoginLockoutMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *LoginLockoutMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *LoginLockoutMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetFailures sets the "failures" field.
+func (m *LoginLockoutMutation) SetFailures(i int) {
+	m.failures = &i
+	m.addfailures = nil
+}
+
+// Failures returns the value of the "failures" field in the mutation.
+func (m *LoginLockoutMutation) Failures() (r int, exists bool) {
+	v := m.failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailures returns the old "failures" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldFailures(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailures is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailures requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailures: %w", err)
+	}
+	return oldValue.Failures, nil
+}
+
+// AddFailures adds i to the "failures" field.
+func (m *LoginLockoutMutation) AddFailures(i int) {
+	if m.addfailures != nil {
+		*m.addfailures += i
+	} else {
+		m.addfailures = &i
+	}
+}
+
+// AddedFailures returns the value that was added to the "failures" field in this mutation.
+func (m *LoginLockoutMutation) AddedFailures() (r int, exists bool) {
+	v := m.addfailures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailures resets all changes to the "failures" field.
+func (m *LoginLockoutMutation) ResetFailures() {
+	m.failures = nil
+	m.addfailures = nil
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (m *LoginLockoutMutation) SetLockedUntil(t time.Time) {
+	m.locked_until = &t
+}
+
+// LockedUntil returns the value of the "locked_until" field in the mutation.
+func (m *LoginLockoutMutation) LockedUntil() (r time.Time, exists bool) {
+	v := m.locked_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLockedUntil returns the old "locked_until" field's value of the LoginLockout entity.
+// If the LoginLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginLockoutMutation) OldLockedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLockedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLockedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLockedUntil: %w", err)
+	}
+	return oldValue.LockedUntil, nil
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (m *LoginLockoutMutation) ClearLockedUntil() {
+	m.locked_until = nil
+	m.clearedFields[loginlockout.FieldLockedUntil] = struct{}{}
+}
+
+// LockedUntilCleared returns if the "locked_until" field was cleared in this mutation.
+func (m *LoginLockoutMutation) LockedUntilCleared() bool {
+	_, ok := m.clearedFields[loginlockout.FieldLockedUntil]
+	return ok
+}
+
+// ResetLockedUntil resets all changes to the "locked_until" field.
+func (m *LoginLockoutMutation) ResetLockedUntil() {
+	m.locked_until = nil
+	delete(m.clearedFields, loginlockout.FieldLockedUntil)
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *LoginLockoutMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[loginlockout.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *LoginLockoutMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *LoginLockoutMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *LoginLockoutMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *LoginLockoutMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[loginlockout.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *LoginLockoutMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *LoginLockoutMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *LoginLockoutMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the LoginLockoutMutation builder.
+func (m *LoginLockoutMutation) Where(ps ...predicate.LoginLockout) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LoginLockoutMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LoginLockoutMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LoginLockout, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LoginLockoutMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LoginLockoutMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LoginLockout).
+func (m *LoginLockoutMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LoginLockoutMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, loginlockout.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, loginlockout.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, loginlockout.FieldOrganizationID)
+	}
+	if m.user != nil {
+		fields = append(fields, loginlockout.FieldUserID)
+	}
+	if m.ip != nil {
+		fields = append(fields, loginlockout.FieldIP)
+	}
+	if m.failures != nil {
+		fields = append(fields, loginlockout.FieldFailures)
+	}
+	if m.locked_until != nil {
+		fields = append(fields, loginlockout.FieldLockedUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LoginLockoutMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case loginlockout.FieldCreatedAt:
+		return m.CreatedAt()
+	case loginlockout.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case loginlockout.FieldOrganizationID:
+		return m.OrganizationID()
+	case loginlockout.FieldUserID:
+		return m.UserID()
+	case loginlockout.FieldIP:
+		return m.IP()
+	case loginlockout.FieldFailures:
+		return m.Failures()
+	case loginlockout.FieldLockedUntil:
+		return m.LockedUntil()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LoginLockoutMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case loginlockout.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case loginlockout.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case loginlockout.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case loginlockout.FieldUserID:
+		return m.OldUserID(ctx)
+	case loginlockout.FieldIP:
+		return m.OldIP(ctx)
+	case loginlockout.FieldFailures:
+		return m.OldFailures(ctx)
+	case loginlockout.FieldLockedUntil:
+		return m.OldLockedUntil(ctx)
+	}
+	return nil, fmt.Errorf("unknown LoginLockout field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LoginLockoutMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case loginlockout.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case loginlockout.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case loginlockout.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case loginlockout.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case loginlockout.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case loginlockout.FieldFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailures(v)
+		return nil
+	case loginlockout.FieldLockedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLockedUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LoginLockoutMutation) AddedFields() []string {
+	var fields []string
+	if m.addfailures != nil {
+		fields = append(fields, loginlockout.FieldFailures)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LoginLockoutMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case loginlockout.FieldFailures:
+		return m.AddedFailures()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LoginLockoutMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case loginlockout.FieldFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailures(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LoginLockoutMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(loginlockout.FieldLockedUntil) {
+		fields = append(fields, loginlockout.FieldLockedUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LoginLockoutMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LoginLockoutMutation) ClearField(name string) error {
+	switch name {
+	case loginlockout.FieldLockedUntil:
+		m.ClearLockedUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LoginLockoutMutation) ResetField(name string) error {
+	switch name {
+	case loginlockout.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case loginlockout.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case loginlockout.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case loginlockout.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case loginlockout.FieldIP:
+		m.ResetIP()
+		return nil
+	case loginlockout.FieldFailures:
+		m.ResetFailures()
+		return nil
+	case loginlockout.FieldLockedUntil:
+		m.ResetLockedUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LoginLockoutMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, loginlockout.EdgeOrganization)
+	}
+	if m.user != nil {
+		edges = append(edges, loginlockout.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LoginLockoutMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case loginlockout.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case loginlockout.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LoginLockoutMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LoginLockoutMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LoginLockoutMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, loginlockout.EdgeOrganization)
+	}
+	if m.cleareduser {
+		edges = append(edges, loginlockout.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LoginLockoutMutation) EdgeCleared(name string) bool {
+	switch name {
+	case loginlockout.EdgeOrganization:
+		return m.clearedorganization
+	case loginlockout.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LoginLockoutMutation) ClearEdge(name string) error {
+	switch name {
+	case loginlockout.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case loginlockout.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LoginLockoutMutation) ResetEdge(name string) error {
+	switch name {
+	case loginlockout.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case loginlockout.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginLockout edge %s", name)
+}
+
 // NoteMutation represents an operation that mutates the Note nodes in the graph.
 type NoteMutation struct {
 	config
@@ -21273,6 +22089,9 @@ type SessionMutation struct {
 	last_seen_at        *time.Time
 	ip                  *string
 	user_agent          *string
+	mfa_pending         *bool
+	mfa_attempts        *int
+	addmfa_attempts     *int
 	clearedFields       map[string]struct{}
 	organization        *uuid.UUID
 	clearedorganization bool
@@ -21724,6 +22543,98 @@ func (m *SessionMutation) ResetUserAgent() {
 	m.user_agent = nil
 }
 
+// SetMfaPending sets the "mfa_pending" field.
+func (m *SessionMutation) SetMfaPending(b bool) {
+	m.mfa_pending = &b
+}
+
+// MfaPending returns the value of the "mfa_pending" field in the mutation.
+func (m *SessionMutation) MfaPending() (r bool, exists bool) {
+	v := m.mfa_pending
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMfaPending returns the old "mfa_pending" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldMfaPending(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMfaPending is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMfaPending requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMfaPending: %w", err)
+	}
+	return oldValue.MfaPending, nil
+}
+
+// ResetMfaPending resets all changes to the "mfa_pending" field.
+func (m *SessionMutation) ResetMfaPending() {
+	m.mfa_pending = nil
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (m *SessionMutation) SetMfaAttempts(i int) {
+	m.mfa_attempts = &i
+	m.addmfa_attempts = nil
+}
+
+// MfaAttempts returns the value of the "mfa_attempts" field in the mutation.
+func (m *SessionMutation) MfaAttempts() (r int, exists bool) {
+	v := m.mfa_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMfaAttempts returns the old "mfa_attempts" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldMfaAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMfaAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMfaAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMfaAttempts: %w", err)
+	}
+	return oldValue.MfaAttempts, nil
+}
+
+// AddMfaAttempts adds i to the "mfa_attempts" field.
+func (m *SessionMutation) AddMfaAttempts(i int) {
+	if m.addmfa_attempts != nil {
+		*m.addmfa_attempts += i
+	} else {
+		m.addmfa_attempts = &i
+	}
+}
+
+// AddedMfaAttempts returns the value that was added to the "mfa_attempts" field in this mutation.
+func (m *SessionMutation) AddedMfaAttempts() (r int, exists bool) {
+	v := m.addmfa_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMfaAttempts resets all changes to the "mfa_attempts" field.
+func (m *SessionMutation) ResetMfaAttempts() {
+	m.mfa_attempts = nil
+	m.addmfa_attempts = nil
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *SessionMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -21812,7 +22723,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -21840,6 +22751,12 @@ func (m *SessionMutation) Fields() []string {
 	if m.user_agent != nil {
 		fields = append(fields, session.FieldUserAgent)
 	}
+	if m.mfa_pending != nil {
+		fields = append(fields, session.FieldMfaPending)
+	}
+	if m.mfa_attempts != nil {
+		fields = append(fields, session.FieldMfaAttempts)
+	}
 	return fields
 }
 
@@ -21866,6 +22783,10 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.IP()
 	case session.FieldUserAgent:
 		return m.UserAgent()
+	case session.FieldMfaPending:
+		return m.MfaPending()
+	case session.FieldMfaAttempts:
+		return m.MfaAttempts()
 	}
 	return nil, false
 }
@@ -21893,6 +22814,10 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldIP(ctx)
 	case session.FieldUserAgent:
 		return m.OldUserAgent(ctx)
+	case session.FieldMfaPending:
+		return m.OldMfaPending(ctx)
+	case session.FieldMfaAttempts:
+		return m.OldMfaAttempts(ctx)
 	}
 	return nil, fmt.Errorf("unknown Session field %s", name)
 }
@@ -21965,6 +22890,20 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUserAgent(v)
 		return nil
+	case session.FieldMfaPending:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMfaPending(v)
+		return nil
+	case session.FieldMfaAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMfaAttempts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
 }
@@ -21972,13 +22911,21 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *SessionMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addmfa_attempts != nil {
+		fields = append(fields, session.FieldMfaAttempts)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *SessionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case session.FieldMfaAttempts:
+		return m.AddedMfaAttempts()
+	}
 	return nil, false
 }
 
@@ -21987,6 +22934,13 @@ func (m *SessionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *SessionMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case session.FieldMfaAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMfaAttempts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Session numeric field %s", name)
 }
@@ -22049,6 +23003,12 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldUserAgent:
 		m.ResetUserAgent()
+		return nil
+	case session.FieldMfaPending:
+		m.ResetMfaPending()
+		return nil
+	case session.FieldMfaAttempts:
+		m.ResetMfaAttempts()
 		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
@@ -25024,44 +25984,51 @@ func (m *TimelineEventMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *uuid.UUID
-	created_at          *time.Time
-	updated_at          *time.Time
-	email               *string
-	name                *string
-	handle              *string
-	password_hash       *string
-	role                *enum.Role
-	active              *bool
-	timezone            *string
-	last_login_at       *time.Time
-	password_changed_at *time.Time
-	mfa_secret          *string
-	mfa_enabled         *bool
-	notification_prefs  *map[string]map[string]bool
-	features            *map[string]bool
-	clearedFields       map[string]struct{}
-	organization        *uuid.UUID
-	clearedorganization bool
-	groups              map[uuid.UUID]struct{}
-	removedgroups       map[uuid.UUID]struct{}
-	clearedgroups       bool
-	sessions            map[uuid.UUID]struct{}
-	removedsessions     map[uuid.UUID]struct{}
-	clearedsessions     bool
-	api_tokens          map[uuid.UUID]struct{}
-	removedapi_tokens   map[uuid.UUID]struct{}
-	clearedapi_tokens   bool
-	default_view        *uuid.UUID
-	cleareddefault_view bool
-	hidden_views        map[uuid.UUID]struct{}
-	removedhidden_views map[uuid.UUID]struct{}
-	clearedhidden_views bool
-	done                bool
-	oldValue            func(context.Context) (*User, error)
-	predicates          []predicate.User
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created_at               *time.Time
+	updated_at               *time.Time
+	email                    *string
+	name                     *string
+	handle                   *string
+	password_hash            *string
+	role                     *enum.Role
+	active                   *bool
+	timezone                 *string
+	last_login_at            *time.Time
+	password_changed_at      *time.Time
+	mfa_secret               *string
+	mfa_enabled              *bool
+	mfa_recovery_codes       *[]string
+	appendmfa_recovery_codes []string
+	mfa_last_step            *int64
+	addmfa_last_step         *int64
+	notification_prefs       *map[string]map[string]bool
+	features                 *map[string]bool
+	clearedFields            map[string]struct{}
+	organization             *uuid.UUID
+	clearedorganization      bool
+	groups                   map[uuid.UUID]struct{}
+	removedgroups            map[uuid.UUID]struct{}
+	clearedgroups            bool
+	sessions                 map[uuid.UUID]struct{}
+	removedsessions          map[uuid.UUID]struct{}
+	clearedsessions          bool
+	api_tokens               map[uuid.UUID]struct{}
+	removedapi_tokens        map[uuid.UUID]struct{}
+	clearedapi_tokens        bool
+	login_lockouts           map[uuid.UUID]struct{}
+	removedlogin_lockouts    map[uuid.UUID]struct{}
+	clearedlogin_lockouts    bool
+	default_view             *uuid.UUID
+	cleareddefault_view      bool
+	hidden_views             map[uuid.UUID]struct{}
+	removedhidden_views      map[uuid.UUID]struct{}
+	clearedhidden_views      bool
+	done                     bool
+	oldValue                 func(context.Context) (*User, error)
+	predicates               []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -25711,6 +26678,127 @@ func (m *UserMutation) ResetMfaEnabled() {
 	m.mfa_enabled = nil
 }
 
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (m *UserMutation) SetMfaRecoveryCodes(s []string) {
+	m.mfa_recovery_codes = &s
+	m.appendmfa_recovery_codes = nil
+}
+
+// MfaRecoveryCodes returns the value of the "mfa_recovery_codes" field in the mutation.
+func (m *UserMutation) MfaRecoveryCodes() (r []string, exists bool) {
+	v := m.mfa_recovery_codes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMfaRecoveryCodes returns the old "mfa_recovery_codes" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMfaRecoveryCodes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMfaRecoveryCodes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMfaRecoveryCodes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMfaRecoveryCodes: %w", err)
+	}
+	return oldValue.MfaRecoveryCodes, nil
+}
+
+// AppendMfaRecoveryCodes adds s to the "mfa_recovery_codes" field.
+func (m *UserMutation) AppendMfaRecoveryCodes(s []string) {
+	m.appendmfa_recovery_codes = append(m.appendmfa_recovery_codes, s...)
+}
+
+// AppendedMfaRecoveryCodes returns the list of values that were appended to the "mfa_recovery_codes" field in this mutation.
+func (m *UserMutation) AppendedMfaRecoveryCodes() ([]string, bool) {
+	if len(m.appendmfa_recovery_codes) == 0 {
+		return nil, false
+	}
+	return m.appendmfa_recovery_codes, true
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (m *UserMutation) ClearMfaRecoveryCodes() {
+	m.mfa_recovery_codes = nil
+	m.appendmfa_recovery_codes = nil
+	m.clearedFields[user.FieldMfaRecoveryCodes] = struct{}{}
+}
+
+// MfaRecoveryCodesCleared returns if the "mfa_recovery_codes" field was cleared in this mutation.
+func (m *UserMutation) MfaRecoveryCodesCleared() bool {
+	_, ok := m.clearedFields[user.FieldMfaRecoveryCodes]
+	return ok
+}
+
+// ResetMfaRecoveryCodes resets all changes to the "mfa_recovery_codes" field.
+func (m *UserMutation) ResetMfaRecoveryCodes() {
+	m.mfa_recovery_codes = nil
+	m.appendmfa_recovery_codes = nil
+	delete(m.clearedFields, user.FieldMfaRecoveryCodes)
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (m *UserMutation) SetMfaLastStep(i int64) {
+	m.mfa_last_step = &i
+	m.addmfa_last_step = nil
+}
+
+// MfaLastStep returns the value of the "mfa_last_step" field in the mutation.
+func (m *UserMutation) MfaLastStep() (r int64, exists bool) {
+	v := m.mfa_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMfaLastStep returns the old "mfa_last_step" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMfaLastStep(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMfaLastStep is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMfaLastStep requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMfaLastStep: %w", err)
+	}
+	return oldValue.MfaLastStep, nil
+}
+
+// AddMfaLastStep adds i to the "mfa_last_step" field.
+func (m *UserMutation) AddMfaLastStep(i int64) {
+	if m.addmfa_last_step != nil {
+		*m.addmfa_last_step += i
+	} else {
+		m.addmfa_last_step = &i
+	}
+}
+
+// AddedMfaLastStep returns the value that was added to the "mfa_last_step" field in this mutation.
+func (m *UserMutation) AddedMfaLastStep() (r int64, exists bool) {
+	v := m.addmfa_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMfaLastStep resets all changes to the "mfa_last_step" field.
+func (m *UserMutation) ResetMfaLastStep() {
+	m.mfa_last_step = nil
+	m.addmfa_last_step = nil
+}
+
 // SetNotificationPrefs sets the "notification_prefs" field.
 func (m *UserMutation) SetNotificationPrefs(value map[string]map[string]bool) {
 	m.notification_prefs = &value
@@ -26047,6 +27135,60 @@ func (m *UserMutation) ResetAPITokens() {
 	m.removedapi_tokens = nil
 }
 
+// AddLoginLockoutIDs adds the "login_lockouts" edge to the LoginLockout entity by ids.
+func (m *UserMutation) AddLoginLockoutIDs(ids ...uuid.UUID) {
+	if m.login_lockouts == nil {
+		m.login_lockouts = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.login_lockouts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLoginLockouts clears the "login_lockouts" edge to the LoginLockout entity.
+func (m *UserMutation) ClearLoginLockouts() {
+	m.clearedlogin_lockouts = true
+}
+
+// LoginLockoutsCleared reports if the "login_lockouts" edge to the LoginLockout entity was cleared.
+func (m *UserMutation) LoginLockoutsCleared() bool {
+	return m.clearedlogin_lockouts
+}
+
+// RemoveLoginLockoutIDs removes the "login_lockouts" edge to the LoginLockout entity by IDs.
+func (m *UserMutation) RemoveLoginLockoutIDs(ids ...uuid.UUID) {
+	if m.removedlogin_lockouts == nil {
+		m.removedlogin_lockouts = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.login_lockouts, ids[i])
+		m.removedlogin_lockouts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLoginLockouts returns the removed IDs of the "login_lockouts" edge to the LoginLockout entity.
+func (m *UserMutation) RemovedLoginLockoutsIDs() (ids []uuid.UUID) {
+	for id := range m.removedlogin_lockouts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LoginLockoutsIDs returns the "login_lockouts" edge IDs in the mutation.
+func (m *UserMutation) LoginLockoutsIDs() (ids []uuid.UUID) {
+	for id := range m.login_lockouts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLoginLockouts resets all changes to the "login_lockouts" edge.
+func (m *UserMutation) ResetLoginLockouts() {
+	m.login_lockouts = nil
+	m.clearedlogin_lockouts = false
+	m.removedlogin_lockouts = nil
+}
+
 // ClearDefaultView clears the "default_view" edge to the AlertView entity.
 func (m *UserMutation) ClearDefaultView() {
 	m.cleareddefault_view = true
@@ -26162,7 +27304,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -26204,6 +27346,12 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.mfa_enabled != nil {
 		fields = append(fields, user.FieldMfaEnabled)
+	}
+	if m.mfa_recovery_codes != nil {
+		fields = append(fields, user.FieldMfaRecoveryCodes)
+	}
+	if m.mfa_last_step != nil {
+		fields = append(fields, user.FieldMfaLastStep)
 	}
 	if m.notification_prefs != nil {
 		fields = append(fields, user.FieldNotificationPrefs)
@@ -26250,6 +27398,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.MfaSecret()
 	case user.FieldMfaEnabled:
 		return m.MfaEnabled()
+	case user.FieldMfaRecoveryCodes:
+		return m.MfaRecoveryCodes()
+	case user.FieldMfaLastStep:
+		return m.MfaLastStep()
 	case user.FieldNotificationPrefs:
 		return m.NotificationPrefs()
 	case user.FieldFeatures:
@@ -26293,6 +27445,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMfaSecret(ctx)
 	case user.FieldMfaEnabled:
 		return m.OldMfaEnabled(ctx)
+	case user.FieldMfaRecoveryCodes:
+		return m.OldMfaRecoveryCodes(ctx)
+	case user.FieldMfaLastStep:
+		return m.OldMfaLastStep(ctx)
 	case user.FieldNotificationPrefs:
 		return m.OldNotificationPrefs(ctx)
 	case user.FieldFeatures:
@@ -26406,6 +27562,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMfaEnabled(v)
 		return nil
+	case user.FieldMfaRecoveryCodes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMfaRecoveryCodes(v)
+		return nil
+	case user.FieldMfaLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMfaLastStep(v)
+		return nil
 	case user.FieldNotificationPrefs:
 		v, ok := value.(map[string]map[string]bool)
 		if !ok {
@@ -26434,13 +27604,21 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addmfa_last_step != nil {
+		fields = append(fields, user.FieldMfaLastStep)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case user.FieldMfaLastStep:
+		return m.AddedMfaLastStep()
+	}
 	return nil, false
 }
 
@@ -26449,6 +27627,13 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldMfaLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMfaLastStep(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
 }
@@ -26465,6 +27650,9 @@ func (m *UserMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(user.FieldMfaSecret) {
 		fields = append(fields, user.FieldMfaSecret)
+	}
+	if m.FieldCleared(user.FieldMfaRecoveryCodes) {
+		fields = append(fields, user.FieldMfaRecoveryCodes)
 	}
 	if m.FieldCleared(user.FieldNotificationPrefs) {
 		fields = append(fields, user.FieldNotificationPrefs)
@@ -26497,6 +27685,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldMfaSecret:
 		m.ClearMfaSecret()
+		return nil
+	case user.FieldMfaRecoveryCodes:
+		m.ClearMfaRecoveryCodes()
 		return nil
 	case user.FieldNotificationPrefs:
 		m.ClearNotificationPrefs()
@@ -26557,6 +27748,12 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldMfaEnabled:
 		m.ResetMfaEnabled()
 		return nil
+	case user.FieldMfaRecoveryCodes:
+		m.ResetMfaRecoveryCodes()
+		return nil
+	case user.FieldMfaLastStep:
+		m.ResetMfaLastStep()
+		return nil
 	case user.FieldNotificationPrefs:
 		m.ResetNotificationPrefs()
 		return nil
@@ -26572,7 +27769,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.organization != nil {
 		edges = append(edges, user.EdgeOrganization)
 	}
@@ -26584,6 +27781,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.api_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.login_lockouts != nil {
+		edges = append(edges, user.EdgeLoginLockouts)
 	}
 	if m.default_view != nil {
 		edges = append(edges, user.EdgeDefaultView)
@@ -26620,6 +27820,12 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeLoginLockouts:
+		ids := make([]ent.Value, 0, len(m.login_lockouts))
+		for id := range m.login_lockouts {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeDefaultView:
 		if id := m.default_view; id != nil {
 			return []ent.Value{*id}
@@ -26636,7 +27842,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedgroups != nil {
 		edges = append(edges, user.EdgeGroups)
 	}
@@ -26645,6 +27851,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedapi_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.removedlogin_lockouts != nil {
+		edges = append(edges, user.EdgeLoginLockouts)
 	}
 	if m.removedhidden_views != nil {
 		edges = append(edges, user.EdgeHiddenViews)
@@ -26674,6 +27883,12 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeLoginLockouts:
+		ids := make([]ent.Value, 0, len(m.removedlogin_lockouts))
+		for id := range m.removedlogin_lockouts {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeHiddenViews:
 		ids := make([]ent.Value, 0, len(m.removedhidden_views))
 		for id := range m.removedhidden_views {
@@ -26686,7 +27901,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedorganization {
 		edges = append(edges, user.EdgeOrganization)
 	}
@@ -26698,6 +27913,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedapi_tokens {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.clearedlogin_lockouts {
+		edges = append(edges, user.EdgeLoginLockouts)
 	}
 	if m.cleareddefault_view {
 		edges = append(edges, user.EdgeDefaultView)
@@ -26720,6 +27938,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeAPITokens:
 		return m.clearedapi_tokens
+	case user.EdgeLoginLockouts:
+		return m.clearedlogin_lockouts
 	case user.EdgeDefaultView:
 		return m.cleareddefault_view
 	case user.EdgeHiddenViews:
@@ -26757,6 +27977,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeAPITokens:
 		m.ResetAPITokens()
+		return nil
+	case user.EdgeLoginLockouts:
+		m.ResetLoginLockouts()
 		return nil
 	case user.EdgeDefaultView:
 		m.ResetDefaultView()

@@ -39,7 +39,7 @@ type Organization struct {
 	UserQuota int `json:"user_quota,omitempty"`
 	// Whether its users may use multi-factor authentication.
 	MfaEnabled bool `json:"mfa_enabled,omitempty"`
-	// Whether its users must use multi-factor authentication.
+	// Whether its users (and provider users acting in it) must use multi-factor authentication: the security settings' mfa_required, one value under two names. A user without it gets a session that can only enrol.
 	MfaEnforced bool `json:"mfa_enforced,omitempty"`
 	// The provider organisation above it; null for a top-level one.
 	ParentID *uuid.UUID `json:"parent_id,omitempty"`

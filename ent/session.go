@@ -38,6 +38,10 @@ type Session struct {
 	IP string `json:"ip,omitempty"`
 	// UserAgent holds the value of the "user_agent" field.
 	UserAgent string `json:"user_agent,omitempty"`
+	// a login waiting for its second factor (the mfa_token): it authenticates nothing
+	MfaPending bool `json:"mfa_pending,omitempty"`
+	// wrong codes sent with this mfa_token
+	MfaAttempts int `json:"mfa_attempts,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SessionQuery when eager-loading is set.
 	Edges        SessionEdges `json:"edges"`
@@ -86,6 +90,10 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case session.FieldTokenHash:
 			values[i] = new([]byte)
+		case session.FieldMfaPending:
+			values[i] = new(sql.NullBool)
+		case session.FieldMfaAttempts:
+			values[i] = new(sql.NullInt64)
 		case session.FieldIP, session.FieldUserAgent:
 			values[i] = new(sql.NullString)
 		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldExpiresAt, session.FieldLastSeenAt:
@@ -168,6 +176,18 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UserAgent = value.String
 			}
+		case session.FieldMfaPending:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field mfa_pending", values[i])
+			} else if value.Valid {
+				_m.MfaPending = value.Bool
+			}
+		case session.FieldMfaAttempts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field mfa_attempts", values[i])
+			} else if value.Valid {
+				_m.MfaAttempts = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -241,6 +261,12 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("user_agent=")
 	builder.WriteString(_m.UserAgent)
+	builder.WriteString(", ")
+	builder.WriteString("mfa_pending=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MfaPending))
+	builder.WriteString(", ")
+	builder.WriteString("mfa_attempts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MfaAttempts))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -120,6 +120,34 @@ func (_c *SessionCreate) SetNillableUserAgent(v *string) *SessionCreate {
 	return _c
 }
 
+// SetMfaPending sets the "mfa_pending" field.
+func (_c *SessionCreate) SetMfaPending(v bool) *SessionCreate {
+	_c.mutation.SetMfaPending(v)
+	return _c
+}
+
+// SetNillableMfaPending sets the "mfa_pending" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableMfaPending(v *bool) *SessionCreate {
+	if v != nil {
+		_c.SetMfaPending(*v)
+	}
+	return _c
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (_c *SessionCreate) SetMfaAttempts(v int) *SessionCreate {
+	_c.mutation.SetMfaAttempts(v)
+	return _c
+}
+
+// SetNillableMfaAttempts sets the "mfa_attempts" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableMfaAttempts(v *int) *SessionCreate {
+	if v != nil {
+		_c.SetMfaAttempts(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SessionCreate) SetID(v uuid.UUID) *SessionCreate {
 	_c.mutation.SetID(v)
@@ -203,6 +231,14 @@ func (_c *SessionCreate) defaults() error {
 		v := session.DefaultUserAgent
 		_c.mutation.SetUserAgent(v)
 	}
+	if _, ok := _c.mutation.MfaPending(); !ok {
+		v := session.DefaultMfaPending
+		_c.mutation.SetMfaPending(v)
+	}
+	if _, ok := _c.mutation.MfaAttempts(); !ok {
+		v := session.DefaultMfaAttempts
+		_c.mutation.SetMfaAttempts(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if session.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized session.DefaultID (forgotten import ent/runtime?)")
@@ -238,6 +274,12 @@ func (_c *SessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.UserAgent(); !ok {
 		return &ValidationError{Name: "user_agent", err: errors.New(`ent: missing required field "Session.user_agent"`)}
+	}
+	if _, ok := _c.mutation.MfaPending(); !ok {
+		return &ValidationError{Name: "mfa_pending", err: errors.New(`ent: missing required field "Session.mfa_pending"`)}
+	}
+	if _, ok := _c.mutation.MfaAttempts(); !ok {
+		return &ValidationError{Name: "mfa_attempts", err: errors.New(`ent: missing required field "Session.mfa_attempts"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Session.organization"`)}
@@ -308,6 +350,14 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
 		_node.UserAgent = value
+	}
+	if value, ok := _c.mutation.MfaPending(); ok {
+		_spec.SetField(session.FieldMfaPending, field.TypeBool, value)
+		_node.MfaPending = value
+	}
+	if value, ok := _c.mutation.MfaAttempts(); ok {
+		_spec.SetField(session.FieldMfaAttempts, field.TypeInt, value)
+		_node.MfaAttempts = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -473,6 +523,36 @@ func (u *SessionUpsert) UpdateUserAgent() *SessionUpsert {
 	return u
 }
 
+// SetMfaPending sets the "mfa_pending" field.
+func (u *SessionUpsert) SetMfaPending(v bool) *SessionUpsert {
+	u.Set(session.FieldMfaPending, v)
+	return u
+}
+
+// UpdateMfaPending sets the "mfa_pending" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateMfaPending() *SessionUpsert {
+	u.SetExcluded(session.FieldMfaPending)
+	return u
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (u *SessionUpsert) SetMfaAttempts(v int) *SessionUpsert {
+	u.Set(session.FieldMfaAttempts, v)
+	return u
+}
+
+// UpdateMfaAttempts sets the "mfa_attempts" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateMfaAttempts() *SessionUpsert {
+	u.SetExcluded(session.FieldMfaAttempts)
+	return u
+}
+
+// AddMfaAttempts adds v to the "mfa_attempts" field.
+func (u *SessionUpsert) AddMfaAttempts(v int) *SessionUpsert {
+	u.Add(session.FieldMfaAttempts, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -618,6 +698,41 @@ func (u *SessionUpsertOne) SetUserAgent(v string) *SessionUpsertOne {
 func (u *SessionUpsertOne) UpdateUserAgent() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateUserAgent()
+	})
+}
+
+// SetMfaPending sets the "mfa_pending" field.
+func (u *SessionUpsertOne) SetMfaPending(v bool) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMfaPending(v)
+	})
+}
+
+// UpdateMfaPending sets the "mfa_pending" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateMfaPending() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMfaPending()
+	})
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (u *SessionUpsertOne) SetMfaAttempts(v int) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMfaAttempts(v)
+	})
+}
+
+// AddMfaAttempts adds v to the "mfa_attempts" field.
+func (u *SessionUpsertOne) AddMfaAttempts(v int) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.AddMfaAttempts(v)
+	})
+}
+
+// UpdateMfaAttempts sets the "mfa_attempts" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateMfaAttempts() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMfaAttempts()
 	})
 }
 
@@ -933,6 +1048,41 @@ func (u *SessionUpsertBulk) SetUserAgent(v string) *SessionUpsertBulk {
 func (u *SessionUpsertBulk) UpdateUserAgent() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateUserAgent()
+	})
+}
+
+// SetMfaPending sets the "mfa_pending" field.
+func (u *SessionUpsertBulk) SetMfaPending(v bool) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMfaPending(v)
+	})
+}
+
+// UpdateMfaPending sets the "mfa_pending" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateMfaPending() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMfaPending()
+	})
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (u *SessionUpsertBulk) SetMfaAttempts(v int) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMfaAttempts(v)
+	})
+}
+
+// AddMfaAttempts adds v to the "mfa_attempts" field.
+func (u *SessionUpsertBulk) AddMfaAttempts(v int) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.AddMfaAttempts(v)
+	})
+}
+
+// UpdateMfaAttempts sets the "mfa_attempts" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateMfaAttempts() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMfaAttempts()
 	})
 }
 

@@ -103,6 +103,41 @@ func (_u *SessionUpdate) SetNillableUserAgent(v *string) *SessionUpdate {
 	return _u
 }
 
+// SetMfaPending sets the "mfa_pending" field.
+func (_u *SessionUpdate) SetMfaPending(v bool) *SessionUpdate {
+	_u.mutation.SetMfaPending(v)
+	return _u
+}
+
+// SetNillableMfaPending sets the "mfa_pending" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableMfaPending(v *bool) *SessionUpdate {
+	if v != nil {
+		_u.SetMfaPending(*v)
+	}
+	return _u
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (_u *SessionUpdate) SetMfaAttempts(v int) *SessionUpdate {
+	_u.mutation.ResetMfaAttempts()
+	_u.mutation.SetMfaAttempts(v)
+	return _u
+}
+
+// SetNillableMfaAttempts sets the "mfa_attempts" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableMfaAttempts(v *int) *SessionUpdate {
+	if v != nil {
+		_u.SetMfaAttempts(*v)
+	}
+	return _u
+}
+
+// AddMfaAttempts adds value to the "mfa_attempts" field.
+func (_u *SessionUpdate) AddMfaAttempts(v int) *SessionUpdate {
+	_u.mutation.AddMfaAttempts(v)
+	return _u
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdate) Mutation() *SessionMutation {
 	return _u.mutation
@@ -200,6 +235,15 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.MfaPending(); ok {
+		_spec.SetField(session.FieldMfaPending, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MfaAttempts(); ok {
+		_spec.SetField(session.FieldMfaAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMfaAttempts(); ok {
+		_spec.AddField(session.FieldMfaAttempts, field.TypeInt, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -293,6 +337,41 @@ func (_u *SessionUpdateOne) SetNillableUserAgent(v *string) *SessionUpdateOne {
 	if v != nil {
 		_u.SetUserAgent(*v)
 	}
+	return _u
+}
+
+// SetMfaPending sets the "mfa_pending" field.
+func (_u *SessionUpdateOne) SetMfaPending(v bool) *SessionUpdateOne {
+	_u.mutation.SetMfaPending(v)
+	return _u
+}
+
+// SetNillableMfaPending sets the "mfa_pending" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableMfaPending(v *bool) *SessionUpdateOne {
+	if v != nil {
+		_u.SetMfaPending(*v)
+	}
+	return _u
+}
+
+// SetMfaAttempts sets the "mfa_attempts" field.
+func (_u *SessionUpdateOne) SetMfaAttempts(v int) *SessionUpdateOne {
+	_u.mutation.ResetMfaAttempts()
+	_u.mutation.SetMfaAttempts(v)
+	return _u
+}
+
+// SetNillableMfaAttempts sets the "mfa_attempts" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableMfaAttempts(v *int) *SessionUpdateOne {
+	if v != nil {
+		_u.SetMfaAttempts(*v)
+	}
+	return _u
+}
+
+// AddMfaAttempts adds value to the "mfa_attempts" field.
+func (_u *SessionUpdateOne) AddMfaAttempts(v int) *SessionUpdateOne {
+	_u.mutation.AddMfaAttempts(v)
 	return _u
 }
 
@@ -422,6 +501,15 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MfaPending(); ok {
+		_spec.SetField(session.FieldMfaPending, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MfaAttempts(); ok {
+		_spec.SetField(session.FieldMfaAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMfaAttempts(); ok {
+		_spec.AddField(session.FieldMfaAttempts, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Session{config: _u.config}

@@ -40,6 +40,8 @@ type Tx struct {
 	Group *GroupClient
 	// Incident is the client for interacting with the Incident builders.
 	Incident *IncidentClient
+	// LoginLockout is the client for interacting with the LoginLockout builders.
+	LoginLockout *LoginLockoutClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -202,6 +204,7 @@ func (tx *Tx) init() {
 	tx.Event = NewEventClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.Incident = NewIncidentClient(tx.config)
+	tx.LoginLockout = NewLoginLockoutClient(tx.config)
 	tx.Note = NewNoteClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)

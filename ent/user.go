@@ -46,10 +46,14 @@ type User struct {
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// PasswordChangedAt holds the value of the "password_changed_at" field.
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
-	// MfaSecret holds the value of the "mfa_secret" field.
+	// the TOTP secret sealed by internal/secrets; set while enrolling, kept once mfa_enabled
 	MfaSecret string `json:"-"`
 	// Whether the user has multi-factor authentication on.
 	MfaEnabled bool `json:"mfa_enabled,omitempty"`
+	// hashes of the unused one-time recovery codes
+	MfaRecoveryCodes []string `json:"-"`
+	// the last TOTP time step accepted, so a code is never accepted twice
+	MfaLastStep int64 `json:"mfa_last_step,omitempty"`
 	// NotificationPrefs holds the value of the "notification_prefs" field.
 	NotificationPrefs map[string]map[string]bool `json:"notification_prefs,omitempty"`
 	// Features holds the value of the "features" field.
@@ -72,20 +76,23 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
 	APITokens []*APIToken `json:"api_tokens,omitempty"`
+	// LoginLockouts holds the value of the login_lockouts edge.
+	LoginLockouts []*LoginLockout `json:"login_lockouts,omitempty"`
 	// DefaultView holds the value of the default_view edge.
 	DefaultView *AlertView `json:"default_view,omitempty"`
 	// HiddenViews holds the value of the hidden_views edge.
 	HiddenViews []*AlertView `json:"hidden_views,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedGroups      map[string][]*Group
-	namedSessions    map[string][]*Session
-	namedAPITokens   map[string][]*APIToken
-	namedHiddenViews map[string][]*AlertView
+	namedGroups        map[string][]*Group
+	namedSessions      map[string][]*Session
+	namedAPITokens     map[string][]*APIToken
+	namedLoginLockouts map[string][]*LoginLockout
+	namedHiddenViews   map[string][]*AlertView
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -126,12 +133,21 @@ func (e UserEdges) APITokensOrErr() ([]*APIToken, error) {
 	return nil, &NotLoadedError{edge: "api_tokens"}
 }
 
+// LoginLockoutsOrErr returns the LoginLockouts value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) LoginLockoutsOrErr() ([]*LoginLockout, error) {
+	if e.loadedTypes[4] {
+		return e.LoginLockouts, nil
+	}
+	return nil, &NotLoadedError{edge: "login_lockouts"}
+}
+
 // DefaultViewOrErr returns the DefaultView value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e UserEdges) DefaultViewOrErr() (*AlertView, error) {
 	if e.DefaultView != nil {
 		return e.DefaultView, nil
-	} else if e.loadedTypes[4] {
+	} else if e.loadedTypes[5] {
 		return nil, &NotFoundError{label: alertview.Label}
 	}
 	return nil, &NotLoadedError{edge: "default_view"}
@@ -140,7 +156,7 @@ func (e UserEdges) DefaultViewOrErr() (*AlertView, error) {
 // HiddenViewsOrErr returns the HiddenViews value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) HiddenViewsOrErr() ([]*AlertView, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.HiddenViews, nil
 	}
 	return nil, &NotLoadedError{edge: "hidden_views"}
@@ -153,10 +169,12 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldDefaultViewID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case user.FieldNotificationPrefs, user.FieldFeatures:
+		case user.FieldMfaRecoveryCodes, user.FieldNotificationPrefs, user.FieldFeatures:
 			values[i] = new([]byte)
 		case user.FieldActive, user.FieldMfaEnabled:
 			values[i] = new(sql.NullBool)
+		case user.FieldMfaLastStep:
+			values[i] = new(sql.NullInt64)
 		case user.FieldEmail, user.FieldName, user.FieldHandle, user.FieldPasswordHash, user.FieldRole, user.FieldTimezone, user.FieldMfaSecret:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastLoginAt, user.FieldPasswordChangedAt:
@@ -270,6 +288,20 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MfaEnabled = value.Bool
 			}
+		case user.FieldMfaRecoveryCodes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field mfa_recovery_codes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.MfaRecoveryCodes); err != nil {
+					return fmt.Errorf("unmarshal field mfa_recovery_codes: %w", err)
+				}
+			}
+		case user.FieldMfaLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field mfa_last_step", values[i])
+			} else if value.Valid {
+				_m.MfaLastStep = value.Int64
+			}
 		case user.FieldNotificationPrefs:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field notification_prefs", values[i])
@@ -324,6 +356,11 @@ func (_m *User) QuerySessions() *SessionQuery {
 // QueryAPITokens queries the "api_tokens" edge of the User entity.
 func (_m *User) QueryAPITokens() *APITokenQuery {
 	return NewUserClient(_m.config).QueryAPITokens(_m)
+}
+
+// QueryLoginLockouts queries the "login_lockouts" edge of the User entity.
+func (_m *User) QueryLoginLockouts() *LoginLockoutQuery {
+	return NewUserClient(_m.config).QueryLoginLockouts(_m)
 }
 
 // QueryDefaultView queries the "default_view" edge of the User entity.
@@ -402,6 +439,11 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("mfa_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MfaEnabled))
+	builder.WriteString(", ")
+	builder.WriteString("mfa_recovery_codes=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("mfa_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MfaLastStep))
 	builder.WriteString(", ")
 	builder.WriteString("notification_prefs=")
 	builder.WriteString(fmt.Sprintf("%v", _m.NotificationPrefs))
@@ -486,6 +528,30 @@ func (_m *User) appendNamedAPITokens(name string, edges ...*APIToken) {
 		_m.Edges.namedAPITokens[name] = []*APIToken{}
 	} else {
 		_m.Edges.namedAPITokens[name] = append(_m.Edges.namedAPITokens[name], edges...)
+	}
+}
+
+// NamedLoginLockouts returns the LoginLockouts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedLoginLockouts(name string) ([]*LoginLockout, error) {
+	if _m.Edges.namedLoginLockouts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLoginLockouts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedLoginLockouts(name string, edges ...*LoginLockout) {
+	if _m.Edges.namedLoginLockouts == nil {
+		_m.Edges.namedLoginLockouts = make(map[string][]*LoginLockout)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLoginLockouts[name] = []*LoginLockout{}
+	} else {
+		_m.Edges.namedLoginLockouts[name] = append(_m.Edges.namedLoginLockouts[name], edges...)
 	}
 }
 

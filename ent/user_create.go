@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/user"
@@ -194,6 +195,26 @@ func (_c *UserCreate) SetNillableMfaEnabled(v *bool) *UserCreate {
 	return _c
 }
 
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (_c *UserCreate) SetMfaRecoveryCodes(v []string) *UserCreate {
+	_c.mutation.SetMfaRecoveryCodes(v)
+	return _c
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (_c *UserCreate) SetMfaLastStep(v int64) *UserCreate {
+	_c.mutation.SetMfaLastStep(v)
+	return _c
+}
+
+// SetNillableMfaLastStep sets the "mfa_last_step" field if the given value is not nil.
+func (_c *UserCreate) SetNillableMfaLastStep(v *int64) *UserCreate {
+	if v != nil {
+		_c.SetMfaLastStep(*v)
+	}
+	return _c
+}
+
 // SetNotificationPrefs sets the "notification_prefs" field.
 func (_c *UserCreate) SetNotificationPrefs(v map[string]map[string]bool) *UserCreate {
 	_c.mutation.SetNotificationPrefs(v)
@@ -282,6 +303,21 @@ func (_c *UserCreate) AddAPITokens(v ...*APIToken) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAPITokenIDs(ids...)
+}
+
+// AddLoginLockoutIDs adds the "login_lockouts" edge to the LoginLockout entity by IDs.
+func (_c *UserCreate) AddLoginLockoutIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddLoginLockoutIDs(ids...)
+	return _c
+}
+
+// AddLoginLockouts adds the "login_lockouts" edges to the LoginLockout entity.
+func (_c *UserCreate) AddLoginLockouts(v ...*LoginLockout) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLoginLockoutIDs(ids...)
 }
 
 // SetDefaultView sets the "default_view" edge to the AlertView entity.
@@ -375,6 +411,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultMfaEnabled
 		_c.mutation.SetMfaEnabled(v)
 	}
+	if _, ok := _c.mutation.MfaLastStep(); !ok {
+		v := user.DefaultMfaLastStep
+		_c.mutation.SetMfaLastStep(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -439,6 +479,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.MfaEnabled(); !ok {
 		return &ValidationError{Name: "mfa_enabled", err: errors.New(`ent: missing required field "User.mfa_enabled"`)}
+	}
+	if _, ok := _c.mutation.MfaLastStep(); !ok {
+		return &ValidationError{Name: "mfa_last_step", err: errors.New(`ent: missing required field "User.mfa_last_step"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "User.organization"`)}
@@ -531,6 +574,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.SetField(user.FieldMfaEnabled, field.TypeBool, value)
 		_node.MfaEnabled = value
 	}
+	if value, ok := _c.mutation.MfaRecoveryCodes(); ok {
+		_spec.SetField(user.FieldMfaRecoveryCodes, field.TypeJSON, value)
+		_node.MfaRecoveryCodes = value
+	}
+	if value, ok := _c.mutation.MfaLastStep(); ok {
+		_spec.SetField(user.FieldMfaLastStep, field.TypeInt64, value)
+		_node.MfaLastStep = value
+	}
 	if value, ok := _c.mutation.NotificationPrefs(); ok {
 		_spec.SetField(user.FieldNotificationPrefs, field.TypeJSON, value)
 		_node.NotificationPrefs = value
@@ -597,6 +648,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LoginLockoutsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -848,6 +915,42 @@ func (u *UserUpsert) SetMfaEnabled(v bool) *UserUpsert {
 // UpdateMfaEnabled sets the "mfa_enabled" field to the value that was provided on create.
 func (u *UserUpsert) UpdateMfaEnabled() *UserUpsert {
 	u.SetExcluded(user.FieldMfaEnabled)
+	return u
+}
+
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (u *UserUpsert) SetMfaRecoveryCodes(v []string) *UserUpsert {
+	u.Set(user.FieldMfaRecoveryCodes, v)
+	return u
+}
+
+// UpdateMfaRecoveryCodes sets the "mfa_recovery_codes" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMfaRecoveryCodes() *UserUpsert {
+	u.SetExcluded(user.FieldMfaRecoveryCodes)
+	return u
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (u *UserUpsert) ClearMfaRecoveryCodes() *UserUpsert {
+	u.SetNull(user.FieldMfaRecoveryCodes)
+	return u
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (u *UserUpsert) SetMfaLastStep(v int64) *UserUpsert {
+	u.Set(user.FieldMfaLastStep, v)
+	return u
+}
+
+// UpdateMfaLastStep sets the "mfa_last_step" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMfaLastStep() *UserUpsert {
+	u.SetExcluded(user.FieldMfaLastStep)
+	return u
+}
+
+// AddMfaLastStep adds v to the "mfa_last_step" field.
+func (u *UserUpsert) AddMfaLastStep(v int64) *UserUpsert {
+	u.Add(user.FieldMfaLastStep, v)
 	return u
 }
 
@@ -1145,6 +1248,48 @@ func (u *UserUpsertOne) SetMfaEnabled(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateMfaEnabled() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMfaEnabled()
+	})
+}
+
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (u *UserUpsertOne) SetMfaRecoveryCodes(v []string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMfaRecoveryCodes(v)
+	})
+}
+
+// UpdateMfaRecoveryCodes sets the "mfa_recovery_codes" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMfaRecoveryCodes() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMfaRecoveryCodes()
+	})
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (u *UserUpsertOne) ClearMfaRecoveryCodes() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearMfaRecoveryCodes()
+	})
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (u *UserUpsertOne) SetMfaLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMfaLastStep(v)
+	})
+}
+
+// AddMfaLastStep adds v to the "mfa_last_step" field.
+func (u *UserUpsertOne) AddMfaLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddMfaLastStep(v)
+	})
+}
+
+// UpdateMfaLastStep sets the "mfa_last_step" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMfaLastStep() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMfaLastStep()
 	})
 }
 
@@ -1618,6 +1763,48 @@ func (u *UserUpsertBulk) SetMfaEnabled(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateMfaEnabled() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMfaEnabled()
+	})
+}
+
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (u *UserUpsertBulk) SetMfaRecoveryCodes(v []string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMfaRecoveryCodes(v)
+	})
+}
+
+// UpdateMfaRecoveryCodes sets the "mfa_recovery_codes" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMfaRecoveryCodes() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMfaRecoveryCodes()
+	})
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (u *UserUpsertBulk) ClearMfaRecoveryCodes() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearMfaRecoveryCodes()
+	})
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (u *UserUpsertBulk) SetMfaLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMfaLastStep(v)
+	})
+}
+
+// AddMfaLastStep adds v to the "mfa_last_step" field.
+func (u *UserUpsertBulk) AddMfaLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddMfaLastStep(v)
+	})
+}
+
+// UpdateMfaLastStep sets the "mfa_last_step" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMfaLastStep() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMfaLastStep()
 	})
 }
 

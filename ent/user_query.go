@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/session"
@@ -27,22 +28,24 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []user.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.User
-	withOrganization     *OrganizationQuery
-	withGroups           *GroupQuery
-	withSessions         *SessionQuery
-	withAPITokens        *APITokenQuery
-	withDefaultView      *AlertViewQuery
-	withHiddenViews      *AlertViewQuery
-	loadTotal            []func(context.Context, []*User) error
-	modifiers            []func(*sql.Selector)
-	withNamedGroups      map[string]*GroupQuery
-	withNamedSessions    map[string]*SessionQuery
-	withNamedAPITokens   map[string]*APITokenQuery
-	withNamedHiddenViews map[string]*AlertViewQuery
+	ctx                    *QueryContext
+	order                  []user.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.User
+	withOrganization       *OrganizationQuery
+	withGroups             *GroupQuery
+	withSessions           *SessionQuery
+	withAPITokens          *APITokenQuery
+	withLoginLockouts      *LoginLockoutQuery
+	withDefaultView        *AlertViewQuery
+	withHiddenViews        *AlertViewQuery
+	loadTotal              []func(context.Context, []*User) error
+	modifiers              []func(*sql.Selector)
+	withNamedGroups        map[string]*GroupQuery
+	withNamedSessions      map[string]*SessionQuery
+	withNamedAPITokens     map[string]*APITokenQuery
+	withNamedLoginLockouts map[string]*LoginLockoutQuery
+	withNamedHiddenViews   map[string]*AlertViewQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -160,6 +163,28 @@ func (_q *UserQuery) QueryAPITokens() *APITokenQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.APITokensTable, user.APITokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLoginLockouts chains the current query on the "login_lockouts" edge.
+func (_q *UserQuery) QueryLoginLockouts() *LoginLockoutQuery {
+	query := (&LoginLockoutClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(loginlockout.Table, loginlockout.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.LoginLockoutsTable, user.LoginLockoutsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -398,17 +423,18 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]user.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.User{}, _q.predicates...),
-		withOrganization: _q.withOrganization.Clone(),
-		withGroups:       _q.withGroups.Clone(),
-		withSessions:     _q.withSessions.Clone(),
-		withAPITokens:    _q.withAPITokens.Clone(),
-		withDefaultView:  _q.withDefaultView.Clone(),
-		withHiddenViews:  _q.withHiddenViews.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]user.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.User{}, _q.predicates...),
+		withOrganization:  _q.withOrganization.Clone(),
+		withGroups:        _q.withGroups.Clone(),
+		withSessions:      _q.withSessions.Clone(),
+		withAPITokens:     _q.withAPITokens.Clone(),
+		withLoginLockouts: _q.withLoginLockouts.Clone(),
+		withDefaultView:   _q.withDefaultView.Clone(),
+		withHiddenViews:   _q.withHiddenViews.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -457,6 +483,17 @@ func (_q *UserQuery) WithAPITokens(opts ...func(*APITokenQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withAPITokens = query
+	return _q
+}
+
+// WithLoginLockouts tells the query-builder to eager-load the nodes that are connected to
+// the "login_lockouts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithLoginLockouts(opts ...func(*LoginLockoutQuery)) *UserQuery {
+	query := (&LoginLockoutClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLoginLockouts = query
 	return _q
 }
 
@@ -566,11 +603,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withOrganization != nil,
 			_q.withGroups != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
+			_q.withLoginLockouts != nil,
 			_q.withDefaultView != nil,
 			_q.withHiddenViews != nil,
 		}
@@ -623,6 +661,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withLoginLockouts; query != nil {
+		if err := _q.loadLoginLockouts(ctx, query, nodes,
+			func(n *User) { n.Edges.LoginLockouts = []*LoginLockout{} },
+			func(n *User, e *LoginLockout) { n.Edges.LoginLockouts = append(n.Edges.LoginLockouts, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDefaultView; query != nil {
 		if err := _q.loadDefaultView(ctx, query, nodes, nil,
 			func(n *User, e *AlertView) { n.Edges.DefaultView = e }); err != nil {
@@ -654,6 +699,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAPITokens(ctx, query, nodes,
 			func(n *User) { n.appendNamedAPITokens(name) },
 			func(n *User, e *APIToken) { n.appendNamedAPITokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLoginLockouts {
+		if err := _q.loadLoginLockouts(ctx, query, nodes,
+			func(n *User) { n.appendNamedLoginLockouts(name) },
+			func(n *User, e *LoginLockout) { n.appendNamedLoginLockouts(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -807,6 +859,36 @@ func (_q *UserQuery) loadAPITokens(ctx context.Context, query *APITokenQuery, no
 	}
 	query.Where(predicate.APIToken(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.APITokensColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadLoginLockouts(ctx context.Context, query *LoginLockoutQuery, nodes []*User, init func(*User), assign func(*User, *LoginLockout)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(loginlockout.FieldUserID)
+	}
+	query.Where(predicate.LoginLockout(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.LoginLockoutsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1080,6 +1162,20 @@ func (_q *UserQuery) WithNamedAPITokens(name string, opts ...func(*APITokenQuery
 		_q.withNamedAPITokens = make(map[string]*APITokenQuery)
 	}
 	_q.withNamedAPITokens[name] = query
+	return _q
+}
+
+// WithNamedLoginLockouts tells the query-builder to eager-load the nodes that are connected to the "login_lockouts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedLoginLockouts(name string, opts ...func(*LoginLockoutQuery)) *UserQuery {
+	query := (&LoginLockoutClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLoginLockouts == nil {
+		_q.withNamedLoginLockouts = make(map[string]*LoginLockoutQuery)
+	}
+	_q.withNamedLoginLockouts[name] = query
 	return _q
 }
 

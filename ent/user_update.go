@@ -10,11 +10,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/apitoken"
 	"github.com/seliq/seliq/ent/group"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/session"
 	"github.com/seliq/seliq/ent/user"
@@ -213,6 +215,45 @@ func (_u *UserUpdate) SetNillableMfaEnabled(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (_u *UserUpdate) SetMfaRecoveryCodes(v []string) *UserUpdate {
+	_u.mutation.SetMfaRecoveryCodes(v)
+	return _u
+}
+
+// AppendMfaRecoveryCodes appends value to the "mfa_recovery_codes" field.
+func (_u *UserUpdate) AppendMfaRecoveryCodes(v []string) *UserUpdate {
+	_u.mutation.AppendMfaRecoveryCodes(v)
+	return _u
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (_u *UserUpdate) ClearMfaRecoveryCodes() *UserUpdate {
+	_u.mutation.ClearMfaRecoveryCodes()
+	return _u
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (_u *UserUpdate) SetMfaLastStep(v int64) *UserUpdate {
+	_u.mutation.ResetMfaLastStep()
+	_u.mutation.SetMfaLastStep(v)
+	return _u
+}
+
+// SetNillableMfaLastStep sets the "mfa_last_step" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableMfaLastStep(v *int64) *UserUpdate {
+	if v != nil {
+		_u.SetMfaLastStep(*v)
+	}
+	return _u
+}
+
+// AddMfaLastStep adds value to the "mfa_last_step" field.
+func (_u *UserUpdate) AddMfaLastStep(v int64) *UserUpdate {
+	_u.mutation.AddMfaLastStep(v)
+	return _u
+}
+
 // SetNotificationPrefs sets the "notification_prefs" field.
 func (_u *UserUpdate) SetNotificationPrefs(v map[string]map[string]bool) *UserUpdate {
 	_u.mutation.SetNotificationPrefs(v)
@@ -302,6 +343,21 @@ func (_u *UserUpdate) AddAPITokens(v ...*APIToken) *UserUpdate {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddLoginLockoutIDs adds the "login_lockouts" edge to the LoginLockout entity by IDs.
+func (_u *UserUpdate) AddLoginLockoutIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddLoginLockoutIDs(ids...)
+	return _u
+}
+
+// AddLoginLockouts adds the "login_lockouts" edges to the LoginLockout entity.
+func (_u *UserUpdate) AddLoginLockouts(v ...*LoginLockout) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLoginLockoutIDs(ids...)
+}
+
 // SetDefaultView sets the "default_view" edge to the AlertView entity.
 func (_u *UserUpdate) SetDefaultView(v *AlertView) *UserUpdate {
 	return _u.SetDefaultViewID(v.ID)
@@ -388,6 +444,27 @@ func (_u *UserUpdate) RemoveAPITokens(v ...*APIToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearLoginLockouts clears all "login_lockouts" edges to the LoginLockout entity.
+func (_u *UserUpdate) ClearLoginLockouts() *UserUpdate {
+	_u.mutation.ClearLoginLockouts()
+	return _u
+}
+
+// RemoveLoginLockoutIDs removes the "login_lockouts" edge to LoginLockout entities by IDs.
+func (_u *UserUpdate) RemoveLoginLockoutIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveLoginLockoutIDs(ids...)
+	return _u
+}
+
+// RemoveLoginLockouts removes "login_lockouts" edges to LoginLockout entities.
+func (_u *UserUpdate) RemoveLoginLockouts(v ...*LoginLockout) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLoginLockoutIDs(ids...)
 }
 
 // ClearDefaultView clears the "default_view" edge to the AlertView entity.
@@ -550,6 +627,23 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.MfaEnabled(); ok {
 		_spec.SetField(user.FieldMfaEnabled, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.MfaRecoveryCodes(); ok {
+		_spec.SetField(user.FieldMfaRecoveryCodes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMfaRecoveryCodes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldMfaRecoveryCodes, value)
+		})
+	}
+	if _u.mutation.MfaRecoveryCodesCleared() {
+		_spec.ClearField(user.FieldMfaRecoveryCodes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.MfaLastStep(); ok {
+		_spec.SetField(user.FieldMfaLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMfaLastStep(); ok {
+		_spec.AddField(user.FieldMfaLastStep, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.NotificationPrefs(); ok {
 		_spec.SetField(user.FieldNotificationPrefs, field.TypeJSON, value)
 	}
@@ -690,6 +784,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LoginLockoutsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLoginLockoutsIDs(); len(nodes) > 0 && !_u.mutation.LoginLockoutsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LoginLockoutsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -971,6 +1110,45 @@ func (_u *UserUpdateOne) SetNillableMfaEnabled(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetMfaRecoveryCodes sets the "mfa_recovery_codes" field.
+func (_u *UserUpdateOne) SetMfaRecoveryCodes(v []string) *UserUpdateOne {
+	_u.mutation.SetMfaRecoveryCodes(v)
+	return _u
+}
+
+// AppendMfaRecoveryCodes appends value to the "mfa_recovery_codes" field.
+func (_u *UserUpdateOne) AppendMfaRecoveryCodes(v []string) *UserUpdateOne {
+	_u.mutation.AppendMfaRecoveryCodes(v)
+	return _u
+}
+
+// ClearMfaRecoveryCodes clears the value of the "mfa_recovery_codes" field.
+func (_u *UserUpdateOne) ClearMfaRecoveryCodes() *UserUpdateOne {
+	_u.mutation.ClearMfaRecoveryCodes()
+	return _u
+}
+
+// SetMfaLastStep sets the "mfa_last_step" field.
+func (_u *UserUpdateOne) SetMfaLastStep(v int64) *UserUpdateOne {
+	_u.mutation.ResetMfaLastStep()
+	_u.mutation.SetMfaLastStep(v)
+	return _u
+}
+
+// SetNillableMfaLastStep sets the "mfa_last_step" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableMfaLastStep(v *int64) *UserUpdateOne {
+	if v != nil {
+		_u.SetMfaLastStep(*v)
+	}
+	return _u
+}
+
+// AddMfaLastStep adds value to the "mfa_last_step" field.
+func (_u *UserUpdateOne) AddMfaLastStep(v int64) *UserUpdateOne {
+	_u.mutation.AddMfaLastStep(v)
+	return _u
+}
+
 // SetNotificationPrefs sets the "notification_prefs" field.
 func (_u *UserUpdateOne) SetNotificationPrefs(v map[string]map[string]bool) *UserUpdateOne {
 	_u.mutation.SetNotificationPrefs(v)
@@ -1060,6 +1238,21 @@ func (_u *UserUpdateOne) AddAPITokens(v ...*APIToken) *UserUpdateOne {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddLoginLockoutIDs adds the "login_lockouts" edge to the LoginLockout entity by IDs.
+func (_u *UserUpdateOne) AddLoginLockoutIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddLoginLockoutIDs(ids...)
+	return _u
+}
+
+// AddLoginLockouts adds the "login_lockouts" edges to the LoginLockout entity.
+func (_u *UserUpdateOne) AddLoginLockouts(v ...*LoginLockout) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLoginLockoutIDs(ids...)
+}
+
 // SetDefaultView sets the "default_view" edge to the AlertView entity.
 func (_u *UserUpdateOne) SetDefaultView(v *AlertView) *UserUpdateOne {
 	return _u.SetDefaultViewID(v.ID)
@@ -1146,6 +1339,27 @@ func (_u *UserUpdateOne) RemoveAPITokens(v ...*APIToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearLoginLockouts clears all "login_lockouts" edges to the LoginLockout entity.
+func (_u *UserUpdateOne) ClearLoginLockouts() *UserUpdateOne {
+	_u.mutation.ClearLoginLockouts()
+	return _u
+}
+
+// RemoveLoginLockoutIDs removes the "login_lockouts" edge to LoginLockout entities by IDs.
+func (_u *UserUpdateOne) RemoveLoginLockoutIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveLoginLockoutIDs(ids...)
+	return _u
+}
+
+// RemoveLoginLockouts removes "login_lockouts" edges to LoginLockout entities.
+func (_u *UserUpdateOne) RemoveLoginLockouts(v ...*LoginLockout) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLoginLockoutIDs(ids...)
 }
 
 // ClearDefaultView clears the "default_view" edge to the AlertView entity.
@@ -1338,6 +1552,23 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	if value, ok := _u.mutation.MfaEnabled(); ok {
 		_spec.SetField(user.FieldMfaEnabled, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.MfaRecoveryCodes(); ok {
+		_spec.SetField(user.FieldMfaRecoveryCodes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMfaRecoveryCodes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldMfaRecoveryCodes, value)
+		})
+	}
+	if _u.mutation.MfaRecoveryCodesCleared() {
+		_spec.ClearField(user.FieldMfaRecoveryCodes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.MfaLastStep(); ok {
+		_spec.SetField(user.FieldMfaLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMfaLastStep(); ok {
+		_spec.AddField(user.FieldMfaLastStep, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.NotificationPrefs(); ok {
 		_spec.SetField(user.FieldNotificationPrefs, field.TypeJSON, value)
 	}
@@ -1478,6 +1709,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LoginLockoutsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLoginLockoutsIDs(); len(nodes) > 0 && !_u.mutation.LoginLockoutsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LoginLockoutsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginLockoutsTable,
+			Columns: []string{user.LoginLockoutsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(loginlockout.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

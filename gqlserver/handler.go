@@ -15,10 +15,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/reqctx"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/resolvers"
@@ -36,7 +38,11 @@ const (
 )
 
 // publicRootFields may be called without credentials.
-var publicRootFields = map[string]bool{"login": true}
+var publicRootFields = map[string]bool{"login": true, "completeMFALogin": true}
+
+// enrolOnlyRootFields are all an enrol-only session (a user without MFA
+// in an organisation that requires it) may call: who am I, enrol, log out.
+var enrolOnlyRootFields = map[string]bool{"me": true, "enrolTOTP": true, "confirmTOTP": true, "logout": true}
 
 // Config configures the handler.
 type Config struct {
@@ -123,6 +129,7 @@ func initFunc(authenticate authenticateFunc) stream.InitFunc {
 			h := stream.UpgradeHeader(ctx)
 			cred = credential{authorization: strings.TrimSpace(h.Get("Authorization")), org: strings.TrimSpace(h.Get(tenancy.HeaderOrg))}
 		}
+		cred.client = reqctx.From(ctx)
 		if cred.authorization == "" {
 			err := apperr.New(apperr.Unauthenticated, "authentication required: send Authorization in connection_init's payload")
 			return refuse(stream.CloseUnauthorized, err)
@@ -186,8 +193,12 @@ func requireViewer(ctx context.Context, next graphql.Resolver) (any, error) {
 	if publicRootFields[fc.Field.Name] || strings.HasPrefix(fc.Field.Name, "__") {
 		return next(ctx)
 	}
-	if v := viewer.FromContext(ctx); v == nil || v.Kind != viewer.KindUser {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind != viewer.KindUser {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if v.EnrolOnly && !enrolOnlyRootFields[fc.Field.Name] {
+		return nil, auth.ErrEnrolOnly
 	}
 	return next(ctx)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seliq/seliq/gqlserver/stream"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/reqctx"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/tenancy"
 )
@@ -23,6 +24,9 @@ type authenticateFunc func(ctx context.Context, authorization, org string) (*vie
 // user's principal changes.
 type credential struct {
 	authorization, org string
+	// client is the request that opened the connection: re-authenticating
+	// later (a principal change) checks the IP allowlist against it.
+	client reqctx.Info
 }
 
 type credentialKey struct{}
@@ -41,6 +45,9 @@ func connectionPrincipal(authenticate authenticateFunc, v *viewer.Viewer, cred c
 	return stream.Principal{
 		UserID: v.UserID,
 		Check: func(ctx context.Context) error {
+			if reqctx.From(ctx).ClientIP == "" {
+				ctx = reqctx.NewContext(ctx, cred.client)
+			}
 			now, err := authenticate(ctx, cred.authorization, cred.org)
 			if err != nil {
 				return err
@@ -54,7 +61,7 @@ func connectionPrincipal(authenticate authenticateFunc, v *viewer.Viewer, cred c
 }
 
 func sameRights(a, b *viewer.Viewer) bool {
-	return a.UserID == b.UserID && a.Role == b.Role && a.HomeOrgID == b.HomeOrgID && a.TopLevel == b.TopLevel &&
+	return a.UserID == b.UserID && a.Role == b.Role && a.EnrolOnly == b.EnrolOnly && a.HomeOrgID == b.HomeOrgID && a.TopLevel == b.TopLevel &&
 		a.OrgID == b.OrgID && slices.Equal(a.VisibleOrgIDs, b.VisibleOrgIDs)
 }
 
@@ -66,7 +73,7 @@ func ssePrincipal(authenticate authenticateFunc) func(r *http.Request) (stream.P
 		if v == nil || v.Kind != viewer.KindUser || authenticate == nil {
 			return stream.Principal{}, false
 		}
-		cred := credential{authorization: r.Header.Get("Authorization"), org: r.Header.Get(tenancy.HeaderOrg)}
+		cred := credential{authorization: r.Header.Get("Authorization"), org: r.Header.Get(tenancy.HeaderOrg), client: reqctx.From(r.Context())}
 		return connectionPrincipal(authenticate, v, cred), true
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/seliq/seliq/alertviews"
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
@@ -41,6 +42,7 @@ import (
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/security/policy"
 	"github.com/seliq/seliq/sla"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -547,7 +549,10 @@ type ComplexityRoot struct {
 
 	LoginPayload struct {
 		AccessToken func(childComplexity int) int
+		EnrolOnly   func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
+		MfaRequired func(childComplexity int) int
+		MfaToken    func(childComplexity int) int
 		TokenType   func(childComplexity int) int
 		User        func(childComplexity int) int
 	}
@@ -573,6 +578,8 @@ type ComplexityRoot struct {
 		AnalyseAlert             func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
 		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
 		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
+		CompleteMFALogin         func(childComplexity int, input model.MFALoginInput) int
+		ConfirmTotp              func(childComplexity int, code string) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAlertView          func(childComplexity int, input alertviews.CreateAlertViewInput) int
 		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
@@ -592,6 +599,8 @@ type ComplexityRoot struct {
 		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
 		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
 		DeleteUser               func(childComplexity int, id uuid.UUID) int
+		DisableTotp              func(childComplexity int, code string) int
+		EnrolTotp                func(childComplexity int) int
 		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
 		HideAlertView            func(childComplexity int, id uuid.UUID) int
 		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
@@ -613,6 +622,7 @@ type ComplexityRoot struct {
 		SetOnDutyGroup           func(childComplexity int, groupID *uuid.UUID) int
 		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
 		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
+		UnlockUser               func(childComplexity int, id uuid.UUID) int
 		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
 		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
 		UpdateAlertView          func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
@@ -629,6 +639,7 @@ type ComplexityRoot struct {
 		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
 		UpdateSLASettings        func(childComplexity int, input sla.UpdateSettingsInput) int
 		UpdateSavedQuery         func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
+		UpdateSecuritySettings   func(childComplexity int, input policy.Update) int
 		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
 		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
 		UploadReportTemplate     func(childComplexity int, source string) int
@@ -802,6 +813,7 @@ type ComplexityRoot struct {
 		SavedQueries         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		SavedQuery           func(childComplexity int, id uuid.UUID) int
 		SearchActivity       func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
+		SecuritySettings     func(childComplexity int) int
 		User                 func(childComplexity int, id uuid.UUID) int
 		UserQuota            func(childComplexity int) int
 		Users                func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
@@ -984,6 +996,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SecuritySettings struct {
+		IPAllowlist               func(childComplexity int) int
+		LockoutThreshold          func(childComplexity int) int
+		MFARequired               func(childComplexity int) int
+		PasswordMinLength         func(childComplexity int) int
+		SessionIdleTimeoutMinutes func(childComplexity int) int
+		SessionMaxAgeMinutes      func(childComplexity int) int
+	}
+
 	Subscription struct {
 		AlertChat         func(childComplexity int, alertID uuid.UUID, message string) int
 		AlertEvents       func(childComplexity int, filter *schematype.AlertFilter, after *string) int
@@ -991,6 +1012,16 @@ type ComplexityRoot struct {
 		IncidentEvents    func(childComplexity int, filter *incidents.IncidentFilter, after *string) int
 		MetricsTick       func(childComplexity int) int
 		NotificationAdded func(childComplexity int, after *string) int
+	}
+
+	TOTPConfirmation struct {
+		RecoveryCodes func(childComplexity int) int
+	}
+
+	TOTPEnrolment struct {
+		OtpauthURI  func(childComplexity int) int
+		QRPNGBase64 func(childComplexity int) int
+		Secret      func(childComplexity int) int
 	}
 
 	TimelineEvent struct {
@@ -1141,6 +1172,12 @@ type MutationResolver interface {
 	SendAlertChat(ctx context.Context, alertID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	SendIncidentChat(ctx context.Context, incidentID uuid.UUID, input model.SendChatInput) (*chat.Exchange, error)
 	UpdateOutboundPolicy(ctx context.Context, input orgallow.UpdateInput) (*orgallow.Settings, error)
+	UpdateSecuritySettings(ctx context.Context, input policy.Update) (*policy.Settings, error)
+	UnlockUser(ctx context.Context, id uuid.UUID) (*ent.User, error)
+	CompleteMFALogin(ctx context.Context, input model.MFALoginInput) (*model.LoginPayload, error)
+	EnrolTotp(ctx context.Context) (*auth.TOTPEnrolment, error)
+	ConfirmTotp(ctx context.Context, code string) (*model.TOTPConfirmation, error)
+	DisableTotp(ctx context.Context, code string) (bool, error)
 	CreateSavedQuery(ctx context.Context, input query.CreateSavedQueryInput) (*ent.StoredQuery, error)
 	UpdateSavedQuery(ctx context.Context, id uuid.UUID, input query.UpdateSavedQueryInput) (*ent.StoredQuery, error)
 	DeleteSavedQuery(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
@@ -1198,6 +1235,7 @@ type QueryResolver interface {
 	AlertChatHistory(ctx context.Context, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 	IncidentChatHistory(ctx context.Context, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.ChatMessageConnection, error)
 	OutboundPolicy(ctx context.Context) (*orgallow.Settings, error)
+	SecuritySettings(ctx context.Context) (*policy.Settings, error)
 	QuerySources(ctx context.Context) ([]*query.Source, error)
 	QueryLookups(ctx context.Context, source string, field string, prefix *string, limit *int) ([]*query.LookupValue, error)
 	RunQuery(ctx context.Context, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) (*query.Result, error)
@@ -3185,12 +3223,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.AccessToken(childComplexity), true
+	case "LoginPayload.enrolOnly":
+		if e.ComplexityRoot.LoginPayload.EnrolOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.EnrolOnly(childComplexity), true
 	case "LoginPayload.expiresAt":
 		if e.ComplexityRoot.LoginPayload.ExpiresAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LoginPayload.ExpiresAt(childComplexity), true
+	case "LoginPayload.mfaRequired":
+		if e.ComplexityRoot.LoginPayload.MfaRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.MfaRequired(childComplexity), true
+	case "LoginPayload.mfaToken":
+		if e.ComplexityRoot.LoginPayload.MfaToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.MfaToken(childComplexity), true
 	case "LoginPayload.tokenType":
 		if e.ComplexityRoot.LoginPayload.TokenType == nil {
 			break
@@ -3325,6 +3381,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BulkAlerts(childComplexity, args["input"].(alerts.BulkAlertsInput)), true
+	case "Mutation.completeMFALogin":
+		if e.ComplexityRoot.Mutation.CompleteMFALogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeMFALogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteMFALogin(childComplexity, args["input"].(model.MFALoginInput)), true
+	case "Mutation.confirmTOTP":
+		if e.ComplexityRoot.Mutation.ConfirmTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTOTP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotp(childComplexity, args["code"].(string)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -3529,6 +3607,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.disableTOTP":
+		if e.ComplexityRoot.Mutation.DisableTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableTOTP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableTotp(childComplexity, args["code"].(string)), true
+	case "Mutation.enrolTOTP":
+		if e.ComplexityRoot.Mutation.EnrolTotp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.EnrolTotp(childComplexity), true
 	case "Mutation.flagAnalysis":
 		if e.ComplexityRoot.Mutation.FlagAnalysis == nil {
 			break
@@ -3745,6 +3840,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkAlert(childComplexity, args["incidentID"].(uuid.UUID), args["alertID"].(uuid.UUID)), true
+	case "Mutation.unlockUser":
+		if e.ComplexityRoot.Mutation.UnlockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlockUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.updateAISettings":
 		if e.ComplexityRoot.Mutation.UpdateAISettings == nil {
 			break
@@ -3921,6 +4027,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSavedQuery(childComplexity, args["id"].(uuid.UUID), args["input"].(query.UpdateSavedQueryInput)), true
+	case "Mutation.updateSecuritySettings":
+		if e.ComplexityRoot.Mutation.UpdateSecuritySettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSecuritySettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSecuritySettings(childComplexity, args["input"].(policy.Update)), true
 	case "Mutation.updateTimelineEvent":
 		if e.ComplexityRoot.Mutation.UpdateTimelineEvent == nil {
 			break
@@ -4900,6 +5017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchActivity(childComplexity, args["filter"].(*audit.ActivitySearchInput), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder)), true
+	case "Query.securitySettings":
+		if e.ComplexityRoot.Query.SecuritySettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SecuritySettings(childComplexity), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -5634,6 +5757,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SavedQueryEdge.Node(childComplexity), true
 
+	case "SecuritySettings.ipAllowlist":
+		if e.ComplexityRoot.SecuritySettings.IPAllowlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.IPAllowlist(childComplexity), true
+	case "SecuritySettings.lockoutThreshold":
+		if e.ComplexityRoot.SecuritySettings.LockoutThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.LockoutThreshold(childComplexity), true
+	case "SecuritySettings.mfaRequired":
+		if e.ComplexityRoot.SecuritySettings.MFARequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.MFARequired(childComplexity), true
+	case "SecuritySettings.passwordMinLength":
+		if e.ComplexityRoot.SecuritySettings.PasswordMinLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.PasswordMinLength(childComplexity), true
+	case "SecuritySettings.sessionIdleTimeoutMinutes":
+		if e.ComplexityRoot.SecuritySettings.SessionIdleTimeoutMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.SessionIdleTimeoutMinutes(childComplexity), true
+	case "SecuritySettings.sessionMaxAgeMinutes":
+		if e.ComplexityRoot.SecuritySettings.SessionMaxAgeMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecuritySettings.SessionMaxAgeMinutes(childComplexity), true
+
 	case "Subscription.alertChat":
 		if e.ComplexityRoot.Subscription.AlertChat == nil {
 			break
@@ -5695,6 +5855,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity, args["after"].(*string)), true
+
+	case "TOTPConfirmation.recoveryCodes":
+		if e.ComplexityRoot.TOTPConfirmation.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPConfirmation.RecoveryCodes(childComplexity), true
+
+	case "TOTPEnrolment.otpauthURI":
+		if e.ComplexityRoot.TOTPEnrolment.OtpauthURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrolment.OtpauthURI(childComplexity), true
+	case "TOTPEnrolment.qrPngBase64":
+		if e.ComplexityRoot.TOTPEnrolment.QRPNGBase64 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrolment.QRPNGBase64(childComplexity), true
+	case "TOTPEnrolment.secret":
+		if e.ComplexityRoot.TOTPEnrolment.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrolment.Secret(childComplexity), true
 
 	case "TimelineEvent.actor":
 		if e.ComplexityRoot.TimelineEvent.Actor == nil {
@@ -5980,6 +6166,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
 			graphql.NewInputUnmarshaler("LinkAlertsInput", ec.unmarshalInputLinkAlertsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("MFALoginInput", ec.unmarshalInputMFALoginInput),
 			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
@@ -6004,6 +6191,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateSLASettingsInput", ec.unmarshalInputUpdateSLASettingsInput),
 			graphql.NewInputUnmarshaler("UpdateSavedQueryInput", ec.unmarshalInputUpdateSavedQueryInput),
+			graphql.NewInputUnmarshaler("UpdateSecuritySettingsInput", ec.unmarshalInputUpdateSecuritySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateTimelineEventInput", ec.unmarshalInputUpdateTimelineEventInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -6329,16 +6517,29 @@ input LoginInput {
   password: String! @constraint(minLength: 1)
 }
 
-"A new session: its bearer token and its user."
+"""
+A new session: its bearer token and its user. For a user with multi-factor
+authentication, instead mfaRequired is true and mfaToken is set (the other
+fields are null): send it with a code to completeMFALogin for the session.
+"""
 type LoginPayload {
-  "The bearer token: send it as \"Authorization: Bearer <token>\"."
-  accessToken: String!
-  "Always \"bearer\"."
-  tokenType: String!
-  "When the session ends."
-  expiresAt: Time!
-  "The logged-in user."
-  user: User!
+  "The bearer token: send it as \"Authorization: Bearer <token>\"; null while a second factor is required."
+  accessToken: String
+  "Always \"bearer\" with a token; null while a second factor is required."
+  tokenType: String
+  "When the session ends (or, with an mfaToken, when that token does)."
+  expiresAt: Time
+  "The logged-in user; null while a second factor is required."
+  user: User
+  "True when the password was right and a second factor is required: send mfaToken and a code to completeMFALogin."
+  mfaRequired: Boolean!
+  "The token to complete the login with, valid five minutes; null when mfaRequired is false."
+  mfaToken: String
+  """
+  True when the user's organisation requires multi-factor authentication and the user has none:
+  the session can only enrol (enrolTOTP, confirmTOTP), read me and log out.
+  """
+  enrolOnly: Boolean!
 }
 
 "What a delete removed."
@@ -6431,7 +6632,7 @@ input CreateOrganizationInput {
   userQuota: Int @constraint(minimum: 0)
   "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
-  "Whether the organisation's users must use multi-factor authentication."
+  "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
 }
 
@@ -6453,7 +6654,7 @@ input UpdateOrganizationInput {
   userQuota: Int @constraint(minimum: 0)
   "Whether the organisation's users may use multi-factor authentication."
   mfaEnabled: Boolean
-  "Whether the organisation's users must use multi-factor authentication."
+  "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
 }
 
@@ -7969,6 +8170,103 @@ extend type Mutation {
   ): OutboundPolicy! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
+	{Name: "../security.graphql", Input: `# Security settings of an organisation, login lockouts, and multi-factor
+# authentication (TOTP) for every user.
+
+"""
+The acting organisation's security settings; each is enforced (README:
+Security settings). Changes are recorded in the activity log.
+"""
+type SecuritySettings {
+  "Users without MFA get a session that can only enrol; applies to provider users acting in the organisation too. The organisation's mfaEnforced."
+  mfaRequired: Boolean!
+  "A session ends this many minutes after login, whatever its use (capped by the server's session lifetime)."
+  sessionMaxAgeMinutes: Int!
+  "A session unused this many minutes ends; 0 turns the idle timeout off."
+  sessionIdleTimeoutMinutes: Int!
+  "Fewest characters of a new password (at least 12); common and breached-style passwords and ones containing the user's email are refused too."
+  passwordMinLength: Int!
+  "Wrong passwords for one account from one address before that address is locked out of it for 15 minutes; 0 turns the lockout off."
+  lockoutThreshold: Int!
+  "CIDR ranges sessions and API tokens of the organisation may be used from (and provider users acting in it); empty allows any address."
+  ipAllowlist: [String!]!
+}
+
+"Changes to the security settings; fields left out keep their value."
+input UpdateSecuritySettingsInput {
+  "Require multi-factor authentication of the organisation's users."
+  mfaRequired: Boolean
+  "Absolute session lifetime in minutes, 5 to 43200."
+  sessionMaxAgeMinutes: Int @constraint(minimum: 5, maximum: 43200)
+  "Idle timeout in minutes: 0 (off) or 5 to 43200."
+  sessionIdleTimeoutMinutes: Int @constraint(minimum: 0, maximum: 43200)
+  "Minimum password length, 12 to 128."
+  passwordMinLength: Int @constraint(minimum: 12, maximum: 128)
+  "Failed logins before a lockout: 0 (off) or 3 to 100."
+  lockoutThreshold: Int @constraint(minimum: 0, maximum: 100)
+  "Replaces the allowlist (CIDRs; a bare IP is one address); an empty list allows any address. It must include the caller's own address."
+  ipAllowlist: [String!] @constraint(maxItems: 100)
+}
+
+"A started TOTP enrolment, shown once: the secret is never returned again."
+type TOTPEnrolment {
+  "The base32 secret, to type into an authenticator app."
+  secret: String!
+  "The otpauth:// URI of the secret (RFC 6238, SHA-1, 6 digits, 30 seconds)."
+  otpauthURI: String!
+  "The URI as a QR code: a PNG image, base64-encoded."
+  qrPngBase64: String!
+}
+
+"MFA turned on: the recovery codes, shown once."
+type TOTPConfirmation {
+  "Ten one-time codes that stand in for the authenticator; each works once."
+  recoveryCodes: [String!]!
+}
+
+"The second step of a login of a user with MFA."
+input MFALoginInput {
+  "The mfaToken the login answered."
+  mfaToken: String! @constraint(minLength: 1)
+  "The authenticator's current six-digit code, or an unused recovery code."
+  code: String! @constraint(minLength: 1)
+}
+
+extend type Query {
+  "The acting organisation's security settings."
+  securitySettings: SecuritySettings! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  "Change the acting organisation's security settings; a change that would lock the caller out is refused."
+  updateSecuritySettings(
+    "The changes: fields left out keep their value."
+    input: UpdateSecuritySettingsInput!
+  ): SecuritySettings! @hasRole(role: ADMIN)
+  "Lift every login lockout of a user of the acting organisation."
+  unlockUser(
+    "The user's id."
+    id: ID!
+  ): User! @hasRole(role: ADMIN)
+  "Finish a login with a second factor: the login's mfaToken and a code. Answers as login does."
+  completeMFALogin(
+    "The MFA token and the code."
+    input: MFALoginInput!
+  ): LoginPayload!
+  "Start enrolling a TOTP authenticator for the caller (any role); restarts an unconfirmed enrolment."
+  enrolTOTP: TOTPEnrolment!
+  "Turn MFA on with a code from the enrolled authenticator; other sessions of the caller end."
+  confirmTOTP(
+    "The authenticator's current six-digit code."
+    code: String! @constraint(pattern: "^[0-9]{6}$", example: "123456")
+  ): TOTPConfirmation!
+  "Turn MFA off with a current code or a recovery code; other sessions of the caller end."
+  disableTOTP(
+    "The authenticator's current code or an unused recovery code."
+    code: String! @constraint(minLength: 1)
+  ): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../query.graphql", Input: `# The query language: its sources and fields, value lookups for an editor,
 # the query runner and saved queries. The language is CEL; see the README's
 # "Query language" section and GET /api/v1/queries/sources.
@@ -9458,6 +9756,12 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_expiresAt(ctx, field)
 	case "user":
 		return ec.fieldContext_LoginPayload_user(ctx, field)
+	case "mfaRequired":
+		return ec.fieldContext_LoginPayload_mfaRequired(ctx, field)
+	case "mfaToken":
+		return ec.fieldContext_LoginPayload_mfaToken(ctx, field)
+	case "enrolOnly":
+		return ec.fieldContext_LoginPayload_enrolOnly(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }
@@ -10066,6 +10370,44 @@ func (ec *executionContext) childFields_SavedQueryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SavedQueryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SecuritySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mfaRequired":
+		return ec.fieldContext_SecuritySettings_mfaRequired(ctx, field)
+	case "sessionMaxAgeMinutes":
+		return ec.fieldContext_SecuritySettings_sessionMaxAgeMinutes(ctx, field)
+	case "sessionIdleTimeoutMinutes":
+		return ec.fieldContext_SecuritySettings_sessionIdleTimeoutMinutes(ctx, field)
+	case "passwordMinLength":
+		return ec.fieldContext_SecuritySettings_passwordMinLength(ctx, field)
+	case "lockoutThreshold":
+		return ec.fieldContext_SecuritySettings_lockoutThreshold(ctx, field)
+	case "ipAllowlist":
+		return ec.fieldContext_SecuritySettings_ipAllowlist(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecuritySettings", field.Name)
+}
+
+func (ec *executionContext) childFields_TOTPConfirmation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_TOTPConfirmation_recoveryCodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TOTPConfirmation", field.Name)
+}
+
+func (ec *executionContext) childFields_TOTPEnrolment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_TOTPEnrolment_secret(ctx, field)
+	case "otpauthURI":
+		return ec.fieldContext_TOTPEnrolment_otpauthURI(ctx, field)
+	case "qrPngBase64":
+		return ec.fieldContext_TOTPEnrolment_qrPngBase64(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TOTPEnrolment", field.Name)
+}
+
 func (ec *executionContext) childFields_TimelineEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10502,6 +10844,34 @@ func (ec *executionContext) field_Mutation_bulkAlerts_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeMFALogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MFALoginInput, error) {
+			return ec.unmarshalNMFALoginInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMFALoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmTOTP_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10791,6 +11161,20 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disableTOTP_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -11110,6 +11494,20 @@ func (ec *executionContext) field_Mutation_unlinkAlert_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unlockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAISettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11403,6 +11801,20 @@ func (ec *executionContext) field_Mutation_updateSavedQuery_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSecuritySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policy.Update, error) {
+			return ec.unmarshalNUpdateSecuritySettingsInput2githubᚗcomᚋseliqᚋseliqᚋsecurityᚋpolicyᚐUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -20647,11 +21059,11 @@ func (ec *executionContext) _LoginPayload_accessToken(ctx context.Context, field
 			return obj.AccessToken, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_LoginPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20670,11 +21082,11 @@ func (ec *executionContext) _LoginPayload_tokenType(ctx context.Context, field g
 			return obj.TokenType, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_LoginPayload_tokenType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20693,11 +21105,11 @@ func (ec *executionContext) _LoginPayload_expiresAt(ctx context.Context, field g
 			return obj.ExpiresAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_LoginPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20717,10 +21129,10 @@ func (ec *executionContext) _LoginPayload_user(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_LoginPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20734,6 +21146,75 @@ func (ec *executionContext) fieldContext_LoginPayload_user(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LoginPayload_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_mfaRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MfaRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_mfaRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _LoginPayload_mfaToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_mfaToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MfaToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_mfaToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoginPayload_enrolOnly(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_enrolOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EnrolOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_enrolOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, field graphql.CollectedField, obj *notify.MarkAllReadPayload) (ret graphql.Marshaler) {
@@ -24137,6 +24618,294 @@ func (ec *executionContext) fieldContext_Mutation_updateOutboundPolicy(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateOutboundPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSecuritySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSecuritySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSecuritySettings(ctx, fc.Args["input"].(policy.Update))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *policy.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *policy.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *policy.Settings) graphql.Marshaler {
+			return ec.marshalNSecuritySettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋsecurityᚋpolicyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSecuritySettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecuritySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSecuritySettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlockUser(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.User
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeMFALogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeMFALogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteMFALogin(ctx, fc.Args["input"].(model.MFALoginInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoginPayload) graphql.Marshaler {
+			return ec.marshalNLoginPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐLoginPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeMFALogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeMFALogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enrolTOTP(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enrolTOTP(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().EnrolTotp(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.TOTPEnrolment) graphql.Marshaler {
+			return ec.marshalNTOTPEnrolment2ᚖgithubᚗcomᚋseliqᚋseliqᚋauthᚐTOTPEnrolment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enrolTOTP(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TOTPEnrolment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTOTP(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTOTP(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotp(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TOTPConfirmation) graphql.Marshaler {
+			return ec.marshalNTOTPConfirmation2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐTOTPConfirmation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTOTP(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TOTPConfirmation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTOTP_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableTOTP(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableTOTP(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableTotp(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableTOTP(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableTOTP_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28308,6 +29077,56 @@ func (ec *executionContext) fieldContext_Query_outboundPolicy(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_securitySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_securitySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SecuritySettings(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *policy.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *policy.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *policy.Settings) graphql.Marshaler {
+			return ec.marshalNSecuritySettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋsecurityᚋpolicyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_securitySettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecuritySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_querySources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31633,6 +32452,144 @@ func (ec *executionContext) fieldContext_SavedQueryEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("SavedQueryEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _SecuritySettings_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_mfaRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MFARequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_mfaRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SecuritySettings_sessionMaxAgeMinutes(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_sessionMaxAgeMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionMaxAgeMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_sessionMaxAgeMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecuritySettings_sessionIdleTimeoutMinutes(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_sessionIdleTimeoutMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionIdleTimeoutMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_sessionIdleTimeoutMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecuritySettings_passwordMinLength(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_passwordMinLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasswordMinLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_passwordMinLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecuritySettings_lockoutThreshold(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_lockoutThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LockoutThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_lockoutThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecuritySettings_ipAllowlist(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecuritySettings_ipAllowlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAllowlist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecuritySettings_ipAllowlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "String")
+}
+
 func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -31919,6 +32876,98 @@ func (ec *executionContext) fieldContext_Subscription_incidentChat(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TOTPConfirmation_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.TOTPConfirmation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TOTPConfirmation_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TOTPConfirmation_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TOTPConfirmation", field, false, false, "String")
+}
+
+func (ec *executionContext) _TOTPEnrolment_secret(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TOTPEnrolment_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TOTPEnrolment_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TOTPEnrolment", field, false, false, "String")
+}
+
+func (ec *executionContext) _TOTPEnrolment_otpauthURI(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TOTPEnrolment_otpauthURI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TOTPEnrolment_otpauthURI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TOTPEnrolment", field, false, false, "String")
+}
+
+func (ec *executionContext) _TOTPEnrolment_qrPngBase64(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TOTPEnrolment_qrPngBase64(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QRPNGBase64, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TOTPEnrolment_qrPngBase64(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TOTPEnrolment", field, false, false, "String")
 }
 
 func (ec *executionContext) _TimelineEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
@@ -35882,6 +36931,55 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMFALoginInput(ctx context.Context, obj any) (model.MFALoginInput, error) {
+	var it model.MFALoginInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mfaToken", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mfaToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaToken = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMFALoginInput unmarshals raw into the MFALoginInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMFALoginInput(ctx context.Context, raw any) (model.MFALoginInput, error) {
+	var out model.MFALoginInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MFALoginInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Context, obj any) (notify.PrefsInput, error) {
 	var it notify.PrefsInput
 	if obj == nil {
@@ -37600,6 +38698,83 @@ func (ec *executionContext) unmarshalInputUpdateSavedQueryInput(ctx context.Cont
 func UnmarshalUpdateSavedQueryInput(ctx context.Context, raw any) (query.UpdateSavedQueryInput, error) {
 	var out query.UpdateSavedQueryInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSavedQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSecuritySettingsInput(ctx context.Context, obj any) (policy.Update, error) {
+	var it policy.Update
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mfaRequired", "sessionMaxAgeMinutes", "sessionIdleTimeoutMinutes", "passwordMinLength", "lockoutThreshold", "ipAllowlist"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mfaRequired":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaRequired"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MFARequired = data
+		case "sessionMaxAgeMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionMaxAgeMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionMaxAgeMinutes = data
+		case "sessionIdleTimeoutMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionIdleTimeoutMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionIdleTimeoutMinutes = data
+		case "passwordMinLength":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passwordMinLength"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasswordMinLength = data
+		case "lockoutThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lockoutThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LockoutThreshold = data
+		case "ipAllowlist":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ipAllowlist"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IPAllowlist = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSecuritySettingsInput unmarshals raw into the UpdateSecuritySettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSecuritySettingsInput(ctx context.Context, raw any) (policy.Update, error) {
+	var out policy.Update
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSecuritySettingsInput", raw, &out)
 	return out, err
 }
 
@@ -40932,21 +42107,36 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 			out.Values[i] = graphql.MarshalString("LoginPayload")
 		case "accessToken":
 			out.Values[i] = ec._LoginPayload_accessToken(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "tokenType":
 			out.Values[i] = ec._LoginPayload_tokenType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "expiresAt":
 			out.Values[i] = ec._LoginPayload_expiresAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "user":
 			out.Values[i] = ec._LoginPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mfaRequired":
+			out.Values[i] = ec._LoginPayload_mfaRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mfaToken":
+			out.Values[i] = ec._LoginPayload_mfaToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "enrolOnly":
+			out.Values[i] = ec._LoginPayload_enrolOnly(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41472,6 +42662,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateOutboundPolicy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateOutboundPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSecuritySettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSecuritySettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeMFALogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeMFALogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enrolTOTP":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enrolTOTP(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTOTP":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTOTP(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableTOTP":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableTOTP(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -42597,6 +43829,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_outboundPolicy(ctx, field)
+				})
+		case "securitySettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_securitySettings(ctx, field)
 				})
 		case "querySources":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -43862,6 +45100,64 @@ func (ec *executionContext) _SavedQueryEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var securitySettingsImplementors = []string{"SecuritySettings"}
+
+func (ec *executionContext) _SecuritySettings(ctx context.Context, sel ast.SelectionSet, obj *policy.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securitySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecuritySettings")
+		case "mfaRequired":
+			out.Values[i] = ec._SecuritySettings_mfaRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionMaxAgeMinutes":
+			out.Values[i] = ec._SecuritySettings_sessionMaxAgeMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionIdleTimeoutMinutes":
+			out.Values[i] = ec._SecuritySettings_sessionIdleTimeoutMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passwordMinLength":
+			out.Values[i] = ec._SecuritySettings_passwordMinLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lockoutThreshold":
+			out.Values[i] = ec._SecuritySettings_lockoutThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ipAllowlist":
+			out.Values[i] = ec._SecuritySettings_ipAllowlist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -43890,6 +45186,82 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var tOTPConfirmationImplementors = []string{"TOTPConfirmation"}
+
+func (ec *executionContext) _TOTPConfirmation(ctx context.Context, sel ast.SelectionSet, obj *model.TOTPConfirmation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tOTPConfirmationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TOTPConfirmation")
+		case "recoveryCodes":
+			out.Values[i] = ec._TOTPConfirmation_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tOTPEnrolmentImplementors = []string{"TOTPEnrolment"}
+
+func (ec *executionContext) _TOTPEnrolment(ctx context.Context, sel ast.SelectionSet, obj *auth.TOTPEnrolment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tOTPEnrolmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TOTPEnrolment")
+		case "secret":
+			out.Values[i] = ec._TOTPEnrolment_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otpauthURI":
+			out.Values[i] = ec._TOTPEnrolment_otpauthURI(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qrPngBase64":
+			out.Values[i] = ec._TOTPEnrolment_qrPngBase64(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var timelineEventImplementors = []string{"TimelineEvent", "Node"}
@@ -45417,6 +46789,11 @@ func (ec *executionContext) marshalNLoginPayload2ᚖgithubᚗcomᚋseliqᚋseliq
 	return ec._LoginPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMFALoginInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMFALoginInput(ctx context.Context, v any) (model.MFALoginInput, error) {
+	res, err := ec.unmarshalInputMFALoginInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := graphql.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45930,6 +47307,14 @@ func (ec *executionContext) marshalNSavedQueryConnection2ᚖgithubᚗcomᚋseliq
 	return ec._SavedQueryConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSecuritySettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋsecurityᚋpolicyᚐSettings(ctx context.Context, sel ast.SelectionSet, v *policy.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SecuritySettings!")
+		return graphql.Null
+	}
+	return ec._SecuritySettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSendChatInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐSendChatInput(ctx context.Context, v any) (model.SendChatInput, error) {
 	res, err := ec.unmarshalInputSendChatInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45986,6 +47371,22 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNTOTPConfirmation2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐTOTPConfirmation(ctx context.Context, sel ast.SelectionSet, v *model.TOTPConfirmation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TOTPConfirmation!")
+		return graphql.Null
+	}
+	return ec._TOTPConfirmation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTOTPEnrolment2ᚖgithubᚗcomᚋseliqᚋseliqᚋauthᚐTOTPEnrolment(ctx context.Context, sel ast.SelectionSet, v *auth.TOTPEnrolment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TOTPEnrolment!")
+		return graphql.Null
+	}
+	return ec._TOTPEnrolment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -46105,6 +47506,11 @@ func (ec *executionContext) unmarshalNUpdateSLASettingsInput2githubᚗcomᚋseli
 
 func (ec *executionContext) unmarshalNUpdateSavedQueryInput2githubᚗcomᚋseliqᚋseliqᚋqueryᚐUpdateSavedQueryInput(ctx context.Context, v any) (query.UpdateSavedQueryInput, error) {
 	res, err := ec.unmarshalInputUpdateSavedQueryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateSecuritySettingsInput2githubᚗcomᚋseliqᚋseliqᚋsecurityᚋpolicyᚐUpdate(ctx context.Context, v any) (policy.Update, error) {
+	res, err := ec.unmarshalInputUpdateSecuritySettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/internal/paging"
@@ -98,4 +99,14 @@ func stringMap(m map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// loginPayload answers login and completeMFALogin alike: a session, or
+// the MFA token a user with MFA completes the login with.
+func loginPayload(s *auth.Session) *model.LoginPayload {
+	if s.MFAToken != "" {
+		return &model.LoginPayload{MfaRequired: true, MfaToken: &s.MFAToken, ExpiresAt: &s.ExpiresAt}
+	}
+	bearer := "bearer"
+	return &model.LoginPayload{AccessToken: &s.Token, TokenType: &bearer, ExpiresAt: &s.ExpiresAt, User: s.User, EnrolOnly: s.EnrolOnly}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/report"
+	"github.com/seliq/seliq/security"
 	"github.com/seliq/seliq/sla"
 )
 
@@ -61,4 +62,6 @@ type Services struct {
 	Mail *mail.Service
 	// Features is each user's feature flags.
 	Features *features.Service
+	// Security is the organisations' security settings and login lockouts.
+	Security *security.Service
 }

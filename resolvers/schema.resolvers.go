@@ -24,7 +24,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return &model.LoginPayload{AccessToken: s.Token, TokenType: "bearer", ExpiresAt: s.ExpiresAt, User: s.User}, nil
+	return loginPayload(s), nil
 }
 
 // Logout is the resolver for the logout field.

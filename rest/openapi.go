@@ -40,7 +40,9 @@ const (
 // tagDescriptions describe the route table's tags; a tag without one is
 // still listed, with a generic line.
 var tagDescriptions = map[string]string{
-	"auth":          "Sessions: log in for a bearer token, log out.",
+	"auth":          "Sessions: log in for a bearer token (with a second factor when the user has MFA), log out.",
+	"mfa":           "The caller's multi-factor authentication: TOTP enrolment, confirmation and recovery codes, disabling.",
+	"security":      "The organisation's security settings: MFA required, session lifetimes, password policy, login lockout, IP allowlist.",
 	"users":         "Users of the acting organisation, the caller's profile and seats.",
 	"api-tokens":    "The caller's personal API tokens (`Authorization: Token <secret>`).",
 	"organizations": "The provider organisation, its client organisations and their contacts.",

@@ -36,6 +36,10 @@ type Route struct {
 var Routes = []Route{
 	{Method: http.MethodPost, Path: "/api/v1/auth/login", Field: "login", Body: "input", Tag: "auth", Summary: "Login", Public: true},
 	{Method: http.MethodPost, Path: "/api/v1/auth/logout", Field: "logout", Tag: "auth", Summary: "Logout", Status: http.StatusNoContent},
+	{Method: http.MethodPost, Path: "/api/v1/auth/mfa", Field: "completeMFALogin", Body: "input", Tag: "auth", Summary: "Complete MFA Login", Public: true},
+	{Method: http.MethodPost, Path: "/api/v1/users/me/mfa/totp", Field: "enrolTOTP", Tag: "mfa", Summary: "Enrol TOTP"},
+	{Method: http.MethodPost, Path: "/api/v1/users/me/mfa/totp/confirm", Field: "confirmTOTP", Body: "*", Tag: "mfa", Summary: "Confirm TOTP"},
+	{Method: http.MethodDelete, Path: "/api/v1/users/me/mfa/totp", Field: "disableTOTP", Body: "*", Status: http.StatusNoContent, Tag: "mfa", Summary: "Disable TOTP"},
 
 	{Method: http.MethodGet, Path: "/api/v1/users/me", Field: "me", Tag: "users", Summary: "Get Me"},
 	{Method: http.MethodPatch, Path: "/api/v1/users/me", Field: "updateMe", Body: "input", Tag: "users", Summary: "Update Me"},
@@ -45,6 +49,7 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/users/{user_id}", Field: "user", PathArgs: map[string]string{"user_id": "id"}, Tag: "users", Summary: "Get User"},
 	{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Field: "updateUser", PathArgs: map[string]string{"user_id": "id"}, Body: "input", Tag: "users", Summary: "Patch User"},
 	{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Field: "deleteUser", PathArgs: map[string]string{"user_id": "id"}, Status: http.StatusNoContent, Tag: "users", Summary: "Delete User"},
+	{Method: http.MethodPost, Path: "/api/v1/users/{user_id}/unlock", Field: "unlockUser", PathArgs: map[string]string{"user_id": "id"}, Tag: "users", Summary: "Unlock User"},
 	{Method: http.MethodPost, Path: "/api/v1/users/{user_id}/reset-password", Field: "resetPassword", PathArgs: map[string]string{"user_id": "id"}, Body: "input", Tag: "users", Summary: "Reset Password"},
 
 	{Method: http.MethodGet, Path: "/api/v1/users/me/api-tokens", Field: "apiTokens", Tag: "api-tokens", Summary: "List My API Tokens"},
@@ -125,6 +130,8 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/settings/sla", Field: "slaSettings", Tag: "sla", Summary: "Get SLA Settings"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/sla", Field: "updateSLASettings", Body: "input", Tag: "sla", Summary: "Update SLA Settings"},
 	{Method: http.MethodGet, Path: "/api/v1/metrics/sla", Field: "slaMetrics", QueryArgs: map[string]string{"since": "since", "until": "until"}, Tag: "sla", Summary: "SLA Metrics"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/security", Field: "securitySettings", Tag: "security", Summary: "Get Security Config"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/security", Field: "updateSecuritySettings", Body: "input", Tag: "security", Summary: "Patch Security Config"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/report", Field: "reportSettings", Tag: "settings", Summary: "Get Report Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/report", Field: "updateReportSettings", Body: "input", Tag: "settings", Summary: "Update Report Config"},
 	{Method: http.MethodDelete, Path: "/api/v1/settings/report/template", Field: "deleteReportTemplate", Status: http.StatusNoContent, Tag: "settings", Summary: "Delete Template"},

@@ -389,6 +389,11 @@ func (s *suite) testAuth(t *testing.T) {
 	env := s.env
 	anon := env.Anonymous()
 
+	t.Run("second factor with an unknown MFA token", func(t *testing.T) {
+		s.rest(t, anon, http.MethodPost, "/api/v1/auth/mfa", map[string]any{"mfa_token": "sqm_unknown", "code": "123456"}, http.StatusUnauthorized)
+		s.gqlErr(t, anon, `mutation { completeMFALogin(input: {mfaToken: "sqm_unknown", code: "123456"}) { accessToken } }`, nil, "UNAUTHENTICATED")
+	})
+
 	t.Run("rest login and logout", func(t *testing.T) {
 		before := time.Now()
 		// Emails are case-insensitive.
@@ -591,6 +596,16 @@ func (s *suite) testMe(t *testing.T) {
 func (s *suite) testUsers(t *testing.T) {
 	env := s.env
 	var hireID, gqlUserID string
+
+	t.Run("unlock", func(t *testing.T) {
+		res := s.rest(t, s.admin, http.MethodPost, "/api/v1/users/"+s.readerID+"/unlock", nil, http.StatusOK)
+		if res.String("id") != s.readerID {
+			t.Fatalf("unlock: %s", res.Raw)
+		}
+		s.rest(t, s.analyst, http.MethodPost, "/api/v1/users/"+s.readerID+"/unlock", nil, http.StatusForbidden)
+		s.gqlErr(t, s.acmeAdmin, `mutation($id: ID!) { unlockUser(id: $id) { id } }`, map[string]any{"id": s.readerID}, "NOT_FOUND")
+		s.gql(t, s.admin, `mutation($id: ID!) { unlockUser(id: $id) { id } }`, map[string]any{"id": s.readerID})
+	})
 
 	t.Run("list", func(t *testing.T) {
 		res := s.rest(t, s.admin, http.MethodGet, "/api/v1/users", nil, http.StatusOK)
@@ -1016,6 +1031,10 @@ func (s *suite) testOrganizations(t *testing.T) {
 		if digS(data, "updateOrganization", "slug") != "globex" || digS(data, "updateOrganization", "timezone") != "Europe/Berlin" {
 			t.Fatalf("GraphQL updateOrganization: %+v", data)
 		}
+		// Globex requires MFA, which the provider's admin has not: acting
+		// in it, the admin's session may only enrol.
+		s.rest(t, s.admin.As("globex"), http.MethodPatch, "/api/v1/organizations/"+globexID, map[string]any{"region": "us-east"}, http.StatusForbidden)
+		s.rest(t, s.admin, http.MethodPatch, "/api/v1/organizations/"+globexID, map[string]any{"mfa_enforced": false}, http.StatusOK)
 		// Acting in the client organisation via X-Seliq-Org works too.
 		in := s.rest(t, s.admin.As("globex"), http.MethodPatch, "/api/v1/organizations/"+globexID, map[string]any{"region": "us-east"}, http.StatusOK)
 		if in.String("region") != "us-east" {
@@ -1030,8 +1049,10 @@ func (s *suite) testOrganizations(t *testing.T) {
 
 	t.Run("patch by client admin", func(t *testing.T) {
 		path := "/api/v1/organizations/" + s.acmeID
-		res := s.rest(t, s.acmeAdmin, http.MethodPatch, path, map[string]any{"name": "Acme Inc", "timezone": "Europe/London", "mfa_enforced": true}, http.StatusOK)
-		if res.String("name") != "Acme Inc" || res.String("timezone") != "Europe/London" || res.Body["mfa_enforced"] != true {
+		// mfa_enforced is enforced now: setting it would leave this admin,
+		// who has no MFA, an enrol-only session (server/security_test.go).
+		res := s.rest(t, s.acmeAdmin, http.MethodPatch, path, map[string]any{"name": "Acme Inc", "timezone": "Europe/London", "mfa_enforced": false}, http.StatusOK)
+		if res.String("name") != "Acme Inc" || res.String("timezone") != "Europe/London" || res.Body["mfa_enforced"] != false {
 			t.Fatalf("client admin patch: %s", res.Raw)
 		}
 		for _, body := range []map[string]any{{"slug": "acme-renamed"}, {"plan": "free-upgrade"}, {"user_quota": 1000}, {"name": "Acme", "slug": "acme2"}} {

@@ -51,6 +51,7 @@ import (
 	"github.com/seliq/seliq/rest"
 	"github.com/seliq/seliq/rest/download"
 	"github.com/seliq/seliq/rest/webhook"
+	"github.com/seliq/seliq/security"
 	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/tenancy"
@@ -148,15 +149,15 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // New wires the application over an open, migrated database.
 func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
-	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit})
-	if cfg.HashConcurrency > 0 || cfg.HashWait > 0 {
-		auth.LimitHashing(cfg.HashConcurrency, cfg.HashWait)
-	}
-	timeouts := cfg.Timeouts.withDefaults()
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("secret key (SELIQ_SECRET_KEY): %w", err)
 	}
+	authSvc := auth.New(db.Client, auth.Config{SessionTTL: cfg.SessionTTL, LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit, Box: box})
+	if cfg.HashConcurrency > 0 || cfg.HashWait > 0 {
+		auth.LimitHashing(cfg.HashConcurrency, cfg.HashWait)
+	}
+	timeouts := cfg.Timeouts.withDefaults()
 	// Workers register after the runner exists: the report service queues
 	// on the runner, and the runner works the report service's jobs.
 	workers := river.NewWorkers()
@@ -217,6 +218,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Query:         query.New(db.Client, db.Dialect),
 		Mail:          mailer,
 		Features:      features.New(db.Client),
+		Security:      security.New(db.Client),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)
@@ -288,10 +290,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(openapi)
 			})
-			r.With(writeDeadline(timeouts.Download, always)).
+			r.With(writeDeadline(timeouts.Download, always), refuseEnrolOnly).
 				Method(http.MethodGet, "/incidents/{incident_id}/reports/{report_id}/download", download.Report(reports))
-			r.Method(http.MethodGet, "/settings/report/template", download.Template(reports))
-			r.Method(http.MethodPost, "/settings/report/template", download.TemplateUpload(reports))
+			r.With(refuseEnrolOnly).Method(http.MethodGet, "/settings/report/template", download.Template(reports))
+			r.With(refuseEnrolOnly).Method(http.MethodPost, "/settings/report/template", download.TemplateUpload(reports))
 			api.Mount(r, "/api/v1")
 		})
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -346,6 +348,18 @@ func authenticate(svc *auth.Service) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
 		})
 	}
+}
+
+// refuseEnrolOnly guards the hand-written routes the way gqlserver's
+// requireViewer guards GraphQL: an enrol-only session reaches none of them.
+func refuseEnrolOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := viewer.FromContext(r.Context()); v != nil && v.EnrolOnly {
+			rest.WriteError(w, auth.ErrEnrolOnly)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitBody caps request bodies; the REST layer answers 413 when exceeded,

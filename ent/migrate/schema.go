@@ -664,6 +664,49 @@ var (
 			},
 		},
 	}
+	// LoginLockoutsColumns holds the columns for the "login_lockouts" table.
+	LoginLockoutsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ip", Type: field.TypeString},
+		{Name: "failures", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// LoginLockoutsTable holds the schema information for the "login_lockouts" table.
+	LoginLockoutsTable = &schema.Table{
+		Name:       "login_lockouts",
+		Columns:    LoginLockoutsColumns,
+		PrimaryKey: []*schema.Column{LoginLockoutsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "login_lockouts_organizations_organization",
+				Columns:    []*schema.Column{LoginLockoutsColumns[6]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "login_lockouts_users_login_lockouts",
+				Columns:    []*schema.Column{LoginLockoutsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginlockout_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginLockoutsColumns[6], LoginLockoutsColumns[1]},
+			},
+			{
+				Name:    "loginlockout_user_id_ip",
+				Unique:  true,
+				Columns: []*schema.Column{LoginLockoutsColumns[7], LoginLockoutsColumns[3]},
+			},
+		},
+	}
 	// NotesColumns holds the columns for the "notes" table.
 	NotesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -867,6 +910,8 @@ var (
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
 		{Name: "ip", Type: field.TypeString, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Default: ""},
+		{Name: "mfa_pending", Type: field.TypeBool, Default: false},
+		{Name: "mfa_attempts", Type: field.TypeInt, Default: 0},
 		{Name: "organization_id", Type: field.TypeUUID},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
@@ -878,13 +923,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_organizations_organization",
-				Columns:    []*schema.Column{SessionsColumns[8]},
+				Columns:    []*schema.Column{SessionsColumns[10]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[9]},
+				Columns:    []*schema.Column{SessionsColumns[11]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -893,7 +938,7 @@ var (
 			{
 				Name:    "session_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[8], SessionsColumns[1]},
+				Columns: []*schema.Column{SessionsColumns[10], SessionsColumns[1]},
 			},
 		},
 	}
@@ -1056,6 +1101,8 @@ var (
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "mfa_secret", Type: field.TypeString, Nullable: true},
 		{Name: "mfa_enabled", Type: field.TypeBool, Default: false},
+		{Name: "mfa_recovery_codes", Type: field.TypeJSON, Nullable: true},
+		{Name: "mfa_last_step", Type: field.TypeInt64, Default: 0},
 		{Name: "notification_prefs", Type: field.TypeJSON, Nullable: true},
 		{Name: "features", Type: field.TypeJSON, Nullable: true},
 		{Name: "organization_id", Type: field.TypeUUID},
@@ -1069,13 +1116,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_organizations_organization",
-				Columns:    []*schema.Column{UsersColumns[16]},
+				Columns:    []*schema.Column{UsersColumns[18]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "users_alert_views_default_view",
-				Columns:    []*schema.Column{UsersColumns[17]},
+				Columns:    []*schema.Column{UsersColumns[19]},
 				RefColumns: []*schema.Column{AlertViewsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1084,12 +1131,12 @@ var (
 			{
 				Name:    "user_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[16], UsersColumns[1]},
+				Columns: []*schema.Column{UsersColumns[18], UsersColumns[1]},
 			},
 			{
 				Name:    "user_organization_id_handle",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[16], UsersColumns[5]},
+				Columns: []*schema.Column{UsersColumns[18], UsersColumns[5]},
 			},
 		},
 	}
@@ -1158,6 +1205,7 @@ var (
 		RealtimeEventsTable,
 		GroupsTable,
 		IncidentsTable,
+		LoginLockoutsTable,
 		NotesTable,
 		NotificationsTable,
 		OrganizationsTable,
@@ -1197,6 +1245,8 @@ func init() {
 	IncidentsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	IncidentsTable.ForeignKeys[1].RefTable = UsersTable
 	IncidentsTable.ForeignKeys[2].RefTable = GroupsTable
+	LoginLockoutsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	LoginLockoutsTable.ForeignKeys[1].RefTable = UsersTable
 	NotesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[1].RefTable = AlertsTable
 	NotesTable.ForeignKeys[2].RefTable = IncidentsTable

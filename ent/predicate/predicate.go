@@ -45,6 +45,9 @@ type Group func(*sql.Selector)
 // Incident is the predicate function for incident builders.
 type Incident func(*sql.Selector)
 
+// LoginLockout is the predicate function for loginlockout builders.
+type LoginLockout func(*sql.Selector)
+
 // Note is the predicate function for note builders.
 type Note func(*sql.Selector)
 

@@ -423,6 +423,30 @@ func (f IncidentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IncidentMutation", m)
 }
 
+// The LoginLockoutQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginLockoutQueryRuleFunc func(context.Context, *ent.LoginLockoutQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginLockoutQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginLockoutQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginLockoutQuery", q)
+}
+
+// The LoginLockoutMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginLockoutMutationRuleFunc func(context.Context, *ent.LoginLockoutMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginLockoutMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginLockoutMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLockoutMutation", m)
+}
+
 // The NoteQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type NoteQueryRuleFunc func(context.Context, *ent.NoteQuery) error
@@ -700,6 +724,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.IncidentQuery:
 		return q.Filter(), nil
+	case *ent.LoginLockoutQuery:
+		return q.Filter(), nil
 	case *ent.NoteQuery:
 		return q.Filter(), nil
 	case *ent.NotificationQuery:
@@ -750,6 +776,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.GroupMutation:
 		return m.Filter(), nil
 	case *ent.IncidentMutation:
+		return m.Filter(), nil
+	case *ent.LoginLockoutMutation:
 		return m.Filter(), nil
 	case *ent.NoteMutation:
 		return m.Filter(), nil

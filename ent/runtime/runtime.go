@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/loginlockout"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -749,6 +750,38 @@ func init() {
 	incidentDescID := incidentMixinFields0[0].Descriptor()
 	// incident.DefaultID holds the default value on creation for the id field.
 	incident.DefaultID = incidentDescID.Default.(func() uuid.UUID)
+	loginlockoutMixin := schema.LoginLockout{}.Mixin()
+	loginlockout.Policy = privacy.NewPolicies(loginlockoutMixin[0], loginlockoutMixin[1], schema.LoginLockout{})
+	loginlockout.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := loginlockout.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	loginlockoutMixinFields0 := loginlockoutMixin[0].Fields()
+	_ = loginlockoutMixinFields0
+	loginlockoutFields := schema.LoginLockout{}.Fields()
+	_ = loginlockoutFields
+	// loginlockoutDescCreatedAt is the schema descriptor for created_at field.
+	loginlockoutDescCreatedAt := loginlockoutMixinFields0[1].Descriptor()
+	// loginlockout.DefaultCreatedAt holds the default value on creation for the created_at field.
+	loginlockout.DefaultCreatedAt = loginlockoutDescCreatedAt.Default.(func() time.Time)
+	// loginlockoutDescUpdatedAt is the schema descriptor for updated_at field.
+	loginlockoutDescUpdatedAt := loginlockoutMixinFields0[2].Descriptor()
+	// loginlockout.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	loginlockout.DefaultUpdatedAt = loginlockoutDescUpdatedAt.Default.(func() time.Time)
+	// loginlockout.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	loginlockout.UpdateDefaultUpdatedAt = loginlockoutDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// loginlockoutDescFailures is the schema descriptor for failures field.
+	loginlockoutDescFailures := loginlockoutFields[2].Descriptor()
+	// loginlockout.DefaultFailures holds the default value on creation for the failures field.
+	loginlockout.DefaultFailures = loginlockoutDescFailures.Default.(int)
+	// loginlockoutDescID is the schema descriptor for id field.
+	loginlockoutDescID := loginlockoutMixinFields0[0].Descriptor()
+	// loginlockout.DefaultID holds the default value on creation for the id field.
+	loginlockout.DefaultID = loginlockoutDescID.Default.(func() uuid.UUID)
 	noteMixin := schema.Note{}.Mixin()
 	note.Policy = privacy.NewPolicies(noteMixin[0], noteMixin[1], schema.Note{})
 	note.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -995,6 +1028,14 @@ func init() {
 	sessionDescUserAgent := sessionFields[5].Descriptor()
 	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
+	// sessionDescMfaPending is the schema descriptor for mfa_pending field.
+	sessionDescMfaPending := sessionFields[6].Descriptor()
+	// session.DefaultMfaPending holds the default value on creation for the mfa_pending field.
+	session.DefaultMfaPending = sessionDescMfaPending.Default.(bool)
+	// sessionDescMfaAttempts is the schema descriptor for mfa_attempts field.
+	sessionDescMfaAttempts := sessionFields[7].Descriptor()
+	// session.DefaultMfaAttempts holds the default value on creation for the mfa_attempts field.
+	session.DefaultMfaAttempts = sessionDescMfaAttempts.Default.(int)
 	// sessionDescID is the schema descriptor for id field.
 	sessionDescID := sessionMixinFields0[0].Descriptor()
 	// session.DefaultID holds the default value on creation for the id field.
@@ -1237,6 +1278,10 @@ func init() {
 	userDescMfaEnabled := userFields[10].Descriptor()
 	// user.DefaultMfaEnabled holds the default value on creation for the mfa_enabled field.
 	user.DefaultMfaEnabled = userDescMfaEnabled.Default.(bool)
+	// userDescMfaLastStep is the schema descriptor for mfa_last_step field.
+	userDescMfaLastStep := userFields[12].Descriptor()
+	// user.DefaultMfaLastStep holds the default value on creation for the mfa_last_step field.
+	user.DefaultMfaLastStep = userDescMfaLastStep.Default.(int64)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

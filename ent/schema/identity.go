@@ -32,8 +32,13 @@ func (User) Fields() []ent.Field {
 		field.String("timezone").Comment("IANA time zone the user reads times in, e.g. Europe/Paris.").Default("UTC"),
 		field.Time("last_login_at").Comment("When the user last logged in; null if never.").Optional().Nillable(),
 		field.Time("password_changed_at").Optional().Nillable().Annotations(entgql.Skip()),
-		field.String("mfa_secret").Optional().Sensitive().Annotations(entgql.Skip()),
+		field.String("mfa_secret").Optional().Sensitive().Annotations(entgql.Skip()).
+			Comment("the TOTP secret sealed by internal/secrets; set while enrolling, kept once mfa_enabled"),
 		field.Bool("mfa_enabled").Comment("Whether the user has multi-factor authentication on.").Default(false),
+		field.Strings("mfa_recovery_codes").Optional().Sensitive().Annotations(entgql.Skip()).
+			Comment("hashes of the unused one-time recovery codes"),
+		field.Int64("mfa_last_step").Default(0).Annotations(entgql.Skip()).
+			Comment("the last TOTP time step accepted, so a code is never accepted twice"),
 		field.JSON("notification_prefs", map[string]map[string]bool{}).Optional().Annotations(entgql.Skip()),
 		field.JSON("features", map[string]bool{}).Optional().Annotations(entgql.Skip()),
 		field.UUID("default_view_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
@@ -46,6 +51,7 @@ func (User) Edges() []ent.Edge {
 		edge.From("groups", Group.Type).Comment("The groups the user is a member of.").Ref("members"),
 		edge.To("sessions", Session.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("api_tokens", APIToken.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
+		edge.To("login_lockouts", LoginLockout.Type).Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip()),
 		edge.To("default_view", AlertView.Type).Field("default_view_id").Unique().Annotations(entgql.Skip()),
 		edge.To("hidden_views", AlertView.Type).Annotations(entgql.Skip()),
 	}
@@ -128,6 +134,9 @@ func (Session) Fields() []ent.Field {
 		field.Time("last_seen_at").Optional().Nillable(),
 		field.String("ip").Default(""),
 		field.String("user_agent").Default(""),
+		field.Bool("mfa_pending").Default(false).
+			Comment("a login waiting for its second factor (the mfa_token): it authenticates nothing"),
+		field.Int("mfa_attempts").Default(0).Comment("wrong codes sent with this mfa_token"),
 	}
 }
 
@@ -172,4 +181,40 @@ func (APIToken) Edges() []ent.Edge {
 // Annotations of the APIToken.
 func (APIToken) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Type("APIToken")}
+}
+
+// LoginLockout counts one account's failed logins from one address; past the
+// organisation's lockout threshold that address may not try the account again
+// until locked_until. Per address, so nobody can lock a victim out from
+// everywhere; an admin unlocks by deleting the rows.
+type LoginLockout struct{ ent.Schema }
+
+// Mixin of the LoginLockout.
+func (LoginLockout) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+
+// Fields of the LoginLockout.
+func (LoginLockout) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("user_id", uuid.UUID{}).Immutable().Comment("the account tried"),
+		field.String("ip").Immutable().Comment("the client address the attempts came from"),
+		field.Int("failures").Default(0).Comment("failed attempts since the last success or lockout"),
+		field.Time("locked_until").Optional().Nillable().Comment("when the lockout ends; null when not locked"),
+	}
+}
+
+// Edges of the LoginLockout.
+func (LoginLockout) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("login_lockouts").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the LoginLockout.
+func (LoginLockout) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "ip").Unique()}
+}
+
+// Annotations of the LoginLockout.
+func (LoginLockout) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
 }

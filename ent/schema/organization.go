@@ -31,7 +31,8 @@ func (Organization) Fields() []ent.Field {
 		field.String("plan").Comment("The service plan (free text).").Default("standard"),
 		field.Int("user_quota").Default(0).NonNegative().Comment("seats allowed; 0 means unlimited"),
 		field.Bool("mfa_enabled").Comment("Whether its users may use multi-factor authentication.").Default(false),
-		field.Bool("mfa_enforced").Comment("Whether its users must use multi-factor authentication.").Default(false),
+		field.Bool("mfa_enforced").Default(false).
+			Comment("Whether its users (and provider users acting in it) must use multi-factor authentication: the security settings' mfa_required, one value under two names. A user without it gets a session that can only enrol."),
 		field.UUID("parent_id", uuid.UUID{}).Comment("The provider organisation above it; null for a top-level one.").Optional().Nillable(),
 		field.String("inbound_email_token").Optional().Sensitive().Unique().
 			Comment("secret path segment of the inbound email webhook"),

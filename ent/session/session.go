@@ -34,6 +34,10 @@ const (
 	FieldIP = "ip"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
 	FieldUserAgent = "user_agent"
+	// FieldMfaPending holds the string denoting the mfa_pending field in the database.
+	FieldMfaPending = "mfa_pending"
+	// FieldMfaAttempts holds the string denoting the mfa_attempts field in the database.
+	FieldMfaAttempts = "mfa_attempts"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -68,6 +72,8 @@ var Columns = []string{
 	FieldLastSeenAt,
 	FieldIP,
 	FieldUserAgent,
+	FieldMfaPending,
+	FieldMfaAttempts,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -98,6 +104,10 @@ var (
 	DefaultIP string
 	// DefaultUserAgent holds the default value on creation for the "user_agent" field.
 	DefaultUserAgent string
+	// DefaultMfaPending holds the default value on creation for the "mfa_pending" field.
+	DefaultMfaPending bool
+	// DefaultMfaAttempts holds the default value on creation for the "mfa_attempts" field.
+	DefaultMfaAttempts int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -148,6 +158,16 @@ func ByIP(opts ...sql.OrderTermOption) OrderOption {
 // ByUserAgent orders the results by the user_agent field.
 func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserAgent, opts...).ToFunc()
+}
+
+// ByMfaPending orders the results by the mfa_pending field.
+func ByMfaPending(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMfaPending, opts...).ToFunc()
+}
+
+// ByMfaAttempts orders the results by the mfa_attempts field.
+func ByMfaAttempts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMfaAttempts, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

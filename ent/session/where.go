@@ -101,6 +101,16 @@ func UserAgent(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldUserAgent, v))
 }
 
+// MfaPending applies equality check predicate on the "mfa_pending" field. It's identical to MfaPendingEQ.
+func MfaPending(v bool) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMfaPending, v))
+}
+
+// MfaAttempts applies equality check predicate on the "mfa_attempts" field. It's identical to MfaAttemptsEQ.
+func MfaAttempts(v int) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMfaAttempts, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldCreatedAt, v))
@@ -479,6 +489,56 @@ func UserAgentEqualFold(v string) predicate.Session {
 // UserAgentContainsFold applies the ContainsFold predicate on the "user_agent" field.
 func UserAgentContainsFold(v string) predicate.Session {
 	return predicate.Session(sql.FieldContainsFold(FieldUserAgent, v))
+}
+
+// MfaPendingEQ applies the EQ predicate on the "mfa_pending" field.
+func MfaPendingEQ(v bool) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMfaPending, v))
+}
+
+// MfaPendingNEQ applies the NEQ predicate on the "mfa_pending" field.
+func MfaPendingNEQ(v bool) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldMfaPending, v))
+}
+
+// MfaAttemptsEQ applies the EQ predicate on the "mfa_attempts" field.
+func MfaAttemptsEQ(v int) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMfaAttempts, v))
+}
+
+// MfaAttemptsNEQ applies the NEQ predicate on the "mfa_attempts" field.
+func MfaAttemptsNEQ(v int) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldMfaAttempts, v))
+}
+
+// MfaAttemptsIn applies the In predicate on the "mfa_attempts" field.
+func MfaAttemptsIn(vs ...int) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldMfaAttempts, vs...))
+}
+
+// MfaAttemptsNotIn applies the NotIn predicate on the "mfa_attempts" field.
+func MfaAttemptsNotIn(vs ...int) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldMfaAttempts, vs...))
+}
+
+// MfaAttemptsGT applies the GT predicate on the "mfa_attempts" field.
+func MfaAttemptsGT(v int) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldMfaAttempts, v))
+}
+
+// MfaAttemptsGTE applies the GTE predicate on the "mfa_attempts" field.
+func MfaAttemptsGTE(v int) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldMfaAttempts, v))
+}
+
+// MfaAttemptsLT applies the LT predicate on the "mfa_attempts" field.
+func MfaAttemptsLT(v int) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldMfaAttempts, v))
+}
+
+// MfaAttemptsLTE applies the LTE predicate on the "mfa_attempts" field.
+func MfaAttemptsLTE(v int) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldMfaAttempts, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -47,6 +47,10 @@ const (
 	FieldMfaSecret = "mfa_secret"
 	// FieldMfaEnabled holds the string denoting the mfa_enabled field in the database.
 	FieldMfaEnabled = "mfa_enabled"
+	// FieldMfaRecoveryCodes holds the string denoting the mfa_recovery_codes field in the database.
+	FieldMfaRecoveryCodes = "mfa_recovery_codes"
+	// FieldMfaLastStep holds the string denoting the mfa_last_step field in the database.
+	FieldMfaLastStep = "mfa_last_step"
 	// FieldNotificationPrefs holds the string denoting the notification_prefs field in the database.
 	FieldNotificationPrefs = "notification_prefs"
 	// FieldFeatures holds the string denoting the features field in the database.
@@ -61,6 +65,8 @@ const (
 	EdgeSessions = "sessions"
 	// EdgeAPITokens holds the string denoting the api_tokens edge name in mutations.
 	EdgeAPITokens = "api_tokens"
+	// EdgeLoginLockouts holds the string denoting the login_lockouts edge name in mutations.
+	EdgeLoginLockouts = "login_lockouts"
 	// EdgeDefaultView holds the string denoting the default_view edge name in mutations.
 	EdgeDefaultView = "default_view"
 	// EdgeHiddenViews holds the string denoting the hidden_views edge name in mutations.
@@ -93,6 +99,13 @@ const (
 	APITokensInverseTable = "api_tokens"
 	// APITokensColumn is the table column denoting the api_tokens relation/edge.
 	APITokensColumn = "user_id"
+	// LoginLockoutsTable is the table that holds the login_lockouts relation/edge.
+	LoginLockoutsTable = "login_lockouts"
+	// LoginLockoutsInverseTable is the table name for the LoginLockout entity.
+	// It exists in this package in order to avoid circular dependency with the "loginlockout" package.
+	LoginLockoutsInverseTable = "login_lockouts"
+	// LoginLockoutsColumn is the table column denoting the login_lockouts relation/edge.
+	LoginLockoutsColumn = "user_id"
 	// DefaultViewTable is the table that holds the default_view relation/edge.
 	DefaultViewTable = "users"
 	// DefaultViewInverseTable is the table name for the AlertView entity.
@@ -124,6 +137,8 @@ var Columns = []string{
 	FieldPasswordChangedAt,
 	FieldMfaSecret,
 	FieldMfaEnabled,
+	FieldMfaRecoveryCodes,
+	FieldMfaLastStep,
 	FieldNotificationPrefs,
 	FieldFeatures,
 	FieldDefaultViewID,
@@ -176,6 +191,8 @@ var (
 	DefaultTimezone string
 	// DefaultMfaEnabled holds the default value on creation for the "mfa_enabled" field.
 	DefaultMfaEnabled bool
+	// DefaultMfaLastStep holds the default value on creation for the "mfa_last_step" field.
+	DefaultMfaLastStep int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -270,6 +287,11 @@ func ByMfaEnabled(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMfaEnabled, opts...).ToFunc()
 }
 
+// ByMfaLastStep orders the results by the mfa_last_step field.
+func ByMfaLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMfaLastStep, opts...).ToFunc()
+}
+
 // ByDefaultViewID orders the results by the default_view_id field.
 func ByDefaultViewID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDefaultViewID, opts...).ToFunc()
@@ -324,6 +346,20 @@ func ByAPITokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByLoginLockoutsCount orders the results by login_lockouts count.
+func ByLoginLockoutsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLoginLockoutsStep(), opts...)
+	}
+}
+
+// ByLoginLockouts orders the results by login_lockouts terms.
+func ByLoginLockouts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLoginLockoutsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByDefaultViewField orders the results by default_view field.
 func ByDefaultViewField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -370,6 +406,13 @@ func newAPITokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APITokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APITokensTable, APITokensColumn),
+	)
+}
+func newLoginLockoutsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LoginLockoutsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LoginLockoutsTable, LoginLockoutsColumn),
 	)
 }
 func newDefaultViewStep() *sqlgraph.Step {

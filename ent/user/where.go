@@ -122,6 +122,11 @@ func MfaEnabled(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldMfaEnabled, v))
 }
 
+// MfaLastStep applies equality check predicate on the "mfa_last_step" field. It's identical to MfaLastStepEQ.
+func MfaLastStep(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMfaLastStep, v))
+}
+
 // DefaultViewID applies equality check predicate on the "default_view_id" field. It's identical to DefaultViewIDEQ.
 func DefaultViewID(v uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldDefaultViewID, v))
@@ -777,6 +782,56 @@ func MfaEnabledNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldMfaEnabled, v))
 }
 
+// MfaRecoveryCodesIsNil applies the IsNil predicate on the "mfa_recovery_codes" field.
+func MfaRecoveryCodesIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldMfaRecoveryCodes))
+}
+
+// MfaRecoveryCodesNotNil applies the NotNil predicate on the "mfa_recovery_codes" field.
+func MfaRecoveryCodesNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldMfaRecoveryCodes))
+}
+
+// MfaLastStepEQ applies the EQ predicate on the "mfa_last_step" field.
+func MfaLastStepEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMfaLastStep, v))
+}
+
+// MfaLastStepNEQ applies the NEQ predicate on the "mfa_last_step" field.
+func MfaLastStepNEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldMfaLastStep, v))
+}
+
+// MfaLastStepIn applies the In predicate on the "mfa_last_step" field.
+func MfaLastStepIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldMfaLastStep, vs...))
+}
+
+// MfaLastStepNotIn applies the NotIn predicate on the "mfa_last_step" field.
+func MfaLastStepNotIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldMfaLastStep, vs...))
+}
+
+// MfaLastStepGT applies the GT predicate on the "mfa_last_step" field.
+func MfaLastStepGT(v int64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldMfaLastStep, v))
+}
+
+// MfaLastStepGTE applies the GTE predicate on the "mfa_last_step" field.
+func MfaLastStepGTE(v int64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldMfaLastStep, v))
+}
+
+// MfaLastStepLT applies the LT predicate on the "mfa_last_step" field.
+func MfaLastStepLT(v int64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldMfaLastStep, v))
+}
+
+// MfaLastStepLTE applies the LTE predicate on the "mfa_last_step" field.
+func MfaLastStepLTE(v int64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldMfaLastStep, v))
+}
+
 // NotificationPrefsIsNil applies the IsNil predicate on the "notification_prefs" field.
 func NotificationPrefsIsNil() predicate.User {
 	return predicate.User(sql.FieldIsNull(FieldNotificationPrefs))
@@ -911,6 +966,29 @@ func HasAPITokens() predicate.User {
 func HasAPITokensWith(preds ...predicate.APIToken) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newAPITokensStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLoginLockouts applies the HasEdge predicate on the "login_lockouts" edge.
+func HasLoginLockouts() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, LoginLockoutsTable, LoginLockoutsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLoginLockoutsWith applies the HasEdge predicate on the "login_lockouts" edge with a given conditions (other predicates).
+func HasLoginLockoutsWith(preds ...predicate.LoginLockout) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newLoginLockoutsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -39,16 +39,33 @@ type LoginInput struct {
 	Password string `json:"password"`
 }
 
-// A new session: its bearer token and its user.
+// A new session: its bearer token and its user. For a user with multi-factor
+// authentication, instead mfaRequired is true and mfaToken is set (the other
+// fields are null): send it with a code to completeMFALogin for the session.
 type LoginPayload struct {
-	// The bearer token: send it as "Authorization: Bearer <token>".
-	AccessToken string `json:"accessToken"`
-	// Always "bearer".
-	TokenType string `json:"tokenType"`
-	// When the session ends.
-	ExpiresAt time.Time `json:"expiresAt"`
-	// The logged-in user.
-	User *ent.User `json:"user"`
+	// The bearer token: send it as "Authorization: Bearer <token>"; null while a second factor is required.
+	AccessToken *string `json:"accessToken,omitempty"`
+	// Always "bearer" with a token; null while a second factor is required.
+	TokenType *string `json:"tokenType,omitempty"`
+	// When the session ends (or, with an mfaToken, when that token does).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// The logged-in user; null while a second factor is required.
+	User *ent.User `json:"user,omitempty"`
+	// True when the password was right and a second factor is required: send mfaToken and a code to completeMFALogin.
+	MfaRequired bool `json:"mfaRequired"`
+	// The token to complete the login with, valid five minutes; null when mfaRequired is false.
+	MfaToken *string `json:"mfaToken,omitempty"`
+	// True when the user's organisation requires multi-factor authentication and the user has none:
+	// the session can only enrol (enrolTOTP, confirmTOTP), read me and log out.
+	EnrolOnly bool `json:"enrolOnly"`
+}
+
+// The second step of a login of a user with MFA.
+type MFALoginInput struct {
+	// The mfaToken the login answered.
+	MfaToken string `json:"mfaToken"`
+	// The authenticator's current six-digit code, or an unused recovery code.
+	Code string `json:"code"`
 }
 
 // A password reset.
@@ -73,4 +90,10 @@ type SendChatInput struct {
 
 // Live updates over a WebSocket or server-sent events.
 type Subscription struct {
+}
+
+// MFA turned on: the recovery codes, shown once.
+type TOTPConfirmation struct {
+	// Ten one-time codes that stand in for the authenticator; each works once.
+	RecoveryCodes []string `json:"recoveryCodes"`
 }

@@ -135,6 +135,9 @@ type Client struct {
 	Org string
 	// APIKey is sent as X-API-Key when set (a connector).
 	APIKey string
+	// ForwardedFor is sent as X-Forwarded-For when set: the client address
+	// the server sees if it trusts loopback as a proxy (Options.Configure).
+	ForwardedFor string
 }
 
 // Connector returns a client authenticating with a connector key.
@@ -245,6 +248,9 @@ func (c *Client) send(req *http.Request, reqBody []byte) *Response {
 	}
 	if c.APIKey != "" {
 		req.Header.Set("X-API-Key", c.APIKey)
+	}
+	if c.ForwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.ForwardedFor)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -37,6 +37,12 @@ func Trusting(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	}
 }
 
+// NewContext returns ctx carrying info: for work that outlives its request
+// (a WebSocket's later re-authentication) and must still see its client.
+func NewContext(ctx context.Context, info Info) context.Context {
+	return context.WithValue(ctx, key{}, info)
+}
+
 // From returns the request's Info (zero outside an HTTP request).
 func From(ctx context.Context) Info {
 	i, _ := ctx.Value(key{}).(Info)

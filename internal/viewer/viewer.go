@@ -44,6 +44,10 @@ type Viewer struct {
 	// SessionID or TokenID identifies the credential (for logout, last-used).
 	SessionID uuid.UUID
 	TokenID   uuid.UUID
+	// EnrolOnly is set on a session whose user has no MFA while its home
+	// or acting organisation requires it: the session may only enrol (see
+	// gqlserver's requireViewer), so a password alone reaches nothing.
+	EnrolOnly bool
 }
 
 // CanSee reports whether organisation id is within the viewer's scope.
