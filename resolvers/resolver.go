@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
@@ -51,4 +52,6 @@ type Services struct {
 	Live *live.Service
 	// Query is the query language: sources, lookups, runs, saved queries.
 	Query *query.Service
+	// Metrics computes the figures of dashboards and reports.
+	Metrics *metrics.Service
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	socmetrics "github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
@@ -197,6 +198,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
 		Query:         query.New(db.Client, db.Dialect),
+		Metrics:       socmetrics.New(db.Client, db.Dialect),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)
