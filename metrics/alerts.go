@@ -190,8 +190,12 @@ func (g grouping) group(sel *sql.Selector) {
 		}
 		name = "COALESCE(" + strings.Join(parts, ", ") + ", '')"
 	}
+	cols := []string{key}
+	if g.table != "" {
+		cols = append(cols, name)
+	}
 	sel.Select().AppendSelectExprAs(sql.Expr(key), "k").AppendSelectExprAs(sql.Expr(name), "name").
-		AppendSelectExprAs(sql.Expr("COUNT(*)"), "n").GroupBy(key, name)
+		AppendSelectExprAs(sql.Expr("COUNT(*)"), "n").GroupBy(cols...)
 }
 
 // breakdown turns rows into a Breakdown, largest first, then by key.
