@@ -756,9 +756,11 @@ type ComplexityRoot struct {
 	}
 
 	OrganizationAlertVolume struct {
-		Buckets      func(childComplexity int) int
-		Organization func(childComplexity int) int
-		Total        func(childComplexity int) int
+		Buckets          func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Total            func(childComplexity int) int
 	}
 
 	OrganizationConnection struct {
@@ -768,9 +770,11 @@ type ComplexityRoot struct {
 	}
 
 	OrganizationDurationMetric struct {
-		BySeverity   func(childComplexity int) int
-		Organization func(childComplexity int) int
-		Overall      func(childComplexity int) int
+		BySeverity       func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Overall          func(childComplexity int) int
 	}
 
 	OrganizationEdge struct {
@@ -779,14 +783,18 @@ type ComplexityRoot struct {
 	}
 
 	OrganizationMetricBreakdown struct {
-		Organization func(childComplexity int) int
-		Total        func(childComplexity int) int
-		Values       func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Total            func(childComplexity int) int
+		Values           func(childComplexity int) int
 	}
 
 	OrganizationMetricCount struct {
-		Count        func(childComplexity int) int
-		Organization func(childComplexity int) int
+		Count            func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
 	}
 
 	OrganizationMetricsSummary struct {
@@ -801,6 +809,8 @@ type ComplexityRoot struct {
 		OpenAlerts            func(childComplexity int) int
 		OpenIncidents         func(childComplexity int) int
 		Organization          func(childComplexity int) int
+		OrganizationID        func(childComplexity int) int
+		OrganizationName      func(childComplexity int) int
 		UnassignedAlerts      func(childComplexity int) int
 	}
 
@@ -4477,6 +4487,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationAlertVolume.Organization(childComplexity), true
+	case "OrganizationAlertVolume.organizationId":
+		if e.ComplexityRoot.OrganizationAlertVolume.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.OrganizationID(childComplexity), true
+	case "OrganizationAlertVolume.organizationName":
+		if e.ComplexityRoot.OrganizationAlertVolume.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.OrganizationName(childComplexity), true
 	case "OrganizationAlertVolume.total":
 		if e.ComplexityRoot.OrganizationAlertVolume.Total == nil {
 			break
@@ -4515,6 +4537,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationDurationMetric.Organization(childComplexity), true
+	case "OrganizationDurationMetric.organizationId":
+		if e.ComplexityRoot.OrganizationDurationMetric.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.OrganizationID(childComplexity), true
+	case "OrganizationDurationMetric.organizationName":
+		if e.ComplexityRoot.OrganizationDurationMetric.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.OrganizationName(childComplexity), true
 	case "OrganizationDurationMetric.overall":
 		if e.ComplexityRoot.OrganizationDurationMetric.Overall == nil {
 			break
@@ -4541,6 +4575,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationMetricBreakdown.Organization(childComplexity), true
+	case "OrganizationMetricBreakdown.organizationId":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationID(childComplexity), true
+	case "OrganizationMetricBreakdown.organizationName":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationName(childComplexity), true
 	case "OrganizationMetricBreakdown.total":
 		if e.ComplexityRoot.OrganizationMetricBreakdown.Total == nil {
 			break
@@ -4566,6 +4612,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationMetricCount.Organization(childComplexity), true
+	case "OrganizationMetricCount.organizationId":
+		if e.ComplexityRoot.OrganizationMetricCount.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.OrganizationID(childComplexity), true
+	case "OrganizationMetricCount.organizationName":
+		if e.ComplexityRoot.OrganizationMetricCount.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.OrganizationName(childComplexity), true
 
 	case "OrganizationMetricsSummary.alertsCreated":
 		if e.ComplexityRoot.OrganizationMetricsSummary.AlertsCreated == nil {
@@ -4633,6 +4691,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationMetricsSummary.Organization(childComplexity), true
+	case "OrganizationMetricsSummary.organizationId":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OrganizationID(childComplexity), true
+	case "OrganizationMetricsSummary.organizationName":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OrganizationName(childComplexity), true
 	case "OrganizationMetricsSummary.unassignedAlerts":
 		if e.ComplexityRoot.OrganizationMetricsSummary.UnassignedAlerts == nil {
 			break
@@ -8533,6 +8603,10 @@ type MetricsSummary {
 type OrganizationMetricBreakdown {
   "The organisation."
   organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
   "The values, largest first (severities most severe first)."
   values: [MetricValue!]!
   "Every record counted in the organisation."
@@ -8543,6 +8617,10 @@ type OrganizationMetricBreakdown {
 type OrganizationMetricCount {
   "The organisation."
   organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
   "The count."
   count: Int!
 }
@@ -8551,6 +8629,10 @@ type OrganizationMetricCount {
 type OrganizationAlertVolume {
   "The organisation."
   organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
   "Every bucket of the range, oldest first, empty ones included."
   buckets: [AlertVolumeBucket!]!
   "Alerts created in the range."
@@ -8561,6 +8643,10 @@ type OrganizationAlertVolume {
 type OrganizationDurationMetric {
   "The organisation."
   organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
   "Every record measured."
   overall: DurationStats!
   "Per severity, every severity listed (most severe first)."
@@ -8571,6 +8657,10 @@ type OrganizationDurationMetric {
 type OrganizationMetricsSummary {
   "The organisation."
   organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
   "Alerts created."
   alertsCreated: MetricComparison!
   "Alerts resolved or closed, except those closed as duplicates."
@@ -9986,6 +10076,10 @@ func (ec *executionContext) childFields_OrganizationAlertVolume(ctx context.Cont
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_OrganizationAlertVolume_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationAlertVolume_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationAlertVolume_organizationName(ctx, field)
 	case "buckets":
 		return ec.fieldContext_OrganizationAlertVolume_buckets(ctx, field)
 	case "total":
@@ -10010,6 +10104,10 @@ func (ec *executionContext) childFields_OrganizationDurationMetric(ctx context.C
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_OrganizationDurationMetric_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationDurationMetric_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationDurationMetric_organizationName(ctx, field)
 	case "overall":
 		return ec.fieldContext_OrganizationDurationMetric_overall(ctx, field)
 	case "bySeverity":
@@ -10032,6 +10130,10 @@ func (ec *executionContext) childFields_OrganizationMetricBreakdown(ctx context.
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_OrganizationMetricBreakdown_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricBreakdown_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricBreakdown_organizationName(ctx, field)
 	case "values":
 		return ec.fieldContext_OrganizationMetricBreakdown_values(ctx, field)
 	case "total":
@@ -10044,6 +10146,10 @@ func (ec *executionContext) childFields_OrganizationMetricCount(ctx context.Cont
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_OrganizationMetricCount_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricCount_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricCount_organizationName(ctx, field)
 	case "count":
 		return ec.fieldContext_OrganizationMetricCount_count(ctx, field)
 	}
@@ -10054,6 +10160,10 @@ func (ec *executionContext) childFields_OrganizationMetricsSummary(ctx context.C
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_OrganizationMetricsSummary_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricsSummary_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricsSummary_organizationName(ctx, field)
 	case "alertsCreated":
 		return ec.fieldContext_OrganizationMetricsSummary_alertsCreated(ctx, field)
 	case "alertsResolved":
@@ -27224,6 +27334,52 @@ func (ec *executionContext) fieldContext_OrganizationAlertVolume_organization(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganizationAlertVolume_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationAlertVolume", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationAlertVolume_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationAlertVolume", field, false, false, "String")
+}
+
 func (ec *executionContext) _OrganizationAlertVolume_buckets(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27398,6 +27554,52 @@ func (ec *executionContext) fieldContext_OrganizationDurationMetric_organization
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganizationDurationMetric_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDurationMetric", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationDurationMetric_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDurationMetric", field, false, false, "String")
+}
+
 func (ec *executionContext) _OrganizationDurationMetric_overall(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27549,6 +27751,52 @@ func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizatio
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganizationMetricBreakdown_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricBreakdown", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricBreakdown", field, false, false, "String")
+}
+
 func (ec *executionContext) _OrganizationMetricBreakdown_values(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27636,6 +27884,52 @@ func (ec *executionContext) fieldContext_OrganizationMetricCount_organization(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganizationMetricCount_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricCount", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricCount_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricCount", field, false, false, "String")
+}
+
 func (ec *executionContext) _OrganizationMetricCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27689,6 +27983,52 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organization
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_alertsCreated(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
@@ -43532,6 +43872,16 @@ func (ec *executionContext) _OrganizationAlertVolume(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationAlertVolume_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationAlertVolume_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "buckets":
 			out.Values[i] = ec._OrganizationAlertVolume_buckets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43618,6 +43968,16 @@ func (ec *executionContext) _OrganizationDurationMetric(ctx context.Context, sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationDurationMetric_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationDurationMetric_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "overall":
 			out.Values[i] = ec._OrganizationDurationMetric_overall(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43699,6 +44059,16 @@ func (ec *executionContext) _OrganizationMetricBreakdown(ctx context.Context, se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricBreakdown_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricBreakdown_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "values":
 			out.Values[i] = ec._OrganizationMetricBreakdown_values(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43742,6 +44112,16 @@ func (ec *executionContext) _OrganizationMetricCount(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricCount_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricCount_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._OrganizationMetricCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43777,6 +44157,16 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("OrganizationMetricsSummary")
 		case "organization":
 			out.Values[i] = ec._OrganizationMetricsSummary_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricsSummary_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricsSummary_organizationName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -105,7 +105,7 @@ func (s *Service) AlertVolume(ctx context.Context, r *Range, interval *string, o
 	return rolled(ctx, s, org, func(ctx context.Context) (*Volume, error) {
 		return s.volume(ctx, sc, b, name)
 	}, func(t *Volume, o *ent.Organization, row *Volume) *Volume {
-		row.Organization = o
+		row.Row = rowOf(o)
 		t.Organizations = append(t.Organizations, row)
 		return t
 	})
@@ -222,7 +222,7 @@ func breakdown(rows []breakdownRow, ranked bool) *Breakdown {
 }
 
 func attachBreakdown(t *Breakdown, o *ent.Organization, row *Breakdown) *Breakdown {
-	row.Organization = o
+	row.Row = rowOf(o)
 	t.Organizations = append(t.Organizations, row)
 	return t
 }
@@ -275,7 +275,7 @@ func (s *Service) unassigned(ctx context.Context, sc *scope) (int, error) {
 }
 
 func attachCount(t *Count, o *ent.Organization, row *Count) *Count {
-	row.Organization = o
+	row.Row = rowOf(o)
 	t.Organizations = append(t.Organizations, row)
 	return t
 }

@@ -52,7 +52,7 @@ func (s *Service) closed(sc *scope) *ent.IncidentQuery {
 }
 
 func attachDurations(t *Durations, o *ent.Organization, row *Durations) *Durations {
-	row.Organization = o
+	row.Row = rowOf(o)
 	t.Organizations = append(t.Organizations, row)
 	return t
 }

@@ -2,14 +2,10 @@ package metrics_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
@@ -30,8 +26,10 @@ var (
 	until = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 )
 
-func at(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, time.UTC) }
-func ptr[T any](v T) *T                 { return &v }
+func at(day, hour, minute int) time.Time {
+	return time.Date(2026, 11, day, hour, minute, 0, 0, time.UTC)
+}
+func ptr[T any](v T) *T { return &v }
 
 type alertRow struct {
 	sev         enum.Severity
@@ -451,7 +449,10 @@ func TestMetricsValidation(t *testing.T) {
 				_, err := f.svc.AlertVolume(ctx, &metrics.Range{Since: ptr(since.AddDate(0, -6, 0)), Until: ptr(until)}, ptr("5m"), nil)
 				return err
 			}, "interval", apperr.QueryTooExpensive},
-			{"bad query", func() error { _, err := f.svc.AlertMTTR(ctx, rng(func(r *metrics.Range) { r.Query = ptr("nope ==") }), nil); return err }, "query", apperr.BadInput},
+			{"bad query", func() error {
+				_, err := f.svc.AlertMTTR(ctx, rng(func(r *metrics.Range) { r.Query = ptr("nope ==") }), nil)
+				return err
+			}, "query", apperr.BadInput},
 			{"alert-only query for incidents", func() error {
 				_, err := f.svc.IncidentsBy(ctx, "status", rng(func(r *metrics.Range) { r.Query = ptr(`source == "x"`) }), nil)
 				return err
@@ -520,8 +521,5 @@ func TestTreeViewerIsReadOnlyAndNarrow(t *testing.T) {
 		if _, _, ok := viewer.ForTree(f.clientUser); ok {
 			t.Error("a client's user got a tree")
 		}
-		_ = uuid.Nil
-		_ = errors.New
-		_ = math.Abs
 	})
 }

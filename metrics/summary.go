@@ -27,7 +27,7 @@ func (s *Service) Summary(ctx context.Context, r *Range, org *string) (*Summary,
 	return rolled(ctx, s, org, func(ctx context.Context) (*Summary, error) {
 		return s.summary(ctx, sc, &incidents)
 	}, func(t *Summary, o *ent.Organization, row *Summary) *Summary {
-		row.Organization = o
+		row.Row = rowOf(o)
 		t.Organizations = append(t.Organizations, row)
 		return t
 	})

@@ -29,6 +29,18 @@ type Request struct {
 	Organization *string
 }
 
+// Row names the organisation of a roll-up's row per organisation; it is
+// empty on the answer itself.
+type Row struct {
+	Organization     *ent.Organization
+	OrganizationID   uuid.UUID
+	OrganizationName string
+}
+
+func rowOf(o *ent.Organization) Row {
+	return Row{Organization: o, OrganizationID: o.ID, OrganizationName: o.Name}
+}
+
 // Value is one row of a breakdown.
 type Value struct {
 	// Key is the grouped value: a status or severity (lower-case), a
@@ -41,17 +53,17 @@ type Value struct {
 
 // Breakdown counts records per value of one field.
 type Breakdown struct {
-	// Organization is set on a roll-up's row per organisation.
-	Organization *ent.Organization
-	Values       []*Value
-	Total        int
+	// Row names the organisation of a roll-up's row.
+	Row
+	Values []*Value
+	Total  int
 	// Organizations is a roll-up's row per organisation (organization=all).
 	Organizations []*Breakdown
 }
 
 // Count is one number, now.
 type Count struct {
-	Organization  *ent.Organization
+	Row
 	Count         int
 	Organizations []*Count
 }
@@ -71,7 +83,7 @@ type VolumeBucket struct {
 
 // Volume is the alerts created per bucket, split by severity.
 type Volume struct {
-	Organization  *ent.Organization
+	Row
 	Interval      string
 	TimeZone      string
 	Buckets       []*VolumeBucket
@@ -93,7 +105,7 @@ type SeverityStats struct {
 
 // Durations is a duration metric overall and per severity.
 type Durations struct {
-	Organization  *ent.Organization
+	Row
 	Overall       *Stats
 	BySeverity    []*SeverityStats
 	Organizations []*Durations
@@ -106,7 +118,7 @@ type Comparison struct {
 
 // Summary is the headline figures.
 type Summary struct {
-	Organization                                *ent.Organization
+	Row
 	Since, Until, PreviousSince                 time.Time
 	AlertsCreated, AlertsResolved               *Comparison
 	IncidentsCreated, IncidentsClosed           *Comparison
