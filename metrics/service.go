@@ -67,14 +67,15 @@ func (s *Service) resolve(ctx context.Context, r *Range) (*scope, error) {
 	if r != nil {
 		sc.rng = *r
 	}
-	now := s.now().UTC()
+	// Whole seconds: the summary tells its periods apart by epoch seconds.
+	now := s.now().UTC().Truncate(time.Second)
 	sc.until = now
 	if sc.rng.Until != nil {
-		sc.until = sc.rng.Until.UTC()
+		sc.until = sc.rng.Until.UTC().Truncate(time.Second)
 	}
 	sc.since = sc.until.Add(-DefaultPeriod)
 	if sc.rng.Since != nil {
-		sc.since = sc.rng.Since.UTC()
+		sc.since = sc.rng.Since.UTC().Truncate(time.Second)
 	}
 	for _, b := range []struct {
 		name string

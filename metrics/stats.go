@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -191,3 +192,68 @@ var (
 	ackIncidentSpan = span{start: incident.FieldCreatedAt, end: incident.FieldAcknowledgedAt}
 	closeSpan       = span{start: incident.FieldCreatedAt, end: incident.FieldClosedAt}
 )
+
+// periods counts the rows scan reads per period, current (end at or after
+// since) and previous, and the median of sp over each when sp is set.
+func (s *Service) periods(ctx context.Context, scan scanner, sp span, end string, since time.Time) (count, median *Comparison, err error) {
+	var rows []struct {
+		Cur    int      `sql:"cur"`
+		N      int      `sql:"n"`
+		Median *float64 `sql:"median"`
+		D      *float64 `sql:"d"`
+	}
+	inGo := sp.end != "" && s.dialect != dialect.Postgres
+	err = scan(ctx, func(sel *sql.Selector) {
+		cur := s.atOrAfter(sel.C(end), since)
+		sel.Select().AppendSelectExprAs(sql.Expr(cur), "cur")
+		switch {
+		case inGo:
+			d := sp.seconds(s.dialect, sel)
+			sel.AppendSelectExprAs(sql.Expr("1"), "n").AppendSelectExprAs(sql.Expr(d), "d").OrderExpr(sql.Expr(d))
+			return
+		case sp.end != "":
+			sel.AppendSelectExprAs(sql.Expr("percentile_cont(0.5) WITHIN GROUP (ORDER BY "+sp.seconds(s.dialect, sel)+")"), "median")
+		}
+		sel.AppendSelectExprAs(sql.Expr("COUNT(*)"), "n").GroupBy(cur)
+	}, &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	zero := 0.0
+	count, median = &Comparison{Current: &zero, Previous: ptrTo(0.0)}, &Comparison{}
+	pick := func(cur int) (c **float64, m **float64) {
+		if cur == 1 {
+			return &count.Current, &median.Current
+		}
+		return &count.Previous, &median.Previous
+	}
+	if inGo {
+		per := map[int][]float64{}
+		for _, r := range rows {
+			per[r.Cur] = append(per[r.Cur], *r.D)
+		}
+		for cur, ds := range per {
+			c, m := pick(cur)
+			st := statsOf(ds)
+			*c, *m = ptrTo(float64(st.Count)), st.Median
+		}
+		return count, median, nil
+	}
+	for _, r := range rows {
+		c, m := pick(r.Cur)
+		*c, *m = ptrTo(float64(r.N)), round(r.Median)
+	}
+	return count, median, nil
+}
+
+// atOrAfter is 1 when col is at or after t (whole seconds), else 0: the
+// epoch seconds are written into the SQL as an integer.
+func (s *Service) atOrAfter(col string, t time.Time) string {
+	secs := strconv.FormatInt(t.Unix(), 10)
+	if s.dialect == dialect.Postgres {
+		return "(CASE WHEN EXTRACT(EPOCH FROM " + col + ") >= " + secs + " THEN 1 ELSE 0 END)"
+	}
+	return "(CASE WHEN CAST(strftime('%s', " + col + ") AS INTEGER) >= " + secs + " THEN 1 ELSE 0 END)"
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -6,6 +6,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/incident"
 )
 
 // summaryConcurrency bounds the statements one summary runs at once.
@@ -34,42 +36,31 @@ func (s *Service) Summary(ctx context.Context, r *Range, org *string) (*Summary,
 }
 
 func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error) {
-	prev, prevInc := sc.previous(), inc.previous()
+	prev := sc.previous()
 	out := &Summary{Since: sc.since, Until: sc.until, PreviousSince: prev.since}
+	// Each figure reads both periods in one statement, grouped by period.
+	both, bothInc := *sc, *inc
+	both.since, bothInc.since = prev.since, prev.since
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(summaryConcurrency)
-	compare := func(dst **Comparison, f func(*scope, *scope) (*float64, error)) {
-		*dst = &Comparison{}
-		c := *dst
-		g.Go(func() (err error) { c.Current, err = f(sc, inc); return })
-		g.Go(func() (err error) { c.Previous, err = f(prev, prevInc); return })
+	figure := func(scan scanner, sp span, end string, count, median **Comparison) {
+		g.Go(func() error {
+			c, m, err := s.periods(ctx, scan, sp, end, sc.since)
+			if count != nil {
+				*count = c
+			}
+			if median != nil {
+				*median = m
+			}
+			return err
+		})
 	}
-	count := func(n int, err error) (*float64, error) {
-		f := float64(n)
-		return &f, err
-	}
-	median := func(d *Durations, err error) (*float64, error) {
-		if err != nil {
-			return nil, err
-		}
-		return d.Overall.Median, nil
-	}
-	compare(&out.AlertsCreated, func(a, _ *scope) (*float64, error) { return count(s.alertsCreated(a).Count(ctx)) })
-	compare(&out.AlertsResolved, func(a, _ *scope) (*float64, error) { return count(s.resolved(a).Count(ctx)) })
-	compare(&out.IncidentsCreated, func(_, i *scope) (*float64, error) { return count(s.incidentsCreated(i).Count(ctx)) })
-	compare(&out.IncidentsClosed, func(_, i *scope) (*float64, error) { return count(s.closed(i).Count(ctx)) })
-	compare(&out.MttdMedian, func(a, _ *scope) (*float64, error) {
-		return median(s.durations(ctx, alertScanner(s.detected(a)), detectSpan))
-	})
-	compare(&out.MttrMedian, func(a, _ *scope) (*float64, error) {
-		return median(s.durations(ctx, alertScanner(s.resolved(a)), resolveSpan))
-	})
-	compare(&out.IncidentAckMedian, func(_, i *scope) (*float64, error) {
-		return median(s.durations(ctx, incidentScanner(s.acknowledged(i)), ackIncidentSpan))
-	})
-	compare(&out.IncidentResolveMedian, func(_, i *scope) (*float64, error) {
-		return median(s.durations(ctx, incidentScanner(s.closed(i)), closeSpan))
-	})
+	figure(alertScanner(s.alertsCreated(&both)), span{}, alert.FieldCreatedAt, &out.AlertsCreated, nil)
+	figure(incidentScanner(s.incidentsCreated(&bothInc)), span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
+	figure(alertScanner(s.detected(&both)), detectSpan, detectSpan.end, nil, &out.MttdMedian)
+	figure(alertScanner(s.resolved(&both)), resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)
+	figure(incidentScanner(s.acknowledged(&bothInc)), ackIncidentSpan, ackIncidentSpan.end, nil, &out.IncidentAckMedian)
+	figure(incidentScanner(s.closed(&bothInc)), closeSpan, closeSpan.end, &out.IncidentsClosed, &out.IncidentResolveMedian)
 	g.Go(func() (err error) {
 		out.UnassignedAlerts, err = s.unassigned(ctx, sc)
 		return

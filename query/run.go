@@ -599,11 +599,11 @@ func (s *Service) series(ctx context.Context, q *Query, in RunInput, now time.Ti
 	}
 	overall := map[string]*Group{}
 	perBucket := make([]map[string]*Group, len(buckets))
+	folded := &Buckets{Starts: buckets, Slot: slotLen, Location: loc}
 	for _, r := range rows {
-		start := time.Unix(r.Slot*int64(slotLen/time.Second), 0).UTC()
 		i, ok := index[r.Slot]
 		if !ok {
-			i = bucketIndex(buckets, start)
+			i = folded.Index(r.Slot)
 			index[r.Slot] = i
 		}
 		if i < 0 {

@@ -71,6 +71,26 @@ func treeConfined(v *viewer.Viewer) bool {
 	return true
 }
 
+// ReadableOrgs is the organisations whose alerts and incidents ctx's
+// viewer reads, checked as the rules check every query (no viewer, a job
+// reaching further than its organisation, a tree outside the caller's
+// subtree: refused). Hand-written reads of the alert counters, which are
+// outside ent's policies, take their organisations from here.
+func ReadableOrgs(ctx context.Context) ([]uuid.UUID, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, privacy.Denyf("%w", ErrNoViewer)
+	case v.Kind == viewer.KindJob && !jobConfined(v):
+		return nil, privacy.Denyf("%w: a job acts in one organisation only", ErrTenant)
+	case v.Tree != nil && !treeConfined(v):
+		return nil, privacy.Denyf("%w: a tree read reaches outside the caller's tree", ErrTenant)
+	case v.Tree != nil:
+		return append([]uuid.UUID(nil), v.Tree...), nil
+	}
+	return []uuid.UUID{v.OrgID}, nil
+}
+
 // DenyTreeWrites refuses every mutation by a tree-reading viewer: the
 // roll-up across a provider's tree is read-only, whatever the role it was
 // taken from.
