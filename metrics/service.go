@@ -68,8 +68,13 @@ func (s *Service) resolve(ctx context.Context, r *Range) (*scope, error) {
 		sc.rng = *r
 	}
 	// Whole seconds: the summary tells its periods apart by epoch seconds.
-	now := s.now().UTC().Truncate(time.Second)
-	sc.until = now
+	// The default until is the next whole second, so that an alert of the
+	// current second counts.
+	now := s.now().UTC()
+	sc.until = now.Truncate(time.Second)
+	if sc.until.Before(now) {
+		sc.until = sc.until.Add(time.Second)
+	}
 	if sc.rng.Until != nil {
 		sc.until = sc.rng.Until.UTC().Truncate(time.Second)
 	}
