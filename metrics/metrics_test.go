@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/rule"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
@@ -535,8 +536,19 @@ func TestTreeViewerIsReadOnlyAndNarrow(t *testing.T) {
 		// A viewer forged with a tree beyond its subtree reads nothing.
 		v := *viewer.FromContext(tree)
 		v.Tree = append(v.Tree, f.x.ID)
-		if _, err := db.Client.Alert.Query().Count(viewer.NewContext(context.Background(), &v)); err == nil {
+		forged := viewer.NewContext(context.Background(), &v)
+		if _, err := db.Client.Alert.Query().Count(forged); err == nil {
 			t.Error("a tree reaching another organisation was let through")
+		}
+		// The hand-written counter reads refuse it the same way.
+		if _, err := rule.ReadableOrgs(forged); err == nil {
+			t.Error("ReadableOrgs let a forged tree through")
+		}
+		if orgs, err := rule.ReadableOrgs(tree); err != nil || len(orgs) != 2 {
+			t.Errorf("ReadableOrgs of the tree: %v %v", orgs, err)
+		}
+		if orgs, err := rule.ReadableOrgs(f.xUser); err != nil || len(orgs) != 1 || orgs[0] != f.x.ID {
+			t.Errorf("ReadableOrgs of one organisation: %v %v", orgs, err)
 		}
 		if _, _, ok := viewer.ForTree(f.clientUser); ok {
 			t.Error("a client's user got a tree")
