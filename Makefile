@@ -75,6 +75,8 @@ fuzz:
 	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)
 	$(GO) test ./query -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME)
 	$(GO) test ./sla -run='^$$' -fuzz=FuzzParseDuration -fuzztime=$(FUZZTIME)
+	$(GO) test ./metrics -run='^$$' -fuzz=FuzzParseInterval -fuzztime=$(FUZZTIME)
+	$(GO) test ./metrics -run='^$$' -fuzz=FuzzPercentile -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)

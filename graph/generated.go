@@ -37,6 +37,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/mail"
+	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
 	"github.com/seliq/seliq/query"
@@ -65,6 +66,7 @@ type ResolverRoot interface {
 	Connector() ConnectorResolver
 	EmailSettings() EmailSettingsResolver
 	Incident() IncidentResolver
+	Metrics() MetricsResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	QueryField() QueryFieldResolver
@@ -239,6 +241,20 @@ type ComplexityRoot struct {
 		Tag         func(childComplexity int) int
 		Unassigned  func(childComplexity int) int
 		Until       func(childComplexity int) int
+	}
+
+	AlertVolume struct {
+		Buckets       func(childComplexity int) int
+		Interval      func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		TimeZone      func(childComplexity int) int
+		Total         func(childComplexity int) int
+	}
+
+	AlertVolumeBucket struct {
+		BySeverity func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Start      func(childComplexity int) int
 	}
 
 	Analysis struct {
@@ -430,6 +446,19 @@ type ComplexityRoot struct {
 		DeletedID func(childComplexity int) int
 	}
 
+	DurationMetric struct {
+		BySeverity    func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Overall       func(childComplexity int) int
+	}
+
+	DurationStats struct {
+		Count  func(childComplexity int) int
+		Mean   func(childComplexity int) int
+		Median func(childComplexity int) int
+		P90    func(childComplexity int) int
+	}
+
 	EmailSettings struct {
 		FromAddress     func(childComplexity int) int
 		InboundURL      func(childComplexity int) int
@@ -559,6 +588,68 @@ type ComplexityRoot struct {
 
 	MarkAllReadPayload struct {
 		Updated func(childComplexity int) int
+	}
+
+	MetricBreakdown struct {
+		Organizations func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Values        func(childComplexity int) int
+	}
+
+	MetricComparison struct {
+		Current  func(childComplexity int) int
+		Previous func(childComplexity int) int
+	}
+
+	MetricCount struct {
+		Count         func(childComplexity int) int
+		Organizations func(childComplexity int) int
+	}
+
+	MetricSeverityCount struct {
+		Count    func(childComplexity int) int
+		Severity func(childComplexity int) int
+	}
+
+	MetricValue struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+		Name  func(childComplexity int) int
+	}
+
+	Metrics struct {
+		AlertMttd                 func(childComplexity int) int
+		AlertMttr                 func(childComplexity int) int
+		AlertVolume               func(childComplexity int, interval *string) int
+		AlertsByAssignee          func(childComplexity int) int
+		AlertsByConnector         func(childComplexity int) int
+		AlertsBySeverity          func(childComplexity int) int
+		AlertsByStatus            func(childComplexity int) int
+		IncidentTimeToAcknowledge func(childComplexity int) int
+		IncidentTimeToResolve     func(childComplexity int) int
+		IncidentsByAssignee       func(childComplexity int) int
+		IncidentsByStatus         func(childComplexity int) int
+		OpenIncidentCount         func(childComplexity int) int
+		Summary                   func(childComplexity int) int
+		UnassignedAlertCount      func(childComplexity int) int
+	}
+
+	MetricsSummary struct {
+		AlertsCreated         func(childComplexity int) int
+		AlertsResolved        func(childComplexity int) int
+		IncidentAckMedian     func(childComplexity int) int
+		IncidentResolveMedian func(childComplexity int) int
+		IncidentsClosed       func(childComplexity int) int
+		IncidentsCreated      func(childComplexity int) int
+		MttdMedian            func(childComplexity int) int
+		MttrMedian            func(childComplexity int) int
+		OpenAlerts            func(childComplexity int) int
+		OpenIncidents         func(childComplexity int) int
+		Organizations         func(childComplexity int) int
+		PreviousSince         func(childComplexity int) int
+		Since                 func(childComplexity int) int
+		UnassignedAlerts      func(childComplexity int) int
+		Until                 func(childComplexity int) int
 	}
 
 	MetricsTick struct {
@@ -734,15 +825,63 @@ type ComplexityRoot struct {
 		UserQuota    func(childComplexity int) int
 	}
 
+	OrganizationAlertVolume struct {
+		Buckets          func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Total            func(childComplexity int) int
+	}
+
 	OrganizationConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
 
+	OrganizationDurationMetric struct {
+		BySeverity       func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Overall          func(childComplexity int) int
+	}
+
 	OrganizationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	OrganizationMetricBreakdown struct {
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Total            func(childComplexity int) int
+		Values           func(childComplexity int) int
+	}
+
+	OrganizationMetricCount struct {
+		Count            func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+	}
+
+	OrganizationMetricsSummary struct {
+		AlertsCreated         func(childComplexity int) int
+		AlertsResolved        func(childComplexity int) int
+		IncidentAckMedian     func(childComplexity int) int
+		IncidentResolveMedian func(childComplexity int) int
+		IncidentsClosed       func(childComplexity int) int
+		IncidentsCreated      func(childComplexity int) int
+		MttdMedian            func(childComplexity int) int
+		MttrMedian            func(childComplexity int) int
+		OpenAlerts            func(childComplexity int) int
+		OpenIncidents         func(childComplexity int) int
+		Organization          func(childComplexity int) int
+		OrganizationID        func(childComplexity int) int
+		OrganizationName      func(childComplexity int) int
+		UnassignedAlerts      func(childComplexity int) int
 	}
 
 	OutboundPolicy struct {
@@ -767,9 +906,16 @@ type ComplexityRoot struct {
 		AlertAnalysis        func(childComplexity int, alertID uuid.UUID) int
 		AlertChatHistory     func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertFacets          func(childComplexity int, filter *schematype.AlertFilter) int
+		AlertMttd            func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		AlertMttr            func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		AlertNotes           func(childComplexity int, alertID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		AlertViews           func(childComplexity int) int
+		AlertVolume          func(childComplexity int, rangeArg *metrics.Range, interval *string, organization *string) int
 		Alerts               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) int
+		AlertsByAssignee     func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		AlertsByConnector    func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		AlertsBySeverity     func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		AlertsByStatus       func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		AssetProfile         func(childComplexity int) int
 		Connector            func(childComplexity int, id uuid.UUID) int
 		ConnectorCatalogue   func(childComplexity int) int
@@ -790,13 +936,18 @@ type ComplexityRoot struct {
 		IncidentReports      func(childComplexity int, incidentID uuid.UUID) int
 		IncidentTimeline     func(childComplexity int, incidentID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		Incidents            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
+		IncidentsByAssignee  func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		IncidentsByStatus    func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		Me                   func(childComplexity int) int
+		Metrics              func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		MetricsSummary       func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		Node                 func(childComplexity int, id uuid.UUID) int
 		Nodes                func(childComplexity int, ids []uuid.UUID) int
 		NotificationHistory  func(childComplexity int, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		NotificationPrefs    func(childComplexity int) int
 		NotificationSettings func(childComplexity int) int
 		Notifications        func(childComplexity int, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
+		OpenIncidentCount    func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		Organization         func(childComplexity int, id uuid.UUID) int
 		OrganizationBySlug   func(childComplexity int, slug string) int
 		Organizations        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.OrganizationOrder) int
@@ -814,6 +965,7 @@ type ComplexityRoot struct {
 		SavedQuery           func(childComplexity int, id uuid.UUID) int
 		SearchActivity       func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
 		SecuritySettings     func(childComplexity int) int
+		UnassignedAlertCount func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		User                 func(childComplexity int, id uuid.UUID) int
 		UserQuota            func(childComplexity int) int
 		Users                func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder) int
@@ -1005,6 +1157,11 @@ type ComplexityRoot struct {
 		SessionMaxAgeMinutes      func(childComplexity int) int
 	}
 
+	SeverityDurationStats struct {
+		Severity func(childComplexity int) int
+		Stats    func(childComplexity int) int
+	}
+
 	Subscription struct {
 		AlertChat         func(childComplexity int, alertID uuid.UUID, message string) int
 		AlertEvents       func(childComplexity int, filter *schematype.AlertFilter, after *string) int
@@ -1113,6 +1270,22 @@ type IncidentResolver interface {
 	Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error)
 	AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error)
 	SLA(ctx context.Context, obj *ent.Incident) (*sla.IncidentSLA, error)
+}
+type MetricsResolver interface {
+	AlertVolume(ctx context.Context, obj *metrics.Request, interval *string) (*metrics.Volume, error)
+	AlertsBySeverity(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	AlertsByStatus(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	AlertsByConnector(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	AlertsByAssignee(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	UnassignedAlertCount(ctx context.Context, obj *metrics.Request) (*metrics.Count, error)
+	AlertMttd(ctx context.Context, obj *metrics.Request) (*metrics.Durations, error)
+	AlertMttr(ctx context.Context, obj *metrics.Request) (*metrics.Durations, error)
+	IncidentsByStatus(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	IncidentsByAssignee(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
+	OpenIncidentCount(ctx context.Context, obj *metrics.Request) (*metrics.Count, error)
+	IncidentTimeToAcknowledge(ctx context.Context, obj *metrics.Request) (*metrics.Durations, error)
+	IncidentTimeToResolve(ctx context.Context, obj *metrics.Request) (*metrics.Durations, error)
+	Summary(ctx context.Context, obj *metrics.Request) (*metrics.Summary, error)
 }
 type MutationResolver interface {
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
@@ -1248,6 +1421,19 @@ type QueryResolver interface {
 	EmailSettings(ctx context.Context) (*mail.Settings, error)
 	NotificationSettings(ctx context.Context) (*notify.Settings, error)
 	Features(ctx context.Context) ([]*features.Feature, error)
+	AlertVolume(ctx context.Context, rangeArg *metrics.Range, interval *string, organization *string) (*metrics.Volume, error)
+	AlertsBySeverity(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	AlertsByStatus(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	AlertsByConnector(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	AlertsByAssignee(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	UnassignedAlertCount(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Count, error)
+	AlertMttd(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Durations, error)
+	AlertMttr(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Durations, error)
+	IncidentsByStatus(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	IncidentsByAssignee(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Breakdown, error)
+	OpenIncidentCount(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Count, error)
+	MetricsSummary(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Summary, error)
+	Metrics(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Request, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -2005,6 +2191,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AlertViewFilter.Until(childComplexity), true
 
+	case "AlertVolume.buckets":
+		if e.ComplexityRoot.AlertVolume.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolume.Buckets(childComplexity), true
+	case "AlertVolume.interval":
+		if e.ComplexityRoot.AlertVolume.Interval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolume.Interval(childComplexity), true
+	case "AlertVolume.organizations":
+		if e.ComplexityRoot.AlertVolume.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolume.Organizations(childComplexity), true
+	case "AlertVolume.timeZone":
+		if e.ComplexityRoot.AlertVolume.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolume.TimeZone(childComplexity), true
+	case "AlertVolume.total":
+		if e.ComplexityRoot.AlertVolume.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolume.Total(childComplexity), true
+
+	case "AlertVolumeBucket.bySeverity":
+		if e.ComplexityRoot.AlertVolumeBucket.BySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolumeBucket.BySeverity(childComplexity), true
+	case "AlertVolumeBucket.count":
+		if e.ComplexityRoot.AlertVolumeBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolumeBucket.Count(childComplexity), true
+	case "AlertVolumeBucket.start":
+		if e.ComplexityRoot.AlertVolumeBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertVolumeBucket.Start(childComplexity), true
+
 	case "Analysis.alertID":
 		if e.ComplexityRoot.Analysis.AlertID == nil {
 			break
@@ -2748,6 +2984,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletePayload.DeletedID(childComplexity), true
 
+	case "DurationMetric.bySeverity":
+		if e.ComplexityRoot.DurationMetric.BySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMetric.BySeverity(childComplexity), true
+	case "DurationMetric.organizations":
+		if e.ComplexityRoot.DurationMetric.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMetric.Organizations(childComplexity), true
+	case "DurationMetric.overall":
+		if e.ComplexityRoot.DurationMetric.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMetric.Overall(childComplexity), true
+
+	case "DurationStats.count":
+		if e.ComplexityRoot.DurationStats.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationStats.Count(childComplexity), true
+	case "DurationStats.meanSeconds":
+		if e.ComplexityRoot.DurationStats.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationStats.Mean(childComplexity), true
+	case "DurationStats.medianSeconds":
+		if e.ComplexityRoot.DurationStats.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationStats.Median(childComplexity), true
+	case "DurationStats.p90Seconds":
+		if e.ComplexityRoot.DurationStats.P90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationStats.P90(childComplexity), true
+
 	case "EmailSettings.fromAddress":
 		if e.ComplexityRoot.EmailSettings.FromAddress == nil {
 			break
@@ -3266,6 +3546,264 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarkAllReadPayload.Updated(childComplexity), true
+
+	case "MetricBreakdown.organizations":
+		if e.ComplexityRoot.MetricBreakdown.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricBreakdown.Organizations(childComplexity), true
+	case "MetricBreakdown.total":
+		if e.ComplexityRoot.MetricBreakdown.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricBreakdown.Total(childComplexity), true
+	case "MetricBreakdown.values":
+		if e.ComplexityRoot.MetricBreakdown.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricBreakdown.Values(childComplexity), true
+
+	case "MetricComparison.current":
+		if e.ComplexityRoot.MetricComparison.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricComparison.Current(childComplexity), true
+	case "MetricComparison.previous":
+		if e.ComplexityRoot.MetricComparison.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricComparison.Previous(childComplexity), true
+
+	case "MetricCount.count":
+		if e.ComplexityRoot.MetricCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricCount.Count(childComplexity), true
+	case "MetricCount.organizations":
+		if e.ComplexityRoot.MetricCount.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricCount.Organizations(childComplexity), true
+
+	case "MetricSeverityCount.count":
+		if e.ComplexityRoot.MetricSeverityCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricSeverityCount.Count(childComplexity), true
+	case "MetricSeverityCount.severity":
+		if e.ComplexityRoot.MetricSeverityCount.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricSeverityCount.Severity(childComplexity), true
+
+	case "MetricValue.count":
+		if e.ComplexityRoot.MetricValue.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricValue.Count(childComplexity), true
+	case "MetricValue.key":
+		if e.ComplexityRoot.MetricValue.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricValue.Key(childComplexity), true
+	case "MetricValue.name":
+		if e.ComplexityRoot.MetricValue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricValue.Name(childComplexity), true
+
+	case "Metrics.alertMttd":
+		if e.ComplexityRoot.Metrics.AlertMttd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertMttd(childComplexity), true
+	case "Metrics.alertMttr":
+		if e.ComplexityRoot.Metrics.AlertMttr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertMttr(childComplexity), true
+	case "Metrics.alertVolume":
+		if e.ComplexityRoot.Metrics.AlertVolume == nil {
+			break
+		}
+
+		args, err := ec.field_Metrics_alertVolume_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Metrics.AlertVolume(childComplexity, args["interval"].(*string)), true
+	case "Metrics.alertsByAssignee":
+		if e.ComplexityRoot.Metrics.AlertsByAssignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertsByAssignee(childComplexity), true
+	case "Metrics.alertsByConnector":
+		if e.ComplexityRoot.Metrics.AlertsByConnector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertsByConnector(childComplexity), true
+	case "Metrics.alertsBySeverity":
+		if e.ComplexityRoot.Metrics.AlertsBySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertsBySeverity(childComplexity), true
+	case "Metrics.alertsByStatus":
+		if e.ComplexityRoot.Metrics.AlertsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.AlertsByStatus(childComplexity), true
+	case "Metrics.incidentTimeToAcknowledge":
+		if e.ComplexityRoot.Metrics.IncidentTimeToAcknowledge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.IncidentTimeToAcknowledge(childComplexity), true
+	case "Metrics.incidentTimeToResolve":
+		if e.ComplexityRoot.Metrics.IncidentTimeToResolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.IncidentTimeToResolve(childComplexity), true
+	case "Metrics.incidentsByAssignee":
+		if e.ComplexityRoot.Metrics.IncidentsByAssignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.IncidentsByAssignee(childComplexity), true
+	case "Metrics.incidentsByStatus":
+		if e.ComplexityRoot.Metrics.IncidentsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.IncidentsByStatus(childComplexity), true
+	case "Metrics.openIncidentCount":
+		if e.ComplexityRoot.Metrics.OpenIncidentCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.OpenIncidentCount(childComplexity), true
+	case "Metrics.summary":
+		if e.ComplexityRoot.Metrics.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Summary(childComplexity), true
+	case "Metrics.unassignedAlertCount":
+		if e.ComplexityRoot.Metrics.UnassignedAlertCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.UnassignedAlertCount(childComplexity), true
+
+	case "MetricsSummary.alertsCreated":
+		if e.ComplexityRoot.MetricsSummary.AlertsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.AlertsCreated(childComplexity), true
+	case "MetricsSummary.alertsResolved":
+		if e.ComplexityRoot.MetricsSummary.AlertsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.AlertsResolved(childComplexity), true
+	case "MetricsSummary.incidentAckMedian":
+		if e.ComplexityRoot.MetricsSummary.IncidentAckMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.IncidentAckMedian(childComplexity), true
+	case "MetricsSummary.incidentResolveMedian":
+		if e.ComplexityRoot.MetricsSummary.IncidentResolveMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.IncidentResolveMedian(childComplexity), true
+	case "MetricsSummary.incidentsClosed":
+		if e.ComplexityRoot.MetricsSummary.IncidentsClosed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.IncidentsClosed(childComplexity), true
+	case "MetricsSummary.incidentsCreated":
+		if e.ComplexityRoot.MetricsSummary.IncidentsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.IncidentsCreated(childComplexity), true
+	case "MetricsSummary.mttdMedian":
+		if e.ComplexityRoot.MetricsSummary.MttdMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.MttdMedian(childComplexity), true
+	case "MetricsSummary.mttrMedian":
+		if e.ComplexityRoot.MetricsSummary.MttrMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.MttrMedian(childComplexity), true
+	case "MetricsSummary.openAlerts":
+		if e.ComplexityRoot.MetricsSummary.OpenAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.OpenAlerts(childComplexity), true
+	case "MetricsSummary.openIncidents":
+		if e.ComplexityRoot.MetricsSummary.OpenIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.OpenIncidents(childComplexity), true
+	case "MetricsSummary.organizations":
+		if e.ComplexityRoot.MetricsSummary.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.Organizations(childComplexity), true
+	case "MetricsSummary.previousSince":
+		if e.ComplexityRoot.MetricsSummary.PreviousSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.PreviousSince(childComplexity), true
+	case "MetricsSummary.since":
+		if e.ComplexityRoot.MetricsSummary.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.Since(childComplexity), true
+	case "MetricsSummary.unassignedAlerts":
+		if e.ComplexityRoot.MetricsSummary.UnassignedAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.UnassignedAlerts(childComplexity), true
+	case "MetricsSummary.until":
+		if e.ComplexityRoot.MetricsSummary.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsSummary.Until(childComplexity), true
 
 	case "MetricsTick.at":
 		if e.ComplexityRoot.MetricsTick.At == nil {
@@ -4436,6 +4974,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Organization.UserQuota(childComplexity), true
 
+	case "OrganizationAlertVolume.buckets":
+		if e.ComplexityRoot.OrganizationAlertVolume.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.Buckets(childComplexity), true
+	case "OrganizationAlertVolume.organization":
+		if e.ComplexityRoot.OrganizationAlertVolume.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.Organization(childComplexity), true
+	case "OrganizationAlertVolume.organizationId":
+		if e.ComplexityRoot.OrganizationAlertVolume.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.OrganizationID(childComplexity), true
+	case "OrganizationAlertVolume.organizationName":
+		if e.ComplexityRoot.OrganizationAlertVolume.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.OrganizationName(childComplexity), true
+	case "OrganizationAlertVolume.total":
+		if e.ComplexityRoot.OrganizationAlertVolume.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationAlertVolume.Total(childComplexity), true
+
 	case "OrganizationConnection.edges":
 		if e.ComplexityRoot.OrganizationConnection.Edges == nil {
 			break
@@ -4455,6 +5024,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganizationConnection.TotalCount(childComplexity), true
 
+	case "OrganizationDurationMetric.bySeverity":
+		if e.ComplexityRoot.OrganizationDurationMetric.BySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.BySeverity(childComplexity), true
+	case "OrganizationDurationMetric.organization":
+		if e.ComplexityRoot.OrganizationDurationMetric.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.Organization(childComplexity), true
+	case "OrganizationDurationMetric.organizationId":
+		if e.ComplexityRoot.OrganizationDurationMetric.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.OrganizationID(childComplexity), true
+	case "OrganizationDurationMetric.organizationName":
+		if e.ComplexityRoot.OrganizationDurationMetric.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.OrganizationName(childComplexity), true
+	case "OrganizationDurationMetric.overall":
+		if e.ComplexityRoot.OrganizationDurationMetric.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDurationMetric.Overall(childComplexity), true
+
 	case "OrganizationEdge.cursor":
 		if e.ComplexityRoot.OrganizationEdge.Cursor == nil {
 			break
@@ -4467,6 +5067,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationEdge.Node(childComplexity), true
+
+	case "OrganizationMetricBreakdown.organization":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.Organization(childComplexity), true
+	case "OrganizationMetricBreakdown.organizationId":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationID(childComplexity), true
+	case "OrganizationMetricBreakdown.organizationName":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.OrganizationName(childComplexity), true
+	case "OrganizationMetricBreakdown.total":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.Total(childComplexity), true
+	case "OrganizationMetricBreakdown.values":
+		if e.ComplexityRoot.OrganizationMetricBreakdown.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricBreakdown.Values(childComplexity), true
+
+	case "OrganizationMetricCount.count":
+		if e.ComplexityRoot.OrganizationMetricCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.Count(childComplexity), true
+	case "OrganizationMetricCount.organization":
+		if e.ComplexityRoot.OrganizationMetricCount.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.Organization(childComplexity), true
+	case "OrganizationMetricCount.organizationId":
+		if e.ComplexityRoot.OrganizationMetricCount.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.OrganizationID(childComplexity), true
+	case "OrganizationMetricCount.organizationName":
+		if e.ComplexityRoot.OrganizationMetricCount.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricCount.OrganizationName(childComplexity), true
+
+	case "OrganizationMetricsSummary.alertsCreated":
+		if e.ComplexityRoot.OrganizationMetricsSummary.AlertsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.AlertsCreated(childComplexity), true
+	case "OrganizationMetricsSummary.alertsResolved":
+		if e.ComplexityRoot.OrganizationMetricsSummary.AlertsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.AlertsResolved(childComplexity), true
+	case "OrganizationMetricsSummary.incidentAckMedian":
+		if e.ComplexityRoot.OrganizationMetricsSummary.IncidentAckMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.IncidentAckMedian(childComplexity), true
+	case "OrganizationMetricsSummary.incidentResolveMedian":
+		if e.ComplexityRoot.OrganizationMetricsSummary.IncidentResolveMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.IncidentResolveMedian(childComplexity), true
+	case "OrganizationMetricsSummary.incidentsClosed":
+		if e.ComplexityRoot.OrganizationMetricsSummary.IncidentsClosed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.IncidentsClosed(childComplexity), true
+	case "OrganizationMetricsSummary.incidentsCreated":
+		if e.ComplexityRoot.OrganizationMetricsSummary.IncidentsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.IncidentsCreated(childComplexity), true
+	case "OrganizationMetricsSummary.mttdMedian":
+		if e.ComplexityRoot.OrganizationMetricsSummary.MttdMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.MttdMedian(childComplexity), true
+	case "OrganizationMetricsSummary.mttrMedian":
+		if e.ComplexityRoot.OrganizationMetricsSummary.MttrMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.MttrMedian(childComplexity), true
+	case "OrganizationMetricsSummary.openAlerts":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OpenAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OpenAlerts(childComplexity), true
+	case "OrganizationMetricsSummary.openIncidents":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OpenIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OpenIncidents(childComplexity), true
+	case "OrganizationMetricsSummary.organization":
+		if e.ComplexityRoot.OrganizationMetricsSummary.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.Organization(childComplexity), true
+	case "OrganizationMetricsSummary.organizationId":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OrganizationID(childComplexity), true
+	case "OrganizationMetricsSummary.organizationName":
+		if e.ComplexityRoot.OrganizationMetricsSummary.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.OrganizationName(childComplexity), true
+	case "OrganizationMetricsSummary.unassignedAlerts":
+		if e.ComplexityRoot.OrganizationMetricsSummary.UnassignedAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationMetricsSummary.UnassignedAlerts(childComplexity), true
 
 	case "OutboundPolicy.allowedRanges":
 		if e.ComplexityRoot.OutboundPolicy.AllowedRanges == nil {
@@ -4585,6 +5326,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertFacets(childComplexity, args["filter"].(*schematype.AlertFilter)), true
+	case "Query.alertMttd":
+		if e.ComplexityRoot.Query.AlertMttd == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertMttd_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertMttd(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.alertMttr":
+		if e.ComplexityRoot.Query.AlertMttr == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertMttr_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertMttr(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 	case "Query.alertNotes":
 		if e.ComplexityRoot.Query.AlertNotes == nil {
 			break
@@ -4602,6 +5365,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertViews(childComplexity), true
+	case "Query.alertVolume":
+		if e.ComplexityRoot.Query.AlertVolume == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertVolume_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertVolume(childComplexity, args["range"].(*metrics.Range), args["interval"].(*string), args["organization"].(*string)), true
 	case "Query.alerts":
 		if e.ComplexityRoot.Query.Alerts == nil {
 			break
@@ -4613,6 +5387,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Alerts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.AlertOrder), args["filter"].(*schematype.AlertFilter)), true
+	case "Query.alertsByAssignee":
+		if e.ComplexityRoot.Query.AlertsByAssignee == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertsByAssignee_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertsByAssignee(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.alertsByConnector":
+		if e.ComplexityRoot.Query.AlertsByConnector == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertsByConnector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertsByConnector(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.alertsBySeverity":
+		if e.ComplexityRoot.Query.AlertsBySeverity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertsBySeverity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertsBySeverity(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.alertsByStatus":
+		if e.ComplexityRoot.Query.AlertsByStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertsByStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertsByStatus(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 	case "Query.assetProfile":
 		if e.ComplexityRoot.Query.AssetProfile == nil {
 			break
@@ -4803,6 +5621,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Incidents(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.IncidentOrder), args["filter"].(*incidents.IncidentFilter)), true
+	case "Query.incidentsByAssignee":
+		if e.ComplexityRoot.Query.IncidentsByAssignee == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentsByAssignee_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentsByAssignee(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.incidentsByStatus":
+		if e.ComplexityRoot.Query.IncidentsByStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentsByStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentsByStatus(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -4810,6 +5650,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.metrics":
+		if e.ComplexityRoot.Query.Metrics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metrics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Metrics(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.metricsSummary":
+		if e.ComplexityRoot.Query.MetricsSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metricsSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MetricsSummary(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -4866,6 +5728,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unread"].(*bool), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
+	case "Query.openIncidentCount":
+		if e.ComplexityRoot.Query.OpenIncidentCount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_openIncidentCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OpenIncidentCount(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 	case "Query.organization":
 		if e.ComplexityRoot.Query.Organization == nil {
 			break
@@ -5023,6 +5896,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SecuritySettings(childComplexity), true
+	case "Query.unassignedAlertCount":
+		if e.ComplexityRoot.Query.UnassignedAlertCount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unassignedAlertCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnassignedAlertCount(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -5794,6 +6678,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SecuritySettings.SessionMaxAgeMinutes(childComplexity), true
 
+	case "SeverityDurationStats.severity":
+		if e.ComplexityRoot.SeverityDurationStats.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeverityDurationStats.Severity(childComplexity), true
+	case "SeverityDurationStats.stats":
+		if e.ComplexityRoot.SeverityDurationStats.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeverityDurationStats.Stats(childComplexity), true
+
 	case "Subscription.alertChat":
 		if e.ComplexityRoot.Subscription.AlertChat == nil {
 			break
@@ -6167,6 +7064,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LinkAlertsInput", ec.unmarshalInputLinkAlertsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MFALoginInput", ec.unmarshalInputMFALoginInput),
+			graphql.NewInputUnmarshaler("MetricRange", ec.unmarshalInputMetricRange),
 			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
@@ -8806,6 +9704,392 @@ extend type Mutation {
   ): Feature!
 }
 `, BuiltIn: false},
+	{Name: "../metrics.graphql", Input: `# Metrics: the figures a SOC lead and an MSSP account manager read every
+# morning. Definitions are in the README's "Metrics" section and below.
+
+"""
+The range and narrowing of a metric. since/until default to the last 7 days (at most 366);
+connector, severity and query narrow the records counted.
+"""
+input MetricRange {
+  "Records at or after this instant (default: until minus 7 days)."
+  since: Time
+  "Records before this instant (default: now)."
+  until: Time
+  "Only alerts this connector delivered (alert metrics only; incidents have no connector)."
+  connector: ID
+  "Only these severities."
+  severity: [Severity!] @constraint(maxItems: 5)
+  "A query-language expression the records must match (compiled against alerts for alert metrics, incidents for incident metrics)."
+  query: String @constraint(maxLength: 10000)
+}
+
+"One value of a breakdown and how many records have it."
+type MetricValue {
+  "The value: a status or severity (lower-case, as the query language reads it), a connector or user id, or an empty string for none."
+  key: String!
+  "The connector's or user's name (the user's email when it has no name); the key for statuses and severities; empty for none."
+  name: String!
+  "Records with the value."
+  count: Int!
+}
+
+"Records counted per value of one field."
+type MetricBreakdown {
+  "The values, largest first (severities most severe first)."
+  values: [MetricValue!]!
+  "Every record counted."
+  total: Int!
+  "With organization: \"all\", the same figures per organisation of the tree (the provider's own first); null otherwise."
+  organizations: [OrganizationMetricBreakdown!]
+}
+
+"A count of records as they are now."
+type MetricCount {
+  "The count."
+  count: Int!
+  "With organization: \"all\", the count per organisation of the tree; null otherwise."
+  organizations: [OrganizationMetricCount!]
+}
+
+"A count of one severity."
+type MetricSeverityCount {
+  "The severity."
+  severity: Severity!
+  "Records of that severity."
+  count: Int!
+}
+
+"One bucket of the alert volume."
+type AlertVolumeBucket {
+  "The bucket's start; buckets follow the organisation's time zone (local midnight, then every interval)."
+  start: Time!
+  "Alerts created in the bucket."
+  count: Int!
+  "The count per severity, every severity listed (most severe first)."
+  bySeverity: [MetricSeverityCount!]!
+}
+
+"Alerts created per bucket, split by severity."
+type AlertVolume {
+  "The bucket width: 5m, 15m, 30m, 1h, 3h, 6h, 12h or 1d."
+  interval: String!
+  "The time zone of the buckets (the acting organisation's)."
+  timeZone: String!
+  "Every bucket of the range, oldest first, empty ones included."
+  buckets: [AlertVolumeBucket!]!
+  "Alerts created in the range."
+  total: Int!
+  "With organization: \"all\", the series per organisation of the tree (in the same buckets); null otherwise."
+  organizations: [OrganizationAlertVolume!]
+}
+
+"""
+Durations in seconds: mean, median and 90th percentile (the median and percentile by linear
+interpolation between the nearest ranks, as PostgreSQL's percentile_cont), rounded to the millisecond.
+"""
+type DurationStats {
+  "Records measured."
+  count: Int!
+  "The mean, in seconds; null when nothing was measured."
+  meanSeconds: Float
+  "The median, in seconds; null when nothing was measured."
+  medianSeconds: Float
+  "The 90th percentile, in seconds; null when nothing was measured."
+  p90Seconds: Float
+}
+
+"The durations of one severity."
+type SeverityDurationStats {
+  "The severity."
+  severity: Severity!
+  "Its durations."
+  stats: DurationStats!
+}
+
+"A duration metric, overall and per severity."
+type DurationMetric {
+  "Every record measured."
+  overall: DurationStats!
+  "Per severity, every severity listed (most severe first)."
+  bySeverity: [SeverityDurationStats!]!
+  "With organization: \"all\", the same per organisation of the tree; null otherwise."
+  organizations: [OrganizationDurationMetric!]
+}
+
+"A figure over the period and over the period of the same length just before it."
+type MetricComparison {
+  "Over the period; null when nothing was measured."
+  current: Float
+  "Over the previous period; null when nothing was measured."
+  previous: Float
+}
+
+"The headline figures in one call."
+type MetricsSummary {
+  "The period's start."
+  since: Time!
+  "The period's end."
+  until: Time!
+  "The previous period's start (it ends at since)."
+  previousSince: Time!
+  "Alerts created."
+  alertsCreated: MetricComparison!
+  "Alerts resolved or closed, except those closed as duplicates (the alerts mttrMedian measures)."
+  alertsResolved: MetricComparison!
+  "Incidents created."
+  incidentsCreated: MetricComparison!
+  "Incidents closed, except those closed as duplicates."
+  incidentsClosed: MetricComparison!
+  "Median time to detect (see alertMttd), seconds."
+  mttdMedian: MetricComparison!
+  "Median time to resolve alerts (see alertMttr; duplicates left out), seconds."
+  mttrMedian: MetricComparison!
+  "Median time from an incident's creation to its first acknowledgement, seconds."
+  incidentAckMedian: MetricComparison!
+  "Median time from an incident's creation to its closing (duplicates left out), seconds."
+  incidentResolveMedian: MetricComparison!
+  "Alerts open now (new, acknowledged or in progress)."
+  openAlerts: Int!
+  "Alerts open and unassigned now."
+  unassignedAlerts: Int!
+  "Incidents not closed now."
+  openIncidents: Int!
+  "With organization: \"all\", the same per organisation of the tree; null otherwise."
+  organizations: [OrganizationMetricsSummary!]
+}
+
+"A breakdown's figures for one organisation of a roll-up."
+type OrganizationMetricBreakdown {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "The values, largest first (severities most severe first)."
+  values: [MetricValue!]!
+  "Every record counted in the organisation."
+  total: Int!
+}
+
+"A count for one organisation of a roll-up."
+type OrganizationMetricCount {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "The count."
+  count: Int!
+}
+
+"The alert volume of one organisation of a roll-up, in the same buckets as the total."
+type OrganizationAlertVolume {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "Every bucket of the range, oldest first, empty ones included."
+  buckets: [AlertVolumeBucket!]!
+  "Alerts created in the range."
+  total: Int!
+}
+
+"A duration metric of one organisation of a roll-up."
+type OrganizationDurationMetric {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "Every record measured."
+  overall: DurationStats!
+  "Per severity, every severity listed (most severe first)."
+  bySeverity: [SeverityDurationStats!]!
+}
+
+"The headline figures of one organisation of a roll-up."
+type OrganizationMetricsSummary {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "Alerts created."
+  alertsCreated: MetricComparison!
+  "Alerts resolved or closed, except those closed as duplicates."
+  alertsResolved: MetricComparison!
+  "Incidents created."
+  incidentsCreated: MetricComparison!
+  "Incidents closed, except those closed as duplicates."
+  incidentsClosed: MetricComparison!
+  "Median time to detect, seconds."
+  mttdMedian: MetricComparison!
+  "Median time to resolve alerts (duplicates left out), seconds."
+  mttrMedian: MetricComparison!
+  "Median time to acknowledge incidents, seconds."
+  incidentAckMedian: MetricComparison!
+  "Median time to resolve incidents (duplicates left out), seconds."
+  incidentResolveMedian: MetricComparison!
+  "Alerts open now."
+  openAlerts: Int!
+  "Alerts open and unassigned now."
+  unassignedAlerts: Int!
+  "Incidents not closed now."
+  openIncidents: Int!
+}
+
+"""
+Every metric over one range and scope, so a dashboard asks for exactly the figures it shows in
+one request. Each field is the root field of the same name.
+"""
+type Metrics {
+  "Alerts created per bucket, split by severity (see alertVolume)."
+  alertVolume("5m, 15m, 30m, 1h, 3h, 6h, 12h or 1d; default: fitted to the range." interval: String): AlertVolume!
+  "Alerts created in the range per severity."
+  alertsBySeverity: MetricBreakdown!
+  "Alerts created in the range per current status."
+  alertsByStatus: MetricBreakdown!
+  "Alerts created in the range per connector."
+  alertsByConnector: MetricBreakdown!
+  "Alerts created in the range per current assignee."
+  alertsByAssignee: MetricBreakdown!
+  "Alerts open and unassigned now."
+  unassignedAlertCount: MetricCount!
+  "Time to detect (see alertMttd)."
+  alertMttd: DurationMetric!
+  "Time to resolve alerts (see alertMttr)."
+  alertMttr: DurationMetric!
+  "Incidents created in the range per current status."
+  incidentsByStatus: MetricBreakdown!
+  "Incidents created in the range per current assignee."
+  incidentsByAssignee: MetricBreakdown!
+  "Incidents not closed now."
+  openIncidentCount: MetricCount!
+  "Time from an incident's creation to its first acknowledgement, over incidents acknowledged in the range."
+  incidentTimeToAcknowledge: DurationMetric!
+  "Time from an incident's creation to its closing, over incidents closed in the range (duplicates left out)."
+  incidentTimeToResolve: DurationMetric!
+  "The headline figures."
+  summary: MetricsSummary!
+}
+
+extend type Query {
+  """
+  Alerts created per bucket of the range, split by severity; buckets follow the organisation's
+  time zone and empty buckets are listed.
+  """
+  alertVolume(
+    "The range and narrowing."
+    range: MetricRange
+    "5m, 15m, 30m, 1h, 3h, 6h, 12h or 1d; default: the finest giving at most 200 buckets."
+    interval: String
+    "\"all\": a provider-organisation user's whole tree, as a total and a row per organisation."
+    organization: String
+  ): AlertVolume!
+  "Alerts created in the range per severity."
+  alertsBySeverity(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Alerts created in the range per current status."
+  alertsByStatus(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Alerts created in the range per connector (an empty key: no connector)."
+  alertsByConnector(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Alerts created in the range per current assignee (an empty key: unassigned)."
+  alertsByAssignee(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Alerts open (new, acknowledged or in progress) and unassigned now; since/until do not apply."
+  unassignedAlertCount(
+    "The narrowing (connector, severity, query); since and until do not apply."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricCount!
+  """
+  Time to detect: from when the tool says the activity happened (the payload's event time, kept
+  at ingest) to when the alert was created, over alerts created in the range. Alerts without an
+  event time, or whose event time is after their creation (a source clock ahead), are left out.
+  """
+  alertMttd(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): DurationMetric!
+  """
+  Time to resolve: from the alert's creation to when it was resolved or closed, over alerts
+  resolved or closed in the range. Alerts closed as duplicates are left out: they take no work
+  and would pull the figure towards zero.
+  """
+  alertMttr(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): DurationMetric!
+  "Incidents created in the range per current status."
+  incidentsByStatus(
+    "The range and narrowing (no connector)."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Incidents created in the range per current assignee (an empty key: unassigned)."
+  incidentsByAssignee(
+    "The range and narrowing (no connector)."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricBreakdown!
+  "Incidents not closed now; since/until do not apply."
+  openIncidentCount(
+    "The narrowing (severity, query); since and until do not apply."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricCount!
+  """
+  The headline figures of the range, each beside its value over the period of the same length
+  just before; connector narrows the alert figures only.
+  """
+  metricsSummary(
+    "The range and narrowing."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree."
+    organization: String
+  ): MetricsSummary!
+  "Every metric over one range and scope, for a dashboard's one request."
+  metrics(
+    "The range and narrowing every field uses."
+    range: MetricRange
+    "\"all\": a provider-organisation user's whole tree, each figure as a total and a row per organisation."
+    organization: String
+  ): Metrics!
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9132,6 +10416,34 @@ func (ec *executionContext) childFields_AlertViewFilter(ctx context.Context, fie
 		return ec.fieldContext_AlertViewFilter_query(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertViewFilter", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertVolume(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interval":
+		return ec.fieldContext_AlertVolume_interval(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_AlertVolume_timeZone(ctx, field)
+	case "buckets":
+		return ec.fieldContext_AlertVolume_buckets(ctx, field)
+	case "total":
+		return ec.fieldContext_AlertVolume_total(ctx, field)
+	case "organizations":
+		return ec.fieldContext_AlertVolume_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertVolume", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertVolumeBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_AlertVolumeBucket_start(ctx, field)
+	case "count":
+		return ec.fieldContext_AlertVolumeBucket_count(ctx, field)
+	case "bySeverity":
+		return ec.fieldContext_AlertVolumeBucket_bySeverity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertVolumeBucket", field.Name)
 }
 
 func (ec *executionContext) childFields_Analysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9512,6 +10824,32 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DurationMetric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "overall":
+		return ec.fieldContext_DurationMetric_overall(ctx, field)
+	case "bySeverity":
+		return ec.fieldContext_DurationMetric_bySeverity(ctx, field)
+	case "organizations":
+		return ec.fieldContext_DurationMetric_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DurationMetric", field.Name)
+}
+
+func (ec *executionContext) childFields_DurationStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_DurationStats_count(ctx, field)
+	case "meanSeconds":
+		return ec.fieldContext_DurationStats_meanSeconds(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_DurationStats_medianSeconds(ctx, field)
+	case "p90Seconds":
+		return ec.fieldContext_DurationStats_p90Seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DurationStats", field.Name)
+}
+
 func (ec *executionContext) childFields_EmailSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "smtpHost":
@@ -9774,6 +11112,130 @@ func (ec *executionContext) childFields_MarkAllReadPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type MarkAllReadPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MetricBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "values":
+		return ec.fieldContext_MetricBreakdown_values(ctx, field)
+	case "total":
+		return ec.fieldContext_MetricBreakdown_total(ctx, field)
+	case "organizations":
+		return ec.fieldContext_MetricBreakdown_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricBreakdown", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricComparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "current":
+		return ec.fieldContext_MetricComparison_current(ctx, field)
+	case "previous":
+		return ec.fieldContext_MetricComparison_previous(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricComparison", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_MetricCount_count(ctx, field)
+	case "organizations":
+		return ec.fieldContext_MetricCount_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricCount", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricSeverityCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_MetricSeverityCount_severity(ctx, field)
+	case "count":
+		return ec.fieldContext_MetricSeverityCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricSeverityCount", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_MetricValue_key(ctx, field)
+	case "name":
+		return ec.fieldContext_MetricValue_name(ctx, field)
+	case "count":
+		return ec.fieldContext_MetricValue_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricValue", field.Name)
+}
+
+func (ec *executionContext) childFields_Metrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alertVolume":
+		return ec.fieldContext_Metrics_alertVolume(ctx, field)
+	case "alertsBySeverity":
+		return ec.fieldContext_Metrics_alertsBySeverity(ctx, field)
+	case "alertsByStatus":
+		return ec.fieldContext_Metrics_alertsByStatus(ctx, field)
+	case "alertsByConnector":
+		return ec.fieldContext_Metrics_alertsByConnector(ctx, field)
+	case "alertsByAssignee":
+		return ec.fieldContext_Metrics_alertsByAssignee(ctx, field)
+	case "unassignedAlertCount":
+		return ec.fieldContext_Metrics_unassignedAlertCount(ctx, field)
+	case "alertMttd":
+		return ec.fieldContext_Metrics_alertMttd(ctx, field)
+	case "alertMttr":
+		return ec.fieldContext_Metrics_alertMttr(ctx, field)
+	case "incidentsByStatus":
+		return ec.fieldContext_Metrics_incidentsByStatus(ctx, field)
+	case "incidentsByAssignee":
+		return ec.fieldContext_Metrics_incidentsByAssignee(ctx, field)
+	case "openIncidentCount":
+		return ec.fieldContext_Metrics_openIncidentCount(ctx, field)
+	case "incidentTimeToAcknowledge":
+		return ec.fieldContext_Metrics_incidentTimeToAcknowledge(ctx, field)
+	case "incidentTimeToResolve":
+		return ec.fieldContext_Metrics_incidentTimeToResolve(ctx, field)
+	case "summary":
+		return ec.fieldContext_Metrics_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Metrics", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_MetricsSummary_since(ctx, field)
+	case "until":
+		return ec.fieldContext_MetricsSummary_until(ctx, field)
+	case "previousSince":
+		return ec.fieldContext_MetricsSummary_previousSince(ctx, field)
+	case "alertsCreated":
+		return ec.fieldContext_MetricsSummary_alertsCreated(ctx, field)
+	case "alertsResolved":
+		return ec.fieldContext_MetricsSummary_alertsResolved(ctx, field)
+	case "incidentsCreated":
+		return ec.fieldContext_MetricsSummary_incidentsCreated(ctx, field)
+	case "incidentsClosed":
+		return ec.fieldContext_MetricsSummary_incidentsClosed(ctx, field)
+	case "mttdMedian":
+		return ec.fieldContext_MetricsSummary_mttdMedian(ctx, field)
+	case "mttrMedian":
+		return ec.fieldContext_MetricsSummary_mttrMedian(ctx, field)
+	case "incidentAckMedian":
+		return ec.fieldContext_MetricsSummary_incidentAckMedian(ctx, field)
+	case "incidentResolveMedian":
+		return ec.fieldContext_MetricsSummary_incidentResolveMedian(ctx, field)
+	case "openAlerts":
+		return ec.fieldContext_MetricsSummary_openAlerts(ctx, field)
+	case "unassignedAlerts":
+		return ec.fieldContext_MetricsSummary_unassignedAlerts(ctx, field)
+	case "openIncidents":
+		return ec.fieldContext_MetricsSummary_openIncidents(ctx, field)
+	case "organizations":
+		return ec.fieldContext_MetricsSummary_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricsSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_MetricsTick(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "at":
@@ -9970,6 +11432,22 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
 
+func (ec *executionContext) childFields_OrganizationAlertVolume(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationAlertVolume_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationAlertVolume_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationAlertVolume_organizationName(ctx, field)
+	case "buckets":
+		return ec.fieldContext_OrganizationAlertVolume_buckets(ctx, field)
+	case "total":
+		return ec.fieldContext_OrganizationAlertVolume_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationAlertVolume", field.Name)
+}
+
 func (ec *executionContext) childFields_OrganizationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -9982,6 +11460,22 @@ func (ec *executionContext) childFields_OrganizationConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_OrganizationDurationMetric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationDurationMetric_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationDurationMetric_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationDurationMetric_organizationName(ctx, field)
+	case "overall":
+		return ec.fieldContext_OrganizationDurationMetric_overall(ctx, field)
+	case "bySeverity":
+		return ec.fieldContext_OrganizationDurationMetric_bySeverity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationDurationMetric", field.Name)
+}
+
 func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -9990,6 +11484,70 @@ func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, fi
 		return ec.fieldContext_OrganizationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationMetricBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationMetricBreakdown_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricBreakdown_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricBreakdown_organizationName(ctx, field)
+	case "values":
+		return ec.fieldContext_OrganizationMetricBreakdown_values(ctx, field)
+	case "total":
+		return ec.fieldContext_OrganizationMetricBreakdown_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationMetricBreakdown", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationMetricCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationMetricCount_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricCount_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricCount_organizationName(ctx, field)
+	case "count":
+		return ec.fieldContext_OrganizationMetricCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationMetricCount", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationMetricsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationMetricsSummary_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationMetricsSummary_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationMetricsSummary_organizationName(ctx, field)
+	case "alertsCreated":
+		return ec.fieldContext_OrganizationMetricsSummary_alertsCreated(ctx, field)
+	case "alertsResolved":
+		return ec.fieldContext_OrganizationMetricsSummary_alertsResolved(ctx, field)
+	case "incidentsCreated":
+		return ec.fieldContext_OrganizationMetricsSummary_incidentsCreated(ctx, field)
+	case "incidentsClosed":
+		return ec.fieldContext_OrganizationMetricsSummary_incidentsClosed(ctx, field)
+	case "mttdMedian":
+		return ec.fieldContext_OrganizationMetricsSummary_mttdMedian(ctx, field)
+	case "mttrMedian":
+		return ec.fieldContext_OrganizationMetricsSummary_mttrMedian(ctx, field)
+	case "incidentAckMedian":
+		return ec.fieldContext_OrganizationMetricsSummary_incidentAckMedian(ctx, field)
+	case "incidentResolveMedian":
+		return ec.fieldContext_OrganizationMetricsSummary_incidentResolveMedian(ctx, field)
+	case "openAlerts":
+		return ec.fieldContext_OrganizationMetricsSummary_openAlerts(ctx, field)
+	case "unassignedAlerts":
+		return ec.fieldContext_OrganizationMetricsSummary_unassignedAlerts(ctx, field)
+	case "openIncidents":
+		return ec.fieldContext_OrganizationMetricsSummary_openIncidents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationMetricsSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_OutboundPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10388,6 +11946,16 @@ func (ec *executionContext) childFields_SecuritySettings(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type SecuritySettings", field.Name)
 }
 
+func (ec *executionContext) childFields_SeverityDurationStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_SeverityDurationStats_severity(ctx, field)
+	case "stats":
+		return ec.fieldContext_SeverityDurationStats_stats(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeverityDurationStats", field.Name)
+}
+
 func (ec *executionContext) childFields_TOTPConfirmation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "recoveryCodes":
@@ -10703,6 +12271,20 @@ func (ec *executionContext) field_Incident_alerts_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Metrics_alertVolume_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg0
 	return args, nil
 }
 
@@ -12018,6 +13600,50 @@ func (ec *executionContext) field_Query_alertFacets_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertMttd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertMttr_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_alertNotes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12064,6 +13690,36 @@ func (ec *executionContext) field_Query_alertNotes_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertVolume_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_alert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12075,6 +13731,94 @@ func (ec *executionContext) field_Query_alert_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertsByAssignee_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertsByConnector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertsBySeverity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertsByStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
 	return args, nil
 }
 
@@ -12578,6 +14322,50 @@ func (ec *executionContext) field_Query_incident_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_incidentsByAssignee_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidentsByStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12629,6 +14417,50 @@ func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_metricsSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
 	return args, nil
 }
 
@@ -12757,6 +14589,28 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 		return nil, err
 	}
 	args["last"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_openIncidentCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
 	return args, nil
 }
 
@@ -13135,6 +14989,28 @@ func (ec *executionContext) field_Query_slaMetrics_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["until"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unassignedAlertCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*metrics.Range, error) {
+			return ec.unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg1
 	return args, nil
 }
 
@@ -16217,6 +18093,217 @@ func (ec *executionContext) fieldContext_AlertViewFilter_query(_ context.Context
 	return graphql.NewScalarFieldContext("AlertViewFilter", field, false, false, "String")
 }
 
+func (ec *executionContext) _AlertVolume_interval(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolume_interval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolume_interval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertVolume", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertVolume_timeZone(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolume_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolume_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertVolume", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertVolume_buckets(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolume_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.VolumeBucket) graphql.Marshaler {
+			return ec.marshalNAlertVolumeBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolume_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertVolume",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertVolumeBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertVolume_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolume_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolume_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertVolume", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertVolume_organizations(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolume_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Volume) graphql.Marshaler {
+			return ec.marshalOOrganizationAlertVolume2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolume_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertVolume",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationAlertVolume(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertVolumeBucket_start(ctx context.Context, field graphql.CollectedField, obj *metrics.VolumeBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolumeBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolumeBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertVolumeBucket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AlertVolumeBucket_count(ctx context.Context, field graphql.CollectedField, obj *metrics.VolumeBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolumeBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolumeBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertVolumeBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertVolumeBucket_bySeverity(ctx context.Context, field graphql.CollectedField, obj *metrics.VolumeBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertVolumeBucket_bySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySeverity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.SeverityCount) graphql.Marshaler {
+			return ec.marshalNMetricSeverityCount2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertVolumeBucket_bySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertVolumeBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricSeverityCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Analysis_id(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19157,6 +21244,194 @@ func (ec *executionContext) fieldContext_DeletePayload_deletedID(_ context.Conte
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _DurationMetric_overall(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMetric_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Stats) graphql.Marshaler {
+			return ec.marshalNDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMetric_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DurationMetric_bySeverity(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMetric_bySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySeverity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.SeverityStats) graphql.Marshaler {
+			return ec.marshalNSeverityDurationStats2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMetric_bySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeverityDurationStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DurationMetric_organizations(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMetric_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Durations) graphql.Marshaler {
+			return ec.marshalOOrganizationDurationMetric2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurationsᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMetric_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationDurationMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DurationStats_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationStats_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationStats_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationStats_meanSeconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationStats_meanSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationStats_meanSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DurationStats_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationStats_medianSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationStats_medianSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DurationStats_p90Seconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationStats_p90Seconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationStats_p90Seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationStats", field, false, false, "Float")
+}
+
 func (ec *executionContext) _EmailSettings_smtpHost(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21238,6 +23513,1195 @@ func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_MarkAllReadPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarkAllReadPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricBreakdown_values(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricBreakdown_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Value) graphql.Marshaler {
+			return ec.marshalNMetricValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricBreakdown_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricBreakdown_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricBreakdown_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricBreakdown_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricBreakdown", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricBreakdown_organizations(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricBreakdown_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalOOrganizationMetricBreakdown2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MetricBreakdown_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationMetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricComparison_current(ctx context.Context, field graphql.CollectedField, obj *metrics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricComparison_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MetricComparison_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MetricComparison_previous(ctx context.Context, field graphql.CollectedField, obj *metrics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricComparison_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MetricComparison_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MetricCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricCount_organizations(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricCount_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Count) graphql.Marshaler {
+			return ec.marshalOOrganizationMetricCount2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MetricCount_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationMetricCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricSeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricSeverityCount_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricSeverityCount_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricSeverityCount", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _MetricSeverityCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricSeverityCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricSeverityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricSeverityCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricValue_key(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricValue_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricValue_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _MetricValue_name(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricValue_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _MetricValue_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricValue_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Metrics_alertVolume(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertVolume(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Metrics().AlertVolume(ctx, obj, fc.Args["interval"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Volume) graphql.Marshaler {
+			return ec.marshalNAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertVolume(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertVolume(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Metrics_alertVolume_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertsBySeverity(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertsBySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertsBySeverity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertsBySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertsByStatus(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertsByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertsByStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertsByStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertsByConnector(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertsByConnector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertsByConnector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertsByConnector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertsByAssignee(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertsByAssignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertsByAssignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertsByAssignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_unassignedAlertCount(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_unassignedAlertCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().UnassignedAlertCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+			return ec.marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_unassignedAlertCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertMttd(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertMttd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertMttd(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertMttd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_alertMttr(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_alertMttr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().AlertMttr(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_alertMttr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_incidentsByStatus(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_incidentsByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().IncidentsByStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_incidentsByStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_incidentsByAssignee(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_incidentsByAssignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().IncidentsByAssignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_incidentsByAssignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_openIncidentCount(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_openIncidentCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().OpenIncidentCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+			return ec.marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_openIncidentCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_incidentTimeToAcknowledge(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_incidentTimeToAcknowledge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().IncidentTimeToAcknowledge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_incidentTimeToAcknowledge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_incidentTimeToResolve(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_incidentTimeToResolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().IncidentTimeToResolve(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_incidentTimeToResolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_summary(ctx context.Context, field graphql.CollectedField, obj *metrics.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Summary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Summary) graphql.Marshaler {
+			return ec.marshalNMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_since(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MetricsSummary_until(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MetricsSummary_previousSince(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_previousSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_previousSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MetricsSummary_alertsCreated(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_alertsCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertsCreated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_alertsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_alertsResolved(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_alertsResolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertsResolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_alertsResolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_incidentsCreated(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_incidentsCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentsCreated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_incidentsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_incidentsClosed(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_incidentsClosed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentsClosed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_incidentsClosed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_mttdMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_mttdMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MttdMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_mttdMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_mttrMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_mttrMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MttrMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_mttrMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_incidentAckMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_incidentAckMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentAckMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_incidentAckMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_incidentResolveMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_incidentResolveMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentResolveMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_incidentResolveMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsSummary_openAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_openAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_openAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsSummary_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_unassignedAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnassignedAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_unassignedAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsSummary_openIncidents(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_openIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MetricsSummary_organizations(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsSummary_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Summary) graphql.Marshaler {
+			return ec.marshalOOrganizationMetricsSummary2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsSummary_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationMetricsSummary(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MetricsTick_at(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
@@ -26914,6 +30378,139 @@ func (ec *executionContext) fieldContext_Organization_children(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganizationAlertVolume_organization(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationAlertVolume",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationAlertVolume_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationAlertVolume", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationAlertVolume_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationAlertVolume", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationAlertVolume_buckets(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.VolumeBucket) graphql.Marshaler {
+			return ec.marshalNAlertVolumeBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationAlertVolume",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertVolumeBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationAlertVolume_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationAlertVolume_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationAlertVolume_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationAlertVolume", field, false, false, "Int")
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27001,6 +30598,148 @@ func (ec *executionContext) fieldContext_OrganizationConnection_totalCount(_ con
 	return graphql.NewScalarFieldContext("OrganizationConnection", field, false, false, "Int")
 }
 
+func (ec *executionContext) _OrganizationDurationMetric_organization(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationDurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationDurationMetric_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDurationMetric", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationDurationMetric_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDurationMetric", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationDurationMetric_overall(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Stats) graphql.Marshaler {
+			return ec.marshalNDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationDurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationDurationMetric_bySeverity(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDurationMetric_bySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySeverity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.SeverityStats) graphql.Marshaler {
+			return ec.marshalNSeverityDurationStats2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDurationMetric_bySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationDurationMetric",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeverityDurationStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27054,6 +30793,643 @@ func (ec *executionContext) _OrganizationEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_OrganizationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganizationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_organization(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricBreakdown", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricBreakdown", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_values(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Value) graphql.Marshaler {
+			return ec.marshalNMetricValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricBreakdown_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricBreakdown_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricBreakdown", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganizationMetricCount_organization(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricCount_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricCount", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricCount_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationMetricCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_organization(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_alertsCreated(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_alertsCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertsCreated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_alertsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_alertsResolved(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_alertsResolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertsResolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_alertsResolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_incidentsCreated(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_incidentsCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentsCreated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_incidentsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_incidentsClosed(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_incidentsClosed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentsClosed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_incidentsClosed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_mttdMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_mttdMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MttdMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_mttdMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_mttrMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_mttrMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MttrMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_mttrMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_incidentAckMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_incidentAckMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentAckMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_incidentAckMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_incidentResolveMedian(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_incidentResolveMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentResolveMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+			return ec.marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_incidentResolveMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationMetricsSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_openAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_openAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_openAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_unassignedAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnassignedAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_unassignedAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganizationMetricsSummary_openIncidents(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationMetricsSummary_openIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationMetricsSummary_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OutboundPolicy_allowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
@@ -29606,6 +33982,578 @@ func (ec *executionContext) fieldContext_Query_features(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertVolume(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertVolume(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertVolume(ctx, fc.Args["range"].(*metrics.Range), fc.Args["interval"].(*string), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Volume) graphql.Marshaler {
+			return ec.marshalNAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertVolume(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertVolume(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertVolume_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertsBySeverity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertsBySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertsBySeverity(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertsBySeverity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertsBySeverity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertsByStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertsByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertsByStatus(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertsByStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertsByStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertsByConnector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertsByConnector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertsByConnector(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertsByConnector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertsByConnector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertsByAssignee(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertsByAssignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertsByAssignee(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertsByAssignee(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertsByAssignee_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unassignedAlertCount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unassignedAlertCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnassignedAlertCount(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+			return ec.marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unassignedAlertCount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unassignedAlertCount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertMttd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertMttd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertMttd(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertMttd(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertMttd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertMttr(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertMttr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertMttr(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+			return ec.marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertMttr(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMetric(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertMttr_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentsByStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentsByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentsByStatus(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentsByStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentsByStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentsByAssignee(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentsByAssignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentsByAssignee(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+			return ec.marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentsByAssignee(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricBreakdown(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentsByAssignee_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_openIncidentCount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_openIncidentCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OpenIncidentCount(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+			return ec.marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_openIncidentCount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_openIncidentCount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_metricsSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metricsSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MetricsSummary(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Summary) graphql.Marshaler {
+			return ec.marshalNMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metricsSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metricsSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_metrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Metrics(ctx, fc.Args["range"].(*metrics.Range), fc.Args["organization"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Request) graphql.Marshaler {
+			return ec.marshalNMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metrics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metrics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -32588,6 +37536,61 @@ func (ec *executionContext) _SecuritySettings_ipAllowlist(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_SecuritySettings_ipAllowlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecuritySettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _SeverityDurationStats_severity(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeverityDurationStats_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeverityDurationStats_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeverityDurationStats", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _SeverityDurationStats_stats(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeverityDurationStats_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Stats) graphql.Marshaler {
+			return ec.marshalNDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeverityDurationStats_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SeverityDurationStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationStats(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -36980,6 +41983,76 @@ func UnmarshalMFALoginInput(ctx context.Context, raw any) (model.MFALoginInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMetricRange(ctx context.Context, obj any) (metrics.Range, error) {
+	var it metrics.Range
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"since", "until", "connector", "severity", "query"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		case "connector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("connector"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Connector = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMetricRange unmarshals raw into the MetricRange input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMetricRange(ctx context.Context, raw any) (metrics.Range, error) {
+	var out metrics.Range
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricRange", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Context, obj any) (notify.PrefsInput, error) {
 	var it notify.PrefsInput
 	if obj == nil {
@@ -40073,6 +45146,102 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 	return out
 }
 
+var alertVolumeImplementors = []string{"AlertVolume"}
+
+func (ec *executionContext) _AlertVolume(ctx context.Context, sel ast.SelectionSet, obj *metrics.Volume) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertVolumeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertVolume")
+		case "interval":
+			out.Values[i] = ec._AlertVolume_interval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._AlertVolume_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._AlertVolume_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._AlertVolume_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._AlertVolume_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertVolumeBucketImplementors = []string{"AlertVolumeBucket"}
+
+func (ec *executionContext) _AlertVolumeBucket(ctx context.Context, sel ast.SelectionSet, obj *metrics.VolumeBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertVolumeBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertVolumeBucket")
+		case "start":
+			out.Values[i] = ec._AlertVolumeBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AlertVolumeBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySeverity":
+			out.Values[i] = ec._AlertVolumeBucket_bySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var analysisImplementors = []string{"Analysis", "Node"}
 
 func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet, obj *ent.Analysis) graphql.Marshaler {
@@ -41320,6 +46489,97 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var durationMetricImplementors = []string{"DurationMetric"}
+
+func (ec *executionContext) _DurationMetric(ctx context.Context, sel ast.SelectionSet, obj *metrics.Durations) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, durationMetricImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DurationMetric")
+		case "overall":
+			out.Values[i] = ec._DurationMetric_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySeverity":
+			out.Values[i] = ec._DurationMetric_bySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._DurationMetric_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var durationStatsImplementors = []string{"DurationStats"}
+
+func (ec *executionContext) _DurationStats(ctx context.Context, sel ast.SelectionSet, obj *metrics.Stats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, durationStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DurationStats")
+		case "count":
+			out.Values[i] = ec._DurationStats_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanSeconds":
+			out.Values[i] = ec._DurationStats_meanSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianSeconds":
+			out.Values[i] = ec._DurationStats_medianSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90Seconds":
+			out.Values[i] = ec._DurationStats_p90Seconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var emailSettingsImplementors = []string{"EmailSettings"}
 
 func (ec *executionContext) _EmailSettings(ctx context.Context, sel ast.SelectionSet, obj *mail.Settings) graphql.Marshaler {
@@ -42171,6 +47431,421 @@ func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.Sel
 		case "updated":
 			out.Values[i] = ec._MarkAllReadPayload_updated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricBreakdownImplementors = []string{"MetricBreakdown"}
+
+func (ec *executionContext) _MetricBreakdown(ctx context.Context, sel ast.SelectionSet, obj *metrics.Breakdown) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricBreakdownImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricBreakdown")
+		case "values":
+			out.Values[i] = ec._MetricBreakdown_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._MetricBreakdown_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._MetricBreakdown_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricComparisonImplementors = []string{"MetricComparison"}
+
+func (ec *executionContext) _MetricComparison(ctx context.Context, sel ast.SelectionSet, obj *metrics.Comparison) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricComparisonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricComparison")
+		case "current":
+			out.Values[i] = ec._MetricComparison_current(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previous":
+			out.Values[i] = ec._MetricComparison_previous(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricCountImplementors = []string{"MetricCount"}
+
+func (ec *executionContext) _MetricCount(ctx context.Context, sel ast.SelectionSet, obj *metrics.Count) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricCount")
+		case "count":
+			out.Values[i] = ec._MetricCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._MetricCount_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricSeverityCountImplementors = []string{"MetricSeverityCount"}
+
+func (ec *executionContext) _MetricSeverityCount(ctx context.Context, sel ast.SelectionSet, obj *metrics.SeverityCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricSeverityCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricSeverityCount")
+		case "severity":
+			out.Values[i] = ec._MetricSeverityCount_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MetricSeverityCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricValueImplementors = []string{"MetricValue"}
+
+func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionSet, obj *metrics.Value) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricValue")
+		case "key":
+			out.Values[i] = ec._MetricValue_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._MetricValue_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MetricValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricsImplementors = []string{"Metrics"}
+
+func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, obj *metrics.Request) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Metrics")
+		case "alertVolume":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertVolume(ctx, field, obj)
+				})
+		case "alertsBySeverity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertsBySeverity(ctx, field, obj)
+				})
+		case "alertsByStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertsByStatus(ctx, field, obj)
+				})
+		case "alertsByConnector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertsByConnector(ctx, field, obj)
+				})
+		case "alertsByAssignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertsByAssignee(ctx, field, obj)
+				})
+		case "unassignedAlertCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_unassignedAlertCount(ctx, field, obj)
+				})
+		case "alertMttd":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertMttd(ctx, field, obj)
+				})
+		case "alertMttr":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_alertMttr(ctx, field, obj)
+				})
+		case "incidentsByStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_incidentsByStatus(ctx, field, obj)
+				})
+		case "incidentsByAssignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_incidentsByAssignee(ctx, field, obj)
+				})
+		case "openIncidentCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_openIncidentCount(ctx, field, obj)
+				})
+		case "incidentTimeToAcknowledge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_incidentTimeToAcknowledge(ctx, field, obj)
+				})
+		case "incidentTimeToResolve":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_incidentTimeToResolve(ctx, field, obj)
+				})
+		case "summary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_summary(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricsSummaryImplementors = []string{"MetricsSummary"}
+
+func (ec *executionContext) _MetricsSummary(ctx context.Context, sel ast.SelectionSet, obj *metrics.Summary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricsSummary")
+		case "since":
+			out.Values[i] = ec._MetricsSummary_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._MetricsSummary_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousSince":
+			out.Values[i] = ec._MetricsSummary_previousSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertsCreated":
+			out.Values[i] = ec._MetricsSummary_alertsCreated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertsResolved":
+			out.Values[i] = ec._MetricsSummary_alertsResolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentsCreated":
+			out.Values[i] = ec._MetricsSummary_incidentsCreated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentsClosed":
+			out.Values[i] = ec._MetricsSummary_incidentsClosed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mttdMedian":
+			out.Values[i] = ec._MetricsSummary_mttdMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mttrMedian":
+			out.Values[i] = ec._MetricsSummary_mttrMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentAckMedian":
+			out.Values[i] = ec._MetricsSummary_incidentAckMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentResolveMedian":
+			out.Values[i] = ec._MetricsSummary_incidentResolveMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openAlerts":
+			out.Values[i] = ec._MetricsSummary_openAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassignedAlerts":
+			out.Values[i] = ec._MetricsSummary_unassignedAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openIncidents":
+			out.Values[i] = ec._MetricsSummary_openIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._MetricsSummary_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -43368,6 +49043,59 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var organizationAlertVolumeImplementors = []string{"OrganizationAlertVolume"}
+
+func (ec *executionContext) _OrganizationAlertVolume(ctx context.Context, sel ast.SelectionSet, obj *metrics.Volume) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationAlertVolumeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationAlertVolume")
+		case "organization":
+			out.Values[i] = ec._OrganizationAlertVolume_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationAlertVolume_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationAlertVolume_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._OrganizationAlertVolume_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._OrganizationAlertVolume_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var organizationConnectionImplementors = []string{"OrganizationConnection"}
 
 func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganizationConnection) graphql.Marshaler {
@@ -43411,6 +49139,59 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 	return out
 }
 
+var organizationDurationMetricImplementors = []string{"OrganizationDurationMetric"}
+
+func (ec *executionContext) _OrganizationDurationMetric(ctx context.Context, sel ast.SelectionSet, obj *metrics.Durations) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationDurationMetricImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationDurationMetric")
+		case "organization":
+			out.Values[i] = ec._OrganizationDurationMetric_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationDurationMetric_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationDurationMetric_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overall":
+			out.Values[i] = ec._OrganizationDurationMetric_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySeverity":
+			out.Values[i] = ec._OrganizationDurationMetric_bySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var organizationEdgeImplementors = []string{"OrganizationEdge"}
 
 func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganizationEdge) graphql.Marshaler {
@@ -43429,6 +49210,205 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 			}
 		case "cursor":
 			out.Values[i] = ec._OrganizationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationMetricBreakdownImplementors = []string{"OrganizationMetricBreakdown"}
+
+func (ec *executionContext) _OrganizationMetricBreakdown(ctx context.Context, sel ast.SelectionSet, obj *metrics.Breakdown) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricBreakdownImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationMetricBreakdown")
+		case "organization":
+			out.Values[i] = ec._OrganizationMetricBreakdown_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricBreakdown_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricBreakdown_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._OrganizationMetricBreakdown_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._OrganizationMetricBreakdown_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationMetricCountImplementors = []string{"OrganizationMetricCount"}
+
+func (ec *executionContext) _OrganizationMetricCount(ctx context.Context, sel ast.SelectionSet, obj *metrics.Count) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationMetricCount")
+		case "organization":
+			out.Values[i] = ec._OrganizationMetricCount_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricCount_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricCount_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OrganizationMetricCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationMetricsSummaryImplementors = []string{"OrganizationMetricsSummary"}
+
+func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel ast.SelectionSet, obj *metrics.Summary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationMetricsSummary")
+		case "organization":
+			out.Values[i] = ec._OrganizationMetricsSummary_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationMetricsSummary_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationMetricsSummary_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertsCreated":
+			out.Values[i] = ec._OrganizationMetricsSummary_alertsCreated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alertsResolved":
+			out.Values[i] = ec._OrganizationMetricsSummary_alertsResolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentsCreated":
+			out.Values[i] = ec._OrganizationMetricsSummary_incidentsCreated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentsClosed":
+			out.Values[i] = ec._OrganizationMetricsSummary_incidentsClosed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mttdMedian":
+			out.Values[i] = ec._OrganizationMetricsSummary_mttdMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mttrMedian":
+			out.Values[i] = ec._OrganizationMetricsSummary_mttrMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentAckMedian":
+			out.Values[i] = ec._OrganizationMetricsSummary_incidentAckMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentResolveMedian":
+			out.Values[i] = ec._OrganizationMetricsSummary_incidentResolveMedian(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openAlerts":
+			out.Values[i] = ec._OrganizationMetricsSummary_openAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassignedAlerts":
+			out.Values[i] = ec._OrganizationMetricsSummary_unassignedAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openIncidents":
+			out.Values[i] = ec._OrganizationMetricsSummary_openIncidents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -43907,6 +49887,84 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_features(ctx, field)
+				})
+		case "alertVolume":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertVolume(ctx, field)
+				})
+		case "alertsBySeverity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertsBySeverity(ctx, field)
+				})
+		case "alertsByStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertsByStatus(ctx, field)
+				})
+		case "alertsByConnector":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertsByConnector(ctx, field)
+				})
+		case "alertsByAssignee":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertsByAssignee(ctx, field)
+				})
+		case "unassignedAlertCount":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unassignedAlertCount(ctx, field)
+				})
+		case "alertMttd":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertMttd(ctx, field)
+				})
+		case "alertMttr":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertMttr(ctx, field)
+				})
+		case "incidentsByStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentsByStatus(ctx, field)
+				})
+		case "incidentsByAssignee":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentsByAssignee(ctx, field)
+				})
+		case "openIncidentCount":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_openIncidentCount(ctx, field)
+				})
+		case "metricsSummary":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metricsSummary(ctx, field)
+				})
+		case "metrics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metrics(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -45158,6 +51216,44 @@ func (ec *executionContext) _SecuritySettings(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var severityDurationStatsImplementors = []string{"SeverityDurationStats"}
+
+func (ec *executionContext) _SeverityDurationStats(ctx context.Context, sel ast.SelectionSet, obj *metrics.SeverityStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, severityDurationStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SeverityDurationStats")
+		case "severity":
+			out.Values[i] = ec._SeverityDurationStats_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stats":
+			out.Values[i] = ec._SeverityDurationStats_stats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -46179,6 +52275,38 @@ func (ec *executionContext) marshalNAlertView2ᚖgithubᚗcomᚋseliqᚋseliqᚋ
 	return ec._AlertView(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx context.Context, sel ast.SelectionSet, v *metrics.Volume) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertVolume!")
+		return graphql.Null
+	}
+	return ec._AlertVolume(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAlertVolumeBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.VolumeBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertVolumeBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertVolumeBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucket(ctx context.Context, sel ast.SelectionSet, v *metrics.VolumeBucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertVolumeBucket!")
+		return graphql.Null
+	}
+	return ec._AlertVolumeBucket(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAnalysis(ctx context.Context, sel ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Analysis!")
@@ -46509,6 +52637,22 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseli
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx context.Context, sel ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DurationMetric!")
+		return graphql.Null
+	}
+	return ec._DurationMetric(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐStats(ctx context.Context, sel ast.SelectionSet, v *metrics.Stats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DurationStats!")
+		return graphql.Null
+	}
+	return ec._DurationStats(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEmailSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋmailᚐSettings(ctx context.Context, sel ast.SelectionSet, v *mail.Settings) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmailSettings!")
@@ -46820,6 +52964,94 @@ func (ec *executionContext) marshalNMarkAllReadPayload2ᚖgithubᚗcomᚋseliq�
 	return ec._MarkAllReadPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx context.Context, sel ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricBreakdown!")
+		return graphql.Null
+	}
+	return ec._MetricBreakdown(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricComparison2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *metrics.Comparison) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricComparison!")
+		return graphql.Null
+	}
+	return ec._MetricComparison(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx context.Context, sel ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricCount!")
+		return graphql.Null
+	}
+	return ec._MetricCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricSeverityCount2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.SeverityCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetricSeverityCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMetricSeverityCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCount(ctx context.Context, sel ast.SelectionSet, v *metrics.SeverityCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricSeverityCount!")
+		return graphql.Null
+	}
+	return ec._MetricSeverityCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Value) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetricValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMetricValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValue(ctx context.Context, sel ast.SelectionSet, v *metrics.Value) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricValue!")
+		return graphql.Null
+	}
+	return ec._MetricValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRequest(ctx context.Context, sel ast.SelectionSet, v *metrics.Request) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Metrics!")
+		return graphql.Null
+	}
+	return ec._Metrics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx context.Context, sel ast.SelectionSet, v *metrics.Summary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetricsSummary!")
+		return graphql.Null
+	}
+	return ec._MetricsSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐMetricsTick(ctx context.Context, sel ast.SelectionSet, v *live.MetricsTick) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MetricsTick!")
@@ -46927,12 +53159,52 @@ func (ec *executionContext) marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliq
 	return ec._Organization(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOrganizationAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx context.Context, sel ast.SelectionSet, v *metrics.Volume) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationAlertVolume!")
+		return graphql.Null
+	}
+	return ec._OrganizationAlertVolume(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOrganizationConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrganizationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrganizationConnection!")
 		return graphql.Null
 	}
 	return ec._OrganizationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganizationDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx context.Context, sel ast.SelectionSet, v *metrics.Durations) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationDurationMetric!")
+		return graphql.Null
+	}
+	return ec._OrganizationDurationMetric(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganizationMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx context.Context, sel ast.SelectionSet, v *metrics.Breakdown) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationMetricBreakdown!")
+		return graphql.Null
+	}
+	return ec._OrganizationMetricBreakdown(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganizationMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx context.Context, sel ast.SelectionSet, v *metrics.Count) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationMetricCount!")
+		return graphql.Null
+	}
+	return ec._OrganizationMetricCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganizationMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx context.Context, sel ast.SelectionSet, v *metrics.Summary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationMetricsSummary!")
+		return graphql.Null
+	}
+	return ec._OrganizationMetricsSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrganizationOrderField2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationOrderField(ctx context.Context, v any) (*ent.OrganizationOrderField, error) {
@@ -47328,6 +53600,30 @@ func (ec *executionContext) unmarshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋen
 
 func (ec *executionContext) marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx context.Context, sel ast.SelectionSet, v enum.Severity) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSeverityDurationStats2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.SeverityStats) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeverityDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStats(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSeverityDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStats(ctx context.Context, sel ast.SelectionSet, v *metrics.SeverityStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SeverityDurationStats!")
+		return graphql.Null
+	}
+	return ec._SeverityDurationStats(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -48442,6 +54738,14 @@ func (ec *executionContext) marshalOMap2ᚕmapᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) unmarshalOMetricRange2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐRange(ctx context.Context, v any) (*metrics.Range, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMetricRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋseliqᚋseliqᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -48529,6 +54833,44 @@ func (ec *executionContext) marshalOOrganization2ᚖgithubᚗcomᚋseliqᚋseliq
 	return ec._Organization(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOrganizationAlertVolume2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Volume) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganizationDurationMetric2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurationsᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Durations) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOOrganizationEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OrganizationEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -48547,6 +54889,63 @@ func (ec *executionContext) marshalOOrganizationEdge2ᚖgithubᚗcomᚋseliqᚋs
 		return graphql.Null
 	}
 	return ec._OrganizationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganizationMetricBreakdown2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdownᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Breakdown) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganizationMetricCount2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Count) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganizationMetricsSummary2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Summary) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationOrder(ctx context.Context, v any) (*ent.OrganizationOrder, error) {

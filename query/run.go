@@ -599,11 +599,11 @@ func (s *Service) series(ctx context.Context, q *Query, in RunInput, now time.Ti
 	}
 	overall := map[string]*Group{}
 	perBucket := make([]map[string]*Group, len(buckets))
+	folded := &Buckets{Starts: buckets, Slot: slotLen, Location: loc}
 	for _, r := range rows {
-		start := time.Unix(r.Slot*int64(slotLen/time.Second), 0).UTC()
 		i, ok := index[r.Slot]
 		if !ok {
-			i = bucketIndex(buckets, start)
+			i = folded.Index(r.Slot)
 			index[r.Slot] = i
 		}
 		if i < 0 {
@@ -773,4 +773,46 @@ func (s *Service) orgLocation(ctx context.Context) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	return loc, nil
+}
+
+// Buckets is a time series' local bucketing of [since, until), as the
+// runner's series use it, for other aggregates (metrics) that count per
+// bucket: the local bucket starts and the UTC slot grain SQL groups by.
+type Buckets struct {
+	// Starts are the buckets' starts, oldest first.
+	Starts []time.Time
+	// Slot is the SQL aggregation grain: slots fold into the buckets.
+	Slot time.Duration
+	// Location is the time zone the buckets follow.
+	Location *time.Location
+}
+
+// NewBuckets buckets [since, until) by width in loc; it fails when more
+// than max buckets would result.
+func NewBuckets(since, until time.Time, width time.Duration, loc *time.Location, max int) (*Buckets, bool) {
+	starts := bucketStarts(since, until, width, loc)
+	if len(starts) > max {
+		return nil, false
+	}
+	return &Buckets{Starts: starts, Slot: slotWidth(width, loc, since, until), Location: loc}, true
+}
+
+// SlotSQL is the slot number of column col, in dialect d.
+func (b *Buckets) SlotSQL(d, col string) string { return slotSQL(d, col, b.Slot) }
+
+// Index is the bucket holding slot, or -1 before the first.
+func (b *Buckets) Index(slot int64) int {
+	return bucketIndex(b.Starts, time.Unix(slot*int64(b.Slot/time.Second), 0).UTC())
+}
+
+// Interval is the width of a named series interval (5m, 1h, 1d…).
+func Interval(name string) (time.Duration, bool) {
+	d, ok := intervals[name]
+	return d, ok
+}
+
+// OrgLocation is the time zone of the organisation ctx's viewer acts in
+// (UTC when unknown), as series follow it.
+func OrgLocation(ctx context.Context, client *ent.Client) (*time.Location, error) {
+	return (&Service{client: client}).orgLocation(ctx)
 }

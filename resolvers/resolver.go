@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/mail"
+	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound/orgallow"
@@ -64,4 +65,6 @@ type Services struct {
 	Features *features.Service
 	// Security is the organisations' security settings and login lockouts.
 	Security *security.Service
+	// Metrics computes the figures of dashboards and reports.
+	Metrics *metrics.Service
 }

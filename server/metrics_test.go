@@ -1,101 +1,126 @@
 package server_test
 
+// End-to-end tests of the metrics routes on both surfaces: every path
+// answers within the served OpenAPI document, the provider roll-up and its
+// refusals, validation errors, and the metrics object of GraphQL.
+
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/server"
 	"github.com/seliq/seliq/storage"
 )
 
-// TestMetricsLabelsBounded: requests with long, distinct method names and
-// paths would each add a series if labels took them as sent (200 of 50 KB
-// would make /metrics 183 MB). Unknown methods are one label value, OTHER,
-// and unmatched paths one route, so /metrics does not grow with them.
-func TestMetricsLabelsBounded(t *testing.T) {
+func TestMetricsRoutes(t *testing.T) {
+	t.Parallel() // independent: its own servers and databases
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		env := apitest.Start(t, db)
-		scrape := func() string {
-			status, _, body := rawDo(t, env, http.MethodGet, "/metrics", "", nil)
-			if status != http.StatusOK {
-				t.Fatalf("/metrics: %d", status)
-			}
-			return body
+		s := newSuite(t, env, newCoverage())
+		key := s.admin.ConnectorKey(t, "Relay")
+		for _, sev := range []string{"critical", "high", "low"} {
+			env.Connector(key).Must(t, http.MethodPost, "/api/v1/alerts/ingest",
+				map[string]any{"title": "alert " + sev, "severity": sev, "source": "test"}, http.StatusAccepted)
 		}
-		junk := func(i int) (string, string) {
-			return "ZZ" + strings.Repeat(string(rune('A'+i%26)), 5000) + strings.Repeat("Q", i), "/no/such/" + strings.Repeat("p", i+1)
-		}
-		method, path := junk(0)
-		rawDo(t, env, method, path, "", nil)
-		before := len(scrape())
-		for i := 1; i <= 40; i++ {
-			method, path := junk(i)
-			rawDo(t, env, method, path, "", nil)
-			rawDo(t, env, method, "/api/v1/users", "", nil)
-		}
-		body := scrape()
-		if strings.Contains(body, "ZZ") || strings.Contains(body, "/no/such") {
-			t.Fatal("/metrics holds a label value a client chose")
-		}
-		if !strings.Contains(body, `method="OTHER"`) {
-			t.Error(`/metrics has no method="OTHER" series for the unknown methods`)
-		}
-		// A handful of new series at most (OTHER on a route or two), not 80.
-		if grown := len(body) - before; grown > 8<<10 {
-			t.Errorf("/metrics grew by %d bytes after 80 junk requests", grown)
-		}
-	})
-}
+		s.rest(t, s.admin, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme", "slug": "acme"}, http.StatusCreated)
+		s.admin.As("acme").CreateUser(t, acmeAdminEmail, "admin", acmeAdminPass)
+		acme := env.Login(acmeAdminEmail, acmeAdminPass)
+		env.Connector(acme.ConnectorKey(t, "Acme relay")).Must(t, http.MethodPost, "/api/v1/alerts/ingest",
+			map[string]any{"title": "acme alert", "severity": "critical", "source": "test"}, http.StatusAccepted)
 
-// TestMetricsAccess: with SELIQ_METRICS_TOKEN set, /metrics answers only
-// the bearer token; with SELIQ_METRICS_ADDR set, it leaves the API listener
-// for a listener of its own.
-func TestMetricsAccess(t *testing.T) {
-	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		t.Run("token", func(t *testing.T) {
-			env := apitest.Start(t, db, apitest.Options{Configure: func(c *server.Config) { c.MetricsToken = "scrape-secret" }})
-			for _, c := range []struct {
-				authz string
-				want  int
-			}{
-				{"", http.StatusUnauthorized},
-				{"Bearer wrong", http.StatusUnauthorized},
-				{"Bearer scrape-secret-and-more", http.StatusUnauthorized},
-				{"Token scrape-secret", http.StatusUnauthorized},
-				{"Bearer scrape-secret", http.StatusOK},
-			} {
-				status, _, body := rawDo(t, env, http.MethodGet, "/metrics", "", map[string]string{"Authorization": c.authz})
-				if status != c.want {
-					t.Errorf("Authorization %q: %d, want %d", c.authz, status, c.want)
-				}
-				if status == http.StatusOK && !strings.Contains(body, "seliq_http_requests_total") {
-					t.Errorf("metrics body lacks the request counter")
-				}
+		t.Run("every path", func(t *testing.T) {
+			for _, p := range []string{"alerts/volume", "alerts/by-severity", "alerts/by-status", "alerts/by-connector",
+				"alerts/by-assignee", "alerts/unassigned-count", "alerts/mttd", "alerts/mttr", "incidents/by-status",
+				"incidents/by-assignee", "incidents/open-count", "summary"} {
+				s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/"+p, nil, http.StatusOK)
 			}
 		})
-		t.Run("own listener", func(t *testing.T) {
-			env := apitest.Start(t, db, apitest.Options{Configure: func(c *server.Config) { c.MetricsAddr = "127.0.0.1:0" }})
-			if status, _, _ := rawDo(t, env, http.MethodGet, "/metrics", "", nil); status != http.StatusNotFound {
-				t.Errorf("/metrics on the API listener: %d, want 404", status)
+		t.Run("figures", func(t *testing.T) {
+			res := s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/alerts/by-severity?severity=critical,high", nil, http.StatusOK)
+			if res.Body["total"] != float64(2) || len(res.Body["values"].([]any)) != 2 || res.Body["organizations"] != nil {
+				t.Fatalf("by severity: %s", res.Raw)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			t.Cleanup(cancel)
-			addr, err := env.Srv.StartMetrics(ctx, "127.0.0.1:0", server.DefaultTimeouts)
-			if err != nil {
-				t.Fatal(err)
+			res = s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/alerts/volume?interval=1h", nil, http.StatusOK)
+			if res.Body["total"] != float64(3) || len(res.Body["buckets"].([]any)) < 7*24 || res.Body["interval"] != "1h" {
+				t.Fatalf("volume: total %v, %d buckets", res.Body["total"], len(res.Body["buckets"].([]any)))
 			}
-			resp, err := http.Get("http://" + addr + "/metrics")
-			if err != nil {
-				t.Fatal(err)
+			b := obj(res.Body["buckets"].([]any)[0])
+			if sev := obj(b["by_severity"].([]any)[0]); sev["severity"] != "critical" {
+				t.Fatalf("REST shows severities lower-case: %v", sev)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("/metrics on its listener: %d", resp.StatusCode)
+			res = s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/alerts/unassigned-count?query="+
+				strings.ReplaceAll(`severity == "low"`, " ", "%20"), nil, http.StatusOK)
+			if res.Body["count"] != float64(1) {
+				t.Fatalf("unassigned low: %s", res.Raw)
+			}
+			res = s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/summary", nil, http.StatusOK)
+			if obj(res.Body["alerts_created"])["current"] != float64(3) || res.Body["open_alerts"] != float64(3) {
+				t.Fatalf("summary: %s", res.Raw)
 			}
 		})
+		t.Run("roll-up", func(t *testing.T) {
+			res := s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/alerts/by-severity?organization=all", nil, http.StatusOK)
+			rows, _ := res.Body["organizations"].([]any)
+			if res.Body["total"] != float64(4) || len(rows) != 2 || obj(rows[1])["organization_name"] != "Acme" ||
+				obj(rows[1])["total"] != float64(1) {
+				t.Fatalf("provider roll-up: %s", res.Raw)
+			}
+			// The client's admin may not roll up; naming an organisation wins.
+			s.rest(t, acme, http.MethodGet, "/api/v1/metrics/alerts/by-severity?organization=all", nil, http.StatusForbidden)
+			res = s.rest(t, s.admin.As("acme"), http.MethodGet, "/api/v1/metrics/alerts/by-severity?organization=all", nil, http.StatusOK)
+			if res.Body["total"] != float64(1) || res.Body["organizations"] != nil {
+				t.Fatalf("X-Seliq-Org with all: %s", res.Raw)
+			}
+			res = s.rest(t, acme, http.MethodGet, "/api/v1/metrics/summary", nil, http.StatusOK)
+			if obj(res.Body["alerts_created"])["current"] != float64(1) {
+				t.Fatalf("the client sees its own alerts only: %s", res.Raw)
+			}
+		})
+		t.Run("refusals", func(t *testing.T) {
+			for _, q := range []string{"interval=7m", "since=2026-12-01T00:00:00Z&until=2026-11-01T00:00:00Z",
+				"since=2020-01-01T00:00:00Z&until=2026-01-01T00:00:00Z", "organization=everyone", "query=nope%20==", "severity=urgent"} {
+				res := s.reader.Do(http.MethodGet, "/api/v1/metrics/alerts/volume?"+q, nil)
+				if res.Status != http.StatusUnprocessableEntity {
+					t.Errorf("%s: status %d: %s", q, res.Status, res.Raw)
+				}
+			}
+			s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/metrics/summary", nil, http.StatusUnauthorized)
+			bad := env.Anonymous()
+			bad.Authorization = "Bearer not-a-token"
+			s.rest(t, bad, http.MethodGet, "/api/v1/metrics/summary", nil, http.StatusUnauthorized)
+		})
+		t.Run("graphql", func(t *testing.T) {
+			d := s.gql(t, s.reader, `query($r: MetricRange) {
+				alertVolume(range: $r, interval: "1d") { total }
+				alertsBySeverity(range: $r) { total }
+				alertsByStatus(range: $r) { total }
+				alertsByConnector(range: $r) { values { name count } }
+				alertsByAssignee(range: $r) { total }
+				unassignedAlertCount(range: $r) { count }
+				alertMttd(range: $r) { overall { count } }
+				alertMttr(range: $r) { overall { count } }
+				incidentsByStatus(range: $r) { total }
+				incidentsByAssignee(range: $r) { total }
+				openIncidentCount(range: $r) { count }
+				metricsSummary(range: $r) { alertsCreated { current previous } }
+				metrics(range: $r, organization: "all") {
+					alertsBySeverity { total organizations { organization { slug } total } }
+					alertVolume(interval: "1d") { total bySeverity: buckets { bySeverity { severity count } } }
+					incidentTimeToAcknowledge { overall { count medianSeconds } }
+					summary { alertsCreated { current } organizations { organization { slug } openAlerts } }
+				}
+			}`, map[string]any{"r": map[string]any{"severity": []string{"CRITICAL", "HIGH", "LOW"}}})
+			m := obj(d["metrics"])
+			if obj(m["alertsBySeverity"])["total"] != float64(4) || obj(obj(m["summary"])["alertsCreated"])["current"] != float64(4) {
+				t.Fatalf("metrics object: %v", m)
+			}
+			if v := obj(d["alertsByConnector"])["values"].([]any); len(v) != 1 || obj(v[0])["name"] != "Relay" {
+				t.Fatalf("by connector names the connector: %v", v)
+			}
+			s.gqlErr(t, acme, `{ metrics(organization: "all") { summary { openAlerts } } }`, nil, "FORBIDDEN")
+		})
+		t.Run("coverage", s.checkCoverage("metrics"))
 	})
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/mail"
+	socmetrics "github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/nodes"
 	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/outbound"
@@ -219,6 +220,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Mail:          mailer,
 		Features:      features.New(db.Client),
 		Security:      security.New(db.Client),
+		Metrics:       socmetrics.New(db.Client, db.Dialect),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

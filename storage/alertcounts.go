@@ -78,7 +78,10 @@ var postgresCounterTables = []string{
 func pgAppendDeltas(changes string) string {
 	return `WITH c AS (` + changes + `),
 	d AS (INSERT INTO alert_count_deltas (` + countDims + `, n)
-		SELECT ` + countDims + `, sum(n) FROM c GROUP BY ` + countDims + ` HAVING sum(n) <> 0)
+		SELECT ` + countDims + `, sum(n) FROM c GROUP BY ` + countDims + ` HAVING sum(n) <> 0),
+	s AS (INSERT INTO alert_slot_count_deltas (` + slotDims + `, n)
+		SELECT organization_id, ` + pgSlotOf("created_at") + `, severity, sum(n) FROM c
+		GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
 	INSERT INTO alert_tag_count_deltas (` + countDims + `, tag, n)
 	SELECT ` + countDims + `, t.tag, sum(n) FROM c, ` + pgTagsOf("c.tags") + `
 	GROUP BY ` + countDims + `, t.tag HAVING sum(n) <> 0`
@@ -90,8 +93,8 @@ func pgAppendDeltas(changes string) string {
 // drops its key. Pairing old and new rows by id instead would join two
 // transition tables, which have no statistics: PostgreSQL plans a nested
 // loop and closing 20,000 alerts takes 1 s longer.
-var pgChangedRows = `SELECT ` + countDims + `, tags, -1 AS n FROM old_rows
-	UNION ALL SELECT ` + countDims + `, tags, 1 AS n FROM new_rows`
+var pgChangedRows = `SELECT ` + countDims + `, tags, created_at, -1 AS n FROM old_rows
+	UNION ALL SELECT ` + countDims + `, tags, created_at, 1 AS n FROM new_rows`
 
 // pgCountTrigger is one statement-level trigger and its function.
 // PostgreSQL allows transition tables only on single-event triggers, so
@@ -103,9 +106,9 @@ type pgCountTrigger struct {
 }
 
 var pgCountTriggers = []pgCountTrigger{
-	{"alert_counts_insert", "INSERT", "NEW TABLE AS new_rows", `SELECT ` + countDims + `, tags, 1 AS n FROM new_rows`},
+	{"alert_counts_insert", "INSERT", "NEW TABLE AS new_rows", `SELECT ` + countDims + `, tags, created_at, 1 AS n FROM new_rows`},
 	{"alert_counts_update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", pgChangedRows},
-	{"alert_counts_delete", "DELETE", "OLD TABLE AS old_rows", `SELECT ` + countDims + `, tags, -1 AS n FROM old_rows`},
+	{"alert_counts_delete", "DELETE", "OLD TABLE AS old_rows", `SELECT ` + countDims + `, tags, created_at, -1 AS n FROM old_rows`},
 }
 
 func (tr pgCountTrigger) statements() []string {
@@ -129,6 +132,8 @@ var postgresCountViews = []string{
 		SELECT ` + countDims + `, n FROM alert_counts UNION ALL SELECT ` + countDims + `, n FROM alert_count_deltas`,
 	`CREATE OR REPLACE VIEW ` + AlertTagCountsView + ` AS
 		SELECT ` + countDims + `, tag, n FROM alert_tag_counts UNION ALL SELECT ` + countDims + `, tag, n FROM alert_tag_count_deltas`,
+	`CREATE OR REPLACE VIEW ` + AlertSlotCountsView + ` AS
+		SELECT ` + slotDims + `, n FROM alert_slot_counts UNION ALL SELECT ` + slotDims + `, n FROM alert_slot_count_deltas`,
 }
 
 // postgresBackfill counts the alerts that predate the counters. It runs
@@ -166,11 +171,15 @@ func sqliteBump(row, sign string) string {
 		ON CONFLICT (` + sqliteKey + `) DO UPDATE SET n = n + excluded.n;
 	INSERT INTO alert_tag_counts (` + countDims + `, tag, n)
 		SELECT ` + vals + `, t.value, ` + sign + ` FROM ` + sqliteTagsOf(row+".tags") + ` WHERE true
-		ON CONFLICT (` + sqliteKey + `, tag) DO UPDATE SET n = n + excluded.n;`
+		ON CONFLICT (` + sqliteKey + `, tag) DO UPDATE SET n = n + excluded.n;
+	INSERT INTO alert_slot_counts (` + slotDims + `, n)
+		VALUES (` + row + `.organization_id, ` + sqliteSlotOf(row+".created_at") + `, ` + row + `.severity, ` + sign + `)
+		ON CONFLICT (` + slotDims + `) DO UPDATE SET n = n + excluded.n;`
 }
 
 // sqliteDropZeros removes the counters a decrement emptied.
-const sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;`
+const sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;
+	DELETE FROM alert_slot_counts WHERE n = 0;`
 
 // sqliteCountedChanged is true when an update changes a counted column.
 var sqliteCountedChanged = func() string {
@@ -196,6 +205,8 @@ var sqliteCountViews = []string{
 	`CREATE VIEW ` + AlertCountsView + ` AS SELECT ` + countDims + `, n FROM alert_counts`,
 	`DROP VIEW IF EXISTS ` + AlertTagCountsView,
 	`CREATE VIEW ` + AlertTagCountsView + ` AS SELECT ` + countDims + `, tag, n FROM alert_tag_counts`,
+	`DROP VIEW IF EXISTS ` + AlertSlotCountsView,
+	`CREATE VIEW ` + AlertSlotCountsView + ` AS SELECT ` + slotDims + `, n FROM alert_slot_counts`,
 }
 
 var sqliteBackfill = []string{
@@ -225,13 +236,23 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	if err := tx.QueryRowContext(ctx, d.tableExists(), "alert_counts").Scan(&exists); err != nil {
 		return fmt.Errorf("alert counters: %w", err)
 	}
+	var slotsExist bool
+	if err := tx.QueryRowContext(ctx, d.tableExists(), "alert_slot_counts").Scan(&slotsExist); err != nil {
+		return fmt.Errorf("alert slot counters: %w", err)
+	}
 	var steps []string
 	if !exists {
 		steps = append(steps, d.choose(postgresCounterTables, sqliteCounterTables)...)
 	}
+	if !slotsExist {
+		steps = append(steps, d.choose(postgresSlotTables, sqliteSlotTables)...)
+	}
 	steps = append(steps, d.countTriggers()...)
 	if !exists {
 		steps = append(steps, d.choose(postgresBackfill, sqliteBackfill)...)
+	}
+	if !slotsExist {
+		steps = append(steps, d.choose(postgresSlotBackfill, sqliteSlotBackfill)...)
 	}
 	steps = append(steps, d.choose(postgresCountViews, sqliteCountViews)...)
 	for _, q := range steps {
@@ -288,6 +309,11 @@ var compactions = []string{
 	SELECT ` + countDims + `, tag, sum(n) FROM d GROUP BY ` + countDims + `, tag HAVING sum(n) <> 0
 	ON CONFLICT (` + countDims + `, tag) DO UPDATE SET n = c.n + excluded.n`,
 	`DELETE FROM alert_tag_counts WHERE n = 0`,
+	`WITH d AS (DELETE FROM alert_slot_count_deltas RETURNING ` + slotDims + `, n)
+	INSERT INTO alert_slot_counts AS c (` + slotDims + `, n)
+	SELECT ` + slotDims + `, sum(n) FROM d GROUP BY ` + slotDims + ` HAVING sum(n) <> 0
+	ON CONFLICT (` + slotDims + `) DO UPDATE SET n = c.n + excluded.n`,
+	`DELETE FROM alert_slot_counts WHERE n = 0`,
 }
 
 // CompactAlertCounts folds the pending deltas into the alert counters

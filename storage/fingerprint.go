@@ -32,7 +32,7 @@ func SchemaFingerprint() (string, error) {
 	}
 	d := &DB{Dialect: "postgres"}
 	for _, stmts := range [][]string{partialIndexes, postgresIndexes, trigramIndexes,
-		postgresCounterTables, d.countTriggers(), postgresBackfill, postgresCountViews} {
+		postgresCounterTables, postgresSlotTables, d.countTriggers(), postgresBackfill, postgresSlotBackfill, postgresCountViews} {
 		for _, q := range stmts {
 			fmt.Fprintln(h, q)
 		}

@@ -30,8 +30,12 @@ var trigramIndexes = []string{
 // cannot declare. Each replica's hub reads the principal changes (the
 // revocation signal) even when nobody subscribes; on PostgreSQL this keeps
 // that read from scanning every alert event (SQLite reads the id range).
+//
+// alerts_resolved is metrics' time to resolve, which reads the alerts
+// resolved in a range: only resolved alerts are in it.
 var partialIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS realtime_events_principal ON realtime_events (id) WHERE topic = 'principal'`,
+	`CREATE INDEX IF NOT EXISTS alerts_resolved ON alerts (organization_id, resolved_at) WHERE resolved_at IS NOT NULL`,
 }
 
 // createDialectIndexes runs after ent's migration, under the same lock.

@@ -77,7 +77,7 @@ func Apply(ctx context.Context, client *ent.Client, v *viewer.Viewer, target str
 	if err != nil {
 		return err
 	}
-	v.VisibleOrgIDs = home
+	v.VisibleOrgIDs, v.Picked = home, true
 	if !v.CanSee(org.ID) {
 		return apperr.New(apperr.Forbidden, "organisation %q is not within your scope", target)
 	}

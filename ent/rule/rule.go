@@ -49,6 +49,56 @@ func DenyIfNoViewer() privacy.QueryMutationRule {
 		if v.Kind == viewer.KindJob && !jobConfined(v) {
 			return privacy.Denyf("%w: a job acts in one organisation only", ErrTenant)
 		}
+		if v.Tree != nil && !treeConfined(v) {
+			return privacy.Denyf("%w: a tree read reaches outside the caller's tree", ErrTenant)
+		}
+		return privacy.Skip
+	})
+}
+
+// treeConfined reports whether a tree-reading viewer (viewer.ForTree) is
+// what ForTree builds: a read-only user of a top-level organisation acting
+// in it, reading organisations of its own subtree only.
+func treeConfined(v *viewer.Viewer) bool {
+	if v.Kind != viewer.KindUser || !v.TopLevel || v.Role != enum.RoleReadOnly || v.OrgID != v.HomeOrgID {
+		return false
+	}
+	for _, id := range v.Tree {
+		if !v.CanSee(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReadableOrgs is the organisations whose alerts and incidents ctx's
+// viewer reads, checked as the rules check every query (no viewer, a job
+// reaching further than its organisation, a tree outside the caller's
+// subtree: refused). Hand-written reads of the alert counters, which are
+// outside ent's policies, take their organisations from here.
+func ReadableOrgs(ctx context.Context) ([]uuid.UUID, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, privacy.Denyf("%w", ErrNoViewer)
+	case v.Kind == viewer.KindJob && !jobConfined(v):
+		return nil, privacy.Denyf("%w: a job acts in one organisation only", ErrTenant)
+	case v.Tree != nil && !treeConfined(v):
+		return nil, privacy.Denyf("%w: a tree read reaches outside the caller's tree", ErrTenant)
+	case v.Tree != nil:
+		return append([]uuid.UUID(nil), v.Tree...), nil
+	}
+	return []uuid.UUID{v.OrgID}, nil
+}
+
+// DenyTreeWrites refuses every mutation by a tree-reading viewer: the
+// roll-up across a provider's tree is read-only, whatever the role it was
+// taken from.
+func DenyTreeWrites() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if v := viewer.FromContext(ctx); v != nil && v.Tree != nil {
+			return privacy.Denyf("%w: a tree-wide read cannot change data", ErrReadOnly)
+		}
 		return privacy.Skip
 	})
 }
@@ -92,6 +142,9 @@ func FilterTenant() privacy.QueryMutationRule {
 		if !ok {
 			return privacy.Denyf("unexpected filter type %T", f)
 		}
+		if v.Tree != nil {
+			return filterTree(v, f, tf)
+		}
 		tf.WhereOrganizationID(entql.ValueEQ(v.OrgID))
 		return privacy.Skip
 	})
@@ -115,6 +168,24 @@ func FilterVisibleOrganizations() privacy.QueryMutationRule {
 		f.Where(entql.FieldIn(organization.FieldID, ids...))
 		return privacy.Skip
 	})
+}
+
+// filterTree is FilterTenant for a tree-reading viewer: alerts and
+// incidents (what the roll-ups aggregate) are read across the tree; every
+// other entity stays confined to the acting organisation, so the widening
+// reaches no user, credential or setting of a client organisation.
+func filterTree(v *viewer.Viewer, f privacy.Filter, tf tenantFilter) error {
+	switch f.(type) {
+	case *ent.AlertFilter, *ent.IncidentFilter:
+		ids := make([]any, len(v.Tree))
+		for i, id := range v.Tree {
+			ids[i] = id
+		}
+		f.Where(entql.FieldIn("organization_id", ids...))
+	default:
+		tf.WhereOrganizationID(entql.ValueEQ(v.OrgID))
+	}
+	return privacy.Skip
 }
 
 type tenantMutation interface {

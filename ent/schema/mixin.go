@@ -42,7 +42,7 @@ func (BaseMixin) Fields() []ent.Field {
 func (BaseMixin) Policy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer()},
-		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.DenyIfReadOnly()},
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.DenyIfReadOnly(), rule.DenyTreeWrites()},
 	}
 }
 

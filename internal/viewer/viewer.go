@@ -48,6 +48,13 @@ type Viewer struct {
 	// or acting organisation requires it: the session may only enrol (see
 	// gqlserver's requireViewer), so a password alone reaches nothing.
 	EnrolOnly bool
+	// Picked is true when the request named its organisation (X-Seliq-Org):
+	// a named scope wins over a tree-wide roll-up.
+	Picked bool
+	// Tree, set only by ForTree, widens reads of the tree-readable entities
+	// (alerts, incidents) to these organisations for aggregates across a
+	// provider's tree; the privacy rules refuse every write by such a viewer.
+	Tree []uuid.UUID
 }
 
 // CanSee reports whether organisation id is within the viewer's scope.
@@ -100,4 +107,37 @@ func ForJob(ctx context.Context, orgID uuid.UUID) context.Context {
 		Kind: KindJob, Role: enum.RoleAnalyst,
 		HomeOrgID: orgID, OrgID: orgID, VisibleOrgIDs: []uuid.UUID{orgID},
 	})
+}
+
+// ForTree returns ctx reading the aggregates of the viewer's whole tree,
+// and the tree's organisations (the provider's own first), when the viewer
+// may: a user of a top-level (provider) organisation acting in it without
+// naming an organisation. Otherwise it returns ok false and the caller
+// answers for the acting organisation alone. The returned viewer is
+// read-only and, by ent/rule, reads only alerts and incidents more widely;
+// it is the one way to widen tenancy (metrics, the MSSP SLA queue).
+func ForTree(ctx context.Context) (tree context.Context, orgs []uuid.UUID, ok bool) {
+	v := FromContext(ctx)
+	if v == nil || v.Kind != KindUser || !v.TopLevel || v.Picked || v.OrgID != v.HomeOrgID ||
+		len(v.VisibleOrgIDs) == 0 || v.VisibleOrgIDs[0] != v.OrgID {
+		return ctx, nil, false
+	}
+	w := *v
+	w.Role = enum.RoleReadOnly
+	w.Tree = slices.Clone(v.VisibleOrgIDs)
+	return NewContext(ctx, &w), w.Tree, true
+}
+
+// InTree returns ctx acting, read-only, in orgID alone, one organisation of
+// the tree ctx's viewer reads (see ForTree): the row per client
+// organisation of a roll-up. It returns nil when orgID is outside the tree.
+func InTree(ctx context.Context, orgID uuid.UUID) context.Context {
+	v := FromContext(ctx)
+	if v == nil || !slices.Contains(v.Tree, orgID) {
+		return nil
+	}
+	w := *v
+	w.Role, w.Tree = enum.RoleReadOnly, nil
+	w.OrgID, w.VisibleOrgIDs = orgID, []uuid.UUID{orgID}
+	return NewContext(ctx, &w)
 }

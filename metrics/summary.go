@@ -1,0 +1,104 @@
+package metrics
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/incident"
+)
+
+// summaryConcurrency bounds the statements one summary runs at once.
+const summaryConcurrency = 4
+
+// Summary is the headline figures of the period, each beside its value over
+// the period of the same length just before, and the open counts now.
+// Connector narrows the alert figures only (incidents have none).
+func (s *Service) Summary(ctx context.Context, r *Range, org *string) (*Summary, error) {
+	sc, err := s.resolve(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	incidents := *sc
+	incidents.rng.Connector = nil
+	if err := incidents.incidentScope(); err != nil {
+		return nil, err
+	}
+	return rolled(ctx, s, org, func(ctx context.Context) (*Summary, error) {
+		return s.summary(ctx, sc, &incidents)
+	}, func(t *Summary, o *ent.Organization, row *Summary) *Summary {
+		row.Row = rowOf(o)
+		t.Organizations = append(t.Organizations, row)
+		return t
+	})
+}
+
+func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error) {
+	prev := sc.previous()
+	out := &Summary{Since: sc.since, Until: sc.until, PreviousSince: prev.since}
+	// Each figure reads both periods in one statement, grouped by period.
+	both, bothInc := *sc, *inc
+	both.since, bothInc.since = prev.since, prev.since
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(summaryConcurrency)
+	figure := func(scan scanner, sp span, end string, count, median **Comparison) {
+		g.Go(func() error {
+			c, m, err := s.periods(ctx, scan, sp, end, sc.since)
+			if count != nil {
+				*count = c
+			}
+			if median != nil {
+				*median = m
+			}
+			return err
+		})
+	}
+	figure(alertScanner(s.alertsCreated(&both)), span{}, alert.FieldCreatedAt, &out.AlertsCreated, nil)
+	figure(incidentScanner(s.incidentsCreated(&bothInc)), span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
+	figure(alertScanner(s.detected(&both)), detectSpan, detectSpan.end, nil, &out.MttdMedian)
+	figure(alertScanner(s.resolved(&both)), resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)
+	figure(incidentScanner(s.acknowledged(&bothInc)), ackIncidentSpan, ackIncidentSpan.end, nil, &out.IncidentAckMedian)
+	figure(incidentScanner(s.closed(&bothInc)), closeSpan, closeSpan.end, &out.IncidentsClosed, &out.IncidentResolveMedian)
+	g.Go(func() (err error) {
+		out.UnassignedAlerts, err = s.unassigned(ctx, sc)
+		return
+	})
+	g.Go(func() (err error) {
+		out.OpenAlerts, err = s.client.Alert.Query().Where(alertOpen()).Where(sc.alertNarrowing()...).Count(ctx)
+		return
+	})
+	g.Go(func() (err error) {
+		out.OpenIncidents, err = s.openIncidents(ctx, inc)
+		return
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IncidentTimeToAcknowledge is the incidents' time from creation to their
+// first acknowledgement.
+func (s *Service) IncidentTimeToAcknowledge(ctx context.Context, r *Range, org *string) (*Durations, error) {
+	return s.incidentDurations(ctx, r, org, func(sc *scope) scanner { return incidentScanner(s.acknowledged(sc)) }, ackIncidentSpan)
+}
+
+// IncidentTimeToResolve is the incidents' time from creation to closing.
+func (s *Service) IncidentTimeToResolve(ctx context.Context, r *Range, org *string) (*Durations, error) {
+	return s.incidentDurations(ctx, r, org, func(sc *scope) scanner { return incidentScanner(s.closed(sc)) }, closeSpan)
+}
+
+func (s *Service) incidentDurations(ctx context.Context, r *Range, org *string, rows func(*scope) scanner, sp span) (*Durations, error) {
+	sc, err := s.resolve(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.incidentScope(); err != nil {
+		return nil, err
+	}
+	return rolled(ctx, s, org, func(ctx context.Context) (*Durations, error) {
+		return s.durations(ctx, rows(sc), sp)
+	}, attachDurations)
+}
