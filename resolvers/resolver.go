@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/metrics"
@@ -54,4 +55,6 @@ type Services struct {
 	Query *query.Service
 	// Metrics computes the figures of dashboards and reports.
 	Metrics *metrics.Service
+	// Dashboards keeps dashboards and computes their widgets' data.
+	Dashboards *dashboard.Service
 }

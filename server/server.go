@@ -24,6 +24,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/gqlserver/stream"
@@ -180,6 +181,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: analyst})
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
+	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -197,8 +199,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Outbound:      allowlists,
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
-		Query:         query.New(db.Client, db.Dialect),
-		Metrics:       socmetrics.New(db.Client, db.Dialect),
+		Query:         querySvc,
+		Metrics:       metricsSvc,
+		// No SLA engine yet: sla widgets are refused until one is given here.
+		Dashboards: dashboard.New(db.Client, metricsSvc, querySvc, nil),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)
