@@ -173,6 +173,9 @@ func encode(v reflect.Value) any {
 			if !f.IsExported() {
 				continue
 			}
+			if (f.Name == "Organization" || f.Name == "Organizations") && v.Field(i).IsNil() {
+				continue // only a roll-up names organisations
+			}
 			key, ok := renamed[f.Name]
 			if !ok {
 				key = snake(f.Name)
