@@ -74,6 +74,7 @@ fuzz:
 	$(GO) test ./connectors -run='^$$' -fuzz=FuzzValidateSettings -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)
 	$(GO) test ./query -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME)
+	$(GO) test ./dashboard -run='^$$' -fuzz=FuzzParseDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)
