@@ -81,7 +81,7 @@ func (s *Service) WidgetData(ctx context.Context, w schematype.Widget) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	until := s.now().UTC().Truncate(time.Second)
+	until := s.now().UTC()
 	since := until.Add(-period)
 	var org *string
 	if p.Organization != "" {
