@@ -9153,6 +9153,16 @@ extend type Query {
 # inline) or the SLA figures, with their data in one request. The export
 # document and widget kinds are described in the README's "Dashboards".
 
+"""
+A dashboard as a portable JSON document, version 1: {"version": 1, "name", "description",
+"visibility" (private or shared), "widgets" (each as DashboardWidgetInput, keys in snake_case:
+id, title, kind, visualization, metric, params, saved_query_id, query, x, y, w, h),
+"saved_queries" (each {"id", "name", "description", "source", "query", "sort", "group_by",
+"interval"}; a widget's saved_query_id names one of them by that id)}. Unknown keys and other
+versions are refused.
+"""
+scalar DashboardDocument
+
 "What a dashboard widget shows."
 enum WidgetKind {
   "A metric of the metrics service (metric and params)."
@@ -9359,7 +9369,7 @@ extend type Query {
   saved_queries}, the saved queries its widgets use embedded (widgets name them by
   saved_query_id). importDashboard reads it.
   """
-  dashboardExport("The dashboard's id." id: ID!): JSON!
+  dashboardExport("The dashboard's id." id: ID!): DashboardDocument!
 }
 
 extend type Mutation {
@@ -9374,7 +9384,7 @@ extend type Mutation {
   queries are created anew and its widgets point at them, in one transaction (all or nothing;
   importing twice makes two dashboards). An unknown version or a bad widget is refused naming it.
   """
-  importDashboard("The export document (version 1)." document: JSON!): Dashboard!
+  importDashboard("The export document (version 1)." document: DashboardDocument!): Dashboard!
 }
 `, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -11926,7 +11936,7 @@ func (ec *executionContext) field_Mutation_importDashboard_args(ctx context.Cont
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "document",
 		func(ctx context.Context, v any) (json.RawMessage, error) {
-			return ec.unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+			return ec.unmarshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -33005,7 +33015,7 @@ func (ec *executionContext) _Query_dashboardExport(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
-			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+			return ec.marshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33018,7 +33028,7 @@ func (ec *executionContext) fieldContext_Query_dashboardExport(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type JSON does not have child fields")
+			return nil, errors.New("field of type DashboardDocument does not have child fields")
 		},
 	}
 	defer func() {
@@ -49528,6 +49538,24 @@ func (ec *executionContext) marshalNDashboardConnection2ᚖgithubᚗcomᚋseliq�
 	return ec._DashboardConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	res, err := scalar.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardDocument!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalJSON(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DashboardDocument!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNDashboardWidget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidgetᚄ(ctx context.Context, sel ast.SelectionSet, v []*dashboard.Widget) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -49773,24 +49801,6 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	res := graphql.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
-	}
-	return res
-}
-
-func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
-	res, err := scalar.UnmarshalJSON(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "JSON!")
-		return graphql.Null
-	}
-	_ = sel
-	res := scalar.MarshalJSON(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }

@@ -127,7 +127,7 @@ func TestDashboardRoutes(t *testing.T) {
 			if num(dig(data, "dashboards", "totalCount")) != 1 || num(dig(data, "dashboardExport", "version")) != 1 {
 				t.Fatalf("list and export: %v", data)
 			}
-			data = s.gql(t, s.analyst, `mutation($doc: JSON!) { importDashboard(document: $doc) { id name author { email } } }`, map[string]any{"doc": dig(data, "dashboardExport")})
+			data = s.gql(t, s.analyst, `mutation($doc: DashboardDocument!) { importDashboard(document: $doc) { id name author { email } } }`, map[string]any{"doc": dig(data, "dashboardExport")})
 			copyID := digS(data, "importDashboard", "id")
 			if copyID == id || digS(data, "importDashboard", "author", "email") != apitest.AnalystEmail {
 				t.Fatalf("import: %v", data)
