@@ -62,6 +62,8 @@ var metrics = []metric{
 	{key: "query_grouped_p99_ms", alias: "query_grouped_p99_ms", label: "  p99", unit: "ms"},
 	{key: "lookups_p50_ms", alias: "lookups_p50_ms", label: "query lookups (5 fields) p50", unit: "ms", target: "≤ 50"},
 	{key: "lookups_p99_ms", alias: "lookups_p99_ms", label: "  p99", unit: "ms"},
+	{key: "dashboard_p50_ms", alias: "dashboard_p50_ms", label: "dashboard, 10 widgets' data in one GraphQL request p50", unit: "ms", target: "≤ 1000"},
+	{key: "dashboard_p99_ms", alias: "dashboard_p99_ms", label: "  p99", unit: "ms"},
 	{key: "bulk_10k_s", alias: "bulk_10k_s", label: "bulk close by filter", unit: "s", target: "≤ 3 (10k)"},
 	{key: "bulk_matched", alias: "bulk_matched", label: "  alerts the bulk filter matched", unit: "alerts"},
 	{key: "ws_fanout_p50_ms", alias: "ws_fanout_p50_ms", label: "WebSocket fan-out p50", unit: "ms"},
