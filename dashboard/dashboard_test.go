@@ -36,7 +36,7 @@ func (fixedSLA) SLAFigures(_ context.Context, since, until time.Time, org *strin
 type org struct {
 	org                    *ent.Organization
 	author, analyst, admin context.Context
-	readOnly, secondAdmin  context.Context
+	readOnly               context.Context
 	authorID               uuid.UUID
 }
 
