@@ -16,6 +16,7 @@ import (
 	"github.com/seliq/seliq/ent/storedquery"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/storage"
 )
@@ -101,7 +102,7 @@ func ParseDocument(raw []byte) (*Document, error) {
 		return nil, apperr.Invalid("version", "is required (this server imports version %d)", DocumentVersion)
 	}
 	if v := strings.TrimSpace(string(*head.Version)); v != fmt.Sprint(DocumentVersion) {
-		return nil, apperr.Invalid("version", "unknown document version %s; this server imports version %d", truncate(v, 20), DocumentVersion)
+		return nil, apperr.Invalid("version", "unknown document version %s; this server imports version %d", textfield.Truncate(v, 20), DocumentVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -143,14 +144,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)
 	}
-	return truncate(err.Error(), 200)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return textfield.Truncate(err.Error(), 200)
 }
 
 // Import recreates a document's dashboard in the acting organisation,

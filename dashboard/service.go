@@ -9,9 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-	"unicode/utf8"
-
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
@@ -168,19 +166,6 @@ func snapshotOf(b *ent.Board) snapshot {
 	return snapshot{Name: b.Name, Description: b.Description, Visibility: string(b.Visibility), Widgets: b.Widgets}
 }
 
-func validateText(field, v string, maxLen int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case required && v == "":
-		return "", apperr.Invalid(field, "must not be empty")
-	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-		return "", apperr.Invalid(field, "must be valid UTF-8 without NUL characters")
-	case utf8.RuneCountInString(v) > maxLen:
-		return "", apperr.Invalid(field, "must be at most %d characters", maxLen)
-	}
-	return v, nil
-}
-
 func validVisibility(p *enum.Visibility) (enum.Visibility, error) {
 	if p == nil {
 		return enum.VisibilityPrivate, nil
@@ -222,11 +207,11 @@ func (s *Service) create(ctx context.Context, tx *ent.Client, in CreateInput) (*
 	if err != nil {
 		return nil, err
 	}
-	name, err := validateText("name", in.Name, maxName, true)
+	name, err := textfield.Required("name", in.Name, maxName)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := validateText("description", deref(in.Description), maxDescription, false)
+	desc, err := textfield.Optional("description", deref(in.Description), maxDescription)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +254,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 			changes = append(changes, audit.Entry{EntityType: Entity, EntityID: b.ID, Action: "update", Field: field, Before: before, After: after})
 		}
 		if in.Name != nil {
-			name, err := validateText("name", *in.Name, maxName, true)
+			name, err := textfield.Required("name", *in.Name, maxName)
 			if err != nil {
 				return err
 			}
@@ -279,7 +264,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 			}
 		}
 		if in.Description != nil {
-			desc, err := validateText("description", *in.Description, maxDescription, false)
+			desc, err := textfield.Optional("description", *in.Description, maxDescription)
 			if err != nil {
 				return err
 			}

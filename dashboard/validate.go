@@ -14,6 +14,7 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
 )
@@ -159,7 +160,7 @@ func (s *Service) validateWidget(ctx context.Context, c *ent.Client, w schematyp
 	if !widgetID.MatchString(w.ID) {
 		return w, apperr.Invalid(f(".id"), "must be 1 to 64 letters, digits, - or _")
 	}
-	title, err := validateText(f(".title"), w.Title, maxTitle, false)
+	title, err := textfield.Optional(f(".title"), w.Title, maxTitle)
 	if err != nil {
 		return w, err
 	}
