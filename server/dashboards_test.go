@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/seliq/seliq/internal/apitest"
@@ -131,6 +132,11 @@ func TestDashboardRoutes(t *testing.T) {
 			copyID := digS(data, "importDashboard", "id")
 			if copyID == id || digS(data, "importDashboard", "author", "email") != apitest.AnalystEmail {
 				t.Fatalf("import: %v", data)
+			}
+			// The data of many dashboards at once is refused before it runs.
+			g := s.analyst.GraphQL(`{ dashboards(first: 50) { edges { node { widgets { data } } } } }`, nil)
+			if len(g.Errors) == 0 || !strings.Contains(g.Errors[0].Message, "complexity") {
+				t.Fatalf("50 dashboards' data: %+v", g.Errors)
 			}
 			s.gql(t, s.analyst, `mutation($id: ID!) { deleteDashboard(id: $id) { deletedID } }`, map[string]any{"id": copyID})
 			s.gqlErr(t, s.reader, `mutation($id: ID!) { deleteDashboard(id: $id) { deletedID } }`, vars, "FORBIDDEN")
