@@ -117,6 +117,7 @@ type Summary struct {
 	DeadLetters int // bodies kept as dead letters (none expected)
 	Triage      Triage
 	Incidents   int           // incidents opened from the alerts
+	Dashboards  int           // demo dashboards created (none when they exist)
 	Ingest      time.Duration // time spent in ingest calls
 	Triaged     time.Duration // time spent in the triage step
 	Elapsed     time.Duration // the whole run
@@ -195,6 +196,9 @@ func Run(ctx context.Context, db *storage.DB, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum.Triaged = time.Since(t0)
+	if sum.Dashboards, err = ensureDashboards(actx, db); err != nil {
+		return nil, fmt.Errorf("dashboards: %w", err)
+	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
 }
@@ -535,5 +539,6 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w, ")")
 	fmt.Fprintf(w, "  incidents %d opened from critical and high alerts, with timeline entries and notes\n", s.Incidents)
+	fmt.Fprintf(w, "  dashboards %d created (SOC overview, MSSP SLA)\n", s.Dashboards)
 	fmt.Fprintf(w, "  analyses  queued for every new alert (when auto-analysis is on); the server runs them when it starts\n")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/activity"
@@ -19,6 +20,8 @@ import (
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/metrics"
+	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -348,9 +351,36 @@ func TestRun(t *testing.T) {
 			t.Errorf("%d status activity entries by the admin, want %d", statusActivity, closed+acked)
 		}
 
+		// The demo dashboards: every widget answers, and no sla widget
+		// while the server has no SLA engine.
+		if sum.Dashboards != 2 {
+			t.Fatalf("%d dashboards created, want 2", sum.Dashboards)
+		}
+		org, admin, err := bootstrapAdmin(ctx, db.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actx := adminContext(ctx, org, admin)
+		dsvc := dashboard.New(db.Client, metrics.New(db.Client, db.Dialect), query.New(db.Client, db.Dialect), nil)
+		boards, err := db.Client.Board.Query().All(actx)
+		if err != nil || len(boards) != 2 {
+			t.Fatalf("%d dashboards stored (%v)", len(boards), err)
+		}
+		for _, b := range boards {
+			ws, _ := dsvc.Widgets(actx, b)
+			for _, w := range ws {
+				if d, err := dsvc.Data(actx, w); err != nil || len(d) == 0 {
+					t.Errorf("%s: widget %s: %v", b.Name, w.ID, err)
+				}
+			}
+		}
+
 		again, err := Run(ctx, db, Options{Alerts: 300, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if again.Dashboards != 0 {
+			t.Errorf("second run created %d dashboards", again.Dashboards)
 		}
 		if again.Bootstrap.Created {
 			t.Error("second run created the bootstrap again")

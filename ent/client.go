@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -60,6 +61,8 @@ type Client struct {
 	AlertView *AlertViewClient
 	// Analysis is the client for interacting with the Analysis builders.
 	Analysis *AnalysisClient
+	// Board is the client for interacting with the Board builders.
+	Board *BoardClient
 	// ChatMessage is the client for interacting with the ChatMessage builders.
 	ChatMessage *ChatMessageClient
 	// Connector is the client for interacting with the Connector builders.
@@ -111,6 +114,7 @@ func (c *Client) init() {
 	c.Alert = NewAlertClient(c.config)
 	c.AlertView = NewAlertViewClient(c.config)
 	c.Analysis = NewAnalysisClient(c.config)
+	c.Board = NewBoardClient(c.config)
 	c.ChatMessage = NewChatMessageClient(c.config)
 	c.Connector = NewConnectorClient(c.config)
 	c.Contact = NewContactClient(c.config)
@@ -226,6 +230,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Alert:         NewAlertClient(cfg),
 		AlertView:     NewAlertViewClient(cfg),
 		Analysis:      NewAnalysisClient(cfg),
+		Board:         NewBoardClient(cfg),
 		ChatMessage:   NewChatMessageClient(cfg),
 		Connector:     NewConnectorClient(cfg),
 		Contact:       NewContactClient(cfg),
@@ -268,6 +273,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Alert:         NewAlertClient(cfg),
 		AlertView:     NewAlertViewClient(cfg),
 		Analysis:      NewAnalysisClient(cfg),
+		Board:         NewBoardClient(cfg),
 		ChatMessage:   NewChatMessageClient(cfg),
 		Connector:     NewConnectorClient(cfg),
 		Contact:       NewContactClient(cfg),
@@ -314,7 +320,7 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
 		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
 		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
@@ -327,7 +333,7 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
 		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
 		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
 		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
@@ -351,6 +357,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AlertView.mutate(ctx, m)
 	case *AnalysisMutation:
 		return c.Analysis.mutate(ctx, m)
+	case *BoardMutation:
+		return c.Board.mutate(ctx, m)
 	case *ChatMessageMutation:
 		return c.ChatMessage.mutate(ctx, m)
 	case *ConnectorMutation:
@@ -1399,6 +1407,172 @@ func (c *AnalysisClient) mutate(ctx context.Context, m *AnalysisMutation) (Value
 		return (&AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Analysis mutation op: %q", m.Op())
+	}
+}
+
+// BoardClient is a client for the Board schema.
+type BoardClient struct {
+	config
+}
+
+// NewBoardClient returns a client for the Board from the given config.
+func NewBoardClient(c config) *BoardClient {
+	return &BoardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `board.Hooks(f(g(h())))`.
+func (c *BoardClient) Use(hooks ...Hook) {
+	c.hooks.Board = append(c.hooks.Board, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `board.Intercept(f(g(h())))`.
+func (c *BoardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Board = append(c.inters.Board, interceptors...)
+}
+
+// Create returns a builder for creating a Board entity.
+func (c *BoardClient) Create() *BoardCreate {
+	mutation := newBoardMutation(c.config, OpCreate)
+	return &BoardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Board entities.
+func (c *BoardClient) CreateBulk(builders ...*BoardCreate) *BoardCreateBulk {
+	return &BoardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BoardClient) MapCreateBulk(slice any, setFunc func(*BoardCreate, int)) *BoardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BoardCreateBulk{err: fmt.Errorf("calling to BoardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BoardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BoardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Board.
+func (c *BoardClient) Update() *BoardUpdate {
+	mutation := newBoardMutation(c.config, OpUpdate)
+	return &BoardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BoardClient) UpdateOne(_m *Board) *BoardUpdateOne {
+	mutation := newBoardMutation(c.config, OpUpdateOne, withBoard(_m))
+	return &BoardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BoardClient) UpdateOneID(id uuid.UUID) *BoardUpdateOne {
+	mutation := newBoardMutation(c.config, OpUpdateOne, withBoardID(id))
+	return &BoardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Board.
+func (c *BoardClient) Delete() *BoardDelete {
+	mutation := newBoardMutation(c.config, OpDelete)
+	return &BoardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BoardClient) DeleteOne(_m *Board) *BoardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BoardClient) DeleteOneID(id uuid.UUID) *BoardDeleteOne {
+	builder := c.Delete().Where(board.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BoardDeleteOne{builder}
+}
+
+// Query returns a query builder for Board.
+func (c *BoardClient) Query() *BoardQuery {
+	return &BoardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBoard},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Board entity by its id.
+func (c *BoardClient) Get(ctx context.Context, id uuid.UUID) (*Board, error) {
+	return c.Query().Where(board.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BoardClient) GetX(ctx context.Context, id uuid.UUID) *Board {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a Board.
+func (c *BoardClient) QueryOrganization(_m *Board) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(board.Table, board.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, board.OrganizationTable, board.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Board.
+func (c *BoardClient) QueryAuthor(_m *Board) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(board.Table, board.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, board.AuthorTable, board.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BoardClient) Hooks() []Hook {
+	hooks := c.hooks.Board
+	return append(hooks[:len(hooks):len(hooks)], board.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BoardClient) Interceptors() []Interceptor {
+	return c.inters.Board
+}
+
+func (c *BoardClient) mutate(ctx context.Context, m *BoardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BoardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BoardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BoardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BoardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Board mutation op: %q", m.Op())
 	}
 }
 
@@ -4354,16 +4528,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
-		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
-		User []ent.Hook
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
+		Connector, Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note,
+		Notification, Organization, Report, Session, Setting, StoredQuery,
+		TimelineEvent, User []ent.Hook
 	}
 	inters struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, ChatMessage, Connector,
-		Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
-		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
-		User []ent.Interceptor
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
+		Connector, Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note,
+		Notification, Organization, Report, Session, Setting, StoredQuery,
+		TimelineEvent, User []ent.Interceptor
 	}
 )
 

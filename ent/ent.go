@@ -18,6 +18,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			alert.Table:         alert.ValidColumn,
 			alertview.Table:     alertview.ValidColumn,
 			analysis.Table:      analysis.ValidColumn,
+			board.Table:         board.ValidColumn,
 			chatmessage.Table:   chatmessage.ValidColumn,
 			connector.Table:     connector.ValidColumn,
 			contact.Table:       contact.ValidColumn,

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -871,6 +872,137 @@ func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
 		case *AnalysisOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAnalysisOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BoardQuery) CollectFields(ctx context.Context, satisfies ...string) (*BoardQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BoardQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(board.Columns))
+		selectedFields = []string{board.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[board.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, board.FieldAuthorID)
+				fieldSeen[board.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[board.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, board.FieldCreatedAt)
+				fieldSeen[board.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[board.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, board.FieldUpdatedAt)
+				fieldSeen[board.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[board.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, board.FieldOrganizationID)
+				fieldSeen[board.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[board.FieldName]; !ok {
+				selectedFields = append(selectedFields, board.FieldName)
+				fieldSeen[board.FieldName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[board.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, board.FieldDescription)
+				fieldSeen[board.FieldDescription] = struct{}{}
+			}
+		case "visibility":
+			if _, ok := fieldSeen[board.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, board.FieldVisibility)
+				fieldSeen[board.FieldVisibility] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[board.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, board.FieldAuthorID)
+				fieldSeen[board.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type dashboardPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DashboardPaginateOption
+}
+
+func newDashboardPaginateArgs(rv map[string]any) *dashboardPaginateArgs {
+	args := &dashboardPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DashboardOrder{Field: &DashboardOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDashboardOrder(order))
+			}
+		case *DashboardOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDashboardOrder(v))
 			}
 		}
 	}

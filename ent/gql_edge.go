@@ -56,6 +56,14 @@ func (_m *AlertView) Owner(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Board) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *DeadLetter) Connector(ctx context.Context) (*Connector, error) {
 	result, err := _m.Edges.ConnectorOrErr()
 	if IsNotLoaded(err) {

@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -59,6 +60,11 @@ var analysisImplementors = []string{"Analysis", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Analysis) IsNode() {}
+
+var boardImplementors = []string{"Dashboard", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Board) IsNode() {}
 
 var chatmessageImplementors = []string{"ChatMessage", "Node"}
 
@@ -224,6 +230,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(analysis.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, analysisImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case board.Table:
+		query := c.Board.Query().
+			Where(board.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, boardImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -486,6 +501,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Analysis.Query().
 			Where(analysis.IDIn(ids...))
 		query, err := query.CollectFields(ctx, analysisImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case board.Table:
+		query := c.Board.Query().
+			Where(board.IDIn(ids...))
+		query, err := query.CollectFields(ctx, boardImplementors...)
 		if err != nil {
 			return nil, err
 		}

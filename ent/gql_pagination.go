@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -1789,6 +1790,341 @@ func (_m *Analysis) ToEdge(order *AnalysisOrder) *AnalysisEdge {
 		order = DefaultAnalysisOrder
 	}
 	return &AnalysisEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// Dashboard is the type alias for Board.
+type Dashboard = Board
+
+// DashboardEdge is the edge representation of Dashboard.
+type DashboardEdge struct {
+	Node   *Dashboard `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// DashboardConnection is the connection containing edges to Dashboard.
+type DashboardConnection struct {
+	Edges      []*DashboardEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *DashboardConnection) build(nodes []*Dashboard, pager *dashboardPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Dashboard
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Dashboard {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Dashboard {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DashboardEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DashboardEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DashboardPaginateOption enables pagination customization.
+type DashboardPaginateOption func(*dashboardPager) error
+
+// WithDashboardOrder configures pagination ordering.
+func WithDashboardOrder(order *DashboardOrder) DashboardPaginateOption {
+	if order == nil {
+		order = DefaultDashboardOrder
+	}
+	o := *order
+	return func(pager *dashboardPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDashboardOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDashboardFilter configures pagination filter.
+func WithDashboardFilter(filter func(*BoardQuery) (*BoardQuery, error)) DashboardPaginateOption {
+	return func(pager *dashboardPager) error {
+		if filter == nil {
+			return errors.New("BoardQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type dashboardPager struct {
+	reverse bool
+	order   *DashboardOrder
+	filter  func(*BoardQuery) (*BoardQuery, error)
+}
+
+func newDashboardPager(opts []DashboardPaginateOption, reverse bool) (*dashboardPager, error) {
+	pager := &dashboardPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDashboardOrder
+	}
+	return pager, nil
+}
+
+func (p *dashboardPager) applyFilter(query *BoardQuery) (*BoardQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *dashboardPager) toCursor(_m *Dashboard) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *dashboardPager) applyCursors(query *BoardQuery, after, before *Cursor) (*BoardQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDashboardOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *dashboardPager) applyOrder(query *BoardQuery) *BoardQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDashboardOrder.Field {
+		query = query.Order(DefaultDashboardOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *dashboardPager) orderExpr(query *BoardQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDashboardOrder.Field {
+			b.Comma().Ident(DefaultDashboardOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Dashboard.
+func (_m *BoardQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DashboardPaginateOption,
+) (*DashboardConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDashboardPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DashboardConnection{Edges: []*DashboardEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BoardOrderFieldCreatedAt orders Board by created_at.
+	BoardOrderFieldCreatedAt = &DashboardOrderField{
+		Value: func(_m *Dashboard) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: board.FieldCreatedAt,
+		toTerm: board.ByCreatedAt,
+		toCursor: func(_m *Dashboard) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// BoardOrderFieldUpdatedAt orders Board by updated_at.
+	BoardOrderFieldUpdatedAt = &DashboardOrderField{
+		Value: func(_m *Dashboard) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: board.FieldUpdatedAt,
+		toTerm: board.ByUpdatedAt,
+		toCursor: func(_m *Dashboard) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// BoardOrderFieldName orders Board by name.
+	BoardOrderFieldName = &DashboardOrderField{
+		Value: func(_m *Dashboard) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: board.FieldName,
+		toTerm: board.ByName,
+		toCursor: func(_m *Dashboard) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DashboardOrderField) String() string {
+	var str string
+	switch f.column {
+	case BoardOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case BoardOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case BoardOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DashboardOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DashboardOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DashboardOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *BoardOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *BoardOrderFieldUpdatedAt
+	case "NAME":
+		*f = *BoardOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid DashboardOrderField", str)
+	}
+	return nil
+}
+
+// DashboardOrderField defines the ordering field of Board.
+type DashboardOrderField struct {
+	// Value extracts the ordering value from the given Board.
+	Value    func(*Dashboard) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) board.OrderOption
+	toCursor func(*Dashboard) Cursor
+}
+
+// DashboardOrder defines the ordering of Board.
+type DashboardOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *DashboardOrderField `json:"field"`
+}
+
+// DefaultDashboardOrder is the default ordering of Board.
+var DefaultDashboardOrder = &DashboardOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DashboardOrderField{
+		Value: func(_m *Dashboard) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: board.FieldID,
+		toTerm: board.ByID,
+		toCursor: func(_m *Dashboard) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Dashboard into DashboardEdge.
+func (_m *Dashboard) ToEdge(order *DashboardOrder) *DashboardEdge {
+	if order == nil {
+		order = DefaultDashboardOrder
+	}
+	return &DashboardEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -582,25 +582,91 @@ func (e *Visibility) UnmarshalGQL(v any) error {
 	return err
 }
 
+// WidgetKind is what a dashboard widget shows.
+type WidgetKind string
+
+const (
+	// WidgetKindMetric: A metric of the metrics service, with its parameters.
+	WidgetKindMetric WidgetKind = "metric"
+	// WidgetKindQuery: A query of the query language, saved or inline.
+	WidgetKindQuery WidgetKind = "query"
+	// WidgetKindSla: The SLA figures (attainment, at risk, breached).
+	WidgetKindSla WidgetKind = "sla"
+)
+
+var widgetKindValues = []string{"metric", "query", "sla"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (WidgetKind) Values() []string { return widgetKindValues }
+
+// Valid reports whether the value is one of the set.
+func (e WidgetKind) Valid() bool { return Valid(string(e), widgetKindValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e WidgetKind) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *WidgetKind) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, widgetKindValues)
+	*e = WidgetKind(s)
+	return err
+}
+
+// WidgetVisualization is how a dashboard widget is drawn.
+type WidgetVisualization string
+
+const (
+	// WidgetVisualizationNumber: One figure.
+	WidgetVisualizationNumber WidgetVisualization = "number"
+	// WidgetVisualizationBar: Bars, one per value or bucket.
+	WidgetVisualizationBar WidgetVisualization = "bar"
+	// WidgetVisualizationLine: A line over time.
+	WidgetVisualizationLine WidgetVisualization = "line"
+	// WidgetVisualizationPie: Shares of a whole.
+	WidgetVisualizationPie WidgetVisualization = "pie"
+	// WidgetVisualizationTable: Rows and columns.
+	WidgetVisualizationTable WidgetVisualization = "table"
+)
+
+var widgetVisualizationValues = []string{"number", "bar", "line", "pie", "table"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (WidgetVisualization) Values() []string { return widgetVisualizationValues }
+
+// Valid reports whether the value is one of the set.
+func (e WidgetVisualization) Valid() bool { return Valid(string(e), widgetVisualizationValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e WidgetVisualization) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *WidgetVisualization) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, widgetVisualizationValues)
+	*e = WidgetVisualization(s)
+	return err
+}
+
 // Docs describes each enum and its values by stored value, for the GraphQL
 // schema: the enum's own line under "".
 var Docs = map[string]map[string]string{
-	"Role":             {"": "A user's role.", "admin": "Everything, including users, organisations, connectors and settings.", "analyst": "Triage: changes alerts and incidents, writes notes, runs analyses and chat.", "read_only": "Reads everything in scope and changes nothing but their own profile and views."},
-	"Severity":         {"": "Alert and incident severity.", "critical": "Needs action now: an active compromise or imminent damage.", "high": "Needs action soon: likely malicious.", "medium": "Worth a look: suspicious.", "low": "Unlikely to matter on its own.", "info": "Informational; no action expected."},
-	"AlertStatus":      {"": "Alert triage status.", "new": "Not looked at yet.", "acknowledged": "Seen by an analyst; not worked on yet.", "in_progress": "Being investigated.", "resolved": "Dealt with; may still be reviewed.", "closed": "Done, with a disposition."},
-	"IncidentStatus":   {"": "Incident lifecycle status.", "new": "Opened, not worked on yet.", "in_progress": "Being investigated.", "pending": "Waiting on someone outside the team (the client, a vendor).", "escalated": "Handed to a higher tier or the client's own team.", "closed": "Done, with a disposition."},
-	"Disposition":      {"": "Verdict recorded when an alert or incident is closed.", "true_positive": "Malicious or policy-breaking activity, as reported.", "false_positive": "The detection was wrong: nothing happened.", "benign": "Real activity, but expected or harmless (an admin's scan, a test).", "duplicate": "Already covered by another alert or incident."},
-	"ConnectorMode":    {"": "Whether a connector pushes alerts or is polled.", "push": "The source posts alerts to the ingest endpoint with the connector's key.", "pull": "Seliq polls the source's API every poll interval."},
-	"TimelineKind":     {"": "Incident timeline event type.", "alert_linked": "An alert was linked to the incident.", "alert_unlinked": "An alert was unlinked from the incident.", "status_changed": "The incident's status changed.", "severity_changed": "The incident's severity changed.", "assignee_changed": "The incident was assigned or unassigned.", "note_added": "A note was written on the incident.", "report_generated": "A report of the incident was rendered.", "sla_at_risk": "75 % of an SLA window was used up before the timer was met.", "sla_breached": "An SLA target passed before the timer was met.", "analyst_action": "Something an analyst did outside Seliq, recorded by hand.", "manual": "An event entered by hand."},
-	"ChatRole":         {"": "Author of a chat message.", "user": "The analyst's question.", "assistant": "The AI analyst's answer.", "system": "Instructions to the AI analyst.", "tool": "The result of a lookup the AI analyst made."},
-	"ReportKind":       {"": "Audience of an incident report.", "internal": "For the team: everything, notes included.", "client": "For the client organisation: no analysts' notes."},
-	"ReportFormat":     {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
-	"JobStatus":        {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
-	"BulkAlertAction":  {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
-	"NotificationKind": {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour."},
-	"SLAClockMode":     {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
-	"SLAState":         {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
-	"SLATimer":         {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},
-	"SMTPSecurity":     {"": "How the connection to an SMTP server is protected.", "starttls": "Plain connection upgraded with STARTTLS, which the server must offer (port 587).", "tls": "TLS from the first byte, implicit TLS (port 465).", "none": "No encryption; accepted only for a server on the loopback interface (a local relay)."},
-	"Visibility":       {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
+	"Role":                {"": "A user's role.", "admin": "Everything, including users, organisations, connectors and settings.", "analyst": "Triage: changes alerts and incidents, writes notes, runs analyses and chat.", "read_only": "Reads everything in scope and changes nothing but their own profile and views."},
+	"Severity":            {"": "Alert and incident severity.", "critical": "Needs action now: an active compromise or imminent damage.", "high": "Needs action soon: likely malicious.", "medium": "Worth a look: suspicious.", "low": "Unlikely to matter on its own.", "info": "Informational; no action expected."},
+	"AlertStatus":         {"": "Alert triage status.", "new": "Not looked at yet.", "acknowledged": "Seen by an analyst; not worked on yet.", "in_progress": "Being investigated.", "resolved": "Dealt with; may still be reviewed.", "closed": "Done, with a disposition."},
+	"IncidentStatus":      {"": "Incident lifecycle status.", "new": "Opened, not worked on yet.", "in_progress": "Being investigated.", "pending": "Waiting on someone outside the team (the client, a vendor).", "escalated": "Handed to a higher tier or the client's own team.", "closed": "Done, with a disposition."},
+	"Disposition":         {"": "Verdict recorded when an alert or incident is closed.", "true_positive": "Malicious or policy-breaking activity, as reported.", "false_positive": "The detection was wrong: nothing happened.", "benign": "Real activity, but expected or harmless (an admin's scan, a test).", "duplicate": "Already covered by another alert or incident."},
+	"ConnectorMode":       {"": "Whether a connector pushes alerts or is polled.", "push": "The source posts alerts to the ingest endpoint with the connector's key.", "pull": "Seliq polls the source's API every poll interval."},
+	"TimelineKind":        {"": "Incident timeline event type.", "alert_linked": "An alert was linked to the incident.", "alert_unlinked": "An alert was unlinked from the incident.", "status_changed": "The incident's status changed.", "severity_changed": "The incident's severity changed.", "assignee_changed": "The incident was assigned or unassigned.", "note_added": "A note was written on the incident.", "report_generated": "A report of the incident was rendered.", "sla_at_risk": "75 % of an SLA window was used up before the timer was met.", "sla_breached": "An SLA target passed before the timer was met.", "analyst_action": "Something an analyst did outside Seliq, recorded by hand.", "manual": "An event entered by hand."},
+	"ChatRole":            {"": "Author of a chat message.", "user": "The analyst's question.", "assistant": "The AI analyst's answer.", "system": "Instructions to the AI analyst.", "tool": "The result of a lookup the AI analyst made."},
+	"ReportKind":          {"": "Audience of an incident report.", "internal": "For the team: everything, notes included.", "client": "For the client organisation: no analysts' notes."},
+	"ReportFormat":        {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
+	"JobStatus":           {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
+	"BulkAlertAction":     {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
+	"NotificationKind":    {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour."},
+	"SLAClockMode":        {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
+	"SLAState":            {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
+	"SLATimer":            {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},
+	"SMTPSecurity":        {"": "How the connection to an SMTP server is protected.", "starttls": "Plain connection upgraded with STARTTLS, which the server must offer (port 587).", "tls": "TLS from the first byte, implicit TLS (port 465).", "none": "No encryption; accepted only for a server on the loopback interface (a local relay)."},
+	"Visibility":          {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
+	"WidgetKind":          {"": "What a dashboard widget shows.", "metric": "A metric of the metrics service, with its parameters.", "query": "A query of the query language, saved or inline.", "sla": "The SLA figures (attainment, at risk, breached)."},
+	"WidgetVisualization": {"": "How a dashboard widget is drawn.", "number": "One figure.", "bar": "Bars, one per value or bucket.", "line": "A line over time.", "pie": "Shares of a whole.", "table": "Rows and columns."},
 }

@@ -30,6 +30,9 @@ const (
 	// (source, tags) stop at 50 (alerts.maxFacetValues), assignee and
 	// connector are assumed alike.
 	facetGuess = 50
+	// widgetDataCost scores one dashboard widget's data (a metric or a
+	// query run): a 10-widget dashboard's data costs a tenth of the limit.
+	widgetDataCost = 2000
 )
 
 // rowCost is what fetching one item of a list costs beyond the fields
@@ -186,6 +189,12 @@ func complexity() graph.ComplexityRoot {
 		return items(n, child)
 	}
 	c.Query.SavedQueries = func(child int, _ cursor, first *int, _ cursor, last *int) int { return page(child, first, last) }
+	c.Query.Dashboards = func(child int, _ cursor, first *int, _ cursor, last *int) int { return page(child, first, last) }
+	// A dashboard's widgets are values of its row; each one's data runs a
+	// metric or a query, scored like a page of rows so that asking the data
+	// of a list of dashboards is refused beyond a few of them.
+	c.Dashboard.Widgets = valuesOf(listGuess)
+	c.DashboardWidget.Data = func(int) int { return widgetDataCost }
 	c.QueryResult.Groups = valuesOf(query.MaxTop + 1)
 	c.QueryResult.Series = valuesOf(listGuess)
 	c.QueryBucket.Groups = valuesOf(query.DefaultTop + 1)

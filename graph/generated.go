@@ -27,6 +27,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
@@ -64,6 +65,8 @@ type ResolverRoot interface {
 	AlertView() AlertViewResolver
 	ChatStreamEvent() ChatStreamEventResolver
 	Connector() ConnectorResolver
+	Dashboard() DashboardResolver
+	DashboardWidget() DashboardWidgetResolver
 	EmailSettings() EmailSettingsResolver
 	Incident() IncidentResolver
 	Metrics() MetricsResolver
@@ -420,6 +423,64 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	Dashboard struct {
+		Author         func(childComplexity int) int
+		AuthorID       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Visibility     func(childComplexity int) int
+		Widgets        func(childComplexity int) int
+	}
+
+	DashboardConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DashboardEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DashboardWidget struct {
+		Data          func(childComplexity int) int
+		H             func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Metric        func(childComplexity int) int
+		Params        func(childComplexity int) int
+		Query         func(childComplexity int) int
+		SavedQueryID  func(childComplexity int) int
+		Title         func(childComplexity int) int
+		Visualization func(childComplexity int) int
+		W             func(childComplexity int) int
+		X             func(childComplexity int) int
+		Y             func(childComplexity int) int
+	}
+
+	DashboardWidgetParams struct {
+		Interval     func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Period       func(childComplexity int) int
+		Query        func(childComplexity int) int
+		Severity     func(childComplexity int) int
+	}
+
+	DashboardWidgetQuery struct {
+		Fields   func(childComplexity int) int
+		GroupBy  func(childComplexity int) int
+		Interval func(childComplexity int) int
+		Limit    func(childComplexity int) int
+		Query    func(childComplexity int) int
+		Sort     func(childComplexity int) int
+		Source   func(childComplexity int) int
+	}
+
 	DeadLetter struct {
 		Connector      func(childComplexity int) int
 		ConnectorID    func(childComplexity int) int
@@ -675,6 +736,7 @@ type ComplexityRoot struct {
 		CreateAlertView          func(childComplexity int, input alertviews.CreateAlertViewInput) int
 		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
 		CreateContact            func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
+		CreateDashboard          func(childComplexity int, input dashboard.CreateInput) int
 		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
 		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
 		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
@@ -684,6 +746,7 @@ type ComplexityRoot struct {
 		DeleteAlertView          func(childComplexity int, id uuid.UUID) int
 		DeleteConnector          func(childComplexity int, id uuid.UUID) int
 		DeleteContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
+		DeleteDashboard          func(childComplexity int, id uuid.UUID) int
 		DeleteGroup              func(childComplexity int, id uuid.UUID) int
 		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
 		DeleteReportTemplate     func(childComplexity int) int
@@ -694,6 +757,7 @@ type ComplexityRoot struct {
 		EnrolTotp                func(childComplexity int) int
 		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
 		HideAlertView            func(childComplexity int, id uuid.UUID) int
+		ImportDashboard          func(childComplexity int, document json.RawMessage) int
 		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int) int
@@ -720,6 +784,7 @@ type ComplexityRoot struct {
 		UpdateAssetProfile       func(childComplexity int, input analysis.UpdateAssetProfileInput) int
 		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
 		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
+		UpdateDashboard          func(childComplexity int, id uuid.UUID, input dashboard.UpdateInput) int
 		UpdateEmailSettings      func(childComplexity int, input mail.UpdateInput) int
 		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
 		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
@@ -921,6 +986,9 @@ type ComplexityRoot struct {
 		ConnectorCatalogue   func(childComplexity int) int
 		Connectors           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConnectorOrder) int
 		Contacts             func(childComplexity int, organizationID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ContactOrder) int
+		Dashboard            func(childComplexity int, id uuid.UUID) int
+		DashboardExport      func(childComplexity int, id uuid.UUID) int
+		Dashboards           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		DeadLetters          func(childComplexity int, connectorID uuid.UUID, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		DefaultAlertView     func(childComplexity int) int
 		EmailSettings        func(childComplexity int) int
@@ -1263,6 +1331,12 @@ type ChatStreamEventResolver interface {
 type ConnectorResolver interface {
 	Settings(ctx context.Context, obj *ent.Connector) (map[string]any, error)
 }
+type DashboardResolver interface {
+	Widgets(ctx context.Context, obj *ent.Board) ([]*dashboard.Widget, error)
+}
+type DashboardWidgetResolver interface {
+	Data(ctx context.Context, obj *dashboard.Widget) (json.RawMessage, error)
+}
 type EmailSettingsResolver interface {
 	InboundURL(ctx context.Context, obj *mail.Settings) (*string, error)
 }
@@ -1360,6 +1434,10 @@ type MutationResolver interface {
 	SendTestEmail(ctx context.Context, to string) (*mail.TestResult, error)
 	SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*notify.Settings, error)
 	SetFeature(ctx context.Context, key string, enabled bool) (*features.Feature, error)
+	CreateDashboard(ctx context.Context, input dashboard.CreateInput) (*ent.Board, error)
+	UpdateDashboard(ctx context.Context, id uuid.UUID, input dashboard.UpdateInput) (*ent.Board, error)
+	DeleteDashboard(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
+	ImportDashboard(ctx context.Context, document json.RawMessage) (*ent.Board, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -1434,6 +1512,9 @@ type QueryResolver interface {
 	OpenIncidentCount(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Count, error)
 	MetricsSummary(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Summary, error)
 	Metrics(ctx context.Context, rangeArg *metrics.Range, organization *string) (*metrics.Request, error)
+	Dashboards(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DashboardConnection, error)
+	Dashboard(ctx context.Context, id uuid.UUID) (*ent.Board, error)
+	DashboardExport(ctx context.Context, id uuid.UUID) (json.RawMessage, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -2896,6 +2977,252 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
 
+	case "Dashboard.author":
+		if e.ComplexityRoot.Dashboard.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Author(childComplexity), true
+	case "Dashboard.authorID":
+		if e.ComplexityRoot.Dashboard.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.AuthorID(childComplexity), true
+	case "Dashboard.createdAt":
+		if e.ComplexityRoot.Dashboard.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.CreatedAt(childComplexity), true
+	case "Dashboard.description":
+		if e.ComplexityRoot.Dashboard.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Description(childComplexity), true
+	case "Dashboard.id":
+		if e.ComplexityRoot.Dashboard.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.ID(childComplexity), true
+	case "Dashboard.name":
+		if e.ComplexityRoot.Dashboard.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Name(childComplexity), true
+	case "Dashboard.organizationID":
+		if e.ComplexityRoot.Dashboard.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.OrganizationID(childComplexity), true
+	case "Dashboard.updatedAt":
+		if e.ComplexityRoot.Dashboard.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.UpdatedAt(childComplexity), true
+	case "Dashboard.visibility":
+		if e.ComplexityRoot.Dashboard.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Visibility(childComplexity), true
+	case "Dashboard.widgets":
+		if e.ComplexityRoot.Dashboard.Widgets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Widgets(childComplexity), true
+
+	case "DashboardConnection.edges":
+		if e.ComplexityRoot.DashboardConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardConnection.Edges(childComplexity), true
+	case "DashboardConnection.pageInfo":
+		if e.ComplexityRoot.DashboardConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardConnection.PageInfo(childComplexity), true
+	case "DashboardConnection.totalCount":
+		if e.ComplexityRoot.DashboardConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardConnection.TotalCount(childComplexity), true
+
+	case "DashboardEdge.cursor":
+		if e.ComplexityRoot.DashboardEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardEdge.Cursor(childComplexity), true
+	case "DashboardEdge.node":
+		if e.ComplexityRoot.DashboardEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardEdge.Node(childComplexity), true
+
+	case "DashboardWidget.data":
+		if e.ComplexityRoot.DashboardWidget.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Data(childComplexity), true
+	case "DashboardWidget.h":
+		if e.ComplexityRoot.DashboardWidget.H == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.H(childComplexity), true
+	case "DashboardWidget.id":
+		if e.ComplexityRoot.DashboardWidget.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.ID(childComplexity), true
+	case "DashboardWidget.kind":
+		if e.ComplexityRoot.DashboardWidget.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Kind(childComplexity), true
+	case "DashboardWidget.metric":
+		if e.ComplexityRoot.DashboardWidget.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Metric(childComplexity), true
+	case "DashboardWidget.params":
+		if e.ComplexityRoot.DashboardWidget.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Params(childComplexity), true
+	case "DashboardWidget.query":
+		if e.ComplexityRoot.DashboardWidget.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Query(childComplexity), true
+	case "DashboardWidget.savedQueryID":
+		if e.ComplexityRoot.DashboardWidget.SavedQueryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.SavedQueryID(childComplexity), true
+	case "DashboardWidget.title":
+		if e.ComplexityRoot.DashboardWidget.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Title(childComplexity), true
+	case "DashboardWidget.visualization":
+		if e.ComplexityRoot.DashboardWidget.Visualization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Visualization(childComplexity), true
+	case "DashboardWidget.w":
+		if e.ComplexityRoot.DashboardWidget.W == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.W(childComplexity), true
+	case "DashboardWidget.x":
+		if e.ComplexityRoot.DashboardWidget.X == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.X(childComplexity), true
+	case "DashboardWidget.y":
+		if e.ComplexityRoot.DashboardWidget.Y == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidget.Y(childComplexity), true
+
+	case "DashboardWidgetParams.interval":
+		if e.ComplexityRoot.DashboardWidgetParams.Interval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetParams.Interval(childComplexity), true
+	case "DashboardWidgetParams.organization":
+		if e.ComplexityRoot.DashboardWidgetParams.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetParams.Organization(childComplexity), true
+	case "DashboardWidgetParams.period":
+		if e.ComplexityRoot.DashboardWidgetParams.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetParams.Period(childComplexity), true
+	case "DashboardWidgetParams.query":
+		if e.ComplexityRoot.DashboardWidgetParams.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetParams.Query(childComplexity), true
+	case "DashboardWidgetParams.severity":
+		if e.ComplexityRoot.DashboardWidgetParams.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetParams.Severity(childComplexity), true
+
+	case "DashboardWidgetQuery.fields":
+		if e.ComplexityRoot.DashboardWidgetQuery.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Fields(childComplexity), true
+	case "DashboardWidgetQuery.groupBy":
+		if e.ComplexityRoot.DashboardWidgetQuery.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.GroupBy(childComplexity), true
+	case "DashboardWidgetQuery.interval":
+		if e.ComplexityRoot.DashboardWidgetQuery.Interval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Interval(childComplexity), true
+	case "DashboardWidgetQuery.limit":
+		if e.ComplexityRoot.DashboardWidgetQuery.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Limit(childComplexity), true
+	case "DashboardWidgetQuery.query":
+		if e.ComplexityRoot.DashboardWidgetQuery.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Query(childComplexity), true
+	case "DashboardWidgetQuery.sort":
+		if e.ComplexityRoot.DashboardWidgetQuery.Sort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Sort(childComplexity), true
+	case "DashboardWidgetQuery.source":
+		if e.ComplexityRoot.DashboardWidgetQuery.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardWidgetQuery.Source(childComplexity), true
+
 	case "DeadLetter.connector":
 		if e.ComplexityRoot.DeadLetter.Connector == nil {
 			break
@@ -3985,6 +4312,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["organizationID"].(uuid.UUID), args["input"].(directory.CreateContactInput)), true
+	case "Mutation.createDashboard":
+		if e.ComplexityRoot.Mutation.CreateDashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDashboard(childComplexity, args["input"].(dashboard.CreateInput)), true
 	case "Mutation.createGroup":
 		if e.ComplexityRoot.Mutation.CreateGroup == nil {
 			break
@@ -4084,6 +4422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteContact(childComplexity, args["organizationID"].(uuid.UUID), args["id"].(uuid.UUID)), true
+	case "Mutation.deleteDashboard":
+		if e.ComplexityRoot.Mutation.DeleteDashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDashboard(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteGroup":
 		if e.ComplexityRoot.Mutation.DeleteGroup == nil {
 			break
@@ -4184,6 +4533,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HideAlertView(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.importDashboard":
+		if e.ComplexityRoot.Mutation.ImportDashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importDashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportDashboard(childComplexity, args["document"].(json.RawMessage)), true
 	case "Mutation.linkAlerts":
 		if e.ComplexityRoot.Mutation.LinkAlerts == nil {
 			break
@@ -4455,6 +4815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["organizationID"].(uuid.UUID), args["id"].(uuid.UUID), args["input"].(directory.UpdateContactInput)), true
+	case "Mutation.updateDashboard":
+		if e.ComplexityRoot.Mutation.UpdateDashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDashboard(childComplexity, args["id"].(uuid.UUID), args["input"].(dashboard.UpdateInput)), true
 	case "Mutation.updateEmailSettings":
 		if e.ComplexityRoot.Mutation.UpdateEmailSettings == nil {
 			break
@@ -5476,6 +5847,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["organizationID"].(uuid.UUID), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ContactOrder)), true
+	case "Query.dashboard":
+		if e.ComplexityRoot.Query.Dashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Dashboard(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.dashboardExport":
+		if e.ComplexityRoot.Query.DashboardExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboardExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DashboardExport(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.dashboards":
+		if e.ComplexityRoot.Query.Dashboards == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboards_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Dashboards(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.deadLetters":
 		if e.ComplexityRoot.Query.DeadLetters == nil {
 			break
@@ -7051,12 +7455,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAlertViewInput", ec.unmarshalInputCreateAlertViewInput),
 			graphql.NewInputUnmarshaler("CreateConnectorInput", ec.unmarshalInputCreateConnectorInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
+			graphql.NewInputUnmarshaler("CreateDashboardInput", ec.unmarshalInputCreateDashboardInput),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateIncidentInput", ec.unmarshalInputCreateIncidentInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DashboardWidgetInput", ec.unmarshalInputDashboardWidgetInput),
+			graphql.NewInputUnmarshaler("DashboardWidgetParamsInput", ec.unmarshalInputDashboardWidgetParamsInput),
+			graphql.NewInputUnmarshaler("DashboardWidgetQueryInput", ec.unmarshalInputDashboardWidgetQueryInput),
 			graphql.NewInputUnmarshaler("FlagAnalysisInput", ec.unmarshalInputFlagAnalysisInput),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
@@ -7080,6 +7488,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAssetProfileInput", ec.unmarshalInputUpdateAssetProfileInput),
 			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpdateDashboardInput", ec.unmarshalInputUpdateDashboardInput),
 			graphql.NewInputUnmarshaler("UpdateEmailSettingsInput", ec.unmarshalInputUpdateEmailSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
@@ -10090,6 +10499,244 @@ extend type Query {
   ): Metrics!
 }
 `, BuiltIn: false},
+	{Name: "../dashboards.graphql", Input: `# Dashboards: named grids of widgets, each a metric, a query (saved or
+# inline) or the SLA figures, with their data in one request. The export
+# document and widget kinds are described in the README's "Dashboards".
+
+"""
+A dashboard as a portable JSON document, version 1: {"version": 1, "name", "description",
+"visibility" (private or shared), "widgets" (each as DashboardWidgetInput, keys in snake_case:
+id, title, kind, visualization, metric, params, saved_query_id, query, x, y, w, h),
+"saved_queries" (each {"id", "name", "description", "source", "query", "sort", "group_by",
+"interval"}; a widget's saved_query_id names one of them by that id)}. Unknown keys and other
+versions are refused.
+"""
+scalar DashboardDocument
+
+"What a dashboard widget shows."
+enum WidgetKind {
+  "A metric of the metrics service (metric and params)."
+  METRIC
+  "A query of the query language: savedQueryID, or an inline query."
+  QUERY
+  "The SLA figures; refused while the server has no SLA engine."
+  SLA
+}
+
+"How a dashboard widget is drawn."
+enum WidgetVisualization {
+  "One figure."
+  NUMBER
+  "Bars, one per value or bucket."
+  BAR
+  "A line over time."
+  LINE
+  "Shares of a whole."
+  PIE
+  "Rows and columns."
+  TABLE
+}
+
+"What narrows a widget's figures."
+type DashboardWidgetParams {
+  "How far back from now the widget looks: a number of hours or days, 1h to 366d (default 7d)."
+  period: String!
+  "The bucket width of a series (alerts/volume, a query's time series): 5m, 15m, 30m, 1h, 3h, 6h, 12h or 1d; empty for the automatic one."
+  interval: String!
+  "Only these severities (metric widgets)."
+  severity: [Severity!]
+  "A query-language expression narrowing a metric (compiled against the metric's source)."
+  query: String!
+  "\"all\": a provider's roll-up over its tree (metric and sla widgets); empty for the acting organisation."
+  organization: String!
+}
+
+"An inline query of a query widget."
+type DashboardWidgetQuery {
+  "alerts, incidents or activity."
+  source: String!
+  "The expression."
+  query: String!
+  "Fields to count per value of (up to three)."
+  groupBy: [String!]
+  "A time-series bucket width (1m … 1w); empty for none."
+  interval: String!
+  "A field to order rows by, - first for descending."
+  sort: String!
+  "Fields of each row."
+  fields: [String!]
+  "Rows, 1 to 100 (default 50)."
+  limit: Int
+}
+
+"""
+One widget of a dashboard's grid. The grid has 12 columns and at most 100 rows; x and y count
+cells from the top left corner, from 0, and widgets may not overlap.
+"""
+type DashboardWidget {
+  "The widget's id within its dashboard: 1 to 64 letters, digits, - or _."
+  id: String!
+  "The widget's title."
+  title: String!
+  "What it shows."
+  kind: WidgetKind!
+  "How it is drawn."
+  visualization: WidgetVisualization!
+  "A metric widget's metric: the path of the metric's REST route under /api/v1/metrics (alerts/volume, alerts/by-severity, alerts/by-status, alerts/by-connector, alerts/by-assignee, alerts/unassigned-count, alerts/mttd, alerts/mttr, incidents/by-status, incidents/by-assignee, incidents/open-count, incidents/time-to-acknowledge, incidents/time-to-resolve, summary); empty for other kinds."
+  metric: String!
+  "What narrows the widget's figures."
+  params: DashboardWidgetParams
+  "The saved query a query widget runs (with its sort, grouping and interval)."
+  savedQueryID: ID
+  "The inline query a query widget runs."
+  query: DashboardWidgetQuery
+  "The column of the widget's left edge, 0 to 11."
+  x: Int!
+  "The row of the widget's top edge, from 0."
+  y: Int!
+  "The width in columns, 1 to 12."
+  w: Int!
+  "The height in rows, 1 to 100."
+  h: Int!
+  """
+  The widget's figures over its period ending now, computed as the caller together with every
+  widget of the dashboard (a few at a time); null with an error at this path when this widget
+  fails, the others still answering. By kind: metric, the metric's object as its REST route
+  answers it (snake_case keys: e.g. alerts/volume {interval, time_zone, buckets, total},
+  a breakdown {values: [{key, name, count}], total}, a count {count}, durations {overall, by_severity}
+  in seconds; with organization "all", organizations holds a row per organisation); query, the
+  runner's result {source, rows | groups | series, total, time_zone, next_cursor, has_next_page};
+  sla, the SLA engine's figures. Not part of the REST bodies: ask GraphQL for it.
+  """
+  data: JSON
+}
+
+"A widget's narrowing."
+input DashboardWidgetParamsInput {
+  "How far back from now: 1h to 366d, in hours (h) or days (d); default 7d."
+  period: String @constraint(maxLength: 8)
+  "A series' bucket width: 5m, 15m, 30m, 1h, 3h, 6h, 12h or 1d (alerts/volume and query widgets)."
+  interval: String @constraint(maxLength: 8)
+  "Only these severities (metric widgets)."
+  severity: [Severity!] @constraint(maxItems: 5)
+  "An expression narrowing a metric."
+  query: String @constraint(maxLength: 4096)
+  "\"all\" for a provider's roll-up (metric and sla widgets)."
+  organization: String @constraint(maxLength: 8)
+}
+
+"An inline query of a query widget."
+input DashboardWidgetQueryInput {
+  "alerts, incidents or activity."
+  source: String!
+  "The expression; it must compile against the source."
+  query: String! @constraint(maxLength: 4096)
+  "Fields to count per value of (up to three)."
+  groupBy: [String!] @constraint(maxItems: 3)
+  "A time-series bucket width: 1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d or 1w."
+  interval: String
+  "A field to order rows by, - first for descending."
+  sort: String
+  "Fields of each row."
+  fields: [String!] @constraint(maxItems: 100)
+  "Rows, 1 to 100."
+  limit: Int @constraint(minimum: 1, maximum: 100)
+}
+
+"A widget of a new or changed grid."
+input DashboardWidgetInput {
+  "1 to 64 letters, digits, - or _, unique in the dashboard."
+  id: String! @constraint(maxLength: 64)
+  "The title, at most 200 characters."
+  title: String! @constraint(maxLength: 200)
+  "What it shows."
+  kind: WidgetKind!
+  "How it is drawn."
+  visualization: WidgetVisualization!
+  "A metric widget's metric (see DashboardWidget.metric)."
+  metric: String
+  "What narrows the figures."
+  params: DashboardWidgetParamsInput
+  "A query widget's saved query, of this organisation (shared, on a shared dashboard)."
+  savedQueryID: ID
+  "A query widget's inline query."
+  query: DashboardWidgetQueryInput
+  "The left column, 0 to 11."
+  x: Int! @constraint(minimum: 0, maximum: 11)
+  "The top row, from 0."
+  y: Int! @constraint(minimum: 0, maximum: 99)
+  "The width, 1 to 12 columns."
+  w: Int! @constraint(minimum: 1, maximum: 12)
+  "The height, 1 to 100 rows."
+  h: Int! @constraint(minimum: 1, maximum: 100)
+}
+
+"A new dashboard."
+input CreateDashboardInput {
+  "A name, 1 to 200 characters."
+  name: String! @constraint(maxLength: 200)
+  "What the dashboard is for."
+  description: String @constraint(maxLength: 4000)
+  "PRIVATE (the author alone, the default) or SHARED (every member of the organisation)."
+  visibility: Visibility
+  "The grid: at most 50 widgets."
+  widgets: [DashboardWidgetInput!] @constraint(maxItems: 50)
+}
+
+"Changes to a dashboard; fields left out keep their value."
+input UpdateDashboardInput {
+  "A name, 1 to 200 characters."
+  name: String @constraint(maxLength: 200)
+  "What the dashboard is for."
+  description: String @constraint(maxLength: 4000)
+  "PRIVATE or SHARED."
+  visibility: Visibility
+  "The whole new grid, at most 50 widgets."
+  widgets: [DashboardWidgetInput!] @constraint(maxItems: 50)
+}
+
+extend type Dashboard {
+  "The grid's widgets, in the order they were given."
+  widgets: [DashboardWidget!]!
+}
+
+extend type Query {
+  "The caller's own dashboards and the organisation's shared ones, by name."
+  dashboards(
+    "Returns the dashboards after this cursor."
+    after: Cursor
+    "How many dashboards from the start, 1 to 500 (default 50)."
+    first: Int
+    "Returns the dashboards before this cursor."
+    before: Cursor
+    "How many dashboards from the end, 1 to 500."
+    last: Int
+  ): DashboardConnection!
+  "One dashboard the caller may see; its widgets' data in the same request."
+  dashboard("The dashboard's id." id: ID!): Dashboard!
+  """
+  A dashboard as a portable document: {"version": 1, name, description, visibility, widgets,
+  saved_queries}, the saved queries its widgets use embedded (widgets name them by
+  saved_query_id). importDashboard reads it.
+  """
+  dashboardExport("The dashboard's id." id: ID!): DashboardDocument!
+}
+
+extend type Mutation {
+  "Creates a dashboard authored by the caller (admins and analysts)."
+  createDashboard("The new dashboard." input: CreateDashboardInput!): Dashboard!
+  "Changes a dashboard: its author may, and an admin may change a shared one."
+  updateDashboard("The dashboard's id." id: ID!, "The changes." input: UpdateDashboardInput!): Dashboard!
+  "Deletes a dashboard (not its saved queries): its author may, and an admin may delete a shared one."
+  deleteDashboard("The dashboard's id." id: ID!): DeletePayload!
+  """
+  Recreates an exported dashboard in the acting organisation, authored by the caller: its saved
+  queries are created anew and its widgets point at them, in one transaction (all or nothing;
+  importing twice makes two dashboards). An unknown version or a bad widget is refused naming it.
+  """
+  importDashboard("The export document (version 1)." document: DashboardDocument!): Dashboard!
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -10770,6 +11417,122 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateAPITokenPayload_apiToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Dashboard_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Dashboard_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Dashboard_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_Dashboard_organizationID(ctx, field)
+	case "name":
+		return ec.fieldContext_Dashboard_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Dashboard_description(ctx, field)
+	case "visibility":
+		return ec.fieldContext_Dashboard_visibility(ctx, field)
+	case "authorID":
+		return ec.fieldContext_Dashboard_authorID(ctx, field)
+	case "author":
+		return ec.fieldContext_Dashboard_author(ctx, field)
+	case "widgets":
+		return ec.fieldContext_Dashboard_widgets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DashboardConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DashboardConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DashboardConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DashboardEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DashboardEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardWidget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DashboardWidget_id(ctx, field)
+	case "title":
+		return ec.fieldContext_DashboardWidget_title(ctx, field)
+	case "kind":
+		return ec.fieldContext_DashboardWidget_kind(ctx, field)
+	case "visualization":
+		return ec.fieldContext_DashboardWidget_visualization(ctx, field)
+	case "metric":
+		return ec.fieldContext_DashboardWidget_metric(ctx, field)
+	case "params":
+		return ec.fieldContext_DashboardWidget_params(ctx, field)
+	case "savedQueryID":
+		return ec.fieldContext_DashboardWidget_savedQueryID(ctx, field)
+	case "query":
+		return ec.fieldContext_DashboardWidget_query(ctx, field)
+	case "x":
+		return ec.fieldContext_DashboardWidget_x(ctx, field)
+	case "y":
+		return ec.fieldContext_DashboardWidget_y(ctx, field)
+	case "w":
+		return ec.fieldContext_DashboardWidget_w(ctx, field)
+	case "h":
+		return ec.fieldContext_DashboardWidget_h(ctx, field)
+	case "data":
+		return ec.fieldContext_DashboardWidget_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardWidget", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardWidgetParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_DashboardWidgetParams_period(ctx, field)
+	case "interval":
+		return ec.fieldContext_DashboardWidgetParams_interval(ctx, field)
+	case "severity":
+		return ec.fieldContext_DashboardWidgetParams_severity(ctx, field)
+	case "query":
+		return ec.fieldContext_DashboardWidgetParams_query(ctx, field)
+	case "organization":
+		return ec.fieldContext_DashboardWidgetParams_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardWidgetParams", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardWidgetQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_DashboardWidgetQuery_source(ctx, field)
+	case "query":
+		return ec.fieldContext_DashboardWidgetQuery_query(ctx, field)
+	case "groupBy":
+		return ec.fieldContext_DashboardWidgetQuery_groupBy(ctx, field)
+	case "interval":
+		return ec.fieldContext_DashboardWidgetQuery_interval(ctx, field)
+	case "sort":
+		return ec.fieldContext_DashboardWidgetQuery_sort(ctx, field)
+	case "fields":
+		return ec.fieldContext_DashboardWidgetQuery_fields(ctx, field)
+	case "limit":
+		return ec.fieldContext_DashboardWidgetQuery_limit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardWidgetQuery", field.Name)
 }
 
 func (ec *executionContext) childFields_DeadLetter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12518,6 +13281,20 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (dashboard.CreateInput, error) {
+			return ec.unmarshalNCreateDashboardInput2githubᚗcomᚋseliqᚋseliqᚋdashboardᚐCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12660,6 +13437,20 @@ func (ec *executionContext) field_Mutation_deleteContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12793,6 +13584,20 @@ func (ec *executionContext) field_Mutation_hideAlertView_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "document",
+		func(ctx context.Context, v any) (json.RawMessage, error) {
+			return ec.unmarshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["document"] = arg0
 	return args, nil
 }
 
@@ -13211,6 +14016,28 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (dashboard.UpdateInput, error) {
+			return ec.unmarshalNUpdateDashboardInput2githubᚗcomᚋseliqᚋseliqᚋdashboardᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -13987,6 +14814,72 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dashboardExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dashboards_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -20884,6 +21777,989 @@ func (ec *executionContext) fieldContext_CreateAPITokenPayload_apiToken(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_id(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Dashboard_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Dashboard_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Dashboard_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Dashboard_name(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dashboard_description(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dashboard_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visibility, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Visibility) graphql.Marshaler {
+			return ec.marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Visibility")
+}
+
+func (ec *executionContext) _Dashboard_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_authorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_authorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Dashboard_author(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_widgets(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_widgets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Dashboard().Widgets(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*dashboard.Widget) graphql.Marshaler {
+			return ec.marshalNDashboardWidget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidgetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_widgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardWidget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DashboardEdge) graphql.Marshaler {
+			return ec.marshalODashboardEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+			return ec.marshalODashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _DashboardWidget_id(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidget_title(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidget_kind(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.WidgetKind) graphql.Marshaler {
+			return ec.marshalNWidgetKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "WidgetKind")
+}
+
+func (ec *executionContext) _DashboardWidget_visualization(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_visualization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visualization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.WidgetVisualization) graphql.Marshaler {
+			return ec.marshalNWidgetVisualization2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetVisualization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_visualization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "WidgetVisualization")
+}
+
+func (ec *executionContext) _DashboardWidget_metric(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_metric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metric, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_metric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidget_params(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schematype.WidgetParams) graphql.Marshaler {
+			return ec.marshalODashboardWidgetParams2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardWidget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardWidgetParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardWidget_savedQueryID(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_savedQueryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedQueryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_savedQueryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DashboardWidget_query(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schematype.WidgetQuery) graphql.Marshaler {
+			return ec.marshalODashboardWidgetQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetQuery(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardWidget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardWidgetQuery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardWidget_x(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_x(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.X, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_x(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardWidget_y(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_y(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Y, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_y(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardWidget_w(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_w(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.W, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_w(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardWidget_h(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.H, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardWidget_data(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidget_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DashboardWidget().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidget_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidget", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _DashboardWidgetParams_period(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetParams_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetParams_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetParams_interval(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetParams_interval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetParams_interval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetParams_severity(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetParams_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []enum.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetParams_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetParams", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _DashboardWidgetParams_query(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetParams_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetParams_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetParams_organization(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetParams_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetParams_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_source(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_query(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_interval(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_interval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_interval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_sort(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_sort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sort, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_sort(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_fields(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_fields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardWidgetQuery_limit(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardWidgetQuery_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardWidgetQuery_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardWidgetQuery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DeadLetter_id(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
@@ -28850,6 +30726,182 @@ func (ec *executionContext) fieldContext_Mutation_setFeature(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createDashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDashboard(ctx, fc.Args["input"].(dashboard.CreateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDashboard(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(dashboard.UpdateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteDashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteDashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteDashboard(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteDashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteDashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importDashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importDashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportDashboard(ctx, fc.Args["document"].(json.RawMessage))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importDashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importDashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34552,6 +36604,138 @@ func (ec *executionContext) fieldContext_Query_metrics(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboards(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dashboards(ctx, fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DashboardConnection) graphql.Marshaler {
+			return ec.marshalNDashboardConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboards(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboards_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dashboard(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboardExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboardExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DashboardExport(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboardExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type DashboardDocument does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboardExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41110,6 +43294,69 @@ func UnmarshalCreateContactInput(ctx context.Context, raw any) (directory.Create
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateDashboardInput(ctx context.Context, obj any) (dashboard.CreateInput, error) {
+	var it dashboard.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "visibility", "widgets"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		case "widgets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("widgets"))
+			data, err := ec.unmarshalODashboardWidgetInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Widgets = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDashboardInput unmarshals raw into the CreateDashboardInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDashboardInput(ctx context.Context, raw any) (dashboard.CreateInput, error) {
+	var out dashboard.CreateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDashboardInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (directory.CreateGroupInput, error) {
 	var it directory.CreateGroupInput
 	if obj == nil {
@@ -41580,6 +43827,279 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.CreateUserInput, error) {
 	var out directory.CreateUserInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDashboardWidgetInput(ctx context.Context, obj any) (schematype.Widget, error) {
+	var it schematype.Widget
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "kind", "visualization", "metric", "params", "savedQueryID", "query", "x", "y", "w", "h"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNWidgetKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "visualization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visualization"))
+			data, err := ec.unmarshalNWidgetVisualization2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetVisualization(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visualization = data
+		case "metric":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metric"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metric = data
+		case "params":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("params"))
+			data, err := ec.unmarshalODashboardWidgetParamsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetParams(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Params = data
+		case "savedQueryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("savedQueryID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SavedQueryID = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalODashboardWidgetQueryInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetQuery(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "x":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("x"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.X = data
+		case "y":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("y"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Y = data
+		case "w":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("w"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.W = data
+		case "h":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("h"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.H = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDashboardWidgetInput unmarshals raw into the DashboardWidgetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDashboardWidgetInput(ctx context.Context, raw any) (schematype.Widget, error) {
+	var out schematype.Widget
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DashboardWidgetInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDashboardWidgetParamsInput(ctx context.Context, obj any) (schematype.WidgetParams, error) {
+	var it schematype.WidgetParams
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"period", "interval", "severity", "query", "organization"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		case "interval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interval"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interval = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "organization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organization"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organization = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDashboardWidgetParamsInput unmarshals raw into the DashboardWidgetParamsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDashboardWidgetParamsInput(ctx context.Context, raw any) (schematype.WidgetParams, error) {
+	var out schematype.WidgetParams
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DashboardWidgetParamsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDashboardWidgetQueryInput(ctx context.Context, obj any) (schematype.WidgetQuery, error) {
+	var it schematype.WidgetQuery
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"source", "query", "groupBy", "interval", "sort", "fields", "limit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "groupBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupBy"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupBy = data
+		case "interval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interval"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interval = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDashboardWidgetQueryInput unmarshals raw into the DashboardWidgetQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDashboardWidgetQueryInput(ctx context.Context, raw any) (schematype.WidgetQuery, error) {
+	var out schematype.WidgetQuery
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DashboardWidgetQueryInput", raw, &out)
 	return out, err
 }
 
@@ -43073,6 +45593,69 @@ func UnmarshalUpdateContactInput(ctx context.Context, raw any) (directory.Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateDashboardInput(ctx context.Context, obj any) (dashboard.UpdateInput, error) {
+	var it dashboard.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "visibility", "widgets"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOVisibility2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		case "widgets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("widgets"))
+			data, err := ec.unmarshalODashboardWidgetInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Widgets = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateDashboardInput unmarshals raw into the UpdateDashboardInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateDashboardInput(ctx context.Context, raw any) (dashboard.UpdateInput, error) {
+	var out dashboard.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDashboardInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateEmailSettingsInput(ctx context.Context, obj any) (mail.UpdateInput, error) {
 	var it mail.UpdateInput
 	if obj == nil {
@@ -44088,6 +46671,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._DeadLetter(ctx, sel, obj)
+	case *ent.Board:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Dashboard(ctx, sel, obj)
 	case *ent.Contact:
 		if obj == nil {
 			return graphql.Null
@@ -46306,6 +48894,377 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var dashboardImplementors = []string{"Dashboard", "Node"}
+
+func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *ent.Board) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Dashboard")
+		case "id":
+			out.Values[i] = ec._Dashboard_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Dashboard_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Dashboard_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizationID":
+			out.Values[i] = ec._Dashboard_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Dashboard_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Dashboard_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "visibility":
+			out.Values[i] = ec._Dashboard_visibility(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorID":
+			out.Values[i] = ec._Dashboard_authorID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_author(ctx, field, obj)
+				})
+		case "widgets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_widgets(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardConnectionImplementors = []string{"DashboardConnection"}
+
+func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DashboardConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardConnection")
+		case "edges":
+			out.Values[i] = ec._DashboardConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DashboardConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DashboardConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardEdgeImplementors = []string{"DashboardEdge"}
+
+func (ec *executionContext) _DashboardEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DashboardEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardEdge")
+		case "node":
+			out.Values[i] = ec._DashboardEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DashboardEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardWidgetImplementors = []string{"DashboardWidget"}
+
+func (ec *executionContext) _DashboardWidget(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Widget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardWidget")
+		case "id":
+			out.Values[i] = ec._DashboardWidget_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._DashboardWidget_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._DashboardWidget_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "visualization":
+			out.Values[i] = ec._DashboardWidget_visualization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metric":
+			out.Values[i] = ec._DashboardWidget_metric(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "params":
+			out.Values[i] = ec._DashboardWidget_params(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "savedQueryID":
+			out.Values[i] = ec._DashboardWidget_savedQueryID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "query":
+			out.Values[i] = ec._DashboardWidget_query(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "x":
+			out.Values[i] = ec._DashboardWidget_x(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "y":
+			out.Values[i] = ec._DashboardWidget_y(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "w":
+			out.Values[i] = ec._DashboardWidget_w(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "h":
+			out.Values[i] = ec._DashboardWidget_h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DashboardWidget_data(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardWidgetParamsImplementors = []string{"DashboardWidgetParams"}
+
+func (ec *executionContext) _DashboardWidgetParams(ctx context.Context, sel ast.SelectionSet, obj *schematype.WidgetParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardWidgetParams")
+		case "period":
+			out.Values[i] = ec._DashboardWidgetParams_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interval":
+			out.Values[i] = ec._DashboardWidgetParams_interval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._DashboardWidgetParams_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._DashboardWidgetParams_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._DashboardWidgetParams_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardWidgetQueryImplementors = []string{"DashboardWidgetQuery"}
+
+func (ec *executionContext) _DashboardWidgetQuery(ctx context.Context, sel ast.SelectionSet, obj *schematype.WidgetQuery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetQueryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardWidgetQuery")
+		case "source":
+			out.Values[i] = ec._DashboardWidgetQuery_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._DashboardWidgetQuery_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groupBy":
+			out.Values[i] = ec._DashboardWidgetQuery_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "interval":
+			out.Values[i] = ec._DashboardWidgetQuery_interval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sort":
+			out.Values[i] = ec._DashboardWidgetQuery_sort(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fields":
+			out.Values[i] = ec._DashboardWidgetQuery_fields(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._DashboardWidgetQuery_limit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deadLetterImplementors = []string{"DeadLetter", "Node"}
 
 func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSet, obj *ent.DeadLetter) graphql.Marshaler {
@@ -48446,6 +51405,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createDashboard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDashboard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDashboard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDashboard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteDashboard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteDashboard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importDashboard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importDashboard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -49965,6 +52952,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_metrics(ctx, field)
+				})
+		case "dashboards":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboards(ctx, field)
+				})
+		case "dashboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboard(ctx, field)
+				})
+		case "dashboardExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboardExport(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -52586,6 +55591,11 @@ func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋseliqᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateDashboardInput2githubᚗcomᚋseliqᚋseliqᚋdashboardᚐCreateInput(ctx context.Context, v any) (dashboard.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateDashboardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateGroupInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐCreateGroupInput(ctx context.Context, v any) (directory.CreateGroupInput, error) {
 	res, err := ec.unmarshalInputCreateGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -52619,6 +55629,69 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx context.Context, sel ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Dashboard!")
+		return graphql.Null
+	}
+	return ec._Dashboard(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDashboardConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DashboardConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardConnection!")
+		return graphql.Null
+	}
+	return ec._DashboardConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	res, err := scalar.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDashboardDocument2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardDocument!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalJSON(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DashboardDocument!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDashboardWidget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidgetᚄ(ctx context.Context, sel ast.SelectionSet, v []*dashboard.Widget) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDashboardWidget2ᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDashboardWidget2ᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidget(ctx context.Context, sel ast.SelectionSet, v *dashboard.Widget) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardWidget!")
+		return graphql.Null
+	}
+	return ec._DashboardWidget(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDashboardWidgetInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidget(ctx context.Context, v any) (*schematype.Widget, error) {
+	res, err := ec.unmarshalInputDashboardWidgetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDeadLetterConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DeadLetterConnection) graphql.Marshaler {
@@ -53760,6 +56833,11 @@ func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋseliqᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateDashboardInput2githubᚗcomᚋseliqᚋseliqᚋdashboardᚐUpdateInput(ctx context.Context, v any) (dashboard.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateDashboardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateEmailSettingsInput2githubᚗcomᚋseliqᚋseliqᚋmailᚐUpdateInput(ctx context.Context, v any) (mail.UpdateInput, error) {
 	res, err := ec.unmarshalInputUpdateEmailSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -53875,6 +56953,26 @@ func (ec *executionContext) unmarshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋ
 }
 
 func (ec *executionContext) marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx context.Context, sel ast.SelectionSet, v enum.Visibility) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWidgetKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetKind(ctx context.Context, v any) (enum.WidgetKind, error) {
+	var res enum.WidgetKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWidgetKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetKind(ctx context.Context, sel ast.SelectionSet, v enum.WidgetKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWidgetVisualization2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetVisualization(ctx context.Context, v any) (enum.WidgetVisualization, error) {
+	var res enum.WidgetVisualization
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWidgetVisualization2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetVisualization(ctx context.Context, sel ast.SelectionSet, v enum.WidgetVisualization) graphql.Marshaler {
 	return v
 }
 
@@ -54385,6 +57483,80 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalODashboard2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐBoard(ctx context.Context, sel ast.SelectionSet, v *ent.Board) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Dashboard(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODashboardEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DashboardEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODashboardEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODashboardEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DashboardEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DashboardEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODashboardWidgetInput2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetᚄ(ctx context.Context, v any) ([]*schematype.Widget, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schematype.Widget, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDashboardWidgetInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidget(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODashboardWidgetParams2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetParams(ctx context.Context, sel ast.SelectionSet, v *schematype.WidgetParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DashboardWidgetParams(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODashboardWidgetParamsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetParams(ctx context.Context, v any) (*schematype.WidgetParams, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDashboardWidgetParamsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODashboardWidgetQuery2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetQuery(ctx context.Context, sel ast.SelectionSet, v *schematype.WidgetQuery) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DashboardWidgetQuery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODashboardWidgetQueryInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐWidgetQuery(ctx context.Context, v any) (*schematype.WidgetQuery, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDashboardWidgetQueryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalODeadLetter2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetter(ctx context.Context, sel ast.SelectionSet, v *ent.DeadLetter) graphql.Marshaler {

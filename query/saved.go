@@ -182,6 +182,22 @@ func deref(p *string) string {
 
 // CreateSavedQuery saves a query authored by the caller; it must compile.
 func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput) (*ent.StoredQuery, error) {
+	var created *ent.StoredQuery
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		created, err = s.CreateSavedQueryIn(ctx, tx.Client(), in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created.Unwrap(), nil
+}
+
+// CreateSavedQueryIn is CreateSavedQuery inside the caller's transaction
+// (tx's client), so that a dashboard import creates its queries and the
+// dashboard together or not at all. The result is not yet unwrapped.
+func (s *Service) CreateSavedQueryIn(ctx context.Context, tx *ent.Client, in CreateSavedQueryInput) (*ent.StoredQuery, error) {
 	v, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -205,25 +221,19 @@ func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput
 		}
 		vis = *in.Visibility
 	}
-	var created *ent.StoredQuery
-	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		c := tx.StoredQuery.Create().SetName(name).SetDescription(desc).SetSource(d.source).SetQuery(d.query).
-			SetSort(d.sort).SetInterval(d.interval).SetVisibility(vis).SetAuthorID(v.UserID)
-		if len(d.groupBy) > 0 {
-			c.SetGroupBy(d.groupBy)
-		}
-		var err error
-		if created, err = c.Save(ctx); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.Client(), audit.Entry{
-			EntityType: SavedQueryEntity, EntityID: created.ID, Action: "create", After: snapshotOf(created),
-		})
-	})
+	c := tx.StoredQuery.Create().SetName(name).SetDescription(desc).SetSource(d.source).SetQuery(d.query).
+		SetSort(d.sort).SetInterval(d.interval).SetVisibility(vis).SetAuthorID(v.UserID)
+	if len(d.groupBy) > 0 {
+		c.SetGroupBy(d.groupBy)
+	}
+	created, err := c.Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return created.Unwrap(), nil
+	err = audit.Record(ctx, tx, audit.Entry{
+		EntityType: SavedQueryEntity, EntityID: created.ID, Action: "create", After: snapshotOf(created),
+	})
+	return created, err
 }
 
 // UpdateSavedQuery changes a query the caller may edit; the result must
@@ -371,4 +381,12 @@ func (s *Service) RunSavedQuery(ctx context.Context, id uuid.UUID, in *RunSavedQ
 		run.Fields, run.Limit, run.Cursor, run.Since, run.Until, run.Top = in.Fields, in.Limit, in.Cursor, in.Since, in.Until, in.Top
 	}
 	return s.Run(ctx, run)
+}
+
+// CheckDefinition validates a query's source, expression, sort, grouping
+// and interval as a saved query's are, naming the fields as a saved query
+// does (source, query, sort, group_by.N, interval): a dashboard's inline
+// query widget is checked by the same rules.
+func (s *Service) CheckDefinition(source, text, sort string, groupBy []string, interval string) error {
+	return s.validate(definition{source: source, query: text, sort: sort, groupBy: groupBy, interval: interval})
 }

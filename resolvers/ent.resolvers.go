@@ -58,6 +58,9 @@ func (r *Resolver) AlertView() graph.AlertViewResolver { return &alertViewResolv
 // Connector returns graph.ConnectorResolver implementation.
 func (r *Resolver) Connector() graph.ConnectorResolver { return &connectorResolver{r} }
 
+// Dashboard returns graph.DashboardResolver implementation.
+func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
+
 // Incident returns graph.IncidentResolver implementation.
 func (r *Resolver) Incident() graph.IncidentResolver { return &incidentResolver{r} }
 
@@ -69,6 +72,7 @@ type (
 	alertConnectionResolver struct{ *Resolver }
 	alertViewResolver       struct{ *Resolver }
 	connectorResolver       struct{ *Resolver }
+	dashboardResolver       struct{ *Resolver }
 	incidentResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 )

@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/incidents"
@@ -67,4 +68,6 @@ type Services struct {
 	Security *security.Service
 	// Metrics computes the figures of dashboards and reports.
 	Metrics *metrics.Service
+	// Dashboards keeps dashboards and computes their widgets' data.
+	Dashboards *dashboard.Service
 }

@@ -608,6 +608,11 @@ func (g *docGen) responseSchema(sh *shape) obj {
 	switch {
 	case sh.enum:
 		s = g.enumRef(g.a.schema.Types[sh.typeName])
+	case sh.scalar != "" && scalarSchemas[sh.scalar] == nil:
+		// A scalar of its own (a document format) is a named component
+		// carrying the scalar's description, where its shape is told.
+		def := g.a.schema.Types[sh.scalar]
+		s = g.register(sh.scalar, func() obj { return obj{"description": def.Description} })
 	case sh.scalar != "":
 		s = scalarSchema(sh.scalar)
 	default:

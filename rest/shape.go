@@ -68,7 +68,7 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 	var b strings.Builder
 	b.WriteString("{ ")
 	for _, f := range def.Fields {
-		if strings.HasPrefix(f.Name, "__") || hasRequiredArgs(f) {
+		if strings.HasPrefix(f.Name, "__") || hasRequiredArgs(f) || graphQLOnly[def.Name+"."+f.Name] {
 			continue
 		}
 		inner := schema.Types[f.Type.Name()]
@@ -113,6 +113,11 @@ func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape) (st
 	}
 	return "{ totalCount " + estimate + "pageInfo { endCursor hasNextPage } edges { node " + sel + " } }", sh
 }
+
+// graphQLOnly are fields computed on request that a REST body leaves out:
+// a dashboard's widget data would make every list of dashboards run every
+// widget's queries.
+var graphQLOnly = map[string]bool{"DashboardWidget.data": true}
 
 func hasRequiredArgs(f *ast.FieldDefinition) bool {
 	return slices.ContainsFunc(f.Arguments, func(a *ast.ArgumentDefinition) bool {

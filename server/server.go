@@ -24,6 +24,7 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
+	"github.com/seliq/seliq/dashboard"
 	"github.com/seliq/seliq/directory"
 	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/gqlserver"
@@ -198,6 +199,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, timers.Worker())
 	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
 	analyst.WithIncidents(incidentsSvc)
+	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -216,11 +218,12 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Outbound:      allowlists,
 		Chat:          chat.New(db.Client, ai, analyst, log),
 		Live:          live.New(db.Client, events, log),
-		Query:         query.New(db.Client, db.Dialect),
+		Query:         querySvc,
 		Mail:          mailer,
 		Features:      features.New(db.Client),
 		Security:      security.New(db.Client),
-		Metrics:       socmetrics.New(db.Client, db.Dialect),
+		Metrics:       metricsSvc,
+		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

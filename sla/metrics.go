@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"slices"
 	"time"
@@ -156,4 +157,19 @@ func Summarise(values []float64) *DurationStats {
 	p90 := v[int(math.Ceil(0.9*float64(len(v))))-1]
 	out.MeanSeconds, out.MedianSeconds, out.P90Seconds = &mean, &median, &p90
 	return out
+}
+
+// SLAFigures are the SLA metrics of a dashboard's sla widget, as the JSON
+// its data carries. org "all" (a provider's per-client roll-up) is not
+// computed for SLA figures yet, and refused rather than answered with the
+// acting organisation's figures alone.
+func (s *Service) SLAFigures(ctx context.Context, since, until time.Time, org *string) (json.RawMessage, error) {
+	if org != nil {
+		return nil, apperr.Invalid("organization", "SLA figures are per organisation: a roll-up across the tree is not available for them")
+	}
+	m, err := s.Metrics(ctx, &since, &until)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }

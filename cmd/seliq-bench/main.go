@@ -316,6 +316,10 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if err := b.profiled(ctx, srv, "metrics", 3, func() error { return measureMetrics(ctx, a, b.fig) }); err != nil {
 		return err
 	}
+	b.progress("dashboard")
+	if err := b.profiled(ctx, srv, "dashboard", 3, func() error { return measureDashboard(ctx, a, b.fig) }); err != nil {
+		return err
+	}
 	if b.dialect == "postgres" {
 		if err := b.measureRaw(ctx, dbURL, me, apiIDs); err != nil {
 			return err

@@ -487,3 +487,51 @@ func measureMetrics(ctx context.Context, a *api, f figures) error {
 	f["summary_p50_ms"] = percentile(d, 0.5)
 	return nil
 }
+
+// dashboardWidgets is the measured dashboard: ten widgets, nine metrics and
+// a grouped query, each computed by the server in one GraphQL request.
+var dashboardWidgets = func() []map[string]any {
+	var out []map[string]any
+	for i, m := range []string{"alerts/unassigned-count", "incidents/open-count", "alerts/mttd", "alerts/mttr", "alerts/volume",
+		"alerts/by-severity", "alerts/by-status", "alerts/by-connector", "summary"} {
+		out = append(out, map[string]any{"id": fmt.Sprint("m", i), "title": m, "kind": "metric", "metric": m,
+			"visualization": "number", "x": (i % 4) * 3, "y": (i / 4) * 2, "w": 3, "h": 2})
+	}
+	return append(out, map[string]any{"id": "q", "title": "high by severity", "kind": "query", "visualization": "bar",
+		"query": map[string]any{"source": "alerts", "query": `severity >= "high"`, "group_by": []string{"severity"}}, "x": 0, "y": 6, "w": 12, "h": 3})
+}()
+
+// measureDashboard times a 10-widget dashboard's data in one GraphQL
+// request (the server computes the widgets a few at a time).
+func measureDashboard(ctx context.Context, a *api, f figures) error {
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := a.expect(ctx, http.StatusCreated, http.MethodPost, "/api/v1/dashboards",
+		map[string]any{"name": "bench", "widgets": dashboardWidgets}, &created); err != nil {
+		return err
+	}
+	const q = `query($id: ID!) { dashboard(id: $id) { widgets { id data } } }`
+	d, err := timeN(querySamples, func() error {
+		var out struct {
+			Dashboard struct {
+				Widgets []struct {
+					ID   string          `json:"id"`
+					Data json.RawMessage `json:"data"`
+				} `json:"widgets"`
+			} `json:"dashboard"`
+		}
+		if err := a.graphql(ctx, q, map[string]any{"id": created.ID}, &out); err != nil {
+			return err
+		}
+		if n := len(out.Dashboard.Widgets); n != len(dashboardWidgets) {
+			return fmt.Errorf("dashboard: %d widgets answered, want %d", n, len(dashboardWidgets))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f["dashboard_p50_ms"], f["dashboard_p99_ms"] = percentile(d, 0.5), percentile(d, 0.99)
+	return nil
+}

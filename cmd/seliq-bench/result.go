@@ -64,6 +64,8 @@ var metrics = []metric{
 	{key: "lookups_p99_ms", alias: "lookups_p99_ms", label: "  p99", unit: "ms"},
 	{key: "metrics_p50_ms", alias: "metrics_p50_ms", label: "metrics, last 7 days, slowest of 11 p50", unit: "ms", target: "≤ 100"},
 	{key: "summary_p50_ms", alias: "summary_p50_ms", label: "metrics summary, last 7 days p50", unit: "ms", target: "≤ 250"},
+	{key: "dashboard_p50_ms", alias: "dashboard_p50_ms", label: "dashboard, 10 widgets' data in one GraphQL request p50", unit: "ms", target: "≤ 1000"},
+	{key: "dashboard_p99_ms", alias: "dashboard_p99_ms", label: "  p99", unit: "ms"},
 	{key: "bulk_10k_s", alias: "bulk_10k_s", label: "bulk close by filter", unit: "s", target: "≤ 3 (10k)"},
 	{key: "bulk_matched", alias: "bulk_matched", label: "  alerts the bulk filter matched", unit: "alerts"},
 	{key: "ws_fanout_p50_ms", alias: "ws_fanout_p50_ms", label: "WebSocket fan-out p50", unit: "ms"},

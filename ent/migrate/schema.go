@@ -345,6 +345,55 @@ var (
 			},
 		},
 	}
+	// BoardsColumns holds the columns for the "boards" table.
+	BoardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"private", "shared"}, Default: "private"},
+		{Name: "widgets", Type: field.TypeJSON},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// BoardsTable holds the schema information for the "boards" table.
+	BoardsTable = &schema.Table{
+		Name:       "boards",
+		Columns:    BoardsColumns,
+		PrimaryKey: []*schema.Column{BoardsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "boards_organizations_organization",
+				Columns:    []*schema.Column{BoardsColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "boards_users_author",
+				Columns:    []*schema.Column{BoardsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "board_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{BoardsColumns[7], BoardsColumns[1]},
+			},
+			{
+				Name:    "board_organization_id_visibility_name",
+				Unique:  false,
+				Columns: []*schema.Column{BoardsColumns[7], BoardsColumns[5], BoardsColumns[3]},
+			},
+			{
+				Name:    "board_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{BoardsColumns[8]},
+			},
+		},
+	}
 	// ChatMessagesColumns holds the columns for the "chat_messages" table.
 	ChatMessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -1198,6 +1247,7 @@ var (
 		AlertsTable,
 		AlertViewsTable,
 		AnalysesTable,
+		BoardsTable,
 		ChatMessagesTable,
 		ConnectorsTable,
 		ContactsTable,
@@ -1233,6 +1283,8 @@ func init() {
 	AlertViewsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AlertViewsTable.ForeignKeys[1].RefTable = UsersTable
 	AnalysesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	BoardsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	BoardsTable.ForeignKeys[1].RefTable = UsersTable
 	ChatMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ConnectorsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable

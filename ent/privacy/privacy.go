@@ -255,6 +255,30 @@ func (f AnalysisMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnalysisMutation", m)
 }
 
+// The BoardQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BoardQueryRuleFunc func(context.Context, *ent.BoardQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BoardQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BoardQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BoardQuery", q)
+}
+
+// The BoardMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BoardMutationRuleFunc func(context.Context, *ent.BoardMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BoardMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BoardMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BoardMutation", m)
+}
+
 // The ChatMessageQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChatMessageQueryRuleFunc func(context.Context, *ent.ChatMessageQuery) error
@@ -710,6 +734,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AnalysisQuery:
 		return q.Filter(), nil
+	case *ent.BoardQuery:
+		return q.Filter(), nil
 	case *ent.ChatMessageQuery:
 		return q.Filter(), nil
 	case *ent.ConnectorQuery:
@@ -762,6 +788,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AlertViewMutation:
 		return m.Filter(), nil
 	case *ent.AnalysisMutation:
+		return m.Filter(), nil
+	case *ent.BoardMutation:
 		return m.Filter(), nil
 	case *ent.ChatMessageMutation:
 		return m.Filter(), nil

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -383,6 +384,56 @@ func init() {
 	analysisDescID := analysisMixinFields0[0].Descriptor()
 	// analysis.DefaultID holds the default value on creation for the id field.
 	analysis.DefaultID = analysisDescID.Default.(func() uuid.UUID)
+	boardMixin := schema.Board{}.Mixin()
+	board.Policy = privacy.NewPolicies(boardMixin[0], boardMixin[1], schema.Board{})
+	board.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := board.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	boardMixinFields0 := boardMixin[0].Fields()
+	_ = boardMixinFields0
+	boardFields := schema.Board{}.Fields()
+	_ = boardFields
+	// boardDescCreatedAt is the schema descriptor for created_at field.
+	boardDescCreatedAt := boardMixinFields0[1].Descriptor()
+	// board.DefaultCreatedAt holds the default value on creation for the created_at field.
+	board.DefaultCreatedAt = boardDescCreatedAt.Default.(func() time.Time)
+	// boardDescUpdatedAt is the schema descriptor for updated_at field.
+	boardDescUpdatedAt := boardMixinFields0[2].Descriptor()
+	// board.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	board.DefaultUpdatedAt = boardDescUpdatedAt.Default.(func() time.Time)
+	// board.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	board.UpdateDefaultUpdatedAt = boardDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// boardDescName is the schema descriptor for name field.
+	boardDescName := boardFields[0].Descriptor()
+	// board.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	board.NameValidator = func() func(string) error {
+		validators := boardDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// boardDescDescription is the schema descriptor for description field.
+	boardDescDescription := boardFields[1].Descriptor()
+	// board.DefaultDescription holds the default value on creation for the description field.
+	board.DefaultDescription = boardDescDescription.Default.(string)
+	// boardDescID is the schema descriptor for id field.
+	boardDescID := boardMixinFields0[0].Descriptor()
+	// board.DefaultID holds the default value on creation for the id field.
+	board.DefaultID = boardDescID.Default.(func() uuid.UUID)
 	chatmessageMixin := schema.ChatMessage{}.Mixin()
 	chatmessage.Policy = privacy.NewPolicies(chatmessageMixin[0], chatmessageMixin[1], schema.ChatMessage{})
 	chatmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {

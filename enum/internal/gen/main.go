@@ -112,6 +112,16 @@ var defs = []enumDef{
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
+	{"WidgetKind", "what a dashboard widget shows", []value{
+		{"metric", "A metric of the metrics service, with its parameters."},
+		{"query", "A query of the query language, saved or inline."},
+		{"sla", "The SLA figures (attainment, at risk, breached)."}}},
+	{"WidgetVisualization", "how a dashboard widget is drawn", []value{
+		{"number", "One figure."},
+		{"bar", "Bars, one per value or bucket."},
+		{"line", "A line over time."},
+		{"pie", "Shares of a whole."},
+		{"table", "Rows and columns."}}},
 }
 
 func camel(s string) string {
