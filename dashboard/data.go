@@ -81,7 +81,9 @@ func (s *Service) WidgetData(ctx context.Context, w schematype.Widget) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	until := s.now().UTC()
+	// Metrics count whole seconds: the period ends at the next one, so the
+	// alerts of the current second count.
+	until := s.now().UTC().Truncate(time.Second).Add(time.Second)
 	since := until.Add(-period)
 	var org *string
 	if p.Organization != "" {
@@ -175,6 +177,14 @@ func encode(v reflect.Value) any {
 			}
 			if (f.Name == "Organization" || f.Name == "Organizations") && v.Field(i).IsNil() {
 				continue // only a roll-up names organisations
+			}
+			if f.Anonymous && f.Type == reflect.TypeFor[metrics.Row]() {
+				// A roll-up row's organisation, flattened as GraphQL shows
+				// it; the answer itself has none.
+				if row := v.Field(i).Interface().(metrics.Row); row.Organization != nil {
+					out["organization"] = organizationRef{ID: row.OrganizationID.String(), Name: row.OrganizationName}
+				}
+				continue
 			}
 			key, ok := renamed[f.Name]
 			if !ok {

@@ -145,3 +145,12 @@ func (s *Service) Set(ctx context.Context, key string, enabled bool) (*Feature, 
 	u.Features = next
 	return s.feature(ctx, u, *def)
 }
+
+// Keys are the flags' keys, in the order the list shows them.
+func Keys() []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = f.key
+	}
+	return out
+}

@@ -11,10 +11,12 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/features"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/internal/paging"
+	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
 )
 
@@ -195,6 +197,28 @@ func complexity() graph.ComplexityRoot {
 	// of a list of dashboards is refused beyond a few of them.
 	c.Dashboard.Widgets = valuesOf(listGuess)
 	c.DashboardWidget.Data = func(int) int { return widgetDataCost }
+	// Metrics: buckets and tree rows are bounded by the metrics service
+	// (metrics.MaxBuckets, metrics.MaxTreeOrgs), breakdowns like facets.
+	c.AlertVolume.Buckets = valuesOf(metrics.MaxBuckets)
+	c.OrganizationAlertVolume.Buckets = valuesOf(metrics.MaxBuckets)
+	c.AlertVolumeBucket.BySeverity = valuesOf(severities)
+	c.MetricBreakdown.Values = valuesOf(facetGuess)
+	c.OrganizationMetricBreakdown.Values = valuesOf(facetGuess)
+	c.DurationMetric.BySeverity = valuesOf(severities)
+	c.OrganizationDurationMetric.BySeverity = valuesOf(severities)
+	c.AlertVolume.Organizations = valuesOf(metrics.MaxTreeOrgs)
+	c.MetricBreakdown.Organizations = valuesOf(metrics.MaxTreeOrgs)
+	c.MetricCount.Organizations = valuesOf(metrics.MaxTreeOrgs)
+	c.DurationMetric.Organizations = valuesOf(metrics.MaxTreeOrgs)
+	c.MetricsSummary.Organizations = valuesOf(metrics.MaxTreeOrgs)
+	// SLA: a target per severity, at most seven opening days, a row per
+	// severity and timer.
+	timers := len(enum.SLATimer("").Values())
+	c.SLASettings.Targets = valuesOf(severities)
+	c.SLASettings.Days = valuesOf(7)
+	c.SLAMetrics.Rows = valuesOf(severities * timers)
+	c.SLAMetrics.Total = valuesOf(timers)
+	c.Query.Features = valuesOf(len(features.Keys()))
 	c.QueryResult.Groups = valuesOf(query.MaxTop + 1)
 	c.QueryResult.Series = valuesOf(listGuess)
 	c.QueryBucket.Groups = valuesOf(query.DefaultTop + 1)

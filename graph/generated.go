@@ -10504,12 +10504,7 @@ extend type Query {
 # document and widget kinds are described in the README's "Dashboards".
 
 """
-A dashboard as a portable JSON document, version 1: {"version": 1, "name", "description",
-"visibility" (private or shared), "widgets" (each as DashboardWidgetInput, keys in snake_case:
-id, title, kind, visualization, metric, params, saved_query_id, query, x, y, w, h),
-"saved_queries" (each {"id", "name", "description", "source", "query", "sort", "group_by",
-"interval"}; a widget's saved_query_id names one of them by that id)}. Unknown keys and other
-versions are refused.
+A dashboard as a portable JSON document (format version 1): an object with the keys version (1), name, description, visibility (private or shared), widgets (each as DashboardWidgetInput, keys in snake_case) and saved_queries (each with id, name, description, source, query, sort, group_by and interval; a widget's saved_query_id names one of them by that id). Unknown keys and other versions are refused.
 """
 scalar DashboardDocument
 

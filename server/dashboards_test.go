@@ -58,8 +58,17 @@ func TestDashboardRoutes(t *testing.T) {
 			if loc := detailLoc(t, res); !slices.Equal(loc, []string{"body", "widgets[2]", "metric"}) {
 				t.Fatalf("loc %v", loc)
 			}
-			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{
-				{"id": "s", "title": "SLA", "kind": "sla", "visualization": "table", "x": 0, "y": 0, "w": 12, "h": 2}}}), "widgets[0]")
+			// An sla widget shows the SLA engine's figures; a roll-up of them
+			// across the tree is refused, naming the parameter.
+			slaWidget := map[string]any{"id": "s", "title": "SLA", "kind": "sla", "visualization": "table", "x": 0, "y": 0, "w": 12, "h": 2}
+			slaID := s.rest(t, s.analyst, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{slaWidget}}, http.StatusCreated).String("id")
+			sd := s.gql(t, s.analyst, `query($id: ID!) { dashboard(id: $id) { widgets { data } } }`, map[string]any{"id": slaID})
+			if rows := dig(obj(dig(sd, "dashboard", "widgets").([]any)[0]), "data", "rows"); rows == nil || len(rows.([]any)) != 10 {
+				t.Fatalf("sla widget data: %v", sd)
+			}
+			s.rest(t, s.analyst, http.MethodDelete, "/api/v1/dashboards/"+slaID, nil, http.StatusNoContent)
+			slaWidget["params"] = map[string]any{"organization": "all"}
+			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{slaWidget}}), "widgets[0]")
 			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "overlap", "widgets": []map[string]any{widgets[0], widgets[0]}}), "widgets[1]")
 			s.rest(t, s.reader, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "x"}, http.StatusForbidden)
 			g := s.gqlErr(t, s.analyst, `mutation { createDashboard(input: {name: "q", widgets: [{id: "a", title: "a", kind: QUERY, visualization: TABLE, query: {source: "alerts", query: "severity =="}, x: 0, y: 0, w: 1, h: 1}]}) { id } }`, nil, "BAD_USER_INPUT")
