@@ -1080,6 +1080,7 @@ type ComplexityRoot struct {
 		Description func(childComplexity int) int
 		Fields      func(childComplexity int) int
 		Name        func(childComplexity int) int
+		SeriesField func(childComplexity int) int
 		TimeField   func(childComplexity int) int
 	}
 
@@ -6495,6 +6496,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QuerySource.Name(childComplexity), true
+	case "QuerySource.seriesField":
+		if e.ComplexityRoot.QuerySource.SeriesField == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuerySource.SeriesField(childComplexity), true
 	case "QuerySource.timeField":
 		if e.ComplexityRoot.QuerySource.TimeField == nil {
 			break
@@ -9600,8 +9607,10 @@ type QuerySource {
   name: String!
   "What the source holds."
   description: String!
-  "The timestamp field since, until and interval apply to."
+  "The timestamp field since and until apply to in rows and groups (and rows are sorted by, newest first, by default)."
   timeField: String!
+  "The timestamp field a time series (interval) buckets by and its since and until bound: for alerts created_at, so a past bucket does not change when one of its alerts repeats."
+  seriesField: String!
   "Every field an expression may name."
   fields: [QueryField!]!
 }
@@ -12414,6 +12423,8 @@ func (ec *executionContext) childFields_QuerySource(ctx context.Context, field g
 		return ec.fieldContext_QuerySource_description(ctx, field)
 	case "timeField":
 		return ec.fieldContext_QuerySource_timeField(ctx, field)
+	case "seriesField":
+		return ec.fieldContext_QuerySource_seriesField(ctx, field)
 	case "fields":
 		return ec.fieldContext_QuerySource_fields(ctx, field)
 	}
@@ -37415,6 +37426,29 @@ func (ec *executionContext) fieldContext_QuerySource_timeField(_ context.Context
 	return graphql.NewScalarFieldContext("QuerySource", field, true, false, "String")
 }
 
+func (ec *executionContext) _QuerySource_seriesField(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuerySource_seriesField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeriesField(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuerySource_seriesField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuerySource", field, true, false, "String")
+}
+
 func (ec *executionContext) _QuerySource_fields(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -53271,6 +53305,11 @@ func (ec *executionContext) _QuerySource(ctx context.Context, sel ast.SelectionS
 			}
 		case "timeField":
 			out.Values[i] = ec._QuerySource_timeField(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seriesField":
+			out.Values[i] = ec._QuerySource_seriesField(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

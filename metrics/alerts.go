@@ -147,11 +147,8 @@ func (s *Service) volume(ctx context.Context, sc *scope, b *query.Buckets, name 
 			out.Total += r.N
 		}
 	}
-	lo, hi := sc.since.Truncate(storage.AlertSlot), sc.until.Truncate(storage.AlertSlot)
-	if lo.Before(sc.since) {
-		lo = lo.Add(storage.AlertSlot)
-	}
-	if sc.alertQ != nil || sc.rng.Connector != nil || b.Slot%storage.AlertSlot != 0 || !lo.Before(hi) {
+	lo, hi, whole := storage.WholeAlertSlots(sc.since, sc.until)
+	if sc.alertQ != nil || sc.rng.Connector != nil || b.Slot%storage.AlertSlot != 0 || !whole {
 		rows, err := s.scanSlots(ctx, sc, b)
 		add(rows, b)
 		return out, err
@@ -190,46 +187,22 @@ func (s *Service) scanSlots(ctx context.Context, sc *scope, b *query.Buckets) ([
 }
 
 // countedSlots sums the slot counters of [lo, hi), whole quarter hours, of
-// the organisations the viewer reads (rule.ReadableOrgs: the counters are
-// outside ent's policies), narrowed by severity.
+// the organisations the viewer reads, narrowed by severity.
 func (s *Service) countedSlots(ctx context.Context, sc *scope, lo, hi time.Time) ([]slotRow, error) {
 	orgs, err := rule.ReadableOrgs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]any, len(orgs))
-	for i, id := range orgs {
-		ids[i] = id
+	var sevs []string
+	for _, v := range sc.rng.Severity {
+		sevs = append(sevs, string(v))
 	}
-	sel := sql.Dialect(s.dialect).Select().From(sql.Table(storage.AlertSlotCountsView))
-	n := "CAST(SUM(" + sel.C("n") + ") AS BIGINT)"
-	sel.Select(sel.C("severity"), sel.C("slot")).AppendSelectExprAs(sql.Expr(n), "n").
-		Where(sql.And(sql.In(sel.C("organization_id"), ids...),
-			sql.GTE(sel.C("slot"), lo.Unix()/int64(storage.AlertSlot/time.Second)),
-			sql.LT(sel.C("slot"), hi.Unix()/int64(storage.AlertSlot/time.Second)))).
-		GroupBy(sel.C("severity"), sel.C("slot"))
-	if len(sc.rng.Severity) > 0 {
-		sevs := make([]any, len(sc.rng.Severity))
-		for i, v := range sc.rng.Severity {
-			sevs[i] = string(v)
-		}
-		sel.Where(sql.In(sel.C("severity"), sevs...))
+	counts, err := storage.CountAlertSlots(ctx, s.client, s.dialect, orgs, lo, hi, sevs)
+	out := make([]slotRow, len(counts))
+	for i, c := range counts {
+		out[i] = slotRow{Severity: c.Severity, Slot: c.Slot, N: c.N}
 	}
-	q, args := sel.Query()
-	rs, err := s.client.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []slotRow
-	for rs.Next() {
-		var r slotRow
-		if err := rs.Scan(&r.Severity, &r.Slot, &r.N); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
+	return out, err
 }
 
 // severities are every severity, most severe first.

@@ -41,6 +41,9 @@ type Query struct {
 	where    pred
 	program  cel.Program
 	attrKeys []string
+	// idents are the names the expression reads: fields, comprehension
+	// variables and now.
+	idents map[string]bool
 }
 
 // Error is a query that does not compile, with where and why.
@@ -80,6 +83,7 @@ func Compile(src *Source, field, text string, now time.Time) (*Query, error) {
 		return nil, &apperr.Error{Code: CodeTooExpensive, Field: field,
 			Message: fmt.Sprintf("the query has %d terms, over the limit of %d; narrow it", n, maxNodes)}
 	}
+	q.idents = identsOf(native.Expr())
 	t := &translator{src: src, ast: native, q: q}
 	where, err := t.boolean(native.Expr())
 	if err != nil {
@@ -164,6 +168,16 @@ func (t *translator) errAt(id int64, format string, args ...any) *Error {
 		line, col = loc.Line(), loc.Column()+1
 	}
 	return &Error{Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
+}
+
+func identsOf(e celast.Expr) map[string]bool {
+	out := map[string]bool{}
+	celast.PostOrderVisit(e, celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.IdentKind {
+			out[e.AsIdent()] = true
+		}
+	}))
+	return out
 }
 
 func countNodes(e celast.Expr) int {

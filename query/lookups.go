@@ -190,7 +190,7 @@ func (s *Service) recentValues(ctx context.Context, src *Source, f *Field, attr 
 		Value *string `sql:"v"`
 	}
 	var rows []row
-	err := backends[src.Name].scan(ctx, s.client, s.where(q, nil, nil), func(sel *sql.Selector) {
+	err := backends[src.Name].scan(ctx, s.client, s.where(q, src.timeField, nil, nil), func(sel *sql.Selector) {
 		value := "CAST(" + sel.C(f.col.name) + " AS TEXT)"
 		if f.Groupable {
 			value = groupKey{field: f}.expr(sel, 0)

@@ -158,9 +158,9 @@ func checkRange(since, until *time.Time) error {
 	return nil
 }
 
-// where is the compiled query and the time range.
-func (s *Service) where(q *Query, since, until *time.Time) func(*sql.Selector) {
-	col := q.Source.byName[q.Source.timeField].col.name
+// where is the compiled query and the time range over field.
+func (s *Service) where(q *Query, field string, since, until *time.Time) func(*sql.Selector) {
+	col := q.Source.byName[field].col.name
 	return func(sel *sql.Selector) {
 		sel.Where(q.where(sqlCtx{s: sel}))
 		if since != nil {
@@ -282,7 +282,7 @@ func (s *Service) rows(ctx context.Context, q *Query, in RunInput) (*Result, err
 		}
 		limit = *in.Limit
 	}
-	where := s.where(q, in.Since, in.Until)
+	where := s.where(q, q.Source.timeField, in.Since, in.Until)
 	if in.Cursor != nil && *in.Cursor != "" {
 		v, id, err := key.decodeCursor(*in.Cursor)
 		if err != nil {
@@ -446,8 +446,8 @@ type groupRow struct {
 func (r groupRow) key(n int) []string { return []string{r.K0, r.K1, r.K2}[:n] }
 
 // grouped counts per key (and per slot when slot is set).
-func (s *Service) grouped(ctx context.Context, q *Query, since, until *time.Time, keys []groupKey, slot func(*sql.Selector) string) ([]groupRow, error) {
-	where := s.where(q, since, until)
+func (s *Service) grouped(ctx context.Context, q *Query, field string, since, until *time.Time, keys []groupKey, slot func(*sql.Selector) string) ([]groupRow, error) {
+	where := s.where(q, field, since, until)
 	var rows []groupRow
 	err := backends[q.Source.Name].scan(ctx, s.client, where, func(sel *sql.Selector) {
 		var cols []string
@@ -497,7 +497,7 @@ func (s *Service) groups(ctx context.Context, q *Query, in RunInput) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.grouped(ctx, q, in.Since, in.Until, keys, nil)
+	rows, err := s.grouped(ctx, q, q.Source.timeField, in.Since, in.Until, keys, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -583,32 +583,19 @@ func (s *Service) series(ctx context.Context, q *Query, in RunInput, now time.Ti
 		return nil, &apperr.Error{Code: apperr.QueryTooExpensive, Field: "interval",
 			Message: fmt.Sprintf("%d buckets of %s, over the limit of %d; use a longer interval or a shorter range", len(buckets), in.Interval, maxBuckets)}
 	}
-	slotLen := slotWidth(width, loc, since, until)
-	col := q.Source.byName[q.Source.timeField].col.name
-	rows, err := s.grouped(ctx, q, &since, &until, keys, func(sel *sql.Selector) string {
-		return slotSQL(sel.Dialect(), sel.C(col), slotLen)
-	})
+	folded := &Buckets{Starts: buckets, Slot: slotWidth(width, loc, since, until), Location: loc}
+	rows, err := s.seriesRows(ctx, q, since, until, keys, folded)
 	if err != nil {
 		return nil, err
 	}
-	// Fold slots (whole UTC hours or quarter hours) into local buckets.
-	index := map[int64]int{}
 	res := &Result{TimeZone: loc.String(), Series: make([]*Bucket, len(buckets))}
 	for i, b := range buckets {
 		res.Series[i] = &Bucket{Start: b, Groups: []*Group{}}
 	}
 	overall := map[string]*Group{}
 	perBucket := make([]map[string]*Group, len(buckets))
-	folded := &Buckets{Starts: buckets, Slot: slotLen, Location: loc}
 	for _, r := range rows {
-		i, ok := index[r.Slot]
-		if !ok {
-			i = folded.Index(r.Slot)
-			index[r.Slot] = i
-		}
-		if i < 0 {
-			continue
-		}
+		i := r.bucket
 		res.Series[i].Count += r.Count
 		res.Total += r.Count
 		if len(keys) == 0 {

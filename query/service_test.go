@@ -32,7 +32,7 @@ func TestSeriesFollowsTheOrganisationsZone(t *testing.T) {
 		}
 		for i, at := range times {
 			db.Client.Alert.Create().SetOrganizationID(org.ID).SetTitle(fmt.Sprint("a", i)).SetSource("s").
-				SetSeverity(enum.SeverityHigh).SetLastSeenAt(at.UTC()).SaveX(ctx)
+				SetSeverity(enum.SeverityHigh).SetCreatedAt(at.UTC()).SetLastSeenAt(at.UTC()).SaveX(ctx)
 		}
 		svc := query.New(db.Client, db.Dialect).WithClock(func() time.Time { return fixtureNow })
 		since, until := time.Date(2026, 11, 29, 0, 0, 0, 0, kolkata), time.Date(2026, 12, 1, 0, 0, 0, 0, kolkata)

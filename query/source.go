@@ -80,8 +80,11 @@ type Source struct {
 	Name        string
 	Description string
 	Fields      []*Field
-	// timeField buckets time series and bounds since/until.
+	// timeField bounds since/until of rows and groups and sorts rows.
 	timeField string
+	// seriesField buckets time series and bounds their since/until: a
+	// field that never moves, so a past bucket stays as it was counted.
+	seriesField string
 
 	byName map[string]*Field
 	env    *cel.Env
@@ -93,8 +96,17 @@ func (s *Source) Field(name string) (*Field, bool) {
 	return f, ok
 }
 
-// TimeField is the field since, until and interval apply to.
+// TimeField is the field since and until apply to in rows and groups.
 func (s *Source) TimeField() string { return s.timeField }
+
+// SeriesField is the field a time series buckets by (and its since and
+// until bound).
+func (s *Source) SeriesField() string {
+	if s.seriesField == "" {
+		return s.timeField
+	}
+	return s.seriesField
+}
 
 func (s *Source) fieldNames() []string {
 	names := make([]string, len(s.Fields))

@@ -119,7 +119,7 @@ func init() {
 			col: column{kind: colAttributes, name: "attributes"}},
 	}...)
 	alertFields = append(alertFields, entityFields()...)
-	register(&Source{Name: "alerts", Description: "Alerts in the triage queue.", timeField: "last_seen_at", Fields: alertFields})
+	register(&Source{Name: "alerts", Description: "Alerts in the triage queue.", timeField: "last_seen_at", seriesField: "created_at", Fields: alertFields})
 
 	incidentFields := []*Field{
 		{Name: "number", Type: TypeInt, Description: "The incident's number in its organisation.", col: plain("number")},
