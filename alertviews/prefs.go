@@ -46,7 +46,7 @@ func defaultOf(v *viewer.Viewer) []predicate.AlertView {
 
 // Default returns the caller's default view, or nil when there is none.
 func (s *Service) Default(ctx context.Context) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) Default(ctx context.Context) (*ent.AlertView, error) {
 // A hidden view cannot be the default: the queue would open on a view its
 // list does not show.
 func (s *Service) SetDefault(ctx context.Context, viewID *uuid.UUID) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Service) Unhide(ctx context.Context, id uuid.UUID) (*ent.AlertView, err
 }
 
 func (s *Service) setHidden(ctx context.Context, id uuid.UUID, hide bool) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *Service) Hidden(ctx context.Context, view *ent.AlertView) (bool, error)
 	if !view.Shared {
 		return false, nil // only shared views can be hidden
 	}
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) Hidden(ctx context.Context, view *ent.AlertView) (bool, error)
 // returns it. With WithCache in ctx, all views of a request share one
 // lookup; otherwise each call is one query.
 func (s *Service) IsDefault(ctx context.Context, view *ent.AlertView) (bool, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return false, err
 	}

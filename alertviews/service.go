@@ -31,16 +31,6 @@ type Service struct {
 // New returns a Service over client.
 func New(client *ent.Client) *Service { return &Service{client: client} }
 
-// caller returns the user making the request: views belong to people, so a
-// connector has none.
-func caller(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.Kind != viewer.KindUser {
-		return nil, apperr.New(apperr.Unauthenticated, "a user session or API token is required")
-	}
-	return v, nil
-}
-
 // visibleTo selects the views v may see: its own and the shared ones. The
 // tenant rule adds the acting organisation.
 func visibleTo(v *viewer.Viewer) predicate.AlertView {
@@ -72,7 +62,7 @@ func checkEdit(v *viewer.Viewer, view *ent.AlertView) error {
 // List returns the caller's own views and the organisation's shared ones,
 // hidden ones included, by name.
 func (s *Service) List(ctx context.Context) ([]*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +72,7 @@ func (s *Service) List(ctx context.Context) ([]*ent.AlertView, error) {
 
 // Get returns one view the caller may see.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +94,7 @@ func snapshotOf(v *ent.AlertView) snapshot {
 
 // Create saves a view owned by the caller.
 func (s *Service) Create(ctx context.Context, in CreateAlertViewInput) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +147,7 @@ func validateView(filters *schematype.AlertFilter, sort string, columns []string
 // Update changes a view the caller may edit. Fields left nil keep their
 // value; an empty column list restores the queue's default columns.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateAlertViewInput) (*ent.AlertView, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +254,7 @@ func sameJSON(a, b schematype.AlertFilter) (bool, error) {
 // Delete removes a view the caller may edit, and with it every user's
 // choice of it as default and every hidden flag on it.
 func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return err
 	}

@@ -81,9 +81,7 @@ func (s *Service) WidgetData(ctx context.Context, w schematype.Widget) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	// Metrics count whole seconds: the period ends at the next one, so the
-	// alerts of the current second count.
-	until := s.now().UTC().Truncate(time.Second).Add(time.Second)
+	until := metrics.PeriodEnd(s.now())
 	since := until.Add(-period)
 	var org *string
 	if p.Organization != "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/storage"
 )
@@ -69,7 +70,7 @@ func (s *Service) Export(ctx context.Context, id uuid.UUID) (json.RawMessage, er
 	if len(ids) > 0 {
 		// Read as the caller: a query it may not see is not exported, and
 		// the document's widget then fails its import with a clear 422.
-		v, _ := caller(ctx)
+		v, _ := viewer.User(ctx)
 		sqs, err := s.client.StoredQuery.Query().Where(storedquery.IDIn(ids...),
 			storedquery.Or(storedquery.VisibilityEQ(enum.VisibilityShared), storedquery.AuthorID(v.UserID))).
 			Order(ent.Asc(storedquery.FieldName)).All(ctx)

@@ -89,18 +89,9 @@ type UpdateInput struct {
 	Widgets     []*schematype.Widget
 }
 
-// caller is the user acting: dashboards belong to people.
-func caller(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.Kind != viewer.KindUser {
-		return nil, apperr.New(apperr.Unauthenticated, "a user session or API token is required")
-	}
-	return v, nil
-}
-
 // writer is a user who may change dashboards at all.
 func writer(ctx context.Context) (*viewer.Viewer, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +128,7 @@ func checkEdit(v *viewer.Viewer, b *ent.Board) error {
 
 // Dashboards lists the caller's own and the shared dashboards, by name.
 func (s *Service) Dashboards(ctx context.Context, page paging.Page) (*ent.DashboardConnection, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +138,7 @@ func (s *Service) Dashboards(ctx context.Context, page paging.Page) (*ent.Dashbo
 
 // Dashboard returns one dashboard the caller may see.
 func (s *Service) Dashboard(ctx context.Context, id uuid.UUID) (*ent.Board, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}

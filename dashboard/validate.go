@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
 )
@@ -274,7 +275,7 @@ func (s *Service) validateQuery(ctx context.Context, c *ent.Client, w schematype
 		if err != nil {
 			return err
 		}
-		v, _ := caller(ctx)
+		v, _ := viewer.User(ctx)
 		if sq.Visibility != enum.VisibilityShared && (sq.AuthorID == nil || *sq.AuthorID != v.UserID) {
 			return apperr.Invalid(f(".saved_query_id"), "no saved query %s in this organisation", *w.SavedQueryID)
 		}

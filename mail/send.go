@@ -186,7 +186,7 @@ type TestResult struct {
 // and reports the server's answer (admins only; recorded in the activity
 // log).
 func (s *Service) SendTest(ctx context.Context, to string) (*TestResult, error) {
-	v, err := requireAdmin(ctx)
+	v, err := viewer.Admin(ctx, adminOnly)
 	if err != nil {
 		return nil, err
 	}

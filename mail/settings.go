@@ -124,16 +124,8 @@ type smtpConfig struct {
 	Source string
 }
 
-func requireAdmin(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	case v.Kind != viewer.KindUser || !v.IsAdmin():
-		return nil, apperr.New(apperr.Forbidden, "only administrators manage the email settings")
-	}
-	return v, nil
-}
+// adminOnly is why anyone else is refused.
+const adminOnly = "only administrators manage the email settings"
 
 func load(ctx context.Context, c *ent.Client) (stored, error) {
 	var st stored
@@ -143,7 +135,7 @@ func load(ctx context.Context, c *ent.Client) (stored, error) {
 
 // Get returns the settings in force for the acting organisation (admins).
 func (s *Service) Get(ctx context.Context) (*Settings, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := viewer.Admin(ctx, adminOnly); err != nil {
 		return nil, err
 	}
 	st, err := load(ctx, s.client)
@@ -173,7 +165,7 @@ func (s *Service) view(st stored) *Settings {
 // host while a password is stored requires the password again: it was
 // given for the old server.
 func (s *Service) Update(ctx context.Context, in UpdateInput) (*Settings, error) {
-	v, err := requireAdmin(ctx)
+	v, err := viewer.Admin(ctx, adminOnly)
 	if err != nil {
 		return nil, err
 	}

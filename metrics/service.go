@@ -58,6 +58,17 @@ type scope struct {
 	loc          *time.Location
 }
 
+// PeriodEnd is where a period ending at t stops: the next whole second
+// (t itself when whole), as the summary tells its periods apart by epoch
+// seconds, so that an alert of t's own second counts.
+func PeriodEnd(t time.Time) time.Time {
+	end := t.UTC().Truncate(time.Second)
+	if end.Before(t) {
+		end = end.Add(time.Second)
+	}
+	return end
+}
+
 // resolve validates r (nil: the defaults) in the caller's organisation.
 func (s *Service) resolve(ctx context.Context, r *Range) (*scope, error) {
 	if viewer.FromContext(ctx) == nil {
@@ -67,16 +78,10 @@ func (s *Service) resolve(ctx context.Context, r *Range) (*scope, error) {
 	if r != nil {
 		sc.rng = *r
 	}
-	// Whole seconds: the summary tells its periods apart by epoch seconds.
-	// The default until is the next whole second, so that an alert of the
-	// current second counts.
 	now := s.now().UTC()
-	sc.until = now.Truncate(time.Second)
-	if sc.until.Before(now) {
-		sc.until = sc.until.Add(time.Second)
-	}
+	sc.until = PeriodEnd(now)
 	if sc.rng.Until != nil {
-		sc.until = sc.rng.Until.UTC().Truncate(time.Second)
+		sc.until = PeriodEnd(*sc.rng.Until)
 	}
 	sc.since = sc.until.Add(-DefaultPeriod)
 	if sc.rng.Since != nil {

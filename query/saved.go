@@ -62,15 +62,6 @@ type RunSavedQueryInput struct {
 	Top          *int
 }
 
-// caller is the user acting: saved queries belong to people.
-func caller(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.Kind != viewer.KindUser {
-		return nil, apperr.New(apperr.Unauthenticated, "a user session or API token is required")
-	}
-	return v, nil
-}
-
 // visibleTo is the caller's own queries and the organisation's shared ones;
 // the tenant rule adds the organisation.
 func visibleTo(v *viewer.Viewer) predicate.StoredQuery {
@@ -98,7 +89,7 @@ func checkEdit(v *viewer.Viewer, sq *ent.StoredQuery) error {
 
 // SavedQueries lists the caller's own and the shared queries, by name.
 func (s *Service) SavedQueries(ctx context.Context, page paging.Page) (*ent.SavedQueryConnection, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +99,7 @@ func (s *Service) SavedQueries(ctx context.Context, page paging.Page) (*ent.Save
 
 // SavedQuery returns one query the caller may see.
 func (s *Service) SavedQuery(ctx context.Context, id uuid.UUID) (*ent.StoredQuery, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +189,7 @@ func (s *Service) CreateSavedQuery(ctx context.Context, in CreateSavedQueryInput
 // (tx's client), so that a dashboard import creates its queries and the
 // dashboard together or not at all. The result is not yet unwrapped.
 func (s *Service) CreateSavedQueryIn(ctx context.Context, tx *ent.Client, in CreateSavedQueryInput) (*ent.StoredQuery, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +230,7 @@ func (s *Service) CreateSavedQueryIn(ctx context.Context, tx *ent.Client, in Cre
 // UpdateSavedQuery changes a query the caller may edit; the result must
 // still compile.
 func (s *Service) UpdateSavedQuery(ctx context.Context, id uuid.UUID, in UpdateSavedQueryInput) (*ent.StoredQuery, error) {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +339,7 @@ func (s *Service) patch(upd *ent.StoredQueryUpdateOne, sq *ent.StoredQuery, in U
 
 // DeleteSavedQuery deletes a query the caller may edit.
 func (s *Service) DeleteSavedQuery(ctx context.Context, id uuid.UUID) error {
-	v, err := caller(ctx)
+	v, err := viewer.User(ctx)
 	if err != nil {
 		return err
 	}

@@ -26,20 +26,9 @@ type Service struct{ client *ent.Client }
 // New returns the service over client.
 func New(client *ent.Client) *Service { return &Service{client: client} }
 
-func requireAdmin(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.Kind != viewer.KindUser {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	if !v.IsAdmin() {
-		return nil, apperr.New(apperr.Forbidden, "requires the admin role")
-	}
-	return v, nil
-}
-
 // Settings returns the acting organisation's security settings (admins).
 func (s *Service) Settings(ctx context.Context) (*policy.Settings, error) {
-	v, err := requireAdmin(ctx)
+	v, err := viewer.Admin(ctx, "only administrators manage the security settings")
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +45,7 @@ func (s *Service) Settings(ctx context.Context) (*policy.Settings, error) {
 // that would shut out the admin making it is refused. Sessions that can no
 // longer stand end at once (see applyToSessions).
 func (s *Service) Update(ctx context.Context, in policy.Update) (*policy.Settings, error) {
-	v, err := requireAdmin(ctx)
+	v, err := viewer.Admin(ctx, "only administrators manage the security settings")
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +116,7 @@ func (s *Service) applyToSessions(ctx context.Context, c *ent.Client, before, af
 // Unlock lifts every login lockout of a user of the acting organisation
 // (admins) and records it in the activity log.
 func (s *Service) Unlock(ctx context.Context, id uuid.UUID) (*ent.User, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := viewer.Admin(ctx, "only administrators manage the security settings"); err != nil {
 		return nil, err
 	}
 	var u *ent.User
