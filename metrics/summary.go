@@ -66,7 +66,7 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 		return
 	})
 	g.Go(func() (err error) {
-		out.OpenAlerts, err = s.client.Alert.Query().Where(alertOpen()).Where(sc.alertNarrowing()...).Count(ctx)
+		out.OpenAlerts, err = s.openAlerts(ctx, sc)
 		return
 	})
 	g.Go(func() (err error) {

@@ -7,6 +7,8 @@ import (
 	"hash"
 	"io"
 
+	"entgo.io/ent/dialect"
+
 	entschema "entgo.io/ent/dialect/sql/schema"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -31,7 +33,7 @@ func SchemaFingerprint() (string, error) {
 		fmt.Fprintf(h, "river %d\n%s\n", m.Version, m.SQLUp)
 	}
 	d := &DB{Dialect: "postgres"}
-	for _, stmts := range [][]string{partialIndexes, postgresIndexes, trigramIndexes,
+	for _, stmts := range [][]string{partialIndexes, metricIndexes[dialect.Postgres], postgresIndexes, trigramIndexes,
 		postgresCounterTables, postgresSlotTables, d.countTriggers(), postgresBackfill, postgresSlotBackfill, postgresCountViews} {
 		for _, q := range stmts {
 			fmt.Fprintln(h, q)

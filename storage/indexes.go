@@ -30,17 +30,33 @@ var trigramIndexes = []string{
 // cannot declare. Each replica's hub reads the principal changes (the
 // revocation signal) even when nobody subscribes; on PostgreSQL this keeps
 // that read from scanning every alert event (SQLite reads the id range).
-//
-// alerts_resolved is metrics' time to resolve, which reads the alerts
-// resolved in a range: only resolved alerts are in it.
 var partialIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS realtime_events_principal ON realtime_events (id) WHERE topic = 'principal'`,
-	`CREATE INDEX IF NOT EXISTS alerts_resolved ON alerts (organization_id, resolved_at) WHERE resolved_at IS NOT NULL`,
+}
+
+// metricIndexes serve the metrics' reads of a range: the alerts created
+// in it (volume's partial quarter hours, the breakdowns, time to detect)
+// and those resolved in it (time to resolve), each index holding every
+// column those reads use, so that a week of a million-alert organisation
+// is read off the index without visiting the wide alert rows. PostgreSQL
+// carries them as INCLUDE columns, SQLite as trailing key columns. The
+// resolved index replaces alerts_resolved, which held the range alone.
+var metricIndexes = map[string][]string{
+	dialect.Postgres: {
+		`CREATE INDEX IF NOT EXISTS alerts_created_cover ON alerts (organization_id, created_at) INCLUDE (severity, status, connector_id, assignee_id, event_time)`,
+		`DROP INDEX IF EXISTS alerts_resolved`,
+		`CREATE INDEX IF NOT EXISTS alerts_resolved_cover ON alerts (organization_id, resolved_at) INCLUDE (created_at, severity, status, disposition, connector_id) WHERE resolved_at IS NOT NULL`,
+	},
+	dialect.SQLite: {
+		`CREATE INDEX IF NOT EXISTS alerts_created_cover ON alerts (organization_id, created_at, severity, status, connector_id, assignee_id, event_time)`,
+		`DROP INDEX IF EXISTS alerts_resolved`,
+		`CREATE INDEX IF NOT EXISTS alerts_resolved_cover ON alerts (organization_id, resolved_at, created_at, severity, status, disposition, connector_id) WHERE resolved_at IS NOT NULL`,
+	},
 }
 
 // createDialectIndexes runs after ent's migration, under the same lock.
 func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
-	for _, q := range partialIndexes {
+	for _, q := range append(partialIndexes, metricIndexes[d.Dialect]...) {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create index: %w", err)
 		}
