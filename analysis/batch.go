@@ -210,7 +210,7 @@ func (s *Service) runBatch(ctx context.Context, orgID uuid.UUID, ids []uuid.UUID
 
 // beforeBatchCommit, when set (tests), runs inside the batch's transaction
 // after its writes; an error rolls the whole batch back, as a crash would.
-var beforeBatchCommit func(ctx context.Context) error
+var beforeBatchCommit func(ctx context.Context, ids []uuid.UUID) error
 
 // writeBatch stores a batch's results in one transaction. Only analyses
 // still open are written: a result another run stored first is kept.
@@ -234,7 +234,11 @@ func (s *Service) writeBatch(ctx context.Context, results []batchResult) error {
 			}
 		}
 		if beforeBatchCommit != nil {
-			return beforeBatchCommit(ctx)
+			ids := make([]uuid.UUID, len(results))
+			for i, r := range results {
+				ids[i] = r.id
+			}
+			return beforeBatchCommit(ctx, ids)
 		}
 		return nil
 	})
@@ -388,7 +392,7 @@ var groupingFields = []string{alert.FieldID, alert.FieldTitle, alert.FieldIncide
 // nearLimit bounds the batch's shared read of grouping candidates: enough
 // for every alert of a burst (first seen within a few minutes of each
 // other) to find its own 200 in it; an alert that cannot is read alone.
-const nearLimit = 2 * (groupingCandidates + 1)
+var nearLimit = 2 * (groupingCandidates + 1)
 
 // grouping is proposeGrouping's result for a. The batch's open alerts
 // around all its alerts are read once, in the grouping's order; a's
@@ -461,4 +465,3 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
-
