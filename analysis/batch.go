@@ -174,6 +174,9 @@ func (s *Service) runBatch(ctx context.Context, orgID uuid.UUID, ids []uuid.UUID
 		return fmt.Errorf("asset profile: %w", err)
 	}
 	r := newBatchReader(s.client, rows)
+	if err := r.prefetch(ctx); err != nil {
+		return err
+	}
 	results := make([]batchResult, 0, len(mine))
 	for _, a := range mine {
 		al := byID[*a.AlertID]
@@ -266,8 +269,134 @@ func newBatchReader(c *ent.Client, batch []*ent.Alert) *batchReader {
 	return &batchReader{client: c, related: map[string][]*ent.Alert{}, history: map[string]builtin.DispositionHistory{}, batch: batch}
 }
 
-// relatedFields are what a related alert contributes.
-var relatedFields = []string{alert.FieldID, alert.FieldTitle, alert.FieldIncidentID, alert.FieldLastSeenAt}
+// relatedFields are what a related alert contributes (and what tells
+// which of a shared read's keys it matches).
+var relatedFields = []string{alert.FieldID, alert.FieldTitle, alert.FieldIncidentID, alert.FieldLastSeenAt,
+	alert.FieldFingerprint, alert.FieldEntities}
+
+// historyFields are what a closed alert of the history contributes (and
+// what tells which keys it matches).
+var historyFields = []string{alert.FieldID, alert.FieldDisposition, alert.FieldResolvedAt, alert.FieldSource,
+	alert.FieldTitle, alert.FieldFingerprint, alert.FieldEntities}
+
+// sharedKey is one per-alert query of the context: the rows matching pred
+// (match says the same of a row in Go), newest first, at most n.
+type sharedKey struct {
+	key   string
+	pred  predicate.Alert
+	match func(*ent.Alert) bool
+}
+
+// keysPerRead bounds the keys one shared read ORs together.
+const keysPerRead = 100
+
+// prefetchFactor sizes a shared read: this many times the rows its keys
+// keep, so that a few busy keys (a host in every alert) do not crowd the
+// others out; capped at 5,000 rows. A variable for tests.
+var prefetchFactor = 4.0
+
+// prefetch reads the related alerts and the histories of the whole batch
+// in a few statements instead of one per alert and key: per kind, one read
+// of every key's rows in the query's own order (alert.Or of the keys'
+// predicates), from which each key keeps its first rows. A key is exact
+// when the read was not truncated or already holds its n rows (its first n
+// in the shared order are its first n alone); the others are left to
+// relatedTo and historyOf, which read them alone.
+func (r *batchReader) prefetch(ctx context.Context) error {
+	var fps, ents, hist []sharedKey
+	seen := map[string]bool{}
+	add := func(list *[]sharedKey, k sharedKey) {
+		if !seen[k.key] {
+			seen[k.key] = true
+			*list = append(*list, k)
+		}
+	}
+	for _, a := range r.batch {
+		if fp := a.Fingerprint; fp != "" {
+			add(&fps, sharedKey{"f:" + fp, alert.Fingerprint(fp), func(x *ent.Alert) bool { return x.Fingerprint == fp }})
+		}
+		for i, e := range a.Entities {
+			if i == entitiesProbed {
+				break
+			}
+			v := e.Value
+			add(&ents, sharedKey{"e:" + v, entityPred(v), func(x *ent.Alert) bool { return hasEntity(x, v) }})
+		}
+		if key, pred, match := historyKey(a); key != "" {
+			add(&hist, sharedKey{key, pred, match})
+		}
+	}
+	newest := []alert.OrderOption{ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)}
+	for _, kind := range []struct {
+		keys   []sharedKey
+		base   []predicate.Alert
+		order  []alert.OrderOption
+		n      int
+		fields []string
+	}{
+		{fps, nil, newest, relatedPerQuery + 1, relatedFields},
+		{ents, nil, newest, relatedPerQuery + 1, relatedFields},
+		{hist, []predicate.Alert{alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()},
+			[]alert.OrderOption{ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)}, historyWindow + 1, historyFields},
+	} {
+		for keys := range slices.Chunk(kind.keys, keysPerRead) {
+			preds := make([]predicate.Alert, len(keys))
+			for i, k := range keys {
+				preds[i] = k.pred
+			}
+			limit := max(1, min(int(prefetchFactor*float64(kind.n*len(keys))), 5000))
+			rows, err := r.client.Alert.Query().Where(append(slices.Clone(kind.base), alert.Or(preds...))...).
+				Order(kind.order...).Limit(limit).Select(kind.fields...).All(ctx)
+			if err != nil {
+				return fmt.Errorf("alert context: %w", err)
+			}
+			got := make(map[string][]*ent.Alert, len(keys))
+			for _, x := range rows {
+				for _, k := range keys {
+					if len(got[k.key]) < kind.n && k.match(x) {
+						got[k.key] = append(got[k.key], x)
+					}
+				}
+			}
+			for _, k := range keys {
+				if len(rows) < limit || len(got[k.key]) == kind.n {
+					r.related[k.key] = append([]*ent.Alert{}, got[k.key]...)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// entityPred is the queue's entity filter (any type, exact value).
+func entityPred(v string) predicate.Alert {
+	return alert.And(alerts.Predicates(&schematype.AlertFilter{Entity: &v})...)
+}
+
+func hasEntity(a *ent.Alert, v string) bool {
+	for _, e := range a.Entities {
+		if e.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// historyKey is history's query for a: its key, predicate (beside closed
+// with a disposition) and the same test in Go; "" when a has none.
+func historyKey(a *ent.Alert) (string, predicate.Alert, func(*ent.Alert) bool) {
+	switch asset := assetOf(a); {
+	case asset != "":
+		src, title := a.Source, a.Title
+		return "h:a\x00" + src + "\x00" + title + "\x00" + asset,
+			alert.And(alert.Source(src), alert.Title(title), entityPred(asset)),
+			func(x *ent.Alert) bool { return x.Source == src && x.Title == title && hasEntity(x, asset) }
+	case a.Fingerprint != "":
+		fp := a.Fingerprint
+		return "h:f\x00" + fp, alert.Fingerprint(fp), func(x *ent.Alert) bool { return x.Fingerprint == fp }
+	}
+	return "", nil, nil
+}
 
 // relatedTo returns up to relatedPerQuery alerts matching where, newest
 // first, other than a; the read (one more row, so that excluding a leaves
@@ -324,7 +453,7 @@ func (r *batchReader) context(ctx context.Context, a *ent.Alert) (c builtin.Cont
 			break
 		}
 		v := e.Value
-		shared, err := r.relatedTo(ctx, a, "e:"+v, alerts.Predicates(&schematype.AlertFilter{Entity: &v})...)
+		shared, err := r.relatedTo(ctx, a, "e:"+v, entityPred(v))
 		if err != nil {
 			return c, fmt.Errorf("related by entity: %w", err)
 		}
@@ -338,28 +467,20 @@ func (r *batchReader) context(ctx context.Context, a *ent.Alert) (c builtin.Cont
 // out, as history's IDNEQ does).
 func (r *batchReader) historyOf(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
 	var h builtin.DispositionHistory
-	where := []predicate.Alert{alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()}
-	var key string
-	switch asset := assetOf(a); {
-	case asset != "":
-		where = append(where, alert.Source(a.Source), alert.Title(a.Title))
-		where = append(where, alerts.Predicates(&schematype.AlertFilter{Entity: &asset})...)
-		key = "a\x00" + a.Source + "\x00" + a.Title + "\x00" + asset
-	case a.Fingerprint != "":
-		where = append(where, alert.Fingerprint(a.Fingerprint))
-		key = "f\x00" + a.Fingerprint
-	default:
+	key, pred, _ := historyKey(a)
+	if key == "" {
 		return h, nil
 	}
-	closed, ok := r.related["h:"+key]
+	closed, ok := r.related[key]
 	if !ok {
 		var err error
-		closed, err = r.client.Alert.Query().Where(where...).Order(ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)).
-			Limit(historyWindow+1).Select(alert.FieldID, alert.FieldDisposition).All(ctx)
+		closed, err = r.client.Alert.Query().Where(alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil(), pred).
+			Order(ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)).
+			Limit(historyWindow + 1).Select(historyFields...).All(ctx)
 		if err != nil {
 			return h, fmt.Errorf("disposition history: %w", err)
 		}
-		r.related["h:"+key] = closed
+		r.related[key] = closed
 	}
 	n := 0
 	for _, c := range closed {

@@ -94,13 +94,18 @@ func (f *batchFixture) analyses(t testing.TB, ids []uuid.UUID) []*ent.Analysis {
 // the shared reads change the cost, not the result. The shared read of
 // grouping candidates is complete (the default bound), truncated before
 // some windows end (8: alerts whose window it covers use it, the others
-// read their own), or too short for any (3).
+// read their own), or too short for any (3); likewise the shared reads of
+// related alerts and histories (a tenth of their keys' rows: some keys
+// complete, the others read alone).
 func TestBatchMatchesOneAtATime(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		for _, limit := range []int{nearLimit, 8, 3} {
-			t.Run(fmt.Sprint("shared candidates ", limit), func(t *testing.T) {
-				defer func(was int) { nearLimit = was }(nearLimit)
-				nearLimit = limit
+		for _, c := range []struct {
+			near   int
+			factor float64
+		}{{nearLimit, prefetchFactor}, {8, 0.1}, {3, 0.01}} {
+			t.Run(fmt.Sprintf("candidates %d, shared reads ×%g", c.near, c.factor), func(t *testing.T) {
+				defer func(n int, f float64) { nearLimit, prefetchFactor = n, f }(nearLimit, prefetchFactor)
+				nearLimit, prefetchFactor = c.near, c.factor
 				batchMatchesOneAtATime(t, db)
 			})
 		}
