@@ -79,6 +79,7 @@ fuzz:
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzPercentile -fuzztime=$(FUZZTIME)
 	$(GO) test ./dashboard -run='^$$' -fuzz=FuzzParseDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)
+	$(GO) test ./analysis -run='^$$' -fuzz=FuzzParsePolicy -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzVerifyPassword -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzMap -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest/catalogue -run='^$$' -fuzz=FuzzPollAnswer -fuzztime=$(FUZZTIME)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ type Service struct {
 	callTimeout time.Duration
 	auto        *autoCache // the settings auto-analysis reads
 	batch       *batcher   // the job inserts of automatic analyses
+	policy      *policy    // what auto-analysis defers when behind (policy.go)
+	stats       stats      // counters for /metrics
 	// incidents opens the incidents of accepted groupings (with their SLA
 	// timers when the server wired them); nil: a plain incidents service.
 	incidents *incidents.Service
@@ -69,7 +72,8 @@ func New(client *ent.Client, q Queue, ai *config.Service, log *slog.Logger) *Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL)}
+	s := &Service{client: client, queue: q, ai: ai, log: log, callTimeout: 150 * time.Second, auto: newAutoCache(autoTTL),
+		policy: newPolicy(DefaultPolicy)}
 	s.batch = newBatcher(s)
 	return s
 }
@@ -158,7 +162,8 @@ func (s *Service) request(ctx context.Context, create *ent.AnalysisCreate, featu
 	if err != nil {
 		return nil, err
 	}
-	if err := s.queue.Enqueue(ctx, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, nil); err != nil {
+	// A user waits for it: ahead of the automatic backlog (priority 1).
+	if err := s.queue.Enqueue(ctx, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, &river.InsertOpts{Priority: priorityOf("")}); err != nil {
 		// The row is committed; Resume queues it at the next start.
 		s.log.Error("queue analysis", "analysis", a.ID, "err", err)
 	}
@@ -216,39 +221,68 @@ func (s *Service) LatestForIncident(ctx context.Context, incidentID uuid.UUID) (
 }
 
 // Resume queues every analysis left pending or running, in all
-// organisations (the server calls it at start), in batches. Each
-// organisation's analyses are read as its job.
+// organisations (the server calls it at start), in batches, each with its
+// alert's severity as priority. Each organisation's analyses are read as
+// its job.
 func (s *Service) Resume(ctx context.Context) (int, error) {
 	queued := 0
 	err := jobs.ForEachOrganization(ctx, s.client, func(ctx context.Context, _ uuid.UUID) error {
-		open, err := s.client.Analysis.Query().
-			Where(entanalysis.StatusIn(enum.JobStatusPending, enum.JobStatusRunning)).
-			Select(entanalysis.FieldID, entanalysis.FieldOrganizationID).All(ctx)
+		open, err := s.client.Analysis.Query().Where(openStatus()).
+			Select(entanalysis.FieldID, entanalysis.FieldOrganizationID, entanalysis.FieldAlertID, entanalysis.FieldProvider).All(ctx)
 		if err != nil {
 			return fmt.Errorf("open analyses: %w", err)
 		}
-		queued += len(open)
-		return s.enqueueAll(ctx, open)
+		list, err := s.queuedOf(ctx, open)
+		if err != nil {
+			return err
+		}
+		queued += len(list)
+		return s.enqueueAll(ctx, list)
 	})
 	return queued, err
+}
+
+// queuedOf describes analyses for the job queue, reading their alerts'
+// severities (one query per createBatch alerts).
+func (s *Service) queuedOf(ctx context.Context, list []*ent.Analysis) ([]queued, error) {
+	var alertIDs []uuid.UUID
+	for _, a := range list {
+		if a.AlertID != nil {
+			alertIDs = append(alertIDs, *a.AlertID)
+		}
+	}
+	sev := make(map[uuid.UUID]enum.Severity, len(alertIDs))
+	for chunk := range slices.Chunk(alertIDs, createBatch) {
+		rows, err := s.client.Alert.Query().Where(alert.IDIn(chunk...)).Select(alert.FieldID, alert.FieldSeverity).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("alerts' severities: %w", err)
+		}
+		for _, r := range rows {
+			sev[r.ID] = r.Severity
+		}
+	}
+	out := make([]queued, len(list))
+	for i, a := range list {
+		out[i] = queued{id: a.ID, org: a.OrganizationID}
+		if a.AlertID != nil {
+			out[i].sev = sev[*a.AlertID]
+			out[i].batched = a.Provider == ProviderBuiltin
+		}
+	}
+	return out, nil
 }
 
 // enqueueBatch is how many jobs one EnqueueMany inserts.
 const enqueueBatch = 500
 
-// enqueueAll queues the jobs of analyses; each job reads its requester
-// from the row.
-func (s *Service) enqueueAll(ctx context.Context, list []*ent.Analysis) error {
-	for len(list) > 0 {
-		n := min(len(list), enqueueBatch)
-		params := make([]river.InsertManyParams, n)
-		for i, a := range list[:n] {
-			params[i] = river.InsertManyParams{Args: Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}}
+// enqueueAll queues the jobs of analyses (see jobParams); each job reads
+// its requester from the row.
+func (s *Service) enqueueAll(ctx context.Context, list []queued) error {
+	params := jobParams(list)
+	for chunk := range slices.Chunk(params, enqueueBatch) {
+		if err := s.queue.EnqueueMany(ctx, chunk); err != nil {
+			return fmt.Errorf("queue %d analysis jobs: %w", len(chunk), err)
 		}
-		if err := s.queue.EnqueueMany(ctx, params); err != nil {
-			return fmt.Errorf("queue %d analyses: %w", n, err)
-		}
-		list = list[n:]
 	}
 	return nil
 }
@@ -324,7 +358,11 @@ func (s *Service) run(ctx context.Context, args Args) error {
 	if sev := enum.Severity(out.severity); sev.Valid() {
 		upd.SetSeverity(sev)
 	}
-	return upd.Exec(ctx)
+	if err := upd.Exec(ctx); err != nil {
+		return err
+	}
+	s.stats.completed.Add(1)
+	return nil
 }
 
 func (s *Service) runAlert(ctx context.Context, a *ent.Analysis) (outcome, error) {

@@ -17,23 +17,36 @@ import (
 )
 
 // recorder is a queue that keeps what it was given, so the test runs the
-// job itself.
+// job itself. args lists one Args per analysis, a batch's included.
 type recorder struct {
 	args    []Args
-	batches int // EnqueueMany calls
+	jobs    []river.InsertManyParams // every job as queued
+	batches int                      // EnqueueMany calls
 }
 
-func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, _ *river.InsertOpts) error {
-	r.args = append(r.args, a.(Args))
+func (r *recorder) Enqueue(_ context.Context, a river.JobArgs, opts *river.InsertOpts) error {
+	r.record(river.InsertManyParams{Args: a, InsertOpts: opts})
 	return nil
 }
 
 func (r *recorder) EnqueueMany(_ context.Context, params []river.InsertManyParams) error {
 	r.batches++
 	for _, p := range params {
-		r.args = append(r.args, p.Args.(Args))
+		r.record(p)
 	}
 	return nil
+}
+
+func (r *recorder) record(p river.InsertManyParams) {
+	r.jobs = append(r.jobs, p)
+	switch a := p.Args.(type) {
+	case Args:
+		r.args = append(r.args, a)
+	case BatchArgs:
+		for _, id := range a.AnalysisIDs {
+			r.args = append(r.args, Args{AnalysisID: id, OrganizationID: a.OrganizationID})
+		}
+	}
 }
 
 func TestAlertAnalysisUsesHistoryAndRelated(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/ai/builtin"
 	"github.com/seliq/seliq/ai/config"
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
 )
@@ -21,9 +22,11 @@ const createBatch = 1000
 
 // OnCreated is auto-analysis, called by ingest inside its transaction with
 // the alerts a payload created: when the organisation's autoAnalyse feature
-// is on (the default), it inserts a pending analysis for each, in the same
-// transaction (one statement per 1,000 alerts), and returns the hand-over
-// of their jobs to the batcher, to run after commit. The settings are read
+// is on (the default), it inserts a pending analysis for each alert the
+// backlog policy does not defer (policy.go), in the same transaction (one
+// statement per 1,000 alerts), and returns the hand-over of their jobs to
+// the batcher, to run after commit: built-in analyses in batches of
+// BatchSize, each job with its alerts' severity as priority. The settings are read
 // at most once per autoTTL and organisation (a change of the feature or the
 // provider applies to payloads within that long). A crash between commit
 // and the jobs' insert leaves the rows pending, which Resume queues at the
@@ -45,17 +48,34 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUI
 	if st.Provider != config.ProviderBuiltin && s.ai != nil {
 		prov, model = st.Provider, st.Model
 	}
-	created := make([]*ent.Analysis, 0, len(alertIDs))
-	for chunk := range slices.Chunk(alertIDs, createBatch) {
+	builtinRun := prov == ProviderBuiltin
+	// One read of the new alerts' severities (the jobs' priorities) and
+	// fingerprints (the backlog policy's repeats), by primary key.
+	info, err := tx.Alert.Query().Where(alert.IDIn(alertIDs...)).
+		Select(alert.FieldID, alert.FieldSeverity, alert.FieldFingerprint).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keep, err := s.policy.filter(ctx, s, tx, info)
+	if err != nil {
+		return nil, err
+	}
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	created := make([]queued, 0, len(keep))
+	for chunk := range slices.Chunk(keep, createBatch) {
 		bulk := make([]*ent.AnalysisCreate, len(chunk))
-		for i, id := range chunk {
-			bulk[i] = tx.Analysis.Create().SetAlertID(id).SetProvider(prov).SetModel(model)
+		for i, a := range chunk {
+			bulk[i] = tx.Analysis.Create().SetAlertID(a.ID).SetProvider(prov).SetModel(model)
 		}
 		rows, err := tx.Analysis.CreateBulk(bulk...).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
-		created = append(created, rows...)
+		for i, r := range rows {
+			created = append(created, queued{id: r.ID, org: r.OrganizationID, batched: builtinRun, sev: chunk[i].Severity})
+		}
 	}
 	return func(context.Context) { s.batch.add(created) }, nil
 }
@@ -72,7 +92,7 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUI
 type batcher struct {
 	svc     *Service
 	mu      sync.Mutex
-	pending []*ent.Analysis
+	pending []queued
 	running bool
 	idle    chan struct{} // closed when no insert runs; replaced when one starts
 	// backoff is the pause before retry n (1, 2, …) of a failed insert.
@@ -90,7 +110,7 @@ func enqueueBackoff(n int) time.Duration {
 	return min(250*time.Millisecond<<min(n-1, 7), 30*time.Second)
 }
 
-func (b *batcher) add(list []*ent.Analysis) {
+func (b *batcher) add(list []queued) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pending = append(b.pending, list...)
@@ -120,8 +140,10 @@ func (b *batcher) run() {
 			pause := b.backoff(failures)
 			b.svc.log.Error("queue automatic analyses; retrying", "analyses", len(list), "retry_in", pause, "err", err)
 			time.Sleep(pause)
-			// Jobs are unique by their arguments, so those of list that
-			// were inserted before the failure are not queued twice.
+			// Single jobs are unique by their arguments, so those of list
+			// inserted before the failure are not queued twice; a batch
+			// may be (an earlier chunk of jobs committed), and its second
+			// run finds its analyses done and skips them.
 			b.mu.Lock()
 			list = append(list, b.pending...)
 			b.pending = nil

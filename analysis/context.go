@@ -108,7 +108,7 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Con
 	}
 	if a.Fingerprint != "" {
 		same, err := s.client.Alert.Query().Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID)).
-			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
+			Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).Limit(relatedPerQuery).All(ctx)
 		if err != nil {
 			return c, nil, fmt.Errorf("related by fingerprint: %w", err)
 		}
@@ -124,7 +124,7 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Con
 		v := e.Value
 		shared, err := s.client.Alert.Query().
 			Where(alerts.Predicates(&schematype.AlertFilter{Entity: &v})...).Where(alert.IDNEQ(a.ID)).
-			Order(ent.Desc(alert.FieldLastSeenAt)).Limit(relatedPerQuery).All(ctx)
+			Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).Limit(relatedPerQuery).All(ctx)
 		if err != nil {
 			return c, nil, fmt.Errorf("related by entity: %w", err)
 		}
@@ -151,7 +151,7 @@ func (s *Service) history(ctx context.Context, a *ent.Alert) (builtin.Dispositio
 		return h, nil
 	}
 	closed, err := s.client.Alert.Query().Where(where...).
-		Order(ent.Desc(alert.FieldResolvedAt)).Limit(historyWindow).Select(alert.FieldDisposition).All(ctx)
+		Order(ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)).Limit(historyWindow).Select(alert.FieldDisposition).All(ctx)
 	if err != nil {
 		return h, fmt.Errorf("disposition history: %w", err)
 	}

@@ -44,10 +44,17 @@ func (s *Service) proposeGrouping(ctx context.Context, a *ent.Alert) (*Grouping,
 	near, err := s.client.Alert.Query().
 		Where(alert.IDNEQ(a.ID), alert.StatusNEQ(enum.AlertStatusClosed),
 			alert.FirstSeenAtGTE(at.Add(-groupingWindow)), alert.FirstSeenAtLTE(at.Add(groupingWindow))).
-		Order(ent.Asc(alert.FieldFirstSeenAt), ent.Asc(alert.FieldID)).Limit(groupingCandidates).All(ctx)
+		Order(ent.Asc(alert.FieldFirstSeenAt), ent.Asc(alert.FieldID)).Limit(groupingCandidates).
+		Select(groupingFields...).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("grouping candidates: %w", err)
 	}
+	return groupingFrom(a, near), nil
+}
+
+// groupingFrom keeps those of a's candidates near that are related to it;
+// nil when there are none.
+func groupingFrom(a *ent.Alert, near []*ent.Alert) *Grouping {
 	g := &Grouping{}
 	if a.IncidentID != nil {
 		g.IncidentID = a.IncidentID.String()
@@ -69,9 +76,9 @@ func (s *Service) proposeGrouping(ctx context.Context, a *ent.Alert) (*Grouping,
 		}
 	}
 	if len(g.AlertIDs) == 0 {
-		return nil, nil
+		return nil
 	}
-	return g, nil
+	return g
 }
 
 // relation says why b belongs with a, or "".

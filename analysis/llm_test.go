@@ -595,12 +595,12 @@ func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
 	const payloads = 50
 	var wg sync.WaitGroup
 	want := map[uuid.UUID]bool{}
-	lists := make([][]*ent.Analysis, payloads)
+	lists := make([][]queued, payloads)
 	for i := range lists {
 		for range 3 {
-			a := &ent.Analysis{ID: uuid.New(), OrganizationID: uuid.New()}
+			a := queued{id: uuid.New(), org: uuid.New()}
 			lists[i] = append(lists[i], a)
-			want[a.ID] = true
+			want[a.id] = true
 		}
 	}
 	for _, l := range lists {
@@ -669,10 +669,10 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 		}
 		return 10 * time.Millisecond
 	}
-	mk := func(n int) []*ent.Analysis {
-		var l []*ent.Analysis
+	mk := func(n int) []queued {
+		var l []queued
 		for range n {
-			l = append(l, &ent.Analysis{ID: uuid.New(), OrganizationID: uuid.New()})
+			l = append(l, queued{id: uuid.New(), org: uuid.New()})
 		}
 		return l
 	}
@@ -691,8 +691,8 @@ func TestBatcherRetriesFailedInserts(t *testing.T) {
 	}
 	got := q.jobsPerAnalysis()
 	for _, a := range append(first, later...) {
-		if got[a.ID] != 1 {
-			t.Errorf("analysis %s queued %d times, want once", a.ID, got[a.ID])
+		if got[a.id] != 1 {
+			t.Errorf("analysis %s queued %d times, want once", a.id, got[a.id])
 		}
 	}
 	if !slices.Equal(pauses, []int{1, 2, 3}) {

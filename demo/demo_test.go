@@ -3,11 +3,14 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/dashboard"
@@ -277,8 +280,31 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One job per analysis, or batches of them.
 		var queued int
-		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE kind = 'analysis.run' AND state = 'available'").Scan(&queued); err != nil {
+		args := "args"
+		if db.Dialect == dialect.SQLite {
+			args = "json(args)" // River's SQLite driver stores JSONB
+		}
+		rows, err := db.SQL.QueryContext(ctx, "SELECT kind, "+args+" FROM river_job WHERE kind IN ('analysis.run', 'analysis.batch') AND state = 'available'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var kind string
+			var args []byte
+			if err := rows.Scan(&kind, &args); err != nil {
+				t.Fatal(err)
+			}
+			var batch struct {
+				AnalysisIDs []string `json:"analysis_ids"`
+			}
+			if err := json.Unmarshal(args, &batch); err != nil {
+				t.Fatal(err)
+			}
+			queued += max(1, len(batch.AnalysisIDs))
+		}
+		if err := rows.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if pending != sum.Created || queued != sum.Created {

@@ -176,6 +176,7 @@ func complexity() graph.ComplexityRoot {
 	c.AlertFacets.Status = valuesOf(len(enum.AlertStatus("").Values()))
 	c.Incident.AlertSeverities = valuesOf(severities)
 	c.MetricsTick.OpenAlertsBySeverity = valuesOf(severities)
+	c.AnalysisQueue.BySeverity = valuesOf(severities)
 	// The query language: a run's groups and buckets are bounded by the query
 	// service itself (query.MaxTop, its bucket limit); these score a typical
 	// answer so a document asking for several runs still adds up.

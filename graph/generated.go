@@ -281,6 +281,17 @@ type ComplexityRoot struct {
 		Verdict           func(childComplexity int) int
 	}
 
+	AnalysisQueue struct {
+		BySeverity func(childComplexity int) int
+		Depth      func(childComplexity int) int
+		OldestAt   func(childComplexity int) int
+	}
+
+	AnalysisQueueSeverityCount struct {
+		Count    func(childComplexity int) int
+		Severity func(childComplexity int) int
+	}
+
 	AssetProfile struct {
 		AdminAccounts func(childComplexity int) int
 		AdminHosts    func(childComplexity int) int
@@ -981,6 +992,7 @@ type ComplexityRoot struct {
 		AlertsByConnector    func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		AlertsBySeverity     func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		AlertsByStatus       func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		AnalysisQueue        func(childComplexity int) int
 		AssetProfile         func(childComplexity int) int
 		Connector            func(childComplexity int, id uuid.UUID) int
 		ConnectorCatalogue   func(childComplexity int) int
@@ -1480,6 +1492,7 @@ type QueryResolver interface {
 	Notifications(ctx context.Context, unread *bool, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationHistory(ctx context.Context, since *time.Time, until *time.Time, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.NotificationConnection, error)
 	NotificationPrefs(ctx context.Context) (*notify.Prefs, error)
+	AnalysisQueue(ctx context.Context) (*analysis.QueueDepth, error)
 	AiSettings(ctx context.Context) (*config.Settings, error)
 	AssetProfile(ctx context.Context) (*builtin.AssetProfile, error)
 	AiModels(ctx context.Context) ([]string, error)
@@ -2431,6 +2444,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analysis.Verdict(childComplexity), true
+
+	case "AnalysisQueue.bySeverity":
+		if e.ComplexityRoot.AnalysisQueue.BySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisQueue.BySeverity(childComplexity), true
+	case "AnalysisQueue.depth":
+		if e.ComplexityRoot.AnalysisQueue.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisQueue.Depth(childComplexity), true
+	case "AnalysisQueue.oldestAt":
+		if e.ComplexityRoot.AnalysisQueue.OldestAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisQueue.OldestAt(childComplexity), true
+
+	case "AnalysisQueueSeverityCount.count":
+		if e.ComplexityRoot.AnalysisQueueSeverityCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisQueueSeverityCount.Count(childComplexity), true
+	case "AnalysisQueueSeverityCount.severity":
+		if e.ComplexityRoot.AnalysisQueueSeverityCount.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisQueueSeverityCount.Severity(childComplexity), true
 
 	case "AssetProfile.adminAccounts":
 		if e.ComplexityRoot.AssetProfile.AdminAccounts == nil {
@@ -5803,6 +5848,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertsByStatus(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
+	case "Query.analysisQueue":
+		if e.ComplexityRoot.Query.AnalysisQueue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AnalysisQueue(childComplexity), true
 	case "Query.assetProfile":
 		if e.ComplexityRoot.Query.AssetProfile == nil {
 			break
@@ -9324,7 +9375,32 @@ input UpdateAssetProfileInput {
   scanners: [String!]
 }
 
+"""
+The acting organisation's backlog of alert analyses not yet done (pending
+or running), automatic and requested: critical and high alerts' analyses
+run first. What the backlog policy defers is not in it (see the README's
+"Analysis backlog").
+"""
+type AnalysisQueue {
+  "Open alert analyses."
+  depth: Int!
+  "Open alert analyses by their alert's severity, critical first, every severity listed."
+  bySeverity: [AnalysisQueueSeverityCount!]!
+  "When the oldest open analysis was queued; null when the queue is empty."
+  oldestAt: Time
+}
+
+"The open analyses of one alert severity."
+type AnalysisQueueSeverityCount {
+  "The alerts' severity."
+  severity: Severity!
+  "Open analyses of alerts of this severity."
+  count: Int!
+}
+
 extend type Query {
+  "The acting organisation's backlog of alert analyses (analysts and admins)."
+  analysisQueue: AnalysisQueue! @hasRole(role: ANALYST)
   "The acting organisation's AI settings (the key is never returned)."
   aiSettings: AISettings!
   "The organisation's asset profile, which the built-in analyst uses."
@@ -11137,6 +11213,28 @@ func (ec *executionContext) childFields_Analysis(ctx context.Context, field grap
 		return ec.fieldContext_Analysis_completedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analysis", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalysisQueue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "depth":
+		return ec.fieldContext_AnalysisQueue_depth(ctx, field)
+	case "bySeverity":
+		return ec.fieldContext_AnalysisQueue_bySeverity(ctx, field)
+	case "oldestAt":
+		return ec.fieldContext_AnalysisQueue_oldestAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalysisQueue", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalysisQueueSeverityCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_AnalysisQueueSeverityCount_severity(ctx, field)
+	case "count":
+		return ec.fieldContext_AnalysisQueueSeverityCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalysisQueueSeverityCount", field.Name)
 }
 
 func (ec *executionContext) childFields_AssetProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19615,6 +19713,130 @@ func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AnalysisQueue_depth(ctx context.Context, field graphql.CollectedField, obj *analysis.QueueDepth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisQueue_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisQueue_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisQueue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisQueue_bySeverity(ctx context.Context, field graphql.CollectedField, obj *analysis.QueueDepth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisQueue_bySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySeverity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.SeverityCount) graphql.Marshaler {
+			return ec.marshalNAnalysisQueueSeverityCount2ᚕgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisQueue_bySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnalysisQueue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalysisQueueSeverityCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalysisQueue_oldestAt(ctx context.Context, field graphql.CollectedField, obj *analysis.QueueDepth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisQueue_oldestAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisQueue_oldestAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisQueue", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AnalysisQueueSeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *analysis.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisQueueSeverityCount_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisQueueSeverityCount_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisQueueSeverityCount", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _AnalysisQueueSeverityCount_count(ctx context.Context, field graphql.CollectedField, obj *analysis.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisQueueSeverityCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisQueueSeverityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisQueueSeverityCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AssetProfile_domains(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
@@ -35254,6 +35476,56 @@ func (ec *executionContext) fieldContext_Query_notificationPrefs(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_analysisQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analysisQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AnalysisQueue(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *analysis.QueueDepth
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *analysis.QueueDepth
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *analysis.QueueDepth) graphql.Marshaler {
+			return ec.marshalNAnalysisQueue2ᚖgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐQueueDepth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analysisQueue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalysisQueue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_aiSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -47977,6 +48249,87 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var analysisQueueImplementors = []string{"AnalysisQueue"}
+
+func (ec *executionContext) _AnalysisQueue(ctx context.Context, sel ast.SelectionSet, obj *analysis.QueueDepth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisQueueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalysisQueue")
+		case "depth":
+			out.Values[i] = ec._AnalysisQueue_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySeverity":
+			out.Values[i] = ec._AnalysisQueue_bySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oldestAt":
+			out.Values[i] = ec._AnalysisQueue_oldestAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analysisQueueSeverityCountImplementors = []string{"AnalysisQueueSeverityCount"}
+
+func (ec *executionContext) _AnalysisQueueSeverityCount(ctx context.Context, sel ast.SelectionSet, obj *analysis.SeverityCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisQueueSeverityCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalysisQueueSeverityCount")
+		case "severity":
+			out.Values[i] = ec._AnalysisQueueSeverityCount_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AnalysisQueueSeverityCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var assetProfileImplementors = []string{"AssetProfile"}
 
 func (ec *executionContext) _AssetProfile(ctx context.Context, sel ast.SelectionSet, obj *builtin.AssetProfile) graphql.Marshaler {
@@ -52784,6 +53137,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_notificationPrefs(ctx, field)
 				})
+		case "analysisQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analysisQueue(ctx, field)
+				})
 		case "aiSettings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -55352,6 +55711,34 @@ func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 		return graphql.Null
 	}
 	return ec._Analysis(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnalysisQueue2ᚖgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐQueueDepth(ctx context.Context, sel ast.SelectionSet, v *analysis.QueueDepth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnalysisQueue!")
+		return graphql.Null
+	}
+	return ec._AnalysisQueue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnalysisQueueSeverityCount2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCount(ctx context.Context, sel ast.SelectionSet, v analysis.SeverityCount) graphql.Marshaler {
+	return ec._AnalysisQueueSeverityCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAnalysisQueueSeverityCount2ᚕgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.SeverityCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnalysisQueueSeverityCount2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋbuiltinᚐAssetProfile(ctx context.Context, sel ast.SelectionSet, v *builtin.AssetProfile) graphql.Marshaler {

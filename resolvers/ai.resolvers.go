@@ -23,6 +23,11 @@ func (r *mutationResolver) UpdateAssetProfile(ctx context.Context, input analysi
 	return r.Services.Analysis.UpdateAssetProfile(ctx, input)
 }
 
+// AnalysisQueue is the resolver for the analysisQueue field.
+func (r *queryResolver) AnalysisQueue(ctx context.Context) (*analysis.QueueDepth, error) {
+	return r.Services.Analysis.Queue(ctx)
+}
+
 // AiSettings is the resolver for the aiSettings field.
 func (r *queryResolver) AiSettings(ctx context.Context) (*config.Settings, error) {
 	return r.Services.AI.Get(ctx)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/gqlserver/stream"
@@ -84,6 +85,11 @@ type Config struct {
 	// public URL links in messages point to (SELIQ_PUBLIC_URL; default
 	// http:// and the listen address).
 	Mail mail.Server
+	// AnalysisPolicy is what auto-analysis defers when it falls behind
+	// (SELIQ_ANALYSIS_BACKLOG_POLICY: defer_low_value or analyse_all;
+	// SELIQ_ANALYSIS_DEFER_ABOVE: the backlog from which it defers,
+	// default 5000, 0 always).
+	AnalysisPolicy analysis.Policy
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -184,6 +190,9 @@ func LoadConfig(args []string) (Config, error) {
 		if err := checkPprofAddr(cfg.PprofAddr); err != nil {
 			return cfg, err
 		}
+	}
+	if cfg.AnalysisPolicy, err = analysis.ParsePolicy(os.Getenv("SELIQ_ANALYSIS_BACKLOG_POLICY"), os.Getenv("SELIQ_ANALYSIS_DEFER_ABOVE")); err != nil {
+		return cfg, err
 	}
 	if err := checkMail(&cfg, smtpPort); err != nil {
 		return cfg, err

@@ -174,8 +174,13 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	reports := report.New(db.Client, runner, log)
 	allowlists := orgallow.New(db.Client, outbound.NewPolicy(cfg.OutboundAllow...))
 	ai := aiconfig.New(db.Client, box, allowlists, log)
-	analyst := analysis.New(db.Client, runner, ai, log)
+	policy := cfg.AnalysisPolicy
+	if policy.Mode == "" {
+		policy = analysis.DefaultPolicy // a Config built in code, not by LoadConfig
+	}
+	analyst := analysis.New(db.Client, runner, ai, log).WithPolicy(policy)
 	river.AddWorker(workers, analyst.Worker())
+	river.AddWorker(workers, analyst.BatchWorker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
 	// (about 7 KiB) while absorbing bursts; a client slower than that is
 	// dropped and resumes from its cursor.
@@ -239,6 +244,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	reg.MustRegister(newAnalysisCollector(analyst, log))
 	metricsH := metricsHandler(reg, cfg.MetricsToken)
 
 	r := chi.NewRouter()

@@ -356,6 +356,13 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	}
 	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
 	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
+	b.progress("analysis backlog left by the ingest with auto-analysis")
+	if err := measureAnalysisDrain(ctx, a, b.fig, analysisDrainLimit); err != nil {
+		return err
+	}
+	if b.fig["analysis_backlog_left"] > 0 {
+		b.notes = append(b.notes, fmt.Sprintf("%s: %.0f analyses still queued %v after the ingest; analysis_backlog_after_s is that limit", b.dialect, b.fig["analysis_backlog_left"], analysisDrainLimit))
+	}
 	return checkIngested(ctx, a, runs[0].created+runs[1].created)
 }
 

@@ -535,3 +535,49 @@ func measureDashboard(ctx context.Context, a *api, f figures) error {
 	f["dashboard_p50_ms"], f["dashboard_p99_ms"] = percentile(d, 0.5), percentile(d, 0.99)
 	return nil
 }
+
+// analysisDrainLimit bounds the wait for the analysis backlog to drain.
+const analysisDrainLimit = 3 * time.Minute
+
+// measureAnalysisDrain follows the acting organisation's analysis queue
+// (GraphQL analysisQueue) from the end of the ingest with auto-analysis
+// until it is empty or limit passes: analysis_per_s is the backlog drained
+// per second over that time, analysis_backlog_after_s how long it took.
+func measureAnalysisDrain(ctx context.Context, a *api, fig figures, limit time.Duration) error {
+	depth := func() (int, error) {
+		var out struct {
+			AnalysisQueue struct {
+				Depth int `json:"depth"`
+			} `json:"analysisQueue"`
+		}
+		err := a.graphql(ctx, `{ analysisQueue { depth } }`, nil, &out)
+		return out.AnalysisQueue.Depth, err
+	}
+	start := time.Now()
+	first, err := depth()
+	if err != nil {
+		return fmt.Errorf("analysis queue: %w", err)
+	}
+	fig["analysis_backlog_at_end"] = float64(first)
+	last, at := first, time.Now()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for last > 0 && time.Since(start) < limit {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if last, err = depth(); err != nil {
+			return fmt.Errorf("analysis queue: %w", err)
+		}
+		at = time.Now()
+	}
+	elapsed := at.Sub(start).Seconds()
+	fig["analysis_backlog_after_s"] = elapsed
+	fig["analysis_backlog_left"] = float64(last)
+	if elapsed > 0 && first > last {
+		fig["analysis_per_s"] = float64(first-last) / elapsed
+	}
+	return nil
+}
