@@ -933,7 +933,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 		globexID = res.String("id")
 		want := map[string]any{
 			"name": "Globex", "slug": "globex", "timezone": "America/New_York", "contact_email": "soc@globex.test",
-			"region": "eu-west", "plan": "gold", "mfa_enforced": true, "mfa_enabled": false, "user_quota": float64(0),
+			"region": "eu-west", "plan": "gold", "mfa_enforced": true, "mfa_enabled": true, "user_quota": float64(0),
 			"parent_id": s.providerOrgID,
 		}
 		for k, v := range want {
