@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -383,7 +384,7 @@ func TestLockout(t *testing.T) {
 		s.LockoutThreshold = 3
 		setPolicy(t, db, org, s)
 		clk := &clock{t: time.Now()}
-		svc := auth.New(db.Client, auth.Config{Now: clk.now})
+		svc := auth.New(db.Client, auth.Config{Now: clk.now, LoginLimit: 100}) // the per-address limit is not under test
 		login := func(pw, ip string) error {
 			_, err := svc.Login(context.Background(), "alice@acme.test", pw, ip, "")
 			return err
@@ -399,9 +400,9 @@ func TestLockout(t *testing.T) {
 			wait time.Duration
 			want apperr.Code // "" for a successful login
 		}{
-			{"locked for the address, right password or not", "10.0.0.1", 0, apperr.RateLimited},
+			{"locked for the address, right password or not", "10.0.0.1", 0, apperr.Unauthenticated},
 			{"another address is not locked", "10.0.0.2", 0, ""},
-			{"still locked before the cool-down ends", "10.0.0.1", policy.LockoutCoolDown - time.Minute, apperr.RateLimited},
+			{"still locked before the cool-down ends", "10.0.0.1", policy.LockoutCoolDown - time.Minute, apperr.Unauthenticated},
 			{"released after the cool-down", "10.0.0.1", 2 * time.Minute, ""},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
@@ -415,6 +416,25 @@ func TestLockout(t *testing.T) {
 		for range 3 {
 			_ = login("wrong password here", "10.0.0.1")
 		}
+		t.Run("locked answers as an unknown email", func(t *testing.T) {
+			// Same error, and the same work: with every hashing slot taken
+			// both are refused as busy, which only a hash attempt is.
+			locked := login(password, "10.0.0.1")
+			_, unknown := svc.Login(context.Background(), "nobody@acme.test", password, "10.0.0.1", "")
+			if !isCode(locked, apperr.Unauthenticated) || locked.Error() != unknown.Error() {
+				t.Fatalf("locked: %v; unknown email: %v", locked, unknown)
+			}
+			auth.LimitHashing(1, time.Millisecond)
+			t.Cleanup(func() { auth.LimitHashing(0, 0) })
+			release := auth.HoldHashSlots()
+			defer release()
+			if err := login(password, "10.0.0.1"); !errors.Is(err, auth.ErrHashBusy) {
+				t.Fatalf("a locked account's login did not hash: %v", err)
+			}
+			if _, err := svc.Login(context.Background(), "nobody@acme.test", password, "10.0.0.1", ""); !errors.Is(err, auth.ErrHashBusy) {
+				t.Fatalf("an unknown email's login did not hash: %v", err)
+			}
+		})
 		if locked, err := svc.Locked(context.Background(), alice.ID); err != nil || !locked {
 			t.Fatalf("locked: %v %v", locked, err)
 		}

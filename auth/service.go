@@ -109,7 +109,10 @@ type Session struct {
 	EnrolOnly bool
 }
 
-var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password")
+// errBadLogin answers an unknown email, a wrong password, a deactivated
+// user and an account locked out for the client's address alike: the
+// message tells a real user both possibilities without telling anyone which.
+var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password, or the account is temporarily locked after too many failed logins from your address")
 
 // NormalizeEmail is how emails are stored and compared.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -147,12 +150,18 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkLockout(sys, u, clientIP); err != nil {
+	locked, err := s.locked(sys, u, clientIP)
+	if err != nil {
 		return nil, err
 	}
+	// Hashed even when locked, so that a locked account costs what an
+	// unknown email does and answers the same.
 	ok, err := VerifyPassword(u.PasswordHash, password)
 	if err != nil {
 		return nil, err
+	}
+	if locked {
+		return nil, errBadLogin
 	}
 	if !ok || !u.Active {
 		if !ok {
