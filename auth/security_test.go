@@ -124,6 +124,72 @@ func TestSessionLimits(t *testing.T) {
 	})
 }
 
+// A session's viewer says when it ends unless used again (the earliest of
+// the idle deadline and the maximum age), which long-lived connections
+// close at; and a re-check the server makes by itself (reqctx.Recheck) is
+// no use: it neither moves that instant nor keeps an idle session alive.
+func TestSessionEndsAndRechecks(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
+		clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+		svc := auth.New(db.Client, auth.Config{Now: clk.now})
+		s := policy.Defaults()
+		s.SessionMaxAgeMinutes, s.SessionIdleTimeoutMinutes = 60, 10
+		setPolicy(t, db, org, s)
+		login, err := svc.Login(context.Background(), "alice@acme.test", password, "10.0.0.1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := clk.now()
+		use := func(recheck bool) (time.Time, error) {
+			ctx := from("10.0.0.1")
+			if recheck {
+				ctx = reqctx.Recheck(ctx)
+			}
+			v, err := svc.Authenticate(ctx, "Bearer "+login.Token, "")
+			if err != nil {
+				return time.Time{}, err
+			}
+			return v.SessionEnds, nil
+		}
+		for _, step := range []struct {
+			name    string
+			wait    time.Duration
+			recheck bool
+			ends    time.Duration // from t0; 0: the session has ended
+		}{
+			{"a use moves the idle deadline", 2 * time.Minute, false, 12 * time.Minute},
+			{"a re-check does not", 9 * time.Minute, true, 12 * time.Minute},
+			{"so the session went idle", 2 * time.Minute, true, 0},
+		} {
+			clk.advance(step.wait)
+			ends, err := use(step.recheck)
+			if step.ends == 0 {
+				if !isCode(err, apperr.Unauthenticated) || !strings.Contains(err.Error(), "idle") {
+					t.Fatalf("%s: got %v, want the session ended as idle", step.name, err)
+				}
+				continue
+			}
+			if err != nil || !ends.Equal(t0.Add(step.ends)) {
+				t.Fatalf("%s: ends %v (%v), want t0+%v", step.name, ends.Sub(t0), err, step.ends)
+			}
+		}
+
+		// Without an idle timeout, the maximum age is the end.
+		s.SessionIdleTimeoutMinutes = 0
+		setPolicy(t, db, org, s)
+		again, err := svc.Login(context.Background(), "alice@acme.test", password, "10.0.0.1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := svc.Authenticate(from("10.0.0.1"), "Bearer "+again.Token, "")
+		if err != nil || !v.SessionEnds.Equal(clk.now().Add(time.Hour)) {
+			t.Fatalf("ends %v (%v), want the maximum age, an hour from login", v.SessionEnds.Sub(clk.now()), err)
+		}
+	})
+}
+
 // The IP allowlist applies to sessions, API tokens and logins of the
 // organisation, and a client organisation's to provider users acting in it.
 func TestIPAllowlist(t *testing.T) {
