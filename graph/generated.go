@@ -78,6 +78,7 @@ type ResolverRoot interface {
 	SLATargetInput() SLATargetInputResolver
 	UpdateAlertInput() UpdateAlertInputResolver
 	UpdateIncidentInput() UpdateIncidentInputResolver
+	UpdateNotificationSettingsInput() UpdateNotificationSettingsInputResolver
 	UpdateSLASettingsInput() UpdateSLASettingsInputResolver
 }
 
@@ -723,82 +724,83 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptGrouping           func(childComplexity int, analysisID uuid.UUID) int
-		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
-		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
-		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
-		AnalyseAlert             func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
-		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
-		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
-		CompleteMFALogin         func(childComplexity int, input model.MFALoginInput) int
-		ConfirmTotp              func(childComplexity int, code string) int
-		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAlertView          func(childComplexity int, input alertviews.CreateAlertViewInput) int
-		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
-		CreateContact            func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
-		CreateDashboard          func(childComplexity int, input dashboard.CreateInput) int
-		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
-		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
-		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
-		CreateReport             func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
-		CreateSavedQuery         func(childComplexity int, input query.CreateSavedQueryInput) int
-		CreateUser               func(childComplexity int, input directory.CreateUserInput) int
-		DeleteAlertView          func(childComplexity int, id uuid.UUID) int
-		DeleteConnector          func(childComplexity int, id uuid.UUID) int
-		DeleteContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
-		DeleteDashboard          func(childComplexity int, id uuid.UUID) int
-		DeleteGroup              func(childComplexity int, id uuid.UUID) int
-		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
-		DeleteReportTemplate     func(childComplexity int) int
-		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
-		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
-		DeleteUser               func(childComplexity int, id uuid.UUID) int
-		DisableTotp              func(childComplexity int, code string) int
-		EnrolTotp                func(childComplexity int) int
-		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
-		HideAlertView            func(childComplexity int, id uuid.UUID) int
-		ImportDashboard          func(childComplexity int, document json.RawMessage) int
-		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
-		Login                    func(childComplexity int, input model.LoginInput) int
-		Logout                   func(childComplexity int) int
-		MarkAllNotificationsRead func(childComplexity int) int
-		MarkNotificationRead     func(childComplexity int, id uuid.UUID) int
-		PollConnector            func(childComplexity int, id uuid.UUID) int
-		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
-		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
-		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
-		RotateInboundEmailToken  func(childComplexity int) int
-		SendAlertChat            func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
-		SendIncidentChat         func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
-		SendTestEmail            func(childComplexity int, to string) int
-		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
-		SetFeature               func(childComplexity int, key string, enabled bool) int
-		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
-		SetOnDutyGroup           func(childComplexity int, groupID *uuid.UUID) int
-		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
-		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
-		UnlockUser               func(childComplexity int, id uuid.UUID) int
-		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
-		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
-		UpdateAlertView          func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
-		UpdateAssetProfile       func(childComplexity int, input analysis.UpdateAssetProfileInput) int
-		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
-		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
-		UpdateDashboard          func(childComplexity int, id uuid.UUID, input dashboard.UpdateInput) int
-		UpdateEmailSettings      func(childComplexity int, input mail.UpdateInput) int
-		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
-		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
-		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
-		UpdateNotificationPrefs  func(childComplexity int, input notify.PrefsInput) int
-		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
-		UpdateOutboundPolicy     func(childComplexity int, input orgallow.UpdateInput) int
-		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
-		UpdateSLASettings        func(childComplexity int, input sla.UpdateSettingsInput) int
-		UpdateSavedQuery         func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
-		UpdateSecuritySettings   func(childComplexity int, input policy.Update) int
-		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
-		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
-		UploadReportTemplate     func(childComplexity int, source string) int
+		AcceptGrouping             func(childComplexity int, analysisID uuid.UUID) int
+		AddAlertNote               func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
+		AddIncidentNote            func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
+		AddTimelineEvent           func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
+		AnalyseAlert               func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
+		AnalyseIncident            func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
+		BulkAlerts                 func(childComplexity int, input alerts.BulkAlertsInput) int
+		CompleteMFALogin           func(childComplexity int, input model.MFALoginInput) int
+		ConfirmTotp                func(childComplexity int, code string) int
+		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateAlertView            func(childComplexity int, input alertviews.CreateAlertViewInput) int
+		CreateConnector            func(childComplexity int, input connectors.CreateConnectorInput) int
+		CreateContact              func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
+		CreateDashboard            func(childComplexity int, input dashboard.CreateInput) int
+		CreateGroup                func(childComplexity int, input directory.CreateGroupInput) int
+		CreateIncident             func(childComplexity int, input incidents.CreateIncidentInput) int
+		CreateOrganization         func(childComplexity int, input directory.CreateOrganizationInput) int
+		CreateReport               func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
+		CreateSavedQuery           func(childComplexity int, input query.CreateSavedQueryInput) int
+		CreateUser                 func(childComplexity int, input directory.CreateUserInput) int
+		DeleteAlertView            func(childComplexity int, id uuid.UUID) int
+		DeleteConnector            func(childComplexity int, id uuid.UUID) int
+		DeleteContact              func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
+		DeleteDashboard            func(childComplexity int, id uuid.UUID) int
+		DeleteGroup                func(childComplexity int, id uuid.UUID) int
+		DeleteReport               func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
+		DeleteReportTemplate       func(childComplexity int) int
+		DeleteSavedQuery           func(childComplexity int, id uuid.UUID) int
+		DeleteTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
+		DeleteUser                 func(childComplexity int, id uuid.UUID) int
+		DisableTotp                func(childComplexity int, code string) int
+		EnrolTotp                  func(childComplexity int) int
+		FlagAnalysis               func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
+		HideAlertView              func(childComplexity int, id uuid.UUID) int
+		ImportDashboard            func(childComplexity int, document json.RawMessage) int
+		LinkAlerts                 func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
+		Login                      func(childComplexity int, input model.LoginInput) int
+		Logout                     func(childComplexity int) int
+		MarkAllNotificationsRead   func(childComplexity int) int
+		MarkNotificationRead       func(childComplexity int, id uuid.UUID) int
+		PollConnector              func(childComplexity int, id uuid.UUID) int
+		ResetPassword              func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
+		RevokeAPIToken             func(childComplexity int, id uuid.UUID) int
+		RotateConnectorKey         func(childComplexity int, id uuid.UUID) int
+		RotateInboundEmailToken    func(childComplexity int) int
+		SendAlertChat              func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
+		SendIncidentChat           func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
+		SendTestEmail              func(childComplexity int, to string) int
+		SetDefaultAlertView        func(childComplexity int, viewID *uuid.UUID) int
+		SetFeature                 func(childComplexity int, key string, enabled bool) int
+		SetGroupMembers            func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
+		SetOnDutyGroup             func(childComplexity int, groupID *uuid.UUID) int
+		UnhideAlertView            func(childComplexity int, id uuid.UUID) int
+		UnlinkAlert                func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
+		UnlockUser                 func(childComplexity int, id uuid.UUID) int
+		UpdateAISettings           func(childComplexity int, input config.UpdateInput) int
+		UpdateAlert                func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
+		UpdateAlertView            func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
+		UpdateAssetProfile         func(childComplexity int, input analysis.UpdateAssetProfileInput) int
+		UpdateConnector            func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
+		UpdateContact              func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
+		UpdateDashboard            func(childComplexity int, id uuid.UUID, input dashboard.UpdateInput) int
+		UpdateEmailSettings        func(childComplexity int, input mail.UpdateInput) int
+		UpdateGroup                func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
+		UpdateIncident             func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
+		UpdateMe                   func(childComplexity int, input directory.UpdateMeInput) int
+		UpdateNotificationPrefs    func(childComplexity int, input notify.PrefsInput) int
+		UpdateNotificationSettings func(childComplexity int, input notify.UpdateSettingsInput) int
+		UpdateOrganization         func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
+		UpdateOutboundPolicy       func(childComplexity int, input orgallow.UpdateInput) int
+		UpdateReportSettings       func(childComplexity int, input report.UpdateSettingsInput) int
+		UpdateSLASettings          func(childComplexity int, input sla.UpdateSettingsInput) int
+		UpdateSavedQuery           func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
+		UpdateSecuritySettings     func(childComplexity int, input policy.Update) int
+		UpdateTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
+		UpdateUser                 func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
+		UploadReportTemplate       func(childComplexity int, source string) int
 	}
 
 	Note struct {
@@ -1432,6 +1434,7 @@ type MutationResolver interface {
 	UpdateSLASettings(ctx context.Context, input sla.UpdateSettingsInput) (*sla.Settings, error)
 	UpdateEmailSettings(ctx context.Context, input mail.UpdateInput) (*mail.Settings, error)
 	SendTestEmail(ctx context.Context, to string) (*mail.TestResult, error)
+	UpdateNotificationSettings(ctx context.Context, input notify.UpdateSettingsInput) (*notify.Settings, error)
 	SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*notify.Settings, error)
 	SetFeature(ctx context.Context, key string, enabled bool) (*features.Feature, error)
 	CreateDashboard(ctx context.Context, input dashboard.CreateInput) (*ent.Board, error)
@@ -1544,6 +1547,9 @@ type UpdateIncidentInputResolver interface {
 	Disposition(ctx context.Context, obj *incidents.UpdateIncidentInput, data *enum.Disposition) error
 	AssigneeID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
 	GroupID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
+}
+type UpdateNotificationSettingsInputResolver interface {
+	OnDutyGroupID(ctx context.Context, obj *notify.UpdateSettingsInput, data *uuid.UUID) error
 }
 type UpdateSLASettingsInputResolver interface {
 	EscalationOwnerID(ctx context.Context, obj *sla.UpdateSettingsInput, data *uuid.UUID) error
@@ -4881,6 +4887,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNotificationPrefs(childComplexity, args["input"].(notify.PrefsInput)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(notify.UpdateSettingsInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -7493,6 +7510,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
+			graphql.NewInputUnmarshaler("UpdateNotificationSettingsInput", ec.unmarshalInputUpdateNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
@@ -7937,7 +7955,7 @@ input CreateOrganizationInput {
   plan: String
   "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
-  "Whether the organisation's users may use multi-factor authentication."
+  "Read-only: true exactly when the organisation requires multi-factor authentication (it mirrors mfaEnforced). Sending the value it will have is accepted; any other is refused (422 naming mfa_enabled)."
   mfaEnabled: Boolean
   "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
@@ -7959,7 +7977,7 @@ input UpdateOrganizationInput {
   plan: String
   "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
-  "Whether the organisation's users may use multi-factor authentication."
+  "Read-only: true exactly when the organisation requires multi-factor authentication (it mirrors mfaEnforced). Sending the value it will have is accepted; any other is refused (422 naming mfa_enabled)."
   mfaEnabled: Boolean
   "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
@@ -10063,6 +10081,12 @@ type NotificationSettings {
   onDutyGroupId: ID
 }
 
+"Changes to the organisation's notification settings; fields left out keep their value."
+input UpdateNotificationSettingsInput {
+  "The group whose members are told of new critical alerts; null: nobody is (REST on_duty_group_id)."
+  onDutyGroupId: ID
+}
+
 "A per-user feature flag the server honours for the calling user."
 type Feature {
   "The flag's key, as in PATCH /settings/features/{key}."
@@ -10082,7 +10106,7 @@ type Feature {
 extend type Query {
   "The email settings in force for the acting organisation (administrators)."
   emailSettings: EmailSettings! @hasRole(role: ADMIN)
-  "The acting organisation's notification settings."
+  "The acting organisation's notification settings (REST GET /api/v1/settings/notifications)."
   notificationSettings: NotificationSettings!
   "The calling user's feature flags."
   features: [Feature!]!
@@ -10099,7 +10123,12 @@ extend type Mutation {
     "The recipient's address."
     to: String! @constraint(maxLength: 254)
   ): EmailTestResult! @hasRole(role: ADMIN)
-  "Choose the group told of new critical alerts."
+  "Change the organisation's notification settings (REST PATCH /api/v1/settings/notifications); recorded in the activity log."
+  updateNotificationSettings(
+    "The changes: fields left out keep their value."
+    input: UpdateNotificationSettingsInput!
+  ): NotificationSettings! @hasRole(role: ADMIN)
+  "Choose the group told of new critical alerts (updateNotificationSettings with onDutyGroupId alone); recorded in the activity log."
   setOnDutyGroup(
     "The group; null: nobody is told."
     groupId: ID
@@ -14114,6 +14143,20 @@ func (ec *executionContext) field_Mutation_updateNotificationPrefs_args(ctx cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (notify.PrefsInput, error) {
 			return ec.unmarshalNNotificationPrefsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (notify.UpdateSettingsInput, error) {
+			return ec.unmarshalNUpdateNotificationSettingsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐUpdateSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -30615,6 +30658,68 @@ func (ec *executionContext) fieldContext_Mutation_sendTestEmail(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(notify.UpdateSettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *notify.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *notify.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setOnDutyGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -45958,6 +46063,50 @@ func UnmarshalUpdateMeInput(ctx context.Context, raw any) (directory.UpdateMeInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateNotificationSettingsInput(ctx context.Context, obj any) (notify.UpdateSettingsInput, error) {
+	var it notify.UpdateSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"onDutyGroupId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "onDutyGroupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onDutyGroupId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateNotificationSettingsInput().OnDutyGroupID(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateNotificationSettingsInput unmarshals raw into the UpdateNotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateNotificationSettingsInput(ctx context.Context, raw any) (notify.UpdateSettingsInput, error) {
+	var out notify.UpdateSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateNotificationSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (directory.UpdateOrganizationInput, error) {
 	var it directory.UpdateOrganizationInput
 	if obj == nil {
@@ -51382,6 +51531,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendTestEmail":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendTestEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -56850,6 +57006,11 @@ func (ec *executionContext) unmarshalNUpdateIncidentInput2githubᚗcomᚋseliq�
 
 func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateMeInput(ctx context.Context, v any) (directory.UpdateMeInput, error) {
 	res, err := ec.unmarshalInputUpdateMeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateNotificationSettingsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐUpdateSettingsInput(ctx context.Context, v any) (notify.UpdateSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateNotificationSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

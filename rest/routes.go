@@ -107,6 +107,8 @@ var Routes = []Route{
 	{Method: http.MethodGet, Path: "/api/v1/settings/email", Field: "emailSettings", Tag: "email", Summary: "Get Email Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/email", Field: "updateEmailSettings", Body: "input", Tag: "email", Summary: "Patch Email Config"},
 	{Method: http.MethodPost, Path: "/api/v1/settings/email/test", Field: "sendTestEmail", Body: "*", Tag: "email", Summary: "Send Test Email"},
+	{Method: http.MethodGet, Path: "/api/v1/settings/notifications", Field: "notificationSettings", Tag: "email", Summary: "Get Notification Settings"},
+	{Method: http.MethodPatch, Path: "/api/v1/settings/notifications", Field: "updateNotificationSettings", Body: "input", Tag: "email", Summary: "Patch Notification Settings"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/outbound", Field: "outboundPolicy", Tag: "outbound", Summary: "Get Outbound Policy"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/outbound", Field: "updateOutboundPolicy", Body: "input", Tag: "outbound", Summary: "Update Outbound Policy"},
 	{Method: http.MethodGet, Path: "/api/v1/ai-usage/quota", Field: "aiQuota", Tag: "ai", Summary: "Get Ai Quota"},

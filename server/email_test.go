@@ -6,6 +6,7 @@ package server_test
 // SMTP server received it.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/smtpfake"
 	"github.com/seliq/seliq/internal/testenv"
@@ -305,6 +308,38 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 			}
 			if g := s.gql(t, s.reader, `{ notificationSettings { onDutyGroupId } }`, nil); dig(g, "notificationSettings", "onDutyGroupId") != group {
 				t.Fatalf("notification settings: %v", g)
+			}
+			// The same setting over REST, beside the email settings.
+			const path = "/api/v1/settings/notifications"
+			if got := s.rest(t, s.reader, http.MethodGet, path, nil, http.StatusOK); got.Body["on_duty_group_id"] != group {
+				t.Fatalf("GET %s: %s", path, got.Raw)
+			}
+			s.rest(t, s.analyst, http.MethodPatch, path, map[string]any{"on_duty_group_id": nil}, http.StatusForbidden)
+			s.rest(t, s.reader, http.MethodPatch, path, map[string]any{"on_duty_group_id": nil}, http.StatusForbidden)
+			wantLoc(t, s.admin.Do(http.MethodPatch, path, map[string]any{"on_duty_group_id": "00000000-0000-4000-8000-000000000000"}), "on_duty_group_id")
+			// A group of a client organisation is not one of this one.
+			clientGroup := s.rest(t, s.admin.As("client-mail"), http.MethodPost, "/api/v1/groups", map[string]any{"name": "Client on duty"}, http.StatusCreated).String("id")
+			wantLoc(t, s.admin.Do(http.MethodPatch, path, map[string]any{"on_duty_group_id": clientGroup}), "on_duty_group_id")
+			for _, step := range []struct {
+				body map[string]any
+				want any
+			}{
+				{map[string]any{}, group}, // left out: kept
+				{map[string]any{"on_duty_group_id": nil}, nil},
+				{map[string]any{"on_duty_group_id": group}, group},
+			} {
+				if got := s.rest(t, s.admin, http.MethodPatch, path, step.body, http.StatusOK); got.Body["on_duty_group_id"] != step.want {
+					t.Fatalf("PATCH %v: %s", step.body, got.Raw)
+				}
+			}
+			if g := s.gql(t, s.admin, `mutation($g: ID) { updateNotificationSettings(input: {onDutyGroupId: $g}) { onDutyGroupId } }`, map[string]any{"g": group}); dig(g, "updateNotificationSettings", "onDutyGroupId") != group {
+				t.Fatalf("GraphQL updateNotificationSettings: %v", g)
+			}
+			// Each change is in the activity log (an unchanged value is none):
+			// the GraphQL set, the clearing and the setting again.
+			changes, err := db.Client.Activity.Query().Where(activity.Field("on_duty_group_id")).Count(auth.System(context.Background()))
+			if err != nil || changes != 3 {
+				t.Fatalf("%d on-duty changes in the activity log (%v), want 3", changes, err)
 			}
 			key := s.admin.ConnectorKey(t, "edr")
 			hostile := `Pay now at http://evil.example.com/<b>x</b>`
