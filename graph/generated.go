@@ -951,6 +951,14 @@ type ComplexityRoot struct {
 		UnassignedAlerts      func(childComplexity int) int
 	}
 
+	OrganizationSLAMetrics struct {
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Rows             func(childComplexity int) int
+		Total            func(childComplexity int) int
+	}
+
 	OutboundPolicy struct {
 		AllowedRanges       func(childComplexity int) int
 		ServerAllowedRanges func(childComplexity int) int
@@ -1029,7 +1037,7 @@ type ComplexityRoot struct {
 		ReportTemplate       func(childComplexity int) int
 		RunQuery             func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
 		RunSavedQuery        func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
-		SLAMetrics           func(childComplexity int, since *time.Time, until *time.Time) int
+		SLAMetrics           func(childComplexity int, since *time.Time, until *time.Time, organization *string) int
 		SLASettings          func(childComplexity int) int
 		SavedQueries         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		SavedQuery           func(childComplexity int, id uuid.UUID) int
@@ -1162,10 +1170,11 @@ type ComplexityRoot struct {
 	}
 
 	SLAMetrics struct {
-		Rows  func(childComplexity int) int
-		Since func(childComplexity int) int
-		Total func(childComplexity int) int
-		Until func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Rows          func(childComplexity int) int
+		Since         func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Until         func(childComplexity int) int
 	}
 
 	SLASettings struct {
@@ -1498,7 +1507,7 @@ type QueryResolver interface {
 	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
 	InboundEmailURL(ctx context.Context) (*string, error)
 	SLASettings(ctx context.Context) (*sla.Settings, error)
-	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time) (*sla.Metrics, error)
+	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time, organization *string) (*sla.Metrics, error)
 	EmailSettings(ctx context.Context) (*mail.Settings, error)
 	NotificationSettings(ctx context.Context) (*notify.Settings, error)
 	Features(ctx context.Context) ([]*features.Feature, error)
@@ -5597,6 +5606,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganizationMetricsSummary.UnassignedAlerts(childComplexity), true
 
+	case "OrganizationSLAMetrics.organization":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Organization(childComplexity), true
+	case "OrganizationSLAMetrics.organizationId":
+		if e.ComplexityRoot.OrganizationSLAMetrics.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.OrganizationID(childComplexity), true
+	case "OrganizationSLAMetrics.organizationName":
+		if e.ComplexityRoot.OrganizationSLAMetrics.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.OrganizationName(childComplexity), true
+	case "OrganizationSLAMetrics.rows":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Rows(childComplexity), true
+	case "OrganizationSLAMetrics.total":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Total(childComplexity), true
+
 	case "OutboundPolicy.allowedRanges":
 		if e.ComplexityRoot.OutboundPolicy.AllowedRanges == nil {
 			break
@@ -6271,7 +6311,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SLAMetrics(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time)), true
+		return e.ComplexityRoot.Query.SLAMetrics(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time), args["organization"].(*string)), true
 	case "Query.slaSettings":
 		if e.ComplexityRoot.Query.SLASettings == nil {
 			break
@@ -6839,6 +6879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SLAMetricRow.Tracked(childComplexity), true
 
+	case "SLAMetrics.organizations":
+		if e.ComplexityRoot.SLAMetrics.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Organizations(childComplexity), true
 	case "SLAMetrics.rows":
 		if e.ComplexityRoot.SLAMetrics.Rows == nil {
 			break
@@ -8606,6 +8652,8 @@ input IncidentFilter {
   query: String
   "Incidents with a timer in any of these SLA states (ok, at_risk, breached, met; paused is a moment's state and is refused)."
   slaState: [SLAState!]
+  "\"all\": the MSSP SLA queue, the incidents of every organisation of a provider user's tree (read-only; each row's organizationID names its organisation; slaState required; X-Seliq-Org wins; a client organisation's user is refused). The incident list only."
+  organization: String @constraint(maxLength: 8)
 }
 
 extend type Incident {
@@ -9928,6 +9976,22 @@ type SLAMetrics {
   rows: [SLAMetricRow!]!
   "The same figures over every severity, one row per timer (severity null)."
   total: [SLAMetricRow!]!
+  "With organization: \"all\", the same figures per organisation of the tree (the provider's own first); null otherwise."
+  organizations: [OrganizationSLAMetrics!]
+}
+
+"One organisation's SLA figures in a provider's roll-up."
+type OrganizationSLAMetrics {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "One row per severity and timer, as SLAMetrics.rows."
+  rows: [SLAMetricRow!]!
+  "One row per timer over every severity, as SLAMetrics.total."
+  total: [SLAMetricRow!]!
 }
 
 "SLA figures of one severity (or all) and one timer."
@@ -10006,6 +10070,8 @@ extend type Query {
     since: Time
     "End of the period; default now."
     until: Time
+    "\"all\": a provider-organisation user's whole tree, with a row per organisation (X-Seliq-Org wins over it; a client organisation's user is refused)."
+    organization: String @constraint(maxLength: 8)
   ): SLAMetrics!
 }
 
@@ -12337,6 +12403,22 @@ func (ec *executionContext) childFields_OrganizationMetricsSummary(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationMetricsSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_OrganizationSLAMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationSLAMetrics_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationSLAMetrics_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationSLAMetrics_organizationName(ctx, field)
+	case "rows":
+		return ec.fieldContext_OrganizationSLAMetrics_rows(ctx, field)
+	case "total":
+		return ec.fieldContext_OrganizationSLAMetrics_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationSLAMetrics", field.Name)
+}
+
 func (ec *executionContext) childFields_OutboundPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowedRanges":
@@ -12611,6 +12693,8 @@ func (ec *executionContext) childFields_SLAMetrics(ctx context.Context, field gr
 		return ec.fieldContext_SLAMetrics_rows(ctx, field)
 	case "total":
 		return ec.fieldContext_SLAMetrics_total(ctx, field)
+	case "organizations":
+		return ec.fieldContext_SLAMetrics_organizations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SLAMetrics", field.Name)
 }
@@ -15920,6 +16004,14 @@ func (ec *executionContext) field_Query_slaMetrics_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["until"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg2
 	return args, nil
 }
 
@@ -33584,6 +33676,148 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_openIncident
 	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _OrganizationSLAMetrics_organization(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_organizationId(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationSLAMetrics", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_organizationName(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationSLAMetrics", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_rows(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_total(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OutboundPolicy_allowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35990,7 +36224,7 @@ func (ec *executionContext) _Query_slaMetrics(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SLAMetrics(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+			return ec.Resolvers.Query().SLAMetrics(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["organization"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sla.Metrics) graphql.Marshaler {
@@ -38889,6 +39123,38 @@ func (ec *executionContext) fieldContext_SLAMetrics_total(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLAMetrics_organizations(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.OrganizationMetrics) graphql.Marshaler {
+			return ec.marshalOOrganizationSLAMetrics2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetricsᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationSLAMetrics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -44309,7 +44575,7 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query", "slaState"}
+	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query", "slaState", "organization"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44393,6 +44659,13 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.SLAState = data
+		case "organization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organization"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organization = data
 		}
 	}
 	return it, nil
@@ -52567,6 +52840,59 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 	return out
 }
 
+var organizationSLAMetricsImplementors = []string{"OrganizationSLAMetrics"}
+
+func (ec *executionContext) _OrganizationSLAMetrics(ctx context.Context, sel ast.SelectionSet, obj *sla.OrganizationMetrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationSLAMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationSLAMetrics")
+		case "organization":
+			out.Values[i] = ec._OrganizationSLAMetrics_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationSLAMetrics_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationSLAMetrics_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._OrganizationSLAMetrics_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._OrganizationSLAMetrics_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var outboundPolicyImplementors = []string{"OutboundPolicy"}
 
 func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.SelectionSet, obj *orgallow.Settings) graphql.Marshaler {
@@ -53966,6 +54292,11 @@ func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSe
 		case "total":
 			out.Values[i] = ec._SLAMetrics_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._SLAMetrics_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -56445,6 +56776,14 @@ func (ec *executionContext) marshalNOrganizationOrderField2ᚖgithubᚗcomᚋsel
 	return v
 }
 
+func (ec *executionContext) marshalNOrganizationSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetrics(ctx context.Context, sel ast.SelectionSet, v *sla.OrganizationMetrics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationSLAMetrics!")
+		return graphql.Null
+	}
+	return ec._OrganizationSLAMetrics(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOutboundPolicy2ᚖgithubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐSettings(ctx context.Context, sel ast.SelectionSet, v *orgallow.Settings) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OutboundPolicy!")
@@ -58282,6 +58621,25 @@ func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋseliq�
 	}
 	res, err := ec.unmarshalInputOrganizationOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganizationSLAMetrics2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.OrganizationMetrics) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetrics(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOQueryBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Bucket) graphql.Marshaler {

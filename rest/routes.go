@@ -131,7 +131,7 @@ var Routes = []Route{
 	{Method: http.MethodPost, Path: "/api/v1/settings/email/inbound-token", Field: "rotateInboundEmailToken", Tag: "inbound-email", Summary: "Rotate Inbound Email Token"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/sla", Field: "slaSettings", Tag: "sla", Summary: "Get SLA Settings"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/sla", Field: "updateSLASettings", Body: "input", Tag: "sla", Summary: "Update SLA Settings"},
-	{Method: http.MethodGet, Path: "/api/v1/metrics/sla", Field: "slaMetrics", QueryArgs: map[string]string{"since": "since", "until": "until"}, Tag: "sla", Summary: "SLA Metrics"},
+	{Method: http.MethodGet, Path: "/api/v1/metrics/sla", Field: "slaMetrics", QueryArgs: map[string]string{"since": "since", "until": "until", "organization": "organization"}, Tag: "sla", Summary: "SLA Metrics"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/security", Field: "securitySettings", Tag: "security", Summary: "Get Security Config"},
 	{Method: http.MethodPatch, Path: "/api/v1/settings/security", Field: "updateSecuritySettings", Body: "input", Tag: "security", Summary: "Patch Security Config"},
 	{Method: http.MethodGet, Path: "/api/v1/settings/report", Field: "reportSettings", Tag: "settings", Summary: "Get Report Config"},
