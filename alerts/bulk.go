@@ -1,7 +1,9 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -19,6 +21,8 @@ import (
 	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/tags"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/notes"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 )
@@ -84,6 +88,9 @@ func (s *Service) Bulk(ctx context.Context, in BulkAlertsInput) (*BulkAlertsPayl
 			out.Updated += len(g.ids)
 		}
 		if err := recordChanged(ctx, tx.Client(), groups); err != nil {
+			return err
+		}
+		if err := notifyAssigned(ctx, tx, groups); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Client(), entries...)
@@ -323,6 +330,37 @@ func recordChanged(ctx context.Context, c *ent.Client, groups []*bulkGroup) erro
 		ids = append(ids, g.ids...)
 	}
 	return hub.Record(ctx, c, hub.Changed(v.OrgID, hub.TopicAlert, hub.KindUpdated, ids...)...)
+}
+
+// notifyAssigned tells the user a bulk action assigned alerts to (one
+// assignee per action) once for the whole action, not once per alert: ten
+// thousand alerts assigned at once are one notification naming how many,
+// pointing at the first of them. Alerts already theirs do not count, and
+// assigning oneself notifies nobody (notify.Assigned).
+func notifyAssigned(ctx context.Context, tx *ent.Tx, groups []*bulkGroup) error {
+	var (
+		assignee uuid.UUID
+		ids      []uuid.UUID
+	)
+	for _, g := range groups {
+		if g.change.setAssignee && g.change.assignee != uuid.Nil {
+			assignee = g.change.assignee
+			ids = append(ids, g.ids...)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	first := slices.MinFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	title, err := tx.Alert.Query().Where(alert.ID(first)).Select(alert.FieldTitle).String(ctx)
+	if err != nil {
+		return err
+	}
+	subject := notes.Alert(first, title).Subject
+	if len(ids) > 1 {
+		subject.Title = fmt.Sprintf("%d alerts, among them %s", len(ids), subject.Title)
+	}
+	return notify.Assigned(ctx, tx.Client(), assignee, subject)
 }
 
 // writeGroups issues one set-based UPDATE per group and 1000 ids, through

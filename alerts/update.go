@@ -19,6 +19,8 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/tags"
+	"github.com/seliq/seliq/notes"
+	"github.com/seliq/seliq/notify"
 	"github.com/seliq/seliq/realtime/hub"
 	"github.com/seliq/seliq/storage"
 )
@@ -62,6 +64,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateAlertInput)
 		}
 		if err := hub.Record(ctx, tx.Client(), hub.Changed(out.OrganizationID, hub.TopicAlert, hub.KindUpdated, out.ID)...); err != nil {
 			return err
+		}
+		if c.setAssignee && c.assignee != uuid.Nil {
+			if err := notify.Assigned(ctx, tx.Client(), c.assignee, notes.Alert(out.ID, out.Title).Subject); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx.Client(), entries...)
 	})

@@ -2,13 +2,11 @@ package auth
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/security/policy"
 )
 
@@ -19,21 +17,20 @@ import (
 // lock the owner out, and an admin can lift it at once (Unlock). It sits on
 // top of the in-memory per-address rate limit of allowLogin.
 
-// checkLockout refuses a login of u from clientIP while it is locked.
-func (s *Service) checkLockout(sys context.Context, u *ent.User, clientIP string) error {
+// locked reports whether clientIP is locked out of u's account now. The
+// caller answers a locked account exactly as a wrong password or an unknown
+// email (errBadLogin, after the same hash), so the lockout cannot be used to
+// tell which emails have accounts.
+func (s *Service) locked(sys context.Context, u *ent.User, clientIP string) (bool, error) {
 	row, err := s.client.LoginLockout.Query().
 		Where(loginlockout.UserID(u.ID), loginlockout.IP(clientIP)).Only(sys)
 	if ent.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if row.LockedUntil == nil || !s.now().Before(*row.LockedUntil) {
-		return nil
-	}
-	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: row.LockedUntil.Sub(s.now()).Round(time.Second) + time.Second,
-		Message: "too many failed logins for this account from your address; try again later or ask an administrator to unlock it"}
+	return row.LockedUntil != nil && s.now().Before(*row.LockedUntil), nil
 }
 
 // recordFailure counts a wrong password; at threshold failures (0: no

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,72 @@ func TestSessionLimits(t *testing.T) {
 					t.Fatalf("ended session still stored: %d %v", n, err)
 				}
 			})
+		}
+	})
+}
+
+// A session's viewer says when it ends unless used again (the earliest of
+// the idle deadline and the maximum age), which long-lived connections
+// close at; and a re-check the server makes by itself (reqctx.Recheck) is
+// no use: it neither moves that instant nor keeps an idle session alive.
+func TestSessionEndsAndRechecks(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		org := testenv.Org(t, db, testenv.Slug("acme"))
+		testenv.User(t, db, org, enum.RoleAnalyst, testenv.Handle("alice"), withPassword)
+		clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+		svc := auth.New(db.Client, auth.Config{Now: clk.now})
+		s := policy.Defaults()
+		s.SessionMaxAgeMinutes, s.SessionIdleTimeoutMinutes = 60, 10
+		setPolicy(t, db, org, s)
+		login, err := svc.Login(context.Background(), "alice@acme.test", password, "10.0.0.1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := clk.now()
+		use := func(recheck bool) (time.Time, error) {
+			ctx := from("10.0.0.1")
+			if recheck {
+				ctx = reqctx.Recheck(ctx)
+			}
+			v, err := svc.Authenticate(ctx, "Bearer "+login.Token, "")
+			if err != nil {
+				return time.Time{}, err
+			}
+			return v.SessionEnds, nil
+		}
+		for _, step := range []struct {
+			name    string
+			wait    time.Duration
+			recheck bool
+			ends    time.Duration // from t0; 0: the session has ended
+		}{
+			{"a use moves the idle deadline", 2 * time.Minute, false, 12 * time.Minute},
+			{"a re-check does not", 9 * time.Minute, true, 12 * time.Minute},
+			{"so the session went idle", 2 * time.Minute, true, 0},
+		} {
+			clk.advance(step.wait)
+			ends, err := use(step.recheck)
+			if step.ends == 0 {
+				if !isCode(err, apperr.Unauthenticated) || !strings.Contains(err.Error(), "idle") {
+					t.Fatalf("%s: got %v, want the session ended as idle", step.name, err)
+				}
+				continue
+			}
+			if err != nil || !ends.Equal(t0.Add(step.ends)) {
+				t.Fatalf("%s: ends %v (%v), want t0+%v", step.name, ends.Sub(t0), err, step.ends)
+			}
+		}
+
+		// Without an idle timeout, the maximum age is the end.
+		s.SessionIdleTimeoutMinutes = 0
+		setPolicy(t, db, org, s)
+		again, err := svc.Login(context.Background(), "alice@acme.test", password, "10.0.0.1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := svc.Authenticate(from("10.0.0.1"), "Bearer "+again.Token, "")
+		if err != nil || !v.SessionEnds.Equal(clk.now().Add(time.Hour)) {
+			t.Fatalf("ends %v (%v), want the maximum age, an hour from login", v.SessionEnds.Sub(clk.now()), err)
 		}
 	})
 }
@@ -383,7 +450,7 @@ func TestLockout(t *testing.T) {
 		s.LockoutThreshold = 3
 		setPolicy(t, db, org, s)
 		clk := &clock{t: time.Now()}
-		svc := auth.New(db.Client, auth.Config{Now: clk.now})
+		svc := auth.New(db.Client, auth.Config{Now: clk.now, LoginLimit: 100}) // the per-address limit is not under test
 		login := func(pw, ip string) error {
 			_, err := svc.Login(context.Background(), "alice@acme.test", pw, ip, "")
 			return err
@@ -399,9 +466,9 @@ func TestLockout(t *testing.T) {
 			wait time.Duration
 			want apperr.Code // "" for a successful login
 		}{
-			{"locked for the address, right password or not", "10.0.0.1", 0, apperr.RateLimited},
+			{"locked for the address, right password or not", "10.0.0.1", 0, apperr.Unauthenticated},
 			{"another address is not locked", "10.0.0.2", 0, ""},
-			{"still locked before the cool-down ends", "10.0.0.1", policy.LockoutCoolDown - time.Minute, apperr.RateLimited},
+			{"still locked before the cool-down ends", "10.0.0.1", policy.LockoutCoolDown - time.Minute, apperr.Unauthenticated},
 			{"released after the cool-down", "10.0.0.1", 2 * time.Minute, ""},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
@@ -415,6 +482,25 @@ func TestLockout(t *testing.T) {
 		for range 3 {
 			_ = login("wrong password here", "10.0.0.1")
 		}
+		t.Run("locked answers as an unknown email", func(t *testing.T) {
+			// Same error, and the same work: with every hashing slot taken
+			// both are refused as busy, which only a hash attempt is.
+			locked := login(password, "10.0.0.1")
+			_, unknown := svc.Login(context.Background(), "nobody@acme.test", password, "10.0.0.1", "")
+			if !isCode(locked, apperr.Unauthenticated) || locked.Error() != unknown.Error() {
+				t.Fatalf("locked: %v; unknown email: %v", locked, unknown)
+			}
+			auth.LimitHashing(1, time.Millisecond)
+			t.Cleanup(func() { auth.LimitHashing(0, 0) })
+			release := auth.HoldHashSlots()
+			defer release()
+			if err := login(password, "10.0.0.1"); !errors.Is(err, auth.ErrHashBusy) {
+				t.Fatalf("a locked account's login did not hash: %v", err)
+			}
+			if _, err := svc.Login(context.Background(), "nobody@acme.test", password, "10.0.0.1", ""); !errors.Is(err, auth.ErrHashBusy) {
+				t.Fatalf("an unknown email's login did not hash: %v", err)
+			}
+		})
 		if locked, err := svc.Locked(context.Background(), alice.ID); err != nil || !locked {
 			t.Fatalf("locked: %v %v", locked, err)
 		}

@@ -109,7 +109,10 @@ type Session struct {
 	EnrolOnly bool
 }
 
-var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password")
+// errBadLogin answers an unknown email, a wrong password, a deactivated
+// user and an account locked out for the client's address alike: the
+// message tells a real user both possibilities without telling anyone which.
+var errBadLogin = apperr.New(apperr.Unauthenticated, "invalid email or password, or the account is temporarily locked after too many failed logins from your address")
 
 // NormalizeEmail is how emails are stored and compared.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -147,12 +150,18 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP, userAgen
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkLockout(sys, u, clientIP); err != nil {
+	locked, err := s.locked(sys, u, clientIP)
+	if err != nil {
 		return nil, err
 	}
+	// Hashed even when locked, so that a locked account costs what an
+	// unknown email does and answers the same.
 	ok, err := VerifyPassword(u.PasswordHash, password)
 	if err != nil {
 		return nil, err
+	}
+	if locked {
+		return nil, errBadLogin
 	}
 	if !ok || !u.Active {
 		if !ok {
@@ -304,6 +313,21 @@ func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.Us
 
 var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
 
+// sessionEnds is when sess ends unless used again: its expiry, its
+// organisation's maximum age, or lastSeen (its recorded last use) plus the
+// idle timeout, whichever comes first. The checks of fromSession decide
+// against the same instants.
+func sessionEnds(sess *ent.Session, pol policy.Settings, lastSeen time.Time) time.Time {
+	ends := sess.ExpiresAt
+	if maxAge := sess.CreatedAt.Add(pol.SessionMaxAge()); maxAge.Before(ends) {
+		ends = maxAge
+	}
+	if idle := pol.IdleTimeout(); idle > 0 && lastSeen.Add(idle).Before(ends) {
+		ends = lastSeen.Add(idle)
+	}
+	return ends
+}
+
 func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, *policy.Settings, error) {
 	sys := System(ctx)
 	sess, err := s.client.Session.Query().Where(session.TokenHash(credential.HashSecret(secret))).Only(sys)
@@ -342,11 +366,18 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 		return nil, nil, nil, apperr.New(apperr.Unauthenticated, "%s", ended)
 	}
 	v.SessionID = sess.ID
-	if StampDue(sess.LastSeenAt, now) {
+	lastSeen := now
+	if sess.LastSeenAt != nil {
+		lastSeen = *sess.LastSeenAt
+	}
+	// A re-check the server makes by itself is no use of the session.
+	if !reqctx.IsRecheck(ctx) && StampDue(sess.LastSeenAt, now) {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, nil, nil, err
 		}
+		lastSeen = now
 	}
+	v.SessionEnds = sessionEnds(sess, pol, lastSeen)
 	return v, u, &pol, nil
 }
 

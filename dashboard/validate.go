@@ -198,10 +198,7 @@ func (s *Service) validateWidget(ctx context.Context, c *ent.Client, w schematyp
 			return w, apperr.Invalid(f(".kind"), "an sla widget takes params only (period, organization), not metric, saved_query_id or query")
 		}
 		if w.Params.Interval != "" || w.Params.Query != "" || len(w.Params.Severity) > 0 {
-			return w, apperr.Invalid(f(".params"), "an sla widget takes period only")
-		}
-		if w.Params.Organization != "" {
-			return w, apperr.Invalid(f(".params.organization"), "SLA figures are per organisation: a roll-up across the tree is not available for them")
+			return w, apperr.Invalid(f(".params"), "an sla widget takes period and organization only")
 		}
 		return w, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -17,8 +18,8 @@ func metricTile(id, title, metric string, vis enum.WidgetVisualization, x, y, w,
 }
 
 // demoDashboards are the SOC lead's morning view and the MSSP account
-// manager's roll-up over the client organisations. The MSSP one has no
-// sla widgets: the server refuses them until an SLA engine is wired.
+// manager's roll-up over the client organisations, SLA attainment per
+// client included.
 func demoDashboards() []dashboard.CreateInput {
 	all := &schematype.WidgetParams{Organization: metrics.AllOrganizations}
 	return []dashboard.CreateInput{
@@ -40,6 +41,10 @@ func demoDashboards() []dashboard.CreateInput {
 				metricTile("volume", "Alerts per client", "alerts/volume", enum.WidgetVisualizationLine, 6, 3, 6, 3, &schematype.WidgetParams{Organization: metrics.AllOrganizations, Interval: "1d"}),
 				metricTile("ack", "Time to acknowledge", "incidents/time-to-acknowledge", enum.WidgetVisualizationTable, 0, 6, 6, 3, all),
 				metricTile("resolve", "Time to resolve", "incidents/time-to-resolve", enum.WidgetVisualizationTable, 6, 6, 6, 3, all),
+				{ID: "sla-week", Title: "SLA attainment per client, this week", Kind: enum.WidgetKindSla, Visualization: enum.WidgetVisualizationTable,
+					Params: all, X: 0, Y: 9, W: 12, H: 4},
+				{ID: "sla-month", Title: "SLA attainment per client, 30 days", Kind: enum.WidgetKindSla, Visualization: enum.WidgetVisualizationTable,
+					Params: &schematype.WidgetParams{Organization: metrics.AllOrganizations, Period: "30d"}, X: 0, Y: 13, W: 12, H: 4},
 			}},
 	}
 }
@@ -47,7 +52,7 @@ func demoDashboards() []dashboard.CreateInput {
 // ensureDashboards creates the demo dashboards that do not exist yet (by
 // name), so a second run adds none; it returns how many it created.
 func ensureDashboards(ctx context.Context, db *storage.DB) (int, error) {
-	svc := dashboard.New(db.Client, metrics.New(db.Client, db.Dialect), query.New(db.Client, db.Dialect), nil)
+	svc := dashboard.New(db.Client, metrics.New(db.Client, db.Dialect), query.New(db.Client, db.Dialect), sla.New(db.Client, nil, nil))
 	n := 0
 	for _, in := range demoDashboards() {
 		exists, err := db.Client.Board.Query().Where(board.Name(in.Name)).Exist(ctx)

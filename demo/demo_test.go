@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/query"
+	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -377,8 +378,8 @@ func TestRun(t *testing.T) {
 			t.Errorf("%d status activity entries by the admin, want %d", statusActivity, closed+acked)
 		}
 
-		// The demo dashboards: every widget answers, and no sla widget
-		// while the server has no SLA engine.
+		// The demo dashboards: every widget answers, the MSSP one's sla
+		// widgets with a row per organisation of the tree.
 		if sum.Dashboards != 2 {
 			t.Fatalf("%d dashboards created, want 2", sum.Dashboards)
 		}
@@ -387,17 +388,36 @@ func TestRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		actx := adminContext(ctx, org, admin)
-		dsvc := dashboard.New(db.Client, metrics.New(db.Client, db.Dialect), query.New(db.Client, db.Dialect), nil)
+		dsvc := dashboard.New(db.Client, metrics.New(db.Client, db.Dialect), query.New(db.Client, db.Dialect), sla.New(db.Client, nil, nil))
 		boards, err := db.Client.Board.Query().All(actx)
 		if err != nil || len(boards) != 2 {
 			t.Fatalf("%d dashboards stored (%v)", len(boards), err)
 		}
+		orgs, err := db.Client.Organization.Query().Count(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, b := range boards {
 			ws, _ := dsvc.Widgets(actx, b)
+			slaWidgets := 0
 			for _, w := range ws {
-				if d, err := dsvc.Data(actx, w); err != nil || len(d) == 0 {
+				d, err := dsvc.Data(actx, w)
+				if err != nil || len(d) == 0 {
 					t.Errorf("%s: widget %s: %v", b.Name, w.ID, err)
+					continue
 				}
+				if w.Kind == enum.WidgetKindSla {
+					slaWidgets++
+					var m struct {
+						Organizations []struct{ OrganizationName string }
+					}
+					if err := json.Unmarshal(d, &m); err != nil || len(m.Organizations) != orgs || m.Organizations[0].OrganizationName != org.Name {
+						t.Errorf("%s: sla widget %s has %d organisation rows (%v), want one per organisation of the tree (%d), the provider first", b.Name, w.ID, len(m.Organizations), err, orgs)
+					}
+				}
+			}
+			if want := map[string]int{"MSSP SLA": 2}[b.Name]; slaWidgets != want {
+				t.Errorf("%s: %d sla widgets, want %d", b.Name, slaWidgets, want)
 			}
 		}
 

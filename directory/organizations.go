@@ -22,8 +22,9 @@ type CreateOrganizationInput struct {
 	Region       *string
 	Plan         *string
 	UserQuota    *int
-	MfaEnabled   *bool
-	MfaEnforced  *bool
+	// MfaEnabled is read-only: it mirrors MfaEnforced (see checkMfaEnabled).
+	MfaEnabled  *bool
+	MfaEnforced *bool
 }
 
 // UpdateOrganizationInput changes an organisation.
@@ -35,8 +36,22 @@ type UpdateOrganizationInput struct {
 	Region       *string
 	Plan         *string
 	UserQuota    *int
-	MfaEnabled   *bool
-	MfaEnforced  *bool
+	// MfaEnabled is read-only: it mirrors MfaEnforced (see checkMfaEnabled).
+	MfaEnabled  *bool
+	MfaEnforced *bool
+}
+
+// checkMfaEnabled refuses a value of the read-only mfa_enabled other than
+// the one it will have. It is true exactly when the organisation requires
+// MFA (mfa_enforced, the security settings' mfa_required): every user may
+// enrol their own MFA anyway, so "may use MFA" could not be a setting.
+// Sending the value it has is accepted, so a read-modify-write round trip
+// of the organisation works.
+func checkMfaEnabled(given *bool, enforced bool) error {
+	if given != nil && *given != enforced {
+		return apperr.Invalid("mfa_enabled", "is read-only: it is true exactly when the organisation requires multi-factor authentication; set mfa_enforced instead")
+	}
+	return nil
 }
 
 type orgCommon struct {
@@ -98,6 +113,10 @@ func (d *Directory) CreateOrganization(ctx context.Context, in CreateOrganizatio
 	if err := (orgCommon{in.Timezone, in.ContactEmail, in.UserQuota}).validate(); err != nil {
 		return nil, err
 	}
+	enforced := in.MfaEnforced != nil && *in.MfaEnforced
+	if err := checkMfaEnabled(in.MfaEnabled, enforced); err != nil {
+		return nil, err
+	}
 	parent := v.OrgID
 	if in.ParentID != nil {
 		if !v.CanSee(*in.ParentID) {
@@ -109,7 +128,7 @@ func (d *Directory) CreateOrganization(ctx context.Context, in CreateOrganizatio
 		SetName(name).SetSlug(in.Slug).SetParentID(parent).
 		SetNillableTimezone(in.Timezone).SetNillableContactEmail(in.ContactEmail).
 		SetNillableRegion(in.Region).SetNillablePlan(in.Plan).SetNillableUserQuota(in.UserQuota).
-		SetNillableMfaEnabled(in.MfaEnabled).SetNillableMfaEnforced(in.MfaEnforced).
+		SetMfaEnforced(enforced).SetMfaEnabled(enforced).
 		Save(ctx)
 	return o, conflict(err, "slug", "an organisation with this slug already exists")
 }
@@ -138,10 +157,23 @@ func (d *Directory) UpdateOrganization(ctx context.Context, id uuid.UUID, in Upd
 	if err := (orgCommon{in.Timezone, in.ContactEmail, in.UserQuota}).validate(); err != nil {
 		return nil, err
 	}
+	if in.MfaEnabled != nil {
+		enforced := in.MfaEnforced
+		if enforced == nil {
+			cur, err := d.client.Organization.Get(ctx, id)
+			if err != nil {
+				return nil, notFound(err, "organization", id)
+			}
+			enforced = &cur.MfaEnforced
+		}
+		if err := checkMfaEnabled(in.MfaEnabled, *enforced); err != nil {
+			return nil, err
+		}
+	}
 	o, err := d.client.Organization.UpdateOneID(id).
 		SetNillableName(name).SetNillableSlug(in.Slug).SetNillableTimezone(in.Timezone).
 		SetNillableContactEmail(in.ContactEmail).SetNillableRegion(in.Region).SetNillablePlan(in.Plan).
-		SetNillableUserQuota(in.UserQuota).SetNillableMfaEnabled(in.MfaEnabled).SetNillableMfaEnforced(in.MfaEnforced).
+		SetNillableUserQuota(in.UserQuota).SetNillableMfaEnforced(in.MfaEnforced).SetNillableMfaEnabled(in.MfaEnforced).
 		Save(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFoundf("organization %s not found", id)

@@ -37,7 +37,7 @@ type Organization struct {
 	Plan string `json:"plan,omitempty"`
 	// seats allowed; 0 means unlimited
 	UserQuota int `json:"user_quota,omitempty"`
-	// Whether its users may use multi-factor authentication.
+	// Read-only: true exactly when the organisation requires multi-factor authentication (mirrors mfa_enforced; every user may enrol their own MFA in any case). Setting another value is refused.
 	MfaEnabled bool `json:"mfa_enabled,omitempty"`
 	// Whether its users (and provider users acting in it) must use multi-factor authentication: the security settings' mfa_required, one value under two names. A user without it gets a session that can only enrol.
 	MfaEnforced bool `json:"mfa_enforced,omitempty"`

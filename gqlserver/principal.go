@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -44,18 +45,19 @@ var errRightsChanged = apperr.New(apperr.Forbidden, "your role or organisations 
 func connectionPrincipal(authenticate authenticateFunc, v *viewer.Viewer, cred credential) stream.Principal {
 	return stream.Principal{
 		UserID: v.UserID,
-		Check: func(ctx context.Context) error {
+		Ends:   v.SessionEnds,
+		Check: func(ctx context.Context) (time.Time, error) {
 			if reqctx.From(ctx).ClientIP == "" {
 				ctx = reqctx.NewContext(ctx, cred.client)
 			}
-			now, err := authenticate(ctx, cred.authorization, cred.org)
+			now, err := authenticate(reqctx.Recheck(ctx), cred.authorization, cred.org)
 			if err != nil {
-				return err
+				return time.Time{}, err
 			}
 			if !sameRights(v, now) {
-				return errRightsChanged
+				return time.Time{}, errRightsChanged
 			}
-			return nil
+			return now.SessionEnds, nil
 		},
 	}
 }

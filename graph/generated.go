@@ -78,6 +78,7 @@ type ResolverRoot interface {
 	SLATargetInput() SLATargetInputResolver
 	UpdateAlertInput() UpdateAlertInputResolver
 	UpdateIncidentInput() UpdateIncidentInputResolver
+	UpdateNotificationSettingsInput() UpdateNotificationSettingsInputResolver
 	UpdateSLASettingsInput() UpdateSLASettingsInputResolver
 }
 
@@ -734,82 +735,83 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptGrouping           func(childComplexity int, analysisID uuid.UUID) int
-		AddAlertNote             func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
-		AddIncidentNote          func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
-		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
-		AnalyseAlert             func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
-		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
-		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
-		CompleteMFALogin         func(childComplexity int, input model.MFALoginInput) int
-		ConfirmTotp              func(childComplexity int, code string) int
-		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAlertView          func(childComplexity int, input alertviews.CreateAlertViewInput) int
-		CreateConnector          func(childComplexity int, input connectors.CreateConnectorInput) int
-		CreateContact            func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
-		CreateDashboard          func(childComplexity int, input dashboard.CreateInput) int
-		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
-		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
-		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
-		CreateReport             func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
-		CreateSavedQuery         func(childComplexity int, input query.CreateSavedQueryInput) int
-		CreateUser               func(childComplexity int, input directory.CreateUserInput) int
-		DeleteAlertView          func(childComplexity int, id uuid.UUID) int
-		DeleteConnector          func(childComplexity int, id uuid.UUID) int
-		DeleteContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
-		DeleteDashboard          func(childComplexity int, id uuid.UUID) int
-		DeleteGroup              func(childComplexity int, id uuid.UUID) int
-		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
-		DeleteReportTemplate     func(childComplexity int) int
-		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
-		DeleteTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
-		DeleteUser               func(childComplexity int, id uuid.UUID) int
-		DisableTotp              func(childComplexity int, code string) int
-		EnrolTotp                func(childComplexity int) int
-		FlagAnalysis             func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
-		HideAlertView            func(childComplexity int, id uuid.UUID) int
-		ImportDashboard          func(childComplexity int, document json.RawMessage) int
-		LinkAlerts               func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
-		Login                    func(childComplexity int, input model.LoginInput) int
-		Logout                   func(childComplexity int) int
-		MarkAllNotificationsRead func(childComplexity int) int
-		MarkNotificationRead     func(childComplexity int, id uuid.UUID) int
-		PollConnector            func(childComplexity int, id uuid.UUID) int
-		ResetPassword            func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
-		RevokeAPIToken           func(childComplexity int, id uuid.UUID) int
-		RotateConnectorKey       func(childComplexity int, id uuid.UUID) int
-		RotateInboundEmailToken  func(childComplexity int) int
-		SendAlertChat            func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
-		SendIncidentChat         func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
-		SendTestEmail            func(childComplexity int, to string) int
-		SetDefaultAlertView      func(childComplexity int, viewID *uuid.UUID) int
-		SetFeature               func(childComplexity int, key string, enabled bool) int
-		SetGroupMembers          func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
-		SetOnDutyGroup           func(childComplexity int, groupID *uuid.UUID) int
-		UnhideAlertView          func(childComplexity int, id uuid.UUID) int
-		UnlinkAlert              func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
-		UnlockUser               func(childComplexity int, id uuid.UUID) int
-		UpdateAISettings         func(childComplexity int, input config.UpdateInput) int
-		UpdateAlert              func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
-		UpdateAlertView          func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
-		UpdateAssetProfile       func(childComplexity int, input analysis.UpdateAssetProfileInput) int
-		UpdateConnector          func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
-		UpdateContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
-		UpdateDashboard          func(childComplexity int, id uuid.UUID, input dashboard.UpdateInput) int
-		UpdateEmailSettings      func(childComplexity int, input mail.UpdateInput) int
-		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
-		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
-		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
-		UpdateNotificationPrefs  func(childComplexity int, input notify.PrefsInput) int
-		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
-		UpdateOutboundPolicy     func(childComplexity int, input orgallow.UpdateInput) int
-		UpdateReportSettings     func(childComplexity int, input report.UpdateSettingsInput) int
-		UpdateSLASettings        func(childComplexity int, input sla.UpdateSettingsInput) int
-		UpdateSavedQuery         func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
-		UpdateSecuritySettings   func(childComplexity int, input policy.Update) int
-		UpdateTimelineEvent      func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
-		UpdateUser               func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
-		UploadReportTemplate     func(childComplexity int, source string) int
+		AcceptGrouping             func(childComplexity int, analysisID uuid.UUID) int
+		AddAlertNote               func(childComplexity int, alertID uuid.UUID, input alerts.AddNoteInput) int
+		AddIncidentNote            func(childComplexity int, incidentID uuid.UUID, input alerts.AddNoteInput) int
+		AddTimelineEvent           func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
+		AnalyseAlert               func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
+		AnalyseIncident            func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
+		BulkAlerts                 func(childComplexity int, input alerts.BulkAlertsInput) int
+		CompleteMFALogin           func(childComplexity int, input model.MFALoginInput) int
+		ConfirmTotp                func(childComplexity int, code string) int
+		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateAlertView            func(childComplexity int, input alertviews.CreateAlertViewInput) int
+		CreateConnector            func(childComplexity int, input connectors.CreateConnectorInput) int
+		CreateContact              func(childComplexity int, organizationID uuid.UUID, input directory.CreateContactInput) int
+		CreateDashboard            func(childComplexity int, input dashboard.CreateInput) int
+		CreateGroup                func(childComplexity int, input directory.CreateGroupInput) int
+		CreateIncident             func(childComplexity int, input incidents.CreateIncidentInput) int
+		CreateOrganization         func(childComplexity int, input directory.CreateOrganizationInput) int
+		CreateReport               func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
+		CreateSavedQuery           func(childComplexity int, input query.CreateSavedQueryInput) int
+		CreateUser                 func(childComplexity int, input directory.CreateUserInput) int
+		DeleteAlertView            func(childComplexity int, id uuid.UUID) int
+		DeleteConnector            func(childComplexity int, id uuid.UUID) int
+		DeleteContact              func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
+		DeleteDashboard            func(childComplexity int, id uuid.UUID) int
+		DeleteGroup                func(childComplexity int, id uuid.UUID) int
+		DeleteReport               func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
+		DeleteReportTemplate       func(childComplexity int) int
+		DeleteSavedQuery           func(childComplexity int, id uuid.UUID) int
+		DeleteTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
+		DeleteUser                 func(childComplexity int, id uuid.UUID) int
+		DisableTotp                func(childComplexity int, code string) int
+		EnrolTotp                  func(childComplexity int) int
+		FlagAnalysis               func(childComplexity int, analysisID uuid.UUID, input analysis.FlagInput) int
+		HideAlertView              func(childComplexity int, id uuid.UUID) int
+		ImportDashboard            func(childComplexity int, document json.RawMessage) int
+		LinkAlerts                 func(childComplexity int, incidentID uuid.UUID, input incidents.LinkAlertsInput) int
+		Login                      func(childComplexity int, input model.LoginInput) int
+		Logout                     func(childComplexity int) int
+		MarkAllNotificationsRead   func(childComplexity int) int
+		MarkNotificationRead       func(childComplexity int, id uuid.UUID) int
+		PollConnector              func(childComplexity int, id uuid.UUID) int
+		ResetPassword              func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
+		RevokeAPIToken             func(childComplexity int, id uuid.UUID) int
+		RotateConnectorKey         func(childComplexity int, id uuid.UUID) int
+		RotateInboundEmailToken    func(childComplexity int) int
+		SendAlertChat              func(childComplexity int, alertID uuid.UUID, input model.SendChatInput) int
+		SendIncidentChat           func(childComplexity int, incidentID uuid.UUID, input model.SendChatInput) int
+		SendTestEmail              func(childComplexity int, to string) int
+		SetDefaultAlertView        func(childComplexity int, viewID *uuid.UUID) int
+		SetFeature                 func(childComplexity int, key string, enabled bool) int
+		SetGroupMembers            func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
+		SetOnDutyGroup             func(childComplexity int, groupID *uuid.UUID) int
+		UnhideAlertView            func(childComplexity int, id uuid.UUID) int
+		UnlinkAlert                func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
+		UnlockUser                 func(childComplexity int, id uuid.UUID) int
+		UpdateAISettings           func(childComplexity int, input config.UpdateInput) int
+		UpdateAlert                func(childComplexity int, id uuid.UUID, input alerts.UpdateAlertInput) int
+		UpdateAlertView            func(childComplexity int, id uuid.UUID, input alertviews.UpdateAlertViewInput) int
+		UpdateAssetProfile         func(childComplexity int, input analysis.UpdateAssetProfileInput) int
+		UpdateConnector            func(childComplexity int, id uuid.UUID, input connectors.UpdateConnectorInput) int
+		UpdateContact              func(childComplexity int, organizationID uuid.UUID, id uuid.UUID, input directory.UpdateContactInput) int
+		UpdateDashboard            func(childComplexity int, id uuid.UUID, input dashboard.UpdateInput) int
+		UpdateEmailSettings        func(childComplexity int, input mail.UpdateInput) int
+		UpdateGroup                func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
+		UpdateIncident             func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
+		UpdateMe                   func(childComplexity int, input directory.UpdateMeInput) int
+		UpdateNotificationPrefs    func(childComplexity int, input notify.PrefsInput) int
+		UpdateNotificationSettings func(childComplexity int, input notify.UpdateSettingsInput) int
+		UpdateOrganization         func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
+		UpdateOutboundPolicy       func(childComplexity int, input orgallow.UpdateInput) int
+		UpdateReportSettings       func(childComplexity int, input report.UpdateSettingsInput) int
+		UpdateSLASettings          func(childComplexity int, input sla.UpdateSettingsInput) int
+		UpdateSavedQuery           func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
+		UpdateSecuritySettings     func(childComplexity int, input policy.Update) int
+		UpdateTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
+		UpdateUser                 func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
+		UploadReportTemplate       func(childComplexity int, source string) int
 	}
 
 	Note struct {
@@ -960,6 +962,14 @@ type ComplexityRoot struct {
 		UnassignedAlerts      func(childComplexity int) int
 	}
 
+	OrganizationSLAMetrics struct {
+		Organization     func(childComplexity int) int
+		OrganizationID   func(childComplexity int) int
+		OrganizationName func(childComplexity int) int
+		Rows             func(childComplexity int) int
+		Total            func(childComplexity int) int
+	}
+
 	OutboundPolicy struct {
 		AllowedRanges       func(childComplexity int) int
 		ServerAllowedRanges func(childComplexity int) int
@@ -1039,7 +1049,7 @@ type ComplexityRoot struct {
 		ReportTemplate       func(childComplexity int) int
 		RunQuery             func(childComplexity int, source string, query string, fields []string, sort *string, limit *int, cursor *string, since *time.Time, until *time.Time, groupBy []string, interval *string, top *int) int
 		RunSavedQuery        func(childComplexity int, id uuid.UUID, input *query.RunSavedQueryInput) int
-		SLAMetrics           func(childComplexity int, since *time.Time, until *time.Time) int
+		SLAMetrics           func(childComplexity int, since *time.Time, until *time.Time, organization *string) int
 		SLASettings          func(childComplexity int) int
 		SavedQueries         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		SavedQuery           func(childComplexity int, id uuid.UUID) int
@@ -1173,10 +1183,11 @@ type ComplexityRoot struct {
 	}
 
 	SLAMetrics struct {
-		Rows  func(childComplexity int) int
-		Since func(childComplexity int) int
-		Total func(childComplexity int) int
-		Until func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Rows          func(childComplexity int) int
+		Since         func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Until         func(childComplexity int) int
 	}
 
 	SLASettings struct {
@@ -1445,6 +1456,7 @@ type MutationResolver interface {
 	UpdateSLASettings(ctx context.Context, input sla.UpdateSettingsInput) (*sla.Settings, error)
 	UpdateEmailSettings(ctx context.Context, input mail.UpdateInput) (*mail.Settings, error)
 	SendTestEmail(ctx context.Context, to string) (*mail.TestResult, error)
+	UpdateNotificationSettings(ctx context.Context, input notify.UpdateSettingsInput) (*notify.Settings, error)
 	SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*notify.Settings, error)
 	SetFeature(ctx context.Context, key string, enabled bool) (*features.Feature, error)
 	CreateDashboard(ctx context.Context, input dashboard.CreateInput) (*ent.Board, error)
@@ -1509,7 +1521,7 @@ type QueryResolver interface {
 	RunSavedQuery(ctx context.Context, id uuid.UUID, input *query.RunSavedQueryInput) (*query.Result, error)
 	InboundEmailURL(ctx context.Context) (*string, error)
 	SLASettings(ctx context.Context) (*sla.Settings, error)
-	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time) (*sla.Metrics, error)
+	SLAMetrics(ctx context.Context, since *time.Time, until *time.Time, organization *string) (*sla.Metrics, error)
 	EmailSettings(ctx context.Context) (*mail.Settings, error)
 	NotificationSettings(ctx context.Context) (*notify.Settings, error)
 	Features(ctx context.Context) ([]*features.Feature, error)
@@ -1558,6 +1570,9 @@ type UpdateIncidentInputResolver interface {
 	Disposition(ctx context.Context, obj *incidents.UpdateIncidentInput, data *enum.Disposition) error
 	AssigneeID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
 	GroupID(ctx context.Context, obj *incidents.UpdateIncidentInput, data *uuid.UUID) error
+}
+type UpdateNotificationSettingsInputResolver interface {
+	OnDutyGroupID(ctx context.Context, obj *notify.UpdateSettingsInput, data *uuid.UUID) error
 }
 type UpdateSLASettingsInputResolver interface {
 	EscalationOwnerID(ctx context.Context, obj *sla.UpdateSettingsInput, data *uuid.UUID) error
@@ -4927,6 +4942,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNotificationPrefs(childComplexity, args["input"].(notify.PrefsInput)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(notify.UpdateSettingsInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -5626,6 +5652,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganizationMetricsSummary.UnassignedAlerts(childComplexity), true
 
+	case "OrganizationSLAMetrics.organization":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Organization(childComplexity), true
+	case "OrganizationSLAMetrics.organizationId":
+		if e.ComplexityRoot.OrganizationSLAMetrics.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.OrganizationID(childComplexity), true
+	case "OrganizationSLAMetrics.organizationName":
+		if e.ComplexityRoot.OrganizationSLAMetrics.OrganizationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.OrganizationName(childComplexity), true
+	case "OrganizationSLAMetrics.rows":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Rows(childComplexity), true
+	case "OrganizationSLAMetrics.total":
+		if e.ComplexityRoot.OrganizationSLAMetrics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationSLAMetrics.Total(childComplexity), true
+
 	case "OutboundPolicy.allowedRanges":
 		if e.ComplexityRoot.OutboundPolicy.AllowedRanges == nil {
 			break
@@ -6306,7 +6363,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SLAMetrics(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time)), true
+		return e.ComplexityRoot.Query.SLAMetrics(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time), args["organization"].(*string)), true
 	case "Query.slaSettings":
 		if e.ComplexityRoot.Query.SLASettings == nil {
 			break
@@ -6880,6 +6937,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SLAMetricRow.Tracked(childComplexity), true
 
+	case "SLAMetrics.organizations":
+		if e.ComplexityRoot.SLAMetrics.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAMetrics.Organizations(childComplexity), true
 	case "SLAMetrics.rows":
 		if e.ComplexityRoot.SLAMetrics.Rows == nil {
 			break
@@ -7551,6 +7614,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
+			graphql.NewInputUnmarshaler("UpdateNotificationSettingsInput", ec.unmarshalInputUpdateNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateReportSettingsInput", ec.unmarshalInputUpdateReportSettingsInput),
@@ -7995,7 +8059,7 @@ input CreateOrganizationInput {
   plan: String
   "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
-  "Whether the organisation's users may use multi-factor authentication."
+  "Read-only: true exactly when the organisation requires multi-factor authentication (it mirrors mfaEnforced). Sending the value it will have is accepted; any other is refused (422 naming mfa_enabled)."
   mfaEnabled: Boolean
   "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
@@ -8017,7 +8081,7 @@ input UpdateOrganizationInput {
   plan: String
   "Seats allowed; 0 is unlimited."
   userQuota: Int @constraint(minimum: 0)
-  "Whether the organisation's users may use multi-factor authentication."
+  "Read-only: true exactly when the organisation requires multi-factor authentication (it mirrors mfaEnforced). Sending the value it will have is accepted; any other is refused (422 naming mfa_enabled)."
   mfaEnabled: Boolean
   "Whether the organisation's users must use multi-factor authentication: the same value as the security settings' mfaRequired (REST mfa_required)."
   mfaEnforced: Boolean
@@ -8646,6 +8710,8 @@ input IncidentFilter {
   query: String
   "Incidents with a timer in any of these SLA states (ok, at_risk, breached, met; paused is a moment's state and is refused)."
   slaState: [SLAState!]
+  "\"all\": the MSSP SLA queue, the incidents of every organisation of a provider user's tree (read-only; each row's organizationID names its organisation; slaState required; X-Seliq-Org wins; a client organisation's user is refused). The incident list only."
+  organization: String @constraint(maxLength: 8)
 }
 
 extend type Incident {
@@ -9995,6 +10061,22 @@ type SLAMetrics {
   rows: [SLAMetricRow!]!
   "The same figures over every severity, one row per timer (severity null)."
   total: [SLAMetricRow!]!
+  "With organization: \"all\", the same figures per organisation of the tree (the provider's own first); null otherwise."
+  organizations: [OrganizationSLAMetrics!]
+}
+
+"One organisation's SLA figures in a provider's roll-up."
+type OrganizationSLAMetrics {
+  "The organisation."
+  organization: Organization!
+  "The organisation's id."
+  organizationId: ID!
+  "The organisation's name."
+  organizationName: String!
+  "One row per severity and timer, as SLAMetrics.rows."
+  rows: [SLAMetricRow!]!
+  "One row per timer over every severity, as SLAMetrics.total."
+  total: [SLAMetricRow!]!
 }
 
 "SLA figures of one severity (or all) and one timer."
@@ -10073,6 +10155,8 @@ extend type Query {
     since: Time
     "End of the period; default now."
     until: Time
+    "\"all\": a provider-organisation user's whole tree, with a row per organisation (X-Seliq-Org wins over it; a client organisation's user is refused)."
+    organization: String @constraint(maxLength: 8)
   ): SLAMetrics!
 }
 
@@ -10148,6 +10232,12 @@ type NotificationSettings {
   onDutyGroupId: ID
 }
 
+"Changes to the organisation's notification settings; fields left out keep their value."
+input UpdateNotificationSettingsInput {
+  "The group whose members are told of new critical alerts; null: nobody is (REST on_duty_group_id)."
+  onDutyGroupId: ID
+}
+
 "A per-user feature flag the server honours for the calling user."
 type Feature {
   "The flag's key, as in PATCH /settings/features/{key}."
@@ -10167,7 +10257,7 @@ type Feature {
 extend type Query {
   "The email settings in force for the acting organisation (administrators)."
   emailSettings: EmailSettings! @hasRole(role: ADMIN)
-  "The acting organisation's notification settings."
+  "The acting organisation's notification settings (REST GET /api/v1/settings/notifications)."
   notificationSettings: NotificationSettings!
   "The calling user's feature flags."
   features: [Feature!]!
@@ -10184,7 +10274,12 @@ extend type Mutation {
     "The recipient's address."
     to: String! @constraint(maxLength: 254)
   ): EmailTestResult! @hasRole(role: ADMIN)
-  "Choose the group told of new critical alerts."
+  "Change the organisation's notification settings (REST PATCH /api/v1/settings/notifications); recorded in the activity log."
+  updateNotificationSettings(
+    "The changes: fields left out keep their value."
+    input: UpdateNotificationSettingsInput!
+  ): NotificationSettings! @hasRole(role: ADMIN)
+  "Choose the group told of new critical alerts (updateNotificationSettings with onDutyGroupId alone); recorded in the activity log."
   setOnDutyGroup(
     "The group; null: nobody is told."
     groupId: ID
@@ -12415,6 +12510,22 @@ func (ec *executionContext) childFields_OrganizationMetricsSummary(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationMetricsSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_OrganizationSLAMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationSLAMetrics_organization(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_OrganizationSLAMetrics_organizationId(ctx, field)
+	case "organizationName":
+		return ec.fieldContext_OrganizationSLAMetrics_organizationName(ctx, field)
+	case "rows":
+		return ec.fieldContext_OrganizationSLAMetrics_rows(ctx, field)
+	case "total":
+		return ec.fieldContext_OrganizationSLAMetrics_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationSLAMetrics", field.Name)
+}
+
 func (ec *executionContext) childFields_OutboundPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowedRanges":
@@ -12691,6 +12802,8 @@ func (ec *executionContext) childFields_SLAMetrics(ctx context.Context, field gr
 		return ec.fieldContext_SLAMetrics_rows(ctx, field)
 	case "total":
 		return ec.fieldContext_SLAMetrics_total(ctx, field)
+	case "organizations":
+		return ec.fieldContext_SLAMetrics_organizations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SLAMetrics", field.Name)
 }
@@ -14223,6 +14336,20 @@ func (ec *executionContext) field_Mutation_updateNotificationPrefs_args(ctx cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (notify.PrefsInput, error) {
 			return ec.unmarshalNNotificationPrefsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐPrefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (notify.UpdateSettingsInput, error) {
+			return ec.unmarshalNUpdateNotificationSettingsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐUpdateSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -15986,6 +16113,14 @@ func (ec *executionContext) field_Query_slaMetrics_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["until"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "organization",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organization"] = arg2
 	return args, nil
 }
 
@@ -30848,6 +30983,68 @@ func (ec *executionContext) fieldContext_Mutation_sendTestEmail(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(notify.UpdateSettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *notify.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *notify.Settings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setOnDutyGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33712,6 +33909,148 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_openIncident
 	return graphql.NewScalarFieldContext("OrganizationMetricsSummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _OrganizationSLAMetrics_organization(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_organizationId(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationSLAMetrics", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_organizationName(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_organizationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationSLAMetrics", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_rows(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationSLAMetrics_total(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationSLAMetrics_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
+			return ec.marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationSLAMetrics_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationSLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OutboundPolicy_allowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36168,7 +36507,7 @@ func (ec *executionContext) _Query_slaMetrics(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SLAMetrics(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+			return ec.Resolvers.Query().SLAMetrics(ctx, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time), fc.Args["organization"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sla.Metrics) graphql.Marshaler {
@@ -39090,6 +39429,38 @@ func (ec *executionContext) fieldContext_SLAMetrics_total(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SLAMetricRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLAMetrics_organizations(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAMetrics_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sla.OrganizationMetrics) graphql.Marshaler {
+			return ec.marshalOOrganizationSLAMetrics2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetricsᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLAMetrics_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationSLAMetrics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -44510,7 +44881,7 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query", "slaState"}
+	fieldsInOrder := [...]string{"status", "severity", "assigneeID", "unassigned", "groupID", "tag", "q", "since", "until", "query", "slaState", "organization"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44594,6 +44965,13 @@ func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.SLAState = data
+		case "organization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organization"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organization = data
 		}
 	}
 	return it, nil
@@ -46261,6 +46639,50 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 func UnmarshalUpdateMeInput(ctx context.Context, raw any) (directory.UpdateMeInput, error) {
 	var out directory.UpdateMeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateNotificationSettingsInput(ctx context.Context, obj any) (notify.UpdateSettingsInput, error) {
+	var it notify.UpdateSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"onDutyGroupId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "onDutyGroupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onDutyGroupId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateNotificationSettingsInput().OnDutyGroupID(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateNotificationSettingsInput unmarshals raw into the UpdateNotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateNotificationSettingsInput(ctx context.Context, raw any) (notify.UpdateSettingsInput, error) {
+	var out notify.UpdateSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateNotificationSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -51773,6 +52195,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setOnDutyGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setOnDutyGroup(ctx, field)
@@ -52778,6 +53207,59 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 			}
 		case "openIncidents":
 			out.Values[i] = ec._OrganizationMetricsSummary_openIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationSLAMetricsImplementors = []string{"OrganizationSLAMetrics"}
+
+func (ec *executionContext) _OrganizationSLAMetrics(ctx context.Context, sel ast.SelectionSet, obj *sla.OrganizationMetrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationSLAMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationSLAMetrics")
+		case "organization":
+			out.Values[i] = ec._OrganizationSLAMetrics_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._OrganizationSLAMetrics_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationName":
+			out.Values[i] = ec._OrganizationSLAMetrics_organizationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._OrganizationSLAMetrics_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._OrganizationSLAMetrics_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -54208,6 +54690,11 @@ func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSe
 		case "total":
 			out.Values[i] = ec._SLAMetrics_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._SLAMetrics_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -56715,6 +57202,14 @@ func (ec *executionContext) marshalNOrganizationOrderField2ᚖgithubᚗcomᚋsel
 	return v
 }
 
+func (ec *executionContext) marshalNOrganizationSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetrics(ctx context.Context, sel ast.SelectionSet, v *sla.OrganizationMetrics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationSLAMetrics!")
+		return graphql.Null
+	}
+	return ec._OrganizationSLAMetrics(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOutboundPolicy2ᚖgithubᚗcomᚋseliqᚋseliqᚋoutboundᚋorgallowᚐSettings(ctx context.Context, sel ast.SelectionSet, v *orgallow.Settings) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OutboundPolicy!")
@@ -57276,6 +57771,11 @@ func (ec *executionContext) unmarshalNUpdateIncidentInput2githubᚗcomᚋseliq�
 
 func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateMeInput(ctx context.Context, v any) (directory.UpdateMeInput, error) {
 	res, err := ec.unmarshalInputUpdateMeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateNotificationSettingsInput2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐUpdateSettingsInput(ctx context.Context, v any) (notify.UpdateSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateNotificationSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -58547,6 +59047,25 @@ func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋseliq�
 	}
 	res, err := ec.unmarshalInputOrganizationOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganizationSLAMetrics2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.OrganizationMetrics) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetrics(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOQueryBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Bucket) graphql.Marshaler {

@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/textfield"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/query"
 	"github.com/seliq/seliq/sla"
 	"github.com/seliq/seliq/storage/sqlpred"
@@ -35,6 +36,10 @@ func (s *Service) List(ctx context.Context, f *IncidentFilter, page paging.Page,
 	if err := validateFilter(f); err != nil {
 		return nil, err
 	}
+	ctx, err = treeScope(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	order := defaultOrder
 	if orderBy != nil {
 		order = *orderBy
@@ -48,6 +53,29 @@ func (s *Service) List(ctx context.Context, f *IncidentFilter, page paging.Page,
 		}
 	}
 	return paging.Paginate(ctx, page, s.client.Incident.Query().Where(predicates(f)...).Paginate, ent.WithIncidentOrder(&order))
+}
+
+// AllOrganizations is the filter's organization for a provider's whole tree.
+const AllOrganizations = "all"
+
+// treeScope answers a filter with organization "all" (the MSSP SLA queue)
+// through the read-only tree viewer: a user of a provider organisation,
+// acting in it, lists the incidents of every organisation of its tree,
+// each row naming its organisation. It is the SLA queue's widening only:
+// sla_state is required with it. A named organisation (X-Seliq-Org) wins;
+// anyone else (a client organisation's user) is refused.
+func treeScope(ctx context.Context, f *IncidentFilter) (context.Context, error) {
+	if f == nil || f.Organization == nil || *f.Organization == "" {
+		return ctx, nil
+	}
+	tree, _, ok := viewer.ForTree(ctx)
+	if ok {
+		return tree, nil
+	}
+	if v := viewer.FromContext(ctx); v != nil && v.Picked {
+		return ctx, nil
+	}
+	return nil, apperr.New(apperr.Forbidden, "organization=all is for users of a provider organisation, acting in it")
 }
 
 // validateFilter bounds a filter and checks its enums and text.
@@ -89,6 +117,14 @@ func validateFilter(f *IncidentFilter) error {
 			return err
 		}
 	}
+	if o := f.Organization; o != nil && *o != "" {
+		if *o != AllOrganizations {
+			return apperr.Invalid("filter.organization", `must be %q (every organisation of your tree) or left out; pick one organisation with the X-Seliq-Org header`, AllOrganizations)
+		}
+		if len(f.SLAState) == 0 {
+			return apperr.Invalid("filter.organization", "the tree-wide list is the SLA queue: give sla_state too")
+		}
+	}
 	if f.Q != nil && (!textfield.Storable(*f.Q) || utf8.RuneCountInString(*f.Q) > maxQLength) {
 		return apperr.Invalid("filter.q", "must be valid text of at most %d characters", maxQLength)
 	}
@@ -103,6 +139,11 @@ func validateFilter(f *IncidentFilter) error {
 func Predicates(f *IncidentFilter) ([]predicate.Incident, error) {
 	if err := validateFilter(f); err != nil {
 		return nil, err
+	}
+	if f != nil && f.Organization != nil && *f.Organization != "" {
+		// The tree-wide view is the list's (treeScope); elsewhere it would
+		// be silently the acting organisation's.
+		return nil, apperr.Invalid("filter.organization", "is for the incident list (the MSSP SLA queue) only")
 	}
 	return predicates(f), nil
 }

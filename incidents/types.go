@@ -53,6 +53,9 @@ type IncidentFilter struct {
 	Query *string `json:"query,omitempty"`
 	// SLAState keeps incidents with a timer in any of these states.
 	SLAState []enum.SLAState `json:"slaState,omitempty"`
+	// Organization "all" lists the SLA queue across a provider's whole
+	// tree (see treeScope); with it, SLAState is required.
+	Organization *string `json:"organization,omitempty"`
 }
 
 // LinkAlertsInput names the alerts to link.

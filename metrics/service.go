@@ -154,6 +154,14 @@ func (sc *scope) previous() *scope {
 // Whether the caller may is decided by viewer.ForTree and enforced by the
 // privacy rules; a named organisation (X-Seliq-Org) wins over "all".
 func rolled[T any](ctx context.Context, s *Service, org *string, one func(context.Context) (T, error), attach func(total T, org *ent.Organization, row T) T) (T, error) {
+	return RollUp(ctx, s.client, org, one, attach)
+}
+
+// RollUp is rolled for other packages' aggregates (the SLA figures): one
+// computes the figure under the context it is given (the tree viewer for
+// the total, then each organisation's), attach adds an organisation's row
+// to the total.
+func RollUp[T any](ctx context.Context, client *ent.Client, org *string, one func(context.Context) (T, error), attach func(total T, org *ent.Organization, row T) T) (T, error) {
 	var zero T
 	all := false
 	if org != nil && *org != "" {
@@ -180,7 +188,7 @@ func rolled[T any](ctx context.Context, s *Service, org *string, one func(contex
 	if err != nil {
 		return zero, err
 	}
-	ents, err := s.client.Organization.Query().Where(organization.IDIn(orgs...)).All(tree)
+	ents, err := client.Organization.Query().Where(organization.IDIn(orgs...)).All(tree)
 	if err != nil {
 		return zero, err
 	}

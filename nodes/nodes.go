@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
@@ -20,6 +21,7 @@ import (
 	"github.com/seliq/seliq/ent/report"
 	"github.com/seliq/seliq/ent/timelineevent"
 	"github.com/seliq/seliq/ent/user"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
 )
@@ -62,6 +64,15 @@ func (s *Service) nodeType(ctx context.Context, id uuid.UUID) (string, error) {
 		{timelineevent.Table, func() (bool, error) { return c.TimelineEvent.Query().Where(timelineevent.ID(id)).Exist(ctx) }},
 		{report.Table, func() (bool, error) { return c.Report.Query().Where(report.ID(id)).Exist(ctx) }},
 		{chatmessage.Table, func() (bool, error) { return c.ChatMessage.Query().Where(chatmessage.ID(id)).Exist(ctx) }},
+		{board.Table, func() (bool, error) {
+			// Dashboards: the organisation's shared ones and the caller's
+			// own private ones, as package dashboard shows them.
+			v := viewer.FromContext(ctx)
+			if v == nil {
+				return false, nil
+			}
+			return c.Board.Query().Where(board.ID(id), board.Or(board.VisibilityEQ(enum.VisibilityShared), board.AuthorID(v.UserID))).Exist(ctx)
+		}},
 		{apitoken.Table, func() (bool, error) {
 			// Tokens are personal: only their owner resolves them.
 			v := viewer.FromContext(ctx)

@@ -7,12 +7,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/contact"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/mail"
 	"github.com/seliq/seliq/storage"
@@ -167,6 +169,20 @@ func (s *Service) Settings(ctx context.Context) (*Settings, error) {
 // SetOnDutyGroup marks the group told of new critical alerts; nil clears
 // it (admins only; recorded in the activity log).
 func (s *Service) SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*Settings, error) {
+	return s.UpdateSettings(ctx, UpdateSettingsInput{OnDutyGroupID: opt.Of(groupID)})
+}
+
+// UpdateSettingsInput changes an organisation's notification settings;
+// fields left out keep their value.
+type UpdateSettingsInput struct {
+	// OnDutyGroupID: a group of the organisation, or null for nobody.
+	OnDutyGroupID opt.Value[*uuid.UUID] `json:"onDutyGroupId"`
+}
+
+// UpdateSettings changes the acting organisation's notification settings
+// (admins only), recording each changed value in the activity log in the
+// same transaction.
+func (s *Service) UpdateSettings(ctx context.Context, in UpdateSettingsInput) (*Settings, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil || v.Kind != viewer.KindUser || !v.IsAdmin() {
 		return nil, apperr.New(apperr.Forbidden, "only administrators change the notification settings")
@@ -174,17 +190,35 @@ func (s *Service) SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*Sett
 	var out *Settings
 	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		if groupID != nil {
-			ok, err := c.Group.Query().Where(group.ID(*groupID)).Exist(ctx)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return apperr.Invalid("group_id", "%s is not a group of this organisation", groupID)
-			}
+		cur, err := settings(ctx, c)
+		if err != nil {
+			return err
 		}
-		out = &Settings{OnDutyGroupID: groupID}
-		return settingstore.Save(ctx, c, settingKey, out)
+		next := *cur
+		if in.OnDutyGroupID.IsSet() {
+			id := in.OnDutyGroupID.Value()
+			if id != nil {
+				ok, err := c.Group.Query().Where(group.ID(*id)).Exist(ctx)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return apperr.Invalid("on_duty_group_id", "%s is not a group of this organisation", id)
+				}
+			}
+			next.OnDutyGroupID = id
+		}
+		out = &next
+		if samePtr(cur.OnDutyGroupID, next.OnDutyGroupID) {
+			return nil
+		}
+		if err := settingstore.Save(ctx, c, settingKey, out); err != nil {
+			return err
+		}
+		return audit.Record(ctx, c, audit.Entry{EntityType: "organization", EntityID: v.OrgID, Action: "update",
+			Field: "on_duty_group_id", Before: cur.OnDutyGroupID, After: next.OnDutyGroupID})
 	})
 	return out, err
 }
+
+func samePtr(a, b *uuid.UUID) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

@@ -30,6 +30,11 @@ func (r *mutationResolver) SendTestEmail(ctx context.Context, to string) (*mail.
 	return r.Services.Mail.SendTest(ctx, to)
 }
 
+// UpdateNotificationSettings is the resolver for the updateNotificationSettings field.
+func (r *mutationResolver) UpdateNotificationSettings(ctx context.Context, input notify.UpdateSettingsInput) (*notify.Settings, error) {
+	return r.Services.Notifications.UpdateSettings(ctx, input)
+}
+
 // SetOnDutyGroup is the resolver for the setOnDutyGroup field.
 func (r *mutationResolver) SetOnDutyGroup(ctx context.Context, groupID *uuid.UUID) (*notify.Settings, error) {
 	return r.Services.Notifications.SetOnDutyGroup(ctx, groupID)
@@ -55,7 +60,21 @@ func (r *queryResolver) Features(ctx context.Context) ([]*features.Feature, erro
 	return r.Services.Features.List(ctx)
 }
 
+// OnDutyGroupID is the resolver for the onDutyGroupId field.
+func (r *updateNotificationSettingsInputResolver) OnDutyGroupID(ctx context.Context, obj *notify.UpdateSettingsInput, data *uuid.UUID) error {
+	obj.OnDutyGroupID.Set(data)
+	return nil
+}
+
 // EmailSettings returns graph.EmailSettingsResolver implementation.
 func (r *Resolver) EmailSettings() graph.EmailSettingsResolver { return &emailSettingsResolver{r} }
 
-type emailSettingsResolver struct{ *Resolver }
+// UpdateNotificationSettingsInput returns graph.UpdateNotificationSettingsInputResolver implementation.
+func (r *Resolver) UpdateNotificationSettingsInput() graph.UpdateNotificationSettingsInputResolver {
+	return &updateNotificationSettingsInputResolver{r}
+}
+
+type (
+	emailSettingsResolver                   struct{ *Resolver }
+	updateNotificationSettingsInputResolver struct{ *Resolver }
+)

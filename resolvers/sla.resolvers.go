@@ -31,8 +31,8 @@ func (r *queryResolver) SLASettings(ctx context.Context) (*sla.Settings, error) 
 }
 
 // SLAMetrics is the resolver for the slaMetrics field.
-func (r *queryResolver) SLAMetrics(ctx context.Context, since *time.Time, until *time.Time) (*sla.Metrics, error) {
-	return r.Services.SLA.Metrics(ctx, since, until)
+func (r *queryResolver) SLAMetrics(ctx context.Context, since *time.Time, until *time.Time, organization *string) (*sla.Metrics, error) {
+	return r.Services.SLA.Metrics(ctx, since, until, organization)
 }
 
 // Acknowledge is the resolver for the acknowledge field.

@@ -75,7 +75,7 @@ func (s *Service) Update(ctx context.Context, in policy.Update) (*policy.Setting
 			}
 		}
 		if next.MFARequired != cur.MFARequired {
-			if err := c.Organization.UpdateOneID(v.OrgID).SetMfaEnforced(next.MFARequired).Exec(ctx); err != nil {
+			if err := c.Organization.UpdateOneID(v.OrgID).SetMfaEnforced(next.MFARequired).SetMfaEnabled(next.MFARequired).Exec(ctx); err != nil {
 				return err
 			}
 		}

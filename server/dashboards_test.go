@@ -58,8 +58,7 @@ func TestDashboardRoutes(t *testing.T) {
 			if loc := detailLoc(t, res); !slices.Equal(loc, []string{"body", "widgets[2]", "metric"}) {
 				t.Fatalf("loc %v", loc)
 			}
-			// An sla widget shows the SLA engine's figures; a roll-up of them
-			// across the tree is refused, naming the parameter.
+			// An sla widget shows the SLA engine's figures.
 			slaWidget := map[string]any{"id": "s", "title": "SLA", "kind": "sla", "visualization": "table", "x": 0, "y": 0, "w": 12, "h": 2}
 			slaID := s.rest(t, s.analyst, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{slaWidget}}, http.StatusCreated).String("id")
 			sd := s.gql(t, s.analyst, `query($id: ID!) { dashboard(id: $id) { widgets { data } } }`, map[string]any{"id": slaID})
@@ -67,7 +66,17 @@ func TestDashboardRoutes(t *testing.T) {
 				t.Fatalf("sla widget data: %v", sd)
 			}
 			s.rest(t, s.analyst, http.MethodDelete, "/api/v1/dashboards/"+slaID, nil, http.StatusNoContent)
+			// The provider's roll-up of them: the total and a row per
+			// organisation of the tree; any other organisation value is refused.
 			slaWidget["params"] = map[string]any{"organization": "all"}
+			rollID := s.rest(t, s.analyst, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{slaWidget}}, http.StatusCreated).String("id")
+			rd := s.gql(t, s.analyst, `query($id: ID!) { dashboard(id: $id) { widgets { data } } }`, map[string]any{"id": rollID})
+			data := obj(dig(obj(dig(rd, "dashboard", "widgets").([]any)[0]), "data"))
+			if orgs, _ := data["organizations"].([]any); len(orgs) == 0 || len(data["total"].([]any)) != 2 {
+				t.Fatalf("sla roll-up widget data: %v", rd)
+			}
+			s.rest(t, s.analyst, http.MethodDelete, "/api/v1/dashboards/"+rollID, nil, http.StatusNoContent)
+			slaWidget["params"] = map[string]any{"organization": "acme"}
 			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "sla", "widgets": []map[string]any{slaWidget}}), "widgets[0]")
 			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "overlap", "widgets": []map[string]any{widgets[0], widgets[0]}}), "widgets[1]")
 			s.rest(t, s.reader, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "x"}, http.StatusForbidden)

@@ -6,6 +6,7 @@ package server_test
 // SMTP server received it.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/ent/activity"
 	"github.com/seliq/seliq/internal/apitest"
 	"github.com/seliq/seliq/internal/smtpfake"
 	"github.com/seliq/seliq/internal/testenv"
@@ -185,6 +188,90 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 			}
 		})
 
+		t.Run("assigned alert", func(t *testing.T) {
+			// An alert assigned by someone else, alone or in a bulk action,
+			// notifies its assignee on each channel their preference turns
+			// on; a bulk action is one notification, not one per alert.
+			key := s.admin.ConnectorKey(t, "assign-edr")
+			alertIDs := make([]string, 7)
+			for i := range alertIDs {
+				alertIDs[i] = env.Ingest(t, key, fmt.Sprintf("Beaconing host %d", i))
+			}
+			const subject = "Something was assigned to you"
+			latest := func(t *testing.T) map[string]any {
+				t.Helper()
+				for _, it := range s.rest(t, s.reader, http.MethodGet, "/api/v1/notifications?limit=500", nil, http.StatusOK).Items() {
+					if it["kind"] == "assigned" {
+						return it // newest first
+					}
+				}
+				t.Fatal("no assigned notification")
+				return nil
+			}
+			assignOne := func(id string) {
+				s.rest(t, s.analyst, http.MethodPatch, "/api/v1/alerts/"+id, map[string]any{"assignee_id": s.readerID}, http.StatusOK)
+			}
+			assignBulk := func(ids ...string) {
+				res := s.rest(t, s.analyst, http.MethodPost, "/api/v1/alerts/bulk", map[string]any{"alert_ids": ids, "action": "assign", "changes": map[string]any{"assignee_id": s.readerID}}, http.StatusOK)
+				if num(res.Body["updated"]) != float64(len(ids)) {
+					t.Fatalf("bulk assign: %s", res.Raw)
+				}
+			}
+			cases := []struct {
+				name          string
+				inApp, email  bool
+				assign        func()
+				title, entity string
+			}{
+				{name: "single, both channels", inApp: true, email: true, assign: func() { assignOne(alertIDs[0]) }, title: "Assigned to you: alert “Beaconing host 0”", entity: alertIDs[0]},
+				{name: "bulk, both channels", inApp: true, email: true, assign: func() { assignBulk(alertIDs[1], alertIDs[2], alertIDs[3]) }, title: "Assigned to you: 3 alerts, among them alert “Beaconing host"},
+				{name: "single, in-app only", inApp: true, assign: func() { assignOne(alertIDs[4]) }, title: "Assigned to you: alert “Beaconing host 4”", entity: alertIDs[4]},
+				// Had the previous round emailed, this round's exact count
+				// would be one over.
+				{name: "bulk, email only", email: true, assign: func() { assignBulk(alertIDs[5], alertIDs[6]) }},
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					prefs(s.reader, "assigned", tc.inApp, tc.email)
+					rows, mails := count(t, s, s.reader, "assigned"), len(inbox(fake, apitest.ReaderEmail, subject))
+					tc.assign()
+					wantRows := rows
+					if tc.inApp {
+						wantRows++
+					}
+					if got := count(t, s, s.reader, "assigned"); got != wantRows {
+						t.Fatalf("%d assigned notifications, want %d", got, wantRows)
+					}
+					if tc.inApp {
+						n := latest(t)
+						if !strings.HasPrefix(n["title"].(string), tc.title) || n["entity_type"] != "alert" || (tc.entity != "" && n["entity_id"] != tc.entity) {
+							t.Fatalf("notification: %v", n)
+						}
+					}
+					if tc.email {
+						got := waitMail(t, fake, apitest.ReaderEmail, subject, mails+1)
+						if data := string(got[len(got)-1].Data); !strings.Contains(data, publicURL+"/api/v1/alerts/") || !strings.Contains(data, "Beaconing host") {
+							t.Fatalf("the message does not name and link the alert:\n%s", data)
+						}
+					}
+				})
+			}
+			prefs(s.reader, "assigned", true, true)
+			// Assigning oneself, alone or in bulk, notifies nobody; an
+			// unchanged assignee is no new assignment.
+			before := count(t, s, s.analyst, "assigned")
+			s.rest(t, s.analyst, http.MethodPatch, "/api/v1/alerts/"+alertIDs[0], map[string]any{"assignee_id": s.analystID}, http.StatusOK)
+			s.rest(t, s.analyst, http.MethodPost, "/api/v1/alerts/bulk", map[string]any{"alert_ids": alertIDs[1:3], "action": "assign", "changes": map[string]any{"assignee_id": s.analystID}}, http.StatusOK)
+			if got := count(t, s, s.analyst, "assigned"); got != before {
+				t.Fatalf("self-assignment notified the actor: %d, was %d", got, before)
+			}
+			readerRows := count(t, s, s.reader, "assigned")
+			assignOne(alertIDs[4])
+			if got := count(t, s, s.reader, "assigned"); got != readerRows {
+				t.Fatal("re-assigning an alert to its assignee notified them again")
+			}
+		})
+
 		t.Run("mentioned", func(t *testing.T) {
 			kinds(t, "mentioned", "You were mentioned", func(i int) {
 				s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents/"+incident+"/notes", map[string]any{"body": "@" + readerHandle + " look"}, http.StatusCreated)
@@ -221,6 +308,38 @@ func TestEmailSettingsAndNotifications(t *testing.T) {
 			}
 			if g := s.gql(t, s.reader, `{ notificationSettings { onDutyGroupId } }`, nil); dig(g, "notificationSettings", "onDutyGroupId") != group {
 				t.Fatalf("notification settings: %v", g)
+			}
+			// The same setting over REST, beside the email settings.
+			const path = "/api/v1/settings/notifications"
+			if got := s.rest(t, s.reader, http.MethodGet, path, nil, http.StatusOK); got.Body["on_duty_group_id"] != group {
+				t.Fatalf("GET %s: %s", path, got.Raw)
+			}
+			s.rest(t, s.analyst, http.MethodPatch, path, map[string]any{"on_duty_group_id": nil}, http.StatusForbidden)
+			s.rest(t, s.reader, http.MethodPatch, path, map[string]any{"on_duty_group_id": nil}, http.StatusForbidden)
+			wantLoc(t, s.admin.Do(http.MethodPatch, path, map[string]any{"on_duty_group_id": "00000000-0000-4000-8000-000000000000"}), "on_duty_group_id")
+			// A group of a client organisation is not one of this one.
+			clientGroup := s.rest(t, s.admin.As("client-mail"), http.MethodPost, "/api/v1/groups", map[string]any{"name": "Client on duty"}, http.StatusCreated).String("id")
+			wantLoc(t, s.admin.Do(http.MethodPatch, path, map[string]any{"on_duty_group_id": clientGroup}), "on_duty_group_id")
+			for _, step := range []struct {
+				body map[string]any
+				want any
+			}{
+				{map[string]any{}, group}, // left out: kept
+				{map[string]any{"on_duty_group_id": nil}, nil},
+				{map[string]any{"on_duty_group_id": group}, group},
+			} {
+				if got := s.rest(t, s.admin, http.MethodPatch, path, step.body, http.StatusOK); got.Body["on_duty_group_id"] != step.want {
+					t.Fatalf("PATCH %v: %s", step.body, got.Raw)
+				}
+			}
+			if g := s.gql(t, s.admin, `mutation($g: ID) { updateNotificationSettings(input: {onDutyGroupId: $g}) { onDutyGroupId } }`, map[string]any{"g": group}); dig(g, "updateNotificationSettings", "onDutyGroupId") != group {
+				t.Fatalf("GraphQL updateNotificationSettings: %v", g)
+			}
+			// Each change is in the activity log (an unchanged value is none):
+			// the GraphQL set, the clearing and the setting again.
+			changes, err := db.Client.Activity.Query().Where(activity.Field("on_duty_group_id")).Count(auth.System(context.Background()))
+			if err != nil || changes != 3 {
+				t.Fatalf("%d on-duty changes in the activity log (%v), want 3", changes, err)
 			}
 			key := s.admin.ConnectorKey(t, "edr")
 			hostile := `Pay now at http://evil.example.com/<b>x</b>`

@@ -933,7 +933,7 @@ func (s *suite) testOrganizations(t *testing.T) {
 		globexID = res.String("id")
 		want := map[string]any{
 			"name": "Globex", "slug": "globex", "timezone": "America/New_York", "contact_email": "soc@globex.test",
-			"region": "eu-west", "plan": "gold", "mfa_enforced": true, "mfa_enabled": false, "user_quota": float64(0),
+			"region": "eu-west", "plan": "gold", "mfa_enforced": true, "mfa_enabled": true, "user_quota": float64(0),
 			"parent_id": s.providerOrgID,
 		}
 		for k, v := range want {
@@ -1820,11 +1820,14 @@ func (s *suite) testNode(t *testing.T) {
 		... on Organization { slug }
 		... on Group { name }
 		... on Contact { name }
-		... on APIToken { name } } }`
+		... on APIToken { name }
+		... on Dashboard { name visibility } } }`
 	g := s.rest(t, s.admin, http.MethodPost, "/api/v1/groups", map[string]any{"name": "Node Group"}, http.StatusCreated).String("id")
 	c := s.rest(t, s.admin, http.MethodPost, "/api/v1/organizations/"+s.providerOrgID+"/contacts", map[string]any{"name": "Node Contact"}, http.StatusCreated).String("id")
 	tok := s.rest(t, s.admin, http.MethodPost, "/api/v1/users/me/api-tokens", map[string]any{"name": "Node Token"}, http.StatusCreated).String("id")
 	acmeGroup := s.rest(t, s.acmeAdmin, http.MethodPost, "/api/v1/groups", map[string]any{"name": "Acme Node Group"}, http.StatusCreated).String("id")
+	shared := s.rest(t, s.admin, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "Node Shared", "visibility": "shared"}, http.StatusCreated).String("id")
+	private := s.rest(t, s.admin, http.MethodPost, "/api/v1/dashboards", map[string]any{"name": "Node Private"}, http.StatusCreated).String("id")
 
 	found := []struct {
 		name, id, typ, key, want string
@@ -1837,6 +1840,8 @@ func (s *suite) testNode(t *testing.T) {
 		{"contact", c, "Contact", "name", "Node Contact", s.admin},
 		{"api token", tok, "APIToken", "name", "Node Token", s.admin},
 		{"client group via X-Seliq-Org", acmeGroup, "Group", "name", "Acme Node Group", s.admin.As("acme")},
+		{"shared dashboard", shared, "Dashboard", "name", "Node Shared", s.reader},
+		{"own private dashboard", private, "Dashboard", "name", "Node Private", s.admin},
 	}
 	for _, tc := range found {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1857,6 +1862,10 @@ func (s *suite) testNode(t *testing.T) {
 		{"another org's API token", tok, s.acmeAdmin},
 		{"another user's API token", tok, s.analyst},
 		{"client group without X-Seliq-Org", acmeGroup, s.admin},
+		{"another user's private dashboard", private, s.analyst},
+		{"another org's shared dashboard", shared, s.acmeAdmin},
+		{"another org's private dashboard", private, s.acmeAdmin},
+		{"the provider's dashboard acting in a client", shared, s.admin.As("acme")},
 		{"unknown id", fakeID, s.admin},
 	}
 	for _, tc := range hidden {
@@ -1867,14 +1876,16 @@ func (s *suite) testNode(t *testing.T) {
 			}
 		})
 	}
-	data := s.gql(t, s.admin, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{s.adminID, g}})
-	if got, _ := data["nodes"].([]any); len(got) != 2 {
+	data := s.gql(t, s.admin, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{s.adminID, g, shared}})
+	if got, _ := data["nodes"].([]any); len(got) != 3 {
 		t.Fatalf("nodes: %+v", data)
 	}
 	s.rest(t, s.admin, http.MethodDelete, "/api/v1/groups/"+g, nil, http.StatusNoContent)
 	s.rest(t, s.admin, http.MethodDelete, "/api/v1/organizations/"+s.providerOrgID+"/contacts/"+c, nil, http.StatusNoContent)
 	s.rest(t, s.admin, http.MethodDelete, "/api/v1/users/me/api-tokens/"+tok, nil, http.StatusNoContent)
 	s.rest(t, s.acmeAdmin, http.MethodDelete, "/api/v1/groups/"+acmeGroup, nil, http.StatusNoContent)
+	s.rest(t, s.admin, http.MethodDelete, "/api/v1/dashboards/"+shared, nil, http.StatusNoContent)
+	s.rest(t, s.admin, http.MethodDelete, "/api/v1/dashboards/"+private, nil, http.StatusNoContent)
 }
 
 // ---------------------------------------------------------------------------

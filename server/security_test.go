@@ -6,6 +6,7 @@ package server_test
 // the two-step login and recovery codes; the lockout and its admin unlock.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -291,8 +292,16 @@ func TestLockoutAPI(t *testing.T) {
 				t.Fatalf("wrong password: %d", s)
 			}
 		}
-		if s := login(apitest.UserPassword); s != http.StatusTooManyRequests {
-			t.Fatalf("locked account: %d", s)
+		// Locked, the right password answers as an unknown email does:
+		// same status and body, so the lockout tells no one the account
+		// exists.
+		locked := env.Anonymous().Do(http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "lou@provider.test", "password": apitest.UserPassword})
+		unknown := env.Anonymous().Do(http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "nobody-here@provider.test", "password": apitest.UserPassword})
+		if locked.Status != http.StatusUnauthorized || unknown.Status != locked.Status || !bytes.Equal(locked.Raw, unknown.Raw) || locked.Header.Get("Retry-After") != "" {
+			t.Fatalf("locked account %d %s, unknown email %d %s", locked.Status, locked.Raw, unknown.Status, unknown.Raw)
+		}
+		if !strings.Contains(string(locked.Raw), "temporarily locked") {
+			t.Fatalf("the answer does not tell a real user about the lockout: %s", locked.Raw)
 		}
 		if r := admin.GraphQL(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, map[string]any{"id": id}); len(r.Errors) > 0 {
 			t.Fatalf("unlock: %+v", r.Errors)

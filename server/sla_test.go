@@ -155,6 +155,47 @@ func TestSLARoutes(t *testing.T) {
 			if n := num(obj(s.rest(t, acme, http.MethodGet, "/api/v1/metrics/sla", nil, http.StatusOK).Body["total"].([]any)[0])["tracked"]); n != 0 {
 				t.Fatalf("acme's metrics count %v of the provider's incidents", n)
 			}
+
+			// The provider's roll-up and MSSP queue across its tree (the
+			// read-only tree viewer): acme's incident is in them, acme never
+			// gets them, X-Seliq-Org wins.
+			acmeInc := s.rest(t, acme, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Client phish", "severity": "critical"}, http.StatusCreated).String("id")
+			acmeID := s.rest(t, acme, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK).String("organization_id")
+			roll := s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/sla?organization=all", nil, http.StatusOK)
+			rows, _ := roll.Body["organizations"].([]any)
+			if len(rows) != 2 || obj(rows[0])["organization_id"] != s.providerOrgID || obj(rows[1])["organization_id"] != acmeID ||
+				num(obj(obj(rows[1])["total"].([]any)[0])["tracked"]) != 1 {
+				t.Fatalf("the provider's roll-up: %s", roll.Raw)
+			}
+			own := num(obj(s.rest(t, s.reader, http.MethodGet, "/api/v1/metrics/sla", nil, http.StatusOK).Body["total"].([]any)[0])["tracked"])
+			if tree := num(obj(roll.Body["total"].([]any)[0])["tracked"]); tree != own+1 {
+				t.Fatalf("tree total tracked %v, want the provider's %v and acme's 1", tree, own)
+			}
+			s.rest(t, acme, http.MethodGet, "/api/v1/metrics/sla?organization=all", nil, http.StatusForbidden)
+			s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/metrics/sla?organization=all", nil, http.StatusUnauthorized)
+			if named := s.rest(t, s.admin.As("acme"), http.MethodGet, "/api/v1/metrics/sla?organization=all", nil, http.StatusOK); named.Body["organizations"] != nil {
+				t.Fatalf("X-Seliq-Org did not win over all: %s", named.Raw)
+			}
+			g := s.gql(t, s.reader, `{ slaMetrics(organization: "all") { organizations { organizationName total { tracked } } } }`, nil)
+			if len(dig(g, "slaMetrics", "organizations").([]any)) != 2 {
+				t.Fatalf("GraphQL roll-up: %v", g)
+			}
+
+			queue := s.rest(t, s.reader, http.MethodGet, "/api/v1/incidents?organization=all&sla_state=ok,at_risk,breached&sort=sla_due_at", nil, http.StatusOK).Items()
+			found := false
+			for _, it := range queue {
+				if it["id"] == acmeInc {
+					found = it["organization_id"] == acmeID
+				}
+			}
+			if !found || len(queue) < 2 {
+				t.Fatalf("the MSSP queue lacks acme's incident (or its organisation): %v", queue)
+			}
+			s.rest(t, acme, http.MethodGet, "/api/v1/incidents?organization=all&sla_state=ok", nil, http.StatusForbidden)
+			if n := len(s.rest(t, s.admin.As("acme"), http.MethodGet, "/api/v1/incidents?organization=all&sla_state=ok", nil, http.StatusOK).Items()); n != 1 {
+				t.Fatalf("X-Seliq-Org with all lists %d incidents, want acme's 1", n)
+			}
+			wantLoc(t, s.rest(t, s.reader, http.MethodGet, "/api/v1/incidents?organization=all", nil, http.StatusUnprocessableEntity), "query:organization")
 		})
 		t.Run("coverage", s.checkCoverage("sla"))
 	})

@@ -351,7 +351,7 @@ func TestMetrics(t *testing.T) {
 		}
 		b.open(t, "theirs", enum.SeverityCritical, nil)
 
-		m, err := a.sla.Metrics(a.ctx, nil, nil)
+		m, err := a.sla.Metrics(a.ctx, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +377,7 @@ func TestMetrics(t *testing.T) {
 		if info := m.Rows[8]; *info.Severity != enum.SeverityInfo || info.Tracked != 0 {
 			t.Fatalf("info row = %+v", info)
 		}
-		_, err = a.sla.Metrics(a.ctx, ptr(time.Now()), ptr(time.Now().Add(-time.Hour)))
+		_, err = a.sla.Metrics(a.ctx, ptr(time.Now()), ptr(time.Now().Add(-time.Hour)), nil)
 		wantInvalid(t, err, "until")
 	})
 }

@@ -150,6 +150,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := d.migrateAlertCounts(ctx, d.SQL); err != nil {
 			return err
 		}
+		if err := fixData(ctx, d.SQL); err != nil {
+			return err
+		}
 		// Refresh the planner's statistics, which SQLite does not keep by itself.
 		_, err := d.SQL.ExecContext(ctx, "PRAGMA optimize")
 		return err
@@ -173,7 +176,29 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.createDialectIndexes(ctx, conn); err != nil {
 		return err
 	}
+	if err := fixData(ctx, conn); err != nil {
+		return err
+	}
 	return d.migrateAlertCounts(ctx, conn)
+}
+
+// dataFixes bring rows written under an older meaning of a column to the
+// current one; each is idempotent and cheap (small tables).
+var dataFixes = []string{
+	// An organisation's mfa_enabled was once a setting that nothing read;
+	// it now mirrors mfa_enforced (directory.checkMfaEnabled).
+	`UPDATE organizations SET mfa_enabled = mfa_enforced WHERE mfa_enabled <> mfa_enforced`,
+}
+
+func fixData(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	for _, q := range dataFixes {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("data fix: %w", err)
+		}
+	}
+	return nil
 }
 
 // MaxConns is the most connections the database is used through at once.

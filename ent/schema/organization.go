@@ -30,7 +30,8 @@ func (Organization) Fields() []ent.Field {
 		field.String("region").Optional().Comment("data-residency region label"),
 		field.String("plan").Comment("The service plan (free text).").Default("standard"),
 		field.Int("user_quota").Default(0).NonNegative().Comment("seats allowed; 0 means unlimited"),
-		field.Bool("mfa_enabled").Comment("Whether its users may use multi-factor authentication.").Default(false),
+		field.Bool("mfa_enabled").Default(false).
+			Comment("Read-only: true exactly when the organisation requires multi-factor authentication (mirrors mfa_enforced; every user may enrol their own MFA in any case). Setting another value is refused."),
 		field.Bool("mfa_enforced").Default(false).
 			Comment("Whether its users (and provider users acting in it) must use multi-factor authentication: the security settings' mfa_required, one value under two names. A user without it gets a session that can only enrol."),
 		field.UUID("parent_id", uuid.UUID{}).Comment("The provider organisation above it; null for a top-level one.").Optional().Nillable(),

@@ -33,8 +33,15 @@ type Principal struct {
 	// error (the credential is gone, the user deactivated or deleted)
 	// closes the connection with 4401, a Forbidden one (the credential is
 	// valid but the role or the organisation changed) with 4403. Other
-	// errors (the database unreachable) leave it open.
-	Check func(ctx context.Context) error
+	// errors (the database unreachable) leave it open. It returns, like
+	// Ends, when the credential ends unless used again (zero: no such
+	// instant); checking must not count as a use.
+	Check func(ctx context.Context) (ends time.Time, err error)
+	// Ends is when the credential ends unless used again (a session's idle
+	// timeout, maximum age or expiry); zero for none. At that instant the
+	// connection is checked again and closed if the credential has ended,
+	// or kept until the new instant if it was used meanwhile.
+	Ends time.Time
 }
 
 type principalKey struct{}
@@ -66,6 +73,10 @@ type Conns struct {
 type conn struct {
 	p   Principal
 	end func(code int, reason string)
+
+	mu     sync.Mutex
+	timer  *time.Timer // fires at the credential's end; nil when it has none
+	closed bool
 }
 
 // NewConns returns a registry allowing max connections per user
@@ -96,7 +107,14 @@ func (cs *Conns) Add(p Principal, end func(code int, reason string)) (remove fun
 		cs.byUser[p.UserID] = set
 	}
 	set[c] = struct{}{}
+	cs.arm(c, p.Ends)
 	return sync.OnceFunc(func() {
+		c.mu.Lock()
+		c.closed = true
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+		c.mu.Unlock()
 		cs.mu.Lock()
 		defer cs.mu.Unlock()
 		delete(set, c)
@@ -104,6 +122,47 @@ func (cs *Conns) Add(p Principal, end func(code int, reason string)) (remove fun
 			delete(cs.byUser, p.UserID)
 		}
 	}), nil
+}
+
+// endRetry is when a connection whose end could not be checked (the
+// database unreachable) is checked again.
+const endRetry = 30 * time.Second
+
+// arm sets c's timer to check it at ends (nothing when ends is zero): a
+// timer per connection, which costs no goroutine until it fires.
+func (cs *Conns) arm(c *conn, ends time.Time) {
+	if ends.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	wait := time.Until(ends)
+	if c.timer == nil {
+		c.timer = time.AfterFunc(wait, func() { cs.atEnd(c) })
+		return
+	}
+	c.timer.Reset(wait)
+}
+
+// atEnd checks c at its credential's end: closed if the credential ended
+// (the session went idle: 4401), re-armed at the new end if it was used
+// since.
+func (cs *Conns) atEnd(c *conn) {
+	ends, code, ok := cs.recheck(c)
+	switch {
+	case !ok && code != CloseTryAgainLater:
+		return // closed
+	case !ok:
+		ends = time.Now().Add(endRetry) // passing: look again later
+	case !ends.After(time.Now()):
+		// Still good at an end that has come (the checks count "longer
+		// than"): a second past it, it has ended.
+		ends = time.Now().Add(time.Second)
+	}
+	cs.arm(c, ends)
 }
 
 // Count returns the user's registered connections.
@@ -150,18 +209,21 @@ func CloseCodeFor(err error) int {
 	}
 }
 
-func (cs *Conns) recheck(c *conn) {
+// recheck authenticates c again and closes it if its principal no longer
+// holds. ok is whether it holds, with its credential's new end; code is
+// CloseTryAgainLater when that could not be told (left open).
+func (cs *Conns) recheck(c *conn) (ends time.Time, code int, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
 	defer cancel()
-	err := c.p.Check(ctx)
+	ends, err := c.p.Check(ctx)
 	if err == nil {
-		return
+		return ends, 0, true
 	}
-	code := CloseCodeFor(err)
+	code = CloseCodeFor(err)
 	if code == CloseTryAgainLater {
 		// Passing (the database): the next operation checks again.
-		cs.log.Warn("realtime: re-authenticate a connection after a principal change", "user", c.p.UserID, "err", err)
-		return
+		cs.log.Warn("realtime: re-authenticate a connection", "user", c.p.UserID, "err", err)
+		return time.Time{}, code, false
 	}
 	e, _ := apperr.As(err)
 	reason := "Unauthorized: "
@@ -169,4 +231,5 @@ func (cs *Conns) recheck(c *conn) {
 		reason = "Forbidden: "
 	}
 	c.end(code, reason+e.Message)
+	return time.Time{}, code, false
 }

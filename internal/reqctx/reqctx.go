@@ -49,6 +49,23 @@ func From(ctx context.Context) Info {
 	return i
 }
 
+type recheckKey struct{}
+
+// Recheck marks ctx as a re-authentication the server makes by itself (a
+// long-lived connection checked again when its session may have gone idle
+// or its user changed), not a use of the credential by its holder: it does
+// not count as the session's last use, or it would keep an idle session
+// alive.
+func Recheck(ctx context.Context) context.Context {
+	return context.WithValue(ctx, recheckKey{}, true)
+}
+
+// IsRecheck reports whether ctx was marked by Recheck.
+func IsRecheck(ctx context.Context) bool {
+	b, _ := ctx.Value(recheckKey{}).(bool)
+	return b
+}
+
 // ClientIP is the request's client address. X-Forwarded-For and X-Real-IP
 // count only when the TCP peer is a trusted proxy; X-Forwarded-For is read
 // from the right, skipping trusted hops, because only the entries our own

@@ -6,6 +6,7 @@ package viewer
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -44,6 +45,11 @@ type Viewer struct {
 	// SessionID or TokenID identifies the credential (for logout, last-used).
 	SessionID uuid.UUID
 	TokenID   uuid.UUID
+	// SessionEnds, for a session, is when it ends unless used again before:
+	// the earliest of its expiry, its organisation's maximum age and idle
+	// deadline (zero for other credentials). Long-lived connections close
+	// at it (gqlserver/stream.Conns).
+	SessionEnds time.Time
 	// EnrolOnly is set on a session whose user has no MFA while its home
 	// or acting organisation requires it: the session may only enrol (see
 	// gqlserver's requireViewer), so a password alone reaches nothing.
