@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seliq/seliq/loaders"
 )
 
 // configurable is what handler.Server and executor.Executor share, so the
@@ -39,6 +41,9 @@ func configure(x configurable, cfg Config) {
 		timeout = DefaultTimeout
 	}
 	x.AroundResponses(deadline(timeout))
+	if cfg.Loaders != nil {
+		x.AroundResponses(withLoaders(*cfg.Loaders))
+	}
 	x.AroundFields(startEventClock)
 	x.AroundFields(requireViewer)
 	x.SetErrorPresenter(presentError(cfg.Logger))
@@ -55,4 +60,16 @@ func NewExecutor(cfg Config, es graphql.ExecutableSchema) *executor.Executor {
 	e := executor.New(es)
 	configure(e, cfg)
 	return e
+}
+
+// withLoaders gives each query's and mutation's response its own batched
+// loaders. A subscription gets none: its events, minutes apart, must not
+// share a cache, and each loads one object.
+func withLoaders(src loaders.Sources) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		return next(loaders.With(ctx, loaders.New(src)))
+	}
 }
