@@ -23,6 +23,7 @@ type configurable interface {
 	SetParserTokenLimit(int)
 	AroundOperations(graphql.OperationMiddleware)
 	AroundResponses(graphql.ResponseMiddleware)
+	AroundRootFields(graphql.RootFieldMiddleware)
 }
 
 func configure(x configurable, cfg Config) {
@@ -42,7 +43,7 @@ func configure(x configurable, cfg Config) {
 	}
 	x.AroundResponses(deadline(timeout))
 	if cfg.Loaders != nil {
-		x.AroundResponses(withLoaders(*cfg.Loaders))
+		x.AroundRootFields(withLoaders(*cfg.Loaders))
 	}
 	x.AroundFields(startEventClock)
 	x.AroundFields(requireViewer)
@@ -62,12 +63,14 @@ func NewExecutor(cfg Config, es graphql.ExecutableSchema) *executor.Executor {
 	return e
 }
 
-// withLoaders gives each query's and mutation's response its own batched
-// loaders. A subscription gets none: its events, minutes apart, must not
-// share a cache, and each loads one object.
-func withLoaders(src loaders.Sources) graphql.ResponseMiddleware {
-	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+// withLoaders gives each root field of a query or a mutation its own
+// batched loaders (REST's routes are one root field each). A mutation's
+// fields run one after another, so each reads nested objects after its own
+// change and none sees another's cached ones. A subscription gets none: its
+// events, minutes apart, must not share a cache, and each is one object.
+func withLoaders(src loaders.Sources) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
 			return next(ctx)
 		}
 		return next(loaders.With(ctx, loaders.New(src)))

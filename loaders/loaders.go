@@ -1,7 +1,8 @@
 // Package loaders batches the objects nested in lists: an alert's
 // connector, assignee and incident, an incident's assignee, group and
-// severity counts. A request gets its own Loaders (installed around every
-// GraphQL response, so REST, which runs the same operation, gets them too);
+// severity counts. Each root field of a query or mutation gets its own
+// Loaders (gqlserver installs them, so REST, which runs the same
+// operations, gets them too; subscriptions read nested objects directly);
 // each loader reads the keys of a whole batch in one query, through the
 // viewer's ent client, so the privacy rules decide what comes back exactly
 // as they do for a single read. A list primes them from its page (Prime*),
