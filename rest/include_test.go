@@ -103,3 +103,40 @@ func TestIncludeDocumented(t *testing.T) {
 		t.Errorf("Alert requires %v; AlertListItem requires %v", one.Required, item.Required)
 	}
 }
+
+// FuzzIncludeParam: any query string either picks one of the alert list's
+// two operations or is a 422 naming include; raw is read exactly when
+// include names it.
+func FuzzIncludeParam(f *testing.F) {
+	for _, seed := range []string{"", "include=raw", "include=raw,raw", "include=,", "include=RAW", "include=raw%00",
+		"include=raw&include=", "include=%20raw%20", "include=payload", "status=new&include=raw,title"} {
+		f.Add(seed)
+	}
+	c := compiledRoute(f, "GET", "/api/v1/alerts")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			t.Skip("not a query string")
+		}
+		op, err := c.queryFor(q)
+		if err != nil {
+			e, ok := apperr.As(err)
+			if !ok || e.Code != apperr.BadInput || e.Field != "include" {
+				t.Fatalf("queryFor(%q) error %v, want a 422 naming include", raw, err)
+			}
+			return
+		}
+		if op != c.query && op != c.fullQuery {
+			t.Fatalf("queryFor(%q) built an operation of its own", raw)
+		}
+		named := false
+		for _, v := range q["include"] {
+			for name := range strings.SplitSeq(v, ",") {
+				named = named || strings.TrimSpace(name) == "raw"
+			}
+		}
+		if (op == c.fullQuery) != named {
+			t.Fatalf("queryFor(%q) reads raw: %v, include names it: %v", raw, op == c.fullQuery, named)
+		}
+	})
+}
