@@ -70,6 +70,7 @@ fuzz:
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzConvertInput -fuzztime=$(FUZZTIME)
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzQueryFilter -fuzztime=$(FUZZTIME)
 	$(GO) test ./rest -run='^$$' -fuzz=FuzzProject -fuzztime=$(FUZZTIME)
+	$(GO) test ./rest -run='^$$' -fuzz=FuzzIncludeParam -fuzztime=$(FUZZTIME)
 	$(GO) test ./alerts -run='^$$' -fuzz=FuzzPredicates -fuzztime=$(FUZZTIME)
 	$(GO) test ./connectors -run='^$$' -fuzz=FuzzValidateSettings -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)

@@ -2,12 +2,16 @@ package alerts
 
 import (
 	"context"
+	"slices"
+	"strings"
+
 	"golang.org/x/sync/errgroup"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/schematype"
 )
@@ -187,4 +191,38 @@ func groupValues(sel *sql.Selector, group, count string, limit int) {
 // BY over the incident_id index), for the incident's header.
 func (s *Service) Severities(ctx context.Context, incidentID uuid.UUID) ([]*FacetValue, error) {
 	return s.countFacet(ctx, &schematype.AlertFilter{IncidentID: &incidentID}, severityFacet)
+}
+
+// SeveritiesByIncident is Severities for several incidents in one GROUP BY
+// (the incident list's and the queue's nested incidents, through the
+// request's loaders); an incident without alerts maps to an empty list.
+func (s *Service) SeveritiesByIncident(ctx context.Context, incidentIDs []uuid.UUID) (map[uuid.UUID][]*FacetValue, error) {
+	var rows []struct {
+		IncidentID uuid.UUID `json:"incident_id"`
+		Severity   string    `json:"severity"`
+		Count      int       `json:"count"`
+	}
+	err := s.client.Alert.Query().Where(alert.IncidentIDIn(incidentIDs...)).
+		GroupBy(alert.FieldIncidentID, alert.FieldSeverity).Aggregate(ent.Count()).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID][]*FacetValue, len(incidentIDs))
+	for _, id := range incidentIDs {
+		out[id] = []*FacetValue{}
+	}
+	for _, r := range rows {
+		v := r.Severity
+		out[r.IncidentID] = append(out[r.IncidentID], &FacetValue{Value: &v, Count: r.Count})
+	}
+	// Severities' order: by count, then value in byte order.
+	for _, vs := range out {
+		slices.SortFunc(vs, func(a, b *FacetValue) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(*a.Value, *b.Value)
+		})
+	}
+	return out, nil
 }

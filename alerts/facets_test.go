@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
@@ -183,4 +185,50 @@ func TestFacetsRefuseInvalidFilter(t *testing.T) {
 	if err == nil {
 		t.Fatal("an unknown severity must be refused")
 	}
+}
+
+// SeveritiesByIncident, the incident lists' batched severity counts, gives
+// each incident what Severities gives it alone (another organisation's
+// incident nothing), in one query.
+func TestSeveritiesByIncidentMatchesSeverities(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		o, other := newQueueOrg(t, db, "batched"), newQueueOrg(t, db, "batched-other")
+		second, err := db.Client.Incident.Create().SetNumber(2).SetTitle("second").Save(o.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty, err := db.Client.Incident.Create().SetNumber(3).SetTitle("empty").Save(o.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sev := []enum.Severity{enum.SeverityHigh, enum.SeverityLow, enum.SeverityHigh, enum.SeverityCritical, enum.SeverityLow, enum.SeverityHigh}
+		var specs []alertSpec
+		for i, s := range sev {
+			inc := &o.incident.ID
+			if i%3 == 2 {
+				inc = &second.ID
+			}
+			specs = append(specs, alertSpec{severity: s, incident: inc})
+		}
+		o.seed(t, db, specs)
+		other.seed(t, db, []alertSpec{{severity: enum.SeverityCritical, incident: &other.incident.ID}})
+		svc := alerts.New(db.Client, db.Dialect)
+		ids := []uuid.UUID{o.incident.ID, second.ID, empty.ID, other.incident.ID}
+		got, err := svc.SeveritiesByIncident(o.ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids[:3] {
+			want, err := svc.Severities(o.ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := flattenFacet(got[id]), flattenFacet(want); !slices.Equal(g, w) {
+				t.Errorf("incident %s: batched %v, alone %v", id, g, w)
+			}
+		}
+		if len(got[o.incident.ID]) != 3 || len(got[empty.ID]) != 0 || len(got[other.incident.ID]) != 0 {
+			t.Errorf("batched counts %v", got)
+		}
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seliq/seliq/loaders"
 )
 
 // configurable is what handler.Server and executor.Executor share, so the
@@ -21,6 +23,7 @@ type configurable interface {
 	SetParserTokenLimit(int)
 	AroundOperations(graphql.OperationMiddleware)
 	AroundResponses(graphql.ResponseMiddleware)
+	AroundRootFields(graphql.RootFieldMiddleware)
 }
 
 func configure(x configurable, cfg Config) {
@@ -39,6 +42,9 @@ func configure(x configurable, cfg Config) {
 		timeout = DefaultTimeout
 	}
 	x.AroundResponses(deadline(timeout))
+	if cfg.Loaders != nil {
+		x.AroundRootFields(withLoaders(*cfg.Loaders))
+	}
 	x.AroundFields(startEventClock)
 	x.AroundFields(requireViewer)
 	x.SetErrorPresenter(presentError(cfg.Logger))
@@ -55,4 +61,18 @@ func NewExecutor(cfg Config, es graphql.ExecutableSchema) *executor.Executor {
 	e := executor.New(es)
 	configure(e, cfg)
 	return e
+}
+
+// withLoaders gives each root field of a query or a mutation its own
+// batched loaders (REST's routes are one root field each). A mutation's
+// fields run one after another, so each reads nested objects after its own
+// change and none sees another's cached ones. A subscription gets none: its
+// events, minutes apart, must not share a cache, and each is one object.
+func withLoaders(src loaders.Sources) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		return next(loaders.With(ctx, loaders.New(src)))
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/reqctx"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/loaders"
 	"github.com/seliq/seliq/realtime/live"
 	"github.com/seliq/seliq/resolvers"
 	"github.com/seliq/seliq/tenancy"
@@ -52,6 +53,9 @@ type Config struct {
 	// OperationContext, when set, prepares each operation's context (e.g. a
 	// per-request cache).
 	OperationContext func(context.Context) context.Context
+	// Loaders, when set, are what each response's batched loaders of
+	// nested objects read from (package loaders).
+	Loaders *loaders.Sources
 	// Timeout bounds the execution of one query or mutation, or of one
 	// subscription event (DefaultTimeout when zero).
 	Timeout time.Duration

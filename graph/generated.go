@@ -1341,6 +1341,10 @@ type ComplexityRoot struct {
 
 type AlertResolver interface {
 	Attributes(ctx context.Context, obj *ent.Alert) (map[string]any, error)
+
+	Connector(ctx context.Context, obj *ent.Alert) (*ent.Connector, error)
+	Assignee(ctx context.Context, obj *ent.Alert) (*ent.User, error)
+	Incident(ctx context.Context, obj *ent.Alert) (*ent.Incident, error)
 }
 type AlertConnectionResolver interface {
 	TotalCountIsEstimate(ctx context.Context, obj *ent.AlertConnection) (bool, error)
@@ -1365,6 +1369,8 @@ type EmailSettingsResolver interface {
 	InboundURL(ctx context.Context, obj *mail.Settings) (*string, error)
 }
 type IncidentResolver interface {
+	Assignee(ctx context.Context, obj *ent.Incident) (*ent.User, error)
+	Group(ctx context.Context, obj *ent.Incident) (*ent.Group, error)
 	Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error)
 	AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error)
 	SLA(ctx context.Context, obj *ent.Incident) (*sla.IncidentSLA, error)
@@ -18041,7 +18047,7 @@ func (ec *executionContext) _Alert_connector(ctx context.Context, field graphql.
 			return ec.fieldContext_Alert_connector(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Connector(ctx)
+			return ec.Resolvers.Alert().Connector(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Connector) graphql.Marshaler {
@@ -18056,7 +18062,7 @@ func (ec *executionContext) fieldContext_Alert_connector(_ context.Context, fiel
 		Object:     "Alert",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Connector(ctx, field)
 		},
@@ -18073,7 +18079,7 @@ func (ec *executionContext) _Alert_assignee(ctx context.Context, field graphql.C
 			return ec.fieldContext_Alert_assignee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Assignee(ctx)
+			return ec.Resolvers.Alert().Assignee(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -18088,7 +18094,7 @@ func (ec *executionContext) fieldContext_Alert_assignee(_ context.Context, field
 		Object:     "Alert",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -18105,7 +18111,7 @@ func (ec *executionContext) _Alert_incident(ctx context.Context, field graphql.C
 			return ec.fieldContext_Alert_incident(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Incident(ctx)
+			return ec.Resolvers.Alert().Incident(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
@@ -18120,7 +18126,7 @@ func (ec *executionContext) fieldContext_Alert_incident(_ context.Context, field
 		Object:     "Alert",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Incident(ctx, field)
 		},
@@ -25036,7 +25042,7 @@ func (ec *executionContext) _Incident_assignee(ctx context.Context, field graphq
 			return ec.fieldContext_Incident_assignee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Assignee(ctx)
+			return ec.Resolvers.Incident().Assignee(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -25051,7 +25057,7 @@ func (ec *executionContext) fieldContext_Incident_assignee(_ context.Context, fi
 		Object:     "Incident",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -25068,7 +25074,7 @@ func (ec *executionContext) _Incident_group(ctx context.Context, field graphql.C
 			return ec.fieldContext_Incident_group(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Group(ctx)
+			return ec.Resolvers.Incident().Group(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Group) graphql.Marshaler {
@@ -25083,7 +25089,7 @@ func (ec *executionContext) fieldContext_Incident_group(_ context.Context, field
 		Object:     "Incident",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},

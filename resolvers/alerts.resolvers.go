@@ -114,7 +114,7 @@ func (r *mutationResolver) UnhideAlertView(ctx context.Context, id uuid.UUID) (*
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder, filter *schematype.AlertFilter) (*ent.AlertConnection, error) {
-	return r.Services.Alerts.List(ctx, filter, page(after, first, before, last), orderBy, alertSelection(ctx))
+	return primeAlerts(ctx)(r.Services.Alerts.List(nestedByLoaders(ctx), filter, page(after, first, before, last), orderBy, alertSelection(ctx)))
 }
 
 // AlertFacets is the resolver for the alertFacets field.

@@ -12,11 +12,37 @@ import (
 	"github.com/google/uuid"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
+	"github.com/seliq/seliq/loaders"
 )
 
 // Attributes is the resolver for the attributes field.
 func (r *alertResolver) Attributes(ctx context.Context, obj *ent.Alert) (map[string]any, error) {
 	return stringMap(obj.Attributes), nil
+}
+
+// Connector is the resolver for the connector field.
+func (r *alertResolver) Connector(ctx context.Context, obj *ent.Alert) (*ent.Connector, error) {
+	return loaders.AlertConnector(ctx, obj)
+}
+
+// Assignee is the resolver for the assignee field.
+func (r *alertResolver) Assignee(ctx context.Context, obj *ent.Alert) (*ent.User, error) {
+	return loaders.AlertAssignee(ctx, obj)
+}
+
+// Incident is the resolver for the incident field.
+func (r *alertResolver) Incident(ctx context.Context, obj *ent.Alert) (*ent.Incident, error) {
+	return loaders.AlertIncident(ctx, obj)
+}
+
+// Assignee is the resolver for the assignee field.
+func (r *incidentResolver) Assignee(ctx context.Context, obj *ent.Incident) (*ent.User, error) {
+	return loaders.IncidentAssignee(ctx, obj)
+}
+
+// Group is the resolver for the group field.
+func (r *incidentResolver) Group(ctx context.Context, obj *ent.Incident) (*ent.Group, error) {
+	return loaders.IncidentGroup(ctx, obj)
 }
 
 // Node is the resolver for the node field.

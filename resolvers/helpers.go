@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,7 +54,8 @@ func alertSelection(ctx context.Context) *alerts.Selection {
 	}
 	copyFC := *fc
 	field := *fc.Field.Field
-	field.SelectionSet = slices.Clip(kept)
+	// Nested objects come from the loaders (nestedByLoaders).
+	field.SelectionSet = connectionForLoaders(graphql.GetOperationContext(ctx), kept)
 	copyFC.Field.Field = &field
 	copyFC.Field.Selections = field.SelectionSet
 	sel.Uncounted = func(ctx context.Context) context.Context {

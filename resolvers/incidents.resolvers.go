@@ -18,17 +18,18 @@ import (
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/graph/model"
 	"github.com/seliq/seliq/incidents"
+	"github.com/seliq/seliq/loaders"
 	"github.com/seliq/seliq/report"
 )
 
 // Alerts is the resolver for the alerts field.
 func (r *incidentResolver) Alerts(ctx context.Context, obj *ent.Incident, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.AlertOrder) (*ent.AlertConnection, error) {
-	return r.Services.Alerts.List(ctx, &schematype.AlertFilter{IncidentID: &obj.ID}, page(after, first, before, last), orderBy, alertSelection(ctx))
+	return primeAlerts(ctx)(r.Services.Alerts.List(nestedByLoaders(ctx), &schematype.AlertFilter{IncidentID: &obj.ID}, page(after, first, before, last), orderBy, alertSelection(ctx)))
 }
 
 // AlertSeverities is the resolver for the alertSeverities field.
 func (r *incidentResolver) AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error) {
-	return r.Services.Alerts.Severities(ctx, obj.ID)
+	return loaders.IncidentSeverities(ctx, obj, r.Services.Alerts.Severities)
 }
 
 // CreateIncident is the resolver for the createIncident field.
@@ -118,7 +119,7 @@ func (r *mutationResolver) AcceptGrouping(ctx context.Context, analysisID uuid.U
 
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) (*ent.IncidentConnection, error) {
-	return r.Services.Incidents.List(ctx, filter, page(after, first, before, last), orderBy)
+	return primeIncidents(ctx)(r.Services.Incidents.List(nestedByLoaders(ctx), filter, page(after, first, before, last), orderBy))
 }
 
 // Incident is the resolver for the incident field.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +42,12 @@ type API struct {
 // once at start-up.
 type compiled struct {
 	Route
-	query     string
+	query string
+	// fullQuery is a list's operation with its items' heavy fields, and
+	// heavy their keys, which include may name; both empty for a route
+	// without any.
+	fullQuery string
+	heavy     []string
 	def       *ast.FieldDefinition
 	shape     *shape
 	list      bool
@@ -96,6 +102,29 @@ func (a *API) compile(r Route) (*compiled, error) {
 		r.Status = http.StatusOK
 	}
 	sel, sh := selection(a.schema, def.Type, 0)
+	list := strings.HasSuffix(def.Type.Name(), "Connection")
+	var heavy []string
+	query, full := operation(opType, r.Field, def, sel), ""
+	if list {
+		if heavy = sh.fields[0].shape.heavy(); len(heavy) > 0 {
+			light, _ := selectionOmitting(a.schema, def.Type, 0, true)
+			query, full = operation(opType, r.Field, def, light), query
+		}
+	}
+	return &compiled{
+		Route: r, query: query, fullQuery: full, heavy: heavy, def: def, shape: sh,
+		list:       list,
+		array:      def.Type.Elem != nil,
+		orderable:  def.Arguments.ForName("orderBy") != nil,
+		sorts:      orderFields(a.schema, def),
+		pathParams: pathParamsOf(r, def),
+		filterDef:  filterDef,
+	}, nil
+}
+
+// operation is the GraphQL operation of a route: every argument a
+// variable, the result aliased "result".
+func operation(opType, field string, def *ast.FieldDefinition, sel string) string {
 	var vars, args []string
 	for _, arg := range def.Arguments {
 		vars = append(vars, fmt.Sprintf("$%s: %s", arg.Name, arg.Type.String()))
@@ -105,20 +134,41 @@ func (a *API) compile(r Route) (*compiled, error) {
 	if len(vars) > 0 {
 		q += "(" + strings.Join(vars, ", ") + ")"
 	}
-	q += " { result: " + r.Field
+	q += " { result: " + field
 	if len(args) > 0 {
 		q += "(" + strings.Join(args, ", ") + ")"
 	}
-	q += " " + sel + " }"
-	return &compiled{
-		Route: r, query: q, def: def, shape: sh,
-		list:       strings.HasSuffix(def.Type.Name(), "Connection"),
-		array:      def.Type.Elem != nil,
-		orderable:  def.Arguments.ForName("orderBy") != nil,
-		sorts:      orderFields(a.schema, def),
-		pathParams: pathParamsOf(r, def),
-		filterDef:  filterDef,
-	}, nil
+	return q + " " + sel + " }"
+}
+
+// includeParam is the query parameter that adds a list's heavy fields
+// (heavyFields) to its items.
+const includeParam = "include"
+
+// queryFor is the operation a request runs: a list's light one unless
+// include names its heavy fields (comma-separated, or the parameter
+// repeated); an unknown name is a 422 naming include.
+func (c *compiled) queryFor(q url.Values) (string, error) {
+	if len(c.heavy) == 0 {
+		return c.query, nil
+	}
+	wanted := false
+	for _, v := range q[includeParam] {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			if !slices.Contains(c.heavy, name) {
+				return "", apperr.Invalid(includeParam, "must be one of %s (comma-separated)", strings.Join(c.heavy, ", "))
+			}
+			wanted = true
+		}
+	}
+	if wanted {
+		return c.fullQuery, nil
+	}
+	return c.query, nil
 }
 
 type pathParamInfo struct {
@@ -157,7 +207,12 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 			writeError(w, err, c)
 			return
 		}
-		data, err := a.execute(r.Context(), c, vars)
+		query, err := c.queryFor(r.URL.Query())
+		if err != nil {
+			writeError(w, err, c)
+			return
+		}
+		data, err := a.execute(r.Context(), query, c, vars)
 		if err != nil {
 			writeError(w, err, c)
 			return
@@ -256,7 +311,7 @@ func (a *API) variables(c *compiled, r *http.Request) (map[string]any, error) {
 // on this route (paging, a mapped argument) rather than naming a filter field.
 func (c *compiled) reservedParam(name string) bool {
 	_, mapped := c.QueryArgs[name]
-	return mapped || (c.list && listParams[name])
+	return mapped || (c.list && listParams[name]) || (len(c.heavy) > 0 && name == includeParam)
 }
 
 // filterParam reports whether a query parameter feeds the filter: on a
@@ -353,10 +408,10 @@ func readBody(r *http.Request) (any, error) {
 
 // execute runs the operation and returns data.result, or the first error
 // classified for HTTP.
-func (a *API) execute(ctx context.Context, c *compiled, vars map[string]any) (json.RawMessage, error) {
+func (a *API) execute(ctx context.Context, query string, c *compiled, vars map[string]any) (json.RawMessage, error) {
 	ctx = graphql.StartOperationTrace(ctx)
 	now := graphql.Now()
-	params := &graphql.RawParams{Query: c.query, Variables: vars, ReadTime: graphql.TraceTiming{Start: now, End: now}}
+	params := &graphql.RawParams{Query: query, Variables: vars, ReadTime: graphql.TraceTiming{Start: now, End: now}}
 	oc, errs := a.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		return nil, fromGraphQL(errs, c)

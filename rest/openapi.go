@@ -219,6 +219,12 @@ func (g *docGen) operation(c *compiled) obj {
 		params = append(params,
 			obj{"name": "limit", "in": "query", "description": "Page size.", "schema": obj{"type": "integer", "minimum": 0, "maximum": 500, "default": 50}},
 			obj{"name": "cursor", "in": "query", "description": "next_cursor of the previous page.", "schema": obj{"type": "string"}})
+		if len(c.heavy) > 0 {
+			params = append(params, obj{"name": includeParam, "in": "query",
+				"description": "Fields left out of the items unless named here, comma-separated: " + strings.Join(c.heavy, ", ") + " (an alert's raw payload, often most of a page's bytes; the single GET always has it).",
+				"style":       "form", "explode": false,
+				"schema": obj{"type": "array", "items": obj{"type": "string", "enum": c.heavy}}})
+		}
 		if c.orderable {
 			params = append(params, obj{"name": "sort", "in": "query",
 				"description": "Field to sort by, prefixed with - for descending (e.g. -created_at).",
@@ -628,11 +634,15 @@ func (g *docGen) responseSchema(sh *shape) obj {
 }
 
 // objectSchema names an object shape after its GraphQL type; a nested one
-// without its object fields is <Type>Summary.
+// without its object fields is <Type>Summary, a list's item whose heavy
+// fields come only on request <Type>ListItem.
 func (g *docGen) objectSchema(sh *shape) obj {
 	name := sh.typeName
 	if sh.trimmed {
 		name += "Summary"
+	}
+	if sh.listItem {
+		name += "ListItem"
 	}
 	return g.register(name, func() obj { return g.objectBody(sh, g.a.schema.Types[sh.typeName]) })
 }
@@ -647,6 +657,13 @@ func (g *docGen) objectBody(sh *shape, def *ast.Definition) obj {
 			} else {
 				fs["description"] = f.desc
 			}
+		}
+		if sh.listItem && f.heavy {
+			// Left out of a list's items unless include names it.
+			desc, _ := fs["description"].(string)
+			fs["description"] = strings.TrimSpace(desc + " Only present when the include parameter names " + f.key + ".")
+			props[f.key] = fs
+			continue
 		}
 		props[f.key] = fs
 		required = append(required, f.key) // gqlgen writes every selected field, null or not

@@ -25,6 +25,9 @@ type shape struct {
 	// trimmed objects left out their object fields for being nested
 	// (nestDepth): the OpenAPI document names them <Type>Summary.
 	trimmed bool
+	// listItem is a list's item whose heavy fields come only on request
+	// (include): the OpenAPI document names it <Type>ListItem.
+	listItem bool
 }
 
 // estimateField flags a connection's totalCount as a lower bound.
@@ -35,7 +38,17 @@ type field struct {
 	name  string // GraphQL field name
 	shape *shape
 	desc  string
+	// heavy fields are left out of a list's items unless include names
+	// them (heavyFields).
+	heavy bool
 }
+
+// heavyFields are the fields a list leaves out of its items unless the
+// client asks for them with include=<key>: an alert's raw payload is about
+// nine tenths of a page of alerts, and a list is read to triage, not to
+// read payloads (the single GET keeps it). A dead letter's payload stays:
+// it is what a dead letter is read for.
+var heavyFields = map[string]bool{"Alert.raw": true}
 
 // nestDepth is how many object levels below the root a REST body includes
 // (e.g. a group's members, a login's user); deeper data has its own route.
@@ -52,6 +65,11 @@ func valueType(def *ast.Definition, depth int) bool {
 // selection returns the GraphQL selection set for a type with snake_case
 // aliases, and the shape of the JSON it produces.
 func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
+	return selectionOmitting(schema, t, depth, false)
+}
+
+// selectionOmitting is selection, leaving heavyFields out when light.
+func selectionOmitting(schema *ast.Schema, t *ast.Type, depth int, light bool) (string, *shape) {
 	def := schema.Types[t.Name()]
 	sh := &shape{typeName: def.Name, list: t.Elem != nil, nullable: !t.NonNull}
 	switch def.Kind {
@@ -63,7 +81,7 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 		return "", sh
 	}
 	if strings.HasSuffix(def.Name, "Connection") {
-		return connectionSelection(schema, def, sh)
+		return connectionSelection(schema, def, sh, light)
 	}
 	var b strings.Builder
 	b.WriteString("{ ")
@@ -80,10 +98,14 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 			sh.trimmed = true
 			continue
 		}
-		sub, subShape := selection(schema, f.Type, depth+1)
+		heavy := heavyFields[def.Name+"."+f.Name]
+		sub, subShape := selectionOmitting(schema, f.Type, depth+1, light)
 		subShape.nullable = !f.Type.NonNull
 		key := gqlserver.SnakeCase(f.Name)
-		sh.fields = append(sh.fields, &field{key: key, name: f.Name, shape: subShape, desc: f.Description})
+		sh.fields = append(sh.fields, &field{key: key, name: f.Name, shape: subShape, desc: f.Description, heavy: heavy})
+		if heavy && light {
+			continue // in the shape (the document tells of it), not in the query
+		}
 		if key != f.Name {
 			fmt.Fprintf(&b, "%s: ", key)
 		}
@@ -99,11 +121,13 @@ func selection(schema *ast.Schema, t *ast.Type, depth int) (string, *shape) {
 
 // connectionSelection pages through a Relay connection; the handler turns
 // it into {"items", "total", "next_cursor"}.
-func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape) (string, *shape) {
+func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape, light bool) (string, *shape) {
 	edge := schema.Types[def.Fields.ForName("edges").Type.Name()]
 	node := edge.Fields.ForName("node").Type
-	sel, nodeShape := selection(schema, &ast.Type{NamedType: node.Name(), NonNull: true}, 0)
-	sh.fields = []*field{{key: "items", shape: &shape{list: true, fields: nodeShape.fields, typeName: nodeShape.typeName}}}
+	sel, nodeShape := selectionOmitting(schema, &ast.Type{NamedType: node.Name(), NonNull: true}, 0, light)
+	item := &shape{list: true, fields: nodeShape.fields, typeName: nodeShape.typeName}
+	item.listItem = len(item.heavy()) > 0
+	sh.fields = []*field{{key: "items", shape: item}}
 	// A connection whose totalCount may stop at a cap says so (the queue's
 	// AlertConnection); REST answers it as total_is_estimate.
 	estimate := ""
@@ -213,4 +237,15 @@ func inputField(def *ast.Definition, key string) *ast.FieldDefinition {
 
 func (c inputConverter) invalid(path []string, format string, args ...any) error {
 	return &apperr.Error{Code: apperr.BadInput, Field: strings.Join(path, "."), Message: fmt.Sprintf(format, args...)}
+}
+
+// heavy returns the keys of sh's heavy fields.
+func (sh *shape) heavy() []string {
+	var keys []string
+	for _, f := range sh.fields {
+		if f.heavy {
+			keys = append(keys, f.key)
+		}
+	}
+	return keys
 }

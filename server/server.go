@@ -38,6 +38,7 @@ import (
 	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/loaders"
 	"github.com/seliq/seliq/mail"
 	socmetrics "github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/nodes"
@@ -205,11 +206,12 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
+	alertsSvc := alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
 		Nodes:         nodes.New(db.Client),
-		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
+		Alerts:        alertsSvc,
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.Mail.PublicURL),
@@ -230,7 +232,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
 	}}
-	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
+	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns,
+		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc}}
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {

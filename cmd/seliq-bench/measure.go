@@ -110,6 +110,18 @@ func measureList(ctx context.Context, a *api, f figures) ([]uuid.UUID, error) {
 	f["list_rest_p50_ms"], f["list_rest_p99_ms"] = percentile(rest, 0.5), percentile(rest, 0.99)
 	f["list_graphql_p50_ms"], f["list_graphql_p99_ms"] = percentile(gql, 0.5), percentile(gql, 0.99)
 	f["list_matches"] = float64(page.Total)
+	// The page's weight: REST leaves raw payloads out of lists unless
+	// include=raw asks (GraphQL returns what is selected).
+	for key, path := range map[string]string{"list_rest_page_kb": restListPath, "list_rest_page_raw_kb": restListPath + "&include=raw"} {
+		status, body, err := a.call(ctx, http.MethodGet, path, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		if status != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: status %d: %.300s", path, status, body)
+		}
+		f[key] = float64(len(body)) / 1024
+	}
 	ids := make([]uuid.UUID, len(page.Items))
 	for i, it := range page.Items {
 		ids[i] = it.ID

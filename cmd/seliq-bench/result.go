@@ -55,6 +55,8 @@ var metrics = []metric{
 	{key: "list_rest_p99_ms", alias: "list_rest_p99_ms", label: "  REST p99", unit: "ms"},
 	{key: "list_graphql_p50_ms", alias: "list_graphql_p50_ms", label: "  GraphQL p50", unit: "ms"},
 	{key: "list_graphql_p99_ms", alias: "list_graphql_p99_ms", label: "  GraphQL p99", unit: "ms"},
+	{key: "list_rest_page_kb", alias: "list_rest_page_kb", label: "  REST page of 50, raw payloads left out", unit: "KB"},
+	{key: "list_rest_page_raw_kb", alias: "list_rest_page_raw_kb", label: "  the same page with include=raw", unit: "KB"},
 	{key: "list_matches", label: "  list total (exact, or 10,000 as a labelled lower bound)", unit: "alerts"},
 	{key: "raw_sql_p50_ms", alias: "raw_sql_p50_ms", label: "same page by hand-written SQL p50", unit: "ms"},
 	{key: "list_vs_raw_sql_ratio", alias: "list_vs_raw_sql_ratio", label: "list p50 ÷ raw SQL p50", unit: "×", target: "≤ 1.5"},

@@ -1,0 +1,223 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apitest"
+	"github.com/seliq/seliq/internal/testenv"
+	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/storage"
+)
+
+// statementCounter counts the statements the ent client sends as one user
+// (what a request runs once it is authenticated; background jobs act as
+// other principals).
+type statementCounter struct {
+	mu    sync.Mutex
+	user  uuid.UUID
+	count int
+	seen  []string
+}
+
+func (c *statementCounter) observe(ctx context.Context, query string) {
+	v := viewer.FromContext(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v != nil && v.Kind == viewer.KindUser && v.UserID == c.user {
+		c.count++
+		c.seen = append(c.seen, query)
+	}
+}
+
+// measure returns how many statements run does, and which.
+func (c *statementCounter) measure(run func()) (int, []string) {
+	c.mu.Lock()
+	c.count, c.seen = 0, nil
+	c.mu.Unlock()
+	run()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count, c.seen
+}
+
+// listFixture is 50 alerts, each from a connector, assigned, linked to its
+// own incident, with a 3 KB raw payload; and the 50 incidents, each with
+// an assignee and a group.
+type listFixture struct {
+	connector *ent.Connector
+	users     []*ent.User
+	group     *ent.Group
+}
+
+const listFixtureSize = 50
+
+func seedNested(t *testing.T, db *storage.DB, orgID uuid.UUID) listFixture {
+	t.Helper()
+	ctx := auth.System(context.Background())
+	org, err := db.Client.Organization.Get(ctx, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f listFixture
+	f.connector, _ = testenv.Connector(t, db, org, "generic")
+	f.users = []*ent.User{testenv.User(t, db, org, enum.RoleAnalyst), testenv.User(t, db, org, enum.RoleAnalyst)}
+	if f.group, err = db.Client.Group.Create().SetOrganizationID(orgID).SetName("Tier 2").Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(map[string]string{"blob": strings.Repeat("x", 3000)})
+	now := time.Now().UTC()
+	for i := range listFixtureSize {
+		u := f.users[i%2]
+		inc, err := db.Client.Incident.Create().SetOrganizationID(orgID).SetNumber(i + 1).SetTitle(fmt.Sprint("incident ", i)).
+			SetAssigneeID(u.ID).SetGroupID(f.group.ID).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp := fmt.Sprintf("nested-%d", i)
+		err = db.Client.Alert.Create().SetOrganizationID(orgID).SetSource("generic").SetTitle(fp).SetSeverity(enum.SeverityHigh).
+			SetFingerprint(fp).SetDedupKey(fp).SetFirstSeenAt(now).SetLastSeenAt(now.Add(-time.Duration(i) * time.Second)).SetIngestedAt(now).
+			SetConnectorID(f.connector.ID).SetAssigneeID(u.ID).SetIncidentID(inc.ID).SetRaw(raw).Exec(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// No list costs a query per row or per nested object: a page of 50 alerts
+// or incidents, nested connector, assignee, incident, group and severity
+// counts included, runs as many statements as a page of 1, over GraphQL
+// and over REST, on both databases; and the nested objects are the right
+// ones.
+func TestListsNoNPlusOne(t *testing.T) {
+	t.Parallel()
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		counter := &statementCounter{}
+		env := apitest.Start(t, db.Observed(counter.observe))
+		admin := env.Admin()
+		me := admin.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
+		counter.user = uuid.MustParse(me.String("id"))
+		f := seedNested(t, db, uuid.MustParse(me.String("organization_id")))
+
+		const alertsQuery = `query($n: Int) { alerts(first: $n) { totalCount edges { node { id title
+			connector { id name } assignee { id handle }
+			incident { id title assignee { id } group { id name } alertSeverities { value count } } } } } }`
+		const incidentsQuery = `query($n: Int) { incidents(first: $n) { totalCount edges { node { id
+			assignee { id handle } group { id name } alertSeverities { value count } } } } }`
+		users := map[string]bool{f.users[0].ID.String(): true, f.users[1].ID.String(): true}
+		// incidentOK checks an incident's nested objects; REST nests one
+		// level, so an alert's incident there carries its ids and counts.
+		incidentOK := func(inc map[string]any, deep bool) bool {
+			sev := len(listOf(inc["alertSeverities"])) + len(listOf(inc["alert_severities"]))
+			if !deep {
+				return sev == 1 && users[digS(inc, "assignee_id")] && digS(inc, "group_id") == f.group.ID.String()
+			}
+			return sev == 1 && users[digS(inc, "assignee", "id")] && digS(inc, "group", "id") == f.group.ID.String()
+		}
+		alertOK := func(deep bool) func(map[string]any) bool {
+			return func(it map[string]any) bool {
+				return digS(it, "connector", "id") == f.connector.ID.String() && users[digS(it, "assignee", "id")] && incidentOK(obj(it["incident"]), deep)
+			}
+		}
+		surfaces := []struct {
+			name  string
+			fetch func(t *testing.T, n int) []map[string]any
+			ok    func(map[string]any) bool
+		}{
+			{"graphql alerts", func(t *testing.T, n int) []map[string]any {
+				g := admin.GraphQL(alertsQuery, map[string]any{"n": n})
+				if len(g.Errors) > 0 {
+					t.Fatalf("errors: %v", g.Errors)
+				}
+				return nodes(g.Data["alerts"])
+			}, alertOK(true)},
+			{"graphql incidents", func(t *testing.T, n int) []map[string]any {
+				g := admin.GraphQL(incidentsQuery, map[string]any{"n": n})
+				if len(g.Errors) > 0 {
+					t.Fatalf("errors: %v", g.Errors)
+				}
+				return nodes(g.Data["incidents"])
+			}, func(it map[string]any) bool { return incidentOK(it, true) }},
+			{"rest alerts", func(t *testing.T, n int) []map[string]any {
+				return admin.Must(t, http.MethodGet, fmt.Sprint("/api/v1/alerts?limit=", n), nil, http.StatusOK).Items()
+			}, alertOK(false)},
+			{"rest alerts include=raw", func(t *testing.T, n int) []map[string]any {
+				return admin.Must(t, http.MethodGet, fmt.Sprint("/api/v1/alerts?include=raw&limit=", n), nil, http.StatusOK).Items()
+			}, alertOK(false)},
+			{"rest incidents", func(t *testing.T, n int) []map[string]any {
+				return admin.Must(t, http.MethodGet, fmt.Sprint("/api/v1/incidents?limit=", n), nil, http.StatusOK).Items()
+			}, func(it map[string]any) bool { return incidentOK(it, true) }},
+		}
+		for _, s := range surfaces {
+			t.Run(s.name, func(t *testing.T) {
+				s.fetch(t, 1) // warm: per-organisation caches (SLA settings) fill on first use
+				counts := map[int]int{}
+				for _, n := range []int{1, listFixtureSize} {
+					var items []map[string]any
+					got, seen := counter.measure(func() { items = s.fetch(t, n) })
+					counts[n] = got
+					t.Logf("page of %d: %d statements", n, got)
+					if len(items) != n {
+						t.Fatalf("page of %d: %d items", n, len(items))
+					}
+					for _, it := range items {
+						if !s.ok(it) {
+							t.Fatalf("nested objects wrong: %v", it)
+						}
+					}
+					if got == 0 {
+						t.Fatalf("no statement counted: %v", seen)
+					}
+					if n == listFixtureSize && got != counts[1] {
+						t.Fatalf("a page of %d ran %d statements, a page of 1 ran %d: %s", n, got, counts[1], strings.Join(seen, "\n"))
+					}
+				}
+			})
+		}
+
+		// REST's page of 50 leaves the 3 KB payloads out unless asked.
+		t.Run("rest raw", func(t *testing.T) {
+			light := admin.Must(t, http.MethodGet, "/api/v1/alerts?limit=50", nil, http.StatusOK)
+			full := admin.Must(t, http.MethodGet, "/api/v1/alerts?limit=50&include=raw", nil, http.StatusOK)
+			t.Logf("page of 50: %d bytes, %d with include=raw", len(light.Raw), len(full.Raw))
+			for _, it := range light.Items() {
+				if _, ok := it["raw"]; ok {
+					t.Fatalf("raw in a list item without include: %s", clip(light.Raw))
+				}
+			}
+			for _, it := range full.Items() {
+				if !strings.Contains(digS(it, "raw", "blob"), "xxx") {
+					t.Fatalf("include=raw item without its payload: %v", it)
+				}
+			}
+			// Every payload's bytes are saved; what is left is the alerts
+			// with their nested connector, assignee and incident.
+			if len(full.Raw)-len(light.Raw) < listFixtureSize*3000 || len(light.Raw) > len(full.Raw)/2 {
+				t.Fatalf("page of 50: %d bytes, %d with include=raw", len(light.Raw), len(full.Raw))
+			}
+			one := admin.Must(t, http.MethodGet, "/api/v1/alerts/"+digS(light.Items()[0], "id"), nil, http.StatusOK)
+			if !strings.Contains(digS(one.Body, "raw", "blob"), "xxx") {
+				t.Fatalf("single GET without raw: %s", clip(one.Raw))
+			}
+			bad := admin.Must(t, http.MethodGet, "/api/v1/alerts?include=payload", nil, http.StatusUnprocessableEntity)
+			if !strings.Contains(string(bad.Raw), `"include"`) {
+				t.Fatalf("422 does not name include: %s", bad.Raw)
+			}
+		})
+	})
+}
+func listOf(v any) []any { l, _ := v.([]any); return l }
+
+func clip(b []byte) string { return string(b[:min(len(b), 500)]) }
