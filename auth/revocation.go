@@ -18,7 +18,11 @@ import (
 // derived from the user's credentials (an open WebSocket or SSE stream, a
 // cached viewer) must drop it or authenticate again.
 type PrincipalChange struct {
+	// UserID is the user; uuid.Nil when the change is to an organisation
+	// (OrgChanged) and may concern any of its users.
 	UserID uuid.UUID
+	// OrgID is the organisation of an organisation's change.
+	OrgID uuid.UUID
 	// CredentialID is the one session or API token revoked; uuid.Nil when
 	// anything about the user may have changed.
 	CredentialID uuid.UUID
@@ -45,6 +49,9 @@ type Revocation struct {
 // the change, so the signal exists exactly when the change does: every
 // replica then receives it (Revocations) and closes what the user had open.
 func Revoke(ctx context.Context, client *ent.Client, r Revocation) error {
+	// This replica's cached principals go now; the signal evicts them
+	// again, on every replica, once the change commits.
+	principalEpoch.Add(1)
 	sys := System(ctx)
 	if r.Session != uuid.Nil {
 		if err := client.Session.DeleteOneID(r.Session).Exec(sys); err != nil && !ent.IsNotFound(err) {
@@ -106,6 +113,7 @@ func NewRevocations(h *hub.Hub) *Revocations { return &Revocations{hub: h} }
 func (r *Revocations) Subscribe(fn func(PrincipalChange)) (unsubscribe func()) {
 	return r.hub.Watch(hub.TopicPrincipal, func(e hub.Event) {
 		if e.UserID == nil {
+			fn(PrincipalChange{OrgID: e.OrganizationID})
 			return
 		}
 		c := PrincipalChange{UserID: *e.UserID}
