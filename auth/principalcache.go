@@ -30,13 +30,6 @@ const PrincipalCacheTTL = 5 * time.Second
 // maxCachedPrincipals bounds the cache; past it the cache starts over.
 const maxCachedPrincipals = 10_000
 
-// principalEpoch changes whenever this process revokes a credential or
-// changes an organisation (Revoke, OrgChanged), before the change commits:
-// cached principals of an older epoch are not used, so a replica never
-// serves what it has just ended itself, even before its hub delivers the
-// change. Other replicas learn of it through Revocations.
-var principalEpoch atomic.Uint64
-
 // cacheKey identifies one authentication: the credential (hashed) and the
 // organisation the request named.
 type cacheKey struct {
@@ -69,9 +62,9 @@ type cachedPrincipal struct {
 
 // fresh reports whether c may answer a request at now without reading the
 // database.
-func (c *cachedPrincipal) fresh(now, wall time.Time) bool {
+func (c *cachedPrincipal) fresh(now, wall time.Time, epoch uint64) bool {
 	switch {
-	case wall.Sub(c.at) > PrincipalCacheTTL || c.epoch != principalEpoch.Load():
+	case wall.Sub(c.at) > PrincipalCacheTTL || c.epoch != epoch:
 		return false
 	case c.expiresAt != nil && now.After(*c.expiresAt):
 		return false
@@ -100,15 +93,21 @@ func (c *cachedPrincipal) viewer(clientIP string) (*viewer.Viewer, error) {
 
 // principalCache holds one replica's authenticated credentials.
 type principalCache struct {
-	mu sync.Mutex
+	// epoch moves with every write through the client to what principals
+	// are made of (trackWrites), before the write commits: entries of an
+	// older epoch are not used, so a replica never serves what it has just
+	// changed itself, even before its hub delivers the change. Other
+	// replicas learn of it through Revocations.
+	epoch *atomic.Uint64
+	mu    sync.Mutex
 	// gen changes with every eviction: a lookup that started before one
 	// does not store what it read, which may predate the change.
 	gen uint64
 	m   map[cacheKey]*cachedPrincipal
 }
 
-func newPrincipalCache() *principalCache {
-	return &principalCache{m: map[cacheKey]*cachedPrincipal{}}
+func newPrincipalCache(client *ent.Client) *principalCache {
+	return &principalCache{epoch: trackWrites(client), m: map[cacheKey]*cachedPrincipal{}}
 }
 
 func (pc *principalCache) get(k cacheKey) *cachedPrincipal {
@@ -121,14 +120,14 @@ func (pc *principalCache) get(k cacheKey) *cachedPrincipal {
 func (pc *principalCache) begin() (gen, epoch uint64) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	return pc.gen, principalEpoch.Load()
+	return pc.gen, pc.epoch.Load()
 }
 
 // put stores c unless anything was evicted or revoked since begin.
 func (pc *principalCache) put(k cacheKey, gen uint64, c *cachedPrincipal) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.gen != gen || c.epoch != principalEpoch.Load() {
+	if pc.gen != gen || c.epoch != pc.epoch.Load() {
 		return
 	}
 	if len(pc.m) >= maxCachedPrincipals {
@@ -171,7 +170,6 @@ func (s *Service) Forget(c PrincipalChange) { s.cache.forget(c) }
 // client, the change's transaction's: every replica's Revocations delivers
 // it as a PrincipalChange without a user, and their caches start over.
 func OrgChanged(ctx context.Context, client *ent.Client, orgID uuid.UUID) error {
-	principalEpoch.Add(1)
 	return hub.Record(System(ctx), client, hub.Event{
 		OrganizationID: orgID, Topic: hub.TopicPrincipal, Kind: hub.KindUpdated, EntityID: orgID,
 	})
@@ -208,29 +206,34 @@ func TrackOrganizations(client *ent.Client) {
 	})
 }
 
-// tracked is the clients whose writes already move principalEpoch.
-var tracked sync.Map
+// epochs holds each client's epoch (principalCache.epoch); a client's
+// transactions carry its hooks, so they move it too.
+var epochs sync.Map // *ent.Client → *atomic.Uint64
 
-// trackWrites makes every write through client to what cached principals
-// are made of (sessions, API tokens, users, organisations, settings)
-// move principalEpoch, so this process stops using what it cached before,
-// whoever writes and however: the services announce their changes to every
-// replica (Revoke, OrgChanged), and this covers a write that does not. The
-// usage stamps are left out: they change once a minute per credential and
-// change nothing a principal grants. New sessions and tokens are left out
-// too: nothing cached is made of them.
-func trackWrites(client *ent.Client) {
-	if _, loaded := tracked.LoadOrStore(client, true); loaded {
-		return
+// trackWrites returns client's epoch, making every write through client to
+// what cached principals are made of (sessions, API tokens, users,
+// organisations, settings) move it: the services also announce their
+// changes to every replica (Revoke, OrgChanged), and this covers a write
+// that does not. The usage stamps are left out: they change once a minute
+// per credential and change nothing a principal grants. New sessions and
+// tokens are left out too: nothing cached is made of them.
+func trackWrites(client *ent.Client) *atomic.Uint64 {
+	e, loaded := epochs.LoadOrStore(client, new(atomic.Uint64))
+	epoch := e.(*atomic.Uint64)
+	if loaded {
+		return epoch
 	}
 	hook := func(skipCreate bool, stamps ...string) ent.Hook {
 		return func(next ent.Mutator) ent.Mutator {
 			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-				v, err := next.Mutate(ctx, m)
-				if err == nil && !(skipCreate && m.Op().Is(ent.OpCreate)) && !onlyFields(m, stamps) {
-					principalEpoch.Add(1)
+				if (skipCreate && m.Op().Is(ent.OpCreate)) || onlyFields(m, stamps) {
+					return next.Mutate(ctx, m)
 				}
-				return v, err
+				// Before, so that a lookup already reading does not store
+				// what it read; after, for one that read in between.
+				epoch.Add(1)
+				defer epoch.Add(1)
+				return next.Mutate(ctx, m)
 			})
 		}
 	}
@@ -239,6 +242,7 @@ func trackWrites(client *ent.Client) {
 	client.User.Use(hook(true, "last_login_at", "updated_at"))
 	client.Organization.Use(hook(false))
 	client.Setting.Use(hook(false))
+	return epoch
 }
 
 // onlyFields reports whether an update sets nothing but fields (a delete or

@@ -49,9 +49,6 @@ type Revocation struct {
 // the change, so the signal exists exactly when the change does: every
 // replica then receives it (Revocations) and closes what the user had open.
 func Revoke(ctx context.Context, client *ent.Client, r Revocation) error {
-	// This replica's cached principals go now; the signal evicts them
-	// again, on every replica, once the change commits.
-	principalEpoch.Add(1)
 	sys := System(ctx)
 	if r.Session != uuid.Nil {
 		if err := client.Session.DeleteOneID(r.Session).Exec(sys); err != nil && !ent.IsNotFound(err) {

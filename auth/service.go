@@ -77,8 +77,7 @@ func New(client *ent.Client, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	trackWrites(client)
-	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now, box: cfg.Box, cache: newPrincipalCache(),
+	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now, box: cfg.Box, cache: newPrincipalCache(client),
 		logins:     ratelimit.New(cfg.LoginLimit, time.Minute),
 		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute),
 		mfaByUser:  ratelimit.New(mfaAccountLimit, mfaAccountWindow)}
@@ -243,6 +242,19 @@ func (s *Service) revoke(ctx context.Context, r Revocation) error {
 // change evicts it (see PrincipalCacheTTL); expiry, the session limits and
 // the IP allowlists are still checked on every request.
 func (s *Service) Authenticate(ctx context.Context, authorization, org string) (*viewer.Viewer, error) {
+	return s.authenticate(ctx, authorization, org, true)
+}
+
+// AuthenticateFresh is Authenticate reading everything from the database,
+// whatever is cached (and caching what it read): for long-lived
+// connections, which authenticate again for each operation and on each
+// principal change, so that even a change made behind the application's
+// back (no signal at all) reaches their next operation.
+func (s *Service) AuthenticateFresh(ctx context.Context, authorization, org string) (*viewer.Viewer, error) {
+	return s.authenticate(ctx, authorization, org, false)
+}
+
+func (s *Service) authenticate(ctx context.Context, authorization, org string, cached bool) (*viewer.Viewer, error) {
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	secret = strings.TrimSpace(secret)
 	if !ok || secret == "" {
@@ -252,8 +264,8 @@ func (s *Service) Authenticate(ctx context.Context, authorization, org string) (
 	org = strings.TrimSpace(org)
 	key := cacheKey{scheme: scheme, secret: sha256.Sum256([]byte(secret)), org: org}
 	clientIP := reqctx.From(ctx).ClientIP
-	if c := s.cache.get(key); c != nil {
-		if c.fresh(s.now(), time.Now()) {
+	if c := s.cache.get(key); cached && c != nil {
+		if c.fresh(s.now(), time.Now(), s.cache.epoch.Load()) {
 			return c.viewer(clientIP)
 		}
 		s.cache.drop(key)

@@ -235,7 +235,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
 	}}
-	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
+	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.AuthenticateFresh, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
