@@ -298,6 +298,7 @@ func TestParseProcStatCPU(t *testing.T) {
 		{"truncated", "7 (x) R 1 7", 0, true},
 		{"no name", "7 x R", 0, true},
 		{"not a number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 u 2 0", 0, true},
+		{"negative", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 -1 2 0", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -307,6 +308,20 @@ func TestParseProcStatCPU(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseProcStatCPU: any line is refused or read as a CPU time that is
+// not negative.
+func FuzzParseProcStatCPU(f *testing.F) {
+	f.Add("4242 (seliq) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 50 0 0 20 0 9 0 100 0 0")
+	f.Add("7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0")
+	f.Add("7 (x) R 1 7 7 0 -1 0 0 0 0 0 -1 99999999999999999999 0")
+	f.Fuzz(func(t *testing.T, line string) {
+		d, err := parseProcStatCPU(line)
+		if err == nil && d < 0 {
+			t.Fatalf("%q: negative CPU time %v", line, d)
+		}
+	})
 }
 
 func TestParseGauges(t *testing.T) {

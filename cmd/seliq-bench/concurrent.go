@@ -112,15 +112,16 @@ func parseProcStatCPU(line string) (time.Duration, error) {
 	if len(f) < 13 {
 		return 0, fmt.Errorf("proc stat: %d fields", len(f))
 	}
-	var ticks int64
+	var ticks uint64
 	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
+		// Bounded so that the sum in nanoseconds cannot overflow.
+		n, err := strconv.ParseUint(s, 10, 40)
 		if err != nil {
 			return 0, fmt.Errorf("proc stat: %w", err)
 		}
 		ticks += n
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	return time.Duration(ticks) * (time.Second / clockTicks), nil
 }
 
 // selfCPU is this process's CPU time: the raw SQL client's, the part that
