@@ -175,10 +175,16 @@ func OrgChanged(ctx context.Context, client *ent.Client, orgID uuid.UUID) error 
 	})
 }
 
+// announcing holds the clients TrackOrganizations has hooked.
+var announcing sync.Map
+
 // TrackOrganizations makes every change to an organisation row announce
 // itself (OrgChanged) in the same transaction, whoever makes it: the tree
 // and the MFA requirement cached with principals live there.
 func TrackOrganizations(client *ent.Client) {
+	if _, loaded := announcing.LoadOrStore(client, true); loaded {
+		return // one announcement per change, however many servers share client
+	}
 	client.Organization.Use(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			om, ok := m.(*ent.OrganizationMutation)
