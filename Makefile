@@ -77,6 +77,7 @@ fuzz:
 	$(GO) test ./query -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME)
 	$(GO) test ./sla -run='^$$' -fuzz=FuzzParseDuration -fuzztime=$(FUZZTIME)
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzParseInterval -fuzztime=$(FUZZTIME)
+	$(GO) test ./cmd/seliq-bench -run='^$$' -fuzz=FuzzParseProcStatCPU -fuzztime=$(FUZZTIME)
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzPercentile -fuzztime=$(FUZZTIME)
 	$(GO) test ./dashboard -run='^$$' -fuzz=FuzzParseDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./auth -run='^$$' -fuzz=FuzzAuthorizationHeader -fuzztime=$(FUZZTIME)

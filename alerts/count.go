@@ -62,22 +62,18 @@ func (s *Service) boundedCount(ctx context.Context, preds []predicate.Alert) (in
 
 // plannedRows returns PostgreSQL's estimate of how many alerts match
 // preds. ent builds the statement, the privacy policy's tenant condition
-// included, only when it runs it, so the statement is taken from the
-// aggregate function (see boundedCount) and the query that carries it is
-// made to match nothing; EXPLAIN then plans the real one without running
-// it.
+// included, only when it runs it; so the query is run on a client whose
+// driver keeps the statement and executes nothing (statementOf), and the
+// EXPLAIN of it is asked once per statement and arguments for
+// estimateTTL: a warm queue page costs no statement for the decision.
 func (s *Service) plannedRows(ctx context.Context, preds []predicate.Alert) (float64, error) {
-	var (
-		query string
-		args  []any
-	)
-	_, err := s.client.Alert.Query().Where(preds...).Aggregate(func(sel *sql.Selector) string {
-		query, args = sel.Clone().SelectExpr(sql.Expr("1")).Query()
-		sel.Where(sql.False())
-		return sql.Count("*")
-	}).Int(ctx)
+	query, args, err := s.statementOf(ctx, preds)
 	if err != nil {
 		return 0, err
+	}
+	key := estimateKey(query, args)
+	if n, ok := s.estimates.get(key); ok {
+		return n, nil
 	}
 	rows, err := s.client.QueryContext(ctx, "EXPLAIN (FORMAT JSON) "+query, args...)
 	if err != nil {
@@ -91,7 +87,37 @@ func (s *Service) plannedRows(ctx context.Context, preds []predicate.Alert) (flo
 	if err := rows.Scan(&plan); err != nil {
 		return 0, err
 	}
-	return PlannedRows(plan)
+	n, err := PlannedRows(plan)
+	if err != nil {
+		return 0, err
+	}
+	s.estimates.put(key, n)
+	return n, nil
+}
+
+// statementOf returns the SELECT 1 FROM alerts WHERE … that a query over
+// preds runs, with its arguments, without running anything: the query goes
+// through the same privacy policy on s.builder, whose driver refuses to
+// execute (builderDriver).
+func (s *Service) statementOf(ctx context.Context, preds []predicate.Alert) (string, []any, error) {
+	var (
+		query string
+		args  []any
+	)
+	_, err := s.builder.Alert.Query().Where(preds...).Aggregate(func(sel *sql.Selector) string {
+		query, args = sel.Clone().SelectExpr(sql.Expr("1")).Query()
+		return sql.Count("*")
+	}).Int(ctx)
+	if !errors.Is(err, errBuilt) {
+		if err == nil {
+			err = errors.New("statement builder ran a query")
+		}
+		return "", nil, err
+	}
+	if query == "" {
+		return "", nil, errors.New("statement builder: no statement")
+	}
+	return query, args, nil
 }
 
 // PlannedRows reads the top node's row estimate from EXPLAIN (FORMAT JSON)'s

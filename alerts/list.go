@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/ratelimit"
+	"github.com/seliq/seliq/storage"
 )
 
 // Service is the triage queue.
@@ -20,11 +21,15 @@ type Service struct {
 	client    *ent.Client
 	dialect   string // the database's ent dialect: facets take another path on PostgreSQL
 	bulkLimit *ratelimit.Limiter
+	// builder builds statements without running them (statementOf);
+	// estimates keeps the planner's estimates of the dear counts.
+	builder   *ent.Client
+	estimates *estimates
 }
 
 // New returns the service over client, a database of the ent dialect d.
 func New(client *ent.Client, d string) *Service {
-	return &Service{client: client, dialect: d}
+	return &Service{client: client, dialect: d, builder: newBuilder(d), estimates: newEstimates()}
 }
 
 // WithBulkLimit makes Bulk refuse a user's actions beyond l's rate, and
@@ -65,6 +70,9 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, page pagi
 		return nil, err
 	}
 	preds := Predicates(f)
+	// The queue's filters are dynamic: its page and count are planned with
+	// their values every time (storage.CustomPlans).
+	ctx = storage.CustomPlans(ctx)
 	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, page, sel, ent.WithAlertOrder(&order))
 }
 

@@ -18,7 +18,11 @@ import (
 // derived from the user's credentials (an open WebSocket or SSE stream, a
 // cached viewer) must drop it or authenticate again.
 type PrincipalChange struct {
+	// UserID is the user; uuid.Nil when the change is to an organisation
+	// (OrgChanged) and may concern any of its users.
 	UserID uuid.UUID
+	// OrgID is the organisation of an organisation's change.
+	OrgID uuid.UUID
 	// CredentialID is the one session or API token revoked; uuid.Nil when
 	// anything about the user may have changed.
 	CredentialID uuid.UUID
@@ -106,6 +110,7 @@ func NewRevocations(h *hub.Hub) *Revocations { return &Revocations{hub: h} }
 func (r *Revocations) Subscribe(fn func(PrincipalChange)) (unsubscribe func()) {
 	return r.hub.Watch(hub.TopicPrincipal, func(e hub.Event) {
 		if e.UserID == nil {
+			fn(PrincipalChange{OrgID: e.OrganizationID})
 			return
 		}
 		c := PrincipalChange{UserID: *e.UserID}

@@ -8,7 +8,9 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +60,7 @@ type Service struct {
 	mfaByUser *ratelimit.Limiter
 	now       func() time.Time
 	box       *secrets.Box
+	cache     *principalCache // see PrincipalCacheTTL
 }
 
 // New returns a Service over client.
@@ -74,7 +77,7 @@ func New(client *ent.Client, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now, box: cfg.Box,
+	return &Service{client: client, sessionTTL: cfg.SessionTTL, now: cfg.Now, box: cfg.Box, cache: newPrincipalCache(client),
 		logins:     ratelimit.New(cfg.LoginLimit, time.Minute),
 		loginsByIP: ratelimit.New(cfg.LoginIPLimit, time.Minute),
 		mfaByUser:  ratelimit.New(mfaAccountLimit, mfaAccountWindow)}
@@ -243,52 +246,84 @@ func (s *Service) revoke(ctx context.Context, r Revocation) error {
 
 // Authenticate turns an Authorization header value and an optional
 // X-Seliq-Org value into a viewer. Errors are Unauthenticated (401) or
-// Forbidden (403, organisation out of scope).
+// Forbidden (403, organisation out of scope). What it finds is reused for
+// the same credential and organisation for up to PrincipalCacheTTL, until a
+// change evicts it (see PrincipalCacheTTL); expiry, the session limits and
+// the IP allowlists are still checked on every request.
 func (s *Service) Authenticate(ctx context.Context, authorization, org string) (*viewer.Viewer, error) {
+	return s.authenticate(ctx, authorization, org, true)
+}
+
+// AuthenticateFresh is Authenticate reading everything from the database,
+// whatever is cached (and caching what it read): for long-lived
+// connections, which authenticate again for each operation and on each
+// principal change, so that even a change made behind the application's
+// back (no signal at all) reaches their next operation.
+func (s *Service) AuthenticateFresh(ctx context.Context, authorization, org string) (*viewer.Viewer, error) {
+	return s.authenticate(ctx, authorization, org, false)
+}
+
+func (s *Service) authenticate(ctx context.Context, authorization, org string, cached bool) (*viewer.Viewer, error) {
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	secret = strings.TrimSpace(secret)
 	if !ok || secret == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "malformed Authorization header; use \"Bearer <token>\" or \"Token <api token>\"")
 	}
+	scheme = strings.ToLower(scheme)
+	org = strings.TrimSpace(org)
+	key := cacheKey{scheme: scheme, secret: sha256.Sum256([]byte(secret)), org: org}
+	clientIP := reqctx.From(ctx).ClientIP
+	if c := s.cache.get(key); cached && c != nil {
+		if c.fresh(s.now(), time.Now(), s.cache.epoch.Load()) {
+			return c.viewer(clientIP)
+		}
+		s.cache.drop(key)
+	}
+	gen, epoch := s.cache.begin()
 	var (
-		v    *viewer.Viewer
-		u    *ent.User
-		home *policy.Settings // the home organisation's, when already read
-		err  error
+		v     *viewer.Viewer
+		u     *ent.User
+		home  *policy.Settings // the home organisation's, when already read
+		entry = &cachedPrincipal{at: time.Now(), epoch: epoch}
+		err   error
 	)
-	switch strings.ToLower(scheme) {
+	switch scheme {
 	case "bearer":
-		v, u, home, err = s.fromSession(ctx, secret)
+		v, u, home, err = s.fromSession(ctx, secret, entry)
 	case "token":
-		v, u, err = s.fromAPIToken(ctx, secret)
+		v, u, err = s.fromAPIToken(ctx, secret, entry)
 	default:
 		return nil, apperr.New(apperr.Unauthenticated, "unsupported authorization scheme %q", scheme)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := tenancy.Apply(ctx, s.client, v, strings.TrimSpace(org)); err != nil {
+	if err := tenancy.Apply(ctx, s.client, v, org); err != nil {
 		return nil, err
 	}
-	if err := s.applyPolicies(ctx, v, u, home); err != nil {
+	pols, err := s.policies(ctx, v, u, home)
+	if err != nil {
 		return nil, err
 	}
-	return v, nil
+	entry.v, entry.pols = *v, pols
+	entry.v.VisibleOrgIDs = slices.Clone(v.VisibleOrgIDs)
+	s.cache.put(key, gen, entry)
+	return entry.viewer(clientIP)
 }
 
-// applyPolicies applies the security settings of the user's home
-// organisation and, for a provider user acting in a client organisation,
-// that organisation's too: the request's address must be in each IP
-// allowlist (sessions and API tokens alike), and a session of a user
-// without MFA where either requires it may only enrol. API tokens are the
-// scripts' credential: MFA does not apply to them.
-func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.User, home *policy.Settings) error {
+// policies returns the security settings that apply to the request: the
+// user's home organisation's and, for a provider user acting in a client
+// organisation, that organisation's too. The request's address must be in
+// each IP allowlist (sessions and API tokens alike; checked by the caller),
+// and a session of a user without MFA where either requires it may only
+// enrol, which is set on v here. API tokens are the scripts' credential:
+// MFA does not apply to them.
+func (s *Service) policies(ctx context.Context, v *viewer.Viewer, u *ent.User, home *policy.Settings) ([]policy.Settings, error) {
 	sys := System(ctx)
-	clientIP := reqctx.From(ctx).ClientIP
 	if home == nil {
 		pol, err := policy.For(sys, s.client, u.Edges.Organization)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		home = &pol
 	}
@@ -296,19 +331,16 @@ func (s *Service) applyPolicies(ctx context.Context, v *viewer.Viewer, u *ent.Us
 	if v.OrgID != v.HomeOrgID {
 		acting, err := policy.ForOrg(sys, s.client, v.OrgID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pols = append(pols, acting)
 	}
 	for _, pol := range pols {
-		if !pol.Allows(clientIP) {
-			return errAddressRefused
-		}
 		if v.SessionID != uuid.Nil && pol.MFARequired && !u.MfaEnabled {
 			v.EnrolOnly = true
 		}
 	}
-	return nil
+	return pols, nil
 }
 
 var errBadToken = apperr.New(apperr.Unauthenticated, "invalid or expired token")
@@ -328,7 +360,9 @@ func sessionEnds(sess *ent.Session, pol policy.Settings, lastSeen time.Time) tim
 	return ends
 }
 
-func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, *policy.Settings, error) {
+// fromSession authenticates a session token and records in c what later
+// requests must check again.
+func (s *Service) fromSession(ctx context.Context, secret string, c *cachedPrincipal) (*viewer.Viewer, *ent.User, *policy.Settings, error) {
 	sys := System(ctx)
 	sess, err := s.client.Session.Query().Where(session.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
@@ -366,6 +400,8 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 		return nil, nil, nil, apperr.New(apperr.Unauthenticated, "%s", ended)
 	}
 	v.SessionID = sess.ID
+	c.session, c.created, c.maxAge, c.idleMax = true, sess.CreatedAt, pol.SessionMaxAge(), pol.IdleTimeout()
+	c.expiresAt, c.stamp = &sess.ExpiresAt, sess.LastSeenAt
 	lastSeen := now
 	if sess.LastSeenAt != nil {
 		lastSeen = *sess.LastSeenAt
@@ -375,13 +411,16 @@ func (s *Service) fromSession(ctx context.Context, secret string) (*viewer.Viewe
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, nil, nil, err
 		}
+		c.stamp = &now
 		lastSeen = now
 	}
 	v.SessionEnds = sessionEnds(sess, pol, lastSeen)
 	return v, u, &pol, nil
 }
 
-func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.Viewer, *ent.User, error) {
+// fromAPIToken authenticates an API token and records in c what later
+// requests must check again.
+func (s *Service) fromAPIToken(ctx context.Context, secret string, c *cachedPrincipal) (*viewer.Viewer, *ent.User, error) {
 	sys := System(ctx)
 	tok, err := s.client.APIToken.Query().Where(apitoken.TokenHash(credential.HashSecret(secret))).Only(sys)
 	if ent.IsNotFound(err) {
@@ -399,10 +438,12 @@ func (s *Service) fromAPIToken(ctx context.Context, secret string) (*viewer.View
 		return nil, nil, err
 	}
 	v.TokenID = tok.ID
+	c.expiresAt, c.stamp = tok.ExpiresAt, tok.LastUsedAt
 	if StampDue(tok.LastUsedAt, now) {
 		if err := s.client.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(sys); err != nil && !ent.IsNotFound(err) {
 			return nil, nil, err
 		}
+		c.stamp = &now
 	}
 	return v, u, nil
 }

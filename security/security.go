@@ -82,6 +82,10 @@ func (s *Service) Update(ctx context.Context, in policy.Update) (*policy.Setting
 		if err := settingstore.Save(ctx, c, policy.Key, next); err != nil {
 			return err
 		}
+		// Cached principals carry the settings: every replica drops them.
+		if err := auth.OrgChanged(ctx, c, v.OrgID); err != nil {
+			return err
+		}
 		out = next
 		return s.applyToSessions(ctx, c, cur, next)
 	})

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,35 +21,14 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
-// statementCounter counts the statements the ent client sends as one user
-// (what a request runs once it is authenticated; background jobs act as
-// other principals).
-type statementCounter struct {
-	mu    sync.Mutex
-	user  uuid.UUID
-	count int
-	seen  []string
-}
-
-func (c *statementCounter) observe(ctx context.Context, query string) {
-	v := viewer.FromContext(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v != nil && v.Kind == viewer.KindUser && v.UserID == c.user {
-		c.count++
-		c.seen = append(c.seen, query)
+// asUser keeps the statements the ent client sends as one user (what a
+// request runs once it is authenticated; background jobs act as other
+// principals).
+func asUser(user *atomic.Pointer[uuid.UUID]) func(storage.Statement) bool {
+	return func(s storage.Statement) bool {
+		v, id := viewer.FromContext(s.Ctx), user.Load()
+		return v != nil && id != nil && v.Kind == viewer.KindUser && v.UserID == *id
 	}
-}
-
-// measure returns how many statements run does, and which.
-func (c *statementCounter) measure(run func()) (int, []string) {
-	c.mu.Lock()
-	c.count, c.seen = 0, nil
-	c.mu.Unlock()
-	run()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.count, c.seen
 }
 
 // listFixture is 50 alerts, each from a connector, assigned, linked to its
@@ -104,11 +83,13 @@ func seedNested(t *testing.T, db *storage.DB, orgID uuid.UUID) listFixture {
 func TestListsNoNPlusOne(t *testing.T) {
 	t.Parallel()
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		counter := &statementCounter{}
-		env := apitest.Start(t, db.Observed(counter.observe))
+		var user atomic.Pointer[uuid.UUID]
+		counter := countStatements(t, db, asUser(&user))
+		env := apitest.Start(t, db)
 		admin := env.Admin()
 		me := admin.Must(t, http.MethodGet, "/api/v1/users/me", nil, http.StatusOK)
-		counter.user = uuid.MustParse(me.String("id"))
+		id := uuid.MustParse(me.String("id"))
+		user.Store(&id)
 		f := seedNested(t, db, uuid.MustParse(me.String("organization_id")))
 
 		const alertsQuery = `query($n: Int) { alerts(first: $n) { totalCount edges { node { id title
@@ -166,7 +147,8 @@ func TestListsNoNPlusOne(t *testing.T) {
 				counts := map[int]int{}
 				for _, n := range []int{1, listFixtureSize} {
 					var items []map[string]any
-					got, seen := counter.measure(func() { items = s.fetch(t, n) })
+					seen := counter.during(func() { items = s.fetch(t, n) })
+					got := len(seen)
 					counts[n] = got
 					t.Logf("page of %d: %d statements", n, got)
 					if len(items) != n {

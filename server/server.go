@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
@@ -191,7 +192,16 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	db.Client.Event.Use(events.CommitHook())
 	revocations := auth.NewRevocations(events)
 	conns := stream.NewConns(cfg.WSMaxConnectionsPerUser, log)
-	revocations.Subscribe(func(c auth.PrincipalChange) { conns.Recheck(c.UserID) })
+	// The cached principals go first, so that the streams' recheck reads
+	// the change; every organisation-wide change (no user) evicts, and the
+	// users it concerns are announced one by one where connections matter.
+	auth.TrackOrganizations(db.Client)
+	revocations.Subscribe(func(c auth.PrincipalChange) {
+		authSvc.Forget(c)
+		if c.UserID != uuid.Nil {
+			conns.Recheck(c.UserID)
+		}
+	})
 	river.AddWorker(workers, reports.Worker())
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
@@ -232,7 +242,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
 	}}
-	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns,
+	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.AuthenticateFresh, Timeout: cfg.GraphQLTimeout, Connections: conns,
 		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc}}
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)

@@ -3,87 +3,83 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-
-	"github.com/seliq/seliq/audit"
-	"github.com/seliq/seliq/ent"
 )
 
-// Observed returns a copy of d whose ent client reports each statement it
-// sends to observe before sending it, transactions' included: tests count
-// them to prove a list costs the same few queries whatever its size. The
-// copy shares d's connections; raw SQL on d.SQL is not reported.
-func (d *DB) Observed(observe func(ctx context.Context, query string)) *DB {
-	drv := observingDriver{exposingDriver: exposingDriver{entsql.OpenDB(d.Dialect, d.SQL)}, observe: observe}
-	client := ent.NewClient(ent.Driver(drv))
-	audit.Track(client)
-	out := *d
-	out.Client = client
-	return &out
+// Statement is one statement the ent client sent to the database, with the
+// context it ran under (a request's, a job's).
+type Statement struct {
+	Ctx   context.Context
+	Query string
+	Args  []any
 }
 
-type observingDriver struct {
-	exposingDriver
-	observe func(context.Context, string)
+// observers are the functions told of every statement (Observe).
+type observers struct {
+	mu  sync.RWMutex
+	fns map[*func(Statement)]struct{}
 }
 
-func (d observingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.observe(ctx, query)
-	return d.exposingDriver.Exec(ctx, query, args, v)
-}
-
-func (d observingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.observe(ctx, query)
-	return d.exposingDriver.Query(ctx, query, args, v)
-}
-
-func (d observingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	d.observe(ctx, query)
-	return d.exposingDriver.ExecContext(ctx, query, args...)
-}
-
-func (d observingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	d.observe(ctx, query)
-	return d.exposingDriver.QueryContext(ctx, query, args...)
-}
-
-func (d observingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
-
-func (d observingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.exposingDriver.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
+func (o *observers) notify(ctx context.Context, query string, args any) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if len(o.fns) == 0 {
+		return
 	}
-	return observingTx{Tx: tx, observe: d.observe}, nil
+	a, _ := args.([]any)
+	for fn := range o.fns {
+		(*fn)(Statement{Ctx: ctx, Query: query, Args: a})
+	}
 }
 
-type observingTx struct {
-	dialect.Tx
-	observe func(context.Context, string)
+// Observe calls fn with every statement the ent client runs from now on,
+// in and out of transactions, until stop is called: how tests count the
+// statements a request costs and read the ones it ran. fn runs on the
+// caller's goroutine, before the statement, and must not block.
+func (d *DB) Observe(fn func(Statement)) (stop func()) {
+	d.observers.mu.Lock()
+	defer d.observers.mu.Unlock()
+	if d.observers.fns == nil {
+		d.observers.fns = map[*func(Statement)]struct{}{}
+	}
+	key := &fn
+	d.observers.fns[key] = struct{}{}
+	return func() {
+		d.observers.mu.Lock()
+		defer d.observers.mu.Unlock()
+		delete(d.observers.fns, key)
+	}
 }
 
-func (t observingTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.observe(ctx, query)
+// observedTx is a transaction whose statements observers see and which
+// keeps CustomPlans, like exposingDriver outside transactions.
+type observedTx struct {
+	*entsql.Tx
+	obs     *observers
+	dialect string
+}
+
+func (t observedTx) Query(ctx context.Context, query string, args, v any) error {
+	t.obs.notify(ctx, query, args)
+	return t.Tx.Query(ctx, query, withPlanMode(ctx, t.dialect, args), v)
+}
+
+func (t observedTx) Exec(ctx context.Context, query string, args, v any) error {
+	t.obs.notify(ctx, query, args)
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
-func (t observingTx) Query(ctx context.Context, query string, args, v any) error {
-	t.observe(ctx, query)
-	return t.Tx.Query(ctx, query, args, v)
+func (t observedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.obs.notify(ctx, query, args)
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
-func (t observingTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	t.observe(ctx, query)
-	return t.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}).ExecContext(ctx, query, args...)
+func (t observedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.obs.notify(ctx, query, args)
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
-func (t observingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	t.observe(ctx, query)
-	return t.Tx.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	}).QueryContext(ctx, query, args...)
-}
+var _ dialect.Tx = observedTx{}

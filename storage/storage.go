@@ -32,6 +32,8 @@ type DB struct {
 	SQL     *sql.DB
 	// Pool is set on PostgreSQL; LISTEN/NOTIFY and COPY use it directly.
 	Pool *pgxpool.Pool
+
+	observers *observers // see Observe
 }
 
 // Open connects to rawURL: "sqlite://PATH" (":memory:" is not supported, as
@@ -72,7 +74,8 @@ func openSQLite(path string) (*DB, error) {
 	}
 	boundSQLitePool(db)
 	drv := entsql.OpenDB(dialect.SQLite, db)
-	return &DB{Client: newClient(drv), Dialect: dialect.SQLite, SQL: db}, nil
+	obs := &observers{}
+	return &DB{Client: newClient(drv, obs), Dialect: dialect.SQLite, SQL: db, observers: obs}, nil
 }
 
 // uriPath escapes what would end the path of a SQLite URI filename (the
@@ -114,14 +117,15 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	drv := entsql.OpenDB(dialect.Postgres, db)
-	return &DB{Client: newClient(drv), Dialect: dialect.Postgres, SQL: db, Pool: pool}, nil
+	obs := &observers{}
+	return &DB{Client: newClient(drv, obs), Dialect: dialect.Postgres, SQL: db, Pool: pool, observers: obs}, nil
 }
 
 // newClient is the ent client every process uses: with the activity log's
 // tracking of users, organisations, groups, contacts, tokens and AI
 // settings, so that no caller can change them unrecorded.
-func newClient(drv *entsql.Driver) *ent.Client {
-	client := ent.NewClient(ent.Driver(exposingDriver{drv}))
+func newClient(drv *entsql.Driver, obs *observers) *ent.Client {
+	client := ent.NewClient(ent.Driver(exposingDriver{Driver: drv, obs: obs}))
 	audit.Track(client)
 	return client
 }

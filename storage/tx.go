@@ -56,21 +56,50 @@ type txSink struct {
 	dialect string
 }
 
-// exposingDriver is ent's SQL driver, telling InTx the *sql.Tx it begins.
-type exposingDriver struct{ *entsql.Driver }
+// exposingDriver is ent's SQL driver, telling InTx the *sql.Tx it begins,
+// planning CustomPlans statements with their values and telling observers
+// (Observe) of every statement.
+type exposingDriver struct {
+	*entsql.Driver
+	obs *observers
+}
 
 func (d exposingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+// Query runs a statement, planned with its values when ctx says so
+// (CustomPlans).
+func (d exposingDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.obs.notify(ctx, query, args)
+	return d.Driver.Query(ctx, query, withPlanMode(ctx, d.Dialect(), args), v)
+}
+
+func (d exposingDriver) Exec(ctx context.Context, query string, args, v any) error {
+	d.obs.notify(ctx, query, args)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d exposingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	d.obs.notify(ctx, query, args)
+	return d.Driver.QueryContext(ctx, query, args...)
+}
+
+func (d exposingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	d.obs.notify(ctx, query, args)
+	return d.Driver.ExecContext(ctx, query, args...)
+}
 
 func (d exposingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
 	tx, err := d.Driver.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if s, ok := ctx.Value(sinkKey{}).(*txSink); ok {
-		if t, ok := tx.(*entsql.Tx); ok {
-			s.tx, _ = t.Tx.(*sql.Tx)
-			s.dialect = d.Dialect()
-		}
+	t, ok := tx.(*entsql.Tx)
+	if !ok {
+		return tx, nil
 	}
-	return tx, nil
+	if s, ok := ctx.Value(sinkKey{}).(*txSink); ok {
+		s.tx, _ = t.Tx.(*sql.Tx)
+		s.dialect = d.Dialect()
+	}
+	return observedTx{Tx: t, obs: d.obs, dialect: d.Dialect()}, nil
 }

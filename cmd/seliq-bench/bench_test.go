@@ -285,6 +285,45 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
+func TestParseProcStatCPU(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		want    time.Duration
+		wantErr bool
+	}{
+		// utime 250 and stime 50 ticks: three seconds.
+		{"typical", "4242 (seliq) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 50 0 0 20 0 9 0 100 0 0", 3 * time.Second, false},
+		{"spaces and parentheses in the name", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 0", 30 * time.Millisecond, false},
+		{"truncated", "7 (x) R 1 7", 0, true},
+		{"no name", "7 x R", 0, true},
+		{"not a number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 u 2 0", 0, true},
+		{"negative", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 -1 2 0", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseProcStatCPU(tc.line)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("parseProcStatCPU = %v, %v; want %v (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// FuzzParseProcStatCPU: any line is refused or read as a CPU time that is
+// not negative.
+func FuzzParseProcStatCPU(f *testing.F) {
+	f.Add("4242 (seliq) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 50 0 0 20 0 9 0 100 0 0")
+	f.Add("7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0")
+	f.Add("7 (x) R 1 7 7 0 -1 0 0 0 0 0 -1 99999999999999999999 0")
+	f.Fuzz(func(t *testing.T, line string) {
+		d, err := parseProcStatCPU(line)
+		if err == nil && d < 0 {
+			t.Fatalf("%q: negative CPU time %v", line, d)
+		}
+	})
+}
+
 func TestParseGauges(t *testing.T) {
 	text := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 5042\n" +
 		"go_memstats_stack_inuse_bytes 4.194304e+07\nhttp_requests_total{route=\"/x\"} 3\n"

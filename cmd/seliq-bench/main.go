@@ -321,7 +321,7 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 		return err
 	}
 	if b.dialect == "postgres" {
-		if err := b.measureRaw(ctx, dbURL, me, apiIDs); err != nil {
+		if err := b.measureRaw(ctx, srv, a, dbURL, me, apiIDs); err != nil {
 			return err
 		}
 	}
@@ -368,8 +368,14 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 
 // measureRaw times the list page by hand-written SQL and checks it is the
 // same page the API served.
-func (b *bench) measureRaw(ctx context.Context, dbURL string, me identity, apiIDs []uuid.UUID) error {
-	pool, err := pgxpool.New(ctx, dbURL)
+func (b *bench) measureRaw(ctx context.Context, srv *serverProc, a *api, dbURL string, me identity, apiIDs []uuid.UUID) error {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	// As many connections as the server's pool and the concurrent clients.
+	cfg.MaxConns = concClients
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -381,5 +387,6 @@ func (b *bench) measureRaw(ctx context.Context, dbURL string, me identity, apiID
 	if !slices.Equal(apiIDs, rawIDs) {
 		b.notes = append(b.notes, "postgres: the raw SQL page differs from the API's page (ordering of ties?)")
 	}
-	return nil
+	b.progress("list page from %d concurrent clients, %v per surface", concClients, concDuration)
+	return measureConcurrent(ctx, srv.cmd.Process.Pid, a, pool, me.OrgID, b.fig)
 }

@@ -159,14 +159,26 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// Replica opens a second storage.DB on db's PostgreSQL database, as another
-// server replica would; it is closed on cleanup.
+// Replica opens a second storage.DB on db's database, as another server
+// replica would: the same PostgreSQL database, or the same SQLite file
+// (another process's view of it: no in-process wake-ups are shared). It is
+// closed on cleanup.
 func Replica(t testing.TB, db *storage.DB) *storage.DB {
 	t.Helper()
-	if db.Pool == nil {
-		t.Fatal("replicas share a PostgreSQL database")
+	var url string
+	if db.Pool != nil {
+		url = db.Pool.Config().ConnString()
+	} else {
+		var (
+			seq        int
+			name, file string
+		)
+		if err := db.SQL.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil || file == "" {
+			t.Fatalf("replica: the SQLite file: %q, %v", file, err)
+		}
+		url = "sqlite://" + file
 	}
-	other, err := storage.Open(context.Background(), db.Pool.Config().ConnString())
+	other, err := storage.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open replica: %v", err)
 	}
