@@ -81,7 +81,7 @@ func durationsSQL(ctx context.Context, scan scanner, sp span) (*Durations, error
 	}
 	out := emptyDurations()
 	for _, r := range rows {
-		st := &Stats{Count: r.N, Mean: round(r.Mean), Median: round(r.Median), P90: round(r.P90)}
+		st := &Stats{Count: r.N, Mean: Round(r.Mean), Median: Round(r.Median), P90: Round(r.P90)}
 		if !r.Severity.Valid {
 			out.Overall = st
 			continue
@@ -112,9 +112,9 @@ func durationsInGo(ctx context.Context, scan scanner, sp span, d string) (*Durat
 		per[r.Severity] = append(per[r.Severity], r.D)
 	}
 	out := emptyDurations()
-	out.Overall = statsOf(all)
+	out.Overall = Summarise(all)
 	for _, ss := range out.BySeverity {
-		ss.Stats = statsOf(per[string(ss.Severity)])
+		ss.Stats = Summarise(per[string(ss.Severity)])
 	}
 	return out, nil
 }
@@ -127,8 +127,11 @@ func emptyDurations() *Durations {
 	return out
 }
 
-// statsOf summarises sorted durations.
-func statsOf(sorted []float64) *Stats {
+// Summarise is the one definition of a duration summary (the SLA figures
+// use it too): count, mean, and the median and 90th percentile by linear
+// interpolation (percentile_cont), each rounded to the millisecond, of
+// sorted durations.
+func Summarise(sorted []float64) *Stats {
 	st := &Stats{Count: len(sorted)}
 	if len(sorted) == 0 {
 		return st
@@ -138,9 +141,9 @@ func statsOf(sorted []float64) *Stats {
 		sum += v
 	}
 	mean := sum / float64(len(sorted))
-	st.Mean = round(&mean)
+	st.Mean = Round(&mean)
 	med, p90 := percentile(sorted, 0.5), percentile(sorted, 0.9)
-	st.Median, st.P90 = round(&med), round(&p90)
+	st.Median, st.P90 = Round(&med), Round(&p90)
 	return st
 }
 
@@ -153,9 +156,9 @@ func percentile(sorted []float64, p float64) float64 {
 	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
 }
 
-// round keeps milliseconds: SQLite's julianday arithmetic is exact to a
+// Round keeps milliseconds: SQLite's julianday arithmetic is exact to a
 // few microseconds, so both databases show the same figures.
-func round(v *float64) *float64 {
+func Round(v *float64) *float64 {
 	if v == nil {
 		return nil
 	}
@@ -234,14 +237,14 @@ func (s *Service) periods(ctx context.Context, scan scanner, sp span, end string
 		}
 		for cur, ds := range per {
 			c, m := pick(cur)
-			st := statsOf(ds)
+			st := Summarise(ds)
 			*c, *m = ptrTo(float64(st.Count)), st.Median
 		}
 		return count, median, nil
 	}
 	for _, r := range rows {
 		c, m := pick(r.Cur)
-		*c, *m = ptrTo(float64(r.N)), round(r.Median)
+		*c, *m = ptrTo(float64(r.N)), Round(r.Median)
 	}
 	return count, median, nil
 }

@@ -3,7 +3,6 @@ package sla
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"slices"
 	"time"
 
@@ -100,7 +99,7 @@ func (s *Service) Metrics(ctx context.Context, since, until *time.Time, org *str
 // the period's incidents counts tracked, met and breached per timer, one
 // over the open incidents counts those at risk now. On PostgreSQL the
 // same GROUP BY (with ROLLUP for the total) computes the times too (mean,
-// percentile_cont median, percentile_disc nearest-rank 90th percentile);
+// median and 90th percentile by percentile_cont, as metrics.Summarise);
 // SQLite has no percentile function, so it reads the period's
 // acknowledged or closed incidents' three instants and Go summarises them
 // (memory grows with the incidents of the period, which maxRange bounds;
@@ -168,7 +167,7 @@ func (s *Service) metricsOf(ctx context.Context, from, until time.Time) (*Metric
 					sel.AppendSelectExprAs(sql.Expr("COUNT("+met+")"), t.prefix+"_n").
 						AppendSelectExprAs(sql.Expr("AVG("+d+")::float8"), t.prefix+"_mean").
 						AppendSelectExprAs(sql.Expr("percentile_cont(0.5) WITHIN GROUP (ORDER BY "+d+")"), t.prefix+"_median").
-						AppendSelectExprAs(sql.Expr("(percentile_disc(0.9) WITHIN GROUP (ORDER BY "+d+"))::float8"), t.prefix+"_p90")
+						AppendSelectExprAs(sql.Expr("percentile_cont(0.9) WITHIN GROUP (ORDER BY "+d+")"), t.prefix+"_p90")
 				}
 			}
 			if pg {
@@ -211,6 +210,8 @@ func (s *Service) metricsOf(ctx context.Context, from, until time.Time) (*Metric
 	for _, c := range counts {
 		for i := range 2 {
 			tracked, met, breached, n, mean, median, p90 := c.timer(i)
+			// Milliseconds, as metrics.Summarise rounds SQLite's figures.
+			mean, median, p90 = metrics.Round(mean), metrics.Round(median), metrics.Round(p90)
 			if !c.Severity.Valid { // PostgreSQL's ROLLUP total
 				total[i].Time = &DurationStats{Count: n, MeanSeconds: mean, MedianSeconds: median, P90Seconds: p90}
 				continue
@@ -299,27 +300,13 @@ func (r *MetricRow) finish() {
 	}
 }
 
-// Summarise returns the count, mean, median and nearest-rank 90th
-// percentile of values.
+// Summarise is metrics.Summarise (one definition of mean, median and p90
+// for every duration Seliq reports) over values in any order.
 func Summarise(values []float64) *DurationStats {
-	out := &DurationStats{Count: len(values)}
-	if len(values) == 0 {
-		return out
-	}
 	v := slices.Clone(values)
 	slices.Sort(v)
-	sum := 0.0
-	for _, x := range v {
-		sum += x
-	}
-	mean := sum / float64(len(v))
-	median := v[len(v)/2]
-	if len(v)%2 == 0 {
-		median = (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	p90 := v[int(math.Ceil(0.9*float64(len(v))))-1]
-	out.MeanSeconds, out.MedianSeconds, out.P90Seconds = &mean, &median, &p90
-	return out
+	st := metrics.Summarise(v)
+	return &DurationStats{Count: st.Count, MeanSeconds: st.Mean, MedianSeconds: st.Median, P90Seconds: st.P90}
 }
 
 // SLAFigures are the SLA metrics of a dashboard's sla widget, as the JSON

@@ -360,11 +360,11 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("first row is %v %v", row.Severity, row.Timer)
 		}
 		// tracked 3, met 1, breached 1 → 50 %; at risk 1; times 600 s and
-		// 1200 s: mean 900, median 900, p90 (nearest rank of 2) 1200.
+		// 1200 s: mean 900, median 900, p90 (interpolated) 1140.
 		if row.Tracked != 3 || row.Met != 1 || row.Breached != 1 || row.AtRiskNow != 1 || row.AttainmentPercent == nil || *row.AttainmentPercent != 50 {
 			t.Fatalf("critical/acknowledge = %+v", row)
 		}
-		if tm := row.Time; tm.Count != 2 || *tm.MeanSeconds != 900 || *tm.MedianSeconds != 900 || *tm.P90Seconds != 1200 {
+		if tm := row.Time; tm.Count != 2 || *tm.MeanSeconds != 900 || *tm.MedianSeconds != 900 || *tm.P90Seconds != 1140 {
 			t.Fatalf("time to acknowledge = %+v", tm)
 		}
 		res := m.Rows[1]
@@ -387,10 +387,12 @@ func TestSummarise(t *testing.T) {
 		in                []float64
 		mean, median, p90 float64
 	}{
+		// p90 interpolates between the ranks around 0.9·(n-1), as
+		// PostgreSQL's percentile_cont and every other duration Seliq shows.
 		{[]float64{5}, 5, 5, 5},
-		{[]float64{4, 1, 3, 2}, 2.5, 2.5, 4},
-		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 5.5, 5.5, 9},
-		{[]float64{10, 20, 30}, 20, 20, 30},
+		{[]float64{4, 1, 3, 2}, 2.5, 2.5, 3.7},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 5.5, 5.5, 9.1},
+		{[]float64{10, 20, 30}, 20, 20, 28},
 	}
 	for _, tc := range cases {
 		s := sla.Summarise(tc.in)
