@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seliq/seliq/automation"
+	"github.com/seliq/seliq/automation/action"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -200,6 +202,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
+	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst})
+	river.AddWorker(workers, action.NewWebhookWorker(box, allowlists))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -224,6 +228,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Security:      security.New(db.Client),
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
+		Macros:        automation.New(db.Client, actions, box),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

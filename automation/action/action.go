@@ -127,6 +127,10 @@ type ParseOptions struct {
 	Target enum.AutomationTarget
 	// Max bounds the list; MaxActions when zero.
 	Max int
+	// Stored is the list being replaced, if any: a webhook action given
+	// without its secret keeps the sealed secret of the stored webhook
+	// with the same URL (secrets are never shown, so never sent back).
+	Stored []Action
 }
 
 func (o ParseOptions) field() string {
@@ -166,6 +170,14 @@ func Parse(raw []byte, o ParseOptions) ([]Action, error) {
 		a, err := decode(fmt.Sprintf("%s[%d]", field, i), item)
 		if err != nil {
 			return nil, err
+		}
+		if a.Type == TypeWebhook && a.Secret == "" {
+			for _, old := range o.Stored {
+				if old.Type == TypeWebhook && old.URL == a.URL && old.SecretSealed != "" {
+					a.SecretSealed = old.SecretSealed
+					break
+				}
+			}
 		}
 		out[i] = a
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/group"
@@ -68,16 +69,23 @@ type Options struct {
 	SkipEvent bool
 	// Now is the instant of the change; time.Now when zero.
 	Now time.Time
+	// Event names what ran the list in webhook bodies ("alert.created",
+	// "macro"); empty when none.
+	Event string
 }
 
 // Deps are the services the executor works through.
 type Deps struct {
 	Incidents *incidents.Service
+	// Analysis queues the analyze action's analyses; without it the action
+	// is refused.
+	Analysis *analysis.Service
 }
 
 // Executor runs action lists.
 type Executor struct {
 	deps Deps
+	keys keyCache // compiled correlation keys by text
 }
 
 // NewExecutor returns an executor over deps.
@@ -99,8 +107,9 @@ type run struct {
 	now     time.Time
 	res     *Result
 	visited []uuid.UUID
-	// alert side
-	draft *alerts.Draft
+	// alert side: the draft, and the entries of drafts already flushed
+	draft   *alerts.Draft
+	entries []audit.Entry
 }
 
 func (e *Executor) newRun(ctx context.Context, tx *ent.Tx, o Options) (context.Context, *run) {
@@ -136,10 +145,11 @@ func (r *run) finishAlert(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.res.Alert = saved
-	if err := audit.Record(ctx, c, r.draft.Entries()...); err != nil {
+	entries := append(r.entries, r.draft.Entries()...)
+	if err := audit.Record(ctx, c, entries...); err != nil {
 		return nil, err
 	}
-	if r.draft.Changed() && !r.opts.SkipEvent {
+	if len(entries) > 0 && !r.opts.SkipEvent {
 		if err := hub.Record(ctx, c, hub.Changed(saved.OrganizationID, hub.TopicAlert, hub.KindUpdated, saved.ID)...); err != nil {
 			return nil, err
 		}
