@@ -374,11 +374,13 @@ func (s *Service) Apply(ctx context.Context, in ApplyMacroInput) (*ApplyMacroPay
 		out = &ApplyMacroPayload{MacroID: m.ID, Target: m.Target, Results: []*MacroResult{}}
 		record := func(res *action.Result) error {
 			out.Matched++
-			if !res.Changed() {
+			after = append(after, res)
+			if len(res.Changes) == 0 {
 				return nil
 			}
-			out.Updated++
-			after = append(after, res)
+			if res.Changed() {
+				out.Updated++
+			}
 			out.Results = append(out.Results, toResult(res))
 			return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: res.ObjectType, EntityID: res.ObjectID,
 				Action: "apply_macro", Field: "macro", After: map[string]any{"id": m.ID, "name": m.Name}})

@@ -129,6 +129,20 @@ func TestMacroRoutes(t *testing.T) {
 				t.Fatalf("apply by query: %v", g)
 			}
 		})
+		t.Run("incident macro", func(t *testing.T) {
+			inc := s.rest(t, s.analyst, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Phishing wave"}, http.StatusCreated).String("id")
+			m := s.rest(t, s.analyst, http.MethodPost, "/api/v1/macros", map[string]any{"name": "Escalate", "target": "incident",
+				"actions": []map[string]any{{"type": "set_severity", "severity": "critical"}, {"type": "set_status", "status": "escalated"}}}, http.StatusCreated).String("id")
+			wantLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/macros/apply", map[string]any{"macro_id": m, "alert_ids": ours}), "alert_ids")
+			done := s.rest(t, s.analyst, http.MethodPost, "/api/v1/macros/apply", map[string]any{"macro_id": m, "incident_ids": []string{inc}}, http.StatusOK)
+			if done.Body["updated"] != float64(1) {
+				t.Fatalf("apply: %s", done.Raw)
+			}
+			got := s.rest(t, s.admin, http.MethodGet, "/api/v1/incidents/"+inc, nil, http.StatusOK)
+			if got.String("severity") != "critical" || got.String("status") != "escalated" {
+				t.Fatalf("incident after apply: %s", got.Raw)
+			}
+		})
 		t.Run("delete", func(t *testing.T) {
 			s.rest(t, s.acmeAdmin, http.MethodDelete, "/api/v1/macros/"+id, nil, http.StatusNotFound)
 			s.rest(t, s.reader, http.MethodDelete, "/api/v1/macros/"+id, nil, http.StatusForbidden)

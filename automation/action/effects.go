@@ -206,7 +206,7 @@ func (r *run) notify(ctx context.Context, a Action, at string, idx int, s notify
 			return err
 		}
 	}
-	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: a.Type, Field: "notified",
+	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: a.Type, Field: "notified", Effect: true,
 		After: map[string]any{"users": len(users), "contacts": len(a.ContactIDs), "channels": a.Channels}})
 	return nil
 }
@@ -220,7 +220,7 @@ func (r *run) analyze(ctx context.Context, at string, idx int, alertID, incident
 	if err != nil {
 		return prefixed(err, at)
 	}
-	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: TypeAnalyze, Field: "analysis", After: an.ID.String()})
+	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: TypeAnalyze, Field: "analysis", After: an.ID.String(), Effect: true})
 	return nil
 }
 
@@ -262,7 +262,7 @@ func (r *run) webhook(ctx context.Context, a Action, at string, idx int, objType
 	if err := jobs.EnqueueTx(ctx, r.tx.Client(), args, &webhookInsertOpts); err != nil {
 		return err
 	}
-	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: a.Type, Field: "webhook", After: map[string]any{"url": a.URL, "delivery_id": deliveryID}})
+	r.res.Changes = append(r.res.Changes, Change{Action: idx, Type: a.Type, Field: "webhook", After: map[string]any{"url": a.URL, "delivery_id": deliveryID}, Effect: true})
 	return nil
 }
 

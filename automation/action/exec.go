@@ -19,6 +19,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/opt"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -32,6 +33,9 @@ type Change struct {
 	Field  string `json:"field"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+	// Effect marks what an action did outside the object's fields
+	// (notified, webhook, analysis): shown, but not a change of the object.
+	Effect bool `json:"effect,omitempty"`
 }
 
 // Result is what a list did to one object.
@@ -48,7 +52,14 @@ type Result struct {
 
 // Changed reports whether any field of the object changed: the object's
 // "updated" event (and alert.updated triggers) are due.
-func (r *Result) Changed() bool { return len(r.Changes) > 0 }
+func (r *Result) Changed() bool {
+	for _, c := range r.Changes {
+		if !c.Effect {
+			return true
+		}
+	}
+	return false
+}
 
 // AfterCommit runs the work that must wait for the transaction's commit
 // (SLA timers). Call it once, after commit; never after a rollback.
@@ -64,8 +75,9 @@ type Options struct {
 	// organisation's system principal (a trigger: "trigger:<name>"). A
 	// person applying a macro keeps their own name.
 	Actor string
-	// SkipEvent leaves out the outbox "updated" event (an alert routed in
-	// the transaction that creates it announces itself once, as created).
+	// SkipEvent leaves out the alert's outbox "updated" event (an alert
+	// routed in the transaction that creates it announces itself once, as
+	// created). Incidents' changes announce themselves (incidents.UpdateTx).
 	SkipEvent bool
 	// Now is the instant of the change; time.Now when zero.
 	Now time.Time
@@ -389,4 +401,11 @@ func prefixed(err error, at string) error {
 		return &cp
 	}
 	return err
+}
+
+// AsTrigger returns ctx acting as organisation orgID's system principal
+// (viewer.ForJob: that organisation's rows only, never the privacy bypass)
+// with activity records naming the trigger: how trigger-run lists run.
+func AsTrigger(ctx context.Context, orgID uuid.UUID, triggerName string) context.Context {
+	return audit.As(viewer.ForJob(ctx, orgID), "trigger:"+triggerName)
 }
