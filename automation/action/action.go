@@ -19,6 +19,14 @@
 //     listing every field's before and after. Work outside the database
 //     (webhooks, email) is queued as jobs in the same transaction; call
 //     Result.AfterCommit once the transaction committed.
+//   - AsTrigger(ctx, orgID, name): the context a trigger's list runs in
+//     (the organisation's system principal, activity "trigger:<name>").
+//   - SealSecrets(box, list) before storing a list (webhook secrets);
+//     NewWebhookWorker(box, policies) delivers the webhook jobs (register
+//     it on the jobs runner; the server does).
+//   - CheckKey compiles a correlation key; macro cycles are checked at save
+//     time by automation.CheckMacroRefs (pass uuid.Nil as self for a
+//     trigger) and at run time by the executor.
 //
 // Trigger-run actions run as the organisation's system principal
 // (viewer.ForJob), never with the privacy bypass.
