@@ -74,6 +74,7 @@ fuzz:
 	$(GO) test ./alerts -run='^$$' -fuzz=FuzzPredicates -fuzztime=$(FUZZTIME)
 	$(GO) test ./connectors -run='^$$' -fuzz=FuzzValidateSettings -fuzztime=$(FUZZTIME)
 	$(GO) test ./ingest -run='^$$' -fuzz=FuzzFingerprint -fuzztime=$(FUZZTIME)
+	$(GO) test ./automation/action -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./query -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME)
 	$(GO) test ./sla -run='^$$' -fuzz=FuzzParseDuration -fuzztime=$(FUZZTIME)
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzParseInterval -fuzztime=$(FUZZTIME)

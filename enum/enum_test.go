@@ -94,8 +94,9 @@ func TestEnums(t *testing.T) {
 	})
 	t.Run("NotificationKind", func(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
-			"sla_breach", "critical_alert", "connector_failing"})
+			"sla_breach", "critical_alert", "connector_failing", "automation"})
 	})
+	t.Run("AutomationTarget", func(t *testing.T) { checkEnum[enum.AutomationTarget](t, []string{"alert", "incident"}) })
 	t.Run("SLAClockMode", func(t *testing.T) {
 		checkEnum[enum.SLAClockMode](t, []string{"24x7", "business_hours"})
 		if g := enum.GraphQLName("24x7"); g != "TWENTY_FOUR_SEVEN" {

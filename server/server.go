@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seliq/seliq/automation"
+	"github.com/seliq/seliq/automation/action"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -217,6 +219,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	alertsSvc := alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute))
+	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst})
+	river.AddWorker(workers, action.NewWebhookWorker(box, allowlists))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
@@ -241,6 +245,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Security:      security.New(db.Client),
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
+		Macros:        automation.New(db.Client, actions, box),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.AuthenticateFresh, Timeout: cfg.GraphQLTimeout, Connections: conns,
 		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc}}

@@ -85,6 +85,9 @@ var defs = []enumDef{
 		{"close", "Close with changes.disposition."},
 		{"assign", "Assign to changes.assigneeID (null unassigns)."},
 		{"link_incident", "Link to changes.incidentID."}}},
+	{"AutomationTarget", "what kind of object an automation (a macro, a trigger's event) acts on", []value{
+		{"alert", "Alerts."},
+		{"incident", "Incidents."}}},
 	{"NotificationKind", "notification event type", []value{
 		{"assigned", "An alert or incident was assigned to you."},
 		{"mentioned", "Someone mentioned you (@handle) in a note."},
@@ -92,7 +95,8 @@ var defs = []enumDef{
 		{"sla_at_risk", "An incident you are assigned is close to its SLA deadline."},
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
 		{"critical_alert", "A critical alert arrived in your organisation."},
-		{"connector_failing", "A pull connector of your organisation has been failing for an hour."}}},
+		{"connector_failing", "A pull connector of your organisation has been failing for an hour."},
+		{"automation", "An automation action (a trigger or a macro) notified you about an alert or incident."}}},
 	{"SLAClockMode", "how an organisation's SLA clocks run", []value{
 		{"24x7", "Round the clock: every hour counts."},
 		{"business_hours", "Only the organisation's opening hours count; the clocks pause outside them and on holidays."}}},
