@@ -22,6 +22,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -61,6 +62,8 @@ type Client struct {
 	AlertView *AlertViewClient
 	// Analysis is the client for interacting with the Analysis builders.
 	Analysis *AnalysisClient
+	// AutomationTrigger is the client for interacting with the AutomationTrigger builders.
+	AutomationTrigger *AutomationTriggerClient
 	// Board is the client for interacting with the Board builders.
 	Board *BoardClient
 	// ChatMessage is the client for interacting with the ChatMessage builders.
@@ -114,6 +117,7 @@ func (c *Client) init() {
 	c.Alert = NewAlertClient(c.config)
 	c.AlertView = NewAlertViewClient(c.config)
 	c.Analysis = NewAnalysisClient(c.config)
+	c.AutomationTrigger = NewAutomationTriggerClient(c.config)
 	c.Board = NewBoardClient(c.config)
 	c.ChatMessage = NewChatMessageClient(c.config)
 	c.Connector = NewConnectorClient(c.config)
@@ -222,32 +226,33 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AIUsage:       NewAIUsageClient(cfg),
-		APIToken:      NewAPITokenClient(cfg),
-		Activity:      NewActivityClient(cfg),
-		Alert:         NewAlertClient(cfg),
-		AlertView:     NewAlertViewClient(cfg),
-		Analysis:      NewAnalysisClient(cfg),
-		Board:         NewBoardClient(cfg),
-		ChatMessage:   NewChatMessageClient(cfg),
-		Connector:     NewConnectorClient(cfg),
-		Contact:       NewContactClient(cfg),
-		DeadLetter:    NewDeadLetterClient(cfg),
-		Event:         NewEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Incident:      NewIncidentClient(cfg),
-		LoginLockout:  NewLoginLockoutClient(cfg),
-		Note:          NewNoteClient(cfg),
-		Notification:  NewNotificationClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Report:        NewReportClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		StoredQuery:   NewStoredQueryClient(cfg),
-		TimelineEvent: NewTimelineEventClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AIUsage:           NewAIUsageClient(cfg),
+		APIToken:          NewAPITokenClient(cfg),
+		Activity:          NewActivityClient(cfg),
+		Alert:             NewAlertClient(cfg),
+		AlertView:         NewAlertViewClient(cfg),
+		Analysis:          NewAnalysisClient(cfg),
+		AutomationTrigger: NewAutomationTriggerClient(cfg),
+		Board:             NewBoardClient(cfg),
+		ChatMessage:       NewChatMessageClient(cfg),
+		Connector:         NewConnectorClient(cfg),
+		Contact:           NewContactClient(cfg),
+		DeadLetter:        NewDeadLetterClient(cfg),
+		Event:             NewEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Incident:          NewIncidentClient(cfg),
+		LoginLockout:      NewLoginLockoutClient(cfg),
+		Note:              NewNoteClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Report:            NewReportClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		StoredQuery:       NewStoredQueryClient(cfg),
+		TimelineEvent:     NewTimelineEventClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -265,32 +270,33 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AIUsage:       NewAIUsageClient(cfg),
-		APIToken:      NewAPITokenClient(cfg),
-		Activity:      NewActivityClient(cfg),
-		Alert:         NewAlertClient(cfg),
-		AlertView:     NewAlertViewClient(cfg),
-		Analysis:      NewAnalysisClient(cfg),
-		Board:         NewBoardClient(cfg),
-		ChatMessage:   NewChatMessageClient(cfg),
-		Connector:     NewConnectorClient(cfg),
-		Contact:       NewContactClient(cfg),
-		DeadLetter:    NewDeadLetterClient(cfg),
-		Event:         NewEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Incident:      NewIncidentClient(cfg),
-		LoginLockout:  NewLoginLockoutClient(cfg),
-		Note:          NewNoteClient(cfg),
-		Notification:  NewNotificationClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Report:        NewReportClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		StoredQuery:   NewStoredQueryClient(cfg),
-		TimelineEvent: NewTimelineEventClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AIUsage:           NewAIUsageClient(cfg),
+		APIToken:          NewAPITokenClient(cfg),
+		Activity:          NewActivityClient(cfg),
+		Alert:             NewAlertClient(cfg),
+		AlertView:         NewAlertViewClient(cfg),
+		Analysis:          NewAnalysisClient(cfg),
+		AutomationTrigger: NewAutomationTriggerClient(cfg),
+		Board:             NewBoardClient(cfg),
+		ChatMessage:       NewChatMessageClient(cfg),
+		Connector:         NewConnectorClient(cfg),
+		Contact:           NewContactClient(cfg),
+		DeadLetter:        NewDeadLetterClient(cfg),
+		Event:             NewEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Incident:          NewIncidentClient(cfg),
+		LoginLockout:      NewLoginLockoutClient(cfg),
+		Note:              NewNoteClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Report:            NewReportClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		StoredQuery:       NewStoredQueryClient(cfg),
+		TimelineEvent:     NewTimelineEventClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -320,10 +326,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
-		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
-		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector, c.Contact,
+		c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout, c.Note,
+		c.Notification, c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery,
+		c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -333,10 +340,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
-		c.ChatMessage, c.Connector, c.Contact, c.DeadLetter, c.Event, c.Group,
-		c.Incident, c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report,
-		c.Session, c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector, c.Contact,
+		c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout, c.Note,
+		c.Notification, c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery,
+		c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -357,6 +365,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AlertView.mutate(ctx, m)
 	case *AnalysisMutation:
 		return c.Analysis.mutate(ctx, m)
+	case *AutomationTriggerMutation:
+		return c.AutomationTrigger.mutate(ctx, m)
 	case *BoardMutation:
 		return c.Board.mutate(ctx, m)
 	case *ChatMessageMutation:
@@ -1407,6 +1417,156 @@ func (c *AnalysisClient) mutate(ctx context.Context, m *AnalysisMutation) (Value
 		return (&AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Analysis mutation op: %q", m.Op())
+	}
+}
+
+// AutomationTriggerClient is a client for the AutomationTrigger schema.
+type AutomationTriggerClient struct {
+	config
+}
+
+// NewAutomationTriggerClient returns a client for the AutomationTrigger from the given config.
+func NewAutomationTriggerClient(c config) *AutomationTriggerClient {
+	return &AutomationTriggerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationtrigger.Hooks(f(g(h())))`.
+func (c *AutomationTriggerClient) Use(hooks ...Hook) {
+	c.hooks.AutomationTrigger = append(c.hooks.AutomationTrigger, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationtrigger.Intercept(f(g(h())))`.
+func (c *AutomationTriggerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationTrigger = append(c.inters.AutomationTrigger, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationTrigger entity.
+func (c *AutomationTriggerClient) Create() *AutomationTriggerCreate {
+	mutation := newAutomationTriggerMutation(c.config, OpCreate)
+	return &AutomationTriggerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationTrigger entities.
+func (c *AutomationTriggerClient) CreateBulk(builders ...*AutomationTriggerCreate) *AutomationTriggerCreateBulk {
+	return &AutomationTriggerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationTriggerClient) MapCreateBulk(slice any, setFunc func(*AutomationTriggerCreate, int)) *AutomationTriggerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationTriggerCreateBulk{err: fmt.Errorf("calling to AutomationTriggerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationTriggerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationTriggerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Update() *AutomationTriggerUpdate {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdate)
+	return &AutomationTriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationTriggerClient) UpdateOne(_m *AutomationTrigger) *AutomationTriggerUpdateOne {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdateOne, withAutomationTrigger(_m))
+	return &AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationTriggerClient) UpdateOneID(id uuid.UUID) *AutomationTriggerUpdateOne {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdateOne, withAutomationTriggerID(id))
+	return &AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Delete() *AutomationTriggerDelete {
+	mutation := newAutomationTriggerMutation(c.config, OpDelete)
+	return &AutomationTriggerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationTriggerClient) DeleteOne(_m *AutomationTrigger) *AutomationTriggerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationTriggerClient) DeleteOneID(id uuid.UUID) *AutomationTriggerDeleteOne {
+	builder := c.Delete().Where(automationtrigger.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationTriggerDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Query() *AutomationTriggerQuery {
+	return &AutomationTriggerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationTrigger},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationTrigger entity by its id.
+func (c *AutomationTriggerClient) Get(ctx context.Context, id uuid.UUID) (*AutomationTrigger, error) {
+	return c.Query().Where(automationtrigger.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationTriggerClient) GetX(ctx context.Context, id uuid.UUID) *AutomationTrigger {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a AutomationTrigger.
+func (c *AutomationTriggerClient) QueryOrganization(_m *AutomationTrigger) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationtrigger.Table, automationtrigger.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationtrigger.OrganizationTable, automationtrigger.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationTriggerClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationTrigger
+	return append(hooks[:len(hooks):len(hooks)], automationtrigger.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationTriggerClient) Interceptors() []Interceptor {
+	return c.inters.AutomationTrigger
+}
+
+func (c *AutomationTriggerClient) mutate(ctx context.Context, m *AutomationTriggerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationTriggerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationTriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationTriggerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationTrigger mutation op: %q", m.Op())
 	}
 }
 
@@ -4528,16 +4688,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
-		Connector, Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note,
-		Notification, Organization, Report, Session, Setting, StoredQuery,
-		TimelineEvent, User []ent.Hook
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationTrigger,
+		Board, ChatMessage, Connector, Contact, DeadLetter, Event, Group, Incident,
+		LoginLockout, Note, Notification, Organization, Report, Session, Setting,
+		StoredQuery, TimelineEvent, User []ent.Hook
 	}
 	inters struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
-		Connector, Contact, DeadLetter, Event, Group, Incident, LoginLockout, Note,
-		Notification, Organization, Report, Session, Setting, StoredQuery,
-		TimelineEvent, User []ent.Interceptor
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationTrigger,
+		Board, ChatMessage, Connector, Contact, DeadLetter, Event, Group, Incident,
+		LoginLockout, Note, Notification, Organization, Report, Session, Setting,
+		StoredQuery, TimelineEvent, User []ent.Interceptor
 	}
 )
 

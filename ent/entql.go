@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -37,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -203,6 +204,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationtrigger.Table,
+			Columns: automationtrigger.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: automationtrigger.FieldID,
+			},
+		},
+		Type: "AutomationTrigger",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationtrigger.FieldCreatedAt:      {Type: field.TypeTime, Column: automationtrigger.FieldCreatedAt},
+			automationtrigger.FieldUpdatedAt:      {Type: field.TypeTime, Column: automationtrigger.FieldUpdatedAt},
+			automationtrigger.FieldOrganizationID: {Type: field.TypeUUID, Column: automationtrigger.FieldOrganizationID},
+			automationtrigger.FieldName:           {Type: field.TypeString, Column: automationtrigger.FieldName},
+			automationtrigger.FieldEnabled:        {Type: field.TypeBool, Column: automationtrigger.FieldEnabled},
+			automationtrigger.FieldEvent:          {Type: field.TypeString, Column: automationtrigger.FieldEvent},
+			automationtrigger.FieldCondition:      {Type: field.TypeString, Column: automationtrigger.FieldCondition},
+			automationtrigger.FieldActions:        {Type: field.TypeJSON, Column: automationtrigger.FieldActions},
+			automationtrigger.FieldStopProcessing: {Type: field.TypeBool, Column: automationtrigger.FieldStopProcessing},
+			automationtrigger.FieldPosition:       {Type: field.TypeInt, Column: automationtrigger.FieldPosition},
+			automationtrigger.FieldActiveFrom:     {Type: field.TypeTime, Column: automationtrigger.FieldActiveFrom},
+			automationtrigger.FieldActiveUntil:    {Type: field.TypeTime, Column: automationtrigger.FieldActiveUntil},
+			automationtrigger.FieldSchedule:       {Type: field.TypeJSON, Column: automationtrigger.FieldSchedule},
+			automationtrigger.FieldFiredCount:     {Type: field.TypeInt, Column: automationtrigger.FieldFiredCount},
+			automationtrigger.FieldLastFiredAt:    {Type: field.TypeTime, Column: automationtrigger.FieldLastFiredAt},
+			automationtrigger.FieldLastError:      {Type: field.TypeString, Column: automationtrigger.FieldLastError},
+			automationtrigger.FieldFailureCount:   {Type: field.TypeInt, Column: automationtrigger.FieldFailureCount},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   board.Table,
 			Columns: board.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -222,7 +253,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			board.FieldWidgets:        {Type: field.TypeJSON, Column: board.FieldWidgets},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   chatmessage.Table,
 			Columns: chatmessage.Columns,
@@ -245,7 +276,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			chatmessage.FieldCompletionTokens: {Type: field.TypeInt, Column: chatmessage.FieldCompletionTokens},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   connector.Table,
 			Columns: connector.Columns,
@@ -286,7 +317,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			connector.FieldPollLeaseUntil:      {Type: field.TypeTime, Column: connector.FieldPollLeaseUntil},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -308,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldNotifyIncidents: {Type: field.TypeBool, Column: contact.FieldNotifyIncidents},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deadletter.Table,
 			Columns: deadletter.Columns,
@@ -327,7 +358,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deadletter.FieldPayload:        {Type: field.TypeString, Column: deadletter.FieldPayload},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -346,7 +377,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:      {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -364,7 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   incident.Table,
 			Columns: incident.Columns,
@@ -402,7 +433,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldSLADueAt:             {Type: field.TypeTime, Column: incident.FieldSLADueAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlockout.Table,
 			Columns: loginlockout.Columns,
@@ -422,7 +453,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlockout.FieldLockedUntil:    {Type: field.TypeTime, Column: loginlockout.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   note.Table,
 			Columns: note.Columns,
@@ -444,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			note.FieldMentions:       {Type: field.TypeJSON, Column: note.FieldMentions},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -467,7 +498,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -494,7 +525,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   report.Table,
 			Columns: report.Columns,
@@ -523,7 +554,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -547,7 +578,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldMfaAttempts:    {Type: field.TypeInt, Column: session.FieldMfaAttempts},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -566,7 +597,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storedquery.Table,
 			Columns: storedquery.Columns,
@@ -591,7 +622,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: storedquery.FieldAuthorID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -616,7 +647,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -802,6 +833,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Analysis",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationtrigger.OrganizationTable,
+			Columns: []string{automationtrigger.OrganizationColumn},
+			Bidi:    false,
+		},
+		"AutomationTrigger",
 		"Organization",
 	)
 	graph.MustAddE(
@@ -2189,6 +2232,145 @@ func (f *AnalysisFilter) WhereHasOrganizationWith(preds ...predicate.Organizatio
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AutomationTriggerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationTriggerQuery builder.
+func (_q *AutomationTriggerQuery) Filter() *AutomationTriggerFilter {
+	return &AutomationTriggerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationTriggerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationTriggerMutation builder.
+func (m *AutomationTriggerMutation) Filter() *AutomationTriggerFilter {
+	return &AutomationTriggerFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationTriggerFilter provides a generic filtering capability at runtime for AutomationTriggerQuery.
+type AutomationTriggerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationTriggerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *AutomationTriggerFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(automationtrigger.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationTriggerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationTriggerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *AutomationTriggerFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(automationtrigger.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AutomationTriggerFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldName))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *AutomationTriggerFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(automationtrigger.FieldEnabled))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *AutomationTriggerFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldEvent))
+}
+
+// WhereCondition applies the entql string predicate on the condition field.
+func (f *AutomationTriggerFilter) WhereCondition(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldCondition))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationTriggerFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automationtrigger.FieldActions))
+}
+
+// WhereStopProcessing applies the entql bool predicate on the stop_processing field.
+func (f *AutomationTriggerFilter) WhereStopProcessing(p entql.BoolP) {
+	f.Where(p.Field(automationtrigger.FieldStopProcessing))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *AutomationTriggerFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldPosition))
+}
+
+// WhereActiveFrom applies the entql time.Time predicate on the active_from field.
+func (f *AutomationTriggerFilter) WhereActiveFrom(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldActiveFrom))
+}
+
+// WhereActiveUntil applies the entql time.Time predicate on the active_until field.
+func (f *AutomationTriggerFilter) WhereActiveUntil(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldActiveUntil))
+}
+
+// WhereSchedule applies the entql json.RawMessage predicate on the schedule field.
+func (f *AutomationTriggerFilter) WhereSchedule(p entql.BytesP) {
+	f.Where(p.Field(automationtrigger.FieldSchedule))
+}
+
+// WhereFiredCount applies the entql int predicate on the fired_count field.
+func (f *AutomationTriggerFilter) WhereFiredCount(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldFiredCount))
+}
+
+// WhereLastFiredAt applies the entql time.Time predicate on the last_fired_at field.
+func (f *AutomationTriggerFilter) WhereLastFiredAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldLastFiredAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *AutomationTriggerFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldLastError))
+}
+
+// WhereFailureCount applies the entql int predicate on the failure_count field.
+func (f *AutomationTriggerFilter) WhereFailureCount(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldFailureCount))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *AutomationTriggerFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *AutomationTriggerFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *BoardQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2217,7 +2399,7 @@ type BoardFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BoardFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2325,7 +2507,7 @@ type ChatMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChatMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2429,7 +2611,7 @@ type ConnectorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConnectorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2623,7 +2805,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2722,7 +2904,7 @@ type DeadLetterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeadLetterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2820,7 +3002,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2890,7 +3072,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2983,7 +3165,7 @@ type IncidentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IncidentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3232,7 +3414,7 @@ type LoginLockoutFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLockoutFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3335,7 +3517,7 @@ type NoteFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoteFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3476,7 +3658,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3594,7 +3776,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3746,7 +3928,7 @@ type ReportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3908,7 +4090,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4031,7 +4213,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4115,7 +4297,7 @@ type StoredQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoredQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4243,7 +4425,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4385,7 +4567,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -872,6 +873,172 @@ func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
 		case *AnalysisOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAnalysisOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationTriggerQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationTriggerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationTriggerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationtrigger.Columns))
+		selectedFields = []string{automationtrigger.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[automationtrigger.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldCreatedAt)
+				fieldSeen[automationtrigger.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automationtrigger.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldUpdatedAt)
+				fieldSeen[automationtrigger.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[automationtrigger.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldOrganizationID)
+				fieldSeen[automationtrigger.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[automationtrigger.FieldName]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldName)
+				fieldSeen[automationtrigger.FieldName] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[automationtrigger.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldEnabled)
+				fieldSeen[automationtrigger.FieldEnabled] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[automationtrigger.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldEvent)
+				fieldSeen[automationtrigger.FieldEvent] = struct{}{}
+			}
+		case "condition":
+			if _, ok := fieldSeen[automationtrigger.FieldCondition]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldCondition)
+				fieldSeen[automationtrigger.FieldCondition] = struct{}{}
+			}
+		case "actions":
+			if _, ok := fieldSeen[automationtrigger.FieldActions]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActions)
+				fieldSeen[automationtrigger.FieldActions] = struct{}{}
+			}
+		case "stopProcessing":
+			if _, ok := fieldSeen[automationtrigger.FieldStopProcessing]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldStopProcessing)
+				fieldSeen[automationtrigger.FieldStopProcessing] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[automationtrigger.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldPosition)
+				fieldSeen[automationtrigger.FieldPosition] = struct{}{}
+			}
+		case "activeFrom":
+			if _, ok := fieldSeen[automationtrigger.FieldActiveFrom]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActiveFrom)
+				fieldSeen[automationtrigger.FieldActiveFrom] = struct{}{}
+			}
+		case "activeUntil":
+			if _, ok := fieldSeen[automationtrigger.FieldActiveUntil]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActiveUntil)
+				fieldSeen[automationtrigger.FieldActiveUntil] = struct{}{}
+			}
+		case "schedule":
+			if _, ok := fieldSeen[automationtrigger.FieldSchedule]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldSchedule)
+				fieldSeen[automationtrigger.FieldSchedule] = struct{}{}
+			}
+		case "firedCount":
+			if _, ok := fieldSeen[automationtrigger.FieldFiredCount]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldFiredCount)
+				fieldSeen[automationtrigger.FieldFiredCount] = struct{}{}
+			}
+		case "lastFiredAt":
+			if _, ok := fieldSeen[automationtrigger.FieldLastFiredAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldLastFiredAt)
+				fieldSeen[automationtrigger.FieldLastFiredAt] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[automationtrigger.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldLastError)
+				fieldSeen[automationtrigger.FieldLastError] = struct{}{}
+			}
+		case "failureCount":
+			if _, ok := fieldSeen[automationtrigger.FieldFailureCount]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldFailureCount)
+				fieldSeen[automationtrigger.FieldFailureCount] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type triggerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TriggerPaginateOption
+}
+
+func newTriggerPaginateArgs(rv map[string]any) *triggerPaginateArgs {
+	args := &triggerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TriggerOrder{Field: &TriggerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTriggerOrder(order))
+			}
+		case *TriggerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTriggerOrder(v))
 			}
 		}
 	}

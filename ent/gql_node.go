@@ -15,6 +15,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -60,6 +61,11 @@ var analysisImplementors = []string{"Analysis", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Analysis) IsNode() {}
+
+var automationtriggerImplementors = []string{"Trigger", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationTrigger) IsNode() {}
 
 var boardImplementors = []string{"Dashboard", "Node"}
 
@@ -230,6 +236,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(analysis.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, analysisImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationtrigger.Table:
+		query := c.AutomationTrigger.Query().
+			Where(automationtrigger.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationtriggerImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -501,6 +516,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Analysis.Query().
 			Where(analysis.IDIn(ids...))
 		query, err := query.CollectFields(ctx, analysisImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationtrigger.Table:
+		query := c.AutomationTrigger.Query().
+			Where(automationtrigger.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationtriggerImplementors...)
 		if err != nil {
 			return nil, err
 		}

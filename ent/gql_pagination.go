@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -1790,6 +1791,359 @@ func (_m *Analysis) ToEdge(order *AnalysisOrder) *AnalysisEdge {
 		order = DefaultAnalysisOrder
 	}
 	return &AnalysisEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// Trigger is the type alias for AutomationTrigger.
+type Trigger = AutomationTrigger
+
+// TriggerEdge is the edge representation of Trigger.
+type TriggerEdge struct {
+	Node   *Trigger `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// TriggerConnection is the connection containing edges to Trigger.
+type TriggerConnection struct {
+	Edges      []*TriggerEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *TriggerConnection) build(nodes []*Trigger, pager *triggerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Trigger
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Trigger {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Trigger {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TriggerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TriggerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TriggerPaginateOption enables pagination customization.
+type TriggerPaginateOption func(*triggerPager) error
+
+// WithTriggerOrder configures pagination ordering.
+func WithTriggerOrder(order *TriggerOrder) TriggerPaginateOption {
+	if order == nil {
+		order = DefaultTriggerOrder
+	}
+	o := *order
+	return func(pager *triggerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTriggerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTriggerFilter configures pagination filter.
+func WithTriggerFilter(filter func(*AutomationTriggerQuery) (*AutomationTriggerQuery, error)) TriggerPaginateOption {
+	return func(pager *triggerPager) error {
+		if filter == nil {
+			return errors.New("AutomationTriggerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type triggerPager struct {
+	reverse bool
+	order   *TriggerOrder
+	filter  func(*AutomationTriggerQuery) (*AutomationTriggerQuery, error)
+}
+
+func newTriggerPager(opts []TriggerPaginateOption, reverse bool) (*triggerPager, error) {
+	pager := &triggerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTriggerOrder
+	}
+	return pager, nil
+}
+
+func (p *triggerPager) applyFilter(query *AutomationTriggerQuery) (*AutomationTriggerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *triggerPager) toCursor(_m *Trigger) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *triggerPager) applyCursors(query *AutomationTriggerQuery, after, before *Cursor) (*AutomationTriggerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTriggerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *triggerPager) applyOrder(query *AutomationTriggerQuery) *AutomationTriggerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTriggerOrder.Field {
+		query = query.Order(DefaultTriggerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *triggerPager) orderExpr(query *AutomationTriggerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTriggerOrder.Field {
+			b.Comma().Ident(DefaultTriggerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Trigger.
+func (_m *AutomationTriggerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TriggerPaginateOption,
+) (*TriggerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTriggerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TriggerConnection{Edges: []*TriggerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationTriggerOrderFieldCreatedAt orders AutomationTrigger by created_at.
+	AutomationTriggerOrderFieldCreatedAt = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: automationtrigger.FieldCreatedAt,
+		toTerm: automationtrigger.ByCreatedAt,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldUpdatedAt orders AutomationTrigger by updated_at.
+	AutomationTriggerOrderFieldUpdatedAt = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: automationtrigger.FieldUpdatedAt,
+		toTerm: automationtrigger.ByUpdatedAt,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldName orders AutomationTrigger by name.
+	AutomationTriggerOrderFieldName = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: automationtrigger.FieldName,
+		toTerm: automationtrigger.ByName,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldPosition orders AutomationTrigger by position.
+	AutomationTriggerOrderFieldPosition = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.Position, nil
+		},
+		column: automationtrigger.FieldPosition,
+		toTerm: automationtrigger.ByPosition,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Position,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TriggerOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationTriggerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationTriggerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationTriggerOrderFieldName.column:
+		str = "NAME"
+	case AutomationTriggerOrderFieldPosition.column:
+		str = "POSITION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TriggerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TriggerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TriggerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutomationTriggerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationTriggerOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AutomationTriggerOrderFieldName
+	case "POSITION":
+		*f = *AutomationTriggerOrderFieldPosition
+	default:
+		return fmt.Errorf("%s is not a valid TriggerOrderField", str)
+	}
+	return nil
+}
+
+// TriggerOrderField defines the ordering field of AutomationTrigger.
+type TriggerOrderField struct {
+	// Value extracts the ordering value from the given AutomationTrigger.
+	Value    func(*Trigger) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationtrigger.OrderOption
+	toCursor func(*Trigger) Cursor
+}
+
+// TriggerOrder defines the ordering of AutomationTrigger.
+type TriggerOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *TriggerOrderField `json:"field"`
+}
+
+// DefaultTriggerOrder is the default ordering of AutomationTrigger.
+var DefaultTriggerOrder = &TriggerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationtrigger.FieldID,
+		toTerm: automationtrigger.ByID,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Trigger into TriggerEdge.
+func (_m *Trigger) ToEdge(order *TriggerOrder) *TriggerEdge {
+	if order == nil {
+		order = DefaultTriggerOrder
+	}
+	return &TriggerEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -26,6 +26,8 @@ type Tx struct {
 	AlertView *AlertViewClient
 	// Analysis is the client for interacting with the Analysis builders.
 	Analysis *AnalysisClient
+	// AutomationTrigger is the client for interacting with the AutomationTrigger builders.
+	AutomationTrigger *AutomationTriggerClient
 	// Board is the client for interacting with the Board builders.
 	Board *BoardClient
 	// ChatMessage is the client for interacting with the ChatMessage builders.
@@ -199,6 +201,7 @@ func (tx *Tx) init() {
 	tx.Alert = NewAlertClient(tx.config)
 	tx.AlertView = NewAlertViewClient(tx.config)
 	tx.Analysis = NewAnalysisClient(tx.config)
+	tx.AutomationTrigger = NewAutomationTriggerClient(tx.config)
 	tx.Board = NewBoardClient(tx.config)
 	tx.ChatMessage = NewChatMessageClient(tx.config)
 	tx.Connector = NewConnectorClient(tx.config)

@@ -45,8 +45,24 @@ const (
 
 // Service is the incidents API.
 type Service struct {
-	client *ent.Client
-	timers *sla.Service
+	client   *ent.Client
+	timers   *sla.Service
+	triggers Triggers
+}
+
+// Triggers is told, inside the change's transaction, of incidents opened
+// (Happened) and changed (Changed, with the change's activity entries):
+// the automation engine runs the incident triggers.
+type Triggers interface {
+	Happened(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, ids ...uuid.UUID) error
+	Changed(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, entries []audit.Entry) error
+}
+
+// WithTriggers runs t's incident.created and incident.updated triggers,
+// and returns s.
+func (s *Service) WithTriggers(t Triggers) *Service {
+	s.triggers = t
+	return s
 }
 
 // New returns the service over client.
@@ -148,6 +164,11 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 		}
 		if err := notify.ContactsOfIncident(ctx, c, inc, notify.IncidentOpened); err != nil {
 			return err
+		}
+		if s.triggers != nil {
+			if err := s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, inc.ID); err != nil {
+				return err
+			}
 		}
 		if out, err = c.Incident.Get(ctx, inc.ID); err != nil {
 			return err

@@ -90,7 +90,18 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 				return err
 			}
 		}
-		return announceStatus(ctx, c, out, ch.statusFrom, ch.statusTo)
+		if err := announceStatus(ctx, c, out, ch.statusFrom, ch.statusTo); err != nil {
+			return err
+		}
+		if s.triggers == nil {
+			return nil
+		}
+		if err := s.triggers.Changed(ctx, tx, enum.TriggerEventIncidentUpdated, ch.entries); err != nil {
+			return err
+		}
+		// The triggers may have changed it further.
+		out, err = c.Incident.Get(ctx, inc.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

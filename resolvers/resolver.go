@@ -9,6 +9,7 @@ import (
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/automation/trigger"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/dashboard"
@@ -70,4 +71,6 @@ type Services struct {
 	Metrics *metrics.Service
 	// Dashboards keeps dashboards and computes their widgets' data.
 	Dashboards *dashboard.Service
+	// Triggers keeps the automation triggers and tests them.
+	Triggers *trigger.Service
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -190,21 +191,26 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	// and the on-duty group of its critical ones.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{analyst, notify.CriticalAlerts{}}})
+	// Triggers run first: an alert is born routed (a suppressed one is
+	// closed before the on-duty group would hear of it). Every replica's
+	// engine follows trigger changes through the outbox.
+	automation := trigger.NewEngine(cfg.AutomationActions, log)
+	automation.Watch(events)
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{automation, analyst, notify.CriticalAlerts{}}})
 	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
 	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
-	timers := sla.New(db.Client, runner, nil).WithLogger(log)
+	timers := sla.New(db.Client, runner, nil).WithLogger(log).WithTriggers(automation)
 	river.AddWorker(workers, timers.Worker())
-	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
+	incidentsSvc := incidents.New(db.Client).WithSLA(timers).WithTriggers(automation)
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
 		Nodes:         nodes.New(db.Client),
-		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)),
+		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)).WithTriggers(automation),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.Mail.PublicURL),
@@ -224,6 +230,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Security:      security.New(db.Client),
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
+		Triggers:      trigger.New(db.Client, automation, cfg.Automation),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

@@ -81,6 +81,18 @@ func (f AnalysisFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AnalysisMutation", m)
 }
 
+// The AutomationTriggerFunc type is an adapter to allow the use of ordinary
+// function as AutomationTrigger mutator.
+type AutomationTriggerFunc func(context.Context, *ent.AutomationTriggerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationTriggerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationTriggerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationTriggerMutation", m)
+}
+
 // The BoardFunc type is an adapter to allow the use of ordinary
 // function as Board mutator.
 type BoardFunc func(context.Context, *ent.BoardMutation) (ent.Value, error)

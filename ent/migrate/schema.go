@@ -345,6 +345,53 @@ var (
 			},
 		},
 	}
+	// AutomationTriggersColumns holds the columns for the "automation_triggers" table.
+	AutomationTriggersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "event", Type: field.TypeString},
+		{Name: "condition", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "stop_processing", Type: field.TypeBool, Default: false},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "active_from", Type: field.TypeTime, Nullable: true},
+		{Name: "active_until", Type: field.TypeTime, Nullable: true},
+		{Name: "schedule", Type: field.TypeJSON, Nullable: true},
+		{Name: "fired_count", Type: field.TypeInt, Default: 0},
+		{Name: "last_fired_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "failure_count", Type: field.TypeInt, Default: 0},
+		{Name: "organization_id", Type: field.TypeUUID},
+	}
+	// AutomationTriggersTable holds the schema information for the "automation_triggers" table.
+	AutomationTriggersTable = &schema.Table{
+		Name:       "automation_triggers",
+		Columns:    AutomationTriggersColumns,
+		PrimaryKey: []*schema.Column{AutomationTriggersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_triggers_organizations_organization",
+				Columns:    []*schema.Column{AutomationTriggersColumns[17]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationtrigger_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationTriggersColumns[17], AutomationTriggersColumns[1]},
+			},
+			{
+				Name:    "automationtrigger_organization_id_event_position",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationTriggersColumns[17], AutomationTriggersColumns[5], AutomationTriggersColumns[9]},
+			},
+		},
+	}
 	// BoardsColumns holds the columns for the "boards" table.
 	BoardsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -813,7 +860,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed"}},
 		{Name: "title", Type: field.TypeString},
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "entity_type", Type: field.TypeString, Default: ""},
@@ -1247,6 +1294,7 @@ var (
 		AlertsTable,
 		AlertViewsTable,
 		AnalysesTable,
+		AutomationTriggersTable,
 		BoardsTable,
 		ChatMessagesTable,
 		ConnectorsTable,
@@ -1283,6 +1331,10 @@ func init() {
 	AlertViewsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AlertViewsTable.ForeignKeys[1].RefTable = UsersTable
 	AnalysesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationTriggersTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationTriggersTable.Annotation = &entsql.Annotation{
+		Table: "automation_triggers",
+	}
 	BoardsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	BoardsTable.ForeignKeys[1].RefTable = UsersTable
 	ChatMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable

@@ -24,6 +24,9 @@ type AlertView func(*sql.Selector)
 // Analysis is the predicate function for analysis builders.
 type Analysis func(*sql.Selector)
 
+// AutomationTrigger is the predicate function for automationtrigger builders.
+type AutomationTrigger func(*sql.Selector)
+
 // Board is the predicate function for board builders.
 type Board func(*sql.Selector)
 

@@ -255,6 +255,30 @@ func (f AnalysisMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnalysisMutation", m)
 }
 
+// The AutomationTriggerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutomationTriggerQueryRuleFunc func(context.Context, *ent.AutomationTriggerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutomationTriggerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationTriggerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutomationTriggerQuery", q)
+}
+
+// The AutomationTriggerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutomationTriggerMutationRuleFunc func(context.Context, *ent.AutomationTriggerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutomationTriggerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutomationTriggerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutomationTriggerMutation", m)
+}
+
 // The BoardQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BoardQueryRuleFunc func(context.Context, *ent.BoardQuery) error
@@ -734,6 +758,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AnalysisQuery:
 		return q.Filter(), nil
+	case *ent.AutomationTriggerQuery:
+		return q.Filter(), nil
 	case *ent.BoardQuery:
 		return q.Filter(), nil
 	case *ent.ChatMessageQuery:
@@ -788,6 +814,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AlertViewMutation:
 		return m.Filter(), nil
 	case *ent.AnalysisMutation:
+		return m.Filter(), nil
+	case *ent.AutomationTriggerMutation:
 		return m.Filter(), nil
 	case *ent.BoardMutation:
 		return m.Filter(), nil
