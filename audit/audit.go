@@ -85,9 +85,6 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 // the user's deletion.
 func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) {
 	v := viewer.FromContext(ctx)
-	if name, ok := ctx.Value(actorKey{}).(string); ok && v != nil && v.Kind == viewer.KindJob {
-		return nil, name, nil
-	}
 	switch {
 	case v == nil:
 		return nil, "system", nil
@@ -105,15 +102,6 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 		name = u.Email
 	}
 	return &v.UserID, name, nil
-}
-
-type actorKey struct{}
-
-// WithActor names who a system principal's changes are recorded as done
-// by ("trigger:Route EDR"), so the activity log tells automation apart
-// from other background work. It applies to job viewers only.
-func WithActor(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, actorKey{}, name)
 }
 
 // Service searches the activity log.

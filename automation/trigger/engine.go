@@ -282,7 +282,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 				continue
 			}
 			run := Run{Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name}
-			actx := audit.WithActor(sys, "trigger:"+t.name)
+			actx := audit.As(sys, "trigger:"+t.name)
 			runErr := storage.Savepoint(actx, tx.Client(), func() error {
 				_, err := e.actions.Apply(actx, tx, run)
 				return err

@@ -71,7 +71,7 @@ func (s *Service) Test(ctx context.Context, id uuid.UUID, in *TestInput) (*TestR
 		if !ct.activeAt(now) {
 			return errDryRun
 		}
-		sys := audit.WithActor(context.WithValue(viewer.ForJob(ctx, t.OrganizationID), runningKey{}, true), "trigger:"+t.Name)
+		sys := audit.As(context.WithValue(viewer.ForJob(ctx, t.OrganizationID), runningKey{}, true), "trigger:"+t.Name)
 		for _, o := range objs {
 			ok, err := cond.MatchesAt(o.rec, now)
 			if err != nil || !ok {
