@@ -259,7 +259,7 @@ func alertIDs(alerts []*ent.Alert) []uuid.UUID {
 func selectTargets(ctx context.Context, tx *ent.Tx, ids []uuid.UUID, f *schematype.AlertFilter, p *triagePatch) ([]*ent.Alert, error) {
 	cols := []string{
 		alert.FieldID, alert.FieldStatus, alert.FieldSeverity, alert.FieldAssigneeID, alert.FieldDisposition,
-		alert.FieldAcknowledgedAt, alert.FieldResolvedAt, alert.FieldIncidentID,
+		alert.FieldAcknowledgedAt, alert.FieldResolvedAt, alert.FieldIncidentID, alert.FieldSuppressed,
 	}
 	if p.editsTags() {
 		cols = append(cols, alert.FieldTags)

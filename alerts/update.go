@@ -166,6 +166,7 @@ type alertChange struct {
 	resolve        bool             // resolved_at = now
 	reopen         bool             // resolved_at = NULL
 	clearDedupKey  bool
+	unsuppress     bool // reopening lifts a suppression
 }
 
 // apply writes the change into an update's mutation, so that the same code
@@ -209,6 +210,10 @@ func (c alertChange) apply(m *ent.AlertMutation, now time.Time) error {
 	}
 	if c.clearDedupKey {
 		m.ClearDedupKey()
+	}
+	if c.unsuppress {
+		m.SetSuppressed(false)
+		m.SetSuppressionReason("")
 	}
 	return nil
 }
@@ -278,6 +283,7 @@ func planStatus(a *ent.Alert, p *triagePatch, c *alertChange) (enum.AlertStatus,
 		c.resolve = !isTerminal(from) || a.ResolvedAt == nil
 	case isTerminal(from):
 		c.reopen = a.ResolvedAt != nil
+		c.unsuppress = a.Suppressed
 	}
 	return to, nil
 }

@@ -91,6 +91,9 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 	case v.Kind == viewer.KindConnector:
 		return nil, "connector:" + v.ConnectorID.String(), nil
 	case v.Kind == viewer.KindJob:
+		if name, ok := ctx.Value(actorKey{}).(string); ok && name != "" {
+			return nil, name, nil
+		}
 		return nil, "system", nil
 	}
 	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(viewer.Home(ctx))
@@ -102,6 +105,15 @@ func Actor(ctx context.Context, client *ent.Client) (*uuid.UUID, string, error) 
 		name = u.Email
 	}
 	return &v.UserID, name, nil
+}
+
+type actorKey struct{}
+
+// As returns ctx whose records name actor ("trigger:<name>") when the
+// viewer is background work, the organisation's system principal: an
+// automation's changes then read as done by it. A person keeps their name.
+func As(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
 }
 
 // Service searches the activity log.

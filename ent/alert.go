@@ -53,6 +53,10 @@ type Alert struct {
 	AssigneeID *uuid.UUID `json:"assignee_id,omitempty"`
 	// Labels, from the source and analysts.
 	Tags []string `json:"tags,omitempty"`
+	// Whether automation (a suppress action, a maintenance window) closed it; cleared when reopened. Suppressed alerts are kept and left out of MTTR.
+	Suppressed bool `json:"suppressed,omitempty"`
+	// Why it was suppressed (the window's or rule's name); empty when not suppressed.
+	SuppressionReason string `json:"suppression_reason,omitempty"`
 	// Indicators extracted from the payload (IPs, domains, hashes, users...).
 	Entities []schematype.Entity `json:"entities,omitempty"`
 	// MITRE ATT&CK technique ids, e.g. T1059.001.
@@ -157,9 +161,11 @@ func (*Alert) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case alert.FieldTags, alert.FieldEntities, alert.FieldMitre, alert.FieldAttributes, alert.FieldRaw:
 			values[i] = new([]byte)
+		case alert.FieldSuppressed:
+			values[i] = new(sql.NullBool)
 		case alert.FieldSeverityRank, alert.FieldOccurrences:
 			values[i] = new(sql.NullInt64)
-		case alert.FieldSource, alert.FieldExternalID, alert.FieldTitle, alert.FieldDescription, alert.FieldSeverity, alert.FieldStatus, alert.FieldDisposition, alert.FieldFingerprint, alert.FieldDedupKey:
+		case alert.FieldSource, alert.FieldExternalID, alert.FieldTitle, alert.FieldDescription, alert.FieldSeverity, alert.FieldStatus, alert.FieldDisposition, alert.FieldSuppressionReason, alert.FieldFingerprint, alert.FieldDedupKey:
 			values[i] = new(sql.NullString)
 		case alert.FieldCreatedAt, alert.FieldUpdatedAt, alert.FieldFirstSeenAt, alert.FieldLastSeenAt, alert.FieldEventTime, alert.FieldIngestedAt, alert.FieldAcknowledgedAt, alert.FieldResolvedAt:
 			values[i] = new(sql.NullTime)
@@ -274,6 +280,18 @@ func (_m *Alert) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Tags); err != nil {
 					return fmt.Errorf("unmarshal field tags: %w", err)
 				}
+			}
+		case alert.FieldSuppressed:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field suppressed", values[i])
+			} else if value.Valid {
+				_m.Suppressed = value.Bool
+			}
+		case alert.FieldSuppressionReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field suppression_reason", values[i])
+			} else if value.Valid {
+				_m.SuppressionReason = value.String
 			}
 		case alert.FieldEntities:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -475,6 +493,12 @@ func (_m *Alert) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("tags=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
+	builder.WriteString(", ")
+	builder.WriteString("suppressed=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Suppressed))
+	builder.WriteString(", ")
+	builder.WriteString("suppression_reason=")
+	builder.WriteString(_m.SuppressionReason)
 	builder.WriteString(", ")
 	builder.WriteString("entities=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Entities))

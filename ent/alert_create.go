@@ -195,6 +195,34 @@ func (_c *AlertCreate) SetTags(v []string) *AlertCreate {
 	return _c
 }
 
+// SetSuppressed sets the "suppressed" field.
+func (_c *AlertCreate) SetSuppressed(v bool) *AlertCreate {
+	_c.mutation.SetSuppressed(v)
+	return _c
+}
+
+// SetNillableSuppressed sets the "suppressed" field if the given value is not nil.
+func (_c *AlertCreate) SetNillableSuppressed(v *bool) *AlertCreate {
+	if v != nil {
+		_c.SetSuppressed(*v)
+	}
+	return _c
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (_c *AlertCreate) SetSuppressionReason(v string) *AlertCreate {
+	_c.mutation.SetSuppressionReason(v)
+	return _c
+}
+
+// SetNillableSuppressionReason sets the "suppression_reason" field if the given value is not nil.
+func (_c *AlertCreate) SetNillableSuppressionReason(v *string) *AlertCreate {
+	if v != nil {
+		_c.SetSuppressionReason(*v)
+	}
+	return _c
+}
+
 // SetEntities sets the "entities" field.
 func (_c *AlertCreate) SetEntities(v []schematype.Entity) *AlertCreate {
 	_c.mutation.SetEntities(v)
@@ -464,6 +492,14 @@ func (_c *AlertCreate) defaults() error {
 		v := alert.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Suppressed(); !ok {
+		v := alert.DefaultSuppressed
+		_c.mutation.SetSuppressed(v)
+	}
+	if _, ok := _c.mutation.SuppressionReason(); !ok {
+		v := alert.DefaultSuppressionReason
+		_c.mutation.SetSuppressionReason(v)
+	}
 	if _, ok := _c.mutation.Fingerprint(); !ok {
 		v := alert.DefaultFingerprint
 		_c.mutation.SetFingerprint(v)
@@ -558,6 +594,17 @@ func (_c *AlertCreate) check() error {
 	if v, ok := _c.mutation.Disposition(); ok {
 		if err := alert.DispositionValidator(v); err != nil {
 			return &ValidationError{Name: "disposition", err: fmt.Errorf(`ent: validator failed for field "Alert.disposition": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Suppressed(); !ok {
+		return &ValidationError{Name: "suppressed", err: errors.New(`ent: missing required field "Alert.suppressed"`)}
+	}
+	if _, ok := _c.mutation.SuppressionReason(); !ok {
+		return &ValidationError{Name: "suppression_reason", err: errors.New(`ent: missing required field "Alert.suppression_reason"`)}
+	}
+	if v, ok := _c.mutation.SuppressionReason(); ok {
+		if err := alert.SuppressionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "suppression_reason", err: fmt.Errorf(`ent: validator failed for field "Alert.suppression_reason": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Fingerprint(); !ok {
@@ -657,6 +704,14 @@ func (_c *AlertCreate) createSpec() (*Alert, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Tags(); ok {
 		_spec.SetField(alert.FieldTags, field.TypeJSON, value)
 		_node.Tags = value
+	}
+	if value, ok := _c.mutation.Suppressed(); ok {
+		_spec.SetField(alert.FieldSuppressed, field.TypeBool, value)
+		_node.Suppressed = value
+	}
+	if value, ok := _c.mutation.SuppressionReason(); ok {
+		_spec.SetField(alert.FieldSuppressionReason, field.TypeString, value)
+		_node.SuppressionReason = value
 	}
 	if value, ok := _c.mutation.Entities(); ok {
 		_spec.SetField(alert.FieldEntities, field.TypeJSON, value)
@@ -1001,6 +1056,30 @@ func (u *AlertUpsert) UpdateTags() *AlertUpsert {
 // ClearTags clears the value of the "tags" field.
 func (u *AlertUpsert) ClearTags() *AlertUpsert {
 	u.SetNull(alert.FieldTags)
+	return u
+}
+
+// SetSuppressed sets the "suppressed" field.
+func (u *AlertUpsert) SetSuppressed(v bool) *AlertUpsert {
+	u.Set(alert.FieldSuppressed, v)
+	return u
+}
+
+// UpdateSuppressed sets the "suppressed" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateSuppressed() *AlertUpsert {
+	u.SetExcluded(alert.FieldSuppressed)
+	return u
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (u *AlertUpsert) SetSuppressionReason(v string) *AlertUpsert {
+	u.Set(alert.FieldSuppressionReason, v)
+	return u
+}
+
+// UpdateSuppressionReason sets the "suppression_reason" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateSuppressionReason() *AlertUpsert {
+	u.SetExcluded(alert.FieldSuppressionReason)
 	return u
 }
 
@@ -1477,6 +1556,34 @@ func (u *AlertUpsertOne) UpdateTags() *AlertUpsertOne {
 func (u *AlertUpsertOne) ClearTags() *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearTags()
+	})
+}
+
+// SetSuppressed sets the "suppressed" field.
+func (u *AlertUpsertOne) SetSuppressed(v bool) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSuppressed(v)
+	})
+}
+
+// UpdateSuppressed sets the "suppressed" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateSuppressed() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSuppressed()
+	})
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (u *AlertUpsertOne) SetSuppressionReason(v string) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSuppressionReason(v)
+	})
+}
+
+// UpdateSuppressionReason sets the "suppression_reason" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateSuppressionReason() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSuppressionReason()
 	})
 }
 
@@ -2156,6 +2263,34 @@ func (u *AlertUpsertBulk) UpdateTags() *AlertUpsertBulk {
 func (u *AlertUpsertBulk) ClearTags() *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearTags()
+	})
+}
+
+// SetSuppressed sets the "suppressed" field.
+func (u *AlertUpsertBulk) SetSuppressed(v bool) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSuppressed(v)
+	})
+}
+
+// UpdateSuppressed sets the "suppressed" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateSuppressed() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSuppressed()
+	})
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (u *AlertUpsertBulk) SetSuppressionReason(v string) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetSuppressionReason(v)
+	})
+}
+
+// UpdateSuppressionReason sets the "suppression_reason" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateSuppressionReason() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateSuppressionReason()
 	})
 }
 

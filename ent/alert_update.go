@@ -226,6 +226,34 @@ func (_u *AlertUpdate) ClearTags() *AlertUpdate {
 	return _u
 }
 
+// SetSuppressed sets the "suppressed" field.
+func (_u *AlertUpdate) SetSuppressed(v bool) *AlertUpdate {
+	_u.mutation.SetSuppressed(v)
+	return _u
+}
+
+// SetNillableSuppressed sets the "suppressed" field if the given value is not nil.
+func (_u *AlertUpdate) SetNillableSuppressed(v *bool) *AlertUpdate {
+	if v != nil {
+		_u.SetSuppressed(*v)
+	}
+	return _u
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (_u *AlertUpdate) SetSuppressionReason(v string) *AlertUpdate {
+	_u.mutation.SetSuppressionReason(v)
+	return _u
+}
+
+// SetNillableSuppressionReason sets the "suppression_reason" field if the given value is not nil.
+func (_u *AlertUpdate) SetNillableSuppressionReason(v *string) *AlertUpdate {
+	if v != nil {
+		_u.SetSuppressionReason(*v)
+	}
+	return _u
+}
+
 // SetEntities sets the "entities" field.
 func (_u *AlertUpdate) SetEntities(v []schematype.Entity) *AlertUpdate {
 	_u.mutation.SetEntities(v)
@@ -562,6 +590,11 @@ func (_u *AlertUpdate) check() error {
 			return &ValidationError{Name: "disposition", err: fmt.Errorf(`ent: validator failed for field "Alert.disposition": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SuppressionReason(); ok {
+		if err := alert.SuppressionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "suppression_reason", err: fmt.Errorf(`ent: validator failed for field "Alert.suppression_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Alert.organization"`)
 	}
@@ -629,6 +662,12 @@ func (_u *AlertUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.TagsCleared() {
 		_spec.ClearField(alert.FieldTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Suppressed(); ok {
+		_spec.SetField(alert.FieldSuppressed, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SuppressionReason(); ok {
+		_spec.SetField(alert.FieldSuppressionReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Entities(); ok {
 		_spec.SetField(alert.FieldEntities, field.TypeJSON, value)
@@ -1006,6 +1045,34 @@ func (_u *AlertUpdateOne) ClearTags() *AlertUpdateOne {
 	return _u
 }
 
+// SetSuppressed sets the "suppressed" field.
+func (_u *AlertUpdateOne) SetSuppressed(v bool) *AlertUpdateOne {
+	_u.mutation.SetSuppressed(v)
+	return _u
+}
+
+// SetNillableSuppressed sets the "suppressed" field if the given value is not nil.
+func (_u *AlertUpdateOne) SetNillableSuppressed(v *bool) *AlertUpdateOne {
+	if v != nil {
+		_u.SetSuppressed(*v)
+	}
+	return _u
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (_u *AlertUpdateOne) SetSuppressionReason(v string) *AlertUpdateOne {
+	_u.mutation.SetSuppressionReason(v)
+	return _u
+}
+
+// SetNillableSuppressionReason sets the "suppression_reason" field if the given value is not nil.
+func (_u *AlertUpdateOne) SetNillableSuppressionReason(v *string) *AlertUpdateOne {
+	if v != nil {
+		_u.SetSuppressionReason(*v)
+	}
+	return _u
+}
+
 // SetEntities sets the "entities" field.
 func (_u *AlertUpdateOne) SetEntities(v []schematype.Entity) *AlertUpdateOne {
 	_u.mutation.SetEntities(v)
@@ -1355,6 +1422,11 @@ func (_u *AlertUpdateOne) check() error {
 			return &ValidationError{Name: "disposition", err: fmt.Errorf(`ent: validator failed for field "Alert.disposition": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SuppressionReason(); ok {
+		if err := alert.SuppressionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "suppression_reason", err: fmt.Errorf(`ent: validator failed for field "Alert.suppression_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Alert.organization"`)
 	}
@@ -1439,6 +1511,12 @@ func (_u *AlertUpdateOne) sqlSave(ctx context.Context) (_node *Alert, err error)
 	}
 	if _u.mutation.TagsCleared() {
 		_spec.ClearField(alert.FieldTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Suppressed(); ok {
+		_spec.SetField(alert.FieldSuppressed, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SuppressionReason(); ok {
+		_spec.SetField(alert.FieldSuppressionReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Entities(); ok {
 		_spec.SetField(alert.FieldEntities, field.TypeJSON, value)

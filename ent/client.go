@@ -27,11 +27,13 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/correlation"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -72,6 +74,8 @@ type Client struct {
 	Connector *ConnectorClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
+	// Correlation is the client for interacting with the Correlation builders.
+	Correlation *CorrelationClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
 	// Event is the client for interacting with the Event builders.
@@ -82,6 +86,8 @@ type Client struct {
 	Incident *IncidentClient
 	// LoginLockout is the client for interacting with the LoginLockout builders.
 	LoginLockout *LoginLockoutClient
+	// Macro is the client for interacting with the Macro builders.
+	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -122,11 +128,13 @@ func (c *Client) init() {
 	c.ChatMessage = NewChatMessageClient(c.config)
 	c.Connector = NewConnectorClient(c.config)
 	c.Contact = NewContactClient(c.config)
+	c.Correlation = NewCorrelationClient(c.config)
 	c.DeadLetter = NewDeadLetterClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Incident = NewIncidentClient(c.config)
 	c.LoginLockout = NewLoginLockoutClient(c.config)
+	c.Macro = NewMacroClient(c.config)
 	c.Note = NewNoteClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
@@ -239,11 +247,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ChatMessage:       NewChatMessageClient(cfg),
 		Connector:         NewConnectorClient(cfg),
 		Contact:           NewContactClient(cfg),
+		Correlation:       NewCorrelationClient(cfg),
 		DeadLetter:        NewDeadLetterClient(cfg),
 		Event:             NewEventClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Incident:          NewIncidentClient(cfg),
 		LoginLockout:      NewLoginLockoutClient(cfg),
+		Macro:             NewMacroClient(cfg),
 		Note:              NewNoteClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
@@ -283,11 +293,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ChatMessage:       NewChatMessageClient(cfg),
 		Connector:         NewConnectorClient(cfg),
 		Contact:           NewContactClient(cfg),
+		Correlation:       NewCorrelationClient(cfg),
 		DeadLetter:        NewDeadLetterClient(cfg),
 		Event:             NewEventClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Incident:          NewIncidentClient(cfg),
 		LoginLockout:      NewLoginLockoutClient(cfg),
+		Macro:             NewMacroClient(cfg),
 		Note:              NewNoteClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
@@ -328,9 +340,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector, c.Contact,
-		c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout, c.Note,
-		c.Notification, c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery,
-		c.TimelineEvent, c.User,
+		c.Correlation, c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout,
+		c.Macro, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -342,9 +354,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
 		c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector, c.Contact,
-		c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout, c.Note,
-		c.Notification, c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery,
-		c.TimelineEvent, c.User,
+		c.Correlation, c.DeadLetter, c.Event, c.Group, c.Incident, c.LoginLockout,
+		c.Macro, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -375,6 +387,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Connector.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
+	case *CorrelationMutation:
+		return c.Correlation.mutate(ctx, m)
 	case *DeadLetterMutation:
 		return c.DeadLetter.mutate(ctx, m)
 	case *EventMutation:
@@ -385,6 +399,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Incident.mutate(ctx, m)
 	case *LoginLockoutMutation:
 		return c.LoginLockout.mutate(ctx, m)
+	case *MacroMutation:
+		return c.Macro.mutate(ctx, m)
 	case *NoteMutation:
 		return c.Note.mutate(ctx, m)
 	case *NotificationMutation:
@@ -2186,6 +2202,156 @@ func (c *ContactClient) mutate(ctx context.Context, m *ContactMutation) (Value, 
 	}
 }
 
+// CorrelationClient is a client for the Correlation schema.
+type CorrelationClient struct {
+	config
+}
+
+// NewCorrelationClient returns a client for the Correlation from the given config.
+func NewCorrelationClient(c config) *CorrelationClient {
+	return &CorrelationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `correlation.Hooks(f(g(h())))`.
+func (c *CorrelationClient) Use(hooks ...Hook) {
+	c.hooks.Correlation = append(c.hooks.Correlation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `correlation.Intercept(f(g(h())))`.
+func (c *CorrelationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Correlation = append(c.inters.Correlation, interceptors...)
+}
+
+// Create returns a builder for creating a Correlation entity.
+func (c *CorrelationClient) Create() *CorrelationCreate {
+	mutation := newCorrelationMutation(c.config, OpCreate)
+	return &CorrelationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Correlation entities.
+func (c *CorrelationClient) CreateBulk(builders ...*CorrelationCreate) *CorrelationCreateBulk {
+	return &CorrelationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CorrelationClient) MapCreateBulk(slice any, setFunc func(*CorrelationCreate, int)) *CorrelationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CorrelationCreateBulk{err: fmt.Errorf("calling to CorrelationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CorrelationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CorrelationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Correlation.
+func (c *CorrelationClient) Update() *CorrelationUpdate {
+	mutation := newCorrelationMutation(c.config, OpUpdate)
+	return &CorrelationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CorrelationClient) UpdateOne(_m *Correlation) *CorrelationUpdateOne {
+	mutation := newCorrelationMutation(c.config, OpUpdateOne, withCorrelation(_m))
+	return &CorrelationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CorrelationClient) UpdateOneID(id uuid.UUID) *CorrelationUpdateOne {
+	mutation := newCorrelationMutation(c.config, OpUpdateOne, withCorrelationID(id))
+	return &CorrelationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Correlation.
+func (c *CorrelationClient) Delete() *CorrelationDelete {
+	mutation := newCorrelationMutation(c.config, OpDelete)
+	return &CorrelationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CorrelationClient) DeleteOne(_m *Correlation) *CorrelationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CorrelationClient) DeleteOneID(id uuid.UUID) *CorrelationDeleteOne {
+	builder := c.Delete().Where(correlation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CorrelationDeleteOne{builder}
+}
+
+// Query returns a query builder for Correlation.
+func (c *CorrelationClient) Query() *CorrelationQuery {
+	return &CorrelationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCorrelation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Correlation entity by its id.
+func (c *CorrelationClient) Get(ctx context.Context, id uuid.UUID) (*Correlation, error) {
+	return c.Query().Where(correlation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CorrelationClient) GetX(ctx context.Context, id uuid.UUID) *Correlation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a Correlation.
+func (c *CorrelationClient) QueryOrganization(_m *Correlation) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(correlation.Table, correlation.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, correlation.OrganizationTable, correlation.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CorrelationClient) Hooks() []Hook {
+	hooks := c.hooks.Correlation
+	return append(hooks[:len(hooks):len(hooks)], correlation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CorrelationClient) Interceptors() []Interceptor {
+	return c.inters.Correlation
+}
+
+func (c *CorrelationClient) mutate(ctx context.Context, m *CorrelationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CorrelationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CorrelationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CorrelationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CorrelationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Correlation mutation op: %q", m.Op())
+	}
+}
+
 // DeadLetterClient is a client for the DeadLetter schema.
 type DeadLetterClient struct {
 	config
@@ -3044,6 +3210,172 @@ func (c *LoginLockoutClient) mutate(ctx context.Context, m *LoginLockoutMutation
 		return (&LoginLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginLockout mutation op: %q", m.Op())
+	}
+}
+
+// MacroClient is a client for the Macro schema.
+type MacroClient struct {
+	config
+}
+
+// NewMacroClient returns a client for the Macro from the given config.
+func NewMacroClient(c config) *MacroClient {
+	return &MacroClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `macro.Hooks(f(g(h())))`.
+func (c *MacroClient) Use(hooks ...Hook) {
+	c.hooks.Macro = append(c.hooks.Macro, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `macro.Intercept(f(g(h())))`.
+func (c *MacroClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Macro = append(c.inters.Macro, interceptors...)
+}
+
+// Create returns a builder for creating a Macro entity.
+func (c *MacroClient) Create() *MacroCreate {
+	mutation := newMacroMutation(c.config, OpCreate)
+	return &MacroCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Macro entities.
+func (c *MacroClient) CreateBulk(builders ...*MacroCreate) *MacroCreateBulk {
+	return &MacroCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MacroClient) MapCreateBulk(slice any, setFunc func(*MacroCreate, int)) *MacroCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MacroCreateBulk{err: fmt.Errorf("calling to MacroClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MacroCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MacroCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Macro.
+func (c *MacroClient) Update() *MacroUpdate {
+	mutation := newMacroMutation(c.config, OpUpdate)
+	return &MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MacroClient) UpdateOne(_m *Macro) *MacroUpdateOne {
+	mutation := newMacroMutation(c.config, OpUpdateOne, withMacro(_m))
+	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MacroClient) UpdateOneID(id uuid.UUID) *MacroUpdateOne {
+	mutation := newMacroMutation(c.config, OpUpdateOne, withMacroID(id))
+	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Macro.
+func (c *MacroClient) Delete() *MacroDelete {
+	mutation := newMacroMutation(c.config, OpDelete)
+	return &MacroDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MacroClient) DeleteOne(_m *Macro) *MacroDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MacroClient) DeleteOneID(id uuid.UUID) *MacroDeleteOne {
+	builder := c.Delete().Where(macro.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MacroDeleteOne{builder}
+}
+
+// Query returns a query builder for Macro.
+func (c *MacroClient) Query() *MacroQuery {
+	return &MacroQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMacro},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Macro entity by its id.
+func (c *MacroClient) Get(ctx context.Context, id uuid.UUID) (*Macro, error) {
+	return c.Query().Where(macro.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MacroClient) GetX(ctx context.Context, id uuid.UUID) *Macro {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a Macro.
+func (c *MacroClient) QueryOrganization(_m *Macro) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(macro.Table, macro.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, macro.OrganizationTable, macro.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Macro.
+func (c *MacroClient) QueryAuthor(_m *Macro) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(macro.Table, macro.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, macro.AuthorTable, macro.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MacroClient) Hooks() []Hook {
+	hooks := c.hooks.Macro
+	return append(hooks[:len(hooks):len(hooks)], macro.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MacroClient) Interceptors() []Interceptor {
+	return c.inters.Macro
+}
+
+func (c *MacroClient) mutate(ctx context.Context, m *MacroMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MacroCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MacroDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Macro mutation op: %q", m.Op())
 	}
 }
 
@@ -4689,15 +5021,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationTrigger,
-		Board, ChatMessage, Connector, Contact, DeadLetter, Event, Group, Incident,
-		LoginLockout, Note, Notification, Organization, Report, Session, Setting,
-		StoredQuery, TimelineEvent, User []ent.Hook
+		Board, ChatMessage, Connector, Contact, Correlation, DeadLetter, Event, Group,
+		Incident, LoginLockout, Macro, Note, Notification, Organization, Report,
+		Session, Setting, StoredQuery, TimelineEvent, User []ent.Hook
 	}
 	inters struct {
 		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationTrigger,
-		Board, ChatMessage, Connector, Contact, DeadLetter, Event, Group, Incident,
-		LoginLockout, Note, Notification, Organization, Report, Session, Setting,
-		StoredQuery, TimelineEvent, User []ent.Interceptor
+		Board, ChatMessage, Connector, Contact, Correlation, DeadLetter, Event, Group,
+		Incident, LoginLockout, Macro, Note, Notification, Organization, Report,
+		Session, Setting, StoredQuery, TimelineEvent, User []ent.Interceptor
 	}
 )
 

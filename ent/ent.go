@@ -23,11 +23,13 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/correlation"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -108,11 +110,13 @@ func checkColumn(t, c string) error {
 			chatmessage.Table:       chatmessage.ValidColumn,
 			connector.Table:         connector.ValidColumn,
 			contact.Table:           contact.ValidColumn,
+			correlation.Table:       correlation.ValidColumn,
 			deadletter.Table:        deadletter.ValidColumn,
 			event.Table:             event.ValidColumn,
 			group.Table:             group.ValidColumn,
 			incident.Table:          incident.ValidColumn,
 			loginlockout.Table:      loginlockout.ValidColumn,
+			macro.Table:             macro.ValidColumn,
 			note.Table:              note.ValidColumn,
 			notification.Table:      notification.ValidColumn,
 			organization.Table:      organization.ValidColumn,

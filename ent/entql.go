@@ -14,11 +14,13 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/correlation"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -38,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -119,34 +121,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Alert",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			alert.FieldCreatedAt:      {Type: field.TypeTime, Column: alert.FieldCreatedAt},
-			alert.FieldUpdatedAt:      {Type: field.TypeTime, Column: alert.FieldUpdatedAt},
-			alert.FieldOrganizationID: {Type: field.TypeUUID, Column: alert.FieldOrganizationID},
-			alert.FieldConnectorID:    {Type: field.TypeUUID, Column: alert.FieldConnectorID},
-			alert.FieldSource:         {Type: field.TypeString, Column: alert.FieldSource},
-			alert.FieldExternalID:     {Type: field.TypeString, Column: alert.FieldExternalID},
-			alert.FieldTitle:          {Type: field.TypeString, Column: alert.FieldTitle},
-			alert.FieldDescription:    {Type: field.TypeString, Column: alert.FieldDescription},
-			alert.FieldSeverity:       {Type: field.TypeEnum, Column: alert.FieldSeverity},
-			alert.FieldSeverityRank:   {Type: field.TypeInt, Column: alert.FieldSeverityRank},
-			alert.FieldStatus:         {Type: field.TypeEnum, Column: alert.FieldStatus},
-			alert.FieldDisposition:    {Type: field.TypeEnum, Column: alert.FieldDisposition},
-			alert.FieldAssigneeID:     {Type: field.TypeUUID, Column: alert.FieldAssigneeID},
-			alert.FieldTags:           {Type: field.TypeJSON, Column: alert.FieldTags},
-			alert.FieldEntities:       {Type: field.TypeJSON, Column: alert.FieldEntities},
-			alert.FieldMitre:          {Type: field.TypeJSON, Column: alert.FieldMitre},
-			alert.FieldAttributes:     {Type: field.TypeJSON, Column: alert.FieldAttributes},
-			alert.FieldRaw:            {Type: field.TypeJSON, Column: alert.FieldRaw},
-			alert.FieldFingerprint:    {Type: field.TypeString, Column: alert.FieldFingerprint},
-			alert.FieldDedupKey:       {Type: field.TypeString, Column: alert.FieldDedupKey},
-			alert.FieldOccurrences:    {Type: field.TypeInt, Column: alert.FieldOccurrences},
-			alert.FieldFirstSeenAt:    {Type: field.TypeTime, Column: alert.FieldFirstSeenAt},
-			alert.FieldLastSeenAt:     {Type: field.TypeTime, Column: alert.FieldLastSeenAt},
-			alert.FieldEventTime:      {Type: field.TypeTime, Column: alert.FieldEventTime},
-			alert.FieldIngestedAt:     {Type: field.TypeTime, Column: alert.FieldIngestedAt},
-			alert.FieldAcknowledgedAt: {Type: field.TypeTime, Column: alert.FieldAcknowledgedAt},
-			alert.FieldResolvedAt:     {Type: field.TypeTime, Column: alert.FieldResolvedAt},
-			alert.FieldIncidentID:     {Type: field.TypeUUID, Column: alert.FieldIncidentID},
+			alert.FieldCreatedAt:         {Type: field.TypeTime, Column: alert.FieldCreatedAt},
+			alert.FieldUpdatedAt:         {Type: field.TypeTime, Column: alert.FieldUpdatedAt},
+			alert.FieldOrganizationID:    {Type: field.TypeUUID, Column: alert.FieldOrganizationID},
+			alert.FieldConnectorID:       {Type: field.TypeUUID, Column: alert.FieldConnectorID},
+			alert.FieldSource:            {Type: field.TypeString, Column: alert.FieldSource},
+			alert.FieldExternalID:        {Type: field.TypeString, Column: alert.FieldExternalID},
+			alert.FieldTitle:             {Type: field.TypeString, Column: alert.FieldTitle},
+			alert.FieldDescription:       {Type: field.TypeString, Column: alert.FieldDescription},
+			alert.FieldSeverity:          {Type: field.TypeEnum, Column: alert.FieldSeverity},
+			alert.FieldSeverityRank:      {Type: field.TypeInt, Column: alert.FieldSeverityRank},
+			alert.FieldStatus:            {Type: field.TypeEnum, Column: alert.FieldStatus},
+			alert.FieldDisposition:       {Type: field.TypeEnum, Column: alert.FieldDisposition},
+			alert.FieldAssigneeID:        {Type: field.TypeUUID, Column: alert.FieldAssigneeID},
+			alert.FieldTags:              {Type: field.TypeJSON, Column: alert.FieldTags},
+			alert.FieldSuppressed:        {Type: field.TypeBool, Column: alert.FieldSuppressed},
+			alert.FieldSuppressionReason: {Type: field.TypeString, Column: alert.FieldSuppressionReason},
+			alert.FieldEntities:          {Type: field.TypeJSON, Column: alert.FieldEntities},
+			alert.FieldMitre:             {Type: field.TypeJSON, Column: alert.FieldMitre},
+			alert.FieldAttributes:        {Type: field.TypeJSON, Column: alert.FieldAttributes},
+			alert.FieldRaw:               {Type: field.TypeJSON, Column: alert.FieldRaw},
+			alert.FieldFingerprint:       {Type: field.TypeString, Column: alert.FieldFingerprint},
+			alert.FieldDedupKey:          {Type: field.TypeString, Column: alert.FieldDedupKey},
+			alert.FieldOccurrences:       {Type: field.TypeInt, Column: alert.FieldOccurrences},
+			alert.FieldFirstSeenAt:       {Type: field.TypeTime, Column: alert.FieldFirstSeenAt},
+			alert.FieldLastSeenAt:        {Type: field.TypeTime, Column: alert.FieldLastSeenAt},
+			alert.FieldEventTime:         {Type: field.TypeTime, Column: alert.FieldEventTime},
+			alert.FieldIngestedAt:        {Type: field.TypeTime, Column: alert.FieldIngestedAt},
+			alert.FieldAcknowledgedAt:    {Type: field.TypeTime, Column: alert.FieldAcknowledgedAt},
+			alert.FieldResolvedAt:        {Type: field.TypeTime, Column: alert.FieldResolvedAt},
+			alert.FieldIncidentID:        {Type: field.TypeUUID, Column: alert.FieldIncidentID},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -341,6 +345,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   correlation.Table,
+			Columns: correlation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: correlation.FieldID,
+			},
+		},
+		Type: "Correlation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			correlation.FieldCreatedAt:      {Type: field.TypeTime, Column: correlation.FieldCreatedAt},
+			correlation.FieldUpdatedAt:      {Type: field.TypeTime, Column: correlation.FieldUpdatedAt},
+			correlation.FieldOrganizationID: {Type: field.TypeUUID, Column: correlation.FieldOrganizationID},
+			correlation.FieldKeyHash:        {Type: field.TypeString, Column: correlation.FieldKeyHash},
+			correlation.FieldKey:            {Type: field.TypeString, Column: correlation.FieldKey},
+			correlation.FieldIncidentID:     {Type: field.TypeUUID, Column: correlation.FieldIncidentID},
+			correlation.FieldOpenedAt:       {Type: field.TypeTime, Column: correlation.FieldOpenedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deadletter.Table,
 			Columns: deadletter.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -358,7 +382,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deadletter.FieldPayload:        {Type: field.TypeString, Column: deadletter.FieldPayload},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -377,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:      {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -393,9 +417,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldOrganizationID: {Type: field.TypeUUID, Column: group.FieldOrganizationID},
 			group.FieldName:           {Type: field.TypeString, Column: group.FieldName},
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
+			group.FieldAssignCursor:   {Type: field.TypeInt, Column: group.FieldAssignCursor},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   incident.Table,
 			Columns: incident.Columns,
@@ -433,7 +458,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldSLADueAt:             {Type: field.TypeTime, Column: incident.FieldSLADueAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlockout.Table,
 			Columns: loginlockout.Columns,
@@ -453,7 +478,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlockout.FieldLockedUntil:    {Type: field.TypeTime, Column: loginlockout.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   macro.Table,
+			Columns: macro.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: macro.FieldID,
+			},
+		},
+		Type: "Macro",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			macro.FieldCreatedAt:      {Type: field.TypeTime, Column: macro.FieldCreatedAt},
+			macro.FieldUpdatedAt:      {Type: field.TypeTime, Column: macro.FieldUpdatedAt},
+			macro.FieldOrganizationID: {Type: field.TypeUUID, Column: macro.FieldOrganizationID},
+			macro.FieldName:           {Type: field.TypeString, Column: macro.FieldName},
+			macro.FieldDescription:    {Type: field.TypeString, Column: macro.FieldDescription},
+			macro.FieldTarget:         {Type: field.TypeEnum, Column: macro.FieldTarget},
+			macro.FieldActions:        {Type: field.TypeJSON, Column: macro.FieldActions},
+			macro.FieldAuthorID:       {Type: field.TypeUUID, Column: macro.FieldAuthorID},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   note.Table,
 			Columns: note.Columns,
@@ -475,7 +521,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			note.FieldMentions:       {Type: field.TypeJSON, Column: note.FieldMentions},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -498,7 +544,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -525,7 +571,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   report.Table,
 			Columns: report.Columns,
@@ -554,7 +600,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -578,7 +624,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldMfaAttempts:    {Type: field.TypeInt, Column: session.FieldMfaAttempts},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -597,7 +643,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storedquery.Table,
 			Columns: storedquery.Columns,
@@ -622,7 +668,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: storedquery.FieldAuthorID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -647,7 +693,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -912,6 +958,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   correlation.OrganizationTable,
+			Columns: []string{correlation.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Correlation",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   deadletter.OrganizationTable,
 			Columns: []string{deadletter.OrganizationColumn},
 			Bidi:    false,
@@ -1049,6 +1107,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"LoginLockout",
+		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   macro.OrganizationTable,
+			Columns: []string{macro.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Macro",
+		"Organization",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   macro.AuthorTable,
+			Columns: []string{macro.AuthorColumn},
+			Bidi:    false,
+		},
+		"Macro",
 		"User",
 	)
 	graph.MustAddE(
@@ -1832,6 +1914,16 @@ func (f *AlertFilter) WhereAssigneeID(p entql.ValueP) {
 // WhereTags applies the entql json.RawMessage predicate on the tags field.
 func (f *AlertFilter) WhereTags(p entql.BytesP) {
 	f.Where(p.Field(alert.FieldTags))
+}
+
+// WhereSuppressed applies the entql bool predicate on the suppressed field.
+func (f *AlertFilter) WhereSuppressed(p entql.BoolP) {
+	f.Where(p.Field(alert.FieldSuppressed))
+}
+
+// WhereSuppressionReason applies the entql string predicate on the suppression_reason field.
+func (f *AlertFilter) WhereSuppressionReason(p entql.StringP) {
+	f.Where(p.Field(alert.FieldSuppressionReason))
 }
 
 // WhereEntities applies the entql json.RawMessage predicate on the entities field.
@@ -2876,6 +2968,95 @@ func (f *ContactFilter) WhereHasOrganizationWith(preds ...predicate.Organization
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CorrelationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CorrelationQuery builder.
+func (_q *CorrelationQuery) Filter() *CorrelationFilter {
+	return &CorrelationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CorrelationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CorrelationMutation builder.
+func (m *CorrelationMutation) Filter() *CorrelationFilter {
+	return &CorrelationFilter{config: m.config, predicateAdder: m}
+}
+
+// CorrelationFilter provides a generic filtering capability at runtime for CorrelationQuery.
+type CorrelationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CorrelationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *CorrelationFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(correlation.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CorrelationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(correlation.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CorrelationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(correlation.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *CorrelationFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(correlation.FieldOrganizationID))
+}
+
+// WhereKeyHash applies the entql string predicate on the key_hash field.
+func (f *CorrelationFilter) WhereKeyHash(p entql.StringP) {
+	f.Where(p.Field(correlation.FieldKeyHash))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *CorrelationFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(correlation.FieldKey))
+}
+
+// WhereIncidentID applies the entql [16]byte predicate on the incident_id field.
+func (f *CorrelationFilter) WhereIncidentID(p entql.ValueP) {
+	f.Where(p.Field(correlation.FieldIncidentID))
+}
+
+// WhereOpenedAt applies the entql time.Time predicate on the opened_at field.
+func (f *CorrelationFilter) WhereOpenedAt(p entql.TimeP) {
+	f.Where(p.Field(correlation.FieldOpenedAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *CorrelationFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *CorrelationFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DeadLetterQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2904,7 +3085,7 @@ type DeadLetterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeadLetterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3002,7 +3183,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3072,7 +3253,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3106,6 +3287,11 @@ func (f *GroupFilter) WhereName(p entql.StringP) {
 // WhereDescription applies the entql string predicate on the description field.
 func (f *GroupFilter) WhereDescription(p entql.StringP) {
 	f.Where(p.Field(group.FieldDescription))
+}
+
+// WhereAssignCursor applies the entql int predicate on the assign_cursor field.
+func (f *GroupFilter) WhereAssignCursor(p entql.IntP) {
+	f.Where(p.Field(group.FieldAssignCursor))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
@@ -3165,7 +3351,7 @@ type IncidentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IncidentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3414,7 +3600,7 @@ type LoginLockoutFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLockoutFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3489,6 +3675,114 @@ func (f *LoginLockoutFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MacroQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MacroQuery builder.
+func (_q *MacroQuery) Filter() *MacroFilter {
+	return &MacroFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MacroMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MacroMutation builder.
+func (m *MacroMutation) Filter() *MacroFilter {
+	return &MacroFilter{config: m.config, predicateAdder: m}
+}
+
+// MacroFilter provides a generic filtering capability at runtime for MacroQuery.
+type MacroFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MacroFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *MacroFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(macro.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MacroFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(macro.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MacroFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(macro.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *MacroFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(macro.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MacroFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(macro.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *MacroFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(macro.FieldDescription))
+}
+
+// WhereTarget applies the entql string predicate on the target field.
+func (f *MacroFilter) WhereTarget(p entql.StringP) {
+	f.Where(p.Field(macro.FieldTarget))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *MacroFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(macro.FieldActions))
+}
+
+// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
+func (f *MacroFilter) WhereAuthorID(p entql.ValueP) {
+	f.Where(p.Field(macro.FieldAuthorID))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *MacroFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *MacroFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *MacroFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *MacroFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NoteQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3517,7 +3811,7 @@ type NoteFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoteFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3658,7 +3952,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3776,7 +4070,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3928,7 +4222,7 @@ type ReportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4090,7 +4384,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4213,7 +4507,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4297,7 +4591,7 @@ type StoredQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoredQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4425,7 +4719,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4567,7 +4861,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -446,6 +447,16 @@ func (_q *AlertQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[alert.FieldTags]; !ok {
 				selectedFields = append(selectedFields, alert.FieldTags)
 				fieldSeen[alert.FieldTags] = struct{}{}
+			}
+		case "suppressed":
+			if _, ok := fieldSeen[alert.FieldSuppressed]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSuppressed)
+				fieldSeen[alert.FieldSuppressed] = struct{}{}
+			}
+		case "suppressionReason":
+			if _, ok := fieldSeen[alert.FieldSuppressionReason]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSuppressionReason)
+				fieldSeen[alert.FieldSuppressionReason] = struct{}{}
 			}
 		case "entities":
 			if _, ok := fieldSeen[alert.FieldEntities]; !ok {
@@ -2074,6 +2085,137 @@ func newIncidentPaginateArgs(rv map[string]any) *incidentPaginateArgs {
 		case *IncidentOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithIncidentOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MacroQuery) CollectFields(ctx context.Context, satisfies ...string) (*MacroQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MacroQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(macro.Columns))
+		selectedFields = []string{macro.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[macro.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldAuthorID)
+				fieldSeen[macro.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[macro.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, macro.FieldCreatedAt)
+				fieldSeen[macro.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[macro.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, macro.FieldUpdatedAt)
+				fieldSeen[macro.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[macro.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldOrganizationID)
+				fieldSeen[macro.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[macro.FieldName]; !ok {
+				selectedFields = append(selectedFields, macro.FieldName)
+				fieldSeen[macro.FieldName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[macro.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, macro.FieldDescription)
+				fieldSeen[macro.FieldDescription] = struct{}{}
+			}
+		case "target":
+			if _, ok := fieldSeen[macro.FieldTarget]; !ok {
+				selectedFields = append(selectedFields, macro.FieldTarget)
+				fieldSeen[macro.FieldTarget] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[macro.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldAuthorID)
+				fieldSeen[macro.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type macroPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MacroPaginateOption
+}
+
+func newMacroPaginateArgs(rv map[string]any) *macroPaginateArgs {
+	args := &macroPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MacroOrder{Field: &MacroOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMacroOrder(order))
+			}
+		case *MacroOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMacroOrder(v))
 			}
 		}
 	}

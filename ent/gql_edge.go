@@ -100,6 +100,14 @@ func (_m *Incident) Group(ctx context.Context) (*Group, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Macro) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Note) Alert(ctx context.Context) (*Alert, error) {
 	result, err := _m.Edges.AlertOrErr()
 	if IsNotLoaded(err) {

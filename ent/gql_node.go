@@ -23,6 +23,7 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -101,6 +102,11 @@ var incidentImplementors = []string{"Incident", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Incident) IsNode() {}
+
+var macroImplementors = []string{"Macro", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Macro) IsNode() {}
 
 var noteImplementors = []string{"Note", "Node"}
 
@@ -308,6 +314,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(incident.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incidentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case macro.Table:
+		query := c.Macro.Query().
+			Where(macro.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, macroImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -644,6 +659,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Incident.Query().
 			Where(incident.IDIn(ids...))
 		query, err := query.CollectFields(ctx, incidentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case macro.Table:
+		query := c.Macro.Query().
+			Where(macro.IDIn(ids...))
+		query, err := query.CollectFields(ctx, macroImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -29,6 +29,8 @@ type Group struct {
 	Name string `json:"name,omitempty"`
 	// What the group is for.
 	Description string `json:"description,omitempty"`
+	// AssignCursor holds the value of the "assign_cursor" field.
+	AssignCursor int `json:"assign_cursor,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the GroupQuery when eager-loading is set.
 	Edges        GroupEdges `json:"edges"`
@@ -75,6 +77,8 @@ func (*Group) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case group.FieldAssignCursor:
+			values[i] = new(sql.NullInt64)
 		case group.FieldName, group.FieldDescription:
 			values[i] = new(sql.NullString)
 		case group.FieldCreatedAt, group.FieldUpdatedAt:
@@ -131,6 +135,12 @@ func (_m *Group) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
 				_m.Description = value.String
+			}
+		case group.FieldAssignCursor:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field assign_cursor", values[i])
+			} else if value.Valid {
+				_m.AssignCursor = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -192,6 +202,9 @@ func (_m *Group) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	builder.WriteString("assign_cursor=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AssignCursor))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -80,6 +80,20 @@ func (_c *GroupCreate) SetNillableDescription(v *string) *GroupCreate {
 	return _c
 }
 
+// SetAssignCursor sets the "assign_cursor" field.
+func (_c *GroupCreate) SetAssignCursor(v int) *GroupCreate {
+	_c.mutation.SetAssignCursor(v)
+	return _c
+}
+
+// SetNillableAssignCursor sets the "assign_cursor" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableAssignCursor(v *int) *GroupCreate {
+	if v != nil {
+		_c.SetAssignCursor(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *GroupCreate) SetID(v uuid.UUID) *GroupCreate {
 	_c.mutation.SetID(v)
@@ -169,6 +183,10 @@ func (_c *GroupCreate) defaults() error {
 		v := group.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.AssignCursor(); !ok {
+		v := group.DefaultAssignCursor
+		_c.mutation.SetAssignCursor(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if group.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized group.DefaultID (forgotten import ent/runtime?)")
@@ -205,6 +223,9 @@ func (_c *GroupCreate) check() error {
 		if err := group.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Group.description": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.AssignCursor(); !ok {
+		return &ValidationError{Name: "assign_cursor", err: errors.New(`ent: missing required field "Group.assign_cursor"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Group.organization"`)}
@@ -260,6 +281,10 @@ func (_c *GroupCreate) createSpec() (*Group, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(group.FieldDescription, field.TypeString, value)
 		_node.Description = value
+	}
+	if value, ok := _c.mutation.AssignCursor(); ok {
+		_spec.SetField(group.FieldAssignCursor, field.TypeInt, value)
+		_node.AssignCursor = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -382,6 +407,24 @@ func (u *GroupUpsert) UpdateDescription() *GroupUpsert {
 	return u
 }
 
+// SetAssignCursor sets the "assign_cursor" field.
+func (u *GroupUpsert) SetAssignCursor(v int) *GroupUpsert {
+	u.Set(group.FieldAssignCursor, v)
+	return u
+}
+
+// UpdateAssignCursor sets the "assign_cursor" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateAssignCursor() *GroupUpsert {
+	u.SetExcluded(group.FieldAssignCursor)
+	return u
+}
+
+// AddAssignCursor adds v to the "assign_cursor" field.
+func (u *GroupUpsert) AddAssignCursor(v int) *GroupUpsert {
+	u.Add(group.FieldAssignCursor, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -475,6 +518,27 @@ func (u *GroupUpsertOne) SetDescription(v string) *GroupUpsertOne {
 func (u *GroupUpsertOne) UpdateDescription() *GroupUpsertOne {
 	return u.Update(func(s *GroupUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetAssignCursor sets the "assign_cursor" field.
+func (u *GroupUpsertOne) SetAssignCursor(v int) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetAssignCursor(v)
+	})
+}
+
+// AddAssignCursor adds v to the "assign_cursor" field.
+func (u *GroupUpsertOne) AddAssignCursor(v int) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.AddAssignCursor(v)
+	})
+}
+
+// UpdateAssignCursor sets the "assign_cursor" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateAssignCursor() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateAssignCursor()
 	})
 }
 
@@ -738,6 +802,27 @@ func (u *GroupUpsertBulk) SetDescription(v string) *GroupUpsertBulk {
 func (u *GroupUpsertBulk) UpdateDescription() *GroupUpsertBulk {
 	return u.Update(func(s *GroupUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetAssignCursor sets the "assign_cursor" field.
+func (u *GroupUpsertBulk) SetAssignCursor(v int) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetAssignCursor(v)
+	})
+}
+
+// AddAssignCursor adds v to the "assign_cursor" field.
+func (u *GroupUpsertBulk) AddAssignCursor(v int) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.AddAssignCursor(v)
+	})
+}
+
+// UpdateAssignCursor sets the "assign_cursor" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateAssignCursor() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateAssignCursor()
 	})
 }
 

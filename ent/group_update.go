@@ -65,6 +65,27 @@ func (_u *GroupUpdate) SetNillableDescription(v *string) *GroupUpdate {
 	return _u
 }
 
+// SetAssignCursor sets the "assign_cursor" field.
+func (_u *GroupUpdate) SetAssignCursor(v int) *GroupUpdate {
+	_u.mutation.ResetAssignCursor()
+	_u.mutation.SetAssignCursor(v)
+	return _u
+}
+
+// SetNillableAssignCursor sets the "assign_cursor" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableAssignCursor(v *int) *GroupUpdate {
+	if v != nil {
+		_u.SetAssignCursor(*v)
+	}
+	return _u
+}
+
+// AddAssignCursor adds value to the "assign_cursor" field.
+func (_u *GroupUpdate) AddAssignCursor(v int) *GroupUpdate {
+	_u.mutation.AddAssignCursor(v)
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_u *GroupUpdate) AddMemberIDs(ids ...uuid.UUID) *GroupUpdate {
 	_u.mutation.AddMemberIDs(ids...)
@@ -193,6 +214,12 @@ func (_u *GroupUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(group.FieldDescription, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.AssignCursor(); ok {
+		_spec.SetField(group.FieldAssignCursor, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAssignCursor(); ok {
+		_spec.AddField(group.FieldAssignCursor, field.TypeInt, value)
+	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -291,6 +318,27 @@ func (_u *GroupUpdateOne) SetNillableDescription(v *string) *GroupUpdateOne {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetAssignCursor sets the "assign_cursor" field.
+func (_u *GroupUpdateOne) SetAssignCursor(v int) *GroupUpdateOne {
+	_u.mutation.ResetAssignCursor()
+	_u.mutation.SetAssignCursor(v)
+	return _u
+}
+
+// SetNillableAssignCursor sets the "assign_cursor" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableAssignCursor(v *int) *GroupUpdateOne {
+	if v != nil {
+		_u.SetAssignCursor(*v)
+	}
+	return _u
+}
+
+// AddAssignCursor adds value to the "assign_cursor" field.
+func (_u *GroupUpdateOne) AddAssignCursor(v int) *GroupUpdateOne {
+	_u.mutation.AddAssignCursor(v)
 	return _u
 }
 
@@ -451,6 +499,12 @@ func (_u *GroupUpdateOne) sqlSave(ctx context.Context) (_node *Group, err error)
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(group.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AssignCursor(); ok {
+		_spec.SetField(group.FieldAssignCursor, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAssignCursor(); ok {
+		_spec.AddField(group.FieldAssignCursor, field.TypeInt, value)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{

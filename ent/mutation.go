@@ -24,11 +24,13 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/correlation"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -63,11 +65,13 @@ const (
 	TypeChatMessage       = "ChatMessage"
 	TypeConnector         = "Connector"
 	TypeContact           = "Contact"
+	TypeCorrelation       = "Correlation"
 	TypeDeadLetter        = "DeadLetter"
 	TypeEvent             = "Event"
 	TypeGroup             = "Group"
 	TypeIncident          = "Incident"
 	TypeLoginLockout      = "LoginLockout"
+	TypeMacro             = "Macro"
 	TypeNote              = "Note"
 	TypeNotification      = "Notification"
 	TypeOrganization      = "Organization"
@@ -3065,6 +3069,8 @@ type AlertMutation struct {
 	disposition         *enum.Disposition
 	tags                *[]string
 	appendtags          []string
+	suppressed          *bool
+	suppression_reason  *string
 	entities            *[]schematype.Entity
 	appendentities      []schematype.Entity
 	mitre               *[]string
@@ -3790,6 +3796,78 @@ func (m *AlertMutation) ResetTags() {
 	m.tags = nil
 	m.appendtags = nil
 	delete(m.clearedFields, alert.FieldTags)
+}
+
+// SetSuppressed sets the "suppressed" field.
+func (m *AlertMutation) SetSuppressed(b bool) {
+	m.suppressed = &b
+}
+
+// Suppressed returns the value of the "suppressed" field in the mutation.
+func (m *AlertMutation) Suppressed() (r bool, exists bool) {
+	v := m.suppressed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuppressed returns the old "suppressed" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldSuppressed(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuppressed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuppressed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuppressed: %w", err)
+	}
+	return oldValue.Suppressed, nil
+}
+
+// ResetSuppressed resets all changes to the "suppressed" field.
+func (m *AlertMutation) ResetSuppressed() {
+	m.suppressed = nil
+}
+
+// SetSuppressionReason sets the "suppression_reason" field.
+func (m *AlertMutation) SetSuppressionReason(s string) {
+	m.suppression_reason = &s
+}
+
+// SuppressionReason returns the value of the "suppression_reason" field in the mutation.
+func (m *AlertMutation) SuppressionReason() (r string, exists bool) {
+	v := m.suppression_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuppressionReason returns the old "suppression_reason" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldSuppressionReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuppressionReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuppressionReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuppressionReason: %w", err)
+	}
+	return oldValue.SuppressionReason, nil
+}
+
+// ResetSuppressionReason resets all changes to the "suppression_reason" field.
+func (m *AlertMutation) ResetSuppressionReason() {
+	m.suppression_reason = nil
 }
 
 // SetEntities sets the "entities" field.
@@ -4623,7 +4701,7 @@ func (m *AlertMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AlertMutation) Fields() []string {
-	fields := make([]string, 0, 28)
+	fields := make([]string, 0, 30)
 	if m.created_at != nil {
 		fields = append(fields, alert.FieldCreatedAt)
 	}
@@ -4665,6 +4743,12 @@ func (m *AlertMutation) Fields() []string {
 	}
 	if m.tags != nil {
 		fields = append(fields, alert.FieldTags)
+	}
+	if m.suppressed != nil {
+		fields = append(fields, alert.FieldSuppressed)
+	}
+	if m.suppression_reason != nil {
+		fields = append(fields, alert.FieldSuppressionReason)
 	}
 	if m.entities != nil {
 		fields = append(fields, alert.FieldEntities)
@@ -4744,6 +4828,10 @@ func (m *AlertMutation) Field(name string) (ent.Value, bool) {
 		return m.AssigneeID()
 	case alert.FieldTags:
 		return m.Tags()
+	case alert.FieldSuppressed:
+		return m.Suppressed()
+	case alert.FieldSuppressionReason:
+		return m.SuppressionReason()
 	case alert.FieldEntities:
 		return m.Entities()
 	case alert.FieldMitre:
@@ -4809,6 +4897,10 @@ func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldAssigneeID(ctx)
 	case alert.FieldTags:
 		return m.OldTags(ctx)
+	case alert.FieldSuppressed:
+		return m.OldSuppressed(ctx)
+	case alert.FieldSuppressionReason:
+		return m.OldSuppressionReason(ctx)
 	case alert.FieldEntities:
 		return m.OldEntities(ctx)
 	case alert.FieldMitre:
@@ -4943,6 +5035,20 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTags(v)
+		return nil
+	case alert.FieldSuppressed:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuppressed(v)
+		return nil
+	case alert.FieldSuppressionReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuppressionReason(v)
 		return nil
 	case alert.FieldEntities:
 		v, ok := value.([]schematype.Entity)
@@ -5240,6 +5346,12 @@ func (m *AlertMutation) ResetField(name string) error {
 		return nil
 	case alert.FieldTags:
 		m.ResetTags()
+		return nil
+	case alert.FieldSuppressed:
+		m.ResetSuppressed()
+		return nil
+	case alert.FieldSuppressionReason:
+		m.ResetSuppressionReason()
 		return nil
 	case alert.FieldEntities:
 		m.ResetEntities()
@@ -14286,6 +14398,757 @@ func (m *ContactMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Contact edge %s", name)
 }
 
+// CorrelationMutation represents an operation that mutates the Correlation nodes in the graph.
+type CorrelationMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	key_hash            *string
+	key                 *string
+	incident_id         *uuid.UUID
+	opened_at           *time.Time
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	done                bool
+	oldValue            func(context.Context) (*Correlation, error)
+	predicates          []predicate.Correlation
+}
+
+var _ ent.Mutation = (*CorrelationMutation)(nil)
+
+// correlationOption allows management of the mutation configuration using functional options.
+type correlationOption func(*CorrelationMutation)
+
+// newCorrelationMutation creates new mutation for the Correlation entity.
+func newCorrelationMutation(c config, op Op, opts ...correlationOption) *CorrelationMutation {
+	m := &CorrelationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCorrelation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCorrelationID sets the ID field of the mutation.
+func withCorrelationID(id uuid.UUID) correlationOption {
+	return func(m *CorrelationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Correlation
+		)
+		m.oldValue = func(ctx context.Context) (*Correlation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Correlation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCorrelation sets the old Correlation of the mutation.
+func withCorrelation(node *Correlation) correlationOption {
+	return func(m *CorrelationMutation) {
+		m.oldValue = func(context.Context) (*Correlation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CorrelationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CorrelationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Correlation entities.
+func (m *CorrelationMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CorrelationMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CorrelationMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Correlation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CorrelationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CorrelationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CorrelationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CorrelationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CorrelationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CorrelationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *CorrelationMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *CorrelationMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *CorrelationMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetKeyHash sets the "key_hash" field.
+func (m *CorrelationMutation) SetKeyHash(s string) {
+	m.key_hash = &s
+}
+
+// KeyHash returns the value of the "key_hash" field in the mutation.
+func (m *CorrelationMutation) KeyHash() (r string, exists bool) {
+	v := m.key_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKeyHash returns the old "key_hash" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldKeyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKeyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKeyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKeyHash: %w", err)
+	}
+	return oldValue.KeyHash, nil
+}
+
+// ResetKeyHash resets all changes to the "key_hash" field.
+func (m *CorrelationMutation) ResetKeyHash() {
+	m.key_hash = nil
+}
+
+// SetKey sets the "key" field.
+func (m *CorrelationMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *CorrelationMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *CorrelationMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetIncidentID sets the "incident_id" field.
+func (m *CorrelationMutation) SetIncidentID(u uuid.UUID) {
+	m.incident_id = &u
+}
+
+// IncidentID returns the value of the "incident_id" field in the mutation.
+func (m *CorrelationMutation) IncidentID() (r uuid.UUID, exists bool) {
+	v := m.incident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIncidentID returns the old "incident_id" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldIncidentID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIncidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIncidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIncidentID: %w", err)
+	}
+	return oldValue.IncidentID, nil
+}
+
+// ClearIncidentID clears the value of the "incident_id" field.
+func (m *CorrelationMutation) ClearIncidentID() {
+	m.incident_id = nil
+	m.clearedFields[correlation.FieldIncidentID] = struct{}{}
+}
+
+// IncidentIDCleared returns if the "incident_id" field was cleared in this mutation.
+func (m *CorrelationMutation) IncidentIDCleared() bool {
+	_, ok := m.clearedFields[correlation.FieldIncidentID]
+	return ok
+}
+
+// ResetIncidentID resets all changes to the "incident_id" field.
+func (m *CorrelationMutation) ResetIncidentID() {
+	m.incident_id = nil
+	delete(m.clearedFields, correlation.FieldIncidentID)
+}
+
+// SetOpenedAt sets the "opened_at" field.
+func (m *CorrelationMutation) SetOpenedAt(t time.Time) {
+	m.opened_at = &t
+}
+
+// OpenedAt returns the value of the "opened_at" field in the mutation.
+func (m *CorrelationMutation) OpenedAt() (r time.Time, exists bool) {
+	v := m.opened_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOpenedAt returns the old "opened_at" field's value of the Correlation entity.
+// If the Correlation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CorrelationMutation) OldOpenedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOpenedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOpenedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOpenedAt: %w", err)
+	}
+	return oldValue.OpenedAt, nil
+}
+
+// ClearOpenedAt clears the value of the "opened_at" field.
+func (m *CorrelationMutation) ClearOpenedAt() {
+	m.opened_at = nil
+	m.clearedFields[correlation.FieldOpenedAt] = struct{}{}
+}
+
+// OpenedAtCleared returns if the "opened_at" field was cleared in this mutation.
+func (m *CorrelationMutation) OpenedAtCleared() bool {
+	_, ok := m.clearedFields[correlation.FieldOpenedAt]
+	return ok
+}
+
+// ResetOpenedAt resets all changes to the "opened_at" field.
+func (m *CorrelationMutation) ResetOpenedAt() {
+	m.opened_at = nil
+	delete(m.clearedFields, correlation.FieldOpenedAt)
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *CorrelationMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[correlation.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *CorrelationMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *CorrelationMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *CorrelationMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// Where appends a list predicates to the CorrelationMutation builder.
+func (m *CorrelationMutation) Where(ps ...predicate.Correlation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CorrelationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CorrelationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Correlation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CorrelationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CorrelationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Correlation).
+func (m *CorrelationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CorrelationMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, correlation.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, correlation.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, correlation.FieldOrganizationID)
+	}
+	if m.key_hash != nil {
+		fields = append(fields, correlation.FieldKeyHash)
+	}
+	if m.key != nil {
+		fields = append(fields, correlation.FieldKey)
+	}
+	if m.incident_id != nil {
+		fields = append(fields, correlation.FieldIncidentID)
+	}
+	if m.opened_at != nil {
+		fields = append(fields, correlation.FieldOpenedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CorrelationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case correlation.FieldCreatedAt:
+		return m.CreatedAt()
+	case correlation.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case correlation.FieldOrganizationID:
+		return m.OrganizationID()
+	case correlation.FieldKeyHash:
+		return m.KeyHash()
+	case correlation.FieldKey:
+		return m.Key()
+	case correlation.FieldIncidentID:
+		return m.IncidentID()
+	case correlation.FieldOpenedAt:
+		return m.OpenedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CorrelationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case correlation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case correlation.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case correlation.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case correlation.FieldKeyHash:
+		return m.OldKeyHash(ctx)
+	case correlation.FieldKey:
+		return m.OldKey(ctx)
+	case correlation.FieldIncidentID:
+		return m.OldIncidentID(ctx)
+	case correlation.FieldOpenedAt:
+		return m.OldOpenedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Correlation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CorrelationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case correlation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case correlation.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case correlation.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case correlation.FieldKeyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKeyHash(v)
+		return nil
+	case correlation.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case correlation.FieldIncidentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIncidentID(v)
+		return nil
+	case correlation.FieldOpenedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOpenedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Correlation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CorrelationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CorrelationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CorrelationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Correlation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CorrelationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(correlation.FieldIncidentID) {
+		fields = append(fields, correlation.FieldIncidentID)
+	}
+	if m.FieldCleared(correlation.FieldOpenedAt) {
+		fields = append(fields, correlation.FieldOpenedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CorrelationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CorrelationMutation) ClearField(name string) error {
+	switch name {
+	case correlation.FieldIncidentID:
+		m.ClearIncidentID()
+		return nil
+	case correlation.FieldOpenedAt:
+		m.ClearOpenedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Correlation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CorrelationMutation) ResetField(name string) error {
+	switch name {
+	case correlation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case correlation.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case correlation.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case correlation.FieldKeyHash:
+		m.ResetKeyHash()
+		return nil
+	case correlation.FieldKey:
+		m.ResetKey()
+		return nil
+	case correlation.FieldIncidentID:
+		m.ResetIncidentID()
+		return nil
+	case correlation.FieldOpenedAt:
+		m.ResetOpenedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Correlation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CorrelationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.organization != nil {
+		edges = append(edges, correlation.EdgeOrganization)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CorrelationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case correlation.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CorrelationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CorrelationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CorrelationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedorganization {
+		edges = append(edges, correlation.EdgeOrganization)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CorrelationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case correlation.EdgeOrganization:
+		return m.clearedorganization
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CorrelationMutation) ClearEdge(name string) error {
+	switch name {
+	case correlation.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown Correlation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CorrelationMutation) ResetEdge(name string) error {
+	switch name {
+	case correlation.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown Correlation edge %s", name)
+}
+
 // DeadLetterMutation represents an operation that mutates the DeadLetter nodes in the graph.
 type DeadLetterMutation struct {
 	config
@@ -15622,6 +16485,8 @@ type GroupMutation struct {
 	updated_at          *time.Time
 	name                *string
 	description         *string
+	assign_cursor       *int
+	addassign_cursor    *int
 	clearedFields       map[string]struct{}
 	organization        *uuid.UUID
 	clearedorganization bool
@@ -15917,6 +16782,62 @@ func (m *GroupMutation) ResetDescription() {
 	m.description = nil
 }
 
+// SetAssignCursor sets the "assign_cursor" field.
+func (m *GroupMutation) SetAssignCursor(i int) {
+	m.assign_cursor = &i
+	m.addassign_cursor = nil
+}
+
+// AssignCursor returns the value of the "assign_cursor" field in the mutation.
+func (m *GroupMutation) AssignCursor() (r int, exists bool) {
+	v := m.assign_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignCursor returns the old "assign_cursor" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldAssignCursor(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignCursor: %w", err)
+	}
+	return oldValue.AssignCursor, nil
+}
+
+// AddAssignCursor adds i to the "assign_cursor" field.
+func (m *GroupMutation) AddAssignCursor(i int) {
+	if m.addassign_cursor != nil {
+		*m.addassign_cursor += i
+	} else {
+		m.addassign_cursor = &i
+	}
+}
+
+// AddedAssignCursor returns the value that was added to the "assign_cursor" field in this mutation.
+func (m *GroupMutation) AddedAssignCursor() (r int, exists bool) {
+	v := m.addassign_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAssignCursor resets all changes to the "assign_cursor" field.
+func (m *GroupMutation) ResetAssignCursor() {
+	m.assign_cursor = nil
+	m.addassign_cursor = nil
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *GroupMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -16032,7 +16953,7 @@ func (m *GroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GroupMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, group.FieldCreatedAt)
 	}
@@ -16047,6 +16968,9 @@ func (m *GroupMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, group.FieldDescription)
+	}
+	if m.assign_cursor != nil {
+		fields = append(fields, group.FieldAssignCursor)
 	}
 	return fields
 }
@@ -16066,6 +16990,8 @@ func (m *GroupMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case group.FieldDescription:
 		return m.Description()
+	case group.FieldAssignCursor:
+		return m.AssignCursor()
 	}
 	return nil, false
 }
@@ -16085,6 +17011,8 @@ func (m *GroupMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldName(ctx)
 	case group.FieldDescription:
 		return m.OldDescription(ctx)
+	case group.FieldAssignCursor:
+		return m.OldAssignCursor(ctx)
 	}
 	return nil, fmt.Errorf("unknown Group field %s", name)
 }
@@ -16129,6 +17057,13 @@ func (m *GroupMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDescription(v)
 		return nil
+	case group.FieldAssignCursor:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignCursor(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
 }
@@ -16136,13 +17071,21 @@ func (m *GroupMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *GroupMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addassign_cursor != nil {
+		fields = append(fields, group.FieldAssignCursor)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *GroupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case group.FieldAssignCursor:
+		return m.AddedAssignCursor()
+	}
 	return nil, false
 }
 
@@ -16151,6 +17094,13 @@ func (m *GroupMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *GroupMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case group.FieldAssignCursor:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAssignCursor(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Group numeric field %s", name)
 }
@@ -16192,6 +17142,9 @@ func (m *GroupMutation) ResetField(name string) error {
 		return nil
 	case group.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case group.FieldAssignCursor:
+		m.ResetAssignCursor()
 		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
@@ -19505,6 +20458,854 @@ func (m *LoginLockoutMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LoginLockout edge %s", name)
+}
+
+// MacroMutation represents an operation that mutates the Macro nodes in the graph.
+type MacroMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	description         *string
+	target              *enum.AutomationTarget
+	actions             *[]schematype.Action
+	appendactions       []schematype.Action
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	author              *uuid.UUID
+	clearedauthor       bool
+	done                bool
+	oldValue            func(context.Context) (*Macro, error)
+	predicates          []predicate.Macro
+}
+
+var _ ent.Mutation = (*MacroMutation)(nil)
+
+// macroOption allows management of the mutation configuration using functional options.
+type macroOption func(*MacroMutation)
+
+// newMacroMutation creates new mutation for the Macro entity.
+func newMacroMutation(c config, op Op, opts ...macroOption) *MacroMutation {
+	m := &MacroMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMacro,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMacroID sets the ID field of the mutation.
+func withMacroID(id uuid.UUID) macroOption {
+	return func(m *MacroMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Macro
+		)
+		m.oldValue = func(ctx context.Context) (*Macro, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Macro.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMacro sets the old Macro of the mutation.
+func withMacro(node *Macro) macroOption {
+	return func(m *MacroMutation) {
+		m.oldValue = func(context.Context) (*Macro, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MacroMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MacroMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Macro entities.
+func (m *MacroMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MacroMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MacroMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Macro.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MacroMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MacroMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MacroMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MacroMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MacroMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MacroMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *MacroMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *MacroMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *MacroMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetName sets the "name" field.
+func (m *MacroMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *MacroMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *MacroMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *MacroMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *MacroMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *MacroMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetTarget sets the "target" field.
+func (m *MacroMutation) SetTarget(et enum.AutomationTarget) {
+	m.target = &et
+}
+
+// Target returns the value of the "target" field in the mutation.
+func (m *MacroMutation) Target() (r enum.AutomationTarget, exists bool) {
+	v := m.target
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTarget returns the old "target" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldTarget(ctx context.Context) (v enum.AutomationTarget, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTarget is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTarget requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTarget: %w", err)
+	}
+	return oldValue.Target, nil
+}
+
+// ResetTarget resets all changes to the "target" field.
+func (m *MacroMutation) ResetTarget() {
+	m.target = nil
+}
+
+// SetActions sets the "actions" field.
+func (m *MacroMutation) SetActions(s []schematype.Action) {
+	m.actions = &s
+	m.appendactions = nil
+}
+
+// Actions returns the value of the "actions" field in the mutation.
+func (m *MacroMutation) Actions() (r []schematype.Action, exists bool) {
+	v := m.actions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActions returns the old "actions" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldActions(ctx context.Context) (v []schematype.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActions: %w", err)
+	}
+	return oldValue.Actions, nil
+}
+
+// AppendActions adds s to the "actions" field.
+func (m *MacroMutation) AppendActions(s []schematype.Action) {
+	m.appendactions = append(m.appendactions, s...)
+}
+
+// AppendedActions returns the list of values that were appended to the "actions" field in this mutation.
+func (m *MacroMutation) AppendedActions() ([]schematype.Action, bool) {
+	if len(m.appendactions) == 0 {
+		return nil, false
+	}
+	return m.appendactions, true
+}
+
+// ResetActions resets all changes to the "actions" field.
+func (m *MacroMutation) ResetActions() {
+	m.actions = nil
+	m.appendactions = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *MacroMutation) SetAuthorID(u uuid.UUID) {
+	m.author = &u
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *MacroMutation) AuthorID() (r uuid.UUID, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldAuthorID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *MacroMutation) ClearAuthorID() {
+	m.author = nil
+	m.clearedFields[macro.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *MacroMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[macro.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *MacroMutation) ResetAuthorID() {
+	m.author = nil
+	delete(m.clearedFields, macro.FieldAuthorID)
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *MacroMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[macro.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *MacroMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *MacroMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *MacroMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *MacroMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[macro.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *MacroMutation) AuthorCleared() bool {
+	return m.AuthorIDCleared() || m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *MacroMutation) AuthorIDs() (ids []uuid.UUID) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *MacroMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// Where appends a list predicates to the MacroMutation builder.
+func (m *MacroMutation) Where(ps ...predicate.Macro) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MacroMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MacroMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Macro, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MacroMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MacroMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Macro).
+func (m *MacroMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MacroMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, macro.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, macro.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, macro.FieldOrganizationID)
+	}
+	if m.name != nil {
+		fields = append(fields, macro.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, macro.FieldDescription)
+	}
+	if m.target != nil {
+		fields = append(fields, macro.FieldTarget)
+	}
+	if m.actions != nil {
+		fields = append(fields, macro.FieldActions)
+	}
+	if m.author != nil {
+		fields = append(fields, macro.FieldAuthorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MacroMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case macro.FieldCreatedAt:
+		return m.CreatedAt()
+	case macro.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case macro.FieldOrganizationID:
+		return m.OrganizationID()
+	case macro.FieldName:
+		return m.Name()
+	case macro.FieldDescription:
+		return m.Description()
+	case macro.FieldTarget:
+		return m.Target()
+	case macro.FieldActions:
+		return m.Actions()
+	case macro.FieldAuthorID:
+		return m.AuthorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MacroMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case macro.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case macro.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case macro.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case macro.FieldName:
+		return m.OldName(ctx)
+	case macro.FieldDescription:
+		return m.OldDescription(ctx)
+	case macro.FieldTarget:
+		return m.OldTarget(ctx)
+	case macro.FieldActions:
+		return m.OldActions(ctx)
+	case macro.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Macro field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MacroMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case macro.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case macro.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case macro.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case macro.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case macro.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case macro.FieldTarget:
+		v, ok := value.(enum.AutomationTarget)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTarget(v)
+		return nil
+	case macro.FieldActions:
+		v, ok := value.([]schematype.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActions(v)
+		return nil
+	case macro.FieldAuthorID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Macro field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MacroMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MacroMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MacroMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Macro numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MacroMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(macro.FieldAuthorID) {
+		fields = append(fields, macro.FieldAuthorID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MacroMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MacroMutation) ClearField(name string) error {
+	switch name {
+	case macro.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MacroMutation) ResetField(name string) error {
+	switch name {
+	case macro.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case macro.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case macro.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case macro.FieldName:
+		m.ResetName()
+		return nil
+	case macro.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case macro.FieldTarget:
+		m.ResetTarget()
+		return nil
+	case macro.FieldActions:
+		m.ResetActions()
+		return nil
+	case macro.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MacroMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, macro.EdgeOrganization)
+	}
+	if m.author != nil {
+		edges = append(edges, macro.EdgeAuthor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MacroMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case macro.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case macro.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MacroMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MacroMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MacroMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, macro.EdgeOrganization)
+	}
+	if m.clearedauthor {
+		edges = append(edges, macro.EdgeAuthor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MacroMutation) EdgeCleared(name string) bool {
+	switch name {
+	case macro.EdgeOrganization:
+		return m.clearedorganization
+	case macro.EdgeAuthor:
+		return m.clearedauthor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MacroMutation) ClearEdge(name string) error {
+	switch name {
+	case macro.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case macro.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MacroMutation) ResetEdge(name string) error {
+	switch name {
+	case macro.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case macro.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro edge %s", name)
 }
 
 // NoteMutation represents an operation that mutates the Note nodes in the graph.

@@ -36,6 +36,8 @@ type Tx struct {
 	Connector *ConnectorClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
+	// Correlation is the client for interacting with the Correlation builders.
+	Correlation *CorrelationClient
 	// DeadLetter is the client for interacting with the DeadLetter builders.
 	DeadLetter *DeadLetterClient
 	// Event is the client for interacting with the Event builders.
@@ -46,6 +48,8 @@ type Tx struct {
 	Incident *IncidentClient
 	// LoginLockout is the client for interacting with the LoginLockout builders.
 	LoginLockout *LoginLockoutClient
+	// Macro is the client for interacting with the Macro builders.
+	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -206,11 +210,13 @@ func (tx *Tx) init() {
 	tx.ChatMessage = NewChatMessageClient(tx.config)
 	tx.Connector = NewConnectorClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
+	tx.Correlation = NewCorrelationClient(tx.config)
 	tx.DeadLetter = NewDeadLetterClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.Incident = NewIncidentClient(tx.config)
 	tx.LoginLockout = NewLoginLockoutClient(tx.config)
+	tx.Macro = NewMacroClient(tx.config)
 	tx.Note = NewNoteClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)

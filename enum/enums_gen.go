@@ -396,6 +396,34 @@ func (e *BulkAlertAction) UnmarshalGQL(v any) error {
 	return err
 }
 
+// AutomationTarget is what kind of object an automation (a macro, a trigger's event) acts on.
+type AutomationTarget string
+
+const (
+	// AutomationTargetAlert: Alerts.
+	AutomationTargetAlert AutomationTarget = "alert"
+	// AutomationTargetIncident: Incidents.
+	AutomationTargetIncident AutomationTarget = "incident"
+)
+
+var automationTargetValues = []string{"alert", "incident"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (AutomationTarget) Values() []string { return automationTargetValues }
+
+// Valid reports whether the value is one of the set.
+func (e AutomationTarget) Valid() bool { return Valid(string(e), automationTargetValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e AutomationTarget) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *AutomationTarget) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, automationTargetValues)
+	*e = AutomationTarget(s)
+	return err
+}
+
 // NotificationKind is notification event type.
 type NotificationKind string
 
@@ -416,9 +444,11 @@ const (
 	NotificationKindConnectorFailing NotificationKind = "connector_failing"
 	// NotificationKindAutomationFailed: A trigger of your organisation failed 20 times in a row and was disabled.
 	NotificationKindAutomationFailed NotificationKind = "automation_failed"
+	// NotificationKindAutomation: An automation action (a trigger or a macro) notified you about an alert or incident.
+	NotificationKindAutomation NotificationKind = "automation"
 )
 
-var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed"}
+var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"}
 
 // Values lists the stored values (ent derives the column type from it).
 func (NotificationKind) Values() []string { return notificationKindValues }
@@ -701,7 +731,8 @@ var Docs = map[string]map[string]string{
 	"ReportFormat":        {"": "File format of an incident report.", "pdf": "A PDF document.", "html": "A self-contained HTML page.", "markdown": "Markdown text."},
 	"JobStatus":           {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
 	"BulkAlertAction":     {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
-	"NotificationKind":    {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour.", "automation_failed": "A trigger of your organisation failed 20 times in a row and was disabled."},
+	"AutomationTarget":    {"": "What kind of object an automation (a macro, a trigger's event) acts on.", "alert": "Alerts.", "incident": "Incidents."},
+	"NotificationKind":    {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour.", "automation_failed": "A trigger of your organisation failed 20 times in a row and was disabled.", "automation": "An automation action (a trigger or a macro) notified you about an alert or incident."},
 	"SLAClockMode":        {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
 	"SLAState":            {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
 	"SLATimer":            {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},

@@ -152,36 +152,38 @@ type ComplexityRoot struct {
 	}
 
 	Alert struct {
-		AcknowledgedAt func(childComplexity int) int
-		Assignee       func(childComplexity int) int
-		AssigneeID     func(childComplexity int) int
-		Attributes     func(childComplexity int) int
-		Connector      func(childComplexity int) int
-		ConnectorID    func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Description    func(childComplexity int) int
-		Disposition    func(childComplexity int) int
-		Entities       func(childComplexity int) int
-		EventTime      func(childComplexity int) int
-		ExternalID     func(childComplexity int) int
-		Fingerprint    func(childComplexity int) int
-		FirstSeenAt    func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Incident       func(childComplexity int) int
-		IncidentID     func(childComplexity int) int
-		IngestedAt     func(childComplexity int) int
-		LastSeenAt     func(childComplexity int) int
-		Mitre          func(childComplexity int) int
-		Occurrences    func(childComplexity int) int
-		OrganizationID func(childComplexity int) int
-		Raw            func(childComplexity int) int
-		ResolvedAt     func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		Source         func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Tags           func(childComplexity int) int
-		Title          func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		AcknowledgedAt    func(childComplexity int) int
+		Assignee          func(childComplexity int) int
+		AssigneeID        func(childComplexity int) int
+		Attributes        func(childComplexity int) int
+		Connector         func(childComplexity int) int
+		ConnectorID       func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Description       func(childComplexity int) int
+		Disposition       func(childComplexity int) int
+		Entities          func(childComplexity int) int
+		EventTime         func(childComplexity int) int
+		ExternalID        func(childComplexity int) int
+		Fingerprint       func(childComplexity int) int
+		FirstSeenAt       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Incident          func(childComplexity int) int
+		IncidentID        func(childComplexity int) int
+		IngestedAt        func(childComplexity int) int
+		LastSeenAt        func(childComplexity int) int
+		Mitre             func(childComplexity int) int
+		Occurrences       func(childComplexity int) int
+		OrganizationID    func(childComplexity int) int
+		Raw               func(childComplexity int) int
+		ResolvedAt        func(childComplexity int) int
+		Severity          func(childComplexity int) int
+		Source            func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Suppressed        func(childComplexity int) int
+		SuppressionReason func(childComplexity int) int
+		Tags              func(childComplexity int) int
+		Title             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
 	}
 
 	AlertConnection struct {
@@ -647,6 +649,29 @@ type ComplexityRoot struct {
 		MfaToken    func(childComplexity int) int
 		TokenType   func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	Macro struct {
+		Author         func(childComplexity int) int
+		AuthorID       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		Target         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	MacroConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MacroEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	MarkAllReadPayload struct {
@@ -2061,6 +2086,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Status(childComplexity), true
+	case "Alert.suppressed":
+		if e.ComplexityRoot.Alert.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Suppressed(childComplexity), true
+	case "Alert.suppressionReason":
+		if e.ComplexityRoot.Alert.SuppressionReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SuppressionReason(childComplexity), true
 	case "Alert.tags":
 		if e.ComplexityRoot.Alert.Tags == nil {
 			break
@@ -3939,6 +3976,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.User(childComplexity), true
+
+	case "Macro.author":
+		if e.ComplexityRoot.Macro.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.Author(childComplexity), true
+	case "Macro.authorID":
+		if e.ComplexityRoot.Macro.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.AuthorID(childComplexity), true
+	case "Macro.createdAt":
+		if e.ComplexityRoot.Macro.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.CreatedAt(childComplexity), true
+	case "Macro.description":
+		if e.ComplexityRoot.Macro.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.Description(childComplexity), true
+	case "Macro.id":
+		if e.ComplexityRoot.Macro.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.ID(childComplexity), true
+	case "Macro.name":
+		if e.ComplexityRoot.Macro.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.Name(childComplexity), true
+	case "Macro.organizationID":
+		if e.ComplexityRoot.Macro.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.OrganizationID(childComplexity), true
+	case "Macro.target":
+		if e.ComplexityRoot.Macro.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.Target(childComplexity), true
+	case "Macro.updatedAt":
+		if e.ComplexityRoot.Macro.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.UpdatedAt(childComplexity), true
+
+	case "MacroConnection.edges":
+		if e.ComplexityRoot.MacroConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroConnection.Edges(childComplexity), true
+	case "MacroConnection.pageInfo":
+		if e.ComplexityRoot.MacroConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroConnection.PageInfo(childComplexity), true
+	case "MacroConnection.totalCount":
+		if e.ComplexityRoot.MacroConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroConnection.TotalCount(childComplexity), true
+
+	case "MacroEdge.cursor":
+		if e.ComplexityRoot.MacroEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroEdge.Cursor(childComplexity), true
+	case "MacroEdge.node":
+		if e.ComplexityRoot.MacroEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroEdge.Node(childComplexity), true
 
 	case "MarkAllReadPayload.updated":
 		if e.ComplexityRoot.MarkAllReadPayload.Updated == nil {
@@ -11430,6 +11554,10 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_assigneeID(ctx, field)
 	case "tags":
 		return ec.fieldContext_Alert_tags(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_Alert_suppressed(ctx, field)
+	case "suppressionReason":
+		return ec.fieldContext_Alert_suppressionReason(ctx, field)
 	case "entities":
 		return ec.fieldContext_Alert_entities(ctx, field)
 	case "mitre":
@@ -12394,6 +12522,40 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_enrolOnly(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Macro(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Macro_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Macro_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Macro_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_Macro_organizationID(ctx, field)
+	case "name":
+		return ec.fieldContext_Macro_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Macro_description(ctx, field)
+	case "target":
+		return ec.fieldContext_Macro_target(ctx, field)
+	case "authorID":
+		return ec.fieldContext_Macro_authorID(ctx, field)
+	case "author":
+		return ec.fieldContext_Macro_author(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Macro", field.Name)
+}
+
+func (ec *executionContext) childFields_MacroEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MacroEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MacroEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MacroEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MarkAllReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18269,6 +18431,52 @@ func (ec *executionContext) _Alert_tags(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Alert_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_suppressed(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Alert_suppressionReason(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_suppressionReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressionReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_suppressionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
 }
 
@@ -26153,6 +26361,364 @@ func (ec *executionContext) _LoginPayload_enrolOnly(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_LoginPayload_enrolOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Macro_id(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Macro_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Macro_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Macro_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Macro_name(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "String")
+}
+
+func (ec *executionContext) _Macro_description(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "String")
+}
+
+func (ec *executionContext) _Macro_target(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.AutomationTarget) graphql.Marshaler {
+			return ec.marshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "AutomationTarget")
+}
+
+func (ec *executionContext) _Macro_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_authorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_authorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Macro_author(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Macro",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MacroConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MacroConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MacroEdge) graphql.Marshaler {
+			return ec.marshalOMacroEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MacroConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MacroConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MacroEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MacroConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MacroConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MacroConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MacroConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MacroConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MacroEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MacroEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MacroEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MacroEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MacroEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MacroEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, field graphql.CollectedField, obj *notify.MarkAllReadPayload) (ret graphql.Marshaler) {
@@ -48969,6 +49535,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Note(ctx, sel, obj)
+	case *ent.Macro:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Macro(ctx, sel, obj)
 	case *ent.Incident:
 		if obj == nil {
 			return graphql.Null
@@ -49529,6 +50100,16 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 		case "tags":
 			out.Values[i] = ec._Alert_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressed":
+			out.Values[i] = ec._Alert_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressionReason":
+			out.Values[i] = ec._Alert_suppressionReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entities":
@@ -52669,6 +53250,161 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 			}
 		case "enrolOnly":
 			out.Values[i] = ec._LoginPayload_enrolOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var macroImplementors = []string{"Macro", "Node"}
+
+func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, obj *ent.Macro) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, macroImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Macro")
+		case "id":
+			out.Values[i] = ec._Macro_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Macro_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Macro_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizationID":
+			out.Values[i] = ec._Macro_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Macro_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Macro_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._Macro_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorID":
+			out.Values[i] = ec._Macro_authorID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Macro_author(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var macroConnectionImplementors = []string{"MacroConnection"}
+
+func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MacroConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, macroConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MacroConnection")
+		case "edges":
+			out.Values[i] = ec._MacroConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MacroConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MacroConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var macroEdgeImplementors = []string{"MacroEdge"}
+
+func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MacroEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, macroEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MacroEdge")
+		case "node":
+			out.Values[i] = ec._MacroEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MacroEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -58026,6 +58762,16 @@ func (ec *executionContext) marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliq
 	return ec._AssetProfile(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx context.Context, v any) (enum.AutomationTarget, error) {
+	var res enum.AutomationTarget
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx context.Context, sel ast.SelectionSet, v enum.AutomationTarget) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60644,6 +61390,33 @@ func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	_ = ctx
 	res := scalar.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx context.Context, sel ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Macro(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMacroEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MacroEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMacroEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMacroEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MacroEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MacroEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {

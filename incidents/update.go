@@ -42,65 +42,26 @@ func TransitionAllowed(from, to enum.IncidentStatus) bool {
 // in the activity log; status, severity and assignee changes also go on
 // the timeline. A patch that changes nothing writes nothing.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInput) (*ent.Incident, error) {
-	p, err := checkPatch(in)
-	if err != nil {
+	if _, err := checkPatch(in); err != nil {
 		return nil, err
 	}
 	var out *ent.Incident
 	schedule := func(context.Context) {}
-	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		c := tx.Client()
-		inc, err := visible(ctx, c, id)
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		inc, err := visible(ctx, tx.Client(), id)
 		if err != nil {
 			return err
 		}
-		if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID.Value()); err != nil {
+		var entries []audit.Entry
+		if out, entries, schedule, err = s.UpdateTx(ctx, tx, inc, in); err != nil || s.triggers == nil || len(entries) == 0 {
 			return err
 		}
-		if err := checkGroup(ctx, c, in.GroupID.Value()); err != nil {
+		// A person's change fires incident.updated; the triggers may
+		// change the incident further.
+		if err := s.triggers.Changed(ctx, tx, enum.TriggerEventIncidentUpdated, entries); err != nil {
 			return err
 		}
-		ch, err := plan(ctx, inc, p)
-		if err != nil {
-			return err
-		}
-		if len(ch.entries) == 0 {
-			out = inc
-			return nil
-		}
-		if out, err = ch.update.Save(ctx); err != nil {
-			return err
-		}
-		if out, schedule, err = s.applySLA(ctx, c, out); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, c, ch.entries...); err != nil {
-			return err
-		}
-		if err := announce(ctx, c, hub.KindUpdated, inc.ID); err != nil {
-			return err
-		}
-		for _, e := range ch.events {
-			if err := addEvent(ctx, c, inc.ID, e.kind, e.title, "", e.data); err != nil {
-				return err
-			}
-		}
-		if a := in.AssigneeID.Value(); a != nil && ch.assigned {
-			if err := notify.Assigned(ctx, c, *a, subject(out)); err != nil {
-				return err
-			}
-		}
-		if err := announceStatus(ctx, c, out, ch.statusFrom, ch.statusTo); err != nil {
-			return err
-		}
-		if s.triggers == nil {
-			return nil
-		}
-		if err := s.triggers.Changed(ctx, tx, enum.TriggerEventIncidentUpdated, ch.entries); err != nil {
-			return err
-		}
-		// The triggers may have changed it further.
-		out, err = c.Incident.Get(ctx, inc.ID)
+		out, err = tx.Client().Incident.Get(ctx, inc.ID)
 		return err
 	})
 	if err != nil {
@@ -108,6 +69,61 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 	}
 	schedule(ctx)
 	return out.Unwrap(), nil
+}
+
+// UpdateTx applies a patch to inc (read in tx) inside the caller's
+// transaction, with Update's rules and records: activity, timeline, outbox
+// event, notifications. It returns the incident after the patch, the
+// activity entries of what changed (none when nothing did) and the work to
+// run after commit (SLA timers). Automation applies its actions through it.
+func (s *Service) UpdateTx(ctx context.Context, tx *ent.Tx, inc *ent.Incident, in UpdateIncidentInput) (*ent.Incident, []audit.Entry, func(context.Context), error) {
+	noop := func(context.Context) {}
+	p, err := checkPatch(in)
+	if err != nil {
+		return nil, nil, noop, err
+	}
+	c := tx.Client()
+	if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID.Value()); err != nil {
+		return nil, nil, noop, err
+	}
+	if err := checkGroup(ctx, c, in.GroupID.Value()); err != nil {
+		return nil, nil, noop, err
+	}
+	ch, err := plan(ctx, inc, p)
+	if err != nil {
+		return nil, nil, noop, err
+	}
+	if len(ch.entries) == 0 {
+		return inc, nil, noop, nil
+	}
+	out, err := ch.update.Save(ctx)
+	if err != nil {
+		return nil, nil, noop, err
+	}
+	out, schedule, err := s.applySLA(ctx, c, out)
+	if err != nil {
+		return nil, nil, noop, err
+	}
+	if err := audit.Record(ctx, c, ch.entries...); err != nil {
+		return nil, nil, noop, err
+	}
+	if err := announce(ctx, c, hub.KindUpdated, inc.ID); err != nil {
+		return nil, nil, noop, err
+	}
+	for _, e := range ch.events {
+		if err := addEvent(ctx, c, inc.ID, e.kind, e.title, "", e.data); err != nil {
+			return nil, nil, noop, err
+		}
+	}
+	if a := in.AssigneeID.Value(); a != nil && ch.assigned {
+		if err := notify.Assigned(ctx, c, *a, subject(out)); err != nil {
+			return nil, nil, noop, err
+		}
+	}
+	if err := announceStatus(ctx, c, out, ch.statusFrom, ch.statusTo); err != nil {
+		return nil, nil, noop, err
+	}
+	return out, ch.entries, schedule, nil
 }
 
 // patch is a validated UpdateIncidentInput.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seliq/seliq/automation/action"
 	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
 	"net/http"
@@ -204,6 +205,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	timers := sla.New(db.Client, runner, nil).WithLogger(log).WithTriggers(automation)
 	river.AddWorker(workers, timers.Worker())
 	incidentsSvc := incidents.New(db.Client).WithSLA(timers).WithTriggers(automation)
+	if cfg.AutomationActions != nil {
+		automation.WithActions(cfg.AutomationActions)
+	} else {
+		automation.WithActions(trigger.Vocabulary{Exec: action.NewExecutor(action.Deps{Incidents: incidentsSvc}), Max: cfg.Automation.MaxActions})
+	}
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	res := &resolvers.Resolver{Services: &resolvers.Services{

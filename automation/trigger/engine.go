@@ -60,8 +60,11 @@ type Run struct {
 	// Trigger names who acts, for the activity log.
 	TriggerID   uuid.UUID
 	TriggerName string
-	// DryRun computes what the actions would change and writes nothing.
+	// DryRun: the caller rolls the transaction back (a test run).
 	DryRun bool
+	// SkipEvent leaves out the object's "updated" outbox event: an alert
+	// routed as it is created announces itself once, as created.
+	SkipEvent bool
 }
 
 // Actions is the action vocabulary shared with macros (package
@@ -70,9 +73,9 @@ type Run struct {
 type Actions interface {
 	// Validate checks a list for a target; errors name actions.<index>.
 	Validate(ctx context.Context, target Target, raw json.RawMessage) error
-	// Apply runs the list (or, with DryRun, plans it) in tx and returns
-	// what each action changed, as a JSON list, one entry per action.
-	Apply(ctx context.Context, tx *ent.Tx, run Run) (json.RawMessage, error)
+	// Apply runs the list in tx and returns what the actions changed, as
+	// a JSON list, and the work to run once tx committed (nil for none).
+	Apply(ctx context.Context, tx *ent.Tx, run Run) (json.RawMessage, func(context.Context), error)
 }
 
 // Subject is one object an event concerns, with its changes on updates.
@@ -139,6 +142,15 @@ func NewEngine(a Actions, log *slog.Logger) *Engine {
 	return &Engine{actions: a, log: log, now: time.Now, cache: map[uuid.UUID]orgTriggers{}, gen: map[uuid.UUID]uint64{}}
 }
 
+// WithActions sets the action vocabulary (wired after the services it
+// works through, which themselves fire triggers), and returns e.
+func (e *Engine) WithActions(a Actions) *Engine {
+	if a != nil {
+		e.actions = a
+	}
+	return e
+}
+
 // WithClock sets the clock periods and windows are tested at, and returns e.
 func (e *Engine) WithClock(now func() time.Time) *Engine {
 	e.now = now
@@ -156,8 +168,8 @@ func (noActions) Validate(_ context.Context, _ Target, raw json.RawMessage) erro
 	return errors.New("this server has no action vocabulary")
 }
 
-func (noActions) Apply(context.Context, *ent.Tx, Run) (json.RawMessage, error) {
-	return json.RawMessage("[]"), nil
+func (noActions) Apply(context.Context, *ent.Tx, Run) (json.RawMessage, func(context.Context), error) {
+	return json.RawMessage("[]"), nil, nil
 }
 
 // Watch makes the engine follow the outbox: every trigger change, on any
@@ -281,10 +293,14 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 				// the cost limit) does not hold.
 				continue
 			}
-			run := Run{Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name}
+			run := Run{Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name,
+				SkipEvent: event == enum.TriggerEventAlertCreated}
 			actx := audit.As(sys, "trigger:"+t.name)
 			runErr := storage.Savepoint(actx, tx.Client(), func() error {
-				_, err := e.actions.Apply(actx, tx, run)
+				_, after, err := e.actions.Apply(actx, tx, run)
+				if err == nil && after != nil {
+					afterCommit(tx, after)
+				}
 				return err
 			})
 			if runErr != nil {
@@ -300,6 +316,19 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 		}
 	}
 	return e.stamp(sys, tx, fired, now)
+}
+
+// afterCommit runs f once tx has committed (never after a rollback).
+func afterCommit(tx *ent.Tx, f func(context.Context)) {
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			f(context.WithoutCancel(ctx))
+			return nil
+		})
+	})
 }
 
 // stamp records the triggers that fired: count, time, and a clean run

@@ -7,7 +7,6 @@ package trigger
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -192,17 +191,6 @@ func (s *Service) checkActions(ctx context.Context, event enum.TriggerEvent, raw
 	}
 	if len(list) > s.limits.MaxActions {
 		return nil, apperr.Invalid("actions", "must have at most %d actions", s.limits.MaxActions)
-	}
-	for i, a := range list {
-		var head struct {
-			Type *string `json:"type"`
-		}
-		if err := json.Unmarshal(a, &head); err != nil {
-			return nil, apperr.Invalid(fmt.Sprintf("actions.%d", i), "must be an object with a type")
-		}
-		if head.Type == nil || *head.Type == "" {
-			return nil, apperr.Invalid(fmt.Sprintf("actions.%d.type", i), "is required")
-		}
 	}
 	if err := s.engine.actions.Validate(ctx, TargetOf(event), raw); err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func (s *Service) Test(ctx context.Context, id uuid.UUID, in *TestInput) (*TestR
 				continue
 			}
 			m := &TestMatch{ID: o.id, Kind: string(target), Title: o.title}
-			effects, err := s.engine.actions.Apply(sys, tx, Run{Target: target, ObjectID: o.id, Actions: t.Actions, TriggerID: t.ID, TriggerName: t.Name, DryRun: true})
+			effects, _, err := s.engine.actions.Apply(sys, tx, Run{Target: target, ObjectID: o.id, Actions: t.Actions, TriggerID: t.ID, TriggerName: t.Name, DryRun: true})
 			if err != nil {
 				effects, _ = json.Marshal([]map[string]string{{"error": err.Error()}})
 			}

@@ -47,6 +47,10 @@ const (
 	FieldAssigneeID = "assignee_id"
 	// FieldTags holds the string denoting the tags field in the database.
 	FieldTags = "tags"
+	// FieldSuppressed holds the string denoting the suppressed field in the database.
+	FieldSuppressed = "suppressed"
+	// FieldSuppressionReason holds the string denoting the suppression_reason field in the database.
+	FieldSuppressionReason = "suppression_reason"
 	// FieldEntities holds the string denoting the entities field in the database.
 	FieldEntities = "entities"
 	// FieldMitre holds the string denoting the mitre field in the database.
@@ -132,6 +136,8 @@ var Columns = []string{
 	FieldDisposition,
 	FieldAssigneeID,
 	FieldTags,
+	FieldSuppressed,
+	FieldSuppressionReason,
 	FieldEntities,
 	FieldMitre,
 	FieldAttributes,
@@ -182,6 +188,12 @@ var (
 	DefaultDescription string
 	// DefaultSeverityRank holds the default value on creation for the "severity_rank" field.
 	DefaultSeverityRank int
+	// DefaultSuppressed holds the default value on creation for the "suppressed" field.
+	DefaultSuppressed bool
+	// DefaultSuppressionReason holds the default value on creation for the "suppression_reason" field.
+	DefaultSuppressionReason string
+	// SuppressionReasonValidator is a validator for the "suppression_reason" field. It is called by the builders before save.
+	SuppressionReasonValidator func(string) error
 	// DefaultFingerprint holds the default value on creation for the "fingerprint" field.
 	DefaultFingerprint string
 	// DefaultOccurrences holds the default value on creation for the "occurrences" field.
@@ -301,6 +313,16 @@ func ByDisposition(opts ...sql.OrderTermOption) OrderOption {
 // ByAssigneeID orders the results by the assignee_id field.
 func ByAssigneeID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAssigneeID, opts...).ToFunc()
+}
+
+// BySuppressed orders the results by the suppressed field.
+func BySuppressed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSuppressed, opts...).ToFunc()
+}
+
+// BySuppressionReason orders the results by the suppression_reason field.
+func BySuppressionReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSuppressionReason, opts...).ToFunc()
 }
 
 // ByFingerprint orders the results by the fingerprint field.

@@ -107,6 +107,16 @@ func AssigneeID(v uuid.UUID) predicate.Alert {
 	return predicate.Alert(sql.FieldEQ(FieldAssigneeID, v))
 }
 
+// Suppressed applies equality check predicate on the "suppressed" field. It's identical to SuppressedEQ.
+func Suppressed(v bool) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSuppressed, v))
+}
+
+// SuppressionReason applies equality check predicate on the "suppression_reason" field. It's identical to SuppressionReasonEQ.
+func SuppressionReason(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSuppressionReason, v))
+}
+
 // Fingerprint applies equality check predicate on the "fingerprint" field. It's identical to FingerprintEQ.
 func Fingerprint(v string) predicate.Alert {
 	return predicate.Alert(sql.FieldEQ(FieldFingerprint, v))
@@ -725,6 +735,81 @@ func TagsIsNil() predicate.Alert {
 // TagsNotNil applies the NotNil predicate on the "tags" field.
 func TagsNotNil() predicate.Alert {
 	return predicate.Alert(sql.FieldNotNull(FieldTags))
+}
+
+// SuppressedEQ applies the EQ predicate on the "suppressed" field.
+func SuppressedEQ(v bool) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSuppressed, v))
+}
+
+// SuppressedNEQ applies the NEQ predicate on the "suppressed" field.
+func SuppressedNEQ(v bool) predicate.Alert {
+	return predicate.Alert(sql.FieldNEQ(FieldSuppressed, v))
+}
+
+// SuppressionReasonEQ applies the EQ predicate on the "suppression_reason" field.
+func SuppressionReasonEQ(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEQ(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonNEQ applies the NEQ predicate on the "suppression_reason" field.
+func SuppressionReasonNEQ(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldNEQ(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonIn applies the In predicate on the "suppression_reason" field.
+func SuppressionReasonIn(vs ...string) predicate.Alert {
+	return predicate.Alert(sql.FieldIn(FieldSuppressionReason, vs...))
+}
+
+// SuppressionReasonNotIn applies the NotIn predicate on the "suppression_reason" field.
+func SuppressionReasonNotIn(vs ...string) predicate.Alert {
+	return predicate.Alert(sql.FieldNotIn(FieldSuppressionReason, vs...))
+}
+
+// SuppressionReasonGT applies the GT predicate on the "suppression_reason" field.
+func SuppressionReasonGT(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldGT(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonGTE applies the GTE predicate on the "suppression_reason" field.
+func SuppressionReasonGTE(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldGTE(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonLT applies the LT predicate on the "suppression_reason" field.
+func SuppressionReasonLT(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldLT(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonLTE applies the LTE predicate on the "suppression_reason" field.
+func SuppressionReasonLTE(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldLTE(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonContains applies the Contains predicate on the "suppression_reason" field.
+func SuppressionReasonContains(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldContains(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonHasPrefix applies the HasPrefix predicate on the "suppression_reason" field.
+func SuppressionReasonHasPrefix(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldHasPrefix(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonHasSuffix applies the HasSuffix predicate on the "suppression_reason" field.
+func SuppressionReasonHasSuffix(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldHasSuffix(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonEqualFold applies the EqualFold predicate on the "suppression_reason" field.
+func SuppressionReasonEqualFold(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldEqualFold(FieldSuppressionReason, v))
+}
+
+// SuppressionReasonContainsFold applies the ContainsFold predicate on the "suppression_reason" field.
+func SuppressionReasonContainsFold(v string) predicate.Alert {
+	return predicate.Alert(sql.FieldContainsFold(FieldSuppressionReason, v))
 }
 
 // EntitiesIsNil applies the IsNil predicate on the "entities" field.

@@ -26,6 +26,8 @@ const (
 	FieldName = "name"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldAssignCursor holds the string denoting the assign_cursor field in the database.
+	FieldAssignCursor = "assign_cursor"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldOrganizationID,
 	FieldName,
 	FieldDescription,
+	FieldAssignCursor,
 }
 
 var (
@@ -92,6 +95,8 @@ var (
 	DefaultDescription string
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultAssignCursor holds the default value on creation for the "assign_cursor" field.
+	DefaultAssignCursor int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -127,6 +132,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByDescription orders the results by the description field.
 func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
+}
+
+// ByAssignCursor orders the results by the assign_cursor field.
+func ByAssignCursor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssignCursor, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

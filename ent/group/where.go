@@ -81,6 +81,11 @@ func Description(v string) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldDescription, v))
 }
 
+// AssignCursor applies equality check predicate on the "assign_cursor" field. It's identical to AssignCursorEQ.
+func AssignCursor(v int) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldAssignCursor, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldCreatedAt, v))
@@ -309,6 +314,46 @@ func DescriptionEqualFold(v string) predicate.Group {
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Group {
 	return predicate.Group(sql.FieldContainsFold(FieldDescription, v))
+}
+
+// AssignCursorEQ applies the EQ predicate on the "assign_cursor" field.
+func AssignCursorEQ(v int) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldAssignCursor, v))
+}
+
+// AssignCursorNEQ applies the NEQ predicate on the "assign_cursor" field.
+func AssignCursorNEQ(v int) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldAssignCursor, v))
+}
+
+// AssignCursorIn applies the In predicate on the "assign_cursor" field.
+func AssignCursorIn(vs ...int) predicate.Group {
+	return predicate.Group(sql.FieldIn(FieldAssignCursor, vs...))
+}
+
+// AssignCursorNotIn applies the NotIn predicate on the "assign_cursor" field.
+func AssignCursorNotIn(vs ...int) predicate.Group {
+	return predicate.Group(sql.FieldNotIn(FieldAssignCursor, vs...))
+}
+
+// AssignCursorGT applies the GT predicate on the "assign_cursor" field.
+func AssignCursorGT(v int) predicate.Group {
+	return predicate.Group(sql.FieldGT(FieldAssignCursor, v))
+}
+
+// AssignCursorGTE applies the GTE predicate on the "assign_cursor" field.
+func AssignCursorGTE(v int) predicate.Group {
+	return predicate.Group(sql.FieldGTE(FieldAssignCursor, v))
+}
+
+// AssignCursorLT applies the LT predicate on the "assign_cursor" field.
+func AssignCursorLT(v int) predicate.Group {
+	return predicate.Group(sql.FieldLT(FieldAssignCursor, v))
+}
+
+// AssignCursorLTE applies the LTE predicate on the "assign_cursor" field.
+func AssignCursorLTE(v int) predicate.Group {
+	return predicate.Group(sql.FieldLTE(FieldAssignCursor, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

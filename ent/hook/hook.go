@@ -141,6 +141,18 @@ func (f ContactFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContactMutation", m)
 }
 
+// The CorrelationFunc type is an adapter to allow the use of ordinary
+// function as Correlation mutator.
+type CorrelationFunc func(context.Context, *ent.CorrelationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CorrelationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CorrelationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CorrelationMutation", m)
+}
+
 // The DeadLetterFunc type is an adapter to allow the use of ordinary
 // function as DeadLetter mutator.
 type DeadLetterFunc func(context.Context, *ent.DeadLetterMutation) (ent.Value, error)
@@ -199,6 +211,18 @@ func (f LoginLockoutFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLockoutMutation", m)
+}
+
+// The MacroFunc type is an adapter to allow the use of ordinary
+// function as Macro mutator.
+type MacroFunc func(context.Context, *ent.MacroMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MacroFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MacroMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MacroMutation", m)
 }
 
 // The NoteFunc type is an adapter to allow the use of ordinary

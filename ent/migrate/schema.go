@@ -145,6 +145,8 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"new", "acknowledged", "in_progress", "resolved", "closed"}, Default: "new"},
 		{Name: "disposition", Type: field.TypeEnum, Nullable: true, Enums: []string{"true_positive", "false_positive", "benign", "duplicate"}},
 		{Name: "tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "suppressed", Type: field.TypeBool, Default: false},
+		{Name: "suppression_reason", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "entities", Type: field.TypeJSON, Nullable: true},
 		{Name: "mitre", Type: field.TypeJSON, Nullable: true},
 		{Name: "attributes", Type: field.TypeJSON, Nullable: true},
@@ -171,25 +173,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "alerts_organizations_organization",
-				Columns:    []*schema.Column{AlertsColumns[25]},
+				Columns:    []*schema.Column{AlertsColumns[27]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "alerts_connectors_connector",
-				Columns:    []*schema.Column{AlertsColumns[26]},
+				Columns:    []*schema.Column{AlertsColumns[28]},
 				RefColumns: []*schema.Column{ConnectorsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "alerts_users_assignee",
-				Columns:    []*schema.Column{AlertsColumns[27]},
+				Columns:    []*schema.Column{AlertsColumns[29]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "alerts_incidents_alerts",
-				Columns:    []*schema.Column{AlertsColumns[28]},
+				Columns:    []*schema.Column{AlertsColumns[30]},
 				RefColumns: []*schema.Column{IncidentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -198,57 +200,57 @@ var (
 			{
 				Name:    "alert_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[1]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[1]},
 			},
 			{
 				Name:    "alert_organization_id_dedup_key",
 				Unique:  true,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[17]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[19]},
 			},
 			{
 				Name:    "alert_organization_id_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[20]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[22]},
 			},
 			{
 				Name:    "alert_organization_id_status_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[9], AlertsColumns[20]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[9], AlertsColumns[22]},
 			},
 			{
 				Name:    "alert_organization_id_status_severity",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[9], AlertsColumns[7]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[9], AlertsColumns[7]},
 			},
 			{
 				Name:    "alert_organization_id_severity_rank_id",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[8], AlertsColumns[0]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[8], AlertsColumns[0]},
 			},
 			{
 				Name:    "alert_organization_id_source_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[3], AlertsColumns[20]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[3], AlertsColumns[22]},
 			},
 			{
 				Name:    "alert_organization_id_connector_id_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[26], AlertsColumns[20]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[28], AlertsColumns[22]},
 			},
 			{
 				Name:    "alert_organization_id_assignee_id_last_seen_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[27], AlertsColumns[20]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[29], AlertsColumns[22]},
 			},
 			{
 				Name:    "alert_organization_id_fingerprint",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[25], AlertsColumns[16]},
+				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[18]},
 			},
 			{
 				Name:    "alert_incident_id",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[28]},
+				Columns: []*schema.Column{AlertsColumns[30]},
 			},
 		},
 	}
@@ -573,6 +575,43 @@ var (
 			},
 		},
 	}
+	// AutomationCorrelationsColumns holds the columns for the "automation_correlations" table.
+	AutomationCorrelationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key_hash", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "incident_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "opened_at", Type: field.TypeTime, Nullable: true},
+		{Name: "organization_id", Type: field.TypeUUID},
+	}
+	// AutomationCorrelationsTable holds the schema information for the "automation_correlations" table.
+	AutomationCorrelationsTable = &schema.Table{
+		Name:       "automation_correlations",
+		Columns:    AutomationCorrelationsColumns,
+		PrimaryKey: []*schema.Column{AutomationCorrelationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_correlations_organizations_organization",
+				Columns:    []*schema.Column{AutomationCorrelationsColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "correlation_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationCorrelationsColumns[7], AutomationCorrelationsColumns[1]},
+			},
+			{
+				Name:    "correlation_organization_id_key_hash",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationCorrelationsColumns[7], AutomationCorrelationsColumns[3]},
+			},
+		},
+	}
 	// DeadLettersColumns holds the columns for the "dead_letters" table.
 	DeadLettersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -645,6 +684,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "description", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "assign_cursor", Type: field.TypeInt, Default: 0},
 		{Name: "organization_id", Type: field.TypeUUID},
 	}
 	// GroupsTable holds the schema information for the "groups" table.
@@ -655,7 +695,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "groups_organizations_organization",
-				Columns:    []*schema.Column{GroupsColumns[5]},
+				Columns:    []*schema.Column{GroupsColumns[6]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -664,12 +704,12 @@ var (
 			{
 				Name:    "group_organization_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{GroupsColumns[5], GroupsColumns[1]},
+				Columns: []*schema.Column{GroupsColumns[6], GroupsColumns[1]},
 			},
 			{
 				Name:    "group_organization_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{GroupsColumns[5], GroupsColumns[3]},
+				Columns: []*schema.Column{GroupsColumns[6], GroupsColumns[3]},
 			},
 		},
 	}
@@ -803,6 +843,55 @@ var (
 			},
 		},
 	}
+	// AutomationMacrosColumns holds the columns for the "automation_macros" table.
+	AutomationMacrosColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "target", Type: field.TypeEnum, Enums: []string{"alert", "incident"}},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// AutomationMacrosTable holds the schema information for the "automation_macros" table.
+	AutomationMacrosTable = &schema.Table{
+		Name:       "automation_macros",
+		Columns:    AutomationMacrosColumns,
+		PrimaryKey: []*schema.Column{AutomationMacrosColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_macros_organizations_organization",
+				Columns:    []*schema.Column{AutomationMacrosColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "automation_macros_users_author",
+				Columns:    []*schema.Column{AutomationMacrosColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "macro_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[1]},
+			},
+			{
+				Name:    "macro_organization_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[3]},
+			},
+			{
+				Name:    "macro_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationMacrosColumns[8]},
+			},
+		},
+	}
 	// NotesColumns holds the columns for the "notes" table.
 	NotesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -860,7 +949,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"}},
 		{Name: "title", Type: field.TypeString},
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "entity_type", Type: field.TypeString, Default: ""},
@@ -1299,11 +1388,13 @@ var (
 		ChatMessagesTable,
 		ConnectorsTable,
 		ContactsTable,
+		AutomationCorrelationsTable,
 		DeadLettersTable,
 		RealtimeEventsTable,
 		GroupsTable,
 		IncidentsTable,
 		LoginLockoutsTable,
+		AutomationMacrosTable,
 		NotesTable,
 		NotificationsTable,
 		OrganizationsTable,
@@ -1340,6 +1431,10 @@ func init() {
 	ChatMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ConnectorsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationCorrelationsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationCorrelationsTable.Annotation = &entsql.Annotation{
+		Table: "automation_correlations",
+	}
 	DeadLettersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	DeadLettersTable.ForeignKeys[1].RefTable = ConnectorsTable
 	RealtimeEventsTable.Annotation = &entsql.Annotation{
@@ -1351,6 +1446,11 @@ func init() {
 	IncidentsTable.ForeignKeys[2].RefTable = GroupsTable
 	LoginLockoutsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	LoginLockoutsTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationMacrosTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationMacrosTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationMacrosTable.Annotation = &entsql.Annotation{
+		Table: "automation_macros",
+	}
 	NotesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[1].RefTable = AlertsTable
 	NotesTable.ForeignKeys[2].RefTable = IncidentsTable

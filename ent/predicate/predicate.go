@@ -39,6 +39,9 @@ type Connector func(*sql.Selector)
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 
+// Correlation is the predicate function for correlation builders.
+type Correlation func(*sql.Selector)
+
 // DeadLetter is the predicate function for deadletter builders.
 type DeadLetter func(*sql.Selector)
 
@@ -53,6 +56,9 @@ type Incident func(*sql.Selector)
 
 // LoginLockout is the predicate function for loginlockout builders.
 type LoginLockout func(*sql.Selector)
+
+// Macro is the predicate function for macro builders.
+type Macro func(*sql.Selector)
 
 // Note is the predicate function for note builders.
 type Note func(*sql.Selector)

@@ -375,6 +375,30 @@ func (f ContactMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ContactMutation", m)
 }
 
+// The CorrelationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CorrelationQueryRuleFunc func(context.Context, *ent.CorrelationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CorrelationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CorrelationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CorrelationQuery", q)
+}
+
+// The CorrelationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CorrelationMutationRuleFunc func(context.Context, *ent.CorrelationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CorrelationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CorrelationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CorrelationMutation", m)
+}
+
 // The DeadLetterQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DeadLetterQueryRuleFunc func(context.Context, *ent.DeadLetterQuery) error
@@ -493,6 +517,30 @@ func (f LoginLockoutMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLockoutMutation", m)
+}
+
+// The MacroQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MacroQueryRuleFunc func(context.Context, *ent.MacroQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MacroQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MacroQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MacroQuery", q)
+}
+
+// The MacroMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MacroMutationRuleFunc func(context.Context, *ent.MacroMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MacroMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MacroMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MacroMutation", m)
 }
 
 // The NoteQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -768,6 +816,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
+	case *ent.CorrelationQuery:
+		return q.Filter(), nil
 	case *ent.DeadLetterQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
@@ -777,6 +827,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.IncidentQuery:
 		return q.Filter(), nil
 	case *ent.LoginLockoutQuery:
+		return q.Filter(), nil
+	case *ent.MacroQuery:
 		return q.Filter(), nil
 	case *ent.NoteQuery:
 		return q.Filter(), nil
@@ -825,6 +877,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
+	case *ent.CorrelationMutation:
+		return m.Filter(), nil
 	case *ent.DeadLetterMutation:
 		return m.Filter(), nil
 	case *ent.EventMutation:
@@ -834,6 +888,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IncidentMutation:
 		return m.Filter(), nil
 	case *ent.LoginLockoutMutation:
+		return m.Filter(), nil
+	case *ent.MacroMutation:
 		return m.Filter(), nil
 	case *ent.NoteMutation:
 		return m.Filter(), nil

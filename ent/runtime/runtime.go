@@ -18,11 +18,13 @@ import (
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
 	"github.com/seliq/seliq/ent/contact"
+	"github.com/seliq/seliq/ent/correlation"
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/event"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
+	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -247,24 +249,34 @@ func init() {
 	alertDescSeverityRank := alertFields[6].Descriptor()
 	// alert.DefaultSeverityRank holds the default value on creation for the severity_rank field.
 	alert.DefaultSeverityRank = alertDescSeverityRank.Default.(int)
+	// alertDescSuppressed is the schema descriptor for suppressed field.
+	alertDescSuppressed := alertFields[11].Descriptor()
+	// alert.DefaultSuppressed holds the default value on creation for the suppressed field.
+	alert.DefaultSuppressed = alertDescSuppressed.Default.(bool)
+	// alertDescSuppressionReason is the schema descriptor for suppression_reason field.
+	alertDescSuppressionReason := alertFields[12].Descriptor()
+	// alert.DefaultSuppressionReason holds the default value on creation for the suppression_reason field.
+	alert.DefaultSuppressionReason = alertDescSuppressionReason.Default.(string)
+	// alert.SuppressionReasonValidator is a validator for the "suppression_reason" field. It is called by the builders before save.
+	alert.SuppressionReasonValidator = alertDescSuppressionReason.Validators[0].(func(string) error)
 	// alertDescFingerprint is the schema descriptor for fingerprint field.
-	alertDescFingerprint := alertFields[15].Descriptor()
+	alertDescFingerprint := alertFields[17].Descriptor()
 	// alert.DefaultFingerprint holds the default value on creation for the fingerprint field.
 	alert.DefaultFingerprint = alertDescFingerprint.Default.(string)
 	// alertDescOccurrences is the schema descriptor for occurrences field.
-	alertDescOccurrences := alertFields[17].Descriptor()
+	alertDescOccurrences := alertFields[19].Descriptor()
 	// alert.DefaultOccurrences holds the default value on creation for the occurrences field.
 	alert.DefaultOccurrences = alertDescOccurrences.Default.(int)
 	// alertDescFirstSeenAt is the schema descriptor for first_seen_at field.
-	alertDescFirstSeenAt := alertFields[18].Descriptor()
+	alertDescFirstSeenAt := alertFields[20].Descriptor()
 	// alert.DefaultFirstSeenAt holds the default value on creation for the first_seen_at field.
 	alert.DefaultFirstSeenAt = alertDescFirstSeenAt.Default.(func() time.Time)
 	// alertDescLastSeenAt is the schema descriptor for last_seen_at field.
-	alertDescLastSeenAt := alertFields[19].Descriptor()
+	alertDescLastSeenAt := alertFields[21].Descriptor()
 	// alert.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
 	alert.DefaultLastSeenAt = alertDescLastSeenAt.Default.(func() time.Time)
 	// alertDescIngestedAt is the schema descriptor for ingested_at field.
-	alertDescIngestedAt := alertFields[21].Descriptor()
+	alertDescIngestedAt := alertFields[23].Descriptor()
 	// alert.DefaultIngestedAt holds the default value on creation for the ingested_at field.
 	alert.DefaultIngestedAt = alertDescIngestedAt.Default.(func() time.Time)
 	// alertDescID is the schema descriptor for id field.
@@ -709,6 +721,42 @@ func init() {
 	contactDescID := contactMixinFields0[0].Descriptor()
 	// contact.DefaultID holds the default value on creation for the id field.
 	contact.DefaultID = contactDescID.Default.(func() uuid.UUID)
+	correlationMixin := schema.Correlation{}.Mixin()
+	correlation.Policy = privacy.NewPolicies(correlationMixin[0], correlationMixin[1], schema.Correlation{})
+	correlation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := correlation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	correlationMixinFields0 := correlationMixin[0].Fields()
+	_ = correlationMixinFields0
+	correlationFields := schema.Correlation{}.Fields()
+	_ = correlationFields
+	// correlationDescCreatedAt is the schema descriptor for created_at field.
+	correlationDescCreatedAt := correlationMixinFields0[1].Descriptor()
+	// correlation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	correlation.DefaultCreatedAt = correlationDescCreatedAt.Default.(func() time.Time)
+	// correlationDescUpdatedAt is the schema descriptor for updated_at field.
+	correlationDescUpdatedAt := correlationMixinFields0[2].Descriptor()
+	// correlation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	correlation.DefaultUpdatedAt = correlationDescUpdatedAt.Default.(func() time.Time)
+	// correlation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	correlation.UpdateDefaultUpdatedAt = correlationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// correlationDescKeyHash is the schema descriptor for key_hash field.
+	correlationDescKeyHash := correlationFields[0].Descriptor()
+	// correlation.KeyHashValidator is a validator for the "key_hash" field. It is called by the builders before save.
+	correlation.KeyHashValidator = correlationDescKeyHash.Validators[0].(func(string) error)
+	// correlationDescKey is the schema descriptor for key field.
+	correlationDescKey := correlationFields[1].Descriptor()
+	// correlation.DefaultKey holds the default value on creation for the key field.
+	correlation.DefaultKey = correlationDescKey.Default.(string)
+	// correlationDescID is the schema descriptor for id field.
+	correlationDescID := correlationMixinFields0[0].Descriptor()
+	// correlation.DefaultID holds the default value on creation for the id field.
+	correlation.DefaultID = correlationDescID.Default.(func() uuid.UUID)
 	deadletterMixin := schema.DeadLetter{}.Mixin()
 	deadletter.Policy = privacy.NewPolicies(deadletterMixin[0], deadletterMixin[1], schema.DeadLetter{})
 	deadletter.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -799,6 +847,10 @@ func init() {
 	group.DefaultDescription = groupDescDescription.Default.(string)
 	// group.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	group.DescriptionValidator = groupDescDescription.Validators[0].(func(string) error)
+	// groupDescAssignCursor is the schema descriptor for assign_cursor field.
+	groupDescAssignCursor := groupFields[2].Descriptor()
+	// group.DefaultAssignCursor holds the default value on creation for the assign_cursor field.
+	group.DefaultAssignCursor = groupDescAssignCursor.Default.(int)
 	// groupDescID is the schema descriptor for id field.
 	groupDescID := groupMixinFields0[0].Descriptor()
 	// group.DefaultID holds the default value on creation for the id field.
@@ -904,6 +956,56 @@ func init() {
 	loginlockoutDescID := loginlockoutMixinFields0[0].Descriptor()
 	// loginlockout.DefaultID holds the default value on creation for the id field.
 	loginlockout.DefaultID = loginlockoutDescID.Default.(func() uuid.UUID)
+	macroMixin := schema.Macro{}.Mixin()
+	macro.Policy = privacy.NewPolicies(macroMixin[0], macroMixin[1], schema.Macro{})
+	macro.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := macro.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	macroMixinFields0 := macroMixin[0].Fields()
+	_ = macroMixinFields0
+	macroFields := schema.Macro{}.Fields()
+	_ = macroFields
+	// macroDescCreatedAt is the schema descriptor for created_at field.
+	macroDescCreatedAt := macroMixinFields0[1].Descriptor()
+	// macro.DefaultCreatedAt holds the default value on creation for the created_at field.
+	macro.DefaultCreatedAt = macroDescCreatedAt.Default.(func() time.Time)
+	// macroDescUpdatedAt is the schema descriptor for updated_at field.
+	macroDescUpdatedAt := macroMixinFields0[2].Descriptor()
+	// macro.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	macro.DefaultUpdatedAt = macroDescUpdatedAt.Default.(func() time.Time)
+	// macro.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	macro.UpdateDefaultUpdatedAt = macroDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// macroDescName is the schema descriptor for name field.
+	macroDescName := macroFields[0].Descriptor()
+	// macro.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	macro.NameValidator = func() func(string) error {
+		validators := macroDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// macroDescDescription is the schema descriptor for description field.
+	macroDescDescription := macroFields[1].Descriptor()
+	// macro.DefaultDescription holds the default value on creation for the description field.
+	macro.DefaultDescription = macroDescDescription.Default.(string)
+	// macroDescID is the schema descriptor for id field.
+	macroDescID := macroMixinFields0[0].Descriptor()
+	// macro.DefaultID holds the default value on creation for the id field.
+	macro.DefaultID = macroDescID.Default.(func() uuid.UUID)
 	noteMixin := schema.Note{}.Mixin()
 	note.Policy = privacy.NewPolicies(noteMixin[0], noteMixin[1], schema.Note{})
 	note.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -107,6 +107,8 @@ func (Alert) Fields() []ent.Field {
 			Annotations(entgql.Type("Disposition")),
 		field.UUID("assignee_id", uuid.UUID{}).Comment("The user working on it; null when unassigned.").Optional().Nillable(),
 		field.Strings("tags").Comment("Labels, from the source and analysts.").Optional(),
+		field.Bool("suppressed").Comment("Whether automation (a suppress action, a maintenance window) closed it; cleared when reopened. Suppressed alerts are kept and left out of MTTR.").Default(false),
+		field.String("suppression_reason").Comment("Why it was suppressed (the window's or rule's name); empty when not suppressed.").Default("").MaxLen(1000),
 		field.JSON("entities", []schematype.Entity{}).Comment("Indicators extracted from the payload (IPs, domains, hashes, users...).").Optional().Annotations(entgql.Type("[AlertEntity!]")),
 		field.Strings("mitre").Comment("MITRE ATT&CK technique ids, e.g. T1059.001.").Optional(),
 		// attributes are the vendor fields the connector's mapping named (rule,

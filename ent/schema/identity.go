@@ -78,6 +78,10 @@ func (Group) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").Comment("Display name, e.g. Tier 1.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("description").Comment("What the group is for.").Default("").MaxLen(2000),
+		// assign_cursor counts round-robin assignments to the group (the
+		// assign action): incremented in the assigning transaction, so
+		// concurrent assignments take successive members.
+		field.Int("assign_cursor").Default(0).Annotations(entgql.Skip()),
 	}
 }
 

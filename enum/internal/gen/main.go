@@ -85,6 +85,9 @@ var defs = []enumDef{
 		{"close", "Close with changes.disposition."},
 		{"assign", "Assign to changes.assigneeID (null unassigns)."},
 		{"link_incident", "Link to changes.incidentID."}}},
+	{"AutomationTarget", "what kind of object an automation (a macro, a trigger's event) acts on", []value{
+		{"alert", "Alerts."},
+		{"incident", "Incidents."}}},
 	{"NotificationKind", "notification event type", []value{
 		{"assigned", "An alert or incident was assigned to you."},
 		{"mentioned", "Someone mentioned you (@handle) in a note."},
@@ -93,7 +96,8 @@ var defs = []enumDef{
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
 		{"critical_alert", "A critical alert arrived in your organisation."},
 		{"connector_failing", "A pull connector of your organisation has been failing for an hour."},
-		{"automation_failed", "A trigger of your organisation failed 20 times in a row and was disabled."}}},
+		{"automation_failed", "A trigger of your organisation failed 20 times in a row and was disabled."},
+		{"automation", "An automation action (a trigger or a macro) notified you about an alert or incident."}}},
 	{"SLAClockMode", "how an organisation's SLA clocks run", []value{
 		{"24x7", "Round the clock: every hour counts."},
 		{"business_hours", "Only the organisation's opening hours count; the clocks pause outside them and on holidays."}}},
