@@ -95,7 +95,7 @@ func TestEnums(t *testing.T) {
 	})
 	t.Run("NotificationKind", func(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
-			"sla_breach", "critical_alert", "connector_failing", "automation_failed"})
+			"sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"})
 	})
 	t.Run("TriggerEvent", func(t *testing.T) {
 		checkEnum[enum.TriggerEvent](t, []string{"alert.created", "alert.merged", "alert.updated", "incident.created",
