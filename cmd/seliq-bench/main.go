@@ -356,7 +356,27 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	}
 	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
 	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
-	return checkIngested(ctx, a, runs[0].created+runs[1].created)
+	// Then the pipeline alone again with 50 enabled alert.created triggers
+	// of realistic conditions (a few of which match): what automation costs.
+	if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, false); err != nil {
+		return err
+	}
+	if err := createBenchTriggers(ctx, a); err != nil {
+		return err
+	}
+	b.progress("ingest for %v with %d posters and %d triggers", defaultIngest.duration, defaultIngest.posters, benchTriggers)
+	var withTriggers ingestRun
+	if err := b.profiled(ctx, srv, "ingest-triggers", int(defaultIngest.duration/time.Second), func() (err error) {
+		withTriggers, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, 2*defaultIngest.posters)
+		return err
+	}); err != nil {
+		return err
+	}
+	b.fig["ingest_per_s_triggers"] = withTriggers.perSecond
+	if runs[0].perSecond > 0 {
+		b.fig["ingest_triggers_ratio"] = withTriggers.perSecond / runs[0].perSecond
+	}
+	return checkIngested(ctx, a, runs[0].created+runs[1].created+withTriggers.created)
 }
 
 // measureRaw times the list page by hand-written SQL and checks it is the

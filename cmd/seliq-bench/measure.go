@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -533,5 +534,40 @@ func measureDashboard(ctx context.Context, a *api, f figures) error {
 		return err
 	}
 	f["dashboard_p50_ms"], f["dashboard_p99_ms"] = percentile(d, 0.5), percentile(d, 0.99)
+	return nil
+}
+
+// benchTriggers is how many triggers the automation ingest run enables.
+const benchTriggers = 50
+
+// createBenchTriggers makes benchTriggers alert.created triggers of the
+// kinds a SOC writes: routing by source and severity, host patterns, tags,
+// title words, entity lookups. Most never match the ingested alerts; every
+// fifth matches some (a host pattern of the ingest posters) and tags them,
+// so the run pays for actions too.
+func createBenchTriggers(ctx context.Context, a *api) error {
+	conditions := []string{
+		`source == "crowdstrike" && severity == "critical"`,
+		`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
+		`attributes.host.startsWith("web-prod-") && title.contains("NodeDown")`,
+		`title.matches("(?i)ransom|encrypt") && severity >= "medium"`,
+		`attributes.host.startsWith("ingest-2%d-00")`,
+		`"vip" in tags || attributes.user.endsWith("@board.example")`,
+		`entities.ip.exists(i, i.startsWith("198.51.100."))`,
+		`connector.type == "wazuh" && attributes.rule == "5710"`,
+		`severity == "info" && source == "bench-noise-%d"`,
+		`title.contains("Impossible travel") && assignee == null`,
+	}
+	for i := range benchTriggers {
+		cond := conditions[i%len(conditions)]
+		if strings.Contains(cond, "%d") {
+			cond = fmt.Sprintf(cond, i%10)
+		}
+		body := map[string]any{"name": fmt.Sprintf("bench trigger %02d", i), "event": "alert.created", "condition": cond,
+			"actions": []map[string]any{{"type": "add_tags", "tags": []string{fmt.Sprintf("t%02d", i)}}}}
+		if err := a.expect(ctx, http.StatusCreated, http.MethodPost, "/api/v1/triggers", body, nil); err != nil {
+			return fmt.Errorf("create trigger %d: %w", i, err)
+		}
+	}
 	return nil
 }

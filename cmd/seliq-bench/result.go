@@ -45,6 +45,8 @@ var metrics = []metric{
 	{key: "ingest_per_s", label: "HTTP ingest, 20% repeats, auto-analysis off", unit: "alerts/s", target: "≥ 5000"},
 	{key: "ingest_merged_share", label: "  of which merged", unit: "share"},
 	{key: "ingest_auto_analyse_per_s", label: "HTTP ingest with auto-analysis (the default)", unit: "alerts/s"},
+	{key: "ingest_per_s_triggers", label: "HTTP ingest with 50 enabled triggers, auto-analysis off", unit: "alerts/s"},
+	{key: "ingest_triggers_ratio", label: "  ÷ ingest without triggers", unit: "×", target: "≥ 0.8"},
 	{key: "list_p50_ms", alias: "list_p50_ms", label: "list first page, REST+GraphQL p50", unit: "ms", target: "≤ 20"},
 	{key: "list_p99_ms", alias: "list_p99_ms", label: "list first page, REST+GraphQL p99", unit: "ms", target: "≤ 100"},
 	{key: "list_rest_p50_ms", alias: "list_rest_p50_ms", label: "  REST p50", unit: "ms"},
