@@ -279,8 +279,14 @@ func TestTenancy(t *testing.T) {
 		}
 		for _, call := range []func() error{
 			func() error { _, err := b.triggers.Trigger(b.admin, tr.ID); return err },
-			func() error { _, err := b.triggers.Update(b.admin, tr.ID, trigger.UpdateInput{Name: ptr("x")}); return err },
-			func() error { _, err := b.triggers.Reorder(b.admin, tr.ID, trigger.ReorderInput{Position: ptr(1)}); return err },
+			func() error {
+				_, err := b.triggers.Update(b.admin, tr.ID, trigger.UpdateInput{Name: ptr("x")})
+				return err
+			},
+			func() error {
+				_, err := b.triggers.Reorder(b.admin, tr.ID, trigger.ReorderInput{Position: ptr(1)})
+				return err
+			},
 			func() error { _, err := b.triggers.Test(b.admin, tr.ID, nil); return err },
 			func() error { return b.triggers.Delete(b.admin, tr.ID) },
 		} {
