@@ -10,6 +10,7 @@ import (
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
 
 	"github.com/seliq/seliq/internal/apperr"
 )
@@ -135,4 +136,75 @@ func changesValue(c map[string]Change) map[string]map[string]any {
 		out[k] = map[string]any{"from": v.From, "to": v.To}
 	}
 	return out
+}
+
+// Prepared is one record made ready once for the many conditions of its
+// source that an event evaluates (a trigger engine's run): the record's
+// variables, ranks and "now" are built once, not per condition.
+type Prepared struct {
+	src     *Source
+	r       Record
+	base    interpreter.Activation
+	changes map[string]map[string]any
+}
+
+// Prepare readies r (a record of src) for MatchesPrepared at now.
+func (s *Source) Prepare(r Record, now time.Time) *Prepared {
+	act := make(map[string]any, len(r)+len(s.Fields)+2)
+	for k, v := range r {
+		act[k] = v
+	}
+	act[nowVar] = types.Timestamp{Time: now.UTC()}
+	for _, f := range s.Fields {
+		if f.Ranked {
+			str, _ := r[f.Name].(string)
+			rank, _ := f.rank(str)
+			act[rankVar(f.Name)] = rank
+		}
+	}
+	base, _ := interpreter.NewActivation(act)
+	p := &Prepared{src: s, r: r, base: base}
+	if c, ok := r[ChangesVar].(map[string]Change); ok {
+		p.changes = changesValue(c)
+	} else {
+		p.changes = map[string]map[string]any{}
+	}
+	return p
+}
+
+// MatchesPrepared is MatchesAt on a prepared record of the query's source
+// (at the instant it was prepared for): the same result, without
+// rebuilding the record per condition.
+func (q *Query) MatchesPrepared(p *Prepared) (bool, error) {
+	if q.program == nil {
+		return true, nil
+	}
+	act := p.base
+	if len(q.attrKeys) > 0 || q.memoryOnly {
+		over := map[string]any{}
+		if len(q.attrKeys) > 0 {
+			attrs, _ := p.r["attributes"].(map[string]string)
+			full := make(map[string]string, len(attrs)+len(q.attrKeys))
+			for k, v := range attrs {
+				full[k] = v
+			}
+			for _, k := range q.attrKeys {
+				if _, ok := full[k]; !ok {
+					full[k] = ""
+				}
+			}
+			over["attributes"] = full
+		}
+		if q.memoryOnly {
+			over[ChangesVar] = p.changes
+		}
+		child, _ := interpreter.NewActivation(over)
+		act = interpreter.NewHierarchicalActivation(p.base, child)
+	}
+	out, _, err := q.program.Eval(act)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(types.Bool)
+	return ok && bool(b), nil
 }

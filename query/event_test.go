@@ -48,6 +48,10 @@ func TestCompileEvent(t *testing.T) {
 			if got, _ := q.Matches(rec); got != tc.hit {
 				t.Fatalf("matches %v, want %v", got, tc.hit)
 			}
+			// Prepared once for many conditions, the same answer.
+			if got, _ := q.MatchesPrepared(src.Prepare(rec, now)); got != tc.hit {
+				t.Fatalf("prepared: matches %v, want %v", got, tc.hit)
+			}
 		})
 	}
 }

@@ -267,6 +267,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 		return nil
 	}
 	target := TargetOf(event)
+	src, _ := query.Lookup(string(target) + "s")
 	records, err := loadRecords(sys, tx.Client(), target, subjects)
 	if err != nil {
 		return err
@@ -280,6 +281,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 		if s.Changes != nil {
 			rec[query.ChangesVar] = s.Changes
 		}
+		prepared := src.Prepare(rec, now)
 		for _, t := range active {
 			if t.compileProblem != nil {
 				if err := e.failed(sys, tx, t, t.compileProblem); err != nil {
@@ -287,7 +289,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 				}
 				continue
 			}
-			ok, err := t.cond.MatchesAt(rec, now)
+			ok, err := t.cond.MatchesPrepared(prepared)
 			if err != nil || !ok {
 				// A condition about a field that did not change (or over
 				// the cost limit) does not hold.

@@ -20,7 +20,8 @@ import (
 // Bounds of a test run.
 const (
 	defaultTestLimit = 50
-	maxTestLimit     = 200
+	// MaxTestLimit bounds the objects one test run examines (and so its matches).
+	MaxTestLimit = 200
 )
 
 // errDryRun rolls a test's transaction back: nothing it did is kept.
@@ -41,8 +42,8 @@ func (s *Service) Test(ctx context.Context, id uuid.UUID, in *TestInput) (*TestR
 	}
 	limit := defaultTestLimit
 	if in != nil && in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > maxTestLimit {
-			return nil, apperr.Invalid("limit", "must be from 1 to %d", maxTestLimit)
+		if *in.Limit < 1 || *in.Limit > MaxTestLimit {
+			return nil, apperr.Invalid("limit", "must be from 1 to %d", MaxTestLimit)
 		}
 		limit = *in.Limit
 	}
