@@ -338,9 +338,14 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if err != nil {
 		return err
 	}
-	// Ingest twice: the pipeline alone, then with the built-in analysis of
-	// every new alert (the default), whose jobs run beside the posters.
+	// Ingest three times: the pipeline alone; with 50 enabled
+	// alert.created triggers of realistic conditions (what automation
+	// costs), right after so that both see the same machine; then, the
+	// triggers disabled, with the built-in analysis of every new alert
+	// (the default), whose jobs run beside the posters and after them.
 	var runs [2]ingestRun
+	var withTriggers ingestRun
+	var triggerIDs []string
 	for i, auto := range []bool{false, true} {
 		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, auto); err != nil {
 			return err
@@ -353,25 +358,25 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 		}); err != nil {
 			return err
 		}
+		if auto {
+			break
+		}
+		if triggerIDs, err = createBenchTriggers(ctx, a); err != nil {
+			return err
+		}
+		b.progress("ingest for %v with %d posters and %d triggers", defaultIngest.duration, defaultIngest.posters, benchTriggers)
+		if err := b.profiled(ctx, srv, "ingest-triggers", int(defaultIngest.duration/time.Second), func() (err error) {
+			withTriggers, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, 2*defaultIngest.posters)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := disableTriggers(ctx, a, triggerIDs); err != nil {
+			return err
+		}
 	}
 	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
 	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
-	// Then the pipeline alone again with 50 enabled alert.created triggers
-	// of realistic conditions (a few of which match): what automation costs.
-	if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, false); err != nil {
-		return err
-	}
-	if err := createBenchTriggers(ctx, a); err != nil {
-		return err
-	}
-	b.progress("ingest for %v with %d posters and %d triggers", defaultIngest.duration, defaultIngest.posters, benchTriggers)
-	var withTriggers ingestRun
-	if err := b.profiled(ctx, srv, "ingest-triggers", int(defaultIngest.duration/time.Second), func() (err error) {
-		withTriggers, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, 2*defaultIngest.posters)
-		return err
-	}); err != nil {
-		return err
-	}
 	b.fig["ingest_per_s_triggers"] = withTriggers.perSecond
 	if runs[0].perSecond > 0 {
 		b.fig["ingest_triggers_ratio"] = withTriggers.perSecond / runs[0].perSecond

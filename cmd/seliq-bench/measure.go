@@ -545,7 +545,8 @@ const benchTriggers = 50
 // title words, entity lookups. Most never match the ingested alerts; every
 // fifth matches some (a host pattern of the ingest posters) and tags them,
 // so the run pays for actions too.
-func createBenchTriggers(ctx context.Context, a *api) error {
+func createBenchTriggers(ctx context.Context, a *api) ([]string, error) {
+	var ids []string
 	conditions := []string{
 		`source == "crowdstrike" && severity == "critical"`,
 		`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
@@ -565,8 +566,21 @@ func createBenchTriggers(ctx context.Context, a *api) error {
 		}
 		body := map[string]any{"name": fmt.Sprintf("bench trigger %02d", i), "event": "alert.created", "condition": cond,
 			"actions": []map[string]any{{"type": "add_tags", "tags": []string{fmt.Sprintf("t%02d", i)}}}}
-		if err := a.expect(ctx, http.StatusCreated, http.MethodPost, "/api/v1/triggers", body, nil); err != nil {
-			return fmt.Errorf("create trigger %d: %w", i, err)
+		var created struct{ ID string }
+		if err := a.expect(ctx, http.StatusCreated, http.MethodPost, "/api/v1/triggers", body, &created); err != nil {
+			return nil, fmt.Errorf("create trigger %d: %w", i, err)
+		}
+		ids = append(ids, created.ID)
+	}
+	return ids, nil
+}
+
+// disableTriggers turns the benchmark's triggers off, so later runs
+// measure what they measured before.
+func disableTriggers(ctx context.Context, a *api, ids []string) error {
+	for _, id := range ids {
+		if err := a.expect(ctx, http.StatusOK, http.MethodPatch, "/api/v1/triggers/"+id, map[string]any{"enabled": false}, nil); err != nil {
+			return fmt.Errorf("disable trigger %s: %w", id, err)
 		}
 	}
 	return nil
