@@ -76,6 +76,7 @@ fuzz:
 	$(GO) test ./query -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./query -run='^$$' -fuzz=FuzzCompileEvent -fuzztime=$(FUZZTIME)
 	$(GO) test ./automation/trigger -run='^$$' -fuzz=FuzzCheckSchedule -fuzztime=$(FUZZTIME)
+	$(GO) test ./automation/action -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./sla -run='^$$' -fuzz=FuzzParseDuration -fuzztime=$(FUZZTIME)
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzParseInterval -fuzztime=$(FUZZTIME)
 	$(GO) test ./metrics -run='^$$' -fuzz=FuzzPercentile -fuzztime=$(FUZZTIME)

@@ -396,3 +396,33 @@ func (s *Service) timeline(ctx context.Context, incidentID uuid.UUID) ([]builtin
 	}
 	return out, nil
 }
+
+// QueueTx queues an analysis of an alert or an incident (one of the two
+// ids) inside the caller's transaction: the pending row and its job commit
+// with the change that decided them (automation's analyze action), with
+// the engine the organisation's settings choose.
+func (s *Service) QueueTx(ctx context.Context, tx *ent.Tx, alertID, incidentID *uuid.UUID) (*ent.Analysis, error) {
+	c := tx.Client()
+	create, feature := c.Analysis.Create(), config.FeatureAnalysis
+	switch {
+	case alertID != nil:
+		create.SetAlertID(*alertID)
+	case incidentID != nil:
+		create.SetIncidentID(*incidentID)
+		feature = config.FeatureIncidentSummary
+	default:
+		return nil, errors.New("analysis: QueueTx needs an alert or an incident")
+	}
+	prov, model, err := s.choose(ctx, feature, EngineAuto)
+	if err != nil {
+		return nil, err
+	}
+	if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindUser {
+		create.SetRequestedBy(v.UserID)
+	}
+	a, err := create.SetProvider(prov).SetModel(model).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a, jobs.EnqueueTx(ctx, c, Args{AnalysisID: a.ID, OrganizationID: a.OrganizationID}, nil)
+}

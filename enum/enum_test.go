@@ -110,6 +110,7 @@ func TestEnums(t *testing.T) {
 			}
 		}
 	})
+	t.Run("AutomationTarget", func(t *testing.T) { checkEnum[enum.AutomationTarget](t, []string{"alert", "incident"}) })
 	t.Run("SLAClockMode", func(t *testing.T) {
 		checkEnum[enum.SLAClockMode](t, []string{"24x7", "business_hours"})
 		if g := enum.GraphQLName("24x7"); g != "TWENTY_FOUR_SEVEN" {

@@ -197,6 +197,14 @@ func complexity() graph.ComplexityRoot {
 	}
 	// A test run answers at most the objects it examines.
 	c.TriggerTestResult.Matches = valuesOf(trigger.MaxTestLimit)
+	c.Query.Macros = func(child int, _ *enum.AutomationTarget, _ cursor, first *int, _ cursor, last *int) int {
+		return page(child, first, last)
+	}
+	// A macro's results are values the apply computed (bounded by
+	// automation.MaxApply in the service), not rows read for the answer:
+	// scored as a typical list so selecting them is not refused.
+	c.ApplyMacroPayload.Results = valuesOf(listGuess)
+	c.MacroResult.Changes = valuesOf(listGuess)
 	// A dashboard's widgets are values of its row; each one's data runs a
 	// metric or a query, scored like a page of rows so that asking the data
 	// of a list of dashboards is refused beyond a few of them.

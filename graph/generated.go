@@ -25,6 +25,7 @@ import (
 	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
+	"github.com/seliq/seliq/automation"
 	"github.com/seliq/seliq/automation/trigger"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
@@ -70,6 +71,7 @@ type ResolverRoot interface {
 	DashboardWidget() DashboardWidgetResolver
 	EmailSettings() EmailSettingsResolver
 	Incident() IncidentResolver
+	Macro() MacroResolver
 	Metrics() MetricsResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -283,6 +285,14 @@ type ComplexityRoot struct {
 		Status            func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		Verdict           func(childComplexity int) int
+	}
+
+	ApplyMacroPayload struct {
+		MacroID func(childComplexity int) int
+		Matched func(childComplexity int) int
+		Results func(childComplexity int) int
+		Target  func(childComplexity int) int
+		Updated func(childComplexity int) int
 	}
 
 	AssetProfile struct {
@@ -652,6 +662,7 @@ type ComplexityRoot struct {
 	}
 
 	Macro struct {
+		Actions        func(childComplexity int) int
 		Author         func(childComplexity int) int
 		AuthorID       func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -663,6 +674,14 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	MacroChange struct {
+		Action func(childComplexity int) int
+		After  func(childComplexity int) int
+		Before func(childComplexity int) int
+		Field  func(childComplexity int) int
+		Type   func(childComplexity int) int
+	}
+
 	MacroConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -672,6 +691,11 @@ type ComplexityRoot struct {
 	MacroEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MacroResult struct {
+		Changes  func(childComplexity int) int
+		ObjectID func(childComplexity int) int
 	}
 
 	MarkAllReadPayload struct {
@@ -756,6 +780,7 @@ type ComplexityRoot struct {
 		AddTimelineEvent         func(childComplexity int, incidentID uuid.UUID, input incidents.TimelineEventInput) int
 		AnalyseAlert             func(childComplexity int, alertID uuid.UUID, input *analysis.Options) int
 		AnalyseIncident          func(childComplexity int, incidentID uuid.UUID, input *analysis.Options) int
+		ApplyMacro               func(childComplexity int, input automation.ApplyMacroInput) int
 		BulkAlerts               func(childComplexity int, input alerts.BulkAlertsInput) int
 		CompleteMFALogin         func(childComplexity int, input model.MFALoginInput) int
 		ConfirmTotp              func(childComplexity int, code string) int
@@ -766,6 +791,7 @@ type ComplexityRoot struct {
 		CreateDashboard          func(childComplexity int, input dashboard.CreateInput) int
 		CreateGroup              func(childComplexity int, input directory.CreateGroupInput) int
 		CreateIncident           func(childComplexity int, input incidents.CreateIncidentInput) int
+		CreateMacro              func(childComplexity int, input automation.CreateMacroInput) int
 		CreateOrganization       func(childComplexity int, input directory.CreateOrganizationInput) int
 		CreateReport             func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
 		CreateSavedQuery         func(childComplexity int, input query.CreateSavedQueryInput) int
@@ -776,6 +802,7 @@ type ComplexityRoot struct {
 		DeleteContact            func(childComplexity int, organizationID uuid.UUID, id uuid.UUID) int
 		DeleteDashboard          func(childComplexity int, id uuid.UUID) int
 		DeleteGroup              func(childComplexity int, id uuid.UUID) int
+		DeleteMacro              func(childComplexity int, id uuid.UUID) int
 		DeleteReport             func(childComplexity int, incidentID uuid.UUID, reportID uuid.UUID) int
 		DeleteReportTemplate     func(childComplexity int) int
 		DeleteSavedQuery         func(childComplexity int, id uuid.UUID) int
@@ -819,6 +846,7 @@ type ComplexityRoot struct {
 		UpdateEmailSettings      func(childComplexity int, input mail.UpdateInput) int
 		UpdateGroup              func(childComplexity int, id uuid.UUID, input directory.UpdateGroupInput) int
 		UpdateIncident           func(childComplexity int, id uuid.UUID, input incidents.UpdateIncidentInput) int
+		UpdateMacro              func(childComplexity int, id uuid.UUID, input automation.UpdateMacroInput) int
 		UpdateMe                 func(childComplexity int, input directory.UpdateMeInput) int
 		UpdateNotificationPrefs  func(childComplexity int, input notify.PrefsInput) int
 		UpdateOrganization       func(childComplexity int, id uuid.UUID, input directory.UpdateOrganizationInput) int
@@ -1039,6 +1067,8 @@ type ComplexityRoot struct {
 		Incidents            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.IncidentOrder, filter *incidents.IncidentFilter) int
 		IncidentsByAssignee  func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		IncidentsByStatus    func(childComplexity int, rangeArg *metrics.Range, organization *string) int
+		Macro                func(childComplexity int, id uuid.UUID) int
+		Macros               func(childComplexity int, target *enum.AutomationTarget, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		Me                   func(childComplexity int) int
 		Metrics              func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		MetricsSummary       func(childComplexity int, rangeArg *metrics.Range, organization *string) int
@@ -1431,6 +1461,9 @@ type IncidentResolver interface {
 	AlertSeverities(ctx context.Context, obj *ent.Incident) ([]*alerts.FacetValue, error)
 	SLA(ctx context.Context, obj *ent.Incident) (*sla.IncidentSLA, error)
 }
+type MacroResolver interface {
+	Actions(ctx context.Context, obj *ent.Macro) (json.RawMessage, error)
+}
 type MetricsResolver interface {
 	AlertVolume(ctx context.Context, obj *metrics.Request, interval *string) (*metrics.Volume, error)
 	AlertsBySeverity(ctx context.Context, obj *metrics.Request) (*metrics.Breakdown, error)
@@ -1529,6 +1562,10 @@ type MutationResolver interface {
 	DeleteTrigger(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	ReorderTrigger(ctx context.Context, id uuid.UUID, input trigger.ReorderInput) (*ent.AutomationTrigger, error)
 	TestTrigger(ctx context.Context, id uuid.UUID, input *trigger.TestInput) (*trigger.TestResult, error)
+	CreateMacro(ctx context.Context, input automation.CreateMacroInput) (*ent.Macro, error)
+	UpdateMacro(ctx context.Context, id uuid.UUID, input automation.UpdateMacroInput) (*ent.Macro, error)
+	DeleteMacro(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
+	ApplyMacro(ctx context.Context, input automation.ApplyMacroInput) (*automation.ApplyMacroPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -1608,6 +1645,8 @@ type QueryResolver interface {
 	DashboardExport(ctx context.Context, id uuid.UUID) (json.RawMessage, error)
 	Triggers(ctx context.Context, event *enum.TriggerEvent, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.TriggerConnection, error)
 	Trigger(ctx context.Context, id uuid.UUID) (*ent.AutomationTrigger, error)
+	Macros(ctx context.Context, target *enum.AutomationTarget, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.MacroConnection, error)
+	Macro(ctx context.Context, id uuid.UUID) (*ent.Macro, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -2540,6 +2579,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analysis.Verdict(childComplexity), true
+
+	case "ApplyMacroPayload.macroID":
+		if e.ComplexityRoot.ApplyMacroPayload.MacroID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyMacroPayload.MacroID(childComplexity), true
+	case "ApplyMacroPayload.matched":
+		if e.ComplexityRoot.ApplyMacroPayload.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyMacroPayload.Matched(childComplexity), true
+	case "ApplyMacroPayload.results":
+		if e.ComplexityRoot.ApplyMacroPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyMacroPayload.Results(childComplexity), true
+	case "ApplyMacroPayload.target":
+		if e.ComplexityRoot.ApplyMacroPayload.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyMacroPayload.Target(childComplexity), true
+	case "ApplyMacroPayload.updated":
+		if e.ComplexityRoot.ApplyMacroPayload.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyMacroPayload.Updated(childComplexity), true
 
 	case "AssetProfile.adminAccounts":
 		if e.ComplexityRoot.AssetProfile.AdminAccounts == nil {
@@ -3977,6 +4047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.User(childComplexity), true
 
+	case "Macro.actions":
+		if e.ComplexityRoot.Macro.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Macro.Actions(childComplexity), true
 	case "Macro.author":
 		if e.ComplexityRoot.Macro.Author == nil {
 			break
@@ -4032,6 +4108,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Macro.UpdatedAt(childComplexity), true
 
+	case "MacroChange.action":
+		if e.ComplexityRoot.MacroChange.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroChange.Action(childComplexity), true
+	case "MacroChange.after":
+		if e.ComplexityRoot.MacroChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroChange.After(childComplexity), true
+	case "MacroChange.before":
+		if e.ComplexityRoot.MacroChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroChange.Before(childComplexity), true
+	case "MacroChange.field":
+		if e.ComplexityRoot.MacroChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroChange.Field(childComplexity), true
+	case "MacroChange.type":
+		if e.ComplexityRoot.MacroChange.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroChange.Type(childComplexity), true
+
 	case "MacroConnection.edges":
 		if e.ComplexityRoot.MacroConnection.Edges == nil {
 			break
@@ -4063,6 +4170,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MacroEdge.Node(childComplexity), true
+
+	case "MacroResult.changes":
+		if e.ComplexityRoot.MacroResult.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroResult.Changes(childComplexity), true
+	case "MacroResult.objectID":
+		if e.ComplexityRoot.MacroResult.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MacroResult.ObjectID(childComplexity), true
 
 	case "MarkAllReadPayload.updated":
 		if e.ComplexityRoot.MarkAllReadPayload.Updated == nil {
@@ -4432,6 +4552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnalyseIncident(childComplexity, args["incidentID"].(uuid.UUID), args["input"].(*analysis.Options)), true
+	case "Mutation.applyMacro":
+		if e.ComplexityRoot.Mutation.ApplyMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyMacro(childComplexity, args["input"].(automation.ApplyMacroInput)), true
 	case "Mutation.bulkAlerts":
 		if e.ComplexityRoot.Mutation.BulkAlerts == nil {
 			break
@@ -4542,6 +4673,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateIncident(childComplexity, args["input"].(incidents.CreateIncidentInput)), true
+	case "Mutation.createMacro":
+		if e.ComplexityRoot.Mutation.CreateMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMacro(childComplexity, args["input"].(automation.CreateMacroInput)), true
 	case "Mutation.createOrganization":
 		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
 			break
@@ -4652,6 +4794,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteGroup(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteMacro":
+		if e.ComplexityRoot.Mutation.DeleteMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMacro(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteReport":
 		if e.ComplexityRoot.Mutation.DeleteReport == nil {
 			break
@@ -5100,6 +5253,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(uuid.UUID), args["input"].(incidents.UpdateIncidentInput)), true
+	case "Mutation.updateMacro":
+		if e.ComplexityRoot.Mutation.UpdateMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMacro(childComplexity, args["id"].(uuid.UUID), args["input"].(automation.UpdateMacroInput)), true
 	case "Mutation.updateMe":
 		if e.ComplexityRoot.Mutation.UpdateMe == nil {
 			break
@@ -6306,6 +6470,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.IncidentsByStatus(childComplexity, args["range"].(*metrics.Range), args["organization"].(*string)), true
 
+	case "Query.macro":
+		if e.ComplexityRoot.Query.Macro == nil {
+			break
+		}
+
+		args, err := ec.field_Query_macro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Macro(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.macros":
+		if e.ComplexityRoot.Query.Macros == nil {
+			break
+		}
+
+		args, err := ec.field_Query_macros_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Macros(childComplexity, args["target"].(*enum.AutomationTarget), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -7930,6 +8116,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
 			graphql.NewInputUnmarshaler("AnalyseInput", ec.unmarshalInputAnalyseInput),
+			graphql.NewInputUnmarshaler("ApplyMacroInput", ec.unmarshalInputApplyMacroInput),
 			graphql.NewInputUnmarshaler("BulkAlertChanges", ec.unmarshalInputBulkAlertChanges),
 			graphql.NewInputUnmarshaler("BulkAlertsInput", ec.unmarshalInputBulkAlertsInput),
 			graphql.NewInputUnmarshaler("ChannelPrefsInput", ec.unmarshalInputChannelPrefsInput),
@@ -7942,6 +8129,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateDashboardInput", ec.unmarshalInputCreateDashboardInput),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateIncidentInput", ec.unmarshalInputCreateIncidentInput),
+			graphql.NewInputUnmarshaler("CreateMacroInput", ec.unmarshalInputCreateMacroInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
@@ -7980,6 +8168,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateEmailSettingsInput", ec.unmarshalInputUpdateEmailSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
+			graphql.NewInputUnmarshaler("UpdateMacroInput", ec.unmarshalInputUpdateMacroInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateOutboundPolicyInput", ec.unmarshalInputUpdateOutboundPolicyInput),
@@ -11390,6 +11579,133 @@ extend type Mutation {
   testTrigger("The trigger's id." id: ID!, "What to test against." input: TestTriggerInput): TriggerTestResult!
 }
 `, BuiltIn: false},
+	{Name: "../macros.graphql", Input: `# Macros: named action lists (the automation action vocabulary, shared with
+# triggers) that analysts apply to alerts or incidents in one transaction.
+# The README's "Automation" describes the actions.
+
+extend type Macro {
+  """
+  The actions, in order, as a JSON list in the REST shape: [{"type": "set_status", "status":
+  "closed", "disposition": "false_positive"}, {"type": "add_tags", "tags": ["fp"]}, …].
+  Webhook secrets are never shown.
+  """
+  actions: JSON!
+}
+
+"A new macro."
+input CreateMacroInput {
+  "A name, 1 to 200 characters, unique in the organisation."
+  name: String! @constraint(maxLength: 200)
+  "What the macro is for."
+  description: String @constraint(maxLength: 4000)
+  "What it applies to: ALERT or INCIDENT."
+  target: AutomationTarget!
+  """
+  The actions as a JSON list, 0 to 20, each {"type": …, parameters}: set_severity (severity),
+  add_tags (tags), remove_tags (tags; none removes every tag), set_status (status, disposition
+  when closing), assign (user_id, or group_id: round-robin among its active members),
+  link_incident (incident_id, or incident_key, a query-language expression, and window; alerts
+  only), notify (user_ids, group_ids, contact_ids, channels in_app and email, message), webhook
+  (url, secret), analyze, apply_macro (macro_id), suppress (disposition, reason; alerts only).
+  A bad action is refused naming it: actions[2].severity.
+  """
+  actions: JSON!
+}
+
+"Changes to a macro; fields left out keep their value. Its target does not change."
+input UpdateMacroInput {
+  "A name, 1 to 200 characters, unique in the organisation."
+  name: String @constraint(maxLength: 200)
+  "What the macro is for."
+  description: String @constraint(maxLength: 4000)
+  "The whole new action list (see CreateMacroInput.actions); a webhook given without its secret keeps the stored one for the same URL."
+  actions: JSON
+}
+
+"A macro and the objects to apply it to: one of alertIDs, incidentIDs, filter or query."
+input ApplyMacroInput {
+  "The macro."
+  macroID: ID!
+  "Alerts of the organisation, at most 10,000 (an alert macro)."
+  alertIDs: [ID!] @constraint(maxItems: 10000)
+  "Incidents of the organisation, at most 10,000 (an incident macro)."
+  incidentIDs: [ID!] @constraint(maxItems: 10000)
+  "The alerts the queue's filter picks (an alert macro); at most 10,000."
+  filter: AlertFilter
+  "A query-language expression over the macro's target (alerts or incidents); at most 10,000 may match."
+  query: String @constraint(maxLength: 4096)
+}
+
+"One field a macro changed."
+type MacroChange {
+  "The index of the macro's action that made it."
+  action: Int!
+  "That action's type."
+  type: String!
+  "The field that changed (status, severity, tags, …)."
+  field: String!
+  "Its value before, as JSON."
+  before: JSON
+  "Its value after, as JSON."
+  after: JSON
+}
+
+"What a macro changed on one object."
+type MacroResult {
+  "The alert or incident."
+  objectID: ID!
+  "Its changed fields, in order."
+  changes: [MacroChange!]!
+}
+
+"What applying a macro did."
+type ApplyMacroPayload {
+  "The macro applied."
+  macroID: ID!
+  "What it applies to."
+  target: AutomationTarget!
+  "How many objects were picked."
+  matched: Int!
+  "How many of them changed."
+  updated: Int!
+  "What changed, per changed object."
+  results: [MacroResult!]!
+}
+
+extend type Query {
+  "The organisation's macros, by name."
+  macros(
+    "Only macros for this target."
+    target: AutomationTarget
+    "Returns the macros after this cursor."
+    after: Cursor
+    "How many macros from the start, 1 to 500 (default 50)."
+    first: Int
+    "Returns the macros before this cursor."
+    before: Cursor
+    "How many macros from the end, 1 to 500."
+    last: Int
+  ): MacroConnection!
+  "One macro of the organisation."
+  macro("The macro's id." id: ID!): Macro!
+}
+
+extend type Mutation {
+  "Creates a macro (admins and analysts)."
+  createMacro("The new macro." input: CreateMacroInput!): Macro! @hasRole(role: ANALYST)
+  "Changes a macro (admins and analysts)."
+  updateMacro("The macro's id." id: ID!, "The changes." input: UpdateMacroInput!): Macro! @hasRole(role: ANALYST)
+  "Deletes a macro (admins and analysts)."
+  deleteMacro("The macro's id." id: ID!): DeletePayload! @hasRole(role: ANALYST)
+  """
+  Applies a macro to alerts or incidents in one transaction: all of them take every action or
+  nothing is written (as a bulk action). Each change is in the object's activity as done by the
+  caller, and changed alerts announce an update as a person's edit does (alert.updated triggers
+  fire). Returns what changed.
+  """
+  applyMacro("The macro and its objects." input: ApplyMacroInput!): ApplyMacroPayload! @hasRole(role: ANALYST)
+}
+`, BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -11790,6 +12106,22 @@ func (ec *executionContext) childFields_Analysis(ctx context.Context, field grap
 		return ec.fieldContext_Analysis_completedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analysis", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplyMacroPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "macroID":
+		return ec.fieldContext_ApplyMacroPayload_macroID(ctx, field)
+	case "target":
+		return ec.fieldContext_ApplyMacroPayload_target(ctx, field)
+	case "matched":
+		return ec.fieldContext_ApplyMacroPayload_matched(ctx, field)
+	case "updated":
+		return ec.fieldContext_ApplyMacroPayload_updated(ctx, field)
+	case "results":
+		return ec.fieldContext_ApplyMacroPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplyMacroPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AssetProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12544,8 +12876,38 @@ func (ec *executionContext) childFields_Macro(ctx context.Context, field graphql
 		return ec.fieldContext_Macro_authorID(ctx, field)
 	case "author":
 		return ec.fieldContext_Macro_author(ctx, field)
+	case "actions":
+		return ec.fieldContext_Macro_actions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Macro", field.Name)
+}
+
+func (ec *executionContext) childFields_MacroChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_MacroChange_action(ctx, field)
+	case "type":
+		return ec.fieldContext_MacroChange_type(ctx, field)
+	case "field":
+		return ec.fieldContext_MacroChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_MacroChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_MacroChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MacroChange", field.Name)
+}
+
+func (ec *executionContext) childFields_MacroConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MacroConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MacroConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MacroConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MacroConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_MacroEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12556,6 +12918,16 @@ func (ec *executionContext) childFields_MacroEdge(ctx context.Context, field gra
 		return ec.fieldContext_MacroEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MacroEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MacroResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "objectID":
+		return ec.fieldContext_MacroResult_objectID(ctx, field)
+	case "changes":
+		return ec.fieldContext_MacroResult_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MacroResult", field.Name)
 }
 
 func (ec *executionContext) childFields_MarkAllReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13970,6 +14342,20 @@ func (ec *executionContext) field_Mutation_analyseIncident_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_applyMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (automation.ApplyMacroInput, error) {
+			return ec.unmarshalNApplyMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐApplyMacroInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_bulkAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14110,6 +14496,20 @@ func (ec *executionContext) field_Mutation_createIncident_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (incidents.CreateIncidentInput, error) {
 			return ec.unmarshalNCreateIncidentInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐCreateIncidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (automation.CreateMacroInput, error) {
+			return ec.unmarshalNCreateMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐCreateMacroInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14261,6 +14661,20 @@ func (ec *executionContext) field_Mutation_deleteDashboard_args(ctx context.Cont
 }
 
 func (ec *executionContext) field_Mutation_deleteGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -14958,6 +15372,28 @@ func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Conte
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (incidents.UpdateIncidentInput, error) {
 			return ec.unmarshalNUpdateIncidentInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐUpdateIncidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (automation.UpdateMacroInput, error) {
+			return ec.unmarshalNUpdateMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐUpdateMacroInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16199,6 +16635,66 @@ func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_macro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_macros_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "target",
+		func(ctx context.Context, v any) (*enum.AutomationTarget, error) {
+			return ec.unmarshalOAutomationTarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["target"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
 	return args, nil
 }
 
@@ -20604,6 +21100,130 @@ func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApplyMacroPayload_macroID(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyMacroPayload_macroID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MacroID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyMacroPayload_macroID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplyMacroPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApplyMacroPayload_target(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyMacroPayload_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.AutomationTarget) graphql.Marshaler {
+			return ec.marshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyMacroPayload_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplyMacroPayload", field, false, false, "AutomationTarget")
+}
+
+func (ec *executionContext) _ApplyMacroPayload_matched(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyMacroPayload_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyMacroPayload_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplyMacroPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApplyMacroPayload_updated(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyMacroPayload_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyMacroPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplyMacroPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApplyMacroPayload_results(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyMacroPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*automation.MacroResult) graphql.Marshaler {
+			return ec.marshalNMacroResult2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyMacroPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplyMacroPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MacroResult(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AssetProfile_domains(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
@@ -26579,6 +27199,144 @@ func (ec *executionContext) fieldContext_Macro_author(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Macro_actions(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Macro_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Macro().Actions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Macro_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Macro", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _MacroChange_action(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroChange_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroChange_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MacroChange_type(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroChange_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroChange_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _MacroChange_field(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _MacroChange_before(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MacroChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _MacroChange_after(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MacroChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroChange", field, false, false, "JSON")
+}
+
 func (ec *executionContext) _MacroConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MacroConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26719,6 +27477,61 @@ func (ec *executionContext) _MacroEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_MacroEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MacroEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MacroResult_objectID(ctx context.Context, field graphql.CollectedField, obj *automation.MacroResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroResult_objectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroResult_objectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MacroResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MacroResult_changes(ctx context.Context, field graphql.CollectedField, obj *automation.MacroResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MacroResult_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*automation.MacroChange) graphql.Marshaler {
+			return ec.marshalNMacroChange2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MacroResult_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MacroResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MacroChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, field graphql.CollectedField, obj *notify.MarkAllReadPayload) (ret graphql.Marshaler) {
@@ -32469,6 +33282,254 @@ func (ec *executionContext) fieldContext_Mutation_testTrigger(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_testTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMacro(ctx, fc.Args["input"].(automation.CreateMacroInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Macro
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Macro
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMacro(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(automation.UpdateMacroInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *ent.Macro
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Macro
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMacro(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyMacro(ctx, fc.Args["input"].(automation.ApplyMacroInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *automation.ApplyMacroPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *automation.ApplyMacroPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *automation.ApplyMacroPayload) graphql.Marshaler {
+			return ec.marshalNApplyMacroPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐApplyMacroPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplyMacroPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -38429,6 +39490,94 @@ func (ec *executionContext) fieldContext_Query_trigger(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_trigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_macros(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_macros(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Macros(ctx, fc.Args["target"].(*enum.AutomationTarget), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MacroConnection) graphql.Marshaler {
+			return ec.marshalNMacroConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_macros(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MacroConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_macros_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_macro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_macro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Macro(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_macro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_macro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -45175,6 +46324,76 @@ func UnmarshalAnalyseInput(ctx context.Context, raw any) (analysis.Options, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApplyMacroInput(ctx context.Context, obj any) (automation.ApplyMacroInput, error) {
+	var it automation.ApplyMacroInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"macroID", "alertIDs", "incidentIDs", "filter", "query"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "macroID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macroID"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MacroID = data
+		case "alertIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertIDs = data
+		case "incidentIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDs = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐAlertFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApplyMacroInput unmarshals raw into the ApplyMacroInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApplyMacroInput(ctx context.Context, raw any) (automation.ApplyMacroInput, error) {
+	var out automation.ApplyMacroInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplyMacroInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBulkAlertChanges(ctx context.Context, obj any) (alerts.BulkAlertChanges, error) {
 	var it alerts.BulkAlertChanges
 	if obj == nil {
@@ -45998,6 +47217,69 @@ func (ec *executionContext) unmarshalInputCreateIncidentInput(ctx context.Contex
 func UnmarshalCreateIncidentInput(ctx context.Context, raw any) (incidents.CreateIncidentInput, error) {
 	var out incidents.CreateIncidentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateIncidentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateMacroInput(ctx context.Context, obj any) (automation.CreateMacroInput, error) {
+	var it automation.CreateMacroInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "target", "actions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateMacroInput unmarshals raw into the CreateMacroInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateMacroInput(ctx context.Context, raw any) (automation.CreateMacroInput, error) {
+	var out automation.CreateMacroInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateMacroInput", raw, &out)
 	return out, err
 }
 
@@ -48656,6 +49938,62 @@ func UnmarshalUpdateIncidentInput(ctx context.Context, raw any) (incidents.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateMacroInput(ctx context.Context, obj any) (automation.UpdateMacroInput, error) {
+	var it automation.UpdateMacroInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "actions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMacroInput unmarshals raw into the UpdateMacroInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMacroInput(ctx context.Context, raw any) (automation.UpdateMacroInput, error) {
+	var out automation.UpdateMacroInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMacroInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj any) (directory.UpdateMeInput, error) {
 	var it directory.UpdateMeInput
 	if obj == nil {
@@ -50823,6 +52161,59 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 		case "completedAt":
 			out.Values[i] = ec._Analysis_completedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applyMacroPayloadImplementors = []string{"ApplyMacroPayload"}
+
+func (ec *executionContext) _ApplyMacroPayload(ctx context.Context, sel ast.SelectionSet, obj *automation.ApplyMacroPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applyMacroPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplyMacroPayload")
+		case "macroID":
+			out.Values[i] = ec._ApplyMacroPayload_macroID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._ApplyMacroPayload_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._ApplyMacroPayload_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._ApplyMacroPayload_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._ApplyMacroPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -53327,6 +54718,65 @@ func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Macro_author(ctx, field, obj)
 				})
+		case "actions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Macro_actions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var macroChangeImplementors = []string{"MacroChange"}
+
+func (ec *executionContext) _MacroChange(ctx context.Context, sel ast.SelectionSet, obj *automation.MacroChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, macroChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MacroChange")
+		case "action":
+			out.Values[i] = ec._MacroChange_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._MacroChange_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._MacroChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._MacroChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._MacroChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -53405,6 +54855,44 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "cursor":
 			out.Values[i] = ec._MacroEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var macroResultImplementors = []string{"MacroResult"}
+
+func (ec *executionContext) _MacroResult(ctx context.Context, sel ast.SelectionSet, obj *automation.MacroResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, macroResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MacroResult")
+		case "objectID":
+			out.Values[i] = ec._MacroResult_objectID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._MacroResult_changes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -54513,6 +56001,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "testTrigger":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_testTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyMacro(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -56071,6 +57587,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_trigger(ctx, field)
+				})
+		case "macros":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_macros(ctx, field)
+				})
+		case "macro":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_macro(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -58754,6 +60282,19 @@ func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋseliqᚋseliqᚋe
 	return ec._Analysis(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNApplyMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐApplyMacroInput(ctx context.Context, v any) (automation.ApplyMacroInput, error) {
+	res, err := ec.unmarshalInputApplyMacroInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplyMacroPayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐApplyMacroPayload(ctx context.Context, sel ast.SelectionSet, v *automation.ApplyMacroPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplyMacroPayload!")
+		return graphql.Null
+	}
+	return ec._ApplyMacroPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAssetProfile2ᚖgithubᚗcomᚋseliqᚋseliqᚋaiᚋbuiltinᚐAssetProfile(ctx context.Context, sel ast.SelectionSet, v *builtin.AssetProfile) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AssetProfile!")
@@ -59047,6 +60588,11 @@ func (ec *executionContext) unmarshalNCreateGroupInput2githubᚗcomᚋseliqᚋse
 
 func (ec *executionContext) unmarshalNCreateIncidentInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐCreateIncidentInput(ctx context.Context, v any) (incidents.CreateIncidentInput, error) {
 	res, err := ec.unmarshalInputCreateIncidentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐCreateMacroInput(ctx context.Context, v any) (automation.CreateMacroInput, error) {
+	res, err := ec.unmarshalInputCreateMacroInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -59476,6 +61022,70 @@ func (ec *executionContext) marshalNLoginPayload2ᚖgithubᚗcomᚋseliqᚋseliq
 func (ec *executionContext) unmarshalNMFALoginInput2githubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐMFALoginInput(ctx context.Context, v any) (model.MFALoginInput, error) {
 	res, err := ec.unmarshalInputMFALoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx context.Context, sel ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Macro!")
+		return graphql.Null
+	}
+	return ec._Macro(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMacroChange2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.MacroChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMacroChange2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMacroChange2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChange(ctx context.Context, sel ast.SelectionSet, v *automation.MacroChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MacroChange!")
+		return graphql.Null
+	}
+	return ec._MacroChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMacroConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MacroConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MacroConnection!")
+		return graphql.Null
+	}
+	return ec._MacroConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMacroResult2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.MacroResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMacroResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMacroResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResult(ctx context.Context, sel ast.SelectionSet, v *automation.MacroResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MacroResult!")
+		return graphql.Null
+	}
+	return ec._MacroResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
@@ -60383,6 +61993,11 @@ func (ec *executionContext) unmarshalNUpdateIncidentInput2githubᚗcomᚋseliq�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateMacroInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚐUpdateMacroInput(ctx context.Context, v any) (automation.UpdateMacroInput, error) {
+	res, err := ec.unmarshalInputUpdateMacroInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐUpdateMeInput(ctx context.Context, v any) (directory.UpdateMeInput, error) {
 	res, err := ec.unmarshalInputUpdateMeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60835,6 +62450,22 @@ func (ec *executionContext) unmarshalOAnalyseInput2ᚖgithubᚗcomᚋseliqᚋsel
 	}
 	res, err := ec.unmarshalInputAnalyseInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutomationTarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx context.Context, v any) (*enum.AutomationTarget, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.AutomationTarget)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAutomationTarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx context.Context, sel ast.SelectionSet, v *enum.AutomationTarget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

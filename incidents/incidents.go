@@ -108,72 +108,23 @@ func acknowledge(ctx context.Context, inc *ent.Incident, upd *ent.IncidentUpdate
 // number, links the given alerts and, when no severity is given, takes
 // the highest of theirs (medium without alerts).
 func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Incident, error) {
-	f, err := checkCreate(in)
-	if err != nil {
+	if _, err := checkCreate(in); err != nil {
 		return nil, err
 	}
 	var out *ent.Incident
 	schedule := func(context.Context) {}
-	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		c := tx.Client()
-		if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID); err != nil {
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		out, schedule, err = s.CreateTx(ctx, tx, in)
+		if err != nil || s.triggers == nil {
 			return err
 		}
-		if err := checkGroup(ctx, c, in.GroupID); err != nil {
+		// Opened by a person (or the API): incident.created triggers run,
+		// and may change it further.
+		if err := s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, out.ID); err != nil {
 			return err
 		}
-		alerts, err := lockAlerts(ctx, c, "alert_ids", in.AlertIDs)
-		if err != nil {
-			return err
-		}
-		number, err := nextNumber(ctx, c)
-		if err != nil {
-			return err
-		}
-		severity := enum.SeverityMedium
-		switch {
-		case in.Severity != nil:
-			severity = *in.Severity
-		case len(alerts) > 0:
-			severity = highestSeverity(alerts)
-		}
-		inc, err := c.Incident.Create().SetNumber(number).SetTitle(f.title).
-			SetDescription(f.description).SetSummary(f.summary).SetSeverity(severity).
-			SetNillableAssigneeID(in.AssigneeID).SetNillableGroupID(in.GroupID).
-			SetTags(f.tags).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: inc.ID, Action: "create",
-			After: map[string]any{"number": number, "title": inc.Title, "severity": inc.Severity}}); err != nil {
-			return err
-		}
-		if err := addEvent(ctx, c, inc.ID, enum.TimelineKindAnalystAction, "Incident opened", inc.Title, nil); err != nil {
-			return err
-		}
-		if err := announce(ctx, c, hub.KindCreated, inc.ID); err != nil {
-			return err
-		}
-		if _, _, err := attach(ctx, c, inc, alerts); err != nil {
-			return err
-		}
-		if in.AssigneeID != nil {
-			if err := notify.Assigned(ctx, c, *in.AssigneeID, subject(inc)); err != nil {
-				return err
-			}
-		}
-		if err := notify.ContactsOfIncident(ctx, c, inc, notify.IncidentOpened); err != nil {
-			return err
-		}
-		if s.triggers != nil {
-			if err := s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, inc.ID); err != nil {
-				return err
-			}
-		}
-		if out, err = c.Incident.Get(ctx, inc.ID); err != nil {
-			return err
-		}
-		out, schedule, err = s.applySLA(ctx, c, out)
+		out, err = tx.Client().Incident.Get(ctx, out.ID)
 		return err
 	})
 	if err != nil {
@@ -181,6 +132,73 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 	}
 	schedule(ctx)
 	return out.Unwrap(), nil
+}
+
+// CreateTx opens an incident inside the caller's transaction, with
+// Create's rules and records (activity, timeline, outbox event, linked
+// alerts, notifications), and returns it with the work to run after commit
+// (SLA timers). Automation's correlation opens incidents through it.
+func (s *Service) CreateTx(ctx context.Context, tx *ent.Tx, in CreateIncidentInput) (*ent.Incident, func(context.Context), error) {
+	noop := func(context.Context) {}
+	f, err := checkCreate(in)
+	if err != nil {
+		return nil, noop, err
+	}
+	c := tx.Client()
+	if err := directory.CheckAssignable(ctx, c, "assignee_id", in.AssigneeID); err != nil {
+		return nil, noop, err
+	}
+	if err := checkGroup(ctx, c, in.GroupID); err != nil {
+		return nil, noop, err
+	}
+	alerts, err := lockAlerts(ctx, c, "alert_ids", in.AlertIDs)
+	if err != nil {
+		return nil, noop, err
+	}
+	number, err := nextNumber(ctx, c)
+	if err != nil {
+		return nil, noop, err
+	}
+	severity := enum.SeverityMedium
+	switch {
+	case in.Severity != nil:
+		severity = *in.Severity
+	case len(alerts) > 0:
+		severity = highestSeverity(alerts)
+	}
+	inc, err := c.Incident.Create().SetNumber(number).SetTitle(f.title).
+		SetDescription(f.description).SetSummary(f.summary).SetSeverity(severity).
+		SetNillableAssigneeID(in.AssigneeID).SetNillableGroupID(in.GroupID).
+		SetTags(f.tags).Save(ctx)
+	if err != nil {
+		return nil, noop, err
+	}
+	if err := audit.Record(ctx, c, audit.Entry{EntityType: entityIncident, EntityID: inc.ID, Action: "create",
+		After: map[string]any{"number": number, "title": inc.Title, "severity": inc.Severity}}); err != nil {
+		return nil, noop, err
+	}
+	if err := addEvent(ctx, c, inc.ID, enum.TimelineKindAnalystAction, "Incident opened", inc.Title, nil); err != nil {
+		return nil, noop, err
+	}
+	if err := announce(ctx, c, hub.KindCreated, inc.ID); err != nil {
+		return nil, noop, err
+	}
+	if _, _, err := attach(ctx, c, inc, alerts); err != nil {
+		return nil, noop, err
+	}
+	if in.AssigneeID != nil {
+		if err := notify.Assigned(ctx, c, *in.AssigneeID, subject(inc)); err != nil {
+			return nil, noop, err
+		}
+	}
+	if err := notify.ContactsOfIncident(ctx, c, inc, notify.IncidentOpened); err != nil {
+		return nil, noop, err
+	}
+	out, err := c.Incident.Get(ctx, inc.ID)
+	if err != nil {
+		return nil, noop, err
+	}
+	return s.applySLA(ctx, c, out)
 }
 
 // createFields are a creation's validated texts.

@@ -25,14 +25,14 @@ func (s *Service) detected(sc *scope) *ent.AlertQuery {
 }
 
 // resolved is the alerts resolved or closed in sc's period, except those
-// closed as duplicates: closing a duplicate takes no work and would pull
-// the time to resolve towards zero. (Seliq has no suppression yet; when
-// it closes alerts, they must be left out here the same way.)
+// closed as duplicates and those automation suppressed: closing them takes
+// no work and would pull the time to resolve towards zero.
 func (s *Service) resolved(sc *scope) *ent.AlertQuery {
 	return s.client.Alert.Query().Where(
 		alert.StatusIn(enum.AlertStatusResolved, enum.AlertStatusClosed),
 		alert.ResolvedAtGTE(sc.since), alert.ResolvedAtLT(sc.until),
 		alert.Or(alert.DispositionIsNil(), alert.DispositionNEQ(enum.DispositionDuplicate)),
+		alert.Suppressed(false),
 	).Where(sc.alertNarrowing()...)
 }
 

@@ -565,3 +565,33 @@ func volumeString(v *metrics.Volume) string {
 	}
 	return fmt.Sprintf("%d buckets, total %d: %s", len(v.Buckets), v.Total, strings.Join(out, " "))
 }
+
+// Alerts automation suppressed are closed without work: left out of the
+// time to resolve like duplicates.
+func TestMTTRLeavesOutSuppressed(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		org := testenv.Org(t, db)
+		ctx, _ := testenv.UserContext(t, db, org, enum.RoleAdmin)
+		now := time.Now().UTC().Truncate(time.Second)
+		benign := enum.DispositionBenign
+		for _, suppressed := range []bool{false, true} {
+			created := now.Add(-2 * time.Hour)
+			resolved := created.Add(time.Hour)
+			if suppressed {
+				resolved = created.Add(time.Second)
+			}
+			if err := db.Client.Alert.Create().SetTitle("a").SetSource("test").SetStatus(enum.AlertStatusClosed).
+				SetDisposition(benign).SetCreatedAt(created).SetResolvedAt(resolved).SetSuppressed(suppressed).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		since := now.Add(-24 * time.Hour)
+		mttr, err := metrics.New(db.Client, db.Dialect).AlertMTTR(ctx, &metrics.Range{Since: &since, Until: &now}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mttr.Overall.Count != 1 || *mttr.Overall.Mean != 3600 {
+			t.Fatalf("mttr %+v, want the one alert resolved by work (3600 s)", mttr.Overall)
+		}
+	})
+}

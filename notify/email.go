@@ -23,6 +23,7 @@ var headings = map[enum.NotificationKind]string{
 	enum.NotificationKindCriticalAlert:    "A critical alert arrived",
 	enum.NotificationKindConnectorFailing: "A connector has been failing for an hour",
 	enum.NotificationKindAutomationFailed: "A trigger failed repeatedly and was disabled",
+	enum.NotificationKindAutomation:       "An automation rule notified you",
 }
 
 // emailUsers queues, in the change's transaction, one message for each

@@ -122,6 +122,32 @@ func ContactsOfIncident(ctx context.Context, client *ent.Client, inc *ent.Incide
 	return nil
 }
 
+// Contacts emails the given contacts of the acting organisation about s
+// for an automation action, in the change's transaction. Contacts without
+// an email address are skipped; ids of another organisation are not found.
+func Contacts(ctx context.Context, client *ent.Client, ids []uuid.UUID, body string, s Subject) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	cs, err := client.Contact.Query().Where(contact.IDIn(ids...), contact.EmailNEQ("")).All(ctx)
+	if err != nil {
+		return err
+	}
+	quoted := s.Title
+	if body != "" {
+		quoted += "\n\n" + excerpt(body)
+	}
+	for _, ct := range cs {
+		j := mail.Job{OrganizationID: ct.OrganizationID, MessageID: "automation." + uuid.NewString(), To: ct.Email,
+			Content: mail.Content{Heading: "A notice from your security team", Intro: "About this " + entityWord(s.EntityType) + ":",
+				Quoted: quoted, QuotedFrom: quotedFrom(s.EntityType)}}
+		if err := mail.Enqueue(ctx, client, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ContactsReport emails a ready client report to the contacts of its
 // organisation who receive reports (notify_reports), attached when small
 // enough (see mail.MaxAttachment), in the transaction that marks it ready.

@@ -107,14 +107,40 @@ func designated(u *ent.User, names []string) bool {
 const excerptLength = 280
 
 func create(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enum.NotificationKind, title, body string, s Subject) error {
+	return createOn(ctx, client, users, kind, title, body, s, true, true)
+}
+
+// Automation notifies users for an automation action (a trigger's or a
+// macro's notify) on the channels it names, each user's preferences for
+// the automation kind narrowing them further; a user listed twice is
+// notified once. It writes in the change's transaction (client).
+func Automation(ctx context.Context, client *ent.Client, users []uuid.UUID, inApp, email bool, title, body string, s Subject) error {
+	seen := map[uuid.UUID]bool{}
+	var ids []uuid.UUID
+	for _, id := range users {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return createOn(ctx, client, ids, enum.NotificationKindAutomation, title, body, s, inApp, email)
+}
+
+// createOn is create limited to the channels allowed.
+func createOn(ctx context.Context, client *ent.Client, users []uuid.UUID, kind enum.NotificationKind, title, body string, s Subject, inApp, email bool) error {
 	rs, err := recipients(ctx, client, users, kind)
 	if err != nil || len(rs) == 0 {
 		return err
 	}
+	if !email {
+		for i := range rs {
+			rs[i].mail = false
+		}
+	}
 	body = excerpt(body)
 	var bulk []*ent.NotificationCreate
 	for _, r := range rs {
-		if r.prefs.InApp {
+		if r.prefs.InApp && inApp {
 			bulk = append(bulk, client.Notification.Create().SetUserID(r.id).SetKind(kind).
 				SetTitle(textfield.Truncate(title, 500)).SetBody(body).
 				SetEntityType(s.EntityType).SetEntityID(s.EntityID))

@@ -64,6 +64,9 @@ var defaults = map[enum.NotificationKind]ChannelPrefs{
 	enum.NotificationKindCriticalAlert:    {InApp: true},
 	enum.NotificationKindConnectorFailing: {InApp: true, Email: true},
 	enum.NotificationKindAutomationFailed: {InApp: true, Email: true},
+	// Automation's channels are the notify action's own choice; a user's
+	// email_notifications feature flag still turns its email off.
+	enum.NotificationKindAutomation: {InApp: true, Email: true},
 }
 
 // prefsOf reads a user's stored choices over the defaults. The stored form

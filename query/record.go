@@ -20,20 +20,21 @@ func (q *Query) Where() func(*sql.Selector) {
 // assignee and incident edges must be loaded when set (WithConnector…).
 func AlertRecord(a *ent.Alert) Record {
 	r := Record{
-		"severity":      string(a.Severity),
-		"status":        string(a.Status),
-		"disposition":   "",
-		"source":        a.Source,
-		"title":         a.Title,
-		"description":   a.Description,
-		"external_id":   a.ExternalID,
-		"occurrences":   int64(a.Occurrences),
-		"created_at":    a.CreatedAt,
-		"first_seen_at": a.FirstSeenAt,
-		"last_seen_at":  a.LastSeenAt,
-		"tags":          nonNil(a.Tags),
-		"techniques":    nonNil(a.Mitre),
-		"attributes":    nonNilMap(a.Attributes),
+		"severity":           string(a.Severity),
+		"status":             string(a.Status),
+		"disposition":        "",
+		"source":             a.Source,
+		"suppression_reason": a.SuppressionReason,
+		"title":              a.Title,
+		"description":        a.Description,
+		"external_id":        a.ExternalID,
+		"occurrences":        int64(a.Occurrences),
+		"created_at":         a.CreatedAt,
+		"first_seen_at":      a.FirstSeenAt,
+		"last_seen_at":       a.LastSeenAt,
+		"tags":               nonNil(a.Tags),
+		"techniques":         nonNil(a.Mitre),
+		"attributes":         nonNilMap(a.Attributes),
 	}
 	if a.Disposition != nil {
 		r["disposition"] = string(*a.Disposition)

@@ -93,6 +93,8 @@ func init() {
 		{Name: "disposition", Type: TypeString, Description: `Disposition once closed; "" while there is none.`, Groupable: true,
 			Values: append([]string{""}, enum.Disposition("").Values()...), col: nullable("disposition")},
 		{Name: "source", Type: TypeString, Description: "The tool the alert came from, e.g. crowdstrike.", Groupable: true, col: plain("source")},
+		{Name: "suppression_reason", Type: TypeString, Description: `Why automation suppressed (closed) the alert: the rule's or maintenance window's reason; "" when not suppressed, so suppression_reason != "" picks suppressed alerts.`,
+			Groupable: true, col: plain("suppression_reason")},
 		{Name: "connector", Type: TypeObject, Description: "The connector that received the alert; null once deleted.", col: object("connector_id")},
 		{Name: "connector.name", Type: TypeString, Description: `The connector's name; "" without a connector.`, Groupable: true,
 			col: related("connector_id", "connectors", "name")},

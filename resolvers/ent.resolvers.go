@@ -64,6 +64,9 @@ func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolv
 // Incident returns graph.IncidentResolver implementation.
 func (r *Resolver) Incident() graph.IncidentResolver { return &incidentResolver{r} }
 
+// Macro returns graph.MacroResolver implementation.
+func (r *Resolver) Macro() graph.MacroResolver { return &macroResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
@@ -74,5 +77,6 @@ type (
 	connectorResolver       struct{ *Resolver }
 	dashboardResolver       struct{ *Resolver }
 	incidentResolver        struct{ *Resolver }
+	macroResolver           struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 )

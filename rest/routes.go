@@ -190,6 +190,11 @@ var Routes = []Route{
 	{Method: http.MethodPatch, Path: "/api/v1/saved-queries/{query_id}", Field: "updateSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Body: "input", Tag: "saved-queries", Summary: "Patch Saved Query"},
 	{Method: http.MethodDelete, Path: "/api/v1/saved-queries/{query_id}", Field: "deleteSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Status: http.StatusNoContent, Tag: "saved-queries", Summary: "Delete Saved Query"},
 	{Method: http.MethodPost, Path: "/api/v1/saved-queries/{query_id}/run", Field: "runSavedQuery", PathArgs: map[string]string{"query_id": "id"}, Body: "input", Tag: "saved-queries", Summary: "Run Saved Query"},
+	{Method: http.MethodGet, Path: "/api/v1/macros", Field: "macros", QueryArgs: map[string]string{"target": "target"}, Tag: "macros", Summary: "List Macros"},
+	{Method: http.MethodPost, Path: "/api/v1/macros", Field: "createMacro", Body: "input", Status: http.StatusCreated, Tag: "macros", Summary: "Create Macro"},
+	{Method: http.MethodPost, Path: "/api/v1/macros/apply", Field: "applyMacro", Body: "input", Tag: "macros", Summary: "Apply Macro"},
+	{Method: http.MethodPatch, Path: "/api/v1/macros/{macro_id}", Field: "updateMacro", PathArgs: map[string]string{"macro_id": "id"}, Body: "input", Tag: "macros", Summary: "Update Macro"},
+	{Method: http.MethodDelete, Path: "/api/v1/macros/{macro_id}", Field: "deleteMacro", PathArgs: map[string]string{"macro_id": "id"}, Status: http.StatusNoContent, Tag: "macros", Summary: "Delete Macro"},
 
 	{Method: http.MethodGet, Path: "/api/v1/connectors", Field: "connectors", Tag: "connectors", Summary: "List Connectors"},
 	{Method: http.MethodPost, Path: "/api/v1/connectors", Field: "createConnector", Body: "input", Status: http.StatusCreated, Merge: "connector", Tag: "connectors", Summary: "Create Connector"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seliq/seliq/automation"
 	"github.com/seliq/seliq/automation/action"
 	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
@@ -195,28 +196,30 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// Triggers run first: an alert is born routed (a suppressed one is
 	// closed before the on-duty group would hear of it). Every replica's
 	// engine follows trigger changes through the outbox.
-	automation := trigger.NewEngine(cfg.AutomationActions, log)
-	automation.Watch(events)
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{automation, analyst, notify.CriticalAlerts{}}})
+	engine := trigger.NewEngine(cfg.AutomationActions, log)
+	engine.Watch(events)
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{engine, analyst, notify.CriticalAlerts{}}})
 	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
 	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
-	timers := sla.New(db.Client, runner, nil).WithLogger(log).WithTriggers(automation)
+	timers := sla.New(db.Client, runner, nil).WithLogger(log).WithTriggers(engine)
 	river.AddWorker(workers, timers.Worker())
-	incidentsSvc := incidents.New(db.Client).WithSLA(timers).WithTriggers(automation)
-	if cfg.AutomationActions != nil {
-		automation.WithActions(cfg.AutomationActions)
-	} else {
-		automation.WithActions(trigger.Vocabulary{Exec: action.NewExecutor(action.Deps{Incidents: incidentsSvc}), Max: cfg.Automation.MaxActions})
-	}
+	incidentsSvc := incidents.New(db.Client).WithSLA(timers).WithTriggers(engine)
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
+	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst})
+	if cfg.AutomationActions != nil {
+		engine.WithActions(cfg.AutomationActions)
+	} else {
+		engine.WithActions(trigger.Vocabulary{Exec: actions, Max: cfg.Automation.MaxActions})
+	}
+	river.AddWorker(workers, action.NewWebhookWorker(box, allowlists))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
 		Directory:     directory.New(db.Client),
 		Nodes:         nodes.New(db.Client),
-		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)).WithTriggers(automation),
+		Alerts:        alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)).WithTriggers(engine),
 		AlertViews:    alertviews.New(db.Client),
 		Audit:         audit.New(db.Client),
 		Connectors:    connectors.New(db.Client, box).WithScheduler(puller).WithInboundBaseURL(cfg.Mail.PublicURL),
@@ -236,7 +239,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Security:      security.New(db.Client),
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
-		Triggers:      trigger.New(db.Client, automation, cfg.Automation),
+		Triggers:      trigger.New(db.Client, engine, cfg.Automation),
+		Macros:        automation.New(db.Client, actions, box),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.Authenticate, Timeout: cfg.GraphQLTimeout, Connections: conns}
 	es := gqlserver.NewSchema(res)

@@ -19,6 +19,14 @@
 //     listing every field's before and after. Work outside the database
 //     (webhooks, email) is queued as jobs in the same transaction; call
 //     Result.AfterCommit once the transaction committed.
+//   - AsTrigger(ctx, orgID, name): the context a trigger's list runs in
+//     (the organisation's system principal, activity "trigger:<name>").
+//   - SealSecrets(box, list) before storing a list (webhook secrets);
+//     NewWebhookWorker(box, policies) delivers the webhook jobs (register
+//     it on the jobs runner; the server does).
+//   - CheckKey compiles a correlation key; macro cycles are checked at save
+//     time by automation.CheckMacroRefs (pass uuid.Nil as self for a
+//     trigger) and at run time by the executor.
 //
 // Trigger-run actions run as the organisation's system principal
 // (viewer.ForJob), never with the privacy bypass.
@@ -127,6 +135,10 @@ type ParseOptions struct {
 	Target enum.AutomationTarget
 	// Max bounds the list; MaxActions when zero.
 	Max int
+	// Stored is the list being replaced, if any: a webhook action given
+	// without its secret keeps the sealed secret of the stored webhook
+	// with the same URL (secrets are never shown, so never sent back).
+	Stored []Action
 }
 
 func (o ParseOptions) field() string {
@@ -166,6 +178,14 @@ func Parse(raw []byte, o ParseOptions) ([]Action, error) {
 		a, err := decode(fmt.Sprintf("%s[%d]", field, i), item)
 		if err != nil {
 			return nil, err
+		}
+		if a.Type == TypeWebhook && a.Secret == "" {
+			for _, old := range o.Stored {
+				if old.Type == TypeWebhook && old.URL == a.URL && old.SecretSealed != "" {
+					a.SecretSealed = old.SecretSealed
+					break
+				}
+			}
 		}
 		out[i] = a
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/analysis"
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/group"
@@ -18,6 +19,7 @@ import (
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/opt"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -31,6 +33,9 @@ type Change struct {
 	Field  string `json:"field"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+	// Effect marks what an action did outside the object's fields
+	// (notified, webhook, analysis): shown, but not a change of the object.
+	Effect bool `json:"effect,omitempty"`
 }
 
 // Result is what a list did to one object.
@@ -47,7 +52,14 @@ type Result struct {
 
 // Changed reports whether any field of the object changed: the object's
 // "updated" event (and alert.updated triggers) are due.
-func (r *Result) Changed() bool { return len(r.Changes) > 0 }
+func (r *Result) Changed() bool {
+	for _, c := range r.Changes {
+		if !c.Effect {
+			return true
+		}
+	}
+	return false
+}
 
 // AfterCommit runs the work that must wait for the transaction's commit
 // (SLA timers). Call it once, after commit; never after a rollback.
@@ -63,21 +75,29 @@ type Options struct {
 	// organisation's system principal (a trigger: "trigger:<name>"). A
 	// person applying a macro keeps their own name.
 	Actor string
-	// SkipEvent leaves out the outbox "updated" event (an alert routed in
-	// the transaction that creates it announces itself once, as created).
+	// SkipEvent leaves out the alert's outbox "updated" event (an alert
+	// routed in the transaction that creates it announces itself once, as
+	// created). Incidents' changes announce themselves (incidents.UpdateTx).
 	SkipEvent bool
 	// Now is the instant of the change; time.Now when zero.
 	Now time.Time
+	// Event names what ran the list in webhook bodies ("alert.created",
+	// "macro"); empty when none.
+	Event string
 }
 
 // Deps are the services the executor works through.
 type Deps struct {
 	Incidents *incidents.Service
+	// Analysis queues the analyze action's analyses; without it the action
+	// is refused.
+	Analysis *analysis.Service
 }
 
 // Executor runs action lists.
 type Executor struct {
 	deps Deps
+	keys keyCache // compiled correlation keys by text
 }
 
 // NewExecutor returns an executor over deps.
@@ -99,8 +119,9 @@ type run struct {
 	now     time.Time
 	res     *Result
 	visited []uuid.UUID
-	// alert side
-	draft *alerts.Draft
+	// alert side: the draft, and the entries of drafts already flushed
+	draft   *alerts.Draft
+	entries []audit.Entry
 }
 
 func (e *Executor) newRun(ctx context.Context, tx *ent.Tx, o Options) (context.Context, *run) {
@@ -136,10 +157,11 @@ func (r *run) finishAlert(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.res.Alert = saved
-	if err := audit.Record(ctx, c, r.draft.Entries()...); err != nil {
+	entries := append(r.entries, r.draft.Entries()...)
+	if err := audit.Record(ctx, c, entries...); err != nil {
 		return nil, err
 	}
-	if r.draft.Changed() && !r.opts.SkipEvent {
+	if len(entries) > 0 && !r.opts.SkipEvent {
 		if err := hub.Record(ctx, c, hub.Changed(saved.OrganizationID, hub.TopicAlert, hub.KindUpdated, saved.ID)...); err != nil {
 			return nil, err
 		}
@@ -379,4 +401,11 @@ func prefixed(err error, at string) error {
 		return &cp
 	}
 	return err
+}
+
+// AsTrigger returns ctx acting as organisation orgID's system principal
+// (viewer.ForJob: that organisation's rows only, never the privacy bypass)
+// with activity records naming the trigger: how trigger-run lists run.
+func AsTrigger(ctx context.Context, orgID uuid.UUID, triggerName string) context.Context {
+	return audit.As(viewer.ForJob(ctx, orgID), "trigger:"+triggerName)
 }
