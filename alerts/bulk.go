@@ -93,7 +93,11 @@ func (s *Service) Bulk(ctx context.Context, in BulkAlertsInput) (*BulkAlertsPayl
 		if err := notifyAssigned(ctx, tx, groups); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx.Client(), entries...)
+		if err := audit.Record(ctx, tx.Client(), entries...); err != nil {
+			return err
+		}
+		// Bulk actions are people's changes: they fire alert.updated.
+		return s.fire(ctx, tx, entries)
 	})
 	if err != nil {
 		return nil, err

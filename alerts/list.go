@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/paging"
 	"github.com/seliq/seliq/internal/ratelimit"
@@ -25,6 +27,29 @@ type Service struct {
 	// estimates keeps the planner's estimates of the dear counts.
 	builder   *ent.Client
 	estimates *estimates
+	triggers  Triggers
+}
+
+// Triggers is told, inside the change's transaction, what changed on
+// alerts (the automation engine runs the alert.updated triggers). The
+// entries are the activity records of the change, one per field.
+type Triggers interface {
+	Changed(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, entries []audit.Entry) error
+}
+
+// WithTriggers runs t's alert.updated triggers on every update and bulk
+// action, and returns s.
+func (s *Service) WithTriggers(t Triggers) *Service {
+	s.triggers = t
+	return s
+}
+
+// fire tells the triggers of an update, if the server has them.
+func (s *Service) fire(ctx context.Context, tx *ent.Tx, entries []audit.Entry) error {
+	if s.triggers == nil || len(entries) == 0 {
+		return nil
+	}
+	return s.triggers.Changed(ctx, tx, enum.TriggerEventAlertUpdated, entries)
 }
 
 // New returns the service over client, a database of the ent dialect d.

@@ -70,7 +70,15 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateAlertInput)
 				return err
 			}
 		}
-		return audit.Record(ctx, tx.Client(), entries...)
+		if err := audit.Record(ctx, tx.Client(), entries...); err != nil {
+			return err
+		}
+		if err := s.fire(ctx, tx, entries); err != nil {
+			return err
+		}
+		// The triggers may have changed it further.
+		out, err = tx.Alert.Get(ctx, out.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
@@ -46,10 +46,46 @@ const (
 
 // Service keeps macros and applies them.
 type Service struct {
-	client *ent.Client
-	exec   *action.Executor
-	box    *secrets.Box
-	now    func() time.Time
+	client   *ent.Client
+	exec     *action.Executor
+	box      *secrets.Box
+	now      func() time.Time
+	triggers Triggers
+}
+
+// Triggers is told, in the macro's transaction, what a macro a person
+// applied changed, as alerts.Triggers is of an edit or a bulk action: the
+// automation engine runs the alert.updated and incident.updated triggers.
+type Triggers interface {
+	Changed(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, entries []audit.Entry) error
+}
+
+// WithTriggers makes applied macros fire t's *.updated triggers, and
+// returns s.
+func (s *Service) WithTriggers(t Triggers) *Service {
+	s.triggers = t
+	return s
+}
+
+// fire tells the triggers of what results changed: the object fields, not
+// the effects (notified, webhook, analysis).
+func (s *Service) fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, results []*action.Result) error {
+	if s.triggers == nil {
+		return nil
+	}
+	var entries []audit.Entry
+	for _, res := range results {
+		for _, c := range res.Changes {
+			if !c.Effect {
+				entries = append(entries, audit.Entry{EntityType: res.ObjectType, EntityID: res.ObjectID, Action: "update",
+					Field: c.Field, Before: c.Before, After: c.After})
+			}
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.triggers.Changed(ctx, tx, event, entries)
 }
 
 // New returns the service; exec runs the actions, box seals webhook secrets.
@@ -88,21 +124,21 @@ func writer(ctx context.Context) (*viewer.Viewer, error) {
 
 // Macros lists the organisation's macros by name.
 func (s *Service) Macros(ctx context.Context, page paging.Page, target *enum.AutomationTarget) (*ent.MacroConnection, error) {
-	q := s.client.Macro.Query()
+	q := s.client.AutomationMacro.Query()
 	if target != nil {
-		q.Where(macro.TargetEQ(*target))
+		q.Where(automationmacro.TargetEQ(*target))
 	}
-	order := &ent.MacroOrder{Direction: paging.Asc, Field: ent.MacroOrderFieldName}
+	order := &ent.MacroOrder{Direction: paging.Asc, Field: ent.AutomationMacroOrderFieldName}
 	return paging.Paginate(ctx, page, q.Paginate, ent.WithMacroOrder(order))
 }
 
 // Macro returns one macro of the organisation.
-func (s *Service) Macro(ctx context.Context, id uuid.UUID) (*ent.Macro, error) {
+func (s *Service) Macro(ctx context.Context, id uuid.UUID) (*ent.AutomationMacro, error) {
 	return find(ctx, s.client, id)
 }
 
-func find(ctx context.Context, c *ent.Client, id uuid.UUID) (*ent.Macro, error) {
-	m, err := c.Macro.Query().Where(macro.ID(id)).Only(ctx)
+func find(ctx context.Context, c *ent.Client, id uuid.UUID) (*ent.AutomationMacro, error) {
+	m, err := c.AutomationMacro.Query().Where(automationmacro.ID(id)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFoundf("macro %s not found", id)
 	}
@@ -110,7 +146,7 @@ func find(ctx context.Context, c *ent.Client, id uuid.UUID) (*ent.Macro, error) 
 }
 
 // Actions is a macro's action list as it may be shown: secrets removed.
-func (s *Service) Actions(_ context.Context, m *ent.Macro) (json.RawMessage, error) {
+func (s *Service) Actions(_ context.Context, m *ent.AutomationMacro) (json.RawMessage, error) {
 	list := action.Redact(m.Actions)
 	if list == nil {
 		list = []action.Action{}
@@ -119,7 +155,7 @@ func (s *Service) Actions(_ context.Context, m *ent.Macro) (json.RawMessage, err
 }
 
 // Create saves a macro authored by the caller.
-func (s *Service) Create(ctx context.Context, in CreateMacroInput) (*ent.Macro, error) {
+func (s *Service) Create(ctx context.Context, in CreateMacroInput) (*ent.AutomationMacro, error) {
 	v, err := writer(ctx)
 	if err != nil {
 		return nil, err
@@ -141,7 +177,7 @@ func (s *Service) Create(ctx context.Context, in CreateMacroInput) (*ent.Macro, 
 	if err != nil {
 		return nil, err
 	}
-	var out *ent.Macro
+	var out *ent.AutomationMacro
 	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		id := uuid.Must(uuid.NewV7())
 		if err := s.prepare(ctx, tx, id, in.Target, list); err != nil {
@@ -150,7 +186,7 @@ func (s *Service) Create(ctx context.Context, in CreateMacroInput) (*ent.Macro, 
 		if err := uniqueName(ctx, tx, name, uuid.Nil); err != nil {
 			return err
 		}
-		out, err = tx.Macro.Create().SetID(id).SetName(name).SetDescription(desc).SetTarget(in.Target).
+		out, err = tx.AutomationMacro.Create().SetID(id).SetName(name).SetDescription(desc).SetTarget(in.Target).
 			SetActions(list).SetAuthorID(v.UserID).Save(ctx)
 		if err != nil {
 			return err
@@ -164,17 +200,17 @@ func (s *Service) Create(ctx context.Context, in CreateMacroInput) (*ent.Macro, 
 }
 
 // Update changes a macro.
-func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateMacroInput) (*ent.Macro, error) {
+func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateMacroInput) (*ent.AutomationMacro, error) {
 	if _, err := writer(ctx); err != nil {
 		return nil, err
 	}
-	var out *ent.Macro
+	var out *ent.AutomationMacro
 	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		m, err := find(ctx, tx.Client(), id)
 		if err != nil {
 			return err
 		}
-		upd := tx.Macro.UpdateOne(m)
+		upd := tx.AutomationMacro.UpdateOne(m)
 		if in.Name != nil {
 			name, err := textfield.Required("name", *in.Name, maxName)
 			if err != nil {
@@ -224,7 +260,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Macro.DeleteOne(m).Exec(ctx); err != nil {
+		if err := tx.AutomationMacro.DeleteOne(m).Exec(ctx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: Entity, EntityID: id, Action: "delete", Before: snapshot(m)})
@@ -232,12 +268,12 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 }
 
 // snapshot is what the activity log keeps of a macro (no secrets).
-func snapshot(m *ent.Macro) map[string]any {
+func snapshot(m *ent.AutomationMacro) map[string]any {
 	return map[string]any{"name": m.Name, "description": m.Description, "target": m.Target, "actions": action.Redact(m.Actions)}
 }
 
 func uniqueName(ctx context.Context, tx *ent.Tx, name string, self uuid.UUID) error {
-	taken, err := tx.Macro.Query().Where(macro.Name(name), macro.IDNEQ(self)).Exist(ctx)
+	taken, err := tx.AutomationMacro.Query().Where(automationmacro.Name(name), automationmacro.IDNEQ(self)).Exist(ctx)
 	if err != nil {
 		return err
 	}
@@ -267,7 +303,7 @@ func CheckMacroRefs(ctx context.Context, c *ent.Client, field string, self uuid.
 			continue
 		}
 		at := field + "[" + strconv.Itoa(i) + "].macro_id"
-		m, err := c.Macro.Query().Where(macro.ID(*a.MacroID)).Only(ctx)
+		m, err := c.AutomationMacro.Query().Where(automationmacro.ID(*a.MacroID)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return apperr.Invalid(at, "macro %s does not exist in this organisation", a.MacroID)
 		}
@@ -296,7 +332,7 @@ func reaches(ctx context.Context, c *ent.Client, from, self uuid.UUID, seen []uu
 		return false, nil
 	}
 	seen = append(seen, from)
-	m, err := c.Macro.Query().Where(macro.ID(from)).Only(ctx)
+	m, err := c.AutomationMacro.Query().Where(automationmacro.ID(from)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return false, nil
 	}
@@ -399,7 +435,7 @@ func (s *Service) Apply(ctx context.Context, in ApplyMacroInput) (*ApplyMacroPay
 					return err
 				}
 			}
-			return nil
+			return s.fire(ctx, tx, enum.TriggerEventAlertUpdated, after)
 		}
 		targets, err := s.pickIncidents(ctx, tx, in)
 		if err != nil {
@@ -414,7 +450,7 @@ func (s *Service) Apply(ctx context.Context, in ApplyMacroInput) (*ApplyMacroPay
 				return err
 			}
 		}
-		return nil
+		return s.fire(ctx, tx, enum.TriggerEventIncidentUpdated, after)
 	})
 	if err != nil {
 		return nil, err

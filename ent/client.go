@@ -22,6 +22,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -32,7 +34,6 @@ import (
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -63,6 +64,10 @@ type Client struct {
 	AlertView *AlertViewClient
 	// Analysis is the client for interacting with the Analysis builders.
 	Analysis *AnalysisClient
+	// AutomationMacro is the client for interacting with the AutomationMacro builders.
+	AutomationMacro *AutomationMacroClient
+	// AutomationTrigger is the client for interacting with the AutomationTrigger builders.
+	AutomationTrigger *AutomationTriggerClient
 	// Board is the client for interacting with the Board builders.
 	Board *BoardClient
 	// ChatMessage is the client for interacting with the ChatMessage builders.
@@ -83,8 +88,6 @@ type Client struct {
 	Incident *IncidentClient
 	// LoginLockout is the client for interacting with the LoginLockout builders.
 	LoginLockout *LoginLockoutClient
-	// Macro is the client for interacting with the Macro builders.
-	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -120,6 +123,8 @@ func (c *Client) init() {
 	c.Alert = NewAlertClient(c.config)
 	c.AlertView = NewAlertViewClient(c.config)
 	c.Analysis = NewAnalysisClient(c.config)
+	c.AutomationMacro = NewAutomationMacroClient(c.config)
+	c.AutomationTrigger = NewAutomationTriggerClient(c.config)
 	c.Board = NewBoardClient(c.config)
 	c.ChatMessage = NewChatMessageClient(c.config)
 	c.Connector = NewConnectorClient(c.config)
@@ -130,7 +135,6 @@ func (c *Client) init() {
 	c.Group = NewGroupClient(c.config)
 	c.Incident = NewIncidentClient(c.config)
 	c.LoginLockout = NewLoginLockoutClient(c.config)
-	c.Macro = NewMacroClient(c.config)
 	c.Note = NewNoteClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
@@ -230,34 +234,35 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AIUsage:       NewAIUsageClient(cfg),
-		APIToken:      NewAPITokenClient(cfg),
-		Activity:      NewActivityClient(cfg),
-		Alert:         NewAlertClient(cfg),
-		AlertView:     NewAlertViewClient(cfg),
-		Analysis:      NewAnalysisClient(cfg),
-		Board:         NewBoardClient(cfg),
-		ChatMessage:   NewChatMessageClient(cfg),
-		Connector:     NewConnectorClient(cfg),
-		Contact:       NewContactClient(cfg),
-		Correlation:   NewCorrelationClient(cfg),
-		DeadLetter:    NewDeadLetterClient(cfg),
-		Event:         NewEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Incident:      NewIncidentClient(cfg),
-		LoginLockout:  NewLoginLockoutClient(cfg),
-		Macro:         NewMacroClient(cfg),
-		Note:          NewNoteClient(cfg),
-		Notification:  NewNotificationClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Report:        NewReportClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		StoredQuery:   NewStoredQueryClient(cfg),
-		TimelineEvent: NewTimelineEventClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AIUsage:           NewAIUsageClient(cfg),
+		APIToken:          NewAPITokenClient(cfg),
+		Activity:          NewActivityClient(cfg),
+		Alert:             NewAlertClient(cfg),
+		AlertView:         NewAlertViewClient(cfg),
+		Analysis:          NewAnalysisClient(cfg),
+		AutomationMacro:   NewAutomationMacroClient(cfg),
+		AutomationTrigger: NewAutomationTriggerClient(cfg),
+		Board:             NewBoardClient(cfg),
+		ChatMessage:       NewChatMessageClient(cfg),
+		Connector:         NewConnectorClient(cfg),
+		Contact:           NewContactClient(cfg),
+		Correlation:       NewCorrelationClient(cfg),
+		DeadLetter:        NewDeadLetterClient(cfg),
+		Event:             NewEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Incident:          NewIncidentClient(cfg),
+		LoginLockout:      NewLoginLockoutClient(cfg),
+		Note:              NewNoteClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Report:            NewReportClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		StoredQuery:       NewStoredQueryClient(cfg),
+		TimelineEvent:     NewTimelineEventClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -275,34 +280,35 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AIUsage:       NewAIUsageClient(cfg),
-		APIToken:      NewAPITokenClient(cfg),
-		Activity:      NewActivityClient(cfg),
-		Alert:         NewAlertClient(cfg),
-		AlertView:     NewAlertViewClient(cfg),
-		Analysis:      NewAnalysisClient(cfg),
-		Board:         NewBoardClient(cfg),
-		ChatMessage:   NewChatMessageClient(cfg),
-		Connector:     NewConnectorClient(cfg),
-		Contact:       NewContactClient(cfg),
-		Correlation:   NewCorrelationClient(cfg),
-		DeadLetter:    NewDeadLetterClient(cfg),
-		Event:         NewEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Incident:      NewIncidentClient(cfg),
-		LoginLockout:  NewLoginLockoutClient(cfg),
-		Macro:         NewMacroClient(cfg),
-		Note:          NewNoteClient(cfg),
-		Notification:  NewNotificationClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Report:        NewReportClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		StoredQuery:   NewStoredQueryClient(cfg),
-		TimelineEvent: NewTimelineEventClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AIUsage:           NewAIUsageClient(cfg),
+		APIToken:          NewAPITokenClient(cfg),
+		Activity:          NewActivityClient(cfg),
+		Alert:             NewAlertClient(cfg),
+		AlertView:         NewAlertViewClient(cfg),
+		Analysis:          NewAnalysisClient(cfg),
+		AutomationMacro:   NewAutomationMacroClient(cfg),
+		AutomationTrigger: NewAutomationTriggerClient(cfg),
+		Board:             NewBoardClient(cfg),
+		ChatMessage:       NewChatMessageClient(cfg),
+		Connector:         NewConnectorClient(cfg),
+		Contact:           NewContactClient(cfg),
+		Correlation:       NewCorrelationClient(cfg),
+		DeadLetter:        NewDeadLetterClient(cfg),
+		Event:             NewEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Incident:          NewIncidentClient(cfg),
+		LoginLockout:      NewLoginLockoutClient(cfg),
+		Note:              NewNoteClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Report:            NewReportClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		StoredQuery:       NewStoredQueryClient(cfg),
+		TimelineEvent:     NewTimelineEventClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -332,11 +338,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
-		c.ChatMessage, c.Connector, c.Contact, c.Correlation, c.DeadLetter, c.Event,
-		c.Group, c.Incident, c.LoginLockout, c.Macro, c.Note, c.Notification,
-		c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery, c.TimelineEvent,
-		c.User,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AutomationMacro, c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector,
+		c.Contact, c.Correlation, c.DeadLetter, c.Event, c.Group, c.Incident,
+		c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -346,11 +352,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis, c.Board,
-		c.ChatMessage, c.Connector, c.Contact, c.Correlation, c.DeadLetter, c.Event,
-		c.Group, c.Incident, c.LoginLockout, c.Macro, c.Note, c.Notification,
-		c.Organization, c.Report, c.Session, c.Setting, c.StoredQuery, c.TimelineEvent,
-		c.User,
+		c.AIUsage, c.APIToken, c.Activity, c.Alert, c.AlertView, c.Analysis,
+		c.AutomationMacro, c.AutomationTrigger, c.Board, c.ChatMessage, c.Connector,
+		c.Contact, c.Correlation, c.DeadLetter, c.Event, c.Group, c.Incident,
+		c.LoginLockout, c.Note, c.Notification, c.Organization, c.Report, c.Session,
+		c.Setting, c.StoredQuery, c.TimelineEvent, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -371,6 +377,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AlertView.mutate(ctx, m)
 	case *AnalysisMutation:
 		return c.Analysis.mutate(ctx, m)
+	case *AutomationMacroMutation:
+		return c.AutomationMacro.mutate(ctx, m)
+	case *AutomationTriggerMutation:
+		return c.AutomationTrigger.mutate(ctx, m)
 	case *BoardMutation:
 		return c.Board.mutate(ctx, m)
 	case *ChatMessageMutation:
@@ -391,8 +401,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Incident.mutate(ctx, m)
 	case *LoginLockoutMutation:
 		return c.LoginLockout.mutate(ctx, m)
-	case *MacroMutation:
-		return c.Macro.mutate(ctx, m)
 	case *NoteMutation:
 		return c.Note.mutate(ctx, m)
 	case *NotificationMutation:
@@ -1425,6 +1433,322 @@ func (c *AnalysisClient) mutate(ctx context.Context, m *AnalysisMutation) (Value
 		return (&AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Analysis mutation op: %q", m.Op())
+	}
+}
+
+// AutomationMacroClient is a client for the AutomationMacro schema.
+type AutomationMacroClient struct {
+	config
+}
+
+// NewAutomationMacroClient returns a client for the AutomationMacro from the given config.
+func NewAutomationMacroClient(c config) *AutomationMacroClient {
+	return &AutomationMacroClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationmacro.Hooks(f(g(h())))`.
+func (c *AutomationMacroClient) Use(hooks ...Hook) {
+	c.hooks.AutomationMacro = append(c.hooks.AutomationMacro, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationmacro.Intercept(f(g(h())))`.
+func (c *AutomationMacroClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationMacro = append(c.inters.AutomationMacro, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationMacro entity.
+func (c *AutomationMacroClient) Create() *AutomationMacroCreate {
+	mutation := newAutomationMacroMutation(c.config, OpCreate)
+	return &AutomationMacroCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationMacro entities.
+func (c *AutomationMacroClient) CreateBulk(builders ...*AutomationMacroCreate) *AutomationMacroCreateBulk {
+	return &AutomationMacroCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationMacroClient) MapCreateBulk(slice any, setFunc func(*AutomationMacroCreate, int)) *AutomationMacroCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationMacroCreateBulk{err: fmt.Errorf("calling to AutomationMacroClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationMacroCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationMacroCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationMacro.
+func (c *AutomationMacroClient) Update() *AutomationMacroUpdate {
+	mutation := newAutomationMacroMutation(c.config, OpUpdate)
+	return &AutomationMacroUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationMacroClient) UpdateOne(_m *AutomationMacro) *AutomationMacroUpdateOne {
+	mutation := newAutomationMacroMutation(c.config, OpUpdateOne, withAutomationMacro(_m))
+	return &AutomationMacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationMacroClient) UpdateOneID(id uuid.UUID) *AutomationMacroUpdateOne {
+	mutation := newAutomationMacroMutation(c.config, OpUpdateOne, withAutomationMacroID(id))
+	return &AutomationMacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationMacro.
+func (c *AutomationMacroClient) Delete() *AutomationMacroDelete {
+	mutation := newAutomationMacroMutation(c.config, OpDelete)
+	return &AutomationMacroDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationMacroClient) DeleteOne(_m *AutomationMacro) *AutomationMacroDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationMacroClient) DeleteOneID(id uuid.UUID) *AutomationMacroDeleteOne {
+	builder := c.Delete().Where(automationmacro.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationMacroDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationMacro.
+func (c *AutomationMacroClient) Query() *AutomationMacroQuery {
+	return &AutomationMacroQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationMacro},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationMacro entity by its id.
+func (c *AutomationMacroClient) Get(ctx context.Context, id uuid.UUID) (*AutomationMacro, error) {
+	return c.Query().Where(automationmacro.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationMacroClient) GetX(ctx context.Context, id uuid.UUID) *AutomationMacro {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a AutomationMacro.
+func (c *AutomationMacroClient) QueryOrganization(_m *AutomationMacro) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationmacro.Table, automationmacro.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationmacro.OrganizationTable, automationmacro.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a AutomationMacro.
+func (c *AutomationMacroClient) QueryAuthor(_m *AutomationMacro) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationmacro.Table, automationmacro.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationmacro.AuthorTable, automationmacro.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationMacroClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationMacro
+	return append(hooks[:len(hooks):len(hooks)], automationmacro.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationMacroClient) Interceptors() []Interceptor {
+	return c.inters.AutomationMacro
+}
+
+func (c *AutomationMacroClient) mutate(ctx context.Context, m *AutomationMacroMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationMacroCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationMacroUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationMacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationMacroDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationMacro mutation op: %q", m.Op())
+	}
+}
+
+// AutomationTriggerClient is a client for the AutomationTrigger schema.
+type AutomationTriggerClient struct {
+	config
+}
+
+// NewAutomationTriggerClient returns a client for the AutomationTrigger from the given config.
+func NewAutomationTriggerClient(c config) *AutomationTriggerClient {
+	return &AutomationTriggerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationtrigger.Hooks(f(g(h())))`.
+func (c *AutomationTriggerClient) Use(hooks ...Hook) {
+	c.hooks.AutomationTrigger = append(c.hooks.AutomationTrigger, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationtrigger.Intercept(f(g(h())))`.
+func (c *AutomationTriggerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationTrigger = append(c.inters.AutomationTrigger, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationTrigger entity.
+func (c *AutomationTriggerClient) Create() *AutomationTriggerCreate {
+	mutation := newAutomationTriggerMutation(c.config, OpCreate)
+	return &AutomationTriggerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationTrigger entities.
+func (c *AutomationTriggerClient) CreateBulk(builders ...*AutomationTriggerCreate) *AutomationTriggerCreateBulk {
+	return &AutomationTriggerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationTriggerClient) MapCreateBulk(slice any, setFunc func(*AutomationTriggerCreate, int)) *AutomationTriggerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationTriggerCreateBulk{err: fmt.Errorf("calling to AutomationTriggerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationTriggerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationTriggerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Update() *AutomationTriggerUpdate {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdate)
+	return &AutomationTriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationTriggerClient) UpdateOne(_m *AutomationTrigger) *AutomationTriggerUpdateOne {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdateOne, withAutomationTrigger(_m))
+	return &AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationTriggerClient) UpdateOneID(id uuid.UUID) *AutomationTriggerUpdateOne {
+	mutation := newAutomationTriggerMutation(c.config, OpUpdateOne, withAutomationTriggerID(id))
+	return &AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Delete() *AutomationTriggerDelete {
+	mutation := newAutomationTriggerMutation(c.config, OpDelete)
+	return &AutomationTriggerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationTriggerClient) DeleteOne(_m *AutomationTrigger) *AutomationTriggerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationTriggerClient) DeleteOneID(id uuid.UUID) *AutomationTriggerDeleteOne {
+	builder := c.Delete().Where(automationtrigger.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationTriggerDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationTrigger.
+func (c *AutomationTriggerClient) Query() *AutomationTriggerQuery {
+	return &AutomationTriggerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationTrigger},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationTrigger entity by its id.
+func (c *AutomationTriggerClient) Get(ctx context.Context, id uuid.UUID) (*AutomationTrigger, error) {
+	return c.Query().Where(automationtrigger.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationTriggerClient) GetX(ctx context.Context, id uuid.UUID) *AutomationTrigger {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a AutomationTrigger.
+func (c *AutomationTriggerClient) QueryOrganization(_m *AutomationTrigger) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationtrigger.Table, automationtrigger.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationtrigger.OrganizationTable, automationtrigger.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationTriggerClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationTrigger
+	return append(hooks[:len(hooks):len(hooks)], automationtrigger.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationTriggerClient) Interceptors() []Interceptor {
+	return c.inters.AutomationTrigger
+}
+
+func (c *AutomationTriggerClient) mutate(ctx context.Context, m *AutomationTriggerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationTriggerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationTriggerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationTriggerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationTriggerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationTrigger mutation op: %q", m.Op())
 	}
 }
 
@@ -3052,172 +3376,6 @@ func (c *LoginLockoutClient) mutate(ctx context.Context, m *LoginLockoutMutation
 		return (&LoginLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginLockout mutation op: %q", m.Op())
-	}
-}
-
-// MacroClient is a client for the Macro schema.
-type MacroClient struct {
-	config
-}
-
-// NewMacroClient returns a client for the Macro from the given config.
-func NewMacroClient(c config) *MacroClient {
-	return &MacroClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `macro.Hooks(f(g(h())))`.
-func (c *MacroClient) Use(hooks ...Hook) {
-	c.hooks.Macro = append(c.hooks.Macro, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `macro.Intercept(f(g(h())))`.
-func (c *MacroClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Macro = append(c.inters.Macro, interceptors...)
-}
-
-// Create returns a builder for creating a Macro entity.
-func (c *MacroClient) Create() *MacroCreate {
-	mutation := newMacroMutation(c.config, OpCreate)
-	return &MacroCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Macro entities.
-func (c *MacroClient) CreateBulk(builders ...*MacroCreate) *MacroCreateBulk {
-	return &MacroCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *MacroClient) MapCreateBulk(slice any, setFunc func(*MacroCreate, int)) *MacroCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &MacroCreateBulk{err: fmt.Errorf("calling to MacroClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*MacroCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &MacroCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Macro.
-func (c *MacroClient) Update() *MacroUpdate {
-	mutation := newMacroMutation(c.config, OpUpdate)
-	return &MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *MacroClient) UpdateOne(_m *Macro) *MacroUpdateOne {
-	mutation := newMacroMutation(c.config, OpUpdateOne, withMacro(_m))
-	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *MacroClient) UpdateOneID(id uuid.UUID) *MacroUpdateOne {
-	mutation := newMacroMutation(c.config, OpUpdateOne, withMacroID(id))
-	return &MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Macro.
-func (c *MacroClient) Delete() *MacroDelete {
-	mutation := newMacroMutation(c.config, OpDelete)
-	return &MacroDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *MacroClient) DeleteOne(_m *Macro) *MacroDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *MacroClient) DeleteOneID(id uuid.UUID) *MacroDeleteOne {
-	builder := c.Delete().Where(macro.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &MacroDeleteOne{builder}
-}
-
-// Query returns a query builder for Macro.
-func (c *MacroClient) Query() *MacroQuery {
-	return &MacroQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeMacro},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Macro entity by its id.
-func (c *MacroClient) Get(ctx context.Context, id uuid.UUID) (*Macro, error) {
-	return c.Query().Where(macro.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *MacroClient) GetX(ctx context.Context, id uuid.UUID) *Macro {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryOrganization queries the organization edge of a Macro.
-func (c *MacroClient) QueryOrganization(_m *Macro) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(macro.Table, macro.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, macro.OrganizationTable, macro.OrganizationColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryAuthor queries the author edge of a Macro.
-func (c *MacroClient) QueryAuthor(_m *Macro) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(macro.Table, macro.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, macro.AuthorTable, macro.AuthorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *MacroClient) Hooks() []Hook {
-	hooks := c.hooks.Macro
-	return append(hooks[:len(hooks):len(hooks)], macro.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *MacroClient) Interceptors() []Interceptor {
-	return c.inters.Macro
-}
-
-func (c *MacroClient) mutate(ctx context.Context, m *MacroMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&MacroCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&MacroUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&MacroUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&MacroDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Macro mutation op: %q", m.Op())
 	}
 }
 
@@ -4862,16 +5020,18 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
-		Connector, Contact, Correlation, DeadLetter, Event, Group, Incident,
-		LoginLockout, Macro, Note, Notification, Organization, Report, Session,
-		Setting, StoredQuery, TimelineEvent, User []ent.Hook
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationMacro,
+		AutomationTrigger, Board, ChatMessage, Connector, Contact, Correlation,
+		DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
+		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
+		User []ent.Hook
 	}
 	inters struct {
-		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, Board, ChatMessage,
-		Connector, Contact, Correlation, DeadLetter, Event, Group, Incident,
-		LoginLockout, Macro, Note, Notification, Organization, Report, Session,
-		Setting, StoredQuery, TimelineEvent, User []ent.Interceptor
+		AIUsage, APIToken, Activity, Alert, AlertView, Analysis, AutomationMacro,
+		AutomationTrigger, Board, ChatMessage, Connector, Contact, Correlation,
+		DeadLetter, Event, Group, Incident, LoginLockout, Note, Notification,
+		Organization, Report, Session, Setting, StoredQuery, TimelineEvent,
+		User []ent.Interceptor
 	}
 )
 

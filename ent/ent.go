@@ -18,6 +18,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -28,7 +30,6 @@ import (
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -98,32 +99,33 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			aiusage.Table:       aiusage.ValidColumn,
-			apitoken.Table:      apitoken.ValidColumn,
-			activity.Table:      activity.ValidColumn,
-			alert.Table:         alert.ValidColumn,
-			alertview.Table:     alertview.ValidColumn,
-			analysis.Table:      analysis.ValidColumn,
-			board.Table:         board.ValidColumn,
-			chatmessage.Table:   chatmessage.ValidColumn,
-			connector.Table:     connector.ValidColumn,
-			contact.Table:       contact.ValidColumn,
-			correlation.Table:   correlation.ValidColumn,
-			deadletter.Table:    deadletter.ValidColumn,
-			event.Table:         event.ValidColumn,
-			group.Table:         group.ValidColumn,
-			incident.Table:      incident.ValidColumn,
-			loginlockout.Table:  loginlockout.ValidColumn,
-			macro.Table:         macro.ValidColumn,
-			note.Table:          note.ValidColumn,
-			notification.Table:  notification.ValidColumn,
-			organization.Table:  organization.ValidColumn,
-			report.Table:        report.ValidColumn,
-			session.Table:       session.ValidColumn,
-			setting.Table:       setting.ValidColumn,
-			storedquery.Table:   storedquery.ValidColumn,
-			timelineevent.Table: timelineevent.ValidColumn,
-			user.Table:          user.ValidColumn,
+			aiusage.Table:           aiusage.ValidColumn,
+			apitoken.Table:          apitoken.ValidColumn,
+			activity.Table:          activity.ValidColumn,
+			alert.Table:             alert.ValidColumn,
+			alertview.Table:         alertview.ValidColumn,
+			analysis.Table:          analysis.ValidColumn,
+			automationmacro.Table:   automationmacro.ValidColumn,
+			automationtrigger.Table: automationtrigger.ValidColumn,
+			board.Table:             board.ValidColumn,
+			chatmessage.Table:       chatmessage.ValidColumn,
+			connector.Table:         connector.ValidColumn,
+			contact.Table:           contact.ValidColumn,
+			correlation.Table:       correlation.ValidColumn,
+			deadletter.Table:        deadletter.ValidColumn,
+			event.Table:             event.ValidColumn,
+			group.Table:             group.ValidColumn,
+			incident.Table:          incident.ValidColumn,
+			loginlockout.Table:      loginlockout.ValidColumn,
+			note.Table:              note.ValidColumn,
+			notification.Table:      notification.ValidColumn,
+			organization.Table:      organization.ValidColumn,
+			report.Table:            report.ValidColumn,
+			session.Table:           session.ValidColumn,
+			setting.Table:           setting.ValidColumn,
+			storedquery.Table:       storedquery.ValidColumn,
+			timelineevent.Table:     timelineevent.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

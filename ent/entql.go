@@ -9,6 +9,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -19,7 +21,6 @@ import (
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -39,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   aiusage.Table,
@@ -207,6 +208,57 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationmacro.Table,
+			Columns: automationmacro.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: automationmacro.FieldID,
+			},
+		},
+		Type: "AutomationMacro",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationmacro.FieldCreatedAt:      {Type: field.TypeTime, Column: automationmacro.FieldCreatedAt},
+			automationmacro.FieldUpdatedAt:      {Type: field.TypeTime, Column: automationmacro.FieldUpdatedAt},
+			automationmacro.FieldOrganizationID: {Type: field.TypeUUID, Column: automationmacro.FieldOrganizationID},
+			automationmacro.FieldName:           {Type: field.TypeString, Column: automationmacro.FieldName},
+			automationmacro.FieldDescription:    {Type: field.TypeString, Column: automationmacro.FieldDescription},
+			automationmacro.FieldTarget:         {Type: field.TypeEnum, Column: automationmacro.FieldTarget},
+			automationmacro.FieldActions:        {Type: field.TypeJSON, Column: automationmacro.FieldActions},
+			automationmacro.FieldAuthorID:       {Type: field.TypeUUID, Column: automationmacro.FieldAuthorID},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationtrigger.Table,
+			Columns: automationtrigger.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: automationtrigger.FieldID,
+			},
+		},
+		Type: "AutomationTrigger",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationtrigger.FieldCreatedAt:      {Type: field.TypeTime, Column: automationtrigger.FieldCreatedAt},
+			automationtrigger.FieldUpdatedAt:      {Type: field.TypeTime, Column: automationtrigger.FieldUpdatedAt},
+			automationtrigger.FieldOrganizationID: {Type: field.TypeUUID, Column: automationtrigger.FieldOrganizationID},
+			automationtrigger.FieldName:           {Type: field.TypeString, Column: automationtrigger.FieldName},
+			automationtrigger.FieldEnabled:        {Type: field.TypeBool, Column: automationtrigger.FieldEnabled},
+			automationtrigger.FieldEvent:          {Type: field.TypeString, Column: automationtrigger.FieldEvent},
+			automationtrigger.FieldCondition:      {Type: field.TypeString, Column: automationtrigger.FieldCondition},
+			automationtrigger.FieldActions:        {Type: field.TypeJSON, Column: automationtrigger.FieldActions},
+			automationtrigger.FieldStopProcessing: {Type: field.TypeBool, Column: automationtrigger.FieldStopProcessing},
+			automationtrigger.FieldPosition:       {Type: field.TypeInt, Column: automationtrigger.FieldPosition},
+			automationtrigger.FieldActiveFrom:     {Type: field.TypeTime, Column: automationtrigger.FieldActiveFrom},
+			automationtrigger.FieldActiveUntil:    {Type: field.TypeTime, Column: automationtrigger.FieldActiveUntil},
+			automationtrigger.FieldSchedule:       {Type: field.TypeJSON, Column: automationtrigger.FieldSchedule},
+			automationtrigger.FieldFiredCount:     {Type: field.TypeInt, Column: automationtrigger.FieldFiredCount},
+			automationtrigger.FieldLastFiredAt:    {Type: field.TypeTime, Column: automationtrigger.FieldLastFiredAt},
+			automationtrigger.FieldLastError:      {Type: field.TypeString, Column: automationtrigger.FieldLastError},
+			automationtrigger.FieldFailureCount:   {Type: field.TypeInt, Column: automationtrigger.FieldFailureCount},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   board.Table,
 			Columns: board.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -226,7 +278,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			board.FieldWidgets:        {Type: field.TypeJSON, Column: board.FieldWidgets},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   chatmessage.Table,
 			Columns: chatmessage.Columns,
@@ -249,7 +301,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			chatmessage.FieldCompletionTokens: {Type: field.TypeInt, Column: chatmessage.FieldCompletionTokens},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   connector.Table,
 			Columns: connector.Columns,
@@ -290,7 +342,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			connector.FieldPollLeaseUntil:      {Type: field.TypeTime, Column: connector.FieldPollLeaseUntil},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -312,7 +364,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldNotifyIncidents: {Type: field.TypeBool, Column: contact.FieldNotifyIncidents},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   correlation.Table,
 			Columns: correlation.Columns,
@@ -332,7 +384,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			correlation.FieldOpenedAt:       {Type: field.TypeTime, Column: correlation.FieldOpenedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deadletter.Table,
 			Columns: deadletter.Columns,
@@ -351,7 +403,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deadletter.FieldPayload:        {Type: field.TypeString, Column: deadletter.FieldPayload},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -370,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:      {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -389,7 +441,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldAssignCursor:   {Type: field.TypeInt, Column: group.FieldAssignCursor},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   incident.Table,
 			Columns: incident.Columns,
@@ -427,7 +479,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incident.FieldSLADueAt:             {Type: field.TypeTime, Column: incident.FieldSLADueAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlockout.Table,
 			Columns: loginlockout.Columns,
@@ -447,28 +499,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlockout.FieldLockedUntil:    {Type: field.TypeTime, Column: loginlockout.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
-			Table:   macro.Table,
-			Columns: macro.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeUUID,
-				Column: macro.FieldID,
-			},
-		},
-		Type: "Macro",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			macro.FieldCreatedAt:      {Type: field.TypeTime, Column: macro.FieldCreatedAt},
-			macro.FieldUpdatedAt:      {Type: field.TypeTime, Column: macro.FieldUpdatedAt},
-			macro.FieldOrganizationID: {Type: field.TypeUUID, Column: macro.FieldOrganizationID},
-			macro.FieldName:           {Type: field.TypeString, Column: macro.FieldName},
-			macro.FieldDescription:    {Type: field.TypeString, Column: macro.FieldDescription},
-			macro.FieldTarget:         {Type: field.TypeEnum, Column: macro.FieldTarget},
-			macro.FieldActions:        {Type: field.TypeJSON, Column: macro.FieldActions},
-			macro.FieldAuthorID:       {Type: field.TypeUUID, Column: macro.FieldAuthorID},
-		},
-	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   note.Table,
 			Columns: note.Columns,
@@ -490,7 +521,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			note.FieldMentions:       {Type: field.TypeJSON, Column: note.FieldMentions},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -513,7 +544,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -540,7 +571,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOutboundAllow:     {Type: field.TypeJSON, Column: organization.FieldOutboundAllow},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   report.Table,
 			Columns: report.Columns,
@@ -569,7 +600,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			report.FieldCreatedByID:    {Type: field.TypeUUID, Column: report.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -593,7 +624,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldMfaAttempts:    {Type: field.TypeInt, Column: session.FieldMfaAttempts},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -612,7 +643,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldBlob:           {Type: field.TypeBytes, Column: setting.FieldBlob},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storedquery.Table,
 			Columns: storedquery.Columns,
@@ -637,7 +668,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storedquery.FieldAuthorID:       {Type: field.TypeUUID, Column: storedquery.FieldAuthorID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -662,7 +693,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldData:           {Type: field.TypeJSON, Column: timelineevent.FieldData},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -848,6 +879,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Analysis",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationmacro.OrganizationTable,
+			Columns: []string{automationmacro.OrganizationColumn},
+			Bidi:    false,
+		},
+		"AutomationMacro",
+		"Organization",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
+			Bidi:    false,
+		},
+		"AutomationMacro",
+		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationtrigger.OrganizationTable,
+			Columns: []string{automationtrigger.OrganizationColumn},
+			Bidi:    false,
+		},
+		"AutomationTrigger",
 		"Organization",
 	)
 	graph.MustAddE(
@@ -1064,30 +1131,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"LoginLockout",
-		"User",
-	)
-	graph.MustAddE(
-		"organization",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   macro.OrganizationTable,
-			Columns: []string{macro.OrganizationColumn},
-			Bidi:    false,
-		},
-		"Macro",
-		"Organization",
-	)
-	graph.MustAddE(
-		"author",
-		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
-			Bidi:    false,
-		},
-		"Macro",
 		"User",
 	)
 	graph.MustAddE(
@@ -2281,6 +2324,253 @@ func (f *AnalysisFilter) WhereHasOrganizationWith(preds ...predicate.Organizatio
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AutomationMacroQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationMacroQuery builder.
+func (_q *AutomationMacroQuery) Filter() *AutomationMacroFilter {
+	return &AutomationMacroFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationMacroMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationMacroMutation builder.
+func (m *AutomationMacroMutation) Filter() *AutomationMacroFilter {
+	return &AutomationMacroFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationMacroFilter provides a generic filtering capability at runtime for AutomationMacroQuery.
+type AutomationMacroFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationMacroFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *AutomationMacroFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(automationmacro.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationMacroFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationmacro.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationMacroFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationmacro.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *AutomationMacroFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(automationmacro.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AutomationMacroFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(automationmacro.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *AutomationMacroFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(automationmacro.FieldDescription))
+}
+
+// WhereTarget applies the entql string predicate on the target field.
+func (f *AutomationMacroFilter) WhereTarget(p entql.StringP) {
+	f.Where(p.Field(automationmacro.FieldTarget))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationMacroFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automationmacro.FieldActions))
+}
+
+// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
+func (f *AutomationMacroFilter) WhereAuthorID(p entql.ValueP) {
+	f.Where(p.Field(automationmacro.FieldAuthorID))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *AutomationMacroFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *AutomationMacroFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *AutomationMacroFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *AutomationMacroFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AutomationTriggerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationTriggerQuery builder.
+func (_q *AutomationTriggerQuery) Filter() *AutomationTriggerFilter {
+	return &AutomationTriggerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationTriggerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationTriggerMutation builder.
+func (m *AutomationTriggerMutation) Filter() *AutomationTriggerFilter {
+	return &AutomationTriggerFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationTriggerFilter provides a generic filtering capability at runtime for AutomationTriggerQuery.
+type AutomationTriggerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationTriggerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *AutomationTriggerFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(automationtrigger.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationTriggerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationTriggerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
+func (f *AutomationTriggerFilter) WhereOrganizationID(p entql.ValueP) {
+	f.Where(p.Field(automationtrigger.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AutomationTriggerFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldName))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *AutomationTriggerFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(automationtrigger.FieldEnabled))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *AutomationTriggerFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldEvent))
+}
+
+// WhereCondition applies the entql string predicate on the condition field.
+func (f *AutomationTriggerFilter) WhereCondition(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldCondition))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationTriggerFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automationtrigger.FieldActions))
+}
+
+// WhereStopProcessing applies the entql bool predicate on the stop_processing field.
+func (f *AutomationTriggerFilter) WhereStopProcessing(p entql.BoolP) {
+	f.Where(p.Field(automationtrigger.FieldStopProcessing))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *AutomationTriggerFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldPosition))
+}
+
+// WhereActiveFrom applies the entql time.Time predicate on the active_from field.
+func (f *AutomationTriggerFilter) WhereActiveFrom(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldActiveFrom))
+}
+
+// WhereActiveUntil applies the entql time.Time predicate on the active_until field.
+func (f *AutomationTriggerFilter) WhereActiveUntil(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldActiveUntil))
+}
+
+// WhereSchedule applies the entql json.RawMessage predicate on the schedule field.
+func (f *AutomationTriggerFilter) WhereSchedule(p entql.BytesP) {
+	f.Where(p.Field(automationtrigger.FieldSchedule))
+}
+
+// WhereFiredCount applies the entql int predicate on the fired_count field.
+func (f *AutomationTriggerFilter) WhereFiredCount(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldFiredCount))
+}
+
+// WhereLastFiredAt applies the entql time.Time predicate on the last_fired_at field.
+func (f *AutomationTriggerFilter) WhereLastFiredAt(p entql.TimeP) {
+	f.Where(p.Field(automationtrigger.FieldLastFiredAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *AutomationTriggerFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(automationtrigger.FieldLastError))
+}
+
+// WhereFailureCount applies the entql int predicate on the failure_count field.
+func (f *AutomationTriggerFilter) WhereFailureCount(p entql.IntP) {
+	f.Where(p.Field(automationtrigger.FieldFailureCount))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *AutomationTriggerFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *AutomationTriggerFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *BoardQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2309,7 +2599,7 @@ type BoardFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BoardFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2417,7 +2707,7 @@ type ChatMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChatMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2521,7 +2811,7 @@ type ConnectorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConnectorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2715,7 +3005,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2814,7 +3104,7 @@ type CorrelationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CorrelationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2903,7 +3193,7 @@ type DeadLetterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeadLetterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3001,7 +3291,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3071,7 +3361,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3169,7 +3459,7 @@ type IncidentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IncidentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3418,7 +3708,7 @@ type LoginLockoutFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLockoutFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3493,114 +3783,6 @@ func (f *LoginLockoutFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *MacroQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the MacroQuery builder.
-func (_q *MacroQuery) Filter() *MacroFilter {
-	return &MacroFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *MacroMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the MacroMutation builder.
-func (m *MacroMutation) Filter() *MacroFilter {
-	return &MacroFilter{config: m.config, predicateAdder: m}
-}
-
-// MacroFilter provides a generic filtering capability at runtime for MacroQuery.
-type MacroFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *MacroFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql [16]byte predicate on the id field.
-func (f *MacroFilter) WhereID(p entql.ValueP) {
-	f.Where(p.Field(macro.FieldID))
-}
-
-// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *MacroFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(macro.FieldCreatedAt))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *MacroFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(macro.FieldUpdatedAt))
-}
-
-// WhereOrganizationID applies the entql [16]byte predicate on the organization_id field.
-func (f *MacroFilter) WhereOrganizationID(p entql.ValueP) {
-	f.Where(p.Field(macro.FieldOrganizationID))
-}
-
-// WhereName applies the entql string predicate on the name field.
-func (f *MacroFilter) WhereName(p entql.StringP) {
-	f.Where(p.Field(macro.FieldName))
-}
-
-// WhereDescription applies the entql string predicate on the description field.
-func (f *MacroFilter) WhereDescription(p entql.StringP) {
-	f.Where(p.Field(macro.FieldDescription))
-}
-
-// WhereTarget applies the entql string predicate on the target field.
-func (f *MacroFilter) WhereTarget(p entql.StringP) {
-	f.Where(p.Field(macro.FieldTarget))
-}
-
-// WhereActions applies the entql json.RawMessage predicate on the actions field.
-func (f *MacroFilter) WhereActions(p entql.BytesP) {
-	f.Where(p.Field(macro.FieldActions))
-}
-
-// WhereAuthorID applies the entql [16]byte predicate on the author_id field.
-func (f *MacroFilter) WhereAuthorID(p entql.ValueP) {
-	f.Where(p.Field(macro.FieldAuthorID))
-}
-
-// WhereHasOrganization applies a predicate to check if query has an edge organization.
-func (f *MacroFilter) WhereHasOrganization() {
-	f.Where(entql.HasEdge("organization"))
-}
-
-// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
-func (f *MacroFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
-	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// WhereHasAuthor applies a predicate to check if query has an edge author.
-func (f *MacroFilter) WhereHasAuthor() {
-	f.Where(entql.HasEdge("author"))
-}
-
-// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
-func (f *MacroFilter) WhereHasAuthorWith(preds ...predicate.User) {
-	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
-		for _, p := range preds {
-			p(s)
-		}
-	})))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *NoteQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3629,7 +3811,7 @@ type NoteFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoteFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3770,7 +3952,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3888,7 +4070,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4040,7 +4222,7 @@ type ReportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4202,7 +4384,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4325,7 +4507,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4409,7 +4591,7 @@ type StoredQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoredQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4537,7 +4719,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4679,7 +4861,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -12,6 +12,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -19,7 +21,6 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -883,6 +884,303 @@ func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
 		case *AnalysisOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAnalysisOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationMacroQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationMacroQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationMacroQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationmacro.Columns))
+		selectedFields = []string{automationmacro.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[automationmacro.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldAuthorID)
+				fieldSeen[automationmacro.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[automationmacro.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldCreatedAt)
+				fieldSeen[automationmacro.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automationmacro.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldUpdatedAt)
+				fieldSeen[automationmacro.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[automationmacro.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldOrganizationID)
+				fieldSeen[automationmacro.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[automationmacro.FieldName]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldName)
+				fieldSeen[automationmacro.FieldName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[automationmacro.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldDescription)
+				fieldSeen[automationmacro.FieldDescription] = struct{}{}
+			}
+		case "target":
+			if _, ok := fieldSeen[automationmacro.FieldTarget]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldTarget)
+				fieldSeen[automationmacro.FieldTarget] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[automationmacro.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, automationmacro.FieldAuthorID)
+				fieldSeen[automationmacro.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type macroPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MacroPaginateOption
+}
+
+func newMacroPaginateArgs(rv map[string]any) *macroPaginateArgs {
+	args := &macroPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MacroOrder{Field: &MacroOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMacroOrder(order))
+			}
+		case *MacroOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMacroOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationTriggerQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationTriggerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationTriggerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationtrigger.Columns))
+		selectedFields = []string{automationtrigger.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[automationtrigger.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldCreatedAt)
+				fieldSeen[automationtrigger.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automationtrigger.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldUpdatedAt)
+				fieldSeen[automationtrigger.FieldUpdatedAt] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[automationtrigger.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldOrganizationID)
+				fieldSeen[automationtrigger.FieldOrganizationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[automationtrigger.FieldName]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldName)
+				fieldSeen[automationtrigger.FieldName] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[automationtrigger.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldEnabled)
+				fieldSeen[automationtrigger.FieldEnabled] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[automationtrigger.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldEvent)
+				fieldSeen[automationtrigger.FieldEvent] = struct{}{}
+			}
+		case "condition":
+			if _, ok := fieldSeen[automationtrigger.FieldCondition]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldCondition)
+				fieldSeen[automationtrigger.FieldCondition] = struct{}{}
+			}
+		case "actions":
+			if _, ok := fieldSeen[automationtrigger.FieldActions]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActions)
+				fieldSeen[automationtrigger.FieldActions] = struct{}{}
+			}
+		case "stopProcessing":
+			if _, ok := fieldSeen[automationtrigger.FieldStopProcessing]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldStopProcessing)
+				fieldSeen[automationtrigger.FieldStopProcessing] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[automationtrigger.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldPosition)
+				fieldSeen[automationtrigger.FieldPosition] = struct{}{}
+			}
+		case "activeFrom":
+			if _, ok := fieldSeen[automationtrigger.FieldActiveFrom]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActiveFrom)
+				fieldSeen[automationtrigger.FieldActiveFrom] = struct{}{}
+			}
+		case "activeUntil":
+			if _, ok := fieldSeen[automationtrigger.FieldActiveUntil]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldActiveUntil)
+				fieldSeen[automationtrigger.FieldActiveUntil] = struct{}{}
+			}
+		case "schedule":
+			if _, ok := fieldSeen[automationtrigger.FieldSchedule]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldSchedule)
+				fieldSeen[automationtrigger.FieldSchedule] = struct{}{}
+			}
+		case "firedCount":
+			if _, ok := fieldSeen[automationtrigger.FieldFiredCount]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldFiredCount)
+				fieldSeen[automationtrigger.FieldFiredCount] = struct{}{}
+			}
+		case "lastFiredAt":
+			if _, ok := fieldSeen[automationtrigger.FieldLastFiredAt]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldLastFiredAt)
+				fieldSeen[automationtrigger.FieldLastFiredAt] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[automationtrigger.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldLastError)
+				fieldSeen[automationtrigger.FieldLastError] = struct{}{}
+			}
+		case "failureCount":
+			if _, ok := fieldSeen[automationtrigger.FieldFailureCount]; !ok {
+				selectedFields = append(selectedFields, automationtrigger.FieldFailureCount)
+				fieldSeen[automationtrigger.FieldFailureCount] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type triggerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TriggerPaginateOption
+}
+
+func newTriggerPaginateArgs(rv map[string]any) *triggerPaginateArgs {
+	args := &triggerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TriggerOrder{Field: &TriggerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTriggerOrder(order))
+			}
+		case *TriggerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTriggerOrder(v))
 			}
 		}
 	}
@@ -1918,137 +2216,6 @@ func newIncidentPaginateArgs(rv map[string]any) *incidentPaginateArgs {
 		case *IncidentOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithIncidentOrder(v))
-			}
-		}
-	}
-	return args
-}
-
-// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
-func (_q *MacroQuery) CollectFields(ctx context.Context, satisfies ...string) (*MacroQuery, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
-		return _q, nil
-	}
-	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
-		return nil, err
-	}
-	return _q, nil
-}
-
-func (_q *MacroQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
-	path = append([]string(nil), path...)
-	var (
-		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(macro.Columns))
-		selectedFields = []string{macro.FieldID}
-	)
-	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
-		switch field.Name {
-
-		case "author":
-			var (
-				alias = field.Alias
-				path  = append(path, alias)
-				query = (&UserClient{config: _q.config}).Query()
-			)
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
-				return err
-			}
-			_q.withAuthor = query
-			if _, ok := fieldSeen[macro.FieldAuthorID]; !ok {
-				selectedFields = append(selectedFields, macro.FieldAuthorID)
-				fieldSeen[macro.FieldAuthorID] = struct{}{}
-			}
-		case "createdAt":
-			if _, ok := fieldSeen[macro.FieldCreatedAt]; !ok {
-				selectedFields = append(selectedFields, macro.FieldCreatedAt)
-				fieldSeen[macro.FieldCreatedAt] = struct{}{}
-			}
-		case "updatedAt":
-			if _, ok := fieldSeen[macro.FieldUpdatedAt]; !ok {
-				selectedFields = append(selectedFields, macro.FieldUpdatedAt)
-				fieldSeen[macro.FieldUpdatedAt] = struct{}{}
-			}
-		case "organizationID":
-			if _, ok := fieldSeen[macro.FieldOrganizationID]; !ok {
-				selectedFields = append(selectedFields, macro.FieldOrganizationID)
-				fieldSeen[macro.FieldOrganizationID] = struct{}{}
-			}
-		case "name":
-			if _, ok := fieldSeen[macro.FieldName]; !ok {
-				selectedFields = append(selectedFields, macro.FieldName)
-				fieldSeen[macro.FieldName] = struct{}{}
-			}
-		case "description":
-			if _, ok := fieldSeen[macro.FieldDescription]; !ok {
-				selectedFields = append(selectedFields, macro.FieldDescription)
-				fieldSeen[macro.FieldDescription] = struct{}{}
-			}
-		case "target":
-			if _, ok := fieldSeen[macro.FieldTarget]; !ok {
-				selectedFields = append(selectedFields, macro.FieldTarget)
-				fieldSeen[macro.FieldTarget] = struct{}{}
-			}
-		case "authorID":
-			if _, ok := fieldSeen[macro.FieldAuthorID]; !ok {
-				selectedFields = append(selectedFields, macro.FieldAuthorID)
-				fieldSeen[macro.FieldAuthorID] = struct{}{}
-			}
-		case "id":
-		case "__typename":
-		default:
-			unknownSeen = true
-		}
-	}
-	if !unknownSeen {
-		_q.Select(selectedFields...)
-	}
-	return nil
-}
-
-type macroPaginateArgs struct {
-	first, last   *int
-	after, before *Cursor
-	opts          []MacroPaginateOption
-}
-
-func newMacroPaginateArgs(rv map[string]any) *macroPaginateArgs {
-	args := &macroPaginateArgs{}
-	if rv == nil {
-		return args
-	}
-	if v := rv[firstField]; v != nil {
-		args.first = v.(*int)
-	}
-	if v := rv[lastField]; v != nil {
-		args.last = v.(*int)
-	}
-	if v := rv[afterField]; v != nil {
-		args.after = v.(*Cursor)
-	}
-	if v := rv[beforeField]; v != nil {
-		args.before = v.(*Cursor)
-	}
-	if v, ok := rv[orderByField]; ok {
-		switch v := v.(type) {
-		case map[string]any:
-			var (
-				err1, err2 error
-				order      = &MacroOrder{Field: &MacroOrderField{}, Direction: entgql.OrderDirectionAsc}
-			)
-			if d, ok := v[directionField]; ok {
-				err1 = order.Direction.UnmarshalGQL(d)
-			}
-			if f, ok := v[fieldField]; ok {
-				err2 = order.Field.UnmarshalGQL(f)
-			}
-			if err1 == nil && err2 == nil {
-				args.opts = append(args.opts, WithMacroOrder(order))
-			}
-		case *MacroOrder:
-			if v != nil {
-				args.opts = append(args.opts, WithMacroOrder(v))
 			}
 		}
 	}

@@ -56,6 +56,14 @@ func (_m *AlertView) Owner(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *AutomationMacro) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Board) Author(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.AuthorOrErr()
 	if IsNotLoaded(err) {
@@ -96,14 +104,6 @@ func (_m *Incident) Group(ctx context.Context) (*Group, error) {
 	result, err := _m.Edges.GroupOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryGroup().Only(ctx)
-	}
-	return result, MaskNotFound(err)
-}
-
-func (_m *Macro) Author(ctx context.Context) (*User, error) {
-	result, err := _m.Edges.AuthorOrErr()
-	if IsNotLoaded(err) {
-		result, err = _m.QueryAuthor().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -22,7 +24,6 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -62,6 +63,16 @@ var analysisImplementors = []string{"Analysis", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Analysis) IsNode() {}
 
+var automationmacroImplementors = []string{"Macro", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationMacro) IsNode() {}
+
+var automationtriggerImplementors = []string{"Trigger", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationTrigger) IsNode() {}
+
 var boardImplementors = []string{"Dashboard", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -96,11 +107,6 @@ var incidentImplementors = []string{"Incident", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Incident) IsNode() {}
-
-var macroImplementors = []string{"Macro", "Node"}
-
-// IsNode implements the Node interface check for GQLGen.
-func (*Macro) IsNode() {}
 
 var noteImplementors = []string{"Note", "Node"}
 
@@ -240,6 +246,24 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			}
 		}
 		return query.Only(ctx)
+	case automationmacro.Table:
+		query := c.AutomationMacro.Query().
+			Where(automationmacro.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationmacroImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationtrigger.Table:
+		query := c.AutomationTrigger.Query().
+			Where(automationtrigger.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationtriggerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case board.Table:
 		query := c.Board.Query().
 			Where(board.ID(id))
@@ -299,15 +323,6 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(incident.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incidentImplementors...); err != nil {
-				return nil, err
-			}
-		}
-		return query.Only(ctx)
-	case macro.Table:
-		query := c.Macro.Query().
-			Where(macro.ID(id))
-		if fc := graphql.GetFieldContext(ctx); fc != nil {
-			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, macroImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -528,6 +543,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 				*noder = node
 			}
 		}
+	case automationmacro.Table:
+		query := c.AutomationMacro.Query().
+			Where(automationmacro.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationmacroImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationtrigger.Table:
+		query := c.AutomationTrigger.Query().
+			Where(automationtrigger.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationtriggerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case board.Table:
 		query := c.Board.Query().
 			Where(board.IDIn(ids...))
@@ -628,22 +675,6 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Incident.Query().
 			Where(incident.IDIn(ids...))
 		query, err := query.CollectFields(ctx, incidentImplementors...)
-		if err != nil {
-			return nil, err
-		}
-		nodes, err := query.All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, node := range nodes {
-			for _, noder := range idmap[node.ID] {
-				*noder = node
-			}
-		}
-	case macro.Table:
-		query := c.Macro.Query().
-			Where(macro.IDIn(ids...))
-		query, err := query.CollectFields(ctx, macroImplementors...)
 		if err != nil {
 			return nil, err
 		}

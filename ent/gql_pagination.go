@@ -20,6 +20,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -27,7 +29,6 @@ import (
 	"github.com/seliq/seliq/ent/deadletter"
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -1791,6 +1792,694 @@ func (_m *Analysis) ToEdge(order *AnalysisOrder) *AnalysisEdge {
 		order = DefaultAnalysisOrder
 	}
 	return &AnalysisEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// Macro is the type alias for AutomationMacro.
+type Macro = AutomationMacro
+
+// MacroEdge is the edge representation of Macro.
+type MacroEdge struct {
+	Node   *Macro `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// MacroConnection is the connection containing edges to Macro.
+type MacroConnection struct {
+	Edges      []*MacroEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *MacroConnection) build(nodes []*Macro, pager *macroPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Macro
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Macro {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Macro {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MacroEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MacroEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MacroPaginateOption enables pagination customization.
+type MacroPaginateOption func(*macroPager) error
+
+// WithMacroOrder configures pagination ordering.
+func WithMacroOrder(order *MacroOrder) MacroPaginateOption {
+	if order == nil {
+		order = DefaultMacroOrder
+	}
+	o := *order
+	return func(pager *macroPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMacroOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMacroFilter configures pagination filter.
+func WithMacroFilter(filter func(*AutomationMacroQuery) (*AutomationMacroQuery, error)) MacroPaginateOption {
+	return func(pager *macroPager) error {
+		if filter == nil {
+			return errors.New("AutomationMacroQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type macroPager struct {
+	reverse bool
+	order   *MacroOrder
+	filter  func(*AutomationMacroQuery) (*AutomationMacroQuery, error)
+}
+
+func newMacroPager(opts []MacroPaginateOption, reverse bool) (*macroPager, error) {
+	pager := &macroPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMacroOrder
+	}
+	return pager, nil
+}
+
+func (p *macroPager) applyFilter(query *AutomationMacroQuery) (*AutomationMacroQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *macroPager) toCursor(_m *Macro) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *macroPager) applyCursors(query *AutomationMacroQuery, after, before *Cursor) (*AutomationMacroQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMacroOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *macroPager) applyOrder(query *AutomationMacroQuery) *AutomationMacroQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMacroOrder.Field {
+		query = query.Order(DefaultMacroOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *macroPager) orderExpr(query *AutomationMacroQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMacroOrder.Field {
+			b.Comma().Ident(DefaultMacroOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Macro.
+func (_m *AutomationMacroQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MacroPaginateOption,
+) (*MacroConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMacroPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MacroConnection{Edges: []*MacroEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationMacroOrderFieldCreatedAt orders AutomationMacro by created_at.
+	AutomationMacroOrderFieldCreatedAt = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: automationmacro.FieldCreatedAt,
+		toTerm: automationmacro.ByCreatedAt,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutomationMacroOrderFieldUpdatedAt orders AutomationMacro by updated_at.
+	AutomationMacroOrderFieldUpdatedAt = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: automationmacro.FieldUpdatedAt,
+		toTerm: automationmacro.ByUpdatedAt,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AutomationMacroOrderFieldName orders AutomationMacro by name.
+	AutomationMacroOrderFieldName = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: automationmacro.FieldName,
+		toTerm: automationmacro.ByName,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MacroOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationMacroOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationMacroOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationMacroOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MacroOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MacroOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MacroOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutomationMacroOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationMacroOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AutomationMacroOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid MacroOrderField", str)
+	}
+	return nil
+}
+
+// MacroOrderField defines the ordering field of AutomationMacro.
+type MacroOrderField struct {
+	// Value extracts the ordering value from the given AutomationMacro.
+	Value    func(*Macro) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationmacro.OrderOption
+	toCursor func(*Macro) Cursor
+}
+
+// MacroOrder defines the ordering of AutomationMacro.
+type MacroOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *MacroOrderField `json:"field"`
+}
+
+// DefaultMacroOrder is the default ordering of AutomationMacro.
+var DefaultMacroOrder = &MacroOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationmacro.FieldID,
+		toTerm: automationmacro.ByID,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Macro into MacroEdge.
+func (_m *Macro) ToEdge(order *MacroOrder) *MacroEdge {
+	if order == nil {
+		order = DefaultMacroOrder
+	}
+	return &MacroEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// Trigger is the type alias for AutomationTrigger.
+type Trigger = AutomationTrigger
+
+// TriggerEdge is the edge representation of Trigger.
+type TriggerEdge struct {
+	Node   *Trigger `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// TriggerConnection is the connection containing edges to Trigger.
+type TriggerConnection struct {
+	Edges      []*TriggerEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *TriggerConnection) build(nodes []*Trigger, pager *triggerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Trigger
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Trigger {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Trigger {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TriggerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TriggerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TriggerPaginateOption enables pagination customization.
+type TriggerPaginateOption func(*triggerPager) error
+
+// WithTriggerOrder configures pagination ordering.
+func WithTriggerOrder(order *TriggerOrder) TriggerPaginateOption {
+	if order == nil {
+		order = DefaultTriggerOrder
+	}
+	o := *order
+	return func(pager *triggerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTriggerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTriggerFilter configures pagination filter.
+func WithTriggerFilter(filter func(*AutomationTriggerQuery) (*AutomationTriggerQuery, error)) TriggerPaginateOption {
+	return func(pager *triggerPager) error {
+		if filter == nil {
+			return errors.New("AutomationTriggerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type triggerPager struct {
+	reverse bool
+	order   *TriggerOrder
+	filter  func(*AutomationTriggerQuery) (*AutomationTriggerQuery, error)
+}
+
+func newTriggerPager(opts []TriggerPaginateOption, reverse bool) (*triggerPager, error) {
+	pager := &triggerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTriggerOrder
+	}
+	return pager, nil
+}
+
+func (p *triggerPager) applyFilter(query *AutomationTriggerQuery) (*AutomationTriggerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *triggerPager) toCursor(_m *Trigger) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *triggerPager) applyCursors(query *AutomationTriggerQuery, after, before *Cursor) (*AutomationTriggerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTriggerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *triggerPager) applyOrder(query *AutomationTriggerQuery) *AutomationTriggerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTriggerOrder.Field {
+		query = query.Order(DefaultTriggerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *triggerPager) orderExpr(query *AutomationTriggerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTriggerOrder.Field {
+			b.Comma().Ident(DefaultTriggerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Trigger.
+func (_m *AutomationTriggerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TriggerPaginateOption,
+) (*TriggerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTriggerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TriggerConnection{Edges: []*TriggerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationTriggerOrderFieldCreatedAt orders AutomationTrigger by created_at.
+	AutomationTriggerOrderFieldCreatedAt = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: automationtrigger.FieldCreatedAt,
+		toTerm: automationtrigger.ByCreatedAt,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldUpdatedAt orders AutomationTrigger by updated_at.
+	AutomationTriggerOrderFieldUpdatedAt = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: automationtrigger.FieldUpdatedAt,
+		toTerm: automationtrigger.ByUpdatedAt,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldName orders AutomationTrigger by name.
+	AutomationTriggerOrderFieldName = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: automationtrigger.FieldName,
+		toTerm: automationtrigger.ByName,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// AutomationTriggerOrderFieldPosition orders AutomationTrigger by position.
+	AutomationTriggerOrderFieldPosition = &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.Position, nil
+		},
+		column: automationtrigger.FieldPosition,
+		toTerm: automationtrigger.ByPosition,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Position,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TriggerOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationTriggerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationTriggerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationTriggerOrderFieldName.column:
+		str = "NAME"
+	case AutomationTriggerOrderFieldPosition.column:
+		str = "POSITION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TriggerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TriggerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TriggerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutomationTriggerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationTriggerOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AutomationTriggerOrderFieldName
+	case "POSITION":
+		*f = *AutomationTriggerOrderFieldPosition
+	default:
+		return fmt.Errorf("%s is not a valid TriggerOrderField", str)
+	}
+	return nil
+}
+
+// TriggerOrderField defines the ordering field of AutomationTrigger.
+type TriggerOrderField struct {
+	// Value extracts the ordering value from the given AutomationTrigger.
+	Value    func(*Trigger) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationtrigger.OrderOption
+	toCursor func(*Trigger) Cursor
+}
+
+// TriggerOrder defines the ordering of AutomationTrigger.
+type TriggerOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *TriggerOrderField `json:"field"`
+}
+
+// DefaultTriggerOrder is the default ordering of AutomationTrigger.
+var DefaultTriggerOrder = &TriggerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TriggerOrderField{
+		Value: func(_m *Trigger) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationtrigger.FieldID,
+		toTerm: automationtrigger.ByID,
+		toCursor: func(_m *Trigger) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Trigger into TriggerEdge.
+func (_m *Trigger) ToEdge(order *TriggerOrder) *TriggerEdge {
+	if order == nil {
+		order = DefaultTriggerOrder
+	}
+	return &TriggerEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -4172,338 +4861,6 @@ func (_m *Incident) ToEdge(order *IncidentOrder) *IncidentEdge {
 		order = DefaultIncidentOrder
 	}
 	return &IncidentEdge{
-		Node:   _m,
-		Cursor: order.Field.toCursor(_m),
-	}
-}
-
-// MacroEdge is the edge representation of Macro.
-type MacroEdge struct {
-	Node   *Macro `json:"node"`
-	Cursor Cursor `json:"cursor"`
-}
-
-// MacroConnection is the connection containing edges to Macro.
-type MacroConnection struct {
-	Edges      []*MacroEdge `json:"edges"`
-	PageInfo   PageInfo     `json:"pageInfo"`
-	TotalCount int          `json:"totalCount"`
-}
-
-func (c *MacroConnection) build(nodes []*Macro, pager *macroPager, after *Cursor, first *int, before *Cursor, last *int) {
-	c.PageInfo.HasNextPage = before != nil
-	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
-		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
-		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
-	}
-	var nodeAt func(int) *Macro
-	if last != nil {
-		n := len(nodes) - 1
-		nodeAt = func(i int) *Macro {
-			return nodes[n-i]
-		}
-	} else {
-		nodeAt = func(i int) *Macro {
-			return nodes[i]
-		}
-	}
-	c.Edges = make([]*MacroEdge, len(nodes))
-	for i := range nodes {
-		node := nodeAt(i)
-		c.Edges[i] = &MacroEdge{
-			Node:   node,
-			Cursor: pager.toCursor(node),
-		}
-	}
-	if l := len(c.Edges); l > 0 {
-		c.PageInfo.StartCursor = &c.Edges[0].Cursor
-		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
-	}
-	if c.TotalCount == 0 {
-		c.TotalCount = len(nodes)
-	}
-}
-
-// MacroPaginateOption enables pagination customization.
-type MacroPaginateOption func(*macroPager) error
-
-// WithMacroOrder configures pagination ordering.
-func WithMacroOrder(order *MacroOrder) MacroPaginateOption {
-	if order == nil {
-		order = DefaultMacroOrder
-	}
-	o := *order
-	return func(pager *macroPager) error {
-		if err := o.Direction.Validate(); err != nil {
-			return err
-		}
-		if o.Field == nil {
-			o.Field = DefaultMacroOrder.Field
-		}
-		pager.order = &o
-		return nil
-	}
-}
-
-// WithMacroFilter configures pagination filter.
-func WithMacroFilter(filter func(*MacroQuery) (*MacroQuery, error)) MacroPaginateOption {
-	return func(pager *macroPager) error {
-		if filter == nil {
-			return errors.New("MacroQuery filter cannot be nil")
-		}
-		pager.filter = filter
-		return nil
-	}
-}
-
-type macroPager struct {
-	reverse bool
-	order   *MacroOrder
-	filter  func(*MacroQuery) (*MacroQuery, error)
-}
-
-func newMacroPager(opts []MacroPaginateOption, reverse bool) (*macroPager, error) {
-	pager := &macroPager{reverse: reverse}
-	for _, opt := range opts {
-		if err := opt(pager); err != nil {
-			return nil, err
-		}
-	}
-	if pager.order == nil {
-		pager.order = DefaultMacroOrder
-	}
-	return pager, nil
-}
-
-func (p *macroPager) applyFilter(query *MacroQuery) (*MacroQuery, error) {
-	if p.filter != nil {
-		return p.filter(query)
-	}
-	return query, nil
-}
-
-func (p *macroPager) toCursor(_m *Macro) Cursor {
-	return p.order.Field.toCursor(_m)
-}
-
-func (p *macroPager) applyCursors(query *MacroQuery, after, before *Cursor) (*MacroQuery, error) {
-	direction := p.order.Direction
-	if p.reverse {
-		direction = direction.Reverse()
-	}
-	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMacroOrder.Field.column, p.order.Field.column, direction) {
-		query = query.Where(predicate)
-	}
-	return query, nil
-}
-
-func (p *macroPager) applyOrder(query *MacroQuery) *MacroQuery {
-	direction := p.order.Direction
-	if p.reverse {
-		direction = direction.Reverse()
-	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
-	if p.order.Field != DefaultMacroOrder.Field {
-		query = query.Order(DefaultMacroOrder.Field.toTerm(direction.OrderTermOption()))
-	}
-	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(p.order.Field.column)
-	}
-	return query
-}
-
-func (p *macroPager) orderExpr(query *MacroQuery) sql.Querier {
-	direction := p.order.Direction
-	if p.reverse {
-		direction = direction.Reverse()
-	}
-	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(p.order.Field.column)
-	}
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
-		if p.order.Field != DefaultMacroOrder.Field {
-			b.Comma().Ident(DefaultMacroOrder.Field.column).Pad().WriteString(string(direction))
-		}
-	})
-}
-
-// Paginate executes the query and returns a relay based cursor connection to Macro.
-func (_m *MacroQuery) Paginate(
-	ctx context.Context, after *Cursor, first *int,
-	before *Cursor, last *int, opts ...MacroPaginateOption,
-) (*MacroConnection, error) {
-	if err := validateFirstLast(first, last); err != nil {
-		return nil, err
-	}
-	pager, err := newMacroPager(opts, last != nil)
-	if err != nil {
-		return nil, err
-	}
-	if _m, err = pager.applyFilter(_m); err != nil {
-		return nil, err
-	}
-	conn := &MacroConnection{Edges: []*MacroEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
-		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
-			c := _m.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
-		}
-	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
-		return conn, nil
-	}
-	if _m, err = pager.applyCursors(_m, after, before); err != nil {
-		return nil, err
-	}
-	limit := paginateLimit(first, last)
-	if limit != 0 {
-		_m.Limit(limit)
-	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
-		}
-	}
-	_m = pager.applyOrder(_m)
-	nodes, err := _m.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	conn.build(nodes, pager, after, first, before, last)
-	return conn, nil
-}
-
-var (
-	// MacroOrderFieldCreatedAt orders Macro by created_at.
-	MacroOrderFieldCreatedAt = &MacroOrderField{
-		Value: func(_m *Macro) (ent.Value, error) {
-			return _m.CreatedAt, nil
-		},
-		column: macro.FieldCreatedAt,
-		toTerm: macro.ByCreatedAt,
-		toCursor: func(_m *Macro) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.CreatedAt,
-			}
-		},
-	}
-	// MacroOrderFieldUpdatedAt orders Macro by updated_at.
-	MacroOrderFieldUpdatedAt = &MacroOrderField{
-		Value: func(_m *Macro) (ent.Value, error) {
-			return _m.UpdatedAt, nil
-		},
-		column: macro.FieldUpdatedAt,
-		toTerm: macro.ByUpdatedAt,
-		toCursor: func(_m *Macro) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.UpdatedAt,
-			}
-		},
-	}
-	// MacroOrderFieldName orders Macro by name.
-	MacroOrderFieldName = &MacroOrderField{
-		Value: func(_m *Macro) (ent.Value, error) {
-			return _m.Name, nil
-		},
-		column: macro.FieldName,
-		toTerm: macro.ByName,
-		toCursor: func(_m *Macro) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.Name,
-			}
-		},
-	}
-)
-
-// String implement fmt.Stringer interface.
-func (f MacroOrderField) String() string {
-	var str string
-	switch f.column {
-	case MacroOrderFieldCreatedAt.column:
-		str = "CREATED_AT"
-	case MacroOrderFieldUpdatedAt.column:
-		str = "UPDATED_AT"
-	case MacroOrderFieldName.column:
-		str = "NAME"
-	}
-	return str
-}
-
-// MarshalGQL implements graphql.Marshaler interface.
-func (f MacroOrderField) MarshalGQL(w io.Writer) {
-	io.WriteString(w, strconv.Quote(f.String()))
-}
-
-// UnmarshalGQL implements graphql.Unmarshaler interface.
-func (f *MacroOrderField) UnmarshalGQL(v interface{}) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("MacroOrderField %T must be a string", v)
-	}
-	switch str {
-	case "CREATED_AT":
-		*f = *MacroOrderFieldCreatedAt
-	case "UPDATED_AT":
-		*f = *MacroOrderFieldUpdatedAt
-	case "NAME":
-		*f = *MacroOrderFieldName
-	default:
-		return fmt.Errorf("%s is not a valid MacroOrderField", str)
-	}
-	return nil
-}
-
-// MacroOrderField defines the ordering field of Macro.
-type MacroOrderField struct {
-	// Value extracts the ordering value from the given Macro.
-	Value    func(*Macro) (ent.Value, error)
-	column   string // field or computed.
-	toTerm   func(...sql.OrderTermOption) macro.OrderOption
-	toCursor func(*Macro) Cursor
-}
-
-// MacroOrder defines the ordering of Macro.
-type MacroOrder struct {
-	Direction OrderDirection   `json:"direction"`
-	Field     *MacroOrderField `json:"field"`
-}
-
-// DefaultMacroOrder is the default ordering of Macro.
-var DefaultMacroOrder = &MacroOrder{
-	Direction: entgql.OrderDirectionAsc,
-	Field: &MacroOrderField{
-		Value: func(_m *Macro) (ent.Value, error) {
-			return _m.ID, nil
-		},
-		column: macro.FieldID,
-		toTerm: macro.ByID,
-		toCursor: func(_m *Macro) Cursor {
-			return Cursor{ID: _m.ID}
-		},
-	},
-}
-
-// ToEdge converts Macro into MacroEdge.
-func (_m *Macro) ToEdge(order *MacroOrder) *MacroEdge {
-	if order == nil {
-		order = DefaultMacroOrder
-	}
-	return &MacroEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -29,7 +31,6 @@ import (
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -53,32 +54,33 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAIUsage       = "AIUsage"
-	TypeAPIToken      = "APIToken"
-	TypeActivity      = "Activity"
-	TypeAlert         = "Alert"
-	TypeAlertView     = "AlertView"
-	TypeAnalysis      = "Analysis"
-	TypeBoard         = "Board"
-	TypeChatMessage   = "ChatMessage"
-	TypeConnector     = "Connector"
-	TypeContact       = "Contact"
-	TypeCorrelation   = "Correlation"
-	TypeDeadLetter    = "DeadLetter"
-	TypeEvent         = "Event"
-	TypeGroup         = "Group"
-	TypeIncident      = "Incident"
-	TypeLoginLockout  = "LoginLockout"
-	TypeMacro         = "Macro"
-	TypeNote          = "Note"
-	TypeNotification  = "Notification"
-	TypeOrganization  = "Organization"
-	TypeReport        = "Report"
-	TypeSession       = "Session"
-	TypeSetting       = "Setting"
-	TypeStoredQuery   = "StoredQuery"
-	TypeTimelineEvent = "TimelineEvent"
-	TypeUser          = "User"
+	TypeAIUsage           = "AIUsage"
+	TypeAPIToken          = "APIToken"
+	TypeActivity          = "Activity"
+	TypeAlert             = "Alert"
+	TypeAlertView         = "AlertView"
+	TypeAnalysis          = "Analysis"
+	TypeAutomationMacro   = "AutomationMacro"
+	TypeAutomationTrigger = "AutomationTrigger"
+	TypeBoard             = "Board"
+	TypeChatMessage       = "ChatMessage"
+	TypeConnector         = "Connector"
+	TypeContact           = "Contact"
+	TypeCorrelation       = "Correlation"
+	TypeDeadLetter        = "DeadLetter"
+	TypeEvent             = "Event"
+	TypeGroup             = "Group"
+	TypeIncident          = "Incident"
+	TypeLoginLockout      = "LoginLockout"
+	TypeNote              = "Note"
+	TypeNotification      = "Notification"
+	TypeOrganization      = "Organization"
+	TypeReport            = "Report"
+	TypeSession           = "Session"
+	TypeSetting           = "Setting"
+	TypeStoredQuery       = "StoredQuery"
+	TypeTimelineEvent     = "TimelineEvent"
+	TypeUser              = "User"
 )
 
 // AIUsageMutation represents an operation that mutates the AIUsage nodes in the graph.
@@ -8072,6 +8074,2301 @@ func (m *AnalysisMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis edge %s", name)
+}
+
+// AutomationMacroMutation represents an operation that mutates the AutomationMacro nodes in the graph.
+type AutomationMacroMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	description         *string
+	target              *enum.AutomationTarget
+	actions             *[]schematype.Action
+	appendactions       []schematype.Action
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	author              *uuid.UUID
+	clearedauthor       bool
+	done                bool
+	oldValue            func(context.Context) (*AutomationMacro, error)
+	predicates          []predicate.AutomationMacro
+}
+
+var _ ent.Mutation = (*AutomationMacroMutation)(nil)
+
+// automationmacroOption allows management of the mutation configuration using functional options.
+type automationmacroOption func(*AutomationMacroMutation)
+
+// newAutomationMacroMutation creates new mutation for the AutomationMacro entity.
+func newAutomationMacroMutation(c config, op Op, opts ...automationmacroOption) *AutomationMacroMutation {
+	m := &AutomationMacroMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationMacro,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationMacroID sets the ID field of the mutation.
+func withAutomationMacroID(id uuid.UUID) automationmacroOption {
+	return func(m *AutomationMacroMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationMacro
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationMacro, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationMacro.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationMacro sets the old AutomationMacro of the mutation.
+func withAutomationMacro(node *AutomationMacro) automationmacroOption {
+	return func(m *AutomationMacroMutation) {
+		m.oldValue = func(context.Context) (*AutomationMacro, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationMacroMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationMacroMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationMacro entities.
+func (m *AutomationMacroMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationMacroMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationMacroMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationMacro.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutomationMacroMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutomationMacroMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutomationMacroMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutomationMacroMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutomationMacroMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutomationMacroMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *AutomationMacroMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *AutomationMacroMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *AutomationMacroMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetName sets the "name" field.
+func (m *AutomationMacroMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AutomationMacroMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AutomationMacroMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *AutomationMacroMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *AutomationMacroMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *AutomationMacroMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetTarget sets the "target" field.
+func (m *AutomationMacroMutation) SetTarget(et enum.AutomationTarget) {
+	m.target = &et
+}
+
+// Target returns the value of the "target" field in the mutation.
+func (m *AutomationMacroMutation) Target() (r enum.AutomationTarget, exists bool) {
+	v := m.target
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTarget returns the old "target" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldTarget(ctx context.Context) (v enum.AutomationTarget, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTarget is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTarget requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTarget: %w", err)
+	}
+	return oldValue.Target, nil
+}
+
+// ResetTarget resets all changes to the "target" field.
+func (m *AutomationMacroMutation) ResetTarget() {
+	m.target = nil
+}
+
+// SetActions sets the "actions" field.
+func (m *AutomationMacroMutation) SetActions(s []schematype.Action) {
+	m.actions = &s
+	m.appendactions = nil
+}
+
+// Actions returns the value of the "actions" field in the mutation.
+func (m *AutomationMacroMutation) Actions() (r []schematype.Action, exists bool) {
+	v := m.actions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActions returns the old "actions" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldActions(ctx context.Context) (v []schematype.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActions: %w", err)
+	}
+	return oldValue.Actions, nil
+}
+
+// AppendActions adds s to the "actions" field.
+func (m *AutomationMacroMutation) AppendActions(s []schematype.Action) {
+	m.appendactions = append(m.appendactions, s...)
+}
+
+// AppendedActions returns the list of values that were appended to the "actions" field in this mutation.
+func (m *AutomationMacroMutation) AppendedActions() ([]schematype.Action, bool) {
+	if len(m.appendactions) == 0 {
+		return nil, false
+	}
+	return m.appendactions, true
+}
+
+// ResetActions resets all changes to the "actions" field.
+func (m *AutomationMacroMutation) ResetActions() {
+	m.actions = nil
+	m.appendactions = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *AutomationMacroMutation) SetAuthorID(u uuid.UUID) {
+	m.author = &u
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *AutomationMacroMutation) AuthorID() (r uuid.UUID, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the AutomationMacro entity.
+// If the AutomationMacro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMacroMutation) OldAuthorID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *AutomationMacroMutation) ClearAuthorID() {
+	m.author = nil
+	m.clearedFields[automationmacro.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *AutomationMacroMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[automationmacro.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *AutomationMacroMutation) ResetAuthorID() {
+	m.author = nil
+	delete(m.clearedFields, automationmacro.FieldAuthorID)
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *AutomationMacroMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[automationmacro.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *AutomationMacroMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *AutomationMacroMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *AutomationMacroMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *AutomationMacroMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[automationmacro.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *AutomationMacroMutation) AuthorCleared() bool {
+	return m.AuthorIDCleared() || m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *AutomationMacroMutation) AuthorIDs() (ids []uuid.UUID) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *AutomationMacroMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// Where appends a list predicates to the AutomationMacroMutation builder.
+func (m *AutomationMacroMutation) Where(ps ...predicate.AutomationMacro) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationMacroMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationMacroMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationMacro, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationMacroMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationMacroMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationMacro).
+func (m *AutomationMacroMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationMacroMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, automationmacro.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, automationmacro.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, automationmacro.FieldOrganizationID)
+	}
+	if m.name != nil {
+		fields = append(fields, automationmacro.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, automationmacro.FieldDescription)
+	}
+	if m.target != nil {
+		fields = append(fields, automationmacro.FieldTarget)
+	}
+	if m.actions != nil {
+		fields = append(fields, automationmacro.FieldActions)
+	}
+	if m.author != nil {
+		fields = append(fields, automationmacro.FieldAuthorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationMacroMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationmacro.FieldCreatedAt:
+		return m.CreatedAt()
+	case automationmacro.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case automationmacro.FieldOrganizationID:
+		return m.OrganizationID()
+	case automationmacro.FieldName:
+		return m.Name()
+	case automationmacro.FieldDescription:
+		return m.Description()
+	case automationmacro.FieldTarget:
+		return m.Target()
+	case automationmacro.FieldActions:
+		return m.Actions()
+	case automationmacro.FieldAuthorID:
+		return m.AuthorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationMacroMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationmacro.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case automationmacro.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case automationmacro.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case automationmacro.FieldName:
+		return m.OldName(ctx)
+	case automationmacro.FieldDescription:
+		return m.OldDescription(ctx)
+	case automationmacro.FieldTarget:
+		return m.OldTarget(ctx)
+	case automationmacro.FieldActions:
+		return m.OldActions(ctx)
+	case automationmacro.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationMacro field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationMacroMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationmacro.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case automationmacro.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case automationmacro.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case automationmacro.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case automationmacro.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case automationmacro.FieldTarget:
+		v, ok := value.(enum.AutomationTarget)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTarget(v)
+		return nil
+	case automationmacro.FieldActions:
+		v, ok := value.([]schematype.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActions(v)
+		return nil
+	case automationmacro.FieldAuthorID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationMacro field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationMacroMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationMacroMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationMacroMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AutomationMacro numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationMacroMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationmacro.FieldAuthorID) {
+		fields = append(fields, automationmacro.FieldAuthorID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationMacroMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationMacroMutation) ClearField(name string) error {
+	switch name {
+	case automationmacro.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationMacro nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationMacroMutation) ResetField(name string) error {
+	switch name {
+	case automationmacro.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case automationmacro.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case automationmacro.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case automationmacro.FieldName:
+		m.ResetName()
+		return nil
+	case automationmacro.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case automationmacro.FieldTarget:
+		m.ResetTarget()
+		return nil
+	case automationmacro.FieldActions:
+		m.ResetActions()
+		return nil
+	case automationmacro.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationMacro field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationMacroMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, automationmacro.EdgeOrganization)
+	}
+	if m.author != nil {
+		edges = append(edges, automationmacro.EdgeAuthor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationMacroMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationmacro.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationmacro.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationMacroMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationMacroMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationMacroMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, automationmacro.EdgeOrganization)
+	}
+	if m.clearedauthor {
+		edges = append(edges, automationmacro.EdgeAuthor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationMacroMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationmacro.EdgeOrganization:
+		return m.clearedorganization
+	case automationmacro.EdgeAuthor:
+		return m.clearedauthor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationMacroMutation) ClearEdge(name string) error {
+	switch name {
+	case automationmacro.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case automationmacro.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationMacro unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationMacroMutation) ResetEdge(name string) error {
+	switch name {
+	case automationmacro.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case automationmacro.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationMacro edge %s", name)
+}
+
+// AutomationTriggerMutation represents an operation that mutates the AutomationTrigger nodes in the graph.
+type AutomationTriggerMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	enabled             *bool
+	event               *enum.TriggerEvent
+	condition           *string
+	actions             *json.RawMessage
+	appendactions       json.RawMessage
+	stop_processing     *bool
+	position            *int
+	addposition         *int
+	active_from         *time.Time
+	active_until        *time.Time
+	schedule            **schematype.TriggerSchedule
+	fired_count         *int
+	addfired_count      *int
+	last_fired_at       *time.Time
+	last_error          *string
+	failure_count       *int
+	addfailure_count    *int
+	clearedFields       map[string]struct{}
+	organization        *uuid.UUID
+	clearedorganization bool
+	done                bool
+	oldValue            func(context.Context) (*AutomationTrigger, error)
+	predicates          []predicate.AutomationTrigger
+}
+
+var _ ent.Mutation = (*AutomationTriggerMutation)(nil)
+
+// automationtriggerOption allows management of the mutation configuration using functional options.
+type automationtriggerOption func(*AutomationTriggerMutation)
+
+// newAutomationTriggerMutation creates new mutation for the AutomationTrigger entity.
+func newAutomationTriggerMutation(c config, op Op, opts ...automationtriggerOption) *AutomationTriggerMutation {
+	m := &AutomationTriggerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationTrigger,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationTriggerID sets the ID field of the mutation.
+func withAutomationTriggerID(id uuid.UUID) automationtriggerOption {
+	return func(m *AutomationTriggerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationTrigger
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationTrigger, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationTrigger.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationTrigger sets the old AutomationTrigger of the mutation.
+func withAutomationTrigger(node *AutomationTrigger) automationtriggerOption {
+	return func(m *AutomationTriggerMutation) {
+		m.oldValue = func(context.Context) (*AutomationTrigger, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationTriggerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationTriggerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationTrigger entities.
+func (m *AutomationTriggerMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationTriggerMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationTriggerMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationTrigger.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutomationTriggerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutomationTriggerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutomationTriggerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutomationTriggerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutomationTriggerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutomationTriggerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *AutomationTriggerMutation) SetOrganizationID(u uuid.UUID) {
+	m.organization = &u
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *AutomationTriggerMutation) OrganizationID() (r uuid.UUID, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *AutomationTriggerMutation) ResetOrganizationID() {
+	m.organization = nil
+}
+
+// SetName sets the "name" field.
+func (m *AutomationTriggerMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AutomationTriggerMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AutomationTriggerMutation) ResetName() {
+	m.name = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *AutomationTriggerMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *AutomationTriggerMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *AutomationTriggerMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetEvent sets the "event" field.
+func (m *AutomationTriggerMutation) SetEvent(ee enum.TriggerEvent) {
+	m.event = &ee
+}
+
+// Event returns the value of the "event" field in the mutation.
+func (m *AutomationTriggerMutation) Event() (r enum.TriggerEvent, exists bool) {
+	v := m.event
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvent returns the old "event" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldEvent(ctx context.Context) (v enum.TriggerEvent, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvent: %w", err)
+	}
+	return oldValue.Event, nil
+}
+
+// ResetEvent resets all changes to the "event" field.
+func (m *AutomationTriggerMutation) ResetEvent() {
+	m.event = nil
+}
+
+// SetCondition sets the "condition" field.
+func (m *AutomationTriggerMutation) SetCondition(s string) {
+	m.condition = &s
+}
+
+// Condition returns the value of the "condition" field in the mutation.
+func (m *AutomationTriggerMutation) Condition() (r string, exists bool) {
+	v := m.condition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCondition returns the old "condition" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldCondition(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCondition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCondition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCondition: %w", err)
+	}
+	return oldValue.Condition, nil
+}
+
+// ResetCondition resets all changes to the "condition" field.
+func (m *AutomationTriggerMutation) ResetCondition() {
+	m.condition = nil
+}
+
+// SetActions sets the "actions" field.
+func (m *AutomationTriggerMutation) SetActions(jm json.RawMessage) {
+	m.actions = &jm
+	m.appendactions = nil
+}
+
+// Actions returns the value of the "actions" field in the mutation.
+func (m *AutomationTriggerMutation) Actions() (r json.RawMessage, exists bool) {
+	v := m.actions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActions returns the old "actions" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldActions(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActions: %w", err)
+	}
+	return oldValue.Actions, nil
+}
+
+// AppendActions adds jm to the "actions" field.
+func (m *AutomationTriggerMutation) AppendActions(jm json.RawMessage) {
+	m.appendactions = append(m.appendactions, jm...)
+}
+
+// AppendedActions returns the list of values that were appended to the "actions" field in this mutation.
+func (m *AutomationTriggerMutation) AppendedActions() (json.RawMessage, bool) {
+	if len(m.appendactions) == 0 {
+		return nil, false
+	}
+	return m.appendactions, true
+}
+
+// ResetActions resets all changes to the "actions" field.
+func (m *AutomationTriggerMutation) ResetActions() {
+	m.actions = nil
+	m.appendactions = nil
+}
+
+// SetStopProcessing sets the "stop_processing" field.
+func (m *AutomationTriggerMutation) SetStopProcessing(b bool) {
+	m.stop_processing = &b
+}
+
+// StopProcessing returns the value of the "stop_processing" field in the mutation.
+func (m *AutomationTriggerMutation) StopProcessing() (r bool, exists bool) {
+	v := m.stop_processing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStopProcessing returns the old "stop_processing" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldStopProcessing(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStopProcessing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStopProcessing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStopProcessing: %w", err)
+	}
+	return oldValue.StopProcessing, nil
+}
+
+// ResetStopProcessing resets all changes to the "stop_processing" field.
+func (m *AutomationTriggerMutation) ResetStopProcessing() {
+	m.stop_processing = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *AutomationTriggerMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *AutomationTriggerMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *AutomationTriggerMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *AutomationTriggerMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *AutomationTriggerMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetActiveFrom sets the "active_from" field.
+func (m *AutomationTriggerMutation) SetActiveFrom(t time.Time) {
+	m.active_from = &t
+}
+
+// ActiveFrom returns the value of the "active_from" field in the mutation.
+func (m *AutomationTriggerMutation) ActiveFrom() (r time.Time, exists bool) {
+	v := m.active_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveFrom returns the old "active_from" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldActiveFrom(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveFrom: %w", err)
+	}
+	return oldValue.ActiveFrom, nil
+}
+
+// ClearActiveFrom clears the value of the "active_from" field.
+func (m *AutomationTriggerMutation) ClearActiveFrom() {
+	m.active_from = nil
+	m.clearedFields[automationtrigger.FieldActiveFrom] = struct{}{}
+}
+
+// ActiveFromCleared returns if the "active_from" field was cleared in this mutation.
+func (m *AutomationTriggerMutation) ActiveFromCleared() bool {
+	_, ok := m.clearedFields[automationtrigger.FieldActiveFrom]
+	return ok
+}
+
+// ResetActiveFrom resets all changes to the "active_from" field.
+func (m *AutomationTriggerMutation) ResetActiveFrom() {
+	m.active_from = nil
+	delete(m.clearedFields, automationtrigger.FieldActiveFrom)
+}
+
+// SetActiveUntil sets the "active_until" field.
+func (m *AutomationTriggerMutation) SetActiveUntil(t time.Time) {
+	m.active_until = &t
+}
+
+// ActiveUntil returns the value of the "active_until" field in the mutation.
+func (m *AutomationTriggerMutation) ActiveUntil() (r time.Time, exists bool) {
+	v := m.active_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveUntil returns the old "active_until" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldActiveUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveUntil: %w", err)
+	}
+	return oldValue.ActiveUntil, nil
+}
+
+// ClearActiveUntil clears the value of the "active_until" field.
+func (m *AutomationTriggerMutation) ClearActiveUntil() {
+	m.active_until = nil
+	m.clearedFields[automationtrigger.FieldActiveUntil] = struct{}{}
+}
+
+// ActiveUntilCleared returns if the "active_until" field was cleared in this mutation.
+func (m *AutomationTriggerMutation) ActiveUntilCleared() bool {
+	_, ok := m.clearedFields[automationtrigger.FieldActiveUntil]
+	return ok
+}
+
+// ResetActiveUntil resets all changes to the "active_until" field.
+func (m *AutomationTriggerMutation) ResetActiveUntil() {
+	m.active_until = nil
+	delete(m.clearedFields, automationtrigger.FieldActiveUntil)
+}
+
+// SetSchedule sets the "schedule" field.
+func (m *AutomationTriggerMutation) SetSchedule(ss *schematype.TriggerSchedule) {
+	m.schedule = &ss
+}
+
+// Schedule returns the value of the "schedule" field in the mutation.
+func (m *AutomationTriggerMutation) Schedule() (r *schematype.TriggerSchedule, exists bool) {
+	v := m.schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchedule returns the old "schedule" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldSchedule(ctx context.Context) (v *schematype.TriggerSchedule, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchedule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchedule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchedule: %w", err)
+	}
+	return oldValue.Schedule, nil
+}
+
+// ClearSchedule clears the value of the "schedule" field.
+func (m *AutomationTriggerMutation) ClearSchedule() {
+	m.schedule = nil
+	m.clearedFields[automationtrigger.FieldSchedule] = struct{}{}
+}
+
+// ScheduleCleared returns if the "schedule" field was cleared in this mutation.
+func (m *AutomationTriggerMutation) ScheduleCleared() bool {
+	_, ok := m.clearedFields[automationtrigger.FieldSchedule]
+	return ok
+}
+
+// ResetSchedule resets all changes to the "schedule" field.
+func (m *AutomationTriggerMutation) ResetSchedule() {
+	m.schedule = nil
+	delete(m.clearedFields, automationtrigger.FieldSchedule)
+}
+
+// SetFiredCount sets the "fired_count" field.
+func (m *AutomationTriggerMutation) SetFiredCount(i int) {
+	m.fired_count = &i
+	m.addfired_count = nil
+}
+
+// FiredCount returns the value of the "fired_count" field in the mutation.
+func (m *AutomationTriggerMutation) FiredCount() (r int, exists bool) {
+	v := m.fired_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFiredCount returns the old "fired_count" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldFiredCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFiredCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFiredCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFiredCount: %w", err)
+	}
+	return oldValue.FiredCount, nil
+}
+
+// AddFiredCount adds i to the "fired_count" field.
+func (m *AutomationTriggerMutation) AddFiredCount(i int) {
+	if m.addfired_count != nil {
+		*m.addfired_count += i
+	} else {
+		m.addfired_count = &i
+	}
+}
+
+// AddedFiredCount returns the value that was added to the "fired_count" field in this mutation.
+func (m *AutomationTriggerMutation) AddedFiredCount() (r int, exists bool) {
+	v := m.addfired_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFiredCount resets all changes to the "fired_count" field.
+func (m *AutomationTriggerMutation) ResetFiredCount() {
+	m.fired_count = nil
+	m.addfired_count = nil
+}
+
+// SetLastFiredAt sets the "last_fired_at" field.
+func (m *AutomationTriggerMutation) SetLastFiredAt(t time.Time) {
+	m.last_fired_at = &t
+}
+
+// LastFiredAt returns the value of the "last_fired_at" field in the mutation.
+func (m *AutomationTriggerMutation) LastFiredAt() (r time.Time, exists bool) {
+	v := m.last_fired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFiredAt returns the old "last_fired_at" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldLastFiredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFiredAt: %w", err)
+	}
+	return oldValue.LastFiredAt, nil
+}
+
+// ClearLastFiredAt clears the value of the "last_fired_at" field.
+func (m *AutomationTriggerMutation) ClearLastFiredAt() {
+	m.last_fired_at = nil
+	m.clearedFields[automationtrigger.FieldLastFiredAt] = struct{}{}
+}
+
+// LastFiredAtCleared returns if the "last_fired_at" field was cleared in this mutation.
+func (m *AutomationTriggerMutation) LastFiredAtCleared() bool {
+	_, ok := m.clearedFields[automationtrigger.FieldLastFiredAt]
+	return ok
+}
+
+// ResetLastFiredAt resets all changes to the "last_fired_at" field.
+func (m *AutomationTriggerMutation) ResetLastFiredAt() {
+	m.last_fired_at = nil
+	delete(m.clearedFields, automationtrigger.FieldLastFiredAt)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *AutomationTriggerMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *AutomationTriggerMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *AutomationTriggerMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetFailureCount sets the "failure_count" field.
+func (m *AutomationTriggerMutation) SetFailureCount(i int) {
+	m.failure_count = &i
+	m.addfailure_count = nil
+}
+
+// FailureCount returns the value of the "failure_count" field in the mutation.
+func (m *AutomationTriggerMutation) FailureCount() (r int, exists bool) {
+	v := m.failure_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailureCount returns the old "failure_count" field's value of the AutomationTrigger entity.
+// If the AutomationTrigger object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationTriggerMutation) OldFailureCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailureCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailureCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailureCount: %w", err)
+	}
+	return oldValue.FailureCount, nil
+}
+
+// AddFailureCount adds i to the "failure_count" field.
+func (m *AutomationTriggerMutation) AddFailureCount(i int) {
+	if m.addfailure_count != nil {
+		*m.addfailure_count += i
+	} else {
+		m.addfailure_count = &i
+	}
+}
+
+// AddedFailureCount returns the value that was added to the "failure_count" field in this mutation.
+func (m *AutomationTriggerMutation) AddedFailureCount() (r int, exists bool) {
+	v := m.addfailure_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailureCount resets all changes to the "failure_count" field.
+func (m *AutomationTriggerMutation) ResetFailureCount() {
+	m.failure_count = nil
+	m.addfailure_count = nil
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *AutomationTriggerMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[automationtrigger.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *AutomationTriggerMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *AutomationTriggerMutation) OrganizationIDs() (ids []uuid.UUID) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *AutomationTriggerMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// Where appends a list predicates to the AutomationTriggerMutation builder.
+func (m *AutomationTriggerMutation) Where(ps ...predicate.AutomationTrigger) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationTriggerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationTriggerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationTrigger, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationTriggerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationTriggerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationTrigger).
+func (m *AutomationTriggerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationTriggerMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, automationtrigger.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, automationtrigger.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, automationtrigger.FieldOrganizationID)
+	}
+	if m.name != nil {
+		fields = append(fields, automationtrigger.FieldName)
+	}
+	if m.enabled != nil {
+		fields = append(fields, automationtrigger.FieldEnabled)
+	}
+	if m.event != nil {
+		fields = append(fields, automationtrigger.FieldEvent)
+	}
+	if m.condition != nil {
+		fields = append(fields, automationtrigger.FieldCondition)
+	}
+	if m.actions != nil {
+		fields = append(fields, automationtrigger.FieldActions)
+	}
+	if m.stop_processing != nil {
+		fields = append(fields, automationtrigger.FieldStopProcessing)
+	}
+	if m.position != nil {
+		fields = append(fields, automationtrigger.FieldPosition)
+	}
+	if m.active_from != nil {
+		fields = append(fields, automationtrigger.FieldActiveFrom)
+	}
+	if m.active_until != nil {
+		fields = append(fields, automationtrigger.FieldActiveUntil)
+	}
+	if m.schedule != nil {
+		fields = append(fields, automationtrigger.FieldSchedule)
+	}
+	if m.fired_count != nil {
+		fields = append(fields, automationtrigger.FieldFiredCount)
+	}
+	if m.last_fired_at != nil {
+		fields = append(fields, automationtrigger.FieldLastFiredAt)
+	}
+	if m.last_error != nil {
+		fields = append(fields, automationtrigger.FieldLastError)
+	}
+	if m.failure_count != nil {
+		fields = append(fields, automationtrigger.FieldFailureCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationTriggerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationtrigger.FieldCreatedAt:
+		return m.CreatedAt()
+	case automationtrigger.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case automationtrigger.FieldOrganizationID:
+		return m.OrganizationID()
+	case automationtrigger.FieldName:
+		return m.Name()
+	case automationtrigger.FieldEnabled:
+		return m.Enabled()
+	case automationtrigger.FieldEvent:
+		return m.Event()
+	case automationtrigger.FieldCondition:
+		return m.Condition()
+	case automationtrigger.FieldActions:
+		return m.Actions()
+	case automationtrigger.FieldStopProcessing:
+		return m.StopProcessing()
+	case automationtrigger.FieldPosition:
+		return m.Position()
+	case automationtrigger.FieldActiveFrom:
+		return m.ActiveFrom()
+	case automationtrigger.FieldActiveUntil:
+		return m.ActiveUntil()
+	case automationtrigger.FieldSchedule:
+		return m.Schedule()
+	case automationtrigger.FieldFiredCount:
+		return m.FiredCount()
+	case automationtrigger.FieldLastFiredAt:
+		return m.LastFiredAt()
+	case automationtrigger.FieldLastError:
+		return m.LastError()
+	case automationtrigger.FieldFailureCount:
+		return m.FailureCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationTriggerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationtrigger.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case automationtrigger.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case automationtrigger.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case automationtrigger.FieldName:
+		return m.OldName(ctx)
+	case automationtrigger.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case automationtrigger.FieldEvent:
+		return m.OldEvent(ctx)
+	case automationtrigger.FieldCondition:
+		return m.OldCondition(ctx)
+	case automationtrigger.FieldActions:
+		return m.OldActions(ctx)
+	case automationtrigger.FieldStopProcessing:
+		return m.OldStopProcessing(ctx)
+	case automationtrigger.FieldPosition:
+		return m.OldPosition(ctx)
+	case automationtrigger.FieldActiveFrom:
+		return m.OldActiveFrom(ctx)
+	case automationtrigger.FieldActiveUntil:
+		return m.OldActiveUntil(ctx)
+	case automationtrigger.FieldSchedule:
+		return m.OldSchedule(ctx)
+	case automationtrigger.FieldFiredCount:
+		return m.OldFiredCount(ctx)
+	case automationtrigger.FieldLastFiredAt:
+		return m.OldLastFiredAt(ctx)
+	case automationtrigger.FieldLastError:
+		return m.OldLastError(ctx)
+	case automationtrigger.FieldFailureCount:
+		return m.OldFailureCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationTrigger field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationTriggerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationtrigger.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case automationtrigger.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case automationtrigger.FieldOrganizationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case automationtrigger.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case automationtrigger.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case automationtrigger.FieldEvent:
+		v, ok := value.(enum.TriggerEvent)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvent(v)
+		return nil
+	case automationtrigger.FieldCondition:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCondition(v)
+		return nil
+	case automationtrigger.FieldActions:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActions(v)
+		return nil
+	case automationtrigger.FieldStopProcessing:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStopProcessing(v)
+		return nil
+	case automationtrigger.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case automationtrigger.FieldActiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveFrom(v)
+		return nil
+	case automationtrigger.FieldActiveUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveUntil(v)
+		return nil
+	case automationtrigger.FieldSchedule:
+		v, ok := value.(*schematype.TriggerSchedule)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchedule(v)
+		return nil
+	case automationtrigger.FieldFiredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFiredCount(v)
+		return nil
+	case automationtrigger.FieldLastFiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFiredAt(v)
+		return nil
+	case automationtrigger.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case automationtrigger.FieldFailureCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailureCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationTriggerMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, automationtrigger.FieldPosition)
+	}
+	if m.addfired_count != nil {
+		fields = append(fields, automationtrigger.FieldFiredCount)
+	}
+	if m.addfailure_count != nil {
+		fields = append(fields, automationtrigger.FieldFailureCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationTriggerMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case automationtrigger.FieldPosition:
+		return m.AddedPosition()
+	case automationtrigger.FieldFiredCount:
+		return m.AddedFiredCount()
+	case automationtrigger.FieldFailureCount:
+		return m.AddedFailureCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationTriggerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case automationtrigger.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case automationtrigger.FieldFiredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFiredCount(v)
+		return nil
+	case automationtrigger.FieldFailureCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailureCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationTriggerMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationtrigger.FieldActiveFrom) {
+		fields = append(fields, automationtrigger.FieldActiveFrom)
+	}
+	if m.FieldCleared(automationtrigger.FieldActiveUntil) {
+		fields = append(fields, automationtrigger.FieldActiveUntil)
+	}
+	if m.FieldCleared(automationtrigger.FieldSchedule) {
+		fields = append(fields, automationtrigger.FieldSchedule)
+	}
+	if m.FieldCleared(automationtrigger.FieldLastFiredAt) {
+		fields = append(fields, automationtrigger.FieldLastFiredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationTriggerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationTriggerMutation) ClearField(name string) error {
+	switch name {
+	case automationtrigger.FieldActiveFrom:
+		m.ClearActiveFrom()
+		return nil
+	case automationtrigger.FieldActiveUntil:
+		m.ClearActiveUntil()
+		return nil
+	case automationtrigger.FieldSchedule:
+		m.ClearSchedule()
+		return nil
+	case automationtrigger.FieldLastFiredAt:
+		m.ClearLastFiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationTriggerMutation) ResetField(name string) error {
+	switch name {
+	case automationtrigger.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case automationtrigger.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case automationtrigger.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case automationtrigger.FieldName:
+		m.ResetName()
+		return nil
+	case automationtrigger.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case automationtrigger.FieldEvent:
+		m.ResetEvent()
+		return nil
+	case automationtrigger.FieldCondition:
+		m.ResetCondition()
+		return nil
+	case automationtrigger.FieldActions:
+		m.ResetActions()
+		return nil
+	case automationtrigger.FieldStopProcessing:
+		m.ResetStopProcessing()
+		return nil
+	case automationtrigger.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case automationtrigger.FieldActiveFrom:
+		m.ResetActiveFrom()
+		return nil
+	case automationtrigger.FieldActiveUntil:
+		m.ResetActiveUntil()
+		return nil
+	case automationtrigger.FieldSchedule:
+		m.ResetSchedule()
+		return nil
+	case automationtrigger.FieldFiredCount:
+		m.ResetFiredCount()
+		return nil
+	case automationtrigger.FieldLastFiredAt:
+		m.ResetLastFiredAt()
+		return nil
+	case automationtrigger.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case automationtrigger.FieldFailureCount:
+		m.ResetFailureCount()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationTriggerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.organization != nil {
+		edges = append(edges, automationtrigger.EdgeOrganization)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationTriggerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationtrigger.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationTriggerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationTriggerMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationTriggerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedorganization {
+		edges = append(edges, automationtrigger.EdgeOrganization)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationTriggerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationtrigger.EdgeOrganization:
+		return m.clearedorganization
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationTriggerMutation) ClearEdge(name string) error {
+	switch name {
+	case automationtrigger.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationTriggerMutation) ResetEdge(name string) error {
+	switch name {
+	case automationtrigger.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationTrigger edge %s", name)
 }
 
 // BoardMutation represents an operation that mutates the Board nodes in the graph.
@@ -19009,854 +21306,6 @@ func (m *LoginLockoutMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LoginLockout edge %s", name)
-}
-
-// MacroMutation represents an operation that mutates the Macro nodes in the graph.
-type MacroMutation struct {
-	config
-	op                  Op
-	typ                 string
-	id                  *uuid.UUID
-	created_at          *time.Time
-	updated_at          *time.Time
-	name                *string
-	description         *string
-	target              *enum.AutomationTarget
-	actions             *[]schematype.Action
-	appendactions       []schematype.Action
-	clearedFields       map[string]struct{}
-	organization        *uuid.UUID
-	clearedorganization bool
-	author              *uuid.UUID
-	clearedauthor       bool
-	done                bool
-	oldValue            func(context.Context) (*Macro, error)
-	predicates          []predicate.Macro
-}
-
-var _ ent.Mutation = (*MacroMutation)(nil)
-
-// macroOption allows management of the mutation configuration using functional options.
-type macroOption func(*MacroMutation)
-
-// newMacroMutation creates new mutation for the Macro entity.
-func newMacroMutation(c config, op Op, opts ...macroOption) *MacroMutation {
-	m := &MacroMutation{
-		config:        c,
-		op:            op,
-		typ:           TypeMacro,
-		clearedFields: make(map[string]struct{}),
-	}
-	for _, opt := range opts {
-		opt(m)
-	}
-	return m
-}
-
-// withMacroID sets the ID field of the mutation.
-func withMacroID(id uuid.UUID) macroOption {
-	return func(m *MacroMutation) {
-		var (
-			err   error
-			once  sync.Once
-			value *Macro
-		)
-		m.oldValue = func(ctx context.Context) (*Macro, error) {
-			once.Do(func() {
-				if m.done {
-					err = errors.New("querying old values post mutation is not allowed")
-				} else {
-					value, err = m.Client().Macro.Get(ctx, id)
-				}
-			})
-			return value, err
-		}
-		m.id = &id
-	}
-}
-
-// withMacro sets the old Macro of the mutation.
-func withMacro(node *Macro) macroOption {
-	return func(m *MacroMutation) {
-		m.oldValue = func(context.Context) (*Macro, error) {
-			return node, nil
-		}
-		m.id = &node.ID
-	}
-}
-
-// Client returns a new `ent.Client` from the mutation. If the mutation was
-// executed in a transaction (ent.Tx), a transactional client is returned.
-func (m MacroMutation) Client() *Client {
-	client := &Client{config: m.config}
-	client.init()
-	return client
-}
-
-// Tx returns an `ent.Tx` for mutations that were executed in transactions;
-// it returns an error otherwise.
-func (m MacroMutation) Tx() (*Tx, error) {
-	if _, ok := m.driver.(*txDriver); !ok {
-		return nil, errors.New("ent: mutation is not running in a transaction")
-	}
-	tx := &Tx{config: m.config}
-	tx.init()
-	return tx, nil
-}
-
-// SetID sets the value of the id field. Note that this
-// operation is only accepted on creation of Macro entities.
-func (m *MacroMutation) SetID(id uuid.UUID) {
-	m.id = &id
-}
-
-// ID returns the ID value in the mutation. Note that the ID is only available
-// if it was provided to the builder or after it was returned from the database.
-func (m *MacroMutation) ID() (id uuid.UUID, exists bool) {
-	if m.id == nil {
-		return
-	}
-	return *m.id, true
-}
-
-// IDs queries the database and returns the entity ids that match the mutation's predicate.
-// That means, if the mutation is applied within a transaction with an isolation level such
-// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
-// or updated by the mutation.
-func (m *MacroMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
-	switch {
-	case m.op.Is(OpUpdateOne | OpDeleteOne):
-		id, exists := m.ID()
-		if exists {
-			return []uuid.UUID{id}, nil
-		}
-		fallthrough
-	case m.op.Is(OpUpdate | OpDelete):
-		return m.Client().Macro.Query().Where(m.predicates...).IDs(ctx)
-	default:
-		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
-	}
-}
-
-// SetCreatedAt sets the "created_at" field.
-func (m *MacroMutation) SetCreatedAt(t time.Time) {
-	m.created_at = &t
-}
-
-// CreatedAt returns the value of the "created_at" field in the mutation.
-func (m *MacroMutation) CreatedAt() (r time.Time, exists bool) {
-	v := m.created_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldCreatedAt returns the old "created_at" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
-	}
-	return oldValue.CreatedAt, nil
-}
-
-// ResetCreatedAt resets all changes to the "created_at" field.
-func (m *MacroMutation) ResetCreatedAt() {
-	m.created_at = nil
-}
-
-// SetUpdatedAt sets the "updated_at" field.
-func (m *MacroMutation) SetUpdatedAt(t time.Time) {
-	m.updated_at = &t
-}
-
-// UpdatedAt returns the value of the "updated_at" field in the mutation.
-func (m *MacroMutation) UpdatedAt() (r time.Time, exists bool) {
-	v := m.updated_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldUpdatedAt returns the old "updated_at" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
-	}
-	return oldValue.UpdatedAt, nil
-}
-
-// ResetUpdatedAt resets all changes to the "updated_at" field.
-func (m *MacroMutation) ResetUpdatedAt() {
-	m.updated_at = nil
-}
-
-// SetOrganizationID sets the "organization_id" field.
-func (m *MacroMutation) SetOrganizationID(u uuid.UUID) {
-	m.organization = &u
-}
-
-// OrganizationID returns the value of the "organization_id" field in the mutation.
-func (m *MacroMutation) OrganizationID() (r uuid.UUID, exists bool) {
-	v := m.organization
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldOrganizationID returns the old "organization_id" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldOrganizationID(ctx context.Context) (v uuid.UUID, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
-	}
-	return oldValue.OrganizationID, nil
-}
-
-// ResetOrganizationID resets all changes to the "organization_id" field.
-func (m *MacroMutation) ResetOrganizationID() {
-	m.organization = nil
-}
-
-// SetName sets the "name" field.
-func (m *MacroMutation) SetName(s string) {
-	m.name = &s
-}
-
-// Name returns the value of the "name" field in the mutation.
-func (m *MacroMutation) Name() (r string, exists bool) {
-	v := m.name
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldName returns the old "name" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldName(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldName is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldName requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldName: %w", err)
-	}
-	return oldValue.Name, nil
-}
-
-// ResetName resets all changes to the "name" field.
-func (m *MacroMutation) ResetName() {
-	m.name = nil
-}
-
-// SetDescription sets the "description" field.
-func (m *MacroMutation) SetDescription(s string) {
-	m.description = &s
-}
-
-// Description returns the value of the "description" field in the mutation.
-func (m *MacroMutation) Description() (r string, exists bool) {
-	v := m.description
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldDescription returns the old "description" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldDescription(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldDescription requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
-	}
-	return oldValue.Description, nil
-}
-
-// ResetDescription resets all changes to the "description" field.
-func (m *MacroMutation) ResetDescription() {
-	m.description = nil
-}
-
-// SetTarget sets the "target" field.
-func (m *MacroMutation) SetTarget(et enum.AutomationTarget) {
-	m.target = &et
-}
-
-// Target returns the value of the "target" field in the mutation.
-func (m *MacroMutation) Target() (r enum.AutomationTarget, exists bool) {
-	v := m.target
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldTarget returns the old "target" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldTarget(ctx context.Context) (v enum.AutomationTarget, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldTarget is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldTarget requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldTarget: %w", err)
-	}
-	return oldValue.Target, nil
-}
-
-// ResetTarget resets all changes to the "target" field.
-func (m *MacroMutation) ResetTarget() {
-	m.target = nil
-}
-
-// SetActions sets the "actions" field.
-func (m *MacroMutation) SetActions(s []schematype.Action) {
-	m.actions = &s
-	m.appendactions = nil
-}
-
-// Actions returns the value of the "actions" field in the mutation.
-func (m *MacroMutation) Actions() (r []schematype.Action, exists bool) {
-	v := m.actions
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldActions returns the old "actions" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldActions(ctx context.Context) (v []schematype.Action, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldActions is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldActions requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldActions: %w", err)
-	}
-	return oldValue.Actions, nil
-}
-
-// AppendActions adds s to the "actions" field.
-func (m *MacroMutation) AppendActions(s []schematype.Action) {
-	m.appendactions = append(m.appendactions, s...)
-}
-
-// AppendedActions returns the list of values that were appended to the "actions" field in this mutation.
-func (m *MacroMutation) AppendedActions() ([]schematype.Action, bool) {
-	if len(m.appendactions) == 0 {
-		return nil, false
-	}
-	return m.appendactions, true
-}
-
-// ResetActions resets all changes to the "actions" field.
-func (m *MacroMutation) ResetActions() {
-	m.actions = nil
-	m.appendactions = nil
-}
-
-// SetAuthorID sets the "author_id" field.
-func (m *MacroMutation) SetAuthorID(u uuid.UUID) {
-	m.author = &u
-}
-
-// AuthorID returns the value of the "author_id" field in the mutation.
-func (m *MacroMutation) AuthorID() (r uuid.UUID, exists bool) {
-	v := m.author
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAuthorID returns the old "author_id" field's value of the Macro entity.
-// If the Macro object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MacroMutation) OldAuthorID(ctx context.Context) (v *uuid.UUID, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAuthorID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
-	}
-	return oldValue.AuthorID, nil
-}
-
-// ClearAuthorID clears the value of the "author_id" field.
-func (m *MacroMutation) ClearAuthorID() {
-	m.author = nil
-	m.clearedFields[macro.FieldAuthorID] = struct{}{}
-}
-
-// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
-func (m *MacroMutation) AuthorIDCleared() bool {
-	_, ok := m.clearedFields[macro.FieldAuthorID]
-	return ok
-}
-
-// ResetAuthorID resets all changes to the "author_id" field.
-func (m *MacroMutation) ResetAuthorID() {
-	m.author = nil
-	delete(m.clearedFields, macro.FieldAuthorID)
-}
-
-// ClearOrganization clears the "organization" edge to the Organization entity.
-func (m *MacroMutation) ClearOrganization() {
-	m.clearedorganization = true
-	m.clearedFields[macro.FieldOrganizationID] = struct{}{}
-}
-
-// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
-func (m *MacroMutation) OrganizationCleared() bool {
-	return m.clearedorganization
-}
-
-// OrganizationIDs returns the "organization" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// OrganizationID instead. It exists only for internal usage by the builders.
-func (m *MacroMutation) OrganizationIDs() (ids []uuid.UUID) {
-	if id := m.organization; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetOrganization resets all changes to the "organization" edge.
-func (m *MacroMutation) ResetOrganization() {
-	m.organization = nil
-	m.clearedorganization = false
-}
-
-// ClearAuthor clears the "author" edge to the User entity.
-func (m *MacroMutation) ClearAuthor() {
-	m.clearedauthor = true
-	m.clearedFields[macro.FieldAuthorID] = struct{}{}
-}
-
-// AuthorCleared reports if the "author" edge to the User entity was cleared.
-func (m *MacroMutation) AuthorCleared() bool {
-	return m.AuthorIDCleared() || m.clearedauthor
-}
-
-// AuthorIDs returns the "author" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// AuthorID instead. It exists only for internal usage by the builders.
-func (m *MacroMutation) AuthorIDs() (ids []uuid.UUID) {
-	if id := m.author; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetAuthor resets all changes to the "author" edge.
-func (m *MacroMutation) ResetAuthor() {
-	m.author = nil
-	m.clearedauthor = false
-}
-
-// Where appends a list predicates to the MacroMutation builder.
-func (m *MacroMutation) Where(ps ...predicate.Macro) {
-	m.predicates = append(m.predicates, ps...)
-}
-
-// WhereP appends storage-level predicates to the MacroMutation builder. Using this method,
-// users can use type-assertion to append predicates that do not depend on any generated package.
-func (m *MacroMutation) WhereP(ps ...func(*sql.Selector)) {
-	p := make([]predicate.Macro, len(ps))
-	for i := range ps {
-		p[i] = ps[i]
-	}
-	m.Where(p...)
-}
-
-// Op returns the operation name.
-func (m *MacroMutation) Op() Op {
-	return m.op
-}
-
-// SetOp allows setting the mutation operation.
-func (m *MacroMutation) SetOp(op Op) {
-	m.op = op
-}
-
-// Type returns the node type of this mutation (Macro).
-func (m *MacroMutation) Type() string {
-	return m.typ
-}
-
-// Fields returns all fields that were changed during this mutation. Note that in
-// order to get all numeric fields that were incremented/decremented, call
-// AddedFields().
-func (m *MacroMutation) Fields() []string {
-	fields := make([]string, 0, 8)
-	if m.created_at != nil {
-		fields = append(fields, macro.FieldCreatedAt)
-	}
-	if m.updated_at != nil {
-		fields = append(fields, macro.FieldUpdatedAt)
-	}
-	if m.organization != nil {
-		fields = append(fields, macro.FieldOrganizationID)
-	}
-	if m.name != nil {
-		fields = append(fields, macro.FieldName)
-	}
-	if m.description != nil {
-		fields = append(fields, macro.FieldDescription)
-	}
-	if m.target != nil {
-		fields = append(fields, macro.FieldTarget)
-	}
-	if m.actions != nil {
-		fields = append(fields, macro.FieldActions)
-	}
-	if m.author != nil {
-		fields = append(fields, macro.FieldAuthorID)
-	}
-	return fields
-}
-
-// Field returns the value of a field with the given name. The second boolean
-// return value indicates that this field was not set, or was not defined in the
-// schema.
-func (m *MacroMutation) Field(name string) (ent.Value, bool) {
-	switch name {
-	case macro.FieldCreatedAt:
-		return m.CreatedAt()
-	case macro.FieldUpdatedAt:
-		return m.UpdatedAt()
-	case macro.FieldOrganizationID:
-		return m.OrganizationID()
-	case macro.FieldName:
-		return m.Name()
-	case macro.FieldDescription:
-		return m.Description()
-	case macro.FieldTarget:
-		return m.Target()
-	case macro.FieldActions:
-		return m.Actions()
-	case macro.FieldAuthorID:
-		return m.AuthorID()
-	}
-	return nil, false
-}
-
-// OldField returns the old value of the field from the database. An error is
-// returned if the mutation operation is not UpdateOne, or the query to the
-// database failed.
-func (m *MacroMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
-	switch name {
-	case macro.FieldCreatedAt:
-		return m.OldCreatedAt(ctx)
-	case macro.FieldUpdatedAt:
-		return m.OldUpdatedAt(ctx)
-	case macro.FieldOrganizationID:
-		return m.OldOrganizationID(ctx)
-	case macro.FieldName:
-		return m.OldName(ctx)
-	case macro.FieldDescription:
-		return m.OldDescription(ctx)
-	case macro.FieldTarget:
-		return m.OldTarget(ctx)
-	case macro.FieldActions:
-		return m.OldActions(ctx)
-	case macro.FieldAuthorID:
-		return m.OldAuthorID(ctx)
-	}
-	return nil, fmt.Errorf("unknown Macro field %s", name)
-}
-
-// SetField sets the value of a field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *MacroMutation) SetField(name string, value ent.Value) error {
-	switch name {
-	case macro.FieldCreatedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetCreatedAt(v)
-		return nil
-	case macro.FieldUpdatedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetUpdatedAt(v)
-		return nil
-	case macro.FieldOrganizationID:
-		v, ok := value.(uuid.UUID)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetOrganizationID(v)
-		return nil
-	case macro.FieldName:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetName(v)
-		return nil
-	case macro.FieldDescription:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetDescription(v)
-		return nil
-	case macro.FieldTarget:
-		v, ok := value.(enum.AutomationTarget)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetTarget(v)
-		return nil
-	case macro.FieldActions:
-		v, ok := value.([]schematype.Action)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetActions(v)
-		return nil
-	case macro.FieldAuthorID:
-		v, ok := value.(uuid.UUID)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAuthorID(v)
-		return nil
-	}
-	return fmt.Errorf("unknown Macro field %s", name)
-}
-
-// AddedFields returns all numeric fields that were incremented/decremented during
-// this mutation.
-func (m *MacroMutation) AddedFields() []string {
-	return nil
-}
-
-// AddedField returns the numeric value that was incremented/decremented on a field
-// with the given name. The second boolean return value indicates that this field
-// was not set, or was not defined in the schema.
-func (m *MacroMutation) AddedField(name string) (ent.Value, bool) {
-	return nil, false
-}
-
-// AddField adds the value to the field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *MacroMutation) AddField(name string, value ent.Value) error {
-	switch name {
-	}
-	return fmt.Errorf("unknown Macro numeric field %s", name)
-}
-
-// ClearedFields returns all nullable fields that were cleared during this
-// mutation.
-func (m *MacroMutation) ClearedFields() []string {
-	var fields []string
-	if m.FieldCleared(macro.FieldAuthorID) {
-		fields = append(fields, macro.FieldAuthorID)
-	}
-	return fields
-}
-
-// FieldCleared returns a boolean indicating if a field with the given name was
-// cleared in this mutation.
-func (m *MacroMutation) FieldCleared(name string) bool {
-	_, ok := m.clearedFields[name]
-	return ok
-}
-
-// ClearField clears the value of the field with the given name. It returns an
-// error if the field is not defined in the schema.
-func (m *MacroMutation) ClearField(name string) error {
-	switch name {
-	case macro.FieldAuthorID:
-		m.ClearAuthorID()
-		return nil
-	}
-	return fmt.Errorf("unknown Macro nullable field %s", name)
-}
-
-// ResetField resets all changes in the mutation for the field with the given name.
-// It returns an error if the field is not defined in the schema.
-func (m *MacroMutation) ResetField(name string) error {
-	switch name {
-	case macro.FieldCreatedAt:
-		m.ResetCreatedAt()
-		return nil
-	case macro.FieldUpdatedAt:
-		m.ResetUpdatedAt()
-		return nil
-	case macro.FieldOrganizationID:
-		m.ResetOrganizationID()
-		return nil
-	case macro.FieldName:
-		m.ResetName()
-		return nil
-	case macro.FieldDescription:
-		m.ResetDescription()
-		return nil
-	case macro.FieldTarget:
-		m.ResetTarget()
-		return nil
-	case macro.FieldActions:
-		m.ResetActions()
-		return nil
-	case macro.FieldAuthorID:
-		m.ResetAuthorID()
-		return nil
-	}
-	return fmt.Errorf("unknown Macro field %s", name)
-}
-
-// AddedEdges returns all edge names that were set/added in this mutation.
-func (m *MacroMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
-	if m.organization != nil {
-		edges = append(edges, macro.EdgeOrganization)
-	}
-	if m.author != nil {
-		edges = append(edges, macro.EdgeAuthor)
-	}
-	return edges
-}
-
-// AddedIDs returns all IDs (to other nodes) that were added for the given edge
-// name in this mutation.
-func (m *MacroMutation) AddedIDs(name string) []ent.Value {
-	switch name {
-	case macro.EdgeOrganization:
-		if id := m.organization; id != nil {
-			return []ent.Value{*id}
-		}
-	case macro.EdgeAuthor:
-		if id := m.author; id != nil {
-			return []ent.Value{*id}
-		}
-	}
-	return nil
-}
-
-// RemovedEdges returns all edge names that were removed in this mutation.
-func (m *MacroMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
-	return edges
-}
-
-// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
-// the given name in this mutation.
-func (m *MacroMutation) RemovedIDs(name string) []ent.Value {
-	return nil
-}
-
-// ClearedEdges returns all edge names that were cleared in this mutation.
-func (m *MacroMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
-	if m.clearedorganization {
-		edges = append(edges, macro.EdgeOrganization)
-	}
-	if m.clearedauthor {
-		edges = append(edges, macro.EdgeAuthor)
-	}
-	return edges
-}
-
-// EdgeCleared returns a boolean which indicates if the edge with the given name
-// was cleared in this mutation.
-func (m *MacroMutation) EdgeCleared(name string) bool {
-	switch name {
-	case macro.EdgeOrganization:
-		return m.clearedorganization
-	case macro.EdgeAuthor:
-		return m.clearedauthor
-	}
-	return false
-}
-
-// ClearEdge clears the value of the edge with the given name. It returns an error
-// if that edge is not defined in the schema.
-func (m *MacroMutation) ClearEdge(name string) error {
-	switch name {
-	case macro.EdgeOrganization:
-		m.ClearOrganization()
-		return nil
-	case macro.EdgeAuthor:
-		m.ClearAuthor()
-		return nil
-	}
-	return fmt.Errorf("unknown Macro unique edge %s", name)
-}
-
-// ResetEdge resets all changes to the edge with the given name in this mutation.
-// It returns an error if the edge is not defined in the schema.
-func (m *MacroMutation) ResetEdge(name string) error {
-	switch name {
-	case macro.EdgeOrganization:
-		m.ResetOrganization()
-		return nil
-	case macro.EdgeAuthor:
-		m.ResetAuthor()
-		return nil
-	}
-	return fmt.Errorf("unknown Macro edge %s", name)
 }
 
 // NoteMutation represents an operation that mutates the Note nodes in the graph.

@@ -26,6 +26,10 @@ type Tx struct {
 	AlertView *AlertViewClient
 	// Analysis is the client for interacting with the Analysis builders.
 	Analysis *AnalysisClient
+	// AutomationMacro is the client for interacting with the AutomationMacro builders.
+	AutomationMacro *AutomationMacroClient
+	// AutomationTrigger is the client for interacting with the AutomationTrigger builders.
+	AutomationTrigger *AutomationTriggerClient
 	// Board is the client for interacting with the Board builders.
 	Board *BoardClient
 	// ChatMessage is the client for interacting with the ChatMessage builders.
@@ -46,8 +50,6 @@ type Tx struct {
 	Incident *IncidentClient
 	// LoginLockout is the client for interacting with the LoginLockout builders.
 	LoginLockout *LoginLockoutClient
-	// Macro is the client for interacting with the Macro builders.
-	Macro *MacroClient
 	// Note is the client for interacting with the Note builders.
 	Note *NoteClient
 	// Notification is the client for interacting with the Notification builders.
@@ -203,6 +205,8 @@ func (tx *Tx) init() {
 	tx.Alert = NewAlertClient(tx.config)
 	tx.AlertView = NewAlertViewClient(tx.config)
 	tx.Analysis = NewAnalysisClient(tx.config)
+	tx.AutomationMacro = NewAutomationMacroClient(tx.config)
+	tx.AutomationTrigger = NewAutomationTriggerClient(tx.config)
 	tx.Board = NewBoardClient(tx.config)
 	tx.ChatMessage = NewChatMessageClient(tx.config)
 	tx.Connector = NewConnectorClient(tx.config)
@@ -213,7 +217,6 @@ func (tx *Tx) init() {
 	tx.Group = NewGroupClient(tx.config)
 	tx.Incident = NewIncidentClient(tx.config)
 	tx.LoginLockout = NewLoginLockoutClient(tx.config)
-	tx.Macro = NewMacroClient(tx.config)
 	tx.Note = NewNoteClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)

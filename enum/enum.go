@@ -20,10 +20,34 @@ import (
 // GraphQL name (which may not start with a digit), and their GraphQL names.
 var spelled = map[string]string{"24x7": "TWENTY_FOUR_SEVEN"}
 
+// dotted holds, per enum type, the GraphQL names of dotted values
+// (trigger events: alert.created is ALERT_CREATED, as GraphQL names cannot
+// hold a dot). They are kept per type because SLA_AT_RISK is also a
+// notification kind's name (sla_at_risk): only the type tells them apart.
+var dotted = map[string]map[string]string{"TriggerEvent": {}}
+
+func init() {
+	for _, v := range triggerEventValues {
+		dotted["TriggerEvent"][strings.ToUpper(strings.ReplaceAll(v, ".", "_"))] = v
+	}
+}
+
+// StoredNameIn is StoredName for a value of the named GraphQL enum type,
+// which tells dotted values from their underscored look-alikes.
+func StoredNameIn(typ, v string) string {
+	if s, ok := dotted[typ][v]; ok {
+		return s
+	}
+	return StoredName(v)
+}
+
 // GraphQLName returns the GraphQL spelling of a stored enum value.
 func GraphQLName(v string) string {
 	if g, ok := spelled[v]; ok {
 		return g
+	}
+	if strings.Contains(v, ".") {
+		return strings.ToUpper(strings.ReplaceAll(v, ".", "_"))
 	}
 	return strings.ToUpper(v)
 }
@@ -46,6 +70,9 @@ func unmarshal(v any, values []string) (string, error) {
 	s, ok := v.(string)
 	if !ok {
 		return "", fmt.Errorf("enum must be a string, got %T", v)
+	}
+	if i := slices.IndexFunc(values, func(v string) bool { return strings.Contains(v, ".") && GraphQLName(v) == s }); i >= 0 {
+		return values[i], nil
 	}
 	s = StoredName(s)
 	if !slices.Contains(values, s) {

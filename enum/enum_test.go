@@ -3,6 +3,7 @@ package enum_test
 import (
 	"bytes"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func checkEnum[T ~string, P gqlEnum[T]](t *testing.T, want []string) {
 	for _, stored := range want {
 		t.Run(stored, func(t *testing.T) {
 			upper := enum.GraphQLName(stored)
-			if back := enum.StoredName(upper); back != stored {
+			if back := enum.StoredNameIn(reflect.TypeFor[T]().Name(), upper); back != stored {
 				t.Errorf("StoredName(%q) = %q, want %q", upper, back, stored)
 			}
 			if m := marshal[T, P](T(stored)); m != strconv.Quote(upper) {
@@ -94,7 +95,20 @@ func TestEnums(t *testing.T) {
 	})
 	t.Run("NotificationKind", func(t *testing.T) {
 		checkEnum[enum.NotificationKind](t, []string{"assigned", "mentioned", "incident_status", "sla_at_risk",
-			"sla_breach", "critical_alert", "connector_failing", "automation"})
+			"sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"})
+	})
+	t.Run("TriggerEvent", func(t *testing.T) {
+		checkEnum[enum.TriggerEvent](t, []string{"alert.created", "alert.merged", "alert.updated", "incident.created",
+			"incident.updated", "sla.at_risk", "sla.breached"})
+		// GraphQL names cannot hold a dot: both directions map.
+		for stored, gql := range map[string]string{"alert.created": "ALERT_CREATED", "sla.at_risk": "SLA_AT_RISK"} {
+			if g := enum.GraphQLName(stored); g != gql {
+				t.Errorf("GraphQLName(%s) = %q, want %s", stored, g, gql)
+			}
+			if s := enum.StoredNameIn("TriggerEvent", gql); s != stored {
+				t.Errorf("StoredName(%s) = %q, want %s", gql, s, stored)
+			}
+		}
 	})
 	t.Run("AutomationTarget", func(t *testing.T) { checkEnum[enum.AutomationTarget](t, []string{"alert", "incident"}) })
 	t.Run("SLAClockMode", func(t *testing.T) {

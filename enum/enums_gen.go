@@ -442,11 +442,13 @@ const (
 	NotificationKindCriticalAlert NotificationKind = "critical_alert"
 	// NotificationKindConnectorFailing: A pull connector of your organisation has been failing for an hour.
 	NotificationKindConnectorFailing NotificationKind = "connector_failing"
+	// NotificationKindAutomationFailed: A trigger of your organisation failed 20 times in a row and was disabled.
+	NotificationKindAutomationFailed NotificationKind = "automation_failed"
 	// NotificationKindAutomation: An automation action (a trigger or a macro) notified you about an alert or incident.
 	NotificationKindAutomation NotificationKind = "automation"
 )
 
-var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation"}
+var notificationKindValues = []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"}
 
 // Values lists the stored values (ent derives the column type from it).
 func (NotificationKind) Values() []string { return notificationKindValues }
@@ -584,6 +586,44 @@ func (e *SMTPSecurity) UnmarshalGQL(v any) error {
 	return err
 }
 
+// TriggerEvent is what an automation trigger runs on.
+type TriggerEvent string
+
+const (
+	// TriggerEventAlertCreated: An alert was ingested (not a repeat merged into an open alert).
+	TriggerEventAlertCreated TriggerEvent = "alert.created"
+	// TriggerEventAlertMerged: A repeat of an open alert was merged into it (occurrences grew).
+	TriggerEventAlertMerged TriggerEvent = "alert.merged"
+	// TriggerEventAlertUpdated: An alert was changed by a person, a bulk action or a macro.
+	TriggerEventAlertUpdated TriggerEvent = "alert.updated"
+	// TriggerEventIncidentCreated: An incident was opened.
+	TriggerEventIncidentCreated TriggerEvent = "incident.created"
+	// TriggerEventIncidentUpdated: An incident was changed by a person or a macro.
+	TriggerEventIncidentUpdated TriggerEvent = "incident.updated"
+	// TriggerEventSlaAtRisk: An incident's SLA timer passed 75 % of its target.
+	TriggerEventSlaAtRisk TriggerEvent = "sla.at_risk"
+	// TriggerEventSlaBreached: An incident's SLA timer passed its target.
+	TriggerEventSlaBreached TriggerEvent = "sla.breached"
+)
+
+var triggerEventValues = []string{"alert.created", "alert.merged", "alert.updated", "incident.created", "incident.updated", "sla.at_risk", "sla.breached"}
+
+// Values lists the stored values (ent derives the column type from it).
+func (TriggerEvent) Values() []string { return triggerEventValues }
+
+// Valid reports whether the value is one of the set.
+func (e TriggerEvent) Valid() bool { return Valid(string(e), triggerEventValues) }
+
+// MarshalGQL writes the GraphQL (upper-case) spelling.
+func (e TriggerEvent) MarshalGQL(w io.Writer) { marshal(w, string(e)) }
+
+// UnmarshalGQL reads either spelling.
+func (e *TriggerEvent) UnmarshalGQL(v any) error {
+	s, err := unmarshal(v, triggerEventValues)
+	*e = TriggerEvent(s)
+	return err
+}
+
 // Visibility is who sees a saved object: its author alone or the whole organisation.
 type Visibility string
 
@@ -692,11 +732,12 @@ var Docs = map[string]map[string]string{
 	"JobStatus":           {"": "State of background work such as a report render or an analysis.", "pending": "Queued, not started.", "running": "Being worked on.", "ready": "Done; the result is available.", "failed": "Gave up; the error says why."},
 	"BulkAlertAction":     {"": "An action applied to many alerts at once.", "update": "Apply changes (status, severity, assignee, tags, disposition).", "close": "Close with changes.disposition.", "assign": "Assign to changes.assigneeID (null unassigns).", "link_incident": "Link to changes.incidentID."},
 	"AutomationTarget":    {"": "What kind of object an automation (a macro, a trigger's event) acts on.", "alert": "Alerts.", "incident": "Incidents."},
-	"NotificationKind":    {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour.", "automation": "An automation action (a trigger or a macro) notified you about an alert or incident."},
+	"NotificationKind":    {"": "Notification event type.", "assigned": "An alert or incident was assigned to you.", "mentioned": "Someone mentioned you (@handle) in a note.", "incident_status": "The status of an incident you are assigned changed.", "sla_at_risk": "An incident you are assigned is close to its SLA deadline.", "sla_breach": "An incident you are assigned missed its SLA deadline.", "critical_alert": "A critical alert arrived in your organisation.", "connector_failing": "A pull connector of your organisation has been failing for an hour.", "automation_failed": "A trigger of your organisation failed 20 times in a row and was disabled.", "automation": "An automation action (a trigger or a macro) notified you about an alert or incident."},
 	"SLAClockMode":        {"": "How an organisation's SLA clocks run.", "24x7": "Round the clock: every hour counts.", "business_hours": "Only the organisation's opening hours count; the clocks pause outside them and on holidays."},
 	"SLAState":            {"": "Where one SLA timer of an incident stands.", "ok": "Running, less than 75 % of the window used.", "at_risk": "Running, at least 75 % of the window used.", "breached": "The target passed before the timer was met.", "met": "Acknowledged (or resolved) within the target.", "paused": "Running, but the clock is stopped: outside business hours."},
 	"SLATimer":            {"": "One of an incident's two SLA clocks.", "acknowledge": "From creation to the first action of a person.", "resolve": "From creation to closing."},
 	"SMTPSecurity":        {"": "How the connection to an SMTP server is protected.", "starttls": "Plain connection upgraded with STARTTLS, which the server must offer (port 587).", "tls": "TLS from the first byte, implicit TLS (port 465).", "none": "No encryption; accepted only for a server on the loopback interface (a local relay)."},
+	"TriggerEvent":        {"": "What an automation trigger runs on.", "alert.created": "An alert was ingested (not a repeat merged into an open alert).", "alert.merged": "A repeat of an open alert was merged into it (occurrences grew).", "alert.updated": "An alert was changed by a person, a bulk action or a macro.", "incident.created": "An incident was opened.", "incident.updated": "An incident was changed by a person or a macro.", "sla.at_risk": "An incident's SLA timer passed 75 % of its target.", "sla.breached": "An incident's SLA timer passed its target."},
 	"Visibility":          {"": "Who sees a saved object: its author alone or the whole organisation.", "private": "Its author alone.", "shared": "Everyone in the organisation."},
 	"WidgetKind":          {"": "What a dashboard widget shows.", "metric": "A metric of the metrics service, with its parameters.", "query": "A query of the query language, saved or inline.", "sla": "The SLA figures (attainment, at risk, breached)."},
 	"WidgetVisualization": {"": "How a dashboard widget is drawn.", "number": "One figure.", "bar": "Bars, one per value or bucket.", "line": "A line over time.", "pie": "Shares of a whole.", "table": "Rows and columns."},

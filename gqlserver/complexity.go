@@ -1,6 +1,7 @@
 package gqlserver
 
 import (
+	"github.com/seliq/seliq/automation/trigger"
 	"math"
 	"time"
 
@@ -192,6 +193,11 @@ func complexity() graph.ComplexityRoot {
 	}
 	c.Query.SavedQueries = func(child int, _ cursor, first *int, _ cursor, last *int) int { return page(child, first, last) }
 	c.Query.Dashboards = func(child int, _ cursor, first *int, _ cursor, last *int) int { return page(child, first, last) }
+	c.Query.Triggers = func(child int, _ *enum.TriggerEvent, _ cursor, first *int, _ cursor, last *int) int {
+		return page(child, first, last)
+	}
+	// A test run answers at most the objects it examines.
+	c.TriggerTestResult.Matches = valuesOf(trigger.MaxTestLimit)
 	c.Query.Macros = func(child int, _ *enum.AutomationTarget, _ cursor, first *int, _ cursor, last *int) int {
 		return page(child, first, last)
 	}

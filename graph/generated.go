@@ -26,6 +26,7 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/automation"
+	"github.com/seliq/seliq/automation/trigger"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/dashboard"
@@ -82,6 +83,7 @@ type ResolverRoot interface {
 	UpdateIncidentInput() UpdateIncidentInputResolver
 	UpdateNotificationSettingsInput() UpdateNotificationSettingsInputResolver
 	UpdateSLASettingsInput() UpdateSLASettingsInputResolver
+	UpdateTriggerInput() UpdateTriggerInputResolver
 }
 
 type DirectiveRoot struct {
@@ -805,6 +807,7 @@ type ComplexityRoot struct {
 		CreateOrganization         func(childComplexity int, input directory.CreateOrganizationInput) int
 		CreateReport               func(childComplexity int, incidentID uuid.UUID, input *report.CreateInput) int
 		CreateSavedQuery           func(childComplexity int, input query.CreateSavedQueryInput) int
+		CreateTrigger              func(childComplexity int, input trigger.CreateInput) int
 		CreateUser                 func(childComplexity int, input directory.CreateUserInput) int
 		DeleteAlertView            func(childComplexity int, id uuid.UUID) int
 		DeleteConnector            func(childComplexity int, id uuid.UUID) int
@@ -816,6 +819,7 @@ type ComplexityRoot struct {
 		DeleteReportTemplate       func(childComplexity int) int
 		DeleteSavedQuery           func(childComplexity int, id uuid.UUID) int
 		DeleteTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID) int
+		DeleteTrigger              func(childComplexity int, id uuid.UUID) int
 		DeleteUser                 func(childComplexity int, id uuid.UUID) int
 		DisableTotp                func(childComplexity int, code string) int
 		EnrolTotp                  func(childComplexity int) int
@@ -828,6 +832,7 @@ type ComplexityRoot struct {
 		MarkAllNotificationsRead   func(childComplexity int) int
 		MarkNotificationRead       func(childComplexity int, id uuid.UUID) int
 		PollConnector              func(childComplexity int, id uuid.UUID) int
+		ReorderTrigger             func(childComplexity int, id uuid.UUID, input trigger.ReorderInput) int
 		ResetPassword              func(childComplexity int, id uuid.UUID, input *model.ResetPasswordInput) int
 		RevokeAPIToken             func(childComplexity int, id uuid.UUID) int
 		RotateConnectorKey         func(childComplexity int, id uuid.UUID) int
@@ -839,6 +844,7 @@ type ComplexityRoot struct {
 		SetFeature                 func(childComplexity int, key string, enabled bool) int
 		SetGroupMembers            func(childComplexity int, id uuid.UUID, userIDs []uuid.UUID) int
 		SetOnDutyGroup             func(childComplexity int, groupID *uuid.UUID) int
+		TestTrigger                func(childComplexity int, id uuid.UUID, input *trigger.TestInput) int
 		UnhideAlertView            func(childComplexity int, id uuid.UUID) int
 		UnlinkAlert                func(childComplexity int, incidentID uuid.UUID, alertID uuid.UUID) int
 		UnlockUser                 func(childComplexity int, id uuid.UUID) int
@@ -863,6 +869,7 @@ type ComplexityRoot struct {
 		UpdateSavedQuery           func(childComplexity int, id uuid.UUID, input query.UpdateSavedQueryInput) int
 		UpdateSecuritySettings     func(childComplexity int, input policy.Update) int
 		UpdateTimelineEvent        func(childComplexity int, incidentID uuid.UUID, eventID uuid.UUID, input incidents.UpdateTimelineEventInput) int
+		UpdateTrigger              func(childComplexity int, id uuid.UUID, input trigger.UpdateInput) int
 		UpdateUser                 func(childComplexity int, id uuid.UUID, input directory.UpdateUserInput) int
 		UploadReportTemplate       func(childComplexity int, source string) int
 	}
@@ -926,6 +933,7 @@ type ComplexityRoot struct {
 
 	NotificationPrefs struct {
 		Assigned         func(childComplexity int) int
+		AutomationFailed func(childComplexity int) int
 		ConnectorFailing func(childComplexity int) int
 		CriticalAlert    func(childComplexity int) int
 		IncidentStatus   func(childComplexity int) int
@@ -1110,6 +1118,8 @@ type ComplexityRoot struct {
 		SavedQuery           func(childComplexity int, id uuid.UUID) int
 		SearchActivity       func(childComplexity int, filter *audit.ActivitySearchInput, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ActivityOrder) int
 		SecuritySettings     func(childComplexity int) int
+		Trigger              func(childComplexity int, id uuid.UUID) int
+		Triggers             func(childComplexity int, event *enum.TriggerEvent, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		UnassignedAlertCount func(childComplexity int, rangeArg *metrics.Range, organization *string) int
 		User                 func(childComplexity int, id uuid.UUID) int
 		UserQuota            func(childComplexity int) int
@@ -1356,6 +1366,57 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Trigger struct {
+		Actions        func(childComplexity int) int
+		ActiveFrom     func(childComplexity int) int
+		ActiveUntil    func(childComplexity int) int
+		Condition      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Enabled        func(childComplexity int) int
+		Event          func(childComplexity int) int
+		FailureCount   func(childComplexity int) int
+		FiredCount     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastFiredAt    func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		Position       func(childComplexity int) int
+		Schedule       func(childComplexity int) int
+		StopProcessing func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	TriggerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TriggerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TriggerSchedule struct {
+		Days     func(childComplexity int) int
+		From     func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+		Until    func(childComplexity int) int
+	}
+
+	TriggerTestMatch struct {
+		Effects func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Title   func(childComplexity int) int
+	}
+
+	TriggerTestResult struct {
+		Examined func(childComplexity int) int
+		Matches  func(childComplexity int) int
+	}
+
 	User struct {
 		Active         func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -1431,7 +1492,7 @@ type IncidentResolver interface {
 	SLA(ctx context.Context, obj *ent.Incident) (*sla.IncidentSLA, error)
 }
 type MacroResolver interface {
-	Actions(ctx context.Context, obj *ent.Macro) (json.RawMessage, error)
+	Actions(ctx context.Context, obj *ent.AutomationMacro) (json.RawMessage, error)
 }
 type MetricsResolver interface {
 	AlertVolume(ctx context.Context, obj *metrics.Request, interval *string) (*metrics.Volume, error)
@@ -1527,8 +1588,13 @@ type MutationResolver interface {
 	UpdateDashboard(ctx context.Context, id uuid.UUID, input dashboard.UpdateInput) (*ent.Board, error)
 	DeleteDashboard(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	ImportDashboard(ctx context.Context, document json.RawMessage) (*ent.Board, error)
-	CreateMacro(ctx context.Context, input automation.CreateMacroInput) (*ent.Macro, error)
-	UpdateMacro(ctx context.Context, id uuid.UUID, input automation.UpdateMacroInput) (*ent.Macro, error)
+	CreateTrigger(ctx context.Context, input trigger.CreateInput) (*ent.AutomationTrigger, error)
+	UpdateTrigger(ctx context.Context, id uuid.UUID, input trigger.UpdateInput) (*ent.AutomationTrigger, error)
+	DeleteTrigger(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
+	ReorderTrigger(ctx context.Context, id uuid.UUID, input trigger.ReorderInput) (*ent.AutomationTrigger, error)
+	TestTrigger(ctx context.Context, id uuid.UUID, input *trigger.TestInput) (*trigger.TestResult, error)
+	CreateMacro(ctx context.Context, input automation.CreateMacroInput) (*ent.AutomationMacro, error)
+	UpdateMacro(ctx context.Context, id uuid.UUID, input automation.UpdateMacroInput) (*ent.AutomationMacro, error)
 	DeleteMacro(ctx context.Context, id uuid.UUID) (*model.DeletePayload, error)
 	ApplyMacro(ctx context.Context, input automation.ApplyMacroInput) (*automation.ApplyMacroPayload, error)
 }
@@ -1609,8 +1675,10 @@ type QueryResolver interface {
 	Dashboards(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.DashboardConnection, error)
 	Dashboard(ctx context.Context, id uuid.UUID) (*ent.Board, error)
 	DashboardExport(ctx context.Context, id uuid.UUID) (json.RawMessage, error)
+	Triggers(ctx context.Context, event *enum.TriggerEvent, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.TriggerConnection, error)
+	Trigger(ctx context.Context, id uuid.UUID) (*ent.AutomationTrigger, error)
 	Macros(ctx context.Context, target *enum.AutomationTarget, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) (*ent.MacroConnection, error)
-	Macro(ctx context.Context, id uuid.UUID) (*ent.Macro, error)
+	Macro(ctx context.Context, id uuid.UUID) (*ent.AutomationMacro, error)
 }
 type QueryFieldResolver interface {
 	Type(ctx context.Context, obj *query.Field) (string, error)
@@ -1646,6 +1714,11 @@ type UpdateNotificationSettingsInputResolver interface {
 }
 type UpdateSLASettingsInputResolver interface {
 	EscalationOwnerID(ctx context.Context, obj *sla.UpdateSettingsInput, data *uuid.UUID) error
+}
+type UpdateTriggerInputResolver interface {
+	ActiveFrom(ctx context.Context, obj *trigger.UpdateInput, data *time.Time) error
+	ActiveUntil(ctx context.Context, obj *trigger.UpdateInput, data *time.Time) error
+	Schedule(ctx context.Context, obj *trigger.UpdateInput, data *schematype.TriggerSchedule) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -4711,6 +4784,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSavedQuery(childComplexity, args["input"].(query.CreateSavedQueryInput)), true
+	case "Mutation.createTrigger":
+		if e.ComplexityRoot.Mutation.CreateTrigger == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTrigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTrigger(childComplexity, args["input"].(trigger.CreateInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -4827,6 +4911,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTimelineEvent(childComplexity, args["incidentID"].(uuid.UUID), args["eventID"].(uuid.UUID)), true
+	case "Mutation.deleteTrigger":
+		if e.ComplexityRoot.Mutation.DeleteTrigger == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTrigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTrigger(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -4944,6 +5039,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PollConnector(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.reorderTrigger":
+		if e.ComplexityRoot.Mutation.ReorderTrigger == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reorderTrigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReorderTrigger(childComplexity, args["id"].(uuid.UUID), args["input"].(trigger.ReorderInput)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -5060,6 +5166,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetOnDutyGroup(childComplexity, args["groupId"].(*uuid.UUID)), true
+	case "Mutation.testTrigger":
+		if e.ComplexityRoot.Mutation.TestTrigger == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testTrigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestTrigger(childComplexity, args["id"].(uuid.UUID), args["input"].(*trigger.TestInput)), true
 	case "Mutation.unhideAlertView":
 		if e.ComplexityRoot.Mutation.UnhideAlertView == nil {
 			break
@@ -5324,6 +5441,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTimelineEvent(childComplexity, args["incidentID"].(uuid.UUID), args["eventID"].(uuid.UUID), args["input"].(incidents.UpdateTimelineEventInput)), true
+	case "Mutation.updateTrigger":
+		if e.ComplexityRoot.Mutation.UpdateTrigger == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTrigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTrigger(childComplexity, args["id"].(uuid.UUID), args["input"].(trigger.UpdateInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -5576,6 +5704,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationPrefs.Assigned(childComplexity), true
+	case "NotificationPrefs.automationFailed":
+		if e.ComplexityRoot.NotificationPrefs.AutomationFailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPrefs.AutomationFailed(childComplexity), true
 	case "NotificationPrefs.connectorFailing":
 		if e.ComplexityRoot.NotificationPrefs.ConnectorFailing == nil {
 			break
@@ -6725,6 +6859,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SecuritySettings(childComplexity), true
+	case "Query.trigger":
+		if e.ComplexityRoot.Query.Trigger == nil {
+			break
+		}
+
+		args, err := ec.field_Query_trigger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Trigger(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.triggers":
+		if e.ComplexityRoot.Query.Triggers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_triggers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Triggers(childComplexity, args["event"].(*enum.TriggerEvent), args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.unassignedAlertCount":
 		if e.ComplexityRoot.Query.UnassignedAlertCount == nil {
 			break
@@ -7737,6 +7893,210 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TimelineEventEdge.Node(childComplexity), true
 
+	case "Trigger.actions":
+		if e.ComplexityRoot.Trigger.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Actions(childComplexity), true
+	case "Trigger.activeFrom":
+		if e.ComplexityRoot.Trigger.ActiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.ActiveFrom(childComplexity), true
+	case "Trigger.activeUntil":
+		if e.ComplexityRoot.Trigger.ActiveUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.ActiveUntil(childComplexity), true
+	case "Trigger.condition":
+		if e.ComplexityRoot.Trigger.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Condition(childComplexity), true
+	case "Trigger.createdAt":
+		if e.ComplexityRoot.Trigger.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.CreatedAt(childComplexity), true
+	case "Trigger.enabled":
+		if e.ComplexityRoot.Trigger.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Enabled(childComplexity), true
+	case "Trigger.event":
+		if e.ComplexityRoot.Trigger.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Event(childComplexity), true
+	case "Trigger.failureCount":
+		if e.ComplexityRoot.Trigger.FailureCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.FailureCount(childComplexity), true
+	case "Trigger.firedCount":
+		if e.ComplexityRoot.Trigger.FiredCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.FiredCount(childComplexity), true
+	case "Trigger.id":
+		if e.ComplexityRoot.Trigger.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.ID(childComplexity), true
+	case "Trigger.lastError":
+		if e.ComplexityRoot.Trigger.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.LastError(childComplexity), true
+	case "Trigger.lastFiredAt":
+		if e.ComplexityRoot.Trigger.LastFiredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.LastFiredAt(childComplexity), true
+	case "Trigger.name":
+		if e.ComplexityRoot.Trigger.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Name(childComplexity), true
+	case "Trigger.organizationID":
+		if e.ComplexityRoot.Trigger.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.OrganizationID(childComplexity), true
+	case "Trigger.position":
+		if e.ComplexityRoot.Trigger.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Position(childComplexity), true
+	case "Trigger.schedule":
+		if e.ComplexityRoot.Trigger.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Schedule(childComplexity), true
+	case "Trigger.stopProcessing":
+		if e.ComplexityRoot.Trigger.StopProcessing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.StopProcessing(childComplexity), true
+	case "Trigger.updatedAt":
+		if e.ComplexityRoot.Trigger.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.UpdatedAt(childComplexity), true
+
+	case "TriggerConnection.edges":
+		if e.ComplexityRoot.TriggerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerConnection.Edges(childComplexity), true
+	case "TriggerConnection.pageInfo":
+		if e.ComplexityRoot.TriggerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerConnection.PageInfo(childComplexity), true
+	case "TriggerConnection.totalCount":
+		if e.ComplexityRoot.TriggerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerConnection.TotalCount(childComplexity), true
+
+	case "TriggerEdge.cursor":
+		if e.ComplexityRoot.TriggerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerEdge.Cursor(childComplexity), true
+	case "TriggerEdge.node":
+		if e.ComplexityRoot.TriggerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerEdge.Node(childComplexity), true
+
+	case "TriggerSchedule.days":
+		if e.ComplexityRoot.TriggerSchedule.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerSchedule.Days(childComplexity), true
+	case "TriggerSchedule.from":
+		if e.ComplexityRoot.TriggerSchedule.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerSchedule.From(childComplexity), true
+	case "TriggerSchedule.timeZone":
+		if e.ComplexityRoot.TriggerSchedule.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerSchedule.TimeZone(childComplexity), true
+	case "TriggerSchedule.until":
+		if e.ComplexityRoot.TriggerSchedule.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerSchedule.Until(childComplexity), true
+
+	case "TriggerTestMatch.effects":
+		if e.ComplexityRoot.TriggerTestMatch.Effects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestMatch.Effects(childComplexity), true
+	case "TriggerTestMatch.id":
+		if e.ComplexityRoot.TriggerTestMatch.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestMatch.ID(childComplexity), true
+	case "TriggerTestMatch.kind":
+		if e.ComplexityRoot.TriggerTestMatch.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestMatch.Kind(childComplexity), true
+	case "TriggerTestMatch.title":
+		if e.ComplexityRoot.TriggerTestMatch.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestMatch.Title(childComplexity), true
+
+	case "TriggerTestResult.examined":
+		if e.ComplexityRoot.TriggerTestResult.Examined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestResult.Examined(childComplexity), true
+	case "TriggerTestResult.matches":
+		if e.ComplexityRoot.TriggerTestResult.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriggerTestResult.Matches(childComplexity), true
+
 	case "User.active":
 		if e.ComplexityRoot.User.Active == nil {
 			break
@@ -7900,6 +8260,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReportInput", ec.unmarshalInputCreateReportInput),
 			graphql.NewInputUnmarshaler("CreateSavedQueryInput", ec.unmarshalInputCreateSavedQueryInput),
+			graphql.NewInputUnmarshaler("CreateTriggerInput", ec.unmarshalInputCreateTriggerInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("DashboardWidgetInput", ec.unmarshalInputDashboardWidgetInput),
 			graphql.NewInputUnmarshaler("DashboardWidgetParamsInput", ec.unmarshalInputDashboardWidgetParamsInput),
@@ -7914,13 +8275,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MetricRange", ec.unmarshalInputMetricRange),
 			graphql.NewInputUnmarshaler("NotificationPrefsInput", ec.unmarshalInputNotificationPrefsInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
+			graphql.NewInputUnmarshaler("ReorderTriggerInput", ec.unmarshalInputReorderTriggerInput),
 			graphql.NewInputUnmarshaler("ReportSectionsInput", ec.unmarshalInputReportSectionsInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RunSavedQueryInput", ec.unmarshalInputRunSavedQueryInput),
 			graphql.NewInputUnmarshaler("SLABusinessDayInput", ec.unmarshalInputSLABusinessDayInput),
 			graphql.NewInputUnmarshaler("SLATargetInput", ec.unmarshalInputSLATargetInput),
 			graphql.NewInputUnmarshaler("SendChatInput", ec.unmarshalInputSendChatInput),
+			graphql.NewInputUnmarshaler("TestTriggerInput", ec.unmarshalInputTestTriggerInput),
 			graphql.NewInputUnmarshaler("TimelineEventInput", ec.unmarshalInputTimelineEventInput),
+			graphql.NewInputUnmarshaler("TriggerScheduleInput", ec.unmarshalInputTriggerScheduleInput),
 			graphql.NewInputUnmarshaler("UpdateAISettingsInput", ec.unmarshalInputUpdateAISettingsInput),
 			graphql.NewInputUnmarshaler("UpdateAlertInput", ec.unmarshalInputUpdateAlertInput),
 			graphql.NewInputUnmarshaler("UpdateAlertViewInput", ec.unmarshalInputUpdateAlertViewInput),
@@ -7941,6 +8305,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateSavedQueryInput", ec.unmarshalInputUpdateSavedQueryInput),
 			graphql.NewInputUnmarshaler("UpdateSecuritySettingsInput", ec.unmarshalInputUpdateSecuritySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateTimelineEventInput", ec.unmarshalInputUpdateTimelineEventInput),
+			graphql.NewInputUnmarshaler("UpdateTriggerInput", ec.unmarshalInputUpdateTriggerInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 		)
@@ -9486,6 +9851,8 @@ type NotificationPrefs {
   criticalAlert: ChannelPrefs!
   "A pull connector has failed for an hour (administrators only)."
   connectorFailing: ChannelPrefs!
+  "A trigger failed 20 times in a row and was disabled (administrators only)."
+  automationFailed: ChannelPrefs!
 }
 
 "Where one kind of notification is delivered; channels left out keep their setting."
@@ -9512,6 +9879,8 @@ input NotificationPrefsInput {
   criticalAlert: ChannelPrefsInput
   "Delivery of notifications about a pull connector failing for an hour (administrators only)."
   connectorFailing: ChannelPrefsInput
+  "Delivery of notifications about a trigger disabled after repeated failures (administrators only)."
+  automationFailed: ChannelPrefsInput
 }
 
 "What marking every notification read did."
@@ -11231,6 +11600,171 @@ extend type Mutation {
   importDashboard("The export document (version 1)." document: DashboardDocument!): Dashboard!
 }
 `, BuiltIn: false},
+	{Name: "../triggers.graphql", Input: `# Automation triggers: on an event, when a condition of the query language
+# holds, run actions in the change's own transaction. The action vocabulary
+# and the recipes are in the README's "Automation".
+
+"What an automation trigger runs on (REST: alert.created, alert.merged, …)."
+enum TriggerEvent {
+  "An alert was ingested (not a repeat merged into an open alert)."
+  ALERT_CREATED
+  "A repeat of an open alert was merged into it (occurrences grew)."
+  ALERT_MERGED
+  "An alert was changed by a person, a bulk action or a macro (not by a trigger)."
+  ALERT_UPDATED
+  "An incident was opened."
+  INCIDENT_CREATED
+  "An incident was changed by a person or a macro (not by a trigger)."
+  INCIDENT_UPDATED
+  "An incident's SLA timer passed 75 % of its target."
+  SLA_AT_RISK
+  "An incident's SLA timer passed its target."
+  SLA_BREACHED
+}
+
+"A weekly window a trigger matches in: a maintenance window with the suppress action."
+type TriggerSchedule {
+  "The days it opens on: mon, tue, wed, thu, fri, sat, sun."
+  days: [String!]!
+  "The opening time, HH:MM (24-hour), wall-clock time in timeZone."
+  from: String!
+  "The closing time, HH:MM (24:00 for midnight); not after from runs overnight into the next day."
+  until: String!
+  "An IANA time zone (Europe/Berlin); empty is UTC."
+  timeZone: String!
+}
+
+"A weekly window (see TriggerSchedule)."
+input TriggerScheduleInput {
+  "The days it opens on: mon, tue, wed, thu, fri, sat, sun (at least one)."
+  days: [String!]! @constraint(minItems: 1, maxItems: 7)
+  "The opening time, HH:MM."
+  from: String! @constraint(maxLength: 5)
+  "The closing time, HH:MM (24:00 for midnight)."
+  until: String! @constraint(maxLength: 5)
+  "An IANA time zone; empty or left out is UTC."
+  timeZone: String @constraint(maxLength: 64)
+}
+
+"A new trigger."
+input CreateTriggerInput {
+  "A name, 1 to 200 characters."
+  name: String! @constraint(maxLength: 200)
+  "Whether it runs (default true)."
+  enabled: Boolean
+  "The event it runs on."
+  event: TriggerEvent!
+  "A query-language expression over the event's object (alerts or incidents; changes.<field>.from/.to on updates); empty matches every object."
+  condition: String @constraint(maxLength: 4096)
+  "The actions, a JSON list of objects each with a type and its parameters (see the README's Automation); at most 20 by default."
+  actions: JSON!
+  "Whether later triggers of the event are skipped for an object this one matched (default false)."
+  stopProcessing: Boolean
+  "Its place among the event's triggers, from 1; left out, it goes last."
+  position: Int @constraint(minimum: 1)
+  "It matches only from this instant."
+  activeFrom: Time
+  "It matches only before this instant."
+  activeUntil: Time
+  "A weekly window it matches in."
+  schedule: TriggerScheduleInput
+}
+
+"Changes to a trigger; fields left out keep their value, null clears the period and schedule."
+input UpdateTriggerInput {
+  "A name, 1 to 200 characters."
+  name: String @constraint(maxLength: 200)
+  "Whether it runs; enabling a trigger clears its failure count."
+  enabled: Boolean
+  "The event it runs on; a new event puts it last among that event's triggers."
+  event: TriggerEvent
+  "The condition (see CreateTriggerInput)."
+  condition: String @constraint(maxLength: 4096)
+  "The whole new list of actions."
+  actions: JSON
+  "Whether later triggers are skipped for an object this one matched."
+  stopProcessing: Boolean
+  "It matches only from this instant (null: no start)."
+  activeFrom: Time
+  "It matches only before this instant (null: no end)."
+  activeUntil: Time
+  "A weekly window it matches in (null: always)."
+  schedule: TriggerScheduleInput
+}
+
+"Where to move a trigger: exactly one of position, before and after."
+input ReorderTriggerInput {
+  "The new place, from 1 (past the last place moves it last)."
+  position: Int @constraint(minimum: 1)
+  "Just before this trigger of the same event."
+  before: ID
+  "Just after this trigger of the same event."
+  after: ID
+}
+
+"What a trigger would have done to one recent object."
+type TriggerTestMatch {
+  "The alert's or incident's id."
+  id: ID!
+  "alert or incident."
+  kind: String!
+  "Its title."
+  title: String!
+  """
+  What each action would change, in order: a JSON list with one entry per action ({"type", and
+  the changes or "error"}); an empty list while the server has no action executor.
+  """
+  effects: JSON!
+}
+
+"The outcome of testing a trigger against recent objects; nothing is written."
+type TriggerTestResult {
+  "How many recent objects were examined."
+  examined: Int!
+  "Those the condition (and the trigger's window, now) matched."
+  matches: [TriggerTestMatch!]!
+}
+
+"Which recent objects to test a trigger against."
+input TestTriggerInput {
+  "How many of the most recent alerts (or incidents, for incident and SLA events), 1 to 200 (default 50)."
+  limit: Int @constraint(minimum: 1, maximum: 200)
+}
+
+extend type Query {
+  "The organisation's triggers, by event and then position."
+  triggers(
+    "Only triggers of this event."
+    event: TriggerEvent
+    "Returns the triggers after this cursor."
+    after: Cursor
+    "How many triggers from the start, 1 to 500 (default 50)."
+    first: Int
+    "Returns the triggers before this cursor."
+    before: Cursor
+    "How many triggers from the end, 1 to 500."
+    last: Int
+  ): TriggerConnection!
+  "One trigger of the organisation."
+  trigger("The trigger's id." id: ID!): Trigger!
+}
+
+extend type Mutation {
+  "Creates a trigger (admins): at most 200 per organisation by default."
+  createTrigger("The new trigger." input: CreateTriggerInput!): Trigger!
+  "Changes a trigger (admins)."
+  updateTrigger("The trigger's id." id: ID!, "The changes." input: UpdateTriggerInput!): Trigger!
+  "Deletes a trigger (admins); the event's later triggers move up."
+  deleteTrigger("The trigger's id." id: ID!): DeletePayload!
+  "Moves a trigger among its event's triggers (admins); positions stay 1, 2, 3… without gaps."
+  reorderTrigger("The trigger's id." id: ID!, "Where to." input: ReorderTriggerInput!): Trigger!
+  """
+  Evaluates a trigger against the organisation's most recent alerts (or incidents) and answers
+  which match and what each action would change, writing nothing (admins and analysts).
+  """
+  testTrigger("The trigger's id." id: ID!, "What to test against." input: TestTriggerInput): TriggerTestResult!
+}
+`, BuiltIn: false},
 	{Name: "../macros.graphql", Input: `# Macros: named action lists (the automation action vocabulary, shared with
 # triggers) that analysts apply to alerts or incidents in one transaction.
 # The README's "Automation" describes the actions.
@@ -12884,6 +13418,8 @@ func (ec *executionContext) childFields_NotificationPrefs(ctx context.Context, f
 		return ec.fieldContext_NotificationPrefs_criticalAlert(ctx, field)
 	case "connectorFailing":
 		return ec.fieldContext_NotificationPrefs_connectorFailing(ctx, field)
+	case "automationFailed":
+		return ec.fieldContext_NotificationPrefs_automationFailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPrefs", field.Name)
 }
@@ -13552,6 +14088,108 @@ func (ec *executionContext) childFields_TimelineEventEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Trigger(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Trigger_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Trigger_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Trigger_updatedAt(ctx, field)
+	case "organizationID":
+		return ec.fieldContext_Trigger_organizationID(ctx, field)
+	case "name":
+		return ec.fieldContext_Trigger_name(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Trigger_enabled(ctx, field)
+	case "event":
+		return ec.fieldContext_Trigger_event(ctx, field)
+	case "condition":
+		return ec.fieldContext_Trigger_condition(ctx, field)
+	case "actions":
+		return ec.fieldContext_Trigger_actions(ctx, field)
+	case "stopProcessing":
+		return ec.fieldContext_Trigger_stopProcessing(ctx, field)
+	case "position":
+		return ec.fieldContext_Trigger_position(ctx, field)
+	case "activeFrom":
+		return ec.fieldContext_Trigger_activeFrom(ctx, field)
+	case "activeUntil":
+		return ec.fieldContext_Trigger_activeUntil(ctx, field)
+	case "schedule":
+		return ec.fieldContext_Trigger_schedule(ctx, field)
+	case "firedCount":
+		return ec.fieldContext_Trigger_firedCount(ctx, field)
+	case "lastFiredAt":
+		return ec.fieldContext_Trigger_lastFiredAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Trigger_lastError(ctx, field)
+	case "failureCount":
+		return ec.fieldContext_Trigger_failureCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trigger", field.Name)
+}
+
+func (ec *executionContext) childFields_TriggerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TriggerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TriggerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TriggerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriggerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TriggerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TriggerEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TriggerEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriggerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TriggerSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "days":
+		return ec.fieldContext_TriggerSchedule_days(ctx, field)
+	case "from":
+		return ec.fieldContext_TriggerSchedule_from(ctx, field)
+	case "until":
+		return ec.fieldContext_TriggerSchedule_until(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_TriggerSchedule_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriggerSchedule", field.Name)
+}
+
+func (ec *executionContext) childFields_TriggerTestMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TriggerTestMatch_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_TriggerTestMatch_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_TriggerTestMatch_title(ctx, field)
+	case "effects":
+		return ec.fieldContext_TriggerTestMatch_effects(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriggerTestMatch", field.Name)
+}
+
+func (ec *executionContext) childFields_TriggerTestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "examined":
+		return ec.fieldContext_TriggerTestResult_examined(ctx, field)
+	case "matches":
+		return ec.fieldContext_TriggerTestResult_matches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriggerTestResult", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -14158,6 +14796,20 @@ func (ec *executionContext) field_Mutation_createSavedQuery_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createTrigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (trigger.CreateInput, error) {
+			return ec.unmarshalNCreateTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14322,6 +14974,20 @@ func (ec *executionContext) field_Mutation_deleteTimelineEvent_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteTrigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14461,6 +15127,28 @@ func (ec *executionContext) field_Mutation_pollConnector_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reorderTrigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (trigger.ReorderInput, error) {
+			return ec.unmarshalNReorderTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐReorderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -14641,6 +15329,28 @@ func (ec *executionContext) field_Mutation_setOnDutyGroup_args(ctx context.Conte
 		return nil, err
 	}
 	args["groupId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_testTrigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*trigger.TestInput, error) {
+			return ec.unmarshalOTestTriggerInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -15089,6 +15799,28 @@ func (ec *executionContext) field_Mutation_updateTimelineEvent_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTrigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (trigger.UpdateInput, error) {
+			return ec.unmarshalNUpdateTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -16785,6 +17517,66 @@ func (ec *executionContext) field_Query_slaMetrics_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["organization"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_trigger_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_triggers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "event",
+		func(ctx context.Context, v any) (*enum.TriggerEvent, error) {
+			return ec.unmarshalOTriggerEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["event"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[uuid.UUID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
 	return args, nil
 }
 
@@ -26565,7 +27357,7 @@ func (ec *executionContext) fieldContext_LoginPayload_enrolOnly(_ context.Contex
 	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Macro_id(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26588,7 +27380,7 @@ func (ec *executionContext) fieldContext_Macro_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Macro_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26611,7 +27403,7 @@ func (ec *executionContext) fieldContext_Macro_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Macro_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26634,7 +27426,7 @@ func (ec *executionContext) fieldContext_Macro_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Macro_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26657,7 +27449,7 @@ func (ec *executionContext) fieldContext_Macro_organizationID(_ context.Context,
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Macro_name(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_name(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26680,7 +27472,7 @@ func (ec *executionContext) fieldContext_Macro_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "String")
 }
 
-func (ec *executionContext) _Macro_description(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_description(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26703,7 +27495,7 @@ func (ec *executionContext) fieldContext_Macro_description(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "String")
 }
 
-func (ec *executionContext) _Macro_target(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_target(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26726,7 +27518,7 @@ func (ec *executionContext) fieldContext_Macro_target(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "AutomationTarget")
 }
 
-func (ec *executionContext) _Macro_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26749,7 +27541,7 @@ func (ec *executionContext) fieldContext_Macro_authorID(_ context.Context, field
 	return graphql.NewScalarFieldContext("Macro", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Macro_author(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_author(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26781,7 +27573,7 @@ func (ec *executionContext) fieldContext_Macro_author(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Macro_actions(ctx context.Context, field graphql.CollectedField, obj *ent.Macro) (ret graphql.Marshaler) {
+func (ec *executionContext) _Macro_actions(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27018,8 +27810,8 @@ func (ec *executionContext) _MacroEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
-			return ec.marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
+			return ec.marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32712,6 +33504,226 @@ func (ec *executionContext) fieldContext_Mutation_importDashboard(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createTrigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTrigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTrigger(ctx, fc.Args["input"].(trigger.CreateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+			return ec.marshalNTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTrigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTrigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTrigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTrigger(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(trigger.UpdateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+			return ec.marshalNTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTrigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteTrigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTrigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTrigger(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋseliqᚋseliqᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTrigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reorderTrigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reorderTrigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReorderTrigger(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(trigger.ReorderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+			return ec.marshalNTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reorderTrigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reorderTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_testTrigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testTrigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestTrigger(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(*trigger.TestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *trigger.TestResult) graphql.Marshaler {
+			return ec.marshalNTriggerTestResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testTrigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TriggerTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testTrigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32730,11 +33742,11 @@ func (ec *executionContext) _Mutation_createMacro(ctx context.Context, field gra
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
 				if err != nil {
-					var zeroVal *ent.Macro
+					var zeroVal *ent.AutomationMacro
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *ent.Macro
+					var zeroVal *ent.AutomationMacro
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -32743,8 +33755,8 @@ func (ec *executionContext) _Mutation_createMacro(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
-			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx, selections, v)
 		},
 		true,
 		true,
@@ -32792,11 +33804,11 @@ func (ec *executionContext) _Mutation_updateMacro(ctx context.Context, field gra
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, "ANALYST")
 				if err != nil {
-					var zeroVal *ent.Macro
+					var zeroVal *ent.AutomationMacro
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *ent.Macro
+					var zeroVal *ent.AutomationMacro
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -32805,8 +33817,8 @@ func (ec *executionContext) _Mutation_updateMacro(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
-			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx, selections, v)
 		},
 		true,
 		true,
@@ -34090,6 +35102,38 @@ func (ec *executionContext) _NotificationPrefs_connectorFailing(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPrefs_connectorFailing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPrefs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelPrefs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPrefs_automationFailed(ctx context.Context, field graphql.CollectedField, obj *notify.Prefs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPrefs_automationFailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutomationFailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.ChannelPrefs) graphql.Marshaler {
+			return ec.marshalNChannelPrefs2githubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPrefs_automationFailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "NotificationPrefs",
 		Field:      field,
@@ -38992,6 +40036,94 @@ func (ec *executionContext) fieldContext_Query_dashboardExport(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_triggers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_triggers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Triggers(ctx, fc.Args["event"].(*enum.TriggerEvent), fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TriggerConnection) graphql.Marshaler {
+			return ec.marshalNTriggerConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_triggers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TriggerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_triggers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_trigger(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Trigger(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+			return ec.marshalNTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_trigger(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_trigger_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_macros(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39049,8 +40181,8 @@ func (ec *executionContext) _Query_macro(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Macro(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
-			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx, selections, v)
 		},
 		true,
 		true,
@@ -43023,6 +44155,810 @@ func (ec *executionContext) fieldContext_TimelineEventEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("TimelineEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Trigger_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Trigger_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Trigger_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Trigger_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_organizationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_organizationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Trigger_name(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trigger_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Trigger_event(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.TriggerEvent) graphql.Marshaler {
+			return ec.marshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "TriggerEvent")
+}
+
+func (ec *executionContext) _Trigger_condition(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trigger_actions(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Trigger_stopProcessing(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_stopProcessing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StopProcessing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_stopProcessing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Trigger_position(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Trigger_activeFrom(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_activeFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_activeFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Trigger_activeUntil(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_activeUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_activeUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Trigger_schedule(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schematype.TriggerSchedule) graphql.Marshaler {
+			return ec.marshalOTriggerSchedule2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐTriggerSchedule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trigger",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TriggerSchedule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trigger_firedCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_firedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiredCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_firedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Trigger_lastFiredAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_lastFiredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastFiredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_lastFiredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Trigger_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trigger_failureCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_failureCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_failureCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TriggerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TriggerEdge) graphql.Marshaler {
+			return ec.marshalOTriggerEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TriggerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TriggerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TriggerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TriggerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TriggerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TriggerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+			return ec.marshalOTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TriggerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TriggerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TriggerSchedule_days(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerSchedule_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerSchedule_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerSchedule_from(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerSchedule_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerSchedule_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerSchedule_until(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerSchedule_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerSchedule_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerSchedule_timeZone(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerSchedule_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerSchedule_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerTestMatch_id(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestMatch_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestMatch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerTestMatch", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TriggerTestMatch_kind(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestMatch_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestMatch_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerTestMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerTestMatch_title(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestMatch_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestMatch_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerTestMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _TriggerTestMatch_effects(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestMatch_effects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestMatch_effects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerTestMatch", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _TriggerTestResult_examined(ctx context.Context, field graphql.CollectedField, obj *trigger.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestResult_examined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Examined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestResult_examined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TriggerTestResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TriggerTestResult_matches(ctx context.Context, field graphql.CollectedField, obj *trigger.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TriggerTestResult_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*trigger.TestMatch) graphql.Marshaler {
+			return ec.marshalNTriggerTestMatch2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TriggerTestResult_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TriggerTestResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TriggerTestMatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -46275,6 +48211,111 @@ func UnmarshalCreateSavedQueryInput(ctx context.Context, raw any) (query.CreateS
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateTriggerInput(ctx context.Context, obj any) (trigger.CreateInput, error) {
+	var it trigger.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "enabled", "event", "condition", "actions", "stopProcessing", "position", "activeFrom", "activeUntil", "schedule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "event":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("event"))
+			data, err := ec.unmarshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Event = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "stopProcessing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessing = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "activeFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activeFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActiveFrom = data
+		case "activeUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activeUntil"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActiveUntil = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOTriggerScheduleInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐTriggerSchedule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateTriggerInput unmarshals raw into the CreateTriggerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateTriggerInput(ctx context.Context, raw any) (trigger.CreateInput, error) {
+	var out trigger.CreateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTriggerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, obj any) (directory.CreateUserInput, error) {
 	var it directory.CreateUserInput
 	if obj == nil {
@@ -47117,7 +49158,7 @@ func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"assigned", "mentioned", "incidentStatus", "slaAtRisk", "slaBreach", "criticalAlert", "connectorFailing"}
+	fieldsInOrder := [...]string{"assigned", "mentioned", "incidentStatus", "slaAtRisk", "slaBreach", "criticalAlert", "connectorFailing", "automationFailed"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -47173,6 +49214,13 @@ func (ec *executionContext) unmarshalInputNotificationPrefsInput(ctx context.Con
 				return it, err
 			}
 			it.ConnectorFailing = data
+		case "automationFailed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("automationFailed"))
+			data, err := ec.unmarshalOChannelPrefsInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋnotifyᚐChannelPrefsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutomationFailed = data
 		}
 	}
 	return it, nil
@@ -47240,6 +49288,62 @@ func (ec *executionContext) unmarshalInputOrganizationOrder(ctx context.Context,
 func UnmarshalOrganizationOrder(ctx context.Context, raw any) (ent.OrganizationOrder, error) {
 	var out ent.OrganizationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReorderTriggerInput(ctx context.Context, obj any) (trigger.ReorderInput, error) {
+	var it trigger.ReorderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"position", "before", "after"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "before":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("before"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Before = data
+		case "after":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("after"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.After = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReorderTriggerInput unmarshals raw into the ReorderTriggerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReorderTriggerInput(ctx context.Context, raw any) (trigger.ReorderInput, error) {
+	var out trigger.ReorderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReorderTriggerInput", raw, &out)
 	return out, err
 }
 
@@ -47604,6 +49708,48 @@ func UnmarshalSendChatInput(ctx context.Context, raw any) (model.SendChatInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTestTriggerInput(ctx context.Context, obj any) (trigger.TestInput, error) {
+	var it trigger.TestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"limit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTestTriggerInput unmarshals raw into the TestTriggerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTestTriggerInput(ctx context.Context, raw any) (trigger.TestInput, error) {
+	var out trigger.TestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TestTriggerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTimelineEventInput(ctx context.Context, obj any) (incidents.TimelineEventInput, error) {
 	var it incidents.TimelineEventInput
 	if obj == nil {
@@ -47657,6 +49803,69 @@ func (ec *executionContext) unmarshalInputTimelineEventInput(ctx context.Context
 func UnmarshalTimelineEventInput(ctx context.Context, raw any) (incidents.TimelineEventInput, error) {
 	var out incidents.TimelineEventInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimelineEventInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTriggerScheduleInput(ctx context.Context, obj any) (schematype.TriggerSchedule, error) {
+	var it schematype.TriggerSchedule
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"days", "from", "until", "timeZone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTriggerScheduleInput unmarshals raw into the TriggerScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTriggerScheduleInput(ctx context.Context, raw any) (schematype.TriggerSchedule, error) {
+	var out schematype.TriggerSchedule
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TriggerScheduleInput", raw, &out)
 	return out, err
 }
 
@@ -49123,6 +51332,110 @@ func UnmarshalUpdateTimelineEventInput(ctx context.Context, raw any) (incidents.
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateTriggerInput(ctx context.Context, obj any) (trigger.UpdateInput, error) {
+	var it trigger.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "enabled", "event", "condition", "actions", "stopProcessing", "activeFrom", "activeUntil", "schedule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "event":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("event"))
+			data, err := ec.unmarshalOTriggerEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Event = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "stopProcessing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessing = data
+		case "activeFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activeFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateTriggerInput().ActiveFrom(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "activeUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activeUntil"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateTriggerInput().ActiveUntil(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOTriggerScheduleInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐTriggerSchedule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateTriggerInput().Schedule(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateTriggerInput unmarshals raw into the UpdateTriggerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateTriggerInput(ctx context.Context, raw any) (trigger.UpdateInput, error) {
+	var out trigger.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateTriggerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (directory.UpdateUserInput, error) {
 	var it directory.UpdateUserInput
 	if obj == nil {
@@ -49259,6 +51572,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.AutomationTrigger:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Trigger(ctx, sel, obj)
 	case *ent.TimelineEvent:
 		if obj == nil {
 			return graphql.Null
@@ -49289,7 +51607,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Note(ctx, sel, obj)
-	case *ent.Macro:
+	case *ent.AutomationMacro:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -53160,7 +55478,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 
 var macroImplementors = []string{"Macro", "Node"}
 
-func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, obj *ent.Macro) graphql.Marshaler {
+func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationMacro) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -54474,6 +56792,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createTrigger":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTrigger":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteTrigger":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reorderTrigger":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reorderTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "testTrigger":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testTrigger(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createMacro":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createMacro(ctx, field)
@@ -54941,6 +57294,11 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 			}
 		case "connectorFailing":
 			out.Values[i] = ec._NotificationPrefs_connectorFailing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "automationFailed":
+			out.Values[i] = ec._NotificationPrefs_automationFailed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -56098,6 +58456,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dashboardExport(ctx, field)
+				})
+		case "triggers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_triggers(ctx, field)
+				})
+		case "trigger":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_trigger(ctx, field)
 				})
 		case "macros":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -57695,6 +60065,339 @@ func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var triggerImplementors = []string{"Trigger", "Node"}
+
+func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationTrigger) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trigger")
+		case "id":
+			out.Values[i] = ec._Trigger_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Trigger_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Trigger_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationID":
+			out.Values[i] = ec._Trigger_organizationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Trigger_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._Trigger_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._Trigger_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "condition":
+			out.Values[i] = ec._Trigger_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._Trigger_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopProcessing":
+			out.Values[i] = ec._Trigger_stopProcessing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._Trigger_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeFrom":
+			out.Values[i] = ec._Trigger_activeFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "activeUntil":
+			out.Values[i] = ec._Trigger_activeUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "schedule":
+			out.Values[i] = ec._Trigger_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firedCount":
+			out.Values[i] = ec._Trigger_firedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastFiredAt":
+			out.Values[i] = ec._Trigger_lastFiredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._Trigger_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureCount":
+			out.Values[i] = ec._Trigger_failureCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var triggerConnectionImplementors = []string{"TriggerConnection"}
+
+func (ec *executionContext) _TriggerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TriggerConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TriggerConnection")
+		case "edges":
+			out.Values[i] = ec._TriggerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TriggerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TriggerConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var triggerEdgeImplementors = []string{"TriggerEdge"}
+
+func (ec *executionContext) _TriggerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TriggerEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TriggerEdge")
+		case "node":
+			out.Values[i] = ec._TriggerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TriggerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var triggerScheduleImplementors = []string{"TriggerSchedule"}
+
+func (ec *executionContext) _TriggerSchedule(ctx context.Context, sel ast.SelectionSet, obj *schematype.TriggerSchedule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerScheduleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TriggerSchedule")
+		case "days":
+			out.Values[i] = ec._TriggerSchedule_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._TriggerSchedule_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._TriggerSchedule_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._TriggerSchedule_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var triggerTestMatchImplementors = []string{"TriggerTestMatch"}
+
+func (ec *executionContext) _TriggerTestMatch(ctx context.Context, sel ast.SelectionSet, obj *trigger.TestMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerTestMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TriggerTestMatch")
+		case "id":
+			out.Values[i] = ec._TriggerTestMatch_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._TriggerTestMatch_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._TriggerTestMatch_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effects":
+			out.Values[i] = ec._TriggerTestMatch_effects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var triggerTestResultImplementors = []string{"TriggerTestResult"}
+
+func (ec *executionContext) _TriggerTestResult(ctx context.Context, sel ast.SelectionSet, obj *trigger.TestResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerTestResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TriggerTestResult")
+		case "examined":
+			out.Values[i] = ec._TriggerTestResult_examined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._TriggerTestResult_matches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
@@ -58822,6 +61525,11 @@ func (ec *executionContext) unmarshalNCreateSavedQueryInput2githubᚗcomᚋseliq
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐCreateInput(ctx context.Context, v any) (trigger.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateTriggerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋseliqᚋseliqᚋdirectoryᚐCreateUserInput(ctx context.Context, v any) (directory.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -59235,7 +61943,7 @@ func (ec *executionContext) unmarshalNMFALoginInput2githubᚗcomᚋseliqᚋseliq
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx context.Context, sel ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+func (ec *executionContext) marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Macro!")
 		return graphql.Null
@@ -59714,6 +62422,11 @@ func (ec *executionContext) marshalNQuerySource2ᚖgithubᚗcomᚋseliqᚋseliq�
 	return ec._QuerySource(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReorderTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐReorderInput(ctx context.Context, v any) (trigger.ReorderInput, error) {
+	res, err := ec.unmarshalInputReorderTriggerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Report) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -60099,6 +62812,64 @@ func (ec *executionContext) marshalNTimelineKind2githubᚗcomᚋseliqᚋseliqᚋ
 	return v
 }
 
+func (ec *executionContext) marshalNTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Trigger!")
+		return graphql.Null
+	}
+	return ec._Trigger(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTriggerConnection2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TriggerConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TriggerConnection!")
+		return graphql.Null
+	}
+	return ec._TriggerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx context.Context, v any) (enum.TriggerEvent, error) {
+	var res enum.TriggerEvent
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx context.Context, sel ast.SelectionSet, v enum.TriggerEvent) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTriggerTestMatch2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*trigger.TestMatch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTriggerTestMatch2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTriggerTestMatch2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatch(ctx context.Context, sel ast.SelectionSet, v *trigger.TestMatch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TriggerTestMatch!")
+		return graphql.Null
+	}
+	return ec._TriggerTestMatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTriggerTestResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestResult(ctx context.Context, sel ast.SelectionSet, v *trigger.TestResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TriggerTestResult!")
+		return graphql.Null
+	}
+	return ec._TriggerTestResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateAISettingsInput2githubᚗcomᚋseliqᚋseliqᚋaiᚋconfigᚐUpdateInput(ctx context.Context, v any) (config.UpdateInput, error) {
 	res, err := ec.unmarshalInputUpdateAISettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60196,6 +62967,11 @@ func (ec *executionContext) unmarshalNUpdateSecuritySettingsInput2githubᚗcom�
 
 func (ec *executionContext) unmarshalNUpdateTimelineEventInput2githubᚗcomᚋseliqᚋseliqᚋincidentsᚐUpdateTimelineEventInput(ctx context.Context, v any) (incidents.UpdateTimelineEventInput, error) {
 	res, err := ec.unmarshalInputUpdateTimelineEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateTriggerInput2githubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐUpdateInput(ctx context.Context, v any) (trigger.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateTriggerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -61179,7 +63955,7 @@ func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	return res
 }
 
-func (ec *executionContext) marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacro(ctx context.Context, sel ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+func (ec *executionContext) marshalOMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationMacro(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationMacro) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -61843,6 +64619,14 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOTestTriggerInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestInput(ctx context.Context, v any) (*trigger.TestInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTestTriggerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -61886,6 +64670,64 @@ func (ec *executionContext) marshalOTimelineEventEdge2ᚖgithubᚗcomᚋseliqᚋ
 		return graphql.Null
 	}
 	return ec._TimelineEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTrigger2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAutomationTrigger(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationTrigger) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Trigger(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTriggerEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.TriggerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTriggerEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOTriggerEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerEdge(ctx context.Context, sel ast.SelectionSet, v *ent.TriggerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TriggerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTriggerEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx context.Context, v any) (*enum.TriggerEvent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.TriggerEvent)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTriggerEvent2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx context.Context, sel ast.SelectionSet, v *enum.TriggerEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOTriggerSchedule2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐTriggerSchedule(ctx context.Context, sel ast.SelectionSet, v *schematype.TriggerSchedule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TriggerSchedule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTriggerScheduleInput2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐTriggerSchedule(ctx context.Context, v any) (*schematype.TriggerSchedule, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTriggerScheduleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {

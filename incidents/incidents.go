@@ -45,8 +45,24 @@ const (
 
 // Service is the incidents API.
 type Service struct {
-	client *ent.Client
-	timers *sla.Service
+	client   *ent.Client
+	timers   *sla.Service
+	triggers Triggers
+}
+
+// Triggers is told, inside the change's transaction, of incidents opened
+// (Happened) and changed (Changed, with the change's activity entries):
+// the automation engine runs the incident triggers.
+type Triggers interface {
+	Happened(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, ids ...uuid.UUID) error
+	Changed(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, entries []audit.Entry) error
+}
+
+// WithTriggers runs t's incident.created and incident.updated triggers,
+// and returns s.
+func (s *Service) WithTriggers(t Triggers) *Service {
+	s.triggers = t
+	return s
 }
 
 // New returns the service over client.
@@ -100,6 +116,15 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		var err error
 		out, schedule, err = s.CreateTx(ctx, tx, in)
+		if err != nil || s.triggers == nil {
+			return err
+		}
+		// Opened by a person (or the API): incident.created triggers run,
+		// and may change it further.
+		if err := s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, out.ID); err != nil {
+			return err
+		}
+		out, err = tx.Client().Incident.Get(ctx, out.ID)
 		return err
 	})
 	if err != nil {

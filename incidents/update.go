@@ -52,7 +52,16 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateIncidentInp
 		if err != nil {
 			return err
 		}
-		out, _, schedule, err = s.UpdateTx(ctx, tx, inc, in)
+		var entries []audit.Entry
+		if out, entries, schedule, err = s.UpdateTx(ctx, tx, inc, in); err != nil || s.triggers == nil || len(entries) == 0 {
+			return err
+		}
+		// A person's change fires incident.updated; the triggers may
+		// change the incident further.
+		if err := s.triggers.Changed(ctx, tx, enum.TriggerEventIncidentUpdated, entries); err != nil {
+			return err
+		}
+		out, err = tx.Client().Incident.Get(ctx, inc.ID)
 		return err
 	})
 	if err != nil {

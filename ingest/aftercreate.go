@@ -17,6 +17,34 @@ type AfterCreate interface {
 	OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (afterCommit func(context.Context), err error)
 }
 
+// AfterMerge is told, inside the ingest transaction, which open alerts a
+// payload's repeats were merged into (the alert.merged triggers). A hook
+// of the Chain (or the AfterCreate itself) may implement it.
+type AfterMerge interface {
+	OnMerged(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) error
+}
+
+// onMerged hands the alerts a payload merged into to the AfterMerge hook.
+func (s *Service) onMerged(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) error {
+	m, ok := s.after.(AfterMerge)
+	if !ok || len(ids) == 0 {
+		return nil
+	}
+	return m.OnMerged(ctx, tx, ids)
+}
+
+// OnMerged calls every hook that implements AfterMerge.
+func (ch Chain) OnMerged(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) error {
+	for _, h := range ch {
+		if m, ok := h.(AfterMerge); ok {
+			if err := m.OnMerged(ctx, tx, alertIDs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // onCreated hands the alerts a payload created to the AfterCreate hook.
 func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (func(context.Context), error) {
 	if s.after == nil || len(ids) == 0 {

@@ -259,6 +259,9 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		if afterCommit, err = s.onCreated(ctx, tx, createdAlerts(results)); err != nil {
 			return err
 		}
+		if err := s.onMerged(ctx, tx, mergedAlerts(results)); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, tx.Client(), activityEntries(results)...); err != nil {
 			return err
 		}
@@ -297,6 +300,20 @@ func createdAlerts(results []ItemResult) []uuid.UUID {
 	var ids []uuid.UUID
 	for _, r := range results {
 		if r.Status == StatusCreated {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// mergedAlerts are the ids of the open alerts repeats were merged into,
+// once each, in payload order.
+func mergedAlerts(results []ItemResult) []uuid.UUID {
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, r := range results {
+		if r.Status == StatusMerged && !seen[r.ID] {
+			seen[r.ID] = true
 			ids = append(ids, r.ID)
 		}
 	}

@@ -22,6 +22,7 @@ var headings = map[enum.NotificationKind]string{
 	enum.NotificationKindSlaBreach:        "An incident missed its SLA deadline",
 	enum.NotificationKindCriticalAlert:    "A critical alert arrived",
 	enum.NotificationKindConnectorFailing: "A connector has been failing for an hour",
+	enum.NotificationKindAutomationFailed: "A trigger failed repeatedly and was disabled",
 	enum.NotificationKindAutomation:       "An automation rule notified you",
 }
 

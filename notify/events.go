@@ -72,7 +72,8 @@ func (CriticalAlerts) OnCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID
 	if err != nil || st.OnDutyGroupID == nil {
 		return nil, err
 	}
-	critical, err := c.Alert.Query().Where(alert.IDIn(ids...), alert.SeverityEQ(enum.SeverityCritical)).
+	// Alerts the triggers suppressed (closed at birth) notify nobody.
+	critical, err := c.Alert.Query().Where(alert.IDIn(ids...), alert.SeverityEQ(enum.SeverityCritical), alert.StatusNEQ(enum.AlertStatusClosed)).
 		Select(alert.FieldID, alert.FieldTitle).All(ctx)
 	if err != nil || len(critical) == 0 {
 		return nil, err

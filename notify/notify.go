@@ -71,6 +71,17 @@ func ConnectorFailing(ctx context.Context, client *ent.Client, s Subject, reason
 	return create(ctx, client, ids, enum.NotificationKindConnectorFailing, "Connector failing for an hour: "+s.Title, reason, s)
 }
 
+// AutomationFailed tells the acting organisation's active administrators
+// that a trigger was disabled after failing again and again; reason is its
+// last error.
+func AutomationFailed(ctx context.Context, client *ent.Client, s Subject, reason string) error {
+	ids, err := Admins(ctx, client)
+	if err != nil {
+		return err
+	}
+	return create(ctx, client, ids, enum.NotificationKindAutomationFailed, "Trigger disabled after repeated failures: "+s.Title, reason, s)
+}
+
 // namePredicates narrows the query to candidates; designated makes the
 // exact, case-insensitive decision, since email local parts cannot be
 // matched portably in SQL.

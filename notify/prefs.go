@@ -31,6 +31,8 @@ type Prefs struct {
 	CriticalAlert  ChannelPrefs `json:"criticalAlert"`
 	// ConnectorFailing reaches administrators only.
 	ConnectorFailing ChannelPrefs `json:"connectorFailing"`
+	// AutomationFailed reaches administrators only.
+	AutomationFailed ChannelPrefs `json:"automationFailed"`
 }
 
 // ChannelPrefsInput changes where one kind goes; nil keeps a channel.
@@ -48,6 +50,7 @@ type PrefsInput struct {
 	SLABreach        *ChannelPrefsInput `json:"slaBreach,omitempty"`
 	CriticalAlert    *ChannelPrefsInput `json:"criticalAlert,omitempty"`
 	ConnectorFailing *ChannelPrefsInput `json:"connectorFailing,omitempty"`
+	AutomationFailed *ChannelPrefsInput `json:"automationFailed,omitempty"`
 }
 
 // defaults: everything in the app; by email what asks for the user's own
@@ -60,6 +63,7 @@ var defaults = map[enum.NotificationKind]ChannelPrefs{
 	enum.NotificationKindSlaBreach:        {InApp: true, Email: true},
 	enum.NotificationKindCriticalAlert:    {InApp: true},
 	enum.NotificationKindConnectorFailing: {InApp: true, Email: true},
+	enum.NotificationKindAutomationFailed: {InApp: true, Email: true},
 	// Automation's channels are the notify action's own choice; a user's
 	// email_notifications feature flag still turns its email off.
 	enum.NotificationKindAutomation: {InApp: true, Email: true},
@@ -89,7 +93,7 @@ func toPrefs(m map[enum.NotificationKind]ChannelPrefs) *Prefs {
 		Assigned: m[enum.NotificationKindAssigned], Mentioned: m[enum.NotificationKindMentioned],
 		IncidentStatus: m[enum.NotificationKindIncidentStatus], SLAAtRisk: m[enum.NotificationKindSlaAtRisk],
 		SLABreach: m[enum.NotificationKindSlaBreach], CriticalAlert: m[enum.NotificationKindCriticalAlert],
-		ConnectorFailing: m[enum.NotificationKindConnectorFailing],
+		ConnectorFailing: m[enum.NotificationKindConnectorFailing], AutomationFailed: m[enum.NotificationKindAutomationFailed],
 	}
 }
 
@@ -114,7 +118,7 @@ func (s *Service) UpdateMyPrefs(ctx context.Context, in PrefsInput) (*Prefs, err
 		enum.NotificationKindAssigned: in.Assigned, enum.NotificationKindMentioned: in.Mentioned,
 		enum.NotificationKindIncidentStatus: in.IncidentStatus, enum.NotificationKindSlaAtRisk: in.SLAAtRisk,
 		enum.NotificationKindSlaBreach: in.SLABreach, enum.NotificationKindCriticalAlert: in.CriticalAlert,
-		enum.NotificationKindConnectorFailing: in.ConnectorFailing,
+		enum.NotificationKindConnectorFailing: in.ConnectorFailing, enum.NotificationKindAutomationFailed: in.AutomationFailed,
 	} {
 		if p == nil {
 			continue

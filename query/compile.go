@@ -44,6 +44,10 @@ type Query struct {
 	// idents are the names the expression reads: fields, comprehension
 	// variables and now.
 	idents map[string]bool
+	// env, when set, is the source's environment extended for events
+	// (CompileEvent); memoryOnly queries read changes and have no SQL form.
+	env        *cel.Env
+	memoryOnly bool
 }
 
 // Error is a query that does not compile, with where and why.
@@ -102,6 +106,9 @@ func Compile(src *Source, field, text string, now time.Time) (*Query, error) {
 // buildProgram rewrites ranked comparisons to ranks and plans the program.
 func (q *Query) buildProgram(checked *cel.Ast, field string) error {
 	env := q.Source.env
+	if q.env != nil {
+		env = q.env
+	}
 	opt, err := cel.NewStaticOptimizer(&rankRewriter{src: q.Source})
 	if err != nil {
 		return err

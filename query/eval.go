@@ -32,6 +32,10 @@ func (q *Query) MatchesAt(r Record, now time.Time) (bool, error) {
 		act[k] = v
 	}
 	act[nowVar] = types.Timestamp{Time: now.UTC()}
+	if q.memoryOnly {
+		c, _ := r[ChangesVar].(map[string]Change)
+		act[ChangesVar] = changesValue(c)
+	}
 	for _, f := range q.Source.Fields {
 		if f.Ranked {
 			s, _ := r[f.Name].(string)

@@ -9,6 +9,10 @@ import (
 // Where is the query as a condition on its source's rows, for an ent
 // query's Where (predicate.Alert(q.Where()) and the like).
 func (q *Query) Where() func(*sql.Selector) {
+	if q.memoryOnly {
+		// Never reached: callers compile stored-row queries with Compile.
+		panic("query: an event condition reading changes has no SQL form")
+	}
 	return func(s *sql.Selector) { s.Where(q.where(sqlCtx{s: s})) }
 }
 

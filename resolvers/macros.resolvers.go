@@ -18,17 +18,17 @@ import (
 )
 
 // Actions is the resolver for the actions field.
-func (r *macroResolver) Actions(ctx context.Context, obj *ent.Macro) (json.RawMessage, error) {
+func (r *macroResolver) Actions(ctx context.Context, obj *ent.AutomationMacro) (json.RawMessage, error) {
 	return r.Services.Macros.Actions(ctx, obj)
 }
 
 // CreateMacro is the resolver for the createMacro field.
-func (r *mutationResolver) CreateMacro(ctx context.Context, input automation.CreateMacroInput) (*ent.Macro, error) {
+func (r *mutationResolver) CreateMacro(ctx context.Context, input automation.CreateMacroInput) (*ent.AutomationMacro, error) {
 	return r.Services.Macros.Create(ctx, input)
 }
 
 // UpdateMacro is the resolver for the updateMacro field.
-func (r *mutationResolver) UpdateMacro(ctx context.Context, id uuid.UUID, input automation.UpdateMacroInput) (*ent.Macro, error) {
+func (r *mutationResolver) UpdateMacro(ctx context.Context, id uuid.UUID, input automation.UpdateMacroInput) (*ent.AutomationMacro, error) {
 	return r.Services.Macros.Update(ctx, id, input)
 }
 
@@ -48,6 +48,6 @@ func (r *queryResolver) Macros(ctx context.Context, target *enum.AutomationTarge
 }
 
 // Macro is the resolver for the macro field.
-func (r *queryResolver) Macro(ctx context.Context, id uuid.UUID) (*ent.Macro, error) {
+func (r *queryResolver) Macro(ctx context.Context, id uuid.UUID) (*ent.AutomationMacro, error) {
 	return r.Services.Macros.Macro(ctx, id)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/automation"
+	"github.com/seliq/seliq/automation/trigger"
 	"github.com/seliq/seliq/chat"
 	"github.com/seliq/seliq/connectors"
 	"github.com/seliq/seliq/dashboard"
@@ -71,6 +72,8 @@ type Services struct {
 	Metrics *metrics.Service
 	// Dashboards keeps dashboards and computes their widgets' data.
 	Dashboards *dashboard.Service
+	// Triggers keeps the automation triggers and tests them.
+	Triggers *trigger.Service
 	// Macros keeps macros and applies them (automation).
 	Macros *automation.Service
 }

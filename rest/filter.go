@@ -79,6 +79,10 @@ func queryValue(schema *ast.Schema, t *ast.Type, key string, given []string) (an
 }
 
 func scalarValue(schema *ast.Schema, t *ast.Type, key, s string) (any, error) {
+	if def := schema.Types[t.Name()]; def.Kind == ast.Enum {
+		// Enum values in REST spelling (alert.created, in_progress).
+		return inputConverter{schema: schema, loc: "query"}.convert(s, t, []string{key})
+	}
 	switch schema.Types[t.Name()].Name {
 	case "Boolean":
 		b, err := strconv.ParseBool(s)

@@ -571,7 +571,7 @@ func (g *docGen) enumRef(def *ast.Definition) obj {
 		}
 		for _, v := range def.EnumValues {
 			if d := strings.TrimSpace(v.Description); d != "" {
-				lines = append(lines, "- `"+enum.StoredName(v.Name)+"`: "+d)
+				lines = append(lines, "- `"+enum.StoredNameIn(def.Name, v.Name)+"`: "+d)
 			}
 		}
 		if len(lines) > 0 {
@@ -599,7 +599,7 @@ func nullable(s obj) obj {
 func enumValues(def *ast.Definition) []string {
 	vals := make([]string, len(def.EnumValues))
 	for i, v := range def.EnumValues {
-		vals[i] = enum.StoredName(v.Name)
+		vals[i] = enum.StoredNameIn(def.Name, v.Name)
 	}
 	return vals
 }

@@ -115,7 +115,7 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 		if err != nil {
 			return err
 		}
-		return writeString(out, enum.StoredName(v))
+		return writeString(out, enum.StoredNameIn(sh.typeName, v))
 	default:
 		return s.copyValue(out)
 	}

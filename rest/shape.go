@@ -217,7 +217,7 @@ func (c inputConverter) convert(v any, t *ast.Type, path []string) (any, error) 
 		if def.EnumValues.ForName(up) == nil {
 			allowed := make([]string, len(def.EnumValues))
 			for i, ev := range def.EnumValues {
-				allowed[i] = enum.StoredName(ev.Name)
+				allowed[i] = enum.StoredNameIn(def.Name, ev.Name)
 			}
 			return nil, c.invalid(path, "must be one of %s", strings.Join(allowed, ", "))
 		}

@@ -5,6 +5,7 @@ package server
 import (
 	"flag"
 	"fmt"
+	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -70,6 +71,12 @@ type Config struct {
 	// LoginIPLimit is login attempts per minute per client IP across
 	// emails (SELIQ_LOGIN_IP_LIMIT).
 	LoginIPLimit int
+	// Automation bounds an organisation's triggers and each one's actions
+	// (SELIQ_AUTOMATION_MAX_TRIGGERS, default 200;
+	// SELIQ_AUTOMATION_MAX_ACTIONS, default 20).
+	Automation trigger.Limits
+	// AutomationActions replaces the action vocabulary triggers run (tests).
+	AutomationActions trigger.Actions
 	// HashConcurrency bounds concurrent password hashes (0: GOMAXPROCS) and
 	// HashWait is how long one waits for a slot before 429
 	// (SELIQ_PASSWORD_HASH_CONCURRENCY, SELIQ_PASSWORD_HASH_WAIT).
@@ -116,6 +123,8 @@ func LoadConfig(args []string) (Config, error) {
 		"SELIQ_LOGIN_IP_LIMIT":            &cfg.LoginIPLimit,
 		"SELIQ_PASSWORD_HASH_CONCURRENCY": &cfg.HashConcurrency,
 		"SELIQ_INBOUND_EMAIL_MAX_BYTES":   &cfg.InboundEmailMaxBytes,
+		"SELIQ_AUTOMATION_MAX_TRIGGERS":   &cfg.Automation.MaxTriggers,
+		"SELIQ_AUTOMATION_MAX_ACTIONS":    &cfg.Automation.MaxActions,
 	}
 	durations := map[string]*time.Duration{
 		"SELIQ_PASSWORD_HASH_WAIT":       &cfg.HashWait,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/seliq/seliq/automation"
 	"github.com/seliq/seliq/automation/action"
+	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -208,18 +209,28 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	river.AddWorker(workers, ingest.NewBackfillWorker(db.Client))
 	// Auto-analysis: ingest tells the analyst of each payload's new alerts.
 	// and the on-duty group of its critical ones.
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{analyst, notify.CriticalAlerts{}}})
+	// Triggers run first: an alert is born routed (a suppressed one is
+	// closed before the on-duty group would hear of it). Every replica's
+	// engine follows trigger changes through the outbox.
+	engine := trigger.NewEngine(cfg.AutomationActions, log)
+	engine.Watch(events)
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{engine, analyst, notify.CriticalAlerts{}}})
 	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
 	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)
 	river.AddWorker(workers, puller.Worker())
-	timers := sla.New(db.Client, runner, nil).WithLogger(log)
+	timers := sla.New(db.Client, runner, nil).WithLogger(log).WithTriggers(engine)
 	river.AddWorker(workers, timers.Worker())
-	incidentsSvc := incidents.New(db.Client).WithSLA(timers)
+	incidentsSvc := incidents.New(db.Client).WithSLA(timers).WithTriggers(engine)
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
-	alertsSvc := alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute))
+	alertsSvc := alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)).WithTriggers(engine)
 	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst})
+	if cfg.AutomationActions != nil {
+		engine.WithActions(cfg.AutomationActions)
+	} else {
+		engine.WithActions(trigger.Vocabulary{Exec: actions, Max: cfg.Automation.MaxActions})
+	}
 	river.AddWorker(workers, action.NewWebhookWorker(box, allowlists))
 	res := &resolvers.Resolver{Services: &resolvers.Services{
 		Auth:          authSvc,
@@ -245,7 +256,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Security:      security.New(db.Client),
 		Metrics:       metricsSvc,
 		Dashboards:    dashboard.New(db.Client, metricsSvc, querySvc, timers),
-		Macros:        automation.New(db.Client, actions, box),
+		Triggers:      trigger.New(db.Client, engine, cfg.Automation),
+		Macros:        automation.New(db.Client, actions, box).WithTriggers(engine),
 	}}
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.AuthenticateFresh, Timeout: cfg.GraphQLTimeout, Connections: conns,
 		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc}}

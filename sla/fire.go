@@ -89,7 +89,17 @@ func (s *Service) Fire(ctx context.Context, a FireArgs) (bool, error) {
 			return err
 		}
 		fired = true
-		return s.announce(ctx, c, inc, a)
+		if err := s.announce(ctx, c, inc, a); err != nil {
+			return err
+		}
+		if s.triggers == nil {
+			return nil
+		}
+		event := enum.TriggerEventSlaAtRisk
+		if a.Event == eventBreach {
+			event = enum.TriggerEventSlaBreached
+		}
+		return s.triggers.Happened(ctx, tx, event, inc.ID)
 	})
 	return fired, err
 }

@@ -57,13 +57,27 @@ type Queue interface {
 
 // Service is the SLA API.
 type Service struct {
-	client *ent.Client
-	queue  Queue
-	now    Clock
-	log    *slog.Logger
+	client   *ent.Client
+	queue    Queue
+	now      Clock
+	log      *slog.Logger
+	triggers Triggers
 
 	mu    sync.Mutex
 	cache map[uuid.UUID]cached
+}
+
+// Triggers is told, in the firing transaction, of an incident's SLA at
+// risk or breached (the automation engine runs the sla.* triggers).
+type Triggers interface {
+	Happened(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, ids ...uuid.UUID) error
+}
+
+// WithTriggers runs t's sla.at_risk and sla.breached triggers when a timer
+// fires, and returns s.
+func (s *Service) WithTriggers(t Triggers) *Service {
+	s.triggers = t
+	return s
 }
 
 // cached is an organisation's compiled settings for reads that run per

@@ -3,7 +3,10 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -102,4 +105,31 @@ func (d exposingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (diale
 		s.dialect = d.Dialect()
 	}
 	return observedTx{Tx: t, obs: d.obs, dialect: d.Dialect()}, nil
+}
+
+// savepoints numbers savepoint names; any unique name will do.
+var savepoints atomic.Uint64
+
+// Savepoint runs fn inside a savepoint of the InTx transaction under c:
+// when fn fails only its writes roll back, and the transaction goes on
+// (PostgreSQL would otherwise refuse every later statement). Outside InTx
+// it just runs fn.
+func Savepoint(ctx context.Context, c *ent.Client, fn func() error) error {
+	tx, _, ok := SQLTx(c)
+	if !ok {
+		return fn()
+	}
+	name := fmt.Sprintf("seliq_sp_%d", savepoints.Add(1))
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		_, _ = tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	return err
 }

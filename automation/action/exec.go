@@ -13,7 +13,7 @@ import (
 	"github.com/seliq/seliq/audit"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/group"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
@@ -251,7 +251,7 @@ func (r *run) macro(ctx context.Context, a Action, at string, idx int, target en
 	if len(r.visited) >= maxMacroDepth {
 		return apperr.Invalid(at+"macro_id", "macros nest deeper than %d", maxMacroDepth)
 	}
-	m, err := r.tx.Macro.Query().Where(macro.ID(id)).Only(ctx)
+	m, err := r.tx.AutomationMacro.Query().Where(automationmacro.ID(id)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return apperr.Invalid(at+"macro_id", "macro %s does not exist in this organisation", id)
 	}

@@ -193,12 +193,12 @@ func TestRunAlertRefusesAndWritesNothing(t *testing.T) {
 	})
 }
 
-func (f *fixture) macro(t *testing.T, name string, target enum.AutomationTarget, list []schematype.Action) *ent.Macro {
+func (f *fixture) macro(t *testing.T, name string, target enum.AutomationTarget, list []schematype.Action) *ent.AutomationMacro {
 	t.Helper()
 	if list == nil {
 		list = []schematype.Action{}
 	}
-	m, err := f.db.Client.Macro.Create().SetName(name).SetTarget(target).SetActions(list).Save(f.ctx)
+	m, err := f.db.Client.AutomationMacro.Create().SetName(name).SetTarget(target).SetActions(list).Save(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestApplyMacroGuardsCycles(t *testing.T) {
 		}
 		// A cycle written around the save-time check (directly in the
 		// database) is still refused when run.
-		if err := db.Client.Macro.UpdateOne(inner).SetActions([]schematype.Action{{Type: TypeApplyMacro, MacroID: &outer.ID}}).Exec(f.ctx); err != nil {
+		if err := db.Client.AutomationMacro.UpdateOne(inner).SetActions([]schematype.Action{{Type: TypeApplyMacro, MacroID: &outer.ID}}).Exec(f.ctx); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.runAlert(f.ctx, a.ID, []Action{{Type: TypeApplyMacro, MacroID: &outer.ID}}, Options{})

@@ -338,9 +338,14 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if err != nil {
 		return err
 	}
-	// Ingest twice: the pipeline alone, then with the built-in analysis of
-	// every new alert (the default), whose jobs run beside the posters.
+	// Ingest three times: the pipeline alone; with 50 enabled
+	// alert.created triggers of realistic conditions (what automation
+	// costs), right after so that both see the same machine; then, the
+	// triggers disabled, with the built-in analysis of every new alert
+	// (the default), whose jobs run beside the posters and after them.
 	var runs [2]ingestRun
+	var withTriggers ingestRun
+	var triggerIDs []string
 	for i, auto := range []bool{false, true} {
 		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, auto); err != nil {
 			return err
@@ -353,9 +358,29 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 		}); err != nil {
 			return err
 		}
+		if auto {
+			break
+		}
+		if triggerIDs, err = createBenchTriggers(ctx, a); err != nil {
+			return err
+		}
+		b.progress("ingest for %v with %d posters and %d triggers", defaultIngest.duration, defaultIngest.posters, benchTriggers)
+		if err := b.profiled(ctx, srv, "ingest-triggers", int(defaultIngest.duration/time.Second), func() (err error) {
+			withTriggers, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, 2*defaultIngest.posters)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := disableTriggers(ctx, a, triggerIDs); err != nil {
+			return err
+		}
 	}
 	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
 	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
+	b.fig["ingest_per_s_triggers"] = withTriggers.perSecond
+	if runs[0].perSecond > 0 {
+		b.fig["ingest_triggers_ratio"] = withTriggers.perSecond / runs[0].perSecond
+	}
 	b.progress("analysis backlog left by the ingest with auto-analysis")
 	if err := measureAnalysisDrain(ctx, a, b.fig, analysisDrainLimit); err != nil {
 		return err
@@ -363,7 +388,7 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if b.fig["analysis_backlog_left"] > 0 {
 		b.notes = append(b.notes, fmt.Sprintf("%s: %.0f analyses still queued %v after the ingest; analysis_backlog_after_s is that limit", b.dialect, b.fig["analysis_backlog_left"], analysisDrainLimit))
 	}
-	return checkIngested(ctx, a, runs[0].created+runs[1].created)
+	return checkIngested(ctx, a, runs[0].created+runs[1].created+withTriggers.created)
 }
 
 // measureRaw times the list page by hand-written SQL and checks it is the

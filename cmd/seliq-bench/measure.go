@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -590,6 +591,55 @@ func measureAnalysisDrain(ctx context.Context, a *api, fig figures, limit time.D
 	fig["analysis_backlog_left"] = float64(last)
 	if elapsed > 0 && first > last {
 		fig["analysis_per_s"] = float64(first-last) / elapsed
+	}
+	return nil
+}
+
+// benchTriggers is how many triggers the automation ingest run enables.
+const benchTriggers = 50
+
+// createBenchTriggers makes benchTriggers alert.created triggers of the
+// kinds a SOC writes: routing by source and severity, host patterns, tags,
+// title words, entity lookups. Most never match the ingested alerts; every
+// fifth matches some (a host pattern of the ingest posters) and tags them,
+// so the run pays for actions too.
+func createBenchTriggers(ctx context.Context, a *api) ([]string, error) {
+	var ids []string
+	conditions := []string{
+		`source == "crowdstrike" && severity == "critical"`,
+		`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
+		`attributes.host.startsWith("web-prod-") && title.contains("NodeDown")`,
+		`title.matches("(?i)ransom|encrypt") && severity >= "medium"`,
+		`attributes.host.startsWith("ingest-2%d-00")`,
+		`"vip" in tags || attributes.user.endsWith("@board.example")`,
+		`entities.ip.exists(i, i.startsWith("198.51.100."))`,
+		`connector.type == "wazuh" && attributes.rule == "5710"`,
+		`severity == "info" && source == "bench-noise-%d"`,
+		`title.contains("Impossible travel") && assignee == null`,
+	}
+	for i := range benchTriggers {
+		cond := conditions[i%len(conditions)]
+		if strings.Contains(cond, "%d") {
+			cond = fmt.Sprintf(cond, i%10)
+		}
+		body := map[string]any{"name": fmt.Sprintf("bench trigger %02d", i), "event": "alert.created", "condition": cond,
+			"actions": []map[string]any{{"type": "add_tags", "tags": []string{fmt.Sprintf("t%02d", i)}}}}
+		var created struct{ ID string }
+		if err := a.expect(ctx, http.StatusCreated, http.MethodPost, "/api/v1/triggers", body, &created); err != nil {
+			return nil, fmt.Errorf("create trigger %d: %w", i, err)
+		}
+		ids = append(ids, created.ID)
+	}
+	return ids, nil
+}
+
+// disableTriggers turns the benchmark's triggers off, so later runs
+// measure what they measured before.
+func disableTriggers(ctx context.Context, a *api, ids []string) error {
+	for _, id := range ids {
+		if err := a.expect(ctx, http.StatusOK, http.MethodPatch, "/api/v1/triggers/"+id, map[string]any{"enabled": false}, nil); err != nil {
+			return fmt.Errorf("disable trigger %s: %w", id, err)
+		}
 	}
 	return nil
 }

@@ -45,6 +45,8 @@ var metrics = []metric{
 	{key: "ingest_per_s", label: "HTTP ingest, 20% repeats, auto-analysis off", unit: "alerts/s", target: "≥ 5000"},
 	{key: "ingest_merged_share", label: "  of which merged", unit: "share"},
 	{key: "ingest_auto_analyse_per_s", label: "HTTP ingest with auto-analysis (the default)", unit: "alerts/s"},
+	{key: "ingest_per_s_triggers", label: "HTTP ingest with 50 enabled triggers, auto-analysis off", unit: "alerts/s"},
+	{key: "ingest_triggers_ratio", label: "  ÷ ingest without triggers", unit: "×", target: "≥ 0.8"},
 	{key: "analysis_backlog_at_end", label: "  analyses queued when that ingest ended", unit: "analyses"},
 	{key: "analysis_per_s", alias: "analysis_per_s", label: "  built-in analyses completed while draining that backlog", unit: "analyses/s", target: "≥ 200"},
 	{key: "analysis_backlog_after_s", alias: "analysis_backlog_after_s", label: "  time from the ingest's end to an empty analysis queue", unit: "s"},

@@ -81,6 +81,30 @@ func (f AnalysisFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AnalysisMutation", m)
 }
 
+// The AutomationMacroFunc type is an adapter to allow the use of ordinary
+// function as AutomationMacro mutator.
+type AutomationMacroFunc func(context.Context, *ent.AutomationMacroMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationMacroFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationMacroMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationMacroMutation", m)
+}
+
+// The AutomationTriggerFunc type is an adapter to allow the use of ordinary
+// function as AutomationTrigger mutator.
+type AutomationTriggerFunc func(context.Context, *ent.AutomationTriggerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationTriggerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationTriggerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationTriggerMutation", m)
+}
+
 // The BoardFunc type is an adapter to allow the use of ordinary
 // function as Board mutator.
 type BoardFunc func(context.Context, *ent.BoardMutation) (ent.Value, error)
@@ -199,18 +223,6 @@ func (f LoginLockoutFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLockoutMutation", m)
-}
-
-// The MacroFunc type is an adapter to allow the use of ordinary
-// function as Macro mutator.
-type MacroFunc func(context.Context, *ent.MacroMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f MacroFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.MacroMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MacroMutation", m)
 }
 
 // The NoteFunc type is an adapter to allow the use of ordinary

@@ -347,6 +347,102 @@ var (
 			},
 		},
 	}
+	// AutomationMacrosColumns holds the columns for the "automation_macros" table.
+	AutomationMacrosColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "target", Type: field.TypeEnum, Enums: []string{"alert", "incident"}},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "organization_id", Type: field.TypeUUID},
+		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// AutomationMacrosTable holds the schema information for the "automation_macros" table.
+	AutomationMacrosTable = &schema.Table{
+		Name:       "automation_macros",
+		Columns:    AutomationMacrosColumns,
+		PrimaryKey: []*schema.Column{AutomationMacrosColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_macros_organizations_organization",
+				Columns:    []*schema.Column{AutomationMacrosColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "automation_macros_users_author",
+				Columns:    []*schema.Column{AutomationMacrosColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationmacro_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[1]},
+			},
+			{
+				Name:    "automationmacro_organization_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[3]},
+			},
+			{
+				Name:    "automationmacro_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationMacrosColumns[8]},
+			},
+		},
+	}
+	// AutomationTriggersColumns holds the columns for the "automation_triggers" table.
+	AutomationTriggersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "event", Type: field.TypeString},
+		{Name: "condition", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "stop_processing", Type: field.TypeBool, Default: false},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "active_from", Type: field.TypeTime, Nullable: true},
+		{Name: "active_until", Type: field.TypeTime, Nullable: true},
+		{Name: "schedule", Type: field.TypeJSON, Nullable: true},
+		{Name: "fired_count", Type: field.TypeInt, Default: 0},
+		{Name: "last_fired_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "failure_count", Type: field.TypeInt, Default: 0},
+		{Name: "organization_id", Type: field.TypeUUID},
+	}
+	// AutomationTriggersTable holds the schema information for the "automation_triggers" table.
+	AutomationTriggersTable = &schema.Table{
+		Name:       "automation_triggers",
+		Columns:    AutomationTriggersColumns,
+		PrimaryKey: []*schema.Column{AutomationTriggersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_triggers_organizations_organization",
+				Columns:    []*schema.Column{AutomationTriggersColumns[17]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationtrigger_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationTriggersColumns[17], AutomationTriggersColumns[1]},
+			},
+			{
+				Name:    "automationtrigger_organization_id_event_position",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationTriggersColumns[17], AutomationTriggersColumns[5], AutomationTriggersColumns[9]},
+			},
+		},
+	}
 	// BoardsColumns holds the columns for the "boards" table.
 	BoardsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -796,55 +892,6 @@ var (
 			},
 		},
 	}
-	// AutomationMacrosColumns holds the columns for the "automation_macros" table.
-	AutomationMacrosColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeUUID},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "target", Type: field.TypeEnum, Enums: []string{"alert", "incident"}},
-		{Name: "actions", Type: field.TypeJSON},
-		{Name: "organization_id", Type: field.TypeUUID},
-		{Name: "author_id", Type: field.TypeUUID, Nullable: true},
-	}
-	// AutomationMacrosTable holds the schema information for the "automation_macros" table.
-	AutomationMacrosTable = &schema.Table{
-		Name:       "automation_macros",
-		Columns:    AutomationMacrosColumns,
-		PrimaryKey: []*schema.Column{AutomationMacrosColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "automation_macros_organizations_organization",
-				Columns:    []*schema.Column{AutomationMacrosColumns[7]},
-				RefColumns: []*schema.Column{OrganizationsColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "automation_macros_users_author",
-				Columns:    []*schema.Column{AutomationMacrosColumns[8]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "macro_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[1]},
-			},
-			{
-				Name:    "macro_organization_id_name",
-				Unique:  true,
-				Columns: []*schema.Column{AutomationMacrosColumns[7], AutomationMacrosColumns[3]},
-			},
-			{
-				Name:    "macro_author_id",
-				Unique:  false,
-				Columns: []*schema.Column{AutomationMacrosColumns[8]},
-			},
-		},
-	}
 	// NotesColumns holds the columns for the "notes" table.
 	NotesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -902,7 +949,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation"}},
 		{Name: "title", Type: field.TypeString},
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "entity_type", Type: field.TypeString, Default: ""},
@@ -1336,6 +1383,8 @@ var (
 		AlertsTable,
 		AlertViewsTable,
 		AnalysesTable,
+		AutomationMacrosTable,
+		AutomationTriggersTable,
 		BoardsTable,
 		ChatMessagesTable,
 		ConnectorsTable,
@@ -1346,7 +1395,6 @@ var (
 		GroupsTable,
 		IncidentsTable,
 		LoginLockoutsTable,
-		AutomationMacrosTable,
 		NotesTable,
 		NotificationsTable,
 		OrganizationsTable,
@@ -1374,6 +1422,15 @@ func init() {
 	AlertViewsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AlertViewsTable.ForeignKeys[1].RefTable = UsersTable
 	AnalysesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationMacrosTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationMacrosTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationMacrosTable.Annotation = &entsql.Annotation{
+		Table: "automation_macros",
+	}
+	AutomationTriggersTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AutomationTriggersTable.Annotation = &entsql.Annotation{
+		Table: "automation_triggers",
+	}
 	BoardsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	BoardsTable.ForeignKeys[1].RefTable = UsersTable
 	ChatMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
@@ -1394,11 +1451,6 @@ func init() {
 	IncidentsTable.ForeignKeys[2].RefTable = GroupsTable
 	LoginLockoutsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	LoginLockoutsTable.ForeignKeys[1].RefTable = UsersTable
-	AutomationMacrosTable.ForeignKeys[0].RefTable = OrganizationsTable
-	AutomationMacrosTable.ForeignKeys[1].RefTable = UsersTable
-	AutomationMacrosTable.Annotation = &entsql.Annotation{
-		Table: "automation_macros",
-	}
 	NotesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[1].RefTable = AlertsTable
 	NotesTable.ForeignKeys[2].RefTable = IncidentsTable

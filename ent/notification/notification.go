@@ -113,7 +113,7 @@ var (
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k enum.NotificationKind) error {
 	switch k {
-	case "assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation":
+	case "assigned", "mentioned", "incident_status", "sla_at_risk", "sla_breach", "critical_alert", "connector_failing", "automation_failed", "automation":
 		return nil
 	default:
 		return fmt.Errorf("notification: invalid enum value for kind field: %q", k)

@@ -24,6 +24,12 @@ type AlertView func(*sql.Selector)
 // Analysis is the predicate function for analysis builders.
 type Analysis func(*sql.Selector)
 
+// AutomationMacro is the predicate function for automationmacro builders.
+type AutomationMacro func(*sql.Selector)
+
+// AutomationTrigger is the predicate function for automationtrigger builders.
+type AutomationTrigger func(*sql.Selector)
+
 // Board is the predicate function for board builders.
 type Board func(*sql.Selector)
 
@@ -53,9 +59,6 @@ type Incident func(*sql.Selector)
 
 // LoginLockout is the predicate function for loginlockout builders.
 type LoginLockout func(*sql.Selector)
-
-// Macro is the predicate function for macro builders.
-type Macro func(*sql.Selector)
 
 // Note is the predicate function for note builders.
 type Note func(*sql.Selector)

@@ -255,6 +255,54 @@ func (f AnalysisMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnalysisMutation", m)
 }
 
+// The AutomationMacroQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutomationMacroQueryRuleFunc func(context.Context, *ent.AutomationMacroQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutomationMacroQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationMacroQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutomationMacroQuery", q)
+}
+
+// The AutomationMacroMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutomationMacroMutationRuleFunc func(context.Context, *ent.AutomationMacroMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutomationMacroMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutomationMacroMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutomationMacroMutation", m)
+}
+
+// The AutomationTriggerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutomationTriggerQueryRuleFunc func(context.Context, *ent.AutomationTriggerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutomationTriggerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationTriggerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutomationTriggerQuery", q)
+}
+
+// The AutomationTriggerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutomationTriggerMutationRuleFunc func(context.Context, *ent.AutomationTriggerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutomationTriggerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutomationTriggerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutomationTriggerMutation", m)
+}
+
 // The BoardQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BoardQueryRuleFunc func(context.Context, *ent.BoardQuery) error
@@ -493,30 +541,6 @@ func (f LoginLockoutMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLockoutMutation", m)
-}
-
-// The MacroQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type MacroQueryRuleFunc func(context.Context, *ent.MacroQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f MacroQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.MacroQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MacroQuery", q)
-}
-
-// The MacroMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type MacroMutationRuleFunc func(context.Context, *ent.MacroMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f MacroMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.MacroMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MacroMutation", m)
 }
 
 // The NoteQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -782,6 +806,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AnalysisQuery:
 		return q.Filter(), nil
+	case *ent.AutomationMacroQuery:
+		return q.Filter(), nil
+	case *ent.AutomationTriggerQuery:
+		return q.Filter(), nil
 	case *ent.BoardQuery:
 		return q.Filter(), nil
 	case *ent.ChatMessageQuery:
@@ -801,8 +829,6 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.IncidentQuery:
 		return q.Filter(), nil
 	case *ent.LoginLockoutQuery:
-		return q.Filter(), nil
-	case *ent.MacroQuery:
 		return q.Filter(), nil
 	case *ent.NoteQuery:
 		return q.Filter(), nil
@@ -841,6 +867,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AnalysisMutation:
 		return m.Filter(), nil
+	case *ent.AutomationMacroMutation:
+		return m.Filter(), nil
+	case *ent.AutomationTriggerMutation:
+		return m.Filter(), nil
 	case *ent.BoardMutation:
 		return m.Filter(), nil
 	case *ent.ChatMessageMutation:
@@ -860,8 +890,6 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IncidentMutation:
 		return m.Filter(), nil
 	case *ent.LoginLockoutMutation:
-		return m.Filter(), nil
-	case *ent.MacroMutation:
 		return m.Filter(), nil
 	case *ent.NoteMutation:
 		return m.Filter(), nil

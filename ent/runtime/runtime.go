@@ -13,6 +13,8 @@ import (
 	"github.com/seliq/seliq/ent/alertview"
 	"github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/apitoken"
+	"github.com/seliq/seliq/ent/automationmacro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/board"
 	"github.com/seliq/seliq/ent/chatmessage"
 	"github.com/seliq/seliq/ent/connector"
@@ -23,7 +25,6 @@ import (
 	"github.com/seliq/seliq/ent/group"
 	"github.com/seliq/seliq/ent/incident"
 	"github.com/seliq/seliq/ent/loginlockout"
-	"github.com/seliq/seliq/ent/macro"
 	"github.com/seliq/seliq/ent/note"
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/organization"
@@ -396,6 +397,126 @@ func init() {
 	analysisDescID := analysisMixinFields0[0].Descriptor()
 	// analysis.DefaultID holds the default value on creation for the id field.
 	analysis.DefaultID = analysisDescID.Default.(func() uuid.UUID)
+	automationmacroMixin := schema.AutomationMacro{}.Mixin()
+	automationmacro.Policy = privacy.NewPolicies(automationmacroMixin[0], automationmacroMixin[1], schema.AutomationMacro{})
+	automationmacro.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automationmacro.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationmacroMixinFields0 := automationmacroMixin[0].Fields()
+	_ = automationmacroMixinFields0
+	automationmacroFields := schema.AutomationMacro{}.Fields()
+	_ = automationmacroFields
+	// automationmacroDescCreatedAt is the schema descriptor for created_at field.
+	automationmacroDescCreatedAt := automationmacroMixinFields0[1].Descriptor()
+	// automationmacro.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automationmacro.DefaultCreatedAt = automationmacroDescCreatedAt.Default.(func() time.Time)
+	// automationmacroDescUpdatedAt is the schema descriptor for updated_at field.
+	automationmacroDescUpdatedAt := automationmacroMixinFields0[2].Descriptor()
+	// automationmacro.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	automationmacro.DefaultUpdatedAt = automationmacroDescUpdatedAt.Default.(func() time.Time)
+	// automationmacro.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	automationmacro.UpdateDefaultUpdatedAt = automationmacroDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// automationmacroDescName is the schema descriptor for name field.
+	automationmacroDescName := automationmacroFields[0].Descriptor()
+	// automationmacro.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	automationmacro.NameValidator = func() func(string) error {
+		validators := automationmacroDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationmacroDescDescription is the schema descriptor for description field.
+	automationmacroDescDescription := automationmacroFields[1].Descriptor()
+	// automationmacro.DefaultDescription holds the default value on creation for the description field.
+	automationmacro.DefaultDescription = automationmacroDescDescription.Default.(string)
+	// automationmacroDescID is the schema descriptor for id field.
+	automationmacroDescID := automationmacroMixinFields0[0].Descriptor()
+	// automationmacro.DefaultID holds the default value on creation for the id field.
+	automationmacro.DefaultID = automationmacroDescID.Default.(func() uuid.UUID)
+	automationtriggerMixin := schema.AutomationTrigger{}.Mixin()
+	automationtrigger.Policy = privacy.NewPolicies(automationtriggerMixin[0], automationtriggerMixin[1], schema.AutomationTrigger{})
+	automationtrigger.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automationtrigger.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationtriggerMixinFields0 := automationtriggerMixin[0].Fields()
+	_ = automationtriggerMixinFields0
+	automationtriggerFields := schema.AutomationTrigger{}.Fields()
+	_ = automationtriggerFields
+	// automationtriggerDescCreatedAt is the schema descriptor for created_at field.
+	automationtriggerDescCreatedAt := automationtriggerMixinFields0[1].Descriptor()
+	// automationtrigger.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automationtrigger.DefaultCreatedAt = automationtriggerDescCreatedAt.Default.(func() time.Time)
+	// automationtriggerDescUpdatedAt is the schema descriptor for updated_at field.
+	automationtriggerDescUpdatedAt := automationtriggerMixinFields0[2].Descriptor()
+	// automationtrigger.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	automationtrigger.DefaultUpdatedAt = automationtriggerDescUpdatedAt.Default.(func() time.Time)
+	// automationtrigger.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	automationtrigger.UpdateDefaultUpdatedAt = automationtriggerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// automationtriggerDescName is the schema descriptor for name field.
+	automationtriggerDescName := automationtriggerFields[0].Descriptor()
+	// automationtrigger.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	automationtrigger.NameValidator = func() func(string) error {
+		validators := automationtriggerDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationtriggerDescEnabled is the schema descriptor for enabled field.
+	automationtriggerDescEnabled := automationtriggerFields[1].Descriptor()
+	// automationtrigger.DefaultEnabled holds the default value on creation for the enabled field.
+	automationtrigger.DefaultEnabled = automationtriggerDescEnabled.Default.(bool)
+	// automationtriggerDescCondition is the schema descriptor for condition field.
+	automationtriggerDescCondition := automationtriggerFields[3].Descriptor()
+	// automationtrigger.DefaultCondition holds the default value on creation for the condition field.
+	automationtrigger.DefaultCondition = automationtriggerDescCondition.Default.(string)
+	// automationtriggerDescStopProcessing is the schema descriptor for stop_processing field.
+	automationtriggerDescStopProcessing := automationtriggerFields[5].Descriptor()
+	// automationtrigger.DefaultStopProcessing holds the default value on creation for the stop_processing field.
+	automationtrigger.DefaultStopProcessing = automationtriggerDescStopProcessing.Default.(bool)
+	// automationtriggerDescFiredCount is the schema descriptor for fired_count field.
+	automationtriggerDescFiredCount := automationtriggerFields[10].Descriptor()
+	// automationtrigger.DefaultFiredCount holds the default value on creation for the fired_count field.
+	automationtrigger.DefaultFiredCount = automationtriggerDescFiredCount.Default.(int)
+	// automationtriggerDescLastError is the schema descriptor for last_error field.
+	automationtriggerDescLastError := automationtriggerFields[12].Descriptor()
+	// automationtrigger.DefaultLastError holds the default value on creation for the last_error field.
+	automationtrigger.DefaultLastError = automationtriggerDescLastError.Default.(string)
+	// automationtriggerDescFailureCount is the schema descriptor for failure_count field.
+	automationtriggerDescFailureCount := automationtriggerFields[13].Descriptor()
+	// automationtrigger.DefaultFailureCount holds the default value on creation for the failure_count field.
+	automationtrigger.DefaultFailureCount = automationtriggerDescFailureCount.Default.(int)
+	// automationtriggerDescID is the schema descriptor for id field.
+	automationtriggerDescID := automationtriggerMixinFields0[0].Descriptor()
+	// automationtrigger.DefaultID holds the default value on creation for the id field.
+	automationtrigger.DefaultID = automationtriggerDescID.Default.(func() uuid.UUID)
 	boardMixin := schema.Board{}.Mixin()
 	board.Policy = privacy.NewPolicies(boardMixin[0], boardMixin[1], schema.Board{})
 	board.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -885,56 +1006,6 @@ func init() {
 	loginlockoutDescID := loginlockoutMixinFields0[0].Descriptor()
 	// loginlockout.DefaultID holds the default value on creation for the id field.
 	loginlockout.DefaultID = loginlockoutDescID.Default.(func() uuid.UUID)
-	macroMixin := schema.Macro{}.Mixin()
-	macro.Policy = privacy.NewPolicies(macroMixin[0], macroMixin[1], schema.Macro{})
-	macro.Hooks[0] = func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := macro.Policy.EvalMutation(ctx, m); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-	macroMixinFields0 := macroMixin[0].Fields()
-	_ = macroMixinFields0
-	macroFields := schema.Macro{}.Fields()
-	_ = macroFields
-	// macroDescCreatedAt is the schema descriptor for created_at field.
-	macroDescCreatedAt := macroMixinFields0[1].Descriptor()
-	// macro.DefaultCreatedAt holds the default value on creation for the created_at field.
-	macro.DefaultCreatedAt = macroDescCreatedAt.Default.(func() time.Time)
-	// macroDescUpdatedAt is the schema descriptor for updated_at field.
-	macroDescUpdatedAt := macroMixinFields0[2].Descriptor()
-	// macro.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	macro.DefaultUpdatedAt = macroDescUpdatedAt.Default.(func() time.Time)
-	// macro.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	macro.UpdateDefaultUpdatedAt = macroDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// macroDescName is the schema descriptor for name field.
-	macroDescName := macroFields[0].Descriptor()
-	// macro.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	macro.NameValidator = func() func(string) error {
-		validators := macroDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// macroDescDescription is the schema descriptor for description field.
-	macroDescDescription := macroFields[1].Descriptor()
-	// macro.DefaultDescription holds the default value on creation for the description field.
-	macro.DefaultDescription = macroDescDescription.Default.(string)
-	// macroDescID is the schema descriptor for id field.
-	macroDescID := macroMixinFields0[0].Descriptor()
-	// macro.DefaultID holds the default value on creation for the id field.
-	macro.DefaultID = macroDescID.Default.(func() uuid.UUID)
 	noteMixin := schema.Note{}.Mixin()
 	note.Policy = privacy.NewPolicies(noteMixin[0], noteMixin[1], schema.Note{})
 	note.Hooks[0] = func(next ent.Mutator) ent.Mutator {

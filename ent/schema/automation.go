@@ -14,15 +14,17 @@ import (
 	"github.com/seliq/seliq/enum"
 )
 
-// Macro is a named list of actions an analyst applies to alerts or
-// incidents (package automation).
-type Macro struct{ ent.Schema }
+// AutomationMacro is a macro: a named list of actions an analyst applies
+// to alerts or incidents (package automation). Macro in GraphQL; the ent
+// type is named apart from the retired macros table, since ent names
+// indexes after the type and that table's indexes may remain.
+type AutomationMacro struct{ ent.Schema }
 
-// Mixin of the Macro.
-func (Macro) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+// Mixin of the AutomationMacro.
+func (AutomationMacro) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
 
-// Fields of the Macro.
-func (Macro) Fields() []ent.Field {
+// Fields of the AutomationMacro.
+func (AutomationMacro) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").Comment("What the macro is called, 1 to 200 characters, unique in the organisation.").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.Text("description").Comment("What the macro is for.").Default(""),
@@ -34,22 +36,22 @@ func (Macro) Fields() []ent.Field {
 	}
 }
 
-// Edges of the Macro.
-func (Macro) Edges() []ent.Edge {
+// Edges of the AutomationMacro.
+func (AutomationMacro) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("author", User.Type).Comment("The user who created it.").Field("author_id").Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
-// Indexes of the Macro.
-func (Macro) Indexes() []ent.Index {
+// Indexes of the AutomationMacro.
+func (AutomationMacro) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("organization_id", "name").Unique(), index.Fields("author_id")}
 }
 
-// Annotations of the Macro: the table is automation_macros, since a retired
+// Annotations of the AutomationMacro: the table is automation_macros, since a retired
 // macros table may remain in old databases.
-func (Macro) Annotations() []schema.Annotation {
-	return []schema.Annotation{entsql.Table("automation_macros"), entgql.RelayConnection()}
+func (AutomationMacro) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Table("automation_macros"), entgql.Type("Macro"), entgql.RelayConnection()}
 }
 
 // Correlation is an organisation's open correlation key (a link_incident

@@ -23,6 +23,10 @@ const (
 	// user. Only watchers (Hub.Watch) receive it, never an organisation's
 	// subscribers.
 	TopicPrincipal = "principal"
+	// TopicAutomation announces that an organisation's triggers changed
+	// (EntityID is the trigger): every replica's trigger cache drops the
+	// organisation's compiled triggers. Only watchers receive it.
+	TopicAutomation = "automation"
 )
 
 // The kinds of change an event announces.
@@ -34,7 +38,7 @@ const (
 )
 
 var (
-	topics = []string{TopicAlert, TopicIncident, TopicNotification, TopicPrincipal}
+	topics = []string{TopicAlert, TopicIncident, TopicNotification, TopicPrincipal, TopicAutomation}
 	kinds  = []string{KindCreated, KindUpdated, KindMerged, KindDeleted}
 )
 

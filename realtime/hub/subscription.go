@@ -29,12 +29,15 @@ func (f Filter) validate() error {
 		return errors.New("filter needs an organization id")
 	}
 	for _, t := range f.Topics {
-		if !slices.Contains(topics, t) || t == TopicPrincipal {
+		if !slices.Contains(topics, t) || watchOnly(t) {
 			return fmt.Errorf("filter: unknown topic %q", t)
 		}
 	}
 	return nil
 }
+
+// watchOnly topics reach watchers (Hub.Watch), never subscribers.
+func watchOnly(topic string) bool { return topic == TopicPrincipal || topic == TopicAutomation }
 
 // clone detaches the filter from the caller's slice and pointer.
 func (f Filter) clone() Filter {
@@ -47,7 +50,7 @@ func (f Filter) clone() Filter {
 }
 
 func (f *Filter) match(e *Event) bool {
-	if e.OrganizationID != f.OrganizationID || e.Topic == TopicPrincipal {
+	if e.OrganizationID != f.OrganizationID || watchOnly(e.Topic) {
 		return false
 	}
 	if len(f.Topics) > 0 && !slices.Contains(f.Topics, e.Topic) {
@@ -65,7 +68,7 @@ func (f *Filter) predicates() []predicate.Event {
 	if len(f.Topics) > 0 {
 		ps = append(ps, event.TopicIn(f.Topics...))
 	} else {
-		ps = append(ps, event.TopicNEQ(TopicPrincipal))
+		ps = append(ps, event.TopicNotIn(TopicPrincipal, TopicAutomation))
 	}
 	if f.UserID != nil {
 		ps = append(ps, event.Or(event.TopicNEQ(TopicNotification), event.UserID(*f.UserID)))

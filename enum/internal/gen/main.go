@@ -96,6 +96,7 @@ var defs = []enumDef{
 		{"sla_breach", "An incident you are assigned missed its SLA deadline."},
 		{"critical_alert", "A critical alert arrived in your organisation."},
 		{"connector_failing", "A pull connector of your organisation has been failing for an hour."},
+		{"automation_failed", "A trigger of your organisation failed 20 times in a row and was disabled."},
 		{"automation", "An automation action (a trigger or a macro) notified you about an alert or incident."}}},
 	{"SLAClockMode", "how an organisation's SLA clocks run", []value{
 		{"24x7", "Round the clock: every hour counts."},
@@ -113,6 +114,14 @@ var defs = []enumDef{
 		{"starttls", "Plain connection upgraded with STARTTLS, which the server must offer (port 587)."},
 		{"tls", "TLS from the first byte, implicit TLS (port 465)."},
 		{"none", "No encryption; accepted only for a server on the loopback interface (a local relay)."}}},
+	{"TriggerEvent", "what an automation trigger runs on", []value{
+		{"alert.created", "An alert was ingested (not a repeat merged into an open alert)."},
+		{"alert.merged", "A repeat of an open alert was merged into it (occurrences grew)."},
+		{"alert.updated", "An alert was changed by a person, a bulk action or a macro."},
+		{"incident.created", "An incident was opened."},
+		{"incident.updated", "An incident was changed by a person or a macro."},
+		{"sla.at_risk", "An incident's SLA timer passed 75 % of its target."},
+		{"sla.breached", "An incident's SLA timer passed its target."}}},
 	{"Visibility", "who sees a saved object: its author alone or the whole organisation", []value{
 		{"private", "Its author alone."},
 		{"shared", "Everyone in the organisation."}}},
@@ -129,7 +138,7 @@ var defs = []enumDef{
 }
 
 func camel(s string) string {
-	parts := strings.Split(s, "_")
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == '.' })
 	for i, p := range parts {
 		parts[i] = strings.ToUpper(p[:1]) + p[1:]
 	}

@@ -14,61 +14,59 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationtrigger"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/predicate"
-	"github.com/seliq/seliq/ent/user"
 )
 
-// MacroQuery is the builder for querying Macro entities.
-type MacroQuery struct {
+// AutomationTriggerQuery is the builder for querying AutomationTrigger entities.
+type AutomationTriggerQuery struct {
 	config
 	ctx              *QueryContext
-	order            []macro.OrderOption
+	order            []automationtrigger.OrderOption
 	inters           []Interceptor
-	predicates       []predicate.Macro
+	predicates       []predicate.AutomationTrigger
 	withOrganization *OrganizationQuery
-	withAuthor       *UserQuery
-	loadTotal        []func(context.Context, []*Macro) error
+	loadTotal        []func(context.Context, []*AutomationTrigger) error
 	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
 }
 
-// Where adds a new predicate for the MacroQuery builder.
-func (_q *MacroQuery) Where(ps ...predicate.Macro) *MacroQuery {
+// Where adds a new predicate for the AutomationTriggerQuery builder.
+func (_q *AutomationTriggerQuery) Where(ps ...predicate.AutomationTrigger) *AutomationTriggerQuery {
 	_q.predicates = append(_q.predicates, ps...)
 	return _q
 }
 
 // Limit the number of records to be returned by this query.
-func (_q *MacroQuery) Limit(limit int) *MacroQuery {
+func (_q *AutomationTriggerQuery) Limit(limit int) *AutomationTriggerQuery {
 	_q.ctx.Limit = &limit
 	return _q
 }
 
 // Offset to start from.
-func (_q *MacroQuery) Offset(offset int) *MacroQuery {
+func (_q *AutomationTriggerQuery) Offset(offset int) *AutomationTriggerQuery {
 	_q.ctx.Offset = &offset
 	return _q
 }
 
 // Unique configures the query builder to filter duplicate records on query.
 // By default, unique is set to true, and can be disabled using this method.
-func (_q *MacroQuery) Unique(unique bool) *MacroQuery {
+func (_q *AutomationTriggerQuery) Unique(unique bool) *AutomationTriggerQuery {
 	_q.ctx.Unique = &unique
 	return _q
 }
 
 // Order specifies how the records should be ordered.
-func (_q *MacroQuery) Order(o ...macro.OrderOption) *MacroQuery {
+func (_q *AutomationTriggerQuery) Order(o ...automationtrigger.OrderOption) *AutomationTriggerQuery {
 	_q.order = append(_q.order, o...)
 	return _q
 }
 
 // QueryOrganization chains the current query on the "organization" edge.
-func (_q *MacroQuery) QueryOrganization() *OrganizationQuery {
+func (_q *AutomationTriggerQuery) QueryOrganization() *OrganizationQuery {
 	query := (&OrganizationClient{config: _q.config}).Query()
 	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
 		if err := _q.prepareQuery(ctx); err != nil {
@@ -79,9 +77,9 @@ func (_q *MacroQuery) QueryOrganization() *OrganizationQuery {
 			return nil, err
 		}
 		step := sqlgraph.NewStep(
-			sqlgraph.From(macro.Table, macro.FieldID, selector),
+			sqlgraph.From(automationtrigger.Table, automationtrigger.FieldID, selector),
 			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, macro.OrganizationTable, macro.OrganizationColumn),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationtrigger.OrganizationTable, automationtrigger.OrganizationColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -89,43 +87,21 @@ func (_q *MacroQuery) QueryOrganization() *OrganizationQuery {
 	return query
 }
 
-// QueryAuthor chains the current query on the "author" edge.
-func (_q *MacroQuery) QueryAuthor() *UserQuery {
-	query := (&UserClient{config: _q.config}).Query()
-	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
-		if err := _q.prepareQuery(ctx); err != nil {
-			return nil, err
-		}
-		selector := _q.sqlQuery(ctx)
-		if err := selector.Err(); err != nil {
-			return nil, err
-		}
-		step := sqlgraph.NewStep(
-			sqlgraph.From(macro.Table, macro.FieldID, selector),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, macro.AuthorTable, macro.AuthorColumn),
-		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
-		return fromU, nil
-	}
-	return query
-}
-
-// First returns the first Macro entity from the query.
-// Returns a *NotFoundError when no Macro was found.
-func (_q *MacroQuery) First(ctx context.Context) (*Macro, error) {
+// First returns the first AutomationTrigger entity from the query.
+// Returns a *NotFoundError when no AutomationTrigger was found.
+func (_q *AutomationTriggerQuery) First(ctx context.Context) (*AutomationTrigger, error) {
 	nodes, err := _q.Limit(1).All(setContextOp(ctx, _q.ctx, ent.OpQueryFirst))
 	if err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
-		return nil, &NotFoundError{macro.Label}
+		return nil, &NotFoundError{automationtrigger.Label}
 	}
 	return nodes[0], nil
 }
 
 // FirstX is like First, but panics if an error occurs.
-func (_q *MacroQuery) FirstX(ctx context.Context) *Macro {
+func (_q *AutomationTriggerQuery) FirstX(ctx context.Context) *AutomationTrigger {
 	node, err := _q.First(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -133,22 +109,22 @@ func (_q *MacroQuery) FirstX(ctx context.Context) *Macro {
 	return node
 }
 
-// FirstID returns the first Macro ID from the query.
-// Returns a *NotFoundError when no Macro ID was found.
-func (_q *MacroQuery) FirstID(ctx context.Context) (id uuid.UUID, err error) {
+// FirstID returns the first AutomationTrigger ID from the query.
+// Returns a *NotFoundError when no AutomationTrigger ID was found.
+func (_q *AutomationTriggerQuery) FirstID(ctx context.Context) (id uuid.UUID, err error) {
 	var ids []uuid.UUID
 	if ids, err = _q.Limit(1).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryFirstID)); err != nil {
 		return
 	}
 	if len(ids) == 0 {
-		err = &NotFoundError{macro.Label}
+		err = &NotFoundError{automationtrigger.Label}
 		return
 	}
 	return ids[0], nil
 }
 
 // FirstIDX is like FirstID, but panics if an error occurs.
-func (_q *MacroQuery) FirstIDX(ctx context.Context) uuid.UUID {
+func (_q *AutomationTriggerQuery) FirstIDX(ctx context.Context) uuid.UUID {
 	id, err := _q.FirstID(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -156,10 +132,10 @@ func (_q *MacroQuery) FirstIDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// Only returns a single Macro entity found by the query, ensuring it only returns one.
-// Returns a *NotSingularError when more than one Macro entity is found.
-// Returns a *NotFoundError when no Macro entities are found.
-func (_q *MacroQuery) Only(ctx context.Context) (*Macro, error) {
+// Only returns a single AutomationTrigger entity found by the query, ensuring it only returns one.
+// Returns a *NotSingularError when more than one AutomationTrigger entity is found.
+// Returns a *NotFoundError when no AutomationTrigger entities are found.
+func (_q *AutomationTriggerQuery) Only(ctx context.Context) (*AutomationTrigger, error) {
 	nodes, err := _q.Limit(2).All(setContextOp(ctx, _q.ctx, ent.OpQueryOnly))
 	if err != nil {
 		return nil, err
@@ -168,14 +144,14 @@ func (_q *MacroQuery) Only(ctx context.Context) (*Macro, error) {
 	case 1:
 		return nodes[0], nil
 	case 0:
-		return nil, &NotFoundError{macro.Label}
+		return nil, &NotFoundError{automationtrigger.Label}
 	default:
-		return nil, &NotSingularError{macro.Label}
+		return nil, &NotSingularError{automationtrigger.Label}
 	}
 }
 
 // OnlyX is like Only, but panics if an error occurs.
-func (_q *MacroQuery) OnlyX(ctx context.Context) *Macro {
+func (_q *AutomationTriggerQuery) OnlyX(ctx context.Context) *AutomationTrigger {
 	node, err := _q.Only(ctx)
 	if err != nil {
 		panic(err)
@@ -183,10 +159,10 @@ func (_q *MacroQuery) OnlyX(ctx context.Context) *Macro {
 	return node
 }
 
-// OnlyID is like Only, but returns the only Macro ID in the query.
-// Returns a *NotSingularError when more than one Macro ID is found.
+// OnlyID is like Only, but returns the only AutomationTrigger ID in the query.
+// Returns a *NotSingularError when more than one AutomationTrigger ID is found.
 // Returns a *NotFoundError when no entities are found.
-func (_q *MacroQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error) {
+func (_q *AutomationTriggerQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error) {
 	var ids []uuid.UUID
 	if ids, err = _q.Limit(2).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryOnlyID)); err != nil {
 		return
@@ -195,15 +171,15 @@ func (_q *MacroQuery) OnlyID(ctx context.Context) (id uuid.UUID, err error) {
 	case 1:
 		id = ids[0]
 	case 0:
-		err = &NotFoundError{macro.Label}
+		err = &NotFoundError{automationtrigger.Label}
 	default:
-		err = &NotSingularError{macro.Label}
+		err = &NotSingularError{automationtrigger.Label}
 	}
 	return
 }
 
 // OnlyIDX is like OnlyID, but panics if an error occurs.
-func (_q *MacroQuery) OnlyIDX(ctx context.Context) uuid.UUID {
+func (_q *AutomationTriggerQuery) OnlyIDX(ctx context.Context) uuid.UUID {
 	id, err := _q.OnlyID(ctx)
 	if err != nil {
 		panic(err)
@@ -211,18 +187,18 @@ func (_q *MacroQuery) OnlyIDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// All executes the query and returns a list of Macros.
-func (_q *MacroQuery) All(ctx context.Context) ([]*Macro, error) {
+// All executes the query and returns a list of AutomationTriggers.
+func (_q *AutomationTriggerQuery) All(ctx context.Context) ([]*AutomationTrigger, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryAll)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	qr := querierAll[[]*Macro, *MacroQuery]()
-	return withInterceptors[[]*Macro](ctx, _q, qr, _q.inters)
+	qr := querierAll[[]*AutomationTrigger, *AutomationTriggerQuery]()
+	return withInterceptors[[]*AutomationTrigger](ctx, _q, qr, _q.inters)
 }
 
 // AllX is like All, but panics if an error occurs.
-func (_q *MacroQuery) AllX(ctx context.Context) []*Macro {
+func (_q *AutomationTriggerQuery) AllX(ctx context.Context) []*AutomationTrigger {
 	nodes, err := _q.All(ctx)
 	if err != nil {
 		panic(err)
@@ -230,20 +206,20 @@ func (_q *MacroQuery) AllX(ctx context.Context) []*Macro {
 	return nodes
 }
 
-// IDs executes the query and returns a list of Macro IDs.
-func (_q *MacroQuery) IDs(ctx context.Context) (ids []uuid.UUID, err error) {
+// IDs executes the query and returns a list of AutomationTrigger IDs.
+func (_q *AutomationTriggerQuery) IDs(ctx context.Context) (ids []uuid.UUID, err error) {
 	if _q.ctx.Unique == nil && _q.path != nil {
 		_q.Unique(true)
 	}
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryIDs)
-	if err = _q.Select(macro.FieldID).Scan(ctx, &ids); err != nil {
+	if err = _q.Select(automationtrigger.FieldID).Scan(ctx, &ids); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
 // IDsX is like IDs, but panics if an error occurs.
-func (_q *MacroQuery) IDsX(ctx context.Context) []uuid.UUID {
+func (_q *AutomationTriggerQuery) IDsX(ctx context.Context) []uuid.UUID {
 	ids, err := _q.IDs(ctx)
 	if err != nil {
 		panic(err)
@@ -252,16 +228,16 @@ func (_q *MacroQuery) IDsX(ctx context.Context) []uuid.UUID {
 }
 
 // Count returns the count of the given query.
-func (_q *MacroQuery) Count(ctx context.Context) (int, error) {
+func (_q *AutomationTriggerQuery) Count(ctx context.Context) (int, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryCount)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return 0, err
 	}
-	return withInterceptors[int](ctx, _q, querierCount[*MacroQuery](), _q.inters)
+	return withInterceptors[int](ctx, _q, querierCount[*AutomationTriggerQuery](), _q.inters)
 }
 
 // CountX is like Count, but panics if an error occurs.
-func (_q *MacroQuery) CountX(ctx context.Context) int {
+func (_q *AutomationTriggerQuery) CountX(ctx context.Context) int {
 	count, err := _q.Count(ctx)
 	if err != nil {
 		panic(err)
@@ -270,7 +246,7 @@ func (_q *MacroQuery) CountX(ctx context.Context) int {
 }
 
 // Exist returns true if the query has elements in the graph.
-func (_q *MacroQuery) Exist(ctx context.Context) (bool, error) {
+func (_q *AutomationTriggerQuery) Exist(ctx context.Context) (bool, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryExist)
 	switch _, err := _q.FirstID(ctx); {
 	case IsNotFound(err):
@@ -283,7 +259,7 @@ func (_q *MacroQuery) Exist(ctx context.Context) (bool, error) {
 }
 
 // ExistX is like Exist, but panics if an error occurs.
-func (_q *MacroQuery) ExistX(ctx context.Context) bool {
+func (_q *AutomationTriggerQuery) ExistX(ctx context.Context) bool {
 	exist, err := _q.Exist(ctx)
 	if err != nil {
 		panic(err)
@@ -291,20 +267,19 @@ func (_q *MacroQuery) ExistX(ctx context.Context) bool {
 	return exist
 }
 
-// Clone returns a duplicate of the MacroQuery builder, including all associated steps. It can be
+// Clone returns a duplicate of the AutomationTriggerQuery builder, including all associated steps. It can be
 // used to prepare common query builders and use them differently after the clone is made.
-func (_q *MacroQuery) Clone() *MacroQuery {
+func (_q *AutomationTriggerQuery) Clone() *AutomationTriggerQuery {
 	if _q == nil {
 		return nil
 	}
-	return &MacroQuery{
+	return &AutomationTriggerQuery{
 		config:           _q.config,
 		ctx:              _q.ctx.Clone(),
-		order:            append([]macro.OrderOption{}, _q.order...),
+		order:            append([]automationtrigger.OrderOption{}, _q.order...),
 		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Macro{}, _q.predicates...),
+		predicates:       append([]predicate.AutomationTrigger{}, _q.predicates...),
 		withOrganization: _q.withOrganization.Clone(),
-		withAuthor:       _q.withAuthor.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -314,23 +289,12 @@ func (_q *MacroQuery) Clone() *MacroQuery {
 
 // WithOrganization tells the query-builder to eager-load the nodes that are connected to
 // the "organization" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *MacroQuery) WithOrganization(opts ...func(*OrganizationQuery)) *MacroQuery {
+func (_q *AutomationTriggerQuery) WithOrganization(opts ...func(*OrganizationQuery)) *AutomationTriggerQuery {
 	query := (&OrganizationClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
 	}
 	_q.withOrganization = query
-	return _q
-}
-
-// WithAuthor tells the query-builder to eager-load the nodes that are connected to
-// the "author" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *MacroQuery) WithAuthor(opts ...func(*UserQuery)) *MacroQuery {
-	query := (&UserClient{config: _q.config}).Query()
-	for _, opt := range opts {
-		opt(query)
-	}
-	_q.withAuthor = query
 	return _q
 }
 
@@ -344,15 +308,15 @@ func (_q *MacroQuery) WithAuthor(opts ...func(*UserQuery)) *MacroQuery {
 //		Count int `json:"count,omitempty"`
 //	}
 //
-//	client.Macro.Query().
-//		GroupBy(macro.FieldCreatedAt).
+//	client.AutomationTrigger.Query().
+//		GroupBy(automationtrigger.FieldCreatedAt).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
-func (_q *MacroQuery) GroupBy(field string, fields ...string) *MacroGroupBy {
+func (_q *AutomationTriggerQuery) GroupBy(field string, fields ...string) *AutomationTriggerGroupBy {
 	_q.ctx.Fields = append([]string{field}, fields...)
-	grbuild := &MacroGroupBy{build: _q}
+	grbuild := &AutomationTriggerGroupBy{build: _q}
 	grbuild.flds = &_q.ctx.Fields
-	grbuild.label = macro.Label
+	grbuild.label = automationtrigger.Label
 	grbuild.scan = grbuild.Scan
 	return grbuild
 }
@@ -366,23 +330,23 @@ func (_q *MacroQuery) GroupBy(field string, fields ...string) *MacroGroupBy {
 //		CreatedAt time.Time `json:"created_at,omitempty"`
 //	}
 //
-//	client.Macro.Query().
-//		Select(macro.FieldCreatedAt).
+//	client.AutomationTrigger.Query().
+//		Select(automationtrigger.FieldCreatedAt).
 //		Scan(ctx, &v)
-func (_q *MacroQuery) Select(fields ...string) *MacroSelect {
+func (_q *AutomationTriggerQuery) Select(fields ...string) *AutomationTriggerSelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)
-	sbuild := &MacroSelect{MacroQuery: _q}
-	sbuild.label = macro.Label
+	sbuild := &AutomationTriggerSelect{AutomationTriggerQuery: _q}
+	sbuild.label = automationtrigger.Label
 	sbuild.flds, sbuild.scan = &_q.ctx.Fields, sbuild.Scan
 	return sbuild
 }
 
-// Aggregate returns a MacroSelect configured with the given aggregations.
-func (_q *MacroQuery) Aggregate(fns ...AggregateFunc) *MacroSelect {
+// Aggregate returns a AutomationTriggerSelect configured with the given aggregations.
+func (_q *AutomationTriggerQuery) Aggregate(fns ...AggregateFunc) *AutomationTriggerSelect {
 	return _q.Select().Aggregate(fns...)
 }
 
-func (_q *MacroQuery) prepareQuery(ctx context.Context) error {
+func (_q *AutomationTriggerQuery) prepareQuery(ctx context.Context) error {
 	for _, inter := range _q.inters {
 		if inter == nil {
 			return fmt.Errorf("ent: uninitialized interceptor (forgotten import ent/runtime?)")
@@ -394,7 +358,7 @@ func (_q *MacroQuery) prepareQuery(ctx context.Context) error {
 		}
 	}
 	for _, f := range _q.ctx.Fields {
-		if !macro.ValidColumn(f) {
+		if !automationtrigger.ValidColumn(f) {
 			return &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 		}
 	}
@@ -405,29 +369,28 @@ func (_q *MacroQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
-	if macro.Policy == nil {
-		return errors.New("ent: uninitialized macro.Policy (forgotten import ent/runtime?)")
+	if automationtrigger.Policy == nil {
+		return errors.New("ent: uninitialized automationtrigger.Policy (forgotten import ent/runtime?)")
 	}
-	if err := macro.Policy.EvalQuery(ctx, _q); err != nil {
+	if err := automationtrigger.Policy.EvalQuery(ctx, _q); err != nil {
 		return err
 	}
 	return nil
 }
 
-func (_q *MacroQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Macro, error) {
+func (_q *AutomationTriggerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*AutomationTrigger, error) {
 	var (
-		nodes       = []*Macro{}
+		nodes       = []*AutomationTrigger{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [1]bool{
 			_q.withOrganization != nil,
-			_q.withAuthor != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Macro).scanValues(nil, columns)
+		return (*AutomationTrigger).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
-		node := &Macro{config: _q.config}
+		node := &AutomationTrigger{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
@@ -446,13 +409,7 @@ func (_q *MacroQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Macro,
 	}
 	if query := _q.withOrganization; query != nil {
 		if err := _q.loadOrganization(ctx, query, nodes, nil,
-			func(n *Macro, e *Organization) { n.Edges.Organization = e }); err != nil {
-			return nil, err
-		}
-	}
-	if query := _q.withAuthor; query != nil {
-		if err := _q.loadAuthor(ctx, query, nodes, nil,
-			func(n *Macro, e *User) { n.Edges.Author = e }); err != nil {
+			func(n *AutomationTrigger, e *Organization) { n.Edges.Organization = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -464,9 +421,9 @@ func (_q *MacroQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Macro,
 	return nodes, nil
 }
 
-func (_q *MacroQuery) loadOrganization(ctx context.Context, query *OrganizationQuery, nodes []*Macro, init func(*Macro), assign func(*Macro, *Organization)) error {
+func (_q *AutomationTriggerQuery) loadOrganization(ctx context.Context, query *OrganizationQuery, nodes []*AutomationTrigger, init func(*AutomationTrigger), assign func(*AutomationTrigger, *Organization)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
-	nodeids := make(map[uuid.UUID][]*Macro)
+	nodeids := make(map[uuid.UUID][]*AutomationTrigger)
 	for i := range nodes {
 		fk := nodes[i].OrganizationID
 		if _, ok := nodeids[fk]; !ok {
@@ -493,40 +450,8 @@ func (_q *MacroQuery) loadOrganization(ctx context.Context, query *OrganizationQ
 	}
 	return nil
 }
-func (_q *MacroQuery) loadAuthor(ctx context.Context, query *UserQuery, nodes []*Macro, init func(*Macro), assign func(*Macro, *User)) error {
-	ids := make([]uuid.UUID, 0, len(nodes))
-	nodeids := make(map[uuid.UUID][]*Macro)
-	for i := range nodes {
-		if nodes[i].AuthorID == nil {
-			continue
-		}
-		fk := *nodes[i].AuthorID
-		if _, ok := nodeids[fk]; !ok {
-			ids = append(ids, fk)
-		}
-		nodeids[fk] = append(nodeids[fk], nodes[i])
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	query.Where(user.IDIn(ids...))
-	neighbors, err := query.All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range neighbors {
-		nodes, ok := nodeids[n.ID]
-		if !ok {
-			return fmt.Errorf(`unexpected foreign-key "author_id" returned %v`, n.ID)
-		}
-		for i := range nodes {
-			assign(nodes[i], n)
-		}
-	}
-	return nil
-}
 
-func (_q *MacroQuery) sqlCount(ctx context.Context) (int, error) {
+func (_q *AutomationTriggerQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -538,8 +463,8 @@ func (_q *MacroQuery) sqlCount(ctx context.Context) (int, error) {
 	return sqlgraph.CountNodes(ctx, _q.driver, _spec)
 }
 
-func (_q *MacroQuery) querySpec() *sqlgraph.QuerySpec {
-	_spec := sqlgraph.NewQuerySpec(macro.Table, macro.Columns, sqlgraph.NewFieldSpec(macro.FieldID, field.TypeUUID))
+func (_q *AutomationTriggerQuery) querySpec() *sqlgraph.QuerySpec {
+	_spec := sqlgraph.NewQuerySpec(automationtrigger.Table, automationtrigger.Columns, sqlgraph.NewFieldSpec(automationtrigger.FieldID, field.TypeUUID))
 	_spec.From = _q.sql
 	if unique := _q.ctx.Unique; unique != nil {
 		_spec.Unique = *unique
@@ -548,17 +473,14 @@ func (_q *MacroQuery) querySpec() *sqlgraph.QuerySpec {
 	}
 	if fields := _q.ctx.Fields; len(fields) > 0 {
 		_spec.Node.Columns = make([]string, 0, len(fields))
-		_spec.Node.Columns = append(_spec.Node.Columns, macro.FieldID)
+		_spec.Node.Columns = append(_spec.Node.Columns, automationtrigger.FieldID)
 		for i := range fields {
-			if fields[i] != macro.FieldID {
+			if fields[i] != automationtrigger.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
 		}
 		if _q.withOrganization != nil {
-			_spec.Node.AddColumnOnce(macro.FieldOrganizationID)
-		}
-		if _q.withAuthor != nil {
-			_spec.Node.AddColumnOnce(macro.FieldAuthorID)
+			_spec.Node.AddColumnOnce(automationtrigger.FieldOrganizationID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -584,12 +506,12 @@ func (_q *MacroQuery) querySpec() *sqlgraph.QuerySpec {
 	return _spec
 }
 
-func (_q *MacroQuery) sqlQuery(ctx context.Context) *sql.Selector {
+func (_q *AutomationTriggerQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	builder := sql.Dialect(_q.driver.Dialect())
-	t1 := builder.Table(macro.Table)
+	t1 := builder.Table(automationtrigger.Table)
 	columns := _q.ctx.Fields
 	if len(columns) == 0 {
-		columns = macro.Columns
+		columns = automationtrigger.Columns
 	}
 	selector := builder.Select(t1.Columns(columns...)...).From(t1)
 	if _q.sql != nil {
@@ -622,7 +544,7 @@ func (_q *MacroQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
 // either committed or rolled-back.
-func (_q *MacroQuery) ForUpdate(opts ...sql.LockOption) *MacroQuery {
+func (_q *AutomationTriggerQuery) ForUpdate(opts ...sql.LockOption) *AutomationTriggerQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -635,7 +557,7 @@ func (_q *MacroQuery) ForUpdate(opts ...sql.LockOption) *MacroQuery {
 // ForShare behaves similarly to ForUpdate, except that it acquires a shared mode lock
 // on any rows that are read. Other sessions can read the rows, but cannot modify them
 // until your transaction commits.
-func (_q *MacroQuery) ForShare(opts ...sql.LockOption) *MacroQuery {
+func (_q *AutomationTriggerQuery) ForShare(opts ...sql.LockOption) *AutomationTriggerQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -646,33 +568,33 @@ func (_q *MacroQuery) ForShare(opts ...sql.LockOption) *MacroQuery {
 }
 
 // Modify adds a query modifier for attaching custom logic to queries.
-func (_q *MacroQuery) Modify(modifiers ...func(s *sql.Selector)) *MacroSelect {
+func (_q *AutomationTriggerQuery) Modify(modifiers ...func(s *sql.Selector)) *AutomationTriggerSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
 }
 
-// MacroGroupBy is the group-by builder for Macro entities.
-type MacroGroupBy struct {
+// AutomationTriggerGroupBy is the group-by builder for AutomationTrigger entities.
+type AutomationTriggerGroupBy struct {
 	selector
-	build *MacroQuery
+	build *AutomationTriggerQuery
 }
 
 // Aggregate adds the given aggregation functions to the group-by query.
-func (_g *MacroGroupBy) Aggregate(fns ...AggregateFunc) *MacroGroupBy {
+func (_g *AutomationTriggerGroupBy) Aggregate(fns ...AggregateFunc) *AutomationTriggerGroupBy {
 	_g.fns = append(_g.fns, fns...)
 	return _g
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_g *MacroGroupBy) Scan(ctx context.Context, v any) error {
+func (_g *AutomationTriggerGroupBy) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _g.build.ctx, ent.OpQueryGroupBy)
 	if err := _g.build.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*MacroQuery, *MacroGroupBy](ctx, _g.build, _g, _g.build.inters, v)
+	return scanWithInterceptors[*AutomationTriggerQuery, *AutomationTriggerGroupBy](ctx, _g.build, _g, _g.build.inters, v)
 }
 
-func (_g *MacroGroupBy) sqlScan(ctx context.Context, root *MacroQuery, v any) error {
+func (_g *AutomationTriggerGroupBy) sqlScan(ctx context.Context, root *AutomationTriggerQuery, v any) error {
 	selector := root.sqlQuery(ctx).Select()
 	aggregation := make([]string, 0, len(_g.fns))
 	for _, fn := range _g.fns {
@@ -699,28 +621,28 @@ func (_g *MacroGroupBy) sqlScan(ctx context.Context, root *MacroQuery, v any) er
 	return sql.ScanSlice(rows, v)
 }
 
-// MacroSelect is the builder for selecting fields of Macro entities.
-type MacroSelect struct {
-	*MacroQuery
+// AutomationTriggerSelect is the builder for selecting fields of AutomationTrigger entities.
+type AutomationTriggerSelect struct {
+	*AutomationTriggerQuery
 	selector
 }
 
 // Aggregate adds the given aggregation functions to the selector query.
-func (_s *MacroSelect) Aggregate(fns ...AggregateFunc) *MacroSelect {
+func (_s *AutomationTriggerSelect) Aggregate(fns ...AggregateFunc) *AutomationTriggerSelect {
 	_s.fns = append(_s.fns, fns...)
 	return _s
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_s *MacroSelect) Scan(ctx context.Context, v any) error {
+func (_s *AutomationTriggerSelect) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _s.ctx, ent.OpQuerySelect)
 	if err := _s.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*MacroQuery, *MacroSelect](ctx, _s.MacroQuery, _s, _s.inters, v)
+	return scanWithInterceptors[*AutomationTriggerQuery, *AutomationTriggerSelect](ctx, _s.AutomationTriggerQuery, _s, _s.inters, v)
 }
 
-func (_s *MacroSelect) sqlScan(ctx context.Context, root *MacroQuery, v any) error {
+func (_s *AutomationTriggerSelect) sqlScan(ctx context.Context, root *AutomationTriggerQuery, v any) error {
 	selector := root.sqlQuery(ctx)
 	aggregation := make([]string, 0, len(_s.fns))
 	for _, fn := range _s.fns {
@@ -742,7 +664,7 @@ func (_s *MacroSelect) sqlScan(ctx context.Context, root *MacroQuery, v any) err
 }
 
 // Modify adds a query modifier for attaching custom logic to queries.
-func (_s *MacroSelect) Modify(modifiers ...func(s *sql.Selector)) *MacroSelect {
+func (_s *AutomationTriggerSelect) Modify(modifiers ...func(s *sql.Selector)) *AutomationTriggerSelect {
 	_s.modifiers = append(_s.modifiers, modifiers...)
 	return _s
 }

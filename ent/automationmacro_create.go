@@ -13,29 +13,29 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// MacroCreate is the builder for creating a Macro entity.
-type MacroCreate struct {
+// AutomationMacroCreate is the builder for creating a AutomationMacro entity.
+type AutomationMacroCreate struct {
 	config
-	mutation *MacroMutation
+	mutation *AutomationMacroMutation
 	hooks    []Hook
 	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
-func (_c *MacroCreate) SetCreatedAt(v time.Time) *MacroCreate {
+func (_c *AutomationMacroCreate) SetCreatedAt(v time.Time) *AutomationMacroCreate {
 	_c.mutation.SetCreatedAt(v)
 	return _c
 }
 
 // SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *MacroCreate) SetNillableCreatedAt(v *time.Time) *MacroCreate {
+func (_c *AutomationMacroCreate) SetNillableCreatedAt(v *time.Time) *AutomationMacroCreate {
 	if v != nil {
 		_c.SetCreatedAt(*v)
 	}
@@ -43,13 +43,13 @@ func (_c *MacroCreate) SetNillableCreatedAt(v *time.Time) *MacroCreate {
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_c *MacroCreate) SetUpdatedAt(v time.Time) *MacroCreate {
+func (_c *AutomationMacroCreate) SetUpdatedAt(v time.Time) *AutomationMacroCreate {
 	_c.mutation.SetUpdatedAt(v)
 	return _c
 }
 
 // SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *MacroCreate) SetNillableUpdatedAt(v *time.Time) *MacroCreate {
+func (_c *AutomationMacroCreate) SetNillableUpdatedAt(v *time.Time) *AutomationMacroCreate {
 	if v != nil {
 		_c.SetUpdatedAt(*v)
 	}
@@ -57,25 +57,25 @@ func (_c *MacroCreate) SetNillableUpdatedAt(v *time.Time) *MacroCreate {
 }
 
 // SetOrganizationID sets the "organization_id" field.
-func (_c *MacroCreate) SetOrganizationID(v uuid.UUID) *MacroCreate {
+func (_c *AutomationMacroCreate) SetOrganizationID(v uuid.UUID) *AutomationMacroCreate {
 	_c.mutation.SetOrganizationID(v)
 	return _c
 }
 
 // SetName sets the "name" field.
-func (_c *MacroCreate) SetName(v string) *MacroCreate {
+func (_c *AutomationMacroCreate) SetName(v string) *AutomationMacroCreate {
 	_c.mutation.SetName(v)
 	return _c
 }
 
 // SetDescription sets the "description" field.
-func (_c *MacroCreate) SetDescription(v string) *MacroCreate {
+func (_c *AutomationMacroCreate) SetDescription(v string) *AutomationMacroCreate {
 	_c.mutation.SetDescription(v)
 	return _c
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_c *MacroCreate) SetNillableDescription(v *string) *MacroCreate {
+func (_c *AutomationMacroCreate) SetNillableDescription(v *string) *AutomationMacroCreate {
 	if v != nil {
 		_c.SetDescription(*v)
 	}
@@ -83,25 +83,25 @@ func (_c *MacroCreate) SetNillableDescription(v *string) *MacroCreate {
 }
 
 // SetTarget sets the "target" field.
-func (_c *MacroCreate) SetTarget(v enum.AutomationTarget) *MacroCreate {
+func (_c *AutomationMacroCreate) SetTarget(v enum.AutomationTarget) *AutomationMacroCreate {
 	_c.mutation.SetTarget(v)
 	return _c
 }
 
 // SetActions sets the "actions" field.
-func (_c *MacroCreate) SetActions(v []schematype.Action) *MacroCreate {
+func (_c *AutomationMacroCreate) SetActions(v []schematype.Action) *AutomationMacroCreate {
 	_c.mutation.SetActions(v)
 	return _c
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_c *MacroCreate) SetAuthorID(v uuid.UUID) *MacroCreate {
+func (_c *AutomationMacroCreate) SetAuthorID(v uuid.UUID) *AutomationMacroCreate {
 	_c.mutation.SetAuthorID(v)
 	return _c
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_c *MacroCreate) SetNillableAuthorID(v *uuid.UUID) *MacroCreate {
+func (_c *AutomationMacroCreate) SetNillableAuthorID(v *uuid.UUID) *AutomationMacroCreate {
 	if v != nil {
 		_c.SetAuthorID(*v)
 	}
@@ -109,13 +109,13 @@ func (_c *MacroCreate) SetNillableAuthorID(v *uuid.UUID) *MacroCreate {
 }
 
 // SetID sets the "id" field.
-func (_c *MacroCreate) SetID(v uuid.UUID) *MacroCreate {
+func (_c *AutomationMacroCreate) SetID(v uuid.UUID) *AutomationMacroCreate {
 	_c.mutation.SetID(v)
 	return _c
 }
 
 // SetNillableID sets the "id" field if the given value is not nil.
-func (_c *MacroCreate) SetNillableID(v *uuid.UUID) *MacroCreate {
+func (_c *AutomationMacroCreate) SetNillableID(v *uuid.UUID) *AutomationMacroCreate {
 	if v != nil {
 		_c.SetID(*v)
 	}
@@ -123,22 +123,22 @@ func (_c *MacroCreate) SetNillableID(v *uuid.UUID) *MacroCreate {
 }
 
 // SetOrganization sets the "organization" edge to the Organization entity.
-func (_c *MacroCreate) SetOrganization(v *Organization) *MacroCreate {
+func (_c *AutomationMacroCreate) SetOrganization(v *Organization) *AutomationMacroCreate {
 	return _c.SetOrganizationID(v.ID)
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_c *MacroCreate) SetAuthor(v *User) *MacroCreate {
+func (_c *AutomationMacroCreate) SetAuthor(v *User) *AutomationMacroCreate {
 	return _c.SetAuthorID(v.ID)
 }
 
-// Mutation returns the MacroMutation object of the builder.
-func (_c *MacroCreate) Mutation() *MacroMutation {
+// Mutation returns the AutomationMacroMutation object of the builder.
+func (_c *AutomationMacroCreate) Mutation() *AutomationMacroMutation {
 	return _c.mutation
 }
 
-// Save creates the Macro in the database.
-func (_c *MacroCreate) Save(ctx context.Context) (*Macro, error) {
+// Save creates the AutomationMacro in the database.
+func (_c *AutomationMacroCreate) Save(ctx context.Context) (*AutomationMacro, error) {
 	if err := _c.defaults(); err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (_c *MacroCreate) Save(ctx context.Context) (*Macro, error) {
 }
 
 // SaveX calls Save and panics if Save returns an error.
-func (_c *MacroCreate) SaveX(ctx context.Context) *Macro {
+func (_c *AutomationMacroCreate) SaveX(ctx context.Context) *AutomationMacro {
 	v, err := _c.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -155,88 +155,88 @@ func (_c *MacroCreate) SaveX(ctx context.Context) *Macro {
 }
 
 // Exec executes the query.
-func (_c *MacroCreate) Exec(ctx context.Context) error {
+func (_c *AutomationMacroCreate) Exec(ctx context.Context) error {
 	_, err := _c.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_c *MacroCreate) ExecX(ctx context.Context) {
+func (_c *AutomationMacroCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *MacroCreate) defaults() error {
+func (_c *AutomationMacroCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if macro.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized macro.DefaultCreatedAt (forgotten import ent/runtime?)")
+		if automationmacro.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized automationmacro.DefaultCreatedAt (forgotten import ent/runtime?)")
 		}
-		v := macro.DefaultCreatedAt()
+		v := automationmacro.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if macro.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized macro.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		if automationmacro.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized automationmacro.DefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := macro.DefaultUpdatedAt()
+		v := automationmacro.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
 	if _, ok := _c.mutation.Description(); !ok {
-		v := macro.DefaultDescription
+		v := automationmacro.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
-		if macro.DefaultID == nil {
-			return fmt.Errorf("ent: uninitialized macro.DefaultID (forgotten import ent/runtime?)")
+		if automationmacro.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized automationmacro.DefaultID (forgotten import ent/runtime?)")
 		}
-		v := macro.DefaultID()
+		v := automationmacro.DefaultID()
 		_c.mutation.SetID(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_c *MacroCreate) check() error {
+func (_c *AutomationMacroCreate) check() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Macro.created_at"`)}
+		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "AutomationMacro.created_at"`)}
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Macro.updated_at"`)}
+		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "AutomationMacro.updated_at"`)}
 	}
 	if _, ok := _c.mutation.OrganizationID(); !ok {
-		return &ValidationError{Name: "organization_id", err: errors.New(`ent: missing required field "Macro.organization_id"`)}
+		return &ValidationError{Name: "organization_id", err: errors.New(`ent: missing required field "AutomationMacro.organization_id"`)}
 	}
 	if _, ok := _c.mutation.Name(); !ok {
-		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Macro.name"`)}
+		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "AutomationMacro.name"`)}
 	}
 	if v, ok := _c.mutation.Name(); ok {
-		if err := macro.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Macro.name": %w`, err)}
+		if err := automationmacro.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.name": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Description(); !ok {
-		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "Macro.description"`)}
+		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "AutomationMacro.description"`)}
 	}
 	if _, ok := _c.mutation.Target(); !ok {
-		return &ValidationError{Name: "target", err: errors.New(`ent: missing required field "Macro.target"`)}
+		return &ValidationError{Name: "target", err: errors.New(`ent: missing required field "AutomationMacro.target"`)}
 	}
 	if v, ok := _c.mutation.Target(); ok {
-		if err := macro.TargetValidator(v); err != nil {
-			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "Macro.target": %w`, err)}
+		if err := automationmacro.TargetValidator(v); err != nil {
+			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.target": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Actions(); !ok {
-		return &ValidationError{Name: "actions", err: errors.New(`ent: missing required field "Macro.actions"`)}
+		return &ValidationError{Name: "actions", err: errors.New(`ent: missing required field "AutomationMacro.actions"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
-		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Macro.organization"`)}
+		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "AutomationMacro.organization"`)}
 	}
 	return nil
 }
 
-func (_c *MacroCreate) sqlSave(ctx context.Context) (*Macro, error) {
+func (_c *AutomationMacroCreate) sqlSave(ctx context.Context) (*AutomationMacro, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
@@ -259,10 +259,10 @@ func (_c *MacroCreate) sqlSave(ctx context.Context) (*Macro, error) {
 	return _node, nil
 }
 
-func (_c *MacroCreate) createSpec() (*Macro, *sqlgraph.CreateSpec) {
+func (_c *AutomationMacroCreate) createSpec() (*AutomationMacro, *sqlgraph.CreateSpec) {
 	var (
-		_node = &Macro{config: _c.config}
-		_spec = sqlgraph.NewCreateSpec(macro.Table, sqlgraph.NewFieldSpec(macro.FieldID, field.TypeUUID))
+		_node = &AutomationMacro{config: _c.config}
+		_spec = sqlgraph.NewCreateSpec(automationmacro.Table, sqlgraph.NewFieldSpec(automationmacro.FieldID, field.TypeUUID))
 	)
 	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
@@ -270,35 +270,35 @@ func (_c *MacroCreate) createSpec() (*Macro, *sqlgraph.CreateSpec) {
 		_spec.ID.Value = &id
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
-		_spec.SetField(macro.FieldCreatedAt, field.TypeTime, value)
+		_spec.SetField(automationmacro.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
 	if value, ok := _c.mutation.UpdatedAt(); ok {
-		_spec.SetField(macro.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(automationmacro.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
-		_spec.SetField(macro.FieldName, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldName, field.TypeString, value)
 		_node.Name = value
 	}
 	if value, ok := _c.mutation.Description(); ok {
-		_spec.SetField(macro.FieldDescription, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldDescription, field.TypeString, value)
 		_node.Description = value
 	}
 	if value, ok := _c.mutation.Target(); ok {
-		_spec.SetField(macro.FieldTarget, field.TypeEnum, value)
+		_spec.SetField(automationmacro.FieldTarget, field.TypeEnum, value)
 		_node.Target = value
 	}
 	if value, ok := _c.mutation.Actions(); ok {
-		_spec.SetField(macro.FieldActions, field.TypeJSON, value)
+		_spec.SetField(automationmacro.FieldActions, field.TypeJSON, value)
 		_node.Actions = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.OrganizationTable,
-			Columns: []string{macro.OrganizationColumn},
+			Table:   automationmacro.OrganizationTable,
+			Columns: []string{automationmacro.OrganizationColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeUUID),
@@ -314,8 +314,8 @@ func (_c *MacroCreate) createSpec() (*Macro, *sqlgraph.CreateSpec) {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -333,7 +333,7 @@ func (_c *MacroCreate) createSpec() (*Macro, *sqlgraph.CreateSpec) {
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
 // of the `INSERT` statement. For example:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		SetCreatedAt(v).
 //		OnConflict(
 //			// Update the row with the new values
@@ -342,13 +342,13 @@ func (_c *MacroCreate) createSpec() (*Macro, *sqlgraph.CreateSpec) {
 //		).
 //		// Override some of the fields with custom
 //		// update values.
-//		Update(func(u *ent.MacroUpsert) {
+//		Update(func(u *ent.AutomationMacroUpsert) {
 //			SetCreatedAt(v+v).
 //		}).
 //		Exec(ctx)
-func (_c *MacroCreate) OnConflict(opts ...sql.ConflictOption) *MacroUpsertOne {
+func (_c *AutomationMacroCreate) OnConflict(opts ...sql.ConflictOption) *AutomationMacroUpsertOne {
 	_c.conflict = opts
-	return &MacroUpsertOne{
+	return &AutomationMacroUpsertOne{
 		create: _c,
 	}
 }
@@ -356,129 +356,129 @@ func (_c *MacroCreate) OnConflict(opts ...sql.ConflictOption) *MacroUpsertOne {
 // OnConflictColumns calls `OnConflict` and configures the columns
 // as conflict target. Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		OnConflict(sql.ConflictColumns(columns...)).
 //		Exec(ctx)
-func (_c *MacroCreate) OnConflictColumns(columns ...string) *MacroUpsertOne {
+func (_c *AutomationMacroCreate) OnConflictColumns(columns ...string) *AutomationMacroUpsertOne {
 	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &MacroUpsertOne{
+	return &AutomationMacroUpsertOne{
 		create: _c,
 	}
 }
 
 type (
-	// MacroUpsertOne is the builder for "upsert"-ing
-	//  one Macro node.
-	MacroUpsertOne struct {
-		create *MacroCreate
+	// AutomationMacroUpsertOne is the builder for "upsert"-ing
+	//  one AutomationMacro node.
+	AutomationMacroUpsertOne struct {
+		create *AutomationMacroCreate
 	}
 
-	// MacroUpsert is the "OnConflict" setter.
-	MacroUpsert struct {
+	// AutomationMacroUpsert is the "OnConflict" setter.
+	AutomationMacroUpsert struct {
 		*sql.UpdateSet
 	}
 )
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *MacroUpsert) SetUpdatedAt(v time.Time) *MacroUpsert {
-	u.Set(macro.FieldUpdatedAt, v)
+func (u *AutomationMacroUpsert) SetUpdatedAt(v time.Time) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldUpdatedAt, v)
 	return u
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateUpdatedAt() *MacroUpsert {
-	u.SetExcluded(macro.FieldUpdatedAt)
+func (u *AutomationMacroUpsert) UpdateUpdatedAt() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldUpdatedAt)
 	return u
 }
 
 // SetName sets the "name" field.
-func (u *MacroUpsert) SetName(v string) *MacroUpsert {
-	u.Set(macro.FieldName, v)
+func (u *AutomationMacroUpsert) SetName(v string) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldName, v)
 	return u
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateName() *MacroUpsert {
-	u.SetExcluded(macro.FieldName)
+func (u *AutomationMacroUpsert) UpdateName() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldName)
 	return u
 }
 
 // SetDescription sets the "description" field.
-func (u *MacroUpsert) SetDescription(v string) *MacroUpsert {
-	u.Set(macro.FieldDescription, v)
+func (u *AutomationMacroUpsert) SetDescription(v string) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldDescription, v)
 	return u
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateDescription() *MacroUpsert {
-	u.SetExcluded(macro.FieldDescription)
+func (u *AutomationMacroUpsert) UpdateDescription() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldDescription)
 	return u
 }
 
 // SetTarget sets the "target" field.
-func (u *MacroUpsert) SetTarget(v enum.AutomationTarget) *MacroUpsert {
-	u.Set(macro.FieldTarget, v)
+func (u *AutomationMacroUpsert) SetTarget(v enum.AutomationTarget) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldTarget, v)
 	return u
 }
 
 // UpdateTarget sets the "target" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateTarget() *MacroUpsert {
-	u.SetExcluded(macro.FieldTarget)
+func (u *AutomationMacroUpsert) UpdateTarget() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldTarget)
 	return u
 }
 
 // SetActions sets the "actions" field.
-func (u *MacroUpsert) SetActions(v []schematype.Action) *MacroUpsert {
-	u.Set(macro.FieldActions, v)
+func (u *AutomationMacroUpsert) SetActions(v []schematype.Action) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldActions, v)
 	return u
 }
 
 // UpdateActions sets the "actions" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateActions() *MacroUpsert {
-	u.SetExcluded(macro.FieldActions)
+func (u *AutomationMacroUpsert) UpdateActions() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldActions)
 	return u
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *MacroUpsert) SetAuthorID(v uuid.UUID) *MacroUpsert {
-	u.Set(macro.FieldAuthorID, v)
+func (u *AutomationMacroUpsert) SetAuthorID(v uuid.UUID) *AutomationMacroUpsert {
+	u.Set(automationmacro.FieldAuthorID, v)
 	return u
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *MacroUpsert) UpdateAuthorID() *MacroUpsert {
-	u.SetExcluded(macro.FieldAuthorID)
+func (u *AutomationMacroUpsert) UpdateAuthorID() *AutomationMacroUpsert {
+	u.SetExcluded(automationmacro.FieldAuthorID)
 	return u
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *MacroUpsert) ClearAuthorID() *MacroUpsert {
-	u.SetNull(macro.FieldAuthorID)
+func (u *AutomationMacroUpsert) ClearAuthorID() *AutomationMacroUpsert {
+	u.SetNull(automationmacro.FieldAuthorID)
 	return u
 }
 
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		OnConflict(
 //			sql.ResolveWithNewValues(),
 //			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(macro.FieldID)
+//				u.SetIgnore(automationmacro.FieldID)
 //			}),
 //		).
 //		Exec(ctx)
-func (u *MacroUpsertOne) UpdateNewValues() *MacroUpsertOne {
+func (u *AutomationMacroUpsertOne) UpdateNewValues() *AutomationMacroUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.ID(); exists {
-			s.SetIgnore(macro.FieldID)
+			s.SetIgnore(automationmacro.FieldID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
-			s.SetIgnore(macro.FieldCreatedAt)
+			s.SetIgnore(automationmacro.FieldCreatedAt)
 		}
 		if _, exists := u.create.mutation.OrganizationID(); exists {
-			s.SetIgnore(macro.FieldOrganizationID)
+			s.SetIgnore(automationmacro.FieldOrganizationID)
 		}
 	}))
 	return u
@@ -487,142 +487,142 @@ func (u *MacroUpsertOne) UpdateNewValues() *MacroUpsertOne {
 // Ignore sets each column to itself in case of conflict.
 // Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //	    OnConflict(sql.ResolveWithIgnore()).
 //	    Exec(ctx)
-func (u *MacroUpsertOne) Ignore() *MacroUpsertOne {
+func (u *AutomationMacroUpsertOne) Ignore() *AutomationMacroUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
 	return u
 }
 
 // DoNothing configures the conflict_action to `DO NOTHING`.
 // Supported only by SQLite and PostgreSQL.
-func (u *MacroUpsertOne) DoNothing() *MacroUpsertOne {
+func (u *AutomationMacroUpsertOne) DoNothing() *AutomationMacroUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.DoNothing())
 	return u
 }
 
-// Update allows overriding fields `UPDATE` values. See the MacroCreate.OnConflict
+// Update allows overriding fields `UPDATE` values. See the AutomationMacroCreate.OnConflict
 // documentation for more info.
-func (u *MacroUpsertOne) Update(set func(*MacroUpsert)) *MacroUpsertOne {
+func (u *AutomationMacroUpsertOne) Update(set func(*AutomationMacroUpsert)) *AutomationMacroUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&MacroUpsert{UpdateSet: update})
+		set(&AutomationMacroUpsert{UpdateSet: update})
 	}))
 	return u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *MacroUpsertOne) SetUpdatedAt(v time.Time) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetUpdatedAt(v time.Time) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetUpdatedAt(v)
 	})
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateUpdatedAt() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateUpdatedAt() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateUpdatedAt()
 	})
 }
 
 // SetName sets the "name" field.
-func (u *MacroUpsertOne) SetName(v string) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetName(v string) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetName(v)
 	})
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateName() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateName() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateName()
 	})
 }
 
 // SetDescription sets the "description" field.
-func (u *MacroUpsertOne) SetDescription(v string) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetDescription(v string) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetDescription(v)
 	})
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateDescription() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateDescription() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateDescription()
 	})
 }
 
 // SetTarget sets the "target" field.
-func (u *MacroUpsertOne) SetTarget(v enum.AutomationTarget) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetTarget(v enum.AutomationTarget) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetTarget(v)
 	})
 }
 
 // UpdateTarget sets the "target" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateTarget() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateTarget() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateTarget()
 	})
 }
 
 // SetActions sets the "actions" field.
-func (u *MacroUpsertOne) SetActions(v []schematype.Action) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetActions(v []schematype.Action) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetActions(v)
 	})
 }
 
 // UpdateActions sets the "actions" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateActions() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateActions() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateActions()
 	})
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *MacroUpsertOne) SetAuthorID(v uuid.UUID) *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) SetAuthorID(v uuid.UUID) *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetAuthorID(v)
 	})
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *MacroUpsertOne) UpdateAuthorID() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) UpdateAuthorID() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateAuthorID()
 	})
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *MacroUpsertOne) ClearAuthorID() *MacroUpsertOne {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertOne) ClearAuthorID() *AutomationMacroUpsertOne {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.ClearAuthorID()
 	})
 }
 
 // Exec executes the query.
-func (u *MacroUpsertOne) Exec(ctx context.Context) error {
+func (u *AutomationMacroUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for MacroCreate.OnConflict")
+		return errors.New("ent: missing options for AutomationMacroCreate.OnConflict")
 	}
 	return u.create.Exec(ctx)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (u *MacroUpsertOne) ExecX(ctx context.Context) {
+func (u *AutomationMacroUpsertOne) ExecX(ctx context.Context) {
 	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *MacroUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) {
+func (u *AutomationMacroUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) {
 	if u.create.driver.Dialect() == dialect.MySQL {
 		// In case of "ON CONFLICT", there is no way to get back non-numeric ID
 		// fields from the database since MySQL does not support the RETURNING clause.
-		return id, errors.New("ent: MacroUpsertOne.ID is not supported by MySQL driver. Use MacroUpsertOne.Exec instead")
+		return id, errors.New("ent: AutomationMacroUpsertOne.ID is not supported by MySQL driver. Use AutomationMacroUpsertOne.Exec instead")
 	}
 	node, err := u.create.Save(ctx)
 	if err != nil {
@@ -632,7 +632,7 @@ func (u *MacroUpsertOne) ID(ctx context.Context) (id uuid.UUID, err error) {
 }
 
 // IDX is like ID, but panics if an error occurs.
-func (u *MacroUpsertOne) IDX(ctx context.Context) uuid.UUID {
+func (u *AutomationMacroUpsertOne) IDX(ctx context.Context) uuid.UUID {
 	id, err := u.ID(ctx)
 	if err != nil {
 		panic(err)
@@ -640,28 +640,28 @@ func (u *MacroUpsertOne) IDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// MacroCreateBulk is the builder for creating many Macro entities in bulk.
-type MacroCreateBulk struct {
+// AutomationMacroCreateBulk is the builder for creating many AutomationMacro entities in bulk.
+type AutomationMacroCreateBulk struct {
 	config
 	err      error
-	builders []*MacroCreate
+	builders []*AutomationMacroCreate
 	conflict []sql.ConflictOption
 }
 
-// Save creates the Macro entities in the database.
-func (_c *MacroCreateBulk) Save(ctx context.Context) ([]*Macro, error) {
+// Save creates the AutomationMacro entities in the database.
+func (_c *AutomationMacroCreateBulk) Save(ctx context.Context) ([]*AutomationMacro, error) {
 	if _c.err != nil {
 		return nil, _c.err
 	}
 	specs := make([]*sqlgraph.CreateSpec, len(_c.builders))
-	nodes := make([]*Macro, len(_c.builders))
+	nodes := make([]*AutomationMacro, len(_c.builders))
 	mutators := make([]Mutator, len(_c.builders))
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
 			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-				mutation, ok := m.(*MacroMutation)
+				mutation, ok := m.(*AutomationMacroMutation)
 				if !ok {
 					return nil, fmt.Errorf("unexpected mutation type %T", m)
 				}
@@ -705,7 +705,7 @@ func (_c *MacroCreateBulk) Save(ctx context.Context) ([]*Macro, error) {
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_c *MacroCreateBulk) SaveX(ctx context.Context) []*Macro {
+func (_c *AutomationMacroCreateBulk) SaveX(ctx context.Context) []*AutomationMacro {
 	v, err := _c.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -714,13 +714,13 @@ func (_c *MacroCreateBulk) SaveX(ctx context.Context) []*Macro {
 }
 
 // Exec executes the query.
-func (_c *MacroCreateBulk) Exec(ctx context.Context) error {
+func (_c *AutomationMacroCreateBulk) Exec(ctx context.Context) error {
 	_, err := _c.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_c *MacroCreateBulk) ExecX(ctx context.Context) {
+func (_c *AutomationMacroCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
@@ -729,7 +729,7 @@ func (_c *MacroCreateBulk) ExecX(ctx context.Context) {
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
 // of the `INSERT` statement. For example:
 //
-//	client.Macro.CreateBulk(builders...).
+//	client.AutomationMacro.CreateBulk(builders...).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -737,13 +737,13 @@ func (_c *MacroCreateBulk) ExecX(ctx context.Context) {
 //		).
 //		// Override some of the fields with custom
 //		// update values.
-//		Update(func(u *ent.MacroUpsert) {
+//		Update(func(u *ent.AutomationMacroUpsert) {
 //			SetCreatedAt(v+v).
 //		}).
 //		Exec(ctx)
-func (_c *MacroCreateBulk) OnConflict(opts ...sql.ConflictOption) *MacroUpsertBulk {
+func (_c *AutomationMacroCreateBulk) OnConflict(opts ...sql.ConflictOption) *AutomationMacroUpsertBulk {
 	_c.conflict = opts
-	return &MacroUpsertBulk{
+	return &AutomationMacroUpsertBulk{
 		create: _c,
 	}
 }
@@ -751,45 +751,45 @@ func (_c *MacroCreateBulk) OnConflict(opts ...sql.ConflictOption) *MacroUpsertBu
 // OnConflictColumns calls `OnConflict` and configures the columns
 // as conflict target. Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		OnConflict(sql.ConflictColumns(columns...)).
 //		Exec(ctx)
-func (_c *MacroCreateBulk) OnConflictColumns(columns ...string) *MacroUpsertBulk {
+func (_c *AutomationMacroCreateBulk) OnConflictColumns(columns ...string) *AutomationMacroUpsertBulk {
 	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &MacroUpsertBulk{
+	return &AutomationMacroUpsertBulk{
 		create: _c,
 	}
 }
 
-// MacroUpsertBulk is the builder for "upsert"-ing
-// a bulk of Macro nodes.
-type MacroUpsertBulk struct {
-	create *MacroCreateBulk
+// AutomationMacroUpsertBulk is the builder for "upsert"-ing
+// a bulk of AutomationMacro nodes.
+type AutomationMacroUpsertBulk struct {
+	create *AutomationMacroCreateBulk
 }
 
 // UpdateNewValues updates the mutable fields using the new values that
 // were set on create. Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		OnConflict(
 //			sql.ResolveWithNewValues(),
 //			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(macro.FieldID)
+//				u.SetIgnore(automationmacro.FieldID)
 //			}),
 //		).
 //		Exec(ctx)
-func (u *MacroUpsertBulk) UpdateNewValues() *MacroUpsertBulk {
+func (u *AutomationMacroUpsertBulk) UpdateNewValues() *AutomationMacroUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.ID(); exists {
-				s.SetIgnore(macro.FieldID)
+				s.SetIgnore(automationmacro.FieldID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
-				s.SetIgnore(macro.FieldCreatedAt)
+				s.SetIgnore(automationmacro.FieldCreatedAt)
 			}
 			if _, exists := b.mutation.OrganizationID(); exists {
-				s.SetIgnore(macro.FieldOrganizationID)
+				s.SetIgnore(automationmacro.FieldOrganizationID)
 			}
 		}
 	}))
@@ -799,139 +799,139 @@ func (u *MacroUpsertBulk) UpdateNewValues() *MacroUpsertBulk {
 // Ignore sets each column to itself in case of conflict.
 // Using this option is equivalent to using:
 //
-//	client.Macro.Create().
+//	client.AutomationMacro.Create().
 //		OnConflict(sql.ResolveWithIgnore()).
 //		Exec(ctx)
-func (u *MacroUpsertBulk) Ignore() *MacroUpsertBulk {
+func (u *AutomationMacroUpsertBulk) Ignore() *AutomationMacroUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
 	return u
 }
 
 // DoNothing configures the conflict_action to `DO NOTHING`.
 // Supported only by SQLite and PostgreSQL.
-func (u *MacroUpsertBulk) DoNothing() *MacroUpsertBulk {
+func (u *AutomationMacroUpsertBulk) DoNothing() *AutomationMacroUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.DoNothing())
 	return u
 }
 
-// Update allows overriding fields `UPDATE` values. See the MacroCreateBulk.OnConflict
+// Update allows overriding fields `UPDATE` values. See the AutomationMacroCreateBulk.OnConflict
 // documentation for more info.
-func (u *MacroUpsertBulk) Update(set func(*MacroUpsert)) *MacroUpsertBulk {
+func (u *AutomationMacroUpsertBulk) Update(set func(*AutomationMacroUpsert)) *AutomationMacroUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&MacroUpsert{UpdateSet: update})
+		set(&AutomationMacroUpsert{UpdateSet: update})
 	}))
 	return u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (u *MacroUpsertBulk) SetUpdatedAt(v time.Time) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetUpdatedAt(v time.Time) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetUpdatedAt(v)
 	})
 }
 
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateUpdatedAt() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateUpdatedAt() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateUpdatedAt()
 	})
 }
 
 // SetName sets the "name" field.
-func (u *MacroUpsertBulk) SetName(v string) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetName(v string) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetName(v)
 	})
 }
 
 // UpdateName sets the "name" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateName() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateName() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateName()
 	})
 }
 
 // SetDescription sets the "description" field.
-func (u *MacroUpsertBulk) SetDescription(v string) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetDescription(v string) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetDescription(v)
 	})
 }
 
 // UpdateDescription sets the "description" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateDescription() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateDescription() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateDescription()
 	})
 }
 
 // SetTarget sets the "target" field.
-func (u *MacroUpsertBulk) SetTarget(v enum.AutomationTarget) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetTarget(v enum.AutomationTarget) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetTarget(v)
 	})
 }
 
 // UpdateTarget sets the "target" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateTarget() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateTarget() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateTarget()
 	})
 }
 
 // SetActions sets the "actions" field.
-func (u *MacroUpsertBulk) SetActions(v []schematype.Action) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetActions(v []schematype.Action) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetActions(v)
 	})
 }
 
 // UpdateActions sets the "actions" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateActions() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateActions() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateActions()
 	})
 }
 
 // SetAuthorID sets the "author_id" field.
-func (u *MacroUpsertBulk) SetAuthorID(v uuid.UUID) *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) SetAuthorID(v uuid.UUID) *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.SetAuthorID(v)
 	})
 }
 
 // UpdateAuthorID sets the "author_id" field to the value that was provided on create.
-func (u *MacroUpsertBulk) UpdateAuthorID() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) UpdateAuthorID() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.UpdateAuthorID()
 	})
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (u *MacroUpsertBulk) ClearAuthorID() *MacroUpsertBulk {
-	return u.Update(func(s *MacroUpsert) {
+func (u *AutomationMacroUpsertBulk) ClearAuthorID() *AutomationMacroUpsertBulk {
+	return u.Update(func(s *AutomationMacroUpsert) {
 		s.ClearAuthorID()
 	})
 }
 
 // Exec executes the query.
-func (u *MacroUpsertBulk) Exec(ctx context.Context) error {
+func (u *AutomationMacroUpsertBulk) Exec(ctx context.Context) error {
 	if u.create.err != nil {
 		return u.create.err
 	}
 	for i, b := range u.create.builders {
 		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the MacroCreateBulk instead", i)
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the AutomationMacroCreateBulk instead", i)
 		}
 	}
 	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for MacroCreateBulk.OnConflict")
+		return errors.New("ent: missing options for AutomationMacroCreateBulk.OnConflict")
 	}
 	return u.create.Exec(ctx)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (u *MacroUpsertBulk) ExecX(ctx context.Context) {
+func (u *AutomationMacroUpsertBulk) ExecX(ctx context.Context) {
 	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}

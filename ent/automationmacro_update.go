@@ -13,41 +13,41 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/predicate"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// MacroUpdate is the builder for updating Macro entities.
-type MacroUpdate struct {
+// AutomationMacroUpdate is the builder for updating AutomationMacro entities.
+type AutomationMacroUpdate struct {
 	config
 	hooks     []Hook
-	mutation  *MacroMutation
+	mutation  *AutomationMacroMutation
 	modifiers []func(*sql.UpdateBuilder)
 }
 
-// Where appends a list predicates to the MacroUpdate builder.
-func (_u *MacroUpdate) Where(ps ...predicate.Macro) *MacroUpdate {
+// Where appends a list predicates to the AutomationMacroUpdate builder.
+func (_u *AutomationMacroUpdate) Where(ps ...predicate.AutomationMacro) *AutomationMacroUpdate {
 	_u.mutation.Where(ps...)
 	return _u
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_u *MacroUpdate) SetUpdatedAt(v time.Time) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetUpdatedAt(v time.Time) *AutomationMacroUpdate {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
 // SetName sets the "name" field.
-func (_u *MacroUpdate) SetName(v string) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetName(v string) *AutomationMacroUpdate {
 	_u.mutation.SetName(v)
 	return _u
 }
 
 // SetNillableName sets the "name" field if the given value is not nil.
-func (_u *MacroUpdate) SetNillableName(v *string) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetNillableName(v *string) *AutomationMacroUpdate {
 	if v != nil {
 		_u.SetName(*v)
 	}
@@ -55,13 +55,13 @@ func (_u *MacroUpdate) SetNillableName(v *string) *MacroUpdate {
 }
 
 // SetDescription sets the "description" field.
-func (_u *MacroUpdate) SetDescription(v string) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetDescription(v string) *AutomationMacroUpdate {
 	_u.mutation.SetDescription(v)
 	return _u
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_u *MacroUpdate) SetNillableDescription(v *string) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetNillableDescription(v *string) *AutomationMacroUpdate {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
@@ -69,13 +69,13 @@ func (_u *MacroUpdate) SetNillableDescription(v *string) *MacroUpdate {
 }
 
 // SetTarget sets the "target" field.
-func (_u *MacroUpdate) SetTarget(v enum.AutomationTarget) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetTarget(v enum.AutomationTarget) *AutomationMacroUpdate {
 	_u.mutation.SetTarget(v)
 	return _u
 }
 
 // SetNillableTarget sets the "target" field if the given value is not nil.
-func (_u *MacroUpdate) SetNillableTarget(v *enum.AutomationTarget) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetNillableTarget(v *enum.AutomationTarget) *AutomationMacroUpdate {
 	if v != nil {
 		_u.SetTarget(*v)
 	}
@@ -83,25 +83,25 @@ func (_u *MacroUpdate) SetNillableTarget(v *enum.AutomationTarget) *MacroUpdate 
 }
 
 // SetActions sets the "actions" field.
-func (_u *MacroUpdate) SetActions(v []schematype.Action) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetActions(v []schematype.Action) *AutomationMacroUpdate {
 	_u.mutation.SetActions(v)
 	return _u
 }
 
 // AppendActions appends value to the "actions" field.
-func (_u *MacroUpdate) AppendActions(v []schematype.Action) *MacroUpdate {
+func (_u *AutomationMacroUpdate) AppendActions(v []schematype.Action) *AutomationMacroUpdate {
 	_u.mutation.AppendActions(v)
 	return _u
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_u *MacroUpdate) SetAuthorID(v uuid.UUID) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetAuthorID(v uuid.UUID) *AutomationMacroUpdate {
 	_u.mutation.SetAuthorID(v)
 	return _u
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_u *MacroUpdate) SetNillableAuthorID(v *uuid.UUID) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetNillableAuthorID(v *uuid.UUID) *AutomationMacroUpdate {
 	if v != nil {
 		_u.SetAuthorID(*v)
 	}
@@ -109,29 +109,29 @@ func (_u *MacroUpdate) SetNillableAuthorID(v *uuid.UUID) *MacroUpdate {
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (_u *MacroUpdate) ClearAuthorID() *MacroUpdate {
+func (_u *AutomationMacroUpdate) ClearAuthorID() *AutomationMacroUpdate {
 	_u.mutation.ClearAuthorID()
 	return _u
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_u *MacroUpdate) SetAuthor(v *User) *MacroUpdate {
+func (_u *AutomationMacroUpdate) SetAuthor(v *User) *AutomationMacroUpdate {
 	return _u.SetAuthorID(v.ID)
 }
 
-// Mutation returns the MacroMutation object of the builder.
-func (_u *MacroUpdate) Mutation() *MacroMutation {
+// Mutation returns the AutomationMacroMutation object of the builder.
+func (_u *AutomationMacroUpdate) Mutation() *AutomationMacroMutation {
 	return _u.mutation
 }
 
 // ClearAuthor clears the "author" edge to the User entity.
-func (_u *MacroUpdate) ClearAuthor() *MacroUpdate {
+func (_u *AutomationMacroUpdate) ClearAuthor() *AutomationMacroUpdate {
 	_u.mutation.ClearAuthor()
 	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
-func (_u *MacroUpdate) Save(ctx context.Context) (int, error) {
+func (_u *AutomationMacroUpdate) Save(ctx context.Context) (int, error) {
 	if err := _u.defaults(); err != nil {
 		return 0, err
 	}
@@ -139,7 +139,7 @@ func (_u *MacroUpdate) Save(ctx context.Context) (int, error) {
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_u *MacroUpdate) SaveX(ctx context.Context) int {
+func (_u *AutomationMacroUpdate) SaveX(ctx context.Context) int {
 	affected, err := _u.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -148,59 +148,59 @@ func (_u *MacroUpdate) SaveX(ctx context.Context) int {
 }
 
 // Exec executes the query.
-func (_u *MacroUpdate) Exec(ctx context.Context) error {
+func (_u *AutomationMacroUpdate) Exec(ctx context.Context) error {
 	_, err := _u.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_u *MacroUpdate) ExecX(ctx context.Context) {
+func (_u *AutomationMacroUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *MacroUpdate) defaults() error {
+func (_u *AutomationMacroUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if macro.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized macro.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		if automationmacro.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized automationmacro.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := macro.UpdateDefaultUpdatedAt()
+		v := automationmacro.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_u *MacroUpdate) check() error {
+func (_u *AutomationMacroUpdate) check() error {
 	if v, ok := _u.mutation.Name(); ok {
-		if err := macro.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Macro.name": %w`, err)}
+		if err := automationmacro.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.name": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Target(); ok {
-		if err := macro.TargetValidator(v); err != nil {
-			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "Macro.target": %w`, err)}
+		if err := automationmacro.TargetValidator(v); err != nil {
+			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.target": %w`, err)}
 		}
 	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Macro.organization"`)
+		return errors.New(`ent: clearing a required unique edge "AutomationMacro.organization"`)
 	}
 	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
-func (_u *MacroUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MacroUpdate {
+func (_u *AutomationMacroUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AutomationMacroUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
 	return _u
 }
 
-func (_u *MacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+func (_u *AutomationMacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
 	}
-	_spec := sqlgraph.NewUpdateSpec(macro.Table, macro.Columns, sqlgraph.NewFieldSpec(macro.FieldID, field.TypeUUID))
+	_spec := sqlgraph.NewUpdateSpec(automationmacro.Table, automationmacro.Columns, sqlgraph.NewFieldSpec(automationmacro.FieldID, field.TypeUUID))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
 			for i := range ps {
@@ -209,31 +209,31 @@ func (_u *MacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
-		_spec.SetField(macro.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(automationmacro.FieldUpdatedAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(macro.FieldName, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Description(); ok {
-		_spec.SetField(macro.FieldDescription, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldDescription, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Target(); ok {
-		_spec.SetField(macro.FieldTarget, field.TypeEnum, value)
+		_spec.SetField(automationmacro.FieldTarget, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Actions(); ok {
-		_spec.SetField(macro.FieldActions, field.TypeJSON, value)
+		_spec.SetField(automationmacro.FieldActions, field.TypeJSON, value)
 	}
 	if value, ok := _u.mutation.AppendedActions(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, macro.FieldActions, value)
+			sqljson.Append(u, automationmacro.FieldActions, value)
 		})
 	}
 	if _u.mutation.AuthorCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -245,8 +245,8 @@ func (_u *MacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -260,7 +260,7 @@ func (_u *MacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
-			err = &NotFoundError{macro.Label}
+			err = &NotFoundError{automationmacro.Label}
 		} else if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
 		}
@@ -270,29 +270,29 @@ func (_u *MacroUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	return _node, nil
 }
 
-// MacroUpdateOne is the builder for updating a single Macro entity.
-type MacroUpdateOne struct {
+// AutomationMacroUpdateOne is the builder for updating a single AutomationMacro entity.
+type AutomationMacroUpdateOne struct {
 	config
 	fields    []string
 	hooks     []Hook
-	mutation  *MacroMutation
+	mutation  *AutomationMacroMutation
 	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (_u *MacroUpdateOne) SetUpdatedAt(v time.Time) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetUpdatedAt(v time.Time) *AutomationMacroUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
 // SetName sets the "name" field.
-func (_u *MacroUpdateOne) SetName(v string) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetName(v string) *AutomationMacroUpdateOne {
 	_u.mutation.SetName(v)
 	return _u
 }
 
 // SetNillableName sets the "name" field if the given value is not nil.
-func (_u *MacroUpdateOne) SetNillableName(v *string) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetNillableName(v *string) *AutomationMacroUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
 	}
@@ -300,13 +300,13 @@ func (_u *MacroUpdateOne) SetNillableName(v *string) *MacroUpdateOne {
 }
 
 // SetDescription sets the "description" field.
-func (_u *MacroUpdateOne) SetDescription(v string) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetDescription(v string) *AutomationMacroUpdateOne {
 	_u.mutation.SetDescription(v)
 	return _u
 }
 
 // SetNillableDescription sets the "description" field if the given value is not nil.
-func (_u *MacroUpdateOne) SetNillableDescription(v *string) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetNillableDescription(v *string) *AutomationMacroUpdateOne {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
@@ -314,13 +314,13 @@ func (_u *MacroUpdateOne) SetNillableDescription(v *string) *MacroUpdateOne {
 }
 
 // SetTarget sets the "target" field.
-func (_u *MacroUpdateOne) SetTarget(v enum.AutomationTarget) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetTarget(v enum.AutomationTarget) *AutomationMacroUpdateOne {
 	_u.mutation.SetTarget(v)
 	return _u
 }
 
 // SetNillableTarget sets the "target" field if the given value is not nil.
-func (_u *MacroUpdateOne) SetNillableTarget(v *enum.AutomationTarget) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetNillableTarget(v *enum.AutomationTarget) *AutomationMacroUpdateOne {
 	if v != nil {
 		_u.SetTarget(*v)
 	}
@@ -328,25 +328,25 @@ func (_u *MacroUpdateOne) SetNillableTarget(v *enum.AutomationTarget) *MacroUpda
 }
 
 // SetActions sets the "actions" field.
-func (_u *MacroUpdateOne) SetActions(v []schematype.Action) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetActions(v []schematype.Action) *AutomationMacroUpdateOne {
 	_u.mutation.SetActions(v)
 	return _u
 }
 
 // AppendActions appends value to the "actions" field.
-func (_u *MacroUpdateOne) AppendActions(v []schematype.Action) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) AppendActions(v []schematype.Action) *AutomationMacroUpdateOne {
 	_u.mutation.AppendActions(v)
 	return _u
 }
 
 // SetAuthorID sets the "author_id" field.
-func (_u *MacroUpdateOne) SetAuthorID(v uuid.UUID) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetAuthorID(v uuid.UUID) *AutomationMacroUpdateOne {
 	_u.mutation.SetAuthorID(v)
 	return _u
 }
 
 // SetNillableAuthorID sets the "author_id" field if the given value is not nil.
-func (_u *MacroUpdateOne) SetNillableAuthorID(v *uuid.UUID) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetNillableAuthorID(v *uuid.UUID) *AutomationMacroUpdateOne {
 	if v != nil {
 		_u.SetAuthorID(*v)
 	}
@@ -354,42 +354,42 @@ func (_u *MacroUpdateOne) SetNillableAuthorID(v *uuid.UUID) *MacroUpdateOne {
 }
 
 // ClearAuthorID clears the value of the "author_id" field.
-func (_u *MacroUpdateOne) ClearAuthorID() *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) ClearAuthorID() *AutomationMacroUpdateOne {
 	_u.mutation.ClearAuthorID()
 	return _u
 }
 
 // SetAuthor sets the "author" edge to the User entity.
-func (_u *MacroUpdateOne) SetAuthor(v *User) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) SetAuthor(v *User) *AutomationMacroUpdateOne {
 	return _u.SetAuthorID(v.ID)
 }
 
-// Mutation returns the MacroMutation object of the builder.
-func (_u *MacroUpdateOne) Mutation() *MacroMutation {
+// Mutation returns the AutomationMacroMutation object of the builder.
+func (_u *AutomationMacroUpdateOne) Mutation() *AutomationMacroMutation {
 	return _u.mutation
 }
 
 // ClearAuthor clears the "author" edge to the User entity.
-func (_u *MacroUpdateOne) ClearAuthor() *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) ClearAuthor() *AutomationMacroUpdateOne {
 	_u.mutation.ClearAuthor()
 	return _u
 }
 
-// Where appends a list predicates to the MacroUpdate builder.
-func (_u *MacroUpdateOne) Where(ps ...predicate.Macro) *MacroUpdateOne {
+// Where appends a list predicates to the AutomationMacroUpdate builder.
+func (_u *AutomationMacroUpdateOne) Where(ps ...predicate.AutomationMacro) *AutomationMacroUpdateOne {
 	_u.mutation.Where(ps...)
 	return _u
 }
 
 // Select allows selecting one or more fields (columns) of the returned entity.
 // The default is selecting all fields defined in the entity schema.
-func (_u *MacroUpdateOne) Select(field string, fields ...string) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) Select(field string, fields ...string) *AutomationMacroUpdateOne {
 	_u.fields = append([]string{field}, fields...)
 	return _u
 }
 
-// Save executes the query and returns the updated Macro entity.
-func (_u *MacroUpdateOne) Save(ctx context.Context) (*Macro, error) {
+// Save executes the query and returns the updated AutomationMacro entity.
+func (_u *AutomationMacroUpdateOne) Save(ctx context.Context) (*AutomationMacro, error) {
 	if err := _u.defaults(); err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ func (_u *MacroUpdateOne) Save(ctx context.Context) (*Macro, error) {
 }
 
 // SaveX is like Save, but panics if an error occurs.
-func (_u *MacroUpdateOne) SaveX(ctx context.Context) *Macro {
+func (_u *AutomationMacroUpdateOne) SaveX(ctx context.Context) *AutomationMacro {
 	node, err := _u.Save(ctx)
 	if err != nil {
 		panic(err)
@@ -406,72 +406,72 @@ func (_u *MacroUpdateOne) SaveX(ctx context.Context) *Macro {
 }
 
 // Exec executes the query on the entity.
-func (_u *MacroUpdateOne) Exec(ctx context.Context) error {
+func (_u *AutomationMacroUpdateOne) Exec(ctx context.Context) error {
 	_, err := _u.Save(ctx)
 	return err
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_u *MacroUpdateOne) ExecX(ctx context.Context) {
+func (_u *AutomationMacroUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *MacroUpdateOne) defaults() error {
+func (_u *AutomationMacroUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if macro.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized macro.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		if automationmacro.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized automationmacro.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
 		}
-		v := macro.UpdateDefaultUpdatedAt()
+		v := automationmacro.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
 	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
-func (_u *MacroUpdateOne) check() error {
+func (_u *AutomationMacroUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
-		if err := macro.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Macro.name": %w`, err)}
+		if err := automationmacro.NameValidator(v); err != nil {
+			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.name": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Target(); ok {
-		if err := macro.TargetValidator(v); err != nil {
-			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "Macro.target": %w`, err)}
+		if err := automationmacro.TargetValidator(v); err != nil {
+			return &ValidationError{Name: "target", err: fmt.Errorf(`ent: validator failed for field "AutomationMacro.target": %w`, err)}
 		}
 	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Macro.organization"`)
+		return errors.New(`ent: clearing a required unique edge "AutomationMacro.organization"`)
 	}
 	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
-func (_u *MacroUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MacroUpdateOne {
+func (_u *AutomationMacroUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AutomationMacroUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
 	return _u
 }
 
-func (_u *MacroUpdateOne) sqlSave(ctx context.Context) (_node *Macro, err error) {
+func (_u *AutomationMacroUpdateOne) sqlSave(ctx context.Context) (_node *AutomationMacro, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
 	}
-	_spec := sqlgraph.NewUpdateSpec(macro.Table, macro.Columns, sqlgraph.NewFieldSpec(macro.FieldID, field.TypeUUID))
+	_spec := sqlgraph.NewUpdateSpec(automationmacro.Table, automationmacro.Columns, sqlgraph.NewFieldSpec(automationmacro.FieldID, field.TypeUUID))
 	id, ok := _u.mutation.ID()
 	if !ok {
-		return nil, &ValidationError{Name: "id", err: errors.New(`ent: missing "Macro.id" for update`)}
+		return nil, &ValidationError{Name: "id", err: errors.New(`ent: missing "AutomationMacro.id" for update`)}
 	}
 	_spec.Node.ID.Value = id
 	if fields := _u.fields; len(fields) > 0 {
 		_spec.Node.Columns = make([]string, 0, len(fields))
-		_spec.Node.Columns = append(_spec.Node.Columns, macro.FieldID)
+		_spec.Node.Columns = append(_spec.Node.Columns, automationmacro.FieldID)
 		for _, f := range fields {
-			if !macro.ValidColumn(f) {
+			if !automationmacro.ValidColumn(f) {
 				return nil, &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 			}
-			if f != macro.FieldID {
+			if f != automationmacro.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, f)
 			}
 		}
@@ -484,31 +484,31 @@ func (_u *MacroUpdateOne) sqlSave(ctx context.Context) (_node *Macro, err error)
 		}
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
-		_spec.SetField(macro.FieldUpdatedAt, field.TypeTime, value)
+		_spec.SetField(automationmacro.FieldUpdatedAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(macro.FieldName, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Description(); ok {
-		_spec.SetField(macro.FieldDescription, field.TypeString, value)
+		_spec.SetField(automationmacro.FieldDescription, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Target(); ok {
-		_spec.SetField(macro.FieldTarget, field.TypeEnum, value)
+		_spec.SetField(automationmacro.FieldTarget, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Actions(); ok {
-		_spec.SetField(macro.FieldActions, field.TypeJSON, value)
+		_spec.SetField(automationmacro.FieldActions, field.TypeJSON, value)
 	}
 	if value, ok := _u.mutation.AppendedActions(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, macro.FieldActions, value)
+			sqljson.Append(u, automationmacro.FieldActions, value)
 		})
 	}
 	if _u.mutation.AuthorCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -520,8 +520,8 @@ func (_u *MacroUpdateOne) sqlSave(ctx context.Context) (_node *Macro, err error)
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
-			Table:   macro.AuthorTable,
-			Columns: []string{macro.AuthorColumn},
+			Table:   automationmacro.AuthorTable,
+			Columns: []string{automationmacro.AuthorColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -533,12 +533,12 @@ func (_u *MacroUpdateOne) sqlSave(ctx context.Context) (_node *Macro, err error)
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
-	_node = &Macro{config: _u.config}
+	_node = &AutomationMacro{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues
 	if err = sqlgraph.UpdateNode(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
-			err = &NotFoundError{macro.Label}
+			err = &NotFoundError{automationmacro.Label}
 		} else if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
 		}

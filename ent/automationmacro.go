@@ -11,15 +11,15 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/organization"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/ent/user"
 	"github.com/seliq/seliq/enum"
 )
 
-// Macro is the model entity for the Macro schema.
-type Macro struct {
+// AutomationMacro is the model entity for the AutomationMacro schema.
+type AutomationMacro struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID uuid.UUID `json:"id,omitempty"`
@@ -40,13 +40,13 @@ type Macro struct {
 	// The user who created it; null once deleted.
 	AuthorID *uuid.UUID `json:"author_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
-	// The values are being populated by the MacroQuery when eager-loading is set.
-	Edges        MacroEdges `json:"edges"`
+	// The values are being populated by the AutomationMacroQuery when eager-loading is set.
+	Edges        AutomationMacroEdges `json:"edges"`
 	selectValues sql.SelectValues
 }
 
-// MacroEdges holds the relations/edges for other nodes in the graph.
-type MacroEdges struct {
+// AutomationMacroEdges holds the relations/edges for other nodes in the graph.
+type AutomationMacroEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
 	// The user who created it.
@@ -60,7 +60,7 @@ type MacroEdges struct {
 
 // OrganizationOrErr returns the Organization value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
-func (e MacroEdges) OrganizationOrErr() (*Organization, error) {
+func (e AutomationMacroEdges) OrganizationOrErr() (*Organization, error) {
 	if e.Organization != nil {
 		return e.Organization, nil
 	} else if e.loadedTypes[0] {
@@ -71,7 +71,7 @@ func (e MacroEdges) OrganizationOrErr() (*Organization, error) {
 
 // AuthorOrErr returns the Author value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
-func (e MacroEdges) AuthorOrErr() (*User, error) {
+func (e AutomationMacroEdges) AuthorOrErr() (*User, error) {
 	if e.Author != nil {
 		return e.Author, nil
 	} else if e.loadedTypes[1] {
@@ -81,19 +81,19 @@ func (e MacroEdges) AuthorOrErr() (*User, error) {
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
-func (*Macro) scanValues(columns []string) ([]any, error) {
+func (*AutomationMacro) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case macro.FieldAuthorID:
+		case automationmacro.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case macro.FieldActions:
+		case automationmacro.FieldActions:
 			values[i] = new([]byte)
-		case macro.FieldName, macro.FieldDescription, macro.FieldTarget:
+		case automationmacro.FieldName, automationmacro.FieldDescription, automationmacro.FieldTarget:
 			values[i] = new(sql.NullString)
-		case macro.FieldCreatedAt, macro.FieldUpdatedAt:
+		case automationmacro.FieldCreatedAt, automationmacro.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case macro.FieldID, macro.FieldOrganizationID:
+		case automationmacro.FieldID, automationmacro.FieldOrganizationID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -103,56 +103,56 @@ func (*Macro) scanValues(columns []string) ([]any, error) {
 }
 
 // assignValues assigns the values that were returned from sql.Rows (after scanning)
-// to the Macro fields.
-func (_m *Macro) assignValues(columns []string, values []any) error {
+// to the AutomationMacro fields.
+func (_m *AutomationMacro) assignValues(columns []string, values []any) error {
 	if m, n := len(values), len(columns); m < n {
 		return fmt.Errorf("mismatch number of scan values: %d != %d", m, n)
 	}
 	for i := range columns {
 		switch columns[i] {
-		case macro.FieldID:
+		case automationmacro.FieldID:
 			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field id", values[i])
 			} else if value != nil {
 				_m.ID = *value
 			}
-		case macro.FieldCreatedAt:
+		case automationmacro.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
-		case macro.FieldUpdatedAt:
+		case automationmacro.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
-		case macro.FieldOrganizationID:
+		case automationmacro.FieldOrganizationID:
 			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field organization_id", values[i])
 			} else if value != nil {
 				_m.OrganizationID = *value
 			}
-		case macro.FieldName:
+		case automationmacro.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field name", values[i])
 			} else if value.Valid {
 				_m.Name = value.String
 			}
-		case macro.FieldDescription:
+		case automationmacro.FieldDescription:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
 				_m.Description = value.String
 			}
-		case macro.FieldTarget:
+		case automationmacro.FieldTarget:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field target", values[i])
 			} else if value.Valid {
 				_m.Target = enum.AutomationTarget(value.String)
 			}
-		case macro.FieldActions:
+		case automationmacro.FieldActions:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field actions", values[i])
 			} else if value != nil && len(*value) > 0 {
@@ -160,7 +160,7 @@ func (_m *Macro) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field actions: %w", err)
 				}
 			}
-		case macro.FieldAuthorID:
+		case automationmacro.FieldAuthorID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field author_id", values[i])
 			} else if value.Valid {
@@ -174,44 +174,44 @@ func (_m *Macro) assignValues(columns []string, values []any) error {
 	return nil
 }
 
-// Value returns the ent.Value that was dynamically selected and assigned to the Macro.
+// Value returns the ent.Value that was dynamically selected and assigned to the AutomationMacro.
 // This includes values selected through modifiers, order, etc.
-func (_m *Macro) Value(name string) (ent.Value, error) {
+func (_m *AutomationMacro) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
-// QueryOrganization queries the "organization" edge of the Macro entity.
-func (_m *Macro) QueryOrganization() *OrganizationQuery {
-	return NewMacroClient(_m.config).QueryOrganization(_m)
+// QueryOrganization queries the "organization" edge of the AutomationMacro entity.
+func (_m *AutomationMacro) QueryOrganization() *OrganizationQuery {
+	return NewAutomationMacroClient(_m.config).QueryOrganization(_m)
 }
 
-// QueryAuthor queries the "author" edge of the Macro entity.
-func (_m *Macro) QueryAuthor() *UserQuery {
-	return NewMacroClient(_m.config).QueryAuthor(_m)
+// QueryAuthor queries the "author" edge of the AutomationMacro entity.
+func (_m *AutomationMacro) QueryAuthor() *UserQuery {
+	return NewAutomationMacroClient(_m.config).QueryAuthor(_m)
 }
 
-// Update returns a builder for updating this Macro.
-// Note that you need to call Macro.Unwrap() before calling this method if this Macro
+// Update returns a builder for updating this AutomationMacro.
+// Note that you need to call AutomationMacro.Unwrap() before calling this method if this AutomationMacro
 // was returned from a transaction, and the transaction was committed or rolled back.
-func (_m *Macro) Update() *MacroUpdateOne {
-	return NewMacroClient(_m.config).UpdateOne(_m)
+func (_m *AutomationMacro) Update() *AutomationMacroUpdateOne {
+	return NewAutomationMacroClient(_m.config).UpdateOne(_m)
 }
 
-// Unwrap unwraps the Macro entity that was returned from a transaction after it was closed,
+// Unwrap unwraps the AutomationMacro entity that was returned from a transaction after it was closed,
 // so that all future queries will be executed through the driver which created the transaction.
-func (_m *Macro) Unwrap() *Macro {
+func (_m *AutomationMacro) Unwrap() *AutomationMacro {
 	_tx, ok := _m.config.driver.(*txDriver)
 	if !ok {
-		panic("ent: Macro is not a transactional entity")
+		panic("ent: AutomationMacro is not a transactional entity")
 	}
 	_m.config.driver = _tx.drv
 	return _m
 }
 
 // String implements the fmt.Stringer.
-func (_m *Macro) String() string {
+func (_m *AutomationMacro) String() string {
 	var builder strings.Builder
-	builder.WriteString("Macro(")
+	builder.WriteString("AutomationMacro(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -242,5 +242,5 @@ func (_m *Macro) String() string {
 	return builder.String()
 }
 
-// Macros is a parsable slice of Macro.
-type Macros []*Macro
+// AutomationMacros is a parsable slice of AutomationMacro.
+type AutomationMacros []*AutomationMacro

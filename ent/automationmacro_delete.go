@@ -8,30 +8,30 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
-	"github.com/seliq/seliq/ent/macro"
+	"github.com/seliq/seliq/ent/automationmacro"
 	"github.com/seliq/seliq/ent/predicate"
 )
 
-// MacroDelete is the builder for deleting a Macro entity.
-type MacroDelete struct {
+// AutomationMacroDelete is the builder for deleting a AutomationMacro entity.
+type AutomationMacroDelete struct {
 	config
 	hooks    []Hook
-	mutation *MacroMutation
+	mutation *AutomationMacroMutation
 }
 
-// Where appends a list predicates to the MacroDelete builder.
-func (_d *MacroDelete) Where(ps ...predicate.Macro) *MacroDelete {
+// Where appends a list predicates to the AutomationMacroDelete builder.
+func (_d *AutomationMacroDelete) Where(ps ...predicate.AutomationMacro) *AutomationMacroDelete {
 	_d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query and returns how many vertices were deleted.
-func (_d *MacroDelete) Exec(ctx context.Context) (int, error) {
+func (_d *AutomationMacroDelete) Exec(ctx context.Context) (int, error) {
 	return withHooks(ctx, _d.sqlExec, _d.mutation, _d.hooks)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *MacroDelete) ExecX(ctx context.Context) int {
+func (_d *AutomationMacroDelete) ExecX(ctx context.Context) int {
 	n, err := _d.Exec(ctx)
 	if err != nil {
 		panic(err)
@@ -39,8 +39,8 @@ func (_d *MacroDelete) ExecX(ctx context.Context) int {
 	return n
 }
 
-func (_d *MacroDelete) sqlExec(ctx context.Context) (int, error) {
-	_spec := sqlgraph.NewDeleteSpec(macro.Table, sqlgraph.NewFieldSpec(macro.FieldID, field.TypeUUID))
+func (_d *AutomationMacroDelete) sqlExec(ctx context.Context) (int, error) {
+	_spec := sqlgraph.NewDeleteSpec(automationmacro.Table, sqlgraph.NewFieldSpec(automationmacro.FieldID, field.TypeUUID))
 	if ps := _d.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
 			for i := range ps {
@@ -56,32 +56,32 @@ func (_d *MacroDelete) sqlExec(ctx context.Context) (int, error) {
 	return affected, err
 }
 
-// MacroDeleteOne is the builder for deleting a single Macro entity.
-type MacroDeleteOne struct {
-	_d *MacroDelete
+// AutomationMacroDeleteOne is the builder for deleting a single AutomationMacro entity.
+type AutomationMacroDeleteOne struct {
+	_d *AutomationMacroDelete
 }
 
-// Where appends a list predicates to the MacroDelete builder.
-func (_d *MacroDeleteOne) Where(ps ...predicate.Macro) *MacroDeleteOne {
+// Where appends a list predicates to the AutomationMacroDelete builder.
+func (_d *AutomationMacroDeleteOne) Where(ps ...predicate.AutomationMacro) *AutomationMacroDeleteOne {
 	_d._d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query.
-func (_d *MacroDeleteOne) Exec(ctx context.Context) error {
+func (_d *AutomationMacroDeleteOne) Exec(ctx context.Context) error {
 	n, err := _d._d.Exec(ctx)
 	switch {
 	case err != nil:
 		return err
 	case n == 0:
-		return &NotFoundError{macro.Label}
+		return &NotFoundError{automationmacro.Label}
 	default:
 		return nil
 	}
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *MacroDeleteOne) ExecX(ctx context.Context) {
+func (_d *AutomationMacroDeleteOne) ExecX(ctx context.Context) {
 	if err := _d.Exec(ctx); err != nil {
 		panic(err)
 	}

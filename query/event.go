@@ -1,0 +1,210 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/seliq/seliq/internal/apperr"
+)
+
+// ChangesVar is the variable an event condition reads a change from:
+// changes.status.to == "closed", changes.severity.from == "low". Each
+// changed field maps to {"from": old, "to": new}; a field that did not
+// change is absent, so a condition about it does not hold (use
+// has(changes.status) to ask whether it changed).
+const ChangesVar = "changes"
+
+// Change is one field's change, as an event condition reads it.
+type Change struct{ From, To any }
+
+// eventEnvs caches each source's environment extended with changes.
+var eventEnvs sync.Map
+
+func (s *Source) eventEnv() (*cel.Env, error) {
+	if env, ok := eventEnvs.Load(s.Name); ok {
+		return env.(*cel.Env), nil
+	}
+	env, err := s.env.Extend(cel.Variable(ChangesVar, cel.MapType(cel.StringType, cel.MapType(cel.StringType, cel.DynType))))
+	if err != nil {
+		return nil, fmt.Errorf("query: declaring changes on %s: %w", s.Name, err)
+	}
+	eventEnvs.Store(s.Name, env)
+	return env, nil
+}
+
+// CompileEvent compiles an event condition (a trigger's) over src. Without
+// withChanges it is Compile. With it, the expression may also read changes
+// (see ChangesVar); one that does is in-memory only (changes exist on a
+// live event, never on a stored row: Where refuses it), one that does not
+// is compiled exactly as Compile compiles it, so it means what a query
+// over the same source means.
+func CompileEvent(src *Source, field, text string, now time.Time, withChanges bool) (*Query, error) {
+	if !withChanges || strings.TrimSpace(text) == "" || !utf8.ValidString(text) {
+		return Compile(src, field, text, now)
+	}
+	env, err := src.eventEnv()
+	if err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(text); n > MaxQueryLength || strings.ContainsRune(text, 0) {
+		return Compile(src, field, text, now) // the same refusal
+	}
+	checked, iss := env.Compile(text)
+	if iss != nil && iss.Err() != nil {
+		return nil, issueError(field, text, iss)
+	}
+	native := checked.NativeRep()
+	if !references(native, ChangesVar) {
+		return Compile(src, field, text, now)
+	}
+	if checked.OutputType() != cel.BoolType {
+		return nil, positioned(field, text, Error{Line: 1, Column: 1,
+			Message: fmt.Sprintf("the condition must be true or false, not a %s", checked.OutputType())})
+	}
+	if n := countNodes(native.Expr()); n > maxNodes {
+		return nil, &apperr.Error{Code: CodeTooExpensive, Field: field,
+			Message: fmt.Sprintf("the condition has %d terms, over the limit of %d; narrow it", n, maxNodes)}
+	}
+	q := &Query{Source: src, Text: text, now: now.UTC(), where: constPred(false), env: env, memoryOnly: true}
+	q.attrKeys = attributeKeys(native)
+	if err := q.buildProgram(checked, field); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// InMemoryOnly reports whether the query reads changes and so cannot run
+// in SQL.
+func (q *Query) InMemoryOnly() bool { return q.memoryOnly }
+
+// references reports whether the expression reads the named variable.
+func references(a *celast.AST, name string) bool {
+	for _, e := range celast.MatchDescendants(celast.NavigateAST(a), celast.KindMatcher(celast.IdentKind)) {
+		if e.AsIdent() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// attributeKeys lists the attributes an expression reads by name
+// (attributes.rule, attributes["rule"]), which read "" when absent.
+func attributeKeys(a *celast.AST) []string {
+	var keys []string
+	add := func(k string) {
+		for _, x := range keys {
+			if x == k {
+				return
+			}
+		}
+		keys = append(keys, k)
+	}
+	root := celast.NavigateAST(a)
+	for _, e := range celast.MatchDescendants(root, celast.KindMatcher(celast.SelectKind)) {
+		sel := e.AsSelect()
+		if op := sel.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "attributes" {
+			add(sel.FieldName())
+		}
+	}
+	for _, e := range celast.MatchDescendants(root, celast.KindMatcher(celast.CallKind)) {
+		call := e.AsCall()
+		if call.FunctionName() != "_[_]" || len(call.Args()) != 2 {
+			continue
+		}
+		obj, key := call.Args()[0], call.Args()[1]
+		if obj.Kind() == celast.IdentKind && obj.AsIdent() == "attributes" && key.Kind() == celast.LiteralKind {
+			if s, ok := key.AsLiteral().(types.String); ok {
+				add(string(s))
+			}
+		}
+	}
+	return keys
+}
+
+// changesValue is the changes variable of one event: field → from/to.
+func changesValue(c map[string]Change) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(c))
+	for k, v := range c {
+		out[k] = map[string]any{"from": v.From, "to": v.To}
+	}
+	return out
+}
+
+// Prepared is one record made ready once for the many conditions of its
+// source that an event evaluates (a trigger engine's run): the record's
+// variables, ranks and "now" are built once, not per condition.
+type Prepared struct {
+	src     *Source
+	r       Record
+	base    interpreter.Activation
+	changes map[string]map[string]any
+}
+
+// Prepare readies r (a record of src) for MatchesPrepared at now.
+func (s *Source) Prepare(r Record, now time.Time) *Prepared {
+	act := make(map[string]any, len(r)+len(s.Fields)+2)
+	for k, v := range r {
+		act[k] = v
+	}
+	act[nowVar] = types.Timestamp{Time: now.UTC()}
+	for _, f := range s.Fields {
+		if f.Ranked {
+			str, _ := r[f.Name].(string)
+			rank, _ := f.rank(str)
+			act[rankVar(f.Name)] = rank
+		}
+	}
+	base, _ := interpreter.NewActivation(act)
+	p := &Prepared{src: s, r: r, base: base}
+	if c, ok := r[ChangesVar].(map[string]Change); ok {
+		p.changes = changesValue(c)
+	} else {
+		p.changes = map[string]map[string]any{}
+	}
+	return p
+}
+
+// MatchesPrepared is MatchesAt on a prepared record of the query's source
+// (at the instant it was prepared for): the same result, without
+// rebuilding the record per condition.
+func (q *Query) MatchesPrepared(p *Prepared) (bool, error) {
+	if q.program == nil {
+		return true, nil
+	}
+	act := p.base
+	if len(q.attrKeys) > 0 || q.memoryOnly {
+		over := map[string]any{}
+		if len(q.attrKeys) > 0 {
+			attrs, _ := p.r["attributes"].(map[string]string)
+			full := make(map[string]string, len(attrs)+len(q.attrKeys))
+			for k, v := range attrs {
+				full[k] = v
+			}
+			for _, k := range q.attrKeys {
+				if _, ok := full[k]; !ok {
+					full[k] = ""
+				}
+			}
+			over["attributes"] = full
+		}
+		if q.memoryOnly {
+			over[ChangesVar] = p.changes
+		}
+		child, _ := interpreter.NewActivation(over)
+		act = interpreter.NewHierarchicalActivation(p.base, child)
+	}
+	out, _, err := q.program.Eval(act)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(types.Bool)
+	return ok && bool(b), nil
+}
