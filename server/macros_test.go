@@ -8,6 +8,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/seliq/seliq/internal/apitest"
@@ -142,6 +143,24 @@ func TestMacroRoutes(t *testing.T) {
 			if got.String("severity") != "critical" || got.String("status") != "escalated" {
 				t.Fatalf("incident after apply: %s", got.Raw)
 			}
+		})
+		t.Run("fires alert.updated triggers", func(t *testing.T) {
+			// A macro a person applies is their change: the organisation's
+			// alert.updated triggers see it, with its changes, as they see an
+			// edit or a bulk action; another organisation's do not.
+			trig := s.rest(t, s.admin, http.MethodPost, "/api/v1/triggers", map[string]any{"name": "escalated by hand", "event": "alert.updated",
+				"condition": `changes.severity.to == "critical"`, "actions": []map[string]any{{"type": "add_tags", "tags": []string{"escalated"}}}}, http.StatusCreated)
+			s.rest(t, s.acmeAdmin, http.MethodPost, "/api/v1/triggers", map[string]any{"name": "theirs", "event": "alert.updated",
+				"actions": []map[string]any{{"type": "add_tags", "tags": []string{"acme"}}}}, http.StatusCreated)
+			crit := s.rest(t, s.analyst, http.MethodPost, "/api/v1/macros", map[string]any{"name": "Make critical", "target": "alert",
+				"actions": []map[string]any{{"type": "set_severity", "severity": "critical"}}}, http.StatusCreated).String("id")
+			s.rest(t, s.analyst, http.MethodPost, "/api/v1/macros/apply", map[string]any{"macro_id": crit, "alert_ids": []string{ours[2]}}, http.StatusOK)
+			a := s.rest(t, s.admin, http.MethodGet, "/api/v1/alerts/"+ours[2], nil, http.StatusOK)
+			tags, _ := a.Body["tags"].([]any)
+			if a.String("severity") != "critical" || !slices.Contains(tags, any("escalated")) || slices.Contains(tags, any("acme")) {
+				t.Fatalf("alert after the macro: %s", a.Raw)
+			}
+			s.rest(t, s.admin, http.MethodDelete, "/api/v1/triggers/"+trig.String("id"), nil, http.StatusNoContent)
 		})
 		t.Run("delete", func(t *testing.T) {
 			s.rest(t, s.acmeAdmin, http.MethodDelete, "/api/v1/macros/"+id, nil, http.StatusNotFound)
