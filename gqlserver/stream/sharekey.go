@@ -97,7 +97,7 @@ var sharedFields = fieldSet(map[string][]string{
 	"Alert": {"acknowledgedAt", "assignee", "assigneeID", "connector", "connectorID", "createdAt", "description",
 		"disposition", "entities", "eventTime", "externalID", "fingerprint", "firstSeenAt", "id", "incident",
 		"incidentID", "ingestedAt", "lastSeenAt", "mitre", "occurrences", "organizationID", "raw", "resolvedAt", "attributes",
-		"severity", "source", "status", "tags", "title", "updatedAt"},
+		"severity", "source", "status", "suppressed", "suppressionReason", "tags", "title", "updatedAt"},
 	"AlertEntity": {"type", "value"},
 	"Connector": {"createdAt", "dedupFields", "dedupWindowSeconds", "enabled", "id", "keyPrefix", "lastSeenAt",
 		"mode", "name", "organizationID", "pollIntervalSeconds", "rateLimitPerMinute", "settings", "type", "updatedAt", "lastPolledAt", "lastSuccessAt", "lastError", "itemsLastPoll", "nextPollAt"},
