@@ -185,7 +185,7 @@ func (s *Service) runBatch(ctx context.Context, orgID uuid.UUID, ids []uuid.UUID
 			results = append(results, batchResult{id: a.ID, failed: fmt.Sprintf("alert %s not found", *a.AlertID)})
 			continue
 		}
-		c, err := r.context(ctx, al)
+		c, _, err := gatherContext(ctx, al, r)
 		if err != nil {
 			return err
 		}
@@ -252,9 +252,8 @@ func (s *Service) writeBatch(ctx context.Context, results []batchResult) error {
 // batch (alerts of one burst share fingerprints, hosts and time windows),
 // with only the columns the analyst reads.
 type batchReader struct {
-	client  *ent.Client
-	related map[string][]*ent.Alert // "f:"+fingerprint or "e:"+entity value
-	history map[string]builtin.DispositionHistory
+	client *ent.Client
+	shared map[string][]*ent.Alert // "f:"+fingerprint or "e:"+entity value: the batch's reads
 	// near are the open alerts around the batch's alerts, in the
 	// grouping's order; nearFull says the read was not truncated.
 	near     []*ent.Alert
@@ -266,7 +265,7 @@ type batchReader struct {
 }
 
 func newBatchReader(c *ent.Client, batch []*ent.Alert) *batchReader {
-	return &batchReader{client: c, related: map[string][]*ent.Alert{}, history: map[string]builtin.DispositionHistory{}, batch: batch}
+	return &batchReader{client: c, shared: map[string][]*ent.Alert{}, batch: batch}
 }
 
 // relatedFields are what a related alert contributes (and what tells
@@ -301,7 +300,7 @@ var prefetchFactor = 4.0
 // predicates), from which each key keeps its first rows. A key is exact
 // when the read was not truncated or already holds its n rows (its first n
 // in the shared order are its first n alone); the others are left to
-// relatedTo and historyOf, which read them alone.
+// related and history, which read them alone.
 func (r *batchReader) prefetch(ctx context.Context) error {
 	var fps, ents, hist []sharedKey
 	seen := map[string]bool{}
@@ -360,7 +359,7 @@ func (r *batchReader) prefetch(ctx context.Context) error {
 			}
 			for _, k := range keys {
 				if len(rows) < limit || len(got[k.key]) == kind.n {
-					r.related[k.key] = append([]*ent.Alert{}, got[k.key]...)
+					r.shared[k.key] = append([]*ent.Alert{}, got[k.key]...)
 				}
 			}
 		}
@@ -398,11 +397,11 @@ func historyKey(a *ent.Alert) (string, predicate.Alert, func(*ent.Alert) bool) {
 	return "", nil, nil
 }
 
-// relatedTo returns up to relatedPerQuery alerts matching where, newest
+// related returns up to relatedPerQuery alerts matching where, newest
 // first, other than a; the read (one more row, so that excluding a leaves
 // as many) is shared by the batch under key.
-func (r *batchReader) relatedTo(ctx context.Context, a *ent.Alert, key string, where ...predicate.Alert) ([]*ent.Alert, error) {
-	list, ok := r.related[key]
+func (r *batchReader) related(ctx context.Context, a *ent.Alert, key string, where ...predicate.Alert) ([]*ent.Alert, error) {
+	list, ok := r.shared[key]
 	if !ok {
 		var err error
 		list, err = r.client.Alert.Query().Where(where...).Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).
@@ -410,7 +409,7 @@ func (r *batchReader) relatedTo(ctx context.Context, a *ent.Alert, key string, w
 		if err != nil {
 			return nil, err
 		}
-		r.related[key] = list
+		r.shared[key] = list
 	}
 	out := make([]*ent.Alert, 0, relatedPerQuery)
 	for _, x := range list {
@@ -421,57 +420,16 @@ func (r *batchReader) relatedTo(ctx context.Context, a *ent.Alert, key string, w
 	return out, nil
 }
 
-// context is alertContext's result for a.
-func (r *batchReader) context(ctx context.Context, a *ent.Alert) (c builtin.Context, err error) {
-	seen := map[uuid.UUID]bool{a.ID: true}
-	incs := map[uuid.UUID]bool{}
-	add := func(list []*ent.Alert, reason string) {
-		for _, x := range list {
-			if seen[x.ID] {
-				continue
-			}
-			seen[x.ID] = true
-			c.Related = append(c.Related, builtin.Related{ID: x.ID.String(), Title: x.Title, Kind: "alert", Reason: reason})
-			if x.IncidentID != nil && !incs[*x.IncidentID] {
-				incs[*x.IncidentID] = true
-				c.Related = append(c.Related, builtin.Related{ID: x.IncidentID.String(), Kind: "incident", Reason: "holds a related alert (" + reason + ")"})
-			}
-		}
-	}
-	if a.Fingerprint != "" {
-		same, err := r.relatedTo(ctx, a, "f:"+a.Fingerprint, alert.Fingerprint(a.Fingerprint))
-		if err != nil {
-			return c, fmt.Errorf("related by fingerprint: %w", err)
-		}
-		add(same, "same fingerprint")
-	}
-	if c.History, err = r.historyOf(ctx, a); err != nil {
-		return c, err
-	}
-	for i, e := range a.Entities {
-		if i == entitiesProbed {
-			break
-		}
-		v := e.Value
-		shared, err := r.relatedTo(ctx, a, "e:"+v, entityPred(v))
-		if err != nil {
-			return c, fmt.Errorf("related by entity: %w", err)
-		}
-		add(shared, "shares "+e.Type+" "+e.Value)
-	}
-	return c, nil
-}
-
-// historyOf is history's count for a, shared by the alerts of the batch
+// history is history's count for a, shared by the alerts of the batch
 // with the same rule and asset (the read takes one row more and leaves a
 // out, as history's IDNEQ does).
-func (r *batchReader) historyOf(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
+func (r *batchReader) history(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
 	var h builtin.DispositionHistory
 	key, pred, _ := historyKey(a)
 	if key == "" {
 		return h, nil
 	}
-	closed, ok := r.related[key]
+	closed, ok := r.shared[key]
 	if !ok {
 		var err error
 		closed, err = r.client.Alert.Query().Where(alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil(), pred).
@@ -480,7 +438,7 @@ func (r *batchReader) historyOf(ctx context.Context, a *ent.Alert) (builtin.Disp
 		if err != nil {
 			return h, fmt.Errorf("disposition history: %w", err)
 		}
-		r.related[key] = closed
+		r.shared[key] = closed
 	}
 	n := 0
 	for _, c := range closed {

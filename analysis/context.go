@@ -86,10 +86,25 @@ func (s *Service) analyseIncident(ctx context.Context, id uuid.UUID) (builtin.In
 	return in, linked, ic, builtin.AnalyzeIncident(in, ic), nil
 }
 
+// contextReader reads what an alert's context is made of: the alerts
+// related to it (matching where, newest first, other than a; key names the
+// read: "f:" and a fingerprint, "e:" and an entity value) and its
+// disposition history. One analysis reads them directly (directReader); a
+// batch shares each read among its alerts (batchReader).
+type contextReader interface {
+	related(ctx context.Context, a *ent.Alert, key string, where ...predicate.Alert) ([]*ent.Alert, error)
+	history(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error)
+}
+
 // alertContext gathers the related alerts and incidents (same
 // fingerprint, shared entities) and the disposition history; rows are the
 // related alerts as loaded (their callers need more than c.Related keeps).
 func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Context, rows []*ent.Alert, err error) {
+	return gatherContext(ctx, a, directReader{s})
+}
+
+// gatherContext is the one rule of an alert's context, whoever reads it.
+func gatherContext(ctx context.Context, a *ent.Alert, rd contextReader) (c builtin.Context, rows []*ent.Alert, err error) {
 	seen := map[uuid.UUID]bool{a.ID: true}
 	incidents := map[uuid.UUID]bool{}
 	add := func(list []*ent.Alert, reason string) {
@@ -107,30 +122,38 @@ func (s *Service) alertContext(ctx context.Context, a *ent.Alert) (c builtin.Con
 		}
 	}
 	if a.Fingerprint != "" {
-		same, err := s.client.Alert.Query().Where(alert.Fingerprint(a.Fingerprint), alert.IDNEQ(a.ID)).
-			Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).Limit(relatedPerQuery).All(ctx)
+		same, err := rd.related(ctx, a, "f:"+a.Fingerprint, alert.Fingerprint(a.Fingerprint))
 		if err != nil {
 			return c, nil, fmt.Errorf("related by fingerprint: %w", err)
 		}
 		add(same, "same fingerprint")
 	}
-	if c.History, err = s.history(ctx, a); err != nil {
+	if c.History, err = rd.history(ctx, a); err != nil {
 		return c, nil, err
 	}
 	for i, e := range a.Entities {
 		if i == entitiesProbed {
 			break
 		}
-		v := e.Value
-		shared, err := s.client.Alert.Query().
-			Where(alerts.Predicates(&schematype.AlertFilter{Entity: &v})...).Where(alert.IDNEQ(a.ID)).
-			Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).Limit(relatedPerQuery).All(ctx)
+		shared, err := rd.related(ctx, a, "e:"+e.Value, entityPred(e.Value))
 		if err != nil {
 			return c, nil, fmt.Errorf("related by entity: %w", err)
 		}
 		add(shared, "shares "+e.Type+" "+e.Value)
 	}
 	return c, rows, nil
+}
+
+// directReader reads one alert's context as it is needed.
+type directReader struct{ s *Service }
+
+func (d directReader) related(ctx context.Context, a *ent.Alert, _ string, where ...predicate.Alert) ([]*ent.Alert, error) {
+	return d.s.client.Alert.Query().Where(where...).Where(alert.IDNEQ(a.ID)).
+		Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).Limit(relatedPerQuery).All(ctx)
+}
+
+func (d directReader) history(ctx context.Context, a *ent.Alert) (builtin.DispositionHistory, error) {
+	return d.s.history(ctx, a)
 }
 
 // history counts the dispositions of the latest closed alerts of the same
