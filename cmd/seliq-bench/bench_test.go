@@ -370,6 +370,40 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestSpreadFigures(t *testing.T) {
+	lo, hi := spreadFigures([]figures{{"a": 9, "b": math.NaN()}, {"a": 1}, {"a": 4, "b": 2}})
+	if lo["a"] != 1 || hi["a"] != 9 || lo["b"] != 2 || hi["b"] != 2 {
+		t.Fatalf("lo %v hi %v, want a 1–9 and b 2–2", lo, hi)
+	}
+	rep := &report{Scale: "large", Runs: 3, ByDB: map[string]figures{"postgres": {"ws_fanout_p99_ms": 40}},
+		Low: map[string]figures{"postgres": lo}, High: map[string]figures{"postgres": {"ws_fanout_p99_ms": 613}}}
+	rep.Low["postgres"]["ws_fanout_p99_ms"] = 35.5
+	line, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Spread map[string][2]float64 `json:"spread"`
+	}
+	if err := json.Unmarshal(line, &got); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Spread["ws_fanout_p99_ms_postgres"]; s != [2]float64{35.5, 613} {
+		t.Errorf("spread of the fan-out p99 = %v in %s", s, line)
+	}
+	var b strings.Builder
+	if err := rep.printTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "40.0 (35.5–613)") {
+		t.Errorf("table lacks the median with its spread:\n%s", b.String())
+	}
+	rep.Runs = 1
+	if line, _ := json.Marshal(rep); bytes.Contains(line, []byte(`"spread"`)) {
+		t.Errorf("one run reports a spread: %s", line)
+	}
+}
+
 func TestMedianFigures(t *testing.T) {
 	tests := []struct {
 		name string

@@ -134,7 +134,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, Runs: opt.runs, ByDB: map[string]figures{}, Notes: []string{}}
+	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, Runs: opt.runs, ByDB: map[string]figures{},
+		Low: map[string]figures{}, High: map[string]figures{}, Notes: []string{}}
 	for _, db := range opt.dbs {
 		var runs []figures
 		for i := range opt.runs {
@@ -153,6 +154,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		rep.ByDB[db] = medianFigures(runs)
+		rep.Low[db], rep.High[db] = spreadFigures(runs)
 	}
 	rep.Elapsed = time.Since(start)
 	if err := rep.printTable(stdout); err != nil {

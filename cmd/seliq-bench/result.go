@@ -101,6 +101,26 @@ type figures map[string]float64
 // two for an even count); a metric missing from a run is left out of its
 // median.
 func medianFigures(runs []figures) figures {
+	return summariseRuns(runs, func(vs []float64) float64 {
+		mid := len(vs) / 2
+		if len(vs)%2 == 1 {
+			return vs[mid]
+		}
+		return (vs[mid-1] + vs[mid]) / 2
+	})
+}
+
+// spreadFigures are each metric's lowest and highest value over runs: the
+// spread a median hides (a stall shows in one run's p99, not the median).
+func spreadFigures(runs []figures) (lo, hi figures) {
+	lo = summariseRuns(runs, func(vs []float64) float64 { return vs[0] })
+	hi = summariseRuns(runs, func(vs []float64) float64 { return vs[len(vs)-1] })
+	return lo, hi
+}
+
+// summariseRuns folds each metric's sorted, NaN-free values over runs with
+// pick; a metric without any value is NaN (reported as null).
+func summariseRuns(runs []figures, pick func(sorted []float64) float64) figures {
 	out := figures{}
 	keys := map[string]bool{}
 	for _, f := range runs {
@@ -120,12 +140,7 @@ func medianFigures(runs []figures) figures {
 			continue
 		}
 		slices.Sort(vs)
-		mid := len(vs) / 2
-		if len(vs)%2 == 1 {
-			out[k] = vs[mid]
-		} else {
-			out[k] = (vs[mid-1] + vs[mid]) / 2
-		}
+		out[k] = pick(vs)
 	}
 	return out
 }
@@ -141,7 +156,10 @@ type report struct {
 	Runs        int // per database; figures are the medians
 	Elapsed     time.Duration
 	ByDB        map[string]figures // "postgres", "sqlite"; absent when not run
-	Notes       []string
+	// Low and High are each figure's lowest and highest run, by database;
+	// shown beside the medians when there was more than one run.
+	Low, High map[string]figures
+	Notes     []string
 }
 
 // field is one key of the JSON line, in order.
@@ -168,12 +186,32 @@ func (r *report) jsonFields() []field {
 			out = append(out, field{m.key + "_" + db, r.value(db, m.key)})
 		}
 	}
+	if r.Runs > 1 {
+		out = append(out, field{"spread", r.spreads()})
+	}
 	return append(out, field{"notes", r.Notes})
 }
 
+// spreads are [lowest, highest] of every figure measured, under the same
+// key_db names as the medians.
+func (r *report) spreads() map[string][2]any {
+	out := map[string][2]any{}
+	for _, m := range metrics {
+		for _, db := range dbNames {
+			lo, hi := figureValue(r.Low[db], m.key), figureValue(r.High[db], m.key)
+			if lo != nil && hi != nil {
+				out[m.key+"_"+db] = [2]any{lo, hi}
+			}
+		}
+	}
+	return out
+}
+
 // value is a figure rounded for printing, or nil when it was not measured.
-func (r *report) value(db, key string) any {
-	v, ok := r.ByDB[db][key]
+func (r *report) value(db, key string) any { return figureValue(r.ByDB[db], key) }
+
+func figureValue(f figures, key string) any {
+	v, ok := f[key]
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
 	}
@@ -219,12 +257,16 @@ func (r *report) printTable(w io.Writer) error {
 			dbs = append(dbs, db)
 		}
 	}
-	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  runs=%d (medians)  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Runs, r.Elapsed.Seconds())
+	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  runs=%d (medians, and lowest–highest run when more than one)  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Runs, r.Elapsed.Seconds())
 	fmt.Fprintf(tw, "metric\tunit\t%s\ttarget (PostgreSQL, 1M)\n", strings.Join(dbs, "\t"))
 	for _, m := range metrics {
 		cells := make([]string, len(dbs))
 		for i, db := range dbs {
 			cells[i] = formatValue(r.value(db, m.key))
+			lo, hi := figureValue(r.Low[db], m.key), figureValue(r.High[db], m.key)
+			if r.Runs > 1 && lo != nil && hi != nil {
+				cells[i] += fmt.Sprintf(" (%s–%s)", formatValue(lo), formatValue(hi))
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.label, m.unit, strings.Join(cells, "\t"), m.target)
 	}
