@@ -357,6 +357,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-runs", "3", "-db", "sqlite"}, 10_000, []string{"sqlite"}, false},
 		{[]string{"-runs", "0"}, 0, nil, true},
 	}
+	if o, err := parseFlags([]string{"-load-only"}, &strings.Builder{}); err != nil || !o.loadOnly || !o.keep {
+		t.Errorf("-load-only: %+v, %v; want it to keep what it loads", o, err)
+	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			o, err := parseFlags(tc.args, &strings.Builder{})

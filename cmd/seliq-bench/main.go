@@ -53,6 +53,7 @@ type options struct {
 	keep        bool
 	runs        int
 	profileDir  string
+	loadOnly    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -70,10 +71,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	keep := fs.Bool("keep", false, "keep the temporary directory (server logs, SQLite file) for inspection")
 	runs := fs.Int("runs", 1, "runs per database, each on a fresh database and server; figures are the medians")
 	profile := fs.String("profile", "", "write the server's CPU profiles of the fan-out, list and ingest phases into this directory")
+	loadOnly := fs.Bool("load-only", false, "load the alerts, keep the database and print how to serve it (an investigation's starting point), measure nothing")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{scale: *scale, json: *asJSON, subscribers: *subs, pgURL: *pg, keep: *keep, runs: *runs, profileDir: *profile}
+	o := options{scale: *scale, json: *asJSON, subscribers: *subs, pgURL: *pg, keep: *keep || *loadOnly, runs: *runs,
+		profileDir: *profile, loadOnly: *loadOnly}
 	var ok bool
 	if o.alerts, ok = scales[*scale]; !ok {
 		return o, fmt.Errorf("-scale %q: want small, medium or large", *scale)
@@ -146,6 +149,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			if err := b.run(ctx); err != nil {
 				return fmt.Errorf("%s: %w", db, err)
 			}
+			if opt.loadOnly {
+				fmt.Fprintf(stdout, "%s: %d alerts loaded and kept: %s\n", db, opt.alerts, b.loaded)
+				continue
+			}
 			runs = append(runs, f)
 			for _, n := range b.notes {
 				if !slices.Contains(rep.Notes, n) { // the same on every run
@@ -153,8 +160,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
+		if opt.loadOnly {
+			continue
+		}
 		rep.ByDB[db] = medianFigures(runs)
 		rep.Low[db], rep.High[db] = spreadFigures(runs)
+	}
+	if opt.loadOnly {
+		return nil
 	}
 	rep.Elapsed = time.Since(start)
 	if err := rep.printTable(stdout); err != nil {
@@ -186,6 +199,7 @@ type bench struct {
 	fig      figures
 	runNo    int // 1-based, for profile names
 	notes    []string
+	loaded   string // with -load-only: how to serve the kept database
 	progress func(format string, a ...any)
 }
 
@@ -194,7 +208,12 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, cleanup()) }()
+	defer func() {
+		if b.opt.loadOnly && err == nil {
+			return // kept: b.loaded says how to serve it
+		}
+		err = errors.Join(err, cleanup())
+	}()
 
 	cred := newCredentials()
 	b.progress("starting the server")
@@ -210,6 +229,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	if err := b.load(ctx, a, dbURL, me); err != nil {
 		return err
+	}
+	if b.opt.loadOnly {
+		b.loaded = fmt.Sprintf("SELIQ_DATABASE_URL=%s SELIQ_SECRET_KEY=%s (administrator %s, password %s)",
+			dbURL, cred.secretKey, cred.email, cred.password)
+		return nil
 	}
 	return b.measure(ctx, srv, a, dbURL, me)
 }

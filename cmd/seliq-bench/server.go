@@ -55,10 +55,13 @@ type serverProc struct {
 }
 
 // credentials are the first admin's, set through the environment.
-type credentials struct{ email, password string }
+// credentials are the bench's administrator and the server's secret key
+// (a key per run, so the server writes no key file into the tree).
+type credentials struct{ email, password, secretKey string }
 
 func newCredentials() credentials {
-	return credentials{email: "bench@seliq.local", password: "bench-" + randomHex(12)}
+	return credentials{email: "bench@seliq.local", password: "bench-" + randomHex(12),
+		secretKey: base64.StdEncoding.EncodeToString(randomBytes(32))}
 }
 
 func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
@@ -79,8 +82,7 @@ func serverEnv(addr, dbURL, pprofAddr string, cred credentials) []string {
 	return append(env,
 		"SELIQ_ADDR="+addr, "SELIQ_DATABASE_URL="+dbURL,
 		"SELIQ_ADMIN_EMAIL="+cred.email, "SELIQ_ADMIN_PASSWORD="+cred.password,
-		// A key per run, so the server writes no key file into the tree.
-		"SELIQ_SECRET_KEY="+base64.StdEncoding.EncodeToString(randomBytes(32)),
+		"SELIQ_SECRET_KEY="+cred.secretKey,
 		"SELIQ_LOG_LEVEL=warn",
 		// The harness opens thousands of sockets with one token.
 		"SELIQ_WS_MAX_CONNECTIONS_PER_USER=1000000")
