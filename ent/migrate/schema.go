@@ -198,11 +198,6 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "alert_organization_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[1]},
-			},
-			{
 				Name:    "alert_organization_id_dedup_key",
 				Unique:  true,
 				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[19]},

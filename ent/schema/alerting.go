@@ -85,7 +85,9 @@ func (Connector) Annotations() []schema.Annotation {
 type Alert struct{ ent.Schema }
 
 // Mixin of the Alert.
-func (Alert) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TenantMixin{}} }
+func (Alert) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, TenantMixin{CreatedCovered: true}}
+}
 
 // Fields of the Alert.
 func (Alert) Fields() []ent.Field {
