@@ -356,6 +356,11 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-subscribers", "0"}, 0, nil, true},
 		{[]string{"-runs", "3", "-db", "sqlite"}, 10_000, []string{"sqlite"}, false},
 		{[]string{"-runs", "0"}, 0, nil, true},
+		{[]string{"-subscribers-high", "-1"}, 0, nil, true},
+		{[]string{"-subscribers-high", "10000"}, 10_000, []string{"sqlite", "postgres"}, false},
+	}
+	if k := highKey("ws_fanout_p99_ms"); k != "ws_high_fanout_p99_ms" {
+		t.Errorf("highKey = %q", k)
 	}
 	if o, err := parseFlags([]string{"-load-only"}, &strings.Builder{}); err != nil || !o.loadOnly || !o.keep {
 		t.Errorf("-load-only: %+v, %v; want it to keep what it loads", o, err)

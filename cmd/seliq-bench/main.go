@@ -49,11 +49,14 @@ type options struct {
 	dbs         []string
 	json        bool
 	subscribers int
-	pgURL       string
-	keep        bool
-	runs        int
-	profileDir  string
-	loadOnly    bool
+	// subscribersHigh, when above zero, is a second fan-out measured after
+	// the first, with that many subscribers (its keys say "high").
+	subscribersHigh int
+	pgURL           string
+	keep            bool
+	runs            int
+	profileDir      string
+	loadOnly        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	db := fs.String("db", "both", "database: sqlite, postgres or both (one server each, in turn)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	subs := fs.Int("subscribers", 1000, "WebSocket subscribers for the fan-out and memory figures")
+	subsHigh := fs.Int("subscribers-high", 0, "also measure the fan-out with this many subscribers, after the first (0: not)")
 	pgDefault := "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	if env := os.Getenv("SELIQ_TEST_POSTGRES_URL"); env != "" {
 		pgDefault = env
@@ -75,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{scale: *scale, json: *asJSON, subscribers: *subs, pgURL: *pg, keep: *keep || *loadOnly, runs: *runs,
+	o := options{scale: *scale, json: *asJSON, subscribers: *subs, subscribersHigh: *subsHigh, pgURL: *pg, keep: *keep || *loadOnly, runs: *runs,
 		profileDir: *profile, loadOnly: *loadOnly}
 	var ok bool
 	if o.alerts, ok = scales[*scale]; !ok {
@@ -91,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.subscribers < 1 {
 		return o, errNoSubscribers
+	}
+	if o.subscribersHigh < 0 {
+		return o, fmt.Errorf("-subscribers-high %d: want 0 (off) or more", o.subscribersHigh)
 	}
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs %d: want at least 1", o.runs)
@@ -137,7 +144,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, Runs: opt.runs, ByDB: map[string]figures{},
+	rep := &report{Scale: opt.scale, DBs: joinDBs(opt.dbs), Subscribers: opt.subscribers, SubscribersHigh: opt.subscribersHigh, Runs: opt.runs, ByDB: map[string]figures{},
 		Low: map[string]figures{}, High: map[string]figures{}, Notes: []string{}}
 	for _, db := range opt.dbs {
 		var runs []figures
@@ -322,6 +329,17 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	}
 	if err := measureFanout(ctx, srv, a, probe.APIKey, b.opt.subscribers, b.fig, hooks); err != nil {
 		return err
+	}
+	if n := b.opt.subscribersHigh; n > 0 {
+		b.progress("fan-out to %d WebSocket subscribers", n)
+		high := figures{}
+		hooks := fanoutHooks{idle: func() {}, rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout-high", 3, run) }}
+		if err := measureFanout(ctx, srv, a, probe.APIKey, n, high, hooks); err != nil {
+			return err
+		}
+		for k, v := range high {
+			b.fig[highKey(k)] = v
+		}
 	}
 	b.progress("list and facets")
 	var apiIDs []uuid.UUID

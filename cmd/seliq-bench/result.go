@@ -92,7 +92,14 @@ var metrics = []metric{
 	{key: "ws_conn_kib", alias: "ws_conn_kib", label: "server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
 	{key: "ws_conn_stack_kib", alias: "ws_conn_stack_kib", label: "  of which goroutine stacks (runtime gauge)", unit: "KiB"},
 	{key: "ws_conn_goroutines", alias: "ws_conn_goroutines", label: "  goroutines per idle subscriber", unit: "goroutines"},
+	{key: highKey("ws_fanout_p50_ms"), alias: highKey("ws_fanout_p50_ms"), label: "WebSocket fan-out p50 at -subscribers-high", unit: "ms"},
+	{key: highKey("ws_fanout_p99_ms"), alias: highKey("ws_fanout_p99_ms"), label: "WebSocket fan-out p99 at -subscribers-high", unit: "ms", target: "≤ 250 (10k subs)"},
+	{key: highKey("ws_fanout_last_ms"), alias: highKey("ws_fanout_last_ms"), label: "  time to the last delivery (median of rounds)", unit: "ms"},
+	{key: highKey("ws_conn_kib"), alias: highKey("ws_conn_kib"), label: "  server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
 }
+
+// highKey names a fan-out figure of the -subscribers-high measurement.
+func highKey(key string) string { return strings.Replace(key, "ws_", "ws_high_", 1) }
 
 // figures are one database's measurements by metric key.
 type figures map[string]float64
@@ -153,9 +160,11 @@ type report struct {
 	Scale       string
 	DBs         string
 	Subscribers int
-	Runs        int // per database; figures are the medians
-	Elapsed     time.Duration
-	ByDB        map[string]figures // "postgres", "sqlite"; absent when not run
+	// SubscribersHigh is -subscribers-high (0: not measured).
+	SubscribersHigh int
+	Runs            int // per database; figures are the medians
+	Elapsed         time.Duration
+	ByDB            map[string]figures // "postgres", "sqlite"; absent when not run
 	// Low and High are each figure's lowest and highest run, by database;
 	// shown beside the medians when there was more than one run.
 	Low, High map[string]figures
@@ -173,7 +182,7 @@ type field struct {
 // not measured is null, so the shape is the same whatever -db says.
 func (r *report) jsonFields() []field {
 	out := []field{
-		{"scale", r.Scale}, {"db", r.DBs}, {"subscribers", r.Subscribers}, {"runs", r.Runs},
+		{"scale", r.Scale}, {"db", r.DBs}, {"subscribers", r.Subscribers}, {"subscribers_high", r.SubscribersHigh}, {"runs", r.Runs},
 		{"elapsed_s", round(r.Elapsed.Seconds(), 1)},
 	}
 	for _, m := range metrics {
@@ -257,7 +266,7 @@ func (r *report) printTable(w io.Writer) error {
 			dbs = append(dbs, db)
 		}
 	}
-	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d  runs=%d (medians, and lowest–highest run when more than one)  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.Runs, r.Elapsed.Seconds())
+	fmt.Fprintf(tw, "seliq-bench  scale=%s  subscribers=%d (high %d)  runs=%d (medians, and lowest–highest run when more than one)  elapsed=%.1fs\n\n", r.Scale, r.Subscribers, r.SubscribersHigh, r.Runs, r.Elapsed.Seconds())
 	fmt.Fprintf(tw, "metric\tunit\t%s\ttarget (PostgreSQL, 1M)\n", strings.Join(dbs, "\t"))
 	for _, m := range metrics {
 		cells := make([]string, len(dbs))
