@@ -95,7 +95,6 @@ var metrics = []metric{
 	{key: highKey("ws_fanout_p50_ms"), alias: highKey("ws_fanout_p50_ms"), label: "WebSocket fan-out p50 at -subscribers-high", unit: "ms"},
 	{key: highKey("ws_fanout_p99_ms"), alias: highKey("ws_fanout_p99_ms"), label: "WebSocket fan-out p99 at -subscribers-high", unit: "ms", target: "≤ 250 (10k subs)"},
 	{key: highKey("ws_fanout_last_ms"), alias: highKey("ws_fanout_last_ms"), label: "  time to the last delivery (median of rounds)", unit: "ms"},
-	{key: highKey("ws_conn_kib"), alias: highKey("ws_conn_kib"), label: "  server RSS per idle subscriber", unit: "KiB", target: "≤ 32"},
 }
 
 // highKey names a fan-out figure of the -subscribers-high measurement.
