@@ -45,8 +45,7 @@ func configure(x configurable, cfg Config) {
 	if cfg.Loaders != nil {
 		x.AroundRootFields(withLoaders(*cfg.Loaders))
 	}
-	x.AroundFields(startEventClock)
-	x.AroundFields(requireViewer)
+	x.AroundFields(guardField)
 	x.SetErrorPresenter(presentError(cfg.Logger))
 	x.SetRecoverFunc(recoverFunc(cfg.Logger))
 	if cfg.OperationContext != nil {

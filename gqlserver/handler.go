@@ -180,29 +180,40 @@ func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-// requireViewer fails every root field but the public ones when the caller
-// is not an authenticated user, before any resolver runs.
-func requireViewer(ctx context.Context, next graphql.Resolver) (any, error) {
+// guardField is the field middleware: startEventClock and requireViewer
+// in one, as gqlgen wraps every field of every row in a closure per
+// middleware.
+func guardField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
+	startEventClock(ctx, fc)
+	if err := requireViewer(ctx, fc); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// requireViewer refuses every root field but the public ones when the
+// caller is not an authenticated user, before any resolver runs.
+func requireViewer(ctx context.Context, fc *graphql.FieldContext) error {
 	if fc == nil {
-		return next(ctx)
+		return nil
 	}
 	switch fc.Object { // only root types are named so; nested fields carry their own type
 	case "Query", "Mutation", "Subscription":
 	default:
-		return next(ctx)
+		return nil
 	}
 	// Introspection is public: the schema is published with the source, and
 	// the playground needs it before the user has pasted a token.
 	if publicRootFields[fc.Field.Name] || strings.HasPrefix(fc.Field.Name, "__") {
-		return next(ctx)
+		return nil
 	}
 	v := viewer.FromContext(ctx)
 	if v == nil || v.Kind != viewer.KindUser {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+		return apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	if v.EnrolOnly && !enrolOnlyRootFields[fc.Field.Name] {
-		return nil, auth.ErrEnrolOnly
+		return auth.ErrEnrolOnly
 	}
-	return next(ctx)
+	return nil
 }

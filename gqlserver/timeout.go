@@ -76,11 +76,33 @@ func (c *eventClock) stop() {
 	}
 }
 
-// startEventClock is the field middleware that starts a subscription
-// event's clock; elsewhere there is none and it does nothing.
-func startEventClock(ctx context.Context, next graphql.Resolver) (any, error) {
+// startEventClock starts the clock of the subscription event field fc
+// belongs to; elsewhere there is none and it does nothing.
+// Only fields that can be an event's first look for a clock: the lookup
+// walks the whole context chain, and a page of alerts resolves thousands
+// of fields that cannot be.
+func startEventClock(ctx context.Context, fc *graphql.FieldContext) {
+	if fc != nil && !mayStartEvent(fc) {
+		return
+	}
 	if c, ok := ctx.Value(eventClockKey{}).(*eventClock); ok {
 		c.start()
 	}
-	return next(ctx)
+}
+
+// mayStartEvent reports whether fc is a subscription's root field or a
+// field of its event object (through list elements): every deeper field
+// resolves after one of those, which has started the event's clock.
+func mayStartEvent(fc *graphql.FieldContext) bool {
+	depth := 0
+	for p := fc.Parent; p != nil; p = p.Parent {
+		if p.Field.Field == nil { // a list element's context
+			continue
+		}
+		if depth++; depth > 1 {
+			return false
+		}
+		fc = p
+	}
+	return fc.Object == "Subscription"
 }

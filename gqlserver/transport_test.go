@@ -132,7 +132,7 @@ func TestDeadlineOnSubscriptionEvents(t *testing.T) {
 			t.Error("waiting for an event is under a deadline")
 		}
 		// The event arrived: its first field starts the clock.
-		_, err := startEventClock(ctx, func(ctx context.Context) (any, error) {
+		_, err := guardField(ctx, func(ctx context.Context) (any, error) {
 			<-ctx.Done()
 			return nil, ctx.Err()
 		})
@@ -155,5 +155,39 @@ func assertTimeout(t *testing.T, err *gqlerror.Error) {
 	}
 	if err.Extensions["code"] != "TIMEOUT" || !strings.Contains(err.Message, "ran longer than 20ms") {
 		t.Errorf("presented %q %v", err.Message, err.Extensions)
+	}
+}
+
+// Only a subscription's root field and its event object's fields (through
+// list elements) can be an event's first field, so only they look for the
+// event's clock; every deeper field resolves after one of them.
+func TestMayStartEvent(t *testing.T) {
+	field := func(object string, parent *graphql.FieldContext) *graphql.FieldContext {
+		return &graphql.FieldContext{Object: object, Parent: parent, Field: graphql.CollectedField{Field: &ast.Field{Name: "f"}}}
+	}
+	element := func(parent *graphql.FieldContext) *graphql.FieldContext {
+		i := 0
+		return &graphql.FieldContext{Parent: parent, Index: &i}
+	}
+	sub, query := field("Subscription", nil), field("Query", nil)
+	event := field("AlertEvent", sub)
+	for _, c := range []struct {
+		name string
+		fc   *graphql.FieldContext
+		want bool
+	}{
+		{"subscription root field", sub, true},
+		{"event object's field", event, true},
+		{"field of a list element of the event", field("Alert", element(sub)), true},
+		{"nested field of the event", field("Alert", event), false},
+		{"nested field through a list", field("Connector", element(event)), false},
+		{"query root field", query, false},
+		{"query's nested field", field("AlertConnection", query), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := mayStartEvent(c.fc); got != c.want {
+				t.Errorf("mayStartEvent = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -110,7 +110,9 @@ func (s *scanner) copyValue(out *bytes.Buffer) error {
 
 // object consumes an object, calling member with each key (decoded, and as
 // written) when the scanner is at its value; member must consume the value.
-func (s *scanner) object(member func(key string, rawKey []byte) error) error {
+// The decoded key is a view of the input unless it holds escapes: a page
+// of alerts has thousands of keys, and a string of each would be copied.
+func (s *scanner) object(member func(key, rawKey []byte) error) error {
 	if !s.consume('{') {
 		return errMalformed
 	}
@@ -122,7 +124,7 @@ func (s *scanner) object(member func(key string, rawKey []byte) error) error {
 		if err != nil {
 			return err
 		}
-		key, err := unquote(rawKey)
+		key, err := unquoteKey(rawKey)
 		if err != nil {
 			return err
 		}
@@ -174,6 +176,15 @@ func unquote(raw []byte) (string, error) {
 	var v string
 	err := json.Unmarshal(raw, &v)
 	return v, err
+}
+
+// unquoteKey is unquote without a copy for a string without escapes.
+func unquoteKey(raw []byte) ([]byte, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	v, err := unquote(raw)
+	return []byte(v), err
 }
 
 // writeString writes v as a JSON string.

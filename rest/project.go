@@ -32,8 +32,8 @@ func project(out *bytes.Buffer, data []byte, c *compiled) error {
 	}
 	s := &scanner{b: data}
 	found := false
-	err := s.object(func(key string, _ []byte) error {
-		if key != "result" {
+	err := s.object(func(key, _ []byte) error {
+		if string(key) != "result" {
 			_, err := s.skip()
 			return err
 		}
@@ -80,7 +80,7 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 		}
 		out.WriteByte('{')
 		next := 0 // gqlgen writes fields in selection order, which is sh.fields'
-		err := s.object(func(key string, rawKey []byte) error {
+		err := s.object(func(key, rawKey []byte) error {
 			if out.Bytes()[out.Len()-1] != '{' {
 				out.WriteByte(',')
 			}
@@ -111,6 +111,10 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 			out.Write(raw)
 			return err
 		}
+		if b, ok := sh.enumJSON[string(raw)]; ok {
+			out.Write(b)
+			return nil
+		}
 		v, err := unquote(raw)
 		if err != nil {
 			return err
@@ -138,8 +142,8 @@ func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
 		out.WriteString(`"` + key + `":`)
 	}
 	out.WriteByte('{')
-	err := s.object(func(key string, _ []byte) error {
-		switch key {
+	err := s.object(func(key, _ []byte) error {
+		switch string(key) {
 		case "totalCount":
 			member("total")
 			wrote.total = true
@@ -186,9 +190,9 @@ func projectNextCursor(out *bytes.Buffer, s *scanner) error {
 		out.WriteString("null")
 		return err
 	}
-	err := s.object(func(key string, _ []byte) error {
+	err := s.object(func(key, _ []byte) error {
 		raw, err := s.skip()
-		switch key {
+		switch string(key) {
 		case "hasNextPage":
 			hasNext = string(raw) == "true"
 		case "endCursor":
@@ -222,8 +226,8 @@ func projectEdges(out *bytes.Buffer, s *scanner, item *shape) error {
 			out.WriteByte(',')
 		}
 		node := false
-		err := s.object(func(key string, _ []byte) error {
-			if key != "node" {
+		err := s.object(func(key, _ []byte) error {
+			if string(key) != "node" {
 				_, err := s.skip()
 				return err
 			}
@@ -266,8 +270,8 @@ func projectMerged(out *bytes.Buffer, s *scanner, sh *shape, merge string) error
 		return projectValue(out, s, sh)
 	}
 	var outer, inner []member
-	err := s.object(func(key string, rawKey []byte) error {
-		if key != merge {
+	err := s.object(func(key, rawKey []byte) error {
+		if string(key) != merge {
 			return collectMember(&outer, s, sh, key, rawKey)
 		}
 		f, _ := sh.field(key, 0)
@@ -275,7 +279,7 @@ func projectMerged(out *bytes.Buffer, s *scanner, sh *shape, merge string) error
 			_, err := s.skip()
 			return err
 		}
-		return s.object(func(key string, rawKey []byte) error {
+		return s.object(func(key, rawKey []byte) error {
 			return collectMember(&inner, s, f.shape, key, rawKey)
 		})
 	})
@@ -302,7 +306,7 @@ type member struct {
 	rawKey, value []byte
 }
 
-func collectMember(into *[]member, s *scanner, sh *shape, key string, rawKey []byte) error {
+func collectMember(into *[]member, s *scanner, sh *shape, key, rawKey []byte) error {
 	var v bytes.Buffer
 	f, _ := sh.field(key, 0)
 	var err error
@@ -311,7 +315,7 @@ func collectMember(into *[]member, s *scanner, sh *shape, key string, rawKey []b
 	} else {
 		err = projectValue(&v, s, f.shape)
 	}
-	*into = append(*into, member{key: key, rawKey: rawKey, value: v.Bytes()})
+	*into = append(*into, member{key: string(key), rawKey: rawKey, value: v.Bytes()})
 	return err
 }
 

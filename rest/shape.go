@@ -1,8 +1,10 @@
 package rest
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,6 +23,9 @@ type shape struct {
 	nullable bool
 	scalar   string // GraphQL scalar name for leaves
 	fields   []*field
+	// enumJSON is an enum's REST value as JSON by its GraphQL value as
+	// gqlgen writes it (quoted), computed once rather than for each row.
+	enumJSON map[string][]byte
 	estimate bool // a connection whose total may be a lower bound (total_is_estimate)
 	// trimmed objects left out their object fields for being nested
 	// (nestDepth): the OpenAPI document names them <Type>Summary.
@@ -78,6 +83,7 @@ func selectionOmitting(schema *ast.Schema, t *ast.Type, depth int, light bool) (
 		return "", sh
 	case ast.Enum:
 		sh.enum = true
+		sh.enumJSON = storedEnumJSON(def)
 		return "", sh
 	}
 	if strings.HasSuffix(def.Name, "Connection") {
@@ -119,6 +125,20 @@ func selectionOmitting(schema *ast.Schema, t *ast.Type, depth int, light bool) (
 	return b.String(), sh
 }
 
+// storedEnumJSON maps each value of enum def, quoted, to its stored
+// (REST) spelling as a JSON string.
+func storedEnumJSON(def *ast.Definition) map[string][]byte {
+	m := make(map[string][]byte, len(def.EnumValues))
+	for _, v := range def.EnumValues {
+		b, err := json.Marshal(enum.StoredNameIn(def.Name, v.Name))
+		if err != nil {
+			continue // a string always marshals; projectValue falls back
+		}
+		m[strconv.Quote(v.Name)] = b
+	}
+	return m
+}
+
 // connectionSelection pages through a Relay connection; the handler turns
 // it into {"items", "total", "next_cursor"}.
 func connectionSelection(schema *ast.Schema, def *ast.Definition, sh *shape, light bool) (string, *shape) {
@@ -153,11 +173,11 @@ func hasRequiredArgs(f *ast.FieldDefinition) bool {
 // result's members come in the order of the selection, which is sh.fields',
 // so a lookup that starts after the last match usually succeeds at once.
 // It also returns where the next lookup should start.
-func (sh *shape) field(key string, from int) (*field, int) {
+func (sh *shape) field(key []byte, from int) (*field, int) {
 	n := len(sh.fields)
 	for i := range n {
 		j := (from + i) % n
-		if sh.fields[j].key == key {
+		if sh.fields[j].key == string(key) {
 			return sh.fields[j], j + 1
 		}
 	}

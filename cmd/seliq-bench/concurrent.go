@@ -157,7 +157,9 @@ func rawPageOnce(ctx context.Context, pool *pgxpool.Pool, org uuid.UUID) error {
 // measureConcurrent sets list_conc_rps_{graphql,rest,raw}, their CPU
 // milliseconds per request (the server process's; the pgx client's for
 // raw; PostgreSQL's own is in none of them) and the ratios to raw SQL.
-func measureConcurrent(ctx context.Context, serverPID int, a *api, pool *pgxpool.Pool, org uuid.UUID, f figures) error {
+// profiled runs each server surface's run under a CPU profile named after
+// it (list-conc-graphql, list-conc-rest).
+func measureConcurrent(ctx context.Context, serverPID int, a *api, pool *pgxpool.Pool, org uuid.UUID, f figures, profiled func(name string, run func() error) error) error {
 	server := func() (time.Duration, error) { return processCPU(serverPID) }
 	surfaces := []struct {
 		name string
@@ -178,7 +180,17 @@ func measureConcurrent(ctx context.Context, serverPID int, a *api, pool *pgxpool
 		{"raw", selfCPU, func(ctx context.Context) error { return rawPageOnce(ctx, pool, org) }},
 	}
 	for _, s := range surfaces {
-		r, err := runConcurrent(ctx, s.cpu, s.fn)
+		var r concResult
+		run := func() (err error) {
+			r, err = runConcurrent(ctx, s.cpu, s.fn)
+			return err
+		}
+		var err error
+		if s.name == "raw" { // the client's CPU, not the server's
+			err = run()
+		} else {
+			err = profiled("list-conc-"+s.name, run)
+		}
 		if err != nil {
 			return fmt.Errorf("concurrent list over %s: %w", s.name, err)
 		}

@@ -459,5 +459,8 @@ func (b *bench) measureRaw(ctx context.Context, srv *serverProc, a *api, dbURL s
 		b.notes = append(b.notes, "postgres: the raw SQL page differs from the API's page (ordering of ties?)")
 	}
 	b.progress("list page from %d concurrent clients, %v per surface", concClients, concDuration)
-	return measureConcurrent(ctx, srv.cmd.Process.Pid, a, pool, me.OrgID, b.fig)
+	profiled := func(name string, run func() error) error {
+		return b.profiled(ctx, srv, name, int(concDuration/time.Second), run)
+	}
+	return measureConcurrent(ctx, srv.cmd.Process.Pid, a, pool, me.OrgID, b.fig, profiled)
 }
