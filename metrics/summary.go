@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 )
 
@@ -55,7 +54,18 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 			return err
 		})
 	}
-	figure(alertScanner(s.alertsCreated(&both)), span{}, alert.FieldCreatedAt, &out.AlertsCreated, nil)
+	// Alerts created: each period from the hour counters (alertGroups).
+	out.AlertsCreated = &Comparison{}
+	for _, p := range []struct {
+		sc  *scope
+		dst **float64
+	}{{sc, &out.AlertsCreated.Current}, {prev, &out.AlertsCreated.Previous}} {
+		g.Go(func() error {
+			n, err := s.createdCount(ctx, p.sc)
+			*p.dst = ptrTo(float64(n))
+			return err
+		})
+	}
 	figure(incidentScanner(s.incidentsCreated(&bothInc)), span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
 	figure(alertScanner(s.detected(&both)), detectSpan, detectSpan.end, nil, &out.MttdMedian)
 	figure(alertScanner(s.resolved(&both)), resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)

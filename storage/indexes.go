@@ -40,17 +40,22 @@ var partialIndexes = []string{
 // column those reads use, so that a week of a million-alert organisation
 // is read off the index without visiting the wide alert rows. PostgreSQL
 // carries them as INCLUDE columns, SQLite as trailing key columns. The
-// resolved index replaces alerts_resolved, which held the range alone.
+// resolved index replaces alerts_resolved, which held the range alone, and
+// alerts_resolved_cover, which lacked suppressed: time to resolve leaves
+// suppressed alerts out, and reading that flag off each row made
+// PostgreSQL scan the whole table.
 var metricIndexes = map[string][]string{
 	dialect.Postgres: {
 		`CREATE INDEX IF NOT EXISTS alerts_created_cover ON alerts (organization_id, created_at) INCLUDE (severity, status, connector_id, assignee_id, event_time)`,
 		`DROP INDEX IF EXISTS alerts_resolved`,
-		`CREATE INDEX IF NOT EXISTS alerts_resolved_cover ON alerts (organization_id, resolved_at) INCLUDE (created_at, severity, status, disposition, connector_id) WHERE resolved_at IS NOT NULL`,
+		`DROP INDEX IF EXISTS alerts_resolved_cover`,
+		`CREATE INDEX IF NOT EXISTS alerts_resolved_span ON alerts (organization_id, resolved_at) INCLUDE (created_at, severity, status, disposition, suppressed, connector_id) WHERE resolved_at IS NOT NULL`,
 	},
 	dialect.SQLite: {
 		`CREATE INDEX IF NOT EXISTS alerts_created_cover ON alerts (organization_id, created_at, severity, status, connector_id, assignee_id, event_time)`,
 		`DROP INDEX IF EXISTS alerts_resolved`,
-		`CREATE INDEX IF NOT EXISTS alerts_resolved_cover ON alerts (organization_id, resolved_at, created_at, severity, status, disposition, connector_id) WHERE resolved_at IS NOT NULL`,
+		`DROP INDEX IF EXISTS alerts_resolved_cover`,
+		`CREATE INDEX IF NOT EXISTS alerts_resolved_span ON alerts (organization_id, resolved_at, created_at, severity, status, disposition, suppressed, connector_id) WHERE resolved_at IS NOT NULL`,
 	},
 }
 
