@@ -59,7 +59,7 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 			return err
 		})
 	}
-	// Alerts created: each period from the hour counters (alertGroups).
+	// Alerts created: each period from the period counters (alertGroups).
 	out.AlertsCreated = &Comparison{}
 	for _, p := range []struct {
 		sc  *scope
