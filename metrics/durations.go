@@ -2,6 +2,9 @@ package metrics
 
 import (
 	"context"
+	stdsql "database/sql"
+
+	"entgo.io/ent/dialect"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -65,7 +68,9 @@ func (s *Service) AlertMTTD(ctx context.Context, r *Range, org *string) (*Durati
 		return nil, err
 	}
 	return rolled(ctx, s, org, func(ctx context.Context) (*Durations, error) {
-		return s.durations(ctx, alertScanner(s.detected(sc)), detectSpan)
+		return withSortMemory(ctx, s, func(s *Service) (*Durations, error) {
+			return s.durations(ctx, alertScanner(s.detected(sc)), detectSpan)
+		})
 	}, attachDurations)
 }
 
@@ -76,6 +81,35 @@ func (s *Service) AlertMTTR(ctx context.Context, r *Range, org *string) (*Durati
 		return nil, err
 	}
 	return rolled(ctx, s, org, func(ctx context.Context) (*Durations, error) {
-		return s.durations(ctx, alertScanner(s.resolved(sc)), resolveSpan)
+		return withSortMemory(ctx, s, func(s *Service) (*Durations, error) {
+			return s.durations(ctx, alertScanner(s.resolved(sc)), resolveSpan)
+		})
 	}, attachDurations)
+}
+
+// sortMemory is the work_mem of a percentile's statement: a week of a
+// million-alert organisation is some 230,000 durations to sort, which
+// spill to disk under PostgreSQL's default 4 MB.
+const sortMemory = "32MB"
+
+// withSortMemory runs fn on PostgreSQL in a read-only transaction whose
+// work_mem is sortMemory (SET LOCAL: the pooled connection keeps its
+// default), with s reading through that transaction; on SQLite it runs fn
+// on s (durations are sorted in Go there).
+func withSortMemory[T any](ctx context.Context, s *Service, fn func(*Service) (T, error)) (T, error) {
+	var zero T
+	if s.dialect != dialect.Postgres {
+		return fn(s)
+	}
+	tx, err := s.client.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return zero, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+sortMemory+"'"); err != nil {
+		return zero, err
+	}
+	in := *s
+	in.client = tx.Client()
+	return fn(&in)
 }

@@ -33,7 +33,9 @@ type span struct {
 // seconds is end - start in seconds, in dialect d.
 func (sp span) seconds(d string, sel *sql.Selector) string {
 	if d == dialect.Postgres {
-		return "EXTRACT(EPOCH FROM (" + sel.C(sp.end) + " - " + sel.C(sp.start) + "))"
+		// date_part gives float8; EXTRACT gives numeric, whose sorts for
+		// the percentiles and sums for the mean are several times slower.
+		return "date_part('epoch', " + sel.C(sp.end) + " - " + sel.C(sp.start) + ")"
 	}
 	return "((julianday(" + sel.C(sp.end) + ") - julianday(" + sel.C(sp.start) + ")) * 86400.0)"
 }
@@ -71,7 +73,7 @@ func durationsSQL(ctx context.Context, scan scanner, sp span) (*Durations, error
 		sev := sel.C("severity")
 		sel.Select(sev).
 			AppendSelectExprAs(sql.Expr("COUNT(*)"), "n").
-			AppendSelectExprAs(sql.Expr("AVG("+d+")::float8"), "mean").
+			AppendSelectExprAs(sql.Expr("AVG("+d+")"), "mean").
 			AppendSelectExprAs(sql.Expr("percentile_cont(0.5) WITHIN GROUP (ORDER BY "+d+")"), "median").
 			AppendSelectExprAs(sql.Expr("percentile_cont(0.9) WITHIN GROUP (ORDER BY "+d+")"), "p90").
 			GroupBy("ROLLUP (" + sev + ")")

@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/incident"
 )
 
@@ -43,9 +42,14 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 	both.since, bothInc.since = prev.since, prev.since
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(summaryConcurrency)
-	figure := func(scan scanner, sp span, end string, count, median **Comparison) {
+	figure := func(scan func(*Service) scanner, sp span, end string, count, median **Comparison) {
 		g.Go(func() error {
-			c, m, err := s.periods(ctx, scan, sp, end, sc.since)
+			type both struct{ count, median *Comparison }
+			r, err := withSortMemory(ctx, s, func(s *Service) (both, error) {
+				c, m, err := s.periods(ctx, scan(s), sp, end, sc.since)
+				return both{c, m}, err
+			})
+			c, m := r.count, r.median
 			if count != nil {
 				*count = c
 			}
@@ -55,12 +59,23 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 			return err
 		})
 	}
-	figure(alertScanner(s.alertsCreated(&both)), span{}, alert.FieldCreatedAt, &out.AlertsCreated, nil)
-	figure(incidentScanner(s.incidentsCreated(&bothInc)), span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
-	figure(alertScanner(s.detected(&both)), detectSpan, detectSpan.end, nil, &out.MttdMedian)
-	figure(alertScanner(s.resolved(&both)), resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)
-	figure(incidentScanner(s.acknowledged(&bothInc)), ackIncidentSpan, ackIncidentSpan.end, nil, &out.IncidentAckMedian)
-	figure(incidentScanner(s.closed(&bothInc)), closeSpan, closeSpan.end, &out.IncidentsClosed, &out.IncidentResolveMedian)
+	// Alerts created: each period from the period counters (alertGroups).
+	out.AlertsCreated = &Comparison{}
+	for _, p := range []struct {
+		sc  *scope
+		dst **float64
+	}{{sc, &out.AlertsCreated.Current}, {prev, &out.AlertsCreated.Previous}} {
+		g.Go(func() error {
+			n, err := s.createdCount(ctx, p.sc)
+			*p.dst = ptrTo(float64(n))
+			return err
+		})
+	}
+	figure(func(s *Service) scanner { return incidentScanner(s.incidentsCreated(&bothInc)) }, span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
+	figure(func(s *Service) scanner { return alertScanner(s.detected(&both)) }, detectSpan, detectSpan.end, nil, &out.MttdMedian)
+	figure(func(s *Service) scanner { return alertScanner(s.resolved(&both)) }, resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)
+	figure(func(s *Service) scanner { return incidentScanner(s.acknowledged(&bothInc)) }, ackIncidentSpan, ackIncidentSpan.end, nil, &out.IncidentAckMedian)
+	figure(func(s *Service) scanner { return incidentScanner(s.closed(&bothInc)) }, closeSpan, closeSpan.end, &out.IncidentsClosed, &out.IncidentResolveMedian)
 	g.Go(func() (err error) {
 		out.UnassignedAlerts, err = s.unassigned(ctx, sc)
 		return

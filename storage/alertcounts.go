@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func pgAppendDeltas(changes string) string {
 		SELECT ` + countDims + `, sum(n) FROM c GROUP BY ` + countDims + ` HAVING sum(n) <> 0),
 	s AS (INSERT INTO alert_slot_count_deltas (` + slotDims + `, n)
 		SELECT organization_id, ` + pgSlotOf("created_at") + `, severity, sum(n) FROM c
-		GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
+		GROUP BY 1, 2, 3 HAVING sum(n) <> 0)` + pgAppendPeriodDeltas() + `
 	INSERT INTO alert_tag_count_deltas (` + countDims + `, tag, n)
 	SELECT ` + countDims + `, t.tag, sum(n) FROM c, ` + pgTagsOf("c.tags") + `
 	GROUP BY ` + countDims + `, t.tag HAVING sum(n) <> 0`
@@ -174,12 +175,12 @@ func sqliteBump(row, sign string) string {
 		ON CONFLICT (` + sqliteKey + `, tag) DO UPDATE SET n = n + excluded.n;
 	INSERT INTO alert_slot_counts (` + slotDims + `, n)
 		VALUES (` + row + `.organization_id, ` + sqliteSlotOf(row+".created_at") + `, ` + row + `.severity, ` + sign + `)
-		ON CONFLICT (` + slotDims + `) DO UPDATE SET n = n + excluded.n;`
+		ON CONFLICT (` + slotDims + `) DO UPDATE SET n = n + excluded.n;` + sqliteBumpPeriods(row, sign)
 }
 
 // sqliteDropZeros removes the counters a decrement emptied.
-const sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;
-	DELETE FROM alert_slot_counts WHERE n = 0;`
+var sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;
+	DELETE FROM alert_slot_counts WHERE n = 0; ` + AlertHours.sqliteDropZeros() + AlertDays.sqliteDropZeros()
 
 // sqliteCountedChanged is true when an update changes a counted column.
 var sqliteCountedChanged = func() string {
@@ -240,12 +241,28 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	if err := tx.QueryRowContext(ctx, d.tableExists(), "alert_slot_counts").Scan(&slotsExist); err != nil {
 		return fmt.Errorf("alert slot counters: %w", err)
 	}
+	// The period counters came later: each grain is created and filled
+	// the first time it is missing.
+	var newGrains []AlertCountGrain
+	for _, g := range alertCountGrains {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, d.tableExists(), g.table()).Scan(&ok); err != nil {
+			return fmt.Errorf("alert %s counters: %w", g.name, err)
+		}
+		if !ok {
+			newGrains = append(newGrains, g)
+		}
+	}
+	pg := d.Dialect == dialect.Postgres
 	var steps []string
 	if !exists {
 		steps = append(steps, d.choose(postgresCounterTables, sqliteCounterTables)...)
 	}
 	if !slotsExist {
 		steps = append(steps, d.choose(postgresSlotTables, sqliteSlotTables)...)
+	}
+	for _, g := range newGrains {
+		steps = append(steps, d.choose(g.postgresTables(), g.sqliteTables())...)
 	}
 	steps = append(steps, d.countTriggers()...)
 	if !exists {
@@ -254,7 +271,13 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	if !slotsExist {
 		steps = append(steps, d.choose(postgresSlotBackfill, sqliteSlotBackfill)...)
 	}
+	for _, g := range newGrains {
+		steps = append(steps, g.backfill(pg)...)
+	}
 	steps = append(steps, d.choose(postgresCountViews, sqliteCountViews)...)
+	steps = append(steps, periodStatements(func(g AlertCountGrain) []string {
+		return d.choose(g.postgresView(), g.sqliteView())
+	})...)
 	for _, q := range steps {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("alert counters: %w\n%s", err, q)
@@ -336,7 +359,7 @@ func (d *DB) CompactAlertCounts(ctx context.Context) error {
 	if !locked {
 		return nil
 	}
-	for _, q := range compactions {
+	for _, q := range slices.Concat(compactions, periodStatements(AlertCountGrain.compactions)) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("compact alert counts: %w", err)
 		}

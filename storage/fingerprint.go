@@ -34,7 +34,9 @@ func SchemaFingerprint() (string, error) {
 	}
 	d := &DB{Dialect: "postgres"}
 	for _, stmts := range [][]string{partialIndexes, metricIndexes[dialect.Postgres], postgresIndexes, trigramIndexes,
-		postgresCounterTables, postgresSlotTables, d.countTriggers(), postgresBackfill, postgresSlotBackfill, postgresCountViews} {
+		postgresCounterTables, postgresSlotTables, periodStatements(AlertCountGrain.postgresTables), d.countTriggers(),
+		postgresBackfill, postgresSlotBackfill, periodStatements(func(g AlertCountGrain) []string { return g.backfill(true) }),
+		postgresCountViews, periodStatements(AlertCountGrain.postgresView)} {
 		for _, q := range stmts {
 			fmt.Fprintln(h, q)
 		}
