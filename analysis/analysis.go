@@ -327,7 +327,7 @@ type outcome struct {
 func (s *Service) run(ctx context.Context, args Args) error {
 	// Everything below reads through the tenant-scoped client as the job's
 	// organisation: nothing of another organisation can reach a prompt.
-	ctx = viewer.ForJob(ctx, args.OrganizationID)
+	ctx = jobContext(ctx, args.OrganizationID)
 	a, err := s.client.Analysis.Get(ctx, args.AnalysisID)
 	if ent.IsNotFound(err) {
 		return nil // deleted meanwhile

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"entgo.io/ent/dialect"
 )
@@ -32,6 +33,14 @@ var trigramIndexes = []string{
 // that read from scanning every alert event (SQLite reads the id range).
 var partialIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS realtime_events_principal ON realtime_events (id) WHERE topic = 'principal'`,
+}
+
+// groupingIndexes serve analysis's grouping candidates (the open alerts
+// first seen within half an hour of an alert, in first-seen order): without
+// it PostgreSQL reads every alert of the organisation for each candidate
+// read (~1.3 s at a million alerts, several per batch of analyses).
+var groupingIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS alerts_first_seen ON alerts (organization_id, first_seen_at, id)`,
 }
 
 // metricIndexes serve the metrics' reads of a range: the alerts created
@@ -66,7 +75,7 @@ var metricIndexes = map[string][]string{
 
 // createDialectIndexes runs after ent's migration, under the same lock.
 func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
-	for _, q := range append(partialIndexes, metricIndexes[d.Dialect]...) {
+	for _, q := range slices.Concat(partialIndexes, groupingIndexes, metricIndexes[d.Dialect]) {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create index: %w", err)
 		}
