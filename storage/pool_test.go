@@ -90,3 +90,20 @@ func notePeak(db *storage.DB, peak *atomic.Int64) {
 		}
 	}
 }
+
+// The server's PostgreSQL sessions run without JIT compilation (see
+// withoutJIT); SQLite has none.
+func TestSessionsRunWithoutJIT(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		if db.Dialect != "postgres" {
+			return
+		}
+		var jit string
+		if err := db.SQL.QueryRowContext(context.Background(), "SHOW jit").Scan(&jit); err != nil {
+			t.Fatal(err)
+		}
+		if jit != "off" {
+			t.Errorf("jit = %q, want off", jit)
+		}
+	})
+}
