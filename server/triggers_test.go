@@ -62,6 +62,12 @@ func TestTriggerRoutes(t *testing.T) {
 				{"bad day", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "schedule": map[string]any{"days": []string{"sunday"}, "from": "02:00", "until": "04:00"}}, "schedule days 0"},
 				{"bad zone", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "schedule": map[string]any{"days": []string{"sun"}, "from": "02:00", "until": "04:00", "time_zone": "Mars/Olympus"}}, "schedule time_zone"},
 				{"empty period", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "active_from": "2026-01-02T00:00:00Z", "active_until": "2026-01-01T00:00:00Z"}, "active_until"},
+				// A webhook's URL passes the outbound policy when saved, as when sent.
+				{"private webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "add_tags", "tags": []string{"a"}},
+					{"type": "webhook", "url": "http://10.1.2.3/hook", "secret": "s"}}}, "actions[1] url"},
+				{"loopback webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "http://[::1]:8080/hook", "secret": "s"}}}, "actions[0] url"},
+				{"metadata webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "http://169.254.169.254/latest", "secret": "s"}}}, "actions[0] url"},
+				{"webhook scheme", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "gopher://chat.example/hook", "secret": "s"}}}, "actions[0] url"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					s.cov.markPath(http.MethodPost, "/api/v1/triggers")

@@ -54,6 +54,8 @@ func updates(e enum.TriggerEvent) bool {
 
 // Run is one trigger's action list to run on one object.
 type Run struct {
+	// Event is what fired the run (webhook bodies name it).
+	Event    enum.TriggerEvent
 	Target   Target
 	ObjectID uuid.UUID
 	Actions  json.RawMessage
@@ -71,8 +73,10 @@ type Run struct {
 // automation/action): it checks a list and runs it on one object inside
 // the transaction of the change that fired the trigger.
 type Actions interface {
-	// Validate checks a list for a target; errors name actions.<index>.
-	Validate(ctx context.Context, target Target, raw json.RawMessage) error
+	// Prepare checks a list for a target (errors name actions[index]) and
+	// returns it as stored: webhook secrets sealed, one given without its
+	// secret keeping the sealed secret of stored's webhook with its URL.
+	Prepare(ctx context.Context, target Target, raw, stored json.RawMessage) (json.RawMessage, error)
 	// Apply runs the list in tx and returns what the actions changed, as
 	// a JSON list, and the work to run once tx committed (nil for none).
 	Apply(ctx context.Context, tx *ent.Tx, run Run) (json.RawMessage, func(context.Context), error)
@@ -160,12 +164,12 @@ func (e *Engine) WithClock(now func() time.Time) *Engine {
 // noActions is the vocabulary of a server without one: nothing is valid.
 type noActions struct{}
 
-func (noActions) Validate(_ context.Context, _ Target, raw json.RawMessage) error {
+func (noActions) Prepare(_ context.Context, _ Target, raw, _ json.RawMessage) (json.RawMessage, error) {
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil && len(list) == 0 {
-		return nil
+		return json.RawMessage("[]"), nil
 	}
-	return errors.New("this server has no action vocabulary")
+	return nil, errors.New("this server has no action vocabulary")
 }
 
 func (noActions) Apply(context.Context, *ent.Tx, Run) (json.RawMessage, func(context.Context), error) {
@@ -295,7 +299,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 				// the cost limit) does not hold.
 				continue
 			}
-			run := Run{Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name,
+			run := Run{Event: event, Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name,
 				SkipEvent: event == enum.TriggerEventAlertCreated}
 			actx := audit.As(sys, "trigger:"+t.name)
 			runErr := storage.Savepoint(actx, tx.Client(), func() error {
