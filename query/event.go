@@ -141,7 +141,7 @@ func changesValue(c map[string]Change) map[string]map[string]any {
 // Prepared is one record made ready once for the many conditions of its
 // source that an event evaluates (a trigger engine's run): the record's
 // variables (converted to CEL values once), ranks, changes and "now" are
-// built once, not per condition.
+// built once, not per condition. One goroutine uses it (it memoises).
 type Prepared struct {
 	base interpreter.Activation
 	// attrs are the record's attributes; filled memoises them with a

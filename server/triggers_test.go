@@ -6,6 +6,7 @@ package server_test
 // routed).
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -85,6 +86,19 @@ func TestTriggerRoutes(t *testing.T) {
 			s.rest(t, s.reader, http.MethodPost, "/api/v1/triggers/"+ids[0]+"/test", map[string]any{}, http.StatusForbidden)
 			g := s.gqlErr(t, s.admin, `mutation { createTrigger(input: {name: "x", event: ALERT_CREATED, actions: [{type: "set_severity"}]}) { id } }`, nil, "BAD_USER_INPUT")
 			wantField(t, g, "actions[0].severity")
+		})
+		t.Run("webhook secret", func(t *testing.T) {
+			// Sealed when saved, never shown on either surface.
+			hook := s.rest(t, s.admin, http.MethodPost, "/api/v1/triggers", map[string]any{"name": "Chat", "event": "sla.breached",
+				"actions": []map[string]any{{"type": "webhook", "url": "https://chat.example/hook", "secret": "s3cret-value"}}}, http.StatusCreated)
+			id := hook.String("id")
+			g := s.gql(t, s.admin, `query($id: ID!) { trigger(id: $id) { actions } }`, map[string]any{"id": id})
+			for _, shown := range []string{string(hook.Raw), string(s.rest(t, s.reader, http.MethodGet, "/api/v1/triggers/"+id, nil, http.StatusOK).Raw), fmt.Sprint(g)} {
+				if strings.Contains(shown, "s3cret-value") || strings.Contains(shown, "secret_sealed") || !strings.Contains(shown, "chat.example") {
+					t.Fatalf("webhook shown as %s", shown)
+				}
+			}
+			s.rest(t, s.admin, http.MethodDelete, "/api/v1/triggers/"+id, nil, http.StatusNoContent)
 		})
 		t.Run("reorder", func(t *testing.T) {
 			res := s.rest(t, s.admin, http.MethodPost, "/api/v1/triggers/"+ids[2]+"/reorder", map[string]any{"position": 1}, http.StatusOK)
