@@ -1,12 +1,15 @@
 package trigger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -340,7 +343,11 @@ func afterCommit(tx *ent.Tx, f func(context.Context)) {
 // stamp records the triggers that fired: count, time, and a clean run
 // clears the failure streak.
 func (e *Engine) stamp(ctx context.Context, tx *ent.Tx, fired map[uuid.UUID]int, now time.Time) error {
-	for id, n := range fired {
+	// In id order: concurrent ingests stamping the same triggers lock
+	// their rows in one order, so they wait for each other, never deadlock.
+	ids := slices.SortedFunc(maps.Keys(fired), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		n := fired[id]
 		if err := tx.AutomationTrigger.UpdateOneID(id).AddFiredCount(n).SetLastFiredAt(now.UTC()).
 			SetFailureCount(0).Exec(ctx); err != nil {
 			return fmt.Errorf("trigger: stamping %s: %w", id, err)
