@@ -341,19 +341,35 @@ func afterCommit(tx *ent.Tx, f func(context.Context)) {
 }
 
 // stamp records the triggers that fired: count, time, and a clean run
-// clears the failure streak.
+// clears the failure streak. One statement for all of them (an ingest
+// batch fires many); its row locks are taken in the statement's scan
+// order, the same in every transaction, so concurrent stamps wait for
+// each other and never deadlock.
 func (e *Engine) stamp(ctx context.Context, tx *ent.Tx, fired map[uuid.UUID]int, now time.Time) error {
-	// In id order: concurrent ingests stamping the same triggers lock
-	// their rows in one order, so they wait for each other, never deadlock.
+	if len(fired) == 0 {
+		return nil
+	}
 	ids := slices.SortedFunc(maps.Keys(fired), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		n := fired[id]
-		if err := tx.AutomationTrigger.UpdateOneID(id).AddFiredCount(n).SetLastFiredAt(now.UTC()).
-			SetFailureCount(0).Exec(ctx); err != nil {
-			return fmt.Errorf("trigger: stamping %s: %w", id, err)
-		}
+	err := tx.AutomationTrigger.Update().Where(automationtrigger.IDIn(ids...)).SetLastFiredAt(now.UTC()).SetFailureCount(0).
+		Modify(func(u *sql.UpdateBuilder) { u.Set(automationtrigger.FieldFiredCount, firedCountExpr(ids, fired)) }).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("trigger: stamping %d triggers: %w", len(ids), err)
 	}
 	return nil
+}
+
+// firedCountExpr is fired_count plus each trigger's count of this run:
+// fired_count + CASE id WHEN … THEN n … ELSE 0 END.
+func firedCountExpr(ids []uuid.UUID, fired map[uuid.UUID]int) sql.Querier {
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(automationtrigger.FieldFiredCount).WriteString(" + CASE ").Ident(automationtrigger.FieldID)
+		for _, id := range ids {
+			// The cast types the parameter (PostgreSQL reads a bare one
+			// in a CASE as text).
+			b.WriteString(" WHEN ").Arg(id).WriteString(" THEN CAST(").Arg(fired[id]).WriteString(" AS INTEGER)")
+		}
+		b.WriteString(" ELSE 0 END")
+	})
 }
 
 // failed records a failed run on the trigger, and disables it with its

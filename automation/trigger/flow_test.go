@@ -228,3 +228,29 @@ func TestWebhookThroughTrigger(t *testing.T) {
 		}
 	})
 }
+
+// One payload fires triggers a different number of times each: one
+// statement stamps them all with their own counts, and leaves the others.
+func TestStampCountsPerTrigger(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		f := newFixture(t, db, "acme", newInstance(db, trigger.Limits{}))
+		all, crit, none := `severity != "info"`, `severity == "critical"`, `source == "elsewhere"`
+		every := f.create(t, trigger.CreateInput{Name: "every", Event: enum.TriggerEventAlertCreated, Condition: &all, Actions: actions(`[{"type":"add_tags","tags":["a"]}]`)})
+		one := f.create(t, trigger.CreateInput{Name: "critical", Event: enum.TriggerEventAlertCreated, Condition: &crit, Actions: actions(`[{"type":"add_tags","tags":["c"]}]`)})
+		never := f.create(t, trigger.CreateInput{Name: "never", Event: enum.TriggerEventAlertCreated, Condition: &none, Actions: actions(`[{"type":"add_tags","tags":["n"]}]`)})
+		f.ingestAlerts(t, payload("one", "high", "h1"), payload("two", "critical", "h2"), payload("three", "low", "h3"))
+		for _, tc := range []struct {
+			tr    *ent.AutomationTrigger
+			fired int
+		}{{every, 3}, {one, 1}, {never, 0}} {
+			got := f.get(t, tc.tr.ID)
+			if got.FiredCount != tc.fired || (tc.fired > 0) != (got.LastFiredAt != nil) {
+				t.Fatalf("%s: fired %d (last %v), want %d", got.Name, got.FiredCount, got.LastFiredAt, tc.fired)
+			}
+		}
+		f.ingestAlerts(t, payload("four", "critical", "h4"))
+		if e, o := f.get(t, every.ID).FiredCount, f.get(t, one.ID).FiredCount; e != 4 || o != 2 {
+			t.Fatalf("second payload: every %d critical %d, want 4 and 2", e, o)
+		}
+	})
+}
