@@ -401,6 +401,10 @@ func (e *Engine) failed(ctx context.Context, tx *ent.Tx, t *compiled, cause erro
 		fmt.Sprintf("The trigger %q failed %d times in a row and was disabled. Last error: %s", t.name, t.failures, msg))
 }
 
+// recordColumns are an alert's columns but its original document (raw),
+// which no condition reads and which is its largest value to decode.
+var recordColumns = slices.DeleteFunc(slices.Clone(alert.Columns), func(c string) bool { return c == alert.FieldRaw })
+
 // loadRecords reads the subjects as conditions see them, under the
 // organisation's tenancy (another organisation's ids are simply absent).
 func loadRecords(ctx context.Context, c *ent.Client, target Target, subjects []Subject) (map[uuid.UUID]query.Record, error) {
@@ -410,7 +414,8 @@ func loadRecords(ctx context.Context, c *ent.Client, target Target, subjects []S
 	}
 	out := make(map[uuid.UUID]query.Record, len(ids))
 	if target == TargetAlert {
-		rows, err := c.Alert.Query().Where(alert.IDIn(ids...)).WithConnector().WithAssignee().WithIncident().All(ctx)
+		rows, err := c.Alert.Query().Where(alert.IDIn(ids...)).Select(recordColumns...).
+			WithConnector().WithAssignee().WithIncident().All(ctx)
 		if err != nil {
 			return nil, err
 		}

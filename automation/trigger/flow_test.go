@@ -237,12 +237,15 @@ func TestStampCountsPerTrigger(t *testing.T) {
 		all, crit, none := `severity != "info"`, `severity == "critical"`, `source == "elsewhere"`
 		every := f.create(t, trigger.CreateInput{Name: "every", Event: enum.TriggerEventAlertCreated, Condition: &all, Actions: actions(`[{"type":"add_tags","tags":["a"]}]`)})
 		one := f.create(t, trigger.CreateInput{Name: "critical", Event: enum.TriggerEventAlertCreated, Condition: &crit, Actions: actions(`[{"type":"add_tags","tags":["c"]}]`)})
+		// Conditions read the alert as stored, with its connector.
+		byConn := `connector.type == "generic" && connector.name != "" && attributes.host == "h2"`
+		conn := f.create(t, trigger.CreateInput{Name: "connector", Event: enum.TriggerEventAlertCreated, Condition: &byConn, Actions: actions(`[]`)})
 		never := f.create(t, trigger.CreateInput{Name: "never", Event: enum.TriggerEventAlertCreated, Condition: &none, Actions: actions(`[{"type":"add_tags","tags":["n"]}]`)})
 		f.ingestAlerts(t, payload("one", "high", "h1"), payload("two", "critical", "h2"), payload("three", "low", "h3"))
 		for _, tc := range []struct {
 			tr    *ent.AutomationTrigger
 			fired int
-		}{{every, 3}, {one, 1}, {never, 0}} {
+		}{{every, 3}, {one, 1}, {conn, 1}, {never, 0}} {
 			got := f.get(t, tc.tr.ID)
 			if got.FiredCount != tc.fired || (tc.fired > 0) != (got.LastFiredAt != nil) {
 				t.Fatalf("%s: fired %d (last %v), want %d", got.Name, got.FiredCount, got.LastFiredAt, tc.fired)
