@@ -284,10 +284,14 @@ func uniqueName(ctx context.Context, tx *ent.Tx, name string, self uuid.UUID) er
 }
 
 // prepare checks what depends on the organisation's data (applied macros
-// exist, suit the target and lead back to no cycle) and seals webhook
+// exist, suit the target and lead back to no cycle; webhook URLs pass its
+// outbound policy) and seals webhook
 // secrets in place.
 func (s *Service) prepare(ctx context.Context, tx *ent.Tx, self uuid.UUID, target enum.AutomationTarget, list []action.Action) error {
 	if err := CheckMacroRefs(ctx, tx.Client(), "actions", self, target, list); err != nil {
+		return err
+	}
+	if err := s.exec.CheckURLs(ctx, list, "actions"); err != nil {
 		return err
 	}
 	return action.SealSecrets(s.box, list)

@@ -77,6 +77,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	QueryField() QueryFieldResolver
 	Subscription() SubscriptionResolver
+	Trigger() TriggerResolver
 	BulkAlertChanges() BulkAlertChangesResolver
 	SLATargetInput() SLATargetInputResolver
 	UpdateAlertInput() UpdateAlertInputResolver
@@ -1690,6 +1691,9 @@ type SubscriptionResolver interface {
 	MetricsTick(ctx context.Context) (<-chan *live.MetricsTick, error)
 	AlertChat(ctx context.Context, alertID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
 	IncidentChat(ctx context.Context, incidentID uuid.UUID, message string) (<-chan *chat.StreamEvent, error)
+}
+type TriggerResolver interface {
+	Actions(ctx context.Context, obj *ent.AutomationTrigger) (json.RawMessage, error)
 }
 
 type BulkAlertChangesResolver interface {
@@ -44348,7 +44352,7 @@ func (ec *executionContext) _Trigger_actions(ctx context.Context, field graphql.
 			return ec.fieldContext_Trigger_actions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actions, nil
+			return ec.Resolvers.Trigger().Actions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
@@ -44359,7 +44363,7 @@ func (ec *executionContext) _Trigger_actions(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Trigger_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Trigger", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Trigger", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Trigger_stopProcessing(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
@@ -60079,92 +60083,93 @@ func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Trigger_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Trigger_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Trigger_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organizationID":
 			out.Values[i] = ec._Trigger_organizationID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Trigger_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enabled":
 			out.Values[i] = ec._Trigger_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "event":
 			out.Values[i] = ec._Trigger_event(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "condition":
 			out.Values[i] = ec._Trigger_condition(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actions":
-			out.Values[i] = ec._Trigger_actions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Trigger_actions(ctx, field, obj)
+				})
 		case "stopProcessing":
 			out.Values[i] = ec._Trigger_stopProcessing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "position":
 			out.Values[i] = ec._Trigger_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "activeFrom":
 			out.Values[i] = ec._Trigger_activeFrom(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "activeUntil":
 			out.Values[i] = ec._Trigger_activeUntil(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "schedule":
 			out.Values[i] = ec._Trigger_schedule(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "firedCount":
 			out.Values[i] = ec._Trigger_firedCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastFiredAt":
 			out.Values[i] = ec._Trigger_lastFiredAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
 			out.Values[i] = ec._Trigger_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "failureCount":
 			out.Values[i] = ec._Trigger_failureCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -121,7 +121,7 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 		}
 		// Opened by a person (or the API): incident.created triggers run,
 		// and may change it further.
-		if err := s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, out.ID); err != nil {
+		if err := s.CreatedTx(ctx, tx, out.ID); err != nil {
 			return err
 		}
 		out, err = tx.Client().Incident.Get(ctx, out.ID)
@@ -132,6 +132,17 @@ func (s *Service) Create(ctx context.Context, in CreateIncidentInput) (*ent.Inci
 	}
 	schedule(ctx)
 	return out.Unwrap(), nil
+}
+
+// CreatedTx runs the incident.created triggers on an incident CreateTx
+// opened, in the same transaction: an incident opened by automation's
+// correlation fires them like any other. It cannot loop: a creation fires
+// once, and incident actions cannot open incidents.
+func (s *Service) CreatedTx(ctx context.Context, tx *ent.Tx, id uuid.UUID) error {
+	if s.triggers == nil {
+		return nil
+	}
+	return s.triggers.Happened(ctx, tx, enum.TriggerEventIncidentCreated, id)
 }
 
 // CreateTx opens an incident inside the caller's transaction, with
@@ -235,13 +246,17 @@ func checkCreate(in CreateIncidentInput) (createFields, error) {
 // PostgreSQL the organisation's row is locked until the transaction ends,
 // so concurrent creations take turns instead of colliding on the unique
 // (organization_id, number); SQLite transactions are already serialised.
+// The lock is FOR NO KEY UPDATE: it excludes other creations but not the
+// FOR KEY SHARE every insert referencing the organisation takes, so a
+// transaction that inserted an alert and waits for this one (on a
+// correlation key) cannot deadlock with it.
 func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return 0, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	_, err := c.Organization.Query().Where(organization.ID(v.OrgID)).
-		Modify(lockOnPostgres).Select(organization.FieldID).Only(viewer.Home(ctx))
+		Modify(lockNoKeyOnPostgres).Select(organization.FieldID).Only(viewer.Home(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("lock organisation: %w", err)
 	}
@@ -254,6 +269,13 @@ func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
 		return 0, fmt.Errorf("last incident number: %w", err)
 	}
 	return last.Number + 1, nil
+}
+
+// lockNoKeyOnPostgres adds FOR NO KEY UPDATE where the dialect supports it.
+func lockNoKeyOnPostgres(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.For(sql.LockNoKeyUpdate)
+	}
 }
 
 // lockOnPostgres adds FOR UPDATE where the dialect supports it.

@@ -37,10 +37,14 @@ type Query struct {
 	Source *Source
 	Text   string
 	// now is the instant "now" stood for when constants were folded.
-	now      time.Time
-	where    pred
-	program  cel.Program
-	attrKeys []string
+	now     time.Time
+	where   pred
+	program cel.Program
+	// untracked is program without runtime cost tracking, for records
+	// within the size hints the static estimate assumed (withinSizeHints):
+	// on those the estimate, checked against MaxCost, bounds the cost.
+	untracked cel.Program
+	attrKeys  []string
 	// idents are the names the expression reads: fields, comprehension
 	// variables and now.
 	idents map[string]bool
@@ -129,8 +133,21 @@ func (q *Query) buildProgram(checked *cel.Ast, field string) error {
 	if err != nil {
 		return fmt.Errorf("query: planning: %w", err)
 	}
-	q.program = prg
+	untracked, err := env.Program(optimized, cel.InterruptCheckFrequency(100), cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return fmt.Errorf("query: planning: %w", err)
+	}
+	q.program, q.untracked = prg, untracked
 	return nil
+}
+
+// programFor is the program to run on a record: the cost-tracked one
+// unless the record is within the size hints (see untracked).
+func (q *Query) programFor(withinHints bool) cel.Program {
+	if withinHints {
+		return q.untracked
+	}
+	return q.program
 }
 
 // issueError turns CEL's first issue into a 422 naming where and what.
@@ -242,23 +259,75 @@ func (r *rankRewriter) rankedField(a *celast.AST, e celast.Expr) *Field {
 
 var orderingOps = map[string]bool{"_<_": true, "_<=_": true, "_>_": true, "_>=_": true}
 
+// The size hints of CEL's static cost estimate: the longest list, text
+// (title, description) and other string (a short field, a list element,
+// an attribute's value) it assumes a record holds.
+const (
+	hintList   = 1000
+	hintText   = 4096
+	hintString = 256
+)
+
 // sizeEstimator bounds the lists and strings of a record for CEL's static
 // cost estimate.
 type sizeEstimator struct{}
 
 func (sizeEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
-	// Every list and string of a record is bounded: entities and tags by
-	// ingest, text by the fields' limits (description is cut for the estimate).
+	// Lists and strings are sized by the hints; a record beyond them (a
+	// long description or attribute) runs with the runtime cost limit.
 	switch n.Type().String() {
 	case "list(string)":
-		return &cost.SizeEstimate{Min: 0, Max: 1000}
+		return &cost.SizeEstimate{Min: 0, Max: hintList}
 	case "string":
-		if p := strings.Join(n.Path(), "."); p == "title" || p == "description" {
-			return &cost.SizeEstimate{Min: 0, Max: 4096}
+		if isText(strings.Join(n.Path(), ".")) {
+			return &cost.SizeEstimate{Min: 0, Max: hintText}
 		}
-		return &cost.SizeEstimate{Min: 0, Max: 256} // a list element or a short field
+		return &cost.SizeEstimate{Min: 0, Max: hintString}
 	}
 	return nil
+}
+
+func isText(field string) bool { return field == "title" || field == "description" }
+
+// withinSizeHints reports whether every string and list of r is within
+// the size hints, so that the static estimate bounds a program's cost on
+// it. Maps of other types and dyn values are sized unknown by the
+// estimate (anything iterating them was refused), so are not checked.
+func withinSizeHints(r Record) bool {
+	for k, v := range r {
+		switch x := v.(type) {
+		case string:
+			limit := hintString
+			if isText(k) {
+				limit = hintText
+			}
+			if !shortString(x, limit) {
+				return false
+			}
+		case []string:
+			if len(x) > hintList {
+				return false
+			}
+			for _, s := range x {
+				if !shortString(s, hintString) {
+					return false
+				}
+			}
+		case map[string]string:
+			for _, s := range x {
+				if !shortString(s, hintString) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// shortString reports whether s has at most limit code points (CEL's size
+// of a string), counting them only when its bytes could exceed it.
+func shortString(s string, limit int) bool {
+	return len(s) <= limit || utf8.RuneCountInString(s) <= limit
 }
 
 func (sizeEstimator) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {

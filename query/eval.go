@@ -57,7 +57,7 @@ func (q *Query) MatchesAt(r Record, now time.Time) (bool, error) {
 		}
 		act["attributes"] = full
 	}
-	out, _, err := q.program.Eval(act)
+	out, _, err := q.programFor(withinSizeHints(r)).Eval(act)
 	if err != nil {
 		return false, err
 	}

@@ -140,36 +140,42 @@ func changesValue(c map[string]Change) map[string]map[string]any {
 
 // Prepared is one record made ready once for the many conditions of its
 // source that an event evaluates (a trigger engine's run): the record's
-// variables, ranks and "now" are built once, not per condition.
+// variables (converted to CEL values once), ranks, changes and "now" are
+// built once, not per condition. One goroutine uses it (it memoises).
 type Prepared struct {
-	src     *Source
-	r       Record
-	base    interpreter.Activation
-	changes map[string]map[string]any
+	base interpreter.Activation
+	// attrs are the record's attributes; filled memoises them with a
+	// condition's missing keys read as "", by the keys missing.
+	attrs  map[string]string
+	filled map[string]map[string]string
+	// within: the record is within the size hints (withinSizeHints).
+	within bool
 }
 
 // Prepare readies r (a record of src) for MatchesPrepared at now.
 func (s *Source) Prepare(r Record, now time.Time) *Prepared {
+	adapt := s.env.CELTypeAdapter()
 	act := make(map[string]any, len(r)+len(s.Fields)+2)
 	for k, v := range r {
-		act[k] = v
+		if k == ChangesVar {
+			continue
+		}
+		act[k] = adapt.NativeToValue(v)
 	}
 	act[nowVar] = types.Timestamp{Time: now.UTC()}
 	for _, f := range s.Fields {
 		if f.Ranked {
 			str, _ := r[f.Name].(string)
 			rank, _ := f.rank(str)
-			act[rankVar(f.Name)] = rank
+			act[rankVar(f.Name)] = types.Int(rank)
 		}
 	}
+	// Conditions that do not read changes never resolve it.
+	c, _ := r[ChangesVar].(map[string]Change)
+	act[ChangesVar] = adapt.NativeToValue(changesValue(c))
 	base, _ := interpreter.NewActivation(act)
-	p := &Prepared{src: s, r: r, base: base}
-	if c, ok := r[ChangesVar].(map[string]Change); ok {
-		p.changes = changesValue(c)
-	} else {
-		p.changes = map[string]map[string]any{}
-	}
-	return p
+	attrs, _ := r["attributes"].(map[string]string)
+	return &Prepared{base: base, attrs: attrs, within: withinSizeHints(r)}
 }
 
 // MatchesPrepared is MatchesAt on a prepared record of the query's source
@@ -179,32 +185,60 @@ func (q *Query) MatchesPrepared(p *Prepared) (bool, error) {
 	if q.program == nil {
 		return true, nil
 	}
-	act := p.base
-	if len(q.attrKeys) > 0 || q.memoryOnly {
-		over := map[string]any{}
-		if len(q.attrKeys) > 0 {
-			attrs, _ := p.r["attributes"].(map[string]string)
-			full := make(map[string]string, len(attrs)+len(q.attrKeys))
-			for k, v := range attrs {
-				full[k] = v
-			}
-			for _, k := range q.attrKeys {
-				if _, ok := full[k]; !ok {
-					full[k] = ""
-				}
-			}
-			over["attributes"] = full
-		}
-		if q.memoryOnly {
-			over[ChangesVar] = p.changes
-		}
-		child, _ := interpreter.NewActivation(over)
-		act = interpreter.NewHierarchicalActivation(p.base, child)
+	var act interpreter.Activation = p.base
+	if full := p.attributesFor(q.attrKeys); full != nil {
+		act = attributesOver{base: p.base, attrs: full}
 	}
-	out, _, err := q.program.Eval(act)
+	out, _, err := q.programFor(p.within).Eval(act)
 	if err != nil {
 		return false, err
 	}
 	b, ok := out.(types.Bool)
 	return ok && bool(b), nil
 }
+
+// attributesFor is the attributes a condition reading keys sees, or nil
+// when that is the record's own (none of keys is missing): a missing
+// attribute reads "", as in SQL, for the conditions that name it only.
+func (p *Prepared) attributesFor(keys []string) map[string]string {
+	var missing []string
+	for _, k := range keys {
+		if _, ok := p.attrs[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	memo := strings.Join(missing, "\x00")
+	if full, ok := p.filled[memo]; ok {
+		return full
+	}
+	full := make(map[string]string, len(p.attrs)+len(missing))
+	for k, v := range p.attrs {
+		full[k] = v
+	}
+	for _, k := range missing {
+		full[k] = ""
+	}
+	if p.filled == nil {
+		p.filled = map[string]map[string]string{}
+	}
+	p.filled[memo] = full
+	return full
+}
+
+// attributesOver is a prepared record seen with other attributes.
+type attributesOver struct {
+	base  interpreter.Activation
+	attrs map[string]string
+}
+
+func (a attributesOver) ResolveName(name string) (any, bool) {
+	if name == "attributes" {
+		return a.attrs, true
+	}
+	return a.base.ResolveName(name)
+}
+
+func (a attributesOver) Parent() interpreter.Activation { return nil }

@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,49 @@ func FuzzCompileEvent(f *testing.F) {
 		}
 		_, _ = q.Matches(query.Record{"tags": []string{}, query.ChangesVar: map[string]query.Change{"status": {From: "new", To: "closed"}}})
 	})
+}
+
+// The runtime cost limit: a condition the static estimate admits runs
+// untracked on records within the size hints, and is still stopped on a
+// record beyond them (a list far longer than the estimate assumed).
+func TestCostLimitBeyondSizeHints(t *testing.T) {
+	src, _ := query.Lookup("alerts")
+	now := time.Now()
+	q, err := query.CompileEvent(src, "condition", `tags.exists(t, t.startsWith("x") || t.endsWith("y") || t.contains("z"))`, now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([]string, 300_000)
+	for i := range many {
+		many[i] = "bench-tag"
+	}
+	cases := []struct {
+		name    string
+		tags    []string
+		match   bool
+		stopped bool
+	}{
+		{"within the hints, untracked", []string{"a", "xa"}, true, false},
+		{"within the hints, no match", []string{"a", "b"}, false, false},
+		{"beyond the hints, over the limit", many, false, true},
+		{"beyond the hints, an early match", append([]string{"xa"}, many...), true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := benchAlert()
+			rec["tags"] = tc.tags
+			for how, match := range map[string]func() (bool, error){
+				"matches":  func() (bool, error) { return q.Matches(rec) },
+				"prepared": func() (bool, error) { return q.MatchesPrepared(src.Prepare(rec, now)) },
+			} {
+				got, err := match()
+				if tc.stopped != (err != nil && strings.Contains(err.Error(), "cost limit")) {
+					t.Fatalf("%s: stopped %v, want %v (%v)", how, err != nil, tc.stopped, err)
+				}
+				if got != tc.match {
+					t.Fatalf("%s: match %v, want %v", how, got, tc.match)
+				}
+			}
+		})
+	}
 }

@@ -7,9 +7,11 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/loaders"
@@ -70,6 +72,12 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	return r.Services.Directory.Users(ctx, page(after, first, before, last), orderBy)
 }
 
+// Actions is the resolver for the actions field: webhook secrets are
+// never shown.
+func (r *triggerResolver) Actions(ctx context.Context, obj *ent.AutomationTrigger) (json.RawMessage, error) {
+	return r.Services.Triggers.Actions(ctx, obj)
+}
+
 // Alert returns graph.AlertResolver implementation.
 func (r *Resolver) Alert() graph.AlertResolver { return &alertResolver{r} }
 
@@ -96,6 +104,9 @@ func (r *Resolver) Macro() graph.MacroResolver { return &macroResolver{r} }
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Trigger returns graph.TriggerResolver implementation.
+func (r *Resolver) Trigger() graph.TriggerResolver { return &triggerResolver{r} }
+
 type (
 	alertResolver           struct{ *Resolver }
 	alertConnectionResolver struct{ *Resolver }
@@ -105,4 +116,5 @@ type (
 	incidentResolver        struct{ *Resolver }
 	macroResolver           struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
+	triggerResolver         struct{ *Resolver }
 )

@@ -83,6 +83,10 @@ func TestMacroRoutes(t *testing.T) {
 			wantActionLoc(t, s.analyst.Do(http.MethodPatch, "/api/v1/macros/"+id, map[string]any{"actions": self}), "actions[0]", "macro_id")
 			other := s.rest(t, s.analyst, http.MethodPost, "/api/v1/macros", map[string]any{"name": "wrapper", "target": "alert", "actions": self}, http.StatusCreated).String("id")
 			wantActionLoc(t, s.analyst.Do(http.MethodPatch, "/api/v1/macros/"+id, map[string]any{"actions": []map[string]any{{"type": "apply_macro", "macro_id": other}}}), "actions[0]", "macro_id")
+			// A webhook's URL passes the outbound policy when saved, as when sent.
+			private := []map[string]any{{"type": "add_tags", "tags": []string{"fp"}}, {"type": "webhook", "url": "http://192.168.1.10/hook", "secret": "s"}}
+			wantActionLoc(t, s.analyst.Do(http.MethodPatch, "/api/v1/macros/"+id, map[string]any{"actions": private}), "actions[1]", "url")
+			wantActionLoc(t, s.analyst.Do(http.MethodPost, "/api/v1/macros", map[string]any{"name": "private hook", "target": "alert", "actions": private}), "actions[1]", "url")
 			s.rest(t, s.acmeAdmin, http.MethodPatch, "/api/v1/macros/"+id, map[string]any{"name": "mine"}, http.StatusNotFound)
 			s.rest(t, s.reader, http.MethodPatch, "/api/v1/macros/"+id, map[string]any{"name": "mine"}, http.StatusForbidden)
 			s.gql(t, s.analyst, `mutation($id: ID!) { updateMacro(id: $id, input: {name: "Close as FP"}) { name } }`, map[string]any{"id": id})

@@ -96,6 +96,27 @@ func TestNotificationRoutes(t *testing.T) {
 				t.Fatalf("GraphQL prefs: %v", g)
 			}
 			s.gql(t, s.reader, `{ notificationPrefs { assigned { inApp email } } }`, nil)
+			// automation_failed (a trigger disabled after repeated failures)
+			// is read and edited like every other kind, on both surfaces.
+			if dig(p.Body, "automation_failed", "in_app") != true || dig(p.Body, "automation_failed", "email") != true {
+				t.Fatalf("automation_failed defaults: %s", p.Raw)
+			}
+			af := s.rest(t, s.reader, http.MethodPatch, "/api/v1/users/me/notification-prefs", map[string]any{"automation_failed": map[string]any{"email": false}}, http.StatusOK)
+			if dig(af.Body, "automation_failed", "email") != false || dig(af.Body, "automation_failed", "in_app") != true {
+				t.Fatalf("patch automation_failed: %s", af.Raw)
+			}
+			g = s.gql(t, s.reader, `mutation { updateNotificationPrefs(input: {automationFailed: {inApp: false, email: true}}) { automationFailed { inApp email } } }`, nil)
+			if dig(g, "updateNotificationPrefs", "automationFailed", "inApp") != false || dig(g, "updateNotificationPrefs", "automationFailed", "email") != true {
+				t.Fatalf("GraphQL automationFailed: %v", g)
+			}
+			g = s.gql(t, s.reader, `{ notificationPrefs { automationFailed { inApp email } } }`, nil)
+			if dig(g, "notificationPrefs", "automationFailed", "inApp") != false {
+				t.Fatalf("GraphQL read automationFailed: %v", g)
+			}
+			if r := s.rest(t, s.reader, http.MethodGet, "/api/v1/users/me/notification-prefs", nil, http.StatusOK); dig(r.Body, "automation_failed", "in_app") != false {
+				t.Fatalf("REST read automation_failed: %s", r.Raw)
+			}
+			wantLoc(t, s.rest(t, s.reader, http.MethodPatch, "/api/v1/users/me/notification-prefs", map[string]any{"automation_failed": map[string]any{"email": "no"}}, http.StatusUnprocessableEntity), "automation_failed")
 			wantLoc(t, s.rest(t, s.reader, http.MethodPatch, "/api/v1/users/me/notification-prefs", map[string]any{"mentioned": map[string]any{"in_app": "yes"}}, http.StatusUnprocessableEntity), "mentioned")
 			s.rest(t, env.Anonymous(), http.MethodGet, "/api/v1/users/me/notification-prefs", nil, http.StatusUnauthorized)
 		})

@@ -225,11 +225,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	analyst.WithIncidents(incidentsSvc)
 	querySvc, metricsSvc := query.New(db.Client, db.Dialect), socmetrics.New(db.Client, db.Dialect)
 	alertsSvc := alerts.New(db.Client, db.Dialect).WithBulkLimit(ratelimit.New(cfg.BulkLimit, time.Minute)).WithTriggers(engine)
-	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst})
+	actions := action.NewExecutor(action.Deps{Incidents: incidentsSvc, Analysis: analyst, Policies: allowlists})
 	if cfg.AutomationActions != nil {
 		engine.WithActions(cfg.AutomationActions)
 	} else {
-		engine.WithActions(trigger.Vocabulary{Exec: actions, Max: cfg.Automation.MaxActions})
+		engine.WithActions(trigger.Vocabulary{Exec: actions, Max: cfg.Automation.MaxActions, Box: box})
 	}
 	river.AddWorker(workers, action.NewWebhookWorker(box, allowlists))
 	res := &resolvers.Resolver{Services: &resolvers.Services{

@@ -6,6 +6,7 @@ package server_test
 // routed).
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,6 +63,12 @@ func TestTriggerRoutes(t *testing.T) {
 				{"bad day", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "schedule": map[string]any{"days": []string{"sunday"}, "from": "02:00", "until": "04:00"}}, "schedule days 0"},
 				{"bad zone", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "schedule": map[string]any{"days": []string{"sun"}, "from": "02:00", "until": "04:00", "time_zone": "Mars/Olympus"}}, "schedule time_zone"},
 				{"empty period", map[string]any{"name": "x", "event": "alert.created", "actions": []any{}, "active_from": "2026-01-02T00:00:00Z", "active_until": "2026-01-01T00:00:00Z"}, "active_until"},
+				// A webhook's URL passes the outbound policy when saved, as when sent.
+				{"private webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "add_tags", "tags": []string{"a"}},
+					{"type": "webhook", "url": "http://10.1.2.3/hook", "secret": "s"}}}, "actions[1] url"},
+				{"loopback webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "http://[::1]:8080/hook", "secret": "s"}}}, "actions[0] url"},
+				{"metadata webhook", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "http://169.254.169.254/latest", "secret": "s"}}}, "actions[0] url"},
+				{"webhook scheme", map[string]any{"name": "x", "event": "alert.created", "actions": []map[string]any{{"type": "webhook", "url": "gopher://chat.example/hook", "secret": "s"}}}, "actions[0] url"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					s.cov.markPath(http.MethodPost, "/api/v1/triggers")
@@ -79,6 +86,19 @@ func TestTriggerRoutes(t *testing.T) {
 			s.rest(t, s.reader, http.MethodPost, "/api/v1/triggers/"+ids[0]+"/test", map[string]any{}, http.StatusForbidden)
 			g := s.gqlErr(t, s.admin, `mutation { createTrigger(input: {name: "x", event: ALERT_CREATED, actions: [{type: "set_severity"}]}) { id } }`, nil, "BAD_USER_INPUT")
 			wantField(t, g, "actions[0].severity")
+		})
+		t.Run("webhook secret", func(t *testing.T) {
+			// Sealed when saved, never shown on either surface.
+			hook := s.rest(t, s.admin, http.MethodPost, "/api/v1/triggers", map[string]any{"name": "Chat", "event": "sla.breached",
+				"actions": []map[string]any{{"type": "webhook", "url": "https://chat.example/hook", "secret": "s3cret-value"}}}, http.StatusCreated)
+			id := hook.String("id")
+			g := s.gql(t, s.admin, `query($id: ID!) { trigger(id: $id) { actions } }`, map[string]any{"id": id})
+			for _, shown := range []string{string(hook.Raw), string(s.rest(t, s.reader, http.MethodGet, "/api/v1/triggers/"+id, nil, http.StatusOK).Raw), fmt.Sprint(g)} {
+				if strings.Contains(shown, "s3cret-value") || strings.Contains(shown, "secret_sealed") || !strings.Contains(shown, "chat.example") {
+					t.Fatalf("webhook shown as %s", shown)
+				}
+			}
+			s.rest(t, s.admin, http.MethodDelete, "/api/v1/triggers/"+id, nil, http.StatusNoContent)
 		})
 		t.Run("reorder", func(t *testing.T) {
 			res := s.rest(t, s.admin, http.MethodPost, "/api/v1/triggers/"+ids[2]+"/reorder", map[string]any{"position": 1}, http.StatusOK)

@@ -130,6 +130,9 @@ func (r *run) link(ctx context.Context, a Action, at string, idx int) error {
 	if err := c.Correlation.UpdateOne(row).SetIncidentID(inc.ID).SetOpenedAt(r.now).Exec(ctx); err != nil {
 		return err
 	}
+	if err := r.e.deps.Incidents.CreatedTx(ctx, r.tx, inc.ID); err != nil {
+		return err
+	}
 	return r.linked(ctx, idx, a.Type, cur, inc.ID)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/opt"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/outbound"
 	"github.com/seliq/seliq/realtime/hub"
 )
 
@@ -92,6 +93,10 @@ type Deps struct {
 	// Analysis queues the analyze action's analyses; without it the action
 	// is refused.
 	Analysis *analysis.Service
+	// Policies is the outbound policy webhook URLs are checked against
+	// when a list is saved, as WebhookWorker checks them when sending;
+	// without it only public destinations pass.
+	Policies outbound.Policies
 }
 
 // Executor runs action lists.

@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/riverqueue/river"
 
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/secrets"
+	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/outbound"
 )
 
@@ -109,4 +114,50 @@ func SealSecrets(box *secrets.Box, list []Action) error {
 		a.SecretSealed, a.Secret = sealed, ""
 	}
 	return nil
+}
+
+// CheckURLs refuses a list whose webhook URL the organisation's outbound
+// policy refuses (a private address it does not allow, a bad scheme), as
+// a 422 naming <field>[i].url: a list is checked when saved with the
+// policy WebhookWorker applies when sending.
+func (e *Executor) CheckURLs(ctx context.Context, list []Action, field string) error {
+	var policy *outbound.Policy
+	for i, a := range list {
+		if a.Type != TypeWebhook {
+			continue
+		}
+		if policy == nil {
+			var err error
+			if policy, err = e.policy(ctx); err != nil {
+				return err
+			}
+		}
+		if _, err := policy.CheckURL(a.URL); err != nil {
+			return apperr.Invalid(fmt.Sprintf("%s[%d].url", field, i), "the outbound policy refuses this destination (%s)", reason(err))
+		}
+	}
+	return nil
+}
+
+// policy is the acting organisation's outbound policy (public
+// destinations only without Policies).
+func (e *Executor) policy(ctx context.Context) (*outbound.Policy, error) {
+	if e.deps.Policies == nil {
+		return outbound.NewPolicy(), nil
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil || v.OrgID == uuid.Nil {
+		return nil, apperr.New(apperr.Forbidden, "no organisation to check webhook URLs for")
+	}
+	return e.deps.Policies.For(ctx, v.OrgID)
+}
+
+// reason is the policy's refusal without the package's prefix: the URL is
+// the person's own, so what is wrong with it may be said.
+func reason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
 }

@@ -1,12 +1,15 @@
 package trigger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,6 +57,8 @@ func updates(e enum.TriggerEvent) bool {
 
 // Run is one trigger's action list to run on one object.
 type Run struct {
+	// Event is what fired the run (webhook bodies name it).
+	Event    enum.TriggerEvent
 	Target   Target
 	ObjectID uuid.UUID
 	Actions  json.RawMessage
@@ -71,8 +76,10 @@ type Run struct {
 // automation/action): it checks a list and runs it on one object inside
 // the transaction of the change that fired the trigger.
 type Actions interface {
-	// Validate checks a list for a target; errors name actions.<index>.
-	Validate(ctx context.Context, target Target, raw json.RawMessage) error
+	// Prepare checks a list for a target (errors name actions[index]) and
+	// returns it as stored: webhook secrets sealed, one given without its
+	// secret keeping the sealed secret of stored's webhook with its URL.
+	Prepare(ctx context.Context, target Target, raw, stored json.RawMessage) (json.RawMessage, error)
 	// Apply runs the list in tx and returns what the actions changed, as
 	// a JSON list, and the work to run once tx committed (nil for none).
 	Apply(ctx context.Context, tx *ent.Tx, run Run) (json.RawMessage, func(context.Context), error)
@@ -160,12 +167,12 @@ func (e *Engine) WithClock(now func() time.Time) *Engine {
 // noActions is the vocabulary of a server without one: nothing is valid.
 type noActions struct{}
 
-func (noActions) Validate(_ context.Context, _ Target, raw json.RawMessage) error {
+func (noActions) Prepare(_ context.Context, _ Target, raw, _ json.RawMessage) (json.RawMessage, error) {
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil && len(list) == 0 {
-		return nil
+		return json.RawMessage("[]"), nil
 	}
-	return errors.New("this server has no action vocabulary")
+	return nil, errors.New("this server has no action vocabulary")
 }
 
 func (noActions) Apply(context.Context, *ent.Tx, Run) (json.RawMessage, func(context.Context), error) {
@@ -295,7 +302,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 				// the cost limit) does not hold.
 				continue
 			}
-			run := Run{Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name,
+			run := Run{Event: event, Target: target, ObjectID: s.ID, Actions: t.actions, TriggerID: t.id, TriggerName: t.name,
 				SkipEvent: event == enum.TriggerEventAlertCreated}
 			actx := audit.As(sys, "trigger:"+t.name)
 			runErr := storage.Savepoint(actx, tx.Client(), func() error {
@@ -334,15 +341,35 @@ func afterCommit(tx *ent.Tx, f func(context.Context)) {
 }
 
 // stamp records the triggers that fired: count, time, and a clean run
-// clears the failure streak.
+// clears the failure streak. One statement for all of them (an ingest
+// batch fires many); its row locks are taken in the statement's scan
+// order, the same in every transaction, so concurrent stamps wait for
+// each other and never deadlock.
 func (e *Engine) stamp(ctx context.Context, tx *ent.Tx, fired map[uuid.UUID]int, now time.Time) error {
-	for id, n := range fired {
-		if err := tx.AutomationTrigger.UpdateOneID(id).AddFiredCount(n).SetLastFiredAt(now.UTC()).
-			SetFailureCount(0).Exec(ctx); err != nil {
-			return fmt.Errorf("trigger: stamping %s: %w", id, err)
-		}
+	if len(fired) == 0 {
+		return nil
+	}
+	ids := slices.SortedFunc(maps.Keys(fired), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	err := tx.AutomationTrigger.Update().Where(automationtrigger.IDIn(ids...)).SetLastFiredAt(now.UTC()).SetFailureCount(0).
+		Modify(func(u *sql.UpdateBuilder) { u.Set(automationtrigger.FieldFiredCount, firedCountExpr(ids, fired)) }).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("trigger: stamping %d triggers: %w", len(ids), err)
 	}
 	return nil
+}
+
+// firedCountExpr is fired_count plus each trigger's count of this run:
+// fired_count + CASE id WHEN … THEN n … ELSE 0 END.
+func firedCountExpr(ids []uuid.UUID, fired map[uuid.UUID]int) sql.Querier {
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(automationtrigger.FieldFiredCount).WriteString(" + CASE ").Ident(automationtrigger.FieldID)
+		for _, id := range ids {
+			// The cast types the parameter (PostgreSQL reads a bare one
+			// in a CASE as text).
+			b.WriteString(" WHEN ").Arg(id).WriteString(" THEN CAST(").Arg(fired[id]).WriteString(" AS INTEGER)")
+		}
+		b.WriteString(" ELSE 0 END")
+	})
 }
 
 // failed records a failed run on the trigger, and disables it with its
@@ -374,6 +401,10 @@ func (e *Engine) failed(ctx context.Context, tx *ent.Tx, t *compiled, cause erro
 		fmt.Sprintf("The trigger %q failed %d times in a row and was disabled. Last error: %s", t.name, t.failures, msg))
 }
 
+// recordColumns are an alert's columns but its original document (raw),
+// which no condition reads and which is its largest value to decode.
+var recordColumns = slices.DeleteFunc(slices.Clone(alert.Columns), func(c string) bool { return c == alert.FieldRaw })
+
 // loadRecords reads the subjects as conditions see them, under the
 // organisation's tenancy (another organisation's ids are simply absent).
 func loadRecords(ctx context.Context, c *ent.Client, target Target, subjects []Subject) (map[uuid.UUID]query.Record, error) {
@@ -383,7 +414,8 @@ func loadRecords(ctx context.Context, c *ent.Client, target Target, subjects []S
 	}
 	out := make(map[uuid.UUID]query.Record, len(ids))
 	if target == TargetAlert {
-		rows, err := c.Alert.Query().Where(alert.IDIn(ids...)).WithConnector().WithAssignee().WithIncident().All(ctx)
+		rows, err := c.Alert.Query().Where(alert.IDIn(ids...)).Select(recordColumns...).
+			WithConnector().WithAssignee().WithIncident().All(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -137,9 +137,13 @@ type snapshot struct {
 }
 
 func snapshotOf(t *ent.AutomationTrigger) snapshot {
-	return snapshot{Name: t.Name, Enabled: t.Enabled, Event: string(t.Event), Condition: t.Condition, Actions: t.Actions,
+	return snapshot{Name: t.Name, Enabled: t.Enabled, Event: string(t.Event), Condition: t.Condition, Actions: redactedList(t.Actions),
 		StopProcessing: t.StopProcessing, Position: t.Position, ActiveFrom: t.ActiveFrom, ActiveUntil: t.ActiveUntil, Schedule: t.Schedule}
 }
+
+// redactedList is a stored list without webhook secrets (the activity
+// log's copy).
+func redactedList(stored json.RawMessage) json.RawMessage { return Vocabulary{}.Redact(stored) }
 
 // lockOrg serialises changes to an organisation's triggers (positions are
 // read, then written): a row lock on PostgreSQL; SQLite's transactions take
@@ -181,7 +185,7 @@ func checkPeriod(from, until *time.Time) error {
 // checkActions validates an action list: a JSON list of at most
 // MaxActions objects, each then checked by the action vocabulary (errors
 // name actions.<index>).
-func (s *Service) checkActions(ctx context.Context, event enum.TriggerEvent, raw json.RawMessage) (json.RawMessage, error) {
+func (s *Service) checkActions(ctx context.Context, event enum.TriggerEvent, raw, stored json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > maxActionsBytes {
 		return nil, apperr.Invalid("actions", "must be at most %d bytes of JSON", maxActionsBytes)
 	}
@@ -192,10 +196,13 @@ func (s *Service) checkActions(ctx context.Context, event enum.TriggerEvent, raw
 	if len(list) > s.limits.MaxActions {
 		return nil, apperr.Invalid("actions", "must have at most %d actions", s.limits.MaxActions)
 	}
-	if err := s.engine.actions.Validate(ctx, TargetOf(event), raw); err != nil {
-		return nil, err
-	}
-	return raw, nil
+	return s.engine.actions.Prepare(ctx, TargetOf(event), raw, stored)
+}
+
+// Actions is a trigger's action list as it may be shown: webhook secrets
+// removed.
+func (s *Service) Actions(_ context.Context, t *ent.AutomationTrigger) (json.RawMessage, error) {
+	return redactedList(t.Actions), nil
 }
 
 // Create adds a trigger at the given position of its event (last by
@@ -215,7 +222,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.AutomationTr
 	if _, err := s.engine.compile(in.Event, cond, time.Now()); err != nil {
 		return nil, err
 	}
-	actions, err := s.checkActions(ctx, in.Event, in.Actions)
+	actions, err := s.checkActions(ctx, in.Event, in.Actions, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -360,9 +367,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 		if in.Actions != nil || event != t.Event {
 			raw := in.Actions
 			if raw == nil {
-				raw = t.Actions
+				// The stored list checked for the new event: its secrets
+				// are kept through stored.
+				raw = redactedList(t.Actions)
 			}
-			actions, err := s.checkActions(ctx, event, raw)
+			actions, err := s.checkActions(ctx, event, raw, t.Actions)
 			if err != nil {
 				return err
 			}
