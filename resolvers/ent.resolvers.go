@@ -11,7 +11,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/graph"
 	"github.com/seliq/seliq/loaders"
