@@ -89,6 +89,8 @@ type Server struct {
 	// Config.MetricsAddr moves it to a listener of its own).
 	Metrics http.Handler
 	log     *slog.Logger
+	// sealSecrets seals webhook secrets stored in clear by older versions.
+	sealSecrets func(context.Context) (int, error)
 	// stopCompactor ends the alert counters' compaction loop and waits for it.
 	stopCompactor func()
 }
@@ -121,6 +123,11 @@ func (s *Server) Start(ctx context.Context) error {
 	q, err := s.SLA.Resume(ctx)
 	if err != nil {
 		return err
+	}
+	if sealed, err := s.sealSecrets(ctx); err != nil {
+		return err
+	} else if sealed > 0 {
+		s.log.Info("sealed webhook secrets stored in clear", "triggers", sealed)
 	}
 	// Alerts stored before alerts kept their attributes get them mapped again.
 	if err := s.Jobs.Enqueue(ctx, ingest.BackfillArgs{}, nil); err != nil {
@@ -348,7 +355,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		})
 	})
 	return &Server{DB: db, Auth: authSvc, Handler: r, Metrics: metricsH, Jobs: runner, Reports: reports, Analyst: analyst, Pull: puller, SLA: timers, Hub: events,
-		Revocations: revocations, Connections: conns, log: log}, nil
+		Revocations: revocations, Connections: conns, log: log,
+		sealSecrets: func(ctx context.Context) (int, error) {
+			return trigger.SealStoredSecrets(auth.System(ctx), db.Client, box)
+		}}, nil
 }
 
 // allowedMethods lists the methods routes serves path with, for a 405's
