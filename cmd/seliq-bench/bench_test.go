@@ -358,12 +358,21 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-runs", "0"}, 0, nil, true},
 		{[]string{"-subscribers-high", "-1"}, 0, nil, true},
 		{[]string{"-subscribers-high", "10000"}, 10_000, []string{"sqlite", "postgres"}, false},
+		{[]string{"-only", "bulk,ingest"}, 10_000, []string{"sqlite", "postgres"}, false},
+		{[]string{"-only", "bulk,reads"}, 0, nil, true},
 	}
 	if k := highKey("ws_fanout_p99_ms"); k != "ws_high_fanout_p99_ms" {
 		t.Errorf("highKey = %q", k)
 	}
 	if o, err := parseFlags([]string{"-load-only"}, &strings.Builder{}); err != nil || !o.loadOnly || !o.keep {
 		t.Errorf("-load-only: %+v, %v; want it to keep what it loads", o, err)
+	}
+	o, err := parseFlags([]string{"-only", "bulk,ingest"}, &strings.Builder{})
+	if err != nil || !o.wants("bulk") || !o.wants("ingest") || o.wants("list") {
+		t.Errorf("-only bulk,ingest: %v, %v; want bulk and ingest only", o.only, err)
+	}
+	if o, _ := parseFlags(nil, &strings.Builder{}); !o.wants("list") || !o.wants("ingest") {
+		t.Errorf("no -only: want every phase")
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,7 +58,16 @@ type options struct {
 	runs            int
 	profileDir      string
 	loadOnly        bool
+	// only, when not empty, names the phases measured (the others are
+	// skipped), for comparing one part of two builds quickly.
+	only map[string]bool
 }
+
+// phases are the measurement phases -only may name, in the order they run.
+var phases = []string{"fanout", "list", "queries", "metrics", "dashboard", "concurrent", "bulk", "ingest", "analysis"}
+
+// wants is true when phase is measured.
+func (o options) wants(phase string) bool { return len(o.only) == 0 || o.only[phase] }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("seliq-bench", flag.ContinueOnError)
@@ -76,11 +86,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	runs := fs.Int("runs", 1, "runs per database, each on a fresh database and server; figures are the medians")
 	profile := fs.String("profile", "", "write the server's CPU profiles of the fan-out, list and ingest phases into this directory")
 	loadOnly := fs.Bool("load-only", false, "load the alerts, keep the database and print how to serve it (an investigation's starting point), measure nothing")
+	only := fs.String("only", "", "measure only these phases, comma-separated: "+strings.Join(phases, ", ")+" (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
 	o := options{scale: *scale, json: *asJSON, subscribers: *subs, subscribersHigh: *subsHigh, pgURL: *pg, keep: *keep || *loadOnly, runs: *runs,
 		profileDir: *profile, loadOnly: *loadOnly}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, p := range strings.Split(*only, ",") {
+			if !slices.Contains(phases, p) {
+				return o, fmt.Errorf("-only %q: unknown phase %q (want %s)", *only, p, strings.Join(phases, ", "))
+			}
+			o.only[p] = true
+		}
+	}
 	var ok bool
 	if o.alerts, ok = scales[*scale]; !ok {
 		return o, fmt.Errorf("-scale %q: want small, medium or large", *scale)
@@ -322,119 +342,151 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if err != nil {
 		return err
 	}
-	b.progress("fan-out to %d WebSocket subscribers", b.opt.subscribers)
-	hooks := fanoutHooks{
-		idle:   func() { b.snapshot(ctx, srv, "idle") },
-		rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout", 3, run) },
-	}
-	if err := measureFanout(ctx, srv, a, probe.APIKey, b.opt.subscribers, b.fig, hooks); err != nil {
-		return err
-	}
-	if n := b.opt.subscribersHigh; n > 0 {
-		b.progress("fan-out to %d WebSocket subscribers", n)
-		high := figures{}
-		hooks := fanoutHooks{idle: func() {}, rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout-high", 3, run) }}
-		if err := measureFanout(ctx, srv, a, probe.APIKey, n, high, hooks); err != nil {
+	if b.opt.wants("fanout") {
+		if err := b.measureFanouts(ctx, srv, a, probe.APIKey); err != nil {
 			return err
 		}
-		// Only the latencies: the memory figures would count the first
-		// fan-out's freed memory being reused (a run of its own measures them).
-		for _, k := range []string{"ws_fanout_p50_ms", "ws_fanout_p99_ms", "ws_fanout_last_ms"} {
-			b.fig[highKey(k)] = high[k]
+	}
+	var apiIDs []uuid.UUID
+	if b.opt.wants("list") {
+		b.progress("list and facets")
+		if err := b.profiled(ctx, srv, "list", 3, func() (err error) {
+			apiIDs, err = measureList(ctx, a, b.fig)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := b.profiled(ctx, srv, "facets", 3, func() error { return measureFacets(ctx, a, b.fig) }); err != nil {
+			return err
 		}
 	}
-	b.progress("list and facets")
-	var apiIDs []uuid.UUID
-	if err := b.profiled(ctx, srv, "list", 3, func() (err error) {
-		apiIDs, err = measureList(ctx, a, b.fig)
-		return err
-	}); err != nil {
-		return err
+	reads := []struct {
+		phase string
+		run   func(context.Context, *api, figures) error
+	}{{"queries", measureQueries}, {"metrics", measureMetrics}, {"dashboard", measureDashboard}}
+	for _, r := range reads {
+		if !b.opt.wants(r.phase) {
+			continue
+		}
+		b.progress("%s", r.phase)
+		if err := b.profiled(ctx, srv, r.phase, 3, func() error { return r.run(ctx, a, b.fig) }); err != nil {
+			return err
+		}
 	}
-	if err := b.profiled(ctx, srv, "facets", 3, func() error { return measureFacets(ctx, a, b.fig) }); err != nil {
-		return err
-	}
-	b.progress("query language")
-	if err := b.profiled(ctx, srv, "queries", 3, func() error { return measureQueries(ctx, a, b.fig) }); err != nil {
-		return err
-	}
-	b.progress("metrics")
-	if err := b.profiled(ctx, srv, "metrics", 3, func() error { return measureMetrics(ctx, a, b.fig) }); err != nil {
-		return err
-	}
-	b.progress("dashboard")
-	if err := b.profiled(ctx, srv, "dashboard", 3, func() error { return measureDashboard(ctx, a, b.fig) }); err != nil {
-		return err
-	}
-	if b.dialect == "postgres" {
+	if b.dialect == "postgres" && b.opt.wants("concurrent") {
 		if err := b.measureRaw(ctx, srv, a, dbURL, me, apiIDs); err != nil {
 			return err
 		}
 	}
-	b.progress("bulk close")
-	if err := measureBulk(ctx, a, b.fig); err != nil {
-		return err
+	if b.opt.wants("bulk") {
+		b.progress("bulk close")
+		if err := measureBulk(ctx, a, b.fig); err != nil {
+			return err
+		}
+		if m := b.fig["bulk_matched"]; m < bulkTarget {
+			b.notes = append(b.notes, fmt.Sprintf("%s: the bulk filter matched %.0f open alerts (fewer than %d at this scale); bulk_10k_s is the time for those", b.dialect, m, bulkTarget))
+		}
 	}
-	if m := b.fig["bulk_matched"]; m < bulkTarget {
-		b.notes = append(b.notes, fmt.Sprintf("%s: the bulk filter matched %.0f open alerts (fewer than %d at this scale); bulk_10k_s is the time for those", b.dialect, m, bulkTarget))
+	if !b.opt.wants("ingest") && !b.opt.wants("analysis") {
+		return nil
 	}
+	return b.measureIngests(ctx, srv, a)
+}
+
+// measureIngests ingests up to three times: the pipeline alone; with 50
+// enabled alert.created triggers of realistic conditions (what automation
+// costs), right after so that both see the same machine (phase ingest);
+// then, the triggers disabled, with the built-in analysis of every new
+// alert (the default), whose jobs run beside the posters and after them
+// (phase analysis).
+func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api) error {
 	// Connector limits are per minute; the benchmark's posters would
 	// exhaust the default 300 in a fraction of a second.
 	ingestKey, err := a.createConnector(ctx, "bench-ingest", "generic", 100_000)
 	if err != nil {
 		return err
 	}
-	// Ingest three times: the pipeline alone; with 50 enabled
-	// alert.created triggers of realistic conditions (what automation
-	// costs), right after so that both see the same machine; then, the
-	// triggers disabled, with the built-in analysis of every new alert
-	// (the default), whose jobs run beside the posters and after them.
-	var runs [2]ingestRun
-	var withTriggers ingestRun
-	var triggerIDs []string
-	for i, auto := range []bool{false, true} {
-		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, auto); err != nil {
+	// ingest runs one measured ingest; offset keeps each run's payloads apart.
+	ingest := func(name string, offset int) (run ingestRun, err error) {
+		err = b.profiled(ctx, srv, name, int(defaultIngest.duration/time.Second), func() (err error) {
+			run, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, offset*defaultIngest.posters)
+			return err
+		})
+		return run, err
+	}
+	var plain, auto, withTriggers ingestRun
+	if b.opt.wants("ingest") {
+		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, false); err != nil {
 			return err
 		}
-		b.progress("ingest for %v with %d posters, auto-analysis %v", defaultIngest.duration, defaultIngest.posters, auto)
-		name := map[bool]string{false: "ingest", true: "ingest-auto-analyse"}[auto]
-		if err := b.profiled(ctx, srv, name, int(defaultIngest.duration/time.Second), func() (err error) {
-			runs[i], err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, i*defaultIngest.posters)
-			return err
-		}); err != nil {
+		b.progress("ingest for %v with %d posters, auto-analysis off", defaultIngest.duration, defaultIngest.posters)
+		if plain, err = ingest("ingest", 0); err != nil {
 			return err
 		}
-		if auto {
-			break
-		}
-		if triggerIDs, err = createBenchTriggers(ctx, a); err != nil {
+		triggerIDs, err := createBenchTriggers(ctx, a)
+		if err != nil {
 			return err
 		}
 		b.progress("ingest for %v with %d posters and %d triggers", defaultIngest.duration, defaultIngest.posters, benchTriggers)
-		if err := b.profiled(ctx, srv, "ingest-triggers", int(defaultIngest.duration/time.Second), func() (err error) {
-			withTriggers, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, 2*defaultIngest.posters)
-			return err
-		}); err != nil {
+		if withTriggers, err = ingest("ingest-triggers", 2); err != nil {
 			return err
 		}
 		if err := disableTriggers(ctx, a, triggerIDs); err != nil {
 			return err
 		}
+		b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = plain.perSecond, plain.mergedShare
+		b.fig["ingest_per_s_triggers"] = withTriggers.perSecond
+		if plain.perSecond > 0 {
+			b.fig["ingest_triggers_ratio"] = withTriggers.perSecond / plain.perSecond
+		}
 	}
-	b.fig["ingest_per_s"], b.fig["ingest_merged_share"] = runs[0].perSecond, runs[0].mergedShare
-	b.fig["ingest_auto_analyse_per_s"] = runs[1].perSecond
-	b.fig["ingest_per_s_triggers"] = withTriggers.perSecond
-	if runs[0].perSecond > 0 {
-		b.fig["ingest_triggers_ratio"] = withTriggers.perSecond / runs[0].perSecond
+	if b.opt.wants("analysis") {
+		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, true); err != nil {
+			return err
+		}
+		b.progress("ingest for %v with %d posters, auto-analysis on", defaultIngest.duration, defaultIngest.posters)
+		if auto, err = ingest("ingest-auto-analyse", 1); err != nil {
+			return err
+		}
+		b.fig["ingest_auto_analyse_per_s"] = auto.perSecond
+		b.progress("analysis backlog left by the ingest with auto-analysis")
+		if err := measureAnalysisDrain(ctx, a, b.fig, analysisDrainLimit); err != nil {
+			return err
+		}
+		if b.fig["analysis_backlog_left"] > 0 {
+			b.notes = append(b.notes, fmt.Sprintf("%s: %.0f analyses still queued %v after the ingest; analysis_backlog_after_s is that limit", b.dialect, b.fig["analysis_backlog_left"], analysisDrainLimit))
+		}
 	}
-	b.progress("analysis backlog left by the ingest with auto-analysis")
-	if err := measureAnalysisDrain(ctx, a, b.fig, analysisDrainLimit); err != nil {
+	return checkIngested(ctx, a, plain.created+auto.created+withTriggers.created)
+}
+
+// measureFanouts measures the fan-out to -subscribers and, when asked, to
+// -subscribers-high.
+func (b *bench) measureFanouts(ctx context.Context, srv *serverProc, a *api, key string) error {
+	b.progress("fan-out to %d WebSocket subscribers", b.opt.subscribers)
+	hooks := fanoutHooks{
+		idle:   func() { b.snapshot(ctx, srv, "idle") },
+		rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout", 3, run) },
+	}
+	if err := measureFanout(ctx, srv, a, key, b.opt.subscribers, b.fig, hooks); err != nil {
 		return err
 	}
-	if b.fig["analysis_backlog_left"] > 0 {
-		b.notes = append(b.notes, fmt.Sprintf("%s: %.0f analyses still queued %v after the ingest; analysis_backlog_after_s is that limit", b.dialect, b.fig["analysis_backlog_left"], analysisDrainLimit))
+	n := b.opt.subscribersHigh
+	if n == 0 {
+		return nil
 	}
-	return checkIngested(ctx, a, runs[0].created+runs[1].created+withTriggers.created)
+	b.progress("fan-out to %d WebSocket subscribers", n)
+	high := figures{}
+	hooks = fanoutHooks{idle: func() {}, rounds: func(run func() error) error { return b.profiled(ctx, srv, "fanout-high", 3, run) }}
+	if err := measureFanout(ctx, srv, a, key, n, high, hooks); err != nil {
+		return err
+	}
+	// Only the latencies: the memory figures would count the first
+	// fan-out's freed memory being reused (a run of its own measures them).
+	for _, k := range []string{"ws_fanout_p50_ms", "ws_fanout_p99_ms", "ws_fanout_last_ms"} {
+		b.fig[highKey(k)] = high[k]
+	}
+	return nil
 }
 
 // measureRaw times the list page by hand-written SQL and checks it is the
@@ -455,7 +507,7 @@ func (b *bench) measureRaw(ctx context.Context, srv *serverProc, a *api, dbURL s
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(apiIDs, rawIDs) {
+	if apiIDs != nil && !slices.Equal(apiIDs, rawIDs) {
 		b.notes = append(b.notes, "postgres: the raw SQL page differs from the API's page (ordering of ties?)")
 	}
 	b.progress("list page from %d concurrent clients, %v per surface", concClients, concDuration)
