@@ -73,7 +73,7 @@ func (s *Service) Bulk(ctx context.Context, in BulkAlertsInput) (*BulkAlertsPayl
 			// Linking has one implementation, which also keeps the
 			// incidents' timelines and counts.
 			out.Matched = len(targets)
-			out.Updated, err = incidents.Attach(ctx, tx.Client(), *p.incident, p.field("incident_id"), alertIDs(targets))
+			out.Updated, err = incidents.Attach(ctx, tx.Client(), *p.incident, p.field("incident_id"), storage.AlertIDs(targets))
 			return err
 		}
 		groups, entries, err := planBulk(targets, p)
@@ -250,14 +250,6 @@ func linkChanges(p *triagePatch, ch *BulkAlertChanges) error {
 	}
 	p.incident = ch.IncidentID
 	return nil
-}
-
-func alertIDs(alerts []*ent.Alert) []uuid.UUID {
-	ids := make([]uuid.UUID, len(alerts))
-	for i, a := range alerts {
-		ids[i] = a.ID
-	}
-	return ids
 }
 
 // selectTargets reads the picked alerts of the acting organisation, only

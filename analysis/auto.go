@@ -14,6 +14,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/storage"
 )
 
 // createBatch bounds the rows of one INSERT (SQLite allows 32,766 bound
@@ -31,8 +32,8 @@ const createBatch = 1000
 // provider applies to payloads within that long). A crash between commit
 // and the jobs' insert leaves the rows pending, which Resume queues at the
 // next start.
-func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (func(context.Context), error) {
-	if len(alertIDs) == 0 {
+func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alerts []*ent.Alert) (func(context.Context), error) {
+	if len(alerts) == 0 {
 		return nil, nil
 	}
 	st, err := s.auto.settings(ctx, tx.Client())
@@ -50,8 +51,9 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUI
 	}
 	builtinRun := prov == ProviderBuiltin
 	// One read of the new alerts' severities (the jobs' priorities) and
-	// fingerprints (the backlog policy's repeats), by primary key.
-	info, err := tx.Alert.Query().Where(alert.IDIn(alertIDs...)).
+	// fingerprints (the backlog policy's repeats), by primary key: a
+	// trigger may have changed the severity since ingest wrote it.
+	info, err := tx.Alert.Query().Where(alert.IDIn(storage.AlertIDs(alerts)...)).
 		Select(alert.FieldID, alert.FieldSeverity, alert.FieldFingerprint).All(ctx)
 	if err != nil {
 		return nil, err

@@ -330,7 +330,7 @@ func TestBacklogRunsCriticalFirst(t *testing.T) {
 			var after func(context.Context)
 			if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
 				var err error
-				after, err = s.OnCreated(f.analyst, tx, []uuid.UUID{id})
+				after, err = s.OnCreated(f.analyst, tx, []*ent.Alert{{ID: id}})
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -426,12 +426,8 @@ func TestBacklogPolicy(t *testing.T) {
 				// info, a repeat of the analysed group, a new group and
 				// its repeat in the same payload, in that order.
 				payload := []*ent.Alert{mk(enum.SeverityInfo, "info"), mk(enum.SeverityHigh, "seen"), mk(enum.SeverityHigh, "twice"), mk(enum.SeverityHigh, "twice")}
-				var ids []uuid.UUID
-				for _, a := range payload {
-					ids = append(ids, a.ID)
-				}
 				if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
-					_, err := s.OnCreated(f.analyst, tx, ids)
+					_, err := s.OnCreated(f.analyst, tx, payload)
 					return err
 				}); err != nil {
 					t.Fatal(err)

@@ -397,20 +397,18 @@ func TestOnCreatedQueuesOneAnalysisPerAlert(t *testing.T) {
 				for i := range bulk {
 					bulk[i] = db.Client.Alert.Create().SetTitle("new").SetSource("edr").SetSeverity(enum.SeverityLow)
 				}
-				var ids []uuid.UUID
+				var all []*ent.Alert
 				for chunk := range slices.Chunk(bulk, 500) {
 					created, err := db.Client.Alert.CreateBulk(chunk...).Save(f.analyst)
 					if err != nil {
 						t.Fatal(err)
 					}
-					for _, a := range created {
-						ids = append(ids, a.ID)
-					}
+					all = append(all, created...)
 				}
 				var after func(context.Context)
 				if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
 					var err error
-					after, err = f.svc.OnCreated(f.analyst, tx, ids)
+					after, err = f.svc.OnCreated(f.analyst, tx, all)
 					return err
 				}); err != nil {
 					t.Fatal(err)
@@ -462,12 +460,12 @@ func TestOnCreatedQueuesOneAnalysisPerAlert(t *testing.T) {
 func TestResumeQueuesAutomaticAnalysesAfterACrash(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		f := newLLMFixture(t, db, aifake.OpenAI, "gpt-4o")
-		var ids []uuid.UUID
+		var created []*ent.Alert
 		for range 3 {
-			ids = append(ids, f.alert(t, "new").ID)
+			created = append(created, f.alert(t, "new"))
 		}
 		if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
-			_, err := f.svc.OnCreated(f.analyst, tx, ids) // the enqueue never runs
+			_, err := f.svc.OnCreated(f.analyst, tx, created) // the enqueue never runs
 			return err
 		}); err != nil {
 			t.Fatal(err)

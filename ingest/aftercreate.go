@@ -9,12 +9,15 @@ import (
 )
 
 // AfterCreate is told, inside the ingest transaction, which alerts a payload
-// created (merged repeats are not listed). It may write through tx, so its
-// rows commit or roll back with the alerts; the function it returns (nil for
-// none) runs once the transaction has committed, e.g. to enqueue jobs.
-// The analysis service implements it for auto-analysis.
+// created (merged repeats are not listed), as the payload wrote them: with
+// their connector, without their original document, and without what
+// earlier hooks of a Chain changed (a hook that needs that reads them). It
+// may write through tx, so its rows commit or roll back with the alerts;
+// the function it returns (nil for none) runs once the transaction has
+// committed, e.g. to enqueue jobs. The analysis service implements it for
+// auto-analysis.
 type AfterCreate interface {
-	OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (afterCommit func(context.Context), err error)
+	OnCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (afterCommit func(context.Context), err error)
 }
 
 // AfterMerge is told, inside the ingest transaction, which open alerts a
@@ -46,11 +49,11 @@ func (ch Chain) OnMerged(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) 
 }
 
 // onCreated hands the alerts a payload created to the AfterCreate hook.
-func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (func(context.Context), error) {
-	if s.after == nil || len(ids) == 0 {
+func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (func(context.Context), error) {
+	if s.after == nil || len(created) == 0 {
 		return nil, nil
 	}
-	return s.after.OnCreated(ctx, tx, ids)
+	return s.after.OnCreated(ctx, tx, created)
 }
 
 // Chain is several AfterCreate hooks called in turn in the same
@@ -59,13 +62,13 @@ func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (f
 type Chain []AfterCreate
 
 // OnCreated calls every hook; the first error aborts the payload.
-func (ch Chain) OnCreated(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) (func(context.Context), error) {
+func (ch Chain) OnCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (func(context.Context), error) {
 	var after []func(context.Context)
 	for _, h := range ch {
 		if h == nil {
 			continue
 		}
-		f, err := h.OnCreated(ctx, tx, alertIDs)
+		f, err := h.OnCreated(ctx, tx, created)
 		if err != nil {
 			return nil, err
 		}

@@ -212,7 +212,7 @@ func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*
 		a := &it.alert
 		var eventTime any
 		if a.EventTime != nil {
-			eventTime = a.EventTime.UTC()
+			eventTime = *a.EventTime // stamped by prepare
 		}
 		args = append(args,
 			id, d.orgID, d.connectorID, a.Source, a.ExternalID, a.Title, it.description,

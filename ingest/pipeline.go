@@ -6,6 +6,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,8 @@ import (
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/connector"
+	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
 	"github.com/seliq/seliq/internal/apperr"
@@ -103,7 +106,7 @@ func (s *Service) Ingest(ctx context.Context, c *ent.Connector, body []byte) (*R
 	if int64(len(body)) > s.maxBody {
 		return nil, TooLarge(s.maxBody)
 	}
-	now := s.now().UTC()
+	now := stamp(s.now())
 	mapped, err := catalogue.Map(c.Type, body)
 	var (
 		fieldErr   *catalogue.FieldError
@@ -159,6 +162,10 @@ type item struct {
 	attributes  json.RawMessage
 	raw         json.RawMessage
 	description string
+	// The entity and attribute values as stored (PostgreSQL's JSON cannot
+	// hold some escapes, which pgJSON replaces), for the written alert.
+	ents  []schematype.Entity
+	attrs map[string]string
 }
 
 // prepare does the CPU work outside the transaction: entities, fingerprint
@@ -168,7 +175,16 @@ func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, e
 	pg := s.db.Dialect == dialect.Postgres
 	items := make([]item, len(mapped))
 	for i, a := range mapped {
-		it := item{alert: a, fingerprint: fingerprint(c.ID, fields, &a), raw: a.Raw, description: a.Description}
+		if a.EventTime != nil {
+			t := stamp(*a.EventTime)
+			a.EventTime = &t
+		}
+		it := item{alert: a, fingerprint: fingerprint(c.ID, fields, &a), raw: a.Raw, description: a.Description, attrs: a.Attributes}
+		found := extractEntities(&a)
+		it.ents = make([]schematype.Entity, len(found))
+		for k, e := range found {
+			it.ents[k] = schematype.Entity(e)
+		}
 		var err error
 		if it.tags, err = marshalList(a.Tags); err != nil {
 			return nil, err
@@ -176,7 +192,7 @@ func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, e
 		if it.mitre, err = marshalList(a.Mitre); err != nil {
 			return nil, err
 		}
-		if it.entities, err = json.Marshal(extractEntities(&a)); err != nil {
+		if it.entities, err = json.Marshal(it.ents); err != nil {
 			return nil, fmt.Errorf("marshal entities: %w", err)
 		}
 		if it.attributes, err = MarshalAttributes(a.Attributes); err != nil {
@@ -184,14 +200,75 @@ func (s *Service) prepare(c *ent.Connector, mapped []catalogue.Alert) ([]item, e
 		}
 		if pg {
 			it.raw = pgJSON(it.raw)
-			it.entities = pgJSON(it.entities)
-			it.attributes = pgJSON(it.attributes)
 			it.description = textfield.Sanitize(it.description)
+			if err := it.storeForPostgres(); err != nil {
+				return nil, err
+			}
 		}
 		items[i] = it
 	}
 	return items, nil
 }
+
+// storeForPostgres makes the entities and attributes what PostgreSQL
+// will store, and keeps the written values equal to them.
+func (it *item) storeForPostgres() error {
+	if b := pgJSON(it.entities); !bytes.Equal(b, it.entities) {
+		it.entities, it.ents = b, nil
+		if err := json.Unmarshal(b, &it.ents); err != nil {
+			return fmt.Errorf("entities: %w", err)
+		}
+	}
+	if b := pgJSON(it.attributes); !bytes.Equal(b, it.attributes) {
+		it.attributes, it.attrs = b, nil
+		if err := json.Unmarshal(b, &it.attrs); err != nil {
+			return fmt.Errorf("attributes: %w", err)
+		}
+	}
+	return nil
+}
+
+// written is the alert id as the upsert created it from it, with its
+// connector (the edge conditions read); occurrences counts the payload's
+// repeats folded into it. The original document (raw) is left out: hooks
+// read the alert, not what the sender sent.
+func (it *item) written(id uuid.UUID, c *ent.Connector, occurrences int, now time.Time) *ent.Alert {
+	a := &it.alert
+	connID, key := c.ID, it.fingerprint
+	out := &ent.Alert{
+		ID: id, OrganizationID: c.OrganizationID, ConnectorID: &connID, Source: a.Source, ExternalID: a.ExternalID,
+		Title: a.Title, Description: it.description, Severity: a.Severity, SeverityRank: a.Severity.Rank(),
+		Status: enum.AlertStatusNew, Tags: a.Tags, Entities: it.ents, Mitre: a.Mitre, Attributes: it.attrs,
+		Fingerprint: it.fingerprint, DedupKey: &key, Occurrences: occurrences,
+		FirstSeenAt: now, LastSeenAt: now, IngestedAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if a.EventTime != nil {
+		t := *a.EventTime
+		out.EventTime = &t
+	}
+	out.Edges.Connector = c
+	return out
+}
+
+// written are the alerts a payload created, in payload order, as the
+// upsert wrote them.
+func written(c *ent.Connector, items []item, results []ItemResult, now time.Time) []*ent.Alert {
+	repeats := make(map[uuid.UUID]int, len(results))
+	for _, r := range results {
+		repeats[r.ID]++
+	}
+	var out []*ent.Alert
+	for i, r := range results {
+		if r.Status == StatusCreated {
+			out = append(out, items[i].written(r.ID, c, repeats[r.ID], now))
+		}
+	}
+	return out
+}
+
+// stamp is the time an ingest writes, in UTC to the microsecond (what
+// PostgreSQL keeps), so the alerts hooks are handed equal those stored.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // MarshalAttributes encodes the attributes column: the vendor fields the
 // mapping named, {} when it named none.
@@ -256,7 +333,7 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		res.Results = results
 		// Work that must commit with the creation of these alerts (their
 		// automatic analysis) is queued in this transaction.
-		if afterCommit, err = s.onCreated(ctx, tx, createdAlerts(results)); err != nil {
+		if afterCommit, err = s.onCreated(ctx, tx, written(c, items, results, now)); err != nil {
 			return err
 		}
 		if err := s.onMerged(ctx, tx, mergedAlerts(results)); err != nil {
@@ -292,18 +369,6 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 	}
 	res.Accepted = len(res.Results)
 	return res, nil
-}
-
-// createdAlerts are the ids of the created alerts among results, in
-// payload order.
-func createdAlerts(results []ItemResult) []uuid.UUID {
-	var ids []uuid.UUID
-	for _, r := range results {
-		if r.Status == StatusCreated {
-			ids = append(ids, r.ID)
-		}
-	}
-	return ids
 }
 
 // mergedAlerts are the ids of the open alerts repeats were merged into,

@@ -22,7 +22,7 @@ func (s *Service) IngestPolled(ctx context.Context, c *ent.Connector, records []
 	if err := checkCaller(ctx, c); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := stamp(s.now())
 	var (
 		mapped []catalogue.Alert
 		dead   []*ent.DeadLetterCreate

@@ -62,9 +62,10 @@ const maxCriticalEach = 5
 // alerts.
 type CriticalAlerts struct{}
 
-// OnCreated notifies the on-duty group of the critical alerts among ids.
-func (CriticalAlerts) OnCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (func(context.Context), error) {
-	if len(ids) == 0 {
+// OnCreated notifies the on-duty group of the critical alerts among those
+// created (as triggers left them).
+func (CriticalAlerts) OnCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (func(context.Context), error) {
+	if len(created) == 0 {
 		return nil, nil
 	}
 	c := tx.Client()
@@ -73,7 +74,7 @@ func (CriticalAlerts) OnCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID
 		return nil, err
 	}
 	// Alerts the triggers suppressed (closed at birth) notify nobody.
-	critical, err := c.Alert.Query().Where(alert.IDIn(ids...), alert.SeverityEQ(enum.SeverityCritical), alert.StatusNEQ(enum.AlertStatusClosed)).
+	critical, err := c.Alert.Query().Where(alert.IDIn(storage.AlertIDs(created)...), alert.SeverityEQ(enum.SeverityCritical), alert.StatusNEQ(enum.AlertStatusClosed)).
 		Select(alert.FieldID, alert.FieldTitle).All(ctx)
 	if err != nil || len(critical) == 0 {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/google/uuid"
+
 	"github.com/seliq/seliq/ent"
 )
 
@@ -132,4 +134,13 @@ func Savepoint(ctx context.Context, c *ent.Client, fn func() error) error {
 	}
 	_, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
 	return err
+}
+
+// AlertIDs are the ids of alerts, in order.
+func AlertIDs(alerts []*ent.Alert) []uuid.UUID {
+	out := make([]uuid.UUID, len(alerts))
+	for i, a := range alerts {
+		out[i] = a.ID
+	}
+	return out
 }

@@ -89,6 +89,10 @@ type Actions interface {
 type Subject struct {
 	ID      uuid.UUID
 	Changes map[string]query.Change
+	// Alert, when set, is the alert as its writer just wrote it, with the
+	// edges conditions read (connector, assignee, incident): the
+	// conditions read it instead of reading the row back.
+	Alert *ent.Alert
 }
 
 // AutoDisableAfter is how many consecutive failed runs disable a trigger.
@@ -275,7 +279,7 @@ func (e *Engine) Fire(ctx context.Context, tx *ent.Tx, event enum.TriggerEvent, 
 	}
 	target := TargetOf(event)
 	src, _ := query.Lookup(string(target) + "s")
-	records, err := loadRecords(sys, tx.Client(), target, subjects)
+	records, err := records(sys, tx.Client(), org, target, subjects)
 	if err != nil {
 		return err
 	}
@@ -405,33 +409,47 @@ func (e *Engine) failed(ctx context.Context, tx *ent.Tx, t *compiled, cause erro
 // which no condition reads and which is its largest value to decode.
 var recordColumns = slices.DeleteFunc(slices.Clone(alert.Columns), func(c string) bool { return c == alert.FieldRaw })
 
-// loadRecords reads the subjects as conditions see them, under the
-// organisation's tenancy (another organisation's ids are simply absent).
-func loadRecords(ctx context.Context, c *ent.Client, target Target, subjects []Subject) (map[uuid.UUID]query.Record, error) {
-	ids := make([]uuid.UUID, len(subjects))
-	for i, s := range subjects {
-		ids[i] = s.ID
+// records are the subjects as conditions see them: those given with their
+// alert as written, the others read under the organisation's tenancy
+// (another organisation's are simply absent).
+func records(ctx context.Context, c *ent.Client, org uuid.UUID, target Target, subjects []Subject) (map[uuid.UUID]query.Record, error) {
+	out := make(map[uuid.UUID]query.Record, len(subjects))
+	var ids []uuid.UUID
+	for _, s := range subjects {
+		switch {
+		case s.Alert == nil:
+			ids = append(ids, s.ID)
+		case target == TargetAlert && s.Alert.ID == s.ID && s.Alert.OrganizationID == org:
+			out[s.ID] = query.AlertRecord(s.Alert)
+		}
 	}
-	out := make(map[uuid.UUID]query.Record, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	return out, loadRecords(ctx, c, target, ids, out)
+}
+
+// loadRecords reads the objects ids into out.
+func loadRecords(ctx context.Context, c *ent.Client, target Target, ids []uuid.UUID, out map[uuid.UUID]query.Record) error {
 	if target == TargetAlert {
 		rows, err := c.Alert.Query().Where(alert.IDIn(ids...)).Select(recordColumns...).
 			WithConnector().WithAssignee().WithIncident().All(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range rows {
 			out[a.ID] = query.AlertRecord(a)
 		}
-		return out, nil
+		return nil
 	}
 	rows, err := c.Incident.Query().Where(incident.IDIn(ids...)).WithAssignee().All(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range rows {
 		out[n.ID] = query.IncidentRecord(n)
 	}
-	return out, nil
+	return nil
 }
 
 // lockOnPostgres adds FOR UPDATE where the dialect supports it.
@@ -526,9 +544,14 @@ func (e *Engine) Happened(ctx context.Context, tx *ent.Tx, event enum.TriggerEve
 
 // OnCreated runs the alert.created triggers in the ingest transaction
 // (an ingest.AfterCreate hook): an alert is born routed, its first
-// realtime event and its activity show the triggers' changes.
-func (e *Engine) OnCreated(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) (func(context.Context), error) {
-	return nil, e.Happened(ctx, tx, enum.TriggerEventAlertCreated, ids...)
+// realtime event and its activity show the triggers' changes. The
+// conditions read the alerts as ingest wrote them.
+func (e *Engine) OnCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (func(context.Context), error) {
+	subjects := make([]Subject, len(created))
+	for i, a := range created {
+		subjects[i] = Subject{ID: a.ID, Alert: a}
+	}
+	return nil, e.Fire(ctx, tx, enum.TriggerEventAlertCreated, subjects...)
 }
 
 // OnMerged runs the alert.merged triggers on repeats merged into open
