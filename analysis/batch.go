@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
@@ -294,6 +296,7 @@ type sharedKey struct {
 	key   string
 	pred  predicate.Alert
 	match func(*ent.Alert) bool
+	value string // an entity key's value
 }
 
 // keysPerRead bounds the keys one shared read ORs together.
@@ -322,39 +325,40 @@ func (r *batchReader) prefetch(ctx context.Context) error {
 	}
 	for _, a := range r.batch {
 		if fp := a.Fingerprint; fp != "" {
-			add(&fps, sharedKey{"f:" + fp, alert.Fingerprint(fp), func(x *ent.Alert) bool { return x.Fingerprint == fp }})
+			add(&fps, sharedKey{"f:" + fp, alert.Fingerprint(fp), func(x *ent.Alert) bool { return x.Fingerprint == fp }, ""})
 		}
 		for i, e := range a.Entities {
 			if i == entitiesProbed {
 				break
 			}
 			v := e.Value
-			add(&ents, sharedKey{"e:" + v, entityPred(v), func(x *ent.Alert) bool { return hasEntity(x, v) }})
+			add(&ents, sharedKey{"e:" + v, entityPred(v), func(x *ent.Alert) bool { return hasEntity(x, v) }, v})
 		}
 		if key, pred, match := historyKey(a); key != "" {
-			add(&hist, sharedKey{key, pred, match})
+			add(&hist, sharedKey{key, pred, match, ""})
 		}
 	}
 	newest := []alert.OrderOption{ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)}
+	org := uuid.Nil
+	if v := viewer.FromContext(ctx); v != nil {
+		org = v.OrgID
+	}
 	for _, kind := range []struct {
-		keys   []sharedKey
-		base   []predicate.Alert
-		order  []alert.OrderOption
-		n      int
-		fields []string
+		keys    []sharedKey
+		base    []predicate.Alert
+		order   []alert.OrderOption
+		n       int
+		fields  []string
+		combine func(keys []sharedKey, n int) predicate.Alert
 	}{
-		{fps, nil, newest, relatedPerQuery + 1, relatedFields},
-		{ents, nil, newest, relatedPerQuery + 1, relatedFields},
+		{fps, nil, newest, relatedPerQuery + 1, relatedFields, anyKey},
+		{ents, nil, newest, relatedPerQuery + 1, relatedFields, newestWithEntities(org)},
 		{hist, []predicate.Alert{alert.StatusEQ(enum.AlertStatusClosed), alert.DispositionNotNil()},
-			[]alert.OrderOption{ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)}, historyWindow + 1, historyFields},
+			[]alert.OrderOption{ent.Desc(alert.FieldResolvedAt), ent.Desc(alert.FieldID)}, historyWindow + 1, historyFields, anyKey},
 	} {
 		for keys := range slices.Chunk(kind.keys, keysPerRead) {
-			preds := make([]predicate.Alert, len(keys))
-			for i, k := range keys {
-				preds[i] = k.pred
-			}
 			limit := max(1, min(int(prefetchFactor*float64(kind.n*len(keys))), 5000))
-			rows, err := r.client.Alert.Query().Where(append(slices.Clone(kind.base), alert.Or(preds...))...).
+			rows, err := r.client.Alert.Query().Where(append(slices.Clone(kind.base), kind.combine(keys, kind.n))...).
 				Order(kind.order...).Limit(limit).Select(kind.fields...).All(ctx)
 			if err != nil {
 				return fmt.Errorf("alert context: %w", err)
@@ -375,6 +379,48 @@ func (r *batchReader) prefetch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// anyKey is the rows matching any of keys: one read for all of them,
+// exact for the keys the read's limit did not cut.
+func anyKey(keys []sharedKey, _ int) predicate.Alert {
+	preds := make([]predicate.Alert, len(keys))
+	for i, k := range keys {
+		preds[i] = k.pred
+	}
+	return alert.Or(preds...)
+}
+
+// newestWithEntities is, on PostgreSQL, the newest n alerts of org holding
+// each key's entity value, read value by value in one statement (so every
+// key is exact): an OR of the values made PostgreSQL either walk
+// last_seen_at testing every value on each row (a common value: seconds)
+// or rescan the GIN index's pending list once per value. OFFSET 0 keeps
+// each value's read on the GIN index (without it the planner walks
+// last_seen_at for each value and a rare one scans the table). The org
+// condition only keeps another organisation's alerts from taking a key's
+// places: the query around it is tenant-filtered as every read. On SQLite
+// it is anyKey.
+func newestWithEntities(org uuid.UUID) func(keys []sharedKey, n int) predicate.Alert {
+	return func(keys []sharedKey, n int) predicate.Alert {
+		return func(s *sql.Selector) {
+			if s.Dialect() != dialect.Postgres {
+				anyKey(keys, n)(s)
+				return
+			}
+			values := make([]string, len(keys))
+			for i, k := range keys {
+				values[i] = k.value
+			}
+			s.Where(sql.P(func(b *sql.Builder) {
+				b.WriteString(s.C(alert.FieldID) + " IN (SELECT x.id FROM unnest(").Arg(values).
+					WriteString("::text[]) AS k(v) CROSS JOIN LATERAL (SELECT e.id FROM (SELECT a.id, a.last_seen_at FROM alerts a" +
+						" WHERE a.organization_id = ").Arg(org).
+					WriteString(" AND a.entities @> jsonb_build_array(jsonb_build_object('value', k.v)) OFFSET 0) e" +
+						" ORDER BY e.last_seen_at DESC, e.id DESC LIMIT ").Arg(n).WriteString(") x)")
+			}))
+		}
+	}
 }
 
 // entityPred is the queue's entity filter (any type, exact value).

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
 	entanalysis "github.com/seliq/seliq/ent/analysis"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
@@ -516,6 +517,65 @@ func TestQueueDepth(t *testing.T) {
 		all, err := s.Backlog(context.Background())
 		if err != nil || all.Depth != 6 {
 			t.Fatalf("backlog of every organisation: %+v, %v", all, err)
+		}
+	})
+}
+
+// TestSharedEntityReadIsExact: the batch's shared read of related alerts
+// by entity gives each value exactly what reading it alone gives, newest
+// first, however many of another organisation's alerts (newer, same
+// value) there are, and however many values the batch holds.
+func TestSharedEntityReadIsExact(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		f := newBatchFixture(t, db, 0)
+		t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+		mk := func(ctx context.Context, at time.Time, values ...string) *ent.Alert {
+			ents := make([]schematype.Entity, len(values))
+			for i, v := range values {
+				ents[i] = schematype.Entity{Type: "ipv4", Value: v}
+			}
+			a, err := db.Client.Alert.Create().SetTitle("beacon").SetSource("edr").SetSeverity(enum.SeverityHigh).
+				SetFirstSeenAt(at).SetLastSeenAt(at).SetEntities(ents).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		var batch []*ent.Alert
+		for i := range 12 {
+			common, rare := "203.0.113.1", fmt.Sprintf("192.0.2.%d", i)
+			for k := range 3 {
+				mk(f.analyst, t0.Add(-time.Duration(10*i+k)*time.Minute), common, rare)
+			}
+			// Newer alerts of the other organisation with the same values.
+			for k := range relatedPerQuery + 2 {
+				mk(f.theirs, t0.Add(time.Duration(10*i+k)*time.Minute), common, rare)
+			}
+			batch = append(batch, mk(f.analyst, t0.Add(time.Hour), rare, common))
+		}
+		ctx := jobContext(context.Background(), f.org.ID)
+		shared := newBatchReader(db.Client, batch)
+		if err := shared.prefetch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range append([]string{"203.0.113.1"}, "192.0.2.0", "192.0.2.11") {
+			got, ok := shared.shared["e:"+v]
+			if !ok {
+				t.Fatalf("%s: not in the shared read", v)
+			}
+			alone, err := db.Client.Alert.Query().Where(entityPred(v)).Order(ent.Desc(alert.FieldLastSeenAt), ent.Desc(alert.FieldID)).
+				Limit(relatedPerQuery + 1).IDs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := storage.AlertIDs(got); !slices.Equal(ids, alone) {
+				t.Errorf("%s: shared read %v, alone %v", v, ids, alone)
+			}
+			for _, a := range got {
+				if a.OrganizationID != uuid.Nil && a.OrganizationID != f.org.ID {
+					t.Errorf("%s: another organisation's alert %s", v, a.ID)
+				}
+			}
 		}
 	})
 }
