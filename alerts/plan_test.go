@@ -59,7 +59,7 @@ func TestQueuePageKeepsTheIndexWalk(t *testing.T) {
 		if db.Pool != nil {
 			// One connection: the prepared statements checked below are
 			// the ones the page ran on.
-			one = onePooled(t, db)
+			one = testenv.OnePooled(t, db)
 		}
 		var (
 			mu   sync.Mutex
@@ -119,22 +119,6 @@ func seedSmallOrgs(t *testing.T, db *storage.DB, n, per int) {
 	}
 }
 
-// onePooled opens db's database again with a pool of one connection.
-func onePooled(t *testing.T, db *storage.DB) *storage.DB {
-	t.Helper()
-	url := db.Pool.Config().ConnString()
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	one, err := storage.Open(context.Background(), url+sep+"pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = one.Close() })
-	return one
-}
-
 // planNode is a node of EXPLAIN (FORMAT JSON)'s plan.
 type planNode struct {
 	NodeType  string     `json:"Node Type"`
@@ -178,20 +162,13 @@ func checkPostgresPlans(t *testing.T, one *storage.DB, page *storage.Statement) 
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var generic int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements
-		WHERE statement LIKE '%FROM "alerts"%' AND statement NOT LIKE '%pg_prepared_statements%' AND generic_plans > 0`).Scan(&generic); err != nil {
-		t.Fatal(err)
-	}
-	if generic != 0 {
+	if generic := testenv.GenericAlertPlans(t, conn); generic != 0 {
 		t.Errorf("%d prepared statements over alerts ran a generic plan after %d pages", generic, planRuns)
 	}
-
-	var raw []byte
-	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+page.Query, page.Args...).Scan(&raw); err != nil {
+	var plan planNode
+	if err := json.Unmarshal(testenv.Explain(t, conn, page), &plan); err != nil {
 		t.Fatal(err)
 	}
-	plan := explain(t, raw)
 	scan := plan
 	if len(plan.Plans) == 1 {
 		scan = plan.Plans[0]
@@ -216,6 +193,7 @@ func checkPostgresPlans(t *testing.T, one *storage.DB, page *storage.Statement) 
 	// EXECUTE's parameters are not described to the client: pgx writes
 	// them into the statement (the simple protocol).
 	args := append([]any{pgx.QueryExecModeSimpleProtocol}, page.Args...)
+	var raw []byte
 	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) EXECUTE queue_page("+strings.Join(params, ", ")+")", args...).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}

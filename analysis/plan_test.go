@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +38,7 @@ func TestAnalysisReadsKeepTheirPlans(t *testing.T) {
 		}
 		one := db
 		if db.Pool != nil {
-			one = onePooled(t, db) // the prepared statements checked are the batches'
+			one = testenv.OnePooled(t, db) // the prepared statements checked are the batches'
 		}
 		var (
 			mu         sync.Mutex
@@ -99,40 +98,11 @@ func checkPostgresCandidates(t *testing.T, one *storage.DB, st *storage.Statemen
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var generic int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements
-		WHERE statement LIKE '%FROM "alerts"%' AND statement NOT LIKE '%pg_prepared_statements%' AND generic_plans > 0`).Scan(&generic); err != nil {
-		t.Fatal(err)
-	}
-	if generic != 0 {
+	if generic := testenv.GenericAlertPlans(t, conn); generic != 0 {
 		t.Errorf("%d prepared statements over alerts ran a generic plan after 8 batches", generic)
 	}
-	var raw []byte
-	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+st.Query, st.Args...).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var out []struct{ Plan json.RawMessage }
-	if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
-		t.Fatalf("explain output %s: %v", raw, err)
-	}
-	plan := string(out[0].Plan)
+	plan := string(testenv.Explain(t, conn, st))
 	if !strings.Contains(plan, `"Index Name": "`+groupingIndex+`"`) || strings.Contains(plan, `"Seq Scan"`) || strings.Contains(plan, `"Node Type": "Sort"`) {
 		t.Errorf("the candidates' read is not an ordered walk of %s:\n%s", groupingIndex, plan)
 	}
-}
-
-// onePooled opens db's database again with a pool of one connection.
-func onePooled(t *testing.T, db *storage.DB) *storage.DB {
-	t.Helper()
-	url := db.Pool.Config().ConnString()
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	one, err := storage.Open(context.Background(), url+sep+"pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = one.Close() })
-	return one
 }

@@ -3,7 +3,6 @@ package action
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +25,6 @@ import (
 	"github.com/seliq/seliq/ent/notification"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
@@ -146,8 +144,7 @@ func TestNotifyAndAnalyze(t *testing.T) {
 		if n := f.notified(t, f.member[0]); n != 0 {
 			t.Fatalf("%d notifications after a failed list", n)
 		}
-		key := make([]byte, secrets.KeySize)
-		box, _ := secrets.NewBox(key)
+		box := testenv.Box(t)
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		ai := aiconfig.New(db.Client, box, outbound.Fixed{Policy: outbound.NewPolicy()}, quiet)
 		f.exec = NewExecutor(Deps{Incidents: f.exec.deps.Incidents, Analysis: analysissvc.New(db.Client, nil, ai, quiet)})
@@ -191,12 +188,7 @@ func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().A
 func TestWebhookSignedAndRetried(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		f := newFixture(t, db, "acme")
-		key := make([]byte, secrets.KeySize)
-		_, _ = rand.Read(key)
-		box, err := secrets.NewBox(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		box := testenv.Box(t)
 		var calls atomic.Int32
 		got := make(chan *http.Request, 1)
 		bodies := make(chan []byte, 1)

@@ -3,7 +3,6 @@ package trigger_test
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -134,12 +133,7 @@ func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().A
 // when saved and never shown.
 func TestWebhookThroughTrigger(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		key := make([]byte, secrets.KeySize)
-		_, _ = rand.Read(key)
-		box, err := secrets.NewBox(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		box := testenv.Box(t)
 		const secret = "chat-s3cret"
 		type delivery struct {
 			header http.Header

@@ -2,7 +2,6 @@ package trigger_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/seliq/seliq/automation/action"
 	"github.com/seliq/seliq/automation/trigger"
 	"github.com/seliq/seliq/enum"
-	"github.com/seliq/seliq/internal/secrets"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -21,12 +19,7 @@ import (
 // form, which opens to the same secret.
 func TestSealStoredSecrets(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
-		key := make([]byte, secrets.KeySize)
-		_, _ = rand.Read(key)
-		box, err := secrets.NewBox(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		box := testenv.Box(t)
 		sys := auth.System(context.Background())
 		clearSecrets := map[string]string{}
 		for _, slug := range []string{"acme", "globex"} {
