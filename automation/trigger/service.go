@@ -166,6 +166,31 @@ func announce(ctx context.Context, tx *ent.Tx, id uuid.UUID) error {
 	return hub.Record(ctx, tx.Client(), hub.Event{OrganizationID: v.OrgID, Topic: hub.TopicAutomation, Kind: hub.KindUpdated, EntityID: id})
 }
 
+// change runs one change of the acting organisation's triggers: fn in a
+// transaction under the organisation's lock, then, in that transaction,
+// the announcement to every replica and the activity entry fn returns;
+// once committed, this replica's compiled triggers are dropped.
+func (s *Service) change(ctx context.Context, fn func(tx *ent.Tx) (audit.Entry, error)) error {
+	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
+		if err := lockOrg(ctx, tx); err != nil {
+			return err
+		}
+		entry, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		entry.EntityType = Entity
+		if err := announce(ctx, tx, entry.EntityID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), entry)
+	})
+	if err == nil {
+		s.engine.Invalidate(viewer.FromContext(ctx).OrgID)
+	}
+	return err
+}
+
 // checkEvent refuses what is not a trigger event.
 func checkEvent(field string, e enum.TriggerEvent) error {
 	if !e.Valid() {
@@ -237,20 +262,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.AutomationTr
 		return nil, apperr.Invalid("position", "must be 1 or more")
 	}
 	var created *ent.AutomationTrigger
-	err = storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := lockOrg(ctx, tx); err != nil {
-			return err
-		}
+	err = s.change(ctx, func(tx *ent.Tx) (audit.Entry, error) {
 		n, err := tx.AutomationTrigger.Query().Count(ctx)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if n >= s.limits.MaxTriggers {
-			return apperr.Invalid("name", "the organisation already has %d triggers, the most allowed", s.limits.MaxTriggers)
+			return audit.Entry{}, apperr.Invalid("name", "the organisation already has %d triggers, the most allowed", s.limits.MaxTriggers)
 		}
 		ids, err := ordered(ctx, tx, in.Event)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		c := tx.AutomationTrigger.Create().SetName(name).SetEvent(in.Event).SetCondition(cond).SetActions(actions).
 			SetNillableEnabled(in.Enabled).SetNillableStopProcessing(in.StopProcessing).SetPosition(len(ids) + 1).
@@ -259,26 +281,22 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.AutomationTr
 			c.SetSchedule(sched)
 		}
 		if created, err = c.Save(ctx); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if in.Position != nil && *in.Position <= len(ids) {
 			ids = slices.Insert(ids, *in.Position-1, created.ID)
 			if err := renumber(ctx, tx, in.Event, ids); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			if created, err = tx.AutomationTrigger.Get(ctx, created.ID); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 		}
-		if err := announce(ctx, tx, created.ID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: Entity, EntityID: created.ID, Action: "create", After: snapshotOf(created)})
+		return audit.Entry{EntityID: created.ID, Action: "create", After: snapshotOf(created)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.engine.Invalidate(created.OrganizationID)
 	return created.Unwrap(), nil
 }
 
@@ -330,27 +348,24 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 		return nil, err
 	}
 	var updated *ent.AutomationTrigger
-	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := lockOrg(ctx, tx); err != nil {
-			return err
-		}
+	err := s.change(ctx, func(tx *ent.Tx) (audit.Entry, error) {
 		t, err := find(ctx, tx.Client(), id)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		before := snapshotOf(t)
 		upd := tx.AutomationTrigger.UpdateOne(t)
 		if in.Name != nil {
 			name, err := textfield.Required("name", *in.Name, maxName)
 			if err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			upd.SetName(name)
 		}
 		event := t.Event
 		if in.Event != nil {
 			if err := checkEvent("event", *in.Event); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			event = *in.Event
 		}
@@ -361,7 +376,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 		}
 		if in.Condition != nil || event != t.Event {
 			if _, err := s.engine.compile(event, cond, time.Now()); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 		}
 		if in.Actions != nil || event != t.Event {
@@ -373,7 +388,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 			}
 			actions, err := s.checkActions(ctx, event, raw, t.Actions)
 			if err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			upd.SetActions(actions)
 		}
@@ -404,12 +419,12 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 			}
 		}
 		if err := checkPeriod(from, until); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if in.Schedule.IsSet() {
 			sched, err := checkSchedule(in.Schedule.Value())
 			if err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			if sched == nil {
 				upd.ClearSchedule()
@@ -421,37 +436,33 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (*en
 			// Last among the new event's triggers; the old event's close up.
 			newIDs, err := ordered(ctx, tx, event)
 			if err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			oldIDs, err := ordered(ctx, tx, t.Event)
 			if err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			upd.SetEvent(event).SetPosition(renumberShift * 2)
 			if _, err := upd.Save(ctx); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			if err := renumber(ctx, tx, t.Event, slices.DeleteFunc(oldIDs, func(x uuid.UUID) bool { return x == t.ID })); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 			if err := renumber(ctx, tx, event, append(newIDs, t.ID)); err != nil {
-				return err
+				return audit.Entry{}, err
 			}
 		} else if _, err := upd.Save(ctx); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if updated, err = tx.AutomationTrigger.Get(ctx, t.ID); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
-		if err := announce(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: Entity, EntityID: t.ID, Action: "update", Before: before, After: snapshotOf(updated)})
+		return audit.Entry{EntityID: t.ID, Action: "update", Before: before, After: snapshotOf(updated)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.engine.Invalidate(updated.OrganizationID)
 	return updated.Unwrap(), nil
 }
 
@@ -460,35 +471,23 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	if _, err := admin(ctx); err != nil {
 		return err
 	}
-	var org uuid.UUID
-	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := lockOrg(ctx, tx); err != nil {
-			return err
-		}
+	return s.change(ctx, func(tx *ent.Tx) (audit.Entry, error) {
 		t, err := find(ctx, tx.Client(), id)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
-		org = t.OrganizationID
 		if err := tx.AutomationTrigger.DeleteOne(t).Exec(ctx); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		ids, err := ordered(ctx, tx, t.Event)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if err := renumber(ctx, tx, t.Event, ids); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
-		if err := announce(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: Entity, EntityID: t.ID, Action: "delete", Before: snapshotOf(t)})
+		return audit.Entry{EntityID: t.ID, Action: "delete", Before: snapshotOf(t)}, nil
 	})
-	if err == nil {
-		s.engine.Invalidate(org)
-	}
-	return err
 }
 
 // Reorder moves a trigger among its event's triggers: to a position (past
@@ -511,17 +510,14 @@ func (s *Service) Reorder(ctx context.Context, id uuid.UUID, in ReorderInput) (*
 		return nil, apperr.Invalid("position", "must be 1 or more")
 	}
 	var moved *ent.AutomationTrigger
-	err := storage.InTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := lockOrg(ctx, tx); err != nil {
-			return err
-		}
+	err := s.change(ctx, func(tx *ent.Tx) (audit.Entry, error) {
 		t, err := find(ctx, tx.Client(), id)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		ids, err := ordered(ctx, tx, t.Event)
 		if err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		ids = slices.DeleteFunc(ids, func(x uuid.UUID) bool { return x == t.ID })
 		var at int
@@ -535,7 +531,7 @@ func (s *Service) Reorder(ctx context.Context, id uuid.UUID, in ReorderInput) (*
 			}
 			i := slices.Index(ids, *other)
 			if i < 0 {
-				return apperr.Invalid(field, "must be another trigger of the same event")
+				return audit.Entry{}, apperr.Invalid(field, "must be another trigger of the same event")
 			}
 			at = i
 			if field == "after" {
@@ -545,19 +541,15 @@ func (s *Service) Reorder(ctx context.Context, id uuid.UUID, in ReorderInput) (*
 		before := t.Position
 		ids = slices.Insert(ids, at, t.ID)
 		if err := renumber(ctx, tx, t.Event, ids); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
 		if moved, err = tx.AutomationTrigger.Get(ctx, t.ID); err != nil {
-			return err
+			return audit.Entry{}, err
 		}
-		if err := announce(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.Client(), audit.Entry{EntityType: Entity, EntityID: t.ID, Action: "update", Field: "position", Before: before, After: moved.Position})
+		return audit.Entry{EntityID: t.ID, Action: "update", Field: "position", Before: before, After: moved.Position}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.engine.Invalidate(moved.OrganizationID)
 	return moved.Unwrap(), nil
 }
