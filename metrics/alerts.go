@@ -153,13 +153,8 @@ func (s *Service) volume(ctx context.Context, sc *scope, b *query.Buckets, name 
 		add(rows, b)
 		return out, err
 	}
-	for _, edge := range [][2]time.Time{{sc.since, lo}, {hi, sc.until}} {
-		if !edge[0].Before(edge[1]) {
-			continue
-		}
-		part := *sc
-		part.since, part.until = edge[0], edge[1]
-		rows, err := s.scanSlots(ctx, &part, b)
+	for _, part := range sc.edges(lo, hi) {
+		rows, err := s.scanSlots(ctx, part, b)
 		if err != nil {
 			return nil, err
 		}
@@ -339,13 +334,8 @@ func (s *Service) alertGroups(ctx context.Context, sc *scope, g grouping) ([]bre
 		}
 		rows = append(rows, more...)
 	}
-	for _, edge := range [][2]time.Time{{sc.since, lo}, {hi, sc.until}} {
-		if !edge[0].Before(edge[1]) {
-			continue
-		}
-		part := *sc
-		part.since, part.until = edge[0], edge[1]
-		more, err := s.scanGroups(ctx, &part, g)
+	for _, part := range sc.edges(lo, hi) {
+		more, err := s.scanGroups(ctx, part, g)
 		if err != nil {
 			return nil, err
 		}

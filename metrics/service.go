@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/query"
+	"github.com/seliq/seliq/storage"
 )
 
 // Limits that bound a metric's cost.
@@ -56,6 +57,19 @@ type scope struct {
 	alertQ       *query.Query
 	incidentQ    *query.Query
 	loc          *time.Location
+}
+
+// edges are the parts of sc's range outside [lo, hi), whole periods of
+// the counters inside it: the partial periods at either end, which are
+// counted from the rows.
+func (sc *scope) edges(lo, hi time.Time) []*scope {
+	var out []*scope
+	for _, edge := range storage.PartialEdges(sc.since, sc.until, lo, hi) {
+		part := *sc
+		part.since, part.until = edge[0], edge[1]
+		out = append(out, &part)
+	}
+	return out
 }
 
 // PeriodEnd is where a period ending at t stops: the next whole second

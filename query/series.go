@@ -30,10 +30,7 @@ func (s *Service) seriesRows(ctx context.Context, q *Query, since, until time.Ti
 		return s.scannedSeries(ctx, q, field, since, until, keys, b)
 	}
 	var out []bucketRow
-	for _, edge := range [][2]time.Time{{since, lo}, {hi, until}} {
-		if !edge[0].Before(edge[1]) {
-			continue
-		}
+	for _, edge := range storage.PartialEdges(since, until, lo, hi) {
 		rows, err := s.scannedSeries(ctx, q, field, edge[0], edge[1], keys, b)
 		if err != nil {
 			return nil, err

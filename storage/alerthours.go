@@ -47,11 +47,7 @@ func (g AlertCountGrain) secs() int64 { return int64(g.Width / time.Second) }
 // Whole is the span of g's whole periods inside [since, until); ok is
 // false when there is none.
 func (g AlertCountGrain) Whole(since, until time.Time) (lo, hi time.Time, ok bool) {
-	lo, hi = since.Truncate(g.Width), until.Truncate(g.Width)
-	if lo.Before(since) {
-		lo = lo.Add(g.Width)
-	}
-	return lo, hi, lo.Before(hi)
+	return wholeSpan(since, until, g.Width)
 }
 
 // periodDims are the period counters' key.

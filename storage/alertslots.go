@@ -117,9 +117,28 @@ func CountAlertSlots(ctx context.Context, db Querier, d string, orgs []uuid.UUID
 // WholeAlertSlots is the span of whole slots inside [since, until); ok is
 // false when there is none.
 func WholeAlertSlots(since, until time.Time) (lo, hi time.Time, ok bool) {
-	lo, hi = since.Truncate(AlertSlot), until.Truncate(AlertSlot)
+	return wholeSpan(since, until, AlertSlot)
+}
+
+// wholeSpan is the span of whole periods of width (counted from the Unix
+// epoch) inside [since, until); ok is false when there is none.
+func wholeSpan(since, until time.Time, width time.Duration) (lo, hi time.Time, ok bool) {
+	lo, hi = since.Truncate(width), until.Truncate(width)
 	if lo.Before(since) {
-		lo = lo.Add(AlertSlot)
+		lo = lo.Add(width)
 	}
 	return lo, hi, lo.Before(hi)
+}
+
+// PartialEdges are the parts of [since, until) outside [lo, hi), its whole
+// slots or periods: the partial ones at either end, which a reader of the
+// counters counts from the alerts.
+func PartialEdges(since, until, lo, hi time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	for _, edge := range [][2]time.Time{{since, lo}, {hi, until}} {
+		if edge[0].Before(edge[1]) {
+			out = append(out, edge)
+		}
+	}
+	return out
 }
