@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/privacy"
 	"github.com/seliq/seliq/ent/rule"
 	"github.com/seliq/seliq/ent/schematype"
@@ -84,15 +83,13 @@ func (s *Service) facetsFromCounters(ctx context.Context, f *schematype.AlertFil
 // limit, counting by SUM(n) and leaving out keys whose alerts are all gone.
 func (s *Service) sumFacet(ctx context.Context, orgID uuid.UUID, f *schematype.AlertFilter, fc facet) ([]*FacetValue, error) {
 	others := fc.othersOf(f)
-	sel := sql.Dialect(s.dialect).Select().From(sql.Table(fc.counted.view))
-	sel.Where(sql.EQ(sel.C(alert.FieldOrganizationID), orgID))
+	sel := storage.CountersOf(s.dialect, fc.counted.view, []uuid.UUID{orgID})
 	// The counters' columns are named as the alerts', so the filter's own
 	// predicates apply to them.
 	for _, p := range Predicates(&others) {
 		p(sel)
 	}
-	// SUM of a bigint is numeric on PostgreSQL.
-	count := "CAST(SUM(" + sel.C("n") + ") AS BIGINT)"
+	count := storage.SumN(sel)
 	groupValues(sel, sel.C(fc.counted.column), count, fc.limit)
 	sel.Having(sql.ExprP(count + " > 0"))
 	query, args := sel.Query()

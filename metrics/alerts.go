@@ -380,19 +380,14 @@ func (s *Service) countedGroups(ctx context.Context, sc *scope, g grouping, sp c
 	if err != nil || len(orgs) == 0 {
 		return nil, err
 	}
-	ids := make([]any, len(orgs))
-	for i, id := range orgs {
-		ids[i] = id
-	}
-	sel := sql.Dialect(s.dialect).Select().From(sql.Table(sp.grain.View()))
-	sel.Where(sql.And(sql.In(sel.C(alert.FieldOrganizationID), ids...),
-		sql.GTE(sel.C("bucket"), sp.grain.Bucket(sp.lo)), sql.LT(sel.C("bucket"), sp.grain.Bucket(sp.hi))))
+	sel := storage.CountersOf(s.dialect, sp.grain.View(), orgs)
+	sel.Where(sql.And(sql.GTE(sel.C("bucket"), sp.grain.Bucket(sp.lo)), sql.LT(sel.C("bucket"), sp.grain.Bucket(sp.hi))))
 	// The counters' columns are named as the alerts', so the narrowing's
 	// alert predicates apply to them (there is no query narrowing here).
 	for _, p := range sc.alertNarrowing() {
 		p(sel)
 	}
-	g.selectGroups(sel, "CAST(SUM("+sel.C("n")+") AS BIGINT)")
+	g.selectGroups(sel, storage.SumN(sel))
 	q, args := sel.Query()
 	rs, err := s.client.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -469,15 +464,10 @@ func (s *Service) openAlerts(ctx context.Context, sc *scope, also ...predicate.A
 	if err != nil || len(orgs) == 0 {
 		return 0, err
 	}
-	ids := make([]any, len(orgs))
-	for i, id := range orgs {
-		ids[i] = id
-	}
 	// The counters' columns are named as the alerts', so the alert
 	// predicates apply to them.
-	sel := sql.Dialect(s.dialect).Select().From(sql.Table(storage.AlertCountsView))
-	sel.Select().AppendSelectExprAs(sql.Expr("COALESCE(CAST(SUM("+sel.C("n")+") AS BIGINT), 0)"), "n").
-		Where(sql.In(sel.C(alert.FieldOrganizationID), ids...))
+	sel := storage.CountersOf(s.dialect, storage.AlertCountsView, orgs)
+	sel.Select().AppendSelectExprAs(sql.Expr("COALESCE("+storage.SumN(sel)+", 0)"), "n")
 	for _, p := range append(preds, sc.alertNarrowing()...) {
 		p(sel)
 	}

@@ -155,7 +155,7 @@ func (s *Service) counterValues(ctx context.Context, view, column, join, target 
 		sel.Join(t).OnP(sql.And(sql.ColumnsEQ(sel.C(column), t.C("id")), sql.EQ(t.C("organization_id"), v.OrgID)))
 		value = t.C(target)
 	}
-	count := "CAST(SUM(" + sel.C("n") + ") AS BIGINT)"
+	count := storage.SumN(sel)
 	sel.Select().SelectExpr(sql.Expr("CAST("+value+" AS TEXT)"), sql.Expr(count)).
 		Where(sql.EQ(sel.C("organization_id"), v.OrgID)).GroupBy(value).Having(sql.ExprP(count + " > 0"))
 	query, args := sel.Query()

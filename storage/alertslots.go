@@ -79,15 +79,9 @@ func CountAlertSlots(ctx context.Context, db Querier, d string, orgs []uuid.UUID
 	if len(orgs) == 0 || (severities != nil && len(severities) == 0) {
 		return nil, nil
 	}
-	ids := make([]any, len(orgs))
-	for i, id := range orgs {
-		ids[i] = id
-	}
-	sel := entsql.Dialect(d).Select().From(entsql.Table(AlertSlotCountsView))
-	n := "CAST(SUM(" + sel.C("n") + ") AS BIGINT)"
-	sel.Select(sel.C("severity"), sel.C("slot")).AppendSelectExprAs(entsql.Expr(n), "n").
-		Where(entsql.And(entsql.In(sel.C("organization_id"), ids...),
-			entsql.GTE(sel.C("slot"), lo.Unix()/int64(AlertSlot/time.Second)),
+	sel := CountersOf(d, AlertSlotCountsView, orgs)
+	sel.Select(sel.C("severity"), sel.C("slot")).AppendSelectExprAs(entsql.Expr(SumN(sel)), "n").
+		Where(entsql.And(entsql.GTE(sel.C("slot"), lo.Unix()/int64(AlertSlot/time.Second)),
 			entsql.LT(sel.C("slot"), hi.Unix()/int64(AlertSlot/time.Second)))).
 		GroupBy(sel.C("severity"), sel.C("slot"))
 	if severities != nil {
@@ -113,6 +107,21 @@ func CountAlertSlots(ctx context.Context, db Querier, d string, orgs []uuid.UUID
 	}
 	return out, rs.Err()
 }
+
+// CountersOf starts a read of a counter view (alert counts, slots or
+// periods): the view's rows of orgs. A key may be on several rows (the
+// compacted count and its deltas), so readers sum n (SumN).
+func CountersOf(d, view string, orgs []uuid.UUID) *entsql.Selector {
+	ids := make([]any, len(orgs))
+	for i, id := range orgs {
+		ids[i] = id
+	}
+	sel := entsql.Dialect(d).Select().From(entsql.Table(view))
+	return sel.Where(entsql.In(sel.C("organization_id"), ids...))
+}
+
+// SumN is the sum of a counter view's n, as a BIGINT on both databases.
+func SumN(sel *entsql.Selector) string { return "CAST(SUM(" + sel.C("n") + ") AS BIGINT)" } // SUM of a bigint is numeric on PostgreSQL
 
 // WholeAlertSlots is the span of whole slots inside [since, until); ok is
 // false when there is none.
