@@ -390,7 +390,7 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 	if !b.opt.wants("ingest") && !b.opt.wants("analysis") {
 		return nil
 	}
-	return b.measureIngests(ctx, srv, a)
+	return b.measureIngests(ctx, srv, a, dbURL)
 }
 
 // measureIngests ingests up to three times: the pipeline alone; with 50
@@ -399,7 +399,7 @@ func (b *bench) measure(ctx context.Context, srv *serverProc, a *api, dbURL stri
 // then, the triggers disabled, with the built-in analysis of every new
 // alert (the default), whose jobs run beside the posters and after them
 // (phase analysis).
-func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api) error {
+func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api, dbURL string) error {
 	// Connector limits are per minute; the benchmark's posters would
 	// exhaust the default 300 in a fraction of a second.
 	ingestKey, err := a.createConnector(ctx, "bench-ingest", "generic", 100_000)
@@ -455,6 +455,16 @@ func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api) err
 		}
 		if b.fig["analysis_backlog_left"] > 0 {
 			b.notes = append(b.notes, fmt.Sprintf("%s: %.0f analyses still queued %v after the ingest; analysis_backlog_after_s is that limit", b.dialect, b.fig["analysis_backlog_left"], analysisDrainLimit))
+		}
+		// A failed analysis leaves the queue too: the drain counts only
+		// when none failed.
+		failed, err := countFailedAnalyses(ctx, b.dialect, dbURL)
+		if err != nil {
+			return err
+		}
+		b.fig["analysis_failed"] = float64(failed)
+		if failed > 0 {
+			b.notes = append(b.notes, fmt.Sprintf("%s: %d analyses failed; analysis_per_s counts them as drained", b.dialect, failed))
 		}
 	}
 	return checkIngested(ctx, a, plain.created+auto.created+withTriggers.created)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
@@ -556,6 +557,29 @@ const analysisDrainLimit = 3 * time.Minute
 // (GraphQL analysisQueue) from the end of the ingest with auto-analysis
 // until it is empty or limit passes: analysis_per_s is the backlog drained
 // per second over that time, analysis_backlog_after_s how long it took.
+// countFailedAnalyses counts the analyses that ended failed, in the
+// benchmark's database.
+func countFailedAnalyses(ctx context.Context, dialect, dbURL string) (int, error) {
+	const q = `SELECT count(*) FROM analyses WHERE status = 'failed'`
+	var n int
+	if dialect == "postgres" {
+		conn, err := connectPG(ctx, dbURL)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close(ctx) //nolint:errcheck // a read
+		err = conn.QueryRow(ctx, q).Scan(&n)
+		return n, err
+	}
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(dbURL, "sqlite://")+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	err = db.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}
+
 func measureAnalysisDrain(ctx context.Context, a *api, fig figures, limit time.Duration) error {
 	depth := func() (int, error) {
 		var out struct {

@@ -51,6 +51,7 @@ var metrics = []metric{
 	{key: "analysis_per_s", alias: "analysis_per_s", label: "  built-in analyses completed while draining that backlog", unit: "analyses/s", target: "≥ 200"},
 	{key: "analysis_backlog_after_s", alias: "analysis_backlog_after_s", label: "  time from the ingest's end to an empty analysis queue", unit: "s"},
 	{key: "analysis_backlog_left", label: "  analyses still queued at the drain limit", unit: "analyses"},
+	{key: "analysis_failed", label: "  analyses failed (counted as drained)", unit: "analyses"},
 	{key: "list_p50_ms", alias: "list_p50_ms", label: "list first page, REST+GraphQL p50", unit: "ms", target: "≤ 20"},
 	{key: "list_p99_ms", alias: "list_p99_ms", label: "list first page, REST+GraphQL p99", unit: "ms", target: "≤ 100"},
 	{key: "list_rest_p50_ms", alias: "list_rest_p50_ms", label: "  REST p50", unit: "ms"},
