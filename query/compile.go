@@ -52,6 +52,9 @@ type Query struct {
 	// (CompileEvent); memoryOnly queries read changes and have no SQL form.
 	env        *cel.Env
 	memoryOnly bool
+	// guards are terms of the condition checked on the record before the
+	// program runs in memory (guard.go).
+	guards []guard
 }
 
 // Error is a query that does not compile, with where and why.
@@ -138,6 +141,7 @@ func (q *Query) buildProgram(checked *cel.Ast, field string) error {
 		return fmt.Errorf("query: planning: %w", err)
 	}
 	q.program, q.untracked = prg, untracked
+	q.guards = guardsOf(checked.NativeRep().Expr())
 	return nil
 }
 

@@ -144,6 +144,7 @@ func changesValue(c map[string]Change) map[string]map[string]any {
 // built once, not per condition. One goroutine uses it (it memoises).
 type Prepared struct {
 	base interpreter.Activation
+	rec  Record
 	// attrs are the record's attributes; filled memoises them with a
 	// condition's missing keys read as "", by the keys missing.
 	attrs  map[string]string
@@ -175,7 +176,7 @@ func (s *Source) Prepare(r Record, now time.Time) *Prepared {
 	act[ChangesVar] = adapt.NativeToValue(changesValue(c))
 	base, _ := interpreter.NewActivation(act)
 	attrs, _ := r["attributes"].(map[string]string)
-	return &Prepared{base: base, attrs: attrs, within: withinSizeHints(r)}
+	return &Prepared{base: base, rec: r, attrs: attrs, within: withinSizeHints(r)}
 }
 
 // MatchesPrepared is MatchesAt on a prepared record of the query's source
@@ -184,6 +185,9 @@ func (s *Source) Prepare(r Record, now time.Time) *Prepared {
 func (q *Query) MatchesPrepared(p *Prepared) (bool, error) {
 	if q.program == nil {
 		return true, nil
+	}
+	if q.guardFails(p.rec, p.attrs) {
+		return false, nil
 	}
 	var act interpreter.Activation = p.base
 	if full := p.attributesFor(q.attrKeys); full != nil {

@@ -16,3 +16,27 @@ func SeriesCounted(src *Source, text string, groupBy []string) (bool, error) {
 	_, ok := q.countedSeverities(keys)
 	return ok, nil
 }
+
+// Unguarded is q without its guards: the program decides every record.
+func Unguarded(q *Query) *Query {
+	u := *q
+	u.guards = nil
+	return &u
+}
+
+// Guards describes q's guards, e.g. `source == "x"`, `attributes.host^="web-"`.
+func Guards(q *Query) []string {
+	var out []string
+	for _, g := range q.guards {
+		name := g.name
+		if name == "" {
+			name = "attributes." + g.attr
+		}
+		op := "=="
+		if g.prefix {
+			op = "^="
+		}
+		out = append(out, name+op+g.value)
+	}
+	return out
+}
