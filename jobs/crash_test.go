@@ -94,7 +94,7 @@ func TestCrashedRunnerJobIsRescued(t *testing.T) {
 		start := time.Now()
 		startRunner(t, db, Config{
 			Workers: wb.workers(), Logger: logs.logger(),
-			JobTimeout: rescueAfter / 2, RescueStuckJobsAfter: rescueAfter, RetryPolicy: fixedRetry(10 * time.Millisecond),
+			JobTimeout: rescueAfter / 2, RescueStuckJobsAfter: rescueAfter, RetryPolicy: testenv.RetryAfter(10 * time.Millisecond),
 		})
 		job := wb.waitStarted(t)
 		t.Logf("%s: rescued and worked %v after runner B started", db.Dialect, time.Since(start).Round(time.Millisecond))

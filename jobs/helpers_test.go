@@ -251,11 +251,6 @@ func enqueue(t *testing.T, r *Runner, args testArgs, opts *river.InsertOpts) {
 	}
 }
 
-// fixedRetry retries after a constant delay.
-type fixedRetry time.Duration
-
-func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
-
 // jobRow is a river_job row as the tests see it.
 type jobRow struct {
 	ID      int64

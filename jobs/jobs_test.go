@@ -230,7 +230,7 @@ func TestUniqueEnqueue(t *testing.T) {
 				name := fmt.Sprintf("%s/%s", sc.state, bs.name)
 				t.Run(name, func(t *testing.T) {
 					w, logs := newWorker(), &logCapture{}
-					cfg := Config{Workers: w.workers(), Logger: logs.logger(), RetryPolicy: fixedRetry(time.Hour)}
+					cfg := Config{Workers: w.workers(), Logger: logs.logger(), RetryPolicy: testenv.RetryAfter(time.Hour)}
 					r := newRunner(t, db, cfg)
 					t.Cleanup(func() { close(w.release) }) // before Stop: blocked jobs finish
 					if sc.start {
@@ -288,7 +288,7 @@ func TestRetries(t *testing.T) {
 				w.failFirst = 2
 				r := startRunner(t, db, Config{
 					Workers: w.workers(), Logger: logs.logger(),
-					RetryPolicy: fixedRetry(50 * time.Millisecond), FetchPollInterval: 100 * time.Millisecond,
+					RetryPolicy: testenv.RetryAfter(50 * time.Millisecond), FetchPollInterval: 100 * time.Millisecond,
 				})
 				enqueue(t, r, testArgs{Case: tt.name, Mode: tt.mode}, &river.InsertOpts{MaxAttempts: tt.maxAttempts})
 				row := waitJob(t, db, tt.name, tt.wantState)

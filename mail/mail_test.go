@@ -235,17 +235,12 @@ func TestSendTest(t *testing.T) {
 	})
 }
 
-// fixedRetry retries a failed job after a short delay.
-type fixedRetry time.Duration
-
-func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
-
 // startWorker runs the email worker on db until the test ends.
 func startWorker(t *testing.T, db *storage.DB, svc *mail.Service) {
 	t.Helper()
 	ws := river.NewWorkers()
 	river.AddWorker(ws, svc.Worker())
-	r, err := jobs.New(db, jobs.Config{Workers: ws, Logger: quiet(), RetryPolicy: fixedRetry(100 * time.Millisecond)})
+	r, err := jobs.New(db, jobs.Config{Workers: ws, Logger: quiet(), RetryPolicy: testenv.RetryAfter(100 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	aiconfig "github.com/seliq/seliq/ai/config"
 	analysissvc "github.com/seliq/seliq/analysis"
@@ -179,10 +178,6 @@ func (f *fixture) notified(t *testing.T, id uuid.UUID) int {
 	return n
 }
 
-type fixedRetry time.Duration
-
-func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
-
 // A webhook goes out after commit, signed with its secret, and is retried
 // after the receiver fails.
 func TestWebhookSignedAndRetried(t *testing.T) {
@@ -209,7 +204,7 @@ func TestWebhookSignedAndRetried(t *testing.T) {
 		ws := river.NewWorkers()
 		policy := outbound.NewPolicy(netip.MustParsePrefix("127.0.0.0/8"))
 		river.AddWorker(ws, NewWebhookWorker(box, outbound.Fixed{Policy: policy}))
-		runner, err := jobs.New(db, jobs.Config{Workers: ws, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryPolicy: fixedRetry(50 * time.Millisecond)})
+		runner, err := jobs.New(db, jobs.Config{Workers: ws, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryPolicy: testenv.RetryAfter(50 * time.Millisecond)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/automation/action"
@@ -122,10 +121,6 @@ func TestCorrelationAcrossReplicas(t *testing.T) {
 	})
 }
 
-type fixedRetry time.Duration
-
-func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
-
 // A webhook action end to end: a trigger fires on ingest, the delivery
 // goes out after commit through the outbound policy (loopback allowed
 // here), a first failing answer is retried by the job, and the receiver
@@ -159,7 +154,7 @@ func TestWebhookThroughTrigger(t *testing.T) {
 		policies := outbound.Fixed{Policy: outbound.NewPolicy(netip.MustParsePrefix("127.0.0.0/8"))}
 		ws := river.NewWorkers()
 		river.AddWorker(ws, action.NewWebhookWorker(box, policies))
-		runner, err := jobs.New(db, jobs.Config{Workers: ws, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryPolicy: fixedRetry(50 * time.Millisecond)})
+		runner, err := jobs.New(db, jobs.Config{Workers: ws, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryPolicy: testenv.RetryAfter(50 * time.Millisecond)})
 		if err != nil {
 			t.Fatal(err)
 		}
