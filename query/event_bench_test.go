@@ -1,7 +1,6 @@
 package query_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,22 +8,9 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/query"
 )
-
-// benchConditions are cmd/seliq-bench's trigger conditions.
-var benchConditions = []string{
-	`source == "crowdstrike" && severity == "critical"`,
-	`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
-	`attributes.host.startsWith("web-prod-") && title.contains("NodeDown")`,
-	`title.matches("(?i)ransom|encrypt") && severity >= "medium"`,
-	`attributes.host.startsWith("ingest-2%d-00")`,
-	`"vip" in tags || attributes.user.endsWith("@board.example")`,
-	`entities.ip.exists(i, i.startsWith("198.51.100."))`,
-	`connector.type == "wazuh" && attributes.rule == "5710"`,
-	`severity == "info" && source == "bench-noise-%d"`,
-	`title.contains("Impossible travel") && assignee == null`,
-}
 
 // benchAlert is an ingested alert as conditions read it.
 func benchAlert() query.Record {
@@ -42,11 +28,7 @@ func BenchmarkMatchesPrepared(b *testing.B) {
 	src, _ := query.Lookup("alerts")
 	now := time.Now()
 	var conds []*query.Query
-	for i := range 50 {
-		text := benchConditions[i%len(benchConditions)]
-		if strings.Contains(text, "%d") {
-			text = fmt.Sprintf(text, i%10)
-		}
+	for _, text := range testenv.TriggerConditions(50) {
 		q, err := query.CompileEvent(src, "condition", text, now, false)
 		if err != nil {
 			b.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seliq/seliq/alerts"
+	"github.com/seliq/seliq/internal/testenv"
 )
 
 // Request counts of the latency measurements: warm-up requests are not
@@ -629,23 +630,7 @@ const benchTriggers = 50
 // so the run pays for actions too.
 func createBenchTriggers(ctx context.Context, a *api) ([]string, error) {
 	var ids []string
-	conditions := []string{
-		`source == "crowdstrike" && severity == "critical"`,
-		`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
-		`attributes.host.startsWith("web-prod-") && title.contains("NodeDown")`,
-		`title.matches("(?i)ransom|encrypt") && severity >= "medium"`,
-		`attributes.host.startsWith("ingest-2%d-00")`,
-		`"vip" in tags || attributes.user.endsWith("@board.example")`,
-		`entities.ip.exists(i, i.startsWith("198.51.100."))`,
-		`connector.type == "wazuh" && attributes.rule == "5710"`,
-		`severity == "info" && source == "bench-noise-%d"`,
-		`title.contains("Impossible travel") && assignee == null`,
-	}
-	for i := range benchTriggers {
-		cond := conditions[i%len(conditions)]
-		if strings.Contains(cond, "%d") {
-			cond = fmt.Sprintf(cond, i%10)
-		}
+	for i, cond := range testenv.TriggerConditions(benchTriggers) {
 		body := map[string]any{"name": fmt.Sprintf("bench trigger %02d", i), "event": "alert.created", "condition": cond,
 			"actions": []map[string]any{{"type": "add_tags", "tags": []string{fmt.Sprintf("t%02d", i)}}}}
 		var created struct{ ID string }

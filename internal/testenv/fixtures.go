@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -167,4 +169,35 @@ func GenericBatch(items ...[]byte) []byte {
 	}
 	b, _ := json.Marshal(raws)
 	return b
+}
+
+// triggerConditions are the kinds of alert.created conditions a SOC
+// writes: routing by source and severity, host patterns, tags, title
+// words, entity lookups; %d takes a number so that copies differ.
+var triggerConditions = []string{
+	`source == "crowdstrike" && severity == "critical"`,
+	`source == "sentinelone" && severity >= "high" && !("triaged" in tags)`,
+	`attributes.host.startsWith("web-prod-") && title.contains("NodeDown")`,
+	`title.matches("(?i)ransom|encrypt") && severity >= "medium"`,
+	`attributes.host.startsWith("ingest-2%d-00")`,
+	`"vip" in tags || attributes.user.endsWith("@board.example")`,
+	`entities.ip.exists(i, i.startsWith("198.51.100."))`,
+	`connector.type == "wazuh" && attributes.rule == "5710"`,
+	`severity == "info" && source == "bench-noise-%d"`,
+	`title.contains("Impossible travel") && assignee == null`,
+}
+
+// TriggerConditions are n realistic alert.created conditions: the ones
+// cmd/seliq-bench's trigger run enables, and the condition benchmark
+// evaluates, so both measure the same conditions.
+func TriggerConditions(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		cond := triggerConditions[i%len(triggerConditions)]
+		if strings.Contains(cond, "%d") {
+			cond = fmt.Sprintf(cond, i%10)
+		}
+		out[i] = cond
+	}
+	return out
 }
