@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -48,9 +49,14 @@ func (ch Chain) OnMerged(ctx context.Context, tx *ent.Tx, alertIDs []uuid.UUID) 
 	return nil
 }
 
-// onCreated hands the alerts a payload created to the AfterCreate hook.
-func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, created []*ent.Alert) (func(context.Context), error) {
-	if s.after == nil || len(created) == 0 {
+// onCreated hands the alerts a payload created (results' created items,
+// as written) to the AfterCreate hook; without a hook it builds nothing.
+func (s *Service) onCreated(ctx context.Context, tx *ent.Tx, c *ent.Connector, items []item, results []ItemResult, now time.Time) (func(context.Context), error) {
+	if s.after == nil {
+		return nil, nil
+	}
+	created := written(c, items, results, now)
+	if len(created) == 0 {
 		return nil, nil
 	}
 	return s.after.OnCreated(ctx, tx, created)

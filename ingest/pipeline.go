@@ -333,7 +333,7 @@ func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now
 		res.Results = results
 		// Work that must commit with the creation of these alerts (their
 		// automatic analysis) is queued in this transaction.
-		if afterCommit, err = s.onCreated(ctx, tx, written(c, items, results, now)); err != nil {
+		if afterCommit, err = s.onCreated(ctx, tx, c, items, results, now); err != nil {
 			return err
 		}
 		if err := s.onMerged(ctx, tx, mergedAlerts(results)); err != nil {
