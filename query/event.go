@@ -140,9 +140,12 @@ func changesValue(c map[string]Change) map[string]map[string]any {
 
 // Prepared is one record made ready once for the many conditions of its
 // source that an event evaluates (a trigger engine's run): the record's
-// variables (converted to CEL values once), ranks, changes and "now" are
-// built once, not per condition. One goroutine uses it (it memoises).
+// variables (converted to CEL values once, when a first condition's
+// program runs: guards read the record as it is), ranks, changes and "now"
+// are built once, not per condition. One goroutine uses it (it memoises).
 type Prepared struct {
+	src  *Source
+	now  time.Time
 	base interpreter.Activation
 	rec  Record
 	// attrs are the record's attributes; filled memoises them with a
@@ -155,6 +158,16 @@ type Prepared struct {
 
 // Prepare readies r (a record of src) for MatchesPrepared at now.
 func (s *Source) Prepare(r Record, now time.Time) *Prepared {
+	attrs, _ := r["attributes"].(map[string]string)
+	return &Prepared{src: s, now: now, rec: r, attrs: attrs, within: withinSizeHints(r)}
+}
+
+// activation is the record's CEL variables, built on first use.
+func (p *Prepared) activation() interpreter.Activation {
+	if p.base != nil {
+		return p.base
+	}
+	s, r := p.src, p.rec
 	adapt := s.env.CELTypeAdapter()
 	act := make(map[string]any, len(r)+len(s.Fields)+2)
 	for k, v := range r {
@@ -163,7 +176,7 @@ func (s *Source) Prepare(r Record, now time.Time) *Prepared {
 		}
 		act[k] = adapt.NativeToValue(v)
 	}
-	act[nowVar] = types.Timestamp{Time: now.UTC()}
+	act[nowVar] = types.Timestamp{Time: p.now.UTC()}
 	for _, f := range s.Fields {
 		if f.Ranked {
 			str, _ := r[f.Name].(string)
@@ -174,9 +187,8 @@ func (s *Source) Prepare(r Record, now time.Time) *Prepared {
 	// Conditions that do not read changes never resolve it.
 	c, _ := r[ChangesVar].(map[string]Change)
 	act[ChangesVar] = adapt.NativeToValue(changesValue(c))
-	base, _ := interpreter.NewActivation(act)
-	attrs, _ := r["attributes"].(map[string]string)
-	return &Prepared{base: base, rec: r, attrs: attrs, within: withinSizeHints(r)}
+	p.base, _ = interpreter.NewActivation(act)
+	return p.base
 }
 
 // MatchesPrepared is MatchesAt on a prepared record of the query's source
@@ -189,9 +201,9 @@ func (q *Query) MatchesPrepared(p *Prepared) (bool, error) {
 	if q.guardFails(p.rec, p.attrs) {
 		return false, nil
 	}
-	var act interpreter.Activation = p.base
+	act := p.activation()
 	if full := p.attributesFor(q.attrKeys); full != nil {
-		act = attributesOver{base: p.base, attrs: full}
+		act = attributesOver{base: act, attrs: full}
 	}
 	out, _, err := q.programFor(p.within).Eval(act)
 	if err != nil {

@@ -24,19 +24,11 @@ func Unguarded(q *Query) *Query {
 	return &u
 }
 
-// Guards describes q's guards, e.g. `source == "x"`, `attributes.host^="web-"`.
+// Guards describes q's guards, e.g. `source==x`, `attributes.host^=web-`.
 func Guards(q *Query) []string {
 	var out []string
 	for _, g := range q.guards {
-		name := g.name
-		if name == "" {
-			name = "attributes." + g.attr
-		}
-		op := "=="
-		if g.prefix {
-			op = "^="
-		}
-		out = append(out, name+op+g.value)
+		out = append(out, g.String())
 	}
 	return out
 }
