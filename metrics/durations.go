@@ -68,9 +68,7 @@ func (s *Service) AlertMTTD(ctx context.Context, r *Range, org *string) (*Durati
 		return nil, err
 	}
 	return rolled(ctx, s, org, func(ctx context.Context) (*Durations, error) {
-		return withSortMemory(ctx, s, func(s *Service) (*Durations, error) {
-			return s.durations(ctx, alertScanner(s.detected(sc)), detectSpan)
-		})
+		return s.alertDurations(ctx, sc, timeToDetect)
 	}, attachDurations)
 }
 
@@ -81,9 +79,7 @@ func (s *Service) AlertMTTR(ctx context.Context, r *Range, org *string) (*Durati
 		return nil, err
 	}
 	return rolled(ctx, s, org, func(ctx context.Context) (*Durations, error) {
-		return withSortMemory(ctx, s, func(s *Service) (*Durations, error) {
-			return s.durations(ctx, alertScanner(s.resolved(sc)), resolveSpan)
-		})
+		return s.alertDurations(ctx, sc, timeToResolve)
 	}, attachDurations)
 }
 

@@ -36,11 +36,13 @@ type Service struct {
 	client  *ent.Client
 	dialect string
 	now     func() time.Time
+	// exactUpTo is ExactUpTo; tests lower it to compare both paths.
+	exactUpTo int
 }
 
 // New returns the service over client, a database of the ent dialect d.
 func New(client *ent.Client, d string) *Service {
-	return &Service{client: client, dialect: d, now: time.Now}
+	return &Service{client: client, dialect: d, now: time.Now, exactUpTo: ExactUpTo}
 }
 
 // WithClock sets the clock the default range reads, and returns s.

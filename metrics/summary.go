@@ -72,8 +72,31 @@ func (s *Service) summary(ctx context.Context, sc, inc *scope) (*Summary, error)
 		})
 	}
 	figure(func(s *Service) scanner { return incidentScanner(s.incidentsCreated(&bothInc)) }, span{}, incident.FieldCreatedAt, &out.IncidentsCreated, nil)
-	figure(func(s *Service) scanner { return alertScanner(s.detected(&both)) }, detectSpan, detectSpan.end, nil, &out.MttdMedian)
-	figure(func(s *Service) scanner { return alertScanner(s.resolved(&both)) }, resolveSpan, resolveSpan.end, &out.AlertsResolved, &out.MttrMedian)
+	// The alerts' times to detect and resolve: each period on its own,
+	// from the duration histograms when it holds many (alertDurations).
+	out.MttdMedian, out.AlertsResolved, out.MttrMedian = &Comparison{}, &Comparison{}, &Comparison{}
+	for _, p := range []struct {
+		sc                                    *scope
+		detectMedian, resolved, resolveMedian **float64
+	}{
+		{sc, &out.MttdMedian.Current, &out.AlertsResolved.Current, &out.MttrMedian.Current},
+		{prev, &out.MttdMedian.Previous, &out.AlertsResolved.Previous, &out.MttrMedian.Previous},
+	} {
+		g.Go(func() error {
+			d, err := s.alertDurations(ctx, p.sc, timeToDetect)
+			if err == nil {
+				*p.detectMedian = d.Overall.Median
+			}
+			return err
+		})
+		g.Go(func() error {
+			d, err := s.alertDurations(ctx, p.sc, timeToResolve)
+			if err == nil {
+				*p.resolved, *p.resolveMedian = ptrTo(float64(d.Overall.Count)), d.Overall.Median
+			}
+			return err
+		})
+	}
 	figure(func(s *Service) scanner { return incidentScanner(s.acknowledged(&bothInc)) }, ackIncidentSpan, ackIncidentSpan.end, nil, &out.IncidentAckMedian)
 	figure(func(s *Service) scanner { return incidentScanner(s.closed(&bothInc)) }, closeSpan, closeSpan.end, &out.IncidentsClosed, &out.IncidentResolveMedian)
 	g.Go(func() (err error) {

@@ -82,7 +82,7 @@ func pgAppendDeltas(changes string) string {
 		SELECT ` + countDims + `, sum(n) FROM c GROUP BY ` + countDims + ` HAVING sum(n) <> 0),
 	s AS (INSERT INTO alert_slot_count_deltas (` + slotDims + `, n)
 		SELECT organization_id, ` + pgSlotOf("created_at") + `, severity, sum(n) FROM c
-		GROUP BY 1, 2, 3 HAVING sum(n) <> 0)` + pgAppendPeriodDeltas() + `
+		GROUP BY 1, 2, 3 HAVING sum(n) <> 0)` + pgAppendPeriodDeltas() + pgAppendDurationDeltas() + `
 	INSERT INTO alert_tag_count_deltas (` + countDims + `, tag, n)
 	SELECT ` + countDims + `, t.tag, sum(n) FROM c, ` + pgTagsOf("c.tags") + `
 	GROUP BY ` + countDims + `, t.tag HAVING sum(n) <> 0`
@@ -94,8 +94,12 @@ func pgAppendDeltas(changes string) string {
 // drops its key. Pairing old and new rows by id instead would join two
 // transition tables, which have no statistics: PostgreSQL plans a nested
 // loop and closing 20,000 alerts takes 1 s longer.
-var pgChangedRows = `SELECT ` + countDims + `, tags, created_at, -1 AS n FROM old_rows
-	UNION ALL SELECT ` + countDims + `, tags, created_at, 1 AS n FROM new_rows`
+var pgChangedRows = `SELECT ` + changeCols + `, -1 AS n FROM old_rows
+	UNION ALL SELECT ` + changeCols + `, 1 AS n FROM new_rows`
+
+// changeCols are the columns of a trigger's change set: the counters'
+// key, and what the period counters and duration histograms read.
+const changeCols = countDims + ", tags, created_at, " + durationCols
 
 // pgCountTrigger is one statement-level trigger and its function.
 // PostgreSQL allows transition tables only on single-event triggers, so
@@ -107,9 +111,9 @@ type pgCountTrigger struct {
 }
 
 var pgCountTriggers = []pgCountTrigger{
-	{"alert_counts_insert", "INSERT", "NEW TABLE AS new_rows", `SELECT ` + countDims + `, tags, created_at, 1 AS n FROM new_rows`},
+	{"alert_counts_insert", "INSERT", "NEW TABLE AS new_rows", `SELECT ` + changeCols + `, 1 AS n FROM new_rows`},
 	{"alert_counts_update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", pgChangedRows},
-	{"alert_counts_delete", "DELETE", "OLD TABLE AS old_rows", `SELECT ` + countDims + `, tags, created_at, -1 AS n FROM old_rows`},
+	{"alert_counts_delete", "DELETE", "OLD TABLE AS old_rows", `SELECT ` + changeCols + `, -1 AS n FROM old_rows`},
 }
 
 func (tr pgCountTrigger) statements() []string {
@@ -175,17 +179,18 @@ func sqliteBump(row, sign string) string {
 		ON CONFLICT (` + sqliteKey + `, tag) DO UPDATE SET n = n + excluded.n;
 	INSERT INTO alert_slot_counts (` + slotDims + `, n)
 		VALUES (` + row + `.organization_id, ` + sqliteSlotOf(row+".created_at") + `, ` + row + `.severity, ` + sign + `)
-		ON CONFLICT (` + slotDims + `) DO UPDATE SET n = n + excluded.n;` + sqliteBumpPeriods(row, sign)
+		ON CONFLICT (` + slotDims + `) DO UPDATE SET n = n + excluded.n;` + sqliteBumpPeriods(row, sign) + sqliteBumpDurations(row, sign)
 }
 
 // sqliteDropZeros removes the counters a decrement emptied.
 var sqliteDropZeros = `DELETE FROM alert_counts WHERE n = 0; DELETE FROM alert_tag_counts WHERE n = 0;
-	DELETE FROM alert_slot_counts WHERE n = 0; ` + AlertHours.sqliteDropZeros() + AlertDays.sqliteDropZeros()
+	DELETE FROM alert_slot_counts WHERE n = 0; ` + AlertHours.sqliteDropZeros() + AlertDays.sqliteDropZeros() +
+	AlertHours.sqliteDropDurationZeros() + AlertDays.sqliteDropDurationZeros()
 
 // sqliteCountedChanged is true when an update changes a counted column.
 var sqliteCountedChanged = func() string {
 	var conds []string
-	for _, c := range strings.Split(countDims+", tags", ", ") {
+	for _, c := range strings.Split(countDims+", tags, "+durationCols, ", ") {
 		conds = append(conds, "OLD."+c+" IS NOT NEW."+c)
 	}
 	return strings.Join(conds, " OR ")
@@ -194,7 +199,7 @@ var sqliteCountedChanged = func() string {
 var sqliteCountTriggers = []struct{ name, body string }{
 	{"alert_counts_insert", `AFTER INSERT ON alerts BEGIN ` + sqliteBump("NEW", "1") + ` END`},
 	// UPDATE OF: an ingest repeat, which sets none of these, skips the trigger.
-	{"alert_counts_update", `AFTER UPDATE OF ` + countDims + `, tags ON alerts WHEN ` + sqliteCountedChanged +
+	{"alert_counts_update", `AFTER UPDATE OF ` + countDims + `, tags, ` + durationCols + ` ON alerts WHEN ` + sqliteCountedChanged +
 		` BEGIN ` + sqliteBump("OLD", "-1") + sqliteBump("NEW", "1") + sqliteDropZeros + ` END`},
 	{"alert_counts_delete", `AFTER DELETE ON alerts BEGIN ` + sqliteBump("OLD", "-1") + sqliteDropZeros + ` END`},
 }
@@ -253,6 +258,17 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 			newGrains = append(newGrains, g)
 		}
 	}
+	// And the duration histograms later still.
+	var newHistograms []AlertCountGrain
+	for _, g := range alertCountGrains {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, d.tableExists(), g.durationTable()).Scan(&ok); err != nil {
+			return fmt.Errorf("alert %s durations: %w", g.name, err)
+		}
+		if !ok {
+			newHistograms = append(newHistograms, g)
+		}
+	}
 	pg := d.Dialect == dialect.Postgres
 	var steps []string
 	if !exists {
@@ -264,6 +280,9 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	for _, g := range newGrains {
 		steps = append(steps, d.choose(g.postgresTables(), g.sqliteTables())...)
 	}
+	for _, g := range newHistograms {
+		steps = append(steps, d.choose(g.postgresDurationTables(), g.sqliteDurationTables())...)
+	}
 	steps = append(steps, d.countTriggers()...)
 	if !exists {
 		steps = append(steps, d.choose(postgresBackfill, sqliteBackfill)...)
@@ -274,9 +293,12 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	for _, g := range newGrains {
 		steps = append(steps, g.backfill(pg)...)
 	}
+	for _, g := range newHistograms {
+		steps = append(steps, g.durationBackfill(pg)...)
+	}
 	steps = append(steps, d.choose(postgresCountViews, sqliteCountViews)...)
 	steps = append(steps, periodStatements(func(g AlertCountGrain) []string {
-		return d.choose(g.postgresView(), g.sqliteView())
+		return slices.Concat(d.choose(g.postgresView(), g.sqliteView()), d.choose(g.postgresDurationView(), g.sqliteDurationView()))
 	})...)
 	for _, q := range steps {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -359,7 +381,7 @@ func (d *DB) CompactAlertCounts(ctx context.Context) error {
 	if !locked {
 		return nil
 	}
-	for _, q := range slices.Concat(compactions, periodStatements(AlertCountGrain.compactions)) {
+	for _, q := range slices.Concat(compactions, periodStatements(AlertCountGrain.compactions), periodStatements(AlertCountGrain.durationCompactions)) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("compact alert counts: %w", err)
 		}

@@ -56,12 +56,16 @@ const periodDims = "organization_id, bucket, status, severity, connector_id, ass
 // columns is the key's values computed from the alert columns qualified
 // by row ("" for none), on PostgreSQL or SQLite.
 func (g AlertCountGrain) columns(postgres bool, row string) string {
-	created := row + "created_at"
-	b := "(CAST(strftime('%s', " + created + ") AS INTEGER) / " + itoa64(g.secs()) + ")"
+	return row + "organization_id, " + g.bucketOf(postgres, row+"created_at") + ", " + row + "status, " + row + "severity, " +
+		row + "connector_id, " + row + "assignee_id"
+}
+
+// bucketOf is the number of the period of the instant column col.
+func (g AlertCountGrain) bucketOf(postgres bool, col string) string {
 	if postgres {
-		b = "CAST(floor(extract(epoch from " + created + ") / " + itoa64(g.secs()) + ") AS BIGINT)"
+		return "CAST(floor(extract(epoch from " + col + ") / " + itoa64(g.secs()) + ") AS BIGINT)"
 	}
-	return row + "organization_id, " + b + ", " + row + "status, " + row + "severity, " + row + "connector_id, " + row + "assignee_id"
+	return "(CAST(strftime('%s', " + col + ") AS INTEGER) / " + itoa64(g.secs()) + ")"
 }
 
 func (g AlertCountGrain) postgresTables() []string {
