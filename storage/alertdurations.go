@@ -3,6 +3,7 @@ package storage
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Alert duration histograms: per organisation, period (an hour or a day,
@@ -115,19 +116,32 @@ func (g AlertCountGrain) sqliteDurationTables() []string {
 }
 
 // durationRows is a relation of (organization_id, kind, t, severity,
-// connector_id, d, n) over the relation from (alerts, or a trigger's
+// connector_id, d, slot, n) over the relation from (alerts, or a trigger's
 // change set with n), t being the instant whose period counts d.
 func durationRows(postgres bool, from, n string) string {
-	return `SELECT organization_id, ` + itoa64(DurationDetect) + ` AS kind, created_at AS t, severity, connector_id, ` +
-		durationSeconds(postgres, "", "event_time", "created_at") + ` AS d, ` + n + ` AS n FROM ` + from + ` WHERE ` + detectKept("") + `
-		UNION ALL SELECT organization_id, ` + itoa64(DurationResolve) + `, resolved_at, severity, connector_id, ` +
-		durationSeconds(postgres, "", "created_at", "resolved_at") + `, ` + n + ` FROM ` + from + ` WHERE ` + resolveKept("")
+	kinds := []struct {
+		kind     int64
+		t, start string
+		kept     string
+		end      string
+	}{
+		{DurationDetect, "created_at", "event_time", detectKept(""), "created_at"},
+		{DurationResolve, "resolved_at", "created_at", resolveKept(""), "resolved_at"},
+	}
+	var parts []string
+	for _, k := range kinds {
+		d := durationSeconds(postgres, "", k.start, k.end)
+		parts = append(parts, `SELECT organization_id, `+itoa64(k.kind)+` AS kind, `+k.t+` AS t, severity, connector_id, d, `+
+			slotSQL("d")+` AS slot, n FROM (SELECT organization_id, `+k.t+`, severity, connector_id, `+d+` AS d, `+n+` AS n FROM `+
+			from+` WHERE `+k.kept+`) AS `+k.t+`_kept`)
+	}
+	return strings.Join(parts, "\n\t\tUNION ALL ")
 }
 
 // durationGroups groups durationRows (as relation dur) by g's key.
 func (g AlertCountGrain) durationGroups(postgres bool, dur string) string {
-	return `SELECT organization_id, kind, ` + g.bucketOf(postgres, "t") + `, severity, connector_id, ` + slotSQL("d") +
-		`, sum(n), sum(n * d) FROM ` + dur + ` GROUP BY 1, 2, 3, 4, 5, 6`
+	return `SELECT organization_id, kind, ` + g.bucketOf(postgres, "t") + `, severity, connector_id, slot, sum(n), sum(n * d) FROM ` +
+		dur + ` GROUP BY 1, 2, 3, 4, 5, 6`
 }
 
 func (g AlertCountGrain) durationBackfill(postgres bool) []string {
