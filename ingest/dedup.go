@@ -209,16 +209,17 @@ func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*
 		}
 		g.newID = id
 		it := &items[g.items[0]]
-		a := &it.alert
+		a := it.stored(id, d.orgID, d.connectorID, len(g.items), d.now)
 		var eventTime any
 		if a.EventTime != nil {
-			eventTime = *a.EventTime // stamped by prepare
+			eventTime = *a.EventTime
 		}
+		// In insertColumns' order.
 		args = append(args,
-			id, d.orgID, d.connectorID, a.Source, a.ExternalID, a.Title, it.description,
-			string(a.Severity), a.Severity.Rank(), string(enum.AlertStatusNew), it.tags, it.entities, it.mitre, it.attributes, it.raw,
-			it.fingerprint, it.fingerprint, len(g.items), d.now, d.now,
-			eventTime, d.now, d.now, d.now,
+			a.ID, a.OrganizationID, *a.ConnectorID, a.Source, a.ExternalID, a.Title, a.Description,
+			string(a.Severity), a.SeverityRank, string(a.Status), it.tags, it.entities, it.mitre, it.attributes, it.raw,
+			a.Fingerprint, *a.DedupKey, a.Occurrences, a.FirstSeenAt, a.LastSeenAt,
+			eventTime, a.IngestedAt, a.CreatedAt, a.UpdatedAt,
 		)
 	}
 	args = append(args, d.cutoff)

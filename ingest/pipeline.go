@@ -228,25 +228,27 @@ func (it *item) storeForPostgres() error {
 	return nil
 }
 
-// written is the alert id as the upsert created it from it, with its
-// connector (the edge conditions read); occurrences counts the payload's
-// repeats folded into it. The original document (raw) is left out: hooks
-// read the alert, not what the sender sent.
-func (it *item) written(id uuid.UUID, c *ent.Connector, occurrences int, now time.Time) *ent.Alert {
+// stored is the alert the upsert writes for it when it is new, with id,
+// in the connector's organisation; occurrences counts the payload's
+// repeats folded into it. The one statement of a new alert's values: the
+// INSERT's arguments are read off it, and the hooks are handed it (with
+// its connector, which edge conditions read). The original document (raw)
+// is left out: hooks read the alert, not what the sender sent, and the
+// INSERT takes it, as the other JSON columns, from its encoded values.
+func (it *item) stored(id, orgID, connID uuid.UUID, occurrences int, now time.Time) *ent.Alert {
 	a := &it.alert
-	connID, key := c.ID, it.fingerprint
+	key := it.fingerprint
 	out := &ent.Alert{
-		ID: id, OrganizationID: c.OrganizationID, ConnectorID: &connID, Source: a.Source, ExternalID: a.ExternalID,
+		ID: id, OrganizationID: orgID, ConnectorID: &connID, Source: a.Source, ExternalID: a.ExternalID,
 		Title: a.Title, Description: it.description, Severity: a.Severity, SeverityRank: a.Severity.Rank(),
 		Status: enum.AlertStatusNew, Tags: a.Tags, Entities: it.ents, Mitre: a.Mitre, Attributes: it.attrs,
 		Fingerprint: it.fingerprint, DedupKey: &key, Occurrences: occurrences,
 		FirstSeenAt: now, LastSeenAt: now, IngestedAt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	if a.EventTime != nil {
-		t := *a.EventTime
+		t := *a.EventTime // stamped by prepare
 		out.EventTime = &t
 	}
-	out.Edges.Connector = c
 	return out
 }
 
@@ -260,7 +262,9 @@ func written(c *ent.Connector, items []item, results []ItemResult, now time.Time
 	var out []*ent.Alert
 	for i, r := range results {
 		if r.Status == StatusCreated {
-			out = append(out, items[i].written(r.ID, c, repeats[r.ID], now))
+			a := items[i].stored(r.ID, c.OrganizationID, c.ID, repeats[r.ID], now)
+			a.Edges.Connector = c
+			out = append(out, a)
 		}
 	}
 	return out

@@ -54,22 +54,12 @@ func TestCountedBreakdownsAgreeWithTheRows(t *testing.T) {
 				SetSeverity(sev).SetStatus(st).SetConnectorID(cx.ID).SetCreatedAt(at).SetLastSeenAt(at).SetFirstSeenAt(at).SaveX(otherCtx)
 		}
 		svc := metrics.New(db.Client, db.Dialect).WithClock(func() time.Time { return base.Add(96 * time.Hour) })
-		ranges := [][2]time.Time{
-			{base.Add(7*time.Hour + 7*time.Minute + 3*time.Second), base.Add(61*time.Hour + 52*time.Minute)}, // days, hours and partial hours
-			{base.Add(-time.Hour), base.Add(100 * time.Hour)},                                                // whole hours only
-			{base.Add(30 * time.Hour), base.Add(48 * time.Hour)},                                             // a whole day and hours before it
-			{base.Add(5*time.Hour + time.Minute), base.Add(5*time.Hour + 59*time.Minute)},                    // inside one hour
-			{base.Add(5*time.Hour + 30*time.Minute), base.Add(7*time.Hour + 10*time.Minute)},                 // one whole hour
-		}
+		ranges := countedRanges(base, 100*time.Hour)
 		check := func(t *testing.T, step string) {
 			t.Helper()
 			rows := db.Client.Alert.Query().Where(alert.OrganizationID(org.ID)).AllX(ctx)
 			for ri, rg := range ranges {
-				for _, narrow := range []struct {
-					name      string
-					connector *uuid.UUID
-					severity  []enum.Severity
-				}{{"all", nil, nil}, {"connector", &c1.ID, nil}, {"severity", nil, []enum.Severity{enum.SeverityHigh, enum.SeverityLow}}} {
+				for _, narrow := range narrowings(c1.ID) {
 					want := 0
 					for _, a := range rows {
 						if a.CreatedAt.Before(rg[0]) || !a.CreatedAt.Before(rg[1]) ||
@@ -120,4 +110,28 @@ func TestCountedBreakdownsAgreeWithTheRows(t *testing.T) {
 		}
 		check(t, "compacted")
 	})
+}
+
+// countedRanges are ranges around base that a counter reader cuts in all
+// its ways: whole days, whole hours and partial hours, up to base+end.
+func countedRanges(base time.Time, end time.Duration) [][2]time.Time {
+	return [][2]time.Time{
+		{base.Add(7*time.Hour + 7*time.Minute + 3*time.Second), base.Add(61*time.Hour + 52*time.Minute)}, // days, hours and partial hours
+		{base.Add(-time.Hour), base.Add(end)},                                            // whole hours only
+		{base.Add(30 * time.Hour), base.Add(48 * time.Hour)},                             // a whole day and hours before it
+		{base.Add(5*time.Hour + time.Minute), base.Add(5*time.Hour + 59*time.Minute)},    // inside one hour
+		{base.Add(5*time.Hour + 30*time.Minute), base.Add(7*time.Hour + 10*time.Minute)}, // one whole hour
+	}
+}
+
+// narrowing is a metric's narrowing by connector or severity.
+type narrowing struct {
+	name      string
+	connector *uuid.UUID
+	severity  []enum.Severity
+}
+
+// narrowings are none, by the connector c, and by two severities.
+func narrowings(c uuid.UUID) []narrowing {
+	return []narrowing{{"all", nil, nil}, {"connector", &c, nil}, {"severity", nil, []enum.Severity{enum.SeverityHigh, enum.SeverityLow}}}
 }

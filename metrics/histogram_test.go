@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
@@ -58,20 +56,11 @@ func TestHistogramDurationsAgreeWithTheRows(t *testing.T) {
 				SetFirstSeenAt(at).SetEventTime(at.Add(-time.Hour)).SetResolvedAt(at.Add(time.Minute)).SaveX(otherCtx)
 		}
 		histograms := metrics.New(db.Client, db.Dialect).WithClock(func() time.Time { return base.Add(120 * time.Hour) }).WithExactUpTo(0)
-		ranges := [][2]time.Time{
-			{base.Add(7*time.Hour + 7*time.Minute + 3*time.Second), base.Add(61*time.Hour + 52*time.Minute)}, // days, hours and partial hours
-			{base.Add(-time.Hour), base.Add(120 * time.Hour)},                                                // whole hours only
-			{base.Add(30 * time.Hour), base.Add(48 * time.Hour)},                                             // a whole day and hours before it
-			{base.Add(5*time.Hour + time.Minute), base.Add(5*time.Hour + 59*time.Minute)},                    // inside one hour
-		}
+		ranges := countedRanges(base, 120*time.Hour)
 		check := func(t *testing.T, step string) {
 			t.Helper()
 			for ri, rg := range ranges {
-				for _, narrow := range []struct {
-					name      string
-					connector *uuid.UUID
-					severity  []enum.Severity
-				}{{"all", nil, nil}, {"connector", &c1.ID, nil}, {"severity", nil, []enum.Severity{enum.SeverityHigh, enum.SeverityLow}}} {
+				for _, narrow := range narrowings(c1.ID) {
 					rng := func(q *string) *metrics.Range {
 						return &metrics.Range{Since: &rg[0], Until: &rg[1], Connector: narrow.connector, Severity: narrow.severity, Query: q}
 					}

@@ -246,28 +246,16 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 	if err := tx.QueryRowContext(ctx, d.tableExists(), "alert_slot_counts").Scan(&slotsExist); err != nil {
 		return fmt.Errorf("alert slot counters: %w", err)
 	}
-	// The period counters came later: each grain is created and filled
-	// the first time it is missing.
-	var newGrains []AlertCountGrain
-	for _, g := range alertCountGrains {
-		var ok bool
-		if err := tx.QueryRowContext(ctx, d.tableExists(), g.table()).Scan(&ok); err != nil {
-			return fmt.Errorf("alert %s counters: %w", g.name, err)
-		}
-		if !ok {
-			newGrains = append(newGrains, g)
-		}
+	// The period counters came later, and the duration histograms later
+	// still: each grain's table is created and filled the first time it
+	// is missing.
+	newGrains, err := d.missingGrains(ctx, tx, AlertCountGrain.table)
+	if err != nil {
+		return err
 	}
-	// And the duration histograms later still.
-	var newHistograms []AlertCountGrain
-	for _, g := range alertCountGrains {
-		var ok bool
-		if err := tx.QueryRowContext(ctx, d.tableExists(), g.durationTable()).Scan(&ok); err != nil {
-			return fmt.Errorf("alert %s durations: %w", g.name, err)
-		}
-		if !ok {
-			newHistograms = append(newHistograms, g)
-		}
+	newHistograms, err := d.missingGrains(ctx, tx, AlertCountGrain.durationTable)
+	if err != nil {
+		return err
 	}
 	pg := d.Dialect == dialect.Postgres
 	var steps []string
@@ -306,6 +294,22 @@ func (d *DB) migrateAlertCounts(ctx context.Context, db beginner) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// missingGrains are the grains whose table (named by table) does not
+// exist yet.
+func (d *DB) missingGrains(ctx context.Context, tx *sql.Tx, table func(AlertCountGrain) string) ([]AlertCountGrain, error) {
+	var out []AlertCountGrain
+	for _, g := range alertCountGrains {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, d.tableExists(), table(g)).Scan(&ok); err != nil {
+			return nil, fmt.Errorf("%s: %w", table(g), err)
+		}
+		if !ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 func (d *DB) tableExists() string {

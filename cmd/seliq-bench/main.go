@@ -435,10 +435,9 @@ func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api, dbU
 			return err
 		}
 		// The plain ingest again, after: the run with triggers is compared
-		// with the mean of the two around it, so that what changes between
-		// the first and the later runs (the first ingest ran slower than the
-		// second on every run of December 6, whatever the second did) does
-		// not count as the triggers' cost or gain.
+		// with the mean of the two around it, so that a drift between the
+		// first run and the later ones does not count as the triggers' cost
+		// or gain.
 		b.progress("ingest for %v with %d posters, triggers disabled again", defaultIngest.duration, defaultIngest.posters)
 		if plainAfter, err = ingest("ingest-after-triggers", 3); err != nil {
 			return err
