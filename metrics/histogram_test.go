@@ -11,6 +11,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/metrics"
 	"github.com/seliq/seliq/storage"
@@ -146,4 +147,60 @@ func TestDurationSlots(t *testing.T) {
 			t.Fatalf("%v s: slot value %v, off by %.5f of it (bound %.5f)", d, v, math.Abs(v-d)/d, storage.DurationError)
 		}
 	}
+}
+
+// On the histograms, a provider's roll-up of the times to detect and
+// resolve agrees with the exact one, in total and per organisation, and
+// the tenancy rules hold as on the exact path: a client's user never gets
+// the tree, X-Seliq-Org wins over organization=all, another tree sees its
+// own rows only.
+func TestRollUpFromHistograms(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		f := setup(t, db)
+		hist := metrics.New(db.Client, db.Dialect).WithClock(func() time.Time { return now }).WithExactUpTo(0)
+		all := ptr(metrics.AllOrganizations)
+		for _, m := range []struct {
+			name         string
+			exact, histo func(context.Context, *metrics.Range, *string) (*metrics.Durations, error)
+		}{{"detect", f.svc.AlertMTTD, hist.AlertMTTD}, {"resolve", f.svc.AlertMTTR, hist.AlertMTTR}} {
+			for _, who := range []struct {
+				name string
+				ctx  context.Context
+				org  *string
+			}{{"provider, tree", f.providerUser, all}, {"provider", f.providerUser, nil}, {"client", f.clientUser, nil}, {"other tree", f.xUser, all}} {
+				want, err := m.exact(who.ctx, rng(), who.org)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := m.histo(who.ctx, rng(), who.org)
+				if err != nil {
+					t.Fatal(err)
+				}
+				where := "time to " + m.name + ", " + who.name
+				closeStats(t, where, got.Overall, want.Overall)
+				if len(got.Organizations) != len(want.Organizations) {
+					t.Fatalf("%s: %d organisation rows, exact %d", where, len(got.Organizations), len(want.Organizations))
+				}
+				for i, row := range got.Organizations {
+					if row.Organization.ID != want.Organizations[i].Organization.ID {
+						t.Fatalf("%s: row %d is %s, exact %s", where, i, row.Organization.Name, want.Organizations[i].Organization.Name)
+					}
+					closeStats(t, where+", "+row.Organization.Name, row.Overall, want.Organizations[i].Overall)
+				}
+			}
+		}
+		if d, err := hist.AlertMTTD(f.providerUser, rng(), all); err != nil || d.Overall.Count != 4 || len(d.Organizations) != 2 {
+			t.Fatalf("the tree's time to detect counts its 4 alerts in 2 rows: %+v %v", d, err)
+		}
+		_, err := hist.AlertMTTD(f.clientUser, rng(), all)
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.Forbidden {
+			t.Errorf("client user asking for all: %v", err)
+		}
+		pu := testenv.User(t, db, f.provider, enum.RoleAnalyst)
+		picked := userCtx(t, db, pu, f.provider, f.client.ID.String())
+		d, err := hist.AlertMTTD(picked, rng(), all)
+		if err != nil || d.Organizations != nil || d.Overall.Count != 1 {
+			t.Errorf("X-Seliq-Org naming the client, and all: %+v %v", d, err)
+		}
+	})
 }
