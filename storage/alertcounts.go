@@ -132,13 +132,16 @@ func (tr pgCountTrigger) statements() []string {
 }
 
 // postgresCountViews add the pending deltas to the counters.
-var postgresCountViews = []string{
-	`CREATE OR REPLACE VIEW ` + AlertCountsView + ` AS
-		SELECT ` + countDims + `, n FROM alert_counts UNION ALL SELECT ` + countDims + `, n FROM alert_count_deltas`,
-	`CREATE OR REPLACE VIEW ` + AlertTagCountsView + ` AS
-		SELECT ` + countDims + `, tag, n FROM alert_tag_counts UNION ALL SELECT ` + countDims + `, tag, n FROM alert_tag_count_deltas`,
-	`CREATE OR REPLACE VIEW ` + AlertSlotCountsView + ` AS
-		SELECT ` + slotDims + `, n FROM alert_slot_counts UNION ALL SELECT ` + slotDims + `, n FROM alert_slot_count_deltas`,
+var postgresCountViews = slices.Concat(
+	pgLiveView(AlertCountsView, "alert_counts", "alert_count_deltas", countDims+", n"),
+	pgLiveView(AlertTagCountsView, "alert_tag_counts", "alert_tag_count_deltas", countDims+", tag, n"),
+	pgLiveView(AlertSlotCountsView, "alert_slot_counts", "alert_slot_count_deltas", slotDims+", n"),
+)
+
+// pgLiveView is the view of a counter table with its pending deltas added.
+func pgLiveView(view, table, deltas, cols string) []string {
+	return []string{`CREATE OR REPLACE VIEW ` + view + ` AS
+		SELECT ` + cols + ` FROM ` + table + ` UNION ALL SELECT ` + cols + ` FROM ` + deltas}
 }
 
 // postgresBackfill counts the alerts that predate the counters. It runs
@@ -206,13 +209,15 @@ var sqliteCountTriggers = []struct{ name, body string }{
 
 // SQLite keeps no deltas: the live views are the counters. It has no
 // CREATE OR REPLACE VIEW; dropping first applies a changed definition.
-var sqliteCountViews = []string{
-	`DROP VIEW IF EXISTS ` + AlertCountsView,
-	`CREATE VIEW ` + AlertCountsView + ` AS SELECT ` + countDims + `, n FROM alert_counts`,
-	`DROP VIEW IF EXISTS ` + AlertTagCountsView,
-	`CREATE VIEW ` + AlertTagCountsView + ` AS SELECT ` + countDims + `, tag, n FROM alert_tag_counts`,
-	`DROP VIEW IF EXISTS ` + AlertSlotCountsView,
-	`CREATE VIEW ` + AlertSlotCountsView + ` AS SELECT ` + slotDims + `, n FROM alert_slot_counts`,
+var sqliteCountViews = slices.Concat(
+	sqliteLiveView(AlertCountsView, "alert_counts", countDims+", n"),
+	sqliteLiveView(AlertTagCountsView, "alert_tag_counts", countDims+", tag, n"),
+	sqliteLiveView(AlertSlotCountsView, "alert_slot_counts", slotDims+", n"),
+)
+
+// sqliteLiveView is the view readers query over a counter table.
+func sqliteLiveView(view, table, cols string) []string {
+	return []string{`DROP VIEW IF EXISTS ` + view, `CREATE VIEW ` + view + ` AS SELECT ` + cols + ` FROM ` + table}
 }
 
 var sqliteBackfill = []string{
@@ -347,22 +352,28 @@ const compactLock = 0x5e11c1
 // compactions fold each delta table into its counters. The DELETE …
 // RETURNING and the upsert are one statement, so a reader's snapshot sees
 // a delta either pending or folded, never both or neither.
-var compactions = []string{
-	`WITH d AS (DELETE FROM alert_count_deltas RETURNING ` + countDims + `, n)
-	INSERT INTO alert_counts AS c (` + countDims + `, n)
-	SELECT ` + countDims + `, sum(n) FROM d GROUP BY ` + countDims + ` HAVING sum(n) <> 0
-	ON CONFLICT (` + countDims + `) DO UPDATE SET n = c.n + excluded.n`,
-	`DELETE FROM alert_counts WHERE n = 0`,
-	`WITH d AS (DELETE FROM alert_tag_count_deltas RETURNING ` + countDims + `, tag, n)
-	INSERT INTO alert_tag_counts AS c (` + countDims + `, tag, n)
-	SELECT ` + countDims + `, tag, sum(n) FROM d GROUP BY ` + countDims + `, tag HAVING sum(n) <> 0
-	ON CONFLICT (` + countDims + `, tag) DO UPDATE SET n = c.n + excluded.n`,
-	`DELETE FROM alert_tag_counts WHERE n = 0`,
-	`WITH d AS (DELETE FROM alert_slot_count_deltas RETURNING ` + slotDims + `, n)
-	INSERT INTO alert_slot_counts AS c (` + slotDims + `, n)
-	SELECT ` + slotDims + `, sum(n) FROM d GROUP BY ` + slotDims + ` HAVING sum(n) <> 0
-	ON CONFLICT (` + slotDims + `) DO UPDATE SET n = c.n + excluded.n`,
-	`DELETE FROM alert_slot_counts WHERE n = 0`,
+var compactions = slices.Concat(
+	foldDeltas("alert_counts", "alert_count_deltas", countDims, "n"),
+	foldDeltas("alert_tag_counts", "alert_tag_count_deltas", countDims+", tag", "n"),
+	foldDeltas("alert_slot_counts", "alert_slot_count_deltas", slotDims, "n"),
+)
+
+// foldDeltas are the compaction of one counter table: its deltas, keyed
+// by dims, folded in (each of sums added) and the keys a decrement
+// brought to zero dropped.
+func foldDeltas(table, deltas, dims string, sums ...string) []string {
+	var summed, nonZero, added []string
+	for _, c := range sums {
+		summed = append(summed, "sum("+c+")")
+		nonZero = append(nonZero, "sum("+c+") <> 0")
+		added = append(added, c+" = c."+c+" + excluded."+c)
+	}
+	cols := dims + ", " + strings.Join(sums, ", ")
+	return []string{`WITH d AS (DELETE FROM ` + deltas + ` RETURNING ` + cols + `)
+	INSERT INTO ` + table + ` AS c (` + cols + `)
+	SELECT ` + dims + `, ` + strings.Join(summed, ", ") + ` FROM d GROUP BY ` + dims + ` HAVING ` + strings.Join(nonZero, " OR ") + `
+	ON CONFLICT (` + dims + `) DO UPDATE SET ` + strings.Join(added, ", "),
+		`DELETE FROM ` + table + ` WHERE n = 0`}
 }
 
 // CompactAlertCounts folds the pending deltas into the alert counters

@@ -182,14 +182,11 @@ func sqliteBumpDurations(row, sign string) string {
 }
 
 func (g AlertCountGrain) postgresDurationView() []string {
-	return []string{`CREATE OR REPLACE VIEW ` + g.DurationView() + ` AS
-		SELECT ` + durationDims + `, n, total FROM ` + g.durationTable() +
-		` UNION ALL SELECT ` + durationDims + `, n, total FROM ` + g.durationDeltas()}
+	return pgLiveView(g.DurationView(), g.durationTable(), g.durationDeltas(), durationDims+", n, total")
 }
 
 func (g AlertCountGrain) sqliteDurationView() []string {
-	return []string{`DROP VIEW IF EXISTS ` + g.DurationView(),
-		`CREATE VIEW ` + g.DurationView() + ` AS SELECT ` + durationDims + `, n, total FROM ` + g.durationTable()}
+	return sqliteLiveView(g.DurationView(), g.durationTable(), durationDims+", n, total")
 }
 
 func (g AlertCountGrain) sqliteDropDurationZeros() string {
@@ -197,9 +194,5 @@ func (g AlertCountGrain) sqliteDropDurationZeros() string {
 }
 
 func (g AlertCountGrain) durationCompactions() []string {
-	return []string{`WITH d AS (DELETE FROM ` + g.durationDeltas() + ` RETURNING ` + durationDims + `, n, total)
-	INSERT INTO ` + g.durationTable() + ` AS c (` + durationDims + `, n, total)
-	SELECT ` + durationDims + `, sum(n), sum(total) FROM d GROUP BY ` + durationDims + ` HAVING sum(n) <> 0 OR sum(total) <> 0
-	ON CONFLICT (` + durationDims + `) DO UPDATE SET n = c.n + excluded.n, total = c.total + excluded.total`,
-		`DELETE FROM ` + g.durationTable() + ` WHERE n = 0`}
+	return foldDeltas(g.durationTable(), g.durationDeltas(), durationDims, "n", "total")
 }

@@ -138,13 +138,11 @@ func periodStatements(each func(AlertCountGrain) []string) []string {
 }
 
 func (g AlertCountGrain) postgresView() []string {
-	return []string{`CREATE OR REPLACE VIEW ` + g.View() + ` AS
-		SELECT ` + periodDims + `, n FROM ` + g.table() + ` UNION ALL SELECT ` + periodDims + `, n FROM ` + g.deltas()}
+	return pgLiveView(g.View(), g.table(), g.deltas(), periodDims+", n")
 }
 
 func (g AlertCountGrain) sqliteView() []string {
-	return []string{`DROP VIEW IF EXISTS ` + g.View(),
-		`CREATE VIEW ` + g.View() + ` AS SELECT ` + periodDims + `, n FROM ` + g.table()}
+	return sqliteLiveView(g.View(), g.table(), periodDims+", n")
 }
 
 func (g AlertCountGrain) sqliteDropZeros() string {
@@ -152,11 +150,7 @@ func (g AlertCountGrain) sqliteDropZeros() string {
 }
 
 func (g AlertCountGrain) compactions() []string {
-	return []string{`WITH d AS (DELETE FROM ` + g.deltas() + ` RETURNING ` + periodDims + `, n)
-	INSERT INTO ` + g.table() + ` AS c (` + periodDims + `, n)
-	SELECT ` + periodDims + `, sum(n) FROM d GROUP BY ` + periodDims + ` HAVING sum(n) <> 0
-	ON CONFLICT (` + periodDims + `) DO UPDATE SET n = c.n + excluded.n`,
-		`DELETE FROM ` + g.table() + ` WHERE n = 0`}
+	return foldDeltas(g.table(), g.deltas(), periodDims, "n")
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
