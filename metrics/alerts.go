@@ -376,29 +376,41 @@ func (s *Service) scanGroups(ctx context.Context, sc *scope, g grouping) ([]brea
 // countedGroups sums the period counters of sp of the organisations the
 // viewer reads, per group of g, narrowed by severity and connector.
 func (s *Service) countedGroups(ctx context.Context, sc *scope, g grouping, sp countedSpan) ([]breakdownRow, error) {
+	var rows []breakdownRow
+	err := s.scanCounters(ctx, sp.grain.View(), &rows, func(sel *sql.Selector) { g.selectGroups(sel, storage.SumN(sel)) },
+		append(sc.alertNarrowing(), sp.buckets)...)
+	return rows, err
+}
+
+// buckets keeps a period counter view's rows of sp.
+func (sp countedSpan) buckets(sel *sql.Selector) {
+	sel.Where(sql.And(sql.GTE(sel.C("bucket"), sp.grain.Bucket(sp.lo)), sql.LT(sel.C("bucket"), sp.grain.Bucket(sp.hi))))
+}
+
+// scanCounters reads the counter view's rows of the organisations the
+// viewer reads, filtered by ps and shaped by shape, into rows (a pointer
+// to a slice, left empty when the viewer reads none). The counters'
+// columns are named as the alerts', so alert predicates apply to them.
+func (s *Service) scanCounters(ctx context.Context, view string, rows any, shape func(*sql.Selector), ps ...predicate.Alert) error {
 	orgs, err := rule.ReadableOrgs(ctx)
 	if err != nil || len(orgs) == 0 {
-		return nil, err
+		return err
 	}
-	sel := storage.CountersOf(s.dialect, sp.grain.View(), orgs)
-	sel.Where(sql.And(sql.GTE(sel.C("bucket"), sp.grain.Bucket(sp.lo)), sql.LT(sel.C("bucket"), sp.grain.Bucket(sp.hi))))
-	// The counters' columns are named as the alerts', so the narrowing's
-	// alert predicates apply to them (there is no query narrowing here).
-	for _, p := range sc.alertNarrowing() {
+	sel := storage.CountersOf(s.dialect, view, orgs)
+	for _, p := range ps {
 		p(sel)
 	}
-	g.selectGroups(sel, storage.SumN(sel))
+	shape(sel)
 	q, args := sel.Query()
 	rs, err := s.client.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rs.Close()
-	var rows []breakdownRow
-	if err := sql.ScanSlice(rs, &rows); err != nil {
-		return nil, err
+	if err := sql.ScanSlice(rs, rows); err != nil {
+		return err
 	}
-	return rows, rs.Err()
+	return rs.Err()
 }
 
 // mergeGroups adds up the rows of each key, leaving out keys whose total
@@ -460,30 +472,16 @@ func (s *Service) openAlerts(ctx context.Context, sc *scope, also ...predicate.A
 	if sc.alertQ != nil {
 		return s.client.Alert.Query().Where(preds...).Where(sc.alertNarrowing()...).Count(ctx)
 	}
-	orgs, err := rule.ReadableOrgs(ctx)
-	if err != nil || len(orgs) == 0 {
+	var rows []struct {
+		N int `sql:"n"`
+	}
+	err := s.scanCounters(ctx, storage.AlertCountsView, &rows, func(sel *sql.Selector) {
+		sel.Select().AppendSelectExprAs(sql.Expr("COALESCE("+storage.SumN(sel)+", 0)"), "n")
+	}, append(preds, sc.alertNarrowing()...)...)
+	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	// The counters' columns are named as the alerts', so the alert
-	// predicates apply to them.
-	sel := storage.CountersOf(s.dialect, storage.AlertCountsView, orgs)
-	sel.Select().AppendSelectExprAs(sql.Expr("COALESCE("+storage.SumN(sel)+", 0)"), "n")
-	for _, p := range append(preds, sc.alertNarrowing()...) {
-		p(sel)
-	}
-	q, args := sel.Query()
-	rs, err := s.client.QueryContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	defer rs.Close()
-	n := 0
-	if rs.Next() {
-		if err := rs.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rs.Err()
+	return rows[0].N, nil
 }
 
 func attachCount(t *Count, o *ent.Organization, row *Count) *Count {

@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/ent/rule"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -66,41 +65,23 @@ func (s *Service) alertDurations(ctx context.Context, sc *scope, k alertDuration
 // countedDurations adds the histogram rows of sp of the organisations the
 // viewer reads, narrowed by severity and connector, to h.
 func (s *Service) countedDurations(ctx context.Context, sc *scope, kind int, sp countedSpan, h histogram) error {
-	orgs, err := rule.ReadableOrgs(ctx)
-	if err != nil || len(orgs) == 0 {
-		return err
-	}
-	sel := storage.CountersOf(s.dialect, sp.grain.DurationView(), orgs)
-	sel.Where(sql.And(sql.EQ(sel.C("kind"), kind),
-		sql.GTE(sel.C("bucket"), sp.grain.Bucket(sp.lo)), sql.LT(sel.C("bucket"), sp.grain.Bucket(sp.hi))))
-	// The histograms' columns are named as the alerts', so the narrowing's
-	// alert predicates apply to them (there is no query narrowing here).
-	for _, p := range sc.alertNarrowing() {
-		p(sel)
-	}
-	sel.Select(sel.C("severity"), sel.C("slot")).
-		AppendSelectExprAs(sql.Expr(storage.SumN(sel)), "n").
-		AppendSelectExprAs(sql.Expr("SUM("+sel.C("total")+")"), "total").
-		GroupBy(sel.C("severity"), sel.C("slot"))
-	q, args := sel.Query()
-	rs, err := s.client.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
 	var rows []struct {
 		Severity string  `sql:"severity"`
 		Slot     int     `sql:"slot"`
 		N        int     `sql:"n"`
 		Total    float64 `sql:"total"`
 	}
-	if err := sql.ScanSlice(rs, &rows); err != nil {
-		return err
-	}
+	err := s.scanCounters(ctx, sp.grain.DurationView(), &rows, func(sel *sql.Selector) {
+		sel.Where(sql.EQ(sel.C("kind"), kind))
+		sel.Select(sel.C("severity"), sel.C("slot")).
+			AppendSelectExprAs(sql.Expr(storage.SumN(sel)), "n").
+			AppendSelectExprAs(sql.Expr("SUM("+sel.C("total")+")"), "total").
+			GroupBy(sel.C("severity"), sel.C("slot"))
+	}, append(sc.alertNarrowing(), sp.buckets)...)
 	for _, r := range rows {
 		h.add(r.Severity, r.Slot, r.N, r.Total)
 	}
-	return rs.Err()
+	return err
 }
 
 // edgeDurations adds the durations of sc's range, a partial hour at an end
