@@ -140,3 +140,60 @@ func FuzzIncludeParam(f *testing.F) {
 		}
 	})
 }
+
+// TestReferences: every reference in a REST body (an entity beside its id,
+// Alert.connector beside Alert.connectorID) carries its type's refFields,
+// which that type has, and is documented as <Type>Ref; an entity that is a
+// body's subject (a payload's connector) stays whole.
+func TestReferences(t *testing.T) {
+	for name, fields := range refFields {
+		def := schema.Types[name]
+		if def == nil {
+			t.Fatalf("refFields names type %s, which the schema lacks", name)
+		}
+		for _, f := range fields {
+			if def.Fields.ForName(f) == nil {
+				t.Errorf("refFields: %s has no field %s", name, f)
+			}
+		}
+	}
+	refs := 0
+	for _, def := range schema.Types {
+		for _, f := range def.Fields {
+			if isReference(schema, def, f) {
+				refs++
+				if refFields[f.Type.Name()] == nil {
+					t.Errorf("%s.%s refers to %s, which refFields lacks", def.Name, f.Name, f.Type.Name())
+				}
+			}
+		}
+	}
+	if refs < 10 {
+		t.Fatalf("%d references found; the rule no longer recognises Alert.connector and its like", refs)
+	}
+	list := compiledRoute(t, "GET", "/api/v1/alerts")
+	for _, want := range []string{"connector { id name type }", "assignee { id name email handle }", "incident { id number title severity status }"} {
+		if !strings.Contains(list.query, want) {
+			t.Errorf("alert list operation lacks %q:\n%s", want, list.query)
+		}
+	}
+	created := compiledRoute(t, "POST", "/api/v1/connectors")
+	if !strings.Contains(created.query, "key_prefix: keyPrefix") {
+		t.Errorf("a created connector's body lost its own fields:\n%s", created.query)
+	}
+	raw, err := OpenAPI(schema, Routes, ServerOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct{ Required []string }
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.Schemas["ConnectorRef"].Required; !slices.Equal(got, []string{"id", "name", "type"}) {
+		t.Errorf("ConnectorRef requires %v, want [id name type]", got)
+	}
+}

@@ -633,11 +633,15 @@ func (g *docGen) responseSchema(sh *shape) obj {
 	return s
 }
 
-// objectSchema names an object shape after its GraphQL type; a nested one
-// without its object fields is <Type>Summary, a list's item whose heavy
-// fields come only on request <Type>ListItem.
+// objectSchema names an object shape after its GraphQL type; a reference
+// to another entity is <Type>Ref, a nested one without its object fields
+// <Type>Summary, a list's item whose heavy fields come only on request
+// <Type>ListItem.
 func (g *docGen) objectSchema(sh *shape) obj {
 	name := sh.typeName
+	if sh.ref {
+		name += "Ref"
+	}
 	if sh.trimmed {
 		name += "Summary"
 	}

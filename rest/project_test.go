@@ -146,8 +146,8 @@ func TestProject(t *testing.T) {
 		want string
 	}{
 		{"alert page", alerts,
-			`{"result":{"totalCount":10000,"totalCountIsEstimate":true,"pageInfo":{"endCursor":"Y3Vy","hasNextPage":true},"edges":[{"node":{"id":"a1","title":"<script>","severity":"CRITICAL","status":"IN_PROGRESS","tags":["edr"],"assignee":{"id":"u1","role":"READ_ONLY"},"raw":{"severity":"HIGH"}}},null,{}]}}`,
-			`{"items":[{"id":"a1","title":"\u003cscript\u003e","severity":"critical","status":"in_progress","tags":["edr"],"assignee":{"id":"u1","role":"read_only"},"raw":{"severity":"HIGH"}},null],"next_cursor":"Y3Vy","total":10000,"total_is_estimate":true}`},
+			`{"result":{"totalCount":10000,"totalCountIsEstimate":true,"pageInfo":{"endCursor":"Y3Vy","hasNextPage":true},"edges":[{"node":{"id":"a1","title":"<script>","severity":"CRITICAL","status":"IN_PROGRESS","tags":["edr"],"incident":{"id":"i1","status":"IN_PROGRESS"},"raw":{"severity":"HIGH"}}},null,{}]}}`,
+			`{"items":[{"id":"a1","title":"\u003cscript\u003e","severity":"critical","status":"in_progress","tags":["edr"],"incident":{"id":"i1","status":"in_progress"},"raw":{"severity":"HIGH"}},null],"next_cursor":"Y3Vy","total":10000,"total_is_estimate":true}`},
 		{"last page", alerts,
 			`{"result":{"totalCount":1,"totalCountIsEstimate":false,"pageInfo":{"endCursor":"Y3Vy","hasNextPage":false},"edges":[]}}`,
 			`{"items":[],"next_cursor":null,"total":1,"total_is_estimate":false}`},

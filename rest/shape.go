@@ -33,6 +33,9 @@ type shape struct {
 	// listItem is a list's item whose heavy fields come only on request
 	// (include): the OpenAPI document names it <Type>ListItem.
 	listItem bool
+	// ref is a reference to another entity (refFields): the OpenAPI
+	// document names it <Type>Ref.
+	ref bool
 }
 
 // estimateField flags a connection's totalCount as a lower bound.
@@ -58,6 +61,28 @@ var heavyFields = map[string]bool{"Alert.raw": true}
 // nestDepth is how many object levels below the root a REST body includes
 // (e.g. a group's members, a login's user); deeper data has its own route.
 const nestDepth = 1
+
+// refFields are what a reference to another entity carries in a REST body:
+// its id and what names it. A reference is an object field beside the same
+// entity's id (Alert.connector beside Alert.connectorID); the whole entity
+// has its own route. A page of 50 alerts then repeats three small objects,
+// not a connector's settings and an incident's SLA state fifty times.
+var refFields = map[string][]string{
+	"Connector":    {"id", "name", "type"},
+	"User":         {"id", "name", "email", "handle"},
+	"Incident":     {"id", "number", "title", "severity", "status"},
+	"Group":        {"id", "name"},
+	"Organization": {"id", "name", "slug"},
+	"Alert":        {"id", "title", "severity", "status"},
+}
+
+// isReference reports whether field f of def refers to another entity: an
+// object with an id, beside a field holding that id (f's name + "ID").
+func isReference(schema *ast.Schema, def *ast.Definition, f *ast.FieldDefinition) bool {
+	inner := schema.Types[f.Type.Name()]
+	return inner.Kind == ast.Object && f.Type.Elem == nil && inner.Fields.ForName("id") != nil &&
+		def.Fields.ForName(f.Name+"ID") != nil
+}
 
 // valueType reports whether an object is part of its parent's value (a
 // time series' buckets and their groups) rather than an entity with an id
@@ -105,7 +130,13 @@ func selectionOmitting(schema *ast.Schema, t *ast.Type, depth int, light bool) (
 			continue
 		}
 		heavy := heavyFields[def.Name+"."+f.Name]
-		sub, subShape := selectionOmitting(schema, f.Type, depth+1, light)
+		var sub string
+		var subShape *shape
+		if isReference(schema, def, f) {
+			sub, subShape = referenceSelection(schema, inner)
+		} else {
+			sub, subShape = selectionOmitting(schema, f.Type, depth+1, light)
+		}
 		subShape.nullable = !f.Type.NonNull
 		key := gqlserver.SnakeCase(f.Name)
 		sh.fields = append(sh.fields, &field{key: key, name: f.Name, shape: subShape, desc: f.Description, heavy: heavy})
@@ -120,6 +151,32 @@ func selectionOmitting(schema *ast.Schema, t *ast.Type, depth int, light bool) (
 			b.WriteString(" " + sub)
 		}
 		b.WriteString(" ")
+	}
+	b.WriteString("}")
+	return b.String(), sh
+}
+
+// referenceSelection is the selection and shape of a reference to an
+// entity of type def: refFields' fields of it, or, for a type without an
+// entry (a programming error the route tests catch), its id alone.
+func referenceSelection(schema *ast.Schema, def *ast.Definition) (string, *shape) {
+	names := refFields[def.Name]
+	if len(names) == 0 {
+		names = []string{"id"}
+	}
+	sh := &shape{typeName: def.Name, ref: true}
+	var b strings.Builder
+	b.WriteString("{ ")
+	for _, name := range names {
+		f := def.Fields.ForName(name)
+		_, leaf := selectionOmitting(schema, f.Type, nestDepth+1, false)
+		leaf.nullable = !f.Type.NonNull
+		key := gqlserver.SnakeCase(name)
+		sh.fields = append(sh.fields, &field{key: key, name: name, shape: leaf, desc: f.Description})
+		if key != name {
+			b.WriteString(key + ": ")
+		}
+		b.WriteString(name + " ")
 	}
 	b.WriteString("}")
 	return b.String(), sh
