@@ -46,6 +46,7 @@ func configure(x configurable, cfg Config) {
 		x.AroundRootFields(withLoaders(*cfg.Loaders))
 	}
 	x.AroundFields(guardField)
+	x.Use(fieldGuard{})
 	x.SetErrorPresenter(presentError(cfg.Logger))
 	x.SetRecoverFunc(recoverFunc(cfg.Logger))
 	if cfg.OperationContext != nil {

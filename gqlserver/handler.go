@@ -14,6 +14,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seliq/seliq/auth"
 	"github.com/seliq/seliq/enum"
@@ -180,9 +182,9 @@ func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-// guardField is the field middleware: startEventClock and requireViewer
-// in one, as gqlgen wraps every field of every row in a closure per
-// middleware.
+// guardField is a subscription's field middleware: startEventClock and
+// requireViewer in one, as gqlgen wraps every field of every row in a
+// closure per middleware.
 func guardField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	startEventClock(ctx, fc)
@@ -190,6 +192,32 @@ func guardField(ctx context.Context, next graphql.Resolver) (any, error) {
 		return nil, err
 	}
 	return next(ctx)
+}
+
+// guardQueryField is a query's or mutation's field middleware: they have
+// no event clock to start.
+func guardQueryField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := requireViewer(ctx, graphql.GetFieldContext(ctx)); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// fieldGuard installs guardQueryField in place of the executor's middleware
+// chain for queries and mutations: the chain gqlgen composes from
+// AroundFields allocates a closure on every field of every row (a page of
+// 50 alerts resolves thousands), and only a subscription needs guardField.
+// guardField is the chain's one middleware, so nothing else is skipped.
+type fieldGuard struct{}
+
+func (fieldGuard) ExtensionName() string                   { return "FieldGuard" }
+func (fieldGuard) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (fieldGuard) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation != nil && oc.Operation.Operation != ast.Subscription {
+		oc.ResolverMiddleware = guardQueryField
+	}
+	return nil
 }
 
 // requireViewer refuses every root field but the public ones when the

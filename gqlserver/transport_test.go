@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seliq/seliq/internal/apperr"
 	"github.com/seliq/seliq/resolvers"
 )
 
@@ -189,5 +191,32 @@ func TestMayStartEvent(t *testing.T) {
 				t.Errorf("mayStartEvent = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestFieldGuardPerOperation: a query's and a mutation's fields run under
+// guardQueryField, which still refuses an anonymous root field; a
+// subscription keeps the chain with guardField, which starts the event
+// clock.
+func TestFieldGuardPerOperation(t *testing.T) {
+	chain := func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) }
+	for _, c := range []struct {
+		op        ast.Operation
+		wantGuard bool
+	}{{ast.Query, true}, {ast.Mutation, true}, {ast.Subscription, false}} {
+		oc := &graphql.OperationContext{Operation: &ast.OperationDefinition{Operation: c.op}, ResolverMiddleware: chain}
+		if err := (fieldGuard{}).MutateOperationContext(context.Background(), oc); err != nil {
+			t.Fatal(err)
+		}
+		got := reflect.ValueOf(oc.ResolverMiddleware).Pointer()
+		if isGuard := got == reflect.ValueOf(guardQueryField).Pointer(); isGuard != c.wantGuard {
+			t.Errorf("%s: guardQueryField installed %v, want %v", c.op, isGuard, c.wantGuard)
+		}
+	}
+	root := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Name: "alerts"}}})
+	ran := false
+	_, err := guardQueryField(root, func(context.Context) (any, error) { ran = true; return nil, nil })
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Unauthenticated || ran {
+		t.Fatalf("anonymous alerts: err %v, resolver ran %v; want unauthenticated before the resolver", err, ran)
 	}
 }
