@@ -1,12 +1,15 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
@@ -239,4 +242,47 @@ func TestIngestConcurrentSharedFingerprints(t *testing.T) {
 			t.Errorf("activity %v for %d occurrences of %d alerts", acts, total, len(sent))
 		}
 	})
+}
+
+// On PostgreSQL the upsert and the retire are one text whatever the number
+// of rows or keys, so a connection prepares and plans each once instead of
+// once per batch length; SQLite's VALUES list grows with the rows. The
+// arrays carry the same values as the rows, column by column.
+func TestPostgresStatementsHaveOneText(t *testing.T) {
+	pg, lite := statementsFor(dialect.Postgres), statementsFor(dialect.SQLite)
+	if pg.upsert(1) != pg.upsert(upsertChunk) || pg.retire(1) != pg.retire(upsertChunk) {
+		t.Fatal("the PostgreSQL upsert or retire text depends on the number of rows")
+	}
+	if lite.upsert(1) == lite.upsert(2) {
+		t.Fatal("the SQLite upsert has no row list")
+	}
+	if len(pgTypes) != len(insertColumns) {
+		t.Fatalf("%d PostgreSQL types for %d columns", len(pgTypes), len(insertColumns))
+	}
+	now := time.Now()
+	row := func(id uuid.UUID, eventTime any) []any {
+		return []any{id, id, id, "s", "x", "t", "d", "high", 4, "new", json.RawMessage(`["a"]`), json.RawMessage(nil), json.RawMessage(nil),
+			json.RawMessage(`{}`), json.RawMessage(`{"k":1}`), "fp", "fp", 2, now, now, eventTime, now, now, now}
+	}
+	a, b := uuid.New(), uuid.New()
+	values := append(row(a, now), row(b, nil)...)
+	args := pg.upsertArgs(values, now)
+	if len(args) != len(insertColumns)+1 || args[len(args)-1] != now {
+		t.Fatalf("%d arguments, want one array per column and the cutoff", len(args))
+	}
+	if ids := args[0].([]uuid.UUID); len(ids) != 2 || ids[0] != a || ids[1] != b {
+		t.Errorf("id array %v", ids)
+	}
+	if ranks := args[8].([]int); ranks[0] != 4 || ranks[1] != 4 {
+		t.Errorf("severity_rank array %v", ranks)
+	}
+	if ev := args[20].([]*time.Time); ev[0] == nil || !ev[0].Equal(now) || ev[1] != nil {
+		t.Errorf("event_time array %v, want the time then NULL", ev)
+	}
+	if tags := args[10].([]json.RawMessage); string(tags[0]) != `["a"]` {
+		t.Errorf("tags array %q", tags)
+	}
+	if got := lite.upsertArgs(slices.Clone(values), now); len(got) != len(values)+1 {
+		t.Errorf("SQLite arguments: %d, want the rows' values and the cutoff", len(got))
+	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -42,8 +43,17 @@ var insertColumns = []string{
 	"event_time", "ingested_at", "created_at", "updated_at",
 }
 
+// pgTypes are insertColumns' PostgreSQL types, in the same order: the
+// upsert hands PostgreSQL one array per column.
+var pgTypes = []string{
+	"uuid", "uuid", "uuid", "text", "text", "text", "text",
+	"text", "bigint", "text", "jsonb", "jsonb", "jsonb", "jsonb", "jsonb",
+	"text", "text", "bigint", "timestamptz", "timestamptz",
+	"timestamptz", "timestamptz", "timestamptz", "timestamptz",
+}
+
 // upsertChunk bounds the rows of one statement: 500 rows of 24 columns stay
-// under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+// under SQLite's 32,766 bind parameters.
 const upsertChunk = 500
 
 func statementsFor(d string) statements { return statements{pg: d == dialect.Postgres} }
@@ -65,20 +75,35 @@ func (s statements) placeholders(b *strings.Builder, next *int, n int) {
 	}
 }
 
-// upsert is the statement for rows alerts; its arguments are each row's
-// insertColumns, then the window's cutoff.
+// upsert is the statement for rows alerts; its arguments are upsertArgs'.
+// On PostgreSQL its text is the same whatever the number of rows (unnest of
+// one array per column), so each connection prepares and plans it once; a
+// VALUES list would be a statement of its own for every batch length.
 func (s statements) upsert(rows int) string {
 	var b strings.Builder
 	b.Grow(rows*len(insertColumns)*6 + 512)
-	b.WriteString("INSERT INTO alerts (" + strings.Join(insertColumns, ", ") + ") VALUES ")
+	b.WriteString("INSERT INTO alerts (" + strings.Join(insertColumns, ", ") + ") ")
 	next := 0
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
+	if s.pg {
+		b.WriteString("SELECT * FROM unnest(")
+		for j, typ := range pgTypes {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			s.placeholders(&b, &next, 1)
+			b.WriteString("::" + typ + "[]")
 		}
-		b.WriteByte('(')
-		s.placeholders(&b, &next, len(insertColumns))
 		b.WriteByte(')')
+	} else {
+		b.WriteString("VALUES ")
+		for r := range rows {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			s.placeholders(&b, &next, len(insertColumns))
+			b.WriteByte(')')
+		}
 	}
 	// The later of the two stamps: transactions may commit out of order.
 	latest := "MAX(alerts.last_seen_at, excluded.last_seen_at)"
@@ -93,8 +118,52 @@ func (s statements) upsert(rows int) string {
 	return b.String()
 }
 
+// upsertArgs are the upsert's arguments for values, the rows' insertColumns
+// one row after another: the rows' values (SQLite) or one typed array per
+// column (PostgreSQL), then the window's cutoff.
+func (s statements) upsertArgs(values []any, cutoff time.Time) []any {
+	if !s.pg {
+		return append(values, cutoff)
+	}
+	n := len(insertColumns)
+	rows := len(values) / n
+	args := make([]any, 0, n+1)
+	for j, typ := range pgTypes {
+		switch typ {
+		case "uuid":
+			args = append(args, column[uuid.UUID](values, rows, n, j))
+		case "text":
+			args = append(args, column[string](values, rows, n, j))
+		case "bigint":
+			args = append(args, column[int](values, rows, n, j))
+		case "jsonb":
+			args = append(args, column[json.RawMessage](values, rows, n, j))
+		case "timestamptz": // nullable: a nil value is NULL
+			col := make([]*time.Time, rows)
+			for r := range rows {
+				if t, ok := values[r*n+j].(time.Time); ok {
+					col[r] = &t
+				}
+			}
+			args = append(args, col)
+		default:
+			panic("ingest: no array for PostgreSQL type " + typ)
+		}
+	}
+	return append(args, cutoff)
+}
+
+// column is column j of rows rows of n values each, as a typed slice.
+func column[T any](values []any, rows, n, j int) []T {
+	out := make([]T, rows)
+	for r := range rows {
+		out[r] = values[r*n+j].(T)
+	}
+	return out
+}
+
 // retire is the statement taking their keys from keys stale or finished
-// alerts; its arguments are the organisation, the cutoff, then the keys.
+// alerts; its arguments are retireArgs'.
 func (s statements) retire(keys int) string {
 	var b strings.Builder
 	next := 0
@@ -102,10 +171,31 @@ func (s statements) retire(keys int) string {
 	s.placeholders(&b, &next, 1)
 	b.WriteString(" AND (last_seen_at < ")
 	s.placeholders(&b, &next, 1)
-	b.WriteString(" OR status IN " + closedStatuses + ") AND dedup_key IN (")
+	b.WriteString(" OR status IN " + closedStatuses + ") AND dedup_key ")
+	if s.pg { // one text whatever the number of keys, as upsert's
+		b.WriteString("= ANY(")
+		s.placeholders(&b, &next, 1)
+		b.WriteString("::text[])")
+		return b.String()
+	}
+	b.WriteString("IN (")
 	s.placeholders(&b, &next, keys)
 	b.WriteByte(')')
 	return b.String()
+}
+
+// retireArgs are the organisation, the cutoff, then the keys (one array on
+// PostgreSQL).
+func (s statements) retireArgs(orgID uuid.UUID, cutoff time.Time, keys []string) []any {
+	if s.pg {
+		return []any{orgID, cutoff, keys}
+	}
+	args := make([]any, 0, len(keys)+2)
+	args = append(args, orgID, cutoff)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
 }
 
 // closedStatuses can no longer absorb repeats.
@@ -201,7 +291,7 @@ func (d *deduper) upsertAll(ctx context.Context, items []item) ([]ItemResult, er
 // it returns those that did not: their key belongs to an alert that may not
 // absorb the repeat (finished, or outside the window).
 func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*group, error) {
-	args := make([]any, 0, len(chunk)*len(insertColumns)+1)
+	values := make([]any, 0, len(chunk)*len(insertColumns))
 	for _, g := range chunk {
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -215,15 +305,14 @@ func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*
 			eventTime = *a.EventTime
 		}
 		// In insertColumns' order.
-		args = append(args,
+		values = append(values,
 			a.ID, a.OrganizationID, *a.ConnectorID, a.Source, a.ExternalID, a.Title, a.Description,
 			string(a.Severity), a.SeverityRank, string(a.Status), it.tags, it.entities, it.mitre, it.attributes, it.raw,
 			a.Fingerprint, *a.DedupKey, a.Occurrences, a.FirstSeenAt, a.LastSeenAt,
 			eventTime, a.IngestedAt, a.CreatedAt, a.UpdatedAt,
 		)
 	}
-	args = append(args, d.cutoff)
-	rows, err := d.tx.QueryContext(ctx, d.sql.upsert(len(chunk)), args...)
+	rows, err := d.tx.QueryContext(ctx, d.sql.upsert(len(chunk)), d.sql.upsertArgs(values, d.cutoff)...)
 	if err != nil {
 		return nil, fmt.Errorf("upsert alerts: %w", err)
 	}
@@ -266,12 +355,11 @@ func (d *deduper) insert(ctx context.Context, items []item, chunk []*group) ([]*
 // them. The conflicting rows are already locked by this transaction's upsert.
 func (d *deduper) retire(ctx context.Context, groups []*group) error {
 	for chunk := range slices.Chunk(groups, upsertChunk) {
-		args := make([]any, 0, len(chunk)+2)
-		args = append(args, d.orgID, d.cutoff)
-		for _, g := range chunk {
-			args = append(args, g.fingerprint)
+		keys := make([]string, len(chunk))
+		for i, g := range chunk {
+			keys[i] = g.fingerprint
 		}
-		if _, err := d.tx.ExecContext(ctx, d.sql.retire(len(chunk)), args...); err != nil {
+		if _, err := d.tx.ExecContext(ctx, d.sql.retire(len(chunk)), d.sql.retireArgs(d.orgID, d.cutoff, keys)...); err != nil {
 			return fmt.Errorf("retire dedup keys: %w", err)
 		}
 	}
