@@ -35,21 +35,19 @@ type statements struct {
 	pg bool
 }
 
-// insertColumns are written for every new alert, in this order.
-var insertColumns = []string{
-	"id", "organization_id", "connector_id", "source", "external_id", "title", "description",
-	"severity", "severity_rank", "status", "tags", "entities", "mitre", "attributes", "raw",
-	"fingerprint", "dedup_key", "occurrences", "first_seen_at", "last_seen_at",
-	"event_time", "ingested_at", "created_at", "updated_at",
-}
+// insertColumn is a column written for every new alert, with its
+// PostgreSQL type: the upsert hands PostgreSQL one array per column.
+type insertColumn struct{ name, pgType string }
 
-// pgTypes are insertColumns' PostgreSQL types, in the same order: the
-// upsert hands PostgreSQL one array per column.
-var pgTypes = []string{
-	"uuid", "uuid", "uuid", "text", "text", "text", "text",
-	"text", "bigint", "text", "jsonb", "jsonb", "jsonb", "jsonb", "jsonb",
-	"text", "text", "bigint", "timestamptz", "timestamptz",
-	"timestamptz", "timestamptz", "timestamptz", "timestamptz",
+// insertColumns are written for every new alert, in this order.
+var insertColumns = []insertColumn{
+	{"id", "uuid"}, {"organization_id", "uuid"}, {"connector_id", "uuid"},
+	{"source", "text"}, {"external_id", "text"}, {"title", "text"}, {"description", "text"},
+	{"severity", "text"}, {"severity_rank", "bigint"}, {"status", "text"},
+	{"tags", "jsonb"}, {"entities", "jsonb"}, {"mitre", "jsonb"}, {"attributes", "jsonb"}, {"raw", "jsonb"},
+	{"fingerprint", "text"}, {"dedup_key", "text"}, {"occurrences", "bigint"},
+	{"first_seen_at", "timestamptz"}, {"last_seen_at", "timestamptz"}, {"event_time", "timestamptz"},
+	{"ingested_at", "timestamptz"}, {"created_at", "timestamptz"}, {"updated_at", "timestamptz"},
 }
 
 // upsertChunk bounds the rows of one statement: 500 rows of 24 columns stay
@@ -82,16 +80,23 @@ func (s statements) placeholders(b *strings.Builder, next *int, n int) {
 func (s statements) upsert(rows int) string {
 	var b strings.Builder
 	b.Grow(rows*len(insertColumns)*6 + 512)
-	b.WriteString("INSERT INTO alerts (" + strings.Join(insertColumns, ", ") + ") ")
+	b.WriteString("INSERT INTO alerts (")
+	for j, col := range insertColumns {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(col.name)
+	}
+	b.WriteString(") ")
 	next := 0
 	if s.pg {
 		b.WriteString("SELECT * FROM unnest(")
-		for j, typ := range pgTypes {
+		for j, col := range insertColumns {
 			if j > 0 {
 				b.WriteString(", ")
 			}
 			s.placeholders(&b, &next, 1)
-			b.WriteString("::" + typ + "[]")
+			b.WriteString("::" + col.pgType + "[]")
 		}
 		b.WriteByte(')')
 	} else {
@@ -128,8 +133,8 @@ func (s statements) upsertArgs(values []any, cutoff time.Time) []any {
 	n := len(insertColumns)
 	rows := len(values) / n
 	args := make([]any, 0, n+1)
-	for j, typ := range pgTypes {
-		switch typ {
+	for j, col := range insertColumns {
+		switch col.pgType {
 		case "uuid":
 			args = append(args, column[uuid.UUID](values, rows, n, j))
 		case "text":
@@ -147,7 +152,7 @@ func (s statements) upsertArgs(values []any, cutoff time.Time) []any {
 			}
 			args = append(args, col)
 		default:
-			panic("ingest: no array for PostgreSQL type " + typ)
+			panic("ingest: no array for PostgreSQL type " + col.pgType)
 		}
 	}
 	return append(args, cutoff)

@@ -559,7 +559,8 @@ func TestIngestRowsMatchEnt(t *testing.T) {
 		if db.Dialect != dialect.SQLite {
 			return // PostgreSQL columns are typed: nothing else can differ
 		}
-		for _, col := range insertColumns {
+		for _, c := range insertColumns {
+			col := c.name
 			var a, b string
 			q := "SELECT typeof(" + col + ") FROM alerts WHERE id = ?"
 			if err := db.SQL.QueryRow(q, got.ID).Scan(&a); err != nil {
