@@ -208,16 +208,59 @@ func requestError(err error) *gqlerror.Error {
 // error) has no data entry at all, as graphql-response+json requires.
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	var b []byte
-	if resp.Data == nil {
+	switch {
+	case resp.Data == nil:
 		b, _ = json.Marshal(struct {
 			Errors     gqlerror.List  `json:"errors,omitempty"`
 			Extensions map[string]any `json:"extensions,omitempty"`
 		}{resp.Errors, resp.Extensions})
-	} else {
+	case dataOnly(resp):
+		b = appendDataResponse(make([]byte, 0, len(resp.Data)+len(`{"data":}`)+64), resp.Data)
+	default:
 		b, _ = json.Marshal(resp)
 	}
 	_, _ = w.Write(b)
 }
+
+// dataOnly reports whether resp carries its data and nothing else, the
+// answer to nearly every query.
+func dataOnly(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0
+}
+
+// appendDataResponse appends {"data":data} as json.Marshal writes it for a
+// response holding data alone, without its validating and re-compacting
+// pass over gqlgen's bytes, which are compact JSON already: only the HTML
+// escapes remain to apply. <, >, & and U+2028/U+2029 can occur in JSON only
+// inside strings, so escaping them wherever they are is what Marshal does.
+func appendDataResponse(dst, data []byte) []byte {
+	dst = append(dst, `{"data":`...)
+	start := 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+		case c == 0xE2 && i+2 < len(data) && data[i+1] == 0x80 && data[i+2]&^1 == 0xA8:
+			// U+2028 and U+2029, which JavaScript reads as line ends.
+		default:
+			continue
+		}
+		dst = append(dst, data[start:i]...)
+		if c == 0xE2 {
+			dst = append(dst, `\u202`...)
+			dst = append(dst, hex[data[i+2]&0xF])
+			i += 2
+		} else {
+			dst = append(dst, `\u00`...)
+			dst = append(dst, hex[c>>4], hex[c&0xF])
+		}
+		start = i + 1
+	}
+	dst = append(dst, data[start:]...)
+	return append(dst, '}')
+}
+
+const hex = "0123456789abcdef"
 
 // responseMedia picks the response's media type from Accept: the first of
 // the two GraphQL JSON types it lists (by preference, then order);

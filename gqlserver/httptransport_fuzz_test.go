@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/seliq/seliq/resolvers"
 )
 
@@ -71,6 +73,41 @@ func FuzzResponseMedia(f *testing.F) {
 	f.Fuzz(func(t *testing.T, accept string) {
 		if m := responseMedia(accept); m != mediaJSON && m != mediaGraphQLResponse {
 			t.Fatalf("responseMedia(%q) = %q", accept, m)
+		}
+	})
+}
+
+// FuzzDataResponse: a response holding data alone is written byte for
+// byte as json.Marshal writes it, for any compact JSON gqlgen could give:
+// strings with HTML-significant characters, U+2028/U+2029, invalid UTF-8.
+func FuzzDataResponse(f *testing.F) {
+	for _, seed := range []string{
+		`plain`, `<script>alert(1)</script>`, "a & b > c", "line\u2028sep\u2029", "\xe2\x80", "\xff\xfe", `"quoted" \ back`, "é日本\u2027\u202a",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// gqlgen does not escape HTML: encode the value the same way.
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false)
+		if err := e.Encode(map[string]any{"alerts": []any{s, 1, map[string]any{s: s, "n": nil}}}); err != nil {
+			t.Fatal(err)
+		}
+		candidates := [][]byte{bytes.TrimSuffix(enc.Bytes(), []byte("\n"))}
+		// The input itself, when it is JSON, compacted.
+		var compact bytes.Buffer
+		if json.Compact(&compact, []byte(s)) == nil {
+			candidates = append(candidates, compact.Bytes())
+		}
+		for _, data := range candidates {
+			want, err := json.Marshal(&graphql.Response{Data: data})
+			if err != nil {
+				t.Fatalf("%q: %v", data, err)
+			}
+			if got := appendDataResponse(nil, data); !bytes.Equal(got, want) {
+				t.Fatalf("data %q:\n got %s\nwant %s", data, got, want)
+			}
 		}
 	})
 }
