@@ -371,8 +371,11 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || !o.wants("bulk") || !o.wants("ingest") || o.wants("list") {
 		t.Errorf("-only bulk,ingest: %v, %v; want bulk and ingest only", o.only, err)
 	}
-	if o, _ := parseFlags(nil, &strings.Builder{}); !o.wants("list") || !o.wants("ingest") {
-		t.Errorf("no -only: want every phase")
+	if o, _ := parseFlags(nil, &strings.Builder{}); !o.wants("list") || !o.wants("ingest") || !o.ingestCheckpoint {
+		t.Errorf("no flags: want every phase, each ingest run after a checkpoint")
+	}
+	if o, err := parseFlags([]string{"-ingest-checkpoint=false"}, &strings.Builder{}); err != nil || o.ingestCheckpoint {
+		t.Errorf("-ingest-checkpoint=false: %v, %v; want no checkpoints", o.ingestCheckpoint, err)
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

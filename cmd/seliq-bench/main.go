@@ -61,6 +61,11 @@ type options struct {
 	// only, when not empty, names the phases measured (the others are
 	// skipped), for comparing one part of two builds quickly.
 	only map[string]bool
+	// ingestCheckpoint issues a CHECKPOINT before each ingest run. A page's
+	// first change after a checkpoint writes the whole page to the WAL, so
+	// without it a run's rate depends on how much the runs before it wrote
+	// (the one where a checkpoint began ran at two thirds of the others).
+	ingestCheckpoint bool
 }
 
 // phases are the measurement phases -only may name, in the order they run.
@@ -87,11 +92,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	profile := fs.String("profile", "", "write the server's CPU profiles of the fan-out, list and ingest phases into this directory")
 	loadOnly := fs.Bool("load-only", false, "load the alerts, keep the database and print how to serve it (an investigation's starting point), measure nothing")
 	only := fs.String("only", "", "measure only these phases, comma-separated: "+strings.Join(phases, ", ")+" (default: all)")
+	ingestCheckpoint := fs.Bool("ingest-checkpoint", true, "PostgreSQL: issue a CHECKPOINT before each ingest run, so that every run starts at the same point of the checkpoint cycle (false: where the earlier phases left it)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
 	o := options{scale: *scale, json: *asJSON, subscribers: *subs, subscribersHigh: *subsHigh, pgURL: *pg, keep: *keep || *loadOnly, runs: *runs,
-		profileDir: *profile, loadOnly: *loadOnly}
+		profileDir: *profile, loadOnly: *loadOnly, ingestCheckpoint: *ingestCheckpoint}
 	if *only != "" {
 		o.only = map[string]bool{}
 		for _, p := range strings.Split(*only, ",") {
@@ -406,13 +412,24 @@ func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api, dbU
 	if err != nil {
 		return err
 	}
+	writes, err := b.openPGWrites(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer writes.close()
 	// ingest runs one measured ingest; offset keeps each run's payloads apart.
 	ingest := func(name string, offset int) (run ingestRun, err error) {
+		if err := writes.begin(ctx, b.opt.ingestCheckpoint); err != nil {
+			return run, err
+		}
 		err = b.profiled(ctx, srv, name, int(defaultIngest.duration/time.Second), func() (err error) {
 			run, err = measureIngest(ctx, a, ingestKey.APIKey, defaultIngest, offset*defaultIngest.posters)
 			return err
 		})
-		return run, err
+		if err != nil {
+			return run, err
+		}
+		return run, writes.end(ctx, run.accepted, strings.ReplaceAll(name, "-", "_"), b.fig)
 	}
 	var plain, auto, withTriggers, plainAfter ingestRun
 	if b.opt.wants("ingest") {

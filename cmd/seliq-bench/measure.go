@@ -251,7 +251,7 @@ type ingestTotals struct {
 // ingestRun is what one timed ingest measured.
 type ingestRun struct {
 	perSecond, mergedShare float64
-	created                int64
+	created, accepted      int64
 }
 
 // measureIngest posts batches concurrently with the connector's key for
@@ -281,7 +281,7 @@ func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, p
 	if firstErr != nil {
 		return ingestRun{}, fmt.Errorf("ingest: %w", firstErr)
 	}
-	run := ingestRun{perSecond: float64(tot.accepted.Load()) / elapsed.Seconds(), created: tot.created.Load()}
+	run := ingestRun{perSecond: float64(tot.accepted.Load()) / elapsed.Seconds(), created: tot.created.Load(), accepted: tot.accepted.Load()}
 	if acc := tot.accepted.Load(); acc > 0 {
 		run.mergedShare = float64(tot.merged.Load()) / float64(acc)
 	}
