@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -90,15 +91,35 @@ func (m *writeMeter) begin(ctx context.Context, checkpoint bool) error {
 	if m.conn == nil {
 		return nil
 	}
-	if checkpoint {
-		if _, err := m.conn.Exec(ctx, "CHECKPOINT"); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+	var err error
+	if m.before, err = readPGWrites(ctx, m.conn); err != nil || !checkpoint {
+		return err
+	}
+	if _, err := m.conn.Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	// The checkpointer counts the checkpoint just after the command
+	// returns: wait for the count, so that the run does not report it.
+	deadline := time.Now().Add(checkpointCountLimit)
+	for {
+		w, err := readPGWrites(ctx, m.conn)
+		if err != nil {
+			return err
+		}
+		if w.checkpoints > m.before.checkpoints || time.Now().After(deadline) {
+			m.before = w
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	var err error
-	m.before, err = readPGWrites(ctx, m.conn)
-	return err
 }
+
+// checkpointCountLimit bounds the wait for a checkpoint to be counted.
+const checkpointCountLimit = 5 * time.Second
 
 // end reads them after the run and sets the run's figures under prefix.
 func (m *writeMeter) end(ctx context.Context, accepted int64, prefix string, f figures) error {
