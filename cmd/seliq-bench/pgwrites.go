@@ -15,10 +15,9 @@ import (
 // backends report about once a second, so a short run's count may lack its
 // last second. Both are cluster-wide: the benchmark needs a quiet server.
 //
-// They explain why the same ingest runs faster later in a harness run: a
-// page's first change after a checkpoint writes the whole page to the WAL,
-// and an alert's insert touches a page of each of the alert table's
-// twenty indexes.
+// They show where a run fell in the checkpoint cycle: a page's first change
+// after a checkpoint writes the whole page to the WAL, and an alert's
+// insert changes a page of each of the alert table's twenty indexes.
 type pgWrites struct {
 	lsn         string
 	fpi         int64
@@ -79,7 +78,7 @@ func (b *bench) openPGWrites(ctx context.Context, dbURL string) (*writeMeter, er
 		return nil, err
 	}
 	if _, err := readPGWrites(ctx, conn); err != nil {
-		b.notes = append(b.notes, fmt.Sprintf("postgres: no WAL figures for the ingest runs: %v", err))
+		b.notes = append(b.notes, fmt.Sprintf("postgres: no WAL figures and no checkpoints before the ingest runs: %v", err))
 		_ = conn.Close(ctx)
 		return &writeMeter{}, nil
 	}
