@@ -50,6 +50,15 @@ var insertColumns = []insertColumn{
 	{"ingested_at", "timestamptz"}, {"created_at", "timestamptz"}, {"updated_at", "timestamptz"},
 }
 
+// insertColumnList is insertColumns' names as the INSERT lists them.
+var insertColumnList = func() string {
+	names := make([]string, len(insertColumns))
+	for i, col := range insertColumns {
+		names[i] = col.name
+	}
+	return strings.Join(names, ", ")
+}()
+
 // upsertChunk bounds the rows of one statement: 500 rows of 24 columns stay
 // under SQLite's 32,766 bind parameters.
 const upsertChunk = 500
@@ -80,14 +89,7 @@ func (s statements) placeholders(b *strings.Builder, next *int, n int) {
 func (s statements) upsert(rows int) string {
 	var b strings.Builder
 	b.Grow(rows*len(insertColumns)*6 + 512)
-	b.WriteString("INSERT INTO alerts (")
-	for j, col := range insertColumns {
-		if j > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(col.name)
-	}
-	b.WriteString(") ")
+	b.WriteString("INSERT INTO alerts (" + insertColumnList + ") ")
 	next := 0
 	if s.pg {
 		b.WriteString("SELECT * FROM unnest(")
@@ -144,13 +146,13 @@ func (s statements) upsertArgs(values []any, cutoff time.Time) []any {
 		case "jsonb":
 			args = append(args, column[json.RawMessage](values, rows, n, j))
 		case "timestamptz": // nullable: a nil value is NULL
-			col := make([]*time.Time, rows)
+			times := make([]*time.Time, rows)
 			for r := range rows {
 				if t, ok := values[r*n+j].(time.Time); ok {
-					col[r] = &t
+					times[r] = &t
 				}
 			}
-			args = append(args, col)
+			args = append(args, times)
 		default:
 			panic("ingest: no array for PostgreSQL type " + col.pgType)
 		}

@@ -437,9 +437,7 @@ func (b *bench) measureIngests(ctx context.Context, srv *serverProc, a *api, dbU
 	}
 	var plain, auto, withTriggers, plainAfter ingestRun
 	if b.opt.wants("ingest") {
-		if err := setAutoAnalyse(ctx, a, ingestKey.APIKey, false); err != nil {
-			return err
-		}
+		// The warm-up left auto-analysis off, as these runs need it.
 		b.progress("ingest for %v with %d posters, auto-analysis off", defaultIngest.duration, defaultIngest.posters)
 		if plain, err = ingest("ingest", 0); err != nil {
 			return err

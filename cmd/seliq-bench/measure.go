@@ -281,8 +281,9 @@ func measureIngest(ctx context.Context, a *api, key string, opt ingestOptions, p
 	if firstErr != nil {
 		return ingestRun{}, fmt.Errorf("ingest: %w", firstErr)
 	}
-	run := ingestRun{perSecond: float64(tot.accepted.Load()) / elapsed.Seconds(), created: tot.created.Load(), accepted: tot.accepted.Load()}
-	if acc := tot.accepted.Load(); acc > 0 {
+	acc := tot.accepted.Load()
+	run := ingestRun{perSecond: float64(acc) / elapsed.Seconds(), created: tot.created.Load(), accepted: acc}
+	if acc > 0 {
 		run.mergedShare = float64(tot.merged.Load()) / float64(acc)
 	}
 	return run, nil

@@ -54,10 +54,28 @@ func pgWritesFigures(before, after pgWrites, accepted int64, prefix string, f fi
 		return fmt.Errorf("WAL position went back from %s to %s", before.lsn, after.lsn)
 	}
 	per1k := 1000 / float64(accepted)
-	f[prefix+"_wal_mb_per_1k"] = float64(to-from) / 1e6 * per1k
-	f[prefix+"_fpi_per_1k"] = float64(after.fpi-before.fpi) * per1k
-	f[prefix+"_checkpoints"] = float64(after.checkpoints - before.checkpoints)
+	f[prefix+walMBSuffix] = float64(to-from) / 1e6 * per1k
+	f[prefix+fpiSuffix] = float64(after.fpi-before.fpi) * per1k
+	f[prefix+checkpointsSuffix] = float64(after.checkpoints - before.checkpoints)
 	return nil
+}
+
+// The write figures of a run are named by its prefix and these suffixes,
+// in pgWritesFigures and in the report's rows (pgWriteMetrics).
+const (
+	walMBSuffix       = "_wal_mb_per_1k"
+	fpiSuffix         = "_fpi_per_1k"
+	checkpointsSuffix = "_checkpoints"
+)
+
+// pgWriteMetrics are the report's rows for the write figures under prefix,
+// shown beneath the run's rate.
+func pgWriteMetrics(prefix string) []metric {
+	return []metric{
+		{key: prefix + walMBSuffix, label: "    WAL written per 1,000 alerts", unit: "MB"},
+		{key: prefix + fpiSuffix, label: "    of which full-page images, per 1,000 alerts", unit: "pages"},
+		{key: prefix + checkpointsSuffix, label: "    checkpoints begun during the run", unit: "checkpoints"},
+	}
 }
 
 // writeMeter measures each ingest run's writing on PostgreSQL; on SQLite

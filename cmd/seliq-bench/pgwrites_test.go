@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -61,6 +62,11 @@ func TestPGWritesFigures(t *testing.T) {
 	for k, v := range want {
 		if f[k] != v {
 			t.Errorf("%s = %v, want %v", k, f[k], v)
+		}
+	}
+	for k := range f {
+		if !slices.ContainsFunc(metrics, func(m metric) bool { return m.key == k }) {
+			t.Errorf("%s has no row in the report", k)
 		}
 	}
 	if err := pgWritesFigures(after, before, 4000, "ingest", figures{}); err == nil {

@@ -39,26 +39,18 @@ type metric struct {
 }
 
 // metrics are the figures in report order.
-var metrics = []metric{
+var metrics = slices.Concat([]metric{
 	{key: "alerts_in_db", alias: "alerts_in_db", label: "alerts in database", unit: "alerts"},
 	{key: "load_s", label: "bulk load (COPY / batched INSERT)", unit: "s"},
 	{key: "ingest_per_s", label: "HTTP ingest, 20% repeats, auto-analysis off", unit: "alerts/s", target: "≥ 5000"},
 	{key: "ingest_merged_share", label: "  of which merged", unit: "share"},
-	{key: "ingest_wal_mb_per_1k", label: "    WAL written per 1,000 alerts", unit: "MB"},
-	{key: "ingest_fpi_per_1k", label: "    of which full-page images, per 1,000 alerts", unit: "pages"},
-	{key: "ingest_checkpoints", label: "    checkpoints begun during the run", unit: "checkpoints"},
+}, pgWriteMetrics("ingest"), []metric{
 	{key: "ingest_auto_analyse_per_s", label: "HTTP ingest with auto-analysis (the default)", unit: "alerts/s"},
-	{key: "ingest_auto_analyse_wal_mb_per_1k", label: "    WAL written per 1,000 alerts", unit: "MB"},
-	{key: "ingest_auto_analyse_fpi_per_1k", label: "    of which full-page images, per 1,000 alerts", unit: "pages"},
-	{key: "ingest_auto_analyse_checkpoints", label: "    checkpoints begun during the run", unit: "checkpoints"},
+}, pgWriteMetrics("ingest_auto_analyse"), []metric{
 	{key: "ingest_per_s_triggers", label: "HTTP ingest with 50 enabled triggers, auto-analysis off", unit: "alerts/s"},
-	{key: "ingest_triggers_wal_mb_per_1k", label: "    WAL written per 1,000 alerts", unit: "MB"},
-	{key: "ingest_triggers_fpi_per_1k", label: "    of which full-page images, per 1,000 alerts", unit: "pages"},
-	{key: "ingest_triggers_checkpoints", label: "    checkpoints begun during the run", unit: "checkpoints"},
+}, pgWriteMetrics("ingest_triggers"), []metric{
 	{key: "ingest_per_s_after_triggers", label: "  the plain ingest again, triggers disabled", unit: "alerts/s"},
-	{key: "ingest_after_triggers_wal_mb_per_1k", label: "    WAL written per 1,000 alerts", unit: "MB"},
-	{key: "ingest_after_triggers_fpi_per_1k", label: "    of which full-page images, per 1,000 alerts", unit: "pages"},
-	{key: "ingest_after_triggers_checkpoints", label: "    checkpoints begun during the run", unit: "checkpoints"},
+}, pgWriteMetrics("ingest_after_triggers"), []metric{
 	{key: "ingest_triggers_ratio", label: "  ÷ the mean of the plain ingests before and after", unit: "×", target: "≥ 0.8"},
 	{key: "analysis_backlog_at_end", label: "  analyses queued when that ingest ended", unit: "analyses"},
 	{key: "analysis_per_s", alias: "analysis_per_s", label: "  built-in analyses completed while draining that backlog", unit: "analyses/s", target: "≥ 200"},
@@ -109,7 +101,7 @@ var metrics = []metric{
 	{key: highKey("ws_fanout_p50_ms"), alias: highKey("ws_fanout_p50_ms"), label: "WebSocket fan-out p50 at -subscribers-high", unit: "ms"},
 	{key: highKey("ws_fanout_p99_ms"), alias: highKey("ws_fanout_p99_ms"), label: "WebSocket fan-out p99 at -subscribers-high", unit: "ms", target: "≤ 250 (10k subs)"},
 	{key: highKey("ws_fanout_last_ms"), alias: highKey("ws_fanout_last_ms"), label: "  time to the last delivery (median of rounds)", unit: "ms"},
-}
+})
 
 // highKey names a fan-out figure of the -subscribers-high measurement.
 func highKey(key string) string { return strings.Replace(key, "ws_", "ws_high_", 1) }
