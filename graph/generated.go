@@ -61006,7 +61006,7 @@ func (ec *executionContext) marshalNAISettings2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNAPIToken2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIToken2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAPIToken(ctx, sel, v[i])
@@ -61117,7 +61117,7 @@ func (ec *executionContext) marshalNAlertStatus2githubᚗcomᚋseliqᚋseliqᚋe
 }
 
 func (ec *executionContext) marshalNAlertView2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AlertView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlertView2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertView(ctx, sel, v[i])
@@ -61149,7 +61149,7 @@ func (ec *executionContext) marshalNAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNAlertVolumeBucket2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.VolumeBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlertVolumeBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolumeBucket(ctx, sel, v[i])
@@ -61193,7 +61193,7 @@ func (ec *executionContext) marshalNAnalysisQueueSeverityCount2githubᚗcomᚋse
 }
 
 func (ec *executionContext) marshalNAnalysisQueueSeverityCount2ᚕgithubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.SeverityCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAnalysisQueueSeverityCount2githubᚗcomᚋseliqᚋseliqᚋanalysisᚐSeverityCount(ctx, sel, v[i])
@@ -61343,7 +61343,7 @@ func (ec *executionContext) marshalNConnectorFieldMapping2githubᚗcomᚋseliq�
 }
 
 func (ec *executionContext) marshalNConnectorFieldMapping2ᚕgithubᚗcomᚋseliqᚋseliqᚋingestᚋcatalogueᚐFieldMappingᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.FieldMapping) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectorFieldMapping2githubᚗcomᚋseliqᚋseliqᚋingestᚋcatalogueᚐFieldMapping(ctx, sel, v[i])
@@ -61391,7 +61391,7 @@ func (ec *executionContext) unmarshalNConnectorMode2ᚕgithubᚗcomᚋseliqᚋse
 }
 
 func (ec *executionContext) marshalNConnectorMode2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐConnectorModeᚄ(ctx context.Context, sel ast.SelectionSet, v []enum.ConnectorMode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectorMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐConnectorMode(ctx, sel, v[i])
@@ -61421,7 +61421,7 @@ func (ec *executionContext) marshalNConnectorOrderField2ᚖgithubᚗcomᚋseliq�
 }
 
 func (ec *executionContext) marshalNConnectorType2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋingestᚋcatalogueᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalogue.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectorType2ᚖgithubᚗcomᚋseliqᚋseliqᚋingestᚋcatalogueᚐType(ctx, sel, v[i])
@@ -61587,7 +61587,7 @@ func (ec *executionContext) marshalNDashboardDocument2encodingᚋjsonᚐRawMessa
 }
 
 func (ec *executionContext) marshalNDashboardWidget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidgetᚄ(ctx context.Context, sel ast.SelectionSet, v []*dashboard.Widget) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDashboardWidget2ᚖgithubᚗcomᚋseliqᚋseliqᚋdashboardᚐWidget(ctx, sel, v[i])
@@ -61674,7 +61674,7 @@ func (ec *executionContext) marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrea
 }
 
 func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*alerts.FacetValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋalertsᚐFacetValue(ctx, sel, v[i])
@@ -61698,7 +61698,7 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNFeature2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*features.Feature) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeature2ᚖgithubᚗcomᚋseliqᚋseliqᚋfeaturesᚐFeature(ctx, sel, v[i])
@@ -61959,7 +61959,7 @@ func (ec *executionContext) marshalNMacro2ᚖgithubᚗcomᚋseliqᚋseliqᚋent�
 }
 
 func (ec *executionContext) marshalNMacroChange2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.MacroChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMacroChange2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroChange(ctx, sel, v[i])
@@ -61991,7 +61991,7 @@ func (ec *executionContext) marshalNMacroConnection2ᚖgithubᚗcomᚋseliqᚋse
 }
 
 func (ec *executionContext) marshalNMacroResult2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.MacroResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMacroResult2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚐMacroResult(ctx, sel, v[i])
@@ -62065,7 +62065,7 @@ func (ec *executionContext) marshalNMetricCount2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNMetricSeverityCount2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.SeverityCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMetricSeverityCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityCount(ctx, sel, v[i])
@@ -62089,7 +62089,7 @@ func (ec *executionContext) marshalNMetricSeverityCount2ᚖgithubᚗcomᚋseliq�
 }
 
 func (ec *executionContext) marshalNMetricValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Value) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMetricValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐValue(ctx, sel, v[i])
@@ -62137,7 +62137,7 @@ func (ec *executionContext) marshalNMetricsTick2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋseliqᚋseliqᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋseliqᚋseliqᚋentᚐNoder(ctx, sel, v[i])
@@ -62326,7 +62326,7 @@ func (ec *executionContext) marshalNQueryBucket2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNQueryField2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Field) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryField2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐField(ctx, sel, v[i])
@@ -62350,7 +62350,7 @@ func (ec *executionContext) marshalNQueryField2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroup(ctx, sel, v[i])
@@ -62374,7 +62374,7 @@ func (ec *executionContext) marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNQueryLookupValue2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.LookupValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryLookupValue2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐLookupValue(ctx, sel, v[i])
@@ -62406,7 +62406,7 @@ func (ec *executionContext) marshalNQueryResult2ᚖgithubᚗcomᚋseliqᚋseliq�
 }
 
 func (ec *executionContext) marshalNQuerySource2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*query.Source) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQuerySource2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐSource(ctx, sel, v[i])
@@ -62435,7 +62435,7 @@ func (ec *executionContext) unmarshalNReorderTriggerInput2githubᚗcomᚋseliq�
 }
 
 func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Report) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReport2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐReport(ctx, sel, v[i])
@@ -62507,7 +62507,7 @@ func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋseliq
 }
 
 func (ec *executionContext) marshalNSLABusinessDay2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.Day) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSLABusinessDay2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐDay(ctx, sel, v[i])
@@ -62554,7 +62554,7 @@ func (ec *executionContext) marshalNSLADurationStats2ᚖgithubᚗcomᚋseliqᚋs
 }
 
 func (ec *executionContext) marshalNSLAMetricRow2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.MetricRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSLAMetricRow2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐMetricRow(ctx, sel, v[i])
@@ -62604,7 +62604,7 @@ func (ec *executionContext) marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenum
 }
 
 func (ec *executionContext) marshalNSLATarget2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sla.Target) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSLATarget2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐTarget(ctx, sel, v[i])
@@ -62692,7 +62692,7 @@ func (ec *executionContext) marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenum
 }
 
 func (ec *executionContext) marshalNSeverityDurationStats2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.SeverityStats) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSeverityDurationStats2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSeverityStats(ctx, sel, v[i])
@@ -62846,7 +62846,7 @@ func (ec *executionContext) marshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋ
 }
 
 func (ec *executionContext) marshalNTriggerTestMatch2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*trigger.TestMatch) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTriggerTestMatch2ᚖgithubᚗcomᚋseliqᚋseliqᚋautomationᚋtriggerᚐTestMatch(ctx, sel, v[i])
@@ -63070,7 +63070,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -63114,7 +63114,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -63142,7 +63142,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -63170,7 +63170,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -63226,7 +63226,7 @@ func (ec *executionContext) marshalOActivityEdge2ᚕᚖgithubᚗcomᚋseliqᚋse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOActivityEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐActivityEdge(ctx, sel, v[i])
@@ -63269,7 +63269,7 @@ func (ec *executionContext) marshalOAlertEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAlertEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐAlertEdge(ctx, sel, v[i])
@@ -63289,7 +63289,7 @@ func (ec *executionContext) marshalOAlertEntity2ᚕgithubᚗcomᚋseliqᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlertEntity2githubᚗcomᚋseliqᚋseliqᚋentᚋschematypeᚐEntity(ctx, sel, v[i])
@@ -63341,7 +63341,7 @@ func (ec *executionContext) marshalOAlertStatus2ᚕgithubᚗcomᚋseliqᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlertStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐAlertStatus(ctx, sel, v[i])
@@ -63464,7 +63464,7 @@ func (ec *executionContext) marshalOChatMessageEdge2ᚕᚖgithubᚗcomᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOChatMessageEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐChatMessageEdge(ctx, sel, v[i])
@@ -63491,7 +63491,7 @@ func (ec *executionContext) marshalOConnectorEdge2ᚕᚖgithubᚗcomᚋseliqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOConnectorEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐConnectorEdge(ctx, sel, v[i])
@@ -63542,7 +63542,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋseliqᚋsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐContactEdge(ctx, sel, v[i])
@@ -63601,7 +63601,7 @@ func (ec *executionContext) marshalODashboardEdge2ᚕᚖgithubᚗcomᚋseliqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODashboardEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDashboardEdge(ctx, sel, v[i])
@@ -63675,7 +63675,7 @@ func (ec *executionContext) marshalODeadLetterEdge2ᚕᚖgithubᚗcomᚋseliqᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODeadLetterEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐDeadLetterEdge(ctx, sel, v[i])
@@ -63728,7 +63728,7 @@ func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋe
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐGroup(ctx, sel, v[i])
@@ -63754,7 +63754,7 @@ func (ec *executionContext) marshalOGroupEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOGroupEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐGroupEdge(ctx, sel, v[i])
@@ -63842,7 +63842,7 @@ func (ec *executionContext) marshalOIncidentEdge2ᚕᚖgithubᚗcomᚋseliqᚋse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIncidentEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐIncidentEdge(ctx, sel, v[i])
@@ -63895,7 +63895,7 @@ func (ec *executionContext) marshalOIncidentStatus2ᚕgithubᚗcomᚋseliqᚋsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIncidentStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐIncidentStatus(ctx, sel, v[i])
@@ -63973,7 +63973,7 @@ func (ec *executionContext) marshalOMacroEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOMacroEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐMacroEdge(ctx, sel, v[i])
@@ -64068,7 +64068,7 @@ func (ec *executionContext) marshalONoteEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONoteEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNoteEdge(ctx, sel, v[i])
@@ -64095,7 +64095,7 @@ func (ec *executionContext) marshalONotificationEdge2ᚕᚖgithubᚗcomᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONotificationEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐNotificationEdge(ctx, sel, v[i])
@@ -64115,7 +64115,7 @@ func (ec *executionContext) marshalOOrganization2ᚕᚖgithubᚗcomᚋseliqᚋse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganization2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganization(ctx, sel, v[i])
@@ -64141,7 +64141,7 @@ func (ec *executionContext) marshalOOrganizationAlertVolume2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationAlertVolume2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐVolume(ctx, sel, v[i])
@@ -64160,7 +64160,7 @@ func (ec *executionContext) marshalOOrganizationDurationMetric2ᚕᚖgithubᚗco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationDurationMetric2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐDurations(ctx, sel, v[i])
@@ -64179,7 +64179,7 @@ func (ec *executionContext) marshalOOrganizationEdge2ᚕᚖgithubᚗcomᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganizationEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐOrganizationEdge(ctx, sel, v[i])
@@ -64199,7 +64199,7 @@ func (ec *executionContext) marshalOOrganizationMetricBreakdown2ᚕᚖgithubᚗc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationMetricBreakdown2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐBreakdown(ctx, sel, v[i])
@@ -64218,7 +64218,7 @@ func (ec *executionContext) marshalOOrganizationMetricCount2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationMetricCount2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐCount(ctx, sel, v[i])
@@ -64237,7 +64237,7 @@ func (ec *executionContext) marshalOOrganizationMetricsSummary2ᚕᚖgithubᚗco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationMetricsSummary2ᚖgithubᚗcomᚋseliqᚋseliqᚋmetricsᚐSummary(ctx, sel, v[i])
@@ -64264,7 +64264,7 @@ func (ec *executionContext) marshalOOrganizationSLAMetrics2ᚕᚖgithubᚗcomᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationSLAMetrics2ᚖgithubᚗcomᚋseliqᚋseliqᚋslaᚐOrganizationMetrics(ctx, sel, v[i])
@@ -64283,7 +64283,7 @@ func (ec *executionContext) marshalOQueryBucket2ᚕᚖgithubᚗcomᚋseliqᚋsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryBucket2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐBucket(ctx, sel, v[i])
@@ -64302,7 +64302,7 @@ func (ec *executionContext) marshalOQueryGroup2ᚕᚖgithubᚗcomᚋseliqᚋseli
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryGroup2ᚖgithubᚗcomᚋseliqᚋseliqᚋqueryᚐGroup(ctx, sel, v[i])
@@ -64427,7 +64427,7 @@ func (ec *executionContext) marshalOSLAState2ᚕgithubᚗcomᚋseliqᚋseliqᚋe
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx, sel, v[i])
@@ -64493,7 +64493,7 @@ func (ec *executionContext) marshalOSavedQueryEdge2ᚕᚖgithubᚗcomᚋseliqᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSavedQueryEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐSavedQueryEdge(ctx, sel, v[i])
@@ -64530,7 +64530,7 @@ func (ec *executionContext) marshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋe
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, sel, v[i])
@@ -64663,7 +64663,7 @@ func (ec *executionContext) marshalOTimelineEventEdge2ᚕᚖgithubᚗcomᚋseliq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTimelineEventEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTimelineEventEdge(ctx, sel, v[i])
@@ -64690,7 +64690,7 @@ func (ec *executionContext) marshalOTriggerEdge2ᚕᚖgithubᚗcomᚋseliqᚋsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTriggerEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐTriggerEdge(ctx, sel, v[i])
@@ -64741,7 +64741,7 @@ func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋseliqᚋseliqᚋen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUser(ctx, sel, v[i])
@@ -64767,7 +64767,7 @@ func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋseliqᚋseliq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋseliqᚋseliqᚋentᚐUserEdge(ctx, sel, v[i])
@@ -64827,7 +64827,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -64846,7 +64846,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -64865,7 +64865,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -64884,7 +64884,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
