@@ -32,7 +32,7 @@ generate:
 	cd enum && $(GO) generate
 	cd ent && $(GO) run entc.go
 	$(GO) tool gqlgen generate
-	$(GO) run ./graph/internal/inlinelists graph/generated.go
+	$(GO) run ./graph/internal/execrewrite graph/generated.go
 
 ## lint: formatting, vet and staticcheck (generated packages are not linted)
 lint:

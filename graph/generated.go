@@ -17845,6 +17845,9 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AIFeatures_autoAnalyse(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.AutoAnalyse)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17868,6 +17871,9 @@ func (ec *executionContext) fieldContext_AIFeatures_autoAnalyse(_ context.Contex
 }
 
 func (ec *executionContext) _AIFeatures_chat(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Chat)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17891,6 +17897,9 @@ func (ec *executionContext) fieldContext_AIFeatures_chat(_ context.Context, fiel
 }
 
 func (ec *executionContext) _AIFeatures_incidentSummaries(ctx context.Context, field graphql.CollectedField, obj *config.Features) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IncidentSummaries)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17914,6 +17923,9 @@ func (ec *executionContext) fieldContext_AIFeatures_incidentSummaries(_ context.
 }
 
 func (ec *executionContext) _AIQuota_used(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17937,6 +17949,9 @@ func (ec *executionContext) fieldContext_AIQuota_used(_ context.Context, field g
 }
 
 func (ec *executionContext) _AIQuota_limit(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Limit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17960,6 +17975,9 @@ func (ec *executionContext) fieldContext_AIQuota_limit(_ context.Context, field 
 }
 
 func (ec *executionContext) _AIQuota_remaining(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17983,6 +18001,9 @@ func (ec *executionContext) fieldContext_AIQuota_remaining(_ context.Context, fi
 }
 
 func (ec *executionContext) _AIQuota_resetsAt(ctx context.Context, field graphql.CollectedField, obj *config.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ResetsAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ResetsAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18006,6 +18027,9 @@ func (ec *executionContext) fieldContext_AIQuota_resetsAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _AISettings_provider(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18029,6 +18053,9 @@ func (ec *executionContext) fieldContext_AISettings_provider(_ context.Context, 
 }
 
 func (ec *executionContext) _AISettings_baseURL(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.BaseURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18052,6 +18079,9 @@ func (ec *executionContext) fieldContext_AISettings_baseURL(_ context.Context, f
 }
 
 func (ec *executionContext) _AISettings_model(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18130,6 +18160,9 @@ func (ec *executionContext) fieldContext_AISettings_features(_ context.Context, 
 }
 
 func (ec *executionContext) _AISettings_monthlyTokenQuota(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MonthlyTokenQuota)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18153,6 +18186,9 @@ func (ec *executionContext) fieldContext_AISettings_monthlyTokenQuota(_ context.
 }
 
 func (ec *executionContext) _AISettings_apiKeySet(ctx context.Context, field graphql.CollectedField, obj *config.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.APIKeySet)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18176,6 +18212,9 @@ func (ec *executionContext) fieldContext_AISettings_apiKeySet(_ context.Context,
 }
 
 func (ec *executionContext) _APIToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18199,6 +18238,9 @@ func (ec *executionContext) fieldContext_APIToken_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _APIToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18222,6 +18264,9 @@ func (ec *executionContext) fieldContext_APIToken_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _APIToken_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18245,6 +18290,9 @@ func (ec *executionContext) fieldContext_APIToken_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _APIToken_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18268,6 +18316,9 @@ func (ec *executionContext) fieldContext_APIToken_organizationID(_ context.Conte
 }
 
 func (ec *executionContext) _APIToken_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18291,6 +18342,9 @@ func (ec *executionContext) fieldContext_APIToken_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _APIToken_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18314,6 +18368,9 @@ func (ec *executionContext) fieldContext_APIToken_prefix(_ context.Context, fiel
 }
 
 func (ec *executionContext) _APIToken_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UserID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18337,6 +18394,9 @@ func (ec *executionContext) fieldContext_APIToken_userID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _APIToken_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18360,6 +18420,9 @@ func (ec *executionContext) fieldContext_APIToken_lastUsedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _APIToken_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18415,6 +18478,9 @@ func (ec *executionContext) fieldContext_APIToken_user(_ context.Context, field 
 }
 
 func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18438,6 +18504,9 @@ func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Activity_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18461,6 +18530,9 @@ func (ec *executionContext) fieldContext_Activity_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18484,6 +18556,9 @@ func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Activity_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18507,6 +18582,9 @@ func (ec *executionContext) fieldContext_Activity_organizationID(_ context.Conte
 }
 
 func (ec *executionContext) _Activity_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ActorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18530,6 +18608,9 @@ func (ec *executionContext) fieldContext_Activity_actorID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Activity_actorName(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ActorName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18553,6 +18634,9 @@ func (ec *executionContext) fieldContext_Activity_actorName(_ context.Context, f
 }
 
 func (ec *executionContext) _Activity_entityType(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.EntityType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18576,6 +18660,9 @@ func (ec *executionContext) fieldContext_Activity_entityType(_ context.Context, 
 }
 
 func (ec *executionContext) _Activity_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.EntityID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.EntityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18599,6 +18686,9 @@ func (ec *executionContext) fieldContext_Activity_entityID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Activity_action(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Action)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18622,6 +18712,9 @@ func (ec *executionContext) fieldContext_Activity_action(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Activity_field(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Field)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18645,6 +18738,9 @@ func (ec *executionContext) fieldContext_Activity_field(_ context.Context, field
 }
 
 func (ec *executionContext) _Activity_before(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Before)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18668,6 +18764,9 @@ func (ec *executionContext) fieldContext_Activity_before(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Activity_after(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.After)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18787,6 +18886,9 @@ func (ec *executionContext) fieldContext_ActivityConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ActivityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18842,6 +18944,9 @@ func (ec *executionContext) fieldContext_ActivityEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _ActivityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18865,6 +18970,9 @@ func (ec *executionContext) fieldContext_ActivityEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _Alert_id(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18888,6 +18996,9 @@ func (ec *executionContext) fieldContext_Alert_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Alert_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18911,6 +19022,9 @@ func (ec *executionContext) fieldContext_Alert_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Alert_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18934,6 +19048,9 @@ func (ec *executionContext) fieldContext_Alert_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Alert_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18957,6 +19074,9 @@ func (ec *executionContext) fieldContext_Alert_organizationID(_ context.Context,
 }
 
 func (ec *executionContext) _Alert_connectorID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18980,6 +19100,9 @@ func (ec *executionContext) fieldContext_Alert_connectorID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_source(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19003,6 +19126,9 @@ func (ec *executionContext) fieldContext_Alert_source(_ context.Context, field g
 }
 
 func (ec *executionContext) _Alert_externalID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ExternalID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19026,6 +19152,9 @@ func (ec *executionContext) fieldContext_Alert_externalID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_title(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19049,6 +19178,9 @@ func (ec *executionContext) fieldContext_Alert_title(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Alert_description(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19072,6 +19204,9 @@ func (ec *executionContext) fieldContext_Alert_description(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19095,6 +19230,9 @@ func (ec *executionContext) fieldContext_Alert_severity(_ context.Context, field
 }
 
 func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNAlertStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐAlertStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19118,6 +19256,9 @@ func (ec *executionContext) fieldContext_Alert_status(_ context.Context, field g
 }
 
 func (ec *executionContext) _Alert_disposition(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalODisposition2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐDisposition(ctx, field.Selections, obj.Disposition)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19141,6 +19282,9 @@ func (ec *executionContext) fieldContext_Alert_disposition(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AssigneeID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19164,6 +19308,9 @@ func (ec *executionContext) fieldContext_Alert_assigneeID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_tags(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Tags)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19187,6 +19334,9 @@ func (ec *executionContext) fieldContext_Alert_tags(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Alert_suppressed(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Suppressed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19210,6 +19360,9 @@ func (ec *executionContext) fieldContext_Alert_suppressed(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_suppressionReason(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SuppressionReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19265,6 +19418,9 @@ func (ec *executionContext) fieldContext_Alert_entities(_ context.Context, field
 }
 
 func (ec *executionContext) _Alert_mitre(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Mitre)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19311,6 +19467,9 @@ func (ec *executionContext) fieldContext_Alert_attributes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_raw(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Raw)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19334,6 +19493,9 @@ func (ec *executionContext) fieldContext_Alert_raw(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Alert_fingerprint(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Fingerprint)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19357,6 +19519,9 @@ func (ec *executionContext) fieldContext_Alert_fingerprint(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_occurrences(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Occurrences)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19380,6 +19545,9 @@ func (ec *executionContext) fieldContext_Alert_occurrences(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_firstSeenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.FirstSeenAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.FirstSeenAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19403,6 +19571,9 @@ func (ec *executionContext) fieldContext_Alert_firstSeenAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Alert_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.LastSeenAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LastSeenAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19426,6 +19597,9 @@ func (ec *executionContext) fieldContext_Alert_lastSeenAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_eventTime(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EventTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19449,6 +19623,9 @@ func (ec *executionContext) fieldContext_Alert_eventTime(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Alert_ingestedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.IngestedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.IngestedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19472,6 +19649,9 @@ func (ec *executionContext) fieldContext_Alert_ingestedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.AcknowledgedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19495,6 +19675,9 @@ func (ec *executionContext) fieldContext_Alert_acknowledgedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Alert_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ResolvedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19518,6 +19701,9 @@ func (ec *executionContext) fieldContext_Alert_resolvedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Alert_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19701,6 +19887,9 @@ func (ec *executionContext) fieldContext_AlertConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _AlertConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AlertConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19779,6 +19968,9 @@ func (ec *executionContext) fieldContext_AlertEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _AlertEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AlertEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19802,6 +19994,9 @@ func (ec *executionContext) fieldContext_AlertEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AlertEntity_type(ctx context.Context, field graphql.CollectedField, obj *schematype.Entity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19825,6 +20020,9 @@ func (ec *executionContext) fieldContext_AlertEntity_type(_ context.Context, fie
 }
 
 func (ec *executionContext) _AlertEntity_value(ctx context.Context, field graphql.CollectedField, obj *schematype.Entity) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19848,6 +20046,9 @@ func (ec *executionContext) fieldContext_AlertEntity_value(_ context.Context, fi
 }
 
 func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.CollectedField, obj *live.AlertEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19903,6 +20104,9 @@ func (ec *executionContext) fieldContext_AlertEvent_alert(_ context.Context, fie
 }
 
 func (ec *executionContext) _AlertEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.AlertEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20118,6 +20322,9 @@ func (ec *executionContext) fieldContext_AlertFacets_tags(_ context.Context, fie
 }
 
 func (ec *executionContext) _AlertView_id(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20141,6 +20348,9 @@ func (ec *executionContext) fieldContext_AlertView_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _AlertView_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20164,6 +20374,9 @@ func (ec *executionContext) fieldContext_AlertView_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _AlertView_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20187,6 +20400,9 @@ func (ec *executionContext) fieldContext_AlertView_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _AlertView_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20210,6 +20426,9 @@ func (ec *executionContext) fieldContext_AlertView_organizationID(_ context.Cont
 }
 
 func (ec *executionContext) _AlertView_name(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20233,6 +20452,9 @@ func (ec *executionContext) fieldContext_AlertView_name(_ context.Context, field
 }
 
 func (ec *executionContext) _AlertView_ownerID(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OwnerID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20256,6 +20478,9 @@ func (ec *executionContext) fieldContext_AlertView_ownerID(_ context.Context, fi
 }
 
 func (ec *executionContext) _AlertView_shared(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Shared)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20311,6 +20536,9 @@ func (ec *executionContext) fieldContext_AlertView_filters(_ context.Context, fi
 }
 
 func (ec *executionContext) _AlertView_sort(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Sort)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20334,6 +20562,9 @@ func (ec *executionContext) fieldContext_AlertView_sort(_ context.Context, field
 }
 
 func (ec *executionContext) _AlertView_columns(ctx context.Context, field graphql.CollectedField, obj *ent.AlertView) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Columns)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20435,6 +20666,9 @@ func (ec *executionContext) fieldContext_AlertView_isDefault(_ context.Context, 
 }
 
 func (ec *executionContext) _AlertViewFilter_status(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOAlertStatus2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐAlertStatusᚄ(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20458,6 +20692,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_status(_ context.Contex
 }
 
 func (ec *executionContext) _AlertViewFilter_severity(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20481,6 +20718,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_severity(_ context.Cont
 }
 
 func (ec *executionContext) _AlertViewFilter_source(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20550,6 +20790,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_assigneeID(_ context.Co
 }
 
 func (ec *executionContext) _AlertViewFilter_unassigned(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Unassigned)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20573,6 +20816,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_unassigned(_ context.Co
 }
 
 func (ec *executionContext) _AlertViewFilter_tag(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Tag)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20596,6 +20842,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_tag(_ context.Context, 
 }
 
 func (ec *executionContext) _AlertViewFilter_entity(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Entity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20619,6 +20868,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_entity(_ context.Contex
 }
 
 func (ec *executionContext) _AlertViewFilter_since(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Since)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20642,6 +20894,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_since(_ context.Context
 }
 
 func (ec *executionContext) _AlertViewFilter_until(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Until)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20665,6 +20920,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_until(_ context.Context
 }
 
 func (ec *executionContext) _AlertViewFilter_q(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Q)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20688,6 +20946,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_q(_ context.Context, fi
 }
 
 func (ec *executionContext) _AlertViewFilter_incidentID(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20711,6 +20972,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_incidentID(_ context.Co
 }
 
 func (ec *executionContext) _AlertViewFilter_query(ctx context.Context, field graphql.CollectedField, obj *schematype.AlertFilter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Query)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20734,6 +20998,9 @@ func (ec *executionContext) fieldContext_AlertViewFilter_query(_ context.Context
 }
 
 func (ec *executionContext) _AlertVolume_interval(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Interval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20757,6 +21024,9 @@ func (ec *executionContext) fieldContext_AlertVolume_interval(_ context.Context,
 }
 
 func (ec *executionContext) _AlertVolume_timeZone(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20812,6 +21082,9 @@ func (ec *executionContext) fieldContext_AlertVolume_buckets(_ context.Context, 
 }
 
 func (ec *executionContext) _AlertVolume_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20867,6 +21140,9 @@ func (ec *executionContext) fieldContext_AlertVolume_organizations(_ context.Con
 }
 
 func (ec *executionContext) _AlertVolumeBucket_start(ctx context.Context, field graphql.CollectedField, obj *metrics.VolumeBucket) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Start.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Start)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20890,6 +21166,9 @@ func (ec *executionContext) fieldContext_AlertVolumeBucket_start(_ context.Conte
 }
 
 func (ec *executionContext) _AlertVolumeBucket_count(ctx context.Context, field graphql.CollectedField, obj *metrics.VolumeBucket) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20945,6 +21224,9 @@ func (ec *executionContext) fieldContext_AlertVolumeBucket_bySeverity(_ context.
 }
 
 func (ec *executionContext) _Analysis_id(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20968,6 +21250,9 @@ func (ec *executionContext) fieldContext_Analysis_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Analysis_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20991,6 +21276,9 @@ func (ec *executionContext) fieldContext_Analysis_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Analysis_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21014,6 +21302,9 @@ func (ec *executionContext) fieldContext_Analysis_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Analysis_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21037,6 +21328,9 @@ func (ec *executionContext) fieldContext_Analysis_organizationID(_ context.Conte
 }
 
 func (ec *executionContext) _Analysis_alertID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AlertID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21060,6 +21354,9 @@ func (ec *executionContext) fieldContext_Analysis_alertID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Analysis_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21083,6 +21380,9 @@ func (ec *executionContext) fieldContext_Analysis_incidentID(_ context.Context, 
 }
 
 func (ec *executionContext) _Analysis_status(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNJobStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐJobStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21106,6 +21406,9 @@ func (ec *executionContext) fieldContext_Analysis_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Analysis_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21129,6 +21432,9 @@ func (ec *executionContext) fieldContext_Analysis_provider(_ context.Context, fi
 }
 
 func (ec *executionContext) _Analysis_model(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21152,6 +21458,9 @@ func (ec *executionContext) fieldContext_Analysis_model(_ context.Context, field
 }
 
 func (ec *executionContext) _Analysis_verdict(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Verdict)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21198,6 +21507,9 @@ func (ec *executionContext) fieldContext_Analysis_confidence(_ context.Context, 
 }
 
 func (ec *executionContext) _Analysis_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOSeverity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21221,6 +21533,9 @@ func (ec *executionContext) fieldContext_Analysis_severity(_ context.Context, fi
 }
 
 func (ec *executionContext) _Analysis_result(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOMap2map(ctx, field.Selections, obj.Result)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21244,6 +21559,9 @@ func (ec *executionContext) fieldContext_Analysis_result(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Analysis_promptTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21267,6 +21585,9 @@ func (ec *executionContext) fieldContext_Analysis_promptTokens(_ context.Context
 }
 
 func (ec *executionContext) _Analysis_completionTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21290,6 +21611,9 @@ func (ec *executionContext) fieldContext_Analysis_completionTokens(_ context.Con
 }
 
 func (ec *executionContext) _Analysis_flaggedInaccurate(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FlaggedInaccurate)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21313,6 +21637,9 @@ func (ec *executionContext) fieldContext_Analysis_flaggedInaccurate(_ context.Co
 }
 
 func (ec *executionContext) _Analysis_error(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21336,6 +21663,9 @@ func (ec *executionContext) fieldContext_Analysis_error(_ context.Context, field
 }
 
 func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21359,6 +21689,9 @@ func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context,
 }
 
 func (ec *executionContext) _AnalysisQueue_depth(ctx context.Context, field graphql.CollectedField, obj *analysis.QueueDepth) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Depth)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21414,6 +21747,9 @@ func (ec *executionContext) fieldContext_AnalysisQueue_bySeverity(_ context.Cont
 }
 
 func (ec *executionContext) _AnalysisQueue_oldestAt(ctx context.Context, field graphql.CollectedField, obj *analysis.QueueDepth) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.OldestAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21437,6 +21773,9 @@ func (ec *executionContext) fieldContext_AnalysisQueue_oldestAt(_ context.Contex
 }
 
 func (ec *executionContext) _AnalysisQueueSeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *analysis.SeverityCount) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21460,6 +21799,9 @@ func (ec *executionContext) fieldContext_AnalysisQueueSeverityCount_severity(_ c
 }
 
 func (ec *executionContext) _AnalysisQueueSeverityCount_count(ctx context.Context, field graphql.CollectedField, obj *analysis.SeverityCount) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21483,6 +21825,9 @@ func (ec *executionContext) fieldContext_AnalysisQueueSeverityCount_count(_ cont
 }
 
 func (ec *executionContext) _ApplyMacroPayload_macroID(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.MacroID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.MacroID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21506,6 +21851,9 @@ func (ec *executionContext) fieldContext_ApplyMacroPayload_macroID(_ context.Con
 }
 
 func (ec *executionContext) _ApplyMacroPayload_target(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, field.Selections, obj.Target)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21529,6 +21877,9 @@ func (ec *executionContext) fieldContext_ApplyMacroPayload_target(_ context.Cont
 }
 
 func (ec *executionContext) _ApplyMacroPayload_matched(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Matched)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21552,6 +21903,9 @@ func (ec *executionContext) fieldContext_ApplyMacroPayload_matched(_ context.Con
 }
 
 func (ec *executionContext) _ApplyMacroPayload_updated(ctx context.Context, field graphql.CollectedField, obj *automation.ApplyMacroPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21607,6 +21961,9 @@ func (ec *executionContext) fieldContext_ApplyMacroPayload_results(_ context.Con
 }
 
 func (ec *executionContext) _AssetProfile_domains(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Domains)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21630,6 +21987,9 @@ func (ec *executionContext) fieldContext_AssetProfile_domains(_ context.Context,
 }
 
 func (ec *executionContext) _AssetProfile_networks(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Networks)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21653,6 +22013,9 @@ func (ec *executionContext) fieldContext_AssetProfile_networks(_ context.Context
 }
 
 func (ec *executionContext) _AssetProfile_adminHosts(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.AdminHosts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21676,6 +22039,9 @@ func (ec *executionContext) fieldContext_AssetProfile_adminHosts(_ context.Conte
 }
 
 func (ec *executionContext) _AssetProfile_adminAccounts(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.AdminAccounts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21699,6 +22065,9 @@ func (ec *executionContext) fieldContext_AssetProfile_adminAccounts(_ context.Co
 }
 
 func (ec *executionContext) _AssetProfile_scanners(ctx context.Context, field graphql.CollectedField, obj *builtin.AssetProfile) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Scanners)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21722,6 +22091,9 @@ func (ec *executionContext) fieldContext_AssetProfile_scanners(_ context.Context
 }
 
 func (ec *executionContext) _BulkAlertsPayload_action(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBulkAlertAction2githubᚗcomᚋseliqᚋseliqᚋenumᚐBulkAlertAction(ctx, field.Selections, obj.Action)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21745,6 +22117,9 @@ func (ec *executionContext) fieldContext_BulkAlertsPayload_action(_ context.Cont
 }
 
 func (ec *executionContext) _BulkAlertsPayload_matched(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Matched)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21768,6 +22143,9 @@ func (ec *executionContext) fieldContext_BulkAlertsPayload_matched(_ context.Con
 }
 
 func (ec *executionContext) _BulkAlertsPayload_updated(ctx context.Context, field graphql.CollectedField, obj *alerts.BulkAlertsPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21791,6 +22169,9 @@ func (ec *executionContext) fieldContext_BulkAlertsPayload_updated(_ context.Con
 }
 
 func (ec *executionContext) _ChannelPrefs_inApp(ctx context.Context, field graphql.CollectedField, obj *notify.ChannelPrefs) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InApp)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21814,6 +22195,9 @@ func (ec *executionContext) fieldContext_ChannelPrefs_inApp(_ context.Context, f
 }
 
 func (ec *executionContext) _ChannelPrefs_email(ctx context.Context, field graphql.CollectedField, obj *notify.ChannelPrefs) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21901,6 +22285,9 @@ func (ec *executionContext) fieldContext_ChatExchange_reply(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21924,6 +22311,9 @@ func (ec *executionContext) fieldContext_ChatMessage_id(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21947,6 +22337,9 @@ func (ec *executionContext) fieldContext_ChatMessage_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _ChatMessage_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21970,6 +22363,9 @@ func (ec *executionContext) fieldContext_ChatMessage_updatedAt(_ context.Context
 }
 
 func (ec *executionContext) _ChatMessage_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21993,6 +22389,9 @@ func (ec *executionContext) fieldContext_ChatMessage_organizationID(_ context.Co
 }
 
 func (ec *executionContext) _ChatMessage_alertID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AlertID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22016,6 +22415,9 @@ func (ec *executionContext) fieldContext_ChatMessage_alertID(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatMessage_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22039,6 +22441,9 @@ func (ec *executionContext) fieldContext_ChatMessage_incidentID(_ context.Contex
 }
 
 func (ec *executionContext) _ChatMessage_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22062,6 +22467,9 @@ func (ec *executionContext) fieldContext_ChatMessage_userID(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatMessage_role(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNChatRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐChatRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22085,6 +22493,9 @@ func (ec *executionContext) fieldContext_ChatMessage_role(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatMessage_content(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Content)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22108,6 +22519,9 @@ func (ec *executionContext) fieldContext_ChatMessage_content(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatMessage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22131,6 +22545,9 @@ func (ec *executionContext) fieldContext_ChatMessage_promptTokens(_ context.Cont
 }
 
 func (ec *executionContext) _ChatMessage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessage) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22218,6 +22635,9 @@ func (ec *executionContext) fieldContext_ChatMessageConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _ChatMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22273,6 +22693,9 @@ func (ec *executionContext) fieldContext_ChatMessageEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ChatMessageEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22296,6 +22719,9 @@ func (ec *executionContext) fieldContext_ChatMessageEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _ChatStreamEvent_delta(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Delta)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22319,6 +22745,9 @@ func (ec *executionContext) fieldContext_ChatStreamEvent_delta(_ context.Context
 }
 
 func (ec *executionContext) _ChatStreamEvent_done(ctx context.Context, field graphql.CollectedField, obj *chat.StreamEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Done)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22406,6 +22835,9 @@ func (ec *executionContext) fieldContext_ChatStreamEvent_userMessage(_ context.C
 }
 
 func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22429,6 +22861,9 @@ func (ec *executionContext) fieldContext_Connector_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Connector_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22452,6 +22887,9 @@ func (ec *executionContext) fieldContext_Connector_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Connector_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22475,6 +22913,9 @@ func (ec *executionContext) fieldContext_Connector_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Connector_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22498,6 +22939,9 @@ func (ec *executionContext) fieldContext_Connector_organizationID(_ context.Cont
 }
 
 func (ec *executionContext) _Connector_name(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22521,6 +22965,9 @@ func (ec *executionContext) fieldContext_Connector_name(_ context.Context, field
 }
 
 func (ec *executionContext) _Connector_type(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22544,6 +22991,9 @@ func (ec *executionContext) fieldContext_Connector_type(_ context.Context, field
 }
 
 func (ec *executionContext) _Connector_mode(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNConnectorMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐConnectorMode(ctx, field.Selections, obj.Mode)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22567,6 +23017,9 @@ func (ec *executionContext) fieldContext_Connector_mode(_ context.Context, field
 }
 
 func (ec *executionContext) _Connector_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22590,6 +23043,9 @@ func (ec *executionContext) fieldContext_Connector_enabled(_ context.Context, fi
 }
 
 func (ec *executionContext) _Connector_dedupFields(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.DedupFields)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22613,6 +23069,9 @@ func (ec *executionContext) fieldContext_Connector_dedupFields(_ context.Context
 }
 
 func (ec *executionContext) _Connector_dedupWindowSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DedupWindowSeconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22636,6 +23095,9 @@ func (ec *executionContext) fieldContext_Connector_dedupWindowSeconds(_ context.
 }
 
 func (ec *executionContext) _Connector_pollIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PollIntervalSeconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22659,6 +23121,9 @@ func (ec *executionContext) fieldContext_Connector_pollIntervalSeconds(_ context
 }
 
 func (ec *executionContext) _Connector_rateLimitPerMinute(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RateLimitPerMinute)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22682,6 +23147,9 @@ func (ec *executionContext) fieldContext_Connector_rateLimitPerMinute(_ context.
 }
 
 func (ec *executionContext) _Connector_keyPrefix(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.KeyPrefix)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22705,6 +23173,9 @@ func (ec *executionContext) fieldContext_Connector_keyPrefix(_ context.Context, 
 }
 
 func (ec *executionContext) _Connector_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastSeenAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22728,6 +23199,9 @@ func (ec *executionContext) fieldContext_Connector_lastSeenAt(_ context.Context,
 }
 
 func (ec *executionContext) _Connector_lastPolledAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastPolledAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22751,6 +23225,9 @@ func (ec *executionContext) fieldContext_Connector_lastPolledAt(_ context.Contex
 }
 
 func (ec *executionContext) _Connector_lastSuccessAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastSuccessAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22774,6 +23251,9 @@ func (ec *executionContext) fieldContext_Connector_lastSuccessAt(_ context.Conte
 }
 
 func (ec *executionContext) _Connector_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22797,6 +23277,9 @@ func (ec *executionContext) fieldContext_Connector_lastError(_ context.Context, 
 }
 
 func (ec *executionContext) _Connector_itemsLastPoll(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ItemsLastPoll)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22820,6 +23303,9 @@ func (ec *executionContext) fieldContext_Connector_itemsLastPoll(_ context.Conte
 }
 
 func (ec *executionContext) _Connector_nextPollAt(ctx context.Context, field graphql.CollectedField, obj *ent.Connector) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.NextPollAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22930,6 +23416,9 @@ func (ec *executionContext) fieldContext_ConnectorConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _ConnectorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectorConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22985,6 +23474,9 @@ func (ec *executionContext) fieldContext_ConnectorEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _ConnectorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectorEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23008,6 +23500,9 @@ func (ec *executionContext) fieldContext_ConnectorEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _ConnectorFieldMapping_target(ctx context.Context, field graphql.CollectedField, obj *catalogue.FieldMapping) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Target)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23031,6 +23526,9 @@ func (ec *executionContext) fieldContext_ConnectorFieldMapping_target(_ context.
 }
 
 func (ec *executionContext) _ConnectorFieldMapping_source(ctx context.Context, field graphql.CollectedField, obj *catalogue.FieldMapping) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23054,6 +23552,9 @@ func (ec *executionContext) fieldContext_ConnectorFieldMapping_source(_ context.
 }
 
 func (ec *executionContext) _ConnectorFieldMapping_note(ctx context.Context, field graphql.CollectedField, obj *catalogue.FieldMapping) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2string(ctx, field.Selections, obj.Note)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23109,6 +23610,9 @@ func (ec *executionContext) fieldContext_ConnectorKeyPayload_connector(_ context
 }
 
 func (ec *executionContext) _ConnectorKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *connectors.ConnectorKeyPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.APIKey)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23132,6 +23636,9 @@ func (ec *executionContext) fieldContext_ConnectorKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _ConnectorType_key(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23155,6 +23662,9 @@ func (ec *executionContext) fieldContext_ConnectorType_key(_ context.Context, fi
 }
 
 func (ec *executionContext) _ConnectorType_name(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23178,6 +23688,9 @@ func (ec *executionContext) fieldContext_ConnectorType_name(_ context.Context, f
 }
 
 func (ec *executionContext) _ConnectorType_vendor(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Vendor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23201,6 +23714,9 @@ func (ec *executionContext) fieldContext_ConnectorType_vendor(_ context.Context,
 }
 
 func (ec *executionContext) _ConnectorType_description(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23224,6 +23740,9 @@ func (ec *executionContext) fieldContext_ConnectorType_description(_ context.Con
 }
 
 func (ec *executionContext) _ConnectorType_modes(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNConnectorMode2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐConnectorModeᚄ(ctx, field.Selections, obj.Modes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23247,6 +23766,9 @@ func (ec *executionContext) fieldContext_ConnectorType_modes(_ context.Context, 
 }
 
 func (ec *executionContext) _ConnectorType_severityScale(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SeverityScale)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23270,6 +23792,9 @@ func (ec *executionContext) fieldContext_ConnectorType_severityScale(_ context.C
 }
 
 func (ec *executionContext) _ConnectorType_dedupFields(ctx context.Context, field graphql.CollectedField, obj *catalogue.Type) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.DedupFields)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23348,6 +23873,9 @@ func (ec *executionContext) fieldContext_ConnectorType_settingsSchema(_ context.
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23371,6 +23899,9 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Contact_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23394,6 +23925,9 @@ func (ec *executionContext) fieldContext_Contact_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Contact_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23417,6 +23951,9 @@ func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Contact_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23440,6 +23977,9 @@ func (ec *executionContext) fieldContext_Contact_organizationID(_ context.Contex
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23463,6 +24003,9 @@ func (ec *executionContext) fieldContext_Contact_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23486,6 +24029,9 @@ func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field 
 }
 
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Phone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23509,6 +24055,9 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 }
 
 func (ec *executionContext) _Contact_role(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23532,6 +24081,9 @@ func (ec *executionContext) fieldContext_Contact_role(_ context.Context, field g
 }
 
 func (ec *executionContext) _Contact_notifyReports(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotifyReports)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23555,6 +24107,9 @@ func (ec *executionContext) fieldContext_Contact_notifyReports(_ context.Context
 }
 
 func (ec *executionContext) _Contact_notifyIncidents(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotifyIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23642,6 +24197,9 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23697,6 +24255,9 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ContactEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23720,6 +24281,9 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _CreateAPITokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Token)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23775,6 +24339,9 @@ func (ec *executionContext) fieldContext_CreateAPITokenPayload_apiToken(_ contex
 }
 
 func (ec *executionContext) _Dashboard_id(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23798,6 +24365,9 @@ func (ec *executionContext) fieldContext_Dashboard_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Dashboard_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23821,6 +24391,9 @@ func (ec *executionContext) fieldContext_Dashboard_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Dashboard_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23844,6 +24417,9 @@ func (ec *executionContext) fieldContext_Dashboard_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Dashboard_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23867,6 +24443,9 @@ func (ec *executionContext) fieldContext_Dashboard_organizationID(_ context.Cont
 }
 
 func (ec *executionContext) _Dashboard_name(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23890,6 +24469,9 @@ func (ec *executionContext) fieldContext_Dashboard_name(_ context.Context, field
 }
 
 func (ec *executionContext) _Dashboard_description(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23913,6 +24495,9 @@ func (ec *executionContext) fieldContext_Dashboard_description(_ context.Context
 }
 
 func (ec *executionContext) _Dashboard_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, field.Selections, obj.Visibility)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23936,6 +24521,9 @@ func (ec *executionContext) fieldContext_Dashboard_visibility(_ context.Context,
 }
 
 func (ec *executionContext) _Dashboard_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Board) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AuthorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24087,6 +24675,9 @@ func (ec *executionContext) fieldContext_DashboardConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _DashboardConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24142,6 +24733,9 @@ func (ec *executionContext) fieldContext_DashboardEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _DashboardEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DashboardEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24165,6 +24759,9 @@ func (ec *executionContext) fieldContext_DashboardEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _DashboardWidget_id(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24188,6 +24785,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_id(_ context.Context, f
 }
 
 func (ec *executionContext) _DashboardWidget_title(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24211,6 +24811,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_title(_ context.Context
 }
 
 func (ec *executionContext) _DashboardWidget_kind(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNWidgetKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24234,6 +24837,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_kind(_ context.Context,
 }
 
 func (ec *executionContext) _DashboardWidget_visualization(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNWidgetVisualization2githubᚗcomᚋseliqᚋseliqᚋenumᚐWidgetVisualization(ctx, field.Selections, obj.Visualization)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24257,6 +24863,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_visualization(_ context
 }
 
 func (ec *executionContext) _DashboardWidget_metric(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Metric)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24312,6 +24921,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_params(_ context.Contex
 }
 
 func (ec *executionContext) _DashboardWidget_savedQueryID(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SavedQueryID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24367,6 +24979,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_query(_ context.Context
 }
 
 func (ec *executionContext) _DashboardWidget_x(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.X)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24390,6 +25005,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_x(_ context.Context, fi
 }
 
 func (ec *executionContext) _DashboardWidget_y(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Y)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24413,6 +25031,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_y(_ context.Context, fi
 }
 
 func (ec *executionContext) _DashboardWidget_w(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.W)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24436,6 +25057,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_w(_ context.Context, fi
 }
 
 func (ec *executionContext) _DashboardWidget_h(ctx context.Context, field graphql.CollectedField, obj *dashboard.Widget) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.H)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24482,6 +25106,9 @@ func (ec *executionContext) fieldContext_DashboardWidget_data(_ context.Context,
 }
 
 func (ec *executionContext) _DashboardWidgetParams_period(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Period)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24505,6 +25132,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetParams_period(_ context.
 }
 
 func (ec *executionContext) _DashboardWidgetParams_interval(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Interval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24528,6 +25158,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetParams_interval(_ contex
 }
 
 func (ec *executionContext) _DashboardWidgetParams_severity(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOSeverity2ᚕgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverityᚄ(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24551,6 +25184,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetParams_severity(_ contex
 }
 
 func (ec *executionContext) _DashboardWidgetParams_query(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Query)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24574,6 +25210,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetParams_query(_ context.C
 }
 
 func (ec *executionContext) _DashboardWidgetParams_organization(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetParams) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Organization)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24597,6 +25236,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetParams_organization(_ co
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_source(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24620,6 +25262,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_source(_ context.C
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_query(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Query)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24643,6 +25288,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_query(_ context.Co
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.GroupBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24666,6 +25314,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_groupBy(_ context.
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_interval(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Interval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24689,6 +25340,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_interval(_ context
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_sort(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Sort)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24712,6 +25366,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_sort(_ context.Con
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_fields(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Fields)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24735,6 +25392,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_fields(_ context.C
 }
 
 func (ec *executionContext) _DashboardWidgetQuery_limit(ctx context.Context, field graphql.CollectedField, obj *schematype.WidgetQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Limit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24758,6 +25418,9 @@ func (ec *executionContext) fieldContext_DashboardWidgetQuery_limit(_ context.Co
 }
 
 func (ec *executionContext) _DeadLetter_id(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24781,6 +25444,9 @@ func (ec *executionContext) fieldContext_DeadLetter_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _DeadLetter_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24804,6 +25470,9 @@ func (ec *executionContext) fieldContext_DeadLetter_createdAt(_ context.Context,
 }
 
 func (ec *executionContext) _DeadLetter_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24827,6 +25496,9 @@ func (ec *executionContext) fieldContext_DeadLetter_updatedAt(_ context.Context,
 }
 
 func (ec *executionContext) _DeadLetter_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24850,6 +25522,9 @@ func (ec *executionContext) fieldContext_DeadLetter_organizationID(_ context.Con
 }
 
 func (ec *executionContext) _DeadLetter_connectorID(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ConnectorID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24873,6 +25548,9 @@ func (ec *executionContext) fieldContext_DeadLetter_connectorID(_ context.Contex
 }
 
 func (ec *executionContext) _DeadLetter_reason(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24896,6 +25574,9 @@ func (ec *executionContext) fieldContext_DeadLetter_reason(_ context.Context, fi
 }
 
 func (ec *executionContext) _DeadLetter_payload(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetter) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Payload)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25015,6 +25696,9 @@ func (ec *executionContext) fieldContext_DeadLetterConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _DeadLetterConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetterConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25070,6 +25754,9 @@ func (ec *executionContext) fieldContext_DeadLetterEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _DeadLetterEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DeadLetterEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25093,6 +25780,9 @@ func (ec *executionContext) fieldContext_DeadLetterEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _DeletePayload_deletedID(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.DeletedID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.DeletedID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25212,6 +25902,9 @@ func (ec *executionContext) fieldContext_DurationMetric_organizations(_ context.
 }
 
 func (ec *executionContext) _DurationStats_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25235,6 +25928,9 @@ func (ec *executionContext) fieldContext_DurationStats_count(_ context.Context, 
 }
 
 func (ec *executionContext) _DurationStats_meanSeconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Mean)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25258,6 +25954,9 @@ func (ec *executionContext) fieldContext_DurationStats_meanSeconds(_ context.Con
 }
 
 func (ec *executionContext) _DurationStats_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Median)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25281,6 +25980,9 @@ func (ec *executionContext) fieldContext_DurationStats_medianSeconds(_ context.C
 }
 
 func (ec *executionContext) _DurationStats_p90Seconds(ctx context.Context, field graphql.CollectedField, obj *metrics.Stats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P90)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25304,6 +26006,9 @@ func (ec *executionContext) fieldContext_DurationStats_p90Seconds(_ context.Cont
 }
 
 func (ec *executionContext) _EmailSettings_smtpHost(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SMTPHost)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25327,6 +26032,9 @@ func (ec *executionContext) fieldContext_EmailSettings_smtpHost(_ context.Contex
 }
 
 func (ec *executionContext) _EmailSettings_smtpPort(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SMTPPort)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25350,6 +26058,9 @@ func (ec *executionContext) fieldContext_EmailSettings_smtpPort(_ context.Contex
 }
 
 func (ec *executionContext) _EmailSettings_smtpTls(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSMTPSecurity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSMTPSecurity(ctx, field.Selections, obj.SMTPTLS)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25373,6 +26084,9 @@ func (ec *executionContext) fieldContext_EmailSettings_smtpTls(_ context.Context
 }
 
 func (ec *executionContext) _EmailSettings_smtpUsername(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SMTPUsername)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25396,6 +26110,9 @@ func (ec *executionContext) fieldContext_EmailSettings_smtpUsername(_ context.Co
 }
 
 func (ec *executionContext) _EmailSettings_smtpPasswordSet(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.SMTPPasswordSet)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25419,6 +26136,9 @@ func (ec *executionContext) fieldContext_EmailSettings_smtpPasswordSet(_ context
 }
 
 func (ec *executionContext) _EmailSettings_fromAddress(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FromAddress)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25442,6 +26162,9 @@ func (ec *executionContext) fieldContext_EmailSettings_fromAddress(_ context.Con
 }
 
 func (ec *executionContext) _EmailSettings_source(ctx context.Context, field graphql.CollectedField, obj *mail.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25488,6 +26211,9 @@ func (ec *executionContext) fieldContext_EmailSettings_inboundUrl(_ context.Cont
 }
 
 func (ec *executionContext) _EmailTestResult_ok(ctx context.Context, field graphql.CollectedField, obj *mail.TestResult) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.OK)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25511,6 +26237,9 @@ func (ec *executionContext) fieldContext_EmailTestResult_ok(_ context.Context, f
 }
 
 func (ec *executionContext) _EmailTestResult_message(ctx context.Context, field graphql.CollectedField, obj *mail.TestResult) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25534,6 +26263,9 @@ func (ec *executionContext) fieldContext_EmailTestResult_message(_ context.Conte
 }
 
 func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *alerts.FacetValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25557,6 +26289,9 @@ func (ec *executionContext) fieldContext_FacetValue_value(_ context.Context, fie
 }
 
 func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql.CollectedField, obj *alerts.FacetValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25580,6 +26315,9 @@ func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feature_key(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25603,6 +26341,9 @@ func (ec *executionContext) fieldContext_Feature_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25626,6 +26367,9 @@ func (ec *executionContext) fieldContext_Feature_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Feature_default(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Default)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25649,6 +26393,9 @@ func (ec *executionContext) fieldContext_Feature_default(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feature_value(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25672,6 +26419,9 @@ func (ec *executionContext) fieldContext_Feature_value(_ context.Context, field 
 }
 
 func (ec *executionContext) _Feature_organizationAllows(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.OrganizationAllows)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25695,6 +26445,9 @@ func (ec *executionContext) fieldContext_Feature_organizationAllows(_ context.Co
 }
 
 func (ec *executionContext) _Feature_enabled(ctx context.Context, field graphql.CollectedField, obj *features.Feature) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25718,6 +26471,9 @@ func (ec *executionContext) fieldContext_Feature_enabled(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25741,6 +26497,9 @@ func (ec *executionContext) fieldContext_Group_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Group_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25764,6 +26523,9 @@ func (ec *executionContext) fieldContext_Group_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25787,6 +26549,9 @@ func (ec *executionContext) fieldContext_Group_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25810,6 +26575,9 @@ func (ec *executionContext) fieldContext_Group_organizationID(_ context.Context,
 }
 
 func (ec *executionContext) _Group_name(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25833,6 +26601,9 @@ func (ec *executionContext) fieldContext_Group_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Group_description(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25952,6 +26723,9 @@ func (ec *executionContext) fieldContext_GroupConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _GroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.GroupConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26007,6 +26781,9 @@ func (ec *executionContext) fieldContext_GroupEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.GroupEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26030,6 +26807,9 @@ func (ec *executionContext) fieldContext_GroupEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _InboundEmailToken_url(ctx context.Context, field graphql.CollectedField, obj *connectors.InboundEmailToken) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26085,6 +26865,9 @@ func (ec *executionContext) fieldContext_InboundEmailToken_connector(_ context.C
 }
 
 func (ec *executionContext) _Incident_id(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26108,6 +26891,9 @@ func (ec *executionContext) fieldContext_Incident_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Incident_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26131,6 +26917,9 @@ func (ec *executionContext) fieldContext_Incident_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Incident_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26154,6 +26943,9 @@ func (ec *executionContext) fieldContext_Incident_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Incident_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26177,6 +26969,9 @@ func (ec *executionContext) fieldContext_Incident_organizationID(_ context.Conte
 }
 
 func (ec *executionContext) _Incident_number(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Number)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26200,6 +26995,9 @@ func (ec *executionContext) fieldContext_Incident_number(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Incident_title(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26223,6 +27021,9 @@ func (ec *executionContext) fieldContext_Incident_title(_ context.Context, field
 }
 
 func (ec *executionContext) _Incident_description(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26246,6 +27047,9 @@ func (ec *executionContext) fieldContext_Incident_description(_ context.Context,
 }
 
 func (ec *executionContext) _Incident_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26269,6 +27073,9 @@ func (ec *executionContext) fieldContext_Incident_summary(_ context.Context, fie
 }
 
 func (ec *executionContext) _Incident_aiSummary(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.AiSummary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26292,6 +27099,9 @@ func (ec *executionContext) fieldContext_Incident_aiSummary(_ context.Context, f
 }
 
 func (ec *executionContext) _Incident_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26315,6 +27125,9 @@ func (ec *executionContext) fieldContext_Incident_severity(_ context.Context, fi
 }
 
 func (ec *executionContext) _Incident_status(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNIncidentStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐIncidentStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26338,6 +27151,9 @@ func (ec *executionContext) fieldContext_Incident_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Incident_disposition(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalODisposition2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐDisposition(ctx, field.Selections, obj.Disposition)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26361,6 +27177,9 @@ func (ec *executionContext) fieldContext_Incident_disposition(_ context.Context,
 }
 
 func (ec *executionContext) _Incident_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AssigneeID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26384,6 +27203,9 @@ func (ec *executionContext) fieldContext_Incident_assigneeID(_ context.Context, 
 }
 
 func (ec *executionContext) _Incident_groupID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.GroupID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26407,6 +27229,9 @@ func (ec *executionContext) fieldContext_Incident_groupID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Incident_tags(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Tags)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26430,6 +27255,9 @@ func (ec *executionContext) fieldContext_Incident_tags(_ context.Context, field 
 }
 
 func (ec *executionContext) _Incident_alertCount(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.AlertCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26453,6 +27281,9 @@ func (ec *executionContext) fieldContext_Incident_alertCount(_ context.Context, 
 }
 
 func (ec *executionContext) _Incident_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.AcknowledgedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26476,6 +27307,9 @@ func (ec *executionContext) fieldContext_Incident_acknowledgedAt(_ context.Conte
 }
 
 func (ec *executionContext) _Incident_closedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ClosedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26499,6 +27333,9 @@ func (ec *executionContext) fieldContext_Incident_closedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Incident_slaAckBreachedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAAckBreachedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26522,6 +27359,9 @@ func (ec *executionContext) fieldContext_Incident_slaAckBreachedAt(_ context.Con
 }
 
 func (ec *executionContext) _Incident_slaResolveBreachedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAResolveBreachedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26545,6 +27385,9 @@ func (ec *executionContext) fieldContext_Incident_slaResolveBreachedAt(_ context
 }
 
 func (ec *executionContext) _Incident_slaAckDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAAckDueAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26568,6 +27411,9 @@ func (ec *executionContext) fieldContext_Incident_slaAckDueAt(_ context.Context,
 }
 
 func (ec *executionContext) _Incident_slaResolveDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAResolveDueAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26591,6 +27437,9 @@ func (ec *executionContext) fieldContext_Incident_slaResolveDueAt(_ context.Cont
 }
 
 func (ec *executionContext) _Incident_slaAckAtRiskAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAAckAtRiskAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26614,6 +27463,9 @@ func (ec *executionContext) fieldContext_Incident_slaAckAtRiskAt(_ context.Conte
 }
 
 func (ec *executionContext) _Incident_slaResolveAtRiskAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLAResolveAtRiskAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26637,6 +27489,9 @@ func (ec *executionContext) fieldContext_Incident_slaResolveAtRiskAt(_ context.C
 }
 
 func (ec *executionContext) _Incident_slaDueAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SLADueAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26896,6 +27751,9 @@ func (ec *executionContext) fieldContext_IncidentConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _IncidentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26951,6 +27809,9 @@ func (ec *executionContext) fieldContext_IncidentEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _IncidentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26974,6 +27835,9 @@ func (ec *executionContext) fieldContext_IncidentEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _IncidentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *live.IncidentEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNEventKind2githubᚗcomᚋseliqᚋseliqᚋrealtimeᚋliveᚐEventKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27029,6 +27893,9 @@ func (ec *executionContext) fieldContext_IncidentEvent_incident(_ context.Contex
 }
 
 func (ec *executionContext) _IncidentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.IncidentEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27148,6 +28015,9 @@ func (ec *executionContext) fieldContext_LinkAlertsPayload_incident(_ context.Co
 }
 
 func (ec *executionContext) _LinkAlertsPayload_linked(ctx context.Context, field graphql.CollectedField, obj *incidents.LinkAlertsPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Linked)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27171,6 +28041,9 @@ func (ec *executionContext) fieldContext_LinkAlertsPayload_linked(_ context.Cont
 }
 
 func (ec *executionContext) _LinkAlertsPayload_moved(ctx context.Context, field graphql.CollectedField, obj *incidents.LinkAlertsPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Moved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27194,6 +28067,9 @@ func (ec *executionContext) fieldContext_LinkAlertsPayload_moved(_ context.Conte
 }
 
 func (ec *executionContext) _LoginPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AccessToken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27217,6 +28093,9 @@ func (ec *executionContext) fieldContext_LoginPayload_accessToken(_ context.Cont
 }
 
 func (ec *executionContext) _LoginPayload_tokenType(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.TokenType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27240,6 +28119,9 @@ func (ec *executionContext) fieldContext_LoginPayload_tokenType(_ context.Contex
 }
 
 func (ec *executionContext) _LoginPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27295,6 +28177,9 @@ func (ec *executionContext) fieldContext_LoginPayload_user(_ context.Context, fi
 }
 
 func (ec *executionContext) _LoginPayload_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MfaRequired)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27318,6 +28203,9 @@ func (ec *executionContext) fieldContext_LoginPayload_mfaRequired(_ context.Cont
 }
 
 func (ec *executionContext) _LoginPayload_mfaToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MfaToken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27341,6 +28229,9 @@ func (ec *executionContext) fieldContext_LoginPayload_mfaToken(_ context.Context
 }
 
 func (ec *executionContext) _LoginPayload_enrolOnly(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.EnrolOnly)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27364,6 +28255,9 @@ func (ec *executionContext) fieldContext_LoginPayload_enrolOnly(_ context.Contex
 }
 
 func (ec *executionContext) _Macro_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27387,6 +28281,9 @@ func (ec *executionContext) fieldContext_Macro_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Macro_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27410,6 +28307,9 @@ func (ec *executionContext) fieldContext_Macro_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Macro_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27433,6 +28333,9 @@ func (ec *executionContext) fieldContext_Macro_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Macro_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27456,6 +28359,9 @@ func (ec *executionContext) fieldContext_Macro_organizationID(_ context.Context,
 }
 
 func (ec *executionContext) _Macro_name(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27479,6 +28385,9 @@ func (ec *executionContext) fieldContext_Macro_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Macro_description(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27502,6 +28411,9 @@ func (ec *executionContext) fieldContext_Macro_description(_ context.Context, fi
 }
 
 func (ec *executionContext) _Macro_target(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNAutomationTarget2githubᚗcomᚋseliqᚋseliqᚋenumᚐAutomationTarget(ctx, field.Selections, obj.Target)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27525,6 +28437,9 @@ func (ec *executionContext) fieldContext_Macro_target(_ context.Context, field g
 }
 
 func (ec *executionContext) _Macro_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationMacro) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AuthorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27603,6 +28518,9 @@ func (ec *executionContext) fieldContext_Macro_actions(_ context.Context, field 
 }
 
 func (ec *executionContext) _MacroChange_action(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Action)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27626,6 +28544,9 @@ func (ec *executionContext) fieldContext_MacroChange_action(_ context.Context, f
 }
 
 func (ec *executionContext) _MacroChange_type(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27649,6 +28570,9 @@ func (ec *executionContext) fieldContext_MacroChange_type(_ context.Context, fie
 }
 
 func (ec *executionContext) _MacroChange_field(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Field)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27672,6 +28596,9 @@ func (ec *executionContext) fieldContext_MacroChange_field(_ context.Context, fi
 }
 
 func (ec *executionContext) _MacroChange_before(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Before)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27695,6 +28622,9 @@ func (ec *executionContext) fieldContext_MacroChange_before(_ context.Context, f
 }
 
 func (ec *executionContext) _MacroChange_after(ctx context.Context, field graphql.CollectedField, obj *automation.MacroChange) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.After)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27782,6 +28712,9 @@ func (ec *executionContext) fieldContext_MacroConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _MacroConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MacroConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27837,6 +28770,9 @@ func (ec *executionContext) fieldContext_MacroEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _MacroEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MacroEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27860,6 +28796,9 @@ func (ec *executionContext) fieldContext_MacroEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _MacroResult_objectID(ctx context.Context, field graphql.CollectedField, obj *automation.MacroResult) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ObjectID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ObjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27915,6 +28854,9 @@ func (ec *executionContext) fieldContext_MacroResult_changes(_ context.Context, 
 }
 
 func (ec *executionContext) _MarkAllReadPayload_updated(ctx context.Context, field graphql.CollectedField, obj *notify.MarkAllReadPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27970,6 +28912,9 @@ func (ec *executionContext) fieldContext_MetricBreakdown_values(_ context.Contex
 }
 
 func (ec *executionContext) _MetricBreakdown_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28025,6 +28970,9 @@ func (ec *executionContext) fieldContext_MetricBreakdown_organizations(_ context
 }
 
 func (ec *executionContext) _MetricComparison_current(ctx context.Context, field graphql.CollectedField, obj *metrics.Comparison) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Current)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28048,6 +28996,9 @@ func (ec *executionContext) fieldContext_MetricComparison_current(_ context.Cont
 }
 
 func (ec *executionContext) _MetricComparison_previous(ctx context.Context, field graphql.CollectedField, obj *metrics.Comparison) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Previous)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28071,6 +29022,9 @@ func (ec *executionContext) fieldContext_MetricComparison_previous(_ context.Con
 }
 
 func (ec *executionContext) _MetricCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28126,6 +29080,9 @@ func (ec *executionContext) fieldContext_MetricCount_organizations(_ context.Con
 }
 
 func (ec *executionContext) _MetricSeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityCount) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28149,6 +29106,9 @@ func (ec *executionContext) fieldContext_MetricSeverityCount_severity(_ context.
 }
 
 func (ec *executionContext) _MetricSeverityCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityCount) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28172,6 +29132,9 @@ func (ec *executionContext) fieldContext_MetricSeverityCount_count(_ context.Con
 }
 
 func (ec *executionContext) _MetricValue_key(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28195,6 +29158,9 @@ func (ec *executionContext) fieldContext_MetricValue_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MetricValue_name(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28218,6 +29184,9 @@ func (ec *executionContext) fieldContext_MetricValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) _MetricValue_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Value) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28701,6 +29670,9 @@ func (ec *executionContext) fieldContext_Metrics_summary(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MetricsSummary_since(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Since.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Since)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28724,6 +29696,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_since(_ context.Context,
 }
 
 func (ec *executionContext) _MetricsSummary_until(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Until.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Until)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28747,6 +29722,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_until(_ context.Context,
 }
 
 func (ec *executionContext) _MetricsSummary_previousSince(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.PreviousSince.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.PreviousSince)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29026,6 +30004,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_incidentResolveMedian(_ 
 }
 
 func (ec *executionContext) _MetricsSummary_openAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OpenAlerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29049,6 +30030,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_openAlerts(_ context.Con
 }
 
 func (ec *executionContext) _MetricsSummary_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UnassignedAlerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29072,6 +30056,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_unassignedAlerts(_ conte
 }
 
 func (ec *executionContext) _MetricsSummary_openIncidents(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OpenIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29127,6 +30114,9 @@ func (ec *executionContext) fieldContext_MetricsSummary_organizations(_ context.
 }
 
 func (ec *executionContext) _MetricsTick_at(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.At.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29182,6 +30172,9 @@ func (ec *executionContext) fieldContext_MetricsTick_openAlertsBySeverity(_ cont
 }
 
 func (ec *executionContext) _MetricsTick_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UnassignedAlerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29205,6 +30198,9 @@ func (ec *executionContext) fieldContext_MetricsTick_unassignedAlerts(_ context.
 }
 
 func (ec *executionContext) _MetricsTick_openIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OpenIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29228,6 +30224,9 @@ func (ec *executionContext) fieldContext_MetricsTick_openIncidents(_ context.Con
 }
 
 func (ec *executionContext) _MetricsTick_slaAtRiskIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SLAAtRiskIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29251,6 +30250,9 @@ func (ec *executionContext) fieldContext_MetricsTick_slaAtRiskIncidents(_ contex
 }
 
 func (ec *executionContext) _MetricsTick_slaBreachedIncidents(ctx context.Context, field graphql.CollectedField, obj *live.MetricsTick) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SLABreachedIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33979,6 +34981,9 @@ func (ec *executionContext) fieldContext_Mutation_applyMacro(ctx context.Context
 }
 
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34002,6 +35007,9 @@ func (ec *executionContext) fieldContext_Note_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Note_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34025,6 +35033,9 @@ func (ec *executionContext) fieldContext_Note_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Note_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34048,6 +35059,9 @@ func (ec *executionContext) fieldContext_Note_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Note_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34071,6 +35085,9 @@ func (ec *executionContext) fieldContext_Note_organizationID(_ context.Context, 
 }
 
 func (ec *executionContext) _Note_alertID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AlertID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34094,6 +35111,9 @@ func (ec *executionContext) fieldContext_Note_alertID(_ context.Context, field g
 }
 
 func (ec *executionContext) _Note_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34117,6 +35137,9 @@ func (ec *executionContext) fieldContext_Note_incidentID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Note_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AuthorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34140,6 +35163,9 @@ func (ec *executionContext) fieldContext_Note_authorID(_ context.Context, field 
 }
 
 func (ec *executionContext) _Note_authorName(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.AuthorName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34163,6 +35189,9 @@ func (ec *executionContext) fieldContext_Note_authorName(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Note_body(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34186,6 +35215,9 @@ func (ec *executionContext) fieldContext_Note_body(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Note_mentions(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Mentions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34369,6 +35401,9 @@ func (ec *executionContext) fieldContext_NoteConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _NoteConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NoteConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34424,6 +35459,9 @@ func (ec *executionContext) fieldContext_NoteEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _NoteEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NoteEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34447,6 +35485,9 @@ func (ec *executionContext) fieldContext_NoteEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34470,6 +35511,9 @@ func (ec *executionContext) fieldContext_Notification_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34493,6 +35537,9 @@ func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Notification_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34516,6 +35563,9 @@ func (ec *executionContext) fieldContext_Notification_updatedAt(_ context.Contex
 }
 
 func (ec *executionContext) _Notification_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34539,6 +35589,9 @@ func (ec *executionContext) fieldContext_Notification_organizationID(_ context.C
 }
 
 func (ec *executionContext) _Notification_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UserID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34562,6 +35615,9 @@ func (ec *executionContext) fieldContext_Notification_userID(_ context.Context, 
 }
 
 func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNNotificationKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐNotificationKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34585,6 +35641,9 @@ func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34608,6 +35667,9 @@ func (ec *executionContext) fieldContext_Notification_title(_ context.Context, f
 }
 
 func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34631,6 +35693,9 @@ func (ec *executionContext) fieldContext_Notification_body(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_entityType(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.EntityType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34654,6 +35719,9 @@ func (ec *executionContext) fieldContext_Notification_entityType(_ context.Conte
 }
 
 func (ec *executionContext) _Notification_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.EntityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34677,6 +35745,9 @@ func (ec *executionContext) fieldContext_Notification_entityID(_ context.Context
 }
 
 func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ReadAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34764,6 +35835,9 @@ func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34819,6 +35893,9 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34874,6 +35951,9 @@ func (ec *executionContext) fieldContext_NotificationEvent_notification(_ contex
 }
 
 func (ec *executionContext) _NotificationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.NotificationEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35153,6 +36233,9 @@ func (ec *executionContext) fieldContext_NotificationPrefs_automationFailed(_ co
 }
 
 func (ec *executionContext) _NotificationSettings_onDutyGroupId(ctx context.Context, field graphql.CollectedField, obj *notify.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OnDutyGroupID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35176,6 +36259,9 @@ func (ec *executionContext) fieldContext_NotificationSettings_onDutyGroupId(_ co
 }
 
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35199,6 +36285,9 @@ func (ec *executionContext) fieldContext_Organization_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Organization_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35222,6 +36311,9 @@ func (ec *executionContext) fieldContext_Organization_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Organization_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35245,6 +36337,9 @@ func (ec *executionContext) fieldContext_Organization_updatedAt(_ context.Contex
 }
 
 func (ec *executionContext) _Organization_name(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35268,6 +36363,9 @@ func (ec *executionContext) fieldContext_Organization_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _Organization_slug(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Slug)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35291,6 +36389,9 @@ func (ec *executionContext) fieldContext_Organization_slug(_ context.Context, fi
 }
 
 func (ec *executionContext) _Organization_timezone(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35314,6 +36415,9 @@ func (ec *executionContext) fieldContext_Organization_timezone(_ context.Context
 }
 
 func (ec *executionContext) _Organization_contactEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2string(ctx, field.Selections, obj.ContactEmail)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35337,6 +36441,9 @@ func (ec *executionContext) fieldContext_Organization_contactEmail(_ context.Con
 }
 
 func (ec *executionContext) _Organization_region(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2string(ctx, field.Selections, obj.Region)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35360,6 +36467,9 @@ func (ec *executionContext) fieldContext_Organization_region(_ context.Context, 
 }
 
 func (ec *executionContext) _Organization_plan(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Plan)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35383,6 +36493,9 @@ func (ec *executionContext) fieldContext_Organization_plan(_ context.Context, fi
 }
 
 func (ec *executionContext) _Organization_userQuota(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UserQuota)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35406,6 +36519,9 @@ func (ec *executionContext) fieldContext_Organization_userQuota(_ context.Contex
 }
 
 func (ec *executionContext) _Organization_mfaEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MfaEnabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35429,6 +36545,9 @@ func (ec *executionContext) fieldContext_Organization_mfaEnabled(_ context.Conte
 }
 
 func (ec *executionContext) _Organization_mfaEnforced(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MfaEnforced)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35452,6 +36571,9 @@ func (ec *executionContext) fieldContext_Organization_mfaEnforced(_ context.Cont
 }
 
 func (ec *executionContext) _Organization_parentID(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ParentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35571,6 +36693,9 @@ func (ec *executionContext) fieldContext_OrganizationAlertVolume_organization(_ 
 }
 
 func (ec *executionContext) _OrganizationAlertVolume_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35594,6 +36719,9 @@ func (ec *executionContext) fieldContext_OrganizationAlertVolume_organizationId(
 }
 
 func (ec *executionContext) _OrganizationAlertVolume_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35649,6 +36777,9 @@ func (ec *executionContext) fieldContext_OrganizationAlertVolume_buckets(_ conte
 }
 
 func (ec *executionContext) _OrganizationAlertVolume_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Volume) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35736,6 +36867,9 @@ func (ec *executionContext) fieldContext_OrganizationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _OrganizationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35791,6 +36925,9 @@ func (ec *executionContext) fieldContext_OrganizationDurationMetric_organization
 }
 
 func (ec *executionContext) _OrganizationDurationMetric_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35814,6 +36951,9 @@ func (ec *executionContext) fieldContext_OrganizationDurationMetric_organization
 }
 
 func (ec *executionContext) _OrganizationDurationMetric_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Durations) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35933,6 +37073,9 @@ func (ec *executionContext) fieldContext_OrganizationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _OrganizationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35988,6 +37131,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizatio
 }
 
 func (ec *executionContext) _OrganizationMetricBreakdown_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36011,6 +37157,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_organizatio
 }
 
 func (ec *executionContext) _OrganizationMetricBreakdown_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36066,6 +37215,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricBreakdown_values(_ co
 }
 
 func (ec *executionContext) _OrganizationMetricBreakdown_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Breakdown) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36121,6 +37273,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricCount_organization(_ 
 }
 
 func (ec *executionContext) _OrganizationMetricCount_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36144,6 +37299,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationId(
 }
 
 func (ec *executionContext) _OrganizationMetricCount_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36167,6 +37325,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricCount_organizationNam
 }
 
 func (ec *executionContext) _OrganizationMetricCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.Count) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36222,6 +37383,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organization
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_organizationId(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36245,6 +37409,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_organization
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_organizationName(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36524,6 +37691,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_incidentReso
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_openAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OpenAlerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36547,6 +37717,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_openAlerts(_
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_unassignedAlerts(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UnassignedAlerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36570,6 +37743,9 @@ func (ec *executionContext) fieldContext_OrganizationMetricsSummary_unassignedAl
 }
 
 func (ec *executionContext) _OrganizationMetricsSummary_openIncidents(ctx context.Context, field graphql.CollectedField, obj *metrics.Summary) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OpenIncidents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36625,6 +37801,9 @@ func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organization(_ c
 }
 
 func (ec *executionContext) _OrganizationSLAMetrics_organizationId(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36648,6 +37827,9 @@ func (ec *executionContext) fieldContext_OrganizationSLAMetrics_organizationId(_
 }
 
 func (ec *executionContext) _OrganizationSLAMetrics_organizationName(ctx context.Context, field graphql.CollectedField, obj *sla.OrganizationMetrics) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizationName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36735,6 +37917,9 @@ func (ec *executionContext) fieldContext_OrganizationSLAMetrics_total(_ context.
 }
 
 func (ec *executionContext) _OutboundPolicy_allowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.AllowedRanges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36758,6 +37943,9 @@ func (ec *executionContext) fieldContext_OutboundPolicy_allowedRanges(_ context.
 }
 
 func (ec *executionContext) _OutboundPolicy_serverAllowedRanges(ctx context.Context, field graphql.CollectedField, obj *orgallow.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.ServerAllowedRanges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36781,6 +37969,9 @@ func (ec *executionContext) fieldContext_OutboundPolicy_serverAllowedRanges(_ co
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36804,6 +37995,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36827,6 +38021,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.StartCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36850,6 +38047,9 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.EndCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40295,6 +41495,9 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _QueryBucket_start(ctx context.Context, field graphql.CollectedField, obj *query.Bucket) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Start.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Start)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40318,6 +41521,9 @@ func (ec *executionContext) fieldContext_QueryBucket_start(_ context.Context, fi
 }
 
 func (ec *executionContext) _QueryBucket_count(ctx context.Context, field graphql.CollectedField, obj *query.Bucket) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40373,6 +41579,9 @@ func (ec *executionContext) fieldContext_QueryBucket_groups(_ context.Context, f
 }
 
 func (ec *executionContext) _QueryField_name(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40419,6 +41628,9 @@ func (ec *executionContext) fieldContext_QueryField_type(_ context.Context, fiel
 }
 
 func (ec *executionContext) _QueryField_description(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40442,6 +41654,9 @@ func (ec *executionContext) fieldContext_QueryField_description(_ context.Contex
 }
 
 func (ec *executionContext) _QueryField_operators(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Operators)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40465,6 +41680,9 @@ func (ec *executionContext) fieldContext_QueryField_operators(_ context.Context,
 }
 
 func (ec *executionContext) _QueryField_groupable(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Groupable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40488,6 +41706,9 @@ func (ec *executionContext) fieldContext_QueryField_groupable(_ context.Context,
 }
 
 func (ec *executionContext) _QueryField_values(ctx context.Context, field graphql.CollectedField, obj *query.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Values)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40511,6 +41732,9 @@ func (ec *executionContext) fieldContext_QueryField_values(_ context.Context, fi
 }
 
 func (ec *executionContext) _QueryGroup_key(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40534,6 +41758,9 @@ func (ec *executionContext) fieldContext_QueryGroup_key(_ context.Context, field
 }
 
 func (ec *executionContext) _QueryGroup_count(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40557,6 +41784,9 @@ func (ec *executionContext) fieldContext_QueryGroup_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _QueryGroup_other(ctx context.Context, field graphql.CollectedField, obj *query.Group) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Other)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40580,6 +41810,9 @@ func (ec *executionContext) fieldContext_QueryGroup_other(_ context.Context, fie
 }
 
 func (ec *executionContext) _QueryLookupValue_value(ctx context.Context, field graphql.CollectedField, obj *query.LookupValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40603,6 +41836,9 @@ func (ec *executionContext) fieldContext_QueryLookupValue_value(_ context.Contex
 }
 
 func (ec *executionContext) _QueryLookupValue_count(ctx context.Context, field graphql.CollectedField, obj *query.LookupValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40626,6 +41862,9 @@ func (ec *executionContext) fieldContext_QueryLookupValue_count(_ context.Contex
 }
 
 func (ec *executionContext) _QueryResult_source(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40672,6 +41911,9 @@ func (ec *executionContext) fieldContext_QueryResult_rows(_ context.Context, fie
 }
 
 func (ec *executionContext) _QueryResult_nextCursor(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NextCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40695,6 +41937,9 @@ func (ec *executionContext) fieldContext_QueryResult_nextCursor(_ context.Contex
 }
 
 func (ec *executionContext) _QueryResult_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40782,6 +42027,9 @@ func (ec *executionContext) fieldContext_QueryResult_series(_ context.Context, f
 }
 
 func (ec *executionContext) _QueryResult_total(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40805,6 +42053,9 @@ func (ec *executionContext) fieldContext_QueryResult_total(_ context.Context, fi
 }
 
 func (ec *executionContext) _QueryResult_timeZone(ctx context.Context, field graphql.CollectedField, obj *query.Result) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40828,6 +42079,9 @@ func (ec *executionContext) fieldContext_QueryResult_timeZone(_ context.Context,
 }
 
 func (ec *executionContext) _QuerySource_name(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40851,6 +42105,9 @@ func (ec *executionContext) fieldContext_QuerySource_name(_ context.Context, fie
 }
 
 func (ec *executionContext) _QuerySource_description(ctx context.Context, field graphql.CollectedField, obj *query.Source) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40952,6 +42209,9 @@ func (ec *executionContext) fieldContext_QuerySource_fields(_ context.Context, f
 }
 
 func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40975,6 +42235,9 @@ func (ec *executionContext) fieldContext_Report_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40998,6 +42261,9 @@ func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Report_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41021,6 +42287,9 @@ func (ec *executionContext) fieldContext_Report_updatedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Report_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41044,6 +42313,9 @@ func (ec *executionContext) fieldContext_Report_organizationID(_ context.Context
 }
 
 func (ec *executionContext) _Report_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.IncidentID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41067,6 +42339,9 @@ func (ec *executionContext) fieldContext_Report_incidentID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Report_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNReportKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐReportKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41090,6 +42365,9 @@ func (ec *executionContext) fieldContext_Report_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Report_format(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNReportFormat2githubᚗcomᚋseliqᚋseliqᚋenumᚐReportFormat(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41113,6 +42391,9 @@ func (ec *executionContext) fieldContext_Report_format(_ context.Context, field 
 }
 
 func (ec *executionContext) _Report_status(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNJobStatus2githubᚗcomᚋseliqᚋseliqᚋenumᚐJobStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41136,6 +42417,9 @@ func (ec *executionContext) fieldContext_Report_status(_ context.Context, field 
 }
 
 func (ec *executionContext) _Report_fileName(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FileName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41159,6 +42443,9 @@ func (ec *executionContext) fieldContext_Report_fileName(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Report_contentType(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ContentType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41182,6 +42469,9 @@ func (ec *executionContext) fieldContext_Report_contentType(_ context.Context, f
 }
 
 func (ec *executionContext) _Report_size(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Size)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41205,6 +42495,9 @@ func (ec *executionContext) fieldContext_Report_size(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Report_error(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41228,6 +42521,9 @@ func (ec *executionContext) fieldContext_Report_error(_ context.Context, field g
 }
 
 func (ec *executionContext) _Report_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41251,6 +42547,9 @@ func (ec *executionContext) fieldContext_Report_attempts(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Report_renderMs(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RenderMs)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41274,6 +42573,9 @@ func (ec *executionContext) fieldContext_Report_renderMs(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Report_completedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41297,6 +42599,9 @@ func (ec *executionContext) fieldContext_Report_completedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Report_createdByID(ctx context.Context, field graphql.CollectedField, obj *ent.Report) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.CreatedByID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41352,6 +42657,9 @@ func (ec *executionContext) fieldContext_Report_createdBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _ReportSections_summary(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Summary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41375,6 +42683,9 @@ func (ec *executionContext) fieldContext_ReportSections_summary(_ context.Contex
 }
 
 func (ec *executionContext) _ReportSections_timeline(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Timeline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41398,6 +42709,9 @@ func (ec *executionContext) fieldContext_ReportSections_timeline(_ context.Conte
 }
 
 func (ec *executionContext) _ReportSections_alerts(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Alerts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41421,6 +42735,9 @@ func (ec *executionContext) fieldContext_ReportSections_alerts(_ context.Context
 }
 
 func (ec *executionContext) _ReportSections_entities(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Entities)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41444,6 +42761,9 @@ func (ec *executionContext) fieldContext_ReportSections_entities(_ context.Conte
 }
 
 func (ec *executionContext) _ReportSections_notes(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Notes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41467,6 +42787,9 @@ func (ec *executionContext) fieldContext_ReportSections_notes(_ context.Context,
 }
 
 func (ec *executionContext) _ReportSections_disposition(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Disposition)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41490,6 +42813,9 @@ func (ec *executionContext) fieldContext_ReportSections_disposition(_ context.Co
 }
 
 func (ec *executionContext) _ReportSections_timings(ctx context.Context, field graphql.CollectedField, obj *report.Sections) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Timings)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41513,6 +42839,9 @@ func (ec *executionContext) fieldContext_ReportSections_timings(_ context.Contex
 }
 
 func (ec *executionContext) _ReportSettings_companyName(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.CompanyName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41536,6 +42865,9 @@ func (ec *executionContext) fieldContext_ReportSettings_companyName(_ context.Co
 }
 
 func (ec *executionContext) _ReportSettings_accentColor(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.AccentColor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41559,6 +42891,9 @@ func (ec *executionContext) fieldContext_ReportSettings_accentColor(_ context.Co
 }
 
 func (ec *executionContext) _ReportSettings_footer(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Footer)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41582,6 +42917,9 @@ func (ec *executionContext) fieldContext_ReportSettings_footer(_ context.Context
 }
 
 func (ec *executionContext) _ReportSettings_confidentiality(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Confidentiality)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41605,6 +42943,9 @@ func (ec *executionContext) fieldContext_ReportSettings_confidentiality(_ contex
 }
 
 func (ec *executionContext) _ReportSettings_defaultKind(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNReportKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐReportKind(ctx, field.Selections, obj.DefaultKind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41628,6 +42969,9 @@ func (ec *executionContext) fieldContext_ReportSettings_defaultKind(_ context.Co
 }
 
 func (ec *executionContext) _ReportSettings_defaultFormat(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNReportFormat2githubᚗcomᚋseliqᚋseliqᚋenumᚐReportFormat(ctx, field.Selections, obj.DefaultFormat)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41683,6 +43027,9 @@ func (ec *executionContext) fieldContext_ReportSettings_sections(_ context.Conte
 }
 
 func (ec *executionContext) _ReportSettings_customTemplate(ctx context.Context, field graphql.CollectedField, obj *report.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CustomTemplate)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41706,6 +43053,9 @@ func (ec *executionContext) fieldContext_ReportSettings_customTemplate(_ context
 }
 
 func (ec *executionContext) _ReportTemplate_source(ctx context.Context, field graphql.CollectedField, obj *report.Template) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41729,6 +43079,9 @@ func (ec *executionContext) fieldContext_ReportTemplate_source(_ context.Context
 }
 
 func (ec *executionContext) _ReportTemplate_custom(ctx context.Context, field graphql.CollectedField, obj *report.Template) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Custom)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41752,6 +43105,9 @@ func (ec *executionContext) fieldContext_ReportTemplate_custom(_ context.Context
 }
 
 func (ec *executionContext) _ReportTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *report.Template) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41807,6 +43163,9 @@ func (ec *executionContext) fieldContext_ResetPasswordPayload_user(_ context.Con
 }
 
 func (ec *executionContext) _ResetPasswordPayload_temporaryPassword(ctx context.Context, field graphql.CollectedField, obj *model.ResetPasswordPayload) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.TemporaryPassword)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41830,6 +43189,9 @@ func (ec *executionContext) fieldContext_ResetPasswordPayload_temporaryPassword(
 }
 
 func (ec *executionContext) _SLABusinessDay_day(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Day)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41853,6 +43215,9 @@ func (ec *executionContext) fieldContext_SLABusinessDay_day(_ context.Context, f
 }
 
 func (ec *executionContext) _SLABusinessDay_opens(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Opens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41876,6 +43241,9 @@ func (ec *executionContext) fieldContext_SLABusinessDay_opens(_ context.Context,
 }
 
 func (ec *executionContext) _SLABusinessDay_closes(ctx context.Context, field graphql.CollectedField, obj *sla.Day) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Closes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41899,6 +43267,9 @@ func (ec *executionContext) fieldContext_SLABusinessDay_closes(_ context.Context
 }
 
 func (ec *executionContext) _SLADurationStats_count(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41922,6 +43293,9 @@ func (ec *executionContext) fieldContext_SLADurationStats_count(_ context.Contex
 }
 
 func (ec *executionContext) _SLADurationStats_meanSeconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.MeanSeconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41945,6 +43319,9 @@ func (ec *executionContext) fieldContext_SLADurationStats_meanSeconds(_ context.
 }
 
 func (ec *executionContext) _SLADurationStats_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.MedianSeconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41968,6 +43345,9 @@ func (ec *executionContext) fieldContext_SLADurationStats_medianSeconds(_ contex
 }
 
 func (ec *executionContext) _SLADurationStats_p90Seconds(ctx context.Context, field graphql.CollectedField, obj *sla.DurationStats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P90Seconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41991,6 +43371,9 @@ func (ec *executionContext) fieldContext_SLADurationStats_p90Seconds(_ context.C
 }
 
 func (ec *executionContext) _SLAMetricRow_severity(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOSeverity2ᚖgithubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42014,6 +43397,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_severity(_ context.Context
 }
 
 func (ec *executionContext) _SLAMetricRow_timer(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSLATimer2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLATimer(ctx, field.Selections, obj.Timer)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42037,6 +43423,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_timer(_ context.Context, f
 }
 
 func (ec *executionContext) _SLAMetricRow_tracked(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Tracked)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42060,6 +43449,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_tracked(_ context.Context,
 }
 
 func (ec *executionContext) _SLAMetricRow_met(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Met)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42083,6 +43475,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_met(_ context.Context, fie
 }
 
 func (ec *executionContext) _SLAMetricRow_breached(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Breached)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42106,6 +43501,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_breached(_ context.Context
 }
 
 func (ec *executionContext) _SLAMetricRow_attainmentPercent(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.AttainmentPercent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42129,6 +43527,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_attainmentPercent(_ contex
 }
 
 func (ec *executionContext) _SLAMetricRow_atRiskNow(ctx context.Context, field graphql.CollectedField, obj *sla.MetricRow) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.AtRiskNow)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42184,6 +43585,9 @@ func (ec *executionContext) fieldContext_SLAMetricRow_time(_ context.Context, fi
 }
 
 func (ec *executionContext) _SLAMetrics_since(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Since.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Since)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42207,6 +43611,9 @@ func (ec *executionContext) fieldContext_SLAMetrics_since(_ context.Context, fie
 }
 
 func (ec *executionContext) _SLAMetrics_until(ctx context.Context, field graphql.CollectedField, obj *sla.Metrics) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.Until.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Until)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42358,6 +43765,9 @@ func (ec *executionContext) fieldContext_SLASettings_targets(_ context.Context, 
 }
 
 func (ec *executionContext) _SLASettings_clockMode(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSLAClockMode2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAClockMode(ctx, field.Selections, obj.ClockMode)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42381,6 +43791,9 @@ func (ec *executionContext) fieldContext_SLASettings_clockMode(_ context.Context
 }
 
 func (ec *executionContext) _SLASettings_timeZone(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42436,6 +43849,9 @@ func (ec *executionContext) fieldContext_SLASettings_days(_ context.Context, fie
 }
 
 func (ec *executionContext) _SLASettings_holidays(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Holidays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42459,6 +43875,9 @@ func (ec *executionContext) fieldContext_SLASettings_holidays(_ context.Context,
 }
 
 func (ec *executionContext) _SLASettings_escalationOwnerID(ctx context.Context, field graphql.CollectedField, obj *sla.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.EscalationOwnerID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42482,6 +43901,9 @@ func (ec *executionContext) fieldContext_SLASettings_escalationOwnerID(_ context
 }
 
 func (ec *executionContext) _SLATarget_severity(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42505,6 +43927,9 @@ func (ec *executionContext) fieldContext_SLATarget_severity(_ context.Context, f
 }
 
 func (ec *executionContext) _SLATarget_acknowledge(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Acknowledge)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42528,6 +43953,9 @@ func (ec *executionContext) fieldContext_SLATarget_acknowledge(_ context.Context
 }
 
 func (ec *executionContext) _SLATarget_resolve(ctx context.Context, field graphql.CollectedField, obj *sla.Target) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Resolve)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42551,6 +43979,9 @@ func (ec *executionContext) fieldContext_SLATarget_resolve(_ context.Context, fi
 }
 
 func (ec *executionContext) _SLATimerStatus_dueAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.DueAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.DueAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42574,6 +44005,9 @@ func (ec *executionContext) fieldContext_SLATimerStatus_dueAt(_ context.Context,
 }
 
 func (ec *executionContext) _SLATimerStatus_state(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSLAState2githubᚗcomᚋseliqᚋseliqᚋenumᚐSLAState(ctx, field.Selections, obj.State)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42597,6 +44031,9 @@ func (ec *executionContext) fieldContext_SLATimerStatus_state(_ context.Context,
 }
 
 func (ec *executionContext) _SLATimerStatus_atRiskAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.AtRiskAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42620,6 +44057,9 @@ func (ec *executionContext) fieldContext_SLATimerStatus_atRiskAt(_ context.Conte
 }
 
 func (ec *executionContext) _SLATimerStatus_breachedAt(ctx context.Context, field graphql.CollectedField, obj *sla.TimerStatus) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.BreachedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42643,6 +44083,9 @@ func (ec *executionContext) fieldContext_SLATimerStatus_breachedAt(_ context.Con
 }
 
 func (ec *executionContext) _SavedQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42666,6 +44109,9 @@ func (ec *executionContext) fieldContext_SavedQuery_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _SavedQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42689,6 +44135,9 @@ func (ec *executionContext) fieldContext_SavedQuery_createdAt(_ context.Context,
 }
 
 func (ec *executionContext) _SavedQuery_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42712,6 +44161,9 @@ func (ec *executionContext) fieldContext_SavedQuery_updatedAt(_ context.Context,
 }
 
 func (ec *executionContext) _SavedQuery_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42735,6 +44187,9 @@ func (ec *executionContext) fieldContext_SavedQuery_organizationID(_ context.Con
 }
 
 func (ec *executionContext) _SavedQuery_name(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42758,6 +44213,9 @@ func (ec *executionContext) fieldContext_SavedQuery_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _SavedQuery_description(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42781,6 +44239,9 @@ func (ec *executionContext) fieldContext_SavedQuery_description(_ context.Contex
 }
 
 func (ec *executionContext) _SavedQuery_source(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42804,6 +44265,9 @@ func (ec *executionContext) fieldContext_SavedQuery_source(_ context.Context, fi
 }
 
 func (ec *executionContext) _SavedQuery_query(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Query)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42827,6 +44291,9 @@ func (ec *executionContext) fieldContext_SavedQuery_query(_ context.Context, fie
 }
 
 func (ec *executionContext) _SavedQuery_sort(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Sort)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42850,6 +44317,9 @@ func (ec *executionContext) fieldContext_SavedQuery_sort(_ context.Context, fiel
 }
 
 func (ec *executionContext) _SavedQuery_groupBy(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.GroupBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42873,6 +44343,9 @@ func (ec *executionContext) fieldContext_SavedQuery_groupBy(_ context.Context, f
 }
 
 func (ec *executionContext) _SavedQuery_interval(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Interval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42896,6 +44369,9 @@ func (ec *executionContext) fieldContext_SavedQuery_interval(_ context.Context, 
 }
 
 func (ec *executionContext) _SavedQuery_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNVisibility2githubᚗcomᚋseliqᚋseliqᚋenumᚐVisibility(ctx, field.Selections, obj.Visibility)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42919,6 +44395,9 @@ func (ec *executionContext) fieldContext_SavedQuery_visibility(_ context.Context
 }
 
 func (ec *executionContext) _SavedQuery_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.StoredQuery) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AuthorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43038,6 +44517,9 @@ func (ec *executionContext) fieldContext_SavedQueryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _SavedQueryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43093,6 +44575,9 @@ func (ec *executionContext) fieldContext_SavedQueryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _SavedQueryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SavedQueryEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43116,6 +44601,9 @@ func (ec *executionContext) fieldContext_SavedQueryEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _SecuritySettings_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MFARequired)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43139,6 +44627,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_mfaRequired(_ context.
 }
 
 func (ec *executionContext) _SecuritySettings_sessionMaxAgeMinutes(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SessionMaxAgeMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43162,6 +44653,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_sessionMaxAgeMinutes(_
 }
 
 func (ec *executionContext) _SecuritySettings_sessionIdleTimeoutMinutes(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SessionIdleTimeoutMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43185,6 +44679,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_sessionIdleTimeoutMinu
 }
 
 func (ec *executionContext) _SecuritySettings_passwordMinLength(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PasswordMinLength)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43208,6 +44705,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_passwordMinLength(_ co
 }
 
 func (ec *executionContext) _SecuritySettings_lockoutThreshold(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.LockoutThreshold)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43231,6 +44731,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_lockoutThreshold(_ con
 }
 
 func (ec *executionContext) _SecuritySettings_ipAllowlist(ctx context.Context, field graphql.CollectedField, obj *policy.Settings) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.IPAllowlist)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43254,6 +44757,9 @@ func (ec *executionContext) fieldContext_SecuritySettings_ipAllowlist(_ context.
 }
 
 func (ec *executionContext) _SeverityDurationStats_severity(ctx context.Context, field graphql.CollectedField, obj *metrics.SeverityStats) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNSeverity2githubᚗcomᚋseliqᚋseliqᚋenumᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43597,6 +45103,9 @@ func (ec *executionContext) fieldContext_Subscription_incidentChat(ctx context.C
 }
 
 func (ec *executionContext) _TOTPConfirmation_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.TOTPConfirmation) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.RecoveryCodes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43620,6 +45129,9 @@ func (ec *executionContext) fieldContext_TOTPConfirmation_recoveryCodes(_ contex
 }
 
 func (ec *executionContext) _TOTPEnrolment_secret(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43643,6 +45155,9 @@ func (ec *executionContext) fieldContext_TOTPEnrolment_secret(_ context.Context,
 }
 
 func (ec *executionContext) _TOTPEnrolment_otpauthURI(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OtpauthURI)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43666,6 +45181,9 @@ func (ec *executionContext) fieldContext_TOTPEnrolment_otpauthURI(_ context.Cont
 }
 
 func (ec *executionContext) _TOTPEnrolment_qrPngBase64(ctx context.Context, field graphql.CollectedField, obj *auth.TOTPEnrolment) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.QRPNGBase64)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43689,6 +45207,9 @@ func (ec *executionContext) fieldContext_TOTPEnrolment_qrPngBase64(_ context.Con
 }
 
 func (ec *executionContext) _TimelineEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43712,6 +45233,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _TimelineEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43735,6 +45259,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_createdAt(_ context.Conte
 }
 
 func (ec *executionContext) _TimelineEvent_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43758,6 +45285,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _TimelineEvent_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43781,6 +45311,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_organizationID(_ context.
 }
 
 func (ec *executionContext) _TimelineEvent_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.IncidentID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.IncidentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43804,6 +45337,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_incidentID(_ context.Cont
 }
 
 func (ec *executionContext) _TimelineEvent_kind(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNTimelineKind2githubᚗcomᚋseliqᚋseliqᚋenumᚐTimelineKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43827,6 +45363,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_kind(_ context.Context, f
 }
 
 func (ec *executionContext) _TimelineEvent_title(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43850,6 +45389,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_title(_ context.Context, 
 }
 
 func (ec *executionContext) _TimelineEvent_description(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43873,6 +45415,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_description(_ context.Con
 }
 
 func (ec *executionContext) _TimelineEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OccurredAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.OccurredAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43896,6 +45441,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_occurredAt(_ context.Cont
 }
 
 func (ec *executionContext) _TimelineEvent_automatic(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Automatic)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43919,6 +45467,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_automatic(_ context.Conte
 }
 
 func (ec *executionContext) _TimelineEvent_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ActorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43942,6 +45493,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_actorID(_ context.Context
 }
 
 func (ec *executionContext) _TimelineEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ActorName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -43965,6 +45519,9 @@ func (ec *executionContext) fieldContext_TimelineEvent_actorName(_ context.Conte
 }
 
 func (ec *executionContext) _TimelineEvent_data(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEvent) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOMap2map(ctx, field.Selections, obj.Data)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44084,6 +45641,9 @@ func (ec *executionContext) fieldContext_TimelineEventConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _TimelineEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEventConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44139,6 +45699,9 @@ func (ec *executionContext) fieldContext_TimelineEventEdge_node(_ context.Contex
 }
 
 func (ec *executionContext) _TimelineEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TimelineEventEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44162,6 +45725,9 @@ func (ec *executionContext) fieldContext_TimelineEventEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _Trigger_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44185,6 +45751,9 @@ func (ec *executionContext) fieldContext_Trigger_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Trigger_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44208,6 +45777,9 @@ func (ec *executionContext) fieldContext_Trigger_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Trigger_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44231,6 +45803,9 @@ func (ec *executionContext) fieldContext_Trigger_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Trigger_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44254,6 +45829,9 @@ func (ec *executionContext) fieldContext_Trigger_organizationID(_ context.Contex
 }
 
 func (ec *executionContext) _Trigger_name(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44277,6 +45855,9 @@ func (ec *executionContext) fieldContext_Trigger_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Trigger_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44300,6 +45881,9 @@ func (ec *executionContext) fieldContext_Trigger_enabled(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Trigger_event(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNTriggerEvent2githubᚗcomᚋseliqᚋseliqᚋenumᚐTriggerEvent(ctx, field.Selections, obj.Event)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44323,6 +45907,9 @@ func (ec *executionContext) fieldContext_Trigger_event(_ context.Context, field 
 }
 
 func (ec *executionContext) _Trigger_condition(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Condition)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44369,6 +45956,9 @@ func (ec *executionContext) fieldContext_Trigger_actions(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Trigger_stopProcessing(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.StopProcessing)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44392,6 +45982,9 @@ func (ec *executionContext) fieldContext_Trigger_stopProcessing(_ context.Contex
 }
 
 func (ec *executionContext) _Trigger_position(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44415,6 +46008,9 @@ func (ec *executionContext) fieldContext_Trigger_position(_ context.Context, fie
 }
 
 func (ec *executionContext) _Trigger_activeFrom(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ActiveFrom)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44438,6 +46034,9 @@ func (ec *executionContext) fieldContext_Trigger_activeFrom(_ context.Context, f
 }
 
 func (ec *executionContext) _Trigger_activeUntil(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ActiveUntil)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44493,6 +46092,9 @@ func (ec *executionContext) fieldContext_Trigger_schedule(_ context.Context, fie
 }
 
 func (ec *executionContext) _Trigger_firedCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FiredCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44516,6 +46118,9 @@ func (ec *executionContext) fieldContext_Trigger_firedCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Trigger_lastFiredAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastFiredAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44539,6 +46144,9 @@ func (ec *executionContext) fieldContext_Trigger_lastFiredAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Trigger_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44562,6 +46170,9 @@ func (ec *executionContext) fieldContext_Trigger_lastError(_ context.Context, fi
 }
 
 func (ec *executionContext) _Trigger_failureCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationTrigger) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FailureCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44649,6 +46260,9 @@ func (ec *executionContext) fieldContext_TriggerConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _TriggerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44704,6 +46318,9 @@ func (ec *executionContext) fieldContext_TriggerEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _TriggerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TriggerEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44727,6 +46344,9 @@ func (ec *executionContext) fieldContext_TriggerEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _TriggerSchedule_days(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Days)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44750,6 +46370,9 @@ func (ec *executionContext) fieldContext_TriggerSchedule_days(_ context.Context,
 }
 
 func (ec *executionContext) _TriggerSchedule_from(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44773,6 +46396,9 @@ func (ec *executionContext) fieldContext_TriggerSchedule_from(_ context.Context,
 }
 
 func (ec *executionContext) _TriggerSchedule_until(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Until)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44796,6 +46422,9 @@ func (ec *executionContext) fieldContext_TriggerSchedule_until(_ context.Context
 }
 
 func (ec *executionContext) _TriggerSchedule_timeZone(ctx context.Context, field graphql.CollectedField, obj *schematype.TriggerSchedule) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44819,6 +46448,9 @@ func (ec *executionContext) fieldContext_TriggerSchedule_timeZone(_ context.Cont
 }
 
 func (ec *executionContext) _TriggerTestMatch_id(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44842,6 +46474,9 @@ func (ec *executionContext) fieldContext_TriggerTestMatch_id(_ context.Context, 
 }
 
 func (ec *executionContext) _TriggerTestMatch_kind(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44865,6 +46500,9 @@ func (ec *executionContext) fieldContext_TriggerTestMatch_kind(_ context.Context
 }
 
 func (ec *executionContext) _TriggerTestMatch_title(ctx context.Context, field graphql.CollectedField, obj *trigger.TestMatch) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44911,6 +46549,9 @@ func (ec *executionContext) fieldContext_TriggerTestMatch_effects(_ context.Cont
 }
 
 func (ec *executionContext) _TriggerTestResult_examined(ctx context.Context, field graphql.CollectedField, obj *trigger.TestResult) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Examined)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44966,6 +46607,9 @@ func (ec *executionContext) fieldContext_TriggerTestResult_matches(_ context.Con
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.ID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44989,6 +46633,9 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.CreatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45012,6 +46659,9 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _User_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.UpdatedAt.IsZero()) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45035,6 +46685,9 @@ func (ec *executionContext) fieldContext_User_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _User_organizationID(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) && !(obj.OrganizationID == uuid.Nil) {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.OrganizationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45058,6 +46711,9 @@ func (ec *executionContext) fieldContext_User_organizationID(_ context.Context, 
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45081,6 +46737,9 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45104,6 +46763,9 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_handle(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Handle)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45127,6 +46789,9 @@ func (ec *executionContext) fieldContext_User_handle(_ context.Context, field gr
 }
 
 func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNUserRole2githubᚗcomᚋseliqᚋseliqᚋenumᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45150,6 +46815,9 @@ func (ec *executionContext) fieldContext_User_role(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_active(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45173,6 +46841,9 @@ func (ec *executionContext) fieldContext_User_active(_ context.Context, field gr
 }
 
 func (ec *executionContext) _User_timezone(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45196,6 +46867,9 @@ func (ec *executionContext) fieldContext_User_timezone(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45219,6 +46893,9 @@ func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _User_mfaEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MfaEnabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45338,6 +47015,9 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45393,6 +47073,9 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.UserEdge) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45416,6 +47099,9 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserQuota_used(ctx context.Context, field graphql.CollectedField, obj *directory.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45439,6 +47125,9 @@ func (ec *executionContext) fieldContext_UserQuota_used(_ context.Context, field
 }
 
 func (ec *executionContext) _UserQuota_allowed(ctx context.Context, field graphql.CollectedField, obj *directory.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Allowed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45462,6 +47151,9 @@ func (ec *executionContext) fieldContext_UserQuota_allowed(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserQuota_remaining(ctx context.Context, field graphql.CollectedField, obj *directory.Quota) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Remaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45485,6 +47177,9 @@ func (ec *executionContext) fieldContext_UserQuota_remaining(_ context.Context, 
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45531,6 +47226,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45554,6 +47252,9 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, obj.Locations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45621,6 +47322,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45713,6 +47417,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45881,6 +47588,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45959,6 +47669,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainField(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -51697,7 +53410,7 @@ func (ec *executionContext) _AIFeatures(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, aIFeaturesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51728,7 +53441,7 @@ func (ec *executionContext) _AIFeatures(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -51740,7 +53453,7 @@ func (ec *executionContext) _AIQuota(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, aIQuotaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51776,7 +53489,7 @@ func (ec *executionContext) _AIQuota(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -51788,7 +53501,7 @@ func (ec *executionContext) _AISettings(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, aISettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51839,7 +53552,7 @@ func (ec *executionContext) _AISettings(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -51851,7 +53564,7 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPITokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51918,7 +53631,7 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -51930,7 +53643,7 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52012,7 +53725,7 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52024,7 +53737,7 @@ func (ec *executionContext) _ActivityConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52055,7 +53768,7 @@ func (ec *executionContext) _ActivityConnection(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52067,7 +53780,7 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52093,7 +53806,7 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52105,7 +53818,7 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52285,7 +53998,7 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52297,7 +54010,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52334,7 +54047,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52346,7 +54059,7 @@ func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52372,7 +54085,7 @@ func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52384,7 +54097,7 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52410,7 +54123,7 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52422,7 +54135,7 @@ func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52453,7 +54166,7 @@ func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52465,7 +54178,7 @@ func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52511,7 +54224,7 @@ func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52523,7 +54236,7 @@ func (ec *executionContext) _AlertView(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertViewImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52607,7 +54320,7 @@ func (ec *executionContext) _AlertView(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52619,7 +54332,7 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertViewFilterImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52700,7 +54413,7 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52712,7 +54425,7 @@ func (ec *executionContext) _AlertVolume(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertVolumeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52753,7 +54466,7 @@ func (ec *executionContext) _AlertVolume(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52765,7 +54478,7 @@ func (ec *executionContext) _AlertVolumeBucket(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertVolumeBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52796,7 +54509,7 @@ func (ec *executionContext) _AlertVolumeBucket(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52808,7 +54521,7 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, analysisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52914,7 +54627,7 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52926,7 +54639,7 @@ func (ec *executionContext) _AnalysisQueue(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, analysisQueueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52957,7 +54670,7 @@ func (ec *executionContext) _AnalysisQueue(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -52969,7 +54682,7 @@ func (ec *executionContext) _AnalysisQueueSeverityCount(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, analysisQueueSeverityCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52995,7 +54708,7 @@ func (ec *executionContext) _AnalysisQueueSeverityCount(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53007,7 +54720,7 @@ func (ec *executionContext) _ApplyMacroPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, applyMacroPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53048,7 +54761,7 @@ func (ec *executionContext) _ApplyMacroPayload(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53060,7 +54773,7 @@ func (ec *executionContext) _AssetProfile(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, assetProfileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53101,7 +54814,7 @@ func (ec *executionContext) _AssetProfile(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53113,7 +54826,7 @@ func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, bulkAlertsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53144,7 +54857,7 @@ func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53156,7 +54869,7 @@ func (ec *executionContext) _ChannelPrefs(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, channelPrefsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53182,7 +54895,7 @@ func (ec *executionContext) _ChannelPrefs(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53194,7 +54907,7 @@ func (ec *executionContext) _ChatExchange(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatExchangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53220,7 +54933,7 @@ func (ec *executionContext) _ChatExchange(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53232,7 +54945,7 @@ func (ec *executionContext) _ChatMessage(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53303,7 +55016,7 @@ func (ec *executionContext) _ChatMessage(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53315,7 +55028,7 @@ func (ec *executionContext) _ChatMessageConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53346,7 +55059,7 @@ func (ec *executionContext) _ChatMessageConnection(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53358,7 +55071,7 @@ func (ec *executionContext) _ChatMessageEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatMessageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53384,7 +55097,7 @@ func (ec *executionContext) _ChatMessageEdge(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53396,7 +55109,7 @@ func (ec *executionContext) _ChatStreamEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatStreamEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53433,7 +55146,7 @@ func (ec *executionContext) _ChatStreamEvent(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53445,7 +55158,7 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53562,7 +55275,7 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53574,7 +55287,7 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53605,7 +55318,7 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53617,7 +55330,7 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53643,7 +55356,7 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53655,7 +55368,7 @@ func (ec *executionContext) _ConnectorFieldMapping(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorFieldMappingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53686,7 +55399,7 @@ func (ec *executionContext) _ConnectorFieldMapping(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53698,7 +55411,7 @@ func (ec *executionContext) _ConnectorKeyPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53724,7 +55437,7 @@ func (ec *executionContext) _ConnectorKeyPayload(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53736,7 +55449,7 @@ func (ec *executionContext) _ConnectorType(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorTypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53797,7 +55510,7 @@ func (ec *executionContext) _ConnectorType(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53809,7 +55522,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53875,7 +55588,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53887,7 +55600,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53918,7 +55631,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53930,7 +55643,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53956,7 +55669,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -53968,7 +55681,7 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAPITokenPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53994,7 +55707,7 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54006,7 +55719,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54074,7 +55787,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54086,7 +55799,7 @@ func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54117,7 +55830,7 @@ func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54129,7 +55842,7 @@ func (ec *executionContext) _DashboardEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54155,7 +55868,7 @@ func (ec *executionContext) _DashboardEdge(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54167,7 +55880,7 @@ func (ec *executionContext) _DashboardWidget(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54249,7 +55962,7 @@ func (ec *executionContext) _DashboardWidget(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54261,7 +55974,7 @@ func (ec *executionContext) _DashboardWidgetParams(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetParamsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54302,7 +56015,7 @@ func (ec *executionContext) _DashboardWidgetParams(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54314,7 +56027,7 @@ func (ec *executionContext) _DashboardWidgetQuery(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardWidgetQueryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54365,7 +56078,7 @@ func (ec *executionContext) _DashboardWidgetQuery(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54377,7 +56090,7 @@ func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, deadLetterImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54434,7 +56147,7 @@ func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54446,7 +56159,7 @@ func (ec *executionContext) _DeadLetterConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, deadLetterConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54477,7 +56190,7 @@ func (ec *executionContext) _DeadLetterConnection(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54489,7 +56202,7 @@ func (ec *executionContext) _DeadLetterEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, deadLetterEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54515,7 +56228,7 @@ func (ec *executionContext) _DeadLetterEdge(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54527,7 +56240,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, deletePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54548,7 +56261,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54560,7 +56273,7 @@ func (ec *executionContext) _DurationMetric(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, durationMetricImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54591,7 +56304,7 @@ func (ec *executionContext) _DurationMetric(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54603,7 +56316,7 @@ func (ec *executionContext) _DurationStats(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, durationStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54639,7 +56352,7 @@ func (ec *executionContext) _DurationStats(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54651,7 +56364,7 @@ func (ec *executionContext) _EmailSettings(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, emailSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54708,7 +56421,7 @@ func (ec *executionContext) _EmailSettings(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54720,7 +56433,7 @@ func (ec *executionContext) _EmailTestResult(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, emailTestResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54746,7 +56459,7 @@ func (ec *executionContext) _EmailTestResult(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54758,7 +56471,7 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54784,7 +56497,7 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54796,7 +56509,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, featureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54842,7 +56555,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54854,7 +56567,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54906,7 +56619,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54918,7 +56631,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54949,7 +56662,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54961,7 +56674,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54987,7 +56700,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -54999,7 +56712,7 @@ func (ec *executionContext) _InboundEmailToken(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, inboundEmailTokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55025,7 +56738,7 @@ func (ec *executionContext) _InboundEmailToken(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55037,7 +56750,7 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55208,7 +56921,7 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55220,7 +56933,7 @@ func (ec *executionContext) _IncidentConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55251,7 +56964,7 @@ func (ec *executionContext) _IncidentConnection(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55263,7 +56976,7 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55289,7 +57002,7 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55301,7 +57014,7 @@ func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55332,7 +57045,7 @@ func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55344,7 +57057,7 @@ func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, incidentSLAImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55370,7 +57083,7 @@ func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55382,7 +57095,7 @@ func (ec *executionContext) _LinkAlertsPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkAlertsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55413,7 +57126,7 @@ func (ec *executionContext) _LinkAlertsPayload(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55425,7 +57138,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55476,7 +57189,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55488,7 +57201,7 @@ func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55556,7 +57269,7 @@ func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, ob
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55568,7 +57281,7 @@ func (ec *executionContext) _MacroChange(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55609,7 +57322,7 @@ func (ec *executionContext) _MacroChange(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55621,7 +57334,7 @@ func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55652,7 +57365,7 @@ func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55664,7 +57377,7 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55690,7 +57403,7 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55702,7 +57415,7 @@ func (ec *executionContext) _MacroResult(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55728,7 +57441,7 @@ func (ec *executionContext) _MacroResult(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55740,7 +57453,7 @@ func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, markAllReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55761,7 +57474,7 @@ func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55773,7 +57486,7 @@ func (ec *executionContext) _MetricBreakdown(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricBreakdownImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55804,7 +57517,7 @@ func (ec *executionContext) _MetricBreakdown(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55816,7 +57529,7 @@ func (ec *executionContext) _MetricComparison(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricComparisonImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55842,7 +57555,7 @@ func (ec *executionContext) _MetricComparison(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55854,7 +57567,7 @@ func (ec *executionContext) _MetricCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55880,7 +57593,7 @@ func (ec *executionContext) _MetricCount(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55892,7 +57605,7 @@ func (ec *executionContext) _MetricSeverityCount(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricSeverityCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55918,7 +57631,7 @@ func (ec *executionContext) _MetricSeverityCount(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55930,7 +57643,7 @@ func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55961,7 +57674,7 @@ func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -55973,7 +57686,7 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56073,7 +57786,7 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -56085,7 +57798,7 @@ func (ec *executionContext) _MetricsSummary(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricsSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56176,7 +57889,7 @@ func (ec *executionContext) _MetricsSummary(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -56188,7 +57901,7 @@ func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricsTickImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56234,7 +57947,7 @@ func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -56249,7 +57962,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -56872,7 +58585,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -56884,7 +58597,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, noteImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56968,7 +58681,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -56980,7 +58693,7 @@ func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, noteConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57011,7 +58724,7 @@ func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57023,7 +58736,7 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, noteEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57049,7 +58762,7 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57061,7 +58774,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57132,7 +58845,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57144,7 +58857,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57175,7 +58888,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57187,7 +58900,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57213,7 +58926,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57225,7 +58938,7 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57251,7 +58964,7 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57263,7 +58976,7 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPrefsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57319,7 +59032,7 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57331,7 +59044,7 @@ func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57352,7 +59065,7 @@ func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57364,7 +59077,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57457,7 +59170,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57469,7 +59182,7 @@ func (ec *executionContext) _OrganizationAlertVolume(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationAlertVolumeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57510,7 +59223,7 @@ func (ec *executionContext) _OrganizationAlertVolume(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57522,7 +59235,7 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57553,7 +59266,7 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57565,7 +59278,7 @@ func (ec *executionContext) _OrganizationDurationMetric(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationDurationMetricImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57606,7 +59319,7 @@ func (ec *executionContext) _OrganizationDurationMetric(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57618,7 +59331,7 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57644,7 +59357,7 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57656,7 +59369,7 @@ func (ec *executionContext) _OrganizationMetricBreakdown(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricBreakdownImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57697,7 +59410,7 @@ func (ec *executionContext) _OrganizationMetricBreakdown(ctx context.Context, se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57709,7 +59422,7 @@ func (ec *executionContext) _OrganizationMetricCount(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57745,7 +59458,7 @@ func (ec *executionContext) _OrganizationMetricCount(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57757,7 +59470,7 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationMetricsSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57843,7 +59556,7 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57855,7 +59568,7 @@ func (ec *executionContext) _OrganizationSLAMetrics(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationSLAMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57896,7 +59609,7 @@ func (ec *executionContext) _OrganizationSLAMetrics(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57908,7 +59621,7 @@ func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, outboundPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57934,7 +59647,7 @@ func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57946,7 +59659,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57982,7 +59695,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -57997,7 +59710,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -58512,7 +60225,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58524,7 +60237,7 @@ func (ec *executionContext) _QueryBucket(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58555,7 +60268,7 @@ func (ec *executionContext) _QueryBucket(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58567,7 +60280,7 @@ func (ec *executionContext) _QueryField(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryFieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58614,7 +60327,7 @@ func (ec *executionContext) _QueryField(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58626,7 +60339,7 @@ func (ec *executionContext) _QueryGroup(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58657,7 +60370,7 @@ func (ec *executionContext) _QueryGroup(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58669,7 +60382,7 @@ func (ec *executionContext) _QueryLookupValue(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryLookupValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58695,7 +60408,7 @@ func (ec *executionContext) _QueryLookupValue(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58707,7 +60420,7 @@ func (ec *executionContext) _QueryResult(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58763,7 +60476,7 @@ func (ec *executionContext) _QueryResult(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58775,7 +60488,7 @@ func (ec *executionContext) _QuerySource(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, querySourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58816,7 +60529,7 @@ func (ec *executionContext) _QuerySource(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58828,7 +60541,7 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58930,7 +60643,7 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -58942,7 +60655,7 @@ func (ec *executionContext) _ReportSections(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportSectionsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58993,7 +60706,7 @@ func (ec *executionContext) _ReportSections(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59005,7 +60718,7 @@ func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59061,7 +60774,7 @@ func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59073,7 +60786,7 @@ func (ec *executionContext) _ReportTemplate(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59104,7 +60817,7 @@ func (ec *executionContext) _ReportTemplate(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59116,7 +60829,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetPasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59142,7 +60855,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59154,7 +60867,7 @@ func (ec *executionContext) _SLABusinessDay(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLABusinessDayImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59185,7 +60898,7 @@ func (ec *executionContext) _SLABusinessDay(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59197,7 +60910,7 @@ func (ec *executionContext) _SLADurationStats(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLADurationStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59233,7 +60946,7 @@ func (ec *executionContext) _SLADurationStats(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59245,7 +60958,7 @@ func (ec *executionContext) _SLAMetricRow(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLAMetricRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59301,7 +61014,7 @@ func (ec *executionContext) _SLAMetricRow(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59313,7 +61026,7 @@ func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLAMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59354,7 +61067,7 @@ func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59366,7 +61079,7 @@ func (ec *executionContext) _SLASettings(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLASettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59412,7 +61125,7 @@ func (ec *executionContext) _SLASettings(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59424,7 +61137,7 @@ func (ec *executionContext) _SLATarget(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLATargetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59455,7 +61168,7 @@ func (ec *executionContext) _SLATarget(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59467,7 +61180,7 @@ func (ec *executionContext) _SLATimerStatus(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLATimerStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59503,7 +61216,7 @@ func (ec *executionContext) _SLATimerStatus(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59515,7 +61228,7 @@ func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59602,7 +61315,7 @@ func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59614,7 +61327,7 @@ func (ec *executionContext) _SavedQueryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59645,7 +61358,7 @@ func (ec *executionContext) _SavedQueryConnection(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59657,7 +61370,7 @@ func (ec *executionContext) _SavedQueryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedQueryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59683,7 +61396,7 @@ func (ec *executionContext) _SavedQueryEdge(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59695,7 +61408,7 @@ func (ec *executionContext) _SecuritySettings(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, securitySettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59741,7 +61454,7 @@ func (ec *executionContext) _SecuritySettings(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59753,7 +61466,7 @@ func (ec *executionContext) _SeverityDurationStats(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, severityDurationStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59779,7 +61492,7 @@ func (ec *executionContext) _SeverityDurationStats(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59821,7 +61534,7 @@ func (ec *executionContext) _TOTPConfirmation(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, tOTPConfirmationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59842,7 +61555,7 @@ func (ec *executionContext) _TOTPConfirmation(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59854,7 +61567,7 @@ func (ec *executionContext) _TOTPEnrolment(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, tOTPEnrolmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59885,7 +61598,7 @@ func (ec *executionContext) _TOTPEnrolment(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59897,7 +61610,7 @@ func (ec *executionContext) _TimelineEvent(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59984,7 +61697,7 @@ func (ec *executionContext) _TimelineEvent(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -59996,7 +61709,7 @@ func (ec *executionContext) _TimelineEventConnection(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60027,7 +61740,7 @@ func (ec *executionContext) _TimelineEventConnection(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60039,7 +61752,7 @@ func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60065,7 +61778,7 @@ func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60077,7 +61790,7 @@ func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60184,7 +61897,7 @@ func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60196,7 +61909,7 @@ func (ec *executionContext) _TriggerConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60227,7 +61940,7 @@ func (ec *executionContext) _TriggerConnection(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60239,7 +61952,7 @@ func (ec *executionContext) _TriggerEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60265,7 +61978,7 @@ func (ec *executionContext) _TriggerEdge(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60277,7 +61990,7 @@ func (ec *executionContext) _TriggerSchedule(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerScheduleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60313,7 +62026,7 @@ func (ec *executionContext) _TriggerSchedule(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60325,7 +62038,7 @@ func (ec *executionContext) _TriggerTestMatch(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerTestMatchImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60361,7 +62074,7 @@ func (ec *executionContext) _TriggerTestMatch(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60373,7 +62086,7 @@ func (ec *executionContext) _TriggerTestResult(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, triggerTestResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60399,7 +62112,7 @@ func (ec *executionContext) _TriggerTestResult(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60411,7 +62124,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60493,7 +62206,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60505,7 +62218,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60536,7 +62249,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60548,7 +62261,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60574,7 +62287,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60586,7 +62299,7 @@ func (ec *executionContext) _UserQuota(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, userQuotaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60617,7 +62330,7 @@ func (ec *executionContext) _UserQuota(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60629,7 +62342,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60670,7 +62383,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60682,7 +62395,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60718,7 +62431,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60730,7 +62443,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60776,7 +62489,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60788,7 +62501,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60834,7 +62547,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60846,7 +62559,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60892,7 +62605,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out
@@ -60904,7 +62617,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60975,7 +62688,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
 	return out

@@ -8,7 +8,7 @@ import (
 )
 
 // marshalList stands in generated.go for gqlgen's MarshalSliceConcurrently
-// (the rewrite in ./internal/inlinelists, run by make generate). gqlgen
+// (the rewrite in ./internal/execrewrite, run by make generate). gqlgen
 // marshals every element of an object list on a goroutine of its own, so
 // that elements whose fields wait (a loader's batch window, a query each)
 // wait together; on a page of 50 alerts the goroutines' start and stack
