@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"io"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -33,4 +35,43 @@ func newDeferredGroup(ctx context.Context) graphql.DeferredGroup {
 func withPath(g graphql.DeferredGroup) graphql.DeferredGroup {
 	g.Path = graphql.GetPath(g.Context)
 	return g
+}
+
+var (
+	openBrace  = []byte{'{'}
+	closeBrace = []byte{'}'}
+	comma      = []byte{','}
+	quote      = []byte{'"'}
+	colon      = []byte{':'}
+)
+
+// objectFields writes an object's fields as graphql.FieldSet does (each
+// response name once, the first field of that name), without its
+// allocations: a map of the names written for every object and a copy of
+// every field. Response names are GraphQL names ([_A-Za-z][_0-9A-Za-z]*),
+// so they need no escaping.
+type objectFields struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectFields) MarshalGQL(w io.Writer) {
+	w.Write(openBrace)
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if slices.ContainsFunc(o.fields[:i], func(f graphql.CollectedField) bool { return f.Alias == alias }) {
+			continue
+		}
+		if !first {
+			w.Write(comma)
+		}
+		first = false
+		w.Write(quote)
+		io.WriteString(w, alias)
+		w.Write(quote)
+		w.Write(colon)
+		o.values[i].MarshalGQL(w)
+	}
+	w.Write(closeBrace)
 }

@@ -53444,7 +53444,7 @@ func (ec *executionContext) _AIFeatures(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var aIQuotaImplementors = []string{"AIQuota"}
@@ -53492,7 +53492,7 @@ func (ec *executionContext) _AIQuota(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var aISettingsImplementors = []string{"AISettings"}
@@ -53555,7 +53555,7 @@ func (ec *executionContext) _AISettings(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var aPITokenImplementors = []string{"APIToken", "Node"}
@@ -53634,7 +53634,7 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var activityImplementors = []string{"Activity", "Node"}
@@ -53728,7 +53728,7 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var activityConnectionImplementors = []string{"ActivityConnection"}
@@ -53771,7 +53771,7 @@ func (ec *executionContext) _ActivityConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var activityEdgeImplementors = []string{"ActivityEdge"}
@@ -53809,7 +53809,7 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertImplementors = []string{"Alert", "Node"}
@@ -54001,7 +54001,7 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertConnectionImplementors = []string{"AlertConnection"}
@@ -54050,7 +54050,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertEdgeImplementors = []string{"AlertEdge"}
@@ -54088,7 +54088,7 @@ func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertEntityImplementors = []string{"AlertEntity"}
@@ -54126,7 +54126,7 @@ func (ec *executionContext) _AlertEntity(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertEventImplementors = []string{"AlertEvent"}
@@ -54169,7 +54169,7 @@ func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertFacetsImplementors = []string{"AlertFacets"}
@@ -54227,7 +54227,7 @@ func (ec *executionContext) _AlertFacets(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertViewImplementors = []string{"AlertView", "Node"}
@@ -54323,7 +54323,7 @@ func (ec *executionContext) _AlertView(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertViewFilterImplementors = []string{"AlertViewFilter"}
@@ -54416,7 +54416,7 @@ func (ec *executionContext) _AlertViewFilter(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertVolumeImplementors = []string{"AlertVolume"}
@@ -54469,7 +54469,7 @@ func (ec *executionContext) _AlertVolume(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var alertVolumeBucketImplementors = []string{"AlertVolumeBucket"}
@@ -54512,7 +54512,7 @@ func (ec *executionContext) _AlertVolumeBucket(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var analysisImplementors = []string{"Analysis", "Node"}
@@ -54630,7 +54630,7 @@ func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var analysisQueueImplementors = []string{"AnalysisQueue"}
@@ -54673,7 +54673,7 @@ func (ec *executionContext) _AnalysisQueue(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var analysisQueueSeverityCountImplementors = []string{"AnalysisQueueSeverityCount"}
@@ -54711,7 +54711,7 @@ func (ec *executionContext) _AnalysisQueueSeverityCount(ctx context.Context, sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var applyMacroPayloadImplementors = []string{"ApplyMacroPayload"}
@@ -54764,7 +54764,7 @@ func (ec *executionContext) _ApplyMacroPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var assetProfileImplementors = []string{"AssetProfile"}
@@ -54817,7 +54817,7 @@ func (ec *executionContext) _AssetProfile(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var bulkAlertsPayloadImplementors = []string{"BulkAlertsPayload"}
@@ -54860,7 +54860,7 @@ func (ec *executionContext) _BulkAlertsPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var channelPrefsImplementors = []string{"ChannelPrefs"}
@@ -54898,7 +54898,7 @@ func (ec *executionContext) _ChannelPrefs(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var chatExchangeImplementors = []string{"ChatExchange"}
@@ -54936,7 +54936,7 @@ func (ec *executionContext) _ChatExchange(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var chatMessageImplementors = []string{"ChatMessage", "Node"}
@@ -55019,7 +55019,7 @@ func (ec *executionContext) _ChatMessage(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var chatMessageConnectionImplementors = []string{"ChatMessageConnection"}
@@ -55062,7 +55062,7 @@ func (ec *executionContext) _ChatMessageConnection(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var chatMessageEdgeImplementors = []string{"ChatMessageEdge"}
@@ -55100,7 +55100,7 @@ func (ec *executionContext) _ChatMessageEdge(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var chatStreamEventImplementors = []string{"ChatStreamEvent"}
@@ -55149,7 +55149,7 @@ func (ec *executionContext) _ChatStreamEvent(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorImplementors = []string{"Connector", "Node"}
@@ -55278,7 +55278,7 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorConnectionImplementors = []string{"ConnectorConnection"}
@@ -55321,7 +55321,7 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorEdgeImplementors = []string{"ConnectorEdge"}
@@ -55359,7 +55359,7 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorFieldMappingImplementors = []string{"ConnectorFieldMapping"}
@@ -55402,7 +55402,7 @@ func (ec *executionContext) _ConnectorFieldMapping(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorKeyPayloadImplementors = []string{"ConnectorKeyPayload"}
@@ -55440,7 +55440,7 @@ func (ec *executionContext) _ConnectorKeyPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var connectorTypeImplementors = []string{"ConnectorType"}
@@ -55513,7 +55513,7 @@ func (ec *executionContext) _ConnectorType(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var contactImplementors = []string{"Contact", "Node"}
@@ -55591,7 +55591,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
@@ -55634,7 +55634,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
@@ -55672,7 +55672,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var createAPITokenPayloadImplementors = []string{"CreateAPITokenPayload"}
@@ -55710,7 +55710,7 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardImplementors = []string{"Dashboard", "Node"}
@@ -55790,7 +55790,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardConnectionImplementors = []string{"DashboardConnection"}
@@ -55833,7 +55833,7 @@ func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardEdgeImplementors = []string{"DashboardEdge"}
@@ -55871,7 +55871,7 @@ func (ec *executionContext) _DashboardEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardWidgetImplementors = []string{"DashboardWidget"}
@@ -55965,7 +55965,7 @@ func (ec *executionContext) _DashboardWidget(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardWidgetParamsImplementors = []string{"DashboardWidgetParams"}
@@ -56018,7 +56018,7 @@ func (ec *executionContext) _DashboardWidgetParams(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var dashboardWidgetQueryImplementors = []string{"DashboardWidgetQuery"}
@@ -56081,7 +56081,7 @@ func (ec *executionContext) _DashboardWidgetQuery(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var deadLetterImplementors = []string{"DeadLetter", "Node"}
@@ -56150,7 +56150,7 @@ func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var deadLetterConnectionImplementors = []string{"DeadLetterConnection"}
@@ -56193,7 +56193,7 @@ func (ec *executionContext) _DeadLetterConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var deadLetterEdgeImplementors = []string{"DeadLetterEdge"}
@@ -56231,7 +56231,7 @@ func (ec *executionContext) _DeadLetterEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var deletePayloadImplementors = []string{"DeletePayload"}
@@ -56264,7 +56264,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var durationMetricImplementors = []string{"DurationMetric"}
@@ -56307,7 +56307,7 @@ func (ec *executionContext) _DurationMetric(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var durationStatsImplementors = []string{"DurationStats"}
@@ -56355,7 +56355,7 @@ func (ec *executionContext) _DurationStats(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var emailSettingsImplementors = []string{"EmailSettings"}
@@ -56424,7 +56424,7 @@ func (ec *executionContext) _EmailSettings(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var emailTestResultImplementors = []string{"EmailTestResult"}
@@ -56462,7 +56462,7 @@ func (ec *executionContext) _EmailTestResult(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var facetValueImplementors = []string{"FacetValue"}
@@ -56500,7 +56500,7 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var featureImplementors = []string{"Feature"}
@@ -56558,7 +56558,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var groupImplementors = []string{"Group", "Node"}
@@ -56622,7 +56622,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var groupConnectionImplementors = []string{"GroupConnection"}
@@ -56665,7 +56665,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var groupEdgeImplementors = []string{"GroupEdge"}
@@ -56703,7 +56703,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var inboundEmailTokenImplementors = []string{"InboundEmailToken"}
@@ -56741,7 +56741,7 @@ func (ec *executionContext) _InboundEmailToken(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var incidentImplementors = []string{"Incident", "Node"}
@@ -56924,7 +56924,7 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var incidentConnectionImplementors = []string{"IncidentConnection"}
@@ -56967,7 +56967,7 @@ func (ec *executionContext) _IncidentConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var incidentEdgeImplementors = []string{"IncidentEdge"}
@@ -57005,7 +57005,7 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var incidentEventImplementors = []string{"IncidentEvent"}
@@ -57048,7 +57048,7 @@ func (ec *executionContext) _IncidentEvent(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var incidentSLAImplementors = []string{"IncidentSLA"}
@@ -57086,7 +57086,7 @@ func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var linkAlertsPayloadImplementors = []string{"LinkAlertsPayload"}
@@ -57129,7 +57129,7 @@ func (ec *executionContext) _LinkAlertsPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var loginPayloadImplementors = []string{"LoginPayload"}
@@ -57192,7 +57192,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var macroImplementors = []string{"Macro", "Node"}
@@ -57272,7 +57272,7 @@ func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var macroChangeImplementors = []string{"MacroChange"}
@@ -57325,7 +57325,7 @@ func (ec *executionContext) _MacroChange(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var macroConnectionImplementors = []string{"MacroConnection"}
@@ -57368,7 +57368,7 @@ func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var macroEdgeImplementors = []string{"MacroEdge"}
@@ -57406,7 +57406,7 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var macroResultImplementors = []string{"MacroResult"}
@@ -57444,7 +57444,7 @@ func (ec *executionContext) _MacroResult(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var markAllReadPayloadImplementors = []string{"MarkAllReadPayload"}
@@ -57477,7 +57477,7 @@ func (ec *executionContext) _MarkAllReadPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricBreakdownImplementors = []string{"MetricBreakdown"}
@@ -57520,7 +57520,7 @@ func (ec *executionContext) _MetricBreakdown(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricComparisonImplementors = []string{"MetricComparison"}
@@ -57558,7 +57558,7 @@ func (ec *executionContext) _MetricComparison(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricCountImplementors = []string{"MetricCount"}
@@ -57596,7 +57596,7 @@ func (ec *executionContext) _MetricCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricSeverityCountImplementors = []string{"MetricSeverityCount"}
@@ -57634,7 +57634,7 @@ func (ec *executionContext) _MetricSeverityCount(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricValueImplementors = []string{"MetricValue"}
@@ -57677,7 +57677,7 @@ func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricsImplementors = []string{"Metrics"}
@@ -57789,7 +57789,7 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricsSummaryImplementors = []string{"MetricsSummary"}
@@ -57892,7 +57892,7 @@ func (ec *executionContext) _MetricsSummary(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var metricsTickImplementors = []string{"MetricsTick"}
@@ -57950,7 +57950,7 @@ func (ec *executionContext) _MetricsTick(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -58588,7 +58588,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var noteImplementors = []string{"Note", "Node"}
@@ -58684,7 +58684,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var noteConnectionImplementors = []string{"NoteConnection"}
@@ -58727,7 +58727,7 @@ func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var noteEdgeImplementors = []string{"NoteEdge"}
@@ -58765,7 +58765,7 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationImplementors = []string{"Notification", "Node"}
@@ -58848,7 +58848,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationConnectionImplementors = []string{"NotificationConnection"}
@@ -58891,7 +58891,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
@@ -58929,7 +58929,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationEventImplementors = []string{"NotificationEvent"}
@@ -58967,7 +58967,7 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationPrefsImplementors = []string{"NotificationPrefs"}
@@ -59035,7 +59035,7 @@ func (ec *executionContext) _NotificationPrefs(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var notificationSettingsImplementors = []string{"NotificationSettings"}
@@ -59068,7 +59068,7 @@ func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationImplementors = []string{"Organization", "Node"}
@@ -59173,7 +59173,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationAlertVolumeImplementors = []string{"OrganizationAlertVolume"}
@@ -59226,7 +59226,7 @@ func (ec *executionContext) _OrganizationAlertVolume(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationConnectionImplementors = []string{"OrganizationConnection"}
@@ -59269,7 +59269,7 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationDurationMetricImplementors = []string{"OrganizationDurationMetric"}
@@ -59322,7 +59322,7 @@ func (ec *executionContext) _OrganizationDurationMetric(ctx context.Context, sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationEdgeImplementors = []string{"OrganizationEdge"}
@@ -59360,7 +59360,7 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationMetricBreakdownImplementors = []string{"OrganizationMetricBreakdown"}
@@ -59413,7 +59413,7 @@ func (ec *executionContext) _OrganizationMetricBreakdown(ctx context.Context, se
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationMetricCountImplementors = []string{"OrganizationMetricCount"}
@@ -59461,7 +59461,7 @@ func (ec *executionContext) _OrganizationMetricCount(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationMetricsSummaryImplementors = []string{"OrganizationMetricsSummary"}
@@ -59559,7 +59559,7 @@ func (ec *executionContext) _OrganizationMetricsSummary(ctx context.Context, sel
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var organizationSLAMetricsImplementors = []string{"OrganizationSLAMetrics"}
@@ -59612,7 +59612,7 @@ func (ec *executionContext) _OrganizationSLAMetrics(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var outboundPolicyImplementors = []string{"OutboundPolicy"}
@@ -59650,7 +59650,7 @@ func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -59698,7 +59698,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryImplementors = []string{"Query"}
@@ -60228,7 +60228,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryBucketImplementors = []string{"QueryBucket"}
@@ -60271,7 +60271,7 @@ func (ec *executionContext) _QueryBucket(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryFieldImplementors = []string{"QueryField"}
@@ -60330,7 +60330,7 @@ func (ec *executionContext) _QueryField(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryGroupImplementors = []string{"QueryGroup"}
@@ -60373,7 +60373,7 @@ func (ec *executionContext) _QueryGroup(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryLookupValueImplementors = []string{"QueryLookupValue"}
@@ -60411,7 +60411,7 @@ func (ec *executionContext) _QueryLookupValue(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var queryResultImplementors = []string{"QueryResult"}
@@ -60479,7 +60479,7 @@ func (ec *executionContext) _QueryResult(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var querySourceImplementors = []string{"QuerySource"}
@@ -60532,7 +60532,7 @@ func (ec *executionContext) _QuerySource(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var reportImplementors = []string{"Report", "Node"}
@@ -60646,7 +60646,7 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var reportSectionsImplementors = []string{"ReportSections"}
@@ -60709,7 +60709,7 @@ func (ec *executionContext) _ReportSections(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var reportSettingsImplementors = []string{"ReportSettings"}
@@ -60777,7 +60777,7 @@ func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var reportTemplateImplementors = []string{"ReportTemplate"}
@@ -60820,7 +60820,7 @@ func (ec *executionContext) _ReportTemplate(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var resetPasswordPayloadImplementors = []string{"ResetPasswordPayload"}
@@ -60858,7 +60858,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLABusinessDayImplementors = []string{"SLABusinessDay"}
@@ -60901,7 +60901,7 @@ func (ec *executionContext) _SLABusinessDay(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLADurationStatsImplementors = []string{"SLADurationStats"}
@@ -60949,7 +60949,7 @@ func (ec *executionContext) _SLADurationStats(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLAMetricRowImplementors = []string{"SLAMetricRow"}
@@ -61017,7 +61017,7 @@ func (ec *executionContext) _SLAMetricRow(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLAMetricsImplementors = []string{"SLAMetrics"}
@@ -61070,7 +61070,7 @@ func (ec *executionContext) _SLAMetrics(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLASettingsImplementors = []string{"SLASettings"}
@@ -61128,7 +61128,7 @@ func (ec *executionContext) _SLASettings(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLATargetImplementors = []string{"SLATarget"}
@@ -61171,7 +61171,7 @@ func (ec *executionContext) _SLATarget(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var sLATimerStatusImplementors = []string{"SLATimerStatus"}
@@ -61219,7 +61219,7 @@ func (ec *executionContext) _SLATimerStatus(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var savedQueryImplementors = []string{"SavedQuery", "Node"}
@@ -61318,7 +61318,7 @@ func (ec *executionContext) _SavedQuery(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var savedQueryConnectionImplementors = []string{"SavedQueryConnection"}
@@ -61361,7 +61361,7 @@ func (ec *executionContext) _SavedQueryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var savedQueryEdgeImplementors = []string{"SavedQueryEdge"}
@@ -61399,7 +61399,7 @@ func (ec *executionContext) _SavedQueryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var securitySettingsImplementors = []string{"SecuritySettings"}
@@ -61457,7 +61457,7 @@ func (ec *executionContext) _SecuritySettings(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var severityDurationStatsImplementors = []string{"SeverityDurationStats"}
@@ -61495,7 +61495,7 @@ func (ec *executionContext) _SeverityDurationStats(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -61558,7 +61558,7 @@ func (ec *executionContext) _TOTPConfirmation(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var tOTPEnrolmentImplementors = []string{"TOTPEnrolment"}
@@ -61601,7 +61601,7 @@ func (ec *executionContext) _TOTPEnrolment(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var timelineEventImplementors = []string{"TimelineEvent", "Node"}
@@ -61700,7 +61700,7 @@ func (ec *executionContext) _TimelineEvent(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var timelineEventConnectionImplementors = []string{"TimelineEventConnection"}
@@ -61743,7 +61743,7 @@ func (ec *executionContext) _TimelineEventConnection(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var timelineEventEdgeImplementors = []string{"TimelineEventEdge"}
@@ -61781,7 +61781,7 @@ func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerImplementors = []string{"Trigger", "Node"}
@@ -61900,7 +61900,7 @@ func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerConnectionImplementors = []string{"TriggerConnection"}
@@ -61943,7 +61943,7 @@ func (ec *executionContext) _TriggerConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerEdgeImplementors = []string{"TriggerEdge"}
@@ -61981,7 +61981,7 @@ func (ec *executionContext) _TriggerEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerScheduleImplementors = []string{"TriggerSchedule"}
@@ -62029,7 +62029,7 @@ func (ec *executionContext) _TriggerSchedule(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerTestMatchImplementors = []string{"TriggerTestMatch"}
@@ -62077,7 +62077,7 @@ func (ec *executionContext) _TriggerTestMatch(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var triggerTestResultImplementors = []string{"TriggerTestResult"}
@@ -62115,7 +62115,7 @@ func (ec *executionContext) _TriggerTestResult(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -62209,7 +62209,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
@@ -62252,7 +62252,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
@@ -62290,7 +62290,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var userQuotaImplementors = []string{"UserQuota"}
@@ -62333,7 +62333,7 @@ func (ec *executionContext) _UserQuota(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -62386,7 +62386,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -62434,7 +62434,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -62492,7 +62492,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -62550,7 +62550,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -62608,7 +62608,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -62691,7 +62691,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(withPath(deferred))
 	}
 
-	return out
+	return objectFields{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -1,4 +1,4 @@
-// Command execrewrite rewrites gqlgen's generated executor in three places
+// Command execrewrite rewrites gqlgen's generated executor in four places
 // where gqlgen's generality costs most of a list's CPU (graph/lists.go and
 // graph/fields.go say why each is exact):
 //
@@ -11,7 +11,10 @@
 //     graphql.ResolveField's field context, middleware chain and boxing;
 //   - an object's group of @defer'd fields takes its path only when it is
 //     processed (graph.newDeferredGroup, graph.withPath), not for every
-//     object marshalled.
+//     object marshalled;
+//   - an object's fields are written by graph.objectFields, not by
+//     graphql.FieldSet's writer, which allocates a map per object and a
+//     copy of every field.
 //
 // make generate runs it after gqlgen. It fails when it finds nothing to
 // rewrite, so a gqlgen whose output changed is noticed rather than
@@ -21,6 +24,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -173,6 +177,23 @@ func rewriteDeferred(src []byte) ([]byte, int, error) {
 	return src, made, nil
 }
 
+// objectReturn is an object marshal function's end; fieldSetMade is where
+// it makes the field set, from the fields it collected.
+var (
+	objectReturn = regexp.MustCompile(`(?m)^\treturn out\n\}$`)
+	fieldSetMade = regexp.MustCompile(`(?m)^\tout := graphql\.NewFieldSet\(fields\)$`)
+)
+
+// rewriteObjects has every object marshal function return its fields and
+// values as objectFields. Each must make its field set from fields.
+func rewriteObjects(src []byte) ([]byte, int, error) {
+	returns, made := len(objectReturn.FindAllIndex(src, -1)), len(fieldSetMade.FindAllIndex(src, -1))
+	if returns != made {
+		return src, 0, fmt.Errorf("%d objects return a field set and %d make one from their fields", returns, made)
+	}
+	return objectReturn.ReplaceAll(src, []byte("\treturn objectFields{fields, out.Values}\n}")), returns, nil
+}
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: execrewrite FILE")
@@ -187,8 +208,10 @@ func main() {
 	src, lists := rewriteLists(src)
 	src, fields := rewriteFields(src)
 	src, groups, err := rewriteDeferred(src)
-	if err != nil || lists == 0 || fields == 0 || groups == 0 {
-		fmt.Fprintf(os.Stderr, "execrewrite: %s: %d list calls, %d plain fields and %d deferred groups rewritten (%v); gqlgen's output changed, update the patterns\n", path, lists, fields, groups, err)
+	src, objects, errObjects := rewriteObjects(src)
+	if err = errors.Join(err, errObjects); err != nil || lists == 0 || fields == 0 || groups == 0 || objects == 0 {
+		fmt.Fprintf(os.Stderr, "execrewrite: %s: %d list calls, %d plain fields, %d deferred groups and %d objects rewritten (%v); gqlgen's output changed, update the patterns\n",
+			path, lists, fields, groups, objects, err)
 		os.Exit(1)
 	}
 	if err := os.WriteFile(path, src, 0o644); err != nil {

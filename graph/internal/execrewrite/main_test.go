@@ -221,3 +221,19 @@ func TestRewriteDeferred(t *testing.T) {
 		t.Error("an unprocessed group was rewritten")
 	}
 }
+
+func TestRewriteObjects(t *testing.T) {
+	const object = "\tfields := graphql.CollectFields(ec.OperationContext, sel, tImplementors)\n\n\tout := graphql.NewFieldSet(fields)\n\tout.Dispatch(ctx)\n\treturn out\n}\n"
+	out, n, err := rewriteObjects([]byte(object + object))
+	if err != nil || n != 2 {
+		t.Fatalf("rewriteObjects: %d, %v", n, err)
+	}
+	want := strings.Replace(object, "\treturn out\n", "\treturn objectFields{fields, out.Values}\n", 1)
+	if string(out) != want+want {
+		t.Errorf("rewriteObjects:\n%s\nwant:\n%s", out, want+want)
+	}
+	// A field set made otherwise is a shape the rewrite does not know.
+	if _, _, err := rewriteObjects([]byte("\tout := graphql.NewFieldSet(nil)\n\treturn out\n}\n")); err == nil {
+		t.Error("a field set made from something else was rewritten")
+	}
+}
