@@ -142,3 +142,45 @@ func goroutineID() string {
 	buf = buf[:runtime.Stack(buf, false)]
 	return strings.Fields(string(buf))[1]
 }
+
+// TestPrimedListsKnown lists every field that returns a list of a type
+// whose inlineFields read loaders (alerts and incidents, bare or in a
+// connection): each is primed from its page (resolvers/nested.go) and
+// counted by the server's TestListsNoNPlusOne. A new one must be primed
+// too before it joins this list, or its elements, marshalled in order,
+// would each wait for a loader's batch.
+func TestPrimedListsKnown(t *testing.T) {
+	primedTypes := map[string]bool{}
+	for key := range inlineFields {
+		typ, field, _ := strings.Cut(key, ".")
+		def := parsedSchema.Types[typ].Fields.ForName(field)
+		if def == nil {
+			t.Fatalf("inlineFields names %s, which the schema lacks", key)
+		}
+		if base := parsedSchema.Types[def.Type.Name()]; base.Kind == ast.Object {
+			primedTypes[typ] = true // a reference read through a loader
+		}
+	}
+	holders := map[string]bool{}
+	for typ := range primedTypes {
+		holders[typ], holders[typ+"Edge"], holders[typ+"Connection"] = true, true, true
+	}
+	var got []string
+	for _, def := range parsedSchema.Types {
+		if def.Kind != ast.Object || strings.HasPrefix(def.Name, "__") {
+			continue
+		}
+		for _, f := range def.Fields {
+			name := f.Type.Name()
+			if !holders[name] || (f.Type.Elem == nil && !strings.HasSuffix(name, "Connection")) {
+				continue
+			}
+			got = append(got, def.Name+"."+f.Name)
+		}
+	}
+	slices.Sort(got)
+	want := []string{"AlertConnection.edges", "Incident.alerts", "IncidentConnection.edges", "Query.alerts", "Query.incidents"}
+	if !slices.Equal(got, want) {
+		t.Errorf("lists of alerts or incidents: %v, want %v (a new one must prime its page's loaders)", got, want)
+	}
+}
