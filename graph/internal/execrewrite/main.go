@@ -138,8 +138,8 @@ func rewriteFields(src []byte) ([]byte, int) {
 	n := 0
 	out := fieldFunc.ReplaceAllFunc(src, func(fn []byte) []byte {
 		m := fieldFunc.FindSubmatch(fn)
-		name, value, marshal := string(m[2]), string(m[3]), string(m[4])
-		if !plain[name] || interfaceValue.Match(m[0]) {
+		value, marshal := string(m[3]), string(m[4])
+		if !plain[string(m[2])] || interfaceValue.Match(m[0]) {
 			return fn
 		}
 		cond, ok := guard(bodies, marshal)
@@ -156,9 +156,9 @@ func rewriteFields(src []byte) ([]byte, int) {
 	return out, n
 }
 
-// deferredGroup is an object's @defer group, made for every object; its
-// path is read only when the group is processed, and processed only when
-// fields were deferred into it.
+// deferredNew and deferredProcess are where an object makes its @defer
+// group (every object does) and processes it (only when fields were
+// deferred into it), the one place its path is read.
 var (
 	deferredNew     = regexp.MustCompile(`(?m)^\tdeferred := graphql\.NewDeferredGroup\(ctx\)$`)
 	deferredProcess = regexp.MustCompile(`(?m)^\t\tec\.ProcessDeferredGroup\(deferred\)$`)
