@@ -43,7 +43,8 @@ func marshalList(ctx context.Context, sel ast.SelectionSet, n int, workerLimit i
 // and still be marshalled inline: each computes from its object alone, or
 // reads a loader that every list holding its type primes from the page
 // (resolvers/nested.go; the server's TestListsNoNPlusOne holds the lists
-// to one query per relation), so it never waits for a batch to fill.
+// to one query per relation, and TestPrimedListsKnown names every list of
+// those types), so it never waits for a batch to fill.
 var inlineFields = map[string]bool{
 	"Alert.attributes":                     true,
 	"Alert.connector":                      true,
