@@ -30,6 +30,7 @@ import (
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/incidents"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage/settingstore"
@@ -57,6 +58,10 @@ type Service struct {
 	// incidents opens the incidents of accepted groupings (with their SLA
 	// timers when the server wired them); nil: a plain incidents service.
 	incidents *incidents.Service
+	// ingest is this replica's ingest, which batches of automatic analyses wait
+	// for a pause in, up to ingestYield (yield.go); nil: they never wait.
+	ingest      *busy.Tracker
+	ingestYield time.Duration
 }
 
 // WithIncidents opens accepted groupings' incidents through svc, so that

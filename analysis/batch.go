@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/viewer"
+	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -41,8 +42,11 @@ type BatchArgs struct {
 func (BatchArgs) Kind() string { return "analysis.batch" }
 
 // InsertOpts: not unique (Resume may queue an analysis a live batch also
-// holds; whichever runs second finds it ready and skips it).
-func (BatchArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+// holds; whichever runs second finds it ready and skips it); in the
+// background queue, as a batch may wait for a pause in ingest (yield.go).
+func (BatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, Queue: jobs.QueueBackground}
+}
 
 // priorityOf is River's priority (1 first … 4 last) for an analysis of an
 // alert of severity sev; requests from a user (sev "") go first.
@@ -114,6 +118,7 @@ func (w *BatchWorker) Timeout(*river.Job[BatchArgs]) time.Duration { return 5 * 
 // the whole batch (nothing of it was written), and the last attempt fails
 // the analyses still open with it.
 func (w *BatchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error {
+	w.svc.yieldToIngest(ctx)
 	err := w.svc.runBatch(ctx, job.Args.OrganizationID, job.Args.AnalysisIDs)
 	if err != nil && job.Attempt >= job.MaxAttempts {
 		ctx := viewer.ForJob(ctx, job.Args.OrganizationID)

@@ -188,6 +188,7 @@ type stats struct {
 	completed      atomic.Uint64
 	deferredInfo   atomic.Uint64
 	deferredRepeat atomic.Uint64
+	ingestWait     atomic.Uint64 // nanoseconds batches waited for a pause in ingest
 }
 
 // Counters are the analyses this process completed and the new alerts the
@@ -196,11 +197,14 @@ type Counters struct {
 	Completed      uint64
 	DeferredInfo   uint64
 	DeferredRepeat uint64
+	// IngestWait is how long batches waited for a pause in ingest, in all.
+	IngestWait time.Duration
 }
 
 // Counters returns the process's analysis counters.
 func (s *Service) Counters() Counters {
-	return Counters{Completed: s.stats.completed.Load(), DeferredInfo: s.stats.deferredInfo.Load(), DeferredRepeat: s.stats.deferredRepeat.Load()}
+	return Counters{Completed: s.stats.completed.Load(), DeferredInfo: s.stats.deferredInfo.Load(), DeferredRepeat: s.stats.deferredRepeat.Load(),
+		IngestWait: time.Duration(s.stats.ingestWait.Load())}
 }
 
 // QueueDepth is the backlog of open (pending or running) analyses of one

@@ -26,6 +26,7 @@ import (
 	"github.com/seliq/seliq/ingest/catalogue"
 	"github.com/seliq/seliq/ingest/entities"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/textfield"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/realtime/hub"
@@ -40,6 +41,9 @@ type Options struct {
 	MaxBodyBytes int64            // default 5 MiB; larger → 413
 	Now          func() time.Time // default time.Now; tests may pin it
 	AfterCreate  AfterCreate      // optional: told of created alerts (auto-analysis)
+	// Busy, when set, is told while payloads are stored, so that
+	// background work (automatic analyses) can wait for a pause.
+	Busy *busy.Tracker
 }
 
 // Service ingests connector payloads.
@@ -50,6 +54,7 @@ type Service struct {
 	sql     statements
 	stamped sync.Map // connector id → time.Time of the last committed last_seen_at stamp
 	after   AfterCreate
+	busy    *busy.Tracker
 }
 
 // New returns a Service writing to db.
@@ -66,6 +71,7 @@ func New(db *storage.DB, opts Options) *Service {
 		now:     opts.Now,
 		sql:     statementsFor(db.Dialect),
 		after:   opts.AfterCreate,
+		busy:    opts.Busy,
 	}
 }
 
@@ -324,6 +330,7 @@ func extractEntities(a *catalogue.Alert) []entities.Entity {
 // payload, the activity and realtime events of all its alerts (one
 // multi-row INSERT each), and the connector's last-seen stamp.
 func (s *Service) store(ctx context.Context, c *ent.Connector, items []item, now time.Time, also func(context.Context, *ent.Tx) error) (*Result, error) {
+	defer s.busy.Begin()()
 	res := &Result{}
 	cutoff := now.Add(-time.Duration(c.DedupWindowSeconds) * time.Second)
 	stamped := false

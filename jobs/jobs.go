@@ -83,6 +83,12 @@ import (
 	"github.com/seliq/seliq/storage"
 )
 
+// QueueBackground is the queue of jobs that may wait for a pause in the
+// replica's ingest (automatic analyses): it has workers of its own, so
+// that their waits never hold up the default queue's jobs (notifications,
+// webhooks, schedules).
+const QueueBackground = "background"
+
 // ErrInsertOnly is returned by Start on a Runner built without Workers.
 var ErrInsertOnly = errors.New("jobs: runner has no workers: it can enqueue but not work")
 
@@ -105,7 +111,8 @@ type Config struct {
 	// expose how many workers a bundle holds, so an empty bundle cannot be
 	// told apart: pass nil instead (an empty one rejects every Enqueue).
 	Workers *river.Workers
-	// Concurrency is how many jobs run at once in this process. Default 4.
+	// Concurrency is how many jobs of each queue (the default and
+	// QueueBackground) run at once in this process. Default 4.
 	Concurrency int
 	// Logger receives River's logs and job failures. Default: warnings and
 	// errors on stderr.
@@ -192,7 +199,10 @@ func riverConfig(dbDialect string, cfg Config) (*river.Config, error) {
 			concurrency = defaultConcurrency
 		}
 		rc.Workers = cfg.Workers
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: concurrency}}
+		rc.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: concurrency},
+			QueueBackground:    {MaxWorkers: concurrency},
+		}
 	}
 	return rc, nil
 }

@@ -97,6 +97,10 @@ type Config struct {
 	// SELIQ_ANALYSIS_DEFER_ABOVE: the backlog from which it defers,
 	// default 5000, 0 always).
 	AnalysisPolicy analysis.Policy
+	// AnalysisIngestYield is the longest a batch of automatic analyses
+	// waits for a pause in this replica's ingest
+	// (SELIQ_ANALYSIS_INGEST_YIELD, default 10s, 0 no waiting).
+	AnalysisIngestYield time.Duration
 }
 
 // DefaultDatabaseURL is the embedded SQLite database.
@@ -105,18 +109,19 @@ const DefaultDatabaseURL = "sqlite://./data/seliq.db"
 // LoadConfig reads the environment, then the flags in args.
 func LoadConfig(args []string) (Config, error) {
 	cfg := Config{
-		Addr:          env("SELIQ_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:   env("SELIQ_DATABASE_URL", DefaultDatabaseURL),
-		AdminEmail:    os.Getenv("SELIQ_ADMIN_EMAIL"),
-		AdminPassword: os.Getenv("SELIQ_ADMIN_PASSWORD"),
-		LoginLimit:    10,
-		SessionTTL:    12 * time.Hour,
-		BulkLimit:     100,
-		SecretKeyFile: env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
-		PprofAddr:     os.Getenv("SELIQ_PPROF_ADDR"),
-		MetricsAddr:   os.Getenv("SELIQ_METRICS_ADDR"),
-		MetricsToken:  os.Getenv("SELIQ_METRICS_TOKEN"),
-		Timeouts:      DefaultTimeouts,
+		Addr:                env("SELIQ_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:         env("SELIQ_DATABASE_URL", DefaultDatabaseURL),
+		AdminEmail:          os.Getenv("SELIQ_ADMIN_EMAIL"),
+		AdminPassword:       os.Getenv("SELIQ_ADMIN_PASSWORD"),
+		LoginLimit:          10,
+		SessionTTL:          12 * time.Hour,
+		BulkLimit:           100,
+		SecretKeyFile:       env("SELIQ_SECRET_KEY_FILE", "./data/secret.key"),
+		PprofAddr:           os.Getenv("SELIQ_PPROF_ADDR"),
+		MetricsAddr:         os.Getenv("SELIQ_METRICS_ADDR"),
+		MetricsToken:        os.Getenv("SELIQ_METRICS_TOKEN"),
+		Timeouts:            DefaultTimeouts,
+		AnalysisIngestYield: analysis.DefaultIngestYield,
 	}
 	proxies := os.Getenv("SELIQ_TRUSTED_PROXIES")
 	nums := map[string]*int{
@@ -201,6 +206,9 @@ func LoadConfig(args []string) (Config, error) {
 		}
 	}
 	if cfg.AnalysisPolicy, err = analysis.ParsePolicy(os.Getenv("SELIQ_ANALYSIS_BACKLOG_POLICY"), os.Getenv("SELIQ_ANALYSIS_DEFER_ABOVE")); err != nil {
+		return cfg, err
+	}
+	if cfg.AnalysisIngestYield, err = analysis.ParseIngestYield(os.Getenv("SELIQ_ANALYSIS_INGEST_YIELD")); err != nil {
 		return cfg, err
 	}
 	if err := checkMail(&cfg, smtpPort); err != nil {

@@ -19,7 +19,7 @@ type analysisCollector struct {
 	svc *analysis.Service
 	log *slog.Logger
 
-	depth, oldest, completed, deferred *prometheus.Desc
+	depth, oldest, completed, deferred, ingestWait *prometheus.Desc
 
 	mu   sync.Mutex
 	at   time.Time
@@ -30,10 +30,11 @@ const analysisScrapeTTL = 5 * time.Second
 
 func newAnalysisCollector(svc *analysis.Service, log *slog.Logger) *analysisCollector {
 	return &analysisCollector{svc: svc, log: log,
-		depth:     prometheus.NewDesc("seliq_analysis_queue_depth", "Open (pending or running) alert analyses, by alert severity.", []string{"severity"}, nil),
-		oldest:    prometheus.NewDesc("seliq_analysis_queue_oldest_seconds", "Age of the oldest open alert analysis; 0 when none.", nil, nil),
-		completed: prometheus.NewDesc("seliq_analysis_completed_total", "Analyses this process completed.", nil, nil),
-		deferred:  prometheus.NewDesc("seliq_analysis_deferred_total", "New alerts the backlog policy left for analysis on demand, by reason.", []string{"reason"}, nil),
+		depth:      prometheus.NewDesc("seliq_analysis_queue_depth", "Open (pending or running) alert analyses, by alert severity.", []string{"severity"}, nil),
+		oldest:     prometheus.NewDesc("seliq_analysis_queue_oldest_seconds", "Age of the oldest open alert analysis; 0 when none.", nil, nil),
+		completed:  prometheus.NewDesc("seliq_analysis_completed_total", "Analyses this process completed.", nil, nil),
+		deferred:   prometheus.NewDesc("seliq_analysis_deferred_total", "New alerts the backlog policy left for analysis on demand, by reason.", []string{"reason"}, nil),
+		ingestWait: prometheus.NewDesc("seliq_analysis_ingest_wait_seconds_total", "Time batches of automatic analyses waited for a pause in this replica's ingest.", nil, nil),
 	}
 }
 
@@ -42,6 +43,7 @@ func (c *analysisCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.oldest
 	ch <- c.completed
 	ch <- c.deferred
+	ch <- c.ingestWait
 }
 
 func (c *analysisCollector) Collect(ch chan<- prometheus.Metric) {
@@ -59,6 +61,7 @@ func (c *analysisCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.completed, prometheus.CounterValue, float64(n.Completed))
 	ch <- prometheus.MustNewConstMetric(c.deferred, prometheus.CounterValue, float64(n.DeferredInfo), "info")
 	ch <- prometheus.MustNewConstMetric(c.deferred, prometheus.CounterValue, float64(n.DeferredRepeat), "repeat")
+	ch <- prometheus.MustNewConstMetric(c.ingestWait, prometheus.CounterValue, n.IngestWait.Seconds())
 }
 
 // backlog is the last count, refreshed when older than analysisScrapeTTL;

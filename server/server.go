@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/seliq/seliq/automation"
-	"github.com/seliq/seliq/automation/action"
-	"github.com/seliq/seliq/automation/trigger"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seliq/seliq/automation"
+	"github.com/seliq/seliq/automation/action"
+	"github.com/seliq/seliq/automation/trigger"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -37,6 +38,7 @@ import (
 	"github.com/seliq/seliq/ingest"
 	"github.com/seliq/seliq/ingest/mailin"
 	"github.com/seliq/seliq/internal/apperr"
+	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/ratelimit"
 	"github.com/seliq/seliq/internal/reqctx"
 	"github.com/seliq/seliq/internal/secrets"
@@ -98,6 +100,11 @@ type Server struct {
 // compactEvery is how often a replica folds the alert counters' deltas:
 // often enough that a facets read adds up at most a few seconds of ingest.
 const compactEvery = 2 * time.Second
+
+// ingestGrace is how long after a payload is stored the replica still
+// counts as ingesting: a connector's next payload follows within a round
+// trip, and a pause that short is no pause.
+const ingestGrace = 100 * time.Millisecond
 
 // Start begins working background jobs and re-queues the work a previous
 // process left unfinished.
@@ -190,7 +197,11 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	if policy.Mode == "" {
 		policy = analysis.DefaultPolicy // a Config built in code, not by LoadConfig
 	}
-	analyst := analysis.New(db.Client, runner, ai, log).WithPolicy(policy)
+	// Batches of automatic analyses wait for a pause in this replica's
+	// ingest (analysis/yield.go); ingestGrace after a payload is stored the
+	// replica still counts as ingesting.
+	ingestLoad := busy.New(ingestGrace)
+	analyst := analysis.New(db.Client, runner, ai, log).WithPolicy(policy).WithIngest(ingestLoad, cfg.AnalysisIngestYield)
 	river.AddWorker(workers, analyst.Worker())
 	river.AddWorker(workers, analyst.BatchWorker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small
@@ -221,7 +232,7 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// engine follows trigger changes through the outbox.
 	engine := trigger.NewEngine(cfg.AutomationActions, log)
 	engine.Watch(events)
-	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{engine, analyst, notify.CriticalAlerts{}}})
+	ingestion := ingest.New(db, ingest.Options{MaxBodyBytes: cfg.IngestMaxBytes, AfterCreate: ingest.Chain{engine, analyst, notify.CriticalAlerts{}}, Busy: ingestLoad})
 	mailer := mail.New(db.Client, box, allowlists, cfg.Mail, log)
 	river.AddWorker(workers, mailer.Worker())
 	puller := pull.New(db.Client, ingestion, box, allowlists, runner, cfg.Pull, log)

@@ -1,0 +1,121 @@
+package busy
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// waitAsync runs Wait in a goroutine; its result arrives on the channel.
+func waitAsync(t *Tracker, ctx context.Context, limit time.Duration) <-chan time.Duration {
+	out := make(chan time.Duration, 1)
+	go func() { out <- t.Wait(ctx, limit) }()
+	return out
+}
+
+// returned reports whether a result is on ch within d.
+func returned(ch <-chan time.Duration, d time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func TestWait(t *testing.T) {
+	const grace = 20 * time.Millisecond
+	tests := []struct {
+		name string
+		run  func(t *testing.T, tr *Tracker)
+	}{
+		{"idle returns at once", func(t *testing.T, tr *Tracker) {
+			if got := tr.Wait(context.Background(), time.Hour); got > grace {
+				t.Fatalf("waited %v on an idle tracker", got)
+			}
+			if tr.Busy() {
+				t.Fatal("idle tracker is busy")
+			}
+		}},
+		{"work in flight holds the wait until it ends and grace passes", func(t *testing.T, tr *Tracker) {
+			end := tr.Begin()
+			if !tr.Busy() {
+				t.Fatal("not busy with work in flight")
+			}
+			done := waitAsync(tr, context.Background(), time.Hour)
+			if returned(done, 5*grace) {
+				t.Fatal("Wait returned while work was in flight")
+			}
+			end()
+			end() // a second call is harmless
+			if !tr.Busy() {
+				t.Fatal("not busy within grace of the work's end")
+			}
+			if got := <-done; got < 5*grace {
+				t.Fatalf("waited %v, less than the time work was in flight", got)
+			}
+		}},
+		{"overlapping work: the wait ends after the last", func(t *testing.T, tr *Tracker) {
+			end1, end2 := tr.Begin(), tr.Begin()
+			done := waitAsync(tr, context.Background(), time.Hour)
+			end1()
+			if returned(done, 5*grace) {
+				t.Fatal("Wait returned while the second piece of work was in flight")
+			}
+			end2()
+			if !returned(done, time.Minute) {
+				t.Fatal("Wait did not return after the work ended")
+			}
+		}},
+		{"work starting within grace restarts the wait", func(t *testing.T, tr *Tracker) {
+			tr.Begin()()
+			end := tr.Begin()
+			done := waitAsync(tr, context.Background(), time.Hour)
+			if returned(done, 5*grace) {
+				t.Fatal("Wait returned while new work was in flight")
+			}
+			end()
+			if !returned(done, time.Minute) {
+				t.Fatal("Wait did not return after the new work ended")
+			}
+		}},
+		{"limit bounds the wait", func(t *testing.T, tr *Tracker) {
+			end := tr.Begin()
+			defer end()
+			if got := tr.Wait(context.Background(), 3*grace); got < 3*grace || got > time.Minute {
+				t.Fatalf("waited %v with a limit of %v", got, 3*grace)
+			}
+		}},
+		{"a cancelled context ends the wait", func(t *testing.T, tr *Tracker) {
+			end := tr.Begin()
+			defer end()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := waitAsync(tr, ctx, time.Hour)
+			cancel()
+			if !returned(done, time.Minute) {
+				t.Fatal("Wait did not return when its context ended")
+			}
+		}},
+		{"no limit: no wait", func(t *testing.T, tr *Tracker) {
+			end := tr.Begin()
+			defer end()
+			if got := tr.Wait(context.Background(), 0); got != 0 {
+				t.Fatalf("waited %v with limit 0", got)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, New(grace)) })
+	}
+}
+
+func TestNilTracker(t *testing.T) {
+	var tr *Tracker
+	tr.Begin()()
+	if tr.Busy() {
+		t.Fatal("nil tracker is busy")
+	}
+	if got := tr.Wait(context.Background(), time.Hour); got != 0 {
+		t.Fatalf("nil tracker waited %v", got)
+	}
+}
