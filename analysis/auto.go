@@ -85,8 +85,8 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alerts []*ent.Alert
 // batcher coalesces the job inserts of automatic analyses: after-commit
 // hooks hand it their analyses and return at once, and one goroutine at a
 // time inserts everything gathered meanwhile with EnqueueMany, so payloads
-// committed while an insert runs share the next one (and no ingest request
-// waits for River). Nothing runs while there is nothing to insert. A
+// committed while an insert runs share the next one, which starts at least
+// gather after it (and no ingest request waits for River). Nothing runs while there is nothing to insert. A
 // failed insert is retried, with what arrived meanwhile, after a growing
 // pause (the database restarting or failing over should not leave
 // analyses waiting for the next start); a process that dies first leaves
@@ -99,12 +99,22 @@ type batcher struct {
 	idle    chan struct{} // closed when no insert runs; replaced when one starts
 	// backoff is the pause before retry n (1, 2, …) of a failed insert.
 	backoff func(n int) time.Duration
+	// gather is the least time between the starts of two inserts when
+	// analyses are already waiting for the second (gatherEvery).
+	gather time.Duration
 }
+
+// gatherEvery: under a flood of payloads, one insert every 200 ms takes
+// what some ten payloads queued, so that a batch holds up to BatchSize
+// analyses of one severity rather than the two or three of each payload
+// (a batch's shared reads are paid once per batch). A payload that finds
+// no insert running is queued at once.
+const gatherEvery = 200 * time.Millisecond
 
 func newBatcher(s *Service) *batcher {
 	idle := make(chan struct{})
 	close(idle)
-	return &batcher{svc: s, idle: idle, backoff: enqueueBackoff}
+	return &batcher{svc: s, idle: idle, backoff: enqueueBackoff, gather: gatherEvery}
 }
 
 // enqueueBackoff doubles from 250 ms to a 30 s ceiling.
@@ -123,17 +133,25 @@ func (b *batcher) add(list []queued) {
 }
 
 func (b *batcher) run() {
+	var last time.Time // when the previous insert started
 	for {
 		b.mu.Lock()
-		list := b.pending
-		b.pending = nil
-		if len(list) == 0 {
+		if len(b.pending) == 0 {
 			b.running = false
 			close(b.idle)
 			b.mu.Unlock()
 			return
 		}
+		if wait := b.gather - time.Since(last); wait > 0 {
+			// More arrived during the previous insert: a flood. Gather.
+			b.mu.Unlock()
+			time.Sleep(wait)
+			b.mu.Lock()
+		}
+		list := b.pending
+		b.pending = nil
 		b.mu.Unlock()
+		last = time.Now()
 		for failures := 1; ; failures++ {
 			err := b.svc.enqueueAll(context.Background(), list)
 			if err == nil {

@@ -624,6 +624,74 @@ func TestBatcherCoalescesConcurrentPayloads(t *testing.T) {
 	}
 }
 
+// gatedQueue holds its first insert until release closes, and notes when
+// each insert started.
+type gatedQueue struct {
+	recorder
+	mu      sync.Mutex
+	started []time.Time
+	first   chan struct{} // closed when the first insert starts
+	release chan struct{}
+}
+
+func (q *gatedQueue) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	q.mu.Lock()
+	q.started = append(q.started, time.Now())
+	n := len(q.started)
+	q.mu.Unlock()
+	if n == 1 {
+		close(q.first)
+		<-q.release
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.recorder.EnqueueMany(ctx, params)
+}
+
+// Payloads handed over while an insert runs (a flood) go into one insert
+// that starts gatherEvery after the last, and their analyses of one
+// organisation and severity fill one batch instead of one each.
+func TestBatcherGathersAFlood(t *testing.T) {
+	q := &gatedQueue{first: make(chan struct{}), release: make(chan struct{})}
+	s := New(nil, q, nil, nil)
+	org := uuid.New()
+	payload := func() []queued {
+		return []queued{{id: uuid.New(), org: org, batched: true, sev: enum.SeverityHigh}, {id: uuid.New(), org: org, batched: true, sev: enum.SeverityHigh}}
+	}
+	s.batch.add(payload())
+	<-q.first
+	for range 5 {
+		s.batch.add(payload())
+	}
+	close(q.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if q.batches != 2 {
+		t.Fatalf("%d inserts, want 2 (the first payload, then the five gathered)", q.batches)
+	}
+	if gap := q.started[1].Sub(q.started[0]); gap < gatherEvery {
+		t.Fatalf("second insert %v after the first, want at least %v", gap, gatherEvery)
+	}
+	if n := len(q.jobs); n != 2 {
+		t.Fatalf("%d jobs, want 2", n)
+	}
+	if b, ok := q.jobs[1].Args.(BatchArgs); !ok || len(b.AnalysisIDs) != 10 {
+		t.Fatalf("second job %+v, want one batch of the 10 gathered analyses", q.jobs[1].Args)
+	}
+	// Idle again: the next payload is queued at once, not gatherEvery later.
+	start := time.Now()
+	s.batch.add(payload())
+	if err := s.Drain(ctx); err != nil || q.batches != 3 {
+		t.Fatalf("after a quiet spell: %d inserts, %v", q.batches, err)
+	}
+	if d := time.Since(start); d >= gatherEvery {
+		t.Fatalf("a payload after a quiet spell waited %v", d)
+	}
+}
+
 // jobsPerAnalysis counts the jobs queued for each analysis.
 func (r *recorder) jobsPerAnalysis() map[uuid.UUID]int {
 	got := map[uuid.UUID]int{}

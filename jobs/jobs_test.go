@@ -522,3 +522,34 @@ func TestWakeRunsASnoozedJobNow(t *testing.T) {
 		}
 	})
 }
+
+// TestBackgroundQueueHasItsOwnWorkers: with one worker a queue, a job
+// holding the default queue's worker does not keep a background job from
+// running, nor the other way round.
+func TestBackgroundQueueHasItsOwnWorkers(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		migrated(t, db)
+		for _, tc := range []struct{ name, blocked, free string }{
+			{"default busy", river.QueueDefault, QueueBackground},
+			{"background busy", QueueBackground, river.QueueDefault},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				w := newWorker()
+				r := startRunner(t, db, Config{Workers: w.workers(), Concurrency: 1})
+				blocking := tc.name + " blocking"
+				enqueue(t, r, testArgs{Case: blocking, Mode: modeBlock}, &river.InsertOpts{Queue: tc.blocked})
+				if job := w.waitStarted(t); job.Args.Case != blocking {
+					t.Fatalf("started %q, want %q", job.Args.Case, blocking)
+				}
+				free := tc.name + " free"
+				enqueue(t, r, testArgs{Case: free}, &river.InsertOpts{Queue: tc.free})
+				if job := w.waitStarted(t); job.Args.Case != free {
+					t.Fatalf("started %q, want %q", job.Args.Case, free)
+				}
+				waitJob(t, db, free, rivertype.JobStateCompleted)
+				close(w.release)
+				waitJob(t, db, blocking, rivertype.JobStateCompleted)
+			})
+		}
+	})
+}
