@@ -86,11 +86,12 @@ func (s *Service) OnCreated(ctx context.Context, tx *ent.Tx, alerts []*ent.Alert
 // hooks hand it their analyses and return at once, and one goroutine at a
 // time inserts everything gathered meanwhile with EnqueueMany, so payloads
 // committed while an insert runs share the next one, which starts at least
-// gather after it (and no ingest request waits for River). Nothing runs while there is nothing to insert. A
-// failed insert is retried, with what arrived meanwhile, after a growing
-// pause (the database restarting or failing over should not leave
-// analyses waiting for the next start); a process that dies first leaves
-// the rows pending for Resume at the next start.
+// gather after it (and no ingest request waits for River). Nothing runs
+// while there is nothing to insert. A failed insert is retried, with what
+// arrived meanwhile, after a growing pause (the database restarting or
+// failing over should not leave analyses waiting for the next start); a
+// process that dies first leaves the rows pending for Resume at the next
+// start.
 type batcher struct {
 	svc     *Service
 	mu      sync.Mutex

@@ -11,17 +11,17 @@ import (
 
 // Ingest first: a batch of automatic analyses waits for a pause in this
 // replica's ingest before it runs, for at most the ingest yield
-// (SELIQ_ANALYSIS_INGEST_YIELD). Under a flood the two share the CPU and
-// the database, and the analyses' reads at a million alerts cost more than
-// the ingest of their alerts; waiting, ingest keeps its pace and the
-// backlog is analysed in the pauses, most severe first (the queue's
-// priorities). Critical alerts' batches wait too: at 5 % of a flood they
-// arrive a few per payload, and their batches' shared reads, paid once per
-// payload, cost ingest a third of its rate. The analyses people ask for
-// are not batches and never wait, and no batch waits longer than the
-// yield, so a flood that never pauses delays analyses but does not stop
-// them. The batches run in jobs.QueueBackground, so a waiting batch holds
-// no worker of the default queue.
+// (SELIQ_ANALYSIS_INGEST_YIELD). Under a flood the two share the CPU and the
+// database, and ingest ran at 55 % of its plain rate (BENCHMARKS.md, seventh
+// session); waiting, ingest keeps its pace and the backlog is analysed in
+// the pauses, most severe first (the queue's priorities). Critical alerts'
+// batches wait too: at 5 % of a flood they arrive a few per payload, and
+// with their batches' shared reads paid that often, a run of a build that
+// let them run at once ingested 3,125 alerts/s (waiting: 4,489, median of
+// 3). The analyses people ask for are not batches and never wait, and no
+// batch waits longer than the yield, so a flood that never pauses delays
+// analyses but does not stop them. The batches run in jobs.QueueBackground,
+// so a waiting batch holds no worker of the default queue.
 
 // DefaultIngestYield is the longest a batch waits for a pause in ingest.
 const DefaultIngestYield = 10 * time.Second
