@@ -56,16 +56,6 @@ func (t *Tracker) Begin() (end func()) {
 	}
 }
 
-// Busy reports whether work is in flight or ended less than grace ago.
-func (t *Tracker) Busy() bool {
-	if t == nil {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.n > 0 || time.Since(t.last) < t.grace
-}
-
 // Wait returns once no work has run for grace, after limit at the latest
 // (background work is delayed, never starved), or when ctx ends. It
 // returns how long it waited.
@@ -80,27 +70,38 @@ func (t *Tracker) Wait(ctx context.Context, limit time.Duration) time.Duration {
 		t.mu.Lock()
 		n, idle, since := t.n, t.idle, time.Since(t.last)
 		t.mu.Unlock()
-		var (
-			ended <-chan struct{}
-			quiet <-chan time.Time
-		)
-		switch {
-		case n > 0:
-			ended = idle
-		case since < t.grace:
-			timer := time.NewTimer(t.grace - since)
-			defer timer.Stop()
-			quiet = timer.C
-		default:
+		if n == 0 && since >= t.grace {
 			return time.Since(start)
 		}
-		select {
-		case <-ended:
-		case <-quiet:
-		case <-deadline.C:
-			return time.Since(start)
-		case <-ctx.Done():
+		if !waitChange(ctx, deadline.C, n > 0, idle, t.grace-since) {
 			return time.Since(start)
 		}
+	}
+}
+
+// waitChange blocks until the tracker's state may have changed: the work
+// in flight ended (inFlight, idle closed) or the grace left passed. It is
+// false when deadline or ctx came first. Its timer ends with it.
+func waitChange(ctx context.Context, deadline <-chan time.Time, inFlight bool, idle <-chan struct{}, left time.Duration) bool {
+	var (
+		ended <-chan struct{}
+		quiet <-chan time.Time
+	)
+	if inFlight {
+		ended = idle
+	} else {
+		timer := time.NewTimer(left)
+		defer timer.Stop()
+		quiet = timer.C
+	}
+	select {
+	case <-ended:
+		return true
+	case <-quiet:
+		return true
+	case <-deadline:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }

@@ -23,8 +23,28 @@ func returned(ch <-chan time.Duration, d time.Duration) bool {
 	}
 }
 
+const grace = 20 * time.Millisecond
+
+// holdsUntil checks that a Wait started now does not return while work is
+// in flight, and returns once end, which ends it, is called; it returns
+// what Wait returned.
+func holdsUntil(t *testing.T, tr *Tracker, end func()) time.Duration {
+	t.Helper()
+	done := waitAsync(tr, context.Background(), time.Hour)
+	if returned(done, 5*grace) {
+		t.Fatal("Wait returned while work was in flight")
+	}
+	end()
+	select {
+	case got := <-done:
+		return got
+	case <-time.After(time.Minute):
+		t.Fatal("Wait did not return after the work ended")
+		return 0
+	}
+}
+
 func TestWait(t *testing.T) {
-	const grace = 20 * time.Millisecond
 	tests := []struct {
 		name string
 		run  func(t *testing.T, tr *Tracker)
@@ -33,51 +53,30 @@ func TestWait(t *testing.T) {
 			if got := tr.Wait(context.Background(), time.Hour); got > grace {
 				t.Fatalf("waited %v on an idle tracker", got)
 			}
-			if tr.Busy() {
-				t.Fatal("idle tracker is busy")
-			}
 		}},
 		{"work in flight holds the wait until it ends and grace passes", func(t *testing.T, tr *Tracker) {
 			end := tr.Begin()
-			if !tr.Busy() {
-				t.Fatal("not busy with work in flight")
-			}
-			done := waitAsync(tr, context.Background(), time.Hour)
-			if returned(done, 5*grace) {
-				t.Fatal("Wait returned while work was in flight")
-			}
-			end()
-			end() // a second call is harmless
-			if !tr.Busy() {
-				t.Fatal("not busy within grace of the work's end")
-			}
-			if got := <-done; got < 5*grace {
+			var ended time.Time
+			got := holdsUntil(t, tr, func() {
+				ended = time.Now()
+				end()
+				end() // a second call is harmless
+			})
+			if got < 5*grace {
 				t.Fatalf("waited %v, less than the time work was in flight", got)
+			}
+			if after := time.Since(ended); after < grace {
+				t.Fatalf("returned %v after the work ended, within grace (%v)", after, grace)
 			}
 		}},
 		{"overlapping work: the wait ends after the last", func(t *testing.T, tr *Tracker) {
 			end1, end2 := tr.Begin(), tr.Begin()
-			done := waitAsync(tr, context.Background(), time.Hour)
 			end1()
-			if returned(done, 5*grace) {
-				t.Fatal("Wait returned while the second piece of work was in flight")
-			}
-			end2()
-			if !returned(done, time.Minute) {
-				t.Fatal("Wait did not return after the work ended")
-			}
+			holdsUntil(t, tr, end2)
 		}},
 		{"work starting within grace restarts the wait", func(t *testing.T, tr *Tracker) {
 			tr.Begin()()
-			end := tr.Begin()
-			done := waitAsync(tr, context.Background(), time.Hour)
-			if returned(done, 5*grace) {
-				t.Fatal("Wait returned while new work was in flight")
-			}
-			end()
-			if !returned(done, time.Minute) {
-				t.Fatal("Wait did not return after the new work ended")
-			}
+			holdsUntil(t, tr, tr.Begin())
 		}},
 		{"limit bounds the wait", func(t *testing.T, tr *Tracker) {
 			end := tr.Begin()
@@ -112,9 +111,6 @@ func TestWait(t *testing.T) {
 func TestNilTracker(t *testing.T) {
 	var tr *Tracker
 	tr.Begin()()
-	if tr.Busy() {
-		t.Fatal("nil tracker is busy")
-	}
 	if got := tr.Wait(context.Background(), time.Hour); got != 0 {
 		t.Fatalf("nil tracker waited %v", got)
 	}
