@@ -306,14 +306,7 @@ func TestJobParams(t *testing.T) {
 func TestBacklogRunsCriticalFirst(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		f := newBatchFixture(t, db, 0)
-		workers := river.NewWorkers()
-		runner, err := jobs.New(db, jobs.Config{Workers: workers, Concurrency: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := New(db.Client, runner, nil, nil).WithPolicy(Policy{Mode: PolicyAnalyseAll})
-		river.AddWorker(workers, s.Worker())
-		river.AddWorker(workers, s.BatchWorker())
+		s, runner := newQueued(t, db)
 		sevs := []enum.Severity{enum.SeverityInfo, enum.SeverityLow, enum.SeverityMedium, enum.SeverityHigh, enum.SeverityCritical}
 		var ids []uuid.UUID
 		sevOf := map[uuid.UUID]enum.Severity{}
@@ -328,56 +321,20 @@ func TestBacklogRunsCriticalFirst(t *testing.T) {
 		}
 		// One payload per alert, so each is its own enqueue, in arrival order.
 		for _, id := range ids {
-			var after func(context.Context)
-			if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
-				var err error
-				after, err = s.OnCreated(f.analyst, tx, []*ent.Alert{{ID: id}})
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			after(f.analyst)
-			if err := s.Drain(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			queuePayload(t, f.analyst, s, db, []*ent.Alert{{ID: id}})
 		}
-		// The order the analyses commit in, by their alerts' severity.
-		rows, err := db.Client.Analysis.Query().All(f.analyst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		alertOf := map[uuid.UUID]uuid.UUID{}
-		for _, r := range rows {
-			alertOf[r.ID] = *r.AlertID
-		}
-		var mu sync.Mutex
-		var order []enum.Severity
-		done := make(chan struct{})
-		beforeBatchCommit = func(_ context.Context, batch []uuid.UUID) error {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, id := range batch {
-				order = append(order, sevOf[alertOf[id]])
-			}
-			if len(order) == len(ids) {
-				close(done)
-			}
-			return nil
-		}
-		t.Cleanup(func() { beforeBatchCommit = nil })
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if err := runner.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = runner.Stop(context.Background()) })
+		alertOf := analysedAlerts(t, f.analyst, db)
+		log := recordCommits(t, len(ids))
+		startQueue(t, runner)
 		select {
-		case <-done:
+		case <-log.done:
 		case <-time.After(60 * time.Second):
-			t.Fatalf("%d of %d analysed", len(order), len(ids))
+			t.Fatalf("%d of %d analysed", len(log.committed()), len(ids))
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		var order []enum.Severity
+		for _, id := range log.committed() {
+			order = append(order, sevOf[alertOf[id]])
+		}
 		for i := 1; i < len(order); i++ {
 			if priorityOf(order[i]) < priorityOf(order[i-1]) {
 				t.Fatalf("analysed in the order %v", order)
@@ -387,6 +344,95 @@ func TestBacklogRunsCriticalFirst(t *testing.T) {
 			t.Fatalf("analysed in the order %v", order)
 		}
 	})
+}
+
+// newQueued is a Service that analyses every new alert, on a real job
+// queue with one worker a queue, not started yet.
+func newQueued(t *testing.T, db *storage.DB) (*Service, *jobs.Runner) {
+	t.Helper()
+	workers := river.NewWorkers()
+	runner, err := jobs.New(db, jobs.Config{Workers: workers, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(db.Client, runner, nil, nil).WithPolicy(Policy{Mode: PolicyAnalyseAll})
+	river.AddWorker(workers, s.Worker())
+	river.AddWorker(workers, s.BatchWorker())
+	return s, runner
+}
+
+// startQueue starts runner until the test ends.
+func startQueue(t *testing.T, runner *jobs.Runner) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = runner.Stop(context.Background()) })
+}
+
+// queuePayload hands alerts to s as ingest hands it one payload's new
+// alerts, and waits until their jobs are queued.
+func queuePayload(t *testing.T, ctx context.Context, s *Service, db *storage.DB, alerts []*ent.Alert) {
+	t.Helper()
+	var after func(context.Context)
+	if err := storage.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		var err error
+		after, err = s.OnCreated(ctx, tx, alerts)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after(ctx)
+	if err := s.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// analysedAlerts maps each analysis the acting organisation has to its alert.
+func analysedAlerts(t *testing.T, ctx context.Context, db *storage.DB) map[uuid.UUID]uuid.UUID {
+	t.Helper()
+	rows, err := db.Client.Analysis.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertOf := map[uuid.UUID]uuid.UUID{}
+	for _, r := range rows {
+		alertOf[r.ID] = *r.AlertID
+	}
+	return alertOf
+}
+
+// commitLog is the analyses of the batches that committed, in order.
+type commitLog struct {
+	mu   sync.Mutex
+	ids  []uuid.UUID
+	done chan struct{} // closed once the awaited number committed
+}
+
+// recordCommits logs every batch as it commits (beforeBatchCommit) until
+// the test ends; done closes once n analyses have.
+func recordCommits(t *testing.T, n int) *commitLog {
+	l := &commitLog{done: make(chan struct{})}
+	beforeBatchCommit = func(_ context.Context, batch []uuid.UUID) error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.ids = append(l.ids, batch...)
+		if len(l.ids) == n {
+			close(l.done)
+		}
+		return nil
+	}
+	t.Cleanup(func() { beforeBatchCommit = nil })
+	return l
+}
+
+// committed is a copy of the analyses committed so far, in order.
+func (l *commitLog) committed() []uuid.UUID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ids)
 }
 
 // TestBacklogPolicy covers each branch of the policy: what gets an

@@ -6,19 +6,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
-	"github.com/riverqueue/river"
 
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/testenv"
-	"github.com/seliq/seliq/jobs"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -29,92 +26,46 @@ import (
 func TestBatchesYieldToIngest(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
 		f := newBatchFixture(t, db, 0)
-		workers := river.NewWorkers()
-		runner, err := jobs.New(db, jobs.Config{Workers: workers, Concurrency: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, runner := newQueued(t, db)
 		ingest := busy.New(10 * time.Millisecond)
-		s := New(db.Client, runner, nil, nil).WithPolicy(Policy{Mode: PolicyAnalyseAll}).WithIngest(ingest, time.Hour)
-		river.AddWorker(workers, s.Worker())
-		river.AddWorker(workers, s.BatchWorker())
+		s.WithIngest(ingest, time.Hour)
 
 		var created []*ent.Alert
+		sevOf := map[uuid.UUID]enum.Severity{}
 		for i, sev := range []enum.Severity{enum.SeverityMedium, enum.SeverityCritical} {
 			a, err := db.Client.Alert.Create().SetTitle(fmt.Sprintf("alert %d", i)).SetSource("edr").SetSeverity(sev).Save(f.analyst)
 			if err != nil {
 				t.Fatal(err)
 			}
 			created = append(created, a)
+			sevOf[a.ID] = sev
 		}
-		var after func(context.Context)
-		if err := storage.InTx(f.analyst, db.Client, func(tx *ent.Tx) error {
-			after, err = s.OnCreated(f.analyst, tx, created)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		after(f.analyst)
-		if err := s.Drain(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.Client.Analysis.Query().All(f.analyst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sevOf := map[uuid.UUID]enum.Severity{}
-		for _, r := range rows {
-			for _, a := range created {
-				if *r.AlertID == a.ID {
-					sevOf[r.ID] = a.Severity
-				}
-			}
-		}
-		var (
-			mu    sync.Mutex
-			order []enum.Severity
-		)
-		done := make(chan struct{})
-		beforeBatchCommit = func(_ context.Context, batch []uuid.UUID) error {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, id := range batch {
-				order = append(order, sevOf[id])
-			}
-			if len(order) == len(created) {
-				close(done)
-			}
-			return nil
-		}
-		t.Cleanup(func() { beforeBatchCommit = nil })
+		queuePayload(t, f.analyst, s, db, created)
+		alertOf := analysedAlerts(t, f.analyst, db)
+		log := recordCommits(t, len(created))
 
 		endIngest := ingest.Begin() // a payload being stored
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if err := runner.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = runner.Stop(context.Background()) })
+		startQueue(t, runner)
 		// The critical batch is taken by the worker (running), and waits.
 		waitRunning(t, db, priorityOf(enum.SeverityCritical))
 		select {
-		case <-done:
+		case <-log.done:
 			t.Fatal("the analyses ran while a payload was being stored")
 		case <-time.After(200 * time.Millisecond):
 		}
-		mu.Lock()
-		if len(order) > 0 {
-			t.Fatalf("analysed %v while a payload was being stored", order)
+		if got := log.committed(); len(got) > 0 {
+			t.Fatalf("analysed %v while a payload was being stored", got)
 		}
-		mu.Unlock()
 		endIngest()
 		select {
-		case <-done:
+		case <-log.done:
 		case <-time.After(time.Minute):
 			t.Fatal("the analyses did not run once ingest paused")
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		var order []enum.Severity
+		for _, id := range log.committed() {
+			order = append(order, sevOf[alertOf[id]])
+		}
 		if want := []enum.Severity{enum.SeverityCritical, enum.SeverityMedium}; !slices.Equal(order, want) {
 			t.Fatalf("analysed in the order %v, want %v", order, want)
 		}
