@@ -204,24 +204,7 @@ func checkPostgresPlans(t *testing.T, one *storage.DB, page *storage.Statement) 
 
 func checkSQLitePlan(t *testing.T, one *storage.DB, page *storage.Statement) {
 	t.Helper()
-	rows, err := one.SQL.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+page.Query, page.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var steps []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		steps = append(steps, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(steps, "; ")
+	plan := testenv.ExplainSQLite(t, one, page)
 	if !strings.Contains(plan, queueIndex) || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("the page does not walk %s in order: %s", queueIndex, plan)
 	}

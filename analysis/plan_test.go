@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
@@ -105,4 +107,111 @@ func checkPostgresCandidates(t *testing.T, one *storage.DB, st *storage.Statemen
 	if !strings.Contains(plan, `"Index Name": "`+groupingIndex+`"`) || strings.Contains(plan, `"Seq Scan"`) || strings.Contains(plan, `"Node Type": "Sort"`) {
 		t.Errorf("the candidates' read is not an ordered walk of %s:\n%s", groupingIndex, plan)
 	}
+}
+
+// fingerprintIndex is the index each dialect reads fingerprints through
+// (storage's fingerprintIndexes).
+var fingerprintIndex = map[string]string{
+	dialect.Postgres: "alerts_fingerprint_hash",
+	dialect.SQLite:   "alert_organization_id_fingerprint",
+}
+
+// Analysis's reads by fingerprint are index lookups on both databases: the
+// batch's shared reads of dedup groups and of closed histories (an OR of
+// the batch's fingerprints), one alert's reads alone, and which groups were
+// already analysed (IN). On PostgreSQL that index is a hash index with no
+// organisation column, so the test also runs the reads with another
+// organisation's alerts of the same fingerprints in the table (what they
+// return stays in the organisation: TestBatchStaysInItsOrganisation). The
+// table holds thousands of distinct fingerprints, so a scan would be the
+// alternative.
+func TestFingerprintReadsUseTheIndex(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newBatchFixture(t, db, 0)
+		const n = 4000
+		var batch []*ent.Alert
+		for from := 0; from < n; from += 500 {
+			builders := make([]*ent.AlertCreate, 0, 500)
+			for i := from; i < from+500; i++ {
+				c := db.Client.Alert.Create().SetTitle(fmt.Sprintf("rule %d", i%40)).SetSource("edr").
+					SetSeverity(enum.SeverityHigh).SetFingerprint(fmt.Sprintf("%016x", i))
+				if i%3 == 0 {
+					c.SetStatus(enum.AlertStatusClosed).SetDisposition(enum.DispositionBenign).SetResolvedAt(time.Now())
+				}
+				builders = append(builders, c)
+			}
+			created, err := db.Client.Alert.CreateBulk(builders...).Save(f.analyst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if from == 0 {
+				batch = created[:20]
+			}
+		}
+		var fps []string
+		for _, a := range batch[:5] {
+			fps = append(fps, a.Fingerprint)
+			if _, err := db.Client.Alert.Create().SetTitle(a.Title).SetSource("edr").SetFingerprint(a.Fingerprint).Save(f.theirs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		analyze := map[string]string{dialect.Postgres: "ANALYZE alerts", dialect.SQLite: "ANALYZE"}[db.Dialect]
+		if _, err := db.SQL.ExecContext(ctx, analyze); err != nil {
+			t.Fatal(err)
+		}
+
+		var (
+			mu   sync.Mutex
+			seen []storage.Statement
+		)
+		stop := db.Observe(func(s storage.Statement) {
+			if _, where, ok := strings.Cut(s.Query, " WHERE "); ok && strings.Contains(where, "fingerprint") {
+				mu.Lock()
+				seen = append(seen, s)
+				mu.Unlock()
+			}
+		})
+		jctx := jobContext(ctx, f.org.ID)
+		s := New(db.Client, &recorder{}, nil, nil)
+		if err := newBatchReader(db.Client, batch).prefetch(jctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (directReader{s}).related(jctx, batch[0], "", alert.Fingerprint(batch[0].Fingerprint)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.history(jctx, batch[1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := analysedFingerprints(jctx, db.Client, fps); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) < 5 {
+			t.Fatalf("%d reads by fingerprint seen, want the shared related and history reads, one of each alone and the analysed groups'", len(seen))
+		}
+		for _, st := range seen {
+			if plan := fingerprintPlan(t, db, st); !strings.Contains(plan, fingerprintIndex[db.Dialect]) {
+				t.Errorf("read by fingerprint not through %s:\n%s\nplan: %s", fingerprintIndex[db.Dialect], st.Query, plan)
+			}
+		}
+	})
+}
+
+// fingerprintPlan is st's plan as text: EXPLAIN's JSON on PostgreSQL,
+// EXPLAIN QUERY PLAN's details on SQLite.
+func fingerprintPlan(t *testing.T, db *storage.DB, st storage.Statement) string {
+	t.Helper()
+	if db.Dialect != dialect.Postgres {
+		return testenv.ExplainSQLite(t, db, &st)
+	}
+	conn, err := db.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	return string(testenv.Explain(t, conn, &st))
 }

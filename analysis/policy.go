@@ -116,19 +116,9 @@ func (p *policy) filter(ctx context.Context, s *Service, tx *ent.Tx, created []*
 			fps = append(fps, a.Fingerprint)
 		}
 	}
-	analysed := map[string]bool{}
-	if len(fps) > 0 {
-		var rows []struct {
-			Fingerprint string `json:"fingerprint"`
-		}
-		err := tx.Alert.Query().Where(alert.FingerprintIn(fps...), hasAnalysis()).
-			Modify(func(s *sql.Selector) { s.Select(s.C(alert.FieldFingerprint)).Distinct() }).Scan(ctx, &rows)
-		if err != nil {
-			return nil, fmt.Errorf("analysed fingerprints: %w", err)
-		}
-		for _, r := range rows {
-			analysed[r.Fingerprint] = true
-		}
+	analysed, err := analysedFingerprints(ctx, tx.Client(), fps)
+	if err != nil {
+		return nil, err
 	}
 	keep := created[:0:0]
 	for _, a := range created {
@@ -145,6 +135,26 @@ func (p *policy) filter(ctx context.Context, s *Service, tx *ent.Tx, created []*
 		}
 	}
 	return keep, nil
+}
+
+// analysedFingerprints is which of fps have an alert with an analysis.
+func analysedFingerprints(ctx context.Context, c *ent.Client, fps []string) (map[string]bool, error) {
+	analysed := map[string]bool{}
+	if len(fps) == 0 {
+		return analysed, nil
+	}
+	var rows []struct {
+		Fingerprint string `json:"fingerprint"`
+	}
+	err := c.Alert.Query().Where(alert.FingerprintIn(fps...), hasAnalysis()).
+		Modify(func(s *sql.Selector) { s.Select(s.C(alert.FieldFingerprint)).Distinct() }).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("analysed fingerprints: %w", err)
+	}
+	for _, r := range rows {
+		analysed[r.Fingerprint] = true
+	}
+	return analysed, nil
 }
 
 // hasAnalysis matches alerts with at least one analysis (the analysis of

@@ -73,9 +73,42 @@ var metricIndexes = map[string][]string{
 	},
 }
 
-// createDialectIndexes runs after ent's migration, under the same lock.
+// fingerprintIndexes serve analysis's reads by fingerprint (the alerts of
+// a dedup group, its closed history, which groups were analysed), all of
+// them equality. The fingerprint is a hash, so a B-tree's new entries land
+// on random leaf pages, and after each checkpoint every leaf an ingest
+// touches is written whole to the WAL: at a million alerts the B-tree on
+// (organization_id, fingerprint) had 9,400 leaves and wrote a quarter of
+// ingest's WAL. PostgreSQL's hash index holds a 4-byte hash code per entry
+// (4,100 pages at a million). It needs no organisation column: the
+// fingerprint hashes its connector's id, so its rows are one organisation's,
+// and every read still filters by organisation on the rows.
+// SQLite has no hash indexes and keeps the B-tree under ent's old name.
+var fingerprintIndexes = map[string][]string{
+	dialect.Postgres: {
+		`CREATE INDEX IF NOT EXISTS alerts_fingerprint_hash ON alerts USING HASH (fingerprint)`,
+		`DROP INDEX IF EXISTS alert_organization_id_fingerprint`,
+	},
+	dialect.SQLite: {
+		`CREATE INDEX IF NOT EXISTS alert_organization_id_fingerprint ON alerts (organization_id, fingerprint)`,
+	},
+}
+
+// createSQLiteIndexes is createDialectIndexes on SQLite, which migrates
+// without PostgreSQL's lock (one process owns the file).
+func (d *DB) createSQLiteIndexes(ctx context.Context) error {
+	conn, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return d.createDialectIndexes(ctx, conn)
+}
+
+// createDialectIndexes runs after ent's migration (on PostgreSQL, under
+// the same lock).
 func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
-	for _, q := range slices.Concat(partialIndexes, groupingIndexes, metricIndexes[d.Dialect]) {
+	for _, q := range slices.Concat(partialIndexes, groupingIndexes, metricIndexes[d.Dialect], fingerprintIndexes[d.Dialect]) {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create index: %w", err)
 		}

@@ -160,6 +160,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := d.createSchema(ctx); err != nil {
 			return err
 		}
+		if err := d.createSQLiteIndexes(ctx); err != nil {
+			return err
+		}
 		if err := d.migrateJobQueue(ctx); err != nil {
 			return err
 		}

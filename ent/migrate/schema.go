@@ -238,11 +238,6 @@ var (
 				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[29], AlertsColumns[22]},
 			},
 			{
-				Name:    "alert_organization_id_fingerprint",
-				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[27], AlertsColumns[18]},
-			},
-			{
 				Name:    "alert_incident_id",
 				Unique:  false,
 				Columns: []*schema.Column{AlertsColumns[30]},

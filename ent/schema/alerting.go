@@ -160,7 +160,8 @@ func (Alert) Indexes() []ent.Index {
 		index.Fields("organization_id", "source", "last_seen_at"),
 		index.Fields("organization_id", "connector_id", "last_seen_at"),
 		index.Fields("organization_id", "assignee_id", "last_seen_at"),
-		index.Fields("organization_id", "fingerprint"),
+		// The fingerprint's index is storage's (fingerprintIndexes): a hash
+		// index on PostgreSQL, which ent's schema cannot declare.
 		index.Fields("incident_id"),
 	}
 }

@@ -56,3 +56,27 @@ func Explain(t testing.TB, conn *sql.Conn, st *storage.Statement) json.RawMessag
 	}
 	return out[0].Plan
 }
+
+// ExplainSQLite is st's plan on SQLite: EXPLAIN QUERY PLAN's details,
+// joined by "; ".
+func ExplainSQLite(t testing.TB, db *storage.DB, st *storage.Statement) string {
+	t.Helper()
+	rows, err := db.SQL.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+st.Query, st.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(steps, "; ")
+}
