@@ -1,13 +1,16 @@
 package storage
 
-import "slices"
+import (
+	"slices"
+
+	"entgo.io/ent/dialect"
+)
 
 // IndexStatements are the index statements createDialectIndexes runs on
-// dialect, trigram ones included (PostgreSQL with pg_trgm).
-func IndexStatements(dialectName string) []string {
-	out := slices.Concat(partialIndexes, groupingIndexes, metricIndexes[dialectName], fingerprintIndexes[dialectName])
-	if dialectName == "postgres" {
-		out = slices.Concat(out, postgresIndexes, trigramIndexes)
+// dialect d, trigram ones included (PostgreSQL with pg_trgm).
+func IndexStatements(d string) []string {
+	if d == dialect.Postgres {
+		return slices.Concat(indexStatements(d), postgresIndexes, trigramIndexes)
 	}
-	return out
+	return indexStatements(d)
 }

@@ -33,7 +33,7 @@ func SchemaFingerprint() (string, error) {
 		fmt.Fprintf(h, "river %d\n%s\n", m.Version, m.SQLUp)
 	}
 	d := &DB{Dialect: "postgres"}
-	for _, stmts := range [][]string{partialIndexes, groupingIndexes, metricIndexes[dialect.Postgres], fingerprintIndexes[dialect.Postgres], postgresIndexes, trigramIndexes,
+	for _, stmts := range [][]string{indexStatements(dialect.Postgres), postgresIndexes, trigramIndexes,
 		postgresCounterTables, postgresSlotTables, periodStatements(AlertCountGrain.postgresTables), d.countTriggers(),
 		postgresBackfill, postgresSlotBackfill, periodStatements(func(g AlertCountGrain) []string { return g.backfill(true) }),
 		postgresCountViews, periodStatements(AlertCountGrain.postgresView)} {

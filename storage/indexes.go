@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -94,21 +93,16 @@ var fingerprintIndexes = map[string][]string{
 	},
 }
 
-// createSQLiteIndexes is createDialectIndexes on SQLite, which migrates
-// without PostgreSQL's lock (one process owns the file).
-func (d *DB) createSQLiteIndexes(ctx context.Context) error {
-	conn, err := d.SQL.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return d.createDialectIndexes(ctx, conn)
+// indexStatements are the index statements of dialect d that both
+// dialects have a version of, in the order they run.
+func indexStatements(d string) []string {
+	return slices.Concat(partialIndexes, groupingIndexes, metricIndexes[d], fingerprintIndexes[d])
 }
 
-// createDialectIndexes runs after ent's migration (on PostgreSQL, under
-// the same lock).
-func (d *DB) createDialectIndexes(ctx context.Context, conn *sql.Conn) error {
-	for _, q := range slices.Concat(partialIndexes, groupingIndexes, metricIndexes[d.Dialect], fingerprintIndexes[d.Dialect]) {
+// createDialectIndexes runs after ent's migration (on PostgreSQL, on the
+// connection holding the migration lock).
+func (d *DB) createDialectIndexes(ctx context.Context, conn execer) error {
+	for _, q := range indexStatements(d.Dialect) {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create index: %w", err)
 		}

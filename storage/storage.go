@@ -160,7 +160,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := d.createSchema(ctx); err != nil {
 			return err
 		}
-		if err := d.createSQLiteIndexes(ctx); err != nil {
+		if err := d.createDialectIndexes(ctx, d.SQL); err != nil {
 			return err
 		}
 		if err := d.migrateJobQueue(ctx); err != nil {
@@ -209,9 +209,12 @@ var dataFixes = []string{
 	`UPDATE organizations SET mfa_enabled = mfa_enforced WHERE mfa_enabled <> mfa_enforced`,
 }
 
-func fixData(ctx context.Context, db interface {
+// execer runs a statement: a *sql.DB or one of its connections.
+type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}) error {
+}
+
+func fixData(ctx context.Context, db execer) error {
 	for _, q := range dataFixes {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("data fix: %w", err)
