@@ -33,6 +33,7 @@ import (
 	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/viewer"
 	"github.com/seliq/seliq/jobs"
+	"github.com/seliq/seliq/storage"
 	"github.com/seliq/seliq/storage/settingstore"
 )
 
@@ -62,6 +63,16 @@ type Service struct {
 	// for a pause in, up to ingestYield (yield.go); nil: they never wait.
 	ingest      *busy.Tracker
 	ingestYield time.Duration
+	// pending merges the entity index's pending list before a batch's
+	// reads (storage.PendingLists); nil: never.
+	pending *storage.PendingLists
+}
+
+// WithPendingLists has each batch of automatic analyses merge the entity
+// index's pending list (at most p's interval apart) before its reads.
+func (s *Service) WithPendingLists(p *storage.PendingLists) *Service {
+	s.pending = p
+	return s
 }
 
 // WithIncidents opens accepted groupings' incidents through svc, so that

@@ -180,6 +180,9 @@ func (s *Service) runBatch(ctx context.Context, orgID uuid.UUID, ids []uuid.UUID
 	if err != nil {
 		return fmt.Errorf("asset profile: %w", err)
 	}
+	if s.ingest.QuietFor(mergeAfterIngest) {
+		s.pending.Merge(ctx)
+	}
 	r := newBatchReader(s.client, rows)
 	if err := r.prefetch(ctx); err != nil {
 		return err
@@ -217,6 +220,14 @@ func (s *Service) runBatch(ctx context.Context, orgID uuid.UUID, ids []uuid.UUID
 	s.stats.completed.Add(uint64(len(results)))
 	return nil
 }
+
+// mergeAfterIngest is how long this replica's ingest must have been quiet
+// before a batch merges the entity index's pending list: a merge during a
+// flood takes a second's entries at a time and touches most of the index's
+// pages each time (ingest's WAL per alert rose by a third), where the
+// inserts themselves merge 4 MB at once; after the flood the list holds
+// what the inserts left, and one merge serves every batch of the drain.
+const mergeAfterIngest = time.Second
 
 // jobContext is how an analysis job reads: as its organisation, and with
 // PostgreSQL planning each read with its values (storage.CustomPlans). The

@@ -13,6 +13,7 @@ import (
 	"github.com/seliq/seliq/ent"
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/busy"
 	"github.com/seliq/seliq/internal/testenv"
 	"github.com/seliq/seliq/storage"
 )
@@ -214,4 +215,49 @@ func fingerprintPlan(t *testing.T, db *storage.DB, st storage.Statement) string 
 	}
 	defer conn.Close()
 	return string(testenv.Explain(t, conn, &st))
+}
+
+// A batch of automatic analyses merges the entity index's pending list
+// before its reads (storage.PendingLists), so that its entity reads do not
+// scan what the ingest before it left there; while this replica ingests it
+// leaves the list to the inserts.
+func TestBatchMergesTheEntityIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ingesting bool
+	}{
+		{"after ingest", false},
+		{"during ingest", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testenv.ForEachDB(t, func(t *testing.T, db *storage.DB) {
+				f := newBatchFixture(t, db, 4)
+				ctx := context.Background()
+				load := busy.New(0)
+				if tc.ingesting {
+					defer load.Begin()()
+				}
+				s := New(db.Client, &recorder{}, nil, nil).WithIngest(load, 0).WithPendingLists(db.PendingLists(0, nil))
+				ids := f.pending(t, f.targets)
+				if err := s.runBatch(ctx, f.org.ID, ids); err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range f.analyses(t, ids) {
+					if a.Status != enum.JobStatusReady {
+						t.Errorf("analysis %v: %s", a.ID, a.Status)
+					}
+				}
+				if db.Dialect != dialect.Postgres {
+					return
+				}
+				var pages int
+				if err := db.SQL.QueryRowContext(ctx, `SELECT gin_clean_pending_list('alerts_entities_gin'::regclass)`).Scan(&pages); err != nil {
+					t.Fatal(err)
+				}
+				if merged := pages == 0; merged == tc.ingesting {
+					t.Errorf("ingesting %v: the entity index's pending list held %d pages after the batch", tc.ingesting, pages)
+				}
+			})
+		})
+	}
 }

@@ -201,7 +201,8 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 	// ingest (analysis/yield.go); ingestGrace after a payload is stored the
 	// replica still counts as ingesting.
 	ingestLoad := busy.New(ingestGrace)
-	analyst := analysis.New(db.Client, runner, ai, log).WithPolicy(policy).WithIngest(ingestLoad, cfg.AnalysisIngestYield)
+	analyst := analysis.New(db.Client, runner, ai, log).WithPolicy(policy).WithIngest(ingestLoad, cfg.AnalysisIngestYield).
+		WithPendingLists(db.PendingLists(storage.DefaultMergeEvery, log))
 	river.AddWorker(workers, analyst.Worker())
 	river.AddWorker(workers, analyst.BatchWorker())
 	// A subscriber's buffer of 64 events keeps an idle subscription small

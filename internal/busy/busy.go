@@ -56,6 +56,17 @@ func (t *Tracker) Begin() (end func()) {
 	}
 }
 
+// QuietFor reports whether no work has run for d or longer (a nil
+// Tracker is always quiet).
+func (t *Tracker) QuietFor(d time.Duration) bool {
+	if t == nil {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n == 0 && time.Since(t.last) >= d
+}
+
 // Wait returns once no work has run for grace, after limit at the latest
 // (background work is delayed, never starved), or when ctx ends. It
 // returns how long it waited.

@@ -108,8 +108,37 @@ func TestWait(t *testing.T) {
 	}
 }
 
+// QuietFor is true only with no work in flight and none ended within d.
+func TestQuietFor(t *testing.T) {
+	const d = time.Hour // no test runs that long: work that ended counts as recent
+	tests := []struct {
+		name string
+		work func(tr *Tracker) (end func())
+		want bool
+	}{
+		{"never busy", func(*Tracker) func() { return func() {} }, true},
+		{"in flight", func(tr *Tracker) func() { return tr.Begin() }, false},
+		{"ended within d", func(tr *Tracker) func() { tr.Begin()(); return func() {} }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(0)
+			defer tc.work(tr)()
+			if got := tr.QuietFor(d); got != tc.want {
+				t.Errorf("QuietFor(%v) = %v, want %v", d, got, tc.want)
+			}
+			if got := tr.QuietFor(0); got != (tc.name != "in flight") {
+				t.Errorf("QuietFor(0) = %v", got)
+			}
+		})
+	}
+}
+
 func TestNilTracker(t *testing.T) {
 	var tr *Tracker
+	if !tr.QuietFor(time.Hour) {
+		t.Error("nil tracker is not quiet")
+	}
 	tr.Begin()()
 	if got := tr.Wait(context.Background(), time.Hour); got != 0 {
 		t.Fatalf("nil tracker waited %v", got)
