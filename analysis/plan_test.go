@@ -250,10 +250,7 @@ func TestBatchMergesTheEntityIndex(t *testing.T) {
 				if db.Dialect != dialect.Postgres {
 					return
 				}
-				var pages int
-				if err := db.SQL.QueryRowContext(ctx, `SELECT gin_clean_pending_list('alerts_entities_gin'::regclass)`).Scan(&pages); err != nil {
-					t.Fatal(err)
-				}
+				pages := testenv.EntityPendingPages(t, db)
 				if merged := pages == 0; merged == tc.ingesting {
 					t.Errorf("ingesting %v: the entity index's pending list held %d pages after the batch", tc.ingesting, pages)
 				}

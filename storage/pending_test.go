@@ -51,30 +51,20 @@ func TestPendingListsMerge(t *testing.T) {
 			always.Merge(ctx)
 			return
 		}
-		// pending empties the list itself, so each check reads what the step
-		// before it left.
-		pending := func() int {
-			t.Helper()
-			var n int
-			if err := db.SQL.QueryRowContext(ctx, `SELECT gin_clean_pending_list('alerts_entities_gin'::regclass)`).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
 		add(20)
 		always.Merge(ctx)
-		if n := pending(); n != 0 {
+		if n := testenv.EntityPendingPages(t, db); n != 0 {
 			t.Errorf("after Merge the pending list held %d pages", n)
 		}
 		add(20)
 		always.Merge(ctx)
-		if n := pending(); n != 0 {
+		if n := testenv.EntityPendingPages(t, db); n != 0 {
 			t.Errorf("after a second Merge the pending list held %d pages", n)
 		}
 		hourly.Merge(ctx) // its first merge
 		add(20)
 		hourly.Merge(ctx) // within its interval: nothing
-		if n := pending(); n == 0 {
+		if n := testenv.EntityPendingPages(t, db); n == 0 {
 			t.Error("a Merge within the interval merged, or the inserts bypassed the pending list")
 		}
 	})

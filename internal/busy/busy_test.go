@@ -115,10 +115,12 @@ func TestQuietFor(t *testing.T) {
 		name string
 		work func(tr *Tracker) (end func())
 		want bool
+		// wantNow is QuietFor(0): false only while work is in flight.
+		wantNow bool
 	}{
-		{"never busy", func(*Tracker) func() { return func() {} }, true},
-		{"in flight", func(tr *Tracker) func() { return tr.Begin() }, false},
-		{"ended within d", func(tr *Tracker) func() { tr.Begin()(); return func() {} }, false},
+		{"never busy", func(*Tracker) func() { return func() {} }, true, true},
+		{"in flight", func(tr *Tracker) func() { return tr.Begin() }, false, false},
+		{"ended within d", func(tr *Tracker) func() { tr.Begin()(); return func() {} }, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,8 +129,8 @@ func TestQuietFor(t *testing.T) {
 			if got := tr.QuietFor(d); got != tc.want {
 				t.Errorf("QuietFor(%v) = %v, want %v", d, got, tc.want)
 			}
-			if got := tr.QuietFor(0); got != (tc.name != "in flight") {
-				t.Errorf("QuietFor(0) = %v", got)
+			if got := tr.QuietFor(0); got != tc.wantNow {
+				t.Errorf("QuietFor(0) = %v, want %v", got, tc.wantNow)
 			}
 		})
 	}

@@ -80,3 +80,15 @@ func ExplainSQLite(t testing.TB, db *storage.DB, st *storage.Statement) string {
 	}
 	return strings.Join(steps, "; ")
 }
+
+// EntityPendingPages merges the pending list of PostgreSQL's entity index
+// (alerts_entities_gin) and says how many pages it held: a check of what
+// the step before it left, which also empties the list.
+func EntityPendingPages(t testing.TB, db *storage.DB) int {
+	t.Helper()
+	var n int
+	if err := db.SQL.QueryRowContext(context.Background(), `SELECT gin_clean_pending_list('alerts_entities_gin'::regclass)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
