@@ -195,12 +195,51 @@ func guardField(ctx context.Context, next graphql.Resolver) (any, error) {
 }
 
 // guardQueryField is a query's or mutation's field middleware: they have
-// no event clock to start.
+// no event clock to start. A root field's result goes through the
+// operation's result hook, when it has one (WithResultHook).
 func guardQueryField(ctx context.Context, next graphql.Resolver) (any, error) {
-	if err := requireViewer(ctx, graphql.GetFieldContext(ctx)); err != nil {
+	fc := graphql.GetFieldContext(ctx)
+	if !rootField(fc) {
+		return next(ctx)
+	}
+	if err := requireViewer(ctx, fc); err != nil {
 		return nil, err
 	}
-	return next(ctx)
+	res, err := next(ctx)
+	if err != nil {
+		return res, err
+	}
+	if hook, ok := ctx.Value(resultHookKey{}).(ResultHook); ok {
+		return hook(ctx, res)
+	}
+	return res, nil
+}
+
+// ResultHook receives a root field's resolved value before gqlgen writes
+// it, with the field's context (its batched loaders included), and returns
+// the value gqlgen writes in its place.
+type ResultHook func(ctx context.Context, res any) (any, error)
+
+type resultHookKey struct{}
+
+// WithResultHook has the operations executed with ctx hand their root
+// field's value to hook: the REST layer encodes some lists itself, past
+// gqlgen's marshalling of every field of every row.
+func WithResultHook(ctx context.Context, hook ResultHook) context.Context {
+	return context.WithValue(ctx, resultHookKey{}, hook)
+}
+
+// rootField reports whether fc is a field of a root type; only root types
+// are named so, nested fields carry their own type.
+func rootField(fc *graphql.FieldContext) bool {
+	if fc == nil {
+		return false
+	}
+	switch fc.Object {
+	case "Query", "Mutation", "Subscription":
+		return true
+	}
+	return false
 }
 
 // fieldGuard installs guardQueryField in place of the executor's middleware
@@ -223,12 +262,7 @@ func (fieldGuard) MutateOperationContext(_ context.Context, oc *graphql.Operatio
 // requireViewer refuses every root field but the public ones when the
 // caller is not an authenticated user, before any resolver runs.
 func requireViewer(ctx context.Context, fc *graphql.FieldContext) error {
-	if fc == nil {
-		return nil
-	}
-	switch fc.Object { // only root types are named so; nested fields carry their own type
-	case "Query", "Mutation", "Subscription":
-	default:
+	if !rootField(fc) {
 		return nil
 	}
 	// Introspection is public: the schema is published with the source, and

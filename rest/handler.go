@@ -58,6 +58,7 @@ type compiled struct {
 	// fills an ID argument.
 	pathParams []pathParamInfo
 	filterDef  *ast.Definition // the Filter argument's input type
+	direct     *directList     // a list whose items REST writes itself (direct.go)
 }
 
 // New compiles the route table against the schema. A route naming an
@@ -111,7 +112,7 @@ func (a *API) compile(r Route) (*compiled, error) {
 			query, full = operation(opType, r.Field, def, light), query
 		}
 	}
-	return &compiled{
+	c := &compiled{
 		Route: r, query: query, fullQuery: full, heavy: heavy, def: def, shape: sh,
 		list:       list,
 		array:      def.Type.Elem != nil,
@@ -119,7 +120,9 @@ func (a *API) compile(r Route) (*compiled, error) {
 		sorts:      orderFields(a.schema, def),
 		pathParams: pathParamsOf(r, def),
 		filterDef:  filterDef,
-	}, nil
+	}
+	c.direct = directFor(c)
+	return c, nil
 }
 
 // operation is the GraphQL operation of a route: every argument a
@@ -212,7 +215,13 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 			writeError(w, err, c)
 			return
 		}
-		data, err := a.execute(r.Context(), query, c, vars)
+		body := getBuffer()
+		defer putBuffer(body)
+		ctx := r.Context()
+		if c.direct != nil {
+			ctx = c.direct.hook(ctx, body, query == c.fullQuery)
+		}
+		data, err := a.execute(ctx, query, c, vars)
 		if err != nil {
 			writeError(w, err, c)
 			return
@@ -221,8 +230,10 @@ func (a *API) handler(c *compiled) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		body := getBuffer()
-		defer putBuffer(body)
+		if body.Len() > 0 { // written by the direct list
+			writeJSONBody(w, c.Status, body.Bytes())
+			return
+		}
 		if err := project(body, data, c); err != nil {
 			writeError(w, err, c)
 			return

@@ -1,0 +1,69 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/enum"
+)
+
+// TestDirectListFallsBack: a page holding a value gqlgen answers with an
+// error (a zero time or id in a non-null field) or that the projection
+// refuses (a stored raw payload that is not JSON) is handed back to gqlgen
+// untouched and nothing is written; any other page is written, and gqlgen
+// gets an empty connection to write instead.
+func TestDirectListFallsBack(t *testing.T) {
+	d := compiledRoute(t, "GET", "/api/v1/alerts").direct
+	if d == nil {
+		t.Fatal("the alert list is not direct")
+	}
+	now := time.Now()
+	good := func() *ent.Alert {
+		return &ent.Alert{ID: uuid.New(), OrganizationID: uuid.New(), CreatedAt: now, UpdatedAt: now, FirstSeenAt: now,
+			LastSeenAt: now, IngestedAt: now, Severity: enum.SeverityHigh, Status: enum.AlertStatusNew, Raw: json.RawMessage(`{"a":1}`)}
+	}
+	tests := []struct {
+		name     string
+		change   func(*ent.Alert)
+		full     bool
+		indirect bool
+	}{
+		{name: "plain", change: func(*ent.Alert) {}},
+		{name: "plain with raw", change: func(*ent.Alert) {}, full: true},
+		{name: "zero created_at", change: func(a *ent.Alert) { a.CreatedAt = time.Time{} }, indirect: true},
+		{name: "nil id", change: func(a *ent.Alert) { a.ID = uuid.Nil }, indirect: true},
+		{name: "raw not JSON, asked for", change: func(a *ent.Alert) { a.Raw = json.RawMessage(`{`) }, full: true, indirect: true},
+		{name: "raw not JSON, not asked for", change: func(a *ent.Alert) { a.Raw = json.RawMessage(`{`) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := good()
+			tt.change(a)
+			conn := &ent.AlertConnection{TotalCount: 1, Edges: []*ent.AlertEdge{{Node: a}}}
+			var out bytes.Buffer
+			res, err := d.capture(&out, tt.full)(context.Background(), conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.indirect {
+				if res != conn || out.Len() != 0 {
+					t.Fatalf("page not handed back: result %p (want %p), %d bytes written", res, conn, out.Len())
+				}
+				return
+			}
+			empty, ok := res.(*ent.AlertConnection)
+			if !ok || empty == conn || len(empty.Edges) != 0 || !json.Valid(out.Bytes()) {
+				t.Fatalf("page not written: result %#v, body %s", res, out.Bytes())
+			}
+			if got := bytes.Contains(out.Bytes(), []byte(`"raw":{"a":1}`)); got != tt.full {
+				t.Fatalf("raw written: %v, want %v: %s", got, tt.full, out.Bytes())
+			}
+		})
+	}
+}
