@@ -15,22 +15,22 @@ import (
 
 	"github.com/seliq/seliq/alerts"
 	"github.com/seliq/seliq/ent"
-	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
 	"github.com/seliq/seliq/gqlserver"
 	"github.com/seliq/seliq/loaders"
 )
 
-// Direct lists. The alert queue is REST's busiest route, and gqlgen's
-// writing of its page (a field context per field of each of 50 alerts,
-// three resolvers per alert for its references) and the projection's
-// second pass over the result were two thirds of the route's CPU. So the
-// route still runs its GraphQL operation (argument coercion, limits,
-// authentication, the resolver and its loaders are GraphQL's), but the
-// resolver's page is handed to directAlerts through gqlserver's result
-// hook, which writes the REST body from it, and gqlgen writes an empty
+// Direct lists. The alert queue is REST's busiest route. gqlgen writing
+// its page (a field context per field of each of 50 alerts, three
+// resolvers per alert for its references), the projection's second pass
+// over that JSON, and what both allocated were half of the route's CPU.
+// So the route still runs its GraphQL operation (argument coercion,
+// limits, authentication, the resolver and its loaders stay GraphQL's),
+// but gqlserver's result hook hands the resolver's page to a directList,
+// which writes the REST body from it, and gqlgen writes an empty
 // connection. The body is the projection's byte for byte
-// (TestDirectListMatchesProjection); any value the encoder would write
+// (TestDirectListMatchesProjection). A value the encoder would write
 // differently from gqlgen (a zero time or id in a non-null field, a stored
 // raw payload that is not JSON) sends the page back to gqlgen and the
 // projection (errIndirect).
@@ -273,7 +273,9 @@ func alertWriter(f *field) func(context.Context, *bytes.Buffer, *ent.Alert) erro
 	case "entities":
 		return entitiesWriter(f.shape)
 	case "attributes":
-		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error { return writeStringMap(out, a.Attributes) }
+		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
+			return writeStringMap(out, a.Attributes)
+		}
 	case "raw":
 		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
 			if len(a.Raw) == 0 {
