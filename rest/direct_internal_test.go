@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/seliq/seliq/ent"
@@ -66,4 +67,37 @@ func TestDirectListFallsBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDirectScalars: the direct list writes strings, times and ids with
+// the bytes gqlgen's marshallers write for them, whatever the string
+// (control characters, quotes, invalid UTF-8) or the time's zone.
+func FuzzDirectScalars(f *testing.F) {
+	f.Add("plain", int64(0), int64(0), []byte("0123456789abcdef"))
+	f.Add("tab\t\"q\"\\ \x01\x1f <>& é \u2028 \xff\xfe 😀", int64(1733550000), int64(123456789), []byte{0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Fuzz(func(t *testing.T, s string, sec, nsec int64, id []byte) {
+		var got, want bytes.Buffer
+		writeQuoted(&got, s)
+		graphql.MarshalString(s).MarshalGQL(&want)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("string %q: wrote %s, gqlgen %s", s, got.Bytes(), want.Bytes())
+		}
+		tm := time.Unix(sec%(1<<40), nsec).In(time.FixedZone("z", int(sec%50000)))
+		got.Reset()
+		want.Reset()
+		appendTime(&got, tm)
+		graphql.MarshalTime(tm).MarshalGQL(&want)
+		if !tm.IsZero() && !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("time %v: wrote %s, gqlgen %s", tm, got.Bytes(), want.Bytes())
+		}
+		var u uuid.UUID
+		copy(u[:], id)
+		got.Reset()
+		want.Reset()
+		appendUUID(&got, u)
+		graphql.MarshalUUID(u).MarshalGQL(&want)
+		if u != uuid.Nil && !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("id %v: wrote %s, gqlgen %s", u, got.Bytes(), want.Bytes())
+		}
+	})
 }
