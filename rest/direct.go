@@ -46,13 +46,47 @@ var directPages atomic.Int64
 // directList encodes a route's connection straight from the resolver's
 // value.
 type directList struct {
-	light, full []alertField // the items' fields, without and with the heavy ones
+	light, full objectPlan[*ent.Alert] // the items' members, without and with the heavy ones
 }
 
-// alertField writes one member of an alert item.
-type alertField struct {
-	key   string
-	write func(ctx context.Context, out *bytes.Buffer, a *ent.Alert) error
+// memberWriter writes one member of a JSON object built from a T; prefix is
+// its `"key":`, made once per route rather than once per row.
+type memberWriter[T any] struct {
+	prefix string
+	write  func(ctx context.Context, out *bytes.Buffer, v T) error
+}
+
+// objectPlan is an object's members in the selection's order.
+type objectPlan[T any] []memberWriter[T]
+
+// planObject lists the writers of fields, in order; ok is false when
+// writerOf has none for one of them.
+func planObject[T any](fields []*field, writerOf func(*field) func(context.Context, *bytes.Buffer, T) error) (objectPlan[T], bool) {
+	plan := make(objectPlan[T], 0, len(fields))
+	for _, f := range fields {
+		w := writerOf(f)
+		if w == nil {
+			return nil, false
+		}
+		plan = append(plan, memberWriter[T]{prefix: strconv.Quote(f.key) + ":", write: w})
+	}
+	return plan, true
+}
+
+// write writes v as the plan's object.
+func (p objectPlan[T]) write(ctx context.Context, out *bytes.Buffer, v T) error {
+	out.WriteByte('{')
+	for i, m := range p {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString(m.prefix)
+		if err := m.write(ctx, out, v); err != nil {
+			return err
+		}
+	}
+	out.WriteByte('}')
+	return nil
 }
 
 // directFor returns the direct encoder of a list route whose items it
@@ -62,32 +96,21 @@ func directFor(c *compiled) *directList {
 		return nil
 	}
 	item := c.shape.fields[0].shape
-	light, ok := alertPlan(item, false)
-	if !ok {
-		return nil
-	}
-	full, ok := alertPlan(item, true)
-	if !ok {
-		return nil
-	}
-	return &directList{light: light, full: full}
-}
-
-// alertPlan lists the writers of item's fields in the selection's order,
-// heavy ones only when full; ok is false when a field has none.
-func alertPlan(item *shape, full bool) ([]alertField, bool) {
-	var plan []alertField
+	var light []*field
 	for _, f := range item.fields {
-		if f.heavy && !full {
-			continue
+		if !f.heavy {
+			light = append(light, f)
 		}
-		w := alertWriter(f)
-		if w == nil {
-			return nil, false
-		}
-		plan = append(plan, alertField{key: f.key, write: w})
 	}
-	return plan, true
+	lightPlan, ok := planObject(light, alertWriter)
+	if !ok {
+		return nil
+	}
+	fullPlan, ok := planObject(item.fields, alertWriter)
+	if !ok {
+		return nil
+	}
+	return &directList{light: lightPlan, full: fullPlan}
 }
 
 // hook returns ctx with gqlserver's result hook set to capture.
@@ -147,19 +170,9 @@ func (d *directList) encode(ctx context.Context, out *bytes.Buffer, conn *ent.Al
 			out.WriteString("null")
 			continue
 		}
-		out.WriteByte('{')
-		for i, f := range plan {
-			if i > 0 {
-				out.WriteByte(',')
-			}
-			out.WriteByte('"')
-			out.WriteString(f.key)
-			out.WriteString(`":`)
-			if err := f.write(ctx, out, e.Node); err != nil {
-				return err
-			}
+		if err := plan.write(ctx, out, e.Node); err != nil {
+			return err
 		}
-		out.WriteByte('}')
 	}
 	out.WriteString("]}")
 	if !utf8.Valid(out.Bytes()) {
@@ -175,15 +188,6 @@ func (d *directList) encode(ctx context.Context, out *bytes.Buffer, conn *ent.Al
 // does not know (a field added to the schema keeps the route on the
 // projection until it is added here; TestAlertListIsDirect says so).
 func alertWriter(f *field) func(context.Context, *bytes.Buffer, *ent.Alert) error {
-	str := func(get func(*ent.Alert) string) func(context.Context, *bytes.Buffer, *ent.Alert) error {
-		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
-			writeQuoted(out, get(a))
-			return nil
-		}
-	}
-	id := func(get func(*ent.Alert) uuid.UUID) func(context.Context, *bytes.Buffer, *ent.Alert) error {
-		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error { return writeID(out, get(a)) }
-	}
 	optID := func(get func(*ent.Alert) *uuid.UUID) func(context.Context, *bytes.Buffer, *ent.Alert) error {
 		return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
 			writeOptionalID(out, get(a))
@@ -208,9 +212,9 @@ func alertWriter(f *field) func(context.Context, *bytes.Buffer, *ent.Alert) erro
 	en := enumWriter(f.shape)
 	switch f.name {
 	case "id":
-		return id(func(a *ent.Alert) uuid.UUID { return a.ID })
+		return nonNullID(func(a *ent.Alert) uuid.UUID { return a.ID })
 	case "organizationID":
-		return id(func(a *ent.Alert) uuid.UUID { return a.OrganizationID })
+		return nonNullID(func(a *ent.Alert) uuid.UUID { return a.OrganizationID })
 	case "connectorID":
 		return optID(func(a *ent.Alert) *uuid.UUID { return a.ConnectorID })
 	case "assigneeID":
@@ -234,27 +238,27 @@ func alertWriter(f *field) func(context.Context, *bytes.Buffer, *ent.Alert) erro
 	case "resolvedAt":
 		return optTime(func(a *ent.Alert) *time.Time { return a.ResolvedAt })
 	case "source":
-		return str(func(a *ent.Alert) string { return a.Source })
+		return quoted(func(a *ent.Alert) string { return a.Source })
 	case "externalID":
-		return str(func(a *ent.Alert) string { return a.ExternalID })
+		return quoted(func(a *ent.Alert) string { return a.ExternalID })
 	case "title":
-		return str(func(a *ent.Alert) string { return a.Title })
+		return quoted(func(a *ent.Alert) string { return a.Title })
 	case "description":
-		return str(func(a *ent.Alert) string { return a.Description })
+		return quoted(func(a *ent.Alert) string { return a.Description })
 	case "suppressionReason":
-		return str(func(a *ent.Alert) string { return a.SuppressionReason })
+		return quoted(func(a *ent.Alert) string { return a.SuppressionReason })
 	case "fingerprint":
-		return str(func(a *ent.Alert) string { return a.Fingerprint })
+		return quoted(func(a *ent.Alert) string { return a.Fingerprint })
 	case "tags":
 		return strs(func(a *ent.Alert) []string { return a.Tags })
 	case "mitre":
 		return strs(func(a *ent.Alert) []string { return a.Mitre })
 	case "severity":
-		return enumField(en, func(a *ent.Alert) (string, bool) { return string(a.Severity), true })
+		return enumMember(en, func(a *ent.Alert) (string, bool) { return string(a.Severity), true })
 	case "status":
-		return enumField(en, func(a *ent.Alert) (string, bool) { return string(a.Status), true })
+		return enumMember(en, func(a *ent.Alert) (string, bool) { return string(a.Status), true })
 	case "disposition":
-		return enumField(en, func(a *ent.Alert) (string, bool) {
+		return enumMember(en, func(a *ent.Alert) (string, bool) {
 			if a.Disposition == nil {
 				return "", false
 			}
@@ -289,27 +293,28 @@ func alertWriter(f *field) func(context.Context, *bytes.Buffer, *ent.Alert) erro
 			return nil
 		}
 	case "connector":
-		return refWriter(f.shape, loaders.AlertConnector, connectorRef)
+		return refWriter(f.shape, loaders.AlertConnector, connectorMember)
 	case "assignee":
-		return refWriter(f.shape, loaders.AlertAssignee, userRef)
+		return refWriter(f.shape, loaders.AlertAssignee, userMember)
 	case "incident":
-		return refWriter(f.shape, loaders.AlertIncident, incidentRef)
+		return refWriter(f.shape, loaders.AlertIncident, incidentMember)
 	}
 	return nil
 }
 
-// enumField writes an enum member, null when get reports none.
-func enumField(en func(*bytes.Buffer, string), get func(*ent.Alert) (string, bool)) func(context.Context, *bytes.Buffer, *ent.Alert) error {
+// enumMember writes an enum member, null when get reports none; nil
+// when the field is no enum (en is nil).
+func enumMember[T any](en func(*bytes.Buffer, string), get func(T) (string, bool)) func(context.Context, *bytes.Buffer, T) error {
 	if en == nil {
 		return nil
 	}
-	return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
-		v, ok := get(a)
+	return func(_ context.Context, out *bytes.Buffer, v T) error {
+		s, ok := get(v)
 		if !ok {
 			out.WriteString("null")
 			return nil
 		}
-		en(out, v)
+		en(out, s)
 		return nil
 	}
 }
@@ -342,12 +347,11 @@ func enumWriter(sh *shape) func(*bytes.Buffer, string) {
 
 // entitiesWriter writes [AlertEntity!] in sh's order of members.
 func entitiesWriter(sh *shape) func(context.Context, *bytes.Buffer, *ent.Alert) error {
-	for _, f := range sh.fields {
-		if f.name != "type" && f.name != "value" {
-			return nil
-		}
+	plan, ok := planObject(sh.fields, entityMember)
+	if !ok {
+		return nil
 	}
-	return func(_ context.Context, out *bytes.Buffer, a *ent.Alert) error {
+	return func(ctx context.Context, out *bytes.Buffer, a *ent.Alert) error {
 		if a.Entities == nil {
 			out.WriteString("null")
 			return nil
@@ -357,36 +361,45 @@ func entitiesWriter(sh *shape) func(context.Context, *bytes.Buffer, *ent.Alert) 
 			if i > 0 {
 				out.WriteByte(',')
 			}
-			writeEntity(out, sh, e)
+			if err := plan.write(ctx, out, e); err != nil {
+				return err
+			}
 		}
 		out.WriteByte(']')
 		return nil
 	}
 }
 
-func writeEntity(out *bytes.Buffer, sh *shape, e schematype.Entity) {
-	out.WriteByte('{')
-	for i, f := range sh.fields {
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		out.WriteString(`"` + f.key + `":`)
-		if f.name == "type" {
-			writeQuoted(out, e.Type)
-		} else {
-			writeQuoted(out, e.Value)
-		}
+func entityMember(f *field) func(context.Context, *bytes.Buffer, schematype.Entity) error {
+	switch f.name {
+	case "type":
+		return quoted(func(e schematype.Entity) string { return e.Type })
+	case "value":
+		return quoted(func(e schematype.Entity) string { return e.Value })
 	}
-	out.WriteByte('}')
+	return nil
+}
+
+// quoted writes the string get reads as a JSON string (writeQuoted).
+func quoted[T any](get func(T) string) func(context.Context, *bytes.Buffer, T) error {
+	return func(_ context.Context, out *bytes.Buffer, v T) error {
+		writeQuoted(out, get(v))
+		return nil
+	}
+}
+
+// nonNullID writes the non-null ID get reads (writeID).
+func nonNullID[T any](get func(T) uuid.UUID) func(context.Context, *bytes.Buffer, T) error {
+	return func(_ context.Context, out *bytes.Buffer, v T) error { return writeID(out, get(v)) }
 }
 
 // refWriter writes a reference (refFields) read through the request's
 // loader, as the alert's resolver reads it; null when there is none.
 func refWriter[T any](sh *shape, load func(context.Context, *ent.Alert) (*T, error),
-	member func(sh *shape) func(*bytes.Buffer, *T, *field) error,
+	memberOf func(*field) func(context.Context, *bytes.Buffer, *T) error,
 ) func(context.Context, *bytes.Buffer, *ent.Alert) error {
-	write := member(sh)
-	if write == nil {
+	plan, ok := planObject(sh.fields, memberOf)
+	if !ok {
 		return nil
 	}
 	return func(ctx context.Context, out *bytes.Buffer, a *ent.Alert) error {
@@ -398,99 +411,56 @@ func refWriter[T any](sh *shape, load func(context.Context, *ent.Alert) (*T, err
 			out.WriteString("null")
 			return nil
 		}
-		out.WriteByte('{')
-		for i, f := range sh.fields {
-			if i > 0 {
-				out.WriteByte(',')
-			}
-			out.WriteString(`"` + f.key + `":`)
-			if err := write(out, v, f); err != nil {
-				return err
-			}
-		}
-		out.WriteByte('}')
-		return nil
+		return plan.write(ctx, out, v)
 	}
 }
 
-// knownMembers reports whether every member of sh is in names.
-func knownMembers(sh *shape, names ...string) bool {
-	for _, f := range sh.fields {
-		found := false
-		for _, n := range names {
-			found = found || f.name == n
-		}
-		if !found {
-			return false
-		}
+// connectorMember, userMember and incidentMember write the members
+// refFields names for their types; nil for any other.
+func connectorMember(f *field) func(context.Context, *bytes.Buffer, *ent.Connector) error {
+	switch f.name {
+	case "id":
+		return nonNullID(func(c *ent.Connector) uuid.UUID { return c.ID })
+	case "name":
+		return quoted(func(c *ent.Connector) string { return c.Name })
+	case "type":
+		return quoted(func(c *ent.Connector) string { return c.Type })
 	}
-	return true
+	return nil
 }
 
-func connectorRef(sh *shape) func(*bytes.Buffer, *ent.Connector, *field) error {
-	if !knownMembers(sh, "id", "name", "type") {
-		return nil
+func userMember(f *field) func(context.Context, *bytes.Buffer, *ent.User) error {
+	switch f.name {
+	case "id":
+		return nonNullID(func(u *ent.User) uuid.UUID { return u.ID })
+	case "name":
+		return quoted(func(u *ent.User) string { return u.Name })
+	case "email":
+		return quoted(func(u *ent.User) string { return u.Email })
+	case "handle":
+		return quoted(func(u *ent.User) string { return u.Handle })
 	}
-	return func(out *bytes.Buffer, c *ent.Connector, f *field) error {
-		switch f.name {
-		case "id":
-			return writeID(out, c.ID)
-		case "name":
-			writeQuoted(out, c.Name)
-		default:
-			writeQuoted(out, c.Type)
-		}
-		return nil
-	}
+	return nil
 }
 
-func userRef(sh *shape) func(*bytes.Buffer, *ent.User, *field) error {
-	if !knownMembers(sh, "id", "name", "email", "handle") {
-		return nil
-	}
-	return func(out *bytes.Buffer, u *ent.User, f *field) error {
-		switch f.name {
-		case "id":
-			return writeID(out, u.ID)
-		case "name":
-			writeQuoted(out, u.Name)
-		case "email":
-			writeQuoted(out, u.Email)
-		default:
-			writeQuoted(out, u.Handle)
-		}
-		return nil
-	}
-}
-
-func incidentRef(sh *shape) func(*bytes.Buffer, *ent.Incident, *field) error {
-	if !knownMembers(sh, "id", "number", "title", "severity", "status") {
-		return nil
-	}
-	enums := map[string]func(*bytes.Buffer, string){}
-	for _, f := range sh.fields {
-		if f.shape.enum {
-			enums[f.name] = enumWriter(f.shape)
-		}
-	}
-	if enums["severity"] == nil || enums["status"] == nil {
-		return nil
-	}
-	return func(out *bytes.Buffer, in *ent.Incident, f *field) error {
-		switch f.name {
-		case "id":
-			return writeID(out, in.ID)
-		case "number":
+func incidentMember(f *field) func(context.Context, *bytes.Buffer, *ent.Incident) error {
+	en := enumWriter(f.shape)
+	switch f.name {
+	case "id":
+		return nonNullID(func(in *ent.Incident) uuid.UUID { return in.ID })
+	case "number":
+		return func(_ context.Context, out *bytes.Buffer, in *ent.Incident) error {
 			out.Write(strconv.AppendInt(out.AvailableBuffer(), int64(in.Number), 10))
-		case "title":
-			writeQuoted(out, in.Title)
-		case "severity":
-			enums["severity"](out, string(in.Severity))
-		default:
-			enums["status"](out, string(in.Status))
+			return nil
 		}
-		return nil
+	case "title":
+		return quoted(func(in *ent.Incident) string { return in.Title })
+	case "severity":
+		return enumMember(en, func(in *ent.Incident) (string, bool) { return string(in.Severity), true })
+	case "status":
+		return enumMember(en, func(in *ent.Incident) (string, bool) { return string(in.Status), true })
 	}
+	return nil
 }
 
 // writeID writes a non-null ID; gqlgen answers the nil UUID with an error.
