@@ -33,3 +33,13 @@ func (s *Service) FacetsFromCounters(ctx context.Context, f *schematype.AlertFil
 func (s *Service) FacetsExact(ctx context.Context, f *schematype.AlertFilter) (*AlertFacets, error) {
 	return s.facetsExact(ctx, f)
 }
+
+// DetachedPages is how many pages alertRows decoded.
+func DetachedPages() int64 { return detachedPages.Load() }
+
+// The JSON columns' decoders, for FuzzJSONColumns.
+var (
+	DecodeStrings   = decodeStrings
+	DecodeStringMap = decodeStringMap
+	DecodeEntities  = decodeEntities
+)

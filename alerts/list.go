@@ -54,6 +54,7 @@ func (s *Service) fire(ctx context.Context, tx *ent.Tx, entries []audit.Entry) e
 
 // New returns the service over client, a database of the ent dialect d.
 func New(client *ent.Client, d string) *Service {
+	client.Alert.Intercept(ent.InterceptFunc(plainRows))
 	return &Service{client: client, dialect: d, builder: newBuilder(d), estimates: newEstimates()}
 }
 
@@ -97,7 +98,7 @@ func (s *Service) List(ctx context.Context, f *schematype.AlertFilter, page pagi
 	preds := Predicates(f)
 	// The queue's filters are dynamic: its page and count are planned with
 	// their values every time (storage.CustomPlans).
-	ctx = storage.CustomPlans(ctx)
+	ctx = s.withAlertRows(storage.CustomPlans(ctx))
 	return s.paginate(ctx, f, s.client.Alert.Query().Where(preds...), preds, page, sel, ent.WithAlertOrder(&order))
 }
 

@@ -115,7 +115,7 @@ func directFor(c *compiled) *directList {
 
 // hook returns ctx with gqlserver's result hook set to capture.
 func (d *directList) hook(ctx context.Context, out *bytes.Buffer, full bool) context.Context {
-	return gqlserver.WithResultHook(ctx, d.capture(out, full))
+	return gqlserver.WithResultHook(alerts.DetachedRows(ctx), d.capture(out, full))
 }
 
 // capture writes the resolver's page into out (with the heavy fields when

@@ -12,6 +12,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seliq/seliq/ent"
 )
@@ -66,7 +67,8 @@ type txSink struct {
 // (Observe) of every statement.
 type exposingDriver struct {
 	*entsql.Driver
-	obs *observers
+	obs  *observers
+	pool *pgxpool.Pool // PostgreSQL's: reads under a RowSink are native (nativeRows)
 }
 
 func (d exposingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
@@ -75,7 +77,21 @@ func (d exposingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.B
 // (CustomPlans).
 func (d exposingDriver) Query(ctx context.Context, query string, args, v any) error {
 	d.obs.notify(ctx, query, args)
-	return d.Driver.Query(ctx, query, withPlanMode(ctx, d.Dialect(), args), v)
+	args = withPlanMode(ctx, d.Dialect(), args)
+	rows, isRows := v.(*entsql.Rows)
+	argv, isArgs := args.([]any)
+	if d.pool == nil || !isRows || !isArgs || !hasRowSink(ctx) {
+		return d.Driver.Query(ctx, query, args, v)
+	}
+	native, err := nativeQuery(ctx, d.pool, query, argv)
+	if err != nil {
+		return err
+	}
+	if taken, err := sinkRows(ctx, native); taken {
+		return err
+	}
+	*rows = entsql.Rows{ColumnScanner: native}
+	return nil
 }
 
 func (d exposingDriver) Exec(ctx context.Context, query string, args, v any) error {

@@ -1,0 +1,500 @@
+package alerts
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/ent/alert"
+	"github.com/seliq/seliq/ent/schematype"
+	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/storage"
+)
+
+// Detached pages. ent builds each alert of a page from 30 scan values,
+// one allocation each, and decodes its five JSON columns with
+// encoding/json's reflection: with database/sql's conversions, that was
+// a third of the REST queue page's CPU. A caller that reads only the
+// alerts' fields, and their references through the request's loaders,
+// marks its context with DetachedRows; List then decodes the page's rows
+// itself on PostgreSQL (alertRows, a storage.RowSink), straight from the
+// wire, and hands ent's Paginate the alerts (plainRows, an interceptor).
+// The alerts are the ones ent would build, field for field
+// (TestDetachedRowsMatchEnt, FuzzJSONColumns), but detached from the
+// client: their own queries (QueryNotes, Update) are not available, and
+// they carry no eager-loaded edges. REST's direct list is the caller.
+
+type detachedKey struct{}
+
+// DetachedRows marks ctx: the alerts List returns under it are read for
+// their fields (and their references through the loaders) only.
+func DetachedRows(ctx context.Context) context.Context {
+	return context.WithValue(ctx, detachedKey{}, true)
+}
+
+func detached(ctx context.Context) bool {
+	on, _ := ctx.Value(detachedKey{}).(bool)
+	return on
+}
+
+// withAlertRows returns ctx with a sink for the page's rows when the
+// caller asked for detached alerts and the database is PostgreSQL.
+func (s *Service) withAlertRows(ctx context.Context) context.Context {
+	if s.dialect != "postgres" || !detached(ctx) {
+		return ctx
+	}
+	sink := &alertRows{}
+	return storage.WithRowSink(context.WithValue(ctx, rowSinkOf{}, sink), sink)
+}
+
+// plainRows is the alert client's interceptor that returns the alerts an
+// alertRows sink decoded in place of the read ent did not scan.
+func plainRows(next ent.Querier) ent.Querier {
+	return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+		v, err := next.Query(ctx, q)
+		if !errors.Is(err, storage.ErrRowsTaken) {
+			return v, err
+		}
+		sink, ok := ctx.Value(rowSinkOf{}).(*alertRows)
+		if !ok {
+			return v, err
+		}
+		detachedPages.Add(1)
+		return sink.nodes, nil
+	})
+}
+
+// detachedPages counts the pages decoded by alertRows, so that the tests
+// can tell them from ent's, whose alerts are the same.
+var detachedPages atomic.Int64
+
+// rowSinkOf keeps a context's alertRows for plainRows (storage keeps the
+// sink under its own key).
+type rowSinkOf struct{}
+
+// alertRows decodes rows of the alerts table into ent.Alert values.
+type alertRows struct {
+	taken bool
+	cols  []columnDecoder
+	nodes []*ent.Alert
+}
+
+// columnDecoder sets one field of a from a non-NULL column's bytes, or
+// from NULL (src nil).
+type columnDecoder func(a *ent.Alert, src []byte) error
+
+// Take accepts a read whose every column is one of the alert's, in the
+// wire formats the decoders read; it takes one read per context.
+func (r *alertRows) Take(m *pgtype.Map, fields []pgconn.FieldDescription) bool {
+	if r.taken {
+		return false
+	}
+	cols := make([]columnDecoder, len(fields))
+	hasID := false
+	for i, fd := range fields {
+		dec := alertColumn(m, fd)
+		if dec == nil {
+			return false
+		}
+		cols[i] = dec
+		hasID = hasID || fd.Name == alert.FieldID
+	}
+	if !hasID {
+		return false
+	}
+	r.taken, r.cols = true, cols
+	return true
+}
+
+// Row decodes one alert.
+func (r *alertRows) Row(values [][]byte) error {
+	a := &ent.Alert{}
+	for i, dec := range r.cols {
+		if err := dec(a, values[i]); err != nil {
+			return fmt.Errorf("alerts: column %d: %w", i, err)
+		}
+	}
+	r.nodes = append(r.nodes, a)
+	return nil
+}
+
+// alertColumn returns the decoder of an alerts column, or nil for a
+// column or wire format it does not read.
+func alertColumn(m *pgtype.Map, fd pgconn.FieldDescription) columnDecoder {
+	binaryOf := func(oid uint32) bool { return fd.DataTypeOID == oid && fd.Format == pgx.BinaryFormatCode }
+	textual := fd.DataTypeOID == pgtype.TextOID || fd.DataTypeOID == pgtype.VarcharOID
+	isJSON := fd.DataTypeOID == pgtype.JSONBOID
+	uuids := func(set func(*ent.Alert, uuid.UUID)) columnDecoder {
+		if !binaryOf(pgtype.UUIDOID) {
+			return nil
+		}
+		return func(a *ent.Alert, src []byte) error {
+			if src == nil {
+				return nil
+			}
+			id, err := uuidOf(src)
+			set(a, id)
+			return err
+		}
+	}
+	optUUID := func(get func(*ent.Alert) **uuid.UUID) columnDecoder {
+		return uuids(func(a *ent.Alert, id uuid.UUID) { *get(a) = &id })
+	}
+	times := func(set func(*ent.Alert, time.Time)) columnDecoder {
+		if !binaryOf(pgtype.TimestamptzOID) {
+			return nil
+		}
+		var t time.Time
+		plan := m.PlanScan(fd.DataTypeOID, fd.Format, &t)
+		return func(a *ent.Alert, src []byte) error {
+			if src == nil {
+				return nil
+			}
+			var t time.Time
+			if err := plan.Scan(src, &t); err != nil {
+				return err
+			}
+			set(a, t)
+			return nil
+		}
+	}
+	optTime := func(get func(*ent.Alert) **time.Time) columnDecoder {
+		return times(func(a *ent.Alert, t time.Time) { *get(a) = &t })
+	}
+	text := func(set func(*ent.Alert, string)) columnDecoder {
+		if !textual {
+			return nil
+		}
+		return func(a *ent.Alert, src []byte) error {
+			if src != nil {
+				set(a, string(src))
+			}
+			return nil
+		}
+	}
+	integer := func(set func(*ent.Alert, int)) columnDecoder {
+		size := map[uint32]int{pgtype.Int8OID: 8, pgtype.Int4OID: 4, pgtype.Int2OID: 2}[fd.DataTypeOID]
+		if size == 0 || fd.Format != pgx.BinaryFormatCode {
+			return nil
+		}
+		return func(a *ent.Alert, src []byte) error {
+			if src == nil {
+				return nil
+			}
+			if len(src) != size {
+				return fmt.Errorf("integer of %d bytes", len(src))
+			}
+			switch size {
+			case 8:
+				set(a, int(int64(binary.BigEndian.Uint64(src))))
+			case 4:
+				set(a, int(int32(binary.BigEndian.Uint32(src))))
+			default:
+				set(a, int(int16(binary.BigEndian.Uint16(src))))
+			}
+			return nil
+		}
+	}
+	jsonCol := func(decode func(*ent.Alert, []byte) error) columnDecoder {
+		if !isJSON {
+			return nil
+		}
+		versioned := fd.Format == pgx.BinaryFormatCode // binary jsonb: a version byte, then the text
+		return func(a *ent.Alert, src []byte) error {
+			if src == nil {
+				return nil
+			}
+			if versioned {
+				if len(src) == 0 || src[0] != 1 {
+					return errors.New("unknown jsonb version number")
+				}
+				src = src[1:]
+			}
+			if len(src) == 0 { // what ent's len(value) > 0 check skips
+				return nil
+			}
+			return decode(a, src)
+		}
+	}
+	switch fd.Name {
+	case alert.FieldID:
+		return uuids(func(a *ent.Alert, id uuid.UUID) { a.ID = id })
+	case alert.FieldOrganizationID:
+		return uuids(func(a *ent.Alert, id uuid.UUID) { a.OrganizationID = id })
+	case alert.FieldConnectorID:
+		return optUUID(func(a *ent.Alert) **uuid.UUID { return &a.ConnectorID })
+	case alert.FieldAssigneeID:
+		return optUUID(func(a *ent.Alert) **uuid.UUID { return &a.AssigneeID })
+	case alert.FieldIncidentID:
+		return optUUID(func(a *ent.Alert) **uuid.UUID { return &a.IncidentID })
+	case alert.FieldCreatedAt:
+		return times(func(a *ent.Alert, t time.Time) { a.CreatedAt = t })
+	case alert.FieldUpdatedAt:
+		return times(func(a *ent.Alert, t time.Time) { a.UpdatedAt = t })
+	case alert.FieldFirstSeenAt:
+		return times(func(a *ent.Alert, t time.Time) { a.FirstSeenAt = t })
+	case alert.FieldLastSeenAt:
+		return times(func(a *ent.Alert, t time.Time) { a.LastSeenAt = t })
+	case alert.FieldIngestedAt:
+		return times(func(a *ent.Alert, t time.Time) { a.IngestedAt = t })
+	case alert.FieldEventTime:
+		return optTime(func(a *ent.Alert) **time.Time { return &a.EventTime })
+	case alert.FieldAcknowledgedAt:
+		return optTime(func(a *ent.Alert) **time.Time { return &a.AcknowledgedAt })
+	case alert.FieldResolvedAt:
+		return optTime(func(a *ent.Alert) **time.Time { return &a.ResolvedAt })
+	case alert.FieldSource:
+		return text(func(a *ent.Alert, s string) { a.Source = s })
+	case alert.FieldExternalID:
+		return text(func(a *ent.Alert, s string) { a.ExternalID = s })
+	case alert.FieldTitle:
+		return text(func(a *ent.Alert, s string) { a.Title = s })
+	case alert.FieldDescription:
+		return text(func(a *ent.Alert, s string) { a.Description = s })
+	case alert.FieldSuppressionReason:
+		return text(func(a *ent.Alert, s string) { a.SuppressionReason = s })
+	case alert.FieldFingerprint:
+		return text(func(a *ent.Alert, s string) { a.Fingerprint = s })
+	case alert.FieldDedupKey:
+		return text(func(a *ent.Alert, s string) { a.DedupKey = &s })
+	case alert.FieldSeverity:
+		return text(func(a *ent.Alert, s string) { a.Severity = enum.Severity(s) })
+	case alert.FieldStatus:
+		return text(func(a *ent.Alert, s string) { a.Status = enum.AlertStatus(s) })
+	case alert.FieldDisposition:
+		return text(func(a *ent.Alert, s string) {
+			d := enum.Disposition(s)
+			a.Disposition = &d
+		})
+	case alert.FieldSeverityRank:
+		return integer(func(a *ent.Alert, n int) { a.SeverityRank = n })
+	case alert.FieldOccurrences:
+		return integer(func(a *ent.Alert, n int) { a.Occurrences = n })
+	case alert.FieldSuppressed:
+		if !binaryOf(pgtype.BoolOID) {
+			return nil
+		}
+		return func(a *ent.Alert, src []byte) error {
+			if src == nil {
+				return nil
+			}
+			if len(src) != 1 {
+				return fmt.Errorf("bool of %d bytes", len(src))
+			}
+			a.Suppressed = src[0] == 1
+			return nil
+		}
+	case alert.FieldTags:
+		return jsonCol(func(a *ent.Alert, b []byte) error { return decodeStrings(b, &a.Tags) })
+	case alert.FieldMitre:
+		return jsonCol(func(a *ent.Alert, b []byte) error { return decodeStrings(b, &a.Mitre) })
+	case alert.FieldEntities:
+		return jsonCol(func(a *ent.Alert, b []byte) error { return decodeEntities(b, &a.Entities) })
+	case alert.FieldAttributes:
+		return jsonCol(func(a *ent.Alert, b []byte) error { return decodeStringMap(b, &a.Attributes) })
+	case alert.FieldRaw:
+		return jsonCol(func(a *ent.Alert, b []byte) error { return json.Unmarshal(b, &a.Raw) })
+	}
+	return nil
+}
+
+func uuidOf(src []byte) (uuid.UUID, error) {
+	var id uuid.UUID
+	if len(src) != len(id) {
+		return id, fmt.Errorf("uuid of %d bytes", len(src))
+	}
+	copy(id[:], src)
+	return id, nil
+}
+
+// The JSON columns' decoders read PostgreSQL's jsonb text of the shapes
+// the server writes (an array of strings, an object of strings, an array
+// of entities) without reflection. Anything else (an escape, another
+// shape, a key written in another case, invalid UTF-8) goes to
+// encoding/json, whose result is the decoders' definition
+// (FuzzJSONColumns).
+
+// decodeStrings decodes a JSON array of strings into *dst.
+func decodeStrings(b []byte, dst *[]string) error {
+	if out, ok := scanStrings(b); ok {
+		*dst = out
+		return nil
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// decodeStringMap decodes a JSON object of strings into *dst.
+func decodeStringMap(b []byte, dst *map[string]string) error {
+	if out, ok := scanStringMap(b); ok {
+		*dst = out
+		return nil
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// decodeEntities decodes a JSON array of {"type","value"} objects.
+func decodeEntities(b []byte, dst *[]schematype.Entity) error {
+	if out, ok := scanEntities(b); ok {
+		*dst = out
+		return nil
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// jsonScanner reads the plain subset of JSON the fast decoders accept.
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// eat skips space and then c; false if c is not next.
+func (s *jsonScanner) eat(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string without escapes or control characters, in valid
+// UTF-8; ok is false for any other string.
+func (s *jsonScanner) str() (string, bool) {
+	if !s.eat('"') {
+		return "", false
+	}
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			raw := s.b[start:s.i]
+			s.i++
+			if !utf8.Valid(raw) {
+				return "", false
+			}
+			return string(raw), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		}
+		s.i++
+	}
+	return "", false
+}
+
+// end reports whether only space is left.
+func (s *jsonScanner) end() bool {
+	s.space()
+	return s.i == len(s.b)
+}
+
+// list reads a JSON array whose items item reads.
+func (s *jsonScanner) list(item func() bool) bool {
+	if !s.eat('[') {
+		return false
+	}
+	if s.eat(']') {
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		if s.eat(']') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
+}
+
+// object reads a JSON object, handing each key to member, which reads
+// the value.
+func (s *jsonScanner) object(member func(key string) bool) bool {
+	if !s.eat('{') {
+		return false
+	}
+	if s.eat('}') {
+		return true
+	}
+	for {
+		key, ok := s.str()
+		if !ok || !s.eat(':') || !member(key) {
+			return false
+		}
+		if s.eat('}') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
+}
+
+func scanStrings(b []byte) ([]string, bool) {
+	s := &jsonScanner{b: b}
+	out := []string{}
+	ok := s.list(func() bool {
+		v, ok := s.str()
+		out = append(out, v)
+		return ok
+	})
+	return out, ok && s.end()
+}
+
+func scanStringMap(b []byte) (map[string]string, bool) {
+	s := &jsonScanner{b: b}
+	out := map[string]string{}
+	ok := s.object(func(key string) bool {
+		v, ok := s.str()
+		out[key] = v
+		return ok
+	})
+	return out, ok && s.end()
+}
+
+func scanEntities(b []byte) ([]schematype.Entity, bool) {
+	s := &jsonScanner{b: b}
+	out := []schematype.Entity{}
+	ok := s.list(func() bool {
+		var e schematype.Entity
+		ok := s.object(func(key string) bool {
+			v, ok := s.str()
+			switch key {
+			case "type":
+				e.Type = v
+			case "value":
+				e.Value = v
+			default: // another key, or one encoding/json matches by case folding
+				return false
+			}
+			return ok
+		})
+		out = append(out, e)
+		return ok
+	})
+	return out, ok && s.end()
+}
