@@ -43,7 +43,8 @@ func DetachedRows(ctx context.Context) context.Context {
 	return context.WithValue(ctx, detachedKey{}, true)
 }
 
-func detached(ctx context.Context) bool {
+// Detached reports whether ctx is marked with DetachedRows.
+func Detached(ctx context.Context) bool {
 	on, _ := ctx.Value(detachedKey{}).(bool)
 	return on
 }
@@ -51,7 +52,7 @@ func detached(ctx context.Context) bool {
 // withAlertRows returns ctx with a sink for the page's rows when the
 // caller asked for detached alerts and the database is PostgreSQL.
 func (s *Service) withAlertRows(ctx context.Context) context.Context {
-	if s.dialect != "postgres" || !detached(ctx) {
+	if s.dialect != "postgres" || !Detached(ctx) {
 		return ctx
 	}
 	sink := &alertRows{}

@@ -34,6 +34,9 @@ const wait = 2 * time.Millisecond
 type Sources struct {
 	Client *ent.Client
 	Alerts *alerts.Service
+	// Refs, if set, keeps the references of detached pages across
+	// requests (RefCache).
+	Refs *RefCache
 }
 
 // Loaders are one request's batched loaders; a key's value is cached for

@@ -101,3 +101,18 @@ func FuzzDirectScalars(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNeedsHTMLEscape: a body needsHTMLEscape passes is one json.HTMLEscape
+// leaves as it is, so writeJSONBody may send it unescaped.
+func FuzzNeedsHTMLEscape(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"a":"<b>"}`, `"&"`, "\"\u2028\"", "\"\u2029\"", "\"\u20ac\"", "\xe2"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out bytes.Buffer
+		json.HTMLEscape(&out, b)
+		if changed := !bytes.Equal(out.Bytes(), b); changed && !needsHTMLEscape(b) {
+			t.Fatalf("HTMLEscape changes %q, needsHTMLEscape says it would not", b)
+		}
+	})
+}

@@ -26,13 +26,31 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // with <, > and & escaped (so a body is inert if a browser ever sniffs it
 // as HTML) and a final newline.
 func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if !needsHTMLEscape(body) { // most bodies: escaping would copy them unchanged
+		_, _ = w.Write(body)
+		_, _ = w.Write(newline)
+		return
+	}
 	escaped := getBuffer()
 	defer putBuffer(escaped)
 	json.HTMLEscape(escaped, body)
 	escaped.WriteByte('\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
 	_, _ = w.Write(escaped.Bytes())
+}
+
+var newline = []byte{'\n'}
+
+// needsHTMLEscape reports whether json.HTMLEscape would change b: it
+// rewrites <, >, & and U+2028/U+2029, whose UTF-8 starts with 0xE2.
+func needsHTMLEscape(b []byte) bool {
+	for _, c := range []byte{'<', '>', '&', 0xE2} {
+		if bytes.IndexByte(b, c) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Response bodies are built in pooled buffers; one that grew past

@@ -278,8 +278,10 @@ func New(cfg Config, db *storage.DB, log *slog.Logger) (*Server, error) {
 		Triggers:      trigger.New(db.Client, engine, cfg.Automation),
 		Macros:        automation.New(db.Client, actions, box).WithTriggers(engine),
 	}}
+	refs := loaders.NewRefCache()
+	refs.Track(db.Client)
 	gcfg := gqlserver.Config{Resolvers: res, Logger: log, AllowedOrigins: cfg.AllowedOrigins, OperationContext: alertviews.WithCache, Authenticate: authSvc.AuthenticateFresh, Timeout: cfg.GraphQLTimeout, Connections: conns,
-		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc}}
+		Loaders: &loaders.Sources{Client: db.Client, Alerts: alertsSvc, Refs: refs}}
 	es := gqlserver.NewSchema(res)
 	api, err := rest.New(gqlserver.NewExecutor(gcfg, es), es, rest.Routes)
 	if err != nil {
