@@ -34,9 +34,6 @@ type DB struct {
 	Pool *pgxpool.Pool
 
 	observers *observers // see Observe
-	// migrations is the client's driver with database/sql's rows: ent's
-	// migration reads *sql.Rows, which native reads do not give.
-	migrations dialect.Driver
 }
 
 // Open connects to rawURL: "sqlite://PATH" (":memory:" is not supported, as
@@ -78,7 +75,7 @@ func openSQLite(path string) (*DB, error) {
 	boundSQLitePool(db)
 	drv := entsql.OpenDB(dialect.SQLite, db)
 	obs := &observers{}
-	return &DB{Client: newClient(drv, obs, nil), Dialect: dialect.SQLite, SQL: db, observers: obs, migrations: exposingDriver{Driver: drv, obs: obs}}, nil
+	return &DB{Client: newClient(drv, obs, nil), Dialect: dialect.SQLite, SQL: db, observers: obs}, nil
 }
 
 // uriPath escapes what would end the path of a SQLite URI filename (the
@@ -122,7 +119,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	drv := entsql.OpenDB(dialect.Postgres, db)
 	obs := &observers{}
-	return &DB{Client: newClient(drv, obs, pool), Dialect: dialect.Postgres, SQL: db, Pool: pool, observers: obs, migrations: exposingDriver{Driver: drv, obs: obs}}, nil
+	return &DB{Client: newClient(drv, obs, pool), Dialect: dialect.Postgres, SQL: db, Pool: pool, observers: obs}, nil
 }
 
 // withoutJIT turns PostgreSQL's JIT compilation off for the pool's sessions
@@ -153,7 +150,7 @@ var schemaCreate sync.Mutex
 func (d *DB) createSchema(ctx context.Context) error {
 	schemaCreate.Lock()
 	defer schemaCreate.Unlock()
-	return migrate.NewSchema(d.migrations).Create(ctx, migrate.WithForeignKeys(true))
+	return d.Client.Schema.Create(ctx, migrate.WithForeignKeys(true))
 }
 
 // Migrate brings the schema up to date. On PostgreSQL an advisory lock makes
