@@ -55,8 +55,7 @@ func (s *Service) withAlertRows(ctx context.Context) context.Context {
 	if s.dialect != "postgres" || !Detached(ctx) {
 		return ctx
 	}
-	sink := &alertRows{}
-	return storage.WithRowSink(context.WithValue(ctx, rowSinkOf{}, sink), sink)
+	return storage.WithRowSink(ctx, &alertRows{})
 }
 
 // plainRows is the alert client's interceptor that returns the alerts an
@@ -67,7 +66,7 @@ func plainRows(next ent.Querier) ent.Querier {
 		if !errors.Is(err, storage.ErrRowsTaken) {
 			return v, err
 		}
-		sink, ok := ctx.Value(rowSinkOf{}).(*alertRows)
+		sink, ok := storage.RowSinkOf(ctx).(*alertRows)
 		if !ok {
 			return v, err
 		}
@@ -79,10 +78,6 @@ func plainRows(next ent.Querier) ent.Querier {
 // detachedPages counts the pages decoded by alertRows, so that the tests
 // can tell them from ent's, whose alerts are the same.
 var detachedPages atomic.Int64
-
-// rowSinkOf keeps a context's alertRows for plainRows (storage keeps the
-// sink under its own key).
-type rowSinkOf struct{}
 
 // alertRows decodes rows of the alerts table into ent.Alert values.
 type alertRows struct {
@@ -144,7 +139,7 @@ func alertColumn(m *pgtype.Map, fd pgconn.FieldDescription) columnDecoder {
 			if src == nil {
 				return nil
 			}
-			id, err := uuidOf(src)
+			id, err := storage.BinaryUUID(src)
 			set(a, id)
 			return err
 		}
@@ -156,8 +151,7 @@ func alertColumn(m *pgtype.Map, fd pgconn.FieldDescription) columnDecoder {
 		if !binaryOf(pgtype.TimestamptzOID) {
 			return nil
 		}
-		var t time.Time
-		plan := m.PlanScan(fd.DataTypeOID, fd.Format, &t)
+		plan := m.PlanScan(fd.DataTypeOID, fd.Format, new(time.Time))
 		return func(a *ent.Alert, src []byte) error {
 			if src == nil {
 				return nil
@@ -211,21 +205,15 @@ func alertColumn(m *pgtype.Map, fd pgconn.FieldDescription) columnDecoder {
 		if !isJSON {
 			return nil
 		}
-		versioned := fd.Format == pgx.BinaryFormatCode // binary jsonb: a version byte, then the text
 		return func(a *ent.Alert, src []byte) error {
 			if src == nil {
 				return nil
 			}
-			if versioned {
-				if len(src) == 0 || src[0] != 1 {
-					return errors.New("unknown jsonb version number")
-				}
-				src = src[1:]
+			text, err := storage.JSONBText(fd.Format, src)
+			if err != nil || len(text) == 0 { // an empty text is what ent's len(value) > 0 check skips
+				return err
 			}
-			if len(src) == 0 { // what ent's len(value) > 0 check skips
-				return nil
-			}
-			return decode(a, src)
+			return decode(a, text)
 		}
 	}
 	switch fd.Name {
@@ -308,15 +296,6 @@ func alertColumn(m *pgtype.Map, fd pgconn.FieldDescription) columnDecoder {
 		return jsonCol(func(a *ent.Alert, b []byte) error { return json.Unmarshal(b, &a.Raw) })
 	}
 	return nil
-}
-
-func uuidOf(src []byte) (uuid.UUID, error) {
-	var id uuid.UUID
-	if len(src) != len(id) {
-		return id, fmt.Errorf("uuid of %d bytes", len(src))
-	}
-	copy(id[:], src)
-	return id, nil
 }
 
 // The JSON columns' decoders read PostgreSQL's jsonb text of the shapes

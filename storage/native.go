@@ -24,7 +24,7 @@ import (
 // alert queue's page: see alerts.DetachedRows). A read it does not take
 // (a count under the same context) is scanned by ent from nativeRows,
 // which gives ent's scan values what database/sql would have given them:
-// pgx's stdlib conversions (valueOf) and database/sql's conversion rules
+// pgx's stdlib conversions (valueFuncOf) and database/sql's conversion rules
 // (assign) for the destinations ent uses. Every other read keeps
 // database/sql.
 
@@ -102,7 +102,9 @@ func (r *nativeRows) scanColumn(i int, src []byte, d any) error {
 			if src == nil {
 				return nil // uuid.UUID.Scan(nil) leaves it as it is
 			}
-			return copyUUID(d, src)
+			id, err := BinaryUUID(src)
+			*d = id
+			return err
 		}
 	case *entsql.NullScanner:
 		if u, ok := d.S.(*uuid.UUID); ok && fd.DataTypeOID == pgtype.UUIDOID && fd.Format == pgx.BinaryFormatCode {
@@ -110,7 +112,9 @@ func (r *nativeRows) scanColumn(i int, src []byte, d any) error {
 			if src == nil {
 				return nil
 			}
-			return copyUUID(u, src)
+			id, err := BinaryUUID(src)
+			*u = id
+			return err
 		}
 	case *[]byte:
 		if fd.DataTypeOID == pgtype.JSONBOID || fd.DataTypeOID == pgtype.JSONOID {
@@ -118,9 +122,12 @@ func (r *nativeRows) scanColumn(i int, src []byte, d any) error {
 				*d = nil
 				return nil
 			}
-			b, err := jsonBytes(fd, src)
-			if err != nil {
-				return err
+			b := src
+			if fd.DataTypeOID == pgtype.JSONBOID {
+				var err error
+				if b, err = JSONBText(fd.Format, src); err != nil {
+					return err
+				}
 			}
 			*d = bytes.Clone(b)
 			return nil
@@ -142,19 +149,20 @@ func (r *nativeRows) scanColumn(i int, src []byte, d any) error {
 	return assign(d, v)
 }
 
-// copyUUID copies a binary uuid.
-func copyUUID(d *uuid.UUID, src []byte) error {
-	if len(src) != len(d) {
-		return fmt.Errorf("invalid length for UUID: %d", len(src))
+// BinaryUUID decodes a uuid column's binary wire bytes.
+func BinaryUUID(src []byte) (uuid.UUID, error) {
+	var id uuid.UUID
+	if len(src) != len(id) {
+		return id, fmt.Errorf("invalid length for UUID: %d", len(src))
 	}
-	copy(d[:], src)
-	return nil
+	copy(id[:], src)
+	return id, nil
 }
 
-// jsonBytes is a JSON column's text: a binary jsonb carries a version
-// byte before it.
-func jsonBytes(fd *pgconn.FieldDescription, src []byte) ([]byte, error) {
-	if fd.DataTypeOID != pgtype.JSONBOID || fd.Format != pgx.BinaryFormatCode {
+// JSONBText is a jsonb column's JSON text from its wire bytes in format:
+// the binary format puts a version byte before the text.
+func JSONBText(format int16, src []byte) ([]byte, error) {
+	if format != pgx.BinaryFormatCode {
 		return src, nil
 	}
 	if len(src) == 0 || src[0] != 1 {
@@ -346,10 +354,10 @@ var ErrRowsTaken = errors.New("storage: rows read by the context's row sink")
 
 type rowSinkKey struct{}
 
-// hasRowSink reports whether ctx carries a RowSink.
-func hasRowSink(ctx context.Context) bool {
-	_, ok := ctx.Value(rowSinkKey{}).(RowSink)
-	return ok
+// RowSinkOf is ctx's RowSink, or nil.
+func RowSinkOf(ctx context.Context) RowSink {
+	sink, _ := ctx.Value(rowSinkKey{}).(RowSink)
+	return sink
 }
 
 // WithRowSink offers sink the native reads run under the returned context.
@@ -360,7 +368,7 @@ func WithRowSink(ctx context.Context, sink RowSink) context.Context {
 // sinkRows hands rows to ctx's sink if it takes them; taken is false
 // (and rows untouched) otherwise.
 func sinkRows(ctx context.Context, rows *nativeRows) (taken bool, err error) {
-	sink, _ := ctx.Value(rowSinkKey{}).(RowSink)
+	sink := RowSinkOf(ctx)
 	if sink == nil || !sink.Take(rows.rows.Conn().TypeMap(), rows.rows.FieldDescriptions()) {
 		return false, nil
 	}

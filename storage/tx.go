@@ -80,7 +80,7 @@ func (d exposingDriver) Query(ctx context.Context, query string, args, v any) er
 	args = withPlanMode(ctx, d.Dialect(), args)
 	rows, isRows := v.(*entsql.Rows)
 	argv, isArgs := args.([]any)
-	if d.pool == nil || !isRows || !isArgs || !hasRowSink(ctx) {
+	if d.pool == nil || !isRows || !isArgs || RowSinkOf(ctx) == nil {
 		return d.Driver.Query(ctx, query, args, v)
 	}
 	native, err := nativeQuery(ctx, d.pool, query, argv)
