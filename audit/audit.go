@@ -45,6 +45,13 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 	// where the rules are bypassed (credential code) still lands in the
 	// acting organisation.
 	v := viewer.FromContext(ctx)
+	base := client.Activity.Create().SetNillableActorID(actorID).SetActorName(actorName)
+	if v != nil {
+		base.SetOrganizationID(v.OrgID)
+	}
+	if done, err := recordColumnar(ctx, client, base, entries); done {
+		return err
+	}
 	for start := 0; start < len(entries); start += batch {
 		chunk := entries[start:min(start+batch, len(entries))]
 		builders := make([]*ent.ActivityCreate, len(chunk))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seliq/seliq/ent"
+	"github.com/seliq/seliq/internal/opentx"
 )
 
 // InTx runs fn in a transaction and commits it if fn succeeds: no partial
@@ -29,8 +29,7 @@ func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) er
 		return err
 	}
 	if sink.tx != nil {
-		open.Store(tx.Client(), sink)
-		defer open.Delete(tx.Client())
+		defer opentx.Register(tx.Client(), opentx.Tx{SQL: sink.tx, Dialect: sink.dialect})()
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the cause is err; a failed rollback only means nothing was written
@@ -42,16 +41,9 @@ func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) er
 // SQLTx returns the database transaction under c, a transaction's client
 // inside InTx, and its dialect; ok is false for any other client.
 func SQLTx(c *ent.Client) (tx *sql.Tx, dialectName string, ok bool) {
-	v, found := open.Load(c)
-	if !found {
-		return nil, "", false
-	}
-	s := v.(*txSink)
-	return s.tx, s.dialect, true
+	t, ok := opentx.Of(c)
+	return t.SQL, t.Dialect, ok
 }
-
-// open maps the clients of InTx's running transactions to their sinks.
-var open sync.Map
 
 // sinkKey carries a txSink into the driver's BeginTx.
 type sinkKey struct{}
