@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,7 +53,7 @@ func Detached(ctx context.Context) bool {
 // withAlertRows returns ctx with a sink for the page's rows when the
 // caller asked for detached alerts and the database is PostgreSQL.
 func (s *Service) withAlertRows(ctx context.Context) context.Context {
-	if s.dialect != "postgres" || !Detached(ctx) {
+	if s.dialect != dialect.Postgres || !Detached(ctx) {
 		return ctx
 	}
 	return storage.WithRowSink(ctx, &alertRows{})

@@ -45,37 +45,32 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 	// where the rules are bypassed (credential code) still lands in the
 	// acting organisation.
 	v := viewer.FromContext(ctx)
-	base := client.Activity.Create().SetNillableActorID(actorID).SetActorName(actorName)
-	if v != nil {
-		base.SetOrganizationID(v.OrgID)
+	newActivity := func() *ent.ActivityCreate {
+		b := client.Activity.Create().SetNillableActorID(actorID).SetActorName(actorName)
+		if v != nil {
+			b.SetOrganizationID(v.OrgID)
+		}
+		return b
 	}
-	if done, err := recordColumnar(ctx, client, base, entries); done {
+	if done, err := recordColumnar(ctx, client, newActivity, entries); done {
 		return err
 	}
 	for start := 0; start < len(entries); start += batch {
 		chunk := entries[start:min(start+batch, len(entries))]
 		builders := make([]*ent.ActivityCreate, len(chunk))
 		for i, e := range chunk {
-			b := client.Activity.Create().
+			before, after, err := e.values()
+			if err != nil {
+				return err
+			}
+			b := newActivity().
 				SetEntityType(e.EntityType).SetEntityID(e.EntityID).
-				SetAction(e.Action).SetField(e.Field).
-				SetNillableActorID(actorID).SetActorName(actorName)
-			if v != nil {
-				b.SetOrganizationID(v.OrgID)
+				SetAction(e.Action).SetField(e.Field)
+			if before != nil { // set, even to nil, ent would store JSON null
+				b.SetBefore(before)
 			}
-			if e.Before != nil {
-				raw, err := json.Marshal(e.Before)
-				if err != nil {
-					return fmt.Errorf("activity before: %w", err)
-				}
-				b.SetBefore(raw)
-			}
-			if e.After != nil {
-				raw, err := json.Marshal(e.After)
-				if err != nil {
-					return fmt.Errorf("activity after: %w", err)
-				}
-				b.SetAfter(raw)
+			if after != nil {
+				b.SetAfter(after)
 			}
 			builders[i] = b
 		}
@@ -84,6 +79,21 @@ func Record(ctx context.Context, client *ent.Client, entries ...Entry) error {
 		}
 	}
 	return nil
+}
+
+// values are e's Before and After as JSON, nil (NULL) for an absent one.
+func (e Entry) values() (before, after json.RawMessage, err error) {
+	if e.Before != nil {
+		if before, err = json.Marshal(e.Before); err != nil {
+			return nil, nil, fmt.Errorf("activity before: %w", err)
+		}
+	}
+	if e.After != nil {
+		if after, err = json.Marshal(e.After); err != nil {
+			return nil, nil, fmt.Errorf("activity after: %w", err)
+		}
+	}
+	return before, after, nil
 }
 
 // Actor names the viewer of ctx for a record: a user's id and name (or

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -38,12 +37,12 @@ const insertColumnar = `INSERT INTO activities (id, created_at, updated_at, orga
 // having written nothing, when it cannot stand in for ent (not such a
 // transaction, no organisation, an entry ent's validators refuse), so that
 // ent writes them and its errors are the ones returned.
-func recordColumnar(ctx context.Context, client *ent.Client, base *ent.ActivityCreate, entries []Entry) (bool, error) {
+func recordColumnar(ctx context.Context, client *ent.Client, newActivity func() *ent.ActivityCreate, entries []Entry) (bool, error) {
 	t, ok := opentx.Of(client)
 	if !ok || t.SQL == nil || t.Dialect != dialect.Postgres {
 		return false, nil
 	}
-	m := base.Mutation()
+	m := newActivity().Mutation()
 	if err := activity.Policy.EvalMutation(ctx, m); err != nil {
 		return true, err
 	}
@@ -75,34 +74,17 @@ func insertChunk(ctx context.Context, tx *sql.Tx, org uuid.UUID, actor uuid.Null
 		ids, entityIDs             = make([]uuid.UUID, n), make([]uuid.UUID, n)
 		ats                        = make([]time.Time, n)
 		entityTypes, actions, flds = make([]string, n), make([]string, n), make([]string, n)
-		befores, afters            = make([]*string, n), make([]*string, n)
+		befores, afters            = make([]json.RawMessage, n), make([]json.RawMessage, n) // nil is NULL
 	)
 	for i, e := range entries {
 		ids[i], ats[i] = activity.DefaultID(), activity.DefaultCreatedAt()
 		entityTypes[i], entityIDs[i], actions[i], flds[i] = e.EntityType, e.EntityID, e.Action, e.Field
 		var err error
-		if befores[i], err = jsonText(e.Before); err != nil {
-			return fmt.Errorf("activity before: %w", err)
-		}
-		if afters[i], err = jsonText(e.After); err != nil {
-			return fmt.Errorf("activity after: %w", err)
+		if befores[i], afters[i], err = e.values(); err != nil {
+			return err
 		}
 	}
 	_, err := tx.ExecContext(ctx, insertColumnar, org, actor, actorName,
 		ids, ats, entityTypes, entityIDs, actions, flds, befores, afters)
 	return err
-}
-
-// jsonText is v as JSON text, nil (NULL) for nil: what ent stores for an
-// unset before or after.
-func jsonText(v any) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	s := string(raw)
-	return &s, nil
 }

@@ -90,7 +90,9 @@ func TestRecordColumnarMatchesEnt(t *testing.T) {
 		}
 		var columnar bool
 		err := storage.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-			base := tx.Client().Activity.Create().SetActorName("probe").SetOrganizationID(org.ID)
+			base := func() *ent.ActivityCreate {
+				return tx.Client().Activity.Create().SetActorName("probe").SetOrganizationID(org.ID)
+			}
 			var err error
 			if columnar, err = audit.RecordColumnar(ctx, tx.Client(), base, nil); err != nil {
 				return err

@@ -191,7 +191,13 @@ func prime[T any](ctx context.Context, ld *dataloadgen.Loader[uuid.UUID, T], ids
 func primeRows[T any](ctx context.Context, ld *dataloadgen.Loader[uuid.UUID, T], ids []*uuid.UUID,
 	query func(context.Context, []uuid.UUID) ([]T, error), id func(T) uuid.UUID,
 ) ([]T, error) {
-	keys := distinct(ids)
+	return primeKeys(ctx, ld, distinct(ids), query, id)
+}
+
+// primeKeys is primeRows for keys already distinct.
+func primeKeys[T any](ctx context.Context, ld *dataloadgen.Loader[uuid.UUID, T], keys []uuid.UUID,
+	query func(context.Context, []uuid.UUID) ([]T, error), id func(T) uuid.UUID,
+) ([]T, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}

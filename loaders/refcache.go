@@ -114,16 +114,16 @@ func primeCached[T any](ctx context.Context, c *RefCache, ld *dataloadgen.Loader
 	}
 	gen := c.gen.Load()
 	var hits []T
-	var missing []*uuid.UUID
+	var missing []uuid.UUID
 	for _, k := range distinct(ids) {
 		if v, hit := c.get(org, k); hit {
 			ld.Prime(k, v.(T))
 			hits = append(hits, v.(T))
 			continue
 		}
-		missing = append(missing, &k)
+		missing = append(missing, k)
 	}
-	read, err := primeRows(ctx, ld, missing, query, id)
+	read, err := primeKeys(ctx, ld, missing, query, id)
 	if err != nil {
 		return nil, err
 	}

@@ -23,13 +23,13 @@ import (
 // with the change (a job queued with jobs.EnqueueTx) joins the same
 // database transaction.
 func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
-	sink := &txSink{}
+	sink := &opentx.Tx{}
 	tx, err := client.Tx(context.WithValue(ctx, sinkKey{}, sink))
 	if err != nil {
 		return err
 	}
-	if sink.tx != nil {
-		defer opentx.Register(tx.Client(), opentx.Tx{SQL: sink.tx, Dialect: sink.dialect})()
+	if sink.SQL != nil {
+		defer opentx.Register(tx.Client(), *sink)()
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the cause is err; a failed rollback only means nothing was written
@@ -45,14 +45,9 @@ func SQLTx(c *ent.Client) (tx *sql.Tx, dialectName string, ok bool) {
 	return t.SQL, t.Dialect, ok
 }
 
-// sinkKey carries a txSink into the driver's BeginTx.
+// sinkKey carries into the driver's BeginTx the *opentx.Tx that receives
+// the *sql.Tx ent begins, which ent's Tx does not expose.
 type sinkKey struct{}
-
-// txSink receives the *sql.Tx ent begins, which ent's Tx does not expose.
-type txSink struct {
-	tx      *sql.Tx
-	dialect string
-}
 
 // exposingDriver is ent's SQL driver, telling InTx the *sql.Tx it begins,
 // planning CustomPlans statements with their values and telling observers
@@ -110,9 +105,9 @@ func (d exposingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (diale
 	if !ok {
 		return tx, nil
 	}
-	if s, ok := ctx.Value(sinkKey{}).(*txSink); ok {
-		s.tx, _ = t.Tx.(*sql.Tx)
-		s.dialect = d.Dialect()
+	if s, ok := ctx.Value(sinkKey{}).(*opentx.Tx); ok {
+		s.SQL, _ = t.Tx.(*sql.Tx)
+		s.Dialect = d.Dialect()
 	}
 	return observedTx{Tx: t, obs: d.obs, dialect: d.Dialect()}, nil
 }
