@@ -20,6 +20,7 @@ import (
 	"github.com/seliq/seliq/ent/alert"
 	"github.com/seliq/seliq/ent/schematype"
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/jsonscan"
 	"github.com/seliq/seliq/storage"
 )
 
@@ -333,149 +334,91 @@ func decodeEntities(b []byte, dst *[]schematype.Entity) error {
 	return json.Unmarshal(b, dst)
 }
 
-// jsonScanner reads the plain subset of JSON the fast decoders accept.
-type jsonScanner struct {
-	b []byte
-	i int
-}
+// errNotPlain stops a fast decoder at what it leaves to encoding/json.
+var errNotPlain = errors.New("alerts: not a plain JSON string")
 
-func (s *jsonScanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// eat skips space and then c; false if c is not next.
-func (s *jsonScanner) eat(c byte) bool {
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// str reads a string without escapes or control characters, in valid
-// UTF-8; ok is false for any other string.
-func (s *jsonScanner) str() (string, bool) {
-	if !s.eat('"') {
+// plainText is text (a jsonscan Text: no escape or control character)
+// as a string when it is valid UTF-8, the strings whose written text is
+// their value; ok is false for any other.
+func plainText(text []byte) (string, bool) {
+	if !utf8.Valid(text) {
 		return "", false
 	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			raw := s.b[start:s.i]
-			s.i++
-			if !utf8.Valid(raw) {
-				return "", false
-			}
-			return string(raw), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		}
-		s.i++
-	}
-	return "", false
+	return string(text), true
 }
 
-// end reports whether only space is left.
-func (s *jsonScanner) end() bool {
-	s.space()
-	return s.i == len(s.b)
+// plainStr reads a plain string (plainText) from s.
+func plainStr(s *jsonscan.Scanner) (string, error) {
+	text, err := s.Text()
+	if err != nil {
+		return "", err
+	}
+	v, ok := plainText(text)
+	if !ok {
+		return "", errNotPlain
+	}
+	return v, nil
 }
 
-// list reads a JSON array whose items item reads.
-func (s *jsonScanner) list(item func() bool) bool {
-	if !s.eat('[') {
-		return false
+// plainKey is an object's key, as Object hands it over written, when it
+// is plain (plainText).
+func plainKey(rawKey []byte) (string, bool) {
+	text, err := jsonscan.New(rawKey).Text()
+	if err != nil {
+		return "", false
 	}
-	if s.eat(']') {
-		return true
-	}
-	for {
-		if !item() {
-			return false
-		}
-		if s.eat(']') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-	}
-}
-
-// object reads a JSON object, handing each key to member, which reads
-// the value.
-func (s *jsonScanner) object(member func(key string) bool) bool {
-	if !s.eat('{') {
-		return false
-	}
-	if s.eat('}') {
-		return true
-	}
-	for {
-		key, ok := s.str()
-		if !ok || !s.eat(':') || !member(key) {
-			return false
-		}
-		if s.eat('}') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-	}
+	return plainText(text)
 }
 
 func scanStrings(b []byte) ([]string, bool) {
-	s := &jsonScanner{b: b}
+	s := jsonscan.New(b)
 	out := []string{}
-	ok := s.list(func() bool {
-		v, ok := s.str()
+	err := s.Array(func() error {
+		v, err := plainStr(s)
 		out = append(out, v)
-		return ok
+		return err
 	})
-	return out, ok && s.end()
+	return out, err == nil && s.End()
 }
 
 func scanStringMap(b []byte) (map[string]string, bool) {
-	s := &jsonScanner{b: b}
+	s := jsonscan.New(b)
 	out := map[string]string{}
-	ok := s.object(func(key string) bool {
-		v, ok := s.str()
+	err := s.Object(func(_, rawKey []byte) error {
+		key, ok := plainKey(rawKey)
+		if !ok {
+			return errNotPlain
+		}
+		v, err := plainStr(s)
 		out[key] = v
-		return ok
+		return err
 	})
-	return out, ok && s.end()
+	return out, err == nil && s.End()
 }
 
 func scanEntities(b []byte) ([]schematype.Entity, bool) {
-	s := &jsonScanner{b: b}
+	s := jsonscan.New(b)
 	out := []schematype.Entity{}
-	ok := s.list(func() bool {
+	err := s.Array(func() error {
 		var e schematype.Entity
-		ok := s.object(func(key string) bool {
-			v, ok := s.str()
+		err := s.Object(func(_, rawKey []byte) error {
+			key, ok := plainKey(rawKey)
+			if !ok {
+				return errNotPlain
+			}
+			v, err := plainStr(s)
 			switch key {
 			case "type":
 				e.Type = v
 			case "value":
 				e.Value = v
 			default: // another key, or one encoding/json matches by case folding
-				return false
+				return errNotPlain
 			}
-			return ok
+			return err
 		})
 		out = append(out, e)
-		return ok
+		return err
 	})
-	return out, ok && s.end()
+	return out, err == nil && s.End()
 }

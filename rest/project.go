@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seliq/seliq/enum"
+	"github.com/seliq/seliq/internal/jsonscan"
 )
 
 // A REST body is gqlgen's encoded result restructured: a connection becomes
@@ -30,11 +31,11 @@ func project(out *bytes.Buffer, data []byte, c *compiled) error {
 	if !utf8.Valid(data) {
 		data = replaceInvalidUTF8(data)
 	}
-	s := &scanner{b: data}
+	s := jsonscan.New(data)
 	found := false
-	err := s.object(func(key, _ []byte) error {
+	err := s.Object(func(key, _ []byte) error {
 		if string(key) != "result" {
-			_, err := s.skip()
+			_, err := s.Skip()
 			return err
 		}
 		found = true
@@ -72,15 +73,15 @@ func replaceInvalidUTF8(data []byte) []byte {
 }
 
 // projectValue copies one value, lower-casing the enums sh marks.
-func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
-	switch s.peek() {
+func projectValue(out *bytes.Buffer, s *jsonscan.Scanner, sh *shape) error {
+	switch s.Peek() {
 	case '{':
 		if len(sh.fields) == 0 {
-			return s.copyValue(out)
+			return copyValue(out, s)
 		}
 		out.WriteByte('{')
 		next := 0 // gqlgen writes fields in selection order, which is sh.fields'
-		err := s.object(func(key, rawKey []byte) error {
+		err := s.Object(func(key, rawKey []byte) error {
 			if out.Bytes()[out.Len()-1] != '{' {
 				out.WriteByte(',')
 			}
@@ -89,7 +90,7 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 			var f *field
 			f, next = sh.field(key, next)
 			if f == nil {
-				return s.copyValue(out)
+				return copyValue(out, s)
 			}
 			return projectValue(out, s, f.shape)
 		})
@@ -97,7 +98,7 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 		return err
 	case '[':
 		out.WriteByte('[')
-		err := s.array(func() error {
+		err := s.Array(func() error {
 			if out.Bytes()[out.Len()-1] != '[' {
 				out.WriteByte(',')
 			}
@@ -106,7 +107,7 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 		out.WriteByte(']')
 		return err
 	case '"':
-		raw, err := s.str()
+		raw, err := s.Str()
 		if err != nil || !sh.enum {
 			out.Write(raw)
 			return err
@@ -115,22 +116,22 @@ func projectValue(out *bytes.Buffer, s *scanner, sh *shape) error {
 			out.Write(b)
 			return nil
 		}
-		v, err := unquote(raw)
+		v, err := jsonscan.Unquote(raw)
 		if err != nil {
 			return err
 		}
 		return writeString(out, enum.StoredNameIn(sh.typeName, v))
 	default:
-		return s.copyValue(out)
+		return copyValue(out, s)
 	}
 }
 
 // projectConnection writes a connection as {items, next_cursor, total}, and
 // total_is_estimate when the connection says whether its total is one.
 // Members the result lacks get what an empty connection has.
-func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
-	if s.peek() != '{' {
-		_, err := s.skip()
+func projectConnection(out *bytes.Buffer, s *jsonscan.Scanner, item *shape) error {
+	if s.Peek() != '{' {
+		_, err := s.Skip()
 		out.WriteString(`{"items":[],"next_cursor":null,"total":null}`)
 		return err
 	}
@@ -142,15 +143,15 @@ func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
 		out.WriteString(`"` + key + `":`)
 	}
 	out.WriteByte('{')
-	err := s.object(func(key, _ []byte) error {
+	err := s.Object(func(key, _ []byte) error {
 		switch string(key) {
 		case "totalCount":
 			member("total")
 			wrote.total = true
-			return s.copyValue(out)
+			return copyValue(out, s)
 		case estimateField:
 			member("total_is_estimate")
-			return s.copyValue(out)
+			return copyValue(out, s)
 		case "pageInfo":
 			member("next_cursor")
 			wrote.cursor = true
@@ -160,7 +161,7 @@ func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
 			wrote.items = true
 			return projectEdges(out, s, item)
 		default:
-			_, err := s.skip()
+			_, err := s.Skip()
 			return err
 		}
 	})
@@ -182,16 +183,16 @@ func projectConnection(out *bytes.Buffer, s *scanner, item *shape) error {
 
 // projectNextCursor writes pageInfo's endCursor when there is a next page,
 // else null.
-func projectNextCursor(out *bytes.Buffer, s *scanner) error {
+func projectNextCursor(out *bytes.Buffer, s *jsonscan.Scanner) error {
 	var cursor []byte
 	hasNext := false
-	if s.peek() != '{' {
-		_, err := s.skip()
+	if s.Peek() != '{' {
+		_, err := s.Skip()
 		out.WriteString("null")
 		return err
 	}
-	err := s.object(func(key, _ []byte) error {
-		raw, err := s.skip()
+	err := s.Object(func(key, _ []byte) error {
+		raw, err := s.Skip()
 		switch string(key) {
 		case "hasNextPage":
 			hasNext = string(raw) == "true"
@@ -210,25 +211,25 @@ func projectNextCursor(out *bytes.Buffer, s *scanner) error {
 
 // projectEdges writes the nodes of a connection's edges as a list; a null
 // edge is left out, an edge without a node is a null item.
-func projectEdges(out *bytes.Buffer, s *scanner, item *shape) error {
+func projectEdges(out *bytes.Buffer, s *jsonscan.Scanner, item *shape) error {
 	out.WriteByte('[')
 	defer out.WriteByte(']')
-	if s.peek() != '[' {
-		_, err := s.skip()
+	if s.Peek() != '[' {
+		_, err := s.Skip()
 		return err
 	}
-	return s.array(func() error {
-		if s.peek() != '{' {
-			_, err := s.skip()
+	return s.Array(func() error {
+		if s.Peek() != '{' {
+			_, err := s.Skip()
 			return err
 		}
 		if out.Bytes()[out.Len()-1] != '[' {
 			out.WriteByte(',')
 		}
 		node := false
-		err := s.object(func(key, _ []byte) error {
+		err := s.Object(func(key, _ []byte) error {
 			if string(key) != "node" {
-				_, err := s.skip()
+				_, err := s.Skip()
 				return err
 			}
 			node = true
@@ -242,19 +243,19 @@ func projectEdges(out *bytes.Buffer, s *scanner, item *shape) error {
 }
 
 // projectArray writes a plain GraphQL list in the list envelope.
-func projectArray(out *bytes.Buffer, s *scanner, sh *shape) error {
+func projectArray(out *bytes.Buffer, s *jsonscan.Scanner, sh *shape) error {
 	out.WriteString(`{"items":[`)
 	n := 0
 	var err error
-	if s.peek() == '[' {
-		err = s.array(func() error {
+	if s.Peek() == '[' {
+		err = s.Array(func() error {
 			if n++; n > 1 {
 				out.WriteByte(',')
 			}
 			return projectValue(out, s, sh)
 		})
 	} else {
-		_, err = s.skip()
+		_, err = s.Skip()
 	}
 	out.WriteString(`],"next_cursor":null,"total":`)
 	out.Write(strconv.AppendInt(nil, int64(n), 10))
@@ -265,21 +266,21 @@ func projectArray(out *bytes.Buffer, s *scanner, sh *shape) error {
 // projectMerged writes an object with the members of its field merge
 // inlined: the created token or connector beside its one-time secret. A
 // member of the inlined object wins over its parent's of the same name.
-func projectMerged(out *bytes.Buffer, s *scanner, sh *shape, merge string) error {
-	if s.peek() != '{' {
+func projectMerged(out *bytes.Buffer, s *jsonscan.Scanner, sh *shape, merge string) error {
+	if s.Peek() != '{' {
 		return projectValue(out, s, sh)
 	}
 	var outer, inner []member
-	err := s.object(func(key, rawKey []byte) error {
+	err := s.Object(func(key, rawKey []byte) error {
 		if string(key) != merge {
 			return collectMember(&outer, s, sh, key, rawKey)
 		}
 		f, _ := sh.field(key, 0)
-		if f == nil || s.peek() != '{' {
-			_, err := s.skip()
+		if f == nil || s.Peek() != '{' {
+			_, err := s.Skip()
 			return err
 		}
-		return s.object(func(key, rawKey []byte) error {
+		return s.Object(func(key, rawKey []byte) error {
 			return collectMember(&inner, s, f.shape, key, rawKey)
 		})
 	})
@@ -306,12 +307,12 @@ type member struct {
 	rawKey, value []byte
 }
 
-func collectMember(into *[]member, s *scanner, sh *shape, key, rawKey []byte) error {
+func collectMember(into *[]member, s *jsonscan.Scanner, sh *shape, key, rawKey []byte) error {
 	var v bytes.Buffer
 	f, _ := sh.field(key, 0)
 	var err error
 	if f == nil {
-		err = s.copyValue(&v)
+		err = copyValue(&v, s)
 	} else {
 		err = projectValue(&v, s, f.shape)
 	}
